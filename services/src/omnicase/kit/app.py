@@ -1,0 +1,314 @@
+"""The HTTP app factory every service uses.
+
+:func:`create_service_app` gives a FastAPI app with:
+
+- a lifespan that builds the service's :class:`Runtime` (database, producer,
+  outbox relay, consumers) at start and closes it on shutdown (SIGTERM included:
+  uvicorn turns it into lifespan shutdown), nothing built at import time;
+- ``/healthz`` (the process is alive), ``/readyz`` (database, broker, relay and
+  consumers are working; 503 with the failing checks otherwise), ``/metrics``;
+- request and trace id propagation (``X-Request-ID``, ``X-Trace-ID`` or W3C
+  ``traceparent``), JSON access logs and per-route latency metrics;
+- problem+json errors (:mod:`omnicase.kit.errors`) and OpenAPI metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import Table
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer, Handler
+from omnicase.kit.bus.producer import EventProducer
+from omnicase.kit.context import (
+    REQUEST_ID_HEADER,
+    TRACE_ID_HEADER,
+    new_trace_id,
+    request_id_var,
+    trace_id_from_traceparent,
+    trace_id_var,
+)
+from omnicase.kit.db import Database, create_engine
+from omnicase.kit.errors import Problem, install_error_handlers
+from omnicase.kit.inbox import Inbox
+from omnicase.kit.logs import configure_logging
+from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from omnicase.kit.outbox import Outbox, OutboxRelay
+from omnicase.kit.service import ServiceSpec
+from omnicase.kit.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ConsumerBinding:
+    """A consumer a service runs: its config and its handler."""
+
+    config: ConsumerConfig
+    handler: Handler
+
+
+@dataclass
+class ServiceParts:
+    """What a service plugs into the factory."""
+
+    routers: Sequence[APIRouter] = ()
+    outbox_table: Table | None = None
+    inbox_table: Table | None = None
+    consumers: Sequence[ConsumerBinding] = ()
+    uses_kafka: bool = True
+    # Extra start work (an SMTP listener, a scheduler), after the kit's parts; each
+    # returns its stop function (or None), called in reverse order on shutdown.
+    background: Sequence[Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]] = ()
+    readiness: dict[str, Callable[[Runtime], Awaitable[None]]] = field(default_factory=dict)
+    description: str = ""
+    openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds; lives on ``app.state.runtime``."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    database: Database
+    producer: EventProducer | None = None
+    outbox: Outbox | None = None
+    relay: OutboxRelay | None = None
+    inbox: Inbox | None = None
+    consumers: list[EventConsumer] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ReadinessReport(BaseModel):
+    status: str
+    service: str
+    checks: dict[str, str]
+
+
+class RequestContextMiddleware:
+    """Request/trace ids in, response headers and metrics out (pure ASGI: no body buffering)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
+        request_id = headers.get(REQUEST_ID_HEADER.lower()) or new_trace_id()
+        trace_id = (
+            headers.get(TRACE_ID_HEADER.lower())
+            or trace_id_from_traceparent(headers.get("traceparent"))
+            or new_trace_id()
+        )
+        request_token = request_id_var.set(request_id[:128])
+        trace_token = trace_id_var.set(trace_id[:128])
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (REQUEST_ID_HEADER.encode(), request_id[:128].encode()),
+                    (TRACE_ID_HEADER.encode(), trace_id[:128].encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_ids)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            HTTP_REQUESTS.labels(self.service, scope["method"], path, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, scope["method"], path).observe(elapsed)
+            request_id_var.reset(request_token)
+            trace_id_var.reset(trace_token)
+
+
+async def _start_producer(settings: ServiceSettings, client_id: str) -> EventProducer:
+    """Start the producer, waiting out a broker that is still coming up (up to ~30 s)."""
+    delay = 0.25
+    deadline = time.monotonic() + 30
+    while True:
+        producer = EventProducer(
+            settings.kafka_bootstrap_servers,
+            client_id=client_id,
+            enable_idempotence=settings.kafka_enable_idempotence,
+        )
+        try:
+            await producer.start()
+            return producer
+        except Exception:
+            await producer.stop()
+            if time.monotonic() > deadline:
+                raise
+            logger.warning("broker not reachable yet; retrying", extra={"servers": settings.kafka_bootstrap_servers})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: ServiceParts) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, settings.log_level)
+        database = Database(
+            create_engine(settings.database_url, pool_size=settings.db_pool_size, application_name=spec.name)
+        )
+        runtime = Runtime(spec=spec, settings=settings, database=database)
+        app.state.database = database
+        app.state.runtime = runtime
+        stack: list[Callable[[], Awaitable[None]]] = [database.dispose]
+        try:
+            if parts.uses_kafka:
+                producer = await _start_producer(settings, spec.name)
+                runtime.producer = producer
+                stack.append(producer.stop)
+            if parts.outbox_table is not None:
+                runtime.outbox = Outbox(parts.outbox_table)
+                if runtime.producer is not None:
+                    relay = OutboxRelay(
+                        database, runtime.producer, parts.outbox_table, topic_prefix=settings.topic_prefix
+                    )
+                    relay.start()
+                    runtime.relay = relay
+                    stack.append(relay.stop)
+            if parts.inbox_table is not None:
+                runtime.inbox = Inbox(parts.inbox_table)
+            for binding in parts.consumers:
+                assert runtime.producer is not None, "consumers need uses_kafka=True"
+                assert runtime.inbox is not None, "consumers need an inbox_table"
+                consumer = EventConsumer(
+                    binding.config,
+                    binding.handler,
+                    database=database,
+                    inbox=runtime.inbox,
+                    producer=runtime.producer,
+                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    topic_prefix=settings.topic_prefix,
+                )
+                await consumer.start()
+                runtime.consumers.append(consumer)
+                stack.append(consumer.stop)
+            for starter in parts.background:
+                stopper = await starter(runtime)
+                if stopper is not None:
+                    stack.append(stopper)
+            logger.info("service started", extra={"port": settings.port})
+            yield
+        finally:
+            for stop in reversed(stack):
+                try:
+                    await stop()
+                except Exception:
+                    logger.exception("error during shutdown")
+            logger.info("service stopped")
+
+    app = FastAPI(
+        title=f"Omnicase {spec.name}",
+        version="0.1.0",
+        description=parts.description or spec.description,
+        lifespan=lifespan,
+        openapi_tags=[*parts.openapi_tags, {"name": "operations", "description": "Health, readiness, metrics."}],
+    )
+    app.state.settings = settings
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["operations"], operation_id=f"{spec.schema}_healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process is up and serving."""
+        return {"status": "ok", "service": spec.name}
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        operation_id=f"{spec.schema}_readyz",
+        response_model=ReadinessReport,
+        responses={503: {"model": ReadinessReport, "description": "A dependency is not working."}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: database, broker, outbox relay and consumers all working."""
+        runtime: Runtime = request.app.state.runtime
+        checks: dict[str, Callable[[], Awaitable[None]]] = {"database": runtime.database.ping}
+        if runtime.producer is not None:
+            checks["broker"] = runtime.producer.ping
+        if runtime.relay is not None:
+            relay = runtime.relay
+
+            async def relay_running() -> None:
+                if not relay.running:
+                    raise RuntimeError("outbox relay is not running")
+
+            checks["outbox_relay"] = relay_running
+        for consumer in runtime.consumers:
+
+            async def consumer_running(consumer: EventConsumer = consumer) -> None:
+                if not consumer.healthy:
+                    raise RuntimeError(f"stopped: {consumer.failure!r}")
+
+            checks[f"consumer:{consumer.config.group}"] = consumer_running
+        for name, check in parts.readiness.items():
+
+            async def extra(check: Callable[[Runtime], Awaitable[None]] = check) -> None:
+                await check(runtime)
+
+            checks[name] = extra
+        results = await asyncio.gather(
+            *(asyncio.wait_for(check(), timeout=3.0) for check in checks.values()), return_exceptions=True
+        )
+        report = {
+            name: "ok" if not isinstance(result, BaseException) else f"failing: {result!r}"[:300]
+            for name, result in zip(checks, results, strict=True)
+        }
+        ready = all(value == "ok" for value in report.values())
+        body = ReadinessReport(status="ready" if ready else "not_ready", service=spec.name, checks=report)
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], operation_id=f"{spec.schema}_metrics", include_in_schema=True)
+    async def metrics() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in parts.routers:
+        app.include_router(router)
+
+    # Make the problem schema part of every service's OpenAPI components.
+    app.openapi_schema = None
+    original_openapi = app.openapi
+
+    def openapi_with_problem() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original_openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+            for name, definition in (
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
+            ):
+                components.setdefault(name, definition)
+            components["Problem"].pop("$defs", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi_with_problem  # type: ignore[method-assign]
+    return app

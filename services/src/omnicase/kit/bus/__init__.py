@@ -1,0 +1,1 @@
+"""Kafka bus on aiokafka: producer, consumer loop, topic admin."""

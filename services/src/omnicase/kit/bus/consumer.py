@@ -1,0 +1,327 @@
+"""The consumer loop every service uses.
+
+One iteration, per partition batch (the steps run in this order, commit last):
+
+1. decode the records; one that is not a valid envelope of a known contract is
+   poison at once and goes to the dead-letter topic;
+2. open **one** database transaction for the batch, claim the event ids in the
+   inbox (``ON CONFLICT DO NOTHING RETURNING``), call the handler for the new ones
+   only, commit;
+3. commit the Kafka offset ``last + 1`` only after that transaction committed.
+
+If the transaction fails it is retried with exponential backoff. Database and
+network trouble (the database restarting) is retried without limit: it is not the
+message's fault and dead-lettering would throw good messages away. Any other error
+is retried ``max_attempts`` times, then the batch is split and each message retried
+on its own, so only the message that really fails goes to ``<topic>.dlq``, with
+headers saying where it came from and why. If more than ``dlq_flood_limit`` messages
+are dead-lettered within ``dlq_flood_window`` seconds the consumer stops (and the
+service reports not ready) rather than dead-lettering a whole topic behind a bug.
+
+A rebalance listener waits for the in-flight batch before partitions are revoked,
+so a partition changes hands only between batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.kit.bus.producer import EventProducer, Headers
+from omnicase.kit.clock import utcnow
+from omnicase.kit.context import trace_id_var
+from omnicase.kit.db import Database
+from omnicase.kit.events import Envelope, UnknownEventType
+from omnicase.kit.inbox import Inbox
+from omnicase.kit.metrics import (
+    CONSUMER_HANDLER_SECONDS,
+    CONSUMER_LAG,
+    CONSUMER_MESSAGES,
+    CONSUMER_RETRIES,
+)
+from omnicase.kit.topics import dlq, physical
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+class ConsumerStopped(RuntimeError):
+    """The consumer gave up (dead-letter flood); the service must be looked at."""
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    """What one consumer reads and how it treats failure."""
+
+    group: str
+    topics: Sequence[str]
+    max_records: int = 200
+    max_attempts: int = 3
+    backoff_initial: float = 0.2
+    backoff_max: float = 10.0
+    dlq_flood_limit: int = 20
+    dlq_flood_window: float = 60.0
+    poll_timeout_ms: int = 200
+    # Kafka's defaults. Tansu admits a new member only about two session timeouts
+    # after the previous one left, so tests use shorter ones.
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+
+
+def is_transient(error: BaseException) -> bool:
+    """Failures of the infrastructure rather than of the message."""
+    if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError | OSError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, KafkaError) and bool(getattr(error, "retriable", False))
+
+
+@dataclass
+class _Decoded:
+    record: ConsumerRecord[bytes, bytes]
+    envelope: Envelope
+
+
+class _DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: EventConsumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        # Wait for the batch in flight (its DB commit and offset commit) to finish.
+        async with self.consumer.processing:
+            logger.info("partitions revoked", extra={"group": self.consumer.config.group, "count": len(revoked)})
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        logger.info("partitions assigned", extra={"group": self.consumer.config.group, "count": len(assigned)})
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        handler: Handler,
+        *,
+        database: Database,
+        inbox: Inbox,
+        producer: EventProducer,
+        bootstrap_servers: str,
+        topic_prefix: str = "",
+    ) -> None:
+        self.config = config
+        self.handler = handler
+        self.database = database
+        self.inbox = inbox
+        self.producer = producer
+        self.bootstrap_servers = bootstrap_servers
+        self.topic_prefix = topic_prefix
+        self.processing = asyncio.Lock()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._dead_lettered: deque[float] = deque()
+        self.failure: BaseException | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=physical(self.config.group, self.topic_prefix),
+            client_id=self.config.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            session_timeout_ms=self.config.session_timeout_ms,
+            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
+        )
+        await self._consumer.start()
+        self._consumer.subscribe(
+            [physical(topic, self.topic_prefix) for topic in self.config.topics],
+            listener=_DrainBeforeRevoke(self),
+        )
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.config.group}")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Finish the batch in flight, commit it, and leave the group.
+
+        A batch still failing after ``grace`` seconds is abandoned uncommitted; it is
+        delivered again to whoever owns the partition next.
+        """
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    @property
+    def healthy(self) -> bool:
+        return self.failure is None and self._task is not None and not self._task.done()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        consumer = self._consumer
+        try:
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(
+                    timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_records
+                )
+                for partition, records in batches.items():
+                    if self._stopping.is_set():
+                        break
+                    async with self.processing:
+                        await self._process_batch(partition, records)
+                        await self._commit(partition, records[-1].offset + 1)
+                    self._record_lag(partition, records[-1].offset + 1)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            self.failure = error
+            logger.exception("consumer stopped", extra={"group": self.config.group})
+            raise
+
+    async def _commit(self, partition: TopicPartition, offset: int) -> None:
+        assert self._consumer is not None
+        try:
+            await self._consumer.commit({partition: offset})
+        except CommitFailedError:
+            # The partition moved during a rebalance; the new owner starts from the
+            # last committed offset and the inbox drops what we already applied.
+            logger.warning("offset commit lost to a rebalance", extra={"partition": str(partition)})
+
+    def _record_lag(self, partition: TopicPartition, next_offset: int) -> None:
+        assert self._consumer is not None
+        highwater = self._consumer.highwater(partition)
+        if highwater is not None:
+            CONSUMER_LAG.labels(self.config.group, partition.topic, str(partition.partition)).set(
+                max(0, highwater - next_offset)
+            )
+
+    # -- one batch ---------------------------------------------------------------------
+
+    async def _process_batch(self, partition: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        decoded: list[_Decoded] = []
+        for record in records:
+            try:
+                envelope = Envelope.from_bytes(record.value or b"")
+                envelope.payload()  # unknown type/version or bad data: poison now, not later
+            except (ValidationError, UnknownEventType, ValueError) as error:
+                await self._dead_letter(record, error, attempts=0)
+                continue
+            decoded.append(_Decoded(record, envelope))
+        if not decoded:
+            return
+        started = time.perf_counter()
+        try:
+            await self._apply_with_retries(decoded, partition, isolate_on_failure=len(decoded) > 1)
+        finally:
+            CONSUMER_HANDLER_SECONDS.labels(self.config.group, partition.topic).observe(time.perf_counter() - started)
+
+    async def _apply_with_retries(
+        self, items: list[_Decoded], partition: TopicPartition, *, isolate_on_failure: bool
+    ) -> None:
+        attempt = 0
+        delay = self.config.backoff_initial
+        while True:
+            attempt += 1
+            try:
+                await self._apply(items, partition.topic)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                CONSUMER_RETRIES.labels(self.config.group, partition.topic).inc()
+                if self._stopping.is_set():
+                    raise  # shutting down: leave the batch uncommitted for redelivery
+                if not is_transient(error) and attempt >= self.config.max_attempts:
+                    if isolate_on_failure:
+                        for item in items:
+                            await self._apply_with_retries([item], partition, isolate_on_failure=False)
+                    else:
+                        await self._dead_letter(items[0].record, error, attempts=attempt)
+                    return
+                logger.warning(
+                    "batch failed; retrying",
+                    extra={"group": self.config.group, "attempt": attempt, "error": repr(error)},
+                )
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(self.config.backoff_max, delay * 2)
+
+    async def _apply(self, items: list[_Decoded], topic: str) -> None:
+        async with self.database.unit_of_work() as session:
+            fresh = await self.inbox.claim(session, self.config.group, [item.envelope.id for item in items])
+            done: set[uuid.UUID] = set()
+            for item in items:
+                envelope = item.envelope
+                if envelope.id not in fresh or envelope.id in done:
+                    continue
+                done.add(envelope.id)
+                token = trace_id_var.set(envelope.trace_id)
+                try:
+                    await self.handler(session, envelope)
+                finally:
+                    trace_id_var.reset(token)
+        CONSUMER_MESSAGES.labels(self.config.group, topic, "processed").inc(len(done))
+        if len(items) > len(done):
+            CONSUMER_MESSAGES.labels(self.config.group, topic, "duplicate").inc(len(items) - len(done))
+
+    # -- dead letters --------------------------------------------------------------------
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: BaseException, *, attempts: int) -> None:
+        now = time.monotonic()
+        self._dead_lettered.append(now)
+        while self._dead_lettered and now - self._dead_lettered[0] > self.config.dlq_flood_window:
+            self._dead_lettered.popleft()
+        if len(self._dead_lettered) > self.config.dlq_flood_limit:
+            raise ConsumerStopped(
+                f"{len(self._dead_lettered)} messages dead-lettered within "
+                f"{self.config.dlq_flood_window:.0f}s; stopping consumer {self.config.group}"
+            ) from error
+        headers: Headers = list(record.headers or [])
+        headers += [
+            ("dlq-error", f"{type(error).__name__}: {error}"[:2000].encode()),
+            ("dlq-error-type", type(error).__name__.encode()),
+            ("dlq-traceback", "".join(traceback.format_exception(error))[-4000:].encode()),
+            ("dlq-original-topic", record.topic.encode()),
+            ("dlq-original-partition", str(record.partition).encode()),
+            ("dlq-original-offset", str(record.offset).encode()),
+            ("dlq-consumer", self.config.group.encode()),
+            ("dlq-attempts", str(attempts).encode()),
+            ("dlq-failed-at", utcnow().isoformat().encode()),
+        ]
+        await self.producer.send(dlq(record.topic), record.value or b"", key=record.key, headers=headers)
+        CONSUMER_MESSAGES.labels(self.config.group, record.topic, "dead_lettered").inc()
+        logger.error(
+            "message dead-lettered",
+            extra={
+                "group": self.config.group,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": repr(error),
+            },
+        )

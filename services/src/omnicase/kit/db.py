@@ -1,0 +1,82 @@
+"""Database access shared by every service.
+
+- :func:`service_metadata`: a ``MetaData`` bound to the service's own schema, with
+  a naming convention so constraint names are stable across migrations.
+- :func:`create_engine`: the async engine, built in the app's lifespan, never at import.
+- :class:`Database`: engine + session factory; :meth:`Database.unit_of_work` opens one
+  transaction that commits on success and rolls back on error. Services and
+  repositories only ``flush()``; committing is the kit's job.
+- :func:`session_dependency`: the FastAPI dependency giving each request one session
+  whose transaction commits *before* the response is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
+from sqlalchemy.ext.asyncio import (
+    create_async_engine as _create_async_engine,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata(schema: str) -> MetaData:
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(url: str, *, pool_size: int = 10, application_name: str = "omnicase") -> AsyncEngine:
+    return _create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": application_name}},
+    )
+
+
+class Database:
+    """One service's engine and session factory."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: commit when the block ends, roll back if it raises."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.unit_of_work() as session:
+        yield session
+
+
+# scope="function": the transaction ends (commit or rollback) when the route
+# returns, before the response is sent, so a 2xx always means "committed".
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

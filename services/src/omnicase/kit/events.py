@@ -1,0 +1,320 @@
+"""Event contracts: the envelope and the data model of every event type.
+
+This module is the one place the suite's events are defined. A contract change is
+a versioned change: add a field with a default (compatible, same version) or add a
+new model under a new ``schema_version`` and keep reading the old one until no
+producer sends it. :data:`EVENT_TYPES` maps ``(type, schema_version)`` to its model;
+a consumer that meets an unknown pair dead-letters it instead of guessing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from omnicase.kit.clock import utcnow
+from omnicase.kit.context import current_trace_id
+from omnicase.kit.ids import uuid7
+from omnicase.kit.topics import Topic
+
+
+class Envelope(BaseModel):
+    """What travels on every topic (ARCHITECTURE.md § Data flow)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID = Field(description="UUIDv7; consumers deduplicate by it.")
+    type: str = Field(examples=["case.created"])
+    source: str = Field(description="Service that produced the event.", examples=["case-core"])
+    subject: str = Field(description="Case id or message id the event is about.")
+    time: datetime
+    trace_id: str | None = None
+    schema_version: int = 1
+    data: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Envelope:
+        return cls.model_validate_json(raw)
+
+    def payload(self) -> EventData:
+        """The typed data of this event; raises :class:`UnknownEventType` if not in the contracts."""
+        model = EVENT_TYPES.get((self.type, self.schema_version))
+        if model is None:
+            raise UnknownEventType(f"no contract for {self.type} v{self.schema_version}")
+        return model.model_validate(self.data)
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+class EventData(BaseModel):
+    """Base of every event's ``data``; subclasses declare their type, version and topic."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    topic: ClassVar[Topic]
+
+    def envelope(self, *, source: str, subject: str, event_id: uuid.UUID | None = None) -> Envelope:
+        return Envelope(
+            id=event_id or uuid7(),
+            type=self.event_type,
+            source=source,
+            subject=subject,
+            time=utcnow(),
+            trace_id=current_trace_id(),
+            schema_version=self.schema_version,
+            data=self.model_dump(mode="json"),
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> Self:
+        if (envelope.type, envelope.schema_version) != (cls.event_type, cls.schema_version):
+            raise UnknownEventType(f"{envelope.type} v{envelope.schema_version} is not {cls.event_type}")
+        return cls.model_validate(envelope.data)
+
+
+EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {}
+
+DataT = TypeVar("DataT", bound=type[EventData])
+
+
+def contract(cls: DataT) -> DataT:
+    key = (cls.event_type, cls.schema_version)
+    if key in EVENT_TYPES:
+        raise ValueError(f"duplicate contract {key}")
+    EVENT_TYPES[key] = cls
+    return cls
+
+
+# --- shared vocabulary -------------------------------------------------------
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEB = "web"
+    SMS = "sms"
+    MESSAGING = "messaging"
+    SOCIAL = "social"
+    API = "api"
+    VOICE = "voice"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+class Party(BaseModel):
+    """Who sent or receives a message, in whatever terms the channel knows them."""
+
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    handle: str | None = Field(default=None, description="Channel handle, e.g. a WhatsApp id.")
+
+
+class AttachmentRef(BaseModel):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    filename: str
+    content_type: str
+    size: int = Field(ge=0)
+    content_id: str | None = None
+    inline: bool = False
+
+
+class CaseDefaults(BaseModel):
+    """Defaults an intake route (mailbox, form) applies to a case it opens."""
+
+    brand: str | None = None
+    priority: Priority | None = None
+    group: str | None = None
+    type: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class FieldChange(BaseModel):
+    old: Any = None
+    new: Any = None
+
+
+# --- intake.messages -----------------------------------------------------------
+
+
+@contract
+class MessageReceived(EventData):
+    """An inbound customer message, committed by an intake and waiting for case-core."""
+
+    event_type = "intake.message_received"
+    topic = Topic.INTAKE_MESSAGES
+
+    intake_id: uuid.UUID = Field(description="The intake's id of the stored raw message (end-to-end ack key).")
+    channel: Channel
+    received_at: datetime
+    thread_key: str = Field(description="Kafka key: sender address or conversation id.")
+    sender: Party
+    recipient: str | None = None
+    subject: str | None = None
+    text: str = ""
+    html: str | None = None
+    message_id: str | None = Field(default=None, description="Email Message-ID or provider message id.")
+    in_reply_to: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    conversation_id: str | None = None
+    attachments: list[AttachmentRef] = Field(default_factory=list)
+    auto_generated: bool = Field(default=False, description="Auto-reply, bounce or bulk: never auto-respond.")
+    defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+@contract
+class DeliveryReported(EventData):
+    """An intake reports what became of an outbound message it was asked to send."""
+
+    event_type = "intake.delivery_reported"
+    topic = Topic.INTAKE_MESSAGES
+
+    outbound_id: uuid.UUID
+    case_id: uuid.UUID
+    status: Literal["sent", "failed"]
+    provider_message_id: str | None = None
+    error: str | None = None
+
+
+# --- case.events -----------------------------------------------------------------
+
+
+@contract
+class CaseCreated(EventData):
+    event_type = "case.created"
+    topic = Topic.CASE_EVENTS
+
+    case_id: uuid.UUID
+    number: int
+    subject: str
+    status: CaseStatus
+    priority: Priority
+    channel: Channel
+    requester_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    group: str | None = None
+    brand: str | None = None
+    type: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    language: str | None = None
+    source_intake_id: uuid.UUID | None = Field(default=None, description="End-to-end ack for the intake.")
+    follow_up_of: uuid.UUID | None = None
+
+
+@contract
+class CaseUpdated(EventData):
+    event_type = "case.updated"
+    topic = Topic.CASE_EVENTS
+
+    case_id: uuid.UUID
+    version: int
+    changes: dict[str, FieldChange]
+    actor: str = Field(description="user:<id>, rule:<id> or service name.")
+
+
+@contract
+class CaseMessageAdded(EventData):
+    event_type = "case.message_added"
+    topic = Topic.CASE_EVENTS
+
+    case_id: uuid.UUID
+    message_id: uuid.UUID
+    direction: Literal["inbound", "outbound"]
+    public: bool
+    author: str
+    channel: Channel
+    source_intake_id: uuid.UUID | None = None
+
+
+# --- case.commands -----------------------------------------------------------------
+
+
+@contract
+class AssignCase(EventData):
+    event_type = "case.assign"
+    topic = Topic.CASE_COMMANDS
+
+    case_id: uuid.UUID
+    assignee_id: uuid.UUID | None
+    group: str | None = None
+    reason: str
+
+
+@contract
+class ChangeCase(EventData):
+    """Set priority or group, add or remove tags, add an internal note, with the same rules as the API."""
+
+    event_type = "case.change"
+    topic = Topic.CASE_COMMANDS
+
+    case_id: uuid.UUID
+    priority: Priority | None = None
+    group: str | None = None
+    add_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+    internal_note: str | None = None
+    reason: str
+
+
+# --- sla.events -----------------------------------------------------------------------
+
+
+@contract
+class SlaThresholdReached(EventData):
+    event_type = "sla.threshold_reached"
+    topic = Topic.SLA_EVENTS
+
+    case_id: uuid.UUID
+    policy_id: uuid.UUID
+    milestone: str
+    level: Literal["warning", "breach"]
+    due_at: datetime
+
+
+# --- outbound.messages ------------------------------------------------------------------
+
+
+@contract
+class OutboundMessageRequested(EventData):
+    event_type = "outbound.message_requested"
+    topic = Topic.OUTBOUND_MESSAGES
+
+    outbound_id: uuid.UUID
+    case_id: uuid.UUID
+    channel: Channel
+    to: list[Party]
+    subject: str | None = None
+    text: str
+    html: str | None = None
+    automatic: bool = Field(default=False, description="Auto-response: sent with Auto-Submitted.")
+    in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)
+    conversation_id: str | None = None
+    attachments: list[AttachmentRef] = Field(default_factory=list)

@@ -1,0 +1,301 @@
+"""Transactional outbox: events leave a service only through a row written in the
+same transaction as the change they describe, and a relay publishes those rows.
+
+How the relay keeps its promises:
+
+- **Nothing skipped.** The relay never remembers "the last id I published"; each
+  poll reads *every* unpublished row of its shards (``published_at IS NULL``, a
+  partial index keeps that cheap). A row whose transaction took a lower id but
+  committed late is simply found on the next poll. (Cursor polling on ``id >
+  last`` would lose it for good.)
+- **Per-key order, with any number of replicas.** Each row gets a shard from its
+  key (``crc32(key) % shards``). A relay publishes a shard only while it holds
+  that shard's PostgreSQL advisory lock, so a shard, and with it every key in it,
+  has one publisher at a time, which sends its rows in id order. Replicas that
+  hold no shard stand by and take over the locks of one that dies (its session
+  ends, its locks go with it). Writers of one key serialise on that key's row
+  (the case row, say), so id order within a key is commit order.
+- **At least once.** Rows are marked published only after the broker acknowledged
+  them. A crash between the two publishes them again; consumers' inboxes drop the
+  copy.
+- **Low latency without busy polling.** Writers ``NOTIFY`` on commit; the relay
+  waits for that or its poll interval, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Uuid,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from omnicase.kit.bus.producer import RecordPublisher, envelope_headers
+from omnicase.kit.db import Database
+from omnicase.kit.events import Envelope, EventData
+from omnicase.kit.metrics import OUTBOX_PENDING_AGE, OUTBOX_PUBLISHED
+from omnicase.kit.topics import physical
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SHARDS = 16
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("shard", SmallInteger, nullable=False),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(500), nullable=False),
+        Column("event_id", Uuid, nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index(
+            "ix_outbox_pending",
+            "shard",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+        ),
+        Index("ix_outbox_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
+    )
+
+
+def shard_of(key: str, shards: int = DEFAULT_SHARDS) -> int:
+    return zlib.crc32(key.encode()) % shards
+
+
+def _notify_channel(schema: str) -> str:
+    return f"omnicase_outbox_{schema}"
+
+
+def _lock_class(schema: str) -> int:
+    # Advisory locks take two int4 keys: one per service's outbox, one per shard.
+    value = zlib.crc32(f"{schema}.outbox".encode())
+    return value - (1 << 32) if value >= (1 << 31) else value
+
+
+class Outbox:
+    """Writes outbox rows inside the caller's transaction."""
+
+    def __init__(self, table: Table, *, shards: int = DEFAULT_SHARDS) -> None:
+        self.table = table
+        self.shards = shards
+        schema = table.schema or "public"
+        self._notify = text("SELECT pg_notify(:channel, '')").bindparams(channel=_notify_channel(schema))
+
+    async def add(self, session: AsyncSession, data: EventData, *, source: str, subject: str, key: str) -> Envelope:
+        """Build the event's envelope and stage it for publication to its contract's topic."""
+        envelope = data.envelope(source=source, subject=subject)
+        await self.add_envelopes(session, [(data.topic.value, envelope, key)])
+        return envelope
+
+    async def add_envelopes(self, session: AsyncSession, items: Sequence[tuple[str, Envelope, str]]) -> None:
+        """Stage ``(logical topic, envelope, key)`` items, in order, in one statement."""
+        if not items:
+            return
+        rows = [
+            {
+                "shard": shard_of(key, self.shards),
+                "topic": topic,
+                "key": key,
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "payload": envelope.to_bytes(),
+                "headers": [[name, value.decode()] for name, value in envelope_headers(envelope)],
+            }
+            for topic, envelope, key in items
+        ]
+        await session.execute(self.table.insert(), rows)
+        await session.execute(self._notify)
+
+
+class OutboxRelay:
+    """Publishes a service's outbox rows; run one per process, as many processes as you like."""
+
+    def __init__(
+        self,
+        database: Database,
+        producer: RecordPublisher,
+        table: Table,
+        *,
+        topic_prefix: str = "",
+        shards: int = DEFAULT_SHARDS,
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+        lock_refresh_interval: float = 2.0,
+        retention: timedelta = timedelta(hours=1),
+    ) -> None:
+        self.database = database
+        self.producer = producer
+        self.table = table
+        self.schema = table.schema or "public"
+        self.topic_prefix = topic_prefix
+        self.shards = shards
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.lock_refresh_interval = lock_refresh_interval
+        self.retention = retention
+        self.owned: set[int] = set()
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._lock_connection: AsyncConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.schema}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._release_locks()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_refresh = 0.0
+        next_janitor = 0.0
+        while not self._stopping.is_set():
+            try:
+                now = loop.time()
+                if now >= next_refresh:
+                    await self._refresh_locks()
+                    next_refresh = now + self.lock_refresh_interval
+                if now >= next_janitor and self.owned:
+                    await self._janitor()
+                    next_janitor = now + 60.0
+                published = await self.publish_once() if self.owned else 0
+                if published < self.batch_size:
+                    await self._wait(self.poll_interval if self.owned else self.lock_refresh_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox relay iteration failed; retrying", extra={"schema": self.schema})
+                await self._release_locks()
+                next_refresh = 0.0
+                await self._wait(min(5.0, self.poll_interval * 4))
+
+    async def _wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+        self._wakeup.clear()
+
+    # -- shard ownership -----------------------------------------------------------
+
+    async def _refresh_locks(self) -> None:
+        if self._lock_connection is None:
+            connection = await self.database.engine.connect()
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._lock_connection = connection
+            raw: Any = await connection.get_raw_connection()
+            await raw.driver_connection.add_listener(_notify_channel(self.schema), self._on_notify)
+            self.owned = set()
+        connection = self._lock_connection
+        # Also proves the lock session is alive: if it died, its locks died with it.
+        await connection.execute(text("SELECT 1"))
+        lock_class = _lock_class(self.schema)
+        for shard in range(self.shards):
+            if shard in self.owned:
+                continue
+            got = await connection.scalar(text("SELECT pg_try_advisory_lock(:c, :s)"), {"c": lock_class, "s": shard})
+            if got:
+                self.owned.add(shard)
+                logger.info("outbox shard acquired", extra={"schema": self.schema, "shard": shard})
+
+    async def _release_locks(self) -> None:
+        connection, self._lock_connection = self._lock_connection, None
+        self.owned = set()
+        if connection is not None:
+            # Closing the session releases every advisory lock it held.
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    def _on_notify(self, *_: object) -> None:
+        self._wakeup.set()
+
+    # -- publishing -------------------------------------------------------------------
+
+    async def publish_once(self) -> int:
+        """Publish one batch of this relay's shards in id order; returns how many rows."""
+        if not self.owned:
+            return 0
+        table = self.table
+        async with self.database.unit_of_work() as session:
+            rows = (
+                await session.execute(
+                    select(table.c.id, table.c.topic, table.c.key, table.c.payload, table.c.headers)
+                    .where(table.c.published_at.is_(None), table.c.shard.in_(sorted(self.owned)))
+                    .order_by(table.c.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            acks = [
+                await self.producer.enqueue(
+                    physical(row.topic, self.topic_prefix),
+                    row.payload,
+                    key=row.key.encode(),
+                    headers=[(name, value.encode()) for name, value in row.headers],
+                )
+                for row in rows
+            ]
+            # Any failed ack raises: the batch stays unpublished and is sent again.
+            await asyncio.gather(*acks)
+            await session.execute(
+                update(table).where(table.c.id.in_([row.id for row in rows])).values(published_at=func.now())
+            )
+        OUTBOX_PUBLISHED.labels(self.schema).inc(len(rows))
+        return len(rows)
+
+    async def _janitor(self) -> None:
+        table = self.table
+        async with self.database.unit_of_work() as session:
+            await session.execute(
+                delete(table).where(
+                    table.c.published_at.is_not(None),
+                    table.c.published_at < func.now() - self.retention,
+                )
+            )
+            oldest = await session.scalar(
+                select(func.extract("epoch", func.now() - func.min(table.c.created_at))).where(
+                    table.c.published_at.is_(None)
+                )
+            )
+        OUTBOX_PENDING_AGE.labels(self.schema).set(float(oldest or 0.0))

@@ -1,0 +1,166 @@
+"""Settings shared by every service.
+
+Each service subclasses :class:`ServiceSettings` with its own ``env_prefix``
+(``CASE_CORE_``, ``GATEWAY_`` …). A handful of values are suite-wide and are read
+unprefixed as well, so one ``DATABASE_URL`` or ``KAFKA_BOOTSTRAP_SERVERS`` switches
+every service at once; the prefixed form wins where both are set.
+
+Settings are validated when a service starts (:func:`load_settings`): a bad value
+stops it with one line per bad variable, naming the variable as the operator typed
+it, instead of a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar, Literal, Self, TypeVar
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEV_INTERNAL_SECRET = "omnicase-dev-internal-secret-change-me"
+
+Environment = Literal["dev", "test", "prod"]
+
+# Field name -> the unprefixed, suite-wide environment variable that also sets it.
+SHARED_ENV = {
+    "env": "OMNICASE_ENV",
+    "database_url": "DATABASE_URL",
+    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "kafka_enable_idempotence": "KAFKA_ENABLE_IDEMPOTENCE",
+    "topic_prefix": "OMNICASE_TOPIC_PREFIX",
+    "internal_secret": "OMNICASE_INTERNAL_SECRET",
+    "log_level": "OMNICASE_LOG_LEVEL",
+    "host": "OMNICASE_HOST",
+    "port": "OMNICASE_PORT",
+}
+
+
+class SettingsError(Exception):
+    """Raised at start when settings are invalid; ``str()`` is ready to print."""
+
+
+class _SharedEnvSource(PydanticBaseSettingsSource):
+    """Reads the suite-wide unprefixed variables, below the prefixed ones in priority."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        env_name = SHARED_ENV.get(field_name)
+        if env_name is None:
+            return None, field_name, False
+        return os.environ.get(env_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for field_name in self.settings_cls.model_fields:
+            value, _, _ = self.get_field_value(self.settings_cls.model_fields[field_name], field_name)
+            if value is not None:
+                values[field_name] = value
+        return values
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the ``postgresql://`` form operators and CloudNativePG hand out; use asyncpg."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain) :]
+    return url
+
+
+class ServiceSettings(BaseSettings):
+    """Base of every service's settings; subclasses set ``env_prefix``."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="OMNICASE_")
+
+    service_name: ClassVar[str] = "omnicase"
+
+    env: Environment = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/omnicase"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Apache Kafka: on. The embedded Tansu broker answers InitProducerId with an
+    # error, so the dev stack turns it off; the inbox drops duplicates either way.
+    kafka_enable_idempotence: bool = False
+    topic_prefix: str = ""
+
+    internal_secret: str = DEV_INTERNAL_SECRET
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _SharedEnvSource(settings_cls), file_secret_settings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str) -> str:
+        value = normalize_database_url(value)
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a PostgreSQL URL (postgresql://… or postgresql+asyncpg://…)")
+        return value
+
+    @model_validator(mode="after")
+    def _no_default_secret_outside_dev(self) -> Self:
+        if self.env == "prod" and self.internal_secret == DEV_INTERNAL_SECRET:
+            raise ValueError(
+                "internal_secret: the built-in development secret is refused when env=prod; "
+                "set OMNICASE_INTERNAL_SECRET"
+            )
+        if len(self.internal_secret) < 16:
+            raise ValueError("internal_secret: must be at least 16 characters")
+        return self
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def env_name_for(settings_cls: type[ServiceSettings], field_name: str) -> str:
+    """The variable an operator would set for ``field_name`` (prefixed form)."""
+    prefix = settings_cls.model_config.get("env_prefix", "") or ""
+    return f"{prefix}{field_name}".upper()
+
+
+def describe_errors(settings_cls: type[ServiceSettings], error: ValidationError) -> str:
+    lines = [f"invalid settings for {settings_cls.service_name}:"]
+    for item in error.errors():
+        loc = item.get("loc") or ()
+        field_name = str(loc[0]) if loc else ""
+        message = str(item.get("msg", "invalid value"))
+        if field_name in settings_cls.model_fields:
+            names = env_name_for(settings_cls, field_name)
+            shared = SHARED_ENV.get(field_name)
+            if shared:
+                names += f" (or {shared})"
+            given = item.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+            lines.append(f"  {names}: {message}{shown}")
+        else:
+            # Model-level validators prefix their message with the field name.
+            message = message.removeprefix("Value error, ")
+            field_part, _, rest = message.partition(": ")
+            if rest and field_part in settings_cls.model_fields:
+                message = f"{env_name_for(settings_cls, field_part)}: {rest}"
+            lines.append(f"  {message}")
+    return "\n".join(lines)
+
+
+def load_settings(settings_cls: type[SettingsT], **overrides: Any) -> SettingsT:
+    """Build settings from the environment, or raise :class:`SettingsError` with readable lines."""
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_errors(settings_cls, error)) from None

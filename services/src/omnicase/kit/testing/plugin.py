@@ -1,0 +1,161 @@
+"""pytest fixtures with real servers, shared by every service's tests.
+
+- ``embedded_postgres`` / ``tansu_broker`` (session): one real PostgreSQL and one
+  real Tansu broker per test run, on free ports, in temporary directories.
+- ``database_url`` (session): a fresh database with every installed service's
+  migrations applied once (so migrations are tested on every run).
+- ``db`` (function): a :class:`Database` whose sessions join one outer transaction
+  that is rolled back after the test (SQLAlchemy's ``create_savepoint`` recipe).
+- ``scratch_schema`` (function): a schema of its own with the kit's outbox and
+  inbox tables, for tests that need real commits and concurrent transactions.
+- ``topic_prefix`` (function): a unique prefix so each test has its own topics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from omnicase.kit.bus.admin import ensure_suite_topics
+from omnicase.kit.db import Database, create_engine, service_metadata
+from omnicase.kit.devstack.broker import TansuBroker
+from omnicase.kit.devstack.postgres import EmbeddedPostgres
+from omnicase.kit.devstack.processes import free_port
+from omnicase.kit.inbox import inbox_table
+from omnicase.kit.migrations import create_kit_tables
+from omnicase.kit.migrations import upgrade as upgrade_service
+from omnicase.kit.outbox import outbox_table
+from omnicase.kit.service import discover_services
+
+TEST_DATABASE = "omnicase_test"
+
+
+@pytest.fixture(scope="session")
+def embedded_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    root = tmp_path_factory.mktemp("postgres")
+    server = EmbeddedPostgres(root / "data", port=free_port(), log_file=root / "postgres.log", durable=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def tansu_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBroker]:
+    root = tmp_path_factory.mktemp("tansu")
+    broker = TansuBroker(port=free_port(), log_file=root / "tansu.log")
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tansu_broker: TansuBroker) -> str:
+    return tansu_broker.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def database_url(embedded_postgres: EmbeddedPostgres) -> str:
+    """A database with every installed service's migrations applied."""
+    embedded_postgres.ensure_database(TEST_DATABASE)
+    url = embedded_postgres.url(TEST_DATABASE)
+    for spec in discover_services():
+        if spec.has_migrations():
+            upgrade_service(spec, url)
+    return url
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest_asyncio.fixture
+async def suite_topics(kafka_bootstrap: str, topic_prefix: str) -> str:
+    """Create this test's copies of every suite topic; returns the prefix."""
+    await ensure_suite_topics(kafka_bootstrap, prefix=topic_prefix, partitions=4)
+    return topic_prefix
+
+
+@pytest_asyncio.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """Sessions inside one transaction rolled back after the test: nothing a test writes survives it."""
+    engine = create_engine(database_url, pool_size=2)
+    connection = await engine.connect()
+    outer = await connection.begin()
+    database = Database(engine)
+    database.sessions = async_sessionmaker(
+        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
+    try:
+        yield database
+    finally:
+        await outer.rollback()
+        await connection.close()
+        await engine.dispose()
+
+
+@dataclass
+class ScratchSchema:
+    name: str
+    database: Database
+    outbox: Table
+    inbox: Table
+    metadata: MetaData
+
+
+@pytest_asyncio.fixture
+async def scratch_schema(embedded_postgres: EmbeddedPostgres) -> AsyncIterator[ScratchSchema]:
+    embedded_postgres.ensure_database(TEST_DATABASE)
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(embedded_postgres.url(TEST_DATABASE), pool_size=10)
+    async with engine.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{name}"'))
+        await connection.run_sync(create_kit_tables, name)
+    metadata = service_metadata(name)
+    schema = ScratchSchema(name, Database(engine), outbox_table(metadata), inbox_table(metadata), metadata)
+    try:
+        yield schema
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        await engine.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (real processes, many messages)")
+    # Subprocesses started by tests (the dev stack) must not inherit a developer's external servers.
+    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
+        os.environ.pop(name, None)
+
+
+async def eventually(
+    predicate: Callable[[], Awaitable[object]],
+    *,
+    within: float = 20.0,
+    interval: float = 0.05,
+    message: str = "condition",
+) -> None:
+    """Await ``predicate()`` until it returns truthy, or fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        if await predicate():
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"{message} not reached within {within:.0f}s")
+        await asyncio.sleep(interval)
+
+
+__all__ = ["TEST_DATABASE", "ScratchSchema", "eventually"]

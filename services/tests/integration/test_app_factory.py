@@ -1,0 +1,174 @@
+"""The HTTP app factory every service uses, on a demo service with real PostgreSQL and broker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, Field
+from pydantic_settings import SettingsConfigDict
+from sqlalchemy import select
+
+from omnicase.kit.app import ServiceParts, create_service_app
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import NotFound, problem_responses
+from omnicase.kit.outbox import Outbox
+from omnicase.kit.service import ServiceSpec
+from omnicase.kit.settings import ServiceSettings
+from omnicase.kit.testing.plugin import ScratchSchema
+from omnicase.kit.testing.probes import numbered_event
+
+pytestmark = pytest.mark.asyncio
+
+SPEC = ServiceSpec(
+    name="demo", description="A demo service.", package="omnicase.kit", schema="demo", env_prefix="DEMO_", dev_port=0
+)
+
+
+class DemoSettings(ServiceSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="DEMO_")
+    service_name: ClassVar[str] = "demo"
+
+
+class ThingCreate(BaseModel):
+    name: str = Field(min_length=1)
+    size: int = Field(ge=1)
+
+
+def demo_router(schema: ScratchSchema) -> APIRouter:
+    router = APIRouter()
+    outbox = Outbox(schema.outbox)
+
+    @router.get("/things/{thing_id}", responses=problem_responses(NotFound))
+    async def get_thing(thing_id: int) -> dict[str, int]:
+        raise NotFound(f"Thing {thing_id} does not exist.")
+
+    @router.post("/things", status_code=201)
+    async def create_thing(body: ThingCreate, session: SessionDep) -> dict[str, str]:
+        case_id = uuid.uuid4()
+        await outbox.add(session, numbered_event(case_id, body.size), source="demo", subject="t", key=str(case_id))
+        if body.name == "reject-after-write":
+            raise NotFound("changed my mind after writing")
+        return {"id": str(case_id)}
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    return router
+
+
+@pytest_asyncio.fixture
+async def demo_app(
+    scratch_schema: ScratchSchema, database_url: str, kafka_bootstrap: str, topic_prefix: str
+) -> AsyncIterator[FastAPI]:
+    settings = DemoSettings(
+        database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix
+    )
+    app = create_service_app(
+        SPEC,
+        settings,
+        ServiceParts(routers=[demo_router(scratch_schema)], outbox_table=scratch_schema.outbox),
+    )
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest_asyncio.fixture
+async def client(demo_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=demo_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
+        yield client
+
+
+async def test_health_and_readiness_report_each_dependency(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok", "service": "demo"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "outbox_relay": "ok"}
+
+
+async def test_readiness_fails_with_the_reason_when_the_database_is_unreachable(
+    scratch_schema: ScratchSchema,
+) -> None:
+    settings = DemoSettings(database_url="postgresql+asyncpg://postgres@127.0.0.1:9/nowhere")
+    app = create_service_app(SPEC, settings, ServiceParts(uses_kafka=False))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
+            response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "not_ready"
+    assert response.json()["checks"]["database"].startswith("failing:")
+
+
+async def test_service_error_is_problem_json(client: httpx.AsyncClient) -> None:
+    response = await client.get("/things/42")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "https://omnicase.dev/problems/not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "Thing 42 does not exist.",
+        "instance": "/things/42",
+    }
+
+
+async def test_validation_error_lists_each_bad_field(client: httpx.AsyncClient) -> None:
+    response = await client.post("/things", json={"name": "", "size": 0})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"].endswith("/validation-error")
+    assert {error["field"] for error in problem["errors"]} == {"body.name", "body.size"}
+
+
+async def test_unknown_route_and_unexpected_error_are_problems_without_internals(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    boom = await client.get("/boom")
+    assert boom.status_code == 500
+    assert boom.json()["type"].endswith("/internal-error")
+    assert "secret internals" not in boom.text
+
+
+async def test_success_means_committed_and_error_means_nothing_written(
+    client: httpx.AsyncClient, scratch_schema: ScratchSchema
+) -> None:
+    created = await client.post("/things", json={"name": "ok", "size": 1})
+    assert created.status_code == 201
+    rejected = await client.post("/things", json={"name": "reject-after-write", "size": 2})
+    assert rejected.status_code == 404
+    async with scratch_schema.database.unit_of_work() as session:
+        keys = (await session.scalars(select(scratch_schema.outbox.c.key))).all()
+    assert keys == [created.json()["id"]], "the rejected request left no row behind"
+
+
+async def test_request_and_trace_ids_are_echoed_and_traceparent_is_honoured(client: httpx.AsyncClient) -> None:
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    response = await client.get(
+        "/healthz", headers={"X-Request-ID": "req-123", "traceparent": f"00-{trace}-00f067aa0ba902b7-01"}
+    )
+    assert response.headers["x-request-id"] == "req-123"
+    assert response.headers["x-trace-id"] == trace
+
+
+async def test_metrics_expose_request_counts_per_route(client: httpx.AsyncClient) -> None:
+    await client.get("/things/1")
+    metrics = (await client.get("/metrics")).text
+    assert (
+        'omnicase_http_requests_total{method="GET",route="/things/{thing_id}",service="demo",status="404"}' in metrics
+    )
+
+
+async def test_openapi_declares_the_problem_schema(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert "Problem" in spec["components"]["schemas"]
+    not_found = spec["paths"]["/things/{thing_id}"]["get"]["responses"]["404"]
+    assert "application/problem+json" in not_found["content"]

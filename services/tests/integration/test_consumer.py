@@ -1,0 +1,252 @@
+"""The kit's consumer loop against real PostgreSQL and the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.kit.bus.consumer import ConsumerConfig, ConsumerStopped, EventConsumer
+from omnicase.kit.bus.producer import EventProducer
+from omnicase.kit.events import CaseUpdated, Envelope
+from omnicase.kit.inbox import Inbox
+from omnicase.kit.testing.plugin import ScratchSchema, eventually
+from omnicase.kit.testing.probes import Effects, numbered_event, read_topic
+from omnicase.kit.topics import Topic, dlq, physical
+
+pytestmark = pytest.mark.asyncio
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+def make_consumer(
+    scratch_schema: ScratchSchema,
+    producer: EventProducer,
+    kafka_bootstrap: str,
+    prefix: str,
+    handler: Handler,
+    **config: object,
+) -> EventConsumer:
+    return EventConsumer(
+        ConsumerConfig(
+            group="kit-test",
+            topics=[Topic.CASE_EVENTS],
+            backoff_initial=0.01,
+            session_timeout_ms=3000,
+            heartbeat_interval_ms=300,
+            **config,  # type: ignore[arg-type]
+        ),
+        handler,
+        database=scratch_schema.database,
+        inbox=Inbox(scratch_schema.inbox),
+        producer=producer,
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+    )
+
+
+async def publish_numbered(producer: EventProducer, prefix: str, case_id: uuid.UUID, seqs: range) -> None:
+    for seq in seqs:
+        envelope = numbered_event(case_id, seq).envelope(source="test", subject=str(case_id))
+        await producer.publish(physical(Topic.CASE_EVENTS, prefix), envelope, key=str(case_id))
+
+
+def count_at_least(effects: Effects, schema: ScratchSchema, expected: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await effects.count(schema) >= expected
+
+    return check
+
+
+async def test_failing_message_is_retried_then_dead_lettered_with_its_reason(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    attempts: dict[int, int] = {}
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        seq = int(CaseUpdated.parse(envelope).changes["seq"].new)
+        attempts[seq] = attempts.get(seq, 0) + 1
+        if seq == 3:
+            raise ValueError("seq 3 is poison")
+        await effects.record(session, envelope)
+
+    case_id = uuid.uuid4()
+    await publish_numbered(producer, suite_topics, case_id, range(1, 6))
+    consumer = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, handler, max_attempts=3)
+    await consumer.start()
+    try:
+        await eventually(count_at_least(effects, scratch_schema, 4), message="4 good messages applied")
+    finally:
+        await consumer.stop()
+
+    assert sorted(seq for _, _, seq in await effects.rows(scratch_schema)) == [1, 2, 4, 5]
+    assert attempts[3] >= 3, "the poison message is retried before it is dead-lettered"
+    dead = await read_topic(kafka_bootstrap, dlq(physical(Topic.CASE_EVENTS, suite_topics)), expect=1)
+    assert len(dead) == 1
+    headers = {name: value.decode() for name, value in dead[0].headers}
+    assert headers["dlq-error"] == "ValueError: seq 3 is poison"
+    assert headers["dlq-original-topic"] == physical(Topic.CASE_EVENTS, suite_topics)
+    assert headers["dlq-attempts"] == "3"
+    assert headers["event-type"] == "case.updated", "the original headers travel with the dead letter"
+    assert CaseUpdated.parse(Envelope.from_bytes(dead[0].value)).changes["seq"].new == 3
+
+
+async def test_undecodable_message_is_dead_lettered_without_retry(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    topic = physical(Topic.CASE_EVENTS, suite_topics)
+    await producer.send(topic, b"{not json", key=b"k")
+    await publish_numbered(producer, suite_topics, uuid.uuid4(), range(1, 2))
+    consumer = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, effects.record)
+    await consumer.start()
+    try:
+        await eventually(count_at_least(effects, scratch_schema, 1), message="good message applied")
+    finally:
+        await consumer.stop()
+    dead = await read_topic(kafka_bootstrap, dlq(topic), expect=1)
+    assert [record.value for record in dead] == [b"{not json"]
+    assert dict(dead[0].headers)["dlq-error-type"] == b"ValidationError"
+
+
+async def test_flood_of_poison_stops_the_consumer_instead_of_dead_lettering_everything(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str
+) -> None:
+    async def broken(session: AsyncSession, envelope: Envelope) -> None:
+        raise KeyError("bug in handler")
+
+    await publish_numbered(producer, suite_topics, uuid.uuid4(), range(1, 11))
+    consumer = make_consumer(
+        scratch_schema, producer, kafka_bootstrap, suite_topics, broken, max_attempts=1, dlq_flood_limit=3
+    )
+    await consumer.start()
+
+    async def stopped() -> bool:
+        return not consumer.healthy
+
+    try:
+        await eventually(stopped, message="consumer stopped")
+    finally:
+        await consumer.stop()
+    assert isinstance(consumer.failure, ConsumerStopped)
+    dead = await read_topic(kafka_bootstrap, dlq(physical(Topic.CASE_EVENTS, suite_topics)), expect=3)
+    assert len(dead) == 3, "only up to the flood limit is dead-lettered"
+
+
+async def test_transient_failures_are_retried_past_the_attempt_limit_and_never_dead_lettered(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    failures = 0
+
+    async def flaky(session: AsyncSession, envelope: Envelope) -> None:
+        nonlocal failures
+        if failures < 6:
+            failures += 1
+            raise ConnectionResetError("database went away")
+        await effects.record(session, envelope)
+
+    await publish_numbered(producer, suite_topics, uuid.uuid4(), range(1, 3))
+    consumer = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, flaky, max_attempts=2)
+    await consumer.start()
+    try:
+        await eventually(count_at_least(effects, scratch_schema, 2), message="applied after transient failures")
+    finally:
+        await consumer.stop()
+    assert failures == 6
+    assert await read_topic(kafka_bootstrap, dlq(physical(Topic.CASE_EVENTS, suite_topics)), expect=0, within=1) == []
+
+
+async def test_offset_is_not_committed_when_the_transaction_fails_so_the_message_comes_again(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    tried = asyncio.Event()
+
+    async def always_failing(session: AsyncSession, envelope: Envelope) -> None:
+        await effects.record(session, envelope)  # written, then rolled back with the transaction
+        tried.set()
+        raise ValueError("cannot apply yet")
+
+    case_id = uuid.uuid4()
+    await publish_numbered(producer, suite_topics, case_id, range(1, 2))
+    first = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, always_failing, max_attempts=10_000)
+    await first.start()
+    await asyncio.wait_for(tried.wait(), timeout=20)
+    await first.stop(grace=0.5)
+    assert await effects.count(scratch_schema) == 0, "the failed transaction left nothing behind"
+
+    committed = await _committed_offsets(
+        kafka_bootstrap, f"{suite_topics}kit-test", physical(Topic.CASE_EVENTS, suite_topics)
+    )
+    assert all(offset is None for offset in committed), "no offset may be committed for an unapplied message"
+
+    second = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, effects.record)
+    await second.start()
+    try:
+        await eventually(count_at_least(effects, scratch_schema, 1), message="message redelivered and applied")
+    finally:
+        await second.stop()
+    assert [seq for _, _, seq in await effects.rows(scratch_schema)] == [1]
+
+
+async def _committed_offsets(bootstrap: str, group: str, topic: str) -> list[int | None]:
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await probe.start()
+    try:
+        partitions = probe.partitions_for_topic(topic) or set()
+        return [await probe.committed(TopicPartition(topic, partition)) for partition in sorted(partitions)]
+    finally:
+        await probe.stop()
+
+
+async def test_consumers_joining_and_leaving_mid_stream_lose_nothing_and_apply_each_event_once(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    cases = [uuid.uuid4() for _ in range(8)]
+    total = 8 * 60
+
+    async def produce_stream() -> None:
+        for chunk in range(6):
+            await asyncio.gather(
+                *(
+                    publish_numbered(producer, suite_topics, case, range(chunk * 10 + 1, chunk * 10 + 11))
+                    for case in cases
+                )
+            )
+            await asyncio.sleep(0.3)
+
+    applied_by = {"first": 0, "second": 0}
+
+    def counting(name: str) -> Handler:
+        async def handler(session: AsyncSession, envelope: Envelope) -> None:
+            await effects.record(session, envelope)
+            applied_by[name] += 1
+
+        return handler
+
+    first = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, counting("first"), max_records=20)
+    second = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, counting("second"), max_records=20)
+    await first.start()
+    stream = asyncio.create_task(produce_stream())
+    try:
+        await eventually(count_at_least(effects, scratch_schema, 60), message="first consumer under way")
+        await second.start()  # joins: partitions are rebalanced mid-stream
+        await eventually(count_at_least(effects, scratch_schema, 240), message="both consuming")
+        await first.stop()  # leaves: its partitions move to the second
+        await stream
+        await eventually(count_at_least(effects, scratch_schema, total), within=40, message="every event applied")
+        await asyncio.sleep(0.5)
+    finally:
+        stream.cancel()
+        await first.stop()
+        await second.stop()
+
+    assert applied_by["first"] > 0
+    assert applied_by["second"] > 0, "the joining consumer took over partitions"
+    rows = await effects.rows(scratch_schema)
+    assert len(rows) == total, "no gap and no duplicate applied"
+    assert len({event_id for event_id, _, _ in rows}) == total
+    for case in cases:
+        assert [seq for _, key, seq in rows if key == str(case)] == list(range(1, 61)), "per-key order kept"

@@ -1,0 +1,58 @@
+"""Settings are validated at start with errors that name the variable to fix."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+from pydantic_settings import SettingsConfigDict
+
+from omnicase.kit.settings import DEV_INTERNAL_SECRET, ServiceSettings, SettingsError, load_settings
+
+
+class DemoSettings(ServiceSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="DEMO_")
+    service_name: ClassVar[str] = "demo"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "OMNICASE_ENV", "OMNICASE_INTERNAL_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_bad_port_names_the_variable_and_the_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_PORT", "eighty")
+    with pytest.raises(SettingsError) as error:
+        load_settings(DemoSettings)
+    message = str(error.value)
+    assert message.splitlines()[0] == "invalid settings for demo:"
+    assert "DEMO_PORT (or OMNICASE_PORT)" in message
+    assert "'eighty'" in message
+
+
+def test_every_bad_variable_is_listed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_PORT", "70000")
+    monkeypatch.setenv("DATABASE_URL", "mysql://nope")
+    with pytest.raises(SettingsError) as error:
+        load_settings(DemoSettings)
+    message = str(error.value)
+    assert "DEMO_PORT" in message
+    assert "DEMO_DATABASE_URL (or DATABASE_URL): Value error, must be a PostgreSQL URL" in message
+
+
+def test_suite_wide_variables_apply_to_every_service_and_prefixed_ones_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db:5432/omnicase")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("DEMO_KAFKA_BOOTSTRAP_SERVERS", "other:9092")
+    settings = load_settings(DemoSettings)
+    assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/omnicase"
+    assert settings.kafka_bootstrap_servers == "other:9092"
+
+
+def test_default_secret_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNICASE_ENV", "prod")
+    with pytest.raises(SettingsError, match="DEMO_INTERNAL_SECRET: the built-in development secret is refused"):
+        load_settings(DemoSettings)
+    monkeypatch.setenv("OMNICASE_INTERNAL_SECRET", "a-real-production-secret-value")
+    assert load_settings(DemoSettings).internal_secret != DEV_INTERNAL_SECRET
