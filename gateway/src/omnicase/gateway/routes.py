@@ -1,0 +1,42 @@
+"""Which service owns which public path (ARCHITECTURE.md § Public conventions).
+
+Longest prefix wins. Services add their resources here as they grow.
+"""
+
+from __future__ import annotations
+
+ROUTES: dict[str, str] = {
+    "/api/v1/cases": "case-core",
+    "/api/v1/contacts": "case-core",
+    "/api/v1/organizations": "case-core",
+    "/api/v1/custom-fields": "case-core",
+    "/api/v1/views": "case-core",
+    "/api/v1/macros": "case-core",
+    "/api/v1/triggers": "case-core",
+    "/api/v1/webhooks": "case-core",
+    "/api/v1/mailboxes": "intake-email",
+    "/public/email": "intake-email",
+    "/api/v1/forms": "intake-web",
+    "/api/v1/channels": "intake-web",
+    "/public/forms": "intake-web",
+    "/public/channels": "intake-web",
+    "/public/webhooks": "intake-web",
+    "/api/v1/agents": "routing",
+    "/api/v1/groups": "routing",
+    "/api/v1/skills": "routing",
+    "/api/v1/queues": "routing",
+    "/api/v1/routing": "routing",
+    "/api/v1/sla": "sla-engine",
+    "/api/v1/business-hours": "sla-engine",
+    "/api/v1/automations": "sla-engine",
+}
+
+_BY_LENGTH = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
+
+
+def owner_of(path: str) -> str | None:
+    """The service that owns ``path``, or None."""
+    for prefix, service in _BY_LENGTH:
+        if path == prefix or path.startswith(prefix + "/"):
+            return service
+    return None

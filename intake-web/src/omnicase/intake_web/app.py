@@ -1,0 +1,18 @@
+"""intake-web HTTP app and background work (built in the lifespan, never at import)."""
+
+from fastapi import FastAPI
+
+from omnicase.intake_web.models import inbox, outbox
+from omnicase.intake_web.service import SPEC
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.kit.app import ServiceParts, create_service_app
+from omnicase.kit.settings import load_settings
+
+
+def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
+    settings = settings or load_settings(IntakeWebSettings)
+    parts = ServiceParts(
+        outbox_table=outbox,
+        inbox_table=inbox,
+    )
+    return create_service_app(SPEC, settings, parts)

@@ -1,0 +1,4 @@
+"""Omnicase sla-engine.
+
+Business hours, SLA policies, milestones, warnings, breaches, escalations, time-based automations.
+"""
