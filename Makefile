@@ -1,0 +1,45 @@
+# Omnicase: `make run` brings the suite up on the embedded defaults, `make test` passes.
+# Every target installs what it needs first; a second `make install` is a no-op.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := case-core intake-email intake-web routing sla-engine gateway
+PYPROJECTS := services/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): constraints.txt $(PYPROJECTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+		-e './services[embedded,dev]' $(foreach s,$(SERVICES),-e ./$(s))
+	@touch $@
+
+run: install
+	$(BIN)/omnicase up
+
+test: install deploy-tools
+	$(MAKE) --no-print-directory deploy-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/omnicase bench
+
+# Re-pin every third-party dependency to what is installed now.
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) $(DEPLOY_VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# deploy-tools, deploy-test, deploy-render (the manifests' own toolchain and tests)
+include deploy/deploy.mk
