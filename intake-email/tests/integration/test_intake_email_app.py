@@ -7,16 +7,13 @@ import pytest
 from omnicase.intake_email.app import create_app
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.testing.apps import running
+from omnicase.kit.testing.plugin import SettingsFactory
 
 pytestmark = pytest.mark.asyncio
 
 
-async def test_intake_email_is_ready_with_its_database_broker_and_relay(
-    database_url: str, kafka_bootstrap: str, topic_prefix: str
-) -> None:
-    settings = IntakeEmailSettings(
-        database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix
-    )
+async def test_intake_email_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
+    settings = service_settings(IntakeEmailSettings)
     async with running(create_app(settings)) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text

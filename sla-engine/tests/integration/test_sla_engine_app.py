@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 
 from omnicase.kit.testing.apps import running
+from omnicase.kit.testing.plugin import SettingsFactory
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.settings import SlaEngineSettings
 
 pytestmark = pytest.mark.asyncio
 
 
-async def test_sla_engine_is_ready_with_its_database_broker_and_relay(
-    database_url: str, kafka_bootstrap: str, topic_prefix: str
-) -> None:
-    settings = SlaEngineSettings(
-        database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix
-    )
+async def test_sla_engine_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
+    settings = service_settings(SlaEngineSettings)
     async with running(create_app(settings)) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text

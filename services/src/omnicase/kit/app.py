@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -198,8 +199,13 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: Serv
             for binding in parts.consumers:
                 assert runtime.producer is not None, "consumers need uses_kafka=True"
                 assert runtime.inbox is not None, "consumers need an inbox_table"
-                consumer = EventConsumer(
+                config = dataclasses.replace(
                     binding.config,
+                    session_timeout_ms=settings.consumer_session_timeout_ms,
+                    heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+                )
+                consumer = EventConsumer(
+                    config,
                     binding.handler,
                     database=database,
                     inbox=runtime.inbox,

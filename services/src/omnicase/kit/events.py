@@ -148,7 +148,7 @@ class CaseDefaults(BaseModel):
 
     brand: str | None = None
     priority: Priority | None = None
-    group: str | None = None
+    group_id: uuid.UUID | None = None
     type: str | None = None
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
@@ -205,10 +205,12 @@ class DeliveryReported(EventData):
 # --- case.events -----------------------------------------------------------------
 
 
-@contract
-class CaseCreated(EventData):
-    event_type = "case.created"
-    topic = Topic.CASE_EVENTS
+class CaseSnapshot(BaseModel):
+    """The case as other services need it (routing rules, SLA policies), after the change.
+
+    Carried by every case event so no consumer has to read case-core's tables or
+    depend on having seen every earlier event.
+    """
 
     case_id: uuid.UUID
     number: int
@@ -216,16 +218,30 @@ class CaseCreated(EventData):
     status: CaseStatus
     priority: Priority
     channel: Channel
+    type: str | None = None
     requester_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
-    group: str | None = None
+    assignee_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
     brand: str | None = None
-    type: str | None = None
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     language: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(ge=1, description="Increases by one with every change (optimistic concurrency).")
+
+
+@contract
+class CaseCreated(EventData):
+    event_type = "case.created"
+    topic = Topic.CASE_EVENTS
+
+    case: CaseSnapshot
+    description: str = Field(default="", description="Text of the first message (rules match keywords in it).")
     source_intake_id: uuid.UUID | None = Field(default=None, description="End-to-end ack for the intake.")
     follow_up_of: uuid.UUID | None = None
+    actor: str = Field(default="system", description="user:<id>, rule:<id>, or a service name.")
 
 
 @contract
@@ -236,7 +252,8 @@ class CaseUpdated(EventData):
     case_id: uuid.UUID
     version: int
     changes: dict[str, FieldChange]
-    actor: str = Field(description="user:<id>, rule:<id> or service name.")
+    actor: str = Field(description="user:<id>, rule:<id>, or a service name.")
+    case: CaseSnapshot | None = None
 
 
 @contract
@@ -248,9 +265,11 @@ class CaseMessageAdded(EventData):
     message_id: uuid.UUID
     direction: Literal["inbound", "outbound"]
     public: bool
-    author: str
+    author: str = Field(description="user:<id> for agents, contact:<id> for customers, or a service name.")
+    author_role: Literal["agent", "customer", "system"] = "customer"
     channel: Channel
     source_intake_id: uuid.UUID | None = None
+    case: CaseSnapshot | None = None
 
 
 # --- case.commands -----------------------------------------------------------------
@@ -263,7 +282,7 @@ class AssignCase(EventData):
 
     case_id: uuid.UUID
     assignee_id: uuid.UUID | None
-    group: str | None = None
+    group_id: uuid.UUID | None = None
     reason: str
 
 
@@ -276,7 +295,7 @@ class ChangeCase(EventData):
 
     case_id: uuid.UUID
     priority: Priority | None = None
-    group: str | None = None
+    group_id: uuid.UUID | None = None
     add_tags: list[str] = Field(default_factory=list)
     remove_tags: list[str] = Field(default_factory=list)
     internal_note: str | None = None

@@ -34,6 +34,8 @@ SHARED_ENV = {
     "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
     "kafka_enable_idempotence": "KAFKA_ENABLE_IDEMPOTENCE",
     "topic_prefix": "OMNICASE_TOPIC_PREFIX",
+    "consumer_session_timeout_ms": "OMNICASE_CONSUMER_SESSION_TIMEOUT_MS",
+    "consumer_heartbeat_interval_ms": "OMNICASE_CONSUMER_HEARTBEAT_INTERVAL_MS",
     "internal_secret": "OMNICASE_INTERNAL_SECRET",
     "log_level": "OMNICASE_LOG_LEVEL",
     "host": "OMNICASE_HOST",
@@ -91,6 +93,10 @@ class ServiceSettings(BaseSettings):
     # error, so the dev stack turns it off; the inbox drops duplicates either way.
     kafka_enable_idempotence: bool = False
     topic_prefix: str = ""
+    # Kafka's defaults; Tansu admits a new group member only about two session
+    # timeouts after the previous one left, so the dev stack and tests go shorter.
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
+    consumer_heartbeat_interval_ms: int = Field(default=3_000, ge=100, le=100_000)
 
     internal_secret: str = DEV_INTERNAL_SECRET
 

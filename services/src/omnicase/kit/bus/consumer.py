@@ -77,8 +77,7 @@ class ConsumerConfig:
     dlq_flood_limit: int = 20
     dlq_flood_window: float = 60.0
     poll_timeout_ms: int = 200
-    # Kafka's defaults. Tansu admits a new member only about two session timeouts
-    # after the previous one left, so tests use shorter ones.
+    # Services take these from their settings (consumer_session_timeout_ms …).
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
 

@@ -127,6 +127,11 @@ class Supervisor:
                 "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                 "GATEWAY_SERVICE_URLS": json.dumps(urls),
                 "PYTHONUNBUFFERED": "1",
+                # A restarted service gets its partitions back within seconds on Tansu.
+                "OMNICASE_CONSUMER_SESSION_TIMEOUT_MS": os.environ.get("OMNICASE_CONSUMER_SESSION_TIMEOUT_MS", "3000"),
+                "OMNICASE_CONSUMER_HEARTBEAT_INTERVAL_MS": os.environ.get(
+                    "OMNICASE_CONSUMER_HEARTBEAT_INTERVAL_MS", "500"
+                ),
             }
             self.services.append(ServiceProcess(spec, ports[spec.name], env))
 

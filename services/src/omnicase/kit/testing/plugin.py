@@ -8,7 +8,10 @@
   that is rolled back after the test (SQLAlchemy's ``create_savepoint`` recipe).
 - ``scratch_schema`` (function): a schema of its own with the kit's outbox and
   inbox tables, for tests that need real commits and concurrent transactions.
-- ``topic_prefix`` (function): a unique prefix so each test has its own topics.
+- ``topic_prefix`` (function): a unique prefix so each test has its own topics;
+  ``suite_topics`` creates them.
+- ``service_settings`` (function): a factory of any service's settings pointing at
+  all of the above.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -34,6 +38,7 @@ from omnicase.kit.migrations import create_kit_tables
 from omnicase.kit.migrations import upgrade as upgrade_service
 from omnicase.kit.outbox import outbox_table
 from omnicase.kit.service import discover_services
+from omnicase.kit.settings import ServiceSettings
 
 TEST_DATABASE = "omnicase_test"
 
@@ -86,6 +91,31 @@ async def suite_topics(kafka_bootstrap: str, topic_prefix: str) -> str:
     """Create this test's copies of every suite topic; returns the prefix."""
     await ensure_suite_topics(kafka_bootstrap, prefix=topic_prefix, partitions=4)
     return topic_prefix
+
+
+SettingsFactory = Callable[..., Any]
+
+
+@pytest_asyncio.fixture
+async def service_settings(database_url: str, kafka_bootstrap: str, suite_topics: str) -> SettingsFactory:
+    """``service_settings(CaseCoreSettings, **overrides)``: settings pointing at the test servers.
+
+    The test database (migrated), the test broker, this test's own topics, and
+    short consumer-group timings so consumers join within seconds.
+    """
+
+    def make(settings_cls: type[ServiceSettings], **overrides: Any) -> ServiceSettings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "kafka_bootstrap_servers": kafka_bootstrap,
+            "topic_prefix": suite_topics,
+            "consumer_session_timeout_ms": 3000,
+            "consumer_heartbeat_interval_ms": 300,
+        }
+        values.update(overrides)
+        return settings_cls(**values)
+
+    return make
 
 
 @pytest_asyncio.fixture
