@@ -57,6 +57,14 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
     pytest.fail(f"not ready in {timeout}s: {last}\n{log.read_text()[-3000:]}")
 
 
+def wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{text!r} never printed:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
     env = stack_env(tmp_path / "data")
@@ -80,8 +88,8 @@ def test_up_brings_every_service_ready_behind_the_gateway_and_stops_cleanly(
     services = {spec.name for spec in discover_services()}
     assert services == {"gateway", "case-core", "intake-email", "intake-web", "routing", "sla-engine"}
     assert report["checks"] == {"database": "ok", **{f"service:{name}": "ok" for name in services - {"gateway"}}}
-    summary = log.read_text()
-    assert f"API docs       {gateway}/docs" in summary
+    wait_for_line(log, "Omnicase is up.", process)
+    assert f"API docs       {gateway}/docs" in log.read_text()
     assert (tmp_path / "data" / "run" / "omnicase.pid").is_file()
 
     # A second stack on the same data directory is refused with a clear message.
@@ -97,7 +105,7 @@ def test_up_brings_every_service_ready_behind_the_gateway_and_stops_cleanly(
     routing.kill()
     time.sleep(1)
     wait_ready(f"http://127.0.0.1:{env['ROUTING_PORT']}/readyz", process, log)
-    assert "routing exited with code -9; restarting" in log.read_text()
+    wait_for_line(log, "routing exited with code -9; restarting", process)
 
     tree = psutil.Process(process.pid).children(recursive=True)
     assert len(tree) >= 8, "six services, PostgreSQL and the broker"

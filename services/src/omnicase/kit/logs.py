@@ -51,5 +51,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
-    # aiokafka is chatty at INFO about every rebalance step.
-    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # aiokafka logs every rebalance step and httpx every request at INFO.
+    for name in ("aiokafka", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
