@@ -27,6 +27,8 @@ def stack_env(data_dir: Path) -> dict[str, str]:
     env["OMNICASE_KAFKA_PORT"] = str(free_port())
     for spec in discover_services():
         env[f"{spec.env_prefix}PORT"] = str(free_port())
+        for name in spec.extra_ports:
+            env[f"{spec.env_prefix}{name.upper()}_PORT"] = str(free_port())
     env.pop("DATABASE_URL", None)
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     return env

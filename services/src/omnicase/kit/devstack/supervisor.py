@@ -56,6 +56,7 @@ class ServiceProcess:
     spec: ServiceSpec
     port: int
     env: dict[str, str]
+    extra_ports: dict[str, int] = field(default_factory=dict)  # e.g. {"smtp": 2525}
     process: asyncio.subprocess.Process | None = None
     restarts: list[float] = field(default_factory=list)
     pump: asyncio.Task[None] | None = None
@@ -118,6 +119,10 @@ class Supervisor:
         ports = {spec.name: int(os.environ.get(f"{spec.env_prefix}PORT", spec.dev_port)) for spec in specs}
         urls = {name: f"http://{host}:{port}" for name, port in ports.items() if name != "gateway"}
         for spec in specs:
+            extra = {
+                name: int(os.environ.get(f"{spec.env_prefix}{name.upper()}_PORT", port))
+                for name, port in spec.extra_ports.items()
+            }
             env = {
                 **os.environ,
                 "OMNICASE_ENV": os.environ.get("OMNICASE_ENV", "dev"),
@@ -133,11 +138,17 @@ class Supervisor:
                     "OMNICASE_CONSUMER_HEARTBEAT_INTERVAL_MS", "500"
                 ),
             }
-            self.services.append(ServiceProcess(spec, ports[spec.name], env))
+            env.update({f"{spec.env_prefix}{name.upper()}_PORT": str(port) for name, port in extra.items()})
+            self.services.append(ServiceProcess(spec, ports[spec.name], env, extra))
 
     def _check_ports(self, external_db: bool, external_kafka: bool) -> None:
         host = self.settings.host
         wanted = [(f"{s.spec.name} HTTP", s.port, f"{s.spec.env_prefix}PORT") for s in self.services]
+        for service in self.services:
+            for name, port in service.extra_ports.items():
+                wanted.append(
+                    (f"{service.spec.name} {name.upper()}", port, f"{service.spec.env_prefix}{name.upper()}_PORT")
+                )
         if not external_db:
             wanted.append(("PostgreSQL", self.settings.postgres_port, "OMNICASE_POSTGRES_PORT"))
         if not external_kafka:
@@ -261,6 +272,9 @@ class Supervisor:
                 f"  API docs       {gateway.url}/docs",
                 f"  Readiness      {gateway.url}/readyz",
             ]
+        for service in self.services:
+            for name, port in service.extra_ports.items():
+                lines.append(f"  {name.upper() + ' intake':<14} {self.settings.host}:{port} ({service.spec.name})")
         for service in self.services:
             if service.spec.name != "gateway":
                 lines.append(f"  {service.spec.name:<14} {service.url}")
