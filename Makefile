@@ -8,8 +8,10 @@ SERVICES := case-core intake-email intake-web routing sla-engine gateway
 PYPROJECTS := services/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Debian packages the tests drive for real (a browser for the web-form tests).
+SYSTEM_PACKAGES := chromium
 
-.PHONY: install run test lint bench lock clean
+.PHONY: install system-packages run test lint bench lock clean
 
 install: $(STAMP)
 
@@ -19,10 +21,19 @@ $(STAMP): constraints.txt $(PYPROJECTS)
 		-e './services[embedded,dev]' $(foreach s,$(SERVICES),-e ./$(s))
 	@touch $@
 
+# Installs only what is missing; needs root (or sudo) and Debian's apt on a machine without them.
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 run: install
 	$(BIN)/omnicase up
 
-test: install deploy-tools
+test: install system-packages deploy-tools
 	$(MAKE) --no-print-directory deploy-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 

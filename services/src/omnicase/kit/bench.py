@@ -16,13 +16,19 @@ the dev stack), on free ports in a temporary directory, and measures, in this or
    :class:`OutboxRelay` publishing, and an :class:`EventConsumer` whose handler writes one
    row per event in its inbox transaction. Rate from the first write to the last
    handler transaction committed; latency from the envelope's ``time`` (stamped as the
-   outbox row is written) to the commit of the handler's transaction.
+   outbox row is written) to the commit of the handler's transaction. Writers are not
+   throttled, so those latencies include queueing; a short second run paced at half the
+   measured rate gives the latency below saturation. At the end every event must have
+   been applied exactly once (the handler's table is counted), or the run fails.
 
 Each measurement follows a short warm-up through the same path (connections open, group
 joined, shard locks taken, statements prepared), reported in the output; nothing else is
 tuned. Every client runs in this one Python process on one event loop (uvloop when
 installed, as under uvicorn), so on a small machine the kit figure also pays for writers,
-relay and consumer sharing a core, which a deployment spreads over processes.
+relay and consumer sharing a core, which a deployment spreads over processes. Each row
+shows the CPU this process used (% of one core) and the host's busy CPU (% of all cores)
+while it was measured, so a reader can tell a client-bound figure from a server-bound one
+and see when other work on the host skewed a run.
 
 The table is printed and written as JSON to ``<output>/kit-<UTC timestamp>.json``.
 Sizes: ``--events`` / ``BENCH_EVENTS`` (each measurement), ``BENCH_PG_CONNECTIONS``,
@@ -42,6 +48,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -246,6 +253,7 @@ async def _await_with_progress(
     target: int,
     stall_timeout: float,
     check: Callable[[], None] | None = None,
+    detail: Callable[[], str] | None = None,
 ) -> T:
     """Await ``task``, failing with a clear message if ``progress()`` stops moving."""
     future = asyncio.ensure_future(task)
@@ -262,7 +270,8 @@ async def _await_with_progress(
             if value != last_value:
                 last_value, last_change = value, loop.time()
             elif loop.time() - last_change > stall_timeout:
-                raise BenchError(f"{what} made no progress for {stall_timeout:.0f}s ({value}/{target} done)")
+                state = f"; {detail()}" if detail is not None else ""
+                raise BenchError(f"{what} made no progress for {stall_timeout:.0f}s ({value}/{target} done{state})")
     finally:
         if not future.done():
             future.cancel()
@@ -274,7 +283,7 @@ async def _await_with_progress(
 
 
 async def _insert_rows(
-    connections: list[Any], count: int, payload: bytes, cases: int, latencies: list[float] | None
+    connections: list[Any], count: int, payload: bytes, cases: int, latencies: list[float], stall_timeout: float
 ) -> None:
     indices = iter(range(count))
     statement = f"INSERT INTO {RAW_SCHEMA}.single_insert (key, payload) VALUES ($1, $2)"
@@ -283,34 +292,35 @@ async def _insert_rows(
         # Shared iterator: each connection takes the next row when it is free.
         for index in indices:
             started = time.perf_counter()
+            # With arguments asyncpg uses a cached prepared statement: one round trip, one implicit transaction.
             await connection.execute(statement, f"case-{index % cases}", payload)
-            if latencies is not None:
-                latencies.append((time.perf_counter() - started) * 1000)
+            latencies.append((time.perf_counter() - started) * 1000)
 
-    await asyncio.gather(*(worker(connection) for connection in connections))
+    await _await_with_progress(
+        asyncio.gather(*(worker(connection) for connection in connections)),
+        what="PostgreSQL INSERT ceiling",
+        progress=lambda: len(latencies),
+        target=count,
+        stall_timeout=stall_timeout,
+    )
 
 
 async def postgres_ceiling(config: BenchConfig, dsn: str, payload: bytes) -> Measurement:
     connections: list[Any] = []
     try:
-        connections = [await asyncpg.connect(dsn) for _ in range(config.pg_connections)]
+        for _ in range(config.pg_connections):
+            connections.append(await asyncpg.connect(dsn))
         await connections[0].execute(
             f"CREATE SCHEMA {RAW_SCHEMA}; "
             f"CREATE TABLE {RAW_SCHEMA}.single_insert ("
             " id bigserial PRIMARY KEY, key text NOT NULL, payload bytea NOT NULL,"
             " created_at timestamptz NOT NULL DEFAULT now())"
         )
-        await _insert_rows(connections, config.warmup, payload, config.cases, None)
+        await _insert_rows(connections, config.warmup, payload, config.cases, [], config.stall_timeout)
         latencies: list[float] = []
         meter = CpuMeter()
         started = time.perf_counter()
-        await _await_with_progress(
-            _insert_rows(connections, config.events, payload, config.cases, latencies),
-            what="PostgreSQL INSERT ceiling",
-            progress=lambda: len(latencies),
-            target=config.events,
-            stall_timeout=config.stall_timeout,
-        )
+        await _insert_rows(connections, config.events, payload, config.cases, latencies, config.stall_timeout)
         seconds = time.perf_counter() - started
         cpu = meter.usage()
     finally:
@@ -374,17 +384,21 @@ async def _produce_and_consume(
     meter = CpuMeter()
     started = time.perf_counter()
     acks: list[asyncio.Future[Any]] = []
-    for seq in range(count):
-        sent_at[seq] = time.perf_counter()
-        acks.append(
-            await producer.send(
-                topic,
-                value,
-                key=f"case-{seq % cases}".encode(),
-                headers=[*headers, ("bench-seq", str(first_seq + seq).encode())],
+    try:
+        for seq in range(count):
+            sent_at[seq] = time.perf_counter()
+            acks.append(
+                await producer.send(
+                    topic,
+                    value,
+                    key=f"case-{seq % cases}".encode(),
+                    headers=[*headers, ("bench-seq", str(first_seq + seq).encode())],
+                )
             )
-        )
-    await asyncio.gather(*acks)
+        await asyncio.gather(*acks)
+    except BaseException:
+        reader.cancel()
+        raise
     produced = time.perf_counter() - started
     await _await_with_progress(
         reader,
@@ -594,6 +608,12 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
     )
     cases = [uuid.uuid4() for _ in range(config.cases)]
 
+    def pipeline_state() -> str:
+        return (
+            f"relay running: {relay.running}, shards owned: {len(relay.owned)}/{relay.shards}, "
+            f"consumer healthy: {consumer.healthy}; the server logs are printed above"
+        )
+
     def pipeline_alive() -> None:
         if consumer.failure is not None:
             raise BenchError(f"the kit consumer stopped: {consumer.failure!r}")
@@ -624,6 +644,7 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
             target=count,
             stall_timeout=config.stall_timeout,
             check=pipeline_alive,
+            detail=pipeline_state,
         )
         written = time.perf_counter()
         await _await_with_progress(
@@ -633,6 +654,7 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
             target=count,
             stall_timeout=config.stall_timeout,
             check=pipeline_alive,
+            detail=pipeline_state,
         )
         return written
 
@@ -646,8 +668,7 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
         await consumer.start()
 
         await through_pipeline(config.warmup, 0, [])
-        async with database.unit_of_work() as session:
-            last_warmup_id = int(await session.scalar(select(func.max(outbox_rows.c.id))) or 0)
+        last_warmup_id = await _last_outbox_id(database, outbox_rows)
 
         write_latencies: list[float] = []
         meter = CpuMeter()
@@ -656,7 +677,8 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
         end_to_end = tracker.last_commit - started
         cpu = meter.usage()
         full_load = list(tracker.latencies_ms)
-        diagnostics = await _kit_diagnostics(database, outbox_rows, last_warmup_id, tracker)
+        full_speed = await _kit_diagnostics(database, outbox_rows, last_warmup_id, tracker)
+        last_full_speed_id = await _last_outbox_id(database, outbox_rows)
 
         # The same path well below saturation: latency without the queueing of the run above.
         paced_rate = PACED_SHARE * config.events / end_to_end
@@ -671,11 +693,11 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
         await through_pipeline(paced_count, config.warmup + config.events, [], rate=paced_rate)
         paced_seconds = tracker.last_commit - paced_started
         paced_cpu = meter.usage()
+        paced = await _kit_diagnostics(database, outbox_rows, last_full_speed_id, tracker)
 
         expected = config.warmup + config.events + paced_count
         async with database.unit_of_work() as session:
             applied_rows = int(await session.scalar(select(func.count()).select_from(applied)) or 0)
-        diagnostics["applied_rows"] = applied_rows
         if applied_rows != expected:
             raise BenchError(f"the kit consumer applied {applied_rows} events, expected {expected}")
     finally:
@@ -687,7 +709,8 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
             await producer.stop()
         await engine.dispose()
 
-    pickup = diagnostics.pop("pickup_ms")
+    pickup = full_speed.pop("pickup_ms")
+    paced.pop("pickup_ms")
     return KitRun(
         [
             Measurement(
@@ -726,14 +749,19 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
                 cpu=paced_cpu,
             ),
         ],
-        diagnostics,
+        {"full_speed": full_speed, "paced": paced, "applied_rows": applied_rows},
     )
+
+
+async def _last_outbox_id(database: Database, outbox_rows: Table) -> int:
+    async with database.unit_of_work() as session:
+        return int(await session.scalar(select(func.max(outbox_rows.c.id))) or 0)
 
 
 async def _kit_diagnostics(
     database: Database, outbox_rows: Table, after_id: int, tracker: _CommitTracker
 ) -> dict[str, Any]:
-    """How the relay and consumer batched the measured events (explains the rate)."""
+    """How the relay and consumer batched the events after outbox id ``after_id`` (explains the rate)."""
     waited = func.extract("epoch", outbox_rows.c.published_at - outbox_rows.c.created_at) * 1000
     async with database.unit_of_work() as session:
         row = (
@@ -859,12 +887,18 @@ class Report:
             f"kit outbox writes = {_fmt(shares['kit_outbox_write_pct_of_postgres_insert'], 1)}% of the "
             "PostgreSQL INSERT ceiling",
         ]
-        if self.diagnostics:
-            d = self.diagnostics
+        for run in ("full_speed", "paced"):
+            d = self.diagnostics.get(run)
+            if d:
+                lines.append(
+                    f"kit {run.replace('_', ' ')}: relay {d['relay_batches']} batches of "
+                    f"{d['relay_events_per_batch']} events; consumer {d['consumer_transactions']} transactions "
+                    f"of {d['consumer_events_per_transaction']} events"
+                )
+        if "applied_rows" in self.diagnostics:
             lines.append(
-                f"relay: {d['relay_batches']} batches, {d['relay_events_per_batch']} events each; "
-                f"consumer: {d['consumer_transactions']} transactions, "
-                f"{d['consumer_events_per_transaction']} events each"
+                f"kit handler rows: {self.diagnostics['applied_rows']} = every event written, once "
+                "(warm-up, full speed and paced)"
             )
         lines += ["", *(f"* {note}" for note in self.notes())]
         return "\n".join(lines)
@@ -875,7 +909,20 @@ def _fmt(value: float | None, digits: int, unit: str = "") -> str:
 
 
 async def _run_all(config: BenchConfig, postgres: EmbeddedPostgres, broker: TansuBroker, report: Report) -> None:
-    report.machine["event_loop"] = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    loop = asyncio.get_running_loop()
+    report.machine["event_loop"] = type(loop).__module__.split(".")[0]
+    task = asyncio.current_task()
+
+    def interrupted() -> None:
+        # Ctrl-C reaches the servers too (same process group): what the clients log while
+        # they wind down against dying servers is noise, not a finding.
+        logging.disable(logging.CRITICAL)
+        if task is not None:
+            task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, interrupted)
     sample = _case_updated(uuid.uuid4(), 1).envelope(source=SOURCE, subject=str(uuid.uuid4()))
     dsn = f"postgresql://postgres@{postgres.host}:{postgres.port}/{BENCH_DATABASE}"
 
@@ -1000,6 +1047,38 @@ def _machine(postgres: EmbeddedPostgres) -> dict[str, Any]:
 # -- entry point ----------------------------------------------------------------------------
 
 
+class _RepeatFilter(logging.Filter):
+    """Let each distinct message through a few times: a dead broker makes aiokafka repeat itself per record."""
+
+    def __init__(self, limit: int = 3) -> None:
+        super().__init__()
+        self.limit = limit
+        self.seen: dict[tuple[str, str], int] = {}
+        self.dropped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        self.seen[key] = self.seen.get(key, 0) + 1
+        if self.seen[key] > self.limit:
+            self.dropped += 1
+            return False
+        return True
+
+
+def _log_to_stderr() -> _RepeatFilter | None:
+    """Warnings and errors of the kit and its clients on stderr, unless the caller set up logging."""
+    root = logging.getLogger()
+    if root.handlers:
+        return None
+    repeats = _RepeatFilter()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(repeats)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    return repeats
+
+
 def main(events: int, output: str) -> int:
     """``omnicase bench``: run every measurement on fresh servers; 0 on success, 1 if one failed."""
     try:
@@ -1007,14 +1086,14 @@ def main(events: int, output: str) -> int:
     except BenchError as error:
         print(f"omnicase bench: {error}", file=sys.stderr)
         return 2
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    repeats = _log_to_stderr()
 
     root = Path(tempfile.mkdtemp(prefix="omnicase-bench-"))
     postgres = EmbeddedPostgres(root / "data", port=free_port(), log_file=root / "postgres.log", durable=True)
     broker = TansuBroker(port=free_port(), log_file=root / "tansu.log")
     started = time.perf_counter()
     report: Report | None = None
+    failure: str | None = None
     try:
         print(f"omnicase bench: starting PostgreSQL (durable) and Tansu in {root} …", flush=True)
         postgres.start()
@@ -1022,23 +1101,28 @@ def main(events: int, output: str) -> int:
         postgres.ensure_database(BENCH_DATABASE)
         report = Report(config, _machine(postgres), datetime.now(UTC))
         _run(_run_all(config, postgres, broker, report))
-    except KeyboardInterrupt:
-        print("omnicase bench: interrupted", file=sys.stderr)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("omnicase bench: interrupted; servers stopped, nothing written", file=sys.stderr)
         return 130
     except BenchError as error:
-        print(f"omnicase bench failed: {error}", file=sys.stderr)
-        _print_logs(postgres, broker, root)
-        return 1
+        failure = str(error)
     except Exception as error:
-        print(f"omnicase bench failed: {type(error).__name__}: {error}", file=sys.stderr)
-        _print_logs(postgres, broker, root)
-        return 1
+        failure = f"{type(error).__name__}: {error}"
     finally:
+        if failure is not None:
+            _print_logs(postgres, root)
         broker.stop()
         postgres.stop()
         shutil.rmtree(root, ignore_errors=True)
+        if repeats is not None:
+            if repeats.dropped:
+                print(f"({repeats.dropped} repeated log lines not shown)", file=sys.stderr)
+            # Clients dropped mid-failure log again when collected at exit; the verdict below says it all.
+            logging.disable(logging.CRITICAL)
+    if failure is not None or report is None:
+        print(f"omnicase bench failed: {failure}", file=sys.stderr)
+        return 1
 
-    assert report is not None
     report.seconds = time.perf_counter() - started
     print()
     print(report.table())
@@ -1054,12 +1138,11 @@ def main(events: int, output: str) -> int:
     return 0
 
 
-def _print_logs(postgres: EmbeddedPostgres, broker: TansuBroker, root: Path) -> None:
-    tail = postgres.log_tail(15)
+def _print_logs(postgres: EmbeddedPostgres, root: Path) -> None:
+    tail = postgres.log_tail(10)
     if tail:
         print(f"--- PostgreSQL log (last lines) ---\n{tail}", file=sys.stderr)
-    broker_log = root / "tansu.log"
     with contextlib.suppress(OSError):
-        lines = broker_log.read_text(errors="replace").splitlines()[-15:]
+        lines = (root / "tansu.log").read_text(errors="replace").splitlines()[-10:]
         if lines:
             print("--- Tansu log (last lines) ---\n" + "\n".join(lines), file=sys.stderr)

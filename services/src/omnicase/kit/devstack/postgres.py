@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 import warnings
 from pathlib import Path
 from typing import IO, Any
@@ -140,12 +141,25 @@ class EmbeddedPostgres:
             raise RuntimeError(f"PostgreSQL did not start: {error}\n{self.log_tail()}") from error
 
     def _wait_accepting(self, timeout: float) -> None:
-        # The port opens before recovery ends; pg_isready waits for real readiness.
-        subprocess.run(
-            [str(_bin_dir() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-t", str(int(timeout))],
-            check=True,
-            capture_output=True,
-        )
+        # The port opens before recovery ends. pg_isready answers at once with 1 while the
+        # server rejects connections ("starting up") and only waits for an unreachable one,
+        # so ask again until it accepts.
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(1, int(deadline - time.monotonic()))
+            result = subprocess.run(
+                [str(_bin_dir() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-t", str(remaining)],
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode == 0:
+                return
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"postgres exited with status {self.process.returncode}")
+            if time.monotonic() >= deadline:
+                answer = result.stdout.strip() or f"pg_isready exit status {result.returncode}"
+                raise RuntimeError(f"not accepting connections after {timeout:.0f}s: {answer}")
+            time.sleep(0.1)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Fast shutdown: roll back open transactions, checkpoint, exit."""
