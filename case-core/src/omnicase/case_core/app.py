@@ -1,18 +1,61 @@
-"""case-core HTTP app and background work (built in the lifespan, never at import)."""
+"""case-core HTTP app and consumers (built in the lifespan, never at import)."""
 
 from fastapi import FastAPI
 
+from omnicase.case_core.cases.api import router as cases_router
+from omnicase.case_core.commands.consumer import CommandConsumer
+from omnicase.case_core.contacts.api import router as contacts_router
+from omnicase.case_core.custom_fields.api import router as custom_fields_router
+from omnicase.case_core.intake.consumer import IntakeConsumer
+from omnicase.case_core.messages.api import blobs_router
+from omnicase.case_core.messages.api import router as messages_router
 from omnicase.case_core.models import inbox, outbox
+from omnicase.case_core.organizations.api import router as organizations_router
 from omnicase.case_core.service import SPEC
 from omnicase.case_core.settings import CaseCoreSettings
-from omnicase.kit.app import ServiceParts, create_service_app
+from omnicase.case_core.wiring import build_services
+from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
+from omnicase.kit.bus.consumer import ConsumerConfig
 from omnicase.kit.settings import load_settings
+from omnicase.kit.topics import Topic
+
+# Separate groups: a flood of inbound mail never delays routing's assignments.
+INTAKE_GROUP = "case-core.intake"
+COMMANDS_GROUP = "case-core.commands"
+
+TAGS = [
+    {"name": "cases", "description": "Cases: list, search, read, create, change, bulk change, merge, history."},
+    {"name": "messages", "description": "A case's thread: replies, internal notes, attachments."},
+    {"name": "contacts", "description": "End users, found by email, phone or channel handle."},
+    {"name": "organizations", "description": "Companies, matched to contacts by email domain."},
+    {"name": "custom fields", "description": "Typed fields every case may carry."},
+]
 
 
 def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
     settings = settings or load_settings(CaseCoreSettings)
+    services = build_services(settings)
+    intake = IntakeConsumer(services.cases, services.contacts)
+    commands = CommandConsumer(services.cases)
     parts = ServiceParts(
+        routers=[
+            blobs_router,
+            cases_router,
+            messages_router,
+            contacts_router,
+            organizations_router,
+            custom_fields_router,
+        ],
         outbox_table=outbox,
         inbox_table=inbox,
+        consumers=[
+            ConsumerBinding(
+                ConsumerConfig(group=INTAKE_GROUP, topics=[Topic.INTAKE_MESSAGES], max_records=500), intake.handle
+            ),
+            ConsumerBinding(ConsumerConfig(group=COMMANDS_GROUP, topics=[Topic.CASE_COMMANDS]), commands.handle),
+        ],
+        openapi_tags=TAGS,
     )
-    return create_service_app(SPEC, settings, parts)
+    app = create_service_app(SPEC, settings, parts)
+    app.state.services = services
+    return app

@@ -337,3 +337,36 @@ class OutboundMessageRequested(EventData):
     references: list[str] = Field(default_factory=list)
     conversation_id: str | None = None
     attachments: list[AttachmentRef] = Field(default_factory=list)
+
+
+# --- sla-engine additions -------------------------------------------------------------------
+
+
+@contract
+class SetCaseStatus(EventData):
+    """Move a case to a status with the same rules as the API (time-based automations:
+    pending for 4 business days → solved, solved for 4 days → closed)."""
+
+    event_type = "case.set_status"
+    topic = Topic.CASE_COMMANDS
+
+    case_id: uuid.UUID
+    status: CaseStatus
+    reason: str
+
+
+@contract
+class SlaMilestoneAchieved(EventData):
+    """A milestone with a target was met (``breached`` if it was met late)."""
+
+    event_type = "sla.milestone_achieved"
+    topic = Topic.SLA_EVENTS
+
+    case_id: uuid.UUID
+    policy_id: uuid.UUID
+    milestone: str
+    cycle: int = 1
+    achieved_at: datetime
+    due_at: datetime | None = None
+    elapsed_seconds: float = Field(ge=0, description="Counted time (business seconds for business-hours targets).")
+    breached: bool = False

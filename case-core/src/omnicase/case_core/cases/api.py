@@ -1,0 +1,289 @@
+"""Case routes: list, read, create, change (If-Match), bulk change, merge, history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+
+from omnicase.case_core.cases.access import restrict, shown_to, visible_case
+from omnicase.case_core.cases.flows import create_case
+from omnicase.case_core.cases.repository import SORTS, CaseFilters, CaseRow
+from omnicase.case_core.cases.schemas import (
+    BulkResponse,
+    BulkResult,
+    BulkUpdate,
+    Case,
+    CaseChanges,
+    CaseCreate,
+    CasePage,
+    CaseType,
+    HistoryEntry,
+    HistoryPage,
+    MergeRequest,
+)
+from omnicase.case_core.cases.snapshot import to_case
+from omnicase.case_core.errors import CaseClosed, CaseNotFound, PreconditionRequired
+from omnicase.case_core.http import Cursor, Limit, etag, expected_version
+from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, CaseWriter, PortalReader, PortalWriter
+from omnicase.case_core.pagination import decode_cursor, encode_cursor
+from omnicase.case_core.wiring import ServicesDep
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import (
+    BadRequest,
+    FieldError,
+    PreconditionFailed,
+    ServiceError,
+    ValidationFailed,
+    problem_responses,
+    problem_type,
+)
+from omnicase.kit.events import CaseStatus, Channel, Priority
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
+
+Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "number", "-number"]
+
+
+def _respond(response: Response, row: CaseRow) -> Case:
+    response.headers["ETag"] = etag(row["version"])
+    return to_case(row)
+
+
+def _cursor_after(cursor: str | None, sort: str) -> tuple[Any, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    cursor_sort, key, last_id = decode_cursor(cursor, 3)
+    try:
+        if cursor_sort != sort:
+            raise ValueError("the cursor belongs to another sort order")
+        value: Any = int(key) if sort.lstrip("-") == "number" else datetime.fromisoformat(str(key))
+        return value, uuid.UUID(str(last_id))
+    except (TypeError, ValueError):
+        raise BadRequest(
+            "The cursor is not one this list handed out for this sort order.",
+            errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
+        ) from None
+
+
+def _next_cursor(rows: list[CaseRow], sort: str, limit: int) -> str | None:
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    key = last[SORTS[sort][0].name]
+    return encode_cursor([sort, key.isoformat() if isinstance(key, datetime) else key, str(last["id"])])
+
+
+@router.get(
+    "",
+    operation_id="list_cases",
+    summary="List cases",
+    response_model=CasePage,
+    responses=problem_responses(BadRequest),
+)
+async def list_cases(
+    session: SessionDep,
+    services: ServicesDep,
+    actor: PortalReader,
+    status: Annotated[list[CaseStatus], Query(description="Any of these statuses.")] = [],  # noqa: B006
+    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
+    channel: Annotated[list[Channel], Query()] = [],  # noqa: B006
+    type: Annotated[list[CaseType], Query()] = [],  # noqa: B006
+    tag: Annotated[list[str], Query(description="Cases carrying every one of these tags.")] = [],  # noqa: B006
+    assignee_id: uuid.UUID | None = None,
+    unassigned: Annotated[bool, Query(description="Only cases nobody is assigned to.")] = False,
+    group_id: uuid.UUID | None = None,
+    brand: Annotated[str | None, Query(max_length=100)] = None,
+    requester_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+    problem_id: Annotated[uuid.UUID | None, Query(description="Incidents linked to this problem case.")] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    solved_after: datetime | None = None,
+    solved_before: datetime | None = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=500, description="Full-text search over subjects and messages (web-search syntax)."),
+    ] = None,
+    sort: Annotated[Sort, Query(description="Field to sort by; `-` for newest/highest first.")] = "-created_at",
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> CasePage:
+    """Cases matching every given filter, in a stable order (ties broken by id)."""
+    filters = CaseFilters(
+        status=[value.value for value in status],
+        priority=[value.value for value in priority],
+        channel=[value.value for value in channel],
+        type=list(type),
+        tags=[value.strip().lower() for value in tag],
+        assignee_id=assignee_id,
+        unassigned=unassigned,
+        group_id=group_id,
+        brand=brand,
+        requester_id=requester_id,
+        organization_id=organization_id,
+        problem_id=problem_id,
+        created_after=created_after,
+        created_before=created_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
+        solved_after=solved_after,
+        solved_before=solved_before,
+        q=q.strip() if q and q.strip() else None,
+    )
+    rows = await services.cases.cases.page(
+        session, restrict(filters, actor), sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1
+    )
+    items = [shown_to(to_case(row), actor) for row in rows[:limit]]
+    return CasePage(items=items, next_cursor=_next_cursor(rows, sort, limit))
+
+
+@router.post(
+    "",
+    operation_id="create_case",
+    summary="Create a case",
+    status_code=201,
+    response_model=Case,
+    responses=problem_responses(BadRequest, ValidationFailed),
+)
+async def create(
+    data: CaseCreate, session: SessionDep, services: ServicesDep, actor: PortalWriter, response: Response
+) -> Case:
+    """Open a case for a requester (found by email or phone, else created); the description is its first message."""
+    row = await create_case(session, services, data, actor)
+    response.headers["Location"] = f"/api/v1/cases/{row['id']}"
+    return shown_to(_respond(response, row), actor)
+
+
+@router.post(
+    "/bulk",
+    operation_id="bulk_update_cases",
+    summary="Change up to 100 cases",
+    response_model=BulkResponse,
+    responses=problem_responses(BadRequest),
+)
+async def bulk_update(data: BulkUpdate, session: SessionDep, services: ServicesDep, actor: CaseWriter) -> BulkResponse:
+    """Each case changes entirely or not at all; the result says, per case, what its own update answered."""
+    results: list[BulkResult] = []
+    for index, item in enumerate(data.items):
+        try:
+            async with session.begin_nested():
+                row = await services.cases.change(
+                    session,
+                    item.case_id,
+                    item.changes,
+                    actor,
+                    expected_version=item.version,
+                    location=f"body.items.{index}.changes",
+                )
+        except ServiceError as error:
+            problem: dict[str, Any] = {
+                "type": problem_type(error.slug),
+                "title": error.title,
+                "status": error.status,
+                "detail": error.detail,
+            }
+            if error.errors:
+                problem["errors"] = [field.model_dump() for field in error.errors]
+            results.append(BulkResult(case_id=item.case_id, status=error.status, problem=problem))
+        else:
+            results.append(BulkResult(case_id=item.case_id, status=200, case=to_case(row)))
+    return BulkResponse(results=results)
+
+
+@router.get(
+    "/{case_id}",
+    operation_id="get_case",
+    summary="Read a case",
+    response_model=Case,
+    responses=problem_responses(CaseNotFound),
+)
+async def get(
+    case_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: PortalReader, response: Response
+) -> Case:
+    """The case with its version in the ETag header (send it back in If-Match to change the case)."""
+    row = await visible_case(session, services.cases, case_id, actor)
+    response.headers["ETag"] = etag(row["version"])
+    return shown_to(to_case(row), actor)
+
+
+@router.patch(
+    "/{case_id}",
+    operation_id="update_case",
+    summary="Change a case",
+    response_model=Case,
+    responses=problem_responses(
+        BadRequest, CaseNotFound, CaseClosed, PreconditionFailed, PreconditionRequired, ValidationFailed
+    ),
+)
+async def update(
+    case_id: uuid.UUID,
+    changes: CaseChanges,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: CaseWriter,
+    response: Response,
+    if_match: Annotated[
+        str | None, Header(description='The ETag the case was read with, e.g. `"3"`.', examples=['"3"'])
+    ] = None,
+) -> Case:
+    """Change the fields sent; 412 with the current case if someone changed it since it was read."""
+    version = expected_version(if_match)
+    row = await services.cases.change(session, case_id, changes, actor, expected_version=version)
+    return _respond(response, row)
+
+
+@router.post(
+    "/{case_id}/merge",
+    operation_id="merge_cases",
+    summary="Merge another case into this one",
+    response_model=Case,
+    responses=problem_responses(CaseNotFound, CaseClosed, ValidationFailed),
+)
+async def merge(
+    case_id: uuid.UUID,
+    data: MergeRequest,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: CaseWriter,
+    response: Response,
+) -> Case:
+    """The source's messages and threads move here; the source is closed and points at this case."""
+    row = await services.cases.merge(session, case_id, data.source_case_id, actor)
+    return _respond(response, row)
+
+
+@router.get(
+    "/{case_id}/history",
+    operation_id="list_case_history",
+    summary="A case's change history",
+    response_model=HistoryPage,
+    responses=problem_responses(BadRequest, CaseNotFound),
+)
+async def history(
+    case_id: uuid.UUID,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: CaseReader,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> HistoryPage:
+    """Every change, oldest first: who or which rule, when, via which channel, field, old and new value."""
+    await services.cases.get(session, case_id)
+    after = None
+    if cursor is not None:
+        (value,) = decode_cursor(cursor, 1)
+        if not isinstance(value, int):
+            raise BadRequest(
+                "The cursor is not one this list handed out.",
+                errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
+            )
+        after = value
+    rows = await services.cases.cases.history(session, case_id, after_id=after, limit=limit + 1)
+    items = [HistoryEntry.model_validate(row) for row in rows[:limit]]
+    next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
+    return HistoryPage(items=items, next_cursor=next_cursor)

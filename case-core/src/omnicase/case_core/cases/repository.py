@@ -1,0 +1,210 @@
+"""Every query about cases and their history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.models import case_history, cases
+
+# English stemming ("printers" finds "printer"); subject weighted A so ranked search
+# can be added without rebuilding the vectors.
+SEARCH_CONFIG = "english"
+
+CASE_COLUMNS = [column for column in cases.c if column.name not in {"search"}]
+
+CaseRow = dict[str, Any]
+
+
+def search_vector(text: str, weight: str = "D") -> ColumnElement[Any]:
+    if weight not in {"A", "B", "C", "D"}:
+        raise ValueError(f"not a tsvector weight: {weight!r}")
+    return func.setweight(func.to_tsvector(literal_column(f"'{SEARCH_CONFIG}'"), text), literal_column(f"'{weight}'"))
+
+
+@dataclass
+class CaseFilters:
+    status: Sequence[str] = ()
+    priority: Sequence[str] = ()
+    channel: Sequence[str] = ()
+    type: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    assignee_id: uuid.UUID | None = None
+    unassigned: bool = False
+    group_id: uuid.UUID | None = None
+    brand: str | None = None
+    requester_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    problem_id: uuid.UUID | None = None
+    # Set by the access rules, never by the caller: a customer's own cases or organization's.
+    visible_requester_id: uuid.UUID | None = None
+    visible_organization_id: uuid.UUID | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    solved_after: datetime | None = None
+    solved_before: datetime | None = None
+    q: str | None = None
+
+
+SORTS = {
+    "created_at": (cases.c.created_at, False),
+    "-created_at": (cases.c.created_at, True),
+    "updated_at": (cases.c.updated_at, False),
+    "-updated_at": (cases.c.updated_at, True),
+    "number": (cases.c.number, False),
+    "-number": (cases.c.number, True),
+}
+
+
+class CaseRepository:
+    async def insert(self, session: AsyncSession, values: dict[str, Any], search_text: str) -> CaseRow:
+        statement = (
+            cases.insert()
+            .values(**values, search=search_vector(values["subject"], "A").op("||")(search_vector(search_text)))
+            .returning(*CASE_COLUMNS)
+        )
+        row = (await session.execute(statement)).mappings().one()
+        return dict(row)
+
+    async def get(self, session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow | None:
+        statement = select(*CASE_COLUMNS).where(cases.c.id == case_id)
+        if for_update:
+            statement = statement.with_for_update(of=cases)
+        row = (await session.execute(statement)).mappings().one_or_none()
+        return dict(row) if row else None
+
+    async def unsolved_incidents(self, session: AsyncSession, problem_id: uuid.UUID) -> list[uuid.UUID]:
+        statement = (
+            select(cases.c.id)
+            .where(cases.c.problem_id == problem_id, cases.c.status.not_in(["solved", "closed"]))
+            .order_by(cases.c.id)
+        )
+        return list(await session.scalars(statement))
+
+    async def get_by_number(self, session: AsyncSession, number: int) -> CaseRow | None:
+        row = (await session.execute(select(*CASE_COLUMNS).where(cases.c.number == number))).mappings().one_or_none()
+        return dict(row) if row else None
+
+    async def get_by_ref_tokens(self, session: AsyncSession, tokens: Sequence[str]) -> list[CaseRow]:
+        if not tokens:
+            return []
+        rows = (await session.execute(select(*CASE_COLUMNS).where(cases.c.ref_token.in_(tokens)))).mappings()
+        return [dict(row) for row in rows]
+
+    async def newest_follow_up(self, session: AsyncSession, case_id: uuid.UUID) -> CaseRow | None:
+        statement = (
+            select(*CASE_COLUMNS).where(cases.c.follow_up_of == case_id).order_by(cases.c.number.desc()).limit(1)
+        )
+        row = (await session.execute(statement)).mappings().one_or_none()
+        return dict(row) if row else None
+
+    async def update(
+        self, session: AsyncSession, case_id: uuid.UUID, values: dict[str, Any], search_text: str | None = None
+    ) -> CaseRow:
+        statement = cases.update().where(cases.c.id == case_id).values(**values)
+        if search_text:
+            statement = statement.values(search=cases.c.search.op("||")(search_vector(search_text)))
+        row = (await session.execute(statement.returning(*CASE_COLUMNS))).mappings().one()
+        return dict(row)
+
+    async def ids_by_requester(self, session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await session.scalars(
+            select(cases.c.id).where(cases.c.requester_id == contact_id).order_by(cases.c.number)
+        )
+        return list(rows)
+
+    async def ids_by_organization(self, session: AsyncSession, organization_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await session.scalars(
+            select(cases.c.id).where(cases.c.organization_id == organization_id).order_by(cases.c.number)
+        )
+        return list(rows)
+
+    async def count_by_requester(self, session: AsyncSession, contact_id: uuid.UUID) -> int:
+        return int(await session.scalar(select(func.count()).where(cases.c.requester_id == contact_id)) or 0)
+
+    async def page(
+        self,
+        session: AsyncSession,
+        filters: CaseFilters,
+        *,
+        sort: str,
+        after: tuple[Any, uuid.UUID] | None,
+        limit: int,
+    ) -> list[CaseRow]:
+        column, descending = SORTS[sort]
+        conditions = self._conditions(filters)
+        if after is not None:
+            key, last_id = after
+            if column is cases.c.number:
+                conditions.append(column < key if descending else column > key)
+            elif descending:
+                conditions.append(tuple_(column, cases.c.id) < tuple_(key, last_id))
+            else:
+                conditions.append(tuple_(column, cases.c.id) > tuple_(key, last_id))
+        order = [column.desc(), cases.c.id.desc()] if descending else [column.asc(), cases.c.id.asc()]
+        statement = select(*CASE_COLUMNS).where(and_(True, *conditions)).order_by(*order).limit(limit)
+        return [dict(row) for row in (await session.execute(statement)).mappings()]
+
+    def _conditions(self, filters: CaseFilters) -> list[ColumnElement[bool]]:
+        c = cases.c
+        conditions: list[ColumnElement[bool]] = []
+        for column, values in (
+            (c.status, filters.status),
+            (c.priority, filters.priority),
+            (c.channel, filters.channel),
+            (c.type, filters.type),
+        ):
+            if values:
+                conditions.append(column.in_(list(values)))
+        if filters.tags:
+            conditions.append(c.tags.contains(list(filters.tags)))
+        if filters.unassigned:
+            conditions.append(c.assignee_id.is_(None))
+        for column, value in (
+            (c.assignee_id, filters.assignee_id),
+            (c.group_id, filters.group_id),
+            (c.brand, filters.brand),
+            (c.requester_id, filters.requester_id),
+            (c.organization_id, filters.organization_id),
+            (c.problem_id, filters.problem_id),
+            (c.requester_id, filters.visible_requester_id),
+            (c.organization_id, filters.visible_organization_id),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        for column, low, high in (
+            (c.created_at, filters.created_after, filters.created_before),
+            (c.updated_at, filters.updated_after, filters.updated_before),
+            (c.solved_at, filters.solved_after, filters.solved_before),
+        ):
+            if low is not None:
+                conditions.append(column >= low)
+            if high is not None:
+                conditions.append(column < high)
+        if filters.q:
+            query = func.websearch_to_tsquery(literal_column(f"'{SEARCH_CONFIG}'"), filters.q)
+            conditions.append(c.search.op("@@")(query))
+        return conditions
+
+    # -- history -------------------------------------------------------------------
+
+    async def add_history(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await session.execute(case_history.insert(), rows)
+
+    async def history(
+        self, session: AsyncSession, case_id: uuid.UUID, *, after_id: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        statement = select(case_history).where(case_history.c.case_id == case_id)
+        if after_id is not None:
+            statement = statement.where(case_history.c.id > after_id)
+        statement = statement.order_by(case_history.c.id).limit(limit)
+        return [dict(row) for row in (await session.execute(statement)).mappings()]

@@ -1,0 +1,627 @@
+"""The case aggregate: create, change, add messages, merge; every change recorded and published.
+
+Every write locks the case row (``FOR UPDATE``), so writers of one case serialise
+and its version increases by exactly one per change; history rows and the
+``case.events`` event go into the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.cases.lifecycle import REOPENED_BY_REPLY, can_transition
+from omnicase.case_core.cases.repository import CaseRepository, CaseRow
+from omnicase.case_core.cases.schemas import CaseChanges
+from omnicase.case_core.cases.snapshot import to_case, to_snapshot
+from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.case_core.custom_fields.repository import CustomFieldRepository
+from omnicase.case_core.custom_fields.validation import merge_custom_fields, missing_on_solve
+from omnicase.case_core.errors import CaseClosed, CaseNotFound
+from omnicase.case_core.identity import Actor
+from omnicase.case_core.messages import reference
+from omnicase.case_core.messages.repository import CONVERSATION, MESSAGE_ID, MessageRepository, MessageRow
+from omnicase.case_core.sanitize import sanitize_html
+from omnicase.case_core.service import SPEC
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import BadRequest, FieldError, PreconditionFailed, ServiceError, ValidationFailed
+from omnicase.kit.events import (
+    AttachmentRef,
+    CaseCreated,
+    CaseMessageAdded,
+    CaseStatus,
+    CaseUpdated,
+    Channel,
+    FieldChange,
+    OutboundMessageRequested,
+    Party,
+)
+from omnicase.kit.ids import uuid7
+from omnicase.kit.outbox import Outbox
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class MessageDraft:
+    direction: str
+    public: bool
+    author: str
+    author_role: str
+    channel: str
+    text: str
+    html: str | None = None
+    email_message_id: str | None = None
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    conversation_id: str | None = None
+    source_intake_id: uuid.UUID | None = None
+    attachments: list[AttachmentRef] = field(default_factory=list)
+
+
+@dataclass
+class NewCase:
+    subject: str
+    channel: str
+    description: str = ""
+    status: str = "new"
+    priority: str = "normal"
+    type: str | None = None
+    requester_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    brand: str | None = None
+    tags: list[str] = field(default_factory=list)
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    problem_id: uuid.UUID | None = None
+    language: str | None = None
+    conversation_id: str | None = None
+    follow_up_of: uuid.UUID | None = None
+
+
+def _json(value: Any) -> Any:
+    return to_jsonable_python(value)
+
+
+def _attachment_rows(attachments: list[AttachmentRef]) -> list[dict[str, Any]]:
+    # Names come from senders: cut to the columns rather than fail a whole batch on one long name.
+    rows = []
+    for attachment in attachments:
+        row = attachment.model_dump()
+        row["filename"] = row["filename"][:255] or "attachment"
+        row["content_type"] = row["content_type"][:255]
+        row["content_id"] = row["content_id"][:255] if row["content_id"] else None
+        rows.append(row)
+    return rows
+
+
+class CaseService:
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.cases = CaseRepository()
+        self.messages = MessageRepository()
+        self.contacts = ContactRepository()
+        self.fields = CustomFieldRepository()
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def get(self, session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow:
+        row = await self.cases.get(session, case_id, for_update=for_update)
+        if row is None:
+            raise CaseNotFound(f"Case {case_id} does not exist.")
+        return row
+
+    # -- creating --------------------------------------------------------------------
+
+    async def create(
+        self,
+        session: AsyncSession,
+        new: NewCase,
+        actor: Actor,
+        *,
+        first_message: MessageDraft | None = None,
+        strict: bool = True,
+        location: str = "body",
+    ) -> CaseRow:
+        """Open a case (and its first message); ``strict=False`` drops invalid defaults instead of failing."""
+        errors: list[FieldError] = []
+        # Most cases (every plain inbound message) carry no custom fields: skip the lookup then.
+        needs_definitions = bool(new.custom_fields) or new.status == CaseStatus.SOLVED
+        definitions = await self.fields.by_key(session) if needs_definitions else {}
+        custom, custom_errors = merge_custom_fields(
+            definitions, {}, new.custom_fields, location=f"{location}.custom_fields"
+        )
+        if strict:
+            errors += custom_errors
+        organization_id = None
+        if new.requester_id is not None:
+            contact = await self.contacts.get(session, new.requester_id)
+            if contact is None:
+                errors.append(FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found"))
+            else:
+                organization_id = contact["organization_id"]
+        errors += await self._check_problem(session, None, new.type, new.problem_id, location)
+        if new.status == CaseStatus.SOLVED:
+            errors += missing_on_solve(definitions, custom)
+        if errors:
+            raise ValidationFailed("The case cannot be created as given.", errors=errors)
+
+        now = utcnow()
+        values: dict[str, Any] = {
+            "id": uuid7(),
+            "ref_token": reference.new_token(),
+            "subject": new.subject,
+            "description": new.description,
+            "status": new.status,
+            "priority": new.priority,
+            "type": new.type,
+            "channel": new.channel,
+            "requester_id": new.requester_id,
+            "organization_id": organization_id,
+            "assignee_id": new.assignee_id,
+            "group_id": new.group_id,
+            "brand": new.brand,
+            "tags": new.tags,
+            "custom_fields": custom,
+            "language": new.language,
+            "conversation_id": new.conversation_id,
+            "follow_up_of": new.follow_up_of,
+            "problem_id": new.problem_id,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "solved_at": now if new.status == CaseStatus.SOLVED else None,
+        }
+        case = await self.cases.insert(session, values, new.description)
+        await self.cases.add_history(
+            session,
+            [self._history(case, actor, "case", None, "created", now)]
+            + (
+                [self._history(case, actor, "follow_up_of", None, str(new.follow_up_of), now)]
+                if new.follow_up_of
+                else []
+            ),
+        )
+        source_intake_id = None
+        if first_message is not None:
+            message = await self._insert_message(session, case, first_message)
+            source_intake_id = message["source_intake_id"]
+        if new.conversation_id and (first_message is None or first_message.conversation_id != new.conversation_id):
+            await self.messages.add_thread_keys(session, case["id"], [(CONVERSATION, new.conversation_id)])
+        await self.outbox.add(
+            session,
+            CaseCreated(
+                case=to_snapshot(case),
+                description=new.description,
+                source_intake_id=source_intake_id,
+                follow_up_of=new.follow_up_of,
+                actor=actor.name,
+            ),
+            source=SPEC.name,
+            subject=str(case["id"]),
+            key=str(case["id"]),
+        )
+        return case
+
+    # -- changing --------------------------------------------------------------------
+
+    async def change(
+        self,
+        session: AsyncSession,
+        case_id: uuid.UUID,
+        changes: CaseChanges,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+        location: str = "body",
+    ) -> CaseRow:
+        """Apply ``changes`` with every rule (transitions, custom fields, links); no-op changes record nothing."""
+        case = await self.get(session, case_id, for_update=True)
+        if expected_version is not None and case["version"] != expected_version:
+            current = to_case(case).model_dump(mode="json")
+            raise PreconditionFailed(
+                f"Case {case_id} is at version {case['version']}, not {expected_version}; "
+                "someone else changed it. Review the current state and try again.",
+                headers={"ETag": f'"{case["version"]}"'},
+                extra={"current": current},
+            )
+        self._ensure_changeable(case)
+        requested = changes.requested()
+        new: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        for name, value in requested.items():
+            if name in {"tags", "followers"}:
+                continue
+            new[name] = value
+        if "status" in new and not can_transition(CaseStatus(case["status"]), CaseStatus(new["status"])):
+            errors.append(
+                FieldError(
+                    field=f"{location}.status",
+                    message=f"a {case['status']} case cannot become {new['status']}",
+                    code="transition",
+                )
+            )
+        if "tags" in requested or changes.add_tags or changes.remove_tags:
+            tags: list[str] = list(requested["tags"] if "tags" in requested else case["tags"])
+            tags += [tag for tag in changes.add_tags if tag not in tags]
+            new["tags"] = [tag for tag in tags if tag not in changes.remove_tags]
+        if "followers" in requested:
+            new["followers"] = list(dict.fromkeys(requested["followers"]))
+        solving = new.get("status") == CaseStatus.SOLVED and case["status"] != CaseStatus.SOLVED
+        definitions = await self.fields.by_key(session) if changes.custom_fields or solving else {}
+        custom = case["custom_fields"]
+        if changes.custom_fields:
+            custom, custom_errors = merge_custom_fields(
+                definitions, custom, changes.custom_fields, location=f"{location}.custom_fields"
+            )
+            errors += custom_errors
+            new["custom_fields"] = custom
+        if "requester_id" in new and new["requester_id"] != case["requester_id"]:
+            if new["requester_id"] is None:
+                errors.append(FieldError(field=f"{location}.requester_id", message="cannot be null", code="required"))
+            else:
+                contact = await self.contacts.get(session, new["requester_id"])
+                if contact is None:
+                    errors.append(
+                        FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found")
+                    )
+                else:
+                    new["organization_id"] = contact["organization_id"]
+        if "problem_id" in new or "type" in new:
+            errors += await self._check_problem(
+                session, case["id"], new.get("type", case["type"]), new.get("problem_id", case["problem_id"]), location
+            )
+        if solving:
+            errors += missing_on_solve(definitions, custom)
+        # Assigning a case nobody has touched yet means someone is on it.
+        if case["status"] == CaseStatus.NEW and "status" not in new and new.get("assignee_id"):
+            new["status"] = CaseStatus.OPEN
+        if errors:
+            raise ValidationFailed(f"Case {case_id} cannot be changed as asked.", errors=errors)
+        row, applied = await self._apply(session, case, new, actor)
+        if row["type"] == "problem" and "status" in applied and row["status"] == CaseStatus.SOLVED:
+            await self._solve_incidents(session, row, actor)
+        return row
+
+    async def _solve_incidents(self, session: AsyncSession, problem: CaseRow, actor: Actor) -> None:
+        """Solving a problem solves its open incidents, each by the usual rules (one it cannot solve stays)."""
+        for incident_id in await self.cases.unsolved_incidents(session, problem["id"]):
+            try:
+                async with session.begin_nested():
+                    await self.change(session, incident_id, CaseChanges(status=CaseStatus.SOLVED), actor)
+            except ServiceError as error:
+                logger.info(
+                    "incident left unsolved with its problem",
+                    extra={"incident": str(incident_id), "problem": str(problem["id"]), "reason": error.detail},
+                )
+
+    async def _check_problem(
+        self,
+        session: AsyncSession,
+        case_id: uuid.UUID | None,
+        case_type: str | None,
+        problem_id: uuid.UUID | None,
+        location: str,
+    ) -> list[FieldError]:
+        if problem_id is None:
+            return []
+        where = f"{location}.problem_id"
+        if case_type != "incident":
+            return [FieldError(field=where, message="only an incident can be linked to a problem", code="type")]
+        if problem_id == case_id:
+            return [FieldError(field=where, message="a case cannot be its own problem", code="self")]
+        problem = await self.cases.get(session, problem_id)
+        if problem is None:
+            return [FieldError(field=where, message="no such case", code="not_found")]
+        if problem["type"] != "problem":
+            return [FieldError(field=where, message="the linked case is not a problem", code="type")]
+        return []
+
+    def _ensure_changeable(self, case: CaseRow) -> None:
+        if case["merged_into"] is not None:
+            raise CaseClosed(f"Case {case['id']} was merged into {case['merged_into']}; change that case instead.")
+        if case["status"] == CaseStatus.CLOSED:
+            raise CaseClosed(f"Case {case['id']} is closed; closed cases do not change (a reply opens a follow-up).")
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        case: CaseRow,
+        new: dict[str, Any],
+        actor: Actor,
+        *,
+        extra: dict[str, Any] | None = None,
+        search_text: str | None = None,
+        touch: bool = False,
+    ) -> tuple[CaseRow, dict[str, FieldChange]]:
+        """Write the fields of ``new`` that differ, their history and a ``case.updated`` event."""
+        changes = {
+            name: FieldChange(old=_json(case[name]), new=_json(value))
+            for name, value in new.items()
+            if _json(case[name]) != _json(value)
+        }
+        if not changes and not touch:
+            return case, {}
+        now = utcnow()
+        values: dict[str, Any] = {name: new[name] for name in changes}
+        if "status" in changes:
+            status = new["status"]
+            if status == CaseStatus.SOLVED:
+                values["solved_at"] = now
+            elif status == CaseStatus.CLOSED:
+                values["closed_at"] = now
+            elif case["status"] == CaseStatus.SOLVED:
+                values["solved_at"] = None
+        values.update(extra or {})
+        values["version"] = case["version"] + 1
+        values["updated_at"] = now
+        row = await self.cases.update(session, case["id"], values, search_text)
+        await self.cases.add_history(
+            session,
+            [self._history(row, actor, name, change.old, change.new, now) for name, change in changes.items()],
+        )
+        if changes:
+            await self.outbox.add(
+                session,
+                CaseUpdated(
+                    case_id=row["id"], version=row["version"], changes=changes, actor=actor.name, case=to_snapshot(row)
+                ),
+                source=SPEC.name,
+                subject=str(row["id"]),
+                key=str(row["id"]),
+            )
+        return row, changes
+
+    @staticmethod
+    def _history(case: CaseRow, actor: Actor, name: str, old: Any, new: Any, at: Any) -> dict[str, Any]:
+        return {
+            "case_id": case["id"],
+            "version": case["version"],
+            "actor": actor.name,
+            "via": actor.via,
+            "field": name,
+            "old": _json(old),
+            "new": _json(new),
+            "at": at,
+        }
+
+    # -- messages --------------------------------------------------------------------
+
+    async def _insert_message(self, session: AsyncSession, case: CaseRow, draft: MessageDraft) -> MessageRow:
+        message = await self.messages.insert(
+            session,
+            {
+                "id": uuid7(),
+                "case_id": case["id"],
+                "direction": draft.direction,
+                "public": draft.public,
+                "author": draft.author,
+                "author_role": draft.author_role,
+                "channel": draft.channel,
+                "text": draft.text,
+                "html": sanitize_html(draft.html),
+                "email_message_id": draft.email_message_id,
+                "in_reply_to": draft.in_reply_to,
+                "references": draft.references,
+                "conversation_id": draft.conversation_id,
+                "source_intake_id": draft.source_intake_id,
+                "created_at": utcnow(),
+            },
+            _attachment_rows(draft.attachments),
+        )
+        keys = [(MESSAGE_ID, draft.email_message_id)] if draft.email_message_id else []
+        if draft.conversation_id:
+            keys.append((CONVERSATION, draft.conversation_id))
+        await self.messages.add_thread_keys(session, case["id"], keys)
+        return message
+
+    async def add_message(
+        self, session: AsyncSession, case_id: uuid.UUID, draft: MessageDraft, actor: Actor
+    ) -> tuple[CaseRow, MessageRow]:
+        """Append a message; a customer reply reopens, an agent's public reply is sent out."""
+        case = await self.get(session, case_id, for_update=True)
+        self._ensure_changeable(case)
+        message = await self._insert_message(session, case, draft)
+        new: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        # A public message written on our side (an agent's, or an integration's) goes to the customer.
+        agent_reply = draft.public and draft.direction == "outbound"
+        if draft.author_role == "customer" and case["status"] in REOPENED_BY_REPLY:
+            new["status"] = CaseStatus.OPEN
+        if agent_reply:
+            if case["first_public_reply_at"] is None:
+                extra["first_public_reply_at"] = message["created_at"]
+            if case["status"] == CaseStatus.NEW:
+                new["status"] = CaseStatus.OPEN
+        if draft.conversation_id and case["conversation_id"] is None:
+            extra["conversation_id"] = draft.conversation_id
+        row, _ = await self._apply(session, case, new, actor, extra=extra, search_text=draft.text, touch=True)
+        await self.outbox.add(
+            session,
+            CaseMessageAdded(
+                case_id=row["id"],
+                message_id=message["id"],
+                direction="inbound" if draft.direction == "inbound" else "outbound",
+                public=draft.public,
+                author=draft.author,
+                author_role="agent"
+                if draft.author_role == "agent"
+                else ("customer" if draft.author_role == "customer" else "system"),
+                channel=Channel(draft.channel),
+                source_intake_id=draft.source_intake_id,
+                case=to_snapshot(row),
+            ),
+            source=SPEC.name,
+            subject=str(row["id"]),
+            key=str(row["id"]),
+        )
+        if agent_reply:
+            await self._request_outbound(session, row, message, draft)
+        return row, message
+
+    async def acknowledge_again(self, session: AsyncSession, message: MessageRow, source_intake_id: uuid.UUID) -> None:
+        """A message already turned into a case arrived again: repeat the acknowledgement, change nothing."""
+        case = await self.get(session, message["case_id"])
+        await self.outbox.add(
+            session,
+            CaseMessageAdded(
+                case_id=case["id"],
+                message_id=message["id"],
+                direction="inbound",
+                public=message["public"],
+                author=message["author"],
+                author_role="customer",
+                channel=Channel(message["channel"]),
+                source_intake_id=source_intake_id,
+                case=to_snapshot(case),
+            ),
+            source=SPEC.name,
+            subject=str(case["id"]),
+            key=str(case["id"]),
+        )
+
+    async def _request_outbound(
+        self, session: AsyncSession, case: CaseRow, message: MessageRow, draft: MessageDraft
+    ) -> None:
+        recipient = await self._requester_party(session, case)
+        if recipient is None:
+            raise BadRequest(
+                "The case has no requester to send a public reply to; add an internal note instead.",
+                errors=[FieldError(field="body.public", message="no requester to reply to", code="no_recipient")],
+            )
+        channel = Channel(case["channel"])
+        if channel in {Channel.WEB, Channel.API, Channel.VOICE}:
+            # Forms, integrations and calls have no conversation to answer in: reply by email.
+            channel = Channel.EMAIL
+        thread = await self.messages.email_thread(session, case["id"])
+        inbound = [message_id for message_id, direction in thread if direction == "inbound"]
+        token = case["ref_token"]
+        await self.outbox.add(
+            session,
+            OutboundMessageRequested(
+                outbound_id=message["id"],
+                case_id=case["id"],
+                channel=channel,
+                to=[recipient],
+                subject=reference.reply_subject(case["subject"], case["number"]),
+                text=reference.add_to_text(draft.text, token),
+                html=reference.add_to_html(message["html"], token) if message["html"] else None,
+                in_reply_to=inbound[-1] if inbound else None,
+                references=[message_id for message_id, _ in thread],
+                conversation_id=case["conversation_id"],
+                attachments=draft.attachments,
+            ),
+            source=SPEC.name,
+            subject=str(case["id"]),
+            key=str(case["id"]),
+        )
+
+    async def _requester_party(self, session: AsyncSession, case: CaseRow) -> Party | None:
+        if case["requester_id"] is None:
+            return None
+        contact = await self.contacts.get(session, case["requester_id"])
+        identities = (await self.contacts.identities_of(session, [case["requester_id"]]))[case["requester_id"]]
+        found: dict[str, str] = {}
+        for kind, value in identities:
+            found.setdefault(kind, value)
+        if not found:
+            return None
+        handle = found.get("handle")
+        return Party(
+            email=found.get("email"),
+            phone=found.get("phone"),
+            handle=handle.split(":", 1)[1] if handle else None,
+            name=contact["name"] if contact else None,
+        )
+
+    # -- links between cases ---------------------------------------------------------
+
+    async def record_sent(
+        self, session: AsyncSession, case_id: uuid.UUID, outbound_id: uuid.UUID, message_id: str
+    ) -> None:
+        """The Message-ID a reply went out with: answers quoting it thread, later replies reference it."""
+        await self.messages.set_email_message_id(session, outbound_id, message_id)
+        await self.messages.add_thread_keys(session, case_id, [(MESSAGE_ID, message_id)])
+
+    async def record_failed_delivery(
+        self, session: AsyncSession, case_id: uuid.UUID, error: str | None, actor: Actor
+    ) -> None:
+        """Tell the agents, with an internal note, that a reply never reached the customer."""
+        case = await self.get(session, case_id)
+        if case["merged_into"] is not None or case["status"] == CaseStatus.CLOSED:
+            return
+        note = MessageDraft(
+            direction="outbound",
+            public=False,
+            author=actor.name,
+            author_role="system",
+            channel=case["channel"],
+            text=f"A reply could not be delivered: {error or 'no reason given'}."[:10_000],
+        )
+        await self.add_message(session, case_id, note, actor)
+
+    async def move_requester(
+        self, session: AsyncSession, case_id: uuid.UUID, contact: dict[str, Any], actor: Actor
+    ) -> CaseRow:
+        """A contact merge: the case follows its requester, closed or not (history and event as always)."""
+        case = await self.get(session, case_id, for_update=True)
+        new = {"requester_id": contact["id"], "organization_id": contact["organization_id"]}
+        row, _ = await self._apply(session, case, new, actor)
+        return row
+
+    async def move_organization(
+        self, session: AsyncSession, case_id: uuid.UUID, organization_id: uuid.UUID, actor: Actor
+    ) -> CaseRow:
+        case = await self.get(session, case_id, for_update=True)
+        row, _ = await self._apply(session, case, {"organization_id": organization_id}, actor)
+        return row
+
+    async def merge(self, session: AsyncSession, target_id: uuid.UUID, source_id: uuid.UUID, actor: Actor) -> CaseRow:
+        """Move the source's messages and thread into the target; the source is closed, pointing at the target."""
+        if target_id == source_id:
+            raise ValidationFailed(
+                "A case cannot be merged into itself.",
+                errors=[FieldError(field="body.source_case_id", message="same as the target", code="self")],
+            )
+        # Lock in id order so two opposite merges cannot deadlock.
+        locked = {
+            case_id: await self.get(session, case_id, for_update=True) for case_id in sorted([target_id, source_id])
+        }
+        target, source = locked[target_id], locked[source_id]
+        self._ensure_changeable(target)
+        self._ensure_changeable(source)
+        await self.messages.move(session, source_id, target_id)
+        await self.messages.move_thread_keys(session, source_id, target_id)
+        followers = list(dict.fromkeys([*target["followers"], *source["followers"]]))
+        await self._apply(
+            session,
+            source,
+            {"status": CaseStatus.CLOSED, "merged_into": target_id},
+            actor,
+        )
+        target, _ = await self._apply(
+            session,
+            target,
+            {"followers": followers},
+            actor,
+            search_text=f"{source['subject']} {source['description']}",
+            touch=True,
+        )
+        await self.cases.add_history(
+            session, [self._history(target, actor, "merged_from", None, str(source_id), utcnow())]
+        )
+        note = MessageDraft(
+            direction="outbound",
+            public=False,
+            author=actor.name,
+            author_role="system",
+            channel=target["channel"],
+            text=f"Case #{source['number']} ({source['subject']}) was merged into this case.",
+        )
+        target, _ = await self.add_message(session, target_id, note, actor)
+        return target

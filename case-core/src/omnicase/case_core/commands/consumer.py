@@ -1,0 +1,87 @@
+"""``case.commands`` → case changes, with the same rules as the API.
+
+Routing assigns, the SLA engine escalates and moves statuses. A command the rules
+refuse (a closed case, a transition that is not allowed, a case that does not
+exist) is logged and dropped, never retried: retrying cannot make it valid, and
+dead-lettering it would count towards the consumer's flood stop. Each command runs
+in its own savepoint, so a refused one leaves nothing behind in the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.cases.schemas import CaseChanges
+from omnicase.case_core.cases.service import CaseService, MessageDraft
+from omnicase.case_core.identity import Actor
+from omnicase.kit.errors import ServiceError
+from omnicase.kit.events import AssignCase, ChangeCase, Envelope, SetCaseStatus
+
+logger = logging.getLogger(__name__)
+
+
+class CommandConsumer:
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+
+    async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
+        if envelope.type not in {AssignCase.event_type, ChangeCase.event_type, SetCaseStatus.event_type}:
+            return
+        try:
+            async with session.begin_nested():
+                await self._apply(session, envelope)
+        except ServiceError as error:
+            logger.warning(
+                "case command refused",
+                extra={
+                    "command": envelope.type,
+                    "event_id": str(envelope.id),
+                    "case_id": envelope.subject,
+                    "reason": error.detail,
+                    "errors": [field.model_dump() for field in error.errors or []],
+                },
+            )
+
+    async def _apply(self, session: AsyncSession, envelope: Envelope) -> None:
+        if envelope.type == AssignCase.event_type:
+            assign = AssignCase.parse(envelope)
+            values: dict[str, object] = {"assignee_id": assign.assignee_id}
+            if assign.group_id is not None:
+                values["group_id"] = assign.group_id
+            await self.cases.change(
+                session, assign.case_id, CaseChanges.model_validate(values), _actor(envelope, assign.reason)
+            )
+        elif envelope.type == ChangeCase.event_type:
+            change = ChangeCase.parse(envelope)
+            actor = _actor(envelope, change.reason)
+            fields: dict[str, object] = {"add_tags": change.add_tags, "remove_tags": change.remove_tags}
+            if change.priority is not None:
+                fields["priority"] = change.priority
+            if change.group_id is not None:
+                fields["group_id"] = change.group_id
+            await self.cases.change(session, change.case_id, CaseChanges.model_validate(fields), actor)
+            if change.internal_note:
+                note = MessageDraft(
+                    direction="outbound",
+                    public=False,
+                    author=actor.name,
+                    author_role="system",
+                    channel=(await self.cases.get(session, change.case_id))["channel"],
+                    text=change.internal_note,
+                )
+                await self.cases.add_message(session, change.case_id, note, actor)
+        else:
+            command = SetCaseStatus.parse(envelope)
+            await self.cases.change(
+                session,
+                command.case_id,
+                CaseChanges.model_validate({"status": command.status}),
+                _actor(envelope, command.reason),
+            )
+
+
+def _actor(envelope: Envelope, reason: str) -> Actor:
+    """History names the rule that acted (its reason), or the sending service."""
+    return Actor(name=(reason.strip() or envelope.source)[:100], via="command")

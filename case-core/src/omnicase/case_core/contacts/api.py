@@ -1,0 +1,172 @@
+"""Contact routes: CRUD, search, merge, a contact's cases."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from omnicase.case_core.cases.repository import CaseFilters
+from omnicase.case_core.cases.schemas import CasePage
+from omnicase.case_core.cases.snapshot import to_case
+from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactMerge, ContactPage, ContactUpdate
+from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
+from omnicase.case_core.http import Cursor, Limit
+from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, ContactReader, ContactWriter
+from omnicase.case_core.pagination import decode_cursor, encode_cursor
+from omnicase.case_core.wiring import ServicesDep
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import BadRequest, FieldError, ValidationFailed, problem_responses
+
+router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=AUTH_PROBLEMS)
+
+
+def _after_id(cursor: str | None) -> uuid.UUID | None:
+    if cursor is None:
+        return None
+    (value,) = decode_cursor(cursor, 1)
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadRequest(
+            "The cursor is not one this list handed out.",
+            errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
+        ) from None
+
+
+@router.get(
+    "",
+    operation_id="list_contacts",
+    summary="List or search contacts",
+    response_model=ContactPage,
+    responses=problem_responses(BadRequest),
+)
+async def list_contacts(
+    session: SessionDep,
+    services: ServicesDep,
+    actor: ContactReader,
+    q: Annotated[
+        str | None, Query(max_length=320, description="Prefix of a name, email address, phone number or handle.")
+    ] = None,
+    organization_id: uuid.UUID | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> ContactPage:
+    rows = await services.contacts.contacts.search(
+        session, q=q, organization_id=organization_id, after=_after_id(cursor), limit=limit + 1
+    )
+    items = await services.contacts.views(session, rows[:limit])
+    return ContactPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
+
+
+@router.post(
+    "",
+    operation_id="create_contact",
+    summary="Create a contact",
+    status_code=201,
+    response_model=Contact,
+    responses=problem_responses(IdentityTaken, ValidationFailed),
+)
+async def create_contact(
+    data: ContactCreate, session: SessionDep, services: ServicesDep, actor: ContactWriter, response: Response
+) -> Contact:
+    """Emails are lowercased, phones stored in E.164; an address another contact has is a 409."""
+    row = await services.contacts.create(session, data)
+    response.headers["Location"] = f"/api/v1/contacts/{row['id']}"
+    return await services.contacts.view(session, row)
+
+
+@router.get(
+    "/{contact_id}",
+    operation_id="get_contact",
+    summary="Read a contact",
+    response_model=Contact,
+    responses=problem_responses(ContactNotFound),
+)
+async def get_contact(
+    contact_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: ContactReader
+) -> Contact:
+    return await services.contacts.view(session, await services.contacts.get(session, contact_id))
+
+
+@router.patch(
+    "/{contact_id}",
+    operation_id="update_contact",
+    summary="Change a contact",
+    response_model=Contact,
+    responses=problem_responses(ContactNotFound, IdentityTaken, ValidationFailed),
+)
+async def update_contact(
+    contact_id: uuid.UUID, data: ContactUpdate, session: SessionDep, services: ServicesDep, actor: ContactWriter
+) -> Contact:
+    """A list sent replaces that kind of identity (emails, phones or handles)."""
+    return await services.contacts.view(session, await services.contacts.update(session, contact_id, data))
+
+
+@router.delete(
+    "/{contact_id}",
+    operation_id="delete_contact",
+    summary="Delete a contact",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(ContactNotFound, StillInUse),
+)
+async def delete_contact(
+    contact_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: ContactWriter
+) -> Response:
+    """Only a contact without cases; merge one with cases into another contact instead."""
+    await services.contacts.delete(session, contact_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{contact_id}/merge",
+    operation_id="merge_contacts",
+    summary="Merge another contact into this one",
+    response_model=Contact,
+    responses=problem_responses(ContactNotFound, ValidationFailed),
+)
+async def merge_contacts(
+    contact_id: uuid.UUID,
+    data: ContactMerge,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: ContactWriter,
+) -> Contact:
+    """The source's addresses, numbers, handles and cases move here; the source is deleted."""
+    row = await services.contacts.merge(session, contact_id, data.source_contact_id, actor)
+    return await services.contacts.view(session, row)
+
+
+@router.get(
+    "/{contact_id}/cases",
+    operation_id="list_contact_cases",
+    summary="A contact's cases",
+    response_model=CasePage,
+    responses=problem_responses(BadRequest, ContactNotFound),
+)
+async def contact_cases(
+    contact_id: uuid.UUID,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: CaseReader,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> CasePage:
+    """Newest first."""
+    await services.contacts.get(session, contact_id)
+    after = None
+    if cursor is not None:
+        (number,) = decode_cursor(cursor, 1)
+        if not isinstance(number, int):
+            raise BadRequest(
+                "The cursor is not one this list handed out.",
+                errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
+            )
+        after = (number, uuid.UUID(int=0))
+    rows = await services.cases.cases.page(
+        session, CaseFilters(requester_id=contact_id), sort="-number", after=after, limit=limit + 1
+    )
+    next_cursor = encode_cursor([rows[limit - 1]["number"]]) if len(rows) > limit else None
+    return CasePage(items=[to_case(row) for row in rows[:limit]], next_cursor=next_cursor)

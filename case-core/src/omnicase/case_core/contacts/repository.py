@@ -1,0 +1,150 @@
+"""Every query about contacts and their identities."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.models import contact_identities as identities
+from omnicase.case_core.models import contacts, organization_domains
+
+ContactRow = dict[str, Any]
+
+
+class ContactRepository:
+    async def insert(self, session: AsyncSession, values: dict[str, Any], *, domain: str | None = None) -> ContactRow:
+        """``domain``: join the organization owning this email domain, if any (in the same statement)."""
+        if domain is not None:
+            values = {
+                **values,
+                "organization_id": select(organization_domains.c.organization_id)
+                .where(organization_domains.c.domain == domain)
+                .scalar_subquery(),
+            }
+        row = (await session.execute(contacts.insert().values(**values).returning(contacts))).mappings().one()
+        return dict(row)
+
+    async def get(self, session: AsyncSession, contact_id: uuid.UUID) -> ContactRow | None:
+        row = (await session.execute(select(contacts).where(contacts.c.id == contact_id))).mappings().one_or_none()
+        return dict(row) if row else None
+
+    async def update(self, session: AsyncSession, contact_id: uuid.UUID, values: dict[str, Any]) -> ContactRow:
+        statement = contacts.update().where(contacts.c.id == contact_id).values(**values).returning(contacts)
+        return dict((await session.execute(statement)).mappings().one())
+
+    async def delete(self, session: AsyncSession, contact_id: uuid.UUID) -> None:
+        await session.execute(contacts.delete().where(contacts.c.id == contact_id))
+
+    async def owners(self, session: AsyncSession, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
+        """Which contact holds each ``(kind, value)`` identity."""
+        if not pairs:
+            return {}
+        statement = select(identities.c.kind, identities.c.value, identities.c.contact_id).where(
+            tuple_(identities.c.kind, identities.c.value).in_(list(pairs))
+        )
+        return {(row.kind, row.value): row.contact_id for row in await session.execute(statement)}
+
+    async def holders(
+        self, session: AsyncSession, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], ContactRow]:
+        """The contact holding each ``(kind, value)`` identity, rows included (one query: the intake's hot path)."""
+        if not pairs:
+            return {}
+        statement = (
+            select(identities.c.kind, identities.c.value, contacts)
+            .join(contacts, contacts.c.id == identities.c.contact_id)
+            .where(tuple_(identities.c.kind, identities.c.value).in_(list(pairs)))
+        )
+        result: dict[tuple[str, str], ContactRow] = {}
+        for row in (await session.execute(statement)).mappings():
+            values = dict(row)
+            result[(values.pop("kind"), values.pop("value"))] = values
+        return result
+
+    async def claim(self, session: AsyncSession, contact_id: uuid.UUID, kind: str, value: str) -> bool:
+        """Give ``contact_id`` the identity; False if another contact already holds it."""
+        statement = (
+            insert(identities)
+            .values(kind=kind, value=value, contact_id=contact_id)
+            .on_conflict_do_nothing(index_elements=["kind", "value"])
+            .returning(identities.c.contact_id)
+        )
+        if (await session.execute(statement)).scalar_one_or_none() is not None:
+            return True
+        owner = await session.scalar(
+            select(identities.c.contact_id).where(identities.c.kind == kind, identities.c.value == value)
+        )
+        return owner == contact_id
+
+    async def release(self, session: AsyncSession, contact_id: uuid.UUID, kinds: Sequence[str]) -> None:
+        await session.execute(
+            identities.delete().where(identities.c.contact_id == contact_id, identities.c.kind.in_(list(kinds)))
+        )
+
+    async def identities_of(
+        self, session: AsyncSession, contact_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[str, str]]]:
+        result: dict[uuid.UUID, list[tuple[str, str]]] = {contact_id: [] for contact_id in contact_ids}
+        if not contact_ids:
+            return result
+        statement = (
+            select(identities.c.contact_id, identities.c.kind, identities.c.value)
+            .where(identities.c.contact_id.in_(list(contact_ids)))
+            .order_by(identities.c.kind, identities.c.value)
+        )
+        for row in await session.execute(statement):
+            result[row.contact_id].append((row.kind, row.value))
+        return result
+
+    async def move_identities(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
+        await session.execute(identities.update().where(identities.c.contact_id == source).values(contact_id=target))
+
+    async def adopt_by_email_domain(
+        self, session: AsyncSession, organization_id: uuid.UUID, domains: Sequence[str], now: datetime
+    ) -> None:
+        """Contacts without an organization whose email address is at one of ``domains`` join it."""
+        if not domains:
+            return
+        holders = select(identities.c.contact_id).where(
+            identities.c.kind == "email", func.split_part(identities.c.value, "@", 2).in_(list(domains))
+        )
+        await session.execute(
+            contacts.update()
+            .where(contacts.c.organization_id.is_(None), contacts.c.id.in_(holders))
+            .values(organization_id=organization_id, updated_at=now)
+        )
+
+    async def move_organization(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
+        await session.execute(
+            contacts.update().where(contacts.c.organization_id == source).values(organization_id=target)
+        )
+
+    async def search(
+        self,
+        session: AsyncSession,
+        *,
+        q: str | None,
+        organization_id: uuid.UUID | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[ContactRow]:
+        statement = select(contacts)
+        if q:
+            pattern = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            holders = select(identities.c.contact_id).where(
+                or_(identities.c.value.like(pattern), identities.c.value.like("%:" + pattern))
+            )
+            statement = statement.where(or_(func.lower(contacts.c.name).like(pattern), contacts.c.id.in_(holders)))
+        conditions = []
+        if organization_id is not None:
+            conditions.append(contacts.c.organization_id == organization_id)
+        if after is not None:
+            conditions.append(contacts.c.id > after)
+        statement = statement.where(and_(True, *conditions)).order_by(contacts.c.id).limit(limit)
+        return [dict(row) for row in (await session.execute(statement)).mappings()]

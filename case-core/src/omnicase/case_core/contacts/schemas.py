@@ -1,0 +1,91 @@
+"""Contact resources of the API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from omnicase.kit.events import Channel
+
+
+class Handle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel = Field(examples=["messaging"])
+    handle: str = Field(min_length=1, max_length=300, examples=["whatsapp:4915112345678"])
+
+
+class ContactCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Ada Lovelace", "emails": ["ada@example.com"], "phones": ["+44 20 7946 0958"]}]
+        },
+    )
+
+    name: str | None = Field(default=None, max_length=200)
+    emails: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[str] = Field(default_factory=list, max_length=20)
+    handles: list[Handle] = Field(default_factory=list, max_length=20)
+    organization_id: uuid.UUID | None = Field(
+        default=None, description="Defaults to the organization owning the first email's domain."
+    )
+    notes: str = Field(default="", max_length=10_000)
+
+
+class ContactUpdate(BaseModel):
+    """Given lists replace the contact's identities of that kind."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Ada King"}]})
+
+    name: str | None = Field(default=None, max_length=200)
+    emails: list[str] | None = Field(default=None, max_length=20)
+    phones: list[str] | None = Field(default=None, max_length=20)
+    handles: list[Handle] | None = Field(default=None, max_length=20)
+    organization_id: uuid.UUID | None = None
+    notes: str | None = Field(default=None, max_length=10_000)
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d2f",
+                    "name": "Ada Lovelace",
+                    "emails": ["ada@example.com"],
+                    "phones": ["+442079460958"],
+                    "handles": [],
+                    "organization_id": None,
+                    "notes": "",
+                    "created_at": "2026-01-05T09:00:00Z",
+                    "updated_at": "2026-01-05T09:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    name: str | None
+    emails: list[str]
+    phones: list[str] = Field(description="E.164.")
+    handles: list[Handle]
+    organization_id: uuid.UUID | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPage(BaseModel):
+    items: list[Contact]
+    next_cursor: str | None
+
+
+class ContactMerge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source_contact_id: uuid.UUID = Field(
+        description="Merged into the contact of the path: its identities and cases move, then it is deleted."
+    )

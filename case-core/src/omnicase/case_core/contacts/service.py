@@ -1,0 +1,248 @@
+"""Contacts: found or created from whatever a channel knows of a sender; edited; merged."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.cases.repository import CaseRepository
+from omnicase.case_core.cases.service import CaseService
+from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
+from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactUpdate, Handle
+from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
+from omnicase.case_core.identity import Actor
+from omnicase.case_core.normalize import (
+    email_domain,
+    normalize_email,
+    normalize_handle,
+    normalize_phone,
+)
+from omnicase.case_core.organizations.repository import OrganizationRepository
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import FieldError, ValidationFailed
+from omnicase.kit.events import Channel, Party
+from omnicase.kit.ids import uuid7
+
+Identity = tuple[str, str]
+
+
+def party_identities(party: Party, channel: str, default_region: str | None) -> list[Identity]:
+    """The normalised identities of a sender; unusable values are left out."""
+    found: list[Identity] = []
+    if party.email and (email := normalize_email(party.email)):
+        found.append(("email", email))
+    if party.phone and (phone := normalize_phone(party.phone, default_region)):
+        found.append(("phone", phone))
+    if party.handle and (handle := normalize_handle(channel, party.handle)):
+        found.append(("handle", handle))
+    return found
+
+
+def to_contact(row: ContactRow, identities: list[Identity]) -> Contact:
+    handles = []
+    for kind, value in identities:
+        if kind == "handle":
+            channel, _, handle = value.partition(":")
+            handles.append(Handle(channel=Channel(channel), handle=handle))
+    return Contact(
+        id=row["id"],
+        name=row["name"],
+        emails=[value for kind, value in identities if kind == "email"],
+        phones=[value for kind, value in identities if kind == "phone"],
+        handles=handles,
+        organization_id=row["organization_id"],
+        notes=row["notes"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class ContactService:
+    def __init__(self, cases: CaseService, default_phone_region: str | None = None) -> None:
+        self.case_service = cases
+        self.default_phone_region = default_phone_region
+        self.contacts = ContactRepository()
+        self.organizations = OrganizationRepository()
+        self.cases = CaseRepository()
+
+    async def get(self, session: AsyncSession, contact_id: uuid.UUID) -> ContactRow:
+        row = await self.contacts.get(session, contact_id)
+        if row is None:
+            raise ContactNotFound(f"Contact {contact_id} does not exist.")
+        return row
+
+    async def view(self, session: AsyncSession, row: ContactRow) -> Contact:
+        return to_contact(row, (await self.contacts.identities_of(session, [row["id"]]))[row["id"]])
+
+    async def views(self, session: AsyncSession, rows: list[ContactRow]) -> list[Contact]:
+        identities = await self.contacts.identities_of(session, [row["id"] for row in rows])
+        return [to_contact(row, identities[row["id"]]) for row in rows]
+
+    # -- matching senders ------------------------------------------------------------
+
+    async def resolve(self, session: AsyncSession, party: Party, channel: str) -> ContactRow | None:
+        """The contact behind a sender, created if unknown; None if the sender gave nothing usable."""
+        identities = party_identities(party, channel, self.default_phone_region)
+        if not identities:
+            return None
+        for _ in range(3):
+            holders = await self.contacts.holders(session, identities)
+            # Email first: the most specific thing a sender gives.
+            contact = next((holders[identity] for identity in identities if identity in holders), None)
+            if contact is not None:
+                owner = contact["id"]
+                for identity in identities:
+                    if identity not in holders:
+                        await self.contacts.claim(session, owner, *identity)
+                if party.name and not contact["name"]:
+                    contact = await self.contacts.update(session, owner, {"name": party.name[:200]})
+                return contact
+            contact = await self._insert(session, party.name, identities, organization_id=None)
+            if await self.contacts.claim(session, contact["id"], *identities[0]):
+                for identity in identities[1:]:
+                    await self.contacts.claim(session, contact["id"], *identity)
+                return contact
+            # Another transaction created this sender a moment ago: use theirs.
+            await self.contacts.delete(session, contact["id"])
+        raise RuntimeError(f"could not resolve contact for {identities}")
+
+    async def _insert(
+        self, session: AsyncSession, name: str | None, identities: list[Identity], organization_id: uuid.UUID | None
+    ) -> ContactRow:
+        emails = [value for kind, value in identities if kind == "email"]
+        now = utcnow()
+        return await self.contacts.insert(
+            session,
+            {
+                "id": uuid7(),
+                "name": name[:200] if name else None,
+                "organization_id": organization_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+            domain=email_domain(emails[0]) if organization_id is None and emails else None,
+        )
+
+    # -- the API ---------------------------------------------------------------------
+
+    def _identities(
+        self, emails: list[str] | None, phones: list[str] | None, handles: list[Handle] | None
+    ) -> tuple[dict[str, list[Identity]], list[FieldError]]:
+        by_kind: dict[str, list[Identity]] = {}
+        errors: list[FieldError] = []
+        if emails is not None:
+            by_kind["email"] = []
+            for index, email in enumerate(emails):
+                value = normalize_email(email)
+                if value is None:
+                    errors.append(
+                        FieldError(field=f"body.emails.{index}", message="not an email address", code="email")
+                    )
+                else:
+                    by_kind["email"].append(("email", value))
+        if phones is not None:
+            by_kind["phone"] = []
+            for index, phone in enumerate(phones):
+                value = normalize_phone(phone, self.default_phone_region)
+                if value is None:
+                    errors.append(
+                        FieldError(
+                            field=f"body.phones.{index}",
+                            message="not a valid phone number (use +<country code>…)",
+                            code="phone",
+                        )
+                    )
+                else:
+                    by_kind["phone"].append(("phone", value))
+        if handles is not None:
+            by_kind["handle"] = []
+            for handle in handles:
+                normalized = normalize_handle(handle.channel, handle.handle)
+                if normalized:
+                    by_kind["handle"].append(("handle", normalized))
+        return {kind: list(dict.fromkeys(values)) for kind, values in by_kind.items()}, errors
+
+    async def _check_organization(self, session: AsyncSession, organization_id: uuid.UUID | None) -> list[FieldError]:
+        if organization_id is not None and await self.organizations.get(session, organization_id) is None:
+            return [FieldError(field="body.organization_id", message="no such organization", code="not_found")]
+        return []
+
+    async def _claim_all(self, session: AsyncSession, contact_id: uuid.UUID, identities: list[Identity]) -> None:
+        owners = await self.contacts.owners(session, identities)
+        taken = [identity for identity in identities if owners.get(identity, contact_id) != contact_id]
+        if taken:
+            raise IdentityTaken(
+                "Another contact already has "
+                + ", ".join(value for _, value in taken)
+                + "; merge the contacts instead.",
+                extra={"contact_ids": sorted({str(owners[identity]) for identity in taken})},
+            )
+        for identity in identities:
+            if not await self.contacts.claim(session, contact_id, *identity):
+                raise IdentityTaken(f"Another contact already has {identity[1]}.")
+
+    async def create(self, session: AsyncSession, data: ContactCreate) -> ContactRow:
+        by_kind, errors = self._identities(data.emails, data.phones, data.handles)
+        errors += await self._check_organization(session, data.organization_id)
+        identities = [identity for values in by_kind.values() for identity in values]
+        if not errors and not identities and not data.name:
+            errors.append(FieldError(field="body", message="give a name or at least one identity", code="empty"))
+        if errors:
+            raise ValidationFailed("The contact cannot be created as given.", errors=errors)
+        contact = await self._insert(session, data.name, identities, data.organization_id)
+        if data.notes:
+            contact = await self.contacts.update(session, contact["id"], {"notes": data.notes})
+        await self._claim_all(session, contact["id"], identities)
+        return contact
+
+    async def update(self, session: AsyncSession, contact_id: uuid.UUID, data: ContactUpdate) -> ContactRow:
+        await self.get(session, contact_id)
+        sent = data.model_fields_set
+        by_kind, errors = self._identities(
+            data.emails if "emails" in sent else None,
+            data.phones if "phones" in sent else None,
+            data.handles if "handles" in sent else None,
+        )
+        if "organization_id" in sent:
+            errors += await self._check_organization(session, data.organization_id)
+        for name in ("emails", "phones", "handles", "notes"):
+            if name in sent and getattr(data, name) is None:
+                errors.append(FieldError(field=f"body.{name}", message="cannot be null", code="required"))
+        if errors:
+            raise ValidationFailed(f"Contact {contact_id} cannot be changed as asked.", errors=errors)
+        if by_kind:
+            await self.contacts.release(session, contact_id, list(by_kind))
+            await self._claim_all(session, contact_id, [identity for values in by_kind.values() for identity in values])
+        values: dict[str, Any] = {
+            name: getattr(data, name) for name in ("name", "organization_id", "notes") if name in sent
+        }
+        values["updated_at"] = utcnow()
+        return await self.contacts.update(session, contact_id, values)
+
+    async def delete(self, session: AsyncSession, contact_id: uuid.UUID) -> None:
+        await self.get(session, contact_id)
+        count = await self.cases.count_by_requester(session, contact_id)
+        if count:
+            raise StillInUse(
+                f"Contact {contact_id} is the requester of {count} case(s); merge it into another contact."
+            )
+        await self.contacts.delete(session, contact_id)
+
+    async def merge(
+        self, session: AsyncSession, target_id: uuid.UUID, source_id: uuid.UUID, actor: Actor
+    ) -> ContactRow:
+        """Identities and cases of the source move to the target; the source is deleted."""
+        if target_id == source_id:
+            raise ValidationFailed(
+                "A contact cannot be merged into itself.",
+                errors=[FieldError(field="body.source_contact_id", message="same as the target", code="self")],
+            )
+        target = await self.get(session, target_id)
+        await self.get(session, source_id)
+        for case_id in await self.cases.ids_by_requester(session, source_id):
+            await self.case_service.move_requester(session, case_id, target, actor)
+        await self.contacts.move_identities(session, source_id, target_id)
+        await self.contacts.delete(session, source_id)
+        return await self.contacts.update(session, target_id, {"updated_at": utcnow()})

@@ -1,0 +1,108 @@
+"""Custom field definitions of the API."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FieldType = Literal["text", "number", "decimal", "date", "dropdown", "checkbox", "regex"]
+
+
+def _check_pattern(pattern: str | None) -> str | None:
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"pattern is not a valid regular expression: {error}") from None
+    return pattern
+
+
+class CustomFieldCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"key": "order_number", "label": "Order number", "type": "regex", "pattern": "A-[0-9]{4}"},
+                {"key": "product", "label": "Product", "type": "dropdown", "options": ["printer", "scanner"]},
+            ]
+        },
+    )
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="Name used in a case's `custom_fields`.")
+    label: str = Field(min_length=1, max_length=200)
+    type: FieldType
+    options: list[str] = Field(default_factory=list, max_length=500, description="Choices of a dropdown.")
+    pattern: str | None = Field(default=None, max_length=500, description="Regex a `regex` value must match fully.")
+    required_on_solve: bool = False
+    active: bool = True
+
+    _pattern = field_validator("pattern")(_check_pattern)
+
+    @model_validator(mode="after")
+    def _type_needs(self) -> CustomFieldCreate:
+        if self.type == "dropdown" and not self.options:
+            raise ValueError("a dropdown needs options")
+        if self.type != "dropdown" and self.options:
+            raise ValueError("only a dropdown has options")
+        if self.type == "regex" and not self.pattern:
+            raise ValueError("a regex field needs a pattern")
+        if self.type != "regex" and self.pattern:
+            raise ValueError("only a regex field has a pattern")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options must be unique")
+        return self
+
+
+class CustomFieldUpdate(BaseModel):
+    """The key and type are fixed once created (values already stored depend on them)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"required_on_solve": True}]})
+
+    label: str | None = Field(default=None, min_length=1, max_length=200)
+    options: list[str] | None = Field(default=None, max_length=500)
+    pattern: str | None = Field(default=None, max_length=500)
+    required_on_solve: bool | None = None
+    active: bool | None = None
+
+    _pattern = field_validator("pattern")(_check_pattern)
+
+
+class CustomField(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d50",
+                    "key": "order_number",
+                    "label": "Order number",
+                    "type": "regex",
+                    "options": [],
+                    "pattern": "A-[0-9]{4}",
+                    "required_on_solve": True,
+                    "active": True,
+                    "created_at": "2026-01-05T09:00:00Z",
+                    "updated_at": "2026-01-05T09:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    key: str
+    label: str
+    type: FieldType
+    options: list[str]
+    pattern: str | None
+    required_on_solve: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomFieldList(BaseModel):
+    items: list[CustomField]
+    next_cursor: str | None = None

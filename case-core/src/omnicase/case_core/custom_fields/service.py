@@ -1,0 +1,74 @@
+"""Custom field definitions: the typed fields every case may carry."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.custom_fields.repository import CustomFieldRepository, Definition
+from omnicase.case_core.custom_fields.schemas import CustomFieldCreate, CustomFieldUpdate
+from omnicase.case_core.errors import CustomFieldNotFound
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import Conflict, FieldError, ValidationFailed
+from omnicase.kit.ids import uuid7
+
+
+class CustomFieldKeyTaken(Conflict):
+    slug = "custom-field-key-taken"
+
+
+class CustomFieldService:
+    def __init__(self) -> None:
+        self.fields = CustomFieldRepository()
+
+    async def get(self, session: AsyncSession, field_id: uuid.UUID) -> Definition:
+        row = await self.fields.get(session, field_id)
+        if row is None:
+            raise CustomFieldNotFound(f"Custom field {field_id} does not exist.")
+        return row
+
+    async def create(self, session: AsyncSession, data: CustomFieldCreate) -> Definition:
+        now = utcnow()
+        row = await self.fields.insert(
+            session, {"id": uuid7(), **data.model_dump(), "created_at": now, "updated_at": now}
+        )
+        if row is None:
+            raise CustomFieldKeyTaken(f"A custom field with key {data.key!r} exists already.")
+        return row
+
+    async def update(self, session: AsyncSession, field_id: uuid.UUID, data: CustomFieldUpdate) -> Definition:
+        current = await self.get(session, field_id)
+        sent = data.model_fields_set
+        values: dict[str, Any] = {name: getattr(data, name) for name in sent}
+        errors = [
+            FieldError(field=f"body.{name}", message="cannot be null", code="required")
+            for name in ("label", "options", "required_on_solve", "active")
+            if name in sent and values[name] is None
+        ]
+        kind = current["type"]
+        if "options" in sent and values["options"] is not None:
+            if kind != "dropdown":
+                errors.append(FieldError(field="body.options", message="only a dropdown has options", code="type"))
+            elif not values["options"] or len(set(values["options"])) != len(values["options"]):
+                errors.append(FieldError(field="body.options", message="must be unique and not empty", code="options"))
+        if "pattern" in sent:
+            if kind != "regex":
+                errors.append(FieldError(field="body.pattern", message="only a regex field has a pattern", code="type"))
+            elif not values["pattern"]:
+                errors.append(
+                    FieldError(field="body.pattern", message="a regex field needs a pattern", code="required")
+                )
+            else:
+                re.compile(values["pattern"])  # validated by the schema already
+        if errors:
+            raise ValidationFailed(f"Custom field {field_id} cannot be changed as asked.", errors=errors)
+        values["updated_at"] = utcnow()
+        return await self.fields.update(session, field_id, values)
+
+    async def delete(self, session: AsyncSession, field_id: uuid.UUID) -> None:
+        """Values already stored on cases stay in their history; the field stops being accepted."""
+        await self.get(session, field_id)
+        await self.fields.delete(session, field_id)

@@ -1,0 +1,59 @@
+"""case-core's domain errors (rendered as problem+json by the kit)."""
+
+from typing import ClassVar
+
+from omnicase.kit.errors import Conflict, NotFound, ServiceError
+
+
+class CaseNotFound(NotFound):
+    slug = "case-not-found"
+
+
+class ContactNotFound(NotFound):
+    slug = "contact-not-found"
+
+
+class OrganizationNotFound(NotFound):
+    slug = "organization-not-found"
+
+
+class CustomFieldNotFound(NotFound):
+    slug = "custom-field-not-found"
+
+
+class MessageNotFound(NotFound):
+    slug = "message-not-found"
+
+
+class AttachmentNotFound(NotFound):
+    slug = "attachment-not-found"
+
+
+class CaseClosed(Conflict):
+    slug = "case-closed"
+
+
+class IdentityTaken(Conflict):
+    slug = "identity-taken"
+
+
+class DomainTaken(Conflict):
+    slug = "domain-taken"
+
+
+class StillInUse(Conflict):
+    slug = "still-in-use"
+
+
+class PreconditionRequired(ServiceError):
+    """PATCH without If-Match: a blind overwrite could lose someone else's change."""
+
+    status: ClassVar[int] = 428
+    slug: ClassVar[str] = "precondition-required"
+    title: ClassVar[str] = "Precondition required"
+
+
+class UnsupportedMediaType(ServiceError):
+    status: ClassVar[int] = 415
+    slug: ClassVar[str] = "unsupported-media-type"
+    title: ClassVar[str] = "Unsupported media type"

@@ -1,0 +1,38 @@
+"""Small HTTP pieces every case-core router shares: page sizes and ETags."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Query
+
+from omnicase.case_core.errors import PreconditionRequired
+from omnicase.kit.errors import BadRequest, FieldError
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.", examples=[50])]
+Cursor = Annotated[
+    str | None, Query(description="`next_cursor` of the previous page; omit for the first page.", max_length=2000)
+]
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int:
+    """The version an ``If-Match`` names; a write without one could overwrite someone's change unseen."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "Send If-Match with the case's ETag (its version) so no one else's change is overwritten.",
+            errors=[FieldError(field="header.If-Match", message="required", code="missing")],
+        )
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise BadRequest(
+            'If-Match must be the ETag the case was read with, e.g. "3".',
+            errors=[FieldError(field="header.If-Match", message="not an ETag of this API", code="etag")],
+        )
+    return int(match.group(1))

@@ -1,0 +1,123 @@
+"""``intake.messages`` → cases: each inbound message opens a case or joins a thread.
+
+Runs inside the kit's one-transaction-per-partition-batch; every lookup is indexed
+(source intake id, Message-IDs, reference tokens, contact identities), and messages
+of one batch see each other's writes (flushed, same transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.cases.schemas import normalize_tags
+from omnicase.case_core.cases.service import CaseService, MessageDraft, NewCase
+from omnicase.case_core.contacts.service import ContactService
+from omnicase.case_core.identity import Actor
+from omnicase.case_core.intake.threading import ThreadFinder
+from omnicase.case_core.messages.repository import MessageRepository
+from omnicase.case_core.normalize import normalize_message_id, normalize_message_ids
+from omnicase.kit.events import CaseStatus, DeliveryReported, Envelope, MessageReceived
+
+logger = logging.getLogger(__name__)
+
+_NO_SUBJECT = "(no subject)"
+
+
+class IntakeConsumer:
+    def __init__(self, cases: CaseService, contacts: ContactService) -> None:
+        self.cases = cases
+        self.contacts = contacts
+        self.threads = ThreadFinder()
+        self.messages = MessageRepository()
+
+    async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
+        if envelope.type == MessageReceived.event_type:
+            await self.receive(session, MessageReceived.parse(envelope))
+        elif envelope.type == DeliveryReported.event_type:
+            await self.delivered(session, DeliveryReported.parse(envelope), envelope.source)
+
+    async def receive(self, session: AsyncSession, message: MessageReceived) -> None:
+        message = message.model_copy(
+            update={
+                "message_id": normalize_message_id(message.message_id),
+                "in_reply_to": normalize_message_ids(message.in_reply_to),
+                "references": normalize_message_ids(message.references),
+                # Provider ids beyond the column are cut the same way every time, so they still match.
+                "conversation_id": message.conversation_id[:300] if message.conversation_id else None,
+            }
+        )
+        # Redelivery, the intake republishing a pending message, or the same email
+        # arriving through two routes: the message exists already; acknowledge again.
+        email_id = message.message_id if message.channel == "email" else None
+        existing = await self.messages.already_received(session, message.intake_id, email_id)
+        if existing is not None:
+            await self.cases.acknowledge_again(session, existing, message.intake_id)
+            return
+
+        contact = await self.contacts.resolve(session, message.sender, message.channel)
+        actor = Actor(name=f"contact:{contact['id']}" if contact else message.channel.value, via=message.channel.value)
+        draft = MessageDraft(
+            direction="inbound",
+            public=True,
+            author=actor.name,
+            author_role="customer",
+            channel=message.channel.value,
+            text=message.text,
+            html=message.html,
+            email_message_id=message.message_id if message.channel == "email" else None,
+            in_reply_to=message.in_reply_to,
+            references=message.references,
+            conversation_id=message.conversation_id,
+            source_intake_id=message.intake_id,
+            attachments=message.attachments,
+        )
+        case = await self.threads.find(session, message, contact["id"] if contact else None)
+        if case is not None and case["status"] != CaseStatus.CLOSED:
+            await self.cases.add_message(session, case["id"], draft, actor)
+            return
+        defaults = message.defaults
+        new = NewCase(
+            subject=(message.subject or "").strip()[:500] or _NO_SUBJECT,
+            description=message.text,
+            channel=message.channel.value,
+            priority=(defaults.priority or "normal"),
+            type=defaults.type if defaults.type in {"question", "incident", "problem", "task"} else None,
+            requester_id=contact["id"] if contact else None,
+            group_id=defaults.group_id,
+            brand=defaults.brand[:100] if defaults.brand else None,
+            tags=_clean_tags(defaults.tags),
+            custom_fields=defaults.custom_fields,
+            conversation_id=message.conversation_id,
+            follow_up_of=case["id"] if case is not None else None,
+        )
+        created = await self.cases.create(session, new, actor, first_message=draft, strict=False)
+        if case is not None:
+            logger.info(
+                "reply to a closed case opened a follow-up",
+                extra={"closed_case": str(case["id"]), "follow_up": str(created["id"])},
+            )
+
+    async def delivered(self, session: AsyncSession, report: DeliveryReported, source: str) -> None:
+        """A reply went out (its Message-ID threads the answers) or could not (the agents are told)."""
+        if await self.cases.cases.get(session, report.case_id) is None:
+            return
+        if report.status == "sent":
+            message_id = normalize_message_id(report.provider_message_id)
+            if message_id:
+                await self.cases.record_sent(session, report.case_id, report.outbound_id, message_id)
+        else:
+            await self.cases.record_failed_delivery(
+                session, report.case_id, report.error, Actor(name=source, via="delivery")
+            )
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        try:
+            cleaned += normalize_tags([tag])
+        except ValueError:
+            logger.warning("ignoring malformed default tag", extra={"tag": tag})
+    return list(dict.fromkeys(cleaned))

@@ -1,0 +1,297 @@
+"""Message routes: a case's thread, replies and notes (JSON or multipart with files), attachment downloads."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import httpx
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from omnicase.case_core.cases.access import visible_case
+from omnicase.case_core.cases.service import MessageDraft
+from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, UnsupportedMediaType
+from omnicase.case_core.http import Cursor, Limit
+from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, MessageWriter, PortalReader
+from omnicase.case_core.messages.repository import MessageRow
+from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate, MessagePage
+from omnicase.case_core.pagination import decode_cursor, encode_cursor
+from omnicase.case_core.wiring import Services, ServicesDep
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import (
+    BadRequest,
+    FieldError,
+    Forbidden,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ValidationFailed,
+    problem_responses,
+)
+from omnicase.kit.events import AttachmentRef
+
+router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
+
+Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The attachment's sha256.")]
+
+
+def to_message(row: MessageRow, attachments: list[dict[str, Any]]) -> Message:
+    return Message(
+        **{name: row[name] for name in Message.model_fields if name != "attachments"},
+        attachments=[
+            Attachment(
+                **{name: item[name] for name in Attachment.model_fields if name != "url"},
+                url=f"/api/v1/cases/{row['case_id']}/attachments/{item['sha256']}",
+            )
+            for item in attachments
+        ],
+    )
+
+
+@router.get(
+    "/messages",
+    operation_id="list_case_messages",
+    summary="A case's messages",
+    response_model=MessagePage,
+    responses=problem_responses(BadRequest, CaseNotFound),
+)
+async def list_messages(
+    case_id: uuid.UUID,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: PortalReader,
+    public_only: Annotated[bool, Query(description="Leave internal notes out.")] = False,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> MessagePage:
+    """Oldest first, attachments included (customers see public messages only)."""
+    await visible_case(session, services.cases, case_id, actor)
+    public_only = public_only or actor.customer is not None
+    after = None
+    if cursor is not None:
+        created_at, last_id = decode_cursor(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(str(created_at)), uuid.UUID(str(last_id)))
+        except ValueError:
+            raise BadRequest(
+                "The cursor is not one this list handed out.",
+                errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
+            ) from None
+    repository = services.cases.messages
+    rows = await repository.page(session, case_id, after=after, limit=limit + 1, public_only=public_only)
+    page = rows[:limit]
+    attachments = await repository.attachments_of(session, [row["id"] for row in page])
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor([page[-1]["created_at"].isoformat(), str(page[-1]["id"])])
+    return MessagePage(items=[to_message(row, attachments[row["id"]]) for row in page], next_cursor=next_cursor)
+
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": MessageCreate.model_json_schema()},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["text", "public"],
+                "properties": {
+                    "text": {"type": "string"},
+                    "html": {"type": "string"},
+                    "public": {"type": "boolean"},
+                    "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                },
+            }
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class _Upload:
+    filename: str
+    content_type: str | None
+
+
+def _filename(upload: UploadFile) -> str:
+    # Browsers may send a full client path; keep the last component only.
+    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:255] or "attachment"
+
+
+async def _read_body(request: Request, services: Services) -> tuple[MessageCreate, list[tuple[_Upload, bytes]]]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    files: list[tuple[_Upload, bytes]] = []
+    if content_type == "application/json":
+        try:
+            return MessageCreate.model_validate_json(await request.body()), files
+        except ValidationError as error:
+            raise _invalid(error) from None
+    if content_type not in {"multipart/form-data", "application/x-www-form-urlencoded"}:
+        raise UnsupportedMediaType("Send application/json, or multipart/form-data to attach files.")
+    settings = services.settings
+    # Refuse an oversized upload before the form parser spools it to disk.
+    limit = settings.max_attachment_bytes * settings.max_attachments_per_message + 2 * 1024 * 1024
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request is larger than {limit} bytes.")
+    fields: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    # The context closes the spooled upload files however this ends.
+    async with request.form(max_files=settings.max_attachments_per_message, max_fields=10) as form:
+        for name, value in form.multi_items():
+            if not isinstance(value, UploadFile):
+                fields[name] = value
+            elif name != "attachments":
+                errors.append(FieldError(field=f"body.{name}", message="files go in `attachments`", code="file"))
+            else:
+                data = await value.read(settings.max_attachment_bytes + 1)
+                if len(data) > settings.max_attachment_bytes:
+                    raise PayloadTooLarge(
+                        f"{value.filename or 'An attachment'} is larger than {settings.max_attachment_bytes} bytes.",
+                        errors=[FieldError(field="body.attachments", message="file too large", code="too_large")],
+                    )
+                files.append((_Upload(_filename(value), value.content_type), data))
+    if errors:
+        raise ValidationFailed("The message is not valid.", errors=errors)
+    try:
+        return MessageCreate.model_validate(fields), files
+    except ValidationError as error:
+        raise _invalid(error) from None
+
+
+def _invalid(error: ValidationError) -> ValidationFailed:
+    fields = [
+        FieldError(
+            field=".".join(["body", *(str(part) for part in item["loc"])]), message=item["msg"], code=item["type"]
+        )
+        for item in error.errors()
+    ]
+    return ValidationFailed("The message is not valid.", errors=fields)
+
+
+@router.post(
+    "/messages",
+    operation_id="add_case_message",
+    summary="Reply or add an internal note",
+    status_code=201,
+    response_model=Message,
+    openapi_extra={"requestBody": _REQUEST_BODY},
+    responses=problem_responses(
+        BadRequest, CaseNotFound, CaseClosed, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+    ),
+)
+async def add_message(
+    case_id: uuid.UUID, request: Request, session: SessionDep, services: ServicesDep, actor: MessageWriter
+) -> Message:
+    """A public reply is sent to the requester on the case's channel (threaded); a note stays internal."""
+    data, files = await _read_body(request, services)
+    if data.public and not actor.may("cases:write"):
+        raise Forbidden("Only internal notes may be added with the cases:notes scope; replies need cases:write.")
+    if not data.public and actor.customer is not None:
+        raise Forbidden("Customers cannot write internal notes.")
+    case = await visible_case(session, services.cases, case_id, actor)
+    refs: list[AttachmentRef] = []
+    for upload, content in files:
+        digest = await services.blobs.put(session, content)
+        refs.append(
+            AttachmentRef(
+                sha256=digest,
+                filename=upload.filename,
+                content_type=(upload.content_type or "application/octet-stream")[:255],
+                size=len(content),
+            )
+        )
+    # A customer writing from a portal is an inbound message (it reopens, it is not sent out).
+    draft = MessageDraft(
+        direction="inbound" if actor.customer is not None else "outbound",
+        public=data.public,
+        author=actor.name,
+        author_role="customer" if actor.customer is not None else "agent" if actor.user_id is not None else "system",
+        channel=case["channel"],
+        text=data.text,
+        html=data.html,
+        attachments=refs,
+    )
+    _, message = await services.cases.add_message(session, case_id, draft, actor)
+    attachments = await services.cases.messages.attachments_of(session, [message["id"]])
+    return to_message(message, attachments[message["id"]])
+
+
+async def _from_intake(services: Services, channel: str, sha256: str) -> bytes:
+    try:
+        content = await services.intake_attachments.fetch(channel, sha256)
+    except httpx.HTTPError as error:
+        raise ServiceUnavailable(
+            f"The attachment is still held by the {channel} intake, which cannot be reached; try again shortly.",
+            headers={"Retry-After": "5"},
+        ) from error
+    if content is None:
+        raise AttachmentNotFound(f"The bytes of attachment {sha256} are no longer available.")
+    return content
+
+
+@router.get(
+    "/attachments/{sha256}",
+    operation_id="download_case_attachment",
+    summary="Download an attachment",
+    response_class=Response,
+    responses={
+        200: {"description": "The file, with its recorded Content-Type.", "content": {"application/octet-stream": {}}},
+        **problem_responses(CaseNotFound, AttachmentNotFound, ServiceUnavailable),
+    },
+)
+async def download(
+    case_id: uuid.UUID, sha256: Sha256, session: SessionDep, services: ServicesDep, actor: PortalReader
+) -> Response:
+    """Always as a download (never rendered inline by the browser: the file is the customer's, not ours)."""
+    await visible_case(session, services.cases, case_id, actor)
+    attachment = await services.cases.messages.attachment_of_case(
+        session, case_id, sha256, public_only=actor.customer is not None
+    )
+    if attachment is None:
+        raise AttachmentNotFound(f"Case {case_id} has no attachment {sha256}.")
+    content = await services.blobs.get(session, sha256)
+    if content is None:
+        content = await _from_intake(services, attachment["channel"], sha256)
+        await services.blobs.put(session, content)
+    filename = attachment["filename"]
+    fallback = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return Response(
+        content,
+        media_type=attachment["content_type"],
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        },
+    )
+
+
+blobs_router = APIRouter(prefix="/api/v1/cases", tags=["messages"], responses=AUTH_PROBLEMS)
+
+
+@blobs_router.get(
+    "/attachments/{sha256}",
+    operation_id="get_attachment_bytes",
+    summary="Bytes of an attachment by its sha256 (for the channels sending replies)",
+    response_class=Response,
+    responses={
+        200: {"description": "The bytes.", "content": {"application/octet-stream": {}}},
+        **problem_responses(AttachmentNotFound),
+    },
+)
+async def attachment_bytes(sha256: Sha256, session: SessionDep, services: ServicesDep, actor: CaseReader) -> Response:
+    """An outbound reply carries only AttachmentRefs; the intake sending it fetches the files here."""
+    content = await services.blobs.get(session, sha256)
+    if content is None:
+        raise AttachmentNotFound(f"No attachment with sha256 {sha256}.")
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable"},
+    )

@@ -1,0 +1,69 @@
+"""Attachment bytes, content-addressed by sha256, behind a small interface.
+
+:class:`PostgresBlobStore` is the embedded default (``bytea`` in case-core's own
+schema, written in the caller's transaction so a message and its files commit
+together). An S3-compatible store implements the same two methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Protocol
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.models import blobs
+from omnicase.kit.clock import utcnow
+
+
+class BlobStore(Protocol):
+    async def put(self, session: AsyncSession, data: bytes) -> str:
+        """Store ``data``; returns its sha256 (storing the same bytes twice keeps one copy)."""
+        ...
+
+    async def get(self, session: AsyncSession, sha256: str) -> bytes | None: ...
+
+
+class PostgresBlobStore:
+    async def put(self, session: AsyncSession, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        await session.execute(
+            insert(blobs)
+            .values(sha256=digest, size=len(data), data=data, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
+        return digest
+
+    async def get(self, session: AsyncSession, sha256: str) -> bytes | None:
+        data: bytes | None = await session.scalar(select(blobs.c.data).where(blobs.c.sha256 == sha256))
+        return data
+
+
+class IntakeAttachmentSource:
+    """Bytes of inbound attachments, fetched once from the intake that received them.
+
+    An intake stores a message's files in its own schema and sends case-core only
+    their :class:`~omnicase.kit.events.AttachmentRef`; intake-email serves the bytes
+    by sha256 for case-core. The first download copies them into case-core's store
+    (checked against their sha256), so later downloads never leave case-core.
+    """
+
+    def __init__(self, intake_email_url: str | None, timeout: float = 10.0) -> None:
+        self.intake_email_url = intake_email_url.rstrip("/") if intake_email_url else None
+        self.timeout = timeout
+
+    async def fetch(self, channel: str, sha256: str) -> bytes | None:
+        """The bytes, or None if no intake has them; raises ``httpx.HTTPError`` if the intake is unreachable."""
+        if channel != "email" or self.intake_email_url is None:
+            return None
+        url = f"{self.intake_email_url}/api/v1/mailboxes/-/attachments/{sha256}"
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            response = await client.get(url)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        content = response.content
+        return content if hashlib.sha256(content).hexdigest() == sha256 else None

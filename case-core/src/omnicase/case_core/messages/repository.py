@@ -1,0 +1,162 @@
+"""Every query about messages, their attachments, and the thread keys of cases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.models import cases, message_attachments, messages, thread_keys
+
+MessageRow = dict[str, Any]
+
+MESSAGE_ID = "message_id"
+CONVERSATION = "conversation"
+
+
+class MessageRepository:
+    async def insert(
+        self, session: AsyncSession, values: dict[str, Any], attachments: Sequence[dict[str, Any]]
+    ) -> MessageRow:
+        row = dict((await session.execute(messages.insert().values(**values).returning(messages))).mappings().one())
+        if attachments:
+            await session.execute(
+                message_attachments.insert(),
+                [
+                    {**attachment, "message_id": row["id"], "position": index}
+                    for index, attachment in enumerate(attachments)
+                ],
+            )
+        return row
+
+    async def already_received(
+        self, session: AsyncSession, intake_id: uuid.UUID, email_message_id: str | None
+    ) -> MessageRow | None:
+        """The message an inbound message became before: by its intake id, or an inbound email's Message-ID."""
+        condition = messages.c.source_intake_id == intake_id
+        if email_message_id:
+            condition = or_(
+                condition, and_(messages.c.email_message_id == email_message_id, messages.c.direction == "inbound")
+            )
+        statement = select(messages).where(condition).order_by(messages.c.created_at).limit(1)
+        row = (await session.execute(statement)).mappings().one_or_none()
+        return dict(row) if row else None
+
+    async def get(self, session: AsyncSession, case_id: uuid.UUID, message_id: uuid.UUID) -> MessageRow | None:
+        statement = select(messages).where(messages.c.id == message_id, messages.c.case_id == case_id)
+        row = (await session.execute(statement)).mappings().one_or_none()
+        return dict(row) if row else None
+
+    async def page(
+        self,
+        session: AsyncSession,
+        case_id: uuid.UUID,
+        *,
+        after: tuple[Any, uuid.UUID] | None,
+        limit: int,
+        public_only: bool = False,
+    ) -> list[MessageRow]:
+        conditions = [messages.c.case_id == case_id]
+        if public_only:
+            conditions.append(messages.c.public.is_(True))
+        if after is not None:
+            conditions.append(tuple_(messages.c.created_at, messages.c.id) > tuple_(*after))
+        statement = (
+            select(messages).where(and_(*conditions)).order_by(messages.c.created_at, messages.c.id).limit(limit)
+        )
+        return [dict(row) for row in (await session.execute(statement)).mappings()]
+
+    async def attachments_of(
+        self, session: AsyncSession, message_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[dict[str, Any]]]:
+        result: dict[uuid.UUID, list[dict[str, Any]]] = {message_id: [] for message_id in message_ids}
+        if message_ids:
+            statement = (
+                select(message_attachments)
+                .where(message_attachments.c.message_id.in_(list(message_ids)))
+                .order_by(message_attachments.c.message_id, message_attachments.c.position)
+            )
+            for row in (await session.execute(statement)).mappings():
+                result[row["message_id"]].append(dict(row))
+        return result
+
+    async def attachment_of_case(
+        self, session: AsyncSession, case_id: uuid.UUID, sha256: str, *, public_only: bool = False
+    ) -> dict[str, Any] | None:
+        statement = (
+            select(message_attachments, messages.c.channel)
+            .join(messages, messages.c.id == message_attachments.c.message_id)
+            .where(messages.c.case_id == case_id, message_attachments.c.sha256 == sha256)
+            .limit(1)
+        )
+        if public_only:
+            statement = statement.where(messages.c.public.is_(True))
+        row = (await session.execute(statement)).mappings().one_or_none()
+        return dict(row) if row else None
+
+    async def email_thread(self, session: AsyncSession, case_id: uuid.UUID, limit: int = 20) -> list[tuple[str, str]]:
+        """The case's last email Message-IDs, oldest first, with each message's direction."""
+        statement = (
+            select(messages.c.email_message_id, messages.c.direction)
+            .where(messages.c.case_id == case_id, messages.c.email_message_id.is_not(None))
+            .order_by(messages.c.created_at.desc(), messages.c.id.desc())
+            .limit(limit)
+        )
+        rows = [(row.email_message_id, row.direction) for row in await session.execute(statement)]
+        return list(reversed(rows))
+
+    async def set_email_message_id(self, session: AsyncSession, message_id: uuid.UUID, email_message_id: str) -> None:
+        await session.execute(
+            messages.update()
+            .where(
+                messages.c.id == message_id, messages.c.direction == "outbound", messages.c.email_message_id.is_(None)
+            )
+            .values(email_message_id=email_message_id)
+        )
+
+    async def move(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
+        await session.execute(messages.update().where(messages.c.case_id == source).values(case_id=target))
+
+    # -- thread keys ------------------------------------------------------------------
+
+    async def add_thread_keys(self, session: AsyncSession, case_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> None:
+        rows = [{"kind": kind, "value": value[:998], "case_id": case_id} for kind, value in dict.fromkeys(keys)]
+        if rows:
+            await session.execute(insert(thread_keys).values(rows).on_conflict_do_nothing())
+
+    async def cases_by_keys(self, session: AsyncSession, kind: str, values: Sequence[str]) -> list[dict[str, Any]]:
+        """The cases owning any of these thread keys (one query: the intake's hot path)."""
+        if not values:
+            return []
+        statement = (
+            select(*[column for column in cases.c if column.name != "search"])
+            .join(thread_keys, thread_keys.c.case_id == cases.c.id)
+            .where(thread_keys.c.kind == kind, thread_keys.c.value.in_([value[:998] for value in values]))
+            .distinct()
+        )
+        return [dict(row) for row in (await session.execute(statement)).mappings()]
+
+    async def cases_of_outbound(self, session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+        """The cases that sent these outbound messages."""
+        if not message_ids:
+            return []
+        statement = (
+            select(*[column for column in cases.c if column.name != "search"])
+            .join(messages, messages.c.case_id == cases.c.id)
+            .where(messages.c.id.in_(list(message_ids)), messages.c.direction == "outbound")
+            .distinct()
+        )
+        return [dict(row) for row in (await session.execute(statement)).mappings()]
+
+    async def move_thread_keys(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
+        rows = (
+            await session.execute(
+                select(thread_keys.c.kind, thread_keys.c.value).where(thread_keys.c.case_id == source)
+            )
+        ).all()
+        await self.add_thread_keys(session, target, [(row.kind, row.value) for row in rows])
+        await session.execute(thread_keys.delete().where(thread_keys.c.case_id == source))

@@ -1,0 +1,57 @@
+"""Normalised contact identities: one spelling per address, number or handle."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# Deliberately loose (RFC 5322 allows far more); it rejects what is surely not an address.
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def normalize_email(value: str) -> str | None:
+    """Lowercased address (the whole address: providers treat local parts case-insensitively)."""
+    address = value.strip().lower()
+    return address if _EMAIL.match(address) and len(address) <= 320 else None
+
+
+def email_domain(address: str) -> str:
+    return address.rsplit("@", 1)[1]
+
+
+def normalize_phone(value: str, default_region: str | None = None) -> str | None:
+    """E.164 (``+4915112345678``), or None if it is not a valid number."""
+    try:
+        number = phonenumbers.parse(value, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_handle(channel: str, handle: str) -> str | None:
+    handle = handle.strip()
+    if not handle or len(handle) > 300:
+        return None
+    return f"{channel}:{handle}"
+
+
+def normalize_domain(value: str) -> str | None:
+    domain = value.strip().lower().lstrip("@").rstrip(".")
+    if not re.fullmatch(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", domain):
+        return None
+    return domain
+
+
+def normalize_message_id(value: str | None) -> str | None:
+    """A Message-ID without its angle brackets or surrounding space (intakes differ in which they keep)."""
+    if value is None:
+        return None
+    cleaned = value.strip().removeprefix("<").removesuffix(">").strip()
+    return cleaned[:998] or None
+
+
+def normalize_message_ids(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(cleaned for value in values if (cleaned := normalize_message_id(value))))

@@ -1,0 +1,89 @@
+"""Every query about organizations and their email domains."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.models import organization_domains as domains
+from omnicase.case_core.models import organizations
+
+OrganizationRow = dict[str, Any]
+
+
+class OrganizationRepository:
+    async def insert(self, session: AsyncSession, values: dict[str, Any]) -> OrganizationRow:
+        statement = organizations.insert().values(**values).returning(organizations)
+        return dict((await session.execute(statement)).mappings().one())
+
+    async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> OrganizationRow | None:
+        statement = select(organizations).where(organizations.c.id == organization_id)
+        row = (await session.execute(statement)).mappings().one_or_none()
+        return dict(row) if row else None
+
+    async def update(
+        self, session: AsyncSession, organization_id: uuid.UUID, values: dict[str, Any]
+    ) -> OrganizationRow:
+        statement = (
+            organizations.update()
+            .where(organizations.c.id == organization_id)
+            .values(**values)
+            .returning(organizations)
+        )
+        return dict((await session.execute(statement)).mappings().one())
+
+    async def delete(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
+        await session.execute(organizations.delete().where(organizations.c.id == organization_id))
+
+    async def by_domain(self, session: AsyncSession, domain: str) -> uuid.UUID | None:
+        return await session.scalar(select(domains.c.organization_id).where(domains.c.domain == domain))
+
+    async def claim_domain(self, session: AsyncSession, organization_id: uuid.UUID, domain: str) -> bool:
+        statement = (
+            insert(domains)
+            .values(domain=domain, organization_id=organization_id)
+            .on_conflict_do_nothing(index_elements=["domain"])
+            .returning(domains.c.domain)
+        )
+        if (await session.execute(statement)).scalar_one_or_none() is not None:
+            return True
+        return await self.by_domain(session, domain) == organization_id
+
+    async def release_domains(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
+        await session.execute(domains.delete().where(domains.c.organization_id == organization_id))
+
+    async def move_domains(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
+        await session.execute(
+            domains.update().where(domains.c.organization_id == source).values(organization_id=target)
+        )
+
+    async def domains_of(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        result: dict[uuid.UUID, list[str]] = {organization_id: [] for organization_id in ids}
+        if ids:
+            statement = (
+                select(domains.c.organization_id, domains.c.domain)
+                .where(domains.c.organization_id.in_(list(ids)))
+                .order_by(domains.c.domain)
+            )
+            for row in await session.execute(statement):
+                result[row.organization_id].append(row.domain)
+        return result
+
+    async def search(
+        self, session: AsyncSession, *, q: str | None, after: uuid.UUID | None, limit: int
+    ) -> list[OrganizationRow]:
+        statement = select(organizations)
+        conditions = []
+        if q:
+            pattern = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            holders = select(domains.c.organization_id).where(domains.c.domain.like(pattern))
+            conditions.append(or_(func.lower(organizations.c.name).like(pattern), organizations.c.id.in_(holders)))
+        if after is not None:
+            conditions.append(organizations.c.id > after)
+        statement = statement.where(and_(True, *conditions)).order_by(organizations.c.id).limit(limit)
+        return [dict(row) for row in (await session.execute(statement)).mappings()]

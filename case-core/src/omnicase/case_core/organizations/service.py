@@ -1,0 +1,114 @@
+"""Organizations: matched by email domain; their contacts and cases move with a merge."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.cases.repository import CaseRepository
+from omnicase.case_core.cases.service import CaseService
+from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.case_core.errors import DomainTaken, OrganizationNotFound
+from omnicase.case_core.identity import Actor
+from omnicase.case_core.normalize import normalize_domain
+from omnicase.case_core.organizations.repository import OrganizationRepository, OrganizationRow
+from omnicase.case_core.organizations.schemas import Organization, OrganizationCreate, OrganizationUpdate
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import FieldError, ValidationFailed
+from omnicase.kit.ids import uuid7
+
+
+class OrganizationService:
+    def __init__(self, cases: CaseService) -> None:
+        self.case_service = cases
+        self.organizations = OrganizationRepository()
+        self.contacts = ContactRepository()
+        self.cases = CaseRepository()
+
+    async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> OrganizationRow:
+        row = await self.organizations.get(session, organization_id)
+        if row is None:
+            raise OrganizationNotFound(f"Organization {organization_id} does not exist.")
+        return row
+
+    async def views(self, session: AsyncSession, rows: list[OrganizationRow]) -> list[Organization]:
+        domains = await self.organizations.domains_of(session, [row["id"] for row in rows])
+        return [Organization(**row, domains=domains[row["id"]]) for row in rows]
+
+    @staticmethod
+    def _domains(domains: list[str]) -> list[str]:
+        cleaned: list[str] = []
+        errors: list[FieldError] = []
+        for index, domain in enumerate(domains):
+            value = normalize_domain(domain)
+            if value is None:
+                errors.append(FieldError(field=f"body.domains.{index}", message="not a domain name", code="domain"))
+            elif value not in cleaned:
+                cleaned.append(value)
+        if errors:
+            raise ValidationFailed("Some domains are not valid.", errors=errors)
+        return cleaned
+
+    async def _claim(self, session: AsyncSession, organization_id: uuid.UUID, domains: list[str]) -> None:
+        for domain in domains:
+            if not await self.organizations.claim_domain(session, organization_id, domain):
+                owner = await self.organizations.by_domain(session, domain)
+                raise DomainTaken(
+                    f"The domain {domain} already belongs to organization {owner}.",
+                    extra={"organization_id": str(owner)},
+                )
+        # Contacts who wrote in before the domain was known join now (their cases stay as they were).
+        await self.contacts.adopt_by_email_domain(session, organization_id, domains, utcnow())
+
+    async def create(self, session: AsyncSession, data: OrganizationCreate) -> OrganizationRow:
+        domains = self._domains(data.domains)
+        now = utcnow()
+        row = await self.organizations.insert(
+            session, {"id": uuid7(), "name": data.name, "notes": data.notes, "created_at": now, "updated_at": now}
+        )
+        await self._claim(session, row["id"], domains)
+        return row
+
+    async def update(
+        self, session: AsyncSession, organization_id: uuid.UUID, data: OrganizationUpdate
+    ) -> OrganizationRow:
+        await self.get(session, organization_id)
+        sent = data.model_fields_set
+        errors = [
+            FieldError(field=f"body.{name}", message="cannot be null", code="required")
+            for name in ("name", "domains", "notes")
+            if name in sent and getattr(data, name) is None
+        ]
+        if errors:
+            raise ValidationFailed(f"Organization {organization_id} cannot be changed as asked.", errors=errors)
+        if data.domains is not None:
+            domains = self._domains(data.domains)
+            await self.organizations.release_domains(session, organization_id)
+            await self._claim(session, organization_id, domains)
+        values: dict[str, Any] = {name: getattr(data, name) for name in ("name", "notes") if name in sent}
+        values["updated_at"] = utcnow()
+        return await self.organizations.update(session, organization_id, values)
+
+    async def delete(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
+        """Contacts and cases keep existing without an organization."""
+        await self.get(session, organization_id)
+        await self.organizations.delete(session, organization_id)
+
+    async def merge(
+        self, session: AsyncSession, target_id: uuid.UUID, source_id: uuid.UUID, actor: Actor
+    ) -> OrganizationRow:
+        if target_id == source_id:
+            raise ValidationFailed(
+                "An organization cannot be merged into itself.",
+                errors=[FieldError(field="body.source_organization_id", message="same as the target", code="self")],
+            )
+        await self.get(session, target_id)
+        await self.get(session, source_id)
+        for case_id in await self.cases.ids_by_organization(session, source_id):
+            await self.case_service.move_organization(session, case_id, target_id, actor)
+        await self.contacts.move_organization(session, source_id, target_id)
+        await self.organizations.move_domains(session, source_id, target_id)
+        await self.organizations.delete(session, source_id)
+        return await self.organizations.update(session, target_id, {"updated_at": utcnow()})

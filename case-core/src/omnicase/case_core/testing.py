@@ -1,0 +1,78 @@
+"""Test helpers shared by case-core's tests (test modules cannot import each other or conftest)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from omnicase.kit.clock import utcnow
+from omnicase.kit.events import Channel, EventData, MessageReceived, Party
+from omnicase.kit.identity import IDENTITY_HEADER, Role, SubjectKind, sign_identity
+from omnicase.kit.ids import uuid7
+
+Deliver = Callable[[EventData], Awaitable[None]]
+"""Hand one event to case-core's consumers, in one transaction, as the kit would."""
+
+Published = Callable[..., Awaitable[list[tuple[str, dict[str, Any]]]]]
+"""``(type, data)`` of the events case-core staged in its outbox, optionally for one key."""
+
+Email = Callable[..., MessageReceived]
+
+
+def inbound_email(
+    sender: str,
+    subject: str = "Printer on fire",
+    text: str = "It is smoking.",
+    *,
+    message_id: str | None = None,
+    in_reply_to: list[str] | None = None,
+    references: list[str] | None = None,
+    intake_id: uuid.UUID | None = None,
+    name: str | None = None,
+    **extra: Any,
+) -> MessageReceived:
+    """An email as intake-email would publish it (Message-IDs without angle brackets)."""
+    return MessageReceived(
+        intake_id=intake_id or uuid7(),
+        channel=Channel.EMAIL,
+        received_at=datetime.now(UTC),
+        thread_key=sender,
+        sender=Party(email=sender, name=name),
+        subject=subject,
+        text=text,
+        message_id=message_id or f"{uuid.uuid4().hex}@mail.example",
+        in_reply_to=in_reply_to or [],
+        references=references or [],
+        **extra,
+    )
+
+
+STAFF_SCOPES = frozenset({"cases:read", "cases:write", "cases:notes", "contacts:read", "contacts:write"})
+
+
+def identity_headers(
+    secret: str,
+    *,
+    role: Role = "admin",
+    subject: str | None = None,
+    scopes: frozenset[str] = STAFF_SCOPES,
+    kind: SubjectKind = "user",
+    contact_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+    organization_cases: bool = False,
+) -> dict[str, str]:
+    """The header the gateway would forward for this caller."""
+    token = sign_identity(
+        subject=subject or str(uuid.uuid4()),
+        role=role,
+        secret=secret,
+        now=utcnow(),
+        scopes=scopes,
+        kind=kind,
+        contact_id=contact_id,
+        organization_id=organization_id,
+        organization_cases=organization_cases,
+    )
+    return {IDENTITY_HEADER: token}

@@ -1,0 +1,49 @@
+"""The services of one app instance, built in ``create_app`` and shared by routes and consumers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from omnicase.case_core.cases.service import CaseService
+from omnicase.case_core.contacts.service import ContactService
+from omnicase.case_core.custom_fields.service import CustomFieldService
+from omnicase.case_core.messages.blobs import BlobStore, IntakeAttachmentSource, PostgresBlobStore
+from omnicase.case_core.models import outbox
+from omnicase.case_core.organizations.service import OrganizationService
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.kit.outbox import Outbox
+
+
+@dataclass
+class Services:
+    settings: CaseCoreSettings
+    cases: CaseService
+    contacts: ContactService
+    organizations: OrganizationService
+    custom_fields: CustomFieldService
+    blobs: BlobStore
+    intake_attachments: IntakeAttachmentSource
+
+
+def build_services(settings: CaseCoreSettings) -> Services:
+    cases = CaseService(Outbox(outbox))
+    return Services(
+        settings=settings,
+        cases=cases,
+        contacts=ContactService(cases, settings.default_phone_region),
+        organizations=OrganizationService(cases),
+        custom_fields=CustomFieldService(),
+        blobs=PostgresBlobStore(),
+        intake_attachments=IntakeAttachmentSource(settings.intake_email_url),
+    )
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]

@@ -1,0 +1,96 @@
+"""case-core test fixtures: the app on a rolled-back transaction, handlers, outbox readers, inbound messages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import select
+
+from omnicase.case_core.app import create_app
+from omnicase.case_core.commands.consumer import CommandConsumer
+from omnicase.case_core.intake.consumer import IntakeConsumer
+from omnicase.case_core.models import outbox
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.testing import Deliver, Email, Published, identity_headers, inbound_email
+from omnicase.case_core.wiring import Services, build_services
+from omnicase.kit.db import Database
+from omnicase.kit.events import Envelope, EventData
+
+
+@pytest.fixture
+def settings(database_url: str) -> CaseCoreSettings:
+    return CaseCoreSettings(database_url=database_url, max_attachment_bytes=1024, max_attachments_per_message=3)
+
+
+@pytest.fixture
+def services(settings: CaseCoreSettings) -> Services:
+    return build_services(settings)
+
+
+@pytest_asyncio.fixture
+async def api(db: Database, settings: CaseCoreSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API on the test's rolled-back transaction (no broker: events stay in the outbox)."""
+    app = create_app(settings)
+    app.state.database = db
+    transport = httpx.ASGITransport(app=app)
+    headers = identity_headers(settings.internal_secret, role="admin")
+    async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as client:
+        yield client
+
+
+@pytest.fixture
+def agent_id() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def agent(settings: CaseCoreSettings, agent_id: str) -> dict[str, str]:
+    """Headers of an agent's request (the admin's are the client's default)."""
+    return identity_headers(settings.internal_secret, role="agent", subject=agent_id)
+
+
+@pytest.fixture
+def deliver(db: Database, services: Services) -> Deliver:
+    """Hand one event to case-core's consumers as the kit would (one transaction)."""
+    intake = IntakeConsumer(services.cases, services.contacts)
+    commands = CommandConsumer(services.cases)
+
+    async def run(data: EventData) -> None:
+        envelope = data.envelope(source="test", subject="test")
+        async with db.unit_of_work() as session:
+            await intake.handle(session, envelope)
+            await commands.handle(session, envelope)
+
+    return run
+
+
+@pytest.fixture
+def published(db: Database) -> Published:
+    """``(type, data)`` of every event case-core staged in its outbox, in order (optionally for one key)."""
+
+    async def read(key: str | uuid.UUID | None = None) -> list[tuple[str, dict[str, Any]]]:
+        statement = select(outbox.c.payload).order_by(outbox.c.id)
+        if key is not None:
+            statement = statement.where(outbox.c.key == str(key))
+        async with db.unit_of_work() as session:
+            payloads = (await session.scalars(statement)).all()
+        envelopes = [Envelope.from_bytes(payload) for payload in payloads]
+        return [(envelope.type, envelope.data) for envelope in envelopes]
+
+    return read
+
+
+@pytest.fixture
+def email() -> Email:
+    return inbound_email
+
+
+@pytest.fixture
+def address() -> str:
+    """A sender address of this test alone."""
+    return f"user-{uuid.uuid4().hex[:10]}@customer.example"

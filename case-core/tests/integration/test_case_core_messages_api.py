@@ -1,0 +1,236 @@
+"""Replies, notes and attachments through the API; a public reply is sent out threaded."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response as StarletteResponse
+from starlette.routing import Route
+
+from omnicase.case_core.app import create_app
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.testing import Deliver, Email, Published, identity_headers
+from omnicase.kit.db import Database
+from omnicase.kit.events import AttachmentRef, MessageReceived
+from omnicase.kit.testing.servers import serve_http
+
+pytestmark = pytest.mark.asyncio
+
+
+async def email_case(api: httpx.AsyncClient, deliver: Any, message: MessageReceived) -> dict[str, Any]:
+    await deliver(message)
+    [contact] = (await api.get("/api/v1/contacts", params={"q": message.sender.email})).json()["items"]
+    [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+    return dict(case)
+
+
+async def test_public_reply_is_sent_on_the_email_thread_with_the_case_reference(
+    api: httpx.AsyncClient, deliver: Deliver, published: Published, email: Email, address: str, agent: dict[str, str]
+) -> None:
+    inbound = email(address, "Printer on fire", references=["<older@mail.example>"])
+    case = await email_case(api, deliver, inbound)
+
+    response = await api.post(
+        f"/api/v1/cases/{case['id']}/messages",
+        json={"text": "We are on it.", "html": "<p>We are on it.<script>alert(1)</script></p>", "public": True},
+        headers=agent,
+    )
+    assert response.status_code == 201, response.text
+    message = response.json()
+    assert message["direction"] == "outbound"
+    assert message["author_role"] == "agent"
+    assert "<script>" not in message["html"]
+
+    [outbound] = [data for kind, data in await published(case["id"]) if kind == "outbound.message_requested"]
+    assert outbound["channel"] == "email"
+    assert outbound["to"][0]["email"] == address
+    assert outbound["in_reply_to"] == inbound.message_id
+    assert inbound.message_id in outbound["references"]
+    assert outbound["subject"] == f"Re: Printer on fire [#{case['number']}]"
+    assert "[ref:oc-" in outbound["text"]
+    assert "[ref:oc-" in outbound["html"]
+    assert outbound["outbound_id"] == message["id"]
+
+    updated = (await api.get(f"/api/v1/cases/{case['id']}")).json()
+    assert updated["first_public_reply_at"] is not None
+    assert updated["status"] == "open"
+
+
+async def test_internal_note_is_not_sent_and_customers_cannot_see_it(
+    api: httpx.AsyncClient, deliver: Deliver, published: Published, email: Email, address: str, agent: dict[str, str]
+) -> None:
+    case = await email_case(api, deliver, email(address))
+    response = await api.post(
+        f"/api/v1/cases/{case['id']}/messages", json={"text": "VIP customer", "public": False}, headers=agent
+    )
+    assert response.status_code == 201
+    kinds = [kind for kind, _ in await published(case["id"])]
+    assert "outbound.message_requested" not in kinds
+    assert kinds[-1] == "case.message_added"
+    public = (await api.get(f"/api/v1/cases/{case['id']}/messages", params={"public_only": True})).json()["items"]
+    assert [message["text"] for message in public] == ["It is smoking."]
+    unchanged = (await api.get(f"/api/v1/cases/{case['id']}")).json()
+    assert unchanged["first_public_reply_at"] is None
+
+
+async def test_messaging_reply_goes_to_the_conversation(
+    api: httpx.AsyncClient, deliver: Deliver, published: Published
+) -> None:
+    from datetime import UTC, datetime
+
+    from omnicase.kit.events import Channel, Party
+    from omnicase.kit.ids import uuid7
+
+    conversation = f"conv-{uuid.uuid4().hex}"
+    handle = f"fb-{uuid.uuid4().hex[:8]}"
+    await deliver(
+        MessageReceived(
+            intake_id=uuid7(),
+            channel=Channel.SOCIAL,
+            received_at=datetime.now(UTC),
+            thread_key=conversation,
+            sender=Party(handle=handle),
+            text="hi",
+            conversation_id=conversation,
+        )
+    )
+    [contact] = (await api.get("/api/v1/contacts", params={"q": handle})).json()["items"]
+    [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+    response = await api.post(f"/api/v1/cases/{case['id']}/messages", json={"text": "hello!", "public": True})
+    assert response.status_code == 201
+    [outbound] = [data for kind, data in await published(case["id"]) if kind == "outbound.message_requested"]
+    assert outbound["channel"] == "social"
+    assert outbound["conversation_id"] == conversation
+    assert outbound["to"][0]["handle"] == handle
+
+
+async def test_attachments_upload_by_multipart_and_download_with_their_type_and_name(
+    api: httpx.AsyncClient, deliver: Deliver, published: Published, email: Email, address: str, agent: dict[str, str]
+) -> None:
+    case = await email_case(api, deliver, email(address))
+    content = b"%PDF-1.4 fake invoice"
+    response = await api.post(
+        f"/api/v1/cases/{case['id']}/messages",
+        data={"text": "Invoice attached", "public": "true"},
+        files=[("attachments", ("C:\\Users\\ada\\Rechnung März.pdf", content, "application/pdf"))],
+        headers=agent,
+    )
+    assert response.status_code == 201, response.text
+    [attachment] = response.json()["attachments"]
+    assert attachment["sha256"] == hashlib.sha256(content).hexdigest()
+    assert attachment["filename"] == "Rechnung März.pdf"
+    assert attachment["size"] == len(content)
+    [outbound] = [data for kind, data in await published(case["id"]) if kind == "outbound.message_requested"]
+    assert outbound["attachments"][0]["sha256"] == attachment["sha256"]
+
+    download = await api.get(attachment["url"])
+    assert download.status_code == 200
+    assert download.content == content
+    assert download.headers["content-type"] == "application/pdf"
+    disposition = download.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf" in disposition
+    assert download.headers["x-content-type-options"] == "nosniff"
+
+    # The intake sending the reply fetches the bytes by hash alone (it knows only the AttachmentRef).
+    raw = await api.get(f"/api/v1/cases/attachments/{attachment['sha256']}")
+    assert raw.status_code == 200
+    assert raw.content == content
+    assert (await api.get(f"/api/v1/cases/attachments/{'4' * 64}")).status_code == 404
+    other = await api.get(f"/api/v1/cases/{uuid.uuid4()}/attachments/{attachment['sha256']}")
+    assert other.status_code == 404
+    unknown = await api.get(f"/api/v1/cases/{case['id']}/attachments/{'0' * 64}")
+    assert unknown.status_code == 404
+
+
+async def test_bad_messages_are_refused_and_add_nothing(
+    api: httpx.AsyncClient, deliver: Deliver, published: Published, email: Email, address: str
+) -> None:
+    case = await email_case(api, deliver, email(address))
+    url = f"/api/v1/cases/{case['id']}/messages"
+    before = len(await published())
+    empty = await api.post(url, json={"text": "", "public": True})
+    assert empty.status_code == 422
+    assert [error["field"] for error in empty.json()["errors"]] == ["body.text"]
+    no_public = await api.post(url, data={"text": "hi"})
+    assert no_public.status_code == 422
+    assert [error["field"] for error in no_public.json()["errors"]] == ["body.public"]
+    assert (await api.post(url, content=b"text=hi", headers={"content-type": "text/plain"})).status_code == 415
+    assert (await api.post(url, content=b"{not json", headers={"content-type": "application/json"})).status_code == 422
+    too_big = await api.post(
+        url, data={"text": "big", "public": "false"}, files=[("attachments", ("big.bin", b"x" * 2048, "application/x"))]
+    )
+    assert too_big.status_code == 413
+    too_many = await api.post(
+        url,
+        data={"text": "many", "public": "false"},
+        files=[("attachments", (f"{index}.txt", b"x", "text/plain")) for index in range(4)],
+    )
+    assert too_many.status_code in {400, 413}
+    assert len((await api.get(url)).json()["items"]) == 1
+    assert len(await published()) == before
+
+
+async def test_public_reply_on_a_case_without_requester_is_refused(api: httpx.AsyncClient) -> None:
+    created = await api.post("/api/v1/cases", json={"subject": "Internal task", "type": "task"})
+    assert created.status_code == 201
+    case = created.json()
+    response = await api.post(f"/api/v1/cases/{case['id']}/messages", json={"text": "hello?", "public": True})
+    assert response.status_code == 400
+    assert (await api.get(f"/api/v1/cases/{case['id']}")).json()["version"] == case["version"]
+
+
+async def test_inbound_email_attachments_are_fetched_once_from_intake_email_then_served_from_case_core(
+    db: Database, settings: CaseCoreSettings, deliver: Deliver, email: Email, address: str
+) -> None:
+    content = b"\x89PNG screenshot"
+    digest = hashlib.sha256(content).hexdigest()
+    served: list[str] = []
+
+    async def intake_email(request: Request) -> StarletteResponse:
+        # Stands in for intake-email's attachment endpoint at the HTTP boundary.
+        served.append(request.path_params["sha256"])
+        if request.path_params["sha256"] == digest:
+            return StarletteResponse(content, media_type="application/octet-stream")
+        return StarletteResponse(status_code=404)
+
+    fake = Starlette(routes=[Route("/api/v1/mailboxes/-/attachments/{sha256}", intake_email)])
+    ref = AttachmentRef(sha256=digest, filename="screen.png", content_type="image/png", size=len(content))
+    missing = AttachmentRef(sha256="1" * 64, filename="gone.txt", content_type="text/plain", size=1)
+    first = email(address, attachments=[ref, missing])
+    await deliver(first)
+
+    async with serve_http(fake, lifespan="off") as url:
+        app = create_app(settings.model_copy(update={"intake_email_url": url}))
+        app.state.database = db
+        headers = identity_headers(settings.internal_secret)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as api:
+            [contact] = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"]
+            [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+            [message] = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
+            assert [item["filename"] for item in message["attachments"]] == ["screen.png", "gone.txt"]
+            for _ in range(2):
+                download = await api.get(message["attachments"][0]["url"])
+                assert download.status_code == 200
+                assert download.content == content
+                assert download.headers["content-type"] == "image/png"
+            assert served == [digest]
+            assert (await api.get(message["attachments"][1]["url"])).status_code == 404
+
+    # intake-email is gone now: a file it still holds is a 503 to retry, not a 404.
+    other = AttachmentRef(sha256="2" * 64, filename="later.txt", content_type="text/plain", size=1)
+    await deliver(email(address, "Re: more", attachments=[other], in_reply_to=[first.message_id]))
+    app = create_app(settings.model_copy(update={"intake_email_url": url}))
+    app.state.database = db
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as api:
+        response = await api.get(f"/api/v1/cases/{case['id']}/attachments/{'2' * 64}")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
