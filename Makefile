@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := case-core intake-email intake-web routing sla-engine gateway
+# Services whose tests need more than the kit's dev tools (their `test` extra).
+TEST_EXTRAS := intake-web
 PYPROJECTS := services/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
@@ -18,7 +20,7 @@ install: $(STAMP)
 $(STAMP): constraints.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
-		-e './services[embedded,dev]' $(foreach s,$(SERVICES),-e ./$(s))
+		-e './services[embedded,dev]' $(foreach s,$(SERVICES),-e './$(s)$(if $(filter $(s),$(TEST_EXTRAS)),[test])')
 	@touch $@
 
 # Installs only what is missing; needs root (or sudo) and Debian's apt on a machine without them.
@@ -40,7 +42,9 @@ test: install system-packages deploy-tools
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	@# One run per folder: each folder's tests/conftest.py is a module named `conftest`.
+	$(BIN)/mypy services/src $(foreach s,$(SERVICES),$(s)/src)
+	@for d in services $(SERVICES); do $(BIN)/mypy $$d/tests || exit 1; done
 
 bench: install
 	$(BIN)/omnicase bench

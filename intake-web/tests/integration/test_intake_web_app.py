@@ -17,6 +17,11 @@ async def test_intake_web_is_ready_with_its_database_broker_and_relay(service_se
     async with running(create_app(settings)) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "outbox_relay": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "outbox_relay": "ok",
+            "consumer:intake-web": "ok",
+        }
         openapi = (await client.get("/openapi.json")).json()
         assert openapi["info"]["title"] == "Omnicase intake-web"

@@ -2,17 +2,41 @@
 
 from fastapi import FastAPI
 
+from omnicase.intake_web import background
+from omnicase.intake_web.channels.api import router as channels_router
+from omnicase.intake_web.channels.webhooks import router as webhooks_router
+from omnicase.intake_web.consumers import GROUP, IntakeWebConsumer
+from omnicase.intake_web.forms.api import router as forms_router
+from omnicase.intake_web.forms.public import router as public_forms_router
 from omnicase.intake_web.models import inbox, outbox
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.settings import IntakeWebSettings
-from omnicase.kit.app import ServiceParts, create_service_app
+from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
+from omnicase.kit.bus.consumer import ConsumerConfig
 from omnicase.kit.settings import load_settings
+from omnicase.kit.topics import Topic
+
+TAGS = [
+    {"name": "forms", "description": "Web-to-Case form definitions, the embeddable snippet, submissions."},
+    {"name": "public forms", "description": "Unauthenticated: hosted form page and submissions from any site."},
+    {"name": "channels", "description": "SMS, WhatsApp, Messenger and integrator channels: inbound and replies."},
+    {"name": "public channels", "description": "Signed provider and integrator webhooks."},
+]
 
 
 def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
     settings = settings or load_settings(IntakeWebSettings)
+    consumer = IntakeWebConsumer()
     parts = ServiceParts(
+        routers=[forms_router, public_forms_router, channels_router, webhooks_router],
         outbox_table=outbox,
         inbox_table=inbox,
+        consumers=[
+            ConsumerBinding(
+                ConsumerConfig(group=GROUP, topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES]), consumer.handle
+            )
+        ],
+        background=[background.start],
+        openapi_tags=TAGS,
     )
     return create_service_app(SPEC, settings, parts)

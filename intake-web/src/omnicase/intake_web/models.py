@@ -1,5 +1,26 @@
 """Tables of the ``intake_web`` schema (owned by intake-web alone)."""
 
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -7,3 +28,111 @@ from omnicase.kit.outbox import outbox_table
 metadata = service_metadata("intake_web")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+forms = Table(
+    "forms",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    # The whole definition (fields, defaults, spam, limits) as validated by FormDefinition.
+    Column("definition", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("config", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every inbound message this service accepted (form submissions and channel webhooks),
+# kept until case-core acknowledges it (end-to-end acknowledgement).
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("source", String(80), nullable=False, comment="form:<id> or channel:<id>"),
+    Column("form_id", Uuid),
+    Column("channel_id", Uuid),
+    Column("dedupe_key", String(200)),
+    Column("request_digest", String(64)),
+    Column("event", JSONB, nullable=False, comment="The MessageReceived data, republished as is."),
+    Column("fields", JSONB, nullable=False),
+    Column("remote_ip", String(64)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("case_id", Uuid),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("last_published_at", DateTime(timezone=True), nullable=False),
+    Column("publish_count", Integer, nullable=False, server_default=text("1")),
+    Column("auto_response_at", DateTime(timezone=True)),
+    UniqueConstraint("source", "dedupe_key"),
+    Index("ix_inbound_messages_form_id_received_at", "form_id", "received_at"),
+    Index("ix_inbound_messages_channel_id_id", "channel_id", "id"),
+    Index(
+        "ix_inbound_messages_pending",
+        "last_published_at",
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+# Content-addressed attachment bytes (the embedded default of the blob interface).
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Refused submissions per form, day (UTC) and reason: what the form's admin sees blocked.
+form_rejections = Table(
+    "form_rejections",
+    metadata,
+    Column("form_id", Uuid, ForeignKey("intake_web.forms.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("form_id", "day", "reason"),
+)
+
+# Fixed-window counters shared by every replica (per-IP and per-form rate limits).
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("scope", String(200), nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("hits", Integer, nullable=False),
+    PrimaryKeyConstraint("scope", "window_start"),
+    Index("ix_rate_windows_window_start", "window_start"),
+)
+
+# Outbound messages to deliver through a provider's HTTP API, and what became of them.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("outbound_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False),
+    Column("channel_id", Uuid),
+    Column("request", JSONB, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("provider_message_id", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    Index("ix_deliveries_channel_id_outbound_id", "channel_id", "outbound_id"),
+)

@@ -1,10 +1,19 @@
 """intake-web settings: environment variables prefixed ``INTAKE_WEB_``."""
 
-from typing import ClassVar
+from ipaddress import IPv4Network, IPv6Network
+from typing import ClassVar, Self
 
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from omnicase.kit.settings import ServiceSettings
+
+DEV_FORM_TOKEN_SECRET = "omnicase-dev-form-token-secret"
+
+
+def _loopback() -> list[IPv4Network | IPv6Network]:
+    # The embedded stack's gateway reaches services over loopback.
+    return [IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")]
 
 
 class IntakeWebSettings(ServiceSettings):
@@ -13,3 +22,42 @@ class IntakeWebSettings(ServiceSettings):
     service_name: ClassVar[str] = "intake-web"
 
     port: int = 8083
+    public_base_url: str | None = Field(
+        default=None,
+        description=(
+            "Where browsers and providers reach the public routes (the gateway), used in generated HTML and "
+            "to check SMS signatures; unset, the URL of the request that asked is used."
+        ),
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=_loopback,
+        description=(
+            "Peers (the gateway) whose X-Forwarded-For is believed: the client address of rate limits and captcha "
+            "checks is then its last entry. JSON list of addresses or networks."
+        ),
+    )
+    form_token_secret: str = Field(default=DEV_FORM_TOKEN_SECRET, min_length=16)
+    max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, description="Largest accepted request body.")
+    max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest accepted webhook body.")
+    max_media_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="Largest file fetched from a messaging provider."
+    )
+    captcha_timeout_seconds: float = Field(default=5.0, gt=0)
+    # End-to-end acknowledgement: a message case-core has not confirmed within this
+    # many seconds is published again.
+    republish_after_seconds: float = Field(default=300.0, gt=0)
+    republish_interval_seconds: float = Field(default=30.0, gt=0)
+    # Standard Webhooks: timestamps further off than this either way are refused.
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    # Outbound delivery through providers' HTTP APIs.
+    delivery_interval_seconds: float = Field(default=1.0, gt=0)
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_backoff_initial_seconds: float = Field(default=2.0, gt=0)
+    delivery_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _no_dev_form_secret_in_prod(self) -> Self:
+        if self.env == "prod" and self.form_token_secret == DEV_FORM_TOKEN_SECRET:
+            raise ValueError("form_token_secret: the development secret is refused when env=prod")
+        return self

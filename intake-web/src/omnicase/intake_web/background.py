@@ -1,0 +1,85 @@
+"""Work intake-web does beside serving requests, started after the kit's parts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import httpx
+
+from omnicase.intake_web.channels.delivery import DeliveryWorker
+from omnicase.intake_web.forms import ratelimit
+from omnicase.intake_web.forms.submissions import SubmissionService
+from omnicase.intake_web.messages.republish import republish_unacknowledged
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.kit.app import Runtime
+from omnicase.kit.clock import utcnow
+
+logger = logging.getLogger(__name__)
+
+Stop = Callable[[], Awaitable[None]]
+
+INBOX_RETENTION = timedelta(days=7)
+
+
+def periodic(name: str, interval: float, job: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
+    """Run ``job`` every ``interval`` seconds until cancelled; a failing pass is logged and retried next time."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("background job failed", extra={"job": name})
+            await asyncio.sleep(interval)
+
+    return asyncio.create_task(loop(), name=f"intake-web:{name}")
+
+
+async def start(runtime: Runtime) -> Stop:
+    settings = runtime.settings
+    assert isinstance(settings, IntakeWebSettings)
+    assert runtime.outbox is not None
+    outbox = runtime.outbox
+    http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": "Omnicase intake-web"})
+    runtime.extra["http"] = http
+    runtime.extra["submissions"] = SubmissionService(runtime.database, outbox, settings, http)
+
+    async def prune_rate_windows() -> None:
+        async with runtime.database.unit_of_work() as session:
+            await ratelimit.prune(session, utcnow())
+
+    async def prune_inbox() -> None:
+        # Event ids are only needed while a redelivery is possible (well under a week).
+        if runtime.inbox is not None:
+            async with runtime.database.unit_of_work() as session:
+                await runtime.inbox.forget_older_than(session, INBOX_RETENTION)
+
+    delivery = DeliveryWorker(runtime.database, outbox, http, settings)
+    older_than = timedelta(seconds=settings.republish_after_seconds)
+    tasks = [
+        periodic(
+            "republish",
+            settings.republish_interval_seconds,
+            lambda: republish_unacknowledged(runtime.database, outbox, older_than),
+        ),
+        periodic("prune-rate-windows", 60.0, prune_rate_windows),
+        periodic("prune-inbox", 3600.0, prune_inbox),
+        periodic("deliver", settings.delivery_interval_seconds, delivery.run_once),
+    ]
+    runtime.extra["tasks"] = tasks
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await http.aclose()
+
+    return stop

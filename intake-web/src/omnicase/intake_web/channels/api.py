@@ -1,0 +1,127 @@
+"""Channel admin routes: /api/v1/channels (SMS, WhatsApp, Messenger, generic integrator webhooks)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from omnicase.intake_web.access import AdminIdentity
+from omnicase.intake_web.channels.definition import StoredChannel
+from omnicase.intake_web.channels.schemas import ChannelIn, ChannelList, ChannelMessageList, ChannelOut, DeliveryList
+from omnicase.intake_web.channels.service import ChannelNotFound, ChannelService
+from omnicase.intake_web.public_url import public_url
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
+
+router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
+
+AUTH_ERRORS = (Unauthorized, Forbidden)
+
+
+def _out(request: Request, channel: StoredChannel) -> ChannelOut:
+    settings: IntakeWebSettings = request.app.state.settings
+    return channel.public(public_url(settings, request, f"/public/channels/{channel.id}/webhook"))
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="create_channel",
+    summary="Connect a messaging provider or an integrator",
+    responses=problem_responses(*AUTH_ERRORS, ValidationFailed),
+)
+async def create_channel(
+    body: ChannelIn, request: Request, response: Response, session: SessionDep, _: AdminIdentity
+) -> ChannelOut:
+    """Messages posted to the channel's webhook URL become cases; replies on them go out through it."""
+    channel = await ChannelService(session).create(body)
+    response.headers["Location"] = f"/api/v1/channels/{channel.id}"
+    return _out(request, channel)
+
+
+@router.get(
+    "",
+    operation_id="list_channels",
+    summary="List channels",
+    responses=problem_responses(*AUTH_ERRORS, BadRequest, ValidationFailed),
+)
+async def list_channels(
+    request: Request,
+    session: SessionDep,
+    _: AdminIdentity,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ChannelList:
+    items, next_cursor = await ChannelService(session).list(cursor, limit)
+    return ChannelList(items=[_out(request, item) for item in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{channel_id}",
+    operation_id="get_channel",
+    summary="Read a channel",
+    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
+)
+async def get_channel(channel_id: uuid.UUID, request: Request, session: SessionDep, _: AdminIdentity) -> ChannelOut:
+    return _out(request, await ChannelService(session).get(channel_id))
+
+
+@router.put(
+    "/{channel_id}",
+    operation_id="replace_channel",
+    summary="Replace a channel's configuration (secrets included)",
+    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
+)
+async def replace_channel(
+    channel_id: uuid.UUID, body: ChannelIn, request: Request, session: SessionDep, _: AdminIdentity
+) -> ChannelOut:
+    """To rotate a generic webhook secret: put the new one first and keep the old one second until senders switch."""
+    return _out(request, await ChannelService(session).replace(channel_id, body))
+
+
+@router.delete(
+    "/{channel_id}",
+    status_code=204,
+    operation_id="delete_channel",
+    summary="Disconnect a channel",
+    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
+)
+async def delete_channel(channel_id: uuid.UUID, session: SessionDep, _: AdminIdentity) -> Response:
+    await ChannelService(session).delete(channel_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{channel_id}/messages",
+    operation_id="list_channel_messages",
+    summary="Messages a channel received, newest first",
+    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, BadRequest, ValidationFailed),
+)
+async def list_channel_messages(
+    channel_id: uuid.UUID,
+    session: SessionDep,
+    _: AdminIdentity,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ChannelMessageList:
+    return await ChannelService(session).messages_of(channel_id, cursor, limit)
+
+
+@router.get(
+    "/{channel_id}/deliveries",
+    operation_id="list_channel_deliveries",
+    summary="Replies sent (or being sent) through a channel, newest first",
+    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, BadRequest, ValidationFailed),
+)
+async def list_channel_deliveries(
+    channel_id: uuid.UUID,
+    session: SessionDep,
+    _: AdminIdentity,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DeliveryList:
+    """Status, attempts, the provider's message id or the last error of each reply."""
+    return await ChannelService(session).deliveries_of(channel_id, cursor, limit)

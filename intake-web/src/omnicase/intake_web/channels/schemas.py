@@ -1,0 +1,215 @@
+"""Pydantic shapes of the channels admin API and of the generic integrator webhook."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
+
+Secret = Annotated[str, Field(min_length=1, max_length=500, description="Write-only; never returned.")]
+
+
+class ChannelKind(StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+    GENERIC = "generic"
+
+
+# The suite-wide channel each kind's messages carry.
+SUITE_CHANNEL: dict[ChannelKind, Channel] = {
+    ChannelKind.SMS: Channel.SMS,
+    ChannelKind.WHATSAPP: Channel.MESSAGING,
+    ChannelKind.MESSENGER: Channel.MESSAGING,
+    ChannelKind.GENERIC: Channel.API,
+}
+
+# Config keys that hold secrets: stored, used, never shown again.
+SECRET_KEYS = frozenset({"auth_token", "app_secret", "verify_token", "access_token", "page_access_token", "secrets"})
+
+
+class SmsConfig(BaseModel):
+    """An SMS provider in the common shape (Twilio's): form-encoded webhooks signed with HMAC-SHA1."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[ChannelKind.SMS] = ChannelKind.SMS
+    account_sid: str = Field(min_length=1, max_length=100, examples=["AC0123456789abcdef"])
+    auth_token: Secret
+    from_number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+15005550006"])
+    api_base_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.twilio.com"))
+    webhook_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The exact URL set at the provider (signatures cover it); this service's public URL if unset.",
+    )
+
+
+class MetaConfig(BaseModel):
+    """WhatsApp Cloud API or Facebook Messenger: JSON webhooks signed with X-Hub-Signature-256."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    app_secret: Secret
+    verify_token: Secret = Field(description="Echoed by the provider when it verifies the webhook URL.")
+    access_token: Secret
+    api_base_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://graph.facebook.com/v21.0"))
+
+
+class WhatsAppConfig(MetaConfig):
+    kind: Literal[ChannelKind.WHATSAPP] = ChannelKind.WHATSAPP
+    phone_number_id: str = Field(min_length=1, max_length=100)
+
+
+class MessengerConfig(MetaConfig):
+    kind: Literal[ChannelKind.MESSENGER] = ChannelKind.MESSENGER
+    page_id: str = Field(min_length=1, max_length=100)
+
+
+def _standard_webhooks_secret(value: str) -> str:
+    raw = value.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("must be whsec_ followed by base64") from error
+    if not 24 <= len(key) <= 64:
+        raise ValueError("the key must be 24 to 64 bytes")
+    return value
+
+
+class GenericConfig(BaseModel):
+    """An integrator's JSON webhook signed as in the Standard Webhooks spec."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[ChannelKind.GENERIC] = ChannelKind.GENERIC
+    secrets: list[str] = Field(
+        min_length=1,
+        max_length=2,
+        description="`whsec_<base64>`; two during a rotation (either is accepted, the first signs outbound calls).",
+        examples=[["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]],
+    )
+    outbound_url: AnyHttpUrl | None = Field(default=None, description="Where replies are POSTed (signed the same way).")
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, values: list[str]) -> list[str]:
+        return [_standard_webhooks_secret(value) for value in values]
+
+
+ChannelConfig = Annotated[SmsConfig | WhatsAppConfig | MessengerConfig | GenericConfig, Field(discriminator="kind")]
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Partner portal",
+                    "config": {"kind": "generic", "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]},
+                    "defaults": {"tags": ["partner"]},
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    enabled: bool = True
+    config: ChannelConfig
+    defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+
+
+class ChannelOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: ChannelKind
+    enabled: bool
+    settings: dict[str, Any] = Field(description="The configuration without its secrets.")
+    defaults: CaseDefaults
+    webhook_url: str = Field(description="Give this URL to the provider or integrator.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChannelList(BaseModel):
+    items: list[ChannelOut]
+    next_cursor: str | None = None
+
+
+class GenericMessageIn(BaseModel):
+    """What an integrator posts: one customer message of one conversation."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "conversation_id": "chat-8812",
+                    "message_id": "m-1",
+                    "sender": {"name": "Jane Doe", "email": "jane@example.com"},
+                    "text": "My parcel never arrived.",
+                }
+            ]
+        },
+    )
+
+    conversation_id: str = Field(min_length=1, max_length=200, pattern=r"^\S+$")
+    message_id: str | None = Field(default=None, max_length=200)
+    sender: Party
+    subject: str | None = Field(default=None, max_length=500)
+    text: str = Field(min_length=1, max_length=64_000)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("sender")
+    @classmethod
+    def _identified(cls, sender: Party) -> Party:
+        if not (sender.email or sender.phone or sender.handle):
+            raise ValueError("give the sender's email, phone or handle")
+        return sender
+
+
+class WebhookAccepted(BaseModel):
+    status: Literal["accepted", "duplicate", "ignored"]
+    message_ids: list[uuid.UUID] = Field(default_factory=list, description="Intake ids of the messages stored.")
+
+
+class ChannelMessage(BaseModel):
+    id: uuid.UUID = Field(description="Intake id; case-core's message carries it as its source.")
+    status: str = Field(description="`pending` until case-core confirms it, then `acknowledged`.")
+    thread_key: str
+    sender: Party
+    text: str
+    attachments: list[AttachmentRef]
+    case_id: uuid.UUID | None
+    received_at: datetime
+    acknowledged_at: datetime | None
+
+
+class ChannelMessageList(BaseModel):
+    items: list[ChannelMessage]
+    next_cursor: str | None = None
+
+
+class Delivery(BaseModel):
+    outbound_id: uuid.UUID
+    case_id: uuid.UUID
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="When a pending delivery is tried next.")
+    last_error: str | None
+    provider_message_id: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class DeliveryList(BaseModel):
+    items: list[Delivery]
+    next_cursor: str | None = None

@@ -1,0 +1,101 @@
+"""Channel configuration: create, read, replace, delete messaging and integrator channels."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.intake_web.channels.definition import StoredChannel
+from omnicase.intake_web.channels.delivery_repository import PENDING, DeliveryRepository
+from omnicase.intake_web.channels.repository import ChannelRepository
+from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, ChannelMessageList, Delivery, DeliveryList
+from omnicase.intake_web.messages.repository import InboundMessageRepository
+from omnicase.intake_web.pagination import decode_cursor, encode_cursor
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import NotFound
+from omnicase.kit.ids import uuid7
+
+
+class ChannelNotFound(NotFound):
+    slug = "channel-not-found"
+
+
+def _values(data: ChannelIn) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "kind": data.config.kind.value,
+        "enabled": data.enabled,
+        "config": {"settings": data.config.model_dump(mode="json"), "defaults": data.defaults.model_dump(mode="json")},
+    }
+
+
+class ChannelService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.channels = ChannelRepository(session)
+        self.messages = InboundMessageRepository(session)
+        self.deliveries = DeliveryRepository(session)
+
+    async def create(self, data: ChannelIn) -> StoredChannel:
+        return StoredChannel.from_row(await self.channels.add(uuid7(), _values(data), utcnow()))
+
+    async def get(self, channel_id: uuid.UUID) -> StoredChannel:
+        row = await self.channels.get(channel_id)
+        if row is None:
+            raise ChannelNotFound(f"Channel {channel_id} does not exist.")
+        return StoredChannel.from_row(row)
+
+    async def list(self, cursor: str | None, limit: int) -> tuple[list[StoredChannel], str | None]:
+        rows = await self.channels.page(decode_cursor(cursor), limit + 1)
+        items = [StoredChannel.from_row(row) for row in rows[:limit]]
+        return items, encode_cursor(items[-1].id) if len(rows) > limit else None
+
+    async def replace(self, channel_id: uuid.UUID, data: ChannelIn) -> StoredChannel:
+        row = await self.channels.replace(channel_id, _values(data), utcnow())
+        if row is None:
+            raise ChannelNotFound(f"Channel {channel_id} does not exist.")
+        return StoredChannel.from_row(row)
+
+    async def delete(self, channel_id: uuid.UUID) -> None:
+        if not await self.channels.delete(channel_id):
+            raise ChannelNotFound(f"Channel {channel_id} does not exist.")
+
+    async def messages_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> ChannelMessageList:
+        await self.get(channel_id)
+        rows = await self.messages.page_for_channel(channel_id, decode_cursor(cursor), limit + 1)
+        items = [
+            ChannelMessage(
+                id=row.id,
+                status=row.status,
+                thread_key=row.event["thread_key"],
+                sender=row.event["sender"],
+                text=row.event["text"],
+                attachments=row.event.get("attachments", []),
+                case_id=row.case_id,
+                received_at=row.received_at,
+                acknowledged_at=row.acknowledged_at,
+            )
+            for row in rows[:limit]
+        ]
+        return ChannelMessageList(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)
+
+    async def deliveries_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> DeliveryList:
+        await self.get(channel_id)
+        rows = await self.deliveries.page_for_channel(channel_id, decode_cursor(cursor), limit + 1)
+        items = [
+            Delivery(
+                outbound_id=row.outbound_id,
+                case_id=row.case_id,
+                status=row.status,
+                attempts=row.attempts,
+                next_attempt_at=row.next_attempt_at if row.status == PENDING else None,
+                last_error=row.last_error,
+                provider_message_id=row.provider_message_id,
+                created_at=row.created_at,
+                finished_at=row.finished_at,
+            )
+            for row in rows[:limit]
+        ]
+        last = items[-1].outbound_id if items else None
+        return DeliveryList(items=items, next_cursor=encode_cursor(last) if last and len(rows) > limit else None)

@@ -1,0 +1,190 @@
+"""Form admin routes: /api/v1/forms (definitions, the embeddable snippet, submissions)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from omnicase.intake_web.access import AdminIdentity
+from omnicase.intake_web.forms import tokens
+from omnicase.intake_web.forms.render import new_submission_id, render_form
+from omnicase.intake_web.forms.schemas import Form, FormDayStats, FormIn, FormList, FormPatch, Locale, SubmissionList
+from omnicase.intake_web.forms.service import AttachmentNotFound, FormNotFound, FormService, SubmissionNotFound
+from omnicase.intake_web.public_url import public_url
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.kit.clock import utcnow
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
+
+router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
+
+AUTH_ERRORS = (Unauthorized, Forbidden)
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="create_form",
+    summary="Define a web-to-case form",
+    responses=problem_responses(*AUTH_ERRORS, ValidationFailed),
+)
+async def create_form(body: FormIn, session: SessionDep, response: Response, _: AdminIdentity) -> Form:
+    """Fields, labels per locale, case defaults, thank-you URL, spam protection and limits."""
+    form = await FormService(session).create(body)
+    response.headers["Location"] = f"/api/v1/forms/{form.id}"
+    return form
+
+
+@router.get(
+    "",
+    operation_id="list_forms",
+    summary="List forms",
+    responses=problem_responses(*AUTH_ERRORS, BadRequest, ValidationFailed),
+)
+async def list_forms(
+    session: SessionDep,
+    _: AdminIdentity,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> FormList:
+    return await FormService(session).list(cursor, limit)
+
+
+@router.get(
+    "/{form_id}",
+    operation_id="get_form",
+    summary="Read a form",
+    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+)
+async def get_form(form_id: uuid.UUID, session: SessionDep, _: AdminIdentity) -> Form:
+    return await FormService(session).get(form_id)
+
+
+@router.put(
+    "/{form_id}",
+    operation_id="replace_form",
+    summary="Replace a form's definition",
+    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+)
+async def replace_form(form_id: uuid.UUID, body: FormIn, session: SessionDep, _: AdminIdentity) -> Form:
+    """The whole definition, as on creation (a captcha secret must be given again)."""
+    return await FormService(session).replace(form_id, body)
+
+
+@router.patch(
+    "/{form_id}",
+    operation_id="update_form",
+    summary="Change some of a form's settings",
+    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+)
+async def update_form(form_id: uuid.UUID, body: FormPatch, session: SessionDep, _: AdminIdentity) -> Form:
+    """Switch a form off or on, move its cap, limits, origins or thank-you page; unset fields stay."""
+    return await FormService(session).patch(form_id, body)
+
+
+@router.delete(
+    "/{form_id}",
+    status_code=204,
+    operation_id="delete_form",
+    summary="Delete a form",
+    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+)
+async def delete_form(form_id: uuid.UUID, session: SessionDep, _: AdminIdentity) -> Response:
+    await FormService(session).delete(form_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{form_id}/snippet",
+    operation_id="get_form_snippet",
+    summary="HTML to paste into a web page",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {"text/html": {"example": '<form class="omnicase-form" method="post" …>…</form>'}}},
+        **problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+    },
+)
+async def get_form_snippet(
+    form_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    _: AdminIdentity,
+    locale: Annotated[Locale | None, Query(description="Language of labels; the form's default if unset.")] = None,
+    script: Annotated[bool, Query(description="Add the small inline-validation script.")] = True,
+) -> HTMLResponse:
+    """A plain `<form>` that works without JavaScript, posting to the public submission endpoint."""
+    form = await FormService(session).stored(form_id)
+    settings: IntakeWebSettings = request.app.state.settings
+    base = public_url(settings, request, f"/public/forms/{form.id}")
+    html = render_form(
+        form,
+        action=f"{base}/submissions",
+        token_url=f"{base}/token",
+        locale=locale or form.spec.default_locale,
+        timestamp=tokens.issue(settings.form_token_secret, form.id, utcnow()),
+        submission_id=new_submission_id(),
+        script=script,
+    )
+    return HTMLResponse(html)
+
+
+@router.get(
+    "/{form_id}/stats",
+    operation_id="get_form_stats",
+    summary="A day's accepted and refused submissions",
+    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+)
+async def get_form_stats(
+    form_id: uuid.UUID,
+    session: SessionDep,
+    _: AdminIdentity,
+    day: Annotated[date | None, Query(description="UTC day; today if unset.")] = None,
+) -> FormDayStats:
+    """How much spam and abuse the form blocked, and how much of its daily cap is left."""
+    return await FormService(session).stats(form_id, day)
+
+
+@router.get(
+    "/{form_id}/submissions",
+    operation_id="list_form_submissions",
+    summary="Submissions a form received, newest first",
+    responses=problem_responses(*AUTH_ERRORS, FormNotFound, BadRequest, ValidationFailed),
+)
+async def list_form_submissions(
+    form_id: uuid.UUID,
+    session: SessionDep,
+    _: AdminIdentity,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> SubmissionList:
+    return await FormService(session).submissions(form_id, cursor, limit)
+
+
+@router.get(
+    "/{form_id}/submissions/{submission_id}/attachments/{sha256}",
+    operation_id="get_form_submission_attachment",
+    summary="Download a submitted file",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        **problem_responses(*AUTH_ERRORS, SubmissionNotFound, AttachmentNotFound, ValidationFailed),
+    },
+)
+async def get_form_submission_attachment(
+    form_id: uuid.UUID,
+    submission_id: uuid.UUID,
+    sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+    session: SessionDep,
+    _: AdminIdentity,
+) -> Response:
+    data, ref = await FormService(session).attachment(form_id, submission_id, sha256)
+    filename = str(ref.get("filename", "attachment")).replace('"', "")
+    return Response(
+        data,
+        media_type=str(ref.get("content_type") or "application/octet-stream"),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"},
+    )

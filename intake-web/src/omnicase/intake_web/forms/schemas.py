@@ -1,0 +1,258 @@
+"""Pydantic shapes of the forms admin API and the public submission answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+from omnicase.kit.events import AttachmentRef, CaseDefaults
+
+Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+Origin = Annotated[str, StringConstraints(pattern=r"^https?://[^/\s]+$", max_length=300)]
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    EMAIL = "email"
+    TEL = "tel"
+    URL = "url"
+    NUMBER = "number"
+    SELECT = "select"
+    CHECKBOX = "checkbox"
+    FILE = "file"
+
+
+# Standard case fields a form may show, and the input type each always has.
+STANDARD_FIELDS: dict[str, FieldType] = {
+    "name": FieldType.TEXT,
+    "email": FieldType.EMAIL,
+    "phone": FieldType.TEL,
+    "subject": FieldType.TEXT,
+    "description": FieldType.TEXTAREA,
+    "attachments": FieldType.FILE,
+}
+
+# Names the form itself uses on the wire; a field may not take them.
+RESERVED_NAMES = frozenset({"_ts", "_sid", "_locale"})
+
+
+class SelectOption(BaseModel):
+    value: str = Field(min_length=1, max_length=200)
+    labels: dict[Locale, str] = Field(default_factory=dict, description="Option text per locale.")
+
+
+class FormField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: FieldKey = Field(description="Standard field name, or the custom field's key.", examples=["order_number"])
+    kind: Literal["standard", "custom"] = "standard"
+    type: FieldType | None = Field(default=None, description="Input type; fixed for standard fields.")
+    required: bool = False
+    labels: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        description="Label per locale; the form's default locale is required.", examples=[{"en": "Order number"}]
+    )
+    help: dict[Locale, Annotated[str, StringConstraints(max_length=500)]] = Field(default_factory=dict)
+    options: list[SelectOption] = Field(default_factory=list, description="Choices of a select field.")
+    max_length: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class CaptchaProvider(StrEnum):
+    RECAPTCHA = "recaptcha"
+    HCAPTCHA = "hcaptcha"
+    TURNSTILE = "turnstile"
+
+
+SITEVERIFY_URLS: dict[CaptchaProvider, str] = {
+    CaptchaProvider.RECAPTCHA: "https://www.google.com/recaptcha/api/siteverify",
+    CaptchaProvider.HCAPTCHA: "https://api.hcaptcha.com/siteverify",
+    CaptchaProvider.TURNSTILE: "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+}
+
+# The form field each provider's widget fills with its token.
+CAPTCHA_RESPONSE_FIELDS: dict[CaptchaProvider, str] = {
+    CaptchaProvider.RECAPTCHA: "g-recaptcha-response",
+    CaptchaProvider.HCAPTCHA: "h-captcha-response",
+    CaptchaProvider.TURNSTILE: "cf-turnstile-response",
+}
+
+
+class CaptchaSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: CaptchaProvider
+    site_key: str = Field(min_length=1, max_length=200)
+    secret: str = Field(min_length=1, max_length=500, description="Write-only; never returned.")
+    siteverify_url: AnyHttpUrl | None = Field(default=None, description="Defaults to the provider's own endpoint.")
+
+
+class CaptchaSettingsOut(BaseModel):
+    provider: CaptchaProvider
+    site_key: str
+    siteverify_url: str
+    secret_set: bool = True
+
+
+class SpamSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    honeypot_field: FieldKey = Field(default="website", description="Hidden field people never fill in.")
+    min_fill_seconds: int = Field(default=3, ge=0, le=3600, description="Faster submissions are refused.")
+    captcha: CaptchaSettingsIn | None = None
+
+
+class RateLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_ip_per_minute: int = Field(default=10, ge=1, le=100_000)
+    per_form_per_minute: int = Field(default=300, ge=1, le=1_000_000)
+
+
+class FormIn(BaseModel):
+    """A form definition as an admin writes it (create and full replace)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Support request",
+                    "default_locale": "en",
+                    "fields": [
+                        {"key": "name", "required": True, "labels": {"en": "Your name", "fr": "Votre nom"}},
+                        {"key": "email", "required": True, "labels": {"en": "Email"}},
+                        {"key": "subject", "required": True, "labels": {"en": "Subject"}},
+                        {"key": "description", "required": True, "labels": {"en": "How can we help?"}},
+                        {"key": "attachments", "labels": {"en": "Attachments"}},
+                    ],
+                    "defaults": {"priority": "normal", "tags": ["web"]},
+                    "thank_you_url": "https://example.com/thanks",
+                    "allowed_origins": ["https://example.com"],
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    enabled: bool = True
+    default_locale: Locale = "en"
+    title: dict[Locale, str] = Field(default_factory=dict, description="Heading shown above the form per locale.")
+    fields: list[FormField] = Field(min_length=1, max_length=100)
+    defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    thank_you_url: AnyHttpUrl
+    spam: SpamSettings = Field(default_factory=SpamSettings)
+    daily_cap: int = Field(default=5000, ge=1, le=10_000_000, description="Submissions accepted per UTC day.")
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+    allowed_origins: list[Origin] = Field(
+        default_factory=list, description="Sites allowed to post the form (CORS); empty allows any."
+    )
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=25 * 1024 * 1024)
+    max_attachments: int = Field(default=5, ge=0, le=20)
+    auto_response: bool = Field(default=True, description="Acknowledge by email when the form has an email field.")
+    auto_response_subject: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
+        default_factory=dict,
+        description="Subject per locale; placeholders {{name}}, {{email}}, {{subject}}, {{case_number}}.",
+        examples=[{"en": "[#{{case_number}}] Thanks, {{name}}"}],
+    )
+    auto_response_text: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=10_000)]] = Field(
+        default_factory=dict, description="Body per locale, same placeholders; a built-in English text if unset."
+    )
+
+
+class FormPatch(BaseModel):
+    """Change a few settings without resending the whole definition (secrets included)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": False}]})
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    enabled: bool | None = None
+    thank_you_url: AnyHttpUrl | None = None
+    daily_cap: int | None = Field(default=None, ge=1, le=10_000_000)
+    rate_limits: RateLimits | None = None
+    allowed_origins: list[Origin] | None = None
+    auto_response: bool | None = None
+    auto_response_subject: dict[Locale, str] | None = None
+    auto_response_text: dict[Locale, str] | None = None
+
+
+class SpamSettingsOut(BaseModel):
+    honeypot_field: str
+    min_fill_seconds: int
+    captcha: CaptchaSettingsOut | None = None
+
+
+class Form(BaseModel):
+    id: uuid.UUID
+    name: str
+    enabled: bool
+    default_locale: str
+    title: dict[str, str]
+    fields: list[FormField]
+    defaults: CaseDefaults
+    thank_you_url: str
+    spam: SpamSettingsOut
+    daily_cap: int
+    rate_limits: RateLimits
+    allowed_origins: list[str]
+    max_attachment_bytes: int
+    max_attachments: int
+    auto_response: bool
+    auto_response_subject: dict[str, str]
+    auto_response_text: dict[str, str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class FormList(BaseModel):
+    items: list[Form]
+    next_cursor: str | None = None
+
+
+class FormToken(BaseModel):
+    token: str = Field(description="Signed time the form was shown; sent back as the `_ts` field.")
+    submission_id: str = Field(description="A fresh `_sid` for this page view (double submits collapse on it).")
+
+
+class FormDayStats(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"day": "2026-11-23", "accepted": 42, "rejected": {"honeypot": 7, "rate_ip": 2},
+                 "daily_cap": 5000, "remaining": 4958}
+            ]
+        }
+    )  # fmt: skip
+
+    day: date = Field(description="UTC day.")
+    accepted: int
+    rejected: dict[str, int] = Field(description="Refused submissions by reason (never turned into cases).")
+    daily_cap: int
+    remaining: int = Field(description="Submissions the form still accepts that day.")
+
+
+class SubmissionAccepted(BaseModel):
+    submission_id: uuid.UUID = Field(description="The intake id; case-core's case carries it as its source.")
+    status: Literal["received"] = "received"
+    received_at: datetime
+
+
+class Submission(BaseModel):
+    id: uuid.UUID
+    form_id: uuid.UUID
+    status: str
+    fields: dict[str, object] = Field(description="The cleaned values, by field key.")
+    attachments: list[AttachmentRef]
+    case_id: uuid.UUID | None
+    received_at: datetime
+    acknowledged_at: datetime | None
+
+
+class SubmissionList(BaseModel):
+    items: list[Submission]
+    next_cursor: str | None = None

@@ -1,0 +1,144 @@
+"""Form definitions: create, read, replace, delete, and the submissions a form received."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.intake_web.blobs import PostgresBlobStore
+from omnicase.intake_web.forms.definition import StoredForm, definition_errors
+from omnicase.intake_web.forms.repository import FormRepository
+from omnicase.intake_web.forms.schemas import (
+    Form,
+    FormDayStats,
+    FormIn,
+    FormList,
+    FormPatch,
+    Submission,
+    SubmissionList,
+)
+from omnicase.intake_web.forms.stats import day_bounds, rejections_on
+from omnicase.intake_web.messages.repository import InboundMessageRepository
+from omnicase.intake_web.pagination import decode_cursor, encode_cursor
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import NotFound, ValidationFailed
+from omnicase.kit.ids import uuid7
+
+
+class FormNotFound(NotFound):
+    slug = "form-not-found"
+
+
+class SubmissionNotFound(NotFound):
+    slug = "submission-not-found"
+
+
+class AttachmentNotFound(NotFound):
+    slug = "attachment-not-found"
+
+
+def _check(data: FormIn) -> None:
+    errors = definition_errors(data)
+    if errors:
+        raise ValidationFailed(
+            "The form definition is not valid: " + "; ".join(e.message for e in errors), errors=errors
+        )
+
+
+def _definition(data: FormIn) -> dict[str, Any]:
+    # Stored whole (captcha secret included): the public shape leaves the secret out.
+    return data.model_dump(mode="json")
+
+
+class FormService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.forms = FormRepository(session)
+        self.messages = InboundMessageRepository(session)
+
+    async def create(self, data: FormIn) -> Form:
+        _check(data)
+        row = await self.forms.add(uuid7(), data.name, data.enabled, _definition(data), utcnow())
+        return StoredForm.from_row(row).public()
+
+    async def stored(self, form_id: uuid.UUID) -> StoredForm:
+        row = await self.forms.get(form_id)
+        if row is None:
+            raise FormNotFound(f"Form {form_id} does not exist.")
+        return StoredForm.from_row(row)
+
+    async def get(self, form_id: uuid.UUID) -> Form:
+        return (await self.stored(form_id)).public()
+
+    async def list(self, cursor: str | None, limit: int) -> FormList:
+        rows = await self.forms.page(decode_cursor(cursor), limit + 1)
+        items = [StoredForm.from_row(row).public() for row in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+        return FormList(items=items, next_cursor=next_cursor)
+
+    async def replace(self, form_id: uuid.UUID, data: FormIn) -> Form:
+        _check(data)
+        row = await self.forms.replace(form_id, data.name, data.enabled, _definition(data), utcnow())
+        if row is None:
+            raise FormNotFound(f"Form {form_id} does not exist.")
+        return StoredForm.from_row(row).public()
+
+    async def patch(self, form_id: uuid.UUID, changes: FormPatch) -> Form:
+        current = await self.stored(form_id)
+        merged = FormIn.model_validate(
+            {**current.spec.model_dump(mode="json"), **changes.model_dump(mode="json", exclude_unset=True)}
+        )
+        return await self.replace(form_id, merged)
+
+    async def delete(self, form_id: uuid.UUID) -> None:
+        # Submissions already accepted stay (they are on their way to cases); the form stops taking more.
+        if not await self.forms.delete(form_id):
+            raise FormNotFound(f"Form {form_id} does not exist.")
+
+    async def stats(self, form_id: uuid.UUID, day: date | None) -> FormDayStats:
+        form = await self.stored(form_id)
+        day = day or utcnow().date()
+        start, end = day_bounds(day)
+        accepted = await self.messages.count_for_form_between(form_id, start, end)
+        return FormDayStats(
+            day=day,
+            accepted=accepted,
+            rejected=await rejections_on(self.session, form_id, day),
+            daily_cap=form.spec.daily_cap,
+            remaining=max(0, form.spec.daily_cap - accepted),
+        )
+
+    async def submissions(self, form_id: uuid.UUID, cursor: str | None, limit: int) -> SubmissionList:
+        await self.stored(form_id)
+        rows = await self.messages.page_for_form(form_id, decode_cursor(cursor), limit + 1)
+        items = [_submission(row) for row in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+        return SubmissionList(items=items, next_cursor=next_cursor)
+
+    async def attachment(
+        self, form_id: uuid.UUID, submission_id: uuid.UUID, sha256: str
+    ) -> tuple[bytes, dict[str, Any]]:
+        row = await self.messages.get(submission_id)
+        if row is None or row.form_id != form_id:
+            raise SubmissionNotFound(f"Submission {submission_id} of form {form_id} does not exist.")
+        ref = next((a for a in row.event.get("attachments", []) if a.get("sha256") == sha256), None)
+        data = await PostgresBlobStore(self.session).get(sha256) if ref is not None else None
+        if ref is None or data is None:
+            raise AttachmentNotFound(f"Submission {submission_id} has no attachment {sha256}.")
+        return data, ref
+
+
+def _submission(row: Any) -> Submission:
+    return Submission(
+        id=row.id,
+        form_id=row.form_id,
+        status=row.status,
+        fields=row.fields,
+        attachments=row.event.get("attachments", []),
+        case_id=row.case_id,
+        received_at=row.received_at,
+        acknowledged_at=row.acknowledged_at,
+    )

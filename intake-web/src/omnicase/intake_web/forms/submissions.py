@@ -1,0 +1,351 @@
+"""Public form submissions: admission (origin, rate limits), spam checks, validation, storage.
+
+Every refusal is a :class:`Rejection` with the reason it is counted under; nothing is
+written for a refused submission except the rate-limit counters. An accepted one is
+stored with its attachments and its ``intake.message_received`` event in one
+transaction, and only then answered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.exc import IntegrityError
+
+from omnicase.intake_web.blobs import PostgresBlobStore
+from omnicase.intake_web.errors import STORAGE_ERRORS
+from omnicase.intake_web.forms import captcha, ratelimit, stats, tokens
+from omnicase.intake_web.forms.definition import StoredForm
+from omnicase.intake_web.forms.messages import say
+from omnicase.intake_web.forms.repository import FormRepository
+from omnicase.intake_web.forms.validation import UploadedFile, clean
+from omnicase.intake_web.messages.intake import accept_message
+from omnicase.intake_web.messages.repository import InboundMessageRepository
+from omnicase.intake_web.metrics import REJECTIONS
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.kit.clock import utcnow
+from omnicase.kit.db import Database
+from omnicase.kit.errors import FieldError
+from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, MessageReceived, Party
+from omnicase.kit.ids import uuid7
+from omnicase.kit.outbox import Outbox
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Rejection(Exception):
+    reason: str
+    status: int
+    slug: str
+    title: str
+    detail: str
+    errors: dict[str, tuple[str, str]] = field(default_factory=dict)
+    retry_after: int | None = None
+
+    def field_errors(self) -> list[FieldError]:
+        return [FieldError(field=key, message=message, code=code) for key, (message, code) in self.errors.items()]
+
+
+@dataclass(frozen=True)
+class SubmissionInput:
+    values: dict[str, str]
+    files: list[UploadedFile]
+    remote_ip: str | None
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    submission_id: uuid.UUID
+    received_at: datetime
+    replayed: bool
+
+
+class DuplicateSubmission(Exception):
+    """The same submission was stored by a concurrent request."""
+
+
+def reject(reason: str, status: int, slug: str, title: str, detail: str, **extra: Any) -> Rejection:
+    REJECTIONS.labels("web", reason).inc()
+    return Rejection(reason, status, slug, title, detail, **extra)
+
+
+class SubmissionService:
+    def __init__(
+        self, database: Database, outbox: Outbox, settings: IntakeWebSettings, http: httpx.AsyncClient
+    ) -> None:
+        self.database = database
+        self.outbox = outbox
+        self.settings = settings
+        self.http = http
+
+    async def load(self, form_id: uuid.UUID) -> StoredForm:
+        async with self.database.unit_of_work() as session:
+            row = await FormRepository(session).get(form_id)
+        if row is None:
+            raise reject("unknown_form", 404, "form-not-found", "Form not found", f"Form {form_id} does not exist.")
+        form = StoredForm.from_row(row)
+        if not form.enabled:
+            raise reject("disabled", 403, "form-disabled", "Form disabled", "This form does not accept submissions.")
+        return form
+
+    async def count_rejection(self, form: StoredForm, reason: str) -> None:
+        """Record a refusal in the form's daily stats (best effort: a refusal is answered regardless)."""
+        try:
+            async with self.database.unit_of_work() as session:
+                await stats.count_rejection(session, form.id, utcnow().date(), reason)
+        except STORAGE_ERRORS:
+            logger.warning("could not count a rejection", extra={"form_id": str(form.id), "reason": reason})
+
+    async def admit(self, form: StoredForm, origin: str | None, remote_ip: str | None) -> None:
+        """Origin and rate limits, before the body is even read."""
+        allowed = form.spec.allowed_origins
+        if origin and allowed and origin not in allowed:
+            raise reject("origin", 403, "origin-not-allowed", "Origin not allowed", f"{origin} may not post this form.")
+        now = utcnow()
+        limits = form.spec.rate_limits
+        async with self.database.unit_of_work() as session:
+            per_form = await ratelimit.hit(session, f"form:{form.id}", now)
+            per_ip = await ratelimit.hit(session, f"ip:{form.id}:{remote_ip or '-'}", now)
+        if per_ip.count > limits.per_ip_per_minute:
+            raise reject(
+                "rate_ip", 429, "rate-limited", "Too many requests",
+                "Too many submissions from your address; try again in a minute.", retry_after=per_ip.retry_after,
+            )  # fmt: skip
+        if per_form.count > limits.per_form_per_minute:
+            raise reject(
+                "rate_form", 429, "rate-limited", "Too many requests",
+                "This form is receiving too many submissions; try again in a minute.", retry_after=per_form.retry_after,
+            )  # fmt: skip
+
+    async def submit(self, form: StoredForm, submission: SubmissionInput) -> Accepted:
+        spec = form.spec
+        values = submission.values
+        if values.get(spec.spam.honeypot_field, "").strip():
+            raise reject("honeypot", 400, "spam-rejected", "Submission rejected", "The submission looks automated.")
+        self._check_fill_time(form, values.get("_ts", ""))
+        locale = (values.get("_locale") or spec.default_locale)[:16]
+        cleaned = clean(form, values, locale)
+        files = self._check_files(form, submission.files, cleaned.errors, locale)
+        if cleaned.errors:
+            raise reject(
+                "invalid", 422, "validation-error", "Validation error",
+                "Some fields need attention: " + ", ".join(cleaned.errors) + ".", errors=cleaned.errors,
+            )  # fmt: skip
+        digest = _digest(cleaned.values, files)
+        dedupe_key = _dedupe_key(submission.idempotency_key, values.get("_sid", ""), digest)
+        source = f"form:{form.id}"
+        if dedupe_key is not None:
+            replay = await self._replay(source, dedupe_key, digest)
+            if replay is not None:
+                return replay
+        await self._check_captcha(form, values, submission.remote_ip)
+        try:
+            return await self._store(form, cleaned.values, files, submission.remote_ip, dedupe_key, digest, values)
+        except (IntegrityError, DuplicateSubmission):
+            # A concurrent copy of the same submission committed first: answer as it did.
+            if dedupe_key is not None:
+                replay = await self._replay(source, dedupe_key, digest)
+                if replay is not None:
+                    return replay
+            raise
+
+    def _check_fill_time(self, form: StoredForm, token: str) -> None:
+        minimum = form.spec.spam.min_fill_seconds
+        if minimum == 0:
+            return
+        issued = tokens.issued_at(self.settings.form_token_secret, form.id, token) if token else None
+        if issued is None:
+            raise reject(
+                "token", 400, "form-token-invalid", "Form token missing or invalid",
+                "The form's hidden timestamp is missing or altered; reload the form and try again.",
+            )  # fmt: skip
+        elapsed = (utcnow() - issued).total_seconds()
+        if elapsed < minimum:
+            raise reject(
+                "too_fast", 400, "submitted-too-fast", "Submitted too quickly",
+                f"The form was sent {max(elapsed, 0):.1f} s after it was shown; wait a moment and send it again.",
+                retry_after=max(1, int(minimum - elapsed + 0.999)),
+            )  # fmt: skip
+
+    def _check_files(
+        self, form: StoredForm, files: list[UploadedFile], errors: dict[str, tuple[str, str]], locale: str
+    ) -> list[UploadedFile]:
+        spec = form.spec
+        attachment_field = next((f for f in spec.fields if f.key == "attachments"), None)
+        files = [file for file in files if file.data or file.filename]
+        if attachment_field is None:
+            return []
+        if attachment_field.required and not files:
+            errors["attachments"] = (say("files_required", locale), "required")
+        if len(files) > spec.max_attachments:
+            errors["attachments"] = (say("too_many_files", locale, count=spec.max_attachments), "too_many")
+        too_big = [file.filename for file in files if len(file.data) > spec.max_attachment_bytes]
+        if too_big:
+            limit = _human_size(spec.max_attachment_bytes)
+            REJECTIONS.labels("web", "oversize").inc()
+            raise Rejection(
+                "oversize", 413, "payload-too-large", "Attachment too large",
+                f"{', '.join(too_big)} is larger than {limit}.",
+                errors={"attachments": (say("file_too_large", locale, limit=limit), "too_large"), **errors},
+            )  # fmt: skip
+        return files
+
+    async def _replay(self, source: str, dedupe_key: str, digest: str) -> Accepted | None:
+        async with self.database.unit_of_work() as session:
+            row = await InboundMessageRepository(session).by_dedupe_key(source, dedupe_key)
+        if row is None:
+            return None
+        if row.request_digest != digest:
+            raise reject(
+                "idempotency_conflict", 422, "idempotency-key-reused", "Idempotency key reused",
+                "This Idempotency-Key was already used for a different submission.",
+            )  # fmt: skip
+        return Accepted(submission_id=row.id, received_at=row.received_at, replayed=True)
+
+    async def _check_captcha(self, form: StoredForm, values: dict[str, str], remote_ip: str | None) -> None:
+        settings = form.spec.spam.captcha
+        if settings is None:
+            return
+        field_name = form.captcha_response_field or ""
+        response = values.get(field_name, "").strip()
+        if not response:
+            raise reject(
+                "captcha", 400, "captcha-failed", "Captcha not solved",
+                "Please complete the captcha challenge.", errors={field_name: ("Complete the challenge.", "captcha")},
+            )  # fmt: skip
+        try:
+            ok = await captcha.verify(
+                self.http, form.siteverify_url or "", settings.secret, response, remote_ip,
+                self.settings.captcha_timeout_seconds,
+            )  # fmt: skip
+        except captcha.CaptchaUnavailable as error:
+            raise reject(
+                "captcha_unavailable", 503, "captcha-unavailable", "Captcha check unavailable",
+                "The captcha could not be checked right now; try again in a moment.", retry_after=30,
+            ) from error  # fmt: skip
+        if not ok:
+            raise reject(
+                "captcha", 400, "captcha-failed", "Captcha failed",
+                "The captcha answer was not accepted; please try again.",
+                errors={field_name: ("The challenge was not passed.", "captcha")},
+            )  # fmt: skip
+
+    async def _store(
+        self,
+        form: StoredForm,
+        values: dict[str, Any],
+        files: list[UploadedFile],
+        remote_ip: str | None,
+        dedupe_key: str | None,
+        digest: str,
+        raw: dict[str, str],
+    ) -> Accepted:
+        submission_id = uuid7()
+        async with self.database.unit_of_work() as session:
+            locked = await FormRepository(session).get(form.id, lock=True)
+            if locked is None:
+                raise reject("unknown_form", 404, "form-not-found", "Form not found", f"Form {form.id} does not exist.")
+            now = utcnow()
+            day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            received_today = await InboundMessageRepository(session).count_for_form_since(form.id, day_start)
+            if received_today >= form.spec.daily_cap:
+                next_day = day_start + timedelta(days=1)
+                raise reject(
+                    "daily_cap", 429, "daily-cap-reached", "Daily limit reached",
+                    "This form has received all the submissions it accepts today; try again tomorrow.",
+                    retry_after=max(1, int((next_day - now).total_seconds())),
+                )  # fmt: skip
+            store = PostgresBlobStore(session)
+            attachments = [
+                AttachmentRef(
+                    sha256=await store.put(file.data),
+                    filename=file.filename or "attachment",
+                    content_type=file.content_type or "application/octet-stream",
+                    size=len(file.data),
+                )
+                for file in files
+            ]
+            event = build_event(form, submission_id, now, values, attachments, raw)
+            stored = await accept_message(
+                session,
+                self.outbox,
+                event,
+                source=f"form:{form.id}",
+                form_id=form.id,
+                dedupe_key=dedupe_key,
+                request_digest=digest,
+                fields=values,
+                remote_ip=remote_ip,
+            )
+            if not stored:
+                # A concurrent copy committed first; roll back this one's blobs too.
+                raise DuplicateSubmission
+        return Accepted(submission_id=submission_id, received_at=now, replayed=False)
+
+
+def build_event(
+    form: StoredForm,
+    submission_id: uuid.UUID,
+    now: datetime,
+    values: dict[str, Any],
+    attachments: list[AttachmentRef],
+    raw: dict[str, str],
+) -> MessageReceived:
+    spec = form.spec
+    custom = {f.key: values[f.key] for f in spec.fields if f.kind == "custom" and f.key in values}
+    defaults = CaseDefaults.model_validate(
+        {**spec.defaults.model_dump(), "custom_fields": {**spec.defaults.custom_fields, **custom}}
+    )
+    # Web forms always open a new case: the thread is this submission alone.
+    thread_key = f"web:{submission_id}"
+    locale = raw.get("_locale") or spec.default_locale
+    return MessageReceived(
+        intake_id=submission_id,
+        channel=Channel.WEB,
+        received_at=now,
+        thread_key=thread_key,
+        sender=Party(email=values.get("email"), name=values.get("name"), phone=values.get("phone")),
+        recipient=f"form:{form.id}",
+        subject=values.get("subject") or spec.name,
+        text=str(values.get("description", "")),
+        conversation_id=thread_key,
+        attachments=attachments,
+        defaults=defaults,
+        metadata={"form_id": str(form.id), "form_name": spec.name, "fields": values, "locale": locale[:16]},
+    )
+
+
+def _digest(values: dict[str, Any], files: list[UploadedFile]) -> str:
+    canonical = json.dumps(
+        {"values": values, "files": [[f.filename, hashlib.sha256(f.data).hexdigest()] for f in files]},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _dedupe_key(idempotency_key: str | None, submission_token: str, digest: str) -> str | None:
+    if idempotency_key:
+        return "key:" + hashlib.sha256(idempotency_key.encode()).hexdigest()
+    if submission_token:
+        # A pasted snippet without its script carries the same token for every visitor,
+        # so the token alone would merge strangers' submissions: key on token and content.
+        return "sid:" + hashlib.sha256(f"{submission_token}\n{digest}".encode()).hexdigest()
+    return None
+
+
+def _human_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    if size >= 1024:
+        return f"{size / 1024:g} KB"
+    return f"{size} bytes"

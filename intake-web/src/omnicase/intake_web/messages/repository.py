@@ -1,0 +1,107 @@
+"""Every query on ``inbound_messages``: what this intake accepted and whether case-core confirmed it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.intake_web.models import inbound_messages as messages
+
+PENDING = "pending"
+ACKNOWLEDGED = "acknowledged"
+
+
+class InboundMessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_dedupe_key(self, source: str, dedupe_key: str) -> Row[Any] | None:
+        result = await self.session.execute(
+            select(*messages.c).where(messages.c.source == source, messages.c.dedupe_key == dedupe_key)
+        )
+        return result.one_or_none()
+
+    async def existing_dedupe_keys(self, source: str, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        result = await self.session.execute(
+            select(messages.c.dedupe_key).where(messages.c.source == source, messages.c.dedupe_key.in_(keys))
+        )
+        return {key for key in result.scalars() if key is not None}
+
+    async def get(self, message_id: uuid.UUID, *, lock: bool = False) -> Row[Any] | None:
+        query = select(*messages.c).where(messages.c.id == message_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).one_or_none()
+
+    async def add(self, **values: Any) -> bool:
+        """Store a message; False when one with the same source and dedupe key exists already."""
+        statement = (
+            insert(messages)
+            .values(status=PENDING, publish_count=1, **values)
+            .on_conflict_do_nothing(index_elements=[messages.c.source, messages.c.dedupe_key])
+            .returning(messages.c.id)
+        )
+        return (await self.session.execute(statement)).one_or_none() is not None
+
+    async def count_for_form_since(self, form_id: uuid.UUID, since: datetime) -> int:
+        count = await self.session.scalar(
+            select(func.count()).where(messages.c.form_id == form_id, messages.c.received_at >= since)
+        )
+        return int(count or 0)
+
+    async def count_for_form_between(self, form_id: uuid.UUID, start: datetime, end: datetime) -> int:
+        count = await self.session.scalar(
+            select(func.count()).where(
+                messages.c.form_id == form_id, messages.c.received_at >= start, messages.c.received_at < end
+            )
+        )
+        return int(count or 0)
+
+    async def acknowledge(self, message_id: uuid.UUID, case_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(messages)
+            .where(messages.c.id == message_id, messages.c.status == PENDING)
+            .values(status=ACKNOWLEDGED, case_id=case_id, acknowledged_at=now)
+        )
+
+    async def mark_auto_responded(self, message_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(update(messages).where(messages.c.id == message_id).values(auto_response_at=now))
+
+    async def claim_unacknowledged(self, published_before: datetime, limit: int) -> list[Row[Any]]:
+        """Pending messages last published before the cutoff; locked so one replica republishes each."""
+        result = await self.session.execute(
+            select(*messages.c)
+            .where(messages.c.status == PENDING, messages.c.last_published_at < published_before)
+            .order_by(messages.c.last_published_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(result.all())
+
+    async def mark_published(self, message_ids: list[uuid.UUID], now: datetime) -> None:
+        await self.session.execute(
+            update(messages)
+            .where(messages.c.id.in_(message_ids))
+            .values(last_published_at=now, publish_count=messages.c.publish_count + 1)
+        )
+
+    async def page_for_form(self, form_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
+        query = select(*messages.c).where(messages.c.form_id == form_id).order_by(messages.c.id.desc()).limit(limit)
+        if after is not None:
+            query = query.where(messages.c.id < after)
+        return list((await self.session.execute(query)).all())
+
+    async def page_for_channel(self, channel_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
+        query = (
+            select(*messages.c).where(messages.c.channel_id == channel_id).order_by(messages.c.id.desc()).limit(limit)
+        )
+        if after is not None:
+            query = query.where(messages.c.id < after)
+        return list((await self.session.execute(query)).all())

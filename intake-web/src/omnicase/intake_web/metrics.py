@@ -1,0 +1,12 @@
+"""intake-web's own Prometheus metrics."""
+
+from prometheus_client import Counter
+
+REJECTIONS = Counter(
+    "omnicase_intake_web_rejections_total",
+    "Inbound requests refused without creating anything, by channel and reason",
+    ["channel", "reason"],
+)
+ACCEPTED = Counter("omnicase_intake_web_accepted_total", "Inbound messages stored", ["channel"])
+DELIVERIES = Counter("omnicase_intake_web_deliveries_total", "Outbound delivery attempts by outcome", ["outcome"])
+REPUBLISHED = Counter("omnicase_intake_web_republished_total", "Unacknowledged messages published again")

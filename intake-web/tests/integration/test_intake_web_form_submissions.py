@@ -1,0 +1,341 @@
+"""Public submissions: accepted ones become intake.messages events, refused ones leave nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from omnicase.kit.events import Envelope, MessageReceived
+from omnicase.kit.testing.plugin import eventually
+from omnicase.kit.testing.probes import read_topic
+from omnicase.kit.testing.servers import serve_http
+from omnicase.kit.topics import Topic, physical
+
+# One service for the module: every test works on forms or channels of its own.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture
+def service(shared_service: Any) -> Any:
+    return shared_service
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+API = {"Accept": "application/json"}
+
+
+def _errors(response: Any) -> dict[str, str]:
+    return {error["field"]: error["code"] for error in response.json().get("errors", [])}
+
+
+async def _messages_of_form(service: Any, kafka_bootstrap: str, form_id: str) -> list[MessageReceived]:
+    """The form's messages on the module's topic, once at least one arrived."""
+    topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
+    found: list[MessageReceived] = []
+
+    async def arrived() -> bool:
+        records = await read_topic(kafka_bootstrap, topic, expect=1, within=5)
+        found[:] = [
+            message
+            for message in (MessageReceived.parse(Envelope.from_bytes(record.value)) for record in records)
+            if message.recipient == f"form:{form_id}"
+        ]
+        return bool(found)
+
+    await eventually(arrived, within=15, message="the form's message on intake.messages")
+    return found
+
+
+async def test_a_multipart_submission_becomes_one_message_with_fields_defaults_and_attachment(
+    service: Any, kafka_bootstrap: str
+) -> None:
+    form = await service.form()
+    url = f"/public/forms/{form['id']}/submissions"
+    fields = service.valid_fields(form["id"])
+    files = [("attachments", ("receipt.pdf", b"%PDF-1.4 receipt", "application/pdf"))]
+    response = await service.public.post(url, data=fields, files=files, headers=API)
+    assert response.status_code == 202, response.text
+    submission_id = response.json()["submission_id"]
+
+    # The same click again (double submit): the same answer, nothing new stored.
+    again = await service.public.post(url, data=fields, files=files, headers=API)
+    assert again.status_code == 202
+    assert again.json()["submission_id"] == submission_id
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+    [message] = await _messages_of_form(service, kafka_bootstrap, form["id"])
+    assert str(message.intake_id) == submission_id
+    assert message.channel == "web"
+    assert message.sender.email == "jane@example.com"
+    assert message.sender.name == "Jane Doe"
+    assert message.subject == "Invoice is wrong"
+    assert message.text == "I was charged twice for order 1234."
+    assert message.defaults.priority == "high"
+    assert message.defaults.tags == ["web", "billing"]
+    assert message.defaults.brand == "acme"
+    assert message.defaults.custom_fields == {"order_number": "A-1234"}
+    [attachment] = message.attachments
+    assert (attachment.filename, attachment.content_type, attachment.size) == ("receipt.pdf", "application/pdf", 16)
+
+    [stored] = await service.submissions(form["id"])
+    assert stored["id"] == submission_id
+    assert stored["status"] == "pending"
+    download = await service.client.get(
+        f"/api/v1/forms/{form['id']}/submissions/{submission_id}/attachments/{attachment.sha256}"
+    )
+    assert download.status_code == 200
+    assert download.content == b"%PDF-1.4 receipt"
+
+
+async def test_browsers_are_redirected_to_the_thank_you_page(service: Any) -> None:
+    form = await service.form()
+    url = f"/public/forms/{form['id']}/submissions"
+    response = await service.public.post(url, data=service.valid_fields(form["id"]), headers=BROWSER)
+    assert response.status_code == 303
+    assert response.headers["location"] == "https://example.com/thanks"
+    assert len(await service.submissions(form["id"])) == 1
+
+
+async def test_an_idempotency_key_reused_for_other_content_is_refused(service: Any) -> None:
+    form = await service.form()
+    url = f"/public/forms/{form['id']}/submissions"
+    headers = {**API, "Idempotency-Key": "order-1234-try-1"}
+    first = await service.public.post(url, data=service.valid_fields(form["id"]), headers=headers)
+    assert first.status_code == 202
+    other = await service.public.post(url, data=service.valid_fields(form["id"], subject="Other"), headers=headers)
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/idempotency-key-reused")
+    assert len(await service.submissions(form["id"])) == 1
+
+
+async def test_missing_and_malformed_fields_get_per_field_messages_and_store_nothing(service: Any) -> None:
+    form = await service.form()
+    url = f"/public/forms/{form['id']}/submissions"
+    fields = service.valid_fields(form["id"], email="jane@localhost", name="")
+    response = await service.public.post(url, data=fields, headers=API)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert _errors(response) == {"body.email": "email", "body.name": "required"}
+
+    page = await service.public.post(url, data=fields, headers=BROWSER)
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    base = f"oc-{form['id'].replace('-', '')[:12]}"
+    # The message sits next to its field and the field points at it; what was typed is kept.
+    assert f'<p id="{base}-email-error" class="omnicase-error" aria-live="polite">Enter an email address' in page.text
+    assert 'aria-invalid="true"' in page.text
+    assert 'value="I was charged twice' not in page.text  # a textarea keeps its text as content
+    assert "I was charged twice for order 1234.</textarea>" in page.text
+
+    # A visitor of the French form reads French.
+    french = await service.public.post(url, data={**fields, "_locale": "fr"}, headers=BROWSER)
+    assert '<html lang="fr">' in french.text
+    assert (
+        f'<p id="{base}-name-error" class="omnicase-error" aria-live="polite">Ce champ est obligatoire.' in french.text
+    )
+    assert await service.submissions(form["id"]) == []
+
+
+async def _rejections(service: Any, reason: str) -> float:
+    metrics = (await service.public.get("/metrics")).text
+    line = f'omnicase_intake_web_rejections_total{{channel="web",reason="{reason}"}} '
+    return sum(float(row[len(line) :]) for row in metrics.splitlines() if row.startswith(line))
+
+
+async def test_spam_is_refused_and_counted_never_stored(service: Any) -> None:
+    before = {reason: await _rejections(service, reason) for reason in ("honeypot", "too_fast", "token")}
+    form = await service.form()
+    url = f"/public/forms/{form['id']}/submissions"
+    honeypot = await service.public.post(url, data=service.valid_fields(form["id"], website="http://spam"), headers=API)
+    assert honeypot.status_code == 400
+    assert honeypot.json()["type"].endswith("/spam-rejected")
+
+    token = (await service.public.get(f"/public/forms/{form['id']}/token")).json()["token"]
+    too_fast = await service.public.post(url, data=service.valid_fields(form["id"], _ts=token), headers=API)
+    assert too_fast.status_code == 400
+    assert too_fast.json()["type"].endswith("/submitted-too-fast")
+
+    forged = service.valid_fields(form["id"], _ts="1000.forged")
+    assert (await service.public.post(url, data=forged, headers=API)).status_code == 400
+
+    assert await service.submissions(form["id"]) == []
+    for reason, count in before.items():
+        assert await _rejections(service, reason) == count + 1, reason
+    stats = (await service.client.get(f"/api/v1/forms/{form['id']}/stats")).json()
+    assert stats["accepted"] == 0
+    assert stats["rejected"] == {"honeypot": 1, "too_fast": 1, "token": 1}
+
+
+async def test_an_oversize_attachment_is_refused_with_413(service: Any) -> None:
+    form = await service.form(max_attachment_bytes=1024)
+    url = f"/public/forms/{form['id']}/submissions"
+    files = [("attachments", ("big.bin", b"x" * 2048, "application/octet-stream"))]
+    response = await service.public.post(url, data=service.valid_fields(form["id"]), files=files, headers=API)
+    assert response.status_code == 413
+    assert _errors(response) == {"body.attachments": "too_large"}
+    assert await service.submissions(form["id"]) == []
+
+
+async def test_the_daily_cap_answers_429_with_retry_after_and_a_readable_page(service: Any) -> None:
+    form = await service.form(daily_cap=2)
+    url = f"/public/forms/{form['id']}/submissions"
+    for _ in range(2):
+        accepted = await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)
+        assert accepted.status_code == 202
+    capped = await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)
+    assert capped.status_code == 429
+    assert capped.json()["type"].endswith("/daily-cap-reached")
+    assert 0 < int(capped.headers["Retry-After"]) <= 86400
+    page = await service.public.post(url, data=service.valid_fields(form["id"]), headers=BROWSER)
+    assert page.status_code == 429
+    assert "Daily limit reached" in page.text
+    assert "Retry-After" in page.headers
+    assert len(await service.submissions(form["id"])) == 2
+    stats = (await service.client.get(f"/api/v1/forms/{form['id']}/stats")).json()
+    assert (stats["accepted"], stats["remaining"], stats["rejected"]) == (2, 0, {"daily_cap": 2})
+    yesterday = (await service.client.get(f"/api/v1/forms/{form['id']}/stats", params={"day": "2020-01-01"})).json()
+    assert (yesterday["accepted"], yesterday["rejected"]) == (0, {})
+    bad_day = await service.client.get(f"/api/v1/forms/{form['id']}/stats", params={"day": "yesterday"})
+    assert bad_day.status_code == 422
+
+
+async def test_one_address_is_rate_limited_per_minute(service: Any) -> None:
+    form = await service.form(rate_limits={"per_ip_per_minute": 2, "per_form_per_minute": 100})
+    url = f"/public/forms/{form['id']}/submissions"
+
+    async def send(visitor: str) -> int:
+        # Through the gateway (a trusted loopback peer): the visitor is the forwarded address.
+        headers = {**API, "X-Forwarded-For": f"10.9.8.7, {visitor}"}
+        response = await service.public.post(url, data=service.valid_fields(form["id"]), headers=headers)
+        if response.status_code == 429:
+            assert response.json()["type"].endswith("/rate-limited")
+            assert 1 <= int(response.headers["Retry-After"]) <= 60
+        return int(response.status_code)
+
+    first = [await send("203.0.113.5") for _ in range(3)]
+    other = [await send("198.51.100.7") for _ in range(2)]
+    # A minute boundary may fall between the requests; at least one window saw all of them.
+    assert first.count(202) >= 2
+    if 429 in first:
+        assert first[-1] == 429
+    assert other == [202, 202]  # another visitor is not held back by the first one
+    assert len(await service.submissions(form["id"])) == first.count(202) + 2
+
+
+async def test_captcha_answers_are_checked_with_the_provider(service: Any) -> None:
+    asked: list[dict[str, str]] = []
+
+    async def siteverify(request: Request) -> JSONResponse:
+        form = await request.form()
+        asked.append({key: str(value) for key, value in form.items()})
+        return JSONResponse({"success": form.get("response") == "good-token", "error-codes": []})
+
+    provider = Starlette(routes=[Route("/siteverify", siteverify, methods=["POST"])])
+    async with serve_http(provider) as provider_url:
+        form = await service.form(
+            spam={
+                "min_fill_seconds": 0,
+                "captcha": {
+                    "provider": "hcaptcha",
+                    "site_key": "site",
+                    "secret": "captcha-secret",
+                    "siteverify_url": f"{provider_url}/siteverify",
+                },
+            }
+        )
+        url = f"/public/forms/{form['id']}/submissions"
+        missing = await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)
+        assert missing.status_code == 400
+        assert _errors(missing) == {"body.h-captcha-response": "captcha"}
+        fields = service.valid_fields(form["id"], **{"h-captcha-response": "bad-token"})
+        failed = await service.public.post(url, data=fields, headers=API)
+        assert failed.status_code == 400
+        assert failed.json()["type"].endswith("/captcha-failed")
+        assert await service.submissions(form["id"]) == []
+        fields = service.valid_fields(form["id"], **{"h-captcha-response": "good-token"})
+        passed = await service.public.post(url, data=fields, headers=API)
+        assert passed.status_code == 202, passed.text
+    assert asked[-1]["secret"] == "captcha-secret"
+    assert asked[-1]["remoteip"] == "127.0.0.1"
+    assert len(await service.submissions(form["id"])) == 1
+
+
+async def test_unavailable_forms_and_wrong_bodies_are_refused(service: Any) -> None:
+    form = await service.form(enabled=False)
+    url = f"/public/forms/{form['id']}/submissions"
+    disabled = await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)
+    assert disabled.status_code == 403
+    unknown = await service.public.post(
+        "/public/forms/01900000-0000-7000-8000-000000000000/submissions", data={"a": "b"}, headers=API
+    )
+    assert unknown.status_code == 404
+    open_form = await service.form()
+    as_json = await service.public.post(
+        f"/public/forms/{open_form['id']}/submissions", content=json.dumps({"a": 1}), headers=API
+    )
+    assert as_json.status_code == 415
+    assert await service.submissions(open_form["id"]) == []
+
+
+async def test_cors_allows_only_the_configured_origins(service: Any) -> None:
+    form = await service.form(allowed_origins=["https://shop.example.com"])
+    url = f"/public/forms/{form['id']}/submissions"
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = await service.public.options(url, headers={"Origin": "https://shop.example.com", **preflight})
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    assert "Idempotency-Key" in allowed.headers["Access-Control-Allow-Headers"]
+    refused = await service.public.options(url, headers={"Origin": "https://evil.example", **preflight})
+    assert refused.status_code == 403
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+    posted = await service.public.post(
+        url, data=service.valid_fields(form["id"]), headers={"Origin": "https://shop.example.com", **API}
+    )
+    assert posted.status_code == 202
+    assert posted.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    foreign = await service.public.post(
+        url, data=service.valid_fields(form["id"]), headers={"Origin": "https://evil.example", **API}
+    )
+    assert foreign.status_code == 403
+    token = await service.public.get(
+        f"/public/forms/{form['id']}/token", headers={"Origin": "https://shop.example.com"}
+    )
+    assert token.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    assert token.headers["Cache-Control"] == "no-store"
+    hosted = await service.public.get(f"/public/forms/{form['id']}", params={"locale": "fr"})
+    assert hosted.status_code == 200
+    assert '<html lang="fr">' in hosted.text
+    assert "Votre nom" in hosted.text
+    negotiated = await service.public.get(
+        f"/public/forms/{form['id']}", headers={"Accept-Language": "de-CH, fr-CA;q=0.8, en;q=0.5"}
+    )
+    assert '<html lang="fr">' in negotiated.text
+    assert len(await service.submissions(form["id"])) == 1
+
+
+async def test_concurrent_submissions_never_exceed_the_daily_cap(service: Any) -> None:
+    form = await service.form(daily_cap=3, rate_limits={"per_ip_per_minute": 100, "per_form_per_minute": 100})
+    url = f"/public/forms/{form['id']}/submissions"
+    answers = await asyncio.gather(
+        *(service.public.post(url, data=service.valid_fields(form["id"]), headers=API) for _ in range(6))
+    )
+    assert sorted(answer.status_code for answer in answers) == [202, 202, 202, 429, 429, 429]
+    assert len(await service.submissions(form["id"])) == 3
+
+
+async def test_the_same_submission_sent_twice_at_once_is_stored_once(service: Any) -> None:
+    form = await service.form()
+    url = f"/public/forms/{form['id']}/submissions"
+    fields = service.valid_fields(form["id"])
+    first, second = await asyncio.gather(*(service.public.post(url, data=fields, headers=API) for _ in range(2)))
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.json()["submission_id"] == second.json()["submission_id"]
+    assert len(await service.submissions(form["id"])) == 1

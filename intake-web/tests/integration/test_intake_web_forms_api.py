@@ -1,0 +1,173 @@
+"""Admins define Web-to-Case forms and get the HTML to paste into their site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.kit.identity import IDENTITY_HEADER, sign_identity
+
+# One service for the module: every test works on forms or channels of its own.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture
+def service(shared_service: Any) -> Any:
+    return shared_service
+
+
+def _field_errors(response: Any) -> dict[str, str]:
+    return {error["field"]: error["code"] for error in response.json().get("errors", [])}
+
+
+async def test_a_form_is_created_read_listed_replaced_and_deleted(service: Any) -> None:
+    form = await service.form(
+        spam={"min_fill_seconds": 2, "captcha": {"provider": "turnstile", "site_key": "site-1", "secret": "s3cret"}}
+    )
+    assert form["daily_cap"] == 5000  # Salesforce's Web-to-Case default
+    assert form["defaults"]["priority"] == "high"
+    assert form["spam"]["captcha"] == {
+        "provider": "turnstile",
+        "site_key": "site-1",
+        "siteverify_url": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+        "secret_set": True,
+    }
+    assert "s3cret" not in str(form)
+
+    fetched = await service.client.get(f"/api/v1/forms/{form['id']}")
+    assert fetched.json() == form
+
+    paused = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"enabled": False, "daily_cap": 50})
+    assert paused.status_code == 200, paused.text
+    assert (paused.json()["enabled"], paused.json()["daily_cap"], paused.json()["version"]) == (False, 50, 2)
+    assert paused.json()["spam"]["captcha"]["secret_set"] is True  # kept without being sent again
+    assert paused.json()["fields"] == form["fields"]
+    bad_patch = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"daily_cap": 0, "color": "red"})
+    assert bad_patch.status_code == 422
+    assert set(_field_errors(bad_patch)) == {"body.daily_cap", "body.color"}
+
+    replacement = {
+        "name": "Sales",
+        "enabled": False,
+        "fields": [{"key": "email", "required": True, "labels": {"en": "Email"}}],
+        "thank_you_url": "https://example.com/merci",
+        "daily_cap": 10,
+    }
+    replaced = await service.client.put(f"/api/v1/forms/{form['id']}", json=replacement)
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["version"] == 3
+    assert replaced.json()["enabled"] is False
+    assert replaced.json()["daily_cap"] == 10
+
+    deleted = await service.client.delete(f"/api/v1/forms/{form['id']}")
+    assert deleted.status_code == 204
+    gone = await service.client.get(f"/api/v1/forms/{form['id']}")
+    assert gone.status_code == 404
+    assert gone.headers["content-type"] == "application/problem+json"
+
+
+async def test_forms_are_listed_page_by_page(service: Any) -> None:
+    created = [(await service.form(name=f"Form {n}"))["id"] for n in range(3)]
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await service.client.get("/api/v1/forms", params=params)).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [form_id for form_id in seen if form_id in created] == created
+    bad = await service.client.get("/api/v1/forms", params={"cursor": "%%%"})
+    assert bad.status_code == 400
+    assert _field_errors(bad) == {"query.cursor": "cursor"}
+
+
+INCONSISTENT = [
+    ({"fields": [{"key": "email", "labels": {"en": "A"}}, {"key": "email", "labels": {"en": "B"}}]},
+     {"body.fields.1.key": "duplicate"}),
+    ({"fields": [{"key": "shoe_size", "labels": {"en": "Size"}}]}, {"body.fields.0.key": "unknown_standard_field"}),
+    ({"fields": [{"key": "email", "labels": {"fr": "Courriel"}}]}, {"body.fields.0.labels": "missing_label"}),
+    ({"fields": [{"key": "plan", "kind": "custom", "type": "select", "labels": {"en": "Plan"}}]},
+     {"body.fields.0.options": "missing"}),
+    ({"fields": [{"key": "website", "kind": "custom", "labels": {"en": "Site"}}]}, {"body.fields.0.key": "reserved"}),
+]  # fmt: skip
+
+
+async def test_an_inconsistent_definition_is_refused_field_by_field(service: Any) -> None:
+    for change, expected in INCONSISTENT:
+        body = {"name": "Broken", "thank_you_url": "https://example.com/thanks", **change}
+        response = await service.client.post("/api/v1/forms", json=body)
+        assert response.status_code == 422, response.text
+        assert _field_errors(response) == expected
+    listed = (await service.client.get("/api/v1/forms", params={"limit": 200})).json()["items"]
+    assert all(item["name"] != "Broken" for item in listed)
+
+
+async def test_malformed_definitions_get_pydantic_field_errors(service: Any) -> None:
+    response = await service.client.post(
+        "/api/v1/forms",
+        json={"name": "", "fields": [], "thank_you_url": "not a url", "daily_cap": 0, "allowed_origins": ["x"]},
+    )
+    assert response.status_code == 422
+    fields = set(_field_errors(response))
+    assert {"body.name", "body.fields", "body.thank_you_url", "body.daily_cap", "body.allowed_origins.0"} <= fields
+
+
+async def test_only_admins_configure_forms(service: Any) -> None:
+    anonymous = await service.public.get("/api/v1/forms")
+    assert anonymous.status_code == 401
+    settings: IntakeWebSettings = service.settings
+    from omnicase.kit.clock import utcnow
+
+    agent = sign_identity(subject="agent-1", role="agent", secret=settings.internal_secret, now=utcnow())
+    refused = await service.public.post("/api/v1/forms", json={"name": "x"}, headers={IDENTITY_HEADER: agent})
+    assert refused.status_code == 403
+    forged = await service.public.get("/api/v1/forms", headers={IDENTITY_HEADER: agent[:-4] + "AAAA"})
+    assert forged.status_code == 401
+
+
+async def test_the_snippet_is_an_accessible_form_posting_to_the_public_endpoint(service: Any) -> None:
+    form = await service.form()
+    response = await service.client.get(f"/api/v1/forms/{form['id']}/snippet", params={"locale": "fr"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert f'action="http://service/public/forms/{form["id"]}/submissions"' in html
+    assert 'method="post"' in html
+    assert 'enctype="multipart/form-data"' in html
+    assert "<fieldset>" in html
+    assert "<legend>" in html
+    base = f"oc-{form['id'].replace('-', '')[:12]}"
+    # French label where there is one, the default locale's otherwise.
+    assert f'<label for="{base}-name">Votre nom' in html
+    assert f'<label for="{base}-order_number">Order number' in html
+    assert f'aria-describedby="{base}-order_number-help {base}-order_number-error"' in html
+    assert f'<p id="{base}-email-error" class="omnicase-error" aria-live="polite">' in html
+    assert 'type="email"' in html
+    assert 'type="file" multiple' in html
+    assert 'name="website"' in html  # the honeypot
+    assert "<script>" in html
+    assert f"#{base} .omnicase-sr{{" in html  # self-contained: its few styles come along, scoped to it
+
+    plain = await service.client.get(f"/api/v1/forms/{form['id']}/snippet", params={"script": "false"})
+    assert "<script" not in plain.text
+    missing = await service.client.get("/api/v1/forms/01900000-0000-7000-8000-000000000000/snippet")
+    assert missing.status_code == 404
+
+
+async def test_templates_with_unknown_placeholders_are_refused(service: Any) -> None:
+    response = await service.client.post(
+        "/api/v1/forms",
+        json={
+            "name": "Bad template",
+            "fields": [{"key": "email", "labels": {"en": "Email"}}],
+            "thank_you_url": "https://example.com/thanks",
+            "auto_response_text": {"en": "Hi {{first_name}}"},
+        },
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("body.auto_response_text.en", "unknown_placeholder")
