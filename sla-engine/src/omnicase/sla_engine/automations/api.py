@@ -1,0 +1,78 @@
+"""Routes of /api/v1/automations."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
+from omnicase.sla_engine.automations.service import AutomationNotFound, AutomationService
+from omnicase.sla_engine.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/api/v1/automations", tags=["automations"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="create_automation",
+    summary="Create an automation",
+    responses=problem_responses(ValidationFailed),
+)
+async def create_automation(payload: AutomationCreate, session: SessionDep) -> Automation:
+    return await AutomationService(session).create(payload)
+
+
+@router.get(
+    "",
+    operation_id="list_automations",
+    summary="List automations in evaluation order",
+    responses=problem_responses(InvalidCursor),
+)
+async def list_automations(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> AutomationList:
+    after = None
+    if cursor:
+        position, raw_id = decode_cursor(cursor, 2)
+        try:
+            after = (int(position), uuid.UUID(str(raw_id)))
+        except (TypeError, ValueError):
+            raise InvalidCursor("The cursor is not one this list handed out.") from None
+    items = await AutomationService(session).repository.page(after, limit + 1)
+    last = items[limit - 1] if len(items) > limit else None
+    return AutomationList(
+        items=items[:limit], next_cursor=encode_cursor([last.position, str(last.id)]) if last else None
+    )
+
+
+@router.get(
+    "/{automation_id}",
+    operation_id="get_automation",
+    summary="Get an automation",
+    responses=problem_responses(AutomationNotFound),
+)
+async def get_automation(automation_id: uuid.UUID, session: SessionDep) -> Automation:
+    return await AutomationService(session).get(automation_id)
+
+
+@router.put(
+    "/{automation_id}",
+    operation_id="replace_automation",
+    summary="Replace an automation (cases pick it up with their next change)",
+    responses=problem_responses(AutomationNotFound, ValidationFailed),
+)
+async def replace_automation(automation_id: uuid.UUID, payload: AutomationCreate, session: SessionDep) -> Automation:
+    return await AutomationService(session).replace(automation_id, payload)
+
+
+@router.delete(
+    "/{automation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_automation",
+    summary="Delete an automation",
+    responses=problem_responses(AutomationNotFound),
+)
+async def delete_automation(automation_id: uuid.UUID, session: SessionDep) -> None:
+    await AutomationService(session).delete(automation_id)

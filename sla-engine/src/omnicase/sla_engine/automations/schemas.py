@@ -1,0 +1,63 @@
+"""Time-based automations as the API shows them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from omnicase.sla_engine.rules import AutomationAction, AutomationConditions, StrictModel
+
+
+class TimeCondition(StrictModel):
+    since: Literal["created", "updated", "pending", "solved", "agent_reply", "customer_message"] = Field(
+        description=(
+            "What the hours count from. `pending` and `solved`: entering that status (the case must still be in"
+            " it). `agent_reply`: the last public agent reply, while the customer has not answered it."
+            " `customer_message`: the customer's last message, while no agent has answered it."
+        )
+    )
+    hours: float = Field(gt=0, le=24 * 366, examples=[96])
+    business_hours: bool = False
+
+
+class AutomationCreate(StrictModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Solve pending cases after 4 business days",
+                    "conditions": {"status": ["pending"]},
+                    "time_condition": {"since": "pending", "hours": 32, "business_hours": True},
+                    "schedule_id": "0192f1c0-0000-7000-8000-0000000000dd",
+                    "actions": [{"type": "set_status", "status": "solved"}],
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200, examples=["Close solved cases after 4 days"])
+    position: int | None = Field(default=None, ge=0, le=1_000_000)
+    active: bool = True
+    conditions: AutomationConditions = Field(default_factory=AutomationConditions)
+    time_condition: TimeCondition
+    schedule_id: uuid.UUID | None = Field(default=None, description="Required for business-hours conditions.")
+    actions: list[AutomationAction] = Field(min_length=1, max_length=20)
+
+
+class Automation(AutomationCreate):
+    # The request example lacks the server-set fields: not this model's example.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=None)
+
+    id: uuid.UUID
+    position: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AutomationList(StrictModel):
+    items: list[Automation]
+    next_cursor: str | None

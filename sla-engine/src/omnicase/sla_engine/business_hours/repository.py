@@ -1,0 +1,60 @@
+"""Every query on schedules."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, exists, select, tuple_, union_all, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.sla_engine.business_hours.schemas import Schedule
+from omnicase.sla_engine.models import automations, policies, schedules
+
+
+def _schedule(row: Any) -> Schedule:
+    return Schedule.model_validate(row._mapping)
+
+
+class ScheduleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert(self, values: dict[str, Any]) -> Schedule:
+        row = (await self.session.execute(schedules.insert().values(**values).returning(*schedules.c))).one()
+        return _schedule(row)
+
+    async def get(self, schedule_id: uuid.UUID, *, for_update: bool = False) -> Schedule | None:
+        query = select(schedules).where(schedules.c.id == schedule_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).one_or_none()
+        return _schedule(row) if row else None
+
+    async def exists(self, schedule_id: uuid.UUID) -> bool:
+        return bool(await self.session.scalar(select(exists().where(schedules.c.id == schedule_id))))
+
+    async def page(self, after: tuple[str, uuid.UUID] | None, limit: int) -> list[Schedule]:
+        query = select(schedules).order_by(schedules.c.name, schedules.c.id).limit(limit)
+        if after is not None:
+            query = query.where(tuple_(schedules.c.name, schedules.c.id) > tuple_(*after))
+        return [_schedule(row) for row in await self.session.execute(query)]
+
+    async def update(self, schedule_id: uuid.UUID, values: dict[str, Any]) -> Schedule | None:
+        row = (
+            await self.session.execute(
+                update(schedules).where(schedules.c.id == schedule_id).values(**values).returning(*schedules.c)
+            )
+        ).one_or_none()
+        return _schedule(row) if row else None
+
+    async def in_use(self, schedule_id: uuid.UUID) -> bool:
+        users = union_all(
+            select(policies.c.id).where(policies.c.schedule_id == schedule_id),
+            select(automations.c.id).where(automations.c.schedule_id == schedule_id),
+        )
+        return bool(await self.session.scalar(select(exists(users.subquery().select()))))
+
+    async def delete(self, schedule_id: uuid.UUID) -> bool:
+        result = await self.session.execute(delete(schedules).where(schedules.c.id == schedule_id))
+        return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,117 @@
+"""Business-hours schedules as the API shows them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from omnicase.sla_engine.business_hours.calendar import (
+    BusinessCalendar,
+    HolidayRange,
+    UnknownTimeZone,
+    WeeklyInterval,
+    load_zone,
+)
+
+ClockTime = Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", examples=["09:00", "24:00"])]
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+    @property
+    def number(self) -> int:
+        return list(Weekday).index(self)
+
+
+def parse_clock(value: str) -> time | None:
+    """``HH:MM`` as a time; ``24:00`` (end of day) as ``None``."""
+    if value == "24:00":
+        return None
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+class Interval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: Weekday
+    start: ClockTime
+    end: ClockTime = Field(description="Exclusive; `24:00` for midnight.")
+
+
+class HolidayCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Christmas"])
+    start_date: date = Field(examples=["2026-12-24"])
+    end_date: date | None = Field(
+        default=None, description="Inclusive; omit for a single day.", examples=["2026-12-26"]
+    )
+
+
+class Holiday(HolidayCreate):
+    id: uuid.UUID
+    end_date: date
+
+
+class ScheduleCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Berlin office",
+                    "time_zone": "Europe/Berlin",
+                    "intervals": [{"day": "monday", "start": "09:00", "end": "17:00"}],
+                    "holidays": [{"name": "Christmas", "start_date": "2026-12-24", "end_date": "2026-12-26"}],
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    time_zone: str = Field(description="IANA time zone name.", examples=["Europe/Berlin"])
+    intervals: list[Interval] = Field(min_length=1, max_length=100)
+    holidays: list[HolidayCreate] = Field(default_factory=list, max_length=1000)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            load_zone(value)
+        except UnknownTimeZone as error:
+            raise ValueError(str(error)) from None
+        return value
+
+
+class Schedule(BaseModel):
+    id: uuid.UUID
+    name: str
+    time_zone: str
+    intervals: list[Interval]
+    holidays: list[Holiday]
+    created_at: datetime
+    updated_at: datetime
+
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar.build(
+            self.time_zone,
+            [WeeklyInterval(i.day.number, parse_clock(i.start) or time(0), parse_clock(i.end)) for i in self.intervals],
+            [HolidayRange(h.start_date, h.end_date) for h in self.holidays],
+        )
+
+
+class ScheduleList(BaseModel):
+    items: list[Schedule]
+    next_cursor: str | None

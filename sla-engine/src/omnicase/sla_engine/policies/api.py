@@ -1,0 +1,76 @@
+"""Routes of /api/v1/sla/policies."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.sla_engine.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
+from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate, PolicyList
+from omnicase.sla_engine.policies.service import PolicyNotFound, PolicyService
+
+router = APIRouter(prefix="/api/v1/sla/policies", tags=["sla-policies"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="create_sla_policy",
+    summary="Create an SLA policy",
+    responses=problem_responses(ValidationFailed),
+)
+async def create_policy(payload: PolicyCreate, session: SessionDep) -> Policy:
+    return await PolicyService(session).create(payload)
+
+
+@router.get(
+    "",
+    operation_id="list_sla_policies",
+    summary="List SLA policies in evaluation order",
+    responses=problem_responses(InvalidCursor),
+)
+async def list_policies(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> PolicyList:
+    after = None
+    if cursor:
+        position, raw_id = decode_cursor(cursor, 2)
+        try:
+            after = (int(position), uuid.UUID(str(raw_id)))
+        except (TypeError, ValueError):
+            raise InvalidCursor("The cursor is not one this list handed out.") from None
+    items = await PolicyService(session).repository.page(after, limit + 1)
+    last = items[limit - 1] if len(items) > limit else None
+    return PolicyList(items=items[:limit], next_cursor=encode_cursor([last.position, str(last.id)]) if last else None)
+
+
+@router.get(
+    "/{policy_id}",
+    operation_id="get_sla_policy",
+    summary="Get an SLA policy",
+    responses=problem_responses(PolicyNotFound),
+)
+async def get_policy(policy_id: uuid.UUID, session: SessionDep) -> Policy:
+    return await PolicyService(session).get(policy_id)
+
+
+@router.put(
+    "/{policy_id}",
+    operation_id="replace_sla_policy",
+    summary="Replace an SLA policy (cases pick it up with their next change)",
+    responses=problem_responses(PolicyNotFound, ValidationFailed),
+)
+async def replace_policy(policy_id: uuid.UUID, payload: PolicyCreate, session: SessionDep) -> Policy:
+    return await PolicyService(session).replace(policy_id, payload)
+
+
+@router.delete(
+    "/{policy_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_sla_policy",
+    summary="Delete an SLA policy",
+    responses=problem_responses(PolicyNotFound),
+)
+async def delete_policy(policy_id: uuid.UUID, session: SessionDep) -> None:
+    await PolicyService(session).delete(policy_id)

@@ -1,0 +1,127 @@
+"""What policies and automations share: conditions on a case and actions on it.
+
+Conditions are lists; an empty list matches anything, a non-empty one requires the
+case's value to be among them (tags: all / any / none of). Actions are a tagged union
+(``type``) that :mod:`omnicase.sla_engine.actions` turns into commands.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CaseConditions(StrictModel):
+    priority: list[Priority] = Field(default_factory=list, examples=[["high", "urgent"]])
+    channel: list[Channel] = Field(default_factory=list, examples=[["email"]])
+    brand: list[str] = Field(default_factory=list, examples=[["acme"]])
+    type: list[str] = Field(default_factory=list, examples=[["incident"]])
+    group_id: list[uuid.UUID] = Field(default_factory=list)
+    organization_id: list[uuid.UUID] = Field(default_factory=list)
+    tags_all: list[Tag] = Field(default_factory=list, description="The case has every one of these tags.")
+    tags_any: list[Tag] = Field(default_factory=list, description="The case has at least one of these tags.")
+    tags_none: list[Tag] = Field(default_factory=list, description="The case has none of these tags.")
+
+    def matches(self, case: CaseSnapshot) -> bool:
+        tags = set(case.tags)
+        checks = (
+            (self.priority, case.priority),
+            (self.channel, case.channel),
+            (self.brand, case.brand),
+            (self.type, case.type),
+            (self.group_id, case.group_id),
+            (self.organization_id, case.organization_id),
+        )
+        if any(allowed and value not in allowed for allowed, value in checks):
+            return False
+        if self.tags_all and not set(self.tags_all) <= tags:
+            return False
+        if self.tags_any and not set(self.tags_any) & tags:
+            return False
+        return not (self.tags_none and set(self.tags_none) & tags)
+
+
+class AutomationConditions(CaseConditions):
+    status: list[CaseStatus] = Field(default_factory=list, examples=[["pending"]])
+
+    def matches(self, case: CaseSnapshot) -> bool:
+        if self.status and case.status not in self.status:
+            return False
+        return super().matches(case)
+
+
+class SetPriority(StrictModel):
+    type: Literal["set_priority"]
+    priority: Priority
+
+
+class RaisePriority(StrictModel):
+    """One level up (low → normal → high → urgent); nothing at urgent."""
+
+    type: Literal["raise_priority"]
+
+
+class MoveToGroup(StrictModel):
+    type: Literal["move_to_group"]
+    group_id: uuid.UUID
+
+
+class AddTags(StrictModel):
+    type: Literal["add_tags"]
+    tags: list[Tag] = Field(min_length=1)
+
+
+class RemoveTags(StrictModel):
+    type: Literal["remove_tags"]
+    tags: list[Tag] = Field(min_length=1)
+
+
+class InternalNote(StrictModel):
+    type: Literal["internal_note"]
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class NotifyEmail(StrictModel):
+    type: Literal["notify_email"]
+    to: list[Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=320)]] = Field(min_length=1, max_length=20)
+    subject: str | None = Field(default=None, max_length=500)
+    text: str | None = Field(default=None, max_length=10_000, description="Defaults to a generated summary.")
+
+
+class NotifyWebhook(StrictModel):
+    type: Literal["webhook"]
+    url: HttpUrl
+
+
+class SetStatus(StrictModel):
+    type: Literal["set_status"]
+    status: Literal["open", "pending", "on_hold", "solved", "closed"]
+
+
+EscalationAction = Annotated[
+    SetPriority | RaisePriority | MoveToGroup | AddTags | RemoveTags | InternalNote | NotifyEmail | NotifyWebhook,
+    Field(discriminator="type"),
+]
+AutomationAction = Annotated[
+    SetStatus
+    | SetPriority
+    | RaisePriority
+    | MoveToGroup
+    | AddTags
+    | RemoveTags
+    | InternalNote
+    | NotifyEmail
+    | NotifyWebhook,
+    Field(discriminator="type"),
+]
