@@ -101,6 +101,9 @@ def _lock_class(schema: str) -> int:
     return value - (1 << 32) if value >= (1 << 31) else value
 
 
+_NOTIFIED = "omnicase.outbox.notified"
+
+
 class Outbox:
     """Writes outbox rows inside the caller's transaction."""
 
@@ -133,7 +136,12 @@ class Outbox:
             for topic, envelope, key in items
         ]
         await session.execute(self.table.insert(), rows)
-        await session.execute(self._notify)
+        # One NOTIFY per transaction wakes the relay; PostgreSQL would fold repeats anyway,
+        # but each costs a round trip.
+        transaction = session.get_transaction()
+        if session.info.get(_NOTIFIED) is not transaction:
+            await session.execute(self._notify)
+            session.info[_NOTIFIED] = transaction
 
 
 class OutboxRelay:

@@ -85,11 +85,17 @@ class ConsumerConfig:
     heartbeat_interval_ms: int = 3_000
 
 
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+
 def is_transient(error: BaseException) -> bool:
     """Failures of the infrastructure rather than of the message."""
     if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError | OSError):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    # Deadlocks and serialization failures are lost races: the same batch succeeds when tried again.
+    if isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
     return isinstance(error, KafkaError) and bool(getattr(error, "retriable", False))
 
