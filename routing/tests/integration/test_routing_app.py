@@ -17,6 +17,12 @@ async def test_routing_is_ready_with_its_database_broker_and_relay(service_setti
     async with running(create_app(settings)) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "outbox_relay": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "outbox_relay": "ok",
+            "consumer:routing": "ok",
+            "timer_worker": "ok",
+        }
         openapi = (await client.get("/openapi.json")).json()
         assert openapi["info"]["title"] == "Omnicase routing"

@@ -1,0 +1,1 @@
+"""Agents: skills, languages, group membership, presence and capacity."""

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from omnicase.kit.events import Channel
+from omnicase.routing.engine import Presence
+from omnicase.routing.schemas import Input, Name
+
+Language = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+]
+Level = Annotated[int, Field(ge=1, le=10, description="1 (novice) to 10 (expert).")]
+# A light check: the address is only shown to people, never mailed by routing.
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class SkillLevel(Input):
+    skill_id: uuid.UUID
+    level: Level = Field(examples=[7])
+
+
+class AgentCreate(Input):
+    user_id: uuid.UUID = Field(description="The agent's user id (identity is the gateway's).")
+    name: Name = Field(examples=["Ada Lovelace"])
+    email: Email | None = Field(default=None, examples=["ada@example.com"])
+    languages: list[Language] = Field(default_factory=list, max_length=50, examples=[["en", "de"]])
+    capacity: int = Field(
+        default=10, ge=0, le=1000, description="Total capacity units (an email costs 1, a chat 3, a call 5 by default)."
+    )
+    skills: list[SkillLevel] = Field(default_factory=list, max_length=500)
+    group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500, description="Queues the agent works.")
+
+
+class AgentUpdate(Input):
+    name: Name | None = None
+    email: Email | None = None
+    languages: list[Language] | None = Field(default=None, max_length=50)
+    capacity: int | None = Field(default=None, ge=0, le=1000)
+    skills: list[SkillLevel] | None = Field(default=None, max_length=500, description="Replaces the agent's skills.")
+    group_ids: list[uuid.UUID] | None = Field(default=None, max_length=500, description="Replaces the agent's queues.")
+
+
+class PresenceUpdate(Input):
+    status: Presence = Field(examples=["online"])
+    reason: Reason | None = Field(default=None, examples=["lunch"], description="Why away or offline.")
+
+
+class PresenceState(BaseModel):
+    status: Presence
+    reason: str | None
+    since: datetime
+
+
+class HeldSkill(BaseModel):
+    skill_id: uuid.UUID
+    name: str
+    level: int
+
+
+class Agent(BaseModel):
+    user_id: uuid.UUID
+    name: str
+    email: str | None
+    languages: list[str]
+    capacity: int
+    used_capacity: int
+    free_capacity: int
+    active_cases: int
+    presence: PresenceState
+    skills: list[HeldSkill]
+    group_ids: list[uuid.UUID]
+    last_assigned_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class HeldWork(BaseModel):
+    case_id: uuid.UUID
+    number: int
+    subject: str
+    channel: Channel
+    state: str = Field(description="offered (awaiting acceptance), assigned (by routing) or manual.")
+    cost: int
+    since: datetime | None
+
+
+class AgentLoad(BaseModel):
+    user_id: uuid.UUID
+    presence: Presence
+    capacity: int
+    used_capacity: int
+    free_capacity: int
+    active_cases: int
+    work: list[HeldWork]

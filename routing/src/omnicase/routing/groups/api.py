@@ -1,0 +1,144 @@
+"""``/api/v1/groups``: the queues cases wait in and how each one routes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from omnicase.kit.clock import utcnow
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import FieldError, ValidationFailed, problem_responses
+from omnicase.kit.ids import uuid7
+from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
+from omnicase.routing.errors import GroupNotFound, NameTaken, StillInUse
+from omnicase.routing.groups.repository import GroupRepository
+from omnicase.routing.groups.schemas import Group, GroupCreate, GroupUpdate
+from omnicase.routing.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
+
+router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
+
+
+async def _get(repo: GroupRepository, group_id: uuid.UUID) -> Group:
+    group = await repo.get(group_id)
+    if group is None:
+        raise GroupNotFound(f"Group {group_id} does not exist.")
+    return group
+
+
+async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.UUID | None) -> None:
+    """Rules across fields: overflow needs both a limit and a fallback that exists and is another queue."""
+    errors: list[FieldError] = []
+    limit, fallback = values.get("overflow_after_seconds"), values.get("overflow_group_id")
+    if (limit is None) != (fallback is None):
+        missing = "overflow_group_id" if fallback is None else "overflow_after_seconds"
+        errors.append(
+            FieldError(
+                field=f"body.{missing}",
+                message="overflow needs both a wait limit and a fallback queue",
+                code="required_with",
+            )
+        )
+    if fallback is not None:
+        if fallback == group_id:
+            errors.append(
+                FieldError(field="body.overflow_group_id", message="a queue cannot overflow into itself", code="self")
+            )
+        elif not await repo.existing([fallback]):
+            errors.append(FieldError(field="body.overflow_group_id", message="no such group", code="not_found"))
+        elif group_id is not None and group_id in await repo.overflow_chain(fallback):
+            errors.append(
+                FieldError(
+                    field="body.overflow_group_id",
+                    message="the fallback queue overflows back into this one",
+                    code="cycle",
+                )
+            )
+    if errors:
+        raise ValidationFailed("The group's overflow settings are not valid.", errors=errors)
+    if "name" in values and await repo.name_taken(values["name"], other_than=group_id):
+        raise NameTaken(f"A group named {values['name']!r} exists already.")
+
+
+@router.post(
+    "",
+    dependencies=[Admin],
+    status_code=201,
+    operation_id="routing_create_group",
+    summary="Create a group (queue)",
+    responses=AUTH_PROBLEMS | problem_responses(NameTaken, ValidationFailed),
+)
+async def create_group(payload: GroupCreate, session: SessionDep) -> Group:
+    repo = GroupRepository(session)
+    values = payload.model_dump()
+    await _check(repo, values, None)
+    group_id, now = uuid7(), utcnow()
+    await repo.insert({**values, "id": group_id, "created_at": now, "updated_at": now})
+    return await _get(repo, group_id)
+
+
+@router.get(
+    "",
+    dependencies=[Reader],
+    operation_id="routing_list_groups",
+    summary="List groups",
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+)
+async def list_groups(session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50) -> Page[Group]:
+    items = await GroupRepository(session).page(decode_id_cursor(cursor), limit)
+    return Page(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(items) == limit else None)
+
+
+@router.get(
+    "/{group_id}",
+    dependencies=[Reader],
+    operation_id="routing_get_group",
+    summary="Get a group",
+    responses=AUTH_PROBLEMS | problem_responses(GroupNotFound),
+)
+async def get_group(group_id: uuid.UUID, session: SessionDep) -> Group:
+    return await _get(GroupRepository(session), group_id)
+
+
+@router.patch(
+    "/{group_id}",
+    dependencies=[Admin],
+    operation_id="routing_update_group",
+    summary="Change a group's settings",
+    description="Fields left out stay as they are; send `null` to clear the offer timeout (auto-accept) or overflow.",
+    responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, NameTaken, ValidationFailed),
+)
+async def update_group(group_id: uuid.UUID, payload: GroupUpdate, session: SessionDep) -> Group:
+    repo = GroupRepository(session)
+    current = await _get(repo, group_id)
+    changes = payload.model_dump(exclude_unset=True)
+    for required in ("name", "description", "routing_model"):
+        if required in changes and changes[required] is None:
+            raise ValidationFailed(
+                f"{required} cannot be null.",
+                errors=[FieldError(field=f"body.{required}", message="cannot be null", code="null")],
+            )
+    merged = {**current.model_dump(), **changes}
+    await _check(repo, {**changes, **{k: merged[k] for k in ("overflow_after_seconds", "overflow_group_id")}}, group_id)
+    if changes:
+        await repo.update(group_id, {**changes, "updated_at": utcnow()})
+    return await _get(repo, group_id)
+
+
+@router.delete(
+    "/{group_id}",
+    dependencies=[Admin],
+    status_code=204,
+    operation_id="routing_delete_group",
+    summary="Delete a group (refused while rules, overflows or waiting cases use it)",
+    responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, StillInUse),
+)
+async def delete_group(group_id: uuid.UUID, session: SessionDep) -> Response:
+    repo = GroupRepository(session)
+    await _get(repo, group_id)
+    uses = await repo.uses(group_id)
+    if uses:
+        raise StillInUse(f"Group {group_id} is still in use: {'; '.join(uses)}.")
+    await repo.delete(group_id)
+    return Response(status_code=204)

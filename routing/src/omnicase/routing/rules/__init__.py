@@ -1,0 +1,1 @@
+"""Assignment rules: an ordered list deciding each case's queue and required skills."""

@@ -1,0 +1,94 @@
+"""``/api/v1/routing/rules``: the ordered assignment rules."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
+from omnicase.routing.errors import RuleNotFound
+from omnicase.routing.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor, invalid_cursor
+from omnicase.routing.rules.schemas import Rule, RuleCreate, RuleUpdate
+from omnicase.routing.rules.service import RuleService
+
+router = APIRouter(prefix="/api/v1/routing/rules", tags=["rules"])
+
+
+@router.post(
+    "",
+    dependencies=[Admin],
+    status_code=201,
+    operation_id="routing_create_rule",
+    summary="Create an assignment rule",
+    description="Rules are evaluated in `position` order when a case is created or reopened and when a field "
+    "a rule reads changes; the first enabled rule whose conditions all hold sets the case's queue and "
+    "required skills. A case no rule matches stays in the group it came with.",
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+)
+async def create_rule(payload: RuleCreate, session: SessionDep) -> Rule:
+    return await RuleService(session).create(payload)
+
+
+@router.get(
+    "",
+    dependencies=[Reader],
+    operation_id="routing_list_rules",
+    summary="List rules in evaluation order",
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+)
+async def list_rules(
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+    enabled: Annotated[bool | None, Query(description="Only enabled (or disabled) rules.")] = None,
+) -> Page[Rule]:
+    key = decode_cursor(cursor, 2)
+    after = None
+    if key is not None:
+        try:
+            after = (int(key[0]), uuid.UUID(str(key[1])))
+        except (TypeError, ValueError):
+            raise invalid_cursor() from None
+    items = await RuleService(session).page(after, limit, enabled=enabled)
+    next_cursor = encode_cursor([items[-1].position, str(items[-1].id)]) if len(items) == limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{rule_id}",
+    dependencies=[Reader],
+    operation_id="routing_get_rule",
+    summary="Get a rule",
+    responses=AUTH_PROBLEMS | problem_responses(RuleNotFound),
+)
+async def get_rule(rule_id: uuid.UUID, session: SessionDep) -> Rule:
+    return await RuleService(session).get(rule_id)
+
+
+@router.patch(
+    "/{rule_id}",
+    dependencies=[Admin],
+    operation_id="routing_update_rule",
+    summary="Change a rule or move it in the order",
+    description="Fields left out stay as they are; `conditions` and `required_skills` replace the whole value.",
+    responses=AUTH_PROBLEMS | problem_responses(RuleNotFound, ValidationFailed),
+)
+async def update_rule(rule_id: uuid.UUID, payload: RuleUpdate, session: SessionDep) -> Rule:
+    return await RuleService(session).update(rule_id, payload)
+
+
+@router.delete(
+    "/{rule_id}",
+    dependencies=[Admin],
+    status_code=204,
+    operation_id="routing_delete_rule",
+    summary="Delete a rule",
+    responses=AUTH_PROBLEMS | problem_responses(RuleNotFound),
+)
+async def delete_rule(rule_id: uuid.UUID, session: SessionDep) -> Response:
+    await RuleService(session).delete(rule_id)
+    return Response(status_code=204)

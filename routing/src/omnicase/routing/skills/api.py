@@ -1,0 +1,103 @@
+"""``/api/v1/skills``: the skills agents hold and rules require."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from omnicase.kit.clock import utcnow
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.ids import uuid7
+from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
+from omnicase.routing.errors import NameTaken, SkillNotFound, StillInUse
+from omnicase.routing.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
+from omnicase.routing.skills.repository import SkillRepository
+from omnicase.routing.skills.schemas import Skill, SkillCreate, SkillUpdate
+
+router = APIRouter(prefix="/api/v1/skills", tags=["skills"])
+
+
+async def _get(repo: SkillRepository, skill_id: uuid.UUID) -> Skill:
+    skill = await repo.get(skill_id)
+    if skill is None:
+        raise SkillNotFound(f"Skill {skill_id} does not exist.")
+    return skill
+
+
+@router.post(
+    "",
+    dependencies=[Admin],
+    status_code=201,
+    operation_id="routing_create_skill",
+    summary="Create a skill",
+    responses=AUTH_PROBLEMS | problem_responses(NameTaken, ValidationFailed),
+)
+async def create_skill(payload: SkillCreate, session: SessionDep) -> Skill:
+    repo = SkillRepository(session)
+    if await repo.name_taken(payload.name):
+        raise NameTaken(f"A skill named {payload.name!r} exists already.")
+    skill_id, now = uuid7(), utcnow()
+    await repo.insert({"id": skill_id, **payload.model_dump(), "created_at": now, "updated_at": now})
+    return await _get(repo, skill_id)
+
+
+@router.get(
+    "",
+    dependencies=[Reader],
+    operation_id="routing_list_skills",
+    summary="List skills",
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+)
+async def list_skills(session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50) -> Page[Skill]:
+    items = await SkillRepository(session).page(decode_id_cursor(cursor), limit)
+    return Page(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(items) == limit else None)
+
+
+@router.get(
+    "/{skill_id}",
+    dependencies=[Reader],
+    operation_id="routing_get_skill",
+    summary="Get a skill",
+    responses=AUTH_PROBLEMS | problem_responses(SkillNotFound),
+)
+async def get_skill(skill_id: uuid.UUID, session: SessionDep) -> Skill:
+    return await _get(SkillRepository(session), skill_id)
+
+
+@router.patch(
+    "/{skill_id}",
+    dependencies=[Admin],
+    operation_id="routing_update_skill",
+    summary="Rename or describe a skill",
+    responses=AUTH_PROBLEMS | problem_responses(SkillNotFound, NameTaken, ValidationFailed),
+)
+async def update_skill(skill_id: uuid.UUID, payload: SkillUpdate, session: SessionDep) -> Skill:
+    repo = SkillRepository(session)
+    await _get(repo, skill_id)
+    values = payload.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in values and await repo.name_taken(values["name"], other_than=skill_id):
+        raise NameTaken(f"A skill named {values['name']!r} exists already.")
+    if values:
+        await repo.update(skill_id, {**values, "updated_at": utcnow()})
+    return await _get(repo, skill_id)
+
+
+@router.delete(
+    "/{skill_id}",
+    dependencies=[Admin],
+    status_code=204,
+    operation_id="routing_delete_skill",
+    summary="Delete a skill (agents lose it; refused while a rule or waiting work requires it)",
+    responses=AUTH_PROBLEMS | problem_responses(SkillNotFound, StillInUse),
+)
+async def delete_skill(skill_id: uuid.UUID, session: SessionDep) -> Response:
+    repo = SkillRepository(session)
+    await _get(repo, skill_id)
+    if await repo.required_by_rules(skill_id):
+        raise StillInUse(f"Skill {skill_id} is required by an assignment rule; change the rule first.")
+    if await repo.required_by_waiting_work(skill_id):
+        raise StillInUse(f"Skill {skill_id} is required by cases waiting in a queue; they would never be placed.")
+    await repo.delete(skill_id)
+    return Response(status_code=204)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.routing.models import cases, rule_skills, skills
+from omnicase.routing.skills.schemas import Skill
+
+
+class SkillRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, skill_id: uuid.UUID) -> Skill | None:
+        row = (await self.session.execute(select(skills).where(skills.c.id == skill_id))).mappings().first()
+        return Skill.model_validate(dict(row)) if row else None
+
+    async def name_taken(self, name: str, *, other_than: uuid.UUID | None = None) -> bool:
+        condition = skills.c.name == name
+        if other_than is not None:
+            condition = condition & (skills.c.id != other_than)
+        return bool(await self.session.scalar(select(exists().where(condition))))
+
+    async def insert(self, values: dict[str, Any]) -> None:
+        await self.session.execute(skills.insert().values(**values))
+
+    async def update(self, skill_id: uuid.UUID, values: dict[str, Any]) -> None:
+        await self.session.execute(update(skills).where(skills.c.id == skill_id).values(**values))
+
+    async def delete(self, skill_id: uuid.UUID) -> None:
+        await self.session.execute(delete(skills).where(skills.c.id == skill_id))
+
+    async def required_by_rules(self, skill_id: uuid.UUID) -> bool:
+        return bool(await self.session.scalar(select(exists().where(rule_skills.c.skill_id == skill_id))))
+
+    async def required_by_waiting_work(self, skill_id: uuid.UUID) -> bool:
+        """A case waiting for an agent with this skill (it could never be placed without it)."""
+        return bool(
+            await self.session.scalar(
+                select(
+                    exists().where(
+                        cases.c.state.in_(("waiting", "offered")), cases.c.required_skills.has_key(str(skill_id))
+                    )
+                )
+            )
+        )
+
+    async def page(self, after: uuid.UUID | None, limit: int) -> list[Skill]:
+        statement = select(skills).order_by(skills.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(skills.c.id > after)
+        return [Skill.model_validate(dict(row)) for row in (await self.session.execute(statement)).mappings()]
+
+    async def existing(self, skill_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        if not skill_ids:
+            return set()
+        return set((await self.session.execute(select(skills.c.id).where(skills.c.id.in_(skill_ids)))).scalars())

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from omnicase.routing.schemas import Description, Input
+
+SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class SkillCreate(Input):
+    name: SkillName = Field(examples=["billing"])
+    description: Description = Field(default="", examples=["Invoices, refunds and payment methods."])
+
+
+class SkillUpdate(Input):
+    name: SkillName | None = Field(default=None, examples=["billing"])
+    description: Description | None = None
+
+
+class Skill(BaseModel):
+    id: uuid.UUID
+    name: str = Field(examples=["billing"])
+    description: str
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,164 @@
+"""Queues' waiting work, offers (accept, decline) and each case's routing and decision log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.routing.access import AUTH_PROBLEMS, Reader
+from omnicase.routing.deps import RoutingDep
+from omnicase.routing.errors import CaseNotKnown, GroupNotFound
+from omnicase.routing.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    decode_id_cursor,
+    encode_cursor,
+    invalid_cursor,
+)
+from omnicase.routing.work.schemas import (
+    Decision,
+    Offer,
+    OfferStatus,
+    QueuedWork,
+    QueueSummary,
+    RoutedCase,
+    offer_of,
+)
+
+queues = APIRouter(prefix="/api/v1/queues", tags=["queues"])
+routing_router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
+
+
+@queues.get(
+    "",
+    dependencies=[Reader],
+    operation_id="routing_list_queues",
+    summary="Every queue with its waiting work count and longest wait",
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+)
+async def list_queues(routing: RoutingDep, cursor: CursorQuery = None, limit: LimitQuery = 50) -> Page[QueueSummary]:
+    groups = await routing.repo.queues_page(decode_id_cursor(cursor), limit)
+    counts = await routing.repo.queue_summaries([group.id for group in groups])
+    now = utcnow()
+    items = []
+    for group in groups:
+        waiting, offered, oldest = counts.get(group.id, (0, 0, None))
+        items.append(
+            QueueSummary(
+                group_id=group.id,
+                name=group.name,
+                routing_model=group.routing_model.value,
+                waiting=waiting,
+                offered=offered,
+                oldest_queued_at=oldest,
+                longest_wait_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+            )
+        )
+    return Page(items=items, next_cursor=encode_cursor([str(groups[-1].id)]) if len(groups) == limit else None)
+
+
+@queues.get(
+    "/{group_id}/work",
+    dependencies=[Reader],
+    operation_id="routing_list_queue_work",
+    summary="A queue's waiting and offered work, in the order it will be handed out",
+    description="Highest priority first, then longest waiting.",
+    responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, ValidationFailed),
+)
+async def list_queue_work(
+    group_id: uuid.UUID, routing: RoutingDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+) -> Page[QueuedWork]:
+    if await routing.repo.queue(group_id) is None:
+        raise GroupNotFound(f"Group {group_id} does not exist.")
+    key = decode_cursor(cursor, 3)
+    after = None
+    if key is not None:
+        try:
+            after = (int(key[0]), datetime.fromisoformat(str(key[1])), uuid.UUID(str(key[2])))
+        except (TypeError, ValueError):
+            raise invalid_cursor() from None
+    rows = await routing.repo.queue_work(group_id, after=after, limit=limit)
+    now = utcnow()
+    items = [
+        QueuedWork(
+            case_id=row.case_id,
+            number=row.number,
+            subject=row.subject,
+            channel=row.channel,
+            priority=row.priority,
+            state="offered" if row.state == "offered" else "waiting",
+            offered_to=row.holder_id if row.state == "offered" else None,
+            queued_at=row.queued_at or now,
+            wait_seconds=max(0.0, (now - (row.queued_at or now)).total_seconds()),
+            cost=row.cost,
+            required_skills=row.required_skills,
+        )
+        for row in rows
+    ]
+    next_cursor = None
+    if len(rows) == limit:
+        last = rows[-1]
+        next_cursor = encode_cursor([last.priority_rank, (last.queued_at or now).isoformat(), str(last.case_id)])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@routing_router.get(
+    "/cases/{case_id}",
+    dependencies=[Reader],
+    operation_id="routing_get_case",
+    summary="Where routing has put a case",
+    responses=AUTH_PROBLEMS | problem_responses(CaseNotKnown),
+)
+async def get_case(case_id: uuid.UUID, routing: RoutingDep) -> RoutedCase:
+    case = await routing.repo.get_case(case_id)
+    if case is None:
+        raise CaseNotKnown(f"Routing has not seen case {case_id}.")
+    return RoutedCase.model_validate(case, from_attributes=True)
+
+
+@routing_router.get(
+    "/cases/{case_id}/decisions",
+    dependencies=[Reader],
+    operation_id="routing_list_case_decisions",
+    summary="Every routing decision about a case, oldest first, with its reasons",
+    responses=AUTH_PROBLEMS | problem_responses(CaseNotKnown, ValidationFailed),
+)
+async def list_decisions(
+    case_id: uuid.UUID, routing: RoutingDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+) -> Page[Decision]:
+    if await routing.repo.get_case(case_id) is None:
+        raise CaseNotKnown(f"Routing has not seen case {case_id}.")
+    key = decode_cursor(cursor, 1)
+    if key is not None and not isinstance(key[0], int):
+        raise invalid_cursor()
+    rows = await routing.repo.list_decisions(case_id, after=key[0] if key else None, limit=limit)
+    items = [Decision.model_validate(row) for row in rows]
+    return Page(items=items, next_cursor=encode_cursor([items[-1].seq]) if len(items) == limit else None)
+
+
+@routing_router.get(
+    "/offers",
+    dependencies=[Reader],
+    operation_id="routing_list_offers",
+    summary="Offers, oldest first (an agent console polls its pending ones)",
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+)
+async def list_offers(
+    routing: RoutingDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+    agent_id: Annotated[uuid.UUID | None, Query(description="Only this agent's offers.")] = None,
+    status: Annotated[OfferStatus | None, Query(description="Only offers in this status.")] = None,
+) -> Page[Offer]:
+    rows = await routing.repo.list_offers(agent_id=agent_id, status=status, after=decode_id_cursor(cursor), limit=limit)
+    return Page(
+        items=[offer_of(row) for row in rows],
+        next_cursor=encode_cursor([str(rows[-1].id)]) if len(rows) == limit else None,
+    )

@@ -1,0 +1,611 @@
+"""Every query of routing's work: the case projection, candidates, capacity, offers,
+decisions and timers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, Uuid, and_, case, cast, delete, exists, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.kit.clock import utcnow
+from omnicase.kit.ids import uuid7
+from omnicase.routing.engine import Candidate, Presence, RoutingModel, RuleConditions, RuleSpec
+from omnicase.routing.models import (
+    agent_skills,
+    agents,
+    cases,
+    decisions,
+    group_members,
+    groups,
+    offers,
+    rule_skills,
+    rules,
+    skills,
+    timers,
+)
+
+LIVE_OFFER = ("pending", "accepted")
+PASSED_OFFER = ("declined", "expired")
+
+_RULES_FINGERPRINT = text(
+    "SELECT md5("
+    "coalesce((SELECT string_agg(concat_ws(':', id, position, enabled, target_group_id, require_language, "
+    "name, conditions::text), ',' ORDER BY id) FROM routing.rules), '') || '|' || "
+    "coalesce((SELECT string_agg(concat_ws(':', rule_id, skill_id, min_level), ',' ORDER BY rule_id, skill_id) "
+    "FROM routing.rule_skills), ''))"
+)
+_RULE_CACHE_SIZE = 16
+# Parsed rule sets by fingerprint; shared by the process, never mutated once stored.
+_rule_cache: dict[str, list[RuleSpec]] = {}
+
+
+@dataclass
+class CaseRow:
+    case_id: uuid.UUID
+    number: int
+    version: int
+    subject: str
+    description: str
+    status: str
+    priority: str
+    priority_rank: int
+    channel: str
+    type: str | None
+    brand: str | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    organization_id: uuid.UUID | None
+    language: str | None
+    assignee_id: uuid.UUID | None
+    group_id: uuid.UUID | None
+    state: str
+    rule_id: uuid.UUID | None
+    required_skills: dict[str, int]
+    require_language: bool
+    cost: int
+    queued_at: datetime | None
+    group_entered_at: datetime | None
+    holder_id: uuid.UUID | None
+    holder_cost: int
+    holder_since: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: uuid.UUID
+    name: str
+    routing_model: RoutingModel
+    offer_timeout_seconds: int | None
+    overflow_after_seconds: int | None
+    overflow_group_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    agent_id: uuid.UUID
+    group_id: uuid.UUID
+    status: str
+    cost: int
+    created_at: datetime
+    expires_at: datetime | None
+    decided_at: datetime | None
+    decline_reason: str | None
+
+
+@dataclass(frozen=True)
+class TimerRow:
+    id: uuid.UUID
+    kind: str
+    case_id: uuid.UUID
+    offer_id: uuid.UUID | None
+    due_at: datetime
+
+
+class WorkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- case projection -------------------------------------------------------------
+
+    async def get_case(self, case_id: uuid.UUID, *, lock: bool = False) -> CaseRow | None:
+        statement = select(cases).where(cases.c.case_id == case_id)
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self.session.execute(statement)).mappings().first()
+        return CaseRow(**row) if row else None
+
+    async def insert_case(self, values: dict[str, Any]) -> CaseRow | None:
+        """Insert the case unless it exists; the new row when this call created it."""
+        # ON CONFLICT: two replicas may see the first event of a case around a
+        # rebalance; the loser then takes the row lock and treats it as an update.
+        result = await self.session.execute(
+            pg_insert(cases).values(**values).on_conflict_do_nothing().returning(*cases.c)
+        )
+        row = result.mappings().first()
+        return CaseRow(**row) if row else None
+
+    async def update_case(self, case_id: uuid.UUID, **values: Any) -> None:
+        values.setdefault("updated_at", utcnow())
+        await self.session.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
+
+    async def agents_with_room(self, limit: int) -> list[uuid.UUID]:
+        """Online agents with enough free capacity for some case waiting in one of their queues."""
+        statement = (
+            select(agents.c.user_id)
+            .join(group_members, group_members.c.agent_id == agents.c.user_id)
+            .join(cases, and_(cases.c.group_id == group_members.c.group_id, cases.c.state == "waiting"))
+            .where(
+                agents.c.presence == Presence.ONLINE.value,
+                cases.c.cost <= agents.c.capacity - agents.c.used_capacity,
+            )
+            .group_by(agents.c.user_id, agents.c.last_assigned_at)
+            .order_by(agents.c.last_assigned_at.nulls_first())
+            .limit(limit)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def waiting_work_for(self, agent_id: uuid.UUID, free_capacity: int, limit: int) -> list[CaseRow]:
+        """Waiting work of the agent's queues that fits them (capacity, every required skill
+        at its level, not passed on before), highest priority then longest waiting first.
+
+        Read without locks; :meth:`lock_waiting` takes each row before it is routed.
+        Language is left to the caller.
+        """
+        member_groups = select(group_members.c.group_id).where(group_members.c.agent_id == agent_id)
+        required = func.jsonb_each_text(cases.c.required_skills).table_valued("key", "value").alias("required")
+        unmet_skill = (
+            select(required.c.key)
+            .where(
+                ~exists().where(
+                    agent_skills.c.agent_id == agent_id,
+                    agent_skills.c.skill_id == cast(required.c.key, Uuid),
+                    agent_skills.c.level >= cast(required.c.value, Integer),
+                )
+            )
+            .exists()
+        )
+        passed = exists().where(
+            offers.c.case_id == cases.c.case_id,
+            offers.c.group_id == cases.c.group_id,
+            offers.c.agent_id == agent_id,
+            offers.c.status.in_(PASSED_OFFER),
+        )
+        statement = (
+            select(cases)
+            .where(
+                cases.c.state == "waiting",
+                cases.c.group_id.in_(member_groups),
+                cases.c.cost <= free_capacity,
+                ~unmet_skill,
+                ~passed,
+            )
+            .order_by(cases.c.priority_rank.desc(), cases.c.queued_at, cases.c.case_id)
+            .limit(limit)
+        )
+        return [CaseRow(**row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def lock_waiting(self, case_id: uuid.UUID) -> CaseRow | None:
+        """The case, locked, if it still waits and no other transaction holds it."""
+        statement = (
+            select(cases)
+            .where(cases.c.case_id == case_id, cases.c.state == "waiting")
+            .with_for_update(skip_locked=True)
+        )
+        row = (await self.session.execute(statement)).mappings().first()
+        return CaseRow(**row) if row else None
+
+    # -- rules and queues -----------------------------------------------------------
+
+    async def enabled_rules(self) -> list[RuleSpec]:
+        """The enabled rules in evaluation order, parsed once per version of the rule set.
+
+        A fingerprint of every rule and required skill (their whole content) is one
+        cheap query; the rules are loaded and parsed only when it changes.
+        """
+        fingerprint = await self.session.scalar(_RULES_FINGERPRINT)
+        cached = _rule_cache.get(fingerprint or "")
+        if cached is not None:
+            return cached
+        loaded = await self._load_enabled_rules()
+        if fingerprint:
+            if len(_rule_cache) >= _RULE_CACHE_SIZE:
+                _rule_cache.pop(next(iter(_rule_cache)))
+            _rule_cache[fingerprint] = loaded
+        return loaded
+
+    async def _load_enabled_rules(self) -> list[RuleSpec]:
+        rule_rows = (
+            await self.session.execute(
+                select(rules).where(rules.c.enabled.is_(True)).order_by(rules.c.position, rules.c.id)
+            )
+        ).mappings()
+        specs = list(rule_rows)
+        if not specs:
+            return []
+        skill_rows = await self.session.execute(
+            select(rule_skills).where(rule_skills.c.rule_id.in_([row["id"] for row in specs]))
+        )
+        required: dict[uuid.UUID, dict[uuid.UUID, int]] = {}
+        for skill_row in skill_rows.mappings():
+            required.setdefault(skill_row["rule_id"], {})[skill_row["skill_id"]] = skill_row["min_level"]
+        return [
+            RuleSpec(
+                rule_id=row["id"],
+                name=row["name"],
+                conditions=RuleConditions.model_validate(row["conditions"]),
+                target_group_id=row["target_group_id"],
+                required_skills=required.get(row["id"], {}),
+                require_language=row["require_language"],
+            )
+            for row in specs
+        ]
+
+    async def queue(self, group_id: uuid.UUID) -> QueueRow | None:
+        row = (
+            (
+                await self.session.execute(
+                    select(
+                        groups.c.id,
+                        groups.c.name,
+                        groups.c.routing_model,
+                        groups.c.offer_timeout_seconds,
+                        groups.c.overflow_after_seconds,
+                        groups.c.overflow_group_id,
+                    ).where(groups.c.id == group_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return QueueRow(**{**row, "routing_model": RoutingModel(row["routing_model"])})
+
+    async def queues_page(self, after: uuid.UUID | None, limit: int) -> list[QueueRow]:
+        statement = (
+            select(
+                groups.c.id,
+                groups.c.name,
+                groups.c.routing_model,
+                groups.c.offer_timeout_seconds,
+                groups.c.overflow_after_seconds,
+                groups.c.overflow_group_id,
+            )
+            .order_by(groups.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(groups.c.id > after)
+        return [
+            QueueRow(**{**row, "routing_model": RoutingModel(row["routing_model"])})
+            for row in (await self.session.execute(statement)).mappings()
+        ]
+
+    async def skill_names(self, skill_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not skill_ids:
+            return {}
+        rows = await self.session.execute(select(skills.c.id, skills.c.name).where(skills.c.id.in_(skill_ids)))
+        return {row.id: row.name for row in rows}
+
+    # -- candidates and capacity ----------------------------------------------------
+
+    async def candidates(self, group_id: uuid.UUID) -> list[Candidate]:
+        """Every member of the queue with their skills, in one indexed query."""
+        held = agent_skills.alias("held")
+        skill_ids = (
+            select(func.array_agg(aggregate_order_by(held.c.skill_id, held.c.skill_id)))
+            .where(held.c.agent_id == agents.c.user_id)
+            .scalar_subquery()
+        )
+        levels = (
+            select(func.array_agg(aggregate_order_by(held.c.level, held.c.skill_id)))
+            .where(held.c.agent_id == agents.c.user_id)
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(
+            select(
+                agents.c.user_id,
+                agents.c.presence,
+                agents.c.capacity,
+                agents.c.used_capacity,
+                agents.c.active_cases,
+                agents.c.languages,
+                agents.c.last_assigned_at,
+                group_members.c.last_offered_at,
+                skill_ids.label("skill_ids"),
+                levels.label("levels"),
+            )
+            .join(group_members, group_members.c.agent_id == agents.c.user_id)
+            .where(group_members.c.group_id == group_id)
+        )
+        return [
+            Candidate(
+                agent_id=row.user_id,
+                presence=Presence(row.presence),
+                capacity=row.capacity,
+                used_capacity=row.used_capacity,
+                active_cases=row.active_cases,
+                skills=dict(zip(row.skill_ids or (), row.levels or (), strict=True)),
+                languages=frozenset(language.casefold() for language in row.languages),
+                last_assigned_at=row.last_assigned_at,
+                queue_last_offered_at=row.last_offered_at,
+            )
+            for row in rows
+        ]
+
+    async def candidate(self, agent_id: uuid.UUID) -> Candidate | None:
+        row = (await self.session.execute(select(agents).where(agents.c.user_id == agent_id))).mappings().first()
+        if row is None:
+            return None
+        skill_rows = await self.session.execute(
+            select(agent_skills.c.skill_id, agent_skills.c.level).where(agent_skills.c.agent_id == agent_id)
+        )
+        return Candidate(
+            agent_id=agent_id,
+            presence=Presence(row["presence"]),
+            capacity=row["capacity"],
+            used_capacity=row["used_capacity"],
+            active_cases=row["active_cases"],
+            skills={row.skill_id: row.level for row in skill_rows},
+            languages=frozenset(language.casefold() for language in row["languages"]),
+            last_assigned_at=row["last_assigned_at"],
+        )
+
+    async def reserve(self, agent_id: uuid.UUID, cost: int) -> bool:
+        """Take ``cost`` units of the agent's capacity if they are online and have them free.
+
+        One conditional UPDATE: the row lock it takes makes a concurrent reservation
+        wait, then re-check the condition against the committed row, so two replicas
+        can never both take an agent's last unit.
+        """
+        now = utcnow()
+        result = await self.session.execute(
+            update(agents)
+            .where(
+                agents.c.user_id == agent_id,
+                agents.c.presence == Presence.ONLINE.value,
+                agents.c.used_capacity + cost <= agents.c.capacity,
+            )
+            .values(
+                used_capacity=agents.c.used_capacity + cost,
+                active_cases=agents.c.active_cases + 1,
+                last_assigned_at=now,
+            )
+            .returning(agents.c.user_id)
+        )
+        return result.first() is not None
+
+    async def charge(self, agent_id: uuid.UUID, cost: int) -> bool:
+        """Count work someone else assigned on the agent's load, whatever their capacity."""
+        result = await self.session.execute(
+            update(agents)
+            .where(agents.c.user_id == agent_id)
+            .values(used_capacity=agents.c.used_capacity + cost, active_cases=agents.c.active_cases + 1)
+            .returning(agents.c.user_id)
+        )
+        return result.first() is not None
+
+    async def release(self, agent_id: uuid.UUID, cost: int) -> None:
+        await self.session.execute(
+            update(agents)
+            .where(agents.c.user_id == agent_id)
+            .values(
+                used_capacity=func.greatest(agents.c.used_capacity - cost, 0),
+                active_cases=func.greatest(agents.c.active_cases - 1, 0),
+            )
+        )
+
+    async def mark_offered_in_queue(self, group_id: uuid.UUID, agent_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(group_members)
+            .where(group_members.c.group_id == group_id, group_members.c.agent_id == agent_id)
+            .values(last_offered_at=utcnow())
+        )
+
+    # -- offers -----------------------------------------------------------------------
+
+    async def add_offer(
+        self,
+        *,
+        case_id: uuid.UUID,
+        agent_id: uuid.UUID,
+        group_id: uuid.UUID,
+        status: str,
+        cost: int,
+        expires_at: datetime | None,
+    ) -> uuid.UUID:
+        offer_id = uuid7()
+        now = utcnow()
+        await self.session.execute(
+            insert(offers).values(
+                id=offer_id,
+                case_id=case_id,
+                agent_id=agent_id,
+                group_id=group_id,
+                status=status,
+                cost=cost,
+                created_at=now,
+                expires_at=expires_at,
+                decided_at=now if status == "accepted" else None,
+            )
+        )
+        return offer_id
+
+    async def get_offer(self, offer_id: uuid.UUID, *, lock: bool = False) -> OfferRow | None:
+        statement = select(offers).where(offers.c.id == offer_id)
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self.session.execute(statement)).mappings().first()
+        return OfferRow(**row) if row else None
+
+    async def live_offer(self, case_id: uuid.UUID) -> OfferRow | None:
+        row = (
+            (
+                await self.session.execute(
+                    select(offers).where(offers.c.case_id == case_id, offers.c.status.in_(LIVE_OFFER))
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return OfferRow(**row) if row else None
+
+    async def pending_offers_of(self, agent_id: uuid.UUID) -> list[OfferRow]:
+        statement = (
+            select(offers).where(offers.c.agent_id == agent_id, offers.c.status == "pending").order_by(offers.c.id)
+        )
+        return [OfferRow(**row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def lock_cases_offered_to(self, agent_id: uuid.UUID) -> None:
+        pending = select(offers.c.case_id).where(offers.c.agent_id == agent_id, offers.c.status == "pending")
+        await self.session.execute(
+            select(cases.c.case_id).where(cases.c.case_id.in_(pending)).order_by(cases.c.case_id).with_for_update()
+        )
+
+    async def set_offer_status(self, offer_id: uuid.UUID, status: str, reason: str | None = None) -> None:
+        await self.session.execute(
+            update(offers)
+            .where(offers.c.id == offer_id)
+            .values(status=status, decided_at=func.coalesce(offers.c.decided_at, utcnow()), decline_reason=reason)
+        )
+
+    async def agents_who_passed(self, case_id: uuid.UUID, group_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        """Agents who declined or let lapse an offer of this case in this queue."""
+        rows = await self.session.execute(
+            select(offers.c.agent_id).where(
+                offers.c.case_id == case_id,
+                offers.c.group_id == group_id,
+                offers.c.status.in_(PASSED_OFFER),
+            )
+        )
+        return frozenset(rows.scalars())
+
+    async def list_offers(
+        self, *, agent_id: uuid.UUID | None, status: str | None, after: uuid.UUID | None, limit: int
+    ) -> list[OfferRow]:
+        statement = select(offers).order_by(offers.c.id).limit(limit)
+        if agent_id is not None:
+            statement = statement.where(offers.c.agent_id == agent_id)
+        if status is not None:
+            statement = statement.where(offers.c.status == status)
+        if after is not None:
+            statement = statement.where(offers.c.id > after)
+        return [OfferRow(**row) for row in (await self.session.execute(statement)).mappings()]
+
+    # -- decisions ----------------------------------------------------------------------
+
+    async def add_decision(
+        self,
+        case_id: uuid.UUID,
+        kind: str,
+        summary: str,
+        *,
+        rule_id: uuid.UUID | None = None,
+        group_id: uuid.UUID | None = None,
+        agent_id: uuid.UUID | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        await self.session.execute(
+            insert(decisions).values(
+                case_id=case_id,
+                at=utcnow(),
+                kind=kind,
+                summary=summary,
+                rule_id=rule_id,
+                group_id=group_id,
+                agent_id=agent_id,
+                details=details or {},
+            )
+        )
+
+    async def list_decisions(self, case_id: uuid.UUID, *, after: int | None, limit: int) -> list[dict[str, Any]]:
+        statement = select(decisions).where(decisions.c.case_id == case_id).order_by(decisions.c.seq).limit(limit)
+        if after is not None:
+            statement = statement.where(decisions.c.seq > after)
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+    # -- timers -------------------------------------------------------------------------
+
+    async def add_timer(
+        self, kind: str, case_id: uuid.UUID, due_at: datetime, offer_id: uuid.UUID | None = None
+    ) -> None:
+        await self.session.execute(
+            insert(timers).values(id=uuid7(), kind=kind, case_id=case_id, offer_id=offer_id, due_at=due_at)
+        )
+
+    async def cancel_timers(self, case_id: uuid.UUID, kind: str | None = None) -> None:
+        statement = delete(timers).where(timers.c.case_id == case_id)
+        if kind is not None:
+            statement = statement.where(timers.c.kind == kind)
+        await self.session.execute(statement)
+
+    async def claim_due_timers(self, now: datetime, limit: int) -> list[TimerRow]:
+        """Due timers no other replica holds, removed as they are claimed (the claim
+        commits with the work it triggers, or neither happens)."""
+        due = (
+            select(timers.c.id)
+            .where(timers.c.due_at <= now)
+            .order_by(timers.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        result = await self.session.execute(delete(timers).where(timers.c.id.in_(due)).returning(timers))
+        rows = [TimerRow(**row) for row in result.mappings()]
+        return sorted(rows, key=lambda row: row.due_at)
+
+    # -- read models ------------------------------------------------------------------
+
+    async def queue_work(
+        self, group_id: uuid.UUID, *, after: tuple[int, datetime, uuid.UUID] | None, limit: int
+    ) -> list[CaseRow]:
+        statement = (
+            select(cases)
+            .where(cases.c.group_id == group_id, cases.c.state.in_(("waiting", "offered")))
+            .order_by(cases.c.priority_rank.desc(), cases.c.queued_at, cases.c.case_id)
+            .limit(limit)
+        )
+        if after is not None:
+            rank, queued_at, case_id = after
+            statement = statement.where(
+                (cases.c.priority_rank < rank)
+                | and_(cases.c.priority_rank == rank, cases.c.queued_at > queued_at)
+                | and_(cases.c.priority_rank == rank, cases.c.queued_at == queued_at, cases.c.case_id > case_id)
+            )
+        return [CaseRow(**row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def queue_summaries(
+        self, group_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[int, int, datetime | None]]:
+        """Per queue: waiting count, offered count, oldest waiting since."""
+        if not group_ids:
+            return {}
+        statement = (
+            select(
+                cases.c.group_id,
+                func.count().filter(cases.c.state == "waiting"),
+                func.count().filter(cases.c.state == "offered"),
+                func.min(cases.c.queued_at),
+            )
+            .where(cases.c.group_id.in_(group_ids), cases.c.state.in_(("waiting", "offered")))
+            .group_by(cases.c.group_id)
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in await self.session.execute(statement)}
+
+    async def held_by(self, agent_id: uuid.UUID) -> list[CaseRow]:
+        statement = (
+            select(cases)
+            .where(cases.c.holder_id == agent_id)
+            .order_by(case((cases.c.state == "offered", 0), else_=1), cases.c.holder_since)
+        )
+        return [CaseRow(**row) for row in (await self.session.execute(statement)).mappings()]

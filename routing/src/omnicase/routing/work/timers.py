@@ -1,0 +1,108 @@
+"""The timer worker: fires due offer timeouts and overflows, and now and then pushes
+waiting work to agents with room for it.
+
+Any number of replicas poll the ``timers`` table; ``FOR UPDATE SKIP LOCKED`` hands
+each due timer to one of them, and timers that fell due while no replica ran fire
+on the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from omnicase.kit.app import Runtime
+from omnicase.kit.clock import get_clock
+from omnicase.kit.outbox import Outbox
+from omnicase.routing.models import outbox as outbox_table
+from omnicase.routing.settings import RoutingSettings
+from omnicase.routing.work.repository import WorkRepository
+from omnicase.routing.work.service import RoutingService
+
+logger = logging.getLogger(__name__)
+
+WORKER_KEY = "timer_worker"
+SWEEP_AGENTS = 50
+INBOX_RETENTION = timedelta(days=7)
+
+
+class TimerWorker:
+    def __init__(self, runtime: Runtime, settings: RoutingSettings) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.outbox = Outbox(outbox_table)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def run_once(self) -> int:
+        async with self.runtime.database.unit_of_work() as session:
+            return await RoutingService(session, self.outbox, self.settings).fire_due_timers(
+                self.settings.timer_batch_size
+            )
+
+    async def sweep(self) -> int:
+        """Push waiting work to online agents who have room for it; each agent in its own
+        transaction so a sweep holds at most one agent's row at a time."""
+        async with self.runtime.database.unit_of_work() as session:
+            agent_ids = await WorkRepository(session).agents_with_room(SWEEP_AGENTS)
+        pushed = 0
+        for agent_id in agent_ids:
+            async with self.runtime.database.unit_of_work() as session:
+                service = RoutingService(session, self.outbox, self.settings)
+                pushed += await service.push_to_agent(agent_id, "periodic check: free capacity and waiting work")
+        return pushed
+
+    async def prune_inbox(self) -> int:
+        """Forget processed event ids older than any redelivery can be."""
+        if self.runtime.inbox is None:
+            return 0
+        async with self.runtime.database.unit_of_work() as session:
+            return await self.runtime.inbox.forget_older_than(session, INBOX_RETENTION)
+
+    async def _loop(self) -> None:
+        clock = get_clock()
+        next_sweep = clock.monotonic() + self.settings.sweep_interval
+        next_prune = clock.monotonic()
+        while True:
+            try:
+                fired = await self.run_once()
+                if clock.monotonic() >= next_sweep:
+                    next_sweep = clock.monotonic() + self.settings.sweep_interval
+                    await self.sweep()
+                if clock.monotonic() >= next_prune:
+                    next_prune = clock.monotonic() + 3600
+                    await self.prune_inbox()
+            except Exception:
+                logger.exception("timer poll failed")
+                fired = 0
+            if fired < self.settings.timer_batch_size:
+                await asyncio.sleep(self.settings.timer_poll_interval)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="routing-timers")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+async def start_timer_worker(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    assert isinstance(runtime.settings, RoutingSettings)
+    worker = TimerWorker(runtime, runtime.settings)
+    worker.start()
+    runtime.extra[WORKER_KEY] = worker
+    return worker.stop
+
+
+async def timer_worker_ready(runtime: Runtime) -> None:
+    worker = runtime.extra.get(WORKER_KEY)
+    if not isinstance(worker, TimerWorker) or not worker.running:
+        raise RuntimeError("timer worker is not running")
