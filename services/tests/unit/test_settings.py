@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pytest
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from omnicase.kit.settings import DEV_INTERNAL_SECRET, ServiceSettings, SettingsError, load_settings
@@ -13,6 +14,8 @@ from omnicase.kit.settings import DEV_INTERNAL_SECRET, ServiceSettings, Settings
 class DemoSettings(ServiceSettings):
     model_config = SettingsConfigDict(extra="ignore", env_prefix="DEMO_")
     service_name: ClassVar[str] = "demo"
+
+    channel_costs: dict[str, int] = Field(default_factory=lambda: {"email": 1})
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +32,15 @@ def test_bad_port_names_the_variable_and_the_value(monkeypatch: pytest.MonkeyPat
     assert message.splitlines()[0] == "invalid settings for demo:"
     assert "DEMO_PORT (or OMNICASE_PORT)" in message
     assert "'eighty'" in message
+
+
+def test_a_json_setting_that_is_not_json_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_CHANNEL_COSTS", "email=1")
+    with pytest.raises(SettingsError) as error:
+        load_settings(DemoSettings)
+    assert str(error.value) == (
+        "invalid settings for demo:\n  DEMO_CHANNEL_COSTS: not valid JSON (this setting takes a JSON object or list)"
+    )
 
 
 def test_every_bad_variable_is_listed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ it, instead of a pydantic traceback.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -22,6 +23,7 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 DEV_INTERNAL_SECRET = "omnicase-dev-internal-secret-change-me"
 
@@ -170,3 +172,13 @@ def load_settings(settings_cls: type[SettingsT], **overrides: Any) -> SettingsT:
         return settings_cls(**overrides)
     except ValidationError as error:
         raise SettingsError(describe_errors(settings_cls, error)) from None
+    except PydanticSettingsError as error:
+        # A complex value (dict, list) that is not JSON fails before validation.
+        match = re.search(r'field "([^"]+)"', str(error))
+        field_name = match.group(1) if match else ""
+        if field_name in settings_cls.model_fields:
+            where = env_name_for(settings_cls, field_name)
+            message = f"  {where}: not valid JSON (this setting takes a JSON object or list)"
+        else:
+            message = f"  {error}"
+        raise SettingsError(f"invalid settings for {settings_cls.service_name}:\n{message}") from None
