@@ -29,6 +29,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from omnicase.kit.bench import Measurement
+from omnicase.kit.bench_services import BenchTarget
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.devstack.postgres import EmbeddedPostgres
@@ -113,7 +115,8 @@ def summary(name: str, samples: list[float]) -> str:
     return f"{name:<14} p50 {p50:7.3f} ms   p99 {p99:7.3f} ms   {rate:9.0f} decisions/s   ({len(samples)} cases)"
 
 
-async def measure(url: str, cases: int) -> list[str]:
+async def measure(url: str, cases: int) -> tuple[list[float], list[float]]:
+    """Seconds per decision and per routed case, for ``cases`` new cases."""
     rng = random.Random(7)
     database = Database(create_engine(url, pool_size=2, application_name="routing-bench"))
     try:
@@ -154,9 +157,32 @@ async def measure(url: str, cases: int) -> list[str]:
                 routed.append(time.perf_counter() - started)
                 await session.close()
                 await transaction.rollback()
-        return [summary("decision", decision), summary("routed case", routed)]
+        return decision, routed
     finally:
         await database.dispose()
+
+
+async def bench(target: BenchTarget) -> list[Measurement]:
+    """Routing's rows in ``omnicase bench`` (entry point ``omnicase.benches``)."""
+    decision, routed = await measure(target.database_url, target.size("BENCH_ROUTING_CASES", 2000))
+    return [
+        Measurement(
+            "routing_decision",
+            f"routing: decision ({AGENTS} agents, {RULES} rules)",
+            len(decision),
+            sum(decision),
+            [seconds * 1000 for seconds in decision],
+            "rules evaluated and the queue's agents ranked, in memory, one at a time",
+        ),
+        Measurement(
+            "routing_routed_case",
+            "routing: routed case (1 connection)",
+            len(routed),
+            sum(routed),
+            [seconds * 1000 for seconds in routed],
+            "case.created applied: rules and candidates loaded, capacity reserved, offer, commands and log written",
+        ),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,12 +197,12 @@ def main(argv: list[str] | None = None) -> int:
             postgres.ensure_database("routing_bench")
             url = postgres.url("routing_bench")
             upgrade(SPEC, url)
-            lines = asyncio.run(measure(url, args.cases))
+            decision, routed = asyncio.run(measure(url, args.cases))
         finally:
             postgres.stop()
     print(f"routing: {AGENTS} agents, {QUEUES} queues, {RULES} rules, {SKILLS} skills")  # noqa: T201
-    for line in lines:
-        print(line)  # noqa: T201
+    print(summary("decision", decision))  # noqa: T201
+    print(summary("routed case", routed))  # noqa: T201
     return 0
 
 

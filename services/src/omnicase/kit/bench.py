@@ -21,6 +21,13 @@ the dev stack), on free ports in a temporary directory, and measures, in this or
    measured rate gives the latency below saturation. At the end every event must have
    been applied exactly once (the handler's table is counted), or the run fails.
 
+4. **The services' own benches** (:mod:`omnicase.kit.bench_services`): each installed
+   service that registers one (routing's decisions at 1,000 agents, sla-engine's timer
+   lag among a million timers…) runs on a database of its own on the same PostgreSQL.
+   ``BENCH_SERVICES=routing,sla-engine`` picks some; their sizes are their own settings.
+
+Every rate is also shown as a share of the INSERT ceiling of the same run.
+
 Each measurement follows a short warm-up through the same path (connections open, group
 joined, shard locks taken, statements prepared), reported in the output; nothing else is
 tuned. Every client runs in this one Python process on one event loop (uvloop when
@@ -66,6 +73,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import Column, DateTime, Integer, Table, Uuid, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from omnicase.kit.bench_services import ServiceBench, discover_benches, run_service_bench
 from omnicase.kit.bus.admin import ensure_topics
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer, Handler
 from omnicase.kit.bus.producer import EventProducer, envelope_headers
@@ -803,6 +811,12 @@ class Report:
     def get(self, key: str) -> Measurement | None:
         return next((m for m in self.measurements if m.key == key), None)
 
+    def share_of_insert_ceiling(self, measurement: Measurement) -> float | None:
+        ceiling = self.get("postgres_insert")
+        if not measurement.rate or ceiling is None or not ceiling.rate:
+            return None
+        return 100 * measurement.rate / ceiling.rate
+
     def kit_vs_ceilings(self) -> dict[str, float | None]:
         kit = self.get("kit_end_to_end")
         writes = self.get("kit_outbox_write")
@@ -848,23 +862,39 @@ class Report:
             "seconds": round(self.seconds, 1),
             "config": self.config.as_json(),
             "machine": self.machine,
-            "results": [m.as_json() for m in self.measurements],
+            "results": [
+                {**m.as_json(), "pct_of_postgres_insert": _round(self.share_of_insert_ceiling(m), 1)}
+                for m in self.measurements
+            ],
             "kit_vs_ceilings": self.kit_vs_ceilings(),
             "diagnostics": self.diagnostics,
             "notes": self.notes(),
         }
 
     def table(self) -> str:
-        header = ("name", "count", "seconds", "rate/s", "p50 ms", "p95 ms", "p99 ms", "bench cpu", "host cpu")
+        header = (
+            "name",
+            "count",
+            "seconds",
+            "rate/s",
+            "% of INSERT",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "bench cpu",
+            "host cpu",
+        )
         rows: list[tuple[str, ...]] = [header]
         for m in self.measurements:
             pct = m.percentiles()
+            share = self.share_of_insert_ceiling(m)
             rows.append(
                 (
                     m.name,
                     str(m.count),
                     _fmt(m.seconds, 2),
                     _fmt(m.rate, 0),
+                    _fmt(share, 1, "%"),
                     _fmt(pct["p50"], 1),
                     _fmt(pct["p95"], 1),
                     _fmt(pct["p99"], 1),
@@ -937,13 +967,20 @@ async def _run_all(config: BenchConfig, postgres: EmbeddedPostgres, broker: Tans
         report.diagnostics = run.diagnostics
         return run.measurements
 
+    def service_phase(name: str, bench: ServiceBench) -> Callable[[], Coroutine[Any, Any, list[Measurement]]]:
+        async def phase() -> list[Measurement]:
+            return await run_service_bench(name, bench, postgres, broker.bootstrap_servers)
+
+        return phase
+
     phases: list[tuple[str, Callable[[], Coroutine[Any, Any, list[Measurement]]]]] = [
         ("PostgreSQL ceiling (single-row INSERT transactions)", database_phase),
         ("broker ceiling (produce + consume)", broker_phase),
         ("kit (outbox -> relay -> broker -> idempotent consumer)", kit_phase),
     ]
+    phases += [(f"{name} (its own bench)", service_phase(name, bench)) for name, bench in discover_benches()]
     for title, phase in phases:
-        print(f"- {title}: warm-up {config.warmup}, measuring {config.events} …", flush=True)
+        print(f"- {title} …", flush=True)
         started = time.perf_counter()
         try:
             measured = await phase()

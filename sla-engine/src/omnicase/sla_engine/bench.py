@@ -28,6 +28,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.bench import Measurement
+from omnicase.kit.bench_services import BenchTarget
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.events import SlaThresholdReached
@@ -170,6 +172,30 @@ async def timer_lag(
         lag_max_ms=max(lags) if lags else None,
         replicas=replicas,
     )
+
+
+async def bench(target: BenchTarget) -> list[Measurement]:
+    """sla-engine's row in ``omnicase bench`` (entry point ``omnicase.benches``)."""
+    active = target.size("BENCH_SLA_TIMERS", 1_000_000)
+    rate = target.size("BENCH_SLA_RATE", 1000)
+    seconds = target.size("BENCH_SLA_SECONDS", 10)
+    result = await timer_lag(target.database_url, active=active, rate=rate, seconds=seconds)
+    if result.fired < result.due:
+        raise RuntimeError(f"only {result.fired} of {result.due} due timers fired")
+    return [
+        Measurement(
+            "sla_timer_lag",
+            f"sla: timers fired among {active:,} ({result.replicas} workers, due at {rate}/s)",
+            result.fired,
+            result.fired / result.rate_achieved if result.rate_achieved else None,
+            latency_from="due time to the firing transaction (lag)",
+            fixed_percentiles={
+                name: value
+                for name, value in (("p50", result.lag_p50_ms), ("p99", result.lag_p99_ms))
+                if value is not None
+            },
+        )
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
