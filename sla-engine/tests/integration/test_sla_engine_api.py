@@ -10,10 +10,13 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from omnicase.kit.testing.apps import running
+from omnicase.kit.testing.apps import GatewayIdentity, running
 from omnicase.kit.testing.plugin import SettingsFactory
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.settings import SlaEngineSettings
+
+# Through the gateway, as an admin (people get their role's scopes).
+SLA_SCOPES = frozenset({"sla:read", "sla:write"})
 
 pytestmark = pytest.mark.asyncio
 
@@ -22,7 +25,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 @pytest_asyncio.fixture
 async def client(service_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(create_app(service_settings(SlaEngineSettings))) as client:
+    async with running(create_app(service_settings(SlaEngineSettings)), scopes=SLA_SCOPES) as client:
         yield client
 
 
@@ -249,3 +252,21 @@ async def test_reports_refuse_unknown_cases_and_bad_periods(client: httpx.AsyncC
     empty = await client.get("/api/v1/sla/attainment", params={"policy_id": str(uuid.uuid4()), "interval": "week"})
     assert empty.status_code == 200
     assert empty.json()["items"] == []
+
+
+async def test_only_callers_the_gateway_vouches_for_reach_the_api_and_readers_cannot_configure(
+    service_settings: SettingsFactory,
+) -> None:
+    settings = service_settings(SlaEngineSettings)
+    async with running(create_app(settings)) as stranger:
+        refused = await stranger.post("/api/v1/business-hours", json=schedule_body())
+        assert refused.status_code == 401
+        assert refused.headers["content-type"].startswith("application/problem+json")
+
+        reader = GatewayIdentity(settings.internal_secret, role="agent", scopes=frozenset({"sla:read"}))
+        assert (await stranger.get("/api/v1/business-hours", auth=reader)).status_code == 200
+        denied = await stranger.post("/api/v1/business-hours", json=schedule_body(name="Not mine"), auth=reader)
+        assert denied.status_code == 403
+        assert "sla:write" in denied.json()["detail"]
+        listed = (await stranger.get("/api/v1/business-hours", params={"limit": 100}, auth=reader)).json()
+        assert "Not mine" not in {schedule["name"] for schedule in listed["items"]}

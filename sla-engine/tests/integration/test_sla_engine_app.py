@@ -17,12 +17,15 @@ from omnicase.sla_engine.housekeeping import HOUSEKEEPING_KEY
 from omnicase.sla_engine.models import inbox, timers
 from omnicase.sla_engine.settings import SlaEngineSettings
 
+# Through the gateway, as an admin (people get their role's scopes).
+SLA_SCOPES = frozenset({"sla:read", "sla:write"})
+
 pytestmark = pytest.mark.asyncio
 
 
 async def test_sla_engine_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
     settings = service_settings(SlaEngineSettings)
-    async with running(create_app(settings)) as client:
+    async with running(create_app(settings), scopes=SLA_SCOPES) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {

@@ -35,6 +35,9 @@ from omnicase.kit.topics import Topic, physical
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.settings import SlaEngineSettings
 
+# Through the gateway, as an admin (people get their role's scopes).
+SLA_SCOPES = frozenset({"sla:read", "sla:write"})
+
 pytestmark = pytest.mark.asyncio
 
 
@@ -91,7 +94,7 @@ async def test_a_breach_escalates_through_case_commands_mail_and_webhook(
     producer = EventProducer(kafka_bootstrap, client_id="test")
     await producer.start()
     try:
-        async with serve_http(receiver) as hook_base, running(create_app(settings)) as client:
+        async with serve_http(receiver) as hook_base, running(create_app(settings), scopes=SLA_SCOPES) as client:
             group = uuid.uuid4()
             policy = await client.post(
                 "/api/v1/sla/policies",
@@ -189,7 +192,7 @@ async def test_solved_for_four_days_closes_the_case_through_case_commands(
     producer = EventProducer(kafka_bootstrap, client_id="test")
     await producer.start()
     try:
-        async with running(create_app(settings)) as client:
+        async with running(create_app(settings), scopes=SLA_SCOPES) as client:
             automation = await client.post(
                 "/api/v1/automations",
                 json={
@@ -236,7 +239,7 @@ async def test_a_policy_created_later_applies_to_cases_already_open(
     producer = EventProducer(kafka_bootstrap, client_id="test")
     await producer.start()
     try:
-        async with running(create_app(settings)) as client:
+        async with running(create_app(settings), scopes=SLA_SCOPES) as client:
             case = snapshot(brand, clock.now())
             await publish(producer, topic_prefix, case.case_id, CaseCreated(case=case))
 

@@ -9,7 +9,9 @@
   consumers are working; 503 with the failing checks otherwise), ``/metrics``;
 - request and trace id propagation (``X-Request-ID``, ``X-Trace-ID`` or W3C
   ``traceparent``), JSON access logs and per-route latency metrics;
-- problem+json errors (:mod:`omnicase.kit.errors`) and OpenAPI metadata.
+- problem+json errors (:mod:`omnicase.kit.errors`) and OpenAPI metadata;
+- a 401 for any ``/api/`` request without the gateway's signed identity
+  (:mod:`omnicase.kit.identity`); public routes live outside ``/api/``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from omnicase.kit.context import (
 )
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.errors import Problem, install_error_handlers
+from omnicase.kit.identity import RequireIdentityMiddleware
 from omnicase.kit.inbox import Inbox
 from omnicase.kit.logs import configure_logging
 from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -77,6 +80,8 @@ class ServiceParts:
     readiness: dict[str, Callable[[Runtime], Awaitable[None]]] = field(default_factory=dict)
     description: str = ""
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+    # False only for the gateway, which authenticates callers itself and signs the identity.
+    requires_gateway_identity: bool = True
 
 
 @dataclass
@@ -238,6 +243,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: Serv
         openapi_tags=[*parts.openapi_tags, {"name": "operations", "description": "Health, readiness, metrics."}],
     )
     app.state.settings = settings
+    if parts.requires_gateway_identity:
+        # Every /api/ route is reached through the gateway: no valid signed identity, 401.
+        app.add_middleware(RequireIdentityMiddleware, secret=settings.internal_secret)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     install_error_handlers(app)
 

@@ -39,6 +39,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -47,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import Unauthorized, problem_response
+from omnicase.kit.errors import Forbidden, Unauthorized, problem_response
 
 IDENTITY_HEADER = "X-Omnicase-Identity"
 IDENTITY_TYPE = "omnicase-identity"
@@ -217,6 +218,24 @@ async def current_identity(request: Request) -> Identity:
 
 
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def area_access(area: str) -> Callable[[Request, Identity], Awaitable[Identity]]:
+    """Router dependency: ``<area>:read`` to read, ``<area>:write`` for anything else.
+
+    The gateway grants people their role's scopes and integrations their token's, so one
+    check covers both; it repeats the gateway's own route check inside the service.
+    """
+
+    async def check(request: Request, identity: CurrentIdentity) -> Identity:
+        needed = f"{area}:read" if request.method in READ_METHODS else f"{area}:write"
+        if not identity.has_scope(needed):
+            raise Forbidden(f"This needs the {needed} scope.")
+        return identity
+
+    return check
 
 
 class RequireIdentityMiddleware:

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
+from omnicase.kit.clock import utcnow
+from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
+
+
+class GatewayIdentity(httpx.Auth):
+    """Signs each request's identity header as the gateway would (fresh, so a long test never
+    sends an expired one)."""
+
+    def __init__(
+        self, secret: str, *, role: Role = "admin", scopes: frozenset[str] = frozenset(), subject: str = "test-admin"
+    ) -> None:
+        self.secret = secret
+        self.role: Role = role
+        self.scopes = scopes
+        self.subject = subject
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[IDENTITY_HEADER] = sign_identity(
+            subject=self.subject, role=self.role, scopes=self.scopes, secret=self.secret, now=utcnow()
+        )
+        yield request
+
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Start ``app``'s lifespan (database, producer, relay, consumers) and yield a client for it."""
+async def running(app: FastAPI, *, scopes: frozenset[str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """Start ``app``'s lifespan (database, producer, relay, consumers) and yield a client for it.
+
+    With ``scopes`` the client calls as an admin holding them, as through the gateway;
+    without, its requests carry no identity (``/api/`` routes answer 401).
+    """
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        auth = GatewayIdentity(app.state.settings.internal_secret, scopes=scopes) if scopes is not None else None
+        async with httpx.AsyncClient(transport=transport, base_url="http://service", auth=auth) as client:
             yield client

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.identity import area_access
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
 from omnicase.sla_engine.automations.service import AutomationNotFound, AutomationService
 from omnicase.sla_engine.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/api/v1/automations", tags=["automations"])
+router = APIRouter(prefix="/api/v1/automations", tags=["automations"], dependencies=[Depends(area_access("sla"))])
 
 
 @router.post(

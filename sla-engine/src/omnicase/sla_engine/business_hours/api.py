@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
+from omnicase.kit.identity import area_access
 from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate, ScheduleList
 from omnicase.sla_engine.business_hours.service import (
     HolidayNotFound,
@@ -17,7 +18,7 @@ from omnicase.sla_engine.business_hours.service import (
 )
 from omnicase.sla_engine.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/api/v1/business-hours", tags=["business-hours"])
+router = APIRouter(prefix="/api/v1/business-hours", tags=["business-hours"], dependencies=[Depends(area_access("sla"))])
 
 
 @router.post(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.identity import area_access
 from omnicase.sla_engine.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate, PolicyList
 from omnicase.sla_engine.policies.service import PolicyNotFound, PolicyService
 
-router = APIRouter(prefix="/api/v1/sla/policies", tags=["sla-policies"])
+router = APIRouter(prefix="/api/v1/sla/policies", tags=["sla-policies"], dependencies=[Depends(area_access("sla"))])
 
 
 @router.post(

@@ -6,14 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.identity import area_access
 from omnicase.sla_engine.tracking.reporting import CaseNotTracked, Interval, ReportService
 from omnicase.sla_engine.tracking.schemas import AttainmentReport, CaseSla
 
-router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+router = APIRouter(prefix="/api/v1/sla", tags=["sla"], dependencies=[Depends(area_access("sla"))])
 
 
 @router.get(
