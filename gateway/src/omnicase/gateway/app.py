@@ -2,27 +2,95 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.middleware.cors import CORSMiddleware
 
+from omnicase.gateway.access.clientip import parse_networks
+from omnicase.gateway.access.ratelimit import RateLimitMiddleware, TokenBuckets
+from omnicase.gateway.identity.api import router as identity_router
+from omnicase.gateway.identity.contacts import ContactDirectory
+from omnicase.gateway.identity.repository import SessionRepository
+from omnicase.gateway.identity.service import IdentityService
+from omnicase.gateway.openapi import MergedSpec
 from omnicase.gateway.proxy import build_client
 from omnicase.gateway.proxy import router as proxy_router
 from omnicase.gateway.service import SPEC
 from omnicase.gateway.settings import GatewaySettings
 from omnicase.kit.app import Runtime, ServiceParts, create_service_app
+from omnicase.kit.clock import get_clock, utcnow
 from omnicase.kit.settings import load_settings
 
+logger = logging.getLogger(__name__)
 
-async def _start_http_client(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+OPENAPI_TAGS = [
+    {"name": "auth", "description": "Log in, refresh and revoke tokens; who am I."},
+    {"name": "users", "description": "People who use Omnicase: admins, agents, light agents, customers."},
+    {"name": "api-tokens", "description": "Bearer tokens for integrations, limited by scopes."},
+    {"name": "docs", "description": "The suite's OpenAPI document."},
+]
+
+
+async def _start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
     settings = runtime.settings
     assert isinstance(settings, GatewaySettings)
     client = build_client(
         settings.upstream_connect_timeout, settings.upstream_read_timeout, settings.upstream_max_connections
     )
+    identity = IdentityService(settings)
     runtime.extra["http"] = client
     runtime.extra["service_urls"] = dict(settings.service_urls)
+    runtime.extra["identity"] = identity
+    runtime.extra["contacts"] = ContactDirectory(
+        client, settings.service_urls.get("case-core"), settings.internal_secret
+    )
+    runtime.extra["openapi"] = MergedSpec(
+        client, dict(settings.service_urls), settings.openapi_cache_seconds, settings.openapi_fetch_timeout
+    )
+    if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
+        async with runtime.database.unit_of_work() as session:
+            created = await identity.bootstrap_admin(
+                session, settings.bootstrap_admin_email, settings.bootstrap_admin_password, utcnow()
+            )
+        if created:
+            logger.info("bootstrap admin created", extra={"email": settings.bootstrap_admin_email})
     return client.aclose
+
+
+PURGE_EVERY_SECONDS = 3600.0
+KEEP_REVOKED = timedelta(days=30)
+
+
+async def _start_purger(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """Hourly: forget expired refresh tokens and logins that are over (each replica; deletes are idempotent)."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                async with runtime.database.unit_of_work() as session:
+                    tokens, logins = await SessionRepository(session).purge(utcnow(), keep_revoked=KEEP_REVOKED)
+                if tokens or logins:
+                    logger.info("purged expired tokens", extra={"refresh_tokens": tokens, "sessions": logins})
+            except Exception:
+                logger.exception("token purge failed; retrying next round")
+            await get_clock().sleep(PURGE_EVERY_SECONDS)
+
+    task = asyncio.create_task(loop(), name="gateway-token-purge")
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return stop
 
 
 def _service_ready(name: str) -> Callable[[Runtime], Awaitable[None]]:
@@ -30,18 +98,64 @@ def _service_ready(name: str) -> Callable[[Runtime], Awaitable[None]]:
         base_url = runtime.extra["service_urls"][name]
         response = await runtime.extra["http"].get(base_url.rstrip("/") + "/readyz", timeout=2.5)
         if response.status_code != 200:
-            failing = {k: v for k, v in response.json().get("checks", {}).items() if v != "ok"}
+            try:
+                failing = {k: v for k, v in response.json().get("checks", {}).items() if v != "ok"}
+            except ValueError:
+                failing = {"status": str(response.status_code)}
             raise RuntimeError(f"{name} not ready: {failing}")
 
     return check
 
 
+docs_router = APIRouter()
+
+
+@docs_router.get(
+    "/openapi.json",
+    operation_id="gateway_openapi",
+    tags=["docs"],
+    summary="The whole suite's OpenAPI 3.1 document",
+    response_model=dict[str, Any],
+)
+async def openapi_document(request: Request) -> JSONResponse:
+    """Every operation of every service reachable through this gateway, with security schemes and problems."""
+    spec: MergedSpec = request.app.state.runtime.extra["openapi"]
+    return JSONResponse(await spec.document(request.app.openapi()))
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or load_settings(GatewaySettings)
     parts = ServiceParts(
-        routers=[proxy_router],
+        # The proxy's catch-all route goes last so the gateway's own routes win.
+        routers=[docs_router, identity_router, proxy_router],
         uses_kafka=False,
-        background=[_start_http_client],
+        requires_gateway_identity=False,
+        background=[_start, _start_purger],
         readiness={f"service:{name}": _service_ready(name) for name in settings.service_urls},
+        openapi_tags=OPENAPI_TAGS,
     )
-    return create_service_app(SPEC, settings, parts)
+    app = create_service_app(SPEC, settings, parts)
+    # FastAPI's built-in /openapi.json would shadow the merged document: drop it (/docs then renders ours).
+    app.router.routes[:] = [
+        route
+        for route in app.router.routes
+        if isinstance(route, APIRoute) or getattr(route, "path", None) != app.openapi_url
+    ]
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            by_ip=TokenBuckets("ip", settings.rate_limit_ip_requests, settings.rate_limit_window_seconds),
+            by_token=TokenBuckets("token", settings.rate_limit_token_requests, settings.rate_limit_window_seconds),
+            trusted_proxies=parse_networks(settings.trusted_proxies),
+        )
+    if settings.cors_origins:
+        # Outermost, so refusals (401, 429) carry CORS headers too and browsers can read them.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy", "X-Request-ID"],
+            max_age=600,
+        )
+    return app

@@ -1,8 +1,13 @@
-"""gateway settings: environment variables prefixed ``GATEWAY_``."""
+"""gateway settings: environment variables prefixed ``GATEWAY_``.
 
-from typing import ClassVar
+The bootstrap admin is read from the suite-wide ``OMNICASE_BOOTSTRAP_ADMIN_EMAIL``
+/ ``OMNICASE_BOOTSTRAP_ADMIN_PASSWORD`` (``GATEWAY_``-prefixed forms work too).
+"""
 
-from pydantic import Field
+import ipaddress
+from typing import ClassVar, Self
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from omnicase.kit.settings import ServiceSettings
@@ -16,9 +21,15 @@ DEV_SERVICE_URLS = {
     "sla-engine": "http://127.0.0.1:8085",
 }
 
+DEV_TOKEN_SECRET = "omnicase-dev-token-secret-change-me-please"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, f"OMNICASE_{name.upper()}", f"GATEWAY_{name.upper()}")
+
 
 class GatewaySettings(ServiceSettings):
-    model_config = SettingsConfigDict(extra="ignore", env_prefix="GATEWAY_")
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="GATEWAY_", populate_by_name=True)
 
     service_name: ClassVar[str] = "gateway"
 
@@ -28,3 +39,60 @@ class GatewaySettings(ServiceSettings):
     upstream_connect_timeout: float = Field(default=3.0, gt=0)
     upstream_read_timeout: float = Field(default=30.0, gt=0)
     upstream_max_connections: int = Field(default=200, ge=1)
+
+    # Identity and tokens.
+    token_secret: str = DEV_TOKEN_SECRET
+    access_token_seconds: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    identity_token_seconds: int = Field(default=60, ge=5, le=600)
+    # argon2id cost (RFC 9106 low-memory profile by default); only tests should go lower.
+    password_time_cost: int = Field(default=3, ge=1, le=20)
+    password_memory_kib: int = Field(default=65_536, ge=1024, le=4_194_304)
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=1440)
+    bootstrap_admin_email: str | None = Field(default=None, validation_alias=_env("bootstrap_admin_email"))
+    bootstrap_admin_password: str | None = Field(default=None, validation_alias=_env("bootstrap_admin_password"))
+
+    # Request limits.
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    max_inspected_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+
+    # Rate limits: token buckets per process (per replica), `requests` per `window` seconds.
+    rate_limit_enabled: bool = True
+    rate_limit_ip_requests: int = Field(default=1200, ge=1)
+    rate_limit_token_requests: int = Field(default=600, ge=1)
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=86_400)
+
+    # Load balancers whose X-Forwarded-For is believed (addresses or CIDR ranges).
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    # CORS: exact origins ("https://console.example.com"); empty means no cross-origin access.
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # Merged OpenAPI document.
+    openapi_cache_seconds: float = Field(default=30.0, ge=0)
+    # A service builds its document on first request; a busy one takes seconds.
+    openapi_fetch_timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError as error:
+                raise ValueError(f"{value!r} is not an address or CIDR range") from error
+        return values
+
+    @model_validator(mode="after")
+    def _no_default_token_secret_in_prod(self) -> Self:
+        if self.env == "prod" and self.token_secret == DEV_TOKEN_SECRET:
+            raise ValueError("token_secret: the built-in development secret is refused when env=prod")
+        if len(self.token_secret) < 32:
+            raise ValueError("token_secret: must be at least 32 characters")
+        if self.token_secret == self.internal_secret:
+            raise ValueError("token_secret: must differ from the internal secret")
+        if self.bootstrap_admin_password is not None and len(self.bootstrap_admin_password) < 12:
+            raise ValueError("bootstrap_admin_password: must be at least 12 characters")
+        return self

@@ -5,21 +5,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from omnicase.gateway.app import create_app
-from omnicase.gateway.settings import GatewaySettings
+from omnicase.gateway.testing import Gateway, Upstream, gateway_settings
 from omnicase.kit.devstack.processes import free_port
+from omnicase.kit.testing.apps import running
 from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 
 
-def upstream_app(calls: list[str]) -> FastAPI:
+def echo_app(calls: list[str]) -> FastAPI:
     """Plays case-core: echoes what reached it."""
     app = FastAPI()
 
@@ -51,25 +51,28 @@ def upstream_app(calls: list[str]) -> FastAPI:
 
 
 @pytest_asyncio.fixture
-async def gateway(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+async def echo(database_url: str) -> AsyncIterator[tuple[Gateway, dict[str, str], list[str]]]:
     calls: list[str] = []
-    async with serve_http(upstream_app(calls)) as upstream:
-        settings = GatewaySettings(
-            database_url=database_url,
-            service_urls={"case-core": upstream, "routing": f"http://127.0.0.1:{free_port()}"},
+    async with serve_http(echo_app(calls)) as url:
+        settings = gateway_settings(
+            database_url,
+            Upstream(url=url),
+            service_urls={"case-core": url, "routing": f"http://127.0.0.1:{free_port()}"},
         )
         app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-                yield client, calls
+        async with running(app) as client:
+            gateway = Gateway(client, app, settings)
+            _, auth = await gateway.bearer("admin")
+            yield gateway, auth, calls
 
 
 async def test_request_reaches_the_owning_service_with_query_ids_and_headers(
-    gateway: tuple[httpx.AsyncClient, list[str]],
+    echo: tuple[Gateway, dict[str, str], list[str]],
 ) -> None:
-    client, _ = gateway
-    response = await client.get("/api/v1/cases/42?status=open&limit=5", headers={"X-Request-ID": "abc-1"})
+    gateway, auth, _ = echo
+    response = await gateway.client.get(
+        "/api/v1/cases/42?status=open&limit=5", headers={**auth, "X-Request-ID": "abc-1"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["path"] == "/api/v1/cases/42"
@@ -79,43 +82,63 @@ async def test_request_reaches_the_owning_service_with_query_ids_and_headers(
     assert response.headers["etag"] == '"v7"'
 
 
-async def test_large_body_streams_through_intact(gateway: tuple[httpx.AsyncClient, list[str]]) -> None:
-    client, calls = gateway
+async def test_large_body_streams_through_intact(echo: tuple[Gateway, dict[str, str], list[str]]) -> None:
+    gateway, auth, calls = echo
     payload = bytes(range(256)) * (20 * 1024 * 1024 // 256)  # 20 MB
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(payload), 1 << 20):
             yield payload[start : start + (1 << 20)]
 
-    response = await client.post("/api/v1/cases/1/messages", content=chunks())
+    response = await gateway.client.post("/api/v1/cases/1/messages", content=chunks(), headers=auth)
     assert response.json()["size"] == len(payload)
     assert response.json()["sha256"] == hashlib.sha256(payload).hexdigest()
     assert calls == ["POST"]
 
 
 async def test_unreachable_service_is_503_problem_and_not_retried(
-    gateway: tuple[httpx.AsyncClient, list[str]],
+    echo: tuple[Gateway, dict[str, str], list[str]],
 ) -> None:
-    client, _ = gateway
-    response = await client.post("/api/v1/agents", json={"name": "x"})
+    gateway, auth, _ = echo
+    response = await gateway.client.post("/api/v1/agents", json={"name": "x"}, headers=auth)
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "The routing service is unreachable; try again shortly."
 
 
-async def test_path_no_service_owns_is_404_problem(gateway: tuple[httpx.AsyncClient, list[str]]) -> None:
-    client, calls = gateway
-    response = await client.get("/api/v1/nonsense")
+async def test_path_no_service_owns_is_404_problem(echo: tuple[Gateway, dict[str, str], list[str]]) -> None:
+    gateway, auth, calls = echo
+    response = await gateway.client.get("/api/v1/nonsense", headers=auth)
     assert response.status_code == 404
     assert response.json()["type"].endswith("/not-found")
     assert calls == []
 
 
-async def test_readiness_names_the_service_that_is_not_ready(gateway: tuple[httpx.AsyncClient, list[str]]) -> None:
-    client, _ = gateway
-    response = await client.get("/readyz")
+async def test_readiness_names_the_service_that_is_not_ready(echo: tuple[Gateway, dict[str, str], list[str]]) -> None:
+    gateway, _, _ = echo
+    response = await gateway.client.get("/readyz")
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["service:case-core"] == "ok"
     assert checks["service:routing"].startswith("failing:")
     assert checks["database"] == "ok"
+
+
+async def test_health_needs_no_token(echo: tuple[Gateway, dict[str, str], list[str]]) -> None:
+    gateway, _, _ = echo
+    assert (await gateway.client.get("/healthz")).status_code == 200
+    assert (await gateway.client.get("/metrics")).status_code == 200
+
+
+async def test_metrics_say_which_service_answered_and_what_was_refused(
+    echo: tuple[Gateway, dict[str, str], list[str]],
+) -> None:
+    gateway, auth, _ = echo
+    await gateway.client.get("/api/v1/cases/1", headers=auth)
+    await gateway.client.post("/api/v1/agents", json={}, headers=auth)
+    await gateway.client.get("/api/v1/cases")
+    metrics = (await gateway.client.get("/metrics")).text
+    assert 'omnicase_gateway_upstream_requests_total{method="GET",status="200",upstream="case-core"}' in metrics
+    assert 'omnicase_gateway_upstream_requests_total{method="POST",status="unreachable",upstream="routing"}' in metrics
+    assert 'omnicase_gateway_refused_total{reason="unauthenticated"}' in metrics
+    assert 'omnicase_gateway_logins_total{grant="password",outcome="issued"}' in metrics

@@ -1,0 +1,1 @@
+"""Users, passwords, login sessions, access/refresh tokens and API tokens."""

@@ -1,0 +1,51 @@
+"""Errors of the identity domain."""
+
+from omnicase.kit.errors import BadRequest, Conflict, NotFound, Unauthorized
+
+
+class UserNotFound(NotFound):
+    slug = "user-not-found"
+
+
+class EmailTaken(Conflict):
+    slug = "email-taken"
+
+
+class LinkTaken(Conflict):
+    slug = "link-taken"
+
+
+class LastAdmin(Conflict):
+    slug = "last-admin"
+
+
+class ApiTokenNotFound(NotFound):
+    slug = "api-token-not-found"
+
+
+class InvalidBearer(Unauthorized):
+    """RFC 6750 §3: the challenge says why, so clients know to refresh or log in again."""
+
+    def __init__(self, detail: str, *, error: str | None = "invalid_token") -> None:
+        challenge = 'Bearer realm="omnicase"'
+        if error:
+            challenge += f', error="{error}", error_description="{detail}"'
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+
+
+class OAuthError(BadRequest):
+    """RFC 6749 §5.2 token-endpoint error: a problem that also carries ``error`` and ``error_description``."""
+
+    slug = "oauth-error"
+    title = "Token request refused"
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(detail, extra={"error": error, "error_description": detail})
+        self.oauth_error = error
+
+
+class InvalidGrant(OAuthError):
+    slug = "invalid-grant"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("invalid_grant", detail)

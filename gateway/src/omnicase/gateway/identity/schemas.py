@@ -1,0 +1,243 @@
+"""Request and response bodies of the users, auth and API-token endpoints."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from omnicase.gateway.identity.principal import SCOPES, UserRole
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if not _EMAIL.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def _scopes(values: list[str]) -> list[str]:
+    unknown = sorted(set(values) - set(SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scopes {unknown}; known: {sorted(SCOPES)}")
+    return sorted(set(values))
+
+
+Email = Annotated[str, Field(max_length=320, examples=["ada@example.com"]), AfterValidator(_email)]
+Password = Annotated[str, Field(min_length=12, max_length=256, examples=["correct horse battery"])]
+Scopes = Annotated[list[str], Field(min_length=1, examples=[["cases:read", "cases:write"]]), AfterValidator(_scopes)]
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused, not ignored: a typo or a field the caller may
+    # not set must be visible (mass assignment).
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserLinks(_Strict):
+    agent_id: uuid.UUID | None = Field(default=None, description="Routing agent record (agents, light agents).")
+    contact_id: uuid.UUID | None = Field(default=None, description="case-core contact (end users; required).")
+    organization_id: uuid.UUID | None = Field(default=None, description="case-core organization (end users).")
+    organization_cases: bool = Field(
+        default=False, description="End user may see every case of their organization, not only their own."
+    )
+
+
+class UserCreate(UserLinks):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "name": "Ada Lovelace",
+                    "role": "agent",
+                    "password": "correct horse battery",
+                    "agent_id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d2e",
+                }
+            ]
+        },
+    )
+
+    email: Email
+    name: str = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
+    role: UserRole = Field(examples=["agent"])
+    password: Password | None = Field(default=None, description="Omit to create a user who cannot log in yet.")
+    active: bool = True
+
+
+class UserUpdate(_Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"role": "light_agent"}, {"unlock": True}]}
+    )
+
+    email: Email | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: UserRole | None = None
+    password: Password | None = None
+    active: bool | None = None
+    agent_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    organization_cases: bool | None = None
+    unlock: bool = Field(default=False, description="Clear a login lockout.")
+
+
+class User(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d2e",
+                    "email": "ada@example.com",
+                    "name": "Ada Lovelace",
+                    "role": "agent",
+                    "active": True,
+                    "agent_id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d2e",
+                    "contact_id": None,
+                    "organization_id": None,
+                    "organization_cases": False,
+                    "locked_until": None,
+                    "last_login_at": "2026-01-05T09:00:00Z",
+                    "created_at": "2026-01-02T08:00:00Z",
+                    "updated_at": "2026-01-05T09:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    email: str
+    name: str
+    role: UserRole
+    active: bool
+    agent_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
+    organization_cases: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PasswordChange(_Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"current_password": "correct horse battery", "new_password": "tr0ub4dor and then some"}]
+        },
+    )
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: Password
+
+
+class Me(BaseModel):
+    """The caller: a user, or an integration's API token."""
+
+    id: uuid.UUID = Field(description="User id, or API token id when kind is api_token.")
+    kind: Literal["user", "api_token"]
+    role: Literal["admin", "agent", "light_agent", "end_user", "integration"]
+    name: str
+    scopes: list[str] = Field(examples=[["cases:read", "cases:write"]])
+    agent_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
+    organization_cases: bool
+
+
+class UserPage(BaseModel):
+    items: list[User]
+    next_cursor: str | None
+
+
+class LinkError(ValueError):
+    """A link that does not fit the role; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def check_links(
+    role: str,
+    agent_id: uuid.UUID | None,
+    contact_id: uuid.UUID | None,
+    organization_id: uuid.UUID | None,
+    organization_cases: bool,
+) -> None:
+    """Agents link to routing, end users to case-core; nobody links to the other side."""
+    if agent_id is not None and role not in ("agent", "light_agent"):
+        raise LinkError("agent_id", "only agents and light agents link to a routing agent")
+    if role == "end_user" and contact_id is None:
+        raise LinkError("contact_id", "an end user must link to a case-core contact")
+    if role != "end_user":
+        if contact_id is not None:
+            raise LinkError("contact_id", "only end users link to a contact")
+        if organization_id is not None:
+            raise LinkError("organization_id", "only end users link to an organization")
+    if organization_cases and organization_id is None:
+        raise LinkError("organization_cases", "needs an organization_id")
+
+
+class TokenResponse(BaseModel):
+    """RFC 6749 §5.1 access token response."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIuLi4ifQ.c2ln",
+                    "token_type": "Bearer",
+                    "expires_in": 900,
+                    "refresh_token": "ocr_2kq0V9c3Jm1Zx8rTqkF8lK3uY0n6QyS7eD4bWmA5pHc",
+                    "scope": "cases:read cases:write",
+                }
+            ]
+        }
+    )
+
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(examples=[900])
+    refresh_token: str
+    scope: str = Field(examples=["cases:read cases:write"])
+
+
+class ApiTokenCreate(_Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "CRM sync", "scopes": ["cases:read", "cases:write"]}]},
+    )
+
+    name: str = Field(min_length=1, max_length=200, examples=["CRM sync"])
+    scopes: Scopes
+    expires_at: datetime | None = Field(default=None, description="RFC 3339; omit for a token that does not expire.")
+
+
+class ApiToken(BaseModel):
+    id: uuid.UUID
+    name: str
+    token_prefix: str = Field(description="First characters of the token, to recognise it in a list.")
+    scopes: list[str]
+    created_by: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiTokenCreated(ApiToken):
+    token: str = Field(description="The bearer token. Shown once: only its hash is stored.")
+
+
+class ApiTokenPage(BaseModel):
+    items: list[ApiToken]
+    next_cursor: str | None

@@ -1,0 +1,24 @@
+"""The gateway's own Prometheus metrics, beside the kit's per-route ones.
+
+The kit labels every proxied request with the one catch-all route; these say
+which service answered, how fast, and how often callers were turned away.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+UPSTREAM_REQUESTS = Counter(
+    "omnicase_gateway_upstream_requests_total",
+    "Requests forwarded to a service, by its answer (or unreachable, timeout)",
+    ["upstream", "method", "status"],
+)
+UPSTREAM_SECONDS = Histogram(
+    "omnicase_gateway_upstream_seconds", "Time until a service's response headers arrived", ["upstream"]
+)
+REFUSED = Counter(
+    "omnicase_gateway_refused_total",
+    "Requests the gateway refused itself (unauthenticated, forbidden, rate_limited)",
+    ["reason"],
+)
+LOGINS = Counter("omnicase_gateway_logins_total", "Token requests, by outcome", ["grant", "outcome"])

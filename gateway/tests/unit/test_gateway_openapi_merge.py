@@ -1,0 +1,104 @@
+"""Merging the services' OpenAPI documents into the suite's one document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omnicase.gateway.openapi import merge
+
+OWN: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Omnicase gateway", "version": "0.1.0"},
+    "paths": {
+        "/api/v1/auth/token": {"post": {"operationId": "auth_token", "responses": {"200": {"description": "ok"}}}},
+        "/api/v1/users": {"get": {"operationId": "users_list", "responses": {"200": {"description": "ok"}}}},
+    },
+    "components": {"schemas": {"Agent": {"type": "object", "title": "gateway's"}}},
+}
+
+
+def service_doc(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "svc", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
+
+
+def op(operation_id: str, ref: str | None = None, **extra: Any) -> dict[str, Any]:
+    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}} if ref else {}
+    return {"operationId": operation_id, "responses": {"200": {"description": "ok", "content": content}}, **extra}
+
+
+def test_only_paths_a_service_owns_at_the_gateway_are_taken() -> None:
+    routing = service_doc(
+        {"/api/v1/agents": {"get": op("agents_list")}, "/api/v1/cases": {"get": op("sneaky")}, "/healthz": {}},
+        {},
+    )
+    merged = merge(OWN, {"routing": routing}, [])
+    assert "/api/v1/agents" in merged["paths"]
+    assert "/api/v1/cases" not in merged["paths"]
+    assert "/healthz" not in merged["paths"]
+
+
+def test_a_clashing_schema_name_is_prefixed_and_its_references_follow() -> None:
+    routing = service_doc(
+        {"/api/v1/agents": {"get": op("agents_list", "Agent")}}, {"Agent": {"type": "object", "title": "routing's"}}
+    )
+    merged = merge(OWN, {"routing": routing}, [])
+    schemas = merged["components"]["schemas"]
+    assert schemas["Agent"]["title"] == "gateway's"
+    assert schemas["RoutingAgent"]["title"] == "routing's"
+    ref = merged["paths"]["/api/v1/agents"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ref == {"$ref": "#/components/schemas/RoutingAgent"}
+
+
+def test_a_clashing_operation_id_is_prefixed_with_the_service() -> None:
+    routing = service_doc({"/api/v1/agents": {"get": op("users_list")}}, {})
+    merged = merge(OWN, {"routing": routing}, [])
+    assert merged["paths"]["/api/v1/agents"]["get"]["operationId"] == "routing_users_list"
+
+
+def test_security_and_common_problems_are_declared_where_they_apply() -> None:
+    intake = service_doc({"/public/forms/{slug}/submissions": {"post": op("forms_submit")}}, {})
+    merged = merge(OWN, {"intake-web": intake}, [])
+    assert set(merged["components"]["securitySchemes"]) == {"oauth2", "apiToken"}
+    users = merged["paths"]["/api/v1/users"]["get"]
+    assert users["security"] == [{"oauth2": []}, {"apiToken": []}]
+    assert {"401", "403", "429"} <= set(users["responses"])
+    token = merged["paths"]["/api/v1/auth/token"]["post"]
+    assert token["security"] == []
+    public = merged["paths"]["/public/forms/{slug}/submissions"]["post"]
+    assert public["security"] == []
+    assert "401" not in public["responses"]
+    assert {"429", "503"} <= set(public["responses"])
+
+
+def test_headers_the_gateway_sets_are_not_offered_to_clients() -> None:
+    parameters = [
+        {"name": "X-Omnicase-User", "in": "header", "schema": {"type": "string"}},
+        {"name": "status", "in": "query", "schema": {"type": "string"}},
+    ]
+    core = service_doc({"/api/v1/cases": {"get": op("cases_list", parameters=parameters)}}, {})
+    merged = merge(OWN, {"case-core": core}, [])
+    assert [p["name"] for p in merged["paths"]["/api/v1/cases"]["get"]["parameters"]] == ["status"]
+
+
+def test_fastapi_422_is_documented_as_the_problem_it_really_is() -> None:
+    operation = op("cases_list")
+    operation["responses"]["422"] = {
+        "description": "Validation Error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+    }
+    core = service_doc({"/api/v1/cases": {"get": operation}}, {"HTTPValidationError": {"type": "object"}})
+    merged = merge(OWN, {"case-core": core}, [])
+    assert merged["paths"]["/api/v1/cases"]["get"]["responses"]["422"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+    assert "HTTPValidationError" not in merged["components"]["schemas"]
+
+
+def test_services_that_did_not_answer_are_named() -> None:
+    merged = merge(OWN, {}, ["sla-engine"])
+    assert merged["x-omnicase-missing-services"] == ["sla-engine"]

@@ -1,0 +1,97 @@
+"""Route policy: which role or API token may call which proxied route, and which guard applies."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from omnicase.gateway.access.policy import AREAS, Guard, authorize
+from omnicase.gateway.identity.principal import ROLE_SCOPES, SCOPES, Principal, UserRole
+from omnicase.gateway.routes import ROUTES
+from omnicase.kit.errors import Forbidden
+
+AGENT_ID = uuid.uuid4()
+
+
+def person(role: UserRole, *, scopes: frozenset[str] | None = None, **links: object) -> Principal:
+    return Principal(
+        subject=uuid.uuid4(),
+        kind="user",
+        role=role,
+        scopes=ROLE_SCOPES[role] if scopes is None else scopes,
+        name=role,
+        **links,  # type: ignore[arg-type]
+    )
+
+
+def integration(*scopes: str) -> Principal:
+    return Principal(subject=uuid.uuid4(), kind="api_token", role="integration", scopes=frozenset(scopes), name="crm")
+
+
+def test_every_proxied_api_prefix_has_a_policy() -> None:
+    api_prefixes = {prefix for prefix in ROUTES if prefix.startswith("/api/")}
+    assert api_prefixes == set(AREAS)
+
+
+def test_role_scopes_cover_what_each_role_may_do() -> None:
+    # The identity token carries the role's scopes; a service checking them must agree with the gateway.
+    for area in AREAS.values():
+        assert f"{area.scope}:read" in SCOPES
+        assert f"{area.scope}:write" in SCOPES
+        for role in area.read_roles:
+            assert f"{area.scope}:read" in ROLE_SCOPES[role]  # type: ignore[index]
+        for role in area.write_roles:
+            assert f"{area.scope}:write" in ROLE_SCOPES[role]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        ("agent", "POST", "/api/v1/webhooks"),
+        ("agent", "POST", "/api/v1/sla/policies"),
+        ("agent", "PUT", f"/api/v1/agents/{uuid.uuid4()}/presence"),
+        ("light_agent", "PATCH", "/api/v1/cases/42"),
+        ("light_agent", "POST", "/api/v1/cases"),
+        ("light_agent", "POST", "/api/v1/contacts"),
+        ("end_user", "GET", "/api/v1/contacts"),
+        ("end_user", "PATCH", "/api/v1/cases/42"),
+        ("end_user", "GET", "/api/v1/cases/42/history"),
+        ("end_user", "GET", "/api/v1/agents"),
+    ],
+)
+def test_roles_are_refused_outside_their_rights(role: UserRole, method: str, path: str) -> None:
+    with pytest.raises(Forbidden):
+        authorize(person(role, agent_id=AGENT_ID), method, path)
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "guard"),
+    [
+        ("admin", "POST", "/api/v1/webhooks", Guard.NONE),
+        ("agent", "PATCH", "/api/v1/cases/42", Guard.NONE),
+        ("agent", "PUT", f"/api/v1/agents/{AGENT_ID}/presence", Guard.NONE),
+        ("light_agent", "GET", "/api/v1/cases/42", Guard.NONE),
+        ("light_agent", "POST", "/api/v1/cases/42/messages", Guard.LIGHT_AGENT_NOTE),
+        ("end_user", "GET", "/api/v1/cases", Guard.END_USER_CASE_LIST),
+        ("end_user", "POST", "/api/v1/cases", Guard.END_USER_CASE_CREATE),
+        ("end_user", "GET", "/api/v1/cases/42", Guard.END_USER_CASE),
+        ("end_user", "GET", "/api/v1/cases/42/messages", Guard.END_USER_MESSAGES),
+        ("end_user", "POST", "/api/v1/cases/42/messages", Guard.END_USER_REPLY),
+    ],
+)
+def test_roles_get_their_rights_with_the_right_guard(role: UserRole, method: str, path: str, guard: Guard) -> None:
+    assert authorize(person(role, agent_id=AGENT_ID), method, path).guard is guard
+
+
+def test_a_login_narrowed_to_read_cannot_write() -> None:
+    with pytest.raises(Forbidden, match="cases:write"):
+        authorize(person("agent", scopes=frozenset({"cases:read"})), "POST", "/api/v1/cases")
+
+
+def test_api_tokens_are_judged_by_scope_alone() -> None:
+    assert authorize(integration("routing:write"), "POST", "/api/v1/agents").guard is Guard.NONE
+    with pytest.raises(Forbidden, match="routing:read"):
+        authorize(integration("routing:write"), "GET", "/api/v1/agents")
+    with pytest.raises(Forbidden, match="webhooks:write"):
+        authorize(integration("cases:write"), "DELETE", "/api/v1/webhooks/1")
