@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -38,6 +40,24 @@ def test_up_brings_every_service_ready_behind_the_gateway_and_stops_cleanly(stac
     stack.wait_for_line("Omnicase is up.")
     assert f"API docs       {gateway}/docs" in stack.output()
     assert (stack.data_dir / "run" / "omnicase.pid").is_file()
+
+    # The generated first admin, printed once up, logs in and reads cases through the gateway.
+    login = re.search(r"Admin login    (\S+) / (\S+)", stack.output())
+    assert login is not None, stack.log_tail()
+    assert (stack.data_dir / "bootstrap-admin.json").stat().st_mode & 0o077 == 0, "the password file is owner-only"
+    token = httpx.post(
+        f"{gateway}/api/v1/auth/token",
+        data={"grant_type": "password", "username": login.group(1), "password": login.group(2)},
+        timeout=10,
+    )
+    assert token.status_code == 200, token.text
+    cases = httpx.get(
+        f"{gateway}/api/v1/cases", headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=10
+    )
+    assert cases.status_code == 200, cases.text
+    assert cases.json()["items"] == []
+    direct = httpx.get(f"{stack.url('case-core')}/api/v1/cases", timeout=10)
+    assert direct.status_code == 401, "a service refuses callers that did not come through the gateway"
 
     # A second stack on the same data directory is refused with a clear message.
     second = stack.run_again()

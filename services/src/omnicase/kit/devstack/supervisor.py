@@ -27,6 +27,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omnicase.kit.bus.admin import ensure_suite_topics
+from omnicase.kit.devstack.admin import BootstrapAdmin, bootstrap_admin
 from omnicase.kit.devstack.broker import TansuBroker
 from omnicase.kit.devstack.postgres import EmbeddedPostgres
 from omnicase.kit.devstack.processes import PortInUse, die_with_parent, port_in_use
@@ -87,6 +88,7 @@ class Supervisor:
         self.postgres: EmbeddedPostgres | None = None
         self.broker: TansuBroker | None = None
         self.services: list[ServiceProcess] = []
+        self.admin: BootstrapAdmin | None = None
         self.stopping = asyncio.Event()
 
     def say(self, line: str) -> None:
@@ -139,6 +141,8 @@ class Supervisor:
                 ),
             }
             env.update({f"{spec.env_prefix}{name.upper()}_PORT": str(port) for name, port in extra.items()})
+            if self.admin is not None:
+                env.update(self.admin.env())
             self.services.append(ServiceProcess(spec, ports[spec.name], env, extra))
 
     def _check_ports(self, external_db: bool, external_kafka: bool) -> None:
@@ -176,6 +180,7 @@ class Supervisor:
         external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         database_url = normalize_database_url(external_db) if external_db else self._embedded_db_url()
         bootstrap = external_kafka or f"{self.settings.host}:{self.settings.kafka_port}"
+        self.admin = bootstrap_admin(self.data_dir)
         self._plan_services(database_url, bootstrap)
         self._check_ports(bool(external_db), bool(external_kafka))
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -272,6 +277,12 @@ class Supervisor:
                 f"  API docs       {gateway.url}/docs",
                 f"  Readiness      {gateway.url}/readyz",
             ]
+            if self.admin is not None and self.admin.generated:
+                lines.append(
+                    f"  Admin login    {self.admin.email} / {self.admin.password}  (generated, kept in {self.data_dir})"
+                )
+            elif self.admin is not None:
+                lines.append(f"  Admin login    {self.admin.email} (from OMNICASE_BOOTSTRAP_ADMIN_EMAIL/_PASSWORD)")
         for service in self.services:
             for name, port in service.extra_ports.items():
                 lines.append(f"  {name.upper() + ' intake':<14} {self.settings.host}:{port} ({service.spec.name})")
