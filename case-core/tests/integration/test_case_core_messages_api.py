@@ -16,8 +16,10 @@ from starlette.routing import Route
 from omnicase.case_core.app import create_app
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers
+from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import AttachmentRef, MessageReceived
+from omnicase.kit.identity import IDENTITY_HEADER, InvalidToken, verify_identity
 from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
@@ -194,7 +196,12 @@ async def test_inbound_email_attachments_are_fetched_once_from_intake_email_then
     served: list[str] = []
 
     async def intake_email(request: Request) -> StarletteResponse:
-        # Stands in for intake-email's attachment endpoint at the HTTP boundary.
+        # Stands in for intake-email's attachment endpoint at the HTTP boundary; like every
+        # service's /api/ route it answers only callers with a signed identity.
+        try:
+            verify_identity(request.headers.get(IDENTITY_HEADER, ""), settings.internal_secret, utcnow())
+        except InvalidToken:
+            return StarletteResponse(status_code=401)
         served.append(request.path_params["sha256"])
         if request.path_params["sha256"] == digest:
             return StarletteResponse(content, media_type="application/octet-stream")

@@ -37,7 +37,7 @@ def build_services(settings: CaseCoreSettings) -> Services:
         organizations=OrganizationService(cases),
         custom_fields=CustomFieldService(),
         blobs=PostgresBlobStore(),
-        intake_attachments=IntakeAttachmentSource(settings.intake_email_url),
+        intake_attachments=IntakeAttachmentSource(settings.intake_email_url, settings.internal_secret),
     )
 
 

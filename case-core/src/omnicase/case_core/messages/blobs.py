@@ -16,7 +16,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import blobs
+from omnicase.case_core.service import SPEC
 from omnicase.kit.clock import utcnow
+from omnicase.kit.identity import service_identity_headers
 
 
 class BlobStore(Protocol):
@@ -51,8 +53,9 @@ class IntakeAttachmentSource:
     (checked against their sha256), so later downloads never leave case-core.
     """
 
-    def __init__(self, intake_email_url: str | None, timeout: float = 10.0) -> None:
+    def __init__(self, intake_email_url: str | None, secret: str, timeout: float = 10.0) -> None:
         self.intake_email_url = intake_email_url.rstrip("/") if intake_email_url else None
+        self.secret = secret
         self.timeout = timeout
 
     async def fetch(self, channel: str, sha256: str) -> bytes | None:
@@ -61,7 +64,8 @@ class IntakeAttachmentSource:
             return None
         url = f"{self.intake_email_url}/api/v1/mailboxes/-/attachments/{sha256}"
         async with httpx.AsyncClient(timeout=self.timeout) as client:
-            response = await client.get(url)
+            headers = service_identity_headers(self.secret, SPEC.name, frozenset({"cases:read"}))
+            response = await client.get(url, headers=headers)
         if response.status_code == 404:
             return None
         response.raise_for_status()
