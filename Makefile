@@ -10,8 +10,9 @@ TEST_EXTRAS := intake-web gateway
 PYPROJECTS := services/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-# Debian packages the tests drive for real (a browser for the web-form tests).
-SYSTEM_PACKAGES := chromium
+# Debian packages the tests drive for real: a browser for the web forms, an IMAP server
+# for mailbox polling, openssl for the test certificates (STARTTLS, IMAPS).
+SYSTEM_PACKAGES := chromium dovecot-imapd openssl
 
 .PHONY: install system-packages run test lint bench lock clean
 

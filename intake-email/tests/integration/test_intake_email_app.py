@@ -13,10 +13,16 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_intake_email_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
-    settings = service_settings(IntakeEmailSettings)
+    settings = service_settings(IntakeEmailSettings, smtp_port=0)
     async with running(create_app(settings)) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "outbox_relay": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "outbox_relay": "ok",
+            "consumer:intake-email": "ok",
+            "smtp_listener": "ok",
+        }
         openapi = (await client.get("/openapi.json")).json()
         assert openapi["info"]["title"] == "Omnicase intake-email"

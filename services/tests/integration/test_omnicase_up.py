@@ -39,6 +39,8 @@ def test_up_brings_every_service_ready_behind_the_gateway_and_stops_cleanly(stac
     assert report["checks"] == {"database": "ok", **{f"service:{name}": "ok" for name in services - {"gateway"}}}
     stack.wait_for_line("Omnicase is up.")
     assert f"API docs       {gateway}/docs" in stack.output()
+    assert f"SMTP intake    127.0.0.1:{stack.port('intake-email', 'smtp')} (intake-email)" in stack.output()
+    assert f"Web forms      {gateway}/public/forms/<form id>" in stack.output()
     assert (stack.data_dir / "run" / "omnicase.pid").is_file()
 
     # The generated first admin, printed once up, logs in and reads cases through the gateway.

@@ -1,18 +1,56 @@
-"""intake-email HTTP app and background work (built in the lifespan, never at import)."""
+"""intake-email's app: routes, the SMTP listener, the consumers, the sender and the republisher."""
 
 from fastapi import FastAPI
 
+from omnicase.intake_email.consumers import make_handler
+from omnicase.intake_email.delivery.republisher import start_republisher
+from omnicase.intake_email.inbound.api import router as inbound_router
+from omnicase.intake_email.inbound.imap import start_imap_poller
+from omnicase.intake_email.inbound.smtp import smtp_listening, start_smtp_listener
+from omnicase.intake_email.mailboxes.api import router as mailboxes_router
 from omnicase.intake_email.models import inbox, outbox
+from omnicase.intake_email.outbound.sender import start_outbound_sender
+from omnicase.intake_email.outbound.templates import TemplateRenderer
 from omnicase.intake_email.service import SPEC
 from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.app import ServiceParts, create_service_app
+from omnicase.kit.app import ConsumerBinding, Runtime, ServiceParts, create_service_app
+from omnicase.kit.bus.consumer import ConsumerConfig
+from omnicase.kit.outbox import Outbox
 from omnicase.kit.settings import load_settings
+from omnicase.kit.topics import Topic
 
 
 def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
     settings = settings or load_settings(IntakeEmailSettings)
+    renderer = TemplateRenderer(settings.templates_dir)
+    handler = make_handler(settings, Outbox(outbox), renderer, SPEC.name)
+
+    async def share_renderer(runtime: Runtime) -> None:
+        runtime.extra["renderer"] = renderer
+
     parts = ServiceParts(
+        routers=[inbound_router, mailboxes_router],
         outbox_table=outbox,
         inbox_table=inbox,
+        consumers=[
+            ConsumerBinding(
+                ConsumerConfig(group="intake-email", topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES]), handler
+            )
+        ]
+        if settings.consume_events
+        else [],
+        background=[
+            share_renderer,
+            start_smtp_listener,
+            *([start_outbound_sender] if settings.send_mail else []),
+            start_republisher,
+            start_imap_poller,
+        ],
+        readiness={"smtp_listener": smtp_listening} if settings.smtp_enabled else {},
+        openapi_tags=[
+            {"name": "mailboxes", "description": "Support addresses and what their mail becomes."},
+            {"name": "messages", "description": "Stored inbound messages and attachments (internal)."},
+            {"name": "inbound-parse", "description": "Mail forwarded by providers as raw RFC 5322."},
+        ],
     )
     return create_service_app(SPEC, settings, parts)

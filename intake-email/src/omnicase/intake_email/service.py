@@ -13,4 +13,5 @@ SPEC = ServiceSpec(
     env_prefix="INTAKE_EMAIL_",
     dev_port=8082,
     start_order=20,
+    extra_ports={"smtp": 2525},
 )

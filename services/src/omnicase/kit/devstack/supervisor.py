@@ -133,6 +133,10 @@ class Supervisor:
                 "DATABASE_URL": database_url,
                 "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                 "GATEWAY_SERVICE_URLS": json.dumps(urls),
+                # Form snippets and channel webhook URLs point at the public entry, not at intake-web.
+                "INTAKE_WEB_PUBLIC_BASE_URL": os.environ.get(
+                    "INTAKE_WEB_PUBLIC_BASE_URL", f"http://{host}:{ports.get('gateway', 8080)}"
+                ),
                 "PYTHONUNBUFFERED": "1",
                 # A restarted service gets its partitions back within seconds on Tansu.
                 "OMNICASE_CONSUMER_SESSION_TIMEOUT_MS": os.environ.get("OMNICASE_CONSUMER_SESSION_TIMEOUT_MS", "3000"),
@@ -283,6 +287,7 @@ class Supervisor:
                 )
             elif self.admin is not None:
                 lines.append(f"  Admin login    {self.admin.email} (from OMNICASE_BOOTSTRAP_ADMIN_EMAIL/_PASSWORD)")
+            lines.append(f"  Web forms      {gateway.url}/public/forms/<form id>  (define them at /api/v1/forms)")
         for service in self.services:
             for name, port in service.extra_ports.items():
                 lines.append(f"  {name.upper() + ' intake':<14} {self.settings.host}:{port} ({service.spec.name})")

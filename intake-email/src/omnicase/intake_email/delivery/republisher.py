@@ -1,0 +1,70 @@
+"""Publish again the messages case-core has not acknowledged within the threshold.
+
+A broker that lost an ``intake.message_received`` (or case-core's answer) must not
+lose the customer's mail: every ``republish_interval_seconds`` the pending messages
+last published more than ``republish_after_seconds`` ago are staged in the outbox
+again under a new event id. case-core recognises the intake id and acknowledges again
+instead of opening a second case. Replicas share the work through ``SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from omnicase.intake_email.inbound.repository import RawMessageRepository
+from omnicase.intake_email.metrics import EMAIL_REPUBLISHED
+from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.kit.app import Runtime
+from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.events import MessageReceived
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+async def republish_pending(runtime: Runtime) -> int:
+    """One round; returns how many messages were staged again."""
+    settings = runtime.settings
+    assert isinstance(settings, IntakeEmailSettings)
+    assert runtime.outbox is not None
+    now = utcnow()
+    async with runtime.database.unit_of_work() as session:
+        repository = RawMessageRepository(session)
+        rows = await repository.due_for_republication(now - timedelta(seconds=settings.republish_after_seconds), BATCH)
+        for row in rows:
+            event = MessageReceived.model_validate(row.event_data)
+            await runtime.outbox.add(session, event, source=runtime.spec.name, subject=str(row.id), key=row.thread_key)
+        if rows:
+            await repository.mark_published([row.id for row in rows], now)
+            EMAIL_REPUBLISHED.inc(len(rows))
+            logger.warning("republished unacknowledged messages", extra={"count": len(rows)})
+    return len(rows)
+
+
+async def start_republisher(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
+    settings = runtime.settings
+    assert isinstance(settings, IntakeEmailSettings)
+
+    async def loop() -> None:
+        clock = get_clock()
+        while True:
+            await clock.sleep(settings.republish_interval_seconds)
+            try:
+                while await republish_pending(runtime) == BATCH:
+                    pass
+            except Exception:
+                logger.exception("republication round failed")
+
+    task = asyncio.create_task(loop(), name="intake-email-republisher")
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return stop

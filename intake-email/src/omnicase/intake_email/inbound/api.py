@@ -1,0 +1,322 @@
+"""Routes for stored inbound mail: attachments and sources (internal) and the inbound-parse webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from omnicase.intake_email.access import require_reader
+from omnicase.intake_email.inbound.blobs import PostgresBlobStore
+from omnicase.intake_email.inbound.repository import RawMessageRepository
+from omnicase.intake_email.inbound.schemas import (
+    InboundAccepted,
+    InboundMessage,
+    InboundMessagePage,
+    OutboundMessage,
+    OutboundMessagePage,
+)
+from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
+from omnicase.intake_email.mailboxes.repository import MailboxRepository
+from omnicase.intake_email.mailboxes.schemas import Mailbox
+from omnicase.intake_email.mailboxes.service import decode_cursor, encode_cursor
+from omnicase.intake_email.metrics import EMAIL_REFUSED
+from omnicase.intake_email.outbound.repository import OutboundRepository
+from omnicase.intake_email.parsing.mime import parse_message
+from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.kit.app import Runtime
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import (
+    BadRequest,
+    FieldError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+    problem_responses,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Omnicase-Signature"
+
+router = APIRouter()
+
+
+class AttachmentNotFound(NotFound):
+    pass
+
+
+class MessageNotFound(NotFound):
+    pass
+
+
+class MailboxUnknown(NotFound):
+    slug = "mailbox-not-found"
+
+
+class BadSignature(Unauthorized):
+    slug = "bad-signature"
+
+
+class MessageTooLarge(PayloadTooLarge):
+    pass
+
+
+class CannotStore(ServiceUnavailable):
+    pass
+
+
+class MessageRejected(ValidationFailed):
+    slug = "message-rejected"
+
+
+@router.get(
+    "/api/v1/mailboxes/-/attachments/{sha256}",
+    tags=["messages"],
+    operation_id="get_email_attachment",
+    summary="Bytes of an attachment by its sha256 (internal: case-core fetches AttachmentRef content here)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The attachment's bytes."},
+        **problem_responses(AttachmentNotFound),
+    },
+)
+async def get_attachment(session: SessionDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]) -> Response:
+    content = await PostgresBlobStore().get(session, sha256)
+    if content is None:
+        raise AttachmentNotFound(f"No attachment with sha256 {sha256}.")
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable"},
+    )
+
+
+@router.get(
+    "/api/v1/mailboxes/-/messages/{intake_id}",
+    tags=["messages"],
+    operation_id="get_inbound_email",
+    dependencies=[Depends(require_reader)],
+    summary="How an inbound message came and what became of it",
+    responses=problem_responses(MessageNotFound, Unauthorized, Forbidden),
+)
+async def get_inbound_message(session: SessionDep, intake_id: uuid.UUID) -> InboundMessage:
+    row = await RawMessageRepository(session).get(intake_id)
+    if row is None:
+        raise MessageNotFound(f"No inbound message {intake_id}.")
+    return _inbound(row, size=len(row.raw))
+
+
+@router.get(
+    "/api/v1/mailboxes/-/messages",
+    tags=["messages"],
+    operation_id="list_inbound_emails_of_case",
+    dependencies=[Depends(require_reader)],
+    summary="The inbound mail a case was made of, with its routes and sources",
+    responses=problem_responses(BadRequest, Unauthorized, Forbidden),
+)
+async def list_inbound_messages(
+    session: SessionDep,
+    case_id: uuid.UUID,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InboundMessagePage:
+    after = decode_cursor(cursor) if cursor else None
+    rows = await RawMessageRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
+    items = [_inbound(row, size=int(row.size)) for row in rows[:limit]]
+    more = len(rows) > limit
+    return InboundMessagePage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
+@router.get(
+    "/api/v1/mailboxes/-/outbound",
+    tags=["messages"],
+    operation_id="list_outbound_emails_of_case",
+    dependencies=[Depends(require_reader)],
+    summary="The mail sent for a case (replies, auto-responses) and what became of it",
+    responses=problem_responses(BadRequest, Unauthorized, Forbidden),
+)
+async def list_outbound_messages(
+    session: SessionDep,
+    case_id: uuid.UUID,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OutboundMessagePage:
+    after = decode_cursor(cursor) if cursor else None
+    rows = await OutboundRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
+    items = [
+        OutboundMessage(
+            id=row.id,
+            case_id=row.case_id,
+            mailbox_id=row.mailbox_id,
+            kind=row.kind,
+            recipients=list(row.recipients),
+            subject=row.subject,
+            message_id=row.message_id,
+            status=row.status,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+        )
+        for row in rows[:limit]
+    ]
+    more = len(rows) > limit
+    return OutboundMessagePage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
+def _inbound(row: Any, *, size: int) -> InboundMessage:
+    return InboundMessage(
+        id=row.id,
+        mailbox_id=row.mailbox_id,
+        route=row.route,
+        received_at=row.received_at,
+        envelope_from=row.envelope_from,
+        envelope_to=list(row.envelope_to),
+        message_id=row.message_id,
+        subject=row.subject,
+        status=row.status,
+        reason=row.reason,
+        noise=row.noise,
+        parse_errors=list(row.parse_errors),
+        case_id=row.case_id,
+        published_count=row.published_count,
+        acknowledged_at=row.acknowledged_at,
+        size=size,
+    )
+
+
+@router.get(
+    "/api/v1/mailboxes/-/messages/{intake_id}/source",
+    tags=["messages"],
+    operation_id="get_inbound_email_source",
+    dependencies=[Depends(require_reader)],
+    summary="The original RFC 5322 source, byte for byte",
+    response_class=Response,
+    responses={
+        200: {"content": {"message/rfc822": {}}, "description": "Raw source."},
+        **problem_responses(MessageNotFound, Unauthorized, Forbidden),
+    },
+)
+async def get_inbound_source(session: SessionDep, intake_id: uuid.UUID) -> Response:
+    row = await RawMessageRepository(session).get(intake_id)
+    if row is None:
+        raise MessageNotFound(f"No inbound message {intake_id}.")
+    return Response(row.raw, media_type="message/rfc822")
+
+
+def signature_for(secret: str, body: bytes) -> str:
+    """The header value a sender computes: ``sha256=<hex HMAC-SHA256 of the body>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise MessageTooLarge(f"The message is larger than the maximum of {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise MessageTooLarge(f"The message is larger than the maximum of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _find_mailbox(runtime: Runtime, key: str) -> tuple[Mailbox | None, str | None]:
+    try:
+        async with runtime.database.unit_of_work() as db:
+            repository = MailboxRepository(db)
+            try:
+                mailbox = await repository.get(uuid.UUID(key))
+            except ValueError:
+                mailbox = await repository.by_address(key)
+            secret = await repository.webhook_secret(mailbox.id) if mailbox else None
+    except Exception as error:
+        logger.exception("mailbox lookup failed")
+        raise CannotStore("Cannot look up the mailbox now; try again later.", headers={"Retry-After": "30"}) from error
+    return mailbox, secret
+
+
+@router.post(
+    "/public/email/inbound/{mailbox}",
+    tags=["inbound-parse"],
+    operation_id="receive_inbound_email",
+    summary="Receive a raw RFC 5322 message forwarded by a mail provider",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses={
+        200: {"model": InboundAccepted, "description": "Already received earlier (same Message-ID): nothing new."},
+        **problem_responses(BadSignature, MailboxUnknown, MessageTooLarge, MessageRejected, CannotStore),
+    },
+)
+async def receive_inbound(
+    request: Request,
+    mailbox: Annotated[str, Path(max_length=320, description="The mailbox's id or address.")],
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
+) -> JSONResponse:
+    """Stored (and 2xx) only once committed; 503 means "send it again later".
+
+    The sender signs the exact body with HMAC-SHA256 using the mailbox's webhook secret
+    (or the service-wide one) and sends ``X-Omnicase-Signature: sha256=<hex>``.
+    """
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
+    assert isinstance(settings, IntakeEmailSettings)
+    found, own_secret = await _find_mailbox(runtime, mailbox)
+    if found is None:
+        raise MailboxUnknown(f"No mailbox {mailbox}.")
+    secret = own_secret or settings.webhook_secret
+    body = await _read_limited(request, settings.max_message_bytes)
+    if secret is None:
+        raise BadSignature("Inbound-parse is not enabled for this mailbox: no webhook secret is configured.")
+    if signature is None or not hmac.compare_digest(signature.strip().encode(), signature_for(secret, body).encode()):
+        raise BadSignature(f"The {SIGNATURE_HEADER} header does not match the body.")
+    if not body.strip():
+        raise MessageRejected(
+            "The body is empty.", errors=[FieldError(field="body", message="a raw RFC 5322 message", code="empty")]
+        )
+    inbound = Inbound(raw=body, route="webhook", envelope_from=None, envelope_to=[found.address])
+    parsed = await asyncio.to_thread(parse_message, body)
+    assert runtime.outbox is not None
+    try:
+        async with runtime.database.unit_of_work() as db:
+            service = IntakeService(
+                db, outbox=runtime.outbox, blobs=PostgresBlobStore(), settings=settings, source=runtime.spec.name
+            )
+            [result] = await service.receive(inbound, parsed, [found])
+    except NoSenderAddress as error:
+        EMAIL_REFUSED.labels("webhook", "no_sender").inc()
+        raise MessageRejected(
+            f"Rejected: {error}.", errors=[FieldError(field="body", message=str(error), code="no_sender")]
+        ) from error
+    except Exception as error:
+        EMAIL_REFUSED.labels("webhook", "cannot_store").inc()
+        logger.exception("could not store an inbound message (webhook)")
+        raise CannotStore(
+            "Cannot store the message now; send it again later.", headers={"Retry-After": "30"}
+        ) from error
+    count_received("webhook", [result])
+    accepted = InboundAccepted(
+        intake_id=result.intake_id,
+        mailbox=found.address,
+        status=result.status,
+        duplicate=result.duplicate,
+        reason=result.reason,
+    )
+    return JSONResponse(accepted.model_dump(mode="json"), status_code=200 if result.duplicate else 201)

@@ -1,0 +1,194 @@
+"""Every query about stored inbound messages, suspensions and thread lookups."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.intake_email.models import imap_cursors, outbound_messages, raw_messages, sender_suspensions
+
+# Rows of any width: column selections give Row[Any, Any, ...], whole tables Row[Unpack[...]].
+AnyRow = Row[*tuple[Any, ...]]
+
+
+class RawMessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert(self, values: dict[str, Any]) -> bool:
+        """Store one raw message; False when this mailbox already has it (same dedupe key)."""
+        stored = await self.session.scalar(
+            insert(raw_messages)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["mailbox_id", "dedupe_key"])
+            .returning(raw_messages.c.id)
+        )
+        return stored is not None
+
+    async def find(self, mailbox_id: uuid.UUID, dedupe_key: str) -> AnyRow | None:
+        return (
+            await self.session.execute(
+                select(raw_messages.c.id, raw_messages.c.status, raw_messages.c.reason).where(
+                    raw_messages.c.mailbox_id == mailbox_id, raw_messages.c.dedupe_key == dedupe_key
+                )
+            )
+        ).first()
+
+    async def get(self, intake_id: uuid.UUID) -> AnyRow | None:
+        return (await self.session.execute(select(raw_messages).where(raw_messages.c.id == intake_id))).first()
+
+    async def page_for_case(self, case_id: uuid.UUID, *, after: uuid.UUID | None, limit: int) -> list[AnyRow]:
+        """A case's inbound messages, oldest first (ids are UUIDv7), without their bytes."""
+        columns = [column for column in raw_messages.c if column.name not in ("raw", "event_data")]
+        query = (
+            select(*columns, func.length(raw_messages.c.raw).label("size"))
+            .where(raw_messages.c.case_id == case_id)
+            .order_by(raw_messages.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(raw_messages.c.id > after)
+        return list((await self.session.execute(query)).all())
+
+    async def count_from_sender(self, sender: str, since: datetime) -> int:
+        count = await self.session.scalar(
+            select(func.count()).where(raw_messages.c.thread_key == sender, raw_messages.c.received_at >= since)
+        )
+        return int(count or 0)
+
+    async def suspension(self, sender: str, now: datetime) -> AnyRow | None:
+        return (
+            await self.session.execute(
+                select(sender_suspensions).where(
+                    sender_suspensions.c.sender == sender, sender_suspensions.c.suspended_until > now
+                )
+            )
+        ).first()
+
+    async def suspend(self, sender: str, until: datetime, reason: str, now: datetime) -> None:
+        statement = insert(sender_suspensions).values(
+            sender=sender, suspended_until=until, reason=reason, created_at=now
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["sender"],
+                set_={"suspended_until": until, "reason": reason, "created_at": now},
+            )
+        )
+
+    async def case_of_thread(self, message_ids: Sequence[str]) -> uuid.UUID | None:
+        """The case a message belongs to when it refers to mail we received or sent."""
+        if not message_ids:
+            return None
+        ids = list(dict.fromkeys(message_ids))[:100]
+        sent: uuid.UUID | None = await self.session.scalar(
+            select(outbound_messages.c.case_id).where(outbound_messages.c.message_id.in_(ids)).limit(1)
+        )
+        if sent is not None:
+            return sent
+        received: uuid.UUID | None = await self.session.scalar(
+            select(raw_messages.c.case_id)
+            .where(raw_messages.c.message_id.in_(ids), raw_messages.c.case_id.is_not(None))
+            .limit(1)
+        )
+        return received
+
+    async def due_for_republication(self, older_than: datetime, limit: int) -> list[AnyRow]:
+        return list(
+            (
+                await self.session.execute(
+                    select(raw_messages.c.id, raw_messages.c.thread_key, raw_messages.c.event_data)
+                    .where(raw_messages.c.status == "pending", raw_messages.c.last_published_at < older_than)
+                    .order_by(raw_messages.c.last_published_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+        )
+
+    async def mark_published(self, intake_ids: Sequence[uuid.UUID], now: datetime) -> None:
+        await self.session.execute(
+            update(raw_messages)
+            .where(raw_messages.c.id.in_(list(intake_ids)))
+            .values(published_count=raw_messages.c.published_count + 1, last_published_at=now)
+        )
+
+    async def acknowledge(
+        self, intake_id: uuid.UUID, *, case_id: uuid.UUID, case_number: int | None, now: datetime
+    ) -> AnyRow | None:
+        """Mark a pending message acknowledged; returns it when this call did it (first ack only)."""
+        row: AnyRow | None = (
+            await self.session.execute(
+                update(raw_messages)
+                .where(raw_messages.c.id == intake_id, raw_messages.c.status == "pending")
+                .values(status="acknowledged", case_id=case_id, case_number=case_number, acknowledged_at=now)
+                .returning(raw_messages)
+            )
+        ).first()
+        return row
+
+    async def mark_auto_responded(self, intake_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(raw_messages).where(raw_messages.c.id == intake_id).values(auto_responded_at=now)
+        )
+
+    async def latest_for_case(self, case_id: uuid.UUID) -> AnyRow | None:
+        return (
+            await self.session.execute(
+                select(raw_messages.c.mailbox_id, raw_messages.c.case_number, raw_messages.c.message_id)
+                .where(raw_messages.c.case_id == case_id)
+                .order_by(raw_messages.c.received_at.desc())
+                .limit(1)
+            )
+        ).first()
+
+
+class ImapCursorRepository:
+    """Where polling of each IMAP account stands, and who is polling it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lease(self, account: str, now: datetime, until: datetime) -> AnyRow | None:
+        """Take the account for one poll; None when another poller holds it."""
+        await self.session.execute(
+            insert(imap_cursors).values(account=account).on_conflict_do_nothing(index_elements=["account"])
+        )
+        row: AnyRow | None = (
+            await self.session.execute(
+                update(imap_cursors)
+                .where(
+                    imap_cursors.c.account == account,
+                    (imap_cursors.c.lease_until.is_(None)) | (imap_cursors.c.lease_until < now),
+                )
+                .values(lease_until=until)
+                .returning(imap_cursors)
+            )
+        ).first()
+        return row
+
+    async def advance(self, account: str, uidvalidity: int, last_uid: int) -> None:
+        await self.session.execute(
+            update(imap_cursors)
+            .where(imap_cursors.c.account == account)
+            .values(uidvalidity=uidvalidity, last_uid=last_uid)
+        )
+
+    async def release(self, account: str, now: datetime, error: str | None) -> None:
+        await self.session.execute(
+            update(imap_cursors)
+            .where(imap_cursors.c.account == account)
+            .values(lease_until=None, last_polled_at=now, last_error=error[:2000] if error else None)
+        )
+
+    async def get(self, account: str) -> AnyRow | None:
+        row: AnyRow | None = (
+            await self.session.execute(select(imap_cursors).where(imap_cursors.c.account == account))
+        ).first()
+        return row

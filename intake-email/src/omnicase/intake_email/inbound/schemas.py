@@ -1,0 +1,64 @@
+"""API models of stored inbound messages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class InboundMessage(BaseModel):
+    """One stored inbound message: how it came and what became of it."""
+
+    id: uuid.UUID = Field(description="The intake id (MessageReceived.intake_id).")
+    mailbox_id: uuid.UUID
+    route: str = Field(examples=["smtp"])
+    received_at: datetime
+    envelope_from: str | None = Field(description='"" is the null sender <>.')
+    envelope_to: list[str]
+    message_id: str | None
+    subject: str | None
+    status: str = Field(examples=["pending", "acknowledged", "dropped", "suspended"])
+    reason: str | None = Field(description="Why it was dropped or suspended.")
+    noise: str | None = Field(examples=["auto_reply", "bounce", "bulk"])
+    parse_errors: list[str]
+    case_id: uuid.UUID | None
+    published_count: int
+    acknowledged_at: datetime | None
+    size: int
+
+
+class InboundAccepted(BaseModel):
+    intake_id: uuid.UUID
+    mailbox: str = Field(examples=["support@example.com"])
+    status: str = Field(examples=["pending"])
+    duplicate: bool = Field(description="The same message was already received for this mailbox.")
+    reason: str | None = None
+
+
+class InboundMessagePage(BaseModel):
+    items: list[InboundMessage]
+    next_cursor: str | None = None
+
+
+class OutboundMessage(BaseModel):
+    """One message we sent (or tried to): exactly what left, and what became of it."""
+
+    id: uuid.UUID = Field(description="case-core's outbound id, or ours for auto-responses and verification mail.")
+    case_id: uuid.UUID | None
+    mailbox_id: uuid.UUID | None
+    kind: str = Field(examples=["reply", "auto_response", "verification"])
+    recipients: list[str]
+    subject: str
+    message_id: str = Field(description="The Message-ID it was sent with (replies thread by it).")
+    status: str = Field(examples=["pending", "sent", "failed"])
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class OutboundMessagePage(BaseModel):
+    items: list[OutboundMessage]
+    next_cursor: str | None = None

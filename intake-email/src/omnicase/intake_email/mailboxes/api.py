@@ -1,0 +1,115 @@
+"""Mailbox routes: /api/v1/mailboxes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from omnicase.intake_email.access import require_admin
+from omnicase.intake_email.inbound.blobs import PostgresBlobStore
+from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxPage, MailboxUpdate
+from omnicase.intake_email.mailboxes.service import MailboxAddressTaken, MailboxInUse, MailboxNotFound, MailboxService
+from omnicase.intake_email.outbound.service import OutboundService
+from omnicase.intake_email.outbound.templates import TemplateRenderer
+from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.kit.app import Runtime
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
+
+# Every mailbox route is for admins: a 401 without a gateway identity, 403 for others.
+router = APIRouter(
+    prefix="/api/v1/mailboxes",
+    tags=["mailboxes"],
+    dependencies=[Depends(require_admin)],
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="create_mailbox",
+    summary="Add a support address",
+    responses=problem_responses(MailboxAddressTaken, ValidationFailed),
+)
+async def create_mailbox(body: MailboxCreate, session: SessionDep, response: Response) -> Mailbox:
+    """Mail to this address (SMTP, webhook) becomes cases with the mailbox's defaults."""
+    mailbox = await MailboxService(session).create(body)
+    response.headers["Location"] = f"/api/v1/mailboxes/{mailbox.id}"
+    return mailbox
+
+
+@router.get(
+    "",
+    operation_id="list_mailboxes",
+    summary="List support addresses",
+    responses=problem_responses(BadRequest, ValidationFailed),
+)
+async def list_mailboxes(
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> MailboxPage:
+    return await MailboxService(session).list(cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/{mailbox_id}",
+    operation_id="get_mailbox",
+    summary="Read a support address",
+    responses=problem_responses(MailboxNotFound, ValidationFailed),
+)
+async def get_mailbox(mailbox_id: uuid.UUID, session: SessionDep) -> Mailbox:
+    return await MailboxService(session).get(mailbox_id)
+
+
+@router.patch(
+    "/{mailbox_id}",
+    operation_id="update_mailbox",
+    summary="Change a support address",
+    responses=problem_responses(MailboxNotFound, MailboxAddressTaken, ValidationFailed),
+)
+async def update_mailbox(mailbox_id: uuid.UUID, body: MailboxUpdate, session: SessionDep) -> Mailbox:
+    return await MailboxService(session).update(mailbox_id, body)
+
+
+@router.delete(
+    "/{mailbox_id}",
+    status_code=204,
+    operation_id="delete_mailbox",
+    summary="Remove a support address that never received mail",
+    responses=problem_responses(MailboxNotFound, MailboxInUse, ValidationFailed),
+)
+async def delete_mailbox(mailbox_id: uuid.UUID, session: SessionDep) -> Response:
+    await MailboxService(session).delete(mailbox_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{mailbox_id}/verification",
+    status_code=202,
+    operation_id="verify_mailbox",
+    summary="Send a verification message through the configured route",
+    responses=problem_responses(MailboxNotFound, ValidationFailed),
+)
+async def verify_mailbox(mailbox_id: uuid.UUID, session: SessionDep, request: Request) -> Mailbox:
+    """Sends a test message to the address through the outbound relay. When it comes back in
+    (forwarded by the customer's mail server to the SMTP listener, the inbound-parse webhook
+    or the polled IMAP mailbox), the mailbox's ``verification`` shows when and by which route.
+    Asking again replaces the outstanding test message."""
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
+    assert isinstance(settings, IntakeEmailSettings)
+    assert runtime.outbox is not None
+    renderer: TemplateRenderer = runtime.extra.setdefault("renderer", TemplateRenderer(settings.templates_dir))
+    outbound = OutboundService(
+        session,
+        settings=settings,
+        outbox=runtime.outbox,
+        blobs=PostgresBlobStore(),
+        renderer=renderer,
+        source=runtime.spec.name,
+    )
+    return await MailboxService(session).start_verification(mailbox_id, outbound)

@@ -1,0 +1,141 @@
+"""Mailbox API models."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from omnicase.kit.events import CaseDefaults, Priority
+
+# Deliberately simple: a local part and a dotted domain, no spaces or angle brackets.
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+
+
+def normalize_address(value: str) -> str:
+    address = value.strip().lower()
+    if len(address) > 254 or not _ADDRESS.match(address):
+        raise ValueError("must be an email address like support@example.com")
+    return address
+
+
+class MailboxDefaults(BaseModel):
+    """Applied to every case the mailbox opens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: Priority | None = None
+    group_id: uuid.UUID | None = None
+    tags: list[str] = Field(default_factory=list, max_length=50, examples=[["billing", "email"]])
+    type: str | None = Field(default=None, max_length=100, examples=["question"])
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        cleaned: list[str] = []
+        for tag in tags:
+            tag = tag.strip().lower()
+            if not tag or len(tag) > 80 or any(ch.isspace() for ch in tag):
+                raise ValueError("tags are 1-80 characters without spaces")
+            if tag not in cleaned:
+                cleaned.append(tag)
+        return cleaned
+
+
+class MailboxCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "address": "support@example.com",
+                    "display_name": "Example Support",
+                    "brand": "example",
+                    "defaults": {"priority": "normal", "tags": ["email"]},
+                    "auto_response": True,
+                    "signature": "-- \nThe Example support team",
+                    "logo_url": "https://example.com/logo.png",
+                }
+            ]
+        },
+    )
+
+    address: str = Field(max_length=254, description="Matched case-insensitively; stored lowercased.")
+    display_name: str | None = Field(default=None, max_length=200)
+    brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    defaults: MailboxDefaults = Field(default_factory=MailboxDefaults)
+    auto_response: bool = Field(default=False, description="Acknowledge new cases by email.")
+    signature: str | None = Field(default=None, max_length=5000)
+    logo_url: str | None = Field(
+        default=None, max_length=2000, pattern=r"^https?://\S+$", description="Brand logo shown in HTML mail."
+    )
+    webhook_secret: str | None = Field(
+        default=None, min_length=16, max_length=200, description="Signs inbound-parse webhook posts (write-only)."
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return normalize_address(value)
+
+
+class MailboxUpdate(BaseModel):
+    """Partial update: only the fields present change."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"auto_response": False}]})
+
+    address: str | None = Field(default=None, max_length=254)
+    display_name: str | None = Field(default=None, max_length=200)
+    brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    defaults: MailboxDefaults | None = None
+    auto_response: bool | None = None
+    signature: str | None = Field(default=None, max_length=5000)
+    logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_address(value)
+
+
+class MailboxVerification(BaseModel):
+    """Whether mail sent to the address reaches Omnicase through the configured route."""
+
+    status: Literal["unverified", "pending", "verified"]
+    requested_at: datetime | None = Field(description="When the last test message was sent.")
+    verified_at: datetime | None = Field(description="When a test message arrived back.")
+    route: str | None = Field(description="How it arrived: smtp, webhook or imap.", examples=["smtp"])
+    received_from: str | None = Field(description="Envelope sender (or From) of the arrived test message.")
+
+
+class Mailbox(BaseModel):
+    id: uuid.UUID
+    address: str = Field(examples=["support@example.com"])
+    display_name: str | None
+    brand: str | None
+    defaults: MailboxDefaults
+    auto_response: bool
+    signature: str | None
+    logo_url: str | None
+    webhook_secret_set: bool = Field(description="Whether the mailbox has its own webhook secret.")
+    verification: MailboxVerification
+    created_at: datetime
+    updated_at: datetime
+
+    def case_defaults(self) -> CaseDefaults:
+        return CaseDefaults(
+            brand=self.brand,
+            priority=self.defaults.priority,
+            group_id=self.defaults.group_id,
+            type=self.defaults.type,
+            tags=list(self.defaults.tags),
+        )
+
+
+class MailboxPage(BaseModel):
+    items: list[Mailbox]
+    next_cursor: str | None = None

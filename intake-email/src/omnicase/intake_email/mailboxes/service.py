@@ -1,0 +1,138 @@
+"""Mailbox configuration: create, read, change, delete support addresses."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.intake_email.mailboxes.repository import MailboxRepository
+from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxDefaults, MailboxPage, MailboxUpdate
+from omnicase.intake_email.outbound.service import OutboundService
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import BadRequest, Conflict, FieldError, NotFound
+from omnicase.kit.ids import uuid7
+
+
+class MailboxNotFound(NotFound):
+    pass
+
+
+class MailboxAddressTaken(Conflict):
+    slug = "mailbox-address-taken"
+
+
+class MailboxInUse(Conflict):
+    slug = "mailbox-in-use"
+
+
+def _defaults_columns(defaults: MailboxDefaults) -> dict[str, Any]:
+    return {
+        "priority": defaults.priority.value if defaults.priority else None,
+        "group_id": defaults.group_id,
+        "tags": list(defaults.tags),
+        "case_type": defaults.type,
+    }
+
+
+def _taken(address: str) -> MailboxAddressTaken:
+    return MailboxAddressTaken(
+        f"A mailbox for {address} already exists.",
+        errors=[FieldError(field="body.address", message="already used by another mailbox", code="unique")],
+    )
+
+
+def encode_cursor(mailbox_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(mailbox_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as error:
+        raise BadRequest(
+            "The cursor is not valid.",
+            errors=[FieldError(field="query.cursor", message="not a cursor from a previous page", code="invalid")],
+        ) from error
+
+
+class MailboxService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.repository = MailboxRepository(session)
+
+    async def create(self, data: MailboxCreate) -> Mailbox:
+        now = utcnow()
+        values = {
+            "id": uuid7(),
+            "address": data.address,
+            "display_name": data.display_name,
+            "brand": data.brand,
+            "auto_response": data.auto_response,
+            "signature": data.signature,
+            "logo_url": data.logo_url,
+            "webhook_secret": data.webhook_secret,
+            "created_at": now,
+            "updated_at": now,
+            **_defaults_columns(data.defaults),
+        }
+        mailbox = await self.repository.insert(values)
+        if mailbox is None:
+            raise _taken(data.address)
+        return mailbox
+
+    async def get(self, mailbox_id: uuid.UUID) -> Mailbox:
+        mailbox = await self.repository.get(mailbox_id)
+        if mailbox is None:
+            raise MailboxNotFound(f"Mailbox {mailbox_id} does not exist.")
+        return mailbox
+
+    async def list(self, *, cursor: str | None, limit: int) -> MailboxPage:
+        after = decode_cursor(cursor) if cursor else None
+        items = await self.repository.page(after=after, limit=limit + 1)
+        more = len(items) > limit
+        items = items[:limit]
+        return MailboxPage(items=items, next_cursor=encode_cursor(items[-1].id) if more and items else None)
+
+    async def update(self, mailbox_id: uuid.UUID, data: MailboxUpdate) -> Mailbox:
+        current = await self.get(mailbox_id)
+        changes = data.model_dump(exclude_unset=True)
+        values: dict[str, Any] = {}
+        for name in ("display_name", "brand", "signature", "logo_url", "webhook_secret"):
+            if name in changes:
+                values[name] = changes[name]
+        if changes.get("auto_response") is not None:
+            values["auto_response"] = changes["auto_response"]
+        if data.defaults is not None:
+            values.update(_defaults_columns(data.defaults))
+        if data.address is not None and data.address != current.address:
+            if await self.repository.address_taken(data.address, other_than=mailbox_id):
+                raise _taken(data.address)
+            values["address"] = data.address
+            # A new address has not been shown to route here.
+            values.update(verification_token=None, verified_at=None, verified_route=None, verified_from=None)
+        values["updated_at"] = utcnow()
+        updated = await self.repository.update(mailbox_id, values)
+        if updated is None:
+            raise MailboxNotFound(f"Mailbox {mailbox_id} does not exist.")
+        return updated
+
+    async def start_verification(self, mailbox_id: uuid.UUID, outbound: OutboundService) -> Mailbox:
+        """Send a test message to the address; it must come back in through the mailbox's route."""
+        mailbox = await self.get(mailbox_id)
+        token = secrets.token_hex(16)
+        await self.repository.start_verification(mailbox_id, token, utcnow())
+        await outbound.queue_verification(mailbox, token)
+        return await self.get(mailbox_id)
+
+    async def delete(self, mailbox_id: uuid.UUID) -> None:
+        await self.get(mailbox_id)
+        if await self.repository.has_history(mailbox_id):
+            raise MailboxInUse(
+                f"Mailbox {mailbox_id} has received or sent mail; its history must stay readable, "
+                "so it cannot be deleted."
+            )
+        await self.repository.delete(mailbox_id)

@@ -1,0 +1,104 @@
+"""Build the RFC 5322 bytes of one outbound message (no I/O)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr
+
+# Header values must not smuggle extra headers in.
+_FOLD = re.compile(r"[\r\n]+")
+
+
+@dataclass
+class OutgoingAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+    content_id: str | None = None
+    inline: bool = False
+
+
+@dataclass
+class OutgoingMail:
+    from_address: str
+    from_name: str | None
+    to: list[tuple[str | None, str]]
+    subject: str
+    text: str
+    html: str | None
+    message_id: str  # without angle brackets
+    date: datetime
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    automatic: bool = False
+    reply_to: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[OutgoingAttachment] = field(default_factory=list)
+
+
+def _one_line(value: str) -> str:
+    return _FOLD.sub(" ", value).strip()
+
+
+def _bracket(message_id: str) -> str:
+    message_id = message_id.strip().strip("<>")
+    return f"<{message_id}>"
+
+
+def compose(mail: OutgoingMail) -> bytes:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr((_one_line(mail.from_name or ""), mail.from_address))
+    message["To"] = ", ".join(formataddr((_one_line(name or ""), address)) for name, address in mail.to)
+    message["Subject"] = _one_line(mail.subject)
+    message["Date"] = format_datetime(mail.date)
+    message["Message-ID"] = _bracket(mail.message_id)
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    if mail.in_reply_to:
+        message["In-Reply-To"] = _bracket(mail.in_reply_to)
+    references = list(
+        dict.fromkeys(_bracket(ref) for ref in [*mail.references, *([mail.in_reply_to] if mail.in_reply_to else [])])
+    )
+    if references:
+        # RFC 5322 3.6.4: keep the first and the most recent when the chain is long.
+        if len(references) > 20:
+            references = [references[0], *references[-19:]]
+        message["References"] = " ".join(references)
+    if mail.automatic:
+        # RFC 3834: machines must not answer this; Exchange honours the second header.
+        message["Auto-Submitted"] = "auto-replied"
+        message["X-Auto-Response-Suppress"] = "All"
+    for name, value in mail.extra_headers.items():
+        message[name] = _one_line(value)
+    message.set_content(mail.text)
+    if mail.html is not None:
+        message.add_alternative(mail.html, subtype="html")
+    inline = [attachment for attachment in mail.attachments if attachment.inline and attachment.content_id]
+    if inline and mail.html is not None:
+        html_part = message.get_body(("html",))
+        assert isinstance(html_part, EmailMessage)
+        html_part.make_related()
+        for attachment in inline:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            html_part.add_related(
+                attachment.content,
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                cid=_bracket(attachment.content_id or ""),
+                filename=attachment.filename,
+            )
+    for attachment in mail.attachments:
+        if attachment in inline and mail.html is not None:
+            continue
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
+    return message.as_bytes()

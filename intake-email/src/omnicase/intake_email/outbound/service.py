@@ -1,0 +1,301 @@
+"""Queue outbound mail: replies requested by case-core, auto-responses, verification messages.
+
+Queuing renders and composes the message once and stores its exact bytes, so a
+retry sends the very same message (same Message-ID) and what was sent stays on record.
+The sender (:mod:`.sender`) delivers queued rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.intake_email.inbound.blobs import BlobStore
+from omnicase.intake_email.inbound.repository import RawMessageRepository
+from omnicase.intake_email.mailboxes.repository import MailboxRepository
+from omnicase.intake_email.mailboxes.schemas import Mailbox
+from omnicase.intake_email.outbound.composer import OutgoingAttachment, OutgoingMail, compose
+from omnicase.intake_email.outbound.repository import OutboundRepository
+from omnicase.intake_email.outbound.templates import TemplateRenderer, paragraphs
+from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.kit.clock import utcnow
+from omnicase.kit.events import DeliveryReported, OutboundMessageRequested, Party
+from omnicase.kit.ids import uuid7
+from omnicase.kit.outbox import Outbox
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["reply", "auto_response", "verification"]
+VERIFICATION_HEADER = "X-Omnicase-Verification"
+_CASE_TOKEN = re.compile(r"\[#\d+\]")
+
+
+@dataclass(frozen=True)
+class AutoResponse:
+    intake_id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: int
+    case_subject: str
+    recipient: str
+    recipient_name: str | None
+    in_reply_to: str | None
+
+
+def with_case_token(subject: str, number: int | None) -> str:
+    if number is None or _CASE_TOKEN.search(subject):
+        return subject
+    return f"{subject} [#{number}]"
+
+
+class OutboundService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        settings: IntakeEmailSettings,
+        outbox: Outbox,
+        blobs: BlobStore,
+        renderer: TemplateRenderer,
+        source: str,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.outbox = outbox
+        self.blobs = blobs
+        self.renderer = renderer
+        self.source = source
+        self.repository = OutboundRepository(session)
+        self.mailboxes = MailboxRepository(session)
+        self.messages = RawMessageRepository(session)
+
+    def _message_id(self, outbound_id: uuid.UUID) -> str:
+        # Derived from the id: a redelivered request composes the same Message-ID.
+        return f"{outbound_id}@{self.settings.message_id_domain}"
+
+    async def _sending_mailbox(self, case_id: uuid.UUID) -> Mailbox | None:
+        """The mailbox the case's mail came to; else the configured default; else the oldest mailbox."""
+        latest = await self.messages.latest_for_case(case_id)
+        if latest is not None:
+            mailbox = await self.mailboxes.get(latest.mailbox_id)
+            if mailbox is not None:
+                return mailbox
+        if self.settings.default_from_address:
+            mailbox = await self.mailboxes.by_address(self.settings.default_from_address)
+            if mailbox is not None:
+                return mailbox
+        return await self.mailboxes.oldest()
+
+    async def _recipients(self, parties: list[Party]) -> list[tuple[str | None, str]]:
+        """Real addresses only: never the null sender, never one of our own mailboxes (a loop)."""
+        found: list[tuple[str | None, str]] = []
+        for party in parties:
+            address = (party.email or "").strip().strip("<>").lower()
+            if "@" not in address or await self.mailboxes.is_own_address(address):
+                continue
+            if address not in {existing for _, existing in found}:
+                found.append((party.name, address))
+        return found
+
+    async def queue_reply(self, request: OutboundMessageRequested) -> None:
+        """Queue case-core's reply; a request with nowhere to go is reported failed at once."""
+        if await self.repository.get(request.outbound_id) is not None:
+            return
+        now = utcnow()
+        mailbox = await self._sending_mailbox(request.case_id)
+        recipients = await self._recipients(request.to)
+        problem = None
+        if mailbox is None:
+            problem = "no mailbox is configured to send from"
+        elif not recipients:
+            problem = "no deliverable email address among the recipients"
+        subject = request.subject or "(no subject)"
+        text, html = self.renderer.render(
+            "reply",
+            mailbox.brand if mailbox else None,
+            {
+                "text": request.text,
+                "html": request.html,
+                "paragraphs": paragraphs(request.text),
+                "subject": subject,
+                "signature": mailbox.signature if mailbox else None,
+                "logo_url": mailbox.logo_url if mailbox else None,
+            },
+        )
+        attachments = []
+        for ref in request.attachments:
+            content = await self.blobs.get(self.session, ref.sha256)
+            if content is None:
+                problem = problem or f"attachment {ref.filename} ({ref.sha256}) is not in the blob store"
+                continue
+            attachments.append(OutgoingAttachment(ref.filename, ref.content_type, content, ref.content_id, ref.inline))
+        message_id = self._message_id(request.outbound_id)
+        raw = b""
+        if mailbox is not None and recipients:
+            raw = compose(
+                OutgoingMail(
+                    from_address=mailbox.address,
+                    from_name=mailbox.display_name,
+                    to=recipients,
+                    subject=subject,
+                    text=text,
+                    html=html,
+                    message_id=message_id,
+                    date=now,
+                    in_reply_to=request.in_reply_to,
+                    references=request.references,
+                    automatic=request.automatic,
+                    attachments=attachments,
+                )
+            )
+        await self.repository.insert(
+            {
+                "id": request.outbound_id,
+                "case_id": request.case_id,
+                "mailbox_id": mailbox.id if mailbox else None,
+                "kind": "reply",
+                "mail_from": mailbox.address if mailbox else "",
+                "primary_recipient": recipients[0][1] if recipients else "",
+                "recipients": [address for _, address in recipients],
+                "subject": subject,
+                "message_id": message_id,
+                "raw": raw,
+                "status": "failed" if problem else "pending",
+                "last_error": problem,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+        if problem:
+            logger.warning("outbound message cannot be sent", extra={"outbound_id": str(request.outbound_id)})
+            await self.report(request.outbound_id, request.case_id, "failed", error=problem)
+
+    async def queue_auto_response(self, mailbox: Mailbox, answer: AutoResponse) -> bool:
+        """Acknowledge a new case by email; False when the address had one recently (ping-pong guard)."""
+        now = utcnow()
+        since = now - timedelta(seconds=self.settings.auto_response_interval_seconds)
+        if await self.repository.auto_responded_recently(answer.recipient, since):
+            return False
+        if await self.mailboxes.is_own_address(answer.recipient):
+            return False
+        outbound_id = uuid7()
+        subject = with_case_token(
+            f"Re: {answer.case_subject}" if answer.case_subject else "We received your request", answer.case_number
+        )
+        text, html = self.renderer.render(
+            "auto_response",
+            mailbox.brand,
+            {
+                "subject": subject,
+                "case_subject": answer.case_subject,
+                "case_number": answer.case_number,
+                "requester_name": answer.recipient_name,
+                "signature": mailbox.signature,
+                "logo_url": mailbox.logo_url,
+            },
+        )
+        message_id = self._message_id(outbound_id)
+        raw = compose(
+            OutgoingMail(
+                from_address=mailbox.address,
+                from_name=mailbox.display_name,
+                to=[(answer.recipient_name, answer.recipient)],
+                subject=subject,
+                text=text,
+                html=html,
+                message_id=message_id,
+                date=now,
+                in_reply_to=answer.in_reply_to,
+                automatic=True,
+            )
+        )
+        await self.repository.insert(
+            {
+                "id": outbound_id,
+                "case_id": answer.case_id,
+                "mailbox_id": mailbox.id,
+                "intake_id": answer.intake_id,
+                "kind": "auto_response",
+                "mail_from": mailbox.address,
+                "primary_recipient": answer.recipient,
+                "recipients": [answer.recipient],
+                "subject": subject,
+                "message_id": message_id,
+                "raw": raw,
+                "status": "pending",
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+        return True
+
+    async def queue_verification(self, mailbox: Mailbox, token: str) -> uuid.UUID:
+        """A test message to the mailbox's own address, sent through the relay like any other mail."""
+        now = utcnow()
+        outbound_id = uuid7()
+        text, _ = self.renderer.render("verification", mailbox.brand, {"address": mailbox.address, "token": token})
+        message_id = self._message_id(outbound_id)
+        sender = self.settings.default_from_address or f"verification@{self.settings.message_id_domain}"
+        raw = compose(
+            OutgoingMail(
+                from_address=sender,
+                from_name="Omnicase verification",
+                to=[(mailbox.display_name, mailbox.address)],
+                subject=f"Omnicase mailbox verification for {mailbox.address}",
+                text=text,
+                html=None,
+                message_id=message_id,
+                date=now,
+                automatic=True,
+                extra_headers={VERIFICATION_HEADER: token},
+            )
+        )
+        await self.repository.insert(
+            {
+                "id": outbound_id,
+                "case_id": None,
+                "mailbox_id": mailbox.id,
+                "kind": "verification",
+                "mail_from": sender,
+                "primary_recipient": mailbox.address,
+                "recipients": [mailbox.address],
+                "subject": f"Omnicase mailbox verification for {mailbox.address}",
+                "message_id": message_id,
+                "raw": raw,
+                "status": "pending",
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+        return outbound_id
+
+    async def report(
+        self,
+        outbound_id: uuid.UUID,
+        case_id: uuid.UUID | None,
+        status: Literal["sent", "failed"],
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Tell case-core what became of a message (verification mail belongs to no case)."""
+        if case_id is None:
+            return
+        await self.outbox.add(
+            self.session,
+            DeliveryReported(
+                outbound_id=outbound_id,
+                case_id=case_id,
+                status=status,
+                provider_message_id=message_id,
+                error=error,
+            ),
+            source=self.source,
+            subject=str(case_id),
+            key=str(case_id),
+        )

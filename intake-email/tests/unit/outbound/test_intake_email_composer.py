@@ -1,0 +1,91 @@
+"""Outbound messages are composed with the headers that make them thread and not loop."""
+
+from __future__ import annotations
+
+import email.policy
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from pathlib import Path
+
+from omnicase.intake_email.outbound.composer import OutgoingAttachment, OutgoingMail, compose
+from omnicase.intake_email.outbound.service import with_case_token
+from omnicase.intake_email.outbound.templates import TemplateRenderer, paragraphs
+
+
+def parse(raw: bytes) -> EmailMessage:
+    parsed = message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def mail(**fields: object) -> OutgoingMail:
+    values: dict[str, object] = {
+        "from_address": "support@acme.test",
+        "from_name": "Acme Help",
+        "to": [("Ada", "ada@example.org")],
+        "subject": "Re: Printer [#42]",
+        "text": "Hello",
+        "html": "<p>Hello</p>",
+        "message_id": "out-1@omnicase.local",
+        "date": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+    }
+    values.update(fields)
+    return OutgoingMail(**values)  # type: ignore[arg-type]
+
+
+def test_headers_cannot_be_injected_through_names_or_subjects() -> None:
+    raw = compose(mail(subject="Hi\r\nBcc: victim@example.org", from_name="Evil\nBcc: x@example.org"))
+    message = parse(raw)
+    assert message["Bcc"] is None
+    assert message["Subject"] == "Hi Bcc: victim@example.org"
+
+
+def test_long_reference_chains_keep_the_first_and_the_latest() -> None:
+    chain = [f"m{index}@example.org" for index in range(40)]
+    message = parse(compose(mail(references=chain, in_reply_to="m39@example.org")))
+    references = message["References"].split()
+    assert len(references) == 20
+    assert references[0] == "<m0@example.org>"
+    assert references[-1] == "<m39@example.org>"
+    assert message["In-Reply-To"] == "<m39@example.org>"
+
+
+def test_automatic_mail_is_marked_so_machines_do_not_answer_it() -> None:
+    message = parse(compose(mail(automatic=True)))
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message["X-Auto-Response-Suppress"] == "All"
+    assert parse(compose(mail()))["Auto-Submitted"] is None
+
+
+def test_inline_images_travel_with_the_html_and_files_as_attachments() -> None:
+    logo = OutgoingAttachment("logo.png", "image/png", b"\x89PNG...", content_id="logo@acme", inline=True)
+    report = OutgoingAttachment("report.pdf", "application/pdf", b"%PDF-1.4")
+    message = parse(compose(mail(html='<img src="cid:logo@acme">', attachments=[logo, report])))
+    related = [part for part in message.walk() if part.get_content_type() == "multipart/related"]
+    assert len(related) == 1
+    [image] = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert image["Content-ID"] == "<logo@acme>"
+    assert [part.get_filename() for part in message.iter_attachments()] == ["report.pdf"]
+
+
+def test_case_token_is_added_once() -> None:
+    assert with_case_token("Printer on fire", 42) == "Printer on fire [#42]"
+    assert with_case_token("Re: Printer on fire [#42]", 42) == "Re: Printer on fire [#42]"
+
+
+def test_brand_templates_override_only_what_they_define(tmp_path: Path) -> None:
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "auto_response.txt.j2").write_text("Acme got case {{ case_number }}.\n")
+    renderer = TemplateRenderer(str(tmp_path))
+    context = {"subject": "s", "case_subject": "Printer", "case_number": 7, "requester_name": "<b>Ada</b>"}
+    text, html = renderer.render("auto_response", "acme", context)
+    assert text == "Acme got case 7.\n"
+    assert html is not None
+    assert "&lt;b&gt;Ada&lt;/b&gt;" in html  # the built-in HTML still applies, escaped
+    other_text, _ = renderer.render("auto_response", "globex", context)
+    assert "opened case #7" in other_text
+
+
+def test_plain_replies_become_html_paragraphs() -> None:
+    assert paragraphs("One\nline two\n\n\nThree") == ["One\nline two", "Three"]
