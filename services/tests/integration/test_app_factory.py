@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import ClassVar
 
 import httpx
@@ -15,12 +16,13 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select
 
 from omnicase.kit.app import ServiceParts, create_service_app
+from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import NotFound, problem_responses
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.service import ServiceSpec
 from omnicase.kit.settings import ServiceSettings
-from omnicase.kit.testing.plugin import ScratchSchema
+from omnicase.kit.testing.plugin import ScratchSchema, eventually
 from omnicase.kit.testing.probes import numbered_event
 
 pytestmark = pytest.mark.asyncio
@@ -172,3 +174,37 @@ async def test_openapi_declares_the_problem_schema(client: httpx.AsyncClient) ->
     assert "Problem" in spec["components"]["schemas"]
     not_found = spec["paths"]["/things/{thing_id}"]["get"]["responses"]["404"]
     assert "application/problem+json" in not_found["content"]
+
+
+async def test_a_service_forgets_inbox_ids_older_than_the_retention(
+    scratch_schema: ScratchSchema, database_url: str, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    inbox = scratch_schema.inbox
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    async with scratch_schema.database.unit_of_work() as session:
+        await session.execute(
+            inbox.insert(),
+            [
+                {"consumer": "demo", "event_id": old, "processed_at": utcnow() - timedelta(hours=25)},
+                {"consumer": "demo", "event_id": recent, "processed_at": utcnow() - timedelta(hours=23)},
+            ],
+        )
+    settings = DemoSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        inbox_retention_hours=24,
+    )
+    app = create_service_app(SPEC, settings, ServiceParts(outbox_table=scratch_schema.outbox, inbox_table=inbox))
+
+    async def remembered() -> set[uuid.UUID]:
+        async with scratch_schema.database.unit_of_work() as session:
+            rows = await session.scalars(select(inbox.c.event_id).where(inbox.c.event_id.in_([old, recent])))
+            return set(rows.all())
+
+    async with app.router.lifespan_context(app):
+
+        async def only_the_recent_one() -> bool:
+            return await remembered() == {recent}
+
+        await eventually(only_the_recent_one, message="the id older than the retention is forgotten")

@@ -22,8 +22,6 @@ logger = logging.getLogger(__name__)
 
 Stop = Callable[[], Awaitable[None]]
 
-INBOX_RETENTION = timedelta(days=7)
-
 
 def periodic(name: str, interval: float, job: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
     """Run ``job`` every ``interval`` seconds until cancelled; a failing pass is logged and retried next time."""
@@ -54,12 +52,6 @@ async def start(runtime: Runtime) -> Stop:
         async with runtime.database.unit_of_work() as session:
             await ratelimit.prune(session, utcnow())
 
-    async def prune_inbox() -> None:
-        # Event ids are only needed while a redelivery is possible (well under a week).
-        if runtime.inbox is not None:
-            async with runtime.database.unit_of_work() as session:
-                await runtime.inbox.forget_older_than(session, INBOX_RETENTION)
-
     delivery = DeliveryWorker(runtime.database, outbox, http, settings)
     older_than = timedelta(seconds=settings.republish_after_seconds)
     tasks = [
@@ -69,7 +61,6 @@ async def start(runtime: Runtime) -> Stop:
             lambda: republish_unacknowledged(runtime.database, outbox, older_than),
         ),
         periodic("prune-rate-windows", 60.0, prune_rate_windows),
-        periodic("prune-inbox", 3600.0, prune_inbox),
         periodic("deliver", settings.delivery_interval_seconds, delivery.run_once),
     ]
     runtime.extra["tasks"] = tasks

@@ -23,6 +23,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -45,7 +46,7 @@ from omnicase.kit.context import (
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.errors import Problem, install_error_handlers
 from omnicase.kit.identity import RequireIdentityMiddleware
-from omnicase.kit.inbox import Inbox
+from omnicase.kit.inbox import Inbox, InboxJanitor
 from omnicase.kit.logs import configure_logging
 from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from omnicase.kit.outbox import Outbox, OutboxRelay
@@ -201,6 +202,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: Serv
                     stack.append(relay.stop)
             if parts.inbox_table is not None:
                 runtime.inbox = Inbox(parts.inbox_table)
+                janitor = InboxJanitor(database, runtime.inbox, timedelta(hours=settings.inbox_retention_hours))
+                janitor.start()
+                stack.append(janitor.stop)
             for binding in parts.consumers:
                 assert runtime.producer is not None, "consumers need uses_kafka=True"
                 assert runtime.inbox is not None, "consumers need an inbox_table"

@@ -3,10 +3,18 @@
 A consumer claims event ids in the same transaction as its effect; an id already
 claimed means "duplicate, skip". ``INSERT … ON CONFLICT DO NOTHING RETURNING``
 decides it in one statement, so two racing consumers cannot both win.
+
+An id is only needed while the broker may still redeliver its event, so
+:class:`InboxJanitor` (run by the app factory in every service with an inbox) forgets
+ids older than the retention, once an hour; replicas doing it at once do no harm.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
@@ -15,7 +23,10 @@ from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String,
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.kit.clock import utcnow
+from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.db import Database
+
+logger = logging.getLogger(__name__)
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -51,3 +62,38 @@ class Inbox:
         """Drop ids older than ``age`` (longer than any redelivery can take)."""
         result = await session.execute(delete(self.table).where(self.table.c.processed_at < utcnow() - age))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+class InboxJanitor:
+    """Forgets inbox ids older than ``retention``, every ``interval`` seconds (jittered)."""
+
+    def __init__(self, database: Database, inbox: Inbox, retention: timedelta, interval: float = 3600.0) -> None:
+        self.database = database
+        self.inbox = inbox
+        self.retention = retention
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="inbox-janitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def run_once(self) -> int:
+        async with self.database.unit_of_work() as session:
+            return await self.inbox.forget_older_than(session, self.retention)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                forgotten = await self.run_once()
+                if forgotten:
+                    logger.info("inbox pruned", extra={"rows": forgotten})
+            except Exception:
+                # The next round tries again; an unpruned inbox is only bigger, never wrong.
+                logger.exception("inbox pruning failed")
+            await get_clock().sleep(self.interval * random.uniform(0.9, 1.1))

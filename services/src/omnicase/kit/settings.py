@@ -38,6 +38,7 @@ SHARED_ENV = {
     "topic_prefix": "OMNICASE_TOPIC_PREFIX",
     "consumer_session_timeout_ms": "OMNICASE_CONSUMER_SESSION_TIMEOUT_MS",
     "consumer_heartbeat_interval_ms": "OMNICASE_CONSUMER_HEARTBEAT_INTERVAL_MS",
+    "inbox_retention_hours": "OMNICASE_INBOX_RETENTION_HOURS",
     "internal_secret": "OMNICASE_INTERNAL_SECRET",
     "log_level": "OMNICASE_LOG_LEVEL",
     "host": "OMNICASE_HOST",
@@ -99,6 +100,8 @@ class ServiceSettings(BaseSettings):
     # timeouts after the previous one left, so the dev stack and tests go shorter.
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
     consumer_heartbeat_interval_ms: int = Field(default=3_000, ge=100, le=100_000)
+    # Longer than the broker may redeliver (Kafka's default retention is 7 days).
+    inbox_retention_hours: float = Field(default=168, ge=1, le=24 * 90)
 
     internal_secret: str = DEV_INTERNAL_SECRET
 

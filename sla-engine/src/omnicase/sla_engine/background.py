@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +14,6 @@ from omnicase.kit.outbox import Outbox
 from omnicase.sla_engine.actions import WEBHOOK_TIMER
 from omnicase.sla_engine.automations.runner import AUTOMATION_TIMER
 from omnicase.sla_engine.events_out import EventSink
-from omnicase.sla_engine.housekeeping import HOUSEKEEPING_TIMER, ensure_scheduled, housekeeper
 from omnicase.sla_engine.resync import RESYNC_TIMER
 from omnicase.sla_engine.scheduler.repository import ClaimedTimer, TimerRepository
 from omnicase.sla_engine.scheduler.worker import TimerKind, TimerWorker, WorkerConfig
@@ -64,9 +62,6 @@ def build_worker(runtime: Runtime, outbox: Outbox, client: httpx.AsyncClient) ->
             AUTOMATION_TIMER: TimerKind(fire_automation),
             # Locks its page of cases itself (SKIP LOCKED).
             RESYNC_TIMER: TimerKind(resync, locks_case=False),
-            HOUSEKEEPING_TIMER: TimerKind(
-                housekeeper(timedelta(hours=settings.inbox_retention_hours)), locks_case=False
-            ),
             # A slow receiver must not hold the case row (and with it the consumer).
             WEBHOOK_TIMER: TimerKind(deliver, locks_case=False, own_transaction=True),
         },
@@ -89,8 +84,6 @@ async def start_scheduler(runtime: Runtime) -> Callable[[], Awaitable[None]] | N
     assert runtime.outbox is not None
     client = httpx.AsyncClient(timeout=settings.webhook_timeout, headers={"User-Agent": USER_AGENT})
     worker = build_worker(runtime, runtime.outbox, client)
-    async with runtime.database.unit_of_work() as session:
-        await ensure_scheduled(session)
     worker.start()
     runtime.extra[WORKER] = worker
 

@@ -20,7 +20,4 @@ class SlaEngineSettings(ServiceSettings):
     scheduler_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
     scheduler_concurrency: int = Field(default=4, ge=1, le=64)
     scheduler_max_attempts: int = Field(default=10, ge=1, le=100)
-    inbox_retention_hours: float = Field(
-        default=168, ge=1, le=24 * 90, description="How long consumed event ids are remembered (deduplication)."
-    )
     webhook_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds per webhook delivery attempt.")

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from omnicase.kit.app import Runtime
 from omnicase.kit.clock import get_clock
@@ -26,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 WORKER_KEY = "timer_worker"
 SWEEP_AGENTS = 50
-INBOX_RETENTION = timedelta(days=7)
 
 
 class TimerWorker:
@@ -58,26 +56,15 @@ class TimerWorker:
                 pushed += await service.push_to_agent(agent_id, "periodic check: free capacity and waiting work")
         return pushed
 
-    async def prune_inbox(self) -> int:
-        """Forget processed event ids older than any redelivery can be."""
-        if self.runtime.inbox is None:
-            return 0
-        async with self.runtime.database.unit_of_work() as session:
-            return await self.runtime.inbox.forget_older_than(session, INBOX_RETENTION)
-
     async def _loop(self) -> None:
         clock = get_clock()
         next_sweep = clock.monotonic() + self.settings.sweep_interval
-        next_prune = clock.monotonic()
         while True:
             try:
                 fired = await self.run_once()
                 if clock.monotonic() >= next_sweep:
                     next_sweep = clock.monotonic() + self.settings.sweep_interval
                     await self.sweep()
-                if clock.monotonic() >= next_prune:
-                    next_prune = clock.monotonic() + 3600
-                    await self.prune_inbox()
             except Exception:
                 logger.exception("timer poll failed")
                 fired = 0
