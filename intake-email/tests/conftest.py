@@ -63,13 +63,23 @@ class Service:
 StartService = Callable[..., Any]
 
 
+# The gateway's grants for the areas intake-email checks.
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "admin": frozenset({"channels:read", "channels:write", "cases:read"}),
+    "agent": frozenset({"channels:read", "cases:read"}),
+    "light_agent": frozenset({"channels:read", "cases:read"}),
+    "end_user": frozenset({"cases:read"}),
+}
+
+
 def identity_for(settings: IntakeEmailSettings, role: Role, scopes: tuple[str, ...] = ()) -> str:
     """The identity header the gateway would send for a caller with ``role``."""
     return sign_identity(
         subject=str(uuid.uuid4()),
         role=role,
         kind="api_token" if role == "integration" else "user",
-        scopes=set(scopes),
+        # People hold their role's scopes, as the gateway grants them.
+        scopes=set(scopes) if scopes or role == "integration" else set(ROLE_SCOPES.get(role, ())),
         secret=settings.internal_secret,
         now=utcnow(),
         ttl_seconds=3600,

@@ -22,10 +22,22 @@ from omnicase.kit.testing.apps import running
 from omnicase.kit.testing.plugin import SettingsFactory
 from omnicase.kit.testing.servers import serve_http
 
+# What the gateway grants each role here (its ROLE_SCOPES, for the channels area).
+CHANNEL_SCOPES: dict[str, frozenset[str]] = {
+    "admin": frozenset({"channels:read", "channels:write"}),
+    "agent": frozenset({"channels:read"}),
+    "light_agent": frozenset({"channels:read"}),
+}
+
 
 def admin_headers(settings: IntakeWebSettings, role: Role = "admin") -> dict[str, str]:
     token = sign_identity(
-        subject=str(uuid.uuid4()), role=role, secret=settings.internal_secret, now=utcnow(), ttl_seconds=3600
+        subject=str(uuid.uuid4()),
+        role=role,
+        scopes=CHANNEL_SCOPES.get(role, frozenset()),
+        secret=settings.internal_secret,
+        now=utcnow(),
+        ttl_seconds=3600,
     )
     return {IDENTITY_HEADER: token}
 

@@ -116,15 +116,35 @@ async def test_malformed_definitions_get_pydantic_field_errors(service: Any) -> 
     assert {"body.name", "body.fields", "body.thank_you_url", "body.daily_cap", "body.allowed_origins.0"} <= fields
 
 
-async def test_only_admins_configure_forms(service: Any) -> None:
+async def test_agents_read_forms_and_only_channels_writers_configure_them(service: Any) -> None:
     anonymous = await service.public.get("/api/v1/forms")
     assert anonymous.status_code == 401
     settings: IntakeWebSettings = service.settings
     from omnicase.kit.clock import utcnow
 
-    agent = sign_identity(subject="agent-1", role="agent", secret=settings.internal_secret, now=utcnow())
+    form = await service.form()
+    # As the gateway signs an agent: their role's scopes, channels:read among them.
+    agent = sign_identity(
+        subject="agent-1", role="agent", scopes={"channels:read"}, secret=settings.internal_secret, now=utcnow()
+    )
+    assert (
+        await service.public.get(f"/api/v1/forms/{form['id']}", headers={IDENTITY_HEADER: agent})
+    ).status_code == 200
     refused = await service.public.post("/api/v1/forms", json={"name": "x"}, headers={IDENTITY_HEADER: agent})
     assert refused.status_code == 403
+    assert "channels:write" in refused.json()["detail"]
+    integration = sign_identity(
+        subject="token-1",
+        kind="api_token",
+        role="integration",
+        scopes={"channels:write"},
+        secret=settings.internal_secret,
+        now=utcnow(),
+    )
+    renamed = await service.public.patch(
+        f"/api/v1/forms/{form['id']}", json={"name": "Renamed by CI"}, headers={IDENTITY_HEADER: integration}
+    )
+    assert renamed.status_code == 200, renamed.text
     forged = await service.public.get("/api/v1/forms", headers={IDENTITY_HEADER: agent[:-4] + "AAAA"})
     assert forged.status_code == 401
 

@@ -1,27 +1,22 @@
 """Who may do what here, from the identity the gateway vouches for (``omnicase.kit.identity``).
 
-- Mailbox configuration: admins, and integrations holding ``intake:admin`` (the same
-  scope intake-web asks for its forms and channels).
+- Mailboxes: the gateway's ``channels`` scopes, ``channels:read`` to read and
+  ``channels:write`` to change (agents read, admins also write; integrations by their
+  API token's scopes), as intake-web's forms and channels.
 - Stored inbound messages and their sources: agents and admins, and integrations
   holding ``cases:read``; end users never see raw mail.
-- Attachment bytes by sha256 stay open to other services (case-core fetches them
-  without a caller to vouch for); through the gateway every ``/api/`` call is
-  authenticated anyway.
+- Attachment bytes by sha256: any identity the suite signed (case-core fetches them
+  with its service identity); the kit refuses ``/api/`` calls without one.
 """
 
 from __future__ import annotations
 
 from omnicase.kit.errors import Forbidden
-from omnicase.kit.identity import CurrentIdentity, Identity
+from omnicase.kit.identity import CurrentIdentity, Identity, area_access
 
-ADMIN_SCOPE = "intake:admin"
 READ_SCOPE = "cases:read"
 
-
-async def require_admin(identity: CurrentIdentity) -> Identity:
-    if identity.role == "admin" or (identity.role == "integration" and identity.has_scope(ADMIN_SCOPE)):
-        return identity
-    raise Forbidden(f"Only admins (or API tokens with the {ADMIN_SCOPE} scope) may configure mailboxes.")
+channel_access = area_access("channels")
 
 
 async def require_reader(identity: CurrentIdentity) -> Identity:

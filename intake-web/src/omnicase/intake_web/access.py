@@ -1,4 +1,8 @@
-"""Who may configure forms and channels: admins, and integrations holding the ``intake:admin`` scope."""
+"""Who may read and configure forms and channels: the gateway's ``channels`` scopes.
+
+People hold their role's scopes (agents read, admins also write) and integrations their
+API token's, so reads need ``channels:read`` and changes ``channels:write``.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,6 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from omnicase.kit.errors import Forbidden
-from omnicase.kit.identity import CurrentIdentity, Identity
+from omnicase.kit.identity import Identity, area_access
 
-ADMIN_SCOPE = "intake:admin"
-
-
-async def require_admin(identity: CurrentIdentity) -> Identity:
-    if identity.role == "admin" or (identity.role == "integration" and identity.has_scope(ADMIN_SCOPE)):
-        return identity
-    raise Forbidden(f"Only admins (or API tokens with the {ADMIN_SCOPE} scope) may configure intake.")
-
-
-AdminIdentity = Annotated[Identity, Depends(require_admin)]
+ChannelAccess = Annotated[Identity, Depends(area_access("channels"))]

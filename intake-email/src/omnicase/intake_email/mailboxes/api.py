@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from omnicase.intake_email.access import require_admin
+from omnicase.intake_email.access import channel_access
 from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxPage, MailboxUpdate
 from omnicase.intake_email.mailboxes.service import MailboxAddressTaken, MailboxInUse, MailboxNotFound, MailboxService
@@ -22,7 +22,7 @@ from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationF
 router = APIRouter(
     prefix="/api/v1/mailboxes",
     tags=["mailboxes"],
-    dependencies=[Depends(require_admin)],
+    dependencies=[Depends(channel_access)],
     responses=problem_responses(Unauthorized, Forbidden),
 )
 

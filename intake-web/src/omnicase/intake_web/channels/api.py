@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from omnicase.intake_web.access import AdminIdentity
+from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.schemas import ChannelIn, ChannelList, ChannelMessageList, ChannelOut, DeliveryList
 from omnicase.intake_web.channels.service import ChannelNotFound, ChannelService
@@ -34,7 +34,7 @@ def _out(request: Request, channel: StoredChannel) -> ChannelOut:
     responses=problem_responses(*AUTH_ERRORS, ValidationFailed),
 )
 async def create_channel(
-    body: ChannelIn, request: Request, response: Response, session: SessionDep, _: AdminIdentity
+    body: ChannelIn, request: Request, response: Response, session: SessionDep, _: ChannelAccess
 ) -> ChannelOut:
     """Messages posted to the channel's webhook URL become cases; replies on them go out through it."""
     channel = await ChannelService(session).create(body)
@@ -51,7 +51,7 @@ async def create_channel(
 async def list_channels(
     request: Request,
     session: SessionDep,
-    _: AdminIdentity,
+    _: ChannelAccess,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ChannelList:
@@ -65,7 +65,7 @@ async def list_channels(
     summary="Read a channel",
     responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
 )
-async def get_channel(channel_id: uuid.UUID, request: Request, session: SessionDep, _: AdminIdentity) -> ChannelOut:
+async def get_channel(channel_id: uuid.UUID, request: Request, session: SessionDep, _: ChannelAccess) -> ChannelOut:
     return _out(request, await ChannelService(session).get(channel_id))
 
 
@@ -76,7 +76,7 @@ async def get_channel(channel_id: uuid.UUID, request: Request, session: SessionD
     responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
 )
 async def replace_channel(
-    channel_id: uuid.UUID, body: ChannelIn, request: Request, session: SessionDep, _: AdminIdentity
+    channel_id: uuid.UUID, body: ChannelIn, request: Request, session: SessionDep, _: ChannelAccess
 ) -> ChannelOut:
     """To rotate a generic webhook secret: put the new one first and keep the old one second until senders switch."""
     return _out(request, await ChannelService(session).replace(channel_id, body))
@@ -89,7 +89,7 @@ async def replace_channel(
     summary="Disconnect a channel",
     responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
 )
-async def delete_channel(channel_id: uuid.UUID, session: SessionDep, _: AdminIdentity) -> Response:
+async def delete_channel(channel_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Response:
     await ChannelService(session).delete(channel_id)
     return Response(status_code=204)
 
@@ -103,7 +103,7 @@ async def delete_channel(channel_id: uuid.UUID, session: SessionDep, _: AdminIde
 async def list_channel_messages(
     channel_id: uuid.UUID,
     session: SessionDep,
-    _: AdminIdentity,
+    _: ChannelAccess,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ChannelMessageList:
@@ -119,7 +119,7 @@ async def list_channel_messages(
 async def list_channel_deliveries(
     channel_id: uuid.UUID,
     session: SessionDep,
-    _: AdminIdentity,
+    _: ChannelAccess,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DeliveryList:

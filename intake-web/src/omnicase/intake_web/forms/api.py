@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from omnicase.intake_web.access import AdminIdentity
+from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.forms import tokens
 from omnicase.intake_web.forms.render import new_submission_id, render_form
 from omnicase.intake_web.forms.schemas import Form, FormDayStats, FormIn, FormList, FormPatch, Locale, SubmissionList
@@ -32,7 +32,7 @@ AUTH_ERRORS = (Unauthorized, Forbidden)
     summary="Define a web-to-case form",
     responses=problem_responses(*AUTH_ERRORS, ValidationFailed),
 )
-async def create_form(body: FormIn, session: SessionDep, response: Response, _: AdminIdentity) -> Form:
+async def create_form(body: FormIn, session: SessionDep, response: Response, _: ChannelAccess) -> Form:
     """Fields, labels per locale, case defaults, thank-you URL, spam protection and limits."""
     form = await FormService(session).create(body)
     response.headers["Location"] = f"/api/v1/forms/{form.id}"
@@ -47,7 +47,7 @@ async def create_form(body: FormIn, session: SessionDep, response: Response, _: 
 )
 async def list_forms(
     session: SessionDep,
-    _: AdminIdentity,
+    _: ChannelAccess,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FormList:
@@ -60,7 +60,7 @@ async def list_forms(
     summary="Read a form",
     responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
 )
-async def get_form(form_id: uuid.UUID, session: SessionDep, _: AdminIdentity) -> Form:
+async def get_form(form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Form:
     return await FormService(session).get(form_id)
 
 
@@ -70,7 +70,7 @@ async def get_form(form_id: uuid.UUID, session: SessionDep, _: AdminIdentity) ->
     summary="Replace a form's definition",
     responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
 )
-async def replace_form(form_id: uuid.UUID, body: FormIn, session: SessionDep, _: AdminIdentity) -> Form:
+async def replace_form(form_id: uuid.UUID, body: FormIn, session: SessionDep, _: ChannelAccess) -> Form:
     """The whole definition, as on creation (a captcha secret must be given again)."""
     return await FormService(session).replace(form_id, body)
 
@@ -81,7 +81,7 @@ async def replace_form(form_id: uuid.UUID, body: FormIn, session: SessionDep, _:
     summary="Change some of a form's settings",
     responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
 )
-async def update_form(form_id: uuid.UUID, body: FormPatch, session: SessionDep, _: AdminIdentity) -> Form:
+async def update_form(form_id: uuid.UUID, body: FormPatch, session: SessionDep, _: ChannelAccess) -> Form:
     """Switch a form off or on, move its cap, limits, origins or thank-you page; unset fields stay."""
     return await FormService(session).patch(form_id, body)
 
@@ -93,7 +93,7 @@ async def update_form(form_id: uuid.UUID, body: FormPatch, session: SessionDep, 
     summary="Delete a form",
     responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
 )
-async def delete_form(form_id: uuid.UUID, session: SessionDep, _: AdminIdentity) -> Response:
+async def delete_form(form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Response:
     await FormService(session).delete(form_id)
     return Response(status_code=204)
 
@@ -112,7 +112,7 @@ async def get_form_snippet(
     form_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    _: AdminIdentity,
+    _: ChannelAccess,
     locale: Annotated[Locale | None, Query(description="Language of labels; the form's default if unset.")] = None,
     script: Annotated[bool, Query(description="Add the small inline-validation script.")] = True,
 ) -> HTMLResponse:
@@ -141,7 +141,7 @@ async def get_form_snippet(
 async def get_form_stats(
     form_id: uuid.UUID,
     session: SessionDep,
-    _: AdminIdentity,
+    _: ChannelAccess,
     day: Annotated[date | None, Query(description="UTC day; today if unset.")] = None,
 ) -> FormDayStats:
     """How much spam and abuse the form blocked, and how much of its daily cap is left."""
@@ -157,7 +157,7 @@ async def get_form_stats(
 async def list_form_submissions(
     form_id: uuid.UUID,
     session: SessionDep,
-    _: AdminIdentity,
+    _: ChannelAccess,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SubmissionList:
@@ -179,7 +179,7 @@ async def get_form_submission_attachment(
     submission_id: uuid.UUID,
     sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
     session: SessionDep,
-    _: AdminIdentity,
+    _: ChannelAccess,
 ) -> Response:
     data, ref = await FormService(session).attachment(form_id, submission_id, sha256)
     filename = str(ref.get("filename", "attachment")).replace('"', "")
