@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +140,8 @@ async def test_forwarded_mail_with_edited_subject_finds_the_case_by_its_hidden_r
     assert reply.status_code == 201, reply.text
     outbound = [data for kind, data in await published(case["id"]) if kind == "outbound.message_requested"]
     sent_text = outbound[-1]["text"]
+    [token] = re.findall(r"\[ref:oc-[0-9a-f]{20}\]", sent_text)
+    assert outbound[-1]["headers"] == {"X-Omnicase-Ref": token}, "the same reference travels in a header"
 
     # A colleague forwards our answer from another mailbox with a new subject and no threading headers.
     quoted = "\n".join("> " + line for line in sent_text.splitlines())

@@ -27,6 +27,7 @@ def reply_request(**fields: Any) -> OutboundMessageRequested:
         "text": "We sent a technician.\n\nStay safe.\n\n[ref:oc-0123456789abcdef0123]",
         "in_reply_to": "original-1@example.org",
         "references": ["original-0@example.org", "original-1@example.org"],
+        "headers": {"X-Omnicase-Ref": "[ref:oc-0123456789abcdef0123]", "Bcc": "spy@example.net"},
     }
     values.update(fields)
     return OutboundMessageRequested(**values)
@@ -68,6 +69,8 @@ async def test_reply_is_sent_threaded_with_signature_and_logo_and_its_message_id
     assert mail["In-Reply-To"] == "<original-1@example.org>"
     assert mail["References"] == "<original-0@example.org> <original-1@example.org>"
     assert mail["Auto-Submitted"] is None  # an agent's reply, not automatic
+    assert mail["X-Omnicase-Ref"] == "[ref:oc-0123456789abcdef0123]"
+    assert mail["Bcc"] is None, "only X- headers are taken from the request"
     text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "We sent a technician." in text
     assert "[ref:oc-0123456789abcdef0123]" in text

@@ -337,6 +337,10 @@ class OutboundMessageRequested(EventData):
     references: list[str] = Field(default_factory=list)
     conversation_id: str | None = None
     attachments: list[AttachmentRef] = Field(default_factory=list)
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra headers for channels that have them (email): only X- names are sent, e.g. X-Omnicase-Ref.",
+    )
 
 
 # --- sla-engine additions -------------------------------------------------------------------

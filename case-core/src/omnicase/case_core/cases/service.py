@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,9 +101,17 @@ def _attachment_rows(attachments: list[AttachmentRef]) -> list[dict[str, Any]]:
     return rows
 
 
+Automation = Callable[[AsyncSession, uuid.UUID, dict[str, FieldChange], bool], Awaitable[CaseRow | None]]
+"""Runs after a case is created (``True``) or changed: the business rules (triggers); returns the case after them."""
+
+# Changes made by the rules themselves (the rule chain handles them) or imagined by a dry run.
+_NO_AUTOMATION = {"trigger", "dry-run"}
+
+
 class CaseService:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
+        self.automation: Automation | None = None
         self.cases = CaseRepository()
         self.messages = MessageRepository()
         self.contacts = ContactRepository()
@@ -206,6 +215,8 @@ class CaseService:
             subject=str(case["id"]),
             key=str(case["id"]),
         )
+        if self.automation is not None and actor.via not in _NO_AUTOMATION:
+            case = await self.automation(session, case["id"], {}, True) or case
         return case
 
     # -- changing --------------------------------------------------------------------
@@ -286,6 +297,8 @@ class CaseService:
         row, applied = await self._apply(session, case, new, actor)
         if row["type"] == "problem" and "status" in applied and row["status"] == CaseStatus.SOLVED:
             await self._solve_incidents(session, row, actor)
+        if applied and self.automation is not None and actor.via not in _NO_AUTOMATION:
+            row = await self.automation(session, row["id"], applied, False) or row
         return row
 
     async def _solve_incidents(self, session: AsyncSession, problem: CaseRow, actor: Actor) -> None:
@@ -515,6 +528,8 @@ class CaseService:
                 references=[message_id for message_id, _ in thread],
                 conversation_id=case["conversation_id"],
                 attachments=draft.attachments,
+                # Also in a header: bounces and forwards-as-attachment carry headers, not always bodies.
+                headers={reference.HEADER: reference.marker(token)},
             ),
             source=SPEC.name,
             subject=str(case["id"]),

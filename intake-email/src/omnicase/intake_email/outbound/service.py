@@ -150,6 +150,10 @@ class OutboundService:
                     in_reply_to=request.in_reply_to,
                     references=request.references,
                     automatic=request.automatic,
+                    # Only extension headers: the structural ones are ours to set.
+                    extra_headers={
+                        name: value for name, value in request.headers.items() if name.lower().startswith("x-")
+                    },
                     attachments=attachments,
                 )
             )
