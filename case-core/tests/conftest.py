@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from omnicase.case_core.models import outbox
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers, inbound_email
 from omnicase.case_core.wiring import Services, build_services
+from omnicase.kit.clock import ManualClock, set_clock
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope, EventData
 
@@ -94,3 +96,12 @@ def email() -> Email:
 def address() -> str:
     """A sender address of this test alone."""
     return f"user-{uuid.uuid4().hex[:10]}@customer.example"
+
+
+@pytest.fixture
+def clock() -> Iterator[ManualClock]:
+    """The kit's clock, moved only by the test (retry schedules without sleeping)."""
+    manual = ManualClock(datetime.now(UTC))
+    previous = set_clock(manual)
+    yield manual
+    set_clock(previous)

@@ -48,6 +48,7 @@ async def test_case_core_is_ready_with_its_database_broker_relay_and_consumers(
             "outbox_relay": "ok",
             "consumer:case-core.intake": "ok",
             "consumer:case-core.commands": "ok",
+            "consumer:case-core.webhooks": "ok",
         }
         openapi = (await client.get("/openapi.json")).json()
         assert openapi["info"]["title"] == "Omnicase case-core"

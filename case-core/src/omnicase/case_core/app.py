@@ -7,12 +7,18 @@ from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.contacts.api import router as contacts_router
 from omnicase.case_core.custom_fields.api import router as custom_fields_router
 from omnicase.case_core.intake.consumer import IntakeConsumer
+from omnicase.case_core.macros.api import router as macros_router
 from omnicase.case_core.messages.api import blobs_router
 from omnicase.case_core.messages.api import router as messages_router
 from omnicase.case_core.models import inbox, outbox
 from omnicase.case_core.organizations.api import router as organizations_router
 from omnicase.case_core.service import SPEC
 from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.triggers.api import router as triggers_router
+from omnicase.case_core.views.api import router as views_router
+from omnicase.case_core.webhooks.api import router as webhooks_router
+from omnicase.case_core.webhooks.consumer import WebhookFanOut
+from omnicase.case_core.webhooks.dispatcher import dispatcher_part
 from omnicase.case_core.wiring import build_services
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
 from omnicase.kit.bus.consumer import ConsumerConfig
@@ -22,6 +28,8 @@ from omnicase.kit.topics import Topic
 # Separate groups: a flood of inbound mail never delays routing's assignments.
 INTAKE_GROUP = "case-core.intake"
 COMMANDS_GROUP = "case-core.commands"
+# Its own group: a slow fan-out never holds back commands or intake.
+WEBHOOKS_GROUP = "case-core.webhooks"
 
 TAGS = [
     {"name": "cases", "description": "Cases: list, search, read, create, change, bulk change, merge, history."},
@@ -29,6 +37,10 @@ TAGS = [
     {"name": "contacts", "description": "End users, found by email, phone or channel handle."},
     {"name": "organizations", "description": "Companies, matched to contacts by email domain."},
     {"name": "custom fields", "description": "Typed fields every case may carry."},
+    {"name": "views", "description": "Saved case lists (filters, columns, sort) and their counts."},
+    {"name": "macros", "description": "Named sets of actions an agent applies to a case in one call; previews."},
+    {"name": "triggers", "description": "Business rules run on every case create and update, in order; dry runs."},
+    {"name": "webhooks", "description": "Outbound webhooks: subscriptions, signing secrets, delivery log (admins)."},
 ]
 
 
@@ -45,6 +57,10 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             contacts_router,
             organizations_router,
             custom_fields_router,
+            views_router,
+            macros_router,
+            triggers_router,
+            webhooks_router,
         ],
         outbox_table=outbox,
         inbox_table=inbox,
@@ -53,7 +69,12 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
                 ConsumerConfig(group=INTAKE_GROUP, topics=[Topic.INTAKE_MESSAGES], max_records=500), intake.handle
             ),
             ConsumerBinding(ConsumerConfig(group=COMMANDS_GROUP, topics=[Topic.CASE_COMMANDS]), commands.handle),
+            ConsumerBinding(
+                ConsumerConfig(group=WEBHOOKS_GROUP, topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS]),
+                WebhookFanOut(services.webhooks).handle,
+            ),
         ],
+        background=[dispatcher_part(services.webhooks)],
         openapi_tags=TAGS,
     )
     app = create_service_app(SPEC, settings, parts)

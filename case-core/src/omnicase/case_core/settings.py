@@ -22,3 +22,24 @@ class CaseCoreSettings(ServiceSettings):
     # Where inbound email attachments are fetched from the first time they are downloaded
     # (intake-email keeps the bytes it received); unset, they cannot be downloaded.
     intake_email_url: str | None = "http://127.0.0.1:8082"
+
+    # Outbound webhooks (webhooks/): how often due deliveries are looked for, how many go
+    # out at once, and how long one may take.
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_batch_size: int = Field(default=20, ge=1, le=500)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Retries: exponential backoff with jitter from base to cap; a delivery that failed
+    # this many times in a row is given up (it can still be redelivered by hand).
+    webhook_max_attempts: int = Field(default=10, ge=1, le=50)
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    # A receiver's Retry-After is honoured up to this.
+    webhook_retry_after_max_seconds: float = Field(default=3600.0, gt=0)
+    # A subscription whose receiver failed at least this many attempts in a row, for at
+    # least this long, is disabled (an admin re-enables it).
+    webhook_disable_after_failures: int = Field(default=20, ge=1)
+    webhook_disable_after_seconds: float = Field(default=3 * 24 * 3600.0, ge=0)
+    # After a secret rotation the old secret signs beside the new one this long.
+    webhook_secret_grace_seconds: float = Field(default=24 * 3600.0, ge=0)
+    # The delivery log keeps settled deliveries this long.
+    webhook_log_retention_days: int = Field(default=30, ge=1)

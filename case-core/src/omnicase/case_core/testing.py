@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
+
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import Channel, EventData, MessageReceived, Party
 from omnicase.kit.identity import IDENTITY_HEADER, Role, SubjectKind, sign_identity
@@ -76,3 +78,28 @@ def identity_headers(
         organization_cases=organization_cases,
     )
     return {IDENTITY_HEADER: token}
+
+
+class WebhookReceiver:
+    """An integrator's endpoint for tests (serve it with ``serve_http``): records each request
+    and answers from a script of ``(status, headers)``, then 200 once the script runs out."""
+
+    def __init__(self, *answers: tuple[int, dict[str, str]]) -> None:
+        self.answers = list(answers)
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
+        self.requests.append((headers, body))
+        status, extra = self.answers.pop(0) if self.answers else (200, {})
+        raw_headers = [(key.encode(), value.encode()) for key, value in extra.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"nope"})

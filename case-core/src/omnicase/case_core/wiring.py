@@ -10,10 +10,13 @@ from fastapi import Depends, Request
 from omnicase.case_core.cases.service import CaseService
 from omnicase.case_core.contacts.service import ContactService
 from omnicase.case_core.custom_fields.service import CustomFieldService
+from omnicase.case_core.macros.service import MacroService
 from omnicase.case_core.messages.blobs import BlobStore, IntakeAttachmentSource, PostgresBlobStore
 from omnicase.case_core.models import outbox
 from omnicase.case_core.organizations.service import OrganizationService
 from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.triggers.service import TriggerService
+from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.kit.outbox import Outbox
 
 
@@ -26,10 +29,16 @@ class Services:
     custom_fields: CustomFieldService
     blobs: BlobStore
     intake_attachments: IntakeAttachmentSource
+    webhooks: WebhookService
+    triggers: TriggerService
+    macros: MacroService
 
 
 def build_services(settings: CaseCoreSettings) -> Services:
     cases = CaseService(Outbox(outbox))
+    webhooks = WebhookService(settings)
+    triggers = TriggerService(cases, webhooks)
+    cases.automation = triggers.after_change
     return Services(
         settings=settings,
         cases=cases,
@@ -38,6 +47,9 @@ def build_services(settings: CaseCoreSettings) -> Services:
         custom_fields=CustomFieldService(),
         blobs=PostgresBlobStore(),
         intake_attachments=IntakeAttachmentSource(settings.intake_email_url, settings.internal_secret),
+        webhooks=webhooks,
+        triggers=triggers,
+        macros=MacroService(cases),
     )
 
 

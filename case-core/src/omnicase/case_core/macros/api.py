@@ -1,0 +1,153 @@
+"""Macro routes: definitions (admins), the ones available to an agent, preview and apply."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from omnicase.case_core.cases.snapshot import to_case
+from omnicase.case_core.errors import CaseClosed, CaseNotFound
+from omnicase.case_core.http import etag, expected_version
+from omnicase.case_core.identity import AUTH_PROBLEMS, Admin, CaseReader, CaseWriter
+from omnicase.case_core.macros.schemas import (
+    Macro,
+    MacroApplied,
+    MacroCreate,
+    MacroList,
+    MacroPreview,
+    MacroTarget,
+    MacroUpdate,
+)
+from omnicase.case_core.macros.service import MacroInactive, MacroNotFound, MacroService
+from omnicase.case_core.wiring import ServicesDep
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import BadRequest, PreconditionFailed, ValidationFailed, problem_responses
+from omnicase.kit.identity import CurrentIdentity
+
+router = APIRouter(prefix="/api/v1/macros", tags=["macros"], responses=AUTH_PROBLEMS)
+
+
+def _macros(services: ServicesDep) -> MacroService:
+    return services.macros
+
+
+MacrosDep = Annotated[MacroService, Depends(_macros)]
+
+
+@router.get("", operation_id="list_macros", summary="Macros available to the caller", response_model=MacroList)
+async def list_macros(
+    session: SessionDep,
+    macros: MacrosDep,
+    actor: CaseReader,
+    identity: CurrentIdentity,
+    group_ids: Annotated[
+        list[uuid.UUID], Query(alias="group_id", description="The caller's groups: their macros are listed too.")
+    ] = [],  # noqa: B006
+) -> MacroList:
+    """Active macros for everyone and for the groups named; admins see every macro, inactive ones included."""
+    rows = await macros.repository.available(session, None if identity.role == "admin" else group_ids)
+    return MacroList(items=[Macro.model_validate(row) for row in rows])
+
+
+@router.post(
+    "",
+    operation_id="create_macro",
+    summary="Create a macro",
+    status_code=201,
+    response_model=Macro,
+    responses=problem_responses(ValidationFailed),
+)
+async def create_macro(
+    data: MacroCreate, session: SessionDep, macros: MacrosDep, actor: Admin, response: Response
+) -> Macro:
+    row = await macros.create(session, data)
+    response.headers["Location"] = f"/api/v1/macros/{row['id']}"
+    return Macro.model_validate(row)
+
+
+@router.get(
+    "/{macro_id}",
+    operation_id="get_macro",
+    summary="Read a macro",
+    response_model=Macro,
+    responses=problem_responses(MacroNotFound),
+)
+async def get_macro(macro_id: uuid.UUID, session: SessionDep, macros: MacrosDep, actor: CaseReader) -> Macro:
+    return Macro.model_validate(await macros.get(session, macro_id))
+
+
+@router.patch(
+    "/{macro_id}",
+    operation_id="update_macro",
+    summary="Change a macro",
+    response_model=Macro,
+    responses=problem_responses(MacroNotFound, ValidationFailed),
+)
+async def update_macro(
+    macro_id: uuid.UUID, data: MacroUpdate, session: SessionDep, macros: MacrosDep, actor: Admin
+) -> Macro:
+    return Macro.model_validate(await macros.update(session, macro_id, data))
+
+
+@router.delete(
+    "/{macro_id}",
+    operation_id="delete_macro",
+    summary="Delete a macro",
+    status_code=204,
+    responses=problem_responses(MacroNotFound),
+)
+async def delete_macro(macro_id: uuid.UUID, session: SessionDep, macros: MacrosDep, actor: Admin) -> Response:
+    await macros.delete(session, macro_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{macro_id}/preview",
+    operation_id="preview_macro",
+    summary="What a macro would do to a case",
+    response_model=MacroPreview,
+    responses=problem_responses(MacroNotFound, MacroInactive, CaseNotFound, CaseClosed, ValidationFailed),
+)
+async def preview_macro(
+    macro_id: uuid.UUID,
+    target: MacroTarget,
+    session: SessionDep,
+    macros: MacrosDep,
+    actor: CaseReader,
+    identity: CurrentIdentity,
+) -> MacroPreview:
+    """Nothing is kept: the changes are tried in a transaction that is rolled back, the texts only rendered."""
+    changes, messages = await macros.preview(session, macro_id, target.case_id, actor, identity.name or "")
+    return MacroPreview(changes=changes, messages=messages)
+
+
+@router.post(
+    "/{macro_id}/apply",
+    operation_id="apply_macro",
+    summary="Apply a macro to a case",
+    response_model=MacroApplied,
+    responses=problem_responses(
+        MacroNotFound, MacroInactive, CaseNotFound, CaseClosed, ValidationFailed, PreconditionFailed, BadRequest
+    ),
+)
+async def apply_macro(
+    macro_id: uuid.UUID,
+    target: MacroTarget,
+    session: SessionDep,
+    macros: MacrosDep,
+    actor: CaseWriter,
+    identity: CurrentIdentity,
+    response: Response,
+    if_match: Annotated[
+        str | None, Header(description="The case's ETag: applied only if nobody changed it since.", examples=['"3"'])
+    ] = None,
+) -> MacroApplied:
+    """Every action or none; replies go out to the requester, the case's rules (triggers) run as after any change."""
+    version = expected_version(if_match) if if_match is not None else None
+    applied = await macros.apply(
+        session, macro_id, target.case_id, actor, identity.name or "", expected_version=version
+    )
+    response.headers["ETag"] = etag(applied.case["version"])
+    return MacroApplied(case=to_case(applied.case), messages=applied.messages)

@@ -1,0 +1,135 @@
+"""Placeholders in texts that macros (and later triggers and auto-responses) write into a case.
+
+``{{requester.first_name}}`` and friends: a closed list of names, so a typo is refused
+when the text is saved, not discovered in a customer's inbox. Values are the
+customer's own data (a name, a subject), so HTML output escapes them: a requester
+called ``<script>`` is shown, never run. Variants by brand and locale pick the most
+specific text: brand and locale, then locale, then brand, then the default.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.cases.repository import CaseRow
+from omnicase.case_core.contacts.repository import ContactRepository
+
+PLACEHOLDERS = frozenset(
+    {
+        "requester.name",
+        "requester.first_name",
+        "requester.email",
+        "case.number",
+        "case.subject",
+        "case.status",
+        "case.priority",
+        "agent.name",
+    }
+)
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+(?:\.[a-z_]+)*)\s*\}\}")
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    return sorted({name for name in _PLACEHOLDER.findall(template) if name not in PLACEHOLDERS})
+
+
+def render_text(template: str, values: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), template)
+
+
+def render_html(template: str, values: Mapping[str, str]) -> str:
+    """The template's own text escaped too (it is plain text), paragraphs kept."""
+    # Placeholders marked with control characters, so escaping the text leaves them whole.
+    body = html.escape(_PLACEHOLDER.sub(lambda match: "\x00" + match.group(1) + "\x01", template))
+    body = re.sub(r"\x00([a-z_.]+)\x01", lambda match: html.escape(values.get(match.group(1), "")), body)
+    paragraphs = [p.replace("\n", "<br>") for p in body.split("\n\n") if p.strip()]
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+
+class Variant(Protocol):
+    brand: str | None
+    locale: str | None
+    text: str
+
+
+def pick_variant(default: str, variants: Sequence[Variant], brand: str | None, locale: str | None) -> str:
+    """The most specific variant that fits (locale counts more than brand; ``pt-BR`` fits ``pt``)."""
+    wanted = (locale or "").lower()
+
+    def score(variant: Variant) -> int:
+        if variant.brand is not None and variant.brand != brand:
+            return -1
+        if variant.locale is not None:
+            own = variant.locale.lower()
+            if own == wanted:
+                return 4 + (variant.brand is not None)
+            if own == wanted.split("-")[0]:
+                return 2 + (variant.brand is not None)
+            return -1
+        return int(variant.brand is not None)
+
+    best = max(variants, key=score, default=None)
+    return best.text if best is not None and score(best) > 0 else default
+
+
+def _known(text: str) -> str:
+    unknown = unknown_placeholders(text)
+    if unknown:
+        raise ValueError(f"unknown placeholders {', '.join(unknown)}; known: {', '.join(sorted(PLACEHOLDERS))}")
+    return text
+
+
+class TextVariant(BaseModel):
+    """A text for one brand and/or locale (e.g. ``de``, ``pt-BR``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    brand: str | None = Field(default=None, max_length=100)
+    locale: str | None = Field(default=None, max_length=20)
+    text: str = Field(min_length=1, max_length=20_000)
+
+    _text = field_validator("text")(_known)
+
+
+class TemplatedText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000, description="With placeholders like {{requester.first_name}}.")
+    variants: list[TextVariant] = Field(default_factory=list, max_length=50)
+
+    _text = field_validator("text")(_known)
+
+
+async def placeholder_values(
+    session: AsyncSession, contacts: ContactRepository, case: CaseRow, agent_name: str = ""
+) -> dict[str, str]:
+    """Every placeholder's value for ``case`` (empty where unknown)."""
+    name, email = "", ""
+    if case["requester_id"] is not None:
+        contact = await contacts.get(session, case["requester_id"])
+        name = (contact or {}).get("name") or ""
+        identities = (await contacts.identities_of(session, [case["requester_id"]]))[case["requester_id"]]
+        email = next((value for kind, value in identities if kind == "email"), "")
+    return {
+        "requester.name": name,
+        "requester.first_name": name.split()[0] if name.split() else "",
+        "requester.email": email,
+        "case.number": str(case["number"]),
+        "case.subject": case["subject"],
+        "case.status": case["status"],
+        "case.priority": case["priority"],
+        "agent.name": agent_name,
+    }
+
+
+def render_for(template: TemplatedText, case: CaseRow, values: Mapping[str, str]) -> tuple[str, str]:
+    """``(text, html)`` of the variant fitting the case's brand and language."""
+    chosen = pick_variant(template.text, template.variants, case["brand"], case["language"])
+    return render_text(chosen, values), render_html(chosen, values)

@@ -1,0 +1,258 @@
+"""Trigger API shapes: conditions (all/any), actions, the rule, and what a (dry) run did."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from omnicase.case_core.templates import TemplatedText
+
+ConditionField = Literal[
+    "update_type",
+    "time",
+    "status",
+    "priority",
+    "type",
+    "channel",
+    "group_id",
+    "assignee_id",
+    "requester_id",
+    "organization_id",
+    "brand",
+    "language",
+    "tags",
+    "subject",
+]
+Operator = Literal[
+    "is",
+    "is_not",
+    "in",
+    "not_in",
+    "contains",
+    "not_contains",
+    "present",
+    "blank",
+    "changed",
+    "not_changed",
+    "changed_to",
+    "changed_from",
+    "within",
+    "outside",
+]
+
+_NEEDS_VALUE = {"is", "is_not", "in", "not_in", "contains", "not_contains", "changed_to", "changed_from"}
+_NEEDS_LIST = {"in", "not_in"}
+_TEXT_OPERATORS = {"contains", "not_contains"}
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Hours(BaseModel):
+    """Opening hours for the ``time`` condition: these days, from ``start`` to ``end`` local time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = Field(examples=["Europe/Berlin"])
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+    start: time = Field(examples=["09:00"])
+    end: time = Field(examples=["17:00"])
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA time zone, e.g. Europe/Berlin") from None
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> Hours:
+        if self.end <= self.start:
+            raise ValueError("end must come after start (hours across midnight: two conditions in any)")
+        return self
+
+    def contain(self, moment: datetime) -> bool:
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        return WEEKDAYS[local.weekday()] in self.days and self.start <= local.time() < self.end
+
+
+class Condition(BaseModel):
+    """One test of the case: its value now, or how this update changed it.
+
+    ``update_type`` is ``created`` or ``updated``; ``contains`` is "has the tag" for
+    ``tags`` and a case-insensitive substring for ``subject``; ``time`` is ``within`` or
+    ``outside`` the :class:`Hours` given as value (the moment of the update).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"field": "priority", "operator": "changed_to", "value": "urgent"}]},
+    )
+
+    field: ConditionField
+    operator: Operator
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _value_fits(self) -> Condition:
+        if (self.field == "time") != (self.operator in ("within", "outside")):
+            raise ValueError("time takes within or outside (and only time does)")
+        if self.field == "time":
+            self.value = Hours.model_validate(self.value).model_dump(mode="json")
+            return self
+        if self.operator in _NEEDS_VALUE and self.value is None:
+            raise ValueError(f"operator {self.operator} needs a value")
+        if self.operator in _NEEDS_LIST and not isinstance(self.value, list):
+            raise ValueError(f"operator {self.operator} needs a list of values")
+        if self.operator in _TEXT_OPERATORS and self.field not in ("tags", "subject"):
+            raise ValueError("contains/not_contains apply to tags and subject")
+        if self.field == "update_type" and self.operator not in ("is", "is_not"):
+            raise ValueError("update_type takes is or is_not")
+        if self.field == "update_type" and self.value not in ("created", "updated"):
+            raise ValueError("update_type is created or updated")
+        return self
+
+
+class Conditions(BaseModel):
+    """Every condition of ``all`` and, if ``any`` is not empty, at least one of ``any``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    all: list[Condition] = Field(default_factory=list, max_length=50)
+    any: list[Condition] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Conditions:
+        if not self.all and not self.any:
+            raise ValueError("a trigger needs at least one condition (a rule for every change is rarely meant)")
+        return self
+
+
+SettableField = Literal["status", "priority", "type", "group_id", "assignee_id", "brand"]
+
+
+class SetField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["set"]
+    field: SettableField
+    value: Any
+
+
+class AddTags(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["add_tags"]
+    tags: list[str] = Field(min_length=1, max_length=50)
+
+
+class RemoveTags(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["remove_tags"]
+    tags: list[str] = Field(min_length=1, max_length=50)
+
+
+class AddNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["add_note"]
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class EmailRequester(TemplatedText):
+    """A public reply to the requester (by the channel that owns the conversation; email for web cases)."""
+
+    type: Literal["email_requester"]
+
+
+class NotifyWebhook(BaseModel):
+    """A ``trigger.fired`` delivery (the rule and the case) to this webhook subscription, signed and retried."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["notify_webhook"]
+    webhook_id: uuid.UUID
+
+
+Action = Annotated[
+    SetField | AddTags | RemoveTags | AddNote | EmailRequester | NotifyWebhook, Field(discriminator="type")
+]
+
+_EXAMPLE: dict[str, Any] = {
+    "name": "Urgent goes to tier 2",
+    "conditions": {"all": [{"field": "priority", "operator": "changed_to", "value": "urgent"}]},
+    "actions": [
+        {"type": "set", "field": "group_id", "value": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e10"},
+        {"type": "add_tags", "tags": ["escalated"]},
+        {"type": "add_note", "text": "Escalated by rule."},
+    ],
+}
+
+
+class TriggerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=1000)
+    active: bool = True
+    position: int | None = Field(default=None, ge=0, description="Evaluation order; omitted, the rule goes last.")
+    conditions: Conditions
+    actions: list[Action] = Field(min_length=1, max_length=20)
+
+
+class TriggerUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=1000)
+    active: bool | None = None
+    position: int | None = Field(default=None, ge=0)
+    conditions: Conditions | None = None
+    actions: list[Action] | None = Field(default=None, min_length=1, max_length=20)
+
+
+class Trigger(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    active: bool
+    position: int
+    conditions: Conditions
+    actions: list[Action]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TriggerList(BaseModel):
+    items: list[Trigger]
+
+
+class FiredTrigger(BaseModel):
+    trigger_id: uuid.UUID
+    name: str
+
+
+class TriggerRun(BaseModel):
+    """The rules that fired on one update, in order, and why the chain stopped early (if it did)."""
+
+    fired: list[FiredTrigger]
+    stopped_reason: str | None = None
+    changes: dict[str, Any] = Field(default_factory=dict, description="Fields the rules changed: {old, new}.")
+
+
+class DryRunRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"case_id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e10", "changes": {"priority": "urgent"}}]
+        },
+    )
+
+    case_id: uuid.UUID
+    changes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="A change to imagine first (as for PATCH /cases/{id}); empty: the case as it is.",
+    )

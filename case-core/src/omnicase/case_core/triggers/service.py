@@ -1,0 +1,330 @@
+"""Triggers: ordered business rules run inside every case create and update.
+
+The chain (the Zendesk model): after the caller's change, the active rules are tested
+in order against the case and everything this update changed so far; the first that
+holds fires (its actions are applied as ``trigger:<id>``) and testing starts again
+from the top, so earlier rules see later rules' changes. Each rule fires at most once
+per update, so the chain always ends. A rule that already fired and would change the
+case again (two rules undoing each other) is a loop: it is not fired again, and the
+run records the reason. A rule whose actions the case rules refuse (a transition
+that is not allowed) is skipped with the reason recorded; the caller's change stands.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.cases.repository import CaseRow
+from omnicase.case_core.cases.schemas import CaseChanges
+from omnicase.case_core.cases.service import CaseService, MessageDraft
+from omnicase.case_core.cases.snapshot import to_snapshot
+from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.case_core.identity import Actor
+from omnicase.case_core.templates import placeholder_values, render_for
+from omnicase.case_core.triggers.conditions import matches
+from omnicase.case_core.triggers.repository import Row, TriggerRepository
+from omnicase.case_core.triggers.schemas import (
+    Action,
+    AddNote,
+    AddTags,
+    Conditions,
+    EmailRequester,
+    NotifyWebhook,
+    RemoveTags,
+    SetField,
+    TriggerCreate,
+    TriggerUpdate,
+)
+from omnicase.case_core.webhooks.service import WebhookService
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import FieldError, NotFound, ServiceError, ValidationFailed
+from omnicase.kit.events import FieldChange
+from omnicase.kit.ids import uuid7
+
+ACTIONS = TypeAdapter(list[Action])
+# Fields of the snapshot every update moves; not what rules look at.
+_BOOKKEEPING = {"updated_at", "version", "created_at", "number", "case_id"}
+
+
+class TriggerNotFound(NotFound):
+    slug = "trigger-not-found"
+
+
+@dataclass
+class RunResult:
+    fired: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def stopped_reason(self) -> str | None:
+        return "; ".join(self.notes) or None
+
+
+def case_json(row: CaseRow) -> dict[str, Any]:
+    return to_snapshot(row).model_dump(mode="json")
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"old": before.get(name), "new": value}
+        for name, value in after.items()
+        if name not in _BOOKKEEPING and before.get(name) != value
+    }
+
+
+def _would_change(actions: list[Action], case: dict[str, Any]) -> bool:
+    tags = set(case.get("tags") or [])
+    for action in actions:
+        if isinstance(action, SetField) and str(case.get(action.field)) != str(action.value):
+            return True
+        if isinstance(action, AddTags) and any(tag.lower() not in tags for tag in action.tags):
+            return True
+        if isinstance(action, RemoveTags) and any(tag.lower() in tags for tag in action.tags):
+            return True
+    return False
+
+
+def _changes_of(actions: list[Action]) -> CaseChanges:
+    values: dict[str, Any] = {"add_tags": [], "remove_tags": []}
+    for action in actions:
+        if isinstance(action, SetField):
+            values[action.field] = action.value
+        elif isinstance(action, AddTags):
+            values["add_tags"] += action.tags
+        elif isinstance(action, RemoveTags):
+            values["remove_tags"] += action.tags
+    return CaseChanges.model_validate(values)
+
+
+def check_set_values(actions: Sequence[object], location: str) -> None:
+    """Set values must be what a PATCH of the case would accept (shared with macros)."""
+    errors: list[FieldError] = []
+    for index, action in enumerate(actions):
+        if isinstance(action, SetField):
+            try:
+                CaseChanges.model_validate({action.field: action.value})
+            except ValidationError as error:
+                message = error.errors()[0]["msg"]
+                errors.append(FieldError(field=f"{location}.{index}.value", message=message, code="invalid"))
+    if errors:
+        raise ValidationFailed("An action sets a value a case cannot take.", errors=errors)
+
+
+class TriggerService:
+    def __init__(
+        self, cases: CaseService, webhooks: WebhookService, repository: TriggerRepository | None = None
+    ) -> None:
+        self.cases = cases
+        self.webhooks = webhooks
+        self.repository = repository or TriggerRepository()
+        self.contacts = ContactRepository()
+
+    async def _check_actions(self, session: AsyncSession, actions: list[Action]) -> None:
+        check_set_values(actions, "body.actions")
+        missing = [
+            FieldError(field=f"body.actions.{index}.webhook_id", message="no such webhook", code="not_found")
+            for index, action in enumerate(actions)
+            if isinstance(action, NotifyWebhook) and not await self.webhooks.exists(session, action.webhook_id)
+        ]
+        if missing:
+            raise ValidationFailed("A trigger action names a webhook that does not exist.", errors=missing)
+
+    # --- rules
+
+    async def create(self, session: AsyncSession, data: TriggerCreate) -> Row:
+        await self._check_actions(session, data.actions)
+        now = utcnow()
+        position = data.position if data.position is not None else await self.repository.next_position(session)
+        values = {
+            "id": uuid7(),
+            "name": data.name,
+            "description": data.description,
+            "active": data.active,
+            "position": position,
+            "conditions": data.conditions.model_dump(mode="json"),
+            "actions": ACTIONS.dump_python(data.actions, mode="json"),
+            "created_at": now,
+            "updated_at": now,
+        }
+        return await self.repository.insert(session, values)
+
+    async def get(self, session: AsyncSession, trigger_id: uuid.UUID) -> Row:
+        row = await self.repository.get(session, trigger_id)
+        if row is None:
+            raise TriggerNotFound(f"No trigger {trigger_id}.")
+        return row
+
+    async def update(self, session: AsyncSession, trigger_id: uuid.UUID, data: TriggerUpdate) -> Row:
+        await self.get(session, trigger_id)
+        values: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"conditions", "actions"}, mode="json")
+        if any(values.get(name, 0) is None for name in ("name", "active", "position", "description")):
+            raise ValidationFailed(
+                "name, description, active and position cannot be null.",
+                errors=[
+                    FieldError(field=f"body.{name}", message="cannot be null", code="required")
+                    for name in ("name", "active", "position", "description")
+                    if name in values and values[name] is None
+                ],
+            )
+        if data.conditions is not None:
+            values["conditions"] = data.conditions.model_dump(mode="json")
+        if data.actions is not None:
+            await self._check_actions(session, data.actions)
+            values["actions"] = ACTIONS.dump_python(data.actions, mode="json")
+        values["updated_at"] = utcnow()
+        return await self.repository.update(session, trigger_id, values)
+
+    async def delete(self, session: AsyncSession, trigger_id: uuid.UUID) -> None:
+        if not await self.repository.delete(session, trigger_id):
+            raise TriggerNotFound(f"No trigger {trigger_id}.")
+
+    # --- running
+
+    async def after_change(
+        self, session: AsyncSession, case_id: uuid.UUID, changes: dict[str, FieldChange], is_new: bool
+    ) -> CaseRow | None:
+        """The hook :class:`CaseService` calls after a create or update; returns the case after the rules."""
+        rules = await self.repository.active(session)
+        if not rules:
+            return None  # the common case costs one indexed query
+        initial = {name: {"old": change.old, "new": change.new} for name, change in changes.items()}
+        row, result = await self.run(session, case_id, initial, is_new=is_new, rules=rules)
+        if result.fired or result.notes:
+            await self.repository.record_run(
+                session,
+                {
+                    "id": uuid7(),
+                    "case_id": case_id,
+                    "version": row["version"],
+                    "fired": [{"trigger_id": str(t["id"]), "name": t["name"]} for t in result.fired],
+                    "stopped_reason": result.stopped_reason,
+                    "at": utcnow(),
+                },
+            )
+        return row
+
+    async def run(
+        self,
+        session: AsyncSession,
+        case_id: uuid.UUID,
+        changes: dict[str, dict[str, Any]],
+        *,
+        is_new: bool,
+        rules: list[Row] | None = None,
+    ) -> tuple[CaseRow, RunResult]:
+        if rules is None:
+            rules = await self.repository.active(session)
+        parsed = [
+            (rule, Conditions.model_validate(rule["conditions"]), ACTIONS.validate_python(rule["actions"]))
+            for rule in rules
+        ]
+        row = await self.cases.get(session, case_id)
+        result = RunResult()
+        if not rules:
+            return row, result
+        changes = dict(changes)
+        done: set[uuid.UUID] = set()
+        looped: set[uuid.UUID] = set()
+        while True:
+            case = case_json(row)
+            fired_now = False
+            for rule, conditions, actions in parsed:
+                if not matches(conditions, case, changes, is_new=is_new):
+                    continue
+                if rule["id"] in done:
+                    if rule["id"] not in looped and result.fired and _would_change(actions, case):
+                        looped.add(rule["id"])
+                        last = result.fired[-1]["name"]
+                        result.notes.append(
+                            f"loop stopped: trigger '{rule['name']}' would change the case again after "
+                            f"'{last}' did (each trigger fires once per update)"
+                        )
+                    continue
+                done.add(rule["id"])
+                before = case
+                try:
+                    row = await self._fire(session, row, rule, actions)
+                except ServiceError as error:
+                    result.notes.append(f"trigger '{rule['name']}' could not apply: {error.detail}")
+                    continue
+                result.fired.append(rule)
+                applied = diff(before, case_json(row))
+                for name, change in applied.items():
+                    first = changes.get(name, change)
+                    changes[name] = {"old": first["old"], "new": change["new"]}
+                    result.changes[name] = {"old": result.changes.get(name, change)["old"], "new": change["new"]}
+                fired_now = True
+                break  # start over: earlier rules see this rule's changes
+            if not fired_now:
+                return row, result
+
+    async def _fire(self, session: AsyncSession, row: CaseRow, rule: Row, actions: list[Action]) -> CaseRow:
+        actor = Actor(name=f"trigger:{rule['id']}", via="trigger")
+        async with session.begin_nested():
+            try:
+                changes = _changes_of(actions)
+            except ValidationError as error:
+                raise ValidationFailed(f"the rule's actions are invalid: {error.errors()[0]['msg']}") from None
+            row = await self.cases.change(session, row["id"], changes, actor)
+            for action in actions:
+                if isinstance(action, EmailRequester):
+                    values = await placeholder_values(session, self.contacts, row)
+                    text, html = render_for(action, row, values)
+                    reply = MessageDraft(
+                        direction="outbound",
+                        public=True,
+                        author=actor.name,
+                        author_role="system",
+                        channel=row["channel"],
+                        text=text,
+                        html=html,
+                    )
+                    row, _ = await self.cases.add_message(session, row["id"], reply, actor)
+                elif isinstance(action, NotifyWebhook):
+                    data = {"trigger": {"id": str(rule["id"]), "name": rule["name"]}, "case": case_json(row)}
+                    await self.webhooks.notify(session, action.webhook_id, "trigger.fired", data)
+                elif isinstance(action, AddNote):
+                    note = MessageDraft(
+                        direction="outbound",
+                        public=False,
+                        author=actor.name,
+                        author_role="system",
+                        channel=row["channel"],
+                        text=action.text,
+                    )
+                    row, _ = await self.cases.add_message(session, row["id"], note, actor)
+        return row
+
+    async def dry_run(
+        self, session: AsyncSession, case_id: uuid.UUID, requested: dict[str, Any], actor: Actor
+    ) -> RunResult:
+        """What the rules would do to this case (after ``requested`` changes); nothing is kept."""
+        try:
+            changes = CaseChanges.model_validate(requested)
+        except ValidationError as error:
+            raise ValidationFailed(
+                "The imagined change is not one a case accepts.",
+                errors=[
+                    FieldError(
+                        field="body.changes." + ".".join(str(p) for p in e["loc"]), message=e["msg"], code=e["type"]
+                    )
+                    for e in error.errors()
+                ],
+            ) from None
+        savepoint = await session.begin_nested()
+        try:
+            before = case_json(await self.cases.get(session, case_id))
+            row = await self.cases.change(
+                session, case_id, changes, Actor(name=actor.name, via="dry-run"), location="body.changes"
+            )
+            _, result = await self.run(session, case_id, diff(before, case_json(row)), is_new=False)
+            return result
+        finally:
+            await savepoint.rollback()

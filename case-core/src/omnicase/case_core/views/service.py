@@ -1,0 +1,116 @@
+"""Views: who may see and change which, and how a view's filters become the case list's."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.cases.repository import CaseFilters, CaseRepository
+from omnicase.case_core.identity import Actor
+from omnicase.case_core.views.repository import Row, ViewRepository
+from omnicase.case_core.views.schemas import ViewCreate, ViewFilters, ViewUpdate
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from omnicase.kit.ids import uuid7
+
+# "assigned to me" for a caller who is no agent (an API token): matches no case.
+_NOBODY = uuid.UUID(int=0)
+MAX_COUNTED = 50
+
+
+class ViewNotFound(NotFound):
+    slug = "view-not-found"
+
+
+def case_filters(filters: ViewFilters, actor: Actor) -> CaseFilters:
+    assignee = filters.assignee
+    if assignee == "me":
+        assignee = actor.user_id or _NOBODY
+    return CaseFilters(
+        status=[s.value for s in filters.status],
+        priority=[p.value for p in filters.priority],
+        channel=[c.value for c in filters.channel],
+        type=list(filters.type),
+        tags=list(filters.tags),
+        assignee_id=assignee if isinstance(assignee, uuid.UUID) else None,
+        unassigned=filters.unassigned,
+        group_id=filters.group_id,
+        brand=filters.brand,
+        organization_id=filters.organization_id,
+        requester_id=filters.requester_id,
+        q=filters.q.strip() if filters.q and filters.q.strip() else None,
+    )
+
+
+class ViewService:
+    def __init__(self, repository: ViewRepository | None = None, cases: CaseRepository | None = None) -> None:
+        self.repository = repository or ViewRepository()
+        self.cases = cases or CaseRepository()
+
+    async def create(self, session: AsyncSession, data: ViewCreate, actor: Actor, *, admin: bool) -> Row:
+        if data.visibility != "personal" and not admin:
+            raise Forbidden("Only admins share views with a group or everyone; save it as personal.")
+        now = utcnow()
+        values = {
+            "id": uuid7(),
+            "name": data.name,
+            "visibility": data.visibility,
+            "owner": actor.name if data.visibility == "personal" else None,
+            "group_id": data.group_id,
+            "filters": data.filters.model_dump(mode="json"),
+            "columns": list(data.columns),
+            "sort": data.sort,
+            "position": data.position,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return await self.repository.insert(session, values)
+
+    async def get(self, session: AsyncSession, view_id: uuid.UUID, actor: Actor) -> Row:
+        row = await self.repository.get(session, view_id)
+        # Someone else's personal view is not theirs to learn about.
+        if row is None or (row["visibility"] == "personal" and row["owner"] != actor.name):
+            raise ViewNotFound(f"No view {view_id}.")
+        return row
+
+    async def _editable(self, session: AsyncSession, view_id: uuid.UUID, actor: Actor, admin: bool) -> Row:
+        row = await self.get(session, view_id, actor)
+        if row["visibility"] != "personal" and not admin:
+            raise Forbidden("Shared views are changed by admins.")
+        return row
+
+    async def update(
+        self, session: AsyncSession, view_id: uuid.UUID, data: ViewUpdate, actor: Actor, *, admin: bool
+    ) -> Row:
+        await self._editable(session, view_id, actor, admin)
+        values: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
+        nulls = [name for name, value in values.items() if value is None]
+        if nulls:
+            raise ValidationFailed(
+                "These fields cannot be null.",
+                errors=[FieldError(field=f"body.{name}", message="cannot be null", code="required") for name in nulls],
+            )
+        values["updated_at"] = utcnow()
+        return await self.repository.update(session, view_id, values)
+
+    async def delete(self, session: AsyncSession, view_id: uuid.UUID, actor: Actor, *, admin: bool) -> None:
+        await self._editable(session, view_id, actor, admin)
+        await self.repository.delete(session, view_id)
+
+    async def counts(
+        self, session: AsyncSession, actor: Actor, view_ids: list[uuid.UUID], group_ids: list[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, int]]:
+        """Counts of the views named (or of every view the caller sees), in one query."""
+        if view_ids:
+            rows = [await self.get(session, view_id, actor) for view_id in dict.fromkeys(view_ids)]
+        else:
+            rows = await self.repository.visible(session, actor.name, group_ids)
+        if len(rows) > MAX_COUNTED:
+            raise ValidationFailed(
+                f"At most {MAX_COUNTED} views are counted at once.",
+                errors=[FieldError(field="query.view_id", message=f"more than {MAX_COUNTED}", code="too_many")],
+            )
+        filters = [case_filters(ViewFilters.model_validate(row["filters"]), actor) for row in rows]
+        return list(zip([row["id"] for row in rows], await self.cases.counts(session, filters), strict=True))

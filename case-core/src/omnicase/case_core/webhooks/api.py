@@ -1,0 +1,292 @@
+"""Webhook routes (admins only): subscriptions, allowed networks, the delivery log, redelivery."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from omnicase.case_core.http import Cursor, Limit
+from omnicase.case_core.identity import AUTH_PROBLEMS, Actor, actor_of
+from omnicase.case_core.pagination import decode_cursor, encode_cursor
+from omnicase.case_core.webhooks.schemas import (
+    AllowedNetwork,
+    AllowedNetworkCreate,
+    AllowedNetworkList,
+    Attempt,
+    Delivery,
+    DeliveryDetail,
+    DeliveryPage,
+    Webhook,
+    WebhookCreate,
+    WebhookPage,
+    WebhookUpdate,
+    WebhookWithSecret,
+)
+from omnicase.case_core.webhooks.service import (
+    AllowedNetworkNotFound,
+    DeliveryNotFound,
+    DeliveryPending,
+    NetworkAlreadyAllowed,
+    WebhookDisabled,
+    WebhookNotFound,
+    WebhookService,
+)
+from omnicase.case_core.wiring import ServicesDep
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import BadRequest, FieldError, Forbidden, ValidationFailed, problem_responses
+from omnicase.kit.identity import CurrentIdentity
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=AUTH_PROBLEMS)
+
+
+async def _admin(identity: CurrentIdentity) -> Actor:
+    # Webhooks send case data to outside systems (and allow-listing opens internal networks).
+    if identity.role != "admin":
+        raise Forbidden("Only admins manage webhooks.")
+    return actor_of(identity)
+
+
+WebhookAdmin = Annotated[Actor, Depends(_admin)]
+
+
+def _webhooks(services: ServicesDep) -> WebhookService:
+    return services.webhooks
+
+
+WebhooksDep = Annotated[WebhookService, Depends(_webhooks)]
+
+
+def _cursor_id(cursor: str | None) -> uuid.UUID | None:
+    if cursor is None:
+        return None
+    (value,) = decode_cursor(cursor, 1)
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadRequest(
+            "The cursor is not one this list handed out.",
+            errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
+        ) from None
+
+
+# --- allowed networks (before /{webhook_id}, whose path would shadow them)
+
+
+@router.get(
+    "/allowed-networks",
+    operation_id="list_webhook_allowed_networks",
+    summary="List networks webhooks may reach although internal",
+    response_model=AllowedNetworkList,
+)
+async def list_allowed_networks(session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin) -> AllowedNetworkList:
+    rows = await webhooks.repository.list_networks(session)
+    return AllowedNetworkList(items=[AllowedNetwork.of(row) for row in rows])
+
+
+@router.post(
+    "/allowed-networks",
+    operation_id="create_webhook_allowed_network",
+    summary="Allow webhooks into an internal network",
+    status_code=201,
+    response_model=AllowedNetwork,
+    responses=problem_responses(NetworkAlreadyAllowed),
+)
+async def create_allowed_network(
+    data: AllowedNetworkCreate, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> AllowedNetwork:
+    """Loopback, private, link-local and reserved addresses are refused unless their network is listed here."""
+    return AllowedNetwork.of(await webhooks.allow_network(session, data, actor.name))
+
+
+@router.delete(
+    "/allowed-networks/{network_id}",
+    operation_id="delete_webhook_allowed_network",
+    summary="Stop allowing an internal network",
+    status_code=204,
+    responses=problem_responses(AllowedNetworkNotFound),
+)
+async def delete_allowed_network(
+    network_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> Response:
+    await webhooks.remove_network(session, network_id)
+    return Response(status_code=204)
+
+
+# --- subscriptions
+
+
+@router.get(
+    "",
+    operation_id="list_webhooks",
+    summary="List webhook subscriptions",
+    response_model=WebhookPage,
+    responses=problem_responses(BadRequest),
+)
+async def list_webhooks(
+    session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, cursor: Cursor = None, limit: Limit = 50
+) -> WebhookPage:
+    rows = await webhooks.repository.list_subscriptions(session, after=_cursor_id(cursor), limit=limit + 1)
+    items = [Webhook.model_validate(row) for row in rows[:limit]]
+    return WebhookPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
+
+
+@router.post(
+    "",
+    operation_id="create_webhook",
+    summary="Subscribe an endpoint to events",
+    status_code=201,
+    response_model=WebhookWithSecret,
+    responses=problem_responses(ValidationFailed),
+)
+async def create_webhook(
+    data: WebhookCreate, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, response: Response
+) -> WebhookWithSecret:
+    """The answer carries the signing secret (also at `GET /api/v1/webhooks/{id}/secret`)."""
+    row = await webhooks.create(session, data)
+    response.headers["Location"] = f"/api/v1/webhooks/{row['id']}"
+    return WebhookWithSecret.model_validate(row)
+
+
+@router.get(
+    "/{webhook_id}",
+    operation_id="get_webhook",
+    summary="Read a webhook subscription",
+    response_model=Webhook,
+    responses=problem_responses(WebhookNotFound),
+)
+async def get_webhook(
+    webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> Webhook:
+    return Webhook.model_validate(await webhooks.get(session, webhook_id))
+
+
+@router.get(
+    "/{webhook_id}/secret",
+    operation_id="get_webhook_secret",
+    summary="Read a webhook's signing secret",
+    response_model=WebhookWithSecret,
+    responses=problem_responses(WebhookNotFound),
+)
+async def get_webhook_secret(
+    webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> WebhookWithSecret:
+    return WebhookWithSecret.model_validate(await webhooks.get(session, webhook_id))
+
+
+@router.post(
+    "/{webhook_id}/secret/rotate",
+    operation_id="rotate_webhook_secret",
+    summary="Replace a webhook's signing secret",
+    response_model=WebhookWithSecret,
+    responses=problem_responses(WebhookNotFound),
+)
+async def rotate_webhook_secret(
+    webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> WebhookWithSecret:
+    """For a grace period (24 h by default) deliveries carry signatures by both secrets, so the receiver
+    can switch to the new one without rejecting a single delivery."""
+    return WebhookWithSecret.model_validate(await webhooks.rotate_secret(session, webhook_id))
+
+
+@router.patch(
+    "/{webhook_id}",
+    operation_id="update_webhook",
+    summary="Change or re-enable a webhook subscription",
+    response_model=Webhook,
+    responses=problem_responses(WebhookNotFound, ValidationFailed),
+)
+async def update_webhook(
+    webhook_id: uuid.UUID, data: WebhookUpdate, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> Webhook:
+    return Webhook.model_validate(await webhooks.update(session, webhook_id, data))
+
+
+@router.delete(
+    "/{webhook_id}",
+    operation_id="delete_webhook",
+    summary="Delete a webhook subscription and its delivery log",
+    status_code=204,
+    responses=problem_responses(WebhookNotFound),
+)
+async def delete_webhook(
+    webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> Response:
+    await webhooks.delete(session, webhook_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/test",
+    operation_id="test_webhook",
+    summary="Send a test event",
+    status_code=202,
+    response_model=Delivery,
+    responses=problem_responses(WebhookNotFound, WebhookDisabled),
+)
+async def test_webhook(
+    webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> Delivery:
+    """Queues a signed `webhook.test` event, so an integrator can check their endpoint and signature check."""
+    row = await webhooks.ping(session, webhook_id, actor.name)
+    return Delivery.model_validate(row)
+
+
+# --- delivery log
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    operation_id="list_webhook_deliveries",
+    summary="A webhook's delivery log, newest first",
+    response_model=DeliveryPage,
+    responses=problem_responses(WebhookNotFound, BadRequest),
+)
+async def list_deliveries(
+    webhook_id: uuid.UUID,
+    session: SessionDep,
+    webhooks: WebhooksDep,
+    actor: WebhookAdmin,
+    status: Annotated[
+        Literal["pending", "succeeded", "failed"] | None, Query(description="Only deliveries in this state.")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> DeliveryPage:
+    await webhooks.get(session, webhook_id)
+    rows = await webhooks.repository.list_deliveries(
+        session, webhook_id, status=status, before=_cursor_id(cursor), limit=limit + 1
+    )
+    items = [Delivery.model_validate(row) for row in rows[:limit]]
+    return DeliveryPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
+
+
+@router.get(
+    "/{webhook_id}/deliveries/{delivery_id}",
+    operation_id="get_webhook_delivery",
+    summary="One delivery with its payload and every attempt",
+    response_model=DeliveryDetail,
+    responses=problem_responses(DeliveryNotFound),
+)
+async def get_delivery(
+    webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> DeliveryDetail:
+    row = await webhooks.delivery(session, webhook_id, delivery_id)
+    attempts = [Attempt.model_validate(a) for a in await webhooks.repository.attempts_of(session, delivery_id)]
+    return DeliveryDetail.model_validate({**row, "attempt_log": attempts})
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    operation_id="redeliver_webhook_delivery",
+    summary="Send a delivery again",
+    status_code=202,
+    response_model=Delivery,
+    responses=problem_responses(WebhookNotFound, DeliveryNotFound, DeliveryPending),
+)
+async def redeliver(
+    webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
+) -> Delivery:
+    """Queued at once with a fresh retry budget; the same `webhook-id` lets the receiver deduplicate."""
+    return Delivery.model_validate(await webhooks.redeliver(session, webhook_id, delivery_id))

@@ -1,0 +1,108 @@
+"""Delivery off the request path: a background loop that claims due deliveries and sends them.
+
+Each round claims a batch (SKIP LOCKED, leased) in one short transaction, sends the
+batch concurrently with no transaction open, then records every outcome in another.
+Any number of replicas can run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import httpx
+
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.webhooks.repository import WebhookRepository
+from omnicase.case_core.webhooks.sender import attempt
+from omnicase.case_core.webhooks.service import WebhookService
+from omnicase.kit.app import Runtime
+from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.db import Database
+
+logger = logging.getLogger(__name__)
+
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+class WebhookDispatcher:
+    def __init__(self, database: Database, service: WebhookService, client: httpx.AsyncClient) -> None:
+        self.database = database
+        self.service = service
+        self.client = client
+        self.repository: WebhookRepository = service.repository
+        self.settings: CaseCoreSettings = service.settings
+
+    async def run_once(self) -> int:
+        """Send every delivery due now (one batch); returns how many were attempted."""
+        now = utcnow()
+        lease = timedelta(seconds=self.settings.webhook_timeout_seconds * 3 + 30)
+        async with self.database.unit_of_work() as session:
+            claimed = await self.repository.claim_due(
+                session, now=now, lease_until=now + lease, limit=self.settings.webhook_batch_size
+            )
+            allowed = await self.repository.allowed_networks(session) if claimed else []
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(attempt(self.client, delivery, allowed) for delivery in claimed))
+        outcomes = sorted(zip(claimed, results, strict=True), key=lambda pair: str(pair[0]["subscription_id"]))
+        async with self.database.unit_of_work() as session:
+            # In subscription order, so replicas recording at once lock rows in the same order.
+            for delivery, result in outcomes:
+                await self.service.record(session, delivery, result)
+        return len(claimed)
+
+    async def prune(self) -> int:
+        """Drop the log's settled deliveries older than the retention period."""
+        before = utcnow() - timedelta(days=self.settings.webhook_log_retention_days)
+        async with self.database.unit_of_work() as session:
+            return await self.repository.prune(session, before)
+
+    async def run(self) -> None:
+        clock = get_clock()
+        next_prune = clock.monotonic()
+        while True:
+            if clock.monotonic() >= next_prune:
+                try:
+                    await self.prune()
+                except Exception:
+                    logger.exception("pruning the webhook delivery log failed; trying again later")
+                next_prune = clock.monotonic() + PRUNE_EVERY_SECONDS
+            try:
+                sent = await self.run_once()
+            except Exception:
+                logger.exception("webhook dispatch round failed; retrying")
+                sent = 0
+            if sent < self.settings.webhook_batch_size:
+                await clock.sleep(self.settings.webhook_poll_seconds)
+
+
+def http_client(settings: CaseCoreSettings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=settings.webhook_timeout_seconds,
+        headers={"user-agent": "Omnicase-Webhooks/1"},
+        # Environment proxies would send the request somewhere the SSRF guard never checked.
+        trust_env=False,
+    )
+
+
+def dispatcher_part(service: WebhookService) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
+    """The app's background part: run the dispatcher from start-up until shutdown."""
+
+    async def start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+        client = http_client(service.settings)
+        dispatcher = WebhookDispatcher(runtime.database, service, client)
+        task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await client.aclose()
+
+        return stop
+
+    return start

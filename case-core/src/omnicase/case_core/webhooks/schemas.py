@@ -1,0 +1,147 @@
+"""Webhook API shapes: subscriptions, allowed networks, deliveries and their attempts."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+
+
+class WebhookEventType(StrEnum):
+    """What an integrator can subscribe to (``data`` is the case event's data, snapshot included)."""
+
+    CASE_CREATED = "case.created"
+    CASE_UPDATED = "case.updated"
+    CASE_SOLVED = "case.solved"
+    MESSAGE_ADDED = "case.message_added"
+    SLA_BREACHED = "sla.breached"
+
+
+def _unique(values: list[WebhookEventType]) -> list[WebhookEventType]:
+    return sorted(set(values))
+
+
+EventTypes = Annotated[list[WebhookEventType], Field(min_length=1, max_length=20), AfterValidator(_unique)]
+WebhookUrl = Annotated[
+    HttpUrl, Field(description="http(s) endpoint receiving POSTs.", examples=["https://hooks.example.com/omnicase"])
+]
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"url": "https://hooks.example.com/omnicase", "event_types": ["case.created", "case.solved"]}]
+        },
+    )
+
+    url: WebhookUrl
+    event_types: EventTypes
+    description: str = Field(default="", max_length=500)
+
+
+class WebhookUpdate(BaseModel):
+    """Fields to change; ``active: true`` re-enables a disabled subscription and clears its failure count."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": True}]})
+
+    url: WebhookUrl | None = None
+    event_types: EventTypes | None = None
+    description: str | None = Field(default=None, max_length=500)
+    active: bool | None = None
+
+
+class Webhook(BaseModel):
+    id: uuid.UUID
+    url: str
+    description: str
+    event_types: list[str]
+    active: bool
+    disabled_reason: str | None = Field(description="Why delivery stopped (410 Gone, sustained failure).")
+    disabled_at: datetime | None
+    consecutive_failures: int
+    failing_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookWithSecret(Webhook):
+    secret: str = Field(
+        description="Signing secret (Standard Webhooks, `whsec_` + base64); verify `webhook-signature` with it.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class WebhookPage(BaseModel):
+    items: list[Webhook]
+    next_cursor: str | None = None
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise ValueError("not an IP network in CIDR notation, e.g. 10.20.0.0/16 or 127.0.0.1/32") from None
+
+
+class AllowedNetworkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"network": "10.20.0.0/16"}]})
+
+    network: Annotated[str, Field(max_length=64), AfterValidator(_network)]
+    note: str = Field(default="", max_length=500)
+
+
+class AllowedNetwork(BaseModel):
+    id: uuid.UUID
+    network: str
+    note: str
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> AllowedNetwork:
+        return cls.model_validate({**row, "network": str(row["network"])})
+
+
+class AllowedNetworkList(BaseModel):
+    items: list[AllowedNetwork]
+
+
+DeliveryStatus = Literal["pending", "succeeded", "failed"]
+
+
+class Delivery(BaseModel):
+    id: uuid.UUID = Field(description="Also the `webhook-id` header: the same on every retry.")
+    subscription_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+
+class Attempt(BaseModel):
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    response_body: str | None = Field(description="The first KiB of the receiver's answer.")
+    duration_ms: int
+
+
+class DeliveryDetail(Delivery):
+    payload: dict[str, Any]
+    attempt_log: list[Attempt]
+
+
+class DeliveryPage(BaseModel):
+    items: list[Delivery]
+    next_cursor: str | None = None

@@ -1,0 +1,350 @@
+"""Webhook subscriptions, fan-out of case events into deliveries, and the outcome of each attempt."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.webhooks import ssrf
+from omnicase.case_core.webhooks.backoff import backoff_seconds
+from omnicase.case_core.webhooks.repository import Row, WebhookRepository
+from omnicase.case_core.webhooks.schemas import AllowedNetworkCreate, WebhookCreate, WebhookUpdate
+from omnicase.case_core.webhooks.signing import new_secret
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omnicase.kit.events import Envelope
+from omnicase.kit.ids import uuid7
+
+logger = logging.getLogger(__name__)
+
+DELIVERY_ATTEMPTS = Counter("omnicase_webhook_attempts_total", "Webhook delivery attempts", ["outcome"])
+SUBSCRIPTIONS_DISABLED = Counter("omnicase_webhook_subscriptions_disabled_total", "Webhook subscriptions disabled")
+
+
+class WebhookNotFound(NotFound):
+    slug = "webhook-not-found"
+
+
+class DeliveryNotFound(NotFound):
+    slug = "webhook-delivery-not-found"
+
+
+class AllowedNetworkNotFound(NotFound):
+    slug = "allowed-network-not-found"
+
+
+class NetworkAlreadyAllowed(Conflict):
+    slug = "network-already-allowed"
+
+
+class WebhookDisabled(Conflict):
+    slug = "webhook-disabled"
+
+
+class DeliveryPending(Conflict):
+    slug = "webhook-delivery-pending"
+
+
+def webhook_types_of(envelope: Envelope) -> list[str]:
+    """The webhook event types a case or SLA event stands for (none for the others)."""
+    data = envelope.data
+    if envelope.type == "case.created":
+        return ["case.created"]
+    if envelope.type == "case.updated":
+        status = (data.get("changes") or {}).get("status")
+        return ["case.updated", "case.solved"] if status and status.get("new") == "solved" else ["case.updated"]
+    if envelope.type == "case.message_added":
+        return ["case.message_added"]
+    if envelope.type == "sla.threshold_reached" and data.get("level") == "breach":
+        return ["sla.breached"]
+    return []
+
+
+Outcome = Literal["succeeded", "retry", "gone", "blocked", "failed"]
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one HTTP attempt came to; ``retry_after`` is the receiver's wish in seconds."""
+
+    outcome: Outcome
+    status_code: int | None = None
+    error: str | None = None
+    response_body: str | None = None
+    duration_ms: int = 0
+    retry_after: float | None = None
+
+
+class WebhookService:
+    def __init__(self, settings: CaseCoreSettings, repository: WebhookRepository | None = None) -> None:
+        self.settings = settings
+        self.repository = repository or WebhookRepository()
+
+    # --- subscriptions
+
+    async def _check_url(self, session: AsyncSession, url: str) -> None:
+        try:
+            await ssrf.guard(url, await self.repository.allowed_networks(session))
+        except ssrf.BlockedAddress as error:
+            raise ValidationFailed(
+                f"Webhooks cannot be sent to {url}: {error}.",
+                errors=[FieldError(field="body.url", message=str(error), code="blocked_address")],
+            ) from None
+
+    async def create(self, session: AsyncSession, data: WebhookCreate) -> Row:
+        url = str(data.url)
+        await self._check_url(session, url)
+        now = utcnow()
+        values = {
+            "id": uuid7(),
+            "url": url,
+            "description": data.description,
+            "event_types": [str(t) for t in data.event_types],
+            "secret": new_secret(),
+            "active": True,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return await self.repository.insert_subscription(session, values)
+
+    async def get(self, session: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False) -> Row:
+        row = await self.repository.get_subscription(session, subscription_id, lock=lock)
+        if row is None:
+            raise WebhookNotFound(f"No webhook {subscription_id}.")
+        return row
+
+    async def update(self, session: AsyncSession, subscription_id: uuid.UUID, data: WebhookUpdate) -> Row:
+        current = await self.get(session, subscription_id, lock=True)
+        values: dict[str, Any] = {}
+        if data.url is not None and str(data.url) != current["url"]:
+            await self._check_url(session, str(data.url))
+            values["url"] = str(data.url)
+        if data.event_types is not None:
+            values["event_types"] = [str(t) for t in data.event_types]
+        if data.description is not None:
+            values["description"] = data.description
+        if data.active is not None and data.active != current["active"]:
+            values["active"] = data.active
+            if data.active:
+                values |= {
+                    "disabled_reason": None,
+                    "disabled_at": None,
+                    "consecutive_failures": 0,
+                    "failing_since": None,
+                }
+            else:
+                values |= {"disabled_reason": "disabled by an admin", "disabled_at": utcnow()}
+        if not values:
+            return current
+        values["updated_at"] = utcnow()
+        return await self.repository.update_subscription(session, subscription_id, values)
+
+    async def rotate_secret(self, session: AsyncSession, subscription_id: uuid.UUID) -> Row:
+        """A new secret; the current one keeps signing (beside it) for the grace period."""
+        current = await self.get(session, subscription_id, lock=True)
+        now = utcnow()
+        values = {
+            "secret": new_secret(),
+            "previous_secret": current["secret"],
+            "previous_secret_expires_at": now + timedelta(seconds=self.settings.webhook_secret_grace_seconds),
+            "updated_at": now,
+        }
+        return await self.repository.update_subscription(session, subscription_id, values)
+
+    async def delete(self, session: AsyncSession, subscription_id: uuid.UUID) -> None:
+        if not await self.repository.delete_subscription(session, subscription_id):
+            raise WebhookNotFound(f"No webhook {subscription_id}.")
+
+    # --- allowed networks
+
+    async def allow_network(self, session: AsyncSession, data: AllowedNetworkCreate, actor: str) -> Row:
+        values = {
+            "id": uuid7(),
+            "network": data.network,
+            "note": data.note,
+            "created_by": actor,
+            "created_at": utcnow(),
+        }
+        row = await self.repository.insert_network(session, values)
+        if row is None:
+            raise NetworkAlreadyAllowed(f"{data.network} is already allow-listed.")
+        return row
+
+    async def remove_network(self, session: AsyncSession, network_id: uuid.UUID) -> None:
+        if not await self.repository.delete_network(session, network_id):
+            raise AllowedNetworkNotFound(f"No allowed network {network_id}.")
+
+    # --- deliveries
+
+    async def fan_out(self, session: AsyncSession, envelope: Envelope) -> int:
+        """One pending delivery per subscription wanting this event; returns how many."""
+        types = webhook_types_of(envelope)
+        if not types:
+            return 0
+        now = utcnow()
+        rows = [
+            {
+                "id": uuid7(),
+                "subscription_id": subscription["id"],
+                "event_id": envelope.id,
+                "event_type": event_type,
+                "payload": {"type": event_type, "timestamp": envelope.time.isoformat(), "data": envelope.data},
+                "status": "pending",
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for subscription in await self.repository.subscribed_to(session, types)
+            for event_type in types
+            if event_type in subscription["event_types"]
+        ]
+        await self.repository.insert_deliveries(session, rows)
+        return len(rows)
+
+    async def exists(self, session: AsyncSession, subscription_id: uuid.UUID) -> bool:
+        return await self.repository.get_subscription(session, subscription_id) is not None
+
+    async def notify(
+        self, session: AsyncSession, subscription_id: uuid.UUID, event_type: str, data: dict[str, Any]
+    ) -> bool:
+        """Queue one event for one subscription (a trigger's action); False if it is disabled."""
+        subscription = await self.get(session, subscription_id)
+        if not subscription["active"]:
+            return False
+        await self._queue(session, subscription_id, event_type, data)
+        return True
+
+    async def ping(self, session: AsyncSession, subscription_id: uuid.UUID, actor: str) -> Row:
+        """Queue a ``webhook.test`` event, so an integrator can check their endpoint."""
+        subscription = await self.get(session, subscription_id)
+        if not subscription["active"]:
+            raise WebhookDisabled("The webhook is disabled; enable it first (PATCH active: true).")
+        return await self._queue(
+            session, subscription_id, "webhook.test", {"webhook_id": str(subscription_id), "by": actor}
+        )
+
+    async def _queue(
+        self, session: AsyncSession, subscription_id: uuid.UUID, event_type: str, data: dict[str, Any]
+    ) -> Row:
+        now = utcnow()
+        row: Row = {
+            "id": uuid7(),
+            "subscription_id": subscription_id,
+            "event_id": uuid7(),
+            "event_type": event_type,
+            "payload": {"type": event_type, "timestamp": now.isoformat(), "data": data},
+            "status": "pending",
+            "attempts": 0,
+            "round_attempts": 0,
+            "next_attempt_at": now,
+            "last_status_code": None,
+            "last_error": None,
+            "created_at": now,
+            "updated_at": now,
+            "delivered_at": None,
+        }
+        await self.repository.insert_deliveries(session, [row])
+        return row
+
+    async def delivery(self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> Row:
+        row = await self.repository.get_delivery(session, subscription_id, delivery_id)
+        if row is None:
+            raise DeliveryNotFound(f"No delivery {delivery_id} of webhook {subscription_id}.")
+        return row
+
+    async def redeliver(self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> Row:
+        """Send again now, with a fresh retry budget (same ``webhook-id``, so receivers can deduplicate)."""
+        await self.get(session, subscription_id)
+        row = await self.delivery(session, subscription_id, delivery_id)
+        if row["status"] == "pending" and row["round_attempts"] == 0:
+            raise DeliveryPending("This delivery has not been attempted yet; it goes out shortly.")
+        now = utcnow()
+        values = {"status": "pending", "round_attempts": 0, "next_attempt_at": now, "updated_at": now}
+        return await self.repository.update_delivery(session, delivery_id, values)
+
+    async def record(self, session: AsyncSession, delivery: Row, result: AttemptResult) -> None:
+        """Log the attempt, schedule a retry or settle the delivery, and keep the subscription's health."""
+        # Subscription first, then its delivery: the order a subscription's delete (cascading
+        # to its deliveries) locks them in, so the two never deadlock.
+        subscription = await self.repository.get_subscription(session, delivery["subscription_id"], lock=True)
+        if subscription is None:
+            return  # deleted while the request was out; its log went with it
+        now = utcnow()
+        DELIVERY_ATTEMPTS.labels(result.outcome).inc()
+        await self.repository.insert_attempt(
+            session,
+            {
+                "id": uuid7(),
+                "delivery_id": delivery["id"],
+                "attempted_at": now,
+                "status_code": result.status_code,
+                "error": result.error,
+                "response_body": result.response_body,
+                "duration_ms": result.duration_ms,
+            },
+        )
+        round_attempts = delivery["round_attempts"] + 1
+        values: dict[str, Any] = {
+            "attempts": delivery["attempts"] + 1,
+            "round_attempts": round_attempts,
+            "last_status_code": result.status_code,
+            "last_error": result.error,
+            "updated_at": now,
+        }
+        if result.outcome == "succeeded":
+            values |= {"status": "succeeded", "delivered_at": now, "next_attempt_at": None}
+        elif result.outcome == "retry" and round_attempts < self.settings.webhook_max_attempts:
+            values |= {
+                "status": "pending",
+                "next_attempt_at": now + timedelta(seconds=self._delay(round_attempts, result)),
+            }
+        else:
+            values |= {"status": "failed", "next_attempt_at": None}
+        await self.repository.update_delivery(session, delivery["id"], values)
+        await self._track_health(session, subscription, result, now)
+
+    def _delay(self, round_attempts: int, result: AttemptResult) -> float:
+        settings = self.settings
+        delay = backoff_seconds(
+            round_attempts, base=settings.webhook_retry_base_seconds, cap=settings.webhook_retry_max_seconds
+        )
+        if result.retry_after is not None:
+            delay = max(delay, min(result.retry_after, settings.webhook_retry_after_max_seconds))
+        return delay
+
+    async def _track_health(
+        self, session: AsyncSession, subscription: Row, result: AttemptResult, now: datetime
+    ) -> None:
+        subscription_id = subscription["id"]
+        if result.outcome == "succeeded":
+            if subscription["consecutive_failures"] or subscription["failing_since"]:
+                await self.repository.update_subscription(
+                    session, subscription_id, {"consecutive_failures": 0, "failing_since": None}
+                )
+            return
+        failures = subscription["consecutive_failures"] + 1
+        failing_since = subscription["failing_since"] or now
+        values: dict[str, Any] = {"consecutive_failures": failures, "failing_since": failing_since}
+        reason: str | None = None
+        if result.outcome == "gone":
+            reason = "the receiver answered 410 Gone"
+        elif failures >= self.settings.webhook_disable_after_failures and (now - failing_since) >= timedelta(
+            seconds=self.settings.webhook_disable_after_seconds
+        ):
+            reason = f"{failures} failed attempts in a row since {failing_since.isoformat()} (last: {result.error})"
+        if reason is not None and subscription["active"]:
+            values |= {"active": False, "disabled_reason": reason, "disabled_at": now, "updated_at": now}
+            SUBSCRIPTIONS_DISABLED.inc()
+            # The notification operators alert on (there is no admin-notification topic yet).
+            logger.warning(
+                "webhook subscription disabled",
+                extra={"subscription_id": str(subscription_id), "url": subscription["url"], "reason": reason},
+            )
+        await self.repository.update_subscription(session, subscription_id, values)
