@@ -180,6 +180,10 @@ class TrackingService:
 
     @staticmethod
     def _apply_policy(milestone: Milestone, policy: Policy | None, snapshot: CaseSnapshot) -> None:
+        if milestone.breached_at is not None and milestone.policy_id is not None:
+            # A broken promise stays on record under the policy and target that made it, even
+            # when its escalation moves the case to a priority or policy without that target.
+            return
         targets = policy.targets.get(snapshot.priority) if policy else None
         target = targets.target(milestone.kind) if targets else None
         if policy is None or target is None:
