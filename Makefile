@@ -46,6 +46,7 @@ lint: install
 	@# One run per folder: each folder's tests/conftest.py is a module named `conftest`.
 	$(BIN)/mypy services/src $(foreach s,$(SERVICES),$(s)/src)
 	@for d in services $(SERVICES); do $(BIN)/mypy $$d/tests || exit 1; done
+	$(BIN)/mypy tests
 
 bench: install
 	$(BIN)/omnicase bench

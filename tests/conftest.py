@@ -1,0 +1,75 @@
+"""Fixtures of the end-to-end tests: one whole suite per module, reached only through the gateway.
+
+The stack is ``omnicase up`` as ``make run`` starts it (separate processes, embedded
+PostgreSQL and broker), on free ports with its own data directory. Tests talk to it as a
+frontend does: OAuth2 password login, then the public REST API with a bearer token.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from omnicase.kit.testing.stack import SuiteStack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteStack]:
+    # A message the broker lost is published again after seconds rather than the default five minutes.
+    republish = {"INTAKE_WEB_REPUBLISH_AFTER_SECONDS": "5", "INTAKE_WEB_REPUBLISH_INTERVAL_SECONDS": "1"}
+    suite = SuiteStack(tmp_path_factory.mktemp("suite"), env=republish)
+    suite.start()
+    try:
+        suite.wait_ready(timeout=240)
+        suite.wait_for_line("Omnicase is up.", timeout=60)
+        yield suite
+    finally:
+        suite.close()
+
+
+@pytest.fixture(scope="module")
+def admin_login(stack: SuiteStack) -> tuple[str, str]:
+    """Email and password of the first admin ``omnicase up`` generated and printed, as an operator reads them."""
+    printed = re.search(r"Admin login    (\S+) / (\S+)", stack.output())
+    assert printed is not None, stack.log_tail()
+    return printed.group(1), printed.group(2)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium package is missing: `make system-packages` installs it")
+    return executable
+
+
+class _ThanksPage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>Thanks</title><h1>Thank you, we got it</h1>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # keep pytest's output to the test's own
+
+
+@pytest.fixture(scope="module")
+def customer_site() -> Iterator[str]:
+    """The customer's own website, where the form sends visitors after an accepted submission."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ThanksPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
