@@ -162,6 +162,30 @@ async def test_a_breach_escalates_through_case_commands_mail_and_webhook(
 
             await eventually(breached, message="breach fired")
 
+            # case-core applies the escalation: the case is urgent now, which this policy has no target for.
+            escalated = late.model_copy(
+                update={"priority": Priority.URGENT, "status": CaseStatus.OPEN, "version": 2, "updated_at": clock.now()}
+            )
+            changes = {
+                "priority": FieldChange(old="high", new="urgent"),
+                "status": FieldChange(old="new", new="open"),
+            }
+            await publish(
+                producer,
+                topic_prefix,
+                late.case_id,
+                CaseUpdated(case_id=late.case_id, version=2, changes=changes, actor="sla:breach", case=escalated),
+            )
+
+            async def retimed() -> bool:
+                body = (await client.get(f"/api/v1/sla/cases/{late.case_id}")).json()
+                return bool(body["case_status"] == "open")
+
+            await eventually(retimed, message="escalated case re-timed")
+            after = (await client.get(f"/api/v1/sla/cases/{late.case_id}")).json()
+            [kept] = after["milestones"]
+            assert (kept["kind"], kept["status"]) == ("first_reply", "breached"), "the broken promise stays on record"
+
         sla_events = await events_about(kafka_bootstrap, topic_prefix, Topic.SLA_EVENTS, late.case_id, expect=2)
         assert [(event.type, event.data["level"]) for event in sla_events] == [
             ("sla.threshold_reached", "warning"),
