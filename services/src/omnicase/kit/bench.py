@@ -951,6 +951,8 @@ async def _run_all(config: BenchConfig, postgres: EmbeddedPostgres, broker: Tans
             task.cancel()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
+        # No loop signal handlers off Unix or off the main thread: Ctrl-C then arrives as
+        # KeyboardInterrupt, which main() handles the same way.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, interrupted)
     sample = _case_updated(uuid.uuid4(), 1).envelope(source=SOURCE, subject=str(uuid.uuid4()))

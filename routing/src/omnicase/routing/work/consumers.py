@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.consumer import Handler
@@ -17,33 +16,14 @@ from omnicase.routing.work.service import RoutingService
 logger = logging.getLogger(__name__)
 
 CONSUMER_GROUP = "routing"
-# Deadlock detected, serialization failure: PostgreSQL aborted the transaction to let
-# another go first; running it again is safe and will succeed.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-
-
-class LockConflict(TimeoutError):
-    """The database broke a lock conflict between replicas by aborting this batch.
-
-    A ``TimeoutError`` so the kit's consumer treats it as transient (retried with
-    backoff, never dead-lettered): the event is fine, its moment was not.
-    """
-
-
-def _retryable(error: DBAPIError) -> bool:
-    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def case_events_handler(settings: RoutingSettings) -> Handler:
     outbox = Outbox(outbox_table)
 
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        try:
-            await _apply(RoutingService(session, outbox, settings), envelope)
-        except DBAPIError as error:
-            if _retryable(error):
-                raise LockConflict(f"{envelope.type} {envelope.subject}: {error.orig}") from error
-            raise
+        # A deadlock between replicas aborts the batch; the kit's consumer retries it (transient).
+        await _apply(RoutingService(session, outbox, settings), envelope)
 
     return handle
 
