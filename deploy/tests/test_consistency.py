@@ -206,14 +206,14 @@ def test_configuration_comes_from_the_config_map(overlay, code_services):
         "OMNICASE_PORT",
         "KAFKA_BOOTSTRAP_SERVERS",
         "KAFKA_ENABLE_IDEMPOTENCE",
-        "GATEWAY_SERVICE_URLS",
+        "OMNICASE_SERVICE_URLS",
     ):
         assert key in data, key
     assert data["OMNICASE_PORT"] == str(HTTP_PORT)
     assert data["KAFKA_ENABLE_IDEMPOTENCE"] == "true"
     (kafka,) = overlay.of_kind("Kafka")
     assert data["KAFKA_BOOTSTRAP_SERVERS"].startswith(f"{kafka['metadata']['name']}-kafka-bootstrap:")
-    urls = json.loads(data["GATEWAY_SERVICE_URLS"])
+    urls = json.loads(data["OMNICASE_SERVICE_URLS"])
     assert set(urls) == set(code_services) - {PUBLIC_HTTP}
     for name, url in urls.items():
         assert url == f"http://{name}:{HTTP_PORT}", url

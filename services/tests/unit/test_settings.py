@@ -20,7 +20,13 @@ class DemoSettings(ServiceSettings):
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "OMNICASE_ENV", "OMNICASE_INTERNAL_SECRET"):
+    for name in (
+        "DATABASE_URL",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "OMNICASE_ENV",
+        "OMNICASE_INTERNAL_SECRET",
+        "OMNICASE_SERVICE_URLS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -68,3 +74,18 @@ def test_default_secret_is_refused_in_production(monkeypatch: pytest.MonkeyPatch
         load_settings(DemoSettings)
     monkeypatch.setenv("OMNICASE_INTERNAL_SECRET", "a-real-production-secret-value")
     assert load_settings(DemoSettings).internal_secret != DEV_INTERNAL_SECRET
+
+
+def test_services_are_found_through_the_suite_wide_map_or_at_their_dev_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(DemoSettings).service_url("routing") == "http://127.0.0.1:8084"
+    monkeypatch.setenv("OMNICASE_SERVICE_URLS", '{"routing": "http://routing:8080/"}')
+    settings = load_settings(DemoSettings)
+    assert settings.service_url("routing") == "http://routing:8080"
+    assert settings.service_url("case-core") == "http://127.0.0.1:8081"
+
+
+def test_a_suite_wide_json_setting_that_is_not_json_names_both_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNICASE_SERVICE_URLS", "routing=http://routing")
+    with pytest.raises(SettingsError) as error:
+        load_settings(DemoSettings)
+    assert "DEMO_SERVICE_URLS (or OMNICASE_SERVICE_URLS): not valid JSON" in str(error.value)

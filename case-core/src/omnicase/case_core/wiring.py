@@ -46,7 +46,9 @@ def build_services(settings: CaseCoreSettings) -> Services:
         organizations=OrganizationService(cases),
         custom_fields=CustomFieldService(),
         blobs=PostgresBlobStore(),
-        intake_attachments=IntakeAttachmentSource(settings.intake_email_url, settings.internal_secret),
+        intake_attachments=IntakeAttachmentSource(
+            settings.intake_email_url or settings.service_url("intake-email"), settings.internal_secret
+        ),
         webhooks=webhooks,
         triggers=triggers,
         macros=MacroService(cases),

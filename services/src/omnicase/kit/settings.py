@@ -25,6 +25,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
+from omnicase.kit.service import get_service
+
 DEV_INTERNAL_SECRET = "omnicase-dev-internal-secret-change-me"
 
 Environment = Literal["dev", "test", "prod"]
@@ -40,6 +42,7 @@ SHARED_ENV = {
     "consumer_heartbeat_interval_ms": "OMNICASE_CONSUMER_HEARTBEAT_INTERVAL_MS",
     "inbox_retention_hours": "OMNICASE_INBOX_RETENTION_HOURS",
     "internal_secret": "OMNICASE_INTERNAL_SECRET",
+    "service_urls": "OMNICASE_SERVICE_URLS",
     "log_level": "OMNICASE_LOG_LEVEL",
     "host": "OMNICASE_HOST",
     "port": "OMNICASE_PORT",
@@ -57,14 +60,28 @@ class _SharedEnvSource(PydanticBaseSettingsSource):
         env_name = SHARED_ENV.get(field_name)
         if env_name is None:
             return None, field_name, False
-        return os.environ.get(env_name), field_name, False
+        raw = os.environ.get(env_name)
+        is_complex = self.field_is_complex(field)
+        return raw, field_name, is_complex
+
+    def prepare_field_value(self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool) -> Any:
+        if value is not None and value_is_complex:
+            try:
+                return self.decode_complex_value(field_name, field, value)
+            except ValueError as error:
+                # Worded as pydantic-settings words its own, which load_settings turns into one line.
+                raise PydanticSettingsError(
+                    f'error parsing value for field "{field_name}" from source "{type(self).__name__}"'
+                ) from error
+        return value
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for field_name in self.settings_cls.model_fields:
-            value, _, _ = self.get_field_value(self.settings_cls.model_fields[field_name], field_name)
+            field = self.settings_cls.model_fields[field_name]
+            value, _, is_complex = self.get_field_value(field, field_name)
             if value is not None:
-                values[field_name] = value
+                values[field_name] = self.prepare_field_value(field_name, field, value, is_complex)
         return values
 
 
@@ -104,6 +121,16 @@ class ServiceSettings(BaseSettings):
     inbox_retention_hours: float = Field(default=168, ge=1, le=24 * 90)
 
     internal_secret: str = DEV_INTERNAL_SECRET
+    # Where the other services listen (JSON object, service name -> base URL), for the
+    # few calls one service makes to another; unnamed ones are at their dev-stack port.
+    service_urls: dict[str, str] = Field(default_factory=dict)
+
+    def service_url(self, name: str) -> str:
+        """Base URL of service ``name``, without a trailing slash."""
+        url = self.service_urls.get(name)
+        if url is None:
+            url = f"http://127.0.0.1:{get_service(name).dev_port}"
+        return url.rstrip("/")
 
     @classmethod
     def settings_customise_sources(
@@ -181,6 +208,8 @@ def load_settings(settings_cls: type[SettingsT], **overrides: Any) -> SettingsT:
         field_name = match.group(1) if match else ""
         if field_name in settings_cls.model_fields:
             where = env_name_for(settings_cls, field_name)
+            if field_name in SHARED_ENV:
+                where += f" (or {SHARED_ENV[field_name]})"
             message = f"  {where}: not valid JSON (this setting takes a JSON object or list)"
         else:
             message = f"  {error}"

@@ -132,7 +132,7 @@ class Supervisor:
                 f"{spec.env_prefix}PORT": str(ports[spec.name]),
                 "DATABASE_URL": database_url,
                 "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-                "GATEWAY_SERVICE_URLS": json.dumps(urls),
+                "OMNICASE_SERVICE_URLS": json.dumps(urls),
                 # Form snippets and channel webhook URLs point at the public entry, not at intake-web.
                 "INTAKE_WEB_PUBLIC_BASE_URL": os.environ.get(
                     "INTAKE_WEB_PUBLIC_BASE_URL", f"http://{host}:{ports.get('gateway', 8080)}"
