@@ -129,7 +129,7 @@ async def test_schedule_lists_page_with_a_cursor(client: httpx.AsyncClient) -> N
     assert [name for name in seen if name.startswith(prefix)] == [f"{prefix}-{index}" for index in range(3)]
     assert len(seen) == len(set(seen))
     bad = await client.get("/api/v1/business-hours", params={"cursor": "not-a-cursor"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert bad.json()["type"].endswith("/invalid-cursor")
 
 

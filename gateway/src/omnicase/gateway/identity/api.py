@@ -36,10 +36,10 @@ from omnicase.gateway.identity.schemas import (
 )
 from omnicase.gateway.identity.service import IdentityService, Refused
 from omnicase.gateway.metrics import LOGINS
-from omnicase.gateway.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import Forbidden, PayloadTooLarge, ServiceUnavailable, ValidationFailed, problem_responses
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, encode_cursor
 
 router = APIRouter()
 
@@ -277,13 +277,13 @@ async def list_users(
 ) -> UserPage:
     rows = await identity.list_users(
         session,
-        after=decode_cursor(cursor),
+        after=decode_id_cursor(cursor),
         limit=limit + 1,
         role=role,
         email=email.strip().lower() if email else None,
     )
     items = [_user(row) for row in rows[:limit]]
-    return UserPage(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)
+    return UserPage(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
 
 @router.get(
@@ -363,9 +363,9 @@ async def list_api_tokens(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> ApiTokenPage:
-    rows = await identity.list_api_tokens(session, after=decode_cursor(cursor), limit=limit + 1)
+    rows = await identity.list_api_tokens(session, after=decode_id_cursor(cursor), limit=limit + 1)
     items = [ApiToken.model_validate(dict(row)) for row in rows[:limit]]
-    return ApiTokenPage(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)
+    return ApiTokenPage(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
 
 @router.delete(

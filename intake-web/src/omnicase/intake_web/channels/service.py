@@ -12,10 +12,10 @@ from omnicase.intake_web.channels.delivery_repository import PENDING, DeliveryRe
 from omnicase.intake_web.channels.repository import ChannelRepository
 from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, ChannelMessageList, Delivery, DeliveryList
 from omnicase.intake_web.messages.repository import InboundMessageRepository
-from omnicase.intake_web.pagination import decode_cursor, encode_cursor
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
 from omnicase.kit.ids import uuid7
+from omnicase.kit.pagination import decode_id_cursor, encode_cursor
 
 
 class ChannelNotFound(NotFound):
@@ -47,9 +47,9 @@ class ChannelService:
         return StoredChannel.from_row(row)
 
     async def list(self, cursor: str | None, limit: int) -> tuple[list[StoredChannel], str | None]:
-        rows = await self.channels.page(decode_cursor(cursor), limit + 1)
+        rows = await self.channels.page(decode_id_cursor(cursor), limit + 1)
         items = [StoredChannel.from_row(row) for row in rows[:limit]]
-        return items, encode_cursor(items[-1].id) if len(rows) > limit else None
+        return items, encode_cursor([items[-1].id]) if len(rows) > limit else None
 
     async def replace(self, channel_id: uuid.UUID, data: ChannelIn) -> StoredChannel:
         row = await self.channels.replace(channel_id, _values(data), utcnow())
@@ -63,7 +63,7 @@ class ChannelService:
 
     async def messages_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> ChannelMessageList:
         await self.get(channel_id)
-        rows = await self.messages.page_for_channel(channel_id, decode_cursor(cursor), limit + 1)
+        rows = await self.messages.page_for_channel(channel_id, decode_id_cursor(cursor), limit + 1)
         items = [
             ChannelMessage(
                 id=row.id,
@@ -78,11 +78,11 @@ class ChannelService:
             )
             for row in rows[:limit]
         ]
-        return ChannelMessageList(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)
+        return ChannelMessageList(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
     async def deliveries_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> DeliveryList:
         await self.get(channel_id)
-        rows = await self.deliveries.page_for_channel(channel_id, decode_cursor(cursor), limit + 1)
+        rows = await self.deliveries.page_for_channel(channel_id, decode_id_cursor(cursor), limit + 1)
         items = [
             Delivery(
                 outbound_id=row.outbound_id,
@@ -98,4 +98,4 @@ class ChannelService:
             for row in rows[:limit]
         ]
         last = items[-1].outbound_id if items else None
-        return DeliveryList(items=items, next_cursor=encode_cursor(last) if last and len(rows) > limit else None)
+        return DeliveryList(items=items, next_cursor=encode_cursor([last]) if last and len(rows) > limit else None)

@@ -22,10 +22,10 @@ from omnicase.intake_web.forms.schemas import (
 )
 from omnicase.intake_web.forms.stats import day_bounds, rejections_on
 from omnicase.intake_web.messages.repository import InboundMessageRepository
-from omnicase.intake_web.pagination import decode_cursor, encode_cursor
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
+from omnicase.kit.pagination import decode_id_cursor, encode_cursor
 
 
 class FormNotFound(NotFound):
@@ -74,9 +74,9 @@ class FormService:
         return (await self.stored(form_id)).public()
 
     async def list(self, cursor: str | None, limit: int) -> FormList:
-        rows = await self.forms.page(decode_cursor(cursor), limit + 1)
+        rows = await self.forms.page(decode_id_cursor(cursor), limit + 1)
         items = [StoredForm.from_row(row).public() for row in rows[:limit]]
-        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+        next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
         return FormList(items=items, next_cursor=next_cursor)
 
     async def replace(self, form_id: uuid.UUID, data: FormIn) -> Form:
@@ -113,9 +113,9 @@ class FormService:
 
     async def submissions(self, form_id: uuid.UUID, cursor: str | None, limit: int) -> SubmissionList:
         await self.stored(form_id)
-        rows = await self.messages.page_for_form(form_id, decode_cursor(cursor), limit + 1)
+        rows = await self.messages.page_for_form(form_id, decode_id_cursor(cursor), limit + 1)
         items = [_submission(row) for row in rows[:limit]]
-        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+        next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
         return SubmissionList(items=items, next_cursor=next_cursor)
 
     async def attachment(

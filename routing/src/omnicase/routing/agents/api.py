@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
 from omnicase.routing.access import AUTH_PROBLEMS, Admin, AgentOrAdmin, Reader
 from omnicase.routing.agents.schemas import Agent, AgentCreate, AgentLoad, AgentUpdate, PresenceUpdate
 from omnicase.routing.agents.service import AgentService
 from omnicase.routing.deps import RoutingDep
 from omnicase.routing.engine import Presence
 from omnicase.routing.errors import AgentExists, AgentNotFound, OfferNotFound, OfferNotPending, StillInUse
-from omnicase.routing.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
 from omnicase.routing.work.schemas import Offer, OfferDecline, OfferStatus, offer_of
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])

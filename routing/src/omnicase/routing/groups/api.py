@@ -11,11 +11,11 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import FieldError, ValidationFailed, problem_responses
 from omnicase.kit.ids import uuid7
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
 from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
 from omnicase.routing.errors import GroupNotFound, NameTaken, StillInUse
 from omnicase.routing.groups.repository import GroupRepository
 from omnicase.routing.groups.schemas import Group, GroupCreate, GroupUpdate
-from omnicase.routing.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Response
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
 from omnicase.routing.errors import RuleNotFound
-from omnicase.routing.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor, invalid_cursor
 from omnicase.routing.rules.schemas import Rule, RuleCreate, RuleUpdate
 from omnicase.routing.rules.service import RuleService
 
@@ -46,13 +46,7 @@ async def list_rules(
     limit: LimitQuery = 50,
     enabled: Annotated[bool | None, Query(description="Only enabled (or disabled) rules.")] = None,
 ) -> Page[Rule]:
-    key = decode_cursor(cursor, 2)
-    after = None
-    if key is not None:
-        try:
-            after = (int(key[0]), uuid.UUID(str(key[1])))
-        except (TypeError, ValueError):
-            raise invalid_cursor() from None
+    after = decode_cursor(cursor, int, uuid.UUID)
     items = await RuleService(session).page(after, limit, enabled=enabled)
     next_cursor = encode_cursor([items[-1].position, str(items[-1].id)]) if len(items) == limit else None
     return Page(items=items, next_cursor=next_cursor)

@@ -10,9 +10,9 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.ids import uuid7
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
 from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
 from omnicase.routing.errors import NameTaken, SkillNotFound, StillInUse
-from omnicase.routing.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
 from omnicase.routing.skills.repository import SkillRepository
 from omnicase.routing.skills.schemas import Skill, SkillCreate, SkillUpdate
 

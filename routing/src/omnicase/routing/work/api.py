@@ -10,18 +10,10 @@ from fastapi import APIRouter, Query
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, decode_id_cursor, encode_cursor
 from omnicase.routing.access import AUTH_PROBLEMS, Reader
 from omnicase.routing.deps import RoutingDep
 from omnicase.routing.errors import CaseNotKnown, GroupNotFound
-from omnicase.routing.pagination import (
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_cursor,
-    decode_id_cursor,
-    encode_cursor,
-    invalid_cursor,
-)
 from omnicase.routing.work.schemas import (
     Decision,
     Offer,
@@ -77,13 +69,7 @@ async def list_queue_work(
 ) -> Page[QueuedWork]:
     if await routing.repo.queue(group_id) is None:
         raise GroupNotFound(f"Group {group_id} does not exist.")
-    key = decode_cursor(cursor, 3)
-    after = None
-    if key is not None:
-        try:
-            after = (int(key[0]), datetime.fromisoformat(str(key[1])), uuid.UUID(str(key[2])))
-        except (TypeError, ValueError):
-            raise invalid_cursor() from None
+    after = decode_cursor(cursor, int, datetime, uuid.UUID)
     rows = await routing.repo.queue_work(group_id, after=after, limit=limit)
     now = utcnow()
     items = [
@@ -105,7 +91,7 @@ async def list_queue_work(
     next_cursor = None
     if len(rows) == limit:
         last = rows[-1]
-        next_cursor = encode_cursor([last.priority_rank, (last.queued_at or now).isoformat(), str(last.case_id)])
+        next_cursor = encode_cursor([last.priority_rank, last.queued_at or now, last.case_id])
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -135,9 +121,7 @@ async def list_decisions(
 ) -> Page[Decision]:
     if await routing.repo.get_case(case_id) is None:
         raise CaseNotKnown(f"Routing has not seen case {case_id}.")
-    key = decode_cursor(cursor, 1)
-    if key is not None and not isinstance(key[0], int):
-        raise invalid_cursor()
+    key = decode_cursor(cursor, int)
     rows = await routing.repo.list_decisions(case_id, after=key[0] if key else None, limit=limit)
     items = [Decision.model_validate(row) for row in rows]
     return Page(items=items, next_cursor=encode_cursor([items[-1].seq]) if len(items) == limit else None)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
 from omnicase.sla_engine.automations.service import AutomationNotFound, AutomationService
-from omnicase.sla_engine.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/automations", tags=["automations"], dependencies=[Depends(area_access("sla"))])
 
@@ -34,13 +34,7 @@ async def create_automation(payload: AutomationCreate, session: SessionDep) -> A
     responses=problem_responses(InvalidCursor),
 )
 async def list_automations(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> AutomationList:
-    after = None
-    if cursor:
-        position, raw_id = decode_cursor(cursor, 2)
-        try:
-            after = (int(position), uuid.UUID(str(raw_id)))
-        except (TypeError, ValueError):
-            raise InvalidCursor("The cursor is not one this list handed out.") from None
+    after = decode_cursor(cursor, int, uuid.UUID)
     items = await AutomationService(session).repository.page(after, limit + 1)
     last = items[limit - 1] if len(items) > limit else None
     return AutomationList(

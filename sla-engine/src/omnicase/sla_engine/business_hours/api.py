@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.identity import area_access
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate, ScheduleList
 from omnicase.sla_engine.business_hours.service import (
     HolidayNotFound,
@@ -16,7 +17,6 @@ from omnicase.sla_engine.business_hours.service import (
     ScheduleNotFound,
     ScheduleService,
 )
-from omnicase.sla_engine.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/business-hours", tags=["business-hours"], dependencies=[Depends(area_access("sla"))])
 
@@ -38,13 +38,7 @@ async def create_schedule(payload: ScheduleCreate, session: SessionDep) -> Sched
     responses=problem_responses(InvalidCursor),
 )
 async def list_schedules(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> ScheduleList:
-    after = None
-    if cursor:
-        name, raw_id = decode_cursor(cursor, 2)
-        try:
-            after = (str(name), uuid.UUID(str(raw_id)))
-        except ValueError:
-            raise InvalidCursor("The cursor is not one this list handed out.") from None
+    after = decode_cursor(cursor, str, uuid.UUID)
     items = await ScheduleService(session).repository.page(after, limit + 1)
     next_cursor = encode_cursor([items[limit - 1].name, str(items[limit - 1].id)]) if len(items) > limit else None
     return ScheduleList(items=items[:limit], next_cursor=next_cursor)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.sla_engine.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate, PolicyList
 from omnicase.sla_engine.policies.service import PolicyNotFound, PolicyService
 
@@ -34,13 +34,7 @@ async def create_policy(payload: PolicyCreate, session: SessionDep) -> Policy:
     responses=problem_responses(InvalidCursor),
 )
 async def list_policies(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> PolicyList:
-    after = None
-    if cursor:
-        position, raw_id = decode_cursor(cursor, 2)
-        try:
-            after = (int(position), uuid.UUID(str(raw_id)))
-        except (TypeError, ValueError):
-            raise InvalidCursor("The cursor is not one this list handed out.") from None
+    after = decode_cursor(cursor, int, uuid.UUID)
     items = await PolicyService(session).repository.page(after, limit + 1)
     last = items[limit - 1] if len(items) > limit else None
     return PolicyList(items=items[:limit], next_cursor=encode_cursor([last.position, str(last.id)]) if last else None)
