@@ -16,10 +16,14 @@ from starlette.routing import Route
 from omnicase.case_core.app import create_app
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers
+from omnicase.intake_web.app import create_app as create_intake_web_app
+from omnicase.intake_web.blobs import PostgresBlobStore as IntakeWebBlobs
+from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
-from omnicase.kit.events import AttachmentRef, MessageReceived
+from omnicase.kit.events import AttachmentRef, Channel, MessageReceived, Party
 from omnicase.kit.identity import IDENTITY_HEADER, InvalidToken, verify_identity
+from omnicase.kit.ids import uuid7
 from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
@@ -241,3 +245,42 @@ async def test_inbound_email_attachments_are_fetched_once_from_intake_email_then
         response = await api.get(f"/api/v1/cases/{case['id']}/attachments/{'2' * 64}")
         assert response.status_code == 503
         assert response.headers["retry-after"] == "5"
+
+
+async def test_a_file_sent_with_a_web_form_is_fetched_from_intake_web_and_served_by_case_core(
+    db: Database, settings: CaseCoreSettings, deliver: Deliver, address: str
+) -> None:
+    content = b"%PDF-1.4 receipt"
+    async with db.unit_of_work() as session:
+        digest = await IntakeWebBlobs(session).put(content)  # as intake-web stored the submission's file
+    intake_web = create_intake_web_app(
+        IntakeWebSettings(database_url=settings.database_url, internal_secret=settings.internal_secret)
+    )
+    intake_web.state.database = db
+    ref = AttachmentRef(sha256=digest, filename="receipt.pdf", content_type="application/pdf", size=len(content))
+    submission = MessageReceived(
+        intake_id=uuid7(),
+        channel=Channel.WEB,
+        received_at=utcnow(),
+        thread_key=f"form:{uuid.uuid4()}",
+        sender=Party(email=address),
+        subject="Charged twice",
+        text="See the receipt.",
+        attachments=[ref],
+    )
+    await deliver(submission)
+
+    async with serve_http(intake_web, lifespan="off") as url:
+        app = create_app(settings.model_copy(update={"service_urls": {"intake-web": url}}))
+        app.state.database = db
+        headers = identity_headers(settings.internal_secret)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as api:
+            [contact] = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"]
+            [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+            [message] = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
+            [attachment] = message["attachments"]
+            download = await api.get(attachment["url"])
+            assert download.status_code == 200, download.text
+            assert download.content == content
+            assert download.headers["content-type"] == "application/pdf"

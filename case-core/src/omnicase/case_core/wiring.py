@@ -47,7 +47,9 @@ def build_services(settings: CaseCoreSettings) -> Services:
         custom_fields=CustomFieldService(),
         blobs=PostgresBlobStore(),
         intake_attachments=IntakeAttachmentSource(
-            settings.intake_email_url or settings.service_url("intake-email"), settings.internal_secret
+            settings.intake_email_url or settings.service_url("intake-email"),
+            settings.service_url("intake-web"),
+            settings.internal_secret,
         ),
         webhooks=webhooks,
         triggers=triggers,

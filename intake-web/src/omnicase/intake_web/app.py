@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from omnicase.intake_web import background
+from omnicase.intake_web.attachments import router as attachments_router
 from omnicase.intake_web.channels.api import router as channels_router
 from omnicase.intake_web.channels.webhooks import router as webhooks_router
 from omnicase.intake_web.consumers import GROUP, IntakeWebConsumer
@@ -28,7 +29,7 @@ def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
     settings = settings or load_settings(IntakeWebSettings)
     consumer = IntakeWebConsumer()
     parts = ServiceParts(
-        routers=[forms_router, public_forms_router, channels_router, webhooks_router],
+        routers=[forms_router, public_forms_router, attachments_router, channels_router, webhooks_router],
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[

@@ -18,7 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.case_core.models import blobs
 from omnicase.case_core.service import SPEC
 from omnicase.kit.clock import utcnow
+from omnicase.kit.events import Channel
 from omnicase.kit.identity import service_identity_headers
+
+# Channels whose messages intake-web receives (forms, SMS, messaging, integrators).
+WEB_INTAKE_CHANNELS = (Channel.WEB, Channel.SMS, Channel.MESSAGING, Channel.SOCIAL, Channel.API)
 
 
 class BlobStore(Protocol):
@@ -48,24 +52,28 @@ class IntakeAttachmentSource:
     """Bytes of inbound attachments, fetched once from the intake that received them.
 
     An intake stores a message's files in its own schema and sends case-core only
-    their :class:`~omnicase.kit.events.AttachmentRef`; intake-email serves the bytes
-    by sha256 for case-core. The first download copies them into case-core's store
-    (checked against their sha256), so later downloads never leave case-core.
+    their :class:`~omnicase.kit.events.AttachmentRef`; intake-email serves the bytes of
+    mail, intake-web those of forms and messaging, by sha256, to case-core's service
+    identity. The first download copies them into case-core's store (checked against
+    their sha256), so later downloads never leave case-core.
     """
 
-    def __init__(self, intake_email_url: str | None, secret: str, timeout: float = 10.0) -> None:
-        self.intake_email_url = intake_email_url.rstrip("/") if intake_email_url else None
+    def __init__(self, intake_email_url: str, intake_web_url: str, secret: str, timeout: float = 10.0) -> None:
+        email = f"{intake_email_url.rstrip('/')}/api/v1/mailboxes/-/attachments"
+        web = f"{intake_web_url.rstrip('/')}/api/v1/channels/-/attachments"
+        self.sources: dict[str, str] = {channel.value: web for channel in WEB_INTAKE_CHANNELS}
+        self.sources[Channel.EMAIL.value] = email
         self.secret = secret
         self.timeout = timeout
 
     async def fetch(self, channel: str, sha256: str) -> bytes | None:
         """The bytes, or None if no intake has them; raises ``httpx.HTTPError`` if the intake is unreachable."""
-        if channel != "email" or self.intake_email_url is None:
+        source = self.sources.get(channel)
+        if source is None:
             return None
-        url = f"{self.intake_email_url}/api/v1/mailboxes/-/attachments/{sha256}"
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             headers = service_identity_headers(self.secret, SPEC.name, frozenset({"cases:read"}))
-            response = await client.get(url, headers=headers)
+            response = await client.get(f"{source}/{sha256}", headers=headers)
         if response.status_code == 404:
             return None
         response.raise_for_status()
