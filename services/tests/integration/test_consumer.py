@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.consumer import ConsumerConfig, ConsumerStopped, EventConsumer
+from omnicase.kit.bus.dlq import DeadLetterError, read_dead_letters, replay_dead_letters
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.inbox import Inbox
@@ -250,3 +251,48 @@ async def test_consumers_joining_and_leaving_mid_stream_lose_nothing_and_apply_e
     assert len({event_id for event_id, _, _ in rows}) == total
     for case in cases:
         assert [seq for _, key, seq in rows if key == str(case)] == list(range(1, 61)), "per-key order kept"
+
+
+async def test_dead_letters_are_listed_with_their_reason_and_replayed_once_the_cause_is_fixed(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    broken = True
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        seq = int(CaseUpdated.parse(envelope).changes["seq"].new)
+        if broken and seq == 3:
+            raise ValueError("seq 3 needs the fix")
+        await effects.record(session, envelope)
+
+    case_id = uuid.uuid4()
+    await publish_numbered(producer, suite_topics, case_id, range(1, 6))
+    consumer = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, handler, max_attempts=1)
+    await consumer.start()
+    try:
+        await eventually(count_at_least(effects, scratch_schema, 4), message="the 4 good messages applied")
+        await read_topic(kafka_bootstrap, dlq(physical(Topic.CASE_EVENTS, suite_topics)), expect=1)
+
+        [letter] = await read_dead_letters(kafka_bootstrap, "case.events", prefix=suite_topics)
+        assert not letter.replayed
+        assert letter.header("dlq-consumer") == "kit-test"
+        assert "ValueError: seq 3 needs the fix" in letter.summary()
+        assert await replay_dead_letters(kafka_bootstrap, "case.events", prefix=suite_topics, dry_run=True) == [letter]
+        assert not (await read_dead_letters(kafka_bootstrap, "case.events", prefix=suite_topics))[0].replayed
+
+        broken = False  # the fix is deployed
+        assert await replay_dead_letters(kafka_bootstrap, "case.events", prefix=suite_topics) == [letter]
+        await eventually(count_at_least(effects, scratch_schema, 5), message="the replayed message applied")
+        assert await replay_dead_letters(kafka_bootstrap, "case.events", prefix=suite_topics) == []
+        [again] = await read_dead_letters(kafka_bootstrap, "case.events", prefix=suite_topics)
+        assert again.replayed
+        await asyncio.sleep(1)  # time for a wrongly repeated replay to show up as a sixth effect
+    finally:
+        await consumer.stop()
+    assert sorted(seq for _, _, seq in await effects.rows(scratch_schema)) == [1, 2, 3, 4, 5]
+
+
+async def test_replaying_an_unknown_or_missing_dead_letter_topic_is_a_clear_error(kafka_bootstrap: str) -> None:
+    with pytest.raises(DeadLetterError, match="unknown topic 'cases'"):
+        await replay_dead_letters(kafka_bootstrap, "cases")
+    with pytest.raises(DeadLetterError, match=r"topic nowhere\.case\.events\.dlq does not exist"):
+        await read_dead_letters(kafka_bootstrap, "case.events", prefix="nowhere.")
