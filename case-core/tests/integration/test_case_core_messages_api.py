@@ -284,3 +284,43 @@ async def test_a_file_sent_with_a_web_form_is_fetched_from_intake_web_and_served
             assert download.status_code == 200, download.text
             assert download.content == content
             assert download.headers["content-type"] == "application/pdf"
+
+
+async def test_a_reply_on_an_integrators_conversation_goes_back_to_that_conversation_not_by_email(
+    api: httpx.AsyncClient, deliver: Deliver, published: Published, address: str, agent: dict[str, str]
+) -> None:
+    conversation = f"generic:{uuid.uuid4()}:ticket-8812"  # intake-web's thread key of a generic channel
+    await deliver(
+        MessageReceived(
+            intake_id=uuid7(),
+            channel=Channel.API,
+            received_at=utcnow(),
+            thread_key=conversation,
+            conversation_id=conversation,
+            sender=Party(email=address, handle="user-8812"),
+            subject="Order stuck",
+            text="Order 8812 has not shipped.",
+        )
+    )
+    [contact] = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"]
+    [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+
+    response = await api.post(
+        f"/api/v1/cases/{case['id']}/messages", json={"text": "Shipped today.", "public": True}, headers=agent
+    )
+    assert response.status_code == 201, response.text
+    [outbound] = [data for kind, data in await published(case["id"]) if kind == "outbound.message_requested"]
+    assert outbound["channel"] == "api"
+    assert outbound["conversation_id"] == conversation
+
+    # A case an agent opened over the REST API has no conversation: its requester is answered by email.
+    created = await api.post(
+        "/api/v1/cases", json={"subject": "Call me back", "requester": {"email": address}}, headers=agent
+    )
+    assert created.status_code == 201, created.text
+    other = created.json()
+    assert other["channel"] == "api"
+    reply = await api.post(f"/api/v1/cases/{other['id']}/messages", json={"text": "Calling.", "public": True})
+    assert reply.status_code == 201, reply.text
+    [by_email] = [data for kind, data in await published(other["id"]) if kind == "outbound.message_requested"]
+    assert by_email["channel"] == "email"

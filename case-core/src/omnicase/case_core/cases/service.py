@@ -508,8 +508,10 @@ class CaseService:
                 errors=[FieldError(field="body.public", message="no requester to reply to", code="no_recipient")],
             )
         channel = Channel(case["channel"])
-        if channel in {Channel.WEB, Channel.API, Channel.VOICE}:
-            # Forms, integrations and calls have no conversation to answer in: reply by email.
+        integration_conversation = channel is Channel.API and case["conversation_id"] is not None
+        if channel in {Channel.WEB, Channel.API, Channel.VOICE} and not integration_conversation:
+            # Forms, calls and cases created over the REST API have no conversation to
+            # answer in: reply by email. An integrator's channel (intake-web) has one.
             channel = Channel.EMAIL
         thread = await self.messages.email_thread(session, case["id"])
         inbound = [message_id for message_id, direction in thread if direction == "inbound"]
