@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
 
 from omnicase.kit.service import discover_services
-from omnicase.kit.testing.stack import SuiteStack
+from omnicase.kit.testing.stack import StackError, SuiteStack
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +32,70 @@ def stack(tmp_path: Path) -> Iterator[SuiteStack]:
         stack.close()
 
 
-def test_up_brings_every_service_ready_behind_the_gateway_and_stops_cleanly(stack: SuiteStack) -> None:
+def _broker(stack: SuiteStack) -> psutil.Process:
+    """Tansu's process under ``omnicase up`` (its command is ``<tansu binary> broker …``)."""
+    for candidate in stack.processes():
+        with contextlib.suppress(psutil.Error):
+            if candidate.cmdline()[1:2] == ["broker"]:
+                return candidate
+    raise StackError(f"no broker process\n{stack.log_tail()}")
+
+
+def _admin(stack: SuiteStack) -> httpx.Client:
+    login = re.search(r"Admin login    (\S+) / (\S+)", stack.output())
+    assert login is not None, stack.log_tail()
+    gateway = stack.url("gateway")
+    token = httpx.post(
+        f"{gateway}/api/v1/auth/token",
+        data={"grant_type": "password", "username": login.group(1), "password": login.group(2)},
+        timeout=10,
+    )
+    assert token.status_code == 200, token.text
+    # No keep-alive: the client closes each connection itself, so no TIME_WAIT is left on the
+    # gateway's port (uvicorn closing an idle one would) and the port is free again after stop.
+    return httpx.Client(
+        base_url=gateway,
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        timeout=15,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
+
+
+def _create_case(admin: httpx.Client, subject: str) -> str:
+    response = admin.post(
+        "/api/v1/cases", json={"subject": subject, "requester": {"email": "ada@example.com"}, "tags": ["broker"]}
+    )
+    assert response.status_code == 201, response.text
+    case_id: str = response.json()["id"]
+    return case_id
+
+
+def _wait(predicate: Callable[[], bool], stack: SuiteStack, *, within: float, message: str) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise StackError(f"{message} not reached within {within:.0f}s\n{stack.log_tail()}")
+        time.sleep(0.3)
+
+
+def _routing_knows(admin: httpx.Client, case_id: str) -> Callable[[], bool]:
+    def known() -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            return admin.get(f"/api/v1/routing/cases/{case_id}").status_code == 200
+        return False
+
+    return known
+
+
+def _decisions(admin: httpx.Client, case_id: str) -> list[Any]:
+    response = admin.get(f"/api/v1/routing/cases/{case_id}/decisions")
+    assert response.status_code == 200, response.text
+    body: Any = response.json()
+    items: list[Any] = body["items"] if isinstance(body, dict) else body
+    return items
+
+
+def test_up_runs_the_suite_behind_the_gateway_restarts_what_dies_and_stops_cleanly(stack: SuiteStack) -> None:
     gateway = stack.url("gateway")
     report = stack.wait_ready()
 
@@ -44,20 +109,11 @@ def test_up_brings_every_service_ready_behind_the_gateway_and_stops_cleanly(stac
     assert (stack.data_dir / "run" / "omnicase.pid").is_file()
 
     # The generated first admin, printed once up, logs in and reads cases through the gateway.
-    login = re.search(r"Admin login    (\S+) / (\S+)", stack.output())
-    assert login is not None, stack.log_tail()
     assert (stack.data_dir / "bootstrap-admin.json").stat().st_mode & 0o077 == 0, "the password file is owner-only"
-    token = httpx.post(
-        f"{gateway}/api/v1/auth/token",
-        data={"grant_type": "password", "username": login.group(1), "password": login.group(2)},
-        timeout=10,
-    )
-    assert token.status_code == 200, token.text
-    cases = httpx.get(
-        f"{gateway}/api/v1/cases", headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=10
-    )
-    assert cases.status_code == 200, cases.text
-    assert cases.json()["items"] == []
+    with _admin(stack) as admin:
+        cases = admin.get("/api/v1/cases")
+        assert cases.status_code == 200, cases.text
+        assert cases.json()["items"] == []
     direct = httpx.get(f"{stack.url('case-core')}/api/v1/cases", timeout=10)
     assert direct.status_code == 401, "a service refuses callers that did not come through the gateway"
 
@@ -72,8 +128,38 @@ def test_up_brings_every_service_ready_behind_the_gateway_and_stops_cleanly(stac
     stack.wait_ready("routing")
     stack.wait_for_line("routing exited with code -9; restarting")
 
+    # The broker dies; it kept everything in memory. The supervisor starts a new one and
+    # publishes again what the lost one held: nothing lost, nothing applied twice.
+    with _admin(stack) as admin:
+        settled = _create_case(admin, "settled before the crash")
+        _wait(_routing_knows(admin, settled), stack, within=30, message="routing saw the first case")
+        decided = _decisions(admin, settled)
+        # Routing is down while a case is created, so its case.created is only in the broker when it dies.
+        stack.kill_service("routing")
+        in_flight = _create_case(admin, "in flight at the crash")
+        time.sleep(1)  # case-core's relay publishes within milliseconds; routing takes seconds to start
+        _broker(stack).kill()
+
+        stack.wait_for_line("!!! Kafka broker (Tansu) exited with code -9", timeout=15)
+        stack.wait_for_line("Kafka broker recovered on", timeout=60)
+        report = stack.wait_ready(timeout=30)
+        assert set(report["checks"].values()) == {"ok"}
+        assert _broker(stack).is_running(), "a new broker runs under the supervisor"
+
+        after = _create_case(admin, "created after the recovery")
+        for case_id in (settled, in_flight, after):
+            _wait(_routing_knows(admin, case_id), stack, within=30, message=f"routing saw case {case_id}")
+        listed = admin.get("/api/v1/cases", params={"tag": "broker", "limit": 10})
+        assert listed.status_code == 200, listed.text
+        subjects = sorted(item["subject"] for item in listed.json()["items"])
+        assert subjects == ["created after the recovery", "in flight at the crash", "settled before the crash"]
+        assert _decisions(admin, settled) == decided, "the replayed case.created changed nothing in routing"
+        replayed = re.search(r"Kafka broker recovered on \S+: (\d+) events published again", stack.output())
+        assert replayed is not None
+        assert int(replayed.group(1)) >= 2, "both cases' case.created were in the lost broker"
+
     tree = stack.processes()
-    assert len(tree) >= 8, "six services, PostgreSQL and the broker"
+    assert len(tree) >= 8, "six services, PostgreSQL and the (new) broker"
     assert stack.stop() == 0
     _, alive = psutil.wait_procs(tree, timeout=15)
     assert alive == [], f"left behind: {[p.cmdline() for p in alive]}"

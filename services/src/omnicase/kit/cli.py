@@ -5,6 +5,8 @@
 - ``omnicase serve SERVICE``: one service under uvicorn (what containers run).
 - ``omnicase topics``: create the suite's topics (dev and tests; Strimzi in production).
 - ``omnicase bench``: the kit's throughput beside the raw PostgreSQL and broker ceilings.
+- ``omnicase outbox replay --since 1h [--service X] [--dry-run]``: publish again what the
+  services published since then, after a broker lost data (see :mod:`omnicase.kit.replay`).
 """
 
 from __future__ import annotations
@@ -86,6 +88,41 @@ def _bench(args: argparse.Namespace) -> int:
     return bench_main(args.events, args.output)
 
 
+def _outbox_replay(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from omnicase.kit.replay import ReplayError, describe, parse_since, replay_suite, select_services
+    from omnicase.kit.service import discover_services
+
+    try:
+        since = parse_since(args.since)
+        specs = select_services(discover_services(), args.service)
+    except ReplayError as error:
+        print(f"omnicase outbox replay: {error}", file=sys.stderr)
+        return 2
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        print(
+            "omnicase outbox replay: set DATABASE_URL (postgresql://user:password@host:port/database)", file=sys.stderr
+        )
+        return 2
+    try:
+        replays = asyncio.run(
+            replay_suite(
+                normalize_database_url(url), specs, since, require_outbox=bool(args.service), dry_run=args.dry_run
+            )
+        )
+    except ReplayError as error:
+        print(f"omnicase outbox replay: {error}", file=sys.stderr)
+        return 2
+    except (OSError, SQLAlchemyError) as error:
+        # Each outbox is replayed in one transaction, so running it again is safe: consumers drop repeats.
+        print(f"omnicase outbox replay: the database failed ({error}); run it again once it is back", file=sys.stderr)
+        return 1
+    print("\n".join(describe(replays, since, dry_run=args.dry_run)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnicase", description="Omnicase command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +138,24 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "20000")))
     bench.add_argument("--output", default="bench/results")
     bench.set_defaults(run=_bench)
+    outbox = commands.add_parser("outbox", help="operate the services' outboxes")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    replay = outbox_commands.add_parser(
+        "replay",
+        help="publish again every event published since a moment (after a broker lost data)",
+        description="Mark the events each service published since --since unpublished, so its relay "
+        "publishes them again in their original order; consumers drop the ones they already applied. "
+        "After losing a broker's data, run it before the services can publish to the new broker "
+        "(before creating its topics), so replayed events precede newer ones of the same key.",
+    )
+    replay.add_argument(
+        "--since", required=True, help="a duration back from now (90s, 15m, 1h, 1h30m, 2d) or an RFC 3339 time"
+    )
+    replay.add_argument(
+        "--service", action="append", default=[], help="only this service (repeatable); every service by default"
+    )
+    replay.add_argument("--dry-run", action="store_true", help="count what would be replayed, change nothing")
+    replay.set_defaults(run=_outbox_replay)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

