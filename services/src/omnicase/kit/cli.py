@@ -7,6 +7,8 @@
 - ``omnicase bench``: the kit's throughput beside the raw PostgreSQL and broker ceilings.
 - ``omnicase outbox replay --since 1h [--service X] [--dry-run]``: publish again what the
   services published since then, after a broker lost data (see :mod:`omnicase.kit.replay`).
+- ``omnicase dlq list TOPIC`` / ``omnicase dlq replay TOPIC [--dry-run]``: the messages
+  consumers gave up on, with why; send them back once the cause is fixed (:mod:`omnicase.kit.bus.dlq`).
 """
 
 from __future__ import annotations
@@ -123,6 +125,32 @@ def _outbox_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dlq(args: argparse.Namespace) -> int:
+    from aiokafka.errors import KafkaError
+
+    from omnicase.kit.bus.dlq import DeadLetterError, read_dead_letters, replay_dead_letters
+
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    prefix = os.environ.get("OMNICASE_TOPIC_PREFIX", "")
+    try:
+        if args.dlq_command == "list":
+            letters = asyncio.run(read_dead_letters(servers, args.topic, prefix=prefix))
+        else:
+            letters = asyncio.run(replay_dead_letters(servers, args.topic, prefix=prefix, dry_run=args.dry_run))
+    except DeadLetterError as error:
+        print(f"omnicase dlq: {error}", file=sys.stderr)
+        return 2
+    except (KafkaError, OSError) as error:
+        print(f"omnicase dlq: the broker at {servers} failed ({error}); nothing was marked replayed", file=sys.stderr)
+        return 1
+    for letter in letters:
+        print(letter.summary())
+    if args.dlq_command == "replay":
+        verb = "would be sent back" if args.dry_run else "sent back"
+        print(f"{len(letters)} dead letter(s) of {args.topic} {verb} to their topic")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnicase", description="Omnicase command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +184,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     replay.add_argument("--dry-run", action="store_true", help="count what would be replayed, change nothing")
     replay.set_defaults(run=_outbox_replay)
+    dead = commands.add_parser("dlq", help="messages consumers gave up on (on KAFKA_BOOTSTRAP_SERVERS)")
+    dead_commands = dead.add_subparsers(dest="dlq_command", required=True)
+    listing = dead_commands.add_parser("list", help="every dead letter of a topic, replayed or pending, with why")
+    listing.add_argument("topic", help="one of the suite's topics, e.g. case.events")
+    listing.set_defaults(run=_dlq)
+    resend = dead_commands.add_parser(
+        "replay",
+        help="send the pending dead letters of a topic back to it, once the cause is fixed",
+        description="Every consumer group of the topic sees each message again: the groups that had applied "
+        "it drop it (inbox), the one that failed tries again. Replayed letters are remembered, so a second "
+        "replay sends only newer ones.",
+    )
+    resend.add_argument("topic", help="one of the suite's topics, e.g. case.events")
+    resend.add_argument("--dry-run", action="store_true", help="list what would be sent back, send nothing")
+    resend.set_defaults(run=_dlq)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

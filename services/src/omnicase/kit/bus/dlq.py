@@ -109,8 +109,8 @@ async def replay_dead_letters(
 
 async def _publish_back(bootstrap_servers: str, name: str, letters: list[DeadLetter], *, fallback: str) -> None:
     producer = EventProducer(bootstrap_servers, client_id=f"omnicase-dlq-replay-{uuid.uuid4().hex[:8]}")
-    await producer.start()
     try:
+        await producer.start()
         acks = []
         for letter in letters:
             headers = [(key, value) for key, value in letter.headers if not key.startswith("dlq-")]
@@ -130,7 +130,11 @@ async def _replay_consumer(bootstrap_servers: str, prefix: str) -> AIOKafkaConsu
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    await consumer.start()
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()
+        raise
     return consumer
 
 
