@@ -26,6 +26,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "OMNICASE_ENV",
         "OMNICASE_INTERNAL_SECRET",
         "OMNICASE_SERVICE_URLS",
+        "OMNICASE_INBOX_RETENTION_HOURS",
+        "OMNICASE_OUTBOX_RETENTION_HOURS",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -89,3 +91,14 @@ def test_a_suite_wide_json_setting_that_is_not_json_names_both_variables(monkeyp
     with pytest.raises(SettingsError) as error:
         load_settings(DemoSettings)
     assert "DEMO_SERVICE_URLS (or OMNICASE_SERVICE_URLS): not valid JSON" in str(error.value)
+
+
+def test_published_events_cannot_be_kept_for_replay_longer_than_consumers_remember_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(DemoSettings).outbox_retention_hours == 1
+    monkeypatch.setenv("OMNICASE_INBOX_RETENTION_HOURS", "24")
+    monkeypatch.setenv("OMNICASE_OUTBOX_RETENTION_HOURS", "48")
+    with pytest.raises(SettingsError) as error:
+        load_settings(DemoSettings)
+    assert "DEMO_OUTBOX_RETENTION_HOURS: must not be longer than the inbox retention (24 hours)" in str(error.value)

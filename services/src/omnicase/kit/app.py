@@ -195,7 +195,11 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: Serv
                 runtime.outbox = Outbox(parts.outbox_table)
                 if runtime.producer is not None:
                     relay = OutboxRelay(
-                        database, runtime.producer, parts.outbox_table, topic_prefix=settings.topic_prefix
+                        database,
+                        runtime.producer,
+                        parts.outbox_table,
+                        topic_prefix=settings.topic_prefix,
+                        retention=timedelta(hours=settings.outbox_retention_hours),
                     )
                     relay.start()
                     runtime.relay = relay

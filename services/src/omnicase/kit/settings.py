@@ -41,6 +41,7 @@ SHARED_ENV = {
     "consumer_session_timeout_ms": "OMNICASE_CONSUMER_SESSION_TIMEOUT_MS",
     "consumer_heartbeat_interval_ms": "OMNICASE_CONSUMER_HEARTBEAT_INTERVAL_MS",
     "inbox_retention_hours": "OMNICASE_INBOX_RETENTION_HOURS",
+    "outbox_retention_hours": "OMNICASE_OUTBOX_RETENTION_HOURS",
     "internal_secret": "OMNICASE_INTERNAL_SECRET",
     "service_urls": "OMNICASE_SERVICE_URLS",
     "log_level": "OMNICASE_LOG_LEVEL",
@@ -119,6 +120,9 @@ class ServiceSettings(BaseSettings):
     consumer_heartbeat_interval_ms: int = Field(default=3_000, ge=100, le=100_000)
     # Longer than the broker may redeliver (Kafka's default retention is 7 days).
     inbox_retention_hours: float = Field(default=168, ge=1, le=24 * 90)
+    # How far back `omnicase outbox replay` can reach after a broker lost data; keep it
+    # shorter than the inbox retention, or consumers could apply a replayed event twice.
+    outbox_retention_hours: float = Field(default=1, ge=0.1, le=24 * 7)
 
     internal_secret: str = DEV_INTERNAL_SECRET
     # Where the other services listen (JSON object, service name -> base URL), for the
@@ -160,6 +164,11 @@ class ServiceSettings(BaseSettings):
             )
         if len(self.internal_secret) < 16:
             raise ValueError("internal_secret: must be at least 16 characters")
+        if self.outbox_retention_hours > self.inbox_retention_hours:
+            raise ValueError(
+                "outbox_retention_hours: must not be longer than the inbox retention "
+                f"({self.inbox_retention_hours:g} hours), or a replayed event could be applied twice"
+            )
         return self
 
 

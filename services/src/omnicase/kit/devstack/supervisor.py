@@ -245,7 +245,7 @@ class Supervisor:
             # had read yet would be lost. The outboxes still have it; send it again first.
             replays = await replay_suite(database_url, [service.spec for service in self.broker_clients], EPOCH)
             if replayed := sum(replay.result.rows for replay in replays):
-                self.say(f"publishing again {replayed} event(s) the previous run's broker held (outboxes keep an hour)")
+                self.say(f"publishing again {replayed} event(s) the previous run's broker held")
 
         for service in self.services:
             await self._start(service)
