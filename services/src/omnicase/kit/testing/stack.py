@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import psutil
 
-from omnicase.kit.devstack.processes import free_port
+from omnicase.kit.devstack.processes import die_with_parent, free_port
 from omnicase.kit.service import ServiceSpec, discover_services
 
 
@@ -72,10 +72,19 @@ class SuiteStack:
     # -- life cycle -----------------------------------------------------------------
 
     def start(self) -> None:
+        """Start ``omnicase up``; call it from the thread that lives as long as the stack should.
+
+        The stack goes with that thread (``PR_SET_PDEATHSIG``), so a test run or bench killed
+        with SIGKILL leaves no suite behind on its ports.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "omnicase.kit.cli", "up"], env=self.env, stdout=out, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "omnicase.kit.cli", "up"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
 
     def run_again(self, timeout: float = 60) -> subprocess.CompletedProcess[str]:
