@@ -25,8 +25,18 @@ the dev stack), on free ports in a temporary directory, and measures, in this or
    service that registers one (routing's decisions at 1,000 agents, sla-engine's timer
    lag among a million timers…) runs on a database of its own on the same PostgreSQL.
    ``BENCH_SERVICES=routing,sla-engine`` picks some; their sizes are their own settings.
+5. **The whole suite** (:mod:`omnicase.kit.bench_suite`): ``omnicase up`` on a fresh
+   database of the same PostgreSQL and on the same broker, configured through the
+   gateway, then ``BENCH_SUITE_EMAILS`` mails over ``BENCH_SUITE_SMTP_SESSIONS`` SMTP
+   sessions and ``BENCH_SUITE_FORMS`` form posts over ``BENCH_SUITE_HTTP_CLIENTS``
+   clients while an agent console sends ``BENCH_SUITE_API_RATE`` requests/s (open loop)
+   through the gateway. Rows per channel: accepted per second, and p50/p95/p99 from
+   acceptance to case created, assigned and SLA milestones set; per console operation:
+   p50/p95/p99 and errors; then a round per channel paced at half what the pipeline kept
+   up with, for the same stages below saturation. Every accepted message must become
+   exactly one case, assigned and timed, or the run fails. ``BENCH_SUITE=0`` skips it.
 
-Every rate is also shown as a share of the INSERT ceiling of the same run.
+Every rate is also shown as a share of the INSERT ceiling of the same run (reads excepted).
 
 Each measurement follows a short warm-up through the same path (connections open, group
 joined, shard locks taken, statements prepared), reported in the output; nothing else is
@@ -66,7 +76,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -87,6 +97,10 @@ from omnicase.kit.migrations import create_kit_tables
 from omnicase.kit.outbox import Outbox, OutboxRelay, outbox_table
 from omnicase.kit.topics import Topic, dlq, physical
 
+if TYPE_CHECKING:
+    # bench_suite imports this module; at run time it is imported where it is used.
+    from omnicase.kit.bench_suite import SuiteBenchConfig
+
 T = TypeVar("T")
 
 BENCH_DATABASE = "omnicase_bench"
@@ -99,6 +113,18 @@ PACED_SHARE = 0.5
 PACED_SECONDS = 10.0
 # Set by _TrackedDatabase on each consumer transaction; the handler appends to it.
 _HANDLED = "omnicase.bench.handled"
+SUITE_NOTES = [
+    "suite rows: the whole suite under `omnicase up` (one process per service) on the same PostgreSQL and broker; "
+    "mail, forms and the agent console load it at the same time, so each figure is measured beside the others.",
+    "suite stages: case created / assigned = envelope time of case-core's event (stamped in the transaction that "
+    "made the change); SLA milestones set = first 50 ms poll of sla-engine's table showing them (an upper bound). "
+    "Their rate = messages / (first send to the last message reaching that stage).",
+    "suite intake: senders are closed loop (each sends its next message when the last is accepted), so when the "
+    "pipeline is slower than acceptance the stage latencies include that backlog, as the kit's full-speed rows do; "
+    "the paced rows are a second round at half the rate the pipeline kept up with, below saturation.",
+    "suite api: open loop (each request sent at its scheduled time, latency from that time), 2xx only in the "
+    "percentiles, other answers counted as errors.",
+]
 
 
 class BenchError(RuntimeError):
@@ -186,6 +212,10 @@ class Measurement:
     # Stage latencies known only as percentiles (computed by PostgreSQL).
     fixed_percentiles: dict[str, float] | None = None
     cpu: CpuUsage | None = None
+    # Outcomes other than success, by answer (the suite's API rows); None where nothing can fail but the run.
+    errors: dict[str, int] | None = None
+    # False for rows whose work is no INSERT (reads): their rate is not shown as a share of the ceiling.
+    compare_to_ceiling: bool = True
 
     @property
     def rate(self) -> float | None:
@@ -207,6 +237,8 @@ class Measurement:
         entry.update({f"{name}_ms": _round(value, 2) for name, value in self.percentiles().items()})
         if self.latency_from:
             entry["latency"] = self.latency_from
+        if self.errors is not None:
+            entry["errors"] = self.errors
         if self.cpu is not None:
             entry["bench_process_cpu_pct_of_one_core"] = _round(self.cpu.process_pct, 1)
             entry["host_cpu_busy_pct"] = _round(self.cpu.host_pct, 1)
@@ -813,7 +845,7 @@ class Report:
 
     def share_of_insert_ceiling(self, measurement: Measurement) -> float | None:
         ceiling = self.get("postgres_insert")
-        if not measurement.rate or ceiling is None or not ceiling.rate:
+        if not measurement.compare_to_ceiling or not measurement.rate or ceiling is None or not ceiling.rate:
             return None
         return 100 * measurement.rate / ceiling.rate
 
@@ -853,7 +885,7 @@ class Report:
             "all processes, % of all cores.",
             f"Load average when the run started: {machine.get('loadavg_at_start')} (other work on the host skews "
             "every figure).",
-        ]
+        ] + (SUITE_NOTES if "suite" in self.diagnostics else [])
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -930,6 +962,8 @@ class Report:
                 f"kit handler rows: {self.diagnostics['applied_rows']} = every event written, once "
                 "(warm-up, full speed and paced)"
             )
+        if "suite" in self.diagnostics:
+            lines += self.diagnostics["suite"]["summary"]
         lines += ["", *(f"* {note}" for note in self.notes())]
         return "\n".join(lines)
 
@@ -938,7 +972,13 @@ def _fmt(value: float | None, digits: int, unit: str = "") -> str:
     return "-" if value is None else f"{value:,.{digits}f}{unit}"
 
 
-async def _run_all(config: BenchConfig, postgres: EmbeddedPostgres, broker: TansuBroker, report: Report) -> None:
+async def _run_all(
+    config: BenchConfig,
+    postgres: EmbeddedPostgres,
+    broker: TansuBroker,
+    report: Report,
+    suite: SuiteBenchConfig | None = None,
+) -> None:
     loop = asyncio.get_running_loop()
     report.machine["event_loop"] = type(loop).__module__.split(".")[0]
     task = asyncio.current_task()
@@ -981,6 +1021,22 @@ async def _run_all(config: BenchConfig, postgres: EmbeddedPostgres, broker: Tans
         ("kit (outbox -> relay -> broker -> idempotent consumer)", kit_phase),
     ]
     phases += [(f"{name} (its own bench)", service_phase(name, bench)) for name, bench in discover_benches()]
+    if suite is not None:
+
+        async def suite_phase() -> list[Measurement]:
+            from omnicase.kit.bench_suite import suite_bench
+
+            run = await suite_bench(
+                suite,
+                postgres,
+                broker.bootstrap_servers,
+                stall_timeout=config.stall_timeout,
+                say=lambda line: print(line, flush=True),
+            )
+            report.diagnostics["suite"] = run.diagnostics
+            return run.measurements
+
+        phases.append(("the whole suite under intake and console load (omnicase up)", suite_phase))
     for title, phase in phases:
         print(f"- {title} …", flush=True)
         started = time.perf_counter()
@@ -1120,8 +1176,11 @@ def _log_to_stderr() -> _RepeatFilter | None:
 
 def main(events: int, output: str) -> int:
     """``omnicase bench``: run every measurement on fresh servers; 0 on success, 1 if one failed."""
+    from omnicase.kit.bench_suite import SuiteBenchConfig
+
     try:
         config = BenchConfig.from_env(events, output)
+        suite = SuiteBenchConfig.from_env()
     except BenchError as error:
         print(f"omnicase bench: {error}", file=sys.stderr)
         return 2
@@ -1139,7 +1198,7 @@ def main(events: int, output: str) -> int:
         broker.start()
         postgres.ensure_database(BENCH_DATABASE)
         report = Report(config, _machine(postgres), datetime.now(UTC))
-        _run(_run_all(config, postgres, broker, report))
+        _run(_run_all(config, postgres, broker, report, suite))
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("omnicase bench: interrupted; servers stopped, nothing written", file=sys.stderr)
         return 130

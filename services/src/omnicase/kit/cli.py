@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     topics.add_argument("--partitions", type=int, default=4)
     topics.set_defaults(run=_topics)
     bench = commands.add_parser("bench", help="measure the kit against the raw ceilings")
-    bench.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "20000")))
+    bench.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "10000")))
     bench.add_argument("--output", default="bench/results")
     bench.set_defaults(run=_bench)
     outbox = commands.add_parser("outbox", help="operate the services' outboxes")
