@@ -152,6 +152,13 @@ async def test_forwarded_mail_with_edited_subject_finds_the_case_by_its_hidden_r
     texts = [message["text"] for message in await messages_of(api, case["id"])]
     assert texts[-1].startswith("See below.")
 
+    # intake-email hands the forwarded history apart from the new text: the marker is only there.
+    another = f"colleague-{uuid.uuid4().hex[:6]}@customer.example"
+    forwarded = email(another, "Fwd: fyi", "FYI, from IT.", metadata={"quoted_text": f"On Monday we wrote:\n{quoted}"})
+    await deliver(forwarded)
+    assert await cases_of(api, another) == []
+    assert [message["text"] for message in await messages_of(api, case["id"])][-1] == "FYI, from IT."
+
 
 async def test_subject_number_threads_for_the_requester_only(
     api: httpx.AsyncClient, deliver: Deliver, email: Email, address: str

@@ -42,8 +42,15 @@ def add_to_html(body: str, token: str) -> str:
 
 
 def tokens_in(texts: Iterable[str | None], metadata: dict[str, Any]) -> list[str]:
-    """Reference tokens found in the bodies or in the ``X-Omnicase-Ref`` header an intake passed on."""
+    """Reference tokens found in the bodies, the quoted history or the ``X-Omnicase-Ref`` header.
+
+    intake-email hands the quoted and forwarded history separately (``quoted_text``),
+    and a forwarded answer of ours often carries its marker only there.
+    """
     found: list[str] = []
+    quoted = metadata.get("quoted_text")
+    if isinstance(quoted, str):
+        texts = [*texts, quoted]
     headers = metadata.get("headers")
     if isinstance(headers, dict):
         for name, value in headers.items():
