@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := case-core intake-email intake-web routing sla-engine gateway
 # Services whose tests need more than the kit's dev tools (their `test` extra).
-TEST_EXTRAS := intake-web gateway
+TEST_EXTRAS := case-core intake-web gateway
 PYPROJECTS := services/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=

@@ -10,23 +10,39 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from omnicase.case_core.app import create_app
 from omnicase.case_core.commands.consumer import CommandConsumer
+from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.models import outbox
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers, inbound_email
 from omnicase.case_core.wiring import Services, build_services
+from omnicase.kit.app import Runtime
 from omnicase.kit.clock import ManualClock, set_clock
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope, EventData
+from omnicase.kit.outbox import Outbox
+from omnicase.kit.testing.apps import GatewayIdentity
+from omnicase.kit.testing.servers import serve_http
+from omnicase.routing.app import create_app as create_routing_app
+from omnicase.routing.models import outbox as routing_outbox
+from omnicase.routing.service import SPEC as ROUTING
+from omnicase.routing.settings import RoutingSettings
 
 
 @pytest.fixture
 def settings(database_url: str) -> CaseCoreSettings:
-    return CaseCoreSettings(database_url=database_url, max_attachment_bytes=1024, max_attachments_per_message=3)
+    return CaseCoreSettings(
+        database_url=database_url,
+        max_attachment_bytes=1024,
+        max_attachments_per_message=3,
+        # Operators' default for webhooks whose creator names nobody to hear of a disable.
+        webhook_notify_email="ops@omnicase.test",
+    )
 
 
 @pytest.fixture
@@ -34,11 +50,17 @@ def services(settings: CaseCoreSettings) -> Services:
     return build_services(settings)
 
 
+@pytest.fixture
+def app(db: Database, settings: CaseCoreSettings) -> FastAPI:
+    """case-core's app on the test's rolled-back transaction, its lifespan not run."""
+    application = create_app(settings)
+    application.state.database = db
+    return application
+
+
 @pytest_asyncio.fixture
-async def api(db: Database, settings: CaseCoreSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def api(app: FastAPI, settings: CaseCoreSettings) -> AsyncIterator[httpx.AsyncClient]:
     """The HTTP API on the test's rolled-back transaction (no broker: events stay in the outbox)."""
-    app = create_app(settings)
-    app.state.database = db
     transport = httpx.ASGITransport(app=app)
     headers = identity_headers(settings.internal_secret, role="admin")
     async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as client:
@@ -59,7 +81,7 @@ def agent(settings: CaseCoreSettings, agent_id: str) -> dict[str, str]:
 @pytest.fixture
 def deliver(db: Database, services: Services) -> Deliver:
     """Hand one event to case-core's consumers as the kit would (one transaction)."""
-    intake = IntakeConsumer(services.cases, services.contacts)
+    intake = IntakeConsumer(services.cases, services.contacts, services.notifications, services.auto_responses)
     commands = CommandConsumer(services.cases)
 
     async def run(data: EventData) -> None:
@@ -105,3 +127,26 @@ def clock() -> Iterator[ManualClock]:
     previous = set_clock(manual)
     yield manual
     set_clock(previous)
+
+
+@pytest_asyncio.fixture
+async def routing(db: Database, database_url: str, settings: CaseCoreSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real routing app over real HTTP, on the test's rolled-back transaction (its lifespan
+    is not run: no broker). The client is an admin of it; its ``base_url`` is what case-core calls."""
+    routing_settings = RoutingSettings(database_url=database_url, internal_secret=settings.internal_secret)
+    app = create_routing_app(routing_settings)
+    app.state.database = db
+    app.state.runtime = Runtime(spec=ROUTING, settings=routing_settings, database=db, outbox=Outbox(routing_outbox))
+    async with serve_http(app, lifespan="off") as url:
+        auth = GatewayIdentity(settings.internal_secret, scopes=frozenset({"routing:read", "routing:write"}))
+        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
+            yield client
+
+
+@pytest_asyncio.fixture
+async def membership(app: FastAPI, routing: httpx.AsyncClient, settings: CaseCoreSettings) -> AsyncIterator[None]:
+    """The app asks the real routing (above) for its callers' groups, uncached."""
+    directory = StaffDirectory(str(routing.base_url), settings.internal_secret, ttl_seconds=0)
+    app.state.services.directory = directory
+    yield
+    await directory.aclose()

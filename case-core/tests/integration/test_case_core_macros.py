@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from omnicase.case_core.testing import Published
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.testing import Published, identity_headers
 
 pytestmark = pytest.mark.asyncio
 
@@ -95,23 +96,39 @@ async def test_preview_shows_changes_and_escaped_texts_and_keeps_nothing(api: ht
 
 
 async def test_macros_are_listed_per_group_and_inactive_ones_cannot_be_applied(
-    api: httpx.AsyncClient, agent: dict[str, str]
+    api: httpx.AsyncClient,
+    agent: dict[str, str],
+    agent_id: str,
+    settings: CaseCoreSettings,
+    routing: httpx.AsyncClient,
+    membership: None,
 ) -> None:
-    group = str(uuid.uuid4())
+    created = await routing.post("/api/v1/groups", json={"name": f"Team {uuid.uuid4().hex[:8]}"})
+    group = str(created.json()["id"])
+    joined = await routing.post("/api/v1/agents", json={"user_id": agent_id, "name": "Ada", "group_ids": [group]})
+    assert joined.status_code == 201, joined.text
+    outsider = identity_headers(settings.internal_secret, role="agent", subject=str(uuid.uuid4()))
     everyone = await _macro(api, name="For all")
     team = await _macro(api, name="For the team", group_ids=[group])
     off = await _macro(api, name="Retired", active=False)
     mine = {everyone["id"], team["id"], off["id"]}
 
-    async def names(**params: Any) -> list[str]:
-        items = (await api.get("/api/v1/macros", headers=agent, params=params)).json()["items"]
+    async def names(headers: dict[str, str], **params: Any) -> list[str]:
+        items = (await api.get("/api/v1/macros", headers=headers, params=params)).json()["items"]
         return [m["name"] for m in items if m["id"] in mine]
 
-    assert await names() == ["For all"]
-    assert await names(group_id=group) == ["For all", "For the team"]
+    # Membership is routing's word, not the request's.
+    assert await names(agent) == ["For all", "For the team"]
+    assert await names(outsider) == ["For all"]
+    assert await names(outsider, group_id=group) == ["For all"]
+    case = await _case(api)
+    for action in ("preview", "apply"):
+        taken = await api.post(f"/api/v1/macros/{team['id']}/{action}", json={"case_id": case["id"]}, headers=outsider)
+        assert taken.status_code == 404, "another group's macro is not the outsider's to use"
+    previewed = await api.post(f"/api/v1/macros/{team['id']}/preview", json={"case_id": case["id"]}, headers=agent)
+    assert previewed.status_code == 200, previewed.text
     admin_view = [m["name"] for m in (await api.get("/api/v1/macros")).json()["items"] if m["id"] in mine]
     assert sorted(admin_view) == ["For all", "For the team", "Retired"]
-    case = await _case(api)
     refused = await api.post(f"/api/v1/macros/{off['id']}/apply", json={"case_id": case["id"]})
     assert refused.status_code == 409
     assert refused.json()["type"].endswith("macro-inactive")

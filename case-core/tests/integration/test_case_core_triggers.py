@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from omnicase.case_core.settings import CaseCoreSettings
-from omnicase.case_core.testing import STAFF_SCOPES, Published
+from omnicase.case_core.testing import STAFF_SCOPES, Deliver, Email, Published
 from omnicase.kit.clock import ManualClock, set_clock
 from omnicase.kit.testing.apps import GatewayIdentity
 
@@ -341,3 +341,119 @@ async def test_a_rule_on_business_hours_follows_the_clock(api: httpx.AsyncClient
         assert (await _case(api, "on the weekend"))["tags"] == ["after-hours"]
     finally:
         set_clock(previous)
+
+
+async def test_a_customer_reply_reopening_a_pending_case_runs_the_rules_once_with_the_loop_stop(
+    api: httpx.AsyncClient, deliver: Deliver, email: Email, address: str
+) -> None:
+    await _trigger(
+        api,
+        "Customer came back",
+        {"all": [{"field": "status", "operator": "changed_from", "value": "pending"}]},
+        [{"type": "set", "field": "priority", "value": "high"}, {"type": "add_tags", "tags": ["reopened"]}],
+    )
+    await _trigger(
+        api,
+        "Ping",
+        {"all": [{"field": "tags", "operator": "contains", "value": "reopened"}]},
+        [{"type": "add_tags", "tags": ["ping"]}, {"type": "remove_tags", "tags": ["pong"]}],
+    )
+    await _trigger(
+        api,
+        "Pong",
+        {"all": [{"field": "tags", "operator": "contains", "value": "ping"}]},
+        [{"type": "add_tags", "tags": ["pong"]}, {"type": "remove_tags", "tags": ["ping"]}],
+    )
+    first = email(address)
+    await deliver(first)
+    contact = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"][0]
+    [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+    await _patch(api, case, {"status": "pending"})
+    assert await _runs(api, case["id"]) == []
+
+    await deliver(email(address, subject="Re: Printer on fire", in_reply_to=[first.message_id]))
+    reopened = (await api.get(f"/api/v1/cases/{case['id']}")).json()
+    assert (reopened["status"], reopened["priority"]) == ("open", "high")
+    assert "reopened" in reopened["tags"]
+    [run] = await _runs(api, case["id"])
+    assert [fired["name"] for fired in run["fired"]] == ["Customer came back", "Ping", "Pong"]
+    assert run["stopped_reason"].startswith("loop stopped: trigger 'Ping'")
+
+    # A further reply to the open case changes no field: nothing to run the rules on.
+    await deliver(email(address, subject="Re: Printer on fire", in_reply_to=[first.message_id], text="More."))
+    assert len(await _runs(api, case["id"])) == 1
+
+
+async def test_a_customer_reply_to_a_solved_case_runs_the_rules(
+    api: httpx.AsyncClient, deliver: Deliver, email: Email, address: str
+) -> None:
+    await _trigger(
+        api,
+        "Solved, then not",
+        {"all": [{"field": "status", "operator": "changed_from", "value": "solved"}]},
+        [{"type": "add_note", "text": "The customer wrote back after we solved it."}],
+    )
+    first = email(address)
+    await deliver(first)
+    contact = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"][0]
+    [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+    await _patch(api, case, {"status": "solved"})
+    await deliver(email(address, subject="Re: Printer on fire", in_reply_to=[first.message_id]))
+    messages = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
+    assert messages[-1]["text"] == "The customer wrote back after we solved it."
+    assert messages[-1]["public"] is False
+    [run] = await _runs(api, case["id"])
+    assert [fired["name"] for fired in run["fired"]] == ["Solved, then not"]
+
+
+async def test_a_merge_runs_the_rules_on_the_closed_source_and_on_the_target(api: httpx.AsyncClient) -> None:
+    hook = (
+        await api.post("/api/v1/webhooks", json={"url": "http://93.184.216.34/crm", "event_types": ["case.created"]})
+    ).json()
+    await _trigger(
+        api,
+        "Tell the CRM a case closed",
+        {"all": [{"field": "status", "operator": "changed_to", "value": "closed"}]},
+        [{"type": "notify_webhook", "webhook_id": hook["id"]}],
+    )
+    await _trigger(
+        api,
+        "VIP case grew",
+        {
+            "all": [
+                {"field": "update_type", "operator": "is", "value": "updated"},
+                {"field": "tags", "operator": "contains", "value": "vip"},
+            ]
+        },
+        [{"type": "add_tags", "tags": ["merged-vip"]}],
+    )
+    target = await _case(api, "Printer on fire", tags=["vip"])
+    source = await _case(api, "Printer still on fire")
+    merged = await api.post(f"/api/v1/cases/{target['id']}/merge", json={"source_case_id": source["id"]})
+    assert merged.status_code == 200, merged.text
+    assert "merged-vip" in merged.json()["tags"], "the answer shows the rules' effect"
+    [source_run] = await _runs(api, source["id"])
+    assert [fired["name"] for fired in source_run["fired"]] == ["Tell the CRM a case closed"]
+    [delivery] = (await api.get(f"/api/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
+    detail = (await api.get(f"/api/v1/webhooks/{hook['id']}/deliveries/{delivery['id']}")).json()
+    assert detail["payload"]["data"]["case"]["case_id"] == source["id"]
+    [target_run] = await _runs(api, target["id"])
+    assert [fired["name"] for fired in target_run["fired"]] == ["VIP case grew"]
+
+
+async def test_an_agents_first_reply_opening_a_new_case_runs_the_rules(api: httpx.AsyncClient) -> None:
+    await _trigger(
+        api,
+        "Answered",
+        {"all": [{"field": "status", "operator": "changed_from", "value": "new"}]},
+        [{"type": "add_tags", "tags": ["answered"]}],
+    )
+    case = await _case(api)
+    reply = await api.post(f"/api/v1/cases/{case['id']}/messages", json={"text": "On it.", "public": True})
+    assert reply.status_code == 201, reply.text
+    current = (await api.get(f"/api/v1/cases/{case['id']}")).json()
+    assert (current["status"], current["tags"]) == ("open", ["answered"])
+    # An internal note moves nothing: no rules run for it.
+    note = await api.post(f"/api/v1/cases/{case['id']}/messages", json={"text": "fyi", "public": False})
+    assert note.status_code == 201
+    assert len(await _runs(api, case["id"])) == 1

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.settings import CaseCoreSettings
-from omnicase.case_core.testing import identity_headers
+from omnicase.case_core.testing import WebhookReceiver, identity_headers
+from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 
@@ -27,6 +30,18 @@ async def _view(api: httpx.AsyncClient, headers: dict[str, str] | None = None, *
     return view
 
 
+async def _routing_group(routing: httpx.AsyncClient) -> str:
+    response = await routing.post("/api/v1/groups", json={"name": f"Team {uuid.uuid4().hex[:8]}"})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _routing_agent(routing: httpx.AsyncClient, user_id: str, groups: list[str]) -> None:
+    body = {"user_id": user_id, "name": f"Agent {user_id[:6]}", "group_ids": groups}
+    response = await routing.post("/api/v1/agents", json=body)
+    assert response.status_code == 201, response.text
+
+
 async def _case(api: httpx.AsyncClient, subject: str, **extra: Any) -> dict[str, Any]:
     body = {"subject": subject, "requester": {"email": f"{uuid.uuid4().hex[:8]}@customer.example"}, **extra}
     response = await api.post("/api/v1/cases", json=body)
@@ -36,10 +51,18 @@ async def _case(api: httpx.AsyncClient, subject: str, **extra: Any) -> dict[str,
 
 
 async def test_personal_views_are_their_owners_and_shared_ones_follow_group_and_role(
-    api: httpx.AsyncClient, agent: dict[str, str], settings: CaseCoreSettings
+    api: httpx.AsyncClient,
+    agent: dict[str, str],
+    agent_id: str,
+    settings: CaseCoreSettings,
+    routing: httpx.AsyncClient,
+    membership: None,
 ) -> None:
-    group = str(uuid.uuid4())
-    other = identity_headers(settings.internal_secret, role="agent", subject=str(uuid.uuid4()))
+    group = await _routing_group(routing)
+    await _routing_agent(routing, agent_id, [group])
+    other_id = str(uuid.uuid4())
+    await _routing_agent(routing, other_id, [])
+    other = identity_headers(settings.internal_secret, role="agent", subject=other_id)
     mine = await _view(api, agent, name="My open", filters={"status": ["open"], "assignee": "me"})
     assert mine["visibility"] == "personal"
     assert mine["owner"].startswith("user:")
@@ -49,13 +72,21 @@ async def test_personal_views_are_their_owners_and_shared_ones_follow_group_and_
     def names(response: httpx.Response) -> list[str]:
         return [v["name"] for v in response.json()["items"] if v["id"] in {mine["id"], team["id"], everyone["id"]}]
 
-    assert names(await api.get("/api/v1/views", headers=agent)) == ["My open", "All urgent"]
-    assert names(await api.get("/api/v1/views", headers=agent, params={"group_id": group})) == [
-        "My open",
-        "Team queue",
-        "All urgent",
-    ]
+    # The agent's groups come from routing, not from the request.
+    assert names(await api.get("/api/v1/views", headers=agent)) == ["My open", "Team queue", "All urgent"]
     assert names(await api.get("/api/v1/views", headers=other)) == ["All urgent"]
+    # Claiming a group one is not a member of shows nothing more.
+    claimed = await api.get("/api/v1/views", headers=other, params={"group_id": group})
+    assert names(claimed) == ["All urgent"]
+    for path in (f"/api/v1/views/{team['id']}", f"/api/v1/views/{team['id']}/cases"):
+        assert (await api.get(path, headers=other, params={"group_id": group})).status_code == 404
+        assert (await api.get(path, headers=agent)).status_code == 200
+    counted = await api.get("/api/v1/views/counts", headers=other, params={"view_id": team["id"], "group_id": group})
+    assert counted.status_code == 404
+    every = (await api.get("/api/v1/views/counts", headers=other, params={"group_id": group})).json()["items"]
+    assert team["id"] not in {item["view_id"] for item in every}
+    # Admins see every group's views (they manage them).
+    assert names(await api.get("/api/v1/views")) == ["Team queue", "All urgent"]
     assert (await api.get(f"/api/v1/views/{mine['id']}", headers=other)).status_code == 404
     assert (await api.patch(f"/api/v1/views/{mine['id']}", headers=other, json={"name": "x"})).status_code == 404
 
@@ -72,7 +103,7 @@ async def test_personal_views_are_their_owners_and_shared_ones_follow_group_and_
 
 
 async def test_counts_of_a_sidebar_come_in_one_request(
-    api: httpx.AsyncClient, agent: dict[str, str], agent_id: str, tag: str
+    api: httpx.AsyncClient, agent: dict[str, str], agent_id: str, tag: str, membership: None
 ) -> None:
     await _case(api, "a", priority="urgent", tags=[tag])
     await _case(api, "b", priority="urgent", tags=[tag, "vip"])
@@ -111,7 +142,7 @@ async def test_a_views_cases_come_in_its_sort_order_page_by_page(api: httpx.Asyn
 
 
 async def test_bad_views_get_per_field_problems_and_create_nothing(
-    api: httpx.AsyncClient, agent: dict[str, str]
+    api: httpx.AsyncClient, agent: dict[str, str], membership: None
 ) -> None:
     cases = [
         ({"name": "x", "visibility": "group"}, "body"),
@@ -132,3 +163,31 @@ async def test_bad_views_get_per_field_problems_and_create_nothing(
     nulled = await api.patch(f"/api/v1/views/{view['id']}", headers=agent, json={"name": None})
     assert nulled.status_code == 422
     assert nulled.json()["errors"][0]["field"] == "body.name"
+
+
+async def test_while_routing_is_away_the_last_known_groups_stand_and_without_any_it_is_a_503(
+    api: httpx.AsyncClient, app: Any, settings: CaseCoreSettings
+) -> None:
+    group = str(uuid.uuid4())
+    team = await _view(api, name="Team", visibility="group", group_id=group)
+    member = str(uuid.uuid4())
+    # A routing that answers once (the member's groups), then is down.
+    receiver = WebhookReceiver(
+        (200, {"content-type": "application/json"}),
+        (503, {}),
+        (503, {}),
+        bodies=[json.dumps({"group_ids": [group]}).encode()],
+    )
+    async with serve_http(receiver, lifespan="off") as url:
+        directory = StaffDirectory(url, settings.internal_secret, ttl_seconds=0)
+        app.state.services.directory = directory
+        headers = identity_headers(settings.internal_secret, role="agent", subject=member)
+        first = await api.get("/api/v1/views", headers=headers)
+        assert team["id"] in {view["id"] for view in first.json()["items"]}
+        stale = await api.get("/api/v1/views", headers=headers)
+        assert team["id"] in {view["id"] for view in stale.json()["items"]}, "routing down: the last answer"
+        stranger = identity_headers(settings.internal_secret, role="agent", subject=str(uuid.uuid4()))
+        unknown = await api.get("/api/v1/views", headers=stranger)
+        assert unknown.status_code == 503
+        assert unknown.json()["type"].endswith("membership-unavailable")
+        await directory.aclose()

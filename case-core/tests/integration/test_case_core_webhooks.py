@@ -3,6 +3,7 @@ receiver the test starts, retries, Retry-After, 410, automatic disable, the log,
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,10 +15,16 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
+from omnicase.case_core.app import create_app
+from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.models import outbox
+from omnicase.case_core.notifications.dispatcher import NotificationDispatcher
+from omnicase.case_core.notifications.repository import NotificationRepository
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import STAFF_SCOPES, WebhookReceiver, identity_headers
+from omnicase.case_core.webhooks import ssrf
 from omnicase.case_core.webhooks.dispatcher import WebhookDispatcher, http_client
+from omnicase.case_core.webhooks.schemas import WebhookCreate
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.case_core.webhooks.signing import verify
 from omnicase.kit.clock import ManualClock, utcnow
@@ -126,6 +133,11 @@ async def _detail(api: httpx.AsyncClient, webhook_id: str, delivery_id: str) -> 
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def _disable_notices(db: Database, webhook_id: str) -> list[dict[str, Any]]:
+    async with db.unit_of_work() as session:
+        return await NotificationRepository().of_subscription(session, uuid.UUID(webhook_id))
 
 
 # --- subscriptions
@@ -366,7 +378,7 @@ async def test_410_gone_disables_the_subscription(
 
 
 async def test_sustained_failure_disables_the_subscription_and_re_enabling_resumes(
-    api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, clock: ManualClock
+    api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, clock: ManualClock, db: Database
 ) -> None:
     receiver = WebhookReceiver(*[(503, {})] * 9)
     async with serve_http(receiver, lifespan="off") as url:
@@ -388,6 +400,9 @@ async def test_sustained_failure_disables_the_subscription_and_re_enabling_resum
         assert state["active"] is False
         # Disabled by the 7th failure, the first meeting both; the batch's other two were already on their way.
         assert "7 failed attempts in a row" in state["disabled_reason"]
+        [notice] = await _disable_notices(db, hook["id"])
+        assert notice["recipient_email"] == "ops@omnicase.test", "the operator's default: the hook named nobody"
+        assert "7 failed attempts in a row" in notice["text"]
         await _open_case(api, "while disabled")
         assert await flush_events() == 0, "a disabled subscription gets no new deliveries"
         enabled = await api.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": True})
@@ -457,7 +472,7 @@ async def test_the_running_service_delivers_case_events_through_the_broker(
     from omnicase.kit.testing.apps import running
     from omnicase.kit.testing.plugin import eventually
 
-    settings = service_settings(CaseCoreSettings, webhook_poll_seconds=0.1)
+    settings = service_settings(CaseCoreSettings, webhook_poll_seconds=0.1, webhook_notify_email="ops@omnicase.test")
     receiver = WebhookReceiver()
     async with serve_http(receiver, lifespan="off") as url:
         app = create_app(settings)
@@ -548,3 +563,137 @@ async def test_the_delivery_log_forgets_settled_deliveries_after_the_retention_p
         assert await dispatcher.prune() == 1
     [left] = await _deliveries(api, hook["id"])
     assert left["status"] == "pending", "a delivery still due is never pruned"
+
+
+async def test_a_disabled_subscription_emails_its_owner_and_tells_webhook_disabled_subscribers(
+    api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, db: Database, webhooks: WebhookService
+) -> None:
+    failing, monitor = WebhookReceiver((410, {})), WebhookReceiver()
+    async with serve_http(failing, lifespan="off") as url, serve_http(monitor, lifespan="off") as monitor_url:
+        await _allow_loopback(api)
+        created = await api.post(
+            "/api/v1/webhooks",
+            json={"url": f"{url}/crm", "event_types": ["case.created"], "notify_email": "crm-owner@example.com"},
+        )
+        assert created.status_code == 201, created.text
+        hook = created.json()
+        assert hook["notify_email"] == "crm-owner@example.com"
+        watcher = await _subscribe(api, f"{monitor_url}/ops", "webhook.disabled")
+        await _open_case(api)
+        await flush_events()
+        assert await dispatch() == 1
+        [notice] = await _disable_notices(db, hook["id"])
+        assert (notice["status"], notice["recipient_email"]) == ("pending", "crm-owner@example.com")
+        assert notice["reason"] == f"webhook_disabled:{hook['id']}"
+        # The email goes out through the same path as every staff notification (no routing needed).
+        unused = StaffDirectory("http://127.0.0.1:9", "unused-secret-0123456789")
+        assert await NotificationDispatcher(db, webhooks.notifications, unused).run_once() == 1
+        async with db.unit_of_work() as session:
+            payloads = (await session.scalars(select(outbox.c.payload).where(outbox.c.key == str(notice["id"])))).all()
+        [requested] = [Envelope.from_bytes(payload) for payload in payloads]
+        assert requested.type == "outbound.notification_requested"
+        assert requested.data["to"][0]["email"] == "crm-owner@example.com"
+        assert requested.data["subject"] == f"Webhook disabled: {url}/crm"
+        assert "410 Gone" in requested.data["text"]
+        # Integrators watching for it hear of it too, signed like any delivery.
+        assert await dispatch() == 1
+        [(headers, body)] = monitor.requests
+        event = json.loads(body)
+        assert event["type"] == "webhook.disabled"
+        assert event["data"]["webhook_id"] == hook["id"]
+        assert "410" in event["data"]["reason"]
+        assert headers["webhook-signature"].startswith("v1,")
+    assert [d["event_type"] for d in await _deliveries(api, watcher["id"])] == ["webhook.disabled"]
+
+
+async def test_notify_email_is_required_without_an_operator_default_and_is_validated(
+    db: Database, settings: CaseCoreSettings
+) -> None:
+    app = create_app(settings.model_copy(update={"webhook_notify_email": None}))
+    app.state.database = db
+    auth = GatewayIdentity(settings.internal_secret, role="admin", scopes=STAFF_SCOPES)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cc", auth=auth) as api:
+        body = {"url": "https://93.184.216.34/x", "event_types": ["case.created"]}
+        missing = await api.post("/api/v1/webhooks", json=body)
+        assert missing.status_code == 422
+        assert [e["field"] for e in missing.json()["errors"]] == ["body.notify_email"]
+        bad = await api.post("/api/v1/webhooks", json={**body, "notify_email": "not an address"})
+        assert bad.status_code == 422
+        assert [e["field"] for e in bad.json()["errors"]] == ["body.notify_email"]
+        assert (await api.get("/api/v1/webhooks")).json()["items"] == []
+        created = await api.post("/api/v1/webhooks", json={**body, "notify_email": "a@example.com"})
+        assert created.status_code == 201, created.text
+        changed = await api.patch(f"/api/v1/webhooks/{created.json()['id']}", json={"notify_email": "b@example.com"})
+        assert changed.json()["notify_email"] == "b@example.com"
+
+
+async def test_a_delivery_connects_to_the_address_the_guard_checked_not_to_a_fresh_lookup(
+    api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, webhooks: WebhookService, db: Database
+) -> None:
+    """DNS rebinding: the name resolves to an allowed address when checked and elsewhere a moment
+    later. Only this test's resolver knows the name (the system's DNS does not), so the delivery
+    arriving proves the connection went to the checked address without looking the name up again."""
+    lookups: list[str] = []
+    answers = ["127.0.0.1", "127.0.0.1", "10.0.0.1"]  # creation, first attempt, anything after: rebound
+
+    async def rebinding(host: str) -> list[ssrf.IPAddress]:
+        lookups.append(host)
+        return [ipaddress.ip_address(answers[min(len(lookups), len(answers)) - 1])]
+
+    webhooks.resolver = rebinding
+    receiver = WebhookReceiver()
+    async with serve_http(receiver, lifespan="off") as url:
+        port = httpx.URL(url).port
+        allowed = await api.post("/api/v1/webhooks/allowed-networks", json={"network": "127.0.0.1/32"})
+        assert allowed.status_code == 201
+        async with db.unit_of_work() as session:
+            hook = await webhooks.create(
+                session,
+                WebhookCreate.model_validate(
+                    {"url": f"http://hooks.rebind.test:{port}/in", "event_types": ["case.created"]}
+                ),
+            )
+        await _open_case(api)
+        await flush_events()
+        assert await dispatch() == 1
+        [delivery] = await _deliveries(api, str(hook["id"]))
+        assert delivery["status"] == "succeeded"
+        [(headers, _)] = receiver.requests
+        assert headers["host"] == f"hooks.rebind.test:{port}", "the receiver still sees its own name"
+        assert lookups == ["hooks.rebind.test", "hooks.rebind.test"], "checked once per attempt, never again"
+
+        # The next attempt checks again and meets the rebound, internal address: no request at all.
+        await _open_case(api, "Another")
+        await flush_events()
+        assert await dispatch() == 1
+        newest = (await _deliveries(api, str(hook["id"])))[0]
+        assert "10.0.0.1 is an internal address" in newest["last_error"]
+    assert len(receiver.requests) == 1
+
+
+async def test_a_name_with_several_vetted_addresses_is_reached_at_the_one_that_takes_the_connection(
+    api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, webhooks: WebhookService, db: Database
+) -> None:
+    async def two_addresses(host: str) -> list[ssrf.IPAddress]:
+        # The first refuses connections (nothing listens there), as an unreachable IPv6 address would.
+        return [ipaddress.ip_address("127.0.0.2"), ipaddress.ip_address("127.0.0.1")]
+
+    webhooks.resolver = two_addresses
+    receiver = WebhookReceiver()
+    async with serve_http(receiver, lifespan="off") as url:
+        port = httpx.URL(url).port
+        await _allow_loopback(api)
+        async with db.unit_of_work() as session:
+            hook = await webhooks.create(
+                session,
+                WebhookCreate.model_validate(
+                    {"url": f"http://hooks.dual.test:{port}/in", "event_types": ["case.created"]}
+                ),
+            )
+        await _open_case(api)
+        await flush_events()
+        assert await dispatch() == 1
+        [delivery] = await _deliveries(api, str(hook["id"]))
+        assert delivery["status"] == "succeeded"
+    [(headers, _)] = receiver.requests
+    assert headers["host"] == f"hooks.dual.test:{port}"

@@ -108,3 +108,15 @@ def test_case_and_sla_events_map_to_webhook_event_types() -> None:
     assert webhook_types_of(_envelope("sla.threshold_reached", {"level": "breach"})) == ["sla.breached"]
     assert webhook_types_of(_envelope("sla.threshold_reached", {"level": "warning"})) == []
     assert webhook_types_of(_envelope("case.assign", {})) == []
+
+
+def test_a_delivery_is_pinned_to_the_vetted_address_keeping_the_name_for_host_and_tls() -> None:
+    url, headers, extensions = ssrf.pinned("https://hooks.example.com/in?x=1", ipaddress.ip_address("93.184.216.34"))
+    assert url == "https://93.184.216.34/in?x=1"
+    assert headers == {"host": "hooks.example.com"}
+    assert extensions == {"sni_hostname": "hooks.example.com"}, "TLS asks for and checks the name's certificate"
+
+    url, headers, extensions = ssrf.pinned("http://hooks.example.com:8080/in", ipaddress.ip_address("2606:2800::1"))
+    assert url == "http://[2606:2800::1]:8080/in"
+    assert headers == {"host": "hooks.example.com:8080"}
+    assert extensions == {}

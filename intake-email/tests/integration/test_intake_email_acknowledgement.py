@@ -1,4 +1,5 @@
-"""End-to-end acknowledgement from case-core's events, auto-responses, republication."""
+"""End-to-end acknowledgement from case-core's events, which mail may be auto-responded to, sending
+case-core's auto-responses (once per address per interval), republication."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from omnicase.kit.events import (
     CaseSnapshot,
     CaseStatus,
     Channel,
+    OutboundMessageRequested,
+    Party,
     Priority,
 )
 from omnicase.kit.testing.plugin import eventually
@@ -75,8 +78,8 @@ async def status_of(service: Any, intake_id: uuid.UUID) -> dict[str, Any]:
     return body
 
 
-async def test_new_case_acknowledges_the_message_and_sends_one_auto_response(
-    start_sending_service: Any, smtp_sink: Any, producer: Any, unique_sender: Any
+async def test_new_case_acknowledges_the_message_and_the_case_shows_the_mail_it_was_made_of(
+    start_sending_service: Any, producer: Any, unique_sender: Any
 ) -> None:
     service = await start_sending_service()
     mailbox = await service.mailbox(auto_response=True, display_name="Acme Help", signature="Acme")
@@ -89,34 +92,105 @@ async def test_new_case_acknowledges_the_message_and_sends_one_auto_response(
 
     await eventually(acknowledged, message="message acknowledged by case.created")
     assert (await status_of(service, intake_id))["case_id"] == str(case_id)
-    await eventually(lambda: _arrived(smtp_sink, 1), message="auto-response sent")
-    sent = smtp_sink.messages[0]
-    response = sent.message
-    assert sent.rcpt_tos == [sender]
-    assert response["Auto-Submitted"] == "auto-replied"
-    assert response["Subject"] == "Re: Printer on fire [#42]"
-    original = await service.client.get(f"/api/v1/mailboxes/-/messages/{intake_id}")
-    assert response["In-Reply-To"] == f"<{original.json()['message_id']}>"
-    assert "opened case #42" in response.get_body(("plain",)).get_content()
-    # The case shows the mail it was made of and the mail sent for it.
     inbound = (await service.client.get("/api/v1/mailboxes/-/messages", params={"case_id": str(case_id)})).json()
     assert [item["id"] for item in inbound["items"]] == [str(intake_id)]
     assert inbound["items"][0]["route"] == "smtp"
     assert inbound["items"][0]["size"] > 0
+    # The auto-response is case-core's to write now: the acknowledgement itself sends nothing.
+    assert await auto_responses(service) == 0
 
-    async def auto_response_recorded_as_sent() -> bool:
-        listed = await service.client.get("/api/v1/mailboxes/-/outbound", params={"case_id": str(case_id)})
+
+async def test_case_core_is_told_which_mail_may_be_auto_responded_to(
+    start_service: Any, unique_sender: Any, kafka_bootstrap: str, producer: Any
+) -> None:
+    service = await start_service(consume_events=True)
+    responding = await service.mailbox(auto_response=True)
+    silent = await service.mailbox(auto_response=False)
+    person, suppressing, quiet = unique_sender(), unique_sender(), unique_sender()
+    delivered = [await deliver(service, mail(person, responding["address"]), person, responding["address"])]
+    # Exchange's header asks for no auto-response: the mail still opens a case.
+    delivered.append(
+        await deliver(
+            service,
+            mail(suppressing, responding["address"], headers="X-Auto-Response-Suppress: All\r\n"),
+            suppressing,
+            responding["address"],
+        )
+    )
+    delivered.append(await deliver(service, mail(quiet, silent["address"]), quiet, silent["address"]))
+    topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
+    records = await read_topic(kafka_bootstrap, topic, expect=3, within=10)
+    envelopes = [json.loads(record.value)["data"] for record in records]
+    verdicts = {data["sender"]["email"]: data["metadata"]["auto_response"] for data in envelopes}
+    assert verdicts == {person: True, suppressing: False, quiet: False}
+    # Settled, so no later test's republisher sees them pending.
+    for intake_id in delivered:
+        await case_created(producer, service, intake_id)
+
+    async def all_acknowledged() -> bool:
+        return all([await _acknowledged(service, intake_id) for intake_id in delivered])
+
+    await eventually(all_acknowledged, message="all acknowledged")
+
+
+def auto_response_request(recipient: str, **fields: Any) -> OutboundMessageRequested:
+    values: dict[str, Any] = {
+        "outbound_id": uuid.uuid4(),
+        "case_id": uuid.uuid4(),
+        "channel": Channel.EMAIL,
+        "to": [Party(email=recipient, name="Ada")],
+        "subject": "Re: Printer on fire [#42]",
+        "text": "We opened case #42.\n\n[ref:oc-0123456789abcdef0123]",
+        "automatic": True,
+        "in_reply_to": "original-1@example.org",
+        "references": ["original-1@example.org"],
+    }
+    values.update(fields)
+    return OutboundMessageRequested(**values)
+
+
+async def test_case_cores_auto_response_goes_out_automatic_and_threaded_once_per_address_per_interval(
+    start_sending_service: Any, smtp_sink: Any, producer: Any, unique_sender: Any
+) -> None:
+    service = await start_sending_service()
+    mailbox = await service.mailbox(auto_response=True)
+    service.settings.default_from_address = mailbox["address"]
+    sender = unique_sender()
+    first = auto_response_request(sender)
+    await publish_outbound(producer, service, first)
+    await eventually(lambda: _arrived(smtp_sink, 1), message="auto-response sent")
+    response = smtp_sink.messages[0].message
+    assert smtp_sink.messages[0].rcpt_tos == [sender]
+    assert response["Auto-Submitted"] == "auto-replied"
+    assert response["X-Auto-Response-Suppress"] == "All"
+    assert response["In-Reply-To"] == "<original-1@example.org>"
+    assert response["Subject"] == "Re: Printer on fire [#42]"
+    assert "We opened case #42." in response.get_body(("plain",)).get_content()
+
+    async def recorded_as_sent() -> bool:
+        listed = await service.client.get("/api/v1/mailboxes/-/outbound", params={"case_id": str(first.case_id)})
         return [(item["kind"], item["status"]) for item in listed.json()["items"]] == [("auto_response", "sent")]
 
-    await eventually(auto_response_recorded_as_sent, message="auto-response recorded as sent")
+    await eventually(recorded_as_sent, message="auto-response recorded as sent")
 
-    # The same sender opens a second case at once: a responder loop gets no second answer.
-    second = await deliver(service, mail(sender, mailbox["address"], subject="Again"), sender, mailbox["address"])
-    await case_created(producer, service, second, number=43)
-    await eventually(lambda: _acknowledged(service, second), message="second acknowledged")
-    assert await auto_responses(service) == 1
+    # The same address opens a second case at once (an auto-responder loop): no second answer,
+    # while an agent's reply to it still goes out.
+    second = auto_response_request(sender, subject="Re: Again [#43]")
+    reply = auto_response_request(sender, automatic=False, subject="Re: Again [#43]", text="An agent writes.")
+    await publish_outbound(producer, service, second)
+    await publish_outbound(producer, service, reply)
+    await eventually(lambda: _arrived(smtp_sink, 2), message="the agent's reply sent")
     await service.app.state.runtime.extra["sender"].run_once()
-    assert len(smtp_sink.messages) == 1
+    assert [message.message["Auto-Submitted"] for message in smtp_sink.messages] == ["auto-replied", None]
+    assert await auto_responses(service) == 1
+
+
+async def publish_outbound(producer: Any, service: Any, request: OutboundMessageRequested) -> None:
+    await producer.publish(
+        physical(Topic.OUTBOUND_MESSAGES, service.settings.topic_prefix),
+        request.envelope(source="case-core", subject=str(request.case_id)),
+        key=str(request.case_id),
+    )
 
 
 async def auto_responses(service: Any) -> int:
@@ -138,25 +212,13 @@ async def _acknowledged(service: Any, intake_id: uuid.UUID) -> bool:
     return bool((await status_of(service, intake_id))["status"] == "acknowledged")
 
 
-async def test_no_auto_response_when_asked_for_none_when_the_mailbox_sends_none_or_for_thread_replies(
-    start_sending_service: Any, smtp_sink: Any, producer: Any, unique_sender: Any
+async def test_a_thread_reply_is_acknowledged_by_message_added(
+    start_sending_service: Any, producer: Any, unique_sender: Any
 ) -> None:
     service = await start_sending_service()
     responding = await service.mailbox(auto_response=True)
-    silent = await service.mailbox(auto_response=False)
-    person, other, replier = unique_sender(), unique_sender(), unique_sender()
-    # Mail that asks for no auto-response (Exchange's header) opens a case but is not answered.
-    suppressed = await deliver(
-        service,
-        mail(person, responding["address"], headers="X-Auto-Response-Suppress: All\r\n"),
-        person,
-        responding["address"],
-    )
-    quiet = await deliver(service, mail(other, silent["address"]), other, silent["address"])
+    replier = unique_sender()
     reply = await deliver(service, mail(replier, responding["address"]), replier, responding["address"])
-    await case_created(producer, service, suppressed, number=1)
-    await case_created(producer, service, quiet, number=2)
-    # A reply that joined an existing case is acknowledged by case.message_added.
     case_id = uuid.uuid4()
     joined = CaseMessageAdded(
         case_id=case_id,
@@ -173,15 +235,9 @@ async def test_no_auto_response_when_asked_for_none_when_the_mailbox_sends_none_
         joined.envelope(source="case-core", subject=str(case_id)),
         key=str(case_id),
     )
-
-    async def all_acknowledged() -> bool:
-        return all([await _acknowledged(service, intake_id) for intake_id in (suppressed, quiet, reply)])
-
-    await eventually(all_acknowledged, message="all three acknowledged")
+    await eventually(lambda: _acknowledged(service, reply), message="reply acknowledged")
     assert (await status_of(service, reply))["case_id"] == str(case_id)
     assert await auto_responses(service) == 0
-    await service.app.state.runtime.extra["sender"].run_once()
-    assert smtp_sink.messages == []
 
 
 async def test_unacknowledged_message_is_published_again_until_case_core_confirms_it(
@@ -206,3 +262,23 @@ async def test_unacknowledged_message_is_published_again_until_case_core_confirm
     assert len({envelope["id"] for envelope in envelopes}) == len(envelopes)  # each a new event id
     assert all(record.key == sender.encode() for record in records)
     assert (await status_of(service, intake_id))["published_count"] == settled  # no more once acknowledged
+
+
+async def test_an_auto_response_asked_for_before_the_acknowledgement_leaves_from_the_mailbox_written_to(
+    start_sending_service: Any, smtp_sink: Any, producer: Any, unique_sender: Any
+) -> None:
+    service = await start_sending_service()
+    await service.mailbox(display_name="Oldest")  # the fallback, were the answered mail not found
+    returns = await service.mailbox(display_name="Acme Returns", auto_response=True)
+    sender = unique_sender()
+    raw = mail(sender, returns["address"])
+    intake_id = await deliver(service, raw, sender, returns["address"])
+    original = (await service.client.get(f"/api/v1/mailboxes/-/messages/{intake_id}")).json()
+    # case.created has not arrived (another topic): the case is not known to be this mail's yet.
+    await publish_outbound(producer, service, auto_response_request(sender, in_reply_to=original["message_id"]))
+    await eventually(lambda: _arrived(smtp_sink, 1), message="auto-response sent")
+    sent = smtp_sink.messages[0]
+    assert sent.mail_from == returns["address"]
+    assert sent.message["From"] == f"Acme Returns <{returns['address']}>"
+    await case_created(producer, service, intake_id)  # settled, so no later test republishes it
+    await eventually(lambda: _acknowledged(service, intake_id), message="acknowledged")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from omnicase.intake_email.outbound.repository import OutboundRepository
-from omnicase.kit.events import Channel, OutboundMessageRequested, Party
+from omnicase.kit.events import Channel, NotificationRequested, OutboundMessageRequested, Party
 from omnicase.kit.testing.plugin import eventually
 from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
@@ -163,3 +163,60 @@ async def test_relay_with_starttls_and_auth_gets_the_mail_and_a_wrong_password_k
     assert (
         tls_smtp_sink.messages[0].message["Message-ID"] == f"<{refused.outbound_id}@{right.settings.message_id_domain}>"
     )
+
+
+async def notification_reports(service: Any, kafka_bootstrap: str, expect: int) -> list[dict[str, Any]]:
+    records = await read_topic(
+        kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix), expect=expect
+    )
+    envelopes = [json.loads(record.value) for record in records]
+    return [envelope["data"] for envelope in envelopes if envelope["type"] == "intake.notification_reported"]
+
+
+async def test_a_staff_notification_is_sent_unthreaded_as_automatic_mail_and_reported_back(
+    start_sending_service: Any, smtp_sink: Any, producer: Any, kafka_bootstrap: str
+) -> None:
+    service = await start_sending_service()
+    mailbox = await service.mailbox(display_name="Acme Help", signature="The Acme team")
+    service.settings.default_from_address = mailbox["address"]
+    sent_ok = NotificationRequested(
+        notification_id=uuid.uuid4(),
+        reason="trigger:0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e21",
+        # Our own address is never mailed (a loop); the agents are.
+        to=[Party(email="ada@support.example", name="Ada"), Party(email=mailbox["address"])],
+        subject="[#42] Printer on fire",
+        text="Grace needs you on case 42.",
+        html="<p>Grace needs you on case 42.</p>",
+    )
+    nowhere = NotificationRequested(
+        notification_id=uuid.uuid4(),
+        reason="webhook_disabled:0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e22",
+        to=[Party(email=mailbox["address"])],
+        subject="Webhook disabled",
+        text="It kept failing.",
+    )
+    topic = physical(Topic.OUTBOUND_MESSAGES, service.settings.topic_prefix)
+    for request in (sent_ok, nowhere):
+        key = str(request.notification_id)
+        await producer.publish(topic, request.envelope(source="case-core", subject=key), key=key)
+    await eventually(lambda: _arrived(smtp_sink, 1), message="notification delivered to the relay")
+    sent = smtp_sink.messages[0]
+    mail = sent.message
+    assert sent.rcpt_tos == ["ada@support.example"]
+    assert mail["Subject"] == "[#42] Printer on fire"
+    assert mail["Message-ID"] == f"<{sent_ok.notification_id}@{service.settings.message_id_domain}>"
+    assert mail["In-Reply-To"] is None
+    assert mail["Auto-Submitted"] == "auto-generated", "a notification answers no message"
+    assert mail["X-Auto-Response-Suppress"] == "All"
+    assert "Grace needs you on case 42." in mail.get_body(("plain",)).get_content()
+    reports = await notification_reports(service, kafka_bootstrap, expect=2)
+    assert sorted(reports, key=lambda report: report["status"]) == [
+        {
+            "notification_id": str(nowhere.notification_id),
+            "status": "failed",
+            "error": "no deliverable email address among the recipients",
+        },
+        {"notification_id": str(sent_ok.notification_id), "status": "sent", "error": None},
+    ]
+    # A notification is no reply on a case: nothing reports a delivery to a case.
+    assert await delivery_reports(service, kafka_bootstrap, expect=0) == []

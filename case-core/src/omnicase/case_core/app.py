@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from omnicase.case_core.auto_responses.api import router as auto_responses_router
 from omnicase.case_core.cases.api import router as cases_router
 from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.contacts.api import router as contacts_router
@@ -11,6 +12,8 @@ from omnicase.case_core.macros.api import router as macros_router
 from omnicase.case_core.messages.api import blobs_router
 from omnicase.case_core.messages.api import router as messages_router
 from omnicase.case_core.models import inbox, outbox
+from omnicase.case_core.notifications.api import router as notifications_router
+from omnicase.case_core.notifications.dispatcher import notifications_part
 from omnicase.case_core.organizations.api import router as organizations_router
 from omnicase.case_core.service import SPEC
 from omnicase.case_core.settings import CaseCoreSettings
@@ -47,18 +50,20 @@ TAGS = [
 def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
     settings = settings or load_settings(CaseCoreSettings)
     services = build_services(settings)
-    intake = IntakeConsumer(services.cases, services.contacts)
+    intake = IntakeConsumer(services.cases, services.contacts, services.notifications, services.auto_responses)
     commands = CommandConsumer(services.cases)
     parts = ServiceParts(
         routers=[
             blobs_router,
             cases_router,
             messages_router,
+            notifications_router,
             contacts_router,
             organizations_router,
             custom_fields_router,
             views_router,
             macros_router,
+            auto_responses_router,  # before the triggers' /{trigger_id}
             triggers_router,
             webhooks_router,
         ],
@@ -74,7 +79,10 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
                 WebhookFanOut(services.webhooks).handle,
             ),
         ],
-        background=[dispatcher_part(services.webhooks)],
+        background=[
+            dispatcher_part(services.webhooks),
+            notifications_part(services.notifications, services.directory),
+        ],
         openapi_tags=TAGS,
     )
     app = create_service_app(SPEC, settings, parts)

@@ -44,3 +44,21 @@ class CaseCoreSettings(ServiceSettings):
     webhook_secret_grace_seconds: float = Field(default=24 * 3600.0, ge=0)
     # The delivery log keeps settled deliveries this long.
     webhook_log_retention_days: int = Field(default=30, ge=1)
+
+    # routing (agents' addresses, group membership): unset, routing's entry in the suite-wide
+    # OMNICASE_SERVICE_URLS. Membership answers are kept this long.
+    routing_url: str | None = None
+    routing_timeout_seconds: float = Field(default=5.0, gt=0)
+    staff_directory_ttl_seconds: float = Field(default=30.0, ge=0)
+
+    # Staff notifications (trigger emails to an assignee or a group, webhook-disable notices):
+    # recipients are resolved from routing off the request path; while routing cannot answer,
+    # retried with backoff, then the notification is marked failed with the reason.
+    notification_poll_seconds: float = Field(default=1.0, gt=0)
+    notification_batch_size: int = Field(default=20, ge=1, le=500)
+    notification_max_attempts: int = Field(default=8, ge=1, le=50)
+    notification_retry_base_seconds: float = Field(default=30.0, gt=0)
+    notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # Who hears of a webhook subscription disabled for sustained failure when the
+    # subscription names nobody (its own notify_email wins).
+    webhook_notify_email: str | None = Field(default=None, max_length=320)

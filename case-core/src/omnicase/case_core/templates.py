@@ -79,7 +79,8 @@ def pick_variant(default: str, variants: Sequence[Variant], brand: str | None, l
     return best.text if best is not None and score(best) > 0 else default
 
 
-def _known(text: str) -> str:
+def known_placeholders(text: str) -> str:
+    """A validator: ``text`` uses only known placeholders."""
     unknown = unknown_placeholders(text)
     if unknown:
         raise ValueError(f"unknown placeholders {', '.join(unknown)}; known: {', '.join(sorted(PLACEHOLDERS))}")
@@ -95,7 +96,7 @@ class TextVariant(BaseModel):
     locale: str | None = Field(default=None, max_length=20)
     text: str = Field(min_length=1, max_length=20_000)
 
-    _text = field_validator("text")(_known)
+    _text = field_validator("text")(known_placeholders)
 
 
 class TemplatedText(BaseModel):
@@ -104,7 +105,7 @@ class TemplatedText(BaseModel):
     text: str = Field(min_length=1, max_length=20_000, description="With placeholders like {{requester.first_name}}.")
     variants: list[TextVariant] = Field(default_factory=list, max_length=50)
 
-    _text = field_validator("text")(_known)
+    _text = field_validator("text")(known_placeholders)
 
 
 async def placeholder_values(

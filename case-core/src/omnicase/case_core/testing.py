@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,10 +82,12 @@ def identity_headers(
 
 class WebhookReceiver:
     """An integrator's endpoint for tests (serve it with ``serve_http``): records each request
-    and answers from a script of ``(status, headers)``, then 200 once the script runs out."""
+    and answers from a script of ``(status, headers)`` (and ``bodies``), then 200 once the script runs out."""
 
-    def __init__(self, *answers: tuple[int, dict[str, str]]) -> None:
+    def __init__(self, *answers: tuple[int, dict[str, str]], bodies: Sequence[bytes] = ()) -> None:
         self.answers = list(answers)
+        # Bodies of the first answers (a stand-in for another service's API); then "ok" / "nope".
+        self.bodies = list(bodies)
         self.requests: list[tuple[dict[str, str], bytes]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,4 +104,5 @@ class WebhookReceiver:
         status, extra = self.answers.pop(0) if self.answers else (200, {})
         raw_headers = [(key.encode(), value.encode()) for key, value in extra.items()]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"nope"})
+        answer = self.bodies.pop(0) if self.bodies else (b"ok" if status < 300 else b"nope")
+        await send({"type": "http.response.body", "body": answer})

@@ -7,12 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from omnicase.case_core.auto_responses.service import AutoResponseService
 from omnicase.case_core.cases.service import CaseService
 from omnicase.case_core.contacts.service import ContactService
 from omnicase.case_core.custom_fields.service import CustomFieldService
+from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.macros.service import MacroService
 from omnicase.case_core.messages.blobs import BlobStore, IntakeAttachmentSource, PostgresBlobStore
 from omnicase.case_core.models import outbox
+from omnicase.case_core.notifications.service import NotificationService
 from omnicase.case_core.organizations.service import OrganizationService
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.triggers.service import TriggerService
@@ -32,12 +35,16 @@ class Services:
     webhooks: WebhookService
     triggers: TriggerService
     macros: MacroService
+    notifications: NotificationService
+    auto_responses: AutoResponseService
+    directory: StaffDirectory
 
 
 def build_services(settings: CaseCoreSettings) -> Services:
     cases = CaseService(Outbox(outbox))
-    webhooks = WebhookService(settings)
-    triggers = TriggerService(cases, webhooks)
+    notifications = NotificationService(settings, Outbox(outbox))
+    webhooks = WebhookService(settings, notifications=notifications)
+    triggers = TriggerService(cases, webhooks, notifications)
     cases.automation = triggers.after_change
     return Services(
         settings=settings,
@@ -54,6 +61,14 @@ def build_services(settings: CaseCoreSettings) -> Services:
         webhooks=webhooks,
         triggers=triggers,
         macros=MacroService(cases),
+        notifications=notifications,
+        auto_responses=AutoResponseService(Outbox(outbox)),
+        directory=StaffDirectory(
+            settings.routing_url or settings.service_url("routing"),
+            settings.internal_secret,
+            timeout_seconds=settings.routing_timeout_seconds,
+            ttl_seconds=settings.staff_directory_ttl_seconds,
+        ),
     )
 
 

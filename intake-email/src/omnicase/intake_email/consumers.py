@@ -1,9 +1,11 @@
 """What intake-email consumes, in the group ``intake-email``.
 
 - ``case.events``: ``case.created`` / ``case.message_added`` naming one of our intake
-  ids acknowledge it (end-to-end) and may trigger the new case's auto-response.
+  ids acknowledge it (end-to-end).
 - ``outbound.messages``: ``outbound.message_requested`` for the email channel is
-  queued for the sender; other channels belong to other intakes.
+  queued for the sender (other channels belong to other intakes), and so is every
+  ``outbound.notification_requested`` (emails to staff, answered with
+  ``intake.notification_reported``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.intake_email.outbound.templates import TemplateRenderer
 from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.events import CaseCreated, CaseMessageAdded, Channel, Envelope, OutboundMessageRequested
+from omnicase.kit.events import (
+    CaseCreated,
+    CaseMessageAdded,
+    Channel,
+    Envelope,
+    NotificationRequested,
+    OutboundMessageRequested,
+)
 from omnicase.kit.outbox import Outbox
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
@@ -33,26 +42,20 @@ def make_handler(settings: IntakeEmailSettings, outbox: Outbox, renderer: Templa
         if envelope.type == CaseCreated.event_type:
             created = CaseCreated.parse(envelope)
             if created.source_intake_id is not None:
-                await AcknowledgementService(session, outbound(session)).acknowledge(
-                    created.source_intake_id,
-                    case_id=created.case.case_id,
-                    case_number=created.case.number,
-                    case_subject=created.case.subject,
-                    opened_case=True,
+                await AcknowledgementService(session).acknowledge(
+                    created.source_intake_id, case_id=created.case.case_id, case_number=created.case.number
                 )
         elif envelope.type == CaseMessageAdded.event_type:
             added = CaseMessageAdded.parse(envelope)
             if added.source_intake_id is not None and added.direction == "inbound":
-                await AcknowledgementService(session, outbound(session)).acknowledge(
-                    added.source_intake_id,
-                    case_id=added.case_id,
-                    case_number=added.case.number if added.case else None,
-                    case_subject=added.case.subject if added.case else None,
-                    opened_case=False,
+                await AcknowledgementService(session).acknowledge(
+                    added.source_intake_id, case_id=added.case_id, case_number=added.case.number if added.case else None
                 )
         elif envelope.type == OutboundMessageRequested.event_type:
             request = OutboundMessageRequested.parse(envelope)
             if request.channel == Channel.EMAIL:
                 await outbound(session).queue_reply(request)
+        elif envelope.type == NotificationRequested.event_type:
+            await outbound(session).queue_notification(NotificationRequested.parse(envelope))
 
     return handle

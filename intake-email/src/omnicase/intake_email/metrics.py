@@ -16,7 +16,8 @@ EMAIL_REFUSED = Counter(
 )
 EMAIL_SENT = Counter(
     "omnicase_email_sent_total",
-    "Outbound delivery attempts, by kind (reply, auto_response, verification) and outcome (sent, retry, failed)",
+    "Outbound delivery attempts, by kind (reply, auto_response, notification, verification) "
+    "and outcome (sent, retry, failed)",
     ["kind", "outcome"],
 )
 EMAIL_REPUBLISHED = Counter("omnicase_email_republished_total", "Unacknowledged inbound messages published again")

@@ -127,7 +127,7 @@ outbound_messages = Table(
     Column("case_id", Uuid, nullable=True),  # None for mailbox verification messages
     Column("mailbox_id", Uuid, ForeignKey("mailboxes.id", ondelete="RESTRICT"), nullable=True),
     Column("intake_id", Uuid, nullable=True),  # the inbound message an auto-response answers
-    Column("kind", String(20), nullable=False),  # reply | auto_response | verification
+    Column("kind", String(20), nullable=False),  # reply | auto_response | verification | notification
     Column("mail_from", String(320), nullable=False),
     Column("primary_recipient", String(320), nullable=False),
     Column("recipients", JSONB, nullable=False),

@@ -9,7 +9,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from omnicase.intake_email.outbound.composer import OutgoingAttachment, OutgoingMail, compose
-from omnicase.intake_email.outbound.service import with_case_token
 from omnicase.intake_email.outbound.templates import TemplateRenderer, paragraphs
 
 
@@ -69,22 +68,17 @@ def test_inline_images_travel_with_the_html_and_files_as_attachments() -> None:
     assert [part.get_filename() for part in message.iter_attachments()] == ["report.pdf"]
 
 
-def test_case_token_is_added_once() -> None:
-    assert with_case_token("Printer on fire", 42) == "Printer on fire [#42]"
-    assert with_case_token("Re: Printer on fire [#42]", 42) == "Re: Printer on fire [#42]"
-
-
 def test_brand_templates_override_only_what_they_define(tmp_path: Path) -> None:
     (tmp_path / "acme").mkdir()
-    (tmp_path / "acme" / "auto_response.txt.j2").write_text("Acme got case {{ case_number }}.\n")
+    (tmp_path / "acme" / "reply.txt.j2").write_text("Acme says: {{ text }}\n")
     renderer = TemplateRenderer(str(tmp_path))
-    context = {"subject": "s", "case_subject": "Printer", "case_number": 7, "requester_name": "<b>Ada</b>"}
-    text, html = renderer.render("auto_response", "acme", context)
-    assert text == "Acme got case 7.\n"
+    context = {"subject": "s", "text": "Hi <b>Ada</b>", "html": None, "paragraphs": ["Hi <b>Ada</b>"]}
+    text, html = renderer.render("reply", "acme", context)
+    assert text == "Acme says: Hi <b>Ada</b>\n"
     assert html is not None
     assert "&lt;b&gt;Ada&lt;/b&gt;" in html  # the built-in HTML still applies, escaped
-    other_text, _ = renderer.render("auto_response", "globex", context)
-    assert "opened case #7" in other_text
+    other_text, _ = renderer.render("reply", "globex", context)
+    assert other_text == "Hi <b>Ada</b>\n"
 
 
 def test_plain_replies_become_html_paragraphs() -> None:

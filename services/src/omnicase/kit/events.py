@@ -374,3 +374,40 @@ class SlaMilestoneAchieved(EventData):
     due_at: datetime | None = None
     elapsed_seconds: float = Field(ge=0, description="Counted time (business seconds for business-hours targets).")
     breached: bool = False
+
+
+# --- case-core additions ----------------------------------------------------------------------
+
+
+@contract
+class NotificationRequested(EventData):
+    """An email to staff (an agent, a group's members, an admin) about a case or the suite itself.
+
+    Not a message on any case: it never goes to the requester, nothing threads into a
+    case from it, and it sets no case timestamps. The intake that sends it (email) answers
+    with :class:`NotificationReported`. Key: the case id, or the notification id without a case.
+    """
+
+    event_type = "outbound.notification_requested"
+    topic = Topic.OUTBOUND_MESSAGES
+
+    notification_id: uuid.UUID = Field(description="Deduplication key; also the sent mail's Message-ID local part.")
+    reason: str = Field(description="What asked for it: trigger:<id>, webhook_disabled:<id> …")
+    to: list[Party] = Field(min_length=1)
+    subject: str
+    text: str
+    html: str | None = None
+    case_id: uuid.UUID | None = None
+    brand: str | None = None
+
+
+@contract
+class NotificationReported(EventData):
+    """What became of a :class:`NotificationRequested` (sent, or failed with the reason)."""
+
+    event_type = "intake.notification_reported"
+    topic = Topic.INTAKE_MESSAGES
+
+    notification_id: uuid.UUID
+    status: Literal["sent", "failed"]
+    error: str | None = None

@@ -453,7 +453,7 @@ class CaseService:
                 new["status"] = CaseStatus.OPEN
         if draft.conversation_id and case["conversation_id"] is None:
             extra["conversation_id"] = draft.conversation_id
-        row, _ = await self._apply(session, case, new, actor, extra=extra, search_text=draft.text, touch=True)
+        row, applied = await self._apply(session, case, new, actor, extra=extra, search_text=draft.text, touch=True)
         await self.outbox.add(
             session,
             CaseMessageAdded(
@@ -475,6 +475,9 @@ class CaseService:
         )
         if agent_reply:
             await self._request_outbound(session, row, message, draft)
+        # A message that moved the case (a customer's reply reopening it) is an update like any other.
+        if applied and self.automation is not None and actor.via not in _NO_AUTOMATION:
+            row = await self.automation(session, row["id"], applied, False) or row
         return row, message
 
     async def acknowledge_again(self, session: AsyncSession, message: MessageRow, source_intake_id: uuid.UUID) -> None:
@@ -615,13 +618,13 @@ class CaseService:
         await self.messages.move(session, source_id, target_id)
         await self.messages.move_thread_keys(session, source_id, target_id)
         followers = list(dict.fromkeys([*target["followers"], *source["followers"]]))
-        await self._apply(
+        _, source_changes = await self._apply(
             session,
             source,
             {"status": CaseStatus.CLOSED, "merged_into": target_id},
             actor,
         )
-        target, _ = await self._apply(
+        target, target_changes = await self._apply(
             session,
             target,
             {"followers": followers},
@@ -641,4 +644,8 @@ class CaseService:
             text=f"Case #{source['number']} ({source['subject']}) was merged into this case.",
         )
         target, _ = await self.add_message(session, target_id, note, actor)
+        # A merge updates both cases: the rules see the source closed and the target grown.
+        if self.automation is not None and actor.via not in _NO_AUTOMATION:
+            await self.automation(session, source_id, source_changes, False)
+            target = await self.automation(session, target_id, target_changes, False) or target
         return target

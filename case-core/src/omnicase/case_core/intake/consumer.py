@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.auto_responses.service import AutoResponseService, wants_auto_response
 from omnicase.case_core.cases.schemas import normalize_tags
 from omnicase.case_core.cases.service import CaseService, MessageDraft, NewCase
 from omnicase.case_core.contacts.service import ContactService
@@ -18,7 +19,8 @@ from omnicase.case_core.identity import Actor
 from omnicase.case_core.intake.threading import ThreadFinder
 from omnicase.case_core.messages.repository import MessageRepository
 from omnicase.case_core.normalize import normalize_message_id, normalize_message_ids
-from omnicase.kit.events import CaseStatus, DeliveryReported, Envelope, MessageReceived
+from omnicase.case_core.notifications.service import NotificationService
+from omnicase.kit.events import CaseStatus, DeliveryReported, Envelope, MessageReceived, NotificationReported
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +28,17 @@ _NO_SUBJECT = "(no subject)"
 
 
 class IntakeConsumer:
-    def __init__(self, cases: CaseService, contacts: ContactService) -> None:
+    def __init__(
+        self,
+        cases: CaseService,
+        contacts: ContactService,
+        notifications: NotificationService,
+        auto_responses: AutoResponseService,
+    ) -> None:
         self.cases = cases
         self.contacts = contacts
+        self.notifications = notifications
+        self.auto_responses = auto_responses
         self.threads = ThreadFinder()
         self.messages = MessageRepository()
 
@@ -37,6 +47,8 @@ class IntakeConsumer:
             await self.receive(session, MessageReceived.parse(envelope))
         elif envelope.type == DeliveryReported.event_type:
             await self.delivered(session, DeliveryReported.parse(envelope), envelope.source)
+        elif envelope.type == NotificationReported.event_type:
+            await self.notifications.reported(session, NotificationReported.parse(envelope))
 
     async def receive(self, session: AsyncSession, message: MessageReceived) -> None:
         message = message.model_copy(
@@ -93,6 +105,9 @@ class IntakeConsumer:
             follow_up_of=case["id"] if case is not None else None,
         )
         created = await self.cases.create(session, new, actor, first_message=draft, strict=False)
+        # Only a message that opens a case is acknowledged; replies joining one never are.
+        if wants_auto_response(message):
+            await self.auto_responses.send(session, created, message)
         if case is not None:
             logger.info(
                 "reply to a closed case opened a follow-up",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Response
 
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound
@@ -21,12 +21,15 @@ from omnicase.case_core.macros.schemas import (
     MacroUpdate,
 )
 from omnicase.case_core.macros.service import MacroInactive, MacroNotFound, MacroService
+from omnicase.case_core.membership import CallerGroups, CallerMembership, MembershipUnavailable
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, PreconditionFailed, ValidationFailed, problem_responses
 from omnicase.kit.identity import CurrentIdentity
 
-router = APIRouter(prefix="/api/v1/macros", tags=["macros"], responses=AUTH_PROBLEMS)
+router = APIRouter(
+    prefix="/api/v1/macros", tags=["macros"], responses=AUTH_PROBLEMS | problem_responses(MembershipUnavailable)
+)
 
 
 def _macros(services: ServicesDep) -> MacroService:
@@ -42,12 +45,10 @@ async def list_macros(
     macros: MacrosDep,
     actor: CaseReader,
     identity: CurrentIdentity,
-    group_ids: Annotated[
-        list[uuid.UUID], Query(alias="group_id", description="The caller's groups: their macros are listed too.")
-    ] = [],  # noqa: B006
+    groups: CallerGroups,
 ) -> MacroList:
-    """Active macros for everyone and for the groups named; admins see every macro, inactive ones included."""
-    rows = await macros.repository.available(session, None if identity.role == "admin" else group_ids)
+    """Active macros for everyone and for the caller's groups; admins see every macro, inactive ones included."""
+    rows = await macros.repository.available(session, groups)
     return MacroList(items=[Macro.model_validate(row) for row in rows])
 
 
@@ -117,9 +118,10 @@ async def preview_macro(
     macros: MacrosDep,
     actor: CaseReader,
     identity: CurrentIdentity,
+    membership: CallerMembership,
 ) -> MacroPreview:
     """Nothing is kept: the changes are tried in a transaction that is rolled back, the texts only rendered."""
-    changes, messages = await macros.preview(session, macro_id, target.case_id, actor, identity.name or "")
+    changes, messages = await macros.preview(session, macro_id, target.case_id, actor, identity.name or "", membership)
     return MacroPreview(changes=changes, messages=messages)
 
 
@@ -139,6 +141,7 @@ async def apply_macro(
     macros: MacrosDep,
     actor: CaseWriter,
     identity: CurrentIdentity,
+    membership: CallerMembership,
     response: Response,
     if_match: Annotated[
         str | None, Header(description="The case's ETag: applied only if nobody changed it since.", examples=['"3"'])
@@ -147,7 +150,13 @@ async def apply_macro(
     """Every action or none; replies go out to the requester, the case's rules (triggers) run as after any change."""
     version = expected_version(if_match) if if_match is not None else None
     applied = await macros.apply(
-        session, macro_id, target.case_id, actor, identity.name or "", expected_version=version
+        session,
+        macro_id,
+        target.case_id,
+        actor,
+        identity.name or "",
+        expected_version=version,
+        membership=membership,
     )
     response.headers["ETag"] = etag(applied.case["version"])
     return MacroApplied(case=to_case(applied.case), messages=applied.messages)

@@ -23,6 +23,7 @@ from omnicase.case_core.macros.schemas import (
     MacroUpdate,
     RenderedMessage,
 )
+from omnicase.case_core.membership import Membership
 from omnicase.case_core.templates import placeholder_values, render_for
 from omnicase.case_core.triggers.schemas import AddTags, RemoveTags, SetField
 from omnicase.case_core.triggers.service import case_json, check_set_values, diff
@@ -118,17 +119,30 @@ class MacroService:
                 rendered.append(RenderedMessage(public=isinstance(action, AddReply), text=text, html=html))
         return rendered
 
-    async def _usable(self, session: AsyncSession, macro_id: uuid.UUID) -> list[MacroAction]:
+    async def _usable(
+        self, session: AsyncSession, macro_id: uuid.UUID, membership: Membership | None
+    ) -> list[MacroAction]:
         macro = await self.get(session, macro_id)
+        # Another group's macro is not offered to this caller, so it is not theirs to apply either.
+        if macro["group_ids"] and membership is not None:
+            groups = await membership.groups()
+            if groups is not None and not set(macro["group_ids"]) & set(groups):
+                raise MacroNotFound(f"No macro {macro_id}.")
         if not macro["active"]:
             raise MacroInactive(f"Macro {macro['name']!r} is inactive.")
         return ACTIONS.validate_python(macro["actions"])
 
     async def preview(
-        self, session: AsyncSession, macro_id: uuid.UUID, case_id: uuid.UUID, actor: Actor, agent_name: str
+        self,
+        session: AsyncSession,
+        macro_id: uuid.UUID,
+        case_id: uuid.UUID,
+        actor: Actor,
+        agent_name: str,
+        membership: Membership | None = None,
     ) -> tuple[dict[str, Any], list[RenderedMessage]]:
         """The changes and messages applying would make; run in a savepoint that is rolled back."""
-        actions = await self._usable(session, macro_id)
+        actions = await self._usable(session, macro_id, membership)
         savepoint = await session.begin_nested()
         try:
             before = await self.cases.get(session, case_id)
@@ -146,8 +160,9 @@ class MacroService:
         agent_name: str,
         *,
         expected_version: int | None,
+        membership: Membership | None = None,
     ) -> Applied:
-        actions = await self._usable(session, macro_id)
+        actions = await self._usable(session, macro_id, membership)
         case = await self.cases.change(session, case_id, _changes_of(actions), actor, expected_version=expected_version)
         messages = await self._render(session, case, actions, agent_name)
         for message in messages:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from omnicase.case_core.templates import TemplatedText
+from omnicase.case_core.templates import TemplatedText, known_placeholders
 
 ConditionField = Literal[
     "update_type",
@@ -169,6 +169,31 @@ class EmailRequester(TemplatedText):
     type: Literal["email_requester"]
 
 
+_NOTIFY_SUBJECT = "[#{{case.number}}] {{case.subject}}"
+
+
+class StaffEmail(TemplatedText):
+    """An email to staff (not a reply on the case): the text and subject take the same placeholders."""
+
+    subject: str = Field(default=_NOTIFY_SUBJECT, min_length=1, max_length=500, examples=[_NOTIFY_SUBJECT])
+
+    _subject = field_validator("subject")(known_placeholders)
+
+
+class EmailAssignee(StaffEmail):
+    """An email to the case's assignee (their address in routing); sent after the change commits."""
+
+    type: Literal["email_assignee"]
+
+
+class EmailGroup(StaffEmail):
+    """An email to every member of a group (routing's members with an address); ``group_id`` omitted:
+    the case's group."""
+
+    type: Literal["email_group"]
+    group_id: uuid.UUID | None = None
+
+
 class NotifyWebhook(BaseModel):
     """A ``trigger.fired`` delivery (the rule and the case) to this webhook subscription, signed and retried."""
 
@@ -178,7 +203,8 @@ class NotifyWebhook(BaseModel):
 
 
 Action = Annotated[
-    SetField | AddTags | RemoveTags | AddNote | EmailRequester | NotifyWebhook, Field(discriminator="type")
+    SetField | AddTags | RemoveTags | AddNote | EmailRequester | EmailAssignee | EmailGroup | NotifyWebhook,
+    Field(discriminator="type"),
 ]
 
 _EXAMPLE: dict[str, Any] = {

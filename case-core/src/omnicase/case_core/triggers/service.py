@@ -26,7 +26,8 @@ from omnicase.case_core.cases.service import CaseService, MessageDraft
 from omnicase.case_core.cases.snapshot import to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.identity import Actor
-from omnicase.case_core.templates import placeholder_values, render_for
+from omnicase.case_core.notifications.service import Draft, NotificationService, RecipientKind
+from omnicase.case_core.templates import placeholder_values, render_for, render_text
 from omnicase.case_core.triggers.conditions import matches
 from omnicase.case_core.triggers.repository import Row, TriggerRepository
 from omnicase.case_core.triggers.schemas import (
@@ -34,6 +35,8 @@ from omnicase.case_core.triggers.schemas import (
     AddNote,
     AddTags,
     Conditions,
+    EmailAssignee,
+    EmailGroup,
     EmailRequester,
     NotifyWebhook,
     RemoveTags,
@@ -119,10 +122,15 @@ def check_set_values(actions: Sequence[object], location: str) -> None:
 
 class TriggerService:
     def __init__(
-        self, cases: CaseService, webhooks: WebhookService, repository: TriggerRepository | None = None
+        self,
+        cases: CaseService,
+        webhooks: WebhookService,
+        notifications: NotificationService,
+        repository: TriggerRepository | None = None,
     ) -> None:
         self.cases = cases
         self.webhooks = webhooks
+        self.notifications = notifications
         self.repository = repository or TriggerRepository()
         self.contacts = ContactRepository()
 
@@ -272,7 +280,10 @@ class TriggerService:
                 changes = _changes_of(actions)
             except ValidationError as error:
                 raise ValidationFailed(f"the rule's actions are invalid: {error.errors()[0]['msg']}") from None
-            row = await self.cases.change(session, row["id"], changes, actor)
+            # Only rules that change fields go through the case's rules (a closed case, e.g. a merged
+            # source, still lets a rule tell a webhook or a person about it).
+            if any(isinstance(action, SetField | AddTags | RemoveTags) for action in actions):
+                row = await self.cases.change(session, row["id"], changes, actor)
             for action in actions:
                 if isinstance(action, EmailRequester):
                     values = await placeholder_values(session, self.contacts, row)
@@ -287,6 +298,8 @@ class TriggerService:
                         html=html,
                     )
                     row, _ = await self.cases.add_message(session, row["id"], reply, actor)
+                elif isinstance(action, EmailAssignee | EmailGroup):
+                    await self._notify_staff(session, row, rule, action)
                 elif isinstance(action, NotifyWebhook):
                     data = {"trigger": {"id": str(rule["id"]), "name": rule["name"]}, "case": case_json(row)}
                     await self.webhooks.notify(session, action.webhook_id, "trigger.fired", data)
@@ -301,6 +314,40 @@ class TriggerService:
                     )
                     row, _ = await self.cases.add_message(session, row["id"], note, actor)
         return row
+
+    async def _notify_staff(
+        self, session: AsyncSession, row: CaseRow, rule: Row, action: EmailAssignee | EmailGroup
+    ) -> None:
+        """Record the email in this transaction; recipients are resolved from routing after it commits."""
+        values = await placeholder_values(session, self.contacts, row)
+        text, html = render_for(action, row, values)
+        # A subject is a header: no line breaks, whatever a placeholder held.
+        subject = " ".join(render_text(action.subject, values).split())
+        failed = None
+        kind: RecipientKind
+        if isinstance(action, EmailAssignee):
+            kind, target = "agent", row["assignee_id"]
+            if target is None:
+                failed = "the case has no assignee"
+        else:
+            kind, target = "group", action.group_id or row["group_id"]
+            if target is None:
+                failed = "the case has no group"
+        await self.notifications.queue(
+            session,
+            Draft(
+                reason=f"trigger:{rule['id']}",
+                recipient_kind=kind,
+                recipient_id=target,
+                subject=subject or f"[#{row['number']}]",
+                text=text,
+                html=html,
+                case_id=row["id"],
+                trigger_id=rule["id"],
+                brand=row["brand"],
+                failed=failed,
+            ),
+        )
 
     async def dry_run(
         self, session: AsyncSession, case_id: uuid.UUID, requested: dict[str, Any], actor: Actor

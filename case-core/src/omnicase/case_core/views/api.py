@@ -12,18 +12,16 @@ from omnicase.case_core.cases.schemas import CasePage
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader
+from omnicase.case_core.membership import CallerGroups, MembershipUnavailable
 from omnicase.case_core.views.schemas import View, ViewCount, ViewCounts, ViewCreate, ViewFilters, ViewList, ViewUpdate
 from omnicase.case_core.views.service import ViewNotFound, ViewService, case_filters
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
 from omnicase.kit.identity import CurrentIdentity
 
-router = APIRouter(prefix="/api/v1/views", tags=["views"], responses=AUTH_PROBLEMS)
-
-GroupIds = Annotated[
-    list[uuid.UUID],
-    Query(alias="group_id", description="The caller's groups (from routing): their shared views are listed too."),
-]
+router = APIRouter(
+    prefix="/api/v1/views", tags=["views"], responses=AUTH_PROBLEMS | problem_responses(MembershipUnavailable)
+)
 
 
 def _views() -> ViewService:
@@ -38,10 +36,10 @@ async def list_views(
     session: SessionDep,
     views: ViewsDep,
     actor: CaseReader,
-    group_ids: GroupIds = [],  # noqa: B006
+    groups: CallerGroups,
 ) -> ViewList:
-    """Everyone's views, the caller's personal ones and those shared with the groups named; sidebar order."""
-    rows = await views.repository.visible(session, actor.name, group_ids)
+    """Everyone's views, the caller's personal ones and those shared with the caller's groups; sidebar order."""
+    rows = await views.repository.visible(session, actor.name, groups)
     return ViewList(items=[View.model_validate(row) for row in rows])
 
 
@@ -77,13 +75,13 @@ async def count_views(
     session: SessionDep,
     views: ViewsDep,
     actor: CaseReader,
+    groups: CallerGroups,
     view_ids: Annotated[
         list[uuid.UUID], Query(alias="view_id", description="Views to count; none: every view the caller sees.")
     ] = [],  # noqa: B006
-    group_ids: GroupIds = [],  # noqa: B006
 ) -> ViewCounts:
     """One query over the cases for all of them, so a sidebar of views loads in one request."""
-    counted = await views.counts(session, actor, view_ids, group_ids)
+    counted = await views.counts(session, actor, view_ids, groups)
     return ViewCounts(items=[ViewCount(view_id=view_id, count=count) for view_id, count in counted])
 
 
@@ -94,8 +92,14 @@ async def count_views(
     response_model=View,
     responses=problem_responses(ViewNotFound),
 )
-async def get_view(view_id: uuid.UUID, session: SessionDep, views: ViewsDep, actor: CaseReader) -> View:
-    return View.model_validate(await views.get(session, view_id, actor))
+async def get_view(
+    view_id: uuid.UUID,
+    session: SessionDep,
+    views: ViewsDep,
+    actor: CaseReader,
+    groups: CallerGroups,
+) -> View:
+    return View.model_validate(await views.get(session, view_id, actor, groups))
 
 
 @router.get(
@@ -110,10 +114,11 @@ async def list_view_cases(
     session: SessionDep,
     views: ViewsDep,
     actor: CaseReader,
+    groups: CallerGroups,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> CasePage:
-    view = await views.get(session, view_id, actor)
+    view = await views.get(session, view_id, actor, groups)
     filters = case_filters(ViewFilters.model_validate(view["filters"]), actor)
     sort = view["sort"]
     rows = await views.cases.page(session, filters, sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1)

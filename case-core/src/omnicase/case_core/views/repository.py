@@ -22,10 +22,12 @@ class ViewRepository:
         row = (await session.execute(select(table).where(table.c.id == view_id))).mappings().one_or_none()
         return dict(row) if row else None
 
-    async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID]) -> list[Row]:
-        """Everyone's views, the caller's own, and those of the groups named."""
+    async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[Row]:
+        """Everyone's views, the caller's own, and those of the groups named (``None``: of every group)."""
         seen = [table.c.visibility == "everyone", table.c.owner == owner]
-        if group_ids:
+        if group_ids is None:
+            seen.append(table.c.visibility == "group")
+        elif group_ids:
             seen.append(table.c.group_id.in_(list(group_ids)))
         statement = select(table).where(or_(*seen)).order_by(table.c.position, table.c.name, table.c.id)
         return [dict(row) for row in (await session.execute(statement)).mappings()]

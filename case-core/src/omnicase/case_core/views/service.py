@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,10 +69,17 @@ class ViewService:
         }
         return await self.repository.insert(session, values)
 
-    async def get(self, session: AsyncSession, view_id: uuid.UUID, actor: Actor) -> Row:
+    async def get(
+        self, session: AsyncSession, view_id: uuid.UUID, actor: Actor, groups: Collection[uuid.UUID] | None = None
+    ) -> Row:
+        """The view if the caller may see it; ``groups``: the caller's groups (None: every group's, admins)."""
         row = await self.repository.get(session, view_id)
-        # Someone else's personal view is not theirs to learn about.
-        if row is None or (row["visibility"] == "personal" and row["owner"] != actor.name):
+        # Someone else's personal view, or another group's, is not theirs to learn about.
+        if (
+            row is None
+            or (row["visibility"] == "personal" and row["owner"] != actor.name)
+            or (row["visibility"] == "group" and groups is not None and row["group_id"] not in groups)
+        ):
             raise ViewNotFound(f"No view {view_id}.")
         return row
 
@@ -100,11 +108,15 @@ class ViewService:
         await self.repository.delete(session, view_id)
 
     async def counts(
-        self, session: AsyncSession, actor: Actor, view_ids: list[uuid.UUID], group_ids: list[uuid.UUID]
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        view_ids: list[uuid.UUID],
+        group_ids: list[uuid.UUID] | None,
     ) -> list[tuple[uuid.UUID, int]]:
         """Counts of the views named (or of every view the caller sees), in one query."""
         if view_ids:
-            rows = [await self.get(session, view_id, actor) for view_id in dict.fromkeys(view_ids)]
+            rows = [await self.get(session, view_id, actor, group_ids) for view_id in dict.fromkeys(view_ids)]
         else:
             rows = await self.repository.visible(session, actor.name, group_ids)
         if len(rows) > MAX_COUNTED:

@@ -47,7 +47,9 @@ class WebhookDispatcher:
             allowed = await self.repository.allowed_networks(session) if claimed else []
         if not claimed:
             return 0
-        results = await asyncio.gather(*(attempt(self.client, delivery, allowed) for delivery in claimed))
+        results = await asyncio.gather(
+            *(attempt(self.client, delivery, allowed, self.service.resolver) for delivery in claimed)
+        )
         outcomes = sorted(zip(claimed, results, strict=True), key=lambda pair: str(pair[0]["subscription_id"]))
         async with self.database.unit_of_work() as session:
             # In subscription order, so replicas recording at once lock rows in the same order.

@@ -37,6 +37,8 @@ webhook_subscriptions = Table(
     Column("disabled_at", TIMESTAMP),
     Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("failing_since", TIMESTAMP),
+    # Who hears of it when the subscription is disabled automatically.
+    Column("notify_email", String(320)),
     Column("created_at", TIMESTAMP, nullable=False),
     Column("updated_at", TIMESTAMP, nullable=False),
 )

@@ -19,6 +19,8 @@ class WebhookEventType(StrEnum):
     CASE_SOLVED = "case.solved"
     MESSAGE_ADDED = "case.message_added"
     SLA_BREACHED = "sla.breached"
+    # Another subscription was disabled automatically (an integrator's monitoring endpoint hears of it).
+    WEBHOOK_DISABLED = "webhook.disabled"
 
 
 def _unique(values: list[WebhookEventType]) -> list[WebhookEventType]:
@@ -26,6 +28,15 @@ def _unique(values: list[WebhookEventType]) -> list[WebhookEventType]:
 
 
 EventTypes = Annotated[list[WebhookEventType], Field(min_length=1, max_length=20), AfterValidator(_unique)]
+NotifyEmail = Annotated[
+    str,
+    Field(
+        max_length=320,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Who is emailed when the subscription is disabled automatically.",
+        examples=["integrations@example.com"],
+    ),
+]
 WebhookUrl = Annotated[
     HttpUrl, Field(description="http(s) endpoint receiving POSTs.", examples=["https://hooks.example.com/omnicase"])
 ]
@@ -35,13 +46,23 @@ class WebhookCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"url": "https://hooks.example.com/omnicase", "event_types": ["case.created", "case.solved"]}]
+            "examples": [
+                {
+                    "url": "https://hooks.example.com/omnicase",
+                    "event_types": ["case.created", "case.solved"],
+                    "notify_email": "integrations@example.com",
+                }
+            ]
         },
     )
 
     url: WebhookUrl
     event_types: EventTypes
     description: str = Field(default="", max_length=500)
+    notify_email: NotifyEmail | None = Field(
+        default=None,
+        description="Required unless the operator set CASE_CORE_WEBHOOK_NOTIFY_EMAIL (then that is the default).",
+    )
 
 
 class WebhookUpdate(BaseModel):
@@ -52,6 +73,7 @@ class WebhookUpdate(BaseModel):
     url: WebhookUrl | None = None
     event_types: EventTypes | None = None
     description: str | None = Field(default=None, max_length=500)
+    notify_email: NotifyEmail | None = None
     active: bool | None = None
 
 
@@ -63,6 +85,7 @@ class Webhook(BaseModel):
     active: bool
     disabled_reason: str | None = Field(description="Why delivery stopped (410 Gone, sustained failure).")
     disabled_at: datetime | None
+    notify_email: str | None = Field(description="Who is emailed when it is disabled automatically.")
     consecutive_failures: int
     failing_since: datetime | None
     created_at: datetime

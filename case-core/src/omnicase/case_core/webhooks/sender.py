@@ -22,7 +22,32 @@ def body_of(delivery: Row) -> bytes:
     return json.dumps(delivery["payload"], separators=(",", ":"), ensure_ascii=False).encode()
 
 
-async def attempt(client: httpx.AsyncClient, delivery: Row, allowed: Sequence[ssrf.IPNetwork]) -> AttemptResult:
+async def _post(
+    client: httpx.AsyncClient, url: str, addresses: Sequence[ssrf.IPAddress], body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    """POST to the first vetted address that takes the connection (an IPv6 address first on a host
+    without IPv6 routes must not fail every delivery); only vetted addresses, never a new lookup."""
+    for address in addresses[:-1]:
+        pinned_url, host, extensions = ssrf.pinned(url, address)
+        try:
+            # Redirects are not followed: a redirect could lead past the SSRF guard.
+            return await client.post(
+                pinned_url, content=body, headers=headers | host, extensions=extensions, follow_redirects=False
+            )
+        except httpx.ConnectError:
+            continue
+    pinned_url, host, extensions = ssrf.pinned(url, addresses[-1])
+    return await client.post(
+        pinned_url, content=body, headers=headers | host, extensions=extensions, follow_redirects=False
+    )
+
+
+async def attempt(
+    client: httpx.AsyncClient,
+    delivery: Row,
+    allowed: Sequence[ssrf.IPNetwork],
+    resolver: ssrf.Resolver = ssrf.resolve,
+) -> AttemptResult:
     clock = get_clock()
     started = clock.monotonic()
 
@@ -30,7 +55,7 @@ async def attempt(client: httpx.AsyncClient, delivery: Row, allowed: Sequence[ss
         return max(0, round((clock.monotonic() - started) * 1000))
 
     try:
-        await ssrf.guard(delivery["url"], allowed)
+        addresses = await ssrf.guard(delivery["url"], allowed, resolver)
     except ssrf.Unresolvable as error:
         return AttemptResult("retry", error=str(error), duration_ms=elapsed_ms())
     except ssrf.BlockedAddress as error:
@@ -43,8 +68,7 @@ async def attempt(client: httpx.AsyncClient, delivery: Row, allowed: Sequence[ss
     )
     headers = signed_headers(delivery["secret"], str(delivery["id"]), timestamp, body, *previous)
     try:
-        # Redirects are not followed: a redirect could lead past the SSRF guard.
-        response = await client.post(delivery["url"], content=body, headers=headers, follow_redirects=False)
+        response = await _post(client, delivery["url"], addresses, body, headers)
     except httpx.TimeoutException:
         return AttemptResult("retry", error="timed out", duration_ms=elapsed_ms())
     except httpx.HTTPError as error:

@@ -11,16 +11,19 @@ from typing import Any, Literal
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.models import outbox
+from omnicase.case_core.notifications.service import Draft, NotificationService
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.webhooks import ssrf
 from omnicase.case_core.webhooks.backoff import backoff_seconds
 from omnicase.case_core.webhooks.repository import Row, WebhookRepository
-from omnicase.case_core.webhooks.schemas import AllowedNetworkCreate, WebhookCreate, WebhookUpdate
+from omnicase.case_core.webhooks.schemas import AllowedNetworkCreate, WebhookCreate, WebhookEventType, WebhookUpdate
 from omnicase.case_core.webhooks.signing import new_secret
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnicase.kit.events import Envelope
 from omnicase.kit.ids import uuid7
+from omnicase.kit.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +86,23 @@ class AttemptResult:
 
 
 class WebhookService:
-    def __init__(self, settings: CaseCoreSettings, repository: WebhookRepository | None = None) -> None:
+    def __init__(
+        self,
+        settings: CaseCoreSettings,
+        repository: WebhookRepository | None = None,
+        notifications: NotificationService | None = None,
+    ) -> None:
         self.settings = settings
         self.repository = repository or WebhookRepository()
+        self.notifications = notifications or NotificationService(settings, Outbox(outbox))
+        # How host names are looked up for the SSRF guard (tests swap in their own DNS).
+        self.resolver: ssrf.Resolver = ssrf.resolve
 
     # --- subscriptions
 
     async def _check_url(self, session: AsyncSession, url: str) -> None:
         try:
-            await ssrf.guard(url, await self.repository.allowed_networks(session))
+            await ssrf.guard(url, await self.repository.allowed_networks(session), self.resolver)
         except ssrf.BlockedAddress as error:
             raise ValidationFailed(
                 f"Webhooks cannot be sent to {url}: {error}.",
@@ -100,6 +111,18 @@ class WebhookService:
 
     async def create(self, session: AsyncSession, data: WebhookCreate) -> Row:
         url = str(data.url)
+        notify_email = data.notify_email or self.settings.webhook_notify_email
+        if notify_email is None:
+            raise ValidationFailed(
+                "Name who is emailed if this webhook is disabled for failing (notify_email).",
+                errors=[
+                    FieldError(
+                        field="body.notify_email",
+                        message="required: nobody would hear of the webhook being disabled",
+                        code="missing",
+                    )
+                ],
+            )
         await self._check_url(session, url)
         now = utcnow()
         values = {
@@ -109,6 +132,7 @@ class WebhookService:
             "event_types": [str(t) for t in data.event_types],
             "secret": new_secret(),
             "active": True,
+            "notify_email": notify_email,
             "created_at": now,
             "updated_at": now,
         }
@@ -130,6 +154,8 @@ class WebhookService:
             values["event_types"] = [str(t) for t in data.event_types]
         if data.description is not None:
             values["description"] = data.description
+        if data.notify_email is not None:
+            values["notify_email"] = data.notify_email
         if data.active is not None and data.active != current["active"]:
             values["active"] = data.active
             if data.active:
@@ -342,9 +368,44 @@ class WebhookService:
         if reason is not None and subscription["active"]:
             values |= {"active": False, "disabled_reason": reason, "disabled_at": now, "updated_at": now}
             SUBSCRIPTIONS_DISABLED.inc()
-            # The notification operators alert on (there is no admin-notification topic yet).
             logger.warning(
                 "webhook subscription disabled",
                 extra={"subscription_id": str(subscription_id), "url": subscription["url"], "reason": reason},
             )
         await self.repository.update_subscription(session, subscription_id, values)
+        if "disabled_reason" in values:
+            await self._tell_about_disable(session, subscription, reason or "", now)
+
+    async def _tell_about_disable(self, session: AsyncSession, subscription: Row, reason: str, now: datetime) -> None:
+        """Email whoever the subscription names, and tell subscribers of ``webhook.disabled``."""
+        subscription_id = subscription["id"]
+        address = subscription["notify_email"] or self.settings.webhook_notify_email
+        text = (
+            f"Omnicase stopped sending webhooks to {subscription['url']} "
+            f"({subscription['description'] or 'no description'}).\n\n"
+            f"Why: {reason}.\n\n"
+            "Nothing is sent to it until an admin enables it again (PATCH /api/v1/webhooks/"
+            f"{subscription_id} with active: true); its pending deliveries resume then, and failed ones "
+            "can be redelivered from its delivery log."
+        )
+        await self.notifications.queue(
+            session,
+            Draft(
+                reason=f"webhook_disabled:{subscription_id}",
+                recipient_kind="email",
+                recipient_email=address,
+                subject=f"Webhook disabled: {subscription['url']}"[:500],
+                text=text,
+                subscription_id=subscription_id,
+                failed=None if address else "the subscription names nobody to notify (notify_email)",
+            ),
+        )
+        data = {
+            "webhook_id": str(subscription_id),
+            "url": subscription["url"],
+            "reason": reason,
+            "disabled_at": now.isoformat(),
+        }
+        for other in await self.repository.subscribed_to(session, [WebhookEventType.WEBHOOK_DISABLED.value]):
+            if other["id"] != subscription_id:
+                await self._queue(session, other["id"], WebhookEventType.WEBHOOK_DISABLED.value, data)

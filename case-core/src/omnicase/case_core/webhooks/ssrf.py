@@ -3,6 +3,9 @@ unless an admin allow-listed the network.
 
 Every address a host name resolves to must be public (or allow-listed): a name with one
 public and one private address is refused, so DNS cannot smuggle an internal target in.
+:func:`guard` returns the addresses it vetted, and the sender connects to one of them
+(:func:`pinned`), so a name that resolves differently a moment later (DNS rebinding)
+cannot lead the connection elsewhere.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
+
+import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -52,11 +57,32 @@ async def resolve(host: str) -> list[IPAddress]:
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
-async def guard(url: str, allowed: Iterable[IPNetwork]) -> None:
-    """Raise :class:`BlockedAddress` unless every address of ``url``'s host may be called."""
+Resolver = Callable[[str], Awaitable[list[IPAddress]]]
+
+
+async def guard(url: str, allowed: Iterable[IPNetwork], resolver: Resolver = resolve) -> list[IPAddress]:
+    """The addresses of ``url``'s host, every one of them allowed; else :class:`BlockedAddress`."""
     host = urlsplit(url).hostname
     if not host:
         raise BlockedAddress("the URL has no host")
     networks = list(allowed)
-    for address in await resolve(host):
+    addresses = await resolver(host)
+    if not addresses:
+        raise Unresolvable(f"{host} has no address")
+    for address in addresses:
         check_address(address, networks)
+    return addresses
+
+
+def pinned(url: str, address: IPAddress) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``(url, headers, extensions)`` to reach ``url`` at the vetted ``address`` without resolving again.
+
+    The URL names the address; the ``Host`` header keeps the name (virtual hosts still
+    answer), and for https the ``sni_hostname`` extension makes TLS ask for and verify
+    the certificate of the name, not of the address.
+    """
+    parts = httpx.URL(url)
+    host = parts.host
+    headers = {"host": host if parts.port is None else f"{host}:{parts.port}"}
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return str(parts.copy_with(host=str(address))), headers, extensions

@@ -138,6 +138,17 @@ class RawMessageRepository:
             update(raw_messages).where(raw_messages.c.id == intake_id).values(auto_responded_at=now)
         )
 
+    async def latest_with_message_id(self, message_id: str) -> AnyRow | None:
+        """The newest stored mail with this Message-ID (unique per mailbox, so possibly several)."""
+        return (
+            await self.session.execute(
+                select(raw_messages.c.mailbox_id)
+                .where(raw_messages.c.message_id == message_id.strip().strip("<>"))
+                .order_by(raw_messages.c.received_at.desc())
+                .limit(1)
+            )
+        ).first()
+
     async def latest_for_case(self, case_id: uuid.UUID) -> AnyRow | None:
         return (
             await self.session.execute(

@@ -248,6 +248,14 @@ class IntakeService:
             metadata["html_omitted"] = "larger than the event limit; read it from the source"
         if inbound.envelope_from == "":
             metadata["null_sender"] = True
+        # case-core acknowledges the case this message opens (from its shared templates) only
+        # when we say so: never machines, the null sender, or mail that asked for none.
+        metadata["auto_response"] = bool(
+            mailbox.auto_response
+            and noise.kind is None
+            and not noise.suppress_auto_response
+            and inbound.envelope_from != ""
+        )
         return MessageReceived(
             intake_id=intake_id,
             channel=Channel.EMAIL,

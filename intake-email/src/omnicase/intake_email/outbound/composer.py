@@ -35,6 +35,8 @@ class OutgoingMail:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     automatic: bool = False
+    # RFC 3834: "auto-replied" answers a message; "auto-generated" (notifications) answers none.
+    auto_submitted: str = "auto-replied"
     reply_to: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
     attachments: list[OutgoingAttachment] = field(default_factory=list)
@@ -70,7 +72,7 @@ def compose(mail: OutgoingMail) -> bytes:
         message["References"] = " ".join(references)
     if mail.automatic:
         # RFC 3834: machines must not answer this; Exchange honours the second header.
-        message["Auto-Submitted"] = "auto-replied"
+        message["Auto-Submitted"] = mail.auto_submitted
         message["X-Auto-Response-Suppress"] = "All"
     for name, value in mail.extra_headers.items():
         message[name] = _one_line(value)

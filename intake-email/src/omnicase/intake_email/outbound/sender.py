@@ -142,7 +142,7 @@ class OutboundSender:
             now = utcnow()
             if status == "sent":
                 await repository.mark_sent(row.id, now)
-                await service.report(row.id, row.case_id, "sent", message_id=row.message_id)
+                await service.report(row.id, row.case_id, "sent", message_id=row.message_id, kind=row.kind)
                 logger.info("outbound mail sent", extra={"outbound_id": str(row.id), "kind": row.kind})
             elif status == "retry":
                 delay = backoff(self.settings, row.attempts)
@@ -152,7 +152,7 @@ class OutboundSender:
                 )
             else:
                 await repository.mark_failed(row.id, error_text or "failed")
-                await service.report(row.id, row.case_id, "failed", error=error_text)
+                await service.report(row.id, row.case_id, "failed", error=error_text, kind=row.kind)
                 logger.warning("outbound mail failed", extra={"outbound_id": str(row.id), "error": error_text})
 
     async def run(self) -> None:

@@ -1,4 +1,5 @@
-"""Queue outbound mail: replies requested by case-core, auto-responses, verification messages.
+"""Queue outbound mail: replies and auto-responses requested by case-core, staff notifications,
+verification messages.
 
 Queuing renders and composes the message once and stores its exact bytes, so a
 retry sends the very same message (same Message-ID) and what was sent stays on record.
@@ -8,9 +9,7 @@ The sender (:mod:`.sender`) delivers queued rows.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
@@ -25,32 +24,20 @@ from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.intake_email.outbound.templates import TemplateRenderer, paragraphs
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import DeliveryReported, OutboundMessageRequested, Party
+from omnicase.kit.events import (
+    DeliveryReported,
+    NotificationReported,
+    NotificationRequested,
+    OutboundMessageRequested,
+    Party,
+)
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["reply", "auto_response", "verification"]
+Kind = Literal["reply", "auto_response", "verification", "notification"]
 VERIFICATION_HEADER = "X-Omnicase-Verification"
-_CASE_TOKEN = re.compile(r"\[#\d+\]")
-
-
-@dataclass(frozen=True)
-class AutoResponse:
-    intake_id: uuid.UUID
-    case_id: uuid.UUID
-    case_number: int
-    case_subject: str
-    recipient: str
-    recipient_name: str | None
-    in_reply_to: str | None
-
-
-def with_case_token(subject: str, number: int | None) -> str:
-    if number is None or _CASE_TOKEN.search(subject):
-        return subject
-    return f"{subject} [#{number}]"
 
 
 class OutboundService:
@@ -78,9 +65,14 @@ class OutboundService:
         # Derived from the id: a redelivered request composes the same Message-ID.
         return f"{outbound_id}@{self.settings.message_id_domain}"
 
-    async def _sending_mailbox(self, case_id: uuid.UUID) -> Mailbox | None:
-        """The mailbox the case's mail came to; else the configured default; else the oldest mailbox."""
-        latest = await self.messages.latest_for_case(case_id)
+    async def _sending_mailbox(self, case_id: uuid.UUID, in_reply_to: str | None = None) -> Mailbox | None:
+        """The mailbox the case's mail came to; else the configured default; else the oldest mailbox.
+
+        The mail being answered counts first: a new case's auto-response may be asked for before
+        ``case.created`` (another topic) told us which case our stored mail opened.
+        """
+        answered = await self.messages.latest_with_message_id(in_reply_to) if in_reply_to else None
+        latest = answered or await self.messages.latest_for_case(case_id)
         if latest is not None:
             mailbox = await self.mailboxes.get(latest.mailbox_id)
             if mailbox is not None:
@@ -103,12 +95,24 @@ class OutboundService:
         return found
 
     async def queue_reply(self, request: OutboundMessageRequested) -> None:
-        """Queue case-core's reply; a request with nowhere to go is reported failed at once."""
+        """Queue case-core's reply or auto-response; one with nowhere to go is reported failed at once.
+
+        An auto-response (``automatic``) to an address that had one within
+        ``AUTO_RESPONSE_INTERVAL_SECONDS`` is not sent at all, so two auto-responders stop.
+        """
         if await self.repository.get(request.outbound_id) is not None:
             return
         now = utcnow()
-        mailbox = await self._sending_mailbox(request.case_id)
+        mailbox = await self._sending_mailbox(request.case_id, request.in_reply_to)
         recipients = await self._recipients(request.to)
+        if request.automatic and recipients:
+            since = now - timedelta(seconds=self.settings.auto_response_interval_seconds)
+            if await self.repository.auto_responded_recently(recipients[0][1], since):
+                logger.info(
+                    "auto-response suppressed: the address had one recently",
+                    extra={"outbound_id": str(request.outbound_id), "case_id": str(request.case_id)},
+                )
+                return
         problem = None
         if mailbox is None:
             problem = "no mailbox is configured to send from"
@@ -162,7 +166,7 @@ class OutboundService:
                 "id": request.outbound_id,
                 "case_id": request.case_id,
                 "mailbox_id": mailbox.id if mailbox else None,
-                "kind": "reply",
+                "kind": "auto_response" if request.automatic else "reply",
                 "mail_from": mailbox.address if mailbox else "",
                 "primary_recipient": recipients[0][1] if recipients else "",
                 "recipients": [address for _, address in recipients],
@@ -179,64 +183,76 @@ class OutboundService:
             logger.warning("outbound message cannot be sent", extra={"outbound_id": str(request.outbound_id)})
             await self.report(request.outbound_id, request.case_id, "failed", error=problem)
 
-    async def queue_auto_response(self, mailbox: Mailbox, answer: AutoResponse) -> bool:
-        """Acknowledge a new case by email; False when the address had one recently (ping-pong guard)."""
+    async def queue_notification(self, request: NotificationRequested) -> None:
+        """Queue case-core's email to staff; like a reply in looks, but no reply on any case."""
+        if await self.repository.get(request.notification_id) is not None:
+            return
         now = utcnow()
-        since = now - timedelta(seconds=self.settings.auto_response_interval_seconds)
-        if await self.repository.auto_responded_recently(answer.recipient, since):
-            return False
-        if await self.mailboxes.is_own_address(answer.recipient):
-            return False
-        outbound_id = uuid7()
-        subject = with_case_token(
-            f"Re: {answer.case_subject}" if answer.case_subject else "We received your request", answer.case_number
-        )
+        mailbox = await self._sending_mailbox(request.case_id) if request.case_id else await self._default_mailbox()
+        recipients = await self._recipients(request.to)
+        problem = None
+        if mailbox is None:
+            problem = "no mailbox is configured to send from"
+        elif not recipients:
+            problem = "no deliverable email address among the recipients"
         text, html = self.renderer.render(
-            "auto_response",
-            mailbox.brand,
+            "reply",
+            request.brand or (mailbox.brand if mailbox else None),
             {
-                "subject": subject,
-                "case_subject": answer.case_subject,
-                "case_number": answer.case_number,
-                "requester_name": answer.recipient_name,
-                "signature": mailbox.signature,
-                "logo_url": mailbox.logo_url,
+                "text": request.text,
+                "html": request.html,
+                "paragraphs": paragraphs(request.text),
+                "subject": request.subject,
+                "signature": None,
+                "logo_url": mailbox.logo_url if mailbox else None,
             },
         )
-        message_id = self._message_id(outbound_id)
-        raw = compose(
-            OutgoingMail(
-                from_address=mailbox.address,
-                from_name=mailbox.display_name,
-                to=[(answer.recipient_name, answer.recipient)],
-                subject=subject,
-                text=text,
-                html=html,
-                message_id=message_id,
-                date=now,
-                in_reply_to=answer.in_reply_to,
-                automatic=True,
+        message_id = self._message_id(request.notification_id)
+        raw = b""
+        if mailbox is not None and recipients:
+            raw = compose(
+                OutgoingMail(
+                    from_address=mailbox.address,
+                    from_name=mailbox.display_name,
+                    to=recipients,
+                    subject=request.subject,
+                    text=text,
+                    html=html,
+                    message_id=message_id,
+                    date=now,
+                    # Machine-sent: out-of-office replies to it stay quiet.
+                    automatic=True,
+                    auto_submitted="auto-generated",
+                )
             )
-        )
         await self.repository.insert(
             {
-                "id": outbound_id,
-                "case_id": answer.case_id,
-                "mailbox_id": mailbox.id,
-                "intake_id": answer.intake_id,
-                "kind": "auto_response",
-                "mail_from": mailbox.address,
-                "primary_recipient": answer.recipient,
-                "recipients": [answer.recipient],
-                "subject": subject,
+                "id": request.notification_id,
+                "case_id": request.case_id,
+                "mailbox_id": mailbox.id if mailbox else None,
+                "kind": "notification",
+                "mail_from": mailbox.address if mailbox else "",
+                "primary_recipient": recipients[0][1] if recipients else "",
+                "recipients": [address for _, address in recipients],
+                "subject": request.subject,
                 "message_id": message_id,
                 "raw": raw,
-                "status": "pending",
+                "status": "failed" if problem else "pending",
+                "last_error": problem,
                 "next_attempt_at": now,
                 "created_at": now,
             }
         )
-        return True
+        if problem:
+            logger.warning("notification cannot be sent", extra={"notification_id": str(request.notification_id)})
+            await self.report_notification(request.notification_id, request.case_id, "failed", error=problem)
+
+    async def _default_mailbox(self) -> Mailbox | None:
+        if self.settings.default_from_address:
+            mailbox = await self.mailboxes.by_address(self.settings.default_from_address)
+            if mailbox is not None:
+                return mailbox
+        return await self.mailboxes.oldest()
 
     async def queue_verification(self, mailbox: Mailbox, token: str) -> uuid.UUID:
         """A test message to the mailbox's own address, sent through the relay like any other mail."""
@@ -286,8 +302,12 @@ class OutboundService:
         *,
         message_id: str | None = None,
         error: str | None = None,
+        kind: str = "reply",
     ) -> None:
         """Tell case-core what became of a message (verification mail belongs to no case)."""
+        if kind == "notification":
+            await self.report_notification(outbound_id, case_id, status, error=error)
+            return
         if case_id is None:
             return
         await self.outbox.add(
@@ -302,4 +322,21 @@ class OutboundService:
             source=self.source,
             subject=str(case_id),
             key=str(case_id),
+        )
+
+    async def report_notification(
+        self,
+        notification_id: uuid.UUID,
+        case_id: uuid.UUID | None,
+        status: Literal["sent", "failed"],
+        *,
+        error: str | None = None,
+    ) -> None:
+        key = str(case_id or notification_id)
+        await self.outbox.add(
+            self.session,
+            NotificationReported(notification_id=notification_id, status=status, error=error),
+            source=self.source,
+            subject=key,
+            key=key,
         )

@@ -1,0 +1,108 @@
+"""Auto-responses: the acknowledgement a new email case gets, from the shared templates.
+
+intake-email decides whether a message may be answered at all (its mailbox sends
+auto-responses; not an auto-reply, bounce or bulk mail; no ``X-Auto-Response-Suppress``;
+not the null sender) and says so in the message's ``metadata.auto_response``. case-core
+answers only when that message opens a case (never for a thread reply), so a new case
+gets exactly one; the text is the admin's template (per brand and locale, values escaped
+in HTML) or, on a fresh install, the built-in default. intake-email still refuses a
+second auto-response to one address within its interval (two auto-responders stop).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.auto_responses.repository import AutoResponseRepository
+from omnicase.case_core.auto_responses.schemas import AutoResponse, AutoResponseTemplate
+from omnicase.case_core.cases.repository import CaseRow
+from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.case_core.messages import reference
+from omnicase.case_core.service import SPEC
+from omnicase.case_core.templates import placeholder_values, render_for
+from omnicase.kit.clock import utcnow
+from omnicase.kit.events import Channel, MessageReceived, OutboundMessageRequested, Party
+from omnicase.kit.ids import uuid7
+from omnicase.kit.outbox import Outbox
+
+DEFAULT = AutoResponseTemplate(
+    text=(
+        "Thank you for writing to us.\n\n"
+        'We received your request "{{case.subject}}" and opened case #{{case.number}} for it. '
+        "We will get back to you as soon as we can; to add anything, simply reply to this email."
+    )
+)
+
+
+def wants_auto_response(message: MessageReceived) -> bool:
+    """The intake's verdict; messages from intakes that do not say are not answered."""
+    return (
+        message.channel == Channel.EMAIL
+        and message.metadata.get("auto_response") is True
+        and not message.auto_generated
+        and bool(message.sender.email)
+    )
+
+
+class AutoResponseService:
+    def __init__(self, outbox: Outbox, repository: AutoResponseRepository | None = None) -> None:
+        self.outbox = outbox
+        self.repository = repository or AutoResponseRepository()
+        self.contacts = ContactRepository()
+
+    async def current(self, session: AsyncSession) -> AutoResponse:
+        row = await self.repository.get(session)
+        if row is None:
+            return AutoResponse(**DEFAULT.model_dump(), built_in=True)
+        return AutoResponse(
+            text=row["text"],
+            variants=row["variants"],
+            built_in=False,
+            updated_by=row["updated_by"],
+            updated_at=row["updated_at"],
+        )
+
+    async def save(self, session: AsyncSession, template: AutoResponseTemplate, actor: str) -> AutoResponse:
+        values: dict[str, Any] = {
+            "text": template.text,
+            "variants": [variant.model_dump(mode="json") for variant in template.variants],
+            "updated_by": actor,
+            "updated_at": utcnow(),
+        }
+        await self.repository.save(session, values)
+        return await self.current(session)
+
+    async def reset(self, session: AsyncSession) -> AutoResponse:
+        await self.repository.delete(session)
+        return await self.current(session)
+
+    async def send(self, session: AsyncSession, case: CaseRow, message: MessageReceived) -> None:
+        """Ask the email intake to acknowledge the case ``message`` opened (automatic mail, threaded)."""
+        template = await self.current(session)
+        values = await placeholder_values(session, self.contacts, case)
+        text, html = render_for(template, case, values)
+        token = case["ref_token"]
+        reply_to = message.metadata.get("reply_to")
+        address = reply_to if isinstance(reply_to, str) and "@" in reply_to else message.sender.email
+        references = [*message.references, message.message_id] if message.message_id else []
+        await self.outbox.add(
+            session,
+            OutboundMessageRequested(
+                outbound_id=uuid7(),
+                case_id=case["id"],
+                channel=Channel.EMAIL,
+                to=[Party(email=address, name=message.sender.name)],
+                subject=reference.reply_subject(case["subject"], case["number"]),
+                text=reference.add_to_text(text, token),
+                html=reference.add_to_html(html, token),
+                automatic=True,
+                in_reply_to=message.message_id,
+                references=references[-20:],
+                headers={reference.HEADER: reference.marker(token)},
+            ),
+            source=SPEC.name,
+            subject=str(case["id"]),
+            key=str(case["id"]),
+        )

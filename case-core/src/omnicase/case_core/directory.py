@@ -1,0 +1,122 @@
+"""Agents and groups as routing knows them: email addresses and group membership.
+
+routing owns agents and groups; case-core asks its API (signed as the service
+``case-core`` with ``routing:read``) and never reads routing's tables. Calls are made
+off the request's transaction. Membership answers are kept for a short while (the
+sidebar asks on every view request), so a change in routing shows within ``ttl``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from omnicase.kit.clock import get_clock
+from omnicase.kit.identity import service_identity_headers
+
+SCOPES = frozenset({"routing:read"})
+PAGE = 200
+
+
+class DirectoryUnavailable(Exception):
+    """routing could not answer now (down, overloaded, refusing us); asking again later may work."""
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    agent_id: uuid.UUID
+    name: str
+    email: str | None
+
+
+class StaffDirectory:
+    def __init__(
+        self,
+        base_url: str,
+        secret: str,
+        *,
+        timeout_seconds: float = 5.0,
+        ttl_seconds: float = 30.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.timeout_seconds = timeout_seconds
+        self.ttl_seconds = ttl_seconds
+        self._client = client
+        self._groups: dict[uuid.UUID, tuple[float, frozenset[uuid.UUID]]] = {}
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Made on first use, inside the running app (never at import or in the factory).
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response | None:
+        """The answer to a GET; None for 404; :class:`DirectoryUnavailable` for anything but 2xx."""
+        headers = service_identity_headers(self.secret, "case-core", SCOPES)
+        try:
+            response = await self.client.get(self.base_url + path, params=params, headers=headers)
+        except httpx.HTTPError as error:
+            raise DirectoryUnavailable(f"routing is unreachable ({type(error).__name__}: {error})") from error
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            raise DirectoryUnavailable(f"routing answered {response.status_code} to GET {path}")
+        return response
+
+    @staticmethod
+    def _member(item: dict[str, Any]) -> StaffMember:
+        return StaffMember(uuid.UUID(item["user_id"]), item.get("name") or "", item.get("email"))
+
+    async def agent(self, agent_id: uuid.UUID) -> StaffMember | None:
+        """The agent, or None when routing has no such agent."""
+        response = await self._get(f"/api/v1/agents/{agent_id}")
+        return None if response is None else self._member(response.json())
+
+    async def group_members(self, group_id: uuid.UUID) -> list[StaffMember] | None:
+        """Every agent of the group, or None when routing has no such group."""
+        if await self._get(f"/api/v1/groups/{group_id}") is None:
+            return None
+        members: list[StaffMember] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"group_id": str(group_id), "limit": PAGE}
+            if cursor:
+                params["cursor"] = cursor
+            response = await self._get("/api/v1/agents", params)
+            if response is None:
+                return None
+            page = response.json()
+            members += [self._member(item) for item in page["items"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return members
+
+    async def groups_of(self, agent_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        """The groups the agent belongs to (none when routing does not know them), cached for ``ttl``;
+        while routing cannot answer, the last answer (however old)."""
+        now = get_clock().monotonic()
+        cached = self._groups.get(agent_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            response = await self._get(f"/api/v1/agents/{agent_id}")
+        except DirectoryUnavailable:
+            if cached is not None:
+                return cached[1]  # the last answer beats none while routing is away
+            raise
+        groups = frozenset() if response is None else frozenset(uuid.UUID(g) for g in response.json()["group_ids"])
+        if len(self._groups) > 10_000 and agent_id not in self._groups:
+            self._groups.clear()  # a bound, not an LRU: entries are cheap to fetch again
+        self._groups[agent_id] = (now + self.ttl_seconds, groups)
+        return groups

@@ -1,0 +1,42 @@
+"""A case's staff notifications (trigger emails to its assignee or a group) and their outcome."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from omnicase.case_core.errors import CaseNotFound
+from omnicase.case_core.http import Cursor, Limit
+from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader
+from omnicase.case_core.notifications.schemas import Notification, NotificationPage
+from omnicase.case_core.wiring import ServicesDep
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import problem_responses
+from omnicase.kit.pagination import InvalidCursor, decode_id_cursor, encode_cursor
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
+
+
+@router.get(
+    "/{case_id}/notifications",
+    operation_id="list_case_notifications",
+    summary="Emails to staff about the case (triggers' emails to the assignee or a group), oldest first",
+    response_model=NotificationPage,
+    responses=problem_responses(CaseNotFound, InvalidCursor),
+)
+async def list_notifications(
+    case_id: uuid.UUID,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: CaseReader,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> NotificationPage:
+    await services.cases.get(session, case_id)
+    rows = await services.notifications.repository.of_case(
+        session, case_id, after=decode_id_cursor(cursor), limit=limit + 1
+    )
+    items = [Notification.model_validate(row) for row in rows[:limit]]
+    next_cursor = encode_cursor([str(items[-1].id)]) if len(rows) > limit else None
+    return NotificationPage(items=items, next_cursor=next_cursor)

@@ -1,0 +1,102 @@
+"""The background worker that resolves pending notifications' recipients from routing.
+
+Each round claims a batch (SKIP LOCKED, leased) in one short transaction, asks routing
+with no transaction open, then records each outcome in its own transaction. Any number
+of replicas can run it; a replica that dies mid-round only delays its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
+from omnicase.case_core.notifications.repository import Row
+from omnicase.case_core.notifications.service import NotificationService, Resolution
+from omnicase.kit.app import Runtime
+from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.db import Database
+from omnicase.kit.events import Party
+
+logger = logging.getLogger(__name__)
+
+
+async def resolve(directory: StaffDirectory, notification: Row) -> Resolution:
+    kind, target = notification["recipient_kind"], notification["recipient_id"]
+    if kind == "email":
+        return Resolution((Party(email=notification["recipient_email"]),))
+    try:
+        if kind == "agent":
+            agent = await directory.agent(target)
+            if agent is None:
+                return Resolution(error=f"routing knows no agent {target}", permanent=True)
+            if not agent.email:
+                return Resolution(error=f"agent {agent.name or target} has no email address in routing", permanent=True)
+            return Resolution((Party(email=agent.email, name=agent.name or None),))
+        members = await directory.group_members(target)
+    except DirectoryUnavailable as error:
+        return Resolution(error=str(error))
+    if members is None:
+        return Resolution(error=f"routing knows no group {target}", permanent=True)
+    parties = tuple(Party(email=m.email, name=m.name or None) for m in members if m.email)
+    if not parties:
+        return Resolution(error=f"group {target} has no member with an email address", permanent=True)
+    return Resolution(parties)
+
+
+class NotificationDispatcher:
+    def __init__(self, database: Database, service: NotificationService, directory: StaffDirectory) -> None:
+        self.database = database
+        self.service = service
+        self.directory = directory
+
+    async def run_once(self) -> int:
+        """Resolve every notification due now (one batch); returns how many were tried."""
+        settings = self.service.settings
+        now = utcnow()
+        lease = timedelta(seconds=settings.routing_timeout_seconds * 4 + 30)
+        async with self.database.unit_of_work() as session:
+            claimed = await self.service.repository.claim_due(
+                session, now=now, lease_until=now + lease, limit=settings.notification_batch_size
+            )
+        # One after another: a few calls each, and routing is not to be flooded.
+        for notification in claimed:
+            resolution = await resolve(self.directory, notification)
+            async with self.database.unit_of_work() as session:
+                await self.service.record(session, notification, resolution)
+        return len(claimed)
+
+    async def run(self) -> None:
+        clock = get_clock()
+        settings = self.service.settings
+        while True:
+            try:
+                tried = await self.run_once()
+            except Exception:
+                logger.exception("notification round failed; retrying")
+                tried = 0
+            if tried < settings.notification_batch_size:
+                await clock.sleep(settings.notification_poll_seconds)
+
+
+def notifications_part(
+    service: NotificationService, directory: StaffDirectory
+) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
+    """The app's background part: resolve and hand over notifications from start-up until shutdown."""
+
+    async def start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+        dispatcher = NotificationDispatcher(runtime.database, service, directory)
+        task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await directory.aclose()
+
+        return stop
+
+    return start

@@ -1,0 +1,165 @@
+"""Staff notifications: recorded in the case's transaction, resolved and handed to the email intake later.
+
+A rule that emails the assignee or a group must not call routing inside the case's
+transaction (a slow routing would hold the case's lock; a rolled-back change must not
+have sent anything). So the action records a ``pending`` notification in the same
+transaction; the background :mod:`.dispatcher` resolves the recipients from routing and
+puts ``outbound.notification_requested`` through the outbox (``requested``);
+intake-email's ``intake.notification_reported`` settles it (``sent`` / ``failed``).
+While routing cannot answer, resolution is retried with backoff; after the last attempt
+the notification is ``failed`` with the reason, on the case's record.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.case_core.notifications.repository import NotificationRepository, Row
+from omnicase.case_core.service import SPEC
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.webhooks.backoff import backoff_seconds
+from omnicase.kit.clock import utcnow
+from omnicase.kit.events import NotificationReported, NotificationRequested, Party
+from omnicase.kit.ids import uuid7
+from omnicase.kit.outbox import Outbox
+
+logger = logging.getLogger(__name__)
+
+RecipientKind = Literal["agent", "group", "email"]
+
+NOTIFICATIONS = Counter(
+    "omnicase_staff_notifications_total",
+    "Staff notifications by outcome: requested (handed to the email intake), retry (routing did not "
+    "answer), failed (given up or not sendable), sent / send_failed (the intake's report)",
+    ["outcome"],
+)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Who a notification goes to, or why it cannot go (``permanent``: asking again will not help)."""
+
+    recipients: tuple[Party, ...] = ()
+    error: str | None = None
+    permanent: bool = False
+
+
+@dataclass(frozen=True)
+class Draft:
+    reason: str
+    recipient_kind: RecipientKind
+    subject: str
+    text: str
+    html: str | None = None
+    recipient_id: uuid.UUID | None = None
+    recipient_email: str | None = None
+    case_id: uuid.UUID | None = None
+    trigger_id: uuid.UUID | None = None
+    subscription_id: uuid.UUID | None = None
+    brand: str | None = None
+    # Known at once not to be sendable (e.g. the case has no assignee): recorded failed.
+    failed: str | None = None
+
+
+class NotificationService:
+    def __init__(
+        self, settings: CaseCoreSettings, outbox: Outbox, repository: NotificationRepository | None = None
+    ) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.repository = repository or NotificationRepository()
+
+    async def queue(self, session: AsyncSession, draft: Draft) -> Row:
+        """Record a notification in the caller's transaction; it goes out only if that commits."""
+        now = utcnow()
+        return await self.repository.insert(
+            session,
+            {
+                "id": uuid7(),
+                "reason": draft.reason[:200],
+                "case_id": draft.case_id,
+                "trigger_id": draft.trigger_id,
+                "subscription_id": draft.subscription_id,
+                "recipient_kind": draft.recipient_kind,
+                "recipient_id": draft.recipient_id,
+                "recipient_email": draft.recipient_email,
+                "subject": draft.subject[:500],
+                "text": draft.text,
+                "html": draft.html,
+                "brand": draft.brand,
+                "status": "failed" if draft.failed else "pending",
+                "next_attempt_at": None if draft.failed else now,
+                "last_error": draft.failed,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+
+    async def record(self, session: AsyncSession, notification: Row, resolution: Resolution) -> None:
+        """The outcome of one resolution attempt: hand it to the intake, retry later, or give up."""
+        current = await self.repository.get(session, notification["id"], lock=True)
+        if current is None or current["status"] != "pending":
+            return  # settled meanwhile (a replica whose lease ran out); never send twice
+        now = utcnow()
+        attempts = current["attempts"] + 1
+        values: dict[str, object] = {"attempts": attempts, "updated_at": now}
+        if resolution.error is None and resolution.recipients:
+            await self.outbox.add(
+                session,
+                NotificationRequested(
+                    notification_id=current["id"],
+                    reason=current["reason"],
+                    to=list(resolution.recipients),
+                    subject=current["subject"],
+                    text=current["text"],
+                    html=current["html"],
+                    case_id=current["case_id"],
+                    brand=current["brand"],
+                ),
+                source=SPEC.name,
+                subject=str(current["case_id"] or current["id"]),
+                key=str(current["case_id"] or current["id"]),
+            )
+            NOTIFICATIONS.labels("requested").inc()
+            values |= {
+                "status": "requested",
+                "recipients": [party.email for party in resolution.recipients],
+                "next_attempt_at": None,
+                "last_error": None,
+            }
+        else:
+            error = resolution.error or "nobody to send it to"
+            give_up = resolution.permanent or attempts >= self.settings.notification_max_attempts
+            NOTIFICATIONS.labels("failed" if give_up else "retry").inc()
+            if give_up:
+                values |= {"status": "failed", "next_attempt_at": None, "last_error": error}
+                logger.warning(
+                    "staff notification failed",
+                    extra={"notification_id": str(current["id"]), "reason": current["reason"], "error": error},
+                )
+            else:
+                delay = backoff_seconds(
+                    attempts,
+                    base=self.settings.notification_retry_base_seconds,
+                    cap=self.settings.notification_retry_max_seconds,
+                )
+                values |= {"next_attempt_at": now + timedelta(seconds=delay), "last_error": error}
+        await self.repository.update(session, current["id"], values)
+
+    async def reported(self, session: AsyncSession, report: NotificationReported) -> None:
+        """The email intake's word on a requested notification."""
+        current = await self.repository.get(session, report.notification_id, lock=True)
+        if current is None or current["status"] in ("sent", "failed"):
+            return
+        NOTIFICATIONS.labels("sent" if report.status == "sent" else "send_failed").inc()
+        values: dict[str, object] = {"status": report.status, "updated_at": utcnow()}
+        if report.status == "failed":
+            values["last_error"] = report.error or "the email intake could not send it"
+        await self.repository.update(session, current["id"], values)
