@@ -15,14 +15,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from omnicase.kit.testing.frontend import MailSink
 from omnicase.kit.testing.stack import SuiteStack
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteStack]:
+def stack_env() -> dict[str, str]:
+    """Settings a module adds to its stack's environment (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]) -> Iterator[SuiteStack]:
     # A message the broker lost is published again after seconds rather than the default five minutes.
     republish = {"INTAKE_WEB_REPUBLISH_AFTER_SECONDS": "5", "INTAKE_WEB_REPUBLISH_INTERVAL_SECONDS": "1"}
-    suite = SuiteStack(tmp_path_factory.mktemp("suite"), env=republish)
+    suite = SuiteStack(tmp_path_factory.mktemp("suite"), env={**republish, **stack_env})
     suite.start()
     try:
         suite.wait_ready(timeout=240)
@@ -38,6 +45,16 @@ def admin_login(stack: SuiteStack) -> tuple[str, str]:
     printed = re.search(r"Admin login    (\S+) / (\S+)", stack.output())
     assert printed is not None, stack.log_tail()
     return printed.group(1), printed.group(2)
+
+
+@pytest.fixture(scope="module")
+def mail_sink() -> Iterator[MailSink]:
+    """The mail server the suite relays outbound mail through: it keeps every message."""
+    sink = MailSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
 
 
 @pytest.fixture(scope="session")

@@ -14,82 +14,23 @@ smallest sla-engine accepts, runs out while the other tests run.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import psutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from omnicase.kit.devstack.broker import TansuBroker
+from omnicase.kit.testing.frontend import RETRYABLE, Gateway, online_agent, restarted, wait_for
 from omnicase.kit.testing.stack import StackError, SuiteStack
 
 pytestmark = pytest.mark.slow
-
-T = TypeVar("T")
-
-AGENT_PASSWORD = "agent password 4 e2e"
-
-# The gateway answers 502/503/504 while the service behind it is down; the client sends again.
-RETRYABLE = {502, 503, 504}
-
-
-class Gateway:
-    """A frontend's view of Omnicase: a bearer token from the password grant and the REST API."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30)
-
-    def login(self, email: str, password: str) -> Gateway:
-        answer = self.http.post(
-            "/api/v1/auth/token", data={"grant_type": "password", "username": email, "password": password}
-        )
-        assert answer.status_code == 200, answer.text
-        self.http.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-        return self
-
-    def call(self, method: str, path: str, *, expect: int = 200, **options: Any) -> Any:
-        answer = self.http.request(method, path, **options)
-        for _ in range(3):
-            if answer.status_code != 429:
-                break
-            # One test client does the work of many frontends; it waits as the gateway asks, as they would.
-            time.sleep(min(float(answer.headers.get("Retry-After", "1")), 10))
-            answer = self.http.request(method, path, **options)
-        assert answer.status_code == expect, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else None
-
-    def get(self, path: str, **options: Any) -> Any:
-        return self.call("GET", path, **options)
-
-    def post(self, path: str, body: dict[str, Any], *, expect: int = 201) -> Any:
-        return self.call("POST", path, json=body, expect=expect)
-
-    def __enter__(self) -> Gateway:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.http.close()
-
-
-def wait_for(probe: Callable[[], T | None], *, within: float, message: str | Callable[[], str]) -> T:
-    """The probe's first truthy answer; polls gently so the gateway's rate limit never trips."""
-    deadline = time.monotonic() + within
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(message() if callable(message) else message)
-        time.sleep(0.5)
 
 
 @dataclass(frozen=True)
@@ -109,21 +50,6 @@ class Suite:
     escalation_case: str
     partner_case: str
     form: dict[str, Any]
-
-
-def _agent(
-    clients: ExitStack, admin: Gateway, name: str, skills: list[dict[str, Any]], groups: list[str]
-) -> tuple[str, Gateway]:
-    """A person with the agent role and their routing agent record, logged in and online."""
-    email = f"{name.lower()}@acme.example"
-    user = admin.post("/api/v1/users", {"email": email, "name": name, "role": "agent", "password": AGENT_PASSWORD})
-    admin.post(
-        "/api/v1/agents",
-        {"user_id": user["id"], "name": name, "capacity": 1000, "skills": skills, "group_ids": groups},
-    )
-    agent = clients.enter_context(Gateway(str(admin.http.base_url))).login(email, AGENT_PASSWORD)
-    agent.call("PUT", f"/api/v1/agents/{user['id']}/presence", json={"status": "online"})
-    return user["id"], agent
 
 
 @pytest.fixture(scope="module")
@@ -207,8 +133,8 @@ def _configure(clients: ExitStack, stack: SuiteStack, admin: Gateway, customer_s
         },
     )
     # Bob is online in the same queue with room to spare, but lacks the skill the rule requires.
-    bob_id, _ = _agent(clients, admin, "Bob", [], [billing["id"]])
-    ada_id, ada = _agent(
+    bob_id, _ = online_agent(clients, admin, "Bob", [], [billing["id"]])
+    ada_id, ada = online_agent(
         clients, admin, "Ada", [{"skill_id": billing_skill["id"], "level": 5}], [billing["id"], returns["id"]]
     )
 
@@ -422,14 +348,6 @@ def _submit(http: httpx.Client, form_id: str, index: int, run: str) -> None:
         time.sleep(0.5)
 
 
-def _restarted(stack: SuiteStack, service: str, killed_pid: int) -> bool:
-    try:
-        pid: int = stack.service_process(service).pid
-    except StackError:
-        return False  # between the crash and the supervisor's restart
-    return pid != killed_pid
-
-
 def _stream_form(suite: Suite, tag: str, customer_site: str) -> dict[str, Any]:
     """A form an integration posts to for many visitors: its cases carry ``tag``."""
     form: dict[str, Any] = suite.admin.post(
@@ -474,7 +392,7 @@ def test_killing_a_service_mid_stream_loses_nothing_and_duplicates_nothing(
         suite.stack.kill_service(victim)
         for index in range(first, second):
             _submit(public, stream_form["id"], index, run)
-        wait_for(lambda: _restarted(suite.stack, victim, killed), within=60, message=f"{victim} was not restarted")
+        wait_for(lambda: restarted(suite.stack, victim, killed), within=60, message=f"{victim} was not restarted")
         # The rest land while the restarted service catches up with what it missed.
         for index in range(second, count):
             _submit(public, stream_form["id"], index, run)
@@ -566,54 +484,38 @@ def _broker(stack: SuiteStack) -> Any:
     raise StackError(f"no broker process\n{stack.log_tail()}")
 
 
-@pytest.mark.skip(
-    reason="data loss after the broker loses everything, not deterministic (so not a strict xfail): in two full "
-    "runs of this module, 2 of 12 submissions never became cases, then 12/12 cases but 3 never routed (their "
-    "case.events were in the lost broker and nothing publishes them again); passes alone. See tests/README.md"
-)
 def test_a_broker_that_loses_everything_loses_no_submission(suite: Suite, customer_site: str) -> None:
-    """Tansu keeps topics and offsets in memory; the intake's end-to-end acknowledgement must make up for it.
+    """Tansu keeps topics and offsets in memory: killing it loses every event no consumer had read.
 
-    ``omnicase up`` does not restart a dead broker, so the test starts a fresh one on the same port and
-    creates the topics again, as an operator would. Runs last: the stack never gets its own broker back.
+    ``omnicase up`` restarts it, replays the services' outboxes and restarts the services that
+    use the broker; intake-web also republishes what case-core had not confirmed. Every
+    submission, sent before the kill or while the suite recovers, becomes one routed, timed case.
     """
     count = 12
     run = uuid.uuid4().hex[:6]
     tag = f"broker-{run}"
     form = _stream_form(suite, tag, customer_site)
-    replacement = TansuBroker(port=int(suite.stack.env["OMNICASE_KAFKA_PORT"]), log_file=suite.stack.root / "tansu.log")
-    try:
-        with httpx.Client(base_url=suite.stack.url(), timeout=30) as public:
-            for index in range(count // 2):
-                _submit(public, form["id"], index, run)
-            _broker(suite.stack).kill()
-            # Accepted while there is no broker at all: stored by intake-web, published later.
-            for index in range(count // 2, count):
-                _submit(public, form["id"], index, run)
-        replacement.start()
-        topics = subprocess.run(
-            [sys.executable, "-m", "omnicase.kit.cli", "topics"],
-            env={**suite.stack.env, "KAFKA_BOOTSTRAP_SERVERS": suite.stack.kafka_bootstrap},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert topics.returncode == 0, topics.stderr
-        expected = {f"Stream {run} #{index}" for index in range(count)}
+    with httpx.Client(base_url=suite.stack.url(), timeout=30) as public:
+        for index in range(count // 2):
+            _submit(public, form["id"], index, run)
+        _broker(suite.stack).kill()
+        # Sent while the supervisor recovers (intake-web is restarted too): retried until accepted.
+        for index in range(count // 2, count):
+            _submit(public, form["id"], index, run)
+    suite.stack.wait_for_line("Kafka broker recovered on", timeout=120)
+    expected = {f"Stream {run} #{index}" for index in range(count)}
 
-        def settled() -> list[dict[str, Any]] | None:
-            items: list[dict[str, Any]] = suite.admin.get("/api/v1/cases", params={"tag": tag, "limit": 100})["items"]
-            done = len(items) >= count and all(item["assignee_id"] for item in items)
-            return items if done and all(_sla_tracked(suite, item["id"]) for item in items) else None
+    def settled() -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = suite.admin.get("/api/v1/cases", params={"tag": tag, "limit": 100})["items"]
+        done = len(items) >= count and all(item["assignee_id"] for item in items)
+        return items if done and all(_sla_tracked(suite, item["id"]) for item in items) else None
 
-        def report() -> str:
-            submissions = suite.admin.get(f"/api/v1/forms/{form['id']}/submissions", params={"limit": 100})["items"]
-            states = sorted((item["fields"]["subject"], item["status"], item["case_id"]) for item in submissions)
-            return f"{_stream_report(suite, tag, count, 'the broker')}; submissions: {states}"
+    def report() -> str:
+        submissions = suite.admin.get(f"/api/v1/forms/{form['id']}/submissions", params={"limit": 100})["items"]
+        states = sorted((item["fields"]["subject"], item["status"], item["case_id"]) for item in submissions)
+        return f"{_stream_report(suite, tag, count, 'the broker')}; submissions: {states}"
 
-        cases = wait_for(settled, within=90, message=report)
-        subjects = Counter(case["subject"] for case in cases)
-        assert set(subjects) == expected
-        assert max(subjects.values()) == 1
-    finally:
-        replacement.stop()
+    cases = wait_for(settled, within=90, message=report)
+    subjects = Counter(case["subject"] for case in cases)
+    assert set(subjects) == expected
+    assert max(subjects.values()) == 1
