@@ -216,7 +216,13 @@ async def test_list_filters_search_sorts_and_pages_stably(api: httpx.AsyncClient
     newest = (await api.get("/api/v1/cases", params={"brand": brand, "sort": "-created_at", "limit": 1})).json()
     assert newest["items"][0]["subject"] == "Shipping delayed"
 
-    assert (await api.get("/api/v1/cases", params={"cursor": "garbage"})).status_code == 400
+    garbage = await api.get("/api/v1/cases", params={"cursor": "garbage"})
+    assert garbage.status_code == 422
+    assert garbage.json()["type"].endswith("/invalid-cursor")
+    # A cursor handed out for one sort order is refused for another rather than misread.
+    by_number = (await api.get("/api/v1/cases", params={"brand": brand, "sort": "number", "limit": 1})).json()
+    other_sort = await api.get("/api/v1/cases", params={"sort": "-created_at", "cursor": by_number["next_cursor"]})
+    assert other_sort.status_code == 422
     assert (await api.get("/api/v1/cases", params={"status": "sleeping"})).status_code == 422
     assert (await api.get("/api/v1/cases", params={"limit": 0})).status_code == 422
 

@@ -124,7 +124,7 @@ async def test_list_pages_with_a_cursor(service: Any) -> None:
     assert created <= set(seen)
     assert len(seen) == len(set(seen))
     bad = await service.client.get("/api/v1/mailboxes", params={"cursor": "!!!"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
 
 
 async def test_missing_mailbox_is_404_and_unused_mailbox_can_be_deleted(service: Any) -> None:
@@ -166,7 +166,7 @@ async def test_case_mail_lists_refuse_bad_queries_per_field(service: Any) -> Non
         assert [error["field"] for error in missing.json()["errors"]] == ["query.case_id"]
         params = {"case_id": "0190b6c2-0000-7000-8000-000000000000"}
         bad_cursor = await service.client.get(path, params={**params, "cursor": "!!!"})
-        assert bad_cursor.status_code == 400
+        assert bad_cursor.status_code == 422
         assert bad_cursor.json()["errors"][0]["field"] == "query.cursor"
         empty = await service.client.get(path, params=params)
         assert empty.json() == {"items": [], "next_cursor": None}

@@ -28,12 +28,10 @@ from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound, PreconditionRequired
 from omnicase.case_core.http import Cursor, Limit, etag, expected_version
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, CaseWriter, PortalReader, PortalWriter
-from omnicase.case_core.pagination import decode_cursor, encode_cursor
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import (
     BadRequest,
-    FieldError,
     PreconditionFailed,
     ServiceError,
     ValidationFailed,
@@ -41,6 +39,7 @@ from omnicase.kit.errors import (
     problem_type,
 )
 from omnicase.kit.events import CaseStatus, Channel, Priority
+from omnicase.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
@@ -53,19 +52,15 @@ def _respond(response: Response, row: CaseRow) -> Case:
 
 
 def _cursor_after(cursor: str | None, sort: str) -> tuple[Any, uuid.UUID] | None:
-    if cursor is None:
+    key_type = int if sort.lstrip("-") == "number" else datetime
+    # Peek at the sort the cursor was made for first: a cursor of another sort order is refused, not misread.
+    decoded = decode_cursor(cursor, str, key_type, uuid.UUID) if cursor else None
+    if decoded is None:
         return None
-    cursor_sort, key, last_id = decode_cursor(cursor, 3)
-    try:
-        if cursor_sort != sort:
-            raise ValueError("the cursor belongs to another sort order")
-        value: Any = int(key) if sort.lstrip("-") == "number" else datetime.fromisoformat(str(key))
-        return value, uuid.UUID(str(last_id))
-    except (TypeError, ValueError):
-        raise BadRequest(
-            "The cursor is not one this list handed out for this sort order.",
-            errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
-        ) from None
+    cursor_sort, key, last_id = decoded
+    if cursor_sort != sort:
+        raise InvalidCursor()
+    return key, last_id
 
 
 def _next_cursor(rows: list[CaseRow], sort: str, limit: int) -> str | None:
@@ -73,7 +68,7 @@ def _next_cursor(rows: list[CaseRow], sort: str, limit: int) -> str | None:
         return None
     last = rows[limit - 1]
     key = last[SORTS[sort][0].name]
-    return encode_cursor([sort, key.isoformat() if isinstance(key, datetime) else key, str(last["id"])])
+    return encode_cursor([sort, key, last["id"]])
 
 
 @router.get(
@@ -274,15 +269,8 @@ async def history(
 ) -> HistoryPage:
     """Every change, oldest first: who or which rule, when, via which channel, field, old and new value."""
     await services.cases.get(session, case_id)
-    after = None
-    if cursor is not None:
-        (value,) = decode_cursor(cursor, 1)
-        if not isinstance(value, int):
-            raise BadRequest(
-                "The cursor is not one this list handed out.",
-                errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
-            )
-        after = value
+    key = decode_cursor(cursor, int)
+    after = key[0] if key else None
     rows = await services.cases.cases.history(session, case_id, after_id=after, limit=limit + 1)
     items = [HistoryEntry.model_validate(row) for row in rows[:limit]]
     next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None

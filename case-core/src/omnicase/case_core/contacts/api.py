@@ -14,25 +14,12 @@ from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactM
 from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
 from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, ContactReader, ContactWriter
-from omnicase.case_core.pagination import decode_cursor, encode_cursor
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, FieldError, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.pagination import decode_cursor, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=AUTH_PROBLEMS)
-
-
-def _after_id(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    (value,) = decode_cursor(cursor, 1)
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise BadRequest(
-            "The cursor is not one this list handed out.",
-            errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
-        ) from None
 
 
 @router.get(
@@ -54,7 +41,7 @@ async def list_contacts(
     limit: Limit = 50,
 ) -> ContactPage:
     rows = await services.contacts.contacts.search(
-        session, q=q, organization_id=organization_id, after=_after_id(cursor), limit=limit + 1
+        session, q=q, organization_id=organization_id, after=decode_id_cursor(cursor), limit=limit + 1
     )
     items = await services.contacts.views(session, rows[:limit])
     return ContactPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
@@ -156,15 +143,8 @@ async def contact_cases(
 ) -> CasePage:
     """Newest first."""
     await services.contacts.get(session, contact_id)
-    after = None
-    if cursor is not None:
-        (number,) = decode_cursor(cursor, 1)
-        if not isinstance(number, int):
-            raise BadRequest(
-                "The cursor is not one this list handed out.",
-                errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
-            )
-        after = (number, uuid.UUID(int=0))
+    key = decode_cursor(cursor, int)
+    after = (key[0], uuid.UUID(int=0)) if key else None
     rows = await services.cases.cases.page(
         session, CaseFilters(requester_id=contact_id), sort="-number", after=after, limit=limit + 1
     )

@@ -20,7 +20,6 @@ from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, MessageWriter, PortalReader
 from omnicase.case_core.messages.repository import MessageRow
 from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate, MessagePage
-from omnicase.case_core.pagination import decode_cursor, encode_cursor
 from omnicase.case_core.wiring import Services, ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import (
@@ -33,6 +32,7 @@ from omnicase.kit.errors import (
     problem_responses,
 )
 from omnicase.kit.events import AttachmentRef
+from omnicase.kit.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
 
@@ -71,23 +71,14 @@ async def list_messages(
     """Oldest first, attachments included (customers see public messages only)."""
     await visible_case(session, services.cases, case_id, actor)
     public_only = public_only or actor.customer is not None
-    after = None
-    if cursor is not None:
-        created_at, last_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(str(created_at)), uuid.UUID(str(last_id)))
-        except ValueError:
-            raise BadRequest(
-                "The cursor is not one this list handed out.",
-                errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
-            ) from None
+    after = decode_cursor(cursor, datetime, uuid.UUID)
     repository = services.cases.messages
     rows = await repository.page(session, case_id, after=after, limit=limit + 1, public_only=public_only)
     page = rows[:limit]
     attachments = await repository.attachments_of(session, [row["id"] for row in page])
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = encode_cursor([page[-1]["created_at"].isoformat(), str(page[-1]["id"])])
+        next_cursor = encode_cursor([page[-1]["created_at"], page[-1]["id"]])
     return MessagePage(items=[to_message(row, attachments[row["id"]]) for row in page], next_cursor=next_cursor)
 
 

@@ -17,10 +17,10 @@ from omnicase.case_core.organizations.schemas import (
     OrganizationPage,
     OrganizationUpdate,
 )
-from omnicase.case_core.pagination import decode_cursor, encode_cursor
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, FieldError, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.pagination import decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], responses=AUTH_PROBLEMS)
 
@@ -40,16 +40,7 @@ async def list_organizations(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> OrganizationPage:
-    after = None
-    if cursor is not None:
-        (value,) = decode_cursor(cursor, 1)
-        try:
-            after = uuid.UUID(str(value))
-        except ValueError:
-            raise BadRequest(
-                "The cursor is not one this list handed out.",
-                errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
-            ) from None
+    after = decode_id_cursor(cursor)
     rows = await services.organizations.organizations.search(session, q=q, after=after, limit=limit + 1)
     items = await services.organizations.views(session, rows[:limit])
     return OrganizationPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)

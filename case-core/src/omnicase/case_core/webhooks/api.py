@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, Actor, actor_of
-from omnicase.case_core.pagination import decode_cursor, encode_cursor
 from omnicase.case_core.webhooks.schemas import (
     AllowedNetwork,
     AllowedNetworkCreate,
@@ -35,8 +34,9 @@ from omnicase.case_core.webhooks.service import (
 )
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, FieldError, Forbidden, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
 from omnicase.kit.identity import CurrentIdentity
+from omnicase.kit.pagination import decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=AUTH_PROBLEMS)
 
@@ -56,19 +56,6 @@ def _webhooks(services: ServicesDep) -> WebhookService:
 
 
 WebhooksDep = Annotated[WebhookService, Depends(_webhooks)]
-
-
-def _cursor_id(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    (value,) = decode_cursor(cursor, 1)
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise BadRequest(
-            "The cursor is not one this list handed out.",
-            errors=[FieldError(field="query.cursor", message="invalid cursor", code="cursor")],
-        ) from None
 
 
 # --- allowed networks (before /{webhook_id}, whose path would shadow them)
@@ -127,7 +114,7 @@ async def delete_allowed_network(
 async def list_webhooks(
     session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, cursor: Cursor = None, limit: Limit = 50
 ) -> WebhookPage:
-    rows = await webhooks.repository.list_subscriptions(session, after=_cursor_id(cursor), limit=limit + 1)
+    rows = await webhooks.repository.list_subscriptions(session, after=decode_id_cursor(cursor), limit=limit + 1)
     items = [Webhook.model_validate(row) for row in rows[:limit]]
     return WebhookPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
 
@@ -256,7 +243,7 @@ async def list_deliveries(
 ) -> DeliveryPage:
     await webhooks.get(session, webhook_id)
     rows = await webhooks.repository.list_deliveries(
-        session, webhook_id, status=status, before=_cursor_id(cursor), limit=limit + 1
+        session, webhook_id, status=status, before=decode_id_cursor(cursor), limit=limit + 1
     )
     items = [Delivery.model_validate(row) for row in rows[:limit]]
     return DeliveryPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)

@@ -25,7 +25,6 @@ from omnicase.intake_email.inbound.schemas import (
 from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
-from omnicase.intake_email.mailboxes.service import decode_cursor, encode_cursor
 from omnicase.intake_email.metrics import EMAIL_REFUSED
 from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.intake_email.parsing.mime import parse_message
@@ -33,7 +32,6 @@ from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import (
-    BadRequest,
     FieldError,
     Forbidden,
     NotFound,
@@ -43,6 +41,7 @@ from omnicase.kit.errors import (
     ValidationFailed,
     problem_responses,
 )
+from omnicase.kit.pagination import InvalidCursor, decode_id_cursor, encode_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ async def get_inbound_message(session: SessionDep, intake_id: uuid.UUID) -> Inbo
     operation_id="list_inbound_emails_of_case",
     dependencies=[Depends(require_reader)],
     summary="The inbound mail a case was made of, with its routes and sources",
-    responses=problem_responses(BadRequest, Unauthorized, Forbidden),
+    responses=problem_responses(InvalidCursor, Unauthorized, Forbidden),
 )
 async def list_inbound_messages(
     session: SessionDep,
@@ -130,11 +129,11 @@ async def list_inbound_messages(
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> InboundMessagePage:
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_id_cursor(cursor)
     rows = await RawMessageRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
     items = [_inbound(row, size=int(row.size)) for row in rows[:limit]]
     more = len(rows) > limit
-    return InboundMessagePage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+    return InboundMessagePage(items=items, next_cursor=encode_cursor([items[-1].id]) if more else None)
 
 
 @router.get(
@@ -143,7 +142,7 @@ async def list_inbound_messages(
     operation_id="list_outbound_emails_of_case",
     dependencies=[Depends(require_reader)],
     summary="The mail sent for a case (replies, auto-responses) and what became of it",
-    responses=problem_responses(BadRequest, Unauthorized, Forbidden),
+    responses=problem_responses(InvalidCursor, Unauthorized, Forbidden),
 )
 async def list_outbound_messages(
     session: SessionDep,
@@ -151,7 +150,7 @@ async def list_outbound_messages(
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OutboundMessagePage:
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_id_cursor(cursor)
     rows = await OutboundRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
     items = [
         OutboundMessage(
@@ -171,7 +170,7 @@ async def list_outbound_messages(
         for row in rows[:limit]
     ]
     more = len(rows) > limit
-    return OutboundMessagePage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+    return OutboundMessagePage(items=items, next_cursor=encode_cursor([items[-1].id]) if more else None)
 
 
 def _inbound(row: Any, *, size: int) -> InboundMessage:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 import uuid
 from typing import Any
@@ -13,8 +12,9 @@ from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxDefaults, MailboxPage, MailboxUpdate
 from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import BadRequest, Conflict, FieldError, NotFound
+from omnicase.kit.errors import Conflict, FieldError, NotFound
 from omnicase.kit.ids import uuid7
+from omnicase.kit.pagination import decode_id_cursor, encode_cursor
 
 
 class MailboxNotFound(NotFound):
@@ -43,20 +43,6 @@ def _taken(address: str) -> MailboxAddressTaken:
         f"A mailbox for {address} already exists.",
         errors=[FieldError(field="body.address", message="already used by another mailbox", code="unique")],
     )
-
-
-def encode_cursor(mailbox_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(mailbox_id.bytes).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as error:
-        raise BadRequest(
-            "The cursor is not valid.",
-            errors=[FieldError(field="query.cursor", message="not a cursor from a previous page", code="invalid")],
-        ) from error
 
 
 class MailboxService:
@@ -91,11 +77,11 @@ class MailboxService:
         return mailbox
 
     async def list(self, *, cursor: str | None, limit: int) -> MailboxPage:
-        after = decode_cursor(cursor) if cursor else None
+        after = decode_id_cursor(cursor)
         items = await self.repository.page(after=after, limit=limit + 1)
         more = len(items) > limit
         items = items[:limit]
-        return MailboxPage(items=items, next_cursor=encode_cursor(items[-1].id) if more and items else None)
+        return MailboxPage(items=items, next_cursor=encode_cursor([items[-1].id]) if more and items else None)
 
     async def update(self, mailbox_id: uuid.UUID, data: MailboxUpdate) -> Mailbox:
         current = await self.get(mailbox_id)
