@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := case-core intake-email intake-web routing sla-engine gateway
-# Services whose tests need more than the kit's dev tools (their `test` extra).
-TEST_EXTRAS := case-core intake-web gateway
+# Services whose tests need more than the kit's dev tools (their `test` extra). Tests that
+# run another service's app as a real peer (case-core calls routing and intake-web) find it
+# installed here with every service.
+TEST_EXTRAS := intake-web gateway
 PYPROJECTS := services/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
