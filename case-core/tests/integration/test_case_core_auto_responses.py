@@ -1,4 +1,4 @@
-"""Auto-responses from the shared templates: one per new email case the intake lets us answer,
+"""Auto-responses from the shared templates: one per new email or web-form case the intake lets us answer,
 none for thread replies, redeliveries or mail the intake refused; the admin's text per brand and
 locale with escaped values; the built-in default on a fresh install."""
 
@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from omnicase.case_core.testing import Deliver, Email, Published
-from omnicase.kit.events import CaseDefaults
+from omnicase.kit.clock import utcnow
+from omnicase.kit.events import CaseDefaults, Channel, MessageReceived, Party
+from omnicase.kit.ids import uuid7
 
 pytestmark = pytest.mark.asyncio
 
@@ -126,3 +128,44 @@ async def test_the_auto_response_template_is_validated_kept_for_admins_and_can_g
     reset = await api.delete("/api/v1/triggers/auto-response")
     assert reset.status_code == 200
     assert reset.json() == built_in
+
+
+def form_submission(address: str, name: str, metadata: dict[str, Any]) -> MessageReceived:
+    submission = uuid7()
+    return MessageReceived(
+        intake_id=submission,
+        channel=Channel.WEB,
+        received_at=utcnow(),
+        thread_key=f"web:{submission}",
+        sender=Party(email=address, name=name),
+        subject="Charged twice",
+        text="Order 1234 was charged twice.",
+        metadata=metadata,
+    )
+
+
+async def test_a_web_form_case_is_acknowledged_by_email_with_the_forms_text_or_the_shared_template(
+    api: httpx.AsyncClient, deliver: Deliver, published: Published, address: str
+) -> None:
+    own = {"subject": "Request {{case.number}} received", "text": "Hello {{requester.first_name}}, we are on it."}
+    await deliver(form_submission(address, "<b>Jo</b> Doe", {**WANTED, "auto_response_template": own}))
+    [case] = await case_of(api, address)
+    [answer] = auto_responses(await published(case["id"]))
+    assert answer["channel"] == "email"
+    assert answer["to"][0]["email"] == address
+    assert answer["subject"] == f"Request {case['number']} received [#{case['number']}]", "replies find the case"
+    assert answer["text"].startswith("Hello <b>Jo</b>, we are on it.")
+    assert "&lt;b&gt;Jo&lt;/b&gt;" in answer["html"]
+    assert "[ref:oc-" in answer["text"]
+    assert answer["in_reply_to"] is None
+
+    # A form without texts of its own gets the shared template; one that does not acknowledge, nothing.
+    other = f"other-{uuid.uuid4().hex[:8]}@customer.example"
+    await deliver(form_submission(other, "Max", WANTED))
+    [shared] = await case_of(api, other)
+    [plain] = auto_responses(await published(shared["id"]))
+    assert f"opened case #{shared['number']}" in plain["text"]
+    quiet = f"quiet-{uuid.uuid4().hex[:8]}@customer.example"
+    await deliver(form_submission(quiet, "Quinn", {}))
+    [silent] = await case_of(api, quiet)
+    assert auto_responses(await published(silent["id"])) == []

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import CaseCreated, CaseSnapshot, Envelope, MessageReceived, OutboundMessageRequested
+from omnicase.kit.events import CaseCreated, CaseSnapshot, Envelope, MessageReceived
 from omnicase.kit.testing.plugin import eventually
 from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
@@ -54,7 +54,7 @@ async def _submit(service: Any, form: dict[str, Any]) -> str:
     return submission_id
 
 
-async def test_a_created_case_acknowledges_the_submission_and_the_submitter_gets_an_auto_response(
+async def test_a_created_case_acknowledges_the_submission_which_asked_case_core_for_the_auto_response(
     service: Any, producer: EventProducer, kafka_bootstrap: str
 ) -> None:
     form = await service.form(
@@ -71,9 +71,22 @@ async def test_a_created_case_acknowledges_the_submission_and_the_submitter_gets
     submission_id = response.json()["submission_id"]
     quiet_id = await _submit(service, quiet_form)
     prefix = service.settings.topic_prefix
+
+    # The submission asks case-core for the acknowledgement, in the submitter's language and
+    # the shared placeholders case-core renders (with the case's reference, so replies thread).
+    records = await read_topic(kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, prefix), expect=2, within=10)
+    sent = {str(m.intake_id): m for m in (MessageReceived.parse(Envelope.from_bytes(r.value)) for r in records)}
+    asked = sent[submission_id].metadata
+    assert asked["auto_response"] is True
+    assert asked["auto_response_template"] == {
+        "subject": "Demande #{{case.number}} reçue",
+        "text": "Bonjour {{requester.name}}, nous traitons « {{case.subject}} ».",
+    }
+    assert "auto_response" not in sent[quiet_id].metadata
+
     created = _case_created(submission_id, 42)
     envelope = created.envelope(source="case-core", subject=str(created.case.case_id))
-    for _ in range(2):  # redelivered: still one auto-response
+    for _ in range(2):  # redelivered: acknowledged once
         await producer.publish(physical(Topic.CASE_EVENTS, prefix), envelope, key=str(created.case.case_id))
     quiet = _case_created(quiet_id, 43)
     await producer.publish(
@@ -90,15 +103,8 @@ async def test_a_created_case_acknowledges_the_submission_and_the_submitter_gets
     [stored] = await service.submissions(form["id"])
     assert stored["case_id"] == str(created.case.case_id)
     assert stored["acknowledged_at"] is not None
-
-    records = await read_topic(kafka_bootstrap, physical(Topic.OUTBOUND_MESSAGES, prefix), expect=1, within=10)
-    [request] = [OutboundMessageRequested.parse(Envelope.from_bytes(record.value)) for record in records]
-    assert request.automatic is True
-    assert request.channel == "email"
-    assert request.case_id == created.case.case_id
-    assert [(party.email, party.name) for party in request.to] == [("jane@example.com", "Jane Doe")]
-    assert request.subject == "Demande #42 reçue"
-    assert request.text == "Bonjour Jane Doe, nous traitons « Invoice is wrong »."
+    # intake-web writes no email of its own: the acknowledgement is case-core's.
+    assert await read_topic(kafka_bootstrap, physical(Topic.OUTBOUND_MESSAGES, prefix), expect=0, within=2) == []
 
 
 async def test_a_submission_case_core_never_confirms_is_published_again(

@@ -16,7 +16,7 @@ GROUP = "intake-web"
 class IntakeWebConsumer:
     def __init__(self) -> None:
         outbox = Outbox(outbox_table)
-        self.acks = Acknowledgements(outbox)
+        self.acks = Acknowledgements()
         self.outbound = OutboundRequests(outbox)
 
     async def handle(self, session: AsyncSession, envelope: Envelope) -> None:

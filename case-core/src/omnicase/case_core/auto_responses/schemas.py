@@ -19,7 +19,7 @@ _EXAMPLE: dict[str, Any] = {
 
 
 class AutoResponseTemplate(TemplatedText):
-    """The acknowledgement a new email case gets (when its mailbox sends one)."""
+    """The acknowledgement a new email case (when its mailbox sends one) or web-form case gets."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 

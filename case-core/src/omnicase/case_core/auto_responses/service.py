@@ -1,12 +1,16 @@
-"""Auto-responses: the acknowledgement a new email case gets, from the shared templates.
+"""Auto-responses: the acknowledgement a new email or web-form case gets, from the shared templates.
 
-intake-email decides whether a message may be answered at all (its mailbox sends
-auto-responses; not an auto-reply, bounce or bulk mail; no ``X-Auto-Response-Suppress``;
-not the null sender) and says so in the message's ``metadata.auto_response``. case-core
-answers only when that message opens a case (never for a thread reply), so a new case
-gets exactly one; the text is the admin's template (per brand and locale, values escaped
-in HTML) or, on a fresh install, the built-in default. intake-email still refuses a
-second auto-response to one address within its interval (two auto-responders stop).
+The intake decides whether a message may be answered at all and says so in the
+message's ``metadata.auto_response``: intake-email when its mailbox sends auto-responses
+and the mail is no auto-reply, bounce or bulk mail, has no ``X-Auto-Response-Suppress``
+and no null sender; intake-web when the form acknowledges submissions and has the
+submitter's address. case-core answers only when that message opens a case (never for a
+thread reply), so a new case gets exactly one. The text is the admin's template (per
+brand and locale, values escaped in HTML) or, on a fresh install, the built-in default; a
+web form may bring its own subject and text (``metadata.auto_response_template``, already
+in the shared placeholders), rendered the same way. Every answer carries the case's
+reference, so the customer's reply finds the case. intake-email still refuses a second
+auto-response to one address within its interval (two auto-responders stop).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from omnicase.case_core.cases.repository import CaseRow
 from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.messages import reference
 from omnicase.case_core.service import SPEC
-from omnicase.case_core.templates import placeholder_values, render_for
+from omnicase.case_core.templates import placeholder_values, render_for, render_html, render_text
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import Channel, MessageReceived, OutboundMessageRequested, Party
 from omnicase.kit.ids import uuid7
@@ -36,13 +40,29 @@ DEFAULT = AutoResponseTemplate(
 )
 
 
+# Channels whose intakes may ask for an acknowledgement (always sent by email).
+ACKNOWLEDGED_CHANNELS = frozenset({Channel.EMAIL, Channel.WEB})
+
+
 def wants_auto_response(message: MessageReceived) -> bool:
     """The intake's verdict; messages from intakes that do not say are not answered."""
     return (
-        message.channel == Channel.EMAIL
+        message.channel in ACKNOWLEDGED_CHANNELS
         and message.metadata.get("auto_response") is True
         and not message.auto_generated
         and bool(message.sender.email)
+    )
+
+
+def _own_texts(message: MessageReceived) -> tuple[str | None, str | None]:
+    """The subject and text a web form brings for its acknowledgement, if it brings any."""
+    own = message.metadata.get("auto_response_template")
+    if not isinstance(own, dict):
+        return None, None
+    subject, text = own.get("subject"), own.get("text")
+    return (
+        subject[:300] if isinstance(subject, str) and subject.strip() else None,
+        text[:10_000] if isinstance(text, str) and text.strip() else None,
     )
 
 
@@ -80,9 +100,18 @@ class AutoResponseService:
 
     async def send(self, session: AsyncSession, case: CaseRow, message: MessageReceived) -> None:
         """Ask the email intake to acknowledge the case ``message`` opened (automatic mail, threaded)."""
-        template = await self.current(session)
         values = await placeholder_values(session, self.contacts, case)
-        text, html = render_for(template, case, values)
+        own_subject, own_text = _own_texts(message)
+        if own_text is not None:
+            text, html = render_text(own_text, values), render_html(own_text, values)
+        else:
+            text, html = render_for(await self.current(session), case, values)
+        if own_subject is not None:
+            subject = render_text(own_subject, values)
+            token_in_subject = f"[#{case['number']}]"
+            subject = subject if token_in_subject in subject else f"{subject} {token_in_subject}"
+        else:
+            subject = reference.reply_subject(case["subject"], case["number"])
         token = case["ref_token"]
         reply_to = message.metadata.get("reply_to")
         address = reply_to if isinstance(reply_to, str) and "@" in reply_to else message.sender.email
@@ -94,7 +123,7 @@ class AutoResponseService:
                 case_id=case["id"],
                 channel=Channel.EMAIL,
                 to=[Party(email=address, name=message.sender.name)],
-                subject=reference.reply_subject(case["subject"], case["number"]),
+                subject=subject,
                 text=reference.add_to_text(text, token),
                 html=reference.add_to_html(html, token),
                 automatic=True,

@@ -153,14 +153,19 @@ class FormIn(BaseModel):
     )
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=25 * 1024 * 1024)
     max_attachments: int = Field(default=5, ge=0, le=20)
-    auto_response: bool = Field(default=True, description="Acknowledge by email when the form has an email field.")
+    auto_response: bool = Field(
+        default=True,
+        description="Acknowledge by email when the form has an email field (case-core sends it, from its "
+        "shared auto-response template unless the form has texts of its own).",
+    )
     auto_response_subject: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
         default_factory=dict,
         description="Subject per locale; placeholders {{name}}, {{email}}, {{subject}}, {{case_number}}.",
         examples=[{"en": "[#{{case_number}}] Thanks, {{name}}"}],
     )
     auto_response_text: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=10_000)]] = Field(
-        default_factory=dict, description="Body per locale, same placeholders; a built-in English text if unset."
+        default_factory=dict,
+        description="Body per locale, same placeholders; unset: case-core's shared auto-response template.",
     )
 
 

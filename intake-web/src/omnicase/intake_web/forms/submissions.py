@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from omnicase.intake_web.blobs import PostgresBlobStore
 from omnicase.intake_web.errors import STORAGE_ERRORS
 from omnicase.intake_web.forms import captcha, ratelimit, stats, tokens
+from omnicase.intake_web.forms.autoresponse import acknowledgement_request
 from omnicase.intake_web.forms.definition import StoredForm
 from omnicase.intake_web.forms.messages import say
 from omnicase.intake_web.forms.repository import FormRepository
@@ -320,7 +321,20 @@ def build_event(
         conversation_id=thread_key,
         attachments=attachments,
         defaults=defaults,
-        metadata={"form_id": str(form.id), "form_name": spec.name, "fields": values, "locale": locale[:16]},
+        metadata={
+            "form_id": str(form.id),
+            "form_name": spec.name,
+            "fields": values,
+            "locale": locale[:16],
+            **acknowledgement_request(
+                wanted=spec.auto_response,
+                email=values.get("email"),
+                subjects=spec.auto_response_subject,
+                texts=spec.auto_response_text,
+                locale=locale,
+                default_locale=spec.default_locale,
+            ),
+        },
     )
 
 

@@ -71,9 +71,6 @@ class InboundMessageRepository:
             .values(status=ACKNOWLEDGED, case_id=case_id, acknowledged_at=now)
         )
 
-    async def mark_auto_responded(self, message_id: uuid.UUID, now: datetime) -> None:
-        await self.session.execute(update(messages).where(messages.c.id == message_id).values(auto_response_at=now))
-
     async def claim_unacknowledged(self, published_before: datetime, limit: int) -> list[Row[Any]]:
         """Pending messages last published before the cutoff; locked so one replica republishes each."""
         result = await self.session.execute(
