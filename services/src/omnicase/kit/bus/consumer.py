@@ -25,7 +25,6 @@ so a partition changes hands only between batches.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -178,8 +177,9 @@ class EventConsumer:
                 await asyncio.wait_for(asyncio.shield(self._task), grace)
             except TimeoutError:
                 self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+                # Bounded: aiokafka's getmany can swallow a cancellation (seen around a broker
+                # restart) and wait on; a stop must still end.
+                await asyncio.wait({self._task}, timeout=grace)
             except (asyncio.CancelledError, Exception):
                 pass
         if self._consumer is not None:
