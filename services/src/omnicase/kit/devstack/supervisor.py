@@ -471,11 +471,23 @@ class Supervisor:
         return False
 
     async def _stop_service(self, service: ServiceProcess, grace: float) -> None:
+        self._terminate(service)
+        await self._reap(service, grace)
+
+    @staticmethod
+    def _terminate(service: ServiceProcess) -> None:
+        # Once only: a second SIGTERM makes uvicorn skip its graceful shutdown.
         process = service.process
-        if process is None or process.returncode is not None:
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+
+    @staticmethod
+    async def _reap(service: ServiceProcess, grace: float) -> None:
+        """Wait for a terminated service, killing it after ``grace`` seconds, and drain its log pump."""
+        process = service.process
+        if process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), timeout=grace)
         except TimeoutError:
@@ -490,25 +502,11 @@ class Supervisor:
 
     async def down(self) -> None:
         self.stopping.set()
-        # Gateway first (stop taking requests), then the rest.
+        # Gateway first (stop taking requests), then the rest; all asked at once, then awaited.
         for service in reversed(self.services):
-            process = service.process
-            if process is not None and process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.send_signal(signal.SIGTERM)
+            self._terminate(service)
         for service in reversed(self.services):
-            process = service.process
-            if process is None:
-                continue
-            try:
-                await asyncio.wait_for(process.wait(), timeout=20)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
-            if service.pump is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(service.pump, timeout=2)
+            await self._reap(service, 20)
         if self.broker is not None:
             await asyncio.to_thread(self.broker.stop)
             self.broker = None
