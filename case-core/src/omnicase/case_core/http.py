@@ -1,19 +1,11 @@
-"""Small HTTP pieces every case-core router shares: page sizes and ETags."""
+"""ETags, which case-core routers share (page sizes and cursors are the kit's: omnicase.kit.pagination)."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
-
-from fastapi import Query
 
 from omnicase.case_core.errors import PreconditionRequired
 from omnicase.kit.errors import BadRequest, FieldError
-
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.", examples=[50])]
-Cursor = Annotated[
-    str | None, Query(description="`next_cursor` of the previous page; omit for the first page.", max_length=2000)
-]
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
 

@@ -26,7 +26,8 @@ from omnicase.kit.errors import FieldError, ValidationFailed
 T = TypeVar("T")
 
 CursorQuery = Annotated[
-    str | None, Query(description="`next_cursor` of the previous page; empty or absent for the first.")
+    str | None,
+    Query(max_length=500, description="`next_cursor` of the previous page; empty or absent for the first."),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page, at most 200.")]
 

@@ -26,7 +26,7 @@ from omnicase.case_core.cases.schemas import (
 )
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound, PreconditionRequired
-from omnicase.case_core.http import Cursor, Limit, etag, expected_version
+from omnicase.case_core.http import etag, expected_version
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, CaseWriter, PortalReader, PortalWriter
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
@@ -39,7 +39,7 @@ from omnicase.kit.errors import (
     problem_type,
 )
 from omnicase.kit.events import CaseStatus, Channel, Priority
-from omnicase.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
@@ -105,8 +105,8 @@ async def list_cases(
         Query(max_length=500, description="Full-text search over subjects and messages (web-search syntax)."),
     ] = None,
     sort: Annotated[Sort, Query(description="Field to sort by; `-` for newest/highest first.")] = "-created_at",
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> CasePage:
     """Cases matching every given filter, in a stable order (ties broken by id)."""
     filters = CaseFilters(
@@ -264,8 +264,8 @@ async def history(
     session: SessionDep,
     services: ServicesDep,
     actor: CaseReader,
-    cursor: Cursor = None,
-    limit: Limit = 100,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
 ) -> HistoryPage:
     """Every change, oldest first: who or which rule, when, via which channel, field, old and new value."""
     await services.cases.get(session, case_id)

@@ -12,12 +12,11 @@ from omnicase.case_core.cases.schemas import CasePage
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactMerge, ContactPage, ContactUpdate
 from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
-from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, ContactReader, ContactWriter
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
-from omnicase.kit.pagination import decode_cursor, decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=AUTH_PROBLEMS)
 
@@ -37,8 +36,8 @@ async def list_contacts(
         str | None, Query(max_length=320, description="Prefix of a name, email address, phone number or handle.")
     ] = None,
     organization_id: uuid.UUID | None = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> ContactPage:
     rows = await services.contacts.contacts.search(
         session, q=q, organization_id=organization_id, after=decode_id_cursor(cursor), limit=limit + 1
@@ -138,8 +137,8 @@ async def contact_cases(
     session: SessionDep,
     services: ServicesDep,
     actor: CaseReader,
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> CasePage:
     """Newest first."""
     await services.contacts.get(session, contact_id)

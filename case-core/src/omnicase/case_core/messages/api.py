@@ -16,7 +16,6 @@ from starlette.datastructures import UploadFile
 from omnicase.case_core.cases.access import visible_case
 from omnicase.case_core.cases.service import MessageDraft
 from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, UnsupportedMediaType
-from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, MessageWriter, PortalReader
 from omnicase.case_core.messages.repository import MessageRow
 from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate, MessagePage
@@ -32,7 +31,7 @@ from omnicase.kit.errors import (
     problem_responses,
 )
 from omnicase.kit.events import AttachmentRef
-from omnicase.kit.pagination import decode_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
 
@@ -65,8 +64,8 @@ async def list_messages(
     services: ServicesDep,
     actor: PortalReader,
     public_only: Annotated[bool, Query(description="Leave internal notes out.")] = False,
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> MessagePage:
     """Oldest first, attachments included (customers see public messages only)."""
     await visible_case(session, services.cases, case_id, actor)

@@ -7,13 +7,12 @@ import uuid
 from fastapi import APIRouter
 
 from omnicase.case_core.errors import CaseNotFound
-from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader
 from omnicase.case_core.notifications.schemas import Notification, NotificationPage
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
-from omnicase.kit.pagination import InvalidCursor, decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
@@ -30,8 +29,8 @@ async def list_notifications(
     session: SessionDep,
     services: ServicesDep,
     actor: CaseReader,
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> NotificationPage:
     await services.cases.get(session, case_id)
     rows = await services.notifications.repository.of_case(

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from omnicase.case_core.errors import DomainTaken, OrganizationNotFound
-from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, ContactReader, ContactWriter
 from omnicase.case_core.organizations.schemas import (
     Organization,
@@ -20,7 +19,7 @@ from omnicase.case_core.organizations.schemas import (
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
-from omnicase.kit.pagination import decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], responses=AUTH_PROBLEMS)
 
@@ -37,8 +36,8 @@ async def list_organizations(
     services: ServicesDep,
     actor: ContactReader,
     q: Annotated[str | None, Query(max_length=253, description="Prefix of a name or an email domain.")] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> OrganizationPage:
     after = decode_id_cursor(cursor)
     rows = await services.organizations.organizations.search(session, q=q, after=after, limit=limit + 1)

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from omnicase.case_core.cases.api import _cursor_after, _next_cursor
 from omnicase.case_core.cases.schemas import CasePage
 from omnicase.case_core.cases.snapshot import to_case
-from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader
 from omnicase.case_core.membership import CallerGroups, MembershipUnavailable
 from omnicase.case_core.views.schemas import View, ViewCount, ViewCounts, ViewCreate, ViewFilters, ViewList, ViewUpdate
@@ -18,6 +17,7 @@ from omnicase.case_core.views.service import ViewNotFound, ViewService, case_fil
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
 from omnicase.kit.identity import CurrentIdentity
+from omnicase.kit.pagination import CursorQuery, LimitQuery
 
 router = APIRouter(
     prefix="/api/v1/views", tags=["views"], responses=AUTH_PROBLEMS | problem_responses(MembershipUnavailable)
@@ -115,8 +115,8 @@ async def list_view_cases(
     views: ViewsDep,
     actor: CaseReader,
     groups: CallerGroups,
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> CasePage:
     view = await views.get(session, view_id, actor, groups)
     filters = case_filters(ViewFilters.model_validate(view["filters"]), actor)

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from omnicase.case_core.http import Cursor, Limit
 from omnicase.case_core.identity import AUTH_PROBLEMS, Actor, actor_of
 from omnicase.case_core.webhooks.schemas import (
     AllowedNetwork,
@@ -36,7 +35,7 @@ from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
 from omnicase.kit.identity import CurrentIdentity
-from omnicase.kit.pagination import decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=AUTH_PROBLEMS)
 
@@ -112,7 +111,7 @@ async def delete_allowed_network(
     responses=problem_responses(BadRequest),
 )
 async def list_webhooks(
-    session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, cursor: Cursor = None, limit: Limit = 50
+    session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> WebhookPage:
     rows = await webhooks.repository.list_subscriptions(session, after=decode_id_cursor(cursor), limit=limit + 1)
     items = [Webhook.model_validate(row) for row in rows[:limit]]
@@ -238,8 +237,8 @@ async def list_deliveries(
     status: Annotated[
         Literal["pending", "succeeded", "failed"] | None, Query(description="Only deliveries in this state.")
     ] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> DeliveryPage:
     await webhooks.get(session, webhook_id)
     rows = await webhooks.repository.list_deliveries(

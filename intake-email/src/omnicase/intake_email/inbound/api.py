@@ -9,7 +9,7 @@ import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from omnicase.intake_email.access import require_reader
@@ -41,7 +41,7 @@ from omnicase.kit.errors import (
     ValidationFailed,
     problem_responses,
 )
-from omnicase.kit.pagination import InvalidCursor, decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_id_cursor, encode_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +126,8 @@ async def get_inbound_message(session: SessionDep, intake_id: uuid.UUID) -> Inbo
 async def list_inbound_messages(
     session: SessionDep,
     case_id: uuid.UUID,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> InboundMessagePage:
     after = decode_id_cursor(cursor)
     rows = await RawMessageRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
@@ -147,8 +147,8 @@ async def list_inbound_messages(
 async def list_outbound_messages(
     session: SessionDep,
     case_id: uuid.UUID,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> OutboundMessagePage:
     after = decode_id_cursor(cursor)
     rows = await OutboundRepository(session).page_for_case(case_id, after=after, limit=limit + 1)

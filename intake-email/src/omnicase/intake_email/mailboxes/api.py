@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from omnicase.intake_email.access import channel_access
 from omnicase.intake_email.inbound.blobs import PostgresBlobStore
@@ -17,6 +16,7 @@ from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
+from omnicase.kit.pagination import CursorQuery, LimitQuery
 
 # Every mailbox route is for admins: a 401 without a gateway identity, 403 for others.
 router = APIRouter(
@@ -49,8 +49,8 @@ async def create_mailbox(body: MailboxCreate, session: SessionDep, response: Res
 )
 async def list_mailboxes(
     session: SessionDep,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> MailboxPage:
     return await MailboxService(session).list(cursor=cursor, limit=limit)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.channels.definition import StoredChannel
@@ -15,6 +14,7 @@ from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
+from omnicase.kit.pagination import CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 
@@ -52,8 +52,8 @@ async def list_channels(
     request: Request,
     session: SessionDep,
     _: ChannelAccess,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> ChannelList:
     items, next_cursor = await ChannelService(session).list(cursor, limit)
     return ChannelList(items=[_out(request, item) for item in items], next_cursor=next_cursor)
@@ -104,8 +104,8 @@ async def list_channel_messages(
     channel_id: uuid.UUID,
     session: SessionDep,
     _: ChannelAccess,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> ChannelMessageList:
     return await ChannelService(session).messages_of(channel_id, cursor, limit)
 
@@ -120,8 +120,8 @@ async def list_channel_deliveries(
     channel_id: uuid.UUID,
     session: SessionDep,
     _: ChannelAccess,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> DeliveryList:
     """Status, attempts, the provider's message id or the last error of each reply."""
     return await ChannelService(session).deliveries_of(channel_id, cursor, limit)

@@ -19,6 +19,7 @@ from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
+from omnicase.kit.pagination import CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
 
@@ -48,8 +49,8 @@ async def create_form(body: FormIn, session: SessionDep, response: Response, _: 
 async def list_forms(
     session: SessionDep,
     _: ChannelAccess,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> FormList:
     return await FormService(session).list(cursor, limit)
 
@@ -158,8 +159,8 @@ async def list_form_submissions(
     form_id: uuid.UUID,
     session: SessionDep,
     _: ChannelAccess,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> SubmissionList:
     return await FormService(session).submissions(form_id, cursor, limit)
 
