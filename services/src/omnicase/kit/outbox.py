@@ -18,8 +18,12 @@ How the relay keeps its promises:
 - **At least once.** Rows are marked published only after the broker acknowledged
   them. A crash between the two publishes them again; consumers' inboxes drop the
   copy.
-- **Low latency without busy polling.** Writers ``NOTIFY`` on commit; the relay
-  waits for that or its poll interval, whichever comes first.
+- **Low latency without serialising commits.** A commit that wrote outbox rows
+  wakes the relays of its own process at once (a session ``after_commit`` hook);
+  relays in other processes find the rows at their next poll (``poll_interval``,
+  0.1 s). No ``NOTIFY`` in write transactions: PostgreSQL holds one cluster-wide
+  lock from a notifying transaction's pre-commit through its WAL flush, which
+  serialises every notifying commit and loses group commit.
 - **Replayable after a broker loses data.** Published rows are kept for
   ``retention`` (an hour by default). :func:`replay_published_since` marks the rows
   published since a moment unpublished again, so the relay sends them once more,
@@ -38,7 +42,6 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -52,6 +55,7 @@ from sqlalchemy import (
     Table,
     Uuid,
     delete,
+    event,
     func,
     select,
     text,
@@ -59,6 +63,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
 
 from omnicase.kit.bus.producer import RecordPublisher, envelope_headers
 from omnicase.kit.db import Database
@@ -103,8 +108,23 @@ def shard_of(key: str, shards: int = DEFAULT_SHARDS) -> int:
     return zlib.crc32(key.encode()) % shards
 
 
-def _notify_channel(schema: str) -> str:
-    return f"omnicase_outbox_{schema}"
+# Relays running in this process, by the schema of their outbox; woken after a commit
+# that wrote rows to that outbox.
+_local_relays: dict[str, set[OutboxRelay]] = {}
+_WAKE = "omnicase.outbox.wake"
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_local_relays(session: Session) -> None:
+    schemas: set[str] | None = session.info.pop(_WAKE, None)
+    for schema in schemas or ():
+        for relay in _local_relays.get(schema, ()):
+            relay.wake()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_wake(session: Session, previous_transaction: object) -> None:
+    session.info.pop(_WAKE, None)
 
 
 def _lock_class(schema: str) -> int:
@@ -113,17 +133,13 @@ def _lock_class(schema: str) -> int:
     return value - (1 << 32) if value >= (1 << 31) else value
 
 
-_NOTIFIED = "omnicase.outbox.notified"
-
-
 class Outbox:
     """Writes outbox rows inside the caller's transaction."""
 
     def __init__(self, table: Table, *, shards: int = DEFAULT_SHARDS) -> None:
         self.table = table
         self.shards = shards
-        schema = table.schema or "public"
-        self._notify = text("SELECT pg_notify(:channel, '')").bindparams(channel=_notify_channel(schema))
+        self.schema = table.schema or "public"
 
     async def add(self, session: AsyncSession, data: EventData, *, source: str, subject: str, key: str) -> Envelope:
         """Build the event's envelope and stage it for publication to its contract's topic."""
@@ -148,12 +164,7 @@ class Outbox:
             for topic, envelope, key in items
         ]
         await session.execute(self.table.insert(), rows)
-        # One NOTIFY per transaction wakes the relay; PostgreSQL would fold repeats anyway,
-        # but each costs a round trip.
-        transaction = session.get_transaction()
-        if session.info.get(_NOTIFIED) is not transaction:
-            await session.execute(self._notify)
-            session.info[_NOTIFIED] = transaction
+        session.info.setdefault(_WAKE, set()).add(self.schema)
 
 
 class OutboxRelay:
@@ -168,7 +179,7 @@ class OutboxRelay:
         topic_prefix: str = "",
         shards: int = DEFAULT_SHARDS,
         batch_size: int = 500,
-        poll_interval: float = 0.5,
+        poll_interval: float = 0.1,
         lock_refresh_interval: float = 2.0,
         retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
@@ -191,9 +202,15 @@ class OutboxRelay:
     # -- lifecycle ---------------------------------------------------------------
 
     def start(self) -> None:
+        _local_relays.setdefault(self.schema, set()).add(self)
         self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.schema}")
 
+    def wake(self) -> None:
+        """Rows were committed in this process: publish now rather than at the next poll."""
+        self._wakeup.set()
+
     async def stop(self) -> None:
+        _local_relays.get(self.schema, set()).discard(self)
         self._stopping.set()
         self._wakeup.set()
         if self._task is not None:
@@ -241,8 +258,6 @@ class OutboxRelay:
             connection = await self.database.engine.connect()
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             self._lock_connection = connection
-            raw: Any = await connection.get_raw_connection()
-            await raw.driver_connection.add_listener(_notify_channel(self.schema), self._on_notify)
             self.owned = set()
         connection = self._lock_connection
         # Also proves the lock session is alive: if it died, its locks died with it.
@@ -265,9 +280,6 @@ class OutboxRelay:
                 await connection.invalidate()
             with contextlib.suppress(Exception):
                 await connection.close()
-
-    def _on_notify(self, *_: object) -> None:
-        self._wakeup.set()
 
     # -- publishing -------------------------------------------------------------------
 
@@ -354,6 +366,4 @@ async def replay_published_since(
     else:
         result = await session.execute(update(table).where(replayed).values(published_at=None))
         rows = int(getattr(result, "rowcount", 0) or 0)
-        if rows:
-            await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": _notify_channel(schema)})
     return ReplayResult(rows=rows, oldest_kept=oldest_kept)
