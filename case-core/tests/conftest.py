@@ -14,14 +14,17 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from omnicase.case_core.app import create_app
+from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
 from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.directory import StaffDirectory
+from omnicase.case_core.intake.consumer import ACCEPTS as INTAKE_ACCEPTS
 from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.models import outbox
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers, inbound_email
 from omnicase.case_core.wiring import Services, build_services
 from omnicase.kit.app import Runtime
+from omnicase.kit.bus.batch import Received
 from omnicase.kit.clock import ManualClock, set_clock
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope, EventData
@@ -86,9 +89,12 @@ def deliver(db: Database, services: Services) -> Deliver:
 
     async def run(data: EventData) -> None:
         envelope = data.envelope(source="test", subject="test")
+        batch = [Received(envelope, data)]
         async with db.unit_of_work() as session:
-            await intake.handle(session, envelope)
-            await commands.handle(session, envelope)
+            if data.event_type in INTAKE_ACCEPTS:
+                await intake.handle(session, batch)
+            if data.event_type in COMMANDS_ACCEPTS:
+                await commands.handle(session, batch)
 
     return run
 

@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
+from omnicase.kit.bus.batch import Received
 from omnicase.kit.bus.consumer import is_transient
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.events import CaseCreated, CaseStatus, CaseUpdated, Envelope, FieldChange
@@ -45,7 +46,7 @@ async def deliver(database: Database, envelope: Envelope) -> None:
         try:
             async with database.unit_of_work() as session:
                 if await inbox.claim(session, CONSUMER_GROUP, [envelope.id]):
-                    await handler(session, envelope)
+                    await handler(session, [Received(envelope, envelope.payload())])
             return
         except Exception as error:
             # A deadlock between the replicas must read as transient (retried, never dead-lettered).

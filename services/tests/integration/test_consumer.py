@@ -10,6 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.bus.batch import one_at_a_time
 from omnicase.kit.bus.consumer import ConsumerConfig, ConsumerStopped, EventConsumer
 from omnicase.kit.bus.dlq import DeadLetterError, read_dead_letters, replay_dead_letters
 from omnicase.kit.bus.producer import EventProducer
@@ -41,7 +42,7 @@ def make_consumer(
             heartbeat_interval_ms=300,
             **config,  # type: ignore[arg-type]
         ),
-        handler,
+        one_at_a_time(lambda session, received: handler(session, received.envelope)),
         database=scratch_schema.database,
         inbox=Inbox(scratch_schema.inbox),
         producer=producer,

@@ -209,7 +209,7 @@ async def test_crash_between_publish_and_mark_sent_duplicates_only_what_the_inbo
 
     consumer = EventConsumer(
         ConsumerConfig(group="effects", topics=[Topic.CASE_EVENTS]),
-        effects.record,
+        effects.apply,
         database=scratch_schema.database,
         inbox=Inbox(scratch_schema.inbox),
         producer=producer,

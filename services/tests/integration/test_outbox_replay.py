@@ -84,7 +84,7 @@ class _Kit:
             ConsumerConfig(
                 group="effects", topics=[Topic.CASE_EVENTS], session_timeout_ms=3000, heartbeat_interval_ms=300
             ),
-            effects.record,
+            effects.apply,
             database=schema.database,
             inbox=Inbox(schema.inbox),
             producer=self.producer,

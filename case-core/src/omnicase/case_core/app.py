@@ -4,9 +4,11 @@ from fastapi import FastAPI
 
 from omnicase.case_core.auto_responses.api import router as auto_responses_router
 from omnicase.case_core.cases.api import router as cases_router
+from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
 from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.contacts.api import router as contacts_router
 from omnicase.case_core.custom_fields.api import router as custom_fields_router
+from omnicase.case_core.intake.consumer import ACCEPTS as INTAKE_ACCEPTS
 from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.macros.api import router as macros_router
 from omnicase.case_core.messages.api import blobs_router
@@ -71,9 +73,15 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
         inbox_table=inbox,
         consumers=[
             ConsumerBinding(
-                ConsumerConfig(group=INTAKE_GROUP, topics=[Topic.INTAKE_MESSAGES], max_records=500), intake.handle
+                ConsumerConfig(
+                    group=INTAKE_GROUP, topics=[Topic.INTAKE_MESSAGES], accepts=INTAKE_ACCEPTS, max_records=500
+                ),
+                intake.handle,
             ),
-            ConsumerBinding(ConsumerConfig(group=COMMANDS_GROUP, topics=[Topic.CASE_COMMANDS]), commands.handle),
+            ConsumerBinding(
+                ConsumerConfig(group=COMMANDS_GROUP, topics=[Topic.CASE_COMMANDS], accepts=COMMANDS_ACCEPTS),
+                commands.handle,
+            ),
             ConsumerBinding(
                 ConsumerConfig(group=WEBHOOKS_GROUP, topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS]),
                 WebhookFanOut(services.webhooks).handle,

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from omnicase.intake_email.consumers import make_handler
+from omnicase.intake_email.consumers import ACCEPTS, make_handler
 from omnicase.intake_email.delivery.republisher import start_republisher
 from omnicase.intake_email.inbound.api import router as inbound_router
 from omnicase.intake_email.inbound.imap import start_imap_poller
@@ -34,7 +34,10 @@ def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
         inbox_table=inbox,
         consumers=[
             ConsumerBinding(
-                ConsumerConfig(group="intake-email", topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES]), handler
+                ConsumerConfig(
+                    group="intake-email", topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES], accepts=ACCEPTS
+                ),
+                handler,
             )
         ]
         if settings.consume_events

@@ -7,10 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_web.channels.outbound import OutboundRequests
 from omnicase.intake_web.messages.acks import Acknowledgements
 from omnicase.intake_web.models import outbox as outbox_table
-from omnicase.kit.events import CaseCreated, CaseMessageAdded, Envelope, OutboundMessageRequested
+from omnicase.kit.bus.batch import Batch, event_types
+from omnicase.kit.events import CaseCreated, CaseMessageAdded, OutboundMessageRequested
 from omnicase.kit.outbox import Outbox
 
 GROUP = "intake-web"
+ACCEPTS = event_types(CaseCreated, CaseMessageAdded, OutboundMessageRequested)
 
 
 class IntakeWebConsumer:
@@ -19,10 +21,13 @@ class IntakeWebConsumer:
         self.acks = Acknowledgements()
         self.outbound = OutboundRequests(outbox)
 
-    async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
-        if envelope.type == CaseCreated.event_type:
-            await self.acks.case_created(session, CaseCreated.parse(envelope))
-        elif envelope.type == CaseMessageAdded.event_type:
-            await self.acks.message_added(session, CaseMessageAdded.parse(envelope))
-        elif envelope.type == OutboundMessageRequested.event_type:
-            await self.outbound.requested(session, OutboundMessageRequested.parse(envelope))
+    async def handle(self, session: AsyncSession, batch: Batch) -> None:
+        for received in batch:
+            with received.traced():
+                match received.data:
+                    case CaseCreated() as created:
+                        await self.acks.case_created(session, created)
+                    case CaseMessageAdded() as added:
+                        await self.acks.message_added(session, added)
+                    case OutboundMessageRequested() as request:
+                        await self.outbound.requested(session, request)

@@ -15,7 +15,7 @@ from omnicase.routing.settings import RoutingSettings
 from omnicase.routing.skills.api import router as skills_router
 from omnicase.routing.work.api import queues as queues_router
 from omnicase.routing.work.api import routing_router
-from omnicase.routing.work.consumers import CONSUMER_GROUP, case_events_handler
+from omnicase.routing.work.consumers import ACCEPTS, CONSUMER_GROUP, case_events_handler
 from omnicase.routing.work.timers import start_timer_worker, timer_worker_ready
 
 TAGS = [
@@ -36,7 +36,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         inbox_table=inbox,
         consumers=[
             ConsumerBinding(
-                ConsumerConfig(group=CONSUMER_GROUP, topics=[Topic.CASE_EVENTS]), case_events_handler(settings)
+                ConsumerConfig(group=CONSUMER_GROUP, topics=[Topic.CASE_EVENTS], accepts=ACCEPTS),
+                case_events_handler(settings),
             )
         ],
         background=[start_timer_worker],

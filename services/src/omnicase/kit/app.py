@@ -33,7 +33,8 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer, Handler
+from omnicase.kit.bus.batch import BatchHandler
+from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.context import (
     REQUEST_ID_HEADER,
@@ -60,10 +61,10 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 @dataclass
 class ConsumerBinding:
-    """A consumer a service runs: its config and its handler."""
+    """A consumer a service runs: its config (topics, group, the event types it accepts) and its batch handler."""
 
     config: ConsumerConfig
-    handler: Handler
+    handler: BatchHandler
 
 
 @dataclass

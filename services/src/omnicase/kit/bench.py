@@ -85,7 +85,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from omnicase.kit.bench_services import ServiceBench, discover_benches, run_service_bench
 from omnicase.kit.bus.admin import ensure_topics
-from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer, Handler
+from omnicase.kit.bus.batch import Batch, BatchHandler
+from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer, envelope_headers
 from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.devstack.broker import TansuBroker, broker_binary
@@ -558,17 +559,19 @@ def _applied_table(schema: str) -> Table:
     )
 
 
-def _handler(applied: Table) -> Handler:
-    async def apply_case_updated(session: AsyncSession, envelope: Envelope) -> None:
-        update = CaseUpdated.parse(envelope)
-        await session.execute(
-            insert(applied).values(event_id=envelope.id, case_id=update.case_id, version=update.version)
-        )
+def _handler(applied: Table) -> BatchHandler:
+    async def apply_case_updates(session: AsyncSession, batch: Batch) -> None:
+        rows = [
+            {"event_id": received.envelope.id, "case_id": data.case_id, "version": data.version}
+            for received in batch
+            if isinstance(data := received.data, CaseUpdated)
+        ]
+        await session.execute(insert(applied), rows)
         handled = session.info.get(_HANDLED)
         if handled is not None:
-            handled.append(envelope)
+            handled.extend(received.envelope for received in batch)
 
-    return apply_case_updated
+    return apply_case_updates
 
 
 def _case_updated(case_id: uuid.UUID, version: int) -> CaseUpdated:

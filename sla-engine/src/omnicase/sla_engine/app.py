@@ -15,7 +15,7 @@ from omnicase.sla_engine.policies.api import router as policies_router
 from omnicase.sla_engine.service import SPEC
 from omnicase.sla_engine.settings import SlaEngineSettings
 from omnicase.sla_engine.tracking.api import router as sla_router
-from omnicase.sla_engine.tracking.consumers import case_events_handler
+from omnicase.sla_engine.tracking.consumers import ACCEPTS, case_events_handler
 
 TAGS = [
     {"name": "business-hours", "description": "Weekly working hours in a time zone, with holidays."},
@@ -33,7 +33,8 @@ def create_app(settings: SlaEngineSettings | None = None) -> FastAPI:
         inbox_table=inbox,
         consumers=[
             ConsumerBinding(
-                ConsumerConfig(group="sla-engine", topics=[Topic.CASE_EVENTS]), case_events_handler(Outbox(outbox))
+                ConsumerConfig(group="sla-engine", topics=[Topic.CASE_EVENTS], accepts=ACCEPTS),
+                case_events_handler(Outbox(outbox)),
             )
         ],
         background=[start_scheduler],

@@ -16,22 +16,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.service import CaseService, MessageDraft
 from omnicase.case_core.identity import Actor
+from omnicase.kit.bus.batch import Batch, Received, event_types
 from omnicase.kit.errors import ServiceError
-from omnicase.kit.events import AssignCase, ChangeCase, Envelope, SetCaseStatus
+from omnicase.kit.events import AssignCase, ChangeCase, EventData, SetCaseStatus
 
 logger = logging.getLogger(__name__)
+
+ACCEPTS = event_types(AssignCase, ChangeCase, SetCaseStatus)
 
 
 class CommandConsumer:
     def __init__(self, cases: CaseService) -> None:
         self.cases = cases
 
-    async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
-        if envelope.type not in {AssignCase.event_type, ChangeCase.event_type, SetCaseStatus.event_type}:
-            return
+    async def handle(self, session: AsyncSession, batch: Batch) -> None:
+        for received in batch:
+            with received.traced():
+                await self._apply_refusable(session, received)
+
+    async def _apply_refusable(self, session: AsyncSession, received: Received[EventData]) -> None:
+        envelope = received.envelope
         try:
             async with session.begin_nested():
-                await self._apply(session, envelope)
+                await self._apply(session, received)
         except ServiceError as error:
             logger.warning(
                 "case command refused",
@@ -44,44 +51,43 @@ class CommandConsumer:
                 },
             )
 
-    async def _apply(self, session: AsyncSession, envelope: Envelope) -> None:
-        if envelope.type == AssignCase.event_type:
-            assign = AssignCase.parse(envelope)
-            values: dict[str, object] = {"assignee_id": assign.assignee_id}
-            if assign.group_id is not None:
-                values["group_id"] = assign.group_id
-            await self.cases.change(
-                session, assign.case_id, CaseChanges.model_validate(values), _actor(envelope, assign.reason)
-            )
-        elif envelope.type == ChangeCase.event_type:
-            change = ChangeCase.parse(envelope)
-            actor = _actor(envelope, change.reason)
-            fields: dict[str, object] = {"add_tags": change.add_tags, "remove_tags": change.remove_tags}
-            if change.priority is not None:
-                fields["priority"] = change.priority
-            if change.group_id is not None:
-                fields["group_id"] = change.group_id
-            await self.cases.change(session, change.case_id, CaseChanges.model_validate(fields), actor)
-            if change.internal_note:
-                note = MessageDraft(
-                    direction="outbound",
-                    public=False,
-                    author=actor.name,
-                    author_role="system",
-                    channel=(await self.cases.get(session, change.case_id))["channel"],
-                    text=change.internal_note,
+    async def _apply(self, session: AsyncSession, received: Received[EventData]) -> None:
+        source = received.envelope.source
+        match received.data:
+            case AssignCase() as assign:
+                values: dict[str, object] = {"assignee_id": assign.assignee_id}
+                if assign.group_id is not None:
+                    values["group_id"] = assign.group_id
+                await self.cases.change(
+                    session, assign.case_id, CaseChanges.model_validate(values), _actor(source, assign.reason)
                 )
-                await self.cases.add_message(session, change.case_id, note, actor)
-        else:
-            command = SetCaseStatus.parse(envelope)
-            await self.cases.change(
-                session,
-                command.case_id,
-                CaseChanges.model_validate({"status": command.status}),
-                _actor(envelope, command.reason),
-            )
+            case ChangeCase() as change:
+                actor = _actor(source, change.reason)
+                fields: dict[str, object] = {"add_tags": change.add_tags, "remove_tags": change.remove_tags}
+                if change.priority is not None:
+                    fields["priority"] = change.priority
+                if change.group_id is not None:
+                    fields["group_id"] = change.group_id
+                await self.cases.change(session, change.case_id, CaseChanges.model_validate(fields), actor)
+                if change.internal_note:
+                    note = MessageDraft(
+                        direction="outbound",
+                        public=False,
+                        author=actor.name,
+                        author_role="system",
+                        channel=(await self.cases.get(session, change.case_id))["channel"],
+                        text=change.internal_note,
+                    )
+                    await self.cases.add_message(session, change.case_id, note, actor)
+            case SetCaseStatus() as command:
+                await self.cases.change(
+                    session,
+                    command.case_id,
+                    CaseChanges.model_validate({"status": command.status}),
+                    _actor(source, command.reason),
+                )
 
 
-def _actor(envelope: Envelope, reason: str) -> Actor:
+def _actor(source: str, reason: str) -> Actor:
     """History names the rule that acted (its reason), or the sending service."""
-    return Actor(name=(reason.strip() or envelope.source)[:100], via="command")
+    return Actor(name=(reason.strip() or source)[:100], via="command")

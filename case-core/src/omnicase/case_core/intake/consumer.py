@@ -20,11 +20,14 @@ from omnicase.case_core.intake.threading import ThreadFinder
 from omnicase.case_core.messages.repository import MessageRepository
 from omnicase.case_core.normalize import normalize_message_id, normalize_message_ids
 from omnicase.case_core.notifications.service import NotificationService
-from omnicase.kit.events import CaseStatus, DeliveryReported, Envelope, MessageReceived, NotificationReported
+from omnicase.kit.bus.batch import Batch, event_types
+from omnicase.kit.events import CaseStatus, DeliveryReported, MessageReceived, NotificationReported
 
 logger = logging.getLogger(__name__)
 
 _NO_SUBJECT = "(no subject)"
+
+ACCEPTS = event_types(MessageReceived, DeliveryReported, NotificationReported)
 
 
 class IntakeConsumer:
@@ -42,13 +45,16 @@ class IntakeConsumer:
         self.threads = ThreadFinder()
         self.messages = MessageRepository()
 
-    async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
-        if envelope.type == MessageReceived.event_type:
-            await self.receive(session, MessageReceived.parse(envelope))
-        elif envelope.type == DeliveryReported.event_type:
-            await self.delivered(session, DeliveryReported.parse(envelope), envelope.source)
-        elif envelope.type == NotificationReported.event_type:
-            await self.notifications.reported(session, NotificationReported.parse(envelope))
+    async def handle(self, session: AsyncSession, batch: Batch) -> None:
+        for received in batch:
+            with received.traced():
+                match received.data:
+                    case MessageReceived() as message:
+                        await self.receive(session, message)
+                    case DeliveryReported() as report:
+                        await self.delivered(session, report, received.envelope.source)
+                    case NotificationReported() as report:
+                        await self.notifications.reported(session, report)
 
     async def receive(self, session: AsyncSession, message: MessageReceived) -> None:
         message = message.model_copy(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.webhooks.service import WebhookService
-from omnicase.kit.events import Envelope
+from omnicase.kit.bus.batch import Batch
 
 
 class WebhookFanOut:
     def __init__(self, service: WebhookService) -> None:
         self.service = service
 
-    async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
-        await self.service.fan_out(session, envelope)
+    async def handle(self, session: AsyncSession, batch: Batch) -> None:
+        for received in batch:
+            await self.service.fan_out(session, received.envelope)

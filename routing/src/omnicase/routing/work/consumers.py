@@ -6,8 +6,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.kit.bus.consumer import Handler
-from omnicase.kit.events import CaseCreated, CaseMessageAdded, CaseUpdated, Envelope
+from omnicase.kit.bus.batch import BatchHandler, Received, event_types, one_at_a_time
+from omnicase.kit.events import CaseCreated, CaseMessageAdded, CaseUpdated, EventData
 from omnicase.kit.outbox import Outbox
 from omnicase.routing.models import outbox as outbox_table
 from omnicase.routing.settings import RoutingSettings
@@ -16,32 +16,30 @@ from omnicase.routing.work.service import RoutingService
 logger = logging.getLogger(__name__)
 
 CONSUMER_GROUP = "routing"
+ACCEPTS = event_types(CaseCreated, CaseUpdated, CaseMessageAdded)
 
 
-def case_events_handler(settings: RoutingSettings) -> Handler:
+def case_events_handler(settings: RoutingSettings) -> BatchHandler:
     outbox = Outbox(outbox_table)
 
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+    async def handle(session: AsyncSession, received: Received[EventData]) -> None:
         # A deadlock between replicas aborts the batch; the kit's consumer retries it (transient).
-        await _apply(RoutingService(session, outbox, settings), envelope)
+        await _apply(RoutingService(session, outbox, settings), received.data)
 
-    return handle
+    return one_at_a_time(handle)
 
 
-async def _apply(service: RoutingService, envelope: Envelope) -> None:
-    """Dispatch on the event type; types routing does not read are ignored."""
-    if envelope.type == CaseCreated.event_type:
-        created = CaseCreated.parse(envelope)
-        await service.apply_snapshot(created.case, actor=created.actor, description=created.description, created=True)
-    elif envelope.type == CaseUpdated.event_type:
-        updated = CaseUpdated.parse(envelope)
-        if updated.case is None:
+async def _apply(service: RoutingService, data: EventData) -> None:
+    match data:
+        case CaseCreated() as created:
+            await service.apply_snapshot(
+                created.case, actor=created.actor, description=created.description, created=True
+            )
+        case CaseUpdated(case=None) as updated:
             # Without a snapshot the projection cannot be brought up to date; the
             # next event that carries one will.
             logger.warning("case.updated without snapshot ignored", extra={"case_id": str(updated.case_id)})
-            return
-        await service.apply_snapshot(updated.case, actor=updated.actor, changed=frozenset(updated.changes))
-    elif envelope.type == CaseMessageAdded.event_type:
-        added = CaseMessageAdded.parse(envelope)
-        if added.case is not None:
-            await service.apply_snapshot(added.case, actor=added.author)
+        case CaseUpdated(case=snapshot) as updated if snapshot is not None:
+            await service.apply_snapshot(snapshot, actor=updated.actor, changed=frozenset(updated.changes))
+        case CaseMessageAdded(case=snapshot) as added if snapshot is not None:
+            await service.apply_snapshot(snapshot, actor=added.author)

@@ -1,13 +1,18 @@
 """The consumer loop every service uses.
 
-One iteration, per partition batch (the steps run in this order, commit last):
+One iteration, per fetch (every partition the fetch returned; the steps run in this
+order, commit last):
 
-1. decode the records; one that is not a valid envelope of a known contract is
-   poison at once and goes to the dead-letter topic;
-2. open **one** database transaction for the batch, claim the event ids in the
-   inbox (``ON CONFLICT DO NOTHING RETURNING``), call the handler for the new ones
-   only, commit;
-3. commit the Kafka offset ``last + 1`` only after that transaction committed.
+1. skip the records whose ``event-type`` header names a type the binding does not
+   accept, without decoding them (no transaction, no inbox claim);
+2. decode the rest once into typed :class:`~omnicase.kit.bus.batch.Received`
+   events; one that is not a valid envelope of a known contract is poison at once
+   and goes to the dead-letter topic;
+3. open **one** database transaction for the batch, claim its event ids in the
+   inbox in one statement (``ON CONFLICT DO NOTHING RETURNING``), hand the handler
+   the new ones only (per partition in offset order), commit;
+4. commit every partition's offset ``last + 1`` in one call, only after that
+   transaction committed.
 
 If the transaction fails it is retried with exponential backoff. Database and
 network trouble (the database restarting) is retried without limit: it is not the
@@ -29,20 +34,19 @@ import logging
 import random
 import time
 import traceback
-import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.bus.batch import BatchHandler, Received
 from omnicase.kit.bus.producer import EventProducer, Headers
 from omnicase.kit.clock import utcnow
-from omnicase.kit.context import trace_id_var
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope, UnknownEventType
 from omnicase.kit.inbox import Inbox
@@ -56,8 +60,6 @@ from omnicase.kit.topics import dlq, physical
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
-
 
 class ConsumerStopped(RuntimeError):
     """The consumer gave up (dead-letter flood); the service must be looked at."""
@@ -69,6 +71,9 @@ class ConsumerConfig:
 
     group: str
     topics: Sequence[str]
+    # ``event-type`` header values the handler wants (:func:`~omnicase.kit.bus.batch.event_types`);
+    # empty: every type. Others are skipped before decoding.
+    accepts: frozenset[str] = frozenset()
     max_records: int = 200
     max_attempts: int = 3
     backoff_initial: float = 0.2
@@ -102,7 +107,18 @@ def is_transient(error: BaseException) -> bool:
 @dataclass
 class _Decoded:
     record: ConsumerRecord[bytes, bytes]
-    envelope: Envelope
+    received: Received[Any]
+
+    @property
+    def envelope(self) -> Envelope:
+        return self.received.envelope
+
+
+def _event_type(record: ConsumerRecord[bytes, bytes]) -> str | None:
+    for name, value in record.headers or ():
+        if name == "event-type":
+            return bytes(value).decode(errors="replace")
+    return None
 
 
 class _DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -122,7 +138,7 @@ class EventConsumer:
     def __init__(
         self,
         config: ConsumerConfig,
-        handler: Handler,
+        handler: BatchHandler,
         *,
         database: Database,
         inbox: Inbox,
@@ -196,15 +212,15 @@ class EventConsumer:
         consumer = self._consumer
         try:
             while not self._stopping.is_set():
-                batches = await consumer.getmany(
+                fetched = await consumer.getmany(
                     timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_records
                 )
-                for partition, records in batches.items():
-                    if self._stopping.is_set():
-                        break
-                    async with self.processing:
-                        await self._process_batch(partition, records)
-                        await self._commit(partition, records[-1].offset + 1)
+                if not fetched or self._stopping.is_set():
+                    continue
+                async with self.processing:
+                    await self._process_batch(fetched)
+                    await self._commit({partition: records[-1].offset + 1 for partition, records in fetched.items()})
+                for partition, records in fetched.items():
                     self._record_lag(partition, records[-1].offset + 1)
         except asyncio.CancelledError:
             raise
@@ -213,14 +229,14 @@ class EventConsumer:
             logger.exception("consumer stopped", extra={"group": self.config.group})
             raise
 
-    async def _commit(self, partition: TopicPartition, offset: int) -> None:
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         assert self._consumer is not None
         try:
-            await self._consumer.commit({partition: offset})
+            await self._consumer.commit(offsets)
         except CommitFailedError:
-            # The partition moved during a rebalance; the new owner starts from the
+            # A partition moved during a rebalance; the new owner starts from the
             # last committed offset and the inbox drops what we already applied.
-            logger.warning("offset commit lost to a rebalance", extra={"partition": str(partition)})
+            logger.warning("offset commit lost to a rebalance", extra={"partitions": sorted(map(str, offsets))})
 
     def _record_lag(self, partition: TopicPartition, next_offset: int) -> None:
         assert self._consumer is not None
@@ -232,44 +248,52 @@ class EventConsumer:
 
     # -- one batch ---------------------------------------------------------------------
 
-    async def _process_batch(self, partition: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def _process_batch(self, fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        accepts = self.config.accepts
         decoded: list[_Decoded] = []
-        for record in records:
-            try:
-                envelope = Envelope.from_bytes(record.value or b"")
-                envelope.payload()  # unknown type/version or bad data: poison now, not later
-            except (ValidationError, UnknownEventType, ValueError) as error:
-                await self._dead_letter(record, error, attempts=0)
-                continue
-            decoded.append(_Decoded(record, envelope))
+        for partition, records in fetched.items():
+            skipped = 0
+            for record in records:
+                if accepts and (event_type := _event_type(record)) is not None and event_type not in accepts:
+                    skipped += 1
+                    continue
+                try:
+                    envelope = Envelope.from_bytes(record.value or b"")
+                    data = envelope.payload()  # unknown type/version or bad data: poison now, not later
+                except (ValidationError, UnknownEventType, ValueError) as error:
+                    await self._dead_letter(record, error, attempts=0)
+                    continue
+                decoded.append(_Decoded(record, Received(envelope, data)))
+            if skipped:
+                CONSUMER_MESSAGES.labels(self.config.group, partition.topic, "skipped").inc(skipped)
         if not decoded:
             return
         started = time.perf_counter()
         try:
-            await self._apply_with_retries(decoded, partition, isolate_on_failure=len(decoded) > 1)
+            await self._apply_with_retries(decoded, isolate_on_failure=len(decoded) > 1)
         finally:
-            CONSUMER_HANDLER_SECONDS.labels(self.config.group, partition.topic).observe(time.perf_counter() - started)
+            CONSUMER_HANDLER_SECONDS.labels(self.config.group, decoded[0].record.topic).observe(
+                time.perf_counter() - started
+            )
 
-    async def _apply_with_retries(
-        self, items: list[_Decoded], partition: TopicPartition, *, isolate_on_failure: bool
-    ) -> None:
+    async def _apply_with_retries(self, items: list[_Decoded], *, isolate_on_failure: bool) -> None:
         attempt = 0
         delay = self.config.backoff_initial
         while True:
             attempt += 1
             try:
-                await self._apply(items, partition.topic)
+                await self._apply(items)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                CONSUMER_RETRIES.labels(self.config.group, partition.topic).inc()
+                CONSUMER_RETRIES.labels(self.config.group, items[0].record.topic).inc()
                 if self._stopping.is_set():
                     raise  # shutting down: leave the batch uncommitted for redelivery
                 if not is_transient(error) and attempt >= self.config.max_attempts:
                     if isolate_on_failure:
                         for item in items:
-                            await self._apply_with_retries([item], partition, isolate_on_failure=False)
+                            await self._apply_with_retries([item], isolate_on_failure=False)
                     else:
                         await self._dead_letter(items[0].record, error, attempts=attempt)
                     return
@@ -280,23 +304,20 @@ class EventConsumer:
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(self.config.backoff_max, delay * 2)
 
-    async def _apply(self, items: list[_Decoded], topic: str) -> None:
+    async def _apply(self, items: list[_Decoded]) -> None:
         async with self.database.unit_of_work() as session:
             fresh = await self.inbox.claim(session, self.config.group, [item.envelope.id for item in items])
-            done: set[uuid.UUID] = set()
+            batch: list[Received[Any]] = []
             for item in items:
-                envelope = item.envelope
-                if envelope.id not in fresh or envelope.id in done:
-                    continue
-                done.add(envelope.id)
-                token = trace_id_var.set(envelope.trace_id)
-                try:
-                    await self.handler(session, envelope)
-                finally:
-                    trace_id_var.reset(token)
-        CONSUMER_MESSAGES.labels(self.config.group, topic, "processed").inc(len(done))
-        if len(items) > len(done):
-            CONSUMER_MESSAGES.labels(self.config.group, topic, "duplicate").inc(len(items) - len(done))
+                if item.envelope.id in fresh:
+                    fresh.discard(item.envelope.id)  # a copy later in the same batch is a duplicate
+                    batch.append(item.received)
+            if batch:
+                await self.handler(session, batch)
+        topic = items[0].record.topic
+        CONSUMER_MESSAGES.labels(self.config.group, topic, "processed").inc(len(batch))
+        if len(items) > len(batch):
+            CONSUMER_MESSAGES.labels(self.config.group, topic, "duplicate").inc(len(items) - len(batch))
 
     # -- dead letters --------------------------------------------------------------------
 

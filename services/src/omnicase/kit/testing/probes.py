@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.bus.batch import Batch
 from omnicase.kit.events import CaseUpdated, Envelope, FieldChange
 from omnicase.kit.testing.plugin import ScratchSchema
 
@@ -19,6 +20,11 @@ class Effects:
     """A table a test handler writes to: what a consumer really applied."""
 
     table: Table
+
+    async def apply(self, session: AsyncSession, batch: Batch) -> None:
+        """A consumer's batch handler recording every event it is handed."""
+        for received in batch:
+            await self.record(session, received.envelope)
 
     async def record(self, session: AsyncSession, envelope: Envelope) -> None:
         data = CaseUpdated.parse(envelope)
