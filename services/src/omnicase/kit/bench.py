@@ -27,9 +27,10 @@ the dev stack), on free ports in a temporary directory, and measures, in this or
    ``BENCH_SERVICES=routing,sla-engine`` picks some; their sizes are their own settings.
 5. **The whole suite** (:mod:`omnicase.kit.bench_suite`): ``omnicase up`` on a fresh
    database of the same PostgreSQL and on the same broker, configured through the
-   gateway, then ``BENCH_SUITE_EMAILS`` mails over ``BENCH_SUITE_SMTP_SESSIONS`` SMTP
-   sessions and ``BENCH_SUITE_FORMS`` form posts over ``BENCH_SUITE_HTTP_CLIENTS``
-   clients while an agent console sends ``BENCH_SUITE_API_RATE`` requests/s (open loop)
+   gateway, then at least ``BENCH_SUITE_EMAILS`` mails (10,000) over
+   ``BENCH_SUITE_SMTP_SESSIONS`` SMTP sessions and ``BENCH_SUITE_FORMS`` form posts
+   (10,000) over ``BENCH_SUITE_HTTP_CLIENTS`` clients, for at least ``BENCH_SUITE_SECONDS``
+   (60), while an agent console sends ``BENCH_SUITE_API_RATE`` requests/s (open loop)
    through the gateway. Rows per channel: accepted per second, and p50/p95/p99 from
    acceptance to case created, assigned and SLA milestones set; per console operation:
    p50/p95/p99 and errors; then a round per channel paced at half what the pipeline kept

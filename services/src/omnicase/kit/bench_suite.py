@@ -5,10 +5,12 @@ on the run's durable PostgreSQL (a fresh database) and its Tansu broker, every s
 process of its own, as ``make run`` starts them. The bench then configures it through the
 gateway as an admin (:mod:`omnicase.kit.bench_suite_setup`) and, at once:
 
-- **intake** (:mod:`omnicase.kit.bench_suite_intake`): ``BENCH_SUITE_EMAILS`` mails over
-  ``BENCH_SUITE_SMTP_SESSIONS`` concurrent SMTP sessions to intake-email's listener, and
-  ``BENCH_SUITE_FORMS`` form submissions over ``BENCH_SUITE_HTTP_CLIENTS`` concurrent
-  clients to the public form endpoint through the gateway;
+- **intake** (:mod:`omnicase.kit.bench_suite_intake`), sustained: at least
+  ``BENCH_SUITE_EMAILS`` mails over ``BENCH_SUITE_SMTP_SESSIONS`` concurrent SMTP sessions
+  to intake-email's listener, and at least ``BENCH_SUITE_FORMS`` form submissions over
+  ``BENCH_SUITE_HTTP_CLIENTS`` concurrent clients to the public form endpoint through the
+  gateway, each channel sending for at least ``BENCH_SUITE_SECONDS`` (whichever is longer),
+  so the rows measure steady state rather than a burst;
 - **the agent console** (:mod:`omnicase.kit.bench_suite_api`): ``BENCH_SUITE_API_RATE``
   requests per second, open loop, of case list / get / change (``If-Match``) through the
   gateway as an agent, for as long as the intake is in flight and at least
@@ -21,6 +23,12 @@ its assignment and its SLA milestones (it says which moment each stage stands fo
 run fails, naming what is missing, if a message is never accepted, if an accepted one is
 not created, assigned and timed within ``BENCH_STALL_TIMEOUT`` of the last progress, or
 if one became two cases.
+
+The row "suite end to end, both channels" is every message of both channels over the time
+from the first send to the last SLA clock set, with the latency from acceptance to SLA
+milestones set; the CPU rows give each part's CPU milliseconds per message over that round
+(:mod:`omnicase.kit.bench_suite_cpu`: every process of each service, PostgreSQL, the
+broker, and the bench's own load and observer).
 
 Per channel, the rows give the accepted rate (SMTP 250 / HTTP 2xx) with the latency of
 the accepting transaction, then for each stage the latency from acceptance and the rate
@@ -58,6 +66,7 @@ import httpx
 
 from omnicase.kit.bench import BenchError, CpuMeter, CpuUsage, Measurement, _await_with_progress, _env_number
 from omnicase.kit.bench_suite_api import LABELS, MIX, ApiResult, api_load
+from omnicase.kit.bench_suite_cpu import CpuSnapshot
 from omnicase.kit.bench_suite_intake import IntakeResult, post_forms, send_emails
 from omnicase.kit.bench_suite_observe import SLA_POLL_SECONDS, PipelineObserver
 from omnicase.kit.bench_suite_setup import AGENT_CAPACITY, SetupError, SuiteSetup, agents_needed, configure_suite
@@ -76,11 +85,12 @@ ADMIN_EMAIL = "bench-admin@bench.example"
 
 @dataclass(frozen=True)
 class SuiteBenchConfig:
-    # Sized for a few minutes on a 2-core machine shared with the suite's own processes.
-    emails: int = 100
-    smtp_sessions: int = 4
-    forms: int = 100
-    http_clients: int = 4
+    # Steady state: at least this many per channel and at least ``seconds`` of sending, whichever is longer.
+    emails: int = 10_000
+    smtp_sessions: int = 8
+    forms: int = 10_000
+    http_clients: int = 8
+    seconds: float = 60.0
     api_rate: float = 5.0
     api_seconds: float = 10.0
     api_cases: int = 50
@@ -98,6 +108,7 @@ class SuiteBenchConfig:
             smtp_sessions=int(_env_number("BENCH_SUITE_SMTP_SESSIONS", cls.smtp_sessions)),
             forms=int(_env_number("BENCH_SUITE_FORMS", cls.forms)),
             http_clients=int(_env_number("BENCH_SUITE_HTTP_CLIENTS", cls.http_clients)),
+            seconds=_env_number("BENCH_SUITE_SECONDS", cls.seconds, integer=False),
             api_rate=_env_number("BENCH_SUITE_API_RATE", cls.api_rate, integer=False),
             api_seconds=_env_number("BENCH_SUITE_API_SECONDS", cls.api_seconds, integer=False),
             api_cases=int(_env_number("BENCH_SUITE_API_CASES", cls.api_cases)),
@@ -112,6 +123,7 @@ class SuiteBenchConfig:
             "smtp_sessions": self.smtp_sessions,
             "forms": self.forms,
             "http_clients": self.http_clients,
+            "min_seconds": self.seconds,
             "api_rate_per_s": self.api_rate,
             "api_min_seconds": self.api_seconds,
             "api_cases": self.api_cases,
@@ -181,7 +193,8 @@ async def suite_bench(
         observer = PipelineObserver(run, bootstrap, dsn)
         await observer.start()
         try:
-            result = await _load(config, stack, setup, observer, run, stall_timeout, say)
+            postgres_pid = postgres.process.pid if postgres.process is not None else None
+            result = await _load(config, stack, setup, observer, run, stall_timeout, say, postgres_pid)
         finally:
             await observer.stop()
         result.diagnostics["summary"].append(
@@ -214,15 +227,16 @@ async def _load(
     run: str,
     stall_timeout: float,
     say: Callable[[str], None],
+    postgres_pid: int | None,
 ) -> SuiteRun:
     intake = _Intake(config, stack, setup, observer, run, stall_timeout)
     warm_started = time.perf_counter()
     await intake.round(IntakeResult("email", config.warmup), IntakeResult("web", config.warmup), first=0)
     say(
         f"  warm-up ({config.warmup} mails, {config.warmup} forms through to their SLA clocks) took "
-        f"{time.perf_counter() - warm_started:.1f}s; now {config.emails} mails over {config.smtp_sessions} SMTP "
-        f"sessions, {config.forms} forms over {config.http_clients} clients, agent console at "
-        f"{config.api_rate:g} requests/s …"
+        f"{time.perf_counter() - warm_started:.1f}s; now at least {config.emails} mails over "
+        f"{config.smtp_sessions} SMTP sessions and {config.forms} forms over {config.http_clients} clients, "
+        f"for at least {config.seconds:g}s, agent console at {config.api_rate:g} requests/s …"
     )
     emails, forms = IntakeResult("email", config.emails), IntakeResult("web", config.forms)
     settled = asyncio.Event()
@@ -236,6 +250,7 @@ async def _load(
         await console.get("/api/v1/cases", params={"assignee_id": setup.agent_ids[0], "limit": 25})
         await console.get(f"/api/v1/cases/{next(iter(setup.api_cases))}")
         meter = CpuMeter()
+        cpu_before = CpuSnapshot.take(postgres_pid)
         api = asyncio.create_task(
             api_load(
                 console,
@@ -248,8 +263,10 @@ async def _load(
             )
         )
         try:
-            await intake.round(emails, forms, first=config.warmup)
+            await intake.round(emails, forms, first=config.warmup, min_seconds=config.seconds)
             cpu = meter.usage()
+            carried = len(emails.accepted) + len(forms.accepted)
+            cpu_per_message = CpuSnapshot.take(postgres_pid).ms_per_message(cpu_before, carried)
             # The same path well below saturation: latency without the backlog of the round above.
             paced_emails, email_rate = _paced(emails, observer)
             paced_forms, form_rate = _paced(forms, observer)
@@ -259,7 +276,7 @@ async def _load(
                 f"{paced_emails.sent} mails at {email_rate:.1f}/s and {paced_forms.sent} forms at {form_rate:.1f}/s …"
             )
             paced_meter = CpuMeter()
-            first = config.warmup + max(config.emails, config.forms)
+            first = config.warmup + max(emails.sent, forms.sent)
             await intake.round(paced_emails, paced_forms, first=first, email_rate=email_rate, form_rate=form_rate)
             paced_cpu = paced_meter.usage()
             settled.set()
@@ -274,6 +291,7 @@ async def _load(
                 with contextlib.suppress(BaseException):
                     await api
     measurements = [
+        _end_to_end_row(emails, forms, observer, cpu),
         *_intake_rows(emails, observer, f"{config.smtp_sessions} SMTP sessions", "250", cpu),
         *_intake_rows(forms, observer, f"{config.http_clients} HTTP clients", "2xx", cpu),
         *_intake_rows(paced_emails, observer, f"paced at {email_rate:.1f}/s", "250", paced_cpu, paced=True),
@@ -288,7 +306,13 @@ async def _load(
         "api": api_result.as_json(),
         "warmup_per_channel": config.warmup,
         "duplicates": observer.duplicates,
-        "summary": _summary(emails, forms, paced_emails, paced_forms, observer, api_result),
+        "cpu_ms_per_message": cpu_per_message,
+        "summary": [
+            *_summary(emails, forms, paced_emails, paced_forms, observer, api_result),
+            "suite CPU ms per message at full speed (console load included): "
+            + ", ".join(f"{part} {ms:g}" for part, ms in cpu_per_message.items())
+            + f", total {sum(cpu_per_message.values()):.1f}",
+        ],
     }
     return SuiteRun(measurements, diagnostics)
 
@@ -320,6 +344,7 @@ class _Intake:
         first: int,
         email_rate: float | None = None,
         form_rate: float | None = None,
+        min_seconds: float = 0.0,
     ) -> None:
         config, observer = self.config, self.observer
         senders = asyncio.gather(
@@ -332,6 +357,7 @@ class _Intake:
                 sessions=config.smtp_sessions,
                 first=first,
                 rate=email_rate,
+                min_seconds=min_seconds,
             ),
             post_forms(
                 forms,
@@ -341,6 +367,7 @@ class _Intake:
                 clients=config.http_clients,
                 first=first,
                 rate=form_rate,
+                min_seconds=min_seconds,
             ),
         )
 
@@ -475,6 +502,33 @@ def _intake_rows(
             )
         )
     return rows
+
+
+def _end_to_end_row(
+    emails: IntakeResult, forms: IntakeResult, observer: PipelineObserver, cpu: CpuUsage | None
+) -> Measurement:
+    """Both channels at once: every accepted message, from the first send to the last SLA clock set."""
+    latencies: list[float] = []
+    firsts: list[float] = []
+    last: float | None = None
+    for result in (emails, forms):
+        if (first := result.first_sent()) is not None:
+            firsts.append(first)
+        for accepted in result.accepted:
+            progress = observer.by_key.get(accepted.key)
+            if progress is None or progress.sla_at is None:
+                continue
+            latencies.append((progress.sla_at - accepted.accepted_at) * 1000)
+            last = progress.sla_at if last is None else max(last, progress.sla_at)
+    return Measurement(
+        "suite_end_to_end",
+        "suite: end to end, both channels (accepted -> SLA milestones set)",
+        len(latencies),
+        last - min(firsts) if last is not None and firsts else None,
+        latencies,
+        "250 / 2xx received by the sender to the first poll of sla_engine.milestones showing due times",
+        cpu=cpu,
+    )
 
 
 def _through_rate(result: IntakeResult, observer: PipelineObserver) -> float | None:

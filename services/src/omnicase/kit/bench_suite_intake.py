@@ -49,7 +49,7 @@ class Accepted:
 @dataclass
 class IntakeResult:
     channel: str
-    sent: int
+    sent: int  # how many to send; after a round with ``min_seconds``, how many were sent
     accepted: list[Accepted] = field(default_factory=list)
     refusals: Counter[str] = field(default_factory=Counter)  # temporary answers that were retried
     failed: dict[str, str] = field(default_factory=dict)  # key -> last answer, never accepted
@@ -138,13 +138,15 @@ async def send_emails(
     sessions: int,
     first: int = 0,
     rate: float | None = None,
+    min_seconds: float = 0.0,
     smtp_timeout: float = 30,
 ) -> None:
     """``result.sent`` mails (numbered from ``first``) over ``sessions`` SMTP sessions, one after another in each.
 
     As fast as the listener accepts them, or paced: mail ``i`` not before ``i / rate`` seconds from the start.
+    With ``min_seconds``, sending goes on until that much time has passed too (``result.sent`` then says how many).
     """
-    indices: Iterator[int] = iter(range(first, first + result.sent))
+    indices = _Indices(result, first, min_seconds)
     pace = _Pace(first, rate)
 
     async def session() -> None:
@@ -202,12 +204,13 @@ async def post_forms(
     clients: int,
     first: int = 0,
     rate: float | None = None,
+    min_seconds: float = 0.0,
 ) -> None:
     """``result.sent`` submissions (numbered from ``first``) over ``clients`` HTTP clients, each its own connection.
 
-    As fast as they are accepted, or paced as :func:`send_emails` paces mail.
+    As fast as they are accepted, or paced as :func:`send_emails` paces mail; ``min_seconds`` as there.
     """
-    indices: Iterator[int] = iter(range(first, first + result.sent))
+    indices = _Indices(result, first, min_seconds)
     pace = _Pace(first, rate)
     path = f"/public/forms/{form_id}/submissions"
 
@@ -246,6 +249,28 @@ async def post_forms(
 
 async def _nothing() -> None:
     return None
+
+
+class _Indices(Iterator[int]):
+    """Message numbers from ``first``: at least ``result.sent`` of them, and for at least ``min_seconds``.
+
+    ``result.sent`` follows what was handed out, so a timed round's count is the real one.
+    """
+
+    def __init__(self, result: IntakeResult, first: int, min_seconds: float) -> None:
+        self.result = result
+        self.next = first
+        self.last = first + result.sent
+        self.deadline = time.monotonic() + min_seconds if min_seconds > 0 else None
+
+    def __next__(self) -> int:
+        if self.next >= self.last and (self.deadline is None or time.monotonic() >= self.deadline):
+            raise StopIteration
+        index = self.next
+        self.next += 1
+        if self.next > self.last:
+            self.result.sent += 1
+        return index
 
 
 class _Pace:
