@@ -180,3 +180,41 @@ def test_a_port_in_use_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"gateway HTTP: 127.0.0.1:{port} is already in use (set GATEWAY_PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_service_run_as_several_processes_shares_its_port_and_its_partitions(tmp_path: Path) -> None:
+    stack = SuiteStack(tmp_path, env={"OMNICASE_PROCESSES": '{"case-core": 2, "routing": 2}'})
+    stack.start()
+    try:
+        stack.wait_ready()
+        stack.wait_for_line("Omnicase is up.")
+        assert f"case-core      {stack.url('case-core')}  (2 processes)" in stack.output()
+        serving = [p.cmdline() for p in stack.processes() if "serve" in p.cmdline()]
+        assert sum("case-core" in command for command in serving) == 2
+        assert sum("routing" in command for command in serving) == 2
+        assert sum("sla-engine" in command for command in serving) == 1
+
+        # Requests reach either case-core process through the one port; every case reaches
+        # routing, whichever of its two processes owns the case's partition.
+        with _admin(stack) as admin:
+            cases = [_create_case(admin, f"case {index}") for index in range(8)]
+            for case_id in cases:
+                _wait(_routing_knows(admin, case_id), stack, within=30, message=f"routing saw case {case_id}")
+            # One process dies; the other keeps serving while the supervisor starts it again
+            # (a request caught on the dead process's connection is answered 502 and sent again).
+            stack.service_process("case-core").kill()
+            for _ in range(5):
+                body = {"subject": "meanwhile", "requester": {"email": "a@b.example"}}
+                answer = admin.post("/api/v1/cases", json=body)
+                if answer.status_code not in {502, 503}:
+                    break
+            assert answer.status_code == 201, answer.text
+            after = answer.json()["id"]
+            _wait(_routing_knows(admin, after), stack, within=30, message="routing saw the case made meanwhile")
+        stack.wait_for_line("exited with code -9; restarting")
+        tree = stack.processes()
+        assert stack.stop() == 0
+        _, alive = psutil.wait_procs(tree, timeout=15)
+        assert alive == [], f"left behind: {[p.cmdline() for p in alive]}"
+    finally:
+        stack.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 
 from omnicase.kit.settings import SettingsError, normalize_database_url
@@ -63,15 +64,16 @@ def _serve(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     settings = app.state.settings
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=15,
         proxy_headers=False,
     )
+    # Several processes of one service share its port: the kernel spreads connections among them.
+    listener = socket.create_server((settings.host, settings.port), reuse_port=True, backlog=2048)
+    uvicorn.Server(config).run(sockets=[listener])
     return 0
 
 

@@ -158,7 +158,8 @@ async def start_smtp_listener(runtime: Runtime) -> Callable[[], Awaitable[None]]
         connections.add(protocol)
         return protocol
 
-    server = await loop.create_server(factory, host=settings.smtp_host, port=settings.smtp_port)
+    # reuse_port: several processes of intake-email share the SMTP port (the kernel spreads sessions).
+    server = await loop.create_server(factory, host=settings.smtp_host, port=settings.smtp_port, reuse_port=True)
     port = server.sockets[0].getsockname()[1]
     runtime.extra["smtp_port"] = port
     runtime.extra["smtp_server"] = server

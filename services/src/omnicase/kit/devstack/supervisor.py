@@ -73,14 +73,35 @@ class StackSettings(BaseSettings):
     kafka_port: int = Field(default=19092, ge=1, le=65535)
     topic_partitions: int = Field(default=4, ge=1, le=256)
     ready_timeout: float = Field(default=90.0, gt=0)
+    # Processes per service (OMNICASE_PROCESSES='{"case-core": 2}'); unnamed services get
+    # default_processes() for this machine's cores.
+    processes: dict[str, int] = Field(default_factory=dict)
+
+    def processes_of(self, service: str) -> int:
+        return max(1, self.processes.get(service, default_processes()))
+
+
+def default_processes(cores: int | None = None) -> int:
+    """Processes per service for ``cores`` CPUs: one on a laptop-sized machine, more where cores are idle.
+
+    Every service's work is CPU-bound Python on one event loop; a second process of a
+    service only helps when a core would otherwise wait, so with two cores (six services,
+    PostgreSQL and the broker already share them) one each is best; beyond that, one
+    process per two cores, at most four.
+    """
+    cores = cores or os.cpu_count() or 1
+    return 1 if cores <= 2 else min(4, cores // 2)
 
 
 @dataclass
 class ServiceProcess:
+    """One process of a service; a service's processes share its ports (SO_REUSEPORT) and its consumer groups."""
+
     spec: ServiceSpec
     port: int
     env: dict[str, str]
     extra_ports: dict[str, int] = field(default_factory=dict)  # e.g. {"smtp": 2525}
+    replica: int = 0
     process: asyncio.subprocess.Process | None = None
     restarts: list[float] = field(default_factory=list)
     pump: asyncio.Task[None] | None = None
@@ -88,6 +109,11 @@ class ServiceProcess:
     @property
     def url(self) -> str:
         return f"http://{self.env['OMNICASE_HOST']}:{self.port}"
+
+    @property
+    def name(self) -> str:
+        """``case-core``, or ``case-core#2`` for its second process."""
+        return self.spec.name if self.replica == 0 else f"{self.spec.name}#{self.replica + 1}"
 
 
 class AlreadyRunning(RuntimeError):
@@ -176,12 +202,14 @@ class Supervisor:
             env.update({f"{spec.env_prefix}{name.upper()}_PORT": str(port) for name, port in extra.items()})
             if self.admin is not None:
                 env.update(self.admin.env())
-            self.services.append(ServiceProcess(spec, ports[spec.name], env, extra))
+            for replica in range(self.settings.processes_of(spec.name)):
+                self.services.append(ServiceProcess(spec, ports[spec.name], env, extra, replica))
 
     def _check_ports(self, external_db: bool, external_kafka: bool) -> None:
         host = self.settings.host
-        wanted = [(f"{s.spec.name} HTTP", s.port, f"{s.spec.env_prefix}PORT") for s in self.services]
-        for service in self.services:
+        firsts = [s for s in self.services if s.replica == 0]
+        wanted = [(f"{s.spec.name} HTTP", s.port, f"{s.spec.env_prefix}PORT") for s in firsts]
+        for service in firsts:
             for name, port in service.extra_ports.items():
                 wanted.append(
                     (f"{service.spec.name} {name.upper()}", port, f"{service.spec.env_prefix}{name.upper()}_PORT")
@@ -284,7 +312,7 @@ class Supervisor:
     async def _pump(self, service: ServiceProcess, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
         color = _color(service.spec.name)
-        prefix = f"{color}{service.spec.name:>12} |{RESET if color else ''} "
+        prefix = f"{color}{service.name:>12} |{RESET if color else ''} "
         with (self.log_dir / f"{service.spec.name}.log").open("a") as log:
             async for raw in process.stdout:
                 line = raw.decode(errors="replace").rstrip()
@@ -298,14 +326,14 @@ class Supervisor:
                 while True:
                     if service.process is not None and service.process.returncode is not None:
                         raise RuntimeError(
-                            f"{service.spec.name} exited with code {service.process.returncode} while starting; "
+                            f"{service.name} exited with code {service.process.returncode} while starting; "
                             f"see {self.log_dir / (service.spec.name + '.log')}"
                         )
                     with contextlib.suppress(httpx.HTTPError):
                         if (await client.get(service.url + "/readyz")).status_code == 200:
                             break
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"{service.spec.name} not ready after {self.settings.ready_timeout:.0f}s")
+                        raise TimeoutError(f"{service.name} not ready after {self.settings.ready_timeout:.0f}s")
                     await asyncio.sleep(0.2)
 
     def _print_summary(self, database_url: str, bootstrap: str) -> None:
@@ -324,12 +352,16 @@ class Supervisor:
             elif self.admin is not None:
                 lines.append(f"  Admin login    {self.admin.email} (from OMNICASE_BOOTSTRAP_ADMIN_EMAIL/_PASSWORD)")
             lines.append(f"  Web forms      {gateway.url}/public/forms/<form id>  (define them at /api/v1/forms)")
-        for service in self.services:
+        firsts = [service for service in self.services if service.replica == 0]
+        for service in firsts:
             for name, port in service.extra_ports.items():
                 lines.append(f"  {name.upper() + ' intake':<14} {self.settings.host}:{port} ({service.spec.name})")
-        for service in self.services:
+        for service in firsts:
             if service.spec.name != "gateway":
-                lines.append(f"  {service.spec.name:<14} {service.url}")
+                processes = self.settings.processes_of(service.spec.name)
+                lines.append(
+                    f"  {service.spec.name:<14} {service.url}" + (f"  ({processes} processes)" * (processes > 1))
+                )
         lines += [
             f"  PostgreSQL     {database_url.replace('+asyncpg', '')}",
             f"  Kafka          {bootstrap}",
@@ -340,7 +372,7 @@ class Supervisor:
         self.say("\n".join(lines))
 
     def _start_watch(self, service: ServiceProcess) -> None:
-        self.watchers[service.spec.name] = asyncio.create_task(self._watch(service))
+        self.watchers[service.name] = asyncio.create_task(self._watch(service))
 
     async def _watch(self, service: ServiceProcess) -> None:
         """Restart a service that dies on its own, backing off if it keeps dying."""
@@ -352,7 +384,7 @@ class Supervisor:
             now = time.monotonic()
             service.restarts = [t for t in service.restarts if now - t < 60] + [now]
             delay = min(30.0, 0.5 * 2 ** (len(service.restarts) - 1))
-            self.say(f"{service.spec.name} exited with code {code}; restarting in {delay:.1f}s")
+            self.say(f"{service.name} exited with code {code}; restarting in {delay:.1f}s")
             await asyncio.sleep(delay)
             if not self.stopping.is_set():
                 await self._start(service)
@@ -372,7 +404,7 @@ class Supervisor:
         engine = create_engine(self.database_url, pool_size=1)
         try:
             database = Database(engine)
-            specs = [service.spec for service in self.services]
+            specs = list({service.spec.name: service.spec for service in self.services}.values())
             using = {
                 spec.name for table in ("outbox", "inbox") for spec in await services_with_table(database, specs, table)
             }
@@ -402,12 +434,12 @@ class Supervisor:
         self.say(
             f"!!! Kafka broker (Tansu) exited with code {code}. It kept everything in memory: its topics, "
             "events and consumer offsets are gone. Recovering: stopping "
-            f"{', '.join(s.spec.name for s in self.broker_clients) or 'no services'}, replaying outboxes since "
+            f"{', '.join(s.name for s in self.broker_clients) or 'no services'}, replaying outboxes since "
             f"{lost_since.isoformat(timespec='seconds')}, restarting the broker …"
         )
         self.broker = None
         for service in self.broker_clients:
-            watcher = self.watchers.pop(service.spec.name, None)
+            watcher = self.watchers.pop(service.name, None)
             if watcher is not None:
                 watcher.cancel()
         await asyncio.gather(*(self._stop_service(service, RECOVERY_STOP_GRACE) for service in self.broker_clients))
@@ -427,13 +459,13 @@ class Supervisor:
             return
         self.say(
             f"Kafka broker recovered on {self.bootstrap}: {replayed} events published again from the outboxes, "
-            f"{', '.join(s.spec.name for s in self.broker_clients)} restarted"
+            f"{', '.join(s.name for s in self.broker_clients)} restarted"
         )
 
     async def _replay_until_done(self, since: datetime) -> int | None:
         """Events marked for publication again, retrying while PostgreSQL is unreachable; None if stopping."""
         delay = 0.5
-        specs = [service.spec for service in self.broker_clients]
+        specs = list({service.spec.name: service.spec for service in self.broker_clients}.values())
         while not self.stopping.is_set():
             try:
                 replays = await replay_suite(self.database_url, specs, since)
