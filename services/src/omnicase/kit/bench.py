@@ -11,10 +11,11 @@ the dev stack), on free ports in a temporary directory, and measures, in this or
    its offsets after each poll; rate from the first send to the last message consumed.
    The consumer has joined its group before the first send and reads while the
    producer sends, as the kit's consumer does.
-3. **The kit**: ``BENCH_WRITERS`` writers, each committing one ``CaseUpdated`` per
-   transaction through :meth:`Outbox.add` (what a service does per request), an
-   :class:`OutboxRelay` publishing, and an :class:`EventConsumer` whose handler writes one
-   row per event in its inbox transaction. Rate from the first write to the last
+3. **The kit**: ``BENCH_WRITERS`` writers, each committing ``BENCH_EVENTS_PER_TX`` (10)
+   ``CaseUpdated`` per transaction through :meth:`Outbox.add_envelopes` (what a service's
+   batch handler does with a fetched batch; 1 is what an API request does), an
+   :class:`OutboxRelay` publishing, and an :class:`EventConsumer` whose batch handler
+   writes one row per event, set-based, in its inbox transaction. Rate from the first write to the last
    handler transaction committed; latency from the envelope's ``time`` (stamped as the
    outbox row is written) to the commit of the handler's transaction. Writers are not
    throttled, so those latencies include queueing; a short second run paced at half the
@@ -156,6 +157,7 @@ class BenchConfig:
     output: Path
     pg_connections: int = 8
     writers: int = 8
+    events_per_tx: int = 10
     partitions: int = 4
     cases: int = 1000
     warmup: int = 500
@@ -170,6 +172,7 @@ class BenchConfig:
             output=Path(output),
             pg_connections=int(_env_number("BENCH_PG_CONNECTIONS", 8)),
             writers=int(_env_number("BENCH_WRITERS", 8)),
+            events_per_tx=int(_env_number("BENCH_EVENTS_PER_TX", 10)),
             partitions=int(_env_number("BENCH_PARTITIONS", 4)),
             cases=int(_env_number("BENCH_CASES", 1000)),
             # Long enough to open connections, join groups and prepare statements;
@@ -183,7 +186,7 @@ class BenchConfig:
             "events": self.events,
             "pg_connections": self.pg_connections,
             "writers": self.writers,
-            "events_per_writer_transaction": 1,
+            "events_per_writer_transaction": self.events_per_tx,
             "partitions": self.partitions,
             "cases": self.cases,
             "warmup": self.warmup,
@@ -590,32 +593,38 @@ async def _write_events(
     *,
     count: int,
     writers: int,
+    per_tx: int,
     cases: list[uuid.UUID],
     first_version: int,
     latencies: list[float],
     rate: float | None = None,
 ) -> None:
-    """``count`` events over ``writers`` concurrent writers, one per transaction.
+    """``count`` events over ``writers`` concurrent writers, ``per_tx`` per transaction.
 
     Unthrottled unless ``rate`` (events/s) is given: then event ``i`` is written no
     earlier than ``i / rate`` seconds after the start, whether or not earlier ones are done.
+    Each event's latency is its transaction's.
     """
-    indices = iter(range(count))
+    starts = iter(range(0, count, per_tx))
     loop = asyncio.get_running_loop()
     start = loop.time()
 
     async def writer() -> None:
-        for index in indices:
+        for first in starts:
             if rate:
-                delay = start + index / rate - loop.time()
+                delay = start + first / rate - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            case_id = cases[index % len(cases)]
-            data = _case_updated(case_id, first_version + index)
+            items = []
+            for index in range(first, min(count, first + per_tx)):
+                case_id = cases[index % len(cases)]
+                data = _case_updated(case_id, first_version + index)
+                envelope = data.envelope(source=SOURCE, subject=str(case_id))
+                items.append((data.topic.value, envelope, str(case_id)))
             started = time.perf_counter()
             async with database.unit_of_work() as session:
-                await outbox.add(session, data, source=SOURCE, subject=str(case_id), key=str(case_id))
-            latencies.append((time.perf_counter() - started) * 1000)
+                await outbox.add_envelopes(session, items)
+            latencies.extend([(time.perf_counter() - started) * 1000] * len(items))
 
     await asyncio.gather(*(writer() for _ in range(writers)))
 
@@ -675,6 +684,7 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
                 outbox,
                 count=count,
                 writers=config.writers,
+                per_tx=config.events_per_tx,
                 cases=cases,
                 first_version=first_version,
                 latencies=write_latencies,
@@ -759,7 +769,7 @@ async def kit_pipeline(config: BenchConfig, url: str, bootstrap: str) -> KitRun:
         [
             Measurement(
                 "kit_outbox_write",
-                f"kit: outbox write tx ({config.writers} writers, 1 ev/tx)",
+                f"kit: outbox write tx ({config.writers} writers, {config.events_per_tx} ev/tx)",
                 config.events,
                 written - started,
                 write_latencies,
