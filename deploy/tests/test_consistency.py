@@ -231,7 +231,7 @@ def test_secrets_come_from_secret_references_only(overlay):
     for workload in overlay.of_kind("Deployment") + overlay.of_kind("Job"):
         container = workload["spec"]["template"]["spec"]["containers"][0]
         env = {e["name"]: e for e in container.get("env", [])}
-        for var in ("DATABASE_URL", "OMNICASE_INTERNAL_SECRET"):
+        for var in ("DATABASE_URL", "OMNICASE_INTERNAL_SECRET", "OMNICASE_MASTER_KEYS", "OMNICASE_MASTER_KEY_ID"):
             assert "value" not in env[var], f"{workload['metadata']['name']}: {var} has a literal value"
         assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
             "name": f"{cluster['metadata']['name']}-app",

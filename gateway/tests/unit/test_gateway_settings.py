@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from omnicase.gateway.settings import DEV_TOKEN_SECRET, GatewaySettings
+from omnicase.kit.sealing import new_master_key
 from omnicase.kit.settings import SettingsError, load_settings
 
 
@@ -19,7 +20,16 @@ def test_bootstrap_admin_is_read_from_the_suite_wide_variables(monkeypatch: pyte
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"env": "prod", "internal_secret": "p" * 40}, "GATEWAY_TOKEN_SECRET"),
+        (
+            {
+                "env": "prod",
+                "internal_secret": "p" * 40,
+                "master_keys": {"k1": new_master_key()},
+                "master_key_id": "k1",
+            },
+            "GATEWAY_TOKEN_SECRET",
+        ),
+        ({"env": "prod", "internal_secret": "p" * 40, "token_secret": "t" * 40}, "GATEWAY_MASTER_KEY_ID"),
         ({"token_secret": "short"}, "at least 32"),
         ({"token_secret": "s" * 40, "internal_secret": "s" * 40}, "differ"),
         ({"bootstrap_admin_password": "short"}, "12 characters"),
@@ -32,5 +42,12 @@ def test_unsafe_settings_stop_the_start_with_a_readable_line(overrides: dict[str
 
 
 def test_a_prod_gateway_starts_with_its_own_secrets() -> None:
-    settings = load_settings(GatewaySettings, env="prod", internal_secret="i" * 40, token_secret="t" * 40)
+    settings = load_settings(
+        GatewaySettings,
+        env="prod",
+        internal_secret="i" * 40,
+        token_secret="t" * 40,
+        master_keys={"k1": new_master_key()},
+        master_key_id="k1",
+    )
     assert settings.token_secret != DEV_TOKEN_SECRET

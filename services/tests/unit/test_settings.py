@@ -8,6 +8,7 @@ import pytest
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from omnicase.kit.sealing import new_master_key
 from omnicase.kit.settings import DEV_INTERNAL_SECRET, ServiceSettings, SettingsError, load_settings
 
 
@@ -28,6 +29,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "OMNICASE_SERVICE_URLS",
         "OMNICASE_INBOX_RETENTION_HOURS",
         "OMNICASE_OUTBOX_RETENTION_HOURS",
+        "OMNICASE_MASTER_KEYS",
+        "OMNICASE_MASTER_KEY_ID",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -75,6 +78,8 @@ def test_default_secret_is_refused_in_production(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SettingsError, match="DEMO_INTERNAL_SECRET: the built-in development secret is refused"):
         load_settings(DemoSettings)
     monkeypatch.setenv("OMNICASE_INTERNAL_SECRET", "a-real-production-secret-value")
+    monkeypatch.setenv("OMNICASE_MASTER_KEYS", f'{{"k1": "{new_master_key()}"}}')
+    monkeypatch.setenv("OMNICASE_MASTER_KEY_ID", "k1")
     assert load_settings(DemoSettings).internal_secret != DEV_INTERNAL_SECRET
 
 

@@ -153,6 +153,19 @@ def _dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keygen(args: argparse.Namespace) -> int:
+    from omnicase.kit.sealing import new_master_key
+
+    key_id = args.key_id
+    print(f'OMNICASE_MASTER_KEYS=\'{{"{key_id}": "{new_master_key()}"}}\'')
+    print(f"OMNICASE_MASTER_KEY_ID={key_id}")
+    print(
+        "# Rotation: add the new key beside the old ones in OMNICASE_MASTER_KEYS and make it current;", file=sys.stderr
+    )
+    print("# the services re-seal their secrets under it; drop the old key once none is left.", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnicase", description="Omnicase command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "10000")))
     bench.add_argument("--output", default="bench/results")
     bench.set_defaults(run=_bench)
+    keygen = commands.add_parser("keygen", help="a new master key sealing secrets at rest, as settings take it")
+    keygen.add_argument("--key-id", default="k1", help="its id (rotation: a new id beside the old keys)")
+    keygen.set_defaults(run=_keygen)
     outbox = commands.add_parser("outbox", help="operate the services' outboxes")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
     replay = outbox_commands.add_parser(

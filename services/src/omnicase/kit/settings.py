@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
+from omnicase.kit.sealing import DEV_KEY_ID, DEV_MASTER_KEY, Sealer, decode_master_keys
 from omnicase.kit.service import get_service
 
 DEV_INTERNAL_SECRET = "omnicase-dev-internal-secret-change-me"
@@ -43,6 +44,8 @@ SHARED_ENV = {
     "inbox_retention_hours": "OMNICASE_INBOX_RETENTION_HOURS",
     "outbox_retention_hours": "OMNICASE_OUTBOX_RETENTION_HOURS",
     "internal_secret": "OMNICASE_INTERNAL_SECRET",
+    "master_keys": "OMNICASE_MASTER_KEYS",
+    "master_key_id": "OMNICASE_MASTER_KEY_ID",
     "service_urls": "OMNICASE_SERVICE_URLS",
     "log_level": "OMNICASE_LOG_LEVEL",
     "host": "OMNICASE_HOST",
@@ -125,9 +128,18 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: float = Field(default=1, ge=0.1, le=24 * 7)
 
     internal_secret: str = DEV_INTERNAL_SECRET
+    # Master keys sealing secrets at rest (omnicase.kit.sealing): JSON object, key id ->
+    # base64 of 32 random bytes; empty means the development key. The current one seals.
+    master_keys: dict[str, str] = Field(default_factory=dict)
+    master_key_id: str = DEV_KEY_ID
     # Where the other services listen (JSON object, service name -> base URL), for the
     # few calls one service makes to another; unnamed ones are at their dev-stack port.
     service_urls: dict[str, str] = Field(default_factory=dict)
+
+    def sealer(self) -> Sealer:
+        """Seals this service's secrets at rest with the configured master keys."""
+        keys = self.master_keys or {DEV_KEY_ID: DEV_MASTER_KEY}
+        return Sealer(decode_master_keys(keys), self.master_key_id)
 
     def service_url(self, name: str) -> str:
         """Base URL of service ``name``, without a trailing slash."""
@@ -161,6 +173,18 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 "internal_secret: the built-in development secret is refused when env=prod; "
                 "set OMNICASE_INTERNAL_SECRET"
+            )
+        keys = self.master_keys or {DEV_KEY_ID: DEV_MASTER_KEY}
+        try:
+            decode_master_keys(keys)
+        except ValueError as error:
+            raise ValueError(f"master_keys: {error}") from None
+        if self.master_key_id not in keys:
+            raise ValueError(f"master_key_id: {self.master_key_id!r} is not a key of OMNICASE_MASTER_KEYS")
+        if self.env == "prod" and keys.get(self.master_key_id) == DEV_MASTER_KEY:
+            raise ValueError(
+                "master_key_id: the built-in development master key is refused when env=prod; "
+                "set OMNICASE_MASTER_KEYS and OMNICASE_MASTER_KEY_ID (`omnicase keygen` makes a key)"
             )
         if len(self.internal_secret) < 16:
             raise ValueError("internal_secret: must be at least 16 characters")
