@@ -24,6 +24,7 @@ from omnicase.kit.service import ServiceSpec
 from omnicase.kit.settings import ServiceSettings
 from omnicase.kit.testing.plugin import ScratchSchema, eventually
 from omnicase.kit.testing.probes import numbered_event
+from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 
@@ -208,3 +209,26 @@ async def test_a_service_forgets_inbox_ids_older_than_the_retention(
             return await remembered() == {recent}
 
         await eventually(only_the_recent_one, message="the id older than the retention is forgotten")
+
+
+@pytest.mark.parametrize("access_log", [False, True])
+async def test_requests_leave_a_log_line_each_only_when_the_access_log_is_asked_for(
+    scratch_schema: ScratchSchema,
+    database_url: str,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    capfd: pytest.CaptureFixture[str],
+    access_log: bool,
+) -> None:
+    settings = DemoSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        access_log=access_log,
+    )
+    app = create_service_app(SPEC, settings, ServiceParts(routers=[demo_router(scratch_schema)]))
+    async with serve_http(app) as url, httpx.AsyncClient(base_url=url) as http:
+        for _ in range(3):
+            assert (await http.get("/healthz")).status_code == 200
+    logged = [line for line in capfd.readouterr().err.splitlines() if '"logger": "uvicorn.access"' in line]
+    assert len(logged) == (3 if access_log else 0), logged

@@ -179,7 +179,7 @@ async def _start_producer(settings: ServiceSettings, client_id: str) -> EventPro
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: ServiceParts) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(spec.name, settings.log_level)
+        configure_logging(spec.name, settings.log_level, access_log=settings.access_log)
         database = Database(
             create_engine(settings.database_url, pool_size=settings.db_pool_size, application_name=spec.name)
         )

@@ -1,11 +1,12 @@
 """CPU time each part of the suite spends, read from the processes themselves.
 
 A snapshot sums user + system seconds per part: every ``omnicase serve SERVICE`` process
-of a service (all its replicas), PostgreSQL (the postmaster, its live backends and the
-backends it has already reaped, which ``children_*`` times keep), the broker, and the
-bench's own process (the load generators and the observer). The difference of two
-snapshots over a round, divided by the messages the round carried, is the CPU
-milliseconds each part spends per message.
+of a service (all its replicas), the ``omnicase up`` supervisor (it pumps every log
+line), PostgreSQL (the postmaster, its live backends and the backends it has already
+reaped, which ``children_*`` times keep), the broker, and the bench's own process (the
+load generators and the observer). The difference of two snapshots over a round,
+divided by the messages the round carried, is the CPU milliseconds each part spends per
+message.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import psutil
 POSTGRES = "postgresql"
 BROKER = "broker"
 BENCH = "bench (load + observer)"
+SUPERVISOR = "omnicase up (supervisor, log pump)"
 
 
 def _seconds(times: Any, *, children: bool = False) -> float:
@@ -31,8 +33,10 @@ def _seconds(times: Any, *, children: bool = False) -> float:
 
 def _part_of(process: psutil.Process) -> str | None:
     command: list[str] = process.cmdline()
-    if "serve" in command and "omnicase.kit.cli" in command:
+    if "omnicase.kit.cli" in command and "serve" in command:
         return str(command[command.index("serve") + 1])
+    if "omnicase.kit.cli" in command and "up" in command:
+        return SUPERVISOR
     if command[1:2] == ["broker"]:
         return BROKER
     return None

@@ -40,8 +40,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Route every logger (ours, uvicorn's, aiokafka's) through one JSON handler on stderr."""
+def configure_logging(service: str, level: str = "INFO", *, access_log: bool = False) -> None:
+    """Route every logger (ours, uvicorn's, aiokafka's) through one JSON handler on stderr.
+
+    uvicorn's access log (a line per request) only with ``access_log``: requests are counted
+    and timed in ``/metrics`` already, and a JSON line per request costs every service CPU
+    on the hot path (and the dev stack's console a flood).
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
@@ -50,7 +55,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
-        logger.propagate = True
+        logger.propagate = name != "uvicorn.access" or access_log
     # aiokafka logs every rebalance step and httpx every request at INFO.
     for name in ("aiokafka", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -48,6 +48,7 @@ SHARED_ENV = {
     "master_key_id": "OMNICASE_MASTER_KEY_ID",
     "service_urls": "OMNICASE_SERVICE_URLS",
     "log_level": "OMNICASE_LOG_LEVEL",
+    "access_log": "OMNICASE_ACCESS_LOG",
     "host": "OMNICASE_HOST",
     "port": "OMNICASE_PORT",
 }
@@ -108,6 +109,8 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # A JSON line per HTTP request (uvicorn's access log); off: /metrics counts and times them.
+    access_log: bool = False
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/omnicase"
     db_pool_size: int = Field(default=10, ge=1, le=200)
