@@ -9,6 +9,7 @@ transaction and the same order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,10 @@ class EventSink(Protocol):
         """Stage ``data`` for publication in the caller's transaction."""
         ...
 
+    async def add_envelopes(self, session: AsyncSession, items: Sequence[tuple[str, Envelope, str]]) -> None:
+        """Stage ``(logical topic, envelope, key)`` items, in order."""
+        ...
+
 
 class BufferedOutbox:
     def __init__(self, outbox: Outbox) -> None:
@@ -32,6 +37,9 @@ class BufferedOutbox:
         envelope = data.envelope(source=source, subject=subject)
         self.items.append((data.topic.value, envelope, key))
         return envelope
+
+    async def add_envelopes(self, session: AsyncSession, items: Sequence[tuple[str, Envelope, str]]) -> None:
+        self.items.extend(items)
 
     def mark(self) -> int:
         return len(self.items)

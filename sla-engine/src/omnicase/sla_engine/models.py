@@ -141,6 +141,16 @@ timers = Table(
     Index("ix_timers_case_id", "case_id"),
 )
 
+# One row: bumped in the same transaction as every change of policies, automations or
+# schedules, so each process can tell with one tiny read whether its cached copy is current.
+config_version = Table(
+    "config_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
 # Each automation fires at most once per case: the primary key is the guarantee.
 automation_runs = Table(
     "automation_runs",

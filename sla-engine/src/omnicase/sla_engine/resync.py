@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
+from omnicase.sla_engine.config.repository import ConfigVersionRepository
 from omnicase.sla_engine.scheduler.repository import TimerRepository
 
 RESYNC_TIMER = "resync"
@@ -18,5 +19,6 @@ RESYNC_KEY = "resync"
 
 
 async def request_resync(session: AsyncSession) -> None:
-    """Walk every open case again from the start, beginning now."""
+    """The configuration changed: bump its version (caches reload) and walk every open case again, from now."""
+    await ConfigVersionRepository(session).bump()
     await TimerRepository(session).schedule(RESYNC_KEY, RESYNC_TIMER, utcnow(), payload={"after": None})

@@ -1,6 +1,7 @@
 """Time-based automations on one case: when each is due, its timer, and firing it once.
 
-An automation's timer is recomputed with every case event (and every resync): it is
+An automation's timer is recomputed with every case event that changes something it
+reads (and every resync): it is
 scheduled while the automation's conditions hold and it has not run on the case, and
 cancelled as soon as they stop holding. Firing re-checks everything under the case
 lock, and the ``automation_runs`` primary key makes "at most once per case" a fact
@@ -10,6 +11,7 @@ of the database rather than of timing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,13 +20,15 @@ from omnicase.kit.events import CaseStatus
 from omnicase.sla_engine.actions import perform
 from omnicase.sla_engine.automations.repository import AutomationRepository
 from omnicase.sla_engine.automations.schemas import Automation
-from omnicase.sla_engine.business_hours.calendar import NoBusinessTime
+from omnicase.sla_engine.business_hours.calendar import NoBusinessTime, TimeMeasure
 from omnicase.sla_engine.business_hours.measures import Measures
 from omnicase.sla_engine.events_out import EventSink
-from omnicase.sla_engine.scheduler.repository import TimerRepository
+from omnicase.sla_engine.scheduler.repository import TimerPlan, TimerRepository
 from omnicase.sla_engine.tracking.repository import CaseState, TrackingRepository
 
 AUTOMATION_TIMER = "automation"
+# The time measure of a target or condition: (business hours?, schedule id) -> measure.
+MeasureOf = Callable[[bool, uuid.UUID | None], TimeMeasure]
 
 
 def automation_key(case_id: uuid.UUID, automation_id: uuid.UUID) -> str:
@@ -48,7 +52,43 @@ def reference_time(since: str, state: CaseState) -> datetime | None:
     }[since]
 
 
+def due_on(automation: Automation, state: CaseState, measure: TimeMeasure) -> datetime | None:
+    """When ``automation`` would fire on this case as it is now; None if it does not apply."""
+    condition = automation.time_condition
+    if state.status == CaseStatus.CLOSED or not automation.conditions.matches(state.snapshot):
+        return None
+    if condition.since in ("pending", "solved") and state.status.value != condition.since:
+        return None
+    reference = reference_time(condition.since, state)
+    if reference is None:
+        return None
+    try:
+        return measure.add(reference, condition.hours * 3600)
+    except NoBusinessTime:
+        return None
+
+
+def plan_timers(
+    state: CaseState, automations: Sequence[Automation], ran: Collection[uuid.UUID], measures: MeasureOf
+) -> tuple[list[TimerPlan], list[str]]:
+    """Each automation's timer for this case as it is now: the ones to schedule, and the keys to cancel."""
+    scheduled: list[TimerPlan] = []
+    stale: list[str] = []
+    for automation in automations:
+        key = automation_key(state.case_id, automation.id)
+        measure = measures(automation.time_condition.business_hours, automation.schedule_id)
+        due = None if automation.id in ran else due_on(automation, state, measure)
+        if due is None:
+            stale.append(key)
+        else:
+            payload = {"automation_id": str(automation.id)}
+            scheduled.append(TimerPlan(key, AUTOMATION_TIMER, due, state.case_id, payload))
+    return scheduled, stale
+
+
 class AutomationRunner:
+    """Fires automation timers (the worker); scheduling them is :func:`plan_timers`, from the case events."""
+
     def __init__(self, session: AsyncSession, events: EventSink, measures: Measures) -> None:
         self.session = session
         self.events = events
@@ -56,43 +96,11 @@ class AutomationRunner:
         self.repository = AutomationRepository(session)
         self.cases = TrackingRepository(session)
         self.timers = TimerRepository(session)
-        self._active: list[Automation] | None = None
-
-    async def active(self) -> list[Automation]:
-        """Active automations in order, read once per unit of work (a resync page uses them for many cases)."""
-        if self._active is None:
-            self._active = await self.repository.active_in_order()
-        return self._active
 
     async def due(self, automation: Automation, state: CaseState) -> datetime | None:
         """When ``automation`` would fire on this case as it is now; None if it does not apply."""
-        condition = automation.time_condition
-        if state.status == CaseStatus.CLOSED or not automation.conditions.matches(state.snapshot):
-            return None
-        if condition.since in ("pending", "solved") and state.status.value != condition.since:
-            return None
-        reference = reference_time(condition.since, state)
-        if reference is None:
-            return None
-        measure = await self.measures.get(condition.business_hours, automation.schedule_id)
-        try:
-            return measure.add(reference, condition.hours * 3600)
-        except NoBusinessTime:
-            return None
-
-    async def sync(self, state: CaseState) -> None:
-        """Schedule or cancel each automation's timer for this case as it is now."""
-        ran = await self.repository.has_run(state.case_id)
-        stale: list[str] = []
-        for automation in await self.active():
-            key = automation_key(state.case_id, automation.id)
-            due = None if automation.id in ran else await self.due(automation, state)
-            if due is None:
-                stale.append(key)
-            else:
-                payload = {"automation_id": str(automation.id)}
-                await self.timers.schedule(key, AUTOMATION_TIMER, due, case_id=state.case_id, payload=payload)
-        await self.timers.cancel(stale)
+        measure = await self.measures.get(automation.time_condition.business_hours, automation.schedule_id)
+        return due_on(automation, state, measure)
 
     async def fire(self, case_id: uuid.UUID, automation_id: uuid.UUID, now: datetime) -> None:
         """Run the automation's actions on the case if it is due and has not run there yet."""

@@ -31,6 +31,9 @@ class ScheduleRepository:
         row = (await self.session.execute(query)).one_or_none()
         return _schedule(row) if row else None
 
+    async def all(self) -> list[Schedule]:
+        return [_schedule(row) for row in await self.session.execute(select(schedules).order_by(schedules.c.id))]
+
     async def exists(self, schedule_id: uuid.UUID) -> bool:
         return bool(await self.session.scalar(select(exists().where(schedules.c.id == schedule_id))))
 

@@ -16,11 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, and_, any_, bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.sla_engine.models import timers
+
+
+@dataclass(frozen=True)
+class TimerPlan:
+    """A timer as it should be: key, kind, due time, case and payload."""
+
+    key: str
+    kind: str
+    due_at: datetime
+    case_id: uuid.UUID | None
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -49,25 +60,52 @@ class TimerRepository:
         payload: dict[str, Any] | None = None,
     ) -> None:
         """Create the timer ``key`` or move it to ``due_at`` (clearing any lease and attempts)."""
-        statement = insert(timers).values(
-            key=key, kind=kind, case_id=case_id, due_at=due_at, payload=payload or {}, attempts=0
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[timers.c.key],
-            set_={"due_at": due_at, "locked_until": None, "attempts": 0, "payload": statement.excluded.payload},
-            # An unchanged due time keeps a lease in flight instead of resetting it.
-            where=or_(timers.c.due_at != due_at, timers.c.locked_until.is_(None)),
-        )
-        await self.session.execute(statement)
+        await self.schedule_all([TimerPlan(key, kind, due_at, case_id, payload or {})])
+
+    async def schedule_all(self, plans: Sequence[TimerPlan]) -> None:
+        """:meth:`schedule` for many timers (distinct keys) in one multi-row statement.
+
+        A timer already due at that time with no lease (and a clean slate) is left as it
+        is, no row rewritten; an unchanged due time also keeps a lease in flight instead
+        of resetting it.
+        """
+        rows = [
+            {
+                "key": plan.key,
+                "kind": plan.kind,
+                "case_id": plan.case_id,
+                "due_at": plan.due_at,
+                "payload": plan.payload,
+                "attempts": 0,
+            }
+            for plan in sorted(plans, key=lambda plan: plan.key)
+        ]
+        size = 30_000 // 6
+        for start in range(0, len(rows), size):
+            statement = insert(timers).values(rows[start : start + size])
+            new = statement.excluded
+            statement = statement.on_conflict_do_update(
+                index_elements=[timers.c.key],
+                set_={"due_at": new.due_at, "locked_until": None, "attempts": 0, "payload": new.payload},
+                where=or_(
+                    timers.c.due_at != new.due_at,
+                    and_(
+                        timers.c.locked_until.is_(None),
+                        or_(timers.c.attempts != 0, timers.c.payload != new.payload),
+                    ),
+                ),
+            )
+            await self.session.execute(statement)
 
     async def schedule_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Bulk insert of new timers (keys must be new): for seeding and benchmarks."""
         if rows:
             await self.session.execute(insert(timers).on_conflict_do_nothing(index_elements=[timers.c.key]), rows)
 
-    async def cancel(self, keys: Sequence[str]) -> None:
+    async def cancel(self, keys: Collection[str]) -> None:
         if keys:
-            await self.session.execute(delete(timers).where(timers.c.key.in_(keys)))
+            wanted = bindparam("keys", sorted(set(keys)), type_=ARRAY(String))
+            await self.session.execute(delete(timers).where(timers.c.key == any_(wanted)))
 
     async def claim(
         self, now: datetime, lease_until: datetime, limit: int, kinds: Collection[str]

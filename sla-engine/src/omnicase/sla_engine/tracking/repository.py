@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, and_, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, Uuid, and_, any_, bindparam, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.events import CaseSnapshot, CaseStatus
@@ -28,6 +28,23 @@ class CaseState:
     policy_id: uuid.UUID | None
     last_agent_reply_at: datetime | None = None
     last_customer_message_at: datetime | None = None
+
+
+# asyncpg allows 32,767 bind parameters per statement; multi-row writes are cut below that.
+MAX_PARAMETERS = 30_000
+
+
+def chunks(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
+    """``rows`` in slices small enough for one multi-row statement each (one slice in the common case)."""
+    if not rows:
+        return []
+    size = max(1, MAX_PARAMETERS // len(rows[0]))
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def ids_param(name: str, ids: Collection[uuid.UUID]) -> Any:
+    """``= ANY(:name)`` with one array parameter: the same SQL text for any number of ids."""
+    return any_(bindparam(name, sorted(set(ids)), type_=ARRAY(Uuid)))
 
 
 def _case_state(row: Any) -> CaseState:
@@ -58,7 +75,22 @@ def _milestone(row: Any) -> Milestone:
     return Milestone(**values)
 
 
-def _milestone_row(milestone: Milestone) -> dict[str, Any]:
+def case_row(state: CaseState) -> dict[str, Any]:
+    return {
+        "case_id": state.case_id,
+        "version": state.version,
+        "snapshot": state.snapshot.model_dump(mode="json"),
+        "status": state.status.value,
+        "status_since": state.status_since,
+        "policy_id": state.policy_id,
+        "last_agent_reply_at": state.last_agent_reply_at,
+        "last_customer_message_at": state.last_customer_message_at,
+        "created_at": state.snapshot.created_at,
+        "updated_at": state.snapshot.updated_at,
+    }
+
+
+def milestone_row(milestone: Milestone) -> dict[str, Any]:
     return {
         "id": milestone.id,
         "case_id": milestone.case_id,
@@ -91,6 +123,47 @@ class TrackingRepository:
         query = select(cases).where(cases.c.case_id == case_id).with_for_update()
         row = (await self.session.execute(query)).one_or_none()
         return _case_state(row) if row is not None else None
+
+    async def lock_cases(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CaseState]:
+        """Lock and read these cases' rows in one statement, in case-id order (so two consumers
+        locking overlapping sets cannot deadlock); a case never seen has no row and is absent."""
+        if not case_ids:
+            return {}
+        query = (
+            select(cases)
+            .where(cases.c.case_id == ids_param("case_ids", case_ids))
+            .order_by(cases.c.case_id)
+            .with_for_update()
+        )
+        return {row.case_id: _case_state(row) for row in await self.session.execute(query)}
+
+    async def milestones_of(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Milestone]]:
+        """Every milestone of these cases (read under their case rows' locks), by case, in kind and cycle order."""
+        found: dict[uuid.UUID, list[Milestone]] = {case_id: [] for case_id in case_ids}
+        if not case_ids:
+            return found
+        query = (
+            select(milestones)
+            .where(milestones.c.case_id == ids_param("case_ids", case_ids))
+            .order_by(milestones.c.case_id, milestones.c.kind, milestones.c.cycle)
+        )
+        for row in await self.session.execute(query):
+            found[row.case_id].append(_milestone(row))
+        return found
+
+    async def save_cases_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace case rows (:func:`case_row`), one multi-row statement."""
+        for part in chunks(sorted(rows, key=lambda row: row["case_id"])):
+            statement = insert(cases).values(list(part))
+            columns = {name: statement.excluded[name] for name in part[0] if name != "case_id"}
+            await self.session.execute(statement.on_conflict_do_update(index_elements=[cases.c.case_id], set_=columns))
+
+    async def save_milestone_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace milestone rows (:func:`milestone_row`), one multi-row statement."""
+        for part in chunks(sorted(rows, key=lambda row: (row["case_id"], row["id"]))):
+            statement = insert(milestones).values(list(part))
+            columns = {name: statement.excluded[name] for name in part[0] if name != "id"}
+            await self.session.execute(statement.on_conflict_do_update(index_elements=[milestones.c.id], set_=columns))
 
     async def lock_cases_free(self, case_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Lock those of these case rows nobody else holds; returns the ones another transaction holds.
@@ -130,19 +203,7 @@ class TrackingRepository:
         return _case_state(row) if row is not None else None
 
     async def save_case(self, state: CaseState) -> None:
-        values = {
-            "version": state.version,
-            "snapshot": state.snapshot.model_dump(mode="json"),
-            "status": state.status.value,
-            "status_since": state.status_since,
-            "policy_id": state.policy_id,
-            "last_agent_reply_at": state.last_agent_reply_at,
-            "last_customer_message_at": state.last_customer_message_at,
-            "created_at": state.snapshot.created_at,
-            "updated_at": state.snapshot.updated_at,
-        }
-        statement = insert(cases).values(case_id=state.case_id, **values)
-        await self.session.execute(statement.on_conflict_do_update(index_elements=[cases.c.case_id], set_=values))
+        await self.save_cases_rows([case_row(state)])
 
     async def milestones(self, case_id: uuid.UUID, *, for_update: bool = False) -> list[Milestone]:
         query = (
@@ -158,14 +219,7 @@ class TrackingRepository:
         return _milestone(row) if row else None
 
     async def save_milestones(self, items: Sequence[Milestone]) -> None:
-        for milestone in items:
-            row = _milestone_row(milestone)
-            statement = insert(milestones).values(**row)
-            await self.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[milestones.c.id], set_={k: v for k, v in row.items() if k != "id"}
-                )
-            )
+        await self.save_milestone_rows([milestone_row(milestone) for milestone in items])
 
     async def mark_fired(self, milestone_id: uuid.UUID, level: str, at: datetime) -> None:
         column = "warned_at" if level == "warning" else "breached_at"

@@ -1,18 +1,32 @@
 """Keeps each case's milestones in step with ``case.events`` and fires their thresholds.
 
-One case's events arrive in order (key = case id); each is applied under a lock on
-the case's projection row, so a scheduler firing a threshold at the same moment sees
-either the state before or after, never half of it.
+A consumed batch is applied set-based: its events are grouped by case (each case's
+events keep their order), every case's projection row is locked and read in one
+statement (case-id order, so consumer replicas cannot deadlock), its milestones in
+another, the engine's pure logic runs in memory event after event, and the rows that
+changed are written back with one multi-row statement per table; the events it
+publishes go to the outbox in one statement. The statements per batch do not grow
+with its number of events. A scheduler firing a threshold at the same moment holds
+the case row or waits for it, so it sees either the state before or after, never half.
+
+An update that changes nothing the engine reads (see :meth:`TrackingService.reads_change`)
+is skipped: no row is rewritten and the projection keeps the last snapshot that did
+change something. What it keeps from such a snapshot is only what the engine never
+reads (subject, assignee, custom fields…), so every later decision is the same.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.bus.batch import Received
 from omnicase.kit.events import (
     CaseCreated,
     CaseMessageAdded,
@@ -20,24 +34,27 @@ from omnicase.kit.events import (
     CaseStatus,
     CaseUpdated,
     Envelope,
+    EventData,
     Priority,
     SlaMilestoneAchieved,
     SlaThresholdReached,
 )
 from omnicase.kit.ids import uuid7
 from omnicase.sla_engine.actions import perform
-from omnicase.sla_engine.automations.runner import AutomationRunner
+from omnicase.sla_engine.automations.repository import AutomationRepository
+from omnicase.sla_engine.automations.runner import AutomationRunner, plan_timers
 from omnicase.sla_engine.business_hours.calendar import TimeMeasure
 from omnicase.sla_engine.business_hours.measures import Measures
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
+from omnicase.sla_engine.config.cache import ENGINE_FIELDS, ConfigCache, Configuration
 from omnicase.sla_engine.events_out import EventSink
 from omnicase.sla_engine.policies.repository import PolicyRepository
 from omnicase.sla_engine.policies.schemas import MilestoneKind, Policy
 from omnicase.sla_engine.policies.service import first_matching
-from omnicase.sla_engine.scheduler.repository import TimerRepository
+from omnicase.sla_engine.scheduler.repository import TimerPlan, TimerRepository
 from omnicase.sla_engine.service import SPEC
 from omnicase.sla_engine.tracking.milestones import STOPPED, Milestone, start_clock
-from omnicase.sla_engine.tracking.repository import CaseState, TrackingRepository
+from omnicase.sla_engine.tracking.repository import CaseState, TrackingRepository, case_row, milestone_row
 
 logger = logging.getLogger(__name__)
 
@@ -45,93 +62,194 @@ SLA_TIMER = "sla"
 REPLY_KINDS = (MilestoneKind.FIRST_REPLY, MilestoneKind.NEXT_REPLY, MilestoneKind.PERIODIC_UPDATE)
 STARTS_WITH_CASE = (MilestoneKind.FIRST_REPLY, MilestoneKind.RESOLUTION, MilestoneKind.REQUESTER_WAIT)
 
+Outgoing = list[tuple[str, Envelope, str]]
+
 
 def threshold_key(milestone_id: uuid.UUID, level: str) -> str:
     return f"ms:{milestone_id}:{level}"
 
 
+@dataclass
+class Tracked:
+    """One case during a unit of work: its rows as read, and its state as the events leave it."""
+
+    state: CaseState | None
+    milestones: list[Milestone]
+    ran: set[uuid.UUID] = field(default_factory=set)
+    stored_case: dict[str, Any] | None = None
+    stored_milestones: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    # An event was applied: rows that differ are written and timers re-planned.
+    applied: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One case event as the engine applies it."""
+
+    case_id: uuid.UUID
+    snapshot: CaseSnapshot | None  # None: a message without one (the last snapshot seen applies)
+    at: datetime
+    message: CaseMessageAdded | None = None
+    # Skipped when it changes nothing the engine reads (updates; messages that are not replies).
+    skippable: bool = False
+
+
+def step_of(data: EventData, envelope: Envelope) -> Step | None:
+    match data:
+        case CaseCreated(case=snapshot):
+            return Step(snapshot.case_id, snapshot, snapshot.created_at)
+        case CaseUpdated(case=CaseSnapshot() as snapshot):
+            return Step(snapshot.case_id, snapshot, snapshot.updated_at, skippable=True)
+        case CaseMessageAdded(case=CaseSnapshot() as snapshot) as message:
+            return Step(message.case_id, snapshot, snapshot.updated_at, message, skippable=not message.public)
+        case CaseMessageAdded() as message:
+            return Step(message.case_id, None, envelope.time, message)
+    return None  # an update without a snapshot: nothing to go on
+
+
 class TrackingService:
-    def __init__(self, session: AsyncSession, outbox: EventSink) -> None:
+    def __init__(self, session: AsyncSession, outbox: EventSink, config: ConfigCache | None = None) -> None:
         self.session = session
         self.outbox = outbox
+        # Shared by the consumer for the process's life; otherwise read once for this unit of work.
+        self.config = config or ConfigCache()
         self.cases = TrackingRepository(session)
         self.policies = PolicyRepository(session)
         self.schedules = ScheduleRepository(session)
         self.timers = TimerRepository(session)
+        self.runs = AutomationRepository(session)
         self.measures = Measures(self.schedules)
         self.automations = AutomationRunner(session, outbox, self.measures)
-        # Configuration read once per unit of work (a resync page applies it to many cases).
-        self._policies: list[Policy] | None = None
-
-    async def active_policies(self) -> list[Policy]:
-        if self._policies is None:
-            self._policies = await self.policies.active_in_order()
-        return self._policies
-
-    async def measure(self, business_hours: bool, schedule_id: uuid.UUID | None) -> TimeMeasure:
-        return await self.measures.get(business_hours, schedule_id)
 
     async def milestone_measure(self, milestone: Milestone) -> TimeMeasure:
-        return await self.measure(milestone.business_hours, milestone.schedule_id)
+        return await self.measures.get(milestone.business_hours, milestone.schedule_id)
 
     # --- case events ------------------------------------------------------------------
 
     async def handle(self, envelope: Envelope) -> None:
-        if envelope.type == CaseCreated.event_type:
-            created = CaseCreated.parse(envelope)
-            await self.apply(created.case, created.case.created_at)
-        elif envelope.type == CaseUpdated.event_type:
-            updated = CaseUpdated.parse(envelope)
-            if updated.case is not None:
-                await self.apply(updated.case, updated.case.updated_at)
-        elif envelope.type == CaseMessageAdded.event_type:
-            message = CaseMessageAdded.parse(envelope)
-            if message.case is not None:
-                await self.apply(message.case, message.case.updated_at, message=message)
-            else:
-                await self.apply_message_only(message, envelope.time)
+        """One event on its own (a batch of one)."""
+        await self.handle_batch([Received(envelope, envelope.payload())])
 
-    async def apply_message_only(self, message: CaseMessageAdded, at: datetime) -> None:
-        state = await self.cases.lock_case(message.case_id)
-        if state is not None:
-            await self.apply(state.snapshot, at, message=message, state=state)
+    async def handle_batch(self, batch: Sequence[Received[EventData]]) -> None:
+        steps = [(received, step) for received in batch if (step := step_of(received.data, received.envelope))]
+        if not steps:
+            return
+        config = await self.config.current(self.session)
+        tracked = await self._load({step.case_id for _, step in steps}, config)
+        outgoing: Outgoing = []
+        for received, step in steps:
+            case = tracked[step.case_id]
+            snapshot = step.snapshot or (case.state.snapshot if case.state else None)
+            if snapshot is None:
+                continue  # a message about a case never seen, without a snapshot
+            if step.skippable and case.state is not None and not self.reads_change(case.state, snapshot, config):
+                continue
+            with received.traced():
+                self._apply(case, snapshot, step.at, step.message, config, outgoing)
+        await self._save(tracked, config, outgoing)
 
-    async def apply(
+    @staticmethod
+    def reads_change(state: CaseState, snapshot: CaseSnapshot, config: Configuration) -> bool:
+        """Whether ``snapshot`` differs from the case as last applied in anything a policy, target,
+        milestone or automation reads: its status, the fields conditions match, tags some condition
+        names, and the update time when an automation counts from it. An older snapshot changes nothing."""
+        if snapshot.version <= state.version:
+            return False
+        before = state.snapshot
+        if any(getattr(before, name) != getattr(snapshot, name) for name in ENGINE_FIELDS):
+            return True
+        if snapshot.status != state.status:
+            return True
+        read = config.tags_read
+        if set(before.tags) & read != set(snapshot.tags) & read:
+            return True
+        return config.reads_updated_at and before.updated_at != snapshot.updated_at
+
+    async def _load(self, case_ids: set[uuid.UUID], config: Configuration) -> dict[uuid.UUID, Tracked]:
+        states = await self.cases.lock_cases(case_ids)
+        known = set(states)
+        milestones = await self.cases.milestones_of(known) if known else {}
+        runs = await self.runs.runs_of(known) if known and config.automations else {}
+        return {case_id: self._tracked(states.get(case_id), milestones, runs) for case_id in case_ids}
+
+    @staticmethod
+    def _tracked(
+        state: CaseState | None,
+        milestones: dict[uuid.UUID, list[Milestone]],
+        runs: dict[uuid.UUID, set[uuid.UUID]],
+    ) -> Tracked:
+        if state is None:
+            return Tracked(None, [])
+        items = milestones.get(state.case_id, [])
+        return Tracked(
+            state,
+            items,
+            ran=runs.get(state.case_id, set()),
+            stored_case=case_row(state),
+            stored_milestones={milestone.id: milestone_row(milestone) for milestone in items},
+        )
+
+    def _apply(
         self,
+        case: Tracked,
         snapshot: CaseSnapshot,
         at: datetime,
-        *,
-        message: CaseMessageAdded | None = None,
-        state: CaseState | None = None,
+        message: CaseMessageAdded | None,
+        config: Configuration,
+        outgoing: Outgoing,
     ) -> None:
-        state = state or await self.cases.lock_case(snapshot.case_id)
-        if state is None:
-            state, milestones = self._first_sight(snapshot)
+        """One event on one case, in memory (no I/O): the engine's whole decision."""
+        if case.state is None:
+            case.state, case.milestones = self._first_sight(snapshot)
         else:
-            milestones = await self.cases.milestones(snapshot.case_id)
+            state = case.state
             if snapshot.version > state.version:
                 if snapshot.status != state.status:
-                    for milestone in milestones:
+                    for milestone in case.milestones:
                         milestone.follow_status(snapshot.status, at)
                     state.status, state.status_since = snapshot.status, at
                 state.snapshot, state.version = snapshot, snapshot.version
+        state, milestones = case.state, case.milestones
+        case.applied = True
         achieved: list[Milestone] = []
         if message is not None and message.public:
             achieved = self._on_message(state, milestones, message, at)
-        policy = first_matching(await self.active_policies(), state.snapshot)
+        policy = first_matching(config.policies, state.snapshot)
         state.policy_id = policy.id if policy else None
         for milestone in milestones:
             if milestone.open or milestone in achieved:
                 self._apply_policy(milestone, policy, state.snapshot)
             if milestone.open:
-                milestone.compute_deadlines(await self.milestone_measure(milestone))
+                milestone.compute_deadlines(config.measure(milestone.business_hours, milestone.schedule_id))
         for milestone in milestones:
             if milestone.achieved_at is not None and (milestone in achieved or milestone.achieved_seconds is None):
-                await self._settle(milestone)
-        await self.cases.save_case(state)
-        await self.cases.save_milestones(milestones)
-        await self._sync_timers(milestones)
-        await self.automations.sync(state)
+                self._settle(milestone, config, outgoing)
+
+    async def _save(self, tracked: dict[uuid.UUID, Tracked], config: Configuration, outgoing: Outgoing) -> None:
+        """Write what the batch changed: one multi-row statement per table, one for the outbox."""
+        case_rows: list[dict[str, Any]] = []
+        milestone_rows: list[dict[str, Any]] = []
+        scheduled: list[TimerPlan] = []
+        stale: list[str] = []
+        for case in tracked.values():
+            if not case.applied or case.state is None:
+                continue
+            row = case_row(case.state)
+            if row != case.stored_case:
+                case_rows.append(row)
+            for milestone in case.milestones:
+                row = milestone_row(milestone)
+                if row != case.stored_milestones.get(milestone.id):
+                    milestone_rows.append(row)
+            self._plan_thresholds(case.milestones, scheduled, stale)
+            plans, cancelled = plan_timers(case.state, config.automations, case.ran, config.measure)
+            scheduled += plans
+            stale += cancelled
+        await self.cases.save_cases_rows(case_rows)
+        await self.cases.save_milestone_rows(milestone_rows)
+        await self.timers.schedule_all(scheduled)
+        await self.timers.cancel(stale)
+        await self.outbox.add_envelopes(self.session, outgoing)
 
     def _first_sight(self, snapshot: CaseSnapshot) -> tuple[CaseState, list[Milestone]]:
         started = snapshot.created_at
@@ -193,8 +311,9 @@ class TrackingService:
             policy.id, target.minutes * 60.0, target.business_hours, policy.schedule_id, policy.warning_percent
         )
 
-    async def _settle(self, milestone: Milestone) -> None:
-        milestone.settle(await self.milestone_measure(milestone))
+    @staticmethod
+    def _settle(milestone: Milestone, config: Configuration, outgoing: Outgoing) -> None:
+        milestone.settle(config.measure(milestone.business_hours, milestone.schedule_id))
         if milestone.policy_id is None or milestone.achieved_at is None:
             return
         event = SlaMilestoneAchieved(
@@ -208,10 +327,10 @@ class TrackingService:
             breached=milestone.breached_at is not None,
         )
         key = str(milestone.case_id)
-        await self.outbox.add(self.session, event, source=SPEC.name, subject=key, key=key)
+        outgoing.append((event.topic.value, event.envelope(source=SPEC.name, subject=key), key))
 
-    async def _sync_timers(self, milestones: list[Milestone]) -> None:
-        stale: list[str] = []
+    @staticmethod
+    def _plan_thresholds(milestones: list[Milestone], scheduled: list[TimerPlan], stale: list[str]) -> None:
         for milestone in milestones:
             for level, deadline, fired in (
                 ("warning", milestone.warn_at, milestone.warned_at),
@@ -220,16 +339,24 @@ class TrackingService:
                 key = threshold_key(milestone.id, level)
                 if milestone.open and deadline is not None and fired is None:
                     payload = {"milestone_id": str(milestone.id), "level": level}
-                    await self.timers.schedule(key, SLA_TIMER, deadline, case_id=milestone.case_id, payload=payload)
+                    scheduled.append(TimerPlan(key, SLA_TIMER, deadline, milestone.case_id, payload))
                 else:
                     stale.append(key)
-        await self.timers.cancel(stale)
 
     async def resync(self, after: uuid.UUID | None, limit: int, now: datetime) -> uuid.UUID | None:
         """Re-apply the configuration to the next ``limit`` open cases; returns where to go on (None: done)."""
         states = await self.cases.lock_open_cases(after, limit)
+        if not states:
+            return None
+        config = await self.config.current(self.session)
+        ids = {state.case_id for state in states}
+        milestones = await self.cases.milestones_of(ids)
+        runs = await self.runs.runs_of(ids) if config.automations else {}
+        tracked = {state.case_id: self._tracked(state, milestones, runs) for state in states}
+        outgoing: Outgoing = []
         for state in states:
-            await self.apply(state.snapshot, now, state=state)
+            self._apply(tracked[state.case_id], state.snapshot, now, None, config, outgoing)
+        await self._save(tracked, config, outgoing)
         return states[-1].case_id if len(states) == limit else None
 
     # --- thresholds ---------------------------------------------------------------------
