@@ -5,8 +5,10 @@ the outbox, settled by its report; retried while routing is down, then failed wi
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +19,14 @@ from omnicase.case_core.app import create_app
 from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.notifications.dispatcher import NotificationDispatcher
 from omnicase.case_core.settings import CaseCoreSettings
-from omnicase.case_core.testing import STAFF_SCOPES, Deliver, Published, WebhookReceiver, identity_headers
+from omnicase.case_core.testing import (
+    STAFF_SCOPES,
+    Deliver,
+    Published,
+    WebhookReceiver,
+    identity_headers,
+    inbound_email,
+)
 from omnicase.case_core.wiring import Services
 from omnicase.kit.clock import ManualClock
 from omnicase.kit.db import Database
@@ -125,7 +134,10 @@ async def test_a_trigger_emails_the_assignee_after_the_change_and_the_intake_set
     [(_, email)] = [(kind, data) for kind, data in events if kind == "outbound.notification_requested"]
     assert email["to"] == [{"email": "ada@support.example", "name": "Ada Lovelace", "phone": None, "handle": None}]
     assert email["subject"] == f"Urgent: #{case['number']} Printer on fire"
-    assert email["text"] == f"Grace <b>Hopper</b> needs you on case {case['number']}."
+    # The case's hidden reference rides along, so an agent's emailed answer threads into the case.
+    assert re.fullmatch(
+        rf"Grace <b>Hopper</b> needs you on case {case['number']}\.\n\n\[ref:oc-[0-9a-f]{{20}}\]\n", email["text"]
+    )
     assert "Grace &lt;b&gt;Hopper&lt;/b&gt;" in email["html"]
     assert email["reason"] == f"trigger:{rule['id']}"
     # A note to staff is no reply: nothing goes to the customer and the case's reply clock is untouched.
@@ -322,4 +334,108 @@ async def test_the_running_service_resolves_and_hands_over_a_notification_throug
     ]
     assert key == case["id"].encode(), "keyed by the case, like everything about it"
     assert notification["data"]["to"][0]["email"] == "ada@support.example"
-    assert notification["data"]["text"] == f"Case {case['number']} is urgent."
+    assert notification["data"]["text"].startswith(f"Case {case['number']} is urgent.\n\n[ref:oc-")
+
+
+async def _requested(
+    api: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    directory: StaffDirectory,
+    db: Database,
+    services: Services,
+    *,
+    new_trigger: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A case whose trigger email to its assignee was handed to the email intake: (case, notification)."""
+    agent = await _agent(routing, "Ada Lovelace", "ada@support.example", [])
+    if new_trigger:
+        await _trigger(api, {"type": "email_assignee", "text": "Grace needs you."})
+    case = await _urgent_case(api, assignee_id=agent)
+    assert await NotificationDispatcher(db, services.notifications, directory).run_once() == 1
+    [notification] = await _notifications(api, case["id"])
+    assert notification["status"] == "requested"
+    return case, notification
+
+
+async def test_an_agents_emailed_answer_to_a_notification_threads_into_the_case(
+    api: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    directory: StaffDirectory,
+    db: Database,
+    services: Services,
+    published: Published,
+    deliver: Deliver,
+) -> None:
+    case, notification = await _requested(api, routing, directory, db, services)
+    [email] = [data for kind, data in await published(case["id"]) if kind == "outbound.notification_requested"]
+    quoted = "\n".join(f"> {line}" for line in email["text"].splitlines())
+    # Another subject, another sender than the requester: only the quoted marker can tie it to the case.
+    answer = inbound_email(
+        "ada@support.example",
+        subject="Re: on it",
+        text=f"I called her back.\n\n{quoted}",
+        in_reply_to=[f"{notification['id']}@omnicase.example"],
+    )
+    await deliver(answer)
+    messages = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
+    assert any("I called her back." in message["text"] for message in messages)
+
+
+async def test_a_notification_whose_send_report_never_comes_fails_after_the_timeout(
+    api: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    directory: StaffDirectory,
+    db: Database,
+    services: Services,
+    settings: CaseCoreSettings,
+    deliver: Deliver,
+    clock: ManualClock,
+) -> None:
+    api.auth = GatewayIdentity(settings.internal_secret, role="admin", scopes=STAFF_SCOPES)  # fresh per request
+    services.notifications.settings = settings.model_copy(update={"notification_report_timeout_seconds": 600.0})
+    dispatcher = NotificationDispatcher(db, services.notifications, directory)
+    case, _ = await _requested(api, routing, directory, db, services)
+
+    await clock.advance(599)
+    await dispatcher.housekeep()
+    [waiting] = await _notifications(api, case["id"])
+    assert waiting["status"] == "requested", "not before the timeout"
+
+    await clock.advance(2)
+    await dispatcher.housekeep()
+    [lost] = await _notifications(api, case["id"])
+    assert lost["status"] == "failed"
+    assert lost["last_error"].startswith("no send report from the email intake within 600 s")
+
+    # The intake's word, should it still come, is the truth.
+    await deliver(NotificationReported(notification_id=uuid.UUID(lost["id"]), status="sent"))
+    [late] = await _notifications(api, case["id"])
+    assert late["status"] == "sent"
+
+
+async def test_settled_notifications_are_deleted_after_the_retention_and_newer_ones_kept(
+    api: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    directory: StaffDirectory,
+    db: Database,
+    services: Services,
+    settings: CaseCoreSettings,
+    deliver: Deliver,
+    clock: ManualClock,
+) -> None:
+    api.auth = GatewayIdentity(settings.internal_secret, role="admin", scopes=STAFF_SCOPES)  # fresh per request
+    services.notifications.settings = settings.model_copy(update={"notification_retention_days": 30})
+    dispatcher = NotificationDispatcher(db, services.notifications, directory)
+    old_case, old = await _requested(api, routing, directory, db, services)
+    await deliver(NotificationReported(notification_id=uuid.UUID(old["id"]), status="sent"))
+
+    await clock.advance(timedelta(days=29).total_seconds())
+    new_case, new = await _requested(api, routing, directory, db, services, new_trigger=False)
+    await deliver(NotificationReported(notification_id=uuid.UUID(new["id"]), status="sent"))
+    await dispatcher.housekeep()
+    assert len(await _notifications(api, old_case["id"])) == 1, "29 days old: kept"
+
+    await clock.advance(timedelta(days=1, seconds=1).total_seconds())
+    await dispatcher.housekeep()
+    assert await _notifications(api, old_case["id"]) == []
+    assert [n["id"] for n in await _notifications(api, new_case["id"])] == [new["id"]]

@@ -187,6 +187,7 @@ async def test_a_staff_notification_is_sent_unthreaded_as_automatic_mail_and_rep
         subject="[#42] Printer on fire",
         text="Grace needs you on case 42.",
         html="<p>Grace needs you on case 42.</p>",
+        case_id=uuid.uuid4(),
     )
     nowhere = NotificationRequested(
         notification_id=uuid.uuid4(),
@@ -206,6 +207,8 @@ async def test_a_staff_notification_is_sent_unthreaded_as_automatic_mail_and_rep
     assert mail["Subject"] == "[#42] Printer on fire"
     assert mail["Message-ID"] == f"<{sent_ok.notification_id}@{service.settings.message_id_domain}>"
     assert mail["In-Reply-To"] is None
+    # An agent who answers writes to the case's mailbox (where replies on the case come from).
+    assert mail["Reply-To"] == mailbox["address"]
     assert mail["Auto-Submitted"] == "auto-generated", "a notification answers no message"
     assert mail["X-Auto-Response-Suppress"] == "All"
     assert "Grace needs you on case 42." in mail.get_body(("plain",)).get_content()

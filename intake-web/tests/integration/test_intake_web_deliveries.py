@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import pytest_asyncio
@@ -194,3 +195,72 @@ async def test_transient_failures_are_retried_and_refusals_reported_failed(
     [recovered] = (await service.client.get(f"/api/v1/channels/{flaky['id']}/deliveries")).json()["items"]
     assert (recovered["status"], recovered["attempts"]) == ("sent", 3)
     assert recovered["provider_message_id"] == reports[retried.outbound_id].provider_message_id
+
+
+KOREAN = "고객님의 소포가 오늘 출고되었으며 목요일에 도착할 예정입니다. 배송 조회는 문자로 안내해 드리겠습니다. "
+CHINESE = "您的包裹今天已从仓库发出，预计星期四送达。如需帮助，请直接回复此短信。"  # noqa: RUF001
+
+
+def _bodies(calls: list[Call]) -> list[str]:
+    return [parse_qs(call.body.decode())["Body"][0] for call in calls]
+
+
+async def test_long_sms_replies_go_out_whole_concatenated_or_split_or_are_refused_with_the_reason(
+    start_service: Any, provider: FakeProvider, producer: EventProducer, kafka_bootstrap: str
+) -> None:
+    service = await start_service(**FAST)
+    prefix = service.settings.topic_prefix
+    base = {"kind": "sms", "auth_token": "tok", "from_number": "+15005550006", "api_base_url": provider.url}
+    twilio = await service.channel({**base, "account_sid": "ACcat"})
+    plain = await service.channel({**base, "account_sid": "ACplain", "concatenation": "none"})
+    english = ("Your parcel left our warehouse today and should arrive on Thursday. " * 3).strip()
+    chinese = CHINESE * 3
+    korean = (KOREAN * 3).strip()
+    too_long = CHINESE * 50
+    whole = await _request(producer, prefix, "sms", f"sms:{twilio['id']}:+15551234567", text=chinese)
+    long_english = await _request(producer, prefix, "sms", f"sms:{twilio['id']}:+15551234568", text=english)
+    split = await _request(producer, prefix, "sms", f"sms:{plain['id']}:+15551234567", text=korean)
+    refused = await _request(producer, prefix, "sms", f"sms:{twilio['id']}:+15551234569", text=too_long)
+
+    reports = await _reports(kafka_bootstrap, prefix, expect=4)
+    assert [reports[r.outbound_id].status for r in (whole, long_english, split)] == ["sent", "sent", "sent"]
+    # The concatenating provider gets each reply whole, in one call.
+    assert sorted(_bodies(provider.to("/2010-04-01/Accounts/ACcat/Messages.json"))) == sorted([chinese, english])
+    # The other gets separate SMS, in order, each within one UCS-2 SMS.
+    parts = _bodies(provider.to("/2010-04-01/Accounts/ACplain/Messages.json"))
+    assert len(parts) == 3
+    assert all(len(part) <= 70 for part in parts)
+    assert "".join(parts).replace(" ", "") == korean.replace(" ", "")
+    # Too long for the provider: refused before any call, with the reason.
+    assert reports[refused.outbound_id].status == "failed"
+    assert f"{len(too_long)} characters" in (reports[refused.outbound_id].error or "")
+    assert "at most 1600" in (reports[refused.outbound_id].error or "")
+
+    listed = (await service.client.get(f"/api/v1/channels/{twilio['id']}/deliveries")).json()["items"]
+    recorded = {item["outbound_id"]: (item["sms_encoding"], item["sms_segments"]) for item in listed}
+    assert recorded[str(whole.outbound_id)] == ("UCS-2", 2)
+    assert recorded[str(long_english.outbound_id)] == ("GSM-7", 2)
+    [split_delivery] = (await service.client.get(f"/api/v1/channels/{plain['id']}/deliveries")).json()["items"]
+    assert (split_delivery["sms_encoding"], split_delivery["sms_segments"]) == ("UCS-2", 3)
+
+
+async def test_a_split_sms_reply_that_fails_midway_resumes_without_sending_a_part_twice(
+    start_service: Any, provider: FakeProvider, producer: EventProducer, kafka_bootstrap: str
+) -> None:
+    service = await start_service(**FAST)
+    prefix = service.settings.topic_prefix
+    plain = await service.channel(
+        {"kind": "sms", "account_sid": "ACmid", "auth_token": "tok", "from_number": "+15005550006",
+         "api_base_url": provider.url, "concatenation": "none"}
+    )  # fmt: skip
+    provider.script["/2010-04-01/Accounts/ACmid/Messages.json"] = [200, 503]
+    text = (KOREAN * 3).strip()
+    request = await _request(producer, prefix, "sms", f"sms:{plain['id']}:+15551234567", text=text)
+
+    report = (await _reports(kafka_bootstrap, prefix, expect=1))[request.outbound_id]
+    assert report.status == "sent"
+    bodies = _bodies(provider.to("/2010-04-01/Accounts/ACmid/Messages.json"))
+    # First part once, second part refused then sent, third part once.
+    assert len(bodies) == 4
+    assert bodies[1] == bodies[2]
+    assert len(set(bodies)) == 3

@@ -59,6 +59,12 @@ class CaseCoreSettings(ServiceSettings):
     notification_max_attempts: int = Field(default=8, ge=1, le=50)
     notification_retry_base_seconds: float = Field(default=30.0, gt=0)
     notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # A `requested` notification with no send report after this long is `failed` (the report was lost).
+    notification_report_timeout_seconds: float = Field(default=86_400.0, gt=0)
+    # Settled (`sent` / `failed`) notifications are deleted after this many days.
+    notification_retention_days: int = Field(default=30, ge=1)
+    # How often each replica times out and prunes notifications.
+    notification_housekeeping_seconds: float = Field(default=300.0, gt=0)
     # Who hears of a webhook subscription disabled for sustained failure when the
     # subscription names nobody (its own notify_email wins).
     webhook_notify_email: str | None = Field(default=None, max_length=320)

@@ -15,7 +15,8 @@ from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
 from omnicase.gateway.access.clientip import parse_networks
-from omnicase.gateway.access.ratelimit import RateLimitMiddleware, TokenBuckets
+from omnicase.gateway.access.counters import CounterRepository, create_counter_engine
+from omnicase.gateway.access.ratelimit import Policy, RateLimiter, RateLimitMiddleware
 from omnicase.gateway.identity.api import router as identity_router
 from omnicase.gateway.identity.contacts import ContactDirectory
 from omnicase.gateway.identity.repository import SessionRepository
@@ -93,6 +94,26 @@ async def _start_purger(runtime: Runtime) -> Callable[[], Awaitable[None]]:
     return stop
 
 
+def _start_rate_limiter(limiter: RateLimiter) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
+    """The shared counters' own engine (autocommit, small pool) and the loop pruning them."""
+
+    async def start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+        settings = runtime.settings
+        assert isinstance(settings, GatewaySettings)
+        engine = create_counter_engine(settings.database_url, pool_size=settings.rate_limit_pool_size)
+        limiter.attach(CounterRepository(engine))
+        stop_pruner = await limiter.start_pruner()
+
+        async def stop() -> None:
+            await stop_pruner()
+            limiter.attach(None)
+            await engine.dispose()
+
+        return stop
+
+    return start
+
+
 def _service_ready(name: str) -> Callable[[Runtime], Awaitable[None]]:
     async def check(runtime: Runtime) -> None:
         base_url = runtime.extra["service_urls"][name]
@@ -125,12 +146,20 @@ async def openapi_document(request: Request) -> JSONResponse:
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or load_settings(GatewaySettings)
+    limiter = RateLimiter(
+        Policy("ip", settings.rate_limit_ip_requests, settings.rate_limit_window_seconds),
+        Policy("token", settings.rate_limit_token_requests, settings.rate_limit_window_seconds),
+        store_timeout=settings.rate_limit_store_timeout,
+    )
+    background: list[Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]] = [_start, _start_purger]
+    if settings.rate_limit_enabled:
+        background.append(_start_rate_limiter(limiter))
     parts = ServiceParts(
         # The proxy's catch-all route goes last so the gateway's own routes win.
         routers=[docs_router, identity_router, proxy_router],
         uses_kafka=False,
         requires_gateway_identity=False,
-        background=[_start, _start_purger],
+        background=background,
         readiness={f"service:{name}": _service_ready(name) for name in settings.service_urls},
         openapi_tags=OPENAPI_TAGS,
     )
@@ -144,8 +173,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
-            by_ip=TokenBuckets("ip", settings.rate_limit_ip_requests, settings.rate_limit_window_seconds),
-            by_token=TokenBuckets("token", settings.rate_limit_token_requests, settings.rate_limit_window_seconds),
+            limiter=limiter,
             trusted_proxies=parse_networks(settings.trusted_proxies),
         )
     if settings.cors_origins:

@@ -22,3 +22,7 @@ REFUSED = Counter(
     ["reason"],
 )
 LOGINS = Counter("omnicase_gateway_logins_total", "Token requests, by outcome", ["grant", "outcome"])
+RATE_LIMIT_LOCAL = Counter(
+    "omnicase_gateway_rate_limit_local_total",
+    "Requests counted in the replica's own memory because the shared counters in PostgreSQL did not answer",
+)

@@ -1,6 +1,7 @@
-"""Tables of the ``gateway`` schema (owned by gateway alone): users, login sessions, tokens."""
+"""Tables of the ``gateway`` schema (owned by gateway alone): users, login sessions, tokens, rate-limit counters."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -86,4 +87,16 @@ api_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Requests per (policy:subject, window) shared by every replica. UNLOGGED: counters are
+# worth nothing after a crash (the window is over by then) and skip the WAL on every hit.
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    metadata,
+    Column("key", Text, primary_key=True),
+    # Unix seconds of the window's start (windows are aligned to multiples of their length).
+    Column("window_start", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+    prefixes=["UNLOGGED"],
 )

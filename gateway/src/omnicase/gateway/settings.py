@@ -58,11 +58,15 @@ class GatewaySettings(ServiceSettings):
     max_inspected_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_page_size: int = Field(default=100, ge=1, le=1000)
 
-    # Rate limits: token buckets per process (per replica), `requests` per `window` seconds.
+    # Rate limits: `requests` per fixed `window` of seconds, counted in PostgreSQL for all replicas.
     rate_limit_enabled: bool = True
     rate_limit_ip_requests: int = Field(default=1200, ge=1)
     rate_limit_token_requests: int = Field(default=600, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    # Longest wait for the shared counter; past it the request is counted in this replica only.
+    rate_limit_store_timeout: float = Field(default=0.25, gt=0, le=5)
+    # Connections of the counters' own pool (autocommit, apart from the units of work).
+    rate_limit_pool_size: int = Field(default=10, ge=1, le=200)
 
     # Load balancers whose X-Forwarded-For is believed (addresses or CIDR ranges).
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -131,6 +131,10 @@ deliveries = Table(
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text),
     Column("provider_message_id", String(200)),
+    # SMS: the encoding and the SMS the reply costs; parts already sent when split into messages here.
+    Column("sms_encoding", String(8)),
+    Column("sms_segments", Integer),
+    Column("parts_sent", Integer, nullable=False, server_default=text("0")),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
 from omnicase.case_core.notifications.repository import Row
-from omnicase.case_core.notifications.service import NotificationService, Resolution
+from omnicase.case_core.notifications.service import PRUNE_BATCH, NotificationService, Resolution
 from omnicase.kit.app import Runtime
 from omnicase.kit.clock import get_clock, utcnow
 from omnicase.kit.db import Database
@@ -69,10 +69,27 @@ class NotificationDispatcher:
                 await self.service.record(session, notification, resolution)
         return len(claimed)
 
+    async def housekeep(self) -> tuple[int, int]:
+        """Time out unreported notifications and prune old ones (until a round deletes less than a batch)."""
+        failed = deleted = 0
+        while True:
+            async with self.database.unit_of_work() as session:
+                timed_out, pruned = await self.service.housekeep(session)
+            failed, deleted = failed + timed_out, deleted + pruned
+            if pruned < PRUNE_BATCH:
+                return failed, deleted
+
     async def run(self) -> None:
         clock = get_clock()
         settings = self.service.settings
+        housekept_at: float | None = None
         while True:
+            if housekept_at is None or clock.monotonic() - housekept_at >= settings.notification_housekeeping_seconds:
+                housekept_at = clock.monotonic()
+                try:
+                    await self.housekeep()
+                except Exception:
+                    logger.exception("notification housekeeping failed; retrying next time")
             try:
                 tried = await self.run_once()
             except Exception:

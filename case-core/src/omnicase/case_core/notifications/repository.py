@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.models import cases
 from omnicase.case_core.notifications.models import notifications as table
 
 Row = dict[str, Any]
@@ -55,3 +56,31 @@ class NotificationRepository:
     async def of_subscription(self, session: AsyncSession, subscription_id: uuid.UUID) -> list[Row]:
         statement = select(table).where(table.c.subscription_id == subscription_id).order_by(table.c.id)
         return [dict(row) for row in (await session.execute(statement)).mappings()]
+
+    async def case_ref_token(self, session: AsyncSession, case_id: uuid.UUID) -> str | None:
+        """The case's hidden reference token (what threads an answer to the notification into the case)."""
+        token: str | None = await session.scalar(select(cases.c.ref_token).where(cases.c.id == case_id))
+        return token
+
+    async def fail_unreported(
+        self, session: AsyncSession, *, requested_before: datetime, reason: str, now: datetime
+    ) -> int:
+        """Mark ``failed`` every notification ``requested`` before ``requested_before``; how many."""
+        result = await session.execute(
+            table.update()
+            .where(table.c.status == "requested", table.c.updated_at < requested_before)
+            .values(status="failed", last_error=reason, updated_at=now)
+            .returning(table.c.id)
+        )
+        return len(result.all())
+
+    async def prune(self, session: AsyncSession, *, created_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` settled notifications created before ``created_before``; how many."""
+        old = (
+            select(table.c.id)
+            .where(table.c.status.in_(("sent", "failed")), table.c.created_at < created_before)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = await session.execute(table.delete().where(table.c.id.in_(old)).returning(table.c.id))
+        return len(result.all())

@@ -8,6 +8,13 @@ puts ``outbound.notification_requested`` through the outbox (``requested``);
 intake-email's ``intake.notification_reported`` settles it (``sent`` / ``failed``).
 While routing cannot answer, resolution is retried with backoff; after the last attempt
 the notification is ``failed`` with the reason, on the case's record.
+
+Every notification converges: one still ``requested`` after
+``notification_report_timeout_seconds`` (its report was lost) is ``failed`` with that
+reason, and a report that still arrives later wins. Settled notifications are deleted
+after ``notification_retention_days``. A notification about a case carries the case's
+hidden reference marker, so an agent who answers it by email (intake-email sets the
+mail's Reply-To to the case's mailbox) lands on the case.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Literal
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.messages import reference
 from omnicase.case_core.notifications.repository import NotificationRepository, Row
 from omnicase.case_core.service import SPEC
 from omnicase.case_core.settings import CaseCoreSettings
@@ -34,10 +42,15 @@ logger = logging.getLogger(__name__)
 
 RecipientKind = Literal["agent", "group", "email"]
 
+# Start of the reason a notification failed without a report; a report that comes later still settles it.
+UNREPORTED = "no send report from the email intake"
+PRUNE_BATCH = 1000
+
 NOTIFICATIONS = Counter(
     "omnicase_staff_notifications_total",
     "Staff notifications by outcome: requested (handed to the email intake), retry (routing did not "
-    "answer), failed (given up or not sendable), sent / send_failed (the intake's report)",
+    "answer), failed (given up or not sendable), sent / send_failed (the intake's report), "
+    "unreported (no report within the timeout)",
     ["outcome"],
 )
 
@@ -111,6 +124,12 @@ class NotificationService:
         attempts = current["attempts"] + 1
         values: dict[str, object] = {"attempts": attempts, "updated_at": now}
         if resolution.error is None and resolution.recipients:
+            text, html = current["text"], current["html"]
+            token = await self.repository.case_ref_token(session, current["case_id"]) if current["case_id"] else None
+            if token is not None:
+                # An agent's emailed answer quotes it and so threads into the case.
+                text = reference.add_to_text(text, token)
+                html = reference.add_to_html(html, token) if html else None
             await self.outbox.add(
                 session,
                 NotificationRequested(
@@ -118,8 +137,8 @@ class NotificationService:
                     reason=current["reason"],
                     to=list(resolution.recipients),
                     subject=current["subject"],
-                    text=current["text"],
-                    html=current["html"],
+                    text=text,
+                    html=html,
                     case_id=current["case_id"],
                     brand=current["brand"],
                 ),
@@ -156,10 +175,30 @@ class NotificationService:
     async def reported(self, session: AsyncSession, report: NotificationReported) -> None:
         """The email intake's word on a requested notification."""
         current = await self.repository.get(session, report.notification_id, lock=True)
-        if current is None or current["status"] in ("sent", "failed"):
+        if current is None or current["status"] == "sent":
+            return
+        if current["status"] == "failed" and not (current["last_error"] or "").startswith(UNREPORTED):
             return
         NOTIFICATIONS.labels("sent" if report.status == "sent" else "send_failed").inc()
         values: dict[str, object] = {"status": report.status, "updated_at": utcnow()}
         if report.status == "failed":
             values["last_error"] = report.error or "the email intake could not send it"
         await self.repository.update(session, current["id"], values)
+
+    async def housekeep(self, session: AsyncSession) -> tuple[int, int]:
+        """Fail notifications whose report never came, delete old settled ones; (failed, deleted)."""
+        now = utcnow()
+        timeout = self.settings.notification_report_timeout_seconds
+        failed = await self.repository.fail_unreported(
+            session,
+            requested_before=now - timedelta(seconds=timeout),
+            reason=f"{UNREPORTED} within {timeout:g} s (the report was lost, or the intake never got it)",
+            now=now,
+        )
+        if failed:
+            NOTIFICATIONS.labels("unreported").inc(failed)
+            logger.warning("staff notifications without a send report marked failed", extra={"count": failed})
+        deleted = await self.repository.prune(
+            session, created_before=now - timedelta(days=self.settings.notification_retention_days), limit=PRUNE_BATCH
+        )
+        return failed, deleted

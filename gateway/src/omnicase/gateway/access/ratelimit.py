@@ -1,32 +1,61 @@
-"""Rate limits per client IP and per bearer token: token buckets in this process.
+"""Rate limits per client IP and per bearer token, shared by every gateway replica.
 
-Each key has a bucket of ``quota`` requests refilled evenly over ``window``
-seconds, so a client may burst up to the quota and then continues at the
-sustained rate. Buckets live per replica: with N replicas behind a balancer a
-client gets at most N times the quota, which is the usual trade for not putting
-a shared store on every request's path.
+Each policy allows ``quota`` requests per fixed ``window`` of seconds, windows aligned
+to multiples of their length on the kit's clock (so every replica cuts them at the
+same instants). The count of each (policy:subject, window) lives in PostgreSQL
+(``gateway.rate_limit_counters``, UNLOGGED): a request costs one autocommit statement,
+``INSERT … ON CONFLICT DO UPDATE SET count = count + 1 RETURNING count``, for both of
+its keys at once, so N replicas together admit the quota, not N times it.
+
+When PostgreSQL does not answer within ``store_timeout`` (down, failing over, pool
+exhausted) the limiter fails open to this replica's memory: the same windows counted
+locally, so a replica still stops a flood at the quota while its neighbours do the
+same (N times the quota at worst), and requests are never refused or held because the
+counter store is away. It logs that at most once a minute and counts it in
+``omnicase_gateway_rate_limit_local_total``. Refusing everything instead would turn
+a database blip into an outage of routes that do not need the database.
 
 Responses carry the IETF ``RateLimit-Policy`` / ``RateLimit`` headers
 (draft-ietf-httpapi-ratelimit-headers, structured-field form) naming the
-policy closest to its limit; a refusal is a 429 problem with ``Retry-After``.
+policy closest to its limit; a refusal is a 429 problem with ``Retry-After``
+(the seconds until the window that refused it ends).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
 import math
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnicase.gateway.access.clientip import Network, client_ip
-from omnicase.gateway.metrics import REFUSED
+from omnicase.gateway.access.counters import CounterRepository
+from omnicase.gateway.metrics import RATE_LIMIT_LOCAL, REFUSED
+from omnicase.kit.clock import get_clock, utcnow
 from omnicase.kit.errors import problem_response
+
+logger = logging.getLogger(__name__)
 
 # Probes and scrapes must never be throttled: a kubelet retrying /readyz is not abuse.
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+DEGRADED_LOG_EVERY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """``quota`` requests per ``window`` seconds for each subject (an IP, a token digest)."""
+
+    name: str
+    quota: int
+    window: int
+
+    def window_start(self, now: float) -> int:
+        return int(now // self.window) * self.window
 
 
 @dataclass(frozen=True)
@@ -40,59 +69,111 @@ class Outcome:
     retry_after: int
 
 
-class TokenBuckets:
-    """One named policy: ``quota`` requests per ``window`` seconds for each key."""
+def judge(policy: Policy, count: int, window_start: int, now: float) -> Outcome:
+    """The outcome of the ``count``-th request of a window (refused ones count too)."""
+    allowed = count <= policy.quota
+    reset = max(1, math.ceil(window_start + policy.window - now))
+    return Outcome(
+        policy=policy.name,
+        quota=policy.quota,
+        window=policy.window,
+        allowed=allowed,
+        remaining=max(0, policy.quota - count),
+        reset_seconds=reset,
+        retry_after=0 if allowed else reset,
+    )
 
-    def __init__(
-        self,
-        policy: str,
-        quota: int,
-        window: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
-    ) -> None:
-        self.policy = policy
-        self.quota = quota
-        self.window = window
-        self.rate = quota / window
-        self.clock = clock
+
+class LocalCounters:
+    """The same windows counted in this process: the fallback while PostgreSQL is away."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
         self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._counts: dict[tuple[str, int], int] = {}
 
-    def take(self, key: str) -> Outcome:
-        now = self.clock()
-        tokens, updated = self._buckets.get(key, (float(self.quota), now))
-        tokens = min(float(self.quota), tokens + (now - updated) * self.rate)
-        allowed = tokens >= 1.0
-        if allowed:
-            tokens -= 1.0
-        if key not in self._buckets and len(self._buckets) >= self.max_keys:
-            self._evict_full(now)
-        self._buckets[key] = (tokens, now)
-        return Outcome(
-            policy=self.policy,
-            quota=self.quota,
-            window=self.window,
-            allowed=allowed,
-            remaining=int(tokens),
-            reset_seconds=math.ceil((self.quota - tokens) / self.rate),
-            retry_after=0 if allowed else max(1, math.ceil((1.0 - tokens) / self.rate)),
-        )
+    def hit(self, hits: list[tuple[str, int]]) -> dict[str, int]:
+        if len(self._counts) >= self.max_keys:
+            self._forget_before(min(start for _, start in hits))
+        counts: dict[str, int] = {}
+        for key, start in hits:
+            counts[key] = self._counts[key, start] = self._counts.get((key, start), 0) + 1
+        return counts
 
-    def _evict_full(self, now: float) -> None:
-        """Forget keys whose bucket has refilled: they behave exactly like unknown keys."""
-        full = [
-            key
-            for key, (tokens, updated) in self._buckets.items()
-            if tokens + (now - updated) * self.rate >= self.quota
-        ]
-        for key in full:
-            del self._buckets[key]
-        if len(self._buckets) >= self.max_keys:
-            # Still full of active keys: drop the oldest rather than grow without bound.
-            for key in list(self._buckets)[: len(self._buckets) // 10 + 1]:
-                del self._buckets[key]
+    def _forget_before(self, start: int) -> None:
+        self._counts = {slot: count for slot, count in self._counts.items() if slot[1] >= start}
+        if len(self._counts) >= self.max_keys:
+            # Still full of this window's keys: forget the older half rather than grow without bound.
+            self._counts = dict(list(self._counts.items())[len(self._counts) // 2 :])
+
+
+class RateLimiter:
+    """Counts each request against its policies; shared counters once :meth:`attach` ed."""
+
+    def __init__(self, by_ip: Policy, by_token: Policy, *, store_timeout: float = 0.25) -> None:
+        self.by_ip = by_ip
+        self.by_token = by_token
+        self.store_timeout = store_timeout
+        self.counters: CounterRepository | None = None
+        self.local = LocalCounters()
+        self._degraded_logged_at: float | None = None
+
+    def attach(self, counters: CounterRepository | None) -> None:
+        self.counters = counters
+
+    async def take(self, ip: str, token_key: str | None) -> list[Outcome]:
+        """One request from ``ip`` (and with the bearer digested to ``token_key``): one outcome per policy."""
+        now = utcnow().timestamp()
+        asks = [(self.by_ip, ip)] + ([(self.by_token, token_key)] if token_key is not None else [])
+        slots = [(policy, f"{policy.name}:{subject}", policy.window_start(now)) for policy, subject in asks]
+        counts = await self._count([(key, start) for _, key, start in slots])
+        return [judge(policy, counts[key], start, now) for policy, key, start in slots]
+
+    async def _count(self, hits: list[tuple[str, int]]) -> dict[str, int]:
+        if self.counters is not None:
+            try:
+                async with asyncio.timeout(self.store_timeout):
+                    return await self.counters.hit(hits)
+            except Exception as error:  # whatever went wrong, the request must not fail for it
+                self._degraded(error)
+        return self.local.hit(hits)
+
+    def _degraded(self, error: Exception) -> None:
+        RATE_LIMIT_LOCAL.inc()
+        now = get_clock().monotonic()
+        if self._degraded_logged_at is None or now - self._degraded_logged_at >= DEGRADED_LOG_EVERY_SECONDS:
+            self._degraded_logged_at = now
+            logger.warning(
+                "rate-limit counters unreachable; counting in this replica only",
+                extra={"error": f"{type(error).__name__}: {error}"},
+            )
+
+    async def prune(self) -> int:
+        """Delete counters of windows that are over (each replica may; deletes are idempotent)."""
+        if self.counters is None:
+            return 0
+        longest = max(self.by_ip.window, self.by_token.window)
+        return await self.counters.prune(int(utcnow().timestamp()) - longest)
+
+    async def start_pruner(self) -> Callable[[], Awaitable[None]]:
+        """Start a loop pruning once per window (at least every minute); returns its stop."""
+        every = float(min(60, self.by_ip.window, self.by_token.window))
+
+        async def loop() -> None:
+            while True:
+                await get_clock().sleep(every)
+                try:
+                    await self.prune()
+                except Exception:
+                    logger.exception("rate-limit counter prune failed; retrying next round")
+
+        task = asyncio.create_task(loop(), name="gateway-rate-limit-prune")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        return stop
 
 
 def _bearer_key(headers: dict[bytes, bytes]) -> str | None:
@@ -100,19 +181,16 @@ def _bearer_key(headers: dict[bytes, bytes]) -> str | None:
     scheme, _, credentials = value.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         return None
-    # Keyed by a digest: the limiter's memory never holds a usable token.
+    # Keyed by a digest: the counters never hold a usable token.
     return hashlib.sha256(credentials.strip().encode()).hexdigest()
 
 
 class RateLimitMiddleware:
-    """Pure ASGI (bodies stream untouched): IP bucket always, token bucket when a bearer is sent."""
+    """Pure ASGI (bodies stream untouched): IP policy always, token policy when a bearer is sent."""
 
-    def __init__(
-        self, app: ASGIApp, *, by_ip: TokenBuckets, by_token: TokenBuckets, trusted_proxies: tuple[Network, ...] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, trusted_proxies: tuple[Network, ...] = ()) -> None:
         self.app = app
-        self.by_ip = by_ip
-        self.by_token = by_token
+        self.limiter = limiter
         self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,10 +200,8 @@ class RateLimitMiddleware:
         headers = dict(scope["headers"])
         client = scope.get("client")
         forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1") or None
-        outcomes = [self.by_ip.take(client_ip(client[0] if client else None, forwarded, self.trusted_proxies))]
-        token_key = _bearer_key(headers)
-        if token_key is not None:
-            outcomes.append(self.by_token.take(token_key))
+        ip = client_ip(client[0] if client else None, forwarded, self.trusted_proxies)
+        outcomes = await self.limiter.take(ip, _bearer_key(headers))
         refused = [outcome for outcome in outcomes if not outcome.allowed]
         policy_header = ", ".join(f'"{o.policy}";q={o.quota};w={o.window}' for o in outcomes)
         tightest = min(refused or outcomes, key=lambda o: (o.remaining, -o.reset_seconds))

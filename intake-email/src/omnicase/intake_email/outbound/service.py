@@ -223,6 +223,9 @@ class OutboundService:
                     # Machine-sent: out-of-office replies to it stay quiet.
                     automatic=True,
                     auto_submitted="auto-generated",
+                    # An agent's answer goes to the case's mailbox (the one its replies come from)
+                    # and threads into the case by the reference marker case-core put in the body.
+                    reply_to=mailbox.address if request.case_id else None,
                 )
             )
         await self.repository.insert(

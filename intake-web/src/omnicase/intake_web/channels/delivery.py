@@ -55,7 +55,7 @@ class DeliveryWorker:
         outcomes = await asyncio.gather(*(self._attempt(row, channels[row.channel_id]) for row in rows))
         async with self.database.unit_of_work() as session:
             for row, outcome in zip(rows, outcomes, strict=True):
-                await self._record(session, row, outcome)
+                await self._record(session, row, outcome, channels[row.channel_id])
         return len(rows)
 
     async def _attempt(self, row: Any, channel: StoredChannel | None) -> str | providers.DeliveryError:
@@ -69,7 +69,7 @@ class DeliveryWorker:
         config = channel.config
         try:
             if isinstance(config, SmsConfig):
-                return await providers.send_sms(self.http, config, out, timeout)
+                return await providers.send_sms(self.http, config, out, timeout, parts_sent=row.parts_sent)
             if isinstance(config, WhatsAppConfig):
                 return await providers.send_whatsapp(self.http, config, out, timeout)
             if isinstance(config, MessengerConfig):
@@ -81,15 +81,22 @@ class DeliveryWorker:
         except httpx.HTTPError as error:
             return providers.DeliveryError(f"provider unreachable: {error!r}")
 
-    async def _record(self, session: Any, row: Any, outcome: str | providers.DeliveryError) -> None:
+    async def _record(
+        self, session: Any, row: Any, outcome: str | providers.DeliveryError, channel: StoredChannel | None
+    ) -> None:
         deliveries = DeliveryRepository(session)
         request = OutboundMessageRequested.model_validate(row.request)
         now = utcnow()
+        if channel is not None and isinstance(channel.config, SmsConfig):
+            plan = providers.plan_sms(channel.config, request.text)
+            await deliveries.record_sms(row.outbound_id, plan.encoding, plan.segments)
         if isinstance(outcome, str):
             DELIVERIES.labels("sent").inc()
             await deliveries.finish(row.outbound_id, SENT, now, outcome or None, None)
             await report(session, self.outbox, request, sent=True, provider_message_id=outcome)
             return
+        if outcome.parts_sent:
+            await deliveries.record_parts_sent(row.outbound_id, outcome.parts_sent)
         if outcome.permanent or row.attempts >= self.settings.delivery_max_attempts:
             DELIVERIES.labels("failed").inc()
             logger.warning("delivery failed", extra={"outbound_id": str(row.outbound_id), "error": str(outcome)})

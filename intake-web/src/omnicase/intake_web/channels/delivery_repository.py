@@ -72,6 +72,18 @@ class DeliveryRepository:
             .values(status=status, finished_at=now, provider_message_id=provider_message_id, last_error=error)
         )
 
+    async def record_sms(self, outbound_id: uuid.UUID, encoding: str, segments: int) -> None:
+        await self.session.execute(
+            update(deliveries)
+            .where(deliveries.c.outbound_id == outbound_id)
+            .values(sms_encoding=encoding, sms_segments=segments)
+        )
+
+    async def record_parts_sent(self, outbound_id: uuid.UUID, parts_sent: int) -> None:
+        await self.session.execute(
+            update(deliveries).where(deliveries.c.outbound_id == outbound_id).values(parts_sent=parts_sent)
+        )
+
     async def retry_at(self, outbound_id: uuid.UUID, when: datetime, error: str) -> None:
         await self.session.execute(
             update(deliveries)

@@ -14,6 +14,7 @@ import httpx
 
 from omnicase.intake_web.channels import signatures
 from omnicase.intake_web.channels.schemas import GenericConfig, MessengerConfig, SmsConfig, WhatsAppConfig
+from omnicase.intake_web.channels.sms import Encoding, measure, split_standalone
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import OutboundMessageRequested
 from omnicase.kit.ids import uuid7
@@ -22,11 +23,18 @@ from omnicase.kit.ids import uuid7
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 
 
+# Longest text one message may carry, as the providers document it.
+WHATSAPP_MAX_TEXT = 4096
+MESSENGER_MAX_TEXT = 2000
+
+
 @dataclass
 class DeliveryError(Exception):
     message: str
     permanent: bool = False
     retry_after: float | None = None
+    # An SMS reply split into messages here: how many went out before the error (a retry resumes there).
+    parts_sent: int = 0
 
     def __str__(self) -> str:
         return self.message
@@ -64,18 +72,74 @@ def _json(response: httpx.Response) -> dict[str, object]:
     return body
 
 
-async def send_sms(http: httpx.AsyncClient, config: SmsConfig, out: Outgoing, wait_seconds: float) -> str:
-    response = await http.post(
-        _url(config.api_base_url, f"/2010-04-01/Accounts/{config.account_sid}/Messages.json"),
-        data={"To": out.conversation, "From": config.from_number, "Body": out.request.text},
-        auth=(config.account_sid, config.auth_token),
-        timeout=wait_seconds,
-    )
-    _check(response)
-    return str(_json(response).get("sid") or "")
+@dataclass(frozen=True)
+class SmsPlan:
+    """How an SMS reply goes out on a channel: one body per API call, what it costs, or why it cannot."""
+
+    encoding: Encoding
+    segments: int
+    bodies: list[str]
+    refusal: str | None
+
+
+def plan_sms(config: SmsConfig, text: str) -> SmsPlan:
+    length = measure(text)
+    refusal: str | None = None
+    if config.concatenation == "provider":
+        # The provider concatenates: one call, but it bills (and we record) every segment.
+        bodies, segments = [text], len(length.segments)
+        if len(text) > config.max_body_chars:
+            refusal = (
+                f"reply too long for SMS: {len(text)} characters ({length.encoding}, {segments} segments); "
+                f"this provider accepts at most {config.max_body_chars} characters in one message"
+            )
+    else:
+        bodies = split_standalone(text)
+        segments = len(bodies)
+    if refusal is None and segments > config.max_segments:
+        refusal = (
+            f"reply too long for SMS: {len(text)} characters would be {segments} SMS ({length.encoding}); "
+            f"this channel allows at most {config.max_segments}"
+        )
+    return SmsPlan(encoding=length.encoding, segments=segments, bodies=bodies, refusal=refusal)
+
+
+async def send_sms(
+    http: httpx.AsyncClient, config: SmsConfig, out: Outgoing, wait_seconds: float, *, parts_sent: int = 0
+) -> str:
+    """Send the reply (resuming after ``parts_sent`` messages); the provider's id of the last message."""
+    plan = plan_sms(config, out.request.text)
+    if plan.refusal is not None:
+        raise DeliveryError(plan.refusal, permanent=True)
+    message_id = ""
+    for index in range(parts_sent, len(plan.bodies)):
+        try:
+            response = await http.post(
+                _url(config.api_base_url, f"/2010-04-01/Accounts/{config.account_sid}/Messages.json"),
+                data={"To": out.conversation, "From": config.from_number, "Body": plan.bodies[index]},
+                auth=(config.account_sid, config.auth_token),
+                timeout=wait_seconds,
+            )
+            _check(response)
+        except DeliveryError as error:
+            error.parts_sent = index
+            raise
+        except httpx.HTTPError as error:
+            raise DeliveryError(f"provider unreachable: {error!r}", parts_sent=index) from error
+        message_id = str(_json(response).get("sid") or "")
+    return message_id
+
+
+def _refuse_longer_than(limit: int, provider: str, text: str) -> None:
+    if len(text) > limit:
+        raise DeliveryError(
+            f"reply too long for {provider}: {len(text)} characters; it accepts at most {limit} in one message",
+            permanent=True,
+        )
 
 
 async def send_whatsapp(http: httpx.AsyncClient, config: WhatsAppConfig, out: Outgoing, wait_seconds: float) -> str:
+    _refuse_longer_than(WHATSAPP_MAX_TEXT, "WhatsApp", out.request.text)
     response = await http.post(
         _url(config.api_base_url, f"/{config.phone_number_id}/messages"),
         json={
@@ -96,6 +160,7 @@ async def send_whatsapp(http: httpx.AsyncClient, config: WhatsAppConfig, out: Ou
 
 
 async def send_messenger(http: httpx.AsyncClient, config: MessengerConfig, out: Outgoing, wait_seconds: float) -> str:
+    _refuse_longer_than(MESSENGER_MAX_TEXT, "Messenger", out.request.text)
     response = await http.post(
         _url(config.api_base_url, "/me/messages"),
         json={

@@ -49,6 +49,26 @@ class SmsConfig(BaseModel):
         default=None,
         description="The exact URL set at the provider (signatures cover it); this service's public URL if unset.",
     )
+    concatenation: Literal["provider", "none"] = Field(
+        default="provider",
+        description=(
+            "`provider`: the provider splits a long body into concatenated segments itself (Twilio), so a reply "
+            "goes out in one API call; `none`: it sends each call as one SMS, so a long reply is split here into "
+            "separate messages sent in order."
+        ),
+    )
+    max_body_chars: int = Field(
+        default=1600,
+        ge=1,
+        le=100_000,
+        description="Longest body the provider accepts in one API call (Twilio: 1600); a longer reply is refused.",
+    )
+    max_segments: int = Field(
+        default=24,
+        ge=1,
+        le=255,
+        description="Most SMS one reply may cost (segments, or messages when split here); a longer reply is refused.",
+    )
 
 
 class MetaConfig(BaseModel):
@@ -206,6 +226,12 @@ class Delivery(BaseModel):
     next_attempt_at: datetime | None = Field(description="When a pending delivery is tried next.")
     last_error: str | None
     provider_message_id: str | None
+    sms_encoding: Literal["GSM-7", "UCS-2"] | None = Field(
+        default=None, description="SMS replies: the text's encoding (UCS-2 as soon as one character is not GSM-7)."
+    )
+    sms_segments: int | None = Field(
+        default=None, description="SMS replies: how many SMS the reply costs (concatenated segments or messages)."
+    )
     created_at: datetime
     finished_at: datetime | None
 

@@ -92,6 +92,8 @@ class ChannelService:
                 next_attempt_at=row.next_attempt_at if row.status == PENDING else None,
                 last_error=row.last_error,
                 provider_message_id=row.provider_message_id,
+                sms_encoding=row.sms_encoding,
+                sms_segments=row.sms_segments,
                 created_at=row.created_at,
                 finished_at=row.finished_at,
             )
