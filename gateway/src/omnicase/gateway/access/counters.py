@@ -43,7 +43,8 @@ class CounterRepository:
         )
         async with self.engine.connect() as connection:
             result = await connection.execute(statement)
-            return {row.key: row.count for row in result}
+            # row.count would be the tuple method: the column by position.
+            return {row.key: int(row[1]) for row in result}
 
     async def prune(self, before: int) -> int:
         """Delete counters of windows that started before ``before`` (unix seconds); how many."""
