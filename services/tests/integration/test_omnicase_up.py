@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -216,5 +217,103 @@ def test_a_service_run_as_several_processes_shares_its_port_and_its_partitions(t
         assert stack.stop() == 0
         _, alive = psutil.wait_procs(tree, timeout=15)
         assert alive == [], f"left behind: {[p.cmdline() for p in alive]}"
+    finally:
+        stack.close()
+
+
+def _interrupted_within_five_seconds(stack: SuiteStack, *, twice: bool = False) -> int:
+    """Ctrl-C (twice: Ctrl-C Ctrl-C) as a terminal sends it; ``omnicase up``'s exit status once it ended.
+
+    It must end within five seconds, leaving no process of its own (services, the broker,
+    PostgreSQL and its backends) behind.
+    """
+    assert stack.process is not None
+    stack.interrupt()
+    if twice:
+        # As a person would: again once the first one shows (two at once are one signal to the kernel).
+        while "stopping …" not in stack.output() and stack.process.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.1)
+        stack.interrupt()
+    try:
+        code = stack.process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        raise StackError(f"still running 5 s after Ctrl-C\n{stack.log_tail()}") from None
+    left = stack.leftovers()
+    assert left == [], f"left behind: {[p.cmdline() for p in left]}\n{stack.log_tail()}"
+    return code
+
+
+def test_ctrl_c_at_any_moment_of_start_up_stops_everything_within_five_seconds(tmp_path: Path) -> None:
+    # One data directory for every run, as a developer's .data: PostgreSQL initializes it once.
+    data = {"OMNICASE_DATA_DIR": str(tmp_path / "data")}
+    moments = [
+        "starting PostgreSQL",  # the first run: initdb is at work
+        "running migrations …",
+        "topics ready",  # the services are starting
+    ]
+    for index, line in enumerate(moments):
+        stack = SuiteStack(tmp_path / f"run{index}", env=data)
+        stack.start()
+        try:
+            stack.wait_for_line(line, timeout=120)
+            assert _interrupted_within_five_seconds(stack) == 0, stack.log_tail()
+        finally:
+            stack.close()
+        assert not (tmp_path / "data" / "run" / "omnicase.pid").exists(), "no stale PID file blocks the next start"
+
+    # Ctrl-C the moment it is ready, consumers still joining their groups.
+    stack = SuiteStack(tmp_path / "ready", env=data)
+    stack.start()
+    try:
+        stack.wait_ready()
+        assert _interrupted_within_five_seconds(stack) == 0
+    finally:
+        stack.close()
+    stopped = stack.output().split("stopping …", 1)[1]
+    for storm in ("Unable connect to node", "Marking the coordinator dead", "Traceback"):
+        assert storm not in stopped, f"{storm!r} on the console while stopping:\n{stopped[-3000:]}"
+
+    # Ctrl-C Ctrl-C: everything is killed at once, PostgreSQL included; the next start recovers.
+    stack = SuiteStack(tmp_path / "forced", env=data)
+    stack.start()
+    try:
+        stack.wait_ready()
+        assert _interrupted_within_five_seconds(stack, twice=True) == 130
+        assert "killing every process now" in stack.output()
+    finally:
+        stack.close()
+
+
+def test_ctrl_c_under_load_stops_everything_within_five_seconds(tmp_path: Path) -> None:
+    stack = SuiteStack(tmp_path)
+    stack.start()
+    created: list[str] = []
+    loading = threading.Event()
+    done = threading.Event()
+
+    def load(admin: httpx.Client) -> None:
+        # A frontend creating cases as fast as the suite takes them: case-core, its relay,
+        # routing and sla-engine's consumers all at work when Ctrl-C comes.
+        while not done.is_set():
+            with contextlib.suppress(httpx.HTTPError):
+                answer = admin.post("/api/v1/cases", json={"subject": "load", "requester": {"email": "l@b.example"}})
+                if answer.status_code == 201:
+                    created.append(answer.json()["id"])
+                    if len(created) >= 20:
+                        loading.set()
+
+    try:
+        stack.wait_ready()
+        stack.wait_for_line("Omnicase is up.")
+        with _admin(stack) as admin:
+            worker = threading.Thread(target=load, args=(admin,), daemon=True)
+            worker.start()
+            try:
+                assert loading.wait(60), f"no load: {len(created)} cases\n{stack.log_tail()}"
+                assert _interrupted_within_five_seconds(stack) == 0
+            finally:
+                done.set()
+                worker.join(30)
     finally:
         stack.close()

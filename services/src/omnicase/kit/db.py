@@ -8,6 +8,8 @@
   repositories only ``flush()``; committing is the kit's job.
 - :func:`session_dependency`: the FastAPI dependency giving each request one session
   whose transaction commits *before* the response is sent.
+- :func:`database_unavailable`: whether an error means the database cannot be reached
+  right now (down, restarting, connection lost), so the caller should try again later.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,6 +51,32 @@ def create_engine(url: str, *, pool_size: int = 10, application_name: str = "omn
         pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
+
+
+# SQLSTATE classes of a server that is gone or going: 08 connection exception, 57 operator
+# intervention (admin shutdown, crash shutdown, "the database system is starting up").
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "57"})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached now rather than that the work was wrong.
+
+    True for refused, reset and timed-out connections, connections the pool invalidated
+    because the server went away, and the server refusing while it shuts down or starts
+    up (crash recovery). A transaction that failed so did not commit, or did so before
+    the connection broke: either way the caller answers "try again" (HTTP 503, SMTP 451)
+    and the client's retry is deduplicated by whatever idempotency key the operation has.
+    """
+    if isinstance(error, ConnectionError | TimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES:
+            return True
+        return isinstance(error.orig, ConnectionError | TimeoutError)
+    return False
 
 
 class Database:

@@ -5,6 +5,11 @@ routes never raise ``HTTPException``. Each class carries a stable ``type`` slug
 (the problem ``type`` URI is built from it) and its HTTP status. Routes list the
 errors they may return in ``responses=problem_responses(NotFound, Conflict)`` so
 the OpenAPI document shows them.
+
+A database that cannot be reached (down, restarting, connection lost; see
+:func:`omnicase.kit.db.database_unavailable`) is a 503 ``service-unavailable`` with
+``Retry-After`` from every route, never a 500: the request's transaction did not
+commit, and the client is told to send it again.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from omnicase.kit.db import database_unavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE_URI = "https://omnicase.dev/problems/"
@@ -100,8 +108,25 @@ class RateLimited(ServiceError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
 
+# Seconds a client is asked to wait before sending again what a 503 refused.
+RETRY_AFTER_SECONDS = 5
+
+
 class ServiceUnavailable(ServiceError):
+    """Try again later; carries ``Retry-After`` (:data:`RETRY_AFTER_SECONDS` unless the raiser sets it)."""
+
     status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail, errors=errors, headers=headers, extra=extra)
+        self.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
 
 
 def problem_type(slug: str) -> str:
@@ -202,6 +227,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(
             exc.status_code, slug, title, detail, instance=request.url.path, headers=dict(exc.headers or {})
         )
+
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
+        logger.warning("database unavailable", extra={"path": request.url.path, "error": repr(exc)[:300]})
+        return problem_response(
+            503,
+            ServiceUnavailable.slug,
+            ServiceUnavailable.title,
+            "The database is unavailable; nothing was changed. Please try again shortly.",
+            instance=request.url.path,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for error_class in (DBAPIError, ConnectionError, TimeoutError):
+        app.add_exception_handler(error_class, _database_error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -66,7 +66,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 
 from omnicase.kit.bus.producer import RecordPublisher, envelope_headers
-from omnicase.kit.db import Database
+from omnicase.kit.db import Database, database_unavailable
 from omnicase.kit.events import Envelope, EventData
 from omnicase.kit.metrics import OUTBOX_PENDING_AGE, OUTBOX_PUBLISHED
 from omnicase.kit.topics import physical
@@ -240,8 +240,15 @@ class OutboxRelay:
                     await self._wait(self.poll_interval if self.owned else self.lock_refresh_interval)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("outbox relay iteration failed; retrying", extra={"schema": self.schema})
+            except Exception as error:
+                if database_unavailable(error):
+                    # The database restarting: one line per retry, not a traceback every 0.4 s.
+                    logger.warning(
+                        "outbox relay: database unavailable; retrying",
+                        extra={"schema": self.schema, "error": repr(error)[:200]},
+                    )
+                else:
+                    logger.exception("outbox relay iteration failed; retrying", extra={"schema": self.schema})
                 await self._release_locks()
                 next_refresh = 0.0
                 await self._wait(min(5.0, self.poll_interval * 4))

@@ -49,6 +49,7 @@ class TansuBroker:
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent,
+            process_group=0,  # a terminal's Ctrl-C is the supervisor's: it stops the services first
         )
         if not isinstance(log, int):
             log.close()

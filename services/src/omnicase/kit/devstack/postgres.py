@@ -4,14 +4,18 @@ We drive its binaries (``initdb``, ``postgres``) ourselves instead of its
 ``pg_ctl`` wrapper so the server listens on a TCP port of our choosing and stays
 our child process: the supervisor and the tests can stop it, kill it, and start
 it again on the same data directory. PostgreSQL refuses to run as root, so as
-root it runs as a dedicated system user.
+root it runs as a dedicated system user. The server runs in a process group of its
+own, so a terminal's Ctrl-C reaches the supervisor only, which stops the services
+first; :meth:`EmbeddedPostgres.abort` ends a start in progress on another thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -37,6 +41,10 @@ def _bin_dir() -> Path:
     return Path(_embedded()._commands.POSTGRES_BIN_PATH)
 
 
+class StartAborted(RuntimeError):
+    """:meth:`EmbeddedPostgres.abort` was called while the server was starting."""
+
+
 class EmbeddedPostgres:
     def __init__(
         self,
@@ -57,6 +65,9 @@ class EmbeddedPostgres:
         self.process: subprocess.Popen[bytes] | None = None
         self._uid: int | None = None
         self._gid: int | None = None
+        self._aborted = threading.Event()
+        self._lock = threading.Lock()  # between a start on one thread and abort() on another
+        self._initdb_process: subprocess.Popen[bytes] | None = None
 
     # -- setup -------------------------------------------------------------------
 
@@ -83,23 +94,39 @@ class EmbeddedPostgres:
         return (self.data_dir / "PG_VERSION").is_file()
 
     def _initdb(self) -> None:
-        subprocess.run(
-            [
-                str(_bin_dir() / "initdb"),
-                "-D",
-                str(self.data_dir),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-                *([] if self.durable else ["--no-sync"]),
-            ],
-            check=True,
-            capture_output=True,
-            user=self._uid,
-            group=self._gid,
-        )
+        with self._lock:
+            self._check_aborted()
+            # Its own process group (a terminal's Ctrl-C is the supervisor's to handle); on
+            # SIGTERM initdb removes what it wrote, so an aborted first start leaves no half cluster.
+            self._initdb_process = subprocess.Popen(
+                [
+                    str(_bin_dir() / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    *([] if self.durable else ["--no-sync"]),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
+                process_group=0,
+                user=self._uid,
+                group=self._gid,
+            )
+        process = self._initdb_process
+        output, _ = process.communicate()
+        self._initdb_process = None
+        self._check_aborted()
+        if process.returncode != 0:
+            raise RuntimeError(f"initdb failed with status {process.returncode}: {output.decode(errors='replace')}")
+
+    def _check_aborted(self) -> None:
+        if self._aborted.is_set():
+            raise StartAborted("PostgreSQL start aborted")
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -123,21 +150,30 @@ class EmbeddedPostgres:
         ]
         if not self.durable:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-        log: IO[bytes] = self.log_file.open("ab")
-        self.process = subprocess.Popen(
-            [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), *options],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-            user=self._uid,
-            group=self._gid,
-        )
-        log.close()
+        with self._lock:
+            self._check_aborted()
+            log: IO[bytes] = self.log_file.open("ab")
+            self.process = subprocess.Popen(
+                [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), *options],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
+                process_group=0,  # its backends join it: one killpg reaches them all
+                user=self._uid,
+                group=self._gid,
+            )
+            log.close()
         process = self.process
         try:
-            wait_for_tcp(self.host, self.port, timeout=timeout, alive=lambda: process.poll() is None)
+            wait_for_tcp(
+                self.host,
+                self.port,
+                timeout=timeout,
+                alive=lambda: process.poll() is None and not self._aborted.is_set(),
+            )
             self._wait_accepting(timeout)
         except Exception as error:
+            self._check_aborted()
             raise RuntimeError(f"PostgreSQL did not start: {error}\n{self.log_tail()}") from error
 
     def _wait_accepting(self, timeout: float) -> None:
@@ -156,10 +192,26 @@ class EmbeddedPostgres:
                 return
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"postgres exited with status {self.process.returncode}")
+            self._check_aborted()
             if time.monotonic() >= deadline:
                 answer = result.stdout.strip() or f"pg_isready exit status {result.returncode}"
                 raise RuntimeError(f"not accepting connections after {timeout:.0f}s: {answer}")
             time.sleep(0.1)
+
+    def abort(self) -> None:
+        """End a start in progress on another thread, for good: that start raises :class:`StartAborted`.
+
+        Call :meth:`stop` after it; a start begun later refuses at once.
+        """
+        with self._lock:
+            self._aborted.set()
+            if self._initdb_process is not None and self._initdb_process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    self._initdb_process.terminate()
+
+    def probe_command(self, timeout: int) -> list[str]:
+        """``pg_isready`` for this server: exit 0 accepting, 1 rejecting (starting up), 2 no answer."""
+        return [str(_bin_dir() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-t", str(timeout)]
 
     def stop(self, timeout: float = 30.0) -> None:
         """Fast shutdown: roll back open transactions, checkpoint, exit."""
@@ -173,6 +225,17 @@ class EmbeddedPostgres:
             self.process.kill()
             self.process.wait(10)
             self.process = None
+
+    def kill_all(self) -> None:
+        """SIGKILL the postmaster and every backend at once (its process group), without waiting.
+
+        Also after the postmaster died on its own: backends it left behind would keep the
+        shared memory a new postmaster on the same data directory refuses to start beside.
+        """
+        process = self.process
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
 
     @property
     def running(self) -> bool:

@@ -4,9 +4,22 @@ Starts (unless ``DATABASE_URL`` / ``KAFKA_BOOTSTRAP_SERVERS`` point elsewhere) a
 real PostgreSQL and the Tansu broker, migrates every service, creates the topics,
 starts every service as its own uvicorn process with the gateway last, waits until
 each is ready, prints where everything is, and streams their logs with a service
-prefix. A service that crashes is restarted with backoff. Ctrl-C or SIGTERM stops
-everything in reverse order; children are also tied to the supervisor's life
-(``PR_SET_PDEATHSIG``), so even a killed supervisor leaves no process behind.
+prefix. A service that crashes is restarted with backoff.
+
+Ctrl-C or SIGTERM stops everything at any moment, start-up included, within seconds:
+the services first (all asked at once; their consumers leave their groups while the
+broker is still there; killed after :data:`STOP_GRACE`), then the broker, then
+PostgreSQL. A second Ctrl-C kills every process at once. Every child runs in a process
+group of its own, so a terminal's Ctrl-C reaches only the supervisor, which keeps that
+order; children are also tied to the supervisor's life (``PR_SET_PDEATHSIG``), so even
+a killed supervisor leaves no process behind.
+
+The embedded PostgreSQL is watched too (:meth:`Supervisor._watch_postgres`): a
+postmaster that exits, or stops answering connection probes, is said loudly with the
+end of its log and started again on the same data directory, where its own crash
+recovery replays the WAL (backing off if it keeps dying). The services are left
+running: their pools drop dead connections, their consumers and relays retry, and
+their intakes refuse (SMTP 451, HTTP 503) until it is back.
 
 The embedded broker keeps everything in memory, so when it dies its topics, events
 and consumer offsets die with it. The supervisor then recovers the suite (see
@@ -33,7 +46,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 from pydantic import Field
@@ -59,6 +72,19 @@ REPLAY_MARGIN = timedelta(seconds=30)
 # How long a service stopped for a broker recovery gets to finish before it is killed:
 # with the broker gone its producer would wait out its request timeout for nothing.
 RECOVERY_STOP_GRACE = 2.0
+# How long the services get to stop on Ctrl-C before they are killed: enough for consumers
+# to leave their groups, short enough that the whole stop stays within five seconds.
+STOP_GRACE = 2.0
+# A second Ctrl-C kills everything at once; one within this many seconds of the first is the same one.
+REPEATED_SIGNAL_WINDOW = 0.05
+# How long PostgreSQL gets for its fast shutdown on Ctrl-C before it is killed (its next
+# start then replays the WAL, as after any crash).
+POSTGRES_STOP_GRACE = 2.0
+# The PostgreSQL watch: a connection probe this often, each allowed this long; this many
+# unanswered in a row (the postmaster alive but not answering) and it is restarted.
+POSTGRES_PROBE_INTERVAL = 2.0
+POSTGRES_PROBE_TIMEOUT = 3
+POSTGRES_UNRESPONSIVE_PROBES = 4
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -145,6 +171,10 @@ class Supervisor:
         self.broker_started_at: datetime | None = None
         self.broker_restarts: list[float] = []
         self.broker_clients: list[ServiceProcess] = []  # the services that must restart with the broker
+        self.postgres_restarts: list[float] = []
+        self.signals = 0
+        self.first_signal_at = 0.0
+        self.main: asyncio.Task[Any] | None = None
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -230,11 +260,62 @@ class Supervisor:
 
     async def up(self) -> int:
         self._claim_pid_file()
+        # From the first moment: a stop asked for during start-up abandons the start-up.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal)
+        self.main = asyncio.current_task()
         try:
             return await self._up()
+        except asyncio.CancelledError:
+            if self.signals == 0 or self.main is None:
+                raise
+            self.main.uncancel()  # asked for: a clean stop, not a cancelled run
+            return 0
         finally:
+            self.main = None
             await self.down()
             self.pid_file.unlink(missing_ok=True)
+
+    def _on_signal(self) -> None:
+        """First Ctrl-C/SIGTERM: stop in order (abandoning the start-up); a second one: kill everything now."""
+        now = time.monotonic()
+        if self.signals and now - self.first_signal_at < REPEATED_SIGNAL_WINDOW:
+            # The same Ctrl-C seen twice: a child forked that instant (before it left our process
+            # group and exec'd) shares our signal wake-up pipe and reports the signal too.
+            return
+        self.signals += 1
+        if self.signals > 1:
+            self._kill_everything()
+            return
+        self.first_signal_at = now
+        if self.stopping.is_set():
+            return  # already on the way down
+        self.stopping.set()
+        self.say("stopping … (Ctrl-C again to kill everything at once)")
+        if self.main is not None:
+            self.main.cancel()
+
+    def _kill_everything(self) -> None:
+        self.say("killing every process now")
+        # Each child leads its own process group: one killpg reaches it and whatever it started.
+        pids = [s.process.pid for s in self.services if s.process is not None and s.process.returncode is None]
+        if self.broker is not None and self.broker.process is not None:
+            pids.append(self.broker.process.pid)
+        if self.postgres is not None:
+            self.postgres.abort()
+            if self.postgres.process is not None:
+                pids.append(self.postgres.process.pid)  # its next start recovers from the WAL
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        # Reaped before we go: an unreaped postmaster would still "run" for the next start's lock check.
+        for pid in pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.pid_file.unlink(missing_ok=True)
+        # Threads (a migration, a PostgreSQL start) would hold a normal exit up; nothing is left to wait for.
+        os._exit(130)
 
     async def _up(self) -> int:
         external_db = os.environ.get("DATABASE_URL")
@@ -275,39 +356,51 @@ class Supervisor:
             if replayed := sum(replay.result.rows for replay in replays):
                 self.say(f"publishing again {replayed} event(s) the previous run's broker held")
 
+        if self.postgres is not None:
+            # From here on the services depend on it; a PostgreSQL lost while they start is restarted too.
+            self.watchers["postgres"] = asyncio.create_task(self._watch_postgres())
         for service in self.services:
             await self._start(service)
         await self._wait_ready()
         self._print_summary(database_url, bootstrap)
 
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.stopping.set)
         for service in self.services:
             self._start_watch(service)
-        broker_watch = asyncio.create_task(self._watch_broker()) if self.broker is not None else None
+        if self.broker is not None:
+            self.watchers["broker"] = asyncio.create_task(self._watch_broker())
         await self.stopping.wait()
-        self.say("stopping …")
-        for watcher in [*self.watchers.values(), *([broker_watch] if broker_watch else [])]:
-            watcher.cancel()
         return 0
 
     def _embedded_db_url(self) -> str:
         return f"postgresql+asyncpg://postgres@{self.settings.host}:{self.settings.postgres_port}/{DATABASE_NAME}"
 
     async def _start(self, service: ServiceProcess) -> None:
-        service.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "omnicase.kit.cli",
-            "serve",
-            service.spec.name,
-            env=service.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=die_with_parent,
+        spawn = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "omnicase.kit.cli",
+                "serve",
+                service.spec.name,
+                env=service.env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=die_with_parent,
+                process_group=0,  # a terminal's Ctrl-C is the supervisor's: it stops things in order
+            )
         )
-        service.pump = asyncio.create_task(self._pump(service, service.process))
+        process: asyncio.subprocess.Process | None = None
+        try:
+            process = await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            # Stopped while spawning: keep hold of the process so the stop reaches it too.
+            with contextlib.suppress(Exception):
+                process = await spawn
+            raise
+        finally:
+            if process is not None:
+                service.process = process
+                service.pump = asyncio.create_task(self._pump(service, process))
 
     async def _pump(self, service: ServiceProcess, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -388,6 +481,104 @@ class Supervisor:
             await asyncio.sleep(delay)
             if not self.stopping.is_set():
                 await self._start(service)
+
+    # -- PostgreSQL -------------------------------------------------------------------------
+
+    async def _watch_postgres(self) -> None:
+        """Restart the embedded PostgreSQL when it dies or stops answering."""
+        unanswered = 0
+        next_probe = 0.0
+        while not self.stopping.is_set():
+            await asyncio.sleep(0.2)
+            postgres = self.postgres
+            if postgres is None or postgres.process is None:
+                continue
+            code = postgres.process.poll()
+            if code is not None:
+                reason = f"exited with code {code}"
+            else:
+                if time.monotonic() < next_probe:
+                    continue
+                next_probe = time.monotonic() + POSTGRES_PROBE_INTERVAL
+                if await self._postgres_answers(postgres):
+                    unanswered = 0
+                    continue
+                unanswered += 1
+                if unanswered < POSTGRES_UNRESPONSIVE_PROBES:
+                    continue
+                reason = f"stopped answering ({unanswered} connection probes of {POSTGRES_PROBE_TIMEOUT}s in a row)"
+            unanswered = 0
+            try:
+                await self._recover_postgres(postgres, reason)
+            except Exception as error:  # never leave the stack without a database watch
+                self.say(f"!!! PostgreSQL recovery failed: {error!r}")
+
+    @staticmethod
+    async def _postgres_answers(postgres: EmbeddedPostgres) -> bool:
+        """Whether the postmaster answers a connection: accepting, or refusing while it starts up."""
+        probe = await asyncio.create_subprocess_exec(
+            *postgres.probe_command(POSTGRES_PROBE_TIMEOUT),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            code = await asyncio.wait_for(probe.wait(), POSTGRES_PROBE_TIMEOUT + 2)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                probe.kill()
+            await probe.wait()
+            return False
+        return code in (0, 1)
+
+    async def _recover_postgres(self, postgres: EmbeddedPostgres, reason: str) -> None:
+        """Start PostgreSQL again on the same data directory, backing off if it keeps dying.
+
+        The services keep running: a request or batch that needs the database fails and is
+        refused or retried (SMTP 451, HTTP 503, consumers back off), their pools replace the
+        dead connections once it is back, and crash recovery replays the WAL, so everything
+        committed (everything a client saw acknowledged) is still there.
+        """
+        self.say(
+            f"!!! PostgreSQL {reason}. Until it is back every service fails on its database: the intakes "
+            "refuse (SMTP 451, HTTP 503) and nothing is acknowledged that is not stored. Restarting it on "
+            f"{postgres.data_dir} (its crash recovery replays the WAL) …"
+        )
+        self._say_postgres_log(postgres)
+        # A hung postmaster is killed with every backend; a dead one is reaped.
+        await asyncio.to_thread(postgres.kill_all)
+        await asyncio.to_thread(postgres.kill)
+        while not self.stopping.is_set():
+            now = time.monotonic()
+            self.postgres_restarts = [t for t in self.postgres_restarts if now - t < 60] + [now]
+            delay = min(30.0, 0.5 * 2 ** (len(self.postgres_restarts) - 1))
+            self.say(f"restarting PostgreSQL on {self.settings.host}:{self.settings.postgres_port} in {delay:.1f}s")
+            await asyncio.sleep(delay)
+            if self.stopping.is_set():
+                return
+            try:
+                await asyncio.to_thread(postgres.start)
+            except Exception as error:
+                self.say(f"!!! PostgreSQL did not come back: {str(error).splitlines()[0]}")
+                self._say_postgres_log(postgres)
+                await asyncio.to_thread(postgres.kill_all)
+                await asyncio.to_thread(postgres.kill)
+                continue
+            self.say(
+                f"PostgreSQL is back on {self.settings.host}:{self.settings.postgres_port}; "
+                "the services reconnect on their own"
+            )
+            try:
+                await self._wait_ready()
+            except (RuntimeError, TimeoutError) as error:
+                self.say(f"!!! after the PostgreSQL restart: {error}")
+                return
+            self.say("PostgreSQL recovered: every service is ready again")
+            return
+
+    def _say_postgres_log(self, postgres: EmbeddedPostgres, lines: int = 8) -> None:
+        tail = postgres.log_tail(lines)
+        if tail:
+            self.say(f"  the end of {postgres.log_file}:\n" + "\n".join(f"    {line}" for line in tail.splitlines()))
 
     # -- the broker ---------------------------------------------------------------------
 
@@ -533,15 +724,26 @@ class Supervisor:
     # -- stop ------------------------------------------------------------------------------
 
     async def down(self) -> None:
+        """Services, then the broker, then PostgreSQL: whatever state each is in, within seconds.
+
+        The services go first, all asked at once (gateway first, so it stops taking
+        requests), while the broker and the database they use are still there: their
+        consumers leave their groups and their last transactions end, instead of
+        reconnecting to servers that vanished. One that has not exited after
+        :data:`STOP_GRACE` (still starting, say) is killed; nothing it had not committed
+        was acknowledged to anyone.
+        """
         self.stopping.set()
-        # Gateway first (stop taking requests), then the rest; all asked at once, then awaited.
+        for watcher in self.watchers.values():
+            watcher.cancel()
+        if self.postgres is not None:
+            self.postgres.abort()  # a start in progress on a thread ends now
         for service in reversed(self.services):
             self._terminate(service)
-        for service in reversed(self.services):
-            await self._reap(service, 20)
+        await asyncio.gather(*(self._reap(service, STOP_GRACE) for service in reversed(self.services)))
         if self.broker is not None:
-            await asyncio.to_thread(self.broker.stop)
+            await asyncio.to_thread(self.broker.stop, 2.0)
             self.broker = None
         if self.postgres is not None:
-            await asyncio.to_thread(self.postgres.stop)
+            await asyncio.to_thread(self.postgres.stop, POSTGRES_STOP_GRACE)
             self.postgres = None

@@ -3,7 +3,8 @@
 :class:`SuiteStack` runs ``omnicase up`` in a child process on free ports with its data
 under a directory the test owns, so it never meets a developer's running stack. It can
 find, kill and wait for any of the stack's processes, which is how the whole-stack and
-end-to-end tests inject crashes.
+end-to-end tests inject crashes. ``omnicase up`` runs as the leader of a process group
+of its own, as in a terminal, so :meth:`SuiteStack.interrupt` is a Ctrl-C.
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ class StackError(AssertionError):
 class SuiteStack:
     def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
         self.root = root
-        self.data_dir = root / "data"
         self.log = root / "up.log"
         self.specs: dict[str, ServiceSpec] = {spec.name: spec for spec in discover_services()}
         self.env = self._environment(env or {})
+        self.data_dir = Path(self.env["OMNICASE_DATA_DIR"])
         self.process: subprocess.Popen[bytes] | None = None
 
     def _environment(self, overrides: Mapping[str, str]) -> dict[str, str]:
-        env = {**os.environ, "OMNICASE_DATA_DIR": str(self.data_dir), "OMNICASE_READY_TIMEOUT": "120"}
+        env = {**os.environ, "OMNICASE_DATA_DIR": str(self.root / "data"), "OMNICASE_READY_TIMEOUT": "120"}
         # An outer DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS would make the stack use those servers.
         env.pop("DATABASE_URL", None)
         env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
@@ -85,6 +86,7 @@ class SuiteStack:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 preexec_fn=die_with_parent,
+                process_group=0,
             )
 
     def run_again(self, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -132,6 +134,30 @@ class SuiteStack:
             if "serve" in command and service in command:
                 return candidate
         raise StackError(f"no process for {service}\n{self.log_tail()}")
+
+    def postmaster(self) -> psutil.Process:
+        """The embedded PostgreSQL server's main process (``postgres -D <data dir>``)."""
+        for candidate in self.processes():
+            with contextlib.suppress(psutil.Error):
+                command = candidate.cmdline()
+                if command and Path(command[0]).name == "postgres" and "-D" in command:
+                    return candidate
+        raise StackError(f"no PostgreSQL postmaster\n{self.log_tail()}")
+
+    def interrupt(self) -> None:
+        """Ctrl-C, as a terminal sends it: SIGINT to the foreground process group."""
+        assert self.process is not None, "stack not started"
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def leftovers(self) -> list[psutil.Process]:
+        """Every live process started for this stack, found by its environment (PostgreSQL's backends too)."""
+        ours = str(self.data_dir)
+        found = []
+        for candidate in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if candidate.status() != psutil.STATUS_ZOMBIE and candidate.environ().get("OMNICASE_DATA_DIR") == ours:
+                    found.append(candidate)
+        return found
 
     def kill_service(self, service: str) -> None:
         """SIGKILL one service, as a crash would; the supervisor starts it again."""
