@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,8 @@ RULE_FIELDS = frozenset(
 QUEUED_STATES = ("waiting", "offered")
 # Fitting work looked at per push; an agent's free capacity is far below it.
 PUSH_SCAN_LIMIT = 50
+
+DispatchOutcome = Literal["assigned", "offered"]
 
 
 def _facts(case: CaseRow) -> CaseFacts:
@@ -266,10 +268,6 @@ class RoutingService:
         if case.state == "offered":
             await self._let_go(case, f"re-queued ({trigger})")
         moved = queue.id != case.group_id
-        if moved and announce:
-            await self._command(
-                ChangeCase(case_id=case.case_id, group_id=queue.id, reason=f"{COMMAND_ACTOR} {trigger}"), case.case_id
-            )
         values: dict[str, Any] = {
             "group_id": queue.id,
             "rule_id": rule.rule_id if rule else (case.rule_id if not moved else None),
@@ -308,7 +306,13 @@ class RoutingService:
                 "cost": case.cost,
             },
         )
-        await self._dispatch(case, queue, trigger, names)
+        outcome = await self._dispatch(case, queue, trigger, names)
+        if moved and announce and outcome != "assigned":
+            # An assignment carries its group (case-core applies both from AssignCase):
+            # a move is told on its own only when nobody takes the case at once.
+            await self._command(
+                ChangeCase(case_id=case.case_id, group_id=queue.id, reason=f"{COMMAND_ACTOR} {trigger}"), case.case_id
+            )
 
     async def _schedule_overflow(self, case: CaseRow, queue: QueueRow) -> None:
         if queue.overflow_after_seconds is None or queue.overflow_group_id is None or case.group_entered_at is None:
@@ -318,8 +322,9 @@ class RoutingService:
 
     async def _dispatch(
         self, case: CaseRow, queue: QueueRow, trigger: str, names: Mapping[uuid.UUID, str] | None = None
-    ) -> bool:
-        """Pick the best agent of the queue for a waiting case and offer (or assign) it."""
+    ) -> DispatchOutcome | None:
+        """Pick the best agent of the queue for a waiting case and offer (or assign) it;
+        what happened, or ``None`` when nobody could take it."""
         required = _required(case)
         work = WorkItem(
             cost=case.cost,
@@ -368,10 +373,11 @@ class RoutingService:
                 group_id=queue.id,
                 details=details,
             )
-            return False
+            return None
         if queue.routing_model is RoutingModel.ROUND_ROBIN:
             await self.repo.mark_offered_in_queue(queue.id, chosen.agent_id)
         now = utcnow()
+        kind: DispatchOutcome
         holding = {"holder_id": chosen.agent_id, "holder_cost": case.cost, "holder_since": now}
         if queue.offer_timeout_seconds is None:
             await self.repo.add_offer(
@@ -393,7 +399,8 @@ class RoutingService:
                 ),
                 case.case_id,
             )
-            kind, summary = "assigned", f"assigned to agent {chosen.agent_id} (queue auto-accepts)"
+            kind = "assigned"
+            summary = f"assigned to agent {chosen.agent_id} (queue auto-accepts)"
         else:
             expires = now + timedelta(seconds=queue.offer_timeout_seconds)
             offer_id = await self.repo.add_offer(
@@ -407,7 +414,8 @@ class RoutingService:
             await self.repo.update_case(case.case_id, state="offered", **holding)
             await self.repo.add_timer("offer_timeout", case.case_id, expires, offer_id)
             details["offer_id"] = str(offer_id)
-            kind, summary = "offered", f"offered to agent {chosen.agent_id} for {queue.offer_timeout_seconds} s"
+            kind = "offered"
+            summary = f"offered to agent {chosen.agent_id} for {queue.offer_timeout_seconds} s"
         await self._decision(
             case.case_id,
             kind,
@@ -417,7 +425,7 @@ class RoutingService:
             agent_id=chosen.agent_id,
             details=details,
         )
-        return True
+        return kind
 
     # -- holding and releasing capacity ------------------------------------------------
 
