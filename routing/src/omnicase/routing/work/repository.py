@@ -181,7 +181,8 @@ class WorkRepository:
         await self.session.execute(
             update(cases)
             .where(cases.c.case_id == given.c.case_id)
-            .values({name: given.c[name] for name in names if name != "case_id"})
+            # The casts: a column whose every value is NULL would read as text.
+            .values({name: cast(given.c[name], cases.c[name].type) for name in names if name != "case_id"})
         )
 
     async def update_case(self, case_id: uuid.UUID, **values: Any) -> None:

@@ -58,7 +58,7 @@ PUSH_SCAN_LIMIT = 50
 DispatchOutcome = Literal["assigned", "offered"]
 
 
-def _facts(case: CaseRow) -> CaseFacts:
+def case_facts(case: CaseRow) -> CaseFacts:
     return CaseFacts(
         channel=Channel(case.channel),
         priority=Priority(case.priority),
@@ -297,7 +297,7 @@ class RoutingService:
         """Evaluate the rules and queue the case where they say (or where it already is)."""
         config = await self.repo.routing_config()
         with DECISION_SECONDS.labels("rules").time():
-            match = match_rules(config.rules, _facts(case))
+            match = match_rules(config.rules, case_facts(case))
         rules = rule_log(match)
         rule = match.rule
         queue_id = rule.target_group_id if rule else fallback_group
