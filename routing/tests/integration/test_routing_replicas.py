@@ -38,15 +38,21 @@ async def replicas(database_url: str) -> AsyncIterator[tuple[Database, Database]
 
 
 async def deliver(database: Database, envelope: Envelope) -> None:
-    """What the kit's consumer does with one event: inbox claim and handler in one
+    await deliver_batch(database, [envelope])
+
+
+async def deliver_batch(database: Database, envelopes: list[Envelope]) -> None:
+    """What the kit's consumer does with one fetch: inbox claim and handler in one
     transaction, retried while the failure is transient."""
     handler = case_events_handler(RoutingSettings())
     inbox = Inbox(inbox_table)
     for attempt in range(10):
         try:
             async with database.unit_of_work() as session:
-                if await inbox.claim(session, CONSUMER_GROUP, [envelope.id]):
-                    await handler(session, [Received(envelope, envelope.payload())])
+                new = await inbox.claim(session, CONSUMER_GROUP, [envelope.id for envelope in envelopes])
+                batch = [Received(envelope, envelope.payload()) for envelope in envelopes if envelope.id in new]
+                if batch:
+                    await handler(session, batch)
             return
         except Exception as error:
             # A deadlock between the replicas must read as transient (retried, never dead-lettered).
@@ -151,3 +157,31 @@ async def test_two_replicas_never_double_assign_or_overrun_capacity(replicas: tu
             )
         ).scalars()
         assert sorted(loads) == [CAPACITY] * AGENTS
+
+
+async def test_two_replicas_routing_whole_batches_never_overrun_capacity(
+    replicas: tuple[Database, Database],
+) -> None:
+    one, two = replicas
+    async with one.unit_of_work() as session:
+        seed = Seeder(session)
+        queue = await seed.group()
+        for _ in range(AGENTS):
+            await seed.agent(queue, capacity=CAPACITY)
+
+    cases = [snapshot(group_id=queue) for _ in range(CASES * 2)]
+    created = [CaseCreated(case=case).envelope(source="case-core", subject=str(case.case_id)) for case in cases]
+    chunks = [created[start : start + 5] for start in range(0, len(created), 5)]
+    # Each replica takes every other batch; some batches reach both (a rebalance).
+    deliveries = [deliver_batch(one if index % 2 else two, chunk) for index, chunk in enumerate(chunks)]
+    deliveries += [deliver_batch(two if index % 2 else one, chunk) for index, chunk in enumerate(chunks[::3])]
+    random.shuffle(deliveries)
+    await asyncio.gather(*deliveries)
+
+    assert await invariants(two) == {
+        "overrun": 0,
+        "doubled": 0,
+        "live": 0,
+        "assigned": AGENTS * CAPACITY,
+        "waiting": CASES * 2 - AGENTS * CAPACITY,
+    }

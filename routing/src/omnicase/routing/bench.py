@@ -7,10 +7,12 @@ measures, for new cases whose matching rule sits anywhere in the list:
 
 1. **decision**: the decision itself, in memory: evaluate the rules, then check and rank
    every member of the target queue (:func:`match_rules` + :func:`select_agents`);
-2. **routed case**: what the consumer does per ``case.created`` (rules and candidates
-   loaded with indexed queries, capacity reserved, offer, commands and decision log
-   written), one transaction per case on one connection, rolled back so every case
-   meets the same agents.
+2. **routed case**: what the consumer's handler does with a batch of one
+   ``case.created`` (rules from the cache, the queue's agents locked and loaded,
+   capacity taken, offer, commands and decision log written), one transaction per case
+   on one connection, rolled back so every case meets the same agents;
+3. **routed batch**: the same with batches of ``BATCH`` cases (set-based writes),
+   time per case of the batch.
 
 Prints p50/p99 latency (ms) and decisions per second. Speed is measured here, never
 asserted in tests.
@@ -31,22 +33,23 @@ from sqlalchemy import insert
 
 from omnicase.kit.bench import Measurement
 from omnicase.kit.bench_services import BenchTarget
+from omnicase.kit.bus.batch import Received
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.devstack.postgres import EmbeddedPostgres
 from omnicase.kit.devstack.processes import free_port
-from omnicase.kit.events import Channel, Priority
+from omnicase.kit.events import CaseCreated, Channel, EventData, Priority
 from omnicase.kit.migrations import upgrade
-from omnicase.kit.outbox import Outbox
 from omnicase.routing.engine import CaseFacts, RoutingModel, WorkItem, match_rules, select_agents
-from omnicase.routing.models import agent_skills, agents, group_members, groups, outbox, rule_skills, rules, skills
+from omnicase.routing.models import agent_skills, agents, group_members, groups, rule_skills, rules, skills
 from omnicase.routing.service import SPEC
 from omnicase.routing.settings import RoutingSettings
 from omnicase.routing.testing import snapshot
+from omnicase.routing.work.consumers import case_events_handler
 from omnicase.routing.work.repository import WorkRepository
-from omnicase.routing.work.service import RoutingService
 
 AGENTS, QUEUES, RULES, SKILLS = 1000, 100, 100, 20
+BATCH = 100
 
 
 async def seed(database: Database, rng: random.Random) -> None:
@@ -115,8 +118,9 @@ def summary(name: str, samples: list[float]) -> str:
     return f"{name:<14} p50 {p50:7.3f} ms   p99 {p99:7.3f} ms   {rate:9.0f} decisions/s   ({len(samples)} cases)"
 
 
-async def measure(url: str, cases: int) -> tuple[list[float], list[float]]:
-    """Seconds per decision and per routed case, for ``cases`` new cases."""
+async def measure(url: str, cases: int) -> tuple[list[float], list[float], list[float]]:
+    """Seconds per decision, per routed case (a batch of one) and per case of a batch of
+    ``BATCH`` routed together, for ``cases`` new cases."""
     rng = random.Random(7)
     database = Database(create_engine(url, pool_size=2, application_name="routing-bench"))
     try:
@@ -142,29 +146,35 @@ async def measure(url: str, cases: int) -> tuple[list[float], list[float]]:
                     RoutingModel.BEST_AVAILABLE,
                 )
             decision.append(time.perf_counter() - started)
-        # 2. the whole routed case, rolled back each time
-        routed: list[float] = []
-        outbox_writer = Outbox(outbox)
+        # 2. the whole routed case as the consumer's handler does it, rolled back each time;
+        # 3. the same in batches (seconds per case of the batch).
+        handler = case_events_handler(settings)
+        events: list[Received[EventData]] = []
         for case in new_cases:
-            async with database.engine.connect() as connection:
-                transaction = await connection.begin()
-                session = database.sessions(bind=connection)
-                started = time.perf_counter()
-                await RoutingService(session, outbox_writer, settings).apply_snapshot(
-                    case, actor="system", created=True
-                )
-                await session.flush()
-                routed.append(time.perf_counter() - started)
-                await session.close()
-                await transaction.rollback()
-        return decision, routed
+            data = CaseCreated(case=case)
+            events.append(Received(data.envelope(source="case-core", subject=str(case.case_id)), data))
+        routed: list[float] = []
+        batched: list[float] = []
+        for size, samples in ((1, routed), (BATCH, batched)):
+            for start in range(0, len(events), size):
+                batch = events[start : start + size]
+                async with database.engine.connect() as connection:
+                    transaction = await connection.begin()
+                    session = database.sessions(bind=connection)
+                    started = time.perf_counter()
+                    await handler(session, batch)
+                    await session.flush()
+                    samples.extend([(time.perf_counter() - started) / len(batch)] * len(batch))
+                    await session.close()
+                    await transaction.rollback()
+        return decision, routed, batched
     finally:
         await database.dispose()
 
 
 async def bench(target: BenchTarget) -> list[Measurement]:
     """Routing's rows in ``omnicase bench`` (entry point ``omnicase.benches``)."""
-    decision, routed = await measure(target.database_url, target.size("BENCH_ROUTING_CASES", 2000))
+    decision, routed, batched = await measure(target.database_url, target.size("BENCH_ROUTING_CASES", 2000))
     return [
         Measurement(
             "routing_decision",
@@ -182,6 +192,14 @@ async def bench(target: BenchTarget) -> list[Measurement]:
             [seconds * 1000 for seconds in routed],
             "case.created applied: rules and candidates loaded, capacity reserved, offer, commands and log written",
         ),
+        Measurement(
+            "routing_routed_batch",
+            f"routing: routed case in batches of {BATCH} (1 connection)",
+            len(batched),
+            sum(batched),
+            [seconds * 1000 for seconds in batched],
+            "the same, a consumer batch at a time (set-based writes); time per case of the batch",
+        ),
     ]
 
 
@@ -197,12 +215,13 @@ def main(argv: list[str] | None = None) -> int:
             postgres.ensure_database("routing_bench")
             url = postgres.url("routing_bench")
             upgrade(SPEC, url)
-            decision, routed = asyncio.run(measure(url, args.cases))
+            decision, routed, batched = asyncio.run(measure(url, args.cases))
         finally:
             postgres.stop()
     print(f"routing: {AGENTS} agents, {QUEUES} queues, {RULES} rules, {SKILLS} skills")  # noqa: T201
     print(summary("decision", decision))  # noqa: T201
     print(summary("routed case", routed))  # noqa: T201
+    print(summary(f"batch of {BATCH}", batched))  # noqa: T201
     return 0
 
 

@@ -205,6 +205,15 @@ decisions = Table(
     Index("ix_decisions_case_id_seq", "case_id", "seq"),
 )
 
+# One row; its version changes with every write to rules, rule_skills, groups or skills
+# (statement triggers, migration 0003), so a process knows when its cached copy is stale.
+config_version = Table(
+    "config_version",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 timers = Table(
     "timers",
     metadata,

@@ -4,12 +4,13 @@ decisions and timers."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Uuid, and_, case, cast, delete, exists, func, insert, select, text, update
+from sqlalchemy import Integer, Uuid, and_, case, cast, column, delete, exists, func, insert, select, update
+from sqlalchemy import values as rows_of
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from omnicase.routing.models import (
     agent_skills,
     agents,
     cases,
+    config_version,
     decisions,
     group_members,
     groups,
@@ -34,16 +36,14 @@ from omnicase.routing.models import (
 LIVE_OFFER = ("pending", "accepted")
 PASSED_OFFER = ("declined", "expired")
 
-_RULES_FINGERPRINT = text(
-    "SELECT md5("
-    "coalesce((SELECT string_agg(concat_ws(':', id, position, enabled, target_group_id, require_language, "
-    "name, conditions::text), ',' ORDER BY id) FROM routing.rules), '') || '|' || "
-    "coalesce((SELECT string_agg(concat_ws(':', rule_id, skill_id, min_level), ',' ORDER BY rule_id, skill_id) "
-    "FROM routing.rule_skills), ''))"
+_QUEUE_COLUMNS = (
+    groups.c.id,
+    groups.c.name,
+    groups.c.routing_model,
+    groups.c.offer_timeout_seconds,
+    groups.c.overflow_after_seconds,
+    groups.c.overflow_group_id,
 )
-_RULE_CACHE_SIZE = 16
-# Parsed rule sets by fingerprint; shared by the process, never mutated once stored.
-_rule_cache: dict[str, list[RuleSpec]] = {}
 
 
 @dataclass
@@ -86,6 +86,23 @@ class QueueRow:
     offer_timeout_seconds: int | None
     overflow_after_seconds: int | None
     overflow_group_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    """Rules (enabled, in order), queues and skill names as of one ``config_version``."""
+
+    version: int
+    rules: tuple[RuleSpec, ...]
+    queues: Mapping[uuid.UUID, QueueRow]
+    skill_names: Mapping[uuid.UUID, str]
+
+
+class _ConfigCache:
+    """The process's parsed configuration: shared by every session, replaced (never
+    mutated) when ``routing.config_version`` moves on."""
+
+    current: RoutingConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +150,40 @@ class WorkRepository:
         )
         row = result.mappings().first()
         return CaseRow(**row) if row else None
+
+    async def lock_cases(self, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CaseRow]:
+        """The projection rows of these cases that exist, locked in case id order (one
+        statement, a stable order: concurrent batches wait instead of deadlocking)."""
+        if not case_ids:
+            return {}
+        statement = select(cases).where(cases.c.case_id.in_(case_ids)).order_by(cases.c.case_id).with_for_update()
+        return {row["case_id"]: CaseRow(**row) for row in (await self.session.execute(statement)).mappings()}
+
+    async def insert_cases(self, rows: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
+        """Insert the cases none of which may exist yet, in one statement; the ids inserted
+        (a case another replica inserted meanwhile is left out)."""
+        if not rows:
+            return set()
+        result = await self.session.execute(
+            pg_insert(cases).values(list(rows)).on_conflict_do_nothing().returning(cases.c.case_id)
+        )
+        return set(result.scalars())
+
+    async def update_cases(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Set each row's columns on its case (``case_id`` says which), in one statement;
+        every row names the same columns."""
+        if not rows:
+            return
+        names = list(rows[0])
+        given = rows_of(*(column(name, cases.c[name].type) for name in names), name="given").data(
+            [tuple(row[name] for name in names) for row in rows]
+        )
+        await self.session.execute(
+            update(cases)
+            .where(cases.c.case_id == given.c.case_id)
+            # The casts: a column whose every value is NULL would read as text.
+            .values({name: cast(given.c[name], cases.c[name].type) for name in names if name != "case_id"})
+        )
 
     async def update_case(self, case_id: uuid.UUID, **values: Any) -> None:
         values.setdefault("updated_at", utcnow())
@@ -206,22 +257,34 @@ class WorkRepository:
 
     # -- rules and queues -----------------------------------------------------------
 
-    async def enabled_rules(self) -> list[RuleSpec]:
-        """The enabled rules in evaluation order, parsed once per version of the rule set.
+    async def routing_config(self) -> RoutingConfig:
+        """Rules, queues and skill names, loaded and parsed once per ``config_version``.
 
-        A fingerprint of every rule and required skill (their whole content) is one
-        cheap query; the rules are loaded and parsed only when it changes.
+        Reading the version is one primary-key read; every write to rules, rule skills,
+        groups or skills moves it (statement triggers), in whichever process made it.
         """
-        fingerprint = await self.session.scalar(_RULES_FINGERPRINT)
-        cached = _rule_cache.get(fingerprint or "")
-        if cached is not None:
+        version = await self.session.scalar(select(config_version.c.version).where(config_version.c.id == 1))
+        cached = _ConfigCache.current
+        if cached is not None and version is not None and cached.version == version:
             return cached
-        loaded = await self._load_enabled_rules()
-        if fingerprint:
-            if len(_rule_cache) >= _RULE_CACHE_SIZE:
-                _rule_cache.pop(next(iter(_rule_cache)))
-            _rule_cache[fingerprint] = loaded
+        queue_rows = (await self.session.execute(select(*_QUEUE_COLUMNS))).mappings()
+        queues = {
+            row["id"]: QueueRow(**{**row, "routing_model": RoutingModel(row["routing_model"])}) for row in queue_rows
+        }
+        names = {row.id: row.name for row in await self.session.execute(select(skills.c.id, skills.c.name))}
+        loaded = RoutingConfig(
+            version=version or 0,
+            rules=tuple(await self._load_enabled_rules()),
+            queues=queues,
+            skill_names=names,
+        )
+        # Data read after the version is at least as new as it: a stale copy is never kept.
+        _ConfigCache.current = loaded
         return loaded
+
+    async def enabled_rules(self) -> list[RuleSpec]:
+        """The enabled rules in evaluation order (from the cached configuration)."""
+        return list((await self.routing_config()).rules)
 
     async def _load_enabled_rules(self) -> list[RuleSpec]:
         rule_rows = (
@@ -251,39 +314,13 @@ class WorkRepository:
         ]
 
     async def queue(self, group_id: uuid.UUID) -> QueueRow | None:
-        row = (
-            (
-                await self.session.execute(
-                    select(
-                        groups.c.id,
-                        groups.c.name,
-                        groups.c.routing_model,
-                        groups.c.offer_timeout_seconds,
-                        groups.c.overflow_after_seconds,
-                        groups.c.overflow_group_id,
-                    ).where(groups.c.id == group_id)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = (await self.session.execute(select(*_QUEUE_COLUMNS).where(groups.c.id == group_id))).mappings().first()
         if row is None:
             return None
         return QueueRow(**{**row, "routing_model": RoutingModel(row["routing_model"])})
 
     async def queues_page(self, after: uuid.UUID | None, limit: int) -> list[QueueRow]:
-        statement = (
-            select(
-                groups.c.id,
-                groups.c.name,
-                groups.c.routing_model,
-                groups.c.offer_timeout_seconds,
-                groups.c.overflow_after_seconds,
-                groups.c.overflow_group_id,
-            )
-            .order_by(groups.c.id)
-            .limit(limit)
-        )
+        statement = select(*_QUEUE_COLUMNS).order_by(groups.c.id).limit(limit)
         if after is not None:
             statement = statement.where(groups.c.id > after)
         return [
@@ -342,6 +379,103 @@ class WorkRepository:
             )
             for row in rows
         ]
+
+    async def lock_queue_candidates(self, group_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Candidate]]:
+        """Every member of these queues with skills and current load, per queue, in two
+        statements; the members' agent rows stay locked (taken in user id order, in one
+        statement) until the transaction ends, so the load read is the load to write on."""
+        if not group_ids:
+            return {}
+        members = select(group_members.c.agent_id).where(group_members.c.group_id.in_(group_ids))
+        locked = await self.session.execute(
+            select(
+                agents.c.user_id,
+                agents.c.presence,
+                agents.c.capacity,
+                agents.c.used_capacity,
+                agents.c.active_cases,
+                agents.c.languages,
+                agents.c.last_assigned_at,
+            )
+            .where(agents.c.user_id.in_(members))
+            .order_by(agents.c.user_id)
+            .with_for_update()
+        )
+        loads = {row.user_id: row for row in locked}
+        held = (
+            select(
+                group_members.c.group_id,
+                group_members.c.agent_id,
+                group_members.c.last_offered_at,
+                func.array_agg(aggregate_order_by(agent_skills.c.skill_id, agent_skills.c.skill_id))
+                .filter(agent_skills.c.skill_id.is_not(None))
+                .label("skill_ids"),
+                func.array_agg(aggregate_order_by(agent_skills.c.level, agent_skills.c.skill_id))
+                .filter(agent_skills.c.skill_id.is_not(None))
+                .label("levels"),
+            )
+            .select_from(group_members.outerjoin(agent_skills, agent_skills.c.agent_id == group_members.c.agent_id))
+            .where(group_members.c.group_id.in_(group_ids))
+            .group_by(group_members.c.group_id, group_members.c.agent_id, group_members.c.last_offered_at)
+            .order_by(group_members.c.group_id, group_members.c.agent_id)
+        )
+        pools: dict[uuid.UUID, list[Candidate]] = {group_id: [] for group_id in group_ids}
+        for member in await self.session.execute(held):
+            load = loads.get(member.agent_id)
+            if load is None:
+                continue
+            pools[member.group_id].append(
+                Candidate(
+                    agent_id=member.agent_id,
+                    presence=Presence(load.presence),
+                    capacity=load.capacity,
+                    used_capacity=load.used_capacity,
+                    active_cases=load.active_cases,
+                    skills=dict(zip(member.skill_ids or (), member.levels or (), strict=True)),
+                    languages=frozenset(language.casefold() for language in load.languages),
+                    last_assigned_at=load.last_assigned_at,
+                    queue_last_offered_at=member.last_offered_at,
+                )
+            )
+        return pools
+
+    async def add_loads(self, loads: Sequence[tuple[uuid.UUID, int, int, datetime]]) -> None:
+        """Add ``(agent, capacity units, cases, assigned at)`` to each agent's load, in one
+        statement. Callers hold the agents' locks and checked the room themselves."""
+        if not loads:
+            return
+        given = rows_of(
+            column("agent_id", Uuid),
+            column("cost", Integer),
+            column("count", Integer),
+            column("at", agents.c.last_assigned_at.type),
+            name="given",
+        ).data(list(loads))
+        await self.session.execute(
+            update(agents)
+            .where(agents.c.user_id == given.c.agent_id)
+            .values(
+                used_capacity=agents.c.used_capacity + given.c.cost,
+                active_cases=agents.c.active_cases + given.c.count,
+                last_assigned_at=given.c.at,
+            )
+        )
+
+    async def mark_offered_in_queues(self, marks: Sequence[tuple[uuid.UUID, uuid.UUID, datetime]]) -> None:
+        """Round-robin rotation: ``(queue, agent, offered at)`` rows, in one statement."""
+        if not marks:
+            return
+        given = rows_of(
+            column("group_id", Uuid),
+            column("agent_id", Uuid),
+            column("at", group_members.c.last_offered_at.type),
+            name="given",
+        ).data(list(marks))
+        await self.session.execute(
+            update(group_members)
+            .where(group_members.c.group_id == given.c.group_id, group_members.c.agent_id == given.c.agent_id)
+            .values(last_offered_at=given.c.at)
+        )
 
     async def candidate(self, agent_id: uuid.UUID) -> Candidate | None:
         row = (await self.session.execute(select(agents).where(agents.c.user_id == agent_id))).mappings().first()
@@ -441,6 +575,11 @@ class WorkRepository:
         )
         return offer_id
 
+    async def add_offers(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert offers (every column given, ids included) in one statement."""
+        if rows:
+            await self.session.execute(insert(offers).values(list(rows)))
+
     async def get_offer(self, offer_id: uuid.UUID, *, lock: bool = False) -> OfferRow | None:
         statement = select(offers).where(offers.c.id == offer_id)
         if lock:
@@ -528,6 +667,11 @@ class WorkRepository:
             )
         )
 
+    async def add_decisions(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Log decisions in one statement, in the given order (their ``seq`` follows it)."""
+        if rows:
+            await self.session.execute(insert(decisions).values(list(rows)))
+
     async def list_decisions(self, case_id: uuid.UUID, *, after: int | None, limit: int) -> list[dict[str, Any]]:
         statement = select(decisions).where(decisions.c.case_id == case_id).order_by(decisions.c.seq).limit(limit)
         if after is not None:
@@ -542,6 +686,11 @@ class WorkRepository:
         await self.session.execute(
             insert(timers).values(id=uuid7(), kind=kind, case_id=case_id, offer_id=offer_id, due_at=due_at)
         )
+
+    async def add_timers(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert timers (every column given, ids included) in one statement."""
+        if rows:
+            await self.session.execute(insert(timers).values(list(rows)))
 
     async def cancel_timers(self, case_id: uuid.UUID, kind: str | None = None) -> None:
         statement = delete(timers).where(timers.c.case_id == case_id)

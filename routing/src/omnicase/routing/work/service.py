@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,9 @@ from omnicase.routing.engine import (
     CaseFacts,
     Presence,
     RoutingModel,
+    RuleMatch,
     RuleSpec,
+    Selection,
     WorkItem,
     ineligibility,
     match_rules,
@@ -53,8 +55,10 @@ QUEUED_STATES = ("waiting", "offered")
 # Fitting work looked at per push; an agent's free capacity is far below it.
 PUSH_SCAN_LIMIT = 50
 
+DispatchOutcome = Literal["assigned", "offered"]
 
-def _facts(case: CaseRow) -> CaseFacts:
+
+def case_facts(case: CaseRow) -> CaseFacts:
     return CaseFacts(
         channel=Channel(case.channel),
         priority=Priority(case.priority),
@@ -71,6 +75,105 @@ def _facts(case: CaseRow) -> CaseFacts:
 
 def _required(case: CaseRow) -> dict[uuid.UUID, int]:
     return {uuid.UUID(skill_id): level for skill_id, level in case.required_skills.items()}
+
+
+def snapshot_values(snapshot: CaseSnapshot, settings: RoutingSettings) -> dict[str, Any]:
+    """The projection's columns a snapshot sets (what routing reads of a case)."""
+    return {
+        "number": snapshot.number,
+        "version": snapshot.version,
+        "subject": snapshot.subject,
+        "status": snapshot.status.value,
+        "priority": snapshot.priority.value,
+        "priority_rank": PRIORITY_RANK[snapshot.priority],
+        "channel": snapshot.channel.value,
+        "type": snapshot.type,
+        "brand": snapshot.brand,
+        "tags": list(snapshot.tags),
+        "custom_fields": dict(snapshot.custom_fields),
+        "organization_id": snapshot.organization_id,
+        "language": snapshot.language,
+        "cost": settings.cost_of(snapshot.channel),
+    }
+
+
+def rule_log(match: RuleMatch) -> list[dict[str, Any]]:
+    return [
+        {"rule_id": str(v.rule_id), "name": v.name, "matched": v.matched, "reason": v.reason} for v in match.verdicts
+    ]
+
+
+def unrouted_summary(trigger: str) -> str:
+    return f"{trigger}: no rule matched and the case is in no queue routing knows; it waits for a person."
+
+
+def queued_decision(
+    trigger: str,
+    queue: QueueRow,
+    *,
+    rule: RuleSpec | None,
+    rules: list[dict[str, Any]] | None,
+    required: Mapping[uuid.UUID, int],
+    names: Mapping[uuid.UUID, str],
+    require_language: bool,
+    cost: int,
+) -> tuple[str, dict[str, Any]]:
+    """Summary and details of a "queued" decision."""
+    if rule is not None:
+        summary = f"{trigger}: rule '{rule.name}' matched; queued in '{queue.name}'"
+    else:
+        summary = f"{trigger}: queued in '{queue.name}'" + (" (no rule matched)" if rules is not None else "")
+    return summary + ".", {
+        "rules": rules or [],
+        "required_skills": [
+            {"skill_id": str(skill_id), "name": names.get(skill_id), "min_level": level}
+            for skill_id, level in required.items()
+        ],
+        "require_language": require_language,
+        "cost": cost,
+    }
+
+
+def dispatch_details(
+    queue: QueueRow,
+    considered: int,
+    selection: Selection,
+    chosen: uuid.UUID | None,
+    lost: Sequence[uuid.UUID],
+    kept: int,
+) -> dict[str, Any]:
+    """Details of a dispatch decision: the candidates, best first, with why each was or was not chosen."""
+    return {
+        "queue": queue.name,
+        "routing_model": queue.routing_model.value,
+        "candidates_total": considered,
+        "candidates": [
+            {
+                "agent_id": str(verdict.agent_id),
+                "eligible": verdict.eligible,
+                "chosen": verdict.agent_id == chosen,
+                "rank": verdict.rank,
+                "reason": "capacity taken by a concurrent assignment" if verdict.agent_id in lost else verdict.reason,
+            }
+            for verdict in selection.verdicts[:kept]
+        ],
+    }
+
+
+def waiting_summary(trigger: str, queue: QueueRow, considered: int) -> str:
+    return f"{trigger}: no agent of '{queue.name}' can take it now ({considered} considered); it waits."
+
+
+def assigned_reason(queue: QueueRow) -> str:
+    return f"{COMMAND_ACTOR} {queue.routing_model.value} in '{queue.name}'"
+
+
+def handed_out_summary(trigger: str, outcome: str, agent_id: uuid.UUID, queue: QueueRow, eligible: int) -> str:
+    if outcome == "assigned":
+        summary = f"assigned to agent {agent_id} (queue auto-accepts)"
+    else:
+        summary = f"offered to agent {agent_id} for {queue.offer_timeout_seconds} s"
+    return f"{trigger}: {summary}; best of {eligible} eligible in '{queue.name}'."
 
 
 class RoutingService:
@@ -186,37 +289,19 @@ class RoutingService:
             )
 
     def _snapshot_values(self, snapshot: CaseSnapshot) -> dict[str, Any]:
-        return {
-            "number": snapshot.number,
-            "version": snapshot.version,
-            "subject": snapshot.subject,
-            "status": snapshot.status.value,
-            "priority": snapshot.priority.value,
-            "priority_rank": PRIORITY_RANK[snapshot.priority],
-            "channel": snapshot.channel.value,
-            "type": snapshot.type,
-            "brand": snapshot.brand,
-            "tags": list(snapshot.tags),
-            "custom_fields": dict(snapshot.custom_fields),
-            "organization_id": snapshot.organization_id,
-            "language": snapshot.language,
-            "cost": self.settings.cost_of(snapshot.channel),
-        }
+        return snapshot_values(snapshot, self.settings)
 
     # -- routing ----------------------------------------------------------------------
 
     async def _route(self, case: CaseRow, fallback_group: uuid.UUID | None, trigger: str) -> None:
         """Evaluate the rules and queue the case where they say (or where it already is)."""
-        specs = await self.repo.enabled_rules()
+        config = await self.repo.routing_config()
         with DECISION_SECONDS.labels("rules").time():
-            match = match_rules(specs, _facts(case))
-        rule_log = [
-            {"rule_id": str(v.rule_id), "name": v.name, "matched": v.matched, "reason": v.reason}
-            for v in match.verdicts
-        ]
+            match = match_rules(config.rules, case_facts(case))
+        rules = rule_log(match)
         rule = match.rule
         queue_id = rule.target_group_id if rule else fallback_group
-        queue = await self.repo.queue(queue_id) if queue_id else None
+        queue = config.queues.get(queue_id) if queue_id else None
         if queue is None:
             await self._let_go(case, "no queue")
             await self.repo.update_case(case.case_id, state="unrouted", queued_at=None, rule_id=None)
@@ -224,8 +309,8 @@ class RoutingService:
             await self._decision(
                 case.case_id,
                 "unrouted",
-                f"{trigger}: no rule matched and the case is in no queue routing knows; it waits for a person.",
-                details={"rules": rule_log},
+                unrouted_summary(trigger),
+                details={"rules": rules},
             )
             return
         required = dict(rule.required_skills) if rule else ({} if queue.id != case.group_id else _required(case))
@@ -245,7 +330,7 @@ class RoutingService:
             required=required,
             require_language=require_language,
             trigger=trigger,
-            rule_log=rule_log,
+            rule_log=rules,
         )
 
     async def _enqueue(
@@ -266,10 +351,6 @@ class RoutingService:
         if case.state == "offered":
             await self._let_go(case, f"re-queued ({trigger})")
         moved = queue.id != case.group_id
-        if moved and announce:
-            await self._command(
-                ChangeCase(case_id=case.case_id, group_id=queue.id, reason=f"{COMMAND_ACTOR} {trigger}"), case.case_id
-            )
         values: dict[str, Any] = {
             "group_id": queue.id,
             "rule_id": rule.rule_id if rule else (case.rule_id if not moved else None),
@@ -288,27 +369,26 @@ class RoutingService:
             await self.repo.cancel_timers(case.case_id)
         await self._schedule_overflow(case, queue)
         names = await self.repo.skill_names(list(required))
-        if rule is not None:
-            summary = f"{trigger}: rule '{rule.name}' matched; queued in '{queue.name}'"
-        else:
-            summary = f"{trigger}: queued in '{queue.name}'" + (" (no rule matched)" if rule_log is not None else "")
-        await self._decision(
-            case.case_id,
-            "queued",
-            summary + ".",
-            rule_id=rule.rule_id if rule else None,
-            group_id=queue.id,
-            details={
-                "rules": rule_log or [],
-                "required_skills": [
-                    {"skill_id": str(skill_id), "name": names.get(skill_id), "min_level": level}
-                    for skill_id, level in required.items()
-                ],
-                "require_language": require_language,
-                "cost": case.cost,
-            },
+        summary, details = queued_decision(
+            trigger,
+            queue,
+            rule=rule,
+            rules=rule_log,
+            required=required,
+            names=names,
+            require_language=require_language,
+            cost=case.cost,
         )
-        await self._dispatch(case, queue, trigger, names)
+        await self._decision(
+            case.case_id, "queued", summary, rule_id=rule.rule_id if rule else None, group_id=queue.id, details=details
+        )
+        outcome = await self._dispatch(case, queue, trigger, names)
+        if moved and announce and outcome != "assigned":
+            # An assignment carries its group (case-core applies both from AssignCase):
+            # a move is told on its own only when nobody takes the case at once.
+            await self._command(
+                ChangeCase(case_id=case.case_id, group_id=queue.id, reason=f"{COMMAND_ACTOR} {trigger}"), case.case_id
+            )
 
     async def _schedule_overflow(self, case: CaseRow, queue: QueueRow) -> None:
         if queue.overflow_after_seconds is None or queue.overflow_group_id is None or case.group_entered_at is None:
@@ -318,8 +398,9 @@ class RoutingService:
 
     async def _dispatch(
         self, case: CaseRow, queue: QueueRow, trigger: str, names: Mapping[uuid.UUID, str] | None = None
-    ) -> bool:
-        """Pick the best agent of the queue for a waiting case and offer (or assign) it."""
+    ) -> DispatchOutcome | None:
+        """Pick the best agent of the queue for a waiting case and offer (or assign) it;
+        what happened, or ``None`` when nobody could take it."""
         required = _required(case)
         work = WorkItem(
             cost=case.cost,
@@ -342,36 +423,27 @@ class RoutingService:
                 chosen = candidate
                 break
             lost.append(candidate.agent_id)
-        kept = self.settings.decision_candidates_kept
-        details: dict[str, Any] = {
-            "queue": queue.name,
-            "routing_model": queue.routing_model.value,
-            "candidates_total": len(candidates),
-            "candidates": [
-                {
-                    "agent_id": str(verdict.agent_id),
-                    "eligible": verdict.eligible,
-                    "chosen": chosen is not None and verdict.agent_id == chosen.agent_id,
-                    "rank": verdict.rank,
-                    "reason": "capacity taken by a concurrent assignment"
-                    if verdict.agent_id in lost
-                    else verdict.reason,
-                }
-                for verdict in selection.verdicts[:kept]
-            ],
-        }
+        details = dispatch_details(
+            queue,
+            len(candidates),
+            selection,
+            chosen.agent_id if chosen else None,
+            lost,
+            self.settings.decision_candidates_kept,
+        )
         if chosen is None:
             await self._decision(
                 case.case_id,
                 "waiting",
-                f"{trigger}: no agent of '{queue.name}' can take it now ({len(candidates)} considered); it waits.",
+                waiting_summary(trigger, queue, len(candidates)),
                 group_id=queue.id,
                 details=details,
             )
-            return False
+            return None
         if queue.routing_model is RoutingModel.ROUND_ROBIN:
             await self.repo.mark_offered_in_queue(queue.id, chosen.agent_id)
         now = utcnow()
+        kind: DispatchOutcome
         holding = {"holder_id": chosen.agent_id, "holder_cost": case.cost, "holder_since": now}
         if queue.offer_timeout_seconds is None:
             await self.repo.add_offer(
@@ -389,11 +461,11 @@ class RoutingService:
                     case_id=case.case_id,
                     assignee_id=chosen.agent_id,
                     group_id=queue.id,
-                    reason=f"{COMMAND_ACTOR} {queue.routing_model.value} in '{queue.name}'",
+                    reason=assigned_reason(queue),
                 ),
                 case.case_id,
             )
-            kind, summary = "assigned", f"assigned to agent {chosen.agent_id} (queue auto-accepts)"
+            kind = "assigned"
         else:
             expires = now + timedelta(seconds=queue.offer_timeout_seconds)
             offer_id = await self.repo.add_offer(
@@ -407,17 +479,17 @@ class RoutingService:
             await self.repo.update_case(case.case_id, state="offered", **holding)
             await self.repo.add_timer("offer_timeout", case.case_id, expires, offer_id)
             details["offer_id"] = str(offer_id)
-            kind, summary = "offered", f"offered to agent {chosen.agent_id} for {queue.offer_timeout_seconds} s"
+            kind = "offered"
         await self._decision(
             case.case_id,
             kind,
-            f"{trigger}: {summary}; best of {len(selection.ranked)} eligible in '{queue.name}'.",
+            handed_out_summary(trigger, kind, chosen.agent_id, queue, len(selection.ranked)),
             rule_id=case.rule_id,
             group_id=queue.id,
             agent_id=chosen.agent_id,
             details=details,
         )
-        return True
+        return kind
 
     # -- holding and releasing capacity ------------------------------------------------
 
