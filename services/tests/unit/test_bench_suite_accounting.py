@@ -19,6 +19,7 @@ from omnicase.kit.events import (
     Channel,
     FieldChange,
     Priority,
+    SlaClocksStarted,
 )
 
 RUN = "0a1b2c3d"
@@ -26,7 +27,7 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def _observer() -> PipelineObserver:
-    return PipelineObserver(RUN, bootstrap="unused:9092", dsn="postgresql://unused")
+    return PipelineObserver(RUN, bootstrap="unused:9092")
 
 
 def _created(subject: str, at: datetime, case_id: uuid.UUID | None = None) -> tuple[uuid.UUID, bytes]:
@@ -166,3 +167,23 @@ def test_a_bad_size_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: st
     monkeypatch.setenv(name, value)
     with pytest.raises(BenchError, match=name):
         SuiteBenchConfig.from_env()
+
+
+def _clocks_started(case_id: uuid.UUID, at: datetime) -> bytes:
+    started = SlaClocksStarted(case_id=case_id, policy_id=uuid.uuid4(), clocks=[])
+    return started.envelope(source="sla-engine", subject=str(case_id)).model_copy(update={"time": at}).to_bytes()
+
+
+def test_sla_clocks_count_from_sla_engines_event_even_when_it_is_read_before_the_case() -> None:
+    observer = _observer()
+    early_id, early = _created(subject_for(RUN, "e1"), T0)
+    observer._observe(_clocks_started(early_id, T0 + timedelta(seconds=1)))  # sla.events read first
+    observer._observe(early)
+    late_id, late = _created(subject_for(RUN, "e2"), T0)
+    observer._observe(late)
+    observer._observe(_clocks_started(late_id, T0 + timedelta(seconds=2)))
+    observer._observe(_clocks_started(late_id, T0 + timedelta(seconds=5)))  # a redelivery changes nothing
+    observer._observe(_clocks_started(uuid.uuid4(), T0))  # another run's case
+
+    assert observer.by_key["e1"].sla_at == (T0 + timedelta(seconds=1)).timestamp()
+    assert observer.by_key["e2"].sla_at == (T0 + timedelta(seconds=2)).timestamp()

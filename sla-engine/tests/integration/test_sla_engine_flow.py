@@ -186,9 +186,14 @@ async def test_a_breach_escalates_through_case_commands_mail_and_webhook(
             [kept] = after["milestones"]
             assert (kept["kind"], kept["status"]) == ("first_reply", "breached"), "the broken promise stays on record"
 
-        sla_events = await events_about(kafka_bootstrap, topic_prefix, Topic.SLA_EVENTS, late.case_id, expect=2)
-        assert [(event.type, event.data["level"]) for event in sla_events] == [
+        sla_events = await events_about(kafka_bootstrap, topic_prefix, Topic.SLA_EVENTS, late.case_id, expect=4)
+        assert [
+            (event.type, event.data.get("level") or [clock["breached"] for clock in event.data["clocks"]])
+            for event in sla_events
+        ] == [
+            ("sla.clocks_started", [False]),
             ("sla.threshold_reached", "warning"),
+            ("sla.milestones_updated", [True]),
             ("sla.threshold_reached", "breach"),
         ]
         commands = await events_about(kafka_bootstrap, topic_prefix, Topic.CASE_COMMANDS, late.case_id, expect=1)
@@ -199,8 +204,15 @@ async def test_a_breach_escalates_through_case_commands_mail_and_webhook(
         assert [[party["email"] for party in mail.data["to"]] for mail in mails] == [["oncall@example.com"]]
         assert hooks[0]["case_id"] == str(late.case_id)
         assert hooks[0]["level"] == "breach"
-        on_time_events = await events_about(kafka_bootstrap, topic_prefix, Topic.SLA_EVENTS, on_time.case_id, expect=1)
-        assert [(event.type, event.data["breached"]) for event in on_time_events] == [("sla.milestone_achieved", False)]
+        on_time_events = await events_about(kafka_bootstrap, topic_prefix, Topic.SLA_EVENTS, on_time.case_id, expect=3)
+        clocks = [[(c["state"], c["breached"]) for c in event.data.get("clocks", [])] for event in on_time_events]
+        assert [
+            (event.type, event.data.get("breached", told)) for event, told in zip(on_time_events, clocks, strict=True)
+        ] == [
+            ("sla.clocks_started", [("running", False)]),
+            ("sla.milestone_achieved", False),
+            ("sla.milestones_updated", [("achieved", False)]),
+        ]
         assert (
             await events_about(kafka_bootstrap, topic_prefix, Topic.CASE_COMMANDS, on_time.case_id, expect=1, within=0)
             == []

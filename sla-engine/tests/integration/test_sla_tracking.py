@@ -26,7 +26,9 @@ from omnicase.kit.events import (
     OutboundMessageRequested,
     Priority,
     SetCaseStatus,
+    SlaClocksStarted,
     SlaMilestoneAchieved,
+    SlaMilestonesUpdated,
     SlaThresholdReached,
 )
 from omnicase.kit.outbox import Outbox
@@ -543,3 +545,67 @@ async def test_raising_priority_stops_at_urgent(db: Database, brand: str) -> Non
         "warning"
     ]
     assert await published(db, story.case_id, ChangeCase.event_type) == []
+
+
+# --- what integrators are told of the clocks (sla.clocks_started, sla.milestones_updated) ---
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)  # the kit clock's start
+
+
+def due(event: dict[str, Any]) -> dict[str, tuple[str, bool, str | None]]:
+    return {clock["milestone"]: (clock["state"], clock["breached"], clock["due_at"]) for clock in event["clocks"]}
+
+
+async def test_a_case_a_policy_applies_to_announces_its_clocks_with_their_due_times(db: Database, brand: str) -> None:
+    async with db.unit_of_work() as session:
+        policy = await create_policy(session, brand)
+    story = CaseStory(brand, T0)
+    await handle(db, story.created())
+    [started] = await published(db, story.case_id, SlaClocksStarted.event_type)
+    assert started["policy_id"] == str(policy.id)
+    assert due(started) == {
+        "first_reply": ("running", False, (T0 + timedelta(hours=1)).isoformat().replace("+00:00", "Z")),
+        "resolution": ("running", False, (T0 + timedelta(hours=8)).isoformat().replace("+00:00", "Z")),
+    }
+    assert [clock["warn_at"] is not None for clock in started["clocks"]] == [True, True]
+    assert await published(db, story.case_id, SlaMilestonesUpdated.event_type) == []
+
+
+async def test_a_case_no_policy_applies_to_announces_nothing(db: Database, brand: str) -> None:
+    story = CaseStory(f"{brand}-unmatched", T0)
+    await handle(db, story.created())
+    assert await published(db, story.case_id, SlaClocksStarted.event_type) == []
+
+
+async def test_each_change_integrators_see_is_told_once_and_no_change_tells_nothing(db: Database, brand: str) -> None:
+    async with db.unit_of_work() as session:
+        await create_policy(session, brand)
+    story = CaseStory(brand, T0)
+    await handle(db, story.created())
+    # An internal note and a change of something no clock depends on: nothing to tell.
+    await handle(db, story.message(T0 + timedelta(minutes=5), "agent", public=False))
+    await handle(db, story.change(T0 + timedelta(minutes=6), subject="Printer still on fire"))
+    assert await published(db, story.case_id, SlaMilestonesUpdated.event_type) == []
+
+    # The priority goes up: re-timed. The agent answers: first reply met.
+    await handle(db, story.change(T0 + timedelta(minutes=10), priority=Priority.URGENT))
+    await handle(db, story.message(T0 + timedelta(minutes=12), "agent", status=CaseStatus.OPEN))
+    # Pending pauses resolution.
+    await handle(db, story.change(T0 + timedelta(minutes=20), status=CaseStatus.PENDING))
+    retimed, answered, paused = await published(db, story.case_id, SlaMilestonesUpdated.event_type)
+    assert due(retimed)["first_reply"][2] == (T0 + timedelta(minutes=15)).isoformat().replace("+00:00", "Z")
+    assert due(answered)["first_reply"][:2] == ("achieved", False)
+    assert due(paused)["resolution"][0] == "paused"
+
+
+async def test_a_breach_is_told_as_a_change_of_the_clocks(db: Database, brand: str, clock: ManualClock) -> None:
+    async with db.unit_of_work() as session:
+        await create_policy(session, brand)
+    story = CaseStory(brand, T0)
+    await handle(db, story.created())
+    later = T0 + timedelta(hours=1, minutes=1)
+    await clock.set(later)
+    await fire_due(db, story.case_id, later)
+    [breached] = await published(db, story.case_id, SlaMilestonesUpdated.event_type)
+    assert due(breached)["first_reply"][:2] == ("running", True)
+    assert due(breached)["resolution"][:2] == ("running", False)

@@ -117,10 +117,11 @@ PACED_SECONDS = 10.0
 # Set by _TrackedDatabase on each consumer transaction; the handler appends to it.
 _HANDLED = "omnicase.bench.handled"
 SUITE_NOTES = [
-    "suite rows: the whole suite under `omnicase up` (one process per service) on the same PostgreSQL and broker; "
-    "mail, forms and the agent console load it at the same time, so each figure is measured beside the others.",
+    "suite rows: the whole suite under `omnicase up` (OMNICASE_PROCESSES processes per service) on the same "
+    "PostgreSQL and broker; mail, forms and the agent console load it at the same time, so each figure is "
+    "measured beside the others.",
     "suite stages: case created / assigned = envelope time of case-core's event (stamped in the transaction that "
-    "made the change); SLA milestones set = first 50 ms poll of sla-engine's table showing them (an upper bound). "
+    "made the change); SLA milestones set = envelope time of sla-engine's sla.clocks_started (the same). "
     "Their rate = messages / (first send to the last message reaching that stage).",
     "suite intake: senders are closed loop (each sends its next message when the last is accepted), so when the "
     "pipeline is slower than acceptance the stage latencies include that backlog, as the kit's full-speed rows do; "

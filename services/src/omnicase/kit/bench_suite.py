@@ -68,7 +68,7 @@ from omnicase.kit.bench import BenchError, CpuMeter, CpuUsage, Measurement, _awa
 from omnicase.kit.bench_suite_api import LABELS, MIX, ApiResult, api_load
 from omnicase.kit.bench_suite_cpu import CpuSnapshot
 from omnicase.kit.bench_suite_intake import IntakeResult, post_forms, send_emails
-from omnicase.kit.bench_suite_observe import SLA_POLL_SECONDS, PipelineObserver
+from omnicase.kit.bench_suite_observe import PipelineObserver
 from omnicase.kit.bench_suite_setup import AGENT_CAPACITY, SetupError, SuiteSetup, agents_needed, configure_suite
 from omnicase.kit.devstack.postgres import EmbeddedPostgres
 from omnicase.kit.testing.stack import StackError, SuiteStack
@@ -189,8 +189,7 @@ async def suite_bench(
         except (SetupError, httpx.HTTPError) as error:
             raise BenchError(f"configuring the suite failed: {error}") from None
         say(f"  configured in {time.perf_counter() - started - up_seconds:.1f}s ({agents} agents online)")
-        dsn = postgres.url(database).replace("+asyncpg", "")
-        observer = PipelineObserver(run, bootstrap, dsn)
+        observer = PipelineObserver(run, bootstrap)
         await observer.start()
         try:
             postgres_pid = postgres.process.pid if postgres.process is not None else None
@@ -446,7 +445,7 @@ def _missing(observer: PipelineObserver, accepted: set[str]) -> str:
 _STAGES = (
     ("created", "case created", "case.created envelope time (case-core's transaction)"),
     ("assigned", "case assigned", "case.updated setting assignee_id, envelope time (case-core's transaction)"),
-    ("sla", "SLA milestones set", f"first poll of sla_engine.milestones showing due times (every {SLA_POLL_SECONDS}s)"),
+    ("sla", "SLA milestones set", "sla.clocks_started envelope time (sla-engine's transaction)"),
 )
 
 

@@ -7,34 +7,25 @@
   moment taken is the envelope's ``time``: stamped by case-core in the very transaction
   that made the change (its commit follows within that transaction), not when the event
   reached the bench, so relay and broker delays after the fact are not counted.
-- **SLA milestones set**: sla-engine publishes no event when it starts a case's clocks,
-  so a probe polls its ``sla_engine.milestones`` table every :data:`SLA_POLL_SECONDS`
-  for the cases not yet seen with a due time (one indexed query for all of them). The
-  moment taken is when the poll that first saw them returned: an upper bound, at most one
-  poll interval (plus the query) late. Reading a service's table is the bench's licence
-  as an outside observer; no service does.
+- **SLA milestones set**: the same consumer reads ``sla.events``; a case's
+  ``sla.clocks_started`` is the moment, again its envelope's ``time``, stamped in the
+  sla-engine transaction that set the due times. The two topics are read independently,
+  so a case's clocks may be seen before its ``case.created``: they wait for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer
 
 from omnicase.kit.bench_suite_intake import SUBJECT_TOKEN
-from omnicase.kit.events import CaseCreated, CaseUpdated, Envelope
+from omnicase.kit.events import CaseCreated, CaseUpdated, Envelope, SlaClocksStarted
 from omnicase.kit.topics import Topic
-
-SLA_POLL_SECONDS = 0.05
-_MILESTONES_SET = (
-    "SELECT DISTINCT case_id FROM sla_engine.milestones WHERE case_id = ANY($1::uuid[]) AND due_at IS NOT NULL"
-)
 
 
 @dataclass
@@ -51,15 +42,15 @@ class Progress:
 class PipelineObserver:
     run: str
     bootstrap: str
-    dsn: str
     group: str = field(default="")
     by_key: dict[str, Progress] = field(default_factory=dict)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
     unparsable: int = 0
     _by_case: dict[uuid.UUID, str] = field(default_factory=dict)
+    # Clocks seen before their case.created (another topic, read on its own).
+    _clocks_at: dict[uuid.UUID, float] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _consumer: Any = None
-    _connection: Any = None
     failure: BaseException | None = None
     # Set whenever a message reaches a stage (or the observer fails), for whoever waits on progress.
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -68,6 +59,7 @@ class PipelineObserver:
         self.group = self.group or f"bench-suite-observer-{self.run}"
         self._consumer = AIOKafkaConsumer(
             Topic.CASE_EVENTS.value,
+            Topic.SLA_EVENTS.value,
             bootstrap_servers=self.bootstrap,
             group_id=self.group,
             client_id="bench-suite-observer",
@@ -79,8 +71,7 @@ class PipelineObserver:
             fetch_max_wait_ms=50,
         )
         await self._consumer.start()
-        self._connection = await asyncpg.connect(self.dsn)
-        self._tasks = [asyncio.create_task(self._guard(work)) for work in (self._consume(), self._poll())]
+        self._tasks = [asyncio.create_task(self._guard(self._consume()))]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -91,9 +82,6 @@ class PipelineObserver:
         if self._consumer is not None:
             with contextlib.suppress(Exception):
                 await self._consumer.stop()
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                await self._connection.close()
 
     async def _guard(self, work: Any) -> None:
         try:
@@ -128,7 +116,12 @@ class PipelineObserver:
                     self.duplicates.setdefault(key, [str(self.by_key[key].case_id)]).append(str(case_id))
                 return
             at = envelope.time.timestamp()
-            self.by_key[key] = Progress(case_id, at, at if created.case.assignee_id is not None else None)
+            self.by_key[key] = Progress(
+                case_id,
+                at,
+                at if created.case.assignee_id is not None else None,
+                self._clocks_at.pop(case_id, None),
+            )
             self._by_case[case_id] = key
             self.changed.set()
         elif envelope.type == CaseUpdated.event_type:
@@ -141,17 +134,12 @@ class PipelineObserver:
             if progress.assigned_at is None:
                 progress.assigned_at = envelope.time.timestamp()
                 self.changed.set()
-
-    async def _poll(self) -> None:
-        while True:
-            waiting = [p.case_id for p in self.by_key.values() if p.sla_at is None]
-            if waiting:
-                rows = await self._connection.fetch(_MILESTONES_SET, waiting)
-                seen = time.time()
-                for row in rows:
-                    # asyncpg has its own UUID type; normalise it for the dict lookup.
-                    key = self._by_case.get(uuid.UUID(str(row["case_id"])))
-                    if key is not None and self.by_key[key].sla_at is None:
-                        self.by_key[key].sla_at = seen
-                        self.changed.set()
-            await asyncio.sleep(SLA_POLL_SECONDS)
+        elif envelope.type == SlaClocksStarted.event_type:
+            case_id = SlaClocksStarted.parse(envelope).case_id
+            at = envelope.time.timestamp()
+            key = self._by_case.get(case_id)
+            if key is None:
+                self._clocks_at.setdefault(case_id, at)
+            elif self.by_key[key].sla_at is None:
+                self.by_key[key].sla_at = at
+                self.changed.set()

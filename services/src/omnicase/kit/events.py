@@ -376,6 +376,43 @@ class SlaMilestoneAchieved(EventData):
     breached: bool = False
 
 
+class SlaClock(BaseModel):
+    """One milestone with a target, as integrators see it: what is due and when."""
+
+    milestone: str = Field(examples=["first_reply"])
+    cycle: int = 1
+    state: Literal["running", "paused", "achieved", "cancelled"]
+    breached: bool = False
+    due_at: datetime | None = Field(default=None, description="None while paused: the time left is kept.")
+    warn_at: datetime | None = None
+    achieved_at: datetime | None = None
+
+
+@contract
+class SlaClocksStarted(EventData):
+    """A case's SLA targets apply for the first time: its milestones have due times."""
+
+    event_type = "sla.clocks_started"
+    topic = Topic.SLA_EVENTS
+
+    case_id: uuid.UUID
+    policy_id: uuid.UUID | None
+    clocks: list[SlaClock]
+
+
+@contract
+class SlaMilestonesUpdated(EventData):
+    """A case's milestones changed after their clocks started (re-timed, paused, resumed, met,
+    cancelled, breached, or no policy applying any more); ``clocks`` is the whole new set."""
+
+    event_type = "sla.milestones_updated"
+    topic = Topic.SLA_EVENTS
+
+    case_id: uuid.UUID
+    policy_id: uuid.UUID | None
+    clocks: list[SlaClock]
+
+
 # --- case-core additions ----------------------------------------------------------------------
 
 

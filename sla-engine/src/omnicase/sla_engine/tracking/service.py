@@ -53,6 +53,7 @@ from omnicase.sla_engine.policies.schemas import MilestoneKind, Policy
 from omnicase.sla_engine.policies.service import first_matching
 from omnicase.sla_engine.scheduler.repository import TimerPlan, TimerRepository
 from omnicase.sla_engine.service import SPEC
+from omnicase.sla_engine.tracking.clocks import clocks_event, clocks_of
 from omnicase.sla_engine.tracking.milestones import STOPPED, Milestone, start_clock
 from omnicase.sla_engine.tracking.repository import CaseState, TrackingRepository, case_row, milestone_row
 
@@ -237,10 +238,17 @@ class TrackingService:
             row = case_row(case.state)
             if row != case.stored_case:
                 case_rows.append(row)
-            for milestone in case.milestones:
-                row = milestone_row(milestone)
-                if row != case.stored_milestones.get(milestone.id):
-                    milestone_rows.append(row)
+            rows = [milestone_row(milestone) for milestone in case.milestones]
+            milestone_rows += [row for row in rows if row != case.stored_milestones.get(row["id"])]
+            told = clocks_event(
+                case.state.case_id,
+                case.state.policy_id,
+                clocks_of(case.stored_milestones.values()),
+                clocks_of(rows),
+            )
+            if told is not None:
+                key = str(case.state.case_id)
+                outgoing.append((told.topic.value, told.envelope(source=SPEC.name, subject=key), key))
             self._plan_thresholds(case.milestones, scheduled, stale)
             plans, cancelled = plan_timers(case.state, config.automations, case.ran, config.measure)
             scheduled += plans
@@ -361,6 +369,19 @@ class TrackingService:
 
     # --- thresholds ---------------------------------------------------------------------
 
+    async def _tell_breach(self, milestone: Milestone, before: dict[str, Any], at: datetime) -> None:
+        """A breach is a change of the case's clocks: ``sla.milestones_updated`` with the milestone breached."""
+        others = [
+            milestone_row(other) for other in await self.cases.milestones(milestone.case_id) if other.id != milestone.id
+        ]
+        after = {**before, "breached_at": at}
+        told = clocks_event(
+            milestone.case_id, milestone.policy_id, clocks_of([*others, before]), clocks_of([*others, after])
+        )
+        if told is not None:
+            key = str(milestone.case_id)
+            await self.outbox.add(self.session, told, source=SPEC.name, subject=key, key=key)
+
     async def fire_threshold(self, milestone_id: uuid.UUID, level: str, now: datetime) -> None:
         """Emit the warning or breach of a milestone once, then run the policy's escalations."""
         milestone = await self.cases.lock_milestone(milestone_id)
@@ -378,8 +399,11 @@ class TrackingService:
             key = threshold_key(milestone.id, level)
             await self.timers.schedule(key, SLA_TIMER, deadline, case_id=milestone.case_id, payload=payload)
             return
+        before = milestone_row(milestone) if level == "breach" else None
         await self.cases.mark_fired(milestone.id, level, deadline)
         assert milestone.policy_id is not None
+        if before is not None:
+            await self._tell_breach(milestone, before, deadline)
         event = SlaThresholdReached(
             case_id=milestone.case_id,
             policy_id=milestone.policy_id,
