@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -205,14 +206,8 @@ decisions = Table(
     Index("ix_decisions_case_id_seq", "case_id", "seq"),
 )
 
-# One row; its version changes with every write to rules, rule_skills, groups or skills
-# (statement triggers, migration 0003), so a process knows when its cached copy is stale.
-config_version = Table(
-    "config_version",
-    metadata,
-    Column("id", SmallInteger, primary_key=True),
-    Column("version", BigInteger, nullable=False),
-)
+# Moves with every write to rules, rule_skills, groups or skills (kit.config_version triggers).
+config_version = config_version_table(metadata)
 
 timers = Table(
     "timers",

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -141,15 +142,8 @@ timers = Table(
     Index("ix_timers_case_id", "case_id"),
 )
 
-# One row: bumped in the same transaction as every change of policies, automations or
-# schedules, so each process can tell with one tiny read whether its cached copy is current.
-config_version = Table(
-    "config_version",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("version", BigInteger, nullable=False),
-    CheckConstraint("id = 1", name="single_row"),
-)
+# Moves with every write to policies, automations or schedules (kit.config_version triggers).
+config_version = config_version_table(metadata)
 
 # Each automation fires at most once per case: the primary key is the guarantee.
 automation_runs = Table(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.sla_engine.config.repository import ConfigVersionRepository
 from omnicase.sla_engine.scheduler.repository import TimerRepository
 
 RESYNC_TIMER = "resync"
@@ -19,6 +18,5 @@ RESYNC_KEY = "resync"
 
 
 async def request_resync(session: AsyncSession) -> None:
-    """The configuration changed: bump its version (caches reload) and walk every open case again, from now."""
-    await ConfigVersionRepository(session).bump()
+    """The configuration changed (its version moved with it): walk every open case again, from now."""
     await TimerRepository(session).schedule(RESYNC_KEY, RESYNC_TIMER, utcnow(), payload={"after": None})

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
+from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.ids import uuid7
 from omnicase.routing.engine import Candidate, Presence, RoutingModel, RuleConditions, RuleSpec
 from omnicase.routing.models import (
@@ -98,11 +99,13 @@ class RoutingConfig:
     skill_names: Mapping[uuid.UUID, str]
 
 
-class _ConfigCache:
-    """The process's parsed configuration: shared by every session, replaced (never
-    mutated) when ``routing.config_version`` moves on."""
+async def _load_routing_config(session: AsyncSession, version: int) -> RoutingConfig:
+    return await WorkRepository(session).load_routing_config(version)
 
-    current: RoutingConfig | None = None
+
+# The process's parsed configuration: shared by every session, replaced (never mutated)
+# when ``routing.config_version`` moves on.
+_CONFIG: VersionedCache[RoutingConfig] = VersionedCache(config_version, _load_routing_config)
 
 
 @dataclass(frozen=True)
@@ -263,24 +266,20 @@ class WorkRepository:
         Reading the version is one primary-key read; every write to rules, rule skills,
         groups or skills moves it (statement triggers), in whichever process made it.
         """
-        version = await self.session.scalar(select(config_version.c.version).where(config_version.c.id == 1))
-        cached = _ConfigCache.current
-        if cached is not None and version is not None and cached.version == version:
-            return cached
+        return await _CONFIG.current(self.session)
+
+    async def load_routing_config(self, version: int) -> RoutingConfig:
         queue_rows = (await self.session.execute(select(*_QUEUE_COLUMNS))).mappings()
         queues = {
             row["id"]: QueueRow(**{**row, "routing_model": RoutingModel(row["routing_model"])}) for row in queue_rows
         }
         names = {row.id: row.name for row in await self.session.execute(select(skills.c.id, skills.c.name))}
-        loaded = RoutingConfig(
-            version=version or 0,
+        return RoutingConfig(
+            version=version,
             rules=tuple(await self._load_enabled_rules()),
             queues=queues,
             skill_names=names,
         )
-        # Data read after the version is at least as new as it: a stale copy is never kept.
-        _ConfigCache.current = loaded
-        return loaded
 
     async def enabled_rules(self) -> list[RuleSpec]:
         """The enabled rules in evaluation order (from the cached configuration)."""

@@ -12,7 +12,6 @@ from omnicase.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate, parse_clock
-from omnicase.sla_engine.config.repository import ConfigVersionRepository
 from omnicase.sla_engine.resync import request_resync
 
 # Longer "holidays" are a closed office: beyond this, due times would lie years away.
@@ -91,7 +90,6 @@ class ScheduleService:
     async def create(self, payload: ScheduleCreate) -> Schedule:
         _check(payload)
         now = utcnow()
-        await ConfigVersionRepository(self.session).bump()
         return await self.repository.insert(
             {
                 "id": uuid7(),
@@ -153,12 +151,10 @@ class ScheduleService:
         return updated
 
     async def _resync_if_used(self, schedule_id: uuid.UUID) -> None:
-        # Due times counted in this schedule's hours move with it. Unused, it may still be cached
-        # (milestones of an earlier policy keep counting in it): the version moves regardless.
+        # Due times counted in this schedule's hours move with it (cached copies reload either
+        # way: the write itself moved the configuration version).
         if await self.repository.in_use(schedule_id):
             await request_resync(self.session)
-        else:
-            await ConfigVersionRepository(self.session).bump()
 
     async def delete(self, schedule_id: uuid.UUID) -> None:
         if await self.repository.get(schedule_id, for_update=True) is None:
@@ -166,4 +162,3 @@ class ScheduleService:
         if await self.repository.in_use(schedule_id):
             raise ScheduleInUse(f"Schedule {schedule_id} is used by a policy or automation; change those first.")
         await self.repository.delete(schedule_id)
-        await ConfigVersionRepository(self.session).bump()

@@ -1,14 +1,9 @@
 """Policies, automations and business-hour schedules, cached in the process.
 
-The consumer reads the configuration version (one row, one tiny statement) at the start
-of each batch and reloads everything only when it moved. Every write through the API
-bumps that version in its own transaction (:func:`~omnicase.sla_engine.resync.request_resync`
-and the schedule service), so a change
-made in any replica or process is seen by every consumer from its next batch on.
-
-Read order makes a stale cache impossible: the version is read before the
-configuration, so a cache is at worst *newer* than the version it is labelled with
-(a change committed between the two reads), which only costs one extra reload.
+The consumer reads the configuration version (:mod:`omnicase.kit.config_version`: one
+row, moved by triggers on every write to policies, automations and schedules) at the
+start of each batch and reloads everything only when it moved, so a change made in any
+replica or process is seen by every consumer from its next batch on.
 """
 
 from __future__ import annotations
@@ -18,12 +13,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.config_version import VersionedCache
 from omnicase.sla_engine.automations.repository import AutomationRepository
 from omnicase.sla_engine.automations.schemas import Automation
 from omnicase.sla_engine.business_hours.calendar import TimeMeasure
 from omnicase.sla_engine.business_hours.measures import CALENDAR
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
-from omnicase.sla_engine.config.repository import ConfigVersionRepository
+from omnicase.sla_engine.models import config_version
 from omnicase.sla_engine.policies.repository import PolicyRepository
 from omnicase.sla_engine.policies.schemas import Policy
 from omnicase.sla_engine.rules import CaseConditions
@@ -68,16 +64,8 @@ async def load_configuration(session: AsyncSession, version: int) -> Configurati
     )
 
 
-class ConfigCache:
+class ConfigCache(VersionedCache[Configuration]):
     """The configuration as of the last batch; one per process (or per unit of work when not shared)."""
 
     def __init__(self) -> None:
-        self._current: Configuration | None = None
-        self.loads = 0
-
-    async def current(self, session: AsyncSession) -> Configuration:
-        version = await ConfigVersionRepository(session).current()
-        if self._current is None or self._current.version != version:
-            self._current = await load_configuration(session, version)
-            self.loads += 1
-        return self._current
+        super().__init__(config_version, load_configuration)

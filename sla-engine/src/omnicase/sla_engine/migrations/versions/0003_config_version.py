@@ -1,11 +1,10 @@
-"""sla-engine: one-row configuration version, bumped with every configuration change.
+"""sla-engine: config_version, moved by every write to policies, automations and schedules.
 
 Revision ID: 0003
 Revises: 0002
 """
 
-import sqlalchemy as sa
-from alembic import op
+from omnicase.kit.config_version import drop_config_version, install_config_version
 
 revision = "0003"
 down_revision = "0002"
@@ -13,19 +12,12 @@ branch_labels = None
 depends_on = None
 
 S = "sla_engine"
+WATCHED = ("policies", "automations", "schedules")
 
 
 def upgrade() -> None:
-    op.create_table(
-        "config_version",
-        sa.Column("id", sa.Integer, nullable=False),
-        sa.Column("version", sa.BigInteger, nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_config_version"),
-        sa.CheckConstraint("id = 1", name="ck_config_version_single_row"),
-        schema=S,
-    )
-    op.execute(f"INSERT INTO {S}.config_version (id, version) VALUES (1, 0)")
+    install_config_version(S, WATCHED)
 
 
 def downgrade() -> None:
-    op.drop_table("config_version", schema=S)
+    drop_config_version(S, WATCHED)

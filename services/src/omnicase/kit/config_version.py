@@ -1,0 +1,116 @@
+"""Configuration cached in each process, invalidated on change in any process.
+
+A service's configuration (routing rules and queues, SLA policies and schedules, triggers,
+form definitions, mailboxes …) changes rarely and is read on every event or request, so
+it is loaded once and kept in the process. What tells a process that its copy is stale
+is one row per schema, ``<schema>.config_version``, whose ``version`` moves with every
+write to the tables the configuration is read from:
+
+- **Nothing can forget to bump it.** The service's migration installs statement
+  triggers on those tables (:func:`install_config_version`); any INSERT, UPDATE, DELETE
+  or TRUNCATE, through the API or by hand, moves the version in the same transaction.
+- **Never a reused number.** Versions come from a sequence, so a change rolled back
+  cannot leave a version that a later, committed change will use again.
+- **Never stale.** :meth:`VersionedCache.current` reads the version (one primary-key
+  read) *before* loading, so a cached copy is at worst newer than its label (a change
+  committed between the two reads), which only costs one extra reload.
+
+The watched tables should hold only configuration: a hot-path write to one of them would
+reload the cache on every batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import BigInteger, Column, MetaData, SmallInteger, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+
+def config_version_table(metadata: MetaData) -> Table:
+    return Table(
+        "config_version",
+        metadata,
+        Column("id", SmallInteger, primary_key=True),
+        Column("version", BigInteger, nullable=False),
+    )
+
+
+def install_config_version(schema: str, watched: Sequence[str]) -> None:
+    """In a migration: create ``<schema>.config_version`` and the triggers moving it on writes to ``watched``."""
+    from alembic import op
+
+    op.execute(f"CREATE SEQUENCE IF NOT EXISTS {schema}.config_version_seq")
+    op.execute(
+        f"CREATE TABLE IF NOT EXISTS {schema}.config_version "
+        "(id SMALLINT CONSTRAINT pk_config_version PRIMARY KEY, version BIGINT NOT NULL)"
+    )
+    op.execute(
+        f"INSERT INTO {schema}.config_version (id, version) VALUES (1, nextval('{schema}.config_version_seq')) "
+        "ON CONFLICT (id) DO NOTHING"
+    )
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION {schema}.bump_config_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE {schema}.config_version SET version = nextval('{schema}.config_version_seq') WHERE id = 1;
+            RETURN NULL;
+        END
+        $$
+        """
+    )
+    watch_config_tables(schema, watched)
+
+
+def watch_config_tables(schema: str, watched: Sequence[str]) -> None:
+    """In a later migration: a new configuration table moves the version too."""
+    from alembic import op
+
+    for table in watched:
+        op.execute(
+            f"CREATE OR REPLACE TRIGGER bump_config_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            f"ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.bump_config_version()"
+        )
+
+
+def drop_config_version(schema: str, watched: Sequence[str]) -> None:
+    """The downgrade of :func:`install_config_version`."""
+    from alembic import op
+
+    for table in watched:
+        op.execute(f"DROP TRIGGER IF EXISTS bump_config_version ON {schema}.{table}")
+    op.execute(f"DROP FUNCTION IF EXISTS {schema}.bump_config_version()")
+    op.execute(f"DROP TABLE IF EXISTS {schema}.config_version")
+    op.execute(f"DROP SEQUENCE IF EXISTS {schema}.config_version_seq")
+
+
+async def read_config_version(session: AsyncSession, table: Table) -> int:
+    return int(await session.scalar(select(table.c.version).where(table.c.id == 1)) or 0)
+
+
+@dataclass
+class _Loaded(Generic[T]):
+    version: int
+    value: T
+
+
+class VersionedCache(Generic[T]):
+    """A value loaded from the database once per configuration version; one per process."""
+
+    def __init__(self, table: Table, load: Callable[[AsyncSession, int], Awaitable[T]]) -> None:
+        self.table = table
+        self._load = load
+        self._loaded: _Loaded[T] | None = None
+        self.loads = 0
+
+    async def current(self, session: AsyncSession) -> T:
+        """The value as of now: one primary-key read, and a reload only when the version moved."""
+        version = await read_config_version(session, self.table)
+        if self._loaded is None or self._loaded.version != version:
+            self._loaded = _Loaded(version, await self._load(session, version))
+            self.loads += 1
+        return self._loaded.value
