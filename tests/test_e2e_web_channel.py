@@ -428,9 +428,22 @@ def test_killing_a_service_mid_stream_loses_nothing_and_duplicates_nothing(
         sla = suite.admin.get(f"/api/v1/sla/cases/{case['id']}")
         clocks = [(m["kind"], m["cycle"]) for m in sla["milestones"]]
         assert sorted(clocks) == [("first_reply", 1), ("resolution", 1)], (case["subject"], clocks)
-    submissions = suite.admin.get(f"/api/v1/forms/{stream_form['id']}/submissions", params={"limit": 100})
-    ours = [item for item in submissions["items"] if item["fields"]["subject"] in expected]
-    assert len(ours) == count
+
+    # Each submission is confirmed by case-core's event, which a killed intake-web reads once it is back.
+    def our_submissions() -> list[dict[str, Any]]:
+        path = f"/api/v1/forms/{stream_form['id']}/submissions"
+        items = suite.admin.get(path, params={"limit": 100})["items"]
+        return [item for item in items if item["fields"]["subject"] in expected]
+
+    def all_confirmed() -> list[dict[str, Any]] | None:
+        ours = our_submissions()
+        return ours if len(ours) == count and all(item["case_id"] for item in ours) else None
+
+    def unconfirmed() -> str:
+        waiting = sorted(item["fields"]["subject"] for item in our_submissions() if not item["case_id"])
+        return f"after killing {victim}, intake-web never learned the case of {waiting}"
+
+    ours = wait_for(all_confirmed, within=60, message=unconfirmed)
     assert {item["case_id"] for item in ours} == {case["id"] for case in cases}
 
 

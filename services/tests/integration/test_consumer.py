@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -33,9 +34,9 @@ def make_consumer(
     handler: Handler,
     **config: object,
 ) -> EventConsumer:
+    config.setdefault("group", "kit-test")
     return EventConsumer(
         ConsumerConfig(
-            group="kit-test",
             topics=[Topic.CASE_EVENTS],
             backoff_initial=0.01,
             session_timeout_ms=3000,
@@ -252,6 +253,39 @@ async def test_consumers_joining_and_leaving_mid_stream_lose_nothing_and_apply_e
     assert len({event_id for event_id, _, _ in rows}) == total
     for case in cases:
         assert [seq for _, key, seq in rows if key == str(case)] == list(range(1, 61)), "per-key order kept"
+
+
+async def test_events_published_while_a_member_lies_dead_reach_its_successor_without_any_republish(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    """What a restarted intake meets: its consumer was SIGKILLed (no LeaveGroup, its last offsets
+    committed or not), the acknowledgements it waits for were published meanwhile, a new process
+    joins the same group. It must read them from the committed offset, none skipped."""
+    url = scratch_schema.database.engine.url.render_as_string(hide_password=False)
+    group = "kit-test-killed"
+    member = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "omnicase.kit.testing.member", url, scratch_schema.name),
+        *(kafka_bootstrap, suite_topics, group),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert member.stdout is not None
+        assert (await asyncio.wait_for(member.stdout.readline(), 30)).strip() == b"ready"
+        case_id = uuid.uuid4()
+        await publish_numbered(producer, suite_topics, case_id, range(1, 4))
+        await eventually(count_at_least(effects, scratch_schema, 3), within=30, message="the first member applied 3")
+    finally:
+        member.kill()
+        await member.wait()
+    await publish_numbered(producer, suite_topics, case_id, range(4, 9))
+    successor = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, effects.record, group=group)
+    await successor.start()
+    try:
+        await eventually(count_at_least(effects, scratch_schema, 8), within=30, message="the successor applied 4-8")
+        await asyncio.sleep(0.5)  # time for a wrongly applied duplicate to show up
+    finally:
+        await successor.stop()
+    assert [seq for _, _, seq in await effects.rows(scratch_schema)] == list(range(1, 9))
 
 
 async def test_dead_letters_are_listed_with_their_reason_and_replayed_once_the_cause_is_fixed(

@@ -44,16 +44,20 @@ class Effects:
             return int(await session.scalar(text(f'SELECT count(*) FROM "{schema.name}".effects')) or 0)
 
 
-async def create_effects(scratch_schema: ScratchSchema) -> Effects:
+def effects_table(schema: str) -> Table:
     # No unique constraint on purpose: a duplicate the inbox failed to drop shows up here.
-    table = Table(
+    return Table(
         "effects",
-        MetaData(schema=scratch_schema.name),
+        MetaData(schema=schema),
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("event_id", Uuid, nullable=False),
         Column("key", String, nullable=False),
         Column("seq", Integer, nullable=False),
     )
+
+
+async def create_effects(scratch_schema: ScratchSchema) -> Effects:
+    table = effects_table(scratch_schema.name)
     async with scratch_schema.database.engine.begin() as connection:
         await connection.run_sync(table.create)
     return Effects(table)
