@@ -107,6 +107,18 @@ form_rejections = Table(
     PrimaryKeyConstraint("form_id", "day", "reason"),
 )
 
+# Submissions each form accepted per UTC day: the daily cap's counter, incremented in the
+# transaction that stores a submission (so concurrent posts never both pass the cap).
+# No foreign key: a key check would share-lock the form row on every submission.
+form_day_counts = Table(
+    "form_day_counts",
+    metadata,
+    Column("form_id", Uuid, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    PrimaryKeyConstraint("form_id", "day"),
+)
+
 # Fixed-window counters shared by every replica (per-IP and per-form rate limits).
 rate_windows = Table(
     "rate_windows",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import forms
@@ -28,13 +28,14 @@ class FormRepository:
         )
         return result.one()
 
-    async def get(self, form_id: uuid.UUID, *, lock: bool = False) -> Row[Any] | None:
-        query = select(*forms.c).where(forms.c.id == form_id)
-        if lock:
-            # Submissions of one form serialise here, so the daily cap holds under concurrency.
-            query = query.with_for_update()
-        result = await self.session.execute(query)
+    async def get(self, form_id: uuid.UUID) -> Row[Any] | None:
+        result = await self.session.execute(select(*forms.c).where(forms.c.id == form_id))
         return result.one_or_none()
+
+    async def fingerprint(self) -> tuple[int, datetime | None]:
+        """Row count and newest ``updated_at``: any create, replace or delete changes one of them."""
+        row = (await self.session.execute(select(func.count(), func.max(forms.c.updated_at)))).one()
+        return int(row[0]), row[1]
 
     async def page(self, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
         query = select(*forms.c).order_by(forms.c.id).limit(limit)

@@ -50,12 +50,6 @@ class InboundMessageRepository:
         )
         return (await self.session.execute(statement)).one_or_none() is not None
 
-    async def count_for_form_since(self, form_id: uuid.UUID, since: datetime) -> int:
-        count = await self.session.scalar(
-            select(func.count()).where(messages.c.form_id == form_id, messages.c.received_at >= since)
-        )
-        return int(count or 0)
-
     async def count_for_form_between(self, form_id: uuid.UUID, start: datetime, end: datetime) -> int:
         count = await self.session.scalar(
             select(func.count()).where(
