@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Integer, Row, Uuid, column, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,19 +119,26 @@ class RawMessageRepository:
             .values(published_count=raw_messages.c.published_count + 1, last_published_at=now)
         )
 
-    async def acknowledge(
-        self, intake_id: uuid.UUID, *, case_id: uuid.UUID, case_number: int | None, now: datetime
-    ) -> AnyRow | None:
-        """Mark a pending message acknowledged; returns it when this call did it (first ack only)."""
-        row: AnyRow | None = (
-            await self.session.execute(
-                update(raw_messages)
-                .where(raw_messages.c.id == intake_id, raw_messages.c.status == "pending")
-                .values(status="acknowledged", case_id=case_id, case_number=case_number, acknowledged_at=now)
-                .returning(raw_messages)
+    async def acknowledge(self, acks: Sequence[tuple[uuid.UUID, uuid.UUID, int | None]], now: datetime) -> None:
+        """Settle each pending message ``(intake_id, case_id, case_number)`` in one statement.
+
+        Messages acknowledged already (only the first acknowledgement counts) or not ours are left as they are.
+        """
+        if not acks:
+            return
+        confirmed = values(
+            column("id", Uuid), column("case_id", Uuid), column("case_number", Integer), name="confirmed"
+        ).data(list(acks))
+        await self.session.execute(
+            update(raw_messages)
+            .where(raw_messages.c.id == confirmed.c.id, raw_messages.c.status == "pending")
+            .values(
+                status="acknowledged",
+                case_id=confirmed.c.case_id,
+                case_number=confirmed.c.case_number,
+                acknowledged_at=now,
             )
-        ).first()
-        return row
+        )
 
     async def mark_auto_responded(self, intake_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
