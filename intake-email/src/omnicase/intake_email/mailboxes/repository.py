@@ -71,6 +71,18 @@ class MailboxRepository:
         rows = (await self.session.execute(select(mailboxes).where(mailboxes.c.address.in_(lowered)))).all()
         return {row.address: _to_mailbox(row) for row in rows}
 
+    async def all(self) -> list[Mailbox]:
+        return [_to_mailbox(row) for row in (await self.session.execute(select(mailboxes))).all()]
+
+    async def fingerprint(self) -> tuple[Any, ...]:
+        """Changes whenever a mailbox is created, changed (``updated_at``), asked to verify, or deleted."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.max(mailboxes.c.updated_at), func.max(mailboxes.c.verification_requested_at))
+            )
+        ).one()
+        return tuple(row)
+
     async def webhook_secret(self, mailbox_id: uuid.UUID) -> str | None:
         secret: str | None = await self.session.scalar(
             select(mailboxes.c.webhook_secret).where(mailboxes.c.id == mailbox_id)
