@@ -148,3 +148,12 @@ deliveries = Table(
     Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
     Index("ix_deliveries_channel_id_outbound_id", "channel_id", "outbound_id"),
 )
+
+# Generation counters of cached tables: a statement trigger on ``forms`` bumps its row on
+# every change (migration 0004_cache_generations), so each process's cache checks it cheaply.
+cache_generations = Table(
+    "cache_generations",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+)

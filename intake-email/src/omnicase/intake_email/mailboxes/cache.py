@@ -2,8 +2,9 @@
 
 Changes made through this process empty the cache when their transaction commits;
 changes made through another replica are noticed by :meth:`MailboxCache.check`, run every
-``mailbox_cache_check_seconds``: one small query for the table's fingerprint (row count,
-newest ``updated_at`` and verification request); a new fingerprint empties the cache.
+``mailbox_cache_check_seconds``: one tiny read of the table's generation (bumped by a
+statement trigger on every insert, update or delete of ``mailboxes``, whoever makes it); a
+new generation empties the cache. An address not in the cache is looked up (and kept).
 A mailbox deleted through another replica may thus take mail for up to that long: its
 ``DATA`` then fails on the stored message's foreign key and is answered 451.
 """
@@ -32,7 +33,7 @@ class MailboxCache:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._by_address: dict[str, Mailbox] | None = None
-        self._fingerprint: tuple[Any, ...] | None = None
+        self._generation_seen: int | None = None
         # Bumped on every invalidation: a load that started before one is not kept.
         self._generation = 0
 
@@ -58,10 +59,11 @@ class MailboxCache:
         missing = sorted(wanted - found.keys())
         if missing:
             # A mailbox created through another replica since the last check must not get a 550.
+            generation = self._generation
             async with self.database.unit_of_work() as session:
                 new = await MailboxRepository(session).by_addresses(missing)
-            if new:
-                self.invalidate()
+            if new and generation == self._generation and self._by_address is not None:
+                self._by_address.update(new)
             found.update(new)
         return {address: found[address] for address in sorted(found)}
 
@@ -81,15 +83,15 @@ class MailboxCache:
     def forget(self) -> None:
         """After a failed check: read everything again, so nothing is taken on rows that may have changed."""
         self.invalidate()
-        self._fingerprint = None
+        self._generation_seen = None
 
     async def check(self) -> None:
         """Empty the cache when any mailbox changed since the last check (in any process)."""
         async with self.database.unit_of_work() as session:
-            fingerprint = await MailboxRepository(session).fingerprint()
-        if fingerprint != self._fingerprint:
+            generation = await MailboxRepository(session).generation()
+        if generation != self._generation_seen:
             self.invalidate()
-            self._fingerprint = fingerprint
+            self._generation_seen = generation
 
 
 def mailbox_cache(runtime: Runtime) -> MailboxCache:

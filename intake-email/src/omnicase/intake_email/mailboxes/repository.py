@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxDefaults, MailboxVerification
-from omnicase.intake_email.models import mailboxes, outbound_messages, raw_messages
+from omnicase.intake_email.models import cache_generations, mailboxes, outbound_messages, raw_messages
 
 
 def _to_mailbox(row: Row[Any]) -> Mailbox:
@@ -74,14 +74,12 @@ class MailboxRepository:
     async def all(self) -> list[Mailbox]:
         return [_to_mailbox(row) for row in (await self.session.execute(select(mailboxes))).all()]
 
-    async def fingerprint(self) -> tuple[Any, ...]:
-        """Changes whenever a mailbox is created, changed (``updated_at``), asked to verify, or deleted."""
-        row = (
-            await self.session.execute(
-                select(func.count(), func.max(mailboxes.c.updated_at), func.max(mailboxes.c.verification_requested_at))
-            )
-        ).one()
-        return tuple(row)
+    async def generation(self) -> int:
+        """Bumped (by a trigger) on every change of the table, by whoever makes it."""
+        found = await self.session.scalar(
+            select(cache_generations.c.generation).where(cache_generations.c.name == "mailboxes")
+        )
+        return int(found or 0)
 
     async def webhook_secret(self, mailbox_id: uuid.UUID) -> str | None:
         secret: str | None = await self.session.scalar(

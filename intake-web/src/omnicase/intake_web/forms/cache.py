@@ -2,15 +2,14 @@
 
 Edits made through this process drop the form from the cache when their transaction
 commits. Edits made through another replica are noticed by :meth:`FormCache.check`, run
-every ``form_cache_check_seconds``: one small query for the table's fingerprint (row
-count and newest ``updated_at``: every create, replace and delete changes it); a new
-fingerprint empties the cache.
+every ``form_cache_check_seconds``: one tiny read of the table's generation (bumped by a
+statement trigger on every insert, update or delete of ``forms``, whoever makes it); a new
+generation empties the cache.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -27,7 +26,7 @@ class FormCache:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._forms: dict[uuid.UUID, StoredForm] = {}
-        self._fingerprint: tuple[int, datetime | None] | None = None
+        self._generation_seen: int | None = None
         # Bumped on every invalidation: a read that started before one is not kept.
         self._generation = 0
 
@@ -67,7 +66,7 @@ class FormCache:
     async def check(self) -> None:
         """Empty the cache when any form changed since the last check (in any process)."""
         async with self.database.unit_of_work() as session:
-            fingerprint = await FormRepository(session).fingerprint()
-        if fingerprint != self._fingerprint:
+            generation = await FormRepository(session).generation()
+        if generation != self._generation_seen:
             self.invalidate()
-            self._fingerprint = fingerprint
+            self._generation_seen = generation

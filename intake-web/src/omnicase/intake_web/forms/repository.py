@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_web.models import forms
+from omnicase.intake_web.models import cache_generations, forms
 
 
 class FormRepository:
@@ -32,10 +32,12 @@ class FormRepository:
         result = await self.session.execute(select(*forms.c).where(forms.c.id == form_id))
         return result.one_or_none()
 
-    async def fingerprint(self) -> tuple[int, datetime | None]:
-        """Row count and newest ``updated_at``: any create, replace or delete changes one of them."""
-        row = (await self.session.execute(select(func.count(), func.max(forms.c.updated_at)))).one()
-        return int(row[0]), row[1]
+    async def generation(self) -> int:
+        """Bumped (by a trigger) on every change of the table, by whoever makes it."""
+        found = await self.session.scalar(
+            select(cache_generations.c.generation).where(cache_generations.c.name == "forms")
+        )
+        return int(found or 0)
 
     async def page(self, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
         query = select(*forms.c).order_by(forms.c.id).limit(limit)
