@@ -39,6 +39,11 @@ def echo_app(calls: list[str]) -> FastAPI:
                 "trace_id": request.headers.get("x-trace-id"),
                 "size": size,
                 "sha256": digest.hexdigest(),
+                "raw_query": request.scope["query_string"].decode(),
+                "content_length": request.headers.get("content-length"),
+                "chunked": "chunked" in request.headers.get("transfer-encoding", ""),
+                "user_agent": request.headers.get("user-agent"),
+                "accept_encoding": request.headers.get("accept-encoding"),
             },
             headers={"ETag": '"v7"'},
         )
@@ -80,6 +85,23 @@ async def test_request_reaches_the_owning_service_with_query_ids_and_headers(
     assert body["request_id"] == "abc-1"
     assert body["trace_id"] == response.headers["x-trace-id"]
     assert response.headers["etag"] == '"v7"'
+
+
+async def test_small_bodies_go_with_their_length_and_only_what_the_client_sent_goes_along(
+    echo: tuple[Gateway, dict[str, str], list[str]],
+) -> None:
+    gateway, auth, _ = echo
+    posted = await gateway.client.post(
+        "/api/v1/cases/1/messages?b=%2Fx&a=1&a=2", content=b"x" * 1000,
+        headers={**auth, "User-Agent": "console/1.0", "Accept-Encoding": "identity"},
+    )  # fmt: skip
+    body = posted.json()
+    assert body["raw_query"] == "b=%2Fx&a=1&a=2"  # as the client encoded it, repeats and order kept
+    assert (body["size"], body["content_length"], body["chunked"]) == (1000, "1000", False)
+    # The gateway's own HTTP client adds nothing (no user agent or compression the caller did not ask for).
+    assert (body["user_agent"], body["accept_encoding"]) == ("console/1.0", "identity")
+    fetched = (await gateway.client.get("/api/v1/cases/1", headers=auth)).json()
+    assert (fetched["size"], fetched["content_length"], fetched["chunked"]) == (0, None, False)
 
 
 async def test_large_body_streams_through_intact(echo: tuple[Gateway, dict[str, str], list[str]]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from omnicase.intake_email.mailboxes.cache import MailboxCache
 from omnicase.kit.identity import IDENTITY_HEADER
 
 pytestmark = pytest.mark.asyncio
@@ -170,3 +171,19 @@ async def test_case_mail_lists_refuse_bad_queries_per_field(service: Any) -> Non
         assert bad_cursor.json()["errors"][0]["field"] == "query.cursor"
         empty = await service.client.get(path, params=params)
         assert empty.json() == {"items": [], "next_cursor": None}
+
+
+async def test_another_replicas_mailbox_cache_finds_new_mailboxes_at_once_and_drops_removed_ones_at_its_check(
+    service: Any,
+) -> None:
+    other_replica = MailboxCache(service.app.state.runtime.database)
+    await other_replica.check()
+    assert await other_replica.by_address("nobody-yet@acme.test") is None
+    mailbox = await service.mailbox()
+    found = await other_replica.by_address(mailbox["address"].upper())  # not cached yet: looked up
+    assert found is not None
+    assert str(found.id) == mailbox["id"]
+    assert (await service.client.delete(f"/api/v1/mailboxes/{mailbox['id']}")).status_code == 204
+    assert await other_replica.by_address(mailbox["address"]) == found  # kept until the check
+    await other_replica.check()
+    assert await other_replica.by_address(mailbox["address"]) is None

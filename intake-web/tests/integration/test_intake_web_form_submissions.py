@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -356,3 +361,85 @@ async def test_the_same_submission_sent_twice_at_once_is_stored_once(service: An
     assert (first.status_code, second.status_code) == (202, 202)
     assert first.json()["submission_id"] == second.json()["submission_id"]
     assert len(await service.submissions(form["id"])) == 1
+
+
+@dataclass
+class _Work:
+    transactions: int = 0
+    checkouts: int = 0
+    statements: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _database_work_of_this_task(engine: AsyncEngine) -> Iterator[_Work]:
+    """What the current task asks of the database (the app's background loops share the engine)."""
+    task = asyncio.current_task()
+    work = _Work()
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if asyncio.current_task() is task:
+            work.statements.append(sql.split("\n")[0][:120])
+
+    def begin(conn: Any) -> None:
+        if asyncio.current_task() is task:
+            work.transactions += 1
+
+    def checkout(*args: Any) -> None:
+        if asyncio.current_task() is task:
+            work.checkouts += 1
+
+    listeners: list[tuple[Any, str, Callable[..., None]]] = [
+        (engine.sync_engine, "before_cursor_execute", statement),
+        (engine.sync_engine, "begin", begin),
+        (engine.sync_engine.pool, "checkout", checkout),
+    ]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    try:
+        yield work
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+
+
+@pytest.mark.parametrize("attachments", [0, 2])
+async def test_an_accepted_submission_is_one_transaction_of_a_few_statements(service: Any, attachments: int) -> None:
+    form = await service.form()
+    url = f"/public/forms/{form['id']}/submissions"
+    await service.public.get(f"/public/forms/{form['id']}")  # the page view that precedes a post
+    files = [("attachments", (f"f{i}.txt", f"file {i}".encode(), "text/plain")) for i in range(attachments)]
+    engine = service.app.state.database.engine
+    with _database_work_of_this_task(engine) as work:
+        response = await service.public.post(url, data=service.valid_fields(form["id"]), files=files, headers=API)
+    assert response.status_code == 202, response.text
+    assert work.transactions == 1, work
+    assert work.checkouts == 1, work
+    # Counters (rate windows and daily cap), attachments, the message, its outbox row.
+    assert len(work.statements) <= 4, work.statements
+    assert len(await service.submissions(form["id"])) == 1
+
+
+async def test_two_posts_at_once_at_the_cap_boundary_never_both_pass(service: Any) -> None:
+    form = await service.form(daily_cap=1, rate_limits={"per_ip_per_minute": 100, "per_form_per_minute": 100})
+    url = f"/public/forms/{form['id']}/submissions"
+    answers = await asyncio.gather(
+        *(service.public.post(url, data=service.valid_fields(form["id"]), headers=API) for _ in range(2))
+    )
+    assert sorted(answer.status_code for answer in answers) == [202, 429]
+    assert len(await service.submissions(form["id"])) == 1
+    stats = (await service.client.get(f"/api/v1/forms/{form['id']}/stats")).json()
+    assert (stats["accepted"], stats["remaining"], stats["rejected"]) == (1, 0, {"daily_cap": 1})
+
+
+async def test_a_form_switched_off_refuses_the_next_post_and_a_raised_cap_takes_more(service: Any) -> None:
+    form = await service.form(daily_cap=1)
+    url = f"/public/forms/{form['id']}/submissions"
+    assert (await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)).status_code == 202
+    assert (await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)).status_code == 429
+    raised = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"daily_cap": 2})
+    assert raised.status_code == 200
+    assert (await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)).status_code == 202
+    off = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"enabled": False})
+    assert off.status_code == 200
+    assert (await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)).status_code == 403
+    assert len(await service.submissions(form["id"])) == 2

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
+from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.identity import IDENTITY_HEADER, sign_identity
 
@@ -191,3 +193,23 @@ async def test_templates_with_unknown_placeholders_are_refused(service: Any) -> 
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert (error["field"], error["code"]) == ("body.auto_response_text.en", "unknown_placeholder")
+
+
+async def test_a_form_changed_through_another_replica_is_read_again_after_the_next_check(service: Any) -> None:
+    form = await service.form()
+    form_id = uuid.UUID(form["id"])
+    other_replica = FormCache(service.app.state.database)
+    await other_replica.check()
+    before = await other_replica.get(form_id)
+    assert before is not None
+    assert before.enabled
+    changed = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"enabled": False})
+    assert changed.status_code == 200
+    assert await other_replica.get(form_id) == before  # kept until the check
+    await other_replica.check()
+    after = await other_replica.get(form_id)
+    assert after is not None
+    assert not after.enabled
+    assert (await service.client.delete(f"/api/v1/forms/{form['id']}")).status_code == 204
+    await other_replica.check()
+    assert await other_replica.get(form_id) is None

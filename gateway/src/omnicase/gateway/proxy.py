@@ -59,6 +59,12 @@ HOP_BY_HOP = {
 
 BODY_GUARDS = {Guard.LIGHT_AGENT_NOTE, Guard.END_USER_CASE_CREATE, Guard.END_USER_REPLY}
 
+# A body of declared length up to this size is read whole and sent with its length (one
+# write upstream, no chunked framing to add and parse); larger ones stream.
+SMALL_BODY_BYTES = 64 * 1024
+
+QueryItems = list[tuple[str, str | int | float | bool | None]]
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -164,6 +170,40 @@ async def _guarded_content(
         spooled.close()
         raise
     return multipart.replay(spooled)
+
+
+async def _request_content(request: Request, settings: GatewaySettings) -> AsyncIterator[bytes] | bytes | None:
+    """The client's body as it goes upstream: none, whole (small, of declared length) or streamed and capped."""
+    declared = request.headers.get("content-length")
+    if "transfer-encoding" not in request.headers:
+        if declared is None:
+            return None  # RFC 9112 6.3: neither header, no body
+        if declared.isdigit() and int(declared) <= SMALL_BODY_BYTES:
+            return await request.body()
+    return _capped(request.stream(), settings.max_body_bytes)
+
+
+def _upstream_request(
+    client: httpx.AsyncClient,
+    request: Request,
+    url: str,
+    query: QueryItems | None,
+    headers: httpx.Headers,
+    content: AsyncIterator[bytes] | bytes | None,
+) -> httpx.Request:
+    """The request to send upstream; the client's own query string goes on as sent unless a guard rewrote it.
+
+    Built directly rather than with ``client.build_request``: the URL is parsed once, and
+    nothing of the shared client's own (default headers, cookies) is added to what the caller sent.
+    """
+    if query is not None:
+        target = httpx.URL(url, params=query)
+    else:
+        raw_query = request.scope.get("query_string") or b""
+        target = httpx.URL(f"{url}?{raw_query.decode('ascii', 'replace')}" if raw_query else url)
+    return httpx.Request(
+        request.method, target, headers=headers, content=content, extensions={"timeout": client.timeout.as_dict()}
+    )
 
 
 async def _send(
@@ -284,8 +324,8 @@ async def proxy(request: Request, path: str) -> Response:
     base_url = base_url.rstrip("/")
     client: httpx.AsyncClient = runtime.extra["http"]
     headers = _forward_headers(request, principal, settings)
-    query: list[tuple[str, str | int | float | bool | None]] = list(request.query_params.multi_items())
-    content: AsyncIterator[bytes] | bytes = _capped(request.stream(), settings.max_body_bytes)
+    query: QueryItems | None = None  # None: the client's query string, untouched
+    content: AsyncIterator[bytes] | bytes | None = None
 
     # Ownership first: someone else's case is a 404 before anything about the body is said.
     if principal is not None and decision.case_id is not None and principal.role == "end_user":
@@ -294,16 +334,19 @@ async def proxy(request: Request, path: str) -> Response:
             return _json_response(case, case.json())
     if principal is not None and decision.guard in BODY_GUARDS:
         content = await _guarded_content(request, decision, principal, settings, headers)
+    else:
+        content = await _request_content(request, settings)
     if principal is not None and decision.guard is Guard.END_USER_CASE_LIST:
-        query = guards.end_user_case_query(principal, query)
+        query = guards.end_user_case_query(principal, list(request.query_params.multi_items()))
     if principal is not None and decision.guard is Guard.END_USER_MESSAGES:
         # Filtered by the service so pages stay full; the response is filtered again below.
-        query = [(k, v) for k, v in query if k != "public_only"] + [("public_only", "true")]
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "public_only"]
+        query = [*kept, ("public_only", "true")]
 
     # The path goes on as the client encoded it: decoding and re-encoding could change what it names.
     raw_path = request.scope.get("raw_path") or target.encode()
-    upstream_request = client.build_request(
-        request.method, base_url + raw_path.decode("ascii", "replace"), params=query, headers=headers, content=content
+    upstream_request = _upstream_request(
+        client, request, base_url + raw_path.decode("ascii", "replace"), query, headers, content
     )
     upstream = await _forward(client, service, upstream_request)
 

@@ -39,22 +39,18 @@ def make_handler(
         )
 
     async def handle(session: AsyncSession, batch: Batch) -> None:
+        confirmations: list[CaseCreated | CaseMessageAdded] = []
         for received in batch:
-            with received.traced():
-                match received.data:
-                    case CaseCreated(source_intake_id=intake_id) as created if intake_id is not None:
-                        await AcknowledgementService(session).acknowledge(
-                            intake_id, case_id=created.case.case_id, case_number=created.case.number
-                        )
-                    case CaseMessageAdded(source_intake_id=intake_id, direction="inbound") as added if (
-                        intake_id is not None
-                    ):
-                        await AcknowledgementService(session).acknowledge(
-                            intake_id, case_id=added.case_id, case_number=added.case.number if added.case else None
-                        )
-                    case OutboundMessageRequested(channel=Channel.EMAIL) as request:
+            match received.data:
+                case CaseCreated() | CaseMessageAdded() as confirmation:
+                    confirmations.append(confirmation)
+                case OutboundMessageRequested(channel=Channel.EMAIL) as request:
+                    with received.traced():
                         await outbound(session).queue_reply(request)
-                    case NotificationRequested() as notification:
+                case NotificationRequested() as notification:
+                    with received.traced():
                         await outbound(session).queue_notification(notification)
+        # Every acknowledgement of the batch in one statement.
+        await AcknowledgementService(session).acknowledge(confirmations)
 
     return handle

@@ -145,3 +145,12 @@ outbound_messages = Table(
     Index("ix_outbound_messages_case_id", "case_id"),
     Index("ix_outbound_messages_kind_primary_recipient_created_at", "kind", "primary_recipient", "created_at"),
 )
+
+# Generation counters of cached tables: a statement trigger on ``mailboxes`` bumps its row on
+# every change (migration 0003_cache_generations), so each process's cache checks it cheaply.
+cache_generations = Table(
+    "cache_generations",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+)

@@ -51,6 +51,14 @@ class IntakeEmailSettings(ServiceSettings):
     smtp_tls_key_file: str | None = None
     smtp_require_starttls: bool = False
     smtp_timeout_seconds: float = Field(default=300.0, gt=0)
+    mailbox_cache_check_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "How often each process checks whether any mailbox changed (one small query); SMTP RCPT and DATA "
+            "read mailboxes from the process's cache. Changes made through this process apply at once."
+        ),
+    )
 
     # IMAP polling: a JSON list, e.g. [{"mailbox": "support@acme.test", "host": "imap.acme.test",
     # "username": "support", "password": "…", "security": "ssl"}].

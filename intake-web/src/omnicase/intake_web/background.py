@@ -12,6 +12,7 @@ import httpx
 
 from omnicase.intake_web.channels.delivery import DeliveryWorker
 from omnicase.intake_web.forms import ratelimit
+from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.submissions import SubmissionService
 from omnicase.intake_web.messages.republish import republish_unacknowledged
 from omnicase.intake_web.settings import IntakeWebSettings
@@ -46,7 +47,9 @@ async def start(runtime: Runtime) -> Stop:
     outbox = runtime.outbox
     http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": "Omnicase intake-web"})
     runtime.extra["http"] = http
-    runtime.extra["submissions"] = SubmissionService(runtime.database, outbox, settings, http)
+    forms = FormCache(runtime.database)
+    runtime.extra["forms"] = forms
+    runtime.extra["submissions"] = SubmissionService(runtime.database, outbox, settings, http, forms)
 
     async def prune_rate_windows() -> None:
         async with runtime.database.unit_of_work() as session:
@@ -61,6 +64,7 @@ async def start(runtime: Runtime) -> Stop:
             lambda: republish_unacknowledged(runtime.database, outbox, older_than),
         ),
         periodic("prune-rate-windows", 60.0, prune_rate_windows),
+        periodic("check-forms", settings.form_cache_check_seconds, forms.check),
         periodic("deliver", settings.delivery_interval_seconds, delivery.run_once),
     ]
     runtime.extra["tasks"] = tasks

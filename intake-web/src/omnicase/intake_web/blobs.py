@@ -23,6 +23,10 @@ class BlobStore(Protocol):
         """Store ``data`` (idempotently) and return its sha256 hex digest."""
         ...
 
+    async def put_many(self, items: list[bytes]) -> list[str]:
+        """Store each of ``items`` (idempotently); their digests, in order."""
+        ...
+
     async def get(self, sha256: str) -> bytes | None: ...
 
 
@@ -36,6 +40,15 @@ class PostgresBlobStore:
             insert(blobs).values(sha256=digest, size=len(data), data=data).on_conflict_do_nothing()
         )
         return digest
+
+    async def put_many(self, items: list[bytes]) -> list[str]:
+        digests = [hashlib.sha256(data).hexdigest() for data in items]
+        # One statement, rows in digest order: two transactions storing the same files never deadlock.
+        rows = dict(zip(digests, items, strict=True))
+        if rows:
+            values = [{"sha256": digest, "size": len(rows[digest]), "data": rows[digest]} for digest in sorted(rows)]
+            await self.session.execute(insert(blobs).values(values).on_conflict_do_nothing())
+        return digests
 
     async def get(self, sha256: str) -> bytes | None:
         data: bytes | None = await self.session.scalar(select(blobs.c.data).where(blobs.c.sha256 == sha256))

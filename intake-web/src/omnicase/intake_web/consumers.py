@@ -22,12 +22,12 @@ class IntakeWebConsumer:
         self.outbound = OutboundRequests(outbox)
 
     async def handle(self, session: AsyncSession, batch: Batch) -> None:
+        confirmations: list[CaseCreated | CaseMessageAdded] = []
         for received in batch:
-            with received.traced():
-                match received.data:
-                    case CaseCreated() as created:
-                        await self.acks.case_created(session, created)
-                    case CaseMessageAdded() as added:
-                        await self.acks.message_added(session, added)
-                    case OutboundMessageRequested() as request:
+            match received.data:
+                case CaseCreated() | CaseMessageAdded() as confirmation:
+                    confirmations.append(confirmation)
+                case OutboundMessageRequested() as request:
+                    with received.traced():
                         await self.outbound.requested(session, request)
+        await self.acks.acknowledge(session, confirmations)

@@ -107,6 +107,18 @@ form_rejections = Table(
     PrimaryKeyConstraint("form_id", "day", "reason"),
 )
 
+# Submissions each form accepted per UTC day: the daily cap's counter, incremented in the
+# transaction that stores a submission (so concurrent posts never both pass the cap).
+# No foreign key: a key check would share-lock the form row on every submission.
+form_day_counts = Table(
+    "form_day_counts",
+    metadata,
+    Column("form_id", Uuid, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    PrimaryKeyConstraint("form_id", "day"),
+)
+
 # Fixed-window counters shared by every replica (per-IP and per-form rate limits).
 rate_windows = Table(
     "rate_windows",
@@ -139,4 +151,13 @@ deliveries = Table(
     Column("finished_at", DateTime(timezone=True)),
     Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
     Index("ix_deliveries_channel_id_outbound_id", "channel_id", "outbound_id"),
+)
+
+# Generation counters of cached tables: a statement trigger on ``forms`` bumps its row on
+# every change (migration 0004_cache_generations), so each process's cache checks it cheaply.
+cache_generations = Table(
+    "cache_generations",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
 )

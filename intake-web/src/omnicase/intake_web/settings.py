@@ -43,6 +43,14 @@ class IntakeWebSettings(ServiceSettings):
         default=16 * 1024 * 1024, ge=1024, description="Largest file fetched from a messaging provider."
     )
     captcha_timeout_seconds: float = Field(default=5.0, gt=0)
+    form_cache_check_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "How often each process checks whether any form changed (one small query), so a form edited "
+            "through another replica is re-read from then on; edits through this process apply at once."
+        ),
+    )
     # End-to-end acknowledgement: a message case-core has not confirmed within this
     # many seconds is published again.
     republish_after_seconds: float = Field(default=300.0, gt=0)

@@ -3,6 +3,14 @@
 - :func:`service_metadata`: a ``MetaData`` bound to the service's own schema, with
   a naming convention so constraint names are stable across migrations.
 - :func:`create_engine`: the async engine, built in the app's lifespan, never at import.
+  A connection is pinged on checkout only when it sat idle in the pool for
+  ``ping_after_idle_seconds`` (a busy pool pings nothing: SQLAlchemy's ``pool_pre_ping``
+  cost a ping, with asyncpg a BEGIN + ``;`` + ROLLBACK, on every checkout). After a
+  PostgreSQL restart under load, the first statement on a dead connection fails with
+  a disconnect error (``connection_invalidated``): SQLAlchemy then invalidates every
+  connection of the pool opened before it, so the next checkouts connect afresh. The
+  failing request is answered as any storage failure (SMTP 451, HTTP 503, a consumer
+  retries the batch), never as a success.
 - :class:`Database`: engine + session factory; :meth:`Database.unit_of_work` opens one
   transaction that commits on success and rolls back on error. Services and
   repositories only ``flush()``; committing is the kit's job.
@@ -14,12 +22,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, exc, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,14 +52,41 @@ def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, *, pool_size: int = 10, application_name: str = "omnicase") -> AsyncEngine:
-    return _create_async_engine(
+def create_engine(
+    url: str, *, pool_size: int = 10, application_name: str = "omnicase", ping_after_idle_seconds: float = 2.0
+) -> AsyncEngine:
+    engine = _create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
+    _ping_when_idle(engine, ping_after_idle_seconds)
+    return engine
+
+
+_CHECKED_IN_AT = "omnicase_checked_in_at"
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a connection on checkout only when it sat in the pool ``idle_seconds`` or more."""
+    dialect = engine.sync_engine.dialect
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop(_CHECKED_IN_AT, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and checks out another (a fresh one if need be).
+            raise exc.DisconnectionError("connection found dead on checkout") from error
+
+    event.listen(engine.sync_engine.pool, "checkin", checked_in)
+    event.listen(engine.sync_engine.pool, "checkout", checked_out)
 
 
 # SQLSTATE classes of a server that is gone or going: 08 connection exception, 57 operator

@@ -9,11 +9,13 @@ write, from its shared templates; it arrives as an automatic ``outbound.message_
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.inbound.repository import RawMessageRepository
 from omnicase.kit.clock import utcnow
+from omnicase.kit.events import CaseCreated, CaseMessageAdded
 
 
 class AcknowledgementService:
@@ -21,6 +23,17 @@ class AcknowledgementService:
         self.session = session
         self.messages = RawMessageRepository(session)
 
-    async def acknowledge(self, intake_id: uuid.UUID, *, case_id: uuid.UUID, case_number: int | None) -> None:
-        """Settle the message (another intake's, or one acknowledged already, is left as it is)."""
-        await self.messages.acknowledge(intake_id, case_id=case_id, case_number=case_number, now=utcnow())
+    async def acknowledge(self, events: Iterable[CaseCreated | CaseMessageAdded]) -> None:
+        """Settle every message the events name, in one statement (the first event naming one wins).
+
+        Another intake's message, or one acknowledged already, is left as it is.
+        """
+        acks: dict[uuid.UUID, tuple[uuid.UUID, int | None]] = {}
+        for event in events:
+            match event:
+                case CaseCreated(source_intake_id=uuid.UUID() as intake_id):
+                    acks.setdefault(intake_id, (event.case.case_id, event.case.number))
+                case CaseMessageAdded(source_intake_id=uuid.UUID() as intake_id, direction="inbound"):
+                    acks.setdefault(intake_id, (event.case_id, event.case.number if event.case else None))
+        rows = [(intake_id, case_id, number) for intake_id, (case_id, number) in acks.items()]
+        await self.messages.acknowledge(rows, utcnow())

@@ -24,6 +24,10 @@ class BlobStore(Protocol):
         """Store ``content`` (idempotent); returns its sha256 hex digest."""
         ...
 
+    async def put_many(self, session: AsyncSession, contents: list[bytes]) -> list[str]:
+        """Store each of ``contents`` (idempotent); their sha256 hex digests, in order."""
+        ...
+
     async def get(self, session: AsyncSession, sha256: str) -> bytes | None: ...
 
 
@@ -36,6 +40,19 @@ class PostgresBlobStore:
             .on_conflict_do_nothing(index_elements=["sha256"])
         )
         return digest
+
+    async def put_many(self, session: AsyncSession, contents: list[bytes]) -> list[str]:
+        digests = [hashlib.sha256(content).hexdigest() for content in contents]
+        unique = dict(zip(digests, contents, strict=True))
+        if unique:
+            now = utcnow()
+            # One statement, rows in digest order: transactions storing the same files never deadlock.
+            rows = [
+                {"sha256": digest, "size": len(unique[digest]), "content": unique[digest], "created_at": now}
+                for digest in sorted(unique)
+            ]
+            await session.execute(insert(blobs).values(rows).on_conflict_do_nothing(index_elements=["sha256"]))
+        return digests
 
     async def get(self, session: AsyncSession, sha256: str) -> bytes | None:
         content: bytes | None = await session.scalar(select(blobs.c.content).where(blobs.c.sha256 == sha256))

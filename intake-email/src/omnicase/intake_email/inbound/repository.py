@@ -4,17 +4,42 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import JSON, Integer, Row, Uuid, column, exists, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_email.models import imap_cursors, outbound_messages, raw_messages, sender_suspensions
+from omnicase.intake_email.models import (
+    imap_cursors,
+    mailboxes,
+    outbound_messages,
+    raw_messages,
+    sender_suspensions,
+)
 
 # Rows of any width: column selections give Row[Any, Any, ...], whole tables Row[Unpack[...]].
 AnyRow = Row[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    id: uuid.UUID
+    status: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class IntakeFacts:
+    """What deciding on one inbound message needs, read in one round trip."""
+
+    stored: dict[uuid.UUID, StoredCopy]  # mailbox id -> the copy it has already (same dedupe key)
+    own_address: bool  # the sender is one of our mailboxes (a mail loop)
+    suspended_until: datetime | None
+    suspension_reason: str | None
+    recent: int  # messages from the sender since the rate window's start
 
 
 class RawMessageRepository:
@@ -30,6 +55,50 @@ class RawMessageRepository:
             .returning(raw_messages.c.id)
         )
         return stored is not None
+
+    async def insert_many(self, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+        """Store raw messages in one statement; the ids stored (a mailbox that has one already keeps it)."""
+        if not rows:
+            return set()
+        stored = await self.session.scalars(
+            insert(raw_messages)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["mailbox_id", "dedupe_key"])
+            .returning(raw_messages.c.id)
+        )
+        return set(stored)
+
+    async def intake_facts(
+        self, mailbox_ids: Sequence[uuid.UUID], dedupe_key: str, sender: str, now: datetime, window_start: datetime
+    ) -> IntakeFacts:
+        copy = func.json_build_array(
+            raw_messages.c.mailbox_id, raw_messages.c.id, raw_messages.c.status, raw_messages.c.reason
+        )
+        stored = (
+            select(func.json_agg(copy, type_=JSON))
+            .where(raw_messages.c.dedupe_key == dedupe_key, raw_messages.c.mailbox_id.in_(list(mailbox_ids)))
+            .scalar_subquery()
+        )
+        suspended = (sender_suspensions.c.sender == sender) & (sender_suspensions.c.suspended_until > now)
+        row = (
+            await self.session.execute(
+                select(
+                    stored.label("stored"),
+                    exists().where(mailboxes.c.address == sender.lower()).label("own_address"),
+                    select(sender_suspensions.c.suspended_until).where(suspended).scalar_subquery().label("until"),
+                    select(sender_suspensions.c.reason).where(suspended).scalar_subquery().label("reason"),
+                    select(func.count())
+                    .where(raw_messages.c.thread_key == sender, raw_messages.c.received_at >= window_start)
+                    .scalar_subquery()
+                    .label("recent"),
+                )
+            )
+        ).one()
+        copies = {
+            uuid.UUID(mailbox_id): StoredCopy(uuid.UUID(intake_id), status, reason)
+            for mailbox_id, intake_id, status, reason in row.stored or []
+        }
+        return IntakeFacts(copies, bool(row.own_address), row.until, row.reason, int(row.recent))
 
     async def find(self, mailbox_id: uuid.UUID, dedupe_key: str) -> AnyRow | None:
         return (
@@ -55,21 +124,6 @@ class RawMessageRepository:
         if after is not None:
             query = query.where(raw_messages.c.id > after)
         return list((await self.session.execute(query)).all())
-
-    async def count_from_sender(self, sender: str, since: datetime) -> int:
-        count = await self.session.scalar(
-            select(func.count()).where(raw_messages.c.thread_key == sender, raw_messages.c.received_at >= since)
-        )
-        return int(count or 0)
-
-    async def suspension(self, sender: str, now: datetime) -> AnyRow | None:
-        return (
-            await self.session.execute(
-                select(sender_suspensions).where(
-                    sender_suspensions.c.sender == sender, sender_suspensions.c.suspended_until > now
-                )
-            )
-        ).first()
 
     async def suspend(self, sender: str, until: datetime, reason: str, now: datetime) -> None:
         statement = insert(sender_suspensions).values(
@@ -119,19 +173,26 @@ class RawMessageRepository:
             .values(published_count=raw_messages.c.published_count + 1, last_published_at=now)
         )
 
-    async def acknowledge(
-        self, intake_id: uuid.UUID, *, case_id: uuid.UUID, case_number: int | None, now: datetime
-    ) -> AnyRow | None:
-        """Mark a pending message acknowledged; returns it when this call did it (first ack only)."""
-        row: AnyRow | None = (
-            await self.session.execute(
-                update(raw_messages)
-                .where(raw_messages.c.id == intake_id, raw_messages.c.status == "pending")
-                .values(status="acknowledged", case_id=case_id, case_number=case_number, acknowledged_at=now)
-                .returning(raw_messages)
+    async def acknowledge(self, acks: Sequence[tuple[uuid.UUID, uuid.UUID, int | None]], now: datetime) -> None:
+        """Settle each pending message ``(intake_id, case_id, case_number)`` in one statement.
+
+        Messages acknowledged already (only the first acknowledgement counts) or not ours are left as they are.
+        """
+        if not acks:
+            return
+        confirmed = values(
+            column("id", Uuid), column("case_id", Uuid), column("case_number", Integer), name="confirmed"
+        ).data(list(acks))
+        await self.session.execute(
+            update(raw_messages)
+            .where(raw_messages.c.id == confirmed.c.id, raw_messages.c.status == "pending")
+            .values(
+                status="acknowledged",
+                case_id=confirmed.c.case_id,
+                case_number=confirmed.c.case_number,
+                acknowledged_at=now,
             )
-        ).first()
-        return row
+        )
 
     async def mark_auto_responded(self, intake_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(

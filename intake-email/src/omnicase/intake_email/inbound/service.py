@@ -1,7 +1,11 @@
 """Take one raw message in: store it, classify it, publish it — in one transaction.
 
 Every route (SMTP, webhook, IMAP) calls :meth:`IntakeService.receive` inside the
-transaction whose commit is the sender's acknowledgement (SMTP 250, HTTP 2xx).
+transaction whose commit is the sender's acknowledgement (SMTP 250, HTTP 2xx). Whatever
+the number of recipients and attachments it takes a handful of statements: one read of
+everything the decision needs (copies already stored, own address, suspension, the
+sender's recent count), one multi-row insert of the attachments, one of the messages,
+one of their outbox rows.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.inbound.blobs import BlobStore
-from omnicase.intake_email.inbound.repository import RawMessageRepository
+from omnicase.intake_email.inbound.repository import IntakeFacts, RawMessageRepository
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
 from omnicase.intake_email.metrics import EMAIL_RECEIVED
@@ -93,17 +97,24 @@ class IntakeService:
     async def receive(self, inbound: Inbound, parsed: ParsedEmail, mailboxes: list[Mailbox]) -> list[IntakeResult]:
         """Store ``inbound`` once per addressed mailbox; raises :class:`NoSenderAddress`."""
         sender = _sender(parsed, inbound.envelope_from)
+        if not mailboxes:
+            return []
         raw_sha256 = hashlib.sha256(inbound.raw).hexdigest()
         dedupe_key = _dedupe_key(parsed, raw_sha256)
         noise = classify(parsed, envelope_from=inbound.envelope_from)
-        results: list[IntakeResult] = []
-        for mailbox in mailboxes:
-            existing = await self.messages.find(mailbox.id, dedupe_key)
-            if existing is not None:
-                results.append(IntakeResult(existing.id, mailbox, True, existing.status, existing.reason))
-                continue
-            results.append(await self._store(inbound, parsed, mailbox, sender, raw_sha256, dedupe_key, noise))
-        return results
+        now = utcnow()
+        window_start = now - timedelta(seconds=self.settings.sender_rate_window_seconds)
+        facts = await self.messages.intake_facts([m.id for m in mailboxes], dedupe_key, sender, now, window_start)
+        new = [mailbox for mailbox in mailboxes if mailbox.id not in facts.stored]
+        stored: dict[uuid.UUID, IntakeResult] = {
+            mailbox.id: IntakeResult(copy.id, mailbox, True, copy.status, copy.reason)
+            for mailbox in mailboxes
+            if (copy := facts.stored.get(mailbox.id)) is not None
+        }
+        if new:
+            for result in await self._store(inbound, parsed, new, sender, raw_sha256, dedupe_key, noise, facts, now):
+                stored[result.mailbox.id] = result
+        return [stored[mailbox.id] for mailbox in mailboxes]
 
     async def _is_verification(
         self, inbound: Inbound, parsed: ParsedEmail, mailbox: Mailbox, sender: str, now: datetime
@@ -115,100 +126,138 @@ class IntakeService:
             mailbox.id, token, route=inbound.route, received_from=inbound.envelope_from or sender, now=now
         )
 
-    async def _disposition(
-        self, inbound: Inbound, parsed: ParsedEmail, sender: str, noise: Noise
-    ) -> tuple[Status, str | None]:
-        now = utcnow()
-        if await self.mailboxes.is_own_address(sender):
-            return "dropped", f"sent from this system's own address {sender} (mail loop)"
+    async def _dispositions(
+        self,
+        inbound: Inbound,
+        parsed: ParsedEmail,
+        sender: str,
+        noise: Noise,
+        facts: IntakeFacts,
+        copies: int,
+        now: datetime,
+    ) -> list[tuple[Status, str | None]]:
+        """Each new copy's status, in order: the sender's rate counts every copy, as if stored one by one."""
+        if facts.own_address:
+            return [("dropped", f"sent from this system's own address {sender} (mail loop)")] * copies
         if noise.auto_generated:
             thread_ids = [*parsed.in_reply_to, *parsed.references]
             if noise.kind == "bounce":
                 # A bounce names the mail it bounces only inside its attached headers.
                 thread_ids += [found.decode("ascii", "replace") for found in _HEADER_MESSAGE_ID.findall(inbound.raw)]
             if await self.messages.case_of_thread(thread_ids) is None:
-                return "dropped", f"{noise.kind} not in reply to any case: {noise.reason}"
+                return [("dropped", f"{noise.kind} not in reply to any case: {noise.reason}")] * copies
         # Machines answering our mail count too: a runaway auto-responder is stopped here.
-        suspension = await self.messages.suspension(sender, now)
-        if suspension is not None:
-            return "suspended", f"sender suspended until {suspension.suspended_until.isoformat()}: {suspension.reason}"
-        window_start = now - timedelta(seconds=self.settings.sender_rate_window_seconds)
-        recent = await self.messages.count_from_sender(sender, window_start)
-        if recent >= self.settings.sender_rate_limit:
+        if facts.suspended_until is not None:
+            reason = f"sender suspended until {facts.suspended_until.isoformat()}: {facts.suspension_reason}"
+            return [("suspended", reason)] * copies
+        limit = self.settings.sender_rate_limit
+        statuses: list[tuple[Status, str | None]] = []
+        for recent in range(facts.recent, facts.recent + copies):
+            if recent < limit:
+                statuses.append(("pending", None))
+                continue
             until = now + timedelta(seconds=self.settings.sender_suspension_seconds)
-            reason = (
-                f"{recent + 1} messages within {self.settings.sender_rate_window_seconds}s "
-                f"(limit {self.settings.sender_rate_limit})"
-            )
+            reason = f"{recent + 1} messages within {self.settings.sender_rate_window_seconds}s (limit {limit})"
             await self.messages.suspend(sender, until, reason, now)
-            return "suspended", f"sender suspended until {until.isoformat()}: {reason}"
-        return "pending", None
+            suspended: tuple[Status, str | None] = (
+                "suspended",
+                f"sender suspended until {until.isoformat()}: {reason}",
+            )
+            statuses += [suspended] * (copies - len(statuses))
+            break
+        return statuses
 
     async def _store(
         self,
         inbound: Inbound,
         parsed: ParsedEmail,
-        mailbox: Mailbox,
+        mailboxes: list[Mailbox],
         sender: str,
         raw_sha256: str,
         dedupe_key: str,
         noise: Noise,
-    ) -> IntakeResult:
-        now = utcnow()
-        intake_id = uuid7()
-        if await self._is_verification(inbound, parsed, mailbox, sender, now):
-            status: Status = "dropped"
-            reason: str | None = "mailbox verification message: the mailbox is verified"
-        else:
-            status, reason = await self._disposition(inbound, parsed, sender, noise)
+        facts: IntakeFacts,
+        now: datetime,
+    ) -> list[IntakeResult]:
+        verified = {
+            mailbox.id for mailbox in mailboxes if await self._is_verification(inbound, parsed, mailbox, sender, now)
+        }
+        counted = [mailbox for mailbox in mailboxes if mailbox.id not in verified]
+        decided = dict(
+            zip(
+                [mailbox.id for mailbox in counted],
+                await self._dispositions(inbound, parsed, sender, noise, facts, len(counted), now) if counted else [],
+                strict=True,
+            )
+        )
         attachments = list(parsed.attachments)
         if parsed.errors and any(not error.startswith(("declared", "decoded")) for error in parsed.errors):
             # What could not be read stays readable to an agent in the original.
             attachments.append(ParsedAttachment("original.eml", "message/rfc822", inbound.raw))
-        refs = [await self._store_attachment(attachment) for attachment in attachments]
-        event = self._event(intake_id, inbound, parsed, mailbox, sender, refs, noise, now)
-        stored = await self.messages.insert(
-            {
-                "id": intake_id,
-                "mailbox_id": mailbox.id,
-                "route": inbound.route,
-                "received_at": now,
-                "envelope_from": inbound.envelope_from,
-                "envelope_to": inbound.envelope_to,
-                "peer": inbound.peer,
-                "raw": inbound.raw,
-                "raw_sha256": raw_sha256,
-                "message_id": parsed.message_id[:998] if parsed.message_id else None,
-                "dedupe_key": dedupe_key,
-                "thread_key": sender,
-                "subject": parsed.subject,
-                "status": status,
-                "reason": reason,
-                "noise": noise.kind,
-                "parse_errors": parsed.errors,
-                "event_data": event.model_dump(mode="json"),
-                "published_count": 1 if status == "pending" else 0,
-                "last_published_at": now if status == "pending" else None,
-            }
-        )
-        if not stored:  # a concurrent delivery of the same message won the race
-            existing = await self.messages.find(mailbox.id, dedupe_key)
+        digests = await self.blobs.put_many(self.session, [attachment.content for attachment in attachments])
+        refs = [
+            AttachmentRef(
+                sha256=digest,
+                filename=attachment.filename,
+                content_type=attachment.content_type[:200],
+                size=len(attachment.content),
+                content_id=attachment.content_id,
+                inline=attachment.inline,
+            )
+            for digest, attachment in zip(digests, attachments, strict=True)
+        ]
+        rows: list[dict[str, Any]] = []
+        planned: list[tuple[IntakeResult, MessageReceived]] = []
+        for mailbox in mailboxes:
+            intake_id = uuid7()
+            status, reason = decided.get(
+                mailbox.id, ("dropped", "mailbox verification message: the mailbox is verified")
+            )
+            event = self._event(intake_id, inbound, parsed, mailbox, sender, refs, noise, now)
+            rows.append(
+                {
+                    "id": intake_id,
+                    "mailbox_id": mailbox.id,
+                    "route": inbound.route,
+                    "received_at": now,
+                    "envelope_from": inbound.envelope_from,
+                    "envelope_to": inbound.envelope_to,
+                    "peer": inbound.peer,
+                    "raw": inbound.raw,
+                    "raw_sha256": raw_sha256,
+                    "message_id": parsed.message_id[:998] if parsed.message_id else None,
+                    "dedupe_key": dedupe_key,
+                    "thread_key": sender,
+                    "subject": parsed.subject,
+                    "status": status,
+                    "reason": reason,
+                    "noise": noise.kind,
+                    "parse_errors": parsed.errors,
+                    "event_data": event.model_dump(mode="json"),
+                    "published_count": 1 if status == "pending" else 0,
+                    "last_published_at": now if status == "pending" else None,
+                }
+            )
+            planned.append((IntakeResult(intake_id, mailbox, False, status, reason), event))
+        inserted = await self.messages.insert_many(rows)
+        results: list[IntakeResult] = []
+        for result, _event in planned:
+            if result.intake_id in inserted:
+                results.append(result)
+                continue
+            # A concurrent delivery of the same message won the race.
+            existing = await self.messages.find(result.mailbox.id, dedupe_key)
             assert existing is not None
-            return IntakeResult(existing.id, mailbox, True, existing.status, existing.reason)
-        if status == "pending":
-            await self.outbox.add(self.session, event, source=self.source, subject=str(intake_id), key=sender)
-        return IntakeResult(intake_id, mailbox, False, status, reason)
-
-    async def _store_attachment(self, attachment: ParsedAttachment) -> AttachmentRef:
-        digest = await self.blobs.put(self.session, attachment.content)
-        return AttachmentRef(
-            sha256=digest,
-            filename=attachment.filename,
-            content_type=attachment.content_type[:200],
-            size=len(attachment.content),
-            content_id=attachment.content_id,
-            inline=attachment.inline,
+            results.append(IntakeResult(existing.id, result.mailbox, True, existing.status, existing.reason))
+        await self.outbox.add_envelopes(
+            self.session,
+            [
+                (event.topic.value, event.envelope(source=self.source, subject=str(result.intake_id)), sender)
+                for result, event in planned
+                if result.intake_id in inserted and result.status == "pending"
+            ],
         )
+        return results
 
     def _event(
         self,

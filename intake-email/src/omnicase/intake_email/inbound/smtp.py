@@ -3,11 +3,14 @@
 Conversation rules (RFC 5321 reply codes with RFC 3463 enhanced codes):
 
 - ``RCPT`` for an address that is no mailbox: ``550 5.1.1``; when the mailbox table
-  cannot be read: ``451 4.3.0`` (the client retries later).
+  cannot be read: ``451 4.3.0`` (the client retries later). Mailboxes come from the
+  process's :class:`~omnicase.intake_email.mailboxes.cache.MailboxCache` (an address not
+  in it is looked up, so a mailbox just created elsewhere is found).
 - ``SIZE`` is advertised; a declared or actual size above ``max_message_bytes``:
   ``552 5.3.4``.
 - ``250`` after ``DATA`` only once the raw message, its attachments and its
-  ``intake.message_received`` outbox row are committed in one transaction;
+  ``intake.message_received`` outbox row are committed in one transaction (a handful of
+  statements whatever the number of recipients and attachments);
   ``451 4.3.0`` when that commit fails (nothing is stored, the client retries).
 - ``STARTTLS`` when a certificate is configured.
 
@@ -27,7 +30,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
-from omnicase.intake_email.mailboxes.repository import MailboxRepository
+from omnicase.intake_email.mailboxes.cache import mailbox_cache
 from omnicase.intake_email.metrics import EMAIL_REFUSED
 from omnicase.intake_email.parsing.mime import parse_message
 from omnicase.intake_email.settings import IntakeEmailSettings
@@ -69,6 +72,7 @@ class IntakeHandler:
         settings = runtime.settings
         assert isinstance(settings, IntakeEmailSettings)
         self.settings = settings
+        self.mailboxes = mailbox_cache(runtime)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -76,8 +80,7 @@ class IntakeHandler:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         try:
-            async with self.runtime.database.unit_of_work() as db:
-                mailbox = await MailboxRepository(db).by_address(address)
+            mailbox = await self.mailboxes.by_address(address)
         except Exception:
             logger.exception("mailbox lookup failed")
             return "451 4.3.0 Cannot check the recipient now; try again later"
@@ -100,8 +103,8 @@ class IntakeHandler:
         parsed = await asyncio.to_thread(parse_message, raw)
         assert self.runtime.outbox is not None
         try:
+            mailboxes = await self.mailboxes.by_addresses(inbound.envelope_to)
             async with self.runtime.database.unit_of_work() as db:
-                mailboxes = await MailboxRepository(db).by_addresses(inbound.envelope_to)
                 service = IntakeService(
                     db,
                     outbox=self.runtime.outbox,

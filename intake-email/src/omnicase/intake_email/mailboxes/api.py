@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from omnicase.intake_email.access import channel_access
 from omnicase.intake_email.inbound.blobs import PostgresBlobStore
+from omnicase.intake_email.mailboxes.cache import mailbox_cache
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxPage, MailboxUpdate
 from omnicase.intake_email.mailboxes.service import MailboxAddressTaken, MailboxInUse, MailboxNotFound, MailboxService
 from omnicase.intake_email.outbound.service import OutboundService
@@ -27,6 +28,11 @@ router = APIRouter(
 )
 
 
+def _changing(request: Request, session: SessionDep) -> None:
+    """SMTP reads mailboxes from the process's cache: this change empties it on commit."""
+    mailbox_cache(request.app.state.runtime).invalidate_on_commit(session)
+
+
 @router.post(
     "",
     status_code=201,
@@ -34,7 +40,8 @@ router = APIRouter(
     summary="Add a support address",
     responses=problem_responses(MailboxAddressTaken, ValidationFailed),
 )
-async def create_mailbox(body: MailboxCreate, session: SessionDep, response: Response) -> Mailbox:
+async def create_mailbox(body: MailboxCreate, session: SessionDep, response: Response, request: Request) -> Mailbox:
+    _changing(request, session)
     """Mail to this address (SMTP, webhook) becomes cases with the mailbox's defaults."""
     mailbox = await MailboxService(session).create(body)
     response.headers["Location"] = f"/api/v1/mailboxes/{mailbox.id}"
@@ -71,7 +78,8 @@ async def get_mailbox(mailbox_id: uuid.UUID, session: SessionDep) -> Mailbox:
     summary="Change a support address",
     responses=problem_responses(MailboxNotFound, MailboxAddressTaken, ValidationFailed),
 )
-async def update_mailbox(mailbox_id: uuid.UUID, body: MailboxUpdate, session: SessionDep) -> Mailbox:
+async def update_mailbox(mailbox_id: uuid.UUID, body: MailboxUpdate, session: SessionDep, request: Request) -> Mailbox:
+    _changing(request, session)
     return await MailboxService(session).update(mailbox_id, body)
 
 
@@ -82,7 +90,8 @@ async def update_mailbox(mailbox_id: uuid.UUID, body: MailboxUpdate, session: Se
     summary="Remove a support address that never received mail",
     responses=problem_responses(MailboxNotFound, MailboxInUse, ValidationFailed),
 )
-async def delete_mailbox(mailbox_id: uuid.UUID, session: SessionDep) -> Response:
+async def delete_mailbox(mailbox_id: uuid.UUID, session: SessionDep, request: Request) -> Response:
+    _changing(request, session)
     await MailboxService(session).delete(mailbox_id)
     return Response(status_code=204)
 
@@ -100,6 +109,7 @@ async def verify_mailbox(mailbox_id: uuid.UUID, session: SessionDep, request: Re
     or the polled IMAP mailbox), the mailbox's ``verification`` shows when and by which route.
     Asking again replaces the outstanding test message."""
     runtime: Runtime = request.app.state.runtime
+    _changing(request, session)
     settings = runtime.settings
     assert isinstance(settings, IntakeEmailSettings)
     assert runtime.outbox is not None

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxDefaults, MailboxVerification
-from omnicase.intake_email.models import mailboxes, outbound_messages, raw_messages
+from omnicase.intake_email.models import cache_generations, mailboxes, outbound_messages, raw_messages
 
 
 def _to_mailbox(row: Row[Any]) -> Mailbox:
@@ -70,6 +70,16 @@ class MailboxRepository:
             return {}
         rows = (await self.session.execute(select(mailboxes).where(mailboxes.c.address.in_(lowered)))).all()
         return {row.address: _to_mailbox(row) for row in rows}
+
+    async def all(self) -> list[Mailbox]:
+        return [_to_mailbox(row) for row in (await self.session.execute(select(mailboxes))).all()]
+
+    async def generation(self) -> int:
+        """Bumped (by a trigger) on every change of the table, by whoever makes it."""
+        found = await self.session.scalar(
+            select(cache_generations.c.generation).where(cache_generations.c.name == "mailboxes")
+        )
+        return int(found or 0)
 
     async def webhook_secret(self, mailbox_id: uuid.UUID) -> str | None:
         secret: str | None = await self.session.scalar(

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.forms import tokens
+from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.render import new_submission_id, render_form
 from omnicase.intake_web.forms.schemas import Form, FormDayStats, FormIn, FormList, FormPatch, Locale, SubmissionList
 from omnicase.intake_web.forms.service import AttachmentNotFound, FormNotFound, FormService, SubmissionNotFound
@@ -24,6 +25,12 @@ from omnicase.kit.pagination import CursorQuery, LimitQuery
 router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
 
 AUTH_ERRORS = (Unauthorized, Forbidden)
+
+
+def _changing(request: Request, session: SessionDep, form_id: uuid.UUID) -> None:
+    """Public posts read forms from the process's cache: this change drops the form from it on commit."""
+    forms: FormCache = request.app.state.runtime.extra["forms"]
+    forms.invalidate_on_commit(session, form_id)
 
 
 @router.post(
@@ -71,8 +78,11 @@ async def get_form(form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) ->
     summary="Replace a form's definition",
     responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
 )
-async def replace_form(form_id: uuid.UUID, body: FormIn, session: SessionDep, _: ChannelAccess) -> Form:
+async def replace_form(
+    form_id: uuid.UUID, body: FormIn, session: SessionDep, request: Request, _: ChannelAccess
+) -> Form:
     """The whole definition, as on creation (a captcha secret must be given again)."""
+    _changing(request, session, form_id)
     return await FormService(session).replace(form_id, body)
 
 
@@ -82,8 +92,11 @@ async def replace_form(form_id: uuid.UUID, body: FormIn, session: SessionDep, _:
     summary="Change some of a form's settings",
     responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
 )
-async def update_form(form_id: uuid.UUID, body: FormPatch, session: SessionDep, _: ChannelAccess) -> Form:
+async def update_form(
+    form_id: uuid.UUID, body: FormPatch, session: SessionDep, request: Request, _: ChannelAccess
+) -> Form:
     """Switch a form off or on, move its cap, limits, origins or thank-you page; unset fields stay."""
+    _changing(request, session, form_id)
     return await FormService(session).patch(form_id, body)
 
 
@@ -94,7 +107,8 @@ async def update_form(form_id: uuid.UUID, body: FormPatch, session: SessionDep, 
     summary="Delete a form",
     responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
 )
-async def delete_form(form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Response:
+async def delete_form(form_id: uuid.UUID, session: SessionDep, request: Request, _: ChannelAccess) -> Response:
+    _changing(request, session, form_id)
     await FormService(session).delete(form_id)
     return Response(status_code=204)
 

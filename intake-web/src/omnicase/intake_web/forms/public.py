@@ -245,6 +245,7 @@ async def submit_form(
     html = wants_html(request)
     form: StoredForm | None = None
     values: dict[str, str] = {}
+    admitted_ip: str | None = None  # set once the post counts in the rate windows
     try:
         form = await service.load(form_id)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -254,7 +255,8 @@ async def submit_form(
                 headers=_cors(form, origin),
             )
         remote_ip = client_ip(request, settings)
-        await service.admit(form, origin, remote_ip)
+        service.admit(form, origin, remote_ip)
+        admitted_ip = remote_ip or "-"
         body = await bounded_body(request, settings.max_request_bytes)
         values, files = await _parse(replayed(request, body), form)
         accepted = await service.submit(
@@ -262,7 +264,7 @@ async def submit_form(
         )
     except Rejection as rejection:
         if form is not None:
-            await service.count_rejection(form, rejection.reason)
+            await service.count_rejection(form, rejection.reason, admitted_ip)
         return _rejected(request, rejection, form, values, origin, html)
     except STORAGE_ERRORS:
         REJECTIONS.labels("web", "storage").inc()
@@ -271,7 +273,7 @@ async def submit_form(
     except ServiceError as error:
         REJECTIONS.labels("web", error.slug).inc()
         if form is not None:
-            await service.count_rejection(form, error.slug)
+            await service.count_rejection(form, error.slug, admitted_ip)
         if html:
             return _rejected(request, _as_rejection(error, error.slug), form, values, origin, html)
         raise

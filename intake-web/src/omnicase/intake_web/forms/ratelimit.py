@@ -1,41 +1,86 @@
-"""Fixed-window rate limits counted in PostgreSQL, so every replica shares them."""
+"""Counters shared by every replica: fixed-window rate limits and each form's daily count.
+
+An accepted submission increments its counters with one statement, the last of the
+transaction that stores it (so the counter rows stay locked only for that statement
+and the commit); when a count comes back over its limit the transaction rolls back,
+so a refused post changes nothing.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Date, Integer, Uuid, delete, func, literal, select, true
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_web.models import rate_windows
+from omnicase.intake_web.models import form_day_counts, rate_windows
 
 WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
-class Hit:
-    count: int
-    retry_after: int
+class Counts:
+    """Counts after this submission: per scope in the current window, and the form's today."""
+
+    hits: dict[str, int]
+    accepted_today: int
 
 
 def window_start(now: datetime) -> datetime:
     return now.replace(second=0, microsecond=0)
 
 
-async def hit(session: AsyncSession, scope: str, now: datetime) -> Hit:
-    """Count one request in ``scope``'s current window; returns the count so far."""
+def retry_after(now: datetime) -> int:
+    """Seconds until the current window ends."""
+    return max(1, int((window_start(now) + WINDOW - now).total_seconds() + 0.999))
+
+
+def _hit_rows(scopes: list[str], now: datetime) -> list[dict[str, object]]:
     start = window_start(now)
-    insert_row = insert(rate_windows).values(scope=scope[:200], window_start=start, hits=1)
-    statement = insert_row.on_conflict_do_update(
+    # Always in the same order, so concurrent transactions lock these rows in the same order.
+    return [{"scope": scope[:200], "window_start": start, "hits": 1} for scope in sorted(set(scopes))]
+
+
+def _hits_upsert(scopes: list[str], now: datetime) -> Insert:
+    statement = insert(rate_windows).values(_hit_rows(scopes, now))
+    return statement.on_conflict_do_update(
         index_elements=[rate_windows.c.scope, rate_windows.c.window_start],
         set_={"hits": rate_windows.c.hits + 1},
-    ).returning(rate_windows.c.hits)
-    count = int((await session.execute(statement)).scalar_one())
-    retry_after = max(1, int((start + WINDOW - now).total_seconds() + 0.999))
-    return Hit(count=count, retry_after=retry_after)
+    )
+
+
+async def count_accepted(
+    session: AsyncSession, scopes: list[str], form_id: uuid.UUID, day: date, now: datetime
+) -> Counts:
+    """Count one accepted submission in each rate scope and in the form's day, in one statement."""
+    hits = _hits_upsert(scopes, now).returning(rate_windows.c.scope, rate_windows.c.hits).cte("hits")
+    # Reading every hit first makes the day's row the last one locked, in every transaction.
+    after_hits = select(
+        literal(form_id, Uuid).label("form_id"), literal(day, Date).label("day"), literal(1, Integer).label("accepted")
+    ).select_from(select(func.count()).select_from(hits).subquery())
+    today = (
+        insert(form_day_counts)
+        .from_select(["form_id", "day", "accepted"], after_hits)
+        .on_conflict_do_update(
+            index_elements=[form_day_counts.c.form_id, form_day_counts.c.day],
+            set_={"accepted": form_day_counts.c.accepted + 1},
+        )
+        .returning(form_day_counts.c.accepted)
+        .cte("today")
+    )
+    rows = (await session.execute(select(hits.c.scope, hits.c.hits, today.c.accepted).join(today, true()))).all()
+    return Counts(hits={row.scope: row.hits for row in rows}, accepted_today=rows[0].accepted)
+
+
+async def hit(session: AsyncSession, scopes: list[str], now: datetime) -> None:
+    """Count one request in each scope's current window (a refused one still counts)."""
+    await session.execute(_hits_upsert(scopes, now))
 
 
 async def prune(session: AsyncSession, now: datetime) -> None:
     await session.execute(delete(rate_windows).where(rate_windows.c.window_start < now - 2 * WINDOW))
+    # The cap needs today's count only (stats count the stored submissions).
+    await session.execute(delete(form_day_counts).where(form_day_counts.c.day < (now - timedelta(days=2)).date()))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_web.models import forms
+from omnicase.intake_web.models import cache_generations, forms
 
 
 class FormRepository:
@@ -28,13 +28,16 @@ class FormRepository:
         )
         return result.one()
 
-    async def get(self, form_id: uuid.UUID, *, lock: bool = False) -> Row[Any] | None:
-        query = select(*forms.c).where(forms.c.id == form_id)
-        if lock:
-            # Submissions of one form serialise here, so the daily cap holds under concurrency.
-            query = query.with_for_update()
-        result = await self.session.execute(query)
+    async def get(self, form_id: uuid.UUID) -> Row[Any] | None:
+        result = await self.session.execute(select(*forms.c).where(forms.c.id == form_id))
         return result.one_or_none()
+
+    async def generation(self) -> int:
+        """Bumped (by a trigger) on every change of the table, by whoever makes it."""
+        found = await self.session.scalar(
+            select(cache_generations.c.generation).where(cache_generations.c.name == "forms")
+        )
+        return int(found or 0)
 
     async def page(self, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
         query = select(*forms.c).order_by(forms.c.id).limit(limit)

@@ -1,9 +1,13 @@
 """Public form submissions: admission (origin, rate limits), spam checks, validation, storage.
 
 Every refusal is a :class:`Rejection` with the reason it is counted under; nothing is
-written for a refused submission except the rate-limit counters. An accepted one is
-stored with its attachments and its ``intake.message_received`` event in one
-transaction, and only then answered.
+written for a refused submission except its rejection count and the rate-limit hits. An
+accepted one is one transaction: its attachments, the submission with its
+``intake.message_received`` outbox row, then one statement counting it in the rate
+windows and the form's day (the counter rows are locked only from that last statement to
+the commit); a count over its limit rolls all of it back and refuses the post. The form
+comes from the process's :class:`FormCache`, and a limit found reached is remembered
+until its window ends, so a post over a limit is refused before its body is read.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -23,13 +27,13 @@ from omnicase.intake_web.blobs import PostgresBlobStore
 from omnicase.intake_web.errors import STORAGE_ERRORS
 from omnicase.intake_web.forms import captcha, ratelimit, stats, tokens
 from omnicase.intake_web.forms.autoresponse import acknowledgement_request
+from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.definition import StoredForm
 from omnicase.intake_web.forms.messages import say
-from omnicase.intake_web.forms.repository import FormRepository
 from omnicase.intake_web.forms.validation import UploadedFile, clean
 from omnicase.intake_web.messages.intake import accept_message
 from omnicase.intake_web.messages.repository import InboundMessageRepository
-from omnicase.intake_web.metrics import REJECTIONS
+from omnicase.intake_web.metrics import ACCEPTED, REJECTIONS
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
@@ -79,53 +83,119 @@ def reject(reason: str, status: int, slug: str, title: str, detail: str, **extra
     return Rejection(reason, status, slug, title, detail, **extra)
 
 
+# Refusals that came from the counters themselves: their hits were rolled back with them.
+COUNTER_REASONS = frozenset({"rate_ip", "rate_form", "daily_cap"})
+
+
+def _rate_limited(reason: str, retry_after: int) -> Rejection:
+    detail = (
+        "Too many submissions from your address; try again in a minute."
+        if reason == "rate_ip"
+        else "This form is receiving too many submissions; try again in a minute."
+    )
+    return reject(reason, 429, "rate-limited", "Too many requests", detail, retry_after=retry_after)
+
+
+def _next_day(now: datetime) -> datetime:
+    return datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)
+
+
+def _daily_cap_reached(now: datetime) -> Rejection:
+    return reject(
+        "daily_cap", 429, "daily-cap-reached", "Daily limit reached",
+        "This form has received all the submissions it accepts today; try again tomorrow.",
+        retry_after=max(1, int((_next_day(now) - now).total_seconds())),
+    )  # fmt: skip
+
+
+def _scopes(form: StoredForm, remote_ip: str | None) -> tuple[str, str]:
+    """The per-form and per-address rate scopes (as stored: at most 200 characters)."""
+    return f"form:{form.id}"[:200], f"ip:{form.id}:{remote_ip or '-'}"[:200]
+
+
 class SubmissionService:
     def __init__(
-        self, database: Database, outbox: Outbox, settings: IntakeWebSettings, http: httpx.AsyncClient
+        self,
+        database: Database,
+        outbox: Outbox,
+        settings: IntakeWebSettings,
+        http: httpx.AsyncClient,
+        forms: FormCache,
     ) -> None:
         self.database = database
         self.outbox = outbox
         self.settings = settings
         self.http = http
+        self.forms = forms
+        # Limits found reached, until their window ends: counter scope (or the form's cap at
+        # its version) -> end. Counts never go down within a window, so this only refuses earlier.
+        self._reached: dict[str, datetime] = {}
 
     async def load(self, form_id: uuid.UUID) -> StoredForm:
-        async with self.database.unit_of_work() as session:
-            row = await FormRepository(session).get(form_id)
-        if row is None:
+        form = await self.forms.get(form_id)
+        if form is None:
             raise reject("unknown_form", 404, "form-not-found", "Form not found", f"Form {form_id} does not exist.")
-        form = StoredForm.from_row(row)
         if not form.enabled:
             raise reject("disabled", 403, "form-disabled", "Form disabled", "This form does not accept submissions.")
         return form
 
-    async def count_rejection(self, form: StoredForm, reason: str) -> None:
-        """Record a refusal in the form's daily stats (best effort: a refusal is answered regardless)."""
+    async def count_rejection(self, form: StoredForm, reason: str, remote_ip: str | None = None) -> None:
+        """Record a refusal in the form's daily stats (best effort: a refusal is answered regardless).
+
+        With ``remote_ip`` (a post refused after admission, for spam or invalid fields) the
+        post also counts in the rate windows, as every admitted post does.
+        """
+        now = utcnow()
         try:
             async with self.database.unit_of_work() as session:
-                await stats.count_rejection(session, form.id, utcnow().date(), reason)
+                await stats.count_rejection(session, form.id, now.date(), reason)
+                if remote_ip is not None and reason not in COUNTER_REASONS:
+                    await ratelimit.hit(session, list(_scopes(form, remote_ip)), now)
         except STORAGE_ERRORS:
             logger.warning("could not count a rejection", extra={"form_id": str(form.id), "reason": reason})
 
-    async def admit(self, form: StoredForm, origin: str | None, remote_ip: str | None) -> None:
-        """Origin and rate limits, before the body is even read."""
+    def admit(self, form: StoredForm, origin: str | None, remote_ip: str | None) -> None:
+        """Origin, and limits already known reached, before the body is even read (no database)."""
         allowed = form.spec.allowed_origins
         if origin and allowed and origin not in allowed:
             raise reject("origin", 403, "origin-not-allowed", "Origin not allowed", f"{origin} may not post this form.")
         now = utcnow()
+        per_form, per_ip = _scopes(form, remote_ip)
+        for scope, reason in ((per_ip, "rate_ip"), (per_form, "rate_form")):
+            if self._still_reached(scope, now):
+                raise _rate_limited(reason, ratelimit.retry_after(now))
+        if self._still_reached(f"cap:{form.id}:{form.version}", now):
+            raise _daily_cap_reached(now)
+
+    def _still_reached(self, key: str, now: datetime) -> bool:
+        until = self._reached.get(key)
+        if until is None:
+            return False
+        if until <= now:
+            del self._reached[key]
+            return False
+        return True
+
+    def _remember_reached(self, key: str, until: datetime) -> None:
+        if len(self._reached) >= 10_000:
+            now = utcnow()
+            self._reached = {k: end for k, end in self._reached.items() if end > now}
+        self._reached[key] = until
+
+    def _check_counts(self, form: StoredForm, counts: ratelimit.Counts, remote_ip: str | None, now: datetime) -> None:
         limits = form.spec.rate_limits
-        async with self.database.unit_of_work() as session:
-            per_form = await ratelimit.hit(session, f"form:{form.id}", now)
-            per_ip = await ratelimit.hit(session, f"ip:{form.id}:{remote_ip or '-'}", now)
-        if per_ip.count > limits.per_ip_per_minute:
-            raise reject(
-                "rate_ip", 429, "rate-limited", "Too many requests",
-                "Too many submissions from your address; try again in a minute.", retry_after=per_ip.retry_after,
-            )  # fmt: skip
-        if per_form.count > limits.per_form_per_minute:
-            raise reject(
-                "rate_form", 429, "rate-limited", "Too many requests",
-                "This form is receiving too many submissions; try again in a minute.", retry_after=per_form.retry_after,
-            )  # fmt: skip
+        per_form, per_ip = _scopes(form, remote_ip)
+        window_end = ratelimit.window_start(now) + ratelimit.WINDOW
+        for scope, reason, limit in (
+            (per_ip, "rate_ip", limits.per_ip_per_minute),
+            (per_form, "rate_form", limits.per_form_per_minute),
+        ):
+            if counts.hits[scope] > limit:
+                self._remember_reached(scope, window_end)
+                raise _rate_limited(reason, ratelimit.retry_after(now))
+        if counts.accepted_today > form.spec.daily_cap:
+            self._remember_reached(f"cap:{form.id}:{form.version}", _next_day(now))
+            raise _daily_cap_reached(now)
 
     async def submit(self, form: StoredForm, submission: SubmissionInput) -> Accepted:
         spec = form.spec
@@ -144,7 +214,9 @@ class SubmissionService:
         digest = _digest(cleaned.values, files)
         dedupe_key = _dedupe_key(submission.idempotency_key, values.get("_sid", ""), digest)
         source = f"form:{form.id}"
-        if dedupe_key is not None:
+        if dedupe_key is not None and spec.spam.captcha is not None:
+            # A captcha answer is good once: a repeat of a stored submission is answered
+            # from what was stored, not checked with the provider again.
             replay = await self._replay(source, dedupe_key, digest)
             if replay is not None:
                 return replay
@@ -152,7 +224,7 @@ class SubmissionService:
         try:
             return await self._store(form, cleaned.values, files, submission.remote_ip, dedupe_key, digest, values)
         except (IntegrityError, DuplicateSubmission):
-            # A concurrent copy of the same submission committed first: answer as it did.
+            # Stored before (a repeat) or by a concurrent copy that committed first: answer as it was.
             if dedupe_key is not None:
                 replay = await self._replay(source, dedupe_key, digest)
                 if replay is not None:
@@ -251,29 +323,17 @@ class SubmissionService:
         raw: dict[str, str],
     ) -> Accepted:
         submission_id = uuid7()
+        now = utcnow()
         async with self.database.unit_of_work() as session:
-            locked = await FormRepository(session).get(form.id, lock=True)
-            if locked is None:
-                raise reject("unknown_form", 404, "form-not-found", "Form not found", f"Form {form.id} does not exist.")
-            now = utcnow()
-            day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            received_today = await InboundMessageRepository(session).count_for_form_since(form.id, day_start)
-            if received_today >= form.spec.daily_cap:
-                next_day = day_start + timedelta(days=1)
-                raise reject(
-                    "daily_cap", 429, "daily-cap-reached", "Daily limit reached",
-                    "This form has received all the submissions it accepts today; try again tomorrow.",
-                    retry_after=max(1, int((next_day - now).total_seconds())),
-                )  # fmt: skip
-            store = PostgresBlobStore(session)
+            digests = await PostgresBlobStore(session).put_many([file.data for file in files])
             attachments = [
                 AttachmentRef(
-                    sha256=await store.put(file.data),
+                    sha256=sha256,
                     filename=file.filename or "attachment",
                     content_type=file.content_type or "application/octet-stream",
                     size=len(file.data),
                 )
-                for file in files
+                for sha256, file in zip(digests, files, strict=True)
             ]
             event = build_event(form, submission_id, now, values, attachments, raw)
             stored = await accept_message(
@@ -286,10 +346,15 @@ class SubmissionService:
                 request_digest=digest,
                 fields=values,
                 remote_ip=remote_ip,
+                count=False,
             )
             if not stored:
-                # A concurrent copy committed first; roll back this one's blobs too.
+                # Stored already; roll back this one's blobs too.
                 raise DuplicateSubmission
+            # Last, so the shared counter rows stay locked only until the commit.
+            counts = await ratelimit.count_accepted(session, list(_scopes(form, remote_ip)), form.id, now.date(), now)
+            self._check_counts(form, counts, remote_ip, now)
+        ACCEPTED.labels(event.channel.value).inc()
         return Accepted(submission_id=submission_id, received_at=now, replayed=False)
 
 

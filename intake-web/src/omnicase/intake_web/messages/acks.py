@@ -9,26 +9,23 @@ is case-core's to write, from the shared templates: the submission asked for it 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_web.messages.repository import PENDING, InboundMessageRepository
+from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseCreated, CaseMessageAdded
 
 
 class Acknowledgements:
-    async def case_created(self, session: AsyncSession, event: CaseCreated) -> None:
-        if event.source_intake_id is not None:
-            await self._acknowledge(session, event.source_intake_id, event.case.case_id)
-
-    async def message_added(self, session: AsyncSession, event: CaseMessageAdded) -> None:
-        if event.source_intake_id is not None and event.direction == "inbound":
-            await self._acknowledge(session, event.source_intake_id, event.case_id)
-
-    async def _acknowledge(self, session: AsyncSession, intake_id: uuid.UUID, case_id: uuid.UUID) -> None:
-        messages = InboundMessageRepository(session)
-        row = await messages.get(intake_id, lock=True)
-        if row is None or row.status != PENDING:
-            return
-        await messages.acknowledge(intake_id, case_id, utcnow())
+    async def acknowledge(self, session: AsyncSession, events: Iterable[CaseCreated | CaseMessageAdded]) -> None:
+        """Settle every message the events name, in one statement (the first event naming one wins)."""
+        acks: dict[uuid.UUID, uuid.UUID] = {}
+        for event in events:
+            match event:
+                case CaseCreated(source_intake_id=uuid.UUID() as intake_id):
+                    acks.setdefault(intake_id, event.case.case_id)
+                case CaseMessageAdded(source_intake_id=uuid.UUID() as intake_id, direction="inbound"):
+                    acks.setdefault(intake_id, event.case_id)
+        await InboundMessageRepository(session).acknowledge(list(acks.items()), utcnow())

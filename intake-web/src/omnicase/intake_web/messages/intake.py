@@ -26,10 +26,12 @@ async def accept_message(
     request_digest: str | None = None,
     fields: dict[str, Any] | None = None,
     remote_ip: str | None = None,
+    count: bool = True,
 ) -> bool:
     """Stage the message and its ``intake.message_received`` event; the caller's transaction commits both.
 
     Returns False, staging nothing, when the source already sent a message with this dedupe key.
+    With ``count=False`` the caller counts it in the metrics once its transaction committed.
     """
     inserted = await InboundMessageRepository(session).add(
         id=event.intake_id,
@@ -47,5 +49,6 @@ async def accept_message(
     if not inserted:
         return False
     await outbox.add(session, event, source=SPEC.name, subject=str(event.intake_id), key=event.thread_key)
-    ACCEPTED.labels(event.channel.value).inc()
+    if count:
+        ACCEPTED.labels(event.channel.value).inc()
     return True

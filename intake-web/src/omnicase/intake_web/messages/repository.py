@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, Uuid, column, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,12 +50,6 @@ class InboundMessageRepository:
         )
         return (await self.session.execute(statement)).one_or_none() is not None
 
-    async def count_for_form_since(self, form_id: uuid.UUID, since: datetime) -> int:
-        count = await self.session.scalar(
-            select(func.count()).where(messages.c.form_id == form_id, messages.c.received_at >= since)
-        )
-        return int(count or 0)
-
     async def count_for_form_between(self, form_id: uuid.UUID, start: datetime, end: datetime) -> int:
         count = await self.session.scalar(
             select(func.count()).where(
@@ -64,11 +58,15 @@ class InboundMessageRepository:
         )
         return int(count or 0)
 
-    async def acknowledge(self, message_id: uuid.UUID, case_id: uuid.UUID, now: datetime) -> None:
+    async def acknowledge(self, acks: list[tuple[uuid.UUID, uuid.UUID]], now: datetime) -> None:
+        """Settle each pending message ``(id, case_id)`` in one statement; others are left as they are."""
+        if not acks:
+            return
+        confirmed = values(column("id", Uuid), column("case_id", Uuid), name="confirmed").data(acks)
         await self.session.execute(
             update(messages)
-            .where(messages.c.id == message_id, messages.c.status == PENDING)
-            .values(status=ACKNOWLEDGED, case_id=case_id, acknowledged_at=now)
+            .where(messages.c.id == confirmed.c.id, messages.c.status == PENDING)
+            .values(status=ACKNOWLEDGED, case_id=confirmed.c.case_id, acknowledged_at=now)
         )
 
     async def claim_unacknowledged(self, published_before: datetime, limit: int) -> list[Row[Any]]:
