@@ -221,5 +221,7 @@ async def test_a_staff_notification_is_sent_unthreaded_as_automatic_mail_and_rep
         },
         {"notification_id": str(sent_ok.notification_id), "status": "sent", "error": None},
     ]
-    # A notification is no reply on a case: nothing reports a delivery to a case.
-    assert await delivery_reports(service, kafka_bootstrap, expect=0) == []
+    # A notification is no reply on a case: nothing reports a delivery to its case. (Mail an earlier
+    # test left queued in the shared schema may go out now: its reports name other cases.)
+    reports = await delivery_reports(service, kafka_bootstrap, expect=0)
+    assert [report for report in reports if report["case_id"] == str(sent_ok.case_id)] == []
