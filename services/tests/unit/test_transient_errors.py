@@ -25,3 +25,9 @@ def test_a_constraint_violation_is_the_message_s_fault() -> None:
 
 def test_a_lost_connection_is_retried() -> None:
     assert is_transient(ConnectionResetError())
+
+
+@pytest.mark.parametrize("sqlstate", ["57P03", "57P01", "08006"])
+def test_a_database_starting_up_or_shutting_down_is_retried_not_dead_lettered(sqlstate: str) -> None:
+    # 57P03 "the database system is starting up" (crash recovery), 57P01 admin shutdown, 08006 connection failure.
+    assert is_transient(DBAPIError("INSERT …", {}, _DriverError(sqlstate)))

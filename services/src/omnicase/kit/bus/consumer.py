@@ -47,7 +47,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from omnicase.kit.bus.batch import BatchHandler, Received
 from omnicase.kit.bus.producer import EventProducer, Headers
 from omnicase.kit.clock import utcnow
-from omnicase.kit.db import Database
+from omnicase.kit.db import Database, database_unavailable
 from omnicase.kit.events import Envelope, UnknownEventType
 from omnicase.kit.inbox import Inbox
 from omnicase.kit.metrics import (
@@ -95,6 +95,10 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, de
 def is_transient(error: BaseException) -> bool:
     """Failures of the infrastructure rather than of the message."""
     if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError | OSError):
+        return True
+    # A server shutting down or in crash recovery ("the database system is starting up", SQLSTATE
+    # class 57) is no fault of the message either: dead-lettering would lose it.
+    if database_unavailable(error):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
