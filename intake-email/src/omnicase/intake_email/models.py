@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -146,11 +147,6 @@ outbound_messages = Table(
     Index("ix_outbound_messages_kind_primary_recipient_created_at", "kind", "primary_recipient", "created_at"),
 )
 
-# Generation counters of cached tables: a statement trigger on ``mailboxes`` bumps its row on
-# every change (migration 0003_cache_generations), so each process's cache checks it cheaply.
-cache_generations = Table(
-    "cache_generations",
-    metadata,
-    Column("name", String(40), primary_key=True),
-    Column("generation", BigInteger, nullable=False),
-)
+# Moves with every change of mailboxes (kit.config_version triggers), so each process's cache
+# checks it cheaply.
+config_version = config_version_table(metadata)

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -153,11 +154,6 @@ deliveries = Table(
     Index("ix_deliveries_channel_id_outbound_id", "channel_id", "outbound_id"),
 )
 
-# Generation counters of cached tables: a statement trigger on ``forms`` bumps its row on
-# every change (migration 0004_cache_generations), so each process's cache checks it cheaply.
-cache_generations = Table(
-    "cache_generations",
-    metadata,
-    Column("name", String(40), primary_key=True),
-    Column("generation", BigInteger, nullable=False),
-)
+# Moves with every change of forms (kit.config_version triggers), so each process's cache
+# checks it cheaply.
+config_version = config_version_table(metadata)

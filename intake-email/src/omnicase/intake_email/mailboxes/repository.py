@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxDefaults, MailboxVerification
-from omnicase.intake_email.models import cache_generations, mailboxes, outbound_messages, raw_messages
+from omnicase.intake_email.models import config_version, mailboxes, outbound_messages, raw_messages
+from omnicase.kit.config_version import read_config_version
 
 
 def _to_mailbox(row: Row[Any]) -> Mailbox:
@@ -75,11 +76,8 @@ class MailboxRepository:
         return [_to_mailbox(row) for row in (await self.session.execute(select(mailboxes))).all()]
 
     async def generation(self) -> int:
-        """Bumped (by a trigger) on every change of the table, by whoever makes it."""
-        found = await self.session.scalar(
-            select(cache_generations.c.generation).where(cache_generations.c.name == "mailboxes")
-        )
-        return int(found or 0)
+        """The configuration version: it moves with every change of the table, in any process."""
+        return await read_config_version(self.session, config_version)
 
     async def webhook_secret(self, mailbox_id: uuid.UUID) -> str | None:
         secret: str | None = await self.session.scalar(

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_web.models import cache_generations, forms
+from omnicase.intake_web.models import config_version, forms
+from omnicase.kit.config_version import read_config_version
 
 
 class FormRepository:
@@ -33,11 +34,8 @@ class FormRepository:
         return result.one_or_none()
 
     async def generation(self) -> int:
-        """Bumped (by a trigger) on every change of the table, by whoever makes it."""
-        found = await self.session.scalar(
-            select(cache_generations.c.generation).where(cache_generations.c.name == "forms")
-        )
-        return int(found or 0)
+        """The configuration version: it moves with every change of the table, in any process."""
+        return await read_config_version(self.session, config_version)
 
     async def page(self, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
         query = select(*forms.c).order_by(forms.c.id).limit(limit)

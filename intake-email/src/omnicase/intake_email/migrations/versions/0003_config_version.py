@@ -1,0 +1,23 @@
+"""intake-email: config_version, moved by every change of ``mailboxes`` (for the in-process cache).
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from omnicase.kit.config_version import drop_config_version, install_config_version
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+S = "intake_email"
+WATCHED = ("mailboxes",)
+
+
+def upgrade() -> None:
+    install_config_version(S, WATCHED)
+
+
+def downgrade() -> None:
+    drop_config_version(S, WATCHED)
