@@ -28,6 +28,8 @@ SIZES = {
     "BENCH_SUITE_EMAILS": "3",
     "BENCH_SUITE_SMTP_SESSIONS": "2",
     "BENCH_SUITE_FORMS": "3",
+    # Exactly the counts above: no minimum time of sending.
+    "BENCH_SUITE_SECONDS": "0",
     "BENCH_SUITE_HTTP_CLIENTS": "2",
     "BENCH_SUITE_API_RATE": "10",
     "BENCH_SUITE_API_SECONDS": "2",

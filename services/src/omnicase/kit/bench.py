@@ -138,17 +138,18 @@ class BenchError(RuntimeError):
 # -- configuration -----------------------------------------------------------------
 
 
-def _env_number(name: str, default: float, *, integer: bool = True) -> float:
+def _env_number(name: str, default: float, *, integer: bool = True, zero: bool = False) -> float:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
+    least = "0 or more" if zero else "greater than 0"
     try:
         value = int(raw) if integer else float(raw)
     except ValueError:
         kind = "a whole number" if integer else "a number"
-        raise BenchError(f"{name} must be {kind} greater than 0, got {raw!r}") from None
-    if value <= 0:
-        raise BenchError(f"{name} must be greater than 0, got {raw!r}")
+        raise BenchError(f"{name} must be {kind} {least}, got {raw!r}") from None
+    if value < 0 or (value == 0 and not zero):
+        raise BenchError(f"{name} must be {least}, got {raw!r}")
     return value
 
 

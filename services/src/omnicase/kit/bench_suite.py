@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import secrets
 import shutil
@@ -74,6 +75,8 @@ from omnicase.kit.devstack.postgres import EmbeddedPostgres
 from omnicase.kit.testing.stack import StackError, SuiteStack
 
 RAISED_RATE_LIMIT = 10_000_000
+# Messages per second per channel the agents' capacity is sized for in a timed round (above the goal).
+RATE_CEILING = 400
 # After the full-speed intake, a round per channel at this share of the rate the pipeline kept up with.
 PACED_SHARE = 0.5
 PACED_SECONDS = 10.0
@@ -108,7 +111,7 @@ class SuiteBenchConfig:
             smtp_sessions=int(_env_number("BENCH_SUITE_SMTP_SESSIONS", cls.smtp_sessions)),
             forms=int(_env_number("BENCH_SUITE_FORMS", cls.forms)),
             http_clients=int(_env_number("BENCH_SUITE_HTTP_CLIENTS", cls.http_clients)),
-            seconds=_env_number("BENCH_SUITE_SECONDS", cls.seconds, integer=False),
+            seconds=_env_number("BENCH_SUITE_SECONDS", cls.seconds, integer=False, zero=True),
             api_rate=_env_number("BENCH_SUITE_API_RATE", cls.api_rate, integer=False),
             api_seconds=_env_number("BENCH_SUITE_API_SECONDS", cls.api_seconds, integer=False),
             api_cases=int(_env_number("BENCH_SUITE_API_CASES", cls.api_cases)),
@@ -175,7 +178,9 @@ async def suite_bench(
             raise BenchError(f"the suite did not start: {str(error).splitlines()[0]}") from None
         up_seconds = time.perf_counter() - started
         say(f"  suite up in {up_seconds:.1f}s ({root}); configuring it through the gateway …")
-        agents = agents_needed(config.agents, config.warmup * 2 + config.emails + config.forms + config.api_cases)
+        # A timed round sends as many as the suite takes: room for RATE_CEILING per channel for its length.
+        per_channel = max(config.emails, config.forms, math.ceil(RATE_CEILING * config.seconds))
+        agents = agents_needed(config.agents, config.warmup * 2 + 2 * per_channel + config.api_cases)
         try:
             setup = await configure_suite(
                 stack.url(),
