@@ -103,6 +103,7 @@ async def test_a_created_case_acknowledges_the_submission_which_asked_case_core_
     [stored] = await service.submissions(form["id"])
     assert stored["case_id"] == str(created.case.case_id)
     assert stored["acknowledged_at"] is not None
+    assert stored["published_count"] == 1, "confirmed by its first publication"
     # intake-web writes no email of its own: the acknowledgement is case-core's.
     assert await read_topic(kafka_bootstrap, physical(Topic.OUTBOUND_MESSAGES, prefix), expect=0, within=2) == []
 
