@@ -726,8 +726,26 @@ def test_killing_a_service_mid_stream_of_mail_loses_nothing_and_duplicates_nothi
         return f"after killing {victim}, no auto-response reached {outbound}"
 
     wait_for(all_acknowledged, within=60, message=unacknowledged)
+
+    # Each stored mail is confirmed by case-core's event (else it is published again), which a killed
+    # intake-email reads once the broker admits its new group member: waited for, then checked.
+    unsettled = {case["id"]: case["subject"] for case in cases}
+
+    def all_settled() -> bool:
+        for case_id in list(unsettled):
+            stored = suite.admin.get("/api/v1/mailboxes/-/messages", params={"case_id": case_id})["items"]
+            if [item["status"] for item in stored] == ["acknowledged"]:
+                del unsettled[case_id]
+        return not unsettled
+
+    def unsettled_report() -> str:
+        return f"after killing {victim}, intake-email holds unconfirmed the mail of {sorted(unsettled.values())}"
+
+    wait_for(all_settled, within=60, message=unsettled_report)
     for sender, mail in zip(senders, mails, strict=True):
         case = by_sender[sender]
+        [stored] = suite.admin.get("/api/v1/mailboxes/-/messages", params={"case_id": case["id"]})["items"]
+        assert stored["message_id"].strip("<>") == mail["Message-ID"].strip("<>"), (sender, stored)
         # Sending is at least once: a sender killed between the relay's 250 and its record sends the very
         # same message again (same Message-ID, which mail clients show once); never a second auto-response.
         received = suite.sink.received(to=sender)

@@ -48,6 +48,8 @@ class Service:
     client: httpx.AsyncClient  # as an admin, through the gateway
     public: httpx.AsyncClient  # anyone on the internet
     settings: IntakeWebSettings
+    # start_service's services: take it down before the test ends (a test that restarts it).
+    stop: Callable[[], Awaitable[None]] | None = None
 
     async def form(self, **overrides: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -117,26 +119,32 @@ StartService = Callable[..., Awaitable[Service]]
 
 @pytest_asyncio.fixture
 async def start_service(service_settings: SettingsFactory) -> AsyncIterator[StartService]:
-    """``await start_service(**settings overrides)``: the whole service live."""
-    stack: list[Any] = []
+    """``await start_service(**settings overrides)``: the whole service live (``await service.stop()``
+    takes it down before the test ends)."""
+    stops: list[Callable[[], Awaitable[None]]] = []
 
     async def start(**overrides: Any) -> Service:
         settings = service_settings(IntakeWebSettings, **overrides)
         app = create_app(settings)
         context = running(app)
         client = await context.__aenter__()
-        stack.append(context)
         client.headers.update(admin_headers(settings))
         public = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
-        stack.append(public)
-        return Service(app, client, public, settings)
+        running_now = True
+
+        async def stop() -> None:
+            nonlocal running_now
+            if running_now:
+                running_now = False
+                await public.aclose()
+                await context.__aexit__(None, None, None)
+
+        stops.append(stop)
+        return Service(app, client, public, settings, stop)
 
     yield start
-    for item in reversed(stack):
-        if isinstance(item, httpx.AsyncClient):
-            await item.aclose()
-        else:
-            await item.__aexit__(None, None, None)
+    for stop in reversed(stops):
+        await stop()
 
 
 @pytest_asyncio.fixture

@@ -103,6 +103,7 @@ async def test_a_created_case_acknowledges_the_submission_which_asked_case_core_
     [stored] = await service.submissions(form["id"])
     assert stored["case_id"] == str(created.case.case_id)
     assert stored["acknowledged_at"] is not None
+    assert stored["published_count"] == 1, "confirmed by its first publication"
     # intake-web writes no email of its own: the acknowledgement is case-core's.
     assert await read_topic(kafka_bootstrap, physical(Topic.OUTBOUND_MESSAGES, prefix), expect=0, within=2) == []
 
@@ -118,3 +119,50 @@ async def test_a_submission_case_core_never_confirms_is_published_again(
     copies = [MessageReceived.parse(Envelope.from_bytes(record.value)) for record in records]
     assert len(copies) >= 2
     assert {str(copy.intake_id) for copy in copies} == {submission_id}
+
+
+async def test_confirmations_published_while_intake_web_is_down_settle_its_submissions_once_it_is_back(
+    start_service: Any, producer: EventProducer
+) -> None:
+    """case-core confirms what intake-web sent while intake-web is down: the instance that comes
+    back reads those events from its group's committed offset, so each submission is confirmed by
+    them, not by a republish (an hour away here). The first instance is stopped here; the kit's
+    consumer tests show the same for a member killed without leaving its group."""
+    first = await start_service(republish_after_seconds=3600)
+    topic = physical(Topic.CASE_EVENTS, first.settings.topic_prefix)
+
+    # One key for every confirmation: all on the partition whose offset the group commits first.
+    key = str(uuid.uuid4())
+
+    async def confirm(submission_id: str, number: int) -> str:
+        created = _case_created(submission_id, number)
+        envelope = created.envelope(source="case-core", subject=str(created.case.case_id))
+        await producer.publish(topic, envelope, key=key)
+        return str(created.case.case_id)
+
+    async def states(service: Any, form_id: str) -> dict[str, tuple[str, str | None, int]]:
+        items = await service.submissions(form_id)
+        return {item["id"]: (item["status"], item["case_id"], item["published_count"]) for item in items}
+
+    form = await first.form()
+    early, *later = [await _submit(first, form) for _ in range(4)]
+    # The group has read and committed an acknowledgement before it goes down.
+    early_case = await confirm(early, 1)
+
+    async def early_confirmed() -> bool:
+        return (await states(first, form["id"]))[early][0] == "acknowledged"
+
+    await eventually(early_confirmed, within=30, message="the first instance confirmed the early submission")
+    await first.stop()
+
+    cases = {submission_id: await confirm(submission_id, 2 + n) for n, submission_id in enumerate(later)}
+    again = await start_service(republish_after_seconds=3600)
+
+    async def all_confirmed() -> bool:
+        return all(status == "acknowledged" for status, _, _ in (await states(again, form["id"])).values())
+
+    await eventually(all_confirmed, within=30, message="the confirmations published while it was down applied")
+    assert await states(again, form["id"]) == {
+        early: ("acknowledged", early_case, 1),
+        **{submission_id: ("acknowledged", case_id, 1) for submission_id, case_id in cases.items()},
+    }

@@ -211,6 +211,9 @@ class ChannelMessage(BaseModel):
     case_id: uuid.UUID | None
     received_at: datetime
     acknowledged_at: datetime | None
+    published_count: int = Field(
+        description="How often it was sent to case-core: above 1, it was republished while unconfirmed."
+    )
 
 
 class ChannelMessageList(BaseModel):

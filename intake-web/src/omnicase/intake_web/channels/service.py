@@ -75,6 +75,7 @@ class ChannelService:
                 case_id=row.case_id,
                 received_at=row.received_at,
                 acknowledged_at=row.acknowledged_at,
+                published_count=row.publish_count,
             )
             for row in rows[:limit]
         ]

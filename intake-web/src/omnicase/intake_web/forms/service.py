@@ -141,4 +141,5 @@ def _submission(row: Any) -> Submission:
         case_id=row.case_id,
         received_at=row.received_at,
         acknowledged_at=row.acknowledged_at,
+        published_count=row.publish_count,
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 
@@ -28,7 +30,30 @@ def die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _drawn_ports() -> range:
+    """Where :func:`free_port` draws from: above the ports servers usually default to, below the
+    kernel's ephemeral range (Linux: ``ip_local_port_range``, 32768 up by default; macOS and
+    Windows start higher). Empty if that range starts lower."""
+    first_ephemeral = 32_768
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return range(20_000, first_ephemeral)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a server that a test, bench or stack starts a moment later.
+
+    Never one the kernel would hand out itself: a port taken and released with ``bind(0)`` goes
+    back to the ephemeral pool, where any other process's ``bind(0)`` may get it before our server
+    binds it. Under parallel test runs a suite's case-core then failed to start while a stranger's
+    HTTP server answered on its port (its 200 to ``/readyz`` passed for ready). Drawn at random
+    outside that pool, a port can only be taken by another caller of this function.
+    """
+    ports = _drawn_ports()
+    for _ in range(100 if ports else 0):
+        port = random.choice(ports)
+        if not port_in_use(host, port):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

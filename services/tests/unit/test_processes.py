@@ -1,0 +1,21 @@
+"""Process helpers of the dev stack."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from omnicase.kit.devstack.processes import free_port
+
+
+def _first_ephemeral_port() -> int:
+    return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+
+
+def test_a_free_port_is_never_one_the_kernel_could_hand_another_process_meanwhile() -> None:
+    ports = {free_port() for _ in range(50)}
+    assert max(ports) < _first_ephemeral_port(), "outside the pool bind(0) and client sockets draw from"
+    assert len(ports) > 40, "drawn at random: concurrent stacks seldom pick the same one"
+    for port in list(ports)[:5]:
+        with socket.create_server(("127.0.0.1", port)):
+            pass  # free indeed
