@@ -72,7 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     # Several processes of one service share its port: the kernel spreads connections among them.
-    listener = socket.create_server((settings.host, settings.port), reuse_port=True, backlog=2048)
+    listener = socket.create_server((settings.host, settings.port), reuse_port=settings.shared_port, backlog=2048)
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 

@@ -108,6 +108,10 @@ class ServiceSettings(BaseSettings):
     env: Environment = "dev"
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # Several processes of this service share its ports (SO_REUSEPORT; `omnicase up` sets it
+    # when it runs more than one). Off, a port already bound elsewhere is a loud error rather
+    # than a silent share with a stranger.
+    shared_port: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # A JSON line per HTTP request (uvicorn's access log); off: /metrics counts and times them.
     access_log: bool = False

@@ -161,8 +161,10 @@ async def start_smtp_listener(runtime: Runtime) -> Callable[[], Awaitable[None]]
         connections.add(protocol)
         return protocol
 
-    # reuse_port: several processes of intake-email share the SMTP port (the kernel spreads sessions).
-    server = await loop.create_server(factory, host=settings.smtp_host, port=settings.smtp_port, reuse_port=True)
+    # shared_port: several processes of intake-email share the SMTP port (the kernel spreads sessions).
+    server = await loop.create_server(
+        factory, host=settings.smtp_host, port=settings.smtp_port, reuse_port=settings.shared_port
+    )
     port = server.sockets[0].getsockname()[1]
     runtime.extra["smtp_port"] = port
     runtime.extra["smtp_server"] = server

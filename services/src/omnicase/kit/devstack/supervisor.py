@@ -232,7 +232,10 @@ class Supervisor:
             env.update({f"{spec.env_prefix}{name.upper()}_PORT": str(port) for name, port in extra.items()})
             if self.admin is not None:
                 env.update(self.admin.env())
-            for replica in range(self.settings.processes_of(spec.name)):
+            processes = self.settings.processes_of(spec.name)
+            if processes > 1:
+                env[f"{spec.env_prefix}SHARED_PORT"] = "true"
+            for replica in range(processes):
                 self.services.append(ServiceProcess(spec, ports[spec.name], env, extra, replica))
 
     def _check_ports(self, external_db: bool, external_kafka: bool) -> None:
