@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
+from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -34,6 +35,9 @@ SCHEMA = "case_core"
 metadata = service_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+# Moves with every write to triggers, webhook subscriptions, auto-response templates and
+# custom field definitions (kit.config_version triggers; migration 0005).
+config_version = config_version_table(metadata)
 
 TIMESTAMP = DateTime(timezone=True)
 
