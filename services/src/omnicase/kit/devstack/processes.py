@@ -40,6 +40,10 @@ def _drawn_ports() -> range:
     return range(20_000, first_ephemeral)
 
 
+# Every port free_port handed out in this process.
+_drawn: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on now, for a server that a test, bench or stack starts a moment later.
 
@@ -47,12 +51,16 @@ def free_port(host: str = "127.0.0.1") -> int:
     back to the ephemeral pool, where any other process's ``bind(0)`` may get it before our server
     binds it. Under parallel test runs a suite's case-core then failed to start while a stranger's
     HTTP server answered on its port (its 200 to ``/readyz`` passed for ready). Drawn at random
-    outside that pool, a port can only be taken by another caller of this function.
+    outside that pool, a port can only be taken by another caller of this function; and never
+    one this process drew before: a stack draws all its ports before any of its servers listens,
+    so two draws of the same number both found it free (the broker and intake-email of one
+    e2e stack were given one port: ten draws out of 12,768 ports share one about once in 280).
     """
     ports = _drawn_ports()
     for _ in range(100 if ports else 0):
         port = random.choice(ports)
-        if not port_in_use(host, port):
+        if port not in _drawn and not port_in_use(host, port):
+            _drawn.add(port)
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
