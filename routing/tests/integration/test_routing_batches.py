@@ -25,6 +25,7 @@ from omnicase.kit.events import (
     FieldChange,
     Priority,
 )
+from omnicase.kit.outbox import flush_staged
 from omnicase.routing.engine import RoutingModel, RuleConditions
 from omnicase.routing.models import agents, cases, decisions, offers, timers
 from omnicase.routing.rules.schemas import RuleUpdate
@@ -105,6 +106,7 @@ async def batch_and_one_at_a_time(
     """What routing wrote after ``batch`` as one batch and after its events one by one,
     from the same starting point."""
     case_ids = list(dict.fromkeys(uuid.UUID(item.envelope.subject) for item in batch))
+    await flush_staged(seed.session)  # the commands of earlier batches, readable inside the savepoint
     savepoint = await seed.session.begin_nested()
     for item in batch:
         await handler(seed.session, [item])

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
 from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
-from omnicase.kit.outbox import Outbox
+from omnicase.kit.outbox import Outbox, flush_staged
 from omnicase.routing.agents.schemas import AgentCreate, PresenceUpdate, SkillLevel
 from omnicase.routing.agents.service import AgentService
 from omnicase.routing.engine import Presence, RoutingModel, RuleConditions
@@ -204,6 +204,7 @@ def identity_headers(
 
 async def commands_for(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
     """The ``case.commands`` routing staged for a case, in order: (event type, data)."""
+    await flush_staged(session)
     rows = await session.execute(
         select(outbox_table.c.event_type, outbox_table.c.payload)
         .where(outbox_table.c.key == str(case_id))
