@@ -82,13 +82,10 @@ async def flush_events(db: Database, webhooks: WebhookService) -> Flush:
     async def run() -> int:
         async with db.unit_of_work() as session:
             rows = (await session.execute(select(outbox.c.id, outbox.c.payload).order_by(outbox.c.id))).all()
-        created = 0
-        for row_id, payload in rows:
-            if row_id not in seen:
-                seen.add(row_id)
-                async with db.unit_of_work() as session:
-                    created += await webhooks.fan_out(session, Envelope.from_bytes(payload))
-        return created
+        fresh = [Envelope.from_bytes(payload) for row_id, payload in rows if row_id not in seen]
+        seen.update(row_id for row_id, _ in rows)
+        async with db.unit_of_work() as session:
+            return await webhooks.fan_out(session, fresh)
 
     return run
 

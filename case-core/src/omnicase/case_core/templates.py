@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,12 +109,18 @@ class TemplatedText(BaseModel):
 
 
 async def placeholder_values(
-    session: AsyncSession, contacts: ContactRepository, case: CaseRow, agent_name: str = ""
+    session: AsyncSession,
+    contacts: ContactRepository,
+    case: CaseRow,
+    agent_name: str = "",
+    *,
+    requester: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Every placeholder's value for ``case`` (empty where unknown)."""
+    """Every placeholder's value for ``case`` (empty where unknown); ``requester``: its row, if held."""
     name, email = "", ""
     if case["requester_id"] is not None:
-        contact = await contacts.get(session, case["requester_id"])
+        held = requester is not None and requester["id"] == case["requester_id"]
+        contact = requester if held else await contacts.get(session, case["requester_id"])
         name = (contact or {}).get("name") or ""
         identities = (await contacts.identities_of(session, [case["requester_id"]]))[case["requester_id"]]
         email = next((value for kind, value in identities if kind == "email"), "")

@@ -22,11 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.case_core.auto_responses.repository import AutoResponseRepository
 from omnicase.case_core.auto_responses.schemas import AutoResponse, AutoResponseTemplate
 from omnicase.case_core.cases.repository import CaseRow
-from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
 from omnicase.case_core.messages import reference
+from omnicase.case_core.models import config_version
 from omnicase.case_core.service import SPEC
 from omnicase.case_core.templates import placeholder_values, render_for, render_html, render_text
 from omnicase.kit.clock import utcnow
+from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.events import Channel, MessageReceived, OutboundMessageRequested, Party
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
@@ -71,6 +73,10 @@ class AutoResponseService:
         self.outbox = outbox
         self.repository = repository or AutoResponseRepository()
         self.contacts = ContactRepository()
+        # Read for every acknowledged case: kept per process until the template changes anywhere.
+        self.template: VersionedCache[AutoResponse] = VersionedCache(
+            config_version, lambda session, _version: self.current(session), once_per_transaction=True
+        )
 
     async def current(self, session: AsyncSession) -> AutoResponse:
         row = await self.repository.get(session)
@@ -98,14 +104,19 @@ class AutoResponseService:
         await self.repository.delete(session)
         return await self.current(session)
 
-    async def send(self, session: AsyncSession, case: CaseRow, message: MessageReceived) -> None:
-        """Ask the email intake to acknowledge the case ``message`` opened (automatic mail, threaded)."""
-        values = await placeholder_values(session, self.contacts, case)
+    async def send(
+        self, session: AsyncSession, case: CaseRow, message: MessageReceived, requester: ContactRow | None = None
+    ) -> None:
+        """Ask the email intake to acknowledge the case ``message`` opened (automatic mail, threaded).
+
+        ``requester``: the case's requester row when the caller holds it (the intake resolved it).
+        """
+        values = await placeholder_values(session, self.contacts, case, requester=requester)
         own_subject, own_text = _own_texts(message)
         if own_text is not None:
             text, html = render_text(own_text, values), render_html(own_text, values)
         else:
-            text, html = render_for(await self.current(session), case, values)
+            text, html = render_for(await self.template.current(session), case, values)
         if own_subject is not None:
             subject = render_text(own_subject, values)
             token_in_subject = f"[#{case['number']}]"

@@ -136,8 +136,13 @@ class CaseService:
         first_message: MessageDraft | None = None,
         strict: bool = True,
         location: str = "body",
+        requester: dict[str, Any] | None = None,
     ) -> CaseRow:
-        """Open a case (and its first message); ``strict=False`` drops invalid defaults instead of failing."""
+        """Open a case (and its first message); ``strict=False`` drops invalid defaults instead of failing.
+
+        ``requester``: the requester's contact row when the caller holds it already (the intake
+        just resolved it), which saves looking it up again.
+        """
         errors: list[FieldError] = []
         # Most cases (every plain inbound message) carry no custom fields: skip the lookup then.
         needs_definitions = bool(new.custom_fields) or new.status == CaseStatus.SOLVED
@@ -149,7 +154,8 @@ class CaseService:
             errors += custom_errors
         organization_id = None
         if new.requester_id is not None:
-            contact = await self.contacts.get(session, new.requester_id)
+            held = requester is not None and requester["id"] == new.requester_id
+            contact = requester if held else await self.contacts.get(session, new.requester_id)
             if contact is None:
                 errors.append(FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found"))
             else:

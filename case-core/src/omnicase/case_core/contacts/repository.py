@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, literal, or_, select, true, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,40 @@ class ContactRepository:
             }
         row = (await session.execute(contacts.insert().values(**values).returning(contacts))).mappings().one()
         return dict(row)
+
+    async def insert_claiming(
+        self, session: AsyncSession, values: dict[str, Any], pairs: Sequence[tuple[str, str]], *, domain: str | None
+    ) -> tuple[ContactRow, set[tuple[str, str]]]:
+        """Insert a contact and give it every identity no other contact holds, in one statement.
+
+        Returns the row and the identities it got; ``domain`` as in :meth:`insert`.
+        """
+        if domain is not None:
+            values = {
+                **values,
+                "organization_id": select(organization_domains.c.organization_id)
+                .where(organization_domains.c.domain == domain)
+                .scalar_subquery(),
+            }
+        new = contacts.insert().values(**values).returning(*contacts.c).cte("new_contact")
+        wanted = union_all(
+            *(select(literal(kind).label("kind"), literal(value).label("value")) for kind, value in pairs)
+        ).subquery("wanted")
+        claimed = (
+            insert(identities)
+            .from_select(
+                ["kind", "value", "contact_id"],
+                select(wanted.c.kind, wanted.c.value, new.c.id).select_from(wanted.join(new, true())),
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "value"])
+            .returning(identities.c.kind, identities.c.value)
+            .cte("claimed")
+        )
+        got = select(func.array_agg(func.concat(claimed.c.kind, ":", claimed.c.value))).scalar_subquery()
+        row = dict((await session.execute(select(*new.c, got.label("claimed")))).mappings().one())
+        # Each as "kind:value" (a kind has no colon; a handle's value may).
+        held = [item.split(":", 1) for item in row.pop("claimed") or []]
+        return row, {(kind, value) for kind, value in held}
 
     async def get(self, session: AsyncSession, contact_id: uuid.UUID) -> ContactRow | None:
         row = (await session.execute(select(contacts).where(contacts.c.id == contact_id))).mappings().one_or_none()

@@ -59,6 +59,23 @@ def to_contact(row: ContactRow, identities: list[Identity]) -> Contact:
     )
 
 
+def _new_contact(name: str | None, organization_id: uuid.UUID | None) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid7(),
+        "name": name[:200] if name else None,
+        "organization_id": organization_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _domain_of(identities: list[Identity]) -> str | None:
+    """The email domain whose organization a new contact joins (its first address's)."""
+    emails = [value for kind, value in identities if kind == "email"]
+    return email_domain(emails[0]) if emails else None
+
+
 class ContactService:
     def __init__(self, cases: CaseService, default_phone_region: str | None = None) -> None:
         self.case_service = cases
@@ -99,10 +116,12 @@ class ContactService:
                 if party.name and not contact["name"]:
                     contact = await self.contacts.update(session, owner, {"name": party.name[:200]})
                 return contact
-            contact = await self._insert(session, party.name, identities, organization_id=None)
-            if await self.contacts.claim(session, contact["id"], *identities[0]):
-                for identity in identities[1:]:
-                    await self.contacts.claim(session, contact["id"], *identity)
+            contact, claimed = await self.contacts.insert_claiming(
+                session, _new_contact(party.name, None), identities, domain=_domain_of(identities)
+            )
+            # The most specific identity decides whose contact this is; the others go to
+            # it unless another contact holds them already.
+            if identities[0] in claimed:
                 return contact
             # Another transaction created this sender a moment ago: use theirs.
             await self.contacts.delete(session, contact["id"])
@@ -111,18 +130,10 @@ class ContactService:
     async def _insert(
         self, session: AsyncSession, name: str | None, identities: list[Identity], organization_id: uuid.UUID | None
     ) -> ContactRow:
-        emails = [value for kind, value in identities if kind == "email"]
-        now = utcnow()
         return await self.contacts.insert(
             session,
-            {
-                "id": uuid7(),
-                "name": name[:200] if name else None,
-                "organization_id": organization_id,
-                "created_at": now,
-                "updated_at": now,
-            },
-            domain=email_domain(emails[0]) if organization_id is None and emails else None,
+            _new_contact(name, organization_id),
+            domain=_domain_of(identities) if organization_id is None else None,
         )
 
     # -- the API ---------------------------------------------------------------------

@@ -110,10 +110,10 @@ class IntakeConsumer:
             conversation_id=message.conversation_id,
             follow_up_of=case["id"] if case is not None else None,
         )
-        created = await self.cases.create(session, new, actor, first_message=draft, strict=False)
+        created = await self.cases.create(session, new, actor, first_message=draft, strict=False, requester=contact)
         # Only a message that opens a case is acknowledged; replies joining one never are.
         if wants_auto_response(message):
-            await self.auto_responses.send(session, created, message)
+            await self.auto_responses.send(session, created, message, requester=contact)
         if case is not None:
             logger.info(
                 "reply to a closed case opened a follow-up",

@@ -26,6 +26,7 @@ from omnicase.case_core.cases.service import CaseService, MessageDraft
 from omnicase.case_core.cases.snapshot import to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.identity import Actor
+from omnicase.case_core.models import config_version
 from omnicase.case_core.notifications.service import Draft, NotificationService, RecipientKind
 from omnicase.case_core.templates import placeholder_values, render_for, render_text
 from omnicase.case_core.triggers.conditions import matches
@@ -46,6 +47,7 @@ from omnicase.case_core.triggers.schemas import (
 )
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.kit.clock import utcnow
+from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.errors import FieldError, NotFound, ServiceError, ValidationFailed
 from omnicase.kit.events import FieldChange
 from omnicase.kit.ids import uuid7
@@ -57,6 +59,15 @@ _BOOKKEEPING = {"updated_at", "version", "created_at", "number", "case_id"}
 
 class TriggerNotFound(NotFound):
     slug = "trigger-not-found"
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    """An active trigger, its conditions and actions parsed once per configuration version."""
+
+    row: Row
+    conditions: Conditions
+    actions: list[Action]
 
 
 @dataclass
@@ -133,6 +144,16 @@ class TriggerService:
         self.notifications = notifications
         self.repository = repository or TriggerRepository()
         self.contacts = ContactRepository()
+        # Read for every case create and update: kept per process until a trigger changes anywhere.
+        self.active_rules: VersionedCache[list[ActiveRule]] = VersionedCache(
+            config_version, self._load_active, once_per_transaction=True
+        )
+
+    async def _load_active(self, session: AsyncSession, _version: int) -> list[ActiveRule]:
+        return [
+            ActiveRule(row, Conditions.model_validate(row["conditions"]), ACTIONS.validate_python(row["actions"]))
+            for row in await self.repository.active(session)
+        ]
 
     async def _check_actions(self, session: AsyncSession, actions: list[Action]) -> None:
         check_set_values(actions, "body.actions")
@@ -199,9 +220,9 @@ class TriggerService:
         self, session: AsyncSession, case_id: uuid.UUID, changes: dict[str, FieldChange], is_new: bool
     ) -> CaseRow | None:
         """The hook :class:`CaseService` calls after a create or update; returns the case after the rules."""
-        rules = await self.repository.active(session)
+        rules = await self.active_rules.current(session)
         if not rules:
-            return None  # the common case costs one indexed query
+            return None  # the common case: one version read per transaction
         initial = {name: {"old": change.old, "new": change.new} for name, change in changes.items()}
         row, result = await self.run(session, case_id, initial, is_new=is_new, rules=rules)
         if result.fired or result.notes:
@@ -225,14 +246,10 @@ class TriggerService:
         changes: dict[str, dict[str, Any]],
         *,
         is_new: bool,
-        rules: list[Row] | None = None,
+        rules: list[ActiveRule] | None = None,
     ) -> tuple[CaseRow, RunResult]:
         if rules is None:
-            rules = await self.repository.active(session)
-        parsed = [
-            (rule, Conditions.model_validate(rule["conditions"]), ACTIONS.validate_python(rule["actions"]))
-            for rule in rules
-        ]
+            rules = await self.active_rules.current(session)
         row = await self.cases.get(session, case_id)
         result = RunResult()
         if not rules:
@@ -243,7 +260,8 @@ class TriggerService:
         while True:
             case = case_json(row)
             fired_now = False
-            for rule, conditions, actions in parsed:
+            for active in rules:
+                rule, conditions, actions = active.row, active.conditions, active.actions
                 if not matches(conditions, case, changes, is_new=is_new):
                     continue
                 if rule["id"] in done:

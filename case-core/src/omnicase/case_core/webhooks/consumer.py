@@ -13,5 +13,4 @@ class WebhookFanOut:
         self.service = service
 
     async def handle(self, session: AsyncSession, batch: Batch) -> None:
-        for received in batch:
-            await self.service.fan_out(session, received.envelope)
+        await self.service.fan_out(session, [received.envelope for received in batch])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -11,7 +12,7 @@ from typing import Any, Literal
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.case_core.models import outbox
+from omnicase.case_core.models import config_version, outbox
 from omnicase.case_core.notifications.service import Draft, NotificationService
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.webhooks import ssrf
@@ -20,6 +21,7 @@ from omnicase.case_core.webhooks.repository import Row, WebhookRepository
 from omnicase.case_core.webhooks.schemas import AllowedNetworkCreate, WebhookCreate, WebhookEventType, WebhookUpdate
 from omnicase.case_core.webhooks.signing import new_secret
 from omnicase.kit.clock import utcnow
+from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnicase.kit.events import Envelope
 from omnicase.kit.ids import uuid7
@@ -97,6 +99,10 @@ class WebhookService:
         self.notifications = notifications or NotificationService(settings, Outbox(outbox))
         # How host names are looked up for the SSRF guard (tests swap in their own DNS).
         self.resolver: ssrf.Resolver = ssrf.resolve
+        # Read for every case and SLA event: kept per process until a subscription changes anywhere.
+        self.active_subscriptions: VersionedCache[list[tuple[uuid.UUID, frozenset[str]]]] = VersionedCache(
+            config_version, self._load_active_subscriptions, once_per_transaction=True
+        )
 
     # --- subscriptions
 
@@ -209,16 +215,19 @@ class WebhookService:
 
     # --- deliveries
 
-    async def fan_out(self, session: AsyncSession, envelope: Envelope) -> int:
-        """One pending delivery per subscription wanting this event; returns how many."""
-        types = webhook_types_of(envelope)
-        if not types:
+    async def fan_out(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> int:
+        """One pending delivery per subscription wanting each event; returns how many (one insert per batch)."""
+        wanted = [(envelope, types) for envelope in envelopes if (types := webhook_types_of(envelope))]
+        if not wanted:
             return 0
+        subscriptions = await self.active_subscriptions.current(session)
+        if not subscriptions:
+            return 0  # the common case: one version read per batch
         now = utcnow()
         rows = [
             {
                 "id": uuid7(),
-                "subscription_id": subscription["id"],
+                "subscription_id": subscription_id,
                 "event_id": envelope.id,
                 "event_type": event_type,
                 "payload": {"type": event_type, "timestamp": envelope.time.isoformat(), "data": envelope.data},
@@ -227,12 +236,19 @@ class WebhookService:
                 "created_at": now,
                 "updated_at": now,
             }
-            for subscription in await self.repository.subscribed_to(session, types)
+            for envelope, types in wanted
+            for subscription_id, subscribed in subscriptions
             for event_type in types
-            if event_type in subscription["event_types"]
+            if event_type in subscribed
         ]
         await self.repository.insert_deliveries(session, rows)
         return len(rows)
+
+    async def _load_active_subscriptions(
+        self, session: AsyncSession, _version: int
+    ) -> list[tuple[uuid.UUID, frozenset[str]]]:
+        rows = await self.repository.subscribed_to(session, [event.value for event in WebhookEventType])
+        return [(row["id"], frozenset(row["event_types"])) for row in rows]
 
     async def exists(self, session: AsyncSession, subscription_id: uuid.UUID) -> bool:
         return await self.repository.get_subscription(session, subscription_id) is not None
