@@ -56,6 +56,7 @@ def configure_logging(service: str, level: str = "INFO", *, access_log: bool = F
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = name != "uvicorn.access" or access_log
-    # aiokafka logs every rebalance step and httpx every request at INFO.
-    for name in ("aiokafka", "httpx", "httpcore"):
+    # aiokafka logs every rebalance step, httpx every request and aiosmtpd ("mail.log") every
+    # SMTP connection and command at INFO (3.8 % of intake-email's CPU under the bench's mail).
+    for name in ("aiokafka", "httpx", "httpcore", "mail.log"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -27,7 +26,7 @@ from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
 from omnicase.intake_email.metrics import EMAIL_REFUSED
 from omnicase.intake_email.outbound.repository import OutboundRepository
-from omnicase.intake_email.parsing.mime import parse_message
+from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.db import SessionDep
@@ -291,7 +290,7 @@ async def receive_inbound(
             "The body is empty.", errors=[FieldError(field="body", message="a raw RFC 5322 message", code="empty")]
         )
     inbound = Inbound(raw=body, route="webhook", envelope_from=None, envelope_to=[found.address])
-    parsed = await asyncio.to_thread(parse_message, body)
+    parsed = await parse_without_blocking(body)
     assert runtime.outbox is not None
     try:
         async with runtime.database.unit_of_work() as db:

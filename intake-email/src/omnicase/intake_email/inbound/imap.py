@@ -34,7 +34,7 @@ from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.inbound.repository import ImapCursorRepository
 from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
-from omnicase.intake_email.parsing.mime import parse_message
+from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.settings import ImapAccount, IntakeEmailSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.clock import get_clock, utcnow
@@ -187,7 +187,7 @@ class ImapPoller:
     async def _take_in(self, account: ImapAccount, raw: bytes, uid: int, uidvalidity: int) -> bool:
         """Store the message and move the cursor past it, in one transaction; False when rejected."""
         assert self.runtime.outbox is not None
-        parsed = await asyncio.to_thread(parse_message, raw)
+        parsed = await parse_without_blocking(raw)
         inbound = Inbound(
             raw=raw,
             route="imap",

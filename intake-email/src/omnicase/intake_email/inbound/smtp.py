@@ -32,7 +32,7 @@ from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
 from omnicase.intake_email.mailboxes.cache import mailbox_cache
 from omnicase.intake_email.metrics import EMAIL_REFUSED
-from omnicase.intake_email.parsing.mime import parse_message
+from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
 
@@ -100,7 +100,7 @@ class IntakeHandler:
             envelope_to=[address.lower() for address in envelope.rcpt_tos],
             peer=str(session.peer[0]) if session.peer else None,
         )
-        parsed = await asyncio.to_thread(parse_message, raw)
+        parsed = await parse_without_blocking(raw)
         assert self.runtime.outbox is not None
         try:
             mailboxes = await self.mailboxes.by_addresses(inbound.envelope_to)

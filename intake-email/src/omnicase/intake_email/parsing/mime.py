@@ -6,6 +6,7 @@ message still becomes a case (with its raw source attached) instead of vanishing
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import hashlib
@@ -285,3 +286,14 @@ def parse_message(raw: bytes) -> ParsedEmail:
     parsed.text, parsed.quoted, parsed.signature = split.new, split.quoted, split.signature
     parsed.errors = list(dict.fromkeys(parsed.errors))
     return parsed
+
+
+# Below this, parsing takes well under a millisecond: less than handing the mail to a thread.
+PARSE_INLINE_BYTES = 64 * 1024
+
+
+async def parse_without_blocking(raw: bytes) -> ParsedEmail:
+    """:func:`parse_message` in a thread for a large mail (the loop keeps serving), inline for a small one."""
+    if len(raw) <= PARSE_INLINE_BYTES:
+        return parse_message(raw)
+    return await asyncio.to_thread(parse_message, raw)
