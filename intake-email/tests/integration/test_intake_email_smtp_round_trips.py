@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omnicase.kit.testing.database import Work, database_work
 
 pytestmark = pytest.mark.asyncio
-
-
-@contextmanager
-def _work_per_task(engine: AsyncEngine) -> Iterator[dict[Any, list[str]]]:
-    """Statements (and ``BEGIN``/checkouts) per asyncio task: the SMTP session is one task of its own."""
-    work: dict[Any, list[str]] = defaultdict(list)
-
-    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        work[asyncio.current_task()].append(sql.split("\n")[0][:100])
-
-    def begin(conn: Any) -> None:
-        work[asyncio.current_task()].append("BEGIN")
-
-    def checkout(*args: Any) -> None:
-        work[asyncio.current_task()].append("CHECKOUT")
-
-    listeners: list[tuple[Any, str, Callable[..., None]]] = [
-        (engine.sync_engine, "before_cursor_execute", statement),
-        (engine.sync_engine, "begin", begin),
-        (engine.sync_engine.pool, "checkout", checkout),
-    ]
-    for target, name, listener in listeners:
-        event.listen(target, name, listener)
-    try:
-        yield work
-    finally:
-        for target, name, listener in listeners:
-            event.remove(target, name, listener)
 
 
 def _mail(sender: str, recipients: list[str], attachments: int) -> bytes:
@@ -58,14 +26,19 @@ def _mail(sender: str, recipients: list[str], attachments: int) -> bytes:
     return mail.as_bytes()
 
 
-async def _session_work(service: Any, sender: str, recipients: list[str], attachments: int) -> list[str]:
-    with _work_per_task(service.app.state.runtime.database.engine) as work:
+async def _session_work(service: Any, sender: str, recipients: list[str], attachments: int) -> Work:
+    with database_work(service.app.state.runtime.database.engine) as work:
         _, reply = await aiosmtplib.send(
             _mail(sender, recipients, attachments), hostname="127.0.0.1", port=service.smtp_port,
             sender=sender, recipients=recipients, start_tls=False,
         )  # fmt: skip
     assert reply.startswith("2.0.0 OK queued as "), reply
-    [session] = [done for done in work.values() if any("INSERT INTO intake_email.raw_messages" in s for s in done)]
+    # The SMTP session is one asyncio task of its own.
+    [session] = [
+        done
+        for done in work.by_task.values()
+        if any("INSERT INTO intake_email.raw_messages" in s for s in done.statements)
+    ]
     return session
 
 
@@ -78,8 +51,8 @@ async def test_rcpt_and_data_take_one_transaction_of_a_few_statements_whatever_t
     many = await _session_work(service, unique_sender(), mailboxes, attachments=2)
     # RCPT reads nothing (the mailboxes are cached); DATA is one transaction:
     # what is stored already, the messages, their outbox rows (and the attachments).
-    assert one.count("BEGIN") == 1, one
-    assert one.count("CHECKOUT") == 1, one
-    assert len(one) - 2 <= 3, one
-    assert many.count("BEGIN") == 1, many
-    assert len(many) - 2 <= 4, many
+    assert one.transactions == 1, one
+    assert one.checkouts == 1, one
+    assert len(one.statements) <= 3, one
+    assert many.transactions == 1, many
+    assert len(many.statements) <= 4, many

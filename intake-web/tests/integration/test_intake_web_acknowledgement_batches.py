@@ -6,12 +6,12 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from omnicase.intake_web.consumers import IntakeWebConsumer
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseCreated, CaseMessageAdded, CaseSnapshot, EventData
+from omnicase.kit.testing.database import database_work
 
 pytestmark = pytest.mark.asyncio
 
@@ -31,20 +31,10 @@ def _received(data: EventData) -> Received[EventData]:
 
 
 async def _handle_counting(service: Any, batch: list[Received[EventData]]) -> int:
-    engine = service.app.state.database.engine
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        if "inbound_messages" in sql:
-            statements.append(sql)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with database_work(service.app.state.database.engine) as work:
         async with service.app.state.database.unit_of_work() as session:
             await IntakeWebConsumer().handle(session, batch)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
-    return len(statements)
+    return len([statement for statement in work.statements if "inbound_messages" in statement])
 
 
 @pytest.mark.parametrize("size", [1, 5])

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -19,6 +14,7 @@ from starlette.routing import Route
 
 from omnicase.kit.events import Envelope, MessageReceived
 from omnicase.kit.identity import service_identity_headers
+from omnicase.kit.testing.database import database_work
 from omnicase.kit.testing.plugin import eventually
 from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.testing.servers import serve_http
@@ -363,45 +359,6 @@ async def test_the_same_submission_sent_twice_at_once_is_stored_once(service: An
     assert len(await service.submissions(form["id"])) == 1
 
 
-@dataclass
-class _Work:
-    transactions: int = 0
-    checkouts: int = 0
-    statements: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def _database_work_of_this_task(engine: AsyncEngine) -> Iterator[_Work]:
-    """What the current task asks of the database (the app's background loops share the engine)."""
-    task = asyncio.current_task()
-    work = _Work()
-
-    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        if asyncio.current_task() is task:
-            work.statements.append(sql.split("\n")[0][:120])
-
-    def begin(conn: Any) -> None:
-        if asyncio.current_task() is task:
-            work.transactions += 1
-
-    def checkout(*args: Any) -> None:
-        if asyncio.current_task() is task:
-            work.checkouts += 1
-
-    listeners: list[tuple[Any, str, Callable[..., None]]] = [
-        (engine.sync_engine, "before_cursor_execute", statement),
-        (engine.sync_engine, "begin", begin),
-        (engine.sync_engine.pool, "checkout", checkout),
-    ]
-    for target, name, listener in listeners:
-        event.listen(target, name, listener)
-    try:
-        yield work
-    finally:
-        for target, name, listener in listeners:
-            event.remove(target, name, listener)
-
-
 @pytest.mark.parametrize("attachments", [0, 2])
 async def test_an_accepted_submission_is_one_transaction_of_a_few_statements(service: Any, attachments: int) -> None:
     form = await service.form()
@@ -412,8 +369,9 @@ async def test_an_accepted_submission_is_one_transaction_of_a_few_statements(ser
     await service.public.get(f"/public/forms/{form['id']}")  # the page view that precedes a post
     files = [("attachments", (f"f{i}.txt", f"file {i}".encode(), "text/plain")) for i in range(attachments)]
     engine = service.app.state.database.engine
-    with _database_work_of_this_task(engine) as work:
+    with database_work(engine) as recorded:
         response = await service.public.post(url, data=service.valid_fields(form["id"]), files=files, headers=API)
+    work = recorded.of(asyncio.current_task())  # the app's background loops share the engine
     assert response.status_code == 202, response.text
     assert work.transactions == 1, work
     assert work.checkouts == 1, work

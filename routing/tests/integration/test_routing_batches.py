@@ -4,12 +4,11 @@ with the batch, and a batch ends exactly where the same events one at a time end
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.batch import BatchHandler, Received
@@ -26,6 +25,7 @@ from omnicase.kit.events import (
     Priority,
 )
 from omnicase.kit.outbox import flush_staged
+from omnicase.kit.testing.database import database_work
 from omnicase.routing.engine import RoutingModel, RuleConditions
 from omnicase.routing.models import agents, cases, decisions, offers, timers
 from omnicase.routing.rules.schemas import RuleUpdate
@@ -54,22 +54,6 @@ def updated(case: CaseSnapshot, actor: str, **changes: tuple[Any, Any]) -> Recei
         case=case,
     )
     return received(data, case.case_id)
-
-
-@contextmanager
-def statements(session: AsyncSession) -> Iterator[list[str]]:
-    """The SQL statements ``session`` sends to the server while inside."""
-    seen: list[str] = []
-    connection = session.sync_session.connection()
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
 
 
 async def outcome(session: AsyncSession, case_ids: Sequence[uuid.UUID], agent_ids: Sequence[uuid.UUID]) -> Any:
@@ -126,9 +110,9 @@ async def test_statements_per_batch_do_not_grow_with_the_batch(seed: Seeder, clo
     counts = {}
     for size in (1, 50):
         batch = [created(snapshot(group_id=queue)) for _ in range(size)]
-        with statements(seed.session) as seen:
+        with database_work(seed.session) as work:
             await handler(seed.session, batch)
-        counts[size] = len(seen)
+        counts[size] = len(work.statements)
         states = {
             row.state
             for row in await seed.session.execute(
@@ -276,10 +260,10 @@ async def test_an_event_that_changes_nothing_routing_reads_writes_nothing(seed: 
         channel=Channel.EMAIL,
         case=case.model_copy(update={"version": 2, "requester_id": uuid.uuid4()}),
     )
-    with statements(seed.session) as seen:
+    with database_work(seed.session) as work:
         await handler(seed.session, [received(reply, case.case_id)])
 
-    assert [statement.split()[0] for statement in seen] == ["SELECT"]
+    assert [statement.split()[0] for statement in work.statements] == ["SELECT"]
     assert (await seed.session.execute(select(cases).where(cases.c.case_id == case.case_id))).one() == before
 
 

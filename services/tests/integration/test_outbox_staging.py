@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.outbox import Outbox, flush_staged
+from omnicase.kit.testing.database import database_work
 from omnicase.kit.testing.plugin import ScratchSchema
 from omnicase.kit.testing.probes import numbered_event
 
@@ -34,22 +34,14 @@ class Refused(Exception):
 async def test_a_batch_of_events_is_one_insert_at_commit_in_the_order_added(scratch_schema: ScratchSchema) -> None:
     outbox = Outbox(scratch_schema.outbox)
     first, second = uuid.uuid4(), uuid.uuid4()
-    inserts: list[str] = []
-
-    def count(conn: Connection, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("INSERT") and scratch_schema.name in statement:
-            inserts.append(statement)
-
-    event.listen(scratch_schema.database.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with database_work(scratch_schema.database.engine) as work:
         async with scratch_schema.database.unit_of_work() as session:
             for seq in range(1, 51):
                 await _add(outbox, session, first if seq % 2 else second, seq)
             # Nothing is visible before the commit, not even to the transaction itself.
             assert (await session.execute(select(scratch_schema.outbox.c.id))).all() == []
-    finally:
-        event.remove(scratch_schema.database.engine.sync_engine, "before_cursor_execute", count)
 
+    inserts = [statement for statement in work.statements if statement.startswith("INSERT")]
     assert len(inserts) == 1, inserts
     written = await _written(scratch_schema)
     assert [seq for _, seq in written] == list(range(1, 51))

@@ -4,14 +4,13 @@ configuration cached until it changes, updates that change nothing the engine re
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from omnicase.kit.bus.batch import Batch, Received
 from omnicase.kit.db import Database, create_engine
@@ -28,6 +27,7 @@ from omnicase.kit.events import (
 )
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.testing.apps import running
+from omnicase.kit.testing.database import database_work
 from omnicase.kit.testing.plugin import SettingsFactory
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.config.cache import ConfigCache
@@ -102,22 +102,6 @@ def _received(data: EventData) -> Received[EventData]:
     )
 
 
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """The SQL statements sent while inside (savepoints of the test's transaction left out)."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "SAVEPOINT" not in statement:
-            seen.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-
-
 async def handle(db: Database, handler: Any, batch: Batch) -> None:
     async with db.unit_of_work() as session:
         await handler(session, batch)
@@ -169,12 +153,12 @@ async def test_a_batch_of_fifty_new_cases_costs_the_statements_of_one(db: Databa
     await create_policy(db, brand)
     handler = case_events_handler(OUTBOX)
     await handle(db, handler, [Story(brand).created()])  # loads the configuration once
-    with statements(db) as one:
+    with database_work(db.engine) as one:
         await handle(db, handler, [Story(brand).created()])
     fifty_stories = [Story(brand) for _ in range(50)]
-    with statements(db) as fifty:
+    with database_work(db.engine) as fifty:
         await handle(db, handler, [story.created() for story in fifty_stories])
-    assert len(fifty) == len(one), (one, fifty)
+    assert len(fifty.statements) == len(one.statements), (one, fifty)
     due = {row[1][0][5] for row in await outcome(db, [story.snapshot.case_id for story in fifty_stories])}
     assert due == {T0 + timedelta(minutes=60)}
 
@@ -189,9 +173,9 @@ async def test_updates_and_replies_in_one_batch_cost_no_more_statements_than_one
         batch = []
         for story in stories:
             batch += [story.updated(5, status=CaseStatus.OPEN), story.replied(10)]
-        with statements(db) as seen:
+        with database_work(db.engine) as work:
             await handle(db, handler, batch)
-        return len(seen)
+        return len(work.statements)
 
     await lived(1)
     assert await lived(50) == await lived(1)
@@ -232,7 +216,7 @@ async def test_an_update_touching_nothing_the_engine_reads_rewrites_nothing(db: 
     story = Story(brand)
     await handle(db, handler, [story.created()])
     before = await outcome(db, [story.snapshot.case_id])
-    with statements(db) as seen:
+    with database_work(db.engine) as work:
         await handle(
             db,
             handler,
@@ -242,7 +226,7 @@ async def test_an_update_touching_nothing_the_engine_reads_rewrites_nothing(db: 
                 story.updated(3, tags=["newsletter"]),  # a tag no condition names
             ],
         )
-    writes = [sql for sql in seen if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    writes = [sql for sql in work.statements if sql.upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert writes == []
     assert await outcome(db, [story.snapshot.case_id]) == before
     await handle(db, handler, [story.updated(4, tags=["newsletter", "vip-exempt"])])  # one a condition names

@@ -1,0 +1,77 @@
+"""What code asks of the database while a test watches: statements, transactions, checkouts.
+
+Tests of hot paths assert these (a batch costs the same few statements whatever its
+size); one recorder serves them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+
+@dataclass
+class Work:
+    """Statements (whitespace collapsed, at most 120 characters), transactions begun, pool checkouts."""
+
+    statements: list[str] = field(default_factory=list)
+    transactions: int = 0
+    checkouts: int = 0
+
+
+@dataclass
+class DatabaseWork:
+    """Everything recorded, and the same per asyncio task (an SMTP session, a request, a loop)."""
+
+    by_task: defaultdict[asyncio.Task[Any] | None, Work] = field(default_factory=lambda: defaultdict(Work))
+
+    @property
+    def statements(self) -> list[str]:
+        return [statement for work in self.by_task.values() for statement in work.statements]
+
+    def of(self, task: asyncio.Task[Any] | None) -> Work:
+        return self.by_task[task]
+
+
+def _engine_of(target: AsyncEngine | AsyncSession) -> AsyncEngine:
+    if isinstance(target, AsyncEngine):
+        return target
+    bind = target.bind
+    return bind if isinstance(bind, AsyncEngine) else bind.engine  # type: ignore[union-attr]
+
+
+@contextmanager
+def database_work(target: AsyncEngine | AsyncSession, *, savepoints: bool = False) -> Iterator[DatabaseWork]:
+    """Record what ``target``'s engine is asked to do while inside (savepoint statements only if asked)."""
+    engine = _engine_of(target).sync_engine
+    work = DatabaseWork()
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if savepoints or "SAVEPOINT" not in sql:
+            work.by_task[asyncio.current_task()].statements.append(" ".join(sql.split())[:120])
+
+    def begin(conn: Any) -> None:
+        work.by_task[asyncio.current_task()].transactions += 1
+
+    def checkout(*args: Any) -> None:
+        work.by_task[asyncio.current_task()].checkouts += 1
+
+    listeners: list[tuple[Any, str, Any]] = [
+        (engine, "before_cursor_execute", statement),
+        (engine, "begin", begin),
+        (engine.pool, "checkout", checkout),
+    ]
+    for target_, name, listener in listeners:
+        event.listen(target_, name, listener)
+    try:
+        yield work
+    finally:
+        for target_, name, listener in listeners:
+            event.remove(target_, name, listener)
