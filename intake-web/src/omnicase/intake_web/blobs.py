@@ -47,7 +47,7 @@ class PostgresBlobStore:
         rows = dict(zip(digests, items, strict=True))
         if rows:
             values = [{"sha256": digest, "size": len(rows[digest]), "data": rows[digest]} for digest in sorted(rows)]
-            await self.session.execute(insert(blobs).values(values).on_conflict_do_nothing())
+            await self.session.execute(insert(blobs).on_conflict_do_nothing(), values)
         return digests
 
     async def get(self, sha256: str) -> bytes | None:

@@ -11,6 +11,10 @@
   connection of the pool opened before it, so the next checkouts connect afresh. The
   failing request is answered as any storage failure (SMTP 451, HTTP 503, a consumer
   retries the batch), never as a success.
+- Statements SQLAlchemy cannot cache (a multi-row ``.values([...])``, a ``values()``
+  list of rows) are compiled again on every call, a cost that dominated some hot paths.
+  The engine logs a warning the first time each such statement runs; pass the rows as
+  parameters (``session.execute(insert(t), rows)``) or as arrays (``unnest``) instead.
 - :class:`Database`: engine + session factory; :meth:`Database.unit_of_work` opens one
   transaction that commits on success and rolls back on error. Services and
   repositories only ``flush()``; committing is the kit's job.
@@ -22,6 +26,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +34,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, exc, text
+from sqlalchemy.engine.default import NO_CACHE_KEY
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -38,6 +44,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.asyncio import (
     create_async_engine as _create_async_engine,
 )
+
+logger = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -62,7 +70,31 @@ def create_engine(
         connect_args={"server_settings": {"application_name": application_name}},
     )
     _ping_when_idle(engine, ping_after_idle_seconds)
+    _warn_when_uncacheable(engine)
     return engine
+
+
+# Statements with no cache key that are cheap to compile, or run once (migrations).
+_ALWAYS_UNCACHED = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "CREATE", "ALTER", "DROP", "COMMENT")
+
+
+def _warn_when_uncacheable(engine: AsyncEngine) -> None:
+    """Log once per statement text that SQLAlchemy compiles again on every execution."""
+    warned: set[str] = set()
+
+    def executed(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if getattr(context, "cache_hit", None) is not NO_CACHE_KEY:
+            return
+        text_start = statement.lstrip()[:120]
+        if text_start.upper().startswith(_ALWAYS_UNCACHED) or text_start in warned:
+            return
+        warned.add(text_start)
+        logger.warning(
+            "statement compiled on every execution (SQLAlchemy cannot cache it): pass rows as parameters",
+            extra={"statement": text_start},
+        )
+
+    event.listen(engine.sync_engine, "after_cursor_execute", executed)
 
 
 _CHECKED_IN_AT = "omnicase_checked_in_at"

@@ -51,11 +51,12 @@ class Inbox:
             return set()
         statement = (
             insert(self.table)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
             .returning(self.table.c.event_id)
         )
-        result = await session.execute(statement)
+        # The rows as parameters, not as .values(rows): one compiled statement for any batch
+        # size (SQLAlchemy caches no multi-row VALUES clause and compiles it on every call).
+        result = await session.execute(statement, rows)
         return set(result.scalars())
 
     async def forget_older_than(self, session: AsyncSession, age: timedelta) -> int:

@@ -126,7 +126,7 @@ class MessageRepository:
     async def add_thread_keys(self, session: AsyncSession, case_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> None:
         rows = [{"kind": kind, "value": value[:998], "case_id": case_id} for kind, value in dict.fromkeys(keys)]
         if rows:
-            await session.execute(insert(thread_keys).values(rows).on_conflict_do_nothing())
+            await session.execute(insert(thread_keys).on_conflict_do_nothing(), rows)
 
     async def cases_by_keys(self, session: AsyncSession, kind: str, values: Sequence[str]) -> list[dict[str, Any]]:
         """The cases owning any of these thread keys (one query: the intake's hot path)."""

@@ -99,9 +99,8 @@ class WebhookRepository:
     async def insert_deliveries(self, session: AsyncSession, rows: list[Row]) -> None:
         if rows:
             await session.execute(
-                insert(deliveries)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["subscription_id", "event_id", "event_type"])
+                insert(deliveries).on_conflict_do_nothing(index_elements=["subscription_id", "event_id", "event_type"]),
+                rows,
             )
 
     async def claim_due(self, session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Row]:

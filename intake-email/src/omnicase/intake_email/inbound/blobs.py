@@ -51,7 +51,7 @@ class PostgresBlobStore:
                 {"sha256": digest, "size": len(unique[digest]), "content": unique[digest], "created_at": now}
                 for digest in sorted(unique)
             ]
-            await session.execute(insert(blobs).values(rows).on_conflict_do_nothing(index_elements=["sha256"]))
+            await session.execute(insert(blobs).on_conflict_do_nothing(index_elements=["sha256"]), rows)
         return digests
 
     async def get(self, session: AsyncSession, sha256: str) -> bytes | None:

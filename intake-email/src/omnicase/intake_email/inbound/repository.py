@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, Row, Uuid, column, exists, func, select, update, values
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import JSON, Integer, Row, Uuid, bindparam, column, exists, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.models import (
@@ -62,9 +62,9 @@ class RawMessageRepository:
             return set()
         stored = await self.session.scalars(
             insert(raw_messages)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=["mailbox_id", "dedupe_key"])
-            .returning(raw_messages.c.id)
+            .returning(raw_messages.c.id),
+            rows,  # as parameters: one cached statement (a multi-row .values() is compiled per call)
         )
         return set(stored)
 
@@ -180,9 +180,16 @@ class RawMessageRepository:
         """
         if not acks:
             return
-        confirmed = values(
-            column("id", Uuid), column("case_id", Uuid), column("case_number", Integer), name="confirmed"
-        ).data(list(acks))
+        # Arrays unnested, not a VALUES list: one statement text for any batch, compiled once.
+        confirmed = (
+            func.unnest(
+                bindparam("ids", [intake_id for intake_id, _, _ in acks], type_=ARRAY(Uuid)),
+                bindparam("case_ids", [case_id for _, case_id, _ in acks], type_=ARRAY(Uuid)),
+                bindparam("case_numbers", [number for _, _, number in acks], type_=ARRAY(Integer)),
+            )
+            .table_valued(column("id", Uuid), column("case_id", Uuid), column("case_number", Integer))
+            .render_derived(name="confirmed")
+        )
         await self.session.execute(
             update(raw_messages)
             .where(raw_messages.c.id == confirmed.c.id, raw_messages.c.status == "pending")

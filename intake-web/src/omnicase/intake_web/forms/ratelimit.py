@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, Integer, Uuid, delete, func, literal, select, true
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import Date, DateTime, Integer, String, Uuid, bindparam, delete, func, literal, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import form_day_counts, rate_windows
@@ -38,14 +38,17 @@ def retry_after(now: datetime) -> int:
     return max(1, int((window_start(now) + WINDOW - now).total_seconds() + 0.999))
 
 
-def _hit_rows(scopes: list[str], now: datetime) -> list[dict[str, object]]:
-    start = window_start(now)
-    # Always in the same order, so concurrent transactions lock these rows in the same order.
-    return [{"scope": scope[:200], "window_start": start, "hits": 1} for scope in sorted(set(scopes))]
-
-
 def _hits_upsert(scopes: list[str], now: datetime) -> Insert:
-    statement = insert(rate_windows).values(_hit_rows(scopes, now))
+    # The scopes as one array parameter, not rows of .values(): a statement of the same
+    # text for any number of scopes, compiled once (a multi-row VALUES is compiled per call).
+    # Sorted, so concurrent transactions lock these rows in the same order.
+    given = bindparam("scopes", sorted({scope[:200] for scope in scopes}), type_=ARRAY(String))
+    rows = select(
+        func.unnest(given).label("scope"),
+        literal(window_start(now), DateTime(timezone=True)).label("window_start"),
+        literal(1, Integer).label("hits"),
+    )
+    statement = insert(rate_windows).from_select(["scope", "window_start", "hits"], rows)
     return statement.on_conflict_do_update(
         index_elements=[rate_windows.c.scope, rate_windows.c.window_start],
         set_={"hits": rate_windows.c.hits + 1},

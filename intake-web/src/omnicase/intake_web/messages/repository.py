@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Uuid, column, func, select, update, values
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, Uuid, bindparam, column, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import inbound_messages as messages
@@ -62,7 +62,15 @@ class InboundMessageRepository:
         """Settle each pending message ``(id, case_id)`` in one statement; others are left as they are."""
         if not acks:
             return
-        confirmed = values(column("id", Uuid), column("case_id", Uuid), name="confirmed").data(acks)
+        # Arrays unnested, not a VALUES list: one statement text for any batch, compiled once.
+        confirmed = (
+            func.unnest(
+                bindparam("ids", [message_id for message_id, _ in acks], type_=ARRAY(Uuid)),
+                bindparam("case_ids", [case_id for _, case_id in acks], type_=ARRAY(Uuid)),
+            )
+            .table_valued(column("id", Uuid), column("case_id", Uuid))
+            .render_derived(name="confirmed")
+        )
         await self.session.execute(
             update(messages)
             .where(messages.c.id == confirmed.c.id, messages.c.status == PENDING)

@@ -106,9 +106,8 @@ class AgentRepository:
         await self.session.execute(delete(agent_skills).where(agent_skills.c.agent_id == user_id))
         if levels:
             await self.session.execute(
-                insert(agent_skills).values(
-                    [{"agent_id": user_id, "skill_id": skill_id, "level": level} for skill_id, level in levels.items()]
-                )
+                insert(agent_skills),
+                [{"agent_id": user_id, "skill_id": skill_id, "level": level} for skill_id, level in levels.items()],
             )
 
     async def replace_groups(self, user_id: uuid.UUID, group_ids: Sequence[uuid.UUID]) -> None:
@@ -128,5 +127,5 @@ class AgentRepository:
             new = [group_id for group_id in keep if group_id not in existing]
             if new:
                 await self.session.execute(
-                    insert(group_members).values([{"group_id": group_id, "agent_id": user_id} for group_id in new])
+                    insert(group_members), [{"group_id": group_id, "agent_id": user_id} for group_id in new]
                 )

@@ -76,7 +76,6 @@ class RuleRepository:
         await self.session.execute(delete(rule_skills).where(rule_skills.c.rule_id == rule_id))
         if required:
             await self.session.execute(
-                insert(rule_skills).values(
-                    [{"rule_id": rule_id, "skill_id": item.skill_id, "min_level": item.min_level} for item in required]
-                )
+                insert(rule_skills),
+                [{"rule_id": rule_id, "skill_id": item.skill_id, "min_level": item.min_level} for item in required],
             )

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Uuid, and_, case, cast, column, delete, exists, func, insert, select, update
-from sqlalchemy import values as rows_of
+from sqlalchemy import Integer, Uuid, and_, bindparam, case, cast, delete, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -167,26 +166,29 @@ class WorkRepository:
         (a case another replica inserted meanwhile is left out)."""
         if not rows:
             return set()
+        # Rows as parameters, here and below: one cached statement for any batch size (a
+        # multi-row .values() is compiled again on every call).
         result = await self.session.execute(
-            pg_insert(cases).values(list(rows)).on_conflict_do_nothing().returning(cases.c.case_id)
+            pg_insert(cases).on_conflict_do_nothing().returning(cases.c.case_id), list(rows)
         )
         return set(result.scalars())
 
     async def update_cases(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Set each row's columns on its case (``case_id`` says which), in one statement;
-        every row names the same columns."""
+        """Set each row's columns on its case (``case_id`` says which), in one round trip;
+        every row names the same columns.
+
+        One UPDATE executed for every row (rows as parameters): a statement compiled once
+        for any batch size, where a VALUES list of the rows would be compiled on every call.
+        """
         if not rows:
             return
-        names = list(rows[0])
-        given = rows_of(*(column(name, cases.c[name].type) for name in names), name="given").data(
-            [tuple(row[name] for name in names) for row in rows]
-        )
-        await self.session.execute(
+        names = [name for name in rows[0] if name != "case_id"]
+        statement = (
             update(cases)
-            .where(cases.c.case_id == given.c.case_id)
-            # The casts: a column whose every value is NULL would read as text.
-            .values({name: cast(given.c[name], cases.c[name].type) for name in names if name != "case_id"})
+            .where(cases.c.case_id == bindparam("given_case_id", type_=cases.c.case_id.type))
+            .values({name: bindparam(f"given_{name}", type_=cases.c[name].type) for name in names})
         )
+        await self.session.execute(statement, [{f"given_{name}": value for name, value in row.items()} for row in rows])
 
     async def update_case(self, case_id: uuid.UUID, **values: Any) -> None:
         values.setdefault("updated_at", utcnow())
@@ -443,37 +445,40 @@ class WorkRepository:
         statement. Callers hold the agents' locks and checked the room themselves."""
         if not loads:
             return
-        given = rows_of(
-            column("agent_id", Uuid),
-            column("cost", Integer),
-            column("count", Integer),
-            column("at", agents.c.last_assigned_at.type),
-            name="given",
-        ).data(list(loads))
-        await self.session.execute(
+        # One UPDATE executed per agent (rows as parameters): compiled once for any batch,
+        # where a VALUES list of the rows is compiled again on every call.
+        statement = (
             update(agents)
-            .where(agents.c.user_id == given.c.agent_id)
+            .where(agents.c.user_id == bindparam("given_agent_id", type_=Uuid))
             .values(
-                used_capacity=agents.c.used_capacity + given.c.cost,
-                active_cases=agents.c.active_cases + given.c.count,
-                last_assigned_at=given.c.at,
+                used_capacity=agents.c.used_capacity + bindparam("given_cost", type_=Integer),
+                active_cases=agents.c.active_cases + bindparam("given_count", type_=Integer),
+                last_assigned_at=bindparam("given_at", type_=agents.c.last_assigned_at.type),
             )
+        )
+        await self.session.execute(
+            statement,
+            [
+                {"given_agent_id": agent_id, "given_cost": cost, "given_count": count, "given_at": at}
+                for agent_id, cost, count, at in loads
+            ],
         )
 
     async def mark_offered_in_queues(self, marks: Sequence[tuple[uuid.UUID, uuid.UUID, datetime]]) -> None:
         """Round-robin rotation: ``(queue, agent, offered at)`` rows, in one statement."""
         if not marks:
             return
-        given = rows_of(
-            column("group_id", Uuid),
-            column("agent_id", Uuid),
-            column("at", group_members.c.last_offered_at.type),
-            name="given",
-        ).data(list(marks))
-        await self.session.execute(
+        statement = (
             update(group_members)
-            .where(group_members.c.group_id == given.c.group_id, group_members.c.agent_id == given.c.agent_id)
-            .values(last_offered_at=given.c.at)
+            .where(
+                group_members.c.group_id == bindparam("given_group_id", type_=Uuid),
+                group_members.c.agent_id == bindparam("given_agent_id", type_=Uuid),
+            )
+            .values(last_offered_at=bindparam("given_at", type_=group_members.c.last_offered_at.type))
+        )
+        await self.session.execute(
+            statement,
+            [{"given_group_id": group, "given_agent_id": agent, "given_at": at} for group, agent, at in marks],
         )
 
     async def candidate(self, agent_id: uuid.UUID) -> Candidate | None:
@@ -577,7 +582,7 @@ class WorkRepository:
     async def add_offers(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert offers (every column given, ids included) in one statement."""
         if rows:
-            await self.session.execute(insert(offers).values(list(rows)))
+            await self.session.execute(insert(offers), list(rows))
 
     async def get_offer(self, offer_id: uuid.UUID, *, lock: bool = False) -> OfferRow | None:
         statement = select(offers).where(offers.c.id == offer_id)
@@ -669,7 +674,7 @@ class WorkRepository:
     async def add_decisions(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Log decisions in one statement, in the given order (their ``seq`` follows it)."""
         if rows:
-            await self.session.execute(insert(decisions).values(list(rows)))
+            await self.session.execute(insert(decisions), list(rows))
 
     async def list_decisions(self, case_id: uuid.UUID, *, after: int | None, limit: int) -> list[dict[str, Any]]:
         statement = select(decisions).where(decisions.c.case_id == case_id).order_by(decisions.c.seq).limit(limit)
@@ -689,7 +694,7 @@ class WorkRepository:
     async def add_timers(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert timers (every column given, ids included) in one statement."""
         if rows:
-            await self.session.execute(insert(timers).values(list(rows)))
+            await self.session.execute(insert(timers), list(rows))
 
     async def cancel_timers(self, case_id: uuid.UUID, kind: str | None = None) -> None:
         statement = delete(timers).where(timers.c.case_id == case_id)

@@ -80,22 +80,24 @@ class TimerRepository:
             }
             for plan in sorted(plans, key=lambda plan: plan.key)
         ]
-        size = 30_000 // 6
-        for start in range(0, len(rows), size):
-            statement = insert(timers).values(rows[start : start + size])
-            new = statement.excluded
-            statement = statement.on_conflict_do_update(
-                index_elements=[timers.c.key],
-                set_={"due_at": new.due_at, "locked_until": None, "attempts": 0, "payload": new.payload},
-                where=or_(
-                    timers.c.due_at != new.due_at,
-                    and_(
-                        timers.c.locked_until.is_(None),
-                        or_(timers.c.attempts != 0, timers.c.payload != new.payload),
-                    ),
+        if not rows:
+            return
+        statement = insert(timers)
+        new = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=[timers.c.key],
+            set_={"due_at": new.due_at, "locked_until": None, "attempts": 0, "payload": new.payload},
+            where=or_(
+                timers.c.due_at != new.due_at,
+                and_(
+                    timers.c.locked_until.is_(None),
+                    or_(timers.c.attempts != 0, timers.c.payload != new.payload),
                 ),
-            )
-            await self.session.execute(statement)
+            ),
+        )
+        # Rows as parameters: one cached statement for any batch size (a multi-row .values()
+        # is compiled again on every call).
+        await self.session.execute(statement, rows)
 
     async def schedule_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Bulk insert of new timers (keys must be new): for seeding and benchmarks."""

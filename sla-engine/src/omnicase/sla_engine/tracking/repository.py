@@ -30,18 +30,6 @@ class CaseState:
     last_customer_message_at: datetime | None = None
 
 
-# asyncpg allows 32,767 bind parameters per statement; multi-row writes are cut below that.
-MAX_PARAMETERS = 30_000
-
-
-def chunks(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
-    """``rows`` in slices small enough for one multi-row statement each (one slice in the common case)."""
-    if not rows:
-        return []
-    size = max(1, MAX_PARAMETERS // len(rows[0]))
-    return [rows[start : start + size] for start in range(0, len(rows), size)]
-
-
 def ids_param(name: str, ids: Collection[uuid.UUID]) -> Any:
     """``= ANY(:name)`` with one array parameter: the same SQL text for any number of ids."""
     return any_(bindparam(name, sorted(set(ids)), type_=ARRAY(Uuid)))
@@ -152,18 +140,26 @@ class TrackingRepository:
         return found
 
     async def save_cases_rows(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert or replace case rows (:func:`case_row`), one multi-row statement."""
-        for part in chunks(sorted(rows, key=lambda row: row["case_id"])):
-            statement = insert(cases).values(list(part))
-            columns = {name: statement.excluded[name] for name in part[0] if name != "case_id"}
-            await self.session.execute(statement.on_conflict_do_update(index_elements=[cases.c.case_id], set_=columns))
+        """Insert or replace case rows (:func:`case_row`), one statement executed for every row.
+
+        Rows as parameters, in case order (the lock order): one cached statement for any batch
+        size, where a multi-row ``.values()`` is compiled again on every call.
+        """
+        if not rows:
+            return
+        statement = insert(cases)
+        columns = {name: statement.excluded[name] for name in rows[0] if name != "case_id"}
+        statement = statement.on_conflict_do_update(index_elements=[cases.c.case_id], set_=columns)
+        await self.session.execute(statement, sorted(rows, key=lambda row: row["case_id"]))
 
     async def save_milestone_rows(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert or replace milestone rows (:func:`milestone_row`), one multi-row statement."""
-        for part in chunks(sorted(rows, key=lambda row: (row["case_id"], row["id"]))):
-            statement = insert(milestones).values(list(part))
-            columns = {name: statement.excluded[name] for name in part[0] if name != "id"}
-            await self.session.execute(statement.on_conflict_do_update(index_elements=[milestones.c.id], set_=columns))
+        """Insert or replace milestone rows (:func:`milestone_row`), as :meth:`save_cases_rows` does."""
+        if not rows:
+            return
+        statement = insert(milestones)
+        columns = {name: statement.excluded[name] for name in rows[0] if name != "id"}
+        statement = statement.on_conflict_do_update(index_elements=[milestones.c.id], set_=columns)
+        await self.session.execute(statement, sorted(rows, key=lambda row: (row["case_id"], row["id"])))
 
     async def lock_cases_free(self, case_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Lock those of these case rows nobody else holds; returns the ones another transaction holds.
