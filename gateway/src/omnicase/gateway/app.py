@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -27,7 +25,8 @@ from omnicase.gateway.proxy import router as proxy_router
 from omnicase.gateway.service import SPEC
 from omnicase.gateway.settings import GatewaySettings
 from omnicase.kit.app import Runtime, ServiceParts, create_service_app
-from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.clock import utcnow
+from omnicase.kit.periodic import periodic
 from omnicase.kit.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -73,25 +72,13 @@ KEEP_REVOKED = timedelta(days=30)
 async def _start_purger(runtime: Runtime) -> Callable[[], Awaitable[None]]:
     """Hourly: forget expired refresh tokens and logins that are over (each replica; deletes are idempotent)."""
 
-    async def loop() -> None:
-        while True:
-            try:
-                async with runtime.database.unit_of_work() as session:
-                    tokens, logins = await SessionRepository(session).purge(utcnow(), keep_revoked=KEEP_REVOKED)
-                if tokens or logins:
-                    logger.info("purged expired tokens", extra={"refresh_tokens": tokens, "sessions": logins})
-            except Exception:
-                logger.exception("token purge failed; retrying next round")
-            await get_clock().sleep(PURGE_EVERY_SECONDS)
+    async def purge() -> None:
+        async with runtime.database.unit_of_work() as session:
+            tokens, logins = await SessionRepository(session).purge(utcnow(), keep_revoked=KEEP_REVOKED)
+        if tokens or logins:
+            logger.info("purged expired tokens", extra={"refresh_tokens": tokens, "sessions": logins})
 
-    task = asyncio.create_task(loop(), name="gateway-token-purge")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
+    return periodic("gateway-token-purge", PURGE_EVERY_SECONDS, purge).stop
 
 
 def _start_rate_limiter(limiter: RateLimiter) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:

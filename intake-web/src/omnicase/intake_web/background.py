@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -18,26 +17,11 @@ from omnicase.intake_web.messages.republish import republish_unacknowledged
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.clock import utcnow
+from omnicase.kit.periodic import Periodic, periodic
 
 logger = logging.getLogger(__name__)
 
 Stop = Callable[[], Awaitable[None]]
-
-
-def periodic(name: str, interval: float, job: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
-    """Run ``job`` every ``interval`` seconds until cancelled; a failing pass is logged and retried next time."""
-
-    async def loop() -> None:
-        while True:
-            try:
-                await job()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("background job failed", extra={"job": name})
-            await asyncio.sleep(interval)
-
-    return asyncio.create_task(loop(), name=f"intake-web:{name}")
 
 
 async def start(runtime: Runtime) -> Stop:
@@ -57,24 +41,20 @@ async def start(runtime: Runtime) -> Stop:
 
     delivery = DeliveryWorker(runtime.database, outbox, http, settings)
     older_than = timedelta(seconds=settings.republish_after_seconds)
-    tasks = [
+    loops: list[Periodic[Any]] = [
         periodic(
-            "republish",
+            "intake-web:republish",
             settings.republish_interval_seconds,
             lambda: republish_unacknowledged(runtime.database, outbox, older_than),
         ),
-        periodic("prune-rate-windows", 60.0, prune_rate_windows),
-        periodic("check-forms", settings.form_cache_check_seconds, forms.check),
-        periodic("deliver", settings.delivery_interval_seconds, delivery.run_once),
+        periodic("intake-web:prune-rate-windows", 60.0, prune_rate_windows),
+        periodic("intake-web:check-forms", settings.form_cache_check_seconds, forms.check),
+        periodic("intake-web:deliver", settings.delivery_interval_seconds, delivery.run_once),
     ]
-    runtime.extra["tasks"] = tasks
 
     async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for loop in loops:
+            await loop.stop()
         await http.aclose()
 
     return stop

@@ -11,10 +11,7 @@ ids older than the retention, once an hour; replicas doing it at once do no harm
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
@@ -23,8 +20,9 @@ from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String,
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
+from omnicase.kit.periodic import Periodic, periodic
 
 logger = logging.getLogger(__name__)
 
@@ -73,28 +71,20 @@ class InboxJanitor:
         self.inbox = inbox
         self.retention = retention
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop: Periodic[int] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="inbox-janitor")
+        # Jittered: replicas started together do not all prune at once.
+        self._loop = periodic("inbox-janitor", self.interval, self.run_once, jitter=0.1)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._loop is not None:
+            await self._loop.stop()
 
     async def run_once(self) -> int:
+        """Forget what is old enough (an unpruned inbox is only bigger, never wrong)."""
         async with self.database.unit_of_work() as session:
-            return await self.inbox.forget_older_than(session, self.retention)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                forgotten = await self.run_once()
-                if forgotten:
-                    logger.info("inbox pruned", extra={"rows": forgotten})
-            except Exception:
-                # The next round tries again; an unpruned inbox is only bigger, never wrong.
-                logger.exception("inbox pruning failed")
-            await get_clock().sleep(self.interval * random.uniform(0.9, 1.1))
+            forgotten = await self.inbox.forget_older_than(session, self.retention)
+        if forgotten:
+            logger.info("inbox pruned", extra={"rows": forgotten})
+        return forgotten

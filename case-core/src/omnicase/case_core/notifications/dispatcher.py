@@ -7,19 +7,19 @@ of replicas can run it; a replica that dies mid-round only delays its batch.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
 from omnicase.case_core.notifications.repository import Row
 from omnicase.case_core.notifications.service import PRUNE_BATCH, NotificationService, Resolution
 from omnicase.kit.app import Runtime
-from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import Party
+from omnicase.kit.periodic import Periodic, periodic
 
 logger = logging.getLogger(__name__)
 
@@ -79,25 +79,6 @@ class NotificationDispatcher:
             if pruned < PRUNE_BATCH:
                 return failed, deleted
 
-    async def run(self) -> None:
-        clock = get_clock()
-        settings = self.service.settings
-        housekept_at: float | None = None
-        while True:
-            if housekept_at is None or clock.monotonic() - housekept_at >= settings.notification_housekeeping_seconds:
-                housekept_at = clock.monotonic()
-                try:
-                    await self.housekeep()
-                except Exception:
-                    logger.exception("notification housekeeping failed; retrying next time")
-            try:
-                tried = await self.run_once()
-            except Exception:
-                logger.exception("notification round failed; retrying")
-                tried = 0
-            if tried < settings.notification_batch_size:
-                await clock.sleep(settings.notification_poll_seconds)
-
 
 def notifications_part(
     service: NotificationService, directory: StaffDirectory
@@ -106,12 +87,21 @@ def notifications_part(
 
     async def start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
         dispatcher = NotificationDispatcher(runtime.database, service, directory)
-        task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher")
+        settings = service.settings
+        loops: list[Periodic[Any]] = [
+            periodic("notification-housekeeping", settings.notification_housekeeping_seconds, dispatcher.housekeep),
+            # A full batch means more may be due: the next round starts at once.
+            periodic(
+                "notification-dispatcher",
+                settings.notification_poll_seconds,
+                dispatcher.run_once,
+                busy=lambda tried: tried >= settings.notification_batch_size,
+            ),
+        ]
 
         async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for loop in loops:
+                await loop.stop()
             await directory.aclose()
 
         return stop

@@ -8,10 +8,10 @@ Any number of replicas can run it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -20,8 +20,9 @@ from omnicase.case_core.webhooks.repository import WebhookRepository
 from omnicase.case_core.webhooks.sender import attempt
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.kit.app import Runtime
-from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
+from omnicase.kit.periodic import Periodic, periodic
 
 logger = logging.getLogger(__name__)
 
@@ -63,24 +64,6 @@ class WebhookDispatcher:
         async with self.database.unit_of_work() as session:
             return await self.repository.prune(session, before)
 
-    async def run(self) -> None:
-        clock = get_clock()
-        next_prune = clock.monotonic()
-        while True:
-            if clock.monotonic() >= next_prune:
-                try:
-                    await self.prune()
-                except Exception:
-                    logger.exception("pruning the webhook delivery log failed; trying again later")
-                next_prune = clock.monotonic() + PRUNE_EVERY_SECONDS
-            try:
-                sent = await self.run_once()
-            except Exception:
-                logger.exception("webhook dispatch round failed; retrying")
-                sent = 0
-            if sent < self.settings.webhook_batch_size:
-                await clock.sleep(self.settings.webhook_poll_seconds)
-
 
 def http_client(settings: CaseCoreSettings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
@@ -97,12 +80,21 @@ def dispatcher_part(service: WebhookService) -> Callable[[Runtime], Awaitable[Ca
     async def start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
         client = http_client(service.settings)
         dispatcher = WebhookDispatcher(runtime.database, service, client)
-        task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+        settings = service.settings
+        loops: list[Periodic[Any]] = [
+            periodic("webhook-log-pruning", PRUNE_EVERY_SECONDS, dispatcher.prune),
+            # A full batch means more may be due: the next round starts at once.
+            periodic(
+                "webhook-dispatcher",
+                settings.webhook_poll_seconds,
+                dispatcher.run_once,
+                busy=lambda sent: sent >= settings.webhook_batch_size,
+            ),
+        ]
 
         async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for loop in loops:
+                await loop.stop()
             await client.aclose()
 
         return stop

@@ -24,7 +24,6 @@ policy closest to its limit; a refusal is a 429 problem with ``Retry-After``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import math
@@ -38,6 +37,7 @@ from omnicase.gateway.access.counters import CounterRepository
 from omnicase.gateway.metrics import RATE_LIMIT_LOCAL, REFUSED
 from omnicase.kit.clock import get_clock, utcnow
 from omnicase.kit.errors import problem_response
+from omnicase.kit.periodic import periodic
 
 logger = logging.getLogger(__name__)
 
@@ -158,22 +158,7 @@ class RateLimiter:
         """Start a loop pruning once per window (at least every minute); returns its stop."""
         every = float(min(60, self.by_ip.window, self.by_token.window))
 
-        async def loop() -> None:
-            while True:
-                await get_clock().sleep(every)
-                try:
-                    await self.prune()
-                except Exception:
-                    logger.exception("rate-limit counter prune failed; retrying next round")
-
-        task = asyncio.create_task(loop(), name="gateway-rate-limit-prune")
-
-        async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-        return stop
+        return periodic("gateway-rate-limit-prune", every, self.prune, wait_first=True).stop
 
 
 def _bearer_key(headers: dict[bytes, bytes]) -> str | None:

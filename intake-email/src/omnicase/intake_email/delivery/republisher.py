@@ -9,8 +9,6 @@ instead of opening a second case. Replicas share the work through ``SKIP LOCKED`
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -19,8 +17,9 @@ from omnicase.intake_email.inbound.repository import RawMessageRepository
 from omnicase.intake_email.metrics import EMAIL_REPUBLISHED
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
-from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.clock import utcnow
 from omnicase.kit.events import MessageReceived
+from omnicase.kit.periodic import periodic
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +49,15 @@ async def start_republisher(runtime: Runtime) -> Callable[[], Awaitable[None]] |
     settings = runtime.settings
     assert isinstance(settings, IntakeEmailSettings)
 
-    async def loop() -> None:
-        clock = get_clock()
-        while True:
-            await clock.sleep(settings.republish_interval_seconds)
-            try:
-                while await republish_pending(runtime) == BATCH:
-                    pass
-            except Exception:
-                logger.exception("republication round failed")
+    async def republish() -> int:
+        return await republish_pending(runtime)
 
-    task = asyncio.create_task(loop(), name="intake-email-republisher")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
+    # A full batch means more may be waiting: the next round starts at once.
+    loop = periodic(
+        "intake-email-republisher",
+        settings.republish_interval_seconds,
+        republish,
+        busy=lambda count: count == BATCH,
+        wait_first=True,
+    )
+    return loop.stop

@@ -11,8 +11,6 @@ A mailbox deleted through another replica may thus take mail for up to that long
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -25,6 +23,7 @@ from omnicase.intake_email.mailboxes.schemas import Mailbox
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.db import Database
+from omnicase.kit.periodic import periodic
 
 logger = logging.getLogger(__name__)
 
@@ -106,20 +105,11 @@ async def start_mailbox_cache(runtime: Runtime) -> Callable[[], Awaitable[None]]
     cache = MailboxCache(runtime.database)
     runtime.extra["mailboxes"] = cache
 
-    async def loop() -> None:
-        while True:
-            try:
-                await cache.check()
-            except Exception:
-                cache.forget()
-                logger.warning("could not check mailboxes for changes", exc_info=True)
-            await asyncio.sleep(settings.mailbox_cache_check_seconds)
-
-    task = asyncio.create_task(loop(), name="intake-email-mailbox-cache")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
+    # A check that fails forgets every mailbox, so none is served from a copy that may be stale.
+    loop = periodic(
+        "intake-email-mailbox-cache",
+        settings.mailbox_cache_check_seconds,
+        cache.check,
+        on_error=lambda _: cache.forget(),
+    )
+    return loop.stop

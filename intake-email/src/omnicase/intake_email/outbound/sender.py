@@ -12,7 +12,6 @@ message again after the lease: at-least-once, with the same Message-ID.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -28,7 +27,8 @@ from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.intake_email.outbound.templates import TemplateRenderer
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
-from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.clock import utcnow
+from omnicase.kit.periodic import periodic
 
 logger = logging.getLogger(__name__)
 
@@ -155,17 +155,6 @@ class OutboundSender:
                 await service.report(row.id, row.case_id, "failed", error=error_text, kind=row.kind)
                 logger.warning("outbound mail failed", extra={"outbound_id": str(row.id), "error": error_text})
 
-    async def run(self) -> None:
-        clock = get_clock()
-        while True:
-            try:
-                sent = await self.run_once()
-            except Exception:
-                logger.exception("outbound sender round failed")
-                sent = 0
-            if not sent:
-                await clock.sleep(self.settings.send_poll_interval_seconds)
-
 
 async def start_outbound_sender(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
     """Background starter: the sender loop (its :class:`OutboundSender` is ``runtime.extra["sender"]``)."""
@@ -174,11 +163,6 @@ async def start_outbound_sender(runtime: Runtime) -> Callable[[], Awaitable[None
     renderer: TemplateRenderer = runtime.extra.setdefault("renderer", TemplateRenderer(settings.templates_dir))
     sender = OutboundSender(runtime, SmtpRelay(settings), renderer)
     runtime.extra["sender"] = sender
-    task = asyncio.create_task(sender.run(), name="intake-email-sender")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
+    # Sends again at once while there was mail to send; waits the poll interval once there is none.
+    loop = periodic("intake-email-sender", settings.send_poll_interval_seconds, sender.run_once, busy=bool)
+    return loop.stop
