@@ -1,17 +1,21 @@
-"""What a batch of inbound messages costs the database: a few statements per message, and
-the configuration (triggers, webhooks, auto-response template) read once per batch."""
+"""What a batch of inbound messages or commands costs the database: a few statements per
+message, the configuration (triggers, webhooks, auto-response template) read once per
+batch, no savepoint per command."""
 
 from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 
+from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.intake.consumer import IntakeConsumer
-from omnicase.case_core.testing import inbound_email
+from omnicase.case_core.testing import Deliver, Email, inbound_email
 from omnicase.case_core.wiring import Services
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.db import Database
+from omnicase.kit.events import AssignCase, CaseStatus, SetCaseStatus
 from omnicase.kit.testing.database import database_work
 
 pytestmark = pytest.mark.asyncio
@@ -44,3 +48,29 @@ async def test_new_emails_from_new_senders_cost_six_statements_each_and_the_conf
     assert len(one) - per_message == 2, one
     assert sum("config_version" in statement for statement in ten) == 1, ten
     assert sum("INSERT INTO case_core.outbox" in statement for statement in ten) == 1, ten
+
+
+async def test_a_refused_command_leaves_nothing_and_the_rest_of_its_batch_applies(
+    db: Database, services: Services, api: httpx.AsyncClient, deliver: Deliver, email: Email
+) -> None:
+    address = f"{uuid.uuid4().hex[:12]}@customers.example"
+    await deliver(email(address))
+    contact = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"][0]
+    [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+    case_id = uuid.UUID(case["id"])
+    before = (await api.get(f"/api/v1/cases/{case_id}/history")).json()["items"]
+    assignee = uuid.uuid4()
+    commands = [
+        SetCaseStatus(case_id=case_id, status=CaseStatus.CLOSED, reason="sla: refused, new cannot close"),
+        AssignCase(case_id=case_id, assignee_id=assignee, reason="routing: best"),
+        AssignCase(case_id=uuid.uuid4(), assignee_id=assignee, reason="routing: a case that does not exist"),
+    ]
+    batch = [Received(command.envelope(source="test", subject=str(case_id)), command) for command in commands]
+    async with db.unit_of_work() as session:
+        await CommandConsumer(services.cases).handle(session, batch)
+
+    current = (await api.get(f"/api/v1/cases/{case_id}")).json()
+    assert (current["status"], current["assignee_id"]) == ("open", str(assignee))
+    history = (await api.get(f"/api/v1/cases/{case_id}/history")).json()["items"]
+    added = [(entry["field"], entry["actor"]) for entry in history[len(before) :]]
+    assert sorted(added) == [("assignee_id", "routing: best"), ("status", "routing: best")]

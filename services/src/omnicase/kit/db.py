@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, exc, text
+from sqlalchemy import ColumnElement, MetaData, any_, bindparam, event, exc, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine.default import NO_CACHE_KEY
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -54,6 +55,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def any_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column = ANY(:values)``: one array parameter, so the same SQL text for any number of
+    values. ``column.in_(values)`` renders one placeholder per value, a new statement text for
+    every batch size, which the connections' prepared-statement caches cannot keep up with
+    (each new text is parsed and planned again by the server)."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def service_metadata(schema: str) -> MetaData:

@@ -16,8 +16,21 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid, delete, func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
@@ -44,17 +57,20 @@ class Inbox:
 
     async def claim(self, session: AsyncSession, consumer: str, event_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
         """Record ``event_ids`` as processed by ``consumer``; returns the ones that were new."""
-        rows = [{"consumer": consumer, "event_id": event_id} for event_id in dict.fromkeys(event_ids)]
-        if not rows:
+        ids = list(dict.fromkeys(event_ids))
+        if not ids:
             return set()
+        # The ids as one array, unnested: one statement text for any batch size, so it is
+        # compiled once and prepared once per connection (rows as VALUES make a new text, parsed
+        # and planned again by the server, for every batch size).
+        given = select(literal(consumer, String), func.unnest(bindparam("event_ids", ids, type_=ARRAY(Uuid))))
         statement = (
             insert(self.table)
+            .from_select(["consumer", "event_id"], given)
             .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
             .returning(self.table.c.event_id)
         )
-        # The rows as parameters, not as .values(rows): one compiled statement for any batch
-        # size (SQLAlchemy caches no multi-row VALUES clause and compiles it on every call).
-        result = await session.execute(statement, rows)
+        result = await session.execute(statement)
         return set(result.scalars())
 
     async def forget_older_than(self, session: AsyncSession, age: timedelta) -> int:

@@ -71,7 +71,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from omnicase.kit.bus.producer import RecordPublisher, envelope_headers
-from omnicase.kit.db import Database, database_unavailable
+from omnicase.kit.db import Database, any_of, database_unavailable
 from omnicase.kit.events import Envelope, EventData
 from omnicase.kit.metrics import OUTBOX_PENDING_AGE, OUTBOX_PUBLISHED
 from omnicase.kit.topics import physical
@@ -391,7 +391,7 @@ class OutboxRelay:
             # Any failed ack raises: the batch stays unpublished and is sent again.
             await asyncio.gather(*acks)
             await session.execute(
-                update(table).where(table.c.id.in_([row.id for row in rows])).values(published_at=func.now())
+                update(table).where(any_of(table.c.id, [row.id for row in rows])).values(published_at=func.now())
             )
         OUTBOX_PUBLISHED.labels(self.schema).inc(len(rows))
         return len(rows)

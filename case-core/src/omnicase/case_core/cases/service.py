@@ -237,7 +237,11 @@ class CaseService:
         expected_version: int | None = None,
         location: str = "body",
     ) -> CaseRow:
-        """Apply ``changes`` with every rule (transitions, custom fields, links); no-op changes record nothing."""
+        """Apply ``changes`` with every rule (transitions, custom fields, links); no-op changes record nothing.
+
+        Every rule is checked before anything is written, so a refusal (a ``ServiceError``)
+        leaves the transaction as it was: case commands rely on it, without savepoints.
+        """
         case = await self.get(session, case_id, for_update=True)
         if expected_version is not None and case["version"] != expected_version:
             current = to_case(case).model_dump(mode="json")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
+from omnicase.kit.db import any_of
 from omnicase.kit.ids import uuid7
 from omnicase.routing.engine import Candidate, Presence, RoutingModel, RuleConditions, RuleSpec
 from omnicase.routing.models import (
@@ -158,7 +159,7 @@ class WorkRepository:
         statement, a stable order: concurrent batches wait instead of deadlocking)."""
         if not case_ids:
             return {}
-        statement = select(cases).where(cases.c.case_id.in_(case_ids)).order_by(cases.c.case_id).with_for_update()
+        statement = select(cases).where(any_of(cases.c.case_id, case_ids)).order_by(cases.c.case_id).with_for_update()
         return {row["case_id"]: CaseRow(**row) for row in (await self.session.execute(statement)).mappings()}
 
     async def insert_cases(self, rows: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
@@ -713,7 +714,7 @@ class WorkRepository:
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        result = await self.session.execute(delete(timers).where(timers.c.id.in_(due)).returning(timers))
+        result = await self.session.execute(delete(timers).where(any_of(timers.c.id, due)).returning(timers))
         rows = [TimerRow(**row) for row in result.mappings()]
         return sorted(rows, key=lambda row: row.due_at)
 

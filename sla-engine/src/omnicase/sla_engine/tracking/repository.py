@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Uuid, and_, any_, bindparam, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import DateTime, and_, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.db import any_of
 from omnicase.kit.events import CaseSnapshot, CaseStatus
 from omnicase.sla_engine.models import cases, milestones
 from omnicase.sla_engine.policies.schemas import MilestoneKind
@@ -28,11 +29,6 @@ class CaseState:
     policy_id: uuid.UUID | None
     last_agent_reply_at: datetime | None = None
     last_customer_message_at: datetime | None = None
-
-
-def ids_param(name: str, ids: Collection[uuid.UUID]) -> Any:
-    """``= ANY(:name)`` with one array parameter: the same SQL text for any number of ids."""
-    return any_(bindparam(name, sorted(set(ids)), type_=ARRAY(Uuid)))
 
 
 def _case_state(row: Any) -> CaseState:
@@ -119,7 +115,7 @@ class TrackingRepository:
             return {}
         query = (
             select(cases)
-            .where(cases.c.case_id == ids_param("case_ids", case_ids))
+            .where(any_of(cases.c.case_id, sorted(set(case_ids))))
             .order_by(cases.c.case_id)
             .with_for_update()
         )
@@ -132,7 +128,7 @@ class TrackingRepository:
             return found
         query = (
             select(milestones)
-            .where(milestones.c.case_id == ids_param("case_ids", case_ids))
+            .where(any_of(milestones.c.case_id, sorted(set(case_ids))))
             .order_by(milestones.c.case_id, milestones.c.kind, milestones.c.cycle)
         )
         for row in await self.session.execute(query):
