@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -57,7 +57,7 @@ NAMING_CONVENTION = {
 }
 
 
-def any_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+def any_of(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
     """``column = ANY(:values)``: one array parameter, so the same SQL text for any number of
     values. ``column.in_(values)`` renders one placeholder per value, a new statement text for
     every batch size, which the connections' prepared-statement caches cannot keep up with

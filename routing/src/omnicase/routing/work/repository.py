@@ -714,7 +714,7 @@ class WorkRepository:
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        result = await self.session.execute(delete(timers).where(any_of(timers.c.id, due)).returning(timers))
+        result = await self.session.execute(delete(timers).where(timers.c.id.in_(due)).returning(timers))
         rows = [TimerRow(**row) for row in result.mappings()]
         return sorted(rows, key=lambda row: row.due_at)
 
