@@ -32,7 +32,7 @@ async def _new_emails(db: Database, intake: IntakeConsumer, count: int) -> list[
     return work.statements
 
 
-async def test_new_emails_from_new_senders_cost_six_statements_each_and_the_configuration_one_read(
+async def test_new_emails_from_new_senders_cost_seven_statements_each_and_the_configuration_one_read(
     db: Database, services: Services
 ) -> None:
     intake = IntakeConsumer(services.cases, services.contacts, services.notifications, services.auto_responses)
