@@ -19,10 +19,11 @@ How the relay keeps its promises:
   them. A crash between the two publishes them again; consumers' inboxes drop the
   copy.
 - **One insert per transaction.** :meth:`Outbox.add` stages its rows in the session;
-  they are written, in the order they were added, by one multi-row INSERT per outbox
-  table just before the transaction commits (a session ``before_commit`` hook), so a
-  consumer batch that emits hundreds of events pays one statement, and row ids follow
-  commit order. Rows staged inside a savepoint that rolls back are dropped with it.
+  they are written, in the order they were added, by one INSERT executed for all of them
+  (one round trip, one prepared statement) per outbox table just before the transaction
+  commits (a session ``before_commit`` hook), so a consumer batch that emits hundreds of
+  events pays one statement, and row ids follow commit order. Rows staged inside a
+  savepoint that rolls back are dropped with it.
 - **Low latency without serialising commits.** A commit that wrote outbox rows
   wakes the relays of its own process at once (a session ``after_commit`` hook);
   relays in other processes find the rows at their next poll (``poll_interval``,
