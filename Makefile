@@ -9,7 +9,7 @@ SERVICES := case-core intake-email intake-web routing sla-engine gateway
 # run another service's app as a real peer (case-core calls routing and intake-web) find it
 # installed here with every service.
 TEST_EXTRAS := intake-web gateway
-PYPROJECTS := services/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
+PYPROJECTS := services/pyproject.toml devtools/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # Debian packages the tests drive for real: a browser for the web forms, an IMAP server
@@ -23,7 +23,7 @@ install: $(STAMP)
 $(STAMP): constraints.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
-		-e './services[embedded,dev]' $(foreach s,$(SERVICES),-e './$(s)$(if $(filter $(s),$(TEST_EXTRAS)),[test])')
+		-e ./services -e './devtools[dev]' $(foreach s,$(SERVICES),-e './$(s)$(if $(filter $(s),$(TEST_EXTRAS)),[test])')
 	@touch $@
 
 # Installs only what is missing; needs root (or sudo) and Debian's apt on a machine without them.
@@ -46,8 +46,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@# One run per folder: each folder's tests/conftest.py is a module named `conftest`.
-	$(BIN)/mypy services/src $(foreach s,$(SERVICES),$(s)/src)
-	@for d in services $(SERVICES); do $(BIN)/mypy $$d/tests || exit 1; done
+	$(BIN)/mypy services/src devtools/src $(foreach s,$(SERVICES),$(s)/src)
+	@for d in services devtools $(SERVICES); do $(BIN)/mypy $$d/tests || exit 1; done
 	$(BIN)/mypy tests
 
 bench: install

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from omnicase.kit.testing.frontend import MailSink
-from omnicase.kit.testing.stack import SuiteStack
+from omnicase.devtools.testing.frontend import MailSink
+from omnicase.devtools.testing.stack import SuiteStack
 
 
 @pytest.fixture(scope="module")

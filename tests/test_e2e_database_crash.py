@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-from omnicase.kit.testing.frontend import RETRYABLE, Gateway, submit, wait_for
-from omnicase.kit.testing.stack import SuiteStack
+from omnicase.devtools.testing.frontend import RETRYABLE, Gateway, submit, wait_for
+from omnicase.devtools.testing.stack import SuiteStack
 
 pytestmark = pytest.mark.slow
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from omnicase.kit.testing.frontend import (
+from omnicase.devtools.testing.frontend import (
     Gateway,
     MailRefused,
     MailSink,
@@ -41,7 +41,7 @@ from omnicase.kit.testing.frontend import (
     submit,
     wait_for,
 )
-from omnicase.kit.testing.stack import SuiteStack
+from omnicase.devtools.testing.stack import SuiteStack
 
 pytestmark = pytest.mark.slow
 

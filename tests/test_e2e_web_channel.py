@@ -27,8 +27,8 @@ import psutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from omnicase.kit.testing.frontend import RETRYABLE, Gateway, online_agent, restarted, wait_for
-from omnicase.kit.testing.stack import StackError, SuiteStack
+from omnicase.devtools.testing.frontend import RETRYABLE, Gateway, online_agent, restarted, wait_for
+from omnicase.devtools.testing.stack import StackError, SuiteStack
 
 pytestmark = pytest.mark.slow
 

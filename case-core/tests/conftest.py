@@ -23,14 +23,14 @@ from omnicase.case_core.models import outbox
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers, inbound_email
 from omnicase.case_core.wiring import Services, build_services
+from omnicase.devtools.testing.apps import GatewayIdentity
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.app import Runtime
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.clock import ManualClock, set_clock
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope, EventData
 from omnicase.kit.outbox import Outbox
-from omnicase.kit.testing.apps import GatewayIdentity
-from omnicase.kit.testing.servers import serve_http
 from omnicase.routing.app import create_app as create_routing_app
 from omnicase.routing.models import outbox as routing_outbox
 from omnicase.routing.service import SPEC as ROUTING

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest_asyncio
 
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.app import create_app
 from omnicase.gateway.testing import Gateway, Upstream, gateway_settings, upstream_app
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.servers import serve_http
 
 
 @pytest_asyncio.fixture

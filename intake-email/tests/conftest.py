@@ -26,14 +26,14 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from fastapi import FastAPI
 from sqlalchemy import make_url
 
+from omnicase.devtools.devstack.processes import free_port
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.intake_email.app import create_app
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
-from omnicase.kit.devstack.processes import free_port
 from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.plugin import SettingsFactory
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -13,6 +13,9 @@ import pytest
 from omnicase.case_core.app import create_app
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import identity_headers, inbound_email
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.plugin import SettingsFactory, eventually
+from omnicase.devtools.testing.probes import read_topic
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.events import (
     AssignCase,
@@ -26,9 +29,6 @@ from omnicase.kit.events import (
     SetCaseStatus,
 )
 from omnicase.kit.ids import uuid7
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.plugin import SettingsFactory, eventually
-from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

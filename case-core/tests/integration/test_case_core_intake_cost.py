@@ -13,10 +13,10 @@ from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.testing import Deliver, Email, inbound_email
 from omnicase.case_core.wiring import Services
+from omnicase.devtools.testing.database import database_work
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.db import Database
 from omnicase.kit.events import AssignCase, CaseStatus, SetCaseStatus
-from omnicase.kit.testing.database import database_work
 
 pytestmark = pytest.mark.asyncio
 

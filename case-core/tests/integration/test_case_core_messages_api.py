@@ -16,6 +16,7 @@ from starlette.routing import Route
 from omnicase.case_core.app import create_app
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.app import create_app as create_intake_web_app
 from omnicase.intake_web.blobs import PostgresBlobStore as IntakeWebBlobs
 from omnicase.intake_web.settings import IntakeWebSettings
@@ -24,7 +25,6 @@ from omnicase.kit.db import Database
 from omnicase.kit.events import AttachmentRef, Channel, MessageReceived, Party
 from omnicase.kit.identity import IDENTITY_HEADER, InvalidToken, verify_identity
 from omnicase.kit.ids import uuid7
-from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 

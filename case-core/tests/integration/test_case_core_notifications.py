@@ -28,13 +28,13 @@ from omnicase.case_core.testing import (
     inbound_email,
 )
 from omnicase.case_core.wiring import Services
+from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.clock import ManualClock
 from omnicase.kit.db import Database
 from omnicase.kit.events import NotificationReported
-from omnicase.kit.testing.apps import GatewayIdentity, running
-from omnicase.kit.testing.plugin import eventually
-from omnicase.kit.testing.probes import read_topic
-from omnicase.kit.testing.servers import serve_http
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

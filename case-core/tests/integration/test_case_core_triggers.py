@@ -11,8 +11,8 @@ import pytest
 
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import STAFF_SCOPES, Deliver, Email, Published
+from omnicase.devtools.testing.apps import GatewayIdentity
 from omnicase.kit.clock import ManualClock, set_clock
-from omnicase.kit.testing.apps import GatewayIdentity
 
 pytestmark = pytest.mark.asyncio
 

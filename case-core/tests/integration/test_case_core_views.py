@@ -12,7 +12,7 @@ import pytest
 from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import WebhookReceiver, identity_headers
-from omnicase.kit.testing.servers import serve_http
+from omnicase.devtools.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 

@@ -27,11 +27,11 @@ from omnicase.case_core.webhooks.dispatcher import WebhookDispatcher, http_clien
 from omnicase.case_core.webhooks.schemas import WebhookCreate
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.case_core.webhooks.signing import verify
+from omnicase.devtools.testing.apps import GatewayIdentity
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.clock import ManualClock, utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope
-from omnicase.kit.testing.apps import GatewayIdentity
-from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 
@@ -466,8 +466,8 @@ async def test_the_running_service_delivers_case_events_through_the_broker(
     service_settings: Any, database_url: str
 ) -> None:
     from omnicase.case_core.app import create_app
-    from omnicase.kit.testing.apps import running
-    from omnicase.kit.testing.plugin import eventually
+    from omnicase.devtools.testing.apps import running
+    from omnicase.devtools.testing.plugin import eventually
 
     settings = service_settings(CaseCoreSettings, webhook_poll_seconds=0.1, webhook_notify_email="ops@omnicase.test")
     receiver = WebhookReceiver()

@@ -10,11 +10,11 @@ import pytest_asyncio
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from omnicase.devtools.devstack.processes import free_port
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.app import create_app
 from omnicase.gateway.testing import Gateway, Upstream, gateway_settings
-from omnicase.kit.devstack.processes import free_port
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 

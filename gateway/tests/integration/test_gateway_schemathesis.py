@@ -27,9 +27,9 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Ok
 
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.app import create_app
 from omnicase.gateway.testing import Gateway, Upstream, gateway_settings, upstream_app
-from omnicase.kit.testing.servers import serve_http
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -12,6 +12,8 @@ import aiosmtplib
 import pytest
 from sqlalchemy import func, select
 
+from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_email.models import outbound_messages
 from omnicase.kit.events import (
     CaseCreated,
@@ -23,8 +25,6 @@ from omnicase.kit.events import (
     Party,
     Priority,
 )
-from omnicase.kit.testing.plugin import eventually
-from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

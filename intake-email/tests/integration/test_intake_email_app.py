@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.intake_email.app import create_app
 from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.plugin import SettingsFactory
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,13 +14,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
+from omnicase.devtools.devstack.broker import TansuBroker
+from omnicase.devtools.devstack.processes import free_port
+from omnicase.devtools.testing.plugin import eventually
 from omnicase.intake_email.models import raw_messages
 from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.bus.producer import EventProducer
-from omnicase.kit.devstack.broker import TansuBroker
-from omnicase.kit.devstack.processes import free_port
 from omnicase.kit.events import CaseCreated, CaseSnapshot, CaseStatus, Channel, Envelope, MessageReceived, Priority
-from omnicase.kit.testing.plugin import eventually
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

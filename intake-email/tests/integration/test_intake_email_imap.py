@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from omnicase.devtools.testing.plugin import eventually
 from omnicase.intake_email.models import imap_cursors, raw_messages
-from omnicase.kit.testing.plugin import eventually
 
 pytestmark = pytest.mark.asyncio
 

@@ -9,9 +9,9 @@ from typing import Any
 import aiosmtplib
 import pytest
 
+from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.kit.clock import utcnow
-from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.kit.events import Channel, NotificationRequested, OutboundMessageRequested, Party
-from omnicase.kit.testing.plugin import eventually
-from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

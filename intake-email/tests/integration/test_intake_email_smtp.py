@@ -14,8 +14,8 @@ import aiosmtplib
 import pytest
 from sqlalchemy import func, select
 
+from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_email.models import raw_messages
-from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

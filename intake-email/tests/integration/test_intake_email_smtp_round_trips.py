@@ -9,7 +9,7 @@ from typing import Any
 import aiosmtplib
 import pytest
 
-from omnicase.kit.testing.database import Work, database_work
+from omnicase.devtools.testing.database import Work, database_work
 
 pytestmark = pytest.mark.asyncio
 

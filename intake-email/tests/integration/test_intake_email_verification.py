@@ -7,7 +7,7 @@ from typing import Any
 import aiosmtplib
 import pytest
 
-from omnicase.kit.testing.plugin import eventually
+from omnicase.devtools.testing.plugin import eventually
 
 pytestmark = pytest.mark.asyncio
 

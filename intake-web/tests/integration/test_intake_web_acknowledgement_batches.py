@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from omnicase.devtools.testing.database import database_work
 from omnicase.intake_web.consumers import IntakeWebConsumer
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseCreated, CaseMessageAdded, CaseSnapshot, EventData
-from omnicase.kit.testing.database import database_work
 
 pytestmark = pytest.mark.asyncio
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.probes import read_topic
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseCreated, CaseSnapshot, Envelope, MessageReceived
-from omnicase.kit.testing.plugin import eventually
-from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

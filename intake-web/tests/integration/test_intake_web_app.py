@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.intake_web.app import create_app
 from omnicase.intake_web.settings import IntakeWebSettings
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.plugin import SettingsFactory
 
 pytestmark = pytest.mark.asyncio
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from omnicase.kit.testing.servers import serve_http
+from omnicase.devtools.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 

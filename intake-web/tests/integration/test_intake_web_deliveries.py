@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.channels import signatures
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import DeliveryReported, Envelope, OutboundMessageRequested, Party
-from omnicase.kit.testing.probes import read_topic
-from omnicase.kit.testing.servers import serve_http
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

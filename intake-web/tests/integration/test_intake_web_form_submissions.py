@@ -12,12 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from omnicase.devtools.testing.database import database_work
+from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.events import Envelope, MessageReceived
 from omnicase.kit.identity import service_identity_headers
-from omnicase.kit.testing.database import database_work
-from omnicase.kit.testing.plugin import eventually
-from omnicase.kit.testing.probes import read_topic
-from omnicase.kit.testing.servers import serve_http
 from omnicase.kit.topics import Topic, physical
 
 # One service for the module: every test works on forms or channels of its own.

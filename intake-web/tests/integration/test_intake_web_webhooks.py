@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.channels import signatures
 from omnicase.kit.events import Envelope, MessageReceived
-from omnicase.kit.testing.plugin import eventually
-from omnicase.kit.testing.probes import read_topic
-from omnicase.kit.testing.servers import serve_http
 from omnicase.kit.topics import Topic, physical
 
 # One service for the module: every test works on forms or channels of its own.

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.kit.events import Priority
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.plugin import SettingsFactory
 from omnicase.routing.app import create_app
 from omnicase.routing.settings import RoutingSettings
 from omnicase.routing.testing import Seeder, identity_headers, snapshot

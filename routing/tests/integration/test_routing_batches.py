@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.devtools.testing.database import database_work
 from omnicase.kit.bus.batch import BatchHandler, Received
 from omnicase.kit.clock import ManualClock
 from omnicase.kit.events import (
@@ -25,7 +26,6 @@ from omnicase.kit.events import (
     Priority,
 )
 from omnicase.kit.outbox import flush_staged
-from omnicase.kit.testing.database import database_work
 from omnicase.routing.engine import RoutingModel, RuleConditions
 from omnicase.routing.models import agents, cases, decisions, offers, timers
 from omnicase.routing.rules.schemas import RuleUpdate

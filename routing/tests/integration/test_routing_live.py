@@ -13,12 +13,12 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.plugin import SettingsFactory, eventually
+from omnicase.devtools.testing.probes import read_topic
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.db import create_engine
 from omnicase.kit.events import CaseCreated, CaseStatus, CaseUpdated, FieldChange
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.plugin import SettingsFactory, eventually
-from omnicase.kit.testing.probes import read_topic
 from omnicase.kit.topics import Topic, physical
 from omnicase.routing.app import create_app
 from omnicase.routing.settings import RoutingSettings

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
+from omnicase.devtools.testing.plugin import ScratchSchema
+from omnicase.devtools.testing.probes import Effects, create_effects
 from omnicase.kit.bus.producer import EventProducer
-from omnicase.kit.testing.plugin import ScratchSchema
-from omnicase.kit.testing.probes import Effects, create_effects
 
 
 @pytest_asyncio.fixture

@@ -15,6 +15,9 @@ from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select
 
+from omnicase.devtools.testing.plugin import ScratchSchema, eventually
+from omnicase.devtools.testing.probes import numbered_event
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
@@ -22,9 +25,6 @@ from omnicase.kit.errors import NotFound, problem_responses
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.service import ServiceSpec
 from omnicase.kit.settings import ServiceSettings
-from omnicase.kit.testing.plugin import ScratchSchema, eventually
-from omnicase.kit.testing.probes import numbered_event
-from omnicase.kit.testing.servers import serve_http
 
 pytestmark = pytest.mark.asyncio
 

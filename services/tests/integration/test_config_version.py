@@ -12,8 +12,8 @@ from sqlalchemy import Column, Integer, Table, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.devtools.testing.plugin import ScratchSchema
 from omnicase.kit.config_version import VersionedCache, config_version_table, install_config_version
-from omnicase.kit.testing.plugin import ScratchSchema
 
 pytestmark = pytest.mark.asyncio
 

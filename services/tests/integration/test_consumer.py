@@ -11,14 +11,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.devtools.testing.plugin import ScratchSchema, eventually
+from omnicase.devtools.testing.probes import Effects, numbered_event, read_topic
 from omnicase.kit.bus.batch import one_at_a_time
 from omnicase.kit.bus.consumer import ConsumerConfig, ConsumerStopped, EventConsumer
 from omnicase.kit.bus.dlq import DeadLetterError, read_dead_letters, replay_dead_letters
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.inbox import Inbox
-from omnicase.kit.testing.plugin import ScratchSchema, eventually
-from omnicase.kit.testing.probes import Effects, numbered_event, read_topic
 from omnicase.kit.topics import Topic, dlq, physical
 
 pytestmark = pytest.mark.asyncio
@@ -264,7 +264,7 @@ async def test_events_published_while_a_member_lies_dead_reach_its_successor_wit
     url = scratch_schema.database.engine.url.render_as_string(hide_password=False)
     group = "kit-test-killed"
     member = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "omnicase.kit.testing.member", url, scratch_schema.name),
+        *(sys.executable, "-m", "omnicase.devtools.testing.member", url, scratch_schema.name),
         *(kafka_bootstrap, suite_topics, group),
         stdout=asyncio.subprocess.PIPE,
     )

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
+from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.kit.db import create_engine
-from omnicase.kit.devstack.postgres import EmbeddedPostgres
 from omnicase.kit.migrations import downgrade, upgrade
 from omnicase.kit.service import discover_services
 

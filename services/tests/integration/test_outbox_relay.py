@@ -11,13 +11,13 @@ from aiokafka import ConsumerRecord
 from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, select
 
+from omnicase.devtools.testing.plugin import ScratchSchema, eventually
+from omnicase.devtools.testing.probes import Effects, numbered_event, read_topic
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer, Headers
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.inbox import Inbox
 from omnicase.kit.outbox import Outbox, OutboxRelay
-from omnicase.kit.testing.plugin import ScratchSchema, eventually
-from omnicase.kit.testing.probes import Effects, numbered_event, read_topic
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.devtools.testing.database import database_work
+from omnicase.devtools.testing.plugin import ScratchSchema
+from omnicase.devtools.testing.probes import numbered_event
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.outbox import Outbox, flush_staged
-from omnicase.kit.testing.database import database_work
-from omnicase.kit.testing.plugin import ScratchSchema
-from omnicase.kit.testing.probes import numbered_event
 
 pytestmark = pytest.mark.asyncio
 

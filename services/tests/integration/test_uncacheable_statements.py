@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import insert
 
-from omnicase.kit.testing.plugin import ScratchSchema
+from omnicase.devtools.testing.plugin import ScratchSchema
 
 pytestmark = pytest.mark.asyncio
 

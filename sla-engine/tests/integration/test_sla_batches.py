@@ -12,6 +12,9 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.database import database_work
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.kit.bus.batch import Batch, Received
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.events import (
@@ -26,9 +29,6 @@ from omnicase.kit.events import (
     Priority,
 )
 from omnicase.kit.outbox import Outbox
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.database import database_work
-from omnicase.kit.testing.plugin import SettingsFactory
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.config.cache import ConfigCache
 from omnicase.sla_engine.models import cases, milestones, timers

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from omnicase.kit.testing.apps import GatewayIdentity, running
-from omnicase.kit.testing.plugin import SettingsFactory
+from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.settings import SlaEngineSettings
 

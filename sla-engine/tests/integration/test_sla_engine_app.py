@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.plugin import SettingsFactory
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.settings import SlaEngineSettings
 

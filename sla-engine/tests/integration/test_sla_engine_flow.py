@@ -13,6 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.plugin import SettingsFactory, eventually
+from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import ManualClock
 from omnicase.kit.events import (
@@ -27,10 +31,6 @@ from omnicase.kit.events import (
     FieldChange,
     Priority,
 )
-from omnicase.kit.testing.apps import running
-from omnicase.kit.testing.plugin import SettingsFactory, eventually
-from omnicase.kit.testing.probes import read_topic
-from omnicase.kit.testing.servers import serve_http
 from omnicase.kit.topics import Topic, physical
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.settings import SlaEngineSettings

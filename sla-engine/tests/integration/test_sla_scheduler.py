@@ -14,11 +14,11 @@ import pytest_asyncio
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.devtools.testing.plugin import eventually
 from omnicase.kit.clock import ManualClock
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Envelope, Priority, SlaThresholdReached
 from omnicase.kit.outbox import Outbox
-from omnicase.kit.testing.plugin import eventually
 from omnicase.sla_engine.events_out import EventSink
 from omnicase.sla_engine.models import cases, outbox, timers
 from omnicase.sla_engine.scheduler.repository import ClaimedTimer, TimerRepository

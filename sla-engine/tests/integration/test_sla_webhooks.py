@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from omnicase.kit.testing.servers import serve_http
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.sla_engine.scheduler.repository import ClaimedTimer
 from omnicase.sla_engine.webhooks import WebhookFailed, WebhookSender
 

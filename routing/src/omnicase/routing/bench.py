@@ -31,13 +31,13 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from omnicase.kit.bench import Measurement
-from omnicase.kit.bench_services import BenchTarget
+from omnicase.devtools.bench.measure import Measurement
+from omnicase.devtools.bench.services import BenchTarget
+from omnicase.devtools.devstack.postgres import EmbeddedPostgres
+from omnicase.devtools.devstack.processes import free_port
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine
-from omnicase.kit.devstack.postgres import EmbeddedPostgres
-from omnicase.kit.devstack.processes import free_port
 from omnicase.kit.events import CaseCreated, Channel, EventData, Priority
 from omnicase.kit.migrations import upgrade
 from omnicase.routing.engine import CaseFacts, RoutingModel, WorkItem, match_rules, select_agents

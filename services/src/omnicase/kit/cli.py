@@ -1,14 +1,16 @@
 """The ``omnicase`` command.
 
-- ``omnicase up``: the whole suite on the embedded defaults (see devstack.supervisor).
 - ``omnicase migrate``: every installed service's migrations, in start order.
 - ``omnicase serve SERVICE``: one service under uvicorn (what containers run).
 - ``omnicase topics``: create the suite's topics (dev and tests; Strimzi in production).
-- ``omnicase bench``: the kit's throughput beside the raw PostgreSQL and broker ceilings.
 - ``omnicase outbox replay --since 1h [--service X] [--dry-run]``: publish again what the
   services published since then, after a broker lost data (see :mod:`omnicase.kit.replay`).
+- ``omnicase keygen``: a new master key for secrets sealed at rest (:mod:`omnicase.kit.sealing`).
 - ``omnicase dlq list TOPIC`` / ``omnicase dlq replay TOPIC [--dry-run]``: the messages
   consumers gave up on, with why; send them back once the cause is fixed (:mod:`omnicase.kit.bus.dlq`).
+
+Packages add commands through the ``omnicase.commands`` entry-point group: a callable given
+the subparsers, which adds its own (omnicase-devtools adds ``up`` and ``bench``).
 """
 
 from __future__ import annotations
@@ -18,22 +20,11 @@ import asyncio
 import os
 import socket
 import sys
+from importlib.metadata import entry_points
 
 from omnicase.kit.settings import SettingsError, normalize_database_url
 
-
-def _up(_: argparse.Namespace) -> int:
-    from omnicase.kit.devstack.processes import PortInUse
-    from omnicase.kit.devstack.supervisor import AlreadyRunning, StackSettings, Supervisor
-
-    try:
-        settings = StackSettings()
-        return asyncio.run(Supervisor(settings).up())
-    except (PortInUse, AlreadyRunning) as error:
-        print(f"omnicase up: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+COMMANDS_ENTRY_POINT_GROUP = "omnicase.commands"
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -84,12 +75,6 @@ def _topics(args: argparse.Namespace) -> int:
     created = asyncio.run(ensure_suite_topics(servers, partitions=args.partitions))
     print(f"created {len(created)} topics: {', '.join(created) or '-'}")
     return 0
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from omnicase.kit.bench import main as bench_main
-
-    return bench_main(args.events, args.output)
 
 
 def _outbox_replay(args: argparse.Namespace) -> int:
@@ -169,7 +154,6 @@ def _keygen(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnicase", description="Omnicase command line")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="run the whole suite on the embedded defaults").set_defaults(run=_up)
     commands.add_parser("migrate", help="run every service's migrations").set_defaults(run=_migrate)
     serve = commands.add_parser("serve", help="run one service")
     serve.add_argument("service")
@@ -177,10 +161,6 @@ def main(argv: list[str] | None = None) -> int:
     topics = commands.add_parser("topics", help="create the suite's topics")
     topics.add_argument("--partitions", type=int, default=4)
     topics.set_defaults(run=_topics)
-    bench = commands.add_parser("bench", help="measure the kit against the raw ceilings")
-    bench.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "10000")))
-    bench.add_argument("--output", default="bench/results")
-    bench.set_defaults(run=_bench)
     keygen = commands.add_parser("keygen", help="a new master key sealing secrets at rest, as settings take it")
     keygen.add_argument("--key-id", default="k1", help="its id (rotation: a new id beside the old keys)")
     keygen.set_defaults(run=_keygen)
@@ -217,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     resend.add_argument("topic", help="one of the suite's topics, e.g. case.events")
     resend.add_argument("--dry-run", action="store_true", help="list what would be sent back, send nothing")
     resend.set_defaults(run=_dlq)
+    # Development commands (`up`, `bench`) come from omnicase-devtools when it is installed;
+    # a service's image carries only the operational ones above.
+    for entry in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda entry: entry.name):
+        entry.load()(commands)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

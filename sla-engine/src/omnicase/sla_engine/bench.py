@@ -28,8 +28,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.kit.bench import Measurement
-from omnicase.kit.bench_services import BenchTarget
+from omnicase.devtools.bench.measure import Measurement
+from omnicase.devtools.bench.services import BenchTarget
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.events import SlaThresholdReached
@@ -207,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="transactions in flight per replica")
     args = parser.parse_args(argv)
 
-    from omnicase.kit.devstack.postgres import EmbeddedPostgres
-    from omnicase.kit.devstack.processes import free_port
+    from omnicase.devtools.devstack.postgres import EmbeddedPostgres
+    from omnicase.devtools.devstack.processes import free_port
     from omnicase.kit.migrations import upgrade
 
     root = Path(tempfile.mkdtemp(prefix="omnicase-sla-bench-"))

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import IO
 
-from omnicase.kit.devstack.processes import die_with_parent, terminate, wait_for_tcp
+from omnicase.devtools.devstack.processes import die_with_parent, terminate, wait_for_tcp
 
 
 def broker_binary() -> str:

@@ -1,24 +1,24 @@
 """The whole suite under load, in the same ``omnicase bench`` run as the ceilings.
 
-``omnicase up`` runs in a child process (:class:`~omnicase.kit.testing.stack.SuiteStack`)
+``omnicase up`` runs in a child process (:class:`~omnicase.devtools.testing.stack.SuiteStack`)
 on the run's durable PostgreSQL (a fresh database) and its Tansu broker, every service a
 process of its own, as ``make run`` starts them. The bench then configures it through the
-gateway as an admin (:mod:`omnicase.kit.bench_suite_setup`) and, at once:
+gateway as an admin (:mod:`omnicase.devtools.bench.suite.setup`) and, at once:
 
-- **intake** (:mod:`omnicase.kit.bench_suite_intake`), sustained: at least
+- **intake** (:mod:`omnicase.devtools.bench.suite.intake`), sustained: at least
   ``BENCH_SUITE_EMAILS`` mails over ``BENCH_SUITE_SMTP_SESSIONS`` concurrent SMTP sessions
   to intake-email's listener, and at least ``BENCH_SUITE_FORMS`` form submissions over
   ``BENCH_SUITE_HTTP_CLIENTS`` concurrent clients to the public form endpoint through the
   gateway, each channel sending for at least ``BENCH_SUITE_SECONDS`` (whichever is longer),
   so the rows measure steady state rather than a burst;
-- **the agent console** (:mod:`omnicase.kit.bench_suite_api`): ``BENCH_SUITE_API_RATE``
+- **the agent console** (:mod:`omnicase.devtools.bench.suite.api`): ``BENCH_SUITE_API_RATE``
   requests per second, open loop, of case list / get / change (``If-Match``) through the
   gateway as an agent, for as long as the intake is in flight and at least
   ``BENCH_SUITE_API_SECONDS``.
 
 Both follow a warm-up of ``BENCH_SUITE_WARMUP`` messages per channel all the way to their
 SLA clocks (consumer groups joined, connections and statements ready), not counted.
-:mod:`omnicase.kit.bench_suite_observe` follows every accepted message into its case,
+:mod:`omnicase.devtools.bench.suite.observe` follows every accepted message into its case,
 its assignment and its SLA milestones (it says which moment each stage stands for). The
 run fails, naming what is missing, if a message is never accepted, if an accepted one is
 not created, assigned and timed within ``BENCH_STALL_TIMEOUT`` of the last progress, or
@@ -27,7 +27,7 @@ if one became two cases.
 The row "suite end to end, both channels" is every message of both channels over the time
 from the first send to the last SLA clock set, with the latency from acceptance to SLA
 milestones set; the CPU rows give each part's CPU milliseconds per message over that round
-(:mod:`omnicase.kit.bench_suite_cpu`: every process of each service, PostgreSQL, the
+(:mod:`omnicase.devtools.bench.suite.cpu`: every process of each service, PostgreSQL, the
 broker, and the bench's own load and observer).
 
 Per channel, the rows give the accepted rate (SMTP 250 / HTTP 2xx) with the latency of
@@ -65,14 +65,15 @@ from typing import Any
 
 import httpx
 
-from omnicase.kit.bench import BenchError, CpuMeter, CpuUsage, Measurement, _await_with_progress, _env_number
-from omnicase.kit.bench_suite_api import LABELS, MIX, ApiResult, api_load
-from omnicase.kit.bench_suite_cpu import CpuSnapshot
-from omnicase.kit.bench_suite_intake import IntakeResult, post_forms, send_emails
-from omnicase.kit.bench_suite_observe import PipelineObserver
-from omnicase.kit.bench_suite_setup import AGENT_CAPACITY, SetupError, SuiteSetup, agents_needed, configure_suite
-from omnicase.kit.devstack.postgres import EmbeddedPostgres
-from omnicase.kit.testing.stack import StackError, SuiteStack
+from omnicase.devtools.bench.config import BenchError, env_number
+from omnicase.devtools.bench.measure import CpuMeter, CpuUsage, Measurement, await_with_progress
+from omnicase.devtools.bench.suite.api import LABELS, MIX, ApiResult, api_load
+from omnicase.devtools.bench.suite.cpu import CpuSnapshot
+from omnicase.devtools.bench.suite.intake import IntakeResult, post_forms, send_emails
+from omnicase.devtools.bench.suite.observe import PipelineObserver
+from omnicase.devtools.bench.suite.setup import AGENT_CAPACITY, SetupError, SuiteSetup, agents_needed, configure_suite
+from omnicase.devtools.devstack.postgres import EmbeddedPostgres
+from omnicase.devtools.testing.stack import StackError, SuiteStack
 
 RAISED_RATE_LIMIT = 10_000_000
 # Messages per second per channel the agents' capacity is sized for in a timed round (above the goal).
@@ -107,17 +108,17 @@ class SuiteBenchConfig:
         if os.environ.get("BENCH_SUITE", "1").strip() == "0":
             return None
         return cls(
-            emails=int(_env_number("BENCH_SUITE_EMAILS", cls.emails)),
-            smtp_sessions=int(_env_number("BENCH_SUITE_SMTP_SESSIONS", cls.smtp_sessions)),
-            forms=int(_env_number("BENCH_SUITE_FORMS", cls.forms)),
-            http_clients=int(_env_number("BENCH_SUITE_HTTP_CLIENTS", cls.http_clients)),
-            seconds=_env_number("BENCH_SUITE_SECONDS", cls.seconds, integer=False, zero=True),
-            api_rate=_env_number("BENCH_SUITE_API_RATE", cls.api_rate, integer=False),
-            api_seconds=_env_number("BENCH_SUITE_API_SECONDS", cls.api_seconds, integer=False),
-            api_cases=int(_env_number("BENCH_SUITE_API_CASES", cls.api_cases)),
-            agents=int(_env_number("BENCH_SUITE_AGENTS", cls.agents)),
-            warmup=int(_env_number("BENCH_SUITE_WARMUP", cls.warmup)),
-            ready_timeout=_env_number("BENCH_SUITE_READY_TIMEOUT", cls.ready_timeout, integer=False),
+            emails=int(env_number("BENCH_SUITE_EMAILS", cls.emails)),
+            smtp_sessions=int(env_number("BENCH_SUITE_SMTP_SESSIONS", cls.smtp_sessions)),
+            forms=int(env_number("BENCH_SUITE_FORMS", cls.forms)),
+            http_clients=int(env_number("BENCH_SUITE_HTTP_CLIENTS", cls.http_clients)),
+            seconds=env_number("BENCH_SUITE_SECONDS", cls.seconds, integer=False, zero=True),
+            api_rate=env_number("BENCH_SUITE_API_RATE", cls.api_rate, integer=False),
+            api_seconds=env_number("BENCH_SUITE_API_SECONDS", cls.api_seconds, integer=False),
+            api_cases=int(env_number("BENCH_SUITE_API_CASES", cls.api_cases)),
+            agents=int(env_number("BENCH_SUITE_AGENTS", cls.agents)),
+            warmup=int(env_number("BENCH_SUITE_WARMUP", cls.warmup)),
+            ready_timeout=env_number("BENCH_SUITE_READY_TIMEOUT", cls.ready_timeout, integer=False),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -378,7 +379,7 @@ class _Intake:
         def answered() -> int:
             return len(emails.accepted) + len(emails.failed) + len(forms.accepted) + len(forms.failed)
 
-        await _await_with_progress(
+        await await_with_progress(
             senders,
             what="suite intake senders",
             progress=answered,
@@ -408,7 +409,7 @@ class _Intake:
                     return
                 await observer.changed.wait()
 
-        await _await_with_progress(
+        await await_with_progress(
             all_through(),
             what="suite pipeline (case created, assigned, SLA milestones set)",
             progress=reached,

@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import IO, Any
 
-from omnicase.kit.devstack.processes import die_with_parent, terminate, wait_for_tcp
+from omnicase.devtools.devstack.processes import die_with_parent, terminate, wait_for_tcp
 
 SERVICE_USER = "embedded_postgres"
 

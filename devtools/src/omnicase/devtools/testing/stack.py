@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import psutil
 
-from omnicase.kit.devstack.processes import die_with_parent, free_port
+from omnicase.devtools.devstack.processes import die_with_parent, free_port
 from omnicase.kit.service import ServiceSpec, discover_services
 
 

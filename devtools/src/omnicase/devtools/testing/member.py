@@ -1,8 +1,8 @@
 """A consumer-group member in a process of its own, for tests that kill one as a crash would.
 
-``python -m omnicase.kit.testing.member DATABASE_URL SCHEMA BOOTSTRAP PREFIX GROUP`` runs
+``python -m omnicase.devtools.testing.member DATABASE_URL SCHEMA BOOTSTRAP PREFIX GROUP`` runs
 the kit's consumer on ``case.events`` (under ``PREFIX``) in group ``GROUP``, recording every
-event it applies in ``SCHEMA.effects`` (:func:`omnicase.kit.testing.probes.effects_table`),
+event it applies in ``SCHEMA.effects`` (:func:`omnicase.devtools.testing.probes.effects_table`),
 until it is killed. It prints ``ready`` once started.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from omnicase.devtools.testing.probes import Effects, effects_table
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.inbox import Inbox, inbox_table
-from omnicase.kit.testing.probes import Effects, effects_table
 from omnicase.kit.topics import Topic
 
 

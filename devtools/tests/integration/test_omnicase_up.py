@@ -17,8 +17,8 @@ import httpx
 import psutil
 import pytest
 
+from omnicase.devtools.testing.stack import StackError, SuiteStack
 from omnicase.kit.service import discover_services
-from omnicase.kit.testing.stack import StackError, SuiteStack
 
 pytestmark = pytest.mark.slow
 

@@ -52,13 +52,13 @@ import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from omnicase.devtools.devstack.admin import BootstrapAdmin, bootstrap_admin
+from omnicase.devtools.devstack.broker import TansuBroker
+from omnicase.devtools.devstack.postgres import EmbeddedPostgres
+from omnicase.devtools.devstack.processes import PortInUse, die_with_parent, port_in_use
 from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine
-from omnicase.kit.devstack.admin import BootstrapAdmin, bootstrap_admin
-from omnicase.kit.devstack.broker import TansuBroker
-from omnicase.kit.devstack.postgres import EmbeddedPostgres
-from omnicase.kit.devstack.processes import PortInUse, die_with_parent, port_in_use
 from omnicase.kit.migrations import upgrade
 from omnicase.kit.replay import replay_suite, services_with_table
 from omnicase.kit.service import ServiceSpec, discover_services

@@ -20,8 +20,8 @@ from omnicase.kit.migrations import upgrade
 from omnicase.kit.service import get_service
 
 if TYPE_CHECKING:
-    from omnicase.kit.bench import Measurement
-    from omnicase.kit.devstack.postgres import EmbeddedPostgres
+    from omnicase.devtools.bench.measure import Measurement
+    from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 
 ENTRY_POINT_GROUP = "omnicase.benches"
 

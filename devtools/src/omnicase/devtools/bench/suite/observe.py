@@ -2,7 +2,7 @@
 
 - **Case created / assigned**: a consumer in a group of its own reads the suite's
   ``case.events`` from the beginning. A ``case.created`` whose subject carries the run's
-  token (:data:`~omnicase.kit.bench_suite_intake.SUBJECT_TOKEN`) ties the case to the
+  token (:data:`~omnicase.devtools.bench.suite.intake.SUBJECT_TOKEN`) ties the case to the
   message; the first ``case.updated`` that sets ``assignee_id`` is its assignment. The
   moment taken is the envelope's ``time``: stamped by case-core in the very transaction
   that made the change (its commit follows within that transaction), not when the event
@@ -23,7 +23,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from omnicase.kit.bench_suite_intake import SUBJECT_TOKEN
+from omnicase.devtools.bench.suite.intake import SUBJECT_TOKEN
 from omnicase.kit.events import CaseCreated, CaseUpdated, Envelope, SlaClocksStarted
 from omnicase.kit.topics import Topic
 

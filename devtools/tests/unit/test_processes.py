@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from omnicase.kit.devstack import processes
-from omnicase.kit.devstack.processes import free_port
+from omnicase.devtools.devstack import processes
+from omnicase.devtools.devstack.processes import free_port
 
 
 def _first_ephemeral_port() -> int:

@@ -30,8 +30,8 @@ import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from omnicase.kit.devstack.processes import free_port
-from omnicase.kit.testing.stack import StackError, SuiteStack
+from omnicase.devtools.devstack.processes import free_port
+from omnicase.devtools.testing.stack import StackError, SuiteStack
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from omnicase.kit.bench_suite_api import new_case_body
+from omnicase.devtools.bench.suite.api import new_case_body
 
 AGENT_PASSWORD = "bench agent password 1"
 AGENT_CAPACITY = 1000  # routing's largest; a bench case costs 1

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from omnicase.kit.bench import BenchError
-from omnicase.kit.bench_suite import SuiteBenchConfig, _check_refused, _intake_rows, _missing, _paced
-from omnicase.kit.bench_suite_intake import Accepted, IntakeResult, subject_for
-from omnicase.kit.bench_suite_observe import PipelineObserver
+from omnicase.devtools.bench.config import BenchError
+from omnicase.devtools.bench.suite.intake import Accepted, IntakeResult, subject_for
+from omnicase.devtools.bench.suite.observe import PipelineObserver
+from omnicase.devtools.bench.suite.run import SuiteBenchConfig, _check_refused, _intake_rows, _missing, _paced
 from omnicase.kit.events import (
     CaseCreated,
     CaseSnapshot,

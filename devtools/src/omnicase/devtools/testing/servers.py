@@ -10,7 +10,7 @@ from typing import Literal
 import uvicorn
 from starlette.types import ASGIApp
 
-from omnicase.kit.devstack.processes import free_port
+from omnicase.devtools.devstack.processes import free_port
 
 
 @asynccontextmanager

@@ -10,9 +10,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.devtools.testing.plugin import ScratchSchema
 from omnicase.kit.bus.batch import Batch
 from omnicase.kit.events import CaseUpdated, Envelope, FieldChange
-from omnicase.kit.testing.plugin import ScratchSchema
 
 
 @dataclass

@@ -28,11 +28,11 @@ import pytest_asyncio
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from omnicase.devtools.devstack.broker import TansuBroker
+from omnicase.devtools.devstack.postgres import EmbeddedPostgres
+from omnicase.devtools.devstack.processes import free_port
 from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.db import Database, create_engine, service_metadata
-from omnicase.kit.devstack.broker import TansuBroker
-from omnicase.kit.devstack.postgres import EmbeddedPostgres
-from omnicase.kit.devstack.processes import free_port
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.migrations import create_kit_tables
 from omnicase.kit.migrations import upgrade as upgrade_service
