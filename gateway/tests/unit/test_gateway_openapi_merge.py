@@ -10,8 +10,8 @@ OWN: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Omnicase gateway", "version": "0.1.0"},
     "paths": {
-        "/api/v1/auth/token": {"post": {"operationId": "auth_token", "responses": {"200": {"description": "ok"}}}},
-        "/api/v1/users": {"get": {"operationId": "users_list", "responses": {"200": {"description": "ok"}}}},
+        "/api/v1/auth/token": {"post": {"operationId": "issue_token", "responses": {"200": {"description": "ok"}}}},
+        "/api/v1/users": {"get": {"operationId": "list_users", "responses": {"200": {"description": "ok"}}}},
     },
     "components": {"schemas": {"Agent": {"type": "object", "title": "gateway's"}}},
 }
@@ -55,9 +55,9 @@ def test_a_clashing_schema_name_is_prefixed_and_its_references_follow() -> None:
 
 
 def test_a_clashing_operation_id_is_prefixed_with_the_service() -> None:
-    routing = service_doc({"/api/v1/agents": {"get": op("users_list")}}, {})
+    routing = service_doc({"/api/v1/agents": {"get": op("list_users")}}, {})
     merged = merge(OWN, {"routing": routing}, [])
-    assert merged["paths"]["/api/v1/agents"]["get"]["operationId"] == "routing_users_list"
+    assert merged["paths"]["/api/v1/agents"]["get"]["operationId"] == "routing_list_users"
 
 
 def test_security_and_common_problems_are_declared_where_they_apply() -> None:

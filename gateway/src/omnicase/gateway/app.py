@@ -120,7 +120,7 @@ docs_router = APIRouter()
 
 @docs_router.get(
     "/openapi.json",
-    operation_id="gateway_openapi",
+    operation_id="get_openapi",
     tags=["docs"],
     summary="The whole suite's OpenAPI 3.1 document",
     response_model=dict[str, Any],

@@ -34,7 +34,7 @@ from omnicase.kit.errors import PROBLEM_MEDIA_TYPE
 logger = logging.getLogger(__name__)
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-UNAUTHENTICATED_OPERATIONS = {"auth_token", "auth_revoke"}
+UNAUTHENTICATED_OPERATIONS = {"issue_token", "revoke_token"}
 MISSING_RETRY_SECONDS = 5.0
 SECURITY_SCHEMES = {
     "oauth2": {

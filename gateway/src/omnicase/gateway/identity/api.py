@@ -125,7 +125,7 @@ def _required(form: dict[str, str], *names: str) -> list[str]:
 
 @router.post(
     "/api/v1/auth/token",
-    operation_id="auth_token",
+    operation_id="issue_token",
     tags=["auth"],
     summary="Log in or refresh (OAuth2 password and refresh_token grants)",
     response_model=TokenResponse,
@@ -165,7 +165,7 @@ async def issue_token(request: Request, response: Response, identity: IdentityDe
 
 @router.post(
     "/api/v1/auth/revoke",
-    operation_id="auth_revoke",
+    operation_id="revoke_token",
     tags=["auth"],
     summary="Log out: revoke an access or refresh token (RFC 7009)",
     status_code=200,
@@ -192,7 +192,7 @@ async def revoke_token(request: Request, session: SessionDep, identity: Identity
 
 @router.get(
     "/api/v1/auth/me",
-    operation_id="auth_me",
+    operation_id="get_current_user",
     tags=["auth"],
     summary="Who the bearer token belongs to",
     response_model=Me,
@@ -214,7 +214,7 @@ async def me(principal: CurrentPrincipal) -> Me:
 
 @router.post(
     "/api/v1/auth/password",
-    operation_id="auth_change_password",
+    operation_id="change_password",
     tags=["auth"],
     summary="Change your own password",
     status_code=204,
@@ -240,7 +240,7 @@ def _user(row: RowMapping) -> User:
 
 @router.post(
     "/api/v1/users",
-    operation_id="users_create",
+    operation_id="create_user",
     tags=["users"],
     summary="Create a user",
     status_code=201,
@@ -260,7 +260,7 @@ async def create_user(
 
 @router.get(
     "/api/v1/users",
-    operation_id="users_list",
+    operation_id="list_users",
     tags=["users"],
     summary="List users",
     response_model=UserPage,
@@ -288,7 +288,7 @@ async def list_users(
 
 @router.get(
     "/api/v1/users/{user_id}",
-    operation_id="users_get",
+    operation_id="get_user",
     tags=["users"],
     summary="Get a user",
     response_model=User,
@@ -302,7 +302,7 @@ async def get_user(
 
 @router.patch(
     "/api/v1/users/{user_id}",
-    operation_id="users_update",
+    operation_id="update_user",
     tags=["users"],
     summary="Change a user (role, links, password, active, unlock)",
     response_model=User,
@@ -328,7 +328,7 @@ async def update_user(
 
 @router.post(
     "/api/v1/api-tokens",
-    operation_id="api_tokens_create",
+    operation_id="create_api_token",
     tags=["api-tokens"],
     summary="Create an API token (shown once)",
     status_code=201,
@@ -350,7 +350,7 @@ async def create_api_token(
 
 @router.get(
     "/api/v1/api-tokens",
-    operation_id="api_tokens_list",
+    operation_id="list_api_tokens",
     tags=["api-tokens"],
     summary="List API tokens",
     response_model=ApiTokenPage,
@@ -370,7 +370,7 @@ async def list_api_tokens(
 
 @router.delete(
     "/api/v1/api-tokens/{token_id}",
-    operation_id="api_tokens_revoke",
+    operation_id="revoke_api_token",
     tags=["api-tokens"],
     summary="Revoke an API token",
     response_model=ApiToken,

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
     "",
     dependencies=[Admin],
     status_code=201,
-    operation_id="routing_create_agent",
+    operation_id="create_agent",
     summary="Make a user a routing agent",
     description="A new agent starts offline; set their presence to `online` to start receiving work.",
     responses=AUTH_PROBLEMS | problem_responses(AgentExists, ValidationFailed),
@@ -36,7 +36,7 @@ async def create_agent(payload: AgentCreate, routing: RoutingDep) -> Agent:
 @router.get(
     "",
     dependencies=[Reader],
-    operation_id="routing_list_agents",
+    operation_id="list_agents",
     summary="List agents",
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
@@ -57,7 +57,7 @@ async def list_agents(
 @router.get(
     "/{user_id}",
     dependencies=[Reader],
-    operation_id="routing_get_agent",
+    operation_id="get_agent",
     summary="Get an agent",
     responses=AUTH_PROBLEMS | problem_responses(AgentNotFound),
 )
@@ -68,7 +68,7 @@ async def get_agent(user_id: uuid.UUID, routing: RoutingDep) -> Agent:
 @router.patch(
     "/{user_id}",
     dependencies=[Admin],
-    operation_id="routing_update_agent",
+    operation_id="update_agent",
     summary="Change an agent's name, languages, capacity, skills or queues",
     description="Fields left out stay as they are; `skills` and `group_ids` replace the whole list. "
     "More capacity, skills or queues push fitting waiting work to the agent at once.",
@@ -82,7 +82,7 @@ async def update_agent(user_id: uuid.UUID, payload: AgentUpdate, routing: Routin
     "/{user_id}",
     dependencies=[Admin],
     status_code=204,
-    operation_id="routing_delete_agent",
+    operation_id="delete_agent",
     summary="Remove an agent (refused while they hold cases)",
     responses=AUTH_PROBLEMS | problem_responses(AgentNotFound, StillInUse),
 )
@@ -94,7 +94,7 @@ async def delete_agent(user_id: uuid.UUID, routing: RoutingDep) -> Response:
 @router.put(
     "/{user_id}/presence",
     dependencies=[AgentOrAdmin],
-    operation_id="routing_set_agent_presence",
+    operation_id="set_agent_presence",
     summary="Set an agent's presence",
     description="`online`: waiting work that fits is pushed at once. `away`: no new work; pending offers stay. "
     "`offline`: no new work and pending offers go back to their queues.",
@@ -107,7 +107,7 @@ async def set_presence(user_id: uuid.UUID, payload: PresenceUpdate, routing: Rou
 @router.get(
     "/{user_id}/load",
     dependencies=[Reader],
-    operation_id="routing_get_agent_load",
+    operation_id="get_agent_load",
     summary="An agent's current load: capacity used and the cases holding it",
     responses=AUTH_PROBLEMS | problem_responses(AgentNotFound),
 )
@@ -118,7 +118,7 @@ async def get_load(user_id: uuid.UUID, routing: RoutingDep) -> AgentLoad:
 @router.get(
     "/{user_id}/offers",
     dependencies=[Reader],
-    operation_id="routing_list_agent_offers",
+    operation_id="list_agent_offers",
     summary="An agent's offers, oldest first (a console polls the pending ones)",
     responses=AUTH_PROBLEMS | problem_responses(AgentNotFound, ValidationFailed),
 )
@@ -140,7 +140,7 @@ async def list_agent_offers(
 @router.post(
     "/{user_id}/offers/{offer_id}/accept",
     dependencies=[AgentOrAdmin],
-    operation_id="routing_accept_offer",
+    operation_id="accept_offer",
     summary="Accept an offer: the case is assigned to the agent",
     responses=AUTH_PROBLEMS | problem_responses(OfferNotFound, OfferNotPending),
 )
@@ -151,7 +151,7 @@ async def accept_offer(user_id: uuid.UUID, offer_id: uuid.UUID, routing: Routing
 @router.post(
     "/{user_id}/offers/{offer_id}/decline",
     dependencies=[AgentOrAdmin],
-    operation_id="routing_decline_offer",
+    operation_id="decline_offer",
     summary="Decline an offer: the case goes to the next agent",
     responses=AUTH_PROBLEMS | problem_responses(OfferNotFound, OfferNotPending, ValidationFailed),
 )

@@ -65,7 +65,7 @@ async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.U
     "",
     dependencies=[Admin],
     status_code=201,
-    operation_id="routing_create_group",
+    operation_id="create_group",
     summary="Create a group (queue)",
     responses=AUTH_PROBLEMS | problem_responses(NameTaken, ValidationFailed),
 )
@@ -81,7 +81,7 @@ async def create_group(payload: GroupCreate, session: SessionDep) -> Group:
 @router.get(
     "",
     dependencies=[Reader],
-    operation_id="routing_list_groups",
+    operation_id="list_groups",
     summary="List groups",
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
@@ -93,7 +93,7 @@ async def list_groups(session: SessionDep, cursor: CursorQuery = None, limit: Li
 @router.get(
     "/{group_id}",
     dependencies=[Reader],
-    operation_id="routing_get_group",
+    operation_id="get_group",
     summary="Get a group",
     responses=AUTH_PROBLEMS | problem_responses(GroupNotFound),
 )
@@ -104,7 +104,7 @@ async def get_group(group_id: uuid.UUID, session: SessionDep) -> Group:
 @router.patch(
     "/{group_id}",
     dependencies=[Admin],
-    operation_id="routing_update_group",
+    operation_id="update_group",
     summary="Change a group's settings",
     description="Fields left out stay as they are; send `null` to clear the offer timeout (auto-accept) or overflow.",
     responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, NameTaken, ValidationFailed),
@@ -130,7 +130,7 @@ async def update_group(group_id: uuid.UUID, payload: GroupUpdate, session: Sessi
     "/{group_id}",
     dependencies=[Admin],
     status_code=204,
-    operation_id="routing_delete_group",
+    operation_id="delete_group",
     summary="Delete a group (refused while rules, overflows or waiting cases use it)",
     responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, StillInUse),
 )

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/routing/rules", tags=["rules"])
     "",
     dependencies=[Admin],
     status_code=201,
-    operation_id="routing_create_rule",
+    operation_id="create_rule",
     summary="Create an assignment rule",
     description="Rules are evaluated in `position` order when a case is created or reopened and when a field "
     "a rule reads changes; the first enabled rule whose conditions all hold sets the case's queue and "
@@ -36,7 +36,7 @@ async def create_rule(payload: RuleCreate, session: SessionDep) -> Rule:
 @router.get(
     "",
     dependencies=[Reader],
-    operation_id="routing_list_rules",
+    operation_id="list_rules",
     summary="List rules in evaluation order",
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
@@ -55,7 +55,7 @@ async def list_rules(
 @router.get(
     "/{rule_id}",
     dependencies=[Reader],
-    operation_id="routing_get_rule",
+    operation_id="get_rule",
     summary="Get a rule",
     responses=AUTH_PROBLEMS | problem_responses(RuleNotFound),
 )
@@ -66,7 +66,7 @@ async def get_rule(rule_id: uuid.UUID, session: SessionDep) -> Rule:
 @router.patch(
     "/{rule_id}",
     dependencies=[Admin],
-    operation_id="routing_update_rule",
+    operation_id="update_rule",
     summary="Change a rule or move it in the order",
     description="Fields left out stay as they are; `conditions` and `required_skills` replace the whole value.",
     responses=AUTH_PROBLEMS | problem_responses(RuleNotFound, ValidationFailed),
@@ -79,7 +79,7 @@ async def update_rule(rule_id: uuid.UUID, payload: RuleUpdate, session: SessionD
     "/{rule_id}",
     dependencies=[Admin],
     status_code=204,
-    operation_id="routing_delete_rule",
+    operation_id="delete_rule",
     summary="Delete a rule",
     responses=AUTH_PROBLEMS | problem_responses(RuleNotFound),
 )

@@ -30,7 +30,7 @@ async def _get(repo: SkillRepository, skill_id: uuid.UUID) -> Skill:
     "",
     dependencies=[Admin],
     status_code=201,
-    operation_id="routing_create_skill",
+    operation_id="create_skill",
     summary="Create a skill",
     responses=AUTH_PROBLEMS | problem_responses(NameTaken, ValidationFailed),
 )
@@ -46,7 +46,7 @@ async def create_skill(payload: SkillCreate, session: SessionDep) -> Skill:
 @router.get(
     "",
     dependencies=[Reader],
-    operation_id="routing_list_skills",
+    operation_id="list_skills",
     summary="List skills",
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
@@ -58,7 +58,7 @@ async def list_skills(session: SessionDep, cursor: CursorQuery = None, limit: Li
 @router.get(
     "/{skill_id}",
     dependencies=[Reader],
-    operation_id="routing_get_skill",
+    operation_id="get_skill",
     summary="Get a skill",
     responses=AUTH_PROBLEMS | problem_responses(SkillNotFound),
 )
@@ -69,7 +69,7 @@ async def get_skill(skill_id: uuid.UUID, session: SessionDep) -> Skill:
 @router.patch(
     "/{skill_id}",
     dependencies=[Admin],
-    operation_id="routing_update_skill",
+    operation_id="update_skill",
     summary="Rename or describe a skill",
     responses=AUTH_PROBLEMS | problem_responses(SkillNotFound, NameTaken, ValidationFailed),
 )
@@ -88,7 +88,7 @@ async def update_skill(skill_id: uuid.UUID, payload: SkillUpdate, session: Sessi
     "/{skill_id}",
     dependencies=[Admin],
     status_code=204,
-    operation_id="routing_delete_skill",
+    operation_id="delete_skill",
     summary="Delete a skill (agents lose it; refused while a rule or waiting work requires it)",
     responses=AUTH_PROBLEMS | problem_responses(SkillNotFound, StillInUse),
 )

@@ -31,7 +31,7 @@ routing_router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
 @queues.get(
     "",
     dependencies=[Reader],
-    operation_id="routing_list_queues",
+    operation_id="list_queues",
     summary="Every queue with its waiting work count and longest wait",
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
@@ -59,7 +59,7 @@ async def list_queues(routing: RoutingDep, cursor: CursorQuery = None, limit: Li
 @queues.get(
     "/{group_id}/work",
     dependencies=[Reader],
-    operation_id="routing_list_queue_work",
+    operation_id="list_queue_work",
     summary="A queue's waiting and offered work, in the order it will be handed out",
     description="Highest priority first, then longest waiting.",
     responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, ValidationFailed),
@@ -98,7 +98,7 @@ async def list_queue_work(
 @routing_router.get(
     "/cases/{case_id}",
     dependencies=[Reader],
-    operation_id="routing_get_case",
+    operation_id="get_case_routing",
     summary="Where routing has put a case",
     responses=AUTH_PROBLEMS | problem_responses(CaseNotKnown),
 )
@@ -112,7 +112,7 @@ async def get_case(case_id: uuid.UUID, routing: RoutingDep) -> RoutedCase:
 @routing_router.get(
     "/cases/{case_id}/decisions",
     dependencies=[Reader],
-    operation_id="routing_list_case_decisions",
+    operation_id="list_case_decisions",
     summary="Every routing decision about a case, oldest first, with its reasons",
     responses=AUTH_PROBLEMS | problem_responses(CaseNotKnown, ValidationFailed),
 )
@@ -130,7 +130,7 @@ async def list_decisions(
 @routing_router.get(
     "/offers",
     dependencies=[Reader],
-    operation_id="routing_list_offers",
+    operation_id="list_offers",
     summary="Offers, oldest first (an agent console polls its pending ones)",
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
