@@ -31,6 +31,7 @@ from omnicase.devtools.testing.apps import running
 from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.intake_email.app import create_app
 from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
@@ -48,8 +49,8 @@ class Service:
 
     @property
     def smtp_port(self) -> int:
-        port: int = self.app.state.runtime.extra["smtp_port"]
-        return port
+        runtime: IntakeEmailRuntime = self.app.state.runtime
+        return runtime.state.smtp.port
 
     async def mailbox(self, **fields: Any) -> dict[str, Any]:
         body = {"address": f"support-{uuid.uuid4().hex[:10]}@acme.test", **fields}

@@ -45,7 +45,7 @@ async def test_an_identity_header_sent_by_a_client_never_reaches_a_service(
 
 
 async def test_public_routes_pass_without_a_token_and_without_an_identity(gateway: Gateway, upstream: Upstream) -> None:
-    gateway.app.state.runtime.extra["service_urls"]["intake-web"] = upstream.url
+    gateway.app.state.runtime.state.service_urls["intake-web"] = upstream.url
     response = await gateway.client.post(
         "/public/forms/contact/submissions", json={"x": 1}, headers={IDENTITY_HEADER: "forged"}
     )

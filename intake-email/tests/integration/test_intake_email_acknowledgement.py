@@ -180,7 +180,7 @@ async def test_case_cores_auto_response_goes_out_automatic_and_threaded_once_per
     await publish_outbound(producer, service, second)
     await publish_outbound(producer, service, reply)
     await eventually(lambda: _arrived(smtp_sink, 2), message="the agent's reply sent")
-    await service.app.state.runtime.extra["sender"].run_once()
+    await service.app.state.runtime.state.sender.run_once()
     assert [message.message["Auto-Submitted"] for message in smtp_sink.messages] == ["auto-replied", None]
     assert await auto_responses(service) == 1
 

@@ -365,7 +365,7 @@ async def test_an_accepted_submission_is_one_transaction_of_a_few_statements(ser
     url = f"/public/forms/{form['id']}/submissions"
     # The cache has seen the form's creation (its periodic check would otherwise drop the form
     # between the page view and the post, whenever it happens to run), then the page view loads it.
-    await service.app.state.runtime.extra["forms"].check()
+    await service.app.state.runtime.state.forms.check()
     await service.public.get(f"/public/forms/{form['id']}")  # the page view that precedes a post
     files = [("attachments", (f"f{i}.txt", f"file {i}".encode(), "text/plain")) for i in range(attachments)]
     engine = service.app.state.database.engine

@@ -5,6 +5,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from omnicase.kit.app import Runtime
 from omnicase.kit.settings import ServiceSettings
 
 
@@ -68,3 +69,7 @@ class CaseCoreSettings(ServiceSettings):
     # Who hears of a webhook subscription disabled for sustained failure when the
     # subscription names nobody (its own notify_email wins).
     webhook_notify_email: str | None = Field(default=None, max_length=320)
+
+
+# case-core keeps no runtime state of its own: its services are built once per app (``wiring.Services``).
+CaseCoreRuntime = Runtime[CaseCoreSettings, None]

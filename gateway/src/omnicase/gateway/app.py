@@ -16,15 +16,12 @@ from omnicase.gateway.access.clientip import parse_networks
 from omnicase.gateway.access.counters import CounterRepository, create_counter_engine
 from omnicase.gateway.access.ratelimit import Policy, RateLimiter, RateLimitMiddleware
 from omnicase.gateway.identity.api import router as identity_router
-from omnicase.gateway.identity.contacts import ContactDirectory
 from omnicase.gateway.identity.repository import SessionRepository
-from omnicase.gateway.identity.service import IdentityService
-from omnicase.gateway.openapi import MergedSpec
-from omnicase.gateway.proxy import build_client
 from omnicase.gateway.proxy import router as proxy_router
 from omnicase.gateway.service import SPEC
 from omnicase.gateway.settings import GatewaySettings
-from omnicase.kit.app import Runtime, ServiceParts, create_service_app
+from omnicase.gateway.state import GatewayRuntime, GatewayState, StateDep, gateway_state
+from omnicase.kit.app import ServiceParts, Stop, create_service_app
 from omnicase.kit.clock import utcnow
 from omnicase.kit.periodic import periodic
 from omnicase.kit.settings import load_settings
@@ -39,37 +36,23 @@ OPENAPI_TAGS = [
 ]
 
 
-async def _start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+async def _bootstrap_admin(runtime: GatewayRuntime) -> None:
+    """The first admin, from the settings, when no admin exists yet."""
     settings = runtime.settings
-    assert isinstance(settings, GatewaySettings)
-    client = build_client(
-        settings.upstream_connect_timeout, settings.upstream_read_timeout, settings.upstream_max_connections
-    )
-    identity = IdentityService(settings)
-    runtime.extra["http"] = client
-    runtime.extra["service_urls"] = dict(settings.service_urls)
-    runtime.extra["identity"] = identity
-    runtime.extra["contacts"] = ContactDirectory(
-        client, settings.service_urls.get("case-core"), settings.internal_secret
-    )
-    runtime.extra["openapi"] = MergedSpec(
-        client, dict(settings.service_urls), settings.openapi_cache_seconds, settings.openapi_fetch_timeout
-    )
     if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
         async with runtime.database.unit_of_work() as session:
-            created = await identity.bootstrap_admin(
+            created = await runtime.state.identity.bootstrap_admin(
                 session, settings.bootstrap_admin_email, settings.bootstrap_admin_password, utcnow()
             )
         if created:
             logger.info("bootstrap admin created", extra={"email": settings.bootstrap_admin_email})
-    return client.aclose
 
 
 PURGE_EVERY_SECONDS = 3600.0
 KEEP_REVOKED = timedelta(days=30)
 
 
-async def _start_purger(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+async def _start_purger(runtime: GatewayRuntime) -> Stop:
     """Hourly: forget expired refresh tokens and logins that are over (each replica; deletes are idempotent)."""
 
     async def purge() -> None:
@@ -81,12 +64,11 @@ async def _start_purger(runtime: Runtime) -> Callable[[], Awaitable[None]]:
     return periodic("gateway-token-purge", PURGE_EVERY_SECONDS, purge).stop
 
 
-def _start_rate_limiter(limiter: RateLimiter) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
+def _start_rate_limiter(limiter: RateLimiter) -> Callable[[GatewayRuntime], Awaitable[Stop]]:
     """The shared counters' own engine (autocommit, small pool) and the loop pruning them."""
 
-    async def start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    async def start(runtime: GatewayRuntime) -> Stop:
         settings = runtime.settings
-        assert isinstance(settings, GatewaySettings)
         engine = create_counter_engine(settings.database_url, pool_size=settings.rate_limit_pool_size)
         limiter.attach(CounterRepository(engine))
         stop_pruner = await limiter.start_pruner()
@@ -101,10 +83,10 @@ def _start_rate_limiter(limiter: RateLimiter) -> Callable[[Runtime], Awaitable[C
     return start
 
 
-def _service_ready(name: str) -> Callable[[Runtime], Awaitable[None]]:
-    async def check(runtime: Runtime) -> None:
-        base_url = runtime.extra["service_urls"][name]
-        response = await runtime.extra["http"].get(base_url.rstrip("/") + "/readyz", timeout=2.5)
+def _service_ready(name: str) -> Callable[[GatewayRuntime], Awaitable[None]]:
+    async def check(runtime: GatewayRuntime) -> None:
+        base_url = runtime.state.service_urls[name]
+        response = await runtime.state.http.get(base_url.rstrip("/") + "/readyz", timeout=2.5)
         if response.status_code != 200:
             try:
                 failing = {k: v for k, v in response.json().get("checks", {}).items() if v != "ok"}
@@ -125,10 +107,9 @@ docs_router = APIRouter()
     summary="The whole suite's OpenAPI 3.1 document",
     response_model=dict[str, Any],
 )
-async def openapi_document(request: Request) -> JSONResponse:
+async def openapi_document(request: Request, state: StateDep) -> JSONResponse:
     """Every operation of every service reachable through this gateway, with security schemes and problems."""
-    spec: MergedSpec = request.app.state.runtime.extra["openapi"]
-    return JSONResponse(await spec.document(request.app.openapi()))
+    return JSONResponse(await state.openapi.document(request.app.openapi()))
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -138,10 +119,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         Policy("token", settings.rate_limit_token_requests, settings.rate_limit_window_seconds),
         store_timeout=settings.rate_limit_store_timeout,
     )
-    background: list[Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]] = [_start, _start_purger]
+    background: list[Callable[[GatewayRuntime], Awaitable[Stop | None]]] = [_bootstrap_admin, _start_purger]
     if settings.rate_limit_enabled:
         background.append(_start_rate_limiter(limiter))
-    parts = ServiceParts(
+    parts = ServiceParts[GatewaySettings, GatewayState](
+        state=gateway_state,
         # The proxy's catch-all route goes last so the gateway's own routes win.
         routers=[docs_router, identity_router, proxy_router],
         uses_kafka=False,

@@ -36,6 +36,7 @@ from omnicase.gateway.identity.principal import Principal
 from omnicase.gateway.metrics import REFUSED, UPSTREAM_REQUESTS, UPSTREAM_SECONDS
 from omnicase.gateway.routes import owner_of
 from omnicase.gateway.settings import GatewaySettings
+from omnicase.gateway.state import GatewayRuntime
 from omnicase.kit.clock import utcnow
 from omnicase.kit.context import REQUEST_ID_HEADER, TRACE_ID_HEADER, request_id_var, trace_id_var
 from omnicase.kit.errors import FieldError, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
@@ -70,15 +71,6 @@ router = APIRouter(include_in_schema=False)
 
 class BodyTooLarge(Exception):
     """Raised from the request stream when a body without Content-Length outgrows the cap."""
-
-
-def build_client(connect_timeout: float, read_timeout: float, max_connections: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-        transport=httpx.AsyncHTTPTransport(retries=0),
-        follow_redirects=False,
-    )
 
 
 def _forward_headers(request: Request, principal: Principal | None, settings: GatewaySettings) -> httpx.Headers:
@@ -302,8 +294,8 @@ async def proxy(request: Request, path: str) -> Response:
     # Dot segments would let a path authorized as one resource name another once a server normalizes it.
     if service is None or any(segment in (".", "..") for segment in target.split("/")):
         raise NotFound(f"No resource at {target}.")
-    runtime = request.app.state.runtime
-    settings: GatewaySettings = runtime.settings
+    runtime: GatewayRuntime = request.app.state.runtime
+    settings = runtime.settings
     _check_limits(request, settings)
     principal: Principal | None = None
     decision = Decision()
@@ -318,11 +310,11 @@ async def proxy(request: Request, path: str) -> Response:
         except Forbidden:
             REFUSED.labels("forbidden").inc()
             raise
-    base_url = runtime.extra["service_urls"].get(service)
+    base_url = runtime.state.service_urls.get(service)
     if base_url is None:
         raise ServiceUnavailable(f"The {service} service is not configured.")
     base_url = base_url.rstrip("/")
-    client: httpx.AsyncClient = runtime.extra["http"]
+    client = runtime.state.http
     headers = _forward_headers(request, principal, settings)
     query: QueryItems | None = None  # None: the client's query string, untouched
     content: AsyncIterator[bytes] | bytes | None = None

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from omnicase.gateway.identity.schemas import UserCreate
 from omnicase.gateway.identity.service import IdentityService
 from omnicase.gateway.settings import GatewaySettings
+from omnicase.gateway.state import GatewayRuntime
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ValidationFailed, install_error_handlers, problem_responses
 
@@ -156,8 +157,8 @@ class Gateway:
 
     @property
     def identity(self) -> IdentityService:
-        service: IdentityService = self.app.state.runtime.extra["identity"]
-        return service
+        runtime: GatewayRuntime = self.app.state.runtime
+        return runtime.state.identity
 
     async def user(self, role: str = "agent", **fields: Any) -> dict[str, Any]:
         """A user committed to the gateway's tables (email unique per call), with ``password`` set."""

@@ -14,7 +14,8 @@ from omnicase.intake_email.outbound.sender import start_outbound_sender
 from omnicase.intake_email.outbound.templates import TemplateRenderer
 from omnicase.intake_email.service import SPEC
 from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.app import ConsumerBinding, Runtime, ServiceParts, create_service_app
+from omnicase.intake_email.state import IntakeEmailState, intake_email_state
+from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
 from omnicase.kit.bus.consumer import ConsumerConfig
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.settings import load_settings
@@ -26,10 +27,8 @@ def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
     renderer = TemplateRenderer(settings.templates_dir)
     handler = make_handler(settings, Outbox(outbox), renderer, SPEC.name)
 
-    async def share_renderer(runtime: Runtime) -> None:
-        runtime.extra["renderer"] = renderer
-
-    parts = ServiceParts(
+    parts = ServiceParts[IntakeEmailSettings, IntakeEmailState](
+        state=intake_email_state(renderer),
         routers=[inbound_router, mailboxes_router],
         outbox_table=outbox,
         inbox_table=inbox,
@@ -44,7 +43,6 @@ def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
         if settings.consume_events
         else [],
         background=[
-            share_renderer,
             start_mailbox_cache,
             start_smtp_listener,
             *([start_outbound_sender] if settings.send_mail else []),

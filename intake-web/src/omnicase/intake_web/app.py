@@ -12,6 +12,7 @@ from omnicase.intake_web.forms.public import router as public_forms_router
 from omnicase.intake_web.models import inbox, outbox
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.state import IntakeWebState, intake_web_state
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
 from omnicase.kit.bus.consumer import ConsumerConfig
 from omnicase.kit.settings import load_settings
@@ -28,7 +29,8 @@ TAGS = [
 def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
     settings = settings or load_settings(IntakeWebSettings)
     consumer = IntakeWebConsumer()
-    parts = ServiceParts(
+    parts = ServiceParts[IntakeWebSettings, IntakeWebState](
+        state=intake_web_state,
         routers=[forms_router, public_forms_router, attachments_router, channels_router, webhooks_router],
         outbox_table=outbox,
         inbox_table=inbox,

@@ -7,15 +7,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from omnicase.intake_web.channels.delivery import DeliveryWorker
 from omnicase.intake_web.forms import ratelimit
-from omnicase.intake_web.forms.cache import FormCache
-from omnicase.intake_web.forms.submissions import SubmissionService
 from omnicase.intake_web.messages.republish import republish_unacknowledged
-from omnicase.intake_web.settings import IntakeWebSettings
-from omnicase.kit.app import Runtime
+from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.kit.clock import utcnow
 from omnicase.kit.periodic import Periodic, periodic
 
@@ -24,22 +19,14 @@ logger = logging.getLogger(__name__)
 Stop = Callable[[], Awaitable[None]]
 
 
-async def start(runtime: Runtime) -> Stop:
-    settings = runtime.settings
-    assert isinstance(settings, IntakeWebSettings)
-    assert runtime.outbox is not None
-    outbox = runtime.outbox
-    http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": "Omnicase intake-web"})
-    runtime.extra["http"] = http
-    forms = FormCache(runtime.database)
-    runtime.extra["forms"] = forms
-    runtime.extra["submissions"] = SubmissionService(runtime.database, outbox, settings, http, forms)
+async def start(runtime: IntakeWebRuntime) -> Stop:
+    settings, outbox, state = runtime.settings, runtime.outbox, runtime.state
 
     async def prune_rate_windows() -> None:
         async with runtime.database.unit_of_work() as session:
             await ratelimit.prune(session, utcnow())
 
-    delivery = DeliveryWorker(runtime.database, outbox, http, settings)
+    delivery = DeliveryWorker(runtime.database, outbox, state.http, settings)
     older_than = timedelta(seconds=settings.republish_after_seconds)
     loops: list[Periodic[Any]] = [
         periodic(
@@ -48,13 +35,12 @@ async def start(runtime: Runtime) -> Stop:
             lambda: republish_unacknowledged(runtime.database, outbox, older_than),
         ),
         periodic("intake-web:prune-rate-windows", 60.0, prune_rate_windows),
-        periodic("intake-web:check-forms", settings.form_cache_check_seconds, forms.check),
+        periodic("intake-web:check-forms", settings.form_cache_check_seconds, state.forms.check),
         periodic("intake-web:deliver", settings.delivery_interval_seconds, delivery.run_once),
     ]
 
     async def stop() -> None:
         for loop in loops:
             await loop.stop()
-        await http.aclose()
 
     return stop

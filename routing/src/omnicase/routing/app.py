@@ -13,6 +13,7 @@ from omnicase.routing.rules.api import router as rules_router
 from omnicase.routing.service import SPEC
 from omnicase.routing.settings import RoutingSettings
 from omnicase.routing.skills.api import router as skills_router
+from omnicase.routing.state import RoutingState, routing_state
 from omnicase.routing.work.api import queues as queues_router
 from omnicase.routing.work.api import routing_router
 from omnicase.routing.work.consumers import ACCEPTS, CONSUMER_GROUP, case_events_handler
@@ -30,7 +31,8 @@ TAGS = [
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or load_settings(RoutingSettings)
-    parts = ServiceParts(
+    parts = ServiceParts[RoutingSettings, RoutingState](
+        state=routing_state,
         routers=[agents_router, skills_router, groups_router, rules_router, queues_router, routing_router],
         outbox_table=outbox,
         inbox_table=inbox,

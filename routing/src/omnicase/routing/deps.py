@@ -6,16 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from omnicase.kit.app import Runtime
 from omnicase.kit.db import SessionDep
-from omnicase.routing.settings import RoutingSettings
+from omnicase.routing.state import RoutingRuntime
 from omnicase.routing.work.service import RoutingService
 
 
 def _routing_service(request: Request, session: SessionDep) -> RoutingService:
-    runtime: Runtime = request.app.state.runtime
-    assert runtime.outbox is not None, "routing runs with its outbox"
-    assert isinstance(runtime.settings, RoutingSettings)
+    runtime: RoutingRuntime = request.app.state.runtime
     return RoutingService(session, runtime.outbox, runtime.settings)
 
 

@@ -21,10 +21,10 @@ import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -67,8 +67,65 @@ class ConsumerBinding:
     handler: BatchHandler
 
 
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+StateT = TypeVar("StateT")
+Stop = Callable[[], Awaitable[None]]
+
+
+class Runtime(Generic[SettingsT, StateT]):
+    """Everything a running service holds; lives on ``app.state.runtime``.
+
+    ``settings`` has the service's own settings type and ``state`` its own state type
+    (what :attr:`ServiceParts.state` built at start), so a service reads both typed,
+    never through a cast or a string key.
+    """
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        settings: SettingsT,
+        database: Database,
+        *,
+        producer: EventProducer | None = None,
+        outbox: Outbox | None = None,
+        state: StateT | None = None,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.database = database
+        self.producer = producer
+        self.relay: OutboxRelay | None = None
+        self.inbox: Inbox | None = None
+        self.consumers: list[EventConsumer] = []
+        self._outbox = outbox
+        self._state = state
+
+    @property
+    def outbox(self) -> Outbox:
+        """The service's outbox (its :attr:`ServiceParts.outbox_table`)."""
+        if self._outbox is None:
+            raise RuntimeError(f"{self.spec.name} runs without an outbox: its ServiceParts name no outbox_table")
+        return self._outbox
+
+    @property
+    def state(self) -> StateT:
+        """The service's own state, built once at start by :attr:`ServiceParts.state`."""
+        if self._state is None:
+            raise RuntimeError(f"{self.spec.name}'s state was read before start-up built it")
+        return self._state
+
+
+def state_of(request: Request, kind: type[StateT]) -> StateT:
+    """The running service's state as ``kind``: what a service's own route dependency returns."""
+    runtime: Runtime[Any, Any] = request.app.state.runtime
+    state = runtime.state
+    if not isinstance(state, kind):
+        raise TypeError(f"{runtime.spec.name}'s state is a {type(state).__name__}, not a {kind.__name__}")
+    return state
+
+
 @dataclass
-class ServiceParts:
+class ServiceParts(Generic[SettingsT, StateT]):
     """What a service plugs into the factory."""
 
     routers: Sequence[APIRouter] = ()
@@ -76,29 +133,17 @@ class ServiceParts:
     inbox_table: Table | None = None
     consumers: Sequence[ConsumerBinding] = ()
     uses_kafka: bool = True
-    # Extra start work (an SMTP listener, a scheduler), after the kit's parts; each
-    # returns its stop function (or None), called in reverse order on shutdown.
-    background: Sequence[Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]] = ()
-    readiness: dict[str, Callable[[Runtime], Awaitable[None]]] = field(default_factory=dict)
+    # The service's own state (clients, caches, workers), built in one place after the
+    # kit's parts and closed on shutdown: what ``runtime.state`` returns.
+    state: Callable[[Runtime[SettingsT, Any]], AbstractAsyncContextManager[StateT]] | None = None
+    # Extra start work (an SMTP listener, a scheduler), after the state; each returns its
+    # stop function (or None), called in reverse order on shutdown.
+    background: Sequence[Callable[[Runtime[SettingsT, StateT]], Awaitable[Stop | None]]] = ()
+    readiness: dict[str, Callable[[Runtime[SettingsT, StateT]], Awaitable[None]]] = field(default_factory=dict)
     description: str = ""
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     # False only for the gateway, which authenticates callers itself and signs the identity.
     requires_gateway_identity: bool = True
-
-
-@dataclass
-class Runtime:
-    """Everything a running service holds; lives on ``app.state.runtime``."""
-
-    spec: ServiceSpec
-    settings: ServiceSettings
-    database: Database
-    producer: EventProducer | None = None
-    outbox: Outbox | None = None
-    relay: OutboxRelay | None = None
-    inbox: Inbox | None = None
-    consumers: list[EventConsumer] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ReadinessReport(BaseModel):
@@ -176,24 +221,24 @@ async def _start_producer(settings: ServiceSettings, client_id: str) -> EventPro
             delay = min(delay * 2, 2.0)
 
 
-def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: ServiceParts) -> FastAPI:
+def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServiceParts[SettingsT, StateT]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, access_log=settings.access_log)
         database = Database(
             create_engine(settings.database_url, pool_size=settings.db_pool_size, application_name=spec.name)
         )
-        runtime = Runtime(spec=spec, settings=settings, database=database)
+        runtime: Runtime[SettingsT, StateT] = Runtime(spec, settings, database)
         app.state.database = database
         app.state.runtime = runtime
-        stack: list[Callable[[], Awaitable[None]]] = [database.dispose]
+        stack: list[Stop] = [database.dispose]
         try:
             if parts.uses_kafka:
                 producer = await _start_producer(settings, spec.name)
                 runtime.producer = producer
                 stack.append(producer.stop)
             if parts.outbox_table is not None:
-                runtime.outbox = Outbox(parts.outbox_table)
+                runtime._outbox = Outbox(parts.outbox_table)
                 if runtime.producer is not None:
                     relay = OutboxRelay(
                         database,
@@ -230,6 +275,10 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: Serv
                 await consumer.start()
                 runtime.consumers.append(consumer)
                 stack.append(consumer.stop)
+            if parts.state is not None:
+                states = AsyncExitStack()
+                stack.append(states.aclose)
+                runtime._state = await states.enter_async_context(parts.state(runtime))
             for starter in parts.background:
                 stopper = await starter(runtime)
                 if stopper is not None:
@@ -272,7 +321,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: Serv
     )
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: database, broker, outbox relay and consumers all working."""
-        runtime: Runtime = request.app.state.runtime
+        runtime: Runtime[SettingsT, StateT] = request.app.state.runtime
         checks: dict[str, Callable[[], Awaitable[None]]] = {"database": runtime.database.ping}
         if runtime.producer is not None:
             checks["broker"] = runtime.producer.ping
@@ -293,7 +342,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, parts: Serv
             checks[f"consumer:{consumer.config.group}"] = consumer_running
         for name, check in parts.readiness.items():
 
-            async def extra(check: Callable[[Runtime], Awaitable[None]] = check) -> None:
+            async def extra(check: Callable[[Runtime[SettingsT, StateT]], Awaitable[None]] = check) -> None:
                 await check(runtime)
 
             checks[name] = extra

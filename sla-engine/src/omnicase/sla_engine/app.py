@@ -8,7 +8,7 @@ from omnicase.kit.outbox import Outbox
 from omnicase.kit.settings import load_settings
 from omnicase.kit.topics import Topic
 from omnicase.sla_engine.automations.api import router as automations_router
-from omnicase.sla_engine.background import scheduler_ready, start_scheduler
+from omnicase.sla_engine.background import SlaEngineState, scheduler_ready, sla_engine_state, start_scheduler
 from omnicase.sla_engine.business_hours.api import router as schedules_router
 from omnicase.sla_engine.models import inbox, outbox
 from omnicase.sla_engine.policies.api import router as policies_router
@@ -27,7 +27,8 @@ TAGS = [
 
 def create_app(settings: SlaEngineSettings | None = None) -> FastAPI:
     settings = settings or load_settings(SlaEngineSettings)
-    parts = ServiceParts(
+    parts = ServiceParts[SlaEngineSettings, SlaEngineState](
+        state=sla_engine_state,
         routers=[schedules_router, policies_router, sla_router, automations_router],
         outbox_table=outbox,
         inbox_table=inbox,

@@ -1,9 +1,12 @@
-"""The timer worker as the app runs it: SLA thresholds, automations and webhook deliveries."""
+"""The timer worker as the app runs it (SLA thresholds, automations and webhook deliveries), and sla-engine's state."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,13 +25,33 @@ from omnicase.sla_engine.tracking.repository import TrackingRepository
 from omnicase.sla_engine.tracking.service import SLA_TIMER, TrackingService
 from omnicase.sla_engine.webhooks import USER_AGENT, WebhookSender
 
-WORKER = "timer_worker"
 RESYNC_PAGE = 200
 
 
-def build_worker(runtime: Runtime, outbox: Outbox, client: httpx.AsyncClient) -> TimerWorker:
+@dataclass(frozen=True)
+class SlaEngineState:
+    # None when this process runs no scheduler (``scheduler_enabled`` off).
+    timers: TimerWorker | None
+
+
+SlaEngineRuntime = Runtime[SlaEngineSettings, SlaEngineState]
+
+
+@asynccontextmanager
+async def sla_engine_state(runtime: Runtime[SlaEngineSettings, Any]) -> AsyncIterator[SlaEngineState]:
     settings = runtime.settings
-    assert isinstance(settings, SlaEngineSettings)
+    if not settings.scheduler_enabled:
+        yield SlaEngineState(timers=None)
+        return
+    client = httpx.AsyncClient(timeout=settings.webhook_timeout, headers={"User-Agent": USER_AGENT})
+    try:
+        yield SlaEngineState(timers=build_worker(runtime, runtime.outbox, client))
+    finally:
+        await client.aclose()
+
+
+def build_worker(runtime: Runtime[SlaEngineSettings, Any], outbox: Outbox, client: httpx.AsyncClient) -> TimerWorker:
+    settings = runtime.settings
     sender = WebhookSender(client)
 
     async def fire_threshold(session: AsyncSession, timer: ClaimedTimer, events: EventSink) -> None:
@@ -76,26 +99,16 @@ def build_worker(runtime: Runtime, outbox: Outbox, client: httpx.AsyncClient) ->
     )
 
 
-async def start_scheduler(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
-    settings = runtime.settings
-    assert isinstance(settings, SlaEngineSettings)
-    if not settings.scheduler_enabled:
+async def start_scheduler(runtime: SlaEngineRuntime) -> Callable[[], Awaitable[None]] | None:
+    worker = runtime.state.timers
+    if worker is None:
         return None
-    assert runtime.outbox is not None
-    client = httpx.AsyncClient(timeout=settings.webhook_timeout, headers={"User-Agent": USER_AGENT})
-    worker = build_worker(runtime, runtime.outbox, client)
     worker.start()
-    runtime.extra[WORKER] = worker
-
-    async def stop() -> None:
-        await worker.stop()
-        await client.aclose()
-
-    return stop
+    return worker.stop
 
 
-async def scheduler_ready(runtime: Runtime) -> None:
-    worker = runtime.extra.get(WORKER)
+async def scheduler_ready(runtime: SlaEngineRuntime) -> None:
+    worker = runtime.state.timers
     if worker is None:
         return
     if not worker.running:

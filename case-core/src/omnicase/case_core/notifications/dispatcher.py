@@ -15,7 +15,8 @@ from typing import Any
 from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
 from omnicase.case_core.notifications.repository import Row
 from omnicase.case_core.notifications.service import PRUNE_BATCH, NotificationService, Resolution
-from omnicase.kit.app import Runtime
+from omnicase.case_core.settings import CaseCoreRuntime
+from omnicase.kit.app import Stop
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import Party
@@ -82,10 +83,10 @@ class NotificationDispatcher:
 
 def notifications_part(
     service: NotificationService, directory: StaffDirectory
-) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
+) -> Callable[[CaseCoreRuntime], Awaitable[Stop]]:
     """The app's background part: resolve and hand over notifications from start-up until shutdown."""
 
-    async def start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    async def start(runtime: CaseCoreRuntime) -> Stop:
         dispatcher = NotificationDispatcher(runtime.database, service, directory)
         settings = service.settings
         loops: list[Periodic[Any]] = [

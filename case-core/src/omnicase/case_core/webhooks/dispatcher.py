@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
-from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.settings import CaseCoreRuntime, CaseCoreSettings
 from omnicase.case_core.webhooks.repository import WebhookRepository
 from omnicase.case_core.webhooks.sender import attempt
 from omnicase.case_core.webhooks.service import WebhookService
-from omnicase.kit.app import Runtime
+from omnicase.kit.app import Stop
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.periodic import Periodic, periodic
@@ -74,10 +74,10 @@ def http_client(settings: CaseCoreSettings) -> httpx.AsyncClient:
     )
 
 
-def dispatcher_part(service: WebhookService) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
+def dispatcher_part(service: WebhookService) -> Callable[[CaseCoreRuntime], Awaitable[Stop]]:
     """The app's background part: run the dispatcher from start-up until shutdown."""
 
-    async def start(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    async def start(runtime: CaseCoreRuntime) -> Stop:
         client = http_client(service.settings)
         dispatcher = WebhookDispatcher(runtime.database, service, client)
         settings = service.settings

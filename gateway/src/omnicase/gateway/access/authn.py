@@ -8,9 +8,8 @@ from fastapi import Depends, Request
 
 from omnicase.gateway.identity.errors import InvalidBearer
 from omnicase.gateway.identity.principal import Principal
-from omnicase.gateway.identity.service import IdentityService
+from omnicase.gateway.state import GatewayRuntime
 from omnicase.kit.clock import utcnow
-from omnicase.kit.db import Database
 
 
 def bearer_token(request: Request) -> str | None:
@@ -25,9 +24,9 @@ async def authenticate(request: Request) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise InvalidBearer("This route needs a bearer token (an access token or an API token).", error=None)
-    runtime = request.app.state.runtime
-    identity: IdentityService = runtime.extra["identity"]
-    database: Database = runtime.database
+    runtime: GatewayRuntime = request.app.state.runtime
+    identity = runtime.state.identity
+    database = runtime.database
     # Its own short transaction: a proxied request must not hold a connection while it streams.
     async with database.unit_of_work() as session:
         return await identity.authenticate(session, token, utcnow())

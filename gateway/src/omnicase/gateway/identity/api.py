@@ -36,6 +36,7 @@ from omnicase.gateway.identity.schemas import (
 )
 from omnicase.gateway.identity.service import IdentityService, Refused
 from omnicase.gateway.metrics import LOGINS
+from omnicase.gateway.state import current_state
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import Forbidden, PayloadTooLarge, ServiceUnavailable, ValidationFailed, problem_responses
@@ -62,16 +63,14 @@ _FORM_EXAMPLE = {"grant_type": "password", "username": "ada@example.com", "passw
 
 
 def _service(request: Request) -> IdentityService:
-    service: IdentityService = request.app.state.runtime.extra["identity"]
-    return service
+    return current_state(request).identity
 
 
 IdentityDep = Annotated[IdentityService, Depends(_service)]
 
 
 def _contacts(request: Request) -> ContactDirectory:
-    contacts: ContactDirectory = request.app.state.runtime.extra["contacts"]
-    return contacts
+    return current_state(request).contacts
 
 
 def admin(scope: str) -> Any:

@@ -15,8 +15,7 @@ from datetime import timedelta
 
 from omnicase.intake_email.inbound.repository import RawMessageRepository
 from omnicase.intake_email.metrics import EMAIL_REPUBLISHED
-from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.app import Runtime
+from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import MessageReceived
 from omnicase.kit.periodic import periodic
@@ -26,11 +25,9 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 
 
-async def republish_pending(runtime: Runtime) -> int:
+async def republish_pending(runtime: IntakeEmailRuntime) -> int:
     """One round; returns how many messages were staged again."""
     settings = runtime.settings
-    assert isinstance(settings, IntakeEmailSettings)
-    assert runtime.outbox is not None
     now = utcnow()
     async with runtime.database.unit_of_work() as session:
         repository = RawMessageRepository(session)
@@ -45,9 +42,8 @@ async def republish_pending(runtime: Runtime) -> int:
     return len(rows)
 
 
-async def start_republisher(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
+async def start_republisher(runtime: IntakeEmailRuntime) -> Callable[[], Awaitable[None]] | None:
     settings = runtime.settings
-    assert isinstance(settings, IntakeEmailSettings)
 
     async def republish() -> int:
         return await republish_pending(runtime)

@@ -27,8 +27,7 @@ from omnicase.intake_email.mailboxes.schemas import Mailbox
 from omnicase.intake_email.metrics import EMAIL_REFUSED
 from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.intake_email.parsing.mime import parse_without_blocking
-from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.app import Runtime
+from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import (
     FieldError,
@@ -231,7 +230,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _find_mailbox(runtime: Runtime, key: str) -> tuple[Mailbox | None, str | None]:
+async def _find_mailbox(runtime: IntakeEmailRuntime, key: str) -> tuple[Mailbox | None, str | None]:
     try:
         async with runtime.database.unit_of_work() as db:
             repository = MailboxRepository(db)
@@ -273,9 +272,8 @@ async def receive_inbound(
     The sender signs the exact body with HMAC-SHA256 using the mailbox's webhook secret
     (or the service-wide one) and sends ``X-Omnicase-Signature: sha256=<hex>``.
     """
-    runtime: Runtime = request.app.state.runtime
+    runtime: IntakeEmailRuntime = request.app.state.runtime
     settings = runtime.settings
-    assert isinstance(settings, IntakeEmailSettings)
     found, own_secret = await _find_mailbox(runtime, mailbox)
     if found is None:
         raise MailboxUnknown(f"No mailbox {mailbox}.")
@@ -291,7 +289,6 @@ async def receive_inbound(
         )
     inbound = Inbound(raw=body, route="webhook", envelope_from=None, envelope_to=[found.address])
     parsed = await parse_without_blocking(body)
-    assert runtime.outbox is not None
     try:
         async with runtime.database.unit_of_work() as db:
             service = IntakeService(

@@ -28,7 +28,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from email.utils import parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.inbound.repository import ImapCursorRepository
@@ -38,6 +38,9 @@ from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.settings import ImapAccount, IntakeEmailSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.clock import get_clock, utcnow
+
+if TYPE_CHECKING:
+    from omnicase.intake_email.state import IntakeEmailRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +136,9 @@ def envelope_sender_of(raw: bytes) -> str | None:
 
 
 class ImapPoller:
-    def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
-        assert isinstance(settings, IntakeEmailSettings)
+    def __init__(self, runtime: Runtime[IntakeEmailSettings, Any]) -> None:
         self.runtime = runtime
-        self.settings = settings
+        self.settings = runtime.settings
 
     async def poll(self, account: ImapAccount) -> int:
         """One poll of one account; returns how many messages were taken in."""
@@ -186,7 +187,6 @@ class ImapPoller:
 
     async def _take_in(self, account: ImapAccount, raw: bytes, uid: int, uidvalidity: int) -> bool:
         """Store the message and move the cursor past it, in one transaction; False when rejected."""
-        assert self.runtime.outbox is not None
         parsed = await parse_without_blocking(raw)
         inbound = Inbound(
             raw=raw,
@@ -221,12 +221,9 @@ class ImapPoller:
         return sum(results)
 
 
-async def start_imap_poller(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
-    """Background starter: poll every configured account (the poller is ``runtime.extra["imap"]``)."""
-    settings = runtime.settings
-    assert isinstance(settings, IntakeEmailSettings)
-    poller = ImapPoller(runtime)
-    runtime.extra["imap"] = poller
+async def start_imap_poller(runtime: IntakeEmailRuntime) -> Callable[[], Awaitable[None]] | None:
+    """Background starter: the state's poller, every configured account in turn."""
+    settings, poller = runtime.settings, runtime.state.imap
     if not settings.imap_accounts:
         return None
 

@@ -24,17 +24,18 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
-from omnicase.intake_email.mailboxes.cache import mailbox_cache
 from omnicase.intake_email.metrics import EMAIL_REFUSED
 from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.app import Runtime
+
+if TYPE_CHECKING:
+    from omnicase.intake_email.state import IntakeEmailRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +68,10 @@ class _Server(SMTP):
 class IntakeHandler:
     """aiosmtpd hooks: decide on each recipient, commit each message."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: IntakeEmailRuntime) -> None:
         self.runtime = runtime
-        settings = runtime.settings
-        assert isinstance(settings, IntakeEmailSettings)
-        self.settings = settings
-        self.mailboxes = mailbox_cache(runtime)
+        self.settings = runtime.settings
+        self.mailboxes = runtime.state.mailboxes
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -101,7 +100,6 @@ class IntakeHandler:
             peer=str(session.peer[0]) if session.peer else None,
         )
         parsed = await parse_without_blocking(raw)
-        assert self.runtime.outbox is not None
         try:
             mailboxes = await self.mailboxes.by_addresses(inbound.envelope_to)
             async with self.runtime.database.unit_of_work() as db:
@@ -135,10 +133,26 @@ def _tls_context(settings: IntakeEmailSettings) -> ssl.SSLContext | None:
     return context
 
 
-async def start_smtp_listener(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
-    """Background starter: listen on ``smtp_host:smtp_port`` (port 0 picks one, see ``runtime.extra``)."""
+class SmtpListener:
+    """The SMTP server once it listens; its port (``smtp_port`` 0 in the settings picks one)."""
+
+    def __init__(self) -> None:
+        self.server: asyncio.Server | None = None
+
+    @property
+    def port(self) -> int:
+        if self.server is None:
+            raise RuntimeError("the SMTP listener has not started")
+        port: int = self.server.sockets[0].getsockname()[1]
+        return port
+
+    def serving(self) -> bool:
+        return self.server is not None and self.server.is_serving()
+
+
+async def start_smtp_listener(runtime: IntakeEmailRuntime) -> Callable[[], Awaitable[None]] | None:
+    """Background starter: listen on ``smtp_host:smtp_port``, as the state's :class:`SmtpListener`."""
     settings = runtime.settings
-    assert isinstance(settings, IntakeEmailSettings)
     if not settings.smtp_enabled:
         return None
     loop = asyncio.get_running_loop()
@@ -165,10 +179,8 @@ async def start_smtp_listener(runtime: Runtime) -> Callable[[], Awaitable[None]]
     server = await loop.create_server(
         factory, host=settings.smtp_host, port=settings.smtp_port, reuse_port=settings.shared_port
     )
-    port = server.sockets[0].getsockname()[1]
-    runtime.extra["smtp_port"] = port
-    runtime.extra["smtp_server"] = server
-    logger.info("SMTP listener started", extra={"host": settings.smtp_host, "smtp_port": port})
+    runtime.state.smtp.server = server
+    logger.info("SMTP listener started", extra={"host": settings.smtp_host, "smtp_port": runtime.state.smtp.port})
 
     async def stop() -> None:
         server.close()
@@ -181,8 +193,7 @@ async def start_smtp_listener(runtime: Runtime) -> Callable[[], Awaitable[None]]
     return stop
 
 
-async def smtp_listening(runtime: Runtime) -> None:
+async def smtp_listening(runtime: IntakeEmailRuntime) -> None:
     """Readiness: the listener accepts connections."""
-    server = runtime.extra.get("smtp_server")
-    if server is None or not server.is_serving():
+    if not runtime.state.smtp.serving():
         raise RuntimeError("SMTP listener is not serving")

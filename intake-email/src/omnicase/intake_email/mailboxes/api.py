@@ -8,13 +8,10 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from omnicase.intake_email.access import channel_access
 from omnicase.intake_email.inbound.blobs import PostgresBlobStore
-from omnicase.intake_email.mailboxes.cache import mailbox_cache
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxPage, MailboxUpdate
 from omnicase.intake_email.mailboxes.service import MailboxAddressTaken, MailboxInUse, MailboxNotFound, MailboxService
 from omnicase.intake_email.outbound.service import OutboundService
-from omnicase.intake_email.outbound.templates import TemplateRenderer
-from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.app import Runtime
+from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
 from omnicase.kit.pagination import CursorQuery, LimitQuery
@@ -30,7 +27,8 @@ router = APIRouter(
 
 def _changing(request: Request, session: SessionDep) -> None:
     """SMTP reads mailboxes from the process's cache: this change empties it on commit."""
-    mailbox_cache(request.app.state.runtime).invalidate_on_commit(session)
+    runtime: IntakeEmailRuntime = request.app.state.runtime
+    runtime.state.mailboxes.invalidate_on_commit(session)
 
 
 @router.post(
@@ -108,12 +106,9 @@ async def verify_mailbox(mailbox_id: uuid.UUID, session: SessionDep, request: Re
     (forwarded by the customer's mail server to the SMTP listener, the inbound-parse webhook
     or the polled IMAP mailbox), the mailbox's ``verification`` shows when and by which route.
     Asking again replaces the outstanding test message."""
-    runtime: Runtime = request.app.state.runtime
+    runtime: IntakeEmailRuntime = request.app.state.runtime
     _changing(request, session)
-    settings = runtime.settings
-    assert isinstance(settings, IntakeEmailSettings)
-    assert runtime.outbox is not None
-    renderer: TemplateRenderer = runtime.extra.setdefault("renderer", TemplateRenderer(settings.templates_dir))
+    settings, renderer = runtime.settings, runtime.state.renderer
     outbound = OutboundService(
         session,
         settings=settings,

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
-from omnicase.intake_email.settings import IntakeEmailSettings
-from omnicase.kit.app import Runtime
 from omnicase.kit.db import Database
 from omnicase.kit.periodic import periodic
+
+if TYPE_CHECKING:
+    from omnicase.intake_email.state import IntakeEmailRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -93,17 +94,9 @@ class MailboxCache:
             self._generation_seen = generation
 
 
-def mailbox_cache(runtime: Runtime) -> MailboxCache:
-    cache: MailboxCache = runtime.extra["mailboxes"]
-    return cache
-
-
-async def start_mailbox_cache(runtime: Runtime) -> Callable[[], Awaitable[None]]:
-    """Background starter (before the listeners): the cache in ``runtime.extra`` and its check loop."""
-    settings = runtime.settings
-    assert isinstance(settings, IntakeEmailSettings)
-    cache = MailboxCache(runtime.database)
-    runtime.extra["mailboxes"] = cache
+async def start_mailbox_cache(runtime: IntakeEmailRuntime) -> Callable[[], Awaitable[None]]:
+    """Background starter (before the listeners): the cache's check loop."""
+    settings, cache = runtime.settings, runtime.state.mailboxes
 
     # A check that fails forgets every mailbox, so none is served from a copy that may be stale.
     loop = periodic(

@@ -16,7 +16,7 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
 
@@ -29,6 +29,9 @@ from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.clock import utcnow
 from omnicase.kit.periodic import periodic
+
+if TYPE_CHECKING:
+    from omnicase.intake_email.state import IntakeEmailRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -92,16 +95,15 @@ class SmtpRelay:
 
 
 class OutboundSender:
-    def __init__(self, runtime: Runtime, relay: SmtpRelay, renderer: TemplateRenderer) -> None:
-        settings = runtime.settings
-        assert isinstance(settings, IntakeEmailSettings)
+    def __init__(
+        self, runtime: Runtime[IntakeEmailSettings, Any], relay: SmtpRelay, renderer: TemplateRenderer
+    ) -> None:
         self.runtime = runtime
-        self.settings = settings
+        self.settings = runtime.settings
         self.relay = relay
         self.renderer = renderer
 
     def _service(self, session: Any) -> OutboundService:
-        assert self.runtime.outbox is not None
         return OutboundService(
             session,
             settings=self.settings,
@@ -156,13 +158,9 @@ class OutboundSender:
                 logger.warning("outbound mail failed", extra={"outbound_id": str(row.id), "error": error_text})
 
 
-async def start_outbound_sender(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
-    """Background starter: the sender loop (its :class:`OutboundSender` is ``runtime.extra["sender"]``)."""
-    settings = runtime.settings
-    assert isinstance(settings, IntakeEmailSettings)
-    renderer: TemplateRenderer = runtime.extra.setdefault("renderer", TemplateRenderer(settings.templates_dir))
-    sender = OutboundSender(runtime, SmtpRelay(settings), renderer)
-    runtime.extra["sender"] = sender
+async def start_outbound_sender(runtime: IntakeEmailRuntime) -> Callable[[], Awaitable[None]] | None:
+    """Background starter: the loop of the state's :class:`OutboundSender`."""
+    settings, sender = runtime.settings, runtime.state.sender
     # Sends again at once while there was mail to send; waits the poll interval once there is none.
     loop = periodic("intake-email-sender", settings.send_poll_interval_seconds, sender.run_once, busy=bool)
     return loop.stop

@@ -41,7 +41,7 @@ from omnicase.intake_web.metrics import REJECTIONS
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.requests import bounded_body
 from omnicase.intake_web.settings import IntakeWebSettings
-from omnicase.kit.app import Runtime
+from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
     BadRequest,
@@ -73,7 +73,7 @@ class BadSignature(Unauthorized):
     title = "Signature not valid"
 
 
-async def _channel(runtime: Runtime, channel_id: uuid.UUID) -> StoredChannel:
+async def _channel(runtime: IntakeWebRuntime, channel_id: uuid.UUID) -> StoredChannel:
     async with runtime.database.unit_of_work() as session:
         row = await ChannelRepository(session).get(channel_id)
     if row is None:
@@ -141,8 +141,8 @@ async def verify_channel_webhook(
 )
 async def receive_channel_webhook(channel_id: uuid.UUID, request: Request) -> Response:
     """Signature first (401 otherwise), then each message is stored once, threaded by its conversation."""
-    runtime: Runtime = request.app.state.runtime
-    settings: IntakeWebSettings = request.app.state.settings
+    runtime: IntakeWebRuntime = request.app.state.runtime
+    settings = runtime.settings
     try:
         channel = await _channel(runtime, channel_id)
     except STORAGE_ERRORS as error:
@@ -162,7 +162,6 @@ async def receive_channel_webhook(channel_id: uuid.UUID, request: Request) -> Re
     except PayloadError as error:
         REJECTIONS.labels(channel.kind.value, "payload").inc()
         raise BadRequest(f"The payload is not in the provider's format: {error}.") from error
-    assert runtime.outbox is not None
     try:
         unseen = await _unseen(runtime, channel, items)
         files = await _fetch_files(runtime, channel, unseen, settings)
@@ -214,7 +213,7 @@ def _verified_items(
     return [parse_generic(message, webhook_id)]
 
 
-async def _unseen(runtime: Runtime, channel: StoredChannel, items: list[InboundItem]) -> list[InboundItem]:
+async def _unseen(runtime: IntakeWebRuntime, channel: StoredChannel, items: list[InboundItem]) -> list[InboundItem]:
     """Items not stored yet (a provider's retry must not fetch files again); storing rechecks atomically."""
     keys = [item.dedupe_key for item in items if item.dedupe_key]
     async with runtime.database.unit_of_work() as session:
@@ -223,13 +222,13 @@ async def _unseen(runtime: Runtime, channel: StoredChannel, items: list[InboundI
 
 
 async def _fetch_files(
-    runtime: Runtime, channel: StoredChannel, items: list[InboundItem], settings: IntakeWebSettings
+    runtime: IntakeWebRuntime, channel: StoredChannel, items: list[InboundItem], settings: IntakeWebSettings
 ) -> dict[int, list[media.Media]]:
     config = channel.config
     files: dict[int, list[media.Media]] = {}
     if not isinstance(config, SmsConfig | WhatsAppConfig | MessengerConfig):
         return files
-    http = runtime.extra["http"]
+    http = runtime.state.http
     for index, item in enumerate(items):
         for number, ref in enumerate(item.media):
             try:

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse
 
 from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.forms import tokens
-from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.render import new_submission_id, render_form
 from omnicase.intake_web.forms.schemas import Form, FormDayStats, FormIn, FormList, FormPatch, Locale, SubmissionList
 from omnicase.intake_web.forms.service import AttachmentNotFound, FormNotFound, FormService, SubmissionNotFound
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.state import current_state
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
@@ -29,8 +29,7 @@ AUTH_ERRORS = (Unauthorized, Forbidden)
 
 def _changing(request: Request, session: SessionDep, form_id: uuid.UUID) -> None:
     """Public posts read forms from the process's cache: this change drops the form from it on commit."""
-    forms: FormCache = request.app.state.runtime.extra["forms"]
-    forms.invalidate_on_commit(session, form_id)
+    current_state(request).forms.invalidate_on_commit(session, form_id)
 
 
 @router.post(

@@ -32,6 +32,7 @@ from omnicase.intake_web.metrics import REJECTIONS
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.requests import bounded_body, client_ip, replayed, wants_html
 from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.state import current_state
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
     BadRequest,
@@ -60,8 +61,7 @@ class UnsupportedMediaType(ServiceError):
 
 
 def _service(request: Request) -> SubmissionService:
-    service: SubmissionService = request.app.state.runtime.extra["submissions"]
-    return service
+    return current_state(request).submissions
 
 
 def _settings(request: Request) -> IntakeWebSettings:

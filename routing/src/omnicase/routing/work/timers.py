@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from omnicase.kit.app import Runtime
 from omnicase.kit.clock import get_clock
@@ -21,16 +22,18 @@ from omnicase.routing.settings import RoutingSettings
 from omnicase.routing.work.repository import WorkRepository
 from omnicase.routing.work.service import RoutingService
 
+if TYPE_CHECKING:
+    from omnicase.routing.state import RoutingRuntime
+
 logger = logging.getLogger(__name__)
 
-WORKER_KEY = "timer_worker"
 SWEEP_AGENTS = 50
 
 
 class TimerWorker:
-    def __init__(self, runtime: Runtime, settings: RoutingSettings) -> None:
+    def __init__(self, runtime: Runtime[RoutingSettings, Any]) -> None:
         self.runtime = runtime
-        self.settings = settings
+        self.settings = runtime.settings
         self.outbox = Outbox(outbox_table)
         self._task: asyncio.Task[None] | None = None
 
@@ -81,15 +84,12 @@ class TimerWorker:
                 await self._task
 
 
-async def start_timer_worker(runtime: Runtime) -> Callable[[], Awaitable[None]]:
-    assert isinstance(runtime.settings, RoutingSettings)
-    worker = TimerWorker(runtime, runtime.settings)
+async def start_timer_worker(runtime: RoutingRuntime) -> Callable[[], Awaitable[None]]:
+    worker = runtime.state.timers
     worker.start()
-    runtime.extra[WORKER_KEY] = worker
     return worker.stop
 
 
-async def timer_worker_ready(runtime: Runtime) -> None:
-    worker = runtime.extra.get(WORKER_KEY)
-    if not isinstance(worker, TimerWorker) or not worker.running:
+async def timer_worker_ready(runtime: RoutingRuntime) -> None:
+    if not runtime.state.timers.running:
         raise RuntimeError("timer worker is not running")

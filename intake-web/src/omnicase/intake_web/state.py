@@ -1,0 +1,48 @@
+"""What intake-web holds while it runs, built in one place at start: its HTTP client, form cache and submissions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, Request
+
+from omnicase.intake_web.forms.cache import FormCache
+from omnicase.intake_web.forms.submissions import SubmissionService
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.kit.app import Runtime, state_of
+
+
+@dataclass(frozen=True)
+class IntakeWebState:
+    # Outbound calls: channel deliveries, provider media, captcha checks.
+    http: httpx.AsyncClient
+    forms: FormCache
+    submissions: SubmissionService
+
+
+IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
+
+
+@asynccontextmanager
+async def intake_web_state(runtime: Runtime[IntakeWebSettings, Any]) -> AsyncIterator[IntakeWebState]:
+    http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": "Omnicase intake-web"})
+    forms = FormCache(runtime.database)
+    try:
+        yield IntakeWebState(
+            http=http,
+            forms=forms,
+            submissions=SubmissionService(runtime.database, runtime.outbox, runtime.settings, http, forms),
+        )
+    finally:
+        await http.aclose()
+
+
+def current_state(request: Request) -> IntakeWebState:
+    return state_of(request, IntakeWebState)
+
+
+StateDep = Annotated[IntakeWebState, Depends(current_state)]
