@@ -46,6 +46,14 @@ async def test_a_form_is_created_read_listed_replaced_and_deleted(service: Any) 
     assert (paused.json()["enabled"], paused.json()["daily_cap"], paused.json()["version"]) == (False, 50, 2)
     assert paused.json()["spam"]["captcha"]["secret_set"] is True  # kept without being sent again
     assert paused.json()["fields"] == form["fields"]
+    # The schema lets every field of a patch be null: null leaves the setting as it is.
+    nulls = await service.client.patch(
+        f"/api/v1/forms/{form['id']}", json={"rate_limits": None, "name": None, "allowed_origins": None}
+    )
+    assert nulls.status_code == 200, nulls.text
+    assert nulls.json()["version"] == 3
+    unchanged = {key: value for key, value in nulls.json().items() if key not in {"version", "updated_at"}}
+    assert unchanged == {key: value for key, value in paused.json().items() if key not in {"version", "updated_at"}}
     bad_patch = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"daily_cap": 0, "color": "red"})
     assert bad_patch.status_code == 422
     assert set(_field_errors(bad_patch)) == {"body.daily_cap", "body.color"}
@@ -59,7 +67,7 @@ async def test_a_form_is_created_read_listed_replaced_and_deleted(service: Any) 
     }
     replaced = await service.client.put(f"/api/v1/forms/{form['id']}", json=replacement)
     assert replaced.status_code == 200, replaced.text
-    assert replaced.json()["version"] == 3
+    assert replaced.json()["version"] == 4
     assert replaced.json()["enabled"] is False
     assert replaced.json()["daily_cap"] == 10
 

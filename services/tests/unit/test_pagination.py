@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omnicase.kit.pagination import InvalidCursor, decode_cursor, decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import InvalidCursor, Page, decode_cursor, decode_id_cursor, encode_cursor, paginate
 
 
 def _raw(value: object) -> str:
@@ -52,3 +52,27 @@ def test_a_cursor_this_api_did_not_hand_out_is_a_422_naming_the_cursor(cursor: s
         decode_cursor(cursor, int, uuid.UUID)
     assert error.value.status == 422
     assert [(item.field, item.code) for item in error.value.errors or []] == [("query.cursor", "cursor")]
+
+
+class Numbers(Page[int]):
+    """A list's page model, as every list declares one."""
+
+
+def test_a_page_read_one_row_beyond_the_limit_points_at_the_next() -> None:
+    page = paginate(Numbers, [1, 2, 3], 2, key=lambda n: [n])
+    assert page.items == [1, 2]
+    assert page.next_cursor is not None
+    assert decode_cursor(page.next_cursor, int) == (2,), "the next page starts after the last item shown"
+
+
+def test_the_last_page_says_so_itself_even_when_it_is_exactly_full() -> None:
+    assert paginate(Numbers, [1, 2], 2, key=lambda n: [n]).next_cursor is None
+    assert paginate(Numbers, [], 2, key=lambda n: [n]) == Numbers(items=[], next_cursor=None)
+
+
+def test_rows_become_items_and_the_page_keeps_its_name_in_the_schema() -> None:
+    page = paginate(Numbers, ["1", "2", "3"], 5, key=lambda s: [s], item=int)
+    assert page == Numbers(items=[1, 2, 3], next_cursor=None)
+    schema = Numbers.model_json_schema(mode="serialization")
+    assert schema["title"] == "Numbers"
+    assert set(schema["required"]) == {"items", "next_cursor"}, "a client always gets both"

@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from omnicase.kit.errors import Forbidden, Unauthorized, problem_responses
+from omnicase.kit.errors import Forbidden
 from omnicase.kit.identity import CurrentIdentity, Identity
 
 
@@ -111,5 +111,3 @@ MessageWriter = Annotated[Actor, Depends(requires("cases:write", "cases:notes", 
 ContactReader = Annotated[Actor, Depends(requires("contacts:read"))]
 ContactWriter = Annotated[Actor, Depends(requires("contacts:write"))]
 Admin = Annotated[Actor, Depends(_admin)]
-
-AUTH_PROBLEMS = problem_responses(Unauthorized, Forbidden)

@@ -6,14 +6,13 @@ import re
 
 import phonenumbers
 
-# Deliberately loose (RFC 5322 allows far more); it rejects what is surely not an address.
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+from omnicase.kit.inputs import is_email_address
 
 
 def normalize_email(value: str) -> str | None:
     """Lowercased address (the whole address: providers treat local parts case-insensitively)."""
     address = value.strip().lower()
-    return address if _EMAIL.match(address) and len(address) <= 320 else None
+    return address if is_email_address(address) else None
 
 
 def email_domain(address: str) -> str:

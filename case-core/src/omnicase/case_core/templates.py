@@ -14,11 +14,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.repository import CaseRow
 from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.kit.inputs import StrictInput
 
 PLACEHOLDERS = frozenset(
     {
@@ -87,10 +88,8 @@ def known_placeholders(text: str) -> str:
     return text
 
 
-class TextVariant(BaseModel):
+class TextVariant(StrictInput):
     """A text for one brand and/or locale (e.g. ``de``, ``pt-BR``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     brand: str | None = Field(default=None, max_length=100)
     locale: str | None = Field(default=None, max_length=20)
@@ -99,9 +98,7 @@ class TextVariant(BaseModel):
     _text = field_validator("text")(known_placeholders)
 
 
-class TemplatedText(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TemplatedText(StrictInput):
     text: str = Field(min_length=1, max_length=20_000, description="With placeholders like {{requester.first_name}}.")
     variants: list[TextVariant] = Field(default_factory=list, max_length=50)
 

@@ -18,12 +18,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from omnicase.kit.errors import Forbidden, Unauthorized, problem_responses
+from omnicase.kit.errors import Forbidden
 from omnicase.kit.identity import CurrentIdentity, Identity
 
 READ, WRITE, PRESENCE = "routing:read", "routing:write", "routing:presence"
-
-AUTH_PROBLEMS = problem_responses(Unauthorized, Forbidden)
 
 
 def _require(identity: Identity, scope: str) -> Identity:

@@ -24,9 +24,10 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from omnicase.kit.events import Channel, Priority
+from omnicase.kit.inputs import StrictInput
 
 
 class RoutingModel(StrEnum):
@@ -53,11 +54,9 @@ Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Terms = Annotated[list[Term], Field(max_length=100)]
 
 
-class RuleConditions(BaseModel):
+class RuleConditions(StrictInput):
     """What a case must look like for a rule to apply. Every condition given must hold;
     an empty list means "any". Matching is case-insensitive for text."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channels: list[Channel] = Field(default_factory=list, max_length=20, examples=[["email", "messaging"]])
     priorities: list[Priority] = Field(default_factory=list, max_length=10, examples=[["high", "urgent"]])

@@ -48,7 +48,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import Forbidden, Unauthorized, problem_response
+from omnicase.kit.errors import Forbidden, Unauthorized, problem_response, problem_responses
+
+# What any route behind the gateway's signed identity may answer besides its own problems.
+AUTH_PROBLEMS = problem_responses(Unauthorized, Forbidden)
 
 IDENTITY_HEADER = "X-Omnicase-Identity"
 IDENTITY_TYPE = "omnicase-identity"

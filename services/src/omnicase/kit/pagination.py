@@ -1,5 +1,11 @@
 """Cursor pagination for every list: ``?cursor=&limit=`` → ``{"items": [...], "next_cursor": ...}``.
 
+A list route reads ``limit + 1`` rows after the cursor's key and hands them to
+:func:`paginate`, which keeps ``limit`` of them and gives a next cursor only when the
+extra row exists, so the last page says so itself (a client never fetches an empty page).
+Each list has its page model as a subclass of :class:`Page` (``class CasePage(Page[Case])``),
+so its schema keeps a name frontends read.
+
 A cursor is the opaque, URL-safe encoding of the last item's sort key, so a page stays
 stable while rows are added before it. A list hands out ``encode_cursor([position, id])``
 and reads it back with ``decode_cursor(cursor, int, uuid.UUID)``, which converts each part
@@ -19,11 +25,13 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.errors import FieldError, ValidationFailed
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = TypeVar("P", bound="Page[Any]")
 
 CursorQuery = Annotated[
     str | None,
@@ -33,8 +41,35 @@ LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page, at 
 
 
 class Page(BaseModel, Generic[T]):
+    # Both fields are always in a response: a generated client types next_cursor as string | null.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     items: list[T]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")
+
+
+def paginate(
+    page: type[P],
+    rows: Sequence[R],
+    limit: int,
+    *,
+    key: Callable[[R], Sequence[Any]],
+    item: Callable[[R], Any] | None = None,
+    items: Sequence[Any] | None = None,
+) -> P:
+    """The page of ``rows`` (read as ``limit + 1`` after the cursor): ``limit`` items and the cursor after
+    the last of them when a further row exists; ``key(row)`` is a row's sort key.
+
+    The items are ``item(row)`` for each row kept, or ``items`` when the caller made them from
+    ``rows[:limit]`` itself (in one query for the whole page, say), or the rows as they are.
+    """
+    kept = rows[:limit]
+    more = len(rows) > limit and bool(kept)
+    if items is None:
+        items = [item(row) for row in kept] if item is not None else list(kept)
+    elif len(items) != len(kept):
+        raise ValueError(f"{len(items)} items for a page of {len(kept)} rows")
+    return page(items=list(items), next_cursor=encode_cursor(key(kept[-1])) if more else None)
 
 
 class InvalidCursor(ValidationFailed):

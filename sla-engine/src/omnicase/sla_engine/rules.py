@@ -10,19 +10,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import Field, HttpUrl
 
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
+from omnicase.kit.inputs import EmailAddress, StrictInput
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CaseConditions(StrictModel):
+class CaseConditions(StrictInput):
     priority: list[Priority] = Field(default_factory=list, examples=[["high", "urgent"]])
     channel: list[Channel] = Field(default_factory=list, examples=[["email"]])
     brand: list[str] = Field(default_factory=list, examples=[["acme"]])
@@ -61,50 +57,50 @@ class AutomationConditions(CaseConditions):
         return super().matches(case)
 
 
-class SetPriority(StrictModel):
+class SetPriority(StrictInput):
     type: Literal["set_priority"]
     priority: Priority
 
 
-class RaisePriority(StrictModel):
+class RaisePriority(StrictInput):
     """One level up (low → normal → high → urgent); nothing at urgent."""
 
     type: Literal["raise_priority"]
 
 
-class MoveToGroup(StrictModel):
+class MoveToGroup(StrictInput):
     type: Literal["move_to_group"]
     group_id: uuid.UUID
 
 
-class AddTags(StrictModel):
+class AddTags(StrictInput):
     type: Literal["add_tags"]
     tags: list[Tag] = Field(min_length=1)
 
 
-class RemoveTags(StrictModel):
+class RemoveTags(StrictInput):
     type: Literal["remove_tags"]
     tags: list[Tag] = Field(min_length=1)
 
 
-class InternalNote(StrictModel):
+class InternalNote(StrictInput):
     type: Literal["internal_note"]
     text: str = Field(min_length=1, max_length=10_000)
 
 
-class NotifyEmail(StrictModel):
+class NotifyEmail(StrictInput):
     type: Literal["notify_email"]
-    to: list[Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=320)]] = Field(min_length=1, max_length=20)
+    to: list[EmailAddress] = Field(min_length=1, max_length=20)
     subject: str | None = Field(default=None, max_length=500)
     text: str | None = Field(default=None, max_length=10_000, description="Defaults to a generated summary.")
 
 
-class NotifyWebhook(StrictModel):
+class NotifyWebhook(StrictInput):
     type: Literal["webhook"]
     url: HttpUrl
 
 
-class SetStatus(StrictModel):
+class SetStatus(StrictInput):
     type: Literal["set_status"]
     status: Literal["open", "pending", "on_hold", "solved", "closed"]
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from omnicase.case_core.auto_responses.schemas import AutoResponse, AutoResponseTemplate
-from omnicase.case_core.identity import AUTH_PROBLEMS, Admin, CaseReader
+from omnicase.case_core.identity import Admin, CaseReader
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"], responses=AUTH_PROBLEMS)
 

@@ -21,7 +21,7 @@ _EXAMPLE: dict[str, Any] = {
 class AutoResponseTemplate(TemplatedText):
     """The acknowledgement a new email case (when its mailbox sends one) or web-form case gets."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
 
 class AutoResponse(AutoResponseTemplate):

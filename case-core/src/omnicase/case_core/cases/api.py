@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -27,7 +28,7 @@ from omnicase.case_core.cases.schemas import (
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound, PreconditionRequired
 from omnicase.case_core.http import etag, expected_version
-from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, CaseWriter, PortalReader, PortalWriter
+from omnicase.case_core.identity import CaseReader, CaseWriter, PortalReader, PortalWriter
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import (
@@ -39,7 +40,8 @@ from omnicase.kit.errors import (
     problem_type,
 )
 from omnicase.kit.events import CaseStatus, Channel, Priority
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
@@ -63,12 +65,10 @@ def _cursor_after(cursor: str | None, sort: str) -> tuple[Any, uuid.UUID] | None
     return key, last_id
 
 
-def _next_cursor(rows: list[CaseRow], sort: str, limit: int) -> str | None:
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    key = last[SORTS[sort][0].name]
-    return encode_cursor([sort, key, last["id"]])
+def sort_key(sort: str) -> Callable[[CaseRow], list[Any]]:
+    """A case row's cursor key under ``sort``: the sort itself (a cursor of another sort is refused), value, id."""
+    column = SORTS[sort][0].name
+    return lambda row: [sort, row[column], row["id"]]
 
 
 @router.get(
@@ -133,8 +133,7 @@ async def list_cases(
     rows = await services.cases.cases.page(
         session, restrict(filters, actor), sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1
     )
-    items = [shown_to(to_case(row), actor) for row in rows[:limit]]
-    return CasePage(items=items, next_cursor=_next_cursor(rows, sort, limit))
+    return paginate(CasePage, rows, limit, key=sort_key(sort), item=lambda row: shown_to(to_case(row), actor))
 
 
 @router.post(
@@ -272,6 +271,4 @@ async def history(
     key = decode_cursor(cursor, int)
     after = key[0] if key else None
     rows = await services.cases.cases.history(session, case_id, after_id=after, limit=limit + 1)
-    items = [HistoryEntry.model_validate(row) for row in rows[:limit]]
-    next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
-    return HistoryPage(items=items, next_cursor=next_cursor)
+    return paginate(HistoryPage, rows, limit, key=lambda row: [row["id"]], item=HistoryEntry.model_validate)

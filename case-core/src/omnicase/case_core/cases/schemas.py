@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from omnicase.kit.events import CaseStatus, Channel, Priority
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
 
 CaseType = Literal["question", "incident", "problem", "task"]
 
@@ -28,10 +30,8 @@ def normalize_tags(tags: list[str]) -> list[str]:
     return result
 
 
-class RequesterInput(BaseModel):
+class RequesterInput(StrictInput):
     """Who the case is for: found by email or phone, created if unknown."""
-
-    model_config = ConfigDict(extra="forbid")
 
     email: str | None = Field(default=None, max_length=320, examples=["ada@example.com"])
     phone: str | None = Field(default=None, max_length=40, examples=["+4915112345678"])
@@ -110,12 +110,11 @@ class Case(BaseModel):
     closed_at: datetime | None
 
 
-class CaseChanges(BaseModel):
+class CaseChanges(StrictInput):
     """Fields to change; a field left out stays as it is, ``null`` clears it."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"status": "pending", "priority": "high", "add_tags": ["vip"]}]},
+        json_schema_extra={"examples": [{"status": "pending", "priority": "high", "add_tags": ["vip"]}]}
     )
 
     subject: str | None = Field(default=None, min_length=1, max_length=500)
@@ -156,9 +155,8 @@ class CaseChanges(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set if name not in skip}
 
 
-class CaseCreate(BaseModel):
+class CaseCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -170,7 +168,7 @@ class CaseCreate(BaseModel):
                     "tags": ["login"],
                 }
             ]
-        },
+        }
     )
 
     subject: str = Field(min_length=1, max_length=500)
@@ -203,22 +201,18 @@ class CaseCreate(BaseModel):
         return self
 
 
-class CasePage(BaseModel):
-    items: list[Case]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+class CasePage(Page[Case]):
+    """A page of Case items."""
 
 
-class BulkItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BulkItem(StrictInput):
     case_id: uuid.UUID
     version: int | None = Field(default=None, ge=1, description="If given, the update applies only at this version.")
     changes: CaseChanges
 
 
-class BulkUpdate(BaseModel):
+class BulkUpdate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -232,7 +226,7 @@ class BulkUpdate(BaseModel):
                     ]
                 }
             ]
-        },
+        }
     )
 
     items: list[BulkItem] = Field(min_length=1, max_length=100)
@@ -271,9 +265,9 @@ class BulkResponse(BaseModel):
     results: list[BulkResult]
 
 
-class MergeRequest(BaseModel):
+class MergeRequest(StrictInput):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"source_case_id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d30"}]}
+        json_schema_extra={"examples": [{"source_case_id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d30"}]}
     )
 
     source_case_id: uuid.UUID = Field(description="This case is closed and its messages move into the target.")
@@ -290,6 +284,5 @@ class HistoryEntry(BaseModel):
     at: datetime
 
 
-class HistoryPage(BaseModel):
-    items: list[HistoryEntry]
-    next_cursor: str | None
+class HistoryPage(Page[HistoryEntry]):
+    """A page of HistoryEntry items."""

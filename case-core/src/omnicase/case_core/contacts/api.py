@@ -12,11 +12,12 @@ from omnicase.case_core.cases.schemas import CasePage
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactMerge, ContactPage, ContactUpdate
 from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
-from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, ContactReader, ContactWriter
+from omnicase.case_core.identity import CaseReader, ContactReader, ContactWriter
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, decode_id_cursor, encode_cursor
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, decode_id_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=AUTH_PROBLEMS)
 
@@ -43,7 +44,7 @@ async def list_contacts(
         session, q=q, organization_id=organization_id, after=decode_id_cursor(cursor), limit=limit + 1
     )
     items = await services.contacts.views(session, rows[:limit])
-    return ContactPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
+    return paginate(ContactPage, rows, limit, key=lambda row: [row["id"]], items=items)
 
 
 @router.post(
@@ -147,5 +148,4 @@ async def contact_cases(
     rows = await services.cases.cases.page(
         session, CaseFilters(requester_id=contact_id), sort="-number", after=after, limit=limit + 1
     )
-    next_cursor = encode_cursor([rows[limit - 1]["number"]]) if len(rows) > limit else None
-    return CasePage(items=[to_case(row) for row in rows[:limit]], next_cursor=next_cursor)
+    return paginate(CasePage, rows, limit, key=lambda row: [row["number"]], item=to_case)

@@ -8,21 +8,20 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.events import Channel
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
 
 
-class Handle(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Handle(StrictInput):
     channel: Channel = Field(examples=["messaging"])
     handle: str = Field(min_length=1, max_length=300, examples=["whatsapp:4915112345678"])
 
 
-class ContactCreate(BaseModel):
+class ContactCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"name": "Ada Lovelace", "emails": ["ada@example.com"], "phones": ["+44 20 7946 0958"]}]
-        },
+        }
     )
 
     name: str | None = Field(default=None, max_length=200)
@@ -35,10 +34,10 @@ class ContactCreate(BaseModel):
     notes: str = Field(default="", max_length=10_000)
 
 
-class ContactUpdate(BaseModel):
+class ContactUpdate(StrictInput):
     """Given lists replace the contact's identities of that kind."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Ada King"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Ada King"}]})
 
     name: str | None = Field(default=None, max_length=200)
     emails: list[str] | None = Field(default=None, max_length=20)
@@ -78,14 +77,11 @@ class Contact(BaseModel):
     updated_at: datetime
 
 
-class ContactPage(BaseModel):
-    items: list[Contact]
-    next_cursor: str | None
+class ContactPage(Page[Contact]):
+    """A page of Contact items."""
 
 
-class ContactMerge(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ContactMerge(StrictInput):
     source_contact_id: uuid.UUID = Field(
         description="Merged into the contact of the path: its identities and cases move, then it is deleted."
     )

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Response
 from omnicase.case_core.custom_fields.schemas import CustomField, CustomFieldCreate, CustomFieldList, CustomFieldUpdate
 from omnicase.case_core.custom_fields.service import CustomFieldKeyTaken
 from omnicase.case_core.errors import CustomFieldNotFound
-from omnicase.case_core.identity import AUTH_PROBLEMS, Admin, CaseReader
+from omnicase.case_core.identity import Admin, CaseReader
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/api/v1/custom-fields", tags=["custom fields"], responses=AUTH_PROBLEMS)
 

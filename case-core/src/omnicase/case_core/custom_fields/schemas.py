@@ -9,6 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
+
 FieldType = Literal["text", "number", "decimal", "date", "dropdown", "checkbox", "regex"]
 
 
@@ -21,15 +24,14 @@ def _check_pattern(pattern: str | None) -> str | None:
     return pattern
 
 
-class CustomFieldCreate(BaseModel):
+class CustomFieldCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"key": "order_number", "label": "Order number", "type": "regex", "pattern": "A-[0-9]{4}"},
                 {"key": "product", "label": "Product", "type": "dropdown", "options": ["printer", "scanner"]},
             ]
-        },
+        }
     )
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="Name used in a case's `custom_fields`.")
@@ -57,10 +59,10 @@ class CustomFieldCreate(BaseModel):
         return self
 
 
-class CustomFieldUpdate(BaseModel):
+class CustomFieldUpdate(StrictInput):
     """The key and type are fixed once created (values already stored depend on them)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"required_on_solve": True}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"required_on_solve": True}]})
 
     label: str | None = Field(default=None, min_length=1, max_length=200)
     options: list[str] | None = Field(default=None, max_length=500)
@@ -103,6 +105,5 @@ class CustomField(BaseModel):
     updated_at: datetime
 
 
-class CustomFieldList(BaseModel):
-    items: list[CustomField]
-    next_cursor: str | None = None
+class CustomFieldList(Page[CustomField]):
+    """A page of CustomField items."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound
 from omnicase.case_core.http import etag, expected_version
-from omnicase.case_core.identity import AUTH_PROBLEMS, Admin, CaseReader, CaseWriter
+from omnicase.case_core.identity import Admin, CaseReader, CaseWriter
 from omnicase.case_core.macros.schemas import (
     Macro,
     MacroApplied,
@@ -25,7 +25,7 @@ from omnicase.case_core.membership import CallerGroups, CallerMembership, Member
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, PreconditionFailed, ValidationFailed, problem_responses
-from omnicase.kit.identity import CurrentIdentity
+from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
 
 router = APIRouter(
     prefix="/api/v1/macros", tags=["macros"], responses=AUTH_PROBLEMS | problem_responses(MembershipUnavailable)

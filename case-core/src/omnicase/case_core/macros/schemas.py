@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from omnicase.case_core.cases.schemas import Case
 from omnicase.case_core.templates import TemplatedText
 from omnicase.case_core.triggers.schemas import AddTags, RemoveTags, SetField
+from omnicase.kit.inputs import StrictInput
 
 
 class AddReply(TemplatedText):
@@ -37,8 +38,8 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-class MacroCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+class MacroCreate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=1000)
@@ -48,8 +49,8 @@ class MacroCreate(BaseModel):
     actions: list[MacroAction] = Field(min_length=1, max_length=20)
 
 
-class MacroUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
+class MacroUpdate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
@@ -75,10 +76,8 @@ class MacroList(BaseModel):
     items: list[Macro]
 
 
-class MacroTarget(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"case_id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e10"}]}
-    )
+class MacroTarget(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"case_id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e10"}]})
 
     case_id: uuid.UUID
 

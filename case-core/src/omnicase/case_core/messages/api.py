@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from omnicase.case_core.cases.access import visible_case
 from omnicase.case_core.cases.service import MessageDraft
 from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, UnsupportedMediaType
-from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader, MessageWriter, PortalReader
+from omnicase.case_core.identity import CaseReader, MessageWriter, PortalReader
 from omnicase.case_core.messages.repository import MessageRow
 from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate, MessagePage
 from omnicase.case_core.wiring import Services, ServicesDep
@@ -31,7 +31,8 @@ from omnicase.kit.errors import (
     problem_responses,
 )
 from omnicase.kit.events import AttachmentRef
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
 
@@ -73,12 +74,14 @@ async def list_messages(
     after = decode_cursor(cursor, datetime, uuid.UUID)
     repository = services.cases.messages
     rows = await repository.page(session, case_id, after=after, limit=limit + 1, public_only=public_only)
-    page = rows[:limit]
-    attachments = await repository.attachments_of(session, [row["id"] for row in page])
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_cursor([page[-1]["created_at"], page[-1]["id"]])
-    return MessagePage(items=[to_message(row, attachments[row["id"]]) for row in page], next_cursor=next_cursor)
+    attachments = await repository.attachments_of(session, [row["id"] for row in rows[:limit]])
+    return paginate(
+        MessagePage,
+        rows,
+        limit,
+        key=lambda row: [row["created_at"], row["id"]],
+        item=lambda row: to_message(row, attachments[row["id"]]),
+    )
 
 
 _REQUEST_BODY = {

@@ -8,6 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
+
 
 class Attachment(BaseModel):
     sha256: str = Field(description="Content address of the bytes.")
@@ -57,22 +60,20 @@ class Message(BaseModel):
     attachments: list[Attachment]
 
 
-class MessagePage(BaseModel):
-    items: list[Message]
-    next_cursor: str | None
+class MessagePage(Page[Message]):
+    """A page of Message items."""
 
 
-class MessageCreate(BaseModel):
+class MessageCreate(StrictInput):
     """A reply (``public: true``, sent to the requester) or an internal note (``public: false``)."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"text": "We are sending a technician tomorrow.", "public": True},
                 {"text": "Customer is on the enterprise plan.", "public": False},
             ]
-        },
+        }
     )
 
     text: str = Field(min_length=1, max_length=100_000)

@@ -7,12 +7,13 @@ import uuid
 from fastapi import APIRouter
 
 from omnicase.case_core.errors import CaseNotFound
-from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader
+from omnicase.case_core.identity import CaseReader
 from omnicase.case_core.notifications.schemas import Notification, NotificationPage
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_id_cursor, encode_cursor
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_id_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
@@ -36,6 +37,4 @@ async def list_notifications(
     rows = await services.notifications.repository.of_case(
         session, case_id, after=decode_id_cursor(cursor), limit=limit + 1
     )
-    items = [Notification.model_validate(row) for row in rows[:limit]]
-    next_cursor = encode_cursor([str(items[-1].id)]) if len(rows) > limit else None
-    return NotificationPage(items=items, next_cursor=next_cursor)
+    return paginate(NotificationPage, rows, limit, key=lambda row: [row["id"]], item=Notification.model_validate)

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicase.kit.pagination import Page
+
 _EXAMPLE: dict[str, Any] = {
     "id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e20",
     "reason": "trigger:0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e21",
@@ -46,6 +48,5 @@ class Notification(BaseModel):
     updated_at: datetime
 
 
-class NotificationPage(BaseModel):
-    items: list[Notification]
-    next_cursor: str | None = None
+class NotificationPage(Page[Notification]):
+    """A page of Notification items."""

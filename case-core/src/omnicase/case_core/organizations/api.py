@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from omnicase.case_core.errors import DomainTaken, OrganizationNotFound
-from omnicase.case_core.identity import AUTH_PROBLEMS, ContactReader, ContactWriter
+from omnicase.case_core.identity import ContactReader, ContactWriter
 from omnicase.case_core.organizations.schemas import (
     Organization,
     OrganizationCreate,
@@ -19,7 +19,8 @@ from omnicase.case_core.organizations.schemas import (
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, encode_cursor
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], responses=AUTH_PROBLEMS)
 
@@ -42,7 +43,7 @@ async def list_organizations(
     after = decode_id_cursor(cursor)
     rows = await services.organizations.organizations.search(session, q=q, after=after, limit=limit + 1)
     items = await services.organizations.views(session, rows[:limit])
-    return OrganizationPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
+    return paginate(OrganizationPage, rows, limit, key=lambda row: [row["id"]], items=items)
 
 
 @router.post(

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
 
-class OrganizationCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "Acme Corp", "domains": ["acme.example"]}]}
-    )
+
+class OrganizationCreate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Acme Corp", "domains": ["acme.example"]}]})
 
     name: str = Field(min_length=1, max_length=200)
     domains: list[str] = Field(
@@ -20,10 +21,8 @@ class OrganizationCreate(BaseModel):
     notes: str = Field(default="", max_length=10_000)
 
 
-class OrganizationUpdate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"domains": ["acme.example", "acme.test"]}]}
-    )
+class OrganizationUpdate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"domains": ["acme.example", "acme.test"]}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     domains: list[str] | None = Field(default=None, max_length=100, description="Replaces every domain.")
@@ -54,14 +53,11 @@ class Organization(BaseModel):
     updated_at: datetime
 
 
-class OrganizationPage(BaseModel):
-    items: list[Organization]
-    next_cursor: str | None
+class OrganizationPage(Page[Organization]):
+    """A page of Organization items."""
 
 
-class OrganizationMerge(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrganizationMerge(StrictInput):
     source_organization_id: uuid.UUID = Field(
         description=(
             "Merged into the organization of the path: its domains, contacts and cases move, then it is deleted."

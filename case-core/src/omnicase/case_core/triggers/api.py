@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from omnicase.case_core.errors import CaseClosed, CaseNotFound
-from omnicase.case_core.identity import AUTH_PROBLEMS, Admin, CaseReader
+from omnicase.case_core.identity import Admin, CaseReader
 from omnicase.case_core.triggers.schemas import (
     DryRunRequest,
     FiredTrigger,
@@ -24,6 +24,7 @@ from omnicase.case_core.triggers.service import TriggerNotFound, TriggerService
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"], responses=AUTH_PROBLEMS)
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from omnicase.case_core.templates import TemplatedText, known_placeholders
+from omnicase.kit.inputs import StrictInput
 
 ConditionField = Literal[
     "update_type",
@@ -53,10 +54,8 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class Hours(BaseModel):
+class Hours(StrictInput):
     """Opening hours for the ``time`` condition: these days, from ``start`` to ``end`` local time."""
-
-    model_config = ConfigDict(extra="forbid")
 
     timezone: str = Field(examples=["Europe/Berlin"])
     days: list[Weekday] = Field(min_length=1, max_length=7)
@@ -83,7 +82,7 @@ class Hours(BaseModel):
         return WEEKDAYS[local.weekday()] in self.days and self.start <= local.time() < self.end
 
 
-class Condition(BaseModel):
+class Condition(StrictInput):
     """One test of the case: its value now, or how this update changed it.
 
     ``update_type`` is ``created`` or ``updated``; ``contains`` is "has the tag" for
@@ -92,8 +91,7 @@ class Condition(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"field": "priority", "operator": "changed_to", "value": "urgent"}]},
+        json_schema_extra={"examples": [{"field": "priority", "operator": "changed_to", "value": "urgent"}]}
     )
 
     field: ConditionField
@@ -120,10 +118,8 @@ class Condition(BaseModel):
         return self
 
 
-class Conditions(BaseModel):
+class Conditions(StrictInput):
     """Every condition of ``all`` and, if ``any`` is not empty, at least one of ``any``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     all: list[Condition] = Field(default_factory=list, max_length=50)
     any: list[Condition] = Field(default_factory=list, max_length=50)
@@ -138,27 +134,23 @@ class Conditions(BaseModel):
 SettableField = Literal["status", "priority", "type", "group_id", "assignee_id", "brand"]
 
 
-class SetField(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SetField(StrictInput):
     type: Literal["set"]
     field: SettableField
     value: Any
 
 
-class AddTags(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AddTags(StrictInput):
     type: Literal["add_tags"]
     tags: list[str] = Field(min_length=1, max_length=50)
 
 
-class RemoveTags(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RemoveTags(StrictInput):
     type: Literal["remove_tags"]
     tags: list[str] = Field(min_length=1, max_length=50)
 
 
-class AddNote(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AddNote(StrictInput):
     type: Literal["add_note"]
     text: str = Field(min_length=1, max_length=10_000)
 
@@ -194,10 +186,9 @@ class EmailGroup(StaffEmail):
     group_id: uuid.UUID | None = None
 
 
-class NotifyWebhook(BaseModel):
+class NotifyWebhook(StrictInput):
     """A ``trigger.fired`` delivery (the rule and the case) to this webhook subscription, signed and retried."""
 
-    model_config = ConfigDict(extra="forbid")
     type: Literal["notify_webhook"]
     webhook_id: uuid.UUID
 
@@ -218,8 +209,8 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-class TriggerCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+class TriggerCreate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=1000)
@@ -229,8 +220,8 @@ class TriggerCreate(BaseModel):
     actions: list[Action] = Field(min_length=1, max_length=20)
 
 
-class TriggerUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
+class TriggerUpdate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
@@ -269,12 +260,11 @@ class TriggerRun(BaseModel):
     changes: dict[str, Any] = Field(default_factory=dict, description="Fields the rules changed: {old, new}.")
 
 
-class DryRunRequest(BaseModel):
+class DryRunRequest(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"case_id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e10", "changes": {"priority": "urgent"}}]
-        },
+        }
     )
 
     case_id: uuid.UUID

@@ -7,17 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from omnicase.case_core.cases.api import _cursor_after, _next_cursor
+from omnicase.case_core.cases.api import _cursor_after, sort_key
 from omnicase.case_core.cases.schemas import CasePage
 from omnicase.case_core.cases.snapshot import to_case
-from omnicase.case_core.identity import AUTH_PROBLEMS, CaseReader
+from omnicase.case_core.identity import CaseReader
 from omnicase.case_core.membership import CallerGroups, MembershipUnavailable
 from omnicase.case_core.views.schemas import View, ViewCount, ViewCounts, ViewCreate, ViewFilters, ViewList, ViewUpdate
 from omnicase.case_core.views.service import ViewNotFound, ViewService, case_filters
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
-from omnicase.kit.identity import CurrentIdentity
-from omnicase.kit.pagination import CursorQuery, LimitQuery
+from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
+from omnicase.kit.pagination import CursorQuery, LimitQuery, paginate
 
 router = APIRouter(
     prefix="/api/v1/views", tags=["views"], responses=AUTH_PROBLEMS | problem_responses(MembershipUnavailable)
@@ -122,7 +122,7 @@ async def list_view_cases(
     filters = case_filters(ViewFilters.model_validate(view["filters"]), actor)
     sort = view["sort"]
     rows = await views.cases.page(session, filters, sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1)
-    return CasePage(items=[to_case(row) for row in rows[:limit]], next_cursor=_next_cursor(rows, sort, limit))
+    return paginate(CasePage, rows, limit, key=sort_key(sort), item=to_case)
 
 
 @router.patch(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from omnicase.case_core.cases.schemas import CaseType
 from omnicase.kit.events import CaseStatus, Channel, Priority
+from omnicase.kit.inputs import StrictInput
 
 Visibility = Literal["personal", "group", "everyone"]
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "number", "-number"]
@@ -33,12 +34,10 @@ ViewColumn = Literal[
 DEFAULT_COLUMNS: list[ViewColumn] = ["number", "subject", "requester_id", "status", "priority", "updated_at"]
 
 
-class ViewFilters(BaseModel):
+class ViewFilters(StrictInput):
     """The case list's filters; ``assignee: "me"`` is whoever opens the view."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"status": ["new", "open"], "assignee": "me"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": ["new", "open"], "assignee": "me"}]})
 
     status: list[CaseStatus] = Field(default_factory=list)
     priority: list[Priority] = Field(default_factory=list)
@@ -65,12 +64,11 @@ class ViewFilters(BaseModel):
         return self
 
 
-class ViewCreate(BaseModel):
+class ViewCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"name": "My open cases", "filters": {"status": ["new", "open"], "assignee": "me"}}]
-        },
+        }
     )
 
     name: str = Field(min_length=1, max_length=200)
@@ -88,8 +86,8 @@ class ViewCreate(BaseModel):
         return self
 
 
-class ViewUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"sort": "number"}]})
+class ViewUpdate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"sort": "number"}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     filters: ViewFilters | None = None

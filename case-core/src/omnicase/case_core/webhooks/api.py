@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from omnicase.case_core.identity import AUTH_PROBLEMS, Actor, actor_of
+from omnicase.case_core.identity import Actor, actor_of
 from omnicase.case_core.webhooks.schemas import (
     AllowedNetwork,
     AllowedNetworkCreate,
@@ -34,8 +34,8 @@ from omnicase.case_core.webhooks.service import (
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
-from omnicase.kit.identity import CurrentIdentity
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, encode_cursor
+from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=AUTH_PROBLEMS)
 
@@ -114,8 +114,7 @@ async def list_webhooks(
     session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> WebhookPage:
     rows = await webhooks.repository.list_subscriptions(session, after=decode_id_cursor(cursor), limit=limit + 1)
-    items = [Webhook.model_validate(row) for row in rows[:limit]]
-    return WebhookPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
+    return paginate(WebhookPage, rows, limit, key=lambda row: [row["id"]], item=Webhook.model_validate)
 
 
 @router.post(
@@ -244,8 +243,7 @@ async def list_deliveries(
     rows = await webhooks.repository.list_deliveries(
         session, webhook_id, status=status, before=decode_id_cursor(cursor), limit=limit + 1
     )
-    items = [Delivery.model_validate(row) for row in rows[:limit]]
-    return DeliveryPage(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(rows) > limit else None)
+    return paginate(DeliveryPage, rows, limit, key=lambda row: [row["id"]], item=Delivery.model_validate)
 
 
 @router.get(

@@ -10,6 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
+from omnicase.kit.inputs import EmailAddress, StrictInput
+from omnicase.kit.pagination import Page
+
 
 class WebhookEventType(StrEnum):
     """What an integrator can subscribe to (``data`` is the case event's data, snapshot included)."""
@@ -29,10 +32,8 @@ def _unique(values: list[WebhookEventType]) -> list[WebhookEventType]:
 
 EventTypes = Annotated[list[WebhookEventType], Field(min_length=1, max_length=20), AfterValidator(_unique)]
 NotifyEmail = Annotated[
-    str,
+    EmailAddress,
     Field(
-        max_length=320,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
         description="Who is emailed when the subscription is disabled automatically.",
         examples=["integrations@example.com"],
     ),
@@ -42,9 +43,8 @@ WebhookUrl = Annotated[
 ]
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -53,7 +53,7 @@ class WebhookCreate(BaseModel):
                     "notify_email": "integrations@example.com",
                 }
             ]
-        },
+        }
     )
 
     url: WebhookUrl
@@ -65,10 +65,10 @@ class WebhookCreate(BaseModel):
     )
 
 
-class WebhookUpdate(BaseModel):
+class WebhookUpdate(StrictInput):
     """Fields to change; ``active: true`` re-enables a disabled subscription and clears its failure count."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": True}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": True}]})
 
     url: WebhookUrl | None = None
     event_types: EventTypes | None = None
@@ -99,9 +99,8 @@ class WebhookWithSecret(Webhook):
     )
 
 
-class WebhookPage(BaseModel):
-    items: list[Webhook]
-    next_cursor: str | None = None
+class WebhookPage(Page[Webhook]):
+    """A page of Webhook items."""
 
 
 def _network(value: str) -> str:
@@ -111,8 +110,8 @@ def _network(value: str) -> str:
         raise ValueError("not an IP network in CIDR notation, e.g. 10.20.0.0/16 or 127.0.0.1/32") from None
 
 
-class AllowedNetworkCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"network": "10.20.0.0/16"}]})
+class AllowedNetworkCreate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"network": "10.20.0.0/16"}]})
 
     network: Annotated[str, Field(max_length=64), AfterValidator(_network)]
     note: str = Field(default="", max_length=500)
@@ -165,6 +164,5 @@ class DeliveryDetail(Delivery):
     attempt_log: list[Attempt]
 
 
-class DeliveryPage(BaseModel):
-    items: list[Delivery]
-    next_cursor: str | None = None
+class DeliveryPage(Page[Delivery]):
+    """A page of Delivery items."""

@@ -40,7 +40,7 @@ from omnicase.gateway.state import current_state
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import Forbidden, PayloadTooLarge, ServiceUnavailable, ValidationFailed, problem_responses
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, paginate
 
 router = APIRouter()
 
@@ -281,8 +281,7 @@ async def list_users(
         role=role,
         email=email.strip().lower() if email else None,
     )
-    items = [_user(row) for row in rows[:limit]]
-    return UserPage(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
+    return paginate(UserPage, rows, limit, key=lambda row: [row["id"]], item=_user)
 
 
 @router.get(
@@ -363,8 +362,9 @@ async def list_api_tokens(
     limit: LimitQuery = 50,
 ) -> ApiTokenPage:
     rows = await identity.list_api_tokens(session, after=decode_id_cursor(cursor), limit=limit + 1)
-    items = [ApiToken.model_validate(dict(row)) for row in rows[:limit]]
-    return ApiTokenPage(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
+    return paginate(
+        ApiTokenPage, rows, limit, key=lambda row: [row["id"]], item=lambda row: ApiToken.model_validate(dict(row))
+    )
 
 
 @router.delete(

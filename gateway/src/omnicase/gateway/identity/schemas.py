@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -10,13 +9,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from omnicase.gateway.identity.principal import SCOPES, UserRole
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from omnicase.kit.inputs import StrictInput, is_email_address
+from omnicase.kit.pagination import Page
 
 
 def _email(value: str) -> str:
     value = value.strip().lower()
-    if not _EMAIL.match(value):
+    if not is_email_address(value):
         raise ValueError("not an email address")
     return value
 
@@ -33,13 +32,7 @@ Password = Annotated[str, Field(min_length=12, max_length=256, examples=["correc
 Scopes = Annotated[list[str], Field(min_length=1, examples=[["cases:read", "cases:write"]]), AfterValidator(_scopes)]
 
 
-class _Strict(BaseModel):
-    # Unknown fields are refused, not ignored: a typo or a field the caller may
-    # not set must be visible (mass assignment).
-    model_config = ConfigDict(extra="forbid")
-
-
-class UserLinks(_Strict):
+class UserLinks(StrictInput):
     agent_id: uuid.UUID | None = Field(default=None, description="Routing agent record (agents, light agents).")
     contact_id: uuid.UUID | None = Field(default=None, description="case-core contact (end users; required).")
     organization_id: uuid.UUID | None = Field(default=None, description="case-core organization (end users).")
@@ -50,7 +43,6 @@ class UserLinks(_Strict):
 
 class UserCreate(UserLinks):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -71,10 +63,8 @@ class UserCreate(UserLinks):
     active: bool = True
 
 
-class UserUpdate(_Strict):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"role": "light_agent"}, {"unlock": True}]}
-    )
+class UserUpdate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "light_agent"}, {"unlock": True}]})
 
     email: Email | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -126,12 +116,11 @@ class User(BaseModel):
     updated_at: datetime
 
 
-class PasswordChange(_Strict):
+class PasswordChange(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"current_password": "correct horse battery", "new_password": "tr0ub4dor and then some"}]
-        },
+        }
     )
 
     current_password: str = Field(min_length=1, max_length=256)
@@ -152,9 +141,8 @@ class Me(BaseModel):
     organization_cases: bool
 
 
-class UserPage(BaseModel):
-    items: list[User]
-    next_cursor: str | None
+class UserPage(Page[User]):
+    """A page of User items."""
 
 
 class LinkError(ValueError):
@@ -211,10 +199,9 @@ class TokenResponse(BaseModel):
     scope: str = Field(examples=["cases:read cases:write"])
 
 
-class ApiTokenCreate(_Strict):
+class ApiTokenCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"name": "CRM sync", "scopes": ["cases:read", "cases:write"]}]},
+        json_schema_extra={"examples": [{"name": "CRM sync", "scopes": ["cases:read", "cases:write"]}]}
     )
 
     name: str = Field(min_length=1, max_length=200, examples=["CRM sync"])
@@ -238,6 +225,5 @@ class ApiTokenCreated(ApiToken):
     token: str = Field(description="The bearer token. Shown once: only its hash is stored.")
 
 
-class ApiTokenPage(BaseModel):
-    items: list[ApiToken]
-    next_cursor: str | None
+class ApiTokenPage(Page[ApiToken]):
+    """A page of ApiToken items."""

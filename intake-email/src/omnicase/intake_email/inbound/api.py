@@ -39,7 +39,7 @@ from omnicase.kit.errors import (
     ValidationFailed,
     problem_responses,
 )
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_id_cursor, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +129,9 @@ async def list_inbound_messages(
 ) -> InboundMessagePage:
     after = decode_id_cursor(cursor)
     rows = await RawMessageRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
-    items = [_inbound(row, size=int(row.size)) for row in rows[:limit]]
-    more = len(rows) > limit
-    return InboundMessagePage(items=items, next_cursor=encode_cursor([items[-1].id]) if more else None)
+    return paginate(
+        InboundMessagePage, rows, limit, key=lambda row: [row.id], item=lambda row: _inbound(row, size=int(row.size))
+    )
 
 
 @router.get(
@@ -150,8 +150,9 @@ async def list_outbound_messages(
 ) -> OutboundMessagePage:
     after = decode_id_cursor(cursor)
     rows = await OutboundRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
-    items = [
-        OutboundMessage(
+
+    def outbound(row: Any) -> OutboundMessage:
+        return OutboundMessage(
             id=row.id,
             case_id=row.case_id,
             mailbox_id=row.mailbox_id,
@@ -165,10 +166,8 @@ async def list_outbound_messages(
             created_at=row.created_at,
             sent_at=row.sent_at,
         )
-        for row in rows[:limit]
-    ]
-    more = len(rows) > limit
-    return OutboundMessagePage(items=items, next_cursor=encode_cursor([items[-1].id]) if more else None)
+
+    return paginate(OutboundMessagePage, rows, limit, key=lambda row: [row.id], item=outbound)
 
 
 def _inbound(row: Any, *, size: int) -> InboundMessage:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from omnicase.kit.pagination import Page
+
 
 class InboundMessage(BaseModel):
     """One stored inbound message: how it came and what became of it."""
@@ -37,9 +39,8 @@ class InboundAccepted(BaseModel):
     reason: str | None = None
 
 
-class InboundMessagePage(BaseModel):
-    items: list[InboundMessage]
-    next_cursor: str | None = None
+class InboundMessagePage(Page[InboundMessage]):
+    """A page of InboundMessage items."""
 
 
 class OutboundMessage(BaseModel):
@@ -59,6 +60,5 @@ class OutboundMessage(BaseModel):
     sent_at: datetime | None
 
 
-class OutboundMessagePage(BaseModel):
-    items: list[OutboundMessage]
-    next_cursor: str | None = None
+class OutboundMessagePage(Page[OutboundMessage]):
+    """A page of OutboundMessage items."""

@@ -13,7 +13,8 @@ from omnicase.intake_email.mailboxes.service import MailboxAddressTaken, Mailbox
 from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import CursorQuery, LimitQuery
 
 # Every mailbox route is for admins: a 401 without a gateway identity, 403 for others.
@@ -21,7 +22,7 @@ router = APIRouter(
     prefix="/api/v1/mailboxes",
     tags=["mailboxes"],
     dependencies=[Depends(channel_access)],
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=AUTH_PROBLEMS,
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Literal
@@ -10,22 +9,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from omnicase.kit.events import CaseDefaults, Priority
-
-# Deliberately simple: a local part and a dotted domain, no spaces or angle brackets.
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+from omnicase.kit.inputs import StrictInput, is_email_address
+from omnicase.kit.pagination import Page
 
 
 def normalize_address(value: str) -> str:
     address = value.strip().lower()
-    if len(address) > 254 or not _ADDRESS.match(address):
+    if not is_email_address(address):
         raise ValueError("must be an email address like support@example.com")
     return address
 
 
-class MailboxDefaults(BaseModel):
+class MailboxDefaults(StrictInput):
     """Applied to every case the mailbox opens."""
-
-    model_config = ConfigDict(extra="forbid")
 
     priority: Priority | None = None
     group_id: uuid.UUID | None = None
@@ -45,9 +41,8 @@ class MailboxDefaults(BaseModel):
         return cleaned
 
 
-class MailboxCreate(BaseModel):
+class MailboxCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -60,7 +55,7 @@ class MailboxCreate(BaseModel):
                     "logo_url": "https://example.com/logo.png",
                 }
             ]
-        },
+        }
     )
 
     address: str = Field(max_length=254, description="Matched case-insensitively; stored lowercased.")
@@ -82,10 +77,10 @@ class MailboxCreate(BaseModel):
         return normalize_address(value)
 
 
-class MailboxUpdate(BaseModel):
+class MailboxUpdate(StrictInput):
     """Partial update: only the fields present change."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"auto_response": False}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"auto_response": False}]})
 
     address: str | None = Field(default=None, max_length=254)
     display_name: str | None = Field(default=None, max_length=200)
@@ -136,6 +131,5 @@ class Mailbox(BaseModel):
         )
 
 
-class MailboxPage(BaseModel):
-    items: list[Mailbox]
-    next_cursor: str | None = None
+class MailboxPage(Page[Mailbox]):
+    """A page of Mailbox items."""

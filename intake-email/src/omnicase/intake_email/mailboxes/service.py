@@ -14,7 +14,7 @@ from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import Conflict, FieldError, NotFound
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import decode_id_cursor, paginate
 
 
 class MailboxNotFound(NotFound):
@@ -78,10 +78,8 @@ class MailboxService:
 
     async def list(self, *, cursor: str | None, limit: int) -> MailboxPage:
         after = decode_id_cursor(cursor)
-        items = await self.repository.page(after=after, limit=limit + 1)
-        more = len(items) > limit
-        items = items[:limit]
-        return MailboxPage(items=items, next_cursor=encode_cursor([items[-1].id]) if more and items else None)
+        rows = await self.repository.page(after=after, limit=limit + 1)
+        return paginate(MailboxPage, rows, limit, key=lambda mailbox: [mailbox.id])
 
     async def update(self, mailbox_id: uuid.UUID, data: MailboxUpdate) -> Mailbox:
         current = await self.get(mailbox_id)

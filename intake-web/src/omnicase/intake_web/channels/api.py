@@ -13,12 +13,11 @@ from omnicase.intake_web.channels.service import ChannelNotFound, ChannelService
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
-from omnicase.kit.pagination import CursorQuery, LimitQuery
+from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import CursorQuery, LimitQuery, paginate
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
-
-AUTH_ERRORS = (Unauthorized, Forbidden)
 
 
 def _out(request: Request, channel: StoredChannel) -> ChannelOut:
@@ -31,7 +30,7 @@ def _out(request: Request, channel: StoredChannel) -> ChannelOut:
     status_code=201,
     operation_id="create_channel",
     summary="Connect a messaging provider or an integrator",
-    responses=problem_responses(*AUTH_ERRORS, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
 async def create_channel(
     body: ChannelIn, request: Request, response: Response, session: SessionDep, _: ChannelAccess
@@ -46,7 +45,7 @@ async def create_channel(
     "",
     operation_id="list_channels",
     summary="List channels",
-    responses=problem_responses(*AUTH_ERRORS, BadRequest, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(BadRequest, ValidationFailed),
 )
 async def list_channels(
     request: Request,
@@ -55,15 +54,15 @@ async def list_channels(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> ChannelList:
-    items, next_cursor = await ChannelService(session).list(cursor, limit)
-    return ChannelList(items=[_out(request, item) for item in items], next_cursor=next_cursor)
+    channels = await ChannelService(session).list(cursor, limit)
+    return paginate(ChannelList, channels, limit, key=lambda channel: [channel.id], item=lambda c: _out(request, c))
 
 
 @router.get(
     "/{channel_id}",
     operation_id="get_channel",
     summary="Read a channel",
-    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ChannelNotFound, ValidationFailed),
 )
 async def get_channel(channel_id: uuid.UUID, request: Request, session: SessionDep, _: ChannelAccess) -> ChannelOut:
     return _out(request, await ChannelService(session).get(channel_id))
@@ -73,7 +72,7 @@ async def get_channel(channel_id: uuid.UUID, request: Request, session: SessionD
     "/{channel_id}",
     operation_id="replace_channel",
     summary="Replace a channel's configuration (secrets included)",
-    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ChannelNotFound, ValidationFailed),
 )
 async def replace_channel(
     channel_id: uuid.UUID, body: ChannelIn, request: Request, session: SessionDep, _: ChannelAccess
@@ -87,7 +86,7 @@ async def replace_channel(
     status_code=204,
     operation_id="delete_channel",
     summary="Disconnect a channel",
-    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ChannelNotFound, ValidationFailed),
 )
 async def delete_channel(channel_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Response:
     await ChannelService(session).delete(channel_id)
@@ -98,7 +97,7 @@ async def delete_channel(channel_id: uuid.UUID, session: SessionDep, _: ChannelA
     "/{channel_id}/messages",
     operation_id="list_channel_messages",
     summary="Messages a channel received, newest first",
-    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, BadRequest, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ChannelNotFound, BadRequest, ValidationFailed),
 )
 async def list_channel_messages(
     channel_id: uuid.UUID,
@@ -114,7 +113,7 @@ async def list_channel_messages(
     "/{channel_id}/deliveries",
     operation_id="list_channel_deliveries",
     summary="Replies sent (or being sent) through a channel, newest first",
-    responses=problem_responses(*AUTH_ERRORS, ChannelNotFound, BadRequest, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ChannelNotFound, BadRequest, ValidationFailed),
 )
 async def list_channel_deliveries(
     channel_id: uuid.UUID,

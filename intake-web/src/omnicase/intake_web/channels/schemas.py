@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
 
 Secret = Annotated[str, Field(min_length=1, max_length=500, description="Write-only; never returned.")]
 
@@ -35,10 +37,8 @@ SUITE_CHANNEL: dict[ChannelKind, Channel] = {
 SECRET_KEYS = frozenset({"auth_token", "app_secret", "verify_token", "access_token", "page_access_token", "secrets"})
 
 
-class SmsConfig(BaseModel):
+class SmsConfig(StrictInput):
     """An SMS provider in the common shape (Twilio's): form-encoded webhooks signed with HMAC-SHA1."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Literal[ChannelKind.SMS] = ChannelKind.SMS
     account_sid: str = Field(min_length=1, max_length=100, examples=["AC0123456789abcdef"])
@@ -71,10 +71,8 @@ class SmsConfig(BaseModel):
     )
 
 
-class MetaConfig(BaseModel):
+class MetaConfig(StrictInput):
     """WhatsApp Cloud API or Facebook Messenger: JSON webhooks signed with X-Hub-Signature-256."""
-
-    model_config = ConfigDict(extra="forbid")
 
     app_secret: Secret
     verify_token: Secret = Field(description="Echoed by the provider when it verifies the webhook URL.")
@@ -103,10 +101,8 @@ def _standard_webhooks_secret(value: str) -> str:
     return value
 
 
-class GenericConfig(BaseModel):
+class GenericConfig(StrictInput):
     """An integrator's JSON webhook signed as in the Standard Webhooks spec."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Literal[ChannelKind.GENERIC] = ChannelKind.GENERIC
     secrets: list[str] = Field(
@@ -126,9 +122,8 @@ class GenericConfig(BaseModel):
 ChannelConfig = Annotated[SmsConfig | WhatsAppConfig | MessengerConfig | GenericConfig, Field(discriminator="kind")]
 
 
-class ChannelIn(BaseModel):
+class ChannelIn(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -137,7 +132,7 @@ class ChannelIn(BaseModel):
                     "defaults": {"tags": ["partner"]},
                 }
             ]
-        },
+        }
     )
 
     name: str = Field(min_length=1, max_length=200)
@@ -159,16 +154,14 @@ class ChannelOut(BaseModel):
     updated_at: datetime
 
 
-class ChannelList(BaseModel):
-    items: list[ChannelOut]
-    next_cursor: str | None = None
+class ChannelList(Page[ChannelOut]):
+    """A page of ChannelOut items."""
 
 
-class GenericMessageIn(BaseModel):
+class GenericMessageIn(StrictInput):
     """What an integrator posts: one customer message of one conversation."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -178,7 +171,7 @@ class GenericMessageIn(BaseModel):
                     "text": "My parcel never arrived.",
                 }
             ]
-        },
+        }
     )
 
     conversation_id: str = Field(min_length=1, max_length=200, pattern=r"^\S+$")
@@ -216,9 +209,8 @@ class ChannelMessage(BaseModel):
     )
 
 
-class ChannelMessageList(BaseModel):
-    items: list[ChannelMessage]
-    next_cursor: str | None = None
+class ChannelMessageList(Page[ChannelMessage]):
+    """A page of ChannelMessage items."""
 
 
 class Delivery(BaseModel):
@@ -239,6 +231,5 @@ class Delivery(BaseModel):
     finished_at: datetime | None
 
 
-class DeliveryList(BaseModel):
-    items: list[Delivery]
-    next_cursor: str | None = None
+class DeliveryList(Page[Delivery]):
+    """A page of Delivery items."""

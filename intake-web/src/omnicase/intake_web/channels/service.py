@@ -15,7 +15,7 @@ from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import decode_id_cursor, paginate
 
 
 class ChannelNotFound(NotFound):
@@ -46,10 +46,10 @@ class ChannelService:
             raise ChannelNotFound(f"Channel {channel_id} does not exist.")
         return StoredChannel.from_row(row)
 
-    async def list(self, cursor: str | None, limit: int) -> tuple[list[StoredChannel], str | None]:
+    async def list(self, cursor: str | None, limit: int) -> list[StoredChannel]:
+        """The channels after ``cursor``: ``limit + 1`` of them when there are more (see ``paginate``)."""
         rows = await self.channels.page(decode_id_cursor(cursor), limit + 1)
-        items = [StoredChannel.from_row(row) for row in rows[:limit]]
-        return items, encode_cursor([items[-1].id]) if len(rows) > limit else None
+        return [StoredChannel.from_row(row) for row in rows]
 
     async def replace(self, channel_id: uuid.UUID, data: ChannelIn) -> StoredChannel:
         row = await self.channels.replace(channel_id, _values(data), utcnow())
@@ -64,8 +64,9 @@ class ChannelService:
     async def messages_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> ChannelMessageList:
         await self.get(channel_id)
         rows = await self.messages.page_for_channel(channel_id, decode_id_cursor(cursor), limit + 1)
-        items = [
-            ChannelMessage(
+
+        def message(row: Any) -> ChannelMessage:
+            return ChannelMessage(
                 id=row.id,
                 status=row.status,
                 thread_key=row.event["thread_key"],
@@ -77,15 +78,15 @@ class ChannelService:
                 acknowledged_at=row.acknowledged_at,
                 published_count=row.publish_count,
             )
-            for row in rows[:limit]
-        ]
-        return ChannelMessageList(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
+
+        return paginate(ChannelMessageList, rows, limit, key=lambda row: [row.id], item=message)
 
     async def deliveries_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> DeliveryList:
         await self.get(channel_id)
         rows = await self.deliveries.page_for_channel(channel_id, decode_id_cursor(cursor), limit + 1)
-        items = [
-            Delivery(
+
+        def delivery(row: Any) -> Delivery:
+            return Delivery(
                 outbound_id=row.outbound_id,
                 case_id=row.case_id,
                 status=row.status,
@@ -98,7 +99,5 @@ class ChannelService:
                 created_at=row.created_at,
                 finished_at=row.finished_at,
             )
-            for row in rows[:limit]
-        ]
-        last = items[-1].outbound_id if items else None
-        return DeliveryList(items=items, next_cursor=encode_cursor([last]) if last and len(rows) > limit else None)
+
+        return paginate(DeliveryList, rows, limit, key=lambda row: [row.outbound_id], item=delivery)

@@ -19,12 +19,11 @@ from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import current_state
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
-
-AUTH_ERRORS = (Unauthorized, Forbidden)
 
 
 def _changing(request: Request, session: SessionDep, form_id: uuid.UUID) -> None:
@@ -37,7 +36,7 @@ def _changing(request: Request, session: SessionDep, form_id: uuid.UUID) -> None
     status_code=201,
     operation_id="create_form",
     summary="Define a web-to-case form",
-    responses=problem_responses(*AUTH_ERRORS, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
 async def create_form(body: FormIn, session: SessionDep, response: Response, _: ChannelAccess) -> Form:
     """Fields, labels per locale, case defaults, thank-you URL, spam protection and limits."""
@@ -50,7 +49,7 @@ async def create_form(body: FormIn, session: SessionDep, response: Response, _: 
     "",
     operation_id="list_forms",
     summary="List forms",
-    responses=problem_responses(*AUTH_ERRORS, BadRequest, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(BadRequest, ValidationFailed),
 )
 async def list_forms(
     session: SessionDep,
@@ -65,7 +64,7 @@ async def list_forms(
     "/{form_id}",
     operation_id="get_form",
     summary="Read a form",
-    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
 async def get_form(form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Form:
     return await FormService(session).get(form_id)
@@ -75,7 +74,7 @@ async def get_form(form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) ->
     "/{form_id}",
     operation_id="replace_form",
     summary="Replace a form's definition",
-    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
 async def replace_form(
     form_id: uuid.UUID, body: FormIn, session: SessionDep, request: Request, _: ChannelAccess
@@ -89,7 +88,7 @@ async def replace_form(
     "/{form_id}",
     operation_id="update_form",
     summary="Change some of a form's settings",
-    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
 async def update_form(
     form_id: uuid.UUID, body: FormPatch, session: SessionDep, request: Request, _: ChannelAccess
@@ -104,7 +103,7 @@ async def update_form(
     status_code=204,
     operation_id="delete_form",
     summary="Delete a form",
-    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
 async def delete_form(form_id: uuid.UUID, session: SessionDep, request: Request, _: ChannelAccess) -> Response:
     _changing(request, session, form_id)
@@ -119,7 +118,7 @@ async def delete_form(form_id: uuid.UUID, session: SessionDep, request: Request,
     response_class=HTMLResponse,
     responses={
         200: {"content": {"text/html": {"example": '<form class="omnicase-form" method="post" …>…</form>'}}},
-        **problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+        **AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
     },
 )
 async def get_form_snippet(
@@ -150,7 +149,7 @@ async def get_form_snippet(
     "/{form_id}/stats",
     operation_id="get_form_stats",
     summary="A day's accepted and refused submissions",
-    responses=problem_responses(*AUTH_ERRORS, FormNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
 async def get_form_stats(
     form_id: uuid.UUID,
@@ -166,7 +165,7 @@ async def get_form_stats(
     "/{form_id}/submissions",
     operation_id="list_form_submissions",
     summary="Submissions a form received, newest first",
-    responses=problem_responses(*AUTH_ERRORS, FormNotFound, BadRequest, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, BadRequest, ValidationFailed),
 )
 async def list_form_submissions(
     form_id: uuid.UUID,
@@ -185,7 +184,7 @@ async def list_form_submissions(
     response_class=Response,
     responses={
         200: {"content": {"application/octet-stream": {}}},
-        **problem_responses(*AUTH_ERRORS, SubmissionNotFound, AttachmentNotFound, ValidationFailed),
+        **AUTH_PROBLEMS | problem_responses(SubmissionNotFound, AttachmentNotFound, ValidationFailed),
     },
 )
 async def get_form_submission_attachment(

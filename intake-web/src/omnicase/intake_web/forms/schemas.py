@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from omnicase.kit.events import AttachmentRef, CaseDefaults
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
 
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
@@ -47,9 +49,7 @@ class SelectOption(BaseModel):
     labels: dict[Locale, str] = Field(default_factory=dict, description="Option text per locale.")
 
 
-class FormField(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FormField(StrictInput):
     key: FieldKey = Field(description="Standard field name, or the custom field's key.", examples=["order_number"])
     kind: Literal["standard", "custom"] = "standard"
     type: FieldType | None = Field(default=None, description="Input type; fixed for standard fields.")
@@ -82,9 +82,7 @@ CAPTCHA_RESPONSE_FIELDS: dict[CaptchaProvider, str] = {
 }
 
 
-class CaptchaSettingsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CaptchaSettingsIn(StrictInput):
     provider: CaptchaProvider
     site_key: str = Field(min_length=1, max_length=200)
     secret: str = Field(min_length=1, max_length=500, description="Write-only; never returned.")
@@ -98,26 +96,21 @@ class CaptchaSettingsOut(BaseModel):
     secret_set: bool = True
 
 
-class SpamSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SpamSettings(StrictInput):
     honeypot_field: FieldKey = Field(default="website", description="Hidden field people never fill in.")
     min_fill_seconds: int = Field(default=3, ge=0, le=3600, description="Faster submissions are refused.")
     captcha: CaptchaSettingsIn | None = None
 
 
-class RateLimits(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RateLimits(StrictInput):
     per_ip_per_minute: int = Field(default=10, ge=1, le=100_000)
     per_form_per_minute: int = Field(default=300, ge=1, le=1_000_000)
 
 
-class FormIn(BaseModel):
+class FormIn(StrictInput):
     """A form definition as an admin writes it (create and full replace)."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -135,7 +128,7 @@ class FormIn(BaseModel):
                     "allowed_origins": ["https://example.com"],
                 }
             ]
-        },
+        }
     )
 
     name: str = Field(min_length=1, max_length=200)
@@ -169,10 +162,10 @@ class FormIn(BaseModel):
     )
 
 
-class FormPatch(BaseModel):
-    """Change a few settings without resending the whole definition (secrets included)."""
+class FormPatch(StrictInput):
+    """Change a few settings without resending the whole definition (secrets included); null leaves one as it is."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": False}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": False}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
@@ -214,9 +207,8 @@ class Form(BaseModel):
     updated_at: datetime
 
 
-class FormList(BaseModel):
-    items: list[Form]
-    next_cursor: str | None = None
+class FormList(Page[Form]):
+    """A page of Form items."""
 
 
 class FormToken(BaseModel):
@@ -261,6 +253,5 @@ class Submission(BaseModel):
     )
 
 
-class SubmissionList(BaseModel):
-    items: list[Submission]
-    next_cursor: str | None = None
+class SubmissionList(Page[Submission]):
+    """A page of Submission items."""

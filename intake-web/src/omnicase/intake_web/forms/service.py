@@ -25,7 +25,7 @@ from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_id_cursor, encode_cursor
+from omnicase.kit.pagination import decode_id_cursor, paginate
 
 
 class FormNotFound(NotFound):
@@ -75,9 +75,9 @@ class FormService:
 
     async def list(self, cursor: str | None, limit: int) -> FormList:
         rows = await self.forms.page(decode_id_cursor(cursor), limit + 1)
-        items = [StoredForm.from_row(row).public() for row in rows[:limit]]
-        next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
-        return FormList(items=items, next_cursor=next_cursor)
+        return paginate(
+            FormList, rows, limit, key=lambda row: [row.id], item=lambda row: StoredForm.from_row(row).public()
+        )
 
     async def replace(self, form_id: uuid.UUID, data: FormIn) -> Form:
         _check(data)
@@ -89,7 +89,8 @@ class FormService:
     async def patch(self, form_id: uuid.UUID, changes: FormPatch) -> Form:
         current = await self.stored(form_id)
         merged = FormIn.model_validate(
-            {**current.spec.model_dump(mode="json"), **changes.model_dump(mode="json", exclude_unset=True)}
+            # A null in a patch leaves the setting as it is (the schema allows one for every field).
+            {**current.spec.model_dump(mode="json"), **changes.model_dump(mode="json", exclude_none=True)}
         )
         return await self.replace(form_id, merged)
 
@@ -114,9 +115,7 @@ class FormService:
     async def submissions(self, form_id: uuid.UUID, cursor: str | None, limit: int) -> SubmissionList:
         await self.stored(form_id)
         rows = await self.messages.page_for_form(form_id, decode_id_cursor(cursor), limit + 1)
-        items = [_submission(row) for row in rows[:limit]]
-        next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
-        return SubmissionList(items=items, next_cursor=next_cursor)
+        return paginate(SubmissionList, rows, limit, key=lambda row: [row.id], item=_submission)
 
     async def attachment(
         self, form_id: uuid.UUID, submission_id: uuid.UUID, sha256: str

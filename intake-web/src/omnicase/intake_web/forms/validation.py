@@ -10,10 +10,11 @@ from typing import Any
 from omnicase.intake_web.forms.definition import StoredForm, effective_type
 from omnicase.intake_web.forms.messages import say
 from omnicase.intake_web.forms.schemas import FieldType
+from omnicase.kit.inputs import EMAIL_ADDRESS_PATTERN
 
 # Stricter than browsers' type=email (which accepts "jane@localhost"): a case needs
 # an address mail can reach.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+EMAIL_PATTERN = re.compile(EMAIL_ADDRESS_PATTERN)
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{5,32}$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 DEFAULT_MAX_LENGTH = {FieldType.TEXTAREA: 32_000}

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from omnicase.kit.errors import ValidationFailed, problem_responses
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
-from omnicase.routing.access import AUTH_PROBLEMS, Admin, AgentOrAdmin, Reader
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
+from omnicase.routing.access import Admin, AgentOrAdmin, Reader
 from omnicase.routing.agents.schemas import Agent, AgentCreate, AgentLoad, AgentUpdate, PresenceUpdate
 from omnicase.routing.agents.service import AgentService
 from omnicase.routing.deps import RoutingDep
@@ -49,9 +50,9 @@ async def list_agents(
     skill_id: Annotated[uuid.UUID | None, Query(description="Only agents holding this skill.")] = None,
 ) -> Page[Agent]:
     items = await AgentService(routing).page(
-        decode_id_cursor(cursor), limit, presence=presence, group_id=group_id, skill_id=skill_id
+        decode_id_cursor(cursor), limit + 1, presence=presence, group_id=group_id, skill_id=skill_id
     )
-    return Page(items=items, next_cursor=encode_cursor([str(items[-1].user_id)]) if len(items) == limit else None)
+    return paginate(Page[Agent], items, limit, key=lambda agent: [agent.user_id])
 
 
 @router.get(
@@ -130,11 +131,9 @@ async def list_agent_offers(
     status: Annotated[OfferStatus | None, Query(description="Only offers in this status.")] = None,
 ) -> Page[Offer]:
     await AgentService(routing).get(user_id)
-    rows = await routing.repo.list_offers(agent_id=user_id, status=status, after=decode_id_cursor(cursor), limit=limit)
-    return Page(
-        items=[offer_of(row) for row in rows],
-        next_cursor=encode_cursor([str(rows[-1].id)]) if len(rows) == limit else None,
-    )
+    after = decode_id_cursor(cursor)
+    rows = await routing.repo.list_offers(agent_id=user_id, status=status, after=after, limit=limit + 1)
+    return paginate(Page[Offer], rows, limit, key=lambda row: [row.id], item=offer_of)
 
 
 @router.post(

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from omnicase.kit.events import Channel
+from omnicase.kit.inputs import EmailAddress as Email
 from omnicase.routing.engine import Presence
 from omnicase.routing.schemas import Input, Name
 
@@ -15,7 +16,6 @@ Language = Annotated[
 ]
 Level = Annotated[int, Field(ge=1, le=10, description="1 (novice) to 10 (expert).")]
 # A light check: the address is only shown to people, never mailed by routing.
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Response
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import FieldError, ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
-from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
+from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import GroupNotFound, NameTaken, StillInUse
 from omnicase.routing.groups.repository import GroupRepository
 from omnicase.routing.groups.schemas import Group, GroupCreate, GroupUpdate
@@ -86,8 +87,8 @@ async def create_group(payload: GroupCreate, session: SessionDep) -> Group:
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
 async def list_groups(session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50) -> Page[Group]:
-    items = await GroupRepository(session).page(decode_id_cursor(cursor), limit)
-    return Page(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(items) == limit else None)
+    items = await GroupRepository(session).page(decode_id_cursor(cursor), limit + 1)
+    return paginate(Page[Group], items, limit, key=lambda group: [group.id])
 
 
 @router.get(

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Response
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
-from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, paginate
+from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import RuleNotFound
 from omnicase.routing.rules.schemas import Rule, RuleCreate, RuleUpdate
 from omnicase.routing.rules.service import RuleService
@@ -47,9 +48,8 @@ async def list_rules(
     enabled: Annotated[bool | None, Query(description="Only enabled (or disabled) rules.")] = None,
 ) -> Page[Rule]:
     after = decode_cursor(cursor, int, uuid.UUID)
-    items = await RuleService(session).page(after, limit, enabled=enabled)
-    next_cursor = encode_cursor([items[-1].position, str(items[-1].id)]) if len(items) == limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    items = await RuleService(session).page(after, limit + 1, enabled=enabled)
+    return paginate(Page[Rule], items, limit, key=lambda rule: [rule.position, rule.id])
 
 
 @router.get(

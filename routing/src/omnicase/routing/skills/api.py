@@ -9,9 +9,10 @@ from fastapi import APIRouter, Response
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, encode_cursor
-from omnicase.routing.access import AUTH_PROBLEMS, Admin, Reader
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
+from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import NameTaken, SkillNotFound, StillInUse
 from omnicase.routing.skills.repository import SkillRepository
 from omnicase.routing.skills.schemas import Skill, SkillCreate, SkillUpdate
@@ -51,8 +52,8 @@ async def create_skill(payload: SkillCreate, session: SessionDep) -> Skill:
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
 async def list_skills(session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50) -> Page[Skill]:
-    items = await SkillRepository(session).page(decode_id_cursor(cursor), limit)
-    return Page(items=items, next_cursor=encode_cursor([str(items[-1].id)]) if len(items) == limit else None)
+    items = await SkillRepository(session).page(decode_id_cursor(cursor), limit + 1)
+    return paginate(Page[Skill], items, limit, key=lambda skill: [skill.id])
 
 
 @router.get(

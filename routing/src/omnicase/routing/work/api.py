@@ -10,10 +10,19 @@ from fastapi import APIRouter, Query
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import ValidationFailed, problem_responses
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, decode_id_cursor, encode_cursor
-from omnicase.routing.access import AUTH_PROBLEMS, Reader
+from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    decode_id_cursor,
+    paginate,
+)
+from omnicase.routing.access import Reader
 from omnicase.routing.deps import RoutingDep
 from omnicase.routing.errors import CaseNotKnown, GroupNotFound
+from omnicase.routing.work.repository import CaseRow, QueueRow
 from omnicase.routing.work.schemas import (
     Decision,
     Offer,
@@ -36,24 +45,23 @@ routing_router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
 async def list_queues(routing: RoutingDep, cursor: CursorQuery = None, limit: LimitQuery = 50) -> Page[QueueSummary]:
-    groups = await routing.repo.queues_page(decode_id_cursor(cursor), limit)
-    counts = await routing.repo.queue_summaries([group.id for group in groups])
+    groups = await routing.repo.queues_page(decode_id_cursor(cursor), limit + 1)
+    counts = await routing.repo.queue_summaries([group.id for group in groups[:limit]])
     now = utcnow()
-    items = []
-    for group in groups:
+
+    def summary(group: QueueRow) -> QueueSummary:
         waiting, offered, oldest = counts.get(group.id, (0, 0, None))
-        items.append(
-            QueueSummary(
-                group_id=group.id,
-                name=group.name,
-                routing_model=group.routing_model.value,
-                waiting=waiting,
-                offered=offered,
-                oldest_queued_at=oldest,
-                longest_wait_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
-            )
+        return QueueSummary(
+            group_id=group.id,
+            name=group.name,
+            routing_model=group.routing_model.value,
+            waiting=waiting,
+            offered=offered,
+            oldest_queued_at=oldest,
+            longest_wait_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         )
-    return Page(items=items, next_cursor=encode_cursor([str(groups[-1].id)]) if len(groups) == limit else None)
+
+    return paginate(Page[QueueSummary], groups, limit, key=lambda group: [group.id], item=summary)
 
 
 @queues.get(
@@ -70,10 +78,11 @@ async def list_queue_work(
     if await routing.repo.queue(group_id) is None:
         raise GroupNotFound(f"Group {group_id} does not exist.")
     after = decode_cursor(cursor, int, datetime, uuid.UUID)
-    rows = await routing.repo.queue_work(group_id, after=after, limit=limit)
+    rows = await routing.repo.queue_work(group_id, after=after, limit=limit + 1)
     now = utcnow()
-    items = [
-        QueuedWork(
+
+    def work(row: CaseRow) -> QueuedWork:
+        return QueuedWork(
             case_id=row.case_id,
             number=row.number,
             subject=row.subject,
@@ -86,13 +95,10 @@ async def list_queue_work(
             cost=row.cost,
             required_skills=row.required_skills,
         )
-        for row in rows
-    ]
-    next_cursor = None
-    if len(rows) == limit:
-        last = rows[-1]
-        next_cursor = encode_cursor([last.priority_rank, last.queued_at or now, last.case_id])
-    return Page(items=items, next_cursor=next_cursor)
+
+    return paginate(
+        Page[QueuedWork], rows, limit, key=lambda row: [row.priority_rank, row.queued_at or now, row.case_id], item=work
+    )
 
 
 @routing_router.get(
@@ -122,9 +128,8 @@ async def list_decisions(
     if await routing.repo.get_case(case_id) is None:
         raise CaseNotKnown(f"Routing has not seen case {case_id}.")
     key = decode_cursor(cursor, int)
-    rows = await routing.repo.list_decisions(case_id, after=key[0] if key else None, limit=limit)
-    items = [Decision.model_validate(row) for row in rows]
-    return Page(items=items, next_cursor=encode_cursor([items[-1].seq]) if len(items) == limit else None)
+    rows = await routing.repo.list_decisions(case_id, after=key[0] if key else None, limit=limit + 1)
+    return paginate(Page[Decision], rows, limit, key=lambda row: [row["seq"]], item=Decision.model_validate)
 
 
 @routing_router.get(
@@ -141,8 +146,6 @@ async def list_offers(
     agent_id: Annotated[uuid.UUID | None, Query(description="Only this agent's offers.")] = None,
     status: Annotated[OfferStatus | None, Query(description="Only offers in this status.")] = None,
 ) -> Page[Offer]:
-    rows = await routing.repo.list_offers(agent_id=agent_id, status=status, after=decode_id_cursor(cursor), limit=limit)
-    return Page(
-        items=[offer_of(row) for row in rows],
-        next_cursor=encode_cursor([str(rows[-1].id)]) if len(rows) == limit else None,
-    )
+    after = decode_id_cursor(cursor)
+    rows = await routing.repo.list_offers(agent_id=agent_id, status=status, after=after, limit=limit + 1)
+    return paginate(Page[Offer], rows, limit, key=lambda row: [row.id], item=offer_of)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
 from omnicase.sla_engine.automations.service import AutomationNotFound, AutomationService
 
@@ -36,10 +36,7 @@ async def create_automation(payload: AutomationCreate, session: SessionDep) -> A
 async def list_automations(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> AutomationList:
     after = decode_cursor(cursor, int, uuid.UUID)
     items = await AutomationService(session).repository.page(after, limit + 1)
-    last = items[limit - 1] if len(items) > limit else None
-    return AutomationList(
-        items=items[:limit], next_cursor=encode_cursor([last.position, str(last.id)]) if last else None
-    )
+    return paginate(AutomationList, items, limit, key=lambda automation: [automation.position, automation.id])
 
 
 @router.get(

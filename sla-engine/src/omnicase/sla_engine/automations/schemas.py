@@ -8,10 +8,12 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from omnicase.sla_engine.rules import AutomationAction, AutomationConditions, StrictModel
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
+from omnicase.sla_engine.rules import AutomationAction, AutomationConditions
 
 
-class TimeCondition(StrictModel):
+class TimeCondition(StrictInput):
     since: Literal["created", "updated", "pending", "solved", "agent_reply", "customer_message"] = Field(
         description=(
             "What the hours count from. `pending` and `solved`: entering that status (the case must still be in"
@@ -23,9 +25,8 @@ class TimeCondition(StrictModel):
     business_hours: bool = False
 
 
-class AutomationCreate(StrictModel):
+class AutomationCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -36,7 +37,7 @@ class AutomationCreate(StrictModel):
                     "actions": [{"type": "set_status", "status": "solved"}],
                 }
             ]
-        },
+        }
     )
 
     name: str = Field(min_length=1, max_length=200, examples=["Close solved cases after 4 days"])
@@ -50,7 +51,7 @@ class AutomationCreate(StrictModel):
 
 class Automation(AutomationCreate):
     # The request example lacks the server-set fields: not this model's example.
-    model_config = ConfigDict(extra="forbid", json_schema_extra=None)
+    model_config = ConfigDict(json_schema_extra=None)
 
     id: uuid.UUID
     position: int
@@ -58,6 +59,5 @@ class Automation(AutomationCreate):
     updated_at: datetime
 
 
-class AutomationList(StrictModel):
-    items: list[Automation]
-    next_cursor: str | None
+class AutomationList(Page[Automation]):
+    """A page of automations, in evaluation order."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
 from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate, ScheduleList
 from omnicase.sla_engine.business_hours.service import (
     HolidayNotFound,
@@ -40,8 +40,7 @@ async def create_schedule(payload: ScheduleCreate, session: SessionDep) -> Sched
 async def list_schedules(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> ScheduleList:
     after = decode_cursor(cursor, str, uuid.UUID)
     items = await ScheduleService(session).repository.page(after, limit + 1)
-    next_cursor = encode_cursor([items[limit - 1].name, str(items[limit - 1].id)]) if len(items) > limit else None
-    return ScheduleList(items=items[:limit], next_cursor=next_cursor)
+    return paginate(ScheduleList, items, limit, key=lambda schedule: [schedule.name, schedule.id])
 
 
 @router.get(

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
 from omnicase.sla_engine.business_hours.calendar import (
     BusinessCalendar,
     HolidayRange,
@@ -42,17 +44,13 @@ def parse_clock(value: str) -> time | None:
     return time(int(hours), int(minutes))
 
 
-class Interval(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Interval(StrictInput):
     day: Weekday
     start: ClockTime
     end: ClockTime = Field(description="Exclusive; `24:00` for midnight.")
 
 
-class HolidayCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HolidayCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200, examples=["Christmas"])
     start_date: date = Field(examples=["2026-12-24"])
     end_date: date | None = Field(
@@ -65,9 +63,8 @@ class Holiday(HolidayCreate):
     end_date: date
 
 
-class ScheduleCreate(BaseModel):
+class ScheduleCreate(StrictInput):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -77,7 +74,7 @@ class ScheduleCreate(BaseModel):
                     "holidays": [{"name": "Christmas", "start_date": "2026-12-24", "end_date": "2026-12-26"}],
                 }
             ]
-        },
+        }
     )
 
     name: str = Field(min_length=1, max_length=200)
@@ -112,6 +109,5 @@ class Schedule(BaseModel):
         )
 
 
-class ScheduleList(BaseModel):
-    items: list[Schedule]
-    next_cursor: str | None
+class ScheduleList(Page[Schedule]):
+    """A page of Schedule items."""

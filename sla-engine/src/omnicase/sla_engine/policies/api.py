@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, encode_cursor
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
 from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate, PolicyList
 from omnicase.sla_engine.policies.service import PolicyNotFound, PolicyService
 
@@ -36,8 +36,7 @@ async def create_policy(payload: PolicyCreate, session: SessionDep) -> Policy:
 async def list_policies(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> PolicyList:
     after = decode_cursor(cursor, int, uuid.UUID)
     items = await PolicyService(session).repository.page(after, limit + 1)
-    last = items[limit - 1] if len(items) > limit else None
-    return PolicyList(items=items[:limit], next_cursor=encode_cursor([last.position, str(last.id)]) if last else None)
+    return paginate(PolicyList, items, limit, key=lambda policy: [policy.position, policy.id])
 
 
 @router.get(

@@ -10,7 +10,9 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from omnicase.kit.events import Priority
-from omnicase.sla_engine.rules import CaseConditions, EscalationAction, StrictModel
+from omnicase.kit.inputs import StrictInput
+from omnicase.kit.pagination import Page
+from omnicase.sla_engine.rules import CaseConditions, EscalationAction
 
 
 class MilestoneKind(StrEnum):
@@ -21,12 +23,12 @@ class MilestoneKind(StrEnum):
     REQUESTER_WAIT = "requester_wait"
 
 
-class Target(StrictModel):
+class Target(StrictInput):
     minutes: int = Field(ge=1, le=365 * 24 * 60, examples=[60])
     business_hours: bool = Field(default=False, description="Count only the policy's schedule's working time.")
 
 
-class PriorityTargets(StrictModel):
+class PriorityTargets(StrictInput):
     first_reply: Target | None = None
     next_reply: Target | None = None
     periodic_update: Target | None = None
@@ -38,7 +40,7 @@ class PriorityTargets(StrictModel):
         return value
 
 
-class Escalation(StrictModel):
+class Escalation(StrictInput):
     on: Literal["warning", "breach"]
     milestones: list[MilestoneKind] = Field(default_factory=list, description="Empty: every milestone.")
     actions: list[EscalationAction] = Field(min_length=1, max_length=20)
@@ -70,8 +72,8 @@ POLICY_EXAMPLE: dict[str, Any] = {
 }
 
 
-class PolicyCreate(StrictModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [POLICY_EXAMPLE]})
+class PolicyCreate(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [POLICY_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200, examples=["Enterprise"])
     description: str = Field(default="", max_length=2000)
@@ -91,7 +93,7 @@ class PolicyCreate(StrictModel):
 
 class Policy(PolicyCreate):
     # The request example lacks the server-set fields: not this model's example.
-    model_config = ConfigDict(extra="forbid", json_schema_extra=None)
+    model_config = ConfigDict(json_schema_extra=None)
 
     id: uuid.UUID
     position: int
@@ -99,6 +101,5 @@ class Policy(PolicyCreate):
     updated_at: datetime
 
 
-class PolicyList(StrictModel):
-    items: list[Policy]
-    next_cursor: str | None
+class PolicyList(Page[Policy]):
+    """A page of SLA policies, in evaluation order."""

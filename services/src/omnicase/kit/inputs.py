@@ -1,0 +1,39 @@
+"""What every request body shares: the strict input base and the one email-address rule.
+
+- :class:`StrictInput`: unknown fields are refused (a 422 naming each), never ignored, so a
+  typo or a field the caller may not set is visible (mass assignment). Every request-body
+  model derives from it; a model adds its own ``model_config`` keys, which pydantic merges.
+- :func:`is_email_address` / :data:`EmailAddress`: a local part and a dotted domain with no
+  empty label, no spaces, brackets, quotes or separators, at most 254 characters (RFC 5321's
+  path limit). Deliberately loose beyond that (RFC 5322 allows far more, and domains may be
+  internationalised), it rejects what surely cannot receive mail, such as ``jane@localhost``.
+  :data:`EMAIL_ADDRESS_PATTERN` is also valid JavaScript, for browsers checking a form.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+_NOT_IN_ADDRESS = r"@\s<>()\[\],;:\""
+EMAIL_ADDRESS_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+$"
+MAX_EMAIL_ADDRESS_LENGTH = 254
+_EMAIL_ADDRESS = re.compile(EMAIL_ADDRESS_PATTERN)
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_EMAIL_ADDRESS_LENGTH, pattern=EMAIL_ADDRESS_PATTERN),
+]
+
+
+def is_email_address(value: str) -> bool:
+    """Whether ``value`` (already stripped) is an address mail can be sent to."""
+    return len(value) <= MAX_EMAIL_ADDRESS_LENGTH and _EMAIL_ADDRESS.match(value) is not None
+
+
+class StrictInput(BaseModel):
+    """A request body: unknown fields are a validation error."""
+
+    model_config = ConfigDict(extra="forbid")
