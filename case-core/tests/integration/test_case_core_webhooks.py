@@ -24,6 +24,7 @@ from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import STAFF_SCOPES, WebhookReceiver, identity_headers
 from omnicase.case_core.webhooks import ssrf
 from omnicase.case_core.webhooks.dispatcher import WebhookDispatcher, http_client
+from omnicase.case_core.webhooks.models import webhook_subscriptions
 from omnicase.case_core.webhooks.schemas import WebhookCreate
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.case_core.webhooks.signing import verify
@@ -220,8 +221,7 @@ async def test_subscriptions_are_listed_changed_and_deleted(api: httpx.AsyncClie
     rest = (await api.get("/api/v1/webhooks", params={"cursor": page["next_cursor"]})).json()
     assert [item["id"] for item in rest["items"]] == [second["id"]]
     assert rest["next_cursor"] is None
-    secret = (await api.get(f"/api/v1/webhooks/{first['id']}/secret")).json()["secret"]
-    assert secret == first["secret"]
+    assert "secret" not in (await api.get(f"/api/v1/webhooks/{first['id']}")).json()
     changed = await api.patch(
         f"/api/v1/webhooks/{first['id']}", json={"event_types": ["case.updated"], "description": "CRM"}
     )
@@ -498,6 +498,65 @@ async def test_the_running_service_delivers_case_events_through_the_broker(
     assert verify(hook["secret"], headers, body)
 
 
+async def test_a_signing_secret_is_shown_once_and_kept_sealed(
+    api: httpx.AsyncClient, db: Database, dispatch: Dispatch
+) -> None:
+    receiver = WebhookReceiver()
+    async with serve_http(receiver, lifespan="off") as url:
+        await _allow_loopback(api)
+        hook = await _subscribe(api, f"{url}/hooks")
+        assert (await api.get(f"/api/v1/webhooks/{hook['id']}/secret")).status_code == 404, "no way to read it again"
+        rotated = (await api.post(f"/api/v1/webhooks/{hook['id']}/secret/rotate")).json()["secret"]
+        async with db.unit_of_work() as session:
+            stored = (await session.execute(_secrets_of(hook["id"]))).one()
+        # What a database dump shows: sealed tokens, neither secret.
+        assert stored.secret.startswith("omnicase:v1:")
+        assert stored.previous_secret.startswith("omnicase:v1:")
+        assert rotated not in stored.secret
+        assert hook["secret"] not in stored.previous_secret
+        await api.post(f"/api/v1/webhooks/{hook['id']}/test")
+        assert await dispatch() == 1
+    [(headers, body)] = receiver.requests
+    assert verify(rotated, headers, body), "the dispatcher opens the sealed secret to sign"
+    assert verify(hook["secret"], headers, body), "and the previous one, during the grace period"
+
+
+async def test_secrets_stored_before_sealing_still_sign_and_the_reseal_pass_seals_them(
+    api: httpx.AsyncClient, db: Database, webhooks: WebhookService, dispatch: Dispatch
+) -> None:
+    receiver = WebhookReceiver()
+    async with serve_http(receiver, lifespan="off") as url:
+        await _allow_loopback(api)
+        hook = await _subscribe(api, f"{url}/hooks")
+        async with db.unit_of_work() as session:
+            # As a row written before this version: the plain secret in the column.
+            await session.execute(
+                webhook_subscriptions.update()
+                .where(webhook_subscriptions.c.id == uuid.UUID(hook["id"]))
+                .values(secret=hook["secret"])
+            )
+        await api.post(f"/api/v1/webhooks/{hook['id']}/test")
+        assert await dispatch() == 1
+        async with db.unit_of_work() as session:
+            assert await webhooks.secrets.reseal(session) >= 1
+        async with db.unit_of_work() as session:
+            stored = (await session.execute(_secrets_of(hook["id"]))).one()
+            assert await webhooks.secrets.reseal(session) == 0, "nothing is left to seal"
+        assert stored.secret.startswith("omnicase:v1:")
+        assert hook["secret"] not in stored.secret
+        await api.post(f"/api/v1/webhooks/{hook['id']}/test")
+        assert await dispatch() == 1
+    before, after = receiver.requests
+    assert verify(hook["secret"], *before), "signed with the plain secret as stored"
+    assert verify(hook["secret"], *after), "and with it opened from its sealed token: receivers notice nothing"
+
+
+def _secrets_of(hook_id: str) -> Any:
+    return select(webhook_subscriptions.c.secret, webhook_subscriptions.c.previous_secret).where(
+        webhook_subscriptions.c.id == uuid.UUID(hook_id)
+    )
+
+
 async def test_a_test_event_lets_an_integrator_check_their_endpoint(api: httpx.AsyncClient, dispatch: Dispatch) -> None:
     receiver = WebhookReceiver()
     async with serve_http(receiver, lifespan="off") as url:
@@ -528,7 +587,6 @@ async def test_a_rotated_secret_signs_beside_the_old_one_until_the_grace_period_
         assert rotated.status_code == 200, rotated.text
         new_secret = rotated.json()["secret"]
         assert new_secret != hook["secret"]
-        assert (await api.get(f"/api/v1/webhooks/{hook['id']}/secret")).json()["secret"] == new_secret
         await api.post(f"/api/v1/webhooks/{hook['id']}/test")
         assert await dispatch() == 1
         await clock.advance(24 * 3600 + 1)

@@ -128,7 +128,8 @@ async def list_webhooks(
 async def create_webhook(
     data: WebhookCreate, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, response: Response
 ) -> WebhookWithSecret:
-    """The answer carries the signing secret (also at `GET /api/v1/webhooks/{id}/secret`)."""
+    """The answer carries the signing secret, this once: it is stored sealed and never shown again
+    (rotate it to get a new one)."""
     row = await webhooks.create(session, data)
     response.headers["Location"] = f"/api/v1/webhooks/{row['id']}"
     return WebhookWithSecret.model_validate(row)
@@ -147,19 +148,6 @@ async def get_webhook(
     return Webhook.model_validate(await webhooks.get(session, webhook_id))
 
 
-@router.get(
-    "/{webhook_id}/secret",
-    operation_id="get_webhook_secret",
-    summary="Read a webhook's signing secret",
-    response_model=WebhookWithSecret,
-    responses=problem_responses(WebhookNotFound),
-)
-async def get_webhook_secret(
-    webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
-) -> WebhookWithSecret:
-    return WebhookWithSecret.model_validate(await webhooks.get(session, webhook_id))
-
-
 @router.post(
     "/{webhook_id}/secret/rotate",
     operation_id="rotate_webhook_secret",
@@ -170,8 +158,8 @@ async def get_webhook_secret(
 async def rotate_webhook_secret(
     webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
 ) -> WebhookWithSecret:
-    """For a grace period (24 h by default) deliveries carry signatures by both secrets, so the receiver
-    can switch to the new one without rejecting a single delivery."""
+    """The new secret is in this answer only. For a grace period (24 h by default) deliveries carry
+    signatures by both secrets, so the receiver can switch without rejecting a single delivery."""
     return WebhookWithSecret.model_validate(await webhooks.rotate_secret(session, webhook_id))
 
 

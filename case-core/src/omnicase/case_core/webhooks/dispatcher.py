@@ -27,6 +27,8 @@ from omnicase.kit.periodic import Periodic, periodic
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 3600.0
+# Plain secrets from before sealing, or tokens under a master key that is no longer current.
+RESEAL_EVERY_SECONDS = 3600.0
 
 
 class WebhookDispatcher:
@@ -36,6 +38,11 @@ class WebhookDispatcher:
         self.client = client
         self.repository: WebhookRepository = service.repository
         self.settings: CaseCoreSettings = service.settings
+
+    async def reseal(self) -> int:
+        """One batch of secrets sealed under the current master key; how many."""
+        async with self.database.unit_of_work() as session:
+            return await self.service.secrets.reseal(session)
 
     async def run_once(self) -> int:
         """Send every delivery due now (one batch); returns how many were attempted."""
@@ -49,7 +56,10 @@ class WebhookDispatcher:
         if not claimed:
             return 0
         results = await asyncio.gather(
-            *(attempt(self.client, delivery, allowed, self.service.resolver) for delivery in claimed)
+            *(
+                attempt(self.client, self.service.secrets.signing(delivery), allowed, self.service.resolver)
+                for delivery in claimed
+            )
         )
         outcomes = sorted(zip(claimed, results, strict=True), key=lambda pair: str(pair[0]["subscription_id"]))
         async with self.database.unit_of_work() as session:
@@ -83,6 +93,7 @@ def dispatcher_part(service: WebhookService) -> Callable[[CaseCoreRuntime], Awai
         settings = service.settings
         loops: list[Periodic[Any]] = [
             periodic("webhook-log-pruning", PRUNE_EVERY_SECONDS, dispatcher.prune),
+            periodic("webhook-secret-reseal", RESEAL_EVERY_SECONDS, dispatcher.reseal, busy=bool),
             # A full batch means more may be due: the next round starts at once.
             periodic(
                 "webhook-dispatcher",

@@ -27,10 +27,10 @@ webhook_subscriptions = Table(
     Column("url", String(2000), nullable=False),
     Column("description", String(500), nullable=False, server_default=""),
     Column("event_types", ARRAY(String(64)), nullable=False),
-    # Kept readable: every delivery is signed with it (Standard Webhooks, HMAC-SHA256).
-    Column("secret", String(100), nullable=False),
+    # Sealed (webhooks.secrets): opened only to sign each delivery (Standard Webhooks, HMAC-SHA256).
+    Column("secret", Text, nullable=False),
     # After a rotation the old secret signs too, until it expires: receivers switch without a gap.
-    Column("previous_secret", String(100)),
+    Column("previous_secret", Text),
     Column("previous_secret_expires_at", TIMESTAMP),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("disabled_reason", Text),

@@ -19,6 +19,7 @@ from omnicase.case_core.webhooks import ssrf
 from omnicase.case_core.webhooks.backoff import backoff_seconds
 from omnicase.case_core.webhooks.repository import Row, WebhookRepository
 from omnicase.case_core.webhooks.schemas import AllowedNetworkCreate, WebhookCreate, WebhookEventType, WebhookUpdate
+from omnicase.case_core.webhooks.secrets import SecretVault
 from omnicase.case_core.webhooks.signing import new_secret
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
@@ -95,6 +96,7 @@ class WebhookService:
         notifications: NotificationService | None = None,
     ) -> None:
         self.settings = settings
+        self.secrets = SecretVault(settings.sealer())
         self.repository = repository or WebhookRepository()
         self.notifications = notifications or NotificationService(settings, Outbox(outbox))
         # How host names are looked up for the SSRF guard (tests swap in their own DNS).
@@ -131,18 +133,20 @@ class WebhookService:
             )
         await self._check_url(session, url)
         now = utcnow()
+        subscription_id, secret = uuid7(), new_secret()
         values = {
-            "id": uuid7(),
+            "id": subscription_id,
             "url": url,
             "description": data.description,
             "event_types": [str(t) for t in data.event_types],
-            "secret": new_secret(),
+            "secret": self.secrets.seal(secret, subscription_id),
             "active": True,
             "notify_email": notify_email,
             "created_at": now,
             "updated_at": now,
         }
-        return await self.repository.insert_subscription(session, values)
+        # The plain secret goes back to the admin this once; the row keeps only its sealed token.
+        return await self.repository.insert_subscription(session, values) | {"secret": secret}
 
     async def get(self, session: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False) -> Row:
         row = await self.repository.get_subscription(session, subscription_id, lock=lock)
@@ -179,16 +183,17 @@ class WebhookService:
         return await self.repository.update_subscription(session, subscription_id, values)
 
     async def rotate_secret(self, session: AsyncSession, subscription_id: uuid.UUID) -> Row:
-        """A new secret; the current one keeps signing (beside it) for the grace period."""
+        """A new secret (in this answer only); the current one keeps signing beside it for the grace period."""
         current = await self.get(session, subscription_id, lock=True)
         now = utcnow()
+        secret, previous = new_secret(), self.secrets.open(current["secret"], subscription_id)
         values = {
-            "secret": new_secret(),
-            "previous_secret": current["secret"],
+            "secret": self.secrets.seal(secret, subscription_id),
+            "previous_secret": self.secrets.seal(previous, subscription_id, "previous_secret"),
             "previous_secret_expires_at": now + timedelta(seconds=self.settings.webhook_secret_grace_seconds),
             "updated_at": now,
         }
-        return await self.repository.update_subscription(session, subscription_id, values)
+        return await self.repository.update_subscription(session, subscription_id, values) | {"secret": secret}
 
     async def delete(self, session: AsyncSession, subscription_id: uuid.UUID) -> None:
         if not await self.repository.delete_subscription(session, subscription_id):
