@@ -222,6 +222,8 @@ async def test_rules_are_validated_and_kept_in_order(service_settings: SettingsF
         ).json()
         assert [item["id"] for item in first_page["items"] + second_page["items"]] == [c, d, b]
         assert second_page["next_cursor"] is None
+        exact = (await client.get("/api/v1/routing/rules", params={"limit": 3})).json()
+        assert (len(exact["items"]), exact["next_cursor"]) == (3, None), "a full last page says it is the last"
         enabled = (await client.get("/api/v1/routing/rules", params={"enabled": "false"})).json()["items"]
         assert [item["id"] for item in enabled] == [d]
 
@@ -294,6 +296,8 @@ async def test_queue_views_show_waiting_work_in_hand_out_order_with_wait_times(
         first = (await client.get(f"/api/v1/queues/{queue}/work", params={"limit": 2})).json()
         rest = await client.get(f"/api/v1/queues/{queue}/work", params={"limit": 2, "cursor": first["next_cursor"]})
         assert [item["case_id"] for item in rest.json()["items"]] == [str(low.case_id)]
+        assert rest.json()["next_cursor"] is None
+        assert (await client.get(f"/api/v1/queues/{queue}/work", params={"limit": 3})).json()["next_cursor"] is None
         assert (await client.get(f"/api/v1/queues/{uuid.uuid4()}/work")).status_code == 404
 
         summary = {item["group_id"]: item for item in (await client.get("/api/v1/queues")).json()["items"]}
