@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from omnicase.intake_email.inbound.api import SIGNATURE_HEADER, signature_for
-from omnicase.intake_email.models import raw_messages
+from omnicase.intake_email.models import mailboxes, raw_messages
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,6 +52,41 @@ async def test_signed_post_is_stored_once_and_a_repeat_is_recognised(service: An
     assert again.json()["intake_id"] == accepted["intake_id"]
     assert again.json()["duplicate"] is True
     assert await count(service, mailbox["id"]) == 1
+
+
+async def stored_secret(service: Any, mailbox_id: str) -> str | None:
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        secret: str | None = await session.scalar(
+            select(mailboxes.c.webhook_secret).where(mailboxes.c.id == uuid.UUID(mailbox_id))
+        )
+    return secret
+
+
+async def test_a_mailbox_secret_is_stored_sealed_and_one_stored_plain_before_is_sealed_by_the_pass(
+    service: Any,
+) -> None:
+    mailbox = await service.mailbox(webhook_secret=SECRET)
+    sealed = await stored_secret(service, mailbox["id"])
+    assert sealed is not None
+    assert sealed.startswith("omnicase:v1:"), "a database dump shows a sealed token"
+    assert SECRET not in sealed
+    assert (await post(service, mailbox["address"], raw_mail(mailbox["address"]))).status_code == 201
+
+    secrets = service.app.state.runtime.state.mailbox_secrets
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        # As a row written before this version: the plain secret in the column.
+        await session.execute(
+            mailboxes.update().where(mailboxes.c.id == uuid.UUID(mailbox["id"])).values(webhook_secret=SECRET)
+        )
+    assert (await post(service, mailbox["address"], raw_mail(mailbox["address"]))).status_code == 201
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        assert await secrets.reseal(session) >= 1
+    resealed = await stored_secret(service, mailbox["id"])
+    assert resealed is not None
+    assert resealed.startswith("omnicase:v1:")
+    assert (await post(service, mailbox["address"], raw_mail(mailbox["address"]))).status_code == 201
+    forged = await post(service, mailbox["address"], raw_mail(mailbox["address"]), secret="not-the-secret-0000")
+    assert forged.status_code == 401
 
 
 async def test_service_wide_secret_signs_for_mailboxes_without_their_own(start_service: Any) -> None:

@@ -9,6 +9,7 @@ from omnicase.intake_email.inbound.imap import start_imap_poller
 from omnicase.intake_email.inbound.smtp import smtp_listening, start_smtp_listener
 from omnicase.intake_email.mailboxes.api import router as mailboxes_router
 from omnicase.intake_email.mailboxes.cache import start_mailbox_cache
+from omnicase.intake_email.mailboxes.secrets import start_secret_reseal
 from omnicase.intake_email.models import inbox, outbox
 from omnicase.intake_email.outbound.sender import start_outbound_sender
 from omnicase.intake_email.outbound.templates import TemplateRenderer
@@ -44,6 +45,7 @@ def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
         else [],
         background=[
             start_mailbox_cache,
+            start_secret_reseal,
             start_smtp_listener,
             *([start_outbound_sender] if settings.send_mail else []),
             start_republisher,

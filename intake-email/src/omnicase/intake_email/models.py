@@ -41,7 +41,8 @@ mailboxes = Table(
     Column("tags", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("auto_response", Boolean, nullable=False, server_default=text("false")),
     Column("signature", Text, nullable=True),
-    Column("webhook_secret", String(200), nullable=True),
+    # Sealed (mailboxes.secrets): opened only to verify an inbound-parse signature.
+    Column("webhook_secret", Text, nullable=True),
     Column("logo_url", String(2000), nullable=True),
     # Verification: a test message sent through the configured route must come back in.
     Column("verification_token", String(64), nullable=True),

@@ -15,6 +15,7 @@ from typing import Any
 from omnicase.intake_email.inbound.imap import ImapPoller
 from omnicase.intake_email.inbound.smtp import SmtpListener
 from omnicase.intake_email.mailboxes.cache import MailboxCache
+from omnicase.intake_email.mailboxes.secrets import MailboxSecrets
 from omnicase.intake_email.outbound.sender import OutboundSender, SmtpRelay
 from omnicase.intake_email.outbound.templates import TemplateRenderer
 from omnicase.intake_email.settings import IntakeEmailSettings
@@ -29,6 +30,8 @@ class IntakeEmailState:
     sender: OutboundSender
     imap: ImapPoller
     smtp: SmtpListener
+    # Seals and opens the mailboxes' webhook secrets (stored sealed).
+    mailbox_secrets: MailboxSecrets
 
 
 IntakeEmailRuntime = Runtime[IntakeEmailSettings, IntakeEmailState]
@@ -47,6 +50,7 @@ def intake_email_state(
             sender=OutboundSender(runtime, SmtpRelay(runtime.settings), renderer),
             imap=ImapPoller(runtime),
             smtp=SmtpListener(),
+            mailbox_secrets=MailboxSecrets(runtime.settings.sealer()),
         )
 
     return build

@@ -237,7 +237,8 @@ async def _find_mailbox(runtime: IntakeEmailRuntime, key: str) -> tuple[Mailbox 
                 mailbox = await repository.get(uuid.UUID(key))
             except ValueError:
                 mailbox = await repository.by_address(key)
-            secret = await repository.webhook_secret(mailbox.id) if mailbox else None
+            stored = await repository.webhook_secret(mailbox.id) if mailbox else None
+            secret = runtime.state.mailbox_secrets.open(stored, mailbox.id) if mailbox else None
     except Exception as error:
         logger.exception("mailbox lookup failed")
         raise CannotStore("Cannot look up the mailbox now; try again later.", headers={"Retry-After": "30"}) from error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -32,6 +33,15 @@ def _changing(request: Request, session: SessionDep) -> None:
     runtime.state.mailboxes.invalidate_on_commit(session)
 
 
+def _service(request: Request, session: SessionDep) -> MailboxService:
+    runtime: IntakeEmailRuntime = request.app.state.runtime
+    return MailboxService(session, runtime.state.mailbox_secrets)
+
+
+# The request's session (FastAPI builds SessionDep once per request).
+MailboxServiceDep = Annotated[MailboxService, Depends(_service)]
+
+
 @router.post(
     "",
     status_code=201,
@@ -39,10 +49,12 @@ def _changing(request: Request, session: SessionDep) -> None:
     summary="Add a support address",
     responses=problem_responses(MailboxAddressTaken, ValidationFailed),
 )
-async def create_mailbox(body: MailboxCreate, session: SessionDep, response: Response, request: Request) -> Mailbox:
-    _changing(request, session)
+async def create_mailbox(
+    body: MailboxCreate, session: SessionDep, mailboxes: MailboxServiceDep, response: Response, request: Request
+) -> Mailbox:
     """Mail to this address (SMTP, webhook) becomes cases with the mailbox's defaults."""
-    mailbox = await MailboxService(session).create(body)
+    _changing(request, session)
+    mailbox = await mailboxes.create(body)
     response.headers["Location"] = f"/api/v1/mailboxes/{mailbox.id}"
     return mailbox
 
@@ -54,11 +66,11 @@ async def create_mailbox(body: MailboxCreate, session: SessionDep, response: Res
     responses=problem_responses(BadRequest, ValidationFailed),
 )
 async def list_mailboxes(
-    session: SessionDep,
+    mailboxes: MailboxServiceDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> MailboxPage:
-    return await MailboxService(session).list(cursor=cursor, limit=limit)
+    return await mailboxes.list(cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -67,8 +79,8 @@ async def list_mailboxes(
     summary="Read a support address",
     responses=problem_responses(MailboxNotFound, ValidationFailed),
 )
-async def get_mailbox(mailbox_id: uuid.UUID, session: SessionDep) -> Mailbox:
-    return await MailboxService(session).get(mailbox_id)
+async def get_mailbox(mailbox_id: uuid.UUID, mailboxes: MailboxServiceDep) -> Mailbox:
+    return await mailboxes.get(mailbox_id)
 
 
 @router.patch(
@@ -77,9 +89,11 @@ async def get_mailbox(mailbox_id: uuid.UUID, session: SessionDep) -> Mailbox:
     summary="Change a support address",
     responses=problem_responses(MailboxNotFound, MailboxAddressTaken, ValidationFailed),
 )
-async def update_mailbox(mailbox_id: uuid.UUID, body: MailboxUpdate, session: SessionDep, request: Request) -> Mailbox:
+async def update_mailbox(
+    mailbox_id: uuid.UUID, body: MailboxUpdate, session: SessionDep, mailboxes: MailboxServiceDep, request: Request
+) -> Mailbox:
     _changing(request, session)
-    return await MailboxService(session).update(mailbox_id, body)
+    return await mailboxes.update(mailbox_id, body)
 
 
 @router.delete(
@@ -89,9 +103,11 @@ async def update_mailbox(mailbox_id: uuid.UUID, body: MailboxUpdate, session: Se
     summary="Remove a support address that never received mail",
     responses=problem_responses(MailboxNotFound, MailboxInUse, ValidationFailed),
 )
-async def delete_mailbox(mailbox_id: uuid.UUID, session: SessionDep, request: Request) -> Response:
+async def delete_mailbox(
+    mailbox_id: uuid.UUID, session: SessionDep, mailboxes: MailboxServiceDep, request: Request
+) -> Response:
     _changing(request, session)
-    await MailboxService(session).delete(mailbox_id)
+    await mailboxes.delete(mailbox_id)
     return Response(status_code=204)
 
 
@@ -102,7 +118,9 @@ async def delete_mailbox(mailbox_id: uuid.UUID, session: SessionDep, request: Re
     summary="Send a verification message through the configured route",
     responses=problem_responses(MailboxNotFound, ValidationFailed),
 )
-async def verify_mailbox(mailbox_id: uuid.UUID, session: SessionDep, request: Request) -> Mailbox:
+async def verify_mailbox(
+    mailbox_id: uuid.UUID, session: SessionDep, mailboxes: MailboxServiceDep, request: Request
+) -> Mailbox:
     """Sends a test message to the address through the outbound relay. When it comes back in
     (forwarded by the customer's mail server to the SMTP listener, the inbound-parse webhook
     or the polled IMAP mailbox), the mailbox's ``verification`` shows when and by which route.
@@ -118,4 +136,4 @@ async def verify_mailbox(mailbox_id: uuid.UUID, session: SessionDep, request: Re
         renderer=renderer,
         source=runtime.spec.name,
     )
-    return await MailboxService(session).start_verification(mailbox_id, outbound)
+    return await mailboxes.start_verification(mailbox_id, outbound)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxDefaults, MailboxPage, MailboxUpdate
+from omnicase.intake_email.mailboxes.secrets import MailboxSecrets
 from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import Conflict, FieldError, NotFound
@@ -46,21 +47,23 @@ def _taken(address: str) -> MailboxAddressTaken:
 
 
 class MailboxService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, secrets: MailboxSecrets) -> None:
         self.session = session
+        self.secrets = secrets
         self.repository = MailboxRepository(session)
 
     async def create(self, data: MailboxCreate) -> Mailbox:
         now = utcnow()
+        mailbox_id = uuid7()
         values = {
-            "id": uuid7(),
+            "id": mailbox_id,
             "address": data.address,
             "display_name": data.display_name,
             "brand": data.brand,
             "auto_response": data.auto_response,
             "signature": data.signature,
             "logo_url": data.logo_url,
-            "webhook_secret": data.webhook_secret,
+            "webhook_secret": self.secrets.seal(data.webhook_secret, mailbox_id),
             "created_at": now,
             "updated_at": now,
             **_defaults_columns(data.defaults),
@@ -85,9 +88,11 @@ class MailboxService:
         current = await self.get(mailbox_id)
         changes = data.model_dump(exclude_unset=True)
         values: dict[str, Any] = {}
-        for name in ("display_name", "brand", "signature", "logo_url", "webhook_secret"):
+        for name in ("display_name", "brand", "signature", "logo_url"):
             if name in changes:
                 values[name] = changes[name]
+        if "webhook_secret" in changes:
+            values["webhook_secret"] = self.secrets.seal(changes["webhook_secret"], mailbox_id)
         if changes.get("auto_response") is not None:
             values["auto_response"] = changes["auto_response"]
         if data.defaults is not None:
