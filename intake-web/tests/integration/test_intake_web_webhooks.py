@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,6 +20,7 @@ from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.channels import signatures
+from omnicase.intake_web.models import channels
 from omnicase.kit.events import Envelope, MessageReceived
 from omnicase.kit.topics import Topic, physical
 
@@ -143,6 +145,46 @@ async def test_both_secrets_are_accepted_while_a_secret_is_rotated(service: Any)
     body = _message(text="old secret")
     assert (await service.public.post(url, content=body, headers=_signed(body))).status_code == 401
     assert len(await service.channel_messages(channel["id"])) == 2
+
+
+async def _stored_settings(service: Any, channel_id: str) -> dict[str, Any]:
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        config = await session.scalar(select(channels.c.config).where(channels.c.id == uuid.UUID(channel_id)))
+    settings: dict[str, Any] = config["settings"]
+    return settings
+
+
+async def test_channel_secrets_are_stored_sealed_and_older_plain_ones_are_sealed_by_the_pass(service: Any) -> None:
+    channel = await service.channel(
+        {"kind": "sms", "account_sid": "AC9", "auth_token": "sms-token-9", "from_number": "+15005550006"}
+    )
+    stored = await _stored_settings(service, channel["id"])
+    assert stored["auth_token"].startswith("omnicase:v1:"), "a database dump shows a sealed token"
+    assert "sms-token-9" not in json.dumps(stored)
+    assert stored["account_sid"] == "AC9", "only the secrets are sealed"
+    assert "auth_token" not in channel["settings"]
+
+    generic = await service.channel({"kind": "generic", "secrets": [SECRET, NEW_SECRET]})
+    url = f"/public/channels/{generic['id']}/webhook"
+    sealed = await _stored_settings(service, generic["id"])
+    assert all(value.startswith("omnicase:v1:") for value in sealed["secrets"])
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        # As a row written before this version: the plain secrets in the JSON.
+        config = {"settings": {"kind": "generic", "secrets": [SECRET, NEW_SECRET]}, "defaults": {}}
+        await session.execute(channels.update().where(channels.c.id == uuid.UUID(generic["id"])).values(config=config))
+    body = _message(text="signed before sealing")
+    assert (await service.public.post(url, content=body, headers=_signed(body))).status_code == 202
+    secrets = service.app.state.runtime.state.channel_secrets
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        assert await secrets.reseal(session) >= 1
+    resealed = await _stored_settings(service, generic["id"])
+    assert all(value.startswith("omnicase:v1:") for value in resealed["secrets"])
+    for secret in (SECRET, NEW_SECRET):
+        body = _message(text=f"signed after sealing with {secret[-4:]}")
+        assert (await service.public.post(url, content=body, headers=_signed(body, secret=secret))).status_code == 202
+    body = _message(text="forged")
+    forged = await service.public.post(url, content=body, headers=_signed(body, secret="whsec_" + "A" * 32))
+    assert forged.status_code == 401
 
 
 async def test_an_sms_webhook_is_checked_against_the_provider_signature(service: Any) -> None:

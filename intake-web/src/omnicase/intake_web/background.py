@@ -26,7 +26,12 @@ async def start(runtime: IntakeWebRuntime) -> Stop:
         async with runtime.database.unit_of_work() as session:
             await ratelimit.prune(session, utcnow())
 
-    delivery = DeliveryWorker(runtime.database, outbox, state.http, settings)
+    delivery = DeliveryWorker(runtime.database, outbox, state.http, settings, state.channel_secrets)
+
+    async def reseal_channel_secrets() -> int:
+        async with runtime.database.unit_of_work() as session:
+            return await state.channel_secrets.reseal(session)
+
     older_than = timedelta(seconds=settings.republish_after_seconds)
     loops: list[Periodic[Any]] = [
         periodic(
@@ -37,6 +42,8 @@ async def start(runtime: IntakeWebRuntime) -> Stop:
         periodic("intake-web:prune-rate-windows", 60.0, prune_rate_windows),
         periodic("intake-web:check-forms", settings.form_cache_check_seconds, state.forms.check),
         periodic("intake-web:deliver", settings.delivery_interval_seconds, delivery.run_once),
+        # Secrets stored before sealing, or under a master key that is no longer current.
+        periodic("intake-web:reseal-channel-secrets", 3600.0, reseal_channel_secrets),
     ]
 
     async def stop() -> None:

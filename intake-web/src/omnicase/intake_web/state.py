@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Request
 
+from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.submissions import SubmissionService
 from omnicase.intake_web.settings import IntakeWebSettings
@@ -22,6 +23,8 @@ class IntakeWebState:
     http: httpx.AsyncClient
     forms: FormCache
     submissions: SubmissionService
+    # Seals and opens the channels' provider tokens and signing secrets (stored sealed).
+    channel_secrets: ChannelSecrets
 
 
 IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
@@ -36,6 +39,7 @@ async def intake_web_state(runtime: Runtime[IntakeWebSettings, Any]) -> AsyncIte
             http=http,
             forms=forms,
             submissions=SubmissionService(runtime.database, runtime.outbox, runtime.settings, http, forms),
+            channel_secrets=ChannelSecrets(runtime.settings.sealer()),
         )
     finally:
         await http.aclose()

@@ -12,12 +12,17 @@ from omnicase.intake_web.channels.schemas import ChannelIn, ChannelList, Channel
 from omnicase.intake_web.channels.service import ChannelNotFound, ChannelService
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.state import current_state
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import CursorQuery, LimitQuery, paginate
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
+
+
+def _service(request: Request, session: SessionDep) -> ChannelService:
+    return ChannelService(session, current_state(request).channel_secrets)
 
 
 def _out(request: Request, channel: StoredChannel) -> ChannelOut:
@@ -36,7 +41,7 @@ async def create_channel(
     body: ChannelIn, request: Request, response: Response, session: SessionDep, _: ChannelAccess
 ) -> ChannelOut:
     """Messages posted to the channel's webhook URL become cases; replies on them go out through it."""
-    channel = await ChannelService(session).create(body)
+    channel = await _service(request, session).create(body)
     response.headers["Location"] = f"/api/v1/channels/{channel.id}"
     return _out(request, channel)
 
@@ -54,7 +59,7 @@ async def list_channels(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> ChannelList:
-    channels = await ChannelService(session).list(cursor, limit)
+    channels = await _service(request, session).list(cursor, limit)
     return paginate(ChannelList, channels, limit, key=lambda channel: [channel.id], item=lambda c: _out(request, c))
 
 
@@ -65,7 +70,7 @@ async def list_channels(
     responses=AUTH_PROBLEMS | problem_responses(ChannelNotFound, ValidationFailed),
 )
 async def get_channel(channel_id: uuid.UUID, request: Request, session: SessionDep, _: ChannelAccess) -> ChannelOut:
-    return _out(request, await ChannelService(session).get(channel_id))
+    return _out(request, await _service(request, session).get(channel_id))
 
 
 @router.put(
@@ -78,7 +83,7 @@ async def replace_channel(
     channel_id: uuid.UUID, body: ChannelIn, request: Request, session: SessionDep, _: ChannelAccess
 ) -> ChannelOut:
     """To rotate a generic webhook secret: put the new one first and keep the old one second until senders switch."""
-    return _out(request, await ChannelService(session).replace(channel_id, body))
+    return _out(request, await _service(request, session).replace(channel_id, body))
 
 
 @router.delete(
@@ -88,8 +93,8 @@ async def replace_channel(
     summary="Disconnect a channel",
     responses=AUTH_PROBLEMS | problem_responses(ChannelNotFound, ValidationFailed),
 )
-async def delete_channel(channel_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Response:
-    await ChannelService(session).delete(channel_id)
+async def delete_channel(channel_id: uuid.UUID, request: Request, session: SessionDep, _: ChannelAccess) -> Response:
+    await _service(request, session).delete(channel_id)
     return Response(status_code=204)
 
 
@@ -101,12 +106,13 @@ async def delete_channel(channel_id: uuid.UUID, session: SessionDep, _: ChannelA
 )
 async def list_channel_messages(
     channel_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> ChannelMessageList:
-    return await ChannelService(session).messages_of(channel_id, cursor, limit)
+    return await _service(request, session).messages_of(channel_id, cursor, limit)
 
 
 @router.get(
@@ -117,10 +123,11 @@ async def list_channel_messages(
 )
 async def list_channel_deliveries(
     channel_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> DeliveryList:
     """Status, attempts, the provider's message id or the last error of each reply."""
-    return await ChannelService(session).deliveries_of(channel_id, cursor, limit)
+    return await _service(request, session).deliveries_of(channel_id, cursor, limit)

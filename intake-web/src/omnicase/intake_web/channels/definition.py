@@ -16,6 +16,7 @@ from omnicase.intake_web.channels.schemas import (
     ChannelKind,
     ChannelOut,
 )
+from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.kit.events import CaseDefaults, Channel
 
 _CONFIG = TypeAdapter[ChannelConfig](ChannelConfig)
@@ -33,7 +34,8 @@ class StoredChannel:
     defaults: CaseDefaults
 
     @classmethod
-    def from_row(cls, row: Any) -> StoredChannel:
+    def from_row(cls, row: Any, secrets: ChannelSecrets) -> StoredChannel:
+        """The channel as stored, its secrets opened."""
         stored = row.config
         return cls(
             id=row.id,
@@ -42,7 +44,7 @@ class StoredChannel:
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            config=_CONFIG.validate_python(stored["settings"]),
+            config=_CONFIG.validate_python(secrets.open(stored["settings"], row.id)),
             defaults=CaseDefaults.model_validate(stored.get("defaults", {})),
         )
 

@@ -20,6 +20,7 @@ from omnicase.intake_web.channels.delivery_repository import FAILED, SENT, Deliv
 from omnicase.intake_web.channels.outbound import report
 from omnicase.intake_web.channels.repository import ChannelRepository
 from omnicase.intake_web.channels.schemas import GenericConfig, MessengerConfig, SmsConfig, WhatsAppConfig
+from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.metrics import DELIVERIES
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.clock import utcnow
@@ -34,9 +35,15 @@ BATCH = 20
 
 class DeliveryWorker:
     def __init__(
-        self, database: Database, outbox: Outbox, http: httpx.AsyncClient, settings: IntakeWebSettings
+        self,
+        database: Database,
+        outbox: Outbox,
+        http: httpx.AsyncClient,
+        settings: IntakeWebSettings,
+        secrets: ChannelSecrets,
     ) -> None:
         self.database = database
+        self.secrets = secrets
         self.outbox = outbox
         self.http = http
         self.settings = settings
@@ -51,7 +58,9 @@ class DeliveryWorker:
             for row in rows:
                 if row.channel_id not in channels:
                     found = await ChannelRepository(session).get(row.channel_id)
-                    channels[row.channel_id] = StoredChannel.from_row(found) if found is not None else None
+                    channels[row.channel_id] = (
+                        StoredChannel.from_row(found, self.secrets) if found is not None else None
+                    )
         outcomes = await asyncio.gather(*(self._attempt(row, channels[row.channel_id]) for row in rows))
         async with self.database.unit_of_work() as session:
             for row, outcome in zip(rows, outcomes, strict=True):

@@ -11,6 +11,7 @@ from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.delivery_repository import PENDING, DeliveryRepository
 from omnicase.intake_web.channels.repository import ChannelRepository
 from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, ChannelMessageList, Delivery, DeliveryList
+from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
@@ -22,40 +23,44 @@ class ChannelNotFound(NotFound):
     slug = "channel-not-found"
 
 
-def _values(data: ChannelIn) -> dict[str, Any]:
-    return {
-        "name": data.name,
-        "kind": data.config.kind.value,
-        "enabled": data.enabled,
-        "config": {"settings": data.config.model_dump(mode="json"), "defaults": data.defaults.model_dump(mode="json")},
-    }
-
-
 class ChannelService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, secrets: ChannelSecrets) -> None:
+        self.secrets = secrets
         self.channels = ChannelRepository(session)
         self.messages = InboundMessageRepository(session)
         self.deliveries = DeliveryRepository(session)
 
+    def _values(self, data: ChannelIn, channel_id: uuid.UUID) -> dict[str, Any]:
+        settings = self.secrets.seal(data.config.model_dump(mode="json"), channel_id)
+        return {
+            "name": data.name,
+            "kind": data.config.kind.value,
+            "enabled": data.enabled,
+            "config": {"settings": settings, "defaults": data.defaults.model_dump(mode="json")},
+        }
+
     async def create(self, data: ChannelIn) -> StoredChannel:
-        return StoredChannel.from_row(await self.channels.add(uuid7(), _values(data), utcnow()))
+        channel_id = uuid7()
+        return StoredChannel.from_row(
+            await self.channels.add(channel_id, self._values(data, channel_id), utcnow()), self.secrets
+        )
 
     async def get(self, channel_id: uuid.UUID) -> StoredChannel:
         row = await self.channels.get(channel_id)
         if row is None:
             raise ChannelNotFound(f"Channel {channel_id} does not exist.")
-        return StoredChannel.from_row(row)
+        return StoredChannel.from_row(row, self.secrets)
 
     async def list(self, cursor: str | None, limit: int) -> list[StoredChannel]:
         """The channels after ``cursor``: ``limit + 1`` of them when there are more (see ``paginate``)."""
         rows = await self.channels.page(decode_id_cursor(cursor), limit + 1)
-        return [StoredChannel.from_row(row) for row in rows]
+        return [StoredChannel.from_row(row, self.secrets) for row in rows]
 
     async def replace(self, channel_id: uuid.UUID, data: ChannelIn) -> StoredChannel:
-        row = await self.channels.replace(channel_id, _values(data), utcnow())
+        row = await self.channels.replace(channel_id, self._values(data, channel_id), utcnow())
         if row is None:
             raise ChannelNotFound(f"Channel {channel_id} does not exist.")
-        return StoredChannel.from_row(row)
+        return StoredChannel.from_row(row, self.secrets)
 
     async def delete(self, channel_id: uuid.UUID) -> None:
         if not await self.channels.delete(channel_id):

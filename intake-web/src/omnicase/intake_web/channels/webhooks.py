@@ -79,7 +79,7 @@ async def _channel(runtime: IntakeWebRuntime, channel_id: uuid.UUID) -> StoredCh
     if row is None:
         REJECTIONS.labels("webhook", "unknown_channel").inc()
         raise ChannelUnavailable(f"Channel {channel_id} does not exist.")
-    channel = StoredChannel.from_row(row)
+    channel = StoredChannel.from_row(row, runtime.state.channel_secrets)
     if not channel.enabled:
         REJECTIONS.labels(channel.kind.value, "disabled").inc()
         raise ChannelDisabled("This channel is disabled.")
