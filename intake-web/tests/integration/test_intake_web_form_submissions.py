@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,6 +18,7 @@ from omnicase.devtools.testing.database import database_work
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.devtools.testing.servers import serve_http
+from omnicase.intake_web.models import forms
 from omnicase.kit.events import Envelope, MessageReceived
 from omnicase.kit.identity import service_identity_headers
 from omnicase.kit.topics import Topic, physical
@@ -280,8 +283,13 @@ async def test_captcha_answers_are_checked_with_the_provider(service: Any) -> No
         fields = service.valid_fields(form["id"], **{"h-captcha-response": "good-token"})
         passed = await service.public.post(url, data=fields, headers=API)
         assert passed.status_code == 202, passed.text
-    assert asked[-1]["secret"] == "captcha-secret"
+    assert asked[-1]["secret"] == "captcha-secret", "the provider gets the secret, opened from its sealed token"
     assert asked[-1]["remoteip"] == "127.0.0.1"
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        definition = await session.scalar(select(forms.c.definition).where(forms.c.id == uuid.UUID(form["id"])))
+    stored = definition["spam"]["captcha"]["secret"]
+    assert stored.startswith("omnicase:v1:"), "a database dump shows a sealed token"
+    assert "captcha-secret" not in str(definition)
     assert len(await service.submissions(form["id"])) == 1
 
 

@@ -206,7 +206,7 @@ async def test_templates_with_unknown_placeholders_are_refused(service: Any) -> 
 async def test_a_form_changed_through_another_replica_is_read_again_after_the_next_check(service: Any) -> None:
     form = await service.form()
     form_id = uuid.UUID(form["id"])
-    other_replica = FormCache(service.app.state.database)
+    other_replica = FormCache(service.app.state.database, service.app.state.runtime.state.sealer)
     await other_replica.check()
     before = await other_replica.get(form_id)
     assert before is not None

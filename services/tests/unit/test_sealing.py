@@ -41,6 +41,14 @@ def test_a_sealed_secret_opens_to_itself_and_shows_nothing_of_it() -> None:
     assert seals.seal(SECRET, CONTEXT) != token, "a fresh data key and nonce per value"
 
 
+def test_a_stored_value_opens_whether_sealed_or_still_plain_from_before_sealing() -> None:
+    seals = sealer()
+    assert seals.open_stored(seals.seal(SECRET, CONTEXT), CONTEXT) == SECRET
+    assert seals.open_stored(SECRET, CONTEXT) == SECRET, "used as it is until the reseal pass seals it"
+    with pytest.raises(SealingError):
+        seals.open_stored(seals.seal(SECRET, CONTEXT), CONTEXT + "-elsewhere")
+
+
 def test_a_token_copied_to_another_row_or_tampered_with_does_not_open() -> None:
     seals = sealer()
     token = seals.seal(SECRET, CONTEXT)

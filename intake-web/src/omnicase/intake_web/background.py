@@ -9,6 +9,7 @@ from typing import Any
 
 from omnicase.intake_web.channels.delivery import DeliveryWorker
 from omnicase.intake_web.forms import ratelimit
+from omnicase.intake_web.forms.secrets import reseal_captcha_secrets
 from omnicase.intake_web.messages.republish import republish_unacknowledged
 from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.kit.clock import utcnow
@@ -28,9 +29,9 @@ async def start(runtime: IntakeWebRuntime) -> Stop:
 
     delivery = DeliveryWorker(runtime.database, outbox, state.http, settings, state.channel_secrets)
 
-    async def reseal_channel_secrets() -> int:
+    async def reseal_secrets() -> int:
         async with runtime.database.unit_of_work() as session:
-            return await state.channel_secrets.reseal(session)
+            return await state.channel_secrets.reseal(session) + await reseal_captcha_secrets(session, state.sealer)
 
     older_than = timedelta(seconds=settings.republish_after_seconds)
     loops: list[Periodic[Any]] = [
@@ -43,7 +44,7 @@ async def start(runtime: IntakeWebRuntime) -> Stop:
         periodic("intake-web:check-forms", settings.form_cache_check_seconds, state.forms.check),
         periodic("intake-web:deliver", settings.delivery_interval_seconds, delivery.run_once),
         # Secrets stored before sealing, or under a master key that is no longer current.
-        periodic("intake-web:reseal-channel-secrets", 3600.0, reseal_channel_secrets),
+        periodic("intake-web:reseal-secrets", 3600.0, reseal_secrets),
     ]
 
     async def stop() -> None:

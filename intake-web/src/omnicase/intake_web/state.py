@@ -15,6 +15,7 @@ from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.submissions import SubmissionService
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.app import Runtime, state_of
+from omnicase.kit.sealing import Sealer
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class IntakeWebState:
     submissions: SubmissionService
     # Seals and opens the channels' provider tokens and signing secrets (stored sealed).
     channel_secrets: ChannelSecrets
+    # Seals the forms' captcha secrets (forms.secrets).
+    sealer: Sealer
 
 
 IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
@@ -33,13 +36,15 @@ IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
 @asynccontextmanager
 async def intake_web_state(runtime: Runtime[IntakeWebSettings, Any]) -> AsyncIterator[IntakeWebState]:
     http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": "Omnicase intake-web"})
-    forms = FormCache(runtime.database)
+    sealer = runtime.settings.sealer()
+    forms = FormCache(runtime.database, sealer)
     try:
         yield IntakeWebState(
             http=http,
             forms=forms,
             submissions=SubmissionService(runtime.database, runtime.outbox, runtime.settings, http, forms),
-            channel_secrets=ChannelSecrets(runtime.settings.sealer()),
+            channel_secrets=ChannelSecrets(sealer),
+            sealer=sealer,
         )
     finally:
         await http.aclose()

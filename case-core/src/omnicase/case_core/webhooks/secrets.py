@@ -38,10 +38,8 @@ class SecretVault:
         return self.sealer.seal(secret, _context(subscription_id, column))
 
     def open(self, stored: str, subscription_id: uuid.UUID, column: Column = "secret") -> str:
-        """The plain secret; a row from before sealing holds it as it is until the reseal pass."""
-        if not self.sealer.is_sealed(stored):
-            return stored
-        return self.sealer.open(stored, _context(subscription_id, column))
+        """The plain secret (a row from before sealing holds it as it is until the reseal pass)."""
+        return self.sealer.open_stored(stored, _context(subscription_id, column))
 
     def signing(self, delivery: Row) -> Row:
         """A claimed delivery with its subscription's secrets opened, for signing it."""

@@ -38,10 +38,8 @@ class MailboxSecrets:
         return None if secret is None else self.sealer.seal(secret, _context(mailbox_id))
 
     def open(self, stored: str | None, mailbox_id: uuid.UUID) -> str | None:
-        """The plain secret; one stored before sealing is used as it is until the reseal pass."""
-        if stored is None or not self.sealer.is_sealed(stored):
-            return stored
-        return self.sealer.open(stored, _context(mailbox_id))
+        """The plain secret (one stored before sealing is used as it is until the reseal pass)."""
+        return None if stored is None else self.sealer.open_stored(stored, _context(mailbox_id))
 
     async def reseal(self, session: AsyncSession) -> int:
         """Seal plain secrets and re-wrap those under an old master key, a batch at a time; how many changed."""

@@ -44,12 +44,8 @@ class ChannelSecrets:
         return self._each(settings, channel_id, self.sealer.seal)
 
     def open(self, settings: dict[str, Any], channel_id: uuid.UUID) -> dict[str, Any]:
-        """The configuration as the channel uses it; a secret stored before sealing is used as it is."""
-
-        def opened(value: str, context: str) -> str:
-            return self.sealer.open(value, context) if self.sealer.is_sealed(value) else value
-
-        return self._each(settings, channel_id, opened)
+        """The configuration as the channel uses it (a secret stored before sealing is used as it is)."""
+        return self._each(settings, channel_id, self.sealer.open_stored)
 
     async def reseal(self, session: AsyncSession) -> int:
         """Seal plain secrets and re-wrap those under an old master key; how many channels changed."""

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from omnicase.intake_web.access import ChannelAccess
@@ -26,6 +26,14 @@ from omnicase.kit.pagination import CursorQuery, LimitQuery
 router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
 
 
+def _forms(request: Request, session: SessionDep) -> FormService:
+    return FormService(session, current_state(request).sealer)
+
+
+# The request's session (FastAPI builds SessionDep once per request).
+FormsDep = Annotated[FormService, Depends(_forms)]
+
+
 def _changing(request: Request, session: SessionDep, form_id: uuid.UUID) -> None:
     """Public posts read forms from the process's cache: this change drops the form from it on commit."""
     current_state(request).forms.invalidate_on_commit(session, form_id)
@@ -38,9 +46,9 @@ def _changing(request: Request, session: SessionDep, form_id: uuid.UUID) -> None
     summary="Define a web-to-case form",
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
-async def create_form(body: FormIn, session: SessionDep, response: Response, _: ChannelAccess) -> Form:
+async def create_form(forms: FormsDep, body: FormIn, session: SessionDep, response: Response, _: ChannelAccess) -> Form:
     """Fields, labels per locale, case defaults, thank-you URL, spam protection and limits."""
-    form = await FormService(session).create(body)
+    form = await forms.create(body)
     response.headers["Location"] = f"/api/v1/forms/{form.id}"
     return form
 
@@ -52,12 +60,13 @@ async def create_form(body: FormIn, session: SessionDep, response: Response, _: 
     responses=AUTH_PROBLEMS | problem_responses(BadRequest, ValidationFailed),
 )
 async def list_forms(
+    forms: FormsDep,
     session: SessionDep,
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> FormList:
-    return await FormService(session).list(cursor, limit)
+    return await forms.list(cursor, limit)
 
 
 @router.get(
@@ -66,8 +75,8 @@ async def list_forms(
     summary="Read a form",
     responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
-async def get_form(form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Form:
-    return await FormService(session).get(form_id)
+async def get_form(forms: FormsDep, form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Form:
+    return await forms.get(form_id)
 
 
 @router.put(
@@ -77,11 +86,11 @@ async def get_form(form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) ->
     responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
 async def replace_form(
-    form_id: uuid.UUID, body: FormIn, session: SessionDep, request: Request, _: ChannelAccess
+    forms: FormsDep, form_id: uuid.UUID, body: FormIn, session: SessionDep, request: Request, _: ChannelAccess
 ) -> Form:
     """The whole definition, as on creation (a captcha secret must be given again)."""
     _changing(request, session, form_id)
-    return await FormService(session).replace(form_id, body)
+    return await forms.replace(form_id, body)
 
 
 @router.patch(
@@ -91,11 +100,11 @@ async def replace_form(
     responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
 async def update_form(
-    form_id: uuid.UUID, body: FormPatch, session: SessionDep, request: Request, _: ChannelAccess
+    forms: FormsDep, form_id: uuid.UUID, body: FormPatch, session: SessionDep, request: Request, _: ChannelAccess
 ) -> Form:
     """Switch a form off or on, move its cap, limits, origins or thank-you page; unset fields stay."""
     _changing(request, session, form_id)
-    return await FormService(session).patch(form_id, body)
+    return await forms.patch(form_id, body)
 
 
 @router.delete(
@@ -105,9 +114,11 @@ async def update_form(
     summary="Delete a form",
     responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
-async def delete_form(form_id: uuid.UUID, session: SessionDep, request: Request, _: ChannelAccess) -> Response:
+async def delete_form(
+    forms: FormsDep, form_id: uuid.UUID, session: SessionDep, request: Request, _: ChannelAccess
+) -> Response:
     _changing(request, session, form_id)
-    await FormService(session).delete(form_id)
+    await forms.delete(form_id)
     return Response(status_code=204)
 
 
@@ -122,6 +133,7 @@ async def delete_form(form_id: uuid.UUID, session: SessionDep, request: Request,
     },
 )
 async def get_form_snippet(
+    forms: FormsDep,
     form_id: uuid.UUID,
     request: Request,
     session: SessionDep,
@@ -130,7 +142,7 @@ async def get_form_snippet(
     script: Annotated[bool, Query(description="Add the small inline-validation script.")] = True,
 ) -> HTMLResponse:
     """A plain `<form>` that works without JavaScript, posting to the public submission endpoint."""
-    form = await FormService(session).stored(form_id)
+    form = await forms.stored(form_id)
     settings: IntakeWebSettings = request.app.state.settings
     base = public_url(settings, request, f"/public/forms/{form.id}")
     html = render_form(
@@ -152,13 +164,14 @@ async def get_form_snippet(
     responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
 )
 async def get_form_stats(
+    forms: FormsDep,
     form_id: uuid.UUID,
     session: SessionDep,
     _: ChannelAccess,
     day: Annotated[date | None, Query(description="UTC day; today if unset.")] = None,
 ) -> FormDayStats:
     """How much spam and abuse the form blocked, and how much of its daily cap is left."""
-    return await FormService(session).stats(form_id, day)
+    return await forms.stats(form_id, day)
 
 
 @router.get(
@@ -168,13 +181,14 @@ async def get_form_stats(
     responses=AUTH_PROBLEMS | problem_responses(FormNotFound, BadRequest, ValidationFailed),
 )
 async def list_form_submissions(
+    forms: FormsDep,
     form_id: uuid.UUID,
     session: SessionDep,
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> SubmissionList:
-    return await FormService(session).submissions(form_id, cursor, limit)
+    return await forms.submissions(form_id, cursor, limit)
 
 
 @router.get(
@@ -188,13 +202,14 @@ async def list_form_submissions(
     },
 )
 async def get_form_submission_attachment(
+    forms: FormsDep,
     form_id: uuid.UUID,
     submission_id: uuid.UUID,
     sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
     session: SessionDep,
     _: ChannelAccess,
 ) -> Response:
-    data, ref = await FormService(session).attachment(form_id, submission_id, sha256)
+    data, ref = await forms.attachment(form_id, submission_id, sha256)
     filename = str(ref.get("filename", "attachment")).replace('"', "")
     return Response(
         data,

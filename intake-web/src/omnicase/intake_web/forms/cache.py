@@ -18,13 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_web.forms.definition import StoredForm
 from omnicase.intake_web.forms.repository import FormRepository
 from omnicase.kit.db import Database
+from omnicase.kit.sealing import Sealer
 
 MAX_FORMS = 10_000
 
 
 class FormCache:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, sealer: Sealer) -> None:
         self.database = database
+        self.sealer = sealer
         self._forms: dict[uuid.UUID, StoredForm] = {}
         self._generation_seen: int | None = None
         # Bumped on every invalidation: a read that started before one is not kept.
@@ -40,7 +42,7 @@ class FormCache:
             row = await FormRepository(session).get(form_id)
         if row is None:
             return None
-        form = StoredForm.from_row(row)
+        form = StoredForm.from_row(row, self.sealer)
         if generation == self._generation:
             if len(self._forms) >= MAX_FORMS:
                 self._forms.clear()

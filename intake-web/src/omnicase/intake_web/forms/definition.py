@@ -20,7 +20,9 @@ from omnicase.intake_web.forms.schemas import (
     FormIn,
     SpamSettingsOut,
 )
+from omnicase.intake_web.forms.secrets import open_definition
 from omnicase.kit.errors import FieldError
+from omnicase.kit.sealing import Sealer
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,15 @@ class StoredForm:
     spec: FormIn
 
     @classmethod
-    def from_row(cls, row: Any) -> StoredForm:
+    def from_row(cls, row: Any, sealer: Sealer) -> StoredForm:
+        """The form as stored, its captcha secret opened."""
         return cls(
             id=row.id,
             enabled=row.enabled,
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            spec=FormIn.model_validate(row.definition),
+            spec=FormIn.model_validate(open_definition(sealer, row.definition, row.id)),
         )
 
     @property

@@ -20,12 +20,14 @@ from omnicase.intake_web.forms.schemas import (
     Submission,
     SubmissionList,
 )
+from omnicase.intake_web.forms.secrets import seal_definition
 from omnicase.intake_web.forms.stats import day_bounds, rejections_on
 from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
 from omnicase.kit.pagination import decode_id_cursor, paginate
+from omnicase.kit.sealing import Sealer
 
 
 class FormNotFound(NotFound):
@@ -48,27 +50,28 @@ def _check(data: FormIn) -> None:
         )
 
 
-def _definition(data: FormIn) -> dict[str, Any]:
-    # Stored whole (captcha secret included): the public shape leaves the secret out.
-    return data.model_dump(mode="json")
-
-
 class FormService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
         self.session = session
+        self.sealer = sealer
         self.forms = FormRepository(session)
         self.messages = InboundMessageRepository(session)
 
     async def create(self, data: FormIn) -> Form:
         _check(data)
-        row = await self.forms.add(uuid7(), data.name, data.enabled, _definition(data), utcnow())
-        return StoredForm.from_row(row).public()
+        form_id = uuid7()
+        row = await self.forms.add(form_id, data.name, data.enabled, self._definition(data, form_id), utcnow())
+        return StoredForm.from_row(row, self.sealer).public()
+
+    def _definition(self, data: FormIn, form_id: uuid.UUID) -> dict[str, Any]:
+        # Stored whole, its captcha secret sealed: the public shape leaves the secret out.
+        return seal_definition(self.sealer, data.model_dump(mode="json"), form_id)
 
     async def stored(self, form_id: uuid.UUID) -> StoredForm:
         row = await self.forms.get(form_id)
         if row is None:
             raise FormNotFound(f"Form {form_id} does not exist.")
-        return StoredForm.from_row(row)
+        return StoredForm.from_row(row, self.sealer)
 
     async def get(self, form_id: uuid.UUID) -> Form:
         return (await self.stored(form_id)).public()
@@ -76,15 +79,19 @@ class FormService:
     async def list(self, cursor: str | None, limit: int) -> FormList:
         rows = await self.forms.page(decode_id_cursor(cursor), limit + 1)
         return paginate(
-            FormList, rows, limit, key=lambda row: [row.id], item=lambda row: StoredForm.from_row(row).public()
+            FormList,
+            rows,
+            limit,
+            key=lambda row: [row.id],
+            item=lambda row: StoredForm.from_row(row, self.sealer).public(),
         )
 
     async def replace(self, form_id: uuid.UUID, data: FormIn) -> Form:
         _check(data)
-        row = await self.forms.replace(form_id, data.name, data.enabled, _definition(data), utcnow())
+        row = await self.forms.replace(form_id, data.name, data.enabled, self._definition(data, form_id), utcnow())
         if row is None:
             raise FormNotFound(f"Form {form_id} does not exist.")
-        return StoredForm.from_row(row).public()
+        return StoredForm.from_row(row, self.sealer).public()
 
     async def patch(self, form_id: uuid.UUID, changes: FormPatch) -> Form:
         current = await self.stored(form_id)
