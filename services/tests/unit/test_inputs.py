@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+import json
 
-from omnicase.kit.inputs import EmailAddress, StrictInput, is_email_address
+import pytest
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+
+from omnicase.kit.inputs import EMAIL_ADDRESS_PATTERN, EmailAddress, StrictInput, body_schema, is_email_address
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,18 @@ def test_a_strict_input_names_each_unknown_field_and_keeps_its_own_settings() ->
     with pytest.raises(ValidationError) as refused:
         Body.model_validate({"name": "Ada", "colour": "red", "admin": True})
     assert sorted(error["loc"][0] for error in refused.value.errors()) == ["admin", "colour"]
+
+
+def test_a_body_schema_for_openapi_extra_carries_no_reference_it_cannot_resolve() -> None:
+    class Party(StrictInput):
+        email: EmailAddress | None = None
+
+    class Message(StrictInput):
+        sender: Party
+        cc: list[Party] = Field(default_factory=list)
+
+    schema = body_schema(Message)
+    assert "$ref" not in json.dumps(schema)
+    assert "$defs" not in schema
+    assert schema["properties"]["sender"]["properties"]["email"]["anyOf"][0]["pattern"] == EMAIL_ADDRESS_PATTERN
+    assert schema["properties"]["cc"]["items"]["title"] == "Party"

@@ -8,12 +8,15 @@
   path limit). Deliberately loose beyond that (RFC 5322 allows far more, and domains may be
   internationalised), it rejects what surely cannot receive mail, such as ``jane@localhost``.
   :data:`EMAIL_ADDRESS_PATTERN` is also valid JavaScript, for browsers checking a form.
+- :func:`body_schema`: a model's JSON schema for a route's hand-written ``openapi_extra``
+  request body (several media types), its nested models inlined: pydantic's ``$defs``
+  would be references no OpenAPI reader can resolve there.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -37,3 +40,22 @@ class StrictInput(BaseModel):
     """A request body: unknown fields are a validation error."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with every ``#/$defs/…`` reference replaced by the definition itself."""
+    schema = model.model_json_schema()
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith("#/$defs/"):
+                return inline(definitions[reference.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined

@@ -32,6 +32,7 @@ from omnicase.kit.errors import (
 )
 from omnicase.kit.events import AttachmentRef
 from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.inputs import body_schema
 from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
@@ -87,7 +88,7 @@ async def list_messages(
 _REQUEST_BODY = {
     "required": True,
     "content": {
-        "application/json": {"schema": MessageCreate.model_json_schema()},
+        "application/json": {"schema": body_schema(MessageCreate)},
         "multipart/form-data": {
             "schema": {
                 "type": "object",

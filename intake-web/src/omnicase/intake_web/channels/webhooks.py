@@ -54,6 +54,7 @@ from omnicase.kit.errors import (
     ValidationFailed,
     problem_responses,
 )
+from omnicase.kit.inputs import body_schema
 
 router = APIRouter(prefix="/public/channels", tags=["public channels"])
 
@@ -121,7 +122,7 @@ async def verify_channel_webhook(
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": GenericMessageIn.model_json_schema()},
+                "application/json": {"schema": body_schema(GenericMessageIn)},
                 "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
             },
         }
