@@ -142,6 +142,9 @@ async def test_bad_macros_get_per_field_problems_and_create_nothing(
         ([{"type": "add_reply", "text": "ok", "variants": [{"locale": "de", "text": "{{nope}}"}]}], "body.actions.0"),
         ([{"type": "set", "field": "priority", "value": "whenever"}], "body.actions.0.value"),
         ([{"type": "launch"}], "body.actions.0"),
+        # A tag a case would refuse is refused with the macro, not when it is previewed or applied.
+        ([{"type": "add_tags", "tags": [""]}], "body.actions.0"),
+        ([{"type": "remove_tags", "tags": ["no spaces"]}], "body.actions.0"),
         ([], "body.actions"),
     ]
     for actions, field in cases:

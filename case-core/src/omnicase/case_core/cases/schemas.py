@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.kit.inputs import StrictInput
@@ -16,6 +16,9 @@ from omnicase.kit.pagination import Page
 CaseType = Literal["question", "incident", "problem", "task"]
 
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_\-:./]{0,99}$")
+# What a client may send as a tag (the schema says exactly this): stored trimmed and lowercased.
+TAG_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9_\-:./]{0,99}\s*$"
+Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN), AfterValidator(lambda tag: tag.strip().lower())]
 
 
 def normalize_tags(tags: list[str]) -> list[str]:
@@ -125,9 +128,9 @@ class CaseChanges(StrictInput):
     group_id: uuid.UUID | None = None
     brand: str | None = Field(default=None, max_length=100)
     requester_id: uuid.UUID | None = None
-    tags: list[str] | None = Field(default=None, max_length=100, description="Replaces every tag.")
-    add_tags: list[str] = Field(default_factory=list, max_length=100)
-    remove_tags: list[str] = Field(default_factory=list, max_length=100)
+    tags: list[Tag] | None = Field(default=None, max_length=100, description="Replaces every tag.")
+    add_tags: list[Tag] = Field(default_factory=list, max_length=100)
+    remove_tags: list[Tag] = Field(default_factory=list, max_length=100)
     custom_fields: dict[str, Any] | None = Field(
         default=None, description="Merged into the case's values; a key set to null removes it."
     )
@@ -182,7 +185,7 @@ class CaseCreate(StrictInput):
     assignee_id: uuid.UUID | None = None
     group_id: uuid.UUID | None = None
     brand: str | None = Field(default=None, max_length=100)
-    tags: list[str] = Field(default_factory=list, max_length=100)
+    tags: list[Tag] = Field(default_factory=list, max_length=100)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     problem_id: uuid.UUID | None = None
     language: str | None = Field(default=None, max_length=20)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from omnicase.case_core.cases.schemas import Tag
 from omnicase.case_core.templates import TemplatedText, known_placeholders
 from omnicase.kit.inputs import StrictInput
 
@@ -142,12 +143,12 @@ class SetField(StrictInput):
 
 class AddTags(StrictInput):
     type: Literal["add_tags"]
-    tags: list[str] = Field(min_length=1, max_length=50)
+    tags: list[Tag] = Field(min_length=1, max_length=50)
 
 
 class RemoveTags(StrictInput):
     type: Literal["remove_tags"]
-    tags: list[str] = Field(min_length=1, max_length=50)
+    tags: list[Tag] = Field(min_length=1, max_length=50)
 
 
 class AddNote(StrictInput):
