@@ -10,7 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.testing import Deliver, Email, Published
+from omnicase.case_core.wiring import Services
+from omnicase.kit.bus.batch import Received
+from omnicase.kit.db import Database
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, DeliveryReported, MessageReceived, Party, Priority
 from omnicase.kit.ids import uuid7
 
@@ -224,6 +228,25 @@ async def test_redelivery_never_creates_a_second_case(
     assert [kind for kind, _ in events] == ["case.created", "case.message_added", "case.message_added"]
     # Each copy is acknowledged, so the intake stops republishing it.
     assert events[1][1]["source_intake_id"] == str(message.intake_id)
+
+
+async def test_repeats_and_a_second_mail_of_a_new_sender_in_one_batch_make_one_contact_and_no_double(
+    api: httpx.AsyncClient, db: Database, services: Services, published: Published, email: Email, address: str
+) -> None:
+    first = email(address, subject="First")
+    second = email(address, subject="Second")
+    batch = [first, first, email(address, message_id=first.message_id), second]
+    intake = IntakeConsumer(services.cases, services.contacts, services.notifications, services.auto_responses)
+    async with db.unit_of_work() as session:
+        await intake.handle(session, [Received(m.envelope(source="test", subject="test"), m) for m in batch])
+
+    contacts = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"]
+    assert len(contacts) == 1, "the second mail found the contact the first one created"
+    cases = await cases_of(api, address)
+    assert [case["subject"] for case in cases] == ["First", "Second"]
+    assert [len(await messages_of(api, case["id"])) for case in cases] == [1, 1]
+    events = await published(cases[0]["id"])
+    assert [kind for kind, _ in events] == ["case.created", "case.message_added", "case.message_added"]
 
 
 @pytest.mark.parametrize("waiting", [["pending"], ["solved"], ["pending", "solved"]])

@@ -99,13 +99,55 @@ class ContactService:
 
     # -- matching senders ------------------------------------------------------------
 
-    async def resolve(self, session: AsyncSession, party: Party, channel: str) -> ContactRow | None:
-        """The contact behind a sender, created if unknown; None if the sender gave nothing usable."""
+    async def holders_of(
+        self, session: AsyncSession, senders: list[tuple[Party, str]]
+    ) -> dict[Identity, ContactRow | None]:
+        """Who holds each identity of these senders (``None``: nobody), in one query: a batch's prefetch."""
+        identities = list(
+            dict.fromkeys(
+                identity
+                for party, channel in senders
+                for identity in party_identities(party, channel, self.default_phone_region)
+            )
+        )
+        found = await self.contacts.holders(session, identities)
+        return {identity: found.get(identity) for identity in identities}
+
+    async def resolve(
+        self,
+        session: AsyncSession,
+        party: Party,
+        channel: str,
+        known: dict[Identity, ContactRow | None] | None = None,
+    ) -> ContactRow | None:
+        """The contact behind a sender, created if unknown; None if the sender gave nothing usable.
+
+        ``known``: holders read for the whole batch (:meth:`holders_of`), used instead of a query
+        when they cover every identity of this sender; the identities this call settles are
+        dropped from it, so a later sender sharing one reads them afresh.
+        """
         identities = party_identities(party, channel, self.default_phone_region)
         if not identities:
             return None
-        for _ in range(3):
-            holders = await self.contacts.holders(session, identities)
+        try:
+            return await self._resolve(session, party, identities, known)
+        finally:
+            if known is not None:
+                for identity in identities:
+                    known.pop(identity, None)
+
+    async def _resolve(
+        self,
+        session: AsyncSession,
+        party: Party,
+        identities: list[Identity],
+        known: dict[Identity, ContactRow | None] | None,
+    ) -> ContactRow:
+        for attempt in range(3):
+            if attempt == 0 and known is not None and all(identity in known for identity in identities):
+                holders = {identity: row for identity in identities if (row := known[identity]) is not None}
+            else:
+                holders = await self.contacts.holders(session, identities)
             # Email first: the most specific thing a sender gives.
             contact = next((holders[identity] for identity in identities if identity in holders), None)
             if contact is not None:

@@ -8,16 +8,19 @@ of one batch see each other's writes (flushed, same transaction).
 from __future__ import annotations
 
 import logging
+import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.auto_responses.service import AutoResponseService, wants_auto_response
 from omnicase.case_core.cases.schemas import normalize_tags
 from omnicase.case_core.cases.service import CaseService, MessageDraft, NewCase
-from omnicase.case_core.contacts.service import ContactService
+from omnicase.case_core.contacts.repository import ContactRow
+from omnicase.case_core.contacts.service import ContactService, Identity
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.intake.threading import ThreadFinder
-from omnicase.case_core.messages.repository import MessageRepository
+from omnicase.case_core.messages.repository import MessageRepository, MessageRow
 from omnicase.case_core.normalize import normalize_message_id, normalize_message_ids
 from omnicase.case_core.notifications.service import NotificationService
 from omnicase.kit.bus.batch import Batch, event_types
@@ -46,35 +49,54 @@ class IntakeConsumer:
         self.messages = MessageRepository()
 
     async def handle(self, session: AsyncSession, batch: Batch) -> None:
+        arrivals = [received.data for received in batch if isinstance(received.data, MessageReceived)]
+        prefetched = await self._prefetch(session, arrivals) if arrivals else None
         for received in batch:
             with received.traced():
                 match received.data:
                     case MessageReceived() as message:
-                        await self.receive(session, message)
+                        await self.receive(session, message, prefetched)
                     case DeliveryReported() as report:
                         await self.delivered(session, report, received.envelope.source)
                     case NotificationReported() as report:
                         await self.notifications.reported(session, report)
 
-    async def receive(self, session: AsyncSession, message: MessageReceived) -> None:
-        message = message.model_copy(
-            update={
-                "message_id": normalize_message_id(message.message_id),
-                "in_reply_to": normalize_message_ids(message.in_reply_to),
-                "references": normalize_message_ids(message.references),
-                # Provider ids beyond the column are cut the same way every time, so they still match.
-                "conversation_id": message.conversation_id[:300] if message.conversation_id else None,
-            }
+    async def _prefetch(self, session: AsyncSession, arrivals: list[MessageReceived]) -> Prefetched:
+        """What every message of the batch looks up first, read in two queries instead of two per message."""
+        messages = [_normalized(message) for message in arrivals]
+        keys = [(message.intake_id, _email_id(message)) for message in messages]
+        by_intake, by_email = await self.messages.received_among(
+            session, [intake_id for intake_id, _ in keys], [email_id for _, email_id in keys if email_id]
         )
+        seen: set[object] = set()
+        repeated: set[uuid.UUID] = set()
+        for intake_id, email_id in keys:
+            own = {intake_id, email_id} - {None}
+            if own & seen:
+                repeated.add(intake_id)
+            seen |= own
+        holders = await self.contacts.holders_of(session, [(message.sender, message.channel) for message in messages])
+        return Prefetched(by_intake, by_email, repeated, holders)
+
+    async def receive(
+        self, session: AsyncSession, message: MessageReceived, prefetched: Prefetched | None = None
+    ) -> None:
+        """``prefetched``: the batch's lookups read at once (:meth:`_prefetch`); without it, each is a query."""
+        message = _normalized(message)
         # Redelivery, the intake republishing a pending message, or the same email
         # arriving through two routes: the message exists already; acknowledge again.
-        email_id = message.message_id if message.channel == "email" else None
-        existing = await self.messages.already_received(session, message.intake_id, email_id)
+        email_id = _email_id(message)
+        if prefetched is not None and message.intake_id not in prefetched.repeated:
+            existing = prefetched.received(message.intake_id, email_id)
+        else:
+            # A message repeating one of this batch: the earlier one's rows are written by now.
+            existing = await self.messages.already_received(session, message.intake_id, email_id)
         if existing is not None:
             await self.cases.acknowledge_again(session, existing, message.intake_id)
             return
 
-        contact = await self.contacts.resolve(session, message.sender, message.channel)
+        holders = prefetched.holders if prefetched is not None else None
+        contact = await self.contacts.resolve(session, message.sender, message.channel, holders)
         actor = Actor(name=f"contact:{contact['id']}" if contact else message.channel.value, via=message.channel.value)
         draft = MessageDraft(
             direction="inbound",
@@ -132,6 +154,36 @@ class IntakeConsumer:
             await self.cases.record_failed_delivery(
                 session, report.case_id, report.error, Actor(name=source, via="delivery")
             )
+
+
+@dataclass
+class Prefetched:
+    by_intake: dict[uuid.UUID, MessageRow]
+    by_email: dict[str, MessageRow]
+    # Messages sharing an intake id or Message-ID with an earlier one of the batch.
+    repeated: set[uuid.UUID]
+    holders: dict[Identity, ContactRow | None]
+
+    def received(self, intake_id: uuid.UUID, email_id: str | None) -> MessageRow | None:
+        """As ``MessageRepository.already_received``: the oldest message by either key."""
+        found = [row for row in (self.by_intake.get(intake_id), self.by_email.get(email_id or "")) if row]
+        return min(found, key=lambda row: row["created_at"]) if found else None
+
+
+def _normalized(message: MessageReceived) -> MessageReceived:
+    return message.model_copy(
+        update={
+            "message_id": normalize_message_id(message.message_id),
+            "in_reply_to": normalize_message_ids(message.in_reply_to),
+            "references": normalize_message_ids(message.references),
+            # Provider ids beyond the column are cut the same way every time, so they still match.
+            "conversation_id": message.conversation_id[:300] if message.conversation_id else None,
+        }
+    )
+
+
+def _email_id(message: MessageReceived) -> str | None:
+    return message.message_id if message.channel == "email" else None
 
 
 def _clean_tags(tags: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import cases, message_attachments, messages, thread_keys
+from omnicase.kit.db import any_of
 
 MessageRow = dict[str, Any]
 
@@ -45,6 +46,28 @@ class MessageRepository:
         statement = select(messages).where(condition).order_by(messages.c.created_at).limit(1)
         row = (await session.execute(statement)).mappings().one_or_none()
         return dict(row) if row else None
+
+    async def received_among(
+        self, session: AsyncSession, intake_ids: list[uuid.UUID], email_message_ids: list[str]
+    ) -> tuple[dict[uuid.UUID, MessageRow], dict[str, MessageRow]]:
+        """What :meth:`already_received` answers for a whole batch, in one query: by intake id, by Message-ID."""
+        condition = any_of(messages.c.source_intake_id, intake_ids)
+        if email_message_ids:
+            condition = or_(
+                condition,
+                and_(any_of(messages.c.email_message_id, email_message_ids), messages.c.direction == "inbound"),
+            )
+        statement = select(messages).where(condition).order_by(messages.c.created_at.desc())
+        by_intake: dict[uuid.UUID, MessageRow] = {}
+        by_email: dict[str, MessageRow] = {}
+        # Newest first, so the oldest ends up in each map, as already_received picks it.
+        for row in (await session.execute(statement)).mappings():
+            message = dict(row)
+            if message["source_intake_id"] is not None:
+                by_intake[message["source_intake_id"]] = message
+            if message["email_message_id"] and message["direction"] == "inbound":
+                by_email[message["email_message_id"]] = message
+        return by_intake, by_email
 
     async def get(self, session: AsyncSession, case_id: uuid.UUID, message_id: uuid.UUID) -> MessageRow | None:
         statement = select(messages).where(messages.c.id == message_id, messages.c.case_id == case_id)
