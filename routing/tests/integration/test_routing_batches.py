@@ -25,7 +25,7 @@ from omnicase.kit.events import (
     FieldChange,
     Priority,
 )
-from omnicase.kit.outbox import flush_staged
+from omnicase.kit.staging import flush_staged
 from omnicase.routing.engine import RoutingModel, RuleConditions
 from omnicase.routing.models import agents, cases, decisions, offers, timers
 from omnicase.routing.rules.schemas import RuleUpdate

@@ -12,7 +12,8 @@ from omnicase.devtools.testing.database import database_work
 from omnicase.devtools.testing.plugin import ScratchSchema
 from omnicase.devtools.testing.probes import numbered_event
 from omnicase.kit.events import CaseUpdated, Envelope
-from omnicase.kit.outbox import Outbox, flush_staged
+from omnicase.kit.outbox import Outbox
+from omnicase.kit.staging import flush_staged
 
 pytestmark = pytest.mark.asyncio
 

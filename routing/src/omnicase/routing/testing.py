@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
 from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
-from omnicase.kit.outbox import Outbox, flush_staged
+from omnicase.kit.outbox import Outbox
+from omnicase.kit.staging import flush_staged
 from omnicase.routing.agents.schemas import AgentCreate, PresenceUpdate, SkillLevel
 from omnicase.routing.agents.service import AgentService
 from omnicase.routing.engine import Presence, RoutingModel, RuleConditions

@@ -18,10 +18,10 @@ How the relay keeps its promises:
 - **At least once.** Rows are marked published only after the broker acknowledged
   them. A crash between the two publishes them again; consumers' inboxes drop the
   copy.
-- **One insert per transaction.** :meth:`Outbox.add` stages its rows in the session;
-  they are written, in the order they were added, by one INSERT executed for all of them
-  (one round trip, one prepared statement) per outbox table just before the transaction
-  commits (a session ``before_commit`` hook), so a consumer batch that emits hundreds of
+- **One insert per transaction.** :meth:`Outbox.add` stages its rows in the session
+  (:mod:`omnicase.kit.staging`); they are written, in the order they were added, by one
+  INSERT executed for all of them (one round trip, one prepared statement) per outbox
+  table just before the transaction commits, so a consumer batch that emits hundreds of
   events pays one statement, and row ids follow commit order. Rows staged inside a
   savepoint that rolls back are dropped with it.
 - **Low latency without serialising commits.** A commit that wrote outbox rows
@@ -75,6 +75,7 @@ from omnicase.kit.bus.producer import RecordPublisher, envelope_headers
 from omnicase.kit.db import Database, any_of, database_unavailable
 from omnicase.kit.events import Envelope, EventData
 from omnicase.kit.metrics import OUTBOX_PENDING_AGE, OUTBOX_PUBLISHED
+from omnicase.kit.staging import on_written, stage
 from omnicase.kit.topics import physical
 
 logger = logging.getLogger(__name__)
@@ -118,50 +119,16 @@ def shard_of(key: str, shards: int = DEFAULT_SHARDS) -> int:
 # that wrote rows to that outbox.
 _local_relays: dict[str, set[OutboxRelay]] = {}
 _WAKE = "omnicase.outbox.wake"
-# Rows added in a session's transaction and not written yet: (the (sub)transaction they
-# were added in, outbox table, row).
-_STAGED = "omnicase.outbox.staged"
+# Every table an Outbox writes: their writes wake the relays of their schema.
+_outbox_tables: set[Table] = set()
 
 
-@dataclass(frozen=True)
-class _Staged:
-    transaction: SessionTransaction
-    table: Table
-    row: dict[str, object]
-
-
-@event.listens_for(Session, "before_commit")
-def _write_staged_at_commit(session: Session) -> None:
-    # Fires for savepoint releases too: their rows stay staged (their transaction's parent
-    # may still roll back) until the transaction itself commits.
-    if not session.in_nested_transaction():
-        _write_staged(session)
-
-
-async def flush_staged(session: AsyncSession) -> None:
-    """Write the rows staged so far now, so this transaction can read them (tests do).
-
-    Inside a savepoint, only if every staged row was staged inside it: a row staged before
-    the savepoint, written in it, would be undone with it.
-    """
-    current = session.sync_session.get_nested_transaction()
-    staged: list[_Staged] = session.info.get(_STAGED, [])
-    if current is not None and not all(_within(item.transaction, current) for item in staged):
-        raise RuntimeError("rows staged before this savepoint are written only when the transaction commits")
-    await session.run_sync(_write_staged)
-
-
-def _write_staged(session: Session) -> None:
-    staged: list[_Staged] | None = session.info.pop(_STAGED, None)
-    if not staged:
-        return
-    by_table: dict[Table, list[dict[str, object]]] = {}
-    for item in staged:
-        by_table.setdefault(item.table, []).append(item.row)
-    for table, rows in by_table.items():
-        # Runs inside the async session's greenlet, so the sync API reaches the database.
-        session.execute(table.insert(), rows)
+def _wake_after_write(session: Session, table: Table) -> None:
+    if table in _outbox_tables:
         session.info.setdefault(_WAKE, set()).add(table.schema or "public")
+
+
+on_written(_wake_after_write)
 
 
 @event.listens_for(Session, "after_commit")
@@ -175,22 +142,9 @@ def _wake_local_relays(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    """Drop the rows staged in the transaction that rolled back, or in any savepoint inside it."""
+def _forget_wake(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_WAKE, None)
-        session.info.pop(_STAGED, None)
-        return
-    staged: list[_Staged] = session.info.get(_STAGED, [])
-    session.info[_STAGED] = [item for item in staged if not _within(item.transaction, previous_transaction)]
-
-
-def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ancestor:
-            return True
-        transaction = transaction.parent
-    return False
 
 
 def _lock_class(schema: str) -> int:
@@ -206,6 +160,7 @@ class Outbox:
         self.table = table
         self.shards = shards
         self.schema = table.schema or "public"
+        _outbox_tables.add(table)
 
     async def add(self, session: AsyncSession, data: EventData, *, source: str, subject: str, key: str) -> Envelope:
         """Build the event's envelope and stage it for publication to its contract's topic."""
@@ -217,11 +172,6 @@ class Outbox:
         """Stage ``(logical topic, envelope, key)`` items, in order; they are written when the transaction commits."""
         if not items:
             return
-        await session.connection()  # begins the transaction if nothing did yet, as a write would
-        sync = session.sync_session
-        transaction = sync.get_nested_transaction() or sync.get_transaction()
-        if transaction is None:
-            raise RuntimeError("the session began no transaction to stage outbox rows in")
         rows = [
             {
                 "shard": shard_of(key, self.shards),
@@ -234,8 +184,7 @@ class Outbox:
             }
             for topic, envelope, key in items
         ]
-        staged: list[_Staged] = session.info.setdefault(_STAGED, [])
-        staged += [_Staged(transaction, self.table, row) for row in rows]
+        await stage(session, self.table, rows)
 
 
 class OutboxRelay:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import case_history, cases
+from omnicase.kit.staging import stage
 
 # English stemming ("printers" finds "printer"); subject weighted A so ranked search
 # can be added without rebuilding the vectors.
@@ -205,8 +206,9 @@ class CaseRepository:
     # -- history -------------------------------------------------------------------
 
     async def add_history(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await session.execute(case_history.insert(), rows)
+        """Written when the transaction commits, with every other history row of it in one statement
+        (nothing reads a case's history back in the transaction that changes the case)."""
+        await stage(session, case_history, rows)
 
     async def history(
         self, session: AsyncSession, case_id: uuid.UUID, *, after_id: int | None, limit: int
