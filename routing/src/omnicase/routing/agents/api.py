@@ -131,9 +131,7 @@ async def list_agent_offers(
     status: Annotated[OfferStatus | None, Query(description="Only offers in this status.")] = None,
 ) -> Page[Offer]:
     await AgentService(routing).get(user_id)
-    after = decode_id_cursor(cursor)
-    rows = await routing.repo.list_offers(agent_id=user_id, status=status, after=after, limit=limit + 1)
-    return paginate(Page[Offer], rows, limit, key=lambda row: [row.id], item=offer_of)
+    return await routing.offers(cursor, limit, agent_id=user_id, status=status)
 
 
 @router.post(

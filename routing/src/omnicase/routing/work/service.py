@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import AssignCase, CaseSnapshot, CaseStatus, ChangeCase, Channel, EventData, Priority
 from omnicase.kit.outbox import Outbox
+from omnicase.kit.pagination import Page, decode_cursor, decode_id_cursor, paginate
 from omnicase.routing.engine import (
     PRIORITY_RANK,
     CaseFacts,
@@ -35,10 +36,19 @@ from omnicase.routing.engine import (
     match_rules,
     select_agents,
 )
-from omnicase.routing.errors import OfferNotFound, OfferNotPending
+from omnicase.routing.errors import CaseNotKnown, GroupNotFound, OfferNotFound, OfferNotPending
 from omnicase.routing.metrics import DECISION_SECONDS, DECISIONS
 from omnicase.routing.settings import RoutingSettings
 from omnicase.routing.work.repository import CaseRow, OfferRow, QueueRow, WorkRepository
+from omnicase.routing.work.schemas import (
+    Decision,
+    Offer,
+    OfferStatus,
+    QueuedWork,
+    QueueSummary,
+    RoutedCase,
+    offer_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -732,3 +742,78 @@ class RoutingService:
         """Stage a command for case-core. Callers record the assignee or group it sets in
         the projection themselves, so case-core's echo of it reads as no change."""
         await self.outbox.add(self.session, command, source=SOURCE, subject=str(case_id), key=str(case_id))
+
+    # -- reading (the API) -----------------------------------------------------------
+
+    async def queues(self, cursor: str | None, limit: int) -> Page[QueueSummary]:
+        """Every queue with its waiting work count and longest wait, a page after ``cursor``."""
+        groups = await self.repo.queues_page(decode_id_cursor(cursor), limit + 1)
+        counts = await self.repo.queue_summaries([group.id for group in groups[:limit]])
+        now = utcnow()
+
+        def summary(group: QueueRow) -> QueueSummary:
+            waiting, offered, oldest = counts.get(group.id, (0, 0, None))
+            return QueueSummary(
+                group_id=group.id,
+                name=group.name,
+                routing_model=group.routing_model.value,
+                waiting=waiting,
+                offered=offered,
+                oldest_queued_at=oldest,
+                longest_wait_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+            )
+
+        return paginate(Page[QueueSummary], groups, limit, key=lambda group: [group.id], item=summary)
+
+    async def queue_work(self, group_id: uuid.UUID, cursor: str | None, limit: int) -> Page[QueuedWork]:
+        """A queue's waiting and offered work in hand-out order: highest priority first, then longest waiting."""
+        if await self.repo.queue(group_id) is None:
+            raise GroupNotFound(f"Group {group_id} does not exist.")
+        after = decode_cursor(cursor, int, datetime, uuid.UUID)
+        rows = await self.repo.queue_work(group_id, after=after, limit=limit + 1)
+        now = utcnow()
+
+        def work(row: CaseRow) -> QueuedWork:
+            return QueuedWork(
+                case_id=row.case_id,
+                number=row.number,
+                subject=row.subject,
+                channel=row.channel,
+                priority=row.priority,
+                state="offered" if row.state == "offered" else "waiting",
+                offered_to=row.holder_id if row.state == "offered" else None,
+                queued_at=row.queued_at or now,
+                wait_seconds=max(0.0, (now - (row.queued_at or now)).total_seconds()),
+                cost=row.cost,
+                required_skills=row.required_skills,
+            )
+
+        return paginate(
+            Page[QueuedWork],
+            rows,
+            limit,
+            key=lambda row: [row.priority_rank, row.queued_at or now, row.case_id],
+            item=work,
+        )
+
+    async def routed_case(self, case_id: uuid.UUID) -> RoutedCase:
+        case = await self.repo.get_case(case_id)
+        if case is None:
+            raise CaseNotKnown(f"Routing has not seen case {case_id}.")
+        return RoutedCase.model_validate(case, from_attributes=True)
+
+    async def decisions(self, case_id: uuid.UUID, cursor: str | None, limit: int) -> Page[Decision]:
+        """Every routing decision about a case, oldest first."""
+        if await self.repo.get_case(case_id) is None:
+            raise CaseNotKnown(f"Routing has not seen case {case_id}.")
+        key = decode_cursor(cursor, int)
+        rows = await self.repo.list_decisions(case_id, after=key[0] if key else None, limit=limit + 1)
+        return paginate(Page[Decision], rows, limit, key=lambda row: [row["seq"]], item=Decision.model_validate)
+
+    async def offers(
+        self, cursor: str | None, limit: int, *, agent_id: uuid.UUID | None, status: OfferStatus | None
+    ) -> Page[Offer]:
+        """Offers, oldest first (one agent's, or everyone's)."""
+        after = decode_id_cursor(cursor)
+        rows = await self.repo.list_offers(agent_id=agent_id, status=status, after=after, limit=limit + 1)
+        return paginate(Page[Offer], rows, limit, key=lambda row: [row.id], item=offer_of)

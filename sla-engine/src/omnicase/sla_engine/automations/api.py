@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
 from omnicase.sla_engine.automations.service import AutomationNotFound, AutomationService
 
@@ -34,9 +34,7 @@ async def create_automation(payload: AutomationCreate, session: SessionDep) -> A
     responses=problem_responses(InvalidCursor),
 )
 async def list_automations(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> AutomationList:
-    after = decode_cursor(cursor, int, uuid.UUID)
-    items = await AutomationService(session).repository.page(after, limit + 1)
-    return paginate(AutomationList, items, limit, key=lambda automation: [automation.position, automation.id])
+    return await AutomationService(session).page(cursor, limit)
 
 
 @router.get(

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
+from omnicase.kit.pagination import decode_cursor, paginate
 from omnicase.sla_engine.automations.repository import AutomationRepository
-from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate
+from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.resync import request_resync
 
@@ -36,6 +37,11 @@ class AutomationService:
         self.session = session
         self.repository = AutomationRepository(session)
         self.schedules = ScheduleRepository(session)
+
+    async def page(self, cursor: str | None, limit: int) -> AutomationList:
+        """The automations in evaluation order, a page after ``cursor``."""
+        rows = await self.repository.page(decode_cursor(cursor, int, uuid.UUID), limit + 1)
+        return paginate(AutomationList, rows, limit, key=lambda automation: [automation.position, automation.id])
 
     async def _check(self, payload: AutomationCreate) -> None:
         errors: list[FieldError] = []

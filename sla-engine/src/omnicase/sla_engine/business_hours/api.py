@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery
 from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate, ScheduleList
 from omnicase.sla_engine.business_hours.service import (
     HolidayNotFound,
@@ -38,9 +38,7 @@ async def create_schedule(payload: ScheduleCreate, session: SessionDep) -> Sched
     responses=problem_responses(InvalidCursor),
 )
 async def list_schedules(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> ScheduleList:
-    after = decode_cursor(cursor, str, uuid.UUID)
-    items = await ScheduleService(session).repository.page(after, limit + 1)
-    return paginate(ScheduleList, items, limit, key=lambda schedule: [schedule.name, schedule.id])
+    return await ScheduleService(session).page(cursor, limit)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery
 from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate, PolicyList
 from omnicase.sla_engine.policies.service import PolicyNotFound, PolicyService
 
@@ -34,9 +34,7 @@ async def create_policy(payload: PolicyCreate, session: SessionDep) -> Policy:
     responses=problem_responses(InvalidCursor),
 )
 async def list_policies(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> PolicyList:
-    after = decode_cursor(cursor, int, uuid.UUID)
-    items = await PolicyService(session).repository.page(after, limit + 1)
-    return paginate(PolicyList, items, limit, key=lambda policy: [policy.position, policy.id])
+    return await PolicyService(session).page(cursor, limit)
 
 
 @router.get(
