@@ -152,6 +152,11 @@ async def test_bad_macros_get_per_field_problems_and_create_nothing(
         assert response.status_code == 422, actions
         fields = [error["field"] for error in response.json()["errors"]]
         assert any(f.startswith(field) for f in fields), (field, fields)
+    # A JSON boolean is not a number, nor a string a boolean: what the schema says, exactly.
+    for body, field in (({"position": False}, "body.position"), ({"active": "yes"}, "body.active")):
+        wrong_type = await api.post("/api/v1/macros", json={"name": "x", "actions": ACTIONS, **body})
+        assert wrong_type.status_code == 422, body
+        assert [error["field"] for error in wrong_type.json()["errors"]] == [field]
     forbidden = await api.post("/api/v1/macros", headers=agent, json={"name": "x", "actions": ACTIONS})
     assert forbidden.status_code == 403
     assert (await api.get("/api/v1/macros")).json()["items"] == []

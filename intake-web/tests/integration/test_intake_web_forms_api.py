@@ -54,6 +54,9 @@ async def test_a_form_is_created_read_listed_replaced_and_deleted(service: Any) 
     assert nulls.json()["version"] == 3
     unchanged = {key: value for key, value in nulls.json().items() if key not in {"version", "updated_at"}}
     assert unchanged == {key: value for key, value in paused.json().items() if key not in {"version", "updated_at"}}
+    wrong_types = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"enabled": 1, "daily_cap": True})
+    assert wrong_types.status_code == 422
+    assert set(_field_errors(wrong_types)) == {"body.enabled", "body.daily_cap"}
     bad_patch = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"daily_cap": 0, "color": "red"})
     assert bad_patch.status_code == 422
     assert set(_field_errors(bad_patch)) == {"body.daily_cap", "body.color"}

@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
-from omnicase.kit.inputs import EMAIL_ADDRESS_PATTERN, EmailAddress, StrictInput, body_schema, is_email_address
+from omnicase.kit.inputs import EMAIL_ADDRESS_PATTERN, EmailAddress, Integer, StrictInput, body_schema, is_email_address
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,12 @@ def test_a_body_schema_for_openapi_extra_carries_no_reference_it_cannot_resolve(
     assert "$defs" not in schema
     assert schema["properties"]["sender"]["properties"]["email"]["anyOf"][0]["pattern"] == EMAIL_ADDRESS_PATTERN
     assert schema["properties"]["cc"]["items"]["title"] == "Party"
+
+
+def test_an_integer_refuses_true_and_false_but_takes_what_json_calls_an_integer() -> None:
+    adapter = TypeAdapter(Integer)
+    assert adapter.validate_python(5) == 5
+    assert adapter.validate_python(5.0) == 5, "JSON Schema's integer includes 5.0"
+    for wrong in (True, False, 5.5, "five"):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(wrong)

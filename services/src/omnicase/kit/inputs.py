@@ -8,6 +8,9 @@
   path limit). Deliberately loose beyond that (RFC 5322 allows far more, and domains may be
   internationalised), it rejects what surely cannot receive mail, such as ``jane@localhost``.
   :data:`EMAIL_ADDRESS_PATTERN` is also valid JavaScript, for browsers checking a form.
+- :data:`Integer`: an ``int`` field that refuses ``true``/``false`` (pydantic would take them as
+  1 and 0; JSON Schema's integer does not). Booleans are pydantic's ``StrictBool``, which
+  refuses ``1`` and ``"yes"`` for the same reason.
 - :func:`body_schema`: a model's JSON schema for a route's hand-written ``openapi_extra``
   request body (several media types), its nested models inlined: pydantic's ``$defs``
   would be references no OpenAPI reader can resolve there.
@@ -18,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 _NOT_IN_ADDRESS = r"@\s<>()\[\],;:\""
 EMAIL_ADDRESS_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+$"
@@ -29,6 +32,15 @@ EmailAddress = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=MAX_EMAIL_ADDRESS_LENGTH, pattern=EMAIL_ADDRESS_PATTERN),
 ]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 def is_email_address(value: str) -> bool:

@@ -7,10 +7,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from omnicase.kit.events import CaseStatus, Channel, Priority
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.kit.pagination import Page
 
 CaseType = Literal["question", "incident", "problem", "task"]
@@ -210,7 +218,9 @@ class CasePage(Page[Case]):
 
 class BulkItem(StrictInput):
     case_id: uuid.UUID
-    version: int | None = Field(default=None, ge=1, description="If given, the update applies only at this version.")
+    version: Integer | None = Field(
+        default=None, ge=1, description="If given, the update applies only at this version."
+    )
     changes: CaseChanges
 
 

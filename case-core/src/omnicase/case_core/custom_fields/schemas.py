@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from omnicase.kit.inputs import StrictInput
 from omnicase.kit.pagination import Page
@@ -39,8 +39,8 @@ class CustomFieldCreate(StrictInput):
     type: FieldType
     options: list[str] = Field(default_factory=list, max_length=500, description="Choices of a dropdown.")
     pattern: str | None = Field(default=None, max_length=500, description="Regex a `regex` value must match fully.")
-    required_on_solve: bool = False
-    active: bool = True
+    required_on_solve: StrictBool = False
+    active: StrictBool = True
 
     _pattern = field_validator("pattern")(_check_pattern)
 
@@ -67,8 +67,8 @@ class CustomFieldUpdate(StrictInput):
     label: str | None = Field(default=None, min_length=1, max_length=200)
     options: list[str] | None = Field(default=None, max_length=500)
     pattern: str | None = Field(default=None, max_length=500)
-    required_on_solve: bool | None = None
-    active: bool | None = None
+    required_on_solve: StrictBool | None = None
+    active: StrictBool | None = None
 
     _pattern = field_validator("pattern")(_check_pattern)
 

@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from omnicase.case_core.cases.schemas import Case
 from omnicase.case_core.templates import TemplatedText
 from omnicase.case_core.triggers.schemas import AddTags, RemoveTags, SetField
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import Integer, StrictInput
 
 
 class AddReply(TemplatedText):
@@ -43,8 +43,8 @@ class MacroCreate(StrictInput):
 
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=1000)
-    active: bool = True
-    position: int = Field(default=0, ge=0)
+    active: StrictBool = True
+    position: Integer = Field(default=0, ge=0)
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100, description="Empty: every agent's.")
     actions: list[MacroAction] = Field(min_length=1, max_length=20)
 
@@ -54,8 +54,8 @@ class MacroUpdate(StrictInput):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
-    active: bool | None = None
-    position: int | None = Field(default=None, ge=0)
+    active: StrictBool | None = None
+    position: Integer | None = Field(default=None, ge=0)
     group_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
     actions: list[MacroAction] | None = Field(default=None, min_length=1, max_length=20)
 

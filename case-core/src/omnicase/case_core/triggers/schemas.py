@@ -7,11 +7,11 @@ from datetime import datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from omnicase.case_core.cases.schemas import Tag
 from omnicase.case_core.templates import TemplatedText, known_placeholders
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import Integer, StrictInput
 
 ConditionField = Literal[
     "update_type",
@@ -215,8 +215,8 @@ class TriggerCreate(StrictInput):
 
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=1000)
-    active: bool = True
-    position: int | None = Field(default=None, ge=0, description="Evaluation order; omitted, the rule goes last.")
+    active: StrictBool = True
+    position: Integer | None = Field(default=None, ge=0, description="Evaluation order; omitted, the rule goes last.")
     conditions: Conditions
     actions: list[Action] = Field(min_length=1, max_length=20)
 
@@ -226,8 +226,8 @@ class TriggerUpdate(StrictInput):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
-    active: bool | None = None
-    position: int | None = Field(default=None, ge=0)
+    active: StrictBool | None = None
+    position: Integer | None = Field(default=None, ge=0)
     conditions: Conditions | None = None
     actions: list[Action] | None = Field(default=None, min_length=1, max_length=20)
 

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from omnicase.case_core.cases.schemas import CaseType
 from omnicase.kit.events import CaseStatus, Channel, Priority
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import Integer, StrictInput
 
 Visibility = Literal["personal", "group", "everyone"]
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "number", "-number"]
@@ -45,7 +45,7 @@ class ViewFilters(StrictInput):
     type: list[CaseType] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list, max_length=20, description="Cases carrying every one of these.")
     assignee: Literal["me"] | uuid.UUID | None = None
-    unassigned: bool = False
+    unassigned: StrictBool = False
     group_id: uuid.UUID | None = None
     brand: str | None = Field(default=None, max_length=100)
     organization_id: uuid.UUID | None = None
@@ -77,7 +77,7 @@ class ViewCreate(StrictInput):
     filters: ViewFilters = Field(default_factory=ViewFilters)
     columns: list[ViewColumn] = Field(default_factory=lambda: list(DEFAULT_COLUMNS), min_length=1, max_length=15)
     sort: Sort = "-updated_at"
-    position: int = Field(default=0, ge=0, description="Order in the sidebar.")
+    position: Integer = Field(default=0, ge=0, description="Order in the sidebar.")
 
     @model_validator(mode="after")
     def _group(self) -> ViewCreate:
@@ -93,7 +93,7 @@ class ViewUpdate(StrictInput):
     filters: ViewFilters | None = None
     columns: list[ViewColumn] | None = Field(default=None, min_length=1, max_length=15)
     sort: Sort | None = None
-    position: int | None = Field(default=None, ge=0)
+    position: Integer | None = Field(default=None, ge=0)
 
 
 class View(BaseModel):

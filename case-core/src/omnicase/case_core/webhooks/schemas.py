@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StrictBool
 
 from omnicase.kit.inputs import EmailAddress, StrictInput
 from omnicase.kit.pagination import Page
@@ -74,7 +74,7 @@ class WebhookUpdate(StrictInput):
     event_types: EventTypes | None = None
     description: str | None = Field(default=None, max_length=500)
     notify_email: NotifyEmail | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class Webhook(BaseModel):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from omnicase.gateway.identity.principal import SCOPES, UserRole
 from omnicase.kit.inputs import StrictInput, is_email_address
@@ -36,7 +36,7 @@ class UserLinks(StrictInput):
     agent_id: uuid.UUID | None = Field(default=None, description="Routing agent record (agents, light agents).")
     contact_id: uuid.UUID | None = Field(default=None, description="case-core contact (end users; required).")
     organization_id: uuid.UUID | None = Field(default=None, description="case-core organization (end users).")
-    organization_cases: bool = Field(
+    organization_cases: StrictBool = Field(
         default=False, description="End user may see every case of their organization, not only their own."
     )
 
@@ -60,7 +60,7 @@ class UserCreate(UserLinks):
     name: str = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
     role: UserRole = Field(examples=["agent"])
     password: Password | None = Field(default=None, description="Omit to create a user who cannot log in yet.")
-    active: bool = True
+    active: StrictBool = True
 
 
 class UserUpdate(StrictInput):
@@ -70,12 +70,12 @@ class UserUpdate(StrictInput):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     role: UserRole | None = None
     password: Password | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
     agent_id: uuid.UUID | None = None
     contact_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
-    organization_cases: bool | None = None
-    unlock: bool = Field(default=False, description="Clear a login lockout.")
+    organization_cases: StrictBool | None = None
+    unlock: StrictBool = Field(default=False, description="Clear a login lockout.")
 
 
 class User(BaseModel):

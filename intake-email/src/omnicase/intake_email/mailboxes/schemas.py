@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.kit.events import CaseDefaults, Priority
 from omnicase.kit.inputs import StrictInput, is_email_address
@@ -62,7 +62,7 @@ class MailboxCreate(StrictInput):
     display_name: str | None = Field(default=None, max_length=200)
     brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     defaults: MailboxDefaults = Field(default_factory=MailboxDefaults)
-    auto_response: bool = Field(default=False, description="Acknowledge new cases by email.")
+    auto_response: StrictBool = Field(default=False, description="Acknowledge new cases by email.")
     signature: str | None = Field(default=None, max_length=5000)
     logo_url: str | None = Field(
         default=None, max_length=2000, pattern=r"^https?://\S+$", description="Brand logo shown in HTML mail."
@@ -86,7 +86,7 @@ class MailboxUpdate(StrictInput):
     display_name: str | None = Field(default=None, max_length=200)
     brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     defaults: MailboxDefaults | None = None
-    auto_response: bool | None = None
+    auto_response: StrictBool | None = None
     signature: str | None = Field(default=None, max_length=5000)
     logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)

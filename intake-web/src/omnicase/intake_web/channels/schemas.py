@@ -9,10 +9,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.kit.pagination import Page
 
 Secret = Annotated[str, Field(min_length=1, max_length=500, description="Write-only; never returned.")]
@@ -57,13 +57,13 @@ class SmsConfig(StrictInput):
             "separate messages sent in order."
         ),
     )
-    max_body_chars: int = Field(
+    max_body_chars: Integer = Field(
         default=1600,
         ge=1,
         le=100_000,
         description="Longest body the provider accepts in one API call (Twilio: 1600); a longer reply is refused.",
     )
-    max_segments: int = Field(
+    max_segments: Integer = Field(
         default=24,
         ge=1,
         le=255,
@@ -136,7 +136,7 @@ class ChannelIn(StrictInput):
     )
 
     name: str = Field(min_length=1, max_length=200)
-    enabled: bool = True
+    enabled: StrictBool = True
     config: ChannelConfig
     defaults: CaseDefaults = Field(default_factory=CaseDefaults)
 

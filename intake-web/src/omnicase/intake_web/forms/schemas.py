@@ -7,10 +7,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from omnicase.kit.events import AttachmentRef, CaseDefaults
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.kit.pagination import Page
 
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
@@ -53,13 +53,13 @@ class FormField(StrictInput):
     key: FieldKey = Field(description="Standard field name, or the custom field's key.", examples=["order_number"])
     kind: Literal["standard", "custom"] = "standard"
     type: FieldType | None = Field(default=None, description="Input type; fixed for standard fields.")
-    required: bool = False
+    required: StrictBool = False
     labels: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
         description="Label per locale; the form's default locale is required.", examples=[{"en": "Order number"}]
     )
     help: dict[Locale, Annotated[str, StringConstraints(max_length=500)]] = Field(default_factory=dict)
     options: list[SelectOption] = Field(default_factory=list, description="Choices of a select field.")
-    max_length: int | None = Field(default=None, ge=1, le=100_000)
+    max_length: Integer | None = Field(default=None, ge=1, le=100_000)
 
 
 class CaptchaProvider(StrEnum):
@@ -98,13 +98,13 @@ class CaptchaSettingsOut(BaseModel):
 
 class SpamSettings(StrictInput):
     honeypot_field: FieldKey = Field(default="website", description="Hidden field people never fill in.")
-    min_fill_seconds: int = Field(default=3, ge=0, le=3600, description="Faster submissions are refused.")
+    min_fill_seconds: Integer = Field(default=3, ge=0, le=3600, description="Faster submissions are refused.")
     captcha: CaptchaSettingsIn | None = None
 
 
 class RateLimits(StrictInput):
-    per_ip_per_minute: int = Field(default=10, ge=1, le=100_000)
-    per_form_per_minute: int = Field(default=300, ge=1, le=1_000_000)
+    per_ip_per_minute: Integer = Field(default=10, ge=1, le=100_000)
+    per_form_per_minute: Integer = Field(default=300, ge=1, le=1_000_000)
 
 
 class FormIn(StrictInput):
@@ -132,21 +132,21 @@ class FormIn(StrictInput):
     )
 
     name: str = Field(min_length=1, max_length=200)
-    enabled: bool = True
+    enabled: StrictBool = True
     default_locale: Locale = "en"
     title: dict[Locale, str] = Field(default_factory=dict, description="Heading shown above the form per locale.")
     fields: list[FormField] = Field(min_length=1, max_length=100)
     defaults: CaseDefaults = Field(default_factory=CaseDefaults)
     thank_you_url: AnyHttpUrl
     spam: SpamSettings = Field(default_factory=SpamSettings)
-    daily_cap: int = Field(default=5000, ge=1, le=10_000_000, description="Submissions accepted per UTC day.")
+    daily_cap: Integer = Field(default=5000, ge=1, le=10_000_000, description="Submissions accepted per UTC day.")
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     allowed_origins: list[Origin] = Field(
         default_factory=list, description="Sites allowed to post the form (CORS); empty allows any."
     )
-    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=25 * 1024 * 1024)
-    max_attachments: int = Field(default=5, ge=0, le=20)
-    auto_response: bool = Field(
+    max_attachment_bytes: Integer = Field(default=10 * 1024 * 1024, ge=1, le=25 * 1024 * 1024)
+    max_attachments: Integer = Field(default=5, ge=0, le=20)
+    auto_response: StrictBool = Field(
         default=True,
         description="Acknowledge by email when the form has an email field (case-core sends it, from its "
         "shared auto-response template unless the form has texts of its own).",
@@ -168,12 +168,12 @@ class FormPatch(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": False}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     thank_you_url: AnyHttpUrl | None = None
-    daily_cap: int | None = Field(default=None, ge=1, le=10_000_000)
+    daily_cap: Integer | None = Field(default=None, ge=1, le=10_000_000)
     rate_limits: RateLimits | None = None
     allowed_origins: list[Origin] | None = None
-    auto_response: bool | None = None
+    auto_response: StrictBool | None = None
     auto_response_subject: dict[Locale, str] | None = None
     auto_response_text: dict[Locale, str] | None = None
 

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.kit.pagination import Page
 from omnicase.sla_engine.rules import AutomationAction, AutomationConditions
 
@@ -22,7 +22,7 @@ class TimeCondition(StrictInput):
         )
     )
     hours: float = Field(gt=0, le=24 * 366, examples=[96])
-    business_hours: bool = False
+    business_hours: StrictBool = False
 
 
 class AutomationCreate(StrictInput):
@@ -41,8 +41,8 @@ class AutomationCreate(StrictInput):
     )
 
     name: str = Field(min_length=1, max_length=200, examples=["Close solved cases after 4 days"])
-    position: int | None = Field(default=None, ge=0, le=1_000_000)
-    active: bool = True
+    position: Integer | None = Field(default=None, ge=0, le=1_000_000)
+    active: StrictBool = True
     conditions: AutomationConditions = Field(default_factory=AutomationConditions)
     time_condition: TimeCondition
     schedule_id: uuid.UUID | None = Field(default=None, description="Required for business-hours conditions.")
@@ -54,7 +54,7 @@ class Automation(AutomationCreate):
     model_config = ConfigDict(json_schema_extra=None)
 
     id: uuid.UUID
-    position: int
+    position: Integer
     created_at: datetime
     updated_at: datetime
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from omnicase.kit.events import Priority
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.kit.pagination import Page
 from omnicase.sla_engine.rules import CaseConditions, EscalationAction
 
@@ -24,8 +24,8 @@ class MilestoneKind(StrEnum):
 
 
 class Target(StrictInput):
-    minutes: int = Field(ge=1, le=365 * 24 * 60, examples=[60])
-    business_hours: bool = Field(default=False, description="Count only the policy's schedule's working time.")
+    minutes: Integer = Field(ge=1, le=365 * 24 * 60, examples=[60])
+    business_hours: StrictBool = Field(default=False, description="Count only the policy's schedule's working time.")
 
 
 class PriorityTargets(StrictInput):
@@ -77,17 +77,19 @@ class PolicyCreate(StrictInput):
 
     name: str = Field(min_length=1, max_length=200, examples=["Enterprise"])
     description: str = Field(default="", max_length=2000)
-    position: int | None = Field(
+    position: Integer | None = Field(
         default=None, ge=0, le=1_000_000, description="Evaluation order, lowest first; omitted: after the last."
     )
-    active: bool = True
+    active: StrictBool = True
     conditions: CaseConditions = Field(default_factory=CaseConditions)
     targets: dict[Priority, PriorityTargets] = Field(
         min_length=1,
         examples=[{"urgent": {"first_reply": {"minutes": 30, "business_hours": False}}}],
     )
     schedule_id: uuid.UUID | None = Field(default=None, description="Required when a target counts business hours.")
-    warning_percent: int = Field(default=75, ge=1, le=99, description="Warn when this share of a target has passed.")
+    warning_percent: Integer = Field(
+        default=75, ge=1, le=99, description="Warn when this share of a target has passed."
+    )
     escalations: list[Escalation] = Field(default_factory=list, max_length=50)
 
 
@@ -96,7 +98,7 @@ class Policy(PolicyCreate):
     model_config = ConfigDict(json_schema_extra=None)
 
     id: uuid.UUID
-    position: int
+    position: Integer
     created_at: datetime
     updated_at: datetime
 
