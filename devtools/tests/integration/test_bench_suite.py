@@ -46,7 +46,7 @@ def _bench(output: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
         **SIZES,
         **overrides,
     }
-    command = [sys.executable, "-m", "omnicase.kit.cli", "bench", "--output", str(output)]
+    command = [sys.executable, "-m", "omnicase.cli", "bench", "--output", str(output)]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -176,7 +176,7 @@ def test_a_port_in_use_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
         holder.bind(("127.0.0.1", port))
         holder.listen()
         result = subprocess.run(
-            [sys.executable, "-m", "omnicase.kit.cli", "up"], env=stack.env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "omnicase.cli", "up"], env=stack.env, capture_output=True, text=True, timeout=60
         )
     assert result.returncode == 2
     assert f"gateway HTTP: 127.0.0.1:{port} is already in use (set GATEWAY_PORT" in result.stderr

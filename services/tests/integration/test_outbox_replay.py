@@ -15,6 +15,7 @@ from aiokafka import ConsumerRecord
 from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, select, update
 
+from omnicase.cli import main
 from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.devtools.testing.plugin import ScratchSchema, eventually
@@ -22,7 +23,6 @@ from omnicase.devtools.testing.probes import Effects, numbered_event, read_topic
 from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer, Headers
-from omnicase.kit.cli import main
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.inbox import Inbox

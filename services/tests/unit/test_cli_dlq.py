@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omnicase.kit.cli import main
+from omnicase.cli import main
 
 
 @pytest.mark.parametrize("command", ["list", "replay"])

@@ -124,7 +124,7 @@ def test_a_bad_master_key_setting_names_what_is_wrong(
 
 def test_keygen_prints_settings_a_service_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "omnicase.kit.cli", "keygen", "--key-id", "k7"],
+        [sys.executable, "-m", "omnicase.cli", "keygen", "--key-id", "k7"],
         capture_output=True,
         text=True,
         check=True,

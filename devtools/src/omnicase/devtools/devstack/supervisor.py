@@ -382,7 +382,7 @@ class Supervisor:
             asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "omnicase.kit.cli",
+                "omnicase.cli",
                 "serve",
                 service.spec.name,
                 env=service.env,

@@ -81,7 +81,7 @@ class SuiteStack:
         self.root.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "omnicase.kit.cli", "up"],
+                [sys.executable, "-m", "omnicase.cli", "up"],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -91,7 +91,7 @@ class SuiteStack:
 
     def run_again(self, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """A second ``omnicase up`` with the same settings, to its end (it is expected to refuse)."""
-        command = [sys.executable, "-m", "omnicase.kit.cli", "up"]
+        command = [sys.executable, "-m", "omnicase.cli", "up"]
         return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=timeout)
 
     def wait_ready(self, service: str = "gateway", timeout: float = 150) -> dict[str, Any]:

@@ -33,9 +33,9 @@ def _seconds(times: Any, *, children: bool = False) -> float:
 
 def _part_of(process: psutil.Process) -> str | None:
     command: list[str] = process.cmdline()
-    if "omnicase.kit.cli" in command and "serve" in command:
+    if "omnicase.cli" in command and "serve" in command:
         return str(command[command.index("serve") + 1])
-    if "omnicase.kit.cli" in command and "up" in command:
+    if "omnicase.cli" in command and "up" in command:
         return SUPERVISOR
     if command[1:2] == ["broker"]:
         return BROKER
