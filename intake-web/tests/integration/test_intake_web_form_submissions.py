@@ -223,8 +223,10 @@ async def test_the_daily_cap_answers_429_with_retry_after_and_a_readable_page(se
     assert (stats["accepted"], stats["remaining"], stats["rejected"]) == (2, 0, {"daily_cap": 2})
     yesterday = (await service.client.get(f"/api/v1/forms/{form['id']}/stats", params={"day": "2020-01-01"})).json()
     assert (yesterday["accepted"], yesterday["rejected"]) == (0, {})
-    bad_day = await service.client.get(f"/api/v1/forms/{form['id']}/stats", params={"day": "yesterday"})
-    assert bad_day.status_code == 422
+    for day in ("yesterday", "0"):  # "0" is not the first day of 1970
+        bad_day = await service.client.get(f"/api/v1/forms/{form['id']}/stats", params={"day": day})
+        assert bad_day.status_code == 422
+        assert [error["field"] for error in bad_day.json()["errors"]] == ["query.day"]
 
 
 async def test_one_address_is_rate_limited_per_minute(service: Any) -> None:

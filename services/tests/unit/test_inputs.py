@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
-from omnicase.kit.inputs import EMAIL_ADDRESS_PATTERN, EmailAddress, Integer, StrictInput, body_schema, is_email_address
+from omnicase.kit.inputs import (
+    EMAIL_ADDRESS_PATTERN,
+    EmailAddress,
+    Integer,
+    IsoDate,
+    IsoDateTime,
+    StrictInput,
+    body_schema,
+    is_email_address,
+)
 
 
 @pytest.mark.parametrize(
@@ -73,3 +83,12 @@ def test_an_integer_refuses_true_and_false_but_takes_what_json_calls_an_integer(
     for wrong in (True, False, 5.5, "five"):
         with pytest.raises(ValidationError):
             adapter.validate_python(wrong)
+
+
+@pytest.mark.parametrize("kind", [IsoDate, IsoDateTime])
+def test_dates_and_times_are_iso_8601_not_seconds_since_1970(kind: Any) -> None:
+    adapter = TypeAdapter(kind)
+    assert str(adapter.validate_python("2026-12-05")).startswith("2026-12-05")
+    for number in ("0", "0.5", "1764926400", 0, 0.5, "-1e3"):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(number)

@@ -247,6 +247,9 @@ async def test_reports_refuse_unknown_cases_and_bad_periods(client: httpx.AsyncC
         "/api/v1/sla/attainment", params={"since": "2020-01-01T00:00:00Z", "until": "2026-03-01T00:00:00Z"}
     )
     assert problem_fields(too_long) == {"query.since": "too_long"}
+    seconds = await client.get("/api/v1/sla/attainment", params={"until": "0.5"})
+    assert seconds.status_code == 422, "a number is not a time, whatever 1970 says"
+    assert [error["field"] for error in seconds.json()["errors"]] == ["query.until"]
     bad_interval = await client.get("/api/v1/sla/attainment", params={"interval": "fortnight"})
     assert set(problem_fields(bad_interval)) == {"query.interval"}
     empty = await client.get("/api/v1/sla/attainment", params={"policy_id": str(uuid.uuid4()), "interval": "week"})

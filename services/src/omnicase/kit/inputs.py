@@ -11,6 +11,8 @@
 - :data:`Integer`: an ``int`` field that refuses ``true``/``false`` (pydantic would take them as
   1 and 0; JSON Schema's integer does not). Booleans are pydantic's ``StrictBool``, which
   refuses ``1`` and ``"yes"`` for the same reason.
+- :data:`IsoDate`, :data:`IsoDateTime`: a date or time in ISO 8601 only, as the schema's
+  ``format`` says (pydantic would also read ``0`` or ``0.5`` as seconds since 1970).
 - :func:`body_schema`: a model's JSON schema for a route's hand-written ``openapi_extra``
   request body (several media types), its nested models inlined: pydantic's ``$defs``
   would be references no OpenAPI reader can resolve there.
@@ -19,6 +21,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
@@ -41,6 +44,17 @@ def _not_a_boolean(value: Any) -> Any:
 
 
 Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
+
+
+def _iso_8601(value: Any) -> Any:
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value.strip())):
+        raise ValueError("must be an ISO 8601 date or time, such as 2026-12-05 or 2026-12-05T09:30:00Z")
+    return value
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+IsoDate = Annotated[date, BeforeValidator(_iso_8601)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 def is_email_address(value: str) -> bool:

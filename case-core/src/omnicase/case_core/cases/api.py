@@ -41,6 +41,7 @@ from omnicase.kit.errors import (
 )
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.inputs import IsoDateTime
 from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
@@ -94,12 +95,12 @@ async def list_cases(
     requester_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
     problem_id: Annotated[uuid.UUID | None, Query(description="Incidents linked to this problem case.")] = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    updated_after: datetime | None = None,
-    updated_before: datetime | None = None,
-    solved_after: datetime | None = None,
-    solved_before: datetime | None = None,
+    created_after: IsoDateTime | None = None,
+    created_before: IsoDateTime | None = None,
+    updated_after: IsoDateTime | None = None,
+    updated_before: IsoDateTime | None = None,
+    solved_after: IsoDateTime | None = None,
+    solved_before: IsoDateTime | None = None,
     q: Annotated[
         str | None,
         Query(max_length=500, description="Full-text search over subjects and messages (web-search syntax)."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -21,6 +20,7 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.inputs import IsoDate
 from omnicase.kit.pagination import CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
@@ -168,7 +168,7 @@ async def get_form_stats(
     form_id: uuid.UUID,
     session: SessionDep,
     _: ChannelAccess,
-    day: Annotated[date | None, Query(description="UTC day; today if unset.")] = None,
+    day: Annotated[IsoDate | None, Query(description="UTC day; today if unset.")] = None,
 ) -> FormDayStats:
     """How much spam and abuse the form blocked, and how much of its daily cap is left."""
     return await forms.stats(form_id, day)

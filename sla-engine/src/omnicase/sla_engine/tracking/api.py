@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
+from omnicase.kit.inputs import IsoDateTime
 from omnicase.sla_engine.tracking.reporting import CaseNotTracked, Interval, ReportService
 from omnicase.sla_engine.tracking.schemas import AttainmentReport, CaseSla
 
@@ -35,8 +35,8 @@ async def get_case_sla(case_id: uuid.UUID, session: SessionDep) -> CaseSla:
 )
 async def get_attainment(
     session: SessionDep,
-    since: Annotated[datetime | None, Query(description="Start (inclusive); default 30 days before until.")] = None,
-    until: Annotated[datetime | None, Query(description="End (exclusive); default now.")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Start (inclusive); default 30 days before until.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="End (exclusive); default now.")] = None,
     policy_id: Annotated[uuid.UUID | None, Query(description="Only this policy.")] = None,
     interval: Annotated[Interval | None, Query(description="Break the period down by UTC day, week or month.")] = None,
 ) -> AttainmentReport:
