@@ -131,7 +131,7 @@ async def list_cases(
         solved_before=solved_before,
         q=q.strip() if q and q.strip() else None,
     )
-    rows = await services.cases.cases.page(
+    rows = await services.cases.page(
         session, restrict(filters, actor), sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1
     )
     return paginate(CasePage, rows, limit, key=sort_key(sort), item=lambda row: shown_to(to_case(row), actor))
@@ -271,5 +271,5 @@ async def history(
     await services.cases.get(session, case_id)
     key = decode_cursor(cursor, int)
     after = key[0] if key else None
-    rows = await services.cases.cases.history(session, case_id, after_id=after, limit=limit + 1)
+    rows = await services.cases.history(session, case_id, after_id=after, limit=limit + 1)
     return paginate(HistoryPage, rows, limit, key=lambda row: [row["id"]], item=HistoryEntry.model_validate)

@@ -17,7 +17,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.lifecycle import REOPENED_BY_REPLY, can_transition
-from omnicase.case_core.cases.repository import CaseRepository, CaseRow
+from omnicase.case_core.cases.repository import CaseFilters, CaseRepository, CaseRow
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.snapshot import to_case, to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository
@@ -116,6 +116,41 @@ class CaseService:
         self.messages = MessageRepository()
         self.contacts = ContactRepository()
         self.fields = CustomFieldRepository()
+
+    # -- reading (the API) -----------------------------------------------------------
+
+    async def page(
+        self, session: AsyncSession, filters: CaseFilters, *, sort: str, after: tuple[Any, uuid.UUID] | None, limit: int
+    ) -> list[CaseRow]:
+        """Cases matching ``filters`` in ``sort`` order after the cursor's key, ``limit`` of them."""
+        return await self.cases.page(session, filters, sort=sort, after=after, limit=limit)
+
+    async def history(
+        self, session: AsyncSession, case_id: uuid.UUID, *, after_id: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return await self.cases.history(session, case_id, after_id=after_id, limit=limit)
+
+    async def messages_page(
+        self,
+        session: AsyncSession,
+        case_id: uuid.UUID,
+        *,
+        after: tuple[Any, uuid.UUID] | None,
+        limit: int,
+        public_only: bool,
+    ) -> list[MessageRow]:
+        """A case's messages, oldest first, after the cursor's key."""
+        return await self.messages.page(session, case_id, after=after, limit=limit, public_only=public_only)
+
+    async def attachments_of(
+        self, session: AsyncSession, message_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[dict[str, Any]]]:
+        return await self.messages.attachments_of(session, message_ids)
+
+    async def attachment_of_case(
+        self, session: AsyncSession, case_id: uuid.UUID, sha256: str, *, public_only: bool
+    ) -> dict[str, Any] | None:
+        return await self.messages.attachment_of_case(session, case_id, sha256, public_only=public_only)
 
     # -- reading ---------------------------------------------------------------------
 

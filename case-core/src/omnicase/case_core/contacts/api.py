@@ -40,7 +40,7 @@ async def list_contacts(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> ContactPage:
-    rows = await services.contacts.contacts.search(
+    rows = await services.contacts.search(
         session, q=q, organization_id=organization_id, after=decode_id_cursor(cursor), limit=limit + 1
     )
     items = await services.contacts.views(session, rows[:limit])
@@ -145,7 +145,7 @@ async def contact_cases(
     await services.contacts.get(session, contact_id)
     key = decode_cursor(cursor, int)
     after = (key[0], uuid.UUID(int=0)) if key else None
-    rows = await services.cases.cases.page(
+    rows = await services.cases.page(
         session, CaseFilters(requester_id=contact_id), sort="-number", after=after, limit=limit + 1
     )
     return paginate(CasePage, rows, limit, key=lambda row: [row["number"]], item=to_case)

@@ -84,6 +84,17 @@ class ContactService:
         self.organizations = OrganizationRepository()
         self.cases = CaseRepository()
 
+    async def search(
+        self,
+        session: AsyncSession,
+        *,
+        q: str | None,
+        organization_id: uuid.UUID | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[ContactRow]:
+        return await self.contacts.search(session, q=q, organization_id=organization_id, after=after, limit=limit)
+
     async def get(self, session: AsyncSession, contact_id: uuid.UUID) -> ContactRow:
         row = await self.contacts.get(session, contact_id)
         if row is None:

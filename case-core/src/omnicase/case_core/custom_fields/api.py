@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/custom-fields", tags=["custom fields"], respo
 )
 async def list_custom_fields(session: SessionDep, services: ServicesDep, actor: CaseReader) -> CustomFieldList:
     """Every definition, by key (a short list: one page)."""
-    rows = await services.custom_fields.fields.all(session)
+    rows = await services.custom_fields.all(session)
     return CustomFieldList(items=[CustomField.model_validate(row) for row in rows])
 
 

@@ -24,6 +24,9 @@ class CustomFieldService:
     def __init__(self) -> None:
         self.fields = CustomFieldRepository()
 
+    async def all(self, session: AsyncSession) -> list[Definition]:
+        return await self.fields.all(session)
+
     async def get(self, session: AsyncSession, field_id: uuid.UUID) -> Definition:
         row = await self.fields.get(session, field_id)
         if row is None:

@@ -48,7 +48,7 @@ async def list_macros(
     groups: CallerGroups,
 ) -> MacroList:
     """Active macros for everyone and for the caller's groups; admins see every macro, inactive ones included."""
-    rows = await macros.repository.available(session, groups)
+    rows = await macros.available(session, groups)
     return MacroList(items=[Macro.model_validate(row) for row in rows])
 
 

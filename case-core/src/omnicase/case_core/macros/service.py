@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,10 @@ class MacroService:
         self.cases = cases
         self.repository = repository or MacroRepository()
         self.contacts = ContactRepository()
+
+    async def available(self, session: AsyncSession, group_ids: Sequence[uuid.UUID] | None) -> list[Row]:
+        """Active macros for everyone plus those of ``group_ids``; ``None``: every macro (admins)."""
+        return await self.repository.available(session, group_ids)
 
     # --- definitions
 

@@ -73,9 +73,8 @@ async def list_messages(
     await visible_case(session, services.cases, case_id, actor)
     public_only = public_only or actor.customer is not None
     after = decode_cursor(cursor, datetime, uuid.UUID)
-    repository = services.cases.messages
-    rows = await repository.page(session, case_id, after=after, limit=limit + 1, public_only=public_only)
-    attachments = await repository.attachments_of(session, [row["id"] for row in rows[:limit]])
+    rows = await services.cases.messages_page(session, case_id, after=after, limit=limit + 1, public_only=public_only)
+    attachments = await services.cases.attachments_of(session, [row["id"] for row in rows[:limit]])
     return paginate(
         MessagePage,
         rows,
@@ -212,7 +211,7 @@ async def add_message(
         attachments=refs,
     )
     _, message = await services.cases.add_message(session, case_id, draft, actor)
-    attachments = await services.cases.messages.attachments_of(session, [message["id"]])
+    attachments = await services.cases.attachments_of(session, [message["id"]])
     return to_message(message, attachments[message["id"]])
 
 
@@ -244,7 +243,7 @@ async def download(
 ) -> Response:
     """Always as a download (never rendered inline by the browser: the file is the customer's, not ours)."""
     await visible_case(session, services.cases, case_id, actor)
-    attachment = await services.cases.messages.attachment_of_case(
+    attachment = await services.cases.attachment_of_case(
         session, case_id, sha256, public_only=actor.customer is not None
     )
     if attachment is None:

@@ -34,7 +34,5 @@ async def list_notifications(
     limit: LimitQuery = 50,
 ) -> NotificationPage:
     await services.cases.get(session, case_id)
-    rows = await services.notifications.repository.of_case(
-        session, case_id, after=decode_id_cursor(cursor), limit=limit + 1
-    )
+    rows = await services.notifications.of_case(session, case_id, after=decode_id_cursor(cursor), limit=limit + 1)
     return paginate(NotificationPage, rows, limit, key=lambda row: [row["id"]], item=Notification.model_validate)

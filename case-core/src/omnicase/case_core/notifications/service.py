@@ -89,6 +89,11 @@ class NotificationService:
         self.outbox = outbox
         self.repository = repository or NotificationRepository()
 
+    async def of_case(
+        self, session: AsyncSession, case_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> list[Row]:
+        return await self.repository.of_case(session, case_id, after=after, limit=limit)
+
     async def queue(self, session: AsyncSession, draft: Draft) -> Row:
         """Record a notification in the caller's transaction; it goes out only if that commits."""
         now = utcnow()

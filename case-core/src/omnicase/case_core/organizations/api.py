@@ -41,7 +41,7 @@ async def list_organizations(
     limit: LimitQuery = 50,
 ) -> OrganizationPage:
     after = decode_id_cursor(cursor)
-    rows = await services.organizations.organizations.search(session, q=q, after=after, limit=limit + 1)
+    rows = await services.organizations.search(session, q=q, after=after, limit=limit + 1)
     items = await services.organizations.views(session, rows[:limit])
     return paginate(OrganizationPage, rows, limit, key=lambda row: [row["id"]], items=items)
 

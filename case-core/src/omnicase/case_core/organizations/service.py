@@ -27,6 +27,11 @@ class OrganizationService:
         self.contacts = ContactRepository()
         self.cases = CaseRepository()
 
+    async def search(
+        self, session: AsyncSession, *, q: str | None, after: uuid.UUID | None, limit: int
+    ) -> list[OrganizationRow]:
+        return await self.organizations.search(session, q=q, after=after, limit=limit)
+
     async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> OrganizationRow:
         row = await self.organizations.get(session, organization_id)
         if row is None:

@@ -47,7 +47,7 @@ class RecordedRunList(BaseModel):
 
 @router.get("", operation_id="list_triggers", summary="List triggers in evaluation order", response_model=TriggerList)
 async def list_triggers(session: SessionDep, triggers: TriggersDep, actor: CaseReader) -> TriggerList:
-    return TriggerList(items=[Trigger.model_validate(row) for row in await triggers.repository.all(session)])
+    return TriggerList(items=[Trigger.model_validate(row) for row in await triggers.all(session)])
 
 
 @router.post(
@@ -95,7 +95,7 @@ async def list_runs(
     actor: CaseReader,
     case_id: Annotated[uuid.UUID, Query(description="The case whose runs to list, oldest first.")],
 ) -> RecordedRunList:
-    rows = await triggers.repository.runs_of(session, case_id)
+    rows = await triggers.runs_of(session, case_id)
     return RecordedRunList(
         items=[
             RecordedRun(

@@ -149,6 +149,13 @@ class TriggerService:
             config_version, self._load_active, once_per_transaction=True
         )
 
+    async def all(self, session: AsyncSession) -> list[Row]:
+        """Every trigger in evaluation order."""
+        return await self.repository.all(session)
+
+    async def runs_of(self, session: AsyncSession, case_id: uuid.UUID) -> list[Row]:
+        return await self.repository.runs_of(session, case_id)
+
     async def _load_active(self, session: AsyncSession, _version: int) -> list[ActiveRule]:
         return [
             ActiveRule(row, Conditions.model_validate(row["conditions"]), ACTIONS.validate_python(row["actions"]))

@@ -39,7 +39,7 @@ async def list_views(
     groups: CallerGroups,
 ) -> ViewList:
     """Everyone's views, the caller's personal ones and those shared with the caller's groups; sidebar order."""
-    rows = await views.repository.visible(session, actor.name, groups)
+    rows = await views.visible(session, actor.name, groups)
     return ViewList(items=[View.model_validate(row) for row in rows])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +49,10 @@ class ViewService:
     def __init__(self, repository: ViewRepository | None = None, cases: CaseRepository | None = None) -> None:
         self.repository = repository or ViewRepository()
         self.cases = cases or CaseRepository()
+
+    async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[Row]:
+        """Everyone's views, the caller's own, and those of the groups named (``None``: of every group)."""
+        return await self.repository.visible(session, owner, group_ids)
 
     async def create(self, session: AsyncSession, data: ViewCreate, actor: Actor, *, admin: bool) -> Row:
         if data.visibility != "personal" and not admin:

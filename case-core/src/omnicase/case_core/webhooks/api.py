@@ -67,7 +67,7 @@ WebhooksDep = Annotated[WebhookService, Depends(_webhooks)]
     response_model=AllowedNetworkList,
 )
 async def list_allowed_networks(session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin) -> AllowedNetworkList:
-    rows = await webhooks.repository.list_networks(session)
+    rows = await webhooks.networks(session)
     return AllowedNetworkList(items=[AllowedNetwork.of(row) for row in rows])
 
 
@@ -113,7 +113,7 @@ async def delete_allowed_network(
 async def list_webhooks(
     session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> WebhookPage:
-    rows = await webhooks.repository.list_subscriptions(session, after=decode_id_cursor(cursor), limit=limit + 1)
+    rows = await webhooks.subscriptions(session, after=decode_id_cursor(cursor), limit=limit + 1)
     return paginate(WebhookPage, rows, limit, key=lambda row: [row["id"]], item=Webhook.model_validate)
 
 
@@ -228,7 +228,7 @@ async def list_deliveries(
     limit: LimitQuery = 50,
 ) -> DeliveryPage:
     await webhooks.get(session, webhook_id)
-    rows = await webhooks.repository.list_deliveries(
+    rows = await webhooks.deliveries(
         session, webhook_id, status=status, before=decode_id_cursor(cursor), limit=limit + 1
     )
     return paginate(DeliveryPage, rows, limit, key=lambda row: [row["id"]], item=Delivery.model_validate)
@@ -245,7 +245,7 @@ async def get_delivery(
     webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
 ) -> DeliveryDetail:
     row = await webhooks.delivery(session, webhook_id, delivery_id)
-    attempts = [Attempt.model_validate(a) for a in await webhooks.repository.attempts_of(session, delivery_id)]
+    attempts = [Attempt.model_validate(a) for a in await webhooks.attempts(session, delivery_id)]
     return DeliveryDetail.model_validate({**row, "attempt_log": attempts})
 
 

@@ -106,6 +106,31 @@ class WebhookService:
             config_version, self._load_active_subscriptions, once_per_transaction=True
         )
 
+    # --- reading (the API)
+
+    async def subscriptions(self, session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[Row]:
+        return await self.repository.list_subscriptions(session, after=after, limit=limit)
+
+    async def networks(self, session: AsyncSession) -> list[Row]:
+        return await self.repository.list_networks(session)
+
+    async def deliveries(
+        self,
+        session: AsyncSession,
+        subscription_id: uuid.UUID,
+        *,
+        status: str | None,
+        before: uuid.UUID | None,
+        limit: int,
+    ) -> list[Row]:
+        """Newest first."""
+        return await self.repository.list_deliveries(
+            session, subscription_id, status=status, before=before, limit=limit
+        )
+
+    async def attempts(self, session: AsyncSession, delivery_id: uuid.UUID) -> list[Row]:
+        return await self.repository.attempts_of(session, delivery_id)
+
     # --- subscriptions
 
     async def _check_url(self, session: AsyncSession, url: str) -> None:
