@@ -161,6 +161,12 @@ async def test_custom_fields_are_typed_and_required_ones_block_solving(api: http
         "/api/v1/custom-fields", json={"key": "z_bad", "label": "x", "type": "regex", "pattern": "("}
     )
     assert bad_pattern.status_code == 422
+    # JSON can carry a NUL or half a surrogate pair; PostgreSQL cannot store either: a 422, not a 500.
+    for label in (r"Order\u0000", r"Order \ud83d"):  # as JSON escapes, the way a client sends them
+        body = '{"key": "z_text", "type": "text", "label": "' + label + '"}'
+        unstorable = await api.post("/api/v1/custom-fields", content=body, headers={"Content-Type": "application/json"})
+        assert unstorable.status_code == 422, unstorable.text
+        assert "label" in unstorable.json()["errors"][0]["message"]
 
     case = await create(api)
     wrong = await patch(api, case, custom_fields={key: "B-1"})

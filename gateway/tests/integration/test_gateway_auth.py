@@ -333,3 +333,16 @@ async def test_an_admin_login_narrowed_to_reading_cases_cannot_manage_users_or_t
     )
     assert created.status_code == 403
     assert created.json()["required_scope"] == "users:write"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("PUT", "/api/v1/auth/me", "GET"), ("PUT", "/api/v1/auth/token", "POST"), ("PUT", "/healthz", "GET")],
+)
+async def test_a_gateway_path_asked_with_another_method_is_a_405_naming_its_methods(
+    gateway: Gateway, method: str, path: str, allowed: str
+) -> None:
+    response = await gateway.client.request(method, path)
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == allowed
+    assert response.json()["type"].endswith("/method-not-allowed")

@@ -92,3 +92,17 @@ def test_dates_and_times_are_iso_8601_not_seconds_since_1970(kind: Any) -> None:
     for number in ("0", "0.5", "1764926400", 0, 0.5, "-1e3"):
         with pytest.raises(ValidationError):
             adapter.validate_python(number)
+
+
+@pytest.mark.parametrize("text", ["nul \x00 inside", "half a pair \ud83d", "\udfff"])
+def test_text_postgresql_cannot_store_is_refused_naming_where(text: str) -> None:
+    class Note(StrictInput):
+        tags: list[str]
+        extra: dict[str, str]
+
+    with pytest.raises(ValidationError) as refused:
+        Note.model_validate({"tags": ["fine", text], "extra": {}})
+    assert "tags.1" in str(refused.value)
+    with pytest.raises(ValidationError):
+        Note.model_validate({"tags": [], "extra": {text: "key"}})
+    assert Note.model_validate({"tags": ["emoji \U0001f600 fine"], "extra": {}}).tags == ["emoji \U0001f600 fine"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from omnicase.kit.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 
@@ -12,23 +12,26 @@ from omnicase.kit.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 def _app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
+    # Services include their routes through routers, as FastAPI keeps them apart.
+    router = APIRouter()
 
-    @app.get("/things")
+    @router.get("/things")
     async def list_things() -> list[int]:
         return []
 
-    @app.post("/things")
+    @router.post("/things")
     async def create_thing() -> int:
         return 1
 
-    @app.delete("/things/{thing_id}")
+    @router.delete("/things/{thing_id}")
     async def delete_thing(thing_id: int) -> None:
         return None
 
-    @app.patch("/things/{thing_id}")
+    @router.patch("/things/{thing_id}")
     async def update_thing(thing_id: int) -> int:
         return thing_id
 
+    app.include_router(router)
     return app
 
 

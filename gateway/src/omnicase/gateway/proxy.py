@@ -39,7 +39,16 @@ from omnicase.gateway.settings import GatewaySettings
 from omnicase.gateway.state import GatewayRuntime
 from omnicase.kit.clock import utcnow
 from omnicase.kit.context import REQUEST_ID_HEADER, TRACE_ID_HEADER, request_id_var, trace_id_var
-from omnicase.kit.errors import FieldError, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from omnicase.kit.errors import (
+    FieldError,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ValidationFailed,
+    allowed_methods,
+)
 from omnicase.kit.identity import IDENTITY_HEADER
 
 logger = logging.getLogger(__name__)
@@ -293,6 +302,12 @@ async def proxy(request: Request, path: str) -> Response:
     service = owner_of(target)
     # Dot segments would let a path authorized as one resource name another once a server normalizes it.
     if service is None or any(segment in (".", "..") for segment in target.split("/")):
+        # A path the gateway answers itself, asked with another method.
+        allowed = allowed_methods(request, besides=proxy)
+        if service is None and allowed:
+            raise MethodNotAllowed(
+                f"{target} answers {', '.join(allowed)}, not {request.method}.", headers={"Allow": ", ".join(allowed)}
+            )
         raise NotFound(f"No resource at {target}.")
     runtime: GatewayRuntime = request.app.state.runtime
     settings = runtime.settings

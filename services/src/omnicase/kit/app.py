@@ -45,7 +45,7 @@ from omnicase.kit.context import (
     trace_id_var,
 )
 from omnicase.kit.db import Database, create_engine
-from omnicase.kit.errors import Problem, install_error_handlers
+from omnicase.kit.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from omnicase.kit.identity import RequireIdentityMiddleware
 from omnicase.kit.inbox import Inbox, InboxJanitor
 from omnicase.kit.logs import configure_logging
@@ -379,8 +379,21 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
             ):
                 components.setdefault(name, definition)
             components["Problem"].pop("$defs", None)
+            _declare_unreadable_bodies(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi_with_problem  # type: ignore[method-assign]
     return app
+
+
+def _declare_unreadable_bodies(schema: dict[str, Any]) -> None:
+    """Every operation taking a body may answer 400 when the body cannot be read at all (not JSON, not UTF-8)."""
+    problem = {
+        "description": "The body cannot be read (malformed JSON, not UTF-8).",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("400", problem)

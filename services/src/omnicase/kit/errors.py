@@ -15,16 +15,16 @@ commit, and the client is told to send it again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from omnicase.kit.db import database_unavailable
 
@@ -89,6 +89,10 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     status, slug, title = 409, "conflict", "Conflict"
+
+
+class MethodNotAllowed(ServiceError):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
 
 
 class PreconditionFailed(ServiceError):
@@ -194,14 +198,16 @@ _STATUS_SLUGS = {
 }
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers at this path: Starlette names only the first matching route's."""
+def allowed_methods(request: Request, *, besides: Callable[..., Any] | None = None) -> list[str]:
+    """Every method some route answers at this path (Starlette names only the first matching route's);
+    ``besides``: an endpoint left out (a catch-all that takes every method)."""
+    path = request.scope.get("path", "")
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        route_methods = getattr(route, "methods", None)
-        if match != Match.NONE and route_methods:
-            methods |= set(route_methods)
+    for route in iter_route_contexts(request.app.router.routes):
+        if besides is not None and route.endpoint is besides:
+            continue
+        if route.path_regex is not None and route.methods and route.path_regex.match(path):
+            methods |= set(route.methods)
     order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     return sorted(methods, key=lambda method: (order.index(method) if method in order else len(order), method))
 
@@ -239,7 +245,7 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(_allowed_methods(request))
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(exc.status_code, slug, title, detail, instance=request.url.path, headers=headers)
 
     async def _database_error(request: Request, exc: Exception) -> JSONResponse:

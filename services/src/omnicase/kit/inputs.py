@@ -1,8 +1,11 @@
 """What every request body shares: the strict input base and the one email-address rule.
 
 - :class:`StrictInput`: unknown fields are refused (a 422 naming each), never ignored, so a
-  typo or a field the caller may not set is visible (mass assignment). Every request-body
-  model derives from it; a model adds its own ``model_config`` keys, which pydantic merges.
+  typo or a field the caller may not set is visible (mass assignment), and so is text
+  PostgreSQL cannot store (a NUL character, or half of a UTF-16 surrogate pair, which JSON
+  can carry as ``\\u0000`` or ``\\ud800``): a 422 naming where, not a 500 at the insert.
+  Every request-body model derives from it; a model adds its own ``model_config`` keys,
+  which pydantic merges.
 - :func:`is_email_address` / :data:`EmailAddress`: a local part and a dotted domain with no
   empty label, no spaces, brackets, quotes or separators, at most 254 characters (RFC 5321's
   path limit). Deliberately loose beyond that (RFC 5322 allows far more, and domains may be
@@ -24,7 +27,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
 
 _NOT_IN_ADDRESS = r"@\s<>()\[\],;:\""
 EMAIL_ADDRESS_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+$"
@@ -62,10 +65,39 @@ def is_email_address(value: str) -> bool:
     return len(value) <= MAX_EMAIL_ADDRESS_LENGTH and _EMAIL_ADDRESS.match(value) is not None
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_text(value: Any, path: str) -> str | None:
+    """Where in ``value`` a string holds a character PostgreSQL text cannot, if anywhere."""
+    if isinstance(value, str):
+        return path if _UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unstorable_text(key, path) or _unstorable_text(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _unstorable_text(item, f"{path}.{index}")
+            if found:
+                return found
+    return None
+
+
 class StrictInput(BaseModel):
-    """A request body: unknown fields are a validation error."""
+    """A request body: unknown fields and unstorable text are validation errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        found = _unstorable_text(data, "")
+        if found is not None:
+            where = found.lstrip(".") or "the value"
+            raise ValueError(f"{where} holds a NUL character or a lone UTF-16 surrogate, which cannot be stored")
+        return data
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:

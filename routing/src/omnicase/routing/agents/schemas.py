@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from omnicase.kit.events import Channel
 from omnicase.kit.inputs import EmailAddress as Email
+from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.routing.engine import Presence
-from omnicase.routing.schemas import Input, Name
+from omnicase.routing.schemas import Name
 
 Language = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
@@ -19,33 +20,33 @@ Level = Annotated[int, Field(ge=1, le=10, description="1 (novice) to 10 (expert)
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
-class SkillLevel(Input):
+class SkillLevel(StrictInput):
     skill_id: uuid.UUID
     level: Level = Field(examples=[7])
 
 
-class AgentCreate(Input):
+class AgentCreate(StrictInput):
     user_id: uuid.UUID = Field(description="The agent's user id (identity is the gateway's).")
     name: Name = Field(examples=["Ada Lovelace"])
     email: Email | None = Field(default=None, examples=["ada@example.com"])
     languages: list[Language] = Field(default_factory=list, max_length=50, examples=[["en", "de"]])
-    capacity: int = Field(
+    capacity: Integer = Field(
         default=10, ge=0, le=1000, description="Total capacity units (an email costs 1, a chat 3, a call 5 by default)."
     )
     skills: list[SkillLevel] = Field(default_factory=list, max_length=500)
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500, description="Queues the agent works.")
 
 
-class AgentUpdate(Input):
+class AgentUpdate(StrictInput):
     name: Name | None = None
     email: Email | None = None
     languages: list[Language] | None = Field(default=None, max_length=50)
-    capacity: int | None = Field(default=None, ge=0, le=1000)
+    capacity: Integer | None = Field(default=None, ge=0, le=1000)
     skills: list[SkillLevel] | None = Field(default=None, max_length=500, description="Replaces the agent's skills.")
     group_ids: list[uuid.UUID] | None = Field(default=None, max_length=500, description="Replaces the agent's queues.")
 
 
-class PresenceUpdate(Input):
+class PresenceUpdate(StrictInput):
     status: Presence = Field(examples=["online"])
     reason: Reason | None = Field(default=None, examples=["lunch"], description="Why away or offline.")
 

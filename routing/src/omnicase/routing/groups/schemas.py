@@ -5,8 +5,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.routing.engine import RoutingModel
-from omnicase.routing.schemas import Description, Input, Name
+from omnicase.routing.schemas import Description, Name
 
 OFFER_TIMEOUT = Field(
     default=None,
@@ -24,7 +25,7 @@ OVERFLOW_AFTER = Field(
 )
 
 
-class GroupCreate(Input):
+class GroupCreate(StrictInput):
     name: Name = Field(examples=["Billing"])
     description: Description = ""
     routing_model: RoutingModel = Field(
@@ -32,17 +33,17 @@ class GroupCreate(Input):
         description="best_available: every required skill, then most free capacity, then longest idle; "
         "round_robin: rotate through eligible agents; least_active: fewest active cases.",
     )
-    offer_timeout_seconds: int | None = OFFER_TIMEOUT
-    overflow_after_seconds: int | None = OVERFLOW_AFTER
+    offer_timeout_seconds: Integer | None = OFFER_TIMEOUT
+    overflow_after_seconds: Integer | None = OVERFLOW_AFTER
     overflow_group_id: uuid.UUID | None = Field(default=None, description="The fallback queue.")
 
 
-class GroupUpdate(Input):
+class GroupUpdate(StrictInput):
     name: Name | None = None
     description: Description | None = None
     routing_model: RoutingModel | None = None
-    offer_timeout_seconds: int | None = OFFER_TIMEOUT
-    overflow_after_seconds: int | None = OVERFLOW_AFTER
+    offer_timeout_seconds: Integer | None = OFFER_TIMEOUT
+    overflow_after_seconds: Integer | None = OVERFLOW_AFTER
     overflow_group_id: uuid.UUID | None = None
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
+from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.routing.engine import RuleConditions
-from omnicase.routing.schemas import Input, Name
+from omnicase.routing.schemas import Name
 
 Position = Field(
     default=None,
@@ -17,32 +18,34 @@ Position = Field(
 )
 
 
-class RequiredSkill(Input):
+class RequiredSkill(StrictInput):
     skill_id: uuid.UUID
-    min_level: int = Field(ge=1, le=10, examples=[5], description="Lowest level an agent must hold (1 to 10).")
+    min_level: Integer = Field(ge=1, le=10, examples=[5], description="Lowest level an agent must hold (1 to 10).")
 
 
-class RuleCreate(Input):
+class RuleCreate(StrictInput):
     name: Name = Field(examples=["Refunds in German"])
-    position: int | None = Position
-    enabled: bool = True
+    position: Integer | None = Position
+    enabled: StrictBool = True
     conditions: RuleConditions = Field(
         default_factory=RuleConditions,
         examples=[{"channels": ["email"], "languages": ["de"], "keywords": ["refund", "Rückerstattung"]}],
     )
     target_group_id: uuid.UUID = Field(description="The queue matching cases go to.")
     required_skills: list[RequiredSkill] = Field(default_factory=list, max_length=50)
-    require_language: bool = Field(default=False, description="Only agents who speak the case's language may take it.")
+    require_language: StrictBool = Field(
+        default=False, description="Only agents who speak the case's language may take it."
+    )
 
 
-class RuleUpdate(Input):
+class RuleUpdate(StrictInput):
     name: Name | None = None
-    position: int | None = Position
-    enabled: bool | None = None
+    position: Integer | None = Position
+    enabled: StrictBool | None = None
     conditions: RuleConditions | None = None
     target_group_id: uuid.UUID | None = None
     required_skills: list[RequiredSkill] | None = Field(default=None, max_length=50)
-    require_language: bool | None = None
+    require_language: StrictBool | None = None
 
 
 class Rule(BaseModel):

@@ -6,17 +6,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from omnicase.routing.schemas import Description, Input
+from omnicase.kit.inputs import StrictInput
+from omnicase.routing.schemas import Description
 
 SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class SkillCreate(Input):
+class SkillCreate(StrictInput):
     name: SkillName = Field(examples=["billing"])
     description: Description = Field(default="", examples=["Invoices, refunds and payment methods."])
 
 
-class SkillUpdate(Input):
+class SkillUpdate(StrictInput):
     name: SkillName | None = Field(default=None, examples=["billing"])
     description: Description | None = None
 

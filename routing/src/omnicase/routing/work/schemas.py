@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from omnicase.kit.events import Channel, Priority
-from omnicase.routing.schemas import Input
+from omnicase.kit.inputs import StrictInput
 
 CaseState = Literal["unrouted", "waiting", "offered", "assigned", "manual", "closed"]
 OfferStatus = Literal["pending", "accepted", "declined", "expired", "revoked", "completed"]
@@ -91,7 +91,7 @@ class Offer(BaseModel):
     decline_reason: str | None
 
 
-class OfferDecline(Input):
+class OfferDecline(StrictInput):
     reason: str = Field(default="declined", min_length=1, max_length=500, examples=["not my area"])
 
 
