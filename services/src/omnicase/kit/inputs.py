@@ -12,8 +12,8 @@
   internationalised), it rejects what surely cannot receive mail, such as ``jane@localhost``.
   :data:`EMAIL_ADDRESS_PATTERN` is also valid JavaScript, for browsers checking a form.
 - :data:`Integer`: an ``int`` field that refuses ``true``/``false`` (pydantic would take them as
-  1 and 0; JSON Schema's integer does not). Booleans are pydantic's ``StrictBool``, which
-  refuses ``1`` and ``"yes"`` for the same reason.
+  1 and 0; JSON Schema's integer does not); give it bounds the column holds.
+  Booleans are pydantic's ``StrictBool``, which refuses ``1`` and ``"yes"`` likewise.
 - :data:`IsoDate`, :data:`IsoDateTime`: a date or time in ISO 8601 only, as the schema's
   ``format`` says (pydantic would also read ``0`` or ``0.5`` as seconds since 1970).
 - :func:`body_schema`: a model's JSON schema for a route's hand-written ``openapi_extra``

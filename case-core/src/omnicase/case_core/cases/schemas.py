@@ -219,7 +219,7 @@ class CasePage(Page[Case]):
 class BulkItem(StrictInput):
     case_id: uuid.UUID
     version: Integer | None = Field(
-        default=None, ge=1, description="If given, the update applies only at this version."
+        default=None, ge=1, le=2**31 - 1, description="If given, the update applies only at this version."
     )
     changes: CaseChanges
 

@@ -44,7 +44,7 @@ class MacroCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=1000)
     active: StrictBool = True
-    position: Integer = Field(default=0, ge=0)
+    position: Integer = Field(default=0, ge=0, le=1_000_000)
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100, description="Empty: every agent's.")
     actions: list[MacroAction] = Field(min_length=1, max_length=20)
 
@@ -55,7 +55,7 @@ class MacroUpdate(StrictInput):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
     active: StrictBool | None = None
-    position: Integer | None = Field(default=None, ge=0)
+    position: Integer | None = Field(default=None, ge=0, le=1_000_000)
     group_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
     actions: list[MacroAction] | None = Field(default=None, min_length=1, max_length=20)
 

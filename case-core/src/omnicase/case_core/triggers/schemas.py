@@ -216,7 +216,9 @@ class TriggerCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=1000)
     active: StrictBool = True
-    position: Integer | None = Field(default=None, ge=0, description="Evaluation order; omitted, the rule goes last.")
+    position: Integer | None = Field(
+        default=None, ge=0, le=1_000_000, description="Evaluation order; omitted, the rule goes last."
+    )
     conditions: Conditions
     actions: list[Action] = Field(min_length=1, max_length=20)
 
@@ -227,7 +229,7 @@ class TriggerUpdate(StrictInput):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
     active: StrictBool | None = None
-    position: Integer | None = Field(default=None, ge=0)
+    position: Integer | None = Field(default=None, ge=0, le=1_000_000)
     conditions: Conditions | None = None
     actions: list[Action] | None = Field(default=None, min_length=1, max_length=20)
 

@@ -77,7 +77,7 @@ class ViewCreate(StrictInput):
     filters: ViewFilters = Field(default_factory=ViewFilters)
     columns: list[ViewColumn] = Field(default_factory=lambda: list(DEFAULT_COLUMNS), min_length=1, max_length=15)
     sort: Sort = "-updated_at"
-    position: Integer = Field(default=0, ge=0, description="Order in the sidebar.")
+    position: Integer = Field(default=0, ge=0, le=1_000_000, description="Order in the sidebar.")
 
     @model_validator(mode="after")
     def _group(self) -> ViewCreate:
@@ -93,7 +93,7 @@ class ViewUpdate(StrictInput):
     filters: ViewFilters | None = None
     columns: list[ViewColumn] | None = Field(default=None, min_length=1, max_length=15)
     sort: Sort | None = None
-    position: Integer | None = Field(default=None, ge=0)
+    position: Integer | None = Field(default=None, ge=0, le=1_000_000)
 
 
 class View(BaseModel):
