@@ -74,13 +74,15 @@ def _unstorable_text(value: Any, path: str) -> str | None:
         return path if _UNSTORABLE.search(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _unstorable_text(key, path) or _unstorable_text(item, f"{path}.{key}")
-            if found:
+            if _unstorable_text(key, path) is not None:
+                return f"{path}.{key!r}" if isinstance(key, str) else path
+            found = _unstorable_text(item, f"{path}.{key}")
+            if found is not None:
                 return found
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             found = _unstorable_text(item, f"{path}.{index}")
-            if found:
+            if found is not None:
                 return found
     return None
 
