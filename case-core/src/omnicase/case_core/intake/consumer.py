@@ -49,21 +49,23 @@ class IntakeConsumer:
         self.messages = MessageRepository()
 
     async def handle(self, session: AsyncSession, batch: Batch) -> None:
-        arrivals = [received.data for received in batch if isinstance(received.data, MessageReceived)]
-        prefetched = await self._prefetch(session, arrivals) if arrivals else None
+        # Normalised once: the batch's lookups and each message's handling read the same values.
+        arrivals = {
+            id(received): _normalized(received.data) for received in batch if isinstance(received.data, MessageReceived)
+        }
+        prefetched = await self._prefetch(session, list(arrivals.values())) if arrivals else None
         for received in batch:
             with received.traced():
                 match received.data:
-                    case MessageReceived() as message:
-                        await self.receive(session, message, prefetched)
+                    case MessageReceived():
+                        await self.receive(session, arrivals[id(received)], prefetched)
                     case DeliveryReported() as report:
                         await self.delivered(session, report, received.envelope.source)
                     case NotificationReported() as report:
                         await self.notifications.reported(session, report)
 
-    async def _prefetch(self, session: AsyncSession, arrivals: list[MessageReceived]) -> Prefetched:
+    async def _prefetch(self, session: AsyncSession, messages: list[MessageReceived]) -> Prefetched:
         """What every message of the batch looks up first, read in two queries instead of two per message."""
-        messages = [_normalized(message) for message in arrivals]
         keys = [(message.intake_id, _email_id(message)) for message in messages]
         by_intake, by_email = await self.messages.received_among(
             session, [intake_id for intake_id, _ in keys], [email_id for _, email_id in keys if email_id]
@@ -81,8 +83,8 @@ class IntakeConsumer:
     async def receive(
         self, session: AsyncSession, message: MessageReceived, prefetched: Prefetched | None = None
     ) -> None:
-        """``prefetched``: the batch's lookups read at once (:meth:`_prefetch`); without it, each is a query."""
-        message = _normalized(message)
+        """A normalised message (:func:`_normalized`) as a case or a reply; ``prefetched``: the batch's
+        lookups read at once (:meth:`_prefetch`), without it each is a query."""
         # Redelivery, the intake republishing a pending message, or the same email
         # arriving through two routes: the message exists already; acknowledge again.
         email_id = _email_id(message)
