@@ -16,7 +16,11 @@ PYTEST_ARGS ?=
 # for mailbox polling, openssl for the test certificates (STARTTLS, IMAPS).
 SYSTEM_PACKAGES := chromium dovecot-imapd openssl
 
-.PHONY: install system-packages run test lint bench lock clean
+# The TypeScript client (clients/typescript): its npm packages, pinned by its package-lock.json.
+TS_CLIENT := clients/typescript
+TS_STAMP := $(TS_CLIENT)/node_modules/.installed
+
+.PHONY: install system-packages ts-client-install ts-client run test lint bench lock clean
 
 install: $(STAMP)
 
@@ -35,10 +39,28 @@ system-packages:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# Node.js and npm come with the machine (or Debian's nodejs and npm where they are missing);
+# `npm ci` installs exactly the lock file, again only when package.json or the lock changes.
+ts-client-install: $(TS_STAMP)
+
+$(TS_STAMP): $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	@command -v npm >/dev/null || { \
+		echo "installing Debian packages: nodejs npm"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	}
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Regenerate the client's types from the merged OpenAPI document (no running suite needed) and build it.
+ts-client: install ts-client-install
+	$(BIN)/omnicase openapi --output $(TS_CLIENT)/build/openapi.json
+	cd $(TS_CLIENT) && npm run --silent generate && npm run --silent build
+
 run: install
 	$(BIN)/omnicase up
 
-test: install system-packages deploy-tools
+test: install system-packages deploy-tools ts-client-install
 	$(MAKE) --no-print-directory deploy-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -58,7 +80,7 @@ lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(DEPLOY_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEPLOY_VENV) .mypy_cache .ruff_cache .pytest_cache $(TS_CLIENT)/node_modules $(TS_CLIENT)/dist $(TS_CLIENT)/build
 
 # deploy-tools, deploy-test, deploy-render (the manifests' own toolchain and tests)
 include deploy/deploy.mk

@@ -102,3 +102,20 @@ def test_fastapi_422_is_documented_as_the_problem_it_really_is() -> None:
 def test_services_that_did_not_answer_are_named() -> None:
     merged = merge(OWN, {}, ["sla-engine"])
     assert merged["x-omnicase-missing-services"] == ["sla-engine"]
+
+
+def test_a_list_limit_says_the_gateway_page_cap_where_it_is_lower() -> None:
+    def listing(maximum: int) -> dict[str, Any]:
+        limit = {"type": "integer", "minimum": 1, "maximum": maximum, "default": 50}
+        parameter = {"name": "limit", "in": "query", "schema": limit, "description": f"at most {maximum}"}
+        return op("list_things", parameters=[parameter])
+
+    core = service_doc({"/api/v1/cases": {"get": listing(200)}, "/api/v1/views": {"get": listing(20)}}, {})
+    merged = merge(OWN, {"case-core": core}, [], max_page_size=100)
+    [capped] = merged["paths"]["/api/v1/cases"]["get"]["parameters"]
+    assert capped["schema"] == {
+        "type": "integer", "minimum": 1, "maximum": 100, "default": 50, "description": "Items per page, at most 100."
+    }  # fmt: skip
+    assert capped["description"] == "Items per page, at most 100."
+    [own_cap] = merged["paths"]["/api/v1/views"]["get"]["parameters"]
+    assert own_cap["schema"]["maximum"] == 20

@@ -1,4 +1,4 @@
-"""The development commands of ``omnicase``: ``up`` (the whole suite on the embedded defaults) and ``bench``.
+"""The development commands of ``omnicase``: ``up`` (the whole suite on the embedded defaults), ``bench``, ``openapi``.
 
 The kit's CLI finds them through the ``omnicase.commands`` entry point of this distribution,
 so ``omnicase`` keeps one command line while a service image carries only the operational commands.
@@ -33,10 +33,22 @@ def _bench(args: argparse.Namespace) -> int:
     return bench_main(args.events, args.output)
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from omnicase.devtools.openapi import write
+
+    write(Path(args.output))
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
-    """Add ``up`` and ``bench`` to the ``omnicase`` command line."""
+    """Add ``up``, ``bench`` and ``openapi`` to the ``omnicase`` command line."""
     commands.add_parser("up", help="run the whole suite on the embedded defaults").set_defaults(run=_up)
     bench = commands.add_parser("bench", help="measure the kit against the raw ceilings, then the whole suite")
     bench.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "10000")))
     bench.add_argument("--output", default="bench/results")
     bench.set_defaults(run=_bench)
+    openapi = commands.add_parser("openapi", help="write the merged OpenAPI document, as the gateway serves it")
+    openapi.add_argument("--output", required=True, help="the JSON file to write")
+    openapi.set_defaults(run=_openapi)

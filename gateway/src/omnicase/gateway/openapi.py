@@ -10,7 +10,9 @@ the document shows exactly what a client can call here. Along the way:
 - parameters the gateway sets itself (``X-Omnicase-*``) are removed;
 - every ``/api/v1`` operation gets the security schemes (OAuth2 password flow
   with the scopes, and bearer API tokens) and the 401, 403 and 429 problems;
-  ``/public`` operations are marked unauthenticated.
+  ``/public`` operations are marked unauthenticated;
+- a list's ``limit`` says the gateway's page cap (``max_page_size``) where that
+  is below the service's own, since the gateway refuses more before proxying.
 
 A service that does not answer leaves its operations out and is named in
 ``x-omnicase-missing-services``; such a document is cached briefly only.
@@ -90,7 +92,13 @@ def _rename_schemas(document: dict[str, Any], renames: dict[str, str]) -> dict[s
     return renamed
 
 
-def merge(own: dict[str, Any], services: dict[str, dict[str, Any]], missing: list[str]) -> dict[str, Any]:
+def merge(
+    own: dict[str, Any],
+    services: dict[str, dict[str, Any]],
+    missing: list[str],
+    *,
+    max_page_size: int | None = None,
+) -> dict[str, Any]:
     """The suite's document: ``own`` (the gateway's) plus the owned paths of each service's document."""
     merged = copy.deepcopy(own)
     merged["openapi"] = "3.1.0"
@@ -139,6 +147,8 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any]], missing: lis
     merged["tags"] = sorted(tags.values(), key=lambda tag: tag["name"])
     components["securitySchemes"] = SECURITY_SCHEMES
     _conventions(merged)
+    if max_page_size is not None:
+        _cap_page_size(merged, max_page_size)
     _secure(merged)
     if missing:
         merged["x-omnicase-missing-services"] = sorted(missing)
@@ -167,6 +177,18 @@ def _conventions(document: dict[str, Any]) -> None:
         schemas.pop("HTTPValidationError")
         if '"#/components/schemas/ValidationError"' not in json.dumps(document):
             schemas.pop("ValidationError", None)
+
+
+def _cap_page_size(document: dict[str, Any], cap: int) -> None:
+    for _, _, operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") != "query" or parameter.get("name") != "limit" or schema.get("maximum", cap) <= cap:
+                continue
+            schema["maximum"] = cap
+            if schema.get("default", 0) > cap:
+                schema["default"] = cap
+            parameter["description"] = schema["description"] = f"Items per page, at most {cap}."
 
 
 def _secure(document: dict[str, Any]) -> None:
@@ -199,11 +221,19 @@ def _secure(document: dict[str, Any]) -> None:
 class MergedSpec:
     """Fetches the services' documents and caches the merge for ``ttl`` seconds."""
 
-    def __init__(self, client: httpx.AsyncClient, service_urls: dict[str, str], ttl: float, timeout: float) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        service_urls: dict[str, str],
+        ttl: float,
+        timeout: float,
+        max_page_size: int | None = None,
+    ) -> None:
         self.client = client
         self.service_urls = service_urls
         self.ttl = ttl
         self.timeout = timeout
+        self.max_page_size = max_page_size
         self._cached: tuple[float, dict[str, Any]] | None = None
         self._lock = asyncio.Lock()
 
@@ -215,7 +245,7 @@ class MergedSpec:
             fetched = await asyncio.gather(*(self._fetch(name) for name in names))
             services = {name: doc for name, doc in zip(names, fetched, strict=True) if doc is not None}
             missing = [name for name, doc in zip(names, fetched, strict=True) if doc is None]
-            document = merge(own, services, missing)
+            document = merge(own, services, missing, max_page_size=self.max_page_size)
             ttl = min(self.ttl, MISSING_RETRY_SECONDS) if missing else self.ttl
             self._cached = (time.monotonic() + ttl, document)
             return document

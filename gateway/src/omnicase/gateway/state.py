@@ -53,7 +53,11 @@ async def gateway_state(runtime: Runtime[GatewaySettings, Any]) -> AsyncIterator
             identity=IdentityService(settings),
             contacts=ContactDirectory(client, settings.service_urls.get("case-core"), settings.internal_secret),
             openapi=MergedSpec(
-                client, dict(settings.service_urls), settings.openapi_cache_seconds, settings.openapi_fetch_timeout
+                client,
+                dict(settings.service_urls),
+                settings.openapi_cache_seconds,
+                settings.openapi_fetch_timeout,
+                settings.max_page_size,
             ),
         )
     finally:

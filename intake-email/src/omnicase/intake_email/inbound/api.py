@@ -251,6 +251,7 @@ async def _find_mailbox(runtime: IntakeEmailRuntime, key: str) -> tuple[Mailbox 
     operation_id="receive_inbound_email",
     summary="Receive a raw RFC 5322 message forwarded by a mail provider",
     status_code=201,
+    response_model=InboundAccepted,
     openapi_extra={
         "requestBody": {
             "required": True,

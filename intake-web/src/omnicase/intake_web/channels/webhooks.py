@@ -118,6 +118,7 @@ async def verify_channel_webhook(
     "/{channel_id}/webhook",
     operation_id="receive_channel_webhook",
     summary="Inbound messages from a provider or an integrator",
+    response_model=WebhookAccepted,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -128,6 +129,10 @@ async def verify_channel_webhook(
         }
     },
     responses={
+        200: {
+            "description": "Taken (providers): JSON, or an empty TwiML answer for SMS.",
+            "content": {"text/xml": {"schema": {"type": "string"}}},
+        },
         202: {"model": WebhookAccepted, "description": "Stored (integrators)."},
         **problem_responses(
             BadRequest,

@@ -143,6 +143,7 @@ def preferred_locale(form: StoredForm, accept_language: str) -> str:
     "/{form_id}/token",
     operation_id="issue_form_token",
     summary="A fresh fill-time token for a page view",
+    response_model=FormToken,
     responses=problem_responses(NotFound, Forbidden),
 )
 async def issue_form_token(
@@ -195,6 +196,7 @@ async def preflight_form(
     status_code=202,
     operation_id="submit_form",
     summary="Submit a form (urlencoded or multipart)",
+    response_model=SubmissionAccepted,
     openapi_extra={
         "requestBody": {
             "required": True,
