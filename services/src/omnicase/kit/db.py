@@ -156,6 +156,9 @@ def database_unavailable(error: BaseException) -> bool:
     return False
 
 
+_COMMIT_WITHOUT_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
+
+
 class Database:
     """One service's engine and session factory."""
 
@@ -164,9 +167,19 @@ class Database:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: commit when the block ends, roll back if it raises."""
+    async def unit_of_work(self, *, wait_for_flush: bool = True) -> AsyncIterator[AsyncSession]:
+        """One transaction: commit when the block ends, roll back if it raises.
+
+        ``wait_for_flush=False`` commits without waiting for the WAL flush, so its row locks
+        are released at once: for a hot counter row that every request updates, where waiting
+        would queue each request behind the one before's flush (no group commit). Only for
+        writes a later durable commit of the same work makes durable (the WAL is flushed in
+        order, so a counter committed before its request's durable commit is on disk when
+        that commit is), or that a crash may lose.
+        """
         async with self.sessions() as session, session.begin():
+            if not wait_for_flush:
+                await session.execute(_COMMIT_WITHOUT_FLUSH_WAIT)
             yield session
 
     async def ping(self) -> None:

@@ -71,9 +71,9 @@ class _TrackedDatabase(Database):
         self.tracker = tracker
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+    async def unit_of_work(self, *, wait_for_flush: bool = True) -> AsyncIterator[AsyncSession]:
         handled: list[Envelope] = []
-        async with super().unit_of_work() as session:
+        async with super().unit_of_work(wait_for_flush=wait_for_flush) as session:
             session.info[_HANDLED] = handled
             yield session
         # Reached only when the commit succeeded; a failed batch is retried and counted then.
