@@ -66,7 +66,7 @@ from typing import Any
 import httpx
 
 from omnicase.devtools.bench.config import BenchError, env_number
-from omnicase.devtools.bench.measure import CpuMeter, CpuUsage, Measurement, await_with_progress
+from omnicase.devtools.bench.measure import CpuMeter, CpuUsage, Measurement, await_with_progress, until_quiet
 from omnicase.devtools.bench.suite.api import LABELS, MIX, ApiResult, api_load
 from omnicase.devtools.bench.suite.cpu import CpuSnapshot
 from omnicase.devtools.bench.suite.intake import IntakeResult, post_forms, send_emails
@@ -82,6 +82,10 @@ RATE_CEILING = 400
 PACED_SHARE = 0.5
 PACED_SECONDS = 10.0
 PACED_MIN = 3
+# The paced round waits for the suite to settle first: host CPU (all cores) under this for 2 s,
+# for at most SETTLE_TIMEOUT seconds. The suite idles (pollers, the console load) well under it.
+QUIET_HOST_CPU = 30.0
+SETTLE_TIMEOUT = 120.0
 # Connections of the agent console load: a console fleet's worth, far above what the default rate needs.
 CONSOLE_CONNECTIONS = 64
 ADMIN_EMAIL = "bench-admin@bench.example"
@@ -277,8 +281,22 @@ async def _load(
             paced_forms, form_rate = _paced(forms, observer)
             say(
                 f"  full speed: {_through_rate(emails, observer) or 0:.1f} mails/s and "
-                f"{_through_rate(forms, observer) or 0:.1f} forms/s all the way to their SLA clocks; now "
-                f"{paced_emails.sent} mails at {email_rate:.1f}/s and {paced_forms.sent} forms at {form_rate:.1f}/s …"
+                f"{_through_rate(forms, observer) or 0:.1f} forms/s all the way to their SLA clocks; "
+                f"waiting for the work behind them (acknowledgements, auto-replies, timers) to settle …"
+            )
+            # Every message has its SLA clocks, but what follows them (acknowledgements back to the
+            # intakes, auto-replies, offers, timers) may still be queued: a paced round started
+            # now would measure that backlog, not the path below saturation.
+            settle_seconds, settle_host = await until_quiet(below=QUIET_HOST_CPU, within=SETTLE_TIMEOUT)
+            settle = (
+                f"paced round began {settle_seconds:.1f}s after the full-speed one, once host CPU stayed "
+                f"under {QUIET_HOST_CPU:g}% for 2s"
+                if settle_host is None or settle_host < QUIET_HOST_CPU
+                else f"paced round began after {settle_seconds:.0f}s although host CPU was still {settle_host:.0f}%"
+            )
+            say(
+                f"  {settle}; now {paced_emails.sent} mails at {email_rate:.1f}/s and {paced_forms.sent} forms at "
+                f"{form_rate:.1f}/s …"
             )
             paced_meter = CpuMeter()
             first = config.warmup + max(emails.sent, forms.sent)
@@ -314,6 +332,7 @@ async def _load(
         "cpu_ms_per_message": cpu_per_message,
         "summary": [
             *_summary(emails, forms, paced_emails, paced_forms, observer, api_result),
+            f"suite paced: {settle}",
             "suite CPU ms per message at full speed (console load included): "
             + ", ".join(f"{part} {ms:g}" for part, ms in cpu_per_message.items())
             + f", total {sum(cpu_per_message.values()):.1f}",
