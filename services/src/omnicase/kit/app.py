@@ -380,11 +380,34 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
                 components.setdefault(name, definition)
             components["Problem"].pop("$defs", None)
             _declare_unreadable_bodies(schema)
+            _standard_bounds(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi_with_problem  # type: ignore[method-assign]
     return app
+
+
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _standard_bounds(node: Any) -> None:
+    """Bounds as JSON Schema names them, wherever pydantic wrote its own.
+
+    Behind a validator (the kit's ``Integer``), bounds given with ``Field`` on an optional
+    field reach the schema as ``ge``/``le``, which no client generator or validator reads.
+    """
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for raw, standard in _BOUNDS.items():
+                value = node.get(raw)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    node[standard] = node.pop(raw)
+        for child in node.values():
+            _standard_bounds(child)
+    elif isinstance(node, list):
+        for child in node:
+            _standard_bounds(child)
 
 
 def _declare_unreadable_bodies(schema: dict[str, Any]) -> None:

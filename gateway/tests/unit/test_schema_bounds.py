@@ -1,0 +1,51 @@
+"""Every bound in every service's document is one JSON Schema readers know (``minimum``, not ``ge``).
+
+A client generator or validator ignores keywords it does not know: a bound published as
+pydantic's ``ge``/``le`` is no bound to a frontend, which then sends what the service refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from omnicase.kit.service import discover_services, load_app_factory
+
+PYDANTIC_BOUNDS = {"ge", "le", "gt", "lt"}
+
+
+def _numeric_schemas(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            yield node
+        for child in node.values():
+            yield from _numeric_schemas(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _numeric_schemas(child)
+
+
+@pytest.fixture(scope="module")
+def documents() -> dict[str, dict[str, Any]]:
+    with pytest.MonkeyPatch.context() as patch:
+        # Building an app reads settings but connects to nothing.
+        patch.setenv("DATABASE_URL", "postgresql://omnicase@127.0.0.1:1/omnicase")
+        return {spec.name: load_app_factory(spec)().openapi() for spec in discover_services()}
+
+
+def test_no_schema_publishes_pydantic_bound_names(documents: dict[str, dict[str, Any]]) -> None:
+    raw = [
+        (service, sorted(PYDANTIC_BOUNDS & schema.keys()))
+        for service, document in documents.items()
+        for schema in _numeric_schemas(document)
+        if PYDANTIC_BOUNDS & schema.keys()
+    ]
+    assert raw == []
+
+
+def test_an_optional_bounded_integer_publishes_its_bounds(documents: dict[str, dict[str, Any]]) -> None:
+    position = documents["case-core"]["components"]["schemas"]["MacroUpdate"]["properties"]["position"]
+    integer = next(branch for branch in position["anyOf"] if branch.get("type") == "integer")
+    assert (integer["minimum"], integer["maximum"]) == (0, 1_000_000)
