@@ -59,6 +59,10 @@ def demo_router(schema: ScratchSchema) -> APIRouter:
             raise NotFound("changed my mind after writing")
         return {"id": str(case_id)}
 
+    @router.get("/things")
+    async def search_things(q: str = "", tag: str = "") -> dict[str, str]:
+        return {"q": q, "tag": tag}
+
     @router.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret internals")
@@ -129,6 +133,21 @@ async def test_validation_error_lists_each_bad_field(client: httpx.AsyncClient) 
     problem = response.json()
     assert problem["type"].endswith("/validation-error")
     assert {error["field"] for error in problem["errors"]} == {"body.name", "body.size"}
+
+
+async def test_a_nul_in_a_query_parameter_or_the_path_is_a_422_naming_it_not_a_database_error(
+    client: httpx.AsyncClient,
+) -> None:
+    searched = await client.get("/things", params={"q": "caf\u00e9 \U0001f600", "tag": ""})
+    assert searched.status_code == 200
+    assert searched.json() == {"q": "caf\u00e9 \U0001f600", "tag": ""}
+    refused = await client.get("/things?q=ab%00c&tag=ok&tag=%00")
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert [error["field"] for error in refused.json()["errors"]] == ["query.q", "query.tag"]
+    in_path = await client.get("/things/1%00")
+    assert in_path.status_code == 422
+    assert [error["field"] for error in in_path.json()["errors"]] == ["path"]
 
 
 async def test_unknown_route_and_unexpected_error_are_problems_without_internals(client: httpx.AsyncClient) -> None:

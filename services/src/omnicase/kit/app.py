@@ -48,6 +48,7 @@ from omnicase.kit.db import Database, create_engine
 from omnicase.kit.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from omnicase.kit.identity import RequireIdentityMiddleware
 from omnicase.kit.inbox import Inbox, InboxJanitor
+from omnicase.kit.inputs import UnstorableQueryMiddleware
 from omnicase.kit.logs import configure_logging
 from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from omnicase.kit.outbox import Outbox, OutboxRelay
@@ -304,6 +305,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
     if parts.requires_gateway_identity:
         # Every /api/ route is reached through the gateway: no valid signed identity, 401.
         app.add_middleware(RequireIdentityMiddleware, secret=settings.internal_secret)
+    app.add_middleware(UnstorableQueryMiddleware)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     install_error_handlers(app)
 

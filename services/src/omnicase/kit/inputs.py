@@ -26,8 +26,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from omnicase.kit.errors import FieldError, problem_response
 
 _NOT_IN_ADDRESS = r"@\s<>()\[\],;:\""
 EMAIL_ADDRESS_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+$"
@@ -100,6 +104,38 @@ class StrictInput(BaseModel):
             where = found.lstrip(".") or "the value"
             raise ValueError(f"{where} holds a NUL character or a lone UTF-16 surrogate, which cannot be stored")
         return data
+
+
+class UnstorableQueryMiddleware:
+    """A query parameter or path holding a NUL is a 422 naming it, before any route runs.
+
+    PostgreSQL text cannot hold a NUL: a search or filter carrying one (``?q=%00``) failed
+    deep in a query as a 500. Bodies are checked by :class:`StrictInput`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fields = _unstorable_parts(scope) if scope["type"] == "http" else []
+        if not fields:
+            await self.app(scope, receive, send)
+            return
+        errors = [FieldError(field=field, message="holds a NUL character", code="unstorable") for field in fields]
+        detail = f"The request is not valid: {', '.join(fields)}."
+        response = problem_response(
+            422, "validation-error", "Validation error", detail, instance=scope["path"], errors=errors
+        )
+        await response(scope, receive, send)
+
+
+def _unstorable_parts(scope: Scope) -> list[str]:
+    fields = ["path"] if "\x00" in scope["path"] else []
+    query: bytes = scope["query_string"]
+    if b"%00" in query:  # a NUL reaches a query string only percent-encoded
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        fields += dict.fromkeys(f"query.{name}" for name, value in pairs if "\x00" in name + value)
+    return fields
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
