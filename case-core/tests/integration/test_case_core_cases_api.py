@@ -79,6 +79,16 @@ async def test_bad_create_input_gets_per_field_problems_and_creates_nothing(api:
     assert after == before
 
 
+async def test_the_document_says_which_answers_carry_the_etag_a_change_sends_back(api: httpx.AsyncClient) -> None:
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    answers = [
+        paths["/api/v1/cases"]["post"]["responses"]["201"],
+        paths["/api/v1/cases/{case_id}"]["get"]["responses"]["200"],
+        paths["/api/v1/cases/{case_id}"]["patch"]["responses"]["200"],
+    ]
+    assert all(answer["headers"]["ETag"]["schema"] == {"type": "string"} for answer in answers)
+
+
 async def test_update_needs_the_current_etag_and_a_stale_one_gets_412_with_the_current_case(
     api: httpx.AsyncClient,
 ) -> None:

@@ -8558,6 +8558,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The case's version, e.g. `"3"`: send it in If-Match to change the case. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8719,6 +8721,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The case's version, e.g. `"3"`: send it in If-Match to change the case. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8805,6 +8809,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The case's version, e.g. `"3"`: send it in If-Match to change the case. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -46,6 +46,16 @@ from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, deco
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
+# A client reads the case's version here and sends it back in If-Match to change the case.
+ETAG_ANSWER: dict[str, Any] = {
+    "headers": {
+        "ETag": {
+            "description": 'The case\'s version, e.g. `"3"`: send it in If-Match to change the case.',
+            "schema": {"type": "string"},
+        }
+    }
+}
+
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "number", "-number"]
 
 
@@ -143,7 +153,7 @@ async def list_cases(
     summary="Create a case",
     status_code=201,
     response_model=Case,
-    responses=problem_responses(BadRequest, ValidationFailed),
+    responses={201: ETAG_ANSWER, **problem_responses(BadRequest, ValidationFailed)},
 )
 async def create(
     data: CaseCreate, session: SessionDep, services: ServicesDep, actor: PortalWriter, response: Response
@@ -195,7 +205,7 @@ async def bulk_update(data: BulkUpdate, session: SessionDep, services: ServicesD
     operation_id="get_case",
     summary="Read a case",
     response_model=Case,
-    responses=problem_responses(CaseNotFound),
+    responses={200: ETAG_ANSWER, **problem_responses(CaseNotFound)},
 )
 async def get(
     case_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: PortalReader, response: Response
@@ -211,9 +221,12 @@ async def get(
     operation_id="update_case",
     summary="Change a case",
     response_model=Case,
-    responses=problem_responses(
-        BadRequest, CaseNotFound, CaseClosed, PreconditionFailed, PreconditionRequired, ValidationFailed
-    ),
+    responses={
+        200: ETAG_ANSWER,
+        **problem_responses(
+            BadRequest, CaseNotFound, CaseClosed, PreconditionFailed, PreconditionRequired, ValidationFailed
+        ),
+    },
 )
 async def update(
     case_id: uuid.UUID,
