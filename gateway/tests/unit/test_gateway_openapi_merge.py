@@ -119,3 +119,44 @@ def test_a_list_limit_says_the_gateway_page_cap_where_it_is_lower() -> None:
     assert capped["description"] == "Items per page, at most 100."
     [own_cap] = merged["paths"]["/api/v1/views"]["get"]["parameters"]
     assert own_cap["schema"]["maximum"] == 20
+
+
+def test_a_create_links_its_new_id_to_every_operation_on_what_it_created() -> None:
+    created = {
+        "201": {
+            "description": "created",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}},
+        }
+    }
+    case_core = service_doc(
+        {
+            "/api/v1/cases": {"post": {"operationId": "create_case", "responses": created}, "get": op("list_cases")},
+            "/api/v1/cases/{case_id}": {"get": op("get_case"), "patch": op("update_case")},
+            "/api/v1/cases/{case_id}/messages": {"post": op("add_message")},
+            "/api/v1/cases/{case_id}/messages/{message_id}": {"get": op("get_message")},
+            "/api/v1/cases/bulk": {"post": op("bulk_update_cases")},
+        },
+        {"Case": {"type": "object", "properties": {"id": {"type": "string"}, "subject": {"type": "string"}}}},
+    )
+    sla_engine = service_doc(
+        {
+            "/api/v1/business-hours/{schedule_id}/holidays": {
+                "post": {"operationId": "add_holiday", "responses": created}
+            },
+            "/api/v1/business-hours/{schedule_id}/holidays/{holiday_id}": {"delete": op("remove_holiday")},
+        },
+        {"Case": {"type": "object", "properties": {"id": {"type": "string"}}}},
+    )
+    merged = merge(OWN, {"case-core": case_core, "sla-engine": sla_engine}, [])
+    links = merged["paths"]["/api/v1/cases"]["post"]["responses"]["201"]["links"]
+    assert sorted(links) == ["add_message", "get_case", "update_case"]
+    assert links["get_case"] == {"operationId": "get_case", "parameters": {"case_id": "$response.body#/id"}}
+    holidays = merged["paths"]["/api/v1/business-hours/{schedule_id}/holidays"]["post"]["responses"]["201"]["links"]
+    assert holidays["remove_holiday"]["parameters"] == {
+        "schedule_id": "$request.path.schedule_id",
+        "holiday_id": "$response.body#/id",
+    }
+    nested = merged["paths"]["/api/v1/cases/{case_id}/messages"]["post"]
+    assert "links" not in nested["responses"]["200"]  # answers 200 here: not a create
+    # Nothing to link from an answer without an id, nor from a list.
+    assert "links" not in merged["paths"]["/api/v1/cases"]["get"]["responses"]["200"]

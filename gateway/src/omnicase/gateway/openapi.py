@@ -24,6 +24,7 @@ import asyncio
 import copy
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -147,6 +148,7 @@ def merge(
     merged["tags"] = sorted(tags.values(), key=lambda tag: tag["name"])
     components["securitySchemes"] = SECURITY_SCHEMES
     _conventions(merged)
+    _link_created_ids(merged)
     if max_page_size is not None:
         _cap_page_size(merged, max_page_size)
     _secure(merged)
@@ -177,6 +179,59 @@ def _conventions(document: dict[str, Any]) -> None:
         schemas.pop("HTTPValidationError")
         if '"#/components/schemas/ValidationError"' not in json.dumps(document):
             schemas.pop("ValidationError", None)
+
+
+_PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+def _link_created_ids(document: dict[str, Any]) -> None:
+    """A create's answer links to every operation on what it created, its id as their path parameter.
+
+    ``POST /api/v1/cases`` answers a case whose ``id`` is the ``{case_id}`` of
+    ``GET /api/v1/cases/{case_id}``, ``POST /api/v1/cases/{case_id}/messages`` …: OpenAPI links
+    say so, for clients and for stateful testing that chains a created id into the next call.
+    """
+    paths: dict[str, dict[str, Any]] = document.get("paths", {})
+    schemas = document.get("components", {}).get("schemas", {})
+    for path, item in paths.items():
+        create = item.get("post")
+        answer = _created_answer(create, schemas) if isinstance(create, dict) else None
+        if answer is None:
+            continue
+        # A nested collection's own parameters (``{schedule_id}`` of its holidays) pass on as they were sent.
+        passed = {name: f"$request.path.{name}" for name in _PATH_PARAMETER.findall(path)}
+        links: dict[str, Any] = {}
+        for target_path, target in paths.items():
+            parameter = _only_parameter_after(path, target_path)
+            if parameter is None:
+                continue
+            for method, operation in target.items():
+                if method in HTTP_METHODS and isinstance(operation, dict) and "operationId" in operation:
+                    links[operation["operationId"]] = {
+                        "operationId": operation["operationId"],
+                        "parameters": {**passed, parameter: "$response.body#/id"},
+                    }
+        if links:
+            answer["links"] = links
+
+
+def _created_answer(operation: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any] | None:
+    """The 201 answer of a create whose body has an ``id``, if ``operation`` is one."""
+    answer = operation.get("responses", {}).get("201")
+    schema = (answer or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    reference = schema.get("$ref", "")
+    if reference.startswith("#/components/schemas/"):
+        schema = schemas.get(reference.removeprefix("#/components/schemas/"), {})
+    return answer if "id" in schema.get("properties", {}) else None
+
+
+def _only_parameter_after(collection: str, path: str) -> str | None:
+    """``case_id`` for ``/api/v1/cases`` and ``/api/v1/cases/{case_id}[/…]`` when it is the path's one parameter."""
+    rest = path.removeprefix(collection + "/")
+    if rest == path or not rest.startswith("{"):
+        return None
+    parameter, _, tail = rest[1:].partition("}")
+    return parameter if "{" not in tail else None
 
 
 def _cap_page_size(document: dict[str, Any], cap: int) -> None:
