@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[SuiteStack]:
-    stack = SuiteStack(tmp_path)
+    # As a developer runs it: without --logs.
+    stack = SuiteStack(tmp_path, env={"OMNICASE_FOLLOW_LOGS": "false"})
     stack.start()
     try:
         yield stack
@@ -108,6 +109,13 @@ def test_up_runs_the_suite_behind_the_gateway_restarts_what_dies_and_stops_clean
     assert f"SMTP intake    127.0.0.1:{stack.port('intake-email', 'smtp')} (intake-email)" in stack.output()
     assert f"Web forms      {gateway}/public/forms/<form id>" in stack.output()
     assert (stack.data_dir / "run" / "omnicase.pid").is_file()
+    # The console is for a person: progress, the banner, warnings and errors. Each service's
+    # full log is in its own file (and on the console with `omnicase up --logs`).
+    stack.wait_for_line("Press Ctrl-C to stop.")
+    started = stack.output().split("Press Ctrl-C to stop.")[0]
+    assert len(started.splitlines()) < 30, started
+    assert '"level": "info"' not in stack.output()
+    assert '"level": "info"' in (stack.data_dir / "logs" / "case-core.log").read_text()
 
     # The generated first admin, printed once up, logs in and reads cases through the gateway.
     assert (stack.data_dir / "bootstrap-admin.json").stat().st_mode & 0o077 == 0, "the password file is owner-only"

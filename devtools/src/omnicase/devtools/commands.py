@@ -13,12 +13,12 @@ import sys
 from typing import Any
 
 
-def _up(_: argparse.Namespace) -> int:
+def _up(args: argparse.Namespace) -> int:
     from omnicase.devtools.devstack.processes import PortInUse
     from omnicase.devtools.devstack.supervisor import AlreadyRunning, StackSettings, Supervisor
 
     try:
-        settings = StackSettings()
+        settings = StackSettings(follow_logs=True) if args.logs else StackSettings()
         return asyncio.run(Supervisor(settings).up())
     except (PortInUse, AlreadyRunning) as error:
         print(f"omnicase up: {error}", file=sys.stderr)
@@ -44,7 +44,11 @@ def _openapi(args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     """Add ``up``, ``bench`` and ``openapi`` to the ``omnicase`` command line."""
-    commands.add_parser("up", help="run the whole suite on the embedded defaults").set_defaults(run=_up)
+    up = commands.add_parser("up", help="run the whole suite on the embedded defaults")
+    up.add_argument(
+        "--logs", action="store_true", help="every service's log on the console (otherwise warnings and errors)"
+    )
+    up.set_defaults(run=_up)
     bench = commands.add_parser("bench", help="measure the kit against the raw ceilings, then the whole suite")
     bench.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "10000")))
     bench.add_argument("--output", default="bench/results")

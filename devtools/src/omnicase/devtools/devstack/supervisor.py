@@ -99,6 +99,9 @@ class StackSettings(BaseSettings):
     kafka_port: int = Field(default=19092, ge=1, le=65535)
     topic_partitions: int = Field(default=4, ge=1, le=256)
     ready_timeout: float = Field(default=90.0, gt=0)
+    # Every service's log line on the console (`omnicase up --logs`); otherwise only their
+    # warnings and errors, the full logs being in <data_dir>/logs/<service>.log either way.
+    follow_logs: bool = False
     # Processes per service (OMNICASE_PROCESSES='{"case-core": 2}'); unnamed services get
     # default_processes() for this machine's cores.
     processes: dict[str, int] = Field(default_factory=dict)
@@ -150,6 +153,21 @@ def _color(name: str) -> str:
     if not sys.stdout.isatty():
         return ""
     return f"\033[{31 + sum(map(ord, name)) % 6}m"
+
+
+_QUIET_LEVELS = frozenset({"debug", "info"})
+
+
+def _worth_a_look(line: str) -> bool:
+    """Whether a service's log line belongs on the console without ``--logs``: warnings, errors, and
+    anything that is not one of its JSON log lines (a crash's traceback, a library's own print)."""
+    if not line.startswith("{"):
+        return bool(line.strip())
+    try:
+        level = json.loads(line).get("level")
+    except (ValueError, AttributeError):
+        return True
+    return level not in _QUIET_LEVELS
 
 
 class Supervisor:
@@ -409,11 +427,13 @@ class Supervisor:
         assert process.stdout is not None
         color = _color(service.spec.name)
         prefix = f"{color}{service.name:>12} |{RESET if color else ''} "
-        with (self.log_dir / f"{service.spec.name}.log").open("a") as log:
+        # Line-buffered: a developer tailing the file sees each line as it comes.
+        with (self.log_dir / f"{service.spec.name}.log").open("a", buffering=1) as log:
             async for raw in process.stdout:
                 line = raw.decode(errors="replace").rstrip()
                 log.write(line + "\n")
-                print(prefix + line, file=self.out, flush=True)
+                if self.settings.follow_logs or _worth_a_look(line):
+                    print(prefix + line, file=self.out, flush=True)
 
     async def _wait_ready(self, services: list[ServiceProcess] | None = None) -> None:
         deadline = time.monotonic() + self.settings.ready_timeout
@@ -461,7 +481,8 @@ class Supervisor:
         lines += [
             f"  PostgreSQL     {database_url.replace('+asyncpg', '')}",
             f"  Kafka          {bootstrap}",
-            f"  Data and logs  {self.data_dir}",
+            f"  Data and logs  {self.data_dir}"
+            + ("" if self.settings.follow_logs else "  (every service's log on this console: omnicase up --logs)"),
             "Press Ctrl-C to stop.",
             "",
         ]

@@ -41,6 +41,8 @@ class SuiteStack:
 
     def _environment(self, overrides: Mapping[str, str]) -> dict[str, str]:
         env = {**os.environ, "OMNICASE_DATA_DIR": str(self.root / "data"), "OMNICASE_READY_TIMEOUT": "120"}
+        # Every service's log in the output, for the failure messages that quote its tail.
+        env["OMNICASE_FOLLOW_LOGS"] = "true"
         # An outer DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS would make the stack use those servers.
         env.pop("DATABASE_URL", None)
         env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
