@@ -217,3 +217,45 @@ async def test_starttls_is_offered_and_works_when_a_certificate_is_configured(
     )
     assert reply.startswith("2.0.0 OK")
     assert await stored_count(service, mailbox["id"]) == 1
+
+
+async def _speak(port: int, sender: str, to: str, data: bytes) -> bytes:
+    """An SMTP conversation by hand, sending ``data`` byte for byte (SMTP clients fix bare LFs)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+
+    async def reply() -> bytes:
+        while True:
+            line = await asyncio.wait_for(reader.readline(), timeout=10)
+            if line[3:4] != b"-":
+                return line.rstrip()
+
+    try:
+        await reply()
+        for command in (b"EHLO client.example", f"MAIL FROM:<{sender}>".encode(), f"RCPT TO:<{to}>".encode()):
+            writer.write(command + b"\r\n")
+            assert (await reply())[:1] == b"2", command
+        writer.write(b"DATA\r\n")
+        assert (await reply()).startswith(b"354")
+        writer.write(data + b"\r\n.\r\n")
+        return await reply()
+    finally:
+        writer.close()
+
+
+async def test_lines_ending_in_a_bare_lf_are_refused_saying_so_and_nothing_is_stored(
+    service: Any, unique_sender: Any
+) -> None:
+    mailbox = await service.mailbox()
+    unix = message(unique_sender(), mailbox["address"]).replace(b"\r\n", b"\n")
+    short = await _speak(service.smtp_port, unique_sender(), mailbox["address"], unix)
+    assert short.startswith(b"550 5.5.2"), short
+    assert b"bare LF" in short
+    # Longer than a line may be and without one CRLF: aiosmtpd's own "line too long", told truly.
+    long = await _speak(service.smtp_port, unique_sender(), mailbox["address"], unix + b"more text\n" * 200)
+    assert long.startswith(b"500 5.5.2"), long
+    assert b"bare LF" in long
+    assert await stored_count(service, mailbox["id"]) == 0
+    # The same mail with CRLF line ends goes in.
+    fixed = await _speak(service.smtp_port, unique_sender(), mailbox["address"], unix.replace(b"\n", b"\r\n"))
+    assert fixed.startswith(b"250 2.0.0"), fixed
+    assert await stored_count(service, mailbox["id"]) == 1

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,16 @@ logger = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 100
 
+# A line is anything up to CRLF (only CRLF.CRLF ends the data, so a bare LF never smuggles
+# a second message in): a message written with bare LFs is one long line to aiosmtpd.
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+BARE_LF_REPLY = "550 5.5.2 Lines must end in CRLF, not a bare LF (RFC 5321 section 2.3.8); nothing was stored"
+
 _REWRITES = {
+    "500 Line too long (see RFC5321 4.5.3.1.6)": (
+        "500 5.5.2 Line too long: over 1000 bytes, or lines ending in a bare LF instead of CRLF "
+        "(RFC 5321 sections 4.5.3.1.6 and 2.3.8); nothing was stored"
+    ),
     "552 Error: Too much mail data": "552 5.3.4 Message size exceeds the fixed maximum message size",
     "552 Error: message size exceeds fixed maximum message size": (
         "552 5.3.4 Message size exceeds the fixed maximum message size"
@@ -91,6 +101,9 @@ class IntakeHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
+        if _BARE_LF.search(raw):
+            EMAIL_REFUSED.labels("smtp", "bare_lf").inc()
+            return BARE_LF_REPLY
         inbound = Inbound(
             raw=raw,
             route="smtp",
