@@ -163,6 +163,17 @@ def test_up_runs_the_suite_behind_the_gateway_restarts_what_dies_and_stops_clean
         subjects = sorted(item["subject"] for item in listed.json()["items"])
         assert subjects == ["created after the recovery", "in flight at the crash", "settled before the crash"]
         assert _decisions(admin, settled) == decided, "the replayed case.created changed nothing in routing"
+        # `omnicase status` finds every service where `omnicase up` put it.
+        status = subprocess.run(
+            [sys.executable, "-m", "omnicase.cli", "status"], env=stack.env, capture_output=True, text=True, timeout=60
+        )
+        assert status.returncode == 0, status.stdout + status.stderr
+        shown = {line.split()[0]: line for line in status.stdout.splitlines()[1:]}
+        assert set(shown) == services
+        assert all(" ready " in line for line in shown.values()), status.stdout
+        # Consumers that have handled events report their lag (none of them gave up on one).
+        assert re.search(r"routing\S* \d+ behind", shown["routing"]), status.stdout
+        assert not [line for line in shown.values() if " dead" in line], status.stdout
         replayed = re.search(r"Kafka broker recovered on \S+: (\d+) events published again", stack.output())
         assert replayed is not None
         assert int(replayed.group(1)) >= 2, "both cases' case.created were in the lost broker"

@@ -5,6 +5,9 @@
 - ``omnicase topics``: create the suite's topics (dev and tests; Strimzi in production).
 - ``omnicase outbox replay --since 1h [--service X] [--dry-run]``: publish again what the
   services published since then, after a broker lost data (see :mod:`omnicase.kit.replay`).
+- ``omnicase status [--url service=URL]``: each service's readiness, outbox backlog, and per
+  consumer group its lag and dead letters, from its own ``/readyz`` and ``/metrics``
+  (:mod:`omnicase.status`); exit status 1 when one is not ready.
 - ``omnicase keygen``: a new master key for secrets sealed at rest (:mod:`omnicase.kit.sealing`).
 - ``omnicase dlq list TOPIC`` / ``omnicase dlq replay TOPIC [--dry-run]``: the messages
   consumers gave up on, with why; send them back once the cause is fixed (:mod:`omnicase.kit.bus.dlq`).
@@ -151,6 +154,29 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _service_url(value: str) -> tuple[str, str]:
+    name, sep, url = value.partition("=")
+    if not sep or not name or not url.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"expected service=http://host:port, not {value!r}")
+    return name, url.rstrip("/")
+
+
+def _status(args: argparse.Namespace) -> int:
+    from omnicase.kit.service import discover_services
+    from omnicase.status import report, service_urls, suite_status
+
+    specs = discover_services()
+    given = dict(args.url)
+    unknown = sorted(set(given) - {spec.name for spec in specs})
+    if unknown:
+        print(f"omnicase status: no such service: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    urls = service_urls(specs, dict(os.environ), given)
+    statuses = asyncio.run(suite_status(urls))
+    print(report(statuses))
+    return 0 if all(status.ready for status in statuses) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnicase", description="Omnicase command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     topics = commands.add_parser("topics", help="create the suite's topics")
     topics.add_argument("--partitions", type=int, default=4)
     topics.set_defaults(run=_topics)
+    status = commands.add_parser(
+        "status", help="each service's readiness, outbox backlog, consumer lag and dead letters"
+    )
+    status.add_argument(
+        "--url", action="append", default=[], type=_service_url, help="service=URL where it is not on its dev port"
+    )
+    status.set_defaults(run=_status)
     keygen = commands.add_parser("keygen", help="a new master key sealing secrets at rest, as settings take it")
     keygen.add_argument("--key-id", default="k1", help="its id (rotation: a new id beside the old keys)")
     keygen.set_defaults(run=_keygen)
