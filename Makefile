@@ -20,7 +20,7 @@ SYSTEM_PACKAGES := chromium dovecot-imapd openssl
 TS_CLIENT := clients/typescript
 TS_STAMP := $(TS_CLIENT)/node_modules/.installed
 
-.PHONY: install system-packages ts-client-install ts-client run test lint bench lock clean
+.PHONY: install system-packages ts-client-install ts-client run demo test lint bench lock clean
 
 install: $(STAMP)
 
@@ -59,6 +59,10 @@ ts-client: install ts-client-install
 
 run: install
 	$(BIN)/omnicase up
+
+# A working demo desk on the suite `make run` started (in another terminal); twice changes nothing.
+demo: install
+	$(BIN)/omnicase demo
 
 test: install system-packages deploy-tools ts-client-install
 	$(MAKE) --no-print-directory deploy-test

@@ -1,4 +1,4 @@
-"""The development commands of ``omnicase``: ``up`` (the whole suite on the embedded defaults), ``bench``, ``openapi``.
+"""Development commands of ``omnicase``: ``up`` (the whole suite, embedded defaults), ``demo``, ``bench``, ``openapi``.
 
 The kit's CLI finds them through the ``omnicase.commands`` entry point of this distribution,
 so ``omnicase`` keeps one command line while a service image carries only the operational commands.
@@ -33,6 +33,20 @@ def _bench(args: argparse.Namespace) -> int:
     return bench_main(args.events, args.output)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from omnicase.devtools.demo import DemoError, admin_login, run
+    from omnicase.devtools.devstack.supervisor import StackSettings
+
+    settings = StackSettings()
+    url = args.url or f"http://{settings.host}:{os.environ.get('GATEWAY_PORT', '8080')}"
+    try:
+        print(run(url.rstrip("/"), *admin_login(settings.data_dir, os.environ)))
+    except DemoError as error:
+        print(f"omnicase demo: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _openapi(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -43,7 +57,7 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
-    """Add ``up``, ``bench`` and ``openapi`` to the ``omnicase`` command line."""
+    """Add ``up``, ``demo``, ``bench`` and ``openapi`` to the ``omnicase`` command line."""
     up = commands.add_parser("up", help="run the whole suite on the embedded defaults")
     up.add_argument(
         "--logs", action="store_true", help="every service's log on the console (otherwise warnings and errors)"
@@ -53,6 +67,9 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     bench.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "10000")))
     bench.add_argument("--output", default="bench/results")
     bench.set_defaults(run=_bench)
+    demo = commands.add_parser("demo", help="a working demo desk on the running suite (twice changes nothing)")
+    demo.add_argument("--url", help="the gateway (default: where `omnicase up` puts it)")
+    demo.set_defaults(run=_demo)
     openapi = commands.add_parser("openapi", help="write the merged OpenAPI document, as the gateway serves it")
     openapi.add_argument("--output", required=True, help="the JSON file to write")
     openapi.set_defaults(run=_openapi)
