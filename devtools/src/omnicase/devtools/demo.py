@@ -1,7 +1,8 @@
 """``omnicase demo``: a working desk on a running suite, through its public API only.
 
 A brand's mailbox and contact form, a support group with a skill per language and an
-agent for each (who can log in), office hours, an SLA policy and routing rules, and three
+agent for each (who can log in), office hours, an SLA policy, routing rules (by language,
+then one for cases that say none, as mail does), and three
 sample cases (English, Korean, Chinese) that route to the agent who speaks their language
 and start their SLA clocks. Everything is found by its name (or address) before it is
 made, so a second run changes nothing and says so.
@@ -144,6 +145,12 @@ def build(desk: Desk) -> dict[str, Any]:
                 "require_language": True,
             },
         )
+    # Mail and forms say no language: they go to the group, whoever is free.
+    desk.ensure(
+        "routing rule for every other case",
+        "/api/v1/routing/rules",
+        {"name": "Acme Demo: any language", "conditions": {}, "target_group_id": group["id"]},
+    )
     mailbox = desk.ensure(
         "mailbox", "/api/v1/mailboxes", {"address": MAILBOX, "display_name": "Acme Demo support", "brand": BRAND},
         key="address",
