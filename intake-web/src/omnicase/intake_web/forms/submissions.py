@@ -17,6 +17,8 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -325,41 +327,7 @@ class SubmissionService:
     ) -> Accepted:
         submission_id = uuid7()
         now = utcnow()
-        scopes = list(_scopes(form, remote_ip))
-        async with self.database.unit_of_work(wait_for_flush=False) as session:
-            counts = await ratelimit.count_accepted(session, scopes, form.id, now.date(), now)
-        try:
-            self._check_counts(form, counts, remote_ip, now)
-            stored = await self._store_counted(
-                form, submission_id, now, values, files, remote_ip, dedupe_key, digest, raw
-            )
-        except BaseException:
-            await asyncio.shield(self._uncount(scopes, form, now))
-            raise
-        ACCEPTED.labels(stored.channel.value).inc()
-        return Accepted(submission_id=submission_id, received_at=now, replayed=False)
-
-    async def _uncount(self, scopes: list[str], form: StoredForm, now: datetime) -> None:
-        try:
-            async with self.database.unit_of_work(wait_for_flush=False) as session:
-                await ratelimit.uncount_accepted(session, scopes, form.id, now.date(), now)
-        except STORAGE_ERRORS:
-            # Over-counted by one until the window (or the day) ends: refuses early, never lets one past.
-            logger.warning("could not take a refused post out of the counts", extra={"form_id": str(form.id)})
-
-    async def _store_counted(
-        self,
-        form: StoredForm,
-        submission_id: uuid.UUID,
-        now: datetime,
-        values: dict[str, Any],
-        files: list[UploadedFile],
-        remote_ip: str | None,
-        dedupe_key: str | None,
-        digest: str,
-        raw: dict[str, str],
-    ) -> MessageReceived:
-        async with self.database.unit_of_work() as session:
+        async with self._counted(form, remote_ip, now), self.database.unit_of_work() as session:
             digests = await PostgresBlobStore(session).put_many([file.data for file in files])
             attachments = [
                 AttachmentRef(
@@ -386,7 +354,29 @@ class SubmissionService:
             if not stored:
                 # Stored already; roll back this one's blobs too.
                 raise DuplicateSubmission
-        return event
+        ACCEPTED.labels(event.channel.value).inc()
+        return Accepted(submission_id=submission_id, received_at=now, replayed=False)
+
+    @asynccontextmanager
+    async def _counted(self, form: StoredForm, remote_ip: str | None, now: datetime) -> AsyncIterator[None]:
+        """Count the post first (refused over a limit); if the block storing it raises, take it out again."""
+        scopes = list(_scopes(form, remote_ip))
+        async with self.database.unit_of_work(wait_for_flush=False) as session:
+            counts = await ratelimit.count_accepted(session, scopes, form.id, now.date(), now)
+        try:
+            self._check_counts(form, counts, remote_ip, now)
+            yield
+        except BaseException:
+            await asyncio.shield(self._uncount(scopes, form, now))
+            raise
+
+    async def _uncount(self, scopes: list[str], form: StoredForm, now: datetime) -> None:
+        try:
+            async with self.database.unit_of_work(wait_for_flush=False) as session:
+                await ratelimit.uncount_accepted(session, scopes, form.id, now.date(), now)
+        except STORAGE_ERRORS:
+            # Over-counted by one until the window (or the day) ends: refuses early, never lets one past.
+            logger.warning("could not take a refused post out of the counts", extra={"form_id": str(form.id)})
 
 
 def build_event(
