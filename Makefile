@@ -20,7 +20,7 @@ SYSTEM_PACKAGES := chromium dovecot-imapd openssl
 TS_CLIENT := clients/typescript
 TS_STAMP := $(TS_CLIENT)/node_modules/.installed
 
-.PHONY: install system-packages ts-client-install ts-client run demo test lint bench lock clean
+.PHONY: install system-packages ts-client-install ts-client run demo contract test lint bench lock clean
 
 install: $(STAMP)
 
@@ -59,6 +59,11 @@ ts-client: install ts-client-install
 
 run: install
 	$(BIN)/omnicase up
+
+# The API contract at length: every check schemathesis has, 40 examples an operation, the
+# stateful phase along the document's links (make test runs the same with the checks that hold).
+contract: install
+	OMNICASE_CONTRACT_CHECKS=all OMNICASE_CONTRACT_EXAMPLES=40 $(BIN)/pytest tests/test_e2e_contract.py
 
 # A working demo desk on the suite `make run` started (in another terminal); twice changes nothing.
 demo: install
