@@ -164,3 +164,12 @@ async def test_bad_macros_get_per_field_problems_and_create_nothing(
     assert (await api.get("/api/v1/macros")).json()["items"] == []
     missing = await api.post(f"/api/v1/macros/{uuid.uuid4()}/apply", json={"case_id": str(uuid.uuid4())})
     assert missing.status_code == 404
+
+
+async def test_a_change_with_nulls_names_each_null_field_and_changes_nothing(api: httpx.AsyncClient) -> None:
+    macro = await _macro(api)
+    refused = await api.patch(f"/api/v1/macros/{macro['id']}", json={"name": None, "actions": None, "active": False})
+    assert refused.status_code == 422
+    errors = refused.json()["errors"]
+    assert [(error["field"], error["code"]) for error in errors] == [("body.actions", "null"), ("body.name", "null")]
+    assert (await api.get(f"/api/v1/macros/{macro['id']}")).json() == macro

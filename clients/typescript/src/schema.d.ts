@@ -3144,15 +3144,15 @@ export interface components {
             /** Name */
             name?: string | null;
             /** Emails */
-            emails?: string[] | null;
+            emails?: string[];
             /** Phones */
-            phones?: string[] | null;
+            phones?: string[];
             /** Handles */
-            handles?: components["schemas"]["Handle"][] | null;
+            handles?: components["schemas"]["Handle"][];
             /** Organization Id */
             organization_id?: string | null;
             /** Notes */
-            notes?: string | null;
+            notes?: string;
         };
         /**
          * CustomField
@@ -3277,15 +3277,15 @@ export interface components {
          */
         CustomFieldUpdate: {
             /** Label */
-            label?: string | null;
+            label?: string;
             /** Options */
-            options?: string[] | null;
+            options?: string[];
             /** Pattern */
             pattern?: string | null;
             /** Required On Solve */
-            required_on_solve?: boolean | null;
+            required_on_solve?: boolean;
             /** Active */
-            active?: boolean | null;
+            active?: boolean;
         };
         /** Delivery */
         Delivery: {
@@ -3687,17 +3687,17 @@ export interface components {
          */
         MacroUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Active */
-            active?: boolean | null;
+            active?: boolean;
             /** Position */
-            position?: number | null;
+            position?: number;
             /** Group Ids */
-            group_ids?: string[] | null;
+            group_ids?: string[];
             /** Actions */
-            actions?: (components["schemas"]["SetField"] | components["schemas"]["AddTags"] | components["schemas"]["RemoveTags"] | components["schemas"]["AddReply"] | components["schemas"]["AddTemplatedNote"])[] | null;
+            actions?: (components["schemas"]["SetField"] | components["schemas"]["AddTags"] | components["schemas"]["RemoveTags"] | components["schemas"]["AddReply"] | components["schemas"]["AddTemplatedNote"])[];
         };
         /**
          * MergeRequest
@@ -3988,14 +3988,14 @@ export interface components {
          */
         OrganizationUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /**
              * Domains
              * @description Replaces every domain.
              */
-            domains?: string[] | null;
+            domains?: string[];
             /** Notes */
-            notes?: string | null;
+            notes?: string;
         };
         /**
          * Priority
@@ -4208,13 +4208,13 @@ export interface components {
          */
         TriggerUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Active */
-            active?: boolean | null;
+            active?: boolean;
             /** Position */
-            position?: number | null;
+            position?: number;
             conditions?: components["schemas"]["Conditions"] | null;
             /** Actions */
             actions?: (components["schemas"]["SetField"] | components["schemas"]["AddTags"] | components["schemas"]["RemoveTags"] | components["schemas"]["AddNote"] | components["schemas"]["EmailRequester"] | components["schemas"]["EmailAssignee"] | components["schemas"]["EmailGroup"] | components["schemas"]["NotifyWebhook"])[] | null;
@@ -4379,14 +4379,17 @@ export interface components {
          */
         ViewUpdate: {
             /** Name */
-            name?: string | null;
-            filters?: components["schemas"]["ViewFilters"] | null;
+            name?: string;
+            filters?: components["schemas"]["ViewFilters"];
             /** Columns */
-            columns?: ("number" | "subject" | "status" | "priority" | "type" | "channel" | "requester_id" | "organization_id" | "assignee_id" | "group_id" | "brand" | "tags" | "created_at" | "updated_at" | "solved_at")[] | null;
-            /** Sort */
-            sort?: ("created_at" | "-created_at" | "updated_at" | "-updated_at" | "number" | "-number") | null;
+            columns?: ("number" | "subject" | "status" | "priority" | "type" | "channel" | "requester_id" | "organization_id" | "assignee_id" | "group_id" | "brand" | "tags" | "created_at" | "updated_at" | "solved_at")[];
+            /**
+             * Sort
+             * @enum {string}
+             */
+            sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "number" | "-number";
             /** Position */
-            position?: number | null;
+            position?: number;
         };
         /** Webhook */
         Webhook: {

@@ -14,6 +14,7 @@ from omnicase.kit.inputs import (
     Integer,
     IsoDate,
     IsoDateTime,
+    PatchInput,
     StrictInput,
     body_schema,
     is_email_address,
@@ -106,3 +107,24 @@ def test_text_postgresql_cannot_store_is_refused_naming_where(text: str) -> None
     with pytest.raises(ValidationError):
         Note.model_validate({"tags": [], "extra": {text: "key"}})
     assert Note.model_validate({"tags": ["emoji \U0001f600 fine"], "extra": {}}).tags == ["emoji \U0001f600 fine"]
+
+
+def test_a_patch_refuses_null_naming_each_field_and_its_schema_offers_null_only_where_it_is_taken() -> None:
+    class Change(PatchInput):
+        nullable = frozenset({"assignee_id"})
+        name: str | None = Field(default=None, min_length=1)
+        tags: list[str] | None = Field(default=None, max_length=5)
+        assignee_id: str | None = None
+
+    assert Change.model_validate({"name": "x"}).model_fields_set == {"name"}
+    assert Change.model_validate({"assignee_id": None}).assignee_id is None, "null unassigns"
+    with pytest.raises(ValidationError) as refused:
+        Change.model_validate({"name": None, "tags": None})
+    assert [(error["loc"], error["type"]) for error in refused.value.errors()] == [
+        (("name",), "null"),
+        (("tags",), "null"),
+    ]
+    properties = Change.model_json_schema()["properties"]
+    assert (properties["name"]["type"], properties["name"]["minLength"]) == ("string", 1)
+    assert (properties["tags"]["type"], properties["tags"]["maxItems"]) == ("array", 5)
+    assert {"type": "null"} in properties["assignee_id"]["anyOf"]

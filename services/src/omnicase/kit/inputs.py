@@ -25,10 +25,20 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnicase.kit.errors import FieldError, problem_response
@@ -104,6 +114,40 @@ class StrictInput(BaseModel):
             where = found.lstrip(".") or "the value"
             raise ValueError(f"{where} holds a NUL character or a lone UTF-16 surrogate, which cannot be stored")
         return data
+
+
+class PatchInput(StrictInput):
+    """A PATCH body: a field left out keeps its value, and ``null`` is refused (naming the field)
+    except in the fields listed in ``nullable``, where null means something (``assignee_id``:
+    unassign). The schema offers null only where it is taken."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        nulls = [name for name in self.model_fields_set if getattr(self, name) is None and name not in self.nullable]
+        if nulls:
+            null = PydanticCustomError("null", "cannot be null: leave the field out to keep its value")
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [InitErrorDetails(type=null, loc=(name,), input=None) for name in sorted(nulls)],
+            )
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, field in schema.get("properties", {}).items():
+            branches = field.get("anyOf")
+            if name in cls.nullable or not branches or {"type": "null"} not in branches:
+                continue
+            kept = [branch for branch in branches if branch != {"type": "null"}]
+            del field["anyOf"]
+            if len(kept) == 1:
+                field.update(kept[0])
+            else:
+                field["anyOf"] = kept
+        return schema
 
 
 class UnstorableQueryMiddleware:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.events import Channel
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import PatchInput, StrictInput
 from omnicase.kit.pagination import Page
 
 
@@ -34,10 +34,12 @@ class ContactCreate(StrictInput):
     notes: str = Field(default="", max_length=10_000)
 
 
-class ContactUpdate(StrictInput):
+class ContactUpdate(PatchInput):
     """Given lists replace the contact's identities of that kind."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Ada King"}]})
+
+    nullable = frozenset({"name", "organization_id"})
 
     name: str | None = Field(default=None, max_length=200)
     emails: list[str] | None = Field(default=None, max_length=20)

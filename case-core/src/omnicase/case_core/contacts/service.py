@@ -271,9 +271,6 @@ class ContactService:
         )
         if "organization_id" in sent:
             errors += await self._check_organization(session, data.organization_id)
-        for name in ("emails", "phones", "handles", "notes"):
-            if name in sent and getattr(data, name) is None:
-                errors.append(FieldError(field=f"body.{name}", message="cannot be null", code="required"))
         if errors:
             raise ValidationFailed(f"Contact {contact_id} cannot be changed as asked.", errors=errors)
         if by_kind:

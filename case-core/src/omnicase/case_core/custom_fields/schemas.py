@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import PatchInput, StrictInput
 from omnicase.kit.pagination import Page
 
 FieldType = Literal["text", "number", "decimal", "date", "dropdown", "checkbox", "regex"]
@@ -59,10 +59,12 @@ class CustomFieldCreate(StrictInput):
         return self
 
 
-class CustomFieldUpdate(StrictInput):
+class CustomFieldUpdate(PatchInput):
     """The key and type are fixed once created (values already stored depend on them)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"required_on_solve": True}]})
+
+    nullable = frozenset({"pattern"})
 
     label: str | None = Field(default=None, min_length=1, max_length=200)
     options: list[str] | None = Field(default=None, max_length=500)

@@ -46,11 +46,7 @@ class CustomFieldService:
         current = await self.get(session, field_id)
         sent = data.model_fields_set
         values: dict[str, Any] = {name: getattr(data, name) for name in sent}
-        errors = [
-            FieldError(field=f"body.{name}", message="cannot be null", code="required")
-            for name in ("label", "options", "required_on_solve", "active")
-            if name in sent and values[name] is None
-        ]
+        errors: list[FieldError] = []
         kind = current["type"]
         if "options" in sent and values["options"] is not None:
             if kind != "dropdown":

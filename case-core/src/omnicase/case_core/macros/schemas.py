@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from omnicase.case_core.cases.schemas import Case
 from omnicase.case_core.templates import TemplatedText
 from omnicase.case_core.triggers.schemas import AddTags, RemoveTags, SetField
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 
 
 class AddReply(TemplatedText):
@@ -49,7 +49,7 @@ class MacroCreate(StrictInput):
     actions: list[MacroAction] = Field(min_length=1, max_length=20)
 
 
-class MacroUpdate(StrictInput):
+class MacroUpdate(PatchInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)

@@ -29,7 +29,7 @@ from omnicase.case_core.templates import placeholder_values, render_for
 from omnicase.case_core.triggers.schemas import AddTags, RemoveTags, SetField
 from omnicase.case_core.triggers.service import case_json, check_set_values, diff
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omnicase.kit.errors import Conflict, NotFound
 from omnicase.kit.ids import uuid7
 
 ACTIONS = TypeAdapter(list[MacroAction])
@@ -94,13 +94,6 @@ class MacroService:
     async def update(self, session: AsyncSession, macro_id: uuid.UUID, data: MacroUpdate) -> Row:
         await self.get(session, macro_id)
         values: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"actions"})
-        nulls = [name for name, value in values.items() if value is None]
-        if nulls or ("actions" in data.model_fields_set and data.actions is None):
-            nulls += ["actions"] if data.actions is None and "actions" in data.model_fields_set else []
-            raise ValidationFailed(
-                "These fields cannot be null.",
-                errors=[FieldError(field=f"body.{name}", message="cannot be null", code="required") for name in nulls],
-            )
         if data.actions is not None:
             check_set_values(data.actions, "body.actions")
             values["actions"] = ACTIONS.dump_python(data.actions, mode="json")

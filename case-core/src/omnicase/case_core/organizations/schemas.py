@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import PatchInput, StrictInput
 from omnicase.kit.pagination import Page
 
 
@@ -21,7 +21,7 @@ class OrganizationCreate(StrictInput):
     notes: str = Field(default="", max_length=10_000)
 
 
-class OrganizationUpdate(StrictInput):
+class OrganizationUpdate(PatchInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"domains": ["acme.example", "acme.test"]}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)

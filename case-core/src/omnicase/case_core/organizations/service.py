@@ -81,13 +81,6 @@ class OrganizationService:
     ) -> OrganizationRow:
         await self.get(session, organization_id)
         sent = data.model_fields_set
-        errors = [
-            FieldError(field=f"body.{name}", message="cannot be null", code="required")
-            for name in ("name", "domains", "notes")
-            if name in sent and getattr(data, name) is None
-        ]
-        if errors:
-            raise ValidationFailed(f"Organization {organization_id} cannot be changed as asked.", errors=errors)
         if data.domains is not None:
             domains = self._domains(data.domains)
             await self.organizations.release_domains(session, organization_id)

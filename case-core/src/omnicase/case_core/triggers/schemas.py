@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 
 from omnicase.case_core.cases.schemas import Tag
 from omnicase.case_core.templates import TemplatedText, known_placeholders
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 
 ConditionField = Literal[
     "update_type",
@@ -223,8 +223,10 @@ class TriggerCreate(StrictInput):
     actions: list[Action] = Field(min_length=1, max_length=20)
 
 
-class TriggerUpdate(StrictInput):
+class TriggerUpdate(PatchInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
+
+    nullable = frozenset({"conditions", "actions"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)

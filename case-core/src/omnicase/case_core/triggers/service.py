@@ -200,15 +200,6 @@ class TriggerService:
     async def update(self, session: AsyncSession, trigger_id: uuid.UUID, data: TriggerUpdate) -> Row:
         await self.get(session, trigger_id)
         values: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"conditions", "actions"}, mode="json")
-        if any(values.get(name, 0) is None for name in ("name", "active", "position", "description")):
-            raise ValidationFailed(
-                "name, description, active and position cannot be null.",
-                errors=[
-                    FieldError(field=f"body.{name}", message="cannot be null", code="required")
-                    for name in ("name", "active", "position", "description")
-                    if name in values and values[name] is None
-                ],
-            )
         if data.conditions is not None:
             values["conditions"] = data.conditions.model_dump(mode="json")
         if data.actions is not None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 
 from omnicase.case_core.cases.schemas import CaseType
 from omnicase.kit.events import CaseStatus, Channel, Priority
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 
 Visibility = Literal["personal", "group", "everyone"]
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "number", "-number"]
@@ -86,7 +86,7 @@ class ViewCreate(StrictInput):
         return self
 
 
-class ViewUpdate(StrictInput):
+class ViewUpdate(PatchInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"sort": "number"}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)

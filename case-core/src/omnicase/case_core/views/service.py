@@ -98,12 +98,6 @@ class ViewService:
     ) -> Row:
         await self._editable(session, view_id, actor, admin)
         values: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
-        nulls = [name for name, value in values.items() if value is None]
-        if nulls:
-            raise ValidationFailed(
-                "These fields cannot be null.",
-                errors=[FieldError(field=f"body.{name}", message="cannot be null", code="required") for name in nulls],
-            )
         values["updated_at"] = utcnow()
         return await self.repository.update(session, view_id, values)
 
