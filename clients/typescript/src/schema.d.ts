@@ -2462,16 +2462,22 @@ export interface components {
          *     }
          */
         UserUpdate: {
-            /** Email */
-            email?: string | null;
+            /**
+             * Email
+             * @example ada@example.com
+             */
+            email?: string;
             /** Name */
-            name?: string | null;
-            /** Role */
-            role?: ("admin" | "agent" | "light_agent" | "end_user") | null;
+            name?: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role?: "admin" | "agent" | "light_agent" | "end_user";
             /** Password */
             password?: string | null;
             /** Active */
-            active?: boolean | null;
+            active?: boolean;
             /** Agent Id */
             agent_id?: string | null;
             /** Contact Id */
@@ -2479,7 +2485,7 @@ export interface components {
             /** Organization Id */
             organization_id?: string | null;
             /** Organization Cases */
-            organization_cases?: boolean | null;
+            organization_cases?: boolean;
             /**
              * Unlock
              * @description Clear a login lockout.
@@ -5880,23 +5886,23 @@ export interface components {
         /** AgentUpdate */
         AgentUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Email */
             email?: string | null;
             /** Languages */
-            languages?: string[] | null;
+            languages?: string[];
             /** Capacity */
-            capacity?: number | null;
+            capacity?: number;
             /**
              * Skills
              * @description Replaces the agent's skills.
              */
-            skills?: components["schemas"]["SkillLevel"][] | null;
+            skills?: components["schemas"]["SkillLevel"][];
             /**
              * Group Ids
              * @description Replaces the agent's queues.
              */
-            group_ids?: string[] | null;
+            group_ids?: string[];
         };
         /** Decision */
         Decision: {
@@ -6010,10 +6016,10 @@ export interface components {
         /** GroupUpdate */
         GroupUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Description */
-            description?: string | null;
-            routing_model?: components["schemas"]["RoutingModel"] | null;
+            description?: string;
+            routing_model?: components["schemas"]["RoutingModel"];
             /**
              * Offer Timeout Seconds
              * @description Seconds an agent has to accept an offer before it goes to the next agent; null: auto-accept.
@@ -6522,22 +6528,25 @@ export interface components {
         /** RuleUpdate */
         RuleUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /**
              * Position
              * @description 1 is evaluated first; the rules at and after it move down one. Left out: last.
              * @example 1
              */
-            position?: number | null;
+            position?: number;
             /** Enabled */
-            enabled?: boolean | null;
-            conditions?: components["schemas"]["RuleConditions"] | null;
-            /** Target Group Id */
-            target_group_id?: string | null;
+            enabled?: boolean;
+            conditions?: components["schemas"]["RuleConditions"];
+            /**
+             * Target Group Id
+             * Format: uuid
+             */
+            target_group_id?: string;
             /** Required Skills */
-            required_skills?: components["schemas"]["RequiredSkill"][] | null;
+            required_skills?: components["schemas"]["RequiredSkill"][];
             /** Require Language */
-            require_language?: boolean | null;
+            require_language?: boolean;
         };
         /** Skill */
         Skill: {

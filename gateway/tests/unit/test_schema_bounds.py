@@ -46,6 +46,10 @@ def test_no_schema_publishes_pydantic_bound_names(documents: dict[str, dict[str,
 
 
 def test_an_optional_bounded_integer_publishes_its_bounds(documents: dict[str, dict[str, Any]]) -> None:
+    # Null clears a group's offer timeout: the bounds sit on the integer branch beside null.
+    timeout = documents["routing"]["components"]["schemas"]["GroupUpdate"]["properties"]["offer_timeout_seconds"]
+    integer = next(branch for branch in timeout["anyOf"] if branch.get("type") == "integer")
+    assert (integer["minimum"], integer["maximum"]) == (1, 3600)
+    # A field that may only be left out, never null, is the integer alone.
     position = documents["case-core"]["components"]["schemas"]["MacroUpdate"]["properties"]["position"]
-    integer = next(branch for branch in position["anyOf"] if branch.get("type") == "integer")
-    assert (integer["minimum"], integer["maximum"]) == (0, 1_000_000)
+    assert (position["type"], position["minimum"], position["maximum"]) == ("integer", 0, 1_000_000)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from omnicase.gateway.identity.principal import SCOPES, UserRole
-from omnicase.kit.inputs import StrictInput, is_email_address
+from omnicase.kit.inputs import PatchInput, StrictInput, is_email_address
 from omnicase.kit.pagination import Page
 
 
@@ -63,8 +63,10 @@ class UserCreate(UserLinks):
     active: StrictBool = True
 
 
-class UserUpdate(StrictInput):
+class UserUpdate(PatchInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"role": "light_agent"}, {"unlock": True}]})
+
+    nullable = frozenset({"password", "agent_id", "contact_id", "organization_id", "unlock"})
 
     email: Email | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)

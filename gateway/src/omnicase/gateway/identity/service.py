@@ -296,12 +296,6 @@ class IdentityService:
         if user is None:
             raise UserNotFound(f"User {user_id} does not exist.")
         sent = body.model_dump(exclude_unset=True, exclude={"password", "unlock"})
-        for name in ("email", "name", "role", "active", "organization_cases"):
-            if name in sent and sent[name] is None:
-                raise ValidationFailed(
-                    f"{name} cannot be null.",
-                    errors=[FieldError(field=f"body.{name}", message="cannot be null", code="null")],
-                )
         merged = {**dict(user), **sent}
         if "role" in sent and "agent_id" not in sent:
             # The routing link follows the role unless the admin names one.

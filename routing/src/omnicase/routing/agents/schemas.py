@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from omnicase.kit.events import Channel
 from omnicase.kit.inputs import EmailAddress as Email
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 from omnicase.routing.engine import Presence
 from omnicase.routing.schemas import Name
 
@@ -37,7 +37,9 @@ class AgentCreate(StrictInput):
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500, description="Queues the agent works.")
 
 
-class AgentUpdate(StrictInput):
+class AgentUpdate(PatchInput):
+    nullable = frozenset({"email"})
+
     name: Name | None = None
     email: Email | None = None
     languages: list[Language] | None = Field(default=None, max_length=50)

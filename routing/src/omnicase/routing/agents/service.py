@@ -131,12 +131,6 @@ class AgentService:
         # The row lock orders this change with concurrent reservations of the agent.
         await self.get(user_id, lock=True)
         changes = payload.model_dump(exclude_unset=True)
-        for required in ("name", "languages", "capacity", "skills", "group_ids"):
-            if required in changes and changes[required] is None:
-                raise ValidationFailed(
-                    f"{required} cannot be null.",
-                    errors=[FieldError(field=f"body.{required}", message="cannot be null", code="null")],
-                )
         await self._check_references(payload.skills, payload.group_ids)
         values: dict[str, Any] = {key: changes[key] for key in ("name", "email", "capacity") if key in changes}
         if payload.languages is not None:

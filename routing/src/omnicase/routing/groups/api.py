@@ -114,12 +114,6 @@ async def update_group(group_id: uuid.UUID, payload: GroupUpdate, session: Sessi
     repo = GroupRepository(session)
     current = await _get(repo, group_id)
     changes = payload.model_dump(exclude_unset=True)
-    for required in ("name", "description", "routing_model"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed(
-                f"{required} cannot be null.",
-                errors=[FieldError(field=f"body.{required}", message="cannot be null", code="null")],
-            )
     merged = {**current.model_dump(), **changes}
     await _check(repo, {**changes, **{k: merged[k] for k in ("overflow_after_seconds", "overflow_group_id")}}, group_id)
     if changes:

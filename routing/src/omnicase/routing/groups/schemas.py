@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 from omnicase.routing.engine import RoutingModel
 from omnicase.routing.schemas import Description, Name
 
@@ -38,7 +38,9 @@ class GroupCreate(StrictInput):
     overflow_group_id: uuid.UUID | None = Field(default=None, description="The fallback queue.")
 
 
-class GroupUpdate(StrictInput):
+class GroupUpdate(PatchInput):
+    nullable = frozenset({"offer_timeout_seconds", "overflow_after_seconds", "overflow_group_id"})
+
     name: Name | None = None
     description: Description | None = None
     routing_model: RoutingModel | None = None

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, StrictBool
 
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 from omnicase.routing.engine import RuleConditions
 from omnicase.routing.schemas import Name
 
@@ -38,7 +38,7 @@ class RuleCreate(StrictInput):
     )
 
 
-class RuleUpdate(StrictInput):
+class RuleUpdate(PatchInput):
     name: Name | None = None
     position: Integer | None = Position
     enabled: StrictBool | None = None

@@ -74,12 +74,6 @@ class RuleService:
 
     async def update(self, rule_id: uuid.UUID, payload: RuleUpdate) -> Rule:
         changes = payload.model_dump(exclude_unset=True)
-        for key, value in changes.items():
-            if value is None:
-                raise ValidationFailed(
-                    f"{key} cannot be null.",
-                    errors=[FieldError(field=f"body.{key}", message="cannot be null", code="null")],
-                )
         await self.repo.lock_order()
         current = await self.get(rule_id)
         await self._check(payload.target_group_id, payload.required_skills)
