@@ -53,3 +53,17 @@ def test_an_optional_bounded_integer_publishes_its_bounds(documents: dict[str, d
     # A field that may only be left out, never null, is the integer alone.
     position = documents["case-core"]["components"]["schemas"]["MacroUpdate"]["properties"]["position"]
     assert (position["type"], position["minimum"], position["maximum"]) == ("integer", 0, 1_000_000)
+
+
+def test_every_file_download_says_its_answer_is_binary(documents: dict[str, dict[str, Any]]) -> None:
+    files = [
+        (service, path, media_type, content.get("schema"))
+        for service, document in documents.items()
+        for path, item in document["paths"].items()
+        for operation in item.values()
+        for answer in operation.get("responses", {}).values()
+        for media_type, content in answer.get("content", {}).items()
+        if "json" not in media_type and not media_type.startswith("text/")
+    ]
+    assert len(files) >= 6, "attachments of cases, mail, forms and channels, and a mail's source"
+    assert {str(schema) for *_, schema in files} == {str({"type": "string", "format": "binary"})}, files

@@ -383,11 +383,22 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
             components["Problem"].pop("$defs", None)
             _declare_unreadable_bodies(schema)
             _standard_bounds(schema)
+            _declare_file_answers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi_with_problem  # type: ignore[method-assign]
     return app
+
+
+def _declare_file_answers(schema: dict[str, Any]) -> None:
+    """A file's bytes (an attachment, a mail's source) are a binary string, not an empty schema (unknown to clients)."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for answer in operation.get("responses", {}).values() if isinstance(operation, dict) else ():
+                for media_type, content in answer.get("content", {}).items():
+                    if "json" not in media_type and not media_type.startswith("text/") and not content.get("schema"):
+                        content["schema"] = {"type": "string", "format": "binary"}
 
 
 _BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
