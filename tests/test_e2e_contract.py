@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -29,6 +28,7 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Ok
 
+from omnicase.devtools.testing.contract import exercise
 from omnicase.devtools.testing.frontend import Gateway
 from omnicase.devtools.testing.stack import SuiteStack
 
@@ -65,22 +65,6 @@ def bearer(stack: SuiteStack, admin_login: tuple[str, str]) -> dict[str, str]:
         return {"Authorization": str(admin.http.headers["Authorization"])}
 
 
-def _exercise(operation: Any, url: str, headers: dict[str, str]) -> None:
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=operation.as_strategy())
-    def run(case: schemathesis.Case[Any]) -> None:
-        case.call_and_validate(base_url=url, headers=headers, checks=None if ALL_CHECKS else CHECKS)
-
-    run()
-
-
 def test_every_operation_answers_as_documented(stack: SuiteStack, bearer: dict[str, str]) -> None:
     schema = schemathesis.openapi.from_url(f"{stack.url()}/openapi.json")
     results = list(schema.get_all_operations())
@@ -91,7 +75,7 @@ def test_every_operation_answers_as_documented(stack: SuiteStack, bearer: dict[s
     for operation in operations:
         headers = {} if operation.path in WITHOUT_TOKEN else bearer
         try:
-            _exercise(operation, stack.url(), headers)
+            exercise(operation, stack.url(), headers, checks=None if ALL_CHECKS else CHECKS, examples=EXAMPLES)
         except Exception as error:  # every operation is tried; the report names each one that failed
             failures.append(f"{operation.method.upper()} {operation.path}: {error}"[:2000])
     assert failures == [], "\n\n".join(failures)

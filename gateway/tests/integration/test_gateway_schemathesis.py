@@ -13,12 +13,10 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -27,6 +25,7 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Ok
 
+from omnicase.devtools.testing.contract import exercise
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.app import create_app
 from omnicase.gateway.testing import Gateway, Upstream, gateway_settings, upstream_app
@@ -91,22 +90,6 @@ def live(database_url: str) -> Iterator[Live]:
         stack.stop()
 
 
-def exercise(operation: schemathesis.APIOperation[Any, Any, Any, Any], url: str, headers: dict[str, str]) -> None:
-    @settings(
-        max_examples=6,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=operation.as_strategy())
-    def run(case: schemathesis.Case[Any]) -> None:
-        case.call_and_validate(base_url=url, headers=headers, checks=CHECKS)
-
-    run()
-
-
 def test_every_operation_of_the_merged_document_answers_as_documented(live: Live) -> None:
     schema = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
     results = list(schema.get_all_operations())
@@ -115,4 +98,5 @@ def test_every_operation_of_the_merged_document_answers_as_documented(live: Live
     assert len(operations) >= 15
     for operation in operations:
         # Revocation is called like a logged-out client would: no bearer token.
-        exercise(operation, live.url, dict(live.auth) if operation.path != "/api/v1/auth/revoke" else {})
+        headers = dict(live.auth) if operation.path != "/api/v1/auth/revoke" else {}
+        exercise(operation, live.url, headers, checks=CHECKS, examples=6)
