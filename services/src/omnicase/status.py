@@ -59,13 +59,17 @@ async def service_status(client: httpx.AsyncClient, name: str, url: str) -> Serv
         ready = await client.get(f"{url}/readyz")
         status.ready = ready.status_code == 200
         checks: dict[str, str] = {}
-        with contextlib.suppress(ValueError):
-            checks = ready.json().get("checks", {})
+        with contextlib.suppress(ValueError, AttributeError):
+            checks = dict(ready.json().get("checks", {}))
         status.problems = [f"{check}: {result}" for check, result in checks.items() if result != "ok"]
         metrics = await client.get(f"{url}/metrics")
         status.outbox_backlog_seconds, status.consumers = read_metrics(metrics.text)
     except httpx.HTTPError as error:
         status.problems = [f"not answering at {url} ({type(error).__name__})"]
+    except (ValueError, KeyError):
+        # Something answers there, but not an Omnicase service's /metrics.
+        status.ready = False
+        status.problems = [f"{url}/metrics is not a service's metrics"]
     return status
 
 

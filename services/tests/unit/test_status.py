@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
-from omnicase.status import ConsumerStatus, ServiceStatus, read_metrics, report
+from omnicase.status import ConsumerStatus, ServiceStatus, read_metrics, report, service_status
 
 
 def test_lag_and_dead_letters_add_up_per_consumer_group_and_the_oldest_backlog_counts() -> None:
@@ -35,3 +37,16 @@ def test_the_report_names_what_is_not_ready_and_why() -> None:
     assert "routing 7 behind, 2 dead" in lines[1]
     assert "NOT READY" in lines[2]
     assert lines[3].strip() == "! database: failing: timeout"
+
+
+@pytest.mark.asyncio
+async def test_something_else_answering_where_a_service_should_be_is_named_not_a_traceback() -> None:
+    def stranger(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/readyz":
+            return httpx.Response(200, json=["not", "a", "report"])
+        return httpx.Response(200, text="<html>hello {</html>")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(stranger)) as client:
+        status = await service_status(client, "routing", "http://stranger")
+    assert status.ready is False
+    assert status.problems == ["http://stranger/metrics is not a service's metrics"]
