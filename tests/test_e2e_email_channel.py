@@ -662,6 +662,43 @@ def test_mail_the_suite_refuses_changes_nothing(suite: Suite) -> None:
     assert len(suite.sink.received(to=customer)) == 1, "refused mail is never answered"
 
 
+def _held_from(suite: Suite, sender: str) -> dict[str, Any] | None:
+    held = suite.admin.get("/api/v1/suspended-messages", params={"channel": "email", "limit": 100})["items"]
+    return next((item for item in held if item["sender"].get("email") == sender), None)
+
+
+def test_a_bounce_about_no_case_is_held_listed_and_recovered_into_exactly_one_case(suite: Suite) -> None:
+    run = uuid.uuid4().hex[:6]
+    daemon = f"mailer-daemon.{run}@remote.example"
+    bounce = customer_mail(daemon, SUPPORT, "Undelivered Mail Returned to Sender", f"Returned mail {run}.")
+    deliver(suite.smtp_port, bounce)
+
+    held = wait_for(lambda: _held_from(suite, daemon), within=60, message="the bounce never reached the held queue")
+    assert (held["reason"], held["subject"]) == ("noise", "Undelivered Mail Returned to Sender")
+    assert held["detail"].startswith("bounce not in reply to any case")
+    source = suite.admin.http.get(held["source_url"])
+    assert source.status_code == 200
+    assert bounce["Message-ID"].encode() in source.content
+    assert _cases_of(suite, daemon) == [], "a held message opens no case"
+
+    recovered = suite.admin.call("POST", f"/api/v1/suspended-messages/{held['id']}/recover")
+    assert recovered["status"] == "recovered"
+    [case] = _cases_of(suite, daemon)
+    assert (recovered["case_id"], recovered["case_number"]) == (case["id"], case["number"])
+    again = suite.admin.call("POST", f"/api/v1/suspended-messages/{held['id']}/recover", expect=409)
+    assert again["case_id"] == case["id"]
+    assert _held_from(suite, daemon) is None
+
+    # intake-email hears of the case and settles its record; nothing hands the bounce on a second time.
+    wait_for(
+        lambda: suite.admin.get(f"/api/v1/mailboxes/-/messages/{held['id']}")["case_id"] == case["id"] or None,
+        within=60,
+        message="intake-email never heard the recovered bounce became a case",
+    )
+    assert len(_cases_of(suite, daemon)) == 1
+    assert [m["text"].strip() for m in _inbound_messages(suite, case["id"])] == [f"Returned mail {run}."]
+
+
 def _stream_mailbox(suite: Suite, run: str) -> tuple[str, str]:
     """A support address of its own whose cases carry a tag of their own: (address, tag)."""
     address, tag = f"stream-{run}@acme.example", f"stream-{run}"

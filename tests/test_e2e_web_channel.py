@@ -298,7 +298,7 @@ def test_a_queue_with_offers_waits_for_the_agent_to_accept(suite: Suite, custome
     assert [item["status"] for item in offers if item["case_id"] == case_id] == ["accepted"]
 
 
-def test_refused_submissions_reach_no_service(suite: Suite, customer_site: str) -> None:
+def test_refused_submissions_reach_no_service_and_spam_is_held_until_deleted(suite: Suite, customer_site: str) -> None:
     tag = f"refused-{uuid.uuid4().hex[:6]}"
     form = _stream_form(suite, tag, customer_site)
     good = {"email": "rosa@customer.example", "subject": "Where is my parcel?", "description": "Ordered last week."}
@@ -308,18 +308,38 @@ def test_refused_submissions_reach_no_service(suite: Suite, customer_site: str) 
         assert missing.status_code == 422
         assert missing.headers["content-type"].startswith("application/problem+json")
         assert {error["field"] for error in missing.json()["errors"]} == {"body.email", "body.subject"}
-        spam = public.post(path, data={**good, "website": "http://spam.example"})
-        assert spam.status_code == 400
-        assert spam.json()["type"].endswith("/spam-rejected")
+        spam_fields = {**good, "subject": f"Cheap watches {tag}", "website": "http://spam.example"}
+        spam = public.post(path, data=spam_fields)
+        # Answered as any accepted post, so a bot learns nothing; held where staff can look.
+        assert spam.status_code == 202, spam.text
         # A good submission after them: once its case exists, anything the refusals had sent would too.
         accepted = public.post(path, data=good)
         assert accepted.status_code == 202, accepted.text
 
+    held_id = spam.json()["submission_id"]
+
+    def held() -> dict[str, Any] | None:
+        items = suite.admin.get("/api/v1/suspended-messages", params={"channel": "web", "reason": "spam"})["items"]
+        return next((item for item in items if item["id"] == held_id), None)
+
+    listed = wait_for(held, within=60, message="the spam post never reached the held queue")
+    assert listed["subject"] == f"Cheap watches {tag}"
+    assert "http://spam.example" in listed["detail"]
     wait_for(lambda: _case_of_submission(suite, form["id"], good["subject"]), within=60, message="no case")
     cases = suite.admin.get("/api/v1/cases", params={"tag": tag})["items"]
     assert [case["subject"] for case in cases] == [good["subject"]]
     submissions = suite.admin.get(f"/api/v1/forms/{form['id']}/submissions")["items"]
-    assert [item["fields"]["subject"] for item in submissions] == [good["subject"]]
+    assert sorted((item["fields"]["subject"], item["status"]) for item in submissions) == [
+        (f"Cheap watches {tag}", "held"),
+        (good["subject"], "acknowledged"),
+    ]
+
+    suite.admin.call("DELETE", f"/api/v1/suspended-messages/{held_id}", expect=204)
+    assert held() is None
+    suite.admin.call("GET", f"/api/v1/suspended-messages/{held_id}", expect=404)
+    assert [case["subject"] for case in suite.admin.get("/api/v1/cases", params={"tag": tag})["items"]] == [
+        good["subject"]
+    ]
 
 
 def _submit(http: httpx.Client, form_id: str, index: int, run: str) -> None:

@@ -18,7 +18,6 @@ from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
 from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.intake.consumer import ACCEPTS as INTAKE_ACCEPTS
-from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.models import outbox
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers, inbound_email
@@ -84,7 +83,7 @@ def agent(settings: CaseCoreSettings, agent_id: str) -> dict[str, str]:
 @pytest.fixture
 def deliver(db: Database, services: Services) -> Deliver:
     """Hand one event to case-core's consumers as the kit would (one transaction)."""
-    intake = IntakeConsumer(services.cases, services.contacts, services.notifications, services.auto_responses)
+    intake = services.intake
     commands = CommandConsumer(services.cases)
 
     async def run(data: EventData) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.testing import Deliver, Email, Published
 from omnicase.case_core.wiring import Services
 from omnicase.kit.bus.batch import Received
@@ -236,7 +235,7 @@ async def test_repeats_and_a_second_mail_of_a_new_sender_in_one_batch_make_one_c
     first = email(address, subject="First")
     second = email(address, subject="Second")
     batch = [first, first, email(address, message_id=first.message_id), second]
-    intake = IntakeConsumer(services.cases, services.contacts, services.notifications, services.auto_responses)
+    intake = services.intake
     async with db.unit_of_work() as session:
         await intake.handle(session, [Received(m.envelope(source="test", subject="test"), m) for m in batch])
 

@@ -35,7 +35,7 @@ async def _new_emails(db: Database, intake: IntakeConsumer, count: int) -> list[
 async def test_new_emails_from_new_senders_cost_four_statements_each_and_their_lookups_one_read_per_batch(
     db: Database, services: Services
 ) -> None:
-    intake = IntakeConsumer(services.cases, services.contacts, services.notifications, services.auto_responses)
+    intake = services.intake
     await _new_emails(db, intake, 1)  # loads the cached configuration
 
     one = await _new_emails(db, intake, 1)

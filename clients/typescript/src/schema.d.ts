@@ -1054,6 +1054,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/suspended-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Messages held back instead of becoming cases, newest first
+         * @description Only messages still held: recovered and deleted ones leave the list.
+         */
+        get: operations["list_suspended_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suspended-messages/{held_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A held message whole, and what became of it */
+        get: operations["get_suspended_message"];
+        put?: never;
+        post?: never;
+        /** Delete a held message for good */
+        delete: operations["delete_suspended_message"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suspended-messages/{held_id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand a held message on: it opens a case or joins its thread, exactly once
+         * @description The answer names the case it became; a second recovery is a 409 naming it too.
+         */
+        post: operations["recover_suspended_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/mailboxes/-/attachments/{sha256}": {
         parameters: {
             query?: never;
@@ -2611,6 +2669,24 @@ export interface components {
              */
             url: string;
         };
+        /** AttachmentRef */
+        AttachmentRef: {
+            /** Sha256 */
+            sha256: string;
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /** Content Id */
+            content_id?: string | null;
+            /**
+             * Inline
+             * @default false
+             */
+            inline?: boolean;
+        };
         /** Attempt */
         Attempt: {
             /**
@@ -3516,6 +3592,173 @@ export interface components {
              */
             handle: string;
         };
+        /**
+         * HeldMessage
+         * @description The held message whole, and what became of it.
+         * @example {
+         *       "channel": "email",
+         *       "detail": "bounce not in reply to any case: Content-Type multipart/report; report-type=delivery-status",
+         *       "expires_at": "2026-12-07T14:00:01Z",
+         *       "held_at": "2026-11-23T14:00:01Z",
+         *       "id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e20",
+         *       "preview": "This is the mail system at host example.net. I'm sorry to have to inform you…",
+         *       "reason": "noise",
+         *       "received_at": "2026-11-23T14:00:00Z",
+         *       "sender": {
+         *         "email": "mailer-daemon@example.net",
+         *         "name": "Mail Delivery System"
+         *       },
+         *       "source_url": "/api/v1/mailboxes/-/messages/0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e20/source",
+         *       "subject": "Undelivered Mail Returned to Sender"
+         *     }
+         */
+        HeldMessage: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The intake's id of the stored message.
+             */
+            id: string;
+            channel: components["schemas"]["Channel"];
+            /** @description noise (bounce, bulk or auto-reply answering no case), mail_loop (sent from one of our own addresses), sender_suspended (the loop guard stopped a sender), spam. */
+            reason: components["schemas"]["HoldReason"];
+            /**
+             * Detail
+             * @description Which rule held it, in the intake's words.
+             */
+            detail: string;
+            sender: components["schemas"]["Party"];
+            /** Subject */
+            subject: string | null;
+            /**
+             * Preview
+             * @description The start of its text.
+             */
+            preview: string;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /**
+             * Held At
+             * Format: date-time
+             */
+            held_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description When it is deleted unless recovered first.
+             */
+            expires_at: string;
+            /**
+             * Source Url
+             * @description Where its raw source is read, for channels that keep one (email).
+             */
+            source_url: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "held" | "recovered" | "deleted";
+            /** Recipient */
+            recipient: string | null;
+            /** Text */
+            text: string;
+            /** Html */
+            html: string | null;
+            /** Attachments */
+            attachments: components["schemas"]["AttachmentRef"][];
+            /**
+             * Case Id
+             * @description The case it became (or joined), once recovered.
+             */
+            case_id: string | null;
+            /** Case Number */
+            case_number: number | null;
+            /**
+             * Settled By
+             * @description Who recovered or deleted it.
+             */
+            settled_by: string | null;
+            /** Settled At */
+            settled_at: string | null;
+        };
+        /** HeldMessagePage */
+        HeldMessagePage: {
+            /** Items */
+            items: components["schemas"]["HeldMessageSummary"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * HeldMessageSummary
+         * @description A message an intake held back instead of making it a case, and why.
+         * @example {
+         *       "channel": "email",
+         *       "detail": "bounce not in reply to any case: Content-Type multipart/report; report-type=delivery-status",
+         *       "expires_at": "2026-12-07T14:00:01Z",
+         *       "held_at": "2026-11-23T14:00:01Z",
+         *       "id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e20",
+         *       "preview": "This is the mail system at host example.net. I'm sorry to have to inform you…",
+         *       "reason": "noise",
+         *       "received_at": "2026-11-23T14:00:00Z",
+         *       "sender": {
+         *         "email": "mailer-daemon@example.net",
+         *         "name": "Mail Delivery System"
+         *       },
+         *       "source_url": "/api/v1/mailboxes/-/messages/0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e20/source",
+         *       "subject": "Undelivered Mail Returned to Sender"
+         *     }
+         */
+        HeldMessageSummary: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The intake's id of the stored message.
+             */
+            id: string;
+            channel: components["schemas"]["Channel"];
+            /** @description noise (bounce, bulk or auto-reply answering no case), mail_loop (sent from one of our own addresses), sender_suspended (the loop guard stopped a sender), spam. */
+            reason: components["schemas"]["HoldReason"];
+            /**
+             * Detail
+             * @description Which rule held it, in the intake's words.
+             */
+            detail: string;
+            sender: components["schemas"]["Party"];
+            /** Subject */
+            subject: string | null;
+            /**
+             * Preview
+             * @description The start of its text.
+             */
+            preview: string;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /**
+             * Held At
+             * Format: date-time
+             */
+            held_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description When it is deleted unless recovered first.
+             */
+            expires_at: string;
+            /**
+             * Source Url
+             * @description Where its raw source is read, for channels that keep one (email).
+             */
+            source_url: string | null;
+        };
         /** HistoryEntry */
         HistoryEntry: {
             /** Id */
@@ -3564,6 +3807,12 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /**
+         * HoldReason
+         * @description Why an intake held a message back instead of handing it on as a case.
+         * @enum {string}
+         */
+        HoldReason: "noise" | "mail_loop" | "sender_suspended" | "spam";
         /** Macro */
         Macro: {
             /**
@@ -4002,6 +4251,23 @@ export interface components {
             domains?: string[];
             /** Notes */
             notes?: string;
+        };
+        /**
+         * Party
+         * @description Who sent or receives a message, in whatever terms the channel knows them.
+         */
+        Party: {
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /**
+             * Handle
+             * @description Channel handle, e.g. a WhatsApp id.
+             */
+            handle?: string | null;
         };
         /**
          * Priority
@@ -4639,6 +4905,14 @@ export interface components {
              * @example bulk
              */
             noise: string | null;
+            /**
+             * Hold Reason
+             * @description Held back rather than discarded: case-core's suspended-messages queue has it.
+             * @example noise
+             * @example mail_loop
+             * @example sender_suspended
+             */
+            hold_reason: string | null;
             /** Parse Errors */
             parse_errors: string[];
             /** Case Id */
@@ -4904,24 +5178,6 @@ export interface components {
              */
             next_cursor: string | null;
         };
-        /** AttachmentRef */
-        AttachmentRef: {
-            /** Sha256 */
-            sha256: string;
-            /** Filename */
-            filename: string;
-            /** Content Type */
-            content_type: string;
-            /** Size */
-            size: number;
-            /** Content Id */
-            content_id?: string | null;
-            /**
-             * Inline
-             * @default false
-             */
-            inline?: boolean;
-        };
         /**
          * CaptchaProvider
          * @enum {string}
@@ -5003,6 +5259,11 @@ export interface components {
             /** Config */
             config: components["schemas"]["SmsConfig"] | components["schemas"]["WhatsAppConfig"] | components["schemas"]["MessengerConfig"] | components["schemas"]["GenericConfig"];
             defaults?: components["schemas"]["CaseDefaults"];
+            /**
+             * Blocked Senders
+             * @description Phone numbers, handles or email addresses whose messages are held as spam (in the suspended-messages queue) instead of opening cases; matched ignoring case.
+             */
+            blocked_senders?: string[];
         };
         /**
          * ChannelKind
@@ -5090,6 +5351,8 @@ export interface components {
                 [key: string]: unknown;
             };
             defaults: components["schemas"]["CaseDefaults"];
+            /** Blocked Senders */
+            blocked_senders: string[];
             /**
              * Webhook Url
              * @description Give this URL to the provider or integrator.
@@ -5501,23 +5764,6 @@ export interface components {
             kind: "messenger";
             /** Page Id */
             page_id: string;
-        };
-        /**
-         * Party
-         * @description Who sent or receives a message, in whatever terms the channel knows them.
-         */
-        Party: {
-            /** Email */
-            email?: string | null;
-            /** Name */
-            name?: string | null;
-            /** Phone */
-            phone?: string | null;
-            /**
-             * Handle
-             * @description Channel handle, e.g. a WhatsApp id.
-             */
-            handle?: string | null;
         };
         /** RateLimits */
         RateLimits: {
@@ -14060,6 +14306,336 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_suspended_messages: {
+        parameters: {
+            query?: {
+                channel?: components["schemas"]["Channel"] | null;
+                reason?: components["schemas"]["HoldReason"] | null;
+                /** @description `next_cursor` of the previous page; empty or absent for the first. */
+                cursor?: string | null;
+                /** @description Items per page, at most 100. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeldMessagePage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid cursor */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_suspended_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                held_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeldMessage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_suspended_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                held_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recover_suspended_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                held_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeldMessage"];
                 };
             };
             /** @description Unauthorized */

@@ -3,6 +3,7 @@ case-core's auto-responses (once per address per interval), republication."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from omnicase.kit.events import (
     CaseSnapshot,
     CaseStatus,
     Channel,
+    HeldMessageKept,
     OutboundMessageRequested,
     Party,
     Priority,
@@ -262,6 +264,43 @@ async def test_unacknowledged_message_is_published_again_until_case_core_confirm
     assert len({envelope["id"] for envelope in envelopes}) == len(envelopes)  # each a new event id
     assert all(record.key == sender.encode() for record in records)
     assert (await status_of(service, intake_id))["published_count"] == settled  # no more once acknowledged
+
+
+async def test_a_held_bounce_is_published_until_case_core_keeps_it_and_settled_by_the_case_it_is_recovered_into(
+    start_sending_service: Any, producer: Any, kafka_bootstrap: str
+) -> None:
+    service = await start_sending_service(republish_after_seconds=0.3, republish_interval_seconds=0.2)
+    mailbox = await service.mailbox()
+    bounce = mail("MAILER-DAEMON@mx.example.org", mailbox["address"], subject="Undelivered Mail Returned to Sender")
+    intake_id = await deliver(service, bounce, "mailer-daemon@mx.example.org", mailbox["address"])
+
+    async def published_at_least(count: int) -> bool:
+        return bool((await status_of(service, intake_id))["published_count"] >= count)
+
+    await eventually(lambda: published_at_least(3), message="republished until case-core keeps it")
+    kept = HeldMessageKept(source_intake_id=intake_id)
+    await producer.publish(
+        physical(Topic.CASE_EVENTS, service.settings.topic_prefix),
+        kept.envelope(source="case-core", subject=str(intake_id)),
+        key=str(intake_id),
+    )
+
+    async def kept_by_case_core() -> bool:
+        return (await status_of(service, intake_id))["acknowledged_at"] is not None
+
+    await eventually(kept_by_case_core, message="acknowledged as held")
+    stored = await status_of(service, intake_id)
+    assert (stored["status"], stored["hold_reason"], stored["case_id"]) == ("dropped", "noise", None)
+    topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
+    records = await read_topic(kafka_bootstrap, topic, expect=stored["published_count"], within=10)
+    assert {json.loads(record.value)["type"] for record in records} == {"intake.message_held"}
+    await asyncio.sleep(1)  # five republication rounds
+    assert (await status_of(service, intake_id))["published_count"] == stored["published_count"]
+
+    # Staff recovered it from the queue: the case it opened settles it like any message.
+    case_id = await case_created(producer, service, intake_id)
+    await eventually(lambda: _acknowledged(service, intake_id), message="settled by its case")
+    assert (await status_of(service, intake_id))["case_id"] == str(case_id)
 
 
 async def test_an_auto_response_asked_for_before_the_acknowledgement_leaves_from_the_mailbox_written_to(

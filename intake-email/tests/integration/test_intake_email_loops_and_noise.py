@@ -12,6 +12,7 @@ import pytest
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.kit.clock import utcnow
+from omnicase.kit.events import Envelope, HoldReason, MessageHeld
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio
@@ -43,12 +44,24 @@ async def deliver(service: Any, raw: bytes, sender: str, to: str) -> dict[str, A
 
 
 async def published(service: Any, kafka_bootstrap: str, expect: int) -> list[dict[str, Any]]:
+    """The messages handed on to case-core as they are (held ones are not among them)."""
+    records = await _records(service, kafka_bootstrap, expect)
+    return [envelope["data"] for envelope in records if envelope["type"] == "intake.message_received"]
+
+
+async def held(service: Any, kafka_bootstrap: str, expect: int) -> list[MessageHeld]:
+    """The messages held back, as case-core's suspended-messages queue gets them."""
+    records = await _records(service, kafka_bootstrap, expect)
+    return [MessageHeld.parse(Envelope.model_validate(e)) for e in records if e["type"] == "intake.message_held"]
+
+
+async def _records(service: Any, kafka_bootstrap: str, expect: int) -> list[dict[str, Any]]:
     topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
     records = await read_topic(kafka_bootstrap, topic, expect=expect, within=5)
-    return [json.loads(record.value)["data"] for record in records]
+    return [json.loads(record.value) for record in records]
 
 
-async def test_auto_reply_bounce_and_bulk_mail_not_about_a_case_are_dropped_with_a_reason(
+async def test_auto_reply_bounce_and_bulk_mail_not_about_a_case_are_held_with_a_reason(
     service: Any, unique_sender: Any, kafka_bootstrap: str
 ) -> None:
     mailbox = await service.mailbox(auto_response=True)
@@ -66,7 +79,13 @@ async def test_auto_reply_bounce_and_bulk_mail_not_about_a_case_are_dropped_with
     assert newsletter["noise"] == "bulk"
     assert bounce["noise"] == "bounce"
     assert bounce["envelope_from"] == ""
-    assert await published(service, kafka_bootstrap, expect=0) == []
+    assert {out_of_office["hold_reason"], newsletter["hold_reason"], bounce["hold_reason"]} == {"noise"}
+    assert await published(service, kafka_bootstrap, expect=3) == [], "none of them opens a case"
+    kept = {str(message.message.intake_id): message for message in await held(service, kafka_bootstrap, expect=3)}
+    for stored in (out_of_office, newsletter, bounce):
+        assert kept[stored["id"]].reason == HoldReason.NOISE
+        assert kept[stored["id"]].detail == stored["reason"]
+    assert kept[bounce["id"]].message.auto_generated
 
 
 async def test_auto_reply_and_bounce_of_our_own_mail_are_recorded_on_the_case_and_marked_auto_generated(
@@ -129,11 +148,13 @@ async def test_mail_from_one_of_our_own_addresses_is_ignored(service: Any, kafka
     stored = await deliver(service, mail(other["address"], mailbox["address"]), other["address"], mailbox["address"])
     assert stored["status"] == "dropped"
     assert "own address" in stored["reason"]
-    assert await published(service, kafka_bootstrap, expect=0) == []
+    assert await published(service, kafka_bootstrap, expect=1) == []
+    [loop] = await held(service, kafka_bootstrap, expect=1)
+    assert (str(loop.message.intake_id), loop.reason) == (stored["id"], HoldReason.MAIL_LOOP)
 
 
 async def test_runaway_sender_is_suspended_after_the_rate_limit_and_others_are_not(
-    start_service: Any, unique_sender: Any
+    start_service: Any, unique_sender: Any, kafka_bootstrap: str
 ) -> None:
     service = await start_service(sender_rate_limit=3)
     mailbox = await service.mailbox()
@@ -146,6 +167,9 @@ async def test_runaway_sender_is_suspended_after_the_rate_limit_and_others_are_n
     fourth = await deliver(service, mail(runaway, mailbox["address"]), runaway, mailbox["address"])
     assert "suspended until" in fourth["reason"]
     assert (await deliver(service, mail(person, mailbox["address"]), person, mailbox["address"]))["status"] == "pending"
+    suspended = await held(service, kafka_bootstrap, expect=7)
+    assert [message.reason for message in suspended] == [HoldReason.SENDER_SUSPENDED] * 3
+    assert {message.message.sender.email for message in suspended} == {runaway}
 
 
 async def test_malformed_mail_becomes_a_message_with_its_raw_source_attached(

@@ -47,6 +47,8 @@ async def test_mailbox_is_verified_when_its_test_message_arrives_back(
     stored = (await service.client.get(f"/api/v1/mailboxes/-/messages/{intake_id}")).json()
     assert stored["status"] == "dropped"  # a test message opens no case
     assert "verification" in stored["reason"]
+    assert stored["hold_reason"] is None, "nor waits in the suspended-messages queue"
+    assert stored["published_count"] == 0
 
 
 async def test_a_forged_or_stale_verification_code_verifies_nothing(service: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +14,15 @@ from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import CaseCreated, CaseSnapshot, Envelope, MessageReceived
+from omnicase.kit.events import (
+    CaseCreated,
+    CaseSnapshot,
+    Envelope,
+    HeldMessageKept,
+    HoldReason,
+    MessageHeld,
+    MessageReceived,
+)
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio
@@ -166,3 +175,63 @@ async def test_confirmations_published_while_intake_web_is_down_settle_its_submi
         early: ("acknowledged", early_case, 1),
         **{submission_id: ("acknowledged", case_id, 1) for submission_id, case_id in cases.items()},
     }
+
+
+async def test_held_spam_is_sent_until_case_core_keeps_it_and_settled_by_the_case_it_is_recovered_into(
+    start_service: Any, producer: EventProducer, kafka_bootstrap: str
+) -> None:
+    service = await start_service(republish_after_seconds=0.3, republish_interval_seconds=0.2)
+    form = await service.form()
+    bait = service.valid_fields(form["id"], website="http://spam.example")
+    answer = await service.public.post(f"/public/forms/{form['id']}/submissions", data=bait, headers=API)
+    assert answer.status_code == 202, answer.text
+    held_id = answer.json()["submission_id"]
+    prefix = service.settings.topic_prefix
+
+    topic = physical(Topic.INTAKE_MESSAGES, prefix)
+    copies: list[Envelope] = []
+    for _ in range(30):  # until it was published again (every 0.2 s once 0.3 s old)
+        records = await read_topic(kafka_bootstrap, topic, expect=1, within=15)
+        copies = [envelope for r in records if (envelope := Envelope.from_bytes(r.value)).subject == held_id]
+        if len(copies) >= 2:
+            break
+        await asyncio.sleep(0.5)
+    assert len(copies) >= 2, "published again until case-core keeps it"
+    assert {envelope.type for envelope in copies} == {"intake.message_held"}, "never handed on as a case"
+    held = MessageHeld.parse(copies[0])
+    assert (str(held.message.intake_id), held.reason) == (held_id, HoldReason.SPAM)
+    assert "website" in held.detail
+    assert "http://spam.example" in held.detail
+
+    kept = HeldMessageKept(source_intake_id=uuid.UUID(held_id))
+    await producer.publish(
+        physical(Topic.CASE_EVENTS, prefix), kept.envelope(source="case-core", subject=held_id), key=held_id
+    )
+
+    async def settled_as_held() -> bool:
+        [item] = await service.submissions(form["id"])
+        return item["acknowledged_at"] is not None
+
+    await eventually(settled_as_held, message="case-core keeping it acknowledged the held submission")
+    [item] = await service.submissions(form["id"])
+    assert item["status"] == "held"
+    published = item["published_count"]
+    await asyncio.sleep(1)  # five republication rounds
+    [item] = await service.submissions(form["id"])
+    assert item["published_count"] == published, "a kept message is not published again"
+
+    # Staff recovered it: its case settles it like any other submission.
+    created = _case_created(held_id, 77)
+    await producer.publish(
+        physical(Topic.CASE_EVENTS, prefix),
+        created.envelope(source="case-core", subject=str(created.case.case_id)),
+        key=str(created.case.case_id),
+    )
+
+    async def recovered() -> bool:
+        [item] = await service.submissions(form["id"])
+        return bool(item["status"] == "acknowledged")
+
+    await eventually(recovered, message="the recovered case settled the held submission")
+    [item] = await service.submissions(form["id"])
+    assert item["case_id"] == str(created.case.case_id)

@@ -170,13 +170,17 @@ async def _rejections(service: Any, reason: str) -> float:
     return sum(float(row[len(line) :]) for row in metrics.splitlines() if row.startswith(line))
 
 
-async def test_spam_is_refused_and_counted_never_stored(service: Any) -> None:
+async def test_a_filled_honeypot_is_held_as_if_accepted_and_other_spam_refused_all_counted(service: Any) -> None:
     before = {reason: await _rejections(service, reason) for reason in ("honeypot", "too_fast", "token")}
     form = await service.form()
     url = f"/public/forms/{form['id']}/submissions"
-    honeypot = await service.public.post(url, data=service.valid_fields(form["id"], website="http://spam"), headers=API)
-    assert honeypot.status_code == 400
-    assert honeypot.json()["type"].endswith("/spam-rejected")
+    bait = service.valid_fields(form["id"], website="http://spam.example", subject="Cheap watches")
+    honeypot = await service.public.post(url, data=bait, headers=API)
+    # A bot learns nothing from the answer: it reads like any accepted post.
+    assert honeypot.status_code == 202, honeypot.text
+    browser = await service.public.post(url, data=bait, headers={"Accept": "text/html"})
+    assert browser.status_code == 303
+    assert browser.headers["location"] == form["thank_you_url"]
 
     token = (await service.public.get(f"/public/forms/{form['id']}/token")).json()["token"]
     too_fast = await service.public.post(url, data=service.valid_fields(form["id"], _ts=token), headers=API)
@@ -186,12 +190,16 @@ async def test_spam_is_refused_and_counted_never_stored(service: Any) -> None:
     forged = service.valid_fields(form["id"], _ts="1000.forged")
     assert (await service.public.post(url, data=forged, headers=API)).status_code == 400
 
-    assert await service.submissions(form["id"]) == []
-    for reason, count in before.items():
-        assert await _rejections(service, reason) == count + 1, reason
+    stored = await service.submissions(form["id"])
+    assert [(item["status"], item["fields"]["subject"]) for item in stored] == [("held", "Cheap watches")] * 2
+    assert honeypot.json()["submission_id"] in {item["id"] for item in stored}
+    assert all("website" not in item["fields"] for item in stored)
+    assert await _rejections(service, "honeypot") == before["honeypot"] + 2
+    for reason in ("too_fast", "token"):
+        assert await _rejections(service, reason) == before[reason] + 1, reason
     stats = (await service.client.get(f"/api/v1/forms/{form['id']}/stats")).json()
-    assert stats["accepted"] == 0
-    assert stats["rejected"] == {"honeypot": 1, "too_fast": 1, "token": 1}
+    assert stats["accepted"] == 0, "held spam never counts against the daily cap"
+    assert stats["rejected"] == {"honeypot": 2, "too_fast": 1, "token": 1}
 
 
 async def test_an_oversize_attachment_is_refused_with_413(service: Any) -> None:

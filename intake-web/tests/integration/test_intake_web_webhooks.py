@@ -21,7 +21,7 @@ from omnicase.devtools.testing.probes import read_topic
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.channels import signatures
 from omnicase.intake_web.models import channels
-from omnicase.kit.events import Envelope, MessageReceived
+from omnicase.kit.events import Envelope, HoldReason, MessageHeld, MessageReceived
 from omnicase.kit.topics import Topic, physical
 
 # One service for the module: every test works on forms or channels of its own.
@@ -95,6 +95,47 @@ async def test_a_signed_integrator_message_is_stored_once_and_threaded_by_conver
     assert messages[0].channel == "api"
     assert messages[0].sender.email == "jane@example.com"
     assert messages[0].defaults.tags == ["partner"]
+
+
+async def test_a_blocked_sender_is_held_as_spam_while_everyone_else_opens_cases(
+    service: Any, kafka_bootstrap: str
+) -> None:
+    channel = await service.channel(
+        {"kind": "generic", "secrets": [SECRET]}, blocked_senders=["Spammer@Example.com", "+15005550199"]
+    )
+    assert channel["blocked_senders"] == ["+15005550199", "spammer@example.com"]
+    url = f"/public/channels/{channel['id']}/webhook"
+    conversation = f"chat-{uuid.uuid4().hex[:8]}"
+
+    def from_(sender: dict[str, str], text: str) -> bytes:
+        return json.dumps({"conversation_id": conversation, "sender": sender, "text": text}).encode()
+
+    spam = from_({"email": "SPAMMER@example.com"}, "Cheap watches")
+    texted = from_({"phone": "+15005550199"}, "Cheap watches again")
+    good = from_({"email": "jane@example.com"}, "My parcel never arrived.")
+    for body in (spam, texted, good):
+        answer = await service.public.post(url, content=body, headers=_signed(body))
+        # The integrator is answered as for any message: nothing is refused, nothing to retry.
+        assert answer.status_code == 202, answer.text
+
+    stored = {item["text"]: item["status"] for item in await service.channel_messages(channel["id"])}
+    assert stored == {"Cheap watches": "held", "Cheap watches again": "held", "My parcel never arrived.": "pending"}
+    topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
+    thread = f"generic:{channel['id']}:{conversation}".encode()
+    records: list[Envelope] = []
+
+    async def all_published() -> bool:
+        everything = await read_topic(kafka_bootstrap, topic, expect=3, within=5)
+        records[:] = [Envelope.from_bytes(record.value) for record in everything if record.key == thread]
+        return len(records) >= 3
+
+    await eventually(all_published, within=15, message="the three messages on intake.messages")
+    held = [MessageHeld.parse(envelope) for envelope in records if envelope.type == "intake.message_held"]
+    assert sorted((h.message.text, h.reason, h.detail) for h in held) == [
+        ("Cheap watches", HoldReason.SPAM, "sender SPAMMER@example.com is on the channel's blocklist"),
+        ("Cheap watches again", HoldReason.SPAM, "sender +15005550199 is on the channel's blocklist"),
+    ]
+    assert [envelope.type for envelope in records].count("intake.message_received") == 1
 
 
 async def _rejections(service: Any, reason: str) -> float:

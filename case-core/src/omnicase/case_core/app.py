@@ -8,8 +8,9 @@ from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
 from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.contacts.api import router as contacts_router
 from omnicase.case_core.custom_fields.api import router as custom_fields_router
+from omnicase.case_core.held.api import router as held_router
+from omnicase.case_core.held.sweeper import held_messages_part
 from omnicase.case_core.intake.consumer import ACCEPTS as INTAKE_ACCEPTS
-from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.macros.api import router as macros_router
 from omnicase.case_core.messages.api import blobs_router
 from omnicase.case_core.messages.api import router as messages_router
@@ -46,13 +47,16 @@ TAGS = [
     {"name": "macros", "description": "Named sets of actions an agent applies to a case in one call; previews."},
     {"name": "triggers", "description": "Business rules run on every case create and update, in order; dry runs."},
     {"name": "webhooks", "description": "Outbound webhooks: subscriptions, signing secrets, delivery log (admins)."},
+    {
+        "name": "suspended messages",
+        "description": "What the intakes held back (bounces, loops, suspended senders, spam): recover or delete.",
+    },
 ]
 
 
 def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
     settings = settings or load_settings(CaseCoreSettings)
     services = build_services(settings)
-    intake = IntakeConsumer(services.cases, services.contacts, services.notifications, services.auto_responses)
     commands = CommandConsumer(services.cases)
     parts = ServiceParts(
         routers=[
@@ -68,6 +72,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             auto_responses_router,  # before the triggers' /{trigger_id}
             triggers_router,
             webhooks_router,
+            held_router,
         ],
         outbox_table=outbox,
         inbox_table=inbox,
@@ -76,7 +81,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
                 ConsumerConfig(
                     group=INTAKE_GROUP, topics=[Topic.INTAKE_MESSAGES], accepts=INTAKE_ACCEPTS, max_records=500
                 ),
-                intake.handle,
+                services.intake.handle,
             ),
             ConsumerBinding(
                 ConsumerConfig(group=COMMANDS_GROUP, topics=[Topic.CASE_COMMANDS], accepts=COMMANDS_ACCEPTS),
@@ -90,6 +95,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
         background=[
             dispatcher_part(services.webhooks),
             notifications_part(services.notifications, services.directory),
+            held_messages_part(services.held),
         ],
         openapi_tags=TAGS,
     )

@@ -70,6 +70,11 @@ class CaseCoreSettings(ServiceSettings):
     # subscription names nobody (its own notify_email wins).
     webhook_notify_email: str | None = Field(default=None, max_length=320)
 
+    # Held messages (the suspended-messages queue): deleted this many days after they were
+    # held unless recovered first; recovered and deleted ones are remembered as long again.
+    held_message_retention_days: int = Field(default=14, ge=1, le=365)
+    held_message_sweep_seconds: float = Field(default=300.0, gt=0)
+
 
 # case-core keeps no runtime state of its own: its services are built once per app (``wiring.Services``).
 CaseCoreRuntime = Runtime[CaseCoreSettings, None]

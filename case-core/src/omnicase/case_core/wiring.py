@@ -12,6 +12,8 @@ from omnicase.case_core.cases.service import CaseService
 from omnicase.case_core.contacts.service import ContactService
 from omnicase.case_core.custom_fields.service import CustomFieldService
 from omnicase.case_core.directory import StaffDirectory
+from omnicase.case_core.held.service import HeldMessageService
+from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.macros.service import MacroService
 from omnicase.case_core.messages.blobs import BlobStore, IntakeAttachmentSource, PostgresBlobStore
 from omnicase.case_core.models import outbox
@@ -38,6 +40,8 @@ class Services:
     notifications: NotificationService
     auto_responses: AutoResponseService
     directory: StaffDirectory
+    held: HeldMessageService
+    intake: IntakeConsumer
 
 
 def build_services(settings: CaseCoreSettings) -> Services:
@@ -46,10 +50,13 @@ def build_services(settings: CaseCoreSettings) -> Services:
     webhooks = WebhookService(settings, notifications=notifications)
     triggers = TriggerService(cases, webhooks, notifications)
     cases.automation = triggers.after_change
+    contacts = ContactService(cases, settings.default_phone_region)
+    auto_responses = AutoResponseService(Outbox(outbox))
+    held = HeldMessageService(settings, Outbox(outbox), cases)
     return Services(
         settings=settings,
         cases=cases,
-        contacts=ContactService(cases, settings.default_phone_region),
+        contacts=contacts,
         organizations=OrganizationService(cases),
         custom_fields=CustomFieldService(),
         blobs=PostgresBlobStore(),
@@ -62,13 +69,15 @@ def build_services(settings: CaseCoreSettings) -> Services:
         triggers=triggers,
         macros=MacroService(cases),
         notifications=notifications,
-        auto_responses=AutoResponseService(Outbox(outbox)),
+        auto_responses=auto_responses,
         directory=StaffDirectory(
             settings.routing_url or settings.service_url("routing"),
             settings.internal_secret,
             timeout_seconds=settings.routing_timeout_seconds,
             ttl_seconds=settings.staff_directory_ttl_seconds,
         ),
+        held=held,
+        intake=IntakeConsumer(cases, contacts, notifications, auto_responses, held),
     )
 
 

@@ -1,7 +1,7 @@
 """What intake-email consumes, in the group ``intake-email``.
 
 - ``case.events``: ``case.created`` / ``case.message_added`` naming one of our intake
-  ids acknowledge it (end-to-end).
+  ids acknowledge it (end-to-end), and ``case.held_message_kept`` a held one.
 - ``outbound.messages``: ``outbound.message_requested`` for the email channel is
   queued for the sender (other channels belong to other intakes), and so is every
   ``outbound.notification_requested`` (emails to staff, answered with
@@ -22,12 +22,13 @@ from omnicase.kit.events import (
     CaseCreated,
     CaseMessageAdded,
     Channel,
+    HeldMessageKept,
     NotificationRequested,
     OutboundMessageRequested,
 )
 from omnicase.kit.outbox import Outbox
 
-ACCEPTS = event_types(CaseCreated, CaseMessageAdded, OutboundMessageRequested, NotificationRequested)
+ACCEPTS = event_types(CaseCreated, CaseMessageAdded, HeldMessageKept, OutboundMessageRequested, NotificationRequested)
 
 
 def make_handler(
@@ -39,10 +40,10 @@ def make_handler(
         )
 
     async def handle(session: AsyncSession, batch: Batch) -> None:
-        confirmations: list[CaseCreated | CaseMessageAdded] = []
+        confirmations: list[CaseCreated | CaseMessageAdded | HeldMessageKept] = []
         for received in batch:
             match received.data:
-                case CaseCreated() | CaseMessageAdded() as confirmation:
+                case CaseCreated() | CaseMessageAdded() | HeldMessageKept() as confirmation:
                     confirmations.append(confirmation)
                 case OutboundMessageRequested(channel=Channel.EMAIL) as request:
                     with received.traced():

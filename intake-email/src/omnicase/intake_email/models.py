@@ -86,6 +86,9 @@ raw_messages = Table(
     Column("status", String(20), nullable=False),
     Column("reason", Text, nullable=True),
     Column("noise", String(30), nullable=True),  # auto_reply | bounce | bulk | None
+    # Why a dropped or suspended message was held back (kit HoldReason); case-core keeps it in its
+    # suspended-messages queue and acknowledges it (acknowledged_at) without a case.
+    Column("hold_reason", String(20), nullable=True),
     Column("parse_errors", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("event_data", JSONB, nullable=True),  # MessageReceived data, for republication
     Column("published_count", Integer, nullable=False, server_default=text("0")),
@@ -96,6 +99,11 @@ raw_messages = Table(
     Column("auto_responded_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("mailbox_id", "dedupe_key"),
     Index("ix_raw_messages_pending", "last_published_at", postgresql_where=text("status = 'pending'")),
+    Index(
+        "ix_raw_messages_held_unacknowledged",
+        "last_published_at",
+        postgresql_where=text("hold_reason IS NOT NULL AND acknowledged_at IS NULL"),
+    ),
     Index("ix_raw_messages_thread_key_received_at", "thread_key", "received_at"),
     Index("ix_raw_messages_case_id", "case_id"),
     Index("ix_raw_messages_message_id", "message_id"),

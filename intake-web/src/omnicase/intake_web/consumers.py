@@ -1,4 +1,4 @@
-"""intake-web's one consumer: case events (acknowledgements) and outbound messages (delivery)."""
+"""intake-web's one consumer: case events (acknowledgements, held messages kept) and outbound messages (delivery)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from omnicase.intake_web.channels.outbound import OutboundRequests
 from omnicase.intake_web.messages.acks import Acknowledgements
 from omnicase.intake_web.models import outbox as outbox_table
 from omnicase.kit.bus.batch import Batch, event_types
-from omnicase.kit.events import CaseCreated, CaseMessageAdded, OutboundMessageRequested
+from omnicase.kit.events import CaseCreated, CaseMessageAdded, HeldMessageKept, OutboundMessageRequested
 from omnicase.kit.outbox import Outbox
 
 GROUP = "intake-web"
-ACCEPTS = event_types(CaseCreated, CaseMessageAdded, OutboundMessageRequested)
+ACCEPTS = event_types(CaseCreated, CaseMessageAdded, HeldMessageKept, OutboundMessageRequested)
 
 
 class IntakeWebConsumer:
@@ -22,10 +22,10 @@ class IntakeWebConsumer:
         self.outbound = OutboundRequests(outbox)
 
     async def handle(self, session: AsyncSession, batch: Batch) -> None:
-        confirmations: list[CaseCreated | CaseMessageAdded] = []
+        confirmations: list[CaseCreated | CaseMessageAdded | HeldMessageKept] = []
         for received in batch:
             match received.data:
-                case CaseCreated() | CaseMessageAdded() as confirmation:
+                case CaseCreated() | CaseMessageAdded() | HeldMessageKept() as confirmation:
                     confirmations.append(confirmation)
                 case OutboundMessageRequested() as request:
                     with received.traced():

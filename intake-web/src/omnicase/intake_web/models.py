@@ -71,7 +71,11 @@ inbound_messages = Table(
     Column("fields", JSONB, nullable=False),
     Column("remote_ip", String(64)),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # pending -> acknowledged (case_id); or held (spam) until staff recover it from case-core's
+    # suspended-messages queue; case-core keeping it sets acknowledged_at alone.
     Column("status", String(16), nullable=False),
+    Column("hold_reason", String(20)),
+    Column("hold_detail", Text),
     Column("case_id", Uuid),
     Column("acknowledged_at", DateTime(timezone=True)),
     Column("last_published_at", DateTime(timezone=True), nullable=False),
@@ -84,6 +88,11 @@ inbound_messages = Table(
         "ix_inbound_messages_pending",
         "last_published_at",
         postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_inbound_messages_held_unacknowledged",
+        "last_published_at",
+        postgresql_where=text("status = 'held' AND acknowledged_at IS NULL"),
     ),
 )
 

@@ -188,6 +188,27 @@ class MessageReceived(EventData):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class HoldReason(StrEnum):
+    """Why an intake held a message back instead of handing it on as a case."""
+
+    NOISE = "noise"  # a bounce, bulk mail or auto-reply answering no case
+    MAIL_LOOP = "mail_loop"
+    SENDER_SUSPENDED = "sender_suspended"
+    SPAM = "spam"
+
+
+@contract
+class MessageHeld(EventData):
+    """A message an intake stored but held back; case-core keeps it where staff may recover it."""
+
+    event_type = "intake.message_held"
+    topic = Topic.INTAKE_MESSAGES
+
+    message: MessageReceived = Field(description="What would have been handed on; recovery hands on exactly this.")
+    reason: HoldReason
+    detail: str = Field(description="The intake's own words: which rule held it and why.")
+
+
 @contract
 class DeliveryReported(EventData):
     """An intake reports what became of an outbound message it was asked to send."""
@@ -270,6 +291,16 @@ class CaseMessageAdded(EventData):
     channel: Channel
     source_intake_id: uuid.UUID | None = None
     case: CaseSnapshot | None = None
+
+
+@contract
+class HeldMessageKept(EventData):
+    """case-core keeps a held message (the intake's end-to-end acknowledgement; keyed by intake id)."""
+
+    event_type = "case.held_message_kept"
+    topic = Topic.CASE_EVENTS
+
+    source_intake_id: uuid.UUID
 
 
 # --- case.commands -----------------------------------------------------------------

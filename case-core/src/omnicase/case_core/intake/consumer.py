@@ -18,19 +18,20 @@ from omnicase.case_core.cases.schemas import normalize_tags
 from omnicase.case_core.cases.service import CaseService, MessageDraft, NewCase
 from omnicase.case_core.contacts.repository import ContactRow
 from omnicase.case_core.contacts.service import ContactService, Identity
+from omnicase.case_core.held.service import HeldMessageService
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.intake.threading import ThreadFinder
 from omnicase.case_core.messages.repository import MessageRepository, MessageRow
 from omnicase.case_core.normalize import normalize_message_id, normalize_message_ids
 from omnicase.case_core.notifications.service import NotificationService
 from omnicase.kit.bus.batch import Batch, event_types
-from omnicase.kit.events import CaseStatus, DeliveryReported, MessageReceived, NotificationReported
+from omnicase.kit.events import CaseStatus, DeliveryReported, MessageHeld, MessageReceived, NotificationReported
 
 logger = logging.getLogger(__name__)
 
 _NO_SUBJECT = "(no subject)"
 
-ACCEPTS = event_types(MessageReceived, DeliveryReported, NotificationReported)
+ACCEPTS = event_types(MessageReceived, MessageHeld, DeliveryReported, NotificationReported)
 
 
 class IntakeConsumer:
@@ -40,11 +41,13 @@ class IntakeConsumer:
         contacts: ContactService,
         notifications: NotificationService,
         auto_responses: AutoResponseService,
+        held: HeldMessageService,
     ) -> None:
         self.cases = cases
         self.contacts = contacts
         self.notifications = notifications
         self.auto_responses = auto_responses
+        self.held = held
         self.threads = ThreadFinder()
         self.messages = MessageRepository()
 
@@ -54,6 +57,9 @@ class IntakeConsumer:
             id(received): _normalized(received.data) for received in batch if isinstance(received.data, MessageReceived)
         }
         prefetched = await self._prefetch(session, list(arrivals.values())) if arrivals else None
+        await self.held.keep(
+            session, [(held.data, held.envelope.source) for held in batch if isinstance(held.data, MessageHeld)]
+        )
         for received in batch:
             with received.traced():
                 match received.data:
@@ -79,6 +85,10 @@ class IntakeConsumer:
             seen |= own
         holders = await self.contacts.holders_of(session, [(message.sender, message.channel) for message in messages])
         return Prefetched(by_intake, by_email, repeated, holders)
+
+    async def receive_one(self, session: AsyncSession, message: MessageReceived) -> None:
+        """One message as it came from an intake (a held one recovered): a case or a reply."""
+        await self.receive(session, _normalized(message))
 
     async def receive(
         self, session: AsyncSession, message: MessageReceived, prefetched: Prefetched | None = None

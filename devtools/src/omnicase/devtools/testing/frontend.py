@@ -57,11 +57,11 @@ class Gateway:
 
     def call(self, method: str, path: str, *, expect: int = 200, **options: Any) -> Any:
         answer = self.http.request(method, path, **options)
-        for _ in range(3):
-            if answer.status_code != 429:
-                break
-            # One test client does the work of many frontends; it waits as the gateway asks, as they would.
-            time.sleep(min(float(answer.headers.get("Retry-After", "1")), 10))
+        # One test client does the work of many frontends; it waits as long as the gateway asks, as they
+        # would, up to a little more than one rate-limit window.
+        deadline = time.monotonic() + 75
+        while answer.status_code == 429 and time.monotonic() < deadline:
+            time.sleep(min(float(answer.headers.get("Retry-After", "1")), max(deadline - time.monotonic(), 0.1)))
             answer = self.http.request(method, path, **options)
         assert answer.status_code == expect, f"{method} {path}: {answer.status_code} {answer.text}"
         return answer.json() if answer.content else None

@@ -46,6 +46,8 @@ AREAS: dict[str, Area] = {
     "/api/v1/contacts": Area("contacts", STAFF, WORKERS),
     "/api/v1/organizations": Area("contacts", STAFF, WORKERS),
     "/api/v1/webhooks": Area("webhooks", ADMIN, ADMIN),
+    # Held mail may be anyone's: agents and admins see and recover it, light agents do not.
+    "/api/v1/suspended-messages": Area("cases", WORKERS, WORKERS),
     "/api/v1/mailboxes": Area("channels", STAFF, ADMIN),
     "/api/v1/forms": Area("channels", STAFF, ADMIN),
     "/api/v1/channels": Area("channels", STAFF, ADMIN),

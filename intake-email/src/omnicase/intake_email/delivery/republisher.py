@@ -1,7 +1,7 @@
 """Publish again the messages case-core has not acknowledged within the threshold.
 
-A broker that lost an ``intake.message_received`` (or case-core's answer) must not
-lose the customer's mail: every ``republish_interval_seconds`` the pending messages
+A broker that lost an ``intake.message_received`` or ``intake.message_held`` (or
+case-core's answer) must not lose the customer's mail: every ``republish_interval_seconds`` the pending messages
 last published more than ``republish_after_seconds`` ago are staged in the outbox
 again under a new event id. case-core recognises the intake id and acknowledges again
 instead of opening a second case. Replicas share the work through ``SKIP LOCKED``.
@@ -17,7 +17,7 @@ from omnicase.intake_email.inbound.repository import RawMessageRepository
 from omnicase.intake_email.metrics import EMAIL_REPUBLISHED
 from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import MessageReceived
+from omnicase.kit.events import EventData, HoldReason, MessageHeld, MessageReceived
 from omnicase.kit.periodic import periodic
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,10 @@ async def republish_pending(runtime: IntakeEmailRuntime) -> int:
         repository = RawMessageRepository(session)
         rows = await repository.due_for_republication(now - timedelta(seconds=settings.republish_after_seconds), BATCH)
         for row in rows:
-            event = MessageReceived.model_validate(row.event_data)
+            message = MessageReceived.model_validate(row.event_data)
+            event: EventData = message
+            if row.hold_reason is not None:
+                event = MessageHeld(message=message, reason=HoldReason(row.hold_reason), detail=row.reason or "")
             await runtime.outbox.add(session, event, source=runtime.spec.name, subject=str(row.id), key=row.thread_key)
         if rows:
             await repository.mark_published([row.id for row in rows], now)

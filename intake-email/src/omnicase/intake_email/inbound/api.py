@@ -183,6 +183,7 @@ def _inbound(row: Any, *, size: int) -> InboundMessage:
         status=row.status,
         reason=row.reason,
         noise=row.noise,
+        hold_reason=row.hold_reason,
         parse_errors=list(row.parse_errors),
         case_id=row.case_id,
         published_count=row.published_count,

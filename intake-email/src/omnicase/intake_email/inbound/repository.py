@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, Row, Uuid, bindparam, column, exists, func, select, update
+from sqlalchemy import JSON, Integer, Row, Uuid, bindparam, column, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -154,17 +154,30 @@ class RawMessageRepository:
         return received
 
     async def due_for_republication(self, older_than: datetime, limit: int) -> list[AnyRow]:
-        return list(
-            (
-                await self.session.execute(
-                    select(raw_messages.c.id, raw_messages.c.thread_key, raw_messages.c.event_data)
-                    .where(raw_messages.c.status == "pending", raw_messages.c.last_published_at < older_than)
-                    .order_by(raw_messages.c.last_published_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+        """Unacknowledged messages last published before the cutoff: pending ones, then held ones
+        (those stored before held messages were handed on were never published)."""
+        c = raw_messages.c
+        columns = (c.id, c.thread_key, c.event_data, c.hold_reason, c.reason)
+        pending = (
+            select(*columns)
+            .where(raw_messages.c.status == "pending", raw_messages.c.last_published_at < older_than)
+            .order_by(raw_messages.c.last_published_at)
         )
+        held = (
+            select(*columns)
+            .where(
+                raw_messages.c.hold_reason.is_not(None),
+                raw_messages.c.acknowledged_at.is_(None),
+                or_(raw_messages.c.last_published_at.is_(None), raw_messages.c.last_published_at < older_than),
+            )
+            .order_by(raw_messages.c.last_published_at.nulls_first())
+        )
+        rows: list[AnyRow] = []
+        for query in (pending, held):  # apart: each is read through its own partial index
+            if len(rows) < limit:
+                found = await self.session.execute(query.limit(limit - len(rows)).with_for_update(skip_locked=True))
+                rows += found.all()
+        return rows
 
     async def mark_published(self, intake_ids: Sequence[uuid.UUID], now: datetime) -> None:
         await self.session.execute(
@@ -192,13 +205,28 @@ class RawMessageRepository:
         )
         await self.session.execute(
             update(raw_messages)
-            .where(raw_messages.c.id == confirmed.c.id, raw_messages.c.status == "pending")
+            # A held message recovered by staff is settled by its case like any other.
+            .where(raw_messages.c.id == confirmed.c.id, raw_messages.c.status.in_(("pending", "dropped", "suspended")))
             .values(
                 status="acknowledged",
                 case_id=confirmed.c.case_id,
                 case_number=confirmed.c.case_number,
                 acknowledged_at=now,
             )
+        )
+
+    async def acknowledge_held(self, intake_ids: Sequence[uuid.UUID], now: datetime) -> None:
+        """case-core keeps these held messages: they are not published again (one statement)."""
+        if not intake_ids:
+            return
+        await self.session.execute(
+            update(raw_messages)
+            .where(
+                raw_messages.c.id == func.any(bindparam("ids", list(intake_ids), type_=ARRAY(Uuid))),
+                raw_messages.c.hold_reason.is_not(None),
+                raw_messages.c.acknowledged_at.is_(None),
+            )
+            .values(acknowledged_at=now)
         )
 
     async def mark_auto_responded(self, intake_id: uuid.UUID, now: datetime) -> None:

@@ -24,6 +24,10 @@ class InboundMessage(BaseModel):
     status: str = Field(examples=["pending", "acknowledged", "dropped", "suspended"])
     reason: str | None = Field(description="Why it was dropped or suspended.")
     noise: str | None = Field(examples=["auto_reply", "bounce", "bulk"])
+    hold_reason: str | None = Field(
+        examples=["noise", "mail_loop", "sender_suspended"],
+        description="Held back rather than discarded: case-core's suspended-messages queue has it.",
+    )
     parse_errors: list[str]
     case_id: uuid.UUID | None
     published_count: int

@@ -29,12 +29,14 @@ from omnicase.intake_email.parsing.mime import ParsedAttachment, ParsedEmail
 from omnicase.intake_email.parsing.noise import Noise, classify
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import AttachmentRef, Channel, MessageReceived, Party
+from omnicase.kit.events import AttachmentRef, Channel, HoldReason, MessageHeld, MessageReceived, Party
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
 Route = Literal["smtp", "webhook", "imap"]
 Status = Literal["pending", "dropped", "suspended"]
+# A copy's status, why, and (for a message held back rather than discarded) the kit's hold reason.
+Disposition = tuple[Status, str | None, HoldReason | None]
 
 # Kafka's default message limit is 1 MB; bodies beyond these stay in the raw source.
 MAX_EVENT_TEXT = 200_000
@@ -135,33 +137,38 @@ class IntakeService:
         facts: IntakeFacts,
         copies: int,
         now: datetime,
-    ) -> list[tuple[Status, str | None]]:
+    ) -> list[Disposition]:
         """Each new copy's status, in order: the sender's rate counts every copy, as if stored one by one."""
         if facts.own_address:
-            return [("dropped", f"sent from this system's own address {sender} (mail loop)")] * copies
+            return [
+                ("dropped", f"sent from this system's own address {sender} (mail loop)", HoldReason.MAIL_LOOP)
+            ] * copies
         if noise.auto_generated:
             thread_ids = [*parsed.in_reply_to, *parsed.references]
             if noise.kind == "bounce":
                 # A bounce names the mail it bounces only inside its attached headers.
                 thread_ids += [found.decode("ascii", "replace") for found in _HEADER_MESSAGE_ID.findall(inbound.raw)]
             if await self.messages.case_of_thread(thread_ids) is None:
-                return [("dropped", f"{noise.kind} not in reply to any case: {noise.reason}")] * copies
+                return [
+                    ("dropped", f"{noise.kind} not in reply to any case: {noise.reason}", HoldReason.NOISE)
+                ] * copies
         # Machines answering our mail count too: a runaway auto-responder is stopped here.
         if facts.suspended_until is not None:
             reason = f"sender suspended until {facts.suspended_until.isoformat()}: {facts.suspension_reason}"
-            return [("suspended", reason)] * copies
+            return [("suspended", reason, HoldReason.SENDER_SUSPENDED)] * copies
         limit = self.settings.sender_rate_limit
-        statuses: list[tuple[Status, str | None]] = []
+        statuses: list[Disposition] = []
         for recent in range(facts.recent, facts.recent + copies):
             if recent < limit:
-                statuses.append(("pending", None))
+                statuses.append(("pending", None, None))
                 continue
             until = now + timedelta(seconds=self.settings.sender_suspension_seconds)
             reason = f"{recent + 1} messages within {self.settings.sender_rate_window_seconds}s (limit {limit})"
             await self.messages.suspend(sender, until, reason, now)
-            suspended: tuple[Status, str | None] = (
+            suspended: Disposition = (
                 "suspended",
                 f"sender suspended until {until.isoformat()}: {reason}",
+                HoldReason.SENDER_SUSPENDED,
             )
             statuses += [suspended] * (copies - len(statuses))
             break
@@ -207,13 +214,17 @@ class IntakeService:
             for digest, attachment in zip(digests, attachments, strict=True)
         ]
         rows: list[dict[str, Any]] = []
-        planned: list[tuple[IntakeResult, MessageReceived]] = []
+        planned: list[tuple[IntakeResult, MessageReceived | MessageHeld | None]] = []
         for mailbox in mailboxes:
             intake_id = uuid7()
-            status, reason = decided.get(
-                mailbox.id, ("dropped", "mailbox verification message: the mailbox is verified")
+            status, reason, hold = decided.get(
+                mailbox.id, ("dropped", "mailbox verification message: the mailbox is verified", None)
             )
-            event = self._event(intake_id, inbound, parsed, mailbox, sender, refs, noise, now)
+            message = self._event(intake_id, inbound, parsed, mailbox, sender, refs, noise, now)
+            # Handed on as a case, or held back where staff can recover it; only verifications end here.
+            event: MessageReceived | MessageHeld | None = message if status == "pending" else None
+            if hold is not None:
+                event = MessageHeld(message=message, reason=hold, detail=reason or hold.value)
             rows.append(
                 {
                     "id": intake_id,
@@ -233,9 +244,10 @@ class IntakeService:
                     "reason": reason,
                     "noise": noise.kind,
                     "parse_errors": parsed.errors,
-                    "event_data": event.model_dump(mode="json"),
-                    "published_count": 1 if status == "pending" else 0,
-                    "last_published_at": now if status == "pending" else None,
+                    "event_data": message.model_dump(mode="json"),
+                    "hold_reason": hold,
+                    "published_count": 1 if event is not None else 0,
+                    "last_published_at": now if event is not None else None,
                 }
             )
             planned.append((IntakeResult(intake_id, mailbox, False, status, reason), event))
@@ -254,7 +266,7 @@ class IntakeService:
             [
                 (event.topic.value, event.envelope(source=self.source, subject=str(result.intake_id)), sender)
                 for result, event in planned
-                if result.intake_id in inserted and result.status == "pending"
+                if result.intake_id in inserted and event is not None
             ],
         )
         return results

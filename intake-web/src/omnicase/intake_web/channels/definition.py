@@ -17,7 +17,7 @@ from omnicase.intake_web.channels.schemas import (
     ChannelOut,
 )
 from omnicase.intake_web.channels.secrets import ChannelSecrets
-from omnicase.kit.events import CaseDefaults, Channel
+from omnicase.kit.events import CaseDefaults, Channel, Party
 
 _CONFIG = TypeAdapter[ChannelConfig](ChannelConfig)
 
@@ -32,6 +32,8 @@ class StoredChannel:
     updated_at: datetime
     config: ChannelConfig
     defaults: CaseDefaults
+    # Lower-cased: whose messages are held as spam.
+    blocked_senders: frozenset[str] = frozenset()
 
     @classmethod
     def from_row(cls, row: Any, secrets: ChannelSecrets) -> StoredChannel:
@@ -46,6 +48,7 @@ class StoredChannel:
             updated_at=row.updated_at,
             config=_CONFIG.validate_python(secrets.open(stored["settings"], row.id)),
             defaults=CaseDefaults.model_validate(stored.get("defaults", {})),
+            blocked_senders=frozenset(stored.get("blocked_senders", [])),
         )
 
     @property
@@ -55,6 +58,13 @@ class StoredChannel:
     @property
     def suite_channel(self) -> Channel:
         return SUITE_CHANNEL[self.kind]
+
+    def blocks(self, sender: Party) -> str | None:
+        """The sender's identity on this channel's blocklist, if any."""
+        for identity in (sender.phone, sender.handle, sender.email):
+            if identity and identity.lower() in self.blocked_senders:
+                return identity
+        return None
 
     def thread_key(self, conversation: str) -> str:
         """Conversation ids are namespaced by channel, so replies find their way back through it."""
@@ -69,6 +79,7 @@ class StoredChannel:
             enabled=self.enabled,
             settings=settings,
             defaults=self.defaults,
+            blocked_senders=sorted(self.blocked_senders),
             webhook_url=webhook_url,
             version=self.version,
             created_at=self.created_at,

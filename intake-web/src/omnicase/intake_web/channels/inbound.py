@@ -15,7 +15,7 @@ from omnicase.intake_web.channels.media import Media, MediaRef
 from omnicase.intake_web.channels.schemas import GenericMessageIn, MessengerConfig, WhatsAppConfig
 from omnicase.intake_web.messages.intake import accept_message
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import AttachmentRef, MessageReceived, Party
+from omnicase.kit.events import AttachmentRef, HoldReason, MessageReceived, Party
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
@@ -213,6 +213,7 @@ async def store(
             defaults=channel.defaults,
             metadata={**item.metadata, "channel_id": str(channel.id), "channel_kind": channel.kind.value},
         )
+        blocked = channel.blocks(item.sender)
         new = await accept_message(
             session,
             outbox,
@@ -221,6 +222,7 @@ async def store(
             channel_id=channel.id,
             dedupe_key=item.dedupe_key,
             fields={},
+            hold=None if blocked is None else (HoldReason.SPAM, f"sender {blocked} is on the channel's blocklist"),
         )
         if new:
             stored.append(event.intake_id)

@@ -119,6 +119,8 @@ class GenericConfig(StrictInput):
         return [_standard_webhooks_secret(value) for value in values]
 
 
+BlockedSender = Annotated[str, Field(min_length=1, max_length=320, pattern=r"^\S+$", examples=["+15005550199"])]
+
 ChannelConfig = Annotated[SmsConfig | WhatsAppConfig | MessengerConfig | GenericConfig, Field(discriminator="kind")]
 
 
@@ -139,6 +141,12 @@ class ChannelIn(StrictInput):
     enabled: StrictBool = True
     config: ChannelConfig
     defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    blocked_senders: list[BlockedSender] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Phone numbers, handles or email addresses whose messages are held as spam "
+        "(in the suspended-messages queue) instead of opening cases; matched ignoring case.",
+    )
 
 
 class ChannelOut(BaseModel):
@@ -148,6 +156,7 @@ class ChannelOut(BaseModel):
     enabled: bool
     settings: dict[str, Any] = Field(description="The configuration without its secrets.")
     defaults: CaseDefaults
+    blocked_senders: list[str]
     webhook_url: str = Field(description="Give this URL to the provider or integrator.")
     version: int
     created_at: datetime

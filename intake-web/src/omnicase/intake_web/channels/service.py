@@ -36,7 +36,11 @@ class ChannelService:
             "name": data.name,
             "kind": data.config.kind.value,
             "enabled": data.enabled,
-            "config": {"settings": settings, "defaults": data.defaults.model_dump(mode="json")},
+            "config": {
+                "settings": settings,
+                "defaults": data.defaults.model_dump(mode="json"),
+                "blocked_senders": sorted({sender.lower() for sender in data.blocked_senders}),
+            },
         }
 
     async def create(self, data: ChannelIn) -> StoredChannel:

@@ -1,7 +1,9 @@
 """Public form submissions: admission (origin, rate limits), spam checks, validation, storage.
 
 Every refusal is a :class:`Rejection` with the reason it is counted under; nothing is
-written for a refused submission except its rejection count and the rate-limit hits. An
+written for a refused submission except its rejection count and the rate-limit hits. A
+post that filled in the honeypot is not refused but held: stored for case-core's
+suspended-messages queue and answered as if accepted. An
 accepted one is one transaction: its attachments, the submission with its
 ``intake.message_received`` outbox row, then one statement counting it in the rate
 windows and the form's day (the counter rows are locked only from that last statement to
@@ -41,7 +43,7 @@ from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.errors import FieldError
-from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, MessageReceived, Party
+from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, HoldReason, MessageReceived, Party
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
@@ -203,8 +205,9 @@ class SubmissionService:
     async def submit(self, form: StoredForm, submission: SubmissionInput) -> Accepted:
         spec = form.spec
         values = submission.values
-        if values.get(spec.spam.honeypot_field, "").strip():
-            raise reject("honeypot", 400, "spam-rejected", "Submission rejected", "The submission looks automated.")
+        bait = values.get(spec.spam.honeypot_field, "").strip()
+        if bait:
+            return await self._hold_spam(form, values, submission.remote_ip, bait)
         self._check_fill_time(form, values.get("_ts", ""))
         locale = (values.get("_locale") or spec.default_locale)[:16]
         cleaned = clean(form, values, locale)
@@ -233,6 +236,31 @@ class SubmissionService:
                 if replay is not None:
                     return replay
             raise
+
+    async def _hold_spam(self, form: StoredForm, raw: dict[str, str], remote_ip: str | None, bait: str) -> Accepted:
+        """Stored and held for staff to recover or delete, answered as if accepted: a bot learns nothing.
+
+        It counts in the rate windows and the form's stats as ``honeypot``, never against the daily cap.
+        """
+        REJECTIONS.labels("web", "honeypot").inc()
+        await self.count_rejection(form, "honeypot", remote_ip)
+        honeypot = form.spec.spam.honeypot_field
+        fields = {key: value for key, value in raw.items() if not key.startswith("_") and key != honeypot}
+        detail = f"the hidden field {honeypot!r} people never see was filled in with {bait[:200]!r}"
+        submission_id = uuid7()
+        now = utcnow()
+        async with self.database.unit_of_work() as session:
+            await accept_message(
+                session,
+                self.outbox,
+                build_event(form, submission_id, now, fields, [], raw),
+                source=f"form:{form.id}",
+                form_id=form.id,
+                fields=fields,
+                remote_ip=remote_ip,
+                hold=(HoldReason.SPAM, detail),
+            )
+        return Accepted(submission_id=submission_id, received_at=now, replayed=False)
 
     def _check_fill_time(self, form: StoredForm, token: str) -> None:
         minimum = form.spec.spam.min_fill_seconds

@@ -14,6 +14,7 @@ from omnicase.intake_web.models import inbound_messages as messages
 
 PENDING = "pending"
 ACKNOWLEDGED = "acknowledged"
+HELD = "held"
 
 
 class InboundMessageRepository:
@@ -41,10 +42,10 @@ class InboundMessageRepository:
         return (await self.session.execute(query)).one_or_none()
 
     async def add(self, **values: Any) -> bool:
-        """Store a message; False when one with the same source and dedupe key exists already."""
+        """Store a message (``pending`` unless told); False when one with the same source and dedupe key exists."""
         statement = (
             insert(messages)
-            .values(status=PENDING, publish_count=1, **values)
+            .values(**({"status": PENDING, "publish_count": 1} | values))
             .on_conflict_do_nothing(index_elements=[messages.c.source, messages.c.dedupe_key])
             .returning(messages.c.id)
         )
@@ -53,7 +54,10 @@ class InboundMessageRepository:
     async def count_for_form_between(self, form_id: uuid.UUID, start: datetime, end: datetime) -> int:
         count = await self.session.scalar(
             select(func.count()).where(
-                messages.c.form_id == form_id, messages.c.received_at >= start, messages.c.received_at < end
+                messages.c.form_id == form_id,
+                messages.c.received_at >= start,
+                messages.c.received_at < end,
+                messages.c.status != HELD,  # held spam is counted among the refusals
             )
         )
         return int(count or 0)
@@ -73,20 +77,44 @@ class InboundMessageRepository:
         )
         await self.session.execute(
             update(messages)
-            .where(messages.c.id == confirmed.c.id, messages.c.status == PENDING)
+            # A held message recovered by staff is settled by its case like any other.
+            .where(messages.c.id == confirmed.c.id, messages.c.status.in_((PENDING, HELD)))
             .values(status=ACKNOWLEDGED, case_id=confirmed.c.case_id, acknowledged_at=now)
         )
 
-    async def claim_unacknowledged(self, published_before: datetime, limit: int) -> list[Row[Any]]:
-        """Pending messages last published before the cutoff; locked so one replica republishes each."""
-        result = await self.session.execute(
-            select(*messages.c)
-            .where(messages.c.status == PENDING, messages.c.last_published_at < published_before)
-            .order_by(messages.c.last_published_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    async def acknowledge_held(self, message_ids: list[uuid.UUID], now: datetime) -> None:
+        """case-core keeps these held messages: they are not published again (one statement)."""
+        if not message_ids:
+            return
+        await self.session.execute(
+            update(messages)
+            .where(
+                messages.c.id == func.any(bindparam("ids", message_ids, type_=ARRAY(Uuid))),
+                messages.c.status == HELD,
+                messages.c.acknowledged_at.is_(None),
+            )
+            .values(acknowledged_at=now)
         )
-        return list(result.all())
+
+    async def claim_unacknowledged(self, published_before: datetime, limit: int) -> list[Row[Any]]:
+        """Pending, then held, messages case-core has not confirmed, last published before the cutoff;
+        locked so one replica republishes each."""
+        rows: list[Row[Any]] = []
+        unconfirmed = (
+            messages.c.status == PENDING,
+            (messages.c.status == HELD) & messages.c.acknowledged_at.is_(None),
+        )
+        for condition in unconfirmed:  # apart: each is read through its own partial index
+            if len(rows) < limit:
+                result = await self.session.execute(
+                    select(*messages.c)
+                    .where(condition, messages.c.last_published_at < published_before)
+                    .order_by(messages.c.last_published_at)
+                    .limit(limit - len(rows))
+                    .with_for_update(skip_locked=True)
+                )
+                rows += result.all()
+        return rows
 
     async def mark_published(self, message_ids: list[uuid.UUID], now: datetime) -> None:
         await self.session.execute(

@@ -14,7 +14,7 @@ from omnicase.intake_web.metrics import REPUBLISHED
 from omnicase.intake_web.service import SPEC
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
-from omnicase.kit.events import MessageReceived
+from omnicase.kit.events import EventData, HoldReason, MessageHeld, MessageReceived
 from omnicase.kit.outbox import Outbox
 
 BATCH = 200
@@ -27,8 +27,11 @@ async def republish_unacknowledged(database: Database, outbox: Outbox, older_tha
         messages = InboundMessageRepository(session)
         rows = await messages.claim_unacknowledged(now - older_than, BATCH)
         for row in rows:
-            event = MessageReceived.model_validate(row.event)
-            await outbox.add(session, event, source=SPEC.name, subject=str(event.intake_id), key=event.thread_key)
+            message = MessageReceived.model_validate(row.event)
+            event: EventData = message
+            if row.hold_reason is not None:
+                event = MessageHeld(message=message, reason=HoldReason(row.hold_reason), detail=row.hold_detail or "")
+            await outbox.add(session, event, source=SPEC.name, subject=str(row.id), key=message.thread_key)
         if rows:
             await messages.mark_published([row.id for row in rows], now)
     REPUBLISHED.inc(len(rows))
