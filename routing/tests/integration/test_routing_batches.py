@@ -31,7 +31,7 @@ from omnicase.routing.models import agents, cases, decisions, offers, timers
 from omnicase.routing.rules.schemas import RuleUpdate
 from omnicase.routing.rules.service import RuleService
 from omnicase.routing.settings import RoutingSettings
-from omnicase.routing.testing import Seeder, commands_for, snapshot
+from omnicase.routing.testing import Seeder, commands_for, offer_events_for, snapshot
 from omnicase.routing.work.consumers import case_events_handler
 
 pytestmark = pytest.mark.asyncio
@@ -81,7 +81,14 @@ async def outcome(session: AsyncSession, case_ids: Sequence[uuid.UUID], agent_id
         for row in await session.execute(select(agents).where(agents.c.user_id.in_(agent_ids)))
     }
     commands = {case_id: await commands_for(session, case_id) for case_id in case_ids}
-    return [[rows.get(case_id) for case_id in case_ids], log, handed, due, loads, commands]
+    told = {
+        case_id: [
+            (kind, {key: value for key, value in data.items() if key != "offer_id"})
+            for kind, data in await offer_events_for(session, case_id)
+        ]
+        for case_id in case_ids
+    }
+    return [[rows.get(case_id) for case_id in case_ids], log, handed, due, loads, commands, told]
 
 
 async def batch_and_one_at_a_time(
@@ -166,6 +173,8 @@ async def test_new_cases_in_one_batch_are_routed_as_one_at_a_time(seed: Seeder, 
     assert in_one_batch == one_at_a_time
     states = [row[0] for row in in_one_batch[0]]
     assert {"assigned", "offered", "waiting", "unrouted"} <= set(states)
+    told = [kind for events in in_one_batch[6].values() for kind, _ in events]
+    assert told.count("offer.created") == states.count("offered") > 0
 
 
 async def test_a_batch_mixing_new_and_known_cases_ends_as_one_at_a_time(seed: Seeder, clock: ManualClock) -> None:

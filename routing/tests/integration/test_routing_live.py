@@ -1,5 +1,5 @@
-"""The running service against the real broker: case.events in, case.commands out,
-offers answered through the API and lapsing on the timer worker."""
+"""The running service against the real broker: case.events in, case.commands and
+routing.events out, offers answered through the API and lapsing on the timer worker."""
 
 from __future__ import annotations
 
@@ -95,6 +95,14 @@ async def test_new_case_event_is_offered_accepted_and_assigned_through_case_core
         records = await read_topic(kafka_bootstrap, physical(Topic.CASE_COMMANDS, topic_prefix), expect=1)
         commands = [json.loads(record.value) for record in records]
         assert [(c["type"], c["data"]["assignee_id"]) for c in commands] == [("case.assign", agent)]
+        assert {record.key for record in records} == {str(case.case_id).encode()}
+        records = await read_topic(kafka_bootstrap, physical(Topic.ROUTING_EVENTS, topic_prefix), expect=2)
+        told = [json.loads(record.value) for record in records]
+        assert [(e["type"], e["data"]["offer_id"], e["data"]["agent_id"]) for e in told] == [
+            ("offer.created", offer["id"], agent),
+            ("offer.ended", offer["id"], agent),
+        ]
+        assert told[1]["data"]["outcome"] == "accepted"
         assert {record.key for record in records} == {str(case.case_id).encode()}
 
         load = (await client.get(f"/api/v1/agents/{agent}/load")).json()

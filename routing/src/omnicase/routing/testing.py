@@ -4,7 +4,6 @@ through the same services the API uses."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,10 +13,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
+from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Envelope, Priority
 from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.staging import flush_staged
+from omnicase.kit.topics import Topic
 from omnicase.routing.agents.schemas import AgentCreate, PresenceUpdate, SkillLevel
 from omnicase.routing.agents.service import AgentService
 from omnicase.routing.engine import Presence, RoutingModel, RuleConditions
@@ -205,13 +205,23 @@ def identity_headers(
 
 async def commands_for(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
     """The ``case.commands`` routing staged for a case, in order: (event type, data)."""
+    return [(envelope.type, envelope.data) for envelope in await staged_for(session, case_id, Topic.CASE_COMMANDS)]
+
+
+async def offer_events_for(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
+    """The ``routing.events`` routing staged for a case, in order: (event type, data)."""
+    return [(envelope.type, envelope.data) for envelope in await staged_for(session, case_id, Topic.ROUTING_EVENTS)]
+
+
+async def staged_for(session: AsyncSession, case_id: uuid.UUID, topic: Topic) -> list[Envelope]:
+    """The envelopes routing staged on ``topic`` keyed by a case, in order."""
     await flush_staged(session)
     rows = await session.execute(
-        select(outbox_table.c.event_type, outbox_table.c.payload)
-        .where(outbox_table.c.key == str(case_id))
+        select(outbox_table.c.payload)
+        .where(outbox_table.c.key == str(case_id), outbox_table.c.topic == topic.value)
         .order_by(outbox_table.c.id)
     )
-    return [(row.event_type, json.loads(row.payload)["data"]) for row in rows]
+    return [Envelope.from_bytes(row.payload) for row in rows]
 
 
 async def truncate_routing(session: AsyncSession) -> None:

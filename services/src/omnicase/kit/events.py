@@ -348,6 +348,42 @@ class SlaThresholdReached(EventData):
     due_at: datetime
 
 
+# --- routing.events ---------------------------------------------------------------------
+
+OfferOutcome = Literal["accepted", "declined", "expired", "revoked"]
+
+
+@contract
+class OfferCreated(EventData):
+    """A case was offered to an agent (push routing); the agent accepts or declines through routing's API."""
+
+    event_type = "offer.created"
+    topic = Topic.ROUTING_EVENTS
+
+    offer_id: uuid.UUID
+    case_id: uuid.UUID
+    agent_id: uuid.UUID
+    group_id: uuid.UUID
+    expires_at: datetime | None
+    created_at: datetime
+
+
+@contract
+class OfferEnded(EventData):
+    """A pending offer ended; ``revoked``: the agent went offline, or the case was closed, moved or reassigned."""
+
+    event_type = "offer.ended"
+    topic = Topic.ROUTING_EVENTS
+
+    offer_id: uuid.UUID
+    case_id: uuid.UUID
+    agent_id: uuid.UUID
+    group_id: uuid.UUID
+    outcome: OfferOutcome
+    reason: str | None = None
+    ended_at: datetime
+
+
 # --- outbound.messages ------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ class Topic(StrEnum):
     CASE_EVENTS = "case.events"
     CASE_COMMANDS = "case.commands"
     SLA_EVENTS = "sla.events"
+    ROUTING_EVENTS = "routing.events"
     OUTBOUND_MESSAGES = "outbound.messages"
 
 

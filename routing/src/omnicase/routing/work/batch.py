@@ -11,8 +11,9 @@ statements per batch, whatever its size:
   are loaded with their load in two statements, their agent rows locked in user id
   order, so the ranking and the capacity bookkeeping happen in memory and no other
   replica can take the same units meanwhile;
-- cases, offers, agents' loads, round-robin marks, timers, decisions and commands are
-  then written with one statement each.
+- cases, offers, agents' loads, round-robin marks, timers, decisions and what goes to the
+  outbox (commands, and ``offer.created`` for pending offers) are then written with one
+  statement each.
 
 Everything else (a case closed, reopened, assigned or moved by a person, or a rule field
 changing while it waits) goes, from that event on, through :class:`RoutingService`
@@ -39,7 +40,7 @@ from omnicase.kit.outbox import Outbox
 from omnicase.routing.engine import Candidate, RoutingModel, WorkItem, match_rules, select_agents
 from omnicase.routing.metrics import DECISION_SECONDS, DECISIONS
 from omnicase.routing.settings import RoutingSettings
-from omnicase.routing.work.repository import CaseRow, QueueRow, RoutingConfig, WorkRepository
+from omnicase.routing.work.repository import CaseRow, OfferRow, QueueRow, RoutingConfig, WorkRepository
 from omnicase.routing.work.service import (
     CLOSED_STATUSES,
     COMMAND_ACTOR,
@@ -50,6 +51,7 @@ from omnicase.routing.work.service import (
     case_facts,
     dispatch_details,
     handed_out_summary,
+    offer_created,
     queued_decision,
     rule_log,
     snapshot_values,
@@ -140,7 +142,8 @@ class _NewCase:
     events: list[CaseEvent]
     row: dict[str, Any]
     decisions: list[dict[str, Any]] = field(default_factory=list)
-    commands: list[EventData] = field(default_factory=list)
+    # Commands for case-core and routing's own events, staged in the outbox in this order.
+    outgoing: list[EventData] = field(default_factory=list)
     offer: dict[str, Any] | None = None
     timers: list[dict[str, Any]] = field(default_factory=list)
     taken: tuple[uuid.UUID, int, datetime] | None = None
@@ -344,7 +347,7 @@ class BatchRouting:
                 new, "waiting", waiting_summary(NEW_CASE, queue, len(candidates)), group_id=queue.id, details=details
             )
             if moved:
-                new.commands.append(
+                new.outgoing.append(
                     ChangeCase(case_id=case_id, group_id=queue.id, reason=f"{COMMAND_ACTOR} {NEW_CASE}")
                 )
             return
@@ -362,13 +365,14 @@ class BatchRouting:
             "group_id": queue.id,
             "cost": row["cost"],
             "created_at": now,
+            "decline_reason": None,
         }
         if queue.offer_timeout_seconds is None:
             kind = "assigned"
             new.offer = {**offer, "status": "accepted", "expires_at": None, "decided_at": now}
             row.update(state="assigned", assignee_id=chosen.agent_id)
             # One command: case-core applies the group and the assignee from it.
-            new.commands.append(
+            new.outgoing.append(
                 AssignCase(
                     case_id=case_id, assignee_id=chosen.agent_id, group_id=queue.id, reason=assigned_reason(queue)
                 )
@@ -377,13 +381,14 @@ class BatchRouting:
             kind = "offered"
             expires = now + timedelta(seconds=queue.offer_timeout_seconds)
             new.offer = {**offer, "status": "pending", "expires_at": expires, "decided_at": None}
+            new.outgoing.append(offer_created(OfferRow(**new.offer)))
             row.update(state="offered")
             new.timers.append(
                 {"id": uuid7(), "kind": "offer_timeout", "case_id": case_id, "offer_id": offer_id, "due_at": expires}
             )
             details["offer_id"] = str(offer_id)
             if moved:
-                new.commands.append(
+                new.outgoing.append(
                     ChangeCase(case_id=case_id, group_id=queue.id, reason=f"{COMMAND_ACTOR} {NEW_CASE}")
                 )
         self._decide(
@@ -432,11 +437,11 @@ class BatchRouting:
         await self.repo.add_decisions(decisions)
         for decision in decisions:
             DECISIONS.labels(decision["kind"]).inc()
-        commands: list[tuple[str, Envelope, str]] = []
+        outgoing: list[tuple[str, Envelope, str]] = []
         for new in news:
-            # Commands carry the trace of the event that caused them.
+            # Commands and events carry the trace of the event that caused them.
             with new.events[0].received.traced():
-                for command in new.commands:
+                for data in new.outgoing:
                     key = str(new.case_id)
-                    commands.append((command.topic.value, command.envelope(source=SOURCE, subject=key), key))
-        await self.outbox.add_envelopes(self.session, commands)
+                    outgoing.append((data.topic.value, data.envelope(source=SOURCE, subject=key), key))
+        await self.outbox.add_envelopes(self.session, outgoing)

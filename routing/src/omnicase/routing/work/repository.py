@@ -562,12 +562,12 @@ class WorkRepository:
         status: str,
         cost: int,
         expires_at: datetime | None,
-    ) -> uuid.UUID:
-        offer_id = uuid7()
+    ) -> OfferRow:
         now = utcnow()
-        await self.session.execute(
-            insert(offers).values(
-                id=offer_id,
+        result = await self.session.execute(
+            insert(offers)
+            .values(
+                id=uuid7(),
                 case_id=case_id,
                 agent_id=agent_id,
                 group_id=group_id,
@@ -577,8 +577,9 @@ class WorkRepository:
                 expires_at=expires_at,
                 decided_at=now if status == "accepted" else None,
             )
+            .returning(*offers.c)
         )
-        return offer_id
+        return OfferRow(**result.mappings().one())
 
     async def add_offers(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert offers (every column given, ids included) in one statement."""
@@ -616,12 +617,16 @@ class WorkRepository:
             select(cases.c.case_id).where(cases.c.case_id.in_(pending)).order_by(cases.c.case_id).with_for_update()
         )
 
-    async def set_offer_status(self, offer_id: uuid.UUID, status: str, reason: str | None = None) -> None:
-        await self.session.execute(
+    async def set_offer_status(self, offer_id: uuid.UUID, status: str, reason: str | None = None) -> datetime:
+        """Set the offer's status; when it was decided (the first time it left ``pending``)."""
+        result = await self.session.execute(
             update(offers)
             .where(offers.c.id == offer_id)
             .values(status=status, decided_at=func.coalesce(offers.c.decided_at, utcnow()), decline_reason=reason)
+            .returning(offers.c.decided_at)
         )
+        decided_at: datetime = result.scalar_one()
+        return decided_at
 
     async def agents_who_passed(self, case_id: uuid.UUID, group_id: uuid.UUID) -> frozenset[uuid.UUID]:
         """Agents who declined or let lapse an offer of this case in this queue."""

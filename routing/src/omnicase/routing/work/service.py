@@ -5,7 +5,10 @@ Every path runs in the caller's transaction (consumer batch, request, timer poll
 and takes locks in one order — case row, then offer, then agent rows — so
 concurrent paths wait for each other instead of deadlocking in the common cases.
 Case state is never written here: group moves and assignments go to case-core as
-``case.commands`` through the outbox, keyed by the case id.
+``case.commands`` through the outbox, keyed by the case id. Offers are told on
+``routing.events`` (same outbox, same key) for agents' consoles: ``offer.created`` when
+one is made pending, ``offer.ended`` when it stops being pending, whatever the path.
+Auto-accepted offers are assignments, not offers to answer, and are not told.
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import AssignCase, CaseSnapshot, CaseStatus, ChangeCase, Channel, EventData, Priority
+from omnicase.kit.events import (
+    AssignCase,
+    CaseSnapshot,
+    CaseStatus,
+    ChangeCase,
+    Channel,
+    EventData,
+    OfferCreated,
+    OfferEnded,
+    OfferOutcome,
+    Priority,
+)
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.pagination import Page, decode_cursor, decode_id_cursor, paginate
 from omnicase.routing.engine import (
@@ -176,6 +190,17 @@ def waiting_summary(trigger: str, queue: QueueRow, considered: int) -> str:
 
 def assigned_reason(queue: QueueRow) -> str:
     return f"{COMMAND_ACTOR} {queue.routing_model.value} in '{queue.name}'"
+
+
+def offer_created(offer: OfferRow) -> OfferCreated:
+    return OfferCreated(
+        offer_id=offer.id,
+        case_id=offer.case_id,
+        agent_id=offer.agent_id,
+        group_id=offer.group_id,
+        expires_at=offer.expires_at,
+        created_at=offer.created_at,
+    )
 
 
 def handed_out_summary(trigger: str, outcome: str, agent_id: uuid.UUID, queue: QueueRow, eligible: int) -> str:
@@ -396,7 +421,7 @@ class RoutingService:
         if moved and announce and outcome != "assigned":
             # An assignment carries its group (case-core applies both from AssignCase):
             # a move is told on its own only when nobody takes the case at once.
-            await self._command(
+            await self._stage(
                 ChangeCase(case_id=case.case_id, group_id=queue.id, reason=f"{COMMAND_ACTOR} {trigger}"), case.case_id
             )
 
@@ -466,7 +491,7 @@ class RoutingService:
             )
             await self.repo.update_case(case.case_id, state="assigned", assignee_id=chosen.agent_id, **holding)
             await self.repo.cancel_timers(case.case_id)
-            await self._command(
+            await self._stage(
                 AssignCase(
                     case_id=case.case_id,
                     assignee_id=chosen.agent_id,
@@ -478,7 +503,7 @@ class RoutingService:
             kind = "assigned"
         else:
             expires = now + timedelta(seconds=queue.offer_timeout_seconds)
-            offer_id = await self.repo.add_offer(
+            offer = await self.repo.add_offer(
                 case_id=case.case_id,
                 agent_id=chosen.agent_id,
                 group_id=queue.id,
@@ -487,8 +512,9 @@ class RoutingService:
                 expires_at=expires,
             )
             await self.repo.update_case(case.case_id, state="offered", **holding)
-            await self.repo.add_timer("offer_timeout", case.case_id, expires, offer_id)
-            details["offer_id"] = str(offer_id)
+            await self.repo.add_timer("offer_timeout", case.case_id, expires, offer.id)
+            await self._stage(offer_created(offer), case.case_id)
+            details["offer_id"] = str(offer.id)
             kind = "offered"
         await self._decision(
             case.case_id,
@@ -506,10 +532,10 @@ class RoutingService:
     async def _let_go(self, case: CaseRow, reason: str) -> uuid.UUID | None:
         """Free the capacity the case holds and end its live offer; returns the agent freed."""
         offer = await self.repo.live_offer(case.case_id)
-        if offer is not None:
-            await self.repo.set_offer_status(
-                offer.id, "revoked" if offer.status == "pending" else "completed", reason[:500]
-            )
+        if offer is not None and offer.status == "pending":
+            await self._end_offer(offer, "revoked", reason[:500])
+        elif offer is not None:
+            await self.repo.set_offer_status(offer.id, "completed", reason[:500])
         holder = case.holder_id
         if holder is not None:
             await self.repo.release(holder, case.holder_cost)
@@ -575,10 +601,10 @@ class RoutingService:
     async def accept(self, offer_id: uuid.UUID, *, agent_id: uuid.UUID | None = None) -> OfferRow:
         """Accept a pending offer (``agent_id``: only if it is that agent's)."""
         case, offer = await self._lock_offer(offer_id, agent_id)
-        await self.repo.set_offer_status(offer.id, "accepted")
+        await self._end_offer(offer, "accepted")
         await self.repo.update_case(case.case_id, state="assigned", assignee_id=offer.agent_id)
         await self.repo.cancel_timers(case.case_id)
-        await self._command(
+        await self._stage(
             AssignCase(
                 case_id=case.case_id,
                 assignee_id=offer.agent_id,
@@ -600,11 +626,16 @@ class RoutingService:
         return accepted
 
     async def decline(
-        self, offer_id: uuid.UUID, reason: str, *, outcome: str = "declined", agent_id: uuid.UUID | None = None
+        self,
+        offer_id: uuid.UUID,
+        reason: str,
+        *,
+        outcome: Literal["declined", "expired", "revoked"] = "declined",
+        agent_id: uuid.UUID | None = None,
     ) -> OfferRow:
         """End a pending offer without acceptance and offer the case to the next agent."""
         case, offer = await self._lock_offer(offer_id, agent_id)
-        await self.repo.set_offer_status(offer.id, outcome, reason[:500])
+        await self._end_offer(offer, outcome, reason[:500])
         await self.repo.release(offer.agent_id, offer.cost)
         values: dict[str, Any] = {"state": "waiting", "holder_id": None, "holder_cost": 0, "holder_since": None}
         await self.repo.update_case(case.case_id, **values)
@@ -738,10 +769,25 @@ class RoutingService:
         DECISIONS.labels(kind).inc()
         await self.repo.add_decision(case_id, kind, summary, **values)
 
-    async def _command(self, command: EventData, case_id: uuid.UUID) -> None:
-        """Stage a command for case-core. Callers record the assignee or group it sets in
-        the projection themselves, so case-core's echo of it reads as no change."""
-        await self.outbox.add(self.session, command, source=SOURCE, subject=str(case_id), key=str(case_id))
+    async def _stage(self, data: EventData, case_id: uuid.UUID) -> None:
+        """Stage a command for case-core or an event of routing's, keyed by the case. Callers
+        of a command record the assignee or group it sets in the projection themselves, so
+        case-core's echo of it reads as no change."""
+        await self.outbox.add(self.session, data, source=SOURCE, subject=str(case_id), key=str(case_id))
+
+    async def _end_offer(self, offer: OfferRow, outcome: OfferOutcome, reason: str | None = None) -> None:
+        """Take a pending offer out of ``pending`` and tell it: every path that ends one comes here."""
+        ended_at = await self.repo.set_offer_status(offer.id, outcome, reason)
+        data = OfferEnded(
+            offer_id=offer.id,
+            case_id=offer.case_id,
+            agent_id=offer.agent_id,
+            group_id=offer.group_id,
+            outcome=outcome,
+            reason=reason,
+            ended_at=ended_at,
+        )
+        await self._stage(data, offer.case_id)
 
     # -- reading (the API) -----------------------------------------------------------
 
