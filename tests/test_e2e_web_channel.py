@@ -41,6 +41,7 @@ class Suite:
     admin: Gateway
     ada: Gateway
     ada_id: str
+    bob: Gateway
     bob_id: str
     billing_group: str
     returns_group: str
@@ -133,7 +134,7 @@ def _configure(clients: ExitStack, stack: SuiteStack, admin: Gateway, customer_s
         },
     )
     # Bob is online in the same queue with room to spare, but lacks the skill the rule requires.
-    bob_id, _ = online_agent(clients, admin, "Bob", [], [billing["id"]])
+    bob_id, bob = online_agent(clients, admin, "Bob", [], [billing["id"]])
     ada_id, ada = online_agent(
         clients, admin, "Ada", [{"skill_id": billing_skill["id"], "level": 5}], [billing["id"], returns["id"]]
     )
@@ -159,6 +160,7 @@ def _configure(clients: ExitStack, stack: SuiteStack, admin: Gateway, customer_s
         admin=admin,
         ada=ada,
         ada_id=ada_id,
+        bob=bob,
         bob_id=bob_id,
         billing_group=billing["id"],
         returns_group=returns["id"],
@@ -265,37 +267,63 @@ def test_a_form_submitted_in_a_browser_becomes_a_case_routed_to_the_skilled_agen
 def test_a_queue_with_offers_waits_for_the_agent_to_accept(suite: Suite, customer_site: str) -> None:
     form = _stream_form(suite, f"returns-{uuid.uuid4().hex[:6]}", customer_site)
     subject = f"Return of order {uuid.uuid4().hex[:6]}"
-    with httpx.Client(base_url=suite.stack.url(), timeout=30) as public:
-        answer = public.post(
-            f"/public/forms/{form['id']}/submissions",
-            data={"email": "rita@customer.example", "subject": subject, "description": "Wrong size."},
-            headers={"Accept": "application/json"},
+    # Ada's console listens for her offers; Bob's hears none of hers.
+    with (
+        suite.ada.listen(types="offer.created,offer.ended,case.updated") as ada_console,
+        suite.bob.listen(types="offer.created") as bob_console,
+    ):
+        with httpx.Client(base_url=suite.stack.url(), timeout=30) as public:
+            answer = public.post(
+                f"/public/forms/{form['id']}/submissions",
+                data={"email": "rita@customer.example", "subject": subject, "description": "Wrong size."},
+                headers={"Accept": "application/json"},
+            )
+        assert answer.status_code == 202, answer.text
+        case_id = wait_for(
+            lambda: _case_of_submission(suite, form["id"], subject), within=60, message="no case for the submission"
         )
-    assert answer.status_code == 202, answer.text
-    case_id = wait_for(
-        lambda: _case_of_submission(suite, form["id"], subject), within=60, message="no case for the submission"
-    )
 
-    def pending_offer() -> dict[str, Any] | None:
-        offers = suite.ada.get(f"/api/v1/agents/{suite.ada_id}/offers", params={"status": "pending"})["items"]
-        return next((offer for offer in offers if offer["case_id"] == case_id), None)
+        def offered() -> dict[str, Any] | None:
+            return next((item for item in ada_console.of_type("offer.created") if item["case_id"] == case_id), None)
 
-    offer = wait_for(pending_offer, within=60, message="Ada was never offered the returns case")
-    assert offer["group_id"] == suite.returns_group
-    assert offer["expires_at"] is not None
-    waiting = suite.admin.get(f"/api/v1/cases/{case_id}")
-    assert waiting["assignee_id"] is None, "an offer is not an assignment"
+        pushed = wait_for(offered, within=60, message="Ada's console was never told of the offer")
+        assert pushed["agent_id"] == suite.ada_id
+        assert pushed["group_id"] == suite.returns_group
 
-    # Bob may not answer Ada's offers; Ada may.
-    suite.ada.call("POST", f"/api/v1/agents/{suite.bob_id}/offers/{offer['id']}/accept", expect=403)
-    suite.ada.call("POST", f"/api/v1/agents/{suite.ada_id}/offers/{offer['id']}/accept")
-    case = wait_for(
-        lambda: _assigned_to(suite, case_id, suite.ada_id), within=30, message="the accepted case was never assigned"
-    )
-    assert case["group_id"] == suite.returns_group
-    assert case["status"] == "open"
-    offers = suite.ada.get(f"/api/v1/agents/{suite.ada_id}/offers")["items"]
-    assert [item["status"] for item in offers if item["case_id"] == case_id] == ["accepted"]
+        def pending_offer() -> dict[str, Any] | None:
+            offers = suite.ada.get(f"/api/v1/agents/{suite.ada_id}/offers", params={"status": "pending"})["items"]
+            return next((offer for offer in offers if offer["case_id"] == case_id), None)
+
+        offer = wait_for(pending_offer, within=60, message="Ada was never offered the returns case")
+        assert offer["id"] == pushed["offer_id"], "the console and the API name the same offer"
+        assert offer["group_id"] == suite.returns_group
+        assert offer["expires_at"] is not None
+        waiting = suite.admin.get(f"/api/v1/cases/{case_id}")
+        assert waiting["assignee_id"] is None, "an offer is not an assignment"
+
+        # Bob may not answer Ada's offers; Ada may.
+        suite.ada.call("POST", f"/api/v1/agents/{suite.bob_id}/offers/{offer['id']}/accept", expect=403)
+        suite.ada.call("POST", f"/api/v1/agents/{suite.ada_id}/offers/{offer['id']}/accept")
+        case = wait_for(
+            lambda: _assigned_to(suite, case_id, suite.ada_id),
+            within=30,
+            message="the accepted case was never assigned",
+        )
+        assert case["group_id"] == suite.returns_group
+        assert case["status"] == "open"
+        offers = suite.ada.get(f"/api/v1/agents/{suite.ada_id}/offers")["items"]
+        assert [item["status"] for item in offers if item["case_id"] == case_id] == ["accepted"]
+
+        def assignment_heard() -> bool:
+            return any(
+                item["case_id"] == case_id and "assignee_id" in item["changes"]
+                for item in ada_console.of_type("case.updated")
+            )
+
+        wait_for(assignment_heard, within=30, message="Ada's console never heard the case was assigned to her")
+        ended = [item for item in ada_console.of_type("offer.ended") if item["offer_id"] == offer["id"]]
+        assert [item["outcome"] for item in ended] == ["accepted"]
+        assert all(item["case_id"] != case_id for item in bob_console.of_type("offer.created"))
 
 
 def test_refused_submissions_reach_no_service_and_spam_is_held_until_deleted(suite: Suite, customer_site: str) -> None:

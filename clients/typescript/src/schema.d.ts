@@ -246,6 +246,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events the caller may see (server-sent events)
+         * @description Server-sent events (`text/event-stream`): what the caller may see, as it happens.
+         *
+         *     Each event has an `id`, an `event` (its type: `case.created`, `case.message_added`, `case.updated`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`)
+         *     and one line of JSON `data`: `{type, event_id, time, data}`. Staff see case and SLA events whole
+         *     and the offers made to them; a customer sees their own cases (created, status or subject
+         *     changed, public messages) and nothing else.
+         *
+         *     Reconnect with `Last-Event-ID` (EventSource does) or `?last_event_id=` to resume without gaps
+         *     within the gateway's history (10 minutes by default); further back, the stream starts with
+         *     an event `reset` (reload what you show, then carry on). A comment line arrives at least
+         *     every 15 s. A stream ends after 15 minutes, or when its client falls far behind; reconnect
+         *     and resume.
+         *
+         *     `EventSource` cannot send headers: get a ticket from `POST /api/v1/stream/tickets` and pass it
+         *     as `?ticket=`.
+         */
+        get: operations["get_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stream/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short-lived ticket to open the stream from EventSource
+         * @description A ticket for `GET /api/v1/stream?ticket=…`, carrying the caller's identity for a minute.
+         */
+        post: operations["create_stream_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/attachments/{sha256}": {
         parameters: {
             query?: never;
@@ -2349,6 +2403,19 @@ export interface components {
             checks: {
                 [key: string]: string;
             };
+        };
+        /** StreamTicket */
+        StreamTicket: {
+            /**
+             * Ticket
+             * @description Pass as `?ticket=` to GET /api/v1/stream; valid once per connection until it expires.
+             */
+            ticket: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
         };
         /**
          * TokenResponse
@@ -8599,6 +8666,148 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_stream: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated event types to receive (default: all). */
+                types?: string | null;
+                /** @description Only events about this case. */
+                case_id?: string | null;
+                /** @description Only events about cases of this group. */
+                group_id?: string | null;
+                /** @description A stream ticket, for clients that cannot send Authorization. */
+                ticket?: string | null;
+                /** @description Resume after this event id (for a new EventSource). */
+                last_event_id?: string | null;
+            };
+            header?: {
+                /** @description Resume after this event id. */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not acceptable */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_stream_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicket"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded; see Retry-After. */

@@ -21,6 +21,7 @@ from omnicase.gateway.proxy import router as proxy_router
 from omnicase.gateway.service import SPEC
 from omnicase.gateway.settings import GatewaySettings
 from omnicase.gateway.state import GatewayRuntime, GatewayState, StateDep, gateway_state
+from omnicase.gateway.stream.api import router as stream_router
 from omnicase.kit.app import ServiceParts, Stop, create_service_app
 from omnicase.kit.clock import utcnow
 from omnicase.kit.periodic import periodic
@@ -33,6 +34,7 @@ OPENAPI_TAGS = [
     {"name": "users", "description": "People who use Omnicase: admins, agents, light agents, customers."},
     {"name": "api-tokens", "description": "Bearer tokens for integrations, limited by scopes."},
     {"name": "docs", "description": "The suite's OpenAPI document."},
+    {"name": "stream", "description": "Live events for consoles and portals (server-sent events)."},
 ]
 
 
@@ -125,7 +127,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     parts = ServiceParts[GatewaySettings, GatewayState](
         state=gateway_state,
         # The proxy's catch-all route goes last so the gateway's own routes win.
-        routers=[docs_router, identity_router, proxy_router],
+        routers=[docs_router, identity_router, stream_router, proxy_router],
         uses_kafka=False,
         requires_gateway_identity=False,
         background=background,

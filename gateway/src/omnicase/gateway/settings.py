@@ -79,6 +79,18 @@ class GatewaySettings(ServiceSettings):
     # A service builds its document on first request; a busy one takes seconds.
     openapi_fetch_timeout: float = Field(default=10.0, gt=0)
 
+    # Live event stream (GET /api/v1/stream): each replica reads case.events, sla.events and
+    # routing.events itself and keeps this much history for clients resuming with Last-Event-ID.
+    stream_enabled: bool = True
+    stream_history_seconds: float = Field(default=600.0, ge=0)
+    stream_history_max_events: int = Field(default=50_000, ge=100)
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # Events waiting for one slow client; past it the stream ends and the client resumes.
+    stream_queue_size: int = Field(default=1000, ge=10)
+    # A stream ends after this long (the client resumes with Last-Event-ID, authenticating again).
+    stream_max_seconds: float = Field(default=900.0, gt=0)
+    stream_ticket_seconds: int = Field(default=60, ge=5, le=3600)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, values: list[str]) -> list[str]:

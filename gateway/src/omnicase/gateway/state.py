@@ -14,7 +14,9 @@ from omnicase.gateway.identity.contacts import ContactDirectory
 from omnicase.gateway.identity.service import IdentityService
 from omnicase.gateway.openapi import MergedSpec
 from omnicase.gateway.settings import GatewaySettings
+from omnicase.gateway.stream.feed import StreamFeed
 from omnicase.kit.app import Runtime, state_of
+from omnicase.kit.topics import Topic
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class GatewayState:
     identity: IdentityService
     contacts: ContactDirectory
     openapi: MergedSpec
+    # None when the live stream is switched off.
+    stream: StreamFeed | None
 
 
 GatewayRuntime = Runtime[GatewaySettings, GatewayState]
@@ -46,6 +50,9 @@ async def gateway_state(runtime: Runtime[GatewaySettings, Any]) -> AsyncIterator
     client = build_client(
         settings.upstream_connect_timeout, settings.upstream_read_timeout, settings.upstream_max_connections
     )
+    stream = _stream_feed(settings) if settings.stream_enabled else None
+    if stream is not None:
+        await stream.start()
     try:
         yield GatewayState(
             http=client,
@@ -59,9 +66,24 @@ async def gateway_state(runtime: Runtime[GatewaySettings, Any]) -> AsyncIterator
                 settings.openapi_fetch_timeout,
                 settings.max_page_size,
             ),
+            stream=stream,
         )
     finally:
+        if stream is not None:
+            await stream.stop()
         await client.aclose()
+
+
+def _stream_feed(settings: GatewaySettings) -> StreamFeed:
+    # The order is part of every stream event id: new topics go at the end.
+    return StreamFeed(
+        settings.kafka_bootstrap_servers,
+        settings.topic_prefix,
+        [Topic.CASE_EVENTS, Topic.SLA_EVENTS, Topic.ROUTING_EVENTS],
+        history_seconds=settings.stream_history_seconds,
+        history_max_events=settings.stream_history_max_events,
+        queue_size=settings.stream_queue_size,
+    )
 
 
 def current_state(request: Request) -> GatewayState:

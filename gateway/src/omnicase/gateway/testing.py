@@ -188,6 +188,8 @@ def gateway_settings(database_url: str, upstream: Upstream, **overrides: Any) ->
         "database_url": database_url,
         "service_urls": {"case-core": upstream.url, "routing": upstream.url},
         "rate_limit_enabled": False,
+        # Tests of the live stream switch it on with a broker and their own topics.
+        "stream_enabled": False,
         "lockout_threshold": 3,
         "openapi_cache_seconds": 0,
         # Cheap hashing keeps the suite fast; production cost is the default.

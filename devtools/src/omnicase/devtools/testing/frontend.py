@@ -3,7 +3,8 @@
 What a frontend, an agent's console, a customer's mail client and the mail server the
 suite relays through would see: :class:`Gateway` (a bearer token from the password grant
 and the public REST API, waiting out 429s as a frontend would), :func:`wait_for` (gentle
-polling, so the gateway's rate limit never trips), :func:`online_agent` (a person with the
+polling, so the gateway's rate limit never trips), :class:`EventStream` (a console's live
+stream, read in a thread), :func:`online_agent` (a person with the
 agent role, their routing record, logged in and online), :func:`restarted` (a killed
 service is back), :class:`MailSink` (a real SMTP server standing in for the relay, keeping
 what it is sent) and :func:`deliver` (an MTA's submission: a refused connection or a 4xx
@@ -72,11 +73,71 @@ class Gateway:
     def post(self, path: str, body: dict[str, Any], *, expect: int = 201) -> Any:
         return self.call("POST", path, json=body, expect=expect)
 
+    def listen(self, **params: str) -> EventStream:
+        """The live stream as this caller's console has it open, read in a thread of its own."""
+        return EventStream(self.http, params)
+
     def __enter__(self) -> Gateway:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.http.close()
+
+
+class EventStream:
+    """``GET /api/v1/stream`` kept open while the test goes on: every event it carried, in order.
+
+    ``with gateway.listen(types=...) as stream``; the stream is open (200) when the block starts.
+    """
+
+    def __init__(self, http: httpx.Client, params: dict[str, str]) -> None:
+        from omnicase.gateway.stream.reader import EventParser, ReceivedEvent
+
+        self._http = http
+        self._params = params
+        self._parser = EventParser()
+        self.events: list[ReceivedEvent] = []
+        self._opened = threading.Event()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._read, name="event-stream", daemon=True)
+        self._response: httpx.Response | None = None
+
+    def __enter__(self) -> EventStream:
+        self._thread.start()
+        if not self._opened.wait(30):
+            raise AssertionError("the stream never opened")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._closing = True
+        if self._response is not None:
+            self._response.close()
+        self._thread.join(10)
+
+    def of_type(self, event_type: str) -> list[dict[str, Any]]:
+        """The ``data`` of every event of this type received so far."""
+        return [event.json()["data"] for event in list(self.events) if event.event == event_type]
+
+    def _read(self) -> None:
+        headers = {"Accept": "text/event-stream"}
+        try:
+            with self._http.stream("GET", "/api/v1/stream", params=self._params, headers=headers) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise AssertionError(f"the stream answered {response.status_code}: {response.text}")
+                self._response = response
+                self._opened.set()
+                for line in response.iter_lines():
+                    if (event := self._parser.feed(line)) is not None:
+                        self.events.append(event)
+        except BaseException as error:  # reported to the test thread
+            if not self._closing:
+                self._error = error
+        finally:
+            self._opened.set()
 
 
 def wait_for(probe: Callable[[], T | None], *, within: float, message: str | Callable[[], str]) -> T:
