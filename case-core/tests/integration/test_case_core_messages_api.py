@@ -8,23 +8,18 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response as StarletteResponse
-from starlette.routing import Route
 
 from omnicase.case_core.app import create_app
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers
-from omnicase.devtools.testing.servers import serve_http
-from omnicase.intake_web.app import create_app as create_intake_web_app
-from omnicase.intake_web.blobs import PostgresBlobStore as IntakeWebBlobs
-from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.devtools.devstack.processes import free_port
+from omnicase.devtools.testing.plugin import S3Server
+from omnicase.kit.blobs import PostgresBlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import AttachmentRef, Channel, MessageReceived, Party
-from omnicase.kit.identity import IDENTITY_HEADER, InvalidToken, verify_identity
 from omnicase.kit.ids import uuid7
+from omnicase.kit.s3 import S3BlobStore
 
 pytestmark = pytest.mark.asyncio
 
@@ -117,7 +112,13 @@ async def test_messaging_reply_goes_to_the_conversation(
 
 
 async def test_attachments_upload_by_multipart_and_download_with_their_type_and_name(
-    api: httpx.AsyncClient, deliver: Deliver, published: Published, email: Email, address: str, agent: dict[str, str]
+    api: httpx.AsyncClient,
+    db: Database,
+    deliver: Deliver,
+    published: Published,
+    email: Email,
+    address: str,
+    agent: dict[str, str],
 ) -> None:
     case = await email_case(api, deliver, email(address))
     content = b"%PDF-1.4 fake invoice"
@@ -144,11 +145,8 @@ async def test_attachments_upload_by_multipart_and_download_with_their_type_and_
     assert "filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf" in disposition
     assert download.headers["x-content-type-options"] == "nosniff"
 
-    # The intake sending the reply fetches the bytes by hash alone (it knows only the AttachmentRef).
-    raw = await api.get(f"/api/v1/cases/attachments/{attachment['sha256']}")
-    assert raw.status_code == 200
-    assert raw.content == content
-    assert (await api.get(f"/api/v1/cases/attachments/{'4' * 64}")).status_code == 404
+    # The intake sending the reply reads the bytes by hash alone from the suite's store (it knows only the ref).
+    assert await PostgresBlobStore(db.engine).get(attachment["sha256"]) == content
     other = await api.get(f"/api/v1/cases/{uuid.uuid4()}/attachments/{attachment['sha256']}")
     assert other.status_code == 404
     unknown = await api.get(f"/api/v1/cases/{case['id']}/attachments/{'0' * 64}")
@@ -192,98 +190,39 @@ async def test_public_reply_on_a_case_without_requester_is_refused(api: httpx.As
     assert (await api.get(f"/api/v1/cases/{case['id']}")).json()["version"] == case["version"]
 
 
-async def test_inbound_email_attachments_are_fetched_once_from_intake_email_then_served_from_case_core(
-    db: Database, settings: CaseCoreSettings, deliver: Deliver, email: Email, address: str
+@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.WEB])
+async def test_a_file_an_intake_stored_opens_from_the_case_through_the_suites_blob_store(
+    api: httpx.AsyncClient, db: Database, deliver: Deliver, address: str, channel: Channel
 ) -> None:
-    content = b"\x89PNG screenshot"
-    digest = hashlib.sha256(content).hexdigest()
-    served: list[str] = []
-
-    async def intake_email(request: Request) -> StarletteResponse:
-        # Stands in for intake-email's attachment endpoint at the HTTP boundary; like every
-        # service's /api/ route it answers only callers with a signed identity.
-        try:
-            verify_identity(request.headers.get(IDENTITY_HEADER, ""), settings.internal_secret, utcnow())
-        except InvalidToken:
-            return StarletteResponse(status_code=401)
-        served.append(request.path_params["sha256"])
-        if request.path_params["sha256"] == digest:
-            return StarletteResponse(content, media_type="application/octet-stream")
-        return StarletteResponse(status_code=404)
-
-    fake = Starlette(routes=[Route("/api/v1/mailboxes/-/attachments/{sha256}", intake_email)])
-    ref = AttachmentRef(sha256=digest, filename="screen.png", content_type="image/png", size=len(content))
-    missing = AttachmentRef(sha256="1" * 64, filename="gone.txt", content_type="text/plain", size=1)
-    first = email(address, attachments=[ref, missing])
-    await deliver(first)
-
-    async with serve_http(fake, lifespan="off") as url:
-        app = create_app(settings.model_copy(update={"intake_email_url": url}))
-        app.state.database = db
-        headers = identity_headers(settings.internal_secret)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as api:
-            [contact] = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"]
-            [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
-            [message] = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
-            assert [item["filename"] for item in message["attachments"]] == ["screen.png", "gone.txt"]
-            for _ in range(2):
-                download = await api.get(message["attachments"][0]["url"])
-                assert download.status_code == 200
-                assert download.content == content
-                assert download.headers["content-type"] == "image/png"
-            assert served == [digest]
-            assert (await api.get(message["attachments"][1]["url"])).status_code == 404
-
-    # intake-email is gone now: a file it still holds is a 503 to retry, not a 404.
-    other = AttachmentRef(sha256="2" * 64, filename="later.txt", content_type="text/plain", size=1)
-    await deliver(email(address, "Re: more", attachments=[other], in_reply_to=[first.message_id]))
-    app = create_app(settings.model_copy(update={"intake_email_url": url}))
-    app.state.database = db
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as api:
-        response = await api.get(f"/api/v1/cases/{case['id']}/attachments/{'2' * 64}")
-        assert response.status_code == 503
-        assert response.headers["retry-after"] == "5"
-
-
-async def test_a_file_sent_with_a_web_form_is_fetched_from_intake_web_and_served_by_case_core(
-    db: Database, settings: CaseCoreSettings, deliver: Deliver, address: str
-) -> None:
-    content = b"%PDF-1.4 receipt"
-    async with db.unit_of_work() as session:
-        digest = await IntakeWebBlobs(session).put(content)  # as intake-web stored the submission's file
-    intake_web = create_intake_web_app(
-        IntakeWebSettings(database_url=settings.database_url, internal_secret=settings.internal_secret)
-    )
-    intake_web.state.database = db
+    content = f"%PDF-1.4 receipt sent by {channel}".encode()
+    # As the intake did when it received the message: into the store every service shares.
+    digest = await PostgresBlobStore(db.engine).put(content)
     ref = AttachmentRef(sha256=digest, filename="receipt.pdf", content_type="application/pdf", size=len(content))
-    submission = MessageReceived(
-        intake_id=uuid7(),
-        channel=Channel.WEB,
-        received_at=utcnow(),
-        thread_key=f"form:{uuid.uuid4()}",
-        sender=Party(email=address),
-        subject="Charged twice",
-        text="See the receipt.",
-        attachments=[ref],
+    missing = AttachmentRef(sha256="1" * 64, filename="gone.txt", content_type="text/plain", size=1)
+    await deliver(
+        MessageReceived(
+            intake_id=uuid7(),
+            channel=channel,
+            received_at=utcnow(),
+            thread_key=f"test:{uuid.uuid4()}",
+            sender=Party(email=address),
+            subject="Charged twice",
+            text="See the receipt.",
+            attachments=[ref, missing],
+        )
     )
-    await deliver(submission)
-
-    async with serve_http(intake_web, lifespan="off") as url:
-        app = create_app(settings.model_copy(update={"service_urls": {"intake-web": url}}))
-        app.state.database = db
-        headers = identity_headers(settings.internal_secret)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as api:
-            [contact] = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"]
-            [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
-            [message] = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
-            [attachment] = message["attachments"]
-            download = await api.get(attachment["url"])
-            assert download.status_code == 200, download.text
-            assert download.content == content
-            assert download.headers["content-type"] == "application/pdf"
+    [contact] = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"]
+    [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+    [message] = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
+    assert [item["filename"] for item in message["attachments"]] == ["receipt.pdf", "gone.txt"]
+    download = await api.get(message["attachments"][0]["url"])
+    assert download.status_code == 200, download.text
+    assert download.content == content
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    gone = await api.get(message["attachments"][1]["url"])
+    assert gone.status_code == 404
+    assert "no longer available" in gone.json()["detail"]
 
 
 async def test_a_reply_on_an_integrators_conversation_goes_back_to_that_conversation_not_by_email(
@@ -324,3 +263,69 @@ async def test_a_reply_on_an_integrators_conversation_goes_back_to_that_conversa
     assert reply.status_code == 201, reply.text
     [by_email] = [data for kind, data in await published(other["id"]) if kind == "outbound.message_requested"]
     assert by_email["channel"] == "email"
+
+
+async def test_with_an_s3_store_an_agents_file_is_kept_in_the_bucket_and_served_from_it(
+    db: Database, settings: CaseCoreSettings, deliver: Deliver, email: Email, address: str, s3_server: S3Server
+) -> None:
+    bucket = f"case-core-{uuid.uuid4().hex[:8]}"
+    s3 = {
+        "blob_store": "s3",
+        "blob_s3_endpoint": s3_server.endpoint,
+        "blob_s3_bucket": bucket,
+        "blob_s3_region": s3_server.region,
+        "blob_s3_access_key": s3_server.access_key,
+        "blob_s3_secret_key": s3_server.secret_key,
+    }
+    app = create_app(settings.model_copy(update=s3))
+    app.state.database = db
+    store: S3BlobStore = app.state.blobs
+    await store.create_bucket()
+    try:
+        headers = identity_headers(settings.internal_secret, role="admin")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as api:
+            case = await email_case(api, deliver, email(address))
+            content = b"%PDF-1.4 kept in the bucket"
+            reply = await api.post(
+                f"/api/v1/cases/{case['id']}/messages",
+                data={"text": "Your invoice", "public": "true"},
+                files=[("attachments", ("invoice.pdf", content, "application/pdf"))],
+            )
+            assert reply.status_code == 201, reply.text
+            [attachment] = reply.json()["attachments"]
+            assert await store.get(attachment["sha256"]) == content
+            assert await PostgresBlobStore(db.engine).get(attachment["sha256"]) is None, "not in PostgreSQL"
+            download = await api.get(attachment["url"])
+            assert download.status_code == 200
+            assert download.content == content
+    finally:
+        await store.close()
+
+
+async def test_a_reply_whose_files_cannot_be_stored_is_a_503_and_adds_nothing(
+    db: Database, settings: CaseCoreSettings, deliver: Deliver, email: Email, address: str
+) -> None:
+    unreachable = {
+        "blob_store": "s3",
+        "blob_s3_endpoint": f"http://127.0.0.1:{free_port()}",
+        "blob_s3_access_key": "key",
+        "blob_s3_secret_key": "secret",
+    }
+    app = create_app(settings.model_copy(update=unreachable))
+    app.state.database = db
+    headers = identity_headers(settings.internal_secret, role="admin")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://case-core", headers=headers) as api:
+        case = await email_case(api, deliver, email(address))
+        before = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
+        reply = await api.post(
+            f"/api/v1/cases/{case['id']}/messages",
+            data={"text": "Your invoice", "public": "true"},
+            files=[("attachments", ("invoice.pdf", b"%PDF-1.4", "application/pdf"))],
+        )
+        assert reply.status_code == 503
+        assert reply.headers["retry-after"] == "5"
+        assert "unreachable" in reply.json()["detail"]
+        assert (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"] == before
+    await app.state.blobs.close()

@@ -20,7 +20,6 @@ from omnicase.devtools.testing.probes import read_topic
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.models import forms
 from omnicase.kit.events import Envelope, MessageReceived
-from omnicase.kit.identity import service_identity_headers
 from omnicase.kit.topics import Topic, physical
 
 # One service for the module: every test works on forms or channels of its own.
@@ -98,21 +97,8 @@ async def test_a_multipart_submission_becomes_one_message_with_fields_defaults_a
     assert download.status_code == 200
     assert download.content == b"%PDF-1.4 receipt"
 
-    # case-core fetches the bytes by sha256 with its service identity when an agent first opens the file.
-    by_hash = f"/api/v1/channels/-/attachments/{attachment.sha256}"
-    case_core = service_identity_headers(service.settings.internal_secret, "case-core", frozenset({"cases:read"}))
-    fetched = await service.public.get(by_hash, headers=case_core)
-    assert fetched.status_code == 200
-    assert fetched.content == b"%PDF-1.4 receipt"
-    assert fetched.headers["etag"] == f'"{attachment.sha256}"'
-    unknown = await service.public.get(f"/api/v1/channels/-/attachments/{'0' * 64}", headers=case_core)
-    assert unknown.status_code == 404
-    assert unknown.json()["type"].endswith("/attachment-not-found")
-    assert (await service.public.get("/api/v1/channels/-/attachments/not-a-hash", headers=case_core)).status_code == 422
-    assert (await service.public.get(by_hash)).status_code == 401
-    secret = service.settings.internal_secret
-    channels_only = service_identity_headers(secret, "reporting", frozenset({"channels:read"}))
-    assert (await service.public.get(by_hash, headers=channels_only)).status_code == 403
+    # Stored in the suite's blob store, where case-core opens it from the case.
+    assert await service.app.state.blobs.get(attachment.sha256) == b"%PDF-1.4 receipt"
 
 
 async def test_browsers_are_redirected_to_the_thank_you_page(service: Any) -> None:

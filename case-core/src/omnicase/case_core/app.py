@@ -12,7 +12,6 @@ from omnicase.case_core.held.api import router as held_router
 from omnicase.case_core.held.sweeper import held_messages_part
 from omnicase.case_core.intake.consumer import ACCEPTS as INTAKE_ACCEPTS
 from omnicase.case_core.macros.api import router as macros_router
-from omnicase.case_core.messages.api import blobs_router
 from omnicase.case_core.messages.api import router as messages_router
 from omnicase.case_core.models import inbox, outbox
 from omnicase.case_core.notifications.api import router as notifications_router
@@ -60,7 +59,6 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
     commands = CommandConsumer(services.cases)
     parts = ServiceParts(
         routers=[
-            blobs_router,
             cases_router,
             messages_router,
             notifications_router,

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     PrimaryKeyConstraint,
     Sequence,
     SmallInteger,
@@ -179,16 +178,6 @@ thread_keys = Table(
     Index("ix_thread_keys_case_id", "case_id"),
 )
 
-# Content-addressed bytes (the PostgreSQL blob store of the embedded default).
-blobs = Table(
-    "blobs",
-    metadata,
-    Column("sha256", String(64), primary_key=True),
-    Column("size", BigInteger, nullable=False),
-    Column("data", LargeBinary, nullable=False),
-    Column("created_at", TIMESTAMP, nullable=False),
-)
-
 message_attachments = Table(
     "message_attachments",
     metadata,
@@ -247,7 +236,6 @@ DOMAIN_TABLES = [
     cases,
     messages,
     thread_keys,
-    blobs,
     message_attachments,
     case_history,
     custom_field_definitions,

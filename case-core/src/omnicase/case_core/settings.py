@@ -20,10 +20,6 @@ class CaseCoreSettings(ServiceSettings):
     default_phone_region: str | None = Field(default=None, min_length=2, max_length=2)
     max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     max_attachments_per_message: int = Field(default=20, ge=1, le=100)
-    # Where inbound email attachments are fetched from the first time they are downloaded
-    # (intake-email keeps the bytes it received); unset, intake-email's entry in the
-    # suite-wide OMNICASE_SERVICE_URLS.
-    intake_email_url: str | None = None
 
     # Outbound webhooks (webhooks/): how often due deliveries are looked for, how many go
     # out at once, and how long one may take.

@@ -15,7 +15,6 @@ from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.held.service import HeldMessageService
 from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.macros.service import MacroService
-from omnicase.case_core.messages.blobs import BlobStore, IntakeAttachmentSource, PostgresBlobStore
 from omnicase.case_core.models import outbox
 from omnicase.case_core.notifications.service import NotificationService
 from omnicase.case_core.organizations.service import OrganizationService
@@ -32,8 +31,6 @@ class Services:
     contacts: ContactService
     organizations: OrganizationService
     custom_fields: CustomFieldService
-    blobs: BlobStore
-    intake_attachments: IntakeAttachmentSource
     webhooks: WebhookService
     triggers: TriggerService
     macros: MacroService
@@ -59,12 +56,6 @@ def build_services(settings: CaseCoreSettings) -> Services:
         contacts=contacts,
         organizations=OrganizationService(cases),
         custom_fields=CustomFieldService(),
-        blobs=PostgresBlobStore(),
-        intake_attachments=IntakeAttachmentSource(
-            settings.intake_email_url or settings.service_url("intake-email"),
-            settings.service_url("intake-web"),
-            settings.internal_secret,
-        ),
         webhooks=webhooks,
         triggers=triggers,
         macros=MacroService(cases),

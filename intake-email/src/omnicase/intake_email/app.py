@@ -17,6 +17,7 @@ from omnicase.intake_email.service import SPEC
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.intake_email.state import IntakeEmailState, intake_email_state
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
+from omnicase.kit.blobs import open_blob_store
 from omnicase.kit.bus.consumer import ConsumerConfig
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.settings import load_settings
@@ -26,11 +27,14 @@ from omnicase.kit.topics import Topic
 def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
     settings = settings or load_settings(IntakeEmailSettings)
     renderer = TemplateRenderer(settings.templates_dir)
-    handler = make_handler(settings, Outbox(outbox), renderer, SPEC.name)
+    # The consumer's handler stores and reads files, so the store is opened here, before the app.
+    blobs = open_blob_store(settings, SPEC.name)
+    handler = make_handler(settings, Outbox(outbox), renderer, SPEC.name, blobs)
 
     parts = ServiceParts[IntakeEmailSettings, IntakeEmailState](
         state=intake_email_state(renderer),
         routers=[inbound_router, mailboxes_router],
+        blobs=blobs,
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[

@@ -13,10 +13,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.delivery.service import AcknowledgementService
-from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.intake_email.outbound.templates import TemplateRenderer
 from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.kit.blobs import BlobStore
 from omnicase.kit.bus.batch import Batch, BatchHandler, event_types
 from omnicase.kit.events import (
     CaseCreated,
@@ -32,12 +32,10 @@ ACCEPTS = event_types(CaseCreated, CaseMessageAdded, HeldMessageKept, OutboundMe
 
 
 def make_handler(
-    settings: IntakeEmailSettings, outbox: Outbox, renderer: TemplateRenderer, source: str
+    settings: IntakeEmailSettings, outbox: Outbox, renderer: TemplateRenderer, source: str, blobs: BlobStore
 ) -> BatchHandler:
     def outbound(session: AsyncSession) -> OutboundService:
-        return OutboundService(
-            session, settings=settings, outbox=outbox, blobs=PostgresBlobStore(), renderer=renderer, source=source
-        )
+        return OutboundService(session, settings=settings, outbox=outbox, blobs=blobs, renderer=renderer, source=source)
 
     async def handle(session: AsyncSession, batch: Batch) -> None:
         confirmations: list[CaseCreated | CaseMessageAdded | HeldMessageKept] = []

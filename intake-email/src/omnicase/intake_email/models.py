@@ -55,16 +55,6 @@ mailboxes = Table(
     UniqueConstraint("address"),
 )
 
-# Content-addressed bytes (attachments, sources): the embedded default of the blob interface.
-blobs = Table(
-    "blobs",
-    metadata,
-    Column("sha256", String(64), primary_key=True),
-    Column("size", Integer, nullable=False),
-    Column("content", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
 raw_messages = Table(
     "raw_messages",
     metadata,

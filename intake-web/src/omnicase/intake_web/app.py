@@ -3,7 +3,6 @@
 from fastapi import FastAPI
 
 from omnicase.intake_web import background
-from omnicase.intake_web.attachments import router as attachments_router
 from omnicase.intake_web.channels.api import router as channels_router
 from omnicase.intake_web.channels.webhooks import router as webhooks_router
 from omnicase.intake_web.consumers import ACCEPTS, GROUP, IntakeWebConsumer
@@ -31,7 +30,7 @@ def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
     consumer = IntakeWebConsumer()
     parts = ServiceParts[IntakeWebSettings, IntakeWebState](
         state=intake_web_state,
-        routers=[forms_router, public_forms_router, attachments_router, channels_router, webhooks_router],
+        routers=[forms_router, public_forms_router, channels_router, webhooks_router],
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[

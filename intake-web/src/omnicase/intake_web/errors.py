@@ -2,5 +2,7 @@
 
 from sqlalchemy.exc import DBAPIError
 
-# The database (or the network under it) is unavailable or broke off: transient.
-STORAGE_ERRORS = (DBAPIError, OSError, ConnectionError, TimeoutError)
+from omnicase.kit.s3 import BlobStoreError
+
+# The database or the blob store (or the network under them) is unavailable or broke off: transient.
+STORAGE_ERRORS = (DBAPIError, BlobStoreError, OSError, ConnectionError, TimeoutError)

@@ -1,7 +1,6 @@
 """Tables of the ``intake_web`` schema (owned by intake-web alone)."""
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -9,14 +8,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
     Uuid,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -94,16 +91,6 @@ inbound_messages = Table(
         "last_published_at",
         postgresql_where=text("status = 'held' AND acknowledged_at IS NULL"),
     ),
-)
-
-# Content-addressed attachment bytes (the embedded default of the blob interface).
-blobs = Table(
-    "blobs",
-    metadata,
-    Column("sha256", String(64), primary_key=True),
-    Column("size", BigInteger, nullable=False),
-    Column("data", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # Refused submissions per form, day (UTC) and reason: what the form's admin sees blocked.

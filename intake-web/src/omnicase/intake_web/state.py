@@ -42,7 +42,9 @@ async def intake_web_state(runtime: Runtime[IntakeWebSettings, Any]) -> AsyncIte
         yield IntakeWebState(
             http=http,
             forms=forms,
-            submissions=SubmissionService(runtime.database, runtime.outbox, runtime.settings, http, forms),
+            submissions=SubmissionService(
+                runtime.database, runtime.outbox, runtime.blobs, runtime.settings, http, forms
+            ),
             channel_secrets=ChannelSecrets(sealer),
             sealer=sealer,
         )

@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from omnicase.kit.blobs import BlobStore, open_blob_store
 from omnicase.kit.bus.batch import BatchHandler
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer
@@ -90,10 +91,13 @@ class Runtime(Generic[SettingsT, StateT]):
         producer: EventProducer | None = None,
         outbox: Outbox | None = None,
         state: StateT | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.spec = spec
         self.settings = settings
         self.database = database
+        # File bytes, shared by every service (omnicase.kit.blobs).
+        self.blobs = blobs or open_blob_store(settings, spec.name)
         self.producer = producer
         self.relay: OutboxRelay | None = None
         self.inbox: Inbox | None = None
@@ -141,6 +145,9 @@ class ServiceParts(Generic[SettingsT, StateT]):
     # stop function (or None), called in reverse order on shutdown.
     background: Sequence[Callable[[Runtime[SettingsT, StateT]], Awaitable[Stop | None]]] = ()
     readiness: dict[str, Callable[[Runtime[SettingsT, StateT]], Awaitable[None]]] = field(default_factory=dict)
+    # The blob store, when the service's handlers are built before the app and need it;
+    # otherwise the kit opens the one the settings name.
+    blobs: BlobStore | None = None
     description: str = ""
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     # False only for the gateway, which authenticates callers itself and signs the identity.
@@ -229,10 +236,10 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
         database = Database(
             create_engine(settings.database_url, pool_size=settings.db_pool_size, application_name=spec.name)
         )
-        runtime: Runtime[SettingsT, StateT] = Runtime(spec, settings, database)
+        runtime: Runtime[SettingsT, StateT] = Runtime(spec, settings, database, blobs=app.state.blobs)
         app.state.database = database
         app.state.runtime = runtime
-        stack: list[Stop] = [database.dispose]
+        stack: list[Stop] = [database.dispose, runtime.blobs.close]
         try:
             if parts.uses_kafka:
                 producer = await _start_producer(settings, spec.name)
@@ -302,6 +309,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
         openapi_tags=[*parts.openapi_tags, {"name": "operations", "description": "Health, readiness, metrics."}],
     )
     app.state.settings = settings
+    app.state.blobs = parts.blobs or open_blob_store(settings, spec.name)
     if parts.requires_gateway_identity:
         # Every /api/ route is reached through the gateway: no valid signed identity, 401.
         app.add_middleware(RequireIdentityMiddleware, secret=settings.internal_secret)
@@ -325,6 +333,8 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
         """Readiness: database, broker, outbox relay and consumers all working."""
         runtime: Runtime[SettingsT, StateT] = request.app.state.runtime
         checks: dict[str, Callable[[], Awaitable[None]]] = {"database": runtime.database.ping}
+        if runtime.settings.blob_store != "postgres":
+            checks["blob_store"] = runtime.blobs.ping
         if runtime.producer is not None:
             checks["broker"] = runtime.producer.ping
         if runtime.relay is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from omnicase.kit.blobs import create_blob_schema
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -43,6 +44,9 @@ def downgrade(spec: ServiceSpec, database_url: str, revision: str = "base") -> N
 
 def _configure_and_run(connection: Connection, metadata: MetaData, schema: str) -> None:
     connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    # The suite's blob store (PostgreSQL backend) is there before any service's migration,
+    # so one moving its old files in finds it.
+    create_blob_schema(connection)
     context.configure(
         connection=connection,
         target_metadata=metadata,

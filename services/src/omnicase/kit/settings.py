@@ -47,6 +47,12 @@ SHARED_ENV = {
     "master_keys": "OMNICASE_MASTER_KEYS",
     "master_key_id": "OMNICASE_MASTER_KEY_ID",
     "service_urls": "OMNICASE_SERVICE_URLS",
+    "blob_store": "OMNICASE_BLOB_STORE",
+    "blob_s3_endpoint": "OMNICASE_BLOB_S3_ENDPOINT",
+    "blob_s3_bucket": "OMNICASE_BLOB_S3_BUCKET",
+    "blob_s3_region": "OMNICASE_BLOB_S3_REGION",
+    "blob_s3_access_key": "OMNICASE_BLOB_S3_ACCESS_KEY",
+    "blob_s3_secret_key": "OMNICASE_BLOB_S3_SECRET_KEY",
     "log_level": "OMNICASE_LOG_LEVEL",
     "access_log": "OMNICASE_ACCESS_LOG",
     "host": "OMNICASE_HOST",
@@ -142,6 +148,13 @@ class ServiceSettings(BaseSettings):
     # Where the other services listen (JSON object, service name -> base URL), for the
     # few calls one service makes to another; unnamed ones are at their dev-stack port.
     service_urls: dict[str, str] = Field(default_factory=dict)
+    # Where file bytes live, for every service alike (omnicase.kit.blobs).
+    blob_store: Literal["postgres", "s3"] = "postgres"
+    blob_s3_endpoint: str = ""
+    blob_s3_bucket: str = "omnicase-blobs"
+    blob_s3_region: str = "us-east-1"
+    blob_s3_access_key: str = ""
+    blob_s3_secret_key: str = ""
 
     def sealer(self) -> Sealer:
         """Seals this service's secrets at rest with the configured master keys."""
@@ -195,6 +208,13 @@ class ServiceSettings(BaseSettings):
             )
         if len(self.internal_secret) < 16:
             raise ValueError("internal_secret: must be at least 16 characters")
+        if self.blob_store == "s3" and not (
+            self.blob_s3_endpoint and self.blob_s3_access_key and self.blob_s3_secret_key
+        ):
+            raise ValueError(
+                "blob_store: s3 needs OMNICASE_BLOB_S3_ENDPOINT, OMNICASE_BLOB_S3_ACCESS_KEY "
+                "and OMNICASE_BLOB_S3_SECRET_KEY"
+            )
         if self.outbox_retention_hours > self.inbox_retention_hours:
             raise ValueError(
                 "outbox_retention_hours: must not be longer than the inbox retention "

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import httpx
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -16,17 +15,17 @@ from starlette.datastructures import UploadFile
 from omnicase.case_core.cases.access import visible_case
 from omnicase.case_core.cases.service import MessageDraft
 from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, UnsupportedMediaType
-from omnicase.case_core.identity import CaseReader, MessageWriter, PortalReader
+from omnicase.case_core.identity import MessageWriter, PortalReader
 from omnicase.case_core.messages.repository import MessageRow
 from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate, MessagePage
 from omnicase.case_core.wiring import Services, ServicesDep
+from omnicase.kit.blobs import BlobsDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import (
     BadRequest,
     FieldError,
     Forbidden,
     PayloadTooLarge,
-    ServiceUnavailable,
     ValidationFailed,
     problem_responses,
 )
@@ -179,7 +178,12 @@ def _invalid(error: ValidationError) -> ValidationFailed:
     ),
 )
 async def add_message(
-    case_id: uuid.UUID, request: Request, session: SessionDep, services: ServicesDep, actor: MessageWriter
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    blobs: BlobsDep,
+    actor: MessageWriter,
 ) -> Message:
     """A public reply is sent to the requester on the case's channel (threaded); a note stays internal."""
     data, files = await _read_body(request, services)
@@ -188,9 +192,10 @@ async def add_message(
     if not data.public and actor.customer is not None:
         raise Forbidden("Customers cannot write internal notes.")
     case = await visible_case(session, services.cases, case_id, actor)
+    # Stored before the message commits: a crash between leaves a file nothing names, never the reverse.
+    digests = await blobs.put_many([content for _, content in files])
     refs: list[AttachmentRef] = []
-    for upload, content in files:
-        digest = await services.blobs.put(session, content)
+    for (upload, content), digest in zip(files, digests, strict=True):
         refs.append(
             AttachmentRef(
                 sha256=digest,
@@ -215,19 +220,6 @@ async def add_message(
     return to_message(message, attachments[message["id"]])
 
 
-async def _from_intake(services: Services, channel: str, sha256: str) -> bytes:
-    try:
-        content = await services.intake_attachments.fetch(channel, sha256)
-    except httpx.HTTPError as error:
-        raise ServiceUnavailable(
-            f"The attachment is still held by the {channel} intake, which cannot be reached; try again shortly.",
-            headers={"Retry-After": "5"},
-        ) from error
-    if content is None:
-        raise AttachmentNotFound(f"The bytes of attachment {sha256} are no longer available.")
-    return content
-
-
 @router.get(
     "/attachments/{sha256}",
     operation_id="download_case_attachment",
@@ -235,11 +227,11 @@ async def _from_intake(services: Services, channel: str, sha256: str) -> bytes:
     response_class=Response,
     responses={
         200: {"description": "The file, with its recorded Content-Type.", "content": {"application/octet-stream": {}}},
-        **problem_responses(CaseNotFound, AttachmentNotFound, ServiceUnavailable),
+        **problem_responses(CaseNotFound, AttachmentNotFound),
     },
 )
 async def download(
-    case_id: uuid.UUID, sha256: Sha256, session: SessionDep, services: ServicesDep, actor: PortalReader
+    case_id: uuid.UUID, sha256: Sha256, session: SessionDep, services: ServicesDep, blobs: BlobsDep, actor: PortalReader
 ) -> Response:
     """Always as a download (never rendered inline by the browser: the file is the customer's, not ours)."""
     await visible_case(session, services.cases, case_id, actor)
@@ -248,10 +240,9 @@ async def download(
     )
     if attachment is None:
         raise AttachmentNotFound(f"Case {case_id} has no attachment {sha256}.")
-    content = await services.blobs.get(session, sha256)
+    content = await blobs.get(sha256)
     if content is None:
-        content = await _from_intake(services, attachment["channel"], sha256)
-        await services.blobs.put(session, content)
+        raise AttachmentNotFound(f"The bytes of attachment {sha256} are no longer available.")
     filename = attachment["filename"]
     fallback = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
     return Response(
@@ -262,29 +253,4 @@ async def download(
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "sandbox",
         },
-    )
-
-
-blobs_router = APIRouter(prefix="/api/v1/cases", tags=["messages"], responses=AUTH_PROBLEMS)
-
-
-@blobs_router.get(
-    "/attachments/{sha256}",
-    operation_id="get_attachment_bytes",
-    summary="Bytes of an attachment by its sha256 (for the channels sending replies)",
-    response_class=Response,
-    responses={
-        200: {"description": "The bytes.", "content": {"application/octet-stream": {}}},
-        **problem_responses(AttachmentNotFound),
-    },
-)
-async def attachment_bytes(sha256: Sha256, session: SessionDep, services: ServicesDep, actor: CaseReader) -> Response:
-    """An outbound reply carries only AttachmentRefs; the intake sending it fetches the files here."""
-    content = await services.blobs.get(session, sha256)
-    if content is None:
-        raise AttachmentNotFound(f"No attachment with sha256 {sha256}.")
-    return Response(
-        content,
-        media_type="application/octet-stream",
-        headers={"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable"},
     )

@@ -2,6 +2,8 @@
 
 - ``embedded_postgres`` / ``tansu_broker`` (session): one real PostgreSQL and one
   real Tansu broker per test run, on free ports, in temporary directories.
+- ``s3_server`` (session): moto's S3-compatible server, checking signatures: its
+  endpoint and the one access key it accepts (:class:`S3Server`).
 - ``database_url`` (session): a fresh database with every installed service's
   migrations applied once (so migrations are tested on every run).
 - ``db`` (function): a :class:`Database` whose sessions join one outer transaction
@@ -17,12 +19,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree
 
+import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import MetaData, Table, text
@@ -30,7 +37,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
-from omnicase.devtools.devstack.processes import free_port
+from omnicase.devtools.devstack.processes import die_with_parent, free_port, terminate, wait_for_tcp
 from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -63,6 +70,65 @@ def tansu_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBrok
         yield broker
     finally:
         broker.stop()
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    region: str
+    access_key: str
+    secret_key: str
+
+
+# moto checks no signature for the first this many requests: the three that make our IAM user.
+_S3_BOOTSTRAP_REQUESTS = 3
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto's server with authentication on, so a wrong signature is refused as by S3.
+
+    Every request after the bootstrap is checked against moto's IAM: the fixture creates a
+    user allowed ``s3:*`` and hands out its key (any other key gets ``InvalidAccessKeyId``).
+    """
+    log_file = tmp_path_factory.mktemp("moto") / "moto.log"
+    port = free_port()
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(_S3_BOOTSTRAP_REQUESTS)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+    try:
+        wait_for_tcp("127.0.0.1", port, timeout=60, alive=lambda: process.poll() is None)
+        endpoint = f"http://127.0.0.1:{port}"
+        # moto routes a request by the service its credential scope names; this one is not checked.
+        iam_scope = {"authorization": "AWS4-HMAC-SHA256 Credential=bootstrap/20240101/us-east-1/iam/aws4_request"}
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        answers = [
+            httpx.post(
+                endpoint, data={"Version": "2010-05-08", **params}, headers=iam_scope, timeout=30
+            ).raise_for_status()
+            for params in (
+                {"Action": "CreateUser", "UserName": "omnicase"},
+                {"Action": "CreateAccessKey", "UserName": "omnicase"},
+                {
+                    "Action": "PutUserPolicy",
+                    "UserName": "omnicase",
+                    "PolicyName": "s3",
+                    "PolicyDocument": json.dumps(policy),
+                },
+            )
+        ]
+        key = ElementTree.fromstring(answers[1].content)
+        access_key, secret_key = key.findtext(".//{*}AccessKeyId"), key.findtext(".//{*}SecretAccessKey")
+        if not (access_key and secret_key):
+            raise RuntimeError(f"moto created no access key: {answers[1].text}")
+        yield S3Server(endpoint, "us-east-1", access_key, secret_key)
+    finally:
+        terminate(process)
 
 
 @pytest.fixture(scope="session")
@@ -188,4 +254,4 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-__all__ = ["TEST_DATABASE", "ScratchSchema", "eventually"]
+__all__ = ["TEST_DATABASE", "S3Server", "ScratchSchema", "eventually"]

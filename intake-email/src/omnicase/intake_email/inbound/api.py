@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from omnicase.intake_email.access import require_reader
-from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.inbound.repository import RawMessageRepository
 from omnicase.intake_email.inbound.schemas import (
     InboundAccepted,
@@ -74,28 +73,6 @@ class CannotStore(ServiceUnavailable):
 
 class MessageRejected(ValidationFailed):
     slug = "message-rejected"
-
-
-@router.get(
-    "/api/v1/mailboxes/-/attachments/{sha256}",
-    tags=["messages"],
-    operation_id="get_email_attachment",
-    summary="Bytes of an attachment by its sha256 (internal: case-core fetches AttachmentRef content here)",
-    response_class=Response,
-    responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The attachment's bytes."},
-        **problem_responses(AttachmentNotFound),
-    },
-)
-async def get_attachment(session: SessionDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]) -> Response:
-    content = await PostgresBlobStore().get(session, sha256)
-    if content is None:
-        raise AttachmentNotFound(f"No attachment with sha256 {sha256}.")
-    return Response(
-        content,
-        media_type="application/octet-stream",
-        headers={"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable"},
-    )
 
 
 @router.get(
@@ -294,7 +271,7 @@ async def receive_inbound(
     try:
         async with runtime.database.unit_of_work() as db:
             service = IntakeService(
-                db, outbox=runtime.outbox, blobs=PostgresBlobStore(), settings=settings, source=runtime.spec.name
+                db, outbox=runtime.outbox, blobs=runtime.blobs, settings=settings, source=runtime.spec.name
             )
             [result] = await service.receive(inbound, parsed, [found])
     except NoSenderAddress as error:

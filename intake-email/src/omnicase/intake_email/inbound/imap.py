@@ -30,7 +30,6 @@ from datetime import timedelta
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
-from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.inbound.repository import ImapCursorRepository
 from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
@@ -203,7 +202,7 @@ class ImapPoller:
                 service = IntakeService(
                     db,
                     outbox=self.runtime.outbox,
-                    blobs=PostgresBlobStore(),
+                    blobs=self.runtime.blobs,
                     settings=self.settings,
                     source=self.runtime.spec.name,
                 )

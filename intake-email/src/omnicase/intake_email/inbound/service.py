@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_email.inbound.blobs import BlobStore
 from omnicase.intake_email.inbound.repository import IntakeFacts, RawMessageRepository
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
@@ -28,6 +27,7 @@ from omnicase.intake_email.outbound.service import VERIFICATION_HEADER
 from omnicase.intake_email.parsing.mime import ParsedAttachment, ParsedEmail
 from omnicase.intake_email.parsing.noise import Noise, classify
 from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import AttachmentRef, Channel, HoldReason, MessageHeld, MessageReceived, Party
 from omnicase.kit.ids import uuid7
@@ -201,7 +201,7 @@ class IntakeService:
         if parsed.errors and any(not error.startswith(("declared", "decoded")) for error in parsed.errors):
             # What could not be read stays readable to an agent in the original.
             attachments.append(ParsedAttachment("original.eml", "message/rfc822", inbound.raw))
-        digests = await self.blobs.put_many(self.session, [attachment.content for attachment in attachments])
+        digests = await self.blobs.put_many([attachment.content for attachment in attachments])
         refs = [
             AttachmentRef(
                 sha256=digest,

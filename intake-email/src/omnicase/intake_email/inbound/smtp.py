@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
 from omnicase.intake_email.metrics import EMAIL_REFUSED
 from omnicase.intake_email.parsing.mime import parse_without_blocking
@@ -119,7 +118,7 @@ class IntakeHandler:
                 service = IntakeService(
                     db,
                     outbox=self.runtime.outbox,
-                    blobs=PostgresBlobStore(),
+                    blobs=self.runtime.blobs,
                     settings=self.settings,
                     source=self.runtime.spec.name,
                 )

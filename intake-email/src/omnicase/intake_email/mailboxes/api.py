@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from omnicase.intake_email.access import channel_access
-from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxPage, MailboxUpdate
 from omnicase.intake_email.mailboxes.service import MailboxAddressTaken, MailboxInUse, MailboxNotFound, MailboxService
 from omnicase.intake_email.outbound.service import OutboundService
@@ -132,7 +131,7 @@ async def verify_mailbox(
         session,
         settings=settings,
         outbox=runtime.outbox,
-        blobs=PostgresBlobStore(),
+        blobs=runtime.blobs,
         renderer=renderer,
         source=runtime.spec.name,
     )

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
 
-from omnicase.intake_email.inbound.blobs import PostgresBlobStore
 from omnicase.intake_email.metrics import EMAIL_SENT
 from omnicase.intake_email.outbound.repository import AnyRow, OutboundRepository
 from omnicase.intake_email.outbound.service import OutboundService
@@ -108,7 +107,7 @@ class OutboundSender:
             session,
             settings=self.settings,
             outbox=self.runtime.outbox,
-            blobs=PostgresBlobStore(),
+            blobs=self.runtime.blobs,
             renderer=self.renderer,
             source=self.runtime.spec.name,
         )

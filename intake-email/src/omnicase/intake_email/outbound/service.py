@@ -15,7 +15,6 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_email.inbound.blobs import BlobStore
 from omnicase.intake_email.inbound.repository import RawMessageRepository
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
@@ -23,6 +22,7 @@ from omnicase.intake_email.outbound.composer import OutgoingAttachment, Outgoing
 from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.intake_email.outbound.templates import TemplateRenderer, paragraphs
 from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
     DeliveryReported,
@@ -133,7 +133,7 @@ class OutboundService:
         )
         attachments = []
         for ref in request.attachments:
-            content = await self.blobs.get(self.session, ref.sha256)
+            content = await self.blobs.get(ref.sha256)
             if content is None:
                 problem = problem or f"attachment {ref.filename} ({ref.sha256}) is not in the blob store"
                 continue

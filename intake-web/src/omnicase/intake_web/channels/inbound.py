@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_web.blobs import PostgresBlobStore
 from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.media import Media, MediaRef
 from omnicase.intake_web.channels.schemas import GenericMessageIn, MessengerConfig, WhatsAppConfig
 from omnicase.intake_web.messages.intake import accept_message
+from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import AttachmentRef, HoldReason, MessageReceived, Party
 from omnicase.kit.ids import uuid7
@@ -179,6 +179,7 @@ def _list(value: Any) -> list[dict[str, Any]]:
 async def store(
     session: AsyncSession,
     outbox: Outbox,
+    blobs: BlobStore,
     channel: StoredChannel,
     items: list[InboundItem],
     files: dict[int, list[Media]] | None = None,
@@ -186,7 +187,6 @@ async def store(
     """Stage each new item with its files and event; returns the intake ids of those that were new."""
     stored: list[uuid.UUID] = []
     now = utcnow()
-    blobs = PostgresBlobStore(session)
     for index, item in enumerate(items):
         attachments = [
             AttachmentRef(

@@ -172,7 +172,7 @@ async def receive_channel_webhook(channel_id: uuid.UUID, request: Request) -> Re
         unseen = await _unseen(runtime, channel, items)
         files = await _fetch_files(runtime, channel, unseen, settings)
         async with runtime.database.unit_of_work() as session:
-            stored = await store(session, runtime.outbox, channel, unseen, files)
+            stored = await store(session, runtime.outbox, runtime.blobs, channel, unseen, files)
     except STORAGE_ERRORS as error:
         raise ServiceUnavailable(
             "The message could not be stored; send it again.", headers={"Retry-After": "5"}

@@ -16,6 +16,7 @@ from omnicase.intake_web.forms.service import AttachmentNotFound, FormNotFound, 
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import current_state
+from omnicase.kit.blobs import BlobsDep
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
@@ -206,10 +207,10 @@ async def get_form_submission_attachment(
     form_id: uuid.UUID,
     submission_id: uuid.UUID,
     sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
-    session: SessionDep,
+    blobs: BlobsDep,
     _: ChannelAccess,
 ) -> Response:
-    data, ref = await forms.attachment(form_id, submission_id, sha256)
+    data, ref = await forms.attachment(form_id, submission_id, sha256, blobs)
     filename = str(ref.get("filename", "attachment")).replace('"', "")
     return Response(
         data,

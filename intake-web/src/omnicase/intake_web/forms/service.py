@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_web.blobs import PostgresBlobStore
 from omnicase.intake_web.forms.definition import StoredForm, definition_errors
 from omnicase.intake_web.forms.repository import FormRepository
 from omnicase.intake_web.forms.schemas import (
@@ -23,6 +22,7 @@ from omnicase.intake_web.forms.schemas import (
 from omnicase.intake_web.forms.secrets import seal_definition
 from omnicase.intake_web.forms.stats import day_bounds, rejections_on
 from omnicase.intake_web.messages.repository import InboundMessageRepository
+from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
@@ -125,13 +125,13 @@ class FormService:
         return paginate(SubmissionList, rows, limit, key=lambda row: [row.id], item=_submission)
 
     async def attachment(
-        self, form_id: uuid.UUID, submission_id: uuid.UUID, sha256: str
+        self, form_id: uuid.UUID, submission_id: uuid.UUID, sha256: str, blobs: BlobStore
     ) -> tuple[bytes, dict[str, Any]]:
         row = await self.messages.get(submission_id)
         if row is None or row.form_id != form_id:
             raise SubmissionNotFound(f"Submission {submission_id} of form {form_id} does not exist.")
         ref = next((a for a in row.event.get("attachments", []) if a.get("sha256") == sha256), None)
-        data = await PostgresBlobStore(self.session).get(sha256) if ref is not None else None
+        data = await blobs.get(sha256) if ref is not None else None
         if ref is None or data is None:
             raise AttachmentNotFound(f"Submission {submission_id} has no attachment {sha256}.")
         return data, ref

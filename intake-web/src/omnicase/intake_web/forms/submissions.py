@@ -28,7 +28,6 @@ from typing import Any
 import httpx
 from sqlalchemy.exc import IntegrityError
 
-from omnicase.intake_web.blobs import PostgresBlobStore
 from omnicase.intake_web.errors import STORAGE_ERRORS
 from omnicase.intake_web.forms import captcha, ratelimit, stats, tokens
 from omnicase.intake_web.forms.autoresponse import acknowledgement_request
@@ -40,6 +39,7 @@ from omnicase.intake_web.messages.intake import accept_message
 from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.intake_web.metrics import ACCEPTED, REJECTIONS
 from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.errors import FieldError
@@ -123,12 +123,14 @@ class SubmissionService:
         self,
         database: Database,
         outbox: Outbox,
+        blobs: BlobStore,
         settings: IntakeWebSettings,
         http: httpx.AsyncClient,
         forms: FormCache,
     ) -> None:
         self.database = database
         self.outbox = outbox
+        self.blobs = blobs
         self.settings = settings
         self.http = http
         self.forms = forms
@@ -355,33 +357,35 @@ class SubmissionService:
     ) -> Accepted:
         submission_id = uuid7()
         now = utcnow()
-        async with self._counted(form, remote_ip, now), self.database.unit_of_work() as session:
-            digests = await PostgresBlobStore(session).put_many([file.data for file in files])
-            attachments = [
-                AttachmentRef(
-                    sha256=sha256,
-                    filename=file.filename or "attachment",
-                    content_type=file.content_type or "application/octet-stream",
-                    size=len(file.data),
+        async with self._counted(form, remote_ip, now):
+            # Files first: a crash before the submission commits leaves a file nothing names.
+            digests = await self.blobs.put_many([file.data for file in files])
+            async with self.database.unit_of_work() as session:
+                attachments = [
+                    AttachmentRef(
+                        sha256=sha256,
+                        filename=file.filename or "attachment",
+                        content_type=file.content_type or "application/octet-stream",
+                        size=len(file.data),
+                    )
+                    for sha256, file in zip(digests, files, strict=True)
+                ]
+                event = build_event(form, submission_id, now, values, attachments, raw)
+                stored = await accept_message(
+                    session,
+                    self.outbox,
+                    event,
+                    source=f"form:{form.id}",
+                    form_id=form.id,
+                    dedupe_key=dedupe_key,
+                    request_digest=digest,
+                    fields=values,
+                    remote_ip=remote_ip,
+                    count=False,
                 )
-                for sha256, file in zip(digests, files, strict=True)
-            ]
-            event = build_event(form, submission_id, now, values, attachments, raw)
-            stored = await accept_message(
-                session,
-                self.outbox,
-                event,
-                source=f"form:{form.id}",
-                form_id=form.id,
-                dedupe_key=dedupe_key,
-                request_digest=digest,
-                fields=values,
-                remote_ip=remote_ip,
-                count=False,
-            )
-            if not stored:
-                # Stored already; roll back this one's blobs too.
-                raise DuplicateSubmission
+                if not stored:
+                    # Stored already (its files are the same bytes, under the same digests).
+                    raise DuplicateSubmission
         ACCEPTED.labels(event.channel.value).inc()
         return Accepted(submission_id=submission_id, received_at=now, replayed=False)
 
