@@ -16,6 +16,7 @@ tests run.
 from __future__ import annotations
 
 import email.policy
+import hashlib
 import re
 import smtplib
 import uuid
@@ -444,6 +445,63 @@ def test_the_agent_reply_threads_and_the_customer_answer_lands_on_the_same_case(
         [auto.header("Message-ID"), reply.header("Message-ID")]
     )
     assert sorted(item["kind"] for item in _outbound(suite, case["id"])) == ["auto_response", "reply"]
+
+
+def test_the_agent_reply_reaches_the_customer_with_the_file_the_agent_attached(suite: Suite) -> None:
+    run = uuid.uuid4().hex[:6]
+    customer = f"greta.{run}@customer.example"
+    question = customer_mail(customer, SUPPORT, f"Invoice copy {run}", "Please send my invoice again.", name="Greta")
+    case = _mailed_case(suite, customer, question)
+    wait_for(lambda: _mails_to(suite, customer, automatic=True), within=60, message="no auto-response")
+
+    # The file the agent picks in the console: uploaded with the reply (multipart), kept in the suite's one blob
+    # store by case-core and read from it by intake-email when it writes the mail.
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" + run.encode() + b"\n%%EOF\n"
+    filename = "Rechnung März.pdf"
+    posted = suite.ada.call(
+        "POST",
+        f"/api/v1/cases/{case['id']}/messages",
+        expect=201,
+        data={"text": "Here is your invoice again.", "public": "true"},
+        files=[("attachments", (filename, pdf, "application/pdf"))],
+    )
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    [listed] = posted["attachments"]
+    assert (listed["filename"], listed["content_type"], listed["size"], listed["sha256"]) == (
+        filename,
+        "application/pdf",
+        len(pdf),
+        sha256,
+    )
+
+    [reply] = wait_for(
+        lambda: _mails_to(suite, customer, automatic=False), within=60, message="the reply with the file never arrived"
+    )
+    assert "Here is your invoice again." in reply.text()
+    assert reply.header("In-Reply-To") == question["Message-ID"]
+    # As the customer's mail client reads it: the sink parsed the bytes the relay took with the stdlib's
+    # BytesParser (policy.default), so the part's name, type and bytes are decoded as any client would.
+    [part] = list(reply.message.iter_attachments())
+    assert part.get_filename() == filename, "the non-ASCII name survives the MIME encoding"
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_content_disposition() == "attachment"
+    assert part.get_content() == pdf
+    sent = _logged_as_sent(suite, case["id"], "reply")
+    assert f"<{sent['message_id']}>" == reply.header("Message-ID")
+    messages = suite.admin.get(f"/api/v1/cases/{case['id']}/messages")["items"]
+    assert [m for m in messages if not m["public"]] == [], "no note saying the file could not be sent"
+
+    # The case's thread lists the file, and the agent's console downloads it through the gateway.
+    [outbound] = [m for m in messages if m["direction"] == "outbound" and m["attachments"]]
+    [attachment] = outbound["attachments"]
+    assert attachment == listed
+    assert attachment["url"] == f"/api/v1/cases/{case['id']}/attachments/{sha256}"
+    download = suite.ada.http.get(attachment["url"])
+    assert download.status_code == 200, download.text
+    assert download.content == pdf
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf" in download.headers["content-disposition"]
 
 
 def test_a_reply_the_relay_cannot_take_yet_is_sent_once_it_can(suite: Suite) -> None:

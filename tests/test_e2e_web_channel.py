@@ -2,9 +2,10 @@
 
 Everything goes through the gateway's public API over real HTTP, as a frontend or a
 customer's browser would: an admin configures routing and SLAs, agents log in and go
-online and accept offers, customers submit forms in headless Chromium, and the tests watch
-the cases that case-core, routing and sla-engine make of them (and that refused
-submissions make none). Services are killed with SIGKILL in the
+online and accept offers, customers submit forms in headless Chromium (or an API client
+posts them, files attached), a WhatsApp message arrives through a stand-in for the Cloud
+API, and the tests watch the cases that case-core, routing and sla-engine make of them
+(and that refused submissions make none). Services are killed with SIGKILL in the
 middle of a stream of submissions to show that nothing is lost and nothing doubled.
 
 One stack serves the module (starting it costs more than every test together). The SLA
@@ -14,12 +15,17 @@ smallest sla-engine accepts, runs out while the other tests run.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -370,6 +376,178 @@ def test_refused_submissions_reach_no_service_and_spam_is_held_until_deleted(sui
     ]
 
 
+def _downloaded(suite: Suite, attachment: dict[str, Any]) -> httpx.Response:
+    """The file as an agent's console downloads it through the gateway, from the ``url`` the message lists."""
+    download = suite.ada.http.get(attachment["url"])
+    assert download.status_code == 200, download.text
+    return download
+
+
+def test_a_file_uploaded_with_a_form_is_on_the_case_and_downloads_intact(suite: Suite, customer_site: str) -> None:
+    run = uuid.uuid4().hex[:6]
+    form = _stream_form(suite, f"upload-{run}", customer_site, files=True)
+    subject = f"Receipt attached {run}"
+    receipt = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) + run.encode()
+    sha256 = hashlib.sha256(receipt).hexdigest()
+    with httpx.Client(base_url=suite.stack.url(), timeout=30) as public:
+        answer = public.post(
+            f"/public/forms/{form['id']}/submissions",
+            data={"email": "uma@customer.example", "subject": subject, "description": "The receipt is attached."},
+            files=[("attachments", ("Kassenbon.png", receipt, "image/png"))],
+            headers={"Accept": "application/json"},
+        )
+    assert answer.status_code == 202, answer.text
+    case_id = wait_for(
+        lambda: _case_of_submission(suite, form["id"], subject), within=60, message="the upload never became a case"
+    )
+    wait_for(
+        lambda: _assigned_to(suite, case_id, suite.ada_id),
+        within=60,
+        message=lambda: f"not routed to Ada: {suite.admin.get(f'/api/v1/routing/cases/{case_id}/decisions')}",
+    )
+
+    [message] = [m for m in suite.ada.get(f"/api/v1/cases/{case_id}/messages")["items"] if m["direction"] == "inbound"]
+    [attachment] = message["attachments"]
+    assert (attachment["filename"], attachment["content_type"], attachment["size"], attachment["sha256"]) == (
+        "Kassenbon.png",
+        "image/png",
+        len(receipt),
+        sha256,
+    )
+    assert attachment["url"] == f"/api/v1/cases/{case_id}/attachments/{sha256}"
+    download = _downloaded(suite, attachment)
+    assert download.content == receipt
+    assert download.headers["content-type"] == "image/png"
+    assert download.headers["content-disposition"].startswith("attachment;"), "never rendered inline"
+
+
+@dataclass
+class GraphApi:
+    """The WhatsApp Cloud API's media hosting at its HTTP boundary: a media id resolves to a download URL
+    (``GET /{media-id}``), which serves the bytes; both want the channel's access token."""
+
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # media id -> (content type, bytes)
+    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization)
+    url: str = ""
+
+
+def _graph_handler(graph: GraphApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            graph.requests.append((self.path, self.headers.get("Authorization")))
+            media_id = self.path.strip("/").removeprefix("download/")
+            if media_id not in graph.files:
+                self._answer(404, "application/json", b'{"error": {"message": "Unsupported get request"}}')
+            elif self.path.startswith("/download/"):
+                self._answer(200, *graph.files[media_id])
+            else:
+                content_type = graph.files[media_id][0]
+                lookup = {"url": f"{graph.url}/download/{media_id}", "mime_type": content_type, "id": media_id}
+                self._answer(200, "application/json", json.dumps(lookup).encode())
+
+        def _answer(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep pytest's output to the test's own
+
+    return Handler
+
+
+@pytest.fixture
+def graph_api() -> Iterator[GraphApi]:
+    graph = GraphApi()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _graph_handler(graph))
+    graph.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield graph
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_photo_sent_over_whatsapp_is_on_the_case_and_downloads_intact(suite: Suite, graph_api: GraphApi) -> None:
+    run = uuid.uuid4().hex[:6]
+    app_secret, access_token, phone_number_id = f"wa-secret-{run}", f"wa-token-{run}", f"1065{run}"
+    channel = suite.admin.post(
+        "/api/v1/channels",
+        {
+            "name": f"WhatsApp {run}",
+            "config": {
+                "kind": "whatsapp",
+                "app_secret": app_secret,
+                "verify_token": f"wa-verify-{run}",
+                "access_token": access_token,
+                "phone_number_id": phone_number_id,
+                "api_base_url": graph_api.url,
+            },
+            "defaults": {"tags": [f"whatsapp-{run}"]},
+        },
+    )
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(255, -1, -1)) + run.encode() + b"\xff\xd9"
+    sha256 = hashlib.sha256(photo).hexdigest()
+    media_id = f"media-{run}"
+    graph_api.files[media_id] = ("image/jpeg", photo)
+    wa_id = "4915112345678"
+    image = {
+        "from": wa_id,
+        "id": f"wamid.{run}",
+        "timestamp": str(int(time.time())),
+        "type": "image",
+        "image": {"id": media_id, "mime_type": "image/jpeg", "sha256": sha256, "caption": f"Broken lid {run}"},
+    }
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001065", "phone_number_id": phone_number_id},
+        "contacts": [{"profile": {"name": "Kerry"}, "wa_id": wa_id}],
+        "messages": [image],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
+    }
+    body = json.dumps(payload).encode()
+    # Meta signs the raw body with the app secret: X-Hub-Signature-256: sha256=<hex HMAC-SHA256>.
+    signature = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    with httpx.Client(base_url=suite.stack.url(), timeout=30) as meta:
+        answer = meta.post(
+            f"/public/channels/{channel['id']}/webhook",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        )
+    assert answer.status_code == 200, answer.text  # Meta wants exactly 200
+    assert answer.json()["status"] == "accepted"
+    # Fetched from the provider, behind the channel's token, before the webhook was answered.
+    assert graph_api.requests == [
+        (f"/{media_id}", f"Bearer {access_token}"),
+        (f"/download/{media_id}", f"Bearer {access_token}"),
+    ]
+
+    def case_of_message() -> str | None:
+        items = suite.admin.get(f"/api/v1/channels/{channel['id']}/messages")["items"]
+        return next((str(item["case_id"]) for item in items if item["case_id"]), None)
+
+    case_id = wait_for(case_of_message, within=60, message="the WhatsApp message never became a case")
+    case = suite.admin.get(f"/api/v1/cases/{case_id}")
+    assert case["channel"] == "messaging"
+    assert f"whatsapp-{run}" in case["tags"], "the channel's defaults"
+    [message] = [m for m in suite.ada.get(f"/api/v1/cases/{case_id}/messages")["items"] if m["direction"] == "inbound"]
+    assert message["text"] == f"Broken lid {run}"
+    [attachment] = message["attachments"]
+    assert (attachment["content_type"], attachment["size"], attachment["sha256"]) == ("image/jpeg", len(photo), sha256)
+    assert attachment["url"] == f"/api/v1/cases/{case_id}/attachments/{sha256}"
+    download = _downloaded(suite, attachment)
+    assert download.content == photo
+    assert download.headers["content-type"] == "image/jpeg"
+
+
 def _submit(http: httpx.Client, form_id: str, index: int, run: str) -> None:
     """One API-client submission, sent again while the suite cannot take it, as a real integration would.
 
@@ -396,17 +574,20 @@ def _submit(http: httpx.Client, form_id: str, index: int, run: str) -> None:
         time.sleep(0.5)
 
 
-def _stream_form(suite: Suite, tag: str, customer_site: str) -> dict[str, Any]:
-    """A form an integration posts to for many visitors: its cases carry ``tag``."""
+def _stream_form(suite: Suite, tag: str, customer_site: str, *, files: bool = False) -> dict[str, Any]:
+    """A form an integration posts to for many visitors: its cases carry ``tag``; ``files`` lets them attach some."""
+    fields: list[dict[str, Any]] = [
+        {"key": "email", "required": True, "labels": {"en": "Email"}},
+        {"key": "subject", "required": True, "labels": {"en": "Subject"}},
+        {"key": "description", "required": True, "labels": {"en": "Message"}},
+    ]
+    if files:
+        fields.append({"key": "attachments", "labels": {"en": "Attachments"}})
     form: dict[str, Any] = suite.admin.post(
         "/api/v1/forms",
         {
             "name": f"Stream {tag}",
-            "fields": [
-                {"key": "email", "required": True, "labels": {"en": "Email"}},
-                {"key": "subject", "required": True, "labels": {"en": "Subject"}},
-                {"key": "description", "required": True, "labels": {"en": "Message"}},
-            ],
+            "fields": fields,
             "defaults": {"tags": [tag]},
             # An integration posting for many visitors from one address: no fill-time or per-IP limit.
             "spam": {"min_fill_seconds": 0},
