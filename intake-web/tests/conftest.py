@@ -18,9 +18,9 @@ from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.app import create_app
 from omnicase.intake_web.forms import tokens
 from omnicase.intake_web.settings import IntakeWebSettings
-from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.clock import utcnow
 from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
+from omnicase.ops.topics import ensure_suite_topics
 
 # What the gateway grants each role here (its ROLE_SCOPES, for the channels area).
 CHANNEL_SCOPES: dict[str, frozenset[str]] = {

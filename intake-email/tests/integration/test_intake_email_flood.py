@@ -18,10 +18,10 @@ from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.intake_email.models import raw_messages
-from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.events import CaseCreated, CaseSnapshot, CaseStatus, Channel, Envelope, MessageReceived, Priority
 from omnicase.kit.topics import Topic, physical
+from omnicase.ops.topics import ensure_suite_topics
 
 pytestmark = pytest.mark.asyncio
 

@@ -4,13 +4,13 @@
 - ``omnicase serve SERVICE``: one service under uvicorn (what containers run).
 - ``omnicase topics``: create the suite's topics (dev and tests; Strimzi in production).
 - ``omnicase outbox replay --since 1h [--service X] [--dry-run]``: publish again what the
-  services published since then, after a broker lost data (see :mod:`omnicase.kit.replay`).
+  services published since then, after a broker lost data (see :mod:`omnicase.ops.replay`).
 - ``omnicase status [--url service=URL]``: each service's readiness, outbox backlog, and per
   consumer group its lag and dead letters, from its own ``/readyz`` and ``/metrics``
   (:mod:`omnicase.status`); exit status 1 when one is not ready.
 - ``omnicase keygen``: a new master key for secrets sealed at rest (:mod:`omnicase.kit.sealing`).
 - ``omnicase dlq list TOPIC`` / ``omnicase dlq replay TOPIC [--dry-run]``: the messages
-  consumers gave up on, with why; send them back once the cause is fixed (:mod:`omnicase.kit.bus.dlq`).
+  consumers gave up on, with why; send them back once the cause is fixed (:mod:`omnicase.ops.dead_letters`).
 
 Packages add commands through the ``omnicase.commands`` entry-point group: a callable given
 the subparsers, which adds its own (omnicase-devtools adds ``up`` and ``bench``).
@@ -31,8 +31,8 @@ COMMANDS_ENTRY_POINT_GROUP = "omnicase.commands"
 
 
 def _migrate(_: argparse.Namespace) -> int:
-    from omnicase.kit.migrations import upgrade
     from omnicase.kit.service import discover_services
+    from omnicase.ops.migrations import upgrade
 
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -72,7 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    from omnicase.kit.bus.admin import ensure_suite_topics
+    from omnicase.ops.topics import ensure_suite_topics
 
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     created = asyncio.run(ensure_suite_topics(servers, partitions=args.partitions))
@@ -83,8 +83,8 @@ def _topics(args: argparse.Namespace) -> int:
 def _outbox_replay(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from omnicase.kit.replay import ReplayError, describe, parse_since, replay_suite, select_services
     from omnicase.kit.service import discover_services
+    from omnicase.ops.replay import ReplayError, describe, parse_since, replay_suite, select_services
 
     try:
         since = parse_since(args.since)
@@ -118,7 +118,7 @@ def _outbox_replay(args: argparse.Namespace) -> int:
 def _dlq(args: argparse.Namespace) -> int:
     from aiokafka.errors import KafkaError
 
-    from omnicase.kit.bus.dlq import DeadLetterError, read_dead_letters, replay_dead_letters
+    from omnicase.ops.dead_letters import DeadLetterError, read_dead_letters, replay_dead_letters
 
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     prefix = os.environ.get("OMNICASE_TOPIC_PREFIX", "")

@@ -15,11 +15,11 @@ from omnicase.devtools.testing.plugin import ScratchSchema, eventually
 from omnicase.devtools.testing.probes import Effects, numbered_event, read_topic
 from omnicase.kit.bus.batch import one_at_a_time
 from omnicase.kit.bus.consumer import ConsumerConfig, ConsumerStopped, EventConsumer
-from omnicase.kit.bus.dlq import DeadLetterError, read_dead_letters, replay_dead_letters
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.inbox import Inbox
 from omnicase.kit.topics import Topic, dlq, physical
+from omnicase.ops.dead_letters import DeadLetterError, read_dead_letters, replay_dead_letters
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.kit.blobs import BLOB_SCHEMA
 from omnicase.kit.db import create_engine
-from omnicase.kit.migrations import downgrade, upgrade
 from omnicase.kit.service import discover_services
+from omnicase.ops.migrations import downgrade, upgrade
 
 
 async def _schema_tables(url: str) -> dict[str, set[str]]:

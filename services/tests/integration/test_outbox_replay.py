@@ -20,16 +20,16 @@ from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.devtools.testing.plugin import ScratchSchema, eventually
 from omnicase.devtools.testing.probes import Effects, numbered_event, read_topic
-from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer, Headers
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.inbox import Inbox
 from omnicase.kit.outbox import Outbox, OutboxRelay, replay_published_since
-from omnicase.kit.replay import ReplayError, replay_suite
 from omnicase.kit.service import ServiceSpec
 from omnicase.kit.topics import Topic, physical
+from omnicase.ops.replay import ReplayError, replay_suite
+from omnicase.ops.topics import ensure_suite_topics
 
 pytestmark = pytest.mark.asyncio
 

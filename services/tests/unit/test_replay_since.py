@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from omnicase.kit.replay import ReplayError, parse_since, select_services
 from omnicase.kit.service import ServiceSpec
+from omnicase.ops.replay import ReplayError, parse_since, select_services
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 

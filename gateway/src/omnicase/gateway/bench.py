@@ -28,11 +28,11 @@ import psutil
 from omnicase.devtools.bench.measure import CpuMeter, Measurement
 from omnicase.devtools.bench.services import BenchTarget
 from omnicase.devtools.devstack.processes import free_port
-from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseCreated, CaseSnapshot, EventData, OfferCreated
 from omnicase.kit.topics import physical
+from omnicase.ops.topics import ensure_suite_topics
 
 HOST = "127.0.0.1"
 ADMIN = "bench-admin@example.test"

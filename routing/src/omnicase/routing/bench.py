@@ -39,7 +39,7 @@ from omnicase.kit.bus.batch import Received
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.events import CaseCreated, Channel, EventData, Priority
-from omnicase.kit.migrations import upgrade
+from omnicase.ops.migrations import upgrade
 from omnicase.routing.engine import CaseFacts, RoutingModel, WorkItem, match_rules, select_agents
 from omnicase.routing.models import agent_skills, agents, group_members, groups, rule_skills, rules, skills
 from omnicase.routing.service import SPEC

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from omnicase.devtools.devstack.postgres import EmbeddedPostgres
     from omnicase.devtools.devstack.processes import free_port
-    from omnicase.kit.migrations import upgrade
+    from omnicase.ops.migrations import upgrade
 
     root = Path(tempfile.mkdtemp(prefix="omnicase-sla-bench-"))
     postgres = EmbeddedPostgres(root / "data", port=free_port(), log_file=root / "postgres.log", durable=True)

@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from omnicase.devtools.bench.config import RAW_SCHEMA, BenchConfig
 from omnicase.devtools.bench.measure import CpuMeter, CpuUsage, Measurement, await_with_progress
-from omnicase.kit.bus.admin import ensure_topics
 from omnicase.kit.bus.producer import envelope_headers
 from omnicase.kit.events import Envelope
+from omnicase.ops.topics import ensure_topics
 
 
 async def _insert_rows(

@@ -24,16 +24,16 @@ from omnicase.devtools.bench.config import (
     BenchError,
 )
 from omnicase.devtools.bench.measure import CpuMeter, Measurement, await_with_progress
-from omnicase.kit.bus.admin import ensure_topics
 from omnicase.kit.bus.batch import Batch, BatchHandler
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.events import CaseUpdated, Envelope, FieldChange
 from omnicase.kit.inbox import Inbox, inbox_table
-from omnicase.kit.migrations import create_kit_tables
 from omnicase.kit.outbox import Outbox, OutboxRelay, outbox_table
 from omnicase.kit.topics import Topic, dlq, physical
+from omnicase.ops.migrations import create_kit_tables
+from omnicase.ops.topics import ensure_topics
 
 # Set by _TrackedDatabase on each consumer transaction; the handler appends to it.
 _HANDLED = "omnicase.bench.handled"

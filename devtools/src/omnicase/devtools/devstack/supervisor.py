@@ -25,7 +25,7 @@ The embedded broker keeps everything in memory, so when it dies its topics, even
 and consumer offsets die with it. The supervisor then recovers the suite (see
 :meth:`Supervisor._recover_broker`): it stops the services that talk to the broker,
 marks every event their outboxes published since the lost broker started for
-publication again (:mod:`omnicase.kit.replay`), starts a new broker on the same port
+publication again (:mod:`omnicase.ops.replay`), starts a new broker on the same port
 (with backoff), creates the topics, and starts those services again. Their relays
 send the replayed events first, in their original order per key; their consumers
 join fresh groups and read the new topics from the start; inboxes drop what was
@@ -56,13 +56,13 @@ from omnicase.devtools.devstack.admin import BootstrapAdmin, bootstrap_admin
 from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.devtools.devstack.processes import PortInUse, die_with_parent, port_in_use
-from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine
-from omnicase.kit.migrations import upgrade
-from omnicase.kit.replay import replay_suite, services_with_table
 from omnicase.kit.service import ServiceSpec, discover_services
 from omnicase.kit.settings import normalize_database_url
+from omnicase.ops.migrations import upgrade
+from omnicase.ops.replay import replay_suite, services_with_table
+from omnicase.ops.topics import ensure_suite_topics
 
 DATABASE_NAME = "omnicase"
 RESET = "\033[0m"

@@ -38,14 +38,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.devtools.devstack.processes import die_with_parent, free_port, terminate, wait_for_tcp
-from omnicase.kit.bus.admin import ensure_suite_topics
 from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.inbox import inbox_table
-from omnicase.kit.migrations import create_kit_tables
-from omnicase.kit.migrations import upgrade as upgrade_service
 from omnicase.kit.outbox import outbox_table
 from omnicase.kit.service import discover_services
 from omnicase.kit.settings import ServiceSettings
+from omnicase.ops.migrations import create_kit_tables
+from omnicase.ops.migrations import upgrade as upgrade_service
+from omnicase.ops.topics import ensure_suite_topics
 
 TEST_DATABASE = "omnicase_test"
 

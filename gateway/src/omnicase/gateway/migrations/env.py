@@ -1,4 +1,4 @@
 from omnicase.gateway.models import metadata
-from omnicase.kit.migrations import run_env
+from omnicase.ops.migrations import run_env
 
 run_env(metadata)

@@ -6,7 +6,7 @@ Revises:
 
 from alembic import op
 
-from omnicase.kit.migrations import create_kit_tables, drop_kit_tables
+from omnicase.ops.migrations import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
