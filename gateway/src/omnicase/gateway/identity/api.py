@@ -175,7 +175,11 @@ async def issue_token(request: Request, response: Response, identity: IdentityDe
             "required": True,
             "content": {
                 "application/x-www-form-urlencoded": {
-                    "schema": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
+                    "schema": {
+                        "type": "object",
+                        "required": ["token"],
+                        "properties": {"token": {"type": "string", "minLength": 1}},
+                    },
                     "example": {"token": "ocr_2kq0V9c3Jm1Zx8rTqkF8lK3uY0n6QyS7eD4bWmA5pHc"},
                 }
             },
