@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from omnicase.kit.clock import utcnow
+from omnicase.kit.db import Database
 from omnicase.kit.settings import ServiceSettings
 
 BLOB_SCHEMA = "omnicase_blobs"
@@ -96,8 +97,7 @@ class PostgresBlobStore(BlobStore):
         return content
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await Database(self.engine).ping()
 
     async def close(self) -> None:
         await self.engine.dispose()
