@@ -6,8 +6,10 @@ admin token over raw HTTP/1.1 connections (the cheapest client there is, so the 
 process measures the gateway, not itself), then ``BENCH_STREAM_EVENTS`` (300) events
 published at ``BENCH_STREAM_RATE`` per second, alternately ``case.created`` on
 ``case.events`` and ``offer.created`` on ``routing.events``. Latency is from the event's
-envelope time (stamped as it is published) to its ``data`` line arriving at each stream;
-every stream must receive every event. The gateway's memory per stream is its resident
+envelope time (stamped as it is published) to its ``data`` line arriving at each stream.
+Then half as many offers at the same rate are committed through an outbox like routing's
+(a schema of its own) and published by the kit's relay, latency from each commit: what an
+agent waits for an offer routing made. Every stream must receive every event. The gateway's memory per stream is its resident
 size with every stream open, less its size before the first one, over the streams.
 """
 
@@ -19,19 +21,25 @@ import secrets
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
 import psutil
+from sqlalchemy import text
 
-from omnicase.devtools.bench.measure import CpuMeter, Measurement
+from omnicase.devtools.bench.measure import CpuMeter, CpuUsage, Measurement
 from omnicase.devtools.bench.services import BenchTarget
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
+from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.events import CaseCreated, CaseSnapshot, EventData, OfferCreated
+from omnicase.kit.outbox import Outbox, OutboxRelay, outbox_table
 from omnicase.kit.topics import physical
+from omnicase.ops.migrations import create_kit_tables
 from omnicase.ops.topics import ensure_suite_topics
 
 HOST = "127.0.0.1"
@@ -174,6 +182,43 @@ async def _publish(
     return published
 
 
+@asynccontextmanager
+async def _routing_outbox(
+    target: BenchTarget, producer: EventProducer, prefix: str
+) -> AsyncIterator[tuple[Outbox, Database]]:
+    """An outbox like routing's, in a schema of its own, with the kit's relay publishing it."""
+    schema = f"bench_stream_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(target.database_url, pool_size=4, application_name="omnicase-bench-stream")
+    database = Database(engine)
+    table = outbox_table(service_metadata(schema))
+    async with engine.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await connection.run_sync(create_kit_tables, schema)
+    relay = OutboxRelay(database, producer, table, topic_prefix=prefix)
+    relay.start()
+    try:
+        yield Outbox(table), database
+    finally:
+        await relay.stop()
+        async with engine.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await engine.dispose()
+
+
+async def _commit_offers(outbox: Outbox, database: Database, count: int, rate: float) -> dict[str, tuple[str, float]]:
+    """Offers committed through the outbox at ``rate``/s, as routing makes them; id → (type, commit time)."""
+    committed: dict[str, tuple[str, float]] = {}
+    started = time.monotonic()
+    offers = [data for data in _events(2 * count) if isinstance(data, OfferCreated)]
+    for number, offer in enumerate(offers):
+        await asyncio.sleep(max(0.0, started + number / rate - time.monotonic()))
+        key = str(offer.case_id)
+        async with database.unit_of_work() as session:
+            envelope = await outbox.add(session, offer, source="routing", subject=key, key=key)
+        committed[str(envelope.id)] = ("committed offer", time.time())
+    return committed
+
+
 async def _delivered(listeners: list[Listener], expected: set[str], stall: float) -> None:
     """Wait until every stream has every event, or nothing new arrived for ``stall`` seconds."""
     last, quiet_since = -1, time.monotonic()
@@ -223,6 +268,12 @@ async def measure(target: BenchTarget) -> list[Measurement]:
         gateway_after = process.cpu_times()
         gateway_cpu = 100 * (gateway_after.user + gateway_after.system - gateway_before.user - gateway_before.system)
         gateway_cpu /= seconds
+        # The same streams, offers committed through an outbox and published by the kit's relay.
+        async with _routing_outbox(target, producer, prefix) as (outbox, database):
+            relayed_started = time.perf_counter()
+            committed = await _commit_offers(outbox, database, count // 2, rate)
+            await _delivered(listeners, set(committed), 15)
+            relayed_seconds = time.perf_counter() - relayed_started
     finally:
         for task in tasks:
             task.cancel()
@@ -231,32 +282,45 @@ async def measure(target: BenchTarget) -> list[Measurement]:
         await producer.stop()
         gateway.terminate()
         await gateway.wait()
-    rows = []
-    for event_type, label in (("case.created", "case event"), ("offer.created", "offer")):
-        ids = [event_id for event_id, (kind, _) in published.items() if kind == event_type]
-        latencies = [
-            (listener.arrived[event_id] - published[event_id][1]) * 1000
-            for listener in listeners
-            for event_id in ids
-            if event_id in listener.arrived
-        ]
-        missed = len(ids) * len(listeners) - len(latencies)
-        rows.append(
-            Measurement(
-                f"gateway_stream_{event_type.replace('.', '_')}",
-                f"gateway: {label} -> {len(listeners)} streams ({per_stream_kb:.0f} KB/stream)",
-                len(latencies),
-                seconds,
-                latencies,
-                f"published on the broker -> data line read by each of {len(listeners)} streams "
-                f"({rate} events/s); gateway {per_stream_kb:.1f} KB per open stream, "
-                f"{gateway_cpu:.0f}% of one core",
-                cpu=cpu,
-                errors={"missed": missed} if missed else {},
-                compare_to_ceiling=False,
-            )
-        )
+    rows = [
+        _row(listeners, published, "case.created", "case event", seconds, "published on the broker", cpu),
+        _row(listeners, published, "offer.created", "offer", seconds, "published on the broker", cpu),
+        _row(listeners, committed, "committed offer", "offer committed", relayed_seconds, "its outbox commit", None),
+    ]
+    note = f"{rate} events/s; gateway {per_stream_kb:.1f} KB per open stream, {gateway_cpu:.0f}% of one core"
+    for row in rows:
+        row.latency_from += f" ({note})"
     return rows
+
+
+def _row(
+    listeners: list[Listener],
+    sent: dict[str, tuple[str, float]],
+    kind: str,
+    label: str,
+    seconds: float,
+    since: str,
+    cpu: CpuUsage | None,
+) -> Measurement:
+    ids = [event_id for event_id, (event_kind, _) in sent.items() if event_kind == kind]
+    latencies = [
+        (listener.arrived[event_id] - sent[event_id][1]) * 1000
+        for listener in listeners
+        for event_id in ids
+        if event_id in listener.arrived
+    ]
+    missed = len(ids) * len(listeners) - len(latencies)
+    return Measurement(
+        f"gateway_stream_{label.replace(' ', '_')}",
+        f"gateway: {label} -> {len(listeners)} streams",
+        len(latencies),
+        seconds,
+        latencies,
+        f"{since} -> data line read by each of {len(listeners)} streams",
+        cpu=cpu,
+        errors={"missed": missed} if missed else {},
+        compare_to_ceiling=False,
+    )
 
 
 async def bench(target: BenchTarget) -> list[Measurement]:
