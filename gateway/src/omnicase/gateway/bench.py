@@ -9,8 +9,9 @@ published at ``BENCH_STREAM_RATE`` per second, alternately ``case.created`` on
 envelope time (stamped as it is published) to its ``data`` line arriving at each stream.
 Then half as many offers at the same rate are committed through an outbox like routing's
 (a schema of its own) and published by the kit's relay, latency from each commit: what an
-agent waits for an offer routing made. Every stream must receive every event. The gateway's memory per stream is its resident
-size with every stream open, less its size before the first one, over the streams.
+agent waits for an offer routing made. Every stream must receive every event. The
+gateway's memory per stream is its resident size with every stream open, less its size
+before the first one, over the streams.
 """
 
 from __future__ import annotations
