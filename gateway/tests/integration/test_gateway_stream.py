@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from omnicase.devtools.devstack.processes import free_port
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.app import create_app
 from omnicase.gateway.stream import positions
@@ -382,3 +383,24 @@ async def test_a_stream_resumes_on_another_replica_which_reads_history_back_at_s
             assert sorted(event.json()["data"]["case"]["case_id"] for event in missed) == sorted(map(str, cases[1:]))
             with pytest.raises(TimeoutError):
                 await resumed.next(within=1.0)
+
+
+async def test_without_a_broker_the_stream_is_a_503_to_retry_and_every_other_route_works(
+    database_url: str, upstream: Upstream
+) -> None:
+    settings = gateway_settings(
+        database_url,
+        upstream,
+        stream_enabled=True,
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+    )
+    app = create_app(settings)
+    async with serve_http(app) as url, httpx.AsyncClient(base_url=url) as client:
+        gateway = Gateway(client, app, settings)
+        _, headers = await gateway.bearer("agent")
+        answer = await client.get("/api/v1/stream", headers={**headers, "Accept": "text/event-stream"})
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"] == "5"
+        assert "still starting" in answer.json()["detail"]
+        me = await client.get("/api/v1/auth/me", headers=headers)
+        assert me.status_code == 200
