@@ -44,7 +44,7 @@ async def list_suspended_messages(
         after=decode_cursor(cursor, datetime, uuid.UUID),
         limit=limit + 1,
     )
-    return paginate(HeldMessagePage, rows, limit, key=lambda row: [row["received_at"], row["id"]], item=summary)
+    return paginate(HeldMessagePage, rows, limit, key=lambda row: [row.received_at, row.id], item=summary)
 
 
 @router.get(

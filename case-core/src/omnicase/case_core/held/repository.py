@@ -1,35 +1,60 @@
-"""Every query on ``held_messages``."""
+"""Every query on ``held_messages``, answering typed records."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import RowMapping, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.held.models import held_messages as table
 
-Row = dict[str, Any]
+
+@dataclass(frozen=True)
+class HeldMessageRow:
+    id: uuid.UUID  # the intake id
+    source: str
+    channel: str
+    reason: str
+    detail: str
+    sender: dict[str, Any]
+    subject: str | None
+    message: dict[str, Any]  # the MessageReceived data, as a recovery hands it on
+    received_at: datetime
+    held_at: datetime
+    expires_at: datetime
+    status: str
+    case_id: uuid.UUID | None = None
+    case_number: int | None = None
+    settled_by: str | None = None
+    settled_at: datetime | None = None
+
+
+def _record(row: RowMapping) -> HeldMessageRow:
+    return HeldMessageRow(**row)
 
 
 class HeldMessageRepository:
-    async def insert_many(self, session: AsyncSession, rows: list[Row]) -> list[Row]:
+    async def insert_many(self, session: AsyncSession, rows: list[HeldMessageRow]) -> list[HeldMessageRow]:
         """Keep the rows not kept before (by intake id); returns those inserted now."""
         if not rows:
             return []
         statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.id]).returning(table)
         # As parameters: one cached statement (a multi-row .values() is compiled per call).
-        return [dict(row) for row in (await session.execute(statement, rows)).mappings()]
+        values = [dataclasses.asdict(row) for row in rows]
+        return [_record(row) for row in (await session.execute(statement, values)).mappings()]
 
-    async def get(self, session: AsyncSession, held_id: uuid.UUID, *, lock: bool = False) -> Row | None:
+    async def get(self, session: AsyncSession, held_id: uuid.UUID, *, lock: bool = False) -> HeldMessageRow | None:
         statement = select(table).where(table.c.id == held_id)
         if lock:
             statement = statement.with_for_update()
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return _record(row) if row else None
 
     async def page(
         self,
@@ -37,9 +62,9 @@ class HeldMessageRepository:
         *,
         channel: str | None,
         reason: str | None,
-        after: tuple[Any, ...] | None,
+        after: tuple[datetime, uuid.UUID] | None,
         limit: int,
-    ) -> list[Row]:
+    ) -> list[HeldMessageRow]:
         """Messages still held, the latest received first."""
         statement = (
             select(table)
@@ -53,14 +78,31 @@ class HeldMessageRepository:
             statement = statement.where(table.c.reason == reason)
         if after is not None:
             statement = statement.where(tuple_(table.c.received_at, table.c.id) < tuple_(*after))
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await session.execute(statement)).mappings()]
 
-    async def settle(self, session: AsyncSession, held_id: uuid.UUID, values: Row) -> Row:
-        statement = table.update().where(table.c.id == held_id).values(**values).returning(table)
-        return dict((await session.execute(statement)).mappings().one())
+    async def settle(
+        self,
+        session: AsyncSession,
+        held_id: uuid.UUID,
+        *,
+        status: str,
+        settled_by: str,
+        settled_at: datetime,
+        case_id: uuid.UUID | None = None,
+        case_number: int | None = None,
+    ) -> HeldMessageRow:
+        statement = (
+            table.update()
+            .where(table.c.id == held_id)
+            .values(
+                status=status, settled_by=settled_by, settled_at=settled_at, case_id=case_id, case_number=case_number
+            )
+            .returning(table)
+        )
+        return _record((await session.execute(statement)).mappings().one())
 
-    async def delete_expired(self, session: AsyncSession, now: datetime, limit: int) -> list[Row]:
-        """Held messages past their time, removed (a batch); returns their channel and reason."""
+    async def delete_expired(self, session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """Held messages past their time, removed (a batch); returns their (channel, reason)."""
         due = (
             select(table.c.id)
             .where(table.c.status == "held", table.c.expires_at <= now)
@@ -68,7 +110,7 @@ class HeldMessageRepository:
             .with_for_update(skip_locked=True)
         )
         statement = delete(table).where(table.c.id.in_(due)).returning(table.c.channel, table.c.reason)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [(channel, reason) for channel, reason in (await session.execute(statement)).all()]
 
     async def delete_settled_before(self, session: AsyncSession, cutoff: datetime, limit: int) -> int:
         due = select(table.c.id).where(table.c.status != "held", table.c.settled_at < cutoff).limit(limit)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicase.case_core.held.repository import HeldMessageRow
 from omnicase.kit.events import AttachmentRef, Channel, HoldReason, Party
 from omnicase.kit.pagination import Page
 
@@ -65,41 +66,41 @@ class HeldMessagePage(Page[HeldMessageSummary]):
     pass
 
 
-def summary(row: dict[str, Any]) -> HeldMessageSummary:
+def summary(row: HeldMessageRow) -> HeldMessageSummary:
     return HeldMessageSummary.model_validate(_common(row))
 
 
-def whole(row: dict[str, Any]) -> HeldMessage:
-    message = row["message"]
+def whole(row: HeldMessageRow) -> HeldMessage:
+    message = row.message
     return HeldMessage.model_validate(
         _common(row)
         | {
-            "status": row["status"],
+            "status": row.status,
             "recipient": message.get("recipient"),
             "text": message.get("text") or "",
             "html": message.get("html"),
             "attachments": message.get("attachments") or [],
-            "case_id": row["case_id"],
-            "case_number": row["case_number"],
-            "settled_by": row["settled_by"],
-            "settled_at": row["settled_at"],
+            "case_id": row.case_id,
+            "case_number": row.case_number,
+            "settled_by": row.settled_by,
+            "settled_at": row.settled_at,
         }
     )
 
 
-def _common(row: dict[str, Any]) -> dict[str, Any]:
-    message = row["message"]
+def _common(row: HeldMessageRow) -> dict[str, Any]:
+    message = row.message
     source_url = (message.get("metadata") or {}).get("source_url")
     return {
-        "id": row["id"],
-        "channel": row["channel"],
-        "reason": row["reason"],
-        "detail": row["detail"],
-        "sender": row["sender"],
-        "subject": row["subject"],
+        "id": row.id,
+        "channel": row.channel,
+        "reason": row.reason,
+        "detail": row.detail,
+        "sender": row.sender,
+        "subject": row.subject,
         "preview": " ".join((message.get("text") or "").split())[:200],
-        "received_at": row["received_at"],
-        "held_at": row["held_at"],
-        "expires_at": row["expires_at"],
+        "received_at": row.received_at,
+        "held_at": row.held_at,
+        "expires_at": row.expires_at,
         "source_url": source_url if isinstance(source_url, str) else None,
     }

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.service import CaseService
-from omnicase.case_core.held.repository import HeldMessageRepository, Row
+from omnicase.case_core.held.repository import HeldMessageRepository, HeldMessageRow
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.messages.repository import MessageRepository
 from omnicase.case_core.settings import CaseCoreSettings
@@ -62,24 +61,24 @@ class HeldMessageService:
         now = utcnow()
         expires_at = now + timedelta(days=self.settings.held_message_retention_days)
         rows = {
-            held.message.intake_id: {
-                "id": held.message.intake_id,
-                "source": source[:80],
-                "channel": held.message.channel.value,
-                "reason": held.reason.value,
-                "detail": held.detail,
-                "sender": held.message.sender.model_dump(mode="json", exclude_none=True),
-                "subject": held.message.subject,
-                "message": held.message.model_dump(mode="json"),
-                "received_at": held.message.received_at,
-                "held_at": now,
-                "expires_at": expires_at,
-                "status": "held",
-            }
+            held.message.intake_id: HeldMessageRow(
+                id=held.message.intake_id,
+                source=source[:80],
+                channel=held.message.channel.value,
+                reason=held.reason.value,
+                detail=held.detail,
+                sender=held.message.sender.model_dump(mode="json", exclude_none=True),
+                subject=held.message.subject,
+                message=held.message.model_dump(mode="json"),
+                received_at=held.message.received_at,
+                held_at=now,
+                expires_at=expires_at,
+                status="held",
+            )
             for held, source in arrivals
         }
         for row in await self.repository.insert_many(session, list(rows.values())):
-            HELD_MESSAGES.labels(row["channel"], row["reason"], "held").inc()
+            HELD_MESSAGES.labels(row.channel, row.reason, "held").inc()
         # Copies kept before are acknowledged again: the intake asked because it lost the first answer.
         await self.outbox.add_envelopes(
             session,
@@ -96,63 +95,59 @@ class HeldMessageService:
         *,
         channel: str | None,
         reason: str | None,
-        after: tuple[Any, ...] | None,
+        after: tuple[datetime, uuid.UUID] | None,
         limit: int,
-    ) -> list[Row]:
+    ) -> list[HeldMessageRow]:
         return await self.repository.page(session, channel=channel, reason=reason, after=after, limit=limit)
 
-    async def get(self, session: AsyncSession, held_id: uuid.UUID) -> Row:
+    async def get(self, session: AsyncSession, held_id: uuid.UUID) -> HeldMessageRow:
         row = await self.repository.get(session, held_id)
-        if row is None or row["status"] == "deleted":
+        if row is None or row.status == "deleted":
             raise HeldMessageNotFound(f"No held message {held_id}.")
         return row
 
-    async def recover(self, session: AsyncSession, held_id: uuid.UUID, actor: Actor, hand_on: HandOn) -> Row:
+    async def recover(self, session: AsyncSession, held_id: uuid.UUID, actor: Actor, hand_on: HandOn) -> HeldMessageRow:
         """Hand the message on as if it had never been held; :class:`HeldMessageSettled` the second time."""
         row = await self._unsettled(session, held_id, "recovered")
-        message = MessageReceived.model_validate(row["message"])
+        message = MessageReceived.model_validate(row.message)
         await hand_on(session, message)
         became = await self.messages.already_received(session, message.intake_id, None)
         case = await self.cases.get(session, became["case_id"]) if became is not None else None
         settled = await self.repository.settle(
             session,
             held_id,
-            {
-                "status": "recovered",
-                "case_id": case["id"] if case else None,
-                "case_number": case["number"] if case else None,
-                "settled_by": actor.name,
-                "settled_at": utcnow(),
-            },
+            status="recovered",
+            settled_by=actor.name,
+            settled_at=utcnow(),
+            case_id=case["id"] if case else None,
+            case_number=case["number"] if case else None,
         )
-        HELD_MESSAGES.labels(row["channel"], row["reason"], "recovered").inc()
+        HELD_MESSAGES.labels(row.channel, row.reason, "recovered").inc()
         return settled
 
     async def delete(self, session: AsyncSession, held_id: uuid.UUID, actor: Actor) -> None:
         """Gone from the queue; kept as a tombstone so a late copy from the intake does not bring it back."""
         row = await self._unsettled(session, held_id, "deleted")
-        await self.repository.settle(
-            session, held_id, {"status": "deleted", "settled_by": actor.name, "settled_at": utcnow()}
-        )
-        HELD_MESSAGES.labels(row["channel"], row["reason"], "deleted").inc()
+        await self.repository.settle(session, held_id, status="deleted", settled_by=actor.name, settled_at=utcnow())
+        HELD_MESSAGES.labels(row.channel, row.reason, "deleted").inc()
 
     async def sweep(self, session: AsyncSession) -> tuple[int, int]:
         """One batch: expired held messages deleted, tombstones past the retention pruned."""
         now = utcnow()
         expired = await self.repository.delete_expired(session, now, SWEEP_BATCH)
-        for row in expired:
-            HELD_MESSAGES.labels(row["channel"], row["reason"], "expired").inc()
+        for channel, reason in expired:
+            HELD_MESSAGES.labels(channel, reason, "expired").inc()
         retention = timedelta(days=self.settings.held_message_retention_days)
         pruned = await self.repository.delete_settled_before(session, now - retention, SWEEP_BATCH)
         return len(expired), pruned
 
-    async def _unsettled(self, session: AsyncSession, held_id: uuid.UUID, change: str) -> Row:
+    async def _unsettled(self, session: AsyncSession, held_id: uuid.UUID, change: str) -> HeldMessageRow:
         row = await self.repository.get(session, held_id, lock=True)
-        if row is None or row["status"] == "deleted":
+        if row is None or row.status == "deleted":
             raise HeldMessageNotFound(f"No held message {held_id}.")
-        if row["status"] == "recovered":
+        if row.status == "recovered":
             raise HeldMessageSettled(
-                f"The held message was recovered already (case #{row['case_number']}); it cannot be {change}.",
-                extra={"case_id": str(row["case_id"]) if row["case_id"] else None},
+                f"The held message was recovered already (case #{row.case_number}); it cannot be {change}.",
+                extra={"case_id": str(row.case_id) if row.case_id else None},
             )
         return row
