@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.devtools.testing.plugin import ScratchSchema, eventually
@@ -192,6 +193,57 @@ async def test_offset_is_not_committed_when_the_transaction_fails_so_the_message
     finally:
         await second.stop()
     assert [seq for _, _, seq in await effects.rows(scratch_schema)] == [1]
+
+
+async def test_a_handler_with_nothing_to_do_has_its_events_passed_over_unclaimed_until_it_wants_them(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    """``wants`` False (no webhook subscribed): no handler call and no inbox row; True again: handled as usual."""
+    wanted = False
+    asked = asyncio.Event()
+
+    async def wants(session: AsyncSession) -> bool:
+        assert session.in_transaction(), "asked inside a transaction, so it can read configuration"
+        asked.set()
+        return wanted
+
+    consumer = EventConsumer(
+        ConsumerConfig(
+            group="kit-test", topics=[Topic.CASE_EVENTS], session_timeout_ms=3000, heartbeat_interval_ms=300
+        ),
+        effects.apply,
+        wants=wants,
+        database=scratch_schema.database,
+        inbox=Inbox(scratch_schema.inbox),
+        producer=producer,
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=suite_topics,
+    )
+    case_id = uuid.uuid4()
+    await consumer.start()
+    try:
+        await publish_numbered(producer, suite_topics, case_id, range(1, 4))
+        await asyncio.wait_for(asked.wait(), timeout=20)
+        await eventually(_offsets_at(kafka_bootstrap, suite_topics, 3), message="passed-over events committed")
+        assert await effects.count(scratch_schema) == 0
+        async with scratch_schema.database.unit_of_work() as session:
+            claimed = await session.scalar(select(func.count()).select_from(scratch_schema.inbox))
+        assert claimed == 0, "nothing claimed: the inbox holds only what a handler applied"
+
+        wanted = True
+        await publish_numbered(producer, suite_topics, case_id, range(4, 6))
+        await eventually(count_at_least(effects, scratch_schema, 2), message="events handled once wanted")
+    finally:
+        await consumer.stop()
+    assert [seq for _, _, seq in await effects.rows(scratch_schema)] == [4, 5]
+
+
+def _offsets_at(bootstrap: str, prefix: str, total: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        offsets = await _committed_offsets(bootstrap, f"{prefix}kit-test", physical(Topic.CASE_EVENTS, prefix))
+        return sum(offset or 0 for offset in offsets) >= total
+
+    return check
 
 
 async def _committed_offsets(bootstrap: str, group: str, topic: str) -> list[int | None]:

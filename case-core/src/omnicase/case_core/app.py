@@ -22,6 +22,7 @@ from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.triggers.api import router as triggers_router
 from omnicase.case_core.views.api import router as views_router
 from omnicase.case_core.webhooks.api import router as webhooks_router
+from omnicase.case_core.webhooks.consumer import ACCEPTS as WEBHOOK_ACCEPTS
 from omnicase.case_core.webhooks.consumer import WebhookFanOut
 from omnicase.case_core.webhooks.dispatcher import dispatcher_part
 from omnicase.case_core.wiring import build_services
@@ -57,6 +58,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
     settings = settings or load_settings(CaseCoreSettings)
     services = build_services(settings)
     commands = CommandConsumer(services.cases)
+    fan_out = WebhookFanOut(services.webhooks)
     parts = ServiceParts(
         routers=[
             cases_router,
@@ -86,8 +88,11 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
                 commands.handle,
             ),
             ConsumerBinding(
-                ConsumerConfig(group=WEBHOOKS_GROUP, topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS]),
-                WebhookFanOut(services.webhooks).handle,
+                ConsumerConfig(
+                    group=WEBHOOKS_GROUP, topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS], accepts=WEBHOOK_ACCEPTS
+                ),
+                fan_out.handle,
+                wants=fan_out.wants,
             ),
         ],
         background=[

@@ -34,7 +34,7 @@ from sqlalchemy import Table
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnicase.kit.blobs import BlobStore, open_blob_store
-from omnicase.kit.bus.batch import BatchHandler
+from omnicase.kit.bus.batch import BatchHandler, WantsEvents
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.context import (
@@ -63,10 +63,15 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 @dataclass
 class ConsumerBinding:
-    """A consumer a service runs: its config (topics, group, the event types it accepts) and its batch handler."""
+    """A consumer a service runs: its config (topics, group, the event types it accepts) and its batch handler.
+
+    ``wants``, when given, is asked before each batch whether the handler has anything to do
+    with events at all right now; see :class:`~omnicase.kit.bus.consumer.EventConsumer`.
+    """
 
     config: ConsumerConfig
     handler: BatchHandler
+    wants: WantsEvents | None = None
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -274,6 +279,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
                 consumer = EventConsumer(
                     config,
                     binding.handler,
+                    wants=binding.wants,
                     database=database,
                     inbox=runtime.inbox,
                     producer=runtime.producer,

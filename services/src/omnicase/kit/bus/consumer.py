@@ -4,7 +4,9 @@ One iteration, per fetch (every partition the fetch returned; the steps run in t
 order, commit last):
 
 1. skip the records whose ``event-type`` header names a type the binding does not
-   accept, without decoding them (no transaction, no inbox claim);
+   accept, without decoding them (no transaction, no inbox claim); a handler that can
+   say it has nothing to do right now (``wants``, asked in a read-only transaction:
+   no webhook subscribed, say) has the whole fetch skipped the same way;
 2. decode the rest once into typed :class:`~omnicase.kit.bus.batch.Received`
    events; one that is not a valid envelope of a known contract is poison at once
    and goes to the dead-letter topic;
@@ -44,7 +46,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from omnicase.kit.bus.batch import BatchHandler, Received
+from omnicase.kit.bus.batch import BatchHandler, Received, WantsEvents
 from omnicase.kit.bus.producer import EventProducer, Headers
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, database_unavailable
@@ -144,6 +146,7 @@ class EventConsumer:
         config: ConsumerConfig,
         handler: BatchHandler,
         *,
+        wants: WantsEvents | None = None,
         database: Database,
         inbox: Inbox,
         producer: EventProducer,
@@ -152,6 +155,7 @@ class EventConsumer:
     ) -> None:
         self.config = config
         self.handler = handler
+        self.wants = wants
         self.database = database
         self.inbox = inbox
         self.producer = producer
@@ -253,6 +257,10 @@ class EventConsumer:
     # -- one batch ---------------------------------------------------------------------
 
     async def _process_batch(self, fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        if not await self._handler_wants_events():
+            for partition, records in fetched.items():
+                CONSUMER_MESSAGES.labels(self.config.group, partition.topic, "skipped").inc(len(records))
+            return
         accepts = self.config.accepts
         decoded: list[_Decoded] = []
         for partition, records in fetched.items():
@@ -279,6 +287,17 @@ class EventConsumer:
             CONSUMER_HANDLER_SECONDS.labels(self.config.group, decoded[0].record.topic).observe(
                 time.perf_counter() - started
             )
+
+    async def _handler_wants_events(self) -> bool:
+        if self.wants is None:
+            return True
+        try:
+            async with self.database.unit_of_work() as session:
+                return await self.wants(session)
+        except Exception as error:
+            # Handled as usual then: the batch's own transaction retries (or dead-letters) what fails.
+            logger.debug("wants check failed", extra={"group": self.config.group, "error": repr(error)})
+            return True
 
     async def _apply_with_retries(self, items: list[_Decoded], *, isolate_on_failure: bool) -> None:
         attempt = 0
