@@ -238,6 +238,26 @@ async def test_a_handler_with_nothing_to_do_has_its_events_passed_over_unclaimed
     assert [seq for _, _, seq in await effects.rows(scratch_schema)] == [4, 5]
 
 
+async def test_offsets_of_applied_batches_are_committed_when_the_consumer_falls_idle_or_stops_not_an_interval_later(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    """Offsets wait up to commit_interval_ms to be committed together, but never past an idle poll or a stop."""
+    case_id = uuid.uuid4()
+    await publish_numbered(producer, suite_topics, case_id, range(1, 4))
+    consumer = make_consumer(
+        scratch_schema, producer, kafka_bootstrap, suite_topics, effects.record, commit_interval_ms=3_600_000
+    )
+    await consumer.start()
+    try:
+        await eventually(count_at_least(effects, scratch_schema, 3), message="all three applied")
+    finally:
+        await consumer.stop()
+    committed = await _committed_offsets(
+        kafka_bootstrap, f"{suite_topics}kit-test", physical(Topic.CASE_EVENTS, suite_topics)
+    )
+    assert sum(offset or 0 for offset in committed) == 3, "the next member starts after what this one applied"
+
+
 def _offsets_at(bootstrap: str, prefix: str, total: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         offsets = await _committed_offsets(bootstrap, f"{prefix}kit-test", physical(Topic.CASE_EVENTS, prefix))

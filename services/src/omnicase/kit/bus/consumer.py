@@ -13,8 +13,11 @@ order, commit last):
 3. open **one** database transaction for the batch, claim its event ids in the
    inbox in one statement (``ON CONFLICT DO NOTHING RETURNING``), hand the handler
    the new ones only (per partition in offset order), commit;
-4. commit every partition's offset ``last + 1`` in one call, only after that
-   transaction committed.
+4. note every partition's offset ``last + 1``, only after that transaction committed,
+   and commit the noted offsets in one call at most every ``commit_interval_ms``, when
+   the consumer falls idle, before its partitions are revoked and when it stops. A crash
+   in between delivers those events again, and the inbox drops them: a round trip to the
+   broker per interval rather than per batch, which at a trickle is per event.
 
 If the transaction fails it is retried with exponential backoff. Database and
 network trouble (the database restarting) is retried without limit: it is not the
@@ -32,6 +35,7 @@ so a partition changes hands only between batches.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -86,6 +90,8 @@ class ConsumerConfig:
     # How long the broker may hold a fetch for more data: aiokafka's 500 ms default is
     # paid on every quiet partition before a new event is seen.
     fetch_max_wait_ms: int = 50
+    # How long an applied batch's offsets may wait to be committed with later ones.
+    commit_interval_ms: int = 1_000
     # Services take these from their settings (consumer_session_timeout_ms …).
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
@@ -132,8 +138,9 @@ class _DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        # Wait for the batch in flight (its DB commit and offset commit) to finish.
+        # Wait for the batch in flight (its DB commit) to finish, then hand over its offsets.
         async with self.consumer.processing:
+            await self.consumer.commit_noted()
             logger.info("partitions revoked", extra={"group": self.consumer.config.group, "count": len(revoked)})
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
@@ -166,6 +173,8 @@ class EventConsumer:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._dead_lettered: deque[float] = deque()
+        self._noted: dict[TopicPartition, int] = {}
+        self._last_commit = 0.0
         self.failure: BaseException | None = None
 
     # -- lifecycle ------------------------------------------------------------------
@@ -207,6 +216,9 @@ class EventConsumer:
             except (asyncio.CancelledError, Exception):
                 pass
         if self._consumer is not None:
+            # Not committed (the broker gone, say): the next owner gets them again and its inbox drops them.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.commit_noted(), grace)
             await self._consumer.stop()
 
     @property
@@ -223,11 +235,16 @@ class EventConsumer:
                 fetched = await consumer.getmany(
                     timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_records
                 )
-                if not fetched or self._stopping.is_set():
+                if self._stopping.is_set():
                     continue
                 async with self.processing:
-                    await self._process_batch(fetched)
-                    await self._commit({partition: records[-1].offset + 1 for partition, records in fetched.items()})
+                    if fetched:
+                        await self._process_batch(fetched)
+                        self._noted.update(
+                            {partition: records[-1].offset + 1 for partition, records in fetched.items()}
+                        )
+                    if not fetched or time.monotonic() - self._last_commit >= self.config.commit_interval_ms / 1000:
+                        await self.commit_noted()
                 for partition, records in fetched.items():
                     self._record_lag(partition, records[-1].offset + 1)
         except asyncio.CancelledError:
@@ -237,7 +254,12 @@ class EventConsumer:
             logger.exception("consumer stopped", extra={"group": self.config.group})
             raise
 
-    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+    async def commit_noted(self) -> None:
+        """Commit the offsets of every batch applied since the last commit."""
+        offsets, self._noted = self._noted, {}
+        self._last_commit = time.monotonic()
+        if not offsets:
+            return
         assert self._consumer is not None
         try:
             await self._consumer.commit(offsets)
