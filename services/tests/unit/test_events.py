@@ -8,14 +8,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from omnicase.kit.bus.producer import INTAKE_CHANNEL_HEADER, envelope_headers
 from omnicase.kit.clock import ManualClock, set_clock
 from omnicase.kit.events import (
     EVENT_TYPES,
     CaseCreated,
+    CaseMessageAdded,
     CaseSnapshot,
     CaseStatus,
     Channel,
     Envelope,
+    OutboundMessageRequested,
     Priority,
     UnknownEventType,
 )
@@ -77,3 +80,42 @@ def test_uuid7_sorts_by_clock_time() -> None:
         set_clock(previous)
     assert first.version == 7
     assert second > first
+
+
+def test_acknowledgements_and_replies_name_the_intake_they_are_for_in_a_header() -> None:
+    """Each intake skips the records of the others' channels before decoding them (no claim, no transaction)."""
+    now = datetime.now(UTC)
+    case = CaseSnapshot(
+        case_id=uuid.uuid4(),
+        number=8,
+        subject="Where is my order?",
+        status=CaseStatus.NEW,
+        priority=Priority.NORMAL,
+        channel=Channel.WEB,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+
+    def intake_channel(data: CaseCreated | CaseMessageAdded | OutboundMessageRequested) -> str | None:
+        headers = dict(envelope_headers(data.envelope(source="case-core", subject=str(case.case_id))))
+        value = headers.get(INTAKE_CHANNEL_HEADER)
+        return None if value is None else value.decode()
+
+    assert intake_channel(CaseCreated(case=case, source_intake_id=uuid.uuid4())) == "web"
+    assert intake_channel(CaseCreated(case=case)) is None, "a case opened through the API is every consumer's"
+    message = CaseMessageAdded(
+        case_id=case.case_id,
+        message_id=uuid.uuid4(),
+        direction="inbound",
+        public=True,
+        author="contact:1",
+        channel=Channel.EMAIL,
+        source_intake_id=uuid.uuid4(),
+    )
+    assert intake_channel(message) == "email"
+    assert intake_channel(message.model_copy(update={"source_intake_id": None})) is None
+    reply = OutboundMessageRequested(
+        outbound_id=uuid.uuid4(), case_id=case.case_id, channel=Channel.SMS, to=[], text="On its way."
+    )
+    assert intake_channel(reply) == "sms"

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from omnicase.intake_email.consumers import ACCEPTS, make_handler
+from omnicase.intake_email.consumers import ACCEPTS, INTAKE_CHANNELS, make_handler
 from omnicase.intake_email.delivery.republisher import start_republisher
 from omnicase.intake_email.inbound.api import router as inbound_router
 from omnicase.intake_email.inbound.imap import start_imap_poller
@@ -40,7 +40,10 @@ def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
         consumers=[
             ConsumerBinding(
                 ConsumerConfig(
-                    group="intake-email", topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES], accepts=ACCEPTS
+                    group="intake-email",
+                    topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES],
+                    accepts=ACCEPTS,
+                    intake_channels=INTAKE_CHANNELS,
                 ),
                 handler,
             )

@@ -29,6 +29,8 @@ from omnicase.kit.events import (
 from omnicase.kit.outbox import Outbox
 
 ACCEPTS = event_types(CaseCreated, CaseMessageAdded, HeldMessageKept, OutboundMessageRequested, NotificationRequested)
+# Acknowledgements and replies addressed to other channels' intakes are skipped unread.
+INTAKE_CHANNELS = frozenset({Channel.EMAIL.value})
 
 
 def make_handler(

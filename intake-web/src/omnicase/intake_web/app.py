@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from omnicase.intake_web import background
 from omnicase.intake_web.channels.api import router as channels_router
 from omnicase.intake_web.channels.webhooks import router as webhooks_router
-from omnicase.intake_web.consumers import ACCEPTS, GROUP, IntakeWebConsumer
+from omnicase.intake_web.consumers import ACCEPTS, GROUP, INTAKE_CHANNELS, IntakeWebConsumer
 from omnicase.intake_web.forms.api import router as forms_router
 from omnicase.intake_web.forms.public import router as public_forms_router
 from omnicase.intake_web.models import inbox, outbox
@@ -35,7 +35,12 @@ def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
         inbox_table=inbox,
         consumers=[
             ConsumerBinding(
-                ConsumerConfig(group=GROUP, topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES], accepts=ACCEPTS),
+                ConsumerConfig(
+                    group=GROUP,
+                    topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES],
+                    accepts=ACCEPTS,
+                    intake_channels=INTAKE_CHANNELS,
+                ),
                 consumer.handle,
             )
         ],

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_web.channels.outbound import OutboundRequests
+from omnicase.intake_web.channels.outbound import OUR_CHANNELS, OutboundRequests
 from omnicase.intake_web.messages.acks import Acknowledgements
 from omnicase.intake_web.models import outbox as outbox_table
 from omnicase.kit.bus.batch import Batch, event_types
-from omnicase.kit.events import CaseCreated, CaseMessageAdded, HeldMessageKept, OutboundMessageRequested
+from omnicase.kit.events import CaseCreated, CaseMessageAdded, Channel, HeldMessageKept, OutboundMessageRequested
 from omnicase.kit.outbox import Outbox
 
 GROUP = "intake-web"
 ACCEPTS = event_types(CaseCreated, CaseMessageAdded, HeldMessageKept, OutboundMessageRequested)
+# Web forms and the messaging channels: acknowledgements and replies for email are intake-email's.
+INTAKE_CHANNELS = frozenset(channel.value for channel in OUR_CHANNELS | {Channel.WEB})
 
 
 class IntakeWebConsumer:

@@ -55,6 +55,12 @@ class UnknownEventType(ValueError):
     pass
 
 
+def intake_channel_of(envelope: Envelope) -> str | None:
+    """The channel whose intake ``envelope`` is addressed to, if its contract says (header ``intake-channel``)."""
+    model = EVENT_TYPES.get((envelope.type, envelope.schema_version))
+    return None if model is None else model.intake_channel(envelope.data)
+
+
 class EventData(BaseModel):
     """Base of every event's ``data``; subclasses declare their type, version and topic."""
 
@@ -63,6 +69,15 @@ class EventData(BaseModel):
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
     topic: ClassVar[Topic]
+
+    @classmethod
+    def intake_channel(cls, data: dict[str, Any]) -> str | None:
+        """The channel of the one intake this event is for (an acknowledgement, a reply to send).
+
+        Read from the JSON ``data`` so any envelope can carry it as a header, and each intake's
+        consumer skips the others' records before decoding them. None: for every consumer.
+        """
+        return None
 
     def envelope(self, *, source: str, subject: str, event_id: uuid.UUID | None = None) -> Envelope:
         return Envelope(
@@ -264,6 +279,11 @@ class CaseCreated(EventData):
     follow_up_of: uuid.UUID | None = None
     actor: str = Field(default="system", description="user:<id>, rule:<id>, or a service name.")
 
+    @classmethod
+    def intake_channel(cls, data: dict[str, Any]) -> str | None:
+        # A case opened by an intake message: the intake of the case's channel acknowledges it.
+        return str(data["case"]["channel"]) if data.get("source_intake_id") else None
+
 
 @contract
 class CaseUpdated(EventData):
@@ -291,6 +311,10 @@ class CaseMessageAdded(EventData):
     channel: Channel
     source_intake_id: uuid.UUID | None = None
     case: CaseSnapshot | None = None
+
+    @classmethod
+    def intake_channel(cls, data: dict[str, Any]) -> str | None:
+        return str(data["channel"]) if data.get("source_intake_id") else None
 
 
 @contract
@@ -408,6 +432,10 @@ class OutboundMessageRequested(EventData):
         default_factory=dict,
         description="Extra headers for channels that have them (email): only X- names are sent, e.g. X-Omnicase-Ref.",
     )
+
+    @classmethod
+    def intake_channel(cls, data: dict[str, Any]) -> str | None:
+        return str(data["channel"])
 
 
 # --- sla-engine additions -------------------------------------------------------------------

@@ -4,7 +4,8 @@ One iteration, per fetch (every partition the fetch returned; the steps run in t
 order, commit last):
 
 1. skip the records whose ``event-type`` header names a type the binding does not
-   accept, without decoding them (no transaction, no inbox claim); a handler that can
+   accept, or whose ``intake-channel`` header names a channel the binding does not
+   serve, without decoding them (no transaction, no inbox claim); a handler that can
    say it has nothing to do right now (``wants``, asked in a read-only transaction:
    no webhook subscribed, say) has the whole fetch skipped the same way;
 2. decode the rest once into typed :class:`~omnicase.kit.bus.batch.Received`
@@ -51,7 +52,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from omnicase.kit.bus.batch import BatchHandler, Received, WantsEvents
-from omnicase.kit.bus.producer import EventProducer, Headers
+from omnicase.kit.bus.producer import INTAKE_CHANNEL_HEADER, EventProducer, Headers
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, database_unavailable
 from omnicase.kit.events import Envelope, UnknownEventType
@@ -80,6 +81,9 @@ class ConsumerConfig:
     # ``event-type`` header values the handler wants (:func:`~omnicase.kit.bus.batch.event_types`);
     # empty: every type. Others are skipped before decoding.
     accepts: frozenset[str] = frozenset()
+    # An intake's channels: records addressed to another channel's intake (their
+    # ``intake-channel`` header) are skipped before decoding. Empty: every record.
+    intake_channels: frozenset[str] = frozenset()
     max_records: int = 200
     max_attempts: int = 3
     backoff_initial: float = 0.2
@@ -126,9 +130,9 @@ class _Decoded:
         return self.received.envelope
 
 
-def _event_type(record: ConsumerRecord[bytes, bytes]) -> str | None:
+def _header(record: ConsumerRecord[bytes, bytes], wanted: str) -> str | None:
     for name, value in record.headers or ():
-        if name == "event-type":
+        if name == wanted:
             return bytes(value).decode(errors="replace")
     return None
 
@@ -283,12 +287,11 @@ class EventConsumer:
             for partition, records in fetched.items():
                 CONSUMER_MESSAGES.labels(self.config.group, partition.topic, "skipped").inc(len(records))
             return
-        accepts = self.config.accepts
         decoded: list[_Decoded] = []
         for partition, records in fetched.items():
             skipped = 0
             for record in records:
-                if accepts and (event_type := _event_type(record)) is not None and event_type not in accepts:
+                if self._passed_over(record):
                     skipped += 1
                     continue
                 try:
@@ -309,6 +312,17 @@ class EventConsumer:
             CONSUMER_HANDLER_SECONDS.labels(self.config.group, decoded[0].record.topic).observe(
                 time.perf_counter() - started
             )
+
+    def _passed_over(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """A record of a type this consumer does not accept, or addressed to another channel's intake."""
+        accepts, channels = self.config.accepts, self.config.intake_channels
+        if accepts and (event_type := _header(record, "event-type")) is not None and event_type not in accepts:
+            return True
+        return (
+            bool(channels)
+            and (channel := _header(record, INTAKE_CHANNEL_HEADER)) is not None
+            and channel not in channels
+        )
 
     async def _handler_wants_events(self) -> bool:
         if self.wants is None:

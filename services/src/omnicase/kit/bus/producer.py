@@ -8,9 +8,13 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
-from omnicase.kit.events import Envelope
+from omnicase.kit.events import Envelope, intake_channel_of
 
 Headers = list[tuple[str, bytes]]
+
+
+# The channel whose intake a record is for (:meth:`~omnicase.kit.events.EventData.intake_channel`).
+INTAKE_CHANNEL_HEADER = "intake-channel"
 
 
 def envelope_headers(envelope: Envelope) -> Headers:
@@ -22,6 +26,8 @@ def envelope_headers(envelope: Envelope) -> Headers:
     ]
     if envelope.trace_id:
         headers.append(("trace-id", envelope.trace_id.encode()))
+    if (channel := intake_channel_of(envelope)) is not None:
+        headers.append((INTAKE_CHANNEL_HEADER, channel.encode()))
     return headers
 
 
