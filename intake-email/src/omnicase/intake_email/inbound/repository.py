@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, Row, Uuid, bindparam, column, exists, func, or_, select, update
+from sqlalchemy import JSON, Integer, Row, Select, Uuid, bindparam, column, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,41 @@ from omnicase.intake_email.models import (
 
 # Rows of any width: column selections give Row[Any, Any, ...], whole tables Row[Unpack[...]].
 AnyRow = Row[*tuple[Any, ...]]
+
+
+def _intake_facts() -> Select[Any]:
+    """Built once: every inbound message asks it, and building it costs more than running it."""
+    copy = func.json_build_array(
+        raw_messages.c.mailbox_id, raw_messages.c.id, raw_messages.c.status, raw_messages.c.reason
+    )
+    stored = (
+        select(func.json_agg(copy, type_=JSON))
+        .where(
+            raw_messages.c.dedupe_key == bindparam("dedupe_key"),
+            raw_messages.c.mailbox_id.in_(bindparam("mailbox_ids", expanding=True)),
+        )
+        .scalar_subquery()
+    )
+    sender = bindparam("sender", type_=sender_suspensions.c.sender.type)
+    suspended = (sender_suspensions.c.sender == sender) & (
+        sender_suspensions.c.suspended_until > bindparam("now", type_=sender_suspensions.c.suspended_until.type)
+    )
+    return select(
+        stored.label("stored"),
+        exists().where(mailboxes.c.address == bindparam("own_address")).label("own_address"),
+        select(sender_suspensions.c.suspended_until).where(suspended).scalar_subquery().label("until"),
+        select(sender_suspensions.c.reason).where(suspended).scalar_subquery().label("reason"),
+        select(func.count())
+        .where(
+            raw_messages.c.thread_key == sender,
+            raw_messages.c.received_at >= bindparam("window_start", type_=raw_messages.c.received_at.type),
+        )
+        .scalar_subquery()
+        .label("recent"),
+    )
+
+
+_INTAKE_FACTS = _intake_facts()
 
 
 @dataclass(frozen=True)
@@ -71,29 +106,15 @@ class RawMessageRepository:
     async def intake_facts(
         self, mailbox_ids: Sequence[uuid.UUID], dedupe_key: str, sender: str, now: datetime, window_start: datetime
     ) -> IntakeFacts:
-        copy = func.json_build_array(
-            raw_messages.c.mailbox_id, raw_messages.c.id, raw_messages.c.status, raw_messages.c.reason
-        )
-        stored = (
-            select(func.json_agg(copy, type_=JSON))
-            .where(raw_messages.c.dedupe_key == dedupe_key, raw_messages.c.mailbox_id.in_(list(mailbox_ids)))
-            .scalar_subquery()
-        )
-        suspended = (sender_suspensions.c.sender == sender) & (sender_suspensions.c.suspended_until > now)
-        row = (
-            await self.session.execute(
-                select(
-                    stored.label("stored"),
-                    exists().where(mailboxes.c.address == sender.lower()).label("own_address"),
-                    select(sender_suspensions.c.suspended_until).where(suspended).scalar_subquery().label("until"),
-                    select(sender_suspensions.c.reason).where(suspended).scalar_subquery().label("reason"),
-                    select(func.count())
-                    .where(raw_messages.c.thread_key == sender, raw_messages.c.received_at >= window_start)
-                    .scalar_subquery()
-                    .label("recent"),
-                )
-            )
-        ).one()
+        parameters = {
+            "dedupe_key": dedupe_key,
+            "mailbox_ids": list(mailbox_ids),
+            "sender": sender,
+            "own_address": sender.lower(),
+            "now": now,
+            "window_start": window_start,
+        }
+        row = (await self.session.execute(_INTAKE_FACTS, parameters)).one()
         copies = {
             uuid.UUID(mailbox_id): StoredCopy(uuid.UUID(intake_id), status, reason)
             for mailbox_id, intake_id, status, reason in row.stored or []
