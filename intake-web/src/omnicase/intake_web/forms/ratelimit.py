@@ -16,7 +16,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, DateTime, Integer, String, Uuid, bindparam, delete, func, literal, select, true, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,14 +56,13 @@ def retry_after(now: datetime) -> int:
     return max(1, int((window_start(now) + WINDOW - now).total_seconds() + 0.999))
 
 
-def _hits_upsert(scopes: list[str], now: datetime) -> Insert:
+def _hits_upsert() -> Insert:
     # The scopes as one array parameter, not rows of .values(): a statement of the same
-    # text for any number of scopes, compiled once (a multi-row VALUES is compiled per call).
-    # Sorted, so concurrent transactions lock these rows in the same order.
-    given = bindparam("scopes", sorted({scope[:200] for scope in scopes}), type_=ARRAY(String))
+    # text for any number of scopes. Sorted (by the caller), so concurrent transactions
+    # lock these rows in the same order.
     rows = select(
-        func.unnest(given).label("scope"),
-        literal(window_start(now), DateTime(timezone=True)).label("window_start"),
+        func.unnest(bindparam("scopes", type_=ARRAY(String))).label("scope"),
+        bindparam("window_start", type_=DateTime(timezone=True)).label("window_start"),
         literal(1, Integer).label("hits"),
     )
     statement = insert(rate_windows).from_select(["scope", "window_start", "hits"], rows)
@@ -59,14 +72,13 @@ def _hits_upsert(scopes: list[str], now: datetime) -> Insert:
     )
 
 
-async def count_accepted(
-    session: AsyncSession, scopes: list[str], form_id: uuid.UUID, day: date, now: datetime
-) -> Counts:
-    """Count one accepted submission in each rate scope and in the form's day, in one statement."""
-    hits = _hits_upsert(scopes, now).returning(rate_windows.c.scope, rate_windows.c.hits).cte("hits")
+def _count_accepted() -> Select[tuple[str, int, int]]:
+    hits = _hits_upsert().returning(rate_windows.c.scope, rate_windows.c.hits).cte("hits")
     # Reading every hit first makes the day's row the last one locked, in every transaction.
     after_hits = select(
-        literal(form_id, Uuid).label("form_id"), literal(day, Date).label("day"), literal(1, Integer).label("accepted")
+        bindparam("form_id", type_=Uuid).label("form_id"),
+        bindparam("day", type_=Date).label("day"),
+        literal(1, Integer).label("accepted"),
     ).select_from(select(func.count()).select_from(hits).subquery())
     today = (
         insert(form_day_counts)
@@ -78,7 +90,23 @@ async def count_accepted(
         .returning(form_day_counts.c.accepted)
         .cte("today")
     )
-    rows = (await session.execute(select(hits.c.scope, hits.c.hits, today.c.accepted).join(today, true()))).all()
+    return select(hits.c.scope, hits.c.hits, today.c.accepted).join(today, true())
+
+
+# Built once: every post runs them, and building one cost more than running it.
+_HIT = _hits_upsert()
+_COUNT_ACCEPTED = _count_accepted()
+
+
+def _window(scopes: list[str], now: datetime) -> dict[str, object]:
+    return {"scopes": sorted({scope[:200] for scope in scopes}), "window_start": window_start(now)}
+
+
+async def count_accepted(
+    session: AsyncSession, scopes: list[str], form_id: uuid.UUID, day: date, now: datetime
+) -> Counts:
+    """Count one accepted submission in each rate scope and in the form's day, in one statement."""
+    rows = (await session.execute(_COUNT_ACCEPTED, {**_window(scopes, now), "form_id": form_id, "day": day})).all()
     return Counts(hits={row.scope: row.hits for row in rows}, accepted_today=rows[0].accepted)
 
 
@@ -101,7 +129,7 @@ async def uncount_accepted(
 
 async def hit(session: AsyncSession, scopes: list[str], now: datetime) -> None:
     """Count one request in each scope's current window (a refused one still counts)."""
-    await session.execute(_hits_upsert(scopes, now))
+    await session.execute(_HIT, _window(scopes, now))
 
 
 async def prune(session: AsyncSession, now: datetime) -> None:

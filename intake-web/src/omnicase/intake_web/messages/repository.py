@@ -17,6 +17,14 @@ ACKNOWLEDGED = "acknowledged"
 HELD = "held"
 
 
+# Built once, the values given at execution: every accepted message runs it.
+_ADD = (
+    insert(messages)
+    .on_conflict_do_nothing(index_elements=[messages.c.source, messages.c.dedupe_key])
+    .returning(messages.c.id)
+)
+
+
 class InboundMessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -43,13 +51,8 @@ class InboundMessageRepository:
 
     async def add(self, **values: Any) -> bool:
         """Store a message (``pending`` unless told); False when one with the same source and dedupe key exists."""
-        statement = (
-            insert(messages)
-            .values(**({"status": PENDING, "publish_count": 1} | values))
-            .on_conflict_do_nothing(index_elements=[messages.c.source, messages.c.dedupe_key])
-            .returning(messages.c.id)
-        )
-        return (await self.session.execute(statement)).one_or_none() is not None
+        row = await self.session.execute(_ADD, {"status": PENDING, "publish_count": 1} | values)
+        return row.one_or_none() is not None
 
     async def count_for_form_between(self, form_id: uuid.UUID, start: datetime, end: datetime) -> int:
         count = await self.session.scalar(
