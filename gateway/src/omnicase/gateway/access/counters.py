@@ -26,6 +26,17 @@ def create_counter_engine(url: str, *, pool_size: int) -> AsyncEngine:
     )
 
 
+# Built once, rows as parameters: one cached statement for every request (a multi-row
+# .values() would be compiled per call).
+_HIT = (
+    insert(counters)
+    .on_conflict_do_update(
+        index_elements=[counters.c.key, counters.c.window_start], set_={"count": counters.c.count + 1}
+    )
+    .returning(counters.c.key, counters.c.count)
+)
+
+
 class CounterRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -33,16 +44,8 @@ class CounterRepository:
     async def hit(self, hits: list[tuple[str, int]]) -> dict[str, int]:
         """Count one request against each ``(key, window_start)``; the counts after it, by key."""
         rows = [{"key": key, "window_start": start, "count": 1} for key, start in sorted(hits)]
-        # Rows as parameters: one cached statement (a multi-row .values() is compiled per call).
-        statement = (
-            insert(counters)
-            .on_conflict_do_update(
-                index_elements=[counters.c.key, counters.c.window_start], set_={"count": counters.c.count + 1}
-            )
-            .returning(counters.c.key, counters.c.count)
-        )
         async with self.engine.connect() as connection:
-            result = await connection.execute(statement, rows)
+            result = await connection.execute(_HIT, rows)
             # row.count would be the tuple method: the column by position.
             return {row.key: int(row[1]) for row in result}
 
