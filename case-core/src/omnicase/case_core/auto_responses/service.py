@@ -15,8 +15,6 @@ auto-response to one address within its interval (two auto-responders stop).
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.auto_responses.repository import AutoResponseRepository
@@ -83,21 +81,21 @@ class AutoResponseService:
         if row is None:
             return AutoResponse(**DEFAULT.model_dump(), built_in=True)
         return AutoResponse(
-            text=row["text"],
-            variants=row["variants"],
+            text=row.text,
+            variants=list(row.variants),
             built_in=False,
-            updated_by=row["updated_by"],
-            updated_at=row["updated_at"],
+            updated_by=row.updated_by,
+            updated_at=row.updated_at,
         )
 
     async def save(self, session: AsyncSession, template: AutoResponseTemplate, actor: str) -> AutoResponse:
-        values: dict[str, Any] = {
-            "text": template.text,
-            "variants": [variant.model_dump(mode="json") for variant in template.variants],
-            "updated_by": actor,
-            "updated_at": utcnow(),
-        }
-        await self.repository.save(session, values)
+        await self.repository.save(
+            session,
+            text=template.text,
+            variants=[variant.model_dump(mode="json") for variant in template.variants],
+            updated_by=actor,
+            updated_at=utcnow(),
+        )
         return await self.current(session)
 
     async def reset(self, session: AsyncSession) -> AutoResponse:
