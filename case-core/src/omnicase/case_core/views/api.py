@@ -40,7 +40,7 @@ async def list_views(
 ) -> ViewList:
     """Everyone's views, the caller's personal ones and those shared with the caller's groups; sidebar order."""
     rows = await views.visible(session, actor.name, groups)
-    return ViewList(items=[View.model_validate(row) for row in rows])
+    return ViewList(items=[View.model_validate(row, from_attributes=True) for row in rows])
 
 
 @router.post(
@@ -60,8 +60,8 @@ async def create_view(
     response: Response,
 ) -> View:
     row = await views.create(session, data, actor, admin=identity.role == "admin")
-    response.headers["Location"] = f"/api/v1/views/{row['id']}"
-    return View.model_validate(row)
+    response.headers["Location"] = f"/api/v1/views/{row.id}"
+    return View.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -99,7 +99,7 @@ async def get_view(
     actor: CaseReader,
     groups: CallerGroups,
 ) -> View:
-    return View.model_validate(await views.get(session, view_id, actor, groups))
+    return View.model_validate(await views.get(session, view_id, actor, groups), from_attributes=True)
 
 
 @router.get(
@@ -119,8 +119,8 @@ async def list_view_cases(
     limit: LimitQuery = 50,
 ) -> CasePage:
     view = await views.get(session, view_id, actor, groups)
-    filters = case_filters(ViewFilters.model_validate(view["filters"]), actor)
-    sort = view["sort"]
+    filters = case_filters(ViewFilters.model_validate(view.filters), actor)
+    sort = view.sort
     rows = await views.cases.page(session, filters, sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1)
     return paginate(CasePage, rows, limit, key=sort_key(sort), item=to_case)
 
@@ -140,7 +140,8 @@ async def update_view(
     actor: CaseReader,
     identity: CurrentIdentity,
 ) -> View:
-    return View.model_validate(await views.update(session, view_id, data, actor, admin=identity.role == "admin"))
+    row = await views.update(session, view_id, data, actor, admin=identity.role == "admin")
+    return View.model_validate(row, from_attributes=True)
 
 
 @router.delete(

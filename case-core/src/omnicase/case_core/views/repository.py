@@ -1,28 +1,49 @@
-"""Every query about views."""
+"""Every query about views, answering typed records."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import RowMapping, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.views.models import views as table
 
-Row = dict[str, Any]
+
+@dataclass(frozen=True)
+class ViewRow:
+    id: uuid.UUID
+    name: str
+    visibility: str
+    owner: str | None
+    group_id: uuid.UUID | None
+    filters: Mapping[str, Any]  # ViewFilters, as JSON
+    columns: tuple[str, ...]
+    sort: str
+    position: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(row: RowMapping) -> ViewRow:
+    return ViewRow(**{**row, "columns": tuple(row["columns"])})
 
 
 class ViewRepository:
-    async def insert(self, session: AsyncSession, values: Row) -> Row:
-        return dict((await session.execute(table.insert().values(**values).returning(table))).mappings().one())
+    async def insert(self, session: AsyncSession, view: ViewRow) -> ViewRow:
+        values = dataclasses.asdict(view) | {"columns": list(view.columns)}
+        return _record((await session.execute(table.insert().values(**values).returning(table))).mappings().one())
 
-    async def get(self, session: AsyncSession, view_id: uuid.UUID) -> Row | None:
+    async def get(self, session: AsyncSession, view_id: uuid.UUID) -> ViewRow | None:
         row = (await session.execute(select(table).where(table.c.id == view_id))).mappings().one_or_none()
-        return dict(row) if row else None
+        return _record(row) if row else None
 
-    async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[Row]:
+    async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[ViewRow]:
         """Everyone's views, the caller's own, and those of the groups named (``None``: of every group)."""
         seen = [table.c.visibility == "everyone", table.c.owner == owner]
         if group_ids is None:
@@ -30,11 +51,12 @@ class ViewRepository:
         elif group_ids:
             seen.append(table.c.group_id.in_(list(group_ids)))
         statement = select(table).where(or_(*seen)).order_by(table.c.position, table.c.name, table.c.id)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await session.execute(statement)).mappings()]
 
-    async def update(self, session: AsyncSession, view_id: uuid.UUID, values: Row) -> Row:
-        statement = table.update().where(table.c.id == view_id).values(**values).returning(table)
-        return dict((await session.execute(statement)).mappings().one())
+    async def update(self, session: AsyncSession, view_id: uuid.UUID, changes: Mapping[str, Any]) -> ViewRow:
+        """``changes``: column name to new value (JSON columns as JSON)."""
+        statement = table.update().where(table.c.id == view_id).values(**changes).returning(table)
+        return _record((await session.execute(statement)).mappings().one())
 
     async def delete(self, session: AsyncSession, view_id: uuid.UUID) -> None:
         await session.execute(table.delete().where(table.c.id == view_id))

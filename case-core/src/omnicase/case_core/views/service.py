@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.repository import CaseFilters, CaseRepository
 from omnicase.case_core.identity import Actor
-from omnicase.case_core.views.repository import Row, ViewRepository
+from omnicase.case_core.views.repository import ViewRepository, ViewRow
 from omnicase.case_core.views.schemas import ViewCreate, ViewFilters, ViewUpdate
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -50,52 +50,52 @@ class ViewService:
         self.repository = repository or ViewRepository()
         self.cases = cases or CaseRepository()
 
-    async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[Row]:
+    async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[ViewRow]:
         """Everyone's views, the caller's own, and those of the groups named (``None``: of every group)."""
         return await self.repository.visible(session, owner, group_ids)
 
-    async def create(self, session: AsyncSession, data: ViewCreate, actor: Actor, *, admin: bool) -> Row:
+    async def create(self, session: AsyncSession, data: ViewCreate, actor: Actor, *, admin: bool) -> ViewRow:
         if data.visibility != "personal" and not admin:
             raise Forbidden("Only admins share views with a group or everyone; save it as personal.")
         now = utcnow()
-        values = {
-            "id": uuid7(),
-            "name": data.name,
-            "visibility": data.visibility,
-            "owner": actor.name if data.visibility == "personal" else None,
-            "group_id": data.group_id,
-            "filters": data.filters.model_dump(mode="json"),
-            "columns": list(data.columns),
-            "sort": data.sort,
-            "position": data.position,
-            "created_at": now,
-            "updated_at": now,
-        }
-        return await self.repository.insert(session, values)
+        view = ViewRow(
+            id=uuid7(),
+            name=data.name,
+            visibility=data.visibility,
+            owner=actor.name if data.visibility == "personal" else None,
+            group_id=data.group_id,
+            filters=data.filters.model_dump(mode="json"),
+            columns=tuple(data.columns),
+            sort=data.sort,
+            position=data.position,
+            created_at=now,
+            updated_at=now,
+        )
+        return await self.repository.insert(session, view)
 
     async def get(
         self, session: AsyncSession, view_id: uuid.UUID, actor: Actor, groups: Collection[uuid.UUID] | None = None
-    ) -> Row:
+    ) -> ViewRow:
         """The view if the caller may see it; ``groups``: the caller's groups (None: every group's, admins)."""
         row = await self.repository.get(session, view_id)
         # Someone else's personal view, or another group's, is not theirs to learn about.
         if (
             row is None
-            or (row["visibility"] == "personal" and row["owner"] != actor.name)
-            or (row["visibility"] == "group" and groups is not None and row["group_id"] not in groups)
+            or (row.visibility == "personal" and row.owner != actor.name)
+            or (row.visibility == "group" and groups is not None and row.group_id not in groups)
         ):
             raise ViewNotFound(f"No view {view_id}.")
         return row
 
-    async def _editable(self, session: AsyncSession, view_id: uuid.UUID, actor: Actor, admin: bool) -> Row:
+    async def _editable(self, session: AsyncSession, view_id: uuid.UUID, actor: Actor, admin: bool) -> ViewRow:
         row = await self.get(session, view_id, actor)
-        if row["visibility"] != "personal" and not admin:
+        if row.visibility != "personal" and not admin:
             raise Forbidden("Shared views are changed by admins.")
         return row
 
     async def update(
         self, session: AsyncSession, view_id: uuid.UUID, data: ViewUpdate, actor: Actor, *, admin: bool
-    ) -> Row:
+    ) -> ViewRow:
         await self._editable(session, view_id, actor, admin)
         values: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
         values["updated_at"] = utcnow()
@@ -122,5 +122,5 @@ class ViewService:
                 f"At most {MAX_COUNTED} views are counted at once.",
                 errors=[FieldError(field="query.view_id", message=f"more than {MAX_COUNTED}", code="too_many")],
             )
-        filters = [case_filters(ViewFilters.model_validate(row["filters"]), actor) for row in rows]
-        return list(zip([row["id"] for row in rows], await self.cases.counts(session, filters), strict=True))
+        filters = [case_filters(ViewFilters.model_validate(row.filters), actor) for row in rows]
+        return list(zip([row.id for row in rows], await self.cases.counts(session, filters), strict=True))
