@@ -49,7 +49,7 @@ async def list_macros(
 ) -> MacroList:
     """Active macros for everyone and for the caller's groups; admins see every macro, inactive ones included."""
     rows = await macros.available(session, groups)
-    return MacroList(items=[Macro.model_validate(row) for row in rows])
+    return MacroList(items=[Macro.model_validate(row, from_attributes=True) for row in rows])
 
 
 @router.post(
@@ -64,8 +64,8 @@ async def create_macro(
     data: MacroCreate, session: SessionDep, macros: MacrosDep, actor: Admin, response: Response
 ) -> Macro:
     row = await macros.create(session, data)
-    response.headers["Location"] = f"/api/v1/macros/{row['id']}"
-    return Macro.model_validate(row)
+    response.headers["Location"] = f"/api/v1/macros/{row.id}"
+    return Macro.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -76,7 +76,7 @@ async def create_macro(
     responses=problem_responses(MacroNotFound),
 )
 async def get_macro(macro_id: uuid.UUID, session: SessionDep, macros: MacrosDep, actor: CaseReader) -> Macro:
-    return Macro.model_validate(await macros.get(session, macro_id))
+    return Macro.model_validate(await macros.get(session, macro_id), from_attributes=True)
 
 
 @router.patch(
@@ -89,7 +89,7 @@ async def get_macro(macro_id: uuid.UUID, session: SessionDep, macros: MacrosDep,
 async def update_macro(
     macro_id: uuid.UUID, data: MacroUpdate, session: SessionDep, macros: MacrosDep, actor: Admin
 ) -> Macro:
-    return Macro.model_validate(await macros.update(session, macro_id, data))
+    return Macro.model_validate(await macros.update(session, macro_id, data), from_attributes=True)
 
 
 @router.delete(

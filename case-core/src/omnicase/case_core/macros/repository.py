@@ -1,39 +1,68 @@
-"""Every query about macros."""
+"""Every query about macros, answering typed records."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import RowMapping, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.macros.models import macros as table
 
-Row = dict[str, Any]
+
+@dataclass(frozen=True)
+class MacroRow:
+    id: uuid.UUID
+    name: str
+    description: str
+    active: bool
+    position: int
+    group_ids: tuple[uuid.UUID, ...]  # empty: every agent's
+    actions: tuple[Mapping[str, Any], ...]  # MacroAction, as JSON
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(row: RowMapping) -> MacroRow:
+    return MacroRow(**{**row, "group_ids": tuple(row["group_ids"]), "actions": tuple(row["actions"])})
 
 
 class MacroRepository:
-    async def insert(self, session: AsyncSession, values: Row) -> Row:
-        return dict((await session.execute(table.insert().values(**values).returning(table))).mappings().one())
+    async def insert(self, session: AsyncSession, macro: MacroRow) -> MacroRow:
+        statement = table.insert().values(
+            id=macro.id,
+            name=macro.name,
+            description=macro.description,
+            active=macro.active,
+            position=macro.position,
+            group_ids=list(macro.group_ids),
+            actions=list(macro.actions),
+            created_at=macro.created_at,
+            updated_at=macro.updated_at,
+        )
+        return _record((await session.execute(statement.returning(table))).mappings().one())
 
-    async def get(self, session: AsyncSession, macro_id: uuid.UUID) -> Row | None:
+    async def get(self, session: AsyncSession, macro_id: uuid.UUID) -> MacroRow | None:
         row = (await session.execute(select(table).where(table.c.id == macro_id))).mappings().one_or_none()
-        return dict(row) if row else None
+        return _record(row) if row else None
 
-    async def available(self, session: AsyncSession, group_ids: Sequence[uuid.UUID] | None) -> list[Row]:
+    async def available(self, session: AsyncSession, group_ids: Sequence[uuid.UUID] | None) -> list[MacroRow]:
         """Active macros for everyone plus those of ``group_ids``; ``None``: every macro (admins)."""
         statement = select(table).order_by(table.c.position, table.c.name, table.c.id)
         if group_ids is not None:
             everyone = func.cardinality(table.c.group_ids) == 0
             mine = table.c.group_ids.overlap(list(group_ids))
             statement = statement.where(table.c.active.is_(True), or_(everyone, mine) if group_ids else everyone)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await session.execute(statement)).mappings()]
 
-    async def update(self, session: AsyncSession, macro_id: uuid.UUID, values: Row) -> Row:
-        statement = table.update().where(table.c.id == macro_id).values(**values).returning(table)
-        return dict((await session.execute(statement)).mappings().one())
+    async def update(self, session: AsyncSession, macro_id: uuid.UUID, changes: Mapping[str, Any]) -> MacroRow:
+        """``changes``: column name to new value (actions as JSON)."""
+        statement = table.update().where(table.c.id == macro_id).values(**changes).returning(table)
+        return _record((await session.execute(statement)).mappings().one())
 
     async def delete(self, session: AsyncSession, macro_id: uuid.UUID) -> bool:
         result = await session.execute(table.delete().where(table.c.id == macro_id).returning(table.c.id))

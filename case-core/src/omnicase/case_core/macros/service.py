@@ -15,7 +15,7 @@ from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.service import CaseService, MessageDraft
 from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.identity import Actor
-from omnicase.case_core.macros.repository import MacroRepository, Row
+from omnicase.case_core.macros.repository import MacroRepository, MacroRow
 from omnicase.case_core.macros.schemas import (
     AddReply,
     AddTemplatedNote,
@@ -67,31 +67,35 @@ class MacroService:
         self.repository = repository or MacroRepository()
         self.contacts = ContactRepository()
 
-    async def available(self, session: AsyncSession, group_ids: Sequence[uuid.UUID] | None) -> list[Row]:
+    async def available(self, session: AsyncSession, group_ids: Sequence[uuid.UUID] | None) -> list[MacroRow]:
         """Active macros for everyone plus those of ``group_ids``; ``None``: every macro (admins)."""
         return await self.repository.available(session, group_ids)
 
     # --- definitions
 
-    async def create(self, session: AsyncSession, data: MacroCreate) -> Row:
+    async def create(self, session: AsyncSession, data: MacroCreate) -> MacroRow:
         check_set_values(data.actions, "body.actions")
         now = utcnow()
-        values = {
-            "id": uuid7(),
-            **data.model_dump(exclude={"actions"}),
-            "actions": ACTIONS.dump_python(data.actions, mode="json"),
-            "created_at": now,
-            "updated_at": now,
-        }
-        return await self.repository.insert(session, values)
+        macro = MacroRow(
+            id=uuid7(),
+            name=data.name,
+            description=data.description,
+            active=data.active,
+            position=data.position,
+            group_ids=tuple(data.group_ids),
+            actions=tuple(ACTIONS.dump_python(data.actions, mode="json")),
+            created_at=now,
+            updated_at=now,
+        )
+        return await self.repository.insert(session, macro)
 
-    async def get(self, session: AsyncSession, macro_id: uuid.UUID) -> Row:
+    async def get(self, session: AsyncSession, macro_id: uuid.UUID) -> MacroRow:
         row = await self.repository.get(session, macro_id)
         if row is None:
             raise MacroNotFound(f"No macro {macro_id}.")
         return row
 
-    async def update(self, session: AsyncSession, macro_id: uuid.UUID, data: MacroUpdate) -> Row:
+    async def update(self, session: AsyncSession, macro_id: uuid.UUID, data: MacroUpdate) -> MacroRow:
         await self.get(session, macro_id)
         values: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"actions"})
         if data.actions is not None:
@@ -122,13 +126,13 @@ class MacroService:
     ) -> list[MacroAction]:
         macro = await self.get(session, macro_id)
         # Another group's macro is not offered to this caller, so it is not theirs to apply either.
-        if macro["group_ids"] and membership is not None:
+        if macro.group_ids and membership is not None:
             groups = await membership.groups()
-            if groups is not None and not set(macro["group_ids"]) & set(groups):
+            if groups is not None and not set(macro.group_ids) & set(groups):
                 raise MacroNotFound(f"No macro {macro_id}.")
-        if not macro["active"]:
-            raise MacroInactive(f"Macro {macro['name']!r} is inactive.")
-        return ACTIONS.validate_python(macro["actions"])
+        if not macro.active:
+            raise MacroInactive(f"Macro {macro.name!r} is inactive.")
+        return ACTIONS.validate_python(macro.actions)
 
     async def preview(
         self,
