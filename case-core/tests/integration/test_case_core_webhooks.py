@@ -19,7 +19,7 @@ from omnicase.case_core.app import create_app
 from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.models import outbox
 from omnicase.case_core.notifications.dispatcher import NotificationDispatcher
-from omnicase.case_core.notifications.repository import NotificationRepository
+from omnicase.case_core.notifications.repository import NotificationRepository, NotificationRow
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import STAFF_SCOPES, WebhookReceiver, identity_headers
 from omnicase.case_core.webhooks import ssrf
@@ -133,7 +133,7 @@ async def _detail(api: httpx.AsyncClient, webhook_id: str, delivery_id: str) -> 
     return body
 
 
-async def _disable_notices(db: Database, webhook_id: str) -> list[dict[str, Any]]:
+async def _disable_notices(db: Database, webhook_id: str) -> list[NotificationRow]:
     async with db.unit_of_work() as session:
         return await NotificationRepository().of_subscription(session, uuid.UUID(webhook_id))
 
@@ -398,8 +398,8 @@ async def test_sustained_failure_disables_the_subscription_and_re_enabling_resum
         # Disabled by the 7th failure, the first meeting both; the batch's other two were already on their way.
         assert "7 failed attempts in a row" in state["disabled_reason"]
         [notice] = await _disable_notices(db, hook["id"])
-        assert notice["recipient_email"] == "ops@omnicase.test", "the operator's default: the hook named nobody"
-        assert "7 failed attempts in a row" in notice["text"]
+        assert notice.recipient_email == "ops@omnicase.test", "the operator's default: the hook named nobody"
+        assert "7 failed attempts in a row" in notice.text
         await _open_case(api, "while disabled")
         assert await flush_events() == 0, "a disabled subscription gets no new deliveries"
         enabled = await api.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": True})
@@ -638,13 +638,13 @@ async def test_a_disabled_subscription_emails_its_owner_and_tells_webhook_disabl
         await flush_events()
         assert await dispatch() == 1
         [notice] = await _disable_notices(db, hook["id"])
-        assert (notice["status"], notice["recipient_email"]) == ("pending", "crm-owner@example.com")
-        assert notice["reason"] == f"webhook_disabled:{hook['id']}"
+        assert (notice.status, notice.recipient_email) == ("pending", "crm-owner@example.com")
+        assert notice.reason == f"webhook_disabled:{hook['id']}"
         # The email goes out through the same path as every staff notification (no routing needed).
         unused = StaffDirectory("http://127.0.0.1:9", "unused-secret-0123456789")
         assert await NotificationDispatcher(db, webhooks.notifications, unused).run_once() == 1
         async with db.unit_of_work() as session:
-            payloads = (await session.scalars(select(outbox.c.payload).where(outbox.c.key == str(notice["id"])))).all()
+            payloads = (await session.scalars(select(outbox.c.payload).where(outbox.c.key == str(notice.id)))).all()
         [requested] = [Envelope.from_bytes(payload) for payload in payloads]
         assert requested.type == "outbound.notification_requested"
         assert requested.data["to"][0]["email"] == "crm-owner@example.com"

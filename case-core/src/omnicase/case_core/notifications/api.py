@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from omnicase.case_core.errors import CaseNotFound
 from omnicase.case_core.identity import CaseReader
-from omnicase.case_core.notifications.schemas import Notification, NotificationPage
+from omnicase.case_core.notifications.schemas import NotificationPage, to_notification
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
@@ -35,4 +35,4 @@ async def list_notifications(
 ) -> NotificationPage:
     await services.cases.get(session, case_id)
     rows = await services.notifications.of_case(session, case_id, after=decode_id_cursor(cursor), limit=limit + 1)
-    return paginate(NotificationPage, rows, limit, key=lambda row: [row["id"]], item=Notification.model_validate)
+    return paginate(NotificationPage, rows, limit, key=lambda row: [row.id], item=to_notification)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
-from omnicase.case_core.notifications.repository import Row
+from omnicase.case_core.notifications.repository import NotificationRow
 from omnicase.case_core.notifications.service import PRUNE_BATCH, NotificationService, Resolution
 from omnicase.case_core.settings import CaseCoreRuntime
 from omnicase.kit.app import Stop
@@ -25,10 +25,12 @@ from omnicase.kit.periodic import Periodic, periodic
 logger = logging.getLogger(__name__)
 
 
-async def resolve(directory: StaffDirectory, notification: Row) -> Resolution:
-    kind, target = notification["recipient_kind"], notification["recipient_id"]
+async def resolve(directory: StaffDirectory, notification: NotificationRow) -> Resolution:
+    kind, target = notification.recipient_kind, notification.recipient_id
     if kind == "email":
-        return Resolution((Party(email=notification["recipient_email"]),))
+        return Resolution((Party(email=notification.recipient_email),))
+    if target is None:  # never queued pending so: a trigger without its agent or group records it failed
+        return Resolution(error=f"the notification names no {kind}", permanent=True)
     try:
         if kind == "agent":
             agent = await directory.agent(target)

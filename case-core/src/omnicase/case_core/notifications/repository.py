@@ -1,35 +1,70 @@
-"""Every query about staff notifications and the auto-response template."""
+"""Every query about staff notifications, answering typed records."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import cases
 from omnicase.case_core.notifications.models import notifications as table
 
-Row = dict[str, Any]
+
+@dataclass(frozen=True)
+class NotificationRow:
+    id: uuid.UUID
+    reason: str
+    case_id: uuid.UUID | None
+    trigger_id: uuid.UUID | None
+    subscription_id: uuid.UUID | None
+    recipient_kind: str  # agent (recipient_id), group (recipient_id: its members), email (recipient_email)
+    recipient_id: uuid.UUID | None
+    recipient_email: str | None
+    subject: str
+    text: str
+    html: str | None
+    brand: str | None
+    status: str
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    recipients: tuple[str, ...] = ()  # the addresses it was sent to, once resolved
+    attempts: int = 0
+
+
+def _record(row: RowMapping) -> NotificationRow:
+    return NotificationRow(**{**row, "recipients": tuple(row["recipients"])})
 
 
 class NotificationRepository:
-    async def insert(self, session: AsyncSession, values: Row) -> Row:
-        return dict((await session.execute(table.insert().values(**values).returning(table))).mappings().one())
+    async def insert(self, session: AsyncSession, notification: NotificationRow) -> NotificationRow:
+        values = dataclasses.asdict(notification) | {"recipients": list(notification.recipients)}
+        statement = table.insert().values(**values).returning(table)
+        return _record((await session.execute(statement)).mappings().one())
 
-    async def get(self, session: AsyncSession, notification_id: uuid.UUID, *, lock: bool = False) -> Row | None:
+    async def get(
+        self, session: AsyncSession, notification_id: uuid.UUID, *, lock: bool = False
+    ) -> NotificationRow | None:
         statement = select(table).where(table.c.id == notification_id)
         if lock:
             statement = statement.with_for_update()
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return _record(row) if row else None
 
-    async def update(self, session: AsyncSession, notification_id: uuid.UUID, values: Row) -> None:
-        await session.execute(table.update().where(table.c.id == notification_id).values(**values))
+    async def update(self, session: AsyncSession, notification_id: uuid.UUID, changes: Mapping[str, Any]) -> None:
+        """``changes``: column name to new value."""
+        await session.execute(table.update().where(table.c.id == notification_id).values(**changes))
 
-    async def claim_due(self, session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Row]:
+    async def claim_due(
+        self, session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[NotificationRow]:
         """Due pending notifications, leased until ``lease_until`` (SKIP LOCKED: replicas share them)."""
         due = (
             select(table.c.id)
@@ -42,20 +77,20 @@ class NotificationRepository:
         if not ids:
             return []
         statement = table.update().where(table.c.id.in_(ids)).values(next_attempt_at=lease_until).returning(table)
-        rows = [dict(row) for row in (await session.execute(statement)).mappings()]
-        return sorted(rows, key=lambda row: row["created_at"])
+        rows = [_record(row) for row in (await session.execute(statement)).mappings()]
+        return sorted(rows, key=lambda row: row.created_at)
 
     async def of_case(
         self, session: AsyncSession, case_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
-    ) -> list[Row]:
+    ) -> list[NotificationRow]:
         statement = select(table).where(table.c.case_id == case_id).order_by(table.c.id).limit(limit)
         if after is not None:
             statement = statement.where(table.c.id > after)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await session.execute(statement)).mappings()]
 
-    async def of_subscription(self, session: AsyncSession, subscription_id: uuid.UUID) -> list[Row]:
+    async def of_subscription(self, session: AsyncSession, subscription_id: uuid.UUID) -> list[NotificationRow]:
         statement = select(table).where(table.c.subscription_id == subscription_id).order_by(table.c.id)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await session.execute(statement)).mappings()]
 
     async def case_ref_token(self, session: AsyncSession, case_id: uuid.UUID) -> str | None:
         """The case's hidden reference token (what threads an answer to the notification into the case)."""

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicase.case_core.notifications.repository import NotificationRow
 from omnicase.kit.pagination import Page
 
 _EXAMPLE: dict[str, Any] = {
@@ -50,3 +51,7 @@ class Notification(BaseModel):
 
 class NotificationPage(Page[Notification]):
     """A page of Notification items."""
+
+
+def to_notification(row: NotificationRow) -> Notification:
+    return Notification.model_validate(row, from_attributes=True)

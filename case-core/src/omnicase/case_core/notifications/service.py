@@ -29,7 +29,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.messages import reference
-from omnicase.case_core.notifications.repository import NotificationRepository, Row
+from omnicase.case_core.notifications.repository import NotificationRepository, NotificationRow
 from omnicase.case_core.service import SPEC
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.webhooks.backoff import backoff_seconds
@@ -91,46 +91,46 @@ class NotificationService:
 
     async def of_case(
         self, session: AsyncSession, case_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
-    ) -> list[Row]:
+    ) -> list[NotificationRow]:
         return await self.repository.of_case(session, case_id, after=after, limit=limit)
 
-    async def queue(self, session: AsyncSession, draft: Draft) -> Row:
+    async def queue(self, session: AsyncSession, draft: Draft) -> NotificationRow:
         """Record a notification in the caller's transaction; it goes out only if that commits."""
         now = utcnow()
         return await self.repository.insert(
             session,
-            {
-                "id": uuid7(),
-                "reason": draft.reason[:200],
-                "case_id": draft.case_id,
-                "trigger_id": draft.trigger_id,
-                "subscription_id": draft.subscription_id,
-                "recipient_kind": draft.recipient_kind,
-                "recipient_id": draft.recipient_id,
-                "recipient_email": draft.recipient_email,
-                "subject": draft.subject[:500],
-                "text": draft.text,
-                "html": draft.html,
-                "brand": draft.brand,
-                "status": "failed" if draft.failed else "pending",
-                "next_attempt_at": None if draft.failed else now,
-                "last_error": draft.failed,
-                "created_at": now,
-                "updated_at": now,
-            },
+            NotificationRow(
+                id=uuid7(),
+                reason=draft.reason[:200],
+                case_id=draft.case_id,
+                trigger_id=draft.trigger_id,
+                subscription_id=draft.subscription_id,
+                recipient_kind=draft.recipient_kind,
+                recipient_id=draft.recipient_id,
+                recipient_email=draft.recipient_email,
+                subject=draft.subject[:500],
+                text=draft.text,
+                html=draft.html,
+                brand=draft.brand,
+                status="failed" if draft.failed else "pending",
+                next_attempt_at=None if draft.failed else now,
+                last_error=draft.failed,
+                created_at=now,
+                updated_at=now,
+            ),
         )
 
-    async def record(self, session: AsyncSession, notification: Row, resolution: Resolution) -> None:
+    async def record(self, session: AsyncSession, notification: NotificationRow, resolution: Resolution) -> None:
         """The outcome of one resolution attempt: hand it to the intake, retry later, or give up."""
-        current = await self.repository.get(session, notification["id"], lock=True)
-        if current is None or current["status"] != "pending":
+        current = await self.repository.get(session, notification.id, lock=True)
+        if current is None or current.status != "pending":
             return  # settled meanwhile (a replica whose lease ran out); never send twice
         now = utcnow()
-        attempts = current["attempts"] + 1
+        attempts = current.attempts + 1
         values: dict[str, object] = {"attempts": attempts, "updated_at": now}
         if resolution.error is None and resolution.recipients:
-            text, html = current["text"], current["html"]
-            token = await self.repository.case_ref_token(session, current["case_id"]) if current["case_id"] else None
+            text, html = current.text, current.html
+            token = await self.repository.case_ref_token(session, current.case_id) if current.case_id else None
             if token is not None:
                 # An agent's emailed answer quotes it and so threads into the case.
                 text = reference.add_to_text(text, token)
@@ -138,18 +138,18 @@ class NotificationService:
             await self.outbox.add(
                 session,
                 NotificationRequested(
-                    notification_id=current["id"],
-                    reason=current["reason"],
+                    notification_id=current.id,
+                    reason=current.reason,
                     to=list(resolution.recipients),
-                    subject=current["subject"],
+                    subject=current.subject,
                     text=text,
                     html=html,
-                    case_id=current["case_id"],
-                    brand=current["brand"],
+                    case_id=current.case_id,
+                    brand=current.brand,
                 ),
                 source=SPEC.name,
-                subject=str(current["case_id"] or current["id"]),
-                key=str(current["case_id"] or current["id"]),
+                subject=str(current.case_id or current.id),
+                key=str(current.case_id or current.id),
             )
             NOTIFICATIONS.labels("requested").inc()
             values |= {
@@ -166,7 +166,7 @@ class NotificationService:
                 values |= {"status": "failed", "next_attempt_at": None, "last_error": error}
                 logger.warning(
                     "staff notification failed",
-                    extra={"notification_id": str(current["id"]), "reason": current["reason"], "error": error},
+                    extra={"notification_id": str(current.id), "reason": current.reason, "error": error},
                 )
             else:
                 delay = backoff_seconds(
@@ -175,20 +175,20 @@ class NotificationService:
                     cap=self.settings.notification_retry_max_seconds,
                 )
                 values |= {"next_attempt_at": now + timedelta(seconds=delay), "last_error": error}
-        await self.repository.update(session, current["id"], values)
+        await self.repository.update(session, current.id, values)
 
     async def reported(self, session: AsyncSession, report: NotificationReported) -> None:
         """The email intake's word on a requested notification."""
         current = await self.repository.get(session, report.notification_id, lock=True)
-        if current is None or current["status"] == "sent":
+        if current is None or current.status == "sent":
             return
-        if current["status"] == "failed" and not (current["last_error"] or "").startswith(UNREPORTED):
+        if current.status == "failed" and not (current.last_error or "").startswith(UNREPORTED):
             return
         NOTIFICATIONS.labels("sent" if report.status == "sent" else "send_failed").inc()
         values: dict[str, object] = {"status": report.status, "updated_at": utcnow()}
         if report.status == "failed":
             values["last_error"] = report.error or "the email intake could not send it"
-        await self.repository.update(session, current["id"], values)
+        await self.repository.update(session, current.id, values)
 
     async def housekeep(self, session: AsyncSession) -> tuple[int, int]:
         """Fail notifications whose report never came, delete old settled ones; (failed, deleted)."""
