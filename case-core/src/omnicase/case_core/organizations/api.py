@@ -43,7 +43,7 @@ async def list_organizations(
     after = decode_id_cursor(cursor)
     rows = await services.organizations.search(session, q=q, after=after, limit=limit + 1)
     items = await services.organizations.views(session, rows[:limit])
-    return paginate(OrganizationPage, rows, limit, key=lambda row: [row["id"]], items=items)
+    return paginate(OrganizationPage, rows, limit, key=lambda row: [row.id], items=items)
 
 
 @router.post(
@@ -59,7 +59,7 @@ async def create_organization(
 ) -> Organization:
     """New contacts whose email domain is one of its domains join it."""
     row = await services.organizations.create(session, data)
-    response.headers["Location"] = f"/api/v1/organizations/{row['id']}"
+    response.headers["Location"] = f"/api/v1/organizations/{row.id}"
     return (await services.organizations.views(session, [row]))[0]
 
 

@@ -1,41 +1,65 @@
-"""Every query about organizations and their email domains."""
+"""Every query about organizations and their email domains, answering typed records."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import RowMapping, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import organization_domains as domains
 from omnicase.case_core.models import organizations
 
-OrganizationRow = dict[str, Any]
+
+@dataclass(frozen=True)
+class OrganizationRow:
+    id: uuid.UUID
+    name: str
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(row: RowMapping) -> OrganizationRow:
+    return OrganizationRow(**row)
 
 
 class OrganizationRepository:
-    async def insert(self, session: AsyncSession, values: dict[str, Any]) -> OrganizationRow:
-        statement = organizations.insert().values(**values).returning(organizations)
-        return dict((await session.execute(statement)).mappings().one())
+    async def insert(self, session: AsyncSession, organization: OrganizationRow) -> OrganizationRow:
+        statement = (
+            organizations.insert()
+            .values(
+                id=organization.id,
+                name=organization.name,
+                notes=organization.notes,
+                created_at=organization.created_at,
+                updated_at=organization.updated_at,
+            )
+            .returning(organizations)
+        )
+        return _record((await session.execute(statement)).mappings().one())
 
     async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> OrganizationRow | None:
         statement = select(organizations).where(organizations.c.id == organization_id)
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return _record(row) if row else None
 
     async def update(
-        self, session: AsyncSession, organization_id: uuid.UUID, values: dict[str, Any]
+        self, session: AsyncSession, organization_id: uuid.UUID, changes: Mapping[str, Any]
     ) -> OrganizationRow:
+        """``changes``: column name to new value."""
         statement = (
             organizations.update()
             .where(organizations.c.id == organization_id)
-            .values(**values)
+            .values(**changes)
             .returning(organizations)
         )
-        return dict((await session.execute(statement)).mappings().one())
+        return _record((await session.execute(statement)).mappings().one())
 
     async def delete(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
         await session.execute(organizations.delete().where(organizations.c.id == organization_id))
@@ -86,4 +110,4 @@ class OrganizationRepository:
         if after is not None:
             conditions.append(organizations.c.id > after)
         statement = statement.where(and_(True, *conditions)).order_by(organizations.c.id).limit(limit)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await session.execute(statement)).mappings()]

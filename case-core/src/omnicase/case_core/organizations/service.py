@@ -39,8 +39,18 @@ class OrganizationService:
         return row
 
     async def views(self, session: AsyncSession, rows: list[OrganizationRow]) -> list[Organization]:
-        domains = await self.organizations.domains_of(session, [row["id"] for row in rows])
-        return [Organization(**row, domains=domains[row["id"]]) for row in rows]
+        domains = await self.organizations.domains_of(session, [row.id for row in rows])
+        return [
+            Organization(
+                id=row.id,
+                name=row.name,
+                notes=row.notes,
+                domains=domains[row.id],
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
 
     @staticmethod
     def _domains(domains: list[str]) -> list[str]:
@@ -71,9 +81,9 @@ class OrganizationService:
         domains = self._domains(data.domains)
         now = utcnow()
         row = await self.organizations.insert(
-            session, {"id": uuid7(), "name": data.name, "notes": data.notes, "created_at": now, "updated_at": now}
+            session, OrganizationRow(id=uuid7(), name=data.name, notes=data.notes, created_at=now, updated_at=now)
         )
-        await self._claim(session, row["id"], domains)
+        await self._claim(session, row.id, domains)
         return row
 
     async def update(
