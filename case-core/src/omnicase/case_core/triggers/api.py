@@ -47,7 +47,7 @@ class RecordedRunList(BaseModel):
 
 @router.get("", operation_id="list_triggers", summary="List triggers in evaluation order", response_model=TriggerList)
 async def list_triggers(session: SessionDep, triggers: TriggersDep, actor: CaseReader) -> TriggerList:
-    return TriggerList(items=[Trigger.model_validate(row) for row in await triggers.all(session)])
+    return TriggerList(items=[Trigger.model_validate(row, from_attributes=True) for row in await triggers.all(session)])
 
 
 @router.post(
@@ -62,8 +62,8 @@ async def create_trigger(
     data: TriggerCreate, session: SessionDep, triggers: TriggersDep, actor: Admin, response: Response
 ) -> Trigger:
     row = await triggers.create(session, data)
-    response.headers["Location"] = f"/api/v1/triggers/{row['id']}"
-    return Trigger.model_validate(row)
+    response.headers["Location"] = f"/api/v1/triggers/{row.id}"
+    return Trigger.model_validate(row, from_attributes=True)
 
 
 @router.post(
@@ -77,7 +77,7 @@ async def dry_run(data: DryRunRequest, session: SessionDep, triggers: TriggersDe
     """Applies the imagined change and the rules in a transaction that is rolled back: nothing is kept or sent."""
     result = await triggers.dry_run(session, data.case_id, data.changes, actor)
     return TriggerRun(
-        fired=[FiredTrigger(trigger_id=t["id"], name=t["name"]) for t in result.fired],
+        fired=[FiredTrigger(trigger_id=t.id, name=t.name) for t in result.fired],
         stopped_reason=result.stopped_reason,
         changes=result.changes,
     )
@@ -99,10 +99,10 @@ async def list_runs(
     return RecordedRunList(
         items=[
             RecordedRun(
-                fired=[FiredTrigger.model_validate(f) for f in row["fired"]],
-                stopped_reason=row["stopped_reason"],
-                version=row["version"],
-                at=row["at"],
+                fired=[FiredTrigger.model_validate(f) for f in row.fired],
+                stopped_reason=row.stopped_reason,
+                version=row.version,
+                at=row.at,
             )
             for row in rows
         ]
@@ -117,7 +117,7 @@ async def list_runs(
     responses=problem_responses(TriggerNotFound),
 )
 async def get_trigger(trigger_id: uuid.UUID, session: SessionDep, triggers: TriggersDep, actor: CaseReader) -> Trigger:
-    return Trigger.model_validate(await triggers.get(session, trigger_id))
+    return Trigger.model_validate(await triggers.get(session, trigger_id), from_attributes=True)
 
 
 @router.patch(
@@ -130,7 +130,7 @@ async def get_trigger(trigger_id: uuid.UUID, session: SessionDep, triggers: Trig
 async def update_trigger(
     trigger_id: uuid.UUID, data: TriggerUpdate, session: SessionDep, triggers: TriggersDep, actor: Admin
 ) -> Trigger:
-    return Trigger.model_validate(await triggers.update(session, trigger_id, data))
+    return Trigger.model_validate(await triggers.update(session, trigger_id, data), from_attributes=True)
 
 
 @router.delete(

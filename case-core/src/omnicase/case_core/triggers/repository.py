@@ -1,50 +1,103 @@
-"""Every query about triggers and their runs."""
+"""Every query about triggers and their runs, answering typed records."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.triggers.models import trigger_runs as runs
 from omnicase.case_core.triggers.models import triggers as table
 
-Row = dict[str, Any]
+
+@dataclass(frozen=True)
+class TriggerRow:
+    id: uuid.UUID
+    name: str
+    description: str
+    active: bool
+    position: int
+    conditions: Mapping[str, Any]  # Conditions, as JSON
+    actions: tuple[Mapping[str, Any], ...]  # Action, as JSON
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TriggerRunRow:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    version: int  # the case's, after the run
+    fired: tuple[Mapping[str, str], ...]  # {"trigger_id", "name"} of each trigger that fired, in order
+    stopped_reason: str | None
+    at: datetime
+
+
+def _trigger(row: RowMapping) -> TriggerRow:
+    return TriggerRow(**{**row, "actions": tuple(row["actions"])})
+
+
+def _run(row: RowMapping) -> TriggerRunRow:
+    return TriggerRunRow(**{**row, "fired": tuple(row["fired"])})
 
 
 class TriggerRepository:
-    async def active(self, session: AsyncSession) -> list[Row]:
+    async def active(self, session: AsyncSession) -> list[TriggerRow]:
         statement = select(table).where(table.c.active.is_(True)).order_by(table.c.position, table.c.id)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_trigger(row) for row in (await session.execute(statement)).mappings()]
 
-    async def all(self, session: AsyncSession) -> list[Row]:
+    async def all(self, session: AsyncSession) -> list[TriggerRow]:
         statement = select(table).order_by(table.c.position, table.c.id)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_trigger(row) for row in (await session.execute(statement)).mappings()]
 
-    async def get(self, session: AsyncSession, trigger_id: uuid.UUID) -> Row | None:
+    async def get(self, session: AsyncSession, trigger_id: uuid.UUID) -> TriggerRow | None:
         row = (await session.execute(select(table).where(table.c.id == trigger_id))).mappings().one_or_none()
-        return dict(row) if row else None
+        return _trigger(row) if row else None
 
     async def next_position(self, session: AsyncSession) -> int:
         highest = await session.scalar(select(func.max(table.c.position)))
         return 0 if highest is None else int(highest) + 1
 
-    async def insert(self, session: AsyncSession, values: Row) -> Row:
-        return dict((await session.execute(table.insert().values(**values).returning(table))).mappings().one())
+    async def insert(self, session: AsyncSession, trigger: TriggerRow) -> TriggerRow:
+        statement = table.insert().values(
+            id=trigger.id,
+            name=trigger.name,
+            description=trigger.description,
+            active=trigger.active,
+            position=trigger.position,
+            conditions=trigger.conditions,
+            actions=list(trigger.actions),
+            created_at=trigger.created_at,
+            updated_at=trigger.updated_at,
+        )
+        return _trigger((await session.execute(statement.returning(table))).mappings().one())
 
-    async def update(self, session: AsyncSession, trigger_id: uuid.UUID, values: Row) -> Row:
-        statement = table.update().where(table.c.id == trigger_id).values(**values).returning(table)
-        return dict((await session.execute(statement)).mappings().one())
+    async def update(self, session: AsyncSession, trigger_id: uuid.UUID, changes: Mapping[str, Any]) -> TriggerRow:
+        """``changes``: column name to new value (conditions and actions as JSON)."""
+        statement = table.update().where(table.c.id == trigger_id).values(**changes).returning(table)
+        return _trigger((await session.execute(statement)).mappings().one())
 
     async def delete(self, session: AsyncSession, trigger_id: uuid.UUID) -> bool:
         result = await session.execute(table.delete().where(table.c.id == trigger_id).returning(table.c.id))
         return result.first() is not None
 
-    async def record_run(self, session: AsyncSession, values: Row) -> None:
-        await session.execute(runs.insert().values(**values))
+    async def record_run(self, session: AsyncSession, run: TriggerRunRow) -> None:
+        await session.execute(
+            runs.insert().values(
+                id=run.id,
+                case_id=run.case_id,
+                version=run.version,
+                fired=list(run.fired),
+                stopped_reason=run.stopped_reason,
+                at=run.at,
+            )
+        )
 
-    async def runs_of(self, session: AsyncSession, case_id: uuid.UUID) -> list[Row]:
+    async def runs_of(self, session: AsyncSession, case_id: uuid.UUID) -> list[TriggerRunRow]:
         statement = select(runs).where(runs.c.case_id == case_id).order_by(runs.c.at, runs.c.id)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_run(row) for row in (await session.execute(statement)).mappings()]

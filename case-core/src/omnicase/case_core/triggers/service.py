@@ -30,7 +30,7 @@ from omnicase.case_core.models import config_version
 from omnicase.case_core.notifications.service import Draft, NotificationService, RecipientKind
 from omnicase.case_core.templates import placeholder_values, render_for, render_text
 from omnicase.case_core.triggers.conditions import matches
-from omnicase.case_core.triggers.repository import Row, TriggerRepository
+from omnicase.case_core.triggers.repository import TriggerRepository, TriggerRow, TriggerRunRow
 from omnicase.case_core.triggers.schemas import (
     Action,
     AddNote,
@@ -65,14 +65,14 @@ class TriggerNotFound(NotFound):
 class ActiveRule:
     """An active trigger, its conditions and actions parsed once per configuration version."""
 
-    row: Row
+    row: TriggerRow
     conditions: Conditions
     actions: list[Action]
 
 
 @dataclass
 class RunResult:
-    fired: list[Row] = field(default_factory=list)
+    fired: list[TriggerRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -149,16 +149,16 @@ class TriggerService:
             config_version, self._load_active, once_per_transaction=True
         )
 
-    async def all(self, session: AsyncSession) -> list[Row]:
+    async def all(self, session: AsyncSession) -> list[TriggerRow]:
         """Every trigger in evaluation order."""
         return await self.repository.all(session)
 
-    async def runs_of(self, session: AsyncSession, case_id: uuid.UUID) -> list[Row]:
+    async def runs_of(self, session: AsyncSession, case_id: uuid.UUID) -> list[TriggerRunRow]:
         return await self.repository.runs_of(session, case_id)
 
     async def _load_active(self, session: AsyncSession, _version: int) -> list[ActiveRule]:
         return [
-            ActiveRule(row, Conditions.model_validate(row["conditions"]), ACTIONS.validate_python(row["actions"]))
+            ActiveRule(row, Conditions.model_validate(row.conditions), ACTIONS.validate_python(row.actions))
             for row in await self.repository.active(session)
         ]
 
@@ -174,30 +174,30 @@ class TriggerService:
 
     # --- rules
 
-    async def create(self, session: AsyncSession, data: TriggerCreate) -> Row:
+    async def create(self, session: AsyncSession, data: TriggerCreate) -> TriggerRow:
         await self._check_actions(session, data.actions)
         now = utcnow()
         position = data.position if data.position is not None else await self.repository.next_position(session)
-        values = {
-            "id": uuid7(),
-            "name": data.name,
-            "description": data.description,
-            "active": data.active,
-            "position": position,
-            "conditions": data.conditions.model_dump(mode="json"),
-            "actions": ACTIONS.dump_python(data.actions, mode="json"),
-            "created_at": now,
-            "updated_at": now,
-        }
-        return await self.repository.insert(session, values)
+        trigger = TriggerRow(
+            id=uuid7(),
+            name=data.name,
+            description=data.description,
+            active=data.active,
+            position=position,
+            conditions=data.conditions.model_dump(mode="json"),
+            actions=tuple(ACTIONS.dump_python(data.actions, mode="json")),
+            created_at=now,
+            updated_at=now,
+        )
+        return await self.repository.insert(session, trigger)
 
-    async def get(self, session: AsyncSession, trigger_id: uuid.UUID) -> Row:
+    async def get(self, session: AsyncSession, trigger_id: uuid.UUID) -> TriggerRow:
         row = await self.repository.get(session, trigger_id)
         if row is None:
             raise TriggerNotFound(f"No trigger {trigger_id}.")
         return row
 
-    async def update(self, session: AsyncSession, trigger_id: uuid.UUID, data: TriggerUpdate) -> Row:
+    async def update(self, session: AsyncSession, trigger_id: uuid.UUID, data: TriggerUpdate) -> TriggerRow:
         await self.get(session, trigger_id)
         values: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"conditions", "actions"}, mode="json")
         if data.conditions is not None:
@@ -226,14 +226,14 @@ class TriggerService:
         if result.fired or result.notes:
             await self.repository.record_run(
                 session,
-                {
-                    "id": uuid7(),
-                    "case_id": case_id,
-                    "version": row["version"],
-                    "fired": [{"trigger_id": str(t["id"]), "name": t["name"]} for t in result.fired],
-                    "stopped_reason": result.stopped_reason,
-                    "at": utcnow(),
-                },
+                TriggerRunRow(
+                    id=uuid7(),
+                    case_id=case_id,
+                    version=row["version"],
+                    fired=tuple({"trigger_id": str(t.id), "name": t.name} for t in result.fired),
+                    stopped_reason=result.stopped_reason,
+                    at=utcnow(),
+                ),
             )
         return row
 
@@ -262,21 +262,21 @@ class TriggerService:
                 rule, conditions, actions = active.row, active.conditions, active.actions
                 if not matches(conditions, case, changes, is_new=is_new):
                     continue
-                if rule["id"] in done:
-                    if rule["id"] not in looped and result.fired and _would_change(actions, case):
-                        looped.add(rule["id"])
-                        last = result.fired[-1]["name"]
+                if rule.id in done:
+                    if rule.id not in looped and result.fired and _would_change(actions, case):
+                        looped.add(rule.id)
+                        last = result.fired[-1].name
                         result.notes.append(
-                            f"loop stopped: trigger '{rule['name']}' would change the case again after "
+                            f"loop stopped: trigger '{rule.name}' would change the case again after "
                             f"'{last}' did (each trigger fires once per update)"
                         )
                     continue
-                done.add(rule["id"])
+                done.add(rule.id)
                 before = case
                 try:
                     row = await self._fire(session, row, rule, actions)
                 except ServiceError as error:
-                    result.notes.append(f"trigger '{rule['name']}' could not apply: {error.detail}")
+                    result.notes.append(f"trigger '{rule.name}' could not apply: {error.detail}")
                     continue
                 result.fired.append(rule)
                 applied = diff(before, case_json(row))
@@ -289,8 +289,8 @@ class TriggerService:
             if not fired_now:
                 return row, result
 
-    async def _fire(self, session: AsyncSession, row: CaseRow, rule: Row, actions: list[Action]) -> CaseRow:
-        actor = Actor(name=f"trigger:{rule['id']}", via="trigger")
+    async def _fire(self, session: AsyncSession, row: CaseRow, rule: TriggerRow, actions: list[Action]) -> CaseRow:
+        actor = Actor(name=f"trigger:{rule.id}", via="trigger")
         async with session.begin_nested():
             try:
                 changes = _changes_of(actions)
@@ -317,7 +317,7 @@ class TriggerService:
                 elif isinstance(action, EmailAssignee | EmailGroup):
                     await self._notify_staff(session, row, rule, action)
                 elif isinstance(action, NotifyWebhook):
-                    data = {"trigger": {"id": str(rule["id"]), "name": rule["name"]}, "case": case_json(row)}
+                    data = {"trigger": {"id": str(rule.id), "name": rule.name}, "case": case_json(row)}
                     await self.webhooks.notify(session, action.webhook_id, "trigger.fired", data)
                 elif isinstance(action, AddNote):
                     note = MessageDraft(
@@ -332,7 +332,7 @@ class TriggerService:
         return row
 
     async def _notify_staff(
-        self, session: AsyncSession, row: CaseRow, rule: Row, action: EmailAssignee | EmailGroup
+        self, session: AsyncSession, row: CaseRow, rule: TriggerRow, action: EmailAssignee | EmailGroup
     ) -> None:
         """Record the email in this transaction; recipients are resolved from routing after it commits."""
         values = await placeholder_values(session, self.contacts, row)
@@ -352,14 +352,14 @@ class TriggerService:
         await self.notifications.queue(
             session,
             Draft(
-                reason=f"trigger:{rule['id']}",
+                reason=f"trigger:{rule.id}",
                 recipient_kind=kind,
                 recipient_id=target,
                 subject=subject or f"[#{row['number']}]",
                 text=text,
                 html=html,
                 case_id=row["id"],
-                trigger_id=rule["id"],
+                trigger_id=rule.id,
                 brand=row["brand"],
                 failed=failed,
             ),
