@@ -711,7 +711,7 @@ async def test_a_delivery_connects_to_the_address_the_guard_checked_not_to_a_fre
         await _open_case(api)
         await flush_events()
         assert await dispatch() == 1
-        [delivery] = await _deliveries(api, str(hook["id"]))
+        [delivery] = await _deliveries(api, str(hook.id))
         assert delivery["status"] == "succeeded"
         [(headers, _)] = receiver.requests
         assert headers["host"] == f"hooks.rebind.test:{port}", "the receiver still sees its own name"
@@ -721,7 +721,7 @@ async def test_a_delivery_connects_to_the_address_the_guard_checked_not_to_a_fre
         await _open_case(api, "Another")
         await flush_events()
         assert await dispatch() == 1
-        newest = (await _deliveries(api, str(hook["id"])))[0]
+        newest = (await _deliveries(api, str(hook.id)))[0]
         assert "10.0.0.1 is an internal address" in newest["last_error"]
     assert len(receiver.requests) == 1
 
@@ -748,7 +748,7 @@ async def test_a_name_with_several_vetted_addresses_is_reached_at_the_one_that_t
         await _open_case(api)
         await flush_events()
         assert await dispatch() == 1
-        [delivery] = await _deliveries(api, str(hook["id"]))
+        [delivery] = await _deliveries(api, str(hook.id))
         assert delivery["status"] == "succeeded"
     [(headers, _)] = receiver.requests
     assert headers["host"] == f"hooks.dual.test:{port}"

@@ -21,6 +21,8 @@ from omnicase.case_core.webhooks.schemas import (
     WebhookPage,
     WebhookUpdate,
     WebhookWithSecret,
+    to_delivery,
+    to_webhook,
 )
 from omnicase.case_core.webhooks.service import (
     AllowedNetworkNotFound,
@@ -114,7 +116,7 @@ async def list_webhooks(
     session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> WebhookPage:
     rows = await webhooks.subscriptions(session, after=decode_id_cursor(cursor), limit=limit + 1)
-    return paginate(WebhookPage, rows, limit, key=lambda row: [row["id"]], item=Webhook.model_validate)
+    return paginate(WebhookPage, rows, limit, key=lambda row: [row.id], item=to_webhook)
 
 
 @router.post(
@@ -131,8 +133,8 @@ async def create_webhook(
     """The answer carries the signing secret, this once: it is stored sealed and never shown again
     (rotate it to get a new one)."""
     row = await webhooks.create(session, data)
-    response.headers["Location"] = f"/api/v1/webhooks/{row['id']}"
-    return WebhookWithSecret.model_validate(row)
+    response.headers["Location"] = f"/api/v1/webhooks/{row.id}"
+    return WebhookWithSecret.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -145,7 +147,7 @@ async def create_webhook(
 async def get_webhook(
     webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
 ) -> Webhook:
-    return Webhook.model_validate(await webhooks.get(session, webhook_id))
+    return Webhook.model_validate(await webhooks.get(session, webhook_id), from_attributes=True)
 
 
 @router.post(
@@ -160,7 +162,7 @@ async def rotate_webhook_secret(
 ) -> WebhookWithSecret:
     """The new secret is in this answer only. For a grace period (24 h by default) deliveries carry
     signatures by both secrets, so the receiver can switch without rejecting a single delivery."""
-    return WebhookWithSecret.model_validate(await webhooks.rotate_secret(session, webhook_id))
+    return WebhookWithSecret.model_validate(await webhooks.rotate_secret(session, webhook_id), from_attributes=True)
 
 
 @router.patch(
@@ -173,7 +175,7 @@ async def rotate_webhook_secret(
 async def update_webhook(
     webhook_id: uuid.UUID, data: WebhookUpdate, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
 ) -> Webhook:
-    return Webhook.model_validate(await webhooks.update(session, webhook_id, data))
+    return Webhook.model_validate(await webhooks.update(session, webhook_id, data), from_attributes=True)
 
 
 @router.delete(
@@ -203,7 +205,7 @@ async def test_webhook(
 ) -> Delivery:
     """Queues a signed `webhook.test` event, so an integrator can check their endpoint and signature check."""
     row = await webhooks.ping(session, webhook_id, actor.name)
-    return Delivery.model_validate(row)
+    return Delivery.model_validate(row, from_attributes=True)
 
 
 # --- delivery log
@@ -231,7 +233,7 @@ async def list_deliveries(
     rows = await webhooks.deliveries(
         session, webhook_id, status=status, before=decode_id_cursor(cursor), limit=limit + 1
     )
-    return paginate(DeliveryPage, rows, limit, key=lambda row: [row["id"]], item=Delivery.model_validate)
+    return paginate(DeliveryPage, rows, limit, key=lambda row: [row.id], item=to_delivery)
 
 
 @router.get(
@@ -245,8 +247,8 @@ async def get_delivery(
     webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
 ) -> DeliveryDetail:
     row = await webhooks.delivery(session, webhook_id, delivery_id)
-    attempts = [Attempt.model_validate(a) for a in await webhooks.attempts(session, delivery_id)]
-    return DeliveryDetail.model_validate({**row, "attempt_log": attempts})
+    attempts = [Attempt.model_validate(a, from_attributes=True) for a in await webhooks.attempts(session, delivery_id)]
+    return DeliveryDetail(**to_delivery(row).model_dump(), payload=dict(row.payload), attempt_log=attempts)
 
 
 @router.post(
@@ -261,4 +263,4 @@ async def redeliver(
     webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
 ) -> Delivery:
     """Queued at once with a fresh retry budget; the same `webhook-id` lets the receiver deduplicate."""
-    return Delivery.model_validate(await webhooks.redeliver(session, webhook_id, delivery_id))
+    return Delivery.model_validate(await webhooks.redeliver(session, webhook_id, delivery_id), from_attributes=True)

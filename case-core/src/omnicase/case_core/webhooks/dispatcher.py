@@ -61,7 +61,7 @@ class WebhookDispatcher:
                 for delivery in claimed
             )
         )
-        outcomes = sorted(zip(claimed, results, strict=True), key=lambda pair: str(pair[0]["subscription_id"]))
+        outcomes = sorted(zip(claimed, results, strict=True), key=lambda pair: str(pair[0].subscription_id))
         async with self.database.unit_of_work() as session:
             # In subscription order, so replicas recording at once lock rows in the same order.
             for delivery, result in outcomes:

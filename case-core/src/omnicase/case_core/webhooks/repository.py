@@ -1,14 +1,15 @@
-"""Every query about webhooks."""
+"""Every query about webhooks, answering typed records."""
 
 from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import RowMapping, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,39 +27,149 @@ from omnicase.case_core.webhooks.models import (
 )
 from omnicase.case_core.webhooks.ssrf import IPNetwork
 
-Row = dict[str, Any]
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    id: uuid.UUID
+    url: str
+    description: str
+    event_types: tuple[str, ...]
+    secret: str  # sealed (webhooks.secrets); the plain one only in the answer that made it
+    previous_secret: str | None  # sealed; signs beside the current one until it expires
+    previous_secret_expires_at: datetime | None
+    active: bool
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    consecutive_failures: int
+    failing_since: datetime | None
+    notify_email: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AllowedNetworkRow:
+    id: uuid.UUID
+    network: IPNetwork
+    note: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: uuid.UUID  # also the webhook-id header
+    subscription_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    payload: Mapping[str, Any]  # the body sent: {"type", "timestamp", "data"}
+    status: str
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    attempts: int = 0
+    round_attempts: int = 0  # since the last (re)delivery request; the retry budget counts these
+    last_status_code: int | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DueDeliveryRow(DeliveryRow):
+    """A claimed delivery with what sending it takes from its subscription (secrets as stored, sealed,
+    until :meth:`SecretVault.signing` opens them)."""
+
+    url: str
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    id: uuid.UUID
+    delivery_id: uuid.UUID
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    response_body: str | None  # the first KiB of the receiver's answer
+    duration_ms: int
+
+
+def _subscription(row: RowMapping) -> SubscriptionRow:
+    return SubscriptionRow(**{**row, "event_types": tuple(row["event_types"])})
+
+
+def _delivery_values(delivery: DeliveryRow) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "subscription_id": delivery.subscription_id,
+        "event_id": delivery.event_id,
+        "event_type": delivery.event_type,
+        "payload": delivery.payload,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "round_attempts": delivery.round_attempts,
+        "next_attempt_at": delivery.next_attempt_at,
+        "last_status_code": delivery.last_status_code,
+        "last_error": delivery.last_error,
+        "created_at": delivery.created_at,
+        "updated_at": delivery.updated_at,
+        "delivered_at": delivery.delivered_at,
+    }
 
 
 class WebhookRepository:
     # --- subscriptions
 
-    async def insert_subscription(self, session: AsyncSession, values: Row) -> Row:
-        statement = insert(subscriptions).values(**values).returning(subscriptions)
-        return dict((await session.execute(statement)).mappings().one())
+    async def insert_subscription(self, session: AsyncSession, subscription: SubscriptionRow) -> SubscriptionRow:
+        statement = insert(subscriptions).values(
+            id=subscription.id,
+            url=subscription.url,
+            description=subscription.description,
+            event_types=list(subscription.event_types),
+            secret=subscription.secret,
+            previous_secret=subscription.previous_secret,
+            previous_secret_expires_at=subscription.previous_secret_expires_at,
+            active=subscription.active,
+            disabled_reason=subscription.disabled_reason,
+            disabled_at=subscription.disabled_at,
+            consecutive_failures=subscription.consecutive_failures,
+            failing_since=subscription.failing_since,
+            notify_email=subscription.notify_email,
+            created_at=subscription.created_at,
+            updated_at=subscription.updated_at,
+        )
+        return _subscription((await session.execute(statement.returning(subscriptions))).mappings().one())
 
     async def get_subscription(
         self, session: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False
-    ) -> Row | None:
+    ) -> SubscriptionRow | None:
         statement = select(subscriptions).where(subscriptions.c.id == subscription_id)
         if lock:
             statement = statement.with_for_update()
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return _subscription(row) if row else None
 
-    async def list_subscriptions(self, session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[Row]:
+    async def list_subscriptions(
+        self, session: AsyncSession, *, after: uuid.UUID | None, limit: int
+    ) -> list[SubscriptionRow]:
         statement = select(subscriptions).order_by(subscriptions.c.id).limit(limit)
         if after is not None:
             statement = statement.where(subscriptions.c.id > after)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_subscription(row) for row in (await session.execute(statement)).mappings()]
 
-    async def update_subscription(self, session: AsyncSession, subscription_id: uuid.UUID, values: Row) -> Row:
+    async def update_subscription(
+        self, session: AsyncSession, subscription_id: uuid.UUID, changes: Mapping[str, Any]
+    ) -> SubscriptionRow:
+        """``changes``: column name to new value."""
         statement = (
             subscriptions.update()
             .where(subscriptions.c.id == subscription_id)
-            .values(**values)
+            .values(**changes)
             .returning(subscriptions)
         )
-        return dict((await session.execute(statement)).mappings().one())
+        return _subscription((await session.execute(statement)).mappings().one())
 
     async def delete_subscription(self, session: AsyncSession, subscription_id: uuid.UUID) -> bool:
         result = await session.execute(
@@ -66,25 +177,34 @@ class WebhookRepository:
         )
         return result.first() is not None
 
-    async def subscribed_to(self, session: AsyncSession, event_types: Sequence[str]) -> list[Row]:
-        """Active subscriptions wanting any of ``event_types`` (the GIN index answers the overlap)."""
+    async def subscribed_to(
+        self, session: AsyncSession, event_types: Sequence[str]
+    ) -> list[tuple[uuid.UUID, tuple[str, ...]]]:
+        """(id, event types) of the active subscriptions wanting any of ``event_types`` (the GIN index answers
+        the overlap)."""
         statement = select(subscriptions.c.id, subscriptions.c.event_types).where(
             subscriptions.c.active.is_(True), subscriptions.c.event_types.overlap(list(event_types))
         )
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [(row.id, tuple(row.event_types)) for row in await session.execute(statement)]
 
     # --- allowed networks
 
-    async def insert_network(self, session: AsyncSession, values: Row) -> Row | None:
+    async def insert_network(
+        self, session: AsyncSession, *, id: uuid.UUID, network: str, note: str, created_by: str, created_at: datetime
+    ) -> AllowedNetworkRow | None:
         """None if that network is already allow-listed."""
         statement = (
-            insert(networks).values(**values).on_conflict_do_nothing(index_elements=["network"]).returning(networks)
+            insert(networks)
+            .values(id=id, network=network, note=note, created_by=created_by, created_at=created_at)
+            .on_conflict_do_nothing(index_elements=["network"])
+            .returning(networks)
         )
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return AllowedNetworkRow(**row) if row else None
 
-    async def list_networks(self, session: AsyncSession) -> list[Row]:
-        return [dict(row) for row in (await session.execute(select(networks).order_by(networks.c.network))).mappings()]
+    async def list_networks(self, session: AsyncSession) -> list[AllowedNetworkRow]:
+        statement = select(networks).order_by(networks.c.network)
+        return [AllowedNetworkRow(**row) for row in (await session.execute(statement)).mappings()]
 
     async def allowed_networks(self, session: AsyncSession) -> list[IPNetwork]:
         values = (await session.scalars(select(networks.c.network))).all()
@@ -96,14 +216,16 @@ class WebhookRepository:
 
     # --- deliveries
 
-    async def insert_deliveries(self, session: AsyncSession, rows: list[Row]) -> None:
+    async def insert_deliveries(self, session: AsyncSession, rows: Sequence[DeliveryRow]) -> None:
         if rows:
             await session.execute(
                 insert(deliveries).on_conflict_do_nothing(index_elements=["subscription_id", "event_id", "event_type"]),
-                rows,
+                [_delivery_values(row) for row in rows],
             )
 
-    async def claim_due(self, session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Row]:
+    async def claim_due(
+        self, session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[DueDeliveryRow]:
         """Due pending deliveries of active subscriptions, leased until ``lease_until``.
 
         SKIP LOCKED lets several replicas share the work; the lease (not a held lock)
@@ -137,16 +259,16 @@ class WebhookRepository:
             .where(deliveries.c.id.in_(ids))
             .order_by(deliveries.c.created_at)
         )
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [DueDeliveryRow(**row) for row in (await session.execute(statement)).mappings()]
 
     async def get_delivery(
         self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID
-    ) -> Row | None:
+    ) -> DeliveryRow | None:
         statement = select(deliveries).where(
             deliveries.c.id == delivery_id, deliveries.c.subscription_id == subscription_id
         )
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return DeliveryRow(**row) if row else None
 
     async def list_deliveries(
         self,
@@ -156,7 +278,7 @@ class WebhookRepository:
         status: str | None,
         before: uuid.UUID | None,
         limit: int,
-    ) -> list[Row]:
+    ) -> list[DeliveryRow]:
         """Newest first (ids are UUIDv7, so id order is creation order)."""
         statement = (
             select(deliveries).where(deliveries.c.subscription_id == subscription_id).order_by(deliveries.c.id.desc())
@@ -165,11 +287,14 @@ class WebhookRepository:
             statement = statement.where(deliveries.c.status == status)
         if before is not None:
             statement = statement.where(deliveries.c.id < before)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [DeliveryRow(**row) for row in (await session.execute(statement)).mappings()]
 
-    async def update_delivery(self, session: AsyncSession, delivery_id: uuid.UUID, values: Row) -> Row:
-        statement = deliveries.update().where(deliveries.c.id == delivery_id).values(**values).returning(deliveries)
-        return dict((await session.execute(statement)).mappings().one())
+    async def update_delivery(
+        self, session: AsyncSession, delivery_id: uuid.UUID, changes: Mapping[str, Any]
+    ) -> DeliveryRow:
+        """``changes``: column name to new value."""
+        statement = deliveries.update().where(deliveries.c.id == delivery_id).values(**changes).returning(deliveries)
+        return DeliveryRow(**(await session.execute(statement)).mappings().one())
 
     async def prune(self, session: AsyncSession, before: datetime, limit: int = 5000) -> int:
         """Forget settled deliveries (and their attempts) last touched before ``before``; a bounded batch."""
@@ -182,13 +307,23 @@ class WebhookRepository:
         result = await session.execute(deliveries.delete().where(deliveries.c.id.in_(old)).returning(deliveries.c.id))
         return len(result.all())
 
-    async def insert_attempt(self, session: AsyncSession, values: Row) -> None:
-        await session.execute(insert(attempts).values(**values))
+    async def insert_attempt(self, session: AsyncSession, attempt: AttemptRow) -> None:
+        await session.execute(
+            insert(attempts).values(
+                id=attempt.id,
+                delivery_id=attempt.delivery_id,
+                attempted_at=attempt.attempted_at,
+                status_code=attempt.status_code,
+                error=attempt.error,
+                response_body=attempt.response_body,
+                duration_ms=attempt.duration_ms,
+            )
+        )
 
-    async def attempts_of(self, session: AsyncSession, delivery_id: uuid.UUID) -> list[Row]:
+    async def attempts_of(self, session: AsyncSession, delivery_id: uuid.UUID) -> list[AttemptRow]:
         statement = (
             select(attempts)
             .where(attempts.c.delivery_id == delivery_id)
             .order_by(attempts.c.attempted_at, attempts.c.id)
         )
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [AttemptRow(**row) for row in (await session.execute(statement)).mappings()]

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StrictBool
 
+from omnicase.case_core.webhooks.repository import AllowedNetworkRow, DeliveryRow, SubscriptionRow
 from omnicase.kit.inputs import EmailAddress, StrictInput
 from omnicase.kit.pagination import Page
 
@@ -125,8 +126,10 @@ class AllowedNetwork(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> AllowedNetwork:
-        return cls.model_validate({**row, "network": str(row["network"])})
+    def of(cls, row: AllowedNetworkRow) -> AllowedNetwork:
+        return cls(
+            id=row.id, network=str(row.network), note=row.note, created_by=row.created_by, created_at=row.created_at
+        )
 
 
 class AllowedNetworkList(BaseModel):
@@ -166,3 +169,11 @@ class DeliveryDetail(Delivery):
 
 class DeliveryPage(Page[Delivery]):
     """A page of Delivery items."""
+
+
+def to_webhook(row: SubscriptionRow) -> Webhook:
+    return Webhook.model_validate(row, from_attributes=True)
+
+
+def to_delivery(row: DeliveryRow) -> Delivery:
+    return Delivery.model_validate(row, from_attributes=True)

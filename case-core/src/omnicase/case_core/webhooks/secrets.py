@@ -12,6 +12,7 @@ under a master key that is no longer current, so a key rotation needs no downtim
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Literal
 
@@ -19,7 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.webhooks.models import webhook_subscriptions as subscriptions
-from omnicase.case_core.webhooks.repository import Row
+from omnicase.case_core.webhooks.repository import DueDeliveryRow
 from omnicase.kit.sealing import Sealer
 
 Column = Literal["secret", "previous_secret"]
@@ -41,14 +42,15 @@ class SecretVault:
         """The plain secret (a row from before sealing holds it as it is until the reseal pass)."""
         return self.sealer.open_stored(stored, _context(subscription_id, column))
 
-    def signing(self, delivery: Row) -> Row:
+    def signing(self, delivery: DueDeliveryRow) -> DueDeliveryRow:
         """A claimed delivery with its subscription's secrets opened, for signing it."""
-        subscription_id = delivery["subscription_id"]
-        previous = delivery["previous_secret"]
-        return delivery | {
-            "secret": self.open(delivery["secret"], subscription_id),
-            "previous_secret": self.open(previous, subscription_id, "previous_secret") if previous else None,
-        }
+        subscription_id = delivery.subscription_id
+        previous = delivery.previous_secret
+        return dataclasses.replace(
+            delivery,
+            secret=self.open(delivery.secret, subscription_id),
+            previous_secret=self.open(previous, subscription_id, "previous_secret") if previous else None,
+        )
 
     async def reseal(self, session: AsyncSession) -> int:
         """Seal plain secrets and re-wrap those under an old master key, a batch at a time; how many changed."""

@@ -10,7 +10,7 @@ import httpx
 
 from omnicase.case_core.webhooks import ssrf
 from omnicase.case_core.webhooks.backoff import retry_after_seconds
-from omnicase.case_core.webhooks.repository import Row
+from omnicase.case_core.webhooks.repository import DeliveryRow, DueDeliveryRow
 from omnicase.case_core.webhooks.service import AttemptResult
 from omnicase.case_core.webhooks.signing import signed_headers
 from omnicase.kit.clock import get_clock
@@ -18,8 +18,8 @@ from omnicase.kit.clock import get_clock
 RESPONSE_EXCERPT = 1024
 
 
-def body_of(delivery: Row) -> bytes:
-    return json.dumps(delivery["payload"], separators=(",", ":"), ensure_ascii=False).encode()
+def body_of(delivery: DeliveryRow) -> bytes:
+    return json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 async def _post(
@@ -44,7 +44,7 @@ async def _post(
 
 async def attempt(
     client: httpx.AsyncClient,
-    delivery: Row,
+    delivery: DueDeliveryRow,
     allowed: Sequence[ssrf.IPNetwork],
     resolver: ssrf.Resolver = ssrf.resolve,
 ) -> AttemptResult:
@@ -55,20 +55,18 @@ async def attempt(
         return max(0, round((clock.monotonic() - started) * 1000))
 
     try:
-        addresses = await ssrf.guard(delivery["url"], allowed, resolver)
+        addresses = await ssrf.guard(delivery.url, allowed, resolver)
     except ssrf.Unresolvable as error:
         return AttemptResult("retry", error=str(error), duration_ms=elapsed_ms())
     except ssrf.BlockedAddress as error:
         return AttemptResult("blocked", error=str(error), duration_ms=elapsed_ms())
     body = body_of(delivery)
     timestamp = math.floor(clock.now().timestamp())
-    expires = delivery["previous_secret_expires_at"]
-    previous = (
-        [delivery["previous_secret"]] if delivery["previous_secret"] and expires and expires > clock.now() else []
-    )
-    headers = signed_headers(delivery["secret"], str(delivery["id"]), timestamp, body, *previous)
+    expires = delivery.previous_secret_expires_at
+    previous = [delivery.previous_secret] if delivery.previous_secret and expires and expires > clock.now() else []
+    headers = signed_headers(delivery.secret, str(delivery.id), timestamp, body, *previous)
     try:
-        response = await _post(client, delivery["url"], addresses, body, headers)
+        response = await _post(client, delivery.url, addresses, body, headers)
     except httpx.TimeoutException:
         return AttemptResult("retry", error="timed out", duration_ms=elapsed_ms())
     except httpx.HTTPError as error:

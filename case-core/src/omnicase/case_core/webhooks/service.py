@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Sequence
@@ -17,7 +18,13 @@ from omnicase.case_core.notifications.service import Draft, NotificationService
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.webhooks import ssrf
 from omnicase.case_core.webhooks.backoff import backoff_seconds
-from omnicase.case_core.webhooks.repository import Row, WebhookRepository
+from omnicase.case_core.webhooks.repository import (
+    AllowedNetworkRow,
+    AttemptRow,
+    DeliveryRow,
+    SubscriptionRow,
+    WebhookRepository,
+)
 from omnicase.case_core.webhooks.schemas import AllowedNetworkCreate, WebhookCreate, WebhookEventType, WebhookUpdate
 from omnicase.case_core.webhooks.secrets import SecretVault
 from omnicase.case_core.webhooks.signing import new_secret
@@ -108,10 +115,12 @@ class WebhookService:
 
     # --- reading (the API)
 
-    async def subscriptions(self, session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[Row]:
+    async def subscriptions(
+        self, session: AsyncSession, *, after: uuid.UUID | None, limit: int
+    ) -> list[SubscriptionRow]:
         return await self.repository.list_subscriptions(session, after=after, limit=limit)
 
-    async def networks(self, session: AsyncSession) -> list[Row]:
+    async def networks(self, session: AsyncSession) -> list[AllowedNetworkRow]:
         return await self.repository.list_networks(session)
 
     async def deliveries(
@@ -122,13 +131,13 @@ class WebhookService:
         status: str | None,
         before: uuid.UUID | None,
         limit: int,
-    ) -> list[Row]:
+    ) -> list[DeliveryRow]:
         """Newest first."""
         return await self.repository.list_deliveries(
             session, subscription_id, status=status, before=before, limit=limit
         )
 
-    async def attempts(self, session: AsyncSession, delivery_id: uuid.UUID) -> list[Row]:
+    async def attempts(self, session: AsyncSession, delivery_id: uuid.UUID) -> list[AttemptRow]:
         return await self.repository.attempts_of(session, delivery_id)
 
     # --- subscriptions
@@ -142,7 +151,7 @@ class WebhookService:
                 errors=[FieldError(field="body.url", message=str(error), code="blocked_address")],
             ) from None
 
-    async def create(self, session: AsyncSession, data: WebhookCreate) -> Row:
+    async def create(self, session: AsyncSession, data: WebhookCreate) -> SubscriptionRow:
         url = str(data.url)
         notify_email = data.notify_email or self.settings.webhook_notify_email
         if notify_email is None:
@@ -159,30 +168,36 @@ class WebhookService:
         await self._check_url(session, url)
         now = utcnow()
         subscription_id, secret = uuid7(), new_secret()
-        values = {
-            "id": subscription_id,
-            "url": url,
-            "description": data.description,
-            "event_types": [str(t) for t in data.event_types],
-            "secret": self.secrets.seal(secret, subscription_id),
-            "active": True,
-            "notify_email": notify_email,
-            "created_at": now,
-            "updated_at": now,
-        }
+        subscription = SubscriptionRow(
+            id=subscription_id,
+            url=url,
+            description=data.description,
+            event_types=tuple(str(t) for t in data.event_types),
+            secret=self.secrets.seal(secret, subscription_id),
+            previous_secret=None,
+            previous_secret_expires_at=None,
+            active=True,
+            disabled_reason=None,
+            disabled_at=None,
+            consecutive_failures=0,
+            failing_since=None,
+            notify_email=notify_email,
+            created_at=now,
+            updated_at=now,
+        )
         # The plain secret goes back to the admin this once; the row keeps only its sealed token.
-        return await self.repository.insert_subscription(session, values) | {"secret": secret}
+        return dataclasses.replace(await self.repository.insert_subscription(session, subscription), secret=secret)
 
-    async def get(self, session: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False) -> Row:
+    async def get(self, session: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False) -> SubscriptionRow:
         row = await self.repository.get_subscription(session, subscription_id, lock=lock)
         if row is None:
             raise WebhookNotFound(f"No webhook {subscription_id}.")
         return row
 
-    async def update(self, session: AsyncSession, subscription_id: uuid.UUID, data: WebhookUpdate) -> Row:
+    async def update(self, session: AsyncSession, subscription_id: uuid.UUID, data: WebhookUpdate) -> SubscriptionRow:
         current = await self.get(session, subscription_id, lock=True)
         values: dict[str, Any] = {}
-        if data.url is not None and str(data.url) != current["url"]:
+        if data.url is not None and str(data.url) != current.url:
             await self._check_url(session, str(data.url))
             values["url"] = str(data.url)
         if data.event_types is not None:
@@ -191,7 +206,7 @@ class WebhookService:
             values["description"] = data.description
         if data.notify_email is not None:
             values["notify_email"] = data.notify_email
-        if data.active is not None and data.active != current["active"]:
+        if data.active is not None and data.active != current.active:
             values["active"] = data.active
             if data.active:
                 values |= {
@@ -207,18 +222,20 @@ class WebhookService:
         values["updated_at"] = utcnow()
         return await self.repository.update_subscription(session, subscription_id, values)
 
-    async def rotate_secret(self, session: AsyncSession, subscription_id: uuid.UUID) -> Row:
+    async def rotate_secret(self, session: AsyncSession, subscription_id: uuid.UUID) -> SubscriptionRow:
         """A new secret (in this answer only); the current one keeps signing beside it for the grace period."""
         current = await self.get(session, subscription_id, lock=True)
         now = utcnow()
-        secret, previous = new_secret(), self.secrets.open(current["secret"], subscription_id)
+        secret, previous = new_secret(), self.secrets.open(current.secret, subscription_id)
         values = {
             "secret": self.secrets.seal(secret, subscription_id),
             "previous_secret": self.secrets.seal(previous, subscription_id, "previous_secret"),
             "previous_secret_expires_at": now + timedelta(seconds=self.settings.webhook_secret_grace_seconds),
             "updated_at": now,
         }
-        return await self.repository.update_subscription(session, subscription_id, values) | {"secret": secret}
+        return dataclasses.replace(
+            await self.repository.update_subscription(session, subscription_id, values), secret=secret
+        )
 
     async def delete(self, session: AsyncSession, subscription_id: uuid.UUID) -> None:
         if not await self.repository.delete_subscription(session, subscription_id):
@@ -226,15 +243,10 @@ class WebhookService:
 
     # --- allowed networks
 
-    async def allow_network(self, session: AsyncSession, data: AllowedNetworkCreate, actor: str) -> Row:
-        values = {
-            "id": uuid7(),
-            "network": data.network,
-            "note": data.note,
-            "created_by": actor,
-            "created_at": utcnow(),
-        }
-        row = await self.repository.insert_network(session, values)
+    async def allow_network(self, session: AsyncSession, data: AllowedNetworkCreate, actor: str) -> AllowedNetworkRow:
+        row = await self.repository.insert_network(
+            session, id=uuid7(), network=data.network, note=data.note, created_by=actor, created_at=utcnow()
+        )
         if row is None:
             raise NetworkAlreadyAllowed(f"{data.network} is already allow-listed.")
         return row
@@ -255,17 +267,17 @@ class WebhookService:
             return 0  # the common case: one version read per batch
         now = utcnow()
         rows = [
-            {
-                "id": uuid7(),
-                "subscription_id": subscription_id,
-                "event_id": envelope.id,
-                "event_type": event_type,
-                "payload": {"type": event_type, "timestamp": envelope.time.isoformat(), "data": envelope.data},
-                "status": "pending",
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
+            DeliveryRow(
+                id=uuid7(),
+                subscription_id=subscription_id,
+                event_id=envelope.id,
+                event_type=event_type,
+                payload={"type": event_type, "timestamp": envelope.time.isoformat(), "data": envelope.data},
+                status="pending",
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
             for envelope, types in wanted
             for subscription_id, subscribed in subscriptions
             for event_type in types
@@ -278,7 +290,7 @@ class WebhookService:
         self, session: AsyncSession, _version: int
     ) -> list[tuple[uuid.UUID, frozenset[str]]]:
         rows = await self.repository.subscribed_to(session, [event.value for event in WebhookEventType])
-        return [(row["id"], frozenset(row["event_types"])) for row in rows]
+        return [(subscription_id, frozenset(event_types)) for subscription_id, event_types in rows]
 
     async def exists(self, session: AsyncSession, subscription_id: uuid.UUID) -> bool:
         return await self.repository.get_subscription(session, subscription_id) is not None
@@ -288,15 +300,15 @@ class WebhookService:
     ) -> bool:
         """Queue one event for one subscription (a trigger's action); False if it is disabled."""
         subscription = await self.get(session, subscription_id)
-        if not subscription["active"]:
+        if not subscription.active:
             return False
         await self._queue(session, subscription_id, event_type, data)
         return True
 
-    async def ping(self, session: AsyncSession, subscription_id: uuid.UUID, actor: str) -> Row:
+    async def ping(self, session: AsyncSession, subscription_id: uuid.UUID, actor: str) -> DeliveryRow:
         """Queue a ``webhook.test`` event, so an integrator can check their endpoint."""
         subscription = await self.get(session, subscription_id)
-        if not subscription["active"]:
+        if not subscription.active:
             raise WebhookDisabled("The webhook is disabled; enable it first (PATCH active: true).")
         return await self._queue(
             session, subscription_id, "webhook.test", {"webhook_id": str(subscription_id), "by": actor}
@@ -304,67 +316,62 @@ class WebhookService:
 
     async def _queue(
         self, session: AsyncSession, subscription_id: uuid.UUID, event_type: str, data: dict[str, Any]
-    ) -> Row:
+    ) -> DeliveryRow:
         now = utcnow()
-        row: Row = {
-            "id": uuid7(),
-            "subscription_id": subscription_id,
-            "event_id": uuid7(),
-            "event_type": event_type,
-            "payload": {"type": event_type, "timestamp": now.isoformat(), "data": data},
-            "status": "pending",
-            "attempts": 0,
-            "round_attempts": 0,
-            "next_attempt_at": now,
-            "last_status_code": None,
-            "last_error": None,
-            "created_at": now,
-            "updated_at": now,
-            "delivered_at": None,
-        }
+        row = DeliveryRow(
+            id=uuid7(),
+            subscription_id=subscription_id,
+            event_id=uuid7(),
+            event_type=event_type,
+            payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
+            status="pending",
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
         await self.repository.insert_deliveries(session, [row])
         return row
 
-    async def delivery(self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> Row:
+    async def delivery(self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> DeliveryRow:
         row = await self.repository.get_delivery(session, subscription_id, delivery_id)
         if row is None:
             raise DeliveryNotFound(f"No delivery {delivery_id} of webhook {subscription_id}.")
         return row
 
-    async def redeliver(self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> Row:
+    async def redeliver(self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> DeliveryRow:
         """Send again now, with a fresh retry budget (same ``webhook-id``, so receivers can deduplicate)."""
         await self.get(session, subscription_id)
         row = await self.delivery(session, subscription_id, delivery_id)
-        if row["status"] == "pending" and row["round_attempts"] == 0:
+        if row.status == "pending" and row.round_attempts == 0:
             raise DeliveryPending("This delivery has not been attempted yet; it goes out shortly.")
         now = utcnow()
         values = {"status": "pending", "round_attempts": 0, "next_attempt_at": now, "updated_at": now}
         return await self.repository.update_delivery(session, delivery_id, values)
 
-    async def record(self, session: AsyncSession, delivery: Row, result: AttemptResult) -> None:
+    async def record(self, session: AsyncSession, delivery: DeliveryRow, result: AttemptResult) -> None:
         """Log the attempt, schedule a retry or settle the delivery, and keep the subscription's health."""
         # Subscription first, then its delivery: the order a subscription's delete (cascading
         # to its deliveries) locks them in, so the two never deadlock.
-        subscription = await self.repository.get_subscription(session, delivery["subscription_id"], lock=True)
+        subscription = await self.repository.get_subscription(session, delivery.subscription_id, lock=True)
         if subscription is None:
             return  # deleted while the request was out; its log went with it
         now = utcnow()
         DELIVERY_ATTEMPTS.labels(result.outcome).inc()
         await self.repository.insert_attempt(
             session,
-            {
-                "id": uuid7(),
-                "delivery_id": delivery["id"],
-                "attempted_at": now,
-                "status_code": result.status_code,
-                "error": result.error,
-                "response_body": result.response_body,
-                "duration_ms": result.duration_ms,
-            },
+            AttemptRow(
+                id=uuid7(),
+                delivery_id=delivery.id,
+                attempted_at=now,
+                status_code=result.status_code,
+                error=result.error,
+                response_body=result.response_body,
+                duration_ms=result.duration_ms,
+            ),
         )
-        round_attempts = delivery["round_attempts"] + 1
+        round_attempts = delivery.round_attempts + 1
         values: dict[str, Any] = {
-            "attempts": delivery["attempts"] + 1,
+            "attempts": delivery.attempts + 1,
             "round_attempts": round_attempts,
             "last_status_code": result.status_code,
             "last_error": result.error,
@@ -379,7 +386,7 @@ class WebhookService:
             }
         else:
             values |= {"status": "failed", "next_attempt_at": None}
-        await self.repository.update_delivery(session, delivery["id"], values)
+        await self.repository.update_delivery(session, delivery.id, values)
         await self._track_health(session, subscription, result, now)
 
     def _delay(self, round_attempts: int, result: AttemptResult) -> float:
@@ -392,17 +399,17 @@ class WebhookService:
         return delay
 
     async def _track_health(
-        self, session: AsyncSession, subscription: Row, result: AttemptResult, now: datetime
+        self, session: AsyncSession, subscription: SubscriptionRow, result: AttemptResult, now: datetime
     ) -> None:
-        subscription_id = subscription["id"]
+        subscription_id = subscription.id
         if result.outcome == "succeeded":
-            if subscription["consecutive_failures"] or subscription["failing_since"]:
+            if subscription.consecutive_failures or subscription.failing_since:
                 await self.repository.update_subscription(
                     session, subscription_id, {"consecutive_failures": 0, "failing_since": None}
                 )
             return
-        failures = subscription["consecutive_failures"] + 1
-        failing_since = subscription["failing_since"] or now
+        failures = subscription.consecutive_failures + 1
+        failing_since = subscription.failing_since or now
         values: dict[str, Any] = {"consecutive_failures": failures, "failing_since": failing_since}
         reason: str | None = None
         if result.outcome == "gone":
@@ -411,24 +418,26 @@ class WebhookService:
             seconds=self.settings.webhook_disable_after_seconds
         ):
             reason = f"{failures} failed attempts in a row since {failing_since.isoformat()} (last: {result.error})"
-        if reason is not None and subscription["active"]:
+        if reason is not None and subscription.active:
             values |= {"active": False, "disabled_reason": reason, "disabled_at": now, "updated_at": now}
             SUBSCRIPTIONS_DISABLED.inc()
             logger.warning(
                 "webhook subscription disabled",
-                extra={"subscription_id": str(subscription_id), "url": subscription["url"], "reason": reason},
+                extra={"subscription_id": str(subscription_id), "url": subscription.url, "reason": reason},
             )
         await self.repository.update_subscription(session, subscription_id, values)
         if "disabled_reason" in values:
             await self._tell_about_disable(session, subscription, reason or "", now)
 
-    async def _tell_about_disable(self, session: AsyncSession, subscription: Row, reason: str, now: datetime) -> None:
+    async def _tell_about_disable(
+        self, session: AsyncSession, subscription: SubscriptionRow, reason: str, now: datetime
+    ) -> None:
         """Email whoever the subscription names, and tell subscribers of ``webhook.disabled``."""
-        subscription_id = subscription["id"]
-        address = subscription["notify_email"] or self.settings.webhook_notify_email
+        subscription_id = subscription.id
+        address = subscription.notify_email or self.settings.webhook_notify_email
         text = (
-            f"Omnicase stopped sending webhooks to {subscription['url']} "
-            f"({subscription['description'] or 'no description'}).\n\n"
+            f"Omnicase stopped sending webhooks to {subscription.url} "
+            f"({subscription.description or 'no description'}).\n\n"
             f"Why: {reason}.\n\n"
             "Nothing is sent to it until an admin enables it again (PATCH /api/v1/webhooks/"
             f"{subscription_id} with active: true); its pending deliveries resume then, and failed ones "
@@ -440,7 +449,7 @@ class WebhookService:
                 reason=f"webhook_disabled:{subscription_id}",
                 recipient_kind="email",
                 recipient_email=address,
-                subject=f"Webhook disabled: {subscription['url']}"[:500],
+                subject=f"Webhook disabled: {subscription.url}"[:500],
                 text=text,
                 subscription_id=subscription_id,
                 failed=None if address else "the subscription names nobody to notify (notify_email)",
@@ -448,10 +457,10 @@ class WebhookService:
         )
         data = {
             "webhook_id": str(subscription_id),
-            "url": subscription["url"],
+            "url": subscription.url,
             "reason": reason,
             "disabled_at": now.isoformat(),
         }
-        for other in await self.repository.subscribed_to(session, [WebhookEventType.WEBHOOK_DISABLED.value]):
-            if other["id"] != subscription_id:
-                await self._queue(session, other["id"], WebhookEventType.WEBHOOK_DISABLED.value, data)
+        for other_id, _ in await self.repository.subscribed_to(session, [WebhookEventType.WEBHOOK_DISABLED.value]):
+            if other_id != subscription_id:
+                await self._queue(session, other_id, WebhookEventType.WEBHOOK_DISABLED.value, data)
