@@ -42,7 +42,7 @@ async def test_concurrent_first_messages_from_one_sender_create_one_contact(
             await entered.wait()
             contact = await services.contacts.resolve(session, Party(email=address.upper(), name=name), "email")
             assert contact is not None
-            contact_id: uuid.UUID = contact["id"]
+            contact_id: uuid.UUID = contact.id
             return contact_id
 
     first, second = await asyncio.gather(resolve("Ada"), resolve("Ada L."))

@@ -12,13 +12,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.repository import CaseRow
-from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
 from omnicase.kit.inputs import StrictInput
 
 PLACEHOLDERS = frozenset(
@@ -111,14 +111,14 @@ async def placeholder_values(
     case: CaseRow,
     agent_name: str = "",
     *,
-    requester: dict[str, Any] | None = None,
+    requester: ContactRow | None = None,
 ) -> dict[str, str]:
     """Every placeholder's value for ``case`` (empty where unknown); ``requester``: its row, if held."""
     name, email = "", ""
     if case["requester_id"] is not None:
-        held = requester is not None and requester["id"] == case["requester_id"]
+        held = requester is not None and requester.id == case["requester_id"]
         contact = requester if held else await contacts.get(session, case["requester_id"])
-        name = (contact or {}).get("name") or ""
+        name = (contact.name if contact else None) or ""
         identities = (await contacts.identities_of(session, [case["requester_id"]]))[case["requester_id"]]
         email = next((value for kind, value in identities if kind == "email"), "")
     return {

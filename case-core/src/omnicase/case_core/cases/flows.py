@@ -28,7 +28,7 @@ async def create_case(session: AsyncSession, services: Services, data: CaseCreat
                 "The requester has no usable email address or phone number.",
                 errors=[FieldError(field="body.requester", message="no valid email or phone number", code="identity")],
             )
-        requester_id = contact["id"]
+        requester_id = contact.id
     new = NewCase(
         subject=data.subject,
         channel=data.channel.value,

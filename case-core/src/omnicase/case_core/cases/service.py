@@ -20,7 +20,7 @@ from omnicase.case_core.cases.lifecycle import REOPENED_BY_REPLY, can_transition
 from omnicase.case_core.cases.repository import CaseFilters, CaseRepository, CaseRow
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.snapshot import to_case, to_snapshot
-from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
 from omnicase.case_core.custom_fields.repository import CustomFieldRepository
 from omnicase.case_core.custom_fields.validation import merge_custom_fields, missing_on_solve
 from omnicase.case_core.errors import CaseClosed, CaseNotFound
@@ -171,7 +171,7 @@ class CaseService:
         first_message: MessageDraft | None = None,
         strict: bool = True,
         location: str = "body",
-        requester: dict[str, Any] | None = None,
+        requester: ContactRow | None = None,
     ) -> CaseRow:
         """Open a case (and its first message); ``strict=False`` drops invalid defaults instead of failing.
 
@@ -189,12 +189,12 @@ class CaseService:
             errors += custom_errors
         organization_id = None
         if new.requester_id is not None:
-            held = requester is not None and requester["id"] == new.requester_id
+            held = requester is not None and requester.id == new.requester_id
             contact = requester if held else await self.contacts.get(session, new.requester_id)
             if contact is None:
                 errors.append(FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found"))
             else:
-                organization_id = contact["organization_id"]
+                organization_id = contact.organization_id
         errors += await self._check_problem(session, None, new.type, new.problem_id, location)
         if new.status == CaseStatus.SOLVED:
             errors += missing_on_solve(definitions, custom)
@@ -327,7 +327,7 @@ class CaseService:
                         FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found")
                     )
                 else:
-                    new["organization_id"] = contact["organization_id"]
+                    new["organization_id"] = contact.organization_id
         if "problem_id" in new or "type" in new:
             errors += await self._check_problem(
                 session, case["id"], new.get("type", case["type"]), new.get("problem_id", case["problem_id"]), location
@@ -601,7 +601,7 @@ class CaseService:
             email=found.get("email"),
             phone=found.get("phone"),
             handle=handle.split(":", 1)[1] if handle else None,
-            name=contact["name"] if contact else None,
+            name=contact.name if contact else None,
         )
 
     # -- links between cases ---------------------------------------------------------
@@ -631,11 +631,11 @@ class CaseService:
         await self.add_message(session, case_id, note, actor)
 
     async def move_requester(
-        self, session: AsyncSession, case_id: uuid.UUID, contact: dict[str, Any], actor: Actor
+        self, session: AsyncSession, case_id: uuid.UUID, contact: ContactRow, actor: Actor
     ) -> CaseRow:
         """A contact merge: the case follows its requester, closed or not (history and event as always)."""
         case = await self.get(session, case_id, for_update=True)
-        new = {"requester_id": contact["id"], "organization_id": contact["organization_id"]}
+        new = {"requester_id": contact.id, "organization_id": contact.organization_id}
         row, _ = await self._apply(session, case, new, actor)
         return row
 

@@ -44,7 +44,7 @@ async def list_contacts(
         session, q=q, organization_id=organization_id, after=decode_id_cursor(cursor), limit=limit + 1
     )
     items = await services.contacts.views(session, rows[:limit])
-    return paginate(ContactPage, rows, limit, key=lambda row: [row["id"]], items=items)
+    return paginate(ContactPage, rows, limit, key=lambda row: [row.id], items=items)
 
 
 @router.post(
@@ -60,7 +60,7 @@ async def create_contact(
 ) -> Contact:
     """Emails are lowercased, phones stored in E.164; an address another contact has is a 409."""
     row = await services.contacts.create(session, data)
-    response.headers["Location"] = f"/api/v1/contacts/{row['id']}"
+    response.headers["Location"] = f"/api/v1/contacts/{row.id}"
     return await services.contacts.view(session, row)
 
 

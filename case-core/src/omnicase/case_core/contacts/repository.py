@@ -1,50 +1,66 @@
-"""Every query about contacts and their identities."""
+"""Every query about contacts and their identities, answering typed records."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, true, tuple_, union_all
+from sqlalchemy import RowMapping, and_, func, literal, or_, select, true, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import contact_identities as identities
 from omnicase.case_core.models import contacts, organization_domains
 
-ContactRow = dict[str, Any]
+
+@dataclass(frozen=True)
+class ContactRow:
+    id: uuid.UUID
+    name: str | None
+    organization_id: uuid.UUID | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(row: RowMapping) -> ContactRow:
+    return ContactRow(**row)
+
+
+def _values(contact: ContactRow, domain: str | None) -> dict[str, Any]:
+    """The insert's values; with ``domain``, the organization owning that email domain (if any), in the
+    same statement, instead of the record's."""
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "organization_id": contact.organization_id
+        if domain is None
+        else select(organization_domains.c.organization_id)
+        .where(organization_domains.c.domain == domain)
+        .scalar_subquery(),
+        "notes": contact.notes,
+        "created_at": contact.created_at,
+        "updated_at": contact.updated_at,
+    }
 
 
 class ContactRepository:
-    async def insert(self, session: AsyncSession, values: dict[str, Any], *, domain: str | None = None) -> ContactRow:
+    async def insert(self, session: AsyncSession, contact: ContactRow, *, domain: str | None = None) -> ContactRow:
         """``domain``: join the organization owning this email domain, if any (in the same statement)."""
-        if domain is not None:
-            values = {
-                **values,
-                "organization_id": select(organization_domains.c.organization_id)
-                .where(organization_domains.c.domain == domain)
-                .scalar_subquery(),
-            }
-        row = (await session.execute(contacts.insert().values(**values).returning(contacts))).mappings().one()
-        return dict(row)
+        statement = contacts.insert().values(**_values(contact, domain)).returning(contacts)
+        return _record((await session.execute(statement)).mappings().one())
 
     async def insert_claiming(
-        self, session: AsyncSession, values: dict[str, Any], pairs: Sequence[tuple[str, str]], *, domain: str | None
+        self, session: AsyncSession, contact: ContactRow, pairs: Sequence[tuple[str, str]], *, domain: str | None
     ) -> tuple[ContactRow, set[tuple[str, str]]]:
         """Insert a contact and give it every identity no other contact holds, in one statement.
 
         Returns the row and the identities it got; ``domain`` as in :meth:`insert`.
         """
-        if domain is not None:
-            values = {
-                **values,
-                "organization_id": select(organization_domains.c.organization_id)
-                .where(organization_domains.c.domain == domain)
-                .scalar_subquery(),
-            }
-        new = contacts.insert().values(**values).returning(*contacts.c).cte("new_contact")
+        new = contacts.insert().values(**_values(contact, domain)).returning(*contacts.c).cte("new_contact")
         wanted = union_all(
             *(select(literal(kind).label("kind"), literal(value).label("value")) for kind, value in pairs)
         ).subquery("wanted")
@@ -59,18 +75,27 @@ class ContactRepository:
             .cte("claimed")
         )
         got = select(func.array_agg(func.concat(claimed.c.kind, ":", claimed.c.value))).scalar_subquery()
-        row = dict((await session.execute(select(*new.c, got.label("claimed")))).mappings().one())
+        row = (await session.execute(select(*new.c, got.label("claimed")))).one()
         # Each as "kind:value" (a kind has no colon; a handle's value may).
-        held = [item.split(":", 1) for item in row.pop("claimed") or []]
-        return row, {(kind, value) for kind, value in held}
+        held = [item.split(":", 1) for item in row.claimed or []]
+        inserted = ContactRow(
+            id=row.id,
+            name=row.name,
+            organization_id=row.organization_id,
+            notes=row.notes,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        return inserted, {(kind, value) for kind, value in held}
 
     async def get(self, session: AsyncSession, contact_id: uuid.UUID) -> ContactRow | None:
         row = (await session.execute(select(contacts).where(contacts.c.id == contact_id))).mappings().one_or_none()
-        return dict(row) if row else None
+        return _record(row) if row else None
 
-    async def update(self, session: AsyncSession, contact_id: uuid.UUID, values: dict[str, Any]) -> ContactRow:
-        statement = contacts.update().where(contacts.c.id == contact_id).values(**values).returning(contacts)
-        return dict((await session.execute(statement)).mappings().one())
+    async def update(self, session: AsyncSession, contact_id: uuid.UUID, changes: Mapping[str, Any]) -> ContactRow:
+        """``changes``: column name to new value."""
+        statement = contacts.update().where(contacts.c.id == contact_id).values(**changes).returning(contacts)
+        return _record((await session.execute(statement)).mappings().one())
 
     async def delete(self, session: AsyncSession, contact_id: uuid.UUID) -> None:
         await session.execute(contacts.delete().where(contacts.c.id == contact_id))
@@ -95,11 +120,17 @@ class ContactRepository:
             .join(contacts, contacts.c.id == identities.c.contact_id)
             .where(tuple_(identities.c.kind, identities.c.value).in_(list(pairs)))
         )
-        result: dict[tuple[str, str], ContactRow] = {}
-        for row in (await session.execute(statement)).mappings():
-            values = dict(row)
-            result[(values.pop("kind"), values.pop("value"))] = values
-        return result
+        return {
+            (row.kind, row.value): ContactRow(
+                id=row.id,
+                name=row.name,
+                organization_id=row.organization_id,
+                notes=row.notes,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in await session.execute(statement)
+        }
 
     async def claim(self, session: AsyncSession, contact_id: uuid.UUID, kind: str, value: str) -> bool:
         """Give ``contact_id`` the identity; False if another contact already holds it."""
@@ -181,4 +212,4 @@ class ContactRepository:
         if after is not None:
             conditions.append(contacts.c.id > after)
         statement = statement.where(and_(True, *conditions)).order_by(contacts.c.id).limit(limit)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await session.execute(statement)).mappings()]

@@ -47,27 +47,28 @@ def to_contact(row: ContactRow, identities: list[Identity]) -> Contact:
             channel, _, handle = value.partition(":")
             handles.append(Handle(channel=Channel(channel), handle=handle))
     return Contact(
-        id=row["id"],
-        name=row["name"],
+        id=row.id,
+        name=row.name,
         emails=[value for kind, value in identities if kind == "email"],
         phones=[value for kind, value in identities if kind == "phone"],
         handles=handles,
-        organization_id=row["organization_id"],
-        notes=row["notes"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        organization_id=row.organization_id,
+        notes=row.notes,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
-def _new_contact(name: str | None, organization_id: uuid.UUID | None) -> dict[str, Any]:
+def _new_contact(name: str | None, organization_id: uuid.UUID | None) -> ContactRow:
     now = utcnow()
-    return {
-        "id": uuid7(),
-        "name": name[:200] if name else None,
-        "organization_id": organization_id,
-        "created_at": now,
-        "updated_at": now,
-    }
+    return ContactRow(
+        id=uuid7(),
+        name=name[:200] if name else None,
+        organization_id=organization_id,
+        notes="",
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _domain_of(identities: list[Identity]) -> str | None:
@@ -102,11 +103,11 @@ class ContactService:
         return row
 
     async def view(self, session: AsyncSession, row: ContactRow) -> Contact:
-        return to_contact(row, (await self.contacts.identities_of(session, [row["id"]]))[row["id"]])
+        return to_contact(row, (await self.contacts.identities_of(session, [row.id]))[row.id])
 
     async def views(self, session: AsyncSession, rows: list[ContactRow]) -> list[Contact]:
-        identities = await self.contacts.identities_of(session, [row["id"] for row in rows])
-        return [to_contact(row, identities[row["id"]]) for row in rows]
+        identities = await self.contacts.identities_of(session, [row.id for row in rows])
+        return [to_contact(row, identities[row.id]) for row in rows]
 
     # -- matching senders ------------------------------------------------------------
 
@@ -162,11 +163,11 @@ class ContactService:
             # Email first: the most specific thing a sender gives.
             contact = next((holders[identity] for identity in identities if identity in holders), None)
             if contact is not None:
-                owner = contact["id"]
+                owner = contact.id
                 for identity in identities:
                     if identity not in holders:
                         await self.contacts.claim(session, owner, *identity)
-                if party.name and not contact["name"]:
+                if party.name and not contact.name:
                     contact = await self.contacts.update(session, owner, {"name": party.name[:200]})
                 return contact
             contact, claimed = await self.contacts.insert_claiming(
@@ -177,7 +178,7 @@ class ContactService:
             if identities[0] in claimed:
                 return contact
             # Another transaction created this sender a moment ago: use theirs.
-            await self.contacts.delete(session, contact["id"])
+            await self.contacts.delete(session, contact.id)
         raise RuntimeError(f"could not resolve contact for {identities}")
 
     async def _insert(
@@ -257,8 +258,8 @@ class ContactService:
             raise ValidationFailed("The contact cannot be created as given.", errors=errors)
         contact = await self._insert(session, data.name, identities, data.organization_id)
         if data.notes:
-            contact = await self.contacts.update(session, contact["id"], {"notes": data.notes})
-        await self._claim_all(session, contact["id"], identities)
+            contact = await self.contacts.update(session, contact.id, {"notes": data.notes})
+        await self._claim_all(session, contact.id, identities)
         return contact
 
     async def update(self, session: AsyncSession, contact_id: uuid.UUID, data: ContactUpdate) -> ContactRow:

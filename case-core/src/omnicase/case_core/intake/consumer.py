@@ -109,7 +109,7 @@ class IntakeConsumer:
 
         holders = prefetched.holders if prefetched is not None else None
         contact = await self.contacts.resolve(session, message.sender, message.channel, holders)
-        actor = Actor(name=f"contact:{contact['id']}" if contact else message.channel.value, via=message.channel.value)
+        actor = Actor(name=f"contact:{contact.id}" if contact else message.channel.value, via=message.channel.value)
         draft = MessageDraft(
             direction="inbound",
             public=True,
@@ -125,7 +125,7 @@ class IntakeConsumer:
             source_intake_id=message.intake_id,
             attachments=message.attachments,
         )
-        case = await self.threads.find(session, message, contact["id"] if contact else None)
+        case = await self.threads.find(session, message, contact.id if contact else None)
         if case is not None and case["status"] != CaseStatus.CLOSED:
             await self.cases.add_message(session, case["id"], draft, actor)
             return
@@ -136,7 +136,7 @@ class IntakeConsumer:
             channel=message.channel.value,
             priority=(defaults.priority or "normal"),
             type=defaults.type if defaults.type in {"question", "incident", "problem", "task"} else None,
-            requester_id=contact["id"] if contact else None,
+            requester_id=contact.id if contact else None,
             group_id=defaults.group_id,
             brand=defaults.brand[:100] if defaults.brand else None,
             tags=_clean_tags(defaults.tags),
