@@ -26,7 +26,14 @@ from omnicase.case_core.custom_fields.validation import merge_custom_fields, mis
 from omnicase.case_core.errors import CaseClosed, CaseNotFound
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.messages import reference
-from omnicase.case_core.messages.repository import CONVERSATION, MESSAGE_ID, MessageRepository, MessageRow
+from omnicase.case_core.messages.repository import (
+    CONVERSATION,
+    MESSAGE_ID,
+    AttachmentRow,
+    CaseAttachmentRow,
+    MessageRepository,
+    MessageRow,
+)
 from omnicase.case_core.sanitize import sanitize_html
 from omnicase.case_core.service import SPEC
 from omnicase.kit.clock import utcnow
@@ -89,16 +96,21 @@ def _json(value: Any) -> Any:
     return to_jsonable_python(value)
 
 
-def _attachment_rows(attachments: list[AttachmentRef]) -> list[dict[str, Any]]:
+def _attachment_rows(message_id: uuid.UUID, attachments: list[AttachmentRef]) -> list[AttachmentRow]:
     # Names come from senders: cut to the columns rather than fail a whole batch on one long name.
-    rows = []
-    for attachment in attachments:
-        row = attachment.model_dump()
-        row["filename"] = row["filename"][:255] or "attachment"
-        row["content_type"] = row["content_type"][:255]
-        row["content_id"] = row["content_id"][:255] if row["content_id"] else None
-        rows.append(row)
-    return rows
+    return [
+        AttachmentRow(
+            message_id=message_id,
+            position=position,
+            sha256=attachment.sha256,
+            filename=attachment.filename[:255] or "attachment",
+            content_type=attachment.content_type[:255],
+            size=attachment.size,
+            content_id=attachment.content_id[:255] if attachment.content_id else None,
+            inline=attachment.inline,
+        )
+        for position, attachment in enumerate(attachments)
+    ]
 
 
 Automation = Callable[[AsyncSession, uuid.UUID, dict[str, FieldChange], bool], Awaitable[CaseRow | None]]
@@ -144,12 +156,12 @@ class CaseService:
 
     async def attachments_of(
         self, session: AsyncSession, message_ids: list[uuid.UUID]
-    ) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    ) -> dict[uuid.UUID, list[AttachmentRow]]:
         return await self.messages.attachments_of(session, message_ids)
 
     async def attachment_of_case(
         self, session: AsyncSession, case_id: uuid.UUID, sha256: str, *, public_only: bool
-    ) -> dict[str, Any] | None:
+    ) -> CaseAttachmentRow | None:
         return await self.messages.attachment_of_case(session, case_id, sha256, public_only=public_only)
 
     # -- reading ---------------------------------------------------------------------
@@ -240,7 +252,7 @@ class CaseService:
         source_intake_id = None
         if first_message is not None:
             message = await self._insert_message(session, case, first_message)
-            source_intake_id = message["source_intake_id"]
+            source_intake_id = message.source_intake_id
         if new.conversation_id and (first_message is None or first_message.conversation_id != new.conversation_id):
             await self.messages.add_thread_keys(session, case["id"], [(CONVERSATION, new.conversation_id)])
         await self.outbox.add(
@@ -451,26 +463,27 @@ class CaseService:
     # -- messages --------------------------------------------------------------------
 
     async def _insert_message(self, session: AsyncSession, case: CaseRow, draft: MessageDraft) -> MessageRow:
+        message_id = uuid7()
         message = await self.messages.insert(
             session,
-            {
-                "id": uuid7(),
-                "case_id": case["id"],
-                "direction": draft.direction,
-                "public": draft.public,
-                "author": draft.author,
-                "author_role": draft.author_role,
-                "channel": draft.channel,
-                "text": draft.text,
-                "html": sanitize_html(draft.html),
-                "email_message_id": draft.email_message_id,
-                "in_reply_to": draft.in_reply_to,
-                "references": draft.references,
-                "conversation_id": draft.conversation_id,
-                "source_intake_id": draft.source_intake_id,
-                "created_at": utcnow(),
-            },
-            _attachment_rows(draft.attachments),
+            MessageRow(
+                id=message_id,
+                case_id=case["id"],
+                direction=draft.direction,
+                public=draft.public,
+                author=draft.author,
+                author_role=draft.author_role,
+                channel=draft.channel,
+                text=draft.text,
+                html=sanitize_html(draft.html),
+                email_message_id=draft.email_message_id,
+                in_reply_to=tuple(draft.in_reply_to),
+                references=tuple(draft.references),
+                conversation_id=draft.conversation_id,
+                source_intake_id=draft.source_intake_id,
+                created_at=utcnow(),
+            ),
+            _attachment_rows(message_id, draft.attachments),
         )
         keys = [(MESSAGE_ID, draft.email_message_id)] if draft.email_message_id else []
         if draft.conversation_id:
@@ -493,7 +506,7 @@ class CaseService:
             new["status"] = CaseStatus.OPEN
         if agent_reply:
             if case["first_public_reply_at"] is None:
-                extra["first_public_reply_at"] = message["created_at"]
+                extra["first_public_reply_at"] = message.created_at
             if case["status"] == CaseStatus.NEW:
                 new["status"] = CaseStatus.OPEN
         if draft.conversation_id and case["conversation_id"] is None:
@@ -503,7 +516,7 @@ class CaseService:
             session,
             CaseMessageAdded(
                 case_id=row["id"],
-                message_id=message["id"],
+                message_id=message.id,
                 direction="inbound" if draft.direction == "inbound" else "outbound",
                 public=draft.public,
                 author=draft.author,
@@ -527,17 +540,17 @@ class CaseService:
 
     async def acknowledge_again(self, session: AsyncSession, message: MessageRow, source_intake_id: uuid.UUID) -> None:
         """A message already turned into a case arrived again: repeat the acknowledgement, change nothing."""
-        case = await self.get(session, message["case_id"])
+        case = await self.get(session, message.case_id)
         await self.outbox.add(
             session,
             CaseMessageAdded(
                 case_id=case["id"],
-                message_id=message["id"],
+                message_id=message.id,
                 direction="inbound",
-                public=message["public"],
-                author=message["author"],
+                public=message.public,
+                author=message.author,
                 author_role="customer",
-                channel=Channel(message["channel"]),
+                channel=Channel(message.channel),
                 source_intake_id=source_intake_id,
                 case=to_snapshot(case),
             ),
@@ -567,13 +580,13 @@ class CaseService:
         await self.outbox.add(
             session,
             OutboundMessageRequested(
-                outbound_id=message["id"],
+                outbound_id=message.id,
                 case_id=case["id"],
                 channel=channel,
                 to=[recipient],
                 subject=reference.reply_subject(case["subject"], case["number"]),
                 text=reference.add_to_text(draft.text, token),
-                html=reference.add_to_html(message["html"], token) if message["html"] else None,
+                html=reference.add_to_html(message.html, token) if message.html else None,
                 in_reply_to=inbound[-1] if inbound else None,
                 references=[message_id for message_id, _ in thread],
                 conversation_id=case["conversation_id"],

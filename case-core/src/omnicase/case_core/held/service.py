@@ -112,7 +112,7 @@ class HeldMessageService:
         message = MessageReceived.model_validate(row.message)
         await hand_on(session, message)
         became = await self.messages.already_received(session, message.intake_id, None)
-        case = await self.cases.get(session, became["case_id"]) if became is not None else None
+        case = await self.cases.get(session, became.case_id) if became is not None else None
         settled = await self.repository.settle(
             session,
             held_id,

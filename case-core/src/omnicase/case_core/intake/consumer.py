@@ -179,7 +179,7 @@ class Prefetched:
     def received(self, intake_id: uuid.UUID, email_id: str | None) -> MessageRow | None:
         """As ``MessageRepository.already_received``: the oldest message by either key."""
         found = [row for row in (self.by_intake.get(intake_id), self.by_email.get(email_id or "")) if row]
-        return min(found, key=lambda row: row["created_at"]) if found else None
+        return min(found, key=lambda row: row.created_at) if found else None
 
 
 def _normalized(message: MessageReceived) -> MessageReceived:

@@ -16,7 +16,7 @@ from omnicase.case_core.cases.access import visible_case
 from omnicase.case_core.cases.service import MessageDraft
 from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, UnsupportedMediaType
 from omnicase.case_core.identity import MessageWriter, PortalReader
-from omnicase.case_core.messages.repository import MessageRow
+from omnicase.case_core.messages.repository import AttachmentRow, MessageRow
 from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate, MessagePage
 from omnicase.case_core.wiring import Services, ServicesDep
 from omnicase.kit.blobs import BlobsDep
@@ -39,13 +39,29 @@ router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], response
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The attachment's sha256.")]
 
 
-def to_message(row: MessageRow, attachments: list[dict[str, Any]]) -> Message:
+def to_message(row: MessageRow, attachments: list[AttachmentRow]) -> Message:
     return Message(
-        **{name: row[name] for name in Message.model_fields if name != "attachments"},
+        id=row.id,
+        case_id=row.case_id,
+        direction=row.direction,
+        public=row.public,
+        author=row.author,
+        author_role=row.author_role,
+        channel=row.channel,
+        text=row.text,
+        html=row.html,
+        email_message_id=row.email_message_id,
+        conversation_id=row.conversation_id,
+        created_at=row.created_at,
         attachments=[
             Attachment(
-                **{name: item[name] for name in Attachment.model_fields if name != "url"},
-                url=f"/api/v1/cases/{row['case_id']}/attachments/{item['sha256']}",
+                sha256=item.sha256,
+                filename=item.filename,
+                content_type=item.content_type,
+                size=item.size,
+                content_id=item.content_id,
+                inline=item.inline,
+                url=f"/api/v1/cases/{row.case_id}/attachments/{item.sha256}",
             )
             for item in attachments
         ],
@@ -73,13 +89,13 @@ async def list_messages(
     public_only = public_only or actor.customer is not None
     after = decode_cursor(cursor, datetime, uuid.UUID)
     rows = await services.cases.messages_page(session, case_id, after=after, limit=limit + 1, public_only=public_only)
-    attachments = await services.cases.attachments_of(session, [row["id"] for row in rows[:limit]])
+    attachments = await services.cases.attachments_of(session, [row.id for row in rows[:limit]])
     return paginate(
         MessagePage,
         rows,
         limit,
-        key=lambda row: [row["created_at"], row["id"]],
-        item=lambda row: to_message(row, attachments[row["id"]]),
+        key=lambda row: [row.created_at, row.id],
+        item=lambda row: to_message(row, attachments[row.id]),
     )
 
 
@@ -216,8 +232,8 @@ async def add_message(
         attachments=refs,
     )
     _, message = await services.cases.add_message(session, case_id, draft, actor)
-    attachments = await services.cases.attachments_of(session, [message["id"]])
-    return to_message(message, attachments[message["id"]])
+    attachments = await services.cases.attachments_of(session, [message.id])
+    return to_message(message, attachments[message.id])
 
 
 @router.get(
@@ -243,11 +259,11 @@ async def download(
     content = await blobs.get(sha256)
     if content is None:
         raise AttachmentNotFound(f"The bytes of attachment {sha256} are no longer available.")
-    filename = attachment["filename"]
+    filename = attachment.filename
     fallback = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
     return Response(
         content,
-        media_type=attachment["content_type"],
+        media_type=attachment.content_type,
         headers={
             "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}",
             "X-Content-Type-Options": "nosniff",

@@ -1,19 +1,62 @@
-"""Every query about messages, their attachments, and the thread keys of cases."""
+"""Every query about messages, their attachments, and the thread keys of cases, answering typed records."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import RowMapping, and_, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.cases.repository import CaseRow
 from omnicase.case_core.models import cases, message_attachments, messages, thread_keys
 from omnicase.kit.db import any_of
 
-MessageRow = dict[str, Any]
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    direction: str  # inbound | outbound
+    public: bool
+    author: str
+    author_role: str
+    channel: str
+    text: str
+    html: str | None
+    email_message_id: str | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    conversation_id: str | None
+    source_intake_id: uuid.UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    message_id: uuid.UUID
+    position: int
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+    content_id: str | None
+    inline: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseAttachmentRow(AttachmentRow):
+    """An attachment found among a case's messages, with the channel of the message carrying it."""
+
+    channel: str
+
+
+def _message(row: RowMapping) -> MessageRow:
+    return MessageRow(**{**row, "in_reply_to": tuple(row["in_reply_to"]), "references": tuple(row["references"])})
+
 
 MESSAGE_ID = "message_id"
 CONVERSATION = "conversation"
@@ -21,15 +64,42 @@ CONVERSATION = "conversation"
 
 class MessageRepository:
     async def insert(
-        self, session: AsyncSession, values: dict[str, Any], attachments: Sequence[dict[str, Any]]
+        self, session: AsyncSession, message: MessageRow, attachments: Sequence[AttachmentRow]
     ) -> MessageRow:
-        row = dict((await session.execute(messages.insert().values(**values).returning(messages))).mappings().one())
+        """The message and its attachments (each naming this message, at its position)."""
+        statement = messages.insert().values(
+            id=message.id,
+            case_id=message.case_id,
+            direction=message.direction,
+            public=message.public,
+            author=message.author,
+            author_role=message.author_role,
+            channel=message.channel,
+            text=message.text,
+            html=message.html,
+            email_message_id=message.email_message_id,
+            in_reply_to=list(message.in_reply_to),
+            references=list(message.references),
+            conversation_id=message.conversation_id,
+            source_intake_id=message.source_intake_id,
+            created_at=message.created_at,
+        )
+        row = _message((await session.execute(statement.returning(messages))).mappings().one())
         if attachments:
             await session.execute(
                 message_attachments.insert(),
                 [
-                    {**attachment, "message_id": row["id"], "position": index}
-                    for index, attachment in enumerate(attachments)
+                    {
+                        "message_id": attachment.message_id,
+                        "position": attachment.position,
+                        "sha256": attachment.sha256,
+                        "filename": attachment.filename,
+                        "content_type": attachment.content_type,
+                        "size": attachment.size,
+                        "content_id": attachment.content_id,
+                        "inline": attachment.inline,
+                    }
+                    for attachment in attachments
                 ],
             )
         return row
@@ -45,7 +115,7 @@ class MessageRepository:
             )
         statement = select(messages).where(condition).order_by(messages.c.created_at).limit(1)
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return _message(row) if row else None
 
     async def received_among(
         self, session: AsyncSession, intake_ids: list[uuid.UUID], email_message_ids: list[str]
@@ -62,24 +132,24 @@ class MessageRepository:
         by_email: dict[str, MessageRow] = {}
         # Newest first, so the oldest ends up in each map, as already_received picks it.
         for row in (await session.execute(statement)).mappings():
-            message = dict(row)
-            if message["source_intake_id"] is not None:
-                by_intake[message["source_intake_id"]] = message
-            if message["email_message_id"] and message["direction"] == "inbound":
-                by_email[message["email_message_id"]] = message
+            message = _message(row)
+            if message.source_intake_id is not None:
+                by_intake[message.source_intake_id] = message
+            if message.email_message_id and message.direction == "inbound":
+                by_email[message.email_message_id] = message
         return by_intake, by_email
 
     async def get(self, session: AsyncSession, case_id: uuid.UUID, message_id: uuid.UUID) -> MessageRow | None:
         statement = select(messages).where(messages.c.id == message_id, messages.c.case_id == case_id)
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return _message(row) if row else None
 
     async def page(
         self,
         session: AsyncSession,
         case_id: uuid.UUID,
         *,
-        after: tuple[Any, uuid.UUID] | None,
+        after: tuple[datetime, uuid.UUID] | None,
         limit: int,
         public_only: bool = False,
     ) -> list[MessageRow]:
@@ -91,12 +161,12 @@ class MessageRepository:
         statement = (
             select(messages).where(and_(*conditions)).order_by(messages.c.created_at, messages.c.id).limit(limit)
         )
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [_message(row) for row in (await session.execute(statement)).mappings()]
 
     async def attachments_of(
         self, session: AsyncSession, message_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, list[dict[str, Any]]]:
-        result: dict[uuid.UUID, list[dict[str, Any]]] = {message_id: [] for message_id in message_ids}
+    ) -> dict[uuid.UUID, list[AttachmentRow]]:
+        result: dict[uuid.UUID, list[AttachmentRow]] = {message_id: [] for message_id in message_ids}
         if message_ids:
             statement = (
                 select(message_attachments)
@@ -104,12 +174,12 @@ class MessageRepository:
                 .order_by(message_attachments.c.message_id, message_attachments.c.position)
             )
             for row in (await session.execute(statement)).mappings():
-                result[row["message_id"]].append(dict(row))
+                result[row["message_id"]].append(AttachmentRow(**row))
         return result
 
     async def attachment_of_case(
         self, session: AsyncSession, case_id: uuid.UUID, sha256: str, *, public_only: bool = False
-    ) -> dict[str, Any] | None:
+    ) -> CaseAttachmentRow | None:
         statement = (
             select(message_attachments, messages.c.channel)
             .join(messages, messages.c.id == message_attachments.c.message_id)
@@ -119,7 +189,7 @@ class MessageRepository:
         if public_only:
             statement = statement.where(messages.c.public.is_(True))
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return CaseAttachmentRow(**row) if row else None
 
     async def email_thread(self, session: AsyncSession, case_id: uuid.UUID, limit: int = 20) -> list[tuple[str, str]]:
         """The case's last email Message-IDs, oldest first, with each message's direction."""
@@ -151,7 +221,7 @@ class MessageRepository:
         if rows:
             await session.execute(insert(thread_keys).on_conflict_do_nothing(), rows)
 
-    async def cases_by_keys(self, session: AsyncSession, kind: str, values: Sequence[str]) -> list[dict[str, Any]]:
+    async def cases_by_keys(self, session: AsyncSession, kind: str, values: Sequence[str]) -> list[CaseRow]:
         """The cases owning any of these thread keys (one query: the intake's hot path)."""
         if not values:
             return []
@@ -163,7 +233,7 @@ class MessageRepository:
         )
         return [dict(row) for row in (await session.execute(statement)).mappings()]
 
-    async def cases_of_outbound(self, session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+    async def cases_of_outbound(self, session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> list[CaseRow]:
         """The cases that sent these outbound messages."""
         if not message_ids:
             return []
