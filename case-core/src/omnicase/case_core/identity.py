@@ -21,10 +21,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends
 
+from omnicase.case_core.cases.repository import CaseRow
 from omnicase.kit.errors import Forbidden
 from omnicase.kit.identity import CurrentIdentity, Identity
 
@@ -37,13 +38,13 @@ class Customer:
     organization_id: uuid.UUID | None = None
     organization_cases: bool = False
 
-    def sees(self, case: dict[str, Any]) -> bool:
-        if case["requester_id"] == self.contact_id:
+    def sees(self, case: CaseRow) -> bool:
+        if case.requester_id == self.contact_id:
             return True
         return (
             self.organization_cases
             and self.organization_id is not None
-            and (case["organization_id"] == self.organization_id)
+            and (case.organization_id == self.organization_id)
         )
 
 

@@ -115,25 +115,25 @@ async def placeholder_values(
 ) -> dict[str, str]:
     """Every placeholder's value for ``case`` (empty where unknown); ``requester``: its row, if held."""
     name, email = "", ""
-    if case["requester_id"] is not None:
-        held = requester is not None and requester.id == case["requester_id"]
-        contact = requester if held else await contacts.get(session, case["requester_id"])
+    if case.requester_id is not None:
+        held = requester is not None and requester.id == case.requester_id
+        contact = requester if held else await contacts.get(session, case.requester_id)
         name = (contact.name if contact else None) or ""
-        identities = (await contacts.identities_of(session, [case["requester_id"]]))[case["requester_id"]]
+        identities = (await contacts.identities_of(session, [case.requester_id]))[case.requester_id]
         email = next((value for kind, value in identities if kind == "email"), "")
     return {
         "requester.name": name,
         "requester.first_name": name.split()[0] if name.split() else "",
         "requester.email": email,
-        "case.number": str(case["number"]),
-        "case.subject": case["subject"],
-        "case.status": case["status"],
-        "case.priority": case["priority"],
+        "case.number": str(case.number),
+        "case.subject": case.subject,
+        "case.status": case.status,
+        "case.priority": case.priority,
         "agent.name": agent_name,
     }
 
 
 def render_for(template: TemplatedText, case: CaseRow, values: Mapping[str, str]) -> tuple[str, str]:
     """``(text, html)`` of the variant fitting the case's brand and language."""
-    chosen = pick_variant(template.text, template.variants, case["brand"], case["language"])
+    chosen = pick_variant(template.text, template.variants, case.brand, case.language)
     return render_text(chosen, values), render_html(chosen, values)

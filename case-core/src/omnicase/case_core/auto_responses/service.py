@@ -117,11 +117,11 @@ class AutoResponseService:
             text, html = render_for(await self.template.current(session), case, values)
         if own_subject is not None:
             subject = render_text(own_subject, values)
-            token_in_subject = f"[#{case['number']}]"
+            token_in_subject = f"[#{case.number}]"
             subject = subject if token_in_subject in subject else f"{subject} {token_in_subject}"
         else:
-            subject = reference.reply_subject(case["subject"], case["number"])
-        token = case["ref_token"]
+            subject = reference.reply_subject(case.subject, case.number)
+        token = case.ref_token
         reply_to = message.metadata.get("reply_to")
         address = reply_to if isinstance(reply_to, str) and "@" in reply_to else message.sender.email
         references = [*message.references, message.message_id] if message.message_id else []
@@ -129,7 +129,7 @@ class AutoResponseService:
             session,
             OutboundMessageRequested(
                 outbound_id=uuid7(),
-                case_id=case["id"],
+                case_id=case.id,
                 channel=Channel.EMAIL,
                 to=[Party(email=address, name=message.sender.name)],
                 subject=subject,
@@ -141,6 +141,6 @@ class AutoResponseService:
                 headers={reference.HEADER: reference.marker(token)},
             ),
             source=SPEC.name,
-            subject=str(case["id"]),
-            key=str(case["id"]),
+            subject=str(case.id),
+            key=str(case.id),
         )

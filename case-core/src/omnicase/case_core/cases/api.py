@@ -21,9 +21,9 @@ from omnicase.case_core.cases.schemas import (
     CaseCreate,
     CasePage,
     CaseType,
-    HistoryEntry,
     HistoryPage,
     MergeRequest,
+    to_history_entry,
 )
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound, PreconditionRequired
@@ -60,7 +60,7 @@ Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "number
 
 
 def _respond(response: Response, row: CaseRow) -> Case:
-    response.headers["ETag"] = etag(row["version"])
+    response.headers["ETag"] = etag(row.version)
     return to_case(row)
 
 
@@ -79,7 +79,7 @@ def _cursor_after(cursor: str | None, sort: str) -> tuple[Any, uuid.UUID] | None
 def sort_key(sort: str) -> Callable[[CaseRow], list[Any]]:
     """A case row's cursor key under ``sort``: the sort itself (a cursor of another sort is refused), value, id."""
     column = SORTS[sort][0].name
-    return lambda row: [sort, row[column], row["id"]]
+    return lambda row: [sort, getattr(row, column), row.id]
 
 
 @router.get(
@@ -160,7 +160,7 @@ async def create(
 ) -> Case:
     """Open a case for a requester (found by email or phone, else created); the description is its first message."""
     row = await create_case(session, services, data, actor)
-    response.headers["Location"] = f"/api/v1/cases/{row['id']}"
+    response.headers["Location"] = f"/api/v1/cases/{row.id}"
     return shown_to(_respond(response, row), actor)
 
 
@@ -212,7 +212,7 @@ async def get(
 ) -> Case:
     """The case with its version in the ETag header (send it back in If-Match to change the case)."""
     row = await visible_case(session, services.cases, case_id, actor)
-    response.headers["ETag"] = etag(row["version"])
+    response.headers["ETag"] = etag(row.version)
     return shown_to(to_case(row), actor)
 
 
@@ -285,4 +285,4 @@ async def history(
     key = decode_cursor(cursor, int)
     after = key[0] if key else None
     rows = await services.cases.history(session, case_id, after_id=after, limit=limit + 1)
-    return paginate(HistoryPage, rows, limit, key=lambda row: [row["id"]], item=HistoryEntry.model_validate)
+    return paginate(HistoryPage, rows, limit, key=lambda row: [row.id], item=to_history_entry)

@@ -1,14 +1,14 @@
-"""Every query about cases and their history."""
+"""Every query about cases and their history, answering typed records."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, RowMapping, and_, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import case_history, cases
@@ -20,7 +20,86 @@ SEARCH_CONFIG = "english"
 
 CASE_COLUMNS = [column for column in cases.c if column.name not in {"search"}]
 
-CaseRow = dict[str, Any]
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as stored (every column but the search vector)."""
+
+    id: uuid.UUID
+    number: int
+    ref_token: str  # the hidden reference that threads replies into the case
+    subject: str
+    description: str
+    status: str
+    priority: str
+    type: str | None
+    channel: str
+    requester_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
+    group_id: uuid.UUID | None
+    brand: str | None
+    tags: tuple[str, ...]
+    custom_fields: Mapping[str, Any]
+    followers: tuple[uuid.UUID, ...]
+    language: str | None
+    conversation_id: str | None
+    follow_up_of: uuid.UUID | None
+    problem_id: uuid.UUID | None
+    merged_into: uuid.UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    first_public_reply_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+
+
+def case_record(row: RowMapping) -> CaseRow:
+    """The record of a row selected as :data:`CASE_COLUMNS` (array columns become tuples)."""
+    return CaseRow(
+        id=row["id"],
+        number=row["number"],
+        ref_token=row["ref_token"],
+        subject=row["subject"],
+        description=row["description"],
+        status=row["status"],
+        priority=row["priority"],
+        type=row["type"],
+        channel=row["channel"],
+        requester_id=row["requester_id"],
+        organization_id=row["organization_id"],
+        assignee_id=row["assignee_id"],
+        group_id=row["group_id"],
+        brand=row["brand"],
+        tags=tuple(row["tags"]),
+        custom_fields=row["custom_fields"],
+        followers=tuple(row["followers"]),
+        language=row["language"],
+        conversation_id=row["conversation_id"],
+        follow_up_of=row["follow_up_of"],
+        problem_id=row["problem_id"],
+        merged_into=row["merged_into"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        first_public_reply_at=row["first_public_reply_at"],
+        solved_at=row["solved_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+@dataclass(frozen=True)
+class CaseHistoryRow:
+    id: int
+    case_id: uuid.UUID
+    version: int  # the case's, after the change
+    actor: str
+    via: str
+    field: str
+    old: Any  # JSON
+    new: Any  # JSON
+    at: datetime
 
 
 def search_vector(text: str, weight: str = "D") -> ColumnElement[Any]:
@@ -66,21 +145,21 @@ SORTS = {
 
 
 class CaseRepository:
-    async def insert(self, session: AsyncSession, values: dict[str, Any], search_text: str) -> CaseRow:
+    async def insert(self, session: AsyncSession, values: Mapping[str, Any], search_text: str) -> CaseRow:
+        """``values``: the new case's columns (``number`` comes from its sequence)."""
         statement = (
             cases.insert()
             .values(**values, search=search_vector(values["subject"], "A").op("||")(search_vector(search_text)))
             .returning(*CASE_COLUMNS)
         )
-        row = (await session.execute(statement)).mappings().one()
-        return dict(row)
+        return case_record((await session.execute(statement)).mappings().one())
 
     async def get(self, session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow | None:
         statement = select(*CASE_COLUMNS).where(cases.c.id == case_id)
         if for_update:
             statement = statement.with_for_update(of=cases)
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return case_record(row) if row else None
 
     async def unsolved_incidents(self, session: AsyncSession, problem_id: uuid.UUID) -> list[uuid.UUID]:
         statement = (
@@ -92,29 +171,29 @@ class CaseRepository:
 
     async def get_by_number(self, session: AsyncSession, number: int) -> CaseRow | None:
         row = (await session.execute(select(*CASE_COLUMNS).where(cases.c.number == number))).mappings().one_or_none()
-        return dict(row) if row else None
+        return case_record(row) if row else None
 
     async def get_by_ref_tokens(self, session: AsyncSession, tokens: Sequence[str]) -> list[CaseRow]:
         if not tokens:
             return []
         rows = (await session.execute(select(*CASE_COLUMNS).where(cases.c.ref_token.in_(tokens)))).mappings()
-        return [dict(row) for row in rows]
+        return [case_record(row) for row in rows]
 
     async def newest_follow_up(self, session: AsyncSession, case_id: uuid.UUID) -> CaseRow | None:
         statement = (
             select(*CASE_COLUMNS).where(cases.c.follow_up_of == case_id).order_by(cases.c.number.desc()).limit(1)
         )
         row = (await session.execute(statement)).mappings().one_or_none()
-        return dict(row) if row else None
+        return case_record(row) if row else None
 
     async def update(
-        self, session: AsyncSession, case_id: uuid.UUID, values: dict[str, Any], search_text: str | None = None
+        self, session: AsyncSession, case_id: uuid.UUID, values: Mapping[str, Any], search_text: str | None = None
     ) -> CaseRow:
+        """``values``: column name to new value; ``search_text`` is added to what search finds the case by."""
         statement = cases.update().where(cases.c.id == case_id).values(**values)
         if search_text:
             statement = statement.values(search=cases.c.search.op("||")(search_vector(search_text)))
-        row = (await session.execute(statement.returning(*CASE_COLUMNS))).mappings().one()
-        return dict(row)
+        return case_record((await session.execute(statement.returning(*CASE_COLUMNS))).mappings().one())
 
     async def ids_by_requester(self, session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
         rows = await session.scalars(
@@ -152,7 +231,7 @@ class CaseRepository:
                 conditions.append(tuple_(column, cases.c.id) > tuple_(key, last_id))
         order = [column.desc(), cases.c.id.desc()] if descending else [column.asc(), cases.c.id.asc()]
         statement = select(*CASE_COLUMNS).where(and_(True, *conditions)).order_by(*order).limit(limit)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [case_record(row) for row in (await session.execute(statement)).mappings()]
 
     async def counts(self, session: AsyncSession, filters: Sequence[CaseFilters]) -> list[int]:
         """How many cases match each filter set, in one pass over the cases (a sidebar of views)."""
@@ -212,9 +291,9 @@ class CaseRepository:
 
     async def history(
         self, session: AsyncSession, case_id: uuid.UUID, *, after_id: int | None, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[CaseHistoryRow]:
         statement = select(case_history).where(case_history.c.case_id == case_id)
         if after_id is not None:
             statement = statement.where(case_history.c.id > after_id)
         statement = statement.order_by(case_history.c.id).limit(limit)
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [CaseHistoryRow(**row) for row in (await session.execute(statement)).mappings()]

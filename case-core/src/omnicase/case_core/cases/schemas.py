@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from omnicase.case_core.cases.repository import CaseHistoryRow
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.kit.pagination import Page
@@ -299,3 +300,7 @@ class HistoryEntry(BaseModel):
 
 class HistoryPage(Page[HistoryEntry]):
     """A page of HistoryEntry items."""
+
+
+def to_history_entry(row: CaseHistoryRow) -> HistoryEntry:
+    return HistoryEntry.model_validate(row, from_attributes=True)

@@ -17,7 +17,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.lifecycle import REOPENED_BY_REPLY, can_transition
-from omnicase.case_core.cases.repository import CaseFilters, CaseRepository, CaseRow
+from omnicase.case_core.cases.repository import CaseFilters, CaseHistoryRow, CaseRepository, CaseRow
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.snapshot import to_case, to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
@@ -139,7 +139,7 @@ class CaseService:
 
     async def history(
         self, session: AsyncSession, case_id: uuid.UUID, *, after_id: int | None, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[CaseHistoryRow]:
         return await self.cases.history(session, case_id, after_id=after_id, limit=limit)
 
     async def messages_page(
@@ -254,7 +254,7 @@ class CaseService:
             message = await self._insert_message(session, case, first_message)
             source_intake_id = message.source_intake_id
         if new.conversation_id and (first_message is None or first_message.conversation_id != new.conversation_id):
-            await self.messages.add_thread_keys(session, case["id"], [(CONVERSATION, new.conversation_id)])
+            await self.messages.add_thread_keys(session, case.id, [(CONVERSATION, new.conversation_id)])
         await self.outbox.add(
             session,
             CaseCreated(
@@ -265,11 +265,11 @@ class CaseService:
                 actor=actor.name,
             ),
             source=SPEC.name,
-            subject=str(case["id"]),
-            key=str(case["id"]),
+            subject=str(case.id),
+            key=str(case.id),
         )
         if self.automation is not None and actor.via not in _NO_AUTOMATION:
-            case = await self.automation(session, case["id"], {}, True) or case
+            case = await self.automation(session, case.id, {}, True) or case
         return case
 
     # -- changing --------------------------------------------------------------------
@@ -290,12 +290,12 @@ class CaseService:
         leaves the transaction as it was: case commands rely on it, without savepoints.
         """
         case = await self.get(session, case_id, for_update=True)
-        if expected_version is not None and case["version"] != expected_version:
+        if expected_version is not None and case.version != expected_version:
             current = to_case(case).model_dump(mode="json")
             raise PreconditionFailed(
-                f"Case {case_id} is at version {case['version']}, not {expected_version}; "
+                f"Case {case_id} is at version {case.version}, not {expected_version}; "
                 "someone else changed it. Review the current state and try again.",
-                headers={"ETag": f'"{case["version"]}"'},
+                headers={"ETag": f'"{case.version}"'},
                 extra={"current": current},
             )
         self._ensure_changeable(case)
@@ -306,30 +306,30 @@ class CaseService:
             if name in {"tags", "followers"}:
                 continue
             new[name] = value
-        if "status" in new and not can_transition(CaseStatus(case["status"]), CaseStatus(new["status"])):
+        if "status" in new and not can_transition(CaseStatus(case.status), CaseStatus(new["status"])):
             errors.append(
                 FieldError(
                     field=f"{location}.status",
-                    message=f"a {case['status']} case cannot become {new['status']}",
+                    message=f"a {case.status} case cannot become {new['status']}",
                     code="transition",
                 )
             )
         if "tags" in requested or changes.add_tags or changes.remove_tags:
-            tags: list[str] = list(requested["tags"] if "tags" in requested else case["tags"])
+            tags: list[str] = list(requested.get("tags", case.tags))
             tags += [tag for tag in changes.add_tags if tag not in tags]
             new["tags"] = [tag for tag in tags if tag not in changes.remove_tags]
         if "followers" in requested:
             new["followers"] = list(dict.fromkeys(requested["followers"]))
-        solving = new.get("status") == CaseStatus.SOLVED and case["status"] != CaseStatus.SOLVED
+        solving = new.get("status") == CaseStatus.SOLVED and case.status != CaseStatus.SOLVED
         definitions = await self.fields.by_key(session) if changes.custom_fields or solving else {}
-        custom = case["custom_fields"]
+        custom = case.custom_fields
         if changes.custom_fields:
             custom, custom_errors = merge_custom_fields(
                 definitions, custom, changes.custom_fields, location=f"{location}.custom_fields"
             )
             errors += custom_errors
             new["custom_fields"] = custom
-        if "requester_id" in new and new["requester_id"] != case["requester_id"]:
+        if "requester_id" in new and new["requester_id"] != case.requester_id:
             if new["requester_id"] is None:
                 errors.append(FieldError(field=f"{location}.requester_id", message="cannot be null", code="required"))
             else:
@@ -342,32 +342,32 @@ class CaseService:
                     new["organization_id"] = contact.organization_id
         if "problem_id" in new or "type" in new:
             errors += await self._check_problem(
-                session, case["id"], new.get("type", case["type"]), new.get("problem_id", case["problem_id"]), location
+                session, case.id, new.get("type", case.type), new.get("problem_id", case.problem_id), location
             )
         if solving:
             errors += missing_on_solve(definitions, custom)
         # Assigning a case nobody has touched yet means someone is on it.
-        if case["status"] == CaseStatus.NEW and "status" not in new and new.get("assignee_id"):
+        if case.status == CaseStatus.NEW and "status" not in new and new.get("assignee_id"):
             new["status"] = CaseStatus.OPEN
         if errors:
             raise ValidationFailed(f"Case {case_id} cannot be changed as asked.", errors=errors)
         row, applied = await self._apply(session, case, new, actor)
-        if row["type"] == "problem" and "status" in applied and row["status"] == CaseStatus.SOLVED:
+        if row.type == "problem" and "status" in applied and row.status == CaseStatus.SOLVED:
             await self._solve_incidents(session, row, actor)
         if applied and self.automation is not None and actor.via not in _NO_AUTOMATION:
-            row = await self.automation(session, row["id"], applied, False) or row
+            row = await self.automation(session, row.id, applied, False) or row
         return row
 
     async def _solve_incidents(self, session: AsyncSession, problem: CaseRow, actor: Actor) -> None:
         """Solving a problem solves its open incidents, each by the usual rules (one it cannot solve stays)."""
-        for incident_id in await self.cases.unsolved_incidents(session, problem["id"]):
+        for incident_id in await self.cases.unsolved_incidents(session, problem.id):
             try:
                 async with session.begin_nested():
                     await self.change(session, incident_id, CaseChanges(status=CaseStatus.SOLVED), actor)
             except ServiceError as error:
                 logger.info(
                     "incident left unsolved with its problem",
-                    extra={"incident": str(incident_id), "problem": str(problem["id"]), "reason": error.detail},
+                    extra={"incident": str(incident_id), "problem": str(problem.id), "reason": error.detail},
                 )
 
     async def _check_problem(
@@ -388,15 +388,15 @@ class CaseService:
         problem = await self.cases.get(session, problem_id)
         if problem is None:
             return [FieldError(field=where, message="no such case", code="not_found")]
-        if problem["type"] != "problem":
+        if problem.type != "problem":
             return [FieldError(field=where, message="the linked case is not a problem", code="type")]
         return []
 
     def _ensure_changeable(self, case: CaseRow) -> None:
-        if case["merged_into"] is not None:
-            raise CaseClosed(f"Case {case['id']} was merged into {case['merged_into']}; change that case instead.")
-        if case["status"] == CaseStatus.CLOSED:
-            raise CaseClosed(f"Case {case['id']} is closed; closed cases do not change (a reply opens a follow-up).")
+        if case.merged_into is not None:
+            raise CaseClosed(f"Case {case.id} was merged into {case.merged_into}; change that case instead.")
+        if case.status == CaseStatus.CLOSED:
+            raise CaseClosed(f"Case {case.id} is closed; closed cases do not change (a reply opens a follow-up).")
 
     async def _apply(
         self,
@@ -411,9 +411,9 @@ class CaseService:
     ) -> tuple[CaseRow, dict[str, FieldChange]]:
         """Write the fields of ``new`` that differ, their history and a ``case.updated`` event."""
         changes = {
-            name: FieldChange(old=_json(case[name]), new=_json(value))
+            name: FieldChange(old=_json(getattr(case, name)), new=_json(value))
             for name, value in new.items()
-            if _json(case[name]) != _json(value)
+            if _json(getattr(case, name)) != _json(value)
         }
         if not changes and not touch:
             return case, {}
@@ -425,12 +425,12 @@ class CaseService:
                 values["solved_at"] = now
             elif status == CaseStatus.CLOSED:
                 values["closed_at"] = now
-            elif case["status"] == CaseStatus.SOLVED:
+            elif case.status == CaseStatus.SOLVED:
                 values["solved_at"] = None
         values.update(extra or {})
-        values["version"] = case["version"] + 1
+        values["version"] = case.version + 1
         values["updated_at"] = now
-        row = await self.cases.update(session, case["id"], values, search_text)
+        row = await self.cases.update(session, case.id, values, search_text)
         await self.cases.add_history(
             session,
             [self._history(row, actor, name, change.old, change.new, now) for name, change in changes.items()],
@@ -439,19 +439,19 @@ class CaseService:
             await self.outbox.add(
                 session,
                 CaseUpdated(
-                    case_id=row["id"], version=row["version"], changes=changes, actor=actor.name, case=to_snapshot(row)
+                    case_id=row.id, version=row.version, changes=changes, actor=actor.name, case=to_snapshot(row)
                 ),
                 source=SPEC.name,
-                subject=str(row["id"]),
-                key=str(row["id"]),
+                subject=str(row.id),
+                key=str(row.id),
             )
         return row, changes
 
     @staticmethod
     def _history(case: CaseRow, actor: Actor, name: str, old: Any, new: Any, at: Any) -> dict[str, Any]:
         return {
-            "case_id": case["id"],
-            "version": case["version"],
+            "case_id": case.id,
+            "version": case.version,
             "actor": actor.name,
             "via": actor.via,
             "field": name,
@@ -468,7 +468,7 @@ class CaseService:
             session,
             MessageRow(
                 id=message_id,
-                case_id=case["id"],
+                case_id=case.id,
                 direction=draft.direction,
                 public=draft.public,
                 author=draft.author,
@@ -488,7 +488,7 @@ class CaseService:
         keys = [(MESSAGE_ID, draft.email_message_id)] if draft.email_message_id else []
         if draft.conversation_id:
             keys.append((CONVERSATION, draft.conversation_id))
-        await self.messages.add_thread_keys(session, case["id"], keys)
+        await self.messages.add_thread_keys(session, case.id, keys)
         return message
 
     async def add_message(
@@ -502,20 +502,20 @@ class CaseService:
         extra: dict[str, Any] = {}
         # A public message written on our side (an agent's, or an integration's) goes to the customer.
         agent_reply = draft.public and draft.direction == "outbound"
-        if draft.author_role == "customer" and case["status"] in REOPENED_BY_REPLY:
+        if draft.author_role == "customer" and case.status in REOPENED_BY_REPLY:
             new["status"] = CaseStatus.OPEN
         if agent_reply:
-            if case["first_public_reply_at"] is None:
+            if case.first_public_reply_at is None:
                 extra["first_public_reply_at"] = message.created_at
-            if case["status"] == CaseStatus.NEW:
+            if case.status == CaseStatus.NEW:
                 new["status"] = CaseStatus.OPEN
-        if draft.conversation_id and case["conversation_id"] is None:
+        if draft.conversation_id and case.conversation_id is None:
             extra["conversation_id"] = draft.conversation_id
         row, applied = await self._apply(session, case, new, actor, extra=extra, search_text=draft.text, touch=True)
         await self.outbox.add(
             session,
             CaseMessageAdded(
-                case_id=row["id"],
+                case_id=row.id,
                 message_id=message.id,
                 direction="inbound" if draft.direction == "inbound" else "outbound",
                 public=draft.public,
@@ -528,14 +528,14 @@ class CaseService:
                 case=to_snapshot(row),
             ),
             source=SPEC.name,
-            subject=str(row["id"]),
-            key=str(row["id"]),
+            subject=str(row.id),
+            key=str(row.id),
         )
         if agent_reply:
             await self._request_outbound(session, row, message, draft)
         # A message that moved the case (a customer's reply reopening it) is an update like any other.
         if applied and self.automation is not None and actor.via not in _NO_AUTOMATION:
-            row = await self.automation(session, row["id"], applied, False) or row
+            row = await self.automation(session, row.id, applied, False) or row
         return row, message
 
     async def acknowledge_again(self, session: AsyncSession, message: MessageRow, source_intake_id: uuid.UUID) -> None:
@@ -544,7 +544,7 @@ class CaseService:
         await self.outbox.add(
             session,
             CaseMessageAdded(
-                case_id=case["id"],
+                case_id=case.id,
                 message_id=message.id,
                 direction="inbound",
                 public=message.public,
@@ -555,8 +555,8 @@ class CaseService:
                 case=to_snapshot(case),
             ),
             source=SPEC.name,
-            subject=str(case["id"]),
-            key=str(case["id"]),
+            subject=str(case.id),
+            key=str(case.id),
         )
 
     async def _request_outbound(
@@ -568,42 +568,42 @@ class CaseService:
                 "The case has no requester to send a public reply to; add an internal note instead.",
                 errors=[FieldError(field="body.public", message="no requester to reply to", code="no_recipient")],
             )
-        channel = Channel(case["channel"])
-        integration_conversation = channel is Channel.API and case["conversation_id"] is not None
+        channel = Channel(case.channel)
+        integration_conversation = channel is Channel.API and case.conversation_id is not None
         if channel in {Channel.WEB, Channel.API, Channel.VOICE} and not integration_conversation:
             # Forms, calls and cases created over the REST API have no conversation to
             # answer in: reply by email. An integrator's channel (intake-web) has one.
             channel = Channel.EMAIL
-        thread = await self.messages.email_thread(session, case["id"])
+        thread = await self.messages.email_thread(session, case.id)
         inbound = [message_id for message_id, direction in thread if direction == "inbound"]
-        token = case["ref_token"]
+        token = case.ref_token
         await self.outbox.add(
             session,
             OutboundMessageRequested(
                 outbound_id=message.id,
-                case_id=case["id"],
+                case_id=case.id,
                 channel=channel,
                 to=[recipient],
-                subject=reference.reply_subject(case["subject"], case["number"]),
+                subject=reference.reply_subject(case.subject, case.number),
                 text=reference.add_to_text(draft.text, token),
                 html=reference.add_to_html(message.html, token) if message.html else None,
                 in_reply_to=inbound[-1] if inbound else None,
                 references=[message_id for message_id, _ in thread],
-                conversation_id=case["conversation_id"],
+                conversation_id=case.conversation_id,
                 attachments=draft.attachments,
                 # Also in a header: bounces and forwards-as-attachment carry headers, not always bodies.
                 headers={reference.HEADER: reference.marker(token)},
             ),
             source=SPEC.name,
-            subject=str(case["id"]),
-            key=str(case["id"]),
+            subject=str(case.id),
+            key=str(case.id),
         )
 
     async def _requester_party(self, session: AsyncSession, case: CaseRow) -> Party | None:
-        if case["requester_id"] is None:
+        if case.requester_id is None:
             return None
-        contact = await self.contacts.get(session, case["requester_id"])
-        identities = (await self.contacts.identities_of(session, [case["requester_id"]]))[case["requester_id"]]
+        contact = await self.contacts.get(session, case.requester_id)
+        identities = (await self.contacts.identities_of(session, [case.requester_id]))[case.requester_id]
         found: dict[str, str] = {}
         for kind, value in identities:
             found.setdefault(kind, value)
@@ -631,14 +631,14 @@ class CaseService:
     ) -> None:
         """Tell the agents, with an internal note, that a reply never reached the customer."""
         case = await self.get(session, case_id)
-        if case["merged_into"] is not None or case["status"] == CaseStatus.CLOSED:
+        if case.merged_into is not None or case.status == CaseStatus.CLOSED:
             return
         note = MessageDraft(
             direction="outbound",
             public=False,
             author=actor.name,
             author_role="system",
-            channel=case["channel"],
+            channel=case.channel,
             text=f"A reply could not be delivered: {error or 'no reason given'}."[:10_000],
         )
         await self.add_message(session, case_id, note, actor)
@@ -675,7 +675,7 @@ class CaseService:
         self._ensure_changeable(source)
         await self.messages.move(session, source_id, target_id)
         await self.messages.move_thread_keys(session, source_id, target_id)
-        followers = list(dict.fromkeys([*target["followers"], *source["followers"]]))
+        followers = list(dict.fromkeys([*target.followers, *source.followers]))
         _, source_changes = await self._apply(
             session,
             source,
@@ -687,7 +687,7 @@ class CaseService:
             target,
             {"followers": followers},
             actor,
-            search_text=f"{source['subject']} {source['description']}",
+            search_text=f"{source.subject} {source.description}",
             touch=True,
         )
         await self.cases.add_history(
@@ -698,8 +698,8 @@ class CaseService:
             public=False,
             author=actor.name,
             author_role="system",
-            channel=target["channel"],
-            text=f"Case #{source['number']} ({source['subject']}) was merged into this case.",
+            channel=target.channel,
+            text=f"Case #{source.number} ({source.subject}) was merged into this case.",
         )
         target, _ = await self.add_message(session, target_id, note, actor)
         # A merge updates both cases: the rules see the source closed and the target grown.

@@ -77,7 +77,7 @@ class CommandConsumer:
                         public=False,
                         author=actor.name,
                         author_role="system",
-                        channel=(await self.cases.get(session, change.case_id))["channel"],
+                        channel=(await self.cases.get(session, change.case_id)).channel,
                         text=change.internal_note,
                     )
                     await self.cases.add_message(session, change.case_id, note, actor)

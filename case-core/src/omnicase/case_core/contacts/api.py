@@ -148,4 +148,4 @@ async def contact_cases(
     rows = await services.cases.page(
         session, CaseFilters(requester_id=contact_id), sort="-number", after=after, limit=limit + 1
     )
-    return paginate(CasePage, rows, limit, key=lambda row: [row["number"]], item=to_case)
+    return paginate(CasePage, rows, limit, key=lambda row: [row.number], item=to_case)

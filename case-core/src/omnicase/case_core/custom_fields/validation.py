@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -52,7 +53,7 @@ def _check(definition: Definition, value: Any) -> tuple[Any, str | None]:
 
 def merge_custom_fields(
     definitions: dict[str, Definition],
-    current: dict[str, Any],
+    current: Mapping[str, Any],
     changes: dict[str, Any],
     *,
     location: str = "body.custom_fields",
@@ -76,7 +77,7 @@ def merge_custom_fields(
     return result, errors
 
 
-def missing_on_solve(definitions: dict[str, Definition], values: dict[str, Any]) -> list[FieldError]:
+def missing_on_solve(definitions: dict[str, Definition], values: Mapping[str, Any]) -> list[FieldError]:
     return [
         FieldError(field=f"body.custom_fields.{key}", message="required to solve the case", code="required_on_solve")
         for key, definition in sorted(definitions.items())

@@ -119,8 +119,8 @@ class HeldMessageService:
             status="recovered",
             settled_by=actor.name,
             settled_at=utcnow(),
-            case_id=case["id"] if case else None,
-            case_number=case["number"] if case else None,
+            case_id=case.id if case else None,
+            case_number=case.number if case else None,
         )
         HELD_MESSAGES.labels(row.channel, row.reason, "recovered").inc()
         return settled

@@ -126,8 +126,8 @@ class IntakeConsumer:
             attachments=message.attachments,
         )
         case = await self.threads.find(session, message, contact.id if contact else None)
-        if case is not None and case["status"] != CaseStatus.CLOSED:
-            await self.cases.add_message(session, case["id"], draft, actor)
+        if case is not None and case.status != CaseStatus.CLOSED:
+            await self.cases.add_message(session, case.id, draft, actor)
             return
         defaults = message.defaults
         new = NewCase(
@@ -142,7 +142,7 @@ class IntakeConsumer:
             tags=_clean_tags(defaults.tags),
             custom_fields=defaults.custom_fields,
             conversation_id=message.conversation_id,
-            follow_up_of=case["id"] if case is not None else None,
+            follow_up_of=case.id if case is not None else None,
         )
         created = await self.cases.create(session, new, actor, first_message=draft, strict=False, requester=contact)
         # Only a message that opens a case is acknowledged; replies joining one never are.
@@ -151,7 +151,7 @@ class IntakeConsumer:
         if case is not None:
             logger.info(
                 "reply to a closed case opened a follow-up",
-                extra={"closed_case": str(case["id"]), "follow_up": str(created["id"])},
+                extra={"closed_case": str(case.id), "follow_up": str(created.id)},
             )
 
     async def delivered(self, session: AsyncSession, report: DeliveryReported, source: str) -> None:

@@ -60,7 +60,7 @@ class ThreadFinder:
         if message.channel == Channel.EMAIL and requester_id is not None:
             for number in reference.subject_numbers(message.subject):
                 found = await self.cases.get_by_number(session, number)
-                if found is not None and found["requester_id"] == requester_id:
+                if found is not None and found.requester_id == requester_id:
                     return await self._follow_merges(session, found)
         if message.channel in _CONVERSATION_CHANNELS and message.conversation_id:
             rows = await self.messages.cases_by_keys(session, CONVERSATION, [message.conversation_id])
@@ -70,21 +70,21 @@ class ThreadFinder:
     async def _newest_rows(self, session: AsyncSession, rows: list[CaseRow]) -> CaseRow | None:
         if not rows:
             return None
-        return await self._follow_merges(session, max(rows, key=lambda row: row["number"]))
+        return await self._follow_merges(session, max(rows, key=lambda row: row.number))
 
     async def _follow_merges(self, session: AsyncSession, case: CaseRow) -> CaseRow:
         """The case a thread lives on now: past merges, and past closed cases to their follow-ups."""
-        seen = {case["id"]}
+        seen = {case.id}
         while True:
-            if case["merged_into"] is not None:
-                successor = await self.cases.get(session, case["merged_into"])
-            elif case["status"] == CaseStatus.CLOSED:
-                successor = await self.cases.newest_follow_up(session, case["id"])
+            if case.merged_into is not None:
+                successor = await self.cases.get(session, case.merged_into)
+            elif case.status == CaseStatus.CLOSED:
+                successor = await self.cases.newest_follow_up(session, case.id)
             else:
                 return case
-            if successor is None or successor["id"] in seen:
+            if successor is None or successor.id in seen:
                 return case
-            seen.add(successor["id"])
+            seen.add(successor.id)
             case = successor
 
 

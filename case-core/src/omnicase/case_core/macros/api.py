@@ -158,5 +158,5 @@ async def apply_macro(
         expected_version=version,
         membership=membership,
     )
-    response.headers["ETag"] = etag(applied.case["version"])
+    response.headers["ETag"] = etag(applied.case.version)
     return MacroApplied(case=to_case(applied.case), messages=applied.messages)

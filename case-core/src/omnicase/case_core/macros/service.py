@@ -173,7 +173,7 @@ class MacroService:
                 public=message.public,
                 author=actor.name,
                 author_role="agent",
-                channel=case["channel"],
+                channel=case.channel,
                 text=message.text,
                 html=message.html if message.public else None,
             )

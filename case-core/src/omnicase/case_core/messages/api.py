@@ -226,7 +226,7 @@ async def add_message(
         public=data.public,
         author=actor.name,
         author_role="customer" if actor.customer is not None else "agent" if actor.user_id is not None else "system",
-        channel=case["channel"],
+        channel=case.channel,
         text=data.text,
         html=data.html,
         attachments=refs,

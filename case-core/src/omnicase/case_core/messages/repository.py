@@ -11,7 +11,7 @@ from sqlalchemy import RowMapping, and_, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.case_core.cases.repository import CaseRow
+from omnicase.case_core.cases.repository import CASE_COLUMNS, CaseRow, case_record
 from omnicase.case_core.models import cases, message_attachments, messages, thread_keys
 from omnicase.kit.db import any_of
 
@@ -226,24 +226,24 @@ class MessageRepository:
         if not values:
             return []
         statement = (
-            select(*[column for column in cases.c if column.name != "search"])
+            select(*CASE_COLUMNS)
             .join(thread_keys, thread_keys.c.case_id == cases.c.id)
             .where(thread_keys.c.kind == kind, thread_keys.c.value.in_([value[:998] for value in values]))
             .distinct()
         )
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [case_record(row) for row in (await session.execute(statement)).mappings()]
 
     async def cases_of_outbound(self, session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> list[CaseRow]:
         """The cases that sent these outbound messages."""
         if not message_ids:
             return []
         statement = (
-            select(*[column for column in cases.c if column.name != "search"])
+            select(*CASE_COLUMNS)
             .join(messages, messages.c.case_id == cases.c.id)
             .where(messages.c.id.in_(list(message_ids)), messages.c.direction == "outbound")
             .distinct()
         )
-        return [dict(row) for row in (await session.execute(statement)).mappings()]
+        return [case_record(row) for row in (await session.execute(statement)).mappings()]
 
     async def move_thread_keys(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
         rows = (

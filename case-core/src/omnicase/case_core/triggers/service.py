@@ -229,7 +229,7 @@ class TriggerService:
                 TriggerRunRow(
                     id=uuid7(),
                     case_id=case_id,
-                    version=row["version"],
+                    version=row.version,
                     fired=tuple({"trigger_id": str(t.id), "name": t.name} for t in result.fired),
                     stopped_reason=result.stopped_reason,
                     at=utcnow(),
@@ -299,7 +299,7 @@ class TriggerService:
             # Only rules that change fields go through the case's rules (a closed case, e.g. a merged
             # source, still lets a rule tell a webhook or a person about it).
             if any(isinstance(action, SetField | AddTags | RemoveTags) for action in actions):
-                row = await self.cases.change(session, row["id"], changes, actor)
+                row = await self.cases.change(session, row.id, changes, actor)
             for action in actions:
                 if isinstance(action, EmailRequester):
                     values = await placeholder_values(session, self.contacts, row)
@@ -309,11 +309,11 @@ class TriggerService:
                         public=True,
                         author=actor.name,
                         author_role="system",
-                        channel=row["channel"],
+                        channel=row.channel,
                         text=text,
                         html=html,
                     )
-                    row, _ = await self.cases.add_message(session, row["id"], reply, actor)
+                    row, _ = await self.cases.add_message(session, row.id, reply, actor)
                 elif isinstance(action, EmailAssignee | EmailGroup):
                     await self._notify_staff(session, row, rule, action)
                 elif isinstance(action, NotifyWebhook):
@@ -325,10 +325,10 @@ class TriggerService:
                         public=False,
                         author=actor.name,
                         author_role="system",
-                        channel=row["channel"],
+                        channel=row.channel,
                         text=action.text,
                     )
-                    row, _ = await self.cases.add_message(session, row["id"], note, actor)
+                    row, _ = await self.cases.add_message(session, row.id, note, actor)
         return row
 
     async def _notify_staff(
@@ -342,11 +342,11 @@ class TriggerService:
         failed = None
         kind: RecipientKind
         if isinstance(action, EmailAssignee):
-            kind, target = "agent", row["assignee_id"]
+            kind, target = "agent", row.assignee_id
             if target is None:
                 failed = "the case has no assignee"
         else:
-            kind, target = "group", action.group_id or row["group_id"]
+            kind, target = "group", action.group_id or row.group_id
             if target is None:
                 failed = "the case has no group"
         await self.notifications.queue(
@@ -355,12 +355,12 @@ class TriggerService:
                 reason=f"trigger:{rule.id}",
                 recipient_kind=kind,
                 recipient_id=target,
-                subject=subject or f"[#{row['number']}]",
+                subject=subject or f"[#{row.number}]",
                 text=text,
                 html=html,
-                case_id=row["id"],
+                case_id=row.id,
                 trigger_id=rule.id,
-                brand=row["brand"],
+                brand=row.brand,
                 failed=failed,
             ),
         )
