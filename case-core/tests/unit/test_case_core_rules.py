@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 
 from omnicase.case_core.cases.lifecycle import can_transition
+from omnicase.case_core.custom_fields.repository import CustomFieldRow
 from omnicase.case_core.custom_fields.validation import merge_custom_fields, missing_on_solve
 from omnicase.case_core.messages import reference
 from omnicase.case_core.normalize import normalize_domain, normalize_email, normalize_phone
@@ -68,13 +72,31 @@ def test_html_loses_scripts_handlers_javascript_links_and_remote_images() -> Non
     assert 'href="https://ok.example"' in clean
 
 
+def _field(
+    key: str, kind: str, *, active: bool = True, required_on_solve: bool = False, options: tuple[str, ...] = ()
+) -> CustomFieldRow:
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    return CustomFieldRow(
+        id=uuid.uuid4(),
+        key=key,
+        label=key,
+        type=kind,
+        options=options,
+        pattern=None,
+        required_on_solve=required_on_solve,
+        active=active,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 DEFINITIONS = {
-    "amount": {"type": "decimal", "active": True, "required_on_solve": False, "options": [], "pattern": None},
-    "count": {"type": "number", "active": True, "required_on_solve": False, "options": [], "pattern": None},
-    "due": {"type": "date", "active": True, "required_on_solve": True, "options": [], "pattern": None},
-    "product": {"type": "dropdown", "active": True, "required_on_solve": False, "options": ["a"], "pattern": None},
-    "vip": {"type": "checkbox", "active": True, "required_on_solve": False, "options": [], "pattern": None},
-    "old": {"type": "text", "active": False, "required_on_solve": True, "options": [], "pattern": None},
+    "amount": _field("amount", "decimal"),
+    "count": _field("count", "number"),
+    "due": _field("due", "date", required_on_solve=True),
+    "product": _field("product", "dropdown", options=("a",)),
+    "vip": _field("vip", "checkbox"),
+    "old": _field("old", "text", active=False, required_on_solve=True),
 }
 
 

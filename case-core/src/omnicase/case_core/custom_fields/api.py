@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/custom-fields", tags=["custom fields"], respo
 async def list_custom_fields(session: SessionDep, services: ServicesDep, actor: CaseReader) -> CustomFieldList:
     """Every definition, by key (a short list: one page)."""
     rows = await services.custom_fields.all(session)
-    return CustomFieldList(items=[CustomField.model_validate(row) for row in rows])
+    return CustomFieldList(items=[CustomField.model_validate(row, from_attributes=True) for row in rows])
 
 
 @router.post(
@@ -39,8 +39,8 @@ async def create_custom_field(
     data: CustomFieldCreate, session: SessionDep, services: ServicesDep, actor: Admin, response: Response
 ) -> CustomField:
     row = await services.custom_fields.create(session, data)
-    response.headers["Location"] = f"/api/v1/custom-fields/{row['id']}"
-    return CustomField.model_validate(row)
+    response.headers["Location"] = f"/api/v1/custom-fields/{row.id}"
+    return CustomField.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -53,7 +53,7 @@ async def create_custom_field(
 async def get_custom_field(
     field_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: CaseReader
 ) -> CustomField:
-    return CustomField.model_validate(await services.custom_fields.get(session, field_id))
+    return CustomField.model_validate(await services.custom_fields.get(session, field_id), from_attributes=True)
 
 
 @router.patch(
@@ -67,7 +67,9 @@ async def update_custom_field(
     field_id: uuid.UUID, data: CustomFieldUpdate, session: SessionDep, services: ServicesDep, actor: Admin
 ) -> CustomField:
     """Key and type are fixed; label, options, pattern, required-on-solve and active can change."""
-    return CustomField.model_validate(await services.custom_fields.update(session, field_id, data))
+    return CustomField.model_validate(
+        await services.custom_fields.update(session, field_id, data), from_attributes=True
+    )
 
 
 @router.delete(

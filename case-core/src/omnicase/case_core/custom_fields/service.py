@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.case_core.custom_fields.repository import CustomFieldRepository, Definition
+from omnicase.case_core.custom_fields.repository import CustomFieldRepository, CustomFieldRow
 from omnicase.case_core.custom_fields.schemas import CustomFieldCreate, CustomFieldUpdate
 from omnicase.case_core.errors import CustomFieldNotFound
 from omnicase.kit.clock import utcnow
@@ -24,30 +24,42 @@ class CustomFieldService:
     def __init__(self) -> None:
         self.fields = CustomFieldRepository()
 
-    async def all(self, session: AsyncSession) -> list[Definition]:
+    async def all(self, session: AsyncSession) -> list[CustomFieldRow]:
         return await self.fields.all(session)
 
-    async def get(self, session: AsyncSession, field_id: uuid.UUID) -> Definition:
+    async def get(self, session: AsyncSession, field_id: uuid.UUID) -> CustomFieldRow:
         row = await self.fields.get(session, field_id)
         if row is None:
             raise CustomFieldNotFound(f"Custom field {field_id} does not exist.")
         return row
 
-    async def create(self, session: AsyncSession, data: CustomFieldCreate) -> Definition:
+    async def create(self, session: AsyncSession, data: CustomFieldCreate) -> CustomFieldRow:
         now = utcnow()
         row = await self.fields.insert(
-            session, {"id": uuid7(), **data.model_dump(), "created_at": now, "updated_at": now}
+            session,
+            CustomFieldRow(
+                id=uuid7(),
+                key=data.key,
+                label=data.label,
+                type=data.type,
+                options=tuple(data.options),
+                pattern=data.pattern,
+                required_on_solve=data.required_on_solve,
+                active=data.active,
+                created_at=now,
+                updated_at=now,
+            ),
         )
         if row is None:
             raise CustomFieldKeyTaken(f"A custom field with key {data.key!r} exists already.")
         return row
 
-    async def update(self, session: AsyncSession, field_id: uuid.UUID, data: CustomFieldUpdate) -> Definition:
+    async def update(self, session: AsyncSession, field_id: uuid.UUID, data: CustomFieldUpdate) -> CustomFieldRow:
         current = await self.get(session, field_id)
         sent = data.model_fields_set
         values: dict[str, Any] = {name: getattr(data, name) for name in sent}
         errors: list[FieldError] = []
-        kind = current["type"]
+        kind = current.type
         if "options" in sent and values["options"] is not None:
             if kind != "dropdown":
                 errors.append(FieldError(field="body.options", message="only a dropdown has options", code="type"))

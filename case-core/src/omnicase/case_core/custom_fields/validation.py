@@ -8,14 +8,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from omnicase.case_core.custom_fields.repository import CustomFieldRow
 from omnicase.kit.errors import FieldError
 
-Definition = dict[str, Any]
 
-
-def _check(definition: Definition, value: Any) -> tuple[Any, str | None]:
+def _check(definition: CustomFieldRow, value: Any) -> tuple[Any, str | None]:
     """The stored form of ``value``, or an error message."""
-    kind = definition["type"]
+    kind = definition.type
     if kind == "checkbox":
         return (value, None) if isinstance(value, bool) else (None, "must be true or false")
     if kind == "number":
@@ -41,18 +40,18 @@ def _check(definition: Definition, value: Any) -> tuple[Any, str | None]:
         except ValueError:
             return None, "must be a date (YYYY-MM-DD)"
     if kind == "dropdown":
-        return (value, None) if value in definition["options"] else (None, f"must be one of {definition['options']}")
+        return (value, None) if value in definition.options else (None, f"must be one of {list(definition.options)}")
     if kind == "regex":
-        if re.fullmatch(definition["pattern"], value):
+        if definition.pattern is not None and re.fullmatch(definition.pattern, value):
             return value, None
-        return None, f"must match {definition['pattern']}"
+        return None, f"must match {definition.pattern}"
     if len(value) > 10_000:
         return None, "must be at most 10000 characters"
     return value, None
 
 
 def merge_custom_fields(
-    definitions: dict[str, Definition],
+    definitions: dict[str, CustomFieldRow],
     current: Mapping[str, Any],
     changes: dict[str, Any],
     *,
@@ -63,7 +62,7 @@ def merge_custom_fields(
     errors: list[FieldError] = []
     for key, value in changes.items():
         definition = definitions.get(key)
-        if definition is None or not definition["active"]:
+        if definition is None or not definition.active:
             errors.append(FieldError(field=f"{location}.{key}", message="no such active custom field", code="unknown"))
             continue
         if value is None:
@@ -71,15 +70,15 @@ def merge_custom_fields(
             continue
         stored, message = _check(definition, value)
         if message is not None:
-            errors.append(FieldError(field=f"{location}.{key}", message=message, code=definition["type"]))
+            errors.append(FieldError(field=f"{location}.{key}", message=message, code=definition.type))
         else:
             result[key] = stored
     return result, errors
 
 
-def missing_on_solve(definitions: dict[str, Definition], values: Mapping[str, Any]) -> list[FieldError]:
+def missing_on_solve(definitions: dict[str, CustomFieldRow], values: Mapping[str, Any]) -> list[FieldError]:
     return [
         FieldError(field=f"body.custom_fields.{key}", message="required to solve the case", code="required_on_solve")
         for key, definition in sorted(definitions.items())
-        if definition["active"] and definition["required_on_solve"] and values.get(key) in (None, "")
+        if definition.active and definition.required_on_solve and values.get(key) in (None, "")
     ]
