@@ -8,8 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, func, literal, or_, select, true, tuple_, union_all
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    DateTime,
+    RowMapping,
+    Select,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import contact_identities as identities
@@ -47,6 +61,51 @@ def _values(contact: ContactRow, domain: str | None) -> dict[str, Any]:
     }
 
 
+def _insert_claiming(*, by_domain: bool) -> Select[Any]:
+    """Built once per shape (each new contact runs it): the contact, then every identity no one holds."""
+    organization: Any = (
+        select(organization_domains.c.organization_id)
+        .where(organization_domains.c.domain == bindparam("domain", type_=String))
+        .scalar_subquery()
+        if by_domain
+        else bindparam("organization_id", type_=Uuid)
+    )
+    new = (
+        contacts.insert()
+        .values(
+            id=bindparam("id", type_=Uuid),
+            name=bindparam("name", type_=String),
+            organization_id=organization,
+            notes=bindparam("notes", type_=String),
+            created_at=bindparam("created_at", type_=DateTime(timezone=True)),
+            updated_at=bindparam("updated_at", type_=DateTime(timezone=True)),
+        )
+        .returning(*contacts.c)
+        .cte("new_contact")
+    )
+    wanted = (
+        func.unnest(bindparam("kinds", type_=ARRAY(String)), bindparam("identity_values", type_=ARRAY(String)))
+        .table_valued(column("kind", String), column("value", String))
+        .render_derived(name="wanted")
+    )
+    claimed = (
+        insert(identities)
+        .from_select(
+            ["kind", "value", "contact_id"],
+            select(wanted.c.kind, wanted.c.value, new.c.id).select_from(wanted.join(new, true())),
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "value"])
+        .returning(identities.c.kind, identities.c.value)
+        .cte("claimed")
+    )
+    got = select(func.array_agg(func.concat(claimed.c.kind, ":", claimed.c.value))).scalar_subquery()
+    return select(*new.c, got.label("claimed"))
+
+
+_INSERT_CLAIMING = _insert_claiming(by_domain=False)
+_INSERT_CLAIMING_WITH_DOMAIN = _insert_claiming(by_domain=True)
+
+
 class ContactRepository:
     async def insert(self, session: AsyncSession, contact: ContactRow, *, domain: str | None = None) -> ContactRow:
         """``domain``: join the organization owning this email domain, if any (in the same statement)."""
@@ -60,22 +119,19 @@ class ContactRepository:
 
         Returns the row and the identities it got; ``domain`` as in :meth:`insert`.
         """
-        new = contacts.insert().values(**_values(contact, domain)).returning(*contacts.c).cte("new_contact")
-        wanted = union_all(
-            *(select(literal(kind).label("kind"), literal(value).label("value")) for kind, value in pairs)
-        ).subquery("wanted")
-        claimed = (
-            insert(identities)
-            .from_select(
-                ["kind", "value", "contact_id"],
-                select(wanted.c.kind, wanted.c.value, new.c.id).select_from(wanted.join(new, true())),
-            )
-            .on_conflict_do_nothing(index_elements=["kind", "value"])
-            .returning(identities.c.kind, identities.c.value)
-            .cte("claimed")
-        )
-        got = select(func.array_agg(func.concat(claimed.c.kind, ":", claimed.c.value))).scalar_subquery()
-        row = (await session.execute(select(*new.c, got.label("claimed")))).one()
+        parameters = {
+            "id": contact.id,
+            "name": contact.name,
+            "organization_id": contact.organization_id,
+            "domain": domain,
+            "notes": contact.notes,
+            "created_at": contact.created_at,
+            "updated_at": contact.updated_at,
+            "kinds": [kind for kind, _ in pairs],
+            "identity_values": [value for _, value in pairs],
+        }
+        statement = _INSERT_CLAIMING if domain is None else _INSERT_CLAIMING_WITH_DOMAIN
+        row = (await session.execute(statement, parameters)).one()
         # Each as "kind:value" (a kind has no colon; a handle's value may).
         held = [item.split(":", 1) for item in row.claimed or []]
         inserted = ContactRow(
