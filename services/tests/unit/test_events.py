@@ -26,19 +26,23 @@ from omnicase.kit.ids import uuid7
 from omnicase.kit.topics import Topic, all_topic_names
 
 
-def test_envelope_round_trips_with_typed_data() -> None:
+def _snapshot(channel: Channel) -> CaseSnapshot:
     now = datetime.now(UTC)
-    case = CaseSnapshot(
+    return CaseSnapshot(
         case_id=uuid.uuid4(),
         number=7,
         subject="Printer on fire",
         status=CaseStatus.NEW,
         priority=Priority.URGENT,
-        channel=Channel.EMAIL,
+        channel=channel,
         created_at=now,
         updated_at=now,
         version=1,
     )
+
+
+def test_envelope_round_trips_with_typed_data() -> None:
+    case = _snapshot(Channel.EMAIL)
     data = CaseCreated(case=case, description="It is really on fire.")
     envelope = data.envelope(source="case-core", subject=str(case.case_id))
     decoded = Envelope.from_bytes(envelope.to_bytes())
@@ -84,18 +88,7 @@ def test_uuid7_sorts_by_clock_time() -> None:
 
 def test_acknowledgements_and_replies_name_the_intake_they_are_for_in_a_header() -> None:
     """Each intake skips the records of the others' channels before decoding them (no claim, no transaction)."""
-    now = datetime.now(UTC)
-    case = CaseSnapshot(
-        case_id=uuid.uuid4(),
-        number=8,
-        subject="Where is my order?",
-        status=CaseStatus.NEW,
-        priority=Priority.NORMAL,
-        channel=Channel.WEB,
-        created_at=now,
-        updated_at=now,
-        version=1,
-    )
+    case = _snapshot(Channel.WEB)
 
     def intake_channel(data: CaseCreated | CaseMessageAdded | OutboundMessageRequested) -> str | None:
         headers = dict(envelope_headers(data.envelope(source="case-core", subject=str(case.case_id))))
