@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Text, and_, bindparam, func, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, RowMapping, Text, Uuid, and_, bindparam, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import case_history, cases
@@ -119,6 +119,11 @@ _INSERT_CASE = (
     )
     .returning(*CASE_COLUMNS)
 )
+# The same for every change: the changed columns are the execution's parameters.
+_UPDATE_CASE = cases.update().where(cases.c.id == bindparam("case_key", type_=Uuid)).returning(*CASE_COLUMNS)
+_UPDATE_CASE_AND_SEARCH = _UPDATE_CASE.values(
+    search=cases.c.search.op("||")(search_vector(bindparam("search_text", type_=Text)))
+)
 
 
 @dataclass
@@ -199,10 +204,10 @@ class CaseRepository:
         self, session: AsyncSession, case_id: uuid.UUID, values: Mapping[str, Any], search_text: str | None = None
     ) -> CaseRow:
         """``values``: column name to new value; ``search_text`` is added to what search finds the case by."""
-        statement = cases.update().where(cases.c.id == case_id).values(**values)
+        statement, parameters = _UPDATE_CASE, {**values, "case_key": case_id}
         if search_text:
-            statement = statement.values(search=cases.c.search.op("||")(search_vector(search_text)))
-        return case_record((await session.execute(statement.returning(*CASE_COLUMNS))).mappings().one())
+            statement, parameters = _UPDATE_CASE_AND_SEARCH, {**parameters, "search_text": search_text}
+        return case_record((await session.execute(statement, parameters)).mappings().one())
 
     async def ids_by_requester(self, session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
         rows = await session.scalars(

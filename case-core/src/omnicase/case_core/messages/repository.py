@@ -62,29 +62,33 @@ MESSAGE_ID = "message_id"
 CONVERSATION = "conversation"
 
 
+# Built once, the values given at execution: every message runs it.
+_INSERT_MESSAGE = messages.insert().returning(messages)
+
+
 class MessageRepository:
     async def insert(
         self, session: AsyncSession, message: MessageRow, attachments: Sequence[AttachmentRow]
     ) -> MessageRow:
         """The message and its attachments (each naming this message, at its position)."""
-        statement = messages.insert().values(
-            id=message.id,
-            case_id=message.case_id,
-            direction=message.direction,
-            public=message.public,
-            author=message.author,
-            author_role=message.author_role,
-            channel=message.channel,
-            text=message.text,
-            html=message.html,
-            email_message_id=message.email_message_id,
-            in_reply_to=list(message.in_reply_to),
-            references=list(message.references),
-            conversation_id=message.conversation_id,
-            source_intake_id=message.source_intake_id,
-            created_at=message.created_at,
-        )
-        row = _message((await session.execute(statement.returning(messages))).mappings().one())
+        values = {
+            "id": message.id,
+            "case_id": message.case_id,
+            "direction": message.direction,
+            "public": message.public,
+            "author": message.author,
+            "author_role": message.author_role,
+            "channel": message.channel,
+            "text": message.text,
+            "html": message.html,
+            "email_message_id": message.email_message_id,
+            "in_reply_to": list(message.in_reply_to),
+            "references": list(message.references),
+            "conversation_id": message.conversation_id,
+            "source_intake_id": message.source_intake_id,
+            "created_at": message.created_at,
+        }
+        row = _message((await session.execute(_INSERT_MESSAGE, values)).mappings().one())
         if attachments:
             await session.execute(
                 message_attachments.insert(),
