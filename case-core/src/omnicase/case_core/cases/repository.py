@@ -119,6 +119,8 @@ _INSERT_CASE = (
     )
     .returning(*CASE_COLUMNS)
 )
+_GET_CASE = select(*CASE_COLUMNS).where(cases.c.id == bindparam("case_key", type_=Uuid))
+_GET_CASE_FOR_UPDATE = _GET_CASE.with_for_update(of=cases)
 # The same for every change: the changed columns are the execution's parameters.
 _UPDATE_CASE = cases.update().where(cases.c.id == bindparam("case_key", type_=Uuid)).returning(*CASE_COLUMNS)
 _UPDATE_CASE_AND_SEARCH = _UPDATE_CASE.values(
@@ -169,10 +171,8 @@ class CaseRepository:
         return case_record((await session.execute(_INSERT_CASE, parameters)).mappings().one())
 
     async def get(self, session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow | None:
-        statement = select(*CASE_COLUMNS).where(cases.c.id == case_id)
-        if for_update:
-            statement = statement.with_for_update(of=cases)
-        row = (await session.execute(statement)).mappings().one_or_none()
+        statement = _GET_CASE_FOR_UPDATE if for_update else _GET_CASE
+        row = (await session.execute(statement, {"case_key": case_id})).mappings().one_or_none()
         return case_record(row) if row else None
 
     async def unsolved_incidents(self, session: AsyncSession, problem_id: uuid.UUID) -> list[uuid.UUID]:

@@ -106,6 +106,14 @@ _INSERT_CLAIMING = _insert_claiming(by_domain=False)
 _INSERT_CLAIMING_WITH_DOMAIN = _insert_claiming(by_domain=True)
 
 
+# Built once: the intake asks it for every message.
+_HOLDERS = (
+    select(identities.c.kind, identities.c.value, contacts)
+    .join(contacts, contacts.c.id == identities.c.contact_id)
+    .where(tuple_(identities.c.kind, identities.c.value).in_(bindparam("pairs", expanding=True)))
+)
+
+
 class ContactRepository:
     async def insert(self, session: AsyncSession, contact: ContactRow, *, domain: str | None = None) -> ContactRow:
         """``domain``: join the organization owning this email domain, if any (in the same statement)."""
@@ -171,11 +179,6 @@ class ContactRepository:
         """The contact holding each ``(kind, value)`` identity, rows included (one query: the intake's hot path)."""
         if not pairs:
             return {}
-        statement = (
-            select(identities.c.kind, identities.c.value, contacts)
-            .join(contacts, contacts.c.id == identities.c.contact_id)
-            .where(tuple_(identities.c.kind, identities.c.value).in_(list(pairs)))
-        )
         return {
             (row.kind, row.value): ContactRow(
                 id=row.id,
@@ -185,7 +188,7 @@ class ContactRepository:
                 created_at=row.created_at,
                 updated_at=row.updated_at,
             )
-            for row in await session.execute(statement)
+            for row in await session.execute(_HOLDERS, {"pairs": list(pairs)})
         }
 
     async def claim(self, session: AsyncSession, contact_id: uuid.UUID, kind: str, value: str) -> bool:

@@ -64,6 +64,7 @@ CONVERSATION = "conversation"
 
 # Built once, the values given at execution: every message runs it.
 _INSERT_MESSAGE = messages.insert().returning(messages)
+_ADD_THREAD_KEYS = insert(thread_keys).on_conflict_do_nothing()
 
 
 class MessageRepository:
@@ -223,7 +224,7 @@ class MessageRepository:
     async def add_thread_keys(self, session: AsyncSession, case_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> None:
         rows = [{"kind": kind, "value": value[:998], "case_id": case_id} for kind, value in dict.fromkeys(keys)]
         if rows:
-            await session.execute(insert(thread_keys).on_conflict_do_nothing(), rows)
+            await session.execute(_ADD_THREAD_KEYS, rows)
 
     async def cases_by_keys(self, session: AsyncSession, kind: str, values: Sequence[str]) -> list[CaseRow]:
         """The cases owning any of these thread keys (one query: the intake's hot path)."""
