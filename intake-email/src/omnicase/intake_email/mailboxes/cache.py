@@ -42,9 +42,15 @@ class MailboxCache:
             return self._by_address
         generation = self._generation
         async with self.database.unit_of_work() as session:
-            loaded = {mailbox.address: mailbox for mailbox in await MailboxRepository(session).all()}
+            repository = MailboxRepository(session)
+            # The table's generation before its rows: a change committed in between makes the
+            # next check reload (rows newer than the generation), never keeps rows older than it.
+            seen = await repository.generation()
+            loaded = {mailbox.address: mailbox for mailbox in await repository.all()}
         if generation == self._generation:
             self._by_address = loaded
+            # The next check has nothing new to empty the cache for (it emptied a fresh load).
+            self._generation_seen = seen
         return loaded
 
     async def by_address(self, address: str) -> Mailbox | None:
