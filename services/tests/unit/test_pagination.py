@@ -1,25 +1,31 @@
-"""Cursors round-trip a list's sort key; anything else is a 422 naming the cursor."""
+"""Cursors round-trip a list's sort key; every cursor of the published pattern is a position, anything else a 422."""
 
 from __future__ import annotations
 
-import base64
-import json
+import re
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
-from omnicase.kit.pagination import InvalidCursor, Page, decode_cursor, decode_id_cursor, encode_cursor, paginate
-
-
-def _raw(value: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+from omnicase.kit.pagination import (
+    Int16,
+    Int32,
+    InvalidCursor,
+    Page,
+    cursor_pattern,
+    decode_cursor,
+    decode_id_cursor,
+    encode_cursor,
+    paginate,
+)
 
 
 def test_a_cursor_gives_back_the_sort_key_it_was_made_from_in_its_types() -> None:
-    key = (7, datetime(2026, 3, 29, 1, 30, tzinfo=UTC), uuid.uuid4(), "Zürich office")
+    key = (7, datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC), uuid.uuid4(), "Zürich office")
     cursor = encode_cursor(key)
-    assert not set(cursor) & set("=/+"), "URL-safe, no padding"
+    assert re.fullmatch(r"[0-9a-f.-]+", cursor), "URL-safe as it is"
+    assert re.fullmatch(cursor_pattern(int, datetime, uuid.UUID, str), cursor), "the published pattern takes it"
     assert decode_cursor(cursor, int, datetime, uuid.UUID, str) == key
 
 
@@ -27,6 +33,7 @@ def test_no_cursor_or_an_empty_one_is_the_first_page() -> None:
     assert decode_cursor(None, int) is None
     assert decode_cursor("", int) is None
     assert decode_id_cursor("") is None
+    assert re.fullmatch(cursor_pattern(int, uuid.UUID), ""), "the pattern says so too"
 
 
 def test_an_id_cursor_round_trips() -> None:
@@ -34,20 +41,30 @@ def test_an_id_cursor_round_trips() -> None:
     assert decode_id_cursor(encode_cursor([last])) == last
 
 
+def test_every_cursor_of_the_pattern_is_a_position_even_one_never_handed_out() -> None:
+    assert decode_cursor("9999999999.00000000000000000000000000000000", Int32, uuid.UUID) == (
+        2**31 - 1,
+        uuid.UUID(int=0),
+    )
+    assert decode_cursor("-99999", Int16) == (-(2**15),)
+    assert decode_cursor("999999999999999999", datetime) == (datetime.max.replace(tzinfo=UTC),)
+    assert decode_cursor("-999999999999999999", datetime) == (datetime.min.replace(tzinfo=UTC),)
+    assert decode_cursor("ff00", str) == ("\ufffd",), "bytes that are no UTF-8 (or a NUL) still make a text"
+
+
 @pytest.mark.parametrize(
     "cursor",
     [
-        "%%%",  # not base64
-        "bm9wZQ",  # base64 of "nope", not JSON
-        _raw({"position": 1}),  # not a list
-        _raw([1]),  # too short
-        _raw([1, str(uuid.uuid4()), 3]),  # too long
-        _raw(["1", str(uuid.uuid4())]),  # a position that is not a number
-        _raw([True, str(uuid.uuid4())]),  # JSON true is no position either
-        _raw([1, "not-a-uuid"]),
+        "%%%",  # not the pattern at all
+        "1",  # too short
+        f"1.{uuid.uuid4().hex}.3",  # too long
+        f"x.{uuid.uuid4().hex}",  # a position that is not a number
+        "1.not-a-uuid",
+        f"{'9' * 19}.{uuid.uuid4().hex}",  # more digits than a bigint holds
     ],
 )
-def test_a_cursor_this_api_did_not_hand_out_is_a_422_naming_the_cursor(cursor: str) -> None:
+def test_a_cursor_outside_the_pattern_is_a_422_naming_the_cursor(cursor: str) -> None:
+    assert re.fullmatch(cursor_pattern(int, uuid.UUID), cursor) is None
     with pytest.raises(InvalidCursor) as error:
         decode_cursor(cursor, int, uuid.UUID)
     assert error.value.status == 422

@@ -6,22 +6,30 @@ extra row exists, so the last page says so itself (a client never fetches an emp
 Each list has its page model as a subclass of :class:`Page` (``class CasePage(Page[Case])``),
 so its schema keeps a name frontends read.
 
-A cursor is the opaque, URL-safe encoding of the last item's sort key, so a page stays
-stable while rows are added before it. A list hands out ``encode_cursor([position, id])``
-and reads it back with ``decode_cursor(cursor, int, uuid.UUID)``, which converts each part
-to its type; anything this API did not hand out (wrong shape, wrong types, garbage) is a
-422 naming ``query.cursor``, like any other bad query parameter. An empty ``cursor`` is the
-first page, as frontends that always send the parameter expect.
+A cursor is the last item's sort key written out part by part, ``.`` between the parts, so
+a page stays stable while rows are added before it: a number in decimal, a timestamp as
+microseconds since 1970 UTC, an id as 32 hex digits, a text as the hex of its UTF-8. A list
+hands out ``encode_cursor([position, id])``, reads it back with ``decode_cursor(cursor,
+Int32, uuid.UUID)`` and declares its parameter as ``Annotated[str | None,
+cursor_query(Int32, uuid.UUID)]`` (``CursorQuery`` for a list ordered by id), from the same
+types, so the document publishes the exact pattern of the cursors the list reads.
+
+Every string of that pattern is a position in the list's order, handed out or not: a
+cursor that points between or past the rows is the page after that point (possibly empty,
+``next_cursor`` null), never an error; numbers beyond a column's range (``Int16``,
+``Int32``) and times beyond a timestamp's are read as the range's end. A cursor outside the
+pattern is a 422 naming ``query.cursor`` like any other bad query parameter; should a route
+declare one pattern and read another, :class:`InvalidCursor` says so (the suite's contract
+test then fails). An empty ``cursor`` is the first page, as frontends that always send the
+parameter expect.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -33,10 +41,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 P = TypeVar("P", bound="Page[Any]")
 
-CursorQuery = Annotated[
-    str | None,
-    Query(max_length=500, description="`next_cursor` of the previous page; empty or absent for the first."),
-]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page, at most 200.")]
 
 
@@ -82,55 +86,98 @@ class InvalidCursor(ValidationFailed):
         )
 
 
-def encode_cursor(key: Sequence[Any]) -> str:
-    """The cursor after an item whose sort key is ``key`` (ids, timestamps and numbers)."""
-    parts = [part.isoformat() if isinstance(part, datetime) else part for part in key]
-    raw = json.dumps(parts, separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+class Int16(int):
+    """A sort-key part held in a ``smallint`` column: a cursor's larger numbers read as its ends."""
 
 
-def _as_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(value)
-    return value
+class Int32(int):
+    """A sort-key part held in an ``integer`` column: a cursor's larger numbers read as its ends."""
 
 
-def _as_str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(value)
-    return value
-
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    return uuid.UUID(_as_str(value))
-
-
-def _as_datetime(value: Any) -> datetime:
-    return datetime.fromisoformat(_as_str(value))
-
-
-_CONVERTERS: dict[type, Callable[[Any], Any]] = {
-    int: _as_int,
-    str: _as_str,
-    uuid.UUID: _as_uuid,
-    datetime: _as_datetime,
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_INT = r"-?[0-9]{1,18}"  # fits a bigint
+_PATTERNS: dict[type, str] = {
+    int: _INT,
+    Int32: r"-?[0-9]{1,10}",
+    Int16: r"-?[0-9]{1,5}",
+    datetime: _INT,
+    uuid.UUID: r"[0-9a-f]{32}",
+    str: r"(?:[0-9a-f]{2})*",
 }
+
+
+def _clamp(low: int, high: int) -> Callable[[str], int]:
+    return lambda text: min(max(int(text), low), high)
+
+
+def _as_datetime(text: str) -> datetime:
+    try:
+        return _EPOCH + int(text) * _MICROSECOND
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if text.startswith("-") else datetime.max.replace(tzinfo=UTC)
+
+
+def _as_str(text: str) -> str:
+    # Any text is a position in a text order; PostgreSQL's text holds no NUL.
+    return bytes.fromhex(text).decode(errors="replace").replace("\x00", "")
+
+
+_DECODERS: dict[type, Callable[[str], Any]] = {
+    int: int,
+    Int32: _clamp(-(2**31), 2**31 - 1),
+    Int16: _clamp(-(2**15), 2**15 - 1),
+    datetime: _as_datetime,
+    uuid.UUID: lambda text: uuid.UUID(hex=text),
+    str: _as_str,
+}
+
+
+def cursor_pattern(*types: type) -> str:
+    """The pattern of the cursors of a list whose sort key has parts of ``types`` (empty: the first page)."""
+    return "^(?:" + r"\.".join(_PATTERNS[kind] for kind in types) + ")?$"
+
+
+def cursor_query(*types: type) -> Any:
+    """The ``cursor`` query parameter of a list whose sort key has parts of ``types``."""
+    return Query(
+        pattern=cursor_pattern(*types),
+        max_length=2000,
+        description="`next_cursor` of the previous page; empty or absent for the first.",
+    )
+
+
+CursorQuery = Annotated[str | None, cursor_query(uuid.UUID)]
+"""The cursor of a list ordered by id."""
+
+
+def _encode_part(part: Any) -> str:
+    if isinstance(part, bool):
+        raise TypeError(f"no cursor part for {part!r}")
+    if isinstance(part, int):
+        return str(part)
+    if isinstance(part, datetime):
+        aware = part if part.tzinfo is not None else part.replace(tzinfo=UTC)
+        return str((aware - _EPOCH) // _MICROSECOND)
+    if isinstance(part, uuid.UUID):
+        return part.hex
+    if isinstance(part, str):
+        return part.encode().hex()
+    raise TypeError(f"no cursor part for {part!r}")
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    """The cursor after an item whose sort key is ``key`` (ids, timestamps, numbers and texts)."""
+    return ".".join(_encode_part(part) for part in key)
 
 
 def decode_cursor(cursor: str | None, *types: type) -> tuple[Any, ...] | None:
     """The sort key ``cursor`` carries, each part converted to ``types``; ``None`` for the first page."""
     if not cursor:
         return None
-    try:
-        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidCursor() from None
-    if not isinstance(parts, list) or len(parts) != len(types):
+    if re.fullmatch(cursor_pattern(*types), cursor) is None:
         raise InvalidCursor()
-    try:
-        return tuple(_CONVERTERS[kind](part) for kind, part in zip(types, parts, strict=True))
-    except (TypeError, ValueError):
-        raise InvalidCursor() from None
+    return tuple(_DECODERS[kind](part) for kind, part in zip(types, cursor.split("."), strict=True))
 
 
 def decode_id_cursor(cursor: str | None) -> uuid.UUID | None:

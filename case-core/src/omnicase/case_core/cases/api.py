@@ -42,7 +42,7 @@ from omnicase.kit.errors import (
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import IsoDateTime
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
+from omnicase.kit.pagination import LimitQuery, cursor_query, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
@@ -64,22 +64,23 @@ def _respond(response: Response, row: CaseRow) -> Case:
     return to_case(row)
 
 
+# A case list's cursor is the sort value and the id; a number and a time are written alike (a
+# decimal integer), so one pattern serves every sort, and a cursor is a position in the order
+# it is read in (one made under another sort is a position there too, never an error).
+CaseCursorQuery = Annotated[str | None, cursor_query(int, uuid.UUID)]
+HistoryCursorQuery = Annotated[str | None, cursor_query(int)]
+
+
 def _cursor_after(cursor: str | None, sort: str) -> tuple[Any, uuid.UUID] | None:
     key_type = int if sort.lstrip("-") == "number" else datetime
-    # Peek at the sort the cursor was made for first: a cursor of another sort order is refused, not misread.
-    decoded = decode_cursor(cursor, str, key_type, uuid.UUID) if cursor else None
-    if decoded is None:
-        return None
-    cursor_sort, key, last_id = decoded
-    if cursor_sort != sort:
-        raise InvalidCursor()
-    return key, last_id
+    decoded = decode_cursor(cursor, key_type, uuid.UUID)
+    return None if decoded is None else (decoded[0], decoded[1])
 
 
 def sort_key(sort: str) -> Callable[[CaseRow], list[Any]]:
-    """A case row's cursor key under ``sort``: the sort itself (a cursor of another sort is refused), value, id."""
+    """A case row's cursor key under ``sort``: its value, then its id."""
     column = SORTS[sort][0].name
-    return lambda row: [sort, getattr(row, column), row.id]
+    return lambda row: [getattr(row, column), row.id]
 
 
 @router.get(
@@ -116,7 +117,7 @@ async def list_cases(
         Query(max_length=500, description="Full-text search over subjects and messages (web-search syntax)."),
     ] = None,
     sort: Annotated[Sort, Query(description="Field to sort by; `-` for newest/highest first.")] = "-created_at",
-    cursor: CursorQuery = None,
+    cursor: CaseCursorQuery = None,
     limit: LimitQuery = 50,
 ) -> CasePage:
     """Cases matching every given filter, in a stable order (ties broken by id)."""
@@ -277,7 +278,7 @@ async def history(
     session: SessionDep,
     services: ServicesDep,
     actor: CaseReader,
-    cursor: CursorQuery = None,
+    cursor: HistoryCursorQuery = None,
     limit: LimitQuery = 100,
 ) -> HistoryPage:
     """Every change, oldest first: who or which rule, when, via which channel, field, old and new value."""

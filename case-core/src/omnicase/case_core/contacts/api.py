@@ -17,7 +17,7 @@ from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, LimitQuery, cursor_query, decode_cursor, decode_id_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=AUTH_PROBLEMS)
 
@@ -138,7 +138,7 @@ async def contact_cases(
     session: SessionDep,
     services: ServicesDep,
     actor: CaseReader,
-    cursor: CursorQuery = None,
+    cursor: Annotated[str | None, cursor_query(int)] = None,
     limit: LimitQuery = 50,
 ) -> CasePage:
     """Newest first."""

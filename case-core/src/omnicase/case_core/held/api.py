@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 
@@ -15,7 +16,7 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.events import Channel, HoldReason
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_cursor, paginate
+from omnicase.kit.pagination import InvalidCursor, LimitQuery, cursor_query, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/suspended-messages", tags=["suspended messages"], responses=AUTH_PROBLEMS)
 
@@ -33,7 +34,7 @@ async def list_suspended_messages(
     actor: CaseReader,
     channel: Channel | None = None,
     reason: HoldReason | None = None,
-    cursor: CursorQuery = None,
+    cursor: Annotated[str | None, cursor_query(datetime, uuid.UUID)] = None,
     limit: LimitQuery = 50,
 ) -> HeldMessagePage:
     """Only messages still held: recovered and deleted ones leave the list."""

@@ -32,7 +32,7 @@ from omnicase.kit.errors import (
 from omnicase.kit.events import AttachmentRef
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import body_schema
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_cursor, paginate
+from omnicase.kit.pagination import LimitQuery, cursor_query, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
 
@@ -81,7 +81,7 @@ async def list_messages(
     services: ServicesDep,
     actor: PortalReader,
     public_only: Annotated[bool, Query(description="Leave internal notes out.")] = False,
-    cursor: CursorQuery = None,
+    cursor: Annotated[str | None, cursor_query(datetime, uuid.UUID)] = None,
     limit: LimitQuery = 50,
 ) -> MessagePage:
     """Oldest first, attachments included (customers see public messages only)."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from omnicase.case_core.cases.api import _cursor_after, sort_key
+from omnicase.case_core.cases.api import CaseCursorQuery, _cursor_after, sort_key
 from omnicase.case_core.cases.schemas import CasePage
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.identity import CaseReader
@@ -17,7 +17,7 @@ from omnicase.case_core.views.service import ViewNotFound, ViewService, case_fil
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
-from omnicase.kit.pagination import CursorQuery, LimitQuery, paginate
+from omnicase.kit.pagination import LimitQuery, paginate
 
 router = APIRouter(
     prefix="/api/v1/views", tags=["views"], responses=AUTH_PROBLEMS | problem_responses(MembershipUnavailable)
@@ -115,7 +115,7 @@ async def list_view_cases(
     views: ViewsDep,
     actor: CaseReader,
     groups: CallerGroups,
-    cursor: CursorQuery = None,
+    cursor: CaseCursorQuery = None,
     limit: LimitQuery = 50,
 ) -> CasePage:
     view = await views.get(session, view_id, actor, groups)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, paginate
+from omnicase.kit.pagination import Int32, LimitQuery, Page, cursor_query, decode_cursor, paginate
 from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import RuleNotFound
 from omnicase.routing.rules.schemas import Rule, RuleCreate, RuleUpdate
@@ -43,11 +43,11 @@ async def create_rule(payload: RuleCreate, session: SessionDep) -> Rule:
 )
 async def list_rules(
     session: SessionDep,
-    cursor: CursorQuery = None,
+    cursor: Annotated[str | None, cursor_query(Int32, uuid.UUID)] = None,
     limit: LimitQuery = 50,
     enabled: Annotated[bool | None, Query(description="Only enabled (or disabled) rules.")] = None,
 ) -> Page[Rule]:
-    after = decode_cursor(cursor, int, uuid.UUID)
+    after = decode_cursor(cursor, Int32, uuid.UUID)
     items = await RuleService(session).page(after, limit + 1, enabled=enabled)
     return paginate(Page[Rule], items, limit, key=lambda rule: [rule.position, rule.id])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,8 +12,10 @@ from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import (
     CursorQuery,
+    Int16,
     LimitQuery,
     Page,
+    cursor_query,
 )
 from omnicase.routing.access import Reader
 from omnicase.routing.deps import RoutingDep
@@ -50,7 +53,10 @@ async def list_queues(routing: RoutingDep, cursor: CursorQuery = None, limit: Li
     responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, ValidationFailed),
 )
 async def list_queue_work(
-    group_id: uuid.UUID, routing: RoutingDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+    group_id: uuid.UUID,
+    routing: RoutingDep,
+    cursor: Annotated[str | None, cursor_query(Int16, datetime, uuid.UUID)] = None,
+    limit: LimitQuery = 50,
 ) -> Page[QueuedWork]:
     return await routing.queue_work(group_id, cursor, limit)
 
@@ -74,7 +80,10 @@ async def get_case(case_id: uuid.UUID, routing: RoutingDep) -> RoutedCase:
     responses=AUTH_PROBLEMS | problem_responses(CaseNotKnown, ValidationFailed),
 )
 async def list_decisions(
-    case_id: uuid.UUID, routing: RoutingDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+    case_id: uuid.UUID,
+    routing: RoutingDep,
+    cursor: Annotated[str | None, cursor_query(int)] = None,
+    limit: LimitQuery = 50,
 ) -> Page[Decision]:
     return await routing.decisions(case_id, cursor, limit)
 

@@ -36,7 +36,7 @@ from omnicase.kit.events import (
     Priority,
 )
 from omnicase.kit.outbox import Outbox
-from omnicase.kit.pagination import Page, decode_cursor, decode_id_cursor, paginate
+from omnicase.kit.pagination import Int16, Page, decode_cursor, decode_id_cursor, paginate
 from omnicase.routing.engine import (
     PRIORITY_RANK,
     CaseFacts,
@@ -815,7 +815,7 @@ class RoutingService:
         """A queue's waiting and offered work in hand-out order: highest priority first, then longest waiting."""
         if await self.repo.queue(group_id) is None:
             raise GroupNotFound(f"Group {group_id} does not exist.")
-        after = decode_cursor(cursor, int, datetime, uuid.UUID)
+        after = decode_cursor(cursor, Int16, datetime, uuid.UUID)
         rows = await self.repo.queue_work(group_id, after=after, limit=limit + 1)
         now = utcnow()
 

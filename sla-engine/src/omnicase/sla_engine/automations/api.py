@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery
+from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, cursor_query
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
 from omnicase.sla_engine.automations.service import AutomationNotFound, AutomationService
 
@@ -33,7 +34,9 @@ async def create_automation(payload: AutomationCreate, session: SessionDep) -> A
     summary="List automations in evaluation order",
     responses=problem_responses(InvalidCursor),
 )
-async def list_automations(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> AutomationList:
+async def list_automations(
+    session: SessionDep, limit: LimitQuery = 50, cursor: Annotated[str | None, cursor_query(Int32, uuid.UUID)] = None
+) -> AutomationList:
     return await AutomationService(session).page(cursor, limit)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_cursor, paginate
+from omnicase.kit.pagination import Int32, decode_cursor, paginate
 from omnicase.sla_engine.automations.repository import AutomationRepository
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
@@ -40,7 +40,7 @@ class AutomationService:
 
     async def page(self, cursor: str | None, limit: int) -> AutomationList:
         """The automations in evaluation order, a page after ``cursor``."""
-        rows = await self.repository.page(decode_cursor(cursor, int, uuid.UUID), limit + 1)
+        rows = await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit + 1)
         return paginate(AutomationList, rows, limit, key=lambda automation: [automation.position, automation.id])
 
     async def _check(self, payload: AutomationCreate) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery
+from omnicase.kit.pagination import InvalidCursor, LimitQuery, cursor_query
 from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate, ScheduleList
 from omnicase.sla_engine.business_hours.service import (
     HolidayNotFound,
@@ -37,7 +38,9 @@ async def create_schedule(payload: ScheduleCreate, session: SessionDep) -> Sched
     summary="List business-hours schedules by name",
     responses=problem_responses(InvalidCursor),
 )
-async def list_schedules(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> ScheduleList:
+async def list_schedules(
+    session: SessionDep, limit: LimitQuery = 50, cursor: Annotated[str | None, cursor_query(str, uuid.UUID)] = None
+) -> ScheduleList:
     return await ScheduleService(session).page(cursor, limit)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery
+from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, cursor_query
 from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate, PolicyList
 from omnicase.sla_engine.policies.service import PolicyNotFound, PolicyService
 
@@ -33,7 +34,9 @@ async def create_policy(payload: PolicyCreate, session: SessionDep) -> Policy:
     summary="List SLA policies in evaluation order",
     responses=problem_responses(InvalidCursor),
 )
-async def list_policies(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> PolicyList:
+async def list_policies(
+    session: SessionDep, limit: LimitQuery = 50, cursor: Annotated[str | None, cursor_query(Int32, uuid.UUID)] = None
+) -> PolicyList:
     return await PolicyService(session).page(cursor, limit)
 
 

@@ -11,7 +11,7 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
 from omnicase.kit.events import CaseSnapshot
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_cursor, paginate
+from omnicase.kit.pagination import Int32, decode_cursor, paginate
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.policies.repository import PolicyRepository
 from omnicase.sla_engine.policies.schemas import MilestoneKind, Policy, PolicyCreate, PolicyList
@@ -48,7 +48,7 @@ class PolicyService:
 
     async def page(self, cursor: str | None, limit: int) -> PolicyList:
         """The policies in evaluation order, a page after ``cursor``."""
-        rows = await self.repository.page(decode_cursor(cursor, int, uuid.UUID), limit + 1)
+        rows = await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit + 1)
         return paginate(PolicyList, rows, limit, key=lambda policy: [policy.position, policy.id])
 
     async def _check(self, payload: PolicyCreate) -> None:
