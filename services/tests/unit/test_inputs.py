@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from omnicase.kit.inputs import (
     EMAIL_ADDRESS_PATTERN,
+    STORABLE_TEXT_PATTERN,
     EmailAddress,
     Integer,
     IsoDate,
@@ -128,6 +130,38 @@ def test_text_postgresql_cannot_store_is_refused_naming_where(text: str) -> None
     with pytest.raises(ValidationError):
         Note.model_validate({"tags": [], "extra": {text: "key"}})
     assert Note.model_validate({"tags": ["emoji \U0001f600 fine"], "extra": {}}).tags == ["emoji \U0001f600 fine"]
+
+
+def test_the_schema_publishes_which_text_can_be_stored_in_every_free_text_and_key() -> None:
+    class Note(StrictInput):
+        tags: list[str]
+        extra: dict[str, str]
+        title: str | None = None
+        email: EmailAddress | None = None
+
+    schema = Note.model_json_schema()
+    storable = {"pattern": STORABLE_TEXT_PATTERN}
+    assert schema["properties"]["tags"]["items"] == {"type": "string"} | storable
+    assert schema["properties"]["extra"]["propertyNames"] == storable
+    assert schema["properties"]["extra"]["additionalProperties"] == {"type": "string"} | storable
+    assert schema["properties"]["title"]["anyOf"][0] == {"type": "string"} | storable
+    assert schema["properties"]["email"]["anyOf"][0]["pattern"] == EMAIL_ADDRESS_PATTERN, "a pattern of its own stays"
+    assert "propertyNames" not in schema, "the body's own keys are its fields"
+    # The pattern refuses what the validator refuses, read by code point as Python and
+    # JavaScript's unicode mode do (a surrogate pair is one character, an emoji stays fine).
+    candidates = ["nul \x00 inside", "half a pair \ud83d", "\udfff", "emoji \U0001f600 fine", ""]
+    in_python = [re.fullmatch(STORABLE_TEXT_PATTERN, text) is not None for text in candidates]
+    node = shutil.which("node")
+    assert node is not None, "node comes with `make test` (the TypeScript client needs it)"
+    script = (
+        "const r = new RegExp(process.argv[1], 'u');"
+        "console.log(JSON.stringify(JSON.parse(process.argv[2]).map((v) => r.test(v))))"
+    )
+    encoded = json.dumps(candidates)  # lone surrogates travel as \\udXXX escapes, as in a request
+    done = subprocess.run(
+        [node, "-e", script, STORABLE_TEXT_PATTERN, encoded], capture_output=True, text=True, check=True
+    )
+    assert in_python == json.loads(done.stdout) == [False, False, False, True, True]
 
 
 def test_a_patch_refuses_null_naming_each_field_and_its_schema_offers_null_only_where_it_is_taken() -> None:

@@ -104,8 +104,32 @@ def _unstorable_text(value: Any, path: str) -> str | None:
     return None
 
 
+STORABLE_TEXT_PATTERN = r"^[^\u0000\ud800-\udfff]*$"
+"""Text PostgreSQL can store, as every request body's schema publishes it for a free text field
+or key (a code point, as JSON Schema's and Python's patterns read, so a surrogate pair is fine)."""
+
+
+def _publish_storable_text(node: Any) -> None:
+    """Give every free text in a model's own schema (not its references) the storable-text pattern."""
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys():
+        node["pattern"] = STORABLE_TEXT_PATTERN
+    if node.get("additionalProperties", False) is not False and "propertyNames" not in node:
+        node["propertyNames"] = {"pattern": STORABLE_TEXT_PATTERN}
+    for key in ("properties", "patternProperties"):
+        for child in node.get(key, {}).values():
+            _publish_storable_text(child)
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for child in node.get(key, []):
+            _publish_storable_text(child)
+    for key in ("items", "additionalProperties"):
+        _publish_storable_text(node.get(key))
+
+
 class StrictInput(BaseModel):
-    """A request body: unknown fields and unstorable text are validation errors."""
+    """A request body: unknown fields and unstorable text are validation errors, and its schema
+    says so (``additionalProperties: false``; :data:`STORABLE_TEXT_PATTERN` on its free texts)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -117,6 +141,12 @@ class StrictInput(BaseModel):
             where = found.lstrip(".") or "the value"
             raise ValueError(f"{where} holds a NUL character or a lone UTF-16 surrogate, which cannot be stored")
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        _publish_storable_text(handler.resolve_ref_schema(schema))
+        return schema
 
 
 class PatchInput(StrictInput):
@@ -139,7 +169,7 @@ class PatchInput(StrictInput):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema = handler.resolve_ref_schema(super().__get_pydantic_json_schema__(core_schema, handler))
         for name, field in schema.get("properties", {}).items():
             branches = field.get("anyOf")
             if name in cls.nullable or not branches or {"type": "null"} not in branches:
