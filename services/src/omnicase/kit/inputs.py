@@ -104,9 +104,11 @@ def _unstorable_text(value: Any, path: str) -> str | None:
     return None
 
 
-STORABLE_TEXT_PATTERN = r"^[^\u0000\ud800-\udfff]*$"
-"""Text PostgreSQL can store, as every request body's schema publishes it for a free text field
-or key (a code point, as JSON Schema's and Python's patterns read, so a surrogate pair is fine)."""
+STORABLE_TEXT_PATTERN = r"^[^\u0000]*$"
+"""What every request body's schema publishes for a free text field or key: no NUL, which
+PostgreSQL's text cannot hold. The validator also refuses a lone UTF-16 surrogate, which no
+pattern can name portably (Rust's engines, jsonschema-rs and so schemathesis among them,
+refuse a surrogate in a pattern, and their strings cannot hold one)."""
 
 
 def _publish_storable_text(node: Any) -> None:
