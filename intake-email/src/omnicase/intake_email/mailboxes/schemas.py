@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.kit.events import CaseDefaults, Priority
-from omnicase.kit.inputs import StrictInput, is_email_address
+from omnicase.kit.inputs import EmailAddress, StrictInput
 from omnicase.kit.pagination import Page
 
-
-def normalize_address(value: str) -> str:
-    address = value.strip().lower()
-    if not is_email_address(address):
-        raise ValueError("must be an email address like support@example.com")
-    return address
+# The kit's one address rule, published in the schema as its pattern; kept in lower case.
+Address = Annotated[EmailAddress, Field(examples=["support@example.com"]), AfterValidator(str.lower)]
 
 
 class MailboxDefaults(StrictInput):
@@ -58,7 +54,7 @@ class MailboxCreate(StrictInput):
         }
     )
 
-    address: str = Field(max_length=254, description="Matched case-insensitively; stored lowercased.")
+    address: Address = Field(description="Matched case-insensitively; stored lowercased.")
     display_name: str | None = Field(default=None, max_length=200)
     brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     defaults: MailboxDefaults = Field(default_factory=MailboxDefaults)
@@ -71,18 +67,13 @@ class MailboxCreate(StrictInput):
         default=None, min_length=16, max_length=200, description="Signs inbound-parse webhook posts (write-only)."
     )
 
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str) -> str:
-        return normalize_address(value)
-
 
 class MailboxUpdate(StrictInput):
     """Partial update: only the fields present change."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"auto_response": False}]})
 
-    address: str | None = Field(default=None, max_length=254)
+    address: Address | None = None
     display_name: str | None = Field(default=None, max_length=200)
     brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     defaults: MailboxDefaults | None = None
@@ -90,11 +81,6 @@ class MailboxUpdate(StrictInput):
     signature: str | None = Field(default=None, max_length=5000)
     logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str | None) -> str | None:
-        return None if value is None else normalize_address(value)
 
 
 class MailboxVerification(BaseModel):
