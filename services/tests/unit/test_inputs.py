@@ -21,8 +21,10 @@ from omnicase.kit.inputs import (
     IsoDateTime,
     PatchInput,
     StrictInput,
+    TimeZoneName,
     body_schema,
     is_email_address,
+    time_zone_names,
 )
 
 
@@ -187,3 +189,14 @@ def test_a_patch_refuses_null_naming_each_field_and_its_schema_offers_null_only_
     assert (properties["name"]["type"], properties["name"]["minLength"]) == ("string", 1)
     assert (properties["tags"]["type"], properties["tags"]["maxItems"]) == ("array", 5)
     assert {"type": "null"} in properties["assignee_id"]["anyOf"]
+
+
+def test_a_time_zone_is_one_the_schema_lists_and_the_list_is_what_the_server_knows() -> None:
+    adapter = TypeAdapter(TimeZoneName)
+    assert adapter.validate_python("Europe/Berlin") == "Europe/Berlin"
+    with pytest.raises(ValidationError, match="Mars/Olympus"):
+        adapter.validate_python("Mars/Olympus")
+    published = adapter.json_schema()["enum"]
+    assert "Europe/Berlin" in published
+    assert "Asia/Seoul" in published
+    assert set(published) == time_zone_names(), "the document lists exactly what the validator takes"

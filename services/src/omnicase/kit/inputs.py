@@ -14,6 +14,7 @@
 - :data:`Integer`: an ``int`` field that refuses ``true``/``false`` (pydantic would take them as
   1 and 0; JSON Schema's integer does not); give it bounds the column holds.
   Booleans are pydantic's ``StrictBool``, which refuses ``1`` and ``"yes"`` likewise.
+- :data:`TimeZoneName`: an IANA time zone the server knows; the schema lists them (an enum).
 - :data:`IsoDate`, :data:`IsoDateTime`: a date or time in ISO 8601 only, as the schema's
   ``format`` says (pydantic would also read ``0`` or ``0.5`` as seconds since 1970).
 - :func:`body_schema`: a model's JSON schema for a route's hand-written ``openapi_extra``
@@ -25,13 +26,17 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import parse_qsl
+from zoneinfo import available_timezones
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     GetJsonSchemaHandler,
     StringConstraints,
     ValidationError,
@@ -75,6 +80,30 @@ def _iso_8601(value: Any) -> Any:
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 IsoDate = Annotated[date, BeforeValidator(_iso_8601)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zones this server knows (its tzdata): what a time-zone field takes."""
+    return frozenset(available_timezones())
+
+
+def _known_time_zone(value: str) -> str:
+    if value not in time_zone_names():
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'")
+    return value
+
+
+def _publish_time_zones(schema: dict[str, Any]) -> None:
+    schema["enum"] = sorted(time_zone_names())
+
+
+TimeZoneName = Annotated[
+    str,
+    Field(examples=["Europe/Berlin"], json_schema_extra=_publish_time_zones),
+    AfterValidator(_known_time_zone),
+]
+"""An IANA time zone name; the schema lists every one the server knows, from the same source."""
 
 
 def is_email_address(value: str) -> bool:

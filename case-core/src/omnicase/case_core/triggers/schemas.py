@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from omnicase.case_core.cases.schemas import Tag
 from omnicase.case_core.templates import TemplatedText, known_placeholders
-from omnicase.kit.inputs import Integer, PatchInput, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput, TimeZoneName
 
 ConditionField = Literal[
     "update_type",
@@ -58,19 +58,10 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 class Hours(StrictInput):
     """Opening hours for the ``time`` condition: these days, from ``start`` to ``end`` local time."""
 
-    timezone: str = Field(examples=["Europe/Berlin"])
+    timezone: TimeZoneName
     days: list[Weekday] = Field(min_length=1, max_length=7)
     start: time = Field(examples=["09:00"])
     end: time = Field(examples=["17:00"])
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("not an IANA time zone, e.g. Europe/Berlin") from None
-        return value
 
     @model_validator(mode="after")
     def _order(self) -> Hours:

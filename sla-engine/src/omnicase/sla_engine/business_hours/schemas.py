@@ -7,16 +7,14 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import StrictInput, TimeZoneName
 from omnicase.kit.pagination import Page
 from omnicase.sla_engine.business_hours.calendar import (
     BusinessCalendar,
     HolidayRange,
-    UnknownTimeZone,
     WeeklyInterval,
-    load_zone,
 )
 
 ClockTime = Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", examples=["09:00", "24:00"])]
@@ -78,18 +76,9 @@ class ScheduleCreate(StrictInput):
     )
 
     name: str = Field(min_length=1, max_length=200)
-    time_zone: str = Field(description="IANA time zone name.", examples=["Europe/Berlin"])
+    time_zone: TimeZoneName = Field(description="IANA time zone name.")
     intervals: list[Interval] = Field(min_length=1, max_length=100)
     holidays: list[HolidayCreate] = Field(default_factory=list, max_length=1000)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            load_zone(value)
-        except UnknownTimeZone as error:
-            raise ValueError(str(error)) from None
-        return value
 
 
 class Schedule(BaseModel):
