@@ -37,11 +37,18 @@ def normalize_handle(channel: str, handle: str) -> str | None:
     return f"{channel}:{handle}"
 
 
+# A domain as an organization's list takes it (a leading @ and a trailing dot allowed, any
+# case), published in the schema as is, so the document and normalize_domain agree.
+DOMAIN_PATTERN = r"^@?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$"
+MAX_DOMAIN_LENGTH = 253
+
+
 def normalize_domain(value: str) -> str | None:
-    domain = value.strip().lower().lstrip("@").rstrip(".")
-    if not re.fullmatch(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", domain):
+    """Lowercased without the @ or trailing dot; None unless ``value`` is :data:`DOMAIN_PATTERN` in
+    at most :data:`MAX_DOMAIN_LENGTH` characters."""
+    if len(value) > MAX_DOMAIN_LENGTH or not re.fullmatch(DOMAIN_PATTERN, value):
         return None
-    return domain
+    return value.lower().lstrip("@").rstrip(".")
 
 
 def normalize_message_id(value: str | None) -> str | None:

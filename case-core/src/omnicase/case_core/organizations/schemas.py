@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicase.case_core.normalize import DOMAIN_PATTERN, MAX_DOMAIN_LENGTH
 from omnicase.kit.inputs import PatchInput, StrictInput
 from omnicase.kit.pagination import Page
+
+# The service checks each domain (a 422 naming its index); the schema publishes the same rule.
+Domain = Annotated[str, Field(json_schema_extra={"maxLength": MAX_DOMAIN_LENGTH, "pattern": DOMAIN_PATTERN})]
 
 
 class OrganizationCreate(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Acme Corp", "domains": ["acme.example"]}]})
 
     name: str = Field(min_length=1, max_length=200)
-    domains: list[str] = Field(
+    domains: list[Domain] = Field(
         default_factory=list, max_length=100, description="Contacts with these email domains join the organization."
     )
     notes: str = Field(default="", max_length=10_000)
@@ -25,7 +30,7 @@ class OrganizationUpdate(PatchInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"domains": ["acme.example", "acme.test"]}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    domains: list[str] | None = Field(default=None, max_length=100, description="Replaces every domain.")
+    domains: list[Domain] | None = Field(default=None, max_length=100, description="Replaces every domain.")
     notes: str | None = Field(default=None, max_length=10_000)
 
 

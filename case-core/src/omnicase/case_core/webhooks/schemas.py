@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -104,8 +105,28 @@ class WebhookPage(Page[Webhook]):
     """A page of Webhook items."""
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?"
+_HEX = r"[0-9A-Fa-f]{1,4}"
+_IPV6_ADDRESS = "|".join(
+    [
+        rf"(?:{_HEX}:){{7}}{_HEX}",
+        rf"(?:{_HEX}:){{1,7}}:",
+        *(rf"(?:{_HEX}:){{1,{6 - n}}}(?::{_HEX}){{1,{n + 1}}}" for n in range(6)),
+        rf":(?::{_HEX}){{1,7}}",
+        "::",
+    ]
+)
+_IPV6 = rf"(?:{_IPV6_ADDRESS})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?"
+# An address or a network in CIDR notation, IPv4 or IPv6 (no netmask or zone forms): what the
+# schema publishes and _network holds a value to before ipaddress reads it.
+NETWORK_PATTERN = rf"^(?:{_IPV4}|{_IPV6})$"
+
+
 def _network(value: str) -> str:
     try:
+        if re.fullmatch(NETWORK_PATTERN, value) is None:
+            raise ValueError(value)
         return str(ipaddress.ip_network(value, strict=False))
     except ValueError:
         raise ValueError("not an IP network in CIDR notation, e.g. 10.20.0.0/16 or 127.0.0.1/32") from None
@@ -114,7 +135,9 @@ def _network(value: str) -> str:
 class AllowedNetworkCreate(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"network": "10.20.0.0/16"}]})
 
-    network: Annotated[str, Field(max_length=64), AfterValidator(_network)]
+    network: Annotated[
+        str, Field(max_length=64, json_schema_extra={"pattern": NETWORK_PATTERN}), AfterValidator(_network)
+    ]
     note: str = Field(default="", max_length=500)
 
 
