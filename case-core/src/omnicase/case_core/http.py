@@ -7,7 +7,9 @@ import re
 from omnicase.case_core.errors import PreconditionRequired
 from omnicase.kit.errors import BadRequest, FieldError
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+# What an If-Match of this API looks like (a version in quotes, weak or not): published as the
+# header's pattern and checked by expected_version, from this one constant.
+ETAG_PATTERN = r'^(?:W/)?"([0-9]{1,9})"$'
 
 
 def etag(version: int) -> str:
@@ -21,7 +23,7 @@ def expected_version(if_match: str | None) -> int:
             "Send If-Match with the case's ETag (its version) so no one else's change is overwritten.",
             errors=[FieldError(field="header.If-Match", message="required", code="missing")],
         )
-    match = _ETAG.match(if_match)
+    match = re.fullmatch(ETAG_PATTERN, if_match.strip(" \t"))
     if match is None:
         raise BadRequest(
             'If-Match must be the ETag the case was read with, e.g. "3".',

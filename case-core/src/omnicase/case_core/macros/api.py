@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound
-from omnicase.case_core.http import etag, expected_version
+from omnicase.case_core.http import ETAG_PATTERN, etag, expected_version
 from omnicase.case_core.identity import Admin, CaseReader, CaseWriter
 from omnicase.case_core.macros.schemas import (
     Macro,
@@ -144,7 +144,12 @@ async def apply_macro(
     membership: CallerMembership,
     response: Response,
     if_match: Annotated[
-        str | None, Header(description="The case's ETag: applied only if nobody changed it since.", examples=['"3"'])
+        str | None,
+        Header(
+            description="The case's ETag: applied only if nobody changed it since.",
+            examples=['"3"'],
+            json_schema_extra={"pattern": ETAG_PATTERN},
+        ),
     ] = None,
 ) -> MacroApplied:
     """Every action or none; replies go out to the requester, the case's rules (triggers) run as after any change."""
