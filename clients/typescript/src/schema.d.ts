@@ -2965,7 +2965,7 @@ export interface components {
         };
         /**
          * CaseChanges
-         * @description Fields to change; a field left out stays as it is, ``null`` clears it.
+         * @description Fields to change; a field left out stays as it is, ``null`` clears it where it can be cleared.
          * @example {
          *       "add_tags": [
          *         "vip"
@@ -2976,9 +2976,9 @@ export interface components {
          */
         CaseChanges: {
             /** Subject */
-            subject?: string | null;
-            status?: components["schemas"]["CaseStatus"] | null;
-            priority?: components["schemas"]["Priority"] | null;
+            subject?: string;
+            status?: components["schemas"]["CaseStatus"];
+            priority?: components["schemas"]["Priority"];
             /** Type */
             type?: ("question" | "incident" | "problem" | "task") | null;
             /** Assignee Id */
@@ -2993,7 +2993,7 @@ export interface components {
              * Tags
              * @description Replaces every tag.
              */
-            tags?: string[] | null;
+            tags?: string[];
             /** Add Tags */
             add_tags?: string[];
             /** Remove Tags */
@@ -3042,8 +3042,11 @@ export interface components {
             requester_id?: string | null;
             /** @default api */
             channel?: components["schemas"]["Channel"];
-            /** @default new */
-            status?: components["schemas"]["CaseStatus"];
+            /**
+             * @default new
+             * @enum {string}
+             */
+            status?: "new" | "open" | "pending" | "on_hold" | "solved";
             /** @default normal */
             priority?: components["schemas"]["Priority"];
             /** Type */

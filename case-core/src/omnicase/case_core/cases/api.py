@@ -27,7 +27,7 @@ from omnicase.case_core.cases.schemas import (
 )
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound, PreconditionRequired
-from omnicase.case_core.http import etag, expected_version
+from omnicase.case_core.http import ETAG_PATTERN, etag, expected_version
 from omnicase.case_core.identity import CaseReader, CaseWriter, PortalReader, PortalWriter
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
@@ -237,7 +237,12 @@ async def update(
     actor: CaseWriter,
     response: Response,
     if_match: Annotated[
-        str | None, Header(description='The ETag the case was read with, e.g. `"3"`.', examples=['"3"'])
+        str | None,
+        Header(
+            description='The ETag the case was read with, e.g. `"3"`.',
+            examples=['"3"'],
+            json_schema_extra={"pattern": ETAG_PATTERN},
+        ),
     ] = None,
 ) -> Case:
     """Change the fields sent; 412 with the current case if someone changed it since it was read."""

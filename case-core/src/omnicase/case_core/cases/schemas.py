@@ -13,13 +13,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from omnicase.case_core.cases.repository import CaseHistoryRow
 from omnicase.kit.events import CaseStatus, Channel, Priority
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 from omnicase.kit.pagination import Page
 
 CaseType = Literal["question", "incident", "problem", "task"]
@@ -122,8 +123,22 @@ class Case(BaseModel):
     closed_at: datetime | None
 
 
-class CaseChanges(StrictInput):
-    """Fields to change; a field left out stays as it is, ``null`` clears it."""
+class CaseChanges(PatchInput):
+    """Fields to change; a field left out stays as it is, ``null`` clears it where it can be cleared."""
+
+    nullable = frozenset(
+        {
+            "type",
+            "assignee_id",
+            "group_id",
+            "brand",
+            "requester_id",
+            "custom_fields",
+            "followers",
+            "problem_id",
+            "language",
+        }
+    )
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"status": "pending", "priority": "high", "add_tags": ["vip"]}]}
@@ -152,19 +167,14 @@ class CaseChanges(StrictInput):
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else normalize_tags(value)
 
-    @model_validator(mode="after")
-    def _not_null_where_required(self) -> CaseChanges:
-        for name in ("subject", "status", "priority"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        if "tags" in self.model_fields_set and self.tags is None:
-            raise ValueError("tags cannot be null; send [] to remove every tag")
-        return self
-
     def requested(self) -> dict[str, Any]:
         """The fields the caller actually sent (tag edits and custom fields handled apart)."""
         skip = {"add_tags", "remove_tags", "custom_fields"}
         return {name: getattr(self, name) for name in self.model_fields_set if name not in skip}
+
+
+# Every status but closed (a case is closed only after it was solved); the schema lists these.
+CREATABLE_STATUSES = [status.value for status in CaseStatus if status is not CaseStatus.CLOSED]
 
 
 class CaseCreate(StrictInput):
@@ -188,7 +198,7 @@ class CaseCreate(StrictInput):
     requester: RequesterInput | None = None
     requester_id: uuid.UUID | None = None
     channel: Channel = Channel.API
-    status: CaseStatus = CaseStatus.NEW
+    status: Annotated[CaseStatus, WithJsonSchema({"type": "string", "enum": CREATABLE_STATUSES})] = CaseStatus.NEW
     priority: Priority = Priority.NORMAL
     type: CaseType | None = None
     assignee_id: uuid.UUID | None = None
@@ -208,7 +218,7 @@ class CaseCreate(StrictInput):
     def _one_requester(self) -> CaseCreate:
         if self.requester is not None and self.requester_id is not None:
             raise ValueError("give requester or requester_id, not both")
-        if self.status == CaseStatus.CLOSED:
+        if self.status not in CREATABLE_STATUSES:
             raise ValueError("a case cannot be created closed")
         return self
 
