@@ -9129,9 +9129,9 @@ export interface operations {
     update_case: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag the case was read with, e.g. `"3"`. */
-                "if-match"?: string | null;
+                "if-match": string;
             };
             path: {
                 case_id: string;
