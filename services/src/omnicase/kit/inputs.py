@@ -48,10 +48,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnicase.kit.errors import FieldError, problem_response
 
-# \s differs between regex engines: JavaScript's (the published schema, browsers) takes U+FEFF
-# and not U+0085, Rust's (pydantic) and Python's the other way round; both are named so that
-# every engine refuses the same addresses.
-_NOT_IN_ADDRESS = r"@\s\u0085\ufeff<>()\[\],;:\""
+# No NUL (PostgreSQL's text cannot hold one). \s differs between regex engines: JavaScript's
+# (the published schema, browsers) takes U+FEFF and not U+0085, Rust's (pydantic) and Python's
+# the other way round; both are named so that every engine refuses the same addresses.
+_NOT_IN_ADDRESS = r"@\s\u0000\u0085\ufeff<>()\[\],;:\""
 EMAIL_ADDRESS_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+$"
 MAX_EMAIL_ADDRESS_LENGTH = 254
 _EMAIL_ADDRESS = re.compile(EMAIL_ADDRESS_PATTERN)
