@@ -2180,7 +2180,7 @@ export interface components {
              *       "cases:write"
              *     ]
              */
-            scopes: string[];
+            scopes: ("cases:notes" | "cases:read" | "cases:write" | "channels:read" | "channels:write" | "contacts:read" | "contacts:write" | "routing:presence" | "routing:read" | "routing:write" | "sla:read" | "sla:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write")[];
             /**
              * Expires At
              * @description RFC 3339; omit for a token that does not expire.
@@ -4355,6 +4355,10 @@ export interface components {
              * @example Ada Lovelace
              */
             name?: string | null;
+        } | {
+            email: string;
+        } | {
+            phone: string;
         };
         /** SetField */
         SetField: {
