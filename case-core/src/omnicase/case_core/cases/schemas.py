@@ -46,6 +46,16 @@ def normalize_tags(tags: list[str]) -> list[str]:
 class RequesterInput(StrictInput):
     """Who the case is for: found by email or phone, created if unknown."""
 
+    # At least one of the two, as _one_identity checks (a JSON Schema can say this one).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+                {"required": ["phone"], "properties": {"phone": {"type": "string", "minLength": 1}}},
+            ]
+        }
+    )
+
     email: str | None = Field(default=None, max_length=320, examples=["ada@example.com"])
     phone: str | None = Field(default=None, max_length=40, examples=["+4915112345678"])
     name: str | None = Field(default=None, max_length=200, examples=["Ada Lovelace"])

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.events import Channel
-from omnicase.kit.inputs import PatchInput, StrictInput
+from omnicase.kit.inputs import EMAIL_ADDRESS_PATTERN, MAX_EMAIL_ADDRESS_LENGTH, PatchInput, StrictInput
 from omnicase.kit.pagination import Page
+
+# The service checks each address by the kit's rule (a 422 naming its index); the schema
+# publishes that rule's pattern (it also takes surrounding spaces, which it trims).
+Address = Annotated[
+    str, Field(json_schema_extra={"pattern": EMAIL_ADDRESS_PATTERN, "maxLength": MAX_EMAIL_ADDRESS_LENGTH})
+]
 
 
 class Handle(StrictInput):
@@ -25,7 +32,7 @@ class ContactCreate(StrictInput):
     )
 
     name: str | None = Field(default=None, max_length=200)
-    emails: list[str] = Field(default_factory=list, max_length=20)
+    emails: list[Address] = Field(default_factory=list, max_length=20)
     phones: list[str] = Field(default_factory=list, max_length=20)
     handles: list[Handle] = Field(default_factory=list, max_length=20)
     organization_id: uuid.UUID | None = Field(
@@ -42,7 +49,7 @@ class ContactUpdate(PatchInput):
     nullable = frozenset({"name", "organization_id"})
 
     name: str | None = Field(default=None, max_length=200)
-    emails: list[str] | None = Field(default=None, max_length=20)
+    emails: list[Address] | None = Field(default=None, max_length=20)
     phones: list[str] | None = Field(default=None, max_length=20)
     handles: list[Handle] | None = Field(default=None, max_length=20)
     organization_id: uuid.UUID | None = None
