@@ -37,8 +37,16 @@ SUITE_CHANNEL: dict[ChannelKind, Channel] = {
 SECRET_KEYS = frozenset({"auth_token", "app_secret", "verify_token", "access_token", "page_access_token", "secrets"})
 
 
+def _kind_required(schema: dict[str, Any]) -> None:
+    # A config is told apart by its kind, so a request must send it (the discriminated union
+    # refuses one without it), even though a config built in code takes its kind by default.
+    schema["required"] = ["kind", *[name for name in schema.get("required", []) if name != "kind"]]
+
+
 class SmsConfig(StrictInput):
     """An SMS provider in the common shape (Twilio's): form-encoded webhooks signed with HMAC-SHA1."""
+
+    model_config = ConfigDict(json_schema_extra=_kind_required)
 
     kind: Literal[ChannelKind.SMS] = ChannelKind.SMS
     account_sid: str = Field(min_length=1, max_length=100, examples=["AC0123456789abcdef"])
@@ -81,11 +89,13 @@ class MetaConfig(StrictInput):
 
 
 class WhatsAppConfig(MetaConfig):
+    model_config = ConfigDict(json_schema_extra=_kind_required)
     kind: Literal[ChannelKind.WHATSAPP] = ChannelKind.WHATSAPP
     phone_number_id: str = Field(min_length=1, max_length=100)
 
 
 class MessengerConfig(MetaConfig):
+    model_config = ConfigDict(json_schema_extra=_kind_required)
     kind: Literal[ChannelKind.MESSENGER] = ChannelKind.MESSENGER
     page_id: str = Field(min_length=1, max_length=100)
 
@@ -103,6 +113,8 @@ def _standard_webhooks_secret(value: str) -> str:
 
 class GenericConfig(StrictInput):
     """An integrator's JSON webhook signed as in the Standard Webhooks spec."""
+
+    model_config = ConfigDict(json_schema_extra=_kind_required)
 
     kind: Literal[ChannelKind.GENERIC] = ChannelKind.GENERIC
     secrets: list[str] = Field(
