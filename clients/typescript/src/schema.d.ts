@@ -9572,8 +9572,10 @@ export interface operations {
                     public: boolean;
                 };
                 "multipart/form-data": {
+                    /** Text */
                     text: string;
                     html?: string;
+                    /** Public */
                     public: boolean;
                     attachments?: string[];
                 };

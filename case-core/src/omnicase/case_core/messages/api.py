@@ -99,23 +99,19 @@ async def list_messages(
     )
 
 
+_JSON_BODY = body_schema(MessageCreate)
+# The same fields as a form (a form field cannot be null), with the files beside them.
+_FORM_BODY = {
+    **_JSON_BODY,
+    "properties": {
+        **_JSON_BODY["properties"],
+        "html": _JSON_BODY["properties"]["html"]["anyOf"][0],
+        "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+    },
+}
 _REQUEST_BODY = {
     "required": True,
-    "content": {
-        "application/json": {"schema": body_schema(MessageCreate)},
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["text", "public"],
-                "properties": {
-                    "text": {"type": "string"},
-                    "html": {"type": "string"},
-                    "public": {"type": "boolean"},
-                    "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                },
-            }
-        },
-    },
+    "content": {"application/json": {"schema": _JSON_BODY}, "multipart/form-data": {"schema": _FORM_BODY}},
 }
 
 
