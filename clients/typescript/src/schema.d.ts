@@ -3511,13 +3511,8 @@ export interface components {
              * Format: uuid
              */
             case_id: string;
-            /**
-             * Changes
-             * @description A change to imagine first (as for PATCH /cases/{id}); empty: the case as it is.
-             */
-            changes?: {
-                [key: string]: unknown;
-            };
+            /** @description A change to imagine first (as for PATCH /cases/{id}); empty: the case as it is. */
+            changes?: components["schemas"]["CaseChanges"];
         };
         /**
          * EmailAssignee

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from omnicase.case_core.cases.schemas import Tag
+from omnicase.case_core.cases.schemas import CaseChanges, Tag
 from omnicase.case_core.templates import TemplatedText, known_placeholders
 from omnicase.kit.inputs import Integer, PatchInput, StrictInput, TimeZoneName
 
@@ -264,7 +264,7 @@ class DryRunRequest(StrictInput):
     )
 
     case_id: uuid.UUID
-    changes: dict[str, Any] = Field(
-        default_factory=dict,
+    changes: CaseChanges = Field(
+        default_factory=CaseChanges,
         description="A change to imagine first (as for PATCH /cases/{id}); empty: the case as it is.",
     )

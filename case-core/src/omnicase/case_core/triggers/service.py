@@ -365,22 +365,8 @@ class TriggerService:
             ),
         )
 
-    async def dry_run(
-        self, session: AsyncSession, case_id: uuid.UUID, requested: dict[str, Any], actor: Actor
-    ) -> RunResult:
-        """What the rules would do to this case (after ``requested`` changes); nothing is kept."""
-        try:
-            changes = CaseChanges.model_validate(requested)
-        except ValidationError as error:
-            raise ValidationFailed(
-                "The imagined change is not one a case accepts.",
-                errors=[
-                    FieldError(
-                        field="body.changes." + ".".join(str(p) for p in e["loc"]), message=e["msg"], code=e["type"]
-                    )
-                    for e in error.errors()
-                ],
-            ) from None
+    async def dry_run(self, session: AsyncSession, case_id: uuid.UUID, changes: CaseChanges, actor: Actor) -> RunResult:
+        """What the rules would do to this case (after ``changes``); nothing is kept."""
         savepoint = await session.begin_nested()
         try:
             before = case_json(await self.cases.get(session, case_id))
