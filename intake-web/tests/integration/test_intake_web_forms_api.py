@@ -95,7 +95,11 @@ async def test_forms_are_listed_page_by_page(service: Any) -> None:
     assert [form_id for form_id in seen if form_id in created] == created
     bad = await service.client.get("/api/v1/forms", params={"cursor": "%%%"})
     assert bad.status_code == 422
-    assert _field_errors(bad) == {"query.cursor": "cursor"}
+    # Outside the cursor pattern the document publishes: refused like any parameter breaking its pattern.
+    assert _field_errors(bad) == {"query.cursor": "string_pattern_mismatch"}
+    # Of that pattern but handed out by no page: a position all the same (here past every id).
+    past = await service.client.get("/api/v1/forms", params={"cursor": "f" * 32})
+    assert past.json() == {"items": [], "next_cursor": None}
 
 
 INCONSISTENT = [
