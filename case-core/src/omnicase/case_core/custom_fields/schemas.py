@@ -30,15 +30,39 @@ class CustomFieldCreate(StrictInput):
             "examples": [
                 {"key": "order_number", "label": "Order number", "type": "regex", "pattern": "A-[0-9]{4}"},
                 {"key": "product", "label": "Product", "type": "dropdown", "options": ["printer", "scanner"]},
-            ]
+            ],
+            # What _type_needs checks, said in the schema: options for a dropdown only, a pattern
+            # for a regex field only.
+            "allOf": [
+                {
+                    "if": {"properties": {"type": {"const": "dropdown"}}},
+                    "then": {"required": ["options"], "properties": {"options": {"minItems": 1}}},
+                    "else": {"properties": {"options": {"maxItems": 0}}},
+                },
+                {
+                    "if": {"properties": {"type": {"const": "regex"}}},
+                    "then": {"required": ["pattern"], "properties": {"pattern": {"type": "string", "minLength": 1}}},
+                    "else": {"properties": {"pattern": {"type": "null"}}},
+                },
+            ],
         }
     )
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="Name used in a case's `custom_fields`.")
     label: str = Field(min_length=1, max_length=200)
     type: FieldType
-    options: list[str] = Field(default_factory=list, max_length=500, description="Choices of a dropdown.")
-    pattern: str | None = Field(default=None, max_length=500, description="Regex a `regex` value must match fully.")
+    options: list[str] = Field(
+        default_factory=list,
+        max_length=500,
+        json_schema_extra={"uniqueItems": True},
+        description="Choices of a dropdown.",
+    )
+    pattern: str | None = Field(
+        default=None,
+        max_length=500,
+        json_schema_extra={"format": "regex"},
+        description="Regex a `regex` value must match fully.",
+    )
     required_on_solve: StrictBool = False
     active: StrictBool = True
 
