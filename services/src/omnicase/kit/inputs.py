@@ -50,8 +50,9 @@ from omnicase.kit.errors import FieldError, problem_response
 
 # No NUL (PostgreSQL's text cannot hold one). \s differs between regex engines: JavaScript's
 # (the published schema, browsers) takes U+FEFF and not U+0085, Rust's (pydantic) and Python's
-# the other way round; both are named so that every engine refuses the same addresses.
-_NOT_IN_ADDRESS = r"@\s\u0000\u0085\ufeff<>()\[\],;:\""
+# the other way round, and Python's alone takes U+001C to U+001F; all are named so that every
+# engine refuses the same addresses.
+_NOT_IN_ADDRESS = r"@\s\u0000\u001c-\u001f\u0085\ufeff<>()\[\],;:\""
 EMAIL_ADDRESS_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+$"
 MAX_EMAIL_ADDRESS_LENGTH = 254
 _EMAIL_ADDRESS = re.compile(EMAIL_ADDRESS_PATTERN)
