@@ -2509,7 +2509,7 @@ export interface components {
              * @default true
              */
             active?: boolean;
-        };
+        } & (unknown & unknown & unknown);
         /**
          * UserPage
          * @description A page of User items.
@@ -3339,6 +3339,7 @@ export interface components {
             options?: string[];
             /**
              * Pattern
+             * Format: regex
              * @description Regex a `regex` value must match fully.
              */
             pattern?: string | null;
@@ -3352,7 +3353,7 @@ export interface components {
              * @default true
              */
             active?: boolean;
-        };
+        } & (unknown & unknown);
         /**
          * CustomFieldList
          * @description A page of CustomField items.

@@ -15,7 +15,7 @@ from pydantic import Field, HttpUrl
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
 from omnicase.kit.inputs import EmailAddress, StrictInput
 
-Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
+Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\s\u0000]+$")]
 
 
 class CaseConditions(StrictInput):

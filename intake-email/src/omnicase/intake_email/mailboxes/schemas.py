@@ -61,7 +61,7 @@ class MailboxCreate(StrictInput):
     auto_response: StrictBool = Field(default=False, description="Acknowledge new cases by email.")
     signature: str | None = Field(default=None, max_length=5000)
     logo_url: str | None = Field(
-        default=None, max_length=2000, pattern=r"^https?://\S+$", description="Brand logo shown in HTML mail."
+        default=None, max_length=2000, pattern=r"^https?://[^\s\u0000]+$", description="Brand logo shown in HTML mail."
     )
     webhook_secret: str | None = Field(
         default=None, min_length=16, max_length=200, description="Signs inbound-parse webhook posts (write-only)."
@@ -79,7 +79,7 @@ class MailboxUpdate(StrictInput):
     defaults: MailboxDefaults | None = None
     auto_response: StrictBool | None = None
     signature: str | None = Field(default=None, max_length=5000)
-    logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\u0000]+$")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
 
 

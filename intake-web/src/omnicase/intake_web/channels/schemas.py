@@ -131,7 +131,9 @@ class GenericConfig(StrictInput):
         return [_standard_webhooks_secret(value) for value in values]
 
 
-BlockedSender = Annotated[str, Field(min_length=1, max_length=320, pattern=r"^\S+$", examples=["+15005550199"])]
+BlockedSender = Annotated[
+    str, Field(min_length=1, max_length=320, pattern=r"^[^\s\u0000]+$", examples=["+15005550199"])
+]
 
 ChannelConfig = Annotated[SmsConfig | WhatsAppConfig | MessengerConfig | GenericConfig, Field(discriminator="kind")]
 
@@ -195,7 +197,7 @@ class GenericMessageIn(StrictInput):
         }
     )
 
-    conversation_id: str = Field(min_length=1, max_length=200, pattern=r"^\S+$")
+    conversation_id: str = Field(min_length=1, max_length=200, pattern=r"^[^\s\u0000]+$")
     message_id: str | None = Field(default=None, max_length=200)
     sender: Party
     subject: str | None = Field(default=None, max_length=500)

@@ -44,7 +44,7 @@ STANDARD_FIELDS: dict[str, FieldType] = {
 RESERVED_NAMES = frozenset({"_ts", "_sid", "_locale"})
 
 
-class SelectOption(BaseModel):
+class SelectOption(StrictInput):
     value: str = Field(min_length=1, max_length=200)
     labels: dict[Locale, str] = Field(default_factory=dict, description="Option text per locale.")
 
