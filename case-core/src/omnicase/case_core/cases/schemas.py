@@ -199,7 +199,12 @@ class CaseCreate(StrictInput):
                     "priority": "high",
                     "tags": ["login"],
                 }
-            ]
+            ],
+            # What _one_requester checks: a requester to find or create, or the id of one, not both.
+            "not": {
+                "required": ["requester", "requester_id"],
+                "properties": {"requester": {"type": "object"}, "requester_id": {"type": "string"}},
+            },
         }
     )
 

@@ -37,7 +37,16 @@ DEFAULT_COLUMNS: list[ViewColumn] = ["number", "subject", "requester_id", "statu
 class ViewFilters(StrictInput):
     """The case list's filters; ``assignee: "me"`` is whoever opens the view."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": ["new", "open"], "assignee": "me"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": ["new", "open"], "assignee": "me"}],
+            # What _consistent checks: unassigned and an assignee exclude each other.
+            "not": {
+                "required": ["unassigned", "assignee"],
+                "properties": {"unassigned": {"const": True}, "assignee": {"type": "string"}},
+            },
+        }
+    )
 
     status: list[CaseStatus] = Field(default_factory=list)
     priority: list[Priority] = Field(default_factory=list)
@@ -67,7 +76,11 @@ class ViewFilters(StrictInput):
 class ViewCreate(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"name": "My open cases", "filters": {"status": ["new", "open"], "assignee": "me"}}]
+            "examples": [{"name": "My open cases", "filters": {"status": ["new", "open"], "assignee": "me"}}],
+            # What _group checks, said in the schema: a group view names its group, no other view does.
+            "if": {"properties": {"visibility": {"const": "group"}}, "required": ["visibility"]},
+            "then": {"required": ["group_id"], "properties": {"group_id": {"type": "string"}}},
+            "else": {"properties": {"group_id": {"type": "null"}}},
         }
     )
 

@@ -48,7 +48,23 @@ class UserCreate(UserLinks):
                     "password": "correct horse battery",
                     "agent_id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d2e",
                 }
-            ]
+            ],
+            # What check_links holds a new user to, said in the schema.
+            "allOf": [
+                {
+                    "if": {"properties": {"role": {"enum": ["agent", "light_agent"]}}},
+                    "else": {"properties": {"agent_id": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"role": {"const": "end_user"}}},
+                    "then": {"required": ["contact_id"], "properties": {"contact_id": {"type": "string"}}},
+                    "else": {"properties": {"contact_id": {"type": "null"}, "organization_id": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"organization_cases": {"const": True}}, "required": ["organization_cases"]},
+                    "then": {"required": ["organization_id"], "properties": {"organization_id": {"type": "string"}}},
+                },
+            ],
         },
     )
 
