@@ -6,7 +6,7 @@ import json
 import re
 import shutil
 import subprocess
-from typing import Any
+from typing import Annotated, Any
 
 import jsonschema_rs
 import pytest
@@ -200,3 +200,13 @@ def test_a_time_zone_is_one_the_schema_lists_and_the_list_is_what_the_server_kno
     assert "Europe/Berlin" in published
     assert "Asia/Seoul" in published
     assert set(published) == time_zone_names(), "the document lists exactly what the validator takes"
+
+
+def test_a_dict_with_constrained_keys_says_it_takes_no_other_key() -> None:
+    class Labels(StrictInput):
+        labels: dict[Annotated[str, Field(pattern=r"^[a-z]{2}$")], str]
+
+    schema = Labels.model_json_schema()["properties"]["labels"]
+    assert schema["additionalProperties"] is False, "pydantic refuses a key outside the pattern; the schema says so"
+    with pytest.raises(ValidationError):
+        Labels.model_validate({"labels": {"english": "x"}})

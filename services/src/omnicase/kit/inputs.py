@@ -142,13 +142,17 @@ refuse a surrogate in a pattern, and their strings cannot hold one)."""
 
 
 def _publish_storable_text(node: Any) -> None:
-    """Give every free text in a model's own schema (not its references) the storable-text pattern."""
+    """Give every free text in a model's own schema (not its references) the storable-text pattern,
+    and say that a dict with constrained keys takes no other key."""
     if not isinstance(node, dict):
         return
     if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys():
         node["pattern"] = STORABLE_TEXT_PATTERN
     if node.get("additionalProperties", False) is not False and "propertyNames" not in node:
         node["propertyNames"] = {"pattern": STORABLE_TEXT_PATTERN}
+    if "patternProperties" in node and "additionalProperties" not in node:
+        # pydantic's schema of a dict with constrained keys names the keys it takes, and it refuses any other.
+        node["additionalProperties"] = False
     for key in ("properties", "patternProperties"):
         for child in node.get(key, {}).values():
             _publish_storable_text(child)
