@@ -12518,7 +12518,7 @@ export interface operations {
             };
             header?: {
                 /** @description The case's ETag: applied only if nobody changed it since. */
-                "if-match"?: string | null;
+                "if-match"?: string;
             };
             path: {
                 macro_id: string;

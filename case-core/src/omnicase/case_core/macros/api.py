@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
+from pydantic import WithJsonSchema
 
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.errors import CaseClosed, CaseNotFound
@@ -145,11 +146,9 @@ async def apply_macro(
     response: Response,
     if_match: Annotated[
         str | None,
-        Header(
-            description="The case's ETag: applied only if nobody changed it since.",
-            examples=['"3"'],
-            json_schema_extra={"pattern": ETAG_PATTERN},
-        ),
+        # Optional, and a string when sent (a header cannot be null).
+        WithJsonSchema({"type": "string", "pattern": ETAG_PATTERN, "examples": ['"3"']}),
+        Header(description="The case's ETag: applied only if nobody changed it since."),
     ] = None,
 ) -> MacroApplied:
     """Every action or none; replies go out to the requester, the case's rules (triggers) run as after any change."""
