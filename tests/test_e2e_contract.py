@@ -4,7 +4,7 @@ Every operation is called with generated input as the first admin, then schemath
 stateful phase follows the document's links (a created id into the calls that use it). No
 answer may be a 5xx, and every answer must have a documented status, content type, headers
 and schema. What this leaves out (schema-valid input the services refuse for reasons the
-schema cannot say: an unknown reference, a cursor no list handed out) is the longer run of
+schema cannot say: an unknown reference, a cross-field rule) is the longer run of
 `make contract`, all checks on.
 """
 
