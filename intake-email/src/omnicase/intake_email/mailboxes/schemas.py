@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -16,12 +17,19 @@ from omnicase.kit.pagination import Page
 Address = Annotated[EmailAddress, Field(examples=["support@example.com"]), AfterValidator(str.lower)]
 
 
+# A default tag: 1-80 characters without whitespace (Python's, which also takes U+001C..U+001F,
+# and JavaScript's, which also takes U+FEFF, named for the engines reading the schema), checked
+# after trimming and published as the schema's pattern; kept in lower case.
+TAG_PATTERN = r"^[^\s\u0000\u001c-\u001f\u0085\ufeff]{1,80}$"
+Tag = Annotated[str, Field(json_schema_extra={"pattern": TAG_PATTERN})]
+
+
 class MailboxDefaults(StrictInput):
     """Applied to every case the mailbox opens."""
 
     priority: Priority | None = None
     group_id: uuid.UUID | None = None
-    tags: list[str] = Field(default_factory=list, max_length=50, examples=[["billing", "email"]])
+    tags: list[Tag] = Field(default_factory=list, max_length=50, examples=[["billing", "email"]])
     type: str | None = Field(default=None, max_length=100, examples=["question"])
 
     @field_validator("tags")
@@ -29,9 +37,10 @@ class MailboxDefaults(StrictInput):
     def _tags(cls, tags: list[str]) -> list[str]:
         cleaned: list[str] = []
         for tag in tags:
-            tag = tag.strip().lower()
-            if not tag or len(tag) > 80 or any(ch.isspace() for ch in tag):
+            tag = tag.strip()
+            if re.fullmatch(TAG_PATTERN, tag) is None:
                 raise ValueError("tags are 1-80 characters without spaces")
+            tag = tag.lower()
             if tag not in cleaned:
                 cleaned.append(tag)
         return cleaned
