@@ -100,6 +100,14 @@ class MessengerConfig(MetaConfig):
     page_id: str = Field(min_length=1, max_length=100)
 
 
+_B64 = "[A-Za-z0-9+/]"
+# `whsec_` (optional) and the base64 of a 24 to 64 byte key: 8 to 21 groups of four, and one
+# or two bytes more in a padded group: the schema's pattern, which the check below agrees with.
+STANDARD_WEBHOOKS_SECRET_PATTERN = (
+    rf"^(?:whsec_)?(?:(?:{_B64}{{4}}){{8,20}}(?:{_B64}{{2}}==|{_B64}{{3}}=)?|(?:{_B64}{{4}}){{21}}(?:{_B64}{{2}}==)?)$"
+)
+
+
 def _standard_webhooks_secret(value: str) -> str:
     raw = value.removeprefix("whsec_")
     try:
@@ -117,7 +125,7 @@ class GenericConfig(StrictInput):
     model_config = ConfigDict(json_schema_extra=_kind_required)
 
     kind: Literal[ChannelKind.GENERIC] = ChannelKind.GENERIC
-    secrets: list[str] = Field(
+    secrets: list[Annotated[str, Field(json_schema_extra={"pattern": STANDARD_WEBHOOKS_SECRET_PATTERN})]] = Field(
         min_length=1,
         max_length=2,
         description="`whsec_<base64>`; two during a rotation (either is accepted, the first signs outbound calls).",
