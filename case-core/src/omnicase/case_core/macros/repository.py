@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.macros.models import macros as table
+from omnicase.case_core.records import column_values
 
 
 @dataclass(frozen=True)
@@ -33,18 +34,8 @@ def _record(row: RowMapping) -> MacroRow:
 
 class MacroRepository:
     async def insert(self, session: AsyncSession, macro: MacroRow) -> MacroRow:
-        statement = table.insert().values(
-            id=macro.id,
-            name=macro.name,
-            description=macro.description,
-            active=macro.active,
-            position=macro.position,
-            group_ids=list(macro.group_ids),
-            actions=list(macro.actions),
-            created_at=macro.created_at,
-            updated_at=macro.updated_at,
-        )
-        return _record((await session.execute(statement.returning(table))).mappings().one())
+        statement = table.insert().values(**column_values(macro)).returning(table)
+        return _record((await session.execute(statement)).mappings().one())
 
     async def get(self, session: AsyncSession, macro_id: uuid.UUID) -> MacroRow | None:
         row = (await session.execute(select(table).where(table.c.id == macro_id))).mappings().one_or_none()

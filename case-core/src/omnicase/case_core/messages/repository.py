@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.repository import CASE_COLUMNS, CaseRow, case_record
 from omnicase.case_core.models import cases, message_attachments, messages, thread_keys
+from omnicase.case_core.records import column_values
 from omnicase.kit.db import any_of
 
 
@@ -72,24 +73,7 @@ class MessageRepository:
         self, session: AsyncSession, message: MessageRow, attachments: Sequence[AttachmentRow]
     ) -> MessageRow:
         """The message and its attachments (each naming this message, at its position)."""
-        values = {
-            "id": message.id,
-            "case_id": message.case_id,
-            "direction": message.direction,
-            "public": message.public,
-            "author": message.author,
-            "author_role": message.author_role,
-            "channel": message.channel,
-            "text": message.text,
-            "html": message.html,
-            "email_message_id": message.email_message_id,
-            "in_reply_to": list(message.in_reply_to),
-            "references": list(message.references),
-            "conversation_id": message.conversation_id,
-            "source_intake_id": message.source_intake_id,
-            "created_at": message.created_at,
-        }
-        row = _message((await session.execute(_INSERT_MESSAGE, values)).mappings().one())
+        row = _message((await session.execute(_INSERT_MESSAGE, column_values(message))).mappings().one())
         if attachments:
             await session.execute(
                 message_attachments.insert(),

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.records import column_values
 from omnicase.case_core.triggers.models import trigger_runs as runs
 from omnicase.case_core.triggers.models import triggers as table
 
@@ -64,18 +65,8 @@ class TriggerRepository:
         return 0 if highest is None else int(highest) + 1
 
     async def insert(self, session: AsyncSession, trigger: TriggerRow) -> TriggerRow:
-        statement = table.insert().values(
-            id=trigger.id,
-            name=trigger.name,
-            description=trigger.description,
-            active=trigger.active,
-            position=trigger.position,
-            conditions=trigger.conditions,
-            actions=list(trigger.actions),
-            created_at=trigger.created_at,
-            updated_at=trigger.updated_at,
-        )
-        return _trigger((await session.execute(statement.returning(table))).mappings().one())
+        statement = table.insert().values(**column_values(trigger)).returning(table)
+        return _trigger((await session.execute(statement)).mappings().one())
 
     async def update(self, session: AsyncSession, trigger_id: uuid.UUID, changes: Mapping[str, Any]) -> TriggerRow:
         """``changes``: column name to new value (conditions and actions as JSON)."""
