@@ -18,7 +18,7 @@ def event(offset: int, *, partition: int = 0, kind: str = "case.updated", **fiel
         "topic": 0,
         "partition": partition,
         "offset": offset,
-        "position": f"p{offset}",
+        "read": {(0, partition): offset + 1},
         "type": kind,
         "case_id": uuid.uuid4(),
         "facts": None,

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from omnicase.gateway.stream.positions import Positions, encode
 from omnicase.kit.events import Envelope
 
 CASE_TYPES = ("case.created", "case.updated", "case.message_added")
@@ -40,7 +42,7 @@ class StreamEvent:
     topic: int
     partition: int
     offset: int
-    position: str  # the event's id: where a client that received it stands
+    read: Positions = field(repr=False)  # the next offset per partition once this event is read
     type: str
     case_id: uuid.UUID | None
     facts: CaseFacts | None
@@ -48,6 +50,11 @@ class StreamEvent:
     offered_to: uuid.UUID | None  # the agent an offer event is about
     staff_data: str  # JSON, serialised once for every client
     customer_data: str | None  # None: no customer ever sees it
+
+    @cached_property
+    def position(self) -> str:
+        """The event's id: where a client that received it stands (encoded once, when first sent)."""
+        return encode(self.read)
 
 
 def facts_of(snapshot: dict[str, Any] | None) -> CaseFacts | None:
@@ -62,7 +69,7 @@ def facts_of(snapshot: dict[str, Any] | None) -> CaseFacts | None:
 
 
 def stream_event(
-    envelope: Envelope, topic: int, partition: int, offset: int, known: CaseFacts | None, *, position: str
+    envelope: Envelope, topic: int, partition: int, offset: int, known: CaseFacts | None, *, read: Positions
 ) -> StreamEvent | None:
     """The stream's view of one record, or None for a type it does not carry."""
     if envelope.type not in STREAMED:
@@ -75,7 +82,7 @@ def stream_event(
         topic=topic,
         partition=partition,
         offset=offset,
-        position=position,
+        read=read,
         type=envelope.type,
         case_id=case_id,
         facts=facts,

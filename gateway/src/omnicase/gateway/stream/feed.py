@@ -23,8 +23,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from omnicase.gateway.stream.events import CaseFacts, StreamEvent, stream_event
+from omnicase.gateway.stream.events import STREAMED, CaseFacts, StreamEvent, stream_event
 from omnicase.gateway.stream.positions import Position, Positions, encode
+from omnicase.kit.bus.producer import EVENT_TYPE_HEADER, record_header
 from omnicase.kit.events import Envelope
 from omnicase.kit.topics import physical
 
@@ -200,6 +201,9 @@ class StreamFeed:
         self._read[(topic, partition)] = record.offset + 1
         if record.value is None:
             return
+        event_type = record_header(record, EVENT_TYPE_HEADER)
+        if event_type is not None and event_type not in STREAMED:
+            return  # a type no stream carries: passed over before decoding
         try:
             envelope = Envelope.from_bytes(record.value)
         except ValidationError:
@@ -207,7 +211,7 @@ class StreamFeed:
             return
         case_id = _case_id(envelope)
         known = self._facts.get(case_id) if case_id else None
-        event = stream_event(envelope, topic, partition, record.offset, known, position=encode(self._read))
+        event = stream_event(envelope, topic, partition, record.offset, known, read=dict(self._read))
         if event is None:
             return
         if event.case_id is not None and event.facts is not None:

@@ -52,7 +52,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from omnicase.kit.bus.batch import BatchHandler, Received, WantsEvents
-from omnicase.kit.bus.producer import INTAKE_CHANNEL_HEADER, EventProducer, Headers
+from omnicase.kit.bus.producer import (
+    EVENT_TYPE_HEADER,
+    INTAKE_CHANNEL_HEADER,
+    EventProducer,
+    Headers,
+    record_header,
+)
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, database_unavailable
 from omnicase.kit.events import Envelope, UnknownEventType
@@ -128,13 +134,6 @@ class _Decoded:
     @property
     def envelope(self) -> Envelope:
         return self.received.envelope
-
-
-def _header(record: ConsumerRecord[bytes, bytes], wanted: str) -> str | None:
-    for name, value in record.headers or ():
-        if name == wanted:
-            return bytes(value).decode(errors="replace")
-    return None
 
 
 class _DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -316,11 +315,12 @@ class EventConsumer:
     def _passed_over(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """A record of a type this consumer does not accept, or addressed to another channel's intake."""
         accepts, channels = self.config.accepts, self.config.intake_channels
-        if accepts and (event_type := _header(record, "event-type")) is not None and event_type not in accepts:
+        event_type = record_header(record, EVENT_TYPE_HEADER) if accepts else None
+        if event_type is not None and event_type not in accepts:
             return True
         return (
             bool(channels)
-            and (channel := _header(record, INTAKE_CHANNEL_HEADER)) is not None
+            and (channel := record_header(record, INTAKE_CHANNEL_HEADER)) is not None
             and channel not in channels
         )
 

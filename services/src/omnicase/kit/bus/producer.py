@@ -6,22 +6,31 @@ import asyncio
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import RecordMetadata
+from aiokafka.structs import ConsumerRecord, RecordMetadata
 
 from omnicase.kit.events import Envelope, intake_channel_of
 
 Headers = list[tuple[str, bytes]]
 
 
+def record_header(record: ConsumerRecord[bytes, bytes], wanted: str) -> str | None:
+    """A record's header ``wanted`` as text (the first of that name), or None if it has none."""
+    for name, value in record.headers or ():
+        if name == wanted:
+            return bytes(value).decode(errors="replace")
+    return None
+
+
 # The channel whose intake a record is for (:meth:`~omnicase.kit.events.EventData.intake_channel`).
 INTAKE_CHANNEL_HEADER = "intake-channel"
+EVENT_TYPE_HEADER = "event-type"
 
 
 def envelope_headers(envelope: Envelope) -> Headers:
     headers: Headers = [
         ("content-type", b"application/json"),
         ("event-id", str(envelope.id).encode()),
-        ("event-type", envelope.type.encode()),
+        (EVENT_TYPE_HEADER, envelope.type.encode()),
         ("schema-version", str(envelope.schema_version).encode()),
     ]
     if envelope.trace_id:
