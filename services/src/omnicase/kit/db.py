@@ -17,7 +17,9 @@
   parameters (``session.execute(insert(t), rows)``) or as arrays (``unnest``) instead.
 - :class:`Database`: engine + session factory; :meth:`Database.unit_of_work` opens one
   transaction that commits on success and rolls back on error. Services and
-  repositories only ``flush()``; committing is the kit's job.
+  repositories only ``flush()``; committing is the kit's job. A transaction that is one
+  statement runs through :meth:`Database.alone`: one round trip instead of a BEGIN, the
+  statement and a COMMIT (and :func:`without_flush_wait` lets it skip the WAL flush wait).
 - :func:`session_dependency`: the FastAPI dependency giving each request one session
   whose transaction commits *before* the response is sent.
 - :func:`database_unavailable`: whether an error means the database cannot be reached
@@ -28,12 +30,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, MetaData, any_, bindparam, event, exc, text
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    MetaData,
+    Row,
+    Select,
+    any_,
+    bindparam,
+    event,
+    exc,
+    func,
+    literal_column,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine.default import NO_CACHE_KEY
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -158,6 +175,20 @@ def database_unavailable(error: BaseException) -> bool:
 
 _COMMIT_WITHOUT_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
 
+_Selected = TypeVar("_Selected", bound=tuple[Any, ...])
+
+
+def without_flush_wait(statement: Select[_Selected]) -> Select[_Selected]:
+    """``statement`` made to commit without waiting for the WAL flush when it runs :meth:`~Database.alone`.
+
+    The setting is made inside the statement (``set_config(..., true)`` lasts until its own
+    transaction ends, after the commit that reads it), so it costs no round trip of its own.
+    The same rule as ``unit_of_work(wait_for_flush=False)`` says when that is allowed.
+    """
+    off = func.set_config(literal_column("'synchronous_commit'"), literal_column("'off'"), true())
+    setting = select(off.label("synchronous_commit"))
+    return statement.join(setting.cte("without_flush_wait"), true())
+
 
 class Database:
     """One service's engine and session factory."""
@@ -181,6 +212,19 @@ class Database:
             if not wait_for_flush:
                 await session.execute(_COMMIT_WITHOUT_FLUSH_WAIT)
             yield session
+
+    async def alone(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+        """Run ``statement`` as its own transaction: one round trip, no BEGIN or COMMIT around it.
+
+        PostgreSQL commits a statement sent outside a transaction block when it ends (and
+        rolls it back whole if it fails), so a write that is one statement (data-modifying
+        CTEs included) needs no unit of work. Its rows are read before the connection goes
+        back to the pool.
+        """
+        async with self.engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            result = await connection.execute(statement, params)
+            return result.all() if result.returns_rows else []
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -19,10 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 @dataclass
 class Work:
-    """Statements (whitespace collapsed, at most 120 characters), transactions begun, pool checkouts."""
+    """Statements (whitespace collapsed, at most 120 characters), transactions begun, pool checkouts.
+
+    ``transactions`` counts BEGINs sent; a statement run alone (autocommit, its own
+    transaction without BEGIN or COMMIT) counts in ``alone`` instead.
+    """
 
     statements: list[str] = field(default_factory=list)
     transactions: int = 0
+    alone: int = 0
     checkouts: int = 0
 
 
@@ -48,17 +53,26 @@ def _engine_of(target: AsyncEngine | AsyncSession) -> AsyncEngine:
 
 
 @contextmanager
-def database_work(target: AsyncEngine | AsyncSession, *, savepoints: bool = False) -> Iterator[DatabaseWork]:
-    """Record what ``target``'s engine is asked to do while inside (savepoint statements only if asked)."""
+def database_work(
+    target: AsyncEngine | AsyncSession, *, savepoints: bool = False, whole_statements: bool = False
+) -> Iterator[DatabaseWork]:
+    """Record what ``target``'s engine is asked to do while inside (savepoint statements only if asked;
+    statements cut to 120 characters unless ``whole_statements``)."""
     engine = _engine_of(target).sync_engine
     work = DatabaseWork()
 
+    cut = None if whole_statements else 120
+
     def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
         if savepoints or "SAVEPOINT" not in sql:
-            work.by_task[asyncio.current_task()].statements.append(" ".join(sql.split())[:120])
+            work.by_task[asyncio.current_task()].statements.append(" ".join(sql.split())[:cut])
 
     def begin(conn: Any) -> None:
-        work.by_task[asyncio.current_task()].transactions += 1
+        recorded = work.by_task[asyncio.current_task()]
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            recorded.alone += 1
+        else:
+            recorded.transactions += 1
 
     def checkout(*args: Any) -> None:
         work.by_task[asyncio.current_task()].checkouts += 1

@@ -1,8 +1,8 @@
 """Counters shared by every replica: fixed-window rate limits and each form's daily count.
 
-A post is counted before it is stored, in a transaction of its own that commits without
-waiting for the WAL flush: the form's counter rows are updated by every post, and a lock
-held through a flush queued each post to the form behind the one before (about 60 ms a
+A post is counted before it is stored, by one statement run alone (its own transaction, one
+round trip) that commits without waiting for the WAL flush: the form's counter rows are
+updated by every post, and a lock held through a flush queued each post to the form behind the one before (about 60 ms a
 post at 8 concurrent clients). Its post's durable commit comes later, and the WAL is
 flushed in order, so a stored submission's count is never lost in a crash. A post refused
 by a limit, or not stored after all (a repeat, a failure), is taken out of the counts
@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import form_day_counts, rate_windows
+from omnicase.kit.db import Database, without_flush_wait
 
 WINDOW = timedelta(minutes=1)
 
@@ -90,7 +91,7 @@ def _count_accepted() -> Select[tuple[str, int, int]]:
         .returning(form_day_counts.c.accepted)
         .cte("today")
     )
-    return select(hits.c.scope, hits.c.hits, today.c.accepted).join(today, true())
+    return without_flush_wait(select(hits.c.scope, hits.c.hits, today.c.accepted).join(today, true()))
 
 
 # Built once: every post runs them, and building one cost more than running it.
@@ -102,11 +103,9 @@ def _window(scopes: list[str], now: datetime) -> dict[str, object]:
     return {"scopes": sorted({scope[:200] for scope in scopes}), "window_start": window_start(now)}
 
 
-async def count_accepted(
-    session: AsyncSession, scopes: list[str], form_id: uuid.UUID, day: date, now: datetime
-) -> Counts:
-    """Count one accepted submission in each rate scope and in the form's day, in one statement."""
-    rows = (await session.execute(_COUNT_ACCEPTED, {**_window(scopes, now), "form_id": form_id, "day": day})).all()
+async def count_accepted(database: Database, scopes: list[str], form_id: uuid.UUID, day: date, now: datetime) -> Counts:
+    """Count one accepted submission in each rate scope and in the form's day: one statement, run alone."""
+    rows = await database.alone(_COUNT_ACCEPTED, {**_window(scopes, now), "form_id": form_id, "day": day})
     return Counts(hits={row.scope: row.hits for row in rows}, accepted_today=rows[0].accepted)
 
 

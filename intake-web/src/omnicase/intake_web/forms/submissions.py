@@ -393,8 +393,7 @@ class SubmissionService:
     async def _counted(self, form: StoredForm, remote_ip: str | None, now: datetime) -> AsyncIterator[None]:
         """Count the post first (refused over a limit); if the block storing it raises, take it out again."""
         scopes = list(_scopes(form, remote_ip))
-        async with self.database.unit_of_work(wait_for_flush=False) as session:
-            counts = await ratelimit.count_accepted(session, scopes, form.id, now.date(), now)
+        counts = await ratelimit.count_accepted(self.database, scopes, form.id, now.date(), now)
         try:
             self._check_counts(form, counts, remote_ip, now)
             yield
