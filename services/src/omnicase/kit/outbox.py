@@ -55,17 +55,23 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
+    Select,
     SmallInteger,
     String,
     Table,
     Uuid,
+    bindparam,
     delete,
     event,
     func,
+    literal,
+    literal_column,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -148,9 +154,26 @@ def _forget_wake(session: Session, previous_transaction: SessionTransaction) -> 
         session.info.pop(_WAKE, None)
 
 
-_LOCK_BATCH_WITHOUT_FLUSH_WAIT = text(
-    "SELECT pg_advisory_xact_lock_shared(:c, :k), set_config('synchronous_commit', 'off', true)"
-)
+def _batch_query(table: Table, batch_size: int) -> Select[tuple[int, str, str, bytes, list[list[str]]]]:
+    """The next rows of the owned shards, in id order, read with the replay lock taken (shared).
+
+    The lock is taken by the same statement (no round trip of its own) and held to the end of
+    the batch's transaction, whose mark of the rows as published need not wait for the WAL
+    flush either: a crash that loses the mark publishes the rows again, which consumers'
+    inboxes drop. A replay committed while this statement waited for the lock is not in its
+    snapshot: the rows it made unpublished are found by the next batch.
+    """
+    batch_lock = select(
+        func.pg_advisory_xact_lock_shared(bindparam("lock_class", type_=Integer), literal(_REPLAY_LOCK)),
+        func.set_config(literal_column("'synchronous_commit'"), literal_column("'off'"), true()),
+    ).cte("batch_lock")
+    return (
+        select(table.c.id, table.c.topic, table.c.key, table.c.payload, table.c.headers)
+        .join(batch_lock, true())
+        .where(table.c.published_at.is_(None), table.c.shard.in_(bindparam("owned", expanding=True)))
+        .order_by(table.c.id)
+        .limit(batch_size)
+    )
 
 
 def _lock_class(schema: str) -> int:
@@ -220,6 +243,8 @@ class OutboxRelay:
         self.lock_refresh_interval = lock_refresh_interval
         self.retention = retention
         self.owned: set[int] = set()
+        self._batch = _batch_query(table, batch_size)
+        self._replay_lock_class = _lock_class(self.schema)
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_connection: AsyncConnection | None = None
@@ -322,16 +347,8 @@ class OutboxRelay:
             return 0
         table = self.table
         async with self.database.unit_of_work() as session:
-            # Marking rows published need not wait for the WAL flush: a crash that loses the mark
-            # publishes them again, which consumers' inboxes drop. Set with the lock: no extra round trip.
-            await session.execute(_LOCK_BATCH_WITHOUT_FLUSH_WAIT, {"c": _lock_class(self.schema), "k": _REPLAY_LOCK})
             rows = (
-                await session.execute(
-                    select(table.c.id, table.c.topic, table.c.key, table.c.payload, table.c.headers)
-                    .where(table.c.published_at.is_(None), table.c.shard.in_(sorted(self.owned)))
-                    .order_by(table.c.id)
-                    .limit(self.batch_size)
-                )
+                await session.execute(self._batch, {"lock_class": self._replay_lock_class, "owned": sorted(self.owned)})
             ).all()
             if not rows:
                 return 0
