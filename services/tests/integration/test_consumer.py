@@ -203,7 +203,11 @@ async def test_a_handler_with_nothing_to_do_has_its_events_passed_over_unclaimed
     asked = asyncio.Event()
 
     async def wants(session: AsyncSession) -> bool:
-        assert session.in_transaction(), "asked inside a transaction, so it can read configuration"
+        # It can read (configuration, say), each statement alone: one round trip, no BEGIN or COMMIT.
+        assert await session.scalar(select(func.count()).select_from(scratch_schema.inbox)) == 0
+        raw = await (await session.connection()).get_raw_connection()
+        assert raw.driver_connection is not None
+        assert not raw.driver_connection.is_in_transaction(), "no transaction held open"
         asked.set()
         return wanted
 

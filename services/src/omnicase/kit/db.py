@@ -55,6 +55,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine.default import NO_CACHE_KEY
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -213,18 +214,32 @@ class Database:
                 await session.execute(_COMMIT_WITHOUT_FLUSH_WAIT)
             yield session
 
+    @asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
+        # PostgreSQL commits a statement sent outside a transaction block when it ends (and
+        # rolls it back whole if it fails): no BEGIN or COMMIT round trip around it.
+        async with self.engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
     async def alone(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
         """Run ``statement`` as its own transaction: one round trip, no BEGIN or COMMIT around it.
 
-        PostgreSQL commits a statement sent outside a transaction block when it ends (and
-        rolls it back whole if it fails), so a write that is one statement (data-modifying
-        CTEs included) needs no unit of work. Its rows are read before the connection goes
-        back to the pool.
+        For a write that is one statement (data-modifying CTEs included). Its rows are read
+        before the connection goes back to the pool.
         """
-        async with self.engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with self._autocommit() as connection:
             result = await connection.execute(statement, params)
             return result.all() if result.returns_rows else []
+
+    @asynccontextmanager
+    async def statements_alone(self) -> AsyncIterator[AsyncSession]:
+        """A session whose statements each run alone, as :meth:`alone` runs one.
+
+        For reads that need no snapshot shared between them (a check before a batch): each is
+        one round trip where a unit of work would add a BEGIN and a COMMIT.
+        """
+        async with self._autocommit() as connection, AsyncSession(bind=connection, autoflush=False) as session:
+            yield session
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -45,8 +45,10 @@ class Received(Generic[DataT_co]):
 
 Batch = Sequence[Received[EventData]]
 BatchHandler = Callable[[AsyncSession, Batch], Awaitable[None]]
-# Asked in a read-only transaction before each batch: False means the handler would do nothing
-# with any event right now (no webhook subscribed, say), so the batch is passed over unclaimed.
+# Asked before each batch, on a session whose statements each run alone (no BEGIN or
+# COMMIT round trip; :meth:`~omnicase.kit.db.Database.statements_alone`): False means the
+# handler would do nothing with any event right now (no webhook subscribed, say), so the
+# batch is passed over unclaimed.
 WantsEvents = Callable[[AsyncSession], Awaitable[bool]]
 EventHandler = Callable[[AsyncSession, Received[EventData]], Awaitable[None]]
 

@@ -6,7 +6,7 @@ order, commit last):
 1. skip the records whose ``event-type`` header names a type the binding does not
    accept, or whose ``intake-channel`` header names a channel the binding does not
    serve, without decoding them (no transaction, no inbox claim); a handler that can
-   say it has nothing to do right now (``wants``, asked in a read-only transaction:
+   say it has nothing to do right now (``wants``, asked on statements run alone:
    no webhook subscribed, say) has the whole fetch skipped the same way;
 2. decode the rest once into typed :class:`~omnicase.kit.bus.batch.Received`
    events; one that is not a valid envelope of a known contract is poison at once
@@ -328,7 +328,7 @@ class EventConsumer:
         if self.wants is None:
             return True
         try:
-            async with self.database.unit_of_work() as session:
+            async with self.database.statements_alone() as session:
                 return await self.wants(session)
         except Exception as error:
             # Handled as usual then: the batch's own transaction retries (or dead-letters) what fails.
