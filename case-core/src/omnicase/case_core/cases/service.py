@@ -464,7 +464,10 @@ class CaseService:
 
     async def _insert_message(self, session: AsyncSession, case: CaseRow, draft: MessageDraft) -> MessageRow:
         message_id = uuid7()
-        message = await self.messages.insert(
+        keys = [(MESSAGE_ID, draft.email_message_id)] if draft.email_message_id else []
+        if draft.conversation_id:
+            keys.append((CONVERSATION, draft.conversation_id))
+        return await self.messages.insert(
             session,
             MessageRow(
                 id=message_id,
@@ -484,12 +487,8 @@ class CaseService:
                 created_at=utcnow(),
             ),
             _attachment_rows(message_id, draft.attachments),
+            thread_keys=keys,
         )
-        keys = [(MESSAGE_ID, draft.email_message_id)] if draft.email_message_id else []
-        if draft.conversation_id:
-            keys.append((CONVERSATION, draft.conversation_id))
-        await self.messages.add_thread_keys(session, case.id, keys)
-        return message
 
     async def add_message(
         self, session: AsyncSession, case_id: uuid.UUID, draft: MessageDraft, actor: Actor

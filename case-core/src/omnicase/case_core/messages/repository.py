@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, and_, or_, select, tuple_
+from sqlalchemy import ARRAY, RowMapping, Select, String, Uuid, and_, bindparam, column, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,17 +63,58 @@ MESSAGE_ID = "message_id"
 CONVERSATION = "conversation"
 
 
+def _thread_key_rows(case_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> list[dict[str, object]]:
+    return [{"kind": kind, "value": value[:998], "case_id": case_id} for kind, value in dict.fromkeys(keys)]
+
+
 # Built once, the values given at execution: every message runs it.
-_INSERT_MESSAGE = messages.insert().returning(messages)
 _ADD_THREAD_KEYS = insert(thread_keys).on_conflict_do_nothing()
+
+
+def _insert_message_with_thread_keys() -> Select[tuple[uuid.UUID]]:
+    """The message and its case's new thread keys (``thread_key_kinds``/``thread_key_values``), one statement."""
+    case_id = bindparam("case_id", type_=Uuid)
+    message = (
+        messages.insert()
+        .values({column.name: case_id if column.name == "case_id" else bindparam(column.name) for column in messages.c})
+        .returning(messages.c.id)
+        .cte("message")
+    )
+    keys = (
+        func.unnest(
+            bindparam("thread_key_kinds", type_=ARRAY(String)), bindparam("thread_key_values", type_=ARRAY(String))
+        )
+        .table_valued(column("kind", String), column("value", String))
+        .render_derived(name="keys")
+    )
+    added = (
+        insert(thread_keys)
+        .from_select(["kind", "value", "case_id"], select(keys.c.kind, keys.c.value, case_id))
+        .on_conflict_do_nothing()
+        .cte("thread_keys_added")
+    )
+    # A data-modifying WITH runs whether or not the query reads it.
+    return select(message.c.id).add_cte(added)
+
+
+_INSERT_MESSAGE = _insert_message_with_thread_keys()
 
 
 class MessageRepository:
     async def insert(
-        self, session: AsyncSession, message: MessageRow, attachments: Sequence[AttachmentRow]
+        self,
+        session: AsyncSession,
+        message: MessageRow,
+        attachments: Sequence[AttachmentRow],
+        thread_keys: Sequence[tuple[str, str]] = (),
     ) -> MessageRow:
-        """The message and its attachments (each naming this message, at its position)."""
-        row = _message((await session.execute(_INSERT_MESSAGE, column_values(message))).mappings().one())
+        """The message, the case's thread keys it brings (one statement) and its attachments."""
+        keys = _thread_key_rows(message.case_id, thread_keys)
+        await session.execute(
+            _INSERT_MESSAGE,
+            column_values(message)
+            | {"thread_key_kinds": [key["kind"] for key in keys], "thread_key_values": [key["value"] for key in keys]},
+        )
         if attachments:
             await session.execute(
                 message_attachments.insert(),
@@ -91,7 +132,7 @@ class MessageRepository:
                     for attachment in attachments
                 ],
             )
-        return row
+        return message
 
     async def already_received(
         self, session: AsyncSession, intake_id: uuid.UUID, email_message_id: str | None
@@ -206,7 +247,7 @@ class MessageRepository:
     # -- thread keys ------------------------------------------------------------------
 
     async def add_thread_keys(self, session: AsyncSession, case_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> None:
-        rows = [{"kind": kind, "value": value[:998], "case_id": case_id} for kind, value in dict.fromkeys(keys)]
+        rows = _thread_key_rows(case_id, keys)
         if rows:
             await session.execute(_ADD_THREAD_KEYS, rows)
 
