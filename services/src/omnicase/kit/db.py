@@ -28,21 +28,27 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Executable,
     MetaData,
     Row,
     Select,
+    Table,
+    Text,
     any_,
     bindparam,
+    cast,
+    column,
     event,
     exc,
     func,
@@ -51,7 +57,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.engine.default import NO_CACHE_KEY
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -81,6 +87,68 @@ def any_of(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement
     every batch size, which the connections' prepared-statement caches cannot keep up with
     (each new text is parsed and planned again by the server)."""
     return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+
+
+class UnnestedRows:
+    """Rows of one shape inserted by one statement: ``INSERT INTO table (names) SELECT … FROM
+    unnest(:name, …) WITH ORDINALITY ORDER BY position``, an array parameter per column.
+
+    PostgreSQL plans and runs one insert for the whole batch, in the rows' order, where an
+    executemany runs the statement once per row. JSON columns are bound as text arrays and
+    cast (a list value would read as an array dimension); array columns cannot be unnested
+    at all (:meth:`fits`). :meth:`of` builds one per shape, once; an upsert adds its
+    ``ON CONFLICT`` to :attr:`insert` (each key at most once per batch: PostgreSQL refuses
+    to update a row twice in one statement).
+    """
+
+    _built: ClassVar[dict[tuple[Table, tuple[str, ...]], UnnestedRows]] = {}
+
+    @classmethod
+    def of(cls, table: Table, names: Sequence[str]) -> UnnestedRows:
+        """The statement for rows of these columns, built on first use and kept."""
+        key = (table, tuple(names))
+        built = cls._built.get(key)
+        if built is None:
+            built = cls._built[key] = cls(table, names)
+        return built
+
+    def __init__(self, table: Table, names: Sequence[str]) -> None:
+        columns = [table.c[name] for name in names]
+        self.json = frozenset(c.name for c in columns if isinstance(c.type, JSON))
+        bound = [Text() if c.name in self.json else c.type for c in columns]
+        arrays = (
+            func.unnest(*(bindparam(c.name, type_=ARRAY(kind)) for c, kind in zip(columns, bound, strict=True)))
+            .table_valued(
+                *(column(c.name, kind) for c, kind in zip(columns, bound, strict=True)), with_ordinality="position"
+            )
+            .render_derived(name="batch")
+        )
+        values = [cast(arrays.c[c.name], c.type) if c.name in self.json else arrays.c[c.name] for c in columns]
+        self.names = tuple(names)
+        self.insert: Insert = insert(table).from_select(list(names), select(*values).order_by(arrays.c.position))
+        self._upserts: dict[tuple[str, ...], Insert] = {}
+
+    def upsert(self, key: Sequence[str]) -> Insert:
+        """:attr:`insert`, updating every other column of a row whose ``key`` exists (built once)."""
+        statement = self._upserts.get(tuple(key))
+        if statement is None:
+            new = self.insert.excluded
+            statement = self._upserts[tuple(key)] = self.insert.on_conflict_do_update(
+                index_elements=list(key), set_={name: new[name] for name in self.names if name not in key}
+            )
+        return statement
+
+    @staticmethod
+    def fits(table: Table, names: Sequence[str]) -> bool:
+        # An array column's rows would make a two-dimensional array, which must be rectangular.
+        return not any(isinstance(table.c[name].type, ARRAY) for name in names)
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+        # JSON as the JSON type binds it: None is the JSON null.
+        return {
+            name: [json.dumps(row[name]) for row in rows] if name in self.json else [row[name] for row in rows]
+            for name in rows[0]
+        }
 
 
 def service_metadata(schema: str) -> MetaData:

@@ -13,14 +13,15 @@ earlier, for a transaction that must read them (tests do).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, JSON, Insert, Table, Text, bindparam, cast, column, event, func, select
+from sqlalchemy import Table, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+
+from omnicase.kit.db import UnnestedRows
 
 _STAGED = "omnicase.staging.rows"
 # Called after a table's staged rows are written (the outbox wakes its relays).
@@ -83,60 +84,13 @@ def _write_staged(session: Session) -> None:
     for table, rows in by_table.items():
         names = tuple(rows[0])
         # Runs inside the async session's greenlet, so the sync API reaches the database.
-        if len(rows) == 1 or not _unnestable(table, names):
+        if len(rows) == 1 or not UnnestedRows.fits(table, names):
             session.execute(table.insert(), rows)
         else:
-            unnested = _insert_unnested(table, names)
-            session.execute(unnested.statement, unnested.parameters(rows))
+            unnested = UnnestedRows.of(table, names)
+            session.execute(unnested.insert, unnested.parameters(rows))
         for hook in _written_hooks:
             hook(session, table)
-
-
-def _unnestable(table: Table, names: tuple[str, ...]) -> bool:
-    # An array column's rows would make a two-dimensional array, which must be rectangular.
-    return not any(isinstance(table.c[name].type, ARRAY) for name in names)
-
-
-@dataclass(frozen=True)
-class _Unnested:
-    """``INSERT INTO table (names) SELECT … FROM unnest(:name, …) WITH ORDINALITY``, in array order."""
-
-    statement: Insert
-    json: frozenset[str]  # JSON columns, bound as text arrays (a list value would be read as a dimension)
-
-    def parameters(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-        return {
-            name: [_json_text(row[name]) for row in rows] if name in self.json else [row[name] for row in rows]
-            for name in rows[0]
-        }
-
-
-def _json_text(value: Any) -> str:
-    # As the JSON type binds it: None is the JSON null (none_as_null is not used for staged rows).
-    return json.dumps(value)
-
-
-_unnested: dict[tuple[Table, tuple[str, ...]], _Unnested] = {}
-
-
-def _insert_unnested(table: Table, names: tuple[str, ...]) -> _Unnested:
-    """The statement writing rows of these columns to ``table`` in one insert; built once."""
-    built = _unnested.get((table, names))
-    if built is None:
-        columns = [table.c[name] for name in names]
-        json_columns = frozenset(c.name for c in columns if isinstance(c.type, JSON))
-        bound = [Text() if c.name in json_columns else c.type for c in columns]
-        arrays = (
-            func.unnest(*(bindparam(c.name, type_=ARRAY(kind)) for c, kind in zip(columns, bound, strict=True)))
-            .table_valued(
-                *(column(c.name, kind) for c, kind in zip(columns, bound, strict=True)), with_ordinality="position"
-            )
-            .render_derived(name="staged")
-        )
-        values = [cast(arrays.c[c.name], c.type) if c.name in json_columns else arrays.c[c.name] for c in columns]
-        rows = select(*values).order_by(arrays.c.position)
-        built = _unnested[(table, names)] = _Unnested(table.insert().from_select(list(names), rows), json_columns)
-    return built
 
 
 @event.listens_for(Session, "after_soft_rollback")

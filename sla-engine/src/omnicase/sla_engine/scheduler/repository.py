@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, any_, bindparam, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.db import UnnestedRows
 from omnicase.sla_engine.models import timers
 
 
@@ -46,6 +47,28 @@ class ClaimedTimer:
     payload: dict[str, Any]
 
 
+# Built once, the rows as one array per column: one statement runs the whole batch.
+_SCHEDULED_ROWS = UnnestedRows.of(timers, ("key", "kind", "case_id", "due_at", "payload", "attempts"))
+
+
+def _schedule() -> Insert:
+    new = _SCHEDULED_ROWS.insert.excluded
+    return _SCHEDULED_ROWS.insert.on_conflict_do_update(
+        index_elements=[timers.c.key],
+        set_={"due_at": new.due_at, "locked_until": None, "attempts": 0, "payload": new.payload},
+        where=or_(
+            timers.c.due_at != new.due_at,
+            and_(
+                timers.c.locked_until.is_(None),
+                or_(timers.c.attempts != 0, timers.c.payload != new.payload),
+            ),
+        ),
+    )
+
+
+_SCHEDULE = _schedule()
+
+
 class TimerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -69,6 +92,8 @@ class TimerRepository:
         is, no row rewritten; an unchanged due time also keeps a lease in flight instead
         of resetting it.
         """
+        # One row per key (the last plan given): PostgreSQL updates a row at most once per statement.
+        latest = {plan.key: plan for plan in plans}
         rows = [
             {
                 "key": plan.key,
@@ -78,26 +103,10 @@ class TimerRepository:
                 "payload": plan.payload,
                 "attempts": 0,
             }
-            for plan in sorted(plans, key=lambda plan: plan.key)
+            for plan in sorted(latest.values(), key=lambda plan: plan.key)
         ]
-        if not rows:
-            return
-        statement = insert(timers)
-        new = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=[timers.c.key],
-            set_={"due_at": new.due_at, "locked_until": None, "attempts": 0, "payload": new.payload},
-            where=or_(
-                timers.c.due_at != new.due_at,
-                and_(
-                    timers.c.locked_until.is_(None),
-                    or_(timers.c.attempts != 0, timers.c.payload != new.payload),
-                ),
-            ),
-        )
-        # Rows as parameters: one cached statement for any batch size (a multi-row .values()
-        # is compiled again on every call).
-        await self.session.execute(statement, rows)
+        if rows:
+            await self.session.execute(_SCHEDULE, _SCHEDULED_ROWS.parameters(rows))
 
     async def schedule_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Bulk insert of new timers (keys must be new): for seeding and benchmarks."""

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, and_, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, Table, and_, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.kit.db import any_of
+from omnicase.kit.db import UnnestedRows, any_of
 from omnicase.kit.events import CaseSnapshot, CaseStatus
 from omnicase.sla_engine.models import cases, milestones
 from omnicase.sla_engine.policies.schemas import MilestoneKind
@@ -99,6 +98,28 @@ def milestone_row(milestone: Milestone) -> dict[str, Any]:
     }
 
 
+async def _upsert(
+    session: AsyncSession,
+    table: Table,
+    order: tuple[str, ...],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: tuple[str, ...] | None = None,
+) -> None:
+    """Insert or replace ``rows`` by one unnested statement, sorted by ``order``.
+
+    One row per ``conflict`` key (``order`` unless given), the last given, as PostgreSQL
+    updates a row at most once per statement.
+    """
+    if not rows:
+        return
+    key = conflict or order
+    latest = {tuple(row[name] for name in key): row for row in rows}
+    ordered = sorted(latest.values(), key=lambda row: tuple(row[name] for name in order))
+    unnested = UnnestedRows.of(table, tuple(ordered[0]))
+    await session.execute(unnested.upsert(key), unnested.parameters(ordered))
+
+
 class TrackingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -136,26 +157,12 @@ class TrackingRepository:
         return found
 
     async def save_cases_rows(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert or replace case rows (:func:`case_row`), one statement executed for every row.
-
-        Rows as parameters, in case order (the lock order): one cached statement for any batch
-        size, where a multi-row ``.values()`` is compiled again on every call.
-        """
-        if not rows:
-            return
-        statement = insert(cases)
-        columns = {name: statement.excluded[name] for name in rows[0] if name != "case_id"}
-        statement = statement.on_conflict_do_update(index_elements=[cases.c.case_id], set_=columns)
-        await self.session.execute(statement, sorted(rows, key=lambda row: row["case_id"]))
+        """Insert or replace case rows (:func:`case_row`): one statement, in case order (the lock order)."""
+        await _upsert(self.session, cases, ("case_id",), rows)
 
     async def save_milestone_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert or replace milestone rows (:func:`milestone_row`), as :meth:`save_cases_rows` does."""
-        if not rows:
-            return
-        statement = insert(milestones)
-        columns = {name: statement.excluded[name] for name in rows[0] if name != "id"}
-        statement = statement.on_conflict_do_update(index_elements=[milestones.c.id], set_=columns)
-        await self.session.execute(statement, sorted(rows, key=lambda row: (row["case_id"], row["id"])))
+        await _upsert(self.session, milestones, ("case_id", "id"), rows, conflict=("id",))
 
     async def lock_cases_free(self, case_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Lock those of these case rows nobody else holds; returns the ones another transaction holds.
