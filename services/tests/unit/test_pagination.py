@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel
 
 from omnicase.kit.pagination import (
     Int16,
@@ -17,6 +20,7 @@ from omnicase.kit.pagination import (
     decode_cursor,
     decode_id_cursor,
     encode_cursor,
+    name_page_schemas,
     paginate,
 )
 
@@ -71,8 +75,7 @@ def test_a_cursor_outside_the_pattern_is_a_422_naming_the_cursor(cursor: str) ->
     assert [(item.field, item.code) for item in error.value.errors or []] == [("query.cursor", "cursor")]
 
 
-class Numbers(Page[int]):
-    """A list's page model, as every list declares one."""
+Numbers = Page[int]
 
 
 def test_a_page_read_one_row_beyond_the_limit_points_at_the_next() -> None:
@@ -87,9 +90,50 @@ def test_the_last_page_says_so_itself_even_when_it_is_exactly_full() -> None:
     assert paginate(Numbers, [], 2, key=lambda n: [n]) == Numbers(items=[], next_cursor=None)
 
 
-def test_rows_become_items_and_the_page_keeps_its_name_in_the_schema() -> None:
+def test_rows_become_items_and_a_client_always_gets_both_fields() -> None:
     page = paginate(Numbers, ["1", "2", "3"], 5, key=lambda s: [s], item=int)
     assert page == Numbers(items=[1, 2, 3], next_cursor=None)
     schema = Numbers.model_json_schema(mode="serialization")
-    assert schema["title"] == "Numbers"
-    assert set(schema["required"]) == {"items", "next_cursor"}, "a client always gets both"
+    assert set(schema["required"]) == {"items", "next_cursor"}
+
+
+class Ticket(BaseModel):
+    page_name: ClassVar[str] = "TicketPage"
+    id: int
+
+
+class Note(BaseModel):
+    page_name: ClassVar[str] = "NoteList"
+    page_description: ClassVar[str] = "Notes, newest first."
+    id: int
+
+
+class Reply(Note):
+    """Inherits its base's page_name, which names the base's page only."""
+
+
+def test_a_page_schema_takes_the_name_its_item_gives_it_and_others_keep_pydantics() -> None:
+    app = FastAPI()
+
+    @app.get("/tickets")
+    async def tickets() -> Page[Ticket]:
+        return Page[Ticket](items=[])
+
+    @app.get("/notes")
+    async def notes() -> Page[Note]:
+        return Page[Note](items=[])
+
+    @app.get("/replies")
+    async def replies() -> Page[Reply]:
+        return Page[Reply](items=[])
+
+    document = app.openapi()
+    name_page_schemas(document)
+    schemas = document["components"]["schemas"]
+    assert {"TicketPage", "NoteList", "Page_Reply_"} <= set(schemas)
+    assert not {"Page_Ticket_", "Page_Note_"} & set(schemas)
+    assert list(schemas) == sorted(schemas), "in FastAPI's order"
+    assert schemas["TicketPage"]["description"] == "A page of Ticket items."
+    assert schemas["NoteList"]["description"] == "Notes, newest first."
+    answer = document["paths"]["/tickets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/TicketPage"}

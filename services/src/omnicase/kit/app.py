@@ -53,6 +53,7 @@ from omnicase.kit.inputs import UnstorableQueryMiddleware
 from omnicase.kit.logs import configure_logging
 from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from omnicase.kit.outbox import Outbox, OutboxRelay
+from omnicase.kit.pagination import name_page_schemas
 from omnicase.kit.service import ServiceSpec
 from omnicase.kit.settings import ServiceSettings
 
@@ -398,6 +399,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
                 components.setdefault(name, definition)
             components["Problem"].pop("$defs", None)
             _declare_unreadable_bodies(schema)
+            name_page_schemas(schema)
             _standard_bounds(schema)
             _declare_file_answers(schema)
             app.openapi_schema = schema

@@ -3,8 +3,10 @@
 A list route reads ``limit + 1`` rows after the cursor's key and hands them to
 :func:`paginate`, which keeps ``limit`` of them and gives a next cursor only when the
 extra row exists, so the last page says so itself (a client never fetches an empty page).
-Each list has its page model as a subclass of :class:`Page` (``class CasePage(Page[Case])``),
-so its schema keeps a name frontends read.
+Every list answers ``Page[Item]`` itself, never a page model of its own. An item may name its
+page's schema (``page_name: ClassVar[str] = "CasePage"``, the names frontends have read since
+before ``Page``; ``page_description`` its description); :func:`name_page_schemas` gives each
+such schema its name in a service's document. Other pages keep pydantic's ``Page_Item_``.
 
 A cursor is the last item's sort key written out part by part, ``.`` between the parts, so
 a page stays stable while rows are added before it: a number in decimal, a timestamp as
@@ -45,11 +47,60 @@ LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page, at 
 
 
 class Page(BaseModel, Generic[T]):
+    # No docstring: it would be the description of every page schema that names none.
     # Both fields are always in a response: a generated client types next_cursor as string | null.
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     items: list[T]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        name = _page_name(params[0])
+        return name if name is not None else super().model_parametrized_name(params)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        args = cls.__pydantic_generic_metadata__["args"]
+        if args and _page_name(args[0]) is not None:
+            cls.__doc__ = getattr(args[0], "page_description", f"A page of {args[0].__name__} items.")
+
+
+def _page_name(item: Any) -> str | None:
+    # Declared on the item's own class: a subclass's page is not its base's.
+    name = vars(item).get("page_name") if isinstance(item, type) else None
+    return name if isinstance(name, str) else None
+
+
+def name_page_schemas(document: dict[str, Any]) -> None:
+    """Give each page schema whose item names it (its title) that name in ``document``, and its ``$ref``s."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    renames = {
+        key: schema["title"]
+        for key, schema in schemas.items()
+        if key.startswith("Page_") and str(schema.get("title", "")).isidentifier() and schema["title"] != key
+    }
+    if not renames:
+        return
+    for old, new in renames.items():
+        schemas[new] = schemas.pop(old)
+    ordered = dict(sorted(schemas.items()))  # as FastAPI writes them
+    schemas.clear()
+    schemas.update(ordered)
+    refs = {f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()}
+
+    def rewrite(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("$ref") in refs:
+                node["$ref"] = refs[node["$ref"]]
+            for child in node.values():
+                rewrite(child)
+        elif isinstance(node, list):
+            for child in node:
+                rewrite(child)
+
+    rewrite(document)
 
 
 def paginate(

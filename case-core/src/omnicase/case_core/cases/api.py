@@ -19,9 +19,8 @@ from omnicase.case_core.cases.schemas import (
     Case,
     CaseChanges,
     CaseCreate,
-    CasePage,
     CaseType,
-    HistoryPage,
+    HistoryEntry,
     MergeRequest,
     to_history_entry,
 )
@@ -42,7 +41,7 @@ from omnicase.kit.errors import (
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import IsoDateTime
-from omnicase.kit.pagination import LimitQuery, cursor_query, decode_cursor, paginate
+from omnicase.kit.pagination import LimitQuery, Page, cursor_query, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
@@ -87,7 +86,7 @@ def sort_key(sort: str) -> Callable[[CaseRow], list[Any]]:
     "",
     operation_id="list_cases",
     summary="List cases",
-    response_model=CasePage,
+    response_model=Page[Case],
     responses=problem_responses(BadRequest),
 )
 async def list_cases(
@@ -119,7 +118,7 @@ async def list_cases(
     sort: Annotated[Sort, Query(description="Field to sort by; `-` for newest/highest first.")] = "-created_at",
     cursor: CaseCursorQuery = None,
     limit: LimitQuery = 50,
-) -> CasePage:
+) -> Page[Case]:
     """Cases matching every given filter, in a stable order (ties broken by id)."""
     filters = CaseFilters(
         status=[value.value for value in status],
@@ -145,7 +144,7 @@ async def list_cases(
     rows = await services.cases.page(
         session, restrict(filters, actor), sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1
     )
-    return paginate(CasePage, rows, limit, key=sort_key(sort), item=lambda row: shown_to(to_case(row), actor))
+    return paginate(Page[Case], rows, limit, key=sort_key(sort), item=lambda row: shown_to(to_case(row), actor))
 
 
 @router.post(
@@ -281,7 +280,7 @@ async def merge(
     "/{case_id}/history",
     operation_id="list_case_history",
     summary="A case's change history",
-    response_model=HistoryPage,
+    response_model=Page[HistoryEntry],
     responses=problem_responses(BadRequest, CaseNotFound),
 )
 async def history(
@@ -291,10 +290,10 @@ async def history(
     actor: CaseReader,
     cursor: HistoryCursorQuery = None,
     limit: LimitQuery = 100,
-) -> HistoryPage:
+) -> Page[HistoryEntry]:
     """Every change, oldest first: who or which rule, when, via which channel, field, old and new value."""
     await services.cases.get(session, case_id)
     key = decode_cursor(cursor, int)
     after = key[0] if key else None
     rows = await services.cases.history(session, case_id, after_id=after, limit=limit + 1)
-    return paginate(HistoryPage, rows, limit, key=lambda row: [row.id], item=to_history_entry)
+    return paginate(Page[HistoryEntry], rows, limit, key=lambda row: [row.id], item=to_history_entry)

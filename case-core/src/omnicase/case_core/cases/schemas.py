@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -21,7 +21,6 @@ from pydantic import (
 from omnicase.case_core.cases.repository import CaseHistoryRow
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.kit.inputs import Integer, PatchInput, StrictInput
-from omnicase.kit.pagination import Page
 
 CaseType = Literal["question", "incident", "problem", "task"]
 
@@ -68,6 +67,7 @@ class RequesterInput(StrictInput):
 
 
 class Case(BaseModel):
+    page_name: ClassVar[str] = "CasePage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -238,10 +238,6 @@ class CaseCreate(StrictInput):
         return self
 
 
-class CasePage(Page[Case]):
-    """A page of Case items."""
-
-
 class BulkItem(StrictInput):
     case_id: uuid.UUID
     version: Integer | None = Field(
@@ -313,6 +309,7 @@ class MergeRequest(StrictInput):
 
 
 class HistoryEntry(BaseModel):
+    page_name: ClassVar[str] = "HistoryPage"
     id: int
     version: int
     actor: str = Field(examples=["user:0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d2e", "contact:…", "rule:sla-breach"])
@@ -321,10 +318,6 @@ class HistoryEntry(BaseModel):
     old: Any = None
     new: Any = None
     at: datetime
-
-
-class HistoryPage(Page[HistoryEntry]):
-    """A page of HistoryEntry items."""
 
 
 def to_history_entry(row: CaseHistoryRow) -> HistoryEntry:

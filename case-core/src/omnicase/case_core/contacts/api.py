@@ -8,16 +8,24 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from omnicase.case_core.cases.repository import CaseFilters
-from omnicase.case_core.cases.schemas import CasePage
+from omnicase.case_core.cases.schemas import Case
 from omnicase.case_core.cases.snapshot import to_case
-from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactMerge, ContactPage, ContactUpdate
+from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactMerge, ContactUpdate
 from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
 from omnicase.case_core.identity import CaseReader, ContactReader, ContactWriter
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, LimitQuery, cursor_query, decode_cursor, decode_id_cursor, paginate
+from omnicase.kit.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cursor_query,
+    decode_cursor,
+    decode_id_cursor,
+    paginate,
+)
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=AUTH_PROBLEMS)
 
@@ -26,7 +34,7 @@ router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=AUTH_
     "",
     operation_id="list_contacts",
     summary="List or search contacts",
-    response_model=ContactPage,
+    response_model=Page[Contact],
     responses=problem_responses(BadRequest),
 )
 async def list_contacts(
@@ -39,12 +47,12 @@ async def list_contacts(
     organization_id: uuid.UUID | None = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> ContactPage:
+) -> Page[Contact]:
     rows = await services.contacts.search(
         session, q=q, organization_id=organization_id, after=decode_id_cursor(cursor), limit=limit + 1
     )
     items = await services.contacts.views(session, rows[:limit])
-    return paginate(ContactPage, rows, limit, key=lambda row: [row.id], items=items)
+    return paginate(Page[Contact], rows, limit, key=lambda row: [row.id], items=items)
 
 
 @router.post(
@@ -130,7 +138,7 @@ async def merge_contacts(
     "/{contact_id}/cases",
     operation_id="list_contact_cases",
     summary="A contact's cases",
-    response_model=CasePage,
+    response_model=Page[Case],
     responses=problem_responses(BadRequest, ContactNotFound),
 )
 async def contact_cases(
@@ -140,7 +148,7 @@ async def contact_cases(
     actor: CaseReader,
     cursor: Annotated[str | None, cursor_query(int)] = None,
     limit: LimitQuery = 50,
-) -> CasePage:
+) -> Page[Case]:
     """Newest first."""
     await services.contacts.get(session, contact_id)
     key = decode_cursor(cursor, int)
@@ -148,4 +156,4 @@ async def contact_cases(
     rows = await services.cases.page(
         session, CaseFilters(requester_id=contact_id), sort="-number", after=after, limit=limit + 1
     )
-    return paginate(CasePage, rows, limit, key=lambda row: [row.number], item=to_case)
+    return paginate(Page[Case], rows, limit, key=lambda row: [row.number], item=to_case)

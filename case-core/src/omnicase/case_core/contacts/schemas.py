@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.events import Channel
 from omnicase.kit.inputs import EMAIL_ADDRESS_PATTERN, MAX_EMAIL_ADDRESS_LENGTH, PatchInput, StrictInput
-from omnicase.kit.pagination import Page
 
 # The service checks each address by the kit's rule (a 422 naming its index); the schema
 # publishes that rule's pattern (it also takes surrounding spaces, which it trims).
@@ -57,6 +56,7 @@ class ContactUpdate(PatchInput):
 
 
 class Contact(BaseModel):
+    page_name: ClassVar[str] = "ContactPage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -84,10 +84,6 @@ class Contact(BaseModel):
     notes: str
     created_at: datetime
     updated_at: datetime
-
-
-class ContactPage(Page[Contact]):
-    """A page of Contact items."""
 
 
 class ContactMerge(StrictInput):

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from omnicase.case_core.custom_fields.schemas import CustomField, CustomFieldCreate, CustomFieldList, CustomFieldUpdate
+from omnicase.case_core.custom_fields.schemas import CustomField, CustomFieldCreate, CustomFieldUpdate
 from omnicase.case_core.custom_fields.service import CustomFieldKeyTaken
 from omnicase.case_core.errors import CustomFieldNotFound
 from omnicase.case_core.identity import Admin, CaseReader
@@ -14,17 +14,18 @@ from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.pagination import Page
 
 router = APIRouter(prefix="/api/v1/custom-fields", tags=["custom fields"], responses=AUTH_PROBLEMS)
 
 
 @router.get(
-    "", operation_id="list_custom_fields", summary="List custom field definitions", response_model=CustomFieldList
+    "", operation_id="list_custom_fields", summary="List custom field definitions", response_model=Page[CustomField]
 )
-async def list_custom_fields(session: SessionDep, services: ServicesDep, actor: CaseReader) -> CustomFieldList:
+async def list_custom_fields(session: SessionDep, services: ServicesDep, actor: CaseReader) -> Page[CustomField]:
     """Every definition, by key (a short list: one page)."""
     rows = await services.custom_fields.all(session)
-    return CustomFieldList(items=[CustomField.model_validate(row, from_attributes=True) for row in rows])
+    return Page[CustomField](items=[CustomField.model_validate(row, from_attributes=True) for row in rows])
 
 
 @router.post(

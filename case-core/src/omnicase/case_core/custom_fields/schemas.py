@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from omnicase.kit.inputs import PatchInput, StrictInput
-from omnicase.kit.pagination import Page
 
 FieldType = Literal["text", "number", "decimal", "date", "dropdown", "checkbox", "regex"]
 
@@ -100,6 +99,7 @@ class CustomFieldUpdate(PatchInput):
 
 
 class CustomField(BaseModel):
+    page_name: ClassVar[str] = "CustomFieldList"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -129,7 +129,3 @@ class CustomField(BaseModel):
     active: bool
     created_at: datetime
     updated_at: datetime
-
-
-class CustomFieldList(Page[CustomField]):
-    """A page of CustomField items."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
-from omnicase.case_core.held.schemas import HeldMessage, HeldMessagePage, summary, whole
+from omnicase.case_core.held.schemas import HeldMessage, HeldMessageSummary, summary, whole
 from omnicase.case_core.held.service import HeldMessageNotFound, HeldMessageSettled
 from omnicase.case_core.identity import CaseReader, CaseWriter
 from omnicase.case_core.wiring import ServicesDep
@@ -16,7 +16,7 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.events import Channel, HoldReason
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import InvalidCursor, LimitQuery, cursor_query, decode_cursor, paginate
+from omnicase.kit.pagination import InvalidCursor, LimitQuery, Page, cursor_query, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/suspended-messages", tags=["suspended messages"], responses=AUTH_PROBLEMS)
 
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/suspended-messages", tags=["suspended message
     "",
     operation_id="list_suspended_messages",
     summary="Messages held back instead of becoming cases, newest first",
-    response_model=HeldMessagePage,
+    response_model=Page[HeldMessageSummary],
     responses=problem_responses(InvalidCursor),
 )
 async def list_suspended_messages(
@@ -36,7 +36,7 @@ async def list_suspended_messages(
     reason: HoldReason | None = None,
     cursor: Annotated[str | None, cursor_query(datetime, uuid.UUID)] = None,
     limit: LimitQuery = 50,
-) -> HeldMessagePage:
+) -> Page[HeldMessageSummary]:
     """Only messages still held: recovered and deleted ones leave the list."""
     rows = await services.held.page(
         session,
@@ -45,7 +45,7 @@ async def list_suspended_messages(
         after=decode_cursor(cursor, datetime, uuid.UUID),
         limit=limit + 1,
     )
-    return paginate(HeldMessagePage, rows, limit, key=lambda row: [row.received_at, row.id], item=summary)
+    return paginate(Page[HeldMessageSummary], rows, limit, key=lambda row: [row.received_at, row.id], item=summary)
 
 
 @router.get(

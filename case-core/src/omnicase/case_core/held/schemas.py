@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.case_core.held.repository import HeldMessageRow
 from omnicase.kit.events import AttachmentRef, Channel, HoldReason, Party
-from omnicase.kit.pagination import Page
 
 _EXAMPLE: dict[str, Any] = {
     "id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e20",
@@ -29,6 +28,9 @@ _EXAMPLE: dict[str, Any] = {
 
 class HeldMessageSummary(BaseModel):
     """A message an intake held back instead of making it a case, and why."""
+
+    page_name: ClassVar[str] = "HeldMessagePage"
+    page_description: ClassVar[str | None] = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
@@ -60,10 +62,6 @@ class HeldMessage(HeldMessageSummary):
     case_number: int | None
     settled_by: str | None = Field(description="Who recovered or deleted it.")
     settled_at: datetime | None
-
-
-class HeldMessagePage(Page[HeldMessageSummary]):
-    pass
 
 
 def summary(row: HeldMessageRow) -> HeldMessageSummary:

@@ -17,7 +17,7 @@ from omnicase.case_core.cases.service import MessageDraft
 from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, UnsupportedMediaType
 from omnicase.case_core.identity import MessageWriter, PortalReader
 from omnicase.case_core.messages.repository import AttachmentRow, MessageRow
-from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate, MessagePage
+from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate
 from omnicase.case_core.wiring import Services, ServicesDep
 from omnicase.kit.blobs import BlobsDep
 from omnicase.kit.db import SessionDep
@@ -32,7 +32,7 @@ from omnicase.kit.errors import (
 from omnicase.kit.events import AttachmentRef
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import body_schema
-from omnicase.kit.pagination import LimitQuery, cursor_query, decode_cursor, paginate
+from omnicase.kit.pagination import LimitQuery, Page, cursor_query, decode_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
 
@@ -72,7 +72,7 @@ def to_message(row: MessageRow, attachments: list[AttachmentRow]) -> Message:
     "/messages",
     operation_id="list_case_messages",
     summary="A case's messages",
-    response_model=MessagePage,
+    response_model=Page[Message],
     responses=problem_responses(BadRequest, CaseNotFound),
 )
 async def list_messages(
@@ -83,7 +83,7 @@ async def list_messages(
     public_only: Annotated[bool, Query(description="Leave internal notes out.")] = False,
     cursor: Annotated[str | None, cursor_query(datetime, uuid.UUID)] = None,
     limit: LimitQuery = 50,
-) -> MessagePage:
+) -> Page[Message]:
     """Oldest first, attachments included (customers see public messages only)."""
     await visible_case(session, services.cases, case_id, actor)
     public_only = public_only or actor.customer is not None
@@ -91,7 +91,7 @@ async def list_messages(
     rows = await services.cases.messages_page(session, case_id, after=after, limit=limit + 1, public_only=public_only)
     attachments = await services.cases.attachments_of(session, [row.id for row in rows[:limit]])
     return paginate(
-        MessagePage,
+        Page[Message],
         rows,
         limit,
         key=lambda row: [row.created_at, row.id],

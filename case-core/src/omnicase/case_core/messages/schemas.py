@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.inputs import StrictInput
-from omnicase.kit.pagination import Page
 
 
 class Attachment(BaseModel):
@@ -23,6 +22,7 @@ class Attachment(BaseModel):
 
 
 class Message(BaseModel):
+    page_name: ClassVar[str] = "MessagePage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -58,10 +58,6 @@ class Message(BaseModel):
     conversation_id: str | None
     created_at: datetime
     attachments: list[Attachment]
-
-
-class MessagePage(Page[Message]):
-    """A page of Message items."""
 
 
 class MessageCreate(StrictInput):

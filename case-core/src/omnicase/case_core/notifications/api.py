@@ -8,12 +8,12 @@ from fastapi import APIRouter
 
 from omnicase.case_core.errors import CaseNotFound
 from omnicase.case_core.identity import CaseReader
-from omnicase.case_core.notifications.schemas import NotificationPage, to_notification
+from omnicase.case_core.notifications.schemas import Notification, to_notification
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page, decode_id_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLEMS)
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=AUTH_PROBLE
     "/{case_id}/notifications",
     operation_id="list_case_notifications",
     summary="Emails to staff about the case (triggers' emails to the assignee or a group), oldest first",
-    response_model=NotificationPage,
+    response_model=Page[Notification],
     responses=problem_responses(CaseNotFound, InvalidCursor),
 )
 async def list_notifications(
@@ -32,7 +32,7 @@ async def list_notifications(
     actor: CaseReader,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> NotificationPage:
+) -> Page[Notification]:
     await services.cases.get(session, case_id)
     rows = await services.notifications.of_case(session, case_id, after=decode_id_cursor(cursor), limit=limit + 1)
-    return paginate(NotificationPage, rows, limit, key=lambda row: [row.id], item=to_notification)
+    return paginate(Page[Notification], rows, limit, key=lambda row: [row.id], item=to_notification)

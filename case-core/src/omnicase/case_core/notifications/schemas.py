@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.case_core.notifications.repository import NotificationRow
-from omnicase.kit.pagination import Page
 
 _EXAMPLE: dict[str, Any] = {
     "id": "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e20",
@@ -32,6 +31,8 @@ class Notification(BaseModel):
     """An email to staff and what became of it: ``pending`` (recipients not resolved yet),
     ``requested`` (handed to the email intake), ``sent`` or ``failed`` (with ``last_error``)."""
 
+    page_name: ClassVar[str] = "NotificationPage"
+
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     id: uuid.UUID
@@ -47,10 +48,6 @@ class Notification(BaseModel):
     last_error: str | None
     created_at: datetime
     updated_at: datetime
-
-
-class NotificationPage(Page[Notification]):
-    """A page of Notification items."""
 
 
 def to_notification(row: NotificationRow) -> Notification:

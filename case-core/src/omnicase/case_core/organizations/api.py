@@ -13,14 +13,13 @@ from omnicase.case_core.organizations.schemas import (
     Organization,
     OrganizationCreate,
     OrganizationMerge,
-    OrganizationPage,
     OrganizationUpdate,
 )
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], responses=AUTH_PROBLEMS)
 
@@ -29,7 +28,7 @@ router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], respo
     "",
     operation_id="list_organizations",
     summary="List or search organizations",
-    response_model=OrganizationPage,
+    response_model=Page[Organization],
     responses=problem_responses(BadRequest),
 )
 async def list_organizations(
@@ -39,11 +38,11 @@ async def list_organizations(
     q: Annotated[str | None, Query(max_length=253, description="Prefix of a name or an email domain.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> OrganizationPage:
+) -> Page[Organization]:
     after = decode_id_cursor(cursor)
     rows = await services.organizations.search(session, q=q, after=after, limit=limit + 1)
     items = await services.organizations.views(session, rows[:limit])
-    return paginate(OrganizationPage, rows, limit, key=lambda row: [row.id], items=items)
+    return paginate(Page[Organization], rows, limit, key=lambda row: [row.id], items=items)
 
 
 @router.post(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.case_core.normalize import DOMAIN_PATTERN, MAX_DOMAIN_LENGTH
 from omnicase.kit.inputs import PatchInput, StrictInput
-from omnicase.kit.pagination import Page
 
 # The service checks each domain (a 422 naming its index); the schema publishes the same rule.
 Domain = Annotated[str, Field(json_schema_extra={"maxLength": MAX_DOMAIN_LENGTH, "pattern": DOMAIN_PATTERN})]
@@ -35,6 +34,7 @@ class OrganizationUpdate(PatchInput):
 
 
 class Organization(BaseModel):
+    page_name: ClassVar[str] = "OrganizationPage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -56,10 +56,6 @@ class Organization(BaseModel):
     notes: str
     created_at: datetime
     updated_at: datetime
-
-
-class OrganizationPage(Page[Organization]):
-    """A page of Organization items."""
 
 
 class OrganizationMerge(StrictInput):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from omnicase.case_core.cases.api import CaseCursorQuery, _cursor_after, sort_key
-from omnicase.case_core.cases.schemas import CasePage
+from omnicase.case_core.cases.schemas import Case
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.identity import CaseReader
 from omnicase.case_core.membership import CallerGroups, MembershipUnavailable
@@ -17,7 +17,7 @@ from omnicase.case_core.views.service import ViewNotFound, ViewService, case_fil
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
-from omnicase.kit.pagination import LimitQuery, paginate
+from omnicase.kit.pagination import LimitQuery, Page, paginate
 
 router = APIRouter(
     prefix="/api/v1/views", tags=["views"], responses=AUTH_PROBLEMS | problem_responses(MembershipUnavailable)
@@ -106,7 +106,7 @@ async def get_view(
     "/{view_id}/cases",
     operation_id="list_view_cases",
     summary="The cases of a view, in its sort order",
-    response_model=CasePage,
+    response_model=Page[Case],
     responses=problem_responses(ViewNotFound, BadRequest),
 )
 async def list_view_cases(
@@ -117,12 +117,12 @@ async def list_view_cases(
     groups: CallerGroups,
     cursor: CaseCursorQuery = None,
     limit: LimitQuery = 50,
-) -> CasePage:
+) -> Page[Case]:
     view = await views.get(session, view_id, actor, groups)
     filters = case_filters(ViewFilters.model_validate(view.filters), actor)
     sort = view.sort
     rows = await views.cases.page(session, filters, sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1)
-    return paginate(CasePage, rows, limit, key=sort_key(sort), item=to_case)
+    return paginate(Page[Case], rows, limit, key=sort_key(sort), item=to_case)
 
 
 @router.patch(

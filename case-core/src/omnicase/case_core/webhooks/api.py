@@ -15,10 +15,8 @@ from omnicase.case_core.webhooks.schemas import (
     Attempt,
     Delivery,
     DeliveryDetail,
-    DeliveryPage,
     Webhook,
     WebhookCreate,
-    WebhookPage,
     WebhookUpdate,
     WebhookWithSecret,
     to_delivery,
@@ -37,7 +35,7 @@ from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=AUTH_PROBLEMS)
 
@@ -109,14 +107,14 @@ async def delete_allowed_network(
     "",
     operation_id="list_webhooks",
     summary="List webhook subscriptions",
-    response_model=WebhookPage,
+    response_model=Page[Webhook],
     responses=problem_responses(BadRequest),
 )
 async def list_webhooks(
     session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, cursor: CursorQuery = None, limit: LimitQuery = 50
-) -> WebhookPage:
+) -> Page[Webhook]:
     rows = await webhooks.subscriptions(session, after=decode_id_cursor(cursor), limit=limit + 1)
-    return paginate(WebhookPage, rows, limit, key=lambda row: [row.id], item=to_webhook)
+    return paginate(Page[Webhook], rows, limit, key=lambda row: [row.id], item=to_webhook)
 
 
 @router.post(
@@ -215,7 +213,7 @@ async def test_webhook(
     "/{webhook_id}/deliveries",
     operation_id="list_webhook_deliveries",
     summary="A webhook's delivery log, newest first",
-    response_model=DeliveryPage,
+    response_model=Page[Delivery],
     responses=problem_responses(WebhookNotFound, BadRequest),
 )
 async def list_deliveries(
@@ -228,12 +226,12 @@ async def list_deliveries(
     ] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> DeliveryPage:
+) -> Page[Delivery]:
     await webhooks.get(session, webhook_id)
     rows = await webhooks.deliveries(
         session, webhook_id, status=status, before=decode_id_cursor(cursor), limit=limit + 1
     )
-    return paginate(DeliveryPage, rows, limit, key=lambda row: [row.id], item=to_delivery)
+    return paginate(Page[Delivery], rows, limit, key=lambda row: [row.id], item=to_delivery)
 
 
 @router.get(

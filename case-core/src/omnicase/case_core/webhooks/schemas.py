@@ -7,13 +7,12 @@ import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StrictBool
 
 from omnicase.case_core.webhooks.repository import AllowedNetworkRow, DeliveryRow, SubscriptionRow
 from omnicase.kit.inputs import EmailAddress, StrictInput
-from omnicase.kit.pagination import Page
 
 
 class WebhookEventType(StrEnum):
@@ -80,6 +79,7 @@ class WebhookUpdate(StrictInput):
 
 
 class Webhook(BaseModel):
+    page_name: ClassVar[str] = "WebhookPage"
     id: uuid.UUID
     url: str
     description: str
@@ -99,10 +99,6 @@ class WebhookWithSecret(Webhook):
         description="Signing secret (Standard Webhooks, `whsec_` + base64); verify `webhook-signature` with it.",
         examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
     )
-
-
-class WebhookPage(Page[Webhook]):
-    """A page of Webhook items."""
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
@@ -163,6 +159,7 @@ DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
 class Delivery(BaseModel):
+    page_name: ClassVar[str] = "DeliveryPage"
     id: uuid.UUID = Field(description="Also the `webhook-id` header: the same on every retry.")
     subscription_id: uuid.UUID
     event_id: uuid.UUID
@@ -188,10 +185,6 @@ class Attempt(BaseModel):
 class DeliveryDetail(Delivery):
     payload: dict[str, Any]
     attempt_log: list[Attempt]
-
-
-class DeliveryPage(Page[Delivery]):
-    """A page of Delivery items."""
 
 
 def to_webhook(row: SubscriptionRow) -> Webhook:

@@ -25,13 +25,11 @@ from omnicase.gateway.identity.schemas import (
     ApiToken,
     ApiTokenCreate,
     ApiTokenCreated,
-    ApiTokenPage,
     Me,
     PasswordChange,
     TokenResponse,
     User,
     UserCreate,
-    UserPage,
     UserUpdate,
 )
 from omnicase.gateway.identity.service import IdentityService, Refused
@@ -40,7 +38,7 @@ from omnicase.gateway.state import current_state
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import Forbidden, PayloadTooLarge, ServiceUnavailable, ValidationFailed, problem_responses
-from omnicase.kit.pagination import CursorQuery, LimitQuery, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
 
 router = APIRouter()
 
@@ -266,7 +264,7 @@ async def create_user(
     operation_id="list_users",
     tags=["users"],
     summary="List users",
-    response_model=UserPage,
+    response_model=Page[User],
     responses={**AUTH_ERRORS, **problem_responses(ValidationFailed)},
 )
 async def list_users(
@@ -277,7 +275,7 @@ async def list_users(
     limit: LimitQuery = 50,
     role: Annotated[UserRole | None, Query(description="Only users of this role.")] = None,
     email: Annotated[str | None, Query(max_length=320, description="Exact email, any case.")] = None,
-) -> UserPage:
+) -> Page[User]:
     rows = await identity.list_users(
         session,
         after=decode_id_cursor(cursor),
@@ -285,7 +283,7 @@ async def list_users(
         role=role,
         email=email.strip().lower() if email else None,
     )
-    return paginate(UserPage, rows, limit, key=lambda row: [row["id"]], item=_user)
+    return paginate(Page[User], rows, limit, key=lambda row: [row["id"]], item=_user)
 
 
 @router.get(
@@ -355,7 +353,7 @@ async def create_api_token(
     operation_id="list_api_tokens",
     tags=["api-tokens"],
     summary="List API tokens",
-    response_model=ApiTokenPage,
+    response_model=Page[ApiToken],
     responses={**AUTH_ERRORS, **problem_responses(ValidationFailed)},
 )
 async def list_api_tokens(
@@ -364,10 +362,10 @@ async def list_api_tokens(
     _: Annotated[Principal, Depends(admin_user)],
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> ApiTokenPage:
+) -> Page[ApiToken]:
     rows = await identity.list_api_tokens(session, after=decode_id_cursor(cursor), limit=limit + 1)
     return paginate(
-        ApiTokenPage, rows, limit, key=lambda row: [row["id"]], item=lambda row: ApiToken.model_validate(dict(row))
+        Page[ApiToken], rows, limit, key=lambda row: [row["id"]], item=lambda row: ApiToken.model_validate(dict(row))
     )
 
 

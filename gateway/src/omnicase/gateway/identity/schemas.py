@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from omnicase.gateway.identity.principal import SCOPES, UserRole
 from omnicase.kit.inputs import EmailAddress, PatchInput, StrictInput
-from omnicase.kit.pagination import Page
 
 
 def _scopes(values: list[str]) -> list[str]:
@@ -93,6 +92,7 @@ class UserUpdate(PatchInput):
 
 
 class User(BaseModel):
+    page_name: ClassVar[str] = "UserPage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -153,10 +153,6 @@ class Me(BaseModel):
     contact_id: uuid.UUID | None
     organization_id: uuid.UUID | None
     organization_cases: bool
-
-
-class UserPage(Page[User]):
-    """A page of User items."""
 
 
 class LinkError(ValueError):
@@ -224,6 +220,7 @@ class ApiTokenCreate(StrictInput):
 
 
 class ApiToken(BaseModel):
+    page_name: ClassVar[str] = "ApiTokenPage"
     id: uuid.UUID
     name: str
     token_prefix: str = Field(description="First characters of the token, to recognise it in a list.")
@@ -237,7 +234,3 @@ class ApiToken(BaseModel):
 
 class ApiTokenCreated(ApiToken):
     token: str = Field(description="The bearer token. Shown once: only its hash is stored.")
-
-
-class ApiTokenPage(Page[ApiToken]):
-    """A page of ApiToken items."""

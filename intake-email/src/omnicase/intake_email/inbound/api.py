@@ -16,9 +16,7 @@ from omnicase.intake_email.inbound.repository import RawMessageRepository
 from omnicase.intake_email.inbound.schemas import (
     InboundAccepted,
     InboundMessage,
-    InboundMessagePage,
     OutboundMessage,
-    OutboundMessagePage,
 )
 from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
@@ -38,7 +36,7 @@ from omnicase.kit.errors import (
     ValidationFailed,
     problem_responses,
 )
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page, decode_id_cursor, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +101,11 @@ async def list_inbound_messages(
     case_id: uuid.UUID,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> InboundMessagePage:
+) -> Page[InboundMessage]:
     after = decode_id_cursor(cursor)
     rows = await RawMessageRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
     return paginate(
-        InboundMessagePage, rows, limit, key=lambda row: [row.id], item=lambda row: _inbound(row, size=int(row.size))
+        Page[InboundMessage], rows, limit, key=lambda row: [row.id], item=lambda row: _inbound(row, size=int(row.size))
     )
 
 
@@ -124,7 +122,7 @@ async def list_outbound_messages(
     case_id: uuid.UUID,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> OutboundMessagePage:
+) -> Page[OutboundMessage]:
     after = decode_id_cursor(cursor)
     rows = await OutboundRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
 
@@ -144,7 +142,7 @@ async def list_outbound_messages(
             sent_at=row.sent_at,
         )
 
-    return paginate(OutboundMessagePage, rows, limit, key=lambda row: [row.id], item=outbound)
+    return paginate(Page[OutboundMessage], rows, limit, key=lambda row: [row.id], item=outbound)
 
 
 def _inbound(row: Any, *, size: int) -> InboundMessage:

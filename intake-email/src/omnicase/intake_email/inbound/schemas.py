@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
-
-from omnicase.kit.pagination import Page
 
 
 class InboundMessage(BaseModel):
     """One stored inbound message: how it came and what became of it."""
+
+    page_name: ClassVar[str] = "InboundMessagePage"
 
     id: uuid.UUID = Field(description="The intake id (MessageReceived.intake_id).")
     mailbox_id: uuid.UUID
@@ -43,12 +44,10 @@ class InboundAccepted(BaseModel):
     reason: str | None = None
 
 
-class InboundMessagePage(Page[InboundMessage]):
-    """A page of InboundMessage items."""
-
-
 class OutboundMessage(BaseModel):
     """One message we sent (or tried to): exactly what left, and what became of it."""
+
+    page_name: ClassVar[str] = "OutboundMessagePage"
 
     id: uuid.UUID = Field(description="case-core's outbound id, or ours for auto-responses and verification mail.")
     case_id: uuid.UUID | None
@@ -62,7 +61,3 @@ class OutboundMessage(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
-
-
-class OutboundMessagePage(Page[OutboundMessage]):
-    """A page of OutboundMessage items."""

@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from omnicase.intake_email.access import channel_access
-from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxPage, MailboxUpdate
+from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxUpdate
 from omnicase.intake_email.mailboxes.service import MailboxAddressTaken, MailboxInUse, MailboxNotFound, MailboxService
 from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, LimitQuery
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page
 
 # Every mailbox route is for admins: a 401 without a gateway identity, 403 for others.
 router = APIRouter(
@@ -68,7 +68,7 @@ async def list_mailboxes(
     mailboxes: MailboxServiceDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> MailboxPage:
+) -> Page[Mailbox]:
     return await mailboxes.list(cursor=cursor, limit=limit)
 
 

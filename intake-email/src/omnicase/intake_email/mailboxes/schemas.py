@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.kit.events import CaseDefaults, Priority
 from omnicase.kit.inputs import EmailAddress, StrictInput
-from omnicase.kit.pagination import Page
 
 # The kit's one address rule, published in the schema as its pattern; kept in lower case.
 Address = Annotated[EmailAddress, Field(examples=["support@example.com"]), AfterValidator(str.lower)]
@@ -103,6 +102,7 @@ class MailboxVerification(BaseModel):
 
 
 class Mailbox(BaseModel):
+    page_name: ClassVar[str] = "MailboxPage"
     id: uuid.UUID
     address: str = Field(examples=["support@example.com"])
     display_name: str | None
@@ -124,7 +124,3 @@ class Mailbox(BaseModel):
             type=self.defaults.type,
             tags=list(self.defaults.tags),
         )
-
-
-class MailboxPage(Page[Mailbox]):
-    """A page of Mailbox items."""

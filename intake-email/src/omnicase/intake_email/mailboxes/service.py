@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
-from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxDefaults, MailboxPage, MailboxUpdate
+from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxDefaults, MailboxUpdate
 from omnicase.intake_email.mailboxes.secrets import MailboxSecrets
 from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import Conflict, FieldError, NotFound
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_id_cursor, paginate
+from omnicase.kit.pagination import Page, decode_id_cursor, paginate
 
 
 class MailboxNotFound(NotFound):
@@ -79,10 +79,10 @@ class MailboxService:
             raise MailboxNotFound(f"Mailbox {mailbox_id} does not exist.")
         return mailbox
 
-    async def list(self, *, cursor: str | None, limit: int) -> MailboxPage:
+    async def list(self, *, cursor: str | None, limit: int) -> Page[Mailbox]:
         after = decode_id_cursor(cursor)
         rows = await self.repository.page(after=after, limit=limit + 1)
-        return paginate(MailboxPage, rows, limit, key=lambda mailbox: [mailbox.id])
+        return paginate(Page[Mailbox], rows, limit, key=lambda mailbox: [mailbox.id])
 
     async def update(self, mailbox_id: uuid.UUID, data: MailboxUpdate) -> Mailbox:
         current = await self.get(mailbox_id)

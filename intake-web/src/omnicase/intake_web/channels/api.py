@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.channels.definition import StoredChannel
-from omnicase.intake_web.channels.schemas import ChannelIn, ChannelList, ChannelMessageList, ChannelOut, DeliveryList
+from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, ChannelOut, Delivery
 from omnicase.intake_web.channels.service import ChannelNotFound, ChannelService
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.settings import IntakeWebSettings
@@ -16,7 +16,7 @@ from omnicase.intake_web.state import current_state
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, LimitQuery, paginate
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 
@@ -58,9 +58,11 @@ async def list_channels(
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> ChannelList:
+) -> Page[ChannelOut]:
     channels = await _service(request, session).list(cursor, limit)
-    return paginate(ChannelList, channels, limit, key=lambda channel: [channel.id], item=lambda c: _out(request, c))
+    return paginate(
+        Page[ChannelOut], channels, limit, key=lambda channel: [channel.id], item=lambda c: _out(request, c)
+    )
 
 
 @router.get(
@@ -111,7 +113,7 @@ async def list_channel_messages(
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> ChannelMessageList:
+) -> Page[ChannelMessage]:
     return await _service(request, session).messages_of(channel_id, cursor, limit)
 
 
@@ -128,6 +130,6 @@ async def list_channel_deliveries(
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> DeliveryList:
+) -> Page[Delivery]:
     """Status, attempts, the provider's message id or the last error of each reply."""
     return await _service(request, session).deliveries_of(channel_id, cursor, limit)

@@ -7,13 +7,12 @@ import binascii
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
 from omnicase.kit.inputs import Integer, StrictInput
-from omnicase.kit.pagination import Page
 
 Secret = Annotated[str, Field(min_length=1, max_length=500, description="Write-only; never returned.")]
 
@@ -172,6 +171,7 @@ class ChannelIn(StrictInput):
 
 
 class ChannelOut(BaseModel):
+    page_name: ClassVar[str] = "ChannelList"
     id: uuid.UUID
     name: str
     kind: ChannelKind
@@ -183,10 +183,6 @@ class ChannelOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-
-class ChannelList(Page[ChannelOut]):
-    """A page of ChannelOut items."""
 
 
 class GenericMessageIn(StrictInput):
@@ -226,6 +222,7 @@ class WebhookAccepted(BaseModel):
 
 
 class ChannelMessage(BaseModel):
+    page_name: ClassVar[str] = "ChannelMessageList"
     id: uuid.UUID = Field(description="Intake id; case-core's message carries it as its source.")
     status: str = Field(description="`pending` until case-core confirms it, then `acknowledged`.")
     thread_key: str
@@ -240,11 +237,8 @@ class ChannelMessage(BaseModel):
     )
 
 
-class ChannelMessageList(Page[ChannelMessage]):
-    """A page of ChannelMessage items."""
-
-
 class Delivery(BaseModel):
+    page_name: ClassVar[str] = "DeliveryList"
     outbound_id: uuid.UUID
     case_id: uuid.UUID
     status: Literal["pending", "sent", "failed"]
@@ -260,7 +254,3 @@ class Delivery(BaseModel):
     )
     created_at: datetime
     finished_at: datetime | None
-
-
-class DeliveryList(Page[Delivery]):
-    """A page of Delivery items."""

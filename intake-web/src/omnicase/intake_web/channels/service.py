@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.delivery_repository import PENDING, DeliveryRepository
 from omnicase.intake_web.channels.repository import ChannelRepository
-from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, ChannelMessageList, Delivery, DeliveryList
+from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, Delivery
 from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_id_cursor, paginate
+from omnicase.kit.pagination import Page, decode_id_cursor, paginate
 
 
 class ChannelNotFound(NotFound):
@@ -70,7 +70,7 @@ class ChannelService:
         if not await self.channels.delete(channel_id):
             raise ChannelNotFound(f"Channel {channel_id} does not exist.")
 
-    async def messages_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> ChannelMessageList:
+    async def messages_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> Page[ChannelMessage]:
         await self.get(channel_id)
         rows = await self.messages.page_for_channel(channel_id, decode_id_cursor(cursor), limit + 1)
 
@@ -88,9 +88,9 @@ class ChannelService:
                 published_count=row.publish_count,
             )
 
-        return paginate(ChannelMessageList, rows, limit, key=lambda row: [row.id], item=message)
+        return paginate(Page[ChannelMessage], rows, limit, key=lambda row: [row.id], item=message)
 
-    async def deliveries_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> DeliveryList:
+    async def deliveries_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> Page[Delivery]:
         await self.get(channel_id)
         rows = await self.deliveries.page_for_channel(channel_id, decode_id_cursor(cursor), limit + 1)
 
@@ -109,4 +109,4 @@ class ChannelService:
                 finished_at=row.finished_at,
             )
 
-        return paginate(DeliveryList, rows, limit, key=lambda row: [row.outbound_id], item=delivery)
+        return paginate(Page[Delivery], rows, limit, key=lambda row: [row.outbound_id], item=delivery)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.forms import tokens
 from omnicase.intake_web.forms.render import new_submission_id, render_form
-from omnicase.intake_web.forms.schemas import Form, FormDayStats, FormIn, FormList, FormPatch, Locale, SubmissionList
+from omnicase.intake_web.forms.schemas import Form, FormDayStats, FormIn, FormPatch, Locale, Submission
 from omnicase.intake_web.forms.service import AttachmentNotFound, FormNotFound, FormService, SubmissionNotFound
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.settings import IntakeWebSettings
@@ -22,7 +22,7 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import IsoDate
-from omnicase.kit.pagination import CursorQuery, LimitQuery
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
 
@@ -66,7 +66,7 @@ async def list_forms(
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> FormList:
+) -> Page[Form]:
     return await forms.list(cursor, limit)
 
 
@@ -188,7 +188,7 @@ async def list_form_submissions(
     _: ChannelAccess,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> SubmissionList:
+) -> Page[Submission]:
     return await forms.submissions(form_id, cursor, limit)
 
 

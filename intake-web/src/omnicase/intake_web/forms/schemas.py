@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from omnicase.kit.events import AttachmentRef, CaseDefaults
 from omnicase.kit.inputs import Integer, StrictInput
-from omnicase.kit.pagination import Page
 
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
@@ -185,6 +184,7 @@ class SpamSettingsOut(BaseModel):
 
 
 class Form(BaseModel):
+    page_name: ClassVar[str] = "FormList"
     id: uuid.UUID
     name: str
     enabled: bool
@@ -205,10 +205,6 @@ class Form(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-
-class FormList(Page[Form]):
-    """A page of Form items."""
 
 
 class FormToken(BaseModel):
@@ -240,6 +236,7 @@ class SubmissionAccepted(BaseModel):
 
 
 class Submission(BaseModel):
+    page_name: ClassVar[str] = "SubmissionList"
     id: uuid.UUID
     form_id: uuid.UUID
     status: str
@@ -251,7 +248,3 @@ class Submission(BaseModel):
     published_count: int = Field(
         description="How often it was sent to case-core: above 1, it was republished while unconfirmed."
     )
-
-
-class SubmissionList(Page[Submission]):
-    """A page of Submission items."""

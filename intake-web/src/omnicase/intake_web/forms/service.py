@@ -14,10 +14,8 @@ from omnicase.intake_web.forms.schemas import (
     Form,
     FormDayStats,
     FormIn,
-    FormList,
     FormPatch,
     Submission,
-    SubmissionList,
 )
 from omnicase.intake_web.forms.secrets import seal_definition
 from omnicase.intake_web.forms.stats import day_bounds, rejections_on
@@ -26,7 +24,7 @@ from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_id_cursor, paginate
+from omnicase.kit.pagination import Page, decode_id_cursor, paginate
 from omnicase.kit.sealing import Sealer
 
 
@@ -76,10 +74,10 @@ class FormService:
     async def get(self, form_id: uuid.UUID) -> Form:
         return (await self.stored(form_id)).public()
 
-    async def list(self, cursor: str | None, limit: int) -> FormList:
+    async def list(self, cursor: str | None, limit: int) -> Page[Form]:
         rows = await self.forms.page(decode_id_cursor(cursor), limit + 1)
         return paginate(
-            FormList,
+            Page[Form],
             rows,
             limit,
             key=lambda row: [row.id],
@@ -119,10 +117,10 @@ class FormService:
             remaining=max(0, form.spec.daily_cap - accepted),
         )
 
-    async def submissions(self, form_id: uuid.UUID, cursor: str | None, limit: int) -> SubmissionList:
+    async def submissions(self, form_id: uuid.UUID, cursor: str | None, limit: int) -> Page[Submission]:
         await self.stored(form_id)
         rows = await self.messages.page_for_form(form_id, decode_id_cursor(cursor), limit + 1)
-        return paginate(SubmissionList, rows, limit, key=lambda row: [row.id], item=_submission)
+        return paginate(Page[Submission], rows, limit, key=lambda row: [row.id], item=_submission)
 
     async def attachment(
         self, form_id: uuid.UUID, submission_id: uuid.UUID, sha256: str, blobs: BlobStore

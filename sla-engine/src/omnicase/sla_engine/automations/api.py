@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, cursor_query
-from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
+from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, Page, cursor_query
+from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate
 from omnicase.sla_engine.automations.service import AutomationNotFound, AutomationService
 
 router = APIRouter(prefix="/api/v1/automations", tags=["automations"], dependencies=[Depends(area_access("sla"))])
@@ -36,7 +36,7 @@ async def create_automation(payload: AutomationCreate, session: SessionDep) -> A
 )
 async def list_automations(
     session: SessionDep, limit: LimitQuery = 50, cursor: Annotated[str | None, cursor_query(Int32, uuid.UUID)] = None
-) -> AutomationList:
+) -> Page[Automation]:
     return await AutomationService(session).page(cursor, limit)
 
 

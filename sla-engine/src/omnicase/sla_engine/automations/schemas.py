@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
 
 from omnicase.kit.inputs import Integer, StrictInput
-from omnicase.kit.pagination import Page
 from omnicase.sla_engine.rules import AutomationAction, AutomationConditions
 
 
@@ -50,6 +49,8 @@ class AutomationCreate(StrictInput):
 
 
 class Automation(AutomationCreate):
+    page_name: ClassVar[str] = "AutomationList"
+    page_description: ClassVar[str] = "A page of automations, in evaluation order."
     # The request example lacks the server-set fields: not this model's example.
     model_config = ConfigDict(json_schema_extra=None)
 
@@ -57,7 +58,3 @@ class Automation(AutomationCreate):
     position: Integer
     created_at: datetime
     updated_at: datetime
-
-
-class AutomationList(Page[Automation]):
-    """A page of automations, in evaluation order."""

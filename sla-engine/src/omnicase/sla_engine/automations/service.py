@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import Int32, decode_cursor, paginate
+from omnicase.kit.pagination import Int32, Page, decode_cursor, paginate
 from omnicase.sla_engine.automations.repository import AutomationRepository
-from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate, AutomationList
+from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.resync import request_resync
 
@@ -38,10 +38,10 @@ class AutomationService:
         self.repository = AutomationRepository(session)
         self.schedules = ScheduleRepository(session)
 
-    async def page(self, cursor: str | None, limit: int) -> AutomationList:
+    async def page(self, cursor: str | None, limit: int) -> Page[Automation]:
         """The automations in evaluation order, a page after ``cursor``."""
         rows = await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit + 1)
-        return paginate(AutomationList, rows, limit, key=lambda automation: [automation.position, automation.id])
+        return paginate(Page[Automation], rows, limit, key=lambda automation: [automation.position, automation.id])
 
     async def _check(self, payload: AutomationCreate) -> None:
         errors: list[FieldError] = []

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import InvalidCursor, LimitQuery, cursor_query
-from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate, ScheduleList
+from omnicase.kit.pagination import InvalidCursor, LimitQuery, Page, cursor_query
+from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate
 from omnicase.sla_engine.business_hours.service import (
     HolidayNotFound,
     ScheduleInUse,
@@ -40,7 +40,7 @@ async def create_schedule(payload: ScheduleCreate, session: SessionDep) -> Sched
 )
 async def list_schedules(
     session: SessionDep, limit: LimitQuery = 50, cursor: Annotated[str | None, cursor_query(str, uuid.UUID)] = None
-) -> ScheduleList:
+) -> Page[Schedule]:
     return await ScheduleService(session).page(cursor, limit)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.inputs import StrictInput, TimeZoneName
-from omnicase.kit.pagination import Page
 from omnicase.sla_engine.business_hours.calendar import (
     BusinessCalendar,
     HolidayRange,
@@ -82,6 +81,7 @@ class ScheduleCreate(StrictInput):
 
 
 class Schedule(BaseModel):
+    page_name: ClassVar[str] = "ScheduleList"
     id: uuid.UUID
     name: str
     time_zone: str
@@ -96,7 +96,3 @@ class Schedule(BaseModel):
             [WeeklyInterval(i.day.number, parse_clock(i.start) or time(0), parse_clock(i.end)) for i in self.intervals],
             [HolidayRange(h.start_date, h.end_date) for h in self.holidays],
         )
-
-
-class ScheduleList(Page[Schedule]):
-    """A page of Schedule items."""

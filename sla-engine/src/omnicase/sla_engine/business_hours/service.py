@@ -10,13 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import decode_cursor, paginate
+from omnicase.kit.pagination import Page, decode_cursor, paginate
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.business_hours.schemas import (
     HolidayCreate,
     Schedule,
     ScheduleCreate,
-    ScheduleList,
     parse_clock,
 )
 from omnicase.sla_engine.resync import request_resync
@@ -94,10 +93,10 @@ class ScheduleService:
         self.session = session
         self.repository = ScheduleRepository(session)
 
-    async def page(self, cursor: str | None, limit: int) -> ScheduleList:
+    async def page(self, cursor: str | None, limit: int) -> Page[Schedule]:
         """The schedules by name, a page after ``cursor``."""
         rows = await self.repository.page(decode_cursor(cursor, str, uuid.UUID), limit + 1)
-        return paginate(ScheduleList, rows, limit, key=lambda schedule: [schedule.name, schedule.id])
+        return paginate(Page[Schedule], rows, limit, key=lambda schedule: [schedule.name, schedule.id])
 
     async def create(self, payload: ScheduleCreate) -> Schedule:
         _check(payload)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, status
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
-from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, cursor_query
-from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate, PolicyList
+from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, Page, cursor_query
+from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate
 from omnicase.sla_engine.policies.service import PolicyNotFound, PolicyService
 
 router = APIRouter(prefix="/api/v1/sla/policies", tags=["sla-policies"], dependencies=[Depends(area_access("sla"))])
@@ -36,7 +36,7 @@ async def create_policy(payload: PolicyCreate, session: SessionDep) -> Policy:
 )
 async def list_policies(
     session: SessionDep, limit: LimitQuery = 50, cursor: Annotated[str | None, cursor_query(Int32, uuid.UUID)] = None
-) -> PolicyList:
+) -> Page[Policy]:
     return await PolicyService(session).page(cursor, limit)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
 
 from omnicase.kit.events import Priority
 from omnicase.kit.inputs import Integer, StrictInput
-from omnicase.kit.pagination import Page
 from omnicase.sla_engine.rules import CaseConditions, EscalationAction
 
 
@@ -94,6 +93,8 @@ class PolicyCreate(StrictInput):
 
 
 class Policy(PolicyCreate):
+    page_name: ClassVar[str] = "PolicyList"
+    page_description: ClassVar[str] = "A page of SLA policies, in evaluation order."
     # The request example lacks the server-set fields: not this model's example.
     model_config = ConfigDict(json_schema_extra=None)
 
@@ -101,7 +102,3 @@ class Policy(PolicyCreate):
     position: Integer
     created_at: datetime
     updated_at: datetime
-
-
-class PolicyList(Page[Policy]):
-    """A page of SLA policies, in evaluation order."""

@@ -11,10 +11,10 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
 from omnicase.kit.events import CaseSnapshot
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import Int32, decode_cursor, paginate
+from omnicase.kit.pagination import Int32, Page, decode_cursor, paginate
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.policies.repository import PolicyRepository
-from omnicase.sla_engine.policies.schemas import MilestoneKind, Policy, PolicyCreate, PolicyList
+from omnicase.sla_engine.policies.schemas import MilestoneKind, Policy, PolicyCreate
 from omnicase.sla_engine.resync import request_resync
 
 
@@ -46,10 +46,10 @@ class PolicyService:
         self.repository = PolicyRepository(session)
         self.schedules = ScheduleRepository(session)
 
-    async def page(self, cursor: str | None, limit: int) -> PolicyList:
+    async def page(self, cursor: str | None, limit: int) -> Page[Policy]:
         """The policies in evaluation order, a page after ``cursor``."""
         rows = await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit + 1)
-        return paginate(PolicyList, rows, limit, key=lambda policy: [policy.position, policy.id])
+        return paginate(Page[Policy], rows, limit, key=lambda policy: [policy.position, policy.id])
 
     async def _check(self, payload: PolicyCreate) -> None:
         errors: list[FieldError] = []
