@@ -21,6 +21,7 @@ from omnicase.kit.pagination import (
     decode_id_cursor,
     encode_cursor,
     name_page_schemas,
+    next_page_query,
     paginate,
 )
 
@@ -137,3 +138,9 @@ def test_a_page_schema_takes_the_name_its_item_gives_it_and_others_keep_pydantic
     assert schemas["NoteList"]["description"] == "Notes, newest first."
     answer = document["paths"]["/tickets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert answer == {"$ref": "#/components/schemas/TicketPage"}
+
+
+def test_the_next_page_query_follows_a_page_read_over_http() -> None:
+    assert next_page_query({"items": [1], "next_cursor": "7"}) == {"cursor": "7"}
+    assert next_page_query({"items": [], "next_cursor": None}) is None
+    assert next_page_query(None) is None

@@ -16,6 +16,7 @@ import httpx
 
 from omnicase.kit.clock import get_clock
 from omnicase.kit.identity import service_identity_headers
+from omnicase.kit.pagination import next_page_query
 
 SCOPES = frozenset({"routing:read"})
 PAGE = 200
@@ -88,19 +89,15 @@ class StaffDirectory:
         if await self._get(f"/api/v1/groups/{group_id}") is None:
             return None
         members: list[StaffMember] = []
-        cursor: str | None = None
-        while True:
-            params: dict[str, Any] = {"group_id": str(group_id), "limit": PAGE}
-            if cursor:
-                params["cursor"] = cursor
-            response = await self._get("/api/v1/agents", params)
+        after: dict[str, str] | None = {}
+        while after is not None:
+            response = await self._get("/api/v1/agents", {"group_id": str(group_id), "limit": PAGE, **after})
             if response is None:
                 return None
             page = response.json()
             members += [self._member(item) for item in page["items"]]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return members
+            after = next_page_query(page)
+        return members
 
     async def groups_of(self, agent_id: uuid.UUID) -> frozenset[uuid.UUID]:
         """The groups the agent belongs to (none when routing does not know them), cached for ``ttl``;

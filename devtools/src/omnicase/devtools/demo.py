@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from omnicase.devtools.devstack.admin import EMAIL_VARIABLE, PASSWORD_VARIABLE
+from omnicase.kit.pagination import next_page_query
 
 BRAND = "acme-demo"
 MAILBOX = "support@acme-demo.example"
@@ -72,13 +73,11 @@ class Desk:
         return answer.json() if answer.content else None
 
     def items(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
-        cursor: str | None = None
-        while True:
-            page = self.call("GET", path, params={"limit": 100, **params, **({"cursor": cursor} if cursor else {})})
+        after: dict[str, str] | None = {}
+        while after is not None:
+            page = self.call("GET", path, params={"limit": 100, **params, **after})
             yield from page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return
+            after = next_page_query(page)
 
     def ensure(self, what: str, path: str, body: dict[str, Any], *, key: str = "name") -> dict[str, Any]:
         """The item of ``path`` whose ``key`` is the body's, made from ``body`` if there is none."""

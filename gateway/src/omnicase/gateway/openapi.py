@@ -33,6 +33,7 @@ import httpx
 from omnicase.gateway.identity.principal import SCOPES
 from omnicase.gateway.routes import owner_of
 from omnicase.kit.errors import PROBLEM_MEDIA_TYPE
+from omnicase.kit.pagination import PAGINATION
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +108,8 @@ def merge(
         "title": "Omnicase API",
         "version": own.get("info", {}).get("version", "0.1.0"),
         "description": (
-            "Every Omnicase service behind one gateway. Errors are RFC 9457 problem+json; lists use cursor "
-            "pagination (`?cursor=&limit=` → `{items, next_cursor}`); timestamps are RFC 3339 UTC."
+            "Every Omnicase service behind one gateway. Errors are RFC 9457 problem+json; lists use "
+            f"{PAGINATION}; timestamps are RFC 3339 UTC."
         ),
     }
     components = merged.setdefault("components", {})

@@ -23,6 +23,7 @@ from omnicase.gateway.settings import GatewaySettings
 from omnicase.gateway.state import GatewayRuntime
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ValidationFailed, install_error_handlers, problem_responses
+from omnicase.kit.pagination import Page
 
 PASSWORD = "correct horse battery staple"
 
@@ -58,6 +59,10 @@ class Upstream:
         return self.requests[-1]
 
 
+def _last_page(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return Page[dict[str, Any]](items=items).model_dump(mode="json")
+
+
 def upstream_app(state: Upstream) -> FastAPI:
     """Plays case-core (cases, messages) and routing (agents), unaware of any access rule."""
     app = FastAPI(title="stub")
@@ -73,7 +78,7 @@ def upstream_app(state: Upstream) -> FastAPI:
     @app.get("/api/v1/cases", operation_id="cases_list", tags=["cases"])
     async def list_cases(request: Request, limit: int = 50) -> dict[str, Any]:
         """Honours no filter at all: the gateway must not rely on it."""
-        return {"items": list(state.cases.values())[:limit], "next_cursor": None}
+        return _last_page(list(state.cases.values())[:limit])
 
     @app.post("/api/v1/cases", operation_id="cases_create", tags=["cases"], status_code=201)
     async def create_case(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
@@ -93,7 +98,7 @@ def upstream_app(state: Upstream) -> FastAPI:
             {"id": "m1", "body": "Hello", "public": True},
             {"id": "m2", "body": "Customer is difficult", "public": False},
         ]
-        return {"items": items, "next_cursor": None}
+        return _last_page(items)
 
     @app.post(
         "/api/v1/cases/{case_id}/messages",
@@ -136,7 +141,7 @@ def upstream_app(state: Upstream) -> FastAPI:
 
     @app.get("/api/v1/agents", operation_id="agents_list", tags=["agents"])
     async def list_agents() -> dict[str, Any]:
-        return {"items": [], "next_cursor": None}
+        return _last_page([])
 
     @app.put("/api/v1/agents/{agent_id}/presence", operation_id="agents_set_presence", tags=["agents"])
     async def set_presence(agent_id: str) -> dict[str, str]:

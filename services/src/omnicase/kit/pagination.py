@@ -73,6 +73,10 @@ def _page_name(item: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
+PAGINATION = "cursor pagination (`?cursor=&limit=` → `{items, next_cursor}`)"
+"""The convention in words, for documents that describe the suite."""
+
+
 def name_page_schemas(document: dict[str, Any]) -> None:
     """Give each page schema whose item names it (its title) that name in ``document``, and its ``$ref``s."""
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
@@ -101,6 +105,15 @@ def name_page_schemas(document: dict[str, Any]) -> None:
                 rewrite(child)
 
     rewrite(document)
+
+
+def next_page_query(answer: Any) -> dict[str, str] | None:
+    """The query asking a list for the page after ``answer`` (a page as JSON), or None after the last page.
+
+    For code that reads a list over HTTP (another service's, a demo's), page by page.
+    """
+    cursor = answer.get("next_cursor") if isinstance(answer, dict) else None
+    return {"cursor": cursor} if isinstance(cursor, str) and cursor else None
 
 
 def paginate(

@@ -87,7 +87,7 @@ def end_user_case_query(principal: Principal, query: list[tuple[str, QueryValue]
 
 
 def keep_items(page: Any, keep: Any) -> Any:
-    """A ``{items, next_cursor}`` page with only the items ``keep`` admits (second lock behind the service)."""
+    """A page (the JSON of a ``Page``) with only the items ``keep`` admits (second lock behind the service)."""
     if isinstance(page, dict) and isinstance(page.get("items"), list):
         return {**page, "items": [item for item in page["items"] if isinstance(item, dict) and keep(item)]}
     return page
