@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import Uuid, any_, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.pagination import Page
+from omnicase.kit.repository import Repository
 from omnicase.sla_engine.automations.schemas import Automation
 from omnicase.sla_engine.models import automation_runs, automations
 
@@ -19,10 +20,7 @@ def _automation(row: Any) -> Automation:
     return Automation.model_validate(dict(row._mapping))
 
 
-class AutomationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AutomationRepository(Repository[uuid.UUID, Automation]):
     async def insert(self, values: dict[str, Any]) -> Automation:
         statement = automations.insert().values(**values).returning(*automations.c)
         return _automation((await self.session.execute(statement)).one())
@@ -34,11 +32,13 @@ class AutomationRepository:
         row = (await self.session.execute(select(automations).where(automations.c.id == automation_id))).one_or_none()
         return _automation(row) if row else None
 
-    async def page(self, after: tuple[int, uuid.UUID] | None, limit: int) -> list[Automation]:
-        query = select(automations).order_by(automations.c.position, automations.c.id).limit(limit)
+    async def page(self, after: tuple[int, uuid.UUID] | None, limit: int) -> Page[Automation]:
+        query = select(automations).order_by(automations.c.position, automations.c.id)
         if after is not None:
             query = query.where(tuple_(automations.c.position, automations.c.id) > tuple_(*after))
-        return [_automation(row) for row in await self.session.execute(query)]
+        return await self.paginate(
+            Page[Automation], query, limit, key=lambda row: [row.position, row.id], item=_automation
+        )
 
     async def active_in_order(self) -> list[Automation]:
         query = select(automations).where(automations.c.active).order_by(automations.c.position, automations.c.id)

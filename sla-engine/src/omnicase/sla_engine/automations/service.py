@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import Int32, Page, decode_cursor, paginate
+from omnicase.kit.pagination import Int32, Page, decode_cursor
 from omnicase.sla_engine.automations.repository import AutomationRepository
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
@@ -19,6 +19,10 @@ from omnicase.sla_engine.resync import request_resync
 
 class AutomationNotFound(NotFound):
     slug, title = "automation-not-found", "Automation not found"
+
+
+def _missing(automation_id: uuid.UUID) -> AutomationNotFound:
+    return AutomationNotFound(f"Automation {automation_id} does not exist.")
 
 
 def _columns(payload: AutomationCreate) -> dict[str, Any]:
@@ -40,8 +44,7 @@ class AutomationService:
 
     async def page(self, cursor: str | None, limit: int) -> Page[Automation]:
         """The automations in evaluation order, a page after ``cursor``."""
-        rows = await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit + 1)
-        return paginate(Page[Automation], rows, limit, key=lambda automation: [automation.position, automation.id])
+        return await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit)
 
     async def _check(self, payload: AutomationCreate) -> None:
         errors: list[FieldError] = []
@@ -80,10 +83,7 @@ class AutomationService:
         return automation
 
     async def get(self, automation_id: uuid.UUID) -> Automation:
-        automation = await self.repository.get(automation_id)
-        if automation is None:
-            raise AutomationNotFound(f"Automation {automation_id} does not exist.")
-        return automation
+        return await self.repository.get_or_raise(automation_id, _missing)
 
     async def replace(self, automation_id: uuid.UUID, payload: AutomationCreate) -> Automation:
         current = await self.get(automation_id)
@@ -98,5 +98,5 @@ class AutomationService:
 
     async def delete(self, automation_id: uuid.UUID) -> None:
         if not await self.repository.delete(automation_id):
-            raise AutomationNotFound(f"Automation {automation_id} does not exist.")
+            raise _missing(automation_id)
         await request_resync(self.session)

@@ -6,8 +6,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, exists, select, tuple_, union_all, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.pagination import Page
+from omnicase.kit.repository import Repository
 from omnicase.sla_engine.business_hours.schemas import Schedule
 from omnicase.sla_engine.models import automations, policies, schedules
 
@@ -16,10 +17,7 @@ def _schedule(row: Any) -> Schedule:
     return Schedule.model_validate(row._mapping)
 
 
-class ScheduleRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ScheduleRepository(Repository[uuid.UUID, Schedule]):
     async def insert(self, values: dict[str, Any]) -> Schedule:
         row = (await self.session.execute(schedules.insert().values(**values).returning(*schedules.c))).one()
         return _schedule(row)
@@ -37,11 +35,11 @@ class ScheduleRepository:
     async def exists(self, schedule_id: uuid.UUID) -> bool:
         return bool(await self.session.scalar(select(exists().where(schedules.c.id == schedule_id))))
 
-    async def page(self, after: tuple[str, uuid.UUID] | None, limit: int) -> list[Schedule]:
-        query = select(schedules).order_by(schedules.c.name, schedules.c.id).limit(limit)
+    async def page(self, after: tuple[str, uuid.UUID] | None, limit: int) -> Page[Schedule]:
+        query = select(schedules).order_by(schedules.c.name, schedules.c.id)
         if after is not None:
             query = query.where(tuple_(schedules.c.name, schedules.c.id) > tuple_(*after))
-        return [_schedule(row) for row in await self.session.execute(query)]
+        return await self.paginate(Page[Schedule], query, limit, key=lambda row: [row.name, row.id], item=_schedule)
 
     async def update(self, schedule_id: uuid.UUID, values: dict[str, Any]) -> Schedule | None:
         row = (

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import Page, decode_cursor, paginate
+from omnicase.kit.pagination import Page, decode_cursor
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.business_hours.schemas import (
     HolidayCreate,
@@ -26,6 +26,10 @@ MAX_HOLIDAY_DAYS = 366
 
 class ScheduleNotFound(NotFound):
     slug, title = "schedule-not-found", "Schedule not found"
+
+
+def _missing(schedule_id: uuid.UUID) -> ScheduleNotFound:
+    return ScheduleNotFound(f"Schedule {schedule_id} does not exist.")
 
 
 class HolidayNotFound(NotFound):
@@ -95,8 +99,7 @@ class ScheduleService:
 
     async def page(self, cursor: str | None, limit: int) -> Page[Schedule]:
         """The schedules by name, a page after ``cursor``."""
-        rows = await self.repository.page(decode_cursor(cursor, str, uuid.UUID), limit + 1)
-        return paginate(Page[Schedule], rows, limit, key=lambda schedule: [schedule.name, schedule.id])
+        return await self.repository.page(decode_cursor(cursor, str, uuid.UUID), limit)
 
     async def create(self, payload: ScheduleCreate) -> Schedule:
         _check(payload)
@@ -114,10 +117,7 @@ class ScheduleService:
         )
 
     async def get(self, schedule_id: uuid.UUID) -> Schedule:
-        schedule = await self.repository.get(schedule_id)
-        if schedule is None:
-            raise ScheduleNotFound(f"Schedule {schedule_id} does not exist.")
-        return schedule
+        return await self.repository.get_or_raise(schedule_id, _missing)
 
     async def replace(self, schedule_id: uuid.UUID, payload: ScheduleCreate) -> Schedule:
         _check(payload)
@@ -132,7 +132,7 @@ class ScheduleService:
             },
         )
         if updated is None:
-            raise ScheduleNotFound(f"Schedule {schedule_id} does not exist.")
+            raise _missing(schedule_id)
         await self._resync_if_used(schedule_id)
         return updated
 
@@ -142,7 +142,7 @@ class ScheduleService:
             raise ValidationFailed("The holiday is not valid.", errors=errors)
         schedule = await self.repository.get(schedule_id, for_update=True)
         if schedule is None:
-            raise ScheduleNotFound(f"Schedule {schedule_id} does not exist.")
+            raise _missing(schedule_id)
         rows = [item.model_dump(mode="json") for item in schedule.holidays] + [_holiday_row(holiday)]
         updated = await self.repository.update(schedule_id, {"holidays": rows, "updated_at": utcnow()})
         assert updated is not None
@@ -152,7 +152,7 @@ class ScheduleService:
     async def remove_holiday(self, schedule_id: uuid.UUID, holiday_id: uuid.UUID) -> Schedule:
         schedule = await self.repository.get(schedule_id, for_update=True)
         if schedule is None:
-            raise ScheduleNotFound(f"Schedule {schedule_id} does not exist.")
+            raise _missing(schedule_id)
         rows = [item.model_dump(mode="json") for item in schedule.holidays if item.id != holiday_id]
         if len(rows) == len(schedule.holidays):
             raise HolidayNotFound(f"Holiday {holiday_id} is not part of schedule {schedule_id}.")
@@ -169,7 +169,7 @@ class ScheduleService:
 
     async def delete(self, schedule_id: uuid.UUID) -> None:
         if await self.repository.get(schedule_id, for_update=True) is None:
-            raise ScheduleNotFound(f"Schedule {schedule_id} does not exist.")
+            raise _missing(schedule_id)
         if await self.repository.in_use(schedule_id):
             raise ScheduleInUse(f"Schedule {schedule_id} is used by a policy or automation; change those first.")
         await self.repository.delete(schedule_id)

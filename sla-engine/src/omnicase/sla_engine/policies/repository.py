@@ -6,8 +6,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.pagination import Page
+from omnicase.kit.repository import Repository
 from omnicase.sla_engine.models import policies
 from omnicase.sla_engine.policies.schemas import Policy
 
@@ -16,10 +17,7 @@ def _policy(row: Any) -> Policy:
     return Policy.model_validate(dict(row._mapping))
 
 
-class PolicyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PolicyRepository(Repository[uuid.UUID, Policy]):
     async def insert(self, values: dict[str, Any]) -> Policy:
         return _policy((await self.session.execute(policies.insert().values(**values).returning(*policies.c))).one())
 
@@ -30,11 +28,11 @@ class PolicyRepository:
         row = (await self.session.execute(select(policies).where(policies.c.id == policy_id))).one_or_none()
         return _policy(row) if row else None
 
-    async def page(self, after: tuple[int, uuid.UUID] | None, limit: int) -> list[Policy]:
-        query = select(policies).order_by(policies.c.position, policies.c.id).limit(limit)
+    async def page(self, after: tuple[int, uuid.UUID] | None, limit: int) -> Page[Policy]:
+        query = select(policies).order_by(policies.c.position, policies.c.id)
         if after is not None:
             query = query.where(tuple_(policies.c.position, policies.c.id) > tuple_(*after))
-        return [_policy(row) for row in await self.session.execute(query)]
+        return await self.paginate(Page[Policy], query, limit, key=lambda row: [row.position, row.id], item=_policy)
 
     async def active_in_order(self) -> list[Policy]:
         query = select(policies).where(policies.c.active).order_by(policies.c.position, policies.c.id)

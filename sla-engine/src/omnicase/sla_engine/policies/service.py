@@ -11,7 +11,7 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
 from omnicase.kit.events import CaseSnapshot
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import Int32, Page, decode_cursor, paginate
+from omnicase.kit.pagination import Int32, Page, decode_cursor
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.policies.repository import PolicyRepository
 from omnicase.sla_engine.policies.schemas import MilestoneKind, Policy, PolicyCreate
@@ -20,6 +20,10 @@ from omnicase.sla_engine.resync import request_resync
 
 class PolicyNotFound(NotFound):
     slug, title = "sla-policy-not-found", "SLA policy not found"
+
+
+def _missing(policy_id: uuid.UUID) -> PolicyNotFound:
+    return PolicyNotFound(f"SLA policy {policy_id} does not exist.")
 
 
 def first_matching(policies: list[Policy], case: CaseSnapshot) -> Policy | None:
@@ -48,8 +52,7 @@ class PolicyService:
 
     async def page(self, cursor: str | None, limit: int) -> Page[Policy]:
         """The policies in evaluation order, a page after ``cursor``."""
-        rows = await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit + 1)
-        return paginate(Page[Policy], rows, limit, key=lambda policy: [policy.position, policy.id])
+        return await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit)
 
     async def _check(self, payload: PolicyCreate) -> None:
         errors: list[FieldError] = []
@@ -83,10 +86,7 @@ class PolicyService:
         return policy
 
     async def get(self, policy_id: uuid.UUID) -> Policy:
-        policy = await self.repository.get(policy_id)
-        if policy is None:
-            raise PolicyNotFound(f"SLA policy {policy_id} does not exist.")
-        return policy
+        return await self.repository.get_or_raise(policy_id, _missing)
 
     async def replace(self, policy_id: uuid.UUID, payload: PolicyCreate) -> Policy:
         current = await self.get(policy_id)
@@ -101,5 +101,5 @@ class PolicyService:
 
     async def delete(self, policy_id: uuid.UUID) -> None:
         if not await self.repository.delete(policy_id):
-            raise PolicyNotFound(f"SLA policy {policy_id} does not exist.")
+            raise _missing(policy_id)
         await request_resync(self.session)

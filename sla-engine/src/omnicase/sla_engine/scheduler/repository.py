@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import String, and_, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.db import UnnestedRows
+from omnicase.kit.repository import Repository
 from omnicase.sla_engine.models import timers
 
 
@@ -69,10 +69,7 @@ def _schedule() -> Insert:
 _SCHEDULE = _schedule()
 
 
-class TimerRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TimerRepository(Repository[Any, Any]):
     async def schedule(
         self,
         key: str,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.db import UnnestedRows, any_of
 from omnicase.kit.events import CaseSnapshot, CaseStatus
+from omnicase.kit.repository import Repository
 from omnicase.sla_engine.models import cases, milestones
 from omnicase.sla_engine.policies.schemas import MilestoneKind
 from omnicase.sla_engine.tracking.milestones import Milestone
@@ -120,10 +121,7 @@ async def _upsert(
     await session.execute(unnested.upsert(key), unnested.parameters(ordered))
 
 
-class TrackingRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TrackingRepository(Repository[Any, Any]):
     async def lock_case(self, case_id: uuid.UUID) -> CaseState | None:
         query = select(cases).where(cases.c.case_id == case_id).with_for_update()
         row = (await self.session.execute(query)).one_or_none()
