@@ -7,19 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.gateway.models import api_tokens, refresh_tokens, sessions, users
 from omnicase.kit.ids import uuid7
+from omnicase.kit.repository import Repository
 
 # Serialises bootstrap across replicas starting at once (any constant unique to it).
 BOOTSTRAP_LOCK_KEY = 0x6F6D6E69_00000001
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class UserRepository(Repository[Any, Any]):
     async def insert(self, values: dict[str, Any]) -> RowMapping:
         result = await self.session.execute(users.insert().values(**values).returning(users))
         row: RowMapping = result.mappings().one()
@@ -81,11 +78,8 @@ class UserRepository:
         )
 
 
-class SessionRepository:
+class SessionRepository(Repository[Any, Any]):
     """Login sessions and the refresh tokens of each (one family per session)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def open(self, session_id: uuid.UUID, user_id: uuid.UUID, scopes: list[str] | None, now: datetime) -> None:
         await self.session.execute(
@@ -169,10 +163,7 @@ class SessionRepository:
         return (await self.session.execute(query)).mappings().one_or_none()
 
 
-class ApiTokenRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ApiTokenRepository(Repository[Any, Any]):
     async def insert(self, values: dict[str, Any]) -> RowMapping:
         result = await self.session.execute(api_tokens.insert().values(**values).returning(*_API_TOKEN_PUBLIC))
         row: RowMapping = result.mappings().one()

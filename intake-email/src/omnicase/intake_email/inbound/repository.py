@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import JSON, Integer, Row, Select, Uuid, bindparam, column, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.models import (
     imap_cursors,
@@ -19,6 +18,7 @@ from omnicase.intake_email.models import (
     raw_messages,
     sender_suspensions,
 )
+from omnicase.kit.repository import Repository
 
 # Rows of any width: column selections give Row[Any, Any, ...], whole tables Row[Unpack[...]].
 AnyRow = Row[*tuple[Any, ...]]
@@ -77,10 +77,7 @@ class IntakeFacts:
     recent: int  # messages from the sender since the rate window's start
 
 
-class RawMessageRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class RawMessageRepository(Repository[Any, Any]):
     async def insert(self, values: dict[str, Any]) -> bool:
         """Store one raw message; False when this mailbox already has it (same dedupe key)."""
         stored = await self.session.scalar(
@@ -277,11 +274,8 @@ class RawMessageRepository:
         ).first()
 
 
-class ImapCursorRepository:
+class ImapCursorRepository(Repository[Any, Any]):
     """Where polling of each IMAP account stands, and who is polling it."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def lease(self, account: str, now: datetime, until: datetime) -> AnyRow | None:
         """Take the account for one poll; None when another poller holds it."""

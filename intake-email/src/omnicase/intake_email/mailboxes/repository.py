@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Row, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxDefaults, MailboxVerification
 from omnicase.intake_email.models import config_version, mailboxes, outbound_messages, raw_messages
 from omnicase.kit.config_version import read_config_version
+from omnicase.kit.repository import Repository
 
 
 def _to_mailbox(row: Row[Any]) -> Mailbox:
@@ -41,10 +41,7 @@ def _to_mailbox(row: Row[Any]) -> Mailbox:
     )
 
 
-class MailboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class MailboxRepository(Repository[Any, Any]):
     async def insert(self, values: dict[str, Any]) -> Mailbox | None:
         """Insert; None when the address is taken."""
         row = (

@@ -8,17 +8,14 @@ from typing import Any
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.models import outbound_messages
+from omnicase.kit.repository import Repository
 
 AnyRow = Row[*tuple[Any, ...]]
 
 
-class OutboundRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class OutboundRepository(Repository[Any, Any]):
     async def insert(self, values: dict[str, Any]) -> bool:
         """Queue one message; False when it is queued already (a redelivered request)."""
         stored = await self.session.scalar(

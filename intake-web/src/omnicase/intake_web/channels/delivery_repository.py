@@ -8,19 +8,16 @@ from typing import Any, cast
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import deliveries
+from omnicase.kit.repository import Repository
 
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 
 
-class DeliveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DeliveryRepository(Repository[Any, Any]):
     async def add(
         self, outbound_id: uuid.UUID, case_id: uuid.UUID, channel_id: uuid.UUID, request: dict[str, Any], now: datetime
     ) -> bool:

@@ -7,15 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import channels
+from omnicase.kit.repository import Repository
 
 
-class ChannelRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ChannelRepository(Repository[Any, Any]):
     async def add(self, channel_id: uuid.UUID, values: dict[str, Any], now: datetime) -> Row[Any]:
         result = await self.session.execute(
             insert(channels)

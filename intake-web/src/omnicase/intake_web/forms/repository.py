@@ -7,16 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import config_version, forms
 from omnicase.kit.config_version import read_config_version
+from omnicase.kit.repository import Repository
 
 
-class FormRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class FormRepository(Repository[Any, Any]):
     async def add(
         self, form_id: uuid.UUID, name: str, enabled: bool, definition: dict[str, Any], now: datetime
     ) -> Row[Any]:

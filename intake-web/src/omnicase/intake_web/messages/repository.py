@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Row, Uuid, bindparam, column, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import inbound_messages as messages
+from omnicase.kit.repository import Repository
 
 PENDING = "pending"
 ACKNOWLEDGED = "acknowledged"
@@ -25,10 +25,7 @@ _ADD = (
 )
 
 
-class InboundMessageRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class InboundMessageRepository(Repository[Any, Any]):
     async def by_dedupe_key(self, source: str, dedupe_key: str) -> Row[Any] | None:
         result = await self.session.execute(
             select(*messages.c).where(messages.c.source == source, messages.c.dedupe_key == dedupe_key)

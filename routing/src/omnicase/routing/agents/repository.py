@@ -5,16 +5,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.repository import Repository
 from omnicase.routing.agents.schemas import Agent, HeldSkill, PresenceState
 from omnicase.routing.models import agent_skills, agents, group_members, skills
 
 
-class AgentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AgentRepository(Repository[Any, Any]):
     async def exists(self, user_id: uuid.UUID) -> bool:
         return (await self.session.scalar(select(agents.c.user_id).where(agents.c.user_id == user_id))) is not None
 

@@ -12,7 +12,7 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import FieldError, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor
 from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import GroupNotFound, NameTaken, StillInUse
 from omnicase.routing.groups.repository import GroupRepository
@@ -87,8 +87,7 @@ async def create_group(payload: GroupCreate, session: SessionDep) -> Group:
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
 async def list_groups(session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50) -> Page[Group]:
-    items = await GroupRepository(session).page(decode_id_cursor(cursor), limit + 1)
-    return paginate(Page[Group], items, limit, key=lambda group: [group.id])
+    return await GroupRepository(session).page(decode_id_cursor(cursor), limit)
 
 
 @router.get(

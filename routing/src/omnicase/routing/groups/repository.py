@@ -4,16 +4,14 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.pagination import Page
+from omnicase.kit.repository import Repository
 from omnicase.routing.groups.schemas import Group
 from omnicase.routing.models import cases, groups, rules
 
 
-class GroupRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class GroupRepository(Repository[uuid.UUID, Group]):
     async def get(self, group_id: uuid.UUID) -> Group | None:
         row = (await self.session.execute(select(groups).where(groups.c.id == group_id))).mappings().first()
         return Group.model_validate(dict(row)) if row else None
@@ -33,11 +31,13 @@ class GroupRepository:
     async def delete(self, group_id: uuid.UUID) -> None:
         await self.session.execute(delete(groups).where(groups.c.id == group_id))
 
-    async def page(self, after: uuid.UUID | None, limit: int) -> list[Group]:
-        statement = select(groups).order_by(groups.c.id).limit(limit)
+    async def page(self, after: uuid.UUID | None, limit: int) -> Page[Group]:
+        statement = select(groups).order_by(groups.c.id)
         if after is not None:
             statement = statement.where(groups.c.id > after)
-        return [Group.model_validate(dict(row)) for row in (await self.session.execute(statement)).mappings()]
+        return await self.paginate(
+            Page[Group], statement, limit, key=lambda row: [row.id], item=lambda row: Group.model_validate(row._mapping)
+        )
 
     async def existing(self, group_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         if not group_ids:

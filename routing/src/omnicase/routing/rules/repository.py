@@ -5,16 +5,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.repository import Repository
 from omnicase.routing.models import rule_skills, rules
 from omnicase.routing.rules.schemas import RequiredSkill, Rule
 
 
-class RuleRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class RuleRepository(Repository[Any, Any]):
     async def lock_order(self) -> None:
         """Serialise changes to the rules' order (plain reads are not blocked)."""
         await self.session.execute(text("LOCK TABLE routing.rules IN SHARE ROW EXCLUSIVE MODE"))

@@ -11,7 +11,7 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor
 from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import NameTaken, SkillNotFound, StillInUse
 from omnicase.routing.skills.repository import SkillRepository
@@ -52,8 +52,7 @@ async def create_skill(payload: SkillCreate, session: SessionDep) -> Skill:
     responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
 )
 async def list_skills(session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50) -> Page[Skill]:
-    items = await SkillRepository(session).page(decode_id_cursor(cursor), limit + 1)
-    return paginate(Page[Skill], items, limit, key=lambda skill: [skill.id])
+    return await SkillRepository(session).page(decode_id_cursor(cursor), limit)
 
 
 @router.get(

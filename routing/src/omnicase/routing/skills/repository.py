@@ -4,16 +4,14 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.pagination import Page
+from omnicase.kit.repository import Repository
 from omnicase.routing.models import cases, rule_skills, skills
 from omnicase.routing.skills.schemas import Skill
 
 
-class SkillRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SkillRepository(Repository[uuid.UUID, Skill]):
     async def get(self, skill_id: uuid.UUID) -> Skill | None:
         row = (await self.session.execute(select(skills).where(skills.c.id == skill_id))).mappings().first()
         return Skill.model_validate(dict(row)) if row else None
@@ -48,11 +46,13 @@ class SkillRepository:
             )
         )
 
-    async def page(self, after: uuid.UUID | None, limit: int) -> list[Skill]:
-        statement = select(skills).order_by(skills.c.id).limit(limit)
+    async def page(self, after: uuid.UUID | None, limit: int) -> Page[Skill]:
+        statement = select(skills).order_by(skills.c.id)
         if after is not None:
             statement = statement.where(skills.c.id > after)
-        return [Skill.model_validate(dict(row)) for row in (await self.session.execute(statement)).mappings()]
+        return await self.paginate(
+            Page[Skill], statement, limit, key=lambda row: [row.id], item=lambda row: Skill.model_validate(row._mapping)
+        )
 
     async def existing(self, skill_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         if not skill_ids:

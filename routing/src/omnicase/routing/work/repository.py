@@ -18,6 +18,7 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.db import any_of
 from omnicase.kit.ids import uuid7
+from omnicase.kit.repository import Repository
 from omnicase.routing.engine import Candidate, Presence, RoutingModel, RuleConditions, RuleSpec
 from omnicase.routing.models import (
     agent_skills,
@@ -131,10 +132,7 @@ class TimerRow:
     due_at: datetime
 
 
-class WorkRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class WorkRepository(Repository[Any, Any]):
     # -- case projection -------------------------------------------------------------
 
     async def get_case(self, case_id: uuid.UUID, *, lock: bool = False) -> CaseRow | None:
