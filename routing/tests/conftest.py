@@ -7,7 +7,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.kit.clock import ManualClock, set_clock
+from omnicase.devtools.testing.clock import ManualClock
+from omnicase.kit.clock import set_clock
 from omnicase.kit.db import Database, create_engine
 from omnicase.routing.testing import Seeder, truncate_routing
 

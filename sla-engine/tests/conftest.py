@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omnicase.kit.clock import ManualClock, set_clock
+from omnicase.devtools.testing.clock import ManualClock
+from omnicase.kit.clock import set_clock
 
 # A Monday, 09:00 UTC: tests reason in whole office hours from here.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

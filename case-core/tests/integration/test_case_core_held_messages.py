@@ -13,7 +13,7 @@ from omnicase.case_core.held.models import held_messages
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers
 from omnicase.case_core.wiring import Services
-from omnicase.kit.clock import ManualClock
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.kit.db import Database
 from omnicase.kit.events import HoldReason, MessageHeld
 

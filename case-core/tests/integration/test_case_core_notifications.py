@@ -29,10 +29,10 @@ from omnicase.case_core.testing import (
 )
 from omnicase.case_core.wiring import Services
 from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.devtools.testing.servers import serve_http
-from omnicase.kit.clock import ManualClock
 from omnicase.kit.db import Database
 from omnicase.kit.events import NotificationReported
 from omnicase.kit.topics import Topic, physical

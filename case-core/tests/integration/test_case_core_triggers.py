@@ -12,7 +12,8 @@ import pytest
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import STAFF_SCOPES, Deliver, Email, Published
 from omnicase.devtools.testing.apps import GatewayIdentity
-from omnicase.kit.clock import ManualClock, set_clock
+from omnicase.devtools.testing.clock import ManualClock
+from omnicase.kit.clock import set_clock
 
 pytestmark = pytest.mark.asyncio
 

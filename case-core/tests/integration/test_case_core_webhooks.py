@@ -29,8 +29,9 @@ from omnicase.case_core.webhooks.schemas import WebhookCreate
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.case_core.webhooks.signing import verify
 from omnicase.devtools.testing.apps import GatewayIdentity
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.servers import serve_http
-from omnicase.kit.clock import ManualClock, utcnow
+from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope
 

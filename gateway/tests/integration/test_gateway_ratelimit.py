@@ -13,12 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from omnicase.devtools.devstack.processes import free_port
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.access.counters import CounterRepository, create_counter_engine
 from omnicase.gateway.access.ratelimit import Policy, RateLimiter
 from omnicase.gateway.app import create_app
 from omnicase.gateway.testing import Upstream, gateway_settings
-from omnicase.kit.clock import ManualClock, set_clock
+from omnicase.kit.clock import set_clock
 
 pytestmark = pytest.mark.asyncio
 

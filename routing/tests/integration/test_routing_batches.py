@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.database import database_work
 from omnicase.kit.bus.batch import BatchHandler, Received
-from omnicase.kit.clock import ManualClock
 from omnicase.kit.events import (
     CaseCreated,
     CaseMessageAdded,

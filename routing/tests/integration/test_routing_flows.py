@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from omnicase.kit.clock import ManualClock
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.routing.engine import Presence, RoutingModel, RuleConditions
 from omnicase.routing.errors import OfferNotPending

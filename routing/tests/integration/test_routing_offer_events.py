@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.kit.bus.batch import Received
-from omnicase.kit.clock import ManualClock
 from omnicase.kit.events import CaseCreated, CaseSnapshot, CaseStatus, EventData, OfferCreated, OfferEnded
 from omnicase.kit.topics import Topic
 from omnicase.routing.engine import Presence

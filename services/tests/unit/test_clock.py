@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omnicase.kit.clock import ManualClock
+from omnicase.devtools.testing.clock import ManualClock
 
 
 @pytest.mark.asyncio

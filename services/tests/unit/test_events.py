@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.kit.bus.producer import INTAKE_CHANNEL_HEADER, envelope_headers
-from omnicase.kit.clock import ManualClock, set_clock
+from omnicase.kit.clock import set_clock
 from omnicase.kit.events import (
     EVENT_TYPES,
     CaseCreated,

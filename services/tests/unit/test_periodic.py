@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from omnicase.kit.clock import ManualClock, set_clock
+from omnicase.devtools.testing.clock import ManualClock
+from omnicase.kit.clock import set_clock
 from omnicase.kit.periodic import periodic
 
 pytestmark = pytest.mark.asyncio

@@ -14,11 +14,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.plugin import SettingsFactory, eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.bus.producer import EventProducer
-from omnicase.kit.clock import ManualClock
 from omnicase.kit.events import (
     CaseCreated,
     CaseMessageAdded,

@@ -14,8 +14,8 @@ import pytest_asyncio
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.plugin import eventually
-from omnicase.kit.clock import ManualClock
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Envelope, Priority, SlaThresholdReached
 from omnicase.kit.outbox import Outbox

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.kit.clock import ManualClock
+from omnicase.devtools.testing.clock import ManualClock
 from omnicase.kit.db import Database
 from omnicase.kit.events import (
     CaseCreated,
