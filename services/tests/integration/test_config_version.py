@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.devtools.testing.plugin import ScratchSchema
-from omnicase.kit.config_version import VersionedCache, config_version_table, install_config_version
+from omnicase.kit.config_version import VersionedCache, config_version_table
+from omnicase.ops.migrations import install_config_version
 
 pytestmark = pytest.mark.asyncio
 

@@ -25,10 +25,10 @@ from omnicase.kit.bus.producer import EventProducer, Headers
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseUpdated, Envelope
 from omnicase.kit.inbox import Inbox
-from omnicase.kit.outbox import Outbox, OutboxRelay, replay_published_since
+from omnicase.kit.outbox import Outbox, OutboxRelay
 from omnicase.kit.service import ServiceSpec
 from omnicase.kit.topics import Topic, physical
-from omnicase.ops.replay import ReplayError, replay_suite
+from omnicase.ops.replay import ReplayError, replay_published_since, replay_suite
 from omnicase.ops.topics import ensure_suite_topics
 
 pytestmark = pytest.mark.asyncio

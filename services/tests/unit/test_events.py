@@ -24,7 +24,8 @@ from omnicase.kit.events import (
     UnknownEventType,
 )
 from omnicase.kit.ids import uuid7
-from omnicase.kit.topics import Topic, all_topic_names
+from omnicase.kit.topics import Topic
+from omnicase.ops.topics import all_topic_names
 
 
 def _snapshot(channel: Channel) -> CaseSnapshot:

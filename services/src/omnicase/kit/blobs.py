@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import BigInteger, Column, Connection, DateTime, LargeBinary, MetaData, String, Table, select, text
+from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -129,10 +129,3 @@ def open_blob_store(settings: ServiceSettings, application_name: str = "omnicase
         connect_args={"server_settings": {"application_name": f"{application_name}-blobs"}},
     )
     return PostgresBlobStore(engine)
-
-
-def create_blob_schema(connection: Connection) -> None:
-    """The store's schema and table (idempotent; one migrator at a time creates them)."""
-    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": BLOB_SCHEMA})
-    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{BLOB_SCHEMA}"'))
-    blobs.create(connection, checkfirst=True)

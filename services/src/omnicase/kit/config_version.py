@@ -7,7 +7,7 @@ is one row per schema, ``<schema>.config_version``, whose ``version`` moves with
 write to the tables the configuration is read from:
 
 - **Nothing can forget to bump it.** The service's migration installs statement
-  triggers on those tables (:func:`install_config_version`); any INSERT, UPDATE, DELETE
+  triggers on those tables (:func:`omnicase.ops.migrations.install_config_version`); any INSERT, UPDATE, DELETE
   or TRUNCATE, through the API or by hand, moves the version in the same transaction.
 - **Never a reused number.** Versions come from a sequence, so a change rolled back
   cannot leave a version that a later, committed change will use again.
@@ -28,7 +28,7 @@ reload the cache on every batch.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -45,54 +45,6 @@ def config_version_table(metadata: MetaData) -> Table:
         Column("id", SmallInteger, primary_key=True),
         Column("version", BigInteger, nullable=False),
     )
-
-
-def install_config_version(schema: str, watched: Sequence[str]) -> None:
-    """In a migration: create ``<schema>.config_version`` and the triggers moving it on writes to ``watched``."""
-    from alembic import op
-
-    op.execute(f"CREATE SEQUENCE IF NOT EXISTS {schema}.config_version_seq")
-    op.execute(
-        f"CREATE TABLE IF NOT EXISTS {schema}.config_version "
-        "(id SMALLINT CONSTRAINT pk_config_version PRIMARY KEY, version BIGINT NOT NULL)"
-    )
-    op.execute(
-        f"INSERT INTO {schema}.config_version (id, version) VALUES (1, nextval('{schema}.config_version_seq')) "
-        "ON CONFLICT (id) DO NOTHING"
-    )
-    op.execute(
-        f"""
-        CREATE OR REPLACE FUNCTION {schema}.bump_config_version() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE {schema}.config_version SET version = nextval('{schema}.config_version_seq') WHERE id = 1;
-            RETURN NULL;
-        END
-        $$
-        """
-    )
-    watch_config_tables(schema, watched)
-
-
-def watch_config_tables(schema: str, watched: Sequence[str]) -> None:
-    """In a later migration: a new configuration table moves the version too."""
-    from alembic import op
-
-    for table in watched:
-        op.execute(
-            f"CREATE OR REPLACE TRIGGER bump_config_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            f"ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.bump_config_version()"
-        )
-
-
-def drop_config_version(schema: str, watched: Sequence[str]) -> None:
-    """The downgrade of :func:`install_config_version`."""
-    from alembic import op
-
-    for table in watched:
-        op.execute(f"DROP TRIGGER IF EXISTS bump_config_version ON {schema}.{table}")
-    op.execute(f"DROP FUNCTION IF EXISTS {schema}.bump_config_version()")
-    op.execute(f"DROP TABLE IF EXISTS {schema}.config_version")
-    op.execute(f"DROP SEQUENCE IF EXISTS {schema}.config_version_seq")
 
 
 async def read_config_version(session: AsyncSession, table: Table, *, once_per_transaction: bool = False) -> int:

@@ -32,7 +32,7 @@ How the relay keeps its promises:
   lock from a notifying transaction's pre-commit through its WAL flush, which
   serialises every notifying commit and loses group commit.
 - **Replayable after a broker loses data.** Published rows are kept for
-  ``retention`` (an hour by default). :func:`replay_published_since` marks the rows
+  ``retention`` (an hour by default). :func:`omnicase.ops.replay.replay_published_since` marks the rows
   published since a moment unpublished again, so the relay sends them once more,
   in id order per shard and therefore before any newer row of the same key; the
   consumers' inboxes drop what they had already applied. Each relay batch holds a
@@ -47,8 +47,7 @@ import contextlib
 import logging
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -91,7 +90,7 @@ DEFAULT_SHARDS = 16
 # How long the relay keeps published rows, which is how far back a replay can reach.
 DEFAULT_RETENTION = timedelta(hours=1)
 # Second advisory-lock key of the replay lock; shard locks use 0 .. shards - 1.
-_REPLAY_LOCK = -1
+REPLAY_LOCK = -1
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -164,7 +163,7 @@ def _batch_query(table: Table, batch_size: int) -> Select[tuple[int, str, str, b
     snapshot: the rows it made unpublished are found by the next batch.
     """
     batch_lock = select(
-        func.pg_advisory_xact_lock_shared(bindparam("lock_class", type_=Integer), literal(_REPLAY_LOCK)),
+        func.pg_advisory_xact_lock_shared(bindparam("lock_class", type_=Integer), literal(REPLAY_LOCK)),
         func.set_config(literal_column("'synchronous_commit'"), literal_column("'off'"), true()),
     ).cte("batch_lock")
     return (
@@ -176,7 +175,7 @@ def _batch_query(table: Table, batch_size: int) -> Select[tuple[int, str, str, b
     )
 
 
-def _lock_class(schema: str) -> int:
+def outbox_lock_class(schema: str) -> int:
     # Advisory locks take two int4 keys: one per service's outbox, one per shard.
     value = zlib.crc32(f"{schema}.outbox".encode())
     return value - (1 << 32) if value >= (1 << 31) else value
@@ -244,7 +243,7 @@ class OutboxRelay:
         self.retention = retention
         self.owned: set[int] = set()
         self._batch = _batch_query(table, batch_size)
-        self._replay_lock_class = _lock_class(self.schema)
+        self._replay_lock_class = outbox_lock_class(self.schema)
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_connection: AsyncConnection | None = None
@@ -320,7 +319,7 @@ class OutboxRelay:
         connection = self._lock_connection
         # Also proves the lock session is alive: if it died, its locks died with it.
         await connection.execute(text("SELECT 1"))
-        lock_class = _lock_class(self.schema)
+        lock_class = outbox_lock_class(self.schema)
         for shard in range(self.shards):
             if shard in self.owned:
                 continue
@@ -384,36 +383,3 @@ class OutboxRelay:
                 )
             )
         OUTBOX_PENDING_AGE.labels(self.schema).set(float(oldest or 0.0))
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    """What :func:`replay_published_since` did to one outbox."""
-
-    rows: int  # rows marked for publication again (or that would be, in a dry run)
-    oldest_kept: datetime | None  # publication time of the oldest published row still kept
-
-
-async def replay_published_since(
-    session: AsyncSession, table: Table, since: datetime, *, dry_run: bool = False
-) -> ReplayResult:
-    """Mark every row published at or after ``since`` unpublished, so the relay sends it again.
-
-    Call it in a transaction of its own; the rows go out once it commits. It first
-    waits for relay batches in flight (they hold the replay lock shared), so a row
-    the relay is still marking published is replayed too. Rows published before
-    ``oldest_kept`` were already deleted by the relay's retention and cannot be
-    replayed. For per-key order on a new, empty broker, replay before the relays can
-    reach it (services stopped, or topics not created yet): the relay sends a
-    shard's unpublished rows in id order, so replayed rows then precede newer ones.
-    """
-    schema = table.schema or "public"
-    await session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": _lock_class(schema), "k": _REPLAY_LOCK})
-    oldest_kept = await session.scalar(select(func.min(table.c.published_at)))
-    replayed = table.c.published_at >= since
-    if dry_run:
-        rows = int(await session.scalar(select(func.count()).where(replayed)) or 0)
-    else:
-        result = await session.execute(update(table).where(replayed).values(published_at=None))
-        rows = int(getattr(result, "rowcount", 0) or 0)
-    return ReplayResult(rows=rows, oldest_kept=oldest_kept)

@@ -26,14 +26,6 @@ def dlq(topic: str) -> str:
     return topic + DLQ_SUFFIX
 
 
-def all_topic_names() -> list[str]:
-    """Every topic the suite uses, dead-letter topics included."""
-    names: list[str] = []
-    for topic in Topic:
-        names += [topic.value, dlq(topic.value)]
-    return names
-
-
 def physical(topic: str, prefix: str = "") -> str:
     """The broker-side name: tests and shared brokers put a run prefix in front."""
     return f"{prefix}{topic}"

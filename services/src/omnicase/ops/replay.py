@@ -18,14 +18,50 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Table, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database, create_engine, service_metadata
-from omnicase.kit.outbox import DEFAULT_RETENTION, ReplayResult, outbox_table, replay_published_since
+from omnicase.kit.outbox import DEFAULT_RETENTION, REPLAY_LOCK, outbox_lock_class, outbox_table
 from omnicase.kit.service import ServiceSpec
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What :func:`replay_published_since` did to one outbox."""
+
+    rows: int  # rows marked for publication again (or that would be, in a dry run)
+    oldest_kept: datetime | None  # publication time of the oldest published row still kept
+
+
+async def replay_published_since(
+    session: AsyncSession, table: Table, since: datetime, *, dry_run: bool = False
+) -> ReplayResult:
+    """Mark every row published at or after ``since`` unpublished, so the relay sends it again.
+
+    Call it in a transaction of its own; the rows go out once it commits. It first
+    waits for relay batches in flight (they hold the replay lock shared), so a row
+    the relay is still marking published is replayed too. Rows published before
+    ``oldest_kept`` were already deleted by the relay's retention and cannot be
+    replayed. For per-key order on a new, empty broker, replay before the relays can
+    reach it (services stopped, or topics not created yet): the relay sends a
+    shard's unpublished rows in id order, so replayed rows then precede newer ones.
+    """
+    schema = table.schema or "public"
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": outbox_lock_class(schema), "k": REPLAY_LOCK}
+    )
+    oldest_kept = await session.scalar(select(func.min(table.c.published_at)))
+    replayed = table.c.published_at >= since
+    if dry_run:
+        rows = int(await session.scalar(select(func.count()).where(replayed)) or 0)
+    else:
+        result = await session.execute(update(table).where(replayed).values(published_at=None))
+        rows = int(getattr(result, "rowcount", 0) or 0)
+    return ReplayResult(rows=rows, oldest_kept=oldest_kept)
 
 
 class ReplayError(ValueError):

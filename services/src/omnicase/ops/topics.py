@@ -7,7 +7,15 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from omnicase.kit.topics import all_topic_names, physical
+from omnicase.kit.topics import Topic, dlq, physical
+
+
+def all_topic_names() -> list[str]:
+    """Every topic the suite uses, dead-letter topics included."""
+    names: list[str] = []
+    for topic in Topic:
+        names += [topic.value, dlq(topic.value)]
+    return names
 
 
 async def ensure_topics(bootstrap_servers: str, names: list[str], *, partitions: int) -> list[str]:

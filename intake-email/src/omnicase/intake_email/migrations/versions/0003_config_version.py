@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from omnicase.kit.config_version import drop_config_version, install_config_version
+from omnicase.ops.migrations import drop_config_version, install_config_version
 
 revision = "0003"
 down_revision = "0002"
