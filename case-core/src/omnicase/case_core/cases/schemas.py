@@ -67,7 +67,6 @@ class RequesterInput(StrictInput):
 
 
 class Case(BaseModel):
-    page_name: ClassVar[str] = "CasePage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -131,6 +130,7 @@ class Case(BaseModel):
     first_public_reply_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    page_name: ClassVar[str] = "CasePage"
 
 
 class CaseChanges(PatchInput):
@@ -309,7 +309,6 @@ class MergeRequest(StrictInput):
 
 
 class HistoryEntry(BaseModel):
-    page_name: ClassVar[str] = "HistoryPage"
     id: int
     version: int
     actor: str = Field(examples=["user:0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d2e", "contact:…", "rule:sla-breach"])
@@ -318,6 +317,7 @@ class HistoryEntry(BaseModel):
     old: Any = None
     new: Any = None
     at: datetime
+    page_name: ClassVar[str] = "HistoryPage"
 
 
 def to_history_entry(row: CaseHistoryRow) -> HistoryEntry:

@@ -56,7 +56,6 @@ class ContactUpdate(PatchInput):
 
 
 class Contact(BaseModel):
-    page_name: ClassVar[str] = "ContactPage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -84,6 +83,7 @@ class Contact(BaseModel):
     notes: str
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "ContactPage"
 
 
 class ContactMerge(StrictInput):

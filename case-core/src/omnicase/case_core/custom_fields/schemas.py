@@ -99,7 +99,6 @@ class CustomFieldUpdate(PatchInput):
 
 
 class CustomField(BaseModel):
-    page_name: ClassVar[str] = "CustomFieldList"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -129,3 +128,4 @@ class CustomField(BaseModel):
     active: bool
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "CustomFieldList"

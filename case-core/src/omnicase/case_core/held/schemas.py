@@ -29,9 +29,6 @@ _EXAMPLE: dict[str, Any] = {
 class HeldMessageSummary(BaseModel):
     """A message an intake held back instead of making it a case, and why."""
 
-    page_name: ClassVar[str] = "HeldMessagePage"
-    page_description: ClassVar[str | None] = None
-
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     id: uuid.UUID = Field(description="The intake's id of the stored message.")
@@ -48,6 +45,8 @@ class HeldMessageSummary(BaseModel):
     held_at: datetime
     expires_at: datetime = Field(description="When it is deleted unless recovered first.")
     source_url: str | None = Field(description="Where its raw source is read, for channels that keep one (email).")
+    page_name: ClassVar[str] = "HeldMessagePage"
+    page_description: ClassVar[str | None] = None
 
 
 class HeldMessage(HeldMessageSummary):

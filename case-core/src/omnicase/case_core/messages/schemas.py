@@ -22,7 +22,6 @@ class Attachment(BaseModel):
 
 
 class Message(BaseModel):
-    page_name: ClassVar[str] = "MessagePage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -58,6 +57,7 @@ class Message(BaseModel):
     conversation_id: str | None
     created_at: datetime
     attachments: list[Attachment]
+    page_name: ClassVar[str] = "MessagePage"
 
 
 class MessageCreate(StrictInput):

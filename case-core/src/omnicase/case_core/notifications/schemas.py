@@ -31,8 +31,6 @@ class Notification(BaseModel):
     """An email to staff and what became of it: ``pending`` (recipients not resolved yet),
     ``requested`` (handed to the email intake), ``sent`` or ``failed`` (with ``last_error``)."""
 
-    page_name: ClassVar[str] = "NotificationPage"
-
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     id: uuid.UUID
@@ -48,6 +46,7 @@ class Notification(BaseModel):
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "NotificationPage"
 
 
 def to_notification(row: NotificationRow) -> Notification:

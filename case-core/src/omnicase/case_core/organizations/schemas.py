@@ -34,7 +34,6 @@ class OrganizationUpdate(PatchInput):
 
 
 class Organization(BaseModel):
-    page_name: ClassVar[str] = "OrganizationPage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -56,6 +55,7 @@ class Organization(BaseModel):
     notes: str
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "OrganizationPage"
 
 
 class OrganizationMerge(StrictInput):

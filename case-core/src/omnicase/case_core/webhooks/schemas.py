@@ -79,7 +79,6 @@ class WebhookUpdate(StrictInput):
 
 
 class Webhook(BaseModel):
-    page_name: ClassVar[str] = "WebhookPage"
     id: uuid.UUID
     url: str
     description: str
@@ -92,6 +91,7 @@ class Webhook(BaseModel):
     failing_since: datetime | None
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "WebhookPage"
 
 
 class WebhookWithSecret(Webhook):
@@ -159,7 +159,6 @@ DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
 class Delivery(BaseModel):
-    page_name: ClassVar[str] = "DeliveryPage"
     id: uuid.UUID = Field(description="Also the `webhook-id` header: the same on every retry.")
     subscription_id: uuid.UUID
     event_id: uuid.UUID
@@ -172,6 +171,7 @@ class Delivery(BaseModel):
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None
+    page_name: ClassVar[str] = "DeliveryPage"
 
 
 class Attempt(BaseModel):

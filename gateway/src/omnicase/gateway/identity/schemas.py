@@ -92,7 +92,6 @@ class UserUpdate(PatchInput):
 
 
 class User(BaseModel):
-    page_name: ClassVar[str] = "UserPage"
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -128,6 +127,7 @@ class User(BaseModel):
     last_login_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "UserPage"
 
 
 class PasswordChange(StrictInput):
@@ -220,7 +220,6 @@ class ApiTokenCreate(StrictInput):
 
 
 class ApiToken(BaseModel):
-    page_name: ClassVar[str] = "ApiTokenPage"
     id: uuid.UUID
     name: str
     token_prefix: str = Field(description="First characters of the token, to recognise it in a list.")
@@ -230,6 +229,7 @@ class ApiToken(BaseModel):
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    page_name: ClassVar[str] = "ApiTokenPage"
 
 
 class ApiTokenCreated(ApiToken):

@@ -12,8 +12,6 @@ from pydantic import BaseModel, Field
 class InboundMessage(BaseModel):
     """One stored inbound message: how it came and what became of it."""
 
-    page_name: ClassVar[str] = "InboundMessagePage"
-
     id: uuid.UUID = Field(description="The intake id (MessageReceived.intake_id).")
     mailbox_id: uuid.UUID
     route: str = Field(examples=["smtp"])
@@ -34,6 +32,7 @@ class InboundMessage(BaseModel):
     published_count: int
     acknowledged_at: datetime | None
     size: int
+    page_name: ClassVar[str] = "InboundMessagePage"
 
 
 class InboundAccepted(BaseModel):
@@ -47,8 +46,6 @@ class InboundAccepted(BaseModel):
 class OutboundMessage(BaseModel):
     """One message we sent (or tried to): exactly what left, and what became of it."""
 
-    page_name: ClassVar[str] = "OutboundMessagePage"
-
     id: uuid.UUID = Field(description="case-core's outbound id, or ours for auto-responses and verification mail.")
     case_id: uuid.UUID | None
     mailbox_id: uuid.UUID | None
@@ -61,3 +58,4 @@ class OutboundMessage(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    page_name: ClassVar[str] = "OutboundMessagePage"

@@ -102,7 +102,6 @@ class MailboxVerification(BaseModel):
 
 
 class Mailbox(BaseModel):
-    page_name: ClassVar[str] = "MailboxPage"
     id: uuid.UUID
     address: str = Field(examples=["support@example.com"])
     display_name: str | None
@@ -124,3 +123,5 @@ class Mailbox(BaseModel):
             type=self.defaults.type,
             tags=list(self.defaults.tags),
         )
+
+    page_name: ClassVar[str] = "MailboxPage"

@@ -171,7 +171,6 @@ class ChannelIn(StrictInput):
 
 
 class ChannelOut(BaseModel):
-    page_name: ClassVar[str] = "ChannelList"
     id: uuid.UUID
     name: str
     kind: ChannelKind
@@ -183,6 +182,7 @@ class ChannelOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "ChannelList"
 
 
 class GenericMessageIn(StrictInput):
@@ -222,7 +222,6 @@ class WebhookAccepted(BaseModel):
 
 
 class ChannelMessage(BaseModel):
-    page_name: ClassVar[str] = "ChannelMessageList"
     id: uuid.UUID = Field(description="Intake id; case-core's message carries it as its source.")
     status: str = Field(description="`pending` until case-core confirms it, then `acknowledged`.")
     thread_key: str
@@ -235,10 +234,10 @@ class ChannelMessage(BaseModel):
     published_count: int = Field(
         description="How often it was sent to case-core: above 1, it was republished while unconfirmed."
     )
+    page_name: ClassVar[str] = "ChannelMessageList"
 
 
 class Delivery(BaseModel):
-    page_name: ClassVar[str] = "DeliveryList"
     outbound_id: uuid.UUID
     case_id: uuid.UUID
     status: Literal["pending", "sent", "failed"]
@@ -254,3 +253,4 @@ class Delivery(BaseModel):
     )
     created_at: datetime
     finished_at: datetime | None
+    page_name: ClassVar[str] = "DeliveryList"

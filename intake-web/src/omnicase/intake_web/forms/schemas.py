@@ -184,7 +184,6 @@ class SpamSettingsOut(BaseModel):
 
 
 class Form(BaseModel):
-    page_name: ClassVar[str] = "FormList"
     id: uuid.UUID
     name: str
     enabled: bool
@@ -205,6 +204,7 @@ class Form(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "FormList"
 
 
 class FormToken(BaseModel):
@@ -236,7 +236,6 @@ class SubmissionAccepted(BaseModel):
 
 
 class Submission(BaseModel):
-    page_name: ClassVar[str] = "SubmissionList"
     id: uuid.UUID
     form_id: uuid.UUID
     status: str
@@ -248,3 +247,4 @@ class Submission(BaseModel):
     published_count: int = Field(
         description="How often it was sent to case-core: above 1, it was republished while unconfirmed."
     )
+    page_name: ClassVar[str] = "SubmissionList"

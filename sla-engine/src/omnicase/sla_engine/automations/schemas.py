@@ -49,8 +49,6 @@ class AutomationCreate(StrictInput):
 
 
 class Automation(AutomationCreate):
-    page_name: ClassVar[str] = "AutomationList"
-    page_description: ClassVar[str] = "A page of automations, in evaluation order."
     # The request example lacks the server-set fields: not this model's example.
     model_config = ConfigDict(json_schema_extra=None)
 
@@ -58,3 +56,5 @@ class Automation(AutomationCreate):
     position: Integer
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "AutomationList"
+    page_description: ClassVar[str] = "A page of automations, in evaluation order."

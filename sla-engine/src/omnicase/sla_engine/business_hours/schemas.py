@@ -81,7 +81,6 @@ class ScheduleCreate(StrictInput):
 
 
 class Schedule(BaseModel):
-    page_name: ClassVar[str] = "ScheduleList"
     id: uuid.UUID
     name: str
     time_zone: str
@@ -96,3 +95,5 @@ class Schedule(BaseModel):
             [WeeklyInterval(i.day.number, parse_clock(i.start) or time(0), parse_clock(i.end)) for i in self.intervals],
             [HolidayRange(h.start_date, h.end_date) for h in self.holidays],
         )
+
+    page_name: ClassVar[str] = "ScheduleList"

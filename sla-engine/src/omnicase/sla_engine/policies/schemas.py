@@ -93,8 +93,6 @@ class PolicyCreate(StrictInput):
 
 
 class Policy(PolicyCreate):
-    page_name: ClassVar[str] = "PolicyList"
-    page_description: ClassVar[str] = "A page of SLA policies, in evaluation order."
     # The request example lacks the server-set fields: not this model's example.
     model_config = ConfigDict(json_schema_extra=None)
 
@@ -102,3 +100,5 @@ class Policy(PolicyCreate):
     position: Integer
     created_at: datetime
     updated_at: datetime
+    page_name: ClassVar[str] = "PolicyList"
+    page_description: ClassVar[str] = "A page of SLA policies, in evaluation order."
