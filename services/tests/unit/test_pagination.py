@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from omnicase.kit.app import name_page_schemas
 from omnicase.kit.pagination import (
     Int16,
     Int32,
@@ -20,7 +21,6 @@ from omnicase.kit.pagination import (
     decode_cursor,
     decode_id_cursor,
     encode_cursor,
-    name_page_schemas,
     next_page_query,
     paginate,
 )
@@ -128,8 +128,7 @@ def test_a_page_schema_takes_the_name_its_item_gives_it_and_others_keep_pydantic
     async def replies() -> Page[Reply]:
         return Page[Reply](items=[])
 
-    document = app.openapi()
-    name_page_schemas(document)
+    document = name_page_schemas(app.openapi())
     schemas = document["components"]["schemas"]
     assert {"TicketPage", "NoteList", "Page_Reply_"} <= set(schemas)
     assert not {"Page_Ticket_", "Page_Note_"} & set(schemas)

@@ -32,6 +32,7 @@ import httpx
 
 from omnicase.gateway.identity.principal import SCOPES
 from omnicase.gateway.routes import owner_of
+from omnicase.kit.app import rename_schemas
 from omnicase.kit.errors import PROBLEM_MEDIA_TYPE
 from omnicase.kit.pagination import PAGINATION
 
@@ -81,19 +82,6 @@ def _pascal(service: str) -> str:
     return "".join(part.capitalize() for part in service.replace("_", "-").split("-"))
 
 
-def _rename_schemas(document: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
-    if not renames:
-        return document
-    text = json.dumps(document)
-    for old, new in renames.items():
-        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
-    renamed: dict[str, Any] = json.loads(text)
-    schemas = renamed.get("components", {}).get("schemas", {})
-    for old, new in renames.items():
-        schemas[new] = schemas.pop(old)
-    return renamed
-
-
 def merge(
     own: dict[str, Any],
     services: dict[str, dict[str, Any]],
@@ -126,7 +114,7 @@ def merge(
             for name, schema in theirs.items()
             if name in schemas and schemas[name] != schema
         }
-        document = _rename_schemas({"paths": owned, "components": {"schemas": theirs}}, renames)
+        document = rename_schemas({"paths": owned, "components": {"schemas": theirs}}, renames)
         for name, schema in document["components"]["schemas"].items():
             schemas.setdefault(name, schema)
         for path, item in document["paths"].items():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -53,7 +54,6 @@ from omnicase.kit.inputs import UnstorableQueryMiddleware
 from omnicase.kit.logs import configure_logging
 from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from omnicase.kit.outbox import Outbox, OutboxRelay
-from omnicase.kit.pagination import name_page_schemas
 from omnicase.kit.service import ServiceSpec
 from omnicase.kit.settings import ServiceSettings
 
@@ -399,7 +399,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
                 components.setdefault(name, definition)
             components["Problem"].pop("$defs", None)
             _declare_unreadable_bodies(schema)
-            name_page_schemas(schema)
+            schema = name_page_schemas(schema)
             _standard_bounds(schema)
             _declare_file_answers(schema)
             app.openapi_schema = schema
@@ -407,6 +407,31 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
 
     app.openapi = openapi_with_problem  # type: ignore[method-assign]
     return app
+
+
+def rename_schemas(document: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    """``document`` with each component schema ``old`` named ``new``, every ``$ref`` to it too."""
+    if not renames:
+        return document
+    text = json.dumps(document)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    renamed: dict[str, Any] = json.loads(text)
+    schemas = renamed.get("components", {}).get("schemas", {})
+    for old, new in renames.items():
+        schemas[new] = schemas.pop(old)
+    return renamed
+
+
+def name_page_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """Each page schema whose item names it (``page_name``, its title: :class:`~omnicase.kit.pagination.Page`)
+    by that name, the schemas kept in FastAPI's order."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    titles = {key: str(schema.get("title", "")) for key, schema in schemas.items() if key.startswith("Page_")}
+    named = rename_schemas(document, {key: title for key, title in titles.items() if title.isidentifier()})
+    if named is not document:
+        named["components"]["schemas"] = dict(sorted(named["components"]["schemas"].items()))
+    return named
 
 
 def _declare_file_answers(schema: dict[str, Any]) -> None:

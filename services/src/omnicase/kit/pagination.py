@@ -5,7 +5,7 @@ A list route reads ``limit + 1`` rows after the cursor's key and hands them to
 extra row exists, so the last page says so itself (a client never fetches an empty page).
 Every list answers ``Page[Item]`` itself, never a page model of its own. An item may name its
 page's schema (``page_name: ClassVar[str] = "CasePage"``, the names frontends have read since
-before ``Page``; ``page_description`` its description); :func:`name_page_schemas` gives each
+before ``Page``; ``page_description`` its description); :func:`omnicase.kit.app.name_page_schemas` gives each
 such schema its name in a service's document. Other pages keep pydantic's ``Page_Item_``.
 
 A cursor is the last item's sort key written out part by part, ``.`` between the parts, so
@@ -75,36 +75,6 @@ def _page_name(item: Any) -> str | None:
 
 PAGINATION = "cursor pagination (`?cursor=&limit=` → `{items, next_cursor}`)"
 """The convention in words, for documents that describe the suite."""
-
-
-def name_page_schemas(document: dict[str, Any]) -> None:
-    """Give each page schema whose item names it (its title) that name in ``document``, and its ``$ref``s."""
-    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
-    renames = {
-        key: schema["title"]
-        for key, schema in schemas.items()
-        if key.startswith("Page_") and str(schema.get("title", "")).isidentifier() and schema["title"] != key
-    }
-    if not renames:
-        return
-    for old, new in renames.items():
-        schemas[new] = schemas.pop(old)
-    ordered = dict(sorted(schemas.items()))  # as FastAPI writes them
-    schemas.clear()
-    schemas.update(ordered)
-    refs = {f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()}
-
-    def rewrite(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("$ref") in refs:
-                node["$ref"] = refs[node["$ref"]]
-            for child in node.values():
-                rewrite(child)
-        elif isinstance(node, list):
-            for child in node:
-                rewrite(child)
-
-    rewrite(document)
 
 
 def next_page_query(answer: Any) -> dict[str, str] | None:
