@@ -55,6 +55,8 @@ class ServiceError(Exception):
     status: ClassVar[int] = 500
     slug: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal error"
+    # Headers every answer of this error carries unless the raiser sets them.
+    default_headers: ClassVar[dict[str, str]] = {}
 
     def __init__(
         self,
@@ -67,7 +69,7 @@ class ServiceError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors) if errors else None
-        self.headers = headers or {}
+        self.headers = {**self.default_headers, **(headers or {})}
         self.extra = extra or {}
 
 
@@ -121,17 +123,7 @@ class ServiceUnavailable(ServiceError):
     """Try again later; carries ``Retry-After`` (:data:`RETRY_AFTER_SECONDS` unless the raiser sets it)."""
 
     status, slug, title = 503, "service-unavailable", "Service unavailable"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        errors: Sequence[FieldError] | None = None,
-        headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(detail, errors=errors, headers=headers, extra=extra)
-        self.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+    default_headers: ClassVar[dict[str, str]] = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def problem_type(slug: str) -> str:
