@@ -136,7 +136,7 @@ async def _detail(api: httpx.AsyncClient, webhook_id: str, delivery_id: str) -> 
 
 async def _disable_notices(db: Database, webhook_id: str) -> list[NotificationRow]:
     async with db.unit_of_work() as session:
-        return await NotificationRepository().of_subscription(session, uuid.UUID(webhook_id))
+        return await NotificationRepository(session).of_subscription(uuid.UUID(webhook_id))
 
 
 # --- subscriptions

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.auto_responses.models import auto_response_templates as table
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,14 @@ def _record(row: RowMapping) -> AutoResponseRow:
     return AutoResponseRow(**{**row, "variants": tuple(row["variants"])})
 
 
-class AutoResponseRepository:
-    async def get(self, session: AsyncSession) -> AutoResponseRow | None:
-        row = (await session.execute(select(table))).mappings().one_or_none()
+class AutoResponseRepository(Repository[Any, Any]):
+    async def stored(self) -> AutoResponseRow | None:
+        """The one stored template, or None while the built-in one applies."""
+        row = (await self.session.execute(select(table))).mappings().one_or_none()
         return _record(row) if row else None
 
     async def save(
         self,
-        session: AsyncSession,
         *,
         text: str,
         variants: Sequence[Mapping[str, Any]],
@@ -48,7 +48,7 @@ class AutoResponseRepository:
             .on_conflict_do_update(index_elements=[table.c.id], set_=values)
             .returning(table)
         )
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
-    async def delete(self, session: AsyncSession) -> bool:
-        return (await session.execute(table.delete().returning(table.c.id))).first() is not None
+    async def delete(self) -> bool:
+        return (await self.session.execute(table.delete().returning(table.c.id))).first() is not None

@@ -67,9 +67,8 @@ def _own_texts(message: MessageReceived) -> tuple[str | None, str | None]:
 
 
 class AutoResponseService:
-    def __init__(self, outbox: Outbox, repository: AutoResponseRepository | None = None) -> None:
+    def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
-        self.repository = repository or AutoResponseRepository()
         self.contacts = ContactRepository()
         # Read for every acknowledged case: kept per process until the template changes anywhere.
         self.template: VersionedCache[AutoResponse] = VersionedCache(
@@ -77,7 +76,7 @@ class AutoResponseService:
         )
 
     async def current(self, session: AsyncSession) -> AutoResponse:
-        row = await self.repository.get(session)
+        row = await AutoResponseRepository(session).stored()
         if row is None:
             return AutoResponse(**DEFAULT.model_dump(), built_in=True)
         return AutoResponse(
@@ -89,8 +88,7 @@ class AutoResponseService:
         )
 
     async def save(self, session: AsyncSession, template: AutoResponseTemplate, actor: str) -> AutoResponse:
-        await self.repository.save(
-            session,
+        await AutoResponseRepository(session).save(
             text=template.text,
             variants=[variant.model_dump(mode="json") for variant in template.variants],
             updated_by=actor,
@@ -99,7 +97,7 @@ class AutoResponseService:
         return await self.current(session)
 
     async def reset(self, session: AsyncSession) -> AutoResponse:
-        await self.repository.delete(session)
+        await AutoResponseRepository(session).delete()
         return await self.current(session)
 
     async def send(

@@ -127,7 +127,6 @@ class CaseService:
         self.cases = CaseRepository()
         self.messages = MessageRepository()
         self.contacts = ContactRepository()
-        self.fields = CustomFieldRepository()
 
     # -- reading (the API) -----------------------------------------------------------
 
@@ -193,7 +192,7 @@ class CaseService:
         errors: list[FieldError] = []
         # Most cases (every plain inbound message) carry no custom fields: skip the lookup then.
         needs_definitions = bool(new.custom_fields) or new.status == CaseStatus.SOLVED
-        definitions = await self.fields.by_key(session) if needs_definitions else {}
+        definitions = await CustomFieldRepository(session).by_key() if needs_definitions else {}
         custom, custom_errors = merge_custom_fields(
             definitions, {}, new.custom_fields, location=f"{location}.custom_fields"
         )
@@ -321,7 +320,7 @@ class CaseService:
         if "followers" in requested:
             new["followers"] = list(dict.fromkeys(requested["followers"]))
         solving = new.get("status") == CaseStatus.SOLVED and case.status != CaseStatus.SOLVED
-        definitions = await self.fields.by_key(session) if changes.custom_fields or solving else {}
+        definitions = await CustomFieldRepository(session).by_key() if changes.custom_fields or solving else {}
         custom = case.custom_fields
         if changes.custom_fields:
             custom, custom_errors = merge_custom_fields(

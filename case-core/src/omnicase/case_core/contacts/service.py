@@ -82,7 +82,6 @@ class ContactService:
         self.case_service = cases
         self.default_phone_region = default_phone_region
         self.contacts = ContactRepository()
-        self.organizations = OrganizationRepository()
         self.cases = CaseRepository()
 
     async def search(
@@ -230,7 +229,7 @@ class ContactService:
         return {kind: list(dict.fromkeys(values)) for kind, values in by_kind.items()}, errors
 
     async def _check_organization(self, session: AsyncSession, organization_id: uuid.UUID | None) -> list[FieldError]:
-        if organization_id is not None and await self.organizations.get(session, organization_id) is None:
+        if organization_id is not None and await OrganizationRepository(session).get(organization_id) is None:
             return [FieldError(field="body.organization_id", message="no such organization", code="not_found")]
         return []
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import custom_field_definitions as table
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ def _record(row: RowMapping) -> CustomFieldRow:
     return CustomFieldRow(**{**row, "options": tuple(row["options"])})
 
 
-class CustomFieldRepository:
-    async def insert(self, session: AsyncSession, field: CustomFieldRow) -> CustomFieldRow | None:
+class CustomFieldRepository(Repository[uuid.UUID, CustomFieldRow]):
+    async def insert(self, field: CustomFieldRow) -> CustomFieldRow | None:
         """None if the key is taken."""
         statement = (
             insert(table)
@@ -53,24 +53,24 @@ class CustomFieldRepository:
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(table)
         )
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return _record(row) if row else None
 
-    async def get(self, session: AsyncSession, field_id: uuid.UUID) -> CustomFieldRow | None:
-        row = (await session.execute(select(table).where(table.c.id == field_id))).mappings().one_or_none()
+    async def get(self, field_id: uuid.UUID) -> CustomFieldRow | None:
+        row = (await self.session.execute(select(table).where(table.c.id == field_id))).mappings().one_or_none()
         return _record(row) if row else None
 
-    async def all(self, session: AsyncSession) -> list[CustomFieldRow]:
-        rows = (await session.execute(select(table).order_by(table.c.key))).mappings()
+    async def all(self) -> list[CustomFieldRow]:
+        rows = (await self.session.execute(select(table).order_by(table.c.key))).mappings()
         return [_record(row) for row in rows]
 
-    async def by_key(self, session: AsyncSession) -> dict[str, CustomFieldRow]:
-        return {row.key: row for row in await self.all(session)}
+    async def by_key(self) -> dict[str, CustomFieldRow]:
+        return {row.key: row for row in await self.all()}
 
-    async def update(self, session: AsyncSession, field_id: uuid.UUID, changes: Mapping[str, Any]) -> CustomFieldRow:
+    async def update(self, field_id: uuid.UUID, changes: Mapping[str, Any]) -> CustomFieldRow:
         """``changes``: column name to new value."""
         statement = table.update().where(table.c.id == field_id).values(**changes).returning(table)
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
-    async def delete(self, session: AsyncSession, field_id: uuid.UUID) -> None:
-        await session.execute(table.delete().where(table.c.id == field_id))
+    async def delete(self, field_id: uuid.UUID) -> None:
+        await self.session.execute(table.delete().where(table.c.id == field_id))

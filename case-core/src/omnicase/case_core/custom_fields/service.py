@@ -20,23 +20,20 @@ class CustomFieldKeyTaken(Conflict):
     slug = "custom-field-key-taken"
 
 
-class CustomFieldService:
-    def __init__(self) -> None:
-        self.fields = CustomFieldRepository()
+def _missing(field_id: uuid.UUID) -> CustomFieldNotFound:
+    return CustomFieldNotFound(f"Custom field {field_id} does not exist.")
 
+
+class CustomFieldService:
     async def all(self, session: AsyncSession) -> list[CustomFieldRow]:
-        return await self.fields.all(session)
+        return await CustomFieldRepository(session).all()
 
     async def get(self, session: AsyncSession, field_id: uuid.UUID) -> CustomFieldRow:
-        row = await self.fields.get(session, field_id)
-        if row is None:
-            raise CustomFieldNotFound(f"Custom field {field_id} does not exist.")
-        return row
+        return await CustomFieldRepository(session).get_or_raise(field_id, _missing)
 
     async def create(self, session: AsyncSession, data: CustomFieldCreate) -> CustomFieldRow:
         now = utcnow()
-        row = await self.fields.insert(
-            session,
+        row = await CustomFieldRepository(session).insert(
             CustomFieldRow(
                 id=uuid7(),
                 key=data.key,
@@ -77,9 +74,9 @@ class CustomFieldService:
         if errors:
             raise ValidationFailed(f"Custom field {field_id} cannot be changed as asked.", errors=errors)
         values["updated_at"] = utcnow()
-        return await self.fields.update(session, field_id, values)
+        return await CustomFieldRepository(session).update(field_id, values)
 
     async def delete(self, session: AsyncSession, field_id: uuid.UUID) -> None:
         """Values already stored on cases stay in their history; the field stops being accepted."""
         await self.get(session, field_id)
-        await self.fields.delete(session, field_id)
+        await CustomFieldRepository(session).delete(field_id)

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import RowMapping, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.held.models import held_messages as table
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -39,26 +39,25 @@ def _record(row: RowMapping) -> HeldMessageRow:
     return HeldMessageRow(**row)
 
 
-class HeldMessageRepository:
-    async def insert_many(self, session: AsyncSession, rows: list[HeldMessageRow]) -> list[HeldMessageRow]:
+class HeldMessageRepository(Repository[uuid.UUID, HeldMessageRow]):
+    async def insert_many(self, rows: list[HeldMessageRow]) -> list[HeldMessageRow]:
         """Keep the rows not kept before (by intake id); returns those inserted now."""
         if not rows:
             return []
         statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.id]).returning(table)
         # As parameters: one cached statement (a multi-row .values() is compiled per call).
         values = [dataclasses.asdict(row) for row in rows]
-        return [_record(row) for row in (await session.execute(statement, values)).mappings()]
+        return [_record(row) for row in (await self.session.execute(statement, values)).mappings()]
 
-    async def get(self, session: AsyncSession, held_id: uuid.UUID, *, lock: bool = False) -> HeldMessageRow | None:
+    async def get(self, held_id: uuid.UUID, *, lock: bool = False) -> HeldMessageRow | None:
         statement = select(table).where(table.c.id == held_id)
         if lock:
             statement = statement.with_for_update()
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return _record(row) if row else None
 
     async def page(
         self,
-        session: AsyncSession,
         *,
         channel: str | None,
         reason: str | None,
@@ -78,11 +77,10 @@ class HeldMessageRepository:
             statement = statement.where(table.c.reason == reason)
         if after is not None:
             statement = statement.where(tuple_(table.c.received_at, table.c.id) < tuple_(*after))
-        return [_record(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await self.session.execute(statement)).mappings()]
 
     async def settle(
         self,
-        session: AsyncSession,
         held_id: uuid.UUID,
         *,
         status: str,
@@ -99,9 +97,9 @@ class HeldMessageRepository:
             )
             .returning(table)
         )
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
-    async def delete_expired(self, session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, str]]:
+    async def delete_expired(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         """Held messages past their time, removed (a batch); returns their (channel, reason)."""
         due = (
             select(table.c.id)
@@ -110,9 +108,9 @@ class HeldMessageRepository:
             .with_for_update(skip_locked=True)
         )
         statement = delete(table).where(table.c.id.in_(due)).returning(table.c.channel, table.c.reason)
-        return [(channel, reason) for channel, reason in (await session.execute(statement)).all()]
+        return [(channel, reason) for channel, reason in (await self.session.execute(statement)).all()]
 
-    async def delete_settled_before(self, session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    async def delete_settled_before(self, cutoff: datetime, limit: int) -> int:
         due = select(table.c.id).where(table.c.status != "held", table.c.settled_at < cutoff).limit(limit)
-        result = await session.execute(delete(table).where(table.c.id.in_(due)).returning(table.c.id))
+        result = await self.session.execute(delete(table).where(table.c.id.in_(due)).returning(table.c.id))
         return len(result.all())

@@ -51,7 +51,6 @@ class HeldMessageService:
         self.settings = settings
         self.outbox = outbox
         self.cases = cases
-        self.repository = HeldMessageRepository()
         self.messages = MessageRepository()
 
     async def keep(self, session: AsyncSession, arrivals: Sequence[tuple[MessageHeld, str]]) -> None:
@@ -77,7 +76,7 @@ class HeldMessageService:
             )
             for held, source in arrivals
         }
-        for row in await self.repository.insert_many(session, list(rows.values())):
+        for row in await HeldMessageRepository(session).insert_many(list(rows.values())):
             HELD_MESSAGES.labels(row.channel, row.reason, "held").inc()
         # Copies kept before are acknowledged again: the intake asked because it lost the first answer.
         await self.outbox.add_envelopes(
@@ -98,10 +97,10 @@ class HeldMessageService:
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
     ) -> list[HeldMessageRow]:
-        return await self.repository.page(session, channel=channel, reason=reason, after=after, limit=limit)
+        return await HeldMessageRepository(session).page(channel=channel, reason=reason, after=after, limit=limit)
 
     async def get(self, session: AsyncSession, held_id: uuid.UUID) -> HeldMessageRow:
-        row = await self.repository.get(session, held_id)
+        row = await HeldMessageRepository(session).get(held_id)
         if row is None or row.status == "deleted":
             raise HeldMessageNotFound(f"No held message {held_id}.")
         return row
@@ -113,8 +112,7 @@ class HeldMessageService:
         await hand_on(session, message)
         became = await self.messages.already_received(session, message.intake_id, None)
         case = await self.cases.get(session, became.case_id) if became is not None else None
-        settled = await self.repository.settle(
-            session,
+        settled = await HeldMessageRepository(session).settle(
             held_id,
             status="recovered",
             settled_by=actor.name,
@@ -128,21 +126,23 @@ class HeldMessageService:
     async def delete(self, session: AsyncSession, held_id: uuid.UUID, actor: Actor) -> None:
         """Gone from the queue; kept as a tombstone so a late copy from the intake does not bring it back."""
         row = await self._unsettled(session, held_id, "deleted")
-        await self.repository.settle(session, held_id, status="deleted", settled_by=actor.name, settled_at=utcnow())
+        await HeldMessageRepository(session).settle(
+            held_id, status="deleted", settled_by=actor.name, settled_at=utcnow()
+        )
         HELD_MESSAGES.labels(row.channel, row.reason, "deleted").inc()
 
     async def sweep(self, session: AsyncSession) -> tuple[int, int]:
         """One batch: expired held messages deleted, tombstones past the retention pruned."""
         now = utcnow()
-        expired = await self.repository.delete_expired(session, now, SWEEP_BATCH)
+        expired = await HeldMessageRepository(session).delete_expired(now, SWEEP_BATCH)
         for channel, reason in expired:
             HELD_MESSAGES.labels(channel, reason, "expired").inc()
         retention = timedelta(days=self.settings.held_message_retention_days)
-        pruned = await self.repository.delete_settled_before(session, now - retention, SWEEP_BATCH)
+        pruned = await HeldMessageRepository(session).delete_settled_before(now - retention, SWEEP_BATCH)
         return len(expired), pruned
 
     async def _unsettled(self, session: AsyncSession, held_id: uuid.UUID, change: str) -> HeldMessageRow:
-        row = await self.repository.get(session, held_id, lock=True)
+        row = await HeldMessageRepository(session).get(held_id, lock=True)
         if row is None or row.status == "deleted":
             raise HeldMessageNotFound(f"No held message {held_id}.")
         if row.status == "recovered":

@@ -39,6 +39,10 @@ class MacroNotFound(NotFound):
     slug = "macro-not-found"
 
 
+def _missing(macro_id: uuid.UUID) -> MacroNotFound:
+    return MacroNotFound(f"No macro {macro_id}.")
+
+
 class MacroInactive(Conflict):
     slug = "macro-inactive"
 
@@ -62,14 +66,13 @@ def _changes_of(actions: list[MacroAction]) -> CaseChanges:
 
 
 class MacroService:
-    def __init__(self, cases: CaseService, repository: MacroRepository | None = None) -> None:
+    def __init__(self, cases: CaseService) -> None:
         self.cases = cases
-        self.repository = repository or MacroRepository()
         self.contacts = ContactRepository()
 
     async def available(self, session: AsyncSession, group_ids: Sequence[uuid.UUID] | None) -> list[MacroRow]:
         """Active macros for everyone plus those of ``group_ids``; ``None``: every macro (admins)."""
-        return await self.repository.available(session, group_ids)
+        return await MacroRepository(session).available(group_ids)
 
     # --- definitions
 
@@ -87,13 +90,10 @@ class MacroService:
             created_at=now,
             updated_at=now,
         )
-        return await self.repository.insert(session, macro)
+        return await MacroRepository(session).insert(macro)
 
     async def get(self, session: AsyncSession, macro_id: uuid.UUID) -> MacroRow:
-        row = await self.repository.get(session, macro_id)
-        if row is None:
-            raise MacroNotFound(f"No macro {macro_id}.")
-        return row
+        return await MacroRepository(session).get_or_raise(macro_id, _missing)
 
     async def update(self, session: AsyncSession, macro_id: uuid.UUID, data: MacroUpdate) -> MacroRow:
         await self.get(session, macro_id)
@@ -102,11 +102,11 @@ class MacroService:
             check_set_values(data.actions, "body.actions")
             values["actions"] = ACTIONS.dump_python(data.actions, mode="json")
         values["updated_at"] = utcnow()
-        return await self.repository.update(session, macro_id, values)
+        return await MacroRepository(session).update(macro_id, values)
 
     async def delete(self, session: AsyncSession, macro_id: uuid.UUID) -> None:
-        if not await self.repository.delete(session, macro_id):
-            raise MacroNotFound(f"No macro {macro_id}.")
+        if not await MacroRepository(session).delete(macro_id):
+            raise _missing(macro_id)
 
     # --- use
 
@@ -129,7 +129,7 @@ class MacroService:
         if macro.group_ids and membership is not None:
             groups = await membership.groups()
             if groups is not None and not set(macro.group_ids) & set(groups):
-                raise MacroNotFound(f"No macro {macro_id}.")
+                raise _missing(macro_id)
         if not macro.active:
             raise MacroInactive(f"Macro {macro.name!r} is inactive.")
         return ACTIONS.validate_python(macro.actions)

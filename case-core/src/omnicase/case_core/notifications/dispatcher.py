@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
-from omnicase.case_core.notifications.repository import NotificationRow
+from omnicase.case_core.notifications.repository import NotificationRepository, NotificationRow
 from omnicase.case_core.notifications.service import PRUNE_BATCH, NotificationService, Resolution
 from omnicase.case_core.settings import CaseCoreRuntime
 from omnicase.kit.app import Stop
@@ -62,8 +62,8 @@ class NotificationDispatcher:
         now = utcnow()
         lease = timedelta(seconds=settings.routing_timeout_seconds * 4 + 30)
         async with self.database.unit_of_work() as session:
-            claimed = await self.service.repository.claim_due(
-                session, now=now, lease_until=now + lease, limit=settings.notification_batch_size
+            claimed = await NotificationRepository(session).claim_due(
+                now=now, lease_until=now + lease, limit=settings.notification_batch_size
             )
         # One after another: a few calls each, and routing is not to be flooded.
         for notification in claimed:

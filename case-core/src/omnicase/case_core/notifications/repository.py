@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import cases
 from omnicase.case_core.notifications.models import notifications as table
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -43,28 +43,24 @@ def _record(row: RowMapping) -> NotificationRow:
     return NotificationRow(**{**row, "recipients": tuple(row["recipients"])})
 
 
-class NotificationRepository:
-    async def insert(self, session: AsyncSession, notification: NotificationRow) -> NotificationRow:
+class NotificationRepository(Repository[uuid.UUID, NotificationRow]):
+    async def insert(self, notification: NotificationRow) -> NotificationRow:
         values = dataclasses.asdict(notification) | {"recipients": list(notification.recipients)}
         statement = table.insert().values(**values).returning(table)
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
-    async def get(
-        self, session: AsyncSession, notification_id: uuid.UUID, *, lock: bool = False
-    ) -> NotificationRow | None:
+    async def get(self, notification_id: uuid.UUID, *, lock: bool = False) -> NotificationRow | None:
         statement = select(table).where(table.c.id == notification_id)
         if lock:
             statement = statement.with_for_update()
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return _record(row) if row else None
 
-    async def update(self, session: AsyncSession, notification_id: uuid.UUID, changes: Mapping[str, Any]) -> None:
+    async def update(self, notification_id: uuid.UUID, changes: Mapping[str, Any]) -> None:
         """``changes``: column name to new value."""
-        await session.execute(table.update().where(table.c.id == notification_id).values(**changes))
+        await self.session.execute(table.update().where(table.c.id == notification_id).values(**changes))
 
-    async def claim_due(
-        self, session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
-    ) -> list[NotificationRow]:
+    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[NotificationRow]:
         """Due pending notifications, leased until ``lease_until`` (SKIP LOCKED: replicas share them)."""
         due = (
             select(table.c.id)
@@ -73,35 +69,31 @@ class NotificationRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        ids = (await session.scalars(due)).all()
+        ids = (await self.session.scalars(due)).all()
         if not ids:
             return []
         statement = table.update().where(table.c.id.in_(ids)).values(next_attempt_at=lease_until).returning(table)
-        rows = [_record(row) for row in (await session.execute(statement)).mappings()]
+        rows = [_record(row) for row in (await self.session.execute(statement)).mappings()]
         return sorted(rows, key=lambda row: row.created_at)
 
-    async def of_case(
-        self, session: AsyncSession, case_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
-    ) -> list[NotificationRow]:
+    async def of_case(self, case_id: uuid.UUID, *, after: uuid.UUID | None, limit: int) -> list[NotificationRow]:
         statement = select(table).where(table.c.case_id == case_id).order_by(table.c.id).limit(limit)
         if after is not None:
             statement = statement.where(table.c.id > after)
-        return [_record(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def of_subscription(self, session: AsyncSession, subscription_id: uuid.UUID) -> list[NotificationRow]:
+    async def of_subscription(self, subscription_id: uuid.UUID) -> list[NotificationRow]:
         statement = select(table).where(table.c.subscription_id == subscription_id).order_by(table.c.id)
-        return [_record(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def case_ref_token(self, session: AsyncSession, case_id: uuid.UUID) -> str | None:
+    async def case_ref_token(self, case_id: uuid.UUID) -> str | None:
         """The case's hidden reference token (what threads an answer to the notification into the case)."""
-        token: str | None = await session.scalar(select(cases.c.ref_token).where(cases.c.id == case_id))
+        token: str | None = await self.session.scalar(select(cases.c.ref_token).where(cases.c.id == case_id))
         return token
 
-    async def fail_unreported(
-        self, session: AsyncSession, *, requested_before: datetime, reason: str, now: datetime
-    ) -> int:
+    async def fail_unreported(self, *, requested_before: datetime, reason: str, now: datetime) -> int:
         """Mark ``failed`` every notification ``requested`` before ``requested_before``; how many."""
-        result = await session.execute(
+        result = await self.session.execute(
             table.update()
             .where(table.c.status == "requested", table.c.updated_at < requested_before)
             .values(status="failed", last_error=reason, updated_at=now)
@@ -109,7 +101,7 @@ class NotificationRepository:
         )
         return len(result.all())
 
-    async def prune(self, session: AsyncSession, *, created_before: datetime, limit: int) -> int:
+    async def prune(self, *, created_before: datetime, limit: int) -> int:
         """Delete up to ``limit`` settled notifications created before ``created_before``; how many."""
         old = (
             select(table.c.id)
@@ -117,5 +109,5 @@ class NotificationRepository:
             .limit(limit)
             .scalar_subquery()
         )
-        result = await session.execute(table.delete().where(table.c.id.in_(old)).returning(table.c.id))
+        result = await self.session.execute(table.delete().where(table.c.id.in_(old)).returning(table.c.id))
         return len(result.all())

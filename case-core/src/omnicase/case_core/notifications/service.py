@@ -82,23 +82,19 @@ class Draft:
 
 
 class NotificationService:
-    def __init__(
-        self, settings: CaseCoreSettings, outbox: Outbox, repository: NotificationRepository | None = None
-    ) -> None:
+    def __init__(self, settings: CaseCoreSettings, outbox: Outbox) -> None:
         self.settings = settings
         self.outbox = outbox
-        self.repository = repository or NotificationRepository()
 
     async def of_case(
         self, session: AsyncSession, case_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
     ) -> list[NotificationRow]:
-        return await self.repository.of_case(session, case_id, after=after, limit=limit)
+        return await NotificationRepository(session).of_case(case_id, after=after, limit=limit)
 
     async def queue(self, session: AsyncSession, draft: Draft) -> NotificationRow:
         """Record a notification in the caller's transaction; it goes out only if that commits."""
         now = utcnow()
-        return await self.repository.insert(
-            session,
+        return await NotificationRepository(session).insert(
             NotificationRow(
                 id=uuid7(),
                 reason=draft.reason[:200],
@@ -122,7 +118,7 @@ class NotificationService:
 
     async def record(self, session: AsyncSession, notification: NotificationRow, resolution: Resolution) -> None:
         """The outcome of one resolution attempt: hand it to the intake, retry later, or give up."""
-        current = await self.repository.get(session, notification.id, lock=True)
+        current = await NotificationRepository(session).get(notification.id, lock=True)
         if current is None or current.status != "pending":
             return  # settled meanwhile (a replica whose lease ran out); never send twice
         now = utcnow()
@@ -130,7 +126,7 @@ class NotificationService:
         values: dict[str, object] = {"attempts": attempts, "updated_at": now}
         if resolution.error is None and resolution.recipients:
             text, html = current.text, current.html
-            token = await self.repository.case_ref_token(session, current.case_id) if current.case_id else None
+            token = await NotificationRepository(session).case_ref_token(current.case_id) if current.case_id else None
             if token is not None:
                 # An agent's emailed answer quotes it and so threads into the case.
                 text = reference.add_to_text(text, token)
@@ -175,11 +171,11 @@ class NotificationService:
                     cap=self.settings.notification_retry_max_seconds,
                 )
                 values |= {"next_attempt_at": now + timedelta(seconds=delay), "last_error": error}
-        await self.repository.update(session, current.id, values)
+        await NotificationRepository(session).update(current.id, values)
 
     async def reported(self, session: AsyncSession, report: NotificationReported) -> None:
         """The email intake's word on a requested notification."""
-        current = await self.repository.get(session, report.notification_id, lock=True)
+        current = await NotificationRepository(session).get(report.notification_id, lock=True)
         if current is None or current.status == "sent":
             return
         if current.status == "failed" and not (current.last_error or "").startswith(UNREPORTED):
@@ -188,14 +184,13 @@ class NotificationService:
         values: dict[str, object] = {"status": report.status, "updated_at": utcnow()}
         if report.status == "failed":
             values["last_error"] = report.error or "the email intake could not send it"
-        await self.repository.update(session, current.id, values)
+        await NotificationRepository(session).update(current.id, values)
 
     async def housekeep(self, session: AsyncSession) -> tuple[int, int]:
         """Fail notifications whose report never came, delete old settled ones; (failed, deleted)."""
         now = utcnow()
         timeout = self.settings.notification_report_timeout_seconds
-        failed = await self.repository.fail_unreported(
-            session,
+        failed = await NotificationRepository(session).fail_unreported(
             requested_before=now - timedelta(seconds=timeout),
             reason=f"{UNREPORTED} within {timeout:g} s (the report was lost, or the intake never got it)",
             now=now,
@@ -203,7 +198,7 @@ class NotificationService:
         if failed:
             NOTIFICATIONS.labels("unreported").inc(failed)
             logger.warning("staff notifications without a send report marked failed", extra={"count": failed})
-        deleted = await self.repository.prune(
-            session, created_before=now - timedelta(days=self.settings.notification_retention_days), limit=PRUNE_BATCH
+        deleted = await NotificationRepository(session).prune(
+            created_before=now - timedelta(days=self.settings.notification_retention_days), limit=PRUNE_BATCH
         )
         return failed, deleted

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import RowMapping, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import organization_domains as domains
 from omnicase.case_core.models import organizations
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ def _record(row: RowMapping) -> OrganizationRow:
     return OrganizationRow(**row)
 
 
-class OrganizationRepository:
-    async def insert(self, session: AsyncSession, organization: OrganizationRow) -> OrganizationRow:
+class OrganizationRepository(Repository[uuid.UUID, OrganizationRow]):
+    async def insert(self, organization: OrganizationRow) -> OrganizationRow:
         statement = (
             organizations.insert()
             .values(
@@ -42,16 +42,14 @@ class OrganizationRepository:
             )
             .returning(organizations)
         )
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
-    async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> OrganizationRow | None:
+    async def get(self, organization_id: uuid.UUID) -> OrganizationRow | None:
         statement = select(organizations).where(organizations.c.id == organization_id)
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return _record(row) if row else None
 
-    async def update(
-        self, session: AsyncSession, organization_id: uuid.UUID, changes: Mapping[str, Any]
-    ) -> OrganizationRow:
+    async def update(self, organization_id: uuid.UUID, changes: Mapping[str, Any]) -> OrganizationRow:
         """``changes``: column name to new value."""
         statement = (
             organizations.update()
@@ -59,34 +57,34 @@ class OrganizationRepository:
             .values(**changes)
             .returning(organizations)
         )
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
-    async def delete(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
-        await session.execute(organizations.delete().where(organizations.c.id == organization_id))
+    async def delete(self, organization_id: uuid.UUID) -> None:
+        await self.session.execute(organizations.delete().where(organizations.c.id == organization_id))
 
-    async def by_domain(self, session: AsyncSession, domain: str) -> uuid.UUID | None:
-        return await session.scalar(select(domains.c.organization_id).where(domains.c.domain == domain))
+    async def by_domain(self, domain: str) -> uuid.UUID | None:
+        return await self.session.scalar(select(domains.c.organization_id).where(domains.c.domain == domain))
 
-    async def claim_domain(self, session: AsyncSession, organization_id: uuid.UUID, domain: str) -> bool:
+    async def claim_domain(self, organization_id: uuid.UUID, domain: str) -> bool:
         statement = (
             insert(domains)
             .values(domain=domain, organization_id=organization_id)
             .on_conflict_do_nothing(index_elements=["domain"])
             .returning(domains.c.domain)
         )
-        if (await session.execute(statement)).scalar_one_or_none() is not None:
+        if (await self.session.execute(statement)).scalar_one_or_none() is not None:
             return True
-        return await self.by_domain(session, domain) == organization_id
+        return await self.by_domain(domain) == organization_id
 
-    async def release_domains(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
-        await session.execute(domains.delete().where(domains.c.organization_id == organization_id))
+    async def release_domains(self, organization_id: uuid.UUID) -> None:
+        await self.session.execute(domains.delete().where(domains.c.organization_id == organization_id))
 
-    async def move_domains(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
-        await session.execute(
+    async def move_domains(self, source: uuid.UUID, target: uuid.UUID) -> None:
+        await self.session.execute(
             domains.update().where(domains.c.organization_id == source).values(organization_id=target)
         )
 
-    async def domains_of(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    async def domains_of(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
         result: dict[uuid.UUID, list[str]] = {organization_id: [] for organization_id in ids}
         if ids:
             statement = (
@@ -94,13 +92,11 @@ class OrganizationRepository:
                 .where(domains.c.organization_id.in_(list(ids)))
                 .order_by(domains.c.domain)
             )
-            for row in await session.execute(statement):
+            for row in await self.session.execute(statement):
                 result[row.organization_id].append(row.domain)
         return result
 
-    async def search(
-        self, session: AsyncSession, *, q: str | None, after: uuid.UUID | None, limit: int
-    ) -> list[OrganizationRow]:
+    async def search(self, *, q: str | None, after: uuid.UUID | None, limit: int) -> list[OrganizationRow]:
         statement = select(organizations)
         conditions = []
         if q:
@@ -110,4 +106,4 @@ class OrganizationRepository:
         if after is not None:
             conditions.append(organizations.c.id > after)
         statement = statement.where(and_(True, *conditions)).order_by(organizations.c.id).limit(limit)
-        return [_record(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await self.session.execute(statement)).mappings()]

@@ -20,26 +20,26 @@ from omnicase.kit.errors import FieldError, ValidationFailed
 from omnicase.kit.ids import uuid7
 
 
+def _missing(organization_id: uuid.UUID) -> OrganizationNotFound:
+    return OrganizationNotFound(f"Organization {organization_id} does not exist.")
+
+
 class OrganizationService:
     def __init__(self, cases: CaseService) -> None:
         self.case_service = cases
-        self.organizations = OrganizationRepository()
         self.contacts = ContactRepository()
         self.cases = CaseRepository()
 
     async def search(
         self, session: AsyncSession, *, q: str | None, after: uuid.UUID | None, limit: int
     ) -> list[OrganizationRow]:
-        return await self.organizations.search(session, q=q, after=after, limit=limit)
+        return await OrganizationRepository(session).search(q=q, after=after, limit=limit)
 
     async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> OrganizationRow:
-        row = await self.organizations.get(session, organization_id)
-        if row is None:
-            raise OrganizationNotFound(f"Organization {organization_id} does not exist.")
-        return row
+        return await OrganizationRepository(session).get_or_raise(organization_id, _missing)
 
     async def views(self, session: AsyncSession, rows: list[OrganizationRow]) -> list[Organization]:
-        domains = await self.organizations.domains_of(session, [row.id for row in rows])
+        domains = await OrganizationRepository(session).domains_of([row.id for row in rows])
         return [
             Organization(
                 id=row.id,
@@ -68,8 +68,8 @@ class OrganizationService:
 
     async def _claim(self, session: AsyncSession, organization_id: uuid.UUID, domains: list[str]) -> None:
         for domain in domains:
-            if not await self.organizations.claim_domain(session, organization_id, domain):
-                owner = await self.organizations.by_domain(session, domain)
+            if not await OrganizationRepository(session).claim_domain(organization_id, domain):
+                owner = await OrganizationRepository(session).by_domain(domain)
                 raise DomainTaken(
                     f"The domain {domain} already belongs to organization {owner}.",
                     extra={"organization_id": str(owner)},
@@ -80,8 +80,8 @@ class OrganizationService:
     async def create(self, session: AsyncSession, data: OrganizationCreate) -> OrganizationRow:
         domains = self._domains(data.domains)
         now = utcnow()
-        row = await self.organizations.insert(
-            session, OrganizationRow(id=uuid7(), name=data.name, notes=data.notes, created_at=now, updated_at=now)
+        row = await OrganizationRepository(session).insert(
+            OrganizationRow(id=uuid7(), name=data.name, notes=data.notes, created_at=now, updated_at=now)
         )
         await self._claim(session, row.id, domains)
         return row
@@ -93,16 +93,16 @@ class OrganizationService:
         sent = data.model_fields_set
         if data.domains is not None:
             domains = self._domains(data.domains)
-            await self.organizations.release_domains(session, organization_id)
+            await OrganizationRepository(session).release_domains(organization_id)
             await self._claim(session, organization_id, domains)
         values: dict[str, Any] = {name: getattr(data, name) for name in ("name", "notes") if name in sent}
         values["updated_at"] = utcnow()
-        return await self.organizations.update(session, organization_id, values)
+        return await OrganizationRepository(session).update(organization_id, values)
 
     async def delete(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
         """Contacts and cases keep existing without an organization."""
         await self.get(session, organization_id)
-        await self.organizations.delete(session, organization_id)
+        await OrganizationRepository(session).delete(organization_id)
 
     async def merge(
         self, session: AsyncSession, target_id: uuid.UUID, source_id: uuid.UUID, actor: Actor
@@ -117,6 +117,6 @@ class OrganizationService:
         for case_id in await self.cases.ids_by_organization(session, source_id):
             await self.case_service.move_organization(session, case_id, target_id, actor)
         await self.contacts.move_organization(session, source_id, target_id)
-        await self.organizations.move_domains(session, source_id, target_id)
-        await self.organizations.delete(session, source_id)
-        return await self.organizations.update(session, target_id, {"updated_at": utcnow()})
+        await OrganizationRepository(session).move_domains(source_id, target_id)
+        await OrganizationRepository(session).delete(source_id)
+        return await OrganizationRepository(session).update(target_id, {"updated_at": utcnow()})

@@ -61,6 +61,10 @@ class TriggerNotFound(NotFound):
     slug = "trigger-not-found"
 
 
+def _missing(trigger_id: uuid.UUID) -> TriggerNotFound:
+    return TriggerNotFound(f"No trigger {trigger_id}.")
+
+
 @dataclass(frozen=True)
 class ActiveRule:
     """An active trigger, its conditions and actions parsed once per configuration version."""
@@ -137,12 +141,10 @@ class TriggerService:
         cases: CaseService,
         webhooks: WebhookService,
         notifications: NotificationService,
-        repository: TriggerRepository | None = None,
     ) -> None:
         self.cases = cases
         self.webhooks = webhooks
         self.notifications = notifications
-        self.repository = repository or TriggerRepository()
         self.contacts = ContactRepository()
         # Read for every case create and update: kept per process until a trigger changes anywhere.
         self.active_rules: VersionedCache[list[ActiveRule]] = VersionedCache(
@@ -151,15 +153,15 @@ class TriggerService:
 
     async def all(self, session: AsyncSession) -> list[TriggerRow]:
         """Every trigger in evaluation order."""
-        return await self.repository.all(session)
+        return await TriggerRepository(session).all()
 
     async def runs_of(self, session: AsyncSession, case_id: uuid.UUID) -> list[TriggerRunRow]:
-        return await self.repository.runs_of(session, case_id)
+        return await TriggerRepository(session).runs_of(case_id)
 
     async def _load_active(self, session: AsyncSession, _version: int) -> list[ActiveRule]:
         return [
             ActiveRule(row, Conditions.model_validate(row.conditions), ACTIONS.validate_python(row.actions))
-            for row in await self.repository.active(session)
+            for row in await TriggerRepository(session).active()
         ]
 
     async def _check_actions(self, session: AsyncSession, actions: list[Action]) -> None:
@@ -177,7 +179,7 @@ class TriggerService:
     async def create(self, session: AsyncSession, data: TriggerCreate) -> TriggerRow:
         await self._check_actions(session, data.actions)
         now = utcnow()
-        position = data.position if data.position is not None else await self.repository.next_position(session)
+        position = data.position if data.position is not None else await TriggerRepository(session).next_position()
         trigger = TriggerRow(
             id=uuid7(),
             name=data.name,
@@ -189,13 +191,10 @@ class TriggerService:
             created_at=now,
             updated_at=now,
         )
-        return await self.repository.insert(session, trigger)
+        return await TriggerRepository(session).insert(trigger)
 
     async def get(self, session: AsyncSession, trigger_id: uuid.UUID) -> TriggerRow:
-        row = await self.repository.get(session, trigger_id)
-        if row is None:
-            raise TriggerNotFound(f"No trigger {trigger_id}.")
-        return row
+        return await TriggerRepository(session).get_or_raise(trigger_id, _missing)
 
     async def update(self, session: AsyncSession, trigger_id: uuid.UUID, data: TriggerUpdate) -> TriggerRow:
         await self.get(session, trigger_id)
@@ -206,11 +205,11 @@ class TriggerService:
             await self._check_actions(session, data.actions)
             values["actions"] = ACTIONS.dump_python(data.actions, mode="json")
         values["updated_at"] = utcnow()
-        return await self.repository.update(session, trigger_id, values)
+        return await TriggerRepository(session).update(trigger_id, values)
 
     async def delete(self, session: AsyncSession, trigger_id: uuid.UUID) -> None:
-        if not await self.repository.delete(session, trigger_id):
-            raise TriggerNotFound(f"No trigger {trigger_id}.")
+        if not await TriggerRepository(session).delete(trigger_id):
+            raise _missing(trigger_id)
 
     # --- running
 
@@ -224,8 +223,7 @@ class TriggerService:
         initial = {name: {"old": change.old, "new": change.new} for name, change in changes.items()}
         row, result = await self.run(session, case_id, initial, is_new=is_new, rules=rules)
         if result.fired or result.notes:
-            await self.repository.record_run(
-                session,
+            await TriggerRepository(session).record_run(
                 TriggerRunRow(
                     id=uuid7(),
                     case_id=case_id,

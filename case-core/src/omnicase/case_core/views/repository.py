@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.views.models import views as table
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -34,16 +34,16 @@ def _record(row: RowMapping) -> ViewRow:
     return ViewRow(**{**row, "columns": tuple(row["columns"])})
 
 
-class ViewRepository:
-    async def insert(self, session: AsyncSession, view: ViewRow) -> ViewRow:
+class ViewRepository(Repository[uuid.UUID, ViewRow]):
+    async def insert(self, view: ViewRow) -> ViewRow:
         values = dataclasses.asdict(view) | {"columns": list(view.columns)}
-        return _record((await session.execute(table.insert().values(**values).returning(table))).mappings().one())
+        return _record((await self.session.execute(table.insert().values(**values).returning(table))).mappings().one())
 
-    async def get(self, session: AsyncSession, view_id: uuid.UUID) -> ViewRow | None:
-        row = (await session.execute(select(table).where(table.c.id == view_id))).mappings().one_or_none()
+    async def get(self, view_id: uuid.UUID) -> ViewRow | None:
+        row = (await self.session.execute(select(table).where(table.c.id == view_id))).mappings().one_or_none()
         return _record(row) if row else None
 
-    async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[ViewRow]:
+    async def visible(self, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[ViewRow]:
         """Everyone's views, the caller's own, and those of the groups named (``None``: of every group)."""
         seen = [table.c.visibility == "everyone", table.c.owner == owner]
         if group_ids is None:
@@ -51,12 +51,12 @@ class ViewRepository:
         elif group_ids:
             seen.append(table.c.group_id.in_(list(group_ids)))
         statement = select(table).where(or_(*seen)).order_by(table.c.position, table.c.name, table.c.id)
-        return [_record(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def update(self, session: AsyncSession, view_id: uuid.UUID, changes: Mapping[str, Any]) -> ViewRow:
+    async def update(self, view_id: uuid.UUID, changes: Mapping[str, Any]) -> ViewRow:
         """``changes``: column name to new value (JSON columns as JSON)."""
         statement = table.update().where(table.c.id == view_id).values(**changes).returning(table)
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
-    async def delete(self, session: AsyncSession, view_id: uuid.UUID) -> None:
-        await session.execute(table.delete().where(table.c.id == view_id))
+    async def delete(self, view_id: uuid.UUID) -> None:
+        await self.session.execute(table.delete().where(table.c.id == view_id))

@@ -46,13 +46,12 @@ def case_filters(filters: ViewFilters, actor: Actor) -> CaseFilters:
 
 
 class ViewService:
-    def __init__(self, repository: ViewRepository | None = None, cases: CaseRepository | None = None) -> None:
-        self.repository = repository or ViewRepository()
+    def __init__(self, cases: CaseRepository | None = None) -> None:
         self.cases = cases or CaseRepository()
 
     async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[ViewRow]:
         """Everyone's views, the caller's own, and those of the groups named (``None``: of every group)."""
-        return await self.repository.visible(session, owner, group_ids)
+        return await ViewRepository(session).visible(owner, group_ids)
 
     async def create(self, session: AsyncSession, data: ViewCreate, actor: Actor, *, admin: bool) -> ViewRow:
         if data.visibility != "personal" and not admin:
@@ -71,13 +70,13 @@ class ViewService:
             created_at=now,
             updated_at=now,
         )
-        return await self.repository.insert(session, view)
+        return await ViewRepository(session).insert(view)
 
     async def get(
         self, session: AsyncSession, view_id: uuid.UUID, actor: Actor, groups: Collection[uuid.UUID] | None = None
     ) -> ViewRow:
         """The view if the caller may see it; ``groups``: the caller's groups (None: every group's, admins)."""
-        row = await self.repository.get(session, view_id)
+        row = await ViewRepository(session).get(view_id)
         # Someone else's personal view, or another group's, is not theirs to learn about.
         if (
             row is None
@@ -99,11 +98,11 @@ class ViewService:
         await self._editable(session, view_id, actor, admin)
         values: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
         values["updated_at"] = utcnow()
-        return await self.repository.update(session, view_id, values)
+        return await ViewRepository(session).update(view_id, values)
 
     async def delete(self, session: AsyncSession, view_id: uuid.UUID, actor: Actor, *, admin: bool) -> None:
         await self._editable(session, view_id, actor, admin)
-        await self.repository.delete(session, view_id)
+        await ViewRepository(session).delete(view_id)
 
     async def counts(
         self,
@@ -116,7 +115,7 @@ class ViewService:
         if view_ids:
             rows = [await self.get(session, view_id, actor, group_ids) for view_id in dict.fromkeys(view_ids)]
         else:
-            rows = await self.repository.visible(session, actor.name, group_ids)
+            rows = await ViewRepository(session).visible(actor.name, group_ids)
         if len(rows) > MAX_COUNTED:
             raise ValidationFailed(
                 f"At most {MAX_COUNTED} views are counted at once.",
