@@ -6,14 +6,15 @@ models or frozen dataclasses), never rows. It ``flush()``es when it must and nev
 the kit's unit of work does.
 
 Two shapes every repository shares live here: :meth:`Repository.get_or_raise` (a record by
-its key, or the domain's not-found error) and :meth:`Repository.paginate` (a list's page
-from a statement already ordered and placed after the cursor's key).
+its key, or the domain's not-found error, for a repository whose ``get(key)`` answers the
+record or None) and :meth:`Repository.paginate` (a list's page from a statement already
+ordered and placed after the cursor's key).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Row, Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,19 +25,23 @@ from omnicase.kit.pagination import Page, paginate
 K = TypeVar("K")
 R = TypeVar("R")
 T = TypeVar("T")
+K_contra = TypeVar("K_contra", contravariant=True)
+R_co = TypeVar("R_co", covariant=True)
 
 
-class Repository(Generic[K, R]):
-    """Queries on ``session``; ``K`` is the key of the domain's records, ``R`` their type."""
+class Keyed(Protocol[K_contra, R_co]):
+    """A repository that finds one record by its key."""
+
+    async def get(self, key: K_contra, /) -> R_co | None: ...
+
+
+class Repository:
+    """Queries on ``session``, the session of one request or consumed batch."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, key: K) -> R | None:
-        """The record ``key`` names, or None; a repository of keyed records defines it."""
-        raise NotImplementedError(f"{type(self).__name__} has no get()")
-
-    async def get_or_raise(self, key: K, missing: Callable[[K], ServiceError]) -> R:
+    async def get_or_raise(self: Keyed[K, R], key: K, missing: Callable[[K], ServiceError]) -> R:
         """The record ``key`` names; ``missing(key)`` is raised when there is none."""
         record = await self.get(key)
         if record is None:

@@ -27,7 +27,7 @@ def _record(row: RowMapping) -> AutoResponseRow:
     return AutoResponseRow(**{**row, "variants": tuple(row["variants"])})
 
 
-class AutoResponseRepository(Repository[Any, Any]):
+class AutoResponseRepository(Repository):
     async def stored(self) -> AutoResponseRow | None:
         """The one stored template, or None while the built-in one applies."""
         row = (await self.session.execute(select(table))).mappings().one_or_none()

@@ -33,7 +33,7 @@ def _record(row: RowMapping) -> CustomFieldRow:
     return CustomFieldRow(**{**row, "options": tuple(row["options"])})
 
 
-class CustomFieldRepository(Repository[uuid.UUID, CustomFieldRow]):
+class CustomFieldRepository(Repository):
     async def insert(self, field: CustomFieldRow) -> CustomFieldRow | None:
         """None if the key is taken."""
         statement = (

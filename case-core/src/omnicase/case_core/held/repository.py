@@ -39,7 +39,7 @@ def _record(row: RowMapping) -> HeldMessageRow:
     return HeldMessageRow(**row)
 
 
-class HeldMessageRepository(Repository[uuid.UUID, HeldMessageRow]):
+class HeldMessageRepository(Repository):
     async def insert_many(self, rows: list[HeldMessageRow]) -> list[HeldMessageRow]:
         """Keep the rows not kept before (by intake id); returns those inserted now."""
         if not rows:

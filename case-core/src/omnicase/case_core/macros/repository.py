@@ -32,7 +32,7 @@ def _record(row: RowMapping) -> MacroRow:
     return MacroRow(**{**row, "group_ids": tuple(row["group_ids"]), "actions": tuple(row["actions"])})
 
 
-class MacroRepository(Repository[uuid.UUID, MacroRow]):
+class MacroRepository(Repository):
     async def insert(self, macro: MacroRow) -> MacroRow:
         statement = table.insert().values(**column_values(macro)).returning(table)
         return _record((await self.session.execute(statement)).mappings().one())

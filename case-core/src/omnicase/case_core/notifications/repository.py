@@ -43,7 +43,7 @@ def _record(row: RowMapping) -> NotificationRow:
     return NotificationRow(**{**row, "recipients": tuple(row["recipients"])})
 
 
-class NotificationRepository(Repository[uuid.UUID, NotificationRow]):
+class NotificationRepository(Repository):
     async def insert(self, notification: NotificationRow) -> NotificationRow:
         values = dataclasses.asdict(notification) | {"recipients": list(notification.recipients)}
         statement = table.insert().values(**values).returning(table)

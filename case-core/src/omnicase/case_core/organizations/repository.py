@@ -29,7 +29,7 @@ def _record(row: RowMapping) -> OrganizationRow:
     return OrganizationRow(**row)
 
 
-class OrganizationRepository(Repository[uuid.UUID, OrganizationRow]):
+class OrganizationRepository(Repository):
     async def insert(self, organization: OrganizationRow) -> OrganizationRow:
         statement = (
             organizations.insert()

@@ -47,7 +47,7 @@ def _run(row: RowMapping) -> TriggerRunRow:
     return TriggerRunRow(**{**row, "fired": tuple(row["fired"])})
 
 
-class TriggerRepository(Repository[uuid.UUID, TriggerRow]):
+class TriggerRepository(Repository):
     async def active(self) -> list[TriggerRow]:
         statement = select(table).where(table.c.active.is_(True)).order_by(table.c.position, table.c.id)
         return [_trigger(row) for row in (await self.session.execute(statement)).mappings()]

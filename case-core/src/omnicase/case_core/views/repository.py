@@ -34,7 +34,7 @@ def _record(row: RowMapping) -> ViewRow:
     return ViewRow(**{**row, "columns": tuple(row["columns"])})
 
 
-class ViewRepository(Repository[uuid.UUID, ViewRow]):
+class ViewRepository(Repository):
     async def insert(self, view: ViewRow) -> ViewRow:
         values = dataclasses.asdict(view) | {"columns": list(view.columns)}
         return _record((await self.session.execute(table.insert().values(**values).returning(table))).mappings().one())

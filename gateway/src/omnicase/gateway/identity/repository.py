@@ -16,7 +16,7 @@ from omnicase.kit.repository import Repository
 BOOTSTRAP_LOCK_KEY = 0x6F6D6E69_00000001
 
 
-class UserRepository(Repository[Any, Any]):
+class UserRepository(Repository):
     async def insert(self, values: dict[str, Any]) -> RowMapping:
         result = await self.session.execute(users.insert().values(**values).returning(users))
         row: RowMapping = result.mappings().one()
@@ -78,7 +78,7 @@ class UserRepository(Repository[Any, Any]):
         )
 
 
-class SessionRepository(Repository[Any, Any]):
+class SessionRepository(Repository):
     """Login sessions and the refresh tokens of each (one family per session)."""
 
     async def open(self, session_id: uuid.UUID, user_id: uuid.UUID, scopes: list[str] | None, now: datetime) -> None:
@@ -163,7 +163,7 @@ class SessionRepository(Repository[Any, Any]):
         return (await self.session.execute(query)).mappings().one_or_none()
 
 
-class ApiTokenRepository(Repository[Any, Any]):
+class ApiTokenRepository(Repository):
     async def insert(self, values: dict[str, Any]) -> RowMapping:
         result = await self.session.execute(api_tokens.insert().values(**values).returning(*_API_TOKEN_PUBLIC))
         row: RowMapping = result.mappings().one()

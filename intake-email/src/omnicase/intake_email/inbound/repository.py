@@ -77,7 +77,7 @@ class IntakeFacts:
     recent: int  # messages from the sender since the rate window's start
 
 
-class RawMessageRepository(Repository[Any, Any]):
+class RawMessageRepository(Repository):
     async def insert(self, values: dict[str, Any]) -> bool:
         """Store one raw message; False when this mailbox already has it (same dedupe key)."""
         stored = await self.session.scalar(
@@ -274,7 +274,7 @@ class RawMessageRepository(Repository[Any, Any]):
         ).first()
 
 
-class ImapCursorRepository(Repository[Any, Any]):
+class ImapCursorRepository(Repository):
     """Where polling of each IMAP account stands, and who is polling it."""
 
     async def lease(self, account: str, now: datetime, until: datetime) -> AnyRow | None:

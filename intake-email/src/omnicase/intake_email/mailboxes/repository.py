@@ -41,7 +41,7 @@ def _to_mailbox(row: Row[Any]) -> Mailbox:
     )
 
 
-class MailboxRepository(Repository[Any, Any]):
+class MailboxRepository(Repository):
     async def insert(self, values: dict[str, Any]) -> Mailbox | None:
         """Insert; None when the address is taken."""
         row = (

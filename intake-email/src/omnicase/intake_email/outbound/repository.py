@@ -15,7 +15,7 @@ from omnicase.kit.repository import Repository
 AnyRow = Row[*tuple[Any, ...]]
 
 
-class OutboundRepository(Repository[Any, Any]):
+class OutboundRepository(Repository):
     async def insert(self, values: dict[str, Any]) -> bool:
         """Queue one message; False when it is queued already (a redelivered request)."""
         stored = await self.session.scalar(

@@ -17,7 +17,7 @@ SENT = "sent"
 FAILED = "failed"
 
 
-class DeliveryRepository(Repository[Any, Any]):
+class DeliveryRepository(Repository):
     async def add(
         self, outbound_id: uuid.UUID, case_id: uuid.UUID, channel_id: uuid.UUID, request: dict[str, Any], now: datetime
     ) -> bool:

@@ -12,7 +12,7 @@ from omnicase.intake_web.models import channels
 from omnicase.kit.repository import Repository
 
 
-class ChannelRepository(Repository[Any, Any]):
+class ChannelRepository(Repository):
     async def add(self, channel_id: uuid.UUID, values: dict[str, Any], now: datetime) -> Row[Any]:
         result = await self.session.execute(
             insert(channels)

@@ -13,7 +13,7 @@ from omnicase.kit.config_version import read_config_version
 from omnicase.kit.repository import Repository
 
 
-class FormRepository(Repository[Any, Any]):
+class FormRepository(Repository):
     async def add(
         self, form_id: uuid.UUID, name: str, enabled: bool, definition: dict[str, Any], now: datetime
     ) -> Row[Any]:

@@ -25,7 +25,7 @@ _ADD = (
 )
 
 
-class InboundMessageRepository(Repository[Any, Any]):
+class InboundMessageRepository(Repository):
     async def by_dedupe_key(self, source: str, dedupe_key: str) -> Row[Any] | None:
         result = await self.session.execute(
             select(*messages.c).where(messages.c.source == source, messages.c.dedupe_key == dedupe_key)

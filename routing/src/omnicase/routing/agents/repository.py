@@ -11,7 +11,7 @@ from omnicase.routing.agents.schemas import Agent, HeldSkill, PresenceState
 from omnicase.routing.models import agent_skills, agents, group_members, skills
 
 
-class AgentRepository(Repository[Any, Any]):
+class AgentRepository(Repository):
     async def exists(self, user_id: uuid.UUID) -> bool:
         return (await self.session.scalar(select(agents.c.user_id).where(agents.c.user_id == user_id))) is not None
 

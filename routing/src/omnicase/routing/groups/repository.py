@@ -11,7 +11,7 @@ from omnicase.routing.groups.schemas import Group
 from omnicase.routing.models import cases, groups, rules
 
 
-class GroupRepository(Repository[uuid.UUID, Group]):
+class GroupRepository(Repository):
     async def get(self, group_id: uuid.UUID) -> Group | None:
         row = (await self.session.execute(select(groups).where(groups.c.id == group_id))).mappings().first()
         return Group.model_validate(dict(row)) if row else None

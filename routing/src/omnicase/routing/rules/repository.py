@@ -11,7 +11,7 @@ from omnicase.routing.models import rule_skills, rules
 from omnicase.routing.rules.schemas import RequiredSkill, Rule
 
 
-class RuleRepository(Repository[Any, Any]):
+class RuleRepository(Repository):
     async def lock_order(self) -> None:
         """Serialise changes to the rules' order (plain reads are not blocked)."""
         await self.session.execute(text("LOCK TABLE routing.rules IN SHARE ROW EXCLUSIVE MODE"))

@@ -11,7 +11,7 @@ from omnicase.routing.models import cases, rule_skills, skills
 from omnicase.routing.skills.schemas import Skill
 
 
-class SkillRepository(Repository[uuid.UUID, Skill]):
+class SkillRepository(Repository):
     async def get(self, skill_id: uuid.UUID) -> Skill | None:
         row = (await self.session.execute(select(skills).where(skills.c.id == skill_id))).mappings().first()
         return Skill.model_validate(dict(row)) if row else None

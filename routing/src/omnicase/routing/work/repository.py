@@ -132,7 +132,7 @@ class TimerRow:
     due_at: datetime
 
 
-class WorkRepository(Repository[Any, Any]):
+class WorkRepository(Repository):
     # -- case projection -------------------------------------------------------------
 
     async def get_case(self, case_id: uuid.UUID, *, lock: bool = False) -> CaseRow | None:

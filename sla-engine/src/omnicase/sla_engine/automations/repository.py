@@ -20,7 +20,7 @@ def _automation(row: Any) -> Automation:
     return Automation.model_validate(dict(row._mapping))
 
 
-class AutomationRepository(Repository[uuid.UUID, Automation]):
+class AutomationRepository(Repository):
     async def insert(self, values: dict[str, Any]) -> Automation:
         statement = automations.insert().values(**values).returning(*automations.c)
         return _automation((await self.session.execute(statement)).one())

@@ -17,7 +17,7 @@ def _schedule(row: Any) -> Schedule:
     return Schedule.model_validate(row._mapping)
 
 
-class ScheduleRepository(Repository[uuid.UUID, Schedule]):
+class ScheduleRepository(Repository):
     async def insert(self, values: dict[str, Any]) -> Schedule:
         row = (await self.session.execute(schedules.insert().values(**values).returning(*schedules.c))).one()
         return _schedule(row)

@@ -17,7 +17,7 @@ def _policy(row: Any) -> Policy:
     return Policy.model_validate(dict(row._mapping))
 
 
-class PolicyRepository(Repository[uuid.UUID, Policy]):
+class PolicyRepository(Repository):
     async def insert(self, values: dict[str, Any]) -> Policy:
         return _policy((await self.session.execute(policies.insert().values(**values).returning(*policies.c))).one())
 

@@ -69,7 +69,7 @@ def _schedule() -> Insert:
 _SCHEDULE = _schedule()
 
 
-class TimerRepository(Repository[Any, Any]):
+class TimerRepository(Repository):
     async def schedule(
         self,
         key: str,

@@ -121,7 +121,7 @@ async def _upsert(
     await session.execute(unnested.upsert(key), unnested.parameters(ordered))
 
 
-class TrackingRepository(Repository[Any, Any]):
+class TrackingRepository(Repository):
     async def lock_case(self, case_id: uuid.UUID) -> CaseState | None:
         query = select(cases).where(cases.c.case_id == case_id).with_for_update()
         row = (await self.session.execute(query)).one_or_none()
