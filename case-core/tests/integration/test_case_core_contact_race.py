@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.models import contact_identities, contacts
 from omnicase.case_core.wiring import Services
 from omnicase.kit.db import Database, create_engine
@@ -37,7 +38,7 @@ async def test_concurrent_first_messages_from_one_sender_create_one_contact(
     async def resolve(name: str) -> uuid.UUID:
         async with committing.unit_of_work() as session:
             # Both look before either has written: each believes the sender is new.
-            found = await services.contacts.contacts.holders(session, [("email", address)])
+            found = await ContactRepository(session).holders([("email", address)])
             assert found == {}
             await entered.wait()
             contact = await services.contacts.resolve(session, Party(email=address.upper(), name=name), "email")

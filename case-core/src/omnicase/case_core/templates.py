@@ -107,7 +107,6 @@ class TemplatedText(StrictInput):
 
 async def placeholder_values(
     session: AsyncSession,
-    contacts: ContactRepository,
     case: CaseRow,
     agent_name: str = "",
     *,
@@ -115,11 +114,12 @@ async def placeholder_values(
 ) -> dict[str, str]:
     """Every placeholder's value for ``case`` (empty where unknown); ``requester``: its row, if held."""
     name, email = "", ""
+    contacts = ContactRepository(session)
     if case.requester_id is not None:
         held = requester is not None and requester.id == case.requester_id
-        contact = requester if held else await contacts.get(session, case.requester_id)
+        contact = requester if held else await contacts.get(case.requester_id)
         name = (contact.name if contact else None) or ""
-        identities = (await contacts.identities_of(session, [case.requester_id]))[case.requester_id]
+        identities = (await contacts.identities_of([case.requester_id]))[case.requester_id]
         email = next((value for kind, value in identities if kind == "email"), "")
     return {
         "requester.name": name,

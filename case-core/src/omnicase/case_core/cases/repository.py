@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, Text, Uuid, and_, bindparam, func, literal_column, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import case_history, cases
+from omnicase.kit.repository import Repository
 from omnicase.kit.staging import stage
 
 # English stemming ("printers" finds "printer"); subject weighted A so ranked search
@@ -164,69 +164,68 @@ SORTS = {
 }
 
 
-class CaseRepository:
-    async def insert(self, session: AsyncSession, values: Mapping[str, Any], search_text: str) -> CaseRow:
+class CaseRepository(Repository):
+    async def insert(self, values: Mapping[str, Any], search_text: str) -> CaseRow:
         """``values``: the new case's columns (``number`` comes from its sequence)."""
         parameters = {**values, "search_subject": values["subject"], "search_text": search_text}
-        return case_record((await session.execute(_INSERT_CASE, parameters)).mappings().one())
+        return case_record((await self.session.execute(_INSERT_CASE, parameters)).mappings().one())
 
-    async def get(self, session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow | None:
+    async def get(self, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow | None:
         statement = _GET_CASE_FOR_UPDATE if for_update else _GET_CASE
-        row = (await session.execute(statement, {"case_key": case_id})).mappings().one_or_none()
+        row = (await self.session.execute(statement, {"case_key": case_id})).mappings().one_or_none()
         return case_record(row) if row else None
 
-    async def unsolved_incidents(self, session: AsyncSession, problem_id: uuid.UUID) -> list[uuid.UUID]:
+    async def unsolved_incidents(self, problem_id: uuid.UUID) -> list[uuid.UUID]:
         statement = (
             select(cases.c.id)
             .where(cases.c.problem_id == problem_id, cases.c.status.not_in(["solved", "closed"]))
             .order_by(cases.c.id)
         )
-        return list(await session.scalars(statement))
+        return list(await self.session.scalars(statement))
 
-    async def get_by_number(self, session: AsyncSession, number: int) -> CaseRow | None:
-        row = (await session.execute(select(*CASE_COLUMNS).where(cases.c.number == number))).mappings().one_or_none()
+    async def get_by_number(self, number: int) -> CaseRow | None:
+        row = (
+            (await self.session.execute(select(*CASE_COLUMNS).where(cases.c.number == number))).mappings().one_or_none()
+        )
         return case_record(row) if row else None
 
-    async def get_by_ref_tokens(self, session: AsyncSession, tokens: Sequence[str]) -> list[CaseRow]:
+    async def get_by_ref_tokens(self, tokens: Sequence[str]) -> list[CaseRow]:
         if not tokens:
             return []
-        rows = (await session.execute(select(*CASE_COLUMNS).where(cases.c.ref_token.in_(tokens)))).mappings()
+        rows = (await self.session.execute(select(*CASE_COLUMNS).where(cases.c.ref_token.in_(tokens)))).mappings()
         return [case_record(row) for row in rows]
 
-    async def newest_follow_up(self, session: AsyncSession, case_id: uuid.UUID) -> CaseRow | None:
+    async def newest_follow_up(self, case_id: uuid.UUID) -> CaseRow | None:
         statement = (
             select(*CASE_COLUMNS).where(cases.c.follow_up_of == case_id).order_by(cases.c.number.desc()).limit(1)
         )
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return case_record(row) if row else None
 
-    async def update(
-        self, session: AsyncSession, case_id: uuid.UUID, values: Mapping[str, Any], search_text: str | None = None
-    ) -> CaseRow:
+    async def update(self, case_id: uuid.UUID, values: Mapping[str, Any], search_text: str | None = None) -> CaseRow:
         """``values``: column name to new value; ``search_text`` is added to what search finds the case by."""
         statement, parameters = _UPDATE_CASE, {**values, "case_key": case_id}
         if search_text:
             statement, parameters = _UPDATE_CASE_AND_SEARCH, {**parameters, "search_text": search_text}
-        return case_record((await session.execute(statement, parameters)).mappings().one())
+        return case_record((await self.session.execute(statement, parameters)).mappings().one())
 
-    async def ids_by_requester(self, session: AsyncSession, contact_id: uuid.UUID) -> list[uuid.UUID]:
-        rows = await session.scalars(
+    async def ids_by_requester(self, contact_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
             select(cases.c.id).where(cases.c.requester_id == contact_id).order_by(cases.c.number)
         )
         return list(rows)
 
-    async def ids_by_organization(self, session: AsyncSession, organization_id: uuid.UUID) -> list[uuid.UUID]:
-        rows = await session.scalars(
+    async def ids_by_organization(self, organization_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
             select(cases.c.id).where(cases.c.organization_id == organization_id).order_by(cases.c.number)
         )
         return list(rows)
 
-    async def count_by_requester(self, session: AsyncSession, contact_id: uuid.UUID) -> int:
-        return int(await session.scalar(select(func.count()).where(cases.c.requester_id == contact_id)) or 0)
+    async def count_by_requester(self, contact_id: uuid.UUID) -> int:
+        return int(await self.session.scalar(select(func.count()).where(cases.c.requester_id == contact_id)) or 0)
 
     async def page(
         self,
-        session: AsyncSession,
         filters: CaseFilters,
         *,
         sort: str,
@@ -245,14 +244,14 @@ class CaseRepository:
                 conditions.append(tuple_(column, cases.c.id) > tuple_(key, last_id))
         order = [column.desc(), cases.c.id.desc()] if descending else [column.asc(), cases.c.id.asc()]
         statement = select(*CASE_COLUMNS).where(and_(True, *conditions)).order_by(*order).limit(limit)
-        return [case_record(row) for row in (await session.execute(statement)).mappings()]
+        return [case_record(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def counts(self, session: AsyncSession, filters: Sequence[CaseFilters]) -> list[int]:
+    async def counts(self, filters: Sequence[CaseFilters]) -> list[int]:
         """How many cases match each filter set, in one pass over the cases (a sidebar of views)."""
         if not filters:
             return []
         columns = [func.count().filter(and_(True, *self._conditions(f))) for f in filters]
-        row = (await session.execute(select(*columns).select_from(cases))).one()
+        row = (await self.session.execute(select(*columns).select_from(cases))).one()
         return [int(value) for value in row]
 
     def _conditions(self, filters: CaseFilters) -> list[ColumnElement[bool]]:
@@ -298,16 +297,14 @@ class CaseRepository:
 
     # -- history -------------------------------------------------------------------
 
-    async def add_history(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    async def add_history(self, rows: list[dict[str, Any]]) -> None:
         """Written when the transaction commits, with every other history row of it in one statement
         (nothing reads a case's history back in the transaction that changes the case)."""
-        await stage(session, case_history, rows)
+        await stage(self.session, case_history, rows)
 
-    async def history(
-        self, session: AsyncSession, case_id: uuid.UUID, *, after_id: int | None, limit: int
-    ) -> list[CaseHistoryRow]:
+    async def history(self, case_id: uuid.UUID, *, after_id: int | None, limit: int) -> list[CaseHistoryRow]:
         statement = select(case_history).where(case_history.c.case_id == case_id)
         if after_id is not None:
             statement = statement.where(case_history.c.id > after_id)
         statement = statement.order_by(case_history.c.id).limit(limit)
-        return [CaseHistoryRow(**row) for row in (await session.execute(statement)).mappings()]
+        return [CaseHistoryRow(**row) for row in (await self.session.execute(statement)).mappings()]

@@ -124,9 +124,6 @@ class CaseService:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
         self.automation: Automation | None = None
-        self.cases = CaseRepository()
-        self.messages = MessageRepository()
-        self.contacts = ContactRepository()
 
     # -- reading (the API) -----------------------------------------------------------
 
@@ -134,12 +131,12 @@ class CaseService:
         self, session: AsyncSession, filters: CaseFilters, *, sort: str, after: tuple[Any, uuid.UUID] | None, limit: int
     ) -> list[CaseRow]:
         """Cases matching ``filters`` in ``sort`` order after the cursor's key, ``limit`` of them."""
-        return await self.cases.page(session, filters, sort=sort, after=after, limit=limit)
+        return await CaseRepository(session).page(filters, sort=sort, after=after, limit=limit)
 
     async def history(
         self, session: AsyncSession, case_id: uuid.UUID, *, after_id: int | None, limit: int
     ) -> list[CaseHistoryRow]:
-        return await self.cases.history(session, case_id, after_id=after_id, limit=limit)
+        return await CaseRepository(session).history(case_id, after_id=after_id, limit=limit)
 
     async def messages_page(
         self,
@@ -151,22 +148,22 @@ class CaseService:
         public_only: bool,
     ) -> list[MessageRow]:
         """A case's messages, oldest first, after the cursor's key."""
-        return await self.messages.page(session, case_id, after=after, limit=limit, public_only=public_only)
+        return await MessageRepository(session).page(case_id, after=after, limit=limit, public_only=public_only)
 
     async def attachments_of(
         self, session: AsyncSession, message_ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, list[AttachmentRow]]:
-        return await self.messages.attachments_of(session, message_ids)
+        return await MessageRepository(session).attachments_of(message_ids)
 
     async def attachment_of_case(
         self, session: AsyncSession, case_id: uuid.UUID, sha256: str, *, public_only: bool
     ) -> CaseAttachmentRow | None:
-        return await self.messages.attachment_of_case(session, case_id, sha256, public_only=public_only)
+        return await MessageRepository(session).attachment_of_case(case_id, sha256, public_only=public_only)
 
     # -- reading ---------------------------------------------------------------------
 
     async def get(self, session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow:
-        row = await self.cases.get(session, case_id, for_update=for_update)
+        row = await CaseRepository(session).get(case_id, for_update=for_update)
         if row is None:
             raise CaseNotFound(f"Case {case_id} does not exist.")
         return row
@@ -201,7 +198,7 @@ class CaseService:
         organization_id = None
         if new.requester_id is not None:
             held = requester is not None and requester.id == new.requester_id
-            contact = requester if held else await self.contacts.get(session, new.requester_id)
+            contact = requester if held else await ContactRepository(session).get(new.requester_id)
             if contact is None:
                 errors.append(FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found"))
             else:
@@ -238,9 +235,8 @@ class CaseService:
             "updated_at": now,
             "solved_at": now if new.status == CaseStatus.SOLVED else None,
         }
-        case = await self.cases.insert(session, values, new.description)
-        await self.cases.add_history(
-            session,
+        case = await CaseRepository(session).insert(values, new.description)
+        await CaseRepository(session).add_history(
             [self._history(case, actor, "case", None, "created", now)]
             + (
                 [self._history(case, actor, "follow_up_of", None, str(new.follow_up_of), now)]
@@ -253,7 +249,7 @@ class CaseService:
             message = await self._insert_message(session, case, first_message)
             source_intake_id = message.source_intake_id
         if new.conversation_id and (first_message is None or first_message.conversation_id != new.conversation_id):
-            await self.messages.add_thread_keys(session, case.id, [(CONVERSATION, new.conversation_id)])
+            await MessageRepository(session).add_thread_keys(case.id, [(CONVERSATION, new.conversation_id)])
         await self.outbox.add(
             session,
             CaseCreated(
@@ -332,7 +328,7 @@ class CaseService:
             if new["requester_id"] is None:
                 errors.append(FieldError(field=f"{location}.requester_id", message="cannot be null", code="required"))
             else:
-                contact = await self.contacts.get(session, new["requester_id"])
+                contact = await ContactRepository(session).get(new["requester_id"])
                 if contact is None:
                     errors.append(
                         FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found")
@@ -359,7 +355,7 @@ class CaseService:
 
     async def _solve_incidents(self, session: AsyncSession, problem: CaseRow, actor: Actor) -> None:
         """Solving a problem solves its open incidents, each by the usual rules (one it cannot solve stays)."""
-        for incident_id in await self.cases.unsolved_incidents(session, problem.id):
+        for incident_id in await CaseRepository(session).unsolved_incidents(problem.id):
             try:
                 async with session.begin_nested():
                     await self.change(session, incident_id, CaseChanges(status=CaseStatus.SOLVED), actor)
@@ -384,7 +380,7 @@ class CaseService:
             return [FieldError(field=where, message="only an incident can be linked to a problem", code="type")]
         if problem_id == case_id:
             return [FieldError(field=where, message="a case cannot be its own problem", code="self")]
-        problem = await self.cases.get(session, problem_id)
+        problem = await CaseRepository(session).get(problem_id)
         if problem is None:
             return [FieldError(field=where, message="no such case", code="not_found")]
         if problem.type != "problem":
@@ -429,9 +425,8 @@ class CaseService:
         values.update(extra or {})
         values["version"] = case.version + 1
         values["updated_at"] = now
-        row = await self.cases.update(session, case.id, values, search_text)
-        await self.cases.add_history(
-            session,
+        row = await CaseRepository(session).update(case.id, values, search_text)
+        await CaseRepository(session).add_history(
             [self._history(row, actor, name, change.old, change.new, now) for name, change in changes.items()],
         )
         if changes:
@@ -466,8 +461,7 @@ class CaseService:
         keys = [(MESSAGE_ID, draft.email_message_id)] if draft.email_message_id else []
         if draft.conversation_id:
             keys.append((CONVERSATION, draft.conversation_id))
-        return await self.messages.insert(
-            session,
+        return await MessageRepository(session).insert(
             MessageRow(
                 id=message_id,
                 case_id=case.id,
@@ -572,7 +566,7 @@ class CaseService:
             # Forms, calls and cases created over the REST API have no conversation to
             # answer in: reply by email. An integrator's channel (intake-web) has one.
             channel = Channel.EMAIL
-        thread = await self.messages.email_thread(session, case.id)
+        thread = await MessageRepository(session).email_thread(case.id)
         inbound = [message_id for message_id, direction in thread if direction == "inbound"]
         token = case.ref_token
         await self.outbox.add(
@@ -600,8 +594,8 @@ class CaseService:
     async def _requester_party(self, session: AsyncSession, case: CaseRow) -> Party | None:
         if case.requester_id is None:
             return None
-        contact = await self.contacts.get(session, case.requester_id)
-        identities = (await self.contacts.identities_of(session, [case.requester_id]))[case.requester_id]
+        contact = await ContactRepository(session).get(case.requester_id)
+        identities = (await ContactRepository(session).identities_of([case.requester_id]))[case.requester_id]
         found: dict[str, str] = {}
         for kind, value in identities:
             found.setdefault(kind, value)
@@ -621,8 +615,8 @@ class CaseService:
         self, session: AsyncSession, case_id: uuid.UUID, outbound_id: uuid.UUID, message_id: str
     ) -> None:
         """The Message-ID a reply went out with: answers quoting it thread, later replies reference it."""
-        await self.messages.set_email_message_id(session, outbound_id, message_id)
-        await self.messages.add_thread_keys(session, case_id, [(MESSAGE_ID, message_id)])
+        await MessageRepository(session).set_email_message_id(outbound_id, message_id)
+        await MessageRepository(session).add_thread_keys(case_id, [(MESSAGE_ID, message_id)])
 
     async def record_failed_delivery(
         self, session: AsyncSession, case_id: uuid.UUID, error: str | None, actor: Actor
@@ -671,8 +665,8 @@ class CaseService:
         target, source = locked[target_id], locked[source_id]
         self._ensure_changeable(target)
         self._ensure_changeable(source)
-        await self.messages.move(session, source_id, target_id)
-        await self.messages.move_thread_keys(session, source_id, target_id)
+        await MessageRepository(session).move(source_id, target_id)
+        await MessageRepository(session).move_thread_keys(source_id, target_id)
         followers = list(dict.fromkeys([*target.followers, *source.followers]))
         _, source_changes = await self._apply(
             session,
@@ -688,8 +682,8 @@ class CaseService:
             search_text=f"{source.subject} {source.description}",
             touch=True,
         )
-        await self.cases.add_history(
-            session, [self._history(target, actor, "merged_from", None, str(source_id), utcnow())]
+        await CaseRepository(session).add_history(
+            [self._history(target, actor, "merged_from", None, str(source_id), utcnow())]
         )
         note = MessageDraft(
             direction="outbound",

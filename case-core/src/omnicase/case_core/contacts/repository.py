@@ -24,10 +24,10 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.models import contact_identities as identities
 from omnicase.case_core.models import contacts, organization_domains
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,14 @@ _HOLDERS = (
 )
 
 
-class ContactRepository:
-    async def insert(self, session: AsyncSession, contact: ContactRow, *, domain: str | None = None) -> ContactRow:
+class ContactRepository(Repository):
+    async def insert(self, contact: ContactRow, *, domain: str | None = None) -> ContactRow:
         """``domain``: join the organization owning this email domain, if any (in the same statement)."""
         statement = contacts.insert().values(**_values(contact, domain)).returning(contacts)
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
     async def insert_claiming(
-        self, session: AsyncSession, contact: ContactRow, pairs: Sequence[tuple[str, str]], *, domain: str | None
+        self, contact: ContactRow, pairs: Sequence[tuple[str, str]], *, domain: str | None
     ) -> tuple[ContactRow, set[tuple[str, str]]]:
         """Insert a contact and give it every identity no other contact holds, in one statement.
 
@@ -139,7 +139,7 @@ class ContactRepository:
             "identity_values": [value for _, value in pairs],
         }
         statement = _INSERT_CLAIMING if domain is None else _INSERT_CLAIMING_WITH_DOMAIN
-        row = (await session.execute(statement, parameters)).one()
+        row = (await self.session.execute(statement, parameters)).one()
         # Each as "kind:value" (a kind has no colon; a handle's value may).
         held = [item.split(":", 1) for item in row.claimed or []]
         inserted = ContactRow(
@@ -152,30 +152,28 @@ class ContactRepository:
         )
         return inserted, {(kind, value) for kind, value in held}
 
-    async def get(self, session: AsyncSession, contact_id: uuid.UUID) -> ContactRow | None:
-        row = (await session.execute(select(contacts).where(contacts.c.id == contact_id))).mappings().one_or_none()
+    async def get(self, contact_id: uuid.UUID) -> ContactRow | None:
+        row = (await self.session.execute(select(contacts).where(contacts.c.id == contact_id))).mappings().one_or_none()
         return _record(row) if row else None
 
-    async def update(self, session: AsyncSession, contact_id: uuid.UUID, changes: Mapping[str, Any]) -> ContactRow:
+    async def update(self, contact_id: uuid.UUID, changes: Mapping[str, Any]) -> ContactRow:
         """``changes``: column name to new value."""
         statement = contacts.update().where(contacts.c.id == contact_id).values(**changes).returning(contacts)
-        return _record((await session.execute(statement)).mappings().one())
+        return _record((await self.session.execute(statement)).mappings().one())
 
-    async def delete(self, session: AsyncSession, contact_id: uuid.UUID) -> None:
-        await session.execute(contacts.delete().where(contacts.c.id == contact_id))
+    async def delete(self, contact_id: uuid.UUID) -> None:
+        await self.session.execute(contacts.delete().where(contacts.c.id == contact_id))
 
-    async def owners(self, session: AsyncSession, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
+    async def owners(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
         """Which contact holds each ``(kind, value)`` identity."""
         if not pairs:
             return {}
         statement = select(identities.c.kind, identities.c.value, identities.c.contact_id).where(
             tuple_(identities.c.kind, identities.c.value).in_(list(pairs))
         )
-        return {(row.kind, row.value): row.contact_id for row in await session.execute(statement)}
+        return {(row.kind, row.value): row.contact_id for row in await self.session.execute(statement)}
 
-    async def holders(
-        self, session: AsyncSession, pairs: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], ContactRow]:
+    async def holders(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ContactRow]:
         """The contact holding each ``(kind, value)`` identity, rows included (one query: the intake's hot path)."""
         if not pairs:
             return {}
@@ -188,10 +186,10 @@ class ContactRepository:
                 created_at=row.created_at,
                 updated_at=row.updated_at,
             )
-            for row in await session.execute(_HOLDERS, {"pairs": list(pairs)})
+            for row in await self.session.execute(_HOLDERS, {"pairs": list(pairs)})
         }
 
-    async def claim(self, session: AsyncSession, contact_id: uuid.UUID, kind: str, value: str) -> bool:
+    async def claim(self, contact_id: uuid.UUID, kind: str, value: str) -> bool:
         """Give ``contact_id`` the identity; False if another contact already holds it."""
         statement = (
             insert(identities)
@@ -199,21 +197,19 @@ class ContactRepository:
             .on_conflict_do_nothing(index_elements=["kind", "value"])
             .returning(identities.c.contact_id)
         )
-        if (await session.execute(statement)).scalar_one_or_none() is not None:
+        if (await self.session.execute(statement)).scalar_one_or_none() is not None:
             return True
-        owner = await session.scalar(
+        owner = await self.session.scalar(
             select(identities.c.contact_id).where(identities.c.kind == kind, identities.c.value == value)
         )
         return owner == contact_id
 
-    async def release(self, session: AsyncSession, contact_id: uuid.UUID, kinds: Sequence[str]) -> None:
-        await session.execute(
+    async def release(self, contact_id: uuid.UUID, kinds: Sequence[str]) -> None:
+        await self.session.execute(
             identities.delete().where(identities.c.contact_id == contact_id, identities.c.kind.in_(list(kinds)))
         )
 
-    async def identities_of(
-        self, session: AsyncSession, contact_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, list[tuple[str, str]]]:
+    async def identities_of(self, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[str, str]]]:
         result: dict[uuid.UUID, list[tuple[str, str]]] = {contact_id: [] for contact_id in contact_ids}
         if not contact_ids:
             return result
@@ -222,36 +218,35 @@ class ContactRepository:
             .where(identities.c.contact_id.in_(list(contact_ids)))
             .order_by(identities.c.kind, identities.c.value)
         )
-        for row in await session.execute(statement):
+        for row in await self.session.execute(statement):
             result[row.contact_id].append((row.kind, row.value))
         return result
 
-    async def move_identities(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
-        await session.execute(identities.update().where(identities.c.contact_id == source).values(contact_id=target))
+    async def move_identities(self, source: uuid.UUID, target: uuid.UUID) -> None:
+        await self.session.execute(
+            identities.update().where(identities.c.contact_id == source).values(contact_id=target)
+        )
 
-    async def adopt_by_email_domain(
-        self, session: AsyncSession, organization_id: uuid.UUID, domains: Sequence[str], now: datetime
-    ) -> None:
+    async def adopt_by_email_domain(self, organization_id: uuid.UUID, domains: Sequence[str], now: datetime) -> None:
         """Contacts without an organization whose email address is at one of ``domains`` join it."""
         if not domains:
             return
         holders = select(identities.c.contact_id).where(
             identities.c.kind == "email", func.split_part(identities.c.value, "@", 2).in_(list(domains))
         )
-        await session.execute(
+        await self.session.execute(
             contacts.update()
             .where(contacts.c.organization_id.is_(None), contacts.c.id.in_(holders))
             .values(organization_id=organization_id, updated_at=now)
         )
 
-    async def move_organization(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
-        await session.execute(
+    async def move_organization(self, source: uuid.UUID, target: uuid.UUID) -> None:
+        await self.session.execute(
             contacts.update().where(contacts.c.organization_id == source).values(organization_id=target)
         )
 
     async def search(
         self,
-        session: AsyncSession,
         *,
         q: str | None,
         organization_id: uuid.UUID | None,
@@ -271,4 +266,4 @@ class ContactRepository:
         if after is not None:
             conditions.append(contacts.c.id > after)
         statement = statement.where(and_(True, *conditions)).order_by(contacts.c.id).limit(limit)
-        return [_record(row) for row in (await session.execute(statement)).mappings()]
+        return [_record(row) for row in (await self.session.execute(statement)).mappings()]

@@ -81,8 +81,6 @@ class ContactService:
     def __init__(self, cases: CaseService, default_phone_region: str | None = None) -> None:
         self.case_service = cases
         self.default_phone_region = default_phone_region
-        self.contacts = ContactRepository()
-        self.cases = CaseRepository()
 
     async def search(
         self,
@@ -93,19 +91,19 @@ class ContactService:
         after: uuid.UUID | None,
         limit: int,
     ) -> list[ContactRow]:
-        return await self.contacts.search(session, q=q, organization_id=organization_id, after=after, limit=limit)
+        return await ContactRepository(session).search(q=q, organization_id=organization_id, after=after, limit=limit)
 
     async def get(self, session: AsyncSession, contact_id: uuid.UUID) -> ContactRow:
-        row = await self.contacts.get(session, contact_id)
+        row = await ContactRepository(session).get(contact_id)
         if row is None:
             raise ContactNotFound(f"Contact {contact_id} does not exist.")
         return row
 
     async def view(self, session: AsyncSession, row: ContactRow) -> Contact:
-        return to_contact(row, (await self.contacts.identities_of(session, [row.id]))[row.id])
+        return to_contact(row, (await ContactRepository(session).identities_of([row.id]))[row.id])
 
     async def views(self, session: AsyncSession, rows: list[ContactRow]) -> list[Contact]:
-        identities = await self.contacts.identities_of(session, [row.id for row in rows])
+        identities = await ContactRepository(session).identities_of([row.id for row in rows])
         return [to_contact(row, identities[row.id]) for row in rows]
 
     # -- matching senders ------------------------------------------------------------
@@ -121,7 +119,7 @@ class ContactService:
                 for identity in party_identities(party, channel, self.default_phone_region)
             )
         )
-        found = await self.contacts.holders(session, identities)
+        found = await ContactRepository(session).holders(identities)
         return {identity: found.get(identity) for identity in identities}
 
     async def resolve(
@@ -158,33 +156,32 @@ class ContactService:
             if attempt == 0 and known is not None and all(identity in known for identity in identities):
                 holders = {identity: row for identity in identities if (row := known[identity]) is not None}
             else:
-                holders = await self.contacts.holders(session, identities)
+                holders = await ContactRepository(session).holders(identities)
             # Email first: the most specific thing a sender gives.
             contact = next((holders[identity] for identity in identities if identity in holders), None)
             if contact is not None:
                 owner = contact.id
                 for identity in identities:
                     if identity not in holders:
-                        await self.contacts.claim(session, owner, *identity)
+                        await ContactRepository(session).claim(owner, *identity)
                 if party.name and not contact.name:
-                    contact = await self.contacts.update(session, owner, {"name": party.name[:200]})
+                    contact = await ContactRepository(session).update(owner, {"name": party.name[:200]})
                 return contact
-            contact, claimed = await self.contacts.insert_claiming(
-                session, _new_contact(party.name, None), identities, domain=_domain_of(identities)
+            contact, claimed = await ContactRepository(session).insert_claiming(
+                _new_contact(party.name, None), identities, domain=_domain_of(identities)
             )
             # The most specific identity decides whose contact this is; the others go to
             # it unless another contact holds them already.
             if identities[0] in claimed:
                 return contact
             # Another transaction created this sender a moment ago: use theirs.
-            await self.contacts.delete(session, contact.id)
+            await ContactRepository(session).delete(contact.id)
         raise RuntimeError(f"could not resolve contact for {identities}")
 
     async def _insert(
         self, session: AsyncSession, name: str | None, identities: list[Identity], organization_id: uuid.UUID | None
     ) -> ContactRow:
-        return await self.contacts.insert(
-            session,
+        return await ContactRepository(session).insert(
             _new_contact(name, organization_id),
             domain=_domain_of(identities) if organization_id is None else None,
         )
@@ -234,7 +231,7 @@ class ContactService:
         return []
 
     async def _claim_all(self, session: AsyncSession, contact_id: uuid.UUID, identities: list[Identity]) -> None:
-        owners = await self.contacts.owners(session, identities)
+        owners = await ContactRepository(session).owners(identities)
         taken = [identity for identity in identities if owners.get(identity, contact_id) != contact_id]
         if taken:
             raise IdentityTaken(
@@ -244,7 +241,7 @@ class ContactService:
                 extra={"contact_ids": sorted({str(owners[identity]) for identity in taken})},
             )
         for identity in identities:
-            if not await self.contacts.claim(session, contact_id, *identity):
+            if not await ContactRepository(session).claim(contact_id, *identity):
                 raise IdentityTaken(f"Another contact already has {identity[1]}.")
 
     async def create(self, session: AsyncSession, data: ContactCreate) -> ContactRow:
@@ -257,7 +254,7 @@ class ContactService:
             raise ValidationFailed("The contact cannot be created as given.", errors=errors)
         contact = await self._insert(session, data.name, identities, data.organization_id)
         if data.notes:
-            contact = await self.contacts.update(session, contact.id, {"notes": data.notes})
+            contact = await ContactRepository(session).update(contact.id, {"notes": data.notes})
         await self._claim_all(session, contact.id, identities)
         return contact
 
@@ -274,22 +271,22 @@ class ContactService:
         if errors:
             raise ValidationFailed(f"Contact {contact_id} cannot be changed as asked.", errors=errors)
         if by_kind:
-            await self.contacts.release(session, contact_id, list(by_kind))
+            await ContactRepository(session).release(contact_id, list(by_kind))
             await self._claim_all(session, contact_id, [identity for values in by_kind.values() for identity in values])
         values: dict[str, Any] = {
             name: getattr(data, name) for name in ("name", "organization_id", "notes") if name in sent
         }
         values["updated_at"] = utcnow()
-        return await self.contacts.update(session, contact_id, values)
+        return await ContactRepository(session).update(contact_id, values)
 
     async def delete(self, session: AsyncSession, contact_id: uuid.UUID) -> None:
         await self.get(session, contact_id)
-        count = await self.cases.count_by_requester(session, contact_id)
+        count = await CaseRepository(session).count_by_requester(contact_id)
         if count:
             raise StillInUse(
                 f"Contact {contact_id} is the requester of {count} case(s); merge it into another contact."
             )
-        await self.contacts.delete(session, contact_id)
+        await ContactRepository(session).delete(contact_id)
 
     async def merge(
         self, session: AsyncSession, target_id: uuid.UUID, source_id: uuid.UUID, actor: Actor
@@ -302,8 +299,8 @@ class ContactService:
             )
         target = await self.get(session, target_id)
         await self.get(session, source_id)
-        for case_id in await self.cases.ids_by_requester(session, source_id):
+        for case_id in await CaseRepository(session).ids_by_requester(source_id):
             await self.case_service.move_requester(session, case_id, target, actor)
-        await self.contacts.move_identities(session, source_id, target_id)
-        await self.contacts.delete(session, source_id)
-        return await self.contacts.update(session, target_id, {"updated_at": utcnow()})
+        await ContactRepository(session).move_identities(source_id, target_id)
+        await ContactRepository(session).delete(source_id)
+        return await ContactRepository(session).update(target_id, {"updated_at": utcnow()})

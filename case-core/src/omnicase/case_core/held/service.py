@@ -51,7 +51,6 @@ class HeldMessageService:
         self.settings = settings
         self.outbox = outbox
         self.cases = cases
-        self.messages = MessageRepository()
 
     async def keep(self, session: AsyncSession, arrivals: Sequence[tuple[MessageHeld, str]]) -> None:
         """Keep each ``(held message, intake service)`` not kept before, and acknowledge every one."""
@@ -110,7 +109,7 @@ class HeldMessageService:
         row = await self._unsettled(session, held_id, "recovered")
         message = MessageReceived.model_validate(row.message)
         await hand_on(session, message)
-        became = await self.messages.already_received(session, message.intake_id, None)
+        became = await MessageRepository(session).already_received(message.intake_id, None)
         case = await self.cases.get(session, became.case_id) if became is not None else None
         settled = await HeldMessageRepository(session).settle(
             held_id,

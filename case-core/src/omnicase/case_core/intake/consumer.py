@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.auto_responses.service import AutoResponseService, wants_auto_response
+from omnicase.case_core.cases.repository import CaseRepository
 from omnicase.case_core.cases.schemas import normalize_tags
 from omnicase.case_core.cases.service import CaseService, MessageDraft, NewCase
 from omnicase.case_core.contacts.repository import ContactRow
@@ -49,7 +50,6 @@ class IntakeConsumer:
         self.auto_responses = auto_responses
         self.held = held
         self.threads = ThreadFinder()
-        self.messages = MessageRepository()
 
     async def handle(self, session: AsyncSession, batch: Batch) -> None:
         # Normalised once: the batch's lookups and each message's handling read the same values.
@@ -73,8 +73,8 @@ class IntakeConsumer:
     async def _prefetch(self, session: AsyncSession, messages: list[MessageReceived]) -> Prefetched:
         """What every message of the batch looks up first, read in two queries instead of two per message."""
         keys = [(message.intake_id, _email_id(message)) for message in messages]
-        by_intake, by_email = await self.messages.received_among(
-            session, [intake_id for intake_id, _ in keys], [email_id for _, email_id in keys if email_id]
+        by_intake, by_email = await MessageRepository(session).received_among(
+            [intake_id for intake_id, _ in keys], [email_id for _, email_id in keys if email_id]
         )
         seen: set[object] = set()
         repeated: set[uuid.UUID] = set()
@@ -102,7 +102,7 @@ class IntakeConsumer:
             existing = prefetched.received(message.intake_id, email_id)
         else:
             # A message repeating one of this batch: the earlier one's rows are written by now.
-            existing = await self.messages.already_received(session, message.intake_id, email_id)
+            existing = await MessageRepository(session).already_received(message.intake_id, email_id)
         if existing is not None:
             await self.cases.acknowledge_again(session, existing, message.intake_id)
             return
@@ -156,7 +156,7 @@ class IntakeConsumer:
 
     async def delivered(self, session: AsyncSession, report: DeliveryReported, source: str) -> None:
         """A reply went out (its Message-ID threads the answers) or could not (the agents are told)."""
-        if await self.cases.cases.get(session, report.case_id) is None:
+        if await CaseRepository(session).get(report.case_id) is None:
             return
         if report.status == "sent":
             message_id = normalize_message_id(report.provider_message_id)

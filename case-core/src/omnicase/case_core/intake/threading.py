@@ -33,10 +33,6 @@ _CONVERSATION_CHANNELS = {Channel.MESSAGING, Channel.SMS, Channel.SOCIAL, Channe
 
 
 class ThreadFinder:
-    def __init__(self) -> None:
-        self.cases = CaseRepository()
-        self.messages = MessageRepository()
-
     async def find(
         self, session: AsyncSession, message: MessageReceived, requester_id: uuid.UUID | None
     ) -> CaseRow | None:
@@ -44,26 +40,28 @@ class ThreadFinder:
             return None
         if message.channel == Channel.EMAIL:
             message_ids = list(dict.fromkeys([*message.in_reply_to, *message.references]))
-            case = await self._newest_rows(session, await self.messages.cases_by_keys(session, MESSAGE_ID, message_ids))
+            case = await self._newest_rows(
+                session, await MessageRepository(session).cases_by_keys(MESSAGE_ID, message_ids)
+            )
             if case is not None:
                 return case
             # Our replies' Message-IDs are ``<outbound id>@<domain>`` (intake-email derives them
             # from the id), so a reply threads even before the delivery report names it.
             outbound_ids = [sent for value in message_ids if (sent := _our_message_id(value)) is not None]
-            case = await self._newest_rows(session, await self.messages.cases_of_outbound(session, outbound_ids))
+            case = await self._newest_rows(session, await MessageRepository(session).cases_of_outbound(outbound_ids))
             if case is not None:
                 return case
         tokens = reference.tokens_in([message.text, message.html, message.subject], message.metadata)
-        case = await self._newest_rows(session, await self.cases.get_by_ref_tokens(session, tokens))
+        case = await self._newest_rows(session, await CaseRepository(session).get_by_ref_tokens(tokens))
         if case is not None:
             return case
         if message.channel == Channel.EMAIL and requester_id is not None:
             for number in reference.subject_numbers(message.subject):
-                found = await self.cases.get_by_number(session, number)
+                found = await CaseRepository(session).get_by_number(number)
                 if found is not None and found.requester_id == requester_id:
                     return await self._follow_merges(session, found)
         if message.channel in _CONVERSATION_CHANNELS and message.conversation_id:
-            rows = await self.messages.cases_by_keys(session, CONVERSATION, [message.conversation_id])
+            rows = await MessageRepository(session).cases_by_keys(CONVERSATION, [message.conversation_id])
             return await self._newest_rows(session, rows)
         return None
 
@@ -77,9 +75,9 @@ class ThreadFinder:
         seen = {case.id}
         while True:
             if case.merged_into is not None:
-                successor = await self.cases.get(session, case.merged_into)
+                successor = await CaseRepository(session).get(case.merged_into)
             elif case.status == CaseStatus.CLOSED:
-                successor = await self.cases.newest_follow_up(session, case.id)
+                successor = await CaseRepository(session).newest_follow_up(case.id)
             else:
                 return case
             if successor is None or successor.id in seen:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.case_core.cases.repository import CaseRow
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.service import CaseService, MessageDraft
-from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.macros.repository import MacroRepository, MacroRow
 from omnicase.case_core.macros.schemas import (
@@ -68,7 +67,6 @@ def _changes_of(actions: list[MacroAction]) -> CaseChanges:
 class MacroService:
     def __init__(self, cases: CaseService) -> None:
         self.cases = cases
-        self.contacts = ContactRepository()
 
     async def available(self, session: AsyncSession, group_ids: Sequence[uuid.UUID] | None) -> list[MacroRow]:
         """Active macros for everyone plus those of ``group_ids``; ``None``: every macro (admins)."""
@@ -113,7 +111,7 @@ class MacroService:
     async def _render(
         self, session: AsyncSession, case: CaseRow, actions: list[MacroAction], agent_name: str
     ) -> list[RenderedMessage]:
-        values = await placeholder_values(session, self.contacts, case, agent_name)
+        values = await placeholder_values(session, case, agent_name)
         rendered = []
         for action in actions:
             if isinstance(action, AddReply | AddTemplatedNote):

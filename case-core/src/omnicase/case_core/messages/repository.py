@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sqlalchemy import ARRAY, RowMapping, Select, String, Uuid, and_, bindparam, column, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.repository import CASE_COLUMNS, CaseRow, case_record
 from omnicase.case_core.models import cases, message_attachments, messages, thread_keys
 from omnicase.case_core.records import column_values
 from omnicase.kit.db import any_of
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -100,23 +100,19 @@ def _insert_message_with_thread_keys() -> Select[tuple[uuid.UUID]]:
 _INSERT_MESSAGE = _insert_message_with_thread_keys()
 
 
-class MessageRepository:
+class MessageRepository(Repository):
     async def insert(
-        self,
-        session: AsyncSession,
-        message: MessageRow,
-        attachments: Sequence[AttachmentRow],
-        thread_keys: Sequence[tuple[str, str]] = (),
+        self, message: MessageRow, attachments: Sequence[AttachmentRow], thread_keys: Sequence[tuple[str, str]] = ()
     ) -> MessageRow:
         """The message, the case's thread keys it brings (one statement) and its attachments."""
         keys = _thread_key_rows(message.case_id, thread_keys)
-        await session.execute(
+        await self.session.execute(
             _INSERT_MESSAGE,
             column_values(message)
             | {"thread_key_kinds": [key["kind"] for key in keys], "thread_key_values": [key["value"] for key in keys]},
         )
         if attachments:
-            await session.execute(
+            await self.session.execute(
                 message_attachments.insert(),
                 [
                     {
@@ -134,9 +130,7 @@ class MessageRepository:
             )
         return message
 
-    async def already_received(
-        self, session: AsyncSession, intake_id: uuid.UUID, email_message_id: str | None
-    ) -> MessageRow | None:
+    async def already_received(self, intake_id: uuid.UUID, email_message_id: str | None) -> MessageRow | None:
         """The message an inbound message became before: by its intake id, or an inbound email's Message-ID."""
         condition = messages.c.source_intake_id == intake_id
         if email_message_id:
@@ -144,11 +138,11 @@ class MessageRepository:
                 condition, and_(messages.c.email_message_id == email_message_id, messages.c.direction == "inbound")
             )
         statement = select(messages).where(condition).order_by(messages.c.created_at).limit(1)
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return _message(row) if row else None
 
     async def received_among(
-        self, session: AsyncSession, intake_ids: list[uuid.UUID], email_message_ids: list[str]
+        self, intake_ids: list[uuid.UUID], email_message_ids: list[str]
     ) -> tuple[dict[uuid.UUID, MessageRow], dict[str, MessageRow]]:
         """What :meth:`already_received` answers for a whole batch, in one query: by intake id, by Message-ID."""
         condition = any_of(messages.c.source_intake_id, intake_ids)
@@ -161,7 +155,7 @@ class MessageRepository:
         by_intake: dict[uuid.UUID, MessageRow] = {}
         by_email: dict[str, MessageRow] = {}
         # Newest first, so the oldest ends up in each map, as already_received picks it.
-        for row in (await session.execute(statement)).mappings():
+        for row in (await self.session.execute(statement)).mappings():
             message = _message(row)
             if message.source_intake_id is not None:
                 by_intake[message.source_intake_id] = message
@@ -169,14 +163,13 @@ class MessageRepository:
                 by_email[message.email_message_id] = message
         return by_intake, by_email
 
-    async def get(self, session: AsyncSession, case_id: uuid.UUID, message_id: uuid.UUID) -> MessageRow | None:
+    async def get(self, case_id: uuid.UUID, message_id: uuid.UUID) -> MessageRow | None:
         statement = select(messages).where(messages.c.id == message_id, messages.c.case_id == case_id)
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return _message(row) if row else None
 
     async def page(
         self,
-        session: AsyncSession,
         case_id: uuid.UUID,
         *,
         after: tuple[datetime, uuid.UUID] | None,
@@ -191,11 +184,9 @@ class MessageRepository:
         statement = (
             select(messages).where(and_(*conditions)).order_by(messages.c.created_at, messages.c.id).limit(limit)
         )
-        return [_message(row) for row in (await session.execute(statement)).mappings()]
+        return [_message(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def attachments_of(
-        self, session: AsyncSession, message_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, list[AttachmentRow]]:
+    async def attachments_of(self, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[AttachmentRow]]:
         result: dict[uuid.UUID, list[AttachmentRow]] = {message_id: [] for message_id in message_ids}
         if message_ids:
             statement = (
@@ -203,12 +194,12 @@ class MessageRepository:
                 .where(message_attachments.c.message_id.in_(list(message_ids)))
                 .order_by(message_attachments.c.message_id, message_attachments.c.position)
             )
-            for row in (await session.execute(statement)).mappings():
+            for row in (await self.session.execute(statement)).mappings():
                 result[row["message_id"]].append(AttachmentRow(**row))
         return result
 
     async def attachment_of_case(
-        self, session: AsyncSession, case_id: uuid.UUID, sha256: str, *, public_only: bool = False
+        self, case_id: uuid.UUID, sha256: str, *, public_only: bool = False
     ) -> CaseAttachmentRow | None:
         statement = (
             select(message_attachments, messages.c.channel)
@@ -218,10 +209,10 @@ class MessageRepository:
         )
         if public_only:
             statement = statement.where(messages.c.public.is_(True))
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return CaseAttachmentRow(**row) if row else None
 
-    async def email_thread(self, session: AsyncSession, case_id: uuid.UUID, limit: int = 20) -> list[tuple[str, str]]:
+    async def email_thread(self, case_id: uuid.UUID, limit: int = 20) -> list[tuple[str, str]]:
         """The case's last email Message-IDs, oldest first, with each message's direction."""
         statement = (
             select(messages.c.email_message_id, messages.c.direction)
@@ -229,11 +220,11 @@ class MessageRepository:
             .order_by(messages.c.created_at.desc(), messages.c.id.desc())
             .limit(limit)
         )
-        rows = [(row.email_message_id, row.direction) for row in await session.execute(statement)]
+        rows = [(row.email_message_id, row.direction) for row in await self.session.execute(statement)]
         return list(reversed(rows))
 
-    async def set_email_message_id(self, session: AsyncSession, message_id: uuid.UUID, email_message_id: str) -> None:
-        await session.execute(
+    async def set_email_message_id(self, message_id: uuid.UUID, email_message_id: str) -> None:
+        await self.session.execute(
             messages.update()
             .where(
                 messages.c.id == message_id, messages.c.direction == "outbound", messages.c.email_message_id.is_(None)
@@ -241,17 +232,17 @@ class MessageRepository:
             .values(email_message_id=email_message_id)
         )
 
-    async def move(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
-        await session.execute(messages.update().where(messages.c.case_id == source).values(case_id=target))
+    async def move(self, source: uuid.UUID, target: uuid.UUID) -> None:
+        await self.session.execute(messages.update().where(messages.c.case_id == source).values(case_id=target))
 
     # -- thread keys ------------------------------------------------------------------
 
-    async def add_thread_keys(self, session: AsyncSession, case_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> None:
+    async def add_thread_keys(self, case_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> None:
         rows = _thread_key_rows(case_id, keys)
         if rows:
-            await session.execute(_ADD_THREAD_KEYS, rows)
+            await self.session.execute(_ADD_THREAD_KEYS, rows)
 
-    async def cases_by_keys(self, session: AsyncSession, kind: str, values: Sequence[str]) -> list[CaseRow]:
+    async def cases_by_keys(self, kind: str, values: Sequence[str]) -> list[CaseRow]:
         """The cases owning any of these thread keys (one query: the intake's hot path)."""
         if not values:
             return []
@@ -261,9 +252,9 @@ class MessageRepository:
             .where(thread_keys.c.kind == kind, thread_keys.c.value.in_([value[:998] for value in values]))
             .distinct()
         )
-        return [case_record(row) for row in (await session.execute(statement)).mappings()]
+        return [case_record(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def cases_of_outbound(self, session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> list[CaseRow]:
+    async def cases_of_outbound(self, message_ids: Sequence[uuid.UUID]) -> list[CaseRow]:
         """The cases that sent these outbound messages."""
         if not message_ids:
             return []
@@ -273,13 +264,13 @@ class MessageRepository:
             .where(messages.c.id.in_(list(message_ids)), messages.c.direction == "outbound")
             .distinct()
         )
-        return [case_record(row) for row in (await session.execute(statement)).mappings()]
+        return [case_record(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def move_thread_keys(self, session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> None:
+    async def move_thread_keys(self, source: uuid.UUID, target: uuid.UUID) -> None:
         rows = (
-            await session.execute(
+            await self.session.execute(
                 select(thread_keys.c.kind, thread_keys.c.value).where(thread_keys.c.case_id == source)
             )
         ).all()
-        await self.add_thread_keys(session, target, [(row.kind, row.value) for row in rows])
-        await session.execute(thread_keys.delete().where(thread_keys.c.case_id == source))
+        await self.add_thread_keys(target, [(row.kind, row.value) for row in rows])
+        await self.session.execute(thread_keys.delete().where(thread_keys.c.case_id == source))

@@ -27,8 +27,6 @@ def _missing(organization_id: uuid.UUID) -> OrganizationNotFound:
 class OrganizationService:
     def __init__(self, cases: CaseService) -> None:
         self.case_service = cases
-        self.contacts = ContactRepository()
-        self.cases = CaseRepository()
 
     async def search(
         self, session: AsyncSession, *, q: str | None, after: uuid.UUID | None, limit: int
@@ -75,7 +73,7 @@ class OrganizationService:
                     extra={"organization_id": str(owner)},
                 )
         # Contacts who wrote in before the domain was known join now (their cases stay as they were).
-        await self.contacts.adopt_by_email_domain(session, organization_id, domains, utcnow())
+        await ContactRepository(session).adopt_by_email_domain(organization_id, domains, utcnow())
 
     async def create(self, session: AsyncSession, data: OrganizationCreate) -> OrganizationRow:
         domains = self._domains(data.domains)
@@ -114,9 +112,9 @@ class OrganizationService:
             )
         await self.get(session, target_id)
         await self.get(session, source_id)
-        for case_id in await self.cases.ids_by_organization(session, source_id):
+        for case_id in await CaseRepository(session).ids_by_organization(source_id):
             await self.case_service.move_organization(session, case_id, target_id, actor)
-        await self.contacts.move_organization(session, source_id, target_id)
+        await ContactRepository(session).move_organization(source_id, target_id)
         await OrganizationRepository(session).move_domains(source_id, target_id)
         await OrganizationRepository(session).delete(source_id)
         return await OrganizationRepository(session).update(target_id, {"updated_at": utcnow()})

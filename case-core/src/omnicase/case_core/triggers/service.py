@@ -24,7 +24,6 @@ from omnicase.case_core.cases.repository import CaseRow
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.service import CaseService, MessageDraft
 from omnicase.case_core.cases.snapshot import to_snapshot
-from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.models import config_version
 from omnicase.case_core.notifications.service import Draft, NotificationService, RecipientKind
@@ -145,7 +144,6 @@ class TriggerService:
         self.cases = cases
         self.webhooks = webhooks
         self.notifications = notifications
-        self.contacts = ContactRepository()
         # Read for every case create and update: kept per process until a trigger changes anywhere.
         self.active_rules: VersionedCache[list[ActiveRule]] = VersionedCache(
             config_version, self._load_active, once_per_transaction=True
@@ -300,7 +298,7 @@ class TriggerService:
                 row = await self.cases.change(session, row.id, changes, actor)
             for action in actions:
                 if isinstance(action, EmailRequester):
-                    values = await placeholder_values(session, self.contacts, row)
+                    values = await placeholder_values(session, row)
                     text, html = render_for(action, row, values)
                     reply = MessageDraft(
                         direction="outbound",
@@ -333,7 +331,7 @@ class TriggerService:
         self, session: AsyncSession, row: CaseRow, rule: TriggerRow, action: EmailAssignee | EmailGroup
     ) -> None:
         """Record the email in this transaction; recipients are resolved from routing after it commits."""
-        values = await placeholder_values(session, self.contacts, row)
+        values = await placeholder_values(session, row)
         text, html = render_for(action, row, values)
         # A subject is a header: no line breaks, whatever a placeholder held.
         subject = " ".join(render_text(action.subject, values).split())

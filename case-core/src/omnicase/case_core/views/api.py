@@ -121,7 +121,7 @@ async def list_view_cases(
     view = await views.get(session, view_id, actor, groups)
     filters = case_filters(ViewFilters.model_validate(view.filters), actor)
     sort = view.sort
-    rows = await views.cases.page(session, filters, sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1)
+    rows = await views.cases(session, filters, sort=sort, after=_cursor_after(cursor, sort), limit=limit + 1)
     return paginate(Page[Case], rows, limit, key=sort_key(sort), item=to_case)
 
 

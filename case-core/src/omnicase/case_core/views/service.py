@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.case_core.cases.repository import CaseFilters, CaseRepository
+from omnicase.case_core.cases.repository import CaseFilters, CaseRepository, CaseRow
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.views.repository import ViewRepository, ViewRow
 from omnicase.case_core.views.schemas import ViewCreate, ViewFilters, ViewUpdate
@@ -46,8 +46,11 @@ def case_filters(filters: ViewFilters, actor: Actor) -> CaseFilters:
 
 
 class ViewService:
-    def __init__(self, cases: CaseRepository | None = None) -> None:
-        self.cases = cases or CaseRepository()
+    async def cases(
+        self, session: AsyncSession, filters: CaseFilters, *, sort: str, after: tuple[Any, uuid.UUID] | None, limit: int
+    ) -> list[CaseRow]:
+        """The cases a view shows, in its ``sort`` order after the cursor's key, ``limit`` of them."""
+        return await CaseRepository(session).page(filters, sort=sort, after=after, limit=limit)
 
     async def visible(self, session: AsyncSession, owner: str, group_ids: Sequence[uuid.UUID] | None) -> list[ViewRow]:
         """Everyone's views, the caller's own, and those of the groups named (``None``: of every group)."""
@@ -122,4 +125,4 @@ class ViewService:
                 errors=[FieldError(field="query.view_id", message=f"more than {MAX_COUNTED}", code="too_many")],
             )
         filters = [case_filters(ViewFilters.model_validate(row.filters), actor) for row in rows]
-        return list(zip([row.id for row in rows], await self.cases.counts(session, filters), strict=True))
+        return list(zip([row.id for row in rows], await CaseRepository(session).counts(filters), strict=True))

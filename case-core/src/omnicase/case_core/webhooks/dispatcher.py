@@ -36,7 +36,6 @@ class WebhookDispatcher:
         self.database = database
         self.service = service
         self.client = client
-        self.repository: WebhookRepository = service.repository
         self.settings: CaseCoreSettings = service.settings
 
     async def reseal(self) -> int:
@@ -49,10 +48,10 @@ class WebhookDispatcher:
         now = utcnow()
         lease = timedelta(seconds=self.settings.webhook_timeout_seconds * 3 + 30)
         async with self.database.unit_of_work() as session:
-            claimed = await self.repository.claim_due(
-                session, now=now, lease_until=now + lease, limit=self.settings.webhook_batch_size
+            claimed = await WebhookRepository(session).claim_due(
+                now=now, lease_until=now + lease, limit=self.settings.webhook_batch_size
             )
-            allowed = await self.repository.allowed_networks(session) if claimed else []
+            allowed = await WebhookRepository(session).allowed_networks() if claimed else []
         if not claimed:
             return 0
         results = await asyncio.gather(
@@ -72,7 +71,7 @@ class WebhookDispatcher:
         """Drop the log's settled deliveries older than the retention period."""
         before = utcnow() - timedelta(days=self.settings.webhook_log_retention_days)
         async with self.database.unit_of_work() as session:
-            return await self.repository.prune(session, before)
+            return await WebhookRepository(session).prune(before)
 
 
 def http_client(settings: CaseCoreSettings) -> httpx.AsyncClient:

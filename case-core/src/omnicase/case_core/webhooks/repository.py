@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.webhooks.models import (
     webhook_allowed_networks as networks,
@@ -26,6 +25,7 @@ from omnicase.case_core.webhooks.models import (
     webhook_subscriptions as subscriptions,
 )
 from omnicase.case_core.webhooks.ssrf import IPNetwork
+from omnicase.kit.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -119,10 +119,10 @@ def _delivery_values(delivery: DeliveryRow) -> dict[str, Any]:
     }
 
 
-class WebhookRepository:
+class WebhookRepository(Repository):
     # --- subscriptions
 
-    async def insert_subscription(self, session: AsyncSession, subscription: SubscriptionRow) -> SubscriptionRow:
+    async def insert_subscription(self, subscription: SubscriptionRow) -> SubscriptionRow:
         statement = insert(subscriptions).values(
             id=subscription.id,
             url=subscription.url,
@@ -140,28 +140,22 @@ class WebhookRepository:
             created_at=subscription.created_at,
             updated_at=subscription.updated_at,
         )
-        return _subscription((await session.execute(statement.returning(subscriptions))).mappings().one())
+        return _subscription((await self.session.execute(statement.returning(subscriptions))).mappings().one())
 
-    async def get_subscription(
-        self, session: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False
-    ) -> SubscriptionRow | None:
+    async def get_subscription(self, subscription_id: uuid.UUID, *, lock: bool = False) -> SubscriptionRow | None:
         statement = select(subscriptions).where(subscriptions.c.id == subscription_id)
         if lock:
             statement = statement.with_for_update()
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return _subscription(row) if row else None
 
-    async def list_subscriptions(
-        self, session: AsyncSession, *, after: uuid.UUID | None, limit: int
-    ) -> list[SubscriptionRow]:
+    async def list_subscriptions(self, *, after: uuid.UUID | None, limit: int) -> list[SubscriptionRow]:
         statement = select(subscriptions).order_by(subscriptions.c.id).limit(limit)
         if after is not None:
             statement = statement.where(subscriptions.c.id > after)
-        return [_subscription(row) for row in (await session.execute(statement)).mappings()]
+        return [_subscription(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def update_subscription(
-        self, session: AsyncSession, subscription_id: uuid.UUID, changes: Mapping[str, Any]
-    ) -> SubscriptionRow:
+    async def update_subscription(self, subscription_id: uuid.UUID, changes: Mapping[str, Any]) -> SubscriptionRow:
         """``changes``: column name to new value."""
         statement = (
             subscriptions.update()
@@ -169,28 +163,26 @@ class WebhookRepository:
             .values(**changes)
             .returning(subscriptions)
         )
-        return _subscription((await session.execute(statement)).mappings().one())
+        return _subscription((await self.session.execute(statement)).mappings().one())
 
-    async def delete_subscription(self, session: AsyncSession, subscription_id: uuid.UUID) -> bool:
-        result = await session.execute(
+    async def delete_subscription(self, subscription_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
             subscriptions.delete().where(subscriptions.c.id == subscription_id).returning(subscriptions.c.id)
         )
         return result.first() is not None
 
-    async def subscribed_to(
-        self, session: AsyncSession, event_types: Sequence[str]
-    ) -> list[tuple[uuid.UUID, tuple[str, ...]]]:
+    async def subscribed_to(self, event_types: Sequence[str]) -> list[tuple[uuid.UUID, tuple[str, ...]]]:
         """(id, event types) of the active subscriptions wanting any of ``event_types`` (the GIN index answers
         the overlap)."""
         statement = select(subscriptions.c.id, subscriptions.c.event_types).where(
             subscriptions.c.active.is_(True), subscriptions.c.event_types.overlap(list(event_types))
         )
-        return [(row.id, tuple(row.event_types)) for row in await session.execute(statement)]
+        return [(row.id, tuple(row.event_types)) for row in await self.session.execute(statement)]
 
     # --- allowed networks
 
     async def insert_network(
-        self, session: AsyncSession, *, id: uuid.UUID, network: str, note: str, created_by: str, created_at: datetime
+        self, *, id: uuid.UUID, network: str, note: str, created_by: str, created_at: datetime
     ) -> AllowedNetworkRow | None:
         """None if that network is already allow-listed."""
         statement = (
@@ -199,33 +191,33 @@ class WebhookRepository:
             .on_conflict_do_nothing(index_elements=["network"])
             .returning(networks)
         )
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return AllowedNetworkRow(**row) if row else None
 
-    async def list_networks(self, session: AsyncSession) -> list[AllowedNetworkRow]:
+    async def list_networks(self) -> list[AllowedNetworkRow]:
         statement = select(networks).order_by(networks.c.network)
-        return [AllowedNetworkRow(**row) for row in (await session.execute(statement)).mappings()]
+        return [AllowedNetworkRow(**row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def allowed_networks(self, session: AsyncSession) -> list[IPNetwork]:
-        values = (await session.scalars(select(networks.c.network))).all()
+    async def allowed_networks(self) -> list[IPNetwork]:
+        values = (await self.session.scalars(select(networks.c.network))).all()
         return [ipaddress.ip_network(str(value)) for value in values]
 
-    async def delete_network(self, session: AsyncSession, network_id: uuid.UUID) -> bool:
-        result = await session.execute(networks.delete().where(networks.c.id == network_id).returning(networks.c.id))
+    async def delete_network(self, network_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            networks.delete().where(networks.c.id == network_id).returning(networks.c.id)
+        )
         return result.first() is not None
 
     # --- deliveries
 
-    async def insert_deliveries(self, session: AsyncSession, rows: Sequence[DeliveryRow]) -> None:
+    async def insert_deliveries(self, rows: Sequence[DeliveryRow]) -> None:
         if rows:
-            await session.execute(
+            await self.session.execute(
                 insert(deliveries).on_conflict_do_nothing(index_elements=["subscription_id", "event_id", "event_type"]),
                 [_delivery_values(row) for row in rows],
             )
 
-    async def claim_due(
-        self, session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
-    ) -> list[DueDeliveryRow]:
+    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[DueDeliveryRow]:
         """Due pending deliveries of active subscriptions, leased until ``lease_until``.
 
         SKIP LOCKED lets several replicas share the work; the lease (not a held lock)
@@ -243,10 +235,12 @@ class WebhookRepository:
             .limit(limit)
             .with_for_update(of=deliveries, skip_locked=True)
         )
-        ids = (await session.scalars(due)).all()
+        ids = (await self.session.scalars(due)).all()
         if not ids:
             return []
-        await session.execute(deliveries.update().where(deliveries.c.id.in_(ids)).values(next_attempt_at=lease_until))
+        await self.session.execute(
+            deliveries.update().where(deliveries.c.id.in_(ids)).values(next_attempt_at=lease_until)
+        )
         statement = (
             select(
                 deliveries,
@@ -259,20 +253,17 @@ class WebhookRepository:
             .where(deliveries.c.id.in_(ids))
             .order_by(deliveries.c.created_at)
         )
-        return [DueDeliveryRow(**row) for row in (await session.execute(statement)).mappings()]
+        return [DueDeliveryRow(**row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def get_delivery(
-        self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID
-    ) -> DeliveryRow | None:
+    async def get_delivery(self, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> DeliveryRow | None:
         statement = select(deliveries).where(
             deliveries.c.id == delivery_id, deliveries.c.subscription_id == subscription_id
         )
-        row = (await session.execute(statement)).mappings().one_or_none()
+        row = (await self.session.execute(statement)).mappings().one_or_none()
         return DeliveryRow(**row) if row else None
 
     async def list_deliveries(
         self,
-        session: AsyncSession,
         subscription_id: uuid.UUID,
         *,
         status: str | None,
@@ -287,16 +278,14 @@ class WebhookRepository:
             statement = statement.where(deliveries.c.status == status)
         if before is not None:
             statement = statement.where(deliveries.c.id < before)
-        return [DeliveryRow(**row) for row in (await session.execute(statement)).mappings()]
+        return [DeliveryRow(**row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def update_delivery(
-        self, session: AsyncSession, delivery_id: uuid.UUID, changes: Mapping[str, Any]
-    ) -> DeliveryRow:
+    async def update_delivery(self, delivery_id: uuid.UUID, changes: Mapping[str, Any]) -> DeliveryRow:
         """``changes``: column name to new value."""
         statement = deliveries.update().where(deliveries.c.id == delivery_id).values(**changes).returning(deliveries)
-        return DeliveryRow(**(await session.execute(statement)).mappings().one())
+        return DeliveryRow(**(await self.session.execute(statement)).mappings().one())
 
-    async def prune(self, session: AsyncSession, before: datetime, limit: int = 5000) -> int:
+    async def prune(self, before: datetime, limit: int = 5000) -> int:
         """Forget settled deliveries (and their attempts) last touched before ``before``; a bounded batch."""
         old = (
             select(deliveries.c.id)
@@ -304,11 +293,13 @@ class WebhookRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        result = await session.execute(deliveries.delete().where(deliveries.c.id.in_(old)).returning(deliveries.c.id))
+        result = await self.session.execute(
+            deliveries.delete().where(deliveries.c.id.in_(old)).returning(deliveries.c.id)
+        )
         return len(result.all())
 
-    async def insert_attempt(self, session: AsyncSession, attempt: AttemptRow) -> None:
-        await session.execute(
+    async def insert_attempt(self, attempt: AttemptRow) -> None:
+        await self.session.execute(
             insert(attempts).values(
                 id=attempt.id,
                 delivery_id=attempt.delivery_id,
@@ -320,10 +311,10 @@ class WebhookRepository:
             )
         )
 
-    async def attempts_of(self, session: AsyncSession, delivery_id: uuid.UUID) -> list[AttemptRow]:
+    async def attempts_of(self, delivery_id: uuid.UUID) -> list[AttemptRow]:
         statement = (
             select(attempts)
             .where(attempts.c.delivery_id == delivery_id)
             .order_by(attempts.c.attempted_at, attempts.c.id)
         )
-        return [AttemptRow(**row) for row in (await session.execute(statement)).mappings()]
+        return [AttemptRow(**row) for row in (await self.session.execute(statement)).mappings()]

@@ -99,12 +99,10 @@ class WebhookService:
     def __init__(
         self,
         settings: CaseCoreSettings,
-        repository: WebhookRepository | None = None,
         notifications: NotificationService | None = None,
     ) -> None:
         self.settings = settings
         self.secrets = SecretVault(settings.sealer())
-        self.repository = repository or WebhookRepository()
         self.notifications = notifications or NotificationService(settings, Outbox(outbox))
         # How host names are looked up for the SSRF guard (tests swap in their own DNS).
         self.resolver: ssrf.Resolver = ssrf.resolve
@@ -118,10 +116,10 @@ class WebhookService:
     async def subscriptions(
         self, session: AsyncSession, *, after: uuid.UUID | None, limit: int
     ) -> list[SubscriptionRow]:
-        return await self.repository.list_subscriptions(session, after=after, limit=limit)
+        return await WebhookRepository(session).list_subscriptions(after=after, limit=limit)
 
     async def networks(self, session: AsyncSession) -> list[AllowedNetworkRow]:
-        return await self.repository.list_networks(session)
+        return await WebhookRepository(session).list_networks()
 
     async def deliveries(
         self,
@@ -133,18 +131,18 @@ class WebhookService:
         limit: int,
     ) -> list[DeliveryRow]:
         """Newest first."""
-        return await self.repository.list_deliveries(
-            session, subscription_id, status=status, before=before, limit=limit
+        return await WebhookRepository(session).list_deliveries(
+            subscription_id, status=status, before=before, limit=limit
         )
 
     async def attempts(self, session: AsyncSession, delivery_id: uuid.UUID) -> list[AttemptRow]:
-        return await self.repository.attempts_of(session, delivery_id)
+        return await WebhookRepository(session).attempts_of(delivery_id)
 
     # --- subscriptions
 
     async def _check_url(self, session: AsyncSession, url: str) -> None:
         try:
-            await ssrf.guard(url, await self.repository.allowed_networks(session), self.resolver)
+            await ssrf.guard(url, await WebhookRepository(session).allowed_networks(), self.resolver)
         except ssrf.BlockedAddress as error:
             raise ValidationFailed(
                 f"Webhooks cannot be sent to {url}: {error}.",
@@ -186,10 +184,10 @@ class WebhookService:
             updated_at=now,
         )
         # The plain secret goes back to the admin this once; the row keeps only its sealed token.
-        return dataclasses.replace(await self.repository.insert_subscription(session, subscription), secret=secret)
+        return dataclasses.replace(await WebhookRepository(session).insert_subscription(subscription), secret=secret)
 
     async def get(self, session: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False) -> SubscriptionRow:
-        row = await self.repository.get_subscription(session, subscription_id, lock=lock)
+        row = await WebhookRepository(session).get_subscription(subscription_id, lock=lock)
         if row is None:
             raise WebhookNotFound(f"No webhook {subscription_id}.")
         return row
@@ -220,7 +218,7 @@ class WebhookService:
         if not values:
             return current
         values["updated_at"] = utcnow()
-        return await self.repository.update_subscription(session, subscription_id, values)
+        return await WebhookRepository(session).update_subscription(subscription_id, values)
 
     async def rotate_secret(self, session: AsyncSession, subscription_id: uuid.UUID) -> SubscriptionRow:
         """A new secret (in this answer only); the current one keeps signing beside it for the grace period."""
@@ -234,25 +232,25 @@ class WebhookService:
             "updated_at": now,
         }
         return dataclasses.replace(
-            await self.repository.update_subscription(session, subscription_id, values), secret=secret
+            await WebhookRepository(session).update_subscription(subscription_id, values), secret=secret
         )
 
     async def delete(self, session: AsyncSession, subscription_id: uuid.UUID) -> None:
-        if not await self.repository.delete_subscription(session, subscription_id):
+        if not await WebhookRepository(session).delete_subscription(subscription_id):
             raise WebhookNotFound(f"No webhook {subscription_id}.")
 
     # --- allowed networks
 
     async def allow_network(self, session: AsyncSession, data: AllowedNetworkCreate, actor: str) -> AllowedNetworkRow:
-        row = await self.repository.insert_network(
-            session, id=uuid7(), network=data.network, note=data.note, created_by=actor, created_at=utcnow()
+        row = await WebhookRepository(session).insert_network(
+            id=uuid7(), network=data.network, note=data.note, created_by=actor, created_at=utcnow()
         )
         if row is None:
             raise NetworkAlreadyAllowed(f"{data.network} is already allow-listed.")
         return row
 
     async def remove_network(self, session: AsyncSession, network_id: uuid.UUID) -> None:
-        if not await self.repository.delete_network(session, network_id):
+        if not await WebhookRepository(session).delete_network(network_id):
             raise AllowedNetworkNotFound(f"No allowed network {network_id}.")
 
     # --- deliveries
@@ -283,17 +281,17 @@ class WebhookService:
             for event_type in types
             if event_type in subscribed
         ]
-        await self.repository.insert_deliveries(session, rows)
+        await WebhookRepository(session).insert_deliveries(rows)
         return len(rows)
 
     async def _load_active_subscriptions(
         self, session: AsyncSession, _version: int
     ) -> list[tuple[uuid.UUID, frozenset[str]]]:
-        rows = await self.repository.subscribed_to(session, [event.value for event in WebhookEventType])
+        rows = await WebhookRepository(session).subscribed_to([event.value for event in WebhookEventType])
         return [(subscription_id, frozenset(event_types)) for subscription_id, event_types in rows]
 
     async def exists(self, session: AsyncSession, subscription_id: uuid.UUID) -> bool:
-        return await self.repository.get_subscription(session, subscription_id) is not None
+        return await WebhookRepository(session).get_subscription(subscription_id) is not None
 
     async def notify(
         self, session: AsyncSession, subscription_id: uuid.UUID, event_type: str, data: dict[str, Any]
@@ -329,11 +327,11 @@ class WebhookService:
             created_at=now,
             updated_at=now,
         )
-        await self.repository.insert_deliveries(session, [row])
+        await WebhookRepository(session).insert_deliveries([row])
         return row
 
     async def delivery(self, session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> DeliveryRow:
-        row = await self.repository.get_delivery(session, subscription_id, delivery_id)
+        row = await WebhookRepository(session).get_delivery(subscription_id, delivery_id)
         if row is None:
             raise DeliveryNotFound(f"No delivery {delivery_id} of webhook {subscription_id}.")
         return row
@@ -346,19 +344,18 @@ class WebhookService:
             raise DeliveryPending("This delivery has not been attempted yet; it goes out shortly.")
         now = utcnow()
         values = {"status": "pending", "round_attempts": 0, "next_attempt_at": now, "updated_at": now}
-        return await self.repository.update_delivery(session, delivery_id, values)
+        return await WebhookRepository(session).update_delivery(delivery_id, values)
 
     async def record(self, session: AsyncSession, delivery: DeliveryRow, result: AttemptResult) -> None:
         """Log the attempt, schedule a retry or settle the delivery, and keep the subscription's health."""
         # Subscription first, then its delivery: the order a subscription's delete (cascading
         # to its deliveries) locks them in, so the two never deadlock.
-        subscription = await self.repository.get_subscription(session, delivery.subscription_id, lock=True)
+        subscription = await WebhookRepository(session).get_subscription(delivery.subscription_id, lock=True)
         if subscription is None:
             return  # deleted while the request was out; its log went with it
         now = utcnow()
         DELIVERY_ATTEMPTS.labels(result.outcome).inc()
-        await self.repository.insert_attempt(
-            session,
+        await WebhookRepository(session).insert_attempt(
             AttemptRow(
                 id=uuid7(),
                 delivery_id=delivery.id,
@@ -386,7 +383,7 @@ class WebhookService:
             }
         else:
             values |= {"status": "failed", "next_attempt_at": None}
-        await self.repository.update_delivery(session, delivery.id, values)
+        await WebhookRepository(session).update_delivery(delivery.id, values)
         await self._track_health(session, subscription, result, now)
 
     def _delay(self, round_attempts: int, result: AttemptResult) -> float:
@@ -404,8 +401,8 @@ class WebhookService:
         subscription_id = subscription.id
         if result.outcome == "succeeded":
             if subscription.consecutive_failures or subscription.failing_since:
-                await self.repository.update_subscription(
-                    session, subscription_id, {"consecutive_failures": 0, "failing_since": None}
+                await WebhookRepository(session).update_subscription(
+                    subscription_id, {"consecutive_failures": 0, "failing_since": None}
                 )
             return
         failures = subscription.consecutive_failures + 1
@@ -425,7 +422,7 @@ class WebhookService:
                 "webhook subscription disabled",
                 extra={"subscription_id": str(subscription_id), "url": subscription.url, "reason": reason},
             )
-        await self.repository.update_subscription(session, subscription_id, values)
+        await WebhookRepository(session).update_subscription(subscription_id, values)
         if "disabled_reason" in values:
             await self._tell_about_disable(session, subscription, reason or "", now)
 
@@ -461,6 +458,6 @@ class WebhookService:
             "reason": reason,
             "disabled_at": now.isoformat(),
         }
-        for other_id, _ in await self.repository.subscribed_to(session, [WebhookEventType.WEBHOOK_DISABLED.value]):
+        for other_id, _ in await WebhookRepository(session).subscribed_to([WebhookEventType.WEBHOOK_DISABLED.value]):
             if other_id != subscription_id:
                 await self._queue(session, other_id, WebhookEventType.WEBHOOK_DISABLED.value, data)
