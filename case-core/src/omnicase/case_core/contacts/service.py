@@ -77,6 +77,10 @@ def _domain_of(identities: list[Identity]) -> str | None:
     return email_domain(emails[0]) if emails else None
 
 
+def _missing(contact_id: uuid.UUID) -> ContactNotFound:
+    return ContactNotFound(f"Contact {contact_id} does not exist.")
+
+
 class ContactService:
     def __init__(self, cases: CaseService, default_phone_region: str | None = None) -> None:
         self.case_service = cases
@@ -94,10 +98,7 @@ class ContactService:
         return await ContactRepository(session).search(q=q, organization_id=organization_id, after=after, limit=limit)
 
     async def get(self, session: AsyncSession, contact_id: uuid.UUID) -> ContactRow:
-        row = await ContactRepository(session).get(contact_id)
-        if row is None:
-            raise ContactNotFound(f"Contact {contact_id} does not exist.")
-        return row
+        return await ContactRepository(session).get_or_raise(contact_id, _missing)
 
     async def view(self, session: AsyncSession, row: ContactRow) -> Contact:
         return to_contact(row, (await ContactRepository(session).identities_of([row.id]))[row.id])

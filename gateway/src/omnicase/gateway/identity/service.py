@@ -58,6 +58,14 @@ class Refused:
     error: OAuthError
 
 
+def _no_user(user_id: uuid.UUID) -> UserNotFound:
+    return UserNotFound(f"User {user_id} does not exist.")
+
+
+def _no_token(token_id: uuid.UUID) -> ApiTokenNotFound:
+    return ApiTokenNotFound(f"API token {token_id} does not exist.")
+
+
 class IdentityService:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
@@ -273,10 +281,7 @@ class IdentityService:
         return await users.insert(values)
 
     async def get_user(self, session: AsyncSession, user_id: uuid.UUID) -> RowMapping:
-        user = await UserRepository(session).get(user_id)
-        if user is None:
-            raise UserNotFound(f"User {user_id} does not exist.")
-        return user
+        return await UserRepository(session).get_or_raise(user_id, _no_user)
 
     async def list_users(
         self, session: AsyncSession, *, after: uuid.UUID | None, limit: int, role: str | None, email: str | None
@@ -294,7 +299,7 @@ class IdentityService:
         users = UserRepository(session)
         user = await users.get(user_id, for_update=True)
         if user is None:
-            raise UserNotFound(f"User {user_id} does not exist.")
+            raise _no_user(user_id)
         sent = body.model_dump(exclude_unset=True, exclude={"password", "unlock"})
         merged = {**dict(user), **sent}
         if "role" in sent and "agent_id" not in sent:
@@ -395,10 +400,7 @@ class IdentityService:
         return row, secret
 
     async def get_api_token(self, session: AsyncSession, token_id: uuid.UUID) -> RowMapping:
-        row = await ApiTokenRepository(session).get(token_id)
-        if row is None:
-            raise ApiTokenNotFound(f"API token {token_id} does not exist.")
-        return row
+        return await ApiTokenRepository(session).get_or_raise(token_id, _no_token)
 
     async def list_api_tokens(self, session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[RowMapping]:
         return await ApiTokenRepository(session).page(after=after, limit=limit)
@@ -406,5 +408,5 @@ class IdentityService:
     async def revoke_api_token(self, session: AsyncSession, token_id: uuid.UUID, now: datetime) -> RowMapping:
         row = await ApiTokenRepository(session).revoke(token_id, now)
         if row is None:
-            raise ApiTokenNotFound(f"API token {token_id} does not exist.")
+            raise _no_token(token_id)
         return row

@@ -46,6 +46,10 @@ def _taken(address: str) -> MailboxAddressTaken:
     )
 
 
+def _missing(mailbox_id: uuid.UUID) -> MailboxNotFound:
+    return MailboxNotFound(f"Mailbox {mailbox_id} does not exist.")
+
+
 class MailboxService:
     def __init__(self, session: AsyncSession, secrets: MailboxSecrets) -> None:
         self.session = session
@@ -74,10 +78,7 @@ class MailboxService:
         return mailbox
 
     async def get(self, mailbox_id: uuid.UUID) -> Mailbox:
-        mailbox = await self.repository.get(mailbox_id)
-        if mailbox is None:
-            raise MailboxNotFound(f"Mailbox {mailbox_id} does not exist.")
-        return mailbox
+        return await self.repository.get_or_raise(mailbox_id, _missing)
 
     async def list(self, *, cursor: str | None, limit: int) -> Page[Mailbox]:
         after = decode_id_cursor(cursor)
@@ -106,7 +107,7 @@ class MailboxService:
         values["updated_at"] = utcnow()
         updated = await self.repository.update(mailbox_id, values)
         if updated is None:
-            raise MailboxNotFound(f"Mailbox {mailbox_id} does not exist.")
+            raise _missing(mailbox_id)
         return updated
 
     async def start_verification(self, mailbox_id: uuid.UUID, outbound: OutboundService) -> Mailbox:

@@ -23,6 +23,10 @@ class ChannelNotFound(NotFound):
     slug = "channel-not-found"
 
 
+def _missing(channel_id: uuid.UUID) -> ChannelNotFound:
+    return ChannelNotFound(f"Channel {channel_id} does not exist.")
+
+
 class ChannelService:
     def __init__(self, session: AsyncSession, secrets: ChannelSecrets) -> None:
         self.secrets = secrets
@@ -50,9 +54,7 @@ class ChannelService:
         )
 
     async def get(self, channel_id: uuid.UUID) -> StoredChannel:
-        row = await self.channels.get(channel_id)
-        if row is None:
-            raise ChannelNotFound(f"Channel {channel_id} does not exist.")
+        row = await self.channels.get_or_raise(channel_id, _missing)
         return StoredChannel.from_row(row, self.secrets)
 
     async def list(self, cursor: str | None, limit: int) -> list[StoredChannel]:
@@ -63,12 +65,12 @@ class ChannelService:
     async def replace(self, channel_id: uuid.UUID, data: ChannelIn) -> StoredChannel:
         row = await self.channels.replace(channel_id, self._values(data, channel_id), utcnow())
         if row is None:
-            raise ChannelNotFound(f"Channel {channel_id} does not exist.")
+            raise _missing(channel_id)
         return StoredChannel.from_row(row, self.secrets)
 
     async def delete(self, channel_id: uuid.UUID) -> None:
         if not await self.channels.delete(channel_id):
-            raise ChannelNotFound(f"Channel {channel_id} does not exist.")
+            raise _missing(channel_id)
 
     async def messages_of(self, channel_id: uuid.UUID, cursor: str | None, limit: int) -> Page[ChannelMessage]:
         await self.get(channel_id)

@@ -48,6 +48,10 @@ def _check(data: FormIn) -> None:
         )
 
 
+def _missing(form_id: uuid.UUID) -> FormNotFound:
+    return FormNotFound(f"Form {form_id} does not exist.")
+
+
 class FormService:
     def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
         self.session = session
@@ -66,9 +70,7 @@ class FormService:
         return seal_definition(self.sealer, data.model_dump(mode="json"), form_id)
 
     async def stored(self, form_id: uuid.UUID) -> StoredForm:
-        row = await self.forms.get(form_id)
-        if row is None:
-            raise FormNotFound(f"Form {form_id} does not exist.")
+        row = await self.forms.get_or_raise(form_id, _missing)
         return StoredForm.from_row(row, self.sealer)
 
     async def get(self, form_id: uuid.UUID) -> Form:
@@ -88,7 +90,7 @@ class FormService:
         _check(data)
         row = await self.forms.replace(form_id, data.name, data.enabled, self._definition(data, form_id), utcnow())
         if row is None:
-            raise FormNotFound(f"Form {form_id} does not exist.")
+            raise _missing(form_id)
         return StoredForm.from_row(row, self.sealer).public()
 
     async def patch(self, form_id: uuid.UUID, changes: FormPatch) -> Form:
@@ -102,7 +104,7 @@ class FormService:
     async def delete(self, form_id: uuid.UUID) -> None:
         # Submissions already accepted stay (they are on their way to cases); the form stops taking more.
         if not await self.forms.delete(form_id):
-            raise FormNotFound(f"Form {form_id} does not exist.")
+            raise _missing(form_id)
 
     async def stats(self, form_id: uuid.UUID, day: date | None) -> FormDayStats:
         form = await self.stored(form_id)

@@ -21,11 +21,8 @@ from omnicase.routing.groups.schemas import Group, GroupCreate, GroupUpdate
 router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
 
 
-async def _get(repo: GroupRepository, group_id: uuid.UUID) -> Group:
-    group = await repo.get(group_id)
-    if group is None:
-        raise GroupNotFound(f"Group {group_id} does not exist.")
-    return group
+def _missing(group_id: uuid.UUID) -> GroupNotFound:
+    return GroupNotFound(f"Group {group_id} does not exist.")
 
 
 async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.UUID | None) -> None:
@@ -76,7 +73,7 @@ async def create_group(payload: GroupCreate, session: SessionDep) -> Group:
     await _check(repo, values, None)
     group_id, now = uuid7(), utcnow()
     await repo.insert({**values, "id": group_id, "created_at": now, "updated_at": now})
-    return await _get(repo, group_id)
+    return await repo.get_or_raise(group_id, _missing)
 
 
 @router.get(
@@ -98,7 +95,7 @@ async def list_groups(session: SessionDep, cursor: CursorQuery = None, limit: Li
     responses=AUTH_PROBLEMS | problem_responses(GroupNotFound),
 )
 async def get_group(group_id: uuid.UUID, session: SessionDep) -> Group:
-    return await _get(GroupRepository(session), group_id)
+    return await GroupRepository(session).get_or_raise(group_id, _missing)
 
 
 @router.patch(
@@ -111,13 +108,13 @@ async def get_group(group_id: uuid.UUID, session: SessionDep) -> Group:
 )
 async def update_group(group_id: uuid.UUID, payload: GroupUpdate, session: SessionDep) -> Group:
     repo = GroupRepository(session)
-    current = await _get(repo, group_id)
+    current = await repo.get_or_raise(group_id, _missing)
     changes = payload.model_dump(exclude_unset=True)
     merged = {**current.model_dump(), **changes}
     await _check(repo, {**changes, **{k: merged[k] for k in ("overflow_after_seconds", "overflow_group_id")}}, group_id)
     if changes:
         await repo.update(group_id, {**changes, "updated_at": utcnow()})
-    return await _get(repo, group_id)
+    return await repo.get_or_raise(group_id, _missing)
 
 
 @router.delete(
@@ -130,7 +127,7 @@ async def update_group(group_id: uuid.UUID, payload: GroupUpdate, session: Sessi
 )
 async def delete_group(group_id: uuid.UUID, session: SessionDep) -> Response:
     repo = GroupRepository(session)
-    await _get(repo, group_id)
+    await repo.get_or_raise(group_id, _missing)
     uses = await repo.uses(group_id)
     if uses:
         raise StillInUse(f"Group {group_id} is still in use: {'; '.join(uses)}.")

@@ -17,6 +17,10 @@ from omnicase.routing.rules.schemas import RequiredSkill, Rule, RuleCreate, Rule
 from omnicase.routing.skills.repository import SkillRepository
 
 
+def _missing(rule_id: uuid.UUID) -> RuleNotFound:
+    return RuleNotFound(f"Rule {rule_id} does not exist.")
+
+
 class RuleService:
     def __init__(self, session: AsyncSession) -> None:
         self.repo = RuleRepository(session)
@@ -24,10 +28,7 @@ class RuleService:
         self.skills = SkillRepository(session)
 
     async def get(self, rule_id: uuid.UUID) -> Rule:
-        rule = await self.repo.get(rule_id)
-        if rule is None:
-            raise RuleNotFound(f"Rule {rule_id} does not exist.")
-        return rule
+        return await self.repo.get_or_raise(rule_id, _missing)
 
     async def page(self, after: tuple[int, uuid.UUID] | None, limit: int, *, enabled: bool | None) -> list[Rule]:
         return await self.repo.page(after, limit, enabled=enabled)

@@ -20,11 +20,8 @@ from omnicase.routing.skills.schemas import Skill, SkillCreate, SkillUpdate
 router = APIRouter(prefix="/api/v1/skills", tags=["skills"])
 
 
-async def _get(repo: SkillRepository, skill_id: uuid.UUID) -> Skill:
-    skill = await repo.get(skill_id)
-    if skill is None:
-        raise SkillNotFound(f"Skill {skill_id} does not exist.")
-    return skill
+def _missing(skill_id: uuid.UUID) -> SkillNotFound:
+    return SkillNotFound(f"Skill {skill_id} does not exist.")
 
 
 @router.post(
@@ -41,7 +38,7 @@ async def create_skill(payload: SkillCreate, session: SessionDep) -> Skill:
         raise NameTaken(f"A skill named {payload.name!r} exists already.")
     skill_id, now = uuid7(), utcnow()
     await repo.insert({"id": skill_id, **payload.model_dump(), "created_at": now, "updated_at": now})
-    return await _get(repo, skill_id)
+    return await repo.get_or_raise(skill_id, _missing)
 
 
 @router.get(
@@ -63,7 +60,7 @@ async def list_skills(session: SessionDep, cursor: CursorQuery = None, limit: Li
     responses=AUTH_PROBLEMS | problem_responses(SkillNotFound),
 )
 async def get_skill(skill_id: uuid.UUID, session: SessionDep) -> Skill:
-    return await _get(SkillRepository(session), skill_id)
+    return await SkillRepository(session).get_or_raise(skill_id, _missing)
 
 
 @router.patch(
@@ -75,13 +72,13 @@ async def get_skill(skill_id: uuid.UUID, session: SessionDep) -> Skill:
 )
 async def update_skill(skill_id: uuid.UUID, payload: SkillUpdate, session: SessionDep) -> Skill:
     repo = SkillRepository(session)
-    await _get(repo, skill_id)
+    await repo.get_or_raise(skill_id, _missing)
     values = payload.model_dump(exclude_unset=True, exclude_none=True)
     if "name" in values and await repo.name_taken(values["name"], other_than=skill_id):
         raise NameTaken(f"A skill named {values['name']!r} exists already.")
     if values:
         await repo.update(skill_id, {**values, "updated_at": utcnow()})
-    return await _get(repo, skill_id)
+    return await repo.get_or_raise(skill_id, _missing)
 
 
 @router.delete(
@@ -94,7 +91,7 @@ async def update_skill(skill_id: uuid.UUID, payload: SkillUpdate, session: Sessi
 )
 async def delete_skill(skill_id: uuid.UUID, session: SessionDep) -> Response:
     repo = SkillRepository(session)
-    await _get(repo, skill_id)
+    await repo.get_or_raise(skill_id, _missing)
     if await repo.required_by_rules(skill_id):
         raise StillInUse(f"Skill {skill_id} is required by an assignment rule; change the rule first.")
     if await repo.required_by_waiting_work(skill_id):
