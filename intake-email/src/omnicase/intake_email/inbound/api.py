@@ -53,6 +53,10 @@ class MessageNotFound(NotFound):
     pass
 
 
+def _missing(intake_id: uuid.UUID) -> MessageNotFound:
+    return MessageNotFound(f"No inbound message {intake_id}.")
+
+
 class MailboxUnknown(NotFound):
     slug = "mailbox-not-found"
 
@@ -82,9 +86,7 @@ class MessageRejected(ValidationFailed):
     responses=problem_responses(MessageNotFound, Unauthorized, Forbidden),
 )
 async def get_inbound_message(session: SessionDep, intake_id: uuid.UUID) -> InboundMessage:
-    row = await RawMessageRepository(session).get(intake_id)
-    if row is None:
-        raise MessageNotFound(f"No inbound message {intake_id}.")
+    row = await RawMessageRepository(session).get_or_raise(intake_id, _missing)
     return _inbound(row, size=len(row.raw))
 
 
@@ -180,9 +182,7 @@ def _inbound(row: Any, *, size: int) -> InboundMessage:
     },
 )
 async def get_inbound_source(session: SessionDep, intake_id: uuid.UUID) -> Response:
-    row = await RawMessageRepository(session).get(intake_id)
-    if row is None:
-        raise MessageNotFound(f"No inbound message {intake_id}.")
+    row = await RawMessageRepository(session).get_or_raise(intake_id, _missing)
     return Response(row.raw, media_type="message/rfc822")
 
 
