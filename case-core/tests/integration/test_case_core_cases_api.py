@@ -306,7 +306,10 @@ async def test_unknown_cases_are_404_problems(api: httpx.AsyncClient) -> None:
     ]:
         assert response.status_code == 404
         assert response.json()["type"].endswith("/case-not-found")
-    assert (await api.get("/api/v1/cases/not-a-uuid")).status_code == 422
+    # A path that cannot hold a case id addresses nothing either.
+    not_an_id = await api.get("/api/v1/cases/not-a-uuid")
+    assert not_an_id.status_code == 404
+    assert problem_fields(not_an_id) == ["path.case_id"]
 
 
 async def test_openapi_documents_every_route_with_an_operation_id_and_examples(api: httpx.AsyncClient) -> None:

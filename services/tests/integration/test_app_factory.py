@@ -135,6 +135,16 @@ async def test_validation_error_lists_each_bad_field(client: httpx.AsyncClient) 
     assert {error["field"] for error in problem["errors"]} == {"body.name", "body.size"}
 
 
+async def test_a_path_that_cannot_hold_an_id_is_a_404_naming_the_parameter(client: httpx.AsyncClient) -> None:
+    for path in ("/things/None", "/things/[1,%202]"):
+        response = await client.get(path)
+        assert response.status_code == 404, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"].endswith("/not-found")
+        assert [error["field"] for error in problem["errors"]] == ["path.thing_id"]
+
+
 async def test_a_nul_in_a_query_parameter_or_the_path_is_a_422_naming_it_not_a_database_error(
     client: httpx.AsyncClient,
 ) -> None:

@@ -6,6 +6,10 @@ routes never raise ``HTTPException``. Each class carries a stable ``type`` slug
 errors they may return in ``responses=problem_responses(NotFound, Conflict)`` so
 the OpenAPI document shows them.
 
+Every path parameter of the suite is an identifier, so a path whose parameter cannot be one
+(``/cases/None``) is a 404 ``not-found`` naming the parameter, as for an id nobody holds; a
+422 is for what the query or body gets wrong.
+
 A database that cannot be reached (down, restarting, connection lost; see
 :func:`omnicase.kit.db.database_unavailable`) is a 503 ``service-unavailable`` with
 ``Retry-After`` from every route, never a 500: the request's transaction did not
@@ -221,6 +225,19 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_field_errors(exc)
+        # Every path parameter is an identifier: one that cannot be an id addresses nothing, a
+        # 404 as for an id nobody holds (whatever else the request gets wrong is moot then).
+        in_path = [error for error in errors if error.field.startswith("path.")]
+        if in_path:
+            fields = ", ".join(error.field for error in in_path)
+            return problem_response(
+                404,
+                "not-found",
+                "Not found",
+                f"Nothing has this address: {fields} is not an identifier this path takes.",
+                instance=request.url.path,
+                errors=in_path,
+            )
         fields = ", ".join(error.field for error in errors)
         return problem_response(
             422,
