@@ -62,18 +62,23 @@ async def test_agent_creates_a_case_for_a_new_requester_and_reads_it_with_its_et
 
 async def test_bad_create_input_gets_per_field_problems_and_creates_nothing(api: httpx.AsyncClient) -> None:
     before = (await api.get("/api/v1/cases", params={"limit": 200})).json()["items"]
-    for body, field in [
-        ({"subject": ""}, "body.subject"),
-        ({"subject": "x", "priority": "asap"}, "body.priority"),
-        ({"subject": "x", "tags": ["no spaces allowed"]}, "body.tags"),
-        ({"subject": "x", "requester": {"email": "not-an-address"}}, "body.requester"),
-        ({"subject": "x", "requester_id": str(uuid.uuid4())}, "body.requester_id"),
-        ({"subject": "x", "custom_fields": {"undefined_field": 1}}, "body.custom_fields.undefined_field"),
-        ({"subject": "x", "type": "question", "problem_id": str(uuid.uuid4())}, "body.problem_id"),
-        ({"subject": "x", "surprise": True}, "body.surprise"),
+    # A reference to nothing (a contact, a custom field, a problem case) is a 404 naming the field.
+    for body, field, status in [
+        ({"subject": ""}, "body.subject", 422),
+        ({"subject": "x", "priority": "asap"}, "body.priority", 422),
+        ({"subject": "x", "tags": ["no spaces allowed"]}, "body.tags", 422),
+        ({"subject": "x", "requester": {"email": "not-an-address"}}, "body.requester", 422),
+        ({"subject": "x", "requester_id": str(uuid.uuid4())}, "body.requester_id", 404),
+        ({"subject": "x", "custom_fields": {"undefined_field": 1}}, "body.custom_fields.undefined_field", 404),
+        ({"subject": "x", "type": "question", "problem_id": str(uuid.uuid4())}, "body.problem_id", 422),
+        ({"subject": "x", "type": "incident", "problem_id": str(uuid.uuid4())}, "body.problem_id", 404),
+        ({"subject": "x", "surprise": True}, "body.surprise", 422),
     ]:
         response = await api.post("/api/v1/cases", json=body)
-        assert response.status_code == 422, (body, response.text)
+        assert response.status_code == status, (body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        if status == 404:
+            assert response.json()["type"].endswith("/unknown-reference")
         assert any(reported.startswith(field) for reported in problem_fields(response)), (body, response.text)
     after = (await api.get("/api/v1/cases", params={"limit": 200})).json()["items"]
     assert after == before

@@ -58,7 +58,10 @@ async def test_bad_contact_input_names_each_field_and_changes_nothing(api: httpx
     assert update.status_code == 422
     assert (await api.get(f"/api/v1/contacts/{contact['id']}")).json() == contact
     unknown_org = await api.patch(f"/api/v1/contacts/{contact['id']}", json={"organization_id": str(uuid.uuid4())})
-    assert unknown_org.status_code == 422
+    assert unknown_org.status_code == 404
+    assert unknown_org.json()["errors"] == [
+        {"field": "body.organization_id", "message": "no such organization", "code": "not_found"}
+    ]
     assert (await api.get(f"/api/v1/contacts/{uuid.uuid4()}")).status_code == 404
 
 

@@ -301,7 +301,7 @@ async def test_a_rule_emails_the_requester_a_personal_text_and_calls_a_webhook(
             "actions": [{"type": "notify_webhook", "webhook_id": str(uuid.uuid4())}],
         },
     )
-    assert unknown.status_code == 422
+    assert unknown.status_code == 404
     assert unknown.json()["errors"][0]["field"] == "body.actions.0.webhook_id"
     placeholder = await api.post(
         "/api/v1/triggers",

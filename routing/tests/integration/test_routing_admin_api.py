@@ -54,7 +54,9 @@ async def test_agents_are_validated_and_bad_input_changes_nothing(service_settin
                 "group_ids": [str(uuid.uuid4())],
             },
         )
-        assert bad.status_code == 422
+        # Names of nothing are a 404 naming each field (the kit's unknown-reference problem).
+        assert bad.status_code == 404
+        assert bad.json()["type"].endswith("/unknown-reference")
         assert fields(bad) == {"body.skills.0.skill_id", "body.group_ids.0"}
         assert (await client.get(f"/api/v1/agents/{user_id}")).status_code == 404
 
@@ -107,6 +109,7 @@ async def test_groups_and_skills_refuse_what_would_break_routing(service_setting
             "/api/v1/groups",
             json={"name": "Tier 1", "overflow_after_seconds": 60, "overflow_group_id": str(uuid.uuid4())},
         )
+        assert missing.status_code == 404
         assert fields(missing) == {"body.overflow_group_id"}
         assert (await client.post("/api/v1/groups", json={"name": "X", "routing_model": "random"})).status_code == 422
         assert (await client.post("/api/v1/groups", json={"name": "X", "offer_timeout_seconds": 0})).status_code == 422
@@ -172,12 +175,23 @@ async def test_rules_are_validated_and_kept_in_order(service_settings: SettingsF
                 ],
             },
         )
-        assert bad.status_code == 422
-        assert fields(bad) == {
-            "body.target_group_id",
-            "body.required_skills.1.skill_id",
-            "body.required_skills.2.skill_id",
-        }
+        # What names nothing is the answer (a 404 naming those fields); a skill listed twice is a
+        # 422 once every name is known.
+        assert bad.status_code == 404
+        assert fields(bad) == {"body.target_group_id", "body.required_skills.2.skill_id"}
+        twice = await client.post(
+            "/api/v1/routing/rules",
+            json={
+                "name": "Twice",
+                "target_group_id": group["id"],
+                "required_skills": [
+                    {"skill_id": skill["id"], "min_level": 3},
+                    {"skill_id": skill["id"], "min_level": 4},
+                ],
+            },
+        )
+        assert twice.status_code == 422
+        assert fields(twice) == {"body.required_skills.1.skill_id"}
         shapes = await client.post(
             "/api/v1/routing/rules",
             json={

@@ -147,6 +147,7 @@ async def test_policies_validate_targets_schedules_and_actions(client: httpx.Asy
         "/api/v1/sla/policies",
         json={"name": "x", "schedule_id": str(uuid.uuid4()), "targets": {"high": {"first_reply": {"minutes": 60}}}},
     )
+    assert unknown_schedule.status_code == 404
     assert problem_fields(unknown_schedule) == {"body.schedule_id": "not_found"}
     malformed = await client.post(
         "/api/v1/sla/policies",

@@ -93,6 +93,21 @@ class NotFound(ServiceError):
     status, slug, title = 404, "not-found", "Not found"
 
 
+class UnknownReference(NotFound):
+    """The body names something (by id or key) that does not exist: a 404 whose ``errors`` name each such field.
+
+    Like a path that names nothing, the request cannot be carried out as addressed, and the
+    client's fix is the reference, not the shape of its input (which is a 422). Raised through
+    :func:`refusal`, so one rule decides between the two for every service.
+    """
+
+    status, slug, title = 404, "unknown-reference", "Unknown reference"
+
+
+# The code a FieldError carries when the value names something that does not exist.
+NOT_FOUND_CODE = "not_found"
+
+
 class Conflict(ServiceError):
     status, slug, title = 409, "conflict", "Conflict"
 
@@ -130,6 +145,16 @@ class ServiceUnavailable(ServiceError):
     default_headers: ClassVar[dict[str, str]] = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
+def refusal(detail: str, errors: Sequence[FieldError]) -> ServiceError:
+    """The error for input refused field by field: a 404 :class:`UnknownReference` when some field
+    names what does not exist (code :data:`NOT_FOUND_CODE`; those fields alone, as what else is
+    wrong with such a request is moot), else a 422 :class:`ValidationFailed` naming every field."""
+    unknown = [error for error in errors if error.code == NOT_FOUND_CODE]
+    if unknown:
+        return UnknownReference(detail, errors=unknown)
+    return ValidationFailed(detail, errors=errors)
+
+
 def problem_type(slug: str) -> str:
     return PROBLEM_BASE_URI + slug
 
@@ -163,9 +188,13 @@ def problem_responses(*errors: type[ServiceError]) -> dict[int | str, dict[str, 
     """The ``responses=`` entry declaring these problems for a route's OpenAPI."""
     declared: dict[int | str, dict[str, Any]] = {}
     for error in errors:
+        # Two problems of one status (a 404 for the path's resource and one for a reference in
+        # the body) are one answer whose description names both.
+        titles = declared.get(error.status, {}).get("description", "").split(" or ")
+        description = " or ".join(dict.fromkeys(title for title in [*titles, error.title] if title))
         declared[error.status] = {
             "model": Problem,
-            "description": error.title,
+            "description": description,
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return declared

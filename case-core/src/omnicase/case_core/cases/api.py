@@ -34,6 +34,7 @@ from omnicase.kit.errors import (
     BadRequest,
     PreconditionFailed,
     ServiceError,
+    UnknownReference,
     ValidationFailed,
     problem_responses,
     problem_type,
@@ -153,7 +154,7 @@ async def list_cases(
     summary="Create a case",
     status_code=201,
     response_model=Case,
-    responses={201: ETAG_ANSWER, **problem_responses(BadRequest, ValidationFailed)},
+    responses={201: ETAG_ANSWER, **problem_responses(BadRequest, ValidationFailed, UnknownReference)},
 )
 async def create(
     data: CaseCreate, session: SessionDep, services: ServicesDep, actor: PortalWriter, response: Response
@@ -224,7 +225,13 @@ async def get(
     responses={
         200: ETAG_ANSWER,
         **problem_responses(
-            BadRequest, CaseNotFound, CaseClosed, PreconditionFailed, PreconditionRequired, ValidationFailed
+            BadRequest,
+            CaseNotFound,
+            CaseClosed,
+            PreconditionFailed,
+            PreconditionRequired,
+            ValidationFailed,
+            UnknownReference,
         ),
     },
     # If-Match is required, and the document says so; the route reads it itself so that a

@@ -37,7 +37,15 @@ from omnicase.case_core.messages.repository import (
 from omnicase.case_core.sanitize import sanitize_html
 from omnicase.case_core.service import SPEC
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import BadRequest, FieldError, PreconditionFailed, ServiceError, ValidationFailed
+from omnicase.kit.errors import (
+    NOT_FOUND_CODE,
+    BadRequest,
+    FieldError,
+    PreconditionFailed,
+    ServiceError,
+    ValidationFailed,
+    refusal,
+)
 from omnicase.kit.events import (
     AttachmentRef,
     CaseCreated,
@@ -200,14 +208,16 @@ class CaseService:
             held = requester is not None and requester.id == new.requester_id
             contact = requester if held else await ContactRepository(session).get(new.requester_id)
             if contact is None:
-                errors.append(FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found"))
+                errors.append(
+                    FieldError(field=f"{location}.requester_id", message="no such contact", code=NOT_FOUND_CODE)
+                )
             else:
                 organization_id = contact.organization_id
         errors += await self._check_problem(session, None, new.type, new.problem_id, location)
         if new.status == CaseStatus.SOLVED:
             errors += missing_on_solve(definitions, custom)
         if errors:
-            raise ValidationFailed("The case cannot be created as given.", errors=errors)
+            raise refusal("The case cannot be created as given.", errors)
 
         now = utcnow()
         values: dict[str, Any] = {
@@ -331,7 +341,7 @@ class CaseService:
                 contact = await ContactRepository(session).get(new["requester_id"])
                 if contact is None:
                     errors.append(
-                        FieldError(field=f"{location}.requester_id", message="no such contact", code="not_found")
+                        FieldError(field=f"{location}.requester_id", message="no such contact", code=NOT_FOUND_CODE)
                     )
                 else:
                     new["organization_id"] = contact.organization_id
@@ -345,7 +355,7 @@ class CaseService:
         if case.status == CaseStatus.NEW and "status" not in new and new.get("assignee_id"):
             new["status"] = CaseStatus.OPEN
         if errors:
-            raise ValidationFailed(f"Case {case_id} cannot be changed as asked.", errors=errors)
+            raise refusal(f"Case {case_id} cannot be changed as asked.", errors)
         row, applied = await self._apply(session, case, new, actor)
         if row.type == "problem" and "status" in applied and row.status == CaseStatus.SOLVED:
             await self._solve_incidents(session, row, actor)
@@ -382,7 +392,7 @@ class CaseService:
             return [FieldError(field=where, message="a case cannot be its own problem", code="self")]
         problem = await CaseRepository(session).get(problem_id)
         if problem is None:
-            return [FieldError(field=where, message="no such case", code="not_found")]
+            return [FieldError(field=where, message="no such case", code=NOT_FOUND_CODE)]
         if problem.type != "problem":
             return [FieldError(field=where, message="the linked case is not a problem", code="type")]
         return []

@@ -15,7 +15,7 @@ from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
 from omnicase.case_core.identity import CaseReader, ContactReader, ContactWriter
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import (
     CursorQuery,
@@ -61,7 +61,7 @@ async def list_contacts(
     summary="Create a contact",
     status_code=201,
     response_model=Contact,
-    responses=problem_responses(IdentityTaken, ValidationFailed),
+    responses=problem_responses(IdentityTaken, ValidationFailed, UnknownReference),
 )
 async def create_contact(
     data: ContactCreate, session: SessionDep, services: ServicesDep, actor: ContactWriter, response: Response
@@ -90,7 +90,7 @@ async def get_contact(
     operation_id="update_contact",
     summary="Change a contact",
     response_model=Contact,
-    responses=problem_responses(ContactNotFound, IdentityTaken, ValidationFailed),
+    responses=problem_responses(ContactNotFound, IdentityTaken, ValidationFailed, UnknownReference),
 )
 async def update_contact(
     contact_id: uuid.UUID, data: ContactUpdate, session: SessionDep, services: ServicesDep, actor: ContactWriter

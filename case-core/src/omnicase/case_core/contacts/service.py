@@ -21,7 +21,7 @@ from omnicase.case_core.normalize import (
 )
 from omnicase.case_core.organizations.repository import OrganizationRepository
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ValidationFailed, refusal
 from omnicase.kit.events import Channel, Party
 from omnicase.kit.ids import uuid7
 
@@ -228,7 +228,7 @@ class ContactService:
 
     async def _check_organization(self, session: AsyncSession, organization_id: uuid.UUID | None) -> list[FieldError]:
         if organization_id is not None and await OrganizationRepository(session).get(organization_id) is None:
-            return [FieldError(field="body.organization_id", message="no such organization", code="not_found")]
+            return [FieldError(field="body.organization_id", message="no such organization", code=NOT_FOUND_CODE)]
         return []
 
     async def _claim_all(self, session: AsyncSession, contact_id: uuid.UUID, identities: list[Identity]) -> None:
@@ -252,7 +252,7 @@ class ContactService:
         if not errors and not identities and not data.name:
             errors.append(FieldError(field="body", message="give a name or at least one identity", code="empty"))
         if errors:
-            raise ValidationFailed("The contact cannot be created as given.", errors=errors)
+            raise refusal("The contact cannot be created as given.", errors)
         contact = await self._insert(session, data.name, identities, data.organization_id)
         if data.notes:
             contact = await ContactRepository(session).update(contact.id, {"notes": data.notes})
@@ -270,7 +270,7 @@ class ContactService:
         if "organization_id" in sent:
             errors += await self._check_organization(session, data.organization_id)
         if errors:
-            raise ValidationFailed(f"Contact {contact_id} cannot be changed as asked.", errors=errors)
+            raise refusal(f"Contact {contact_id} cannot be changed as asked.", errors)
         if by_kind:
             await ContactRepository(session).release(contact_id, list(by_kind))
             await self._claim_all(session, contact_id, [identity for values in by_kind.values() for identity in values])

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from omnicase.case_core.custom_fields.repository import CustomFieldRow
-from omnicase.kit.errors import FieldError
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError
 
 
 def _check(definition: CustomFieldRow, value: Any) -> tuple[Any, str | None]:
@@ -63,7 +63,9 @@ def merge_custom_fields(
     for key, value in changes.items():
         definition = definitions.get(key)
         if definition is None or not definition.active:
-            errors.append(FieldError(field=f"{location}.{key}", message="no such active custom field", code="unknown"))
+            errors.append(
+                FieldError(field=f"{location}.{key}", message="no such active custom field", code=NOT_FOUND_CODE)
+            )
             continue
         if value is None:
             result.pop(key, None)

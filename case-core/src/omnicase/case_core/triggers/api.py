@@ -23,7 +23,7 @@ from omnicase.case_core.triggers.schemas import (
 from omnicase.case_core.triggers.service import TriggerNotFound, TriggerService
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"], responses=AUTH_PROBLEMS)
@@ -56,7 +56,7 @@ async def list_triggers(session: SessionDep, triggers: TriggersDep, actor: CaseR
     summary="Create a trigger",
     status_code=201,
     response_model=Trigger,
-    responses=problem_responses(ValidationFailed),
+    responses=problem_responses(ValidationFailed, UnknownReference),
 )
 async def create_trigger(
     data: TriggerCreate, session: SessionDep, triggers: TriggersDep, actor: Admin, response: Response
@@ -71,7 +71,7 @@ async def create_trigger(
     operation_id="dry_run_triggers",
     summary="Which triggers would fire for a case",
     response_model=TriggerRun,
-    responses=problem_responses(CaseNotFound, CaseClosed, ValidationFailed),
+    responses=problem_responses(CaseNotFound, CaseClosed, ValidationFailed, UnknownReference),
 )
 async def dry_run(data: DryRunRequest, session: SessionDep, triggers: TriggersDep, actor: CaseReader) -> TriggerRun:
     """Applies the imagined change and the rules in a transaction that is rolled back: nothing is kept or sent."""
@@ -125,7 +125,7 @@ async def get_trigger(trigger_id: uuid.UUID, session: SessionDep, triggers: Trig
     operation_id="update_trigger",
     summary="Change, reorder or deactivate a trigger",
     response_model=Trigger,
-    responses=problem_responses(TriggerNotFound, ValidationFailed),
+    responses=problem_responses(TriggerNotFound, ValidationFailed, UnknownReference),
 )
 async def update_trigger(
     trigger_id: uuid.UUID, data: TriggerUpdate, session: SessionDep, triggers: TriggersDep, actor: Admin

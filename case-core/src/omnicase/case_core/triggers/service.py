@@ -47,7 +47,7 @@ from omnicase.case_core.triggers.schemas import (
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
-from omnicase.kit.errors import FieldError, NotFound, ServiceError, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, NotFound, ServiceError, ValidationFailed, refusal
 from omnicase.kit.events import FieldChange
 from omnicase.kit.ids import uuid7
 
@@ -165,12 +165,12 @@ class TriggerService:
     async def _check_actions(self, session: AsyncSession, actions: list[Action]) -> None:
         check_set_values(actions, "body.actions")
         missing = [
-            FieldError(field=f"body.actions.{index}.webhook_id", message="no such webhook", code="not_found")
+            FieldError(field=f"body.actions.{index}.webhook_id", message="no such webhook", code=NOT_FOUND_CODE)
             for index, action in enumerate(actions)
             if isinstance(action, NotifyWebhook) and not await self.webhooks.exists(session, action.webhook_id)
         ]
         if missing:
-            raise ValidationFailed("A trigger action names a webhook that does not exist.", errors=missing)
+            raise refusal("A trigger action names a webhook that does not exist.", missing)
 
     # --- rules
 

@@ -37,7 +37,14 @@ from omnicase.gateway.metrics import LOGINS
 from omnicase.gateway.state import current_state
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import Forbidden, PayloadTooLarge, ServiceUnavailable, ValidationFailed, problem_responses
+from omnicase.kit.errors import (
+    Forbidden,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnknownReference,
+    ValidationFailed,
+    problem_responses,
+)
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
 
 router = APIRouter()
@@ -246,7 +253,10 @@ def _user(row: RowMapping) -> User:
     summary="Create a user",
     status_code=201,
     response_model=User,
-    responses={**AUTH_ERRORS, **problem_responses(EmailTaken, LinkTaken, ValidationFailed, ServiceUnavailable)},
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(EmailTaken, LinkTaken, ValidationFailed, UnknownReference, ServiceUnavailable),
+    },
 )
 async def create_user(
     request: Request,
@@ -308,7 +318,9 @@ async def get_user(
     response_model=User,
     responses={
         **AUTH_ERRORS,
-        **problem_responses(UserNotFound, EmailTaken, LastAdmin, ValidationFailed, ServiceUnavailable),
+        **problem_responses(
+            UserNotFound, EmailTaken, LastAdmin, ValidationFailed, UnknownReference, ServiceUnavailable
+        ),
     },
 )
 async def update_user(

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, ServiceUnavailable, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, UnknownReference, ValidationFailed
 from omnicase.kit.identity import sign_identity
 
 
@@ -47,9 +47,9 @@ class ContactDirectory:
         """The contact's organization; a 422 if the contact is unknown or ``named`` is another one."""
         contact = await self.contact(contact_id)
         if contact is None:
-            raise ValidationFailed(
+            raise UnknownReference(
                 f"Contact {contact_id} does not exist.",
-                errors=[FieldError(field="body.contact_id", message="no such contact", code="not_found")],
+                errors=[FieldError(field="body.contact_id", message="no such contact", code=NOT_FOUND_CODE)],
             )
         raw = contact.get("organization_id")
         organization = uuid.UUID(raw) if raw else None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
 from omnicase.routing.access import Admin, AgentOrAdmin, Reader
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
     operation_id="create_agent",
     summary="Make a user a routing agent",
     description="A new agent starts offline; set their presence to `online` to start receiving work.",
-    responses=AUTH_PROBLEMS | problem_responses(AgentExists, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(AgentExists, ValidationFailed, UnknownReference),
 )
 async def create_agent(payload: AgentCreate, routing: RoutingDep) -> Agent:
     return await AgentService(routing).create(payload)
@@ -73,7 +73,7 @@ async def get_agent(user_id: uuid.UUID, routing: RoutingDep) -> Agent:
     summary="Change an agent's name, languages, capacity, skills or queues",
     description="Fields left out stay as they are; `skills` and `group_ids` replace the whole list. "
     "More capacity, skills or queues push fitting waiting work to the agent at once.",
-    responses=AUTH_PROBLEMS | problem_responses(AgentNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(AgentNotFound, ValidationFailed, UnknownReference),
 )
 async def update_agent(user_id: uuid.UUID, payload: AgentUpdate, routing: RoutingDep) -> Agent:
     return await AgentService(routing).update(user_id, payload)

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, refusal
 from omnicase.kit.events import Channel
 from omnicase.routing.agents.repository import AgentRepository
 from omnicase.routing.agents.schemas import (
@@ -90,7 +90,7 @@ class AgentService:
                     )
                 elif skill_id not in known:
                     errors.append(
-                        FieldError(field=f"body.skills.{index}.skill_id", message="no such skill", code="not_found")
+                        FieldError(field=f"body.skills.{index}.skill_id", message="no such skill", code=NOT_FOUND_CODE)
                     )
                 seen.add(skill_id)
         if group_ids is not None:
@@ -98,12 +98,12 @@ class AgentService:
             for index, group_id in enumerate(group_ids):
                 if group_id not in known_groups:
                     errors.append(
-                        FieldError(field=f"body.group_ids.{index}", message="no such group", code="not_found")
+                        FieldError(field=f"body.group_ids.{index}", message="no such group", code=NOT_FOUND_CODE)
                     )
             if len(set(group_ids)) != len(group_ids):
                 errors.append(FieldError(field="body.group_ids", message="a group is listed twice", code="duplicate"))
         if errors:
-            raise ValidationFailed("The agent refers to skills or groups that are not valid.", errors=errors)
+            raise refusal("The agent refers to skills or groups that are not valid.", errors)
 
     async def create(self, payload: AgentCreate) -> Agent:
         if await self.repo.exists(payload.user_id):

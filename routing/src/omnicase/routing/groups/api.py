@@ -9,7 +9,14 @@ from fastapi import APIRouter, Response
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import FieldError, ValidationFailed, problem_responses
+from omnicase.kit.errors import (
+    NOT_FOUND_CODE,
+    FieldError,
+    UnknownReference,
+    ValidationFailed,
+    problem_responses,
+    refusal,
+)
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.ids import uuid7
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor
@@ -44,7 +51,7 @@ async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.U
                 FieldError(field="body.overflow_group_id", message="a queue cannot overflow into itself", code="self")
             )
         elif not await repo.existing([fallback]):
-            errors.append(FieldError(field="body.overflow_group_id", message="no such group", code="not_found"))
+            errors.append(FieldError(field="body.overflow_group_id", message="no such group", code=NOT_FOUND_CODE))
         elif group_id is not None and group_id in await repo.overflow_chain(fallback):
             errors.append(
                 FieldError(
@@ -54,7 +61,7 @@ async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.U
                 )
             )
     if errors:
-        raise ValidationFailed("The group's overflow settings are not valid.", errors=errors)
+        raise refusal("The group's overflow settings are not valid.", errors)
     if "name" in values and await repo.name_taken(values["name"], other_than=group_id):
         raise NameTaken(f"A group named {values['name']!r} exists already.")
 
@@ -65,7 +72,7 @@ async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.U
     status_code=201,
     operation_id="create_group",
     summary="Create a group (queue)",
-    responses=AUTH_PROBLEMS | problem_responses(NameTaken, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(NameTaken, ValidationFailed, UnknownReference),
 )
 async def create_group(payload: GroupCreate, session: SessionDep) -> Group:
     repo = GroupRepository(session)
@@ -104,7 +111,7 @@ async def get_group(group_id: uuid.UUID, session: SessionDep) -> Group:
     operation_id="update_group",
     summary="Change a group's settings",
     description="Fields left out stay as they are; send `null` to clear the offer timeout (auto-accept) or overflow.",
-    responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, NameTaken, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, NameTaken, ValidationFailed, UnknownReference),
 )
 async def update_group(group_id: uuid.UUID, payload: GroupUpdate, session: SessionDep) -> Group:
     repo = GroupRepository(session)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import Int32, LimitQuery, Page, cursor_query, decode_cursor, paginate
 from omnicase.routing.access import Admin, Reader
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1/routing/rules", tags=["rules"])
     description="Rules are evaluated in `position` order when a case is created or reopened and when a field "
     "a rule reads changes; the first enabled rule whose conditions all hold sets the case's queue and "
     "required skills. A case no rule matches stays in the group it came with.",
-    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed, UnknownReference),
 )
 async def create_rule(payload: RuleCreate, session: SessionDep) -> Rule:
     return await RuleService(session).create(payload)
@@ -69,7 +69,7 @@ async def get_rule(rule_id: uuid.UUID, session: SessionDep) -> Rule:
     operation_id="update_rule",
     summary="Change a rule or move it in the order",
     description="Fields left out stay as they are; `conditions` and `required_skills` replace the whole value.",
-    responses=AUTH_PROBLEMS | problem_responses(RuleNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(RuleNotFound, ValidationFailed, UnknownReference),
 )
 async def update_rule(rule_id: uuid.UUID, payload: RuleUpdate, session: SessionDep) -> Rule:
     return await RuleService(session).update(rule_id, payload)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, refusal
 from omnicase.kit.ids import uuid7
 from omnicase.routing.errors import RuleNotFound
 from omnicase.routing.groups.repository import GroupRepository
@@ -36,7 +36,7 @@ class RuleService:
     async def _check(self, target_group_id: uuid.UUID | None, required: list[RequiredSkill] | None) -> None:
         errors: list[FieldError] = []
         if target_group_id is not None and not await self.groups.existing([target_group_id]):
-            errors.append(FieldError(field="body.target_group_id", message="no such group", code="not_found"))
+            errors.append(FieldError(field="body.target_group_id", message="no such group", code=NOT_FOUND_CODE))
         if required is not None:
             known = await self.skills.existing([item.skill_id for item in required])
             seen: set[uuid.UUID] = set()
@@ -45,10 +45,10 @@ class RuleService:
                 if item.skill_id in seen:
                     errors.append(FieldError(field=field, message="listed twice", code="duplicate"))
                 elif item.skill_id not in known:
-                    errors.append(FieldError(field=field, message="no such skill", code="not_found"))
+                    errors.append(FieldError(field=field, message="no such skill", code=NOT_FOUND_CODE))
                 seen.add(item.skill_id)
         if errors:
-            raise ValidationFailed("The rule refers to groups or skills that are not valid.", errors=errors)
+            raise refusal("The rule refers to groups or skills that are not valid.", errors)
 
     async def create(self, payload: RuleCreate) -> Rule:
         await self._check(payload.target_group_id, payload.required_skills)

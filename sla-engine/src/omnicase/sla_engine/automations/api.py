@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
 from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/automations", tags=["automations"], dependenc
     status_code=status.HTTP_201_CREATED,
     operation_id="create_automation",
     summary="Create an automation",
-    responses=problem_responses(ValidationFailed),
+    responses=problem_responses(ValidationFailed, UnknownReference),
 )
 async def create_automation(payload: AutomationCreate, session: SessionDep) -> Automation:
     return await AutomationService(session).create(payload)
@@ -54,7 +54,7 @@ async def get_automation(automation_id: uuid.UUID, session: SessionDep) -> Autom
     "/{automation_id}",
     operation_id="replace_automation",
     summary="Replace an automation (cases pick it up with their next change)",
-    responses=problem_responses(AutomationNotFound, ValidationFailed),
+    responses=problem_responses(AutomationNotFound, ValidationFailed, UnknownReference),
 )
 async def replace_automation(automation_id: uuid.UUID, payload: AutomationCreate, session: SessionDep) -> Automation:
     return await AutomationService(session).replace(automation_id, payload)

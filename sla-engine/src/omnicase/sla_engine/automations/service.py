@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, NotFound, refusal
 from omnicase.kit.ids import uuid7
 from omnicase.kit.pagination import Int32, Page, decode_cursor
 from omnicase.sla_engine.automations.repository import AutomationRepository
@@ -50,7 +50,7 @@ class AutomationService:
         errors: list[FieldError] = []
         if payload.schedule_id is not None and not await self.schedules.exists(payload.schedule_id):
             errors.append(
-                FieldError(field="body.schedule_id", message="no such business-hours schedule", code="not_found")
+                FieldError(field="body.schedule_id", message="no such business-hours schedule", code=NOT_FOUND_CODE)
             )
         if payload.time_condition.business_hours and payload.schedule_id is None:
             errors.append(
@@ -70,7 +70,7 @@ class AutomationService:
                 )
             )
         if errors:
-            raise ValidationFailed("The automation is not valid.", errors=errors)
+            raise refusal("The automation is not valid.", errors)
 
     async def create(self, payload: AutomationCreate) -> Automation:
         await self._check(payload)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
 from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/sla/policies", tags=["sla-policies"], depende
     status_code=status.HTTP_201_CREATED,
     operation_id="create_sla_policy",
     summary="Create an SLA policy",
-    responses=problem_responses(ValidationFailed),
+    responses=problem_responses(ValidationFailed, UnknownReference),
 )
 async def create_policy(payload: PolicyCreate, session: SessionDep) -> Policy:
     return await PolicyService(session).create(payload)
@@ -54,7 +54,7 @@ async def get_policy(policy_id: uuid.UUID, session: SessionDep) -> Policy:
     "/{policy_id}",
     operation_id="replace_sla_policy",
     summary="Replace an SLA policy (cases pick it up with their next change)",
-    responses=problem_responses(PolicyNotFound, ValidationFailed),
+    responses=problem_responses(PolicyNotFound, ValidationFailed, UnknownReference),
 )
 async def replace_policy(policy_id: uuid.UUID, payload: PolicyCreate, session: SessionDep) -> Policy:
     return await PolicyService(session).replace(policy_id, payload)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, NotFound, refusal
 from omnicase.kit.events import CaseSnapshot
 from omnicase.kit.ids import uuid7
 from omnicase.kit.pagination import Int32, Page, decode_cursor
@@ -58,7 +58,7 @@ class PolicyService:
         errors: list[FieldError] = []
         if payload.schedule_id is not None and not await self.schedules.exists(payload.schedule_id):
             errors.append(
-                FieldError(field="body.schedule_id", message="no such business-hours schedule", code="not_found")
+                FieldError(field="body.schedule_id", message="no such business-hours schedule", code=NOT_FOUND_CODE)
             )
         if payload.schedule_id is None:
             for priority, targets in payload.targets.items():
@@ -73,7 +73,7 @@ class PolicyService:
                             )
                         )
         if errors:
-            raise ValidationFailed("The SLA policy is not valid.", errors=errors)
+            raise refusal("The SLA policy is not valid.", errors)
 
     async def create(self, payload: PolicyCreate) -> Policy:
         await self._check(payload)
