@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
@@ -126,7 +127,9 @@ def test_time_of_day_in_business_hours_follows_the_time_zone(moment: datetime, i
         {**BERLIN_OFFICE, "timezone": "Mars/Olympus"},
         {**BERLIN_OFFICE, "days": []},
         {**BERLIN_OFFICE, "days": ["someday"]},
-        {**BERLIN_OFFICE, "start": "18:00"},
+        {**BERLIN_OFFICE, "start": "09:00+01:00"},
+        {**BERLIN_OFFICE, "end": "24:00"},
+        {**BERLIN_OFFICE, "end": "5pm"},
         "office hours",
     ],
 )
@@ -135,3 +138,62 @@ def test_impossible_hours_are_refused(value: Any) -> None:
         Condition.model_validate({"field": "time", "operator": "within", "value": value})
     with pytest.raises(ValidationError):
         Condition.model_validate({"field": "status", "operator": "within", "value": BERLIN_OFFICE})
+
+
+@pytest.mark.parametrize(
+    ("moment", "inside"),
+    [
+        (datetime(2026, 1, 5, 21, 0, tzinfo=UTC), True),  # Monday 22:00 in Berlin
+        (datetime(2026, 1, 6, 4, 59, tzinfo=UTC), True),  # Tuesday 05:59: Monday's night still
+        (datetime(2026, 1, 6, 5, 0, tzinfo=UTC), False),  # Tuesday 06:00: over
+        (datetime(2026, 1, 5, 4, 0, tzinfo=UTC), False),  # Monday 05:00: Sunday's night, not one of the days
+        (datetime(2026, 1, 6, 21, 0, tzinfo=UTC), False),  # Tuesday 22:00: not one of the days
+    ],
+)
+def test_hours_whose_end_comes_before_their_start_run_past_midnight(moment: datetime, inside: bool) -> None:
+    night = Condition(
+        field="time", operator="within", value={**BERLIN_OFFICE, "days": ["mon"], "start": "22:00", "end": "06:00"}
+    )
+    assert holds(night, CASE, CHANGES, is_new=False, now=moment) is inside
+
+
+def test_hours_whose_end_is_their_start_are_the_whole_day_from_it() -> None:
+    day = Condition(
+        field="time", operator="within", value={**BERLIN_OFFICE, "days": ["mon"], "start": "00:00", "end": "00:00"}
+    )
+    assert holds(day, CASE, CHANGES, is_new=False, now=datetime(2026, 1, 5, 22, 59, tzinfo=UTC))  # Monday 23:59
+    assert not holds(day, CASE, CHANGES, is_new=False, now=datetime(2026, 1, 5, 23, 0, tzinfo=UTC))  # Tuesday 00:00
+
+
+def test_every_condition_the_schema_allows_is_one_the_model_takes_and_the_reverse() -> None:
+    schema = Conditions.model_json_schema()
+    validator = jsonschema_rs.validator_for(schema)
+    office = {**BERLIN_OFFICE, "start": "22:00", "end": "06:00"}
+    for condition, valid in [
+        ({"field": "time", "operator": "within", "value": office}, True),
+        ({"field": "time", "operator": "is", "value": office}, False),
+        ({"field": "priority", "operator": "outside", "value": office}, False),
+        ({"field": "time", "operator": "within"}, False),
+        ({"field": "priority", "operator": "changed_to", "value": "urgent"}, True),
+        ({"field": "priority", "operator": "changed_to"}, False),
+        ({"field": "priority", "operator": "is", "value": None}, False),
+        ({"field": "priority", "operator": "in", "value": "urgent"}, False),
+        ({"field": "priority", "operator": "in", "value": ["urgent", "high"]}, True),
+        ({"field": "priority", "operator": "contains", "value": "x"}, False),
+        ({"field": "subject", "operator": "contains", "value": "refund"}, True),
+        ({"field": "update_type", "operator": "changed", "value": "created"}, False),
+        ({"field": "update_type", "operator": "is", "value": "deleted"}, False),
+        ({"field": "update_type", "operator": "is", "value": "created"}, True),
+        ({"field": "status", "operator": "changed"}, True),
+    ]:
+        body = {"all": [condition]}
+        assert validator.is_valid(body) is valid, condition
+        try:
+            Conditions.model_validate(body)
+        except ValidationError:
+            assert not valid, condition
+        else:
+            assert valid, condition
+    assert not validator.is_valid({"all": [], "any": []})
+    with pytest.raises(ValidationError):
+        Conditions.model_validate({"all": [], "any": []})

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from omnicase.case_core.cases.schemas import CaseChanges, Tag
 from omnicase.case_core.templates import TemplatedText, known_placeholders
@@ -55,23 +65,43 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+def _wall_clock(value: object) -> object:
+    """A time of day as the clock on the wall shows it (``HH:MM``, seconds optional), never with an offset."""
+    if isinstance(value, str) and not re.fullmatch(_CLOCK_PATTERN, value):
+        raise ValueError("a time of day is HH:MM (24-hour clock, local to the timezone, no offset)")
+    return value
+
+
+WallClock = Annotated[
+    time,
+    BeforeValidator(_wall_clock),
+    WithJsonSchema({"type": "string", "pattern": _CLOCK_PATTERN, "examples": ["09:00"]}),
+]
+
+
 class Hours(StrictInput):
-    """Opening hours for the ``time`` condition: these days, from ``start`` to ``end`` local time."""
+    """Opening hours for the ``time`` condition: these days, from ``start`` to ``end`` local time.
+
+    An ``end`` at or before ``start`` runs past midnight into the next day (``22:00`` to
+    ``06:00`` is a night; equal times are the 24 hours from ``start``), so every pair of times
+    means something and the schema needs no rule relating the two.
+    """
 
     timezone: TimeZoneName
     days: list[Weekday] = Field(min_length=1, max_length=7)
-    start: time = Field(examples=["09:00"])
-    end: time = Field(examples=["17:00"])
-
-    @model_validator(mode="after")
-    def _order(self) -> Hours:
-        if self.end <= self.start:
-            raise ValueError("end must come after start (hours across midnight: two conditions in any)")
-        return self
+    start: WallClock
+    end: WallClock = Field(examples=["17:00"])
 
     def contain(self, moment: datetime) -> bool:
         local = moment.astimezone(ZoneInfo(self.timezone))
-        return WEEKDAYS[local.weekday()] in self.days and self.start <= local.time() < self.end
+        today, clock = WEEKDAYS[local.weekday()], local.time().replace(tzinfo=None)
+        if self.start < self.end:
+            return today in self.days and self.start <= clock < self.end
+        yesterday = WEEKDAYS[(local.weekday() - 1) % 7]
+        return (today in self.days and clock >= self.start) or (yesterday in self.days and clock < self.end)
 
 
 class Condition(StrictInput):
@@ -83,7 +113,42 @@ class Condition(StrictInput):
     """
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"field": "priority", "operator": "changed_to", "value": "urgent"}]}
+        json_schema_extra={
+            "examples": [{"field": "priority", "operator": "changed_to", "value": "urgent"}],
+            # What _value_fits checks, said in the schema.
+            "allOf": [
+                {
+                    "if": {"properties": {"field": {"const": "time"}}},
+                    "then": {
+                        "required": ["value"],
+                        "properties": {"operator": {"enum": ["within", "outside"]}, "value": Hours.model_json_schema()},
+                    },
+                    "else": {"properties": {"operator": {"not": {"enum": ["within", "outside"]}}}},
+                },
+                {
+                    "if": {"properties": {"operator": {"enum": sorted(_NEEDS_VALUE)}}},
+                    "then": {"required": ["value"], "properties": {"value": {"not": {"type": "null"}}}},
+                },
+                {
+                    "if": {"properties": {"operator": {"enum": sorted(_NEEDS_LIST)}}},
+                    "then": {"properties": {"value": {"type": "array"}}},
+                },
+                {
+                    "if": {"properties": {"operator": {"enum": sorted(_TEXT_OPERATORS)}}},
+                    "then": {"properties": {"field": {"enum": ["tags", "subject"]}}},
+                },
+                {
+                    "if": {"properties": {"field": {"const": "update_type"}}},
+                    "then": {
+                        "required": ["value"],
+                        "properties": {
+                            "operator": {"enum": ["is", "is_not"]},
+                            "value": {"enum": ["created", "updated"]},
+                        },
+                    },
+                },
+            ],
+        }
     )
 
     field: ConditionField
@@ -112,6 +177,16 @@ class Condition(StrictInput):
 
 class Conditions(StrictInput):
     """Every condition of ``all`` and, if ``any`` is not empty, at least one of ``any``."""
+
+    # What _not_empty checks, said in the schema: one of the two lists has a condition.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["all"], "properties": {"all": {"minItems": 1}}},
+                {"required": ["any"], "properties": {"any": {"minItems": 1}}},
+            ]
+        }
+    )
 
     all: list[Condition] = Field(default_factory=list, max_length=50)
     any: list[Condition] = Field(default_factory=list, max_length=50)
