@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -201,7 +201,23 @@ class Conditions(StrictInput):
 SettableField = Literal["status", "priority", "type", "group_id", "assignee_id", "brand"]
 
 
+def _settable_values(schema: dict[str, Any]) -> None:
+    """What check_set_values holds a value to, said in the schema: per field, the value a PATCH of the case takes."""
+    changes = CaseChanges.model_json_schema()
+    definitions = changes.get("$defs", {})
+    branches = []
+    for name in get_args(SettableField):
+        value = {key: part for key, part in changes["properties"][name].items() if key not in ("default", "title")}
+        reference = value.pop("$ref", None)
+        if reference is not None:
+            value = {**definitions[reference.rsplit("/", 1)[1]], **value}
+        branches.append({"if": {"properties": {"field": {"const": name}}}, "then": {"properties": {"value": value}}})
+    schema["allOf"] = branches
+
+
 class SetField(StrictInput):
+    model_config = ConfigDict(json_schema_extra=_settable_values)
+
     type: Literal["set"]
     field: SettableField
     value: Any
