@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from omnicase.kit.inputs import (
     EMAIL_ADDRESS_PATTERN,
+    NOT_SPACE,
     STORABLE_TEXT_PATTERN,
     EmailAddress,
     Integer,
@@ -75,6 +76,37 @@ def test_the_published_pattern_and_the_validator_agree_on_whitespace_the_regex_e
     in_javascript = json.loads(done.stdout)
     on_the_server = [is_email_address(candidate) for candidate in candidates]
     assert in_javascript == on_the_server == [False, False, False, False, False, False, True]
+
+
+def test_a_token_without_spaces_is_one_in_python_javascript_and_rust_alike() -> None:
+    # A pattern built on NOT_SPACE (tags, blocked senders, conversation ids) refuses in every
+    # engine what any engine counts as whitespace: schemathesis generates by Python's \\s,
+    # pydantic checks by Rust's, browsers by JavaScript's.
+    pattern = rf"^{NOT_SPACE}+$"
+    candidates = [f"vip{character}x" for character in "\u0085\ufeff\u00a0\u2028\u3000\u001f\u0000\t"]
+    candidates.append("vip-x")
+    node = shutil.which("node")
+    assert node is not None, "node comes with `make test` (the TypeScript client needs it)"
+    script = (
+        "const r = new RegExp(process.argv[1]);"
+        "console.log(JSON.stringify(JSON.parse(process.argv[2]).map((v) => r.test(v))))"
+    )
+    done = subprocess.run(
+        [node, "-e", script, pattern, json.dumps(candidates)], capture_output=True, text=True, check=True
+    )
+    expected = [False] * 8 + [True]
+    assert json.loads(done.stdout) == expected
+    assert [re.fullmatch(pattern, candidate) is not None for candidate in candidates] == expected
+    rust = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+    assert [rust.is_valid(candidate) for candidate in candidates] == expected
+    token = TypeAdapter(Annotated[str, Field(pattern=pattern)])
+    for candidate, valid in zip(candidates, expected, strict=True):
+        try:
+            token.validate_python(candidate)
+        except ValidationError:
+            assert not valid, candidate
+        else:
+            assert valid, candidate
 
 
 def test_a_strict_input_names_each_unknown_field_and_keeps_its_own_settings() -> None:

@@ -53,6 +53,9 @@ from omnicase.kit.errors import FieldError, problem_response
 # the other way round, and Python's alone takes U+001C to U+001F; all are named so that every
 # engine refuses the same addresses.
 _NOT_IN_ADDRESS = r"@\s\u0000\u001c-\u001f\u0085\ufeff<>()\[\],;:\""
+NOT_SPACE = r"[^\s\u0000\u001c-\u001f\u0085\ufeff]"
+"""One character that is neither NUL nor whitespace in any engine's sense (the union above
+named), for a published pattern of a token without spaces: ``rf"^{NOT_SPACE}+$"``."""
 EMAIL_ADDRESS_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+$"
 MAX_EMAIL_ADDRESS_LENGTH = 254
 _EMAIL_ADDRESS = re.compile(EMAIL_ADDRESS_PATTERN)

@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 from pydantic import Field, HttpUrl
 
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
-from omnicase.kit.inputs import EmailAddress, StrictInput
+from omnicase.kit.inputs import NOT_SPACE, EmailAddress, StrictInput
 
-Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\s\u0000]+$")]
+Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=rf"^{NOT_SPACE}+$")]
 
 
 class CaseConditions(StrictInput):

@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.kit.events import CaseDefaults, Priority
-from omnicase.kit.inputs import EmailAddress, StrictInput
+from omnicase.kit.inputs import NOT_SPACE, EmailAddress, StrictInput
 
 # The kit's one address rule, published in the schema as its pattern; kept in lower case.
 Address = Annotated[EmailAddress, Field(examples=["support@example.com"]), AfterValidator(str.lower)]
@@ -19,7 +19,7 @@ Address = Annotated[EmailAddress, Field(examples=["support@example.com"]), After
 # A default tag: 1-80 characters without whitespace (Python's, which also takes U+001C..U+001F,
 # and JavaScript's, which also takes U+FEFF, named for the engines reading the schema), checked
 # after trimming and published as the schema's pattern; kept in lower case.
-TAG_PATTERN = r"^[^\s\u0000\u001c-\u001f\u0085\ufeff]{1,80}$"
+TAG_PATTERN = rf"^{NOT_SPACE}{{1,80}}$"
 Tag = Annotated[str, Field(json_schema_extra={"pattern": TAG_PATTERN})]
 
 
@@ -69,7 +69,7 @@ class MailboxCreate(StrictInput):
     auto_response: StrictBool = Field(default=False, description="Acknowledge new cases by email.")
     signature: str | None = Field(default=None, max_length=5000)
     logo_url: str | None = Field(
-        default=None, max_length=2000, pattern=r"^https?://[^\s\u0000]+$", description="Brand logo shown in HTML mail."
+        default=None, max_length=2000, pattern=rf"^https?://{NOT_SPACE}+$", description="Brand logo shown in HTML mail."
     )
     webhook_secret: str | None = Field(
         default=None, min_length=16, max_length=200, description="Signs inbound-parse webhook posts (write-only)."
@@ -87,7 +87,7 @@ class MailboxUpdate(StrictInput):
     defaults: MailboxDefaults | None = None
     auto_response: StrictBool | None = None
     signature: str | None = Field(default=None, max_length=5000)
-    logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\u0000]+$")
+    logo_url: str | None = Field(default=None, max_length=2000, pattern=rf"^https?://{NOT_SPACE}+$")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import NOT_SPACE, Integer, StrictInput
 
 Secret = Annotated[str, Field(min_length=1, max_length=500, description="Write-only; never returned.")]
 
@@ -139,7 +139,7 @@ class GenericConfig(StrictInput):
 
 
 BlockedSender = Annotated[
-    str, Field(min_length=1, max_length=320, pattern=r"^[^\s\u0000]+$", examples=["+15005550199"])
+    str, Field(min_length=1, max_length=320, pattern=rf"^{NOT_SPACE}+$", examples=["+15005550199"])
 ]
 
 ChannelConfig = Annotated[SmsConfig | WhatsAppConfig | MessengerConfig | GenericConfig, Field(discriminator="kind")]
@@ -201,7 +201,7 @@ class GenericMessageIn(StrictInput):
         }
     )
 
-    conversation_id: str = Field(min_length=1, max_length=200, pattern=r"^[^\s\u0000]+$")
+    conversation_id: str = Field(min_length=1, max_length=200, pattern=rf"^{NOT_SPACE}+$")
     message_id: str | None = Field(default=None, max_length=200)
     sender: Party
     subject: str | None = Field(default=None, max_length=500)
