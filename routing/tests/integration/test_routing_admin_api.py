@@ -125,13 +125,26 @@ async def test_groups_and_skills_refuse_what_would_break_routing(service_setting
                 "overflow_group_id": fallback["id"],
             },
         )
+        # What conflicts with how the queues are set now (itself, a loop, half an overflow whose
+        # other half is stored as none) is a 409 naming the field; nothing changes.
         itself = await client.patch(f"/api/v1/groups/{tier1['id']}", json={"overflow_group_id": tier1["id"]})
+        assert itself.status_code == 409
         assert fields(itself) == {"body.overflow_group_id"}
         loop = await client.patch(
             f"/api/v1/groups/{fallback['id']}", json={"overflow_after_seconds": 60, "overflow_group_id": tier1["id"]}
         )
-        assert loop.status_code == 422
+        assert loop.status_code == 409
+        assert loop.json()["type"].endswith("/overflow-conflict")
         assert [e["code"] for e in loop.json()["errors"]] == ["cycle"]
+        half_of_none = await client.patch(f"/api/v1/groups/{fallback['id']}", json={"overflow_after_seconds": 60})
+        assert half_of_none.status_code == 409
+        assert fields(half_of_none) == {"body.overflow_group_id"}
+        # A body that gives both halves, one of them null, breaks its own schema: a 422.
+        half_in_body = await client.patch(
+            f"/api/v1/groups/{fallback['id']}", json={"overflow_after_seconds": 60, "overflow_group_id": None}
+        )
+        assert half_in_body.status_code == 422
+        assert fields(half_in_body) == {"body.overflow_group_id"}
         assert (await client.get(f"/api/v1/groups/{fallback['id']}")).json()["overflow_group_id"] is None
         assert (await client.post("/api/v1/groups", json={"name": "Tier 1"})).status_code == 409
         in_use = await client.delete(f"/api/v1/groups/{fallback['id']}")

@@ -31,6 +31,12 @@ class NameTaken(Conflict):
     slug, title = "name-taken", "Name already taken"
 
 
+class OverflowConflict(Conflict):
+    """A change the group's stored overflow settings do not allow (half an overflow, a loop of queues)."""
+
+    slug, title = "overflow-conflict", "Overflow settings conflict"
+
+
 class StillInUse(Conflict):
     slug, title = "still-in-use", "Still in use"
 

@@ -21,7 +21,7 @@ from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.ids import uuid7
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor
 from omnicase.routing.access import Admin, Reader
-from omnicase.routing.errors import GroupNotFound, NameTaken, StillInUse
+from omnicase.routing.errors import GroupNotFound, NameTaken, OverflowConflict, StillInUse
 from omnicase.routing.groups.repository import GroupRepository
 from omnicase.routing.groups.schemas import Group, GroupCreate, GroupUpdate
 
@@ -32,28 +32,34 @@ def _missing(group_id: uuid.UUID) -> GroupNotFound:
     return GroupNotFound(f"Group {group_id} does not exist.")
 
 
-async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.UUID | None) -> None:
-    """Rules across fields: overflow needs both a limit and a fallback that exists and is another queue."""
+async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.UUID | None, given: set[str]) -> None:
+    """Rules across fields: overflow needs both a limit and a fallback that exists and is another queue.
+
+    What the body alone breaks (``given``: the fields it sent) is a 422, as its schema says too;
+    what breaks only with the group's stored settings or its place among the queues (half an
+    overflow whose other half is stored as none, a fallback that is the group itself or leads
+    back to it) is a 409 naming the field.
+    """
     errors: list[FieldError] = []
+    conflicts: list[FieldError] = []
     limit, fallback = values.get("overflow_after_seconds"), values.get("overflow_group_id")
     if (limit is None) != (fallback is None):
         missing = "overflow_group_id" if fallback is None else "overflow_after_seconds"
-        errors.append(
-            FieldError(
-                field=f"body.{missing}",
-                message="overflow needs both a wait limit and a fallback queue",
-                code="required_with",
-            )
+        half = FieldError(
+            field=f"body.{missing}",
+            message="overflow needs both a wait limit and a fallback queue",
+            code="required_with",
         )
+        (errors if missing in given else conflicts).append(half)
     if fallback is not None:
         if fallback == group_id:
-            errors.append(
+            conflicts.append(
                 FieldError(field="body.overflow_group_id", message="a queue cannot overflow into itself", code="self")
             )
         elif not await repo.existing([fallback]):
             errors.append(FieldError(field="body.overflow_group_id", message="no such group", code=NOT_FOUND_CODE))
         elif group_id is not None and group_id in await repo.overflow_chain(fallback):
-            errors.append(
+            conflicts.append(
                 FieldError(
                     field="body.overflow_group_id",
                     message="the fallback queue overflows back into this one",
@@ -62,6 +68,10 @@ async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.U
             )
     if errors:
         raise refusal("The group's overflow settings are not valid.", errors)
+    if conflicts:
+        raise OverflowConflict(
+            "The group's overflow settings cannot be combined with how it is set now.", errors=conflicts
+        )
     if "name" in values and await repo.name_taken(values["name"], other_than=group_id):
         raise NameTaken(f"A group named {values['name']!r} exists already.")
 
@@ -77,7 +87,7 @@ async def _check(repo: GroupRepository, values: dict[str, Any], group_id: uuid.U
 async def create_group(payload: GroupCreate, session: SessionDep) -> Group:
     repo = GroupRepository(session)
     values = payload.model_dump()
-    await _check(repo, values, None)
+    await _check(repo, values, None, set(values))
     group_id, now = uuid7(), utcnow()
     await repo.insert({**values, "id": group_id, "created_at": now, "updated_at": now})
     return await repo.get_or_raise(group_id, _missing)
@@ -111,14 +121,16 @@ async def get_group(group_id: uuid.UUID, session: SessionDep) -> Group:
     operation_id="update_group",
     summary="Change a group's settings",
     description="Fields left out stay as they are; send `null` to clear the offer timeout (auto-accept) or overflow.",
-    responses=AUTH_PROBLEMS | problem_responses(GroupNotFound, NameTaken, ValidationFailed, UnknownReference),
+    responses=AUTH_PROBLEMS
+    | problem_responses(GroupNotFound, NameTaken, OverflowConflict, ValidationFailed, UnknownReference),
 )
 async def update_group(group_id: uuid.UUID, payload: GroupUpdate, session: SessionDep) -> Group:
     repo = GroupRepository(session)
     current = await repo.get_or_raise(group_id, _missing)
     changes = payload.model_dump(exclude_unset=True)
     merged = {**current.model_dump(), **changes}
-    await _check(repo, {**changes, **{k: merged[k] for k in ("overflow_after_seconds", "overflow_group_id")}}, group_id)
+    overflow = {key: merged[key] for key in ("overflow_after_seconds", "overflow_group_id")}
+    await _check(repo, {**changes, **overflow}, group_id, set(changes))
     if changes:
         await repo.update(group_id, {**changes, "updated_at": utcnow()})
     return await repo.get_or_raise(group_id, _missing)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 from omnicase.routing.engine import RoutingModel
@@ -25,7 +25,19 @@ OVERFLOW_AFTER = Field(
 )
 
 
+# What the groups' _check holds a body to, said in the schema: a wait limit and a fallback queue
+# come together (in a change, when the body gives both).
+_LIMIT = {"required": ["overflow_after_seconds"], "properties": {"overflow_after_seconds": {"type": "integer"}}}
+_FALLBACK = {"required": ["overflow_group_id"], "properties": {"overflow_group_id": {"type": "string"}}}
+_NO_LIMIT = {"required": ["overflow_after_seconds"], "properties": {"overflow_after_seconds": {"type": "null"}}}
+_NO_FALLBACK = {"required": ["overflow_group_id"], "properties": {"overflow_group_id": {"type": "null"}}}
+
+
 class GroupCreate(StrictInput):
+    model_config = ConfigDict(
+        json_schema_extra={"allOf": [{"if": _LIMIT, "then": _FALLBACK}, {"if": _FALLBACK, "then": _LIMIT}]}
+    )
+
     name: Name = Field(examples=["Billing"])
     description: Description = ""
     routing_model: RoutingModel = Field(
@@ -39,6 +51,10 @@ class GroupCreate(StrictInput):
 
 
 class GroupUpdate(PatchInput):
+    model_config = ConfigDict(
+        json_schema_extra={"not": {"anyOf": [{"allOf": [_LIMIT, _NO_FALLBACK]}, {"allOf": [_FALLBACK, _NO_LIMIT]}]}}
+    )
+
     nullable = frozenset({"offer_timeout_seconds", "overflow_after_seconds", "overflow_group_id"})
 
     name: Name | None = None
