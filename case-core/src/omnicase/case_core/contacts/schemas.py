@@ -26,7 +26,15 @@ class Handle(StrictInput):
 class ContactCreate(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"name": "Ada Lovelace", "emails": ["ada@example.com"], "phones": ["+44 20 7946 0958"]}]
+            "examples": [{"name": "Ada Lovelace", "emails": ["ada@example.com"], "phones": ["+44 20 7946 0958"]}],
+            # What create checks (code empty), said in the schema: a name or at least one identity.
+            "anyOf": [
+                {"required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}},
+                *(
+                    {"required": [kind], "properties": {kind: {"type": "array", "minItems": 1}}}
+                    for kind in ("emails", "phones", "handles")
+                ),
+            ],
         }
     )
 
