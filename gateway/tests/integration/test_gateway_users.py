@@ -194,11 +194,32 @@ async def test_an_end_user_cannot_be_linked_to_a_contact_or_organization_that_is
     if case == "another organization":
         body["organization_id"] = str(uuid.uuid4())
     response = await gateway.client.post("/api/v1/users", json=body, headers=admin)
-    # A contact nobody has is a 404 naming the field (the kit's unknown reference); another's organization a 422.
-    assert response.status_code == (404 if case == "unknown contact" else 422)
+    # A contact nobody has is a 404 naming the field (the kit's unknown reference); an organization
+    # other than the contact's a 409 (the contact as it is now decides).
+    assert response.status_code == (404 if case == "unknown contact" else 409)
     expected = "body.contact_id" if case == "unknown contact" else "body.organization_id"
     assert [error["field"] for error in response.json()["errors"]] == [expected]
     assert (await gateway.client.get("/api/v1/users", params={"email": email}, headers=admin)).json()["items"] == []
+
+
+async def test_a_link_the_stored_role_refuses_is_a_409_and_one_the_body_refuses_a_422(
+    gateway: Gateway, upstream: Upstream
+) -> None:
+    _, admin = await gateway.bearer("admin")
+    agent = await gateway.user("agent")
+    contact = str(upstream.add_contact(uuid.uuid4()))
+    stored = await gateway.client.patch(f"/api/v1/users/{agent['id']}", json={"contact_id": contact}, headers=admin)
+    assert stored.status_code == 409
+    assert stored.json()["type"].endswith("/link-conflict")
+    assert [error["field"] for error in stored.json()["errors"]] == ["body.contact_id"]
+    in_body = await gateway.client.patch(
+        f"/api/v1/users/{agent['id']}", json={"role": "agent", "contact_id": contact}, headers=admin
+    )
+    assert in_body.status_code == 422
+    assert [error["field"] for error in in_body.json()["errors"]] == ["body.contact_id"]
+    fetched = await gateway.client.get(f"/api/v1/users/{agent['id']}", headers=admin)
+    assert fetched.json()["contact_id"] is None
+    assert fetched.json()["role"] == "agent"
 
 
 async def test_an_agent_is_linked_to_the_routing_record_keyed_by_their_user_id(gateway: Gateway) -> None:

@@ -16,6 +16,7 @@ from omnicase.gateway.identity.errors import (
     EmailTaken,
     InvalidBearer,
     LastAdmin,
+    LinkConflict,
     LinkTaken,
     OAuthError,
     UserNotFound,
@@ -255,7 +256,9 @@ def _user(row: RowMapping) -> User:
     response_model=User,
     responses={
         **AUTH_ERRORS,
-        **problem_responses(EmailTaken, LinkTaken, ValidationFailed, UnknownReference, ServiceUnavailable),
+        **problem_responses(
+            EmailTaken, LinkTaken, LinkConflict, ValidationFailed, UnknownReference, ServiceUnavailable
+        ),
     },
 )
 async def create_user(
@@ -319,7 +322,7 @@ async def get_user(
     responses={
         **AUTH_ERRORS,
         **problem_responses(
-            UserNotFound, EmailTaken, LastAdmin, ValidationFailed, UnknownReference, ServiceUnavailable
+            UserNotFound, EmailTaken, LastAdmin, LinkConflict, ValidationFailed, UnknownReference, ServiceUnavailable
         ),
     },
 )

@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 
+from omnicase.gateway.identity.errors import LinkConflict
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, UnknownReference, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, UnknownReference
 from omnicase.kit.identity import sign_identity
 
 
@@ -44,7 +45,7 @@ class ContactDirectory:
         return body
 
     async def organization_of(self, contact_id: uuid.UUID, named: uuid.UUID | None) -> uuid.UUID | None:
-        """The contact's organization; a 422 if the contact is unknown or ``named`` is another one."""
+        """The contact's organization; a 404 if the contact is unknown, a 409 if ``named`` is another one."""
         contact = await self.contact(contact_id)
         if contact is None:
             raise UnknownReference(
@@ -54,7 +55,7 @@ class ContactDirectory:
         raw = contact.get("organization_id")
         organization = uuid.UUID(raw) if raw else None
         if named is not None and named != organization:
-            raise ValidationFailed(
+            raise LinkConflict(
                 "organization_id must be the contact's own organization.",
                 errors=[
                     FieldError(field="body.organization_id", message="not the contact's organization", code="mismatch")

@@ -15,6 +15,14 @@ class LinkTaken(Conflict):
     slug = "link-taken"
 
 
+class LinkConflict(Conflict):
+    """A link the body may send but the user or contact as they are now do not allow (a contact for a
+    user whose stored role is not end user, an organization other than the contact's): a 409 naming the
+    field, where a link the body alone breaks is a 422."""
+
+    slug = "link-conflict"
+
+
 class LastAdmin(Conflict):
     slug = "last-admin"
 

@@ -74,8 +74,35 @@ class UserCreate(UserLinks):
     active: StrictBool = True
 
 
+_SENDS_ROLE = {"required": ["role"]}
+
+
 class UserUpdate(PatchInput):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "light_agent"}, {"unlock": True}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"role": "light_agent"}, {"unlock": True}],
+            # What check_links holds a change to when the body names the role (or organization_cases)
+            # and the link beside it; a link that only the stored user breaks is a 409.
+            "allOf": [
+                {
+                    "if": {**_SENDS_ROLE, "properties": {"role": {"not": {"enum": ["agent", "light_agent"]}}}},
+                    "then": {"properties": {"agent_id": {"type": "null"}}},
+                },
+                {
+                    "if": {**_SENDS_ROLE, "properties": {"role": {"const": "end_user"}}},
+                    "then": {"properties": {"contact_id": {"type": "string"}}},
+                    "else": {
+                        "if": _SENDS_ROLE,
+                        "then": {"properties": {"contact_id": {"type": "null"}, "organization_id": {"type": "null"}}},
+                    },
+                },
+                {
+                    "if": {"properties": {"organization_cases": {"const": True}}, "required": ["organization_cases"]},
+                    "then": {"properties": {"organization_id": {"type": "string"}}},
+                },
+            ],
+        }
+    )
 
     nullable = frozenset({"password", "agent_id", "contact_id", "organization_id", "unlock"})
 

@@ -18,6 +18,7 @@ from omnicase.gateway.identity.errors import (
     InvalidBearer,
     InvalidGrant,
     LastAdmin,
+    LinkConflict,
     LinkTaken,
     OAuthError,
     UserNotFound,
@@ -267,7 +268,9 @@ class IdentityService:
         values = body.model_dump(exclude={"password"})
         if contacts is not None and body.contact_id is not None:
             values["organization_id"] = await contacts.organization_of(body.contact_id, body.organization_id)
-            self._check_links(body.role, None, body.contact_id, values["organization_id"], body.organization_cases)
+            self._check_links(
+                body.role, None, body.contact_id, values["organization_id"], body.organization_cases, sent=frozenset()
+            )
         user_id = uuid7()
         if body.role in ("agent", "light_agent") and body.agent_id is None:
             # routing keys agent records by the gateway's user id.
@@ -315,6 +318,7 @@ class IdentityService:
             merged["contact_id"],
             merged["organization_id"],
             merged["organization_cases"],
+            sent=frozenset(body.model_fields_set),
         )
         relinked = {"contact_id", "organization_id"} & set(sent)
         if contacts is not None and relinked and merged["contact_id"] is not None:
@@ -328,6 +332,7 @@ class IdentityService:
                 merged["contact_id"],
                 merged["organization_id"],
                 merged["organization_cases"],
+                sent=frozenset(),
             )
         if "email" in sent and await users.email_taken(sent["email"], other_than=user_id):
             raise EmailTaken(f"A user with email {sent['email']} already exists.")
@@ -356,14 +361,20 @@ class IdentityService:
         contact_id: uuid.UUID | None,
         organization_id: uuid.UUID | None,
         organization_cases: bool,
+        *,
+        sent: frozenset[str] | None = None,
     ) -> None:
+        """A link that does not fit: a 422 when the body alone breaks the rule (``sent``: the fields a
+        change sent; None: a new user, the body is everything), else a 409 (the stored user or the
+        contact as it is now break it), as a schema can only say what a body breaks."""
         try:
             check_links(role, agent_id, contact_id, organization_id, organization_cases)
         except LinkError as error:
-            raise ValidationFailed(
-                f"{error.field}: {error.message}.",
-                errors=[FieldError(field=f"body.{error.field}", message=error.message, code="link")],
-            ) from None
+            errors = [FieldError(field=f"body.{error.field}", message=error.message, code="link")]
+            partner = "organization_id" if error.field == "organization_cases" else "role"
+            if sent is None or {error.field, partner} <= sent:
+                raise ValidationFailed(f"{error.field}: {error.message}.", errors=errors) from None
+            raise LinkConflict(f"{error.field}: {error.message} (as the user is now).", errors=errors) from None
 
     @staticmethod
     async def _check_links_free(
