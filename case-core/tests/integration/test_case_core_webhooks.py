@@ -177,8 +177,10 @@ async def test_internal_addresses_are_refused_until_an_admin_allow_lists_them(ap
         "http://[::1]/x",
         "http://10.0.0.7/",
     ]:
+        # Refused as the allow-list stands now: a 409 naming the field.
         response = await api.post("/api/v1/webhooks", json={"url": url, "event_types": ["case.created"]})
-        assert response.status_code == 422, url
+        assert response.status_code == 409, url
+        assert response.json()["type"].endswith("/webhook-address-not-allowed")
         assert response.json()["errors"][0] == {
             "field": "body.url",
             "message": response.json()["errors"][0]["message"],
@@ -190,7 +192,17 @@ async def test_internal_addresses_are_refused_until_an_admin_allow_lists_them(ap
     assert created["active"] is True
     # Still refused: only the allow-listed network was opened.
     response = await api.post("/api/v1/webhooks", json={"url": "http://10.0.0.7/", "event_types": ["case.created"]})
-    assert response.status_code == 422
+    assert response.status_code == 409
+
+
+async def test_a_host_that_does_not_resolve_is_a_404_naming_the_url(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/api/v1/webhooks", json={"url": "https://nowhere.invalid/hook", "event_types": ["case.created"]}
+    )
+    assert response.status_code == 404
+    assert response.json()["type"].endswith("/unknown-reference")
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("body.url", "not_found")]
+    assert (await api.get("/api/v1/webhooks")).json()["items"] == []
 
 
 async def test_allowed_networks_are_validated_unique_and_removable(api: httpx.AsyncClient) -> None:
@@ -208,7 +220,7 @@ async def test_allowed_networks_are_validated_unique_and_removable(api: httpx.As
     gone = await api.delete(f"/api/v1/webhooks/allowed-networks/{listed[0]['id']}")
     assert gone.status_code == 404
     refused = await api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/", "event_types": ["case.created"]})
-    assert refused.status_code == 422
+    assert refused.status_code == 409
 
 
 async def test_subscriptions_are_listed_changed_and_deleted(api: httpx.AsyncClient) -> None:
@@ -230,7 +242,7 @@ async def test_subscriptions_are_listed_changed_and_deleted(api: httpx.AsyncClie
     assert changed.json()["event_types"] == ["case.updated"]
     assert changed.json()["description"] == "CRM"
     blocked = await api.patch(f"/api/v1/webhooks/{first['id']}", json={"url": "http://192.168.0.1/"})
-    assert blocked.status_code == 422
+    assert blocked.status_code == 409
     assert (await api.get(f"/api/v1/webhooks/{first['id']}")).json()["url"] == "http://127.0.0.1:9/a"
     assert (await api.delete(f"/api/v1/webhooks/{first['id']}")).status_code == 204
     missing = await api.get(f"/api/v1/webhooks/{first['id']}")
@@ -670,6 +682,10 @@ async def test_notify_email_is_required_without_an_operator_default_and_is_valid
     auth = GatewayIdentity(settings.internal_secret, role="admin", scopes=STAFF_SCOPES)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cc", auth=auth) as api:
         body = {"url": "https://93.184.216.34/x", "event_types": ["case.created"]}
+        # Without an operator default, the deployment's document says a new webhook names someone.
+        create = (await api.get("/openapi.json")).json()["components"]["schemas"]["WebhookCreate"]
+        assert "notify_email" in create["required"]
+        assert create["properties"]["notify_email"]["type"] == "string"
         missing = await api.post("/api/v1/webhooks", json=body)
         assert missing.status_code == 422
         assert [e["field"] for e in missing.json()["errors"]] == ["body.notify_email"]

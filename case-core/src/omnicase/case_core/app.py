@@ -21,6 +21,7 @@ from omnicase.case_core.service import SPEC
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.triggers.api import router as triggers_router
 from omnicase.case_core.views.api import router as views_router
+from omnicase.case_core.webhooks.api import publish_notify_email_rule
 from omnicase.case_core.webhooks.api import router as webhooks_router
 from omnicase.case_core.webhooks.consumer import ACCEPTS as WEBHOOK_ACCEPTS
 from omnicase.case_core.webhooks.consumer import WebhookFanOut
@@ -103,5 +104,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
         openapi_tags=TAGS,
     )
     app = create_service_app(SPEC, settings, parts)
+    if settings.webhook_notify_email is None:
+        publish_notify_email_rule(app)
     app.state.services = services
     return app

@@ -30,10 +30,9 @@ class ContactCreate(StrictInput):
             # What create checks (code empty), said in the schema: a name or at least one identity.
             "anyOf": [
                 {"required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}},
-                *(
-                    {"required": [kind], "properties": {kind: {"type": "array", "minItems": 1}}}
-                    for kind in ("emails", "phones", "handles")
-                ),
+                {"required": ["emails"], "properties": {"emails": {"type": "array", "minItems": 1}}},
+                {"required": ["phones"], "properties": {"phones": {"type": "array", "minItems": 1}}},
+                {"required": ["handles"], "properties": {"handles": {"type": "array", "minItems": 1}}},
             ],
         }
     )

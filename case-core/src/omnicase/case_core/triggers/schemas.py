@@ -126,15 +126,15 @@ class Condition(StrictInput):
                     "else": {"properties": {"operator": {"not": {"enum": ["within", "outside"]}}}},
                 },
                 {
-                    "if": {"properties": {"operator": {"enum": sorted(_NEEDS_VALUE)}}},
+                    "if": {"properties": {"operator": {"enum": [*sorted(_NEEDS_VALUE)]}}},
                     "then": {"required": ["value"], "properties": {"value": {"not": {"type": "null"}}}},
                 },
                 {
-                    "if": {"properties": {"operator": {"enum": sorted(_NEEDS_LIST)}}},
+                    "if": {"properties": {"operator": {"enum": [*sorted(_NEEDS_LIST)]}}},
                     "then": {"properties": {"value": {"type": "array"}}},
                 },
                 {
-                    "if": {"properties": {"operator": {"enum": sorted(_TEXT_OPERATORS)}}},
+                    "if": {"properties": {"operator": {"enum": [*sorted(_TEXT_OPERATORS)]}}},
                     "then": {"properties": {"field": {"enum": ["tags", "subject"]}}},
                 },
                 {

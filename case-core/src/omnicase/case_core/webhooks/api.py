@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Response
 
 from omnicase.case_core.identity import Actor, actor_of
 from omnicase.case_core.webhooks.schemas import (
@@ -23,6 +23,7 @@ from omnicase.case_core.webhooks.schemas import (
     to_webhook,
 )
 from omnicase.case_core.webhooks.service import (
+    AddressNotAllowed,
     AllowedNetworkNotFound,
     DeliveryNotFound,
     DeliveryPending,
@@ -33,7 +34,7 @@ from omnicase.case_core.webhooks.service import (
 )
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, Forbidden, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, Forbidden, UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
 
@@ -123,7 +124,7 @@ async def list_webhooks(
     summary="Subscribe an endpoint to events",
     status_code=201,
     response_model=WebhookWithSecret,
-    responses=problem_responses(ValidationFailed),
+    responses=problem_responses(ValidationFailed, UnknownReference, AddressNotAllowed),
 )
 async def create_webhook(
     data: WebhookCreate, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin, response: Response
@@ -168,7 +169,7 @@ async def rotate_webhook_secret(
     operation_id="update_webhook",
     summary="Change or re-enable a webhook subscription",
     response_model=Webhook,
-    responses=problem_responses(WebhookNotFound, ValidationFailed),
+    responses=problem_responses(WebhookNotFound, ValidationFailed, UnknownReference, AddressNotAllowed),
 )
 async def update_webhook(
     webhook_id: uuid.UUID, data: WebhookUpdate, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
@@ -262,3 +263,23 @@ async def redeliver(
 ) -> Delivery:
     """Queued at once with a fresh retry budget; the same `webhook-id` lets the receiver deduplicate."""
     return Delivery.model_validate(await webhooks.redeliver(session, webhook_id, delivery_id), from_attributes=True)
+
+
+def publish_notify_email_rule(app: FastAPI) -> None:
+    """A deployment without CASE_CORE_WEBHOOK_NOTIFY_EMAIL refuses a new webhook that names nobody to
+    tell when it is disabled; its document says so (``notify_email`` required, not null), so the rule a
+    client reads is the one this deployment holds it to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        create = document["components"]["schemas"]["WebhookCreate"]
+        if "notify_email" not in create.setdefault("required", []):
+            create["required"].append("notify_email")
+            named = create["properties"]["notify_email"]
+            choices = [choice for choice in named.pop("anyOf", []) if choice.get("type") != "null"]
+            named.pop("default", None)
+            create["properties"]["notify_email"] = {**named, **(choices[0] if choices else {})}
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

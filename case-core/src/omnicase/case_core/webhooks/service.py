@@ -30,7 +30,7 @@ from omnicase.case_core.webhooks.secrets import SecretVault
 from omnicase.case_core.webhooks.signing import new_secret
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
-from omnicase.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, Conflict, FieldError, NotFound, UnknownReference, ValidationFailed
 from omnicase.kit.events import Envelope
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
@@ -63,6 +63,13 @@ class WebhookDisabled(Conflict):
 
 class DeliveryPending(Conflict):
     slug = "webhook-delivery-pending"
+
+
+class AddressNotAllowed(Conflict):
+    """The URL's host resolves to an internal address no allowed network covers: refused as the
+    allow-list stands now (an admin may add the network), so a 409, not a 422 for a well-formed URL."""
+
+    slug = "webhook-address-not-allowed"
 
 
 def webhook_types_of(envelope: Envelope) -> list[str]:
@@ -143,8 +150,15 @@ class WebhookService:
     async def _check_url(self, session: AsyncSession, url: str) -> None:
         try:
             await ssrf.guard(url, await WebhookRepository(session).allowed_networks(), self.resolver)
+            await ssrf.guard(url, await self.repository.allowed_networks(session), self.resolver)
+        except ssrf.Unresolvable as error:
+            # A host nobody has names nothing, like an unknown id: a 404 naming the field.
+            raise UnknownReference(
+                f"Webhooks cannot be sent to {url}: {error}.",
+                errors=[FieldError(field="body.url", message=str(error), code=NOT_FOUND_CODE)],
+            ) from None
         except ssrf.BlockedAddress as error:
-            raise ValidationFailed(
+            raise AddressNotAllowed(
                 f"Webhooks cannot be sent to {url}: {error}.",
                 errors=[FieldError(field="body.url", message=str(error), code="blocked_address")],
             ) from None
