@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 from omnicase.routing.engine import RoutingModel
@@ -27,10 +28,12 @@ OVERFLOW_AFTER = Field(
 
 # What the groups' _check holds a body to, said in the schema: a wait limit and a fallback queue
 # come together (in a change, when the body gives both).
-_LIMIT = {"required": ["overflow_after_seconds"], "properties": {"overflow_after_seconds": {"type": "integer"}}}
-_FALLBACK = {"required": ["overflow_group_id"], "properties": {"overflow_group_id": {"type": "string"}}}
-_NO_LIMIT = {"required": ["overflow_after_seconds"], "properties": {"overflow_after_seconds": {"type": "null"}}}
-_NO_FALLBACK = {"required": ["overflow_group_id"], "properties": {"overflow_group_id": {"type": "null"}}}
+def _given(field: str, kind: str) -> JsonDict:
+    return {"required": [field], "properties": {field: {"type": kind}}}
+
+
+_LIMIT, _NO_LIMIT = _given("overflow_after_seconds", "integer"), _given("overflow_after_seconds", "null")
+_FALLBACK, _NO_FALLBACK = _given("overflow_group_id", "string"), _given("overflow_group_id", "null")
 
 
 class GroupCreate(StrictInput):
