@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -222,6 +222,19 @@ async def test_api_token_is_shown_once_and_works_within_its_scopes(gateway: Gate
     assert (await gateway.client.get("/api/v1/users", headers=auth)).status_code == 403
 
 
+async def test_an_api_token_lives_the_seconds_it_was_given(gateway: Gateway) -> None:
+    _, admin_auth = await gateway.bearer("admin")
+    before = datetime.now(UTC)
+    response = await gateway.client.post(
+        "/api/v1/api-tokens", json={"name": "CI", "scopes": ["cases:read"], "expires_in": 3600}, headers=admin_auth
+    )
+    assert response.status_code == 201, response.text
+    expires_at = datetime.fromisoformat(response.json()["expires_at"])
+    assert before + timedelta(seconds=3590) < expires_at < datetime.now(UTC) + timedelta(seconds=3610)
+    endless = await _api_token(gateway, admin_auth, ["cases:read"])
+    assert endless["expires_at"] is None
+
+
 async def test_revoked_api_token_is_refused(gateway: Gateway) -> None:
     _, admin_auth = await gateway.bearer("admin")
     created = await _api_token(gateway, admin_auth, ["cases:read"])
@@ -242,6 +255,7 @@ async def test_revoked_api_token_is_refused(gateway: Gateway) -> None:
         ({"name": "x", "scopes": []}, "body.scopes"),
         ({"name": "", "scopes": ["cases:read"]}, "body.name"),
         ({"name": "x", "scopes": ["cases:read"], "created_by": str(uuid.uuid4())}, "body.created_by"),
+        ({"name": "x", "scopes": ["cases:read"], "expires_in": 0}, "body.expires_in"),
         ({"name": "x", "scopes": ["cases:read"], "expires_at": "2001-01-01T00:00:00Z"}, "body.expires_at"),
     ],
 )

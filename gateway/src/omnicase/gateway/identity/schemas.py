@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic.config import JsonDict
 
 from omnicase.gateway.identity.principal import SCOPES, UserRole
-from omnicase.kit.inputs import EmailAddress, PatchInput, StrictInput
+from omnicase.kit.inputs import EmailAddress, Integer, PatchInput, StrictInput
 
 
 def _scopes(values: list[str]) -> list[str]:
@@ -74,7 +75,7 @@ class UserCreate(UserLinks):
     active: StrictBool = True
 
 
-_SENDS_ROLE = {"required": ["role"]}
+_SENDS_ROLE: JsonDict = {"required": ["role"]}
 
 
 class UserUpdate(PatchInput):
@@ -236,6 +237,10 @@ class TokenResponse(BaseModel):
     scope: str = Field(examples=["cases:read cases:write"])
 
 
+# The longest lifetime a new API token may be given: ten years.
+MAX_API_TOKEN_SECONDS = 10 * 366 * 24 * 3600
+
+
 class ApiTokenCreate(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"name": "CRM sync", "scopes": ["cases:read", "cases:write"]}]}
@@ -243,7 +248,16 @@ class ApiTokenCreate(StrictInput):
 
     name: str = Field(min_length=1, max_length=200, examples=["CRM sync"])
     scopes: Scopes
-    expires_at: datetime | None = Field(default=None, description="RFC 3339; omit for a token that does not expire.")
+    # A lifetime rather than a moment: a moment could already be past when the request arrives,
+    # a rule no schema can state, where every lifetime the schema allows is one the service takes.
+    expires_in: Integer | None = Field(
+        default=None,
+        ge=60,
+        le=MAX_API_TOKEN_SECONDS,
+        description="Seconds from now until the token stops working (`expires_at` in the answer); "
+        "omit for a token that does not expire.",
+        examples=[90 * 24 * 3600],
+    )
 
 
 class ApiToken(BaseModel):

@@ -390,11 +390,6 @@ class IdentityService:
     async def create_api_token(
         self, session: AsyncSession, body: ApiTokenCreate, created_by: uuid.UUID | None, now: datetime
     ) -> tuple[RowMapping, str]:
-        if body.expires_at is not None and body.expires_at <= now:
-            raise ValidationFailed(
-                "expires_at must be in the future.",
-                errors=[FieldError(field="body.expires_at", message="must be in the future", code="past")],
-            )
         secret = new_secret(API_TOKEN_PREFIX)
         row = await ApiTokenRepository(session).insert(
             {
@@ -405,7 +400,7 @@ class IdentityService:
                 "scopes": body.scopes,
                 "created_by": created_by,
                 "created_at": now,
-                "expires_at": body.expires_at,
+                "expires_at": None if body.expires_in is None else now + timedelta(seconds=body.expires_in),
             }
         )
         return row, secret
