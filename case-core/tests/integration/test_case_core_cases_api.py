@@ -94,6 +94,17 @@ async def test_the_document_says_which_answers_carry_the_etag_a_change_sends_bac
     assert all(answer["headers"]["ETag"]["schema"] == {"type": "string"} for answer in answers)
 
 
+async def test_followers_set_to_null_are_cleared(api: httpx.AsyncClient) -> None:
+    case = await create(api)
+    follower = str(uuid.uuid4())
+    followed = await patch(api, case, followers=[follower, follower])
+    assert followed.status_code == 200, followed.text
+    assert followed.json()["followers"] == [follower]
+    cleared = await patch(api, followed.json(), followers=None)
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["followers"] == []
+
+
 async def test_update_needs_the_current_etag_and_a_stale_one_gets_412_with_the_current_case(
     api: httpx.AsyncClient,
 ) -> None:

@@ -324,7 +324,8 @@ class CaseService:
             tags += [tag for tag in changes.add_tags if tag not in tags]
             new["tags"] = [tag for tag in tags if tag not in changes.remove_tags]
         if "followers" in requested:
-            new["followers"] = list(dict.fromkeys(requested["followers"]))
+            # null (the schema allows it, as for every nullable field of a change) clears them.
+            new["followers"] = list(dict.fromkeys(requested["followers"] or []))
         solving = new.get("status") == CaseStatus.SOLVED and case.status != CaseStatus.SOLVED
         definitions = await CustomFieldRepository(session).by_key() if changes.custom_fields or solving else {}
         custom = case.custom_fields
