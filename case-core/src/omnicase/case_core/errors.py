@@ -33,6 +33,12 @@ class CaseClosed(Conflict):
     slug = "case-closed"
 
 
+class NoRecipient(Conflict):
+    """A public reply to a case with no requester to send it to: the case as it is now refuses it."""
+
+    slug = "no-recipient"
+
+
 class IdentityTaken(Conflict):
     slug = "identity-taken"
 

@@ -23,7 +23,7 @@ from omnicase.case_core.cases.snapshot import to_case, to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
 from omnicase.case_core.custom_fields.repository import CustomFieldRepository
 from omnicase.case_core.custom_fields.validation import merge_custom_fields, missing_on_solve
-from omnicase.case_core.errors import CaseClosed, CaseNotFound
+from omnicase.case_core.errors import CaseClosed, CaseNotFound, NoRecipient
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.messages import reference
 from omnicase.case_core.messages.repository import (
@@ -39,7 +39,6 @@ from omnicase.case_core.service import SPEC
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
     NOT_FOUND_CODE,
-    BadRequest,
     FieldError,
     PreconditionFailed,
     ServiceError,
@@ -567,7 +566,7 @@ class CaseService:
     ) -> None:
         recipient = await self._requester_party(session, case)
         if recipient is None:
-            raise BadRequest(
+            raise NoRecipient(
                 "The case has no requester to send a public reply to; add an internal note instead.",
                 errors=[FieldError(field="body.public", message="no requester to reply to", code="no_recipient")],
             )

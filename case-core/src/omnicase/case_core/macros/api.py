@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import WithJsonSchema
 
 from omnicase.case_core.cases.snapshot import to_case
-from omnicase.case_core.errors import CaseClosed, CaseNotFound
+from omnicase.case_core.errors import CaseClosed, CaseNotFound, NoRecipient
 from omnicase.case_core.http import ETAG_PATTERN, etag, expected_version
 from omnicase.case_core.identity import Admin, CaseReader, CaseWriter
 from omnicase.case_core.macros.schemas import (
@@ -132,7 +132,14 @@ async def preview_macro(
     summary="Apply a macro to a case",
     response_model=MacroApplied,
     responses=problem_responses(
-        MacroNotFound, MacroInactive, CaseNotFound, CaseClosed, ValidationFailed, PreconditionFailed, BadRequest
+        MacroNotFound,
+        MacroInactive,
+        CaseNotFound,
+        CaseClosed,
+        NoRecipient,
+        ValidationFailed,
+        PreconditionFailed,
+        BadRequest,
     ),
 )
 async def apply_macro(

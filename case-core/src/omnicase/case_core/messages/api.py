@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from omnicase.case_core.cases.access import visible_case
 from omnicase.case_core.cases.service import MessageDraft
-from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, UnsupportedMediaType
+from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, NoRecipient, UnsupportedMediaType
 from omnicase.case_core.identity import MessageWriter, PortalReader
 from omnicase.case_core.messages.repository import AttachmentRow, MessageRow
 from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate
@@ -186,7 +186,7 @@ def _invalid(error: ValidationError) -> ValidationFailed:
     response_model=Message,
     openapi_extra={"requestBody": _REQUEST_BODY},
     responses=problem_responses(
-        BadRequest, CaseNotFound, CaseClosed, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+        BadRequest, CaseNotFound, CaseClosed, NoRecipient, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
     ),
 )
 async def add_message(
