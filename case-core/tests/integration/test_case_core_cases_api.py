@@ -175,6 +175,27 @@ async def test_assigning_a_new_case_opens_it_and_every_change_is_in_history_and_
     assert len(await published(case["id"])) == 2
 
 
+async def test_a_change_the_fields_stored_type_refuses_is_a_409_and_changes_nothing(api: httpx.AsyncClient) -> None:
+    text = (await api.post("/api/v1/custom-fields", json={"key": "z_note", "label": "Note", "type": "text"})).json()
+    options = await api.patch(f"/api/v1/custom-fields/{text['id']}", json={"active": False, "options": ["a"]})
+    assert options.status_code == 409
+    assert options.json()["type"].endswith("/custom-field-type-conflict")
+    assert problem_fields(options) == ["body.options"]
+    regex = await api.post(
+        "/api/v1/custom-fields", json={"key": "z_order", "label": "Order", "type": "regex", "pattern": "A-[0-9]+"}
+    )
+    cleared = await api.patch(f"/api/v1/custom-fields/{regex.json()['id']}", json={"pattern": None})
+    assert cleared.status_code == 409
+    assert problem_fields(cleared) == ["body.pattern"]
+    # What the values alone break is a 422, as the schema says: no options, or one twice.
+    for bad in ([], ["a", "a"]):
+        refused = await api.patch(f"/api/v1/custom-fields/{text['id']}", json={"options": bad})
+        assert refused.status_code == 422, bad
+    listed = {item["key"]: item for item in (await api.get("/api/v1/custom-fields")).json()["items"]}
+    assert listed["z_note"] == text
+    assert listed["z_order"]["pattern"] == "A-[0-9]+"
+
+
 async def test_custom_fields_are_typed_and_required_ones_block_solving(api: httpx.AsyncClient) -> None:
     key = f"order_{uuid.uuid4().hex[:6]}"
     definition = await api.post(

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from omnicase.case_core.custom_fields.schemas import CustomField, CustomFieldCreate, CustomFieldUpdate
-from omnicase.case_core.custom_fields.service import CustomFieldKeyTaken
+from omnicase.case_core.custom_fields.service import CustomFieldKeyTaken, CustomFieldTypeConflict
 from omnicase.case_core.errors import CustomFieldNotFound
 from omnicase.case_core.identity import Admin, CaseReader
 from omnicase.case_core.wiring import ServicesDep
@@ -62,7 +62,7 @@ async def get_custom_field(
     operation_id="update_custom_field",
     summary="Change a custom field definition",
     response_model=CustomField,
-    responses=problem_responses(CustomFieldNotFound, ValidationFailed),
+    responses=problem_responses(CustomFieldNotFound, CustomFieldTypeConflict, ValidationFailed),
 )
 async def update_custom_field(
     field_id: uuid.UUID, data: CustomFieldUpdate, session: SessionDep, services: ServicesDep, actor: Admin

@@ -90,8 +90,12 @@ class CustomFieldUpdate(PatchInput):
     nullable = frozenset({"pattern"})
 
     label: str | None = Field(default=None, min_length=1, max_length=200)
-    options: list[str] | None = Field(default=None, max_length=500)
-    pattern: str | None = Field(default=None, max_length=500)
+    # Whether the field takes options or a pattern is its stored type's to say (a 409 if not);
+    # what the values themselves must be, the schema says.
+    options: list[str] | None = Field(
+        default=None, min_length=1, max_length=500, json_schema_extra={"uniqueItems": True}
+    )
+    pattern: str | None = Field(default=None, min_length=1, max_length=500, json_schema_extra={"format": "regex"})
     required_on_solve: StrictBool | None = None
     active: StrictBool | None = None
 

@@ -20,6 +20,12 @@ class CustomFieldKeyTaken(Conflict):
     slug = "custom-field-key-taken"
 
 
+class CustomFieldTypeConflict(Conflict):
+    """A change the field's stored type does not allow (options for a text field, a regex field without its pattern)."""
+
+    slug = "custom-field-type-conflict"
+
+
 def _missing(field_id: uuid.UUID) -> CustomFieldNotFound:
     return CustomFieldNotFound(f"Custom field {field_id} does not exist.")
 
@@ -58,21 +64,25 @@ class CustomFieldService:
         errors: list[FieldError] = []
         kind = current.type
         if "options" in sent and values["options"] is not None:
-            if kind != "dropdown":
+            if len(set(values["options"])) != len(values["options"]):
+                errors.append(FieldError(field="body.options", message="must be unique", code="options"))
+            elif kind != "dropdown":
                 errors.append(FieldError(field="body.options", message="only a dropdown has options", code="type"))
-            elif not values["options"] or len(set(values["options"])) != len(values["options"]):
-                errors.append(FieldError(field="body.options", message="must be unique and not empty", code="options"))
         if "pattern" in sent:
             if kind != "regex":
                 errors.append(FieldError(field="body.pattern", message="only a regex field has a pattern", code="type"))
             elif not values["pattern"]:
-                errors.append(
-                    FieldError(field="body.pattern", message="a regex field needs a pattern", code="required")
-                )
+                errors.append(FieldError(field="body.pattern", message="a regex field needs a pattern", code="type"))
             else:
                 re.compile(values["pattern"])  # validated by the schema already
-        if errors:
+        # What the field's stored type refuses (options of a text field, no pattern for a regex
+        # field) is a 409; what the values alone break (the schema says it too) a 422.
+        if any(error.code != "type" for error in errors):
             raise ValidationFailed(f"Custom field {field_id} cannot be changed as asked.", errors=errors)
+        if errors:
+            raise CustomFieldTypeConflict(
+                f"Custom field {field_id} is a {kind} field; it cannot take that.", errors=errors
+            )
         values["updated_at"] = utcnow()
         return await CustomFieldRepository(session).update(field_id, values)
 
