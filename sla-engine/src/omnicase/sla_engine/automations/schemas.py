@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
+from pydantic.config import JsonDict
 
 from omnicase.kit.inputs import Integer, StrictInput
 from omnicase.sla_engine.rules import AutomationAction, AutomationConditions
@@ -24,6 +25,15 @@ class TimeCondition(StrictInput):
     business_hours: StrictBool = False
 
 
+def _only_cases_since(since: str) -> JsonDict:
+    """Hours since ``since`` apply to cases with that status only: no other status in the conditions."""
+    status: JsonDict = {"anyOf": [{"maxItems": 0}, {"const": [since]}]}
+    return {
+        "if": {"properties": {"time_condition": {"properties": {"since": {"const": since}}}}},
+        "then": {"properties": {"conditions": {"properties": {"status": status}}}},
+    }
+
+
 class AutomationCreate(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
@@ -35,7 +45,17 @@ class AutomationCreate(StrictInput):
                     "schedule_id": "0192f1c0-0000-7000-8000-0000000000dd",
                     "actions": [{"type": "set_status", "status": "solved"}],
                 }
-            ]
+            ],
+            # What the automation check holds a body to, said in the schema: business hours need a
+            # schedule_id, and hours since pending (or solved) apply to pending (or solved) cases only.
+            "allOf": [
+                {
+                    "if": {"required": ["schedule_id"], "properties": {"schedule_id": {"type": "string"}}},
+                    "else": {"properties": {"time_condition": {"properties": {"business_hours": {"const": False}}}}},
+                },
+                _only_cases_since("pending"),
+                _only_cases_since("solved"),
+            ],
         }
     )
 

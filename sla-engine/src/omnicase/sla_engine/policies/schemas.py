@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
+from pydantic.config import JsonDict
 
 from omnicase.kit.events import Priority
 from omnicase.kit.inputs import Integer, StrictInput
@@ -71,8 +72,29 @@ POLICY_EXAMPLE: dict[str, Any] = {
 }
 
 
+# What the policy check holds a body to, said in the schema: without a schedule_id, no target
+# counts business hours.
+_NO_BUSINESS_HOURS: JsonDict = {
+    "properties": {
+        "targets": {
+            "additionalProperties": {
+                "properties": {
+                    kind.value: {"properties": {"business_hours": {"const": False}}} for kind in MilestoneKind
+                }
+            }
+        }
+    }
+}
+
+
 class PolicyCreate(StrictInput):
-    model_config = ConfigDict(json_schema_extra={"examples": [POLICY_EXAMPLE]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [POLICY_EXAMPLE],
+            "if": {"required": ["schedule_id"], "properties": {"schedule_id": {"type": "string"}}},
+            "else": _NO_BUSINESS_HOURS,
+        }
+    )
 
     name: str = Field(min_length=1, max_length=200, examples=["Enterprise"])
     description: str = Field(default="", max_length=2000)
