@@ -242,3 +242,27 @@ def test_a_dict_with_constrained_keys_says_it_takes_no_other_key() -> None:
     assert schema["additionalProperties"] is False, "pydantic refuses a key outside the pattern; the schema says so"
     with pytest.raises(ValidationError):
         Labels.model_validate({"labels": {"english": "x"}})
+
+
+def test_a_free_form_value_publishes_that_its_texts_and_keys_are_storable_at_any_depth() -> None:
+    class Body(StrictInput):
+        value: Any = None
+        custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+    schema = jsonschema_rs.validator_for(Body.model_json_schema())
+    for body in [
+        {"value": {"a": [1, 2.5, True, None, "x", {"b": "c"}]}},
+        {"custom_fields": {"order": {"lines": [["x"]]}}},
+        {"value": None},
+    ]:
+        assert schema.is_valid(body), body
+        Body.model_validate(body)
+    for body in [
+        {"value": {"a": ["x\u0000"]}},
+        {"value": [{"k\u0000": 1}]},
+        {"custom_fields": {"k\u0000": 1}},
+        {"custom_fields": {"k": {"deep": ["\u0000"]}}},
+    ]:
+        assert not schema.is_valid(body), body
+        with pytest.raises(ValidationError):
+            Body.model_validate(body)

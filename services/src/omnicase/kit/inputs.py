@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import cache
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, Union
 from urllib.parse import parse_qsl
 from zoneinfo import available_timezones
 
@@ -39,12 +39,14 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 from starlette.types import ASGIApp, Receive, Scope, Send
+from typing_extensions import TypeAliasType
 
 from omnicase.kit.errors import FieldError, problem_response
 
@@ -144,9 +146,42 @@ pattern can name portably (Rust's engines, jsonschema-rs and so schemathesis amo
 refuse a surrogate in a pattern, and their strings cannot hold one)."""
 
 
-def _publish_storable_text(node: Any) -> None:
+StorableValue = TypeAliasType(  # type: ignore[misc]
+    "StorableValue",
+    Union[  # noqa: UP007 (a recursive alias pydantic resolves by name)
+        Annotated[str, Field(pattern=STORABLE_TEXT_PATTERN)],
+        int,
+        float,
+        bool,
+        list["StorableValue"],  # type: ignore[misc]  # mypy cannot follow the recursion pydantic does
+        Annotated[
+            dict[str, "StorableValue"],  # type: ignore[misc]
+            Field(json_schema_extra={"propertyNames": {"pattern": STORABLE_TEXT_PATTERN}}),
+        ],
+        None,
+    ],
+)
+"""Any JSON value whose texts and keys can be stored: what a request body's free-form value (``Any``,
+``dict[str, Any]``) publishes, so that no schema-valid value holds a NUL the validator then refuses."""
+
+_STORABLE_VALUE = TypeAdapter(StorableValue).core_schema
+# Keys that describe a schema without constraining it: a node of only these takes any value.
+_ANNOTATIONS = {"title", "description", "default", "examples", "deprecated"}
+
+
+def _storable_anything(node: Any, storable: JsonSchemaValue | None) -> Any:
+    """``storable`` (with ``node``'s annotations) where ``node`` takes any value, else ``node``."""
+    if storable is None:
+        return node
+    if node is True or (isinstance(node, dict) and node.keys() <= _ANNOTATIONS):
+        return {**(node if isinstance(node, dict) else {}), **storable}
+    return node
+
+
+def _publish_storable_text(node: Any, storable: JsonSchemaValue | None) -> None:
     """Give every free text in a model's own schema (not its references) the storable-text pattern,
-    and say that a dict with constrained keys takes no other key."""
+    every free-form value the :data:`StorableValue` schema, and say that a dict with constrained
+    keys takes no other key."""
     if not isinstance(node, dict):
         return
     if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys():
@@ -157,13 +192,17 @@ def _publish_storable_text(node: Any) -> None:
         # pydantic's schema of a dict with constrained keys names the keys it takes, and it refuses any other.
         node["additionalProperties"] = False
     for key in ("properties", "patternProperties"):
-        for child in node.get(key, {}).values():
-            _publish_storable_text(child)
+        children = node.get(key, {})
+        for name, child in children.items():
+            children[name] = _storable_anything(child, storable)
+            _publish_storable_text(children[name], storable)
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         for child in node.get(key, []):
-            _publish_storable_text(child)
+            _publish_storable_text(child, storable)
     for key in ("items", "additionalProperties"):
-        _publish_storable_text(node.get(key))
+        if key in node:
+            node[key] = _storable_anything(node[key], storable)
+            _publish_storable_text(node[key], storable)
 
 
 class StrictInput(BaseModel):
@@ -184,7 +223,10 @@ class StrictInput(BaseModel):
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core_schema)
-        _publish_storable_text(handler.resolve_ref_schema(schema))
+        # A request is what is checked; the same model in an answer (a trigger's conditions) keeps
+        # ``{}`` for a free-form value, so only request schemas refer to StorableValue.
+        storable = handler(_STORABLE_VALUE) if handler.mode == "validation" else None
+        _publish_storable_text(handler.resolve_ref_schema(schema), storable)
         return schema
 
 
@@ -254,14 +296,25 @@ def _unstorable_parts(scope: Scope) -> list[str]:
     return fields
 
 
+def storable_value_components() -> dict[str, Any]:
+    """The component schemas :data:`StorableValue` needs in an OpenAPI document (it refers to itself)."""
+    schema = TypeAdapter(StorableValue).json_schema(ref_template="#/components/schemas/{model}")
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+    return definitions
+
+
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON schema with every ``#/$defs/…`` reference replaced by the definition itself."""
+    """``model``'s JSON schema with every ``#/$defs/…`` reference replaced by the definition itself,
+    except :data:`StorableValue`'s (recursive): a reference to the component every service's
+    document carries (:func:`storable_value_components`)."""
     schema = model.model_json_schema()
     definitions: dict[str, Any] = schema.pop("$defs", {})
 
     def inline(node: Any) -> Any:
         if isinstance(node, dict):
             reference = node.get("$ref")
+            if reference == "#/$defs/StorableValue":
+                return {**node, "$ref": "#/components/schemas/StorableValue"}
             if isinstance(reference, str) and reference.startswith("#/$defs/"):
                 return inline(definitions[reference.removeprefix("#/$defs/")])
             return {key: inline(value) for key, value in node.items()}
