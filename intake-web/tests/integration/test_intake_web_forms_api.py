@@ -133,6 +133,28 @@ async def test_malformed_definitions_get_pydantic_field_errors(service: Any) -> 
     assert {"body.name", "body.fields", "body.thank_you_url", "body.daily_cap", "body.allowed_origins.0"} <= fields
 
 
+async def test_defaults_take_only_their_own_fields_and_storable_values(service: Any) -> None:
+    base = {
+        "name": "Defaults",
+        "thank_you_url": "https://example.com/thanks",
+        "fields": [{"key": "email", "required": True, "labels": {"en": "Email"}}],
+    }
+    for defaults, field in [
+        ({"colour": "red"}, "body.defaults.colour"),
+        ({"custom_fields": {"plan": {"tier\u0000": 1}}}, "body"),
+    ]:
+        response = await service.client.post("/api/v1/forms", json={**base, "defaults": defaults})
+        assert response.status_code == 422, response.text
+        assert field in _field_errors(response), response.text
+    listed = (await service.client.get("/api/v1/forms", params={"limit": 200})).json()["items"]
+    assert all(item["name"] != "Defaults" for item in listed)
+    kept = await service.client.post(
+        "/api/v1/forms", json={**base, "defaults": {"custom_fields": {"plan": {"tier": 1}}}}
+    )
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["defaults"]["custom_fields"] == {"plan": {"tier": 1}}
+
+
 async def test_agents_read_forms_and_only_channels_writers_configure_them(service: Any) -> None:
     anonymous = await service.public.get("/api/v1/forms")
     assert anonymous.status_code == 401

@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from omnicase.intake_web.defaults import RouteDefaults
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
 from omnicase.kit.inputs import NOT_SPACE, Integer, StrictInput
 
@@ -161,7 +162,7 @@ class ChannelIn(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     enabled: StrictBool = True
     config: ChannelConfig
-    defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    defaults: RouteDefaults = Field(default_factory=RouteDefaults)
     blocked_senders: list[BlockedSender] = Field(
         default_factory=list,
         max_length=1000,

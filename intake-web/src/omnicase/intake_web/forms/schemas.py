@@ -9,6 +9,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from omnicase.intake_web.defaults import RouteDefaults
 from omnicase.kit.events import AttachmentRef, CaseDefaults
 from omnicase.kit.inputs import Integer, StrictInput
 
@@ -135,7 +136,7 @@ class FormIn(StrictInput):
     default_locale: Locale = "en"
     title: dict[Locale, str] = Field(default_factory=dict, description="Heading shown above the form per locale.")
     fields: list[FormField] = Field(min_length=1, max_length=100)
-    defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    defaults: RouteDefaults = Field(default_factory=RouteDefaults)
     thank_you_url: AnyHttpUrl
     spam: SpamSettings = Field(default_factory=SpamSettings)
     daily_cap: Integer = Field(default=5000, ge=1, le=10_000_000, description="Submissions accepted per UTC day.")
