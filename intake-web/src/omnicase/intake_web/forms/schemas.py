@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, JsonValue, StrictBool, StringConstraints
+from pydantic.config import JsonDict
 
 from omnicase.intake_web.defaults import RouteDefaults
 from omnicase.kit.events import AttachmentRef, CaseDefaults
@@ -49,7 +50,30 @@ class SelectOption(StrictInput):
     labels: dict[Locale, str] = Field(default_factory=dict, description="Option text per locale.")
 
 
+def _field_rules(schema: dict[str, Any]) -> None:
+    """What definition_errors holds one field to, said in its schema: a standard field is one of
+    STANDARD_FIELDS with its fixed type; a custom one takes no file; options for a select only."""
+    fixed_types: list[JsonValue] = [
+        {"if": {"properties": {"key": {"const": key}}}, "then": {"properties": {"type": {"enum": [kind.value, None]}}}}
+        for key, kind in STANDARD_FIELDS.items()
+    ]
+    select: JsonDict = {"required": ["type"], "properties": {"type": {"const": FieldType.SELECT.value}}}
+    schema["if"] = {"required": ["kind"], "properties": {"kind": {"const": "custom"}}}
+    schema["then"] = {
+        "properties": {"type": {"not": {"const": FieldType.FILE.value}}},
+        "if": select,
+        "then": {"required": ["options"], "properties": {"options": {"minItems": 1}}},
+        "else": {"properties": {"options": {"maxItems": 0}}},
+    }
+    schema["else"] = {
+        "properties": {"key": {"enum": [*STANDARD_FIELDS]}, "options": {"maxItems": 0}},
+        "allOf": fixed_types,
+    }
+
+
 class FormField(StrictInput):
+    model_config = ConfigDict(json_schema_extra=_field_rules)
+
     key: FieldKey = Field(description="Standard field name, or the custom field's key.", examples=["order_number"])
     kind: Literal["standard", "custom"] = "standard"
     type: FieldType | None = Field(default=None, description="Input type; fixed for standard fields.")
@@ -107,6 +131,20 @@ class RateLimits(StrictInput):
     per_form_per_minute: Integer = Field(default=300, ge=1, le=1_000_000)
 
 
+# The locales whose customer-facing texts ship with the product; English is the default.
+SHIPPED_LOCALES = ("en", "ko", "zh")
+
+
+def _labels_in(locale: str) -> JsonValue:
+    """With ``locale`` the form's default (for English, also when none is named), each field has a label in it."""
+    chosen: JsonDict = {"required": ["default_locale"], "properties": {"default_locale": {"const": locale}}}
+    labelled: JsonDict = {"properties": {"fields": {"items": {"properties": {"labels": {"required": [locale]}}}}}}
+    return {
+        "if": {"anyOf": [chosen, {"not": {"required": ["default_locale"]}}]} if locale == "en" else chosen,
+        "then": labelled,
+    }
+
+
 class FormIn(StrictInput):
     """A form definition as an admin writes it (create and full replace)."""
 
@@ -127,7 +165,11 @@ class FormIn(StrictInput):
                     "thank_you_url": "https://example.com/thanks",
                     "allowed_origins": ["https://example.com"],
                 }
-            ]
+            ],
+            # Every field has a label in the form's default locale (definition_errors): said here for
+            # English (the default) and the locales the product ships; for another default locale
+            # the schema cannot name the key another field's value chooses, and the check answers.
+            "allOf": [_labels_in(locale) for locale in SHIPPED_LOCALES],
         }
     )
 
