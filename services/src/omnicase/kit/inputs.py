@@ -24,10 +24,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime
 from functools import cache
-from typing import Annotated, Any, ClassVar, Self, Union
+from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import parse_qsl
 from zoneinfo import available_timezones
 
@@ -39,14 +40,12 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     StringConstraints,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 from starlette.types import ASGIApp, Receive, Scope, Send
-from typing_extensions import TypeAliasType
 
 from omnicase.kit.errors import FieldError, problem_response
 
@@ -146,41 +145,43 @@ pattern can name portably (Rust's engines, jsonschema-rs and so schemathesis amo
 refuse a surrogate in a pattern, and their strings cannot hold one)."""
 
 
-StorableValue = TypeAliasType(  # type: ignore[misc]
-    "StorableValue",
-    Union[  # noqa: UP007 (a recursive alias pydantic resolves by name)
-        Annotated[str, Field(pattern=STORABLE_TEXT_PATTERN)],
-        int,
-        float,
-        bool,
-        list["StorableValue"],  # type: ignore[misc]  # mypy cannot follow the recursion pydantic does
-        Annotated[
-            dict[str, "StorableValue"],  # type: ignore[misc]
-            Field(json_schema_extra={"propertyNames": {"pattern": STORABLE_TEXT_PATTERN}}),
-        ],
-        None,
-    ],
-)
-"""Any JSON value whose texts and keys can be stored: what a request body's free-form value (``Any``,
-``dict[str, Any]``) publishes, so that no schema-valid value holds a NUL the validator then refuses."""
+# How deep the published schema of a free-form value follows its containers. The check itself
+# goes to any depth; the schema names no NUL down to here and leaves deeper values open, because
+# schemathesis (hypothesis-jsonschema) barely generates from a schema that refers to itself (a
+# recursive one cut its stateful scenarios from 110 to 13).
+STORABLE_VALUE_DEPTH = 4
 
-_STORABLE_VALUE = TypeAdapter(StorableValue).core_schema
+
+def storable_value_schema(depth: int = STORABLE_VALUE_DEPTH) -> JsonSchemaValue:
+    """Any JSON value whose texts and keys hold no NUL, to ``depth`` levels of arrays and objects:
+    what a request body's free-form value (``Any``, ``dict[str, Any]``) publishes."""
+    key = {"pattern": STORABLE_TEXT_PATTERN}
+    inner: JsonSchemaValue = storable_value_schema(depth - 1) if depth > 1 else {}
+    return {
+        "anyOf": [
+            {"type": "string", "pattern": STORABLE_TEXT_PATTERN},
+            {"type": ["number", "boolean", "null"]},
+            {"type": "array", "items": inner},
+            {"type": "object", "propertyNames": key, "additionalProperties": inner},
+        ]
+    }
+
+
+_STORABLE_VALUE = storable_value_schema()
 # Keys that describe a schema without constraining it: a node of only these takes any value.
 _ANNOTATIONS = {"title", "description", "default", "examples", "deprecated"}
 
 
-def _storable_anything(node: Any, storable: JsonSchemaValue | None) -> Any:
+def _storable_anything(node: Any, storable: JsonSchemaValue) -> Any:
     """``storable`` (with ``node``'s annotations) where ``node`` takes any value, else ``node``."""
-    if storable is None:
-        return node
     if node is True or (isinstance(node, dict) and node.keys() <= _ANNOTATIONS):
-        return {**(node if isinstance(node, dict) else {}), **storable}
+        return {**(node if isinstance(node, dict) else {}), **copy.deepcopy(storable)}
     return node
 
 
-def _publish_storable_text(node: Any, storable: JsonSchemaValue | None) -> None:
+def _publish_storable_text(node: Any, storable: JsonSchemaValue) -> None:
     """Give every free text in a model's own schema (not its references) the storable-text pattern,
-    every free-form value the :data:`StorableValue` schema, and say that a dict with constrained
+    every free-form value :func:`storable_value_schema`, and say that a dict with constrained
     keys takes no other key."""
     if not isinstance(node, dict):
         return
@@ -195,14 +196,17 @@ def _publish_storable_text(node: Any, storable: JsonSchemaValue | None) -> None:
         children = node.get(key, {})
         for name, child in children.items():
             children[name] = _storable_anything(child, storable)
-            _publish_storable_text(children[name], storable)
+            if children[name] is child:  # what was put there already says all it needs to
+                _publish_storable_text(child, storable)
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         for child in node.get(key, []):
             _publish_storable_text(child, storable)
     for key in ("items", "additionalProperties"):
         if key in node:
-            node[key] = _storable_anything(node[key], storable)
-            _publish_storable_text(node[key], storable)
+            child = node[key]
+            node[key] = _storable_anything(child, storable)
+            if node[key] is child:
+                _publish_storable_text(child, storable)
 
 
 class StrictInput(BaseModel):
@@ -223,10 +227,7 @@ class StrictInput(BaseModel):
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core_schema)
-        # A request is what is checked; the same model in an answer (a trigger's conditions) keeps
-        # ``{}`` for a free-form value, so only request schemas refer to StorableValue.
-        storable = handler(_STORABLE_VALUE) if handler.mode == "validation" else None
-        _publish_storable_text(handler.resolve_ref_schema(schema), storable)
+        _publish_storable_text(handler.resolve_ref_schema(schema), _STORABLE_VALUE)
         return schema
 
 
@@ -296,25 +297,14 @@ def _unstorable_parts(scope: Scope) -> list[str]:
     return fields
 
 
-def storable_value_components() -> dict[str, Any]:
-    """The component schemas :data:`StorableValue` needs in an OpenAPI document (it refers to itself)."""
-    schema = TypeAdapter(StorableValue).json_schema(ref_template="#/components/schemas/{model}")
-    definitions: dict[str, Any] = schema.pop("$defs", {})
-    return definitions
-
-
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON schema with every ``#/$defs/…`` reference replaced by the definition itself,
-    except :data:`StorableValue`'s (recursive): a reference to the component every service's
-    document carries (:func:`storable_value_components`)."""
+    """``model``'s JSON schema with every ``#/$defs/…`` reference replaced by the definition itself."""
     schema = model.model_json_schema()
     definitions: dict[str, Any] = schema.pop("$defs", {})
 
     def inline(node: Any) -> Any:
         if isinstance(node, dict):
             reference = node.get("$ref")
-            if reference == "#/$defs/StorableValue":
-                return {**node, "$ref": "#/components/schemas/StorableValue"}
             if isinstance(reference, str) and reference.startswith("#/$defs/"):
                 return inline(definitions[reference.removeprefix("#/$defs/")])
             return {key: inline(value) for key, value in node.items()}
