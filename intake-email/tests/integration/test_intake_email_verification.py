@@ -73,3 +73,12 @@ async def test_verifying_an_unknown_mailbox_is_404(service: Any) -> None:
     response = await service.client.post("/api/v1/mailboxes/0190b6c2-0000-7000-8000-000000000000/verification")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_mailbox_with_an_internationalized_address_sends_its_test_message(start_sending_service: Any) -> None:
+    # The kit's address rule takes one beyond ASCII; composing its test message was a 500.
+    service = await start_sending_service()
+    mailbox = await service.mailbox(address="soporte-ñ@acmé.test", display_name="Ayuda")
+    started = await service.client.post(f"/api/v1/mailboxes/{mailbox['id']}/verification")
+    assert started.status_code == 202, started.text
+    assert started.json()["verification"]["status"] == "pending"

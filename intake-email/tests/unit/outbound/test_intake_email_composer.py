@@ -40,6 +40,13 @@ def test_headers_cannot_be_injected_through_names_or_subjects() -> None:
     assert message["Subject"] == "Hi Bcc: victim@example.org"
 
 
+def test_an_internationalized_address_goes_out_as_utf8_and_an_ascii_one_stays_7bit() -> None:
+    raw = compose(mail(from_address="soporte@acmé.test", from_name='Ayuda "Acme"', to=[("Zoë", "zoë@example.org")]))
+    assert 'From: "Ayuda \\"Acme\\"" <soporte@acmé.test>'.encode() in raw
+    assert 'To: "Zoë" <zoë@example.org>'.encode() in raw
+    assert compose(mail(from_name="Zoë")).isascii()
+
+
 def test_long_reference_chains_keep_the_first_and_the_latest() -> None:
     chain = [f"m{index}@example.org" for index in range(40)]
     message = parse(compose(mail(references=chain, in_reply_to="m39@example.org")))

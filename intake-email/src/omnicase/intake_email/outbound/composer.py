@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, formataddr
 
 # Header values must not smuggle extra headers in.
@@ -51,10 +51,20 @@ def _bracket(message_id: str) -> str:
     return f"<{message_id}>"
 
 
+def _mailbox(name: str | None, address: str) -> str:
+    """``Name <address>``; an address beyond ASCII (RFC 6531) as UTF-8, which formataddr refuses."""
+    if address.isascii():
+        return formataddr((_one_line(name or ""), address))
+    display = _one_line(name or "").replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{display}" <{address}>' if display else address
+
+
 def compose(mail: OutgoingMail) -> bytes:
-    message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((_one_line(mail.from_name or ""), mail.from_address))
-    message["To"] = ", ".join(formataddr((_one_line(name or ""), address)) for name, address in mail.to)
+    addresses = [mail.from_address, *(address for _, address in mail.to), *([mail.reply_to] if mail.reply_to else [])]
+    # An internationalized address is sent as UTF-8 (the relay needs SMTPUTF8); ASCII mail stays 7-bit.
+    message = EmailMessage(policy=SMTP if all(address.isascii() for address in addresses) else SMTPUTF8)
+    message["From"] = _mailbox(mail.from_name, mail.from_address)
+    message["To"] = ", ".join(_mailbox(name, address) for name, address in mail.to)
     message["Subject"] = _one_line(mail.subject)
     message["Date"] = format_datetime(mail.date)
     message["Message-ID"] = _bracket(mail.message_id)
