@@ -22,6 +22,7 @@ from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import NotFound, problem_responses
+from omnicase.kit.inputs import STORABLE_TEXT_PATTERN
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.service import ServiceSpec
 from omnicase.kit.settings import ServiceSettings
@@ -204,6 +205,13 @@ async def test_openapi_declares_the_problem_schema(client: httpx.AsyncClient) ->
     assert "Problem" in spec["components"]["schemas"]
     not_found = spec["paths"]["/things/{thing_id}"]["get"]["responses"]["404"]
     assert "application/problem+json" in not_found["content"]
+
+
+async def test_a_free_text_parameter_publishes_that_it_holds_no_nul(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    parameters = {item["name"]: item["schema"] for item in spec["paths"]["/things"]["get"]["parameters"]}
+    assert parameters["q"]["pattern"] == parameters["tag"]["pattern"] == STORABLE_TEXT_PATTERN
+    assert (await client.get("/things?q=%00")).status_code == 422
 
 
 async def test_a_service_forgets_inbox_ids_older_than_the_retention(

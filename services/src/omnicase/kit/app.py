@@ -50,7 +50,7 @@ from omnicase.kit.db import Database, create_engine
 from omnicase.kit.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from omnicase.kit.identity import RequireIdentityMiddleware
 from omnicase.kit.inbox import Inbox, InboxJanitor
-from omnicase.kit.inputs import UnstorableQueryMiddleware
+from omnicase.kit.inputs import STORABLE_TEXT_PATTERN, UnstorableQueryMiddleware
 from omnicase.kit.logs import configure_logging
 from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from omnicase.kit.outbox import Outbox, OutboxRelay
@@ -400,6 +400,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
             components["Problem"].pop("$defs", None)
             _declare_unreadable_bodies(schema)
             schema = name_page_schemas(schema)
+            _storable_parameters(schema)
             _standard_bounds(schema)
             _declare_file_answers(schema)
             app.openapi_schema = schema
@@ -464,6 +465,25 @@ def _standard_bounds(node: Any) -> None:
     elif isinstance(node, list):
         for child in node:
             _standard_bounds(child)
+
+
+def _storable_parameters(schema: dict[str, Any]) -> None:
+    """A free-text parameter (query, path, header) publishes the storable-text pattern: a NUL in one is
+    a 422 (UnstorableQueryMiddleware), so the document must not offer it."""
+
+    def storable(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys():
+            node["pattern"] = STORABLE_TEXT_PATTERN
+        for child in node.get("anyOf", []):
+            storable(child)
+        storable(node.get("items"))
+
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
+                storable(parameter.get("schema"))
 
 
 def _declare_unreadable_bodies(schema: dict[str, Any]) -> None:
