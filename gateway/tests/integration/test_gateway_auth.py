@@ -115,6 +115,22 @@ async def test_refresh_rotates_and_a_reused_refresh_token_ends_the_login(gateway
     assert again.status_code == 400
 
 
+async def test_a_revocation_ignores_parameters_it_does_not_read_but_refuses_its_own_twice(gateway: Gateway) -> None:
+    user = await gateway.user("agent")
+    tokens = (await gateway.login(user)).json()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    twice = await gateway.client.post(
+        "/api/v1/auth/revoke", content=f"token={tokens['refresh_token']}&token=x", headers=form
+    )
+    assert twice.status_code == 400
+    assert twice.json()["error"] == "invalid_request"
+    # RFC 6749 3.1: parameters the endpoint does not know are ignored, however often they come.
+    extra = await gateway.client.post(
+        "/api/v1/auth/revoke", content=f"token={tokens['refresh_token']}&%25=1&%25=2&x=", headers=form
+    )
+    assert extra.status_code == 200, extra.text
+
+
 async def test_revoked_access_token_is_refused_at_once(gateway: Gateway, upstream: Upstream) -> None:
     user = await gateway.user("agent")
     tokens = (await gateway.login(user)).json()

@@ -102,7 +102,9 @@ async def admin_user(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def _form(request: Request, known: frozenset[str]) -> dict[str, str]:
+    """The token request's form. A parameter this endpoint reads may come once (RFC 6749 3.2);
+    any other is ignored, repeated or not (RFC 6749 3.1: unrecognized parameters are ignored)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "Send the token request as application/x-www-form-urlencoded.")
@@ -115,7 +117,7 @@ async def _form(request: Request) -> dict[str, str]:
         fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
         raise OAuthError("invalid_request", "The form is not UTF-8.") from None
-    repeated = sorted(name for name, values in fields.items() if len(values) > 1)
+    repeated = sorted(name for name, values in fields.items() if len(values) > 1 and name in known)
     if repeated:
         raise OAuthError("invalid_request", f"Parameters sent more than once: {', '.join(repeated)}.")
     return {name: values[0] for name, values in fields.items()}
@@ -147,7 +149,7 @@ async def issue_token(request: Request, response: Response, identity: IdentityDe
 
     Repeated wrong passwords lock the account for a while; a refresh token used twice ends the whole login.
     """
-    form = await _form(request)
+    form = await _form(request, frozenset(_FORM_SCHEMA["properties"]))
     grant = form.get("grant_type")
     now = utcnow()
     async with request.app.state.runtime.database.unit_of_work() as session:
@@ -194,7 +196,7 @@ async def issue_token(request: Request, response: Response, identity: IdentityDe
 )
 async def revoke_token(request: Request, session: SessionDep, identity: IdentityDep) -> Response:
     """Ends the login the token belongs to: its access and refresh tokens stop working at once."""
-    (token,) = _required(await _form(request), "token")
+    (token,) = _required(await _form(request, frozenset({"token", "token_type_hint"})), "token")
     await identity.revoke_token(session, token, utcnow())
     return Response(status_code=200, headers=NO_STORE)
 
