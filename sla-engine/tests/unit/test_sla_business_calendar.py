@@ -18,6 +18,7 @@ from omnicase.sla_engine.business_hours.calendar import (
     WeeklyInterval,
     load_zone,
 )
+from omnicase.sla_engine.business_hours.schemas import Interval, Weekday
 
 HOUR = 3600.0
 
@@ -105,6 +106,31 @@ def test_overnight_shift_split_at_midnight_counts_continuously() -> None:
     calendar = BusinessCalendar.build(BERLIN, [WeeklyInterval(0, time(22), None), WeeklyInterval(1, time(0), time(6))])
     monday_23 = local(BERLIN, 2026, 3, 2, 23)
     assert calendar.add(monday_23, 3 * HOUR) == local(BERLIN, 2026, 3, 3, 2)
+
+
+def test_an_interval_ending_before_its_start_is_a_night_into_the_next_day() -> None:
+    night = Interval(day=Weekday.MONDAY, start="22:00", end="06:00")
+    calendar = BusinessCalendar.build(BERLIN, night.weekly())
+    assert calendar.between(local(BERLIN, 2026, 3, 2, 0), local(BERLIN, 2026, 3, 4, 0)) == 8 * HOUR
+    assert calendar.add(local(BERLIN, 2026, 3, 2, 23), 3 * HOUR) == local(BERLIN, 2026, 3, 3, 2)
+    whole_day = Interval(day=Weekday.FRIDAY, start="00:00", end="00:00")
+    assert [(piece.weekday, piece.start, piece.end) for piece in whole_day.weekly()] == [(4, time(0), None)]
+    from_nine = Interval(day=Weekday.SUNDAY, start="09:00", end="09:00").weekly()
+    assert [(piece.weekday, piece.start, piece.end) for piece in from_nine] == [
+        (6, time(9), None),
+        (0, time(0), time(9)),
+    ]
+
+
+def test_overlapping_intervals_are_one_stretch_counted_once() -> None:
+    intervals = [
+        WeeklyInterval(0, time(9), time(13)),
+        WeeklyInterval(0, time(12), time(18)),
+        WeeklyInterval(0, time(9), time(10)),
+    ]
+    calendar = BusinessCalendar.build(BERLIN, intervals)
+    assert calendar.between(local(BERLIN, 2026, 3, 2, 0), local(BERLIN, 2026, 3, 3, 0)) == 9 * HOUR
+    assert calendar.add(local(BERLIN, 2026, 3, 2, 9), 9 * HOUR) == local(BERLIN, 2026, 3, 2, 18)
 
 
 def test_calendar_time_counts_every_second() -> None:

@@ -64,7 +64,8 @@ class CalendarTime:
 
 @dataclass(frozen=True)
 class WeeklyInterval:
-    """Working time on one weekday (0 = Monday), ``start < end``; ``end`` may be 24:00 (``None``)."""
+    """Working time on one weekday (0 = Monday), ``start < end``; ``end`` may be 24:00 (``None``).
+    Pieces of one day may overlap: the day's working time is their union."""
 
     weekday: int
     start: time
@@ -114,7 +115,14 @@ class BusinessCalendar:
                 end = datetime.combine(day, interval.end, tzinfo=self.zone).astimezone(UTC)
             if end > start:
                 result.append((start, end))
-        return result
+        # Intervals that overlap or touch are one stretch of working time (counted once).
+        merged: list[tuple[datetime, datetime]] = []
+        for start, end in sorted(result):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
 
     def _intervals_from(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals that end after ``instant``, clipped to start no earlier than it."""

@@ -45,9 +45,22 @@ def parse_clock(value: str) -> time | None:
 
 
 class Interval(StrictInput):
+    """Working time from ``start`` on ``day``. An ``end`` at or before ``start`` runs past midnight
+    into the next day (``22:00`` to ``06:00`` a night shift; equal times the 24 hours from ``start``), and
+    intervals that overlap are one stretch of working time: every pair of times means something, so
+    the schema needs no rule relating them."""
+
     day: Weekday
     start: StartTime
-    end: ClockTime = Field(description="Exclusive; `24:00` for midnight.")
+    end: ClockTime = Field(description="Exclusive; `24:00` for midnight; at or before `start`: the next day.")
+
+    def weekly(self) -> list[WeeklyInterval]:
+        """This interval as the calendar's pieces, each within one weekday."""
+        day, start, end = self.day.number, parse_clock(self.start) or time(0), parse_clock(self.end)
+        if end is None or end > start:
+            return [WeeklyInterval(day, start, end)]
+        after_midnight = [WeeklyInterval((day + 1) % 7, time(0), end)] if end > time(0) else []
+        return [WeeklyInterval(day, start, None), *after_midnight]
 
 
 class HolidayCreate(StrictInput):
@@ -95,7 +108,7 @@ class Schedule(BaseModel):
     def calendar(self) -> BusinessCalendar:
         return BusinessCalendar.build(
             self.time_zone,
-            [WeeklyInterval(i.day.number, parse_clock(i.start) or time(0), parse_clock(i.end)) for i in self.intervals],
+            [piece for interval in self.intervals for piece in interval.weekly()],
             [HolidayRange(h.start_date, h.end_date) for h in self.holidays],
         )
 

@@ -16,7 +16,6 @@ from omnicase.sla_engine.business_hours.schemas import (
     HolidayCreate,
     Schedule,
     ScheduleCreate,
-    parse_clock,
 )
 from omnicase.sla_engine.resync import request_resync
 
@@ -40,31 +39,10 @@ class ScheduleInUse(Conflict):
     slug, title = "schedule-in-use", "Schedule in use"
 
 
-def _minutes(value: str) -> int:
-    parsed = parse_clock(value)
-    return 24 * 60 if parsed is None else parsed.hour * 60 + parsed.minute
-
-
 def _check(payload: ScheduleCreate) -> None:
+    # Intervals need no check of their own: an end at or before the start runs past midnight and
+    # overlapping ones are one stretch (Interval), so any pair of times is a schedule.
     errors: list[FieldError] = []
-    seen: dict[str, list[tuple[int, int, int]]] = {}
-    for index, interval in enumerate(payload.intervals):
-        start, end = _minutes(interval.start), _minutes(interval.end)
-        if end <= start:
-            errors.append(
-                FieldError(field=f"body.intervals.{index}.end", message="must be after start", code="interval_order")
-            )
-            continue
-        for other_start, other_end, other_index in seen.get(interval.day, []):
-            if start < other_end and other_start < end:
-                errors.append(
-                    FieldError(
-                        field=f"body.intervals.{index}",
-                        message=f"overlaps interval {other_index} on {interval.day.value}",
-                        code="interval_overlap",
-                    )
-                )
-        seen.setdefault(interval.day, []).append((start, end, index))
     for index, holiday in enumerate(payload.holidays):
         errors += _holiday_errors(holiday, f"body.holidays.{index}")
     if errors:
