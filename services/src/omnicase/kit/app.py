@@ -50,7 +50,7 @@ from omnicase.kit.db import Database, create_engine
 from omnicase.kit.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from omnicase.kit.identity import RequireIdentityMiddleware
 from omnicase.kit.inbox import Inbox, InboxJanitor
-from omnicase.kit.inputs import STORABLE_TEXT_PATTERN, UnstorableQueryMiddleware
+from omnicase.kit.inputs import STORABLE_TEXT_PATTERN, UnstorableQueryMiddleware, storable_value_components
 from omnicase.kit.logs import configure_logging
 from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from omnicase.kit.outbox import Outbox, OutboxRelay
@@ -398,6 +398,8 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
             ):
                 components.setdefault(name, definition)
             components["Problem"].pop("$defs", None)
+            for name, definition in storable_value_components().items():
+                components.setdefault(name, definition)
             _declare_unreadable_bodies(schema)
             schema = name_page_schemas(schema)
             _storable_parameters(schema)

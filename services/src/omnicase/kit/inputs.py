@@ -24,11 +24,10 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from datetime import date, datetime
 from functools import cache
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, Union
 from urllib.parse import parse_qsl
 from zoneinfo import available_timezones
 
@@ -40,12 +39,14 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 from starlette.types import ASGIApp, Receive, Scope, Send
+from typing_extensions import TypeAliasType
 
 from omnicase.kit.errors import FieldError, problem_response
 
@@ -146,28 +147,46 @@ refuse a surrogate in a pattern, and their strings cannot hold one)."""
 
 
 # How deep the published schema of a free-form value follows its containers. The check itself
-# goes to any depth; the schema names no NUL down to here and leaves deeper values open, because
-# schemathesis (hypothesis-jsonschema) barely generates from a schema that refers to itself (a
-# recursive one cut its stateful scenarios from 110 to 13).
-STORABLE_VALUE_DEPTH = 4
+# goes to any depth; the schema names no NUL down to here and leaves deeper values open. It is a
+# chain of named levels, not a schema that refers to itself: schemathesis (hypothesis-jsonschema)
+# barely generates from a recursive one (its stateful scenarios fell from 110 to 13), and an
+# inline tree doubles with every level.
+STORABLE_VALUE_DEPTH = 8
 
 
-def storable_value_schema(depth: int = STORABLE_VALUE_DEPTH) -> JsonSchemaValue:
-    """Any JSON value whose texts and keys hold no NUL, to ``depth`` levels of arrays and objects:
-    what a request body's free-form value (``Any``, ``dict[str, Any]``) publishes."""
-    key = {"pattern": STORABLE_TEXT_PATTERN}
-    inner: JsonSchemaValue = storable_value_schema(depth - 1) if depth > 1 else {}
-    return {
-        "anyOf": [
-            {"type": "string", "pattern": STORABLE_TEXT_PATTERN},
-            {"type": ["number", "boolean", "null"]},
-            {"type": "array", "items": inner},
-            {"type": "object", "propertyNames": key, "additionalProperties": inner},
-        ]
-    }
+def _storable_levels(depth: int) -> Any:
+    level: Any = Any
+    for number in range(depth, 0, -1):
+        level = TypeAliasType(  # type: ignore[misc]
+            f"StorableValue{number}",
+            Union[  # noqa: UP007 (built at run time)
+                Annotated[str, Field(pattern=STORABLE_TEXT_PATTERN)],
+                int,
+                float,
+                bool,
+                list[level],
+                Annotated[
+                    dict[str, level], Field(json_schema_extra={"propertyNames": {"pattern": STORABLE_TEXT_PATTERN}})
+                ],
+                None,
+            ],
+        )
+    return level
 
 
-_STORABLE_VALUE = storable_value_schema()
+StorableValue = _storable_levels(STORABLE_VALUE_DEPTH)
+"""Any JSON value whose texts and keys hold no NUL (to :data:`STORABLE_VALUE_DEPTH` levels of arrays
+and objects): what a request body's free-form value (``Any``, ``dict[str, Any]``) publishes."""
+_STORABLE_VALUE = TypeAdapter(StorableValue).core_schema
+
+
+def storable_value_components() -> dict[str, Any]:
+    """The component schemas :data:`StorableValue`'s levels are in an OpenAPI document."""
+    schema = TypeAdapter(StorableValue).json_schema(ref_template="#/components/schemas/{model}")
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+    return definitions
+
+
 # Keys that describe a schema without constraining it: a node of only these takes any value.
 _ANNOTATIONS = {"title", "description", "default", "examples", "deprecated"}
 
@@ -175,7 +194,7 @@ _ANNOTATIONS = {"title", "description", "default", "examples", "deprecated"}
 def _storable_anything(node: Any, storable: JsonSchemaValue) -> Any:
     """``storable`` (with ``node``'s annotations) where ``node`` takes any value, else ``node``."""
     if node is True or (isinstance(node, dict) and node.keys() <= _ANNOTATIONS):
-        return {**(node if isinstance(node, dict) else {}), **copy.deepcopy(storable)}
+        return {**(node if isinstance(node, dict) else {}), **storable}
     return node
 
 
@@ -227,7 +246,7 @@ class StrictInput(BaseModel):
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core_schema)
-        _publish_storable_text(handler.resolve_ref_schema(schema), _STORABLE_VALUE)
+        _publish_storable_text(handler.resolve_ref_schema(schema), handler(_STORABLE_VALUE))
         return schema
 
 
@@ -298,13 +317,17 @@ def _unstorable_parts(scope: Scope) -> list[str]:
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON schema with every ``#/$defs/…`` reference replaced by the definition itself."""
+    """``model``'s JSON schema with every ``#/$defs/…`` reference replaced by the definition itself,
+    except :data:`StorableValue`'s levels: references to the components every service's document
+    carries (:func:`storable_value_components`), as inlined they would double with every level."""
     schema = model.model_json_schema()
     definitions: dict[str, Any] = schema.pop("$defs", {})
 
     def inline(node: Any) -> Any:
         if isinstance(node, dict):
             reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith("#/$defs/StorableValue"):
+                return {**node, "$ref": reference.replace("#/$defs/", "#/components/schemas/")}
             if isinstance(reference, str) and reference.startswith("#/$defs/"):
                 return inline(definitions[reference.removeprefix("#/$defs/")])
             return {key: inline(value) for key, value in node.items()}
