@@ -313,7 +313,9 @@ async def test_users_change_their_own_password_and_their_other_logins_end(gatewa
         json={"current_password": "not it at all", "new_password": "a brand new passphrase"},
         headers=auth,
     )
-    assert wrong.status_code == 422
+    # Not shown to be the account's owner: a 403 naming the field (the body itself is well formed).
+    assert wrong.status_code == 403
+    assert wrong.json()["type"].endswith("/wrong-current-password")
     assert wrong.json()["errors"][0]["field"] == "body.current_password"
     changed = await gateway.client.post(
         "/api/v1/auth/password",

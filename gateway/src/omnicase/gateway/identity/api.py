@@ -20,6 +20,7 @@ from omnicase.gateway.identity.errors import (
     LinkTaken,
     OAuthError,
     UserNotFound,
+    WrongCurrentPassword,
 )
 from omnicase.gateway.identity.principal import Principal, UserRole
 from omnicase.gateway.identity.schemas import (
@@ -230,7 +231,7 @@ async def me(principal: CurrentPrincipal) -> Me:
     summary="Change your own password",
     status_code=204,
     response_class=Response,
-    responses={**AUTH_ERRORS, **problem_responses(ValidationFailed)},
+    responses={**AUTH_ERRORS, **problem_responses(WrongCurrentPassword, ValidationFailed)},
 )
 async def change_password(
     body: PasswordChange, session: SessionDep, identity: IdentityDep, principal: CurrentPrincipal

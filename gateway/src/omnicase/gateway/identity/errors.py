@@ -1,6 +1,6 @@
 """Errors of the identity domain."""
 
-from omnicase.kit.errors import BadRequest, Conflict, NotFound, Unauthorized
+from omnicase.kit.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 
 class UserNotFound(NotFound):
@@ -21,6 +21,12 @@ class LinkConflict(Conflict):
     field, where a link the body alone breaks is a 422."""
 
     slug = "link-conflict"
+
+
+class WrongCurrentPassword(Forbidden):
+    """A password change whose current password does not match: the caller has not shown they may make it."""
+
+    slug = "wrong-current-password"
 
 
 class LastAdmin(Conflict):

@@ -22,6 +22,7 @@ from omnicase.gateway.identity.errors import (
     LinkTaken,
     OAuthError,
     UserNotFound,
+    WrongCurrentPassword,
 )
 from omnicase.gateway.identity.passwords import Passwords
 from omnicase.gateway.identity.principal import ROLE_SCOPES, Principal, UserRole
@@ -222,7 +223,7 @@ class IdentityService:
         users = UserRepository(session)
         user = await users.get(principal.subject, for_update=True)
         if user is None or not await self.passwords.verify(user["password_hash"], current):
-            raise ValidationFailed(
+            raise WrongCurrentPassword(
                 "The current password is not correct.",
                 errors=[FieldError(field="body.current_password", message="not correct", code="mismatch")],
             )
