@@ -126,12 +126,14 @@ async def test_update_needs_the_current_etag_and_a_stale_one_gets_412_with_the_c
 
 async def test_status_lifecycle_is_enforced_and_closed_cases_do_not_change(api: httpx.AsyncClient) -> None:
     case = await create(api)
+    # The status the case has now cannot become the one asked for: a 409 naming the field.
     back_to_new = await patch(api, (await patch(api, case, status="open")).json(), status="new")
-    assert back_to_new.status_code == 422
+    assert back_to_new.status_code == 409
+    assert back_to_new.json()["type"].endswith("/state-conflict")
     assert problem_fields(back_to_new) == ["body.status"]
     current = (await api.get(f"/api/v1/cases/{case['id']}")).json()
     skip_solve = await patch(api, current, status="closed")
-    assert skip_solve.status_code == 422
+    assert skip_solve.status_code == 409
     solved = (await patch(api, current, status="solved")).json()
     assert solved["solved_at"] is not None
     closed = (await patch(api, solved, status="closed")).json()
@@ -235,8 +237,9 @@ async def test_incidents_link_to_problem_cases_only(api: httpx.AsyncClient) -> N
     linked = (await api.get("/api/v1/cases", params={"problem_id": problem["id"]})).json()["items"]
     assert [case["id"] for case in linked] == [incident["id"]]
     not_a_problem = await create(api, type="incident")
+    # The linked case is not a problem as it stands: a 409 naming the field.
     response = await patch(api, not_a_problem, problem_id=question["id"])
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert problem_fields(response) == ["body.problem_id"]
 
 
@@ -302,7 +305,7 @@ async def test_bulk_update_applies_each_case_whole_or_not_at_all(api: httpx.Asyn
     )
     assert response.status_code == 200, response.text
     results = response.json()["results"]
-    assert [result["status"] for result in results] == [200, 422, 404, 412]
+    assert [result["status"] for result in results] == [200, 409, 404, 412]
     assert results[1]["problem"]["errors"][0]["field"] == "body.items.1.changes.status"
     assert results[3]["problem"]["type"].endswith("/precondition-failed")
     assert (await api.get(f"/api/v1/cases/{good['id']}")).json()["priority"] == "urgent"

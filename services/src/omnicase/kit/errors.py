@@ -19,7 +19,7 @@ commit, and the client is told to send it again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -112,6 +112,12 @@ class Conflict(ServiceError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class StateConflict(Conflict):
+    """Input the schema allows that what is stored now refuses (see :func:`refusal`)."""
+
+    slug, title = "state-conflict", "Conflicts with the current state"
+
+
 class MethodNotAllowed(ServiceError):
     status, slug, title = 405, "method-not-allowed", "Method not allowed"
 
@@ -145,13 +151,17 @@ class ServiceUnavailable(ServiceError):
     default_headers: ClassVar[dict[str, str]] = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
-def refusal(detail: str, errors: Sequence[FieldError]) -> ServiceError:
+def refusal(detail: str, errors: Sequence[FieldError], *, conflicts: Collection[str] = ()) -> ServiceError:
     """The error for input refused field by field: a 404 :class:`UnknownReference` when some field
     names what does not exist (code :data:`NOT_FOUND_CODE`; those fields alone, as what else is
-    wrong with such a request is moot), else a 422 :class:`ValidationFailed` naming every field."""
+    wrong with such a request is moot); a 409 :class:`StateConflict` when every error's code is one
+    of ``conflicts`` (rules the stored state decides, which no schema can say: a status the case's
+    current one cannot become); else a 422 :class:`ValidationFailed` naming every field."""
     unknown = [error for error in errors if error.code == NOT_FOUND_CODE]
     if unknown:
         return UnknownReference(detail, errors=unknown)
+    if errors and all(error.code in conflicts for error in errors):
+        return StateConflict(detail, errors=errors)
     return ValidationFailed(detail, errors=errors)
 
 

@@ -34,6 +34,7 @@ from omnicase.kit.errors import (
     BadRequest,
     PreconditionFailed,
     ServiceError,
+    StateConflict,
     UnknownReference,
     ValidationFailed,
     problem_responses,
@@ -154,7 +155,7 @@ async def list_cases(
     summary="Create a case",
     status_code=201,
     response_model=Case,
-    responses={201: ETAG_ANSWER, **problem_responses(BadRequest, ValidationFailed, UnknownReference)},
+    responses={201: ETAG_ANSWER, **problem_responses(BadRequest, StateConflict, ValidationFailed, UnknownReference)},
 )
 async def create(
     data: CaseCreate, session: SessionDep, services: ServicesDep, actor: PortalWriter, response: Response

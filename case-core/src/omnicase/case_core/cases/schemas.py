@@ -205,6 +205,9 @@ class CaseCreate(StrictInput):
                 "required": ["requester", "requester_id"],
                 "properties": {"requester": {"type": "object"}, "requester_id": {"type": "string"}},
             },
+            # What _check_problem checks of the body: only an incident links to a problem.
+            "if": {"required": ["problem_id"], "properties": {"problem_id": {"type": "string"}}},
+            "then": {"required": ["type"], "properties": {"type": {"const": "incident"}}},
         }
     )
 

@@ -59,6 +59,10 @@ from omnicase.kit.events import (
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
+# Refusals the stored state decides (a 409): the status the case has now cannot become the one
+# asked for, a case cannot be its own problem, the linked case is not a problem.
+_STATE_CODES = frozenset({"transition", "self", "not_a_problem"})
+
 logger = logging.getLogger(__name__)
 
 
@@ -216,7 +220,7 @@ class CaseService:
         if new.status == CaseStatus.SOLVED:
             errors += missing_on_solve(definitions, custom)
         if errors:
-            raise refusal("The case cannot be created as given.", errors)
+            raise refusal("The case cannot be created as given.", errors, conflicts=_STATE_CODES)
 
         now = utcnow()
         values: dict[str, Any] = {
@@ -355,7 +359,7 @@ class CaseService:
         if case.status == CaseStatus.NEW and "status" not in new and new.get("assignee_id"):
             new["status"] = CaseStatus.OPEN
         if errors:
-            raise refusal(f"Case {case_id} cannot be changed as asked.", errors)
+            raise refusal(f"Case {case_id} cannot be changed as asked.", errors, conflicts=_STATE_CODES)
         row, applied = await self._apply(session, case, new, actor)
         if row.type == "problem" and "status" in applied and row.status == CaseStatus.SOLVED:
             await self._solve_incidents(session, row, actor)
@@ -394,7 +398,7 @@ class CaseService:
         if problem is None:
             return [FieldError(field=where, message="no such case", code=NOT_FOUND_CODE)]
         if problem.type != "problem":
-            return [FieldError(field=where, message="the linked case is not a problem", code="type")]
+            return [FieldError(field=where, message="the linked case is not a problem", code="not_a_problem")]
         return []
 
     def _ensure_changeable(self, case: CaseRow) -> None:
