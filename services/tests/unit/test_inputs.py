@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from omnicase.kit.inputs import (
     EMAIL_ADDRESS_PATTERN,
+    FREE_FORM_DEPTH,
     NOT_SPACE,
     STORABLE_TEXT_PATTERN,
     EmailAddress,
@@ -265,4 +266,26 @@ def test_a_free_form_value_publishes_that_its_texts_and_keys_are_storable_at_any
     ]:
         assert not schema.is_valid(body), body
         with pytest.raises(ValidationError):
+            Body.model_validate(body)
+
+
+def test_a_free_form_value_nests_at_most_seven_arrays_or_objects_in_the_check_and_the_schema() -> None:
+    class Body(StrictInput):
+        value: Any = None
+        custom_fields: dict[str, Any] | None = None
+
+    schema = jsonschema_rs.validator_for(Body.model_json_schema())
+
+    def nested(depth: int) -> Any:
+        value: Any = "leaf"
+        for level in range(depth):
+            value = [value] if level % 2 else {"k": value}
+        return value
+
+    for body in [{"value": nested(FREE_FORM_DEPTH)}, {"custom_fields": {"a": nested(FREE_FORM_DEPTH)}}]:
+        assert schema.is_valid(body)
+        Body.model_validate(body)
+    for body in [{"value": nested(FREE_FORM_DEPTH + 1)}, {"custom_fields": {"a": nested(FREE_FORM_DEPTH + 1)}}]:
+        assert not schema.is_valid(body)
+        with pytest.raises(ValidationError, match="nests more than"):
             Body.model_validate(body)

@@ -27,7 +27,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import cache
-from typing import Annotated, Any, ClassVar, Self, Union
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Self, Union, get_args, get_origin
 from urllib.parse import parse_qsl
 from zoneinfo import available_timezones
 
@@ -146,21 +147,22 @@ pattern can name portably (Rust's engines, jsonschema-rs and so schemathesis amo
 refuse a surrogate in a pattern, and their strings cannot hold one)."""
 
 
-# How deep the published schema of a free-form value follows its containers. The check itself
-# goes to any depth; the schema names no NUL down to here and leaves deeper values open. It is a
-# chain of named levels, not a schema that refers to itself: schemathesis (hypothesis-jsonschema)
-# barely generates from a recursive one (its stateful scenarios fell from 110 to 13), and an
-# inline tree doubles with every level.
-STORABLE_VALUE_DEPTH = 8
+# How deep a free-form value (a condition's value, a custom field's) may nest arrays and objects:
+# StrictInput refuses a deeper one, and the published schema says the same as a chain of named
+# levels, the last taking no container. Not a schema that refers to itself: schemathesis
+# (hypothesis-jsonschema) barely generates from a recursive one (its stateful scenarios fell from
+# 110 to 13); nor a tree inline, which doubles with every level.
+FREE_FORM_DEPTH = 7
 
 
 def _storable_levels(depth: int) -> Any:
-    level: Any = Any
+    text = Annotated[str, Field(pattern=STORABLE_TEXT_PATTERN)]
+    level: Any = TypeAliasType(f"StorableValue{depth + 1}", Union[text, int, float, bool, None])  # noqa: UP007
     for number in range(depth, 0, -1):
         level = TypeAliasType(  # type: ignore[misc]
             f"StorableValue{number}",
             Union[  # noqa: UP007 (built at run time)
-                Annotated[str, Field(pattern=STORABLE_TEXT_PATTERN)],
+                text,
                 int,
                 float,
                 bool,
@@ -174,9 +176,30 @@ def _storable_levels(depth: int) -> Any:
     return level
 
 
-StorableValue = _storable_levels(STORABLE_VALUE_DEPTH)
-"""Any JSON value whose texts and keys hold no NUL (to :data:`STORABLE_VALUE_DEPTH` levels of arrays
-and objects): what a request body's free-form value (``Any``, ``dict[str, Any]``) publishes."""
+def _nesting(value: Any) -> int:
+    """How many arrays and objects ``value`` nests (0 for a string, number, boolean or null)."""
+    if isinstance(value, dict):
+        return 1 + max((_nesting(item) for item in value.values()), default=0)
+    if isinstance(value, list | tuple):
+        return 1 + max((_nesting(item) for item in value), default=0)
+    return 0
+
+
+def _free_form(annotation: Any) -> str | None:
+    """``"value"`` for a field typed ``Any``, ``"values"`` for ``dict[str, Any]`` (either optional), else None."""
+    if annotation is Any:
+        return "value"
+    arguments = [argument for argument in get_args(annotation) if argument is not type(None)]
+    if get_origin(annotation) is dict and arguments[-1:] == [Any]:
+        return "values"
+    if get_origin(annotation) in (Union, UnionType) and len(arguments) == 1:
+        return _free_form(arguments[0])
+    return None
+
+
+StorableValue = _storable_levels(FREE_FORM_DEPTH)
+"""Any JSON value whose texts and keys hold no NUL, nesting at most :data:`FREE_FORM_DEPTH` arrays and
+objects: what a request body's free-form value (``Any``, ``dict[str, Any]``) takes and publishes."""
 _STORABLE_VALUE = TypeAdapter(StorableValue).core_schema
 
 
@@ -241,6 +264,12 @@ class StrictInput(BaseModel):
         if found is not None:
             where = found.lstrip(".") or "the value"
             raise ValueError(f"{where} holds a NUL character or a lone UTF-16 surrogate, which cannot be stored")
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                kind, value = _free_form(field.annotation), data.get(field.alias or name)
+                values = value.values() if kind == "values" and isinstance(value, dict) else [value]
+                if kind is not None and any(_nesting(item) > FREE_FORM_DEPTH for item in values):
+                    raise ValueError(f"{name} nests more than {FREE_FORM_DEPTH} arrays or objects")
         return data
 
     @classmethod
