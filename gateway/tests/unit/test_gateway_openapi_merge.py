@@ -156,6 +156,21 @@ def test_a_create_links_its_new_id_to_every_operation_on_what_it_created() -> No
         "schedule_id": "$request.path.schedule_id",
         "holiday_id": "$response.body#/id",
     }
+    # A nested create that answers the resource it is nested in (adding a note answers the case)
+    # has the parent's id in its body, not the new thing's: it links nothing.
+    parent_answer = {
+        "201": {
+            "description": "the case",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}},
+        }
+    }
+    case_core["paths"]["/api/v1/cases/{case_id}/notes"] = {
+        "post": {"operationId": "add_note", "responses": parent_answer}
+    }
+    case_core["paths"]["/api/v1/cases/{case_id}/notes/{note_id}"] = {"delete": op("delete_note")}
+    case_core["paths"]["/api/v1/cases/{case_id}"]["get"] = op("get_case", "Case")
+    merged = merge(OWN, {"case-core": case_core, "sla-engine": sla_engine}, [])
+    assert "links" not in merged["paths"]["/api/v1/cases/{case_id}/notes"]["post"]["responses"]["201"]
     nested = merged["paths"]["/api/v1/cases/{case_id}/messages"]["post"]
     assert "links" not in nested["responses"]["200"]  # answers 200 here: not a create
     # Nothing to link from an answer without an id, nor from a list.

@@ -185,7 +185,7 @@ def _link_created_ids(document: dict[str, Any]) -> None:
     for path, item in paths.items():
         create = item.get("post")
         answer = _created_answer(create, schemas) if isinstance(create, dict) else None
-        if answer is None:
+        if answer is None or _answers_the_parent(path, answer, paths):
             continue
         # A nested collection's own parameters (``{schedule_id}`` of its holidays) pass on as they were sent.
         passed = {name: f"$request.path.{name}" for name in _PATH_PARAMETER.findall(path)}
@@ -212,6 +212,15 @@ def _created_answer(operation: dict[str, Any], schemas: dict[str, Any]) -> dict[
     if reference.startswith("#/components/schemas/"):
         schema = schemas.get(reference.removeprefix("#/components/schemas/"), {})
     return answer if "id" in schema.get("properties", {}) else None
+
+
+def _answers_the_parent(path: str, answer: dict[str, Any], paths: dict[str, dict[str, Any]]) -> bool:
+    """Whether a nested create answers the resource it is nested in (adding a holiday answers its
+    schedule): the ``id`` in its body is then the parent's, not the created thing's, and links none."""
+    parent = paths.get(path.rpartition("/")[0], {}).get("get", {})
+    shown = parent.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+    created = answer.get("content", {}).get("application/json", {}).get("schema")
+    return "{" in path and created is not None and created == shown.get("schema")
 
 
 def _only_parameter_after(collection: str, path: str) -> str | None:
