@@ -2182,10 +2182,11 @@ export interface components {
              */
             scopes: ("cases:notes" | "cases:read" | "cases:write" | "channels:read" | "channels:write" | "contacts:read" | "contacts:write" | "routing:presence" | "routing:read" | "routing:write" | "sla:read" | "sla:write" | "users:read" | "users:write" | "webhooks:read" | "webhooks:write")[];
             /**
-             * Expires At
-             * @description RFC 3339; omit for a token that does not expire.
+             * Expires In
+             * @description Seconds from now until the token stops working (`expires_at` in the answer); omit for a token that does not expire.
+             * @example 7776000
              */
-            expires_at?: string | null;
+            expires_in?: number | null;
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -2350,6 +2351,28 @@ export interface components {
                 [key: string]: string;
             };
         };
+        StorableValue1: string | number | boolean | components["schemas"]["StorableValue2"][] | {
+            [key: string]: components["schemas"]["StorableValue2"];
+        } | null;
+        StorableValue2: string | number | boolean | components["schemas"]["StorableValue3"][] | {
+            [key: string]: components["schemas"]["StorableValue3"];
+        } | null;
+        StorableValue3: string | number | boolean | components["schemas"]["StorableValue4"][] | {
+            [key: string]: components["schemas"]["StorableValue4"];
+        } | null;
+        StorableValue4: string | number | boolean | components["schemas"]["StorableValue5"][] | {
+            [key: string]: components["schemas"]["StorableValue5"];
+        } | null;
+        StorableValue5: string | number | boolean | components["schemas"]["StorableValue6"][] | {
+            [key: string]: components["schemas"]["StorableValue6"];
+        } | null;
+        StorableValue6: string | number | boolean | components["schemas"]["StorableValue7"][] | {
+            [key: string]: components["schemas"]["StorableValue7"];
+        } | null;
+        StorableValue7: string | number | boolean | components["schemas"]["StorableValue8"][] | {
+            [key: string]: components["schemas"]["StorableValue8"];
+        } | null;
+        StorableValue8: string | number | boolean | null;
         /** StreamTicket */
         StreamTicket: {
             /**
@@ -2563,7 +2586,7 @@ export interface components {
              * @default false
              */
             unlock?: boolean;
-        };
+        } & (unknown & unknown & unknown);
         /** AddNote */
         AddNote: {
             /**
@@ -3003,7 +3026,7 @@ export interface components {
              * @description Merged into the case's values; a key set to null removes it.
              */
             custom_fields?: {
-                [key: string]: unknown;
+                [key: string]: components["schemas"]["StorableValue1"];
             } | null;
             /** Followers */
             followers?: string[] | null;
@@ -3061,7 +3084,7 @@ export interface components {
             tags?: string[];
             /** Custom Fields */
             custom_fields?: {
-                [key: string]: unknown;
+                [key: string]: components["schemas"]["StorableValue1"];
             };
             /** Problem Id */
             problem_id?: string | null;
@@ -3116,8 +3139,8 @@ export interface components {
              */
             operator: "is" | "is_not" | "in" | "not_in" | "contains" | "not_contains" | "present" | "blank" | "changed" | "not_changed" | "changed_to" | "changed_from" | "within" | "outside";
             /** Value */
-            value?: unknown;
-        };
+            value?: components["schemas"]["StorableValue1"];
+        } & (unknown & unknown & unknown & unknown & unknown);
         /**
          * Conditions
          * @description Every condition of ``all`` and, if ``any`` is not empty, at least one of ``any``.
@@ -3127,6 +3150,10 @@ export interface components {
             all?: components["schemas"]["Condition"][];
             /** Any */
             any?: components["schemas"]["Condition"][];
+        } | {
+            all: unknown;
+        } | {
+            any: unknown;
         };
         /**
          * Contact
@@ -3208,6 +3235,14 @@ export interface components {
              * @default
              */
             notes?: string;
+        } | {
+            name: string;
+        } | {
+            emails: unknown[];
+        } | {
+            phones: unknown[];
+        } | {
+            handles: unknown[];
         };
         /** ContactMerge */
         ContactMerge: {
@@ -3379,7 +3414,10 @@ export interface components {
             label?: string;
             /** Options */
             options?: string[];
-            /** Pattern */
+            /**
+             * Pattern
+             * Format: regex
+             */
             pattern?: string | null;
             /** Required On Solve */
             required_on_solve?: boolean;
@@ -4359,8 +4397,8 @@ export interface components {
         /** SetField */
         SetField: {
             /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
+             * Type
+             * @constant
              */
             type: "set";
             /**
@@ -4369,8 +4407,14 @@ export interface components {
              */
             field: "status" | "priority" | "type" | "group_id" | "assignee_id" | "brand";
             /** Value */
-            value: unknown;
-        };
+            value: components["schemas"]["StorableValue1"];
+        } & (unknown & unknown & unknown & unknown & unknown & unknown & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "set";
+        });
         /**
          * TextVariant
          * @description A text for one brand and/or locale (e.g. ``de``, ``pt-BR``).
@@ -4749,9 +4793,10 @@ export interface components {
             description?: string;
             /**
              * Notify Email
-             * @description Required unless the operator set CASE_CORE_WEBHOOK_NOTIFY_EMAIL (then that is the default).
+             * @description Who is emailed when the subscription is disabled automatically.
+             * @example integrations@example.com
              */
-            notify_email?: string | null;
+            notify_email: string;
         };
         /**
          * WebhookEventType
@@ -5275,7 +5320,7 @@ export interface components {
             enabled?: boolean;
             /** Config */
             config: components["schemas"]["SmsConfig"] | components["schemas"]["WhatsAppConfig"] | components["schemas"]["MessengerConfig"] | components["schemas"]["GenericConfig"];
-            defaults?: components["schemas"]["CaseDefaults"];
+            defaults?: components["schemas"]["RouteDefaults"];
             /**
              * Blocked Senders
              * @description Phone numbers, handles or email addresses whose messages are held as spam (in the suspended-messages queue) instead of opening cases; matched ignoring case.
@@ -5618,7 +5663,7 @@ export interface components {
             };
             /** Fields */
             fields: components["schemas"]["FormField"][];
-            defaults?: components["schemas"]["CaseDefaults"];
+            defaults?: components["schemas"]["RouteDefaults"];
             /**
              * Thank You Url
              * Format: uri
@@ -5670,7 +5715,7 @@ export interface components {
             auto_response_text?: {
                 [key: string]: string;
             };
-        };
+        } & (unknown & unknown & unknown);
         /**
          * FormList
          * @description A page of Form items.
@@ -5794,6 +5839,26 @@ export interface components {
              * @default 300
              */
             per_form_per_minute?: number;
+        };
+        /**
+         * RouteDefaults
+         * @description The event contract's :class:`CaseDefaults` held to a request body's rules: no other field, and
+         *     texts, keys and custom values that can be stored, all said in its schema.
+         */
+        RouteDefaults: {
+            /** Brand */
+            brand?: string | null;
+            priority?: components["schemas"]["Priority"] | null;
+            /** Group Id */
+            group_id?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Tags */
+            tags?: string[];
+            /** Custom Fields */
+            custom_fields?: {
+                [key: string]: components["schemas"]["StorableValue1"];
+            };
         };
         /** SelectOption */
         SelectOption: {
@@ -6275,7 +6340,7 @@ export interface components {
              * @description The fallback queue.
              */
             overflow_group_id?: string | null;
-        };
+        } & (unknown & unknown);
         /** GroupUpdate */
         GroupUpdate: {
             /** Name */
@@ -6718,7 +6783,7 @@ export interface components {
              *     }
              */
             custom_fields?: {
-                [key: string]: unknown[];
+                [key: string]: components["schemas"]["StorableValue1"][];
             };
             /** Organization Ids */
             organization_ids?: string[];
@@ -7072,7 +7137,7 @@ export interface components {
             schedule_id?: string | null;
             /** Actions */
             actions: (components["schemas"]["SetStatus"] | components["schemas"]["SetPriority"] | components["schemas"]["RaisePriority"] | components["schemas"]["MoveToGroup"] | components["schemas"]["SlaEngineAddTags"] | components["schemas"]["SlaEngineRemoveTags"] | components["schemas"]["InternalNote"] | components["schemas"]["NotifyEmail"] | components["schemas"]["SlaEngineNotifyWebhook"])[];
-        };
+        } & (unknown & unknown & unknown);
         /**
          * AutomationList
          * @description A page of automations, in evaluation order.
@@ -7250,18 +7315,23 @@ export interface components {
             /** Text */
             text: string;
         };
-        /** Interval */
+        /**
+         * Interval
+         * @description Working time from ``start`` on ``day``. An ``end`` at or before ``start`` runs past midnight
+         *     into the next day (``22:00`` to ``06:00`` a night shift; equal times the 24 hours from ``start``), and
+         *     intervals that overlap are one stretch of working time: every pair of times means something, so
+         *     the schema needs no rule relating them.
+         */
         Interval: {
             day: components["schemas"]["Weekday"];
             /**
              * Start
              * @example 09:00
-             * @example 24:00
              */
             start: string;
             /**
              * End
-             * @description Exclusive; `24:00` for midnight.
+             * @description Exclusive; `24:00` for midnight; at or before `start`: the next day.
              * @example 09:00
              * @example 24:00
              */
@@ -8209,6 +8279,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -8373,7 +8453,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8934,6 +9014,26 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation error */
             422: {
                 headers: {
@@ -9185,7 +9285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9989,6 +10089,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -10248,7 +10358,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11372,6 +11482,16 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12937,6 +13057,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation error */
             422: {
                 headers: {
@@ -13018,7 +13148,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13347,7 +13477,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13745,6 +13875,26 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation error */
             422: {
                 headers: {
@@ -13984,8 +14134,18 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17636,7 +17796,7 @@ export interface operations {
                     text: string;
                     /** Metadata */
                     metadata?: {
-                        [key: string]: unknown;
+                        [key: string]: components["schemas"]["StorableValue1"];
                     };
                 };
                 "application/x-www-form-urlencoded": Record<string, never>;
@@ -17865,6 +18025,16 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown reference */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18132,7 +18302,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Agent not found */
+            /** @description Agent not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19181,6 +19351,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Name already taken */
             409: {
                 headers: {
@@ -19440,7 +19620,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Group not found */
+            /** @description Group not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19450,7 +19630,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Name already taken */
+            /** @description Name already taken or Overflow settings conflict */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -19608,6 +19788,16 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown reference */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19855,7 +20045,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rule not found */
+            /** @description Rule not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20824,7 +21014,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Holiday not found */
+            /** @description Schedule not found or Holiday not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20981,6 +21171,16 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation error */
@@ -21141,7 +21341,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description SLA policy not found */
+            /** @description SLA policy not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21528,6 +21728,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation error */
             422: {
                 headers: {
@@ -21686,7 +21896,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Automation not found */
+            /** @description Automation not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
