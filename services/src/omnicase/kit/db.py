@@ -151,6 +151,19 @@ class UnnestedRows:
         }
 
 
+def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Executable, Any]:
+    """The statement and parameters inserting ``rows`` (every row the same columns) in one execution.
+
+    Unnested (:class:`UnnestedRows`) for two rows or more, in their order; a single row, or
+    a table with array columns, as a plain insert.
+    """
+    names = tuple(rows[0])
+    if len(rows) == 1 or not UnnestedRows.fits(table, names):
+        return table.insert(), list(rows)
+    unnested = UnnestedRows.of(table, names)
+    return unnested.insert, unnested.parameters(rows)
+
+
 def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 

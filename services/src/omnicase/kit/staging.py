@@ -21,7 +21,7 @@ from sqlalchemy import Table, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from omnicase.kit.db import UnnestedRows
+from omnicase.kit.db import insert_rows
 
 _STAGED = "omnicase.staging.rows"
 # Called after a table's staged rows are written (the outbox wakes its relays).
@@ -82,13 +82,8 @@ def _write_staged(session: Session) -> None:
     for item in staged:
         by_table.setdefault(item.table, []).append(item.row)
     for table, rows in by_table.items():
-        names = tuple(rows[0])
         # Runs inside the async session's greenlet, so the sync API reaches the database.
-        if len(rows) == 1 or not UnnestedRows.fits(table, names):
-            session.execute(table.insert(), rows)
-        else:
-            unnested = UnnestedRows.of(table, names)
-            session.execute(unnested.insert, unnested.parameters(rows))
+        session.execute(*insert_rows(table, rows))
         for hook in _written_hooks:
             hook(session, table)
 

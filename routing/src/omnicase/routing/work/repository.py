@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
-from omnicase.kit.db import any_of
+from omnicase.kit.db import any_of, insert_rows
 from omnicase.kit.ids import uuid7
 from omnicase.kit.repository import Repository
 from omnicase.routing.engine import Candidate, Presence, RoutingModel, RuleConditions, RuleSpec
@@ -678,7 +678,7 @@ class WorkRepository(Repository):
     async def add_decisions(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Log decisions in one statement, in the given order (their ``seq`` follows it)."""
         if rows:
-            await self.session.execute(insert(decisions), list(rows))
+            await self.session.execute(*insert_rows(decisions, rows))
 
     async def list_decisions(self, case_id: uuid.UUID, *, after: int | None, limit: int) -> list[dict[str, Any]]:
         statement = select(decisions).where(decisions.c.case_id == case_id).order_by(decisions.c.seq).limit(limit)
@@ -698,7 +698,7 @@ class WorkRepository(Repository):
     async def add_timers(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert timers (every column given, ids included) in one statement."""
         if rows:
-            await self.session.execute(insert(timers), list(rows))
+            await self.session.execute(*insert_rows(timers, rows))
 
     async def cancel_timers(self, case_id: uuid.UUID, kind: str | None = None) -> None:
         statement = delete(timers).where(timers.c.case_id == case_id)
