@@ -44,16 +44,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
     Index,
+    Insert,
     Integer,
     LargeBinary,
     MetaData,
@@ -61,8 +64,10 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     Uuid,
     bindparam,
+    cast,
     delete,
     event,
     func,
@@ -74,8 +79,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.dml import ReturningInsert
 
 from omnicase.kit.bus.producer import RecordPublisher, envelope_headers
 from omnicase.kit.db import Database, any_of, database_unavailable
@@ -188,6 +195,7 @@ class Outbox:
         self.table = table
         self.shards = shards
         self.schema = table.schema or "public"
+        self._after: dict[Insert, ReturningInsert[tuple[int]]] = {}
         _outbox_tables.add(table)
 
     async def add(self, session: AsyncSession, data: EventData, *, source: str, subject: str, key: str) -> Envelope:
@@ -200,19 +208,62 @@ class Outbox:
         """Stage ``(logical topic, envelope, key)`` items, in order; they are written when the transaction commits."""
         if not items:
             return
-        rows = [
-            {
-                "shard": shard_of(key, self.shards),
-                "topic": topic,
-                "key": key,
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "payload": envelope.to_bytes(),
-                "headers": [[name, value.decode()] for name, value in envelope_headers(envelope)],
-            }
-            for topic, envelope, key in items
-        ]
-        await stage(session, self.table, rows)
+        await stage(session, self.table, [self._row(topic, envelope, key) for topic, envelope, key in items])
+
+    def _row(self, topic: str, envelope: Envelope, key: str) -> dict[str, Any]:
+        return {
+            "shard": shard_of(key, self.shards),
+            "topic": topic,
+            "key": key,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "payload": envelope.to_bytes(),
+            "headers": [[name, value.decode()] for name, value in envelope_headers(envelope)],
+        }
+
+    async def write_alone(
+        self,
+        database: Database,
+        write: Insert,
+        values: Mapping[str, Any],
+        data: EventData,
+        *,
+        source: str,
+        subject: str,
+        key: str,
+    ) -> bool:
+        """``write`` and, if it wrote its row, the event's outbox row: one statement, its own transaction.
+
+        For a transaction that is one write and its event (an intake accepting a message):
+        one round trip where a unit of work takes four (BEGIN, the write, the staged outbox
+        row, COMMIT). ``write`` is an INSERT … RETURNING built once (one that returns no row,
+        a repeat under ``ON CONFLICT DO NOTHING``, writes no event); ``values`` are its
+        parameters, none named ``outbox_…``. True when the event was written; this process's
+        relays are woken at once.
+        """
+        statement = self._after.get(write)
+        if statement is None:
+            statement = self._after[write] = self._after_write(write)
+        row = self._row(data.topic.value, data.envelope(source=source, subject=subject), key)
+        row["headers"] = json.dumps(row["headers"])  # bound as text, cast to JSONB by the statement
+        written = await database.alone(statement, {**values, **{f"outbox_{name}": row[name] for name in row}})
+        if written:
+            for relay in _local_relays.get(self.schema, ()):
+                relay.wake()
+        return bool(written)
+
+    def _after_write(self, write: Insert) -> ReturningInsert[tuple[int]]:
+        table = self.table
+        names = ("shard", "topic", "key", "event_id", "event_type", "payload", "headers")
+        event_row = select(
+            *(
+                cast(bindparam(f"outbox_{name}", type_=Text), JSONB)
+                if name == "headers"
+                else bindparam(f"outbox_{name}", type_=table.c[name].type)
+                for name in names
+            )
+        ).select_from(write.cte("written"))
+        return pg_insert(table).from_select(list(names), event_row).returning(table.c.id)
 
 
 class OutboxRelay:

@@ -35,7 +35,7 @@ from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.definition import StoredForm
 from omnicase.intake_web.forms.messages import say
 from omnicase.intake_web.forms.validation import UploadedFile, clean
-from omnicase.intake_web.messages.intake import accept_message
+from omnicase.intake_web.messages.intake import accept_message, accept_message_alone
 from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.intake_web.metrics import ACCEPTED, REJECTIONS
 from omnicase.intake_web.settings import IntakeWebSettings
@@ -360,32 +360,30 @@ class SubmissionService:
         async with self._counted(form, remote_ip, now):
             # Files first: a crash before the submission commits leaves a file nothing names.
             digests = await self.blobs.put_many([file.data for file in files])
-            async with self.database.unit_of_work() as session:
-                attachments = [
-                    AttachmentRef(
-                        sha256=sha256,
-                        filename=file.filename or "attachment",
-                        content_type=file.content_type or "application/octet-stream",
-                        size=len(file.data),
-                    )
-                    for sha256, file in zip(digests, files, strict=True)
-                ]
-                event = build_event(form, submission_id, now, values, attachments, raw)
-                stored = await accept_message(
-                    session,
-                    self.outbox,
-                    event,
-                    source=f"form:{form.id}",
-                    form_id=form.id,
-                    dedupe_key=dedupe_key,
-                    request_digest=digest,
-                    fields=values,
-                    remote_ip=remote_ip,
-                    count=False,
+            attachments = [
+                AttachmentRef(
+                    sha256=sha256,
+                    filename=file.filename or "attachment",
+                    content_type=file.content_type or "application/octet-stream",
+                    size=len(file.data),
                 )
-                if not stored:
-                    # Stored already (its files are the same bytes, under the same digests).
-                    raise DuplicateSubmission
+                for sha256, file in zip(digests, files, strict=True)
+            ]
+            event = build_event(form, submission_id, now, values, attachments, raw)
+            stored = await accept_message_alone(
+                self.database,
+                self.outbox,
+                event,
+                source=f"form:{form.id}",
+                form_id=form.id,
+                dedupe_key=dedupe_key,
+                request_digest=digest,
+                fields=values,
+                remote_ip=remote_ip,
+            )
+            if not stored:
+                # Stored already (its files are the same bytes, under the same digests).
+                raise DuplicateSubmission
         ACCEPTED.labels(event.channel.value).inc()
         return Accepted(submission_id=submission_id, received_at=now, replayed=False)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, Uuid, bindparam, column, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.sql.dml import ReturningInsert
 
 from omnicase.intake_web.models import inbound_messages as messages
 from omnicase.kit.repository import Repository
@@ -23,6 +24,29 @@ _ADD = (
     .on_conflict_do_nothing(index_elements=[messages.c.source, messages.c.dedupe_key])
     .returning(messages.c.id)
 )
+
+
+def new_message(values: dict[str, Any]) -> dict[str, Any]:
+    """A message's row as stored: ``pending`` and published once, unless ``values`` say otherwise."""
+    return {"status": PENDING, "publish_count": 1} | values
+
+
+_INSERTS: dict[tuple[str, ...], ReturningInsert[tuple[uuid.UUID]]] = {}
+
+
+def insert_message(names: tuple[str, ...]) -> ReturningInsert[tuple[uuid.UUID]]:
+    """The INSERT of a message with these columns, RETURNING its id; nothing (no row) when its
+    source sent its dedupe key before. Its values named in the statement, so it can be part of
+    another one (:meth:`~omnicase.kit.outbox.Outbox.write_alone`); built once per set of columns."""
+    statement = _INSERTS.get(names)
+    if statement is None:
+        statement = _INSERTS[names] = (
+            insert(messages)
+            .values({name: bindparam(name, type_=messages.c[name].type) for name in names})
+            .on_conflict_do_nothing(index_elements=[messages.c.source, messages.c.dedupe_key])
+            .returning(messages.c.id)
+        )
+    return statement
 
 
 class InboundMessageRepository(Repository):
@@ -48,7 +72,7 @@ class InboundMessageRepository(Repository):
 
     async def add(self, **values: Any) -> bool:
         """Store a message (``pending`` unless told); False when one with the same source and dedupe key exists."""
-        row = await self.session.execute(_ADD, {"status": PENDING, "publish_count": 1} | values)
+        row = await self.session.execute(_ADD, new_message(values))
         return row.one_or_none() is not None
 
     async def count_for_form_between(self, form_id: uuid.UUID, start: datetime, end: datetime) -> int:
