@@ -103,7 +103,7 @@ async def test_bad_requests_change_nothing(
     held_id = held.message.intake_id
     assert (await api.get(BASE, params={"reason": "rude"})).status_code == 422
     assert (await api.get(BASE, params={"cursor": "not-a-cursor"})).status_code == 422
-    assert (await api.get(f"{BASE}/not-an-id")).status_code == 422
+    assert (await api.get(f"{BASE}/not-an-id")).status_code == 404  # a path that holds no id addresses nothing
     reader = identity_headers(settings.internal_secret, role="agent", scopes=frozenset({"cases:read"}))
     refused = await api.post(f"{BASE}/{held_id}/recover", headers=reader)
     assert refused.status_code == 403
