@@ -1,4 +1,4 @@
-"""A group body's published schema allows exactly the overflow settings the service takes from a body alone."""
+"""Routing bodies' published schemas allow exactly what the service takes from a body alone (groups, rule terms)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
+from pydantic import ValidationError
 
+from omnicase.routing.engine import RuleConditions
 from omnicase.routing.groups.schemas import GroupCreate, GroupUpdate
 
 FALLBACK = "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e10"
@@ -28,3 +30,17 @@ def test_a_wait_limit_and_a_fallback_queue_come_together(body: dict[str, Any], c
     created = {"name": "Tier 1", **body}
     assert jsonschema_rs.validator_for(GroupCreate.model_json_schema()).is_valid(created) is create
     assert jsonschema_rs.validator_for(GroupUpdate.model_json_schema()).is_valid(body) is update
+
+
+@pytest.mark.parametrize(
+    ("term", "valid"),
+    [("refund", True), (" refund ", True), (" ", False), ("\u0085", False), ("\u00a0\u3000", False), ("\ufeff", True)],
+)
+def test_a_rule_term_keeps_a_character_after_trimming_in_the_schema_as_in_the_check(term: str, valid: bool) -> None:
+    schema = jsonschema_rs.validator_for(RuleConditions.model_json_schema())
+    assert schema.is_valid({"keywords": [term]}) is valid
+    if valid:
+        RuleConditions.model_validate({"keywords": [term]})
+    else:
+        with pytest.raises(ValidationError):
+            RuleConditions.model_validate({"keywords": [term]})
