@@ -8,7 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Text, Uuid, and_, bindparam, func, literal_column, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Text,
+    Uuid,
+    and_,
+    bindparam,
+    event,
+    func,
+    literal_column,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from omnicase.case_core.models import case_history, cases
 from omnicase.kit.repository import Repository
@@ -110,17 +125,23 @@ def search_vector(text: str | ColumnElement[str], weight: str = "D") -> ColumnEl
 
 # Built once, the columns given at execution (every new case runs it; building its ~25 values per
 # call cost more than running it). Only the search vector is an expression of the parameters.
-_INSERT_CASE = (
-    cases.insert()
-    .values(
-        search=search_vector(bindparam("search_subject", type_=Text), "A").op("||")(
-            search_vector(bindparam("search_text", type_=Text))
-        )
+def case_search_vector() -> ColumnElement[Any]:
+    """A new case's search vector, of the parameters ``search_subject`` and ``search_text``."""
+    return search_vector(bindparam("search_subject", type_=Text), "A").op("||")(
+        search_vector(bindparam("search_text", type_=Text))
     )
-    .returning(*CASE_COLUMNS)
-)
+
+
+_INSERT_CASE = cases.insert().values(search=case_search_vector()).returning(*CASE_COLUMNS)
 _GET_CASE = select(*CASE_COLUMNS).where(cases.c.id == bindparam("case_key", type_=Uuid))
 _GET_CASE_FOR_UPDATE = _GET_CASE.with_for_update(of=cases)
+# In id order, as every batch locks them: two batches sharing cases never wait on each other in a circle.
+_LOCK_CASES = (
+    select(*CASE_COLUMNS)
+    .where(cases.c.id == func.any(bindparam("case_keys", type_=ARRAY(Uuid))))
+    .order_by(cases.c.id)
+    .with_for_update(of=cases)
+)
 # The same for every change: the changed columns are the execution's parameters.
 _UPDATE_CASE = cases.update().where(cases.c.id == bindparam("case_key", type_=Uuid)).returning(*CASE_COLUMNS)
 _UPDATE_CASE_AND_SEARCH = _UPDATE_CASE.values(
@@ -164,16 +185,58 @@ SORTS = {
 }
 
 
+_HELD = "omnicase.case_core.held_cases"
+
+
+def _held(session: AsyncSession) -> dict[uuid.UUID, CaseRow]:
+    """The cases this session's transaction holds (locked or inserted by it), as they stand now.
+
+    No other transaction can change a case this one holds, and this one changes cases only
+    through :class:`CaseRepository`, which keeps them here: reading one again needs no query.
+    """
+    transaction = session.sync_session.get_transaction()
+    kept: tuple[SessionTransaction | None, dict[uuid.UUID, CaseRow]] | None = session.info.get(_HELD)
+    if kept is None or kept[0] is not transaction:
+        kept = (transaction, {})
+        session.info[_HELD] = kept
+    return kept[1]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_held(session: Session, previous_transaction: SessionTransaction) -> None:
+    # A savepoint rolling back undoes changes the kept rows show: read them again.
+    session.info.pop(_HELD, None)
+
+
 class CaseRepository(Repository):
     async def insert(self, values: Mapping[str, Any], search_text: str) -> CaseRow:
         """``values``: the new case's columns (``number`` comes from its sequence)."""
         parameters = {**values, "search_subject": values["subject"], "search_text": search_text}
-        return case_record((await self.session.execute(_INSERT_CASE, parameters)).mappings().one())
+        return self.keep(case_record((await self.session.execute(_INSERT_CASE, parameters)).mappings().one()))
 
     async def get(self, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow | None:
+        held = _held(self.session).get(case_id)
+        if held is not None:
+            return held
         statement = _GET_CASE_FOR_UPDATE if for_update else _GET_CASE
         row = (await self.session.execute(statement, {"case_key": case_id})).mappings().one_or_none()
-        return case_record(row) if row else None
+        if row is None:
+            return None
+        return self.keep(case_record(row)) if for_update else case_record(row)
+
+    async def lock(self, case_ids: Sequence[uuid.UUID]) -> None:
+        """Lock the cases of a batch in one statement (those that exist), in id order; each
+        ``get(..., for_update=True)`` of them after it runs no query."""
+        held = _held(self.session)
+        wanted = sorted({case_id for case_id in case_ids if case_id not in held})
+        if wanted:
+            for row in (await self.session.execute(_LOCK_CASES, {"case_keys": wanted})).mappings():
+                self.keep(case_record(row))
+
+    def keep(self, case: CaseRow) -> CaseRow:
+        """Note ``case`` as this transaction holds it (it inserted, locked or updated the row)."""
+        _held(self.session)[case.id] = case
+        return case
 
     async def unsolved_incidents(self, problem_id: uuid.UUID) -> list[uuid.UUID]:
         statement = (
@@ -207,7 +270,8 @@ class CaseRepository(Repository):
         statement, parameters = _UPDATE_CASE, {**values, "case_key": case_id}
         if search_text:
             statement, parameters = _UPDATE_CASE_AND_SEARCH, {**parameters, "search_text": search_text}
-        return case_record((await self.session.execute(statement, parameters)).mappings().one())
+        # The UPDATE locked the row, if nothing did before.
+        return self.keep(case_record((await self.session.execute(statement, parameters)).mappings().one()))
 
     async def ids_by_requester(self, contact_id: uuid.UUID) -> list[uuid.UUID]:
         rows = await self.session.scalars(

@@ -248,7 +248,15 @@ class CaseService:
             "updated_at": now,
             "solved_at": now if new.status == CaseStatus.SOLVED else None,
         }
-        case = await CaseRepository(session).insert(values, new.description)
+        source_intake_id = None
+        if first_message is None:
+            case = await CaseRepository(session).insert(values, new.description)
+        else:
+            message, attachments, keys = self._new_message(values["id"], first_message)
+            case = await MessageRepository(session).insert_with_case(
+                values, new.description, message, attachments, thread_keys=keys
+            )
+            source_intake_id = message.source_intake_id
         await CaseRepository(session).add_history(
             [self._history(case, actor, "case", None, "created", now)]
             + (
@@ -257,10 +265,6 @@ class CaseService:
                 else []
             ),
         )
-        source_intake_id = None
-        if first_message is not None:
-            message = await self._insert_message(session, case, first_message)
-            source_intake_id = message.source_intake_id
         if new.conversation_id and (first_message is None or first_message.conversation_id != new.conversation_id):
             await MessageRepository(session).add_thread_keys(case.id, [(CONVERSATION, new.conversation_id)])
         await self.outbox.add(
@@ -471,31 +475,36 @@ class CaseService:
     # -- messages --------------------------------------------------------------------
 
     async def _insert_message(self, session: AsyncSession, case: CaseRow, draft: MessageDraft) -> MessageRow:
+        message, attachments, keys = self._new_message(case.id, draft)
+        return await MessageRepository(session).insert(message, attachments, thread_keys=keys)
+
+    @staticmethod
+    def _new_message(
+        case_id: uuid.UUID, draft: MessageDraft
+    ) -> tuple[MessageRow, list[AttachmentRow], list[tuple[str, str]]]:
+        """The message ``draft`` makes on the case, its attachments and the thread keys it brings the case."""
         message_id = uuid7()
         keys = [(MESSAGE_ID, draft.email_message_id)] if draft.email_message_id else []
         if draft.conversation_id:
             keys.append((CONVERSATION, draft.conversation_id))
-        return await MessageRepository(session).insert(
-            MessageRow(
-                id=message_id,
-                case_id=case.id,
-                direction=draft.direction,
-                public=draft.public,
-                author=draft.author,
-                author_role=draft.author_role,
-                channel=draft.channel,
-                text=draft.text,
-                html=sanitize_html(draft.html),
-                email_message_id=draft.email_message_id,
-                in_reply_to=tuple(draft.in_reply_to),
-                references=tuple(draft.references),
-                conversation_id=draft.conversation_id,
-                source_intake_id=draft.source_intake_id,
-                created_at=utcnow(),
-            ),
-            _attachment_rows(message_id, draft.attachments),
-            thread_keys=keys,
+        message = MessageRow(
+            id=message_id,
+            case_id=case_id,
+            direction=draft.direction,
+            public=draft.public,
+            author=draft.author,
+            author_role=draft.author_role,
+            channel=draft.channel,
+            text=draft.text,
+            html=sanitize_html(draft.html),
+            email_message_id=draft.email_message_id,
+            in_reply_to=tuple(draft.in_reply_to),
+            references=tuple(draft.references),
+            conversation_id=draft.conversation_id,
+            source_intake_id=draft.source_intake_id,
+            created_at=utcnow(),
         )
+        return message, _attachment_rows(message_id, draft.attachments), keys
 
     async def add_message(
         self, session: AsyncSession, case_id: uuid.UUID, draft: MessageDraft, actor: Actor

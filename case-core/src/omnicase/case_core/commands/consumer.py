@@ -7,7 +7,8 @@ dead-lettering it would count towards the consumer's flood stop. A refused comma
 leaves nothing behind in the batch without a savepoint of its own: the case rules refuse
 before anything is written (:meth:`CaseService.change` checks everything first). A
 savepoint per command cost two statements each, and its numbered name a new prepared
-statement on every connection for every position in the batch.
+statement on every connection for every position in the batch. The batch's cases are
+locked in one statement before the first command, rather than one lock per command.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.cases.repository import CaseRepository
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.service import CaseService, MessageDraft
 from omnicase.case_core.identity import Actor
@@ -25,7 +27,8 @@ from omnicase.kit.events import AssignCase, ChangeCase, EventData, SetCaseStatus
 
 logger = logging.getLogger(__name__)
 
-ACCEPTS = event_types(AssignCase, ChangeCase, SetCaseStatus)
+_COMMANDS = (AssignCase, ChangeCase, SetCaseStatus)
+ACCEPTS = event_types(*_COMMANDS)
 
 
 class CommandConsumer:
@@ -33,6 +36,9 @@ class CommandConsumer:
         self.cases = cases
 
     async def handle(self, session: AsyncSession, batch: Batch) -> None:
+        await CaseRepository(session).lock(
+            [received.data.case_id for received in batch if isinstance(received.data, _COMMANDS)]
+        )
         for received in batch:
             with received.traced():
                 await self._apply_refusable(session, received)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ARRAY, RowMapping, Select, String, Uuid, and_, bindparam, column, func, or_, select, tuple_
+from sqlalchemy import ARRAY, CTE, RowMapping, Select, String, Uuid, and_, bindparam, column, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
-from omnicase.case_core.cases.repository import CASE_COLUMNS, CaseRow, case_record
+from omnicase.case_core.cases.repository import (
+    CASE_COLUMNS,
+    CaseRepository,
+    CaseRow,
+    case_record,
+    case_search_vector,
+)
 from omnicase.case_core.models import cases, message_attachments, messages, thread_keys
 from omnicase.case_core.records import column_values
 from omnicase.kit.db import any_of
@@ -71,12 +79,19 @@ def _thread_key_rows(case_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> lis
 _ADD_THREAD_KEYS = insert(thread_keys).on_conflict_do_nothing()
 
 
-def _insert_message_with_thread_keys() -> Select[tuple[uuid.UUID]]:
-    """The message and its case's new thread keys (``thread_key_kinds``/``thread_key_values``), one statement."""
+def _message_and_thread_keys(prefix: str = "") -> tuple[CTE, CTE]:
+    """The message (its columns as parameters named ``prefix`` + column, its case as ``case_id``)
+    and its case's new thread keys (``thread_key_kinds``/``thread_key_values``), as two
+    data-modifying WITH parts: a statement carrying them runs both, whether or not it reads them."""
     case_id = bindparam("case_id", type_=Uuid)
     message = (
         messages.insert()
-        .values({column.name: case_id if column.name == "case_id" else bindparam(column.name) for column in messages.c})
+        .values(
+            {
+                column.name: case_id if column.name == "case_id" else bindparam(prefix + column.name, type_=column.type)
+                for column in messages.c
+            }
+        )
         .returning(messages.c.id)
         .cte("message")
     )
@@ -93,10 +108,31 @@ def _insert_message_with_thread_keys() -> Select[tuple[uuid.UUID]]:
         .on_conflict_do_nothing()
         .cte("thread_keys_added")
     )
-    # A data-modifying WITH runs whether or not the query reads it.
+    return message, added
+
+
+def _insert_message_with_thread_keys() -> Select[tuple[uuid.UUID]]:
+    message, added = _message_and_thread_keys()
     return select(message.c.id).add_cte(added)
 
 
+@functools.cache
+def _insert_case_with_message(names: tuple[str, ...]) -> Select[Any]:
+    """A new case (the columns ``names``, as parameters of their names, ``number`` from its
+    sequence) with its first message and thread keys, in one statement: the case's row back.
+    The message's foreign key is checked at the statement's end, when its case is there."""
+    new_case = (
+        cases.insert()
+        .values({name: bindparam(name, type_=cases.c[name].type) for name in names})
+        .values(search=case_search_vector())
+        .returning(*CASE_COLUMNS)
+        .cte("new_case")
+    )
+    message, added = _message_and_thread_keys(_MESSAGE_PREFIX)
+    return select(*new_case.c).add_cte(message).add_cte(added)
+
+
+_MESSAGE_PREFIX = "message_"
 _INSERT_MESSAGE = _insert_message_with_thread_keys()
 
 
@@ -111,6 +147,10 @@ class MessageRepository(Repository):
             column_values(message)
             | {"thread_key_kinds": [key["kind"] for key in keys], "thread_key_values": [key["value"] for key in keys]},
         )
+        await self._insert_attachments(attachments)
+        return message
+
+    async def _insert_attachments(self, attachments: Sequence[AttachmentRow]) -> None:
         if attachments:
             await self.session.execute(
                 message_attachments.insert(),
@@ -128,7 +168,35 @@ class MessageRepository(Repository):
                     for attachment in attachments
                 ],
             )
-        return message
+
+    async def insert_with_case(
+        self,
+        case_values: Mapping[str, Any],
+        search_text: str,
+        message: MessageRow,
+        attachments: Sequence[AttachmentRow],
+        thread_keys: Sequence[tuple[str, str]] = (),
+    ) -> CaseRow:
+        """A new case (``case_values``: its columns, as for ``CaseRepository.insert``) and its first
+        message in one round trip (and its attachments in a second, when it has any)."""
+        keys = _thread_key_rows(message.case_id, thread_keys)
+        parameters = {
+            **case_values,
+            "search_subject": case_values["subject"],
+            "search_text": search_text,
+            "case_id": message.case_id,
+            "thread_key_kinds": [key["kind"] for key in keys],
+            "thread_key_values": [key["value"] for key in keys],
+        }
+        parameters |= {
+            _MESSAGE_PREFIX + name: value for name, value in column_values(message).items() if name != "case_id"
+        }
+        statement = _insert_case_with_message(tuple(sorted(case_values)))
+        case = CaseRepository(self.session).keep(
+            case_record((await self.session.execute(statement, parameters)).mappings().one())
+        )
+        await self._insert_attachments(attachments)
+        return case
 
     async def already_received(self, intake_id: uuid.UUID, email_message_id: str | None) -> MessageRow | None:
         """The message an inbound message became before: by its intake id, or an inbound email's Message-ID."""
