@@ -38,6 +38,7 @@ from typing import Annotated, Any, ClassVar, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy import (
     JSON,
+    BindParameter,
     ColumnElement,
     Executable,
     MetaData,
@@ -149,6 +150,14 @@ class UnnestedRows:
             name: [json.dumps(row[name]) for row in rows] if name in self.json else [row[name] for row in rows]
             for name in rows[0]
         }
+
+
+def named_values(table: Table, names: Collection[str]) -> dict[str, BindParameter[Any]]:
+    """Values for ``table.insert().values(…)`` of the columns ``names``, each a parameter of its
+    column's name and type: an INSERT so built can be part of another statement (a data-modifying
+    WITH, :meth:`~omnicase.kit.outbox.Outbox.write_alone`), where values given only at execution
+    would name no column."""
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
 
 
 def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Executable, Any]:

@@ -21,7 +21,7 @@ from omnicase.case_core.cases.repository import (
 )
 from omnicase.case_core.models import cases, message_attachments, messages, thread_keys
 from omnicase.case_core.records import column_values
-from omnicase.kit.db import any_of
+from omnicase.kit.db import any_of, named_values
 from omnicase.kit.repository import Repository
 
 
@@ -123,7 +123,7 @@ def _insert_case_with_message(names: tuple[str, ...]) -> Select[Any]:
     The message's foreign key is checked at the statement's end, when its case is there."""
     new_case = (
         cases.insert()
-        .values({name: bindparam(name, type_=cases.c[name].type) for name in names})
+        .values(named_values(cases, names))
         .values(search=case_search_vector())
         .returning(*CASE_COLUMNS)
         .cte("new_case")

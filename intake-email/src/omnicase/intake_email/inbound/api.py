@@ -18,7 +18,7 @@ from omnicase.intake_email.inbound.schemas import (
     InboundMessage,
     OutboundMessage,
 )
-from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
+from omnicase.intake_email.inbound.service import Inbound, NoSenderAddress, count_received, receive
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
 from omnicase.intake_email.metrics import EMAIL_REFUSED
@@ -267,11 +267,16 @@ async def receive_inbound(
     inbound = Inbound(raw=body, route="webhook", envelope_from=None, envelope_to=[found.address])
     parsed = await parse_without_blocking(body)
     try:
-        async with runtime.database.unit_of_work() as db:
-            service = IntakeService(
-                db, outbox=runtime.outbox, blobs=runtime.blobs, settings=settings, source=runtime.spec.name
-            )
-            [result] = await service.receive(inbound, parsed, [found])
+        [result] = await receive(
+            runtime.database,
+            inbound,
+            parsed,
+            [found],
+            outbox=runtime.outbox,
+            blobs=runtime.blobs,
+            settings=settings,
+            source=runtime.spec.name,
+        )
     except NoSenderAddress as error:
         EMAIL_REFUSED.labels("webhook", "no_sender").inc()
         raise MessageRejected(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Integer, Row, Select, Uuid, bindparam, column, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.sql.dml import ReturningInsert
 
 from omnicase.intake_email.models import (
     imap_cursors,
@@ -18,6 +20,7 @@ from omnicase.intake_email.models import (
     raw_messages,
     sender_suspensions,
 )
+from omnicase.kit.db import named_values
 from omnicase.kit.repository import Repository
 
 # Rows of any width: column selections give Row[Any, Any, ...], whole tables Row[Unpack[...]].
@@ -57,6 +60,18 @@ def _intake_facts() -> Select[Any]:
 
 
 _INTAKE_FACTS = _intake_facts()
+
+
+@functools.cache
+def store_copy(names: tuple[str, ...]) -> ReturningInsert[tuple[uuid.UUID]]:
+    """One copy for one mailbox with these columns, its id back; nothing (no row) when that
+    mailbox has it already. Built once per set of columns."""
+    return (
+        insert(raw_messages)
+        .values(named_values(raw_messages, names))
+        .on_conflict_do_nothing(index_elements=["mailbox_id", "dedupe_key"])
+        .returning(raw_messages.c.id)
+    )
 
 
 @dataclass(frozen=True)

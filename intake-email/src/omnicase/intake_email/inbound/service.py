@@ -1,11 +1,12 @@
 """Take one raw message in: store it, classify it, publish it — in one transaction.
 
-Every route (SMTP, webhook, IMAP) calls :meth:`IntakeService.receive` inside the
-transaction whose commit is the sender's acknowledgement (SMTP 250, HTTP 2xx). Whatever
-the number of recipients and attachments it takes a handful of statements: one read of
-everything the decision needs (copies already stored, own address, suspension, the
-sender's recent count), one multi-row insert of the attachments, one of the messages,
-one of their outbox rows.
+Every route (SMTP, webhook, IMAP) stores a message in a transaction whose commit is the
+sender's acknowledgement (SMTP 250, HTTP 2xx). Whatever the number of recipients and
+attachments it takes a handful of statements: one read of everything the decision needs
+(copies already stored, own address, suspension, the sender's recent count), one
+multi-row insert of the messages, one of their outbox rows. The common message (one
+mailbox, nothing more to decide) takes two: the read, and the copy with its event written
+as one statement (:func:`receive`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.intake_email.inbound.repository import IntakeFacts, RawMessageRepository
+from omnicase.intake_email.inbound.repository import IntakeFacts, RawMessageRepository, store_copy
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
 from omnicase.intake_email.metrics import EMAIL_RECEIVED
@@ -29,6 +30,7 @@ from omnicase.intake_email.parsing.noise import Noise, classify
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
+from omnicase.kit.db import Database
 from omnicase.kit.events import AttachmentRef, Channel, HoldReason, MessageHeld, MessageReceived, Party
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
@@ -84,6 +86,53 @@ def _sender(parsed: ParsedEmail, envelope_from: str | None) -> str:
     return address[:320]
 
 
+@dataclass(frozen=True)
+class PlannedCopy:
+    """A copy decided on its facts alone: its row, what storing it answers, its event."""
+
+    row: dict[str, Any]
+    result: IntakeResult
+    event: MessageReceived
+    sender: str
+
+
+async def receive(
+    database: Database,
+    inbound: Inbound,
+    parsed: ParsedEmail,
+    mailboxes: list[Mailbox],
+    *,
+    outbox: Outbox,
+    blobs: BlobStore,
+    settings: IntakeEmailSettings,
+    source: str,
+) -> list[IntakeResult]:
+    """Store ``inbound`` once per addressed mailbox, committed when this returns; raises
+    :class:`NoSenderAddress`. A message for one mailbox that needs nothing more than its
+    facts takes two round trips, each its own transaction (:meth:`IntakeService.plan_alone`,
+    then :meth:`Outbox.write_alone`);
+    any other one unit of work (:meth:`IntakeService.receive`)."""
+    if len(mailboxes) == 1:
+        async with database.statements_alone() as session:
+            alone = IntakeService(session, outbox=outbox, blobs=blobs, settings=settings, source=source)
+            planned = await alone.plan_alone(inbound, parsed, mailboxes[0])
+        # Written on a connection of its own once the read's is back in the pool.
+        if planned is not None and await outbox.write_alone(
+            database,
+            store_copy(tuple(planned.row)),
+            planned.row,
+            planned.event,
+            source=source,
+            subject=str(planned.result.intake_id),
+            key=planned.sender,
+        ):
+            return [planned.result]
+        # Not written: a concurrent delivery stored its copy first, which the unit of work finds.
+    async with database.unit_of_work() as session:
+        service = IntakeService(session, outbox=outbox, blobs=blobs, settings=settings, source=source)
+        return await service.receive(inbound, parsed, mailboxes)
+
+
 class IntakeService:
     def __init__(
         self, session: AsyncSession, *, outbox: Outbox, blobs: BlobStore, settings: IntakeEmailSettings, source: str
@@ -117,6 +166,32 @@ class IntakeService:
             for result in await self._store(inbound, parsed, new, sender, raw_sha256, dedupe_key, noise, facts, now):
                 stored[result.mailbox.id] = result
         return [stored[mailbox.id] for mailbox in mailboxes]
+
+    async def plan_alone(self, inbound: Inbound, parsed: ParsedEmail, mailbox: Mailbox) -> PlannedCopy | None:
+        """The common message for one mailbox, on a session whose statements run alone: what
+        the decision needs, read in one round trip, and the copy to store (its attachments are
+        in the blob store). None, having written nothing, for any message that needs more (a
+        copy stored already, a verification, an automatic message, a sender suspended or at
+        its rate limit, a mail loop): :meth:`receive` in a unit of work takes it."""
+        sender = _sender(parsed, inbound.envelope_from)
+        noise = classify(parsed, envelope_from=inbound.envelope_from)
+        if noise.auto_generated or (parsed.headers.get(VERIFICATION_HEADER.lower()) or [""])[0].strip():
+            return None
+        raw_sha256 = hashlib.sha256(inbound.raw).hexdigest()
+        dedupe_key = _dedupe_key(parsed, raw_sha256)
+        now = utcnow()
+        window_start = now - timedelta(seconds=self.settings.sender_rate_window_seconds)
+        facts = await self.messages.intake_facts([mailbox.id], dedupe_key, sender, now, window_start)
+        if facts.stored or facts.own_address or facts.suspended_until is not None:
+            return None
+        if facts.recent >= self.settings.sender_rate_limit:
+            return None
+        pending: dict[uuid.UUID, Disposition] = {mailbox.id: ("pending", None, None)}
+        [row], [(result, event)] = await self._planned(
+            inbound, parsed, [mailbox], sender, raw_sha256, dedupe_key, noise, pending, now
+        )
+        assert isinstance(event, MessageReceived)
+        return PlannedCopy(row, result, event, sender)
 
     async def _is_verification(
         self, inbound: Inbound, parsed: ParsedEmail, mailbox: Mailbox, sender: str, now: datetime
@@ -197,6 +272,43 @@ class IntakeService:
                 strict=True,
             )
         )
+        rows, planned = await self._planned(
+            inbound, parsed, mailboxes, sender, raw_sha256, dedupe_key, noise, decided, now
+        )
+        inserted = await self.messages.insert_many(rows)
+        results: list[IntakeResult] = []
+        for result, _event in planned:
+            if result.intake_id in inserted:
+                results.append(result)
+                continue
+            # A concurrent delivery of the same message won the race.
+            existing = await self.messages.find(result.mailbox.id, dedupe_key)
+            assert existing is not None
+            results.append(IntakeResult(existing.id, result.mailbox, True, existing.status, existing.reason))
+        await self.outbox.add_envelopes(
+            self.session,
+            [
+                (event.topic.value, event.envelope(source=self.source, subject=str(result.intake_id)), sender)
+                for result, event in planned
+                if result.intake_id in inserted and event is not None
+            ],
+        )
+        return results
+
+    async def _planned(
+        self,
+        inbound: Inbound,
+        parsed: ParsedEmail,
+        mailboxes: list[Mailbox],
+        sender: str,
+        raw_sha256: str,
+        dedupe_key: str,
+        noise: Noise,
+        decided: dict[uuid.UUID, Disposition],
+        now: datetime,
+    ) -> tuple[list[dict[str, Any]], list[tuple[IntakeResult, MessageReceived | MessageHeld | None]]]:
+        """Each mailbox's copy as a row to store and the event it publishes (none for a dropped one);
+        the attachments are in the blob store when it returns."""
         attachments = list(parsed.attachments)
         if parsed.errors and any(not error.startswith(("declared", "decoded")) for error in parsed.errors):
             # What could not be read stays readable to an agent in the original.
@@ -251,25 +363,7 @@ class IntakeService:
                 }
             )
             planned.append((IntakeResult(intake_id, mailbox, False, status, reason), event))
-        inserted = await self.messages.insert_many(rows)
-        results: list[IntakeResult] = []
-        for result, _event in planned:
-            if result.intake_id in inserted:
-                results.append(result)
-                continue
-            # A concurrent delivery of the same message won the race.
-            existing = await self.messages.find(result.mailbox.id, dedupe_key)
-            assert existing is not None
-            results.append(IntakeResult(existing.id, result.mailbox, True, existing.status, existing.reason))
-        await self.outbox.add_envelopes(
-            self.session,
-            [
-                (event.topic.value, event.envelope(source=self.source, subject=str(result.intake_id)), sender)
-                for result, event in planned
-                if result.intake_id in inserted and event is not None
-            ],
-        )
-        return results
+        return rows, planned
 
     def _event(
         self,

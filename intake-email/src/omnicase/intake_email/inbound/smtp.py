@@ -10,7 +10,8 @@ Conversation rules (RFC 5321 reply codes with RFC 3463 enhanced codes):
   ``552 5.3.4``.
 - ``250`` after ``DATA`` only once the raw message, its attachments and its
   ``intake.message_received`` outbox row are committed in one transaction (a handful of
-  statements whatever the number of recipients and attachments);
+  statements whatever the number of recipients and attachments; two for the common
+  message to one mailbox);
   ``451 4.3.0`` when that commit fails (nothing is stored, the client retries).
 - ``STARTTLS`` when a certificate is configured.
 
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from omnicase.intake_email.inbound.service import Inbound, IntakeService, NoSenderAddress, count_received
+from omnicase.intake_email.inbound.service import Inbound, NoSenderAddress, count_received, receive
 from omnicase.intake_email.metrics import EMAIL_REFUSED
 from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.settings import IntakeEmailSettings
@@ -114,15 +115,16 @@ class IntakeHandler:
         parsed = await parse_without_blocking(raw)
         try:
             mailboxes = await self.mailboxes.by_addresses(inbound.envelope_to)
-            async with self.runtime.database.unit_of_work() as db:
-                service = IntakeService(
-                    db,
-                    outbox=self.runtime.outbox,
-                    blobs=self.runtime.blobs,
-                    settings=self.settings,
-                    source=self.runtime.spec.name,
-                )
-                results = await service.receive(inbound, parsed, list(mailboxes.values()))
+            results = await receive(
+                self.runtime.database,
+                inbound,
+                parsed,
+                list(mailboxes.values()),
+                outbox=self.runtime.outbox,
+                blobs=self.runtime.blobs,
+                settings=self.settings,
+                source=self.runtime.spec.name,
+            )
         except NoSenderAddress as error:
             EMAIL_REFUSED.labels("smtp", "no_sender").inc()
             return f"550 5.1.7 Rejected: {error}"

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.sql.dml import ReturningInsert
 
 from omnicase.intake_web.models import inbound_messages as messages
+from omnicase.kit.db import named_values
 from omnicase.kit.repository import Repository
 
 PENDING = "pending"
@@ -42,7 +43,7 @@ def insert_message(names: tuple[str, ...]) -> ReturningInsert[tuple[uuid.UUID]]:
     if statement is None:
         statement = _INSERTS[names] = (
             insert(messages)
-            .values({name: bindparam(name, type_=messages.c[name].type) for name in names})
+            .values(named_values(messages, names))
             .on_conflict_do_nothing(index_elements=[messages.c.source, messages.c.dedupe_key])
             .returning(messages.c.id)
         )
