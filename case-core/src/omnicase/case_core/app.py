@@ -28,7 +28,7 @@ from omnicase.case_core.webhooks.consumer import WebhookFanOut
 from omnicase.case_core.webhooks.dispatcher import dispatcher_part
 from omnicase.case_core.wiring import build_services
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
-from omnicase.kit.bus.consumer import ConsumerConfig
+from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
 from omnicase.kit.settings import load_settings
 from omnicase.kit.topics import Topic
 
@@ -90,7 +90,10 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             ),
             ConsumerBinding(
                 ConsumerConfig(
-                    group=WEBHOOKS_GROUP, topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS], accepts=WEBHOOK_ACCEPTS
+                    group=WEBHOOKS_GROUP,
+                    topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS],
+                    accepts=WEBHOOK_ACCEPTS,
+                    fetch_max_wait_ms=OFF_THE_CASE_PATH_FETCH_WAIT_MS,
                 ),
                 fan_out.handle,
                 wants=fan_out.wants,

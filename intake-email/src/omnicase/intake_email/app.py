@@ -18,7 +18,7 @@ from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.intake_email.state import IntakeEmailState, intake_email_state
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
 from omnicase.kit.blobs import open_blob_store
-from omnicase.kit.bus.consumer import ConsumerConfig
+from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.settings import load_settings
 from omnicase.kit.topics import Topic
@@ -44,6 +44,7 @@ def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
                     topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES],
                     accepts=ACCEPTS,
                     intake_channels=INTAKE_CHANNELS,
+                    fetch_max_wait_ms=OFF_THE_CASE_PATH_FETCH_WAIT_MS,
                 ),
                 handler,
             )

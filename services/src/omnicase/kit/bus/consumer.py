@@ -98,13 +98,20 @@ class ConsumerConfig:
     dlq_flood_window: float = 60.0
     poll_timeout_ms: int = 200
     # How long the broker may hold a fetch for more data: aiokafka's 500 ms default is
-    # paid on every quiet partition before a new event is seen.
+    # paid on every quiet partition before a new event is seen. A consumer off the path from
+    # a customer's message to its case's assignment and SLA takes the longer wait below.
     fetch_max_wait_ms: int = 50
     # How long an applied batch's offsets may wait to be committed with later ones.
     commit_interval_ms: int = 1_000
     # Services take these from their settings (consumer_session_timeout_ms …).
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
+
+
+# For consumers whose events nobody waits on within a second (webhooks, outgoing mail, the
+# intakes' acknowledgements): a broker that holds no fetch open until data arrives (Tansu
+# answers within half the wait, data or not) is asked a tenth as often while they are idle.
+OFF_THE_CASE_PATH_FETCH_WAIT_MS = 500
 
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
