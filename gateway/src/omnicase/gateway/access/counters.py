@@ -16,13 +16,16 @@ from omnicase.gateway.models import rate_limit_counters as counters
 
 
 def create_counter_engine(url: str, *, pool_size: int) -> AsyncEngine:
-    """Autocommit (no BEGIN/COMMIT around the hit), no pre-ping (no extra round trip per checkout)."""
+    """Autocommit (no BEGIN/COMMIT around the hit), no pre-ping (no extra round trip per checkout),
+    and commits that do not wait for the WAL flush: a crash may forget the last moment's counts,
+    which a rate limit can afford, while every request through one key (one client address)
+    would otherwise hold that key's row locked through a flush, one request after another."""
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
         isolation_level="AUTOCOMMIT",
-        connect_args={"server_settings": {"application_name": "gateway-ratelimit"}},
+        connect_args={"server_settings": {"application_name": "gateway-ratelimit", "synchronous_commit": "off"}},
     )
 
 
