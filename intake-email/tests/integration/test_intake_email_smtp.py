@@ -155,6 +155,30 @@ async def test_same_message_delivered_twice_yields_one_intake_record(service: An
     assert await stored_count(service, mailbox["id"]) == 1
 
 
+async def test_same_message_delivered_by_several_sessions_at_once_is_stored_once(
+    service: Any, unique_sender: Any
+) -> None:
+    mailbox = await service.mailbox()
+    raw = message(unique_sender(), mailbox["address"], message_id="<retried-" + uuid.uuid4().hex + "@example.org>")
+
+    async def deliver() -> str:
+        _, reply = await aiosmtplib.send(
+            raw,
+            hostname="127.0.0.1",
+            port=service.smtp_port,
+            sender=unique_sender(),
+            recipients=[mailbox["address"]],
+            start_tls=False,
+            timeout=60,
+        )
+        return reply.rsplit(" ", 1)[-1]
+
+    # Each may read "not stored yet" before any writes: the losers answer with the winner's id.
+    ids = await asyncio.gather(*(deliver() for _ in range(6)))
+    assert len(set(ids)) == 1, ids
+    assert await stored_count(service, mailbox["id"]) == 1
+
+
 async def test_message_without_any_sender_address_is_rejected_with_a_reason(service: Any) -> None:
     mailbox = await service.mailbox()
     raw = f"To: {mailbox['address']}\r\nSubject: who am I\r\n\r\nhello\r\n".encode()
