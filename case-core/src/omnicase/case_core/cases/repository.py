@@ -123,8 +123,6 @@ def search_vector(text: str | ColumnElement[str], weight: str = "D") -> ColumnEl
     return func.setweight(func.to_tsvector(literal_column(f"'{SEARCH_CONFIG}'"), text), literal_column(f"'{weight}'"))
 
 
-# Built once, the columns given at execution (every new case runs it; building its ~25 values per
-# call cost more than running it). Only the search vector is an expression of the parameters.
 def case_search_vector() -> ColumnElement[Any]:
     """A new case's search vector, of the parameters ``search_subject`` and ``search_text``."""
     return search_vector(bindparam("search_subject", type_=Text), "A").op("||")(
@@ -132,6 +130,8 @@ def case_search_vector() -> ColumnElement[Any]:
     )
 
 
+# Built once, the columns given at execution (every new case runs it; building its ~25 values per
+# call cost more than running it). Only the search vector is an expression of the parameters.
 _INSERT_CASE = cases.insert().values(search=case_search_vector()).returning(*CASE_COLUMNS)
 _GET_CASE = select(*CASE_COLUMNS).where(cases.c.id == bindparam("case_key", type_=Uuid))
 _GET_CASE_FOR_UPDATE = _GET_CASE.with_for_update(of=cases)
