@@ -110,8 +110,7 @@ async def receive(
     """Store ``inbound`` once per addressed mailbox, committed when this returns; raises
     :class:`NoSenderAddress`. A message for one mailbox that needs nothing more than its
     facts takes two round trips, each its own transaction (:meth:`IntakeService.plan_alone`,
-    then :meth:`Outbox.write_alone`);
-    any other one unit of work (:meth:`IntakeService.receive`)."""
+    then :meth:`Outbox.write_alone`); any other, one unit of work (:meth:`IntakeService.receive`)."""
     if len(mailboxes) == 1:
         async with database.statements_alone() as session:
             alone = IntakeService(session, outbox=outbox, blobs=blobs, settings=settings, source=source)
