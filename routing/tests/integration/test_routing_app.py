@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.apps import assert_ready, running
 from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.routing.app import create_app
 from omnicase.routing.settings import RoutingSettings
@@ -15,14 +15,4 @@ pytestmark = pytest.mark.asyncio
 async def test_routing_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
     settings = service_settings(RoutingSettings)
     async with running(create_app(settings)) as client:
-        ready = await client.get("/readyz")
-        assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {
-            "database": "ok",
-            "broker": "ok",
-            "outbox_relay": "ok",
-            "consumer:routing": "ok",
-            "timer_worker": "ok",
-        }
-        openapi = (await client.get("/openapi.json")).json()
-        assert openapi["info"]["title"] == "Omnicase routing"
+        await assert_ready(client, "routing", "consumer:routing", "timer_worker")

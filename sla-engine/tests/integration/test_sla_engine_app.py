@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omnicase.devtools.testing.apps import running
+from omnicase.devtools.testing.apps import assert_ready, running
 from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.sla_engine.app import create_app
 from omnicase.sla_engine.settings import SlaEngineSettings
@@ -18,17 +18,7 @@ pytestmark = pytest.mark.asyncio
 async def test_sla_engine_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
     settings = service_settings(SlaEngineSettings)
     async with running(create_app(settings), scopes=SLA_SCOPES) as client:
-        ready = await client.get("/readyz")
-        assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {
-            "database": "ok",
-            "broker": "ok",
-            "outbox_relay": "ok",
-            "consumer:sla-engine": "ok",
-            "timer_worker": "ok",
-        }
-        openapi = (await client.get("/openapi.json")).json()
-        assert openapi["info"]["title"] == "Omnicase sla-engine"
+        openapi = await assert_ready(client, "sla-engine", "consumer:sla-engine", "timer_worker")
         operations = {
             operation["operationId"]
             for path in openapi["paths"].values()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -43,3 +44,17 @@ async def running(app: FastAPI, *, scopes: frozenset[str] | None = None) -> Asyn
         auth = GatewayIdentity(app.state.settings.internal_secret, scopes=scopes) if scopes is not None else None
         async with httpx.AsyncClient(transport=transport, base_url="http://service", auth=auth) as client:
             yield client
+
+
+KIT_CHECKS = ("database", "broker", "outbox_relay")
+
+
+async def assert_ready(client: httpx.AsyncClient, service: str, *checks: str) -> dict[str, Any]:
+    """``client``'s service answers ``/readyz`` with the kit's checks and exactly ``checks`` besides, all ok,
+    and serves its OpenAPI document titled ``Omnicase <service>``; returns that document."""
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == dict.fromkeys((*KIT_CHECKS, *checks), "ok"), ready.text
+    openapi: dict[str, Any] = (await client.get("/openapi.json")).json()
+    assert openapi["info"]["title"] == f"Omnicase {service}"
+    return openapi
