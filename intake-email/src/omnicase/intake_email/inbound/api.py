@@ -6,23 +6,22 @@ import hashlib
 import hmac
 import logging
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from omnicase.intake_email.access import require_reader
-from omnicase.intake_email.inbound.repository import RawMessageRepository
+from omnicase.intake_email.inbound.history import MailHistory, MessageNotFound
 from omnicase.intake_email.inbound.schemas import (
     InboundAccepted,
     InboundMessage,
     OutboundMessage,
 )
 from omnicase.intake_email.inbound.service import Inbound, NoSenderAddress, count_received, receive
-from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
+from omnicase.intake_email.mailboxes.service import MailboxService
 from omnicase.intake_email.metrics import EMAIL_REFUSED
-from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.db import SessionDep
@@ -36,7 +35,7 @@ from omnicase.kit.errors import (
     ValidationFailed,
     problem_responses,
 )
-from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page, decode_id_cursor, paginate
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page, decode_id_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +46,6 @@ router = APIRouter()
 
 class AttachmentNotFound(NotFound):
     pass
-
-
-class MessageNotFound(NotFound):
-    pass
-
-
-def _missing(intake_id: uuid.UUID) -> MessageNotFound:
-    return MessageNotFound(f"No inbound message {intake_id}.")
 
 
 class MailboxUnknown(NotFound):
@@ -86,8 +77,7 @@ class MessageRejected(ValidationFailed):
     responses=problem_responses(MessageNotFound, Unauthorized, Forbidden),
 )
 async def get_inbound_message(session: SessionDep, intake_id: uuid.UUID) -> InboundMessage:
-    row = await RawMessageRepository(session).get_or_raise(intake_id, _missing)
-    return _inbound(row, size=len(row.raw))
+    return await MailHistory(session).message(intake_id)
 
 
 @router.get(
@@ -104,11 +94,7 @@ async def list_inbound_messages(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[InboundMessage]:
-    after = decode_id_cursor(cursor)
-    rows = await RawMessageRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
-    return paginate(
-        Page[InboundMessage], rows, limit, key=lambda row: [row.id], item=lambda row: _inbound(row, size=int(row.size))
-    )
+    return await MailHistory(session).inbound_of_case(case_id, decode_id_cursor(cursor), limit)
 
 
 @router.get(
@@ -125,48 +111,7 @@ async def list_outbound_messages(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[OutboundMessage]:
-    after = decode_id_cursor(cursor)
-    rows = await OutboundRepository(session).page_for_case(case_id, after=after, limit=limit + 1)
-
-    def outbound(row: Any) -> OutboundMessage:
-        return OutboundMessage(
-            id=row.id,
-            case_id=row.case_id,
-            mailbox_id=row.mailbox_id,
-            kind=row.kind,
-            recipients=list(row.recipients),
-            subject=row.subject,
-            message_id=row.message_id,
-            status=row.status,
-            attempts=row.attempts,
-            last_error=row.last_error,
-            created_at=row.created_at,
-            sent_at=row.sent_at,
-        )
-
-    return paginate(Page[OutboundMessage], rows, limit, key=lambda row: [row.id], item=outbound)
-
-
-def _inbound(row: Any, *, size: int) -> InboundMessage:
-    return InboundMessage(
-        id=row.id,
-        mailbox_id=row.mailbox_id,
-        route=row.route,
-        received_at=row.received_at,
-        envelope_from=row.envelope_from,
-        envelope_to=list(row.envelope_to),
-        message_id=row.message_id,
-        subject=row.subject,
-        status=row.status,
-        reason=row.reason,
-        noise=row.noise,
-        hold_reason=row.hold_reason,
-        parse_errors=list(row.parse_errors),
-        case_id=row.case_id,
-        published_count=row.published_count,
-        acknowledged_at=row.acknowledged_at,
-        size=size,
-    )
+    return await MailHistory(session).outbound_of_case(case_id, decode_id_cursor(cursor), limit)
 
 
 @router.get(
@@ -182,8 +127,7 @@ def _inbound(row: Any, *, size: int) -> InboundMessage:
     },
 )
 async def get_inbound_source(session: SessionDep, intake_id: uuid.UUID) -> Response:
-    row = await RawMessageRepository(session).get_or_raise(intake_id, _missing)
-    return Response(row.raw, media_type="message/rfc822")
+    return Response(await MailHistory(session).source(intake_id), media_type="message/rfc822")
 
 
 def signature_for(secret: str, body: bytes) -> str:
@@ -208,17 +152,10 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 async def _find_mailbox(runtime: IntakeEmailRuntime, key: str) -> tuple[Mailbox | None, str | None]:
     try:
         async with runtime.database.unit_of_work() as db:
-            repository = MailboxRepository(db)
-            try:
-                mailbox = await repository.get(uuid.UUID(key))
-            except ValueError:
-                mailbox = await repository.by_address(key)
-            stored = await repository.webhook_secret(mailbox.id) if mailbox else None
-            secret = runtime.state.mailbox_secrets.open(stored, mailbox.id) if mailbox else None
+            return await MailboxService(db, runtime.state.mailbox_secrets).find_with_secret(key)
     except Exception as error:
         logger.exception("mailbox lookup failed")
         raise CannotStore("Cannot look up the mailbox now; try again later.", headers={"Retry-After": "30"}) from error
-    return mailbox, secret
 
 
 @router.post(

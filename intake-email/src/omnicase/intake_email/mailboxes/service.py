@@ -80,6 +80,16 @@ class MailboxService:
     async def get(self, mailbox_id: uuid.UUID) -> Mailbox:
         return await self.repository.get_or_raise(mailbox_id, _missing)
 
+    async def find_with_secret(self, key: str) -> tuple[Mailbox | None, str | None]:
+        """The mailbox ``key`` names (its id or its address) and its own webhook secret, opened (None: none)."""
+        try:
+            mailbox = await self.repository.get(uuid.UUID(key))
+        except ValueError:
+            mailbox = await self.repository.by_address(key)
+        if mailbox is None:
+            return None, None
+        return mailbox, self.secrets.open(await self.repository.webhook_secret(mailbox.id), mailbox.id)
+
     async def list(self, *, cursor: str | None, limit: int) -> Page[Mailbox]:
         after = decode_id_cursor(cursor)
         rows = await self.repository.page(after=after, limit=limit + 1)

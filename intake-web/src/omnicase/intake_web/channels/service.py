@@ -57,6 +57,14 @@ class ChannelService:
         row = await self.channels.get_or_raise(channel_id, _missing)
         return StoredChannel.from_row(row, self.secrets)
 
+    async def find(self, channel_id: uuid.UUID) -> StoredChannel | None:
+        row = await self.channels.get(channel_id)
+        return None if row is None else StoredChannel.from_row(row, self.secrets)
+
+    async def seen(self, channel_id: uuid.UUID, dedupe_keys: list[str]) -> set[str]:
+        """Which of a provider's message keys the channel has stored already."""
+        return await self.messages.existing_dedupe_keys(f"channel:{channel_id}", dedupe_keys)
+
     async def list(self, cursor: str | None, limit: int) -> list[StoredChannel]:
         """The channels after ``cursor``: ``limit + 1`` of them when there are more (see ``paginate``)."""
         rows = await self.channels.page(decode_id_cursor(cursor), limit + 1)

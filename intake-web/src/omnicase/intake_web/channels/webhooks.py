@@ -26,7 +26,6 @@ from omnicase.intake_web.channels.inbound import (
     parse_whatsapp,
     store,
 )
-from omnicase.intake_web.channels.repository import ChannelRepository
 from omnicase.intake_web.channels.schemas import (
     GenericConfig,
     GenericMessageIn,
@@ -35,8 +34,8 @@ from omnicase.intake_web.channels.schemas import (
     WebhookAccepted,
     WhatsAppConfig,
 )
+from omnicase.intake_web.channels.service import ChannelService
 from omnicase.intake_web.errors import STORAGE_ERRORS
-from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.intake_web.metrics import REJECTIONS
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.requests import bounded_body
@@ -76,11 +75,10 @@ class BadSignature(Unauthorized):
 
 async def _channel(runtime: IntakeWebRuntime, channel_id: uuid.UUID) -> StoredChannel:
     async with runtime.database.unit_of_work() as session:
-        row = await ChannelRepository(session).get(channel_id)
-    if row is None:
+        channel = await ChannelService(session, runtime.state.channel_secrets).find(channel_id)
+    if channel is None:
         REJECTIONS.labels("webhook", "unknown_channel").inc()
         raise ChannelUnavailable(f"Channel {channel_id} does not exist.")
-    channel = StoredChannel.from_row(row, runtime.state.channel_secrets)
     if not channel.enabled:
         REJECTIONS.labels(channel.kind.value, "disabled").inc()
         raise ChannelDisabled("This channel is disabled.")
@@ -223,7 +221,7 @@ async def _unseen(runtime: IntakeWebRuntime, channel: StoredChannel, items: list
     """Items not stored yet (a provider's retry must not fetch files again); storing rechecks atomically."""
     keys = [item.dedupe_key for item in items if item.dedupe_key]
     async with runtime.database.unit_of_work() as session:
-        seen = await InboundMessageRepository(session).existing_dedupe_keys(f"channel:{channel.id}", keys)
+        seen = await ChannelService(session, runtime.state.channel_secrets).seen(channel.id, keys)
     return [item for item in items if item.dedupe_key not in seen]
 
 
