@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_email.inbound.repository import RawMessageRepository
@@ -13,9 +15,16 @@ from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.kit.errors import NotFound
 from omnicase.kit.pagination import Page, paginate
 
+M = TypeVar("M", bound=BaseModel)
+
 
 class MessageNotFound(NotFound):
     pass
+
+
+def _from_row(model: type[M]) -> Callable[[Any], M]:
+    """A row's columns as ``model``'s fields of the same names."""
+    return lambda row: model.model_validate(row, from_attributes=True)
 
 
 def _missing(intake_id: uuid.UUID) -> MessageNotFound:
@@ -29,7 +38,7 @@ class MailHistory:
 
     async def message(self, intake_id: uuid.UUID) -> InboundMessage:
         row = await self.inbound.get_or_raise(intake_id, _missing)
-        return _inbound(row, size=len(row.raw))
+        return InboundMessage.model_validate({**row._mapping, "size": len(row.raw)})
 
     async def source(self, intake_id: uuid.UUID) -> bytes:
         """The message as it came, byte for byte."""
@@ -39,53 +48,8 @@ class MailHistory:
 
     async def inbound_of_case(self, case_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> Page[InboundMessage]:
         rows = await self.inbound.page_for_case(case_id, after=after, limit=limit + 1)
-        return paginate(
-            Page[InboundMessage],
-            rows,
-            limit,
-            key=lambda row: [row.id],
-            item=lambda row: _inbound(row, size=int(row.size)),
-        )
+        return paginate(Page[InboundMessage], rows, limit, key=lambda row: [row.id], item=_from_row(InboundMessage))
 
     async def outbound_of_case(self, case_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> Page[OutboundMessage]:
         rows = await self.outbound.page_for_case(case_id, after=after, limit=limit + 1)
-        return paginate(Page[OutboundMessage], rows, limit, key=lambda row: [row.id], item=_outbound)
-
-
-def _inbound(row: Any, *, size: int) -> InboundMessage:
-    return InboundMessage(
-        id=row.id,
-        mailbox_id=row.mailbox_id,
-        route=row.route,
-        received_at=row.received_at,
-        envelope_from=row.envelope_from,
-        envelope_to=list(row.envelope_to),
-        message_id=row.message_id,
-        subject=row.subject,
-        status=row.status,
-        reason=row.reason,
-        noise=row.noise,
-        hold_reason=row.hold_reason,
-        parse_errors=list(row.parse_errors),
-        case_id=row.case_id,
-        published_count=row.published_count,
-        acknowledged_at=row.acknowledged_at,
-        size=size,
-    )
-
-
-def _outbound(row: Any) -> OutboundMessage:
-    return OutboundMessage(
-        id=row.id,
-        case_id=row.case_id,
-        mailbox_id=row.mailbox_id,
-        kind=row.kind,
-        recipients=list(row.recipients),
-        subject=row.subject,
-        message_id=row.message_id,
-        status=row.status,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        sent_at=row.sent_at,
-    )
+        return paginate(Page[OutboundMessage], rows, limit, key=lambda row: [row.id], item=_from_row(OutboundMessage))
