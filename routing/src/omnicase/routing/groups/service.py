@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, refusal
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import Page
+from omnicase.kit.pagination import Page, decode_id_cursor
 from omnicase.routing.errors import GroupNotFound, NameTaken, OverflowConflict, StillInUse
 from omnicase.routing.groups.repository import GroupRepository
 from omnicase.routing.groups.schemas import Group, GroupCreate, GroupUpdate
@@ -27,8 +27,8 @@ class GroupService:
     async def get(self, group_id: uuid.UUID) -> Group:
         return await self.repo.get_or_raise(group_id, _missing)
 
-    async def page(self, after: uuid.UUID | None, limit: int) -> Page[Group]:
-        return await self.repo.page(after, limit)
+    async def page(self, cursor: str | None, limit: int) -> Page[Group]:
+        return await self.repo.page(decode_id_cursor(cursor), limit)
 
     async def create(self, payload: GroupCreate) -> Group:
         values = payload.model_dump()

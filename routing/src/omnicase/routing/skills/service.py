@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.ids import uuid7
-from omnicase.kit.pagination import Page
+from omnicase.kit.pagination import Page, decode_id_cursor
 from omnicase.routing.errors import NameTaken, SkillNotFound, StillInUse
 from omnicase.routing.skills.repository import SkillRepository
 from omnicase.routing.skills.schemas import Skill, SkillCreate, SkillUpdate
@@ -25,8 +25,8 @@ class SkillService:
     async def get(self, skill_id: uuid.UUID) -> Skill:
         return await self.repo.get_or_raise(skill_id, _missing)
 
-    async def page(self, after: uuid.UUID | None, limit: int) -> Page[Skill]:
-        return await self.repo.page(after, limit)
+    async def page(self, cursor: str | None, limit: int) -> Page[Skill]:
+        return await self.repo.page(decode_id_cursor(cursor), limit)
 
     async def create(self, payload: SkillCreate) -> Skill:
         if await self.repo.name_taken(payload.name):
