@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.devtools.testing.plugin import ScratchSchema, eventually
 from omnicase.devtools.testing.probes import Effects, numbered_event, read_topic
-from omnicase.kit.bus.batch import one_at_a_time
+from omnicase.kit.bus.batch import Batch
 from omnicase.kit.bus.consumer import ConsumerConfig, ConsumerStopped, EventConsumer
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.events import CaseUpdated, Envelope
@@ -25,6 +25,17 @@ from omnicase.ops.dead_letters import DeadLetterError, read_dead_letters, replay
 pytestmark = pytest.mark.asyncio
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+def each_in_order(handle: Handler) -> Callable[[AsyncSession, Batch], Awaitable[None]]:
+    """A batch handler calling ``handle`` for each event's envelope in order, under its trace id."""
+
+    async def handle_batch(session: AsyncSession, batch: Batch) -> None:
+        for received in batch:
+            with received.traced():
+                await handle(session, received.envelope)
+
+    return handle_batch
 
 
 def make_consumer(
@@ -44,7 +55,7 @@ def make_consumer(
             heartbeat_interval_ms=300,
             **config,  # type: ignore[arg-type]
         ),
-        one_at_a_time(lambda session, received: handler(session, received.envelope)),
+        each_in_order(handler),
         database=scratch_schema.database,
         inbox=Inbox(scratch_schema.inbox),
         producer=producer,

@@ -53,7 +53,6 @@ def test_signed_identity_round_trips_with_every_claim() -> None:
     assert identity.organization_cases is True
     assert identity.agent_id is None
     assert identity.expires_at == NOW + timedelta(seconds=60)
-    assert not identity.is_staff
 
 
 def test_expired_identity_is_refused() -> None:

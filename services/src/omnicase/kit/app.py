@@ -59,8 +59,6 @@ from omnicase.kit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
-ReadinessCheck = Callable[[], Awaitable[None]]
-
 
 @dataclass
 class ConsumerBinding:

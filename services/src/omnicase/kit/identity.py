@@ -87,11 +87,6 @@ class Identity(BaseModel):
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
-    @property
-    def is_staff(self) -> bool:
-        """Admins, agents and light agents: people who work cases (not customers, not integrations)."""
-        return self.role in ("admin", "agent", "light_agent")
-
 
 def _b64encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")

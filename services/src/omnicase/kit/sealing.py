@@ -109,12 +109,6 @@ class Sealer:
         (until the service's reseal pass seals it)."""
         return self.open(value, context) if self.is_sealed(value) else value
 
-    def needs_reseal(self, value: str) -> bool:
-        """Plain text (stored before sealing existed) or sealed under a master key that is not current."""
-        if not self.is_sealed(value):
-            return True
-        return self._parse(value)[0] != self.current
-
     def reseal(self, value: str, context: str) -> str:
         """``value`` under the current master key: plain text is sealed, an old token's data key re-wrapped."""
         if not self.is_sealed(value):

@@ -50,18 +50,6 @@ BatchHandler = Callable[[AsyncSession, Batch], Awaitable[None]]
 # handler would do nothing with any event right now (no webhook subscribed, say), so the
 # batch is passed over unclaimed.
 WantsEvents = Callable[[AsyncSession], Awaitable[bool]]
-EventHandler = Callable[[AsyncSession, Received[EventData]], Awaitable[None]]
-
-
-def one_at_a_time(handle: EventHandler) -> BatchHandler:
-    """A batch handler calling ``handle`` for each event in order, under its trace id."""
-
-    async def handle_batch(session: AsyncSession, batch: Batch) -> None:
-        for received in batch:
-            with received.traced():
-                await handle(session, received)
-
-    return handle_batch
 
 
 def event_types(*contracts: type[EventData]) -> frozenset[str]:
