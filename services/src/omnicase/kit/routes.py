@@ -1,20 +1,23 @@
 """The routes of a resource kept whole through one service: create, list, read, change, delete.
 
-Configuration resources (SLA policies, automations and schedules, routing's skills and
-groups) are the same five routes around a service built on the request's session;
-:func:`resource_routes` declares them once. What each route publishes (operationId,
-summary, description, the problems it may answer, an access check) is the caller's
+Configuration resources (SLA policies, automations and schedules; routing's skills, groups
+and rules; case-core's custom fields, macros and triggers) are the same routes around one
+service; :func:`resource_routes` declares them once. What each route publishes (operationId,
+summary, description, the problems it may answer, who may call it) is the caller's
 :class:`Doc`; the shape is here:
 
-- ``POST ""`` → ``service.create(payload)``, 201 with the item;
-- ``GET ""`` → ``service.page(cursor, limit)``, a :class:`~omnicase.kit.pagination.Page`;
-- ``GET "/{key}"`` → ``service.get(key)``;
-- ``PUT "/{key}"`` → ``service.replace(key, payload)`` (the create body), or with ``update``
-  given, ``PATCH "/{key}"`` → ``service.update(key, payload)``;
-- ``DELETE "/{key}"`` → ``service.delete(key)``, 204.
+- ``POST ""`` → ``create(payload)``, 201 with the item (and its ``Location`` where asked);
+- ``GET ""`` → ``page(cursor, limit)``, a :class:`~omnicase.kit.pagination.Page`;
+- ``GET "/{key}"`` → ``get(key)``;
+- ``PUT "/{key}"`` → ``replace(key, payload)`` (the create body), or with ``update`` given,
+  ``PATCH "/{key}"`` → ``update(key, payload)``;
+- ``DELETE "/{key}"`` → ``delete(key)``, 204.
 
-A route the resource words otherwise (a list with filters) is left out by giving no
-:class:`Doc` for it and written beside the others as usual.
+A service built once per app takes the request's session first in each call
+(``with_session``); one built on the session (:func:`built_on_session`) does not. A route the
+resource words otherwise (a list with filters, or one that must come after a more specific
+path) gets no :class:`Doc` here and is written beside the others, or declared by a second
+call, in the order the routes must match.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.params import Depends as DependsParam
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,11 +37,14 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ServiceError, problem_responses
 from omnicase.kit.pagination import LimitQuery, Page, cursor_query
 
+S = TypeVar("S")
+
 
 @dataclass(frozen=True)
 class Doc:
-    """What one route publishes and checks: its operationId, summary and description, the problems
-    it may answer besides those every route of the resource answers, and its dependencies (access)."""
+    """What one route publishes and who may call it: its operationId, summary and description, the
+    problems it may answer besides those of every route of the router, and its access checks (a
+    ``Depends(...)`` is a route dependency, an ``Annotated`` alias a parameter of the route)."""
 
     operation_id: str
     summary: str
@@ -46,56 +53,78 @@ class Doc:
     dependencies: Sequence[Any] = ()
 
 
+def built_on_session(service: Callable[[AsyncSession], S]) -> Callable[[AsyncSession], S]:
+    """The dependency building ``service`` on the request's session."""
+
+    def build(session: SessionDep) -> S:
+        return service(session)
+
+    return build
+
+
 def _parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
 
 
 def resource_routes(
     router: APIRouter,
-    service: Callable[[AsyncSession], Any],
+    service: Callable[..., Any],
     *,
     key: str,
     item: type[BaseModel],
     body: type[BaseModel],
-    cursor: Sequence[type],
+    cursor: Sequence[type] = (uuid.UUID,),
     create: Doc | None = None,
     list_: Doc | None = None,
     get: Doc | None = None,
     change: Doc | None = None,
     delete: Doc | None = None,
     update: type[BaseModel] | None = None,
+    with_session: bool = False,
+    location: bool = False,
     problems: Mapping[int | str, dict[str, Any]] | None = None,
     limit_first: bool = False,
 ) -> None:
-    """Add to ``router`` the routes of the resource ``service(session)`` keeps, in the order above.
+    """Add to ``router`` the routes of the resource ``service`` (a dependency) keeps, in the order above.
 
-    ``key`` names the path parameter (``policy_id``), ``item`` is what the routes answer,
-    ``body`` what a create (and a replace) takes, ``update`` a PATCH body (then the change
-    is an update, not a replace), ``cursor`` the parts of the list's cursor (as
-    :func:`~omnicase.kit.pagination.cursor_query`). ``problems`` are answered by every route
-    (the auth problems), before each route's own. ``limit_first``: the list publishes
-    ``limit`` before ``cursor``, as the SLA resources first did.
+    ``key`` names the path parameter (``policy_id``); ``item`` is what the routes answer (a
+    record the service returns is read into it by attribute); ``body`` what a create (and a
+    replace) takes, ``update`` a PATCH body (then the change is an update, not a replace);
+    ``cursor`` the parts of the list's cursor (as :func:`~omnicase.kit.pagination.cursor_query`).
+    ``location``: a create answers its item's path in ``Location``. ``problems`` are answered by
+    every route, before its own. ``limit_first``: the list publishes ``limit`` before ``cursor``.
     """
     shared = dict(problems or {})
     session = _parameter("session", SessionDep)
+    served = _parameter("service", Annotated[Any, Depends(service)])
     path_key = _parameter(key, uuid.UUID)
+
+    async def call(service: Any, session: AsyncSession, method: str, *arguments: Any) -> Any:
+        bound = getattr(service, method)
+        return await (bound(session, *arguments) if with_session else bound(*arguments))
 
     def add(
         doc: Doc | None,
         method: str,
         path: str,
-        call: Callable[..., Awaitable[Any]],
+        run: Callable[..., Awaitable[Any]],
         parameters: list[inspect.Parameter],
         answer: Any,
         status_code: int = status.HTTP_200_OK,
     ) -> None:
         if doc is None:
             return
+        checks = [check for check in doc.dependencies if isinstance(check, DependsParam)]
+        access = [
+            _parameter(f"_access_{n}", check)
+            for n, check in enumerate(doc.dependencies)
+            if not isinstance(check, DependsParam)
+        ]
 
         async def endpoint(**arguments: Any) -> Any:
-            return await call(**arguments)
+            return await run(**{name: value for name, value in arguments.items() if not name.startswith("_access_")})
 
-        endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        endpoint.__signature__ = inspect.Signature([*parameters, served, session, *access])  # type: ignore[attr-defined]
         endpoint.__name__ = doc.operation_id
         router.add_api_route(
             path,
@@ -107,37 +136,37 @@ def resource_routes(
             summary=doc.summary,
             description=doc.description,
             responses={**shared, **problem_responses(*doc.errors)} or None,
-            dependencies=list(doc.dependencies) or None,
+            dependencies=checks or None,
         )
 
-    async def create_item(session: AsyncSession, payload: BaseModel) -> Any:
-        return await service(session).create(payload)
+    def answered(record: Any) -> Any:
+        return item.model_validate(record, from_attributes=True)
 
-    async def list_items(session: AsyncSession, cursor: str | None, limit: int) -> Any:
-        return await service(session).page(cursor, limit)
+    async def create_item(service: Any, session: AsyncSession, payload: BaseModel, response: Response) -> Any:
+        created = answered(await call(service, session, "create", payload))
+        if location:
+            response.headers["Location"] = f"{router.prefix}/{created.id}"
+        return created
 
-    async def get_item(session: AsyncSession, **path: uuid.UUID) -> Any:
-        return await service(session).get(path[key])
+    async def list_items(service: Any, session: AsyncSession, cursor: str | None, limit: int) -> Any:
+        return await call(service, session, "page", cursor, limit)
 
-    async def change_item(session: AsyncSession, payload: BaseModel, **path: uuid.UUID) -> Any:
-        changed = service(session)
-        return await (changed.update if update else changed.replace)(path[key], payload)
+    async def get_item(service: Any, session: AsyncSession, **path: uuid.UUID) -> Any:
+        return answered(await call(service, session, "get", path[key]))
 
-    async def delete_item(session: AsyncSession, **path: uuid.UUID) -> None:
-        await service(session).delete(path[key])
+    async def change_item(service: Any, session: AsyncSession, payload: BaseModel, **path: uuid.UUID) -> Any:
+        return answered(await call(service, session, "update" if update else "replace", path[key], payload))
+
+    async def delete_item(service: Any, session: AsyncSession, **path: uuid.UUID) -> None:
+        await call(service, session, "delete", path[key])
 
     limit = _parameter("limit", LimitQuery, 50)
     page_after = _parameter("cursor", Annotated[str | None, cursor_query(*cursor)], None)
     paging = [limit, page_after] if limit_first else [page_after, limit]
-    add(create, "POST", "", create_item, [_parameter("payload", body), session], item, status.HTTP_201_CREATED)
-    add(list_, "GET", "", list_items, [session, *paging], Page[item])  # type: ignore[valid-type]
-    add(get, "GET", f"/{{{key}}}", get_item, [path_key, session], item)
-    add(
-        change,
-        "PATCH" if update else "PUT",
-        f"/{{{key}}}",
-        change_item,
-        [path_key, _parameter("payload", update or body), session],
-        item,
-    )
-    add(delete, "DELETE", f"/{{{key}}}", delete_item, [path_key, session], None, status.HTTP_204_NO_CONTENT)
+    creating = [_parameter("payload", body), _parameter("response", Response)]
+    add(create, "POST", "", create_item, creating, item, status.HTTP_201_CREATED)
+    add(list_, "GET", "", list_items, paging, Page[item])  # type: ignore[valid-type]
+    add(get, "GET", f"/{{{key}}}", get_item, [path_key], item)
+    changing = [path_key, _parameter("payload", update or body)]
+    add(change, "PATCH" if update else "PUT", f"/{{{key}}}", change_item, changing, item)
+    add(delete, "DELETE", f"/{{{key}}}", delete_item, [path_key], None, status.HTTP_204_NO_CONTENT)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 
 from omnicase.kit.errors import UnknownReference, ValidationFailed
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.routes import Doc, resource_routes
+from omnicase.kit.routes import Doc, built_on_session, resource_routes
 from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import GroupNotFound, NameTaken, OverflowConflict, StillInUse
 from omnicase.routing.groups.schemas import Group, GroupCreate, GroupUpdate
@@ -18,12 +16,11 @@ router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
 
 resource_routes(
     router,
-    GroupService,
+    built_on_session(GroupService),
     key="group_id",
     item=Group,
     body=GroupCreate,
     update=GroupUpdate,
-    cursor=(uuid.UUID,),
     problems=AUTH_PROBLEMS,
     create=Doc(
         "create_group",

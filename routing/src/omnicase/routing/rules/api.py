@@ -11,7 +11,7 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import Int32, LimitQuery, Page, cursor_query, decode_cursor, paginate
-from omnicase.kit.routes import Doc, resource_routes
+from omnicase.kit.routes import Doc, built_on_session, resource_routes
 from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import RuleNotFound
 from omnicase.routing.rules.schemas import Rule, RuleCreate, RuleUpdate
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/routing/rules", tags=["rules"])
 
 resource_routes(
     router,
-    RuleService,
+    built_on_session(RuleService),
     key="rule_id",
     item=Rule,
     body=RuleCreate,

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 
 from omnicase.kit.errors import ValidationFailed
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.routes import Doc, resource_routes
+from omnicase.kit.routes import Doc, built_on_session, resource_routes
 from omnicase.routing.access import Admin, Reader
 from omnicase.routing.errors import NameTaken, SkillNotFound, StillInUse
 from omnicase.routing.skills.schemas import Skill, SkillCreate, SkillUpdate
@@ -18,12 +16,11 @@ router = APIRouter(prefix="/api/v1/skills", tags=["skills"])
 
 resource_routes(
     router,
-    SkillService,
+    built_on_session(SkillService),
     key="skill_id",
     item=Skill,
     body=SkillCreate,
     update=SkillUpdate,
-    cursor=(uuid.UUID,),
     problems=AUTH_PROBLEMS,
     create=Doc("create_skill", "Create a skill", (NameTaken, ValidationFailed), dependencies=[Admin]),
     list_=Doc("list_skills", "List skills", (ValidationFailed,), dependencies=[Reader]),

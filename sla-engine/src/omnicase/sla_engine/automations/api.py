@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from omnicase.kit.errors import UnknownReference, ValidationFailed
 from omnicase.kit.identity import area_access
 from omnicase.kit.pagination import Int32, InvalidCursor
-from omnicase.kit.routes import Doc, resource_routes
+from omnicase.kit.routes import Doc, built_on_session, resource_routes
 from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate
 from omnicase.sla_engine.automations.service import AutomationNotFound, AutomationService
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1/automations", tags=["automations"], dependenc
 
 resource_routes(
     router,
-    AutomationService,
+    built_on_session(AutomationService),
     key="automation_id",
     item=Automation,
     body=AutomationCreate,

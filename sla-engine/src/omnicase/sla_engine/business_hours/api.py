@@ -10,7 +10,7 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import problem_responses
 from omnicase.kit.identity import area_access
 from omnicase.kit.pagination import InvalidCursor
-from omnicase.kit.routes import Doc, resource_routes
+from omnicase.kit.routes import Doc, built_on_session, resource_routes
 from omnicase.sla_engine.business_hours.schemas import HolidayCreate, Schedule, ScheduleCreate
 from omnicase.sla_engine.business_hours.service import (
     HolidayNotFound,
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/business-hours", tags=["business-hours"], dep
 
 resource_routes(
     router,
-    ScheduleService,
+    built_on_session(ScheduleService),
     key="schedule_id",
     item=Schedule,
     body=ScheduleCreate,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from omnicase.kit.errors import UnknownReference, ValidationFailed
 from omnicase.kit.identity import area_access
 from omnicase.kit.pagination import Int32, InvalidCursor
-from omnicase.kit.routes import Doc, resource_routes
+from omnicase.kit.routes import Doc, built_on_session, resource_routes
 from omnicase.sla_engine.policies.schemas import Policy, PolicyCreate
 from omnicase.sla_engine.policies.service import PolicyNotFound, PolicyService
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1/sla/policies", tags=["sla-policies"], depende
 
 resource_routes(
     router,
-    PolicyService,
+    built_on_session(PolicyService),
     key="policy_id",
     item=Policy,
     body=PolicyCreate,
