@@ -27,6 +27,7 @@ from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, PreconditionFailed, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
+from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(
     prefix="/api/v1/macros", tags=["macros"], responses=AUTH_PROBLEMS | problem_responses(MembershipUnavailable)
@@ -53,56 +54,20 @@ async def list_macros(
     return MacroList(items=[Macro.model_validate(row, from_attributes=True) for row in rows])
 
 
-@router.post(
-    "",
-    operation_id="create_macro",
-    summary="Create a macro",
-    status_code=201,
-    response_model=Macro,
-    responses=problem_responses(ValidationFailed),
+resource_routes(
+    router,
+    _macros,
+    with_session=True,
+    location=True,
+    key="macro_id",
+    item=Macro,
+    body=MacroCreate,
+    update=MacroUpdate,
+    create=Doc("create_macro", "Create a macro", (ValidationFailed,), dependencies=[Admin]),
+    get=Doc("get_macro", "Read a macro", (MacroNotFound,), dependencies=[CaseReader]),
+    change=Doc("update_macro", "Change a macro", (MacroNotFound, ValidationFailed), dependencies=[Admin]),
+    delete=Doc("delete_macro", "Delete a macro", (MacroNotFound,), dependencies=[Admin]),
 )
-async def create_macro(
-    data: MacroCreate, session: SessionDep, macros: MacrosDep, actor: Admin, response: Response
-) -> Macro:
-    row = await macros.create(session, data)
-    response.headers["Location"] = f"/api/v1/macros/{row.id}"
-    return Macro.model_validate(row, from_attributes=True)
-
-
-@router.get(
-    "/{macro_id}",
-    operation_id="get_macro",
-    summary="Read a macro",
-    response_model=Macro,
-    responses=problem_responses(MacroNotFound),
-)
-async def get_macro(macro_id: uuid.UUID, session: SessionDep, macros: MacrosDep, actor: CaseReader) -> Macro:
-    return Macro.model_validate(await macros.get(session, macro_id), from_attributes=True)
-
-
-@router.patch(
-    "/{macro_id}",
-    operation_id="update_macro",
-    summary="Change a macro",
-    response_model=Macro,
-    responses=problem_responses(MacroNotFound, ValidationFailed),
-)
-async def update_macro(
-    macro_id: uuid.UUID, data: MacroUpdate, session: SessionDep, macros: MacrosDep, actor: Admin
-) -> Macro:
-    return Macro.model_validate(await macros.update(session, macro_id, data), from_attributes=True)
-
-
-@router.delete(
-    "/{macro_id}",
-    operation_id="delete_macro",
-    summary="Delete a macro",
-    status_code=204,
-    responses=problem_responses(MacroNotFound),
-)
-async def delete_macro(macro_id: uuid.UUID, session: SessionDep, macros: MacrosDep, actor: Admin) -> Response:
-    await macros.delete(session, macro_id)
-    return Response(status_code=204)
 
 
 @router.post(

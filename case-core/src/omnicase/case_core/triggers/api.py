@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from omnicase.case_core.errors import CaseClosed, CaseNotFound
@@ -25,6 +25,7 @@ from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"], responses=AUTH_PROBLEMS)
 
@@ -50,20 +51,16 @@ async def list_triggers(session: SessionDep, triggers: TriggersDep, actor: CaseR
     return TriggerList(items=[Trigger.model_validate(row, from_attributes=True) for row in await triggers.all(session)])
 
 
-@router.post(
-    "",
-    operation_id="create_trigger",
-    summary="Create a trigger",
-    status_code=201,
-    response_model=Trigger,
-    responses=problem_responses(ValidationFailed, UnknownReference),
+resource_routes(
+    router,
+    _triggers,
+    with_session=True,
+    location=True,
+    key="trigger_id",
+    item=Trigger,
+    body=TriggerCreate,
+    create=Doc("create_trigger", "Create a trigger", (ValidationFailed, UnknownReference), dependencies=[Admin]),
 )
-async def create_trigger(
-    data: TriggerCreate, session: SessionDep, triggers: TriggersDep, actor: Admin, response: Response
-) -> Trigger:
-    row = await triggers.create(session, data)
-    response.headers["Location"] = f"/api/v1/triggers/{row.id}"
-    return Trigger.model_validate(row, from_attributes=True)
 
 
 @router.post(
@@ -109,37 +106,21 @@ async def list_runs(
     )
 
 
-@router.get(
-    "/{trigger_id}",
-    operation_id="get_trigger",
-    summary="Read a trigger",
-    response_model=Trigger,
-    responses=problem_responses(TriggerNotFound),
+# After /dry-run and /runs, which a trigger id would otherwise match.
+resource_routes(
+    router,
+    _triggers,
+    with_session=True,
+    key="trigger_id",
+    item=Trigger,
+    body=TriggerCreate,
+    update=TriggerUpdate,
+    get=Doc("get_trigger", "Read a trigger", (TriggerNotFound,), dependencies=[CaseReader]),
+    change=Doc(
+        "update_trigger",
+        "Change, reorder or deactivate a trigger",
+        (TriggerNotFound, ValidationFailed, UnknownReference),
+        dependencies=[Admin],
+    ),
+    delete=Doc("delete_trigger", "Delete a trigger", (TriggerNotFound,), dependencies=[Admin]),
 )
-async def get_trigger(trigger_id: uuid.UUID, session: SessionDep, triggers: TriggersDep, actor: CaseReader) -> Trigger:
-    return Trigger.model_validate(await triggers.get(session, trigger_id), from_attributes=True)
-
-
-@router.patch(
-    "/{trigger_id}",
-    operation_id="update_trigger",
-    summary="Change, reorder or deactivate a trigger",
-    response_model=Trigger,
-    responses=problem_responses(TriggerNotFound, ValidationFailed, UnknownReference),
-)
-async def update_trigger(
-    trigger_id: uuid.UUID, data: TriggerUpdate, session: SessionDep, triggers: TriggersDep, actor: Admin
-) -> Trigger:
-    return Trigger.model_validate(await triggers.update(session, trigger_id, data), from_attributes=True)
-
-
-@router.delete(
-    "/{trigger_id}",
-    operation_id="delete_trigger",
-    summary="Delete a trigger",
-    status_code=204,
-    responses=problem_responses(TriggerNotFound),
-)
-async def delete_trigger(trigger_id: uuid.UUID, session: SessionDep, triggers: TriggersDep, actor: Admin) -> Response:
-    await triggers.delete(session, trigger_id)
-    return Response(status_code=204)
