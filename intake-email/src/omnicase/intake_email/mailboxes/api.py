@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request
 
 from omnicase.intake_email.access import channel_access
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxUpdate
@@ -15,7 +15,7 @@ from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import CursorQuery, LimitQuery, Page
+from omnicase.kit.routes import Doc, resource_routes
 
 # Every mailbox route is for admins: a 401 without a gateway identity, 403 for others.
 router = APIRouter(
@@ -41,73 +41,39 @@ def _service(request: Request, session: SessionDep) -> MailboxService:
 MailboxServiceDep = Annotated[MailboxService, Depends(_service)]
 
 
-@router.post(
-    "",
-    status_code=201,
-    operation_id="create_mailbox",
-    summary="Add a support address",
-    responses=problem_responses(MailboxAddressTaken, ValidationFailed),
+# A change empties the SMTP listener's cache of mailboxes on commit.
+CHANGES = Depends(_changing)
+
+resource_routes(
+    router,
+    _service,
+    location=True,
+    key="mailbox_id",
+    item=Mailbox,
+    body=MailboxCreate,
+    update=MailboxUpdate,
+    create=Doc(
+        "create_mailbox",
+        "Add a support address",
+        (MailboxAddressTaken, ValidationFailed),
+        description="Mail to this address (SMTP, webhook) becomes cases with the mailbox's defaults.",
+        dependencies=[CHANGES],
+    ),
+    list_=Doc("list_mailboxes", "List support addresses", (BadRequest, ValidationFailed)),
+    get=Doc("get_mailbox", "Read a support address", (MailboxNotFound, ValidationFailed)),
+    change=Doc(
+        "update_mailbox",
+        "Change a support address",
+        (MailboxNotFound, MailboxAddressTaken, ValidationFailed),
+        dependencies=[CHANGES],
+    ),
+    delete=Doc(
+        "delete_mailbox",
+        "Remove a support address that never received mail",
+        (MailboxNotFound, MailboxInUse, ValidationFailed),
+        dependencies=[CHANGES],
+    ),
 )
-async def create_mailbox(
-    body: MailboxCreate, session: SessionDep, mailboxes: MailboxServiceDep, response: Response, request: Request
-) -> Mailbox:
-    """Mail to this address (SMTP, webhook) becomes cases with the mailbox's defaults."""
-    _changing(request, session)
-    mailbox = await mailboxes.create(body)
-    response.headers["Location"] = f"/api/v1/mailboxes/{mailbox.id}"
-    return mailbox
-
-
-@router.get(
-    "",
-    operation_id="list_mailboxes",
-    summary="List support addresses",
-    responses=problem_responses(BadRequest, ValidationFailed),
-)
-async def list_mailboxes(
-    mailboxes: MailboxServiceDep,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
-) -> Page[Mailbox]:
-    return await mailboxes.list(cursor=cursor, limit=limit)
-
-
-@router.get(
-    "/{mailbox_id}",
-    operation_id="get_mailbox",
-    summary="Read a support address",
-    responses=problem_responses(MailboxNotFound, ValidationFailed),
-)
-async def get_mailbox(mailbox_id: uuid.UUID, mailboxes: MailboxServiceDep) -> Mailbox:
-    return await mailboxes.get(mailbox_id)
-
-
-@router.patch(
-    "/{mailbox_id}",
-    operation_id="update_mailbox",
-    summary="Change a support address",
-    responses=problem_responses(MailboxNotFound, MailboxAddressTaken, ValidationFailed),
-)
-async def update_mailbox(
-    mailbox_id: uuid.UUID, body: MailboxUpdate, session: SessionDep, mailboxes: MailboxServiceDep, request: Request
-) -> Mailbox:
-    _changing(request, session)
-    return await mailboxes.update(mailbox_id, body)
-
-
-@router.delete(
-    "/{mailbox_id}",
-    status_code=204,
-    operation_id="delete_mailbox",
-    summary="Remove a support address that never received mail",
-    responses=problem_responses(MailboxNotFound, MailboxInUse, ValidationFailed),
-)
-async def delete_mailbox(
-    mailbox_id: uuid.UUID, session: SessionDep, mailboxes: MailboxServiceDep, request: Request
-) -> Response:
-    _changing(request, session)
-    await mailboxes.delete(mailbox_id)
-    return Response(status_code=204)
 
 
 @router.post(

@@ -90,7 +90,7 @@ class MailboxService:
             return None, None
         return mailbox, self.secrets.open(await self.repository.webhook_secret(mailbox.id), mailbox.id)
 
-    async def list(self, *, cursor: str | None, limit: int) -> Page[Mailbox]:
+    async def page(self, cursor: str | None, limit: int) -> Page[Mailbox]:
         after = decode_id_cursor(cursor)
         rows = await self.repository.page(after=after, limit=limit + 1)
         return paginate(Page[Mailbox], rows, limit, key=lambda mailbox: [mailbox.id])
