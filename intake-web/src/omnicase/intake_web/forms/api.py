@@ -23,6 +23,7 @@ from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import IsoDate
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page
+from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
 
@@ -40,87 +41,51 @@ def _changing(request: Request, session: SessionDep, form_id: uuid.UUID) -> None
     current_state(request).forms.invalidate_on_commit(session, form_id)
 
 
-@router.post(
-    "",
-    status_code=201,
-    operation_id="create_form",
-    summary="Define a web-to-case form",
-    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+# A change drops the form from the cache public posts read it from, on commit.
+CHANGES = Depends(_changing)
+# PUT replaces the whole definition, PATCH changes some settings: a call each.
+resource_routes(
+    router,
+    _forms,
+    key="form_id",
+    item=Form,
+    body=FormIn,
+    location=True,
+    problems=AUTH_PROBLEMS,
+    create=Doc(
+        "create_form",
+        "Define a web-to-case form",
+        (ValidationFailed,),
+        description="Fields, labels per locale, case defaults, thank-you URL, spam protection and limits.",
+        dependencies=[ChannelAccess],
+    ),
+    list_=Doc("list_forms", "List forms", (BadRequest, ValidationFailed), dependencies=[ChannelAccess]),
+    get=Doc("get_form", "Read a form", (FormNotFound, ValidationFailed), dependencies=[ChannelAccess]),
+    change=Doc(
+        "replace_form",
+        "Replace a form's definition",
+        (FormNotFound, ValidationFailed),
+        description="The whole definition, as on creation (a captcha secret must be given again).",
+        dependencies=[CHANGES, ChannelAccess],
+    ),
 )
-async def create_form(forms: FormsDep, body: FormIn, session: SessionDep, response: Response, _: ChannelAccess) -> Form:
-    """Fields, labels per locale, case defaults, thank-you URL, spam protection and limits."""
-    form = await forms.create(body)
-    response.headers["Location"] = f"/api/v1/forms/{form.id}"
-    return form
-
-
-@router.get(
-    "",
-    operation_id="list_forms",
-    summary="List forms",
-    responses=AUTH_PROBLEMS | problem_responses(BadRequest, ValidationFailed),
+resource_routes(
+    router,
+    _forms,
+    key="form_id",
+    item=Form,
+    body=FormIn,
+    update=FormPatch,
+    problems=AUTH_PROBLEMS,
+    change=Doc(
+        "update_form",
+        "Change some of a form's settings",
+        (FormNotFound, ValidationFailed),
+        description="Switch a form off or on, move its cap, limits, origins or thank-you page; unset fields stay.",
+        dependencies=[CHANGES, ChannelAccess],
+    ),
+    delete=Doc("delete_form", "Delete a form", (FormNotFound, ValidationFailed), dependencies=[CHANGES, ChannelAccess]),
 )
-async def list_forms(
-    forms: FormsDep,
-    session: SessionDep,
-    _: ChannelAccess,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
-) -> Page[Form]:
-    return await forms.list(cursor, limit)
-
-
-@router.get(
-    "/{form_id}",
-    operation_id="get_form",
-    summary="Read a form",
-    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
-)
-async def get_form(forms: FormsDep, form_id: uuid.UUID, session: SessionDep, _: ChannelAccess) -> Form:
-    return await forms.get(form_id)
-
-
-@router.put(
-    "/{form_id}",
-    operation_id="replace_form",
-    summary="Replace a form's definition",
-    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
-)
-async def replace_form(
-    forms: FormsDep, form_id: uuid.UUID, body: FormIn, session: SessionDep, request: Request, _: ChannelAccess
-) -> Form:
-    """The whole definition, as on creation (a captcha secret must be given again)."""
-    _changing(request, session, form_id)
-    return await forms.replace(form_id, body)
-
-
-@router.patch(
-    "/{form_id}",
-    operation_id="update_form",
-    summary="Change some of a form's settings",
-    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
-)
-async def update_form(
-    forms: FormsDep, form_id: uuid.UUID, body: FormPatch, session: SessionDep, request: Request, _: ChannelAccess
-) -> Form:
-    """Switch a form off or on, move its cap, limits, origins or thank-you page; unset fields stay."""
-    _changing(request, session, form_id)
-    return await forms.patch(form_id, body)
-
-
-@router.delete(
-    "/{form_id}",
-    status_code=204,
-    operation_id="delete_form",
-    summary="Delete a form",
-    responses=AUTH_PROBLEMS | problem_responses(FormNotFound, ValidationFailed),
-)
-async def delete_form(
-    forms: FormsDep, form_id: uuid.UUID, session: SessionDep, request: Request, _: ChannelAccess
-) -> Response:
-    _changing(request, session, form_id)
-    await forms.delete(form_id)
-    return Response(status_code=204)
 
 
 @router.get(

@@ -76,7 +76,7 @@ class FormService:
     async def get(self, form_id: uuid.UUID) -> Form:
         return (await self.stored(form_id)).public()
 
-    async def list(self, cursor: str | None, limit: int) -> Page[Form]:
+    async def page(self, cursor: str | None, limit: int) -> Page[Form]:
         rows = await self.forms.page(decode_id_cursor(cursor), limit + 1)
         return paginate(
             Page[Form],
@@ -93,7 +93,7 @@ class FormService:
             raise _missing(form_id)
         return StoredForm.from_row(row, self.sealer).public()
 
-    async def patch(self, form_id: uuid.UUID, changes: FormPatch) -> Form:
+    async def update(self, form_id: uuid.UUID, changes: FormPatch) -> Form:
         current = await self.stored(form_id)
         merged = FormIn.model_validate(
             # A null in a patch leaves the setting as it is (the schema allows one for every field).
