@@ -23,6 +23,7 @@ from omnicase.kit.events import (
 from omnicase.kit.ids import uuid7
 from omnicase.sla_engine.events_out import EventSink
 from omnicase.sla_engine.rules import (
+    Action,
     AddTags,
     InternalNote,
     MoveToGroup,
@@ -38,18 +39,6 @@ from omnicase.sla_engine.service import SPEC
 
 WEBHOOK_TIMER = "webhook"
 PRIORITIES = list(Priority)  # low … urgent
-
-Action = (
-    SetStatus
-    | SetPriority
-    | RaisePriority
-    | MoveToGroup
-    | AddTags
-    | RemoveTags
-    | InternalNote
-    | NotifyEmail
-    | NotifyWebhook
-)
 
 
 async def perform(

@@ -109,7 +109,8 @@ EscalationAction = Annotated[
     SetPriority | RaisePriority | MoveToGroup | AddTags | RemoveTags | InternalNote | NotifyEmail | NotifyWebhook,
     Field(discriminator="type"),
 ]
-AutomationAction = Annotated[
+# Every action an automation may take; an escalation takes all but SetStatus.
+Action = (
     SetStatus
     | SetPriority
     | RaisePriority
@@ -118,6 +119,6 @@ AutomationAction = Annotated[
     | RemoveTags
     | InternalNote
     | NotifyEmail
-    | NotifyWebhook,
-    Field(discriminator="type"),
-]
+    | NotifyWebhook
+)
+AutomationAction = Annotated[Action, Field(discriminator="type")]
