@@ -16,7 +16,6 @@ from omnicase.gateway.access.clientip import parse_networks
 from omnicase.gateway.access.counters import CounterRepository, create_counter_engine
 from omnicase.gateway.access.ratelimit import Policy, RateLimiter, RateLimitMiddleware
 from omnicase.gateway.identity.api import router as identity_router
-from omnicase.gateway.identity.repository import SessionRepository
 from omnicase.gateway.proxy import router as proxy_router
 from omnicase.gateway.service import SPEC
 from omnicase.gateway.settings import GatewaySettings
@@ -59,7 +58,7 @@ async def _start_purger(runtime: GatewayRuntime) -> Stop:
 
     async def purge() -> None:
         async with runtime.database.unit_of_work() as session:
-            tokens, logins = await SessionRepository(session).purge(utcnow(), keep_revoked=KEEP_REVOKED)
+            tokens, logins = await runtime.state.identity.purge_expired(session, utcnow(), keep_revoked=KEEP_REVOKED)
         if tokens or logins:
             logger.info("purged expired tokens", extra={"refresh_tokens": tokens, "sessions": logins})
 

@@ -160,6 +160,10 @@ class IdentityService:
             scope=" ".join(granted),
         )
 
+    async def purge_expired(self, session: AsyncSession, now: datetime, *, keep_revoked: timedelta) -> tuple[int, int]:
+        """Forget expired refresh tokens and logins that are over; (tokens, logins) forgotten."""
+        return await SessionRepository(session).purge(now, keep_revoked=keep_revoked)
+
     async def revoke_token(self, session: AsyncSession, token: str, now: datetime) -> None:
         """RFC 7009: ends the login an access or refresh token belongs to; unknown tokens are not an error."""
         sessions = SessionRepository(session)
