@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping, select
 from sqlalchemy.dialects.postgresql import insert
 
 from omnicase.case_core.models import custom_field_definitions as table
+from omnicase.case_core.records import column_values
 from omnicase.kit.repository import Repository
 
 
@@ -37,21 +38,7 @@ class CustomFieldRepository(Repository):
     async def insert(self, field: CustomFieldRow) -> CustomFieldRow | None:
         """None if the key is taken."""
         statement = (
-            insert(table)
-            .values(
-                id=field.id,
-                key=field.key,
-                label=field.label,
-                type=field.type,
-                options=list(field.options),
-                pattern=field.pattern,
-                required_on_solve=field.required_on_solve,
-                active=field.active,
-                created_at=field.created_at,
-                updated_at=field.updated_at,
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(table)
+            insert(table).values(**column_values(field)).on_conflict_do_nothing(index_elements=["key"]).returning(table)
         )
         row = (await self.session.execute(statement)).mappings().one_or_none()
         return _record(row) if row else None

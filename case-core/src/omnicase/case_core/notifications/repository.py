@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from sqlalchemy import RowMapping, select
 
 from omnicase.case_core.models import cases
 from omnicase.case_core.notifications.models import notifications as table
+from omnicase.case_core.records import column_values
 from omnicase.kit.repository import Repository
 
 
@@ -45,7 +45,7 @@ def _record(row: RowMapping) -> NotificationRow:
 
 class NotificationRepository(Repository):
     async def insert(self, notification: NotificationRow) -> NotificationRow:
-        values = dataclasses.asdict(notification) | {"recipients": list(notification.recipients)}
+        values = column_values(notification)
         statement = table.insert().values(**values).returning(table)
         return _record((await self.session.execute(statement)).mappings().one())
 

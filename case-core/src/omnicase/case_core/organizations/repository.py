@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from omnicase.case_core.models import organization_domains as domains
 from omnicase.case_core.models import organizations
+from omnicase.case_core.records import column_values
 from omnicase.kit.repository import Repository
 
 
@@ -31,17 +32,7 @@ def _record(row: RowMapping) -> OrganizationRow:
 
 class OrganizationRepository(Repository):
     async def insert(self, organization: OrganizationRow) -> OrganizationRow:
-        statement = (
-            organizations.insert()
-            .values(
-                id=organization.id,
-                name=organization.name,
-                notes=organization.notes,
-                created_at=organization.created_at,
-                updated_at=organization.updated_at,
-            )
-            .returning(organizations)
-        )
+        statement = organizations.insert().values(**column_values(organization)).returning(organizations)
         return _record((await self.session.execute(statement)).mappings().one())
 
     async def get(self, organization_id: uuid.UUID) -> OrganizationRow | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping, or_, select
 
+from omnicase.case_core.records import column_values
 from omnicase.case_core.views.models import views as table
 from omnicase.kit.repository import Repository
 
@@ -36,7 +36,7 @@ def _record(row: RowMapping) -> ViewRow:
 
 class ViewRepository(Repository):
     async def insert(self, view: ViewRow) -> ViewRow:
-        values = dataclasses.asdict(view) | {"columns": list(view.columns)}
+        values = column_values(view)
         return _record((await self.session.execute(table.insert().values(**values).returning(table))).mappings().one())
 
     async def get(self, view_id: uuid.UUID) -> ViewRow | None:

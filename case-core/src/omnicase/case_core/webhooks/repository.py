@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import RowMapping, select
 from sqlalchemy.dialects.postgresql import insert
 
+from omnicase.case_core.records import column_values
 from omnicase.case_core.webhooks.models import (
     webhook_allowed_networks as networks,
 )
@@ -123,23 +124,7 @@ class WebhookRepository(Repository):
     # --- subscriptions
 
     async def insert_subscription(self, subscription: SubscriptionRow) -> SubscriptionRow:
-        statement = insert(subscriptions).values(
-            id=subscription.id,
-            url=subscription.url,
-            description=subscription.description,
-            event_types=list(subscription.event_types),
-            secret=subscription.secret,
-            previous_secret=subscription.previous_secret,
-            previous_secret_expires_at=subscription.previous_secret_expires_at,
-            active=subscription.active,
-            disabled_reason=subscription.disabled_reason,
-            disabled_at=subscription.disabled_at,
-            consecutive_failures=subscription.consecutive_failures,
-            failing_since=subscription.failing_since,
-            notify_email=subscription.notify_email,
-            created_at=subscription.created_at,
-            updated_at=subscription.updated_at,
-        )
+        statement = insert(subscriptions).values(**column_values(subscription))
         return _subscription((await self.session.execute(statement.returning(subscriptions))).mappings().one())
 
     async def get_subscription(self, subscription_id: uuid.UUID, *, lock: bool = False) -> SubscriptionRow | None:
