@@ -78,16 +78,7 @@ class TriggerRepository(Repository):
         return result.first() is not None
 
     async def record_run(self, run: TriggerRunRow) -> None:
-        await self.session.execute(
-            runs.insert().values(
-                id=run.id,
-                case_id=run.case_id,
-                version=run.version,
-                fired=list(run.fired),
-                stopped_reason=run.stopped_reason,
-                at=run.at,
-            )
-        )
+        await self.session.execute(runs.insert().values(**column_values(run)))
 
     async def runs_of(self, case_id: uuid.UUID) -> list[TriggerRunRow]:
         statement = select(runs).where(runs.c.case_id == case_id).order_by(runs.c.at, runs.c.id)

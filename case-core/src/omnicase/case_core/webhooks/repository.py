@@ -284,17 +284,7 @@ class WebhookRepository(Repository):
         return len(result.all())
 
     async def insert_attempt(self, attempt: AttemptRow) -> None:
-        await self.session.execute(
-            insert(attempts).values(
-                id=attempt.id,
-                delivery_id=attempt.delivery_id,
-                attempted_at=attempt.attempted_at,
-                status_code=attempt.status_code,
-                error=attempt.error,
-                response_body=attempt.response_body,
-                duration_ms=attempt.duration_ms,
-            )
-        )
+        await self.session.execute(insert(attempts).values(**column_values(attempt)))
 
     async def attempts_of(self, delivery_id: uuid.UUID) -> list[AttemptRow]:
         statement = (
