@@ -82,11 +82,11 @@ def _client() -> httpx.AsyncClient:
         key="thing_id",
         item=Thing,
         body=ThingIn,
-        update=ThingIn,
+        changes=ThingIn,
         create=Doc("create_thing", "Create a thing"),
         list_=Doc("list_things", "List things"),
         get=Doc("get_thing", "Get a thing", (ThingNotFound,)),
-        change=Doc("update_thing", "Change a thing", (ThingNotFound,), description="Only its name."),
+        update=Doc("update_thing", "Change a thing", (ThingNotFound,), description="Only its name."),
         delete=Doc("delete_thing", "Delete a thing", (ThingNotFound,)),
     )
     app = FastAPI()

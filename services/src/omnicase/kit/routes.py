@@ -1,23 +1,23 @@
 """The routes of a resource kept whole through one service: create, list, read, change, delete.
 
 Configuration resources (SLA policies, automations and schedules; routing's skills, groups
-and rules; case-core's custom fields, macros and triggers) are the same routes around one
-service; :func:`resource_routes` declares them once. What each route publishes (operationId,
+and rules; case-core's custom fields, macros, triggers and webhooks; mailboxes; forms) are the
+same routes around one service; :func:`resource_routes` declares them once. What each route publishes (operationId,
 summary, description, the problems it may answer, who may call it) is the caller's
 :class:`Doc`; the shape is here:
 
 - ``POST ""`` → ``create(payload)``, 201 with the item (and its ``Location`` where asked);
 - ``GET ""`` → ``page(cursor, limit)``, a :class:`~omnicase.kit.pagination.Page`;
 - ``GET "/{key}"`` → ``get(key)``;
-- ``PUT "/{key}"`` → ``replace(key, payload)`` (the create body), or with ``update`` given,
-  ``PATCH "/{key}"`` → ``update(key, payload)``;
+- ``PUT "/{key}"`` → ``replace(key, payload)`` (the create body);
+- ``PATCH "/{key}"`` → ``update(key, payload)`` (the ``changes`` body);
 - ``DELETE "/{key}"`` → ``delete(key)``, 204.
 
 A service built once per app takes the request's session first in each call
 (``with_session``); one built on the session (:func:`built_on_session`) does not. A route the
-resource words otherwise (a list with filters, or one that must come after a more specific
-path) gets no :class:`Doc` here and is written beside the others, or declared by a second
-call, in the order the routes must match.
+resource words otherwise (a list with filters) gets no :class:`Doc` here and is written beside
+the others; one whose path a key would match (``/runs`` beside ``/{trigger_id}``) is written
+before the call, so it matches first.
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ def resource_routes(
     create: Doc | None = None,
     list_: Doc | None = None,
     get: Doc | None = None,
-    change: Doc | None = None,
+    replace: Doc | None = None,
+    update: Doc | None = None,
     delete: Doc | None = None,
-    update: type[BaseModel] | None = None,
+    changes: type[BaseModel] | None = None,
     with_session: bool = False,
     location: bool = False,
     problems: Mapping[int | str, dict[str, Any]] | None = None,
@@ -88,8 +89,8 @@ def resource_routes(
     """Add to ``router`` the routes of the resource ``service`` (a dependency) keeps, in the order above.
 
     ``key`` names the path parameter (``policy_id``); ``item`` is what the routes answer (a
-    record the service returns is read into it by attribute); ``body`` what a create (and a
-    replace) takes, ``update`` a PATCH body (then the change is an update, not a replace);
+    record the service returns is read into it by attribute); ``body`` what a create and a
+    replace take, ``changes`` what an update takes;
     ``cursor`` the parts of the list's cursor (as :func:`~omnicase.kit.pagination.cursor_query`).
     ``location``: a create answers its item's path in ``Location``. ``problems`` are answered by
     every route, before its own. ``limit_first``: the list publishes ``limit`` before ``cursor``.
@@ -154,8 +155,11 @@ def resource_routes(
     async def get_item(service: Any, session: AsyncSession, **path: uuid.UUID) -> Any:
         return answered(await call(service, session, "get", path[key]))
 
-    async def change_item(service: Any, session: AsyncSession, payload: BaseModel, **path: uuid.UUID) -> Any:
-        return answered(await call(service, session, "update" if update else "replace", path[key], payload))
+    async def replace_item(service: Any, session: AsyncSession, payload: BaseModel, **path: uuid.UUID) -> Any:
+        return answered(await call(service, session, "replace", path[key], payload))
+
+    async def update_item(service: Any, session: AsyncSession, payload: BaseModel, **path: uuid.UUID) -> Any:
+        return answered(await call(service, session, "update", path[key], payload))
 
     async def delete_item(service: Any, session: AsyncSession, **path: uuid.UUID) -> None:
         await call(service, session, "delete", path[key])
@@ -167,6 +171,8 @@ def resource_routes(
     add(create, "POST", "", create_item, creating, item, status.HTTP_201_CREATED)
     add(list_, "GET", "", list_items, paging, Page[item])  # type: ignore[valid-type]
     add(get, "GET", f"/{{{key}}}", get_item, [path_key], item)
-    changing = [path_key, _parameter("payload", update or body)]
-    add(change, "PATCH" if update else "PUT", f"/{{{key}}}", change_item, changing, item)
+    add(replace, "PUT", f"/{{{key}}}", replace_item, [path_key, _parameter("payload", body)], item)
+    if update is not None and changes is None:
+        raise TypeError("an update route needs the changes body")
+    add(update, "PATCH", f"/{{{key}}}", update_item, [path_key, _parameter("payload", changes or body)], item)
     add(delete, "DELETE", f"/{{{key}}}", delete_item, [path_key], None, status.HTTP_204_NO_CONTENT)

@@ -39,12 +39,12 @@ resource_routes(
     key="field_id",
     item=CustomField,
     body=CustomFieldCreate,
-    update=CustomFieldUpdate,
+    changes=CustomFieldUpdate,
     create=Doc(
         "create_custom_field", "Define a custom field", (CustomFieldKeyTaken, ValidationFailed), dependencies=[Admin]
     ),
     get=Doc("get_custom_field", "Read a custom field definition", (CustomFieldNotFound,), dependencies=[CaseReader]),
-    change=Doc(
+    update=Doc(
         "update_custom_field",
         "Change a custom field definition",
         (CustomFieldNotFound, CustomFieldTypeConflict, ValidationFailed),

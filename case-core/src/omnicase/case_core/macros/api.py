@@ -62,10 +62,10 @@ resource_routes(
     key="macro_id",
     item=Macro,
     body=MacroCreate,
-    update=MacroUpdate,
+    changes=MacroUpdate,
     create=Doc("create_macro", "Create a macro", (ValidationFailed,), dependencies=[Admin]),
     get=Doc("get_macro", "Read a macro", (MacroNotFound,), dependencies=[CaseReader]),
-    change=Doc("update_macro", "Change a macro", (MacroNotFound, ValidationFailed), dependencies=[Admin]),
+    update=Doc("update_macro", "Change a macro", (MacroNotFound, ValidationFailed), dependencies=[Admin]),
     delete=Doc("delete_macro", "Delete a macro", (MacroNotFound,), dependencies=[Admin]),
 )
 

@@ -51,18 +51,6 @@ async def list_triggers(session: SessionDep, triggers: TriggersDep, actor: CaseR
     return TriggerList(items=[Trigger.model_validate(row, from_attributes=True) for row in await triggers.all(session)])
 
 
-resource_routes(
-    router,
-    _triggers,
-    with_session=True,
-    location=True,
-    key="trigger_id",
-    item=Trigger,
-    body=TriggerCreate,
-    create=Doc("create_trigger", "Create a trigger", (ValidationFailed, UnknownReference), dependencies=[Admin]),
-)
-
-
 @router.post(
     "/dry-run",
     operation_id="dry_run_triggers",
@@ -111,12 +99,14 @@ resource_routes(
     router,
     _triggers,
     with_session=True,
+    location=True,
     key="trigger_id",
     item=Trigger,
     body=TriggerCreate,
-    update=TriggerUpdate,
+    changes=TriggerUpdate,
+    create=Doc("create_trigger", "Create a trigger", (ValidationFailed, UnknownReference), dependencies=[Admin]),
     get=Doc("get_trigger", "Read a trigger", (TriggerNotFound,), dependencies=[CaseReader]),
-    change=Doc(
+    update=Doc(
         "update_trigger",
         "Change, reorder or deactivate a trigger",
         (TriggerNotFound, ValidationFailed, UnknownReference),

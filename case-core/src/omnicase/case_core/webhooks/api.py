@@ -37,6 +37,7 @@ from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, Forbidden, UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS, CurrentIdentity
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
+from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=AUTH_PROBLEMS)
 
@@ -136,17 +137,28 @@ async def create_webhook(
     return WebhookWithSecret.model_validate(row, from_attributes=True)
 
 
-@router.get(
-    "/{webhook_id}",
-    operation_id="get_webhook",
-    summary="Read a webhook subscription",
-    response_model=Webhook,
-    responses=problem_responses(WebhookNotFound),
+resource_routes(
+    router,
+    _webhooks,
+    with_session=True,
+    key="webhook_id",
+    item=Webhook,
+    body=WebhookCreate,
+    changes=WebhookUpdate,
+    get=Doc("get_webhook", "Read a webhook subscription", (WebhookNotFound,), dependencies=[WebhookAdmin]),
+    update=Doc(
+        "update_webhook",
+        "Change or re-enable a webhook subscription",
+        (WebhookNotFound, ValidationFailed, UnknownReference, AddressNotAllowed),
+        dependencies=[WebhookAdmin],
+    ),
+    delete=Doc(
+        "delete_webhook",
+        "Delete a webhook subscription and its delivery log",
+        (WebhookNotFound,),
+        dependencies=[WebhookAdmin],
+    ),
 )
-async def get_webhook(
-    webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
-) -> Webhook:
-    return Webhook.model_validate(await webhooks.get(session, webhook_id), from_attributes=True)
 
 
 @router.post(
@@ -162,33 +174,6 @@ async def rotate_webhook_secret(
     """The new secret is in this answer only. For a grace period (24 h by default) deliveries carry
     signatures by both secrets, so the receiver can switch without rejecting a single delivery."""
     return WebhookWithSecret.model_validate(await webhooks.rotate_secret(session, webhook_id), from_attributes=True)
-
-
-@router.patch(
-    "/{webhook_id}",
-    operation_id="update_webhook",
-    summary="Change or re-enable a webhook subscription",
-    response_model=Webhook,
-    responses=problem_responses(WebhookNotFound, ValidationFailed, UnknownReference, AddressNotAllowed),
-)
-async def update_webhook(
-    webhook_id: uuid.UUID, data: WebhookUpdate, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
-) -> Webhook:
-    return Webhook.model_validate(await webhooks.update(session, webhook_id, data), from_attributes=True)
-
-
-@router.delete(
-    "/{webhook_id}",
-    operation_id="delete_webhook",
-    summary="Delete a webhook subscription and its delivery log",
-    status_code=204,
-    responses=problem_responses(WebhookNotFound),
-)
-async def delete_webhook(
-    webhook_id: uuid.UUID, session: SessionDep, webhooks: WebhooksDep, actor: WebhookAdmin
-) -> Response:
-    await webhooks.delete(session, webhook_id)
-    return Response(status_code=204)
 
 
 @router.post(

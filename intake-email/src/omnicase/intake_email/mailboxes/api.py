@@ -51,7 +51,7 @@ resource_routes(
     key="mailbox_id",
     item=Mailbox,
     body=MailboxCreate,
-    update=MailboxUpdate,
+    changes=MailboxUpdate,
     create=Doc(
         "create_mailbox",
         "Add a support address",
@@ -61,7 +61,7 @@ resource_routes(
     ),
     list_=Doc("list_mailboxes", "List support addresses", (BadRequest, ValidationFailed)),
     get=Doc("get_mailbox", "Read a support address", (MailboxNotFound, ValidationFailed)),
-    change=Doc(
+    update=Doc(
         "update_mailbox",
         "Change a support address",
         (MailboxNotFound, MailboxAddressTaken, ValidationFailed),

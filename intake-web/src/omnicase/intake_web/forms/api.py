@@ -43,13 +43,13 @@ def _changing(request: Request, session: SessionDep, form_id: uuid.UUID) -> None
 
 # A change drops the form from the cache public posts read it from, on commit.
 CHANGES = Depends(_changing)
-# PUT replaces the whole definition, PATCH changes some settings: a call each.
 resource_routes(
     router,
     _forms,
     key="form_id",
     item=Form,
     body=FormIn,
+    changes=FormPatch,
     location=True,
     problems=AUTH_PROBLEMS,
     create=Doc(
@@ -61,23 +61,14 @@ resource_routes(
     ),
     list_=Doc("list_forms", "List forms", (BadRequest, ValidationFailed), dependencies=[ChannelAccess]),
     get=Doc("get_form", "Read a form", (FormNotFound, ValidationFailed), dependencies=[ChannelAccess]),
-    change=Doc(
+    replace=Doc(
         "replace_form",
         "Replace a form's definition",
         (FormNotFound, ValidationFailed),
         description="The whole definition, as on creation (a captcha secret must be given again).",
         dependencies=[CHANGES, ChannelAccess],
     ),
-)
-resource_routes(
-    router,
-    _forms,
-    key="form_id",
-    item=Form,
-    body=FormIn,
-    update=FormPatch,
-    problems=AUTH_PROBLEMS,
-    change=Doc(
+    update=Doc(
         "update_form",
         "Change some of a form's settings",
         (FormNotFound, ValidationFailed),

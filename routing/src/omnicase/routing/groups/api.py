@@ -20,7 +20,7 @@ resource_routes(
     key="group_id",
     item=Group,
     body=GroupCreate,
-    update=GroupUpdate,
+    changes=GroupUpdate,
     problems=AUTH_PROBLEMS,
     create=Doc(
         "create_group",
@@ -30,7 +30,7 @@ resource_routes(
     ),
     list_=Doc("list_groups", "List groups", (ValidationFailed,), dependencies=[Reader]),
     get=Doc("get_group", "Get a group", (GroupNotFound,), dependencies=[Reader]),
-    change=Doc(
+    update=Doc(
         "update_group",
         "Change a group's settings",
         (GroupNotFound, NameTaken, OverflowConflict, ValidationFailed, UnknownReference),

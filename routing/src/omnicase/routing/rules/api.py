@@ -26,7 +26,7 @@ resource_routes(
     key="rule_id",
     item=Rule,
     body=RuleCreate,
-    update=RuleUpdate,
+    changes=RuleUpdate,
     cursor=(Int32, uuid.UUID),
     problems=AUTH_PROBLEMS,
     create=Doc(
@@ -39,7 +39,7 @@ resource_routes(
         dependencies=[Admin],
     ),
     get=Doc("get_rule", "Get a rule", (RuleNotFound,), dependencies=[Reader]),
-    change=Doc(
+    update=Doc(
         "update_rule",
         "Change a rule or move it in the order",
         (RuleNotFound, ValidationFailed, UnknownReference),

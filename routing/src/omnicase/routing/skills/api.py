@@ -20,12 +20,12 @@ resource_routes(
     key="skill_id",
     item=Skill,
     body=SkillCreate,
-    update=SkillUpdate,
+    changes=SkillUpdate,
     problems=AUTH_PROBLEMS,
     create=Doc("create_skill", "Create a skill", (NameTaken, ValidationFailed), dependencies=[Admin]),
     list_=Doc("list_skills", "List skills", (ValidationFailed,), dependencies=[Reader]),
     get=Doc("get_skill", "Get a skill", (SkillNotFound,), dependencies=[Reader]),
-    change=Doc(
+    update=Doc(
         "update_skill", "Rename or describe a skill", (SkillNotFound, NameTaken, ValidationFailed), dependencies=[Admin]
     ),
     delete=Doc(

@@ -26,7 +26,7 @@ resource_routes(
     create=Doc("create_automation", "Create an automation", (ValidationFailed, UnknownReference)),
     list_=Doc("list_automations", "List automations in evaluation order", (InvalidCursor,)),
     get=Doc("get_automation", "Get an automation", (AutomationNotFound,)),
-    change=Doc(
+    replace=Doc(
         "replace_automation",
         "Replace an automation (cases pick it up with their next change)",
         (AutomationNotFound, ValidationFailed, UnknownReference),

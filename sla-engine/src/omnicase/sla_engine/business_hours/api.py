@@ -33,7 +33,7 @@ resource_routes(
     create=Doc("create_business_hours_schedule", "Create a business-hours schedule"),
     list_=Doc("list_business_hours_schedules", "List business-hours schedules by name", (InvalidCursor,)),
     get=Doc("get_business_hours_schedule", "Get a schedule", (ScheduleNotFound,)),
-    change=Doc("replace_business_hours_schedule", "Replace a schedule (intervals and holidays)", (ScheduleNotFound,)),
+    replace=Doc("replace_business_hours_schedule", "Replace a schedule (intervals and holidays)", (ScheduleNotFound,)),
     delete=Doc(
         "delete_business_hours_schedule",
         "Delete a schedule no policy or automation uses",

@@ -26,7 +26,7 @@ resource_routes(
     create=Doc("create_sla_policy", "Create an SLA policy", (ValidationFailed, UnknownReference)),
     list_=Doc("list_sla_policies", "List SLA policies in evaluation order", (InvalidCursor,)),
     get=Doc("get_sla_policy", "Get an SLA policy", (PolicyNotFound,)),
-    change=Doc(
+    replace=Doc(
         "replace_sla_policy",
         "Replace an SLA policy (cases pick it up with their next change)",
         (PolicyNotFound, ValidationFailed, UnknownReference),
