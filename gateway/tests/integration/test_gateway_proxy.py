@@ -44,6 +44,7 @@ def echo_app(calls: list[str]) -> FastAPI:
                 "chunked": "chunked" in request.headers.get("transfer-encoding", ""),
                 "user_agent": request.headers.get("user-agent"),
                 "accept_encoding": request.headers.get("accept-encoding"),
+                "origin": request.headers.get("origin"),
             },
             headers={"ETag": '"v7"'},
         )
@@ -102,6 +103,16 @@ async def test_small_bodies_go_with_their_length_and_only_what_the_client_sent_g
     assert (body["user_agent"], body["accept_encoding"]) == ("console/1.0", "identity")
     fetched = (await gateway.client.get("/api/v1/cases/1", headers=auth)).json()
     assert (fetched["size"], fetched["content_length"], fetched["chunked"]) == (0, None, False)
+
+
+async def test_a_header_value_beyond_ascii_passes_as_the_bytes_sent(
+    echo: tuple[Gateway, dict[str, str], list[str]],
+) -> None:
+    gateway, auth, _ = echo
+    sent = "https://bücher.example".encode()  # HTTP takes such octets as opaque; it was a 500 (issue 18)
+    response = await gateway.client.get("/api/v1/cases/1", headers={**auth, "Origin": sent})
+    assert response.status_code == 200, response.text
+    assert response.json()["origin"].encode("latin-1") == sent
 
 
 async def test_large_body_streams_through_intact(echo: tuple[Gateway, dict[str, str], list[str]]) -> None:

@@ -87,11 +87,13 @@ def _forward_headers(request: Request, principal: Principal | None, settings: Ga
     if principal is not None:
         dropped.add("authorization")
     # Multi-valued, case-insensitive: repeated headers pass as sent; what the gateway sets replaces the client's.
+    # As the bytes that came (a value beyond ASCII, which HTTP allows as opaque octets, passes as it is;
+    # as text, httpx would encode it as ASCII and fail).
     headers = httpx.Headers(
         [
             (name, value)
-            for name, value in request.headers.items()
-            if name.lower() not in dropped and not name.lower().startswith("x-omnicase-")
+            for name, value in request.headers.raw
+            if (lowered := name.decode("latin-1").lower()) not in dropped and not lowered.startswith("x-omnicase-")
         ]
     )
     headers[REQUEST_ID_HEADER] = request_id_var.get() or ""
