@@ -192,6 +192,13 @@ async def test_request_and_trace_ids_are_echoed_and_traceparent_is_honoured(clie
     assert response.headers["x-trace-id"] == trace
 
 
+async def test_a_header_value_that_is_no_utf_8_is_read_as_octets_not_a_500(client: httpx.AsyncClient) -> None:
+    # HTTP allows opaque octets beyond ASCII in a value; schemathesis sent an Origin of b"\xcc_".
+    response = await client.get("/healthz", headers={"Origin": b"\xcc_", "X-Request-ID": b"req-\xe9"})
+    assert response.status_code == 200
+    assert {name.lower(): value for name, value in response.headers.raw}[b"x-request-id"] == b"req-\xe9"
+
+
 async def test_metrics_expose_request_counts_per_route(client: httpx.AsyncClient) -> None:
     await client.get("/things/1")
     metrics = (await client.get("/metrics")).text

@@ -175,7 +175,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
+        # Latin-1, as ASGI servers and Starlette read headers: any octet is a value (HTTP allows
+        # opaque octets beyond ASCII), where UTF-8 refused some with a 500.
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         request_id = headers.get(REQUEST_ID_HEADER.lower()) or new_trace_id()
         trace_id = (
             headers.get(TRACE_ID_HEADER.lower())
@@ -194,8 +196,8 @@ class RequestContextMiddleware:
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
-                    (REQUEST_ID_HEADER.encode(), request_id[:128].encode()),
-                    (TRACE_ID_HEADER.encode(), trace_id[:128].encode()),
+                    (REQUEST_ID_HEADER.encode(), request_id[:128].encode("latin-1")),
+                    (TRACE_ID_HEADER.encode(), trace_id[:128].encode("latin-1")),
                 ]
             await send(message)
 
