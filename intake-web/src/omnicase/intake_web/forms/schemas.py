@@ -16,7 +16,7 @@ from omnicase.kit.inputs import Integer, StrictInput
 
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
-Origin = Annotated[str, StringConstraints(pattern=r"^https?://[^/\s]+$", max_length=300)]
+Origin = Annotated[str, StringConstraints(pattern=r"^https?://[^/\s\u0000]+$", max_length=300)]
 
 
 class FieldType(StrEnum):
