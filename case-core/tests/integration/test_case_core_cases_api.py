@@ -67,7 +67,9 @@ async def test_bad_create_input_gets_per_field_problems_and_creates_nothing(api:
         ({"subject": ""}, "body.subject", 422),
         ({"subject": "x", "priority": "asap"}, "body.priority", 422),
         ({"subject": "x", "tags": ["no spaces allowed"]}, "body.tags", 422),
-        ({"subject": "x", "requester": {"email": "not-an-address"}}, "body.requester", 422),
+        ({"subject": "x", "requester": {"email": "not-an-address"}}, "body.requester.email", 422),
+        # Each identity given is checked, not left out of the requester unread.
+        ({"subject": "x", "requester": {"email": "ada@example.com", "phone": "12"}}, "body.requester.phone", 422),
         ({"subject": "x", "requester_id": str(uuid.uuid4())}, "body.requester_id", 404),
         ({"subject": "x", "custom_fields": {"undefined_field": 1}}, "body.custom_fields.undefined_field", 404),
         ({"subject": "x", "type": "question", "problem_id": str(uuid.uuid4())}, "body.problem_id", 422),

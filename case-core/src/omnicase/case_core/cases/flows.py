@@ -9,7 +9,7 @@ from omnicase.case_core.cases.schemas import CaseCreate
 from omnicase.case_core.cases.service import MessageDraft, NewCase
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.wiring import Services
-from omnicase.kit.errors import FieldError, Forbidden, ValidationFailed
+from omnicase.kit.errors import FieldError, Forbidden, ValidationFailed, refusal
 from omnicase.kit.events import Channel, Party
 
 # What a customer may say when opening a case from a portal; the rest is for agents.
@@ -21,6 +21,9 @@ async def create_case(session: AsyncSession, services: Services, data: CaseCreat
         return await _create_for_customer(session, services, data, actor)
     requester_id = data.requester_id
     if data.requester is not None:
+        errors = services.contacts.requester_errors(data.requester.email, data.requester.phone)
+        if errors:
+            raise refusal("The requester cannot be found or created as given.", errors)
         party = Party(email=data.requester.email, phone=data.requester.phone, name=data.requester.name)
         contact = await services.contacts.resolve(session, party, data.channel.value)
         if contact is None:

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from omnicase.case_core.cases.repository import CaseHistoryRow
+from omnicase.case_core.contacts.schemas import Address, PhoneNumber
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.kit.inputs import Integer, PatchInput, StrictInput
 
@@ -55,8 +56,9 @@ class RequesterInput(StrictInput):
         }
     )
 
-    email: str | None = Field(default=None, max_length=320, examples=["ada@example.com"])
-    phone: str | None = Field(default=None, max_length=40, examples=["+4915112345678"])
+    # Each is checked as a contact's are (a 422 naming it), not left out of the requester unread.
+    email: Address | None = Field(default=None, max_length=320, examples=["ada@example.com"])
+    phone: PhoneNumber | None = Field(default=None, max_length=40, examples=["+4915112345678"])
     name: str | None = Field(default=None, max_length=200, examples=["Ada Lovelace"])
 
     @model_validator(mode="after")

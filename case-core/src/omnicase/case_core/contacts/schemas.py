@@ -9,12 +9,36 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.events import Channel
-from omnicase.kit.inputs import EMAIL_ADDRESS_PATTERN, MAX_EMAIL_ADDRESS_LENGTH, PatchInput, StrictInput
+from omnicase.kit.inputs import (
+    EMAIL_ADDRESS_PATTERN,
+    MAX_EMAIL_ADDRESS_LENGTH,
+    STORABLE_TEXT_PATTERN,
+    PatchInput,
+    StrictInput,
+)
 
 # The service checks each address by the kit's rule (a 422 naming its index); the schema
 # publishes that rule's pattern (it also takes surrounding spaces, which it trims).
 Address = Annotated[
     str, Field(json_schema_extra={"pattern": EMAIL_ADDRESS_PATTERN, "maxLength": MAX_EMAIL_ADDRESS_LENGTH})
+]
+
+PHONE_FORMAT = "phone"
+"""The published ``format`` of a phone number the service takes: one its country's numbering plan
+accepts (libphonenumber), written internationally (``+`` and the country code, any spacing) or,
+where the deployment sets ``CASE_CORE_DEFAULT_PHONE_REGION``, nationally. No pattern says a
+numbering plan, so the document names the rule as a format (OpenAPI's formats are open-ended: a
+tool that does not know one treats the value as a string) and the service checks it (a 422 naming
+the field)."""
+PhoneNumber = Annotated[
+    str,
+    Field(
+        json_schema_extra={
+            "format": PHONE_FORMAT,
+            "pattern": STORABLE_TEXT_PATTERN,
+            "description": "A number its country's numbering plan accepts, as +<country code>….",
+        }
+    ),
 ]
 
 
@@ -39,7 +63,7 @@ class ContactCreate(StrictInput):
 
     name: str | None = Field(default=None, max_length=200)
     emails: list[Address] = Field(default_factory=list, max_length=20)
-    phones: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[PhoneNumber] = Field(default_factory=list, max_length=20)
     handles: list[Handle] = Field(default_factory=list, max_length=20)
     organization_id: uuid.UUID | None = Field(
         default=None, description="Defaults to the organization owning the first email's domain."
@@ -56,7 +80,7 @@ class ContactUpdate(PatchInput):
 
     name: str | None = Field(default=None, max_length=200)
     emails: list[Address] | None = Field(default=None, max_length=20)
-    phones: list[str] | None = Field(default=None, max_length=20)
+    phones: list[PhoneNumber] | None = Field(default=None, max_length=20)
     handles: list[Handle] | None = Field(default=None, max_length=20)
     organization_id: uuid.UUID | None = None
     notes: str | None = Field(default=None, max_length=10_000)

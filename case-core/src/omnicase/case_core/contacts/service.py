@@ -189,6 +189,16 @@ class ContactService:
 
     # -- the API ---------------------------------------------------------------------
 
+    def requester_errors(self, email: str | None, phone: str | None) -> list[FieldError]:
+        """What a case's ``requester`` gives that is no address or number, field by field."""
+        errors = []
+        if email is not None and normalize_email(email) is None:
+            errors.append(FieldError(field="body.requester.email", message="not an email address", code="email"))
+        if phone is not None and normalize_phone(phone, self.default_phone_region) is None:
+            message = "not a valid phone number (use +<country code>…)"
+            errors.append(FieldError(field="body.requester.phone", message=message, code="phone"))
+        return errors
+
     def _identities(
         self, emails: list[str] | None, phones: list[str] | None, handles: list[Handle] | None
     ) -> tuple[dict[str, list[Identity]], list[FieldError]]:
