@@ -223,8 +223,9 @@ async def test_custom_fields_are_typed_and_required_ones_block_solving(api: http
     wrong = await patch(api, case, custom_fields={key: "B-1"})
     assert wrong.status_code == 422
     assert problem_fields(wrong) == [f"body.custom_fields.{key}"]
+    # The stored definition, not the body, refuses the solve: a 409 naming the field.
     unsolved = await patch(api, case, status="solved")
-    assert unsolved.status_code == 422
+    assert unsolved.status_code == 409
     assert problem_fields(unsolved) == [f"body.custom_fields.{key}"]
     solved = await patch(api, case, status="solved", custom_fields={key: "A-1234"})
     assert solved.status_code == 200, solved.text

@@ -60,8 +60,9 @@ from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
 # Refusals the stored state decides (a 409): the status the case has now cannot become the one
-# asked for, a case cannot be its own problem, the linked case is not a problem.
-_STATE_CODES = frozenset({"transition", "self", "not_a_problem"})
+# asked for, a case cannot be its own problem, the linked case is not a problem, a case cannot be
+# solved while a custom field the admin made required to solve is empty.
+_STATE_CODES = frozenset({"transition", "self", "not_a_problem", "required_on_solve"})
 
 logger = logging.getLogger(__name__)
 
