@@ -122,6 +122,22 @@ async def test_organizations_claim_domains_and_merge(api: httpx.AsyncClient) -> 
     assert (await api.get(f"/api/v1/contacts/{employee['id']}")).json()["organization_id"] is None
 
 
+async def test_a_merge_naming_a_source_nobody_has_is_a_404_naming_that_field(api: httpx.AsyncClient) -> None:
+    contact = await make_contact(api, emails=[f"{unique()}@example.com"])
+    organization = (await api.post("/api/v1/organizations", json={"name": "Acme"})).json()
+    case = (await api.post("/api/v1/cases", json={"subject": "x"})).json()
+    for path, field in [
+        (f"/api/v1/contacts/{contact['id']}/merge", "source_contact_id"),
+        (f"/api/v1/organizations/{organization['id']}/merge", "source_organization_id"),
+        (f"/api/v1/cases/{case['id']}/merge", "source_case_id"),
+    ]:
+        response = await api.post(path, json={field: str(uuid.uuid4())})
+        assert response.status_code == 404, response.text
+        # The target in the path is there: the problem names the body's reference.
+        assert response.json()["type"].endswith("/unknown-reference"), response.text
+        assert [error["field"] for error in response.json()["errors"]] == [f"body.{field}"]
+
+
 async def test_contacts_who_wrote_before_their_domain_was_known_join_the_organization(
     api: httpx.AsyncClient, deliver: Deliver, email: Email
 ) -> None:

@@ -684,9 +684,16 @@ class CaseService:
             )
         # Lock in id order so two opposite merges cannot deadlock.
         locked = {
-            case_id: await self.get(session, case_id, for_update=True) for case_id in sorted([target_id, source_id])
+            case_id: await CaseRepository(session).get(case_id, for_update=True)
+            for case_id in sorted([target_id, source_id])
         }
         target, source = locked[target_id], locked[source_id]
+        if target is None:
+            raise CaseNotFound(f"Case {target_id} does not exist.")
+        if source is None:
+            # Named in the body, not the path: a 404 naming the field.
+            error = FieldError(field="body.source_case_id", message="no such case", code=NOT_FOUND_CODE)
+            raise refusal(f"Case {source_id} does not exist.", [error])
         self._ensure_changeable(target)
         self._ensure_changeable(source)
         await MessageRepository(session).move(source_id, target_id)

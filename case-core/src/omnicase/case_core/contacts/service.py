@@ -21,7 +21,7 @@ from omnicase.case_core.normalize import (
 )
 from omnicase.case_core.organizations.repository import OrganizationRepository
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ValidationFailed, refusal
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceError, ValidationFailed, refusal
 from omnicase.kit.events import Channel, Party
 from omnicase.kit.ids import uuid7
 
@@ -79,6 +79,12 @@ def _domain_of(identities: list[Identity]) -> str | None:
 
 def _missing(contact_id: uuid.UUID) -> ContactNotFound:
     return ContactNotFound(f"Contact {contact_id} does not exist.")
+
+
+def _unknown_source(contact_id: uuid.UUID) -> ServiceError:
+    """The contact a merge names in its body is not there: a 404 naming the field, not the path."""
+    error = FieldError(field="body.source_contact_id", message="no such contact", code=NOT_FOUND_CODE)
+    return refusal(f"Contact {contact_id} does not exist.", [error])
 
 
 class ContactService:
@@ -309,7 +315,7 @@ class ContactService:
                 errors=[FieldError(field="body.source_contact_id", message="same as the target", code="self")],
             )
         target = await self.get(session, target_id)
-        await self.get(session, source_id)
+        await ContactRepository(session).get_or_raise(source_id, _unknown_source)
         for case_id in await CaseRepository(session).ids_by_requester(source_id):
             await self.case_service.move_requester(session, case_id, target, actor)
         await ContactRepository(session).move_identities(source_id, target_id)

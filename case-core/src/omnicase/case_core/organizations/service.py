@@ -16,12 +16,18 @@ from omnicase.case_core.normalize import normalize_domain
 from omnicase.case_core.organizations.repository import OrganizationRepository, OrganizationRow
 from omnicase.case_core.organizations.schemas import Organization, OrganizationCreate, OrganizationUpdate
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, ValidationFailed
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceError, ValidationFailed, refusal
 from omnicase.kit.ids import uuid7
 
 
 def _missing(organization_id: uuid.UUID) -> OrganizationNotFound:
     return OrganizationNotFound(f"Organization {organization_id} does not exist.")
+
+
+def _unknown_source(organization_id: uuid.UUID) -> ServiceError:
+    """The organization a merge names in its body is not there: a 404 naming the field, not the path."""
+    error = FieldError(field="body.source_organization_id", message="no such organization", code=NOT_FOUND_CODE)
+    return refusal(f"Organization {organization_id} does not exist.", [error])
 
 
 class OrganizationService:
@@ -111,7 +117,7 @@ class OrganizationService:
                 errors=[FieldError(field="body.source_organization_id", message="same as the target", code="self")],
             )
         await self.get(session, target_id)
-        await self.get(session, source_id)
+        await OrganizationRepository(session).get_or_raise(source_id, _unknown_source)
         for case_id in await CaseRepository(session).ids_by_organization(source_id):
             await self.case_service.move_organization(session, case_id, target_id, actor)
         await ContactRepository(session).move_organization(source_id, target_id)
