@@ -543,3 +543,51 @@ class NotificationReported(EventData):
     notification_id: uuid.UUID
     status: Literal["sent", "failed"]
     error: str | None = None
+
+
+# --- knowledge.events ---------------------------------------------------------------------------
+
+
+@contract
+class ArticlePublished(EventData):
+    """A translation of a knowledge article was published, first or again (a new version).
+
+    Key: the article id. ``version`` counts the published versions of this translation from 1.
+    """
+
+    event_type = "article.published"
+    topic = Topic.KNOWLEDGE_EVENTS
+
+    article_id: uuid.UUID
+    locale: str
+    brand: str | None
+    section_id: uuid.UUID | None
+    title: str
+    version: int
+    author_id: str
+    published_at: datetime
+
+
+@contract
+class ArticleUnpublished(EventData):
+    """A published translation went back to draft: the public no longer sees it. Key: the article id."""
+
+    event_type = "article.unpublished"
+    topic = Topic.KNOWLEDGE_EVENTS
+
+    article_id: uuid.UUID
+    locale: str
+    author_id: str
+    unpublished_at: datetime
+
+
+@contract
+class ArticleArchived(EventData):
+    """An article and all its translations were archived: nobody but writers sees it. Key: the article id."""
+
+    event_type = "article.archived"
+    topic = Topic.KNOWLEDGE_EVENTS
+
+    article_id: uuid.UUID
+    author_id: str
+    archived_at: datetime
