@@ -19,6 +19,7 @@ DEV_SERVICE_URLS = {
     "intake-web": "http://127.0.0.1:8083",
     "routing": "http://127.0.0.1:8084",
     "sla-engine": "http://127.0.0.1:8085",
+    "knowledge": "http://127.0.0.1:8086",
 }
 
 DEV_TOKEN_SECRET = "omnicase-dev-token-secret-change-me-please"

@@ -59,6 +59,8 @@ AREAS: dict[str, Area] = {
     "/api/v1/sla": Area("sla", STAFF, ADMIN),
     "/api/v1/business-hours": Area("sla", STAFF, ADMIN),
     "/api/v1/automations": Area("sla", STAFF, ADMIN),
+    # Agents read the knowledge base (drafts included); admins and tokens with knowledge:write edit it.
+    "/api/v1/kb": Area("knowledge", STAFF, ADMIN),
 }
 
 _BY_LENGTH = sorted(AREAS.items(), key=lambda item: len(item[0]), reverse=True)

@@ -26,6 +26,8 @@ SCOPES: dict[str, str] = {
     "routing:presence": "Change one's own routing agent record (presence, capacity).",
     "sla:read": "Read SLA policies, business hours and automations.",
     "sla:write": "Configure SLA policies, business hours and automations.",
+    "knowledge:read": "Read knowledge base sections and articles, drafts included, and search them.",
+    "knowledge:write": "Write knowledge base sections and articles: create, translate, publish, archive.",
     "users:read": "Read gateway users.",
     "users:write": "Create and update gateway users.",
 }
@@ -45,10 +47,20 @@ ROLE_SCOPES: dict[UserRole, frozenset[str]] = {
             "routing:read",
             "routing:presence",
             "sla:read",
+            "knowledge:read",
         }
     ),
     "light_agent": frozenset(
-        {"cases:read", "cases:notes", "contacts:read", "channels:read", "routing:read", "routing:presence", "sla:read"}
+        {
+            "cases:read",
+            "cases:notes",
+            "contacts:read",
+            "channels:read",
+            "routing:read",
+            "routing:presence",
+            "sla:read",
+            "knowledge:read",
+        }
     ),
     "end_user": frozenset({"cases:read", "cases:write"}),
 }

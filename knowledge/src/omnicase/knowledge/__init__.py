@@ -1,0 +1,4 @@
+"""Omnicase knowledge.
+
+Knowledge base (sections, articles, translations, versions) and multilingual search.
+"""

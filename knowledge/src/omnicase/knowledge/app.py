@@ -1,0 +1,25 @@
+"""knowledge HTTP app (everything it holds is built in the lifespan, never at import)."""
+
+from fastapi import FastAPI
+
+from omnicase.kit.app import ServiceParts, create_service_app
+from omnicase.kit.settings import load_settings
+from omnicase.knowledge.models import inbox, outbox
+from omnicase.knowledge.sections.api import router as sections_router
+from omnicase.knowledge.service import SPEC
+from omnicase.knowledge.settings import KnowledgeSettings
+
+TAGS = [
+    {"name": "kb-sections", "description": "Sections (categories) of a brand's knowledge base, ordered."},
+]
+
+
+def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
+    settings = settings or load_settings(KnowledgeSettings)
+    parts = ServiceParts[KnowledgeSettings, None](
+        routers=[sections_router],
+        outbox_table=outbox,
+        inbox_table=inbox,
+        openapi_tags=TAGS,
+    )
+    return create_service_app(SPEC, settings, parts)
