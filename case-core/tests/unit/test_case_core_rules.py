@@ -12,8 +12,8 @@ from omnicase.case_core.custom_fields.repository import CustomFieldRow
 from omnicase.case_core.custom_fields.validation import merge_custom_fields, missing_on_solve
 from omnicase.case_core.messages import reference
 from omnicase.case_core.normalize import normalize_domain, normalize_email, normalize_phone
-from omnicase.case_core.sanitize import sanitize_html
 from omnicase.kit.events import CaseStatus as S
+from omnicase.kit.sanitize import sanitize_html
 
 
 @pytest.mark.parametrize(

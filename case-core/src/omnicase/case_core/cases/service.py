@@ -34,7 +34,6 @@ from omnicase.case_core.messages.repository import (
     MessageRepository,
     MessageRow,
 )
-from omnicase.case_core.sanitize import sanitize_html
 from omnicase.case_core.service import SPEC
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
@@ -58,6 +57,7 @@ from omnicase.kit.events import (
 )
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
+from omnicase.kit.sanitize import sanitize_html
 
 # Refusals the stored state decides (a 409): the status the case has now cannot become the one
 # asked for, a case cannot be its own problem, the linked case is not a problem, a case cannot be
