@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.settings import load_settings
+from omnicase.knowledge.articles.api import router as articles_router
 from omnicase.knowledge.models import inbox, outbox
 from omnicase.knowledge.sections.api import router as sections_router
 from omnicase.knowledge.service import SPEC
@@ -11,13 +12,14 @@ from omnicase.knowledge.settings import KnowledgeSettings
 
 TAGS = [
     {"name": "kb-sections", "description": "Sections (categories) of a brand's knowledge base, ordered."},
+    {"name": "kb-articles", "description": "Articles, their translations per locale and published versions."},
 ]
 
 
 def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
     settings = settings or load_settings(KnowledgeSettings)
     parts = ServiceParts[KnowledgeSettings, None](
-        routers=[sections_router],
+        routers=[sections_router, articles_router],
         outbox_table=outbox,
         inbox_table=inbox,
         openapi_tags=TAGS,

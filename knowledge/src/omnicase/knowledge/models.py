@@ -1,6 +1,19 @@
 """Tables of the ``knowledge`` schema (owned by knowledge alone)."""
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -23,4 +36,53 @@ sections = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_sections_brand_position", "brand", "position", "id"),
+)
+
+# An article is one piece of knowledge; its text lives in one translation per locale.
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("brand", String(100), nullable=True),
+    Column("section_id", Uuid, ForeignKey("knowledge.sections.id", ondelete="SET NULL"), nullable=True),
+    Column("labels", ARRAY(String(100)), nullable=False, server_default="{}"),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("archived_at", DateTime(timezone=True), nullable=True),
+    Index("ix_articles_section", "section_id"),
+)
+
+# ``version`` counts the published versions of the translation (0: never published).
+translations = Table(
+    "translations",
+    metadata,
+    Column("article_id", Uuid, ForeignKey("knowledge.articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("locale", String(35), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
+)
+
+# Every published change of a translation, as it was published, with who and when.
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("article_id", Uuid, ForeignKey("knowledge.articles.id", ondelete="CASCADE"), nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author_id", String(200), nullable=False),
+    Column("author_name", String(200), nullable=True),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("article_id", "locale", "version"),
 )
