@@ -1728,6 +1728,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kb/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search articles, best first (drafts included) */
+        get: operations["search_kb_articles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -6352,6 +6369,44 @@ export interface components {
         ArticleVersionPage: {
             /** Items */
             items: components["schemas"]["ArticleVersion"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /** SearchHit */
+        SearchHit: {
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Locale */
+            locale: string;
+            /** Title */
+            title: string;
+            /**
+             * Snippet
+             * @description HTML: a passage of the body, escaped, with each matching word in `<mark>`.
+             * @example To <mark>reset</mark> your <mark>password</mark>, open Settings…
+             */
+            snippet: string;
+            /**
+             * Score
+             * @description Relevance; higher is better, comparable within one search only.
+             */
+            score: number;
+            /** @description Agents' searches include drafts. */
+            status: components["schemas"]["TranslationStatus"];
+        };
+        /**
+         * SearchHitPage
+         * @description A page of SearchHit items.
+         */
+        SearchHitPage: {
+            /** Items */
+            items: components["schemas"]["SearchHit"][];
             /**
              * Next Cursor
              * @description Pass as `cursor` for the next page; null at the end.
@@ -19169,6 +19224,82 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid cursor */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search_kb_articles: {
+        parameters: {
+            query: {
+                /** @description Words, in any language. */
+                q: string;
+                /** @description Only this locale's translations, the query read in its language; left out: detected. */
+                locale?: string | null;
+                brand?: string | null;
+                /** @description Items per page, at most 100. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page; empty or absent for the first. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchHitPage"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid cursor */

@@ -6,20 +6,24 @@ from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.settings import load_settings
 from omnicase.knowledge.articles.api import router as articles_router
 from omnicase.knowledge.models import inbox, outbox
+from omnicase.knowledge.search.api import router as search_router
 from omnicase.knowledge.sections.api import router as sections_router
 from omnicase.knowledge.service import SPEC
 from omnicase.knowledge.settings import KnowledgeSettings
+from omnicase.knowledge.state import KnowledgeState, knowledge_state
 
 TAGS = [
     {"name": "kb-sections", "description": "Sections (categories) of a brand's knowledge base, ordered."},
     {"name": "kb-articles", "description": "Articles, their translations per locale and published versions."},
+    {"name": "kb-search", "description": "Ranked search of articles in any language, drafts included."},
 ]
 
 
 def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
     settings = settings or load_settings(KnowledgeSettings)
-    parts = ServiceParts[KnowledgeSettings, None](
-        routers=[sections_router, articles_router],
+    parts = ServiceParts[KnowledgeSettings, KnowledgeState](
+        state=knowledge_state,
+        routers=[sections_router, articles_router, search_router],
         outbox_table=outbox,
         inbox_table=inbox,
         openapi_tags=TAGS,

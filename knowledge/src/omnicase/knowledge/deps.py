@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-from omnicase.kit.app import Runtime
 from omnicase.kit.db import SessionDep
 from omnicase.knowledge.articles.service import ArticleService
+from omnicase.knowledge.state import KnowledgeRuntime, StateDep
 
 
-def _article_service(request: Request, session: SessionDep) -> ArticleService:
-    runtime: Runtime[Any, Any] = request.app.state.runtime
-    return ArticleService(session, runtime.outbox)
+def _article_service(request: Request, session: SessionDep, state: StateDep) -> ArticleService:
+    runtime: KnowledgeRuntime = request.app.state.runtime
+    return ArticleService(session, runtime.outbox, state.analyzer)
 
 
 # The same request session as SessionDep (FastAPI caches a dependency per request).

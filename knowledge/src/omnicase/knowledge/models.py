@@ -13,7 +13,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -68,7 +68,21 @@ translations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(200), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
+    # Search (search/analysis.py): the language the terms were cut for, the body as plain text,
+    # and the terms, the title's weighted A and the body's B.
+    Column("language", String(8), nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("search_vector", TSVECTOR, nullable=False),
     CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
+    Index("ix_translations_search_vector", "search_vector", postgresql_using="gin"),
+    # pg_trgm: typos and partial words, in titles and bodies.
+    Index("ix_translations_title_trigrams", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
+    Index(
+        "ix_translations_body_trigrams",
+        "body_text",
+        postgresql_using="gin",
+        postgresql_ops={"body_text": "gin_trgm_ops"},
+    ),
 )
 
 # Every published change of a translation, as it was published, with who and when.

@@ -2,9 +2,18 @@
 
 from typing import ClassVar
 
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from omnicase.kit.settings import ServiceSettings
+
+_LINGUA = {
+    "af", "ar", "az", "be", "bg", "bn", "bs", "ca", "cs", "cy", "da", "de", "el", "en", "eo", "es", "et", "eu",
+    "fa", "fi", "fr", "ga", "gu", "he", "hi", "hr", "hu", "hy", "id", "is", "it", "ja", "ka", "kk", "ko", "la",
+    "lg", "lt", "lv", "mi", "mk", "mn", "mr", "ms", "nb", "nl", "nn", "pa", "pl", "pt", "ro", "ru", "sk", "sl",
+    "sn", "so", "sq", "sr", "st", "sv", "sw", "ta", "te", "th", "tl", "tn", "tr", "ts", "uk", "ur", "vi", "xh",
+    "yo", "zh", "zu",
+}  # fmt: skip
 
 
 class KnowledgeSettings(ServiceSettings):
@@ -13,3 +22,18 @@ class KnowledgeSettings(ServiceSettings):
     service_name: ClassVar[str] = "knowledge"
 
     port: int = 8086
+    detect_languages: list[str] = Field(
+        default=["en", "de", "fr", "es", "it", "pt", "nl", "ru"],
+        description=(
+            "ISO 639-1 codes lingua chooses among for a query without a locale and in no script of its own "
+            "(Korean, Chinese and Japanese are told by their script); each costs memory once used."
+        ),
+    )
+
+    @field_validator("detect_languages")
+    @classmethod
+    def _known(cls, codes: list[str]) -> list[str]:
+        unknown = sorted(set(codes) - _LINGUA)
+        if unknown:
+            raise ValueError(f"lingua cannot detect {', '.join(unknown)}")
+        return codes

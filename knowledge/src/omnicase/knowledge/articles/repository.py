@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import ColumnElement, Select, cast, exists, func, literal, literal_column, select, update
+from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from omnicase.kit.db import any_of
 from omnicase.kit.pagination import Page
 from omnicase.kit.repository import Repository
 from omnicase.knowledge.articles.schemas import ArticleVersion, Translation, TranslationStatus
 from omnicase.knowledge.models import articles, translations, versions
+from omnicase.knowledge.search.analysis import Terms
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,28 @@ class ArticleRecord:
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """A translation's terms as search/analysis.py cut them: its title's and its body's."""
+
+    title: Terms
+    body: Terms
+
+    def vector(self) -> ColumnElement[Any]:
+        """The tsvector: title terms weighted A, body terms B."""
+        title, body = func.setweight(_tsvector(self.title), _A), func.setweight(_tsvector(self.body), _B)
+        return title.op("||")(body)
+
+
+# setweight takes a "char", which a bound text parameter is not.
+_A: ColumnElement[str] = literal_column("'A'")
+_B: ColumnElement[str] = literal_column("'B'")
+
+
+def _tsvector(terms: Terms) -> ColumnElement[Any]:
+    return func.to_tsvector(cast(literal(terms.config), REGCONFIG), literal(terms.text))
 
 
 @dataclass(frozen=True)
@@ -97,14 +121,16 @@ class ArticleRepository(Repository):
         row = (await self.session.execute(query)).one_or_none()
         return _translation(row) if row else None
 
-    async def insert_translation(self, values: dict[str, Any]) -> None:
-        await self.session.execute(translations.insert().values(**values))
+    async def insert_translation(self, values: dict[str, Any], terms: SearchTerms) -> None:
+        await self.session.execute(translations.insert().values(**values, search_vector=terms.vector()))
 
-    async def update_translation(self, article_id: uuid.UUID, locale: str, values: dict[str, Any]) -> None:
+    async def update_translation(
+        self, article_id: uuid.UUID, locale: str, values: dict[str, Any], terms: SearchTerms
+    ) -> None:
         await self.session.execute(
             update(translations)
             .where(translations.c.article_id == article_id, translations.c.locale == locale)
-            .values(**values)
+            .values(**values, search_vector=terms.vector())
         )
 
     async def archive(self, article_id: uuid.UUID, now: datetime) -> None:

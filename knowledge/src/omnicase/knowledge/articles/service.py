@@ -9,6 +9,7 @@ is no version and no event.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -21,8 +22,8 @@ from omnicase.kit.identity import Identity
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.pagination import Page, decode_id_cursor, paginate
-from omnicase.knowledge.articles.markdown import render
-from omnicase.knowledge.articles.repository import ArticleFilter, ArticleRecord, ArticleRepository
+from omnicase.knowledge.articles.markdown import RenderedBody, render
+from omnicase.knowledge.articles.repository import ArticleFilter, ArticleRecord, ArticleRepository, SearchTerms
 from omnicase.knowledge.articles.schemas import (
     Article,
     ArticleCreate,
@@ -31,6 +32,8 @@ from omnicase.knowledge.articles.schemas import (
     TranslationStatus,
     TranslationWrite,
 )
+from omnicase.knowledge.locales import language_of
+from omnicase.knowledge.search.analysis import TextAnalyzer
 from omnicase.knowledge.sections.repository import SectionRepository
 from omnicase.knowledge.service import SPEC
 
@@ -51,9 +54,10 @@ def article_missing(article_id: uuid.UUID) -> ArticleNotFound:
 
 
 class ArticleService:
-    def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
+    def __init__(self, session: AsyncSession, outbox: Outbox, analyzer: TextAnalyzer) -> None:
         self.session = session
         self.outbox = outbox
+        self.analyzer = analyzer
         self.repository = ArticleRepository(session)
 
     async def create(self, payload: ArticleCreate, author: Identity) -> Article:
@@ -152,10 +156,15 @@ class ArticleService:
             return False
         new_version = publish and (changed or current is None or current.status != TranslationStatus.PUBLISHED)
         version = (current.version if current else 0) + (1 if new_version else 0)
+        language = language_of(locale)
+        # Rendering and cutting a long body into terms is CPU work (and may load a model): off the loop.
+        rendered, terms = await asyncio.to_thread(self._prepare, payload, language)
         values = {
             "title": payload.title,
             "body": payload.body,
-            "body_html": render(payload.body).html,
+            "body_html": rendered.html,
+            "language": language,
+            "body_text": rendered.text,
             "status": payload.status,
             "version": version,
             "updated_at": now,
@@ -164,10 +173,10 @@ class ArticleService:
         }
         if current is None:
             await self.repository.insert_translation(
-                {"article_id": record.id, "locale": locale, "created_at": now, **values}
+                {"article_id": record.id, "locale": locale, "created_at": now, **values}, terms
             )
         else:
-            await self.repository.update_translation(record.id, locale, values)
+            await self.repository.update_translation(record.id, locale, values, terms)
         if new_version:
             await self.repository.insert_version(
                 {
@@ -201,6 +210,13 @@ class ArticleService:
                 ArticleUnpublished(article_id=record.id, locale=locale, author_id=author.subject, unpublished_at=now),
             )
         return True
+
+    def _prepare(self, payload: TranslationWrite, language: str) -> tuple[RenderedBody, SearchTerms]:
+        rendered = render(payload.body)
+        terms = SearchTerms(
+            title=self.analyzer.terms(payload.title, language), body=self.analyzer.terms(rendered.text, language)
+        )
+        return rendered, terms
 
     async def _announce(
         self, article_id: uuid.UUID, data: ArticlePublished | ArticleUnpublished | ArticleArchived

@@ -1,0 +1,35 @@
+"""What knowledge holds while it runs, built in one place at start: its text analyzer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from omnicase.kit.app import Runtime, state_of
+from omnicase.knowledge.search.analysis import TextAnalyzer
+from omnicase.knowledge.settings import KnowledgeSettings
+
+
+@dataclass(frozen=True)
+class KnowledgeState:
+    # Loads its models on first use (search/analysis.py), so start-up stays light.
+    analyzer: TextAnalyzer
+
+
+KnowledgeRuntime = Runtime[KnowledgeSettings, KnowledgeState]
+
+
+@asynccontextmanager
+async def knowledge_state(runtime: Runtime[KnowledgeSettings, Any]) -> AsyncIterator[KnowledgeState]:
+    yield KnowledgeState(analyzer=TextAnalyzer(runtime.settings.detect_languages))
+
+
+def current_state(request: Request) -> KnowledgeState:
+    return state_of(request, KnowledgeState)
+
+
+StateDep = Annotated[KnowledgeState, Depends(current_state)]
