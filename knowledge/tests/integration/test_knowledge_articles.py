@@ -80,6 +80,15 @@ async def test_an_article_is_written_translated_published_and_archived(
     older = await client.get(f"{url}/versions", params={"locale": "en", "cursor": english_only["next_cursor"]})
     assert [v["version"] for v in older.json()["items"]] == [1]
 
+    drafted = await client.put(
+        f"{url}/translations/en", json={"title": "Reset a forgotten password", "body": BODY, "status": "draft"}
+    )
+    assert drafted.json()["translations"][0]["status"] == "draft"
+    republished = await client.put(
+        f"{url}/translations/en", json={"title": "Reset a forgotten password", "body": BODY, "status": "published"}
+    )
+    assert republished.json()["translations"][0]["version"] == 3
+
     archived = await client.post(f"{url}/archive")
     assert archived.status_code == 200, archived.text
     assert archived.json()["archived_at"] is not None
@@ -88,12 +97,14 @@ async def test_an_article_is_written_translated_published_and_archived(
     late = await client.put(f"{url}/translations/en", json={"title": "x", "body": "y", "status": "draft"})
     assert problem(late, 409)["type"].endswith("/article-archived")
 
-    records = await read_topic(kafka_bootstrap, physical(Topic.KNOWLEDGE_EVENTS, topic_prefix), expect=4)
+    records = await read_topic(kafka_bootstrap, physical(Topic.KNOWLEDGE_EVENTS, topic_prefix), expect=6)
     told = [json.loads(record.value) for record in records]
     assert [(e["type"], e["data"].get("locale"), e["data"].get("version")) for e in told] == [
         ("article.published", "en", 1),
         ("article.published", "en", 2),
         ("article.published", "ko", 1),
+        ("article.unpublished", "en", None),
+        ("article.published", "en", 3),
         ("article.archived", None, None),
     ]
     assert {record.key for record in records} == {article["id"].encode()}
@@ -168,3 +179,31 @@ async def test_agents_read_articles_but_do_not_write_them(
     )
     problem(await client.post(f"{url}/archive", auth=agent), 403)
     assert (await client.get(url)).json() == article
+
+
+async def test_an_article_moves_between_its_brands_sections_and_keeps_its_place_when_one_goes(
+    client: httpx.AsyncClient, brand: str
+) -> None:
+    billing = (await client.post("/api/v1/kb/sections", json={"brand": brand, "name": "Billing"})).json()
+    payments = (await client.post("/api/v1/kb/sections", json={"brand": brand, "name": "Payments"})).json()
+    elsewhere = (await client.post("/api/v1/kb/sections", json={"brand": f"{brand}-x", "name": "Other"})).json()
+    article = (await client.post("/api/v1/kb/articles", json=article_body(section_id=billing["id"]))).json()
+    url = f"/api/v1/kb/articles/{article['id']}"
+
+    moved = await client.patch(url, json={"section_id": payments["id"], "labels": ["cards", " cards "]})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["section_id"], moved.json()["labels"], moved.json()["brand"]) == (
+        payments["id"],
+        ["cards"],
+        brand,
+    )
+    clash = problem(await client.patch(url, json={"section_id": elsewhere["id"]}), 409)
+    assert [e["field"] for e in clash["errors"]] == ["body.section_id"]
+    problem(await client.patch(url, json={"section_id": str(uuid.uuid4())}), 404)
+    problem(await client.patch(url, json={"labels": None}), 422)
+    assert (await client.get(url)).json()["section_id"] == payments["id"]
+
+    assert (await client.delete(f"/api/v1/kb/sections/{payments['id']}")).status_code == 204
+    kept = (await client.get(url)).json()
+    assert (kept["section_id"], kept["translations"][0]["title"]) == (None, "Reset your password")
+    assert (await client.patch(url, json={"section_id": billing["id"]})).json()["section_id"] == billing["id"]

@@ -14,6 +14,7 @@ from omnicase.knowledge.articles.repository import ArticleFilter
 from omnicase.knowledge.articles.schemas import (
     Article,
     ArticleCreate,
+    ArticleUpdate,
     ArticleVersion,
     Label,
     TranslationStatus,
@@ -68,6 +69,16 @@ async def list_articles(
 )
 async def get_article(article_id: uuid.UUID, articles: ArticlesDep) -> Article:
     return await articles.get(article_id)
+
+
+@router.patch(
+    "/{article_id}",
+    operation_id="update_kb_article",
+    summary="Move an article to another section of its brand (or none), or relabel it",
+    responses=problem_responses(ArticleNotFound, ValidationFailed, UnknownReference, ArticleIsArchived, StateConflict),
+)
+async def update_article(article_id: uuid.UUID, payload: ArticleUpdate, articles: ArticlesDep) -> Article:
+    return await articles.update(article_id, payload)
 
 
 @router.put(

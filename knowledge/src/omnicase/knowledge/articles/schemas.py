@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import PatchInput, StrictInput
 from omnicase.knowledge.locales import Locale
 from omnicase.knowledge.sections.schemas import Brand
 
@@ -46,6 +46,13 @@ class ArticleCreate(TranslationWrite):
     section_id: uuid.UUID | None = None
     brand: Brand | None = Field(default=None, description="Left out: the section's brand, else the default brand.")
     labels: Labels = Field(default_factory=list)
+
+
+class ArticleUpdate(PatchInput):
+    nullable = frozenset({"section_id"})
+
+    section_id: uuid.UUID | None = Field(default=None, description="null: no section. Within the article's brand.")
+    labels: Labels | None = None
 
 
 class Translation(BaseModel):

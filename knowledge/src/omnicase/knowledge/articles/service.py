@@ -27,6 +27,7 @@ from omnicase.knowledge.articles.repository import ArticleFilter, ArticleRecord,
 from omnicase.knowledge.articles.schemas import (
     Article,
     ArticleCreate,
+    ArticleUpdate,
     ArticleVersion,
     Translation,
     TranslationStatus,
@@ -101,6 +102,16 @@ class ArticleService:
             await self.repository.touch(article_id, {"updated_at": now})
         return await self.get(article_id)
 
+    async def update(self, article_id: uuid.UUID, payload: ArticleUpdate) -> Article:
+        """Move the article to another section of its brand (or none), or relabel it."""
+        record = await self._writable(article_id)
+        changes = payload.model_dump(exclude_unset=True)
+        if payload.section_id is not None:
+            await self._section_brand(payload.section_id, record.brand, brand_field="body.section_id")
+        if changes:
+            await self.repository.touch(article_id, {**changes, "updated_at": utcnow()})
+        return await self.get(article_id)
+
     async def archive(self, article_id: uuid.UUID, author: Identity) -> Article:
         await self._writable(article_id)
         now = utcnow()
@@ -130,13 +141,19 @@ class ArticleService:
     async def _brand_for(self, payload: ArticleCreate) -> str | None:
         if payload.section_id is None:
             return payload.brand
-        section = await SectionRepository(self.session).get(payload.section_id)
+        if payload.brand is None:
+            return await self._section_brand(payload.section_id, None, brand_field=None)
+        return await self._section_brand(payload.section_id, payload.brand, brand_field="body.brand")
+
+    async def _section_brand(self, section_id: uuid.UUID, brand: str | None, *, brand_field: str | None) -> str | None:
+        """The brand of the section ``section_id``, which must be ``brand`` unless ``brand_field`` is None."""
+        section = await SectionRepository(self.session).get(section_id)
         if section is None:
             error = FieldError(field="body.section_id", message="no section has this id", code=NOT_FOUND_CODE)
             raise refusal("The article names a section that does not exist.", [error])
-        if payload.brand is not None and payload.brand != section.brand:
+        if brand_field is not None and brand != section.brand:
             owner = f"brand {section.brand!r}" if section.brand else "the default brand"
-            error = FieldError(field="body.brand", message=f"the section belongs to {owner}", code=SECTION_BRAND)
+            error = FieldError(field=brand_field, message=f"the section belongs to {owner}", code=SECTION_BRAND)
             raise refusal("The article's brand is not its section's.", [error], conflicts={SECTION_BRAND})
         return section.brand
 
