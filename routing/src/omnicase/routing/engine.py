@@ -24,10 +24,10 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, WithJsonSchema
+from pydantic import Field
 
 from omnicase.kit.events import Channel, Priority
-from omnicase.kit.inputs import StrictInput
+from omnicase.kit.inputs import StrictInput, Trimmed
 
 
 class RoutingModel(StrEnum):
@@ -50,18 +50,8 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 # --- rules -----------------------------------------------------------------------------
 
 
-# A term is trimmed (Python's str.strip) and must keep a character: its published pattern asks for
-# one that is neither NUL nor what str.strip removes, named one by one so every engine reads it alike.
-_NOT_STRIPPED = (
-    r"[^\u0000\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-)
-Term = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    WithJsonSchema(
-        {"type": "string", "minLength": 1, "maxLength": 200, "pattern": rf"^[^\u0000]*{_NOT_STRIPPED}[^\u0000]*$"}
-    ),
-]
+# A term is trimmed and must keep a character, and its published pattern says so.
+Term = Annotated[str, Trimmed(200)]
 Terms = Annotated[list[Term], Field(max_length=100)]
 
 

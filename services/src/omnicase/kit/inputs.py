@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from types import UnionType
@@ -38,6 +39,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StringConstraints,
     TypeAdapter,
@@ -45,7 +47,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import TypeAliasType
 
@@ -59,6 +61,30 @@ _NOT_IN_ADDRESS = r"@\s\u0000\u001c-\u001f\u0085\ufeff<>()\[\],;:\""
 NOT_SPACE = r"[^\s\u0000\u001c-\u001f\u0085\ufeff]"
 """One character that is neither NUL nor whitespace in any engine's sense (the union above
 named), for a published pattern of a token without spaces: ``rf"^{NOT_SPACE}+$"``."""
+# What Python's str.strip removes, named one by one so every engine reads a pattern alike, and NUL.
+_STRIPPED = r"\u0000\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+@dataclass(frozen=True)
+class Trimmed:
+    """``Annotated[str, Trimmed(200)]``: a text trimmed of surrounding whitespace that must keep a
+    character (a name, a title, a term), and whose published schema says so (a pattern asking for
+    one character str.strip keeps), so a body the schema allows is never refused for a blank."""
+
+    max_length: int
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.str_schema(strip_whitespace=True, min_length=1, max_length=self.max_length)
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": self.max_length,
+            "pattern": rf"^[^\u0000]*[^{_STRIPPED}][^\u0000]*$",
+        }
+
+
 EMAIL_ADDRESS_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+$"
 MAX_EMAIL_ADDRESS_LENGTH = 254
 _EMAIL_ADDRESS = re.compile(EMAIL_ADDRESS_PATTERN)

@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from omnicase.kit.inputs import PatchInput, StrictInput
+from omnicase.kit.inputs import PatchInput, StrictInput, Trimmed
 from omnicase.knowledge.locales import Locale
 from omnicase.knowledge.sections.schemas import Brand
 
@@ -23,9 +23,9 @@ class TranslationStatus(StrEnum):
 # What a writer sets; an article is archived as a whole, by its own action.
 WritableStatus = Literal["draft", "published"]
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Title = Annotated[str, Trimmed(300)]
 Body = Annotated[str, StringConstraints(max_length=200_000)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Label = Annotated[str, Trimmed(100)]
 
 
 def _distinct(labels: list[str]) -> list[str]:

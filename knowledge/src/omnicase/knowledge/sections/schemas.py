@@ -8,10 +8,10 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from omnicase.kit.inputs import Integer, PatchInput, StrictInput
+from omnicase.kit.inputs import Integer, PatchInput, StrictInput, Trimmed
 
 Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-SectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+SectionName = Annotated[str, Trimmed(200)]
 SectionDescription = Annotated[str, StringConstraints(max_length=2000)]
 POSITION = Field(default=None, ge=0, le=1_000_000, description="Order within the brand; left out: after the last.")
 
