@@ -110,7 +110,8 @@ async def test_a_header_value_beyond_ascii_passes_as_the_bytes_sent(
 ) -> None:
     gateway, auth, _ = echo
     sent = "https://bücher.example".encode()  # HTTP takes such octets as opaque; it was a 500 (issue 18)
-    response = await gateway.client.get("/api/v1/cases/1", headers={**auth, "Origin": sent})
+    headers = {name.encode(): value.encode() for name, value in auth.items()} | {b"Origin": sent}
+    response = await gateway.client.get("/api/v1/cases/1", headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["origin"].encode("latin-1") == sent
 
