@@ -83,14 +83,16 @@ def resource_routes(
     changes: type[BaseModel] | None = None,
     with_session: bool = False,
     location: bool = False,
+    view: str | None = None,
     problems: Mapping[int | str, dict[str, Any]] | None = None,
     limit_first: bool = False,
 ) -> None:
     """Add to ``router`` the routes of the resource ``service`` (a dependency) keeps, in the order above.
 
-    ``key`` names the path parameter (``policy_id``); ``item`` is what the routes answer (a
-    record the service returns is read into it by attribute); ``body`` what a create and a
-    replace take, ``changes`` what an update takes;
+    ``key`` names the path parameter (``policy_id``); ``item`` is what the routes answer: a
+    record the service returns is read into it by attribute, or, where the item is more than
+    the record (a contact's addresses), made by the service's method named ``view``; ``body``
+    what a create and a replace take, ``changes`` what an update takes;
     ``cursor`` the parts of the list's cursor (as :func:`~omnicase.kit.pagination.cursor_query`).
     ``location``: a create answers its item's path in ``Location``. ``problems`` are answered by
     every route, before its own. ``limit_first``: the list publishes ``limit`` before ``cursor``.
@@ -140,11 +142,13 @@ def resource_routes(
             dependencies=checks or None,
         )
 
-    def answered(record: Any) -> Any:
+    async def answered(service: Any, session: AsyncSession, record: Any) -> Any:
+        if view is not None:
+            return await call(service, session, view, record)
         return item.model_validate(record, from_attributes=True)
 
     async def create_item(service: Any, session: AsyncSession, payload: BaseModel, response: Response) -> Any:
-        created = answered(await call(service, session, "create", payload))
+        created = await answered(service, session, await call(service, session, "create", payload))
         if location:
             response.headers["Location"] = f"{router.prefix}/{created.id}"
         return created
@@ -153,13 +157,13 @@ def resource_routes(
         return await call(service, session, "page", cursor, limit)
 
     async def get_item(service: Any, session: AsyncSession, **path: uuid.UUID) -> Any:
-        return answered(await call(service, session, "get", path[key]))
+        return await answered(service, session, await call(service, session, "get", path[key]))
 
     async def replace_item(service: Any, session: AsyncSession, payload: BaseModel, **path: uuid.UUID) -> Any:
-        return answered(await call(service, session, "replace", path[key], payload))
+        return await answered(service, session, await call(service, session, "replace", path[key], payload))
 
     async def update_item(service: Any, session: AsyncSession, payload: BaseModel, **path: uuid.UUID) -> Any:
-        return answered(await call(service, session, "update", path[key], payload))
+        return await answered(service, session, await call(service, session, "update", path[key], payload))
 
     async def delete_item(service: Any, session: AsyncSession, **path: uuid.UUID) -> None:
         await call(service, session, "delete", path[key])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from omnicase.case_core.cases.repository import CaseFilters
 from omnicase.case_core.cases.schemas import Case
 from omnicase.case_core.cases.snapshot import to_case
 from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactMerge, ContactUpdate
+from omnicase.case_core.contacts.service import ContactService
 from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
 from omnicase.case_core.identity import CaseReader, ContactReader, ContactWriter
 from omnicase.case_core.wiring import ServicesDep
@@ -26,6 +27,7 @@ from omnicase.kit.pagination import (
     decode_id_cursor,
     paginate,
 )
+from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=AUTH_PROBLEMS)
 
@@ -55,64 +57,43 @@ async def list_contacts(
     return paginate(Page[Contact], rows, limit, key=lambda row: [row.id], items=items)
 
 
-@router.post(
-    "",
-    operation_id="create_contact",
-    summary="Create a contact",
-    status_code=201,
-    response_model=Contact,
-    responses=problem_responses(IdentityTaken, ValidationFailed, UnknownReference),
+def _contacts(services: ServicesDep) -> ContactService:
+    return services.contacts
+
+
+resource_routes(
+    router,
+    _contacts,
+    with_session=True,
+    location=True,
+    view="view",
+    key="contact_id",
+    item=Contact,
+    body=ContactCreate,
+    changes=ContactUpdate,
+    create=Doc(
+        "create_contact",
+        "Create a contact",
+        (IdentityTaken, ValidationFailed, UnknownReference),
+        description="Emails are lowercased, phones stored in E.164; an address another contact has is a 409.",
+        dependencies=[ContactWriter],
+    ),
+    get=Doc("get_contact", "Read a contact", (ContactNotFound,), dependencies=[ContactReader]),
+    update=Doc(
+        "update_contact",
+        "Change a contact",
+        (ContactNotFound, IdentityTaken, ValidationFailed, UnknownReference),
+        description="A list sent replaces that kind of identity (emails, phones or handles).",
+        dependencies=[ContactWriter],
+    ),
+    delete=Doc(
+        "delete_contact",
+        "Delete a contact",
+        (ContactNotFound, StillInUse),
+        description="Only a contact without cases; merge one with cases into another contact instead.",
+        dependencies=[ContactWriter],
+    ),
 )
-async def create_contact(
-    data: ContactCreate, session: SessionDep, services: ServicesDep, actor: ContactWriter, response: Response
-) -> Contact:
-    """Emails are lowercased, phones stored in E.164; an address another contact has is a 409."""
-    row = await services.contacts.create(session, data)
-    response.headers["Location"] = f"/api/v1/contacts/{row.id}"
-    return await services.contacts.view(session, row)
-
-
-@router.get(
-    "/{contact_id}",
-    operation_id="get_contact",
-    summary="Read a contact",
-    response_model=Contact,
-    responses=problem_responses(ContactNotFound),
-)
-async def get_contact(
-    contact_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: ContactReader
-) -> Contact:
-    return await services.contacts.view(session, await services.contacts.get(session, contact_id))
-
-
-@router.patch(
-    "/{contact_id}",
-    operation_id="update_contact",
-    summary="Change a contact",
-    response_model=Contact,
-    responses=problem_responses(ContactNotFound, IdentityTaken, ValidationFailed, UnknownReference),
-)
-async def update_contact(
-    contact_id: uuid.UUID, data: ContactUpdate, session: SessionDep, services: ServicesDep, actor: ContactWriter
-) -> Contact:
-    """A list sent replaces that kind of identity (emails, phones or handles)."""
-    return await services.contacts.view(session, await services.contacts.update(session, contact_id, data))
-
-
-@router.delete(
-    "/{contact_id}",
-    operation_id="delete_contact",
-    summary="Delete a contact",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(ContactNotFound, StillInUse),
-)
-async def delete_contact(
-    contact_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: ContactWriter
-) -> Response:
-    """Only a contact without cases; merge one with cases into another contact instead."""
-    await services.contacts.delete(session, contact_id)
-    return Response(status_code=204)
 
 
 @router.post(

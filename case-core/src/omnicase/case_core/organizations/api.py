@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from omnicase.case_core.errors import DomainTaken, OrganizationNotFound
 from omnicase.case_core.identity import ContactReader, ContactWriter
@@ -15,11 +15,13 @@ from omnicase.case_core.organizations.schemas import (
     OrganizationMerge,
     OrganizationUpdate,
 )
+from omnicase.case_core.organizations.service import OrganizationService
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
+from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"], responses=AUTH_PROBLEMS)
 
@@ -45,69 +47,42 @@ async def list_organizations(
     return paginate(Page[Organization], rows, limit, key=lambda row: [row.id], items=items)
 
 
-@router.post(
-    "",
-    operation_id="create_organization",
-    summary="Create an organization",
-    status_code=201,
-    response_model=Organization,
-    responses=problem_responses(DomainTaken, ValidationFailed),
+def _organizations(services: ServicesDep) -> OrganizationService:
+    return services.organizations
+
+
+resource_routes(
+    router,
+    _organizations,
+    with_session=True,
+    location=True,
+    view="view",
+    key="organization_id",
+    item=Organization,
+    body=OrganizationCreate,
+    changes=OrganizationUpdate,
+    create=Doc(
+        "create_organization",
+        "Create an organization",
+        (DomainTaken, ValidationFailed),
+        description="New contacts whose email domain is one of its domains join it.",
+        dependencies=[ContactWriter],
+    ),
+    get=Doc("get_organization", "Read an organization", (OrganizationNotFound,), dependencies=[ContactReader]),
+    update=Doc(
+        "update_organization",
+        "Change an organization",
+        (OrganizationNotFound, DomainTaken, ValidationFailed),
+        dependencies=[ContactWriter],
+    ),
+    delete=Doc(
+        "delete_organization",
+        "Delete an organization",
+        (OrganizationNotFound,),
+        description="Its contacts and cases stay, without an organization.",
+        dependencies=[ContactWriter],
+    ),
 )
-async def create_organization(
-    data: OrganizationCreate, session: SessionDep, services: ServicesDep, actor: ContactWriter, response: Response
-) -> Organization:
-    """New contacts whose email domain is one of its domains join it."""
-    row = await services.organizations.create(session, data)
-    response.headers["Location"] = f"/api/v1/organizations/{row.id}"
-    return (await services.organizations.views(session, [row]))[0]
-
-
-@router.get(
-    "/{organization_id}",
-    operation_id="get_organization",
-    summary="Read an organization",
-    response_model=Organization,
-    responses=problem_responses(OrganizationNotFound),
-)
-async def get_organization(
-    organization_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: ContactReader
-) -> Organization:
-    row = await services.organizations.get(session, organization_id)
-    return (await services.organizations.views(session, [row]))[0]
-
-
-@router.patch(
-    "/{organization_id}",
-    operation_id="update_organization",
-    summary="Change an organization",
-    response_model=Organization,
-    responses=problem_responses(OrganizationNotFound, DomainTaken, ValidationFailed),
-)
-async def update_organization(
-    organization_id: uuid.UUID,
-    data: OrganizationUpdate,
-    session: SessionDep,
-    services: ServicesDep,
-    actor: ContactWriter,
-) -> Organization:
-    row = await services.organizations.update(session, organization_id, data)
-    return (await services.organizations.views(session, [row]))[0]
-
-
-@router.delete(
-    "/{organization_id}",
-    operation_id="delete_organization",
-    summary="Delete an organization",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(OrganizationNotFound),
-)
-async def delete_organization(
-    organization_id: uuid.UUID, session: SessionDep, services: ServicesDep, actor: ContactWriter
-) -> Response:
-    """Its contacts and cases stay, without an organization."""
-    await services.organizations.delete(session, organization_id)
-    return Response(status_code=204)
 
 
 @router.post(

@@ -42,6 +42,9 @@ class OrganizationService:
     async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> OrganizationRow:
         return await OrganizationRepository(session).get_or_raise(organization_id, _missing)
 
+    async def view(self, session: AsyncSession, row: OrganizationRow) -> Organization:
+        return (await self.views(session, [row]))[0]
+
     async def views(self, session: AsyncSession, rows: list[OrganizationRow]) -> list[Organization]:
         domains = await OrganizationRepository(session).domains_of([row.id for row in rows])
         return [
