@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import httpx
 import pytest
 import pytest_asyncio
@@ -51,6 +52,15 @@ class Service:
     def smtp_port(self) -> int:
         runtime: IntakeEmailRuntime = self.app.state.runtime
         return runtime.state.smtp.port
+
+    async def send(self, raw: bytes, sender: str, recipients: list[str], **options: Any) -> str:
+        """Hand ``raw`` to the SMTP listener as a mail server forwarding it would (plain, unless
+        ``options`` say ``start_tls``); the listener's reply."""
+        options.setdefault("start_tls", False)
+        _, reply = await aiosmtplib.send(
+            raw, hostname="127.0.0.1", port=self.smtp_port, sender=sender, recipients=recipients, **options
+        )
+        return reply
 
     async def mailbox(self, **fields: Any) -> dict[str, Any]:
         body = {"address": f"support-{uuid.uuid4().hex[:10]}@acme.test", **fields}

@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosmtplib
 import pytest
 from sqlalchemy import func, select
 
@@ -41,9 +40,7 @@ def mail(sender: str, to: str, *, subject: str = "Printer on fire", headers: str
 
 
 async def deliver(service: Any, raw: bytes, sender: str, to: str) -> uuid.UUID:
-    _, reply = await aiosmtplib.send(
-        raw, hostname="127.0.0.1", port=service.smtp_port, sender=sender, recipients=[to], start_tls=False
-    )
+    reply = await service.send(raw, sender, [to])
     return uuid.UUID(reply.rsplit(" ", 1)[-1])
 
 

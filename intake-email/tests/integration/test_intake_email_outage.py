@@ -59,14 +59,7 @@ async def test_database_down_during_data_gives_451_and_stores_nothing_then_the_r
 
         assert await stored() == 0
         proxy.restore()  # the sender retries later, as 451 told it to
-        _, reply = await aiosmtplib.send(
-            raw,
-            hostname="127.0.0.1",
-            port=service.smtp_port,
-            sender=sender,
-            recipients=[mailbox["address"]],
-            start_tls=False,
-        )
+        reply = await service.send(raw, sender, [mailbox["address"]])
         assert reply.startswith("2.0.0 OK")
         assert await stored() == 1
     finally:

@@ -64,14 +64,7 @@ async def test_accepted_message_is_committed_and_published_keyed_by_sender(
     sender = unique_sender()
     raw = message(sender.upper(), mailbox["address"])
     counted_before = await received_metric(service)
-    _, reply = await aiosmtplib.send(
-        raw,
-        hostname="127.0.0.1",
-        port=service.smtp_port,
-        sender=sender,
-        recipients=[mailbox["address"]],
-        start_tls=False,
-    )
+    reply = await service.send(raw, sender, [mailbox["address"]])
     assert reply.startswith("2.0.0 OK queued as ")
     intake_id = reply.rsplit(" ", 1)[-1]
     stored = await service.client.get(f"/api/v1/mailboxes/-/messages/{intake_id}")
@@ -142,14 +135,7 @@ async def test_same_message_delivered_twice_yields_one_intake_record(service: An
     raw = message(unique_sender(), mailbox["address"], message_id="<lost-250-" + uuid.uuid4().hex + "@example.org>")
     replies = []
     for _ in range(2):  # the client never saw the first 250 and sends again
-        _, reply = await aiosmtplib.send(
-            raw,
-            hostname="127.0.0.1",
-            port=service.smtp_port,
-            sender=unique_sender(),
-            recipients=[mailbox["address"]],
-            start_tls=False,
-        )
+        reply = await service.send(raw, unique_sender(), [mailbox["address"]])
         replies.append(reply.rsplit(" ", 1)[-1])
     assert replies[0] == replies[1]
     assert await stored_count(service, mailbox["id"]) == 1
@@ -162,16 +148,8 @@ async def test_same_message_delivered_by_several_sessions_at_once_is_stored_once
     raw = message(unique_sender(), mailbox["address"], message_id="<retried-" + uuid.uuid4().hex + "@example.org>")
 
     async def deliver() -> str:
-        _, reply = await aiosmtplib.send(
-            raw,
-            hostname="127.0.0.1",
-            port=service.smtp_port,
-            sender=unique_sender(),
-            recipients=[mailbox["address"]],
-            start_tls=False,
-            timeout=60,
-        )
-        return reply.rsplit(" ", 1)[-1]
+        reply = await service.send(raw, unique_sender(), [mailbox["address"]], timeout=60)
+        return str(reply.rsplit(" ", 1)[-1])
 
     # Each may read "not stored yet" before any writes: the losers answer with the winner's id.
     ids = await asyncio.gather(*(deliver() for _ in range(6)))
@@ -199,13 +177,10 @@ async def test_many_concurrent_sessions_are_each_committed_once(service: Any, un
     mailbox = await service.mailbox()
 
     async def deliver(index: int) -> str:
-        _, reply = await aiosmtplib.send(
+        reply: str = await service.send(
             message(unique_sender(), mailbox["address"], body=f"message {index}"),
-            hostname="127.0.0.1",
-            port=service.smtp_port,
-            sender=unique_sender(),
-            recipients=[mailbox["address"]],
-            start_tls=False,
+            unique_sender(),
+            [mailbox["address"]],
             timeout=60,
         )
         return reply.rsplit(" ", 1)[-1]
@@ -230,12 +205,10 @@ async def test_starttls_is_offered_and_works_when_a_certificate_is_configured(
         plain.close()
     context = ssl.create_default_context(cafile=str(cert))
     context.check_hostname = False
-    _, reply = await aiosmtplib.send(
+    reply = await service.send(
         message(unique_sender(), mailbox["address"]),
-        hostname="127.0.0.1",
-        port=service.smtp_port,
-        sender=unique_sender(),
-        recipients=[mailbox["address"]],
+        unique_sender(),
+        [mailbox["address"]],
         start_tls=True,
         tls_context=context,
     )

@@ -6,7 +6,6 @@ import uuid
 from email.message import EmailMessage
 from typing import Any
 
-import aiosmtplib
 import pytest
 
 from omnicase.devtools.testing.database import Work, database_work
@@ -28,10 +27,7 @@ def _mail(sender: str, recipients: list[str], attachments: int) -> bytes:
 
 async def _session_work(service: Any, sender: str, recipients: list[str], attachments: int) -> Work:
     with database_work(service.app.state.runtime.database.engine, whole_statements=True) as work:
-        _, reply = await aiosmtplib.send(
-            _mail(sender, recipients, attachments), hostname="127.0.0.1", port=service.smtp_port,
-            sender=sender, recipients=recipients, start_tls=False,
-        )  # fmt: skip
+        reply = await service.send(_mail(sender, recipients, attachments), sender, recipients)
     assert reply.startswith("2.0.0 OK queued as "), reply
     # The SMTP session is one asyncio task of its own.
     [session] = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosmtplib
 import pytest
 
 from omnicase.devtools.testing.plugin import eventually
@@ -30,14 +29,7 @@ async def test_mailbox_is_verified_when_its_test_message_arrives_back(
     test_message = smtp_sink.messages[0]
     assert test_message.rcpt_tos == [mailbox["address"]]
     # The customer's mail server forwards the address's mail to our SMTP listener.
-    _, reply = await aiosmtplib.send(
-        test_message.data,
-        hostname="127.0.0.1",
-        port=service.smtp_port,
-        sender=test_message.mail_from,
-        recipients=[mailbox["address"]],
-        start_tls=False,
-    )
+    reply = await service.send(test_message.data, test_message.mail_from, [mailbox["address"]])
     intake_id = reply.rsplit(" ", 1)[-1]
     verified = (await service.client.get(f"/api/v1/mailboxes/{mailbox['id']}")).json()["verification"]
     assert verified["status"] == "verified"
@@ -57,14 +49,7 @@ async def test_a_forged_or_stale_verification_code_verifies_nothing(service: Any
         f"From: someone@example.org\r\nTo: {mailbox['address']}\r\nSubject: hi\r\n"
         "X-Omnicase-Verification: 0123456789abcdef0123456789abcdef\r\n\r\nhello\r\n"
     ).encode()
-    await aiosmtplib.send(
-        raw,
-        hostname="127.0.0.1",
-        port=service.smtp_port,
-        sender="someone@example.org",
-        recipients=[mailbox["address"]],
-        start_tls=False,
-    )
+    await service.send(raw, "someone@example.org", [mailbox["address"]])
     current = (await service.client.get(f"/api/v1/mailboxes/{mailbox['id']}")).json()
     assert current["verification"]["status"] == "unverified"
 
