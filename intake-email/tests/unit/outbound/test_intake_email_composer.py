@@ -40,6 +40,19 @@ def test_headers_cannot_be_injected_through_names_or_subjects() -> None:
     assert message["Subject"] == "Hi Bcc: victim@example.org"
 
 
+def test_a_line_break_of_any_kind_in_a_header_value_is_a_space_and_the_mail_is_built() -> None:
+    # A subject with U+2028, a file name with a newline: the email package refused the header and the
+    # reply was dead-lettered, never sent (found by schemathesis' stateful phase, issue 18).
+    file = OutgoingAttachment(filename="bill\nMarch.pdf", content_type="application/pdf", content=b"%PDF")
+    raw = compose(
+        mail(subject="Printer\u2028on fire", in_reply_to="in-1@x\n", references=["r\r\n-1@x"], attachments=[file])
+    )
+    message = parse(raw)
+    assert message["Subject"] == "Printer on fire"
+    assert message["In-Reply-To"] == "<in-1@x>"
+    assert [part.get_filename() for part in message.iter_attachments()] == ["bill March.pdf"]
+
+
 def test_an_internationalized_address_goes_out_as_utf8_and_an_ascii_one_stays_7bit() -> None:
     raw = compose(mail(from_address="soporte@acmé.test", from_name='Ayuda "Acme"', to=[("Zoë", "zoë@example.org")]))
     assert 'From: "Ayuda \\"Acme\\"" <soporte@acmé.test>'.encode() in raw

@@ -10,7 +10,10 @@ from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, formataddr
 
 # Header values must not smuggle extra headers in.
-_FOLD = re.compile(r"[\r\n]+")
+# Every line boundary Python's email package splits a header at (str.splitlines: CR, LF and the
+# Unicode ones such as U+2028); a header value holding one is refused when the mail is built, and a
+# case subject or a file name with one would keep its reply from ever being sent.
+_FOLD = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
 @dataclass
@@ -47,7 +50,7 @@ def _one_line(value: str) -> str:
 
 
 def _bracket(message_id: str) -> str:
-    message_id = message_id.strip().strip("<>")
+    message_id = _one_line(message_id).strip("<>")
     return f"<{message_id}>"
 
 
@@ -69,7 +72,7 @@ def compose(mail: OutgoingMail) -> bytes:
     message["Date"] = format_datetime(mail.date)
     message["Message-ID"] = _bracket(mail.message_id)
     if mail.reply_to:
-        message["Reply-To"] = mail.reply_to
+        message["Reply-To"] = _one_line(mail.reply_to)
     if mail.in_reply_to:
         message["In-Reply-To"] = _bracket(mail.in_reply_to)
     references = list(
@@ -95,22 +98,22 @@ def compose(mail: OutgoingMail) -> bytes:
         assert isinstance(html_part, EmailMessage)
         html_part.make_related()
         for attachment in inline:
-            maintype, _, subtype = attachment.content_type.partition("/")
+            maintype, _, subtype = _one_line(attachment.content_type).partition("/")
             html_part.add_related(
                 attachment.content,
                 maintype=maintype,
                 subtype=subtype or "octet-stream",
                 cid=_bracket(attachment.content_id or ""),
-                filename=attachment.filename,
+                filename=_one_line(attachment.filename),
             )
     for attachment in mail.attachments:
         if attachment in inline and mail.html is not None:
             continue
-        maintype, _, subtype = attachment.content_type.partition("/")
+        maintype, _, subtype = _one_line(attachment.content_type).partition("/")
         message.add_attachment(
             attachment.content,
             maintype=maintype or "application",
             subtype=subtype or "octet-stream",
-            filename=attachment.filename,
+            filename=_one_line(attachment.filename),
         )
     return message.as_bytes()
