@@ -160,6 +160,17 @@ async def test_policies_validate_targets_schedules_and_actions(client: httpx.Asy
     assert "body.warning_percent" in fields
     assert any(field.startswith("body.targets") for field in fields)
     assert any(field.startswith("body.escalations.0.actions.0") for field in fields)
+    # A tag case-core would refuse is refused here, not sent on as a command case-core dead-letters.
+    bad_tag = await client.post(
+        "/api/v1/sla/policies",
+        json={
+            "name": "x",
+            "targets": {"high": {"first_reply": {"minutes": 60}}},
+            "escalations": [{"on": "breach", "actions": [{"type": "add_tags", "tags": ["br³"]}]}],
+        },
+    )
+    assert bad_tag.status_code == 422, bad_tag.text
+    assert any(field.startswith("body.escalations.0.actions.0") for field in problem_fields(bad_tag))
     listed = (await client.get("/api/v1/sla/policies", params={"limit": 200})).json()["items"]
     assert brand not in str(listed)
 

@@ -95,6 +95,12 @@ EmailAddress = Annotated[
 ]
 
 
+CASE_TAG_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9_\-:./]{0,99}\s*$"
+"""A tag a case carries, as a client may send it (case-core stores it trimmed and lowercased): every
+service that asks for a tag to be put on a case holds its input to this one rule, so what it
+accepted is never a command case-core must refuse."""
+
+
 def _not_a_boolean(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")

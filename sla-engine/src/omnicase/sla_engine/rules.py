@@ -13,9 +13,13 @@ from typing import Annotated, Literal
 from pydantic import Field, HttpUrl
 
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
-from omnicase.kit.inputs import NOT_SPACE, EmailAddress, StrictInput
+from omnicase.kit.inputs import CASE_TAG_PATTERN, NOT_SPACE, EmailAddress, StrictInput
 
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=rf"^{NOT_SPACE}+$")]
+# A tag an action puts on or takes off a case: case-core's rule, so the command it becomes is one
+# case-core takes (a tag beyond it was dead-lettered, and enough of them stopped case-core's
+# command consumer).
+CaseTag = Annotated[str, Field(pattern=CASE_TAG_PATTERN)]
 
 
 class CaseConditions(StrictInput):
@@ -75,12 +79,12 @@ class MoveToGroup(StrictInput):
 
 class AddTags(StrictInput):
     type: Literal["add_tags"]
-    tags: list[Tag] = Field(min_length=1)
+    tags: list[CaseTag] = Field(min_length=1)
 
 
 class RemoveTags(StrictInput):
     type: Literal["remove_tags"]
-    tags: list[Tag] = Field(min_length=1)
+    tags: list[CaseTag] = Field(min_length=1)
 
 
 class InternalNote(StrictInput):

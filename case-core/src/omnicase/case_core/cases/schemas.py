@@ -21,13 +21,13 @@ from pydantic import (
 from omnicase.case_core.cases.repository import CaseHistoryRow
 from omnicase.case_core.contacts.schemas import Address, PhoneNumber
 from omnicase.kit.events import CaseStatus, Channel, Priority
-from omnicase.kit.inputs import Integer, PatchInput, StrictInput
+from omnicase.kit.inputs import CASE_TAG_PATTERN, Integer, PatchInput, StrictInput
 
 CaseType = Literal["question", "incident", "problem", "task"]
 
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_\-:./]{0,99}$")
 # What a client may send as a tag (the schema says exactly this): stored trimmed and lowercased.
-TAG_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9_\-:./]{0,99}\s*$"
+TAG_PATTERN = CASE_TAG_PATTERN
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN), AfterValidator(lambda tag: tag.strip().lower())]
 
 
