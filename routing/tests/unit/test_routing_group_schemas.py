@@ -6,10 +6,12 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from omnicase.routing.agents.schemas import AgentCreate
 from omnicase.routing.engine import RuleConditions
 from omnicase.routing.groups.schemas import GroupCreate, GroupUpdate
+from omnicase.routing.rules.schemas import RuleCreate
 
 FALLBACK = "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e10"
 
@@ -44,3 +46,25 @@ def test_a_rule_term_keeps_a_character_after_trimming_in_the_schema_as_in_the_ch
     else:
         with pytest.raises(ValidationError):
             RuleConditions.model_validate({"keywords": [term]})
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"), [("Refunds", True), (" Tier 2 ", True), ("\r", False), ("\t\u000b \n", False)]
+)
+def test_a_rule_agent_or_group_name_keeps_a_character_after_trimming_in_the_schema_as_in_the_check(
+    name: str, valid: bool
+) -> None:
+    # A name of whitespace only passed the published minLength and was a 422 (schemathesis, issue 18).
+    target = "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e11"
+    cases: list[tuple[type[BaseModel], dict[str, Any]]] = [
+        (RuleCreate, {"name": name, "target_group_id": target}),
+        (AgentCreate, {"name": name, "user_id": target}),
+        (GroupCreate, {"name": name}),
+    ]
+    for model, body in cases:
+        assert jsonschema_rs.validator_for(model.model_json_schema()).is_valid(body) is valid, model
+        if valid:
+            model.model_validate(body)
+        else:
+            with pytest.raises(ValidationError):
+                model.model_validate(body)
