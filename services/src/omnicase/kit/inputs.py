@@ -58,7 +58,10 @@ from omnicase.kit.errors import FieldError, problem_response
 # the other way round, and Python's alone takes U+001C to U+001F; all are named so that every
 # engine refuses the same addresses.
 _NOT_IN_ADDRESS = r"@\s\u0000\u001c-\u001f\u0085\ufeff<>()\[\],;:\""
-NOT_SPACE = r"[^\s\u0000\u001c-\u001f\u0085\ufeff]"
+SPACE_OR_NUL = r"\s\u0000\u001c-\u001f\u0085\ufeff"
+"""NUL and whitespace in any engine's sense (the union above), inside a character class of a
+published pattern: ``rf"[^/{SPACE_OR_NUL}]"``."""
+NOT_SPACE = rf"[^{SPACE_OR_NUL}]"
 """One character that is neither NUL nor whitespace in any engine's sense (the union above
 named), for a published pattern of a token without spaces: ``rf"^{NOT_SPACE}+$"``."""
 # What Python's str.strip removes, named one by one so every engine reads a pattern alike, and NUL.

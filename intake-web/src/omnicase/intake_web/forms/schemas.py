@@ -12,11 +12,12 @@ from pydantic.config import JsonDict
 
 from omnicase.intake_web.defaults import RouteDefaults
 from omnicase.kit.events import AttachmentRef, CaseDefaults
-from omnicase.kit.inputs import Integer, StrictInput
+from omnicase.kit.inputs import SPACE_OR_NUL, Integer, StrictInput
 
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
-Origin = Annotated[str, StringConstraints(pattern=r"^https?://[^/\s\u0000]+$", max_length=300)]
+# A host without spaces in any engine's sense (JavaScript's \s leaves out U+0085, which pydantic's refuses).
+Origin = Annotated[str, StringConstraints(pattern=rf"^https?://[^/{SPACE_OR_NUL}]+$", max_length=300)]
 
 
 class FieldType(StrEnum):
