@@ -190,6 +190,9 @@ async def test_bad_messages_are_refused_and_add_nothing(
         files=[("attachments", (f"{index}.txt", b"x", "text/plain")) for index in range(4)],
     )
     assert too_many.status_code in {400, 413}
+    # The document says how many files this deployment takes (3 in these tests), so a client knows.
+    form = (await api.get("/openapi.json")).json()["paths"]["/api/v1/cases/{case_id}/messages"]["post"]
+    assert form["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]["attachments"]["maxItems"] == 3
     assert len((await api.get(url)).json()["items"]) == 1
     assert len(await published()) == before
 

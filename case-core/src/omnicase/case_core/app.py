@@ -12,6 +12,7 @@ from omnicase.case_core.held.api import router as held_router
 from omnicase.case_core.held.sweeper import held_messages_part
 from omnicase.case_core.intake.consumer import ACCEPTS as INTAKE_ACCEPTS
 from omnicase.case_core.macros.api import router as macros_router
+from omnicase.case_core.messages.api import publish_attachment_limit
 from omnicase.case_core.messages.api import router as messages_router
 from omnicase.case_core.models import inbox, outbox
 from omnicase.case_core.notifications.api import router as notifications_router
@@ -109,5 +110,6 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
     app = create_service_app(SPEC, settings, parts)
     if settings.webhook_notify_email is None:
         publish_notify_email_rule(app)
+    publish_attachment_limit(app, settings.max_attachments_per_message)
     app.state.services = services
     return app

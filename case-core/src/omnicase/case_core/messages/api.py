@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
@@ -113,6 +113,22 @@ _REQUEST_BODY = {
     "required": True,
     "content": {"application/json": {"schema": _JSON_BODY}, "multipart/form-data": {"schema": _FORM_BODY}},
 }
+
+
+def publish_attachment_limit(app: FastAPI, most: int) -> None:
+    """The files a message takes, at most ``CASE_CORE_MAX_ATTACHMENTS_PER_MESSAGE``: said in its
+    multipart schema (``maxItems``), as this deployment refuses more (400 from the form parser)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        form = document["paths"]["/api/v1/cases/{case_id}/messages"]["post"]["requestBody"]["content"]
+        schema = form["multipart/form-data"]["schema"]
+        files = {**schema["properties"]["attachments"], "maxItems": most}
+        form["multipart/form-data"]["schema"] = {**schema, "properties": {**schema["properties"], "attachments": files}}
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
