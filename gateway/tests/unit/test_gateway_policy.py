@@ -58,6 +58,10 @@ def test_role_scopes_cover_what_each_role_may_do() -> None:
         ("end_user", "PATCH", "/api/v1/cases/42"),
         ("end_user", "GET", "/api/v1/cases/42/history"),
         ("end_user", "GET", "/api/v1/agents"),
+        ("agent", "POST", "/api/v1/kb/articles"),
+        ("agent", "PUT", "/api/v1/kb/articles/1/translations/ko"),
+        ("light_agent", "POST", "/api/v1/kb/sections"),
+        ("end_user", "GET", "/api/v1/kb/search"),
     ],
 )
 def test_roles_are_refused_outside_their_rights(role: UserRole, method: str, path: str) -> None:
@@ -78,6 +82,9 @@ def test_roles_are_refused_outside_their_rights(role: UserRole, method: str, pat
         ("end_user", "GET", "/api/v1/cases/42", Guard.END_USER_CASE),
         ("end_user", "GET", "/api/v1/cases/42/messages", Guard.END_USER_MESSAGES),
         ("end_user", "POST", "/api/v1/cases/42/messages", Guard.END_USER_REPLY),
+        ("admin", "POST", "/api/v1/kb/articles", Guard.NONE),
+        ("agent", "GET", "/api/v1/kb/search", Guard.NONE),
+        ("light_agent", "GET", "/api/v1/kb/articles/1", Guard.NONE),
     ],
 )
 def test_roles_get_their_rights_with_the_right_guard(role: UserRole, method: str, path: str, guard: Guard) -> None:
@@ -95,3 +102,11 @@ def test_api_tokens_are_judged_by_scope_alone() -> None:
         authorize(integration("routing:write"), "GET", "/api/v1/agents")
     with pytest.raises(Forbidden, match="webhooks:write"):
         authorize(integration("cases:write"), "DELETE", "/api/v1/webhooks/1")
+
+
+def test_knowledge_is_written_with_the_knowledge_write_scope() -> None:
+    assert authorize(integration("knowledge:write"), "POST", "/api/v1/kb/articles").guard is Guard.NONE
+    with pytest.raises(Forbidden, match="knowledge:write"):
+        authorize(integration("knowledge:read"), "POST", "/api/v1/kb/articles")
+    with pytest.raises(Forbidden, match="knowledge:write"):
+        authorize(person("admin", scopes=frozenset({"knowledge:read"})), "PUT", "/api/v1/kb/articles/1/translations/en")
