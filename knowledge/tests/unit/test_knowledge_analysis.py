@@ -22,6 +22,14 @@ def test_korean_is_cut_into_content_morphemes(analyzer: TextAnalyzer) -> None:
     assert "바꾸" in analyzer.query_words("주소를 바꿀 수 있나요", "ko")
 
 
+def test_a_korean_compound_meets_its_parts_however_kiwi_cut_it(analyzer: TextAnalyzer) -> None:
+    # In a title Kiwi keeps 비밀번호 whole; alone or before a particle it cuts it in two.
+    whole = analyzer.terms("비밀번호 재설정", "ko").text.split()
+    cut = analyzer.query_words("비밀번호를 잊어버렸어요", "ko")
+    assert {"비밀", "번호"} <= set(whole)
+    assert {"비밀", "번호"} <= set(cut)
+
+
 def test_chinese_is_cut_into_words_without_function_words(analyzer: TextAnalyzer) -> None:
     assert analyzer.terms("如何重置我的密码？", "zh").text.split() == ["重置", "密码"]
 

@@ -2,7 +2,8 @@
 
 - Korean is cut into morphemes by kiwipiepy (``비밀번호를 바꾸려면`` → ``비밀 번호 바꾸``): the
   content morphemes (nouns, verb and adjective stems, roots, foreign words, numbers) are kept,
-  particles and endings dropped.
+  particles and endings dropped; a noun of three syllables or more also gives its syllable
+  pairs, as Kiwi leaves a compound whole in one context and cuts it in another.
 - Chinese is cut into words by jieba in its search mode (long words and the words inside
   them), punctuation and a few function words dropped.
 - Both are stored as a ``simple`` tsvector of those terms, so PostgreSQL only lower-cases them.
@@ -66,6 +67,7 @@ DEFAULT_LANGUAGE = "en"
 
 # Kiwi's tags of the morphemes that carry meaning (Sejong tag set; -I/-R mark irregular stems).
 _KOREAN_CONTENT = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG"}
+_KOREAN_NOUNS = {"NNG", "NNP"}
 _KOREAN_STOP = {
     "하", "되", "있", "없", "것", "수", "등", "어떻", "이렇", "그렇", "저", "그", "이", "무엇", "왜", "어디", "좀",
 }  # fmt: skip
@@ -147,6 +149,10 @@ class TextAnalyzer:
             tag = token.tag.split("-")[0]
             if tag in _KOREAN_CONTENT and token.form not in _KOREAN_STOP:
                 yield token.form.lower()
+                if tag in _KOREAN_NOUNS and len(token.form) >= 3:
+                    # Kiwi cuts a compound noun by its context: 비밀번호 alone is 비밀 + 번호, in a
+                    # title it may stay whole. Its syllable pairs meet either cut of the other side.
+                    yield from (token.form[i : i + 2] for i in range(len(token.form) - 1))
 
     def _chinese(self, text: str) -> Iterable[str]:
         for word in self._jieba.lcut_for_search(text):
