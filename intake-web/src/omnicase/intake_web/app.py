@@ -13,7 +13,7 @@ from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebState, intake_web_state
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
-from omnicase.kit.bus.consumer import ConsumerConfig
+from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
 from omnicase.kit.settings import load_settings
 from omnicase.kit.topics import Topic
 
@@ -40,6 +40,7 @@ def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
                     topics=[Topic.CASE_EVENTS, Topic.OUTBOUND_MESSAGES],
                     accepts=ACCEPTS,
                     intake_channels=INTAKE_CHANNELS,
+                    fetch_max_wait_ms=OFF_THE_CASE_PATH_FETCH_WAIT_MS,
                 ),
                 consumer.handle,
             )
