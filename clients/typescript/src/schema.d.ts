@@ -914,6 +914,24 @@ export interface paths {
         patch: operations["update_trigger"];
         trace?: never;
     };
+    "/api/v1/csat/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The satisfaction survey settings (the built-in ones, surveys off, until an admin saves some) */
+        get: operations["get_csat_settings"];
+        /** Set whether and when solved cases' requesters are surveyed, the Bad reasons and the texts per locale */
+        put: operations["set_csat_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/allowed-networks": {
         parameters: {
             query?: never;
@@ -3427,6 +3445,137 @@ export interface components {
             organization_id?: string | null;
             /** Notes */
             notes?: string;
+        };
+        /**
+         * CsatSettings
+         * @example {
+         *       "delay_seconds": 86400,
+         *       "enabled": true,
+         *       "reasons": [
+         *         "The issue took too long to resolve",
+         *         "The issue was not resolved",
+         *         "The agent was unhelpful"
+         *       ],
+         *       "texts": {
+         *         "de": {
+         *           "bad": "Schlecht",
+         *           "good": "Gut",
+         *           "subject": "Wie war unser Service?",
+         *           "text": "Hallo {{requester.first_name}}, Ihr Fall #{{case.number}} wurde gelöst. Wie zufrieden sind Sie?"
+         *         }
+         *       }
+         *     }
+         */
+        CsatSettings: {
+            /**
+             * Enabled
+             * @description Surveys are sent for solved cases.
+             */
+            enabled: boolean;
+            /**
+             * Delay Seconds
+             * @description How long after the case is solved the survey goes out (0: at once; at most 30 days).
+             * @default 86400
+             */
+            delay_seconds?: number;
+            /**
+             * Reasons
+             * @description What a customer rating Bad may pick as the reason, in this order.
+             */
+            reasons?: string[];
+            /**
+             * Texts
+             * @description The survey's texts per locale (lower case: en, ko, pt-br), replacing the built-in ones.
+             */
+            texts?: {
+                [key: string]: components["schemas"]["CsatText"];
+            };
+            /**
+             * Built In
+             * @description True: no admin has saved settings; these are the defaults (surveys off).
+             */
+            built_in: boolean;
+            /**
+             * Built In Locales
+             * @description Locales with a built-in text, used where ``texts`` has none.
+             */
+            built_in_locales: string[];
+            /** Updated By */
+            updated_by?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+        };
+        /**
+         * CsatSettingsInput
+         * @description The survey settings; every field is replaced (PUT).
+         * @example {
+         *       "delay_seconds": 86400,
+         *       "enabled": true,
+         *       "reasons": [
+         *         "The issue took too long to resolve",
+         *         "The issue was not resolved",
+         *         "The agent was unhelpful"
+         *       ],
+         *       "texts": {
+         *         "de": {
+         *           "bad": "Schlecht",
+         *           "good": "Gut",
+         *           "subject": "Wie war unser Service?",
+         *           "text": "Hallo {{requester.first_name}}, Ihr Fall #{{case.number}} wurde gelöst. Wie zufrieden sind Sie?"
+         *         }
+         *       }
+         *     }
+         */
+        CsatSettingsInput: {
+            /**
+             * Enabled
+             * @description Surveys are sent for solved cases.
+             */
+            enabled: boolean;
+            /**
+             * Delay Seconds
+             * @description How long after the case is solved the survey goes out (0: at once; at most 30 days).
+             * @default 86400
+             */
+            delay_seconds?: number;
+            /**
+             * Reasons
+             * @description What a customer rating Bad may pick as the reason, in this order.
+             */
+            reasons?: string[];
+            /**
+             * Texts
+             * @description The survey's texts per locale (lower case: en, ko, pt-br), replacing the built-in ones.
+             */
+            texts?: {
+                [key: string]: components["schemas"]["CsatText"];
+            };
+        };
+        /**
+         * CsatText
+         * @description What the survey says in one locale; ``text`` may use the shared placeholders.
+         */
+        CsatText: {
+            /**
+             * Subject
+             * @description The survey mail's subject (the case's reference is added).
+             */
+            subject: string;
+            /**
+             * Text
+             * @description The question above the links, with placeholders like {{case.number}}.
+             */
+            text: string;
+            /**
+             * Good
+             * @description The Good link's label.
+             */
+            good: string;
+            /**
+             * Bad
+             * @description The Bad link's label.
+             */
+            bad: string;
         };
         /**
          * CustomField
@@ -13920,6 +14069,145 @@ export interface operations {
             };
             /** @description Not found or Unknown reference */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_csat_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsatSettings"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_csat_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CsatSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsatSettings"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

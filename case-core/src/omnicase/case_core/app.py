@@ -7,6 +7,7 @@ from omnicase.case_core.cases.api import router as cases_router
 from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
 from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.contacts.api import router as contacts_router
+from omnicase.case_core.csat.api import router as csat_router
 from omnicase.case_core.custom_fields.api import router as custom_fields_router
 from omnicase.case_core.held.api import router as held_router
 from omnicase.case_core.held.sweeper import held_messages_part
@@ -48,6 +49,7 @@ TAGS = [
     {"name": "views", "description": "Saved case lists (filters, columns, sort) and their counts."},
     {"name": "macros", "description": "Named sets of actions an agent applies to a case in one call; previews."},
     {"name": "triggers", "description": "Business rules run on every case create and update, in order; dry runs."},
+    {"name": "csat", "description": "Customer satisfaction surveys: settings (admins) and the ratings cases carry."},
     {"name": "webhooks", "description": "Outbound webhooks: subscriptions, signing secrets, delivery log (admins)."},
     {
         "name": "suspended messages",
@@ -73,6 +75,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             macros_router,
             auto_responses_router,  # before the triggers' /{trigger_id}
             triggers_router,
+            csat_router,
             webhooks_router,
             held_router,
         ],

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from omnicase.case_core.auto_responses.service import AutoResponseService
 from omnicase.case_core.cases.service import CaseService
 from omnicase.case_core.contacts.service import ContactService
+from omnicase.case_core.csat.service import CsatService
 from omnicase.case_core.custom_fields.service import CustomFieldService
 from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.held.service import HeldMessageService
@@ -36,6 +37,7 @@ class Services:
     macros: MacroService
     notifications: NotificationService
     auto_responses: AutoResponseService
+    csat: CsatService
     directory: StaffDirectory
     held: HeldMessageService
     intake: IntakeConsumer
@@ -61,6 +63,7 @@ def build_services(settings: CaseCoreSettings) -> Services:
         macros=MacroService(cases),
         notifications=notifications,
         auto_responses=auto_responses,
+        csat=CsatService(),
         directory=StaffDirectory(
             settings.routing_url or settings.service_url("routing"),
             settings.internal_secret,

@@ -1,0 +1,127 @@
+"""CSAT API shapes: the survey settings (what the admin sets and what is stored)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+
+from omnicase.case_core.templates import known_placeholders
+from omnicase.kit.inputs import Integer, StrictInput, Trimmed
+
+MAX_DELAY_SECONDS = 30 * 86_400
+DEFAULT_DELAY_SECONDS = 86_400
+MAX_REASONS = 30
+
+# A locale as the case's ``language`` carries it, in lower case (``en``, ``ko``, ``pt-br``), so two
+# keys never name one locale; a case's language is compared in lower case too.
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
+Locale = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN, max_length=20)]
+
+Reason = Annotated[str, Trimmed(100)]
+
+
+def _no_exact_duplicates(value: Any) -> Any:
+    # Exactly repeated reasons break the published ``uniqueItems``; the same reason written with
+    # other surrounding spaces is merged after trimming (it names the same reason).
+    if isinstance(value, list) and len({repr(item) for item in value}) != len(value):
+        raise ValueError("reasons must be unique")
+    return value
+
+
+class CsatText(StrictInput):
+    """What the survey says in one locale; ``text`` may use the shared placeholders."""
+
+    subject: Annotated[str, Trimmed(300)] = Field(
+        description="The survey mail's subject (the case's reference is added)."
+    )
+    text: str = Field(
+        min_length=1,
+        max_length=5_000,
+        description="The question above the links, with placeholders like {{case.number}}.",
+    )
+    good: Annotated[str, Trimmed(100)] = Field(description="The Good link's label.")
+    bad: Annotated[str, Trimmed(100)] = Field(description="The Bad link's label.")
+
+    _text = field_validator("text")(known_placeholders)
+
+
+# The built-in texts: English, Korean and Chinese ship with the product; an admin's text for a
+# locale replaces its built-in one. Picked by the case's language, then its base language, then English.
+BUILT_IN_TEXTS: dict[str, CsatText] = {
+    "en": CsatText(
+        subject="How did we do?",
+        text="Hello {{requester.first_name}},\n\nyour request #{{case.number}} ({{case.subject}}) was solved. "
+        "How would you rate the support you received?",
+        good="Good, I'm satisfied",
+        bad="Bad, I'm unsatisfied",
+    ),
+    "ko": CsatText(
+        subject="상담은 어떠셨나요?",
+        text="{{requester.name}}님, 안녕하세요.\n\n문의 #{{case.number}} ({{case.subject}})이(가) 해결되었습니다. "
+        "받으신 지원을 평가해 주시겠어요?",
+        good="좋았어요",
+        bad="별로였어요",
+    ),
+    # Chinese punctuation is full width on purpose.
+    "zh": CsatText(
+        subject="您对我们的服务满意吗？",  # noqa: RUF001
+        text="{{requester.name}}，您好：\n\n"  # noqa: RUF001
+        "您的请求 #{{case.number}}（{{case.subject}}）已解决。请为您获得的支持评分。",  # noqa: RUF001
+        good="满意",
+        bad="不满意",
+    ),
+}
+
+_EXAMPLE: dict[str, Any] = {
+    "enabled": True,
+    "delay_seconds": 86_400,
+    "reasons": ["The issue took too long to resolve", "The issue was not resolved", "The agent was unhelpful"],
+    "texts": {
+        "de": {
+            "subject": "Wie war unser Service?",
+            "text": "Hallo {{requester.first_name}}, Ihr Fall #{{case.number}} wurde gelöst. Wie zufrieden sind Sie?",
+            "good": "Gut",
+            "bad": "Schlecht",
+        }
+    },
+}
+
+
+class CsatSettingsInput(StrictInput):
+    """The survey settings; every field is replaced (PUT)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    enabled: bool = Field(description="Surveys are sent for solved cases.")
+    delay_seconds: Integer = Field(
+        default=DEFAULT_DELAY_SECONDS,
+        ge=0,
+        le=MAX_DELAY_SECONDS,
+        description="How long after the case is solved the survey goes out (0: at once; at most 30 days).",
+    )
+    reasons: Annotated[list[Reason], BeforeValidator(_no_exact_duplicates)] = Field(
+        default_factory=list,
+        max_length=MAX_REASONS,
+        json_schema_extra={"uniqueItems": True},
+        description="What a customer rating Bad may pick as the reason, in this order.",
+    )
+    texts: dict[Locale, CsatText] = Field(
+        default_factory=dict,
+        max_length=50,
+        json_schema_extra={"additionalProperties": False, "maxProperties": 50},
+        description="The survey's texts per locale (lower case: en, ko, pt-br), replacing the built-in ones.",
+    )
+
+    @field_validator("reasons")
+    @classmethod
+    def _merge_trimmed(cls, reasons: list[str]) -> list[str]:
+        return list(dict.fromkeys(reasons))
+
+
+class CsatSettings(CsatSettingsInput):
+    built_in: bool = Field(description="True: no admin has saved settings; these are the defaults (surveys off).")
+    built_in_locales: list[str] = Field(description="Locales with a built-in text, used where ``texts`` has none.")
+    updated_by: str | None = None
+    updated_at: datetime | None = None
