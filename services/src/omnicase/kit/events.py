@@ -327,6 +327,26 @@ class HeldMessageKept(EventData):
     source_intake_id: uuid.UUID
 
 
+@contract
+class CaseSatisfactionRated(EventData):
+    """The requester rated the support of a solved case (or changed the rating) through its survey."""
+
+    event_type = "case.satisfaction_rated"
+    topic = Topic.CASE_EVENTS
+
+    case_id: uuid.UUID
+    version: int = Field(description="The case's version after the rating.")
+    survey_id: uuid.UUID = Field(description="The survey (one per solve of the case) the rating answers.")
+    rating: Literal["good", "bad"]
+    previous_rating: Literal["good", "bad"] | None = Field(
+        default=None, description="The rating it replaces (the customer changed their mind), or null."
+    )
+    reason: str | None = Field(default=None, description="For a bad rating, the reason picked from the admin's list.")
+    comment: str | None = None
+    rated_at: datetime
+    case: CaseSnapshot
+
+
 # --- case.commands -----------------------------------------------------------------
 
 
