@@ -8,6 +8,7 @@ from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
 from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.contacts.api import router as contacts_router
 from omnicase.case_core.csat.api import router as csat_router
+from omnicase.case_core.csat.sweeper import surveys_part
 from omnicase.case_core.custom_fields.api import router as custom_fields_router
 from omnicase.case_core.held.api import router as held_router
 from omnicase.case_core.held.sweeper import held_messages_part
@@ -107,6 +108,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             dispatcher_part(services.webhooks),
             notifications_part(services.notifications, services.directory),
             held_messages_part(services.held),
+            surveys_part(services.csat),
         ],
         openapi_tags=TAGS,
     )

@@ -13,6 +13,10 @@ class ContactNotFound(NotFound):
     slug = "contact-not-found"
 
 
+class OptOutNotFound(NotFound):
+    slug = "csat-opt-out-not-found"
+
+
 class OrganizationNotFound(NotFound):
     slug = "organization-not-found"
 

@@ -71,6 +71,14 @@ class CaseCoreSettings(ServiceSettings):
     held_message_retention_days: int = Field(default=14, ge=1, le=365)
     held_message_sweep_seconds: float = Field(default=300.0, gt=0)
 
+    # Satisfaction surveys (csat/): the links in a survey point at the public entry (the gateway),
+    # whose address browsers reach; how often due surveys are looked for.
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Where customers' browsers reach the public routes (the gateway), for the survey's links.",
+    )
+    csat_sweep_seconds: float = Field(default=10.0, gt=0)
+
 
 # case-core keeps no runtime state of its own: its services are built once per app (``wiring.Services``).
 CaseCoreRuntime = Runtime[CaseCoreSettings, None]

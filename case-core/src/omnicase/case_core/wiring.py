@@ -51,6 +51,8 @@ def build_services(settings: CaseCoreSettings) -> Services:
     cases.automation = triggers.after_change
     contacts = ContactService(cases, settings.default_phone_region)
     auto_responses = AutoResponseService(Outbox(outbox))
+    csat = CsatService(settings, cases)
+    cases.solved = csat.solved
     held = HeldMessageService(settings, Outbox(outbox), cases)
     return Services(
         settings=settings,
@@ -63,7 +65,7 @@ def build_services(settings: CaseCoreSettings) -> Services:
         macros=MacroService(cases),
         notifications=notifications,
         auto_responses=auto_responses,
-        csat=CsatService(),
+        csat=csat,
         directory=StaffDirectory(
             settings.routing_url or settings.service_url("routing"),
             settings.internal_secret,

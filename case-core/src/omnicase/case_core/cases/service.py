@@ -125,6 +125,20 @@ def _attachment_rows(message_id: uuid.UUID, attachments: list[AttachmentRef]) ->
     ]
 
 
+def reply_channel(case: CaseRow) -> Channel:
+    """The channel a message to the case's requester goes out on: the case's own where it has a conversation."""
+    channel = Channel(case.channel)
+    integration_conversation = channel is Channel.API and case.conversation_id is not None
+    if channel in {Channel.WEB, Channel.API, Channel.VOICE} and not integration_conversation:
+        # Forms, calls and cases created over the REST API have no conversation to
+        # answer in: reply by email. An integrator's channel (intake-web) has one.
+        return Channel.EMAIL
+    return channel
+
+
+Solved = Callable[[AsyncSession, CaseRow, Actor], Awaitable[None]]
+"""Runs in the transaction that solved a case (the case as solved, who solved it): the satisfaction survey."""
+
 Automation = Callable[[AsyncSession, uuid.UUID, dict[str, FieldChange], bool], Awaitable[CaseRow | None]]
 """Runs after a case is created (``True``) or changed: the business rules (triggers); returns the case after them."""
 
@@ -136,6 +150,7 @@ class CaseService:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
         self.automation: Automation | None = None
+        self.solved: Solved | None = None
 
     # -- reading (the API) -----------------------------------------------------------
 
@@ -281,6 +296,8 @@ class CaseService:
             subject=str(case.id),
             key=str(case.id),
         )
+        if case.status == CaseStatus.SOLVED and self.solved is not None and actor.via != "dry-run":
+            await self.solved(session, case, actor)
         if self.automation is not None and actor.via not in _NO_AUTOMATION:
             case = await self.automation(session, case.id, {}, True) or case
         return case
@@ -448,6 +465,9 @@ class CaseService:
         await CaseRepository(session).add_history(
             [self._history(row, actor, name, change.old, change.new, now) for name, change in changes.items()],
         )
+        solved = "status" in changes and row.status == CaseStatus.SOLVED
+        if solved and self.solved is not None and actor.via != "dry-run":
+            await self.solved(session, row, actor)
         if changes:
             await self.outbox.add(
                 session,
@@ -578,35 +598,54 @@ class CaseService:
     async def _request_outbound(
         self, session: AsyncSession, case: CaseRow, message: MessageRow, draft: MessageDraft
     ) -> None:
-        recipient = await self._requester_party(session, case)
+        recipient = await self.requester_party(session, case)
         if recipient is None:
             raise NoRecipient(
                 "The case has no requester to send a public reply to; add an internal note instead.",
                 errors=[FieldError(field="body.public", message="no requester to reply to", code="no_recipient")],
             )
-        channel = Channel(case.channel)
-        integration_conversation = channel is Channel.API and case.conversation_id is not None
-        if channel in {Channel.WEB, Channel.API, Channel.VOICE} and not integration_conversation:
-            # Forms, calls and cases created over the REST API have no conversation to
-            # answer in: reply by email. An integrator's channel (intake-web) has one.
-            channel = Channel.EMAIL
+        await self.request_outbound(
+            session,
+            case,
+            outbound_id=message.id,
+            recipient=recipient,
+            subject=reference.reply_subject(case.subject, case.number),
+            text=draft.text,
+            html=message.html,
+            attachments=draft.attachments,
+        )
+
+    async def request_outbound(
+        self,
+        session: AsyncSession,
+        case: CaseRow,
+        *,
+        outbound_id: uuid.UUID,
+        recipient: Party,
+        subject: str,
+        text: str,
+        html: str | None,
+        attachments: list[AttachmentRef] | None = None,
+    ) -> None:
+        """Ask the case's channel to send ``text`` to ``recipient``, threaded into the case's conversation."""
+        channel = reply_channel(case)
         thread = await MessageRepository(session).email_thread(case.id)
         inbound = [message_id for message_id, direction in thread if direction == "inbound"]
         token = case.ref_token
         await self.outbox.add(
             session,
             OutboundMessageRequested(
-                outbound_id=message.id,
+                outbound_id=outbound_id,
                 case_id=case.id,
                 channel=channel,
                 to=[recipient],
-                subject=reference.reply_subject(case.subject, case.number),
-                text=reference.add_to_text(draft.text, token),
-                html=reference.add_to_html(message.html, token) if message.html else None,
+                subject=subject,
+                text=reference.add_to_text(text, token),
+                html=reference.add_to_html(html, token) if html else None,
                 in_reply_to=inbound[-1] if inbound else None,
                 references=[message_id for message_id, _ in thread],
                 conversation_id=case.conversation_id,
-                attachments=draft.attachments,
+                attachments=attachments or [],
                 # Also in a header: bounces and forwards-as-attachment carry headers, not always bodies.
                 headers={reference.HEADER: reference.marker(token)},
             ),
@@ -615,7 +654,7 @@ class CaseService:
             key=str(case.id),
         )
 
-    async def _requester_party(self, session: AsyncSession, case: CaseRow) -> Party | None:
+    async def requester_party(self, session: AsyncSession, case: CaseRow) -> Party | None:
         if case.requester_id is None:
             return None
         contact = await ContactRepository(session).get(case.requester_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from omnicase.case_core.templates import known_placeholders
 from omnicase.kit.inputs import Integer, StrictInput, Trimmed
@@ -125,3 +126,11 @@ class CsatSettings(CsatSettingsInput):
     built_in_locales: list[str] = Field(description="Locales with a built-in text, used where ``texts`` has none.")
     updated_by: str | None = None
     updated_at: datetime | None = None
+
+
+class CsatOptOut(BaseModel):
+    """A requester who gets no satisfaction surveys."""
+
+    contact_id: uuid.UUID
+    opted_out_by: str
+    opted_out_at: datetime

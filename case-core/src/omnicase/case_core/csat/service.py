@@ -1,16 +1,58 @@
-"""CSAT: the survey settings admins keep."""
+"""CSAT: the survey settings admins keep, the survey a solved case's requester gets, and its links.
+
+When a case is solved (``CaseService.solved``, in the solving transaction) a survey is
+scheduled for that solve, at most one per case and solve time, due ``delay_seconds`` later:
+the due time is a row, so a restart or downtime loses none and an overdue survey goes out
+once (the sweeper claims due rows with ``FOR UPDATE SKIP LOCKED``, any number of replicas).
+A solve that must not be surveyed is kept as ``skipped`` with the reason, so staff can see
+why a requester got none: surveys off, solved by automation (a trigger, a command) without
+any public reply on the case, the case tagged ``spam``, no requester, the requester opted out.
+When due, a survey whose case was reopened (or merged away) meanwhile, whose requester opted
+out or whose surveys were turned off is skipped; else it goes to the requester through the
+case's own channel (``CaseService.request_outbound``: email threaded into the conversation,
+or the messaging conversation), its Good and Bad links carrying sealed tokens.
+
+A link's token is the kit's sealed value of ``<survey id>:<rating>`` under this service's
+master keys and a context of its own: it cannot be forged or turned into the other rating.
+"""
 
 from __future__ import annotations
 
+import html
+import logging
+import uuid
+from datetime import timedelta
+from typing import Literal
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.case_core.csat.repository import CsatRepository
-from omnicase.case_core.csat.schemas import BUILT_IN_TEXTS, CsatSettings, CsatSettingsInput, CsatText
+from omnicase.case_core.cases.repository import CaseRepository, CaseRow
+from omnicase.case_core.cases.service import CaseService
+from omnicase.case_core.contacts.repository import ContactRepository
+from omnicase.case_core.csat.repository import CsatRepository, SurveyRow
+from omnicase.case_core.csat.schemas import BUILT_IN_TEXTS, CsatOptOut, CsatSettings, CsatSettingsInput, CsatText
+from omnicase.case_core.errors import ContactNotFound, OptOutNotFound
+from omnicase.case_core.identity import Actor
 from omnicase.case_core.models import config_version
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.templates import placeholder_values, render_html, render_text
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
+from omnicase.kit.events import CaseStatus
+from omnicase.kit.ids import uuid7
+from omnicase.kit.sealing import SealingError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT = CsatSettingsInput(enabled=False)
+SWEEP_BATCH = 50
+LINK_CONTEXT = "case_core.csat_surveys.link"
+SPAM_TAG = "spam"
+# Who solves a case without a person behind it: triggers and commands (sla-engine's automations).
+AUTOMATION = frozenset({"trigger", "command"})
+
+Rating = Literal["good", "bad"]
+RATINGS: tuple[Rating, ...] = ("good", "bad")
 
 
 def text_for(settings: CsatSettingsInput, language: str | None) -> CsatText:
@@ -25,11 +67,16 @@ def text_for(settings: CsatSettingsInput, language: str | None) -> CsatText:
 
 
 class CsatService:
-    def __init__(self) -> None:
+    def __init__(self, settings: CaseCoreSettings, cases: CaseService) -> None:
+        self.cases = cases
+        self.sealer = settings.sealer()
+        self.public_base_url = settings.public_base_url.rstrip("/")
         # Read for every solved case: kept per process until the settings change anywhere.
         self.settings: VersionedCache[CsatSettings] = VersionedCache(
             config_version, lambda session, _version: self.current(session), once_per_transaction=True
         )
+
+    # -- settings ----------------------------------------------------------------------
 
     async def current(self, session: AsyncSession) -> CsatSettings:
         row = await CsatRepository(session).stored_settings()
@@ -57,3 +104,121 @@ class CsatService:
             updated_at=utcnow(),
         )
         return await self.current(session)
+
+    # -- opt-outs ------------------------------------------------------------------------
+
+    async def opt_out(self, session: AsyncSession, contact_id: uuid.UUID, actor: str) -> CsatOptOut:
+        if await ContactRepository(session).get(contact_id) is None:
+            raise ContactNotFound(f"Contact {contact_id} does not exist.")
+        row = await CsatRepository(session).opt_out(contact_id, by=actor, at=utcnow())
+        return CsatOptOut(contact_id=row.contact_id, opted_out_by=row.opted_out_by, opted_out_at=row.opted_out_at)
+
+    async def opt_out_of(self, session: AsyncSession, contact_id: uuid.UUID) -> CsatOptOut:
+        row = await CsatRepository(session).opted_out(contact_id)
+        if row is None:
+            raise OptOutNotFound(f"Contact {contact_id} has not opted out of surveys (or does not exist).")
+        return CsatOptOut(contact_id=row.contact_id, opted_out_by=row.opted_out_by, opted_out_at=row.opted_out_at)
+
+    async def opt_in(self, session: AsyncSession, contact_id: uuid.UUID) -> None:
+        if not await CsatRepository(session).opt_in(contact_id):
+            raise OptOutNotFound(f"Contact {contact_id} has not opted out of surveys (or does not exist).")
+
+    # -- scheduling (in the solving transaction) ---------------------------------------
+
+    async def solved(self, session: AsyncSession, case: CaseRow, actor: Actor) -> None:
+        """Schedule the survey of this solve (or keep why there is none); nothing while surveys are off."""
+        settings = await self.settings.current(session)
+        if not settings.enabled or case.solved_at is None:
+            return
+        skip = await self._no_survey(session, case, actor)
+        survey = SurveyRow(
+            id=uuid7(),
+            case_id=case.id,
+            solved_at=case.solved_at,
+            due_at=case.solved_at + timedelta(seconds=settings.delay_seconds),
+            status="skipped" if skip else "scheduled",
+            skip_reason=skip,
+        )
+        await CsatRepository(session).schedule(survey)
+
+    async def _no_survey(self, session: AsyncSession, case: CaseRow, actor: Actor) -> str | None:
+        if actor.via in AUTOMATION and case.first_public_reply_at is None:
+            return "solved by automation without a public reply"
+        if SPAM_TAG in case.tags:
+            return "the case is spam"
+        if case.requester_id is None:
+            return "the case has no requester"
+        if await CsatRepository(session).opted_out(case.requester_id) is not None:
+            return "the requester opted out of surveys"
+        return None
+
+    # -- sending (the sweeper) ---------------------------------------------------------
+
+    async def send_due(self, session: AsyncSession) -> int:
+        """Send (or skip) the surveys due now, one batch; returns how many were settled."""
+        now = utcnow()
+        repository = CsatRepository(session)
+        due = await repository.claim_due(now=now, limit=SWEEP_BATCH)
+        if not due:
+            return 0
+        settings = await self.current(session)
+        for survey in due:
+            case = await CaseRepository(session).get(survey.case_id)
+            skip = await self._not_now(session, survey, case, settings)
+            if skip is not None or case is None:
+                await repository.update(survey.id, {"status": "skipped", "skip_reason": skip})
+                continue
+            recipient = await self.cases.requester_party(session, case)
+            if recipient is None:
+                await repository.update(survey.id, {"status": "skipped", "skip_reason": "the requester has no address"})
+                continue
+            subject, text, body = await self._compose(session, survey, case, settings)
+            await self.cases.request_outbound(
+                session, case, outbound_id=survey.id, recipient=recipient, subject=subject, text=text, html=body
+            )
+            await repository.update(survey.id, {"status": "sent", "sent_at": now})
+        return len(due)
+
+    async def _not_now(
+        self, session: AsyncSession, survey: SurveyRow, case: CaseRow | None, settings: CsatSettings
+    ) -> str | None:
+        if case is None:
+            return "the case is gone"
+        if not settings.enabled:
+            return "surveys were turned off"
+        if case.merged_into is not None:
+            return "the case was merged into another"
+        if case.status not in {CaseStatus.SOLVED, CaseStatus.CLOSED} or case.solved_at != survey.solved_at:
+            return "the case was reopened before the survey went out"
+        if case.requester_id is not None and await CsatRepository(session).opted_out(case.requester_id):
+            return "the requester opted out of surveys"
+        return None
+
+    async def _compose(
+        self, session: AsyncSession, survey: SurveyRow, case: CaseRow, settings: CsatSettings
+    ) -> tuple[str, str, str]:
+        """The survey's subject, text and HTML in the case's language, with its two links."""
+        texts = text_for(settings, case.language)
+        values = await placeholder_values(session, case)
+        links = {rating: self.link(survey.id, rating) for rating in RATINGS}
+        subject = f"{render_text(texts.subject, values)} [#{case.number}]"
+        text = f"{render_text(texts.text, values)}\n\n{texts.good}: {links['good']}\n{texts.bad}: {links['bad']}"
+        labels: dict[Rating, str] = {"good": texts.good, "bad": texts.bad}
+        buttons = " &nbsp; ".join(
+            f'<a href="{html.escape(links[rating])}">{html.escape(labels[rating])}</a>' for rating in RATINGS
+        )
+        return subject, text, f"{render_html(texts.text, values)}<p>{buttons}</p>"
+
+    # -- links ---------------------------------------------------------------------------
+
+    def link(self, survey_id: uuid.UUID, rating: Rating) -> str:
+        """The one-click URL rating the survey ``rating``."""
+        return f"{self.public_base_url}/public/csat/{self.sealer.seal(f'{survey_id}:{rating}', LINK_CONTEXT)}"
+
+    def open_link(self, token: str) -> tuple[uuid.UUID, Rating] | None:
+        """The survey and rating a link's token names, or None for one this service did not make."""
+        try:
+            survey_id, rating = self.sealer.open(token, LINK_CONTEXT).split(":")
+            return uuid.UUID(survey_id), "good" if rating == "good" else "bad"
+        except (SealingError, ValueError):
+            return None

@@ -240,6 +240,10 @@ class Supervisor:
                 "INTAKE_WEB_PUBLIC_BASE_URL": os.environ.get(
                     "INTAKE_WEB_PUBLIC_BASE_URL", f"http://{host}:{ports.get('gateway', 8080)}"
                 ),
+                # A satisfaction survey's links point at the public entry too.
+                "CASE_CORE_PUBLIC_BASE_URL": os.environ.get(
+                    "CASE_CORE_PUBLIC_BASE_URL", f"http://{host}:{ports.get('gateway', 8080)}"
+                ),
                 "PYTHONUNBUFFERED": "1",
                 # A restarted service gets its partitions back within seconds on Tansu.
                 "OMNICASE_CONSUMER_SESSION_TIMEOUT_MS": os.environ.get("OMNICASE_CONSUMER_SESSION_TIMEOUT_MS", "3000"),
