@@ -951,6 +951,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/public/csat/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The survey page a link in a survey mail opens: records the link's rating, offers a comment and reason */
+        get: operations["show_csat_survey"];
+        put?: never;
+        /** Keep the survey page's answer: the rating (changed if asked), a Bad reason, a comment */
+        post: operations["submit_csat_answer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/allowed-networks": {
         parameters: {
             query?: never;
@@ -3163,6 +3181,8 @@ export interface components {
             solved_at: string | null;
             /** Closed At */
             closed_at: string | null;
+            /** @description The requester's latest satisfaction rating through a survey; null: not rated. */
+            satisfaction?: components["schemas"]["Satisfaction"] | null;
         };
         /**
          * CaseChanges
@@ -3310,7 +3330,7 @@ export interface components {
              * Field
              * @enum {string}
              */
-            field: "update_type" | "time" | "status" | "priority" | "type" | "channel" | "group_id" | "assignee_id" | "requester_id" | "organization_id" | "brand" | "language" | "tags" | "subject";
+            field: "update_type" | "time" | "status" | "priority" | "type" | "channel" | "group_id" | "assignee_id" | "requester_id" | "organization_id" | "brand" | "language" | "tags" | "subject" | "satisfaction";
             /**
              * Operator
              * @enum {string}
@@ -4720,6 +4740,34 @@ export interface components {
             email: string;
         } | {
             phone: string;
+        };
+        /**
+         * Satisfaction
+         * @description How the requester rated the support of the case (they may change it until it closes, for 28 days).
+         */
+        Satisfaction: {
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "good" | "bad";
+            /**
+             * Reason
+             * @description For bad: the reason picked from the admin's list.
+             */
+            reason?: string | null;
+            /** Comment */
+            comment?: string | null;
+            /**
+             * Rated At
+             * Format: date-time
+             */
+            rated_at: string;
+            /**
+             * Survey Id
+             * Format: uuid
+             */
+            survey_id: string;
         };
         /** SetField */
         SetField: {
@@ -14496,6 +14544,158 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_csat_survey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submit_csat_answer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @enum {string} */
+                    rating: "good" | "bad";
+                    reason?: string;
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
                 };
             };
             /** @description Rate limit exceeded; see Retry-After. */

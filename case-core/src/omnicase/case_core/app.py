@@ -8,6 +8,7 @@ from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
 from omnicase.case_core.commands.consumer import CommandConsumer
 from omnicase.case_core.contacts.api import router as contacts_router
 from omnicase.case_core.csat.api import router as csat_router
+from omnicase.case_core.csat.public import router as csat_public_router
 from omnicase.case_core.csat.sweeper import surveys_part
 from omnicase.case_core.custom_fields.api import router as custom_fields_router
 from omnicase.case_core.held.api import router as held_router
@@ -77,6 +78,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             auto_responses_router,  # before the triggers' /{trigger_id}
             triggers_router,
             csat_router,
+            csat_public_router,
             webhooks_router,
             held_router,
         ],

@@ -67,3 +67,15 @@ class UnsupportedMediaType(ServiceError):
     status: ClassVar[int] = 415
     slug: ClassVar[str] = "unsupported-media-type"
     title: ClassVar[str] = "Unsupported media type"
+
+
+class SurveyLinkUnknown(NotFound):
+    """A survey link this service never made (forged, cut short, or its survey gone)."""
+
+    slug = "csat-link-unknown"
+
+
+class SurveyClosed(ServiceError):
+    """A survey that can no longer be answered: its case closed, or 28 days passed."""
+
+    status, slug, title = 410, "csat-survey-closed", "Survey closed"

@@ -119,6 +119,8 @@ cases = Table(
     Column("first_public_reply_at", TIMESTAMP),
     Column("solved_at", TIMESTAMP),
     Column("closed_at", TIMESTAMP),
+    # The requester's latest satisfaction rating (csat/): {rating, reason, comment, rated_at, survey_id}.
+    Column("satisfaction", JSONB),
     # Maintained by the repository: subject, description and every message's text.
     Column("search", TSVECTOR, nullable=False, server_default=text("''::tsvector")),
     Index("uq_cases_number", "number", unique=True),

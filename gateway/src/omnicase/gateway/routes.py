@@ -16,6 +16,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/webhooks": "case-core",
     "/api/v1/suspended-messages": "case-core",
     "/api/v1/csat": "case-core",
+    "/public/csat": "case-core",
     "/api/v1/mailboxes": "intake-email",
     "/public/email": "intake-email",
     "/api/v1/forms": "intake-web",

@@ -68,6 +68,7 @@ class CaseRow:
     first_public_reply_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    satisfaction: Mapping[str, Any] | None = None  # {rating, reason, comment, rated_at, survey_id}
 
 
 def case_record(row: RowMapping) -> CaseRow:
@@ -101,6 +102,7 @@ def case_record(row: RowMapping) -> CaseRow:
         first_public_reply_at=row["first_public_reply_at"],
         solved_at=row["solved_at"],
         closed_at=row["closed_at"],
+        satisfaction=row["satisfaction"],
     )
 
 

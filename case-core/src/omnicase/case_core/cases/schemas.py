@@ -68,6 +68,16 @@ class RequesterInput(StrictInput):
         return self
 
 
+class Satisfaction(BaseModel):
+    """How the requester rated the support of the case (they may change it until it closes, for 28 days)."""
+
+    rating: Literal["good", "bad"]
+    reason: str | None = Field(default=None, description="For bad: the reason picked from the admin's list.")
+    comment: str | None = None
+    rated_at: datetime
+    survey_id: uuid.UUID
+
+
 class Case(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -132,6 +142,9 @@ class Case(BaseModel):
     first_public_reply_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    satisfaction: Satisfaction | None = Field(
+        default=None, description="The requester's latest satisfaction rating through a survey; null: not rated."
+    )
     page_name: ClassVar[str] = "CasePage"
 
 

@@ -48,6 +48,7 @@ from omnicase.kit.events import (
     AttachmentRef,
     CaseCreated,
     CaseMessageAdded,
+    CaseSatisfactionRated,
     CaseStatus,
     CaseUpdated,
     Channel,
@@ -492,6 +493,53 @@ class CaseService:
             "new": _json(new),
             "at": at,
         }
+
+    # -- satisfaction ----------------------------------------------------------------
+
+    async def rate(
+        self, session: AsyncSession, case_id: uuid.UUID, satisfaction: dict[str, Any], actor: Actor
+    ) -> CaseRow:
+        """Record the requester's satisfaction (``{rating, reason, comment, rated_at, survey_id}``) on the case.
+
+        One history row and one ``case.satisfaction_rated``; then the rules run, the rating a
+        change they can match (``satisfaction``). The same answer again changes nothing.
+        """
+        case = await self.get(session, case_id, for_update=True)
+        self._ensure_changeable(case)
+        old = dict(case.satisfaction) if case.satisfaction else None
+        kept = {"rating", "reason", "comment"}
+        if old is not None and {k: old.get(k) for k in kept} == {k: satisfaction.get(k) for k in kept}:
+            return case
+        new = _json(satisfaction)
+        now = utcnow()
+        row = await CaseRepository(session).update(
+            case.id, {"satisfaction": new, "version": case.version + 1, "updated_at": now}, None
+        )
+        await CaseRepository(session).add_history([self._history(row, actor, "satisfaction", old, new, now)])
+        previous = old["rating"] if old else None
+        await self.outbox.add(
+            session,
+            CaseSatisfactionRated(
+                case_id=row.id,
+                version=row.version,
+                survey_id=satisfaction["survey_id"],
+                rating=satisfaction["rating"],
+                previous_rating=previous,
+                reason=satisfaction.get("reason"),
+                comment=satisfaction.get("comment"),
+                rated_at=satisfaction["rated_at"],
+                case=to_snapshot(row),
+            ),
+            source=SPEC.name,
+            subject=str(row.id),
+            key=str(row.id),
+        )
+        if self.automation is not None and actor.via not in _NO_AUTOMATION:
+            changes = {}
+            if previous != satisfaction["rating"]:
+                changes["satisfaction"] = FieldChange(old=previous, new=satisfaction["rating"])
+            row = await self.automation(session, row.id, changes, False) or row
+        return row
 
     # -- messages --------------------------------------------------------------------
 

@@ -18,9 +18,11 @@ master keys and a context of its own: it cannot be forged or turned into the oth
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
@@ -31,13 +33,14 @@ from omnicase.case_core.cases.service import CaseService
 from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.csat.repository import CsatRepository, SurveyRow
 from omnicase.case_core.csat.schemas import BUILT_IN_TEXTS, CsatOptOut, CsatSettings, CsatSettingsInput, CsatText
-from omnicase.case_core.errors import ContactNotFound, OptOutNotFound
+from omnicase.case_core.errors import ContactNotFound, OptOutNotFound, SurveyClosed, SurveyLinkUnknown
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.models import config_version
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.templates import placeholder_values, render_html, render_text
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
+from omnicase.kit.errors import FieldError, ValidationFailed
 from omnicase.kit.events import CaseStatus
 from omnicase.kit.ids import uuid7
 from omnicase.kit.sealing import SealingError
@@ -53,6 +56,28 @@ AUTOMATION = frozenset({"trigger", "command"})
 
 Rating = Literal["good", "bad"]
 RATINGS: tuple[Rating, ...] = ("good", "bad")
+RATING_WINDOW = timedelta(days=28)
+MAX_COMMENT = 2_000
+
+
+@dataclass(frozen=True)
+class SurveyView:
+    """What the public page shows: the survey, its case, the texts and reasons, the link's rating."""
+
+    survey: SurveyRow
+    case: CaseRow
+    texts: CsatText
+    reasons: list[str]
+    link: Rating
+    open: bool
+
+
+class AnswerInvalid(ValidationFailed):
+    """The page's form broke a rule (the page is shown again with the errors)."""
+
+    def __init__(self, view: SurveyView, errors: list[FieldError]) -> None:
+        super().__init__("The answer could not be kept as given.", errors=errors)
+        self.view = view
 
 
 def text_for(settings: CsatSettingsInput, language: str | None) -> CsatText:
@@ -208,6 +233,83 @@ class CsatService:
             f'<a href="{html.escape(links[rating])}">{html.escape(labels[rating])}</a>' for rating in RATINGS
         )
         return subject, text, f"{render_html(texts.text, values)}<p>{buttons}</p>"
+
+    # -- answers (the public page) -------------------------------------------------------
+
+    async def open_survey(self, session: AsyncSession, token: str, *, click: bool) -> SurveyView:
+        """The survey a link names, its one click recorded when ``click`` and this link's rating is not used yet.
+
+        :class:`SurveyLinkUnknown` for a link this service did not make, :class:`SurveyClosed`
+        once the case is closed (or merged) or 28 days passed since the survey went out.
+        """
+        opened = self.open_link(token)
+        survey = await CsatRepository(session).get(opened[0], for_update=True) if opened else None
+        case = await CaseRepository(session).get(survey.case_id) if survey else None
+        if opened is None or survey is None or case is None or survey.sent_at is None:
+            raise SurveyLinkUnknown("This survey link is not valid: it may have been cut short when copied.")
+        view = await self._view(session, survey, case, opened[1])
+        if not view.open:
+            raise SurveyClosed("This survey is closed: its case was closed or the survey is older than 28 days.")
+        if click and opened[1] not in survey.used_links:
+            reason = survey.reason if opened[1] == "bad" else None
+            view = await self._record(session, view, opened[1], reason, survey.comment, used=opened[1])
+        return view
+
+    async def answer(self, session: AsyncSession, token: str, rating: str, reason: str, comment: str) -> SurveyView:
+        """The page's form: the rating (changed if the customer wants), a Bad reason from the list, a comment."""
+        view = await self.open_survey(session, token, click=False)
+        errors: list[FieldError] = []
+        if rating not in RATINGS:
+            errors.append(FieldError(field="rating", message="Choose Good or Bad.", code="rating"))
+        reason = " ".join(reason.split())
+        if rating == "bad" and reason and reason not in view.reasons:
+            errors.append(FieldError(field="reason", message="Choose a reason from the list.", code="reason"))
+        comment = comment.replace("\x00", "").strip()
+        if len(comment) > MAX_COMMENT:
+            errors.append(
+                FieldError(field="comment", message=f"Keep the comment to {MAX_COMMENT} characters.", code="too_long")
+            )
+        if errors:
+            raise AnswerInvalid(view, errors)
+        chosen: Rating = "good" if rating == "good" else "bad"
+        kept_reason = reason if chosen == "bad" and reason else None
+        return await self._record(session, view, chosen, kept_reason, comment or None)
+
+    async def _view(self, session: AsyncSession, survey: SurveyRow, case: CaseRow, link: Rating) -> SurveyView:
+        settings = await self.settings.current(session)
+        reasons = list(settings.reasons)
+        if survey.reason and survey.reason not in reasons:  # the admin removed it since: it stays the answer
+            reasons.append(survey.reason)
+        assert survey.sent_at is not None
+        open_ = (
+            case.status != CaseStatus.CLOSED and case.merged_into is None and utcnow() < survey.sent_at + RATING_WINDOW
+        )
+        return SurveyView(survey, case, text_for(settings, case.language), reasons, link, open_)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        view: SurveyView,
+        rating: Rating,
+        reason: str | None,
+        comment: str | None,
+        *,
+        used: Rating | None = None,
+    ) -> SurveyView:
+        survey, now = view.survey, utcnow()
+        satisfaction = {
+            "rating": rating,
+            "reason": reason,
+            "comment": comment,
+            "rated_at": now,
+            "survey_id": survey.id,
+        }
+        requester = f"contact:{view.case.requester_id}" if view.case.requester_id else "requester"
+        case = await self.cases.rate(session, view.case.id, satisfaction, Actor(name=requester, via="csat"))
+        used_links = survey.used_links + ((used,) if used and used not in survey.used_links else ())
+        changes = {"rating": rating, "reason": reason, "comment": comment, "rated_at": now, "used_links": used_links}
+        survey = await CsatRepository(session).update(survey.id, changes)
+        return dataclasses.replace(view, survey=survey, case=case)
 
     # -- links ---------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ ConditionField = Literal[
     "language",
     "tags",
     "subject",
+    "satisfaction",
 ]
 Operator = Literal[
     "is",

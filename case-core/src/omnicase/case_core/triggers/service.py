@@ -85,7 +85,9 @@ class RunResult:
 
 
 def case_json(row: CaseRow) -> dict[str, Any]:
-    return to_snapshot(row).model_dump(mode="json")
+    # The snapshot other services get, and what only the rules match: the satisfaction rating.
+    rating = row.satisfaction.get("rating") if row.satisfaction else None
+    return {**to_snapshot(row).model_dump(mode="json"), "satisfaction": rating}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
