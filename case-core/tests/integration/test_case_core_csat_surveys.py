@@ -6,6 +6,7 @@ spam case, a requester who opted out, or a case reopened before it was due."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,7 +18,8 @@ from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers
 from omnicase.devtools.testing.clock import ManualClock
 from omnicase.kit.db import Database
-from omnicase.kit.events import CaseStatus, SetCaseStatus
+from omnicase.kit.events import CaseStatus, Channel, MessageReceived, Party, SetCaseStatus
+from omnicase.kit.ids import uuid7
 
 pytestmark = pytest.mark.asyncio
 
@@ -248,3 +250,31 @@ async def test_opt_outs_are_kept_read_and_removed_and_unknown_contacts_are_404s(
     nobody = await api.put(f"/api/v1/csat/opt-outs/{uuid.uuid4()}")
     assert (nobody.status_code, nobody.json()["type"].rsplit("/", 1)[-1]) == (404, "contact-not-found")
     assert (await api.put("/api/v1/csat/opt-outs/not-an-id")).status_code == 404
+
+
+async def test_a_messaging_case_gets_its_survey_in_the_conversation_it_came_from(
+    api: httpx.AsyncClient, app: FastAPI, db: Database, deliver: Deliver, published: Published
+) -> None:
+    await enable(api, delay_seconds=0)
+    handle = f"+49151{uuid.uuid4().int % 10**7:07d}"
+    conversation = f"wa-{uuid.uuid4().hex}"
+    chat = MessageReceived(
+        intake_id=uuid7(),
+        channel=Channel.MESSAGING,
+        received_at=datetime.now(UTC),
+        thread_key=conversation,
+        sender=Party(handle=handle),
+        subject=None,
+        text="my parcel never came",
+        conversation_id=conversation,
+    )
+    await deliver(chat)
+    contact = (await api.get("/api/v1/contacts", params={"q": handle})).json()["items"][0]
+    [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
+    await api.post(f"/api/v1/cases/{case['id']}/messages", json={"text": "It is on its way.", "public": True})
+    await set_status(api, case["id"], "solved")
+    await sweep(app, db)
+    [survey] = survey_mails(await published(case["id"]))
+    assert (survey["channel"], survey["conversation_id"]) == ("messaging", conversation)
+    assert survey["to"][0]["handle"] == handle
+    assert "Good, I'm satisfied: http://127.0.0.1:8080/public/csat/" in survey["text"]
