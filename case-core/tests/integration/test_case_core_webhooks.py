@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from omnicase.case_core.app import create_app
 from omnicase.case_core.directory import StaffDirectory
+from omnicase.case_core.identity import Actor
 from omnicase.case_core.models import outbox
 from omnicase.case_core.notifications.dispatcher import NotificationDispatcher
 from omnicase.case_core.notifications.repository import NotificationRepository, NotificationRow
@@ -303,6 +305,34 @@ async def test_solving_a_case_notifies_case_solved_subscribers(
     assert payload["type"] == "case.solved"
     assert payload["data"]["changes"]["status"]["new"] == "solved"
     assert [d["event_type"] for d in await _deliveries(api, hook["id"])] == ["case.solved"]
+
+
+async def test_a_satisfaction_rating_is_delivered_to_its_subscribers(
+    api: httpx.AsyncClient, app: FastAPI, db: Database, flush_events: Flush, dispatch: Dispatch
+) -> None:
+    receiver = WebhookReceiver()
+    async with serve_http(receiver, lifespan="off") as url:
+        await _allow_loopback(api)
+        hook = await _subscribe(api, f"{url}/hooks", "case.satisfaction_rated")
+        case = await _open_case(api)
+        survey_id = uuid.uuid4()
+        async with db.unit_of_work() as session:
+            rating = {
+                "rating": "bad",
+                "reason": "Too slow",
+                "comment": None,
+                "rated_at": utcnow(),
+                "survey_id": survey_id,
+            }
+            await app.state.services.cases.rate(session, uuid.UUID(case["id"]), rating, Actor("contact:x", "csat"))
+        await flush_events()
+        assert await dispatch() == 1
+    [(_, body)] = receiver.requests
+    payload = json.loads(body)
+    assert payload["type"] == "case.satisfaction_rated"
+    assert (payload["data"]["rating"], payload["data"]["reason"]) == ("bad", "Too slow")
+    assert payload["data"]["survey_id"] == str(survey_id)
+    assert [d["event_type"] for d in await _deliveries(api, hook["id"])] == ["case.satisfaction_rated"]
 
 
 async def test_a_429_waits_as_long_as_retry_after_asks_then_delivers(

@@ -23,6 +23,7 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
     CaseCreated,
     CaseMessageAdded,
+    CaseSatisfactionRated,
     CaseSnapshot,
     CaseUpdated,
     EventData,
@@ -167,6 +168,32 @@ async def test_an_agent_hears_every_case_and_sla_event_but_only_their_own_offers
             assert by_type["case.created"].json()["data"]["case"]["tags"] == ["vip"]
             assert all(event.id and event.id.startswith("v1.") for event in events)
             assert reader.parser.retry_ms == 3000
+
+
+async def test_staff_hear_a_satisfaction_rating_and_the_customer_who_gave_it_does_not(
+    stream_suite: Callable[..., AbstractAsyncContextManager[Suite]],
+) -> None:
+    async with stream_suite() as suite:
+        contact_id, case_id = uuid.uuid4(), uuid.uuid4()
+        _, staff = await suite.gateway.bearer("agent", agent_id=uuid.uuid4())
+        _, customer = await suite.gateway.bearer("end_user", contact_id=contact_id)
+        rated = CaseSatisfactionRated(
+            case_id=case_id,
+            version=2,
+            survey_id=uuid.uuid4(),
+            rating="bad",
+            reason="Too slow",
+            rated_at=utcnow(),
+            case=snapshot(case_id, contact_id, status="solved", version=2),
+        )
+        async with suite.stream(staff) as agent, suite.stream(customer) as requester:
+            await suite.publish(rated, key=case_id)
+            await suite.publish(created(case_id, contact_id), key=case_id)
+            [heard, _] = await received(agent, 2)
+            assert heard.event == "case.satisfaction_rated"
+            assert (heard.json()["data"]["rating"], heard.json()["data"]["reason"]) == ("bad", "Too slow")
+            [told] = await received(requester, 1)
+            assert told.event == "case.created", "the rating is the desk's business, not shown back"
 
 
 async def test_filters_narrow_the_stream_to_types_cases_and_groups(

@@ -6,10 +6,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.kit.bus.batch import Batch, event_types
-from omnicase.kit.events import CaseCreated, CaseMessageAdded, CaseUpdated, SlaThresholdReached
+from omnicase.kit.events import (
+    CaseCreated,
+    CaseMessageAdded,
+    CaseSatisfactionRated,
+    CaseUpdated,
+    SlaThresholdReached,
+)
 
 # The events a webhook can stand for (:func:`~omnicase.case_core.webhooks.service.webhook_types_of`).
-ACCEPTS = event_types(CaseCreated, CaseUpdated, CaseMessageAdded, SlaThresholdReached)
+ACCEPTS = event_types(CaseCreated, CaseUpdated, CaseMessageAdded, CaseSatisfactionRated, SlaThresholdReached)
 
 
 class WebhookFanOut:

@@ -22,6 +22,7 @@ class WebhookEventType(StrEnum):
     CASE_UPDATED = "case.updated"
     CASE_SOLVED = "case.solved"
     MESSAGE_ADDED = "case.message_added"
+    SATISFACTION_RATED = "case.satisfaction_rated"
     SLA_BREACHED = "sla.breached"
     # Another subscription was disabled automatically (an integrator's monitoring endpoint hears of it).
     WEBHOOK_DISABLED = "webhook.disabled"

@@ -80,8 +80,8 @@ def webhook_types_of(envelope: Envelope) -> list[str]:
     if envelope.type == "case.updated":
         status = (data.get("changes") or {}).get("status")
         return ["case.updated", "case.solved"] if status and status.get("new") == "solved" else ["case.updated"]
-    if envelope.type == "case.message_added":
-        return ["case.message_added"]
+    if envelope.type in {"case.message_added", "case.satisfaction_rated"}:
+        return [envelope.type]
     if envelope.type == "sla.threshold_reached" and data.get("level") == "breach":
         return ["sla.breached"]
     return []

@@ -19,7 +19,7 @@ from typing import Any
 from omnicase.gateway.stream.positions import Positions, encode
 from omnicase.kit.events import Envelope
 
-CASE_TYPES = ("case.created", "case.updated", "case.message_added")
+CASE_TYPES = ("case.created", "case.updated", "case.message_added", "case.satisfaction_rated")
 SLA_TYPES = ("sla.clocks_started", "sla.milestones_updated", "sla.threshold_reached", "sla.milestone_achieved")
 OFFER_TYPES = ("offer.created", "offer.ended")
 STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES)
