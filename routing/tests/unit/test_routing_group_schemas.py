@@ -12,6 +12,7 @@ from omnicase.routing.agents.schemas import AgentCreate
 from omnicase.routing.engine import RuleConditions
 from omnicase.routing.groups.schemas import GroupCreate, GroupUpdate
 from omnicase.routing.rules.schemas import RuleCreate
+from omnicase.routing.skills.schemas import SkillCreate
 
 FALLBACK = "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e10"
 
@@ -60,6 +61,7 @@ def test_a_rule_agent_or_group_name_keeps_a_character_after_trimming_in_the_sche
         (RuleCreate, {"name": name, "target_group_id": target}),
         (AgentCreate, {"name": name, "user_id": target}),
         (GroupCreate, {"name": name}),
+        (SkillCreate, {"name": name}),
     ]
     for model, body in cases:
         assert jsonschema_rs.validator_for(model.model_json_schema()).is_valid(body) is valid, model
@@ -68,3 +70,9 @@ def test_a_rule_agent_or_group_name_keeps_a_character_after_trimming_in_the_sche
         else:
             with pytest.raises(ValidationError):
                 model.model_validate(body)
+
+
+def test_an_agents_queues_are_published_as_unique_as_the_service_holds_them() -> None:
+    group = "0192f0c4-3c1e-7d1a-9a51-5a4b7c3d2e12"
+    body = {"name": "Ada", "user_id": group, "group_ids": [group, group]}
+    assert not jsonschema_rs.validator_for(AgentCreate.model_json_schema()).is_valid(body)

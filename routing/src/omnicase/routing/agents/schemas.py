@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -20,6 +20,10 @@ Level = Annotated[int, Field(ge=1, le=10, description="1 (novice) to 10 (expert)
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
+# A queue listed twice is refused (the service's check, a 422), as the schema says.
+_UNIQUE: dict[str, Any] = {"uniqueItems": True}
+
+
 class SkillLevel(StrictInput):
     skill_id: uuid.UUID
     level: Level = Field(examples=[7])
@@ -34,7 +38,9 @@ class AgentCreate(StrictInput):
         default=10, ge=0, le=1000, description="Total capacity units (an email costs 1, a chat 3, a call 5 by default)."
     )
     skills: list[SkillLevel] = Field(default_factory=list, max_length=500)
-    group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500, description="Queues the agent works.")
+    group_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=500, description="Queues the agent works.", json_schema_extra=_UNIQUE
+    )
 
 
 class AgentUpdate(PatchInput):
@@ -45,7 +51,9 @@ class AgentUpdate(PatchInput):
     languages: list[Language] | None = Field(default=None, max_length=50)
     capacity: Integer | None = Field(default=None, ge=0, le=1000)
     skills: list[SkillLevel] | None = Field(default=None, max_length=500, description="Replaces the agent's skills.")
-    group_ids: list[uuid.UUID] | None = Field(default=None, max_length=500, description="Replaces the agent's queues.")
+    group_ids: list[uuid.UUID] | None = Field(
+        default=None, max_length=500, description="Replaces the agent's queues.", json_schema_extra=_UNIQUE
+    )
 
 
 class PresenceUpdate(StrictInput):

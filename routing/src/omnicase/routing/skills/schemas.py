@@ -4,12 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
 from omnicase.kit.inputs import StrictInput
-from omnicase.routing.schemas import Description
+from omnicase.routing.schemas import KEEPS_A_CHARACTER, Description
 
-SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+SkillName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100, "pattern": KEEPS_A_CHARACTER}),
+]
 
 
 class SkillCreate(StrictInput):
