@@ -17,6 +17,9 @@ keyword can hold, so that "schema-valid input refused" keeps its meaning everywh
   default locale (English, Korean and Chinese are said with ``if``/``then``; any other locale is
   a key named by another field's value): a generated form keeps the first field of each key,
   labels each in its default locale and names its honeypot unlike its fields.
+- An agent lists each skill once (routing): the first level given for a skill is kept.
+
+Only input generated as valid is changed (a case generated to break the schema is left as it is).
 
 The service still refuses each of these with a 422 naming the field, as its own tests show; only
 the generated input for "schema-valid" is brought inside them. What the generator cannot avoid is
@@ -86,6 +89,12 @@ def _raw_mail(ctx: schemathesis.SerializationContext, value: Any) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
+def _positive(case: schemathesis.Case[Any]) -> bool:
+    """Whether ``case`` was generated as valid input: only then is it brought inside a rule (a
+    negative case changed here could become a valid one the check then says was accepted)."""
+    return case.meta is None or case.meta.generation.mode.is_positive
+
+
 # -- phone numbers ----------------------------------------------------------------------
 
 
@@ -127,10 +136,11 @@ def _holidays_in_order(node: Any) -> None:
         _holidays_in_order(value)
 
 
-@_hook("map_body", path_regex=r"^/api/v1/business-hours")
-def holidays_in_order(ctx: schemathesis.HookContext, body: Any) -> Any:
-    _holidays_in_order(body)
-    return body
+@_hook("map_case", path_regex=r"^/api/v1/business-hours")
+def holidays_in_order(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
+    if _positive(case):
+        _holidays_in_order(case.body)
+    return case
 
 
 def _instant(value: Any) -> datetime | None:
@@ -143,13 +153,17 @@ def _instant(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-@_hook("map_query", path="/api/v1/sla/attainment")
-def period_in_order(ctx: schemathesis.HookContext, query: Any) -> Any:
-    if not isinstance(query, dict):
-        return query
+@_hook("map_case", path="/api/v1/sla/attainment")
+def period_in_order(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
+    if _positive(case) and isinstance(case.query, dict):
+        _period_in_order(case.query)
+    return case
+
+
+def _period_in_order(query: dict[str, Any]) -> None:
     since, until = _instant(query.get("since")), _instant(query.get("until"))
     if since is None or (until is None and "until" in query):
-        return query
+        return
     # Left out, until is the server's now: a since it compares with is said from an until of its own.
     try:
         until = until or since + timedelta(days=30)
@@ -162,7 +176,6 @@ def period_in_order(ctx: schemathesis.HookContext, query: Any) -> Any:
         except OverflowError:
             first = last - timedelta(days=1)
     query["since"], query["until"] = first.isoformat(), last.isoformat()
-    return query
 
 
 # -- a form's fields --------------------------------------------------------------------
@@ -171,12 +184,15 @@ DEFAULT_LOCALE = "en"  # intake-web's FormIn.default_locale
 DEFAULT_HONEYPOT = "website"  # intake-web's SpamSettings.honeypot_field
 
 
-@_hook("map_body", path_regex=r"^/api/v1/forms(/\{form_id\})?$")
-def fields_a_form_takes(ctx: schemathesis.HookContext, body: Any) -> Any:
-    if not isinstance(body, dict) or not isinstance(body.get("fields"), list):
-        return body
+@_hook("map_case", path_regex=r"^/api/v1/forms(/\{form_id\})?$")
+def fields_a_form_takes(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
+    if _positive(case) and isinstance(case.body, dict) and isinstance(case.body.get("fields"), list):
+        _fields_a_form_takes(case.body, patch=case.method.upper() == "PATCH")
+    return case
+
+
+def _fields_a_form_takes(body: dict[str, Any], *, patch: bool) -> None:
     # A change that leaves the default locale out keeps the stored one, which the generator cannot know.
-    patch = ctx.operation is not None and ctx.operation.method.upper() == "PATCH"
     locale = body.get("default_locale") if patch else body.get("default_locale", DEFAULT_LOCALE)
     keys: set[Any] = set()
     kept = []
@@ -194,7 +210,26 @@ def fields_a_form_takes(ctx: schemathesis.HookContext, body: Any) -> Any:
     if isinstance(spam, dict) and spam.get("honeypot_field", DEFAULT_HONEYPOT) in keys:
         spam["honeypot_field"] = next(name for n in range(len(keys) + 1) if (name := f"honeypot{n}") not in keys)
         body["spam"] = spam
-    return body
+
+
+# -- an agent's skills ------------------------------------------------------------------
+
+
+@_hook("map_case", path_regex=r"^/api/v1/agents(/\{user_id\})?$")
+def skills_listed_once(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
+    """An agent lists each skill once (routing refuses a skill_id twice; uniqueness by one property
+    of the items is no JSON Schema keyword): the first level given for a skill is kept."""
+    skills = case.body.get("skills") if isinstance(case.body, dict) else None
+    if _positive(case) and isinstance(case.body, dict) and isinstance(skills, list):
+        seen: set[Any] = set()
+        kept = []
+        for skill in skills:
+            key = skill.get("skill_id") if isinstance(skill, dict) else None
+            if key is None or key not in seen:
+                kept.append(skill)
+            seen.add(key)
+        case.body["skills"] = kept
+    return case
 
 
 # -- a 404 about the body ---------------------------------------------------------------
