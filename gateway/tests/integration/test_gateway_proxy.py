@@ -46,7 +46,7 @@ def echo_app(calls: list[str]) -> FastAPI:
                 "accept_encoding": request.headers.get("accept-encoding"),
                 "origin": request.headers.get("origin"),
             },
-            headers={"ETag": '"v7"'},
+            headers={"ETag": '"v7"', "Access-Control-Allow-Origin": request.headers.get("origin", "*")},
         )
 
     @app.get("/readyz")
@@ -114,6 +114,8 @@ async def test_a_header_value_beyond_ascii_passes_as_the_bytes_sent(
     response = await gateway.client.get("/api/v1/cases/1", headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["origin"].encode("latin-1") == sent
+    # And back: the service's answer echoing it is passed on as its bytes (it was a 500).
+    assert {name.lower(): value for name, value in response.headers.raw}[b"access-control-allow-origin"] == sent
 
 
 async def test_large_body_streams_through_intact(echo: tuple[Gateway, dict[str, str], list[str]]) -> None:

@@ -250,11 +250,9 @@ async def _forward(
 
 def _response_headers(upstream: httpx.Response, *, rewritten: bool) -> list[tuple[bytes, bytes]]:
     dropped = HOP_BY_HOP | ({"content-encoding"} if rewritten else set())
-    return [
-        (name.encode("latin-1"), value.encode("latin-1"))
-        for name, value in upstream.headers.multi_items()
-        if name.lower() not in dropped
-    ]
+    # As the bytes the service sent (an echoed Origin beyond ASCII is no text httpx decoded as UTF-8
+    # could encode back as Latin-1; it was a 500).
+    return [(name, value) for name, value in upstream.headers.raw if name.decode("latin-1").lower() not in dropped]
 
 
 def _buffered(upstream: httpx.Response, content: bytes, *, media_type: str | None = None) -> Response:
