@@ -60,6 +60,11 @@ async def test_a_form_is_created_read_listed_replaced_and_deleted(service: Any) 
     bad_patch = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"daily_cap": 0, "color": "red"})
     assert bad_patch.status_code == 422
     assert set(_field_errors(bad_patch)) == {"body.daily_cap", "body.color"}
+    # A change's texts follow a definition's rules (an empty subject was a 500 once merged).
+    empty = {"auto_response_subject": {"en": ""}}
+    empty_subject = await service.client.patch(f"/api/v1/forms/{form['id']}", json=empty)
+    assert empty_subject.status_code == 422, empty_subject.text
+    assert set(_field_errors(empty_subject)) == {"body.auto_response_subject.en"}
 
     replacement = {
         "name": "Sales",

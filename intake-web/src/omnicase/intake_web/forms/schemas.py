@@ -217,8 +217,9 @@ class FormPatch(StrictInput):
     rate_limits: RateLimits | None = None
     allowed_origins: list[Origin] | None = None
     auto_response: StrictBool | None = None
-    auto_response_subject: dict[Locale, str] | None = None
-    auto_response_text: dict[Locale, str] | None = None
+    # The texts' own rules, as a full definition holds them (an empty subject was a 500 after the merge).
+    auto_response_subject: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=300)]] | None = None
+    auto_response_text: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=10_000)]] | None = None
 
 
 class SpamSettingsOut(BaseModel):
