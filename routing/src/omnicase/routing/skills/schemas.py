@@ -4,16 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, Field
 
-from omnicase.kit.inputs import StrictInput
-from omnicase.routing.schemas import KEEPS_A_CHARACTER, Description
+from omnicase.kit.inputs import StrictInput, Trimmed
+from omnicase.routing.schemas import Description
 
-SkillName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100, "pattern": KEEPS_A_CHARACTER}),
-]
+SkillName = Annotated[str, Trimmed(100)]
 
 
 class SkillCreate(StrictInput):
