@@ -118,6 +118,17 @@ async def test_a_header_value_beyond_ascii_passes_as_the_bytes_sent(
     assert {name.lower(): value for name, value in response.headers.raw}[b"access-control-allow-origin"] == sent
 
 
+async def test_a_header_value_ending_in_whitespace_passes_without_it(
+    echo: tuple[Gateway, dict[str, str], list[str]],
+) -> None:
+    # Whitespace around a value is no part of it (RFC 9110 5.5); passed on, the upstream client refused it (a 503).
+    gateway, auth, _ = echo
+    headers = {name.encode(): value.encode() for name, value in auth.items()} | {b"Origin": b"https://a.example \t"}
+    response = await gateway.client.get("/api/v1/cases/1", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["origin"] == "https://a.example"
+
+
 async def test_large_body_streams_through_intact(echo: tuple[Gateway, dict[str, str], list[str]]) -> None:
     gateway, auth, calls = echo
     payload = bytes(range(256)) * (20 * 1024 * 1024 // 256)  # 20 MB

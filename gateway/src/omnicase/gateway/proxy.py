@@ -89,9 +89,11 @@ def _forward_headers(request: Request, principal: Principal | None, settings: Ga
     # Multi-valued, case-insensitive: repeated headers pass as sent; what the gateway sets replaces the client's.
     # As the bytes that came (a value beyond ASCII, which HTTP allows as opaque octets, passes as it is;
     # as text, httpx would encode it as ASCII and fail).
+    # Without the whitespace around it, which is no part of a field's value (RFC 9110 5.5) and which
+    # the upstream client refuses at a value's end.
     headers = httpx.Headers(
         [
-            (name, value)
+            (name, value.strip(b" \t"))
             for name, value in request.headers.raw
             if (lowered := name.decode("latin-1").lower()) not in dropped and not lowered.startswith("x-omnicase-")
         ]
