@@ -159,6 +159,13 @@ async def test_search_pages_follow_the_ranking(client: httpx.AsyncClient, brand:
     )
     assert [h["article_id"] for h in page["items"] + rest.json()["items"]] == [h["article_id"] for h in everything]
     assert rest.json()["next_cursor"] is None
+    # A position before the first (no page hands one out) is the first page, not a 500.
+    before = await client.get(
+        "/api/v1/kb/search",
+        params={"brand": brand, "q": "order account password refund", "limit": 2, "cursor": "-4319"},
+    )
+    assert before.status_code == 200, before.text
+    assert before.json()["items"] == page["items"]
 
 
 async def test_bad_searches_are_refused_naming_the_parameter(client: httpx.AsyncClient) -> None:

@@ -34,7 +34,8 @@ class SearchService:
             language=language_of(locale) if locale is not None and exact is None else None,
         )
         after = decode_cursor(cursor, Int32)
-        offset = after[0] if after is not None else 0
+        # A position this service never hands out (below the first) starts at the top.
+        offset = max(0, after[0]) if after is not None else 0
         rows = await self.repository.search(query, offset, limit)
         items = [
             SearchHit(
