@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -204,6 +205,45 @@ async def test_offset_is_not_committed_when_the_transaction_fails_so_the_message
     finally:
         await second.stop()
     assert [seq for _, _, seq in await effects.rows(scratch_schema)] == [1]
+
+
+def _keys_in_distinct_partitions(count: int, partitions: int = 4) -> list[uuid.UUID]:
+    """Case ids the producer's default partitioner puts in ``count`` different partitions."""
+    chosen: dict[int, uuid.UUID] = {}
+    while len(chosen) < count:
+        case_id = uuid.uuid4()
+        chosen.setdefault(DefaultPartitioner()(str(case_id).encode(), list(range(partitions)), []), case_id)
+    return list(chosen.values())
+
+
+async def test_a_slow_case_holds_up_only_its_own_partition_when_partitions_apply_at_once(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    slow_case, *other_cases = _keys_in_distinct_partitions(3)
+    release = asyncio.Event()
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        if CaseUpdated.parse(envelope).case_id == slow_case:
+            await release.wait()
+        await effects.record(session, envelope)
+
+    for case_id in (slow_case, *other_cases):
+        await publish_numbered(producer, suite_topics, case_id, range(1, 4))
+    consumer = make_consumer(scratch_schema, producer, kafka_bootstrap, suite_topics, handler, partitions_at_once=4)
+    await consumer.start()
+    try:
+        # The others' events are committed while the slow case's transaction still waits.
+        await eventually(count_at_least(effects, scratch_schema, 6), message="the other cases applied meanwhile")
+        assert {key for _, key, _ in await effects.rows(scratch_schema)} == {str(case) for case in other_cases}
+        release.set()
+        await eventually(count_at_least(effects, scratch_schema, 9), message="the slow case applied once released")
+    finally:
+        release.set()
+        await consumer.stop()
+    rows = await effects.rows(scratch_schema)
+    assert len(rows) == 9, "each event applied once"
+    for case_id in (slow_case, *other_cases):
+        assert [seq for _, key, seq in rows if key == str(case_id)] == [1, 2, 3], "each case's events in order"
 
 
 async def test_a_handler_with_nothing_to_do_has_its_events_passed_over_unclaimed_until_it_wants_them(

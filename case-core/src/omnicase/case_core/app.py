@@ -87,12 +87,21 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
         consumers=[
             ConsumerBinding(
                 ConsumerConfig(
-                    group=INTAKE_GROUP, topics=[Topic.INTAKE_MESSAGES], accepts=INTAKE_ACCEPTS, max_records=500
+                    group=INTAKE_GROUP,
+                    topics=[Topic.INTAKE_MESSAGES],
+                    accepts=INTAKE_ACCEPTS,
+                    max_records=500,
+                    partitions_at_once=settings.consumer_partitions_at_once,
                 ),
                 services.intake.handle,
             ),
             ConsumerBinding(
-                ConsumerConfig(group=COMMANDS_GROUP, topics=[Topic.CASE_COMMANDS], accepts=COMMANDS_ACCEPTS),
+                ConsumerConfig(
+                    group=COMMANDS_GROUP,
+                    topics=[Topic.CASE_COMMANDS],
+                    accepts=COMMANDS_ACCEPTS,
+                    partitions_at_once=settings.consumer_partitions_at_once,
+                ),
                 commands.handle,
             ),
             ConsumerBinding(

@@ -20,6 +20,9 @@ class CaseCoreSettings(ServiceSettings):
     default_phone_region: str | None = Field(default=None, min_length=2, max_length=2)
     max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     max_attachments_per_message: int = Field(default=20, ge=1, le=100)
+    # How many transactions apply one fetch of intake messages or case commands, each taking
+    # whole partitions (the kit's ``partitions_at_once``); each holds a database connection.
+    consumer_partitions_at_once: int = Field(default=4, ge=1, le=32)
 
     # Outbound webhooks (webhooks/): how often due deliveries are looked for, how many go
     # out at once, and how long one may take.

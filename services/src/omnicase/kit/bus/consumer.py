@@ -13,7 +13,10 @@ order, commit last):
    and goes to the dead-letter topic;
 3. open **one** database transaction for the batch, claim its event ids in the
    inbox in one statement (``ON CONFLICT DO NOTHING RETURNING``), hand the handler
-   the new ones only (per partition in offset order), commit;
+   the new ones only (per partition in offset order), commit. With
+   ``partitions_at_once`` above one, the fetch's partitions are dealt whole into that
+   many transactions, run at the same time (as consumers in several processes would
+   run them): a message then waits for its own share of the fetch, not all of it;
 4. note every partition's offset ``last + 1``, only after that transaction committed,
    and commit the noted offsets in one call at most every ``commit_interval_ms``, when
    the consumer falls idle, before its partitions are revoked and when it stops. A crash
@@ -103,6 +106,11 @@ class ConsumerConfig:
     fetch_max_wait_ms: int = 50
     # How long an applied batch's offsets may wait to be committed with later ones.
     commit_interval_ms: int = 1_000
+    # How many transactions apply one fetch, each taking whole partitions (so a key's order
+    # holds): a batch's round trips are sequential, and a message waits for its whole batch,
+    # so splitting it shortens the wait. Consumers in several processes already run their
+    # partitions' transactions at the same time; this does the same within one.
+    partitions_at_once: int = 1
     # Services take these from their settings (consumer_session_timeout_ms …).
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
@@ -141,6 +149,14 @@ class _Decoded:
     @property
     def envelope(self) -> Envelope:
         return self.received.envelope
+
+
+def _spread(partitions: list[list[_Decoded]], transactions: int) -> list[list[_Decoded]]:
+    """Whole partitions dealt into at most ``transactions`` groups of about equal size, largest first."""
+    groups: list[list[_Decoded]] = [[] for _ in range(min(max(1, transactions), len(partitions)))]
+    for items in sorted(partitions, key=len, reverse=True):
+        min(groups, key=len).extend(items)
+    return groups
 
 
 class _DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -293,8 +309,9 @@ class EventConsumer:
             for partition, records in fetched.items():
                 CONSUMER_MESSAGES.labels(self.config.group, partition.topic, "skipped").inc(len(records))
             return
-        decoded: list[_Decoded] = []
+        decoded: list[list[_Decoded]] = []
         for partition, records in fetched.items():
+            decoded.append([])
             skipped = 0
             for record in records:
                 if self._passed_over(record):
@@ -306,16 +323,27 @@ class EventConsumer:
                 except (ValidationError, UnknownEventType, ValueError) as error:
                     await self._dead_letter(record, error, attempts=0)
                     continue
-                decoded.append(_Decoded(record, Received(envelope, data)))
+                decoded[-1].append(_Decoded(record, Received(envelope, data)))
             if skipped:
                 CONSUMER_MESSAGES.labels(self.config.group, partition.topic, "skipped").inc(skipped)
-        if not decoded:
+        groups = _spread([items for items in decoded if items], self.config.partitions_at_once)
+        if not groups:
             return
         started = time.perf_counter()
         try:
-            await self._apply_with_retries(decoded, isolate_on_failure=len(decoded) > 1)
+            if len(groups) == 1:
+                await self._apply_with_retries(groups[0], isolate_on_failure=len(groups[0]) > 1)
+            else:
+                # A failure (the consumer stopping) cancels the others: no offset is noted, so the
+                # whole fetch comes again and the inbox drops what a finished transaction applied.
+                try:
+                    async with asyncio.TaskGroup() as running:
+                        for group in groups:
+                            running.create_task(self._apply_with_retries(group, isolate_on_failure=len(group) > 1))
+                except BaseExceptionGroup as failed:
+                    raise failed.exceptions[0] from None
         finally:
-            CONSUMER_HANDLER_SECONDS.labels(self.config.group, decoded[0].record.topic).observe(
+            CONSUMER_HANDLER_SECONDS.labels(self.config.group, groups[0][0].record.topic).observe(
                 time.perf_counter() - started
             )
 
