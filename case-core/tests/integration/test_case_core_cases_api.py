@@ -219,10 +219,18 @@ async def test_custom_fields_are_typed_and_required_ones_block_solving(api: http
         assert unstorable.status_code == 422, unstorable.text
         assert "label" in unstorable.json()["errors"][0]["message"]
 
+    # The schema takes any value; the field's stored definition refuses this one: a 409 naming
+    # the field, on create and on change, and nothing is written.
+    refused = await api.post("/api/v1/cases", json={"subject": "x", "custom_fields": {key: "B-1"}})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"].endswith("/state-conflict")
+    assert problem_fields(refused) == [f"body.custom_fields.{key}"]
     case = await create(api)
     wrong = await patch(api, case, custom_fields={key: "B-1"})
-    assert wrong.status_code == 422
+    assert wrong.status_code == 409, wrong.text
+    assert wrong.json()["type"].endswith("/state-conflict")
     assert problem_fields(wrong) == [f"body.custom_fields.{key}"]
+    assert (await api.get(f"/api/v1/cases/{case['id']}")).json()["version"] == case["version"]
     # The stored definition, not the body, refuses the solve: a 409 naming the field.
     unsolved = await patch(api, case, status="solved")
     assert unsolved.status_code == 409

@@ -229,6 +229,7 @@ async def get(
             BadRequest,
             CaseNotFound,
             CaseClosed,
+            StateConflict,
             PreconditionFailed,
             PreconditionRequired,
             ValidationFailed,

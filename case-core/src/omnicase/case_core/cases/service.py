@@ -22,7 +22,7 @@ from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.snapshot import to_case, to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
 from omnicase.case_core.custom_fields.repository import CustomFieldRepository
-from omnicase.case_core.custom_fields.validation import merge_custom_fields, missing_on_solve
+from omnicase.case_core.custom_fields.validation import DEFINITION_CODES, merge_custom_fields, missing_on_solve
 from omnicase.case_core.errors import CaseClosed, CaseNotFound, NoRecipient
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.messages import reference
@@ -62,8 +62,9 @@ from omnicase.kit.sanitize import sanitize_html
 
 # Refusals the stored state decides (a 409): the status the case has now cannot become the one
 # asked for, a case cannot be its own problem, the linked case is not a problem, a case cannot be
-# solved while a custom field the admin made required to solve is empty.
-_STATE_CODES = frozenset({"transition", "self", "not_a_problem", "required_on_solve"})
+# solved while a custom field the admin made required to solve is empty, a custom field's value
+# its stored definition refuses (the body's schema takes any value: the definition says which).
+_STATE_CODES = frozenset({"transition", "self", "not_a_problem", "required_on_solve"}) | DEFINITION_CODES
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,15 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, get_args
 
 from omnicase.case_core.custom_fields.repository import CustomFieldRow
+from omnicase.case_core.custom_fields.schemas import FieldType
 from omnicase.kit.errors import NOT_FOUND_CODE, FieldError
+
+# The code of a value its stored definition refuses is the definition's type: the body's schema
+# takes any value, so it is the stored state that refuses (a 409 where nothing else is wrong).
+DEFINITION_CODES = frozenset(get_args(FieldType))
 
 
 def _check(definition: CustomFieldRow, value: Any) -> tuple[Any, str | None]:
