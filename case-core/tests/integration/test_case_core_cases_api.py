@@ -252,6 +252,20 @@ async def test_incidents_link_to_problem_cases_only(api: httpx.AsyncClient) -> N
     response = await patch(api, not_a_problem, problem_id=question["id"])
     assert response.status_code == 409
     assert problem_fields(response) == ["body.problem_id"]
+    # A link for a case whose stored type is not an incident: its stored type refuses, a 409.
+    linked_question = await patch(api, question, problem_id=problem["id"])
+    assert linked_question.status_code == 409, linked_question.text
+    assert linked_question.json()["type"].endswith("/state-conflict")
+    assert problem_fields(linked_question) == ["body.problem_id"]
+    # A body giving both a type other than incident (null clears it) and a link breaks its own
+    # schema (if/then): a 422 naming the field.
+    document = (await api.get("/openapi.json")).json()
+    assert document["components"]["schemas"]["CaseChanges"]["then"] == {"properties": {"type": {"const": "incident"}}}
+    for kind in (None, "question"):
+        refused = await patch(api, question, type=kind, problem_id=problem["id"])
+        assert refused.status_code == 422, (kind, refused.text)
+        assert problem_fields(refused) == ["body.problem_id"]
+    assert (await api.get(f"/api/v1/cases/{question['id']}")).json() == question
 
 
 async def test_list_filters_search_sorts_and_pages_stably(api: httpx.AsyncClient) -> None:

@@ -259,6 +259,14 @@ async def test_bad_rules_and_dry_runs_get_per_field_problems_and_change_nothing(
     bad = await api.post("/api/v1/triggers/dry-run", json={"case_id": case["id"], "changes": {"priority": "meh"}})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"].startswith("body.changes.priority")
+    # A link to a problem for a case whose stored type is not an incident: the stored state
+    # refuses it (a 409 naming the field), as a real change would be refused.
+    problem = await _case(api, type="problem")
+    linked = await api.post(
+        "/api/v1/triggers/dry-run", json={"case_id": case["id"], "changes": {"problem_id": problem["id"]}}
+    )
+    assert linked.status_code == 409, linked.text
+    assert [error["field"] for error in linked.json()["errors"]] == ["body.changes.problem_id"]
     missing = await api.post("/api/v1/triggers/dry-run", json={"case_id": str(uuid.uuid4())})
     assert missing.status_code == 404
     assert (await api.get(f"/api/v1/triggers/{uuid.uuid4()}")).status_code == 404

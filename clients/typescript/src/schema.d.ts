@@ -13833,7 +13833,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict or Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;

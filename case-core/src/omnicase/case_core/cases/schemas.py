@@ -166,7 +166,13 @@ class CaseChanges(PatchInput):
     )
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"status": "pending", "priority": "high", "add_tags": ["vip"]}]}
+        json_schema_extra={
+            "examples": [{"status": "pending", "priority": "high", "add_tags": ["vip"]}],
+            # What _check_problem checks of the body when it gives both: only an incident links to
+            # a problem (given one alone, the case's stored type or link decides: a 409).
+            "if": {"required": ["problem_id", "type"], "properties": {"problem_id": {"type": "string"}}},
+            "then": {"properties": {"type": {"const": "incident"}}},
+        }
     )
 
     subject: str | None = Field(default=None, min_length=1, max_length=500)

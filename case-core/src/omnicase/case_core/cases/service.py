@@ -61,10 +61,13 @@ from omnicase.kit.outbox import Outbox
 from omnicase.kit.sanitize import sanitize_html
 
 # Refusals the stored state decides (a 409): the status the case has now cannot become the one
-# asked for, a case cannot be its own problem, the linked case is not a problem, a case cannot be
+# asked for, a case cannot be its own problem, the linked case is not a problem, the case's stored
+# type is not an incident (or a change of type leaves a stored link to a problem), a case cannot be
 # solved while a custom field the admin made required to solve is empty, a custom field's value
 # its stored definition refuses (the body's schema takes any value: the definition says which).
-_STATE_CODES = frozenset({"transition", "self", "not_a_problem", "required_on_solve"}) | DEFINITION_CODES
+_STATE_CODES = (
+    frozenset({"transition", "self", "not_a_problem", "not_an_incident", "required_on_solve"}) | DEFINITION_CODES
+)
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +237,7 @@ class CaseService:
                 )
             else:
                 organization_id = contact.organization_id
-        errors += await self._check_problem(session, None, new.type, new.problem_id, location)
+        errors += await self._check_problem(session, None, new.type, new.problem_id, location, type_from_body=True)
         if new.status == CaseStatus.SOLVED:
             errors += missing_on_solve(definitions, custom)
         if errors:
@@ -375,7 +378,12 @@ class CaseService:
                     new["organization_id"] = contact.organization_id
         if "problem_id" in new or "type" in new:
             errors += await self._check_problem(
-                session, case.id, new.get("type", case.type), new.get("problem_id", case.problem_id), location
+                session,
+                case.id,
+                new.get("type", case.type),
+                new.get("problem_id", case.problem_id),
+                location,
+                type_from_body="type" in new and "problem_id" in new,
             )
         if solving:
             errors += missing_on_solve(definitions, custom)
@@ -410,12 +418,24 @@ class CaseService:
         case_type: str | None,
         problem_id: uuid.UUID | None,
         location: str,
+        *,
+        type_from_body: bool,
     ) -> list[FieldError]:
+        """What is wrong with linking a case of ``case_type`` to ``problem_id``; ``type_from_body``:
+        the body gave both (its schema says only an incident links, a 422), else the stored type or
+        link refuses the other (a 409)."""
         if problem_id is None:
             return []
         where = f"{location}.problem_id"
         if case_type != "incident":
-            return [FieldError(field=where, message="only an incident can be linked to a problem", code="type")]
+            message = "only an incident can be linked to a problem"
+            if type_from_body:
+                return [FieldError(field=where, message=message, code="type")]
+            return [
+                FieldError(
+                    field=where, message=f"{message}; this case is {case_type or 'untyped'}", code="not_an_incident"
+                )
+            ]
         if problem_id == case_id:
             return [FieldError(field=where, message="a case cannot be its own problem", code="self")]
         problem = await CaseRepository(session).get(problem_id)

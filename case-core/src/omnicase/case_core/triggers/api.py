@@ -23,7 +23,7 @@ from omnicase.case_core.triggers.schemas import (
 from omnicase.case_core.triggers.service import TriggerNotFound, TriggerService
 from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_responses
+from omnicase.kit.errors import StateConflict, UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.routes import Doc, resource_routes
 
@@ -56,7 +56,7 @@ async def list_triggers(session: SessionDep, triggers: TriggersDep, actor: CaseR
     operation_id="dry_run_triggers",
     summary="Which triggers would fire for a case",
     response_model=TriggerRun,
-    responses=problem_responses(CaseNotFound, CaseClosed, ValidationFailed, UnknownReference),
+    responses=problem_responses(CaseNotFound, CaseClosed, StateConflict, ValidationFailed, UnknownReference),
 )
 async def dry_run(data: DryRunRequest, session: SessionDep, triggers: TriggersDep, actor: CaseReader) -> TriggerRun:
     """Applies the imagined change and the rules in a transaction that is rolled back: nothing is kept or sent."""
