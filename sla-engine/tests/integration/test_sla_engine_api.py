@@ -73,6 +73,23 @@ async def test_schedules_are_created_listed_changed_and_deleted(client: httpx.As
     assert gone.json()["type"].endswith("/schedule-not-found")
 
 
+async def test_a_replace_gives_the_schedule_its_bodys_holidays_and_an_earlier_holiday_id_is_gone(
+    client: httpx.AsyncClient,
+) -> None:
+    schedule = (await client.post("/api/v1/business-hours", json=schedule_body(holidays=[]))).json()
+    added = await client.post(
+        f"/api/v1/business-hours/{schedule['id']}/holidays", json={"name": "New Year", "start_date": "2027-01-01"}
+    )
+    new_year = added.json()["holidays"][-1]
+    # The replace says every holiday the schedule has: the one added before it is not among them.
+    replaced = await client.put(f"/api/v1/business-hours/{schedule['id']}", json=schedule_body())
+    assert [holiday["name"] for holiday in replaced.json()["holidays"]] == ["Christmas"]
+    gone = await client.delete(f"/api/v1/business-hours/{schedule['id']}/holidays/{new_year['id']}")
+    assert gone.status_code == 404
+    assert gone.json()["type"].endswith("/holiday-not-found")
+    assert (await client.get(f"/api/v1/business-hours/{schedule['id']}")).json() == replaced.json()
+
+
 async def test_bad_schedules_are_refused_field_by_field(client: httpx.AsyncClient) -> None:
     unknown_zone = await client.post("/api/v1/business-hours", json=schedule_body(time_zone="Mars/Olympus"))
     assert unknown_zone.status_code == 422
