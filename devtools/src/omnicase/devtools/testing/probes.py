@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -67,8 +68,18 @@ def numbered_event(case_id: uuid.UUID, seq: int) -> CaseUpdated:
     return CaseUpdated(case_id=case_id, version=seq, changes={"seq": FieldChange(old=seq - 1, new=seq)}, actor="test")
 
 
-async def read_topic(bootstrap: str, topic: str, *, expect: int, within: float = 20.0) -> list[ConsumerRecord]:
-    """Every record of ``topic`` from the start, waiting until ``expect`` arrived (and a little more)."""
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    expect: int,
+    within: float = 20.0,
+    keep: Callable[[ConsumerRecord], bool] | None = None,
+) -> list[ConsumerRecord]:
+    """Every record of ``topic`` from the start, waiting until ``expect`` arrived (and a little more).
+
+    ``keep`` narrows it to the records a test is about, where other tests' work may reach the
+    same topic (a republisher stages every pending row of the shared database)."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
     )
@@ -81,7 +92,7 @@ async def read_topic(bootstrap: str, topic: str, *, expect: int, within: float =
         while loop.time() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for partition_records in batch.values():
-                records.extend(partition_records)
+                records.extend(record for record in partition_records if keep is None or keep(record))
             if len(records) >= expect:
                 # Linger briefly so an unexpected extra record would be seen too.
                 quiet_until = quiet_until or loop.time() + 0.5
