@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
+from omnicase.kit.columns import TIMESTAMP, id_column, timestamps, version_column
 from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -38,16 +38,13 @@ inbox = inbox_table(metadata)
 # custom field definitions (kit.config_version triggers; migration 0005).
 config_version = config_version_table(metadata)
 
-TIMESTAMP = DateTime(timezone=True)
-
 organizations = Table(
     "organizations",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("notes", Text, nullable=False, server_default=""),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
     Index("ix_organizations_lower_name", text("lower(name)")),
 )
 
@@ -63,12 +60,11 @@ organization_domains = Table(
 contacts = Table(
     "contacts",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200)),
     Column("organization_id", Uuid, ForeignKey("organizations.id", ondelete="SET NULL")),
     Column("notes", Text, nullable=False, server_default=""),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
     Index("ix_contacts_organization_id", "organization_id"),
     Index("ix_contacts_lower_name", text("lower(name)")),
 )
@@ -91,7 +87,7 @@ case_number_seq = Sequence("case_number_seq", metadata=metadata, start=1)
 cases = Table(
     "cases",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("number", BigInteger, case_number_seq, server_default=case_number_seq.next_value(), nullable=False),
     Column("ref_token", String(20), nullable=False),
     Column("subject", String(500), nullable=False),
@@ -114,8 +110,7 @@ cases = Table(
     Column("problem_id", Uuid, ForeignKey("cases.id")),
     Column("merged_into", Uuid, ForeignKey("cases.id")),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
     Column("first_public_reply_at", TIMESTAMP),
     Column("solved_at", TIMESTAMP),
     Column("closed_at", TIMESTAMP),
@@ -146,7 +141,7 @@ cases = Table(
 messages = Table(
     "messages",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False),
     Column("direction", String(10), nullable=False),
     Column("public", Boolean, nullable=False),
@@ -200,7 +195,7 @@ case_history = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("case_id", Uuid, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
-    Column("version", Integer, nullable=False),
+    version_column(),
     Column("actor", String(100), nullable=False),
     Column("via", String(20), nullable=False),
     Column("field", String(100), nullable=False),
@@ -213,7 +208,7 @@ case_history = Table(
 custom_field_definitions = Table(
     "custom_field_definitions",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("key", String(64), nullable=False),
     Column("label", String(200), nullable=False),
     Column("type", String(10), nullable=False),
@@ -221,8 +216,7 @@ custom_field_definitions = Table(
     Column("pattern", String(500)),
     Column("required_on_solve", Boolean, nullable=False, server_default="false"),
     Column("active", Boolean, nullable=False, server_default="true"),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
     Index("uq_custom_field_definitions_key", "key", unique=True),
     CheckConstraint(
         "type IN ('text', 'number', 'decimal', 'date', 'dropdown', 'checkbox', 'regex')",

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from omnicase.kit.columns import id_column, timestamps
 from omnicase.kit.db import service_metadata
 
 metadata = service_metadata("gateway")
@@ -27,7 +28,7 @@ ROLES = ("admin", "agent", "light_agent", "end_user")
 users = Table(
     "users",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     # Stored lower-cased: one account per address whatever the case typed at login.
     Column("email", String(320), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
@@ -41,8 +42,7 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default=text("0")),
     Column("locked_until", DateTime(timezone=True), nullable=True),
     Column("last_login_at", DateTime(timezone=True), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *timestamps(),
     CheckConstraint("role IN ('admin', 'agent', 'light_agent', 'end_user')", name="role"),
     Index("ix_users_role_active", "role", "active"),
     Index("uq_users_agent_id", "agent_id", unique=True, postgresql_where=text("agent_id IS NOT NULL")),
@@ -53,7 +53,7 @@ users = Table(
 sessions = Table(
     "sessions",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     # The scopes asked for at login (a subset of the role's); NULL means all of the role's.
     Column("scopes", ARRAY(String(64)), nullable=True),
@@ -65,7 +65,7 @@ sessions = Table(
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("session_id", Uuid, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("token_hash", LargeBinary(32), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -77,7 +77,7 @@ refresh_tokens = Table(
 api_tokens = Table(
     "api_tokens",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("token_hash", LargeBinary(32), nullable=False, unique=True),
     Column("token_prefix", String(16), nullable=False),

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from omnicase.kit.columns import id_column, timestamps
 from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -30,7 +31,7 @@ inbox = inbox_table(metadata)
 mailboxes = Table(
     "mailboxes",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     # Stored lowercased: addresses are matched case-insensitively (RCPT, webhook, own-address check).
     Column("address", String(320), nullable=False),
     Column("display_name", String(200), nullable=True),
@@ -50,15 +51,14 @@ mailboxes = Table(
     Column("verified_at", DateTime(timezone=True), nullable=True),
     Column("verified_route", String(20), nullable=True),
     Column("verified_from", String(320), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *timestamps(),
     UniqueConstraint("address"),
 )
 
 raw_messages = Table(
     "raw_messages",
     metadata,
-    Column("id", Uuid, primary_key=True),  # the intake id case-core acknowledges
+    id_column(),  # the intake id case-core acknowledges
     Column("mailbox_id", Uuid, ForeignKey("mailboxes.id", ondelete="RESTRICT"), nullable=False),
     Column("route", String(20), nullable=False),  # smtp | webhook | imap
     Column("received_at", DateTime(timezone=True), nullable=False),
@@ -123,7 +123,7 @@ sender_suspensions = Table(
 outbound_messages = Table(
     "outbound_messages",
     metadata,
-    Column("id", Uuid, primary_key=True),  # outbound_id from case-core, or ours for auto-responses
+    id_column(),  # outbound_id from case-core, or ours for auto-responses
     Column("case_id", Uuid, nullable=True),  # None for mailbox verification messages
     Column("mailbox_id", Uuid, ForeignKey("mailboxes.id", ondelete="RESTRICT"), nullable=True),
     Column("intake_id", Uuid, nullable=True),  # the inbound message an auto-response answers

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from omnicase.kit.columns import id_column, timestamps, version_column
 from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -30,27 +31,25 @@ inbox = inbox_table(metadata)
 forms = Table(
     "forms",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("enabled", Boolean, nullable=False),
     # The whole definition (fields, defaults, spam, limits) as validated by FormDefinition.
     Column("definition", JSONB, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    version_column(),
+    *timestamps(),
 )
 
 channels = Table(
     "channels",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("config", JSONB, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    version_column(),
+    *timestamps(),
 )
 
 # Every inbound message this service accepted (form submissions and channel webhooks),
@@ -58,7 +57,7 @@ channels = Table(
 inbound_messages = Table(
     "inbound_messages",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("source", String(80), nullable=False, comment="form:<id> or channel:<id>"),
     Column("form_id", Uuid),
     Column("channel_id", Uuid),

@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from omnicase.kit.columns import TIMESTAMP, id_column, timestamps, version_column
 from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -32,22 +32,19 @@ metadata = service_metadata("routing")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-TS = DateTime(timezone=True)
-
 skills = Table(
     "skills",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(100), nullable=False, unique=True),
     Column("description", Text, nullable=False, server_default=""),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(),
 )
 
 groups = Table(
     "groups",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False, unique=True),
     Column("description", Text, nullable=False, server_default=""),
     Column("routing_model", String(20), nullable=False),
@@ -55,8 +52,7 @@ groups = Table(
     Column("offer_timeout_seconds", Integer),
     Column("overflow_after_seconds", Integer),
     Column("overflow_group_id", Uuid, ForeignKey("routing.groups.id", ondelete="RESTRICT")),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(),
     CheckConstraint("routing_model IN ('best_available', 'round_robin', 'least_active')", name="routing_model"),
 )
 
@@ -72,10 +68,9 @@ agents = Table(
     Column("active_cases", Integer, nullable=False, server_default="0"),
     Column("presence", String(10), nullable=False, server_default="offline"),
     Column("presence_reason", String(200)),
-    Column("presence_changed_at", TS, nullable=False),
-    Column("last_assigned_at", TS),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    Column("presence_changed_at", TIMESTAMP, nullable=False),
+    Column("last_assigned_at", TIMESTAMP),
+    *timestamps(),
     CheckConstraint("presence IN ('online', 'away', 'offline')", name="presence"),
     CheckConstraint("capacity >= 0", name="capacity"),
     CheckConstraint("used_capacity >= 0", name="used_capacity"),
@@ -96,21 +91,20 @@ group_members = Table(
     Column("group_id", Uuid, ForeignKey("routing.groups.id", ondelete="CASCADE"), primary_key=True),
     Column("agent_id", Uuid, ForeignKey("routing.agents.user_id", ondelete="CASCADE"), primary_key=True, index=True),
     # Round-robin rotates on this, per queue.
-    Column("last_offered_at", TS),
+    Column("last_offered_at", TIMESTAMP),
 )
 
 rules = Table(
     "rules",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("position", Integer, nullable=False),
     Column("enabled", Boolean, nullable=False, server_default="true"),
     Column("conditions", JSONB, nullable=False),
     Column("target_group_id", Uuid, ForeignKey("routing.groups.id", ondelete="RESTRICT"), nullable=False, index=True),
     Column("require_language", Boolean, nullable=False, server_default="false"),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(),
     Index("ix_rules_position", "position", "id"),
 )
 
@@ -128,7 +122,7 @@ cases = Table(
     metadata,
     Column("case_id", Uuid, primary_key=True),
     Column("number", BigInteger, nullable=False),
-    Column("version", Integer, nullable=False),
+    version_column(),
     Column("subject", Text, nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     Column("status", String(20), nullable=False),
@@ -149,13 +143,13 @@ cases = Table(
     Column("required_skills", JSONB, nullable=False, server_default="{}"),
     Column("require_language", Boolean, nullable=False, server_default="false"),
     Column("cost", SmallInteger, nullable=False),
-    Column("queued_at", TS),
-    Column("group_entered_at", TS),
+    Column("queued_at", TIMESTAMP),
+    Column("group_entered_at", TIMESTAMP),
     # The agent whose capacity this case holds (offered, assigned or manually assigned).
     Column("holder_id", Uuid),
     Column("holder_cost", SmallInteger, nullable=False, server_default="0"),
-    Column("holder_since", TS),
-    Column("updated_at", TS, nullable=False),
+    Column("holder_since", TIMESTAMP),
+    Column("updated_at", TIMESTAMP, nullable=False),
     Index(
         "ix_cases_waiting",
         "group_id",
@@ -169,16 +163,16 @@ cases = Table(
 offers = Table(
     "offers",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("case_id", Uuid, ForeignKey("routing.cases.case_id", ondelete="CASCADE"), nullable=False),
     Column("agent_id", Uuid, ForeignKey("routing.agents.user_id", ondelete="CASCADE"), nullable=False),
     Column("group_id", Uuid, nullable=False),
     # pending | accepted | declined | expired | revoked | completed
     Column("status", String(10), nullable=False),
     Column("cost", SmallInteger, nullable=False),
-    Column("created_at", TS, nullable=False),
-    Column("expires_at", TS),
-    Column("decided_at", TS),
+    Column("created_at", TIMESTAMP, nullable=False),
+    Column("expires_at", TIMESTAMP),
+    Column("decided_at", TIMESTAMP),
     Column("decline_reason", String(500)),
     Index("ix_offers_case_id", "case_id"),
     Index("ix_offers_agent_id_status", "agent_id", "status"),
@@ -196,7 +190,7 @@ decisions = Table(
     metadata,
     Column("seq", BigInteger, Identity(), primary_key=True),
     Column("case_id", Uuid, nullable=False),
-    Column("at", TS, nullable=False),
+    Column("at", TIMESTAMP, nullable=False),
     Column("kind", String(20), nullable=False),
     Column("summary", Text, nullable=False),
     Column("rule_id", Uuid),
@@ -212,9 +206,9 @@ config_version = config_version_table(metadata)
 timers = Table(
     "timers",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("kind", String(20), nullable=False),
     Column("case_id", Uuid, nullable=False, index=True),
     Column("offer_id", Uuid),
-    Column("due_at", TS, nullable=False, index=True),
+    Column("due_at", TIMESTAMP, nullable=False, index=True),
 )

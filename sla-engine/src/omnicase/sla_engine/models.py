@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from omnicase.kit.columns import id_column, timestamps, version_column
 from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -36,19 +37,18 @@ inbox = inbox_table(metadata)
 schedules = Table(
     "schedules",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("time_zone", String(64), nullable=False),
     Column("intervals", JSONB, nullable=False),
     Column("holidays", JSONB, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *timestamps(),
 )
 
 policies = Table(
     "policies",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     Column("position", Integer, nullable=False),
@@ -58,15 +58,14 @@ policies = Table(
     Column("schedule_id", Uuid, ForeignKey("sla_engine.schedules.id"), nullable=True),
     Column("warning_percent", Integer, nullable=False),
     Column("escalations", JSONB, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *timestamps(),
     Index("ix_policies_position", "position", "id"),
 )
 
 automations = Table(
     "automations",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("position", Integer, nullable=False),
     Column("active", Boolean, nullable=False),
@@ -74,8 +73,7 @@ automations = Table(
     Column("time_condition", JSONB, nullable=False),
     Column("schedule_id", Uuid, ForeignKey("sla_engine.schedules.id"), nullable=True),
     Column("actions", JSONB, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *timestamps(),
     Index("ix_automations_position", "position", "id"),
 )
 
@@ -84,21 +82,20 @@ cases = Table(
     "cases",
     metadata,
     Column("case_id", Uuid, primary_key=True),
-    Column("version", Integer, nullable=False),
+    version_column(),
     Column("snapshot", JSONB, nullable=False),
     Column("status", String(20), nullable=False),
     Column("status_since", DateTime(timezone=True), nullable=False),
     Column("policy_id", Uuid, nullable=True),
     Column("last_agent_reply_at", DateTime(timezone=True), nullable=True),
     Column("last_customer_message_at", DateTime(timezone=True), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *timestamps(),
 )
 
 milestones = Table(
     "milestones",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("case_id", Uuid, ForeignKey("sla_engine.cases.case_id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("cycle", Integer, nullable=False),

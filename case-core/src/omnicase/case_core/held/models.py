@@ -1,17 +1,16 @@
 """Held messages: what the intakes stored but held back (noise, loops, suspended senders, spam)."""
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import CheckConstraint, Column, Index, Integer, String, Table, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 
 from omnicase.case_core.models import metadata
-
-TIMESTAMP = DateTime(timezone=True)
+from omnicase.kit.columns import TIMESTAMP, id_column
 
 held_messages = Table(
     "held_messages",
     metadata,
     # The intake id: a republished copy of the same held message is the same row.
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("source", String(80), nullable=False),  # the intake service that held it
     Column("channel", String(20), nullable=False),
     Column("reason", String(20), nullable=False),

@@ -1,16 +1,15 @@
 """Macros: named, ordered actions an agent applies to a case in one call."""
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Uuid, text
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from omnicase.case_core.models import metadata
-
-TIMESTAMP = DateTime(timezone=True)
+from omnicase.kit.columns import id_column, timestamps
 
 macros = Table(
     "macros",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("description", String(1000), nullable=False, server_default=""),
     Column("active", Boolean, nullable=False, server_default=text("true")),
@@ -18,8 +17,7 @@ macros = Table(
     # Empty: every agent's; else only these groups'.
     Column("group_ids", ARRAY(Uuid), nullable=False, server_default="{}"),
     Column("actions", JSONB, nullable=False),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
 )
 
 Index("ix_macros_group_ids", macros.c.group_ids, postgresql_using="gin")

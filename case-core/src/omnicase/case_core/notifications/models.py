@@ -1,16 +1,15 @@
 """Staff notifications: emails to an agent, a group's members or an admin, resolved off the request path."""
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, String, Table, Text, Uuid, text
+from sqlalchemy import CheckConstraint, Column, Index, Integer, String, Table, Text, Uuid, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from omnicase.case_core.models import metadata
-
-TIMESTAMP = DateTime(timezone=True)
+from omnicase.kit.columns import TIMESTAMP, id_column, timestamps
 
 notifications = Table(
     "notifications",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("reason", String(200), nullable=False),
     Column("case_id", Uuid),
     Column("trigger_id", Uuid),
@@ -30,8 +29,7 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", TIMESTAMP),
     Column("last_error", Text),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
     CheckConstraint("status IN ('pending', 'requested', 'sent', 'failed')", name="status"),
     CheckConstraint("recipient_kind IN ('agent', 'group', 'email')", name="recipient_kind"),
 )

@@ -1,16 +1,15 @@
 """Saved case lists (views): filters, columns and sort; personal, a group's, or everyone's."""
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, String, Table, Uuid
+from sqlalchemy import CheckConstraint, Column, Index, Integer, String, Table, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 
 from omnicase.case_core.models import metadata
-
-TIMESTAMP = DateTime(timezone=True)
+from omnicase.kit.columns import id_column, timestamps
 
 views = Table(
     "views",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("visibility", String(16), nullable=False),
     Column("owner", String(200)),
@@ -19,8 +18,7 @@ views = Table(
     Column("columns", JSONB, nullable=False),
     Column("sort", String(32), nullable=False),
     Column("position", Integer, nullable=False),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
     CheckConstraint("visibility IN ('personal', 'group', 'everyone')", name="visibility"),
 )
 

@@ -4,7 +4,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -17,13 +16,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, CIDR, JSONB
 
 from omnicase.case_core.models import metadata
-
-TIMESTAMP = DateTime(timezone=True)
+from omnicase.kit.columns import TIMESTAMP, id_column, timestamps
 
 webhook_subscriptions = Table(
     "webhook_subscriptions",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("url", String(2000), nullable=False),
     Column("description", String(500), nullable=False, server_default=""),
     Column("event_types", ARRAY(String(64)), nullable=False),
@@ -39,8 +37,7 @@ webhook_subscriptions = Table(
     Column("failing_since", TIMESTAMP),
     # Who hears of it when the subscription is disabled automatically.
     Column("notify_email", String(320)),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
 )
 
 # Fan-out looks subscriptions up by event type on every case event.
@@ -49,7 +46,7 @@ Index("ix_webhook_subscriptions_event_types", webhook_subscriptions.c.event_type
 webhook_allowed_networks = Table(
     "webhook_allowed_networks",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("network", CIDR, nullable=False, unique=True),
     Column("note", String(500), nullable=False, server_default=""),
     Column("created_by", String(200), nullable=False),
@@ -59,7 +56,7 @@ webhook_allowed_networks = Table(
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("subscription_id", Uuid, ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False),
     Column("event_id", Uuid, nullable=False),
     Column("event_type", String(64), nullable=False),
@@ -71,8 +68,7 @@ webhook_deliveries = Table(
     Column("next_attempt_at", TIMESTAMP),
     Column("last_status_code", Integer),
     Column("last_error", Text),
-    Column("created_at", TIMESTAMP, nullable=False),
-    Column("updated_at", TIMESTAMP, nullable=False),
+    *timestamps(),
     Column("delivered_at", TIMESTAMP),
     CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
 )
@@ -100,7 +96,7 @@ Index(
 webhook_attempts = Table(
     "webhook_attempts",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    id_column(),
     Column("delivery_id", Uuid, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("attempted_at", TIMESTAMP, nullable=False),
     Column("status_code", Integer),
