@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, Self, TypeVar
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,6 +61,9 @@ def intake_channel_of(envelope: Envelope) -> str | None:
     return None if model is None else model.intake_channel(envelope.data)
 
 
+EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {}
+
+
 class EventData(BaseModel):
     """Base of every event's ``data``; subclasses declare their type, version and topic."""
 
@@ -69,6 +72,15 @@ class EventData(BaseModel):
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
     topic: ClassVar[Topic]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        # Every contract is registered as it is defined, one model per (type, schema_version).
+        super().__pydantic_init_subclass__(**kwargs)
+        key = (cls.event_type, cls.schema_version)
+        if key in EVENT_TYPES:
+            raise ValueError(f"duplicate contract {key}")
+        EVENT_TYPES[key] = cls
 
     @classmethod
     def intake_channel(cls, data: dict[str, Any]) -> str | None:
@@ -96,19 +108,6 @@ class EventData(BaseModel):
         if (envelope.type, envelope.schema_version) != (cls.event_type, cls.schema_version):
             raise UnknownEventType(f"{envelope.type} v{envelope.schema_version} is not {cls.event_type}")
         return cls.model_validate(envelope.data)
-
-
-EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {}
-
-DataT = TypeVar("DataT", bound=type[EventData])
-
-
-def contract(cls: DataT) -> DataT:
-    key = (cls.event_type, cls.schema_version)
-    if key in EVENT_TYPES:
-        raise ValueError(f"duplicate contract {key}")
-    EVENT_TYPES[key] = cls
-    return cls
 
 
 # --- shared vocabulary -------------------------------------------------------
@@ -177,7 +176,6 @@ class FieldChange(BaseModel):
 # --- intake.messages -----------------------------------------------------------
 
 
-@contract
 class MessageReceived(EventData):
     """An inbound customer message, committed by an intake and waiting for case-core."""
 
@@ -212,7 +210,6 @@ class HoldReason(StrEnum):
     SPAM = "spam"
 
 
-@contract
 class MessageHeld(EventData):
     """A message an intake stored but held back; case-core keeps it where staff may recover it."""
 
@@ -224,7 +221,6 @@ class MessageHeld(EventData):
     detail: str = Field(description="The intake's own words: which rule held it and why.")
 
 
-@contract
 class DeliveryReported(EventData):
     """An intake reports what became of an outbound message it was asked to send."""
 
@@ -268,7 +264,6 @@ class CaseSnapshot(BaseModel):
     version: int = Field(ge=1, description="Increases by one with every change (optimistic concurrency).")
 
 
-@contract
 class CaseCreated(EventData):
     event_type = "case.created"
     topic = Topic.CASE_EVENTS
@@ -285,7 +280,6 @@ class CaseCreated(EventData):
         return str(data["case"]["channel"]) if data.get("source_intake_id") else None
 
 
-@contract
 class CaseUpdated(EventData):
     event_type = "case.updated"
     topic = Topic.CASE_EVENTS
@@ -297,7 +291,6 @@ class CaseUpdated(EventData):
     case: CaseSnapshot | None = None
 
 
-@contract
 class CaseMessageAdded(EventData):
     event_type = "case.message_added"
     topic = Topic.CASE_EVENTS
@@ -317,7 +310,6 @@ class CaseMessageAdded(EventData):
         return str(data["channel"]) if data.get("source_intake_id") else None
 
 
-@contract
 class HeldMessageKept(EventData):
     """case-core keeps a held message (the intake's end-to-end acknowledgement; keyed by intake id)."""
 
@@ -327,7 +319,6 @@ class HeldMessageKept(EventData):
     source_intake_id: uuid.UUID
 
 
-@contract
 class CaseSatisfactionRated(EventData):
     """The requester rated the support of a solved case (or changed the rating) through its survey."""
 
@@ -350,7 +341,6 @@ class CaseSatisfactionRated(EventData):
 # --- case.commands -----------------------------------------------------------------
 
 
-@contract
 class AssignCase(EventData):
     event_type = "case.assign"
     topic = Topic.CASE_COMMANDS
@@ -361,7 +351,6 @@ class AssignCase(EventData):
     reason: str
 
 
-@contract
 class ChangeCase(EventData):
     """Set priority or group, add or remove tags, add an internal note, with the same rules as the API."""
 
@@ -380,7 +369,6 @@ class ChangeCase(EventData):
 # --- sla.events -----------------------------------------------------------------------
 
 
-@contract
 class SlaThresholdReached(EventData):
     event_type = "sla.threshold_reached"
     topic = Topic.SLA_EVENTS
@@ -397,7 +385,6 @@ class SlaThresholdReached(EventData):
 OfferOutcome = Literal["accepted", "declined", "expired", "revoked"]
 
 
-@contract
 class OfferCreated(EventData):
     """A case was offered to an agent (push routing); the agent accepts or declines through routing's API."""
 
@@ -412,7 +399,6 @@ class OfferCreated(EventData):
     created_at: datetime
 
 
-@contract
 class OfferEnded(EventData):
     """A pending offer ended; ``revoked``: the agent went offline, or the case was closed, moved or reassigned."""
 
@@ -431,7 +417,6 @@ class OfferEnded(EventData):
 # --- outbound.messages ------------------------------------------------------------------
 
 
-@contract
 class OutboundMessageRequested(EventData):
     event_type = "outbound.message_requested"
     topic = Topic.OUTBOUND_MESSAGES
@@ -461,7 +446,6 @@ class OutboundMessageRequested(EventData):
 # --- sla-engine additions -------------------------------------------------------------------
 
 
-@contract
 class SetCaseStatus(EventData):
     """Move a case to a status with the same rules as the API (time-based automations:
     pending for 4 business days → solved, solved for 4 days → closed)."""
@@ -474,7 +458,6 @@ class SetCaseStatus(EventData):
     reason: str
 
 
-@contract
 class SlaMilestoneAchieved(EventData):
     """A milestone with a target was met (``breached`` if it was met late)."""
 
@@ -503,7 +486,6 @@ class SlaClock(BaseModel):
     achieved_at: datetime | None = None
 
 
-@contract
 class SlaClocksStarted(EventData):
     """A case's SLA targets apply for the first time: its milestones have due times."""
 
@@ -515,7 +497,6 @@ class SlaClocksStarted(EventData):
     clocks: list[SlaClock]
 
 
-@contract
 class SlaMilestonesUpdated(EventData):
     """A case's milestones changed after their clocks started (re-timed, paused, resumed, met,
     cancelled, breached, or no policy applying any more); ``clocks`` is the whole new set."""
@@ -531,7 +512,6 @@ class SlaMilestonesUpdated(EventData):
 # --- case-core additions ----------------------------------------------------------------------
 
 
-@contract
 class NotificationRequested(EventData):
     """An email to staff (an agent, a group's members, an admin) about a case or the suite itself.
 
@@ -553,7 +533,6 @@ class NotificationRequested(EventData):
     brand: str | None = None
 
 
-@contract
 class NotificationReported(EventData):
     """What became of a :class:`NotificationRequested` (sent, or failed with the reason)."""
 
@@ -568,7 +547,6 @@ class NotificationReported(EventData):
 # --- knowledge.events ---------------------------------------------------------------------------
 
 
-@contract
 class ArticlePublished(EventData):
     """A translation of a knowledge article was published, first or again (a new version).
 
@@ -588,7 +566,6 @@ class ArticlePublished(EventData):
     published_at: datetime
 
 
-@contract
 class ArticleUnpublished(EventData):
     """A published translation went back to draft: the public no longer sees it. Key: the article id."""
 
@@ -601,7 +578,6 @@ class ArticleUnpublished(EventData):
     unpublished_at: datetime
 
 
-@contract
 class ArticleArchived(EventData):
     """An article and all its translations were archived: nobody but writers sees it. Key: the article id."""
 
