@@ -14,6 +14,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from omnicase.kit.clock import get_clock
@@ -23,26 +24,16 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+@dataclass(eq=False)
 class Periodic(Generic[T]):
-    def __init__(
-        self,
-        name: str,
-        every: float,
-        job: Callable[[], Awaitable[T]],
-        *,
-        busy: Callable[[T], bool] | None = None,
-        jitter: float = 0.0,
-        wait_first: bool = False,
-        on_error: Callable[[Exception], None] | None = None,
-    ) -> None:
-        self.name = name
-        self.every = every
-        self.job = job
-        self.busy = busy
-        self.jitter = jitter
-        self.wait_first = wait_first
-        self.on_error = on_error
-        self._task: asyncio.Task[None] | None = None
+    name: str
+    every: float
+    job: Callable[[], Awaitable[T]]
+    busy: Callable[[T], bool] | None = None
+    jitter: float = 0.0
+    wait_first: bool = False
+    on_error: Callable[[Exception], None] | None = None
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     def start(self) -> Periodic[T]:
         self._task = asyncio.create_task(self._loop(), name=self.name)
