@@ -194,6 +194,20 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
+def error_response(error: ServiceError, instance: str | None = None) -> JSONResponse:
+    """``error`` as the problem+json answer, with its headers."""
+    return problem_response(
+        error.status,
+        error.slug,
+        error.title,
+        error.detail,
+        instance=instance,
+        errors=error.errors,
+        headers=error.headers,
+        extra=error.extra,
+    )
+
+
 def problem_responses(*errors: type[ServiceError]) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entry declaring these problems for a route's OpenAPI."""
     declared: dict[int | str, dict[str, Any]] = {}
@@ -250,16 +264,7 @@ def allowed_methods(request: Request, *, besides: Callable[..., Any] | None = No
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        return problem_response(
-            exc.status,
-            exc.slug,
-            exc.title,
-            exc.detail,
-            instance=request.url.path,
-            errors=exc.errors,
-            headers=exc.headers,
-            extra=exc.extra,
-        )
+        return error_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -269,23 +274,10 @@ def install_error_handlers(app: FastAPI) -> None:
         in_path = [error for error in errors if error.field.startswith("path.")]
         if in_path:
             fields = ", ".join(error.field for error in in_path)
-            return problem_response(
-                404,
-                "not-found",
-                "Not found",
-                f"Nothing has this address: {fields} is not an identifier this path takes.",
-                instance=request.url.path,
-                errors=in_path,
-            )
+            detail = f"Nothing has this address: {fields} is not an identifier this path takes."
+            return error_response(NotFound(detail, errors=in_path), request.url.path)
         fields = ", ".join(error.field for error in errors)
-        return problem_response(
-            422,
-            "validation-error",
-            "Validation error",
-            f"The request is not valid: {fields}.",
-            instance=request.url.path,
-            errors=errors,
-        )
+        return error_response(ValidationFailed(f"The request is not valid: {fields}.", errors=errors), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -300,14 +292,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if not database_unavailable(exc):
             return await _unexpected(request, exc)
         logger.warning("database unavailable", extra={"path": request.url.path, "error": repr(exc)[:300]})
-        return problem_response(
-            503,
-            ServiceUnavailable.slug,
-            ServiceUnavailable.title,
-            "The database is unavailable; nothing was changed. Please try again shortly.",
-            instance=request.url.path,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        detail = "The database is unavailable; nothing was changed. Please try again shortly."
+        return error_response(ServiceUnavailable(detail), request.url.path)
 
     for error_class in (DBAPIError, ConnectionError, TimeoutError):
         app.add_exception_handler(error_class, _database_error)
@@ -315,10 +301,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(
-            500,
-            "internal-error",
-            "Internal error",
-            "The server failed to complete the request; nothing was changed.",
-            instance=request.url.path,
+        return error_response(
+            ServiceError("The server failed to complete the request; nothing was changed."), request.url.path
         )

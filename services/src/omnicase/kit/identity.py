@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import Forbidden, Unauthorized, problem_response, problem_responses
+from omnicase.kit.errors import Forbidden, Unauthorized, error_response, problem_responses
 
 # What any route behind the gateway's signed identity may answer besides its own problems.
 AUTH_PROBLEMS = problem_responses(Unauthorized, Forbidden)
@@ -269,13 +269,7 @@ class RequireIdentityMiddleware:
                 raise InvalidToken("the request carries no identity; this service is reached through the gateway")
             identity = verify_identity(token, self.secret, utcnow())
         except InvalidToken as error:
-            response = problem_response(
-                401,
-                "unauthorized",
-                "Unauthorized",
-                f"The request's identity is not valid: {error}.",
-                instance=scope["path"],
-            )
+            response = error_response(Unauthorized(f"The request's identity is not valid: {error}."), scope["path"])
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["identity"] = identity

@@ -51,7 +51,7 @@ from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, cor
 from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import TypeAliasType
 
-from omnicase.kit.errors import FieldError, problem_response
+from omnicase.kit.errors import FieldError, ValidationFailed, error_response
 
 # No NUL (PostgreSQL's text cannot hold one). \s differs between regex engines: JavaScript's
 # (the published schema, browsers) takes U+FEFF and not U+0085, Rust's (pydantic) and Python's
@@ -365,9 +365,7 @@ class UnstorableQueryMiddleware:
             return
         errors = [FieldError(field=field, message="holds a NUL character", code="unstorable") for field in fields]
         detail = f"The request is not valid: {', '.join(fields)}."
-        response = problem_response(
-            422, "validation-error", "Validation error", detail, instance=scope["path"], errors=errors
-        )
+        response = error_response(ValidationFailed(detail, errors=errors), scope["path"])
         await response(scope, receive, send)
 
 

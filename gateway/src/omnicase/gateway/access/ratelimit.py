@@ -36,7 +36,7 @@ from omnicase.gateway.access.clientip import Network, client_ip
 from omnicase.gateway.access.counters import CounterRepository
 from omnicase.gateway.metrics import RATE_LIMIT_LOCAL, REFUSED
 from omnicase.kit.clock import get_clock, utcnow
-from omnicase.kit.errors import problem_response
+from omnicase.kit.errors import RateLimited, error_response
 from omnicase.kit.periodic import periodic
 
 logger = logging.getLogger(__name__)
@@ -194,18 +194,9 @@ class RateLimitMiddleware:
         if refused:
             REFUSED.labels("rate_limited").inc()
             retry_after = max(o.retry_after for o in refused)
-            response = problem_response(
-                429,
-                "rate-limited",
-                "Too many requests",
-                f"Rate limit '{tightest.policy}' exceeded; retry in {retry_after} s.",
-                instance=scope["path"],
-                headers={
-                    "Retry-After": str(retry_after),
-                    "RateLimit-Policy": policy_header,
-                    "RateLimit": limit_header,
-                },
-            )
+            headers = {"Retry-After": str(retry_after), "RateLimit-Policy": policy_header, "RateLimit": limit_header}
+            detail = f"Rate limit '{tightest.policy}' exceeded; retry in {retry_after} s."
+            response = error_response(RateLimited(detail, headers=headers), scope["path"])
             await response(scope, receive, send)
             return
         extra = [(b"ratelimit-policy", policy_header.encode()), (b"ratelimit", limit_header.encode())]
