@@ -15,7 +15,7 @@ export interface paths {
          * Healthz
          * @description Liveness: the process is up and serving.
          */
-        get: operations["gateway_healthz"];
+        get: operations["get_health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
          * Readyz
          * @description Readiness: database, broker, outbox relay and consumers all working.
          */
-        get: operations["gateway_readyz"];
+        get: operations["get_readiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
          * Metrics
          * @description Prometheus metrics of this process.
          */
-        get: operations["gateway_metrics"];
+        get: operations["get_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8502,7 +8502,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    gateway_healthz: {
+    get_health: {
         parameters: {
             query?: never;
             header?: never;
@@ -8524,7 +8524,7 @@ export interface operations {
             };
         };
     };
-    gateway_readyz: {
+    get_readiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -8553,7 +8553,7 @@ export interface operations {
             };
         };
     };
-    gateway_metrics: {
+    get_metrics: {
         parameters: {
             query?: never;
             header?: never;

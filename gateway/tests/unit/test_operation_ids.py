@@ -54,3 +54,11 @@ def test_no_two_routes_of_the_suite_share_an_operation_id(monkeypatch: pytest.Mo
             clashes.append((operation_id, seen[operation_id], (service, method, path)))
         seen[operation_id] = (service, method, path)
     assert clashes == []
+
+
+def test_the_operations_routes_the_merged_document_shows_follow_it_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://omnicase@127.0.0.1:1/omnicase")
+    gateway = next(spec for spec in discover_services() if spec.name == "gateway")
+    paths = load_app_factory(gateway)().openapi()["paths"]
+    operation_ids = [op["operationId"] for path in ("/healthz", "/readyz", "/metrics") for op in paths[path].values()]
+    assert operation_ids == ["get_health", "get_readiness", "get_metrics"]

@@ -324,7 +324,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     install_error_handlers(app)
 
-    @app.get("/healthz", tags=["operations"], operation_id=f"{spec.schema}_healthz")
+    @app.get("/healthz", tags=["operations"], operation_id="get_health")
     async def healthz() -> dict[str, str]:
         """Liveness: the process is up and serving."""
         return {"status": "ok", "service": spec.name}
@@ -332,7 +332,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
     @app.get(
         "/readyz",
         tags=["operations"],
-        operation_id=f"{spec.schema}_readyz",
+        operation_id="get_readiness",
         response_model=ReadinessReport,
         responses={503: {"model": ReadinessReport, "description": "A dependency is not working."}},
     )
@@ -376,7 +376,7 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
         body = ReadinessReport(status="ready" if ready else "not_ready", service=spec.name, checks=report)
         return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], operation_id=f"{spec.schema}_metrics", include_in_schema=True)
+    @app.get("/metrics", tags=["operations"], operation_id="get_metrics", include_in_schema=True)
     async def metrics() -> Response:
         """Prometheus metrics of this process."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
