@@ -33,7 +33,6 @@ from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.intake_email.app import create_app
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.intake_email.state import IntakeEmailRuntime
-from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
 
@@ -214,17 +213,6 @@ async def smtp_sink() -> AsyncIterator[SmtpSink]:
     finally:
         server.close()
         await server.wait_closed()
-
-
-@pytest_asyncio.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[EventProducer]:
-    """Publishes test input the way other services would."""
-    producer = EventProducer(kafka_bootstrap, client_id="intake-email-tests")
-    await producer.start()
-    try:
-        yield producer
-    finally:
-        await producer.stop()
 
 
 async def sending_service(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
@@ -28,14 +26,6 @@ from omnicase.kit.topics import Topic, physical
 pytestmark = pytest.mark.asyncio
 
 API = {"Accept": "application/json"}
-
-
-@pytest_asyncio.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[EventProducer]:
-    producer = EventProducer(kafka_bootstrap, client_id="test")
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 def _case_created(intake_id: str, number: int) -> CaseCreated:

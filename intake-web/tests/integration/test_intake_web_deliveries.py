@@ -74,14 +74,6 @@ async def provider() -> AsyncIterator[FakeProvider]:
         yield fake
 
 
-@pytest_asyncio.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[EventProducer]:
-    producer = EventProducer(kafka_bootstrap, client_id="test")
-    await producer.start()
-    yield producer
-    await producer.stop()
-
-
 FAST = {"delivery_interval_seconds": 0.1, "delivery_backoff_initial_seconds": 0.1}
 
 

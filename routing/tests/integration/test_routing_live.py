@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import text
 
 from omnicase.devtools.testing.apps import running
@@ -25,16 +23,6 @@ from omnicase.routing.settings import RoutingSettings
 from omnicase.routing.testing import identity_headers, snapshot
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("clean_routing")]
-
-
-@pytest_asyncio.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[EventProducer]:
-    producer = EventProducer(kafka_bootstrap, client_id="routing-test")
-    await producer.start()
-    try:
-        yield producer
-    finally:
-        await producer.stop()
 
 
 async def setup_queue(client: httpx.AsyncClient, *, agents: int, **group: Any) -> tuple[str, list[str]]:

@@ -14,6 +14,8 @@
   ``suite_topics`` creates them.
 - ``service_settings`` (function): a factory of any service's settings pointing at
   all of the above.
+- ``producer`` (function): an :class:`EventProducer` on the test broker, to publish test
+  input the way other services would.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.devtools.devstack.processes import die_with_parent, free_port, terminate, wait_for_tcp
+from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -157,6 +160,17 @@ async def suite_topics(kafka_bootstrap: str, topic_prefix: str) -> str:
     """Create this test's copies of every suite topic; returns the prefix."""
     await ensure_suite_topics(kafka_bootstrap, prefix=topic_prefix, partitions=4)
     return topic_prefix
+
+
+@pytest_asyncio.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[EventProducer]:
+    """Publishes test input the way other services would."""
+    producer = EventProducer(kafka_bootstrap, client_id="tests")
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
 
 
 SettingsFactory = Callable[..., Any]
