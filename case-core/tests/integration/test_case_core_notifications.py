@@ -47,6 +47,19 @@ async def directory(routing: httpx.AsyncClient, settings: CaseCoreSettings) -> A
     await staff.aclose()
 
 
+@pytest.fixture
+def dispatcher(db: Database, services: Services, directory: StaffDirectory) -> NotificationDispatcher:
+    """The notification dispatcher as the app runs it, asking routing's staff directory."""
+    return NotificationDispatcher(db, services.notifications, directory)
+
+
+def _as_admin_with(api: httpx.AsyncClient, services: Services, settings: CaseCoreSettings, **changes: Any) -> None:
+    """Call as an admin (an identity signed per request, so one the clock outlives is never used) and run
+    notifications with these settings changed."""
+    api.auth = GatewayIdentity(settings.internal_secret, role="admin", scopes=STAFF_SCOPES)
+    services.notifications.settings = settings.model_copy(update=changes)
+
+
 async def _agent(routing: httpx.AsyncClient, name: str, email: str | None, groups: list[str]) -> str:
     body: dict[str, Any] = {"user_id": str(uuid.uuid4()), "name": name, "group_ids": groups}
     if email is not None:
@@ -104,11 +117,9 @@ async def _notifications(api: httpx.AsyncClient, case_id: str) -> list[dict[str,
 async def test_a_trigger_emails_the_assignee_after_the_change_and_the_intake_settles_it(
     api: httpx.AsyncClient,
     routing: httpx.AsyncClient,
-    directory: StaffDirectory,
-    db: Database,
-    services: Services,
     published: Published,
     deliver: Deliver,
+    dispatcher: NotificationDispatcher,
 ) -> None:
     agent = await _agent(routing, "Ada Lovelace", "ada@support.example", [])
     rule = await _trigger(
@@ -126,7 +137,7 @@ async def test_a_trigger_emails_the_assignee_after_the_change_and_the_intake_set
     assert pending["recipient_kind"] == "agent"
     assert pending["recipient_id"] == agent
 
-    assert await NotificationDispatcher(db, services.notifications, directory).run_once() == 1
+    assert await dispatcher.run_once() == 1
     [requested] = await _notifications(api, case["id"])
     assert requested["status"] == "requested"
     assert requested["recipients"] == ["ada@support.example"]
@@ -149,17 +160,15 @@ async def test_a_trigger_emails_the_assignee_after_the_change_and_the_intake_set
     [sent] = await _notifications(api, case["id"])
     assert sent["status"] == "sent"
     # Handed over once: another round finds nothing to do.
-    assert await NotificationDispatcher(db, services.notifications, directory).run_once() == 0
+    assert await dispatcher.run_once() == 0
 
 
 async def test_a_group_email_goes_to_every_member_with_an_address_and_a_failed_send_is_recorded(
     api: httpx.AsyncClient,
     routing: httpx.AsyncClient,
-    directory: StaffDirectory,
-    db: Database,
-    services: Services,
     published: Published,
     deliver: Deliver,
+    dispatcher: NotificationDispatcher,
 ) -> None:
     group, other = await _group(routing), await _group(routing)
     await _agent(routing, "Ada", "ada@support.example", [group])
@@ -169,7 +178,7 @@ async def test_a_group_email_goes_to_every_member_with_an_address_and_a_failed_s
     await _trigger(api, {"type": "email_group", "group_id": group, "text": "Case {{case.number}} is urgent."})
     case = await _urgent_case(api)
 
-    await NotificationDispatcher(db, services.notifications, directory).run_once()
+    await dispatcher.run_once()
     [notification] = await _notifications(api, case["id"])
     assert sorted(notification["recipients"]) == ["ada@support.example", "linus@support.example"]
     [email] = [data for kind, data in await published(case["id"]) if kind == "outbound.notification_requested"]
@@ -185,15 +194,13 @@ async def test_a_group_email_goes_to_every_member_with_an_address_and_a_failed_s
 async def test_the_cases_own_group_is_emailed_when_the_action_names_none(
     api: httpx.AsyncClient,
     routing: httpx.AsyncClient,
-    directory: StaffDirectory,
-    db: Database,
-    services: Services,
+    dispatcher: NotificationDispatcher,
 ) -> None:
     group = await _group(routing)
     await _agent(routing, "Ada", "ada@support.example", [group])
     await _trigger(api, {"type": "email_group", "text": "Urgent."})
     case = await _urgent_case(api, group_id=group)
-    await NotificationDispatcher(db, services.notifications, directory).run_once()
+    await dispatcher.run_once()
     [notification] = await _notifications(api, case["id"])
     assert (notification["recipient_id"], notification["recipients"]) == (group, ["ada@support.example"])
 
@@ -201,9 +208,7 @@ async def test_the_cases_own_group_is_emailed_when_the_action_names_none(
 async def test_nobody_to_email_is_recorded_as_failed_with_the_reason(
     api: httpx.AsyncClient,
     routing: httpx.AsyncClient,
-    directory: StaffDirectory,
-    db: Database,
-    services: Services,
+    dispatcher: NotificationDispatcher,
 ) -> None:
     await _trigger(api, {"type": "email_assignee", "text": "Urgent."})
     unassigned = await _urgent_case(api)
@@ -214,7 +219,7 @@ async def test_nobody_to_email_is_recorded_as_failed_with_the_reason(
     no_mail = await _agent(routing, "No Mail", None, [])
     unknown = await _urgent_case(api, assignee_id=stranger)
     mailless = await _urgent_case(api, assignee_id=no_mail)
-    await NotificationDispatcher(db, services.notifications, directory).run_once()
+    await dispatcher.run_once()
     [unknown_agent] = await _notifications(api, unknown["id"])
     assert unknown_agent["status"] == "failed"
     assert unknown_agent["last_error"] == f"routing knows no agent {stranger}"
@@ -224,12 +229,13 @@ async def test_nobody_to_email_is_recorded_as_failed_with_the_reason(
 
 
 async def test_while_routing_is_down_resolution_backs_off_then_fails_with_the_reason(
-    api: httpx.AsyncClient, db: Database, services: Services, settings: CaseCoreSettings, clock: ManualClock
+    api: httpx.AsyncClient,
+    db: Database,
+    services: Services,
+    settings: CaseCoreSettings,
+    clock: ManualClock,
 ) -> None:
-    api.auth = GatewayIdentity(settings.internal_secret, role="admin", scopes=STAFF_SCOPES)  # fresh per request
-    services.notifications.settings = settings.model_copy(
-        update={"notification_max_attempts": 3, "notification_retry_base_seconds": 60.0}
-    )
+    _as_admin_with(api, services, settings, notification_max_attempts=3, notification_retry_base_seconds=60.0)
     await _trigger(api, {"type": "email_assignee", "text": "Urgent."})
     case = await _urgent_case(api, assignee_id=str(uuid.uuid4()))
     down = WebhookReceiver(*[(503, {})] * 3)
@@ -340,9 +346,7 @@ async def test_the_running_service_resolves_and_hands_over_a_notification_throug
 async def _requested(
     api: httpx.AsyncClient,
     routing: httpx.AsyncClient,
-    directory: StaffDirectory,
-    db: Database,
-    services: Services,
+    dispatcher: NotificationDispatcher,
     *,
     new_trigger: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -351,7 +355,7 @@ async def _requested(
     if new_trigger:
         await _trigger(api, {"type": "email_assignee", "text": "Grace needs you."})
     case = await _urgent_case(api, assignee_id=agent)
-    assert await NotificationDispatcher(db, services.notifications, directory).run_once() == 1
+    assert await dispatcher.run_once() == 1
     [notification] = await _notifications(api, case["id"])
     assert notification["status"] == "requested"
     return case, notification
@@ -360,13 +364,11 @@ async def _requested(
 async def test_an_agents_emailed_answer_to_a_notification_threads_into_the_case(
     api: httpx.AsyncClient,
     routing: httpx.AsyncClient,
-    directory: StaffDirectory,
-    db: Database,
-    services: Services,
     published: Published,
     deliver: Deliver,
+    dispatcher: NotificationDispatcher,
 ) -> None:
-    case, notification = await _requested(api, routing, directory, db, services)
+    case, notification = await _requested(api, routing, dispatcher)
     [email] = [data for kind, data in await published(case["id"]) if kind == "outbound.notification_requested"]
     quoted = "\n".join(f"> {line}" for line in email["text"].splitlines())
     # Another subject, another sender than the requester: only the quoted marker can tie it to the case.
@@ -384,17 +386,14 @@ async def test_an_agents_emailed_answer_to_a_notification_threads_into_the_case(
 async def test_a_notification_whose_send_report_never_comes_fails_after_the_timeout(
     api: httpx.AsyncClient,
     routing: httpx.AsyncClient,
-    directory: StaffDirectory,
-    db: Database,
     services: Services,
     settings: CaseCoreSettings,
     deliver: Deliver,
     clock: ManualClock,
+    dispatcher: NotificationDispatcher,
 ) -> None:
-    api.auth = GatewayIdentity(settings.internal_secret, role="admin", scopes=STAFF_SCOPES)  # fresh per request
-    services.notifications.settings = settings.model_copy(update={"notification_report_timeout_seconds": 600.0})
-    dispatcher = NotificationDispatcher(db, services.notifications, directory)
-    case, _ = await _requested(api, routing, directory, db, services)
+    _as_admin_with(api, services, settings, notification_report_timeout_seconds=600.0)
+    case, _ = await _requested(api, routing, dispatcher)
 
     await clock.advance(599)
     await dispatcher.housekeep()
@@ -416,21 +415,18 @@ async def test_a_notification_whose_send_report_never_comes_fails_after_the_time
 async def test_settled_notifications_are_deleted_after_the_retention_and_newer_ones_kept(
     api: httpx.AsyncClient,
     routing: httpx.AsyncClient,
-    directory: StaffDirectory,
-    db: Database,
     services: Services,
     settings: CaseCoreSettings,
     deliver: Deliver,
     clock: ManualClock,
+    dispatcher: NotificationDispatcher,
 ) -> None:
-    api.auth = GatewayIdentity(settings.internal_secret, role="admin", scopes=STAFF_SCOPES)  # fresh per request
-    services.notifications.settings = settings.model_copy(update={"notification_retention_days": 30})
-    dispatcher = NotificationDispatcher(db, services.notifications, directory)
-    old_case, old = await _requested(api, routing, directory, db, services)
+    _as_admin_with(api, services, settings, notification_retention_days=30)
+    old_case, old = await _requested(api, routing, dispatcher)
     await deliver(NotificationReported(notification_id=uuid.UUID(old["id"]), status="sent"))
 
     await clock.advance(timedelta(days=29).total_seconds())
-    new_case, new = await _requested(api, routing, directory, db, services, new_trigger=False)
+    new_case, new = await _requested(api, routing, dispatcher, new_trigger=False)
     await deliver(NotificationReported(notification_id=uuid.UUID(new["id"]), status="sent"))
     await dispatcher.housekeep()
     assert len(await _notifications(api, old_case["id"])) == 1, "29 days old: kept"
