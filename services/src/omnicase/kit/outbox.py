@@ -48,6 +48,7 @@ import json
 import logging
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -266,39 +267,30 @@ class Outbox:
         return pg_insert(table).from_select(list(names), event_row).returning(table.c.id)
 
 
+@dataclass(eq=False)
 class OutboxRelay:
     """Publishes a service's outbox rows; run one per process, as many processes as you like."""
 
-    def __init__(
-        self,
-        database: Database,
-        producer: RecordPublisher,
-        table: Table,
-        *,
-        topic_prefix: str = "",
-        shards: int = DEFAULT_SHARDS,
-        batch_size: int = 500,
-        poll_interval: float = 0.1,
-        lock_refresh_interval: float = 2.0,
-        retention: timedelta = DEFAULT_RETENTION,
-    ) -> None:
-        self.database = database
-        self.producer = producer
-        self.table = table
-        self.schema = table.schema or "public"
-        self.topic_prefix = topic_prefix
-        self.shards = shards
-        self.batch_size = batch_size
-        self.poll_interval = poll_interval
-        self.lock_refresh_interval = lock_refresh_interval
-        self.retention = retention
-        self.owned: set[int] = set()
-        self._batch = _batch_query(table, batch_size)
-        self._replay_lock_class = outbox_lock_class(self.schema)
-        self._wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._lock_connection: AsyncConnection | None = None
-        self._task: asyncio.Task[None] | None = None
+    database: Database
+    producer: RecordPublisher
+    table: Table
+    _: KW_ONLY
+    topic_prefix: str = ""
+    shards: int = DEFAULT_SHARDS
+    batch_size: int = 500
+    poll_interval: float = 0.1
+    lock_refresh_interval: float = 2.0
+    retention: timedelta = DEFAULT_RETENTION
+    owned: set[int] = field(default_factory=set, init=False)
+    _wakeup: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _lock_connection: AsyncConnection | None = field(default=None, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.schema = self.table.schema or "public"
+        self._batch = _batch_query(self.table, self.batch_size)
+        self._lock_class = outbox_lock_class(self.schema)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -370,11 +362,12 @@ class OutboxRelay:
         connection = self._lock_connection
         # Also proves the lock session is alive: if it died, its locks died with it.
         await connection.execute(text("SELECT 1"))
-        lock_class = outbox_lock_class(self.schema)
         for shard in range(self.shards):
             if shard in self.owned:
                 continue
-            got = await connection.scalar(text("SELECT pg_try_advisory_lock(:c, :s)"), {"c": lock_class, "s": shard})
+            got = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:c, :s)"), {"c": self._lock_class, "s": shard}
+            )
             if got:
                 self.owned.add(shard)
                 logger.info("outbox shard acquired", extra={"schema": self.schema, "shard": shard})
@@ -398,7 +391,7 @@ class OutboxRelay:
         table = self.table
         async with self.database.unit_of_work() as session:
             rows = (
-                await session.execute(self._batch, {"lock_class": self._replay_lock_class, "owned": sorted(self.owned)})
+                await session.execute(self._batch, {"lock_class": self._lock_class, "owned": sorted(self.owned)})
             ).all()
             if not rows:
                 return 0

@@ -46,7 +46,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -173,35 +173,25 @@ class _DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         logger.info("partitions assigned", extra={"group": self.consumer.config.group, "count": len(assigned)})
 
 
+@dataclass(eq=False)
 class EventConsumer:
-    def __init__(
-        self,
-        config: ConsumerConfig,
-        handler: BatchHandler,
-        *,
-        wants: WantsEvents | None = None,
-        database: Database,
-        inbox: Inbox,
-        producer: EventProducer,
-        bootstrap_servers: str,
-        topic_prefix: str = "",
-    ) -> None:
-        self.config = config
-        self.handler = handler
-        self.wants = wants
-        self.database = database
-        self.inbox = inbox
-        self.producer = producer
-        self.bootstrap_servers = bootstrap_servers
-        self.topic_prefix = topic_prefix
-        self.processing = asyncio.Lock()
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
-        self._dead_lettered: deque[float] = deque()
-        self._noted: dict[TopicPartition, int] = {}
-        self._last_commit = 0.0
-        self.failure: BaseException | None = None
+    config: ConsumerConfig
+    handler: BatchHandler
+    _: KW_ONLY
+    wants: WantsEvents | None = None
+    database: Database
+    inbox: Inbox
+    producer: EventProducer
+    bootstrap_servers: str
+    topic_prefix: str = ""
+    failure: BaseException | None = field(default=None, init=False)
+    processing: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _consumer: AIOKafkaConsumer | None = field(default=None, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _dead_lettered: deque[float] = field(default_factory=deque, init=False)
+    _noted: dict[TopicPartition, int] = field(default_factory=dict, init=False)
+    _last_commit: float = field(default=0.0, init=False)
 
     # -- lifecycle ------------------------------------------------------------------
 
