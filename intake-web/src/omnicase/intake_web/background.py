@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from omnicase.intake_web.channels.delivery import DeliveryWorker
 from omnicase.intake_web.forms import ratelimit
@@ -13,7 +12,7 @@ from omnicase.intake_web.forms.secrets import reseal_captcha_secrets
 from omnicase.intake_web.messages.republish import republish_unacknowledged
 from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.kit.clock import utcnow
-from omnicase.kit.periodic import Periodic, periodic
+from omnicase.kit.periodic import periodic, stop_all
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +33,17 @@ async def start(runtime: IntakeWebRuntime) -> Stop:
             return await state.channel_secrets.reseal(session) + await reseal_captcha_secrets(session, state.sealer)
 
     older_than = timedelta(seconds=settings.republish_after_seconds)
-    loops: list[Periodic[Any]] = [
-        periodic(
-            "intake-web:republish",
-            settings.republish_interval_seconds,
-            lambda: republish_unacknowledged(runtime.database, outbox, older_than),
-        ),
-        periodic("intake-web:prune-rate-windows", 60.0, prune_rate_windows),
-        periodic("intake-web:check-forms", settings.form_cache_check_seconds, state.forms.check),
-        periodic("intake-web:deliver", settings.delivery_interval_seconds, delivery.run_once),
-        # Secrets stored before sealing, or under a master key that is no longer current.
-        periodic("intake-web:reseal-secrets", 3600.0, reseal_secrets),
-    ]
-
-    async def stop() -> None:
-        for loop in loops:
-            await loop.stop()
-
-    return stop
+    return stop_all(
+        [
+            periodic(
+                "intake-web:republish",
+                settings.republish_interval_seconds,
+                lambda: republish_unacknowledged(runtime.database, outbox, older_than),
+            ),
+            periodic("intake-web:prune-rate-windows", 60.0, prune_rate_windows),
+            periodic("intake-web:check-forms", settings.form_cache_check_seconds, state.forms.check),
+            periodic("intake-web:deliver", settings.delivery_interval_seconds, delivery.run_once),
+            # Secrets stored before sealing, or under a master key that is no longer current.
+            periodic("intake-web:reseal-secrets", 3600.0, reseal_secrets),
+        ]
+    )

@@ -54,6 +54,7 @@ from omnicase.kit.inputs import STORABLE_TEXT_PATTERN, UnstorableQueryMiddleware
 from omnicase.kit.logs import configure_logging
 from omnicase.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from omnicase.kit.outbox import Outbox, OutboxRelay
+from omnicase.kit.periodic import Stop as Stop  # re-exported: what a background starter returns
 from omnicase.kit.service import ServiceSpec
 from omnicase.kit.settings import ServiceSettings
 
@@ -75,7 +76,6 @@ class ConsumerBinding:
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 StateT = TypeVar("StateT")
-Stop = Callable[[], Awaitable[None]]
 
 
 class Runtime(Generic[SettingsT, StateT]):

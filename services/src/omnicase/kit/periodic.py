@@ -13,15 +13,16 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from omnicase.kit.clock import get_clock
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Stop = Callable[[], Awaitable[None]]
 
 
 @dataclass(eq=False)
@@ -81,3 +82,15 @@ def periodic(
 ) -> Periodic[T]:
     """Start ``job`` every ``every`` seconds (see the module); returns the running loop, to stop."""
     return Periodic(name, every, job, busy=busy, jitter=jitter, wait_first=wait_first, on_error=on_error).start()
+
+
+def stop_all(loops: Sequence[Periodic[Any]], *, then: Callable[[], Awaitable[None]] | None = None) -> Stop:
+    """One stop for a background part's loops, each in turn, then ``then`` (a client they shared)."""
+
+    async def stop() -> None:
+        for loop in loops:
+            await loop.stop()
+        if then is not None:
+            await then()
+
+    return stop

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
 from omnicase.case_core.notifications.repository import NotificationRepository, NotificationRow
@@ -20,7 +19,7 @@ from omnicase.kit.app import Stop
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import Party
-from omnicase.kit.periodic import Periodic, periodic
+from omnicase.kit.periodic import periodic, stop_all
 
 logger = logging.getLogger(__name__)
 
@@ -91,22 +90,18 @@ def notifications_part(
     async def start(runtime: CaseCoreRuntime) -> Stop:
         dispatcher = NotificationDispatcher(runtime.database, service, directory)
         settings = service.settings
-        loops: list[Periodic[Any]] = [
-            periodic("notification-housekeeping", settings.notification_housekeeping_seconds, dispatcher.housekeep),
-            # A full batch means more may be due: the next round starts at once.
-            periodic(
-                "notification-dispatcher",
-                settings.notification_poll_seconds,
-                dispatcher.run_once,
-                busy=lambda tried: tried >= settings.notification_batch_size,
-            ),
-        ]
-
-        async def stop() -> None:
-            for loop in loops:
-                await loop.stop()
-            await directory.aclose()
-
-        return stop
+        return stop_all(
+            [
+                periodic("notification-housekeeping", settings.notification_housekeeping_seconds, dispatcher.housekeep),
+                # A full batch means more may be due: the next round starts at once.
+                periodic(
+                    "notification-dispatcher",
+                    settings.notification_poll_seconds,
+                    dispatcher.run_once,
+                    busy=lambda tried: tried >= settings.notification_batch_size,
+                ),
+            ],
+            then=directory.aclose,
+        )
 
     return start

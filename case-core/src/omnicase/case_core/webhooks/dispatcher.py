@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 import httpx
 
@@ -22,7 +21,7 @@ from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.kit.app import Stop
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
-from omnicase.kit.periodic import Periodic, periodic
+from omnicase.kit.periodic import periodic, stop_all
 
 logger = logging.getLogger(__name__)
 
@@ -90,23 +89,19 @@ def dispatcher_part(service: WebhookService) -> Callable[[CaseCoreRuntime], Awai
         client = http_client(service.settings)
         dispatcher = WebhookDispatcher(runtime.database, service, client)
         settings = service.settings
-        loops: list[Periodic[Any]] = [
-            periodic("webhook-log-pruning", PRUNE_EVERY_SECONDS, dispatcher.prune),
-            periodic("webhook-secret-reseal", RESEAL_EVERY_SECONDS, dispatcher.reseal, busy=bool),
-            # A full batch means more may be due: the next round starts at once.
-            periodic(
-                "webhook-dispatcher",
-                settings.webhook_poll_seconds,
-                dispatcher.run_once,
-                busy=lambda sent: sent >= settings.webhook_batch_size,
-            ),
-        ]
-
-        async def stop() -> None:
-            for loop in loops:
-                await loop.stop()
-            await client.aclose()
-
-        return stop
+        return stop_all(
+            [
+                periodic("webhook-log-pruning", PRUNE_EVERY_SECONDS, dispatcher.prune),
+                periodic("webhook-secret-reseal", RESEAL_EVERY_SECONDS, dispatcher.reseal, busy=bool),
+                # A full batch means more may be due: the next round starts at once.
+                periodic(
+                    "webhook-dispatcher",
+                    settings.webhook_poll_seconds,
+                    dispatcher.run_once,
+                    busy=lambda sent: sent >= settings.webhook_batch_size,
+                ),
+            ],
+            then=client.aclose,
+        )
 
     return start
