@@ -33,6 +33,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/business-hours": "sla-engine",
     "/api/v1/automations": "sla-engine",
     "/api/v1/kb": "knowledge",
+    "/public/help": "knowledge",
 }
 
 _BY_LENGTH = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)

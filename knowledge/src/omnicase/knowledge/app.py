@@ -5,6 +5,8 @@ from fastapi import FastAPI
 from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.settings import load_settings
 from omnicase.knowledge.articles.api import router as articles_router
+from omnicase.knowledge.deflection.api import router as deflection_router
+from omnicase.knowledge.help.public import router as help_router
 from omnicase.knowledge.models import inbox, outbox
 from omnicase.knowledge.search.api import router as search_router
 from omnicase.knowledge.sections.api import router as sections_router
@@ -16,6 +18,8 @@ TAGS = [
     {"name": "kb-sections", "description": "Sections (categories) of a brand's knowledge base, ordered."},
     {"name": "kb-articles", "description": "Articles, their translations per locale and published versions."},
     {"name": "kb-search", "description": "Ranked search of articles in any language, drafts included."},
+    {"name": "kb-deflection", "description": "Articles suggested to customers, and how often they answered them."},
+    {"name": "help-center", "description": "The public help center's pages (HTML, no sign-in)."},
 ]
 
 
@@ -23,7 +27,7 @@ def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
     settings = settings or load_settings(KnowledgeSettings)
     parts = ServiceParts[KnowledgeSettings, KnowledgeState](
         state=knowledge_state,
-        routers=[sections_router, articles_router, search_router],
+        routers=[sections_router, articles_router, search_router, deflection_router, help_router],
         outbox_table=outbox,
         inbox_table=inbox,
         openapi_tags=TAGS,

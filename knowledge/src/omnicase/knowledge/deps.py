@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from omnicase.kit.db import SessionDep
 from omnicase.knowledge.articles.service import ArticleService
+from omnicase.knowledge.deflection.service import DeflectionService
 from omnicase.knowledge.state import KnowledgeRuntime, StateDep
 
 
@@ -18,3 +19,11 @@ def _article_service(request: Request, session: SessionDep, state: StateDep) -> 
 
 # The same request session as SessionDep (FastAPI caches a dependency per request).
 ArticlesDep = Annotated[ArticleService, Depends(_article_service)]
+
+
+def _deflection_service(request: Request, session: SessionDep, state: StateDep) -> DeflectionService:
+    runtime: KnowledgeRuntime = request.app.state.runtime
+    return DeflectionService(session, runtime.outbox, state.analyzer, state.links)
+
+
+DeflectionDep = Annotated[DeflectionService, Depends(_deflection_service)]

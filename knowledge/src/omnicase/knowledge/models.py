@@ -4,6 +4,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -99,4 +100,25 @@ versions = Table(
     Column("author_name", String(200), nullable=True),
     Column("published_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("article_id", "locale", "version"),
+)
+
+# Articles suggested to a customer for one case (the auto-response's links), and what became of
+# each: opened in the help center, answered Yes (the case solved) or No. Deflection per article is
+# counted from these rows; a link's token names its row, and answering sets ``answered_at`` once.
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False),
+    Column("article_id", Uuid, ForeignKey("knowledge.articles.id", ondelete="CASCADE"), nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("matched", ARRAY(String(200)), nullable=False, server_default="{}"),
+    Column("suggested_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=True),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("answer", String(8), nullable=True),
+    CheckConstraint("answer IN ('yes', 'no')", name="answer"),
+    Index("ix_suggestions_article", "article_id"),
+    Index("ix_suggestions_case", "case_id"),
 )

@@ -30,6 +30,11 @@ class KnowledgeSettings(ServiceSettings):
         ),
     )
 
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Where customers' browsers reach the public routes (the gateway), for suggested articles' links.",
+    )
+
     @field_validator("detect_languages")
     @classmethod
     def _known(cls, codes: list[str]) -> list[str]:

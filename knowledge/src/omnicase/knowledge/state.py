@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from omnicase.kit.app import Runtime, state_of
+from omnicase.knowledge.deflection.service import Links
 from omnicase.knowledge.search.analysis import TextAnalyzer
 from omnicase.knowledge.settings import KnowledgeSettings
 
@@ -18,6 +19,8 @@ from omnicase.knowledge.settings import KnowledgeSettings
 class KnowledgeState:
     # Loads its models on first use (search/analysis.py), so start-up stays light.
     analyzer: TextAnalyzer
+    # The help center's links with their sealed tokens (deflection/service.py).
+    links: Links
 
 
 KnowledgeRuntime = Runtime[KnowledgeSettings, KnowledgeState]
@@ -25,7 +28,11 @@ KnowledgeRuntime = Runtime[KnowledgeSettings, KnowledgeState]
 
 @asynccontextmanager
 async def knowledge_state(runtime: Runtime[KnowledgeSettings, Any]) -> AsyncIterator[KnowledgeState]:
-    yield KnowledgeState(analyzer=TextAnalyzer(runtime.settings.detect_languages))
+    settings = runtime.settings
+    yield KnowledgeState(
+        analyzer=TextAnalyzer(settings.detect_languages),
+        links=Links(settings.public_base_url, settings.sealer()),
+    )
 
 
 def current_state(request: Request) -> KnowledgeState:

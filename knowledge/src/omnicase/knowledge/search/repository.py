@@ -28,6 +28,9 @@ class SearchQuery:
     brand: str | None
     locale: str | None
     language: str | None
+    # The public's searches and the customers' suggestions: published translations of exactly one
+    # brand (``brand`` None: the default brand), where agents' searches take None as every brand.
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,12 @@ class SearchRepository(Repository):
             .offset(offset)
             .limit(limit + 1)
         )
-        if query.brand is not None:
+        if query.public:
+            statement = statement.where(
+                translations.c.status == TranslationStatus.PUBLISHED.value,
+                articles.c.brand.is_(None) if query.brand is None else articles.c.brand == query.brand,
+            )
+        elif query.brand is not None:
             statement = statement.where(articles.c.brand == query.brand)
         if query.locale is not None:
             statement = statement.where(translations.c.locale == query.locale)

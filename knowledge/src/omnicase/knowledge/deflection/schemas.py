@@ -1,0 +1,68 @@
+"""Suggested articles and deflection counts as the API shows them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from omnicase.kit.inputs import StrictInput
+from omnicase.knowledge.locales import Locale
+from omnicase.knowledge.sections.schemas import Brand
+
+MAX_SUGGESTIONS = 3
+
+
+class SuggestionRequest(StrictInput):
+    """What a case's customer asked, for the articles that may answer it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "0190f5c4-7a2b-7c3d-8e9f-0a1b2c3d4e5f",
+                    "subject": "비밀번호를 잊어버렸어요",
+                    "text": "로그인할 수 없어요. 비밀번호를 어떻게 재설정하나요?",
+                    "brand": "acme",
+                }
+            ]
+        }
+    )
+
+    case_id: uuid.UUID
+    subject: Annotated[str, StringConstraints(max_length=1000)] = ""
+    text: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    brand: Brand | None = Field(default=None, description="The case's brand; null: the default brand.")
+    locale: Locale | None = Field(default=None, description="The customer's locale; left out: detected from the text.")
+    limit: int = Field(default=MAX_SUGGESTIONS, ge=1, le=MAX_SUGGESTIONS)
+
+
+class SuggestedArticle(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID = Field(description="The suggestion (one article for one case).")
+    article_id: uuid.UUID
+    locale: str
+    title: str
+    score: float = Field(description="Relevance, comparable within one suggestion only.")
+    matched: list[str] = Field(description="The words of the question found in the article.")
+    url: str = Field(
+        description=(
+            "The article in the public help center with this suggestion's single-use token: the customer's "
+            "'Yes, this answered my question' there solves the case."
+        )
+    )
+
+
+class ArticleSuggestions(BaseModel):
+    items: list[SuggestedArticle] = Field(description="Published articles in the customer's language, best first.")
+
+
+class Deflection(BaseModel):
+    """How often an article was suggested to customers, opened from a suggestion, and solved their case."""
+
+    article_id: uuid.UUID
+    suggested: int
+    opened: int
+    solved: int

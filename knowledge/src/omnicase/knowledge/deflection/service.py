@@ -1,0 +1,166 @@
+"""Suggested articles and deflection: up to three published articles answering a case's question,
+each link carrying a sealed single-use token; the customer's "Yes, this answered my question"
+solves the case through ``case.commands`` (case-core stays the one writer of cases), "No" leaves
+it open. Suggestions, openings and answers are rows, counted per article.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.kit.clock import utcnow
+from omnicase.kit.events import CaseStatus, SetCaseStatus
+from omnicase.kit.ids import uuid7
+from omnicase.kit.outbox import Outbox
+from omnicase.kit.sealing import Sealer, SealingError
+from omnicase.knowledge.deflection.repository import SuggestionRecord, SuggestionRepository
+from omnicase.knowledge.deflection.schemas import (
+    ArticleSuggestions,
+    Deflection,
+    SuggestedArticle,
+    SuggestionRequest,
+)
+from omnicase.knowledge.search.analysis import TextAnalyzer
+from omnicase.knowledge.search.service import SearchService
+from omnicase.knowledge.search.snippets import lexemes
+from omnicase.knowledge.service import SPEC
+
+LINK_CONTEXT = "knowledge.suggestions.link"
+# A question is read up to this long: the subject and the start of the first message say what it is about.
+MAX_QUESTION = 2000
+# A customer gets only articles about as relevant as the best one: a long message shares a common
+# word or two with many articles, which an agent's search may list but a customer's mail should not.
+RELATIVE_SCORE = 0.5
+# The path segment of the default brand (a null brand) in the help center's addresses.
+DEFAULT_BRAND = "default"
+
+Outcome = Literal["solved", "kept-open", "answered-before"]
+
+
+def brand_segment(brand: str | None) -> str:
+    return DEFAULT_BRAND if brand is None else brand
+
+
+def brand_of(segment: str) -> str | None:
+    return None if segment == DEFAULT_BRAND else segment
+
+
+def solved_reason(article_id: uuid.UUID) -> str:
+    """What the case's history shows for a case the customer solved with an article."""
+    return f"answered by article {article_id}"
+
+
+@dataclass(frozen=True)
+class Links:
+    """How links to the help center are made: its public address and the suite's sealer."""
+
+    public_base_url: str
+    sealer: Sealer
+
+    def article(self, brand: str | None, locale: str, article_id: uuid.UUID, suggestion_id: uuid.UUID) -> str:
+        token = self.sealer.seal(str(suggestion_id), LINK_CONTEXT)
+        path = f"/public/help/{quote(brand_segment(brand), safe='')}/{locale}/articles/{article_id}"
+        return f"{self.public_base_url.rstrip('/')}{path}?s={quote(token, safe='')}"
+
+    def suggestion_of(self, token: str) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.sealer.open(token, LINK_CONTEXT))
+        except (SealingError, ValueError):
+            return None
+
+
+class DeflectionService:
+    def __init__(self, session: AsyncSession, outbox: Outbox, analyzer: TextAnalyzer, links: Links) -> None:
+        self.session = session
+        self.outbox = outbox
+        self.search = SearchService(session, analyzer)
+        self.repository = SuggestionRepository(session)
+        self.links = links
+
+    async def suggest(self, request: SuggestionRequest) -> ArticleSuggestions:
+        """Up to ``limit`` published articles of the case's brand in the question's language, recorded."""
+        question = f"{request.subject}\n{request.text}".strip()[:MAX_QUESTION]
+        if not question:
+            return ArticleSuggestions(items=[])
+        locale = request.locale or await asyncio.to_thread(self.search.detected_language, question)
+        # Translations of one article in several regions (zh-CN, zh-TW) are one suggestion.
+        rows = await self.search.hits(question, locale, request.brand, 0, request.limit * 3, public=True)
+        now = utcnow()
+        items: list[SuggestedArticle] = []
+        seen: set[uuid.UUID] = set()
+        best = rows[0].score if rows else 0.0
+        for row in rows:
+            if row.article_id in seen or len(items) == request.limit or row.score < RELATIVE_SCORE * best:
+                continue
+            seen.add(row.article_id)
+            text = f"{row.title}\n{row.body_text}".casefold()
+            suggestion_id = uuid7()
+            items.append(
+                SuggestedArticle(
+                    id=suggestion_id,
+                    article_id=row.article_id,
+                    locale=row.locale,
+                    title=row.title,
+                    score=round(row.score, 6),
+                    matched=[word for word in lexemes(row.query_text) if word.casefold() in text][:20],
+                    url=self.links.article(request.brand, row.locale, row.article_id, suggestion_id),
+                )
+            )
+        await self.repository.insert(
+            [
+                {
+                    "id": item.id,
+                    "case_id": request.case_id,
+                    "article_id": item.article_id,
+                    "locale": item.locale,
+                    "score": item.score,
+                    "matched": item.matched,
+                    "suggested_at": now,
+                }
+                for item in items
+            ]
+        )
+        return ArticleSuggestions(items=items)
+
+    async def opened(self, token: str | None, article_id: uuid.UUID) -> SuggestionRecord | None:
+        """The suggestion a help-center link's token names (counted opened), or None: no such link for it."""
+        suggestion = await self._suggestion(token, article_id)
+        if suggestion is not None and suggestion.opened_at is None:
+            await self.repository.opened(suggestion.id, utcnow())
+        return suggestion
+
+    async def answer(self, token: str | None, article_id: uuid.UUID, answered: bool) -> Outcome | None:
+        """The customer's answer to "did this answer your question?"; None: the token names no suggestion
+        of this article. Yes asks case-core to solve the case; each link answers once."""
+        suggestion = await self._suggestion(token, article_id)
+        if suggestion is None:
+            return None
+        recorded = await self.repository.answer(suggestion.id, "yes" if answered else "no", utcnow())
+        if recorded is None:
+            return "answered-before"
+        if not answered:
+            return "kept-open"
+        command = SetCaseStatus(
+            case_id=recorded.case_id, status=CaseStatus.SOLVED, reason=solved_reason(recorded.article_id)
+        )
+        await self.outbox.add(
+            self.session, command, source=SPEC.name, subject=str(recorded.case_id), key=str(recorded.case_id)
+        )
+        return "solved"
+
+    async def deflection(self, article_id: uuid.UUID) -> Deflection:
+        suggested, opened, solved = await self.repository.counts(article_id)
+        return Deflection(article_id=article_id, suggested=suggested, opened=opened, solved=solved)
+
+    async def _suggestion(self, token: str | None, article_id: uuid.UUID) -> SuggestionRecord | None:
+        suggestion_id = self.links.suggestion_of(token) if token else None
+        if suggestion_id is None:
+            return None
+        suggestion = await self.repository.get(suggestion_id)
+        return suggestion if suggestion is not None and suggestion.article_id == article_id else None
