@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from omnicase.case_core.testing import Deliver, Email, Published
+from omnicase.case_core.testing import Deliver, Email, Published, auto_responses, cases_of
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseDefaults, Channel, MessageReceived, Party
 from omnicase.kit.ids import uuid7
@@ -20,24 +20,12 @@ pytestmark = pytest.mark.asyncio
 WANTED = {"auto_response": True}
 
 
-async def case_of(api: httpx.AsyncClient, requester_email: str) -> list[dict[str, Any]]:
-    contacts = (await api.get("/api/v1/contacts", params={"q": requester_email})).json()["items"]
-    if not contacts:
-        return []
-    items: list[dict[str, Any]] = (await api.get(f"/api/v1/contacts/{contacts[0]['id']}/cases")).json()["items"]
-    return items
-
-
-def auto_responses(events: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    return [data for kind, data in events if kind == "outbound.message_requested" and data["automatic"]]
-
-
 async def test_a_new_email_case_gets_one_threaded_auto_response_from_the_built_in_template(
     api: httpx.AsyncClient, deliver: Deliver, published: Published, email: Email, address: str
 ) -> None:
     message = email(address, name="Ada Lovelace", metadata=WANTED, references=["older@mail.example"])
     await deliver(message)
-    [case] = await case_of(api, address)
+    [case] = await cases_of(api, address)
     [answer] = auto_responses(await published(case["id"]))
     assert answer["to"][0]["email"] == address
     assert answer["subject"] == f"Re: Printer on fire [#{case['number']}]"
@@ -55,7 +43,7 @@ async def test_a_new_email_case_gets_one_threaded_auto_response_from_the_built_i
     # The same mail again (a redelivery) and a reply in the thread: no second auto-response.
     await deliver(message)
     await deliver(email(address, subject="Re: Printer on fire", in_reply_to=[message.message_id], metadata=WANTED))
-    assert len(await case_of(api, address)) == 1
+    assert len(await cases_of(api, address)) == 1
     assert len(auto_responses(await published(case["id"]))) == 1
 
 
@@ -67,7 +55,7 @@ async def test_mail_the_intake_does_not_let_us_answer_gets_no_auto_response(
     await deliver(email(senders[1]))  # an intake that says nothing (web forms today)
     await deliver(email(senders[2], metadata=WANTED, auto_generated=True))  # an out-of-office about a case
     for sender in senders:
-        cases = await case_of(api, sender)
+        cases = await cases_of(api, sender)
         for case in cases:
             assert auto_responses(await published(case["id"])) == []
 
@@ -95,7 +83,7 @@ async def test_the_admins_template_picks_the_brand_and_locale_variant_and_escape
             defaults=CaseDefaults(brand="acme"),
         )
     )
-    [case] = await case_of(api, address)
+    [case] = await cases_of(api, address)
     [answer] = auto_responses(await published(case["id"]))
     assert answer["text"].startswith("Acme thanks <b>Ada</b> <3 for <script>alert(1)</script>.")
     assert "&lt;b&gt;Ada&lt;/b&gt; &lt;3 for &lt;script&gt;alert(1)&lt;/script&gt;." in answer["html"]
@@ -103,7 +91,7 @@ async def test_the_admins_template_picks_the_brand_and_locale_variant_and_escape
 
     other = f"{uuid.uuid4().hex[:10]}@customer.example"
     await deliver(email(other, name="Grace Hopper", metadata=WANTED))
-    [plain] = await case_of(api, other)
+    [plain] = await cases_of(api, other)
     [default_answer] = auto_responses(await published(plain["id"]))
     assert default_answer["text"].startswith(f"Thanks Grace, case {plain['number']}.")
 
@@ -149,7 +137,7 @@ async def test_a_web_form_case_is_acknowledged_by_email_with_the_forms_text_or_t
 ) -> None:
     own = {"subject": "Request {{case.number}} received", "text": "Hello {{requester.first_name}}, we are on it."}
     await deliver(form_submission(address, "<b>Jo</b> Doe", {**WANTED, "auto_response_template": own}))
-    [case] = await case_of(api, address)
+    [case] = await cases_of(api, address)
     [answer] = auto_responses(await published(case["id"]))
     assert answer["channel"] == "email"
     assert answer["to"][0]["email"] == address
@@ -162,10 +150,10 @@ async def test_a_web_form_case_is_acknowledged_by_email_with_the_forms_text_or_t
     # A form without texts of its own gets the shared template; one that does not acknowledge, nothing.
     other = f"other-{uuid.uuid4().hex[:8]}@customer.example"
     await deliver(form_submission(other, "Max", WANTED))
-    [shared] = await case_of(api, other)
+    [shared] = await cases_of(api, other)
     [plain] = auto_responses(await published(shared["id"]))
     assert f"opened case #{shared['number']}" in plain["text"]
     quiet = f"quiet-{uuid.uuid4().hex[:8]}@customer.example"
     await deliver(form_submission(quiet, "Quinn", {}))
-    [silent] = await case_of(api, quiet)
+    [silent] = await cases_of(api, quiet)
     assert auto_responses(await published(silent["id"])) == []

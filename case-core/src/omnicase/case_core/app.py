@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from omnicase.case_core.articles import suggester_part
 from omnicase.case_core.auto_responses.api import router as auto_responses_router
 from omnicase.case_core.cases.api import router as cases_router
 from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
@@ -120,6 +121,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             notifications_part(services.notifications, services.directory),
             held_messages_part(services.held),
             surveys_part(services.csat),
+            suggester_part(services.suggester),
         ],
         openapi_tags=TAGS,
     )

@@ -51,6 +51,11 @@ class CaseCoreSettings(ServiceSettings):
     routing_timeout_seconds: float = Field(default=5.0, gt=0)
     staff_directory_ttl_seconds: float = Field(default=30.0, ge=0)
 
+    # knowledge (suggested articles in auto-responses, articles.py): unset, knowledge's entry in the
+    # suite-wide OMNICASE_SERVICE_URLS. Asked while an intake batch is open, so kept short.
+    knowledge_url: str | None = None
+    knowledge_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+
     # Staff notifications (trigger emails to an assignee or a group, webhook-disable notices):
     # recipients are resolved from routing off the request path; while routing cannot answer,
     # retried with backoff, then the notification is marked failed with the reason.

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from starlette.types import Receive, Scope, Send
 
 from omnicase.kit.clock import utcnow
@@ -106,3 +107,17 @@ class WebhookReceiver:
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         answer = self.bodies.pop(0) if self.bodies else (b"ok" if status < 300 else b"nope")
         await send({"type": "http.response.body", "body": answer})
+
+
+async def cases_of(api: httpx.AsyncClient, requester_email: str) -> list[dict[str, Any]]:
+    """The cases of the contact with this address (none: no such contact), newest first."""
+    contacts = (await api.get("/api/v1/contacts", params={"q": requester_email})).json()["items"]
+    if not contacts:
+        return []
+    items: list[dict[str, Any]] = (await api.get(f"/api/v1/contacts/{contacts[0]['id']}/cases")).json()["items"]
+    return items
+
+
+def auto_responses(events: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The acknowledgements among ``(type, data)`` of staged events."""
+    return [data for kind, data in events if kind == "outbound.message_requested" and data["automatic"]]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from omnicase.case_core.articles import ArticleSuggester
 from omnicase.case_core.auto_responses.service import AutoResponseService
 from omnicase.case_core.cases.service import CaseService
 from omnicase.case_core.contacts.service import ContactService
@@ -39,6 +40,7 @@ class Services:
     auto_responses: AutoResponseService
     csat: CsatService
     directory: StaffDirectory
+    suggester: ArticleSuggester
     held: HeldMessageService
     intake: IntakeConsumer
 
@@ -50,7 +52,12 @@ def build_services(settings: CaseCoreSettings) -> Services:
     triggers = TriggerService(cases, webhooks, notifications)
     cases.automation = triggers.after_change
     contacts = ContactService(cases, settings.default_phone_region)
-    auto_responses = AutoResponseService(Outbox(outbox))
+    suggester = ArticleSuggester(
+        settings.knowledge_url or settings.service_url("knowledge"),
+        settings.internal_secret,
+        timeout_seconds=settings.knowledge_timeout_seconds,
+    )
+    auto_responses = AutoResponseService(Outbox(outbox), suggester)
     csat = CsatService(settings, cases)
     cases.solved = csat.solved
     held = HeldMessageService(settings, Outbox(outbox), cases)
@@ -72,6 +79,7 @@ def build_services(settings: CaseCoreSettings) -> Services:
             timeout_seconds=settings.routing_timeout_seconds,
             ttl_seconds=settings.staff_directory_ttl_seconds,
         ),
+        suggester=suggester,
         held=held,
         intake=IntakeConsumer(cases, contacts, notifications, auto_responses, held),
     )

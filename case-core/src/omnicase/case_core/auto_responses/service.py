@@ -8,7 +8,9 @@ submitter's address. case-core answers only when that message opens a case (neve
 thread reply), so a new case gets exactly one. The text is the admin's template (per
 brand and locale, values escaped in HTML) or, on a fresh install, the built-in default; a
 web form may bring its own subject and text (``metadata.auto_response_template``, already
-in the shared placeholders), rendered the same way. Every answer carries the case's
+in the shared placeholders), rendered the same way. A mailbox or form may also send suggested
+articles (``metadata.suggest_articles``): the answer then ends with up to three help-center links
+knowledge chose for the case (articles.py). Every answer carries the case's
 reference, so the customer's reply finds the case. intake-email still refuses a second
 auto-response to one address within its interval (two auto-responders stop).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.articles import ArticleSuggester, suggestions_html, suggestions_text
 from omnicase.case_core.auto_responses.repository import AutoResponseRepository
 from omnicase.case_core.auto_responses.schemas import AutoResponse, AutoResponseTemplate
 from omnicase.case_core.cases.repository import CaseRow
@@ -54,6 +57,10 @@ def wants_auto_response(message: MessageReceived) -> bool:
     )
 
 
+def wants_suggested_articles(message: MessageReceived) -> bool:
+    return message.metadata.get("suggest_articles") is True
+
+
 def _own_texts(message: MessageReceived) -> tuple[str | None, str | None]:
     """The subject and text a web form brings for its acknowledgement, if it brings any."""
     own = message.metadata.get("auto_response_template")
@@ -67,8 +74,9 @@ def _own_texts(message: MessageReceived) -> tuple[str | None, str | None]:
 
 
 class AutoResponseService:
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, suggester: ArticleSuggester) -> None:
         self.outbox = outbox
+        self.suggester = suggester
         # Read for every acknowledged case: kept per process until the template changes anywhere.
         self.template: VersionedCache[AutoResponse] = VersionedCache(
             config_version, lambda session, _version: self.current(session), once_per_transaction=True
@@ -112,6 +120,10 @@ class AutoResponseService:
             text, html = render_text(own_text, values), render_html(own_text, values)
         else:
             text, html = render_for(await self.template.current(session), case, values)
+        if wants_suggested_articles(message):
+            articles = await self.suggester.suggest(case.id, case.subject, message.text, case.brand)
+            if articles:
+                text, html = text + suggestions_text(articles), html + suggestions_html(articles)
         if own_subject is not None:
             subject = render_text(own_subject, values)
             token_in_subject = f"[#{case.number}]"

@@ -1,0 +1,113 @@
+"""Suggested articles for an auto-response, as knowledge chooses them.
+
+A mailbox or web form that sends suggested articles says so in its messages'
+``metadata.suggest_articles``; the auto-response of the case such a message opens then lists up
+to three published articles of the case's brand, in the customer's language, each linking to the
+help center where "Yes, this answered my question" solves the case (knowledge sends
+``case.set_status`` on ``case.commands``; case-core applies it like any command).
+
+knowledge owns articles and the suggestions it records; case-core asks its API
+(``POST /api/v1/kb/suggestions``, signed as the service ``case-core`` with ``knowledge:write``:
+recording a suggestion is a write) and never reads knowledge's tables. The call is made while
+the intake batch's transaction is open, so it is bounded by ``knowledge_timeout_seconds``, and
+only for the opt-in messages that open a case; when knowledge cannot answer in time the
+acknowledgement goes out without suggestions (logged), never later and never twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from html import escape
+
+import httpx
+
+from omnicase.case_core.settings import CaseCoreRuntime
+from omnicase.kit.app import Stop
+from omnicase.kit.identity import service_identity_headers
+
+logger = logging.getLogger(__name__)
+
+SCOPES = frozenset({"knowledge:write"})
+# What the customer wrote is read up to this long (knowledge reads less still).
+MAX_TEXT = 5000
+
+# The line above the links, in the articles' language (English when not shipped).
+_HEADINGS = {
+    "en": "These articles may answer your question:",
+    "ko": "다음 도움말이 궁금한 점을 해결해 드릴 수 있습니다:",
+    "zh": "以下文章也许能解答您的问题:",
+}
+
+
+@dataclass(frozen=True)
+class SuggestedArticle:
+    title: str
+    url: str
+    locale: str
+
+
+class ArticleSuggester:
+    def __init__(
+        self, base_url: str, secret: str, *, timeout_seconds: float = 3.0, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.timeout_seconds = timeout_seconds
+        self._client = client
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Made on first use, inside the running app (never at import or in the factory).
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def suggest(self, case_id: uuid.UUID, subject: str, text: str, brand: str | None) -> list[SuggestedArticle]:
+        """Up to three articles for the case's question; none when knowledge cannot answer now."""
+        headers = service_identity_headers(self.secret, "case-core", SCOPES)
+        body = {"case_id": str(case_id), "subject": subject[:1000], "text": text[:MAX_TEXT], "brand": brand}
+        try:
+            response = await self.client.post(f"{self.base_url}/api/v1/kb/suggestions", json=body, headers=headers)
+            response.raise_for_status()
+            items = response.json()["items"]
+            return [SuggestedArticle(item["title"], item["url"], item["locale"]) for item in items]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            logger.warning(
+                "no suggested articles: knowledge did not answer",
+                extra={"case_id": str(case_id), "error": repr(error)},
+            )
+            return []
+
+
+def suggestions_text(articles: list[SuggestedArticle]) -> str:
+    """The block the plain-text acknowledgement ends with."""
+    lines = [f"- {article.title}: {article.url}" for article in articles]
+    return f"\n\n{_heading(articles)}\n" + "\n".join(lines)
+
+
+def suggestions_html(articles: list[SuggestedArticle]) -> str:
+    """The block the HTML acknowledgement ends with."""
+    items = "".join(f'<li><a href="{escape(article.url)}">{escape(article.title)}</a></li>' for article in articles)
+    return f"<p>{escape(_heading(articles))}</p><ul>{items}</ul>"
+
+
+def _heading(articles: list[SuggestedArticle]) -> str:
+    language = articles[0].locale.partition("-")[0].lower()
+    return _HEADINGS.get(language, _HEADINGS["en"])
+
+
+def suggester_part(suggester: ArticleSuggester) -> Callable[[CaseCoreRuntime], Awaitable[Stop]]:
+    """The app's part that closes the suggester's connections at shutdown."""
+
+    async def start(_runtime: CaseCoreRuntime) -> Stop:
+        return suggester.aclose
+
+    return start

@@ -1,0 +1,124 @@
+"""Suggested articles in auto-responses: a mailbox that sends them gets, in the acknowledgement of
+a new case, the published articles the real knowledge service (over HTTP) chose for the customer's
+question in their language, each with its help-center link; when knowledge cannot answer, the
+acknowledgement still goes out at once, without them."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from omnicase.case_core.articles import ArticleSuggester
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.case_core.testing import Deliver, Email, Published, auto_responses, cases_of
+from omnicase.case_core.wiring import Services
+from omnicase.devtools.testing.apps import GatewayIdentity
+from omnicase.devtools.testing.servers import serve_http
+from omnicase.kit.app import Runtime
+from omnicase.kit.db import Database
+from omnicase.kit.events import CaseDefaults
+from omnicase.kit.outbox import Outbox
+from omnicase.knowledge.app import create_app as create_knowledge_app
+from omnicase.knowledge.deflection.service import Links
+from omnicase.knowledge.models import outbox as knowledge_outbox
+from omnicase.knowledge.search.analysis import TextAnalyzer
+from omnicase.knowledge.service import SPEC as KNOWLEDGE
+from omnicase.knowledge.settings import KnowledgeSettings
+from omnicase.knowledge.state import KnowledgeState
+
+pytestmark = pytest.mark.asyncio
+
+SUGGESTING = {"auto_response": True, "suggest_articles": True}
+
+
+@pytest_asyncio.fixture
+async def knowledge(
+    db: Database, database_url: str, settings: CaseCoreSettings, services: Services
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real knowledge app over real HTTP, on the test's rolled-back transaction; case-core's
+    auto-responses ask it. The client writes articles as an admin would."""
+    knowledge_settings = KnowledgeSettings(database_url=database_url, internal_secret=settings.internal_secret)
+    app = create_knowledge_app(knowledge_settings)
+    app.state.database = db
+    state = KnowledgeState(
+        analyzer=TextAnalyzer(knowledge_settings.detect_languages),
+        links=Links(knowledge_settings.public_base_url, knowledge_settings.sealer()),
+    )
+    app.state.runtime = Runtime(
+        spec=KNOWLEDGE, settings=knowledge_settings, database=db, outbox=Outbox(knowledge_outbox), state=state
+    )
+    async with serve_http(app, lifespan="off") as url:
+        suggester = ArticleSuggester(url, settings.internal_secret)
+        services.auto_responses.suggester = suggester
+        auth = GatewayIdentity(settings.internal_secret, scopes=frozenset({"knowledge:read", "knowledge:write"}))
+        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
+            yield client
+        await suggester.aclose()
+
+
+async def test_a_korean_email_is_acknowledged_with_the_korean_article_that_answers_it(
+    api: httpx.AsyncClient,
+    knowledge: httpx.AsyncClient,
+    deliver: Deliver,
+    published: Published,
+    email: Email,
+    address: str,
+) -> None:
+    brand = f"kb-{uuid.uuid4().hex[:8]}"
+    for locale, title, body in [
+        ("ko", "비밀번호 재설정", "설정의 보안 메뉴에서 비밀번호 재설정을 선택하세요."),
+        ("ko", "환불 요청", "환불은 영업일 기준 5일 안에 처리됩니다."),
+        ("en", "Reset your password", "Open Settings, then Security, and choose Reset password."),
+    ]:
+        payload = {"brand": brand, "locale": locale, "title": title, "body": body, "status": "published"}
+        assert (await knowledge.post("/api/v1/kb/articles", json=payload)).status_code == 201
+
+    question = email(
+        address,
+        subject="비밀번호를 잊어버렸어요",
+        text="로그인이 안 돼요. 비밀번호를 어떻게 재설정하나요?",
+        metadata=SUGGESTING,
+        defaults=CaseDefaults(brand=brand),
+    )
+    await deliver(question)
+    [case] = await cases_of(api, address)
+    [answer] = auto_responses(await published(case["id"]))
+    assert (
+        "다음 도움말이 궁금한 점을 해결해 드릴 수 있습니다:\n- 비밀번호 재설정: http://127.0.0.1:8080/public/help/"
+        in (answer["text"])
+    )
+    assert "환불" not in answer["text"]
+    assert f"/public/help/{brand}/ko/articles/" in answer["html"]
+    assert "[ref:oc-" in answer["text"], "the reference still follows the suggestions"
+
+    # Without the mailbox's say-so, no suggestions.
+    other = f"plain-{uuid.uuid4().hex[:8]}@customer.example"
+    await deliver(
+        email(other, subject="비밀번호", metadata={"auto_response": True}, defaults=CaseDefaults(brand=brand))
+    )
+    [plain] = await cases_of(api, other)
+    [unsuggested] = auto_responses(await published(plain["id"]))
+    assert "/public/help/" not in unsuggested["text"]
+
+
+async def test_when_knowledge_cannot_answer_the_acknowledgement_goes_out_without_suggestions(
+    api: httpx.AsyncClient, services: Services, deliver: Deliver, published: Published, email: Email, address: str
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    suggester = ArticleSuggester(f"http://127.0.0.1:{closed}", "secret", timeout_seconds=1.0)
+    services.auto_responses.suggester = suggester
+    try:
+        await deliver(email(address, metadata=SUGGESTING))
+    finally:
+        await suggester.aclose()
+    [case] = await cases_of(api, address)
+    [answer] = auto_responses(await published(case["id"]))
+    assert f"opened case #{case['number']}" in answer["text"]
+    assert "/public/help/" not in answer["text"]
