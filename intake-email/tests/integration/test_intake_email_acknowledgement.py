@@ -117,8 +117,8 @@ async def test_case_core_is_told_which_mail_may_be_auto_responded_to(
     start_service: Any, unique_sender: Any, kafka_bootstrap: str, producer: Any
 ) -> None:
     service = await start_service(consume_events=True)
-    responding = await service.mailbox(auto_response=True)
-    silent = await service.mailbox(auto_response=False)
+    responding = await service.mailbox(auto_response=True, suggest_articles=True)
+    silent = await service.mailbox(auto_response=False, suggest_articles=True)
     person, suppressing, quiet = unique_sender(), unique_sender(), unique_sender()
     delivered = [await deliver(service, mail(person, responding["address"]), person, responding["address"])]
     # Exchange's header asks for no auto-response: the mail still opens a case.
@@ -136,6 +136,9 @@ async def test_case_core_is_told_which_mail_may_be_auto_responded_to(
     envelopes = [json.loads(record.value)["data"] for record in records]
     verdicts = {data["sender"]["email"]: data["metadata"]["auto_response"] for data in envelopes}
     assert verdicts == {person: True, suppressing: False, quiet: False}
+    # Suggested articles only where an acknowledgement goes out at all.
+    suggesting = {data["sender"]["email"] for data in envelopes if data["metadata"].get("suggest_articles")}
+    assert suggesting == {person}
     # Settled, so no later test's republisher sees them pending.
     for intake_id in delivered:
         await case_created(producer, service, intake_id)

@@ -100,6 +100,13 @@ async def test_update_changes_only_given_fields_and_keeps_address_unique(service
     assert changed.json()["auto_response"] is False
     assert changed.json()["display_name"] == "One"
     assert changed.json()["defaults"]["tags"] == ["vip"]
+    assert changed.json()["suggest_articles"] is False
+    suggesting = await service.client.patch(f"/api/v1/mailboxes/{one['id']}", json={"suggest_articles": True})
+    assert suggesting.json()["suggest_articles"] is True
+    assert suggesting.json()["auto_response"] is False, "only the given field changes"
+    refused = await service.client.patch(f"/api/v1/mailboxes/{one['id']}", json={"suggest_articles": "yes"})
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["body.suggest_articles"]
     clash = await service.client.patch(f"/api/v1/mailboxes/{one['id']}", json={"address": two["address"].upper()})
     assert clash.status_code == 409
     unchanged = await service.client.get(f"/api/v1/mailboxes/{one['id']}")

@@ -41,6 +41,8 @@ mailboxes = Table(
     Column("case_type", String(100), nullable=True),
     Column("tags", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("auto_response", Boolean, nullable=False, server_default=text("false")),
+    # The auto-response lists suggested articles from knowledge (case-core asks it).
+    Column("suggest_articles", Boolean, nullable=False, server_default=text("false")),
     Column("signature", Text, nullable=True),
     # Sealed (mailboxes.secrets): opened only to verify an inbound-parse signature.
     Column("webhook_secret", Text, nullable=True),

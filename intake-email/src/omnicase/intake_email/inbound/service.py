@@ -410,6 +410,8 @@ class IntakeService:
             and not noise.suppress_auto_response
             and inbound.envelope_from != ""
         )
+        if metadata["auto_response"] and mailbox.suggest_articles:
+            metadata["suggest_articles"] = True
         return MessageReceived(
             intake_id=intake_id,
             channel=Channel.EMAIL,

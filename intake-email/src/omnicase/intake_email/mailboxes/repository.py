@@ -26,6 +26,7 @@ def _to_mailbox(row: Row[Any]) -> Mailbox:
             priority=row.priority, group_id=row.group_id, tags=list(row.tags or []), type=row.case_type
         ),
         auto_response=row.auto_response,
+        suggest_articles=row.suggest_articles,
         signature=row.signature,
         logo_url=row.logo_url,
         webhook_secret_set=row.webhook_secret is not None,

@@ -55,6 +55,7 @@ class MailboxCreate(StrictInput):
                     "brand": "example",
                     "defaults": {"priority": "normal", "tags": ["email"]},
                     "auto_response": True,
+                    "suggest_articles": True,
                     "signature": "-- \nThe Example support team",
                     "logo_url": "https://example.com/logo.png",
                 }
@@ -67,6 +68,13 @@ class MailboxCreate(StrictInput):
     brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     defaults: MailboxDefaults = Field(default_factory=MailboxDefaults)
     auto_response: StrictBool = Field(default=False, description="Acknowledge new cases by email.")
+    suggest_articles: StrictBool = Field(
+        default=False,
+        description=(
+            "With `auto_response`: the acknowledgement lists up to 3 published help-center articles that may "
+            "answer the customer's question; 'Yes, this answered my question' there solves the case."
+        ),
+    )
     signature: str | None = Field(default=None, max_length=5000)
     logo_url: str | None = Field(
         default=None, max_length=2000, pattern=rf"^https?://{NOT_SPACE}+$", description="Brand logo shown in HTML mail."
@@ -86,6 +94,7 @@ class MailboxUpdate(StrictInput):
     brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     defaults: MailboxDefaults | None = None
     auto_response: StrictBool | None = None
+    suggest_articles: StrictBool | None = None
     signature: str | None = Field(default=None, max_length=5000)
     logo_url: str | None = Field(default=None, max_length=2000, pattern=rf"^https?://{NOT_SPACE}+$")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
@@ -108,6 +117,7 @@ class Mailbox(BaseModel):
     brand: str | None
     defaults: MailboxDefaults
     auto_response: bool
+    suggest_articles: bool
     signature: str | None
     logo_url: str | None
     webhook_secret_set: bool = Field(description="Whether the mailbox has its own webhook secret.")

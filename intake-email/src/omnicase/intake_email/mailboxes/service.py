@@ -65,6 +65,7 @@ class MailboxService:
             "display_name": data.display_name,
             "brand": data.brand,
             "auto_response": data.auto_response,
+            "suggest_articles": data.suggest_articles,
             "signature": data.signature,
             "logo_url": data.logo_url,
             "webhook_secret": self.secrets.seal(data.webhook_secret, mailbox_id),
@@ -104,8 +105,9 @@ class MailboxService:
                 values[name] = changes[name]
         if "webhook_secret" in changes:
             values["webhook_secret"] = self.secrets.seal(changes["webhook_secret"], mailbox_id)
-        if changes.get("auto_response") is not None:
-            values["auto_response"] = changes["auto_response"]
+        for name in ("auto_response", "suggest_articles"):
+            if changes.get(name) is not None:
+                values[name] = changes[name]
         if data.defaults is not None:
             values.update(_defaults_columns(data.defaults))
         if data.address is not None and data.address != current.address:
