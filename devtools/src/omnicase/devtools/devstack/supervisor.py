@@ -244,6 +244,10 @@ class Supervisor:
                 "CASE_CORE_PUBLIC_BASE_URL": os.environ.get(
                     "CASE_CORE_PUBLIC_BASE_URL", f"http://{host}:{ports.get('gateway', 8080)}"
                 ),
+                # So do suggested articles' links to the help center.
+                "KNOWLEDGE_PUBLIC_BASE_URL": os.environ.get(
+                    "KNOWLEDGE_PUBLIC_BASE_URL", f"http://{host}:{ports.get('gateway', 8080)}"
+                ),
                 "PYTHONUNBUFFERED": "1",
                 # A restarted service gets its partitions back within seconds on Tansu.
                 "OMNICASE_CONSUMER_SESSION_TIMEOUT_MS": os.environ.get("OMNICASE_CONSUMER_SESSION_TIMEOUT_MS", "3000"),

@@ -1,0 +1,136 @@
+"""Article suggestions that answer a customer, through the whole suite as ``make run`` starts it.
+
+A mailbox sends suggested articles in its auto-response; a customer writes in Korean over real
+SMTP; the acknowledgement reaching the customer's inbox (the relay's stand-in) links the Korean
+article that answers the question; the customer opens it in a real browser (Debian's Chromium,
+no JavaScript), clicks "Yes, this answered my question", and the case is solved by knowledge's
+command with the reason "answered by article X"; the article counts the deflection.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from omnicase.devtools.testing.frontend import Gateway, MailSink, ReceivedMail, deliver, wait_for
+from omnicase.devtools.testing.stack import SuiteStack
+
+pytestmark = pytest.mark.slow
+
+SUPPORT = "support@deflection.example"
+
+
+@pytest.fixture(scope="module")
+def stack_env(mail_sink: MailSink) -> dict[str, str]:
+    return {"INTAKE_EMAIL_RELAY_HOST": "127.0.0.1", "INTAKE_EMAIL_RELAY_PORT": str(mail_sink.port)}
+
+
+@pytest.fixture(scope="module")
+def admin(stack: SuiteStack, admin_login: tuple[str, str]) -> Iterator[Gateway]:
+    with Gateway(stack.url()) as gateway:
+        yield gateway.login(*admin_login)
+
+
+def _korean_mail(sender: str) -> EmailMessage:
+    mail = EmailMessage()
+    local, _, domain = sender.partition("@")
+    mail["From"] = Address("김민지", local, domain)
+    mail["To"] = SUPPORT
+    mail["Subject"] = "비밀번호를 잊어버렸어요"
+    mail["Message-ID"] = make_msgid(domain="customer.example")
+    mail.set_content("안녕하세요. 로그인이 안 돼요. 비밀번호를 어떻게 재설정하나요?")
+    return mail
+
+
+def _case_of(admin: Gateway, address: str) -> dict[str, Any] | None:
+    contacts = admin.get("/api/v1/contacts", params={"q": address})["items"]
+    if not contacts:
+        return None
+    cases: list[dict[str, Any]] = admin.get(f"/api/v1/contacts/{contacts[0]['id']}/cases")["items"]
+    return cases[0] if cases else None
+
+
+def _acknowledgement(sink: MailSink, address: str) -> ReceivedMail | None:
+    return next((mail for mail in sink.received(to=address) if "/public/help/" in mail.text()), None)
+
+
+def test_a_korean_email_is_answered_by_a_suggested_korean_article_and_yes_solves_the_case(
+    stack: SuiteStack, admin: Gateway, mail_sink: MailSink, chromium: str
+) -> None:
+    brand = f"help-{uuid.uuid4().hex[:8]}"
+    admin.post(
+        "/api/v1/mailboxes",
+        {"address": SUPPORT, "display_name": "도움말", "brand": brand, "auto_response": True, "suggest_articles": True},
+    )
+    section = admin.post("/api/v1/kb/sections", {"brand": brand, "name": "계정"})
+    article = admin.post(
+        "/api/v1/kb/articles",
+        {
+            "brand": brand,
+            "section_id": section["id"],
+            "locale": "ko",
+            "title": "비밀번호 재설정",
+            "body": "비밀번호를 잊어버렸다면 **설정 → 보안**에서 *비밀번호 재설정*을 선택하세요.",
+            "status": "published",
+        },
+    )
+    admin.post(
+        "/api/v1/kb/articles",
+        {
+            "brand": brand,
+            "locale": "ko",
+            "title": "환불 요청",
+            "body": "환불은 5일 안에 처리됩니다.",
+            "status": "published",
+        },
+    )
+
+    customer = f"minji.{uuid.uuid4().hex[:8]}@customer.example"
+    deliver(stack.port("intake-email", "smtp"), _korean_mail(customer))
+    case = wait_for(lambda: _case_of(admin, customer), within=60, message="the mail never became a case")
+    answer = wait_for(
+        lambda: _acknowledgement(mail_sink, customer), within=60, message="no acknowledgement with articles"
+    )
+    assert f"[#{case['number']}]" in answer.header("Subject")
+    links = dict(re.findall(r"^- (.+?): (http\S+)\r?$", answer.text(), re.MULTILINE))
+    assert list(links) == ["비밀번호 재설정"], "the Korean article that answers it, and only that"
+    link = links["비밀번호 재설정"]
+    assert link.startswith(f"{stack.url()}/public/help/{brand}/ko/articles/{article['id']}?s=")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(java_script_enabled=False)  # the help center needs none
+            page.goto(link)
+            assert page.get_by_role("main").is_visible()
+            assert page.get_by_role("heading", level=1).inner_text() == "비밀번호 재설정"
+            assert page.locator("html").get_attribute("lang") == "ko"
+            assert page.get_by_role("group", name="이 문서로 궁금한 점이 해결되었나요?").is_visible()
+            page.get_by_role("button", name="네, 해결되었습니다").click()
+            page.wait_for_load_state()
+            assert "문의가 해결됨으로 처리되었습니다" in page.get_by_role("status").inner_text()
+
+            # The link answers once: opened again, it no longer asks.
+            page.goto(link)
+            assert page.get_by_role("button", name="네, 해결되었습니다").count() == 0
+        finally:
+            browser.close()
+
+    def solved() -> dict[str, Any] | None:
+        current = admin.get(f"/api/v1/cases/{case['id']}")
+        return current if current["status"] == "solved" else None
+
+    wait_for(solved, within=60, message="the case was never solved")
+    history = admin.get(f"/api/v1/cases/{case['id']}/history")["items"]
+    status_changes = [(entry["actor"], entry["via"], entry["new"]) for entry in history if entry["field"] == "status"]
+    assert (f"answered by article {article['id']}", "command", "solved") in status_changes
+    counted = admin.get(f"/api/v1/kb/articles/{article['id']}/deflection")
+    assert (counted["suggested"], counted["opened"], counted["solved"]) == (1, 1, 1)
