@@ -59,8 +59,9 @@ async def test_a_created_case_acknowledges_the_submission_which_asked_case_core_
     form = await service.form(
         auto_response_subject={"fr": "Demande #{{case_number}} reçue", "en": "Request #{{case_number}} received"},
         auto_response_text={"fr": "Bonjour {{name}}, nous traitons « {{subject}} »."},
+        suggest_articles=True,
     )
-    quiet_form = await service.form(auto_response=False)
+    quiet_form = await service.form(auto_response=False, suggest_articles=True)
     response = await service.public.post(
         f"/public/forms/{form['id']}/submissions",
         data=service.valid_fields(form["id"], _locale="fr"),
@@ -81,7 +82,9 @@ async def test_a_created_case_acknowledges_the_submission_which_asked_case_core_
         "subject": "Demande #{{case.number}} reçue",
         "text": "Bonjour {{requester.name}}, nous traitons « {{case.subject}} ».",
     }
+    assert asked["suggest_articles"] is True, "the acknowledgement lists suggested articles"
     assert "auto_response" not in sent[quiet_id].metadata
+    assert "suggest_articles" not in sent[quiet_id].metadata, "no acknowledgement, no articles"
 
     created = _case_created(submission_id, 42)
     envelope = created.envelope(source="case-core", subject=str(created.case.case_id))

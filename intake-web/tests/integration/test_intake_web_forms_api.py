@@ -255,3 +255,15 @@ async def test_a_form_changed_through_another_replica_is_read_again_after_the_ne
     assert (await service.client.delete(f"/api/v1/forms/{form['id']}")).status_code == 204
     await other_replica.check()
     assert await other_replica.get(form_id) is None
+
+
+async def test_a_form_sends_suggested_articles_only_when_told_and_refuses_a_non_boolean(service: Any) -> None:
+    form = await service.form()
+    assert form["suggest_articles"] is False
+    suggesting = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"suggest_articles": True})
+    assert suggesting.status_code == 200, suggesting.text
+    assert suggesting.json()["suggest_articles"] is True
+    refused = await service.client.patch(f"/api/v1/forms/{form['id']}", json={"suggest_articles": "yes"})
+    assert refused.status_code == 422
+    assert set(_field_errors(refused)) == {"body.suggest_articles"}
+    assert (await service.client.get(f"/api/v1/forms/{form['id']}")).json()["version"] == suggesting.json()["version"]

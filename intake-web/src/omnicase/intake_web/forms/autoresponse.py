@@ -4,7 +4,8 @@ case-core writes every auto-response from its shared templates (brand and locale
 variants, escaped values, the case's reference so a reply finds the case). A form says
 whether it acknowledges submissions and may bring its own subject and text per locale,
 written with the form placeholders below; the submission carries the ones for the
-submitter's locale, translated into the shared placeholders, in its ``metadata``.
+submitter's locale, translated into the shared placeholders, in its ``metadata``; a form
+with ``suggest_articles`` asks for suggested articles in that acknowledgement too.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def pick(templates: Mapping[str, str], locale: str, default_locale: str) -> str 
 def acknowledgement_request(
     *,
     wanted: bool,
+    suggest_articles: bool,
     email: str | None,
     subjects: Mapping[str, str],
     texts: Mapping[str, str],
@@ -48,4 +50,8 @@ def acknowledgement_request(
         for part, templates in (("subject", subjects), ("text", texts))
         if (chosen := pick(templates, locale, default_locale))
     }
-    return {"auto_response": True, **({"auto_response_template": own} if own else {})}
+    return {
+        "auto_response": True,
+        **({"auto_response_template": own} if own else {}),
+        **({"suggest_articles": True} if suggest_articles else {}),
+    }

@@ -87,6 +87,7 @@ class StoredForm:
             auto_response=spec.auto_response,
             auto_response_subject=spec.auto_response_subject,
             auto_response_text=spec.auto_response_text,
+            suggest_articles=spec.suggest_articles,
             version=self.version,
             created_at=self.created_at,
             updated_at=self.updated_at,

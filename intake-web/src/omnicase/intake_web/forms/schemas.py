@@ -203,6 +203,13 @@ class FormIn(StrictInput):
         default_factory=dict,
         description="Body per locale, same placeholders; unset: case-core's shared auto-response template.",
     )
+    suggest_articles: StrictBool = Field(
+        default=False,
+        description=(
+            "With `auto_response`: the acknowledgement lists up to 3 published help-center articles that may answer "
+            "the submitter's question; 'Yes, this answered my question' there solves the case."
+        ),
+    )
 
 
 class FormPatch(StrictInput):
@@ -220,6 +227,7 @@ class FormPatch(StrictInput):
     # The texts' own rules, as a full definition holds them (an empty subject was a 500 after the merge).
     auto_response_subject: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=300)]] | None = None
     auto_response_text: dict[Locale, Annotated[str, StringConstraints(min_length=1, max_length=10_000)]] | None = None
+    suggest_articles: StrictBool | None = None
 
 
 class SpamSettingsOut(BaseModel):
@@ -246,6 +254,7 @@ class Form(BaseModel):
     auto_response: bool
     auto_response_subject: dict[str, str]
     auto_response_text: dict[str, str]
+    suggest_articles: bool
     version: int
     created_at: datetime
     updated_at: datetime

@@ -443,6 +443,7 @@ def build_event(
             "locale": locale[:16],
             **acknowledgement_request(
                 wanted=spec.auto_response,
+                suggest_articles=spec.suggest_articles,
                 email=values.get("email"),
                 subjects=spec.auto_response_subject,
                 texts=spec.auto_response_text,
