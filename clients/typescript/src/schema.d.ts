@@ -1801,6 +1801,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kb/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suggest up to 3 published articles for a case's question, each with its help-center link (recorded) */
+        post: operations["create_kb_suggestions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/articles/{article_id}/deflection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How often the article was suggested, opened from a suggestion, and solved the customer's case */
+        get: operations["get_kb_article_deflection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/{locale}/articles/{article_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An article's published translation; opened from a suggestion (`s`), it asks whether it answered */
+        get: operations["show_help_article"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/{locale}/articles/{article_id}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The customer's answer to a suggested article: `yes` solves their case, `no` leaves it open */
+        post: operations["submit_help_answer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -5392,6 +5460,8 @@ export interface components {
             defaults: components["schemas"]["MailboxDefaults"];
             /** Auto Response */
             auto_response: boolean;
+            /** Suggest Articles */
+            suggest_articles: boolean;
             /** Signature */
             signature: string | null;
             /** Logo Url */
@@ -5427,7 +5497,8 @@ export interface components {
          *       },
          *       "display_name": "Example Support",
          *       "logo_url": "https://example.com/logo.png",
-         *       "signature": "-- \nThe Example support team"
+         *       "signature": "-- \nThe Example support team",
+         *       "suggest_articles": true
          *     }
          */
         MailboxCreate: {
@@ -5448,6 +5519,12 @@ export interface components {
              * @default false
              */
             auto_response?: boolean;
+            /**
+             * Suggest Articles
+             * @description With `auto_response`: the acknowledgement lists up to 3 published help-center articles that may answer the customer's question; 'Yes, this answered my question' there solves the case.
+             * @default false
+             */
+            suggest_articles?: boolean;
             /** Signature */
             signature?: string | null;
             /**
@@ -5513,6 +5590,8 @@ export interface components {
             defaults?: components["schemas"]["MailboxDefaults"] | null;
             /** Auto Response */
             auto_response?: boolean | null;
+            /** Suggest Articles */
+            suggest_articles?: boolean | null;
             /** Signature */
             signature?: string | null;
             /** Logo Url */
@@ -5868,6 +5947,8 @@ export interface components {
             auto_response_text: {
                 [key: string]: string;
             };
+            /** Suggest Articles */
+            suggest_articles: boolean;
             /** Version */
             version: number;
             /**
@@ -6090,6 +6171,12 @@ export interface components {
             auto_response_text?: {
                 [key: string]: string;
             };
+            /**
+             * Suggest Articles
+             * @description With `auto_response`: the acknowledgement lists up to 3 published help-center articles that may answer the submitter's question; 'Yes, this answered my question' there solves the case.
+             * @default false
+             */
+            suggest_articles?: boolean;
         } & (unknown & unknown & unknown);
         /**
          * FormList
@@ -6133,6 +6220,8 @@ export interface components {
             auto_response_text?: {
                 [key: string]: string;
             } | null;
+            /** Suggest Articles */
+            suggest_articles?: boolean | null;
         };
         /** FormToken */
         FormToken: {
@@ -6567,6 +6656,14 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** ArticleSuggestions */
+        ArticleSuggestions: {
+            /**
+             * Items
+             * @description Published articles in the customer's language, best first.
+             */
+            items: components["schemas"]["SuggestedArticle"][];
+        };
         /** ArticleUpdate */
         ArticleUpdate: {
             /**
@@ -6619,6 +6716,23 @@ export interface components {
              * @description Pass as `cursor` for the next page; null at the end.
              */
             next_cursor: string | null;
+        };
+        /**
+         * Deflection
+         * @description How often an article was suggested to customers, opened from a suggestion, and solved their case.
+         */
+        Deflection: {
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Suggested */
+            suggested: number;
+            /** Opened */
+            opened: number;
+            /** Solved */
+            solved: number;
         };
         /** SearchHit */
         SearchHit: {
@@ -6729,6 +6843,81 @@ export interface components {
             description?: string;
             /** Position */
             position?: number;
+        };
+        /** SuggestedArticle */
+        SuggestedArticle: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The suggestion (one article for one case).
+             */
+            id: string;
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Locale */
+            locale: string;
+            /** Title */
+            title: string;
+            /**
+             * Score
+             * @description Relevance, comparable within one suggestion only.
+             */
+            score: number;
+            /**
+             * Matched
+             * @description The words of the question found in the article.
+             */
+            matched: string[];
+            /**
+             * Url
+             * @description The article in the public help center with this suggestion's single-use token: the customer's 'Yes, this answered my question' there solves the case.
+             */
+            url: string;
+        };
+        /**
+         * SuggestionRequest
+         * @description What a case's customer asked, for the articles that may answer it.
+         * @example {
+         *       "brand": "acme",
+         *       "case_id": "0190f5c4-7a2b-7c3d-8e9f-0a1b2c3d4e5f",
+         *       "subject": "비밀번호를 잊어버렸어요",
+         *       "text": "로그인할 수 없어요. 비밀번호를 어떻게 재설정하나요?"
+         *     }
+         */
+        SuggestionRequest: {
+            /**
+             * Case Id
+             * Format: uuid
+             */
+            case_id: string;
+            /**
+             * Subject
+             * @default
+             */
+            subject?: string;
+            /**
+             * Text
+             * @default
+             */
+            text?: string;
+            /**
+             * Brand
+             * @description The case's brand; null: the default brand.
+             */
+            brand?: string | null;
+            /**
+             * Locale
+             * @description The customer's locale; left out: detected from the text.
+             */
+            locale?: string | null;
+            /**
+             * Limit
+             * @default 3
+             */
+            limit?: number;
         };
         /** Translation */
         Translation: {
@@ -20182,6 +20371,302 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_kb_suggestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleSuggestions"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_kb_article_deflection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deflection"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Article not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_help_article: {
+        parameters: {
+            query?: {
+                /** @description A suggested-article link's token. */
+                s?: string | null;
+            };
+            header?: never;
+            path: {
+                brand: string;
+                locale: string;
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submit_help_answer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brand: string;
+                locale: string;
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    s: string;
+                    /** @enum {string} */
+                    answer: "yes" | "no";
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded; see Retry-After. */
