@@ -8,10 +8,13 @@ else English). Article bodies are the sanitised HTML knowledge stored; every oth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
-from omnicase.knowledge.help.service import ArticleView
+from omnicase.knowledge.help.repository import PublishedRow
+from omnicase.knowledge.help.service import ArticleView, SectionView
 from omnicase.knowledge.locales import language_of
+from omnicase.knowledge.search.schemas import HelpSearchHit
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f6;line-height:1.6}
@@ -21,7 +24,9 @@ main{background:#fff;border-radius:.5rem}
 a{color:#0b5cad}
 fieldset{border:1px solid #767676;border-radius:.25rem;margin:1.5rem 0;padding:.5rem 1rem}
 button{font:inherit;padding:.5rem 1.25rem;margin:.25rem .5rem .25rem 0;border-radius:.25rem;border:2px solid #0b5cad}
-button.yes{background:#0b5cad;color:#fff}button.no{background:#fff;color:#0b5cad}
+button.yes,form[role=search] button{background:#0b5cad;color:#fff}
+input[type=search]{font:inherit;padding:.4rem;border:1px solid #767676;border-radius:.25rem;width:60%}
+mark{background:#fff3b0;color:inherit}button.no{background:#fff;color:#0b5cad}
 a:focus,button:focus,input:focus{outline:3px solid #b35c00;outline-offset:2px}
 .status{background:#e7f4e4;border-left:4px solid #2e7d32;padding:.5rem 1rem}
 """
@@ -29,6 +34,13 @@ a:focus,button:focus,input:focus{outline:3px solid #b35c00;outline-offset:2px}
 _TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "help": "Help center",
+        "search-label": "Search the help center",
+        "search-button": "Search",
+        "results": "Search results",
+        "results-for": "Results for",
+        "no-results": "No article matches your search. Try other words.",
+        "other": "More articles",
+        "no-articles": "No articles are published in this language yet.",
         "skip": "Skip to content",
         "question": "Did this answer your question?",
         "yes": "Yes, this answered my question",
@@ -44,6 +56,13 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "ko": {
         "help": "고객센터",
+        "search-label": "고객센터 검색",
+        "search-button": "검색",
+        "results": "검색 결과",
+        "results-for": "검색어",
+        "no-results": "검색어와 일치하는 문서가 없습니다. 다른 단어로 검색해 보세요.",
+        "other": "기타 문서",
+        "no-articles": "아직 이 언어로 게시된 문서가 없습니다.",
         "skip": "본문으로 건너뛰기",
         "question": "이 문서로 궁금한 점이 해결되었나요?",
         "yes": "네, 해결되었습니다",
@@ -59,6 +78,13 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "help": "帮助中心",
+        "search-label": "搜索帮助中心",
+        "search-button": "搜索",
+        "results": "搜索结果",
+        "results-for": "搜索词",
+        "no-results": "没有与您的搜索匹配的文章。请尝试其他关键词。",
+        "other": "更多文章",
+        "no-articles": "此语言暂无已发布的文章。",
         "skip": "跳到正文",
         "question": "这篇文章解决了您的问题吗？",
         "yes": "是的，问题已解决",
@@ -81,16 +107,30 @@ def texts(locale: str) -> dict[str, str]:
 
 
 def document(
-    title: str, body: str, *, locale: str, home: str, canonical: str | None = None, alternates: str = ""
+    title: str,
+    body: str,
+    *,
+    locale: str,
+    home: str,
+    canonical: str | None = None,
+    alternates: str = "",
+    query: str = "",
 ) -> str:
+    """A whole page: ``body`` (HTML) in ``main``, the help center's name and search in the header."""
     words = texts(locale)
     head_links = (f'<link rel="canonical" href="{escape(canonical)}">' if canonical else "") + alternates
+    search = (
+        f'<form role="search" method="get" action="{escape(home)}/search">'
+        f'<label for="q">{escape(words["search-label"])}</label> '
+        f'<input id="q" type="search" name="q" value="{escape(query)}" maxlength="500" required> '
+        f'<button type="submit">{escape(words["search-button"])}</button></form>'
+    )
     return (
         f'<!DOCTYPE html><html lang="{escape(locale)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · {escape(words['help'])}</title>{head_links}<style>{_STYLE}</style></head>"
         f'<body><a class="skip" href="#main">{escape(words["skip"])}</a>'
-        f'<header><p><a href="{escape(home)}">{escape(words["help"])}</a></p></header>'
+        f'<header><p><a href="{escape(home)}">{escape(words["help"])}</a></p>{search}</header>'
         f'<main id="main">{body}</main><footer><p>{escape(words["help"])}</p></footer></body></html>'
     )
 
@@ -136,3 +176,74 @@ def answered_page(outcome: str, *, locale: str, home: str, article_url: str) -> 
         f'<p><a href="{escape(article_url)}">{escape(words["back"])}</a></p>'
     )
     return document(words["help"], body, locale=locale, home=home)
+
+
+def _article_list(rows: list[PublishedRow], url_of: Callable[[PublishedRow], str]) -> str:
+    links = "".join(f'<li><a href="{escape(url_of(row))}">{escape(row.title)}</a></li>' for row in rows)
+    return f"<ul>{links}</ul>"
+
+
+def home_page(
+    sections: list[SectionView],
+    loose: list[PublishedRow],
+    *,
+    locale: str,
+    home: str,
+    canonical: str,
+    section_url: Callable[[SectionView], str],
+    article_url: Callable[[PublishedRow], str],
+) -> str:
+    """The brand's help center in one locale: each section with its articles, then those in none."""
+    words = texts(locale)
+    parts = [f"<h1>{escape(words['help'])}</h1>"]
+    for view in sections:
+        heading = f'<a href="{escape(section_url(view))}">{escape(view.section.name)}</a>'
+        parts.append(f"<section><h2>{heading}</h2>{_article_list(view.articles, article_url)}</section>")
+    if loose:
+        parts.append(f"<section><h2>{escape(words['other'])}</h2>{_article_list(loose, article_url)}</section>")
+    if not sections and not loose:
+        parts.append(f"<p>{escape(words['no-articles'])}</p>")
+    return document(words["help"], "".join(parts), locale=locale, home=home, canonical=canonical)
+
+
+def section_page(
+    view: SectionView, *, locale: str, home: str, canonical: str, article_url: Callable[[PublishedRow], str]
+) -> str:
+    words = texts(locale)
+    description = f"<p>{escape(view.section.description)}</p>" if view.section.description else ""
+    listed = _article_list(view.articles, article_url) if view.articles else f"<p>{escape(words['no-articles'])}</p>"
+    body = f"<h1>{escape(view.section.name)}</h1>{description}{listed}"
+    return document(view.section.name, body, locale=locale, home=home, canonical=canonical)
+
+
+def search_page(query: str, hits: list[HelpSearchHit], *, locale: str, home: str) -> str:
+    """Search results: each article's title linked and its passage with the matching words marked."""
+    words = texts(locale)
+    if hits:
+        # The snippet is HTML the search made: the body's text escaped, matches in <mark>.
+        results = "".join(
+            f'<li><h2><a href="{escape(hit.url)}">{escape(hit.title)}</a></h2><p>{hit.snippet}</p></li>' for hit in hits
+        )
+        listed = f"<ol>{results}</ol>"
+    else:
+        listed = f'<p role="status">{escape(words["no-results"])}</p>'
+    body = f"<h1>{escape(words['results'])}</h1><p>{escape(words['results-for'])}: <q>{escape(query)}</q></p>{listed}"
+    return document(words["results"], body, locale=locale, home=home, query=query)
+
+
+def sitemap(urls: list[tuple[str, list[tuple[str, str]], str]]) -> str:
+    """``sitemap.xml`` of ``(address, [(hreflang, alternate address)], last modified)``."""
+    entries = "".join(
+        f"<url><loc>{escape(url)}</loc><lastmod>{escape(modified)}</lastmod>"
+        + "".join(
+            f'<xhtml:link rel="alternate" hreflang="{escape(lang)}" href="{escape(other)}"/>'
+            for lang, other in alternates
+        )
+        + "</url>"
+        for url, alternates, modified in urls
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">'
+        f"{entries}</urlset>"
+    )

@@ -1,7 +1,9 @@
 """The public help center, /public/help/{brand}/{locale}/..., reached through the gateway with no sign-in.
 
 ``{brand}`` is a brand's name, ``default`` for the default brand. Only published translations
-are shown. An article opened from a suggested-article link (``?s=`` its sealed token) asks
+are shown: the home page (sections with their articles in the locale), a section, an article,
+search results, ``sitemap.xml`` (every translation, with its alternates), and the JSON search
+for widgets (``/{brand}/search``). An article opened from a suggested-article link (``?s=`` its sealed token) asks
 "Did this answer your question?"; the answer (a form post, no JavaScript) is recorded once per
 link, and Yes solves the customer's case through case-core.
 """
@@ -13,18 +15,33 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import problem_responses
+from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.knowledge.deflection.service import brand_of, brand_segment
 from omnicase.knowledge.deps import DeflectionDep
-from omnicase.knowledge.help.pages import answered_page, article_page, message_page, texts
+from omnicase.knowledge.help.pages import (
+    answered_page,
+    article_page,
+    home_page,
+    message_page,
+    search_page,
+    section_page,
+    sitemap,
+    texts,
+)
 from omnicase.knowledge.help.service import HelpCenterService
-from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale
-from omnicase.knowledge.state import StateDep
+from omnicase.knowledge.locales import LOCALE_PATTERN, Locale, canonical_locale
+from omnicase.knowledge.search.schemas import HelpSearchHit
+from omnicase.knowledge.search.service import SearchService
+from omnicase.knowledge.state import KnowledgeState, StateDep
 
 router = APIRouter(prefix="/public/help", tags=["help-center"])
+# Every public search reads at most this many results on one page.
+SEARCH_PAGE = 20
 
 _HTML: dict[str, Any] = {"content": {"text/html": {}}}
 _PAGES: dict[int | str, dict[str, Any]] = {200: _HTML, 404: _HTML}
@@ -53,6 +70,129 @@ def _missing(locale: str, brand: str | None, *, bad_link: bool = False) -> HTMLR
 
 
 @router.get(
+    "/{brand}/search",
+    operation_id="search_help_articles",
+    summary="Search a brand's published articles (for widgets), best first, each with its help-center address",
+    responses=problem_responses(InvalidCursor),
+)
+async def search_help_articles(
+    brand: Annotated[str, Path(max_length=100, description="A brand's name; `default`: the default brand.")],
+    session: SessionDep,
+    state: StateDep,
+    q: Annotated[str, Query(min_length=1, max_length=500, description="Words, in any language.")],
+    locale: Annotated[
+        Locale | None,
+        Query(description="Only this locale's translations, the query read in its language; left out: detected."),
+    ] = None,
+    limit: LimitQuery = 10,
+    cursor: Annotated[str | None, cursor_query(Int32)] = None,
+) -> Page[HelpSearchHit]:
+    owner = brand_of(brand)
+    base = state.links.public_base_url.rstrip("/")
+    return await SearchService(session, state.analyzer).public_search(
+        q, locale, owner, cursor, limit, lambda row: base + article_path(owner, row.locale, row.article_id)
+    )
+
+
+@router.get(
+    "/{brand}/sitemap.xml",
+    operation_id="get_help_sitemap",
+    summary="The brand's help center as a sitemap: every published translation with its alternates",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}},
+)
+async def get_help_sitemap(
+    brand: Annotated[str, Path(max_length=100)], session: SessionDep, state: StateDep
+) -> Response:
+    owner = brand_of(brand)
+    base = state.links.public_base_url.rstrip("/")
+    entries = []
+    for translations in (await HelpCenterService(session).sitemap(owner)).values():
+        alternates = [(row.locale, base + article_path(owner, row.locale, row.article_id)) for row in translations]
+        for row, (_, url) in zip(translations, alternates, strict=True):
+            entries.append((url, alternates, row.published_at.date().isoformat()))
+    return Response(sitemap(entries), media_type="application/xml")
+
+
+@router.get(
+    "/{brand}/{locale}",
+    operation_id="show_help_home",
+    summary="The brand's help center in one locale: its sections with their articles, and search",
+    response_class=HTMLResponse,
+    responses=_PAGES,
+)
+async def show_help_home(brand: str, locale: str, session: SessionDep, state: StateDep) -> HTMLResponse:
+    shown_locale, owner = _locale(locale), brand_of(brand)
+    if shown_locale is None:
+        return _missing("en", owner)
+    sections, loose = await HelpCenterService(session).home(owner, shown_locale)
+    home = home_path(owner, shown_locale)
+    page = home_page(
+        sections,
+        loose,
+        locale=shown_locale,
+        home=home,
+        canonical=_absolute(state, home),
+        section_url=lambda view: f"{home}/sections/{view.section.id}",
+        article_url=lambda row: article_path(owner, row.locale, row.article_id),
+    )
+    return HTMLResponse(page)
+
+
+@router.get(
+    "/{brand}/{locale}/sections/{section_id}",
+    operation_id="show_help_section",
+    summary="A section of the help center: its published articles in one locale",
+    response_class=HTMLResponse,
+    responses=_PAGES,
+)
+async def show_help_section(
+    brand: str, locale: str, section_id: str, session: SessionDep, state: StateDep
+) -> HTMLResponse:
+    shown_locale, owner, section = _locale(locale), brand_of(brand), _uuid(section_id)
+    if shown_locale is None or section is None:
+        return _missing("en" if shown_locale is None else shown_locale, owner)
+    view = await HelpCenterService(session).section(owner, shown_locale, section)
+    if view is None:
+        return _missing(shown_locale, owner)
+    home = home_path(owner, shown_locale)
+    page = section_page(
+        view,
+        locale=shown_locale,
+        home=home,
+        canonical=_absolute(state, f"{home}/sections/{section}"),
+        article_url=lambda row: article_path(owner, row.locale, row.article_id),
+    )
+    return HTMLResponse(page)
+
+
+@router.get(
+    "/{brand}/{locale}/search",
+    operation_id="show_help_search",
+    summary="The help center's search results page (published articles in the locale)",
+    response_class=HTMLResponse,
+    responses=_PAGES,
+)
+async def show_help_search(
+    brand: str,
+    locale: str,
+    session: SessionDep,
+    state: StateDep,
+    q: Annotated[str, Query(max_length=500, description="Words, in any language.")] = "",
+) -> HTMLResponse:
+    shown_locale, owner = _locale(locale), brand_of(brand)
+    if shown_locale is None:
+        return _missing("en", owner)
+    hits: list[HelpSearchHit] = []
+    if q.strip():
+        found = await SearchService(session, state.analyzer).public_search(
+            q, shown_locale, owner, None, SEARCH_PAGE, lambda row: article_path(owner, row.locale, row.article_id)
+        )
+        hits = found.items
+    return HTMLResponse(search_page(q, hits, locale=shown_locale, home=home_path(owner, shown_locale)))
+
+
+@router.get(
     "/{brand}/{locale}/articles/{article_id}",
     operation_id="show_help_article",
     summary="An article's published translation; opened from a suggestion (`s`), it asks whether it answered",
@@ -75,8 +215,7 @@ async def show_help_article(
     if view is None:
         return _missing(shown_locale, owner)
     suggestion = await deflection.opened(s, article) if s else None
-    base = state.links.public_base_url.rstrip("/")
-    url_of = {other: base + article_path(owner, other, article) for other in view.locales}
+    url_of = {other: _absolute(state, article_path(owner, other, article)) for other in view.locales}
     page = article_page(
         view,
         url_of=url_of,
@@ -129,6 +268,10 @@ async def submit_help_answer(
         article_url=article_path(owner, shown_locale, article),
     )
     return HTMLResponse(page)
+
+
+def _absolute(state: KnowledgeState, path: str) -> str:
+    return state.links.public_base_url.rstrip("/") + path
 
 
 def _uuid(value: str) -> uuid.UUID | None:

@@ -23,3 +23,17 @@ class SearchHit(BaseModel):
     )
     score: float = Field(description="Relevance; higher is better, comparable within one search only.")
     status: TranslationStatus = Field(description="Agents' searches include drafts.")
+
+
+class HelpSearchHit(BaseModel):
+    """A published article the public help center's search found (widgets show these)."""
+
+    model_config = ConfigDict(frozen=True)
+    page_name: ClassVar[str] = "HelpSearchHitPage"
+
+    article_id: uuid.UUID
+    locale: str
+    title: str
+    snippet: str = Field(description="HTML: a passage of the body, escaped, with each matching word in `<mark>`.")
+    score: float = Field(description="Relevance; higher is better, comparable within one search only.")
+    url: str = Field(description="The article's page in the help center.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,8 +12,10 @@ from omnicase.kit.pagination import Int32, Page, decode_cursor, paginate
 from omnicase.knowledge.locales import language_of
 from omnicase.knowledge.search.analysis import DEFAULT_LANGUAGE, SIMPLE, Terms, TextAnalyzer
 from omnicase.knowledge.search.repository import HitRow, SearchQuery, SearchRepository
-from omnicase.knowledge.search.schemas import SearchHit
+from omnicase.knowledge.search.schemas import HelpSearchHit, SearchHit
 from omnicase.knowledge.search.snippets import lexemes, snippet
+
+P = TypeVar("P", bound=Page[Any])
 
 
 class SearchService:
@@ -20,14 +24,10 @@ class SearchService:
         self.analyzer = analyzer
 
     async def search(
-        self, text: str, locale: str | None, brand: str | None, cursor: str | None, limit: int, *, public: bool = False
+        self, text: str, locale: str | None, brand: str | None, cursor: str | None, limit: int
     ) -> Page[SearchHit]:
-        """Translations (drafts included, archived never; ``public``: published ones of ``brand`` only)
-        matching ``text``, best first."""
-        after = decode_cursor(cursor, Int32)
-        # A position this service never hands out (below the first) starts at the top.
-        offset = max(0, after[0]) if after is not None else 0
-        rows = await self.hits(text, locale, brand, offset, limit, public=public)
+        """Translations (drafts included, archived never) matching ``text``, best first."""
+        rows, offset = await self._ranked(text, locale, brand, cursor, limit, public=False)
         items = [
             SearchHit(
                 article_id=row.article_id,
@@ -39,8 +39,40 @@ class SearchService:
             )
             for row in rows[:limit]
         ]
-        positions = {id(row): offset + index + 1 for index, row in enumerate(rows)}
-        return paginate(Page[SearchHit], rows, limit, key=lambda row: [positions[id(row)]], items=items)
+        return _page(Page[SearchHit], rows, offset, limit, items)
+
+    async def public_search(
+        self,
+        text: str,
+        locale: str | None,
+        brand: str | None,
+        cursor: str | None,
+        limit: int,
+        url_of: Callable[[HitRow], str],
+    ) -> Page[HelpSearchHit]:
+        """Published translations of ``brand`` (None: the default brand) matching ``text``, best first,
+        each with its help-center address ``url_of(row)``."""
+        rows, offset = await self._ranked(text, locale, brand, cursor, limit, public=True)
+        items = [
+            HelpSearchHit(
+                article_id=row.article_id,
+                locale=row.locale,
+                title=row.title,
+                snippet=snippet(row.body_text, lexemes(row.query_text)),
+                score=round(row.score, 6),
+                url=url_of(row),
+            )
+            for row in rows[:limit]
+        ]
+        return _page(Page[HelpSearchHit], rows, offset, limit, items)
+
+    async def _ranked(
+        self, text: str, locale: str | None, brand: str | None, cursor: str | None, limit: int, *, public: bool
+    ) -> tuple[list[HitRow], int]:
+        after = decode_cursor(cursor, Int32)
+        # A position this service never hands out (below the first) starts at the top.
+        offset = max(0, after[0]) if after is not None else 0
+        return await self.hits(text, locale, brand, offset, limit, public=public), offset
 
     async def hits(
         self, text: str, locale: str | None, brand: str | None, offset: int, limit: int, *, public: bool
@@ -74,3 +106,9 @@ class SearchService:
             words = " ".join(self.analyzer.query_words(text, DEFAULT_LANGUAGE))
             parts += [Terms(self.analyzer.config(DEFAULT_LANGUAGE), words), Terms(SIMPLE, words)]
         return list(dict.fromkeys(parts))
+
+
+def _page(page: type[P], rows: list[HitRow], offset: int, limit: int, items: list[Any]) -> P:
+    """The page of ``items`` made from ``rows``; its cursor is the position in the ranking."""
+    positions = {id(row): offset + index + 1 for index, row in enumerate(rows)}
+    return paginate(page, rows, limit, key=lambda row: [positions[id(row)]], items=items)

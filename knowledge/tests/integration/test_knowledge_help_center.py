@@ -1,0 +1,93 @@
+"""The public help center, no sign-in: a brand's home lists its sections with their published
+articles in the locale, a section page its own, the search page and the widgets' JSON search find
+published articles only, and the sitemap lists every translation with its alternates."""
+
+from __future__ import annotations
+
+import uuid
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.asyncio
+
+BASE = "http://127.0.0.1:8080"
+
+
+async def test_home_section_search_and_sitemap_show_published_articles_only(
+    client: httpx.AsyncClient, brand: str
+) -> None:
+    section = (await client.post("/api/v1/kb/sections", json={"brand": brand, "name": "Account"})).json()
+    created = await client.post(
+        "/api/v1/kb/articles",
+        json={
+            "brand": brand,
+            "section_id": section["id"],
+            "locale": "en",
+            "title": "Reset your password",
+            "body": "Open **Settings**, then *Security*, and choose Reset password.",
+            "status": "published",
+        },
+    )
+    article = created.json()["id"]
+    korean = {"title": "비밀번호 재설정", "body": "설정에서 비밀번호를 재설정하세요.", "status": "published"}
+    await client.put(f"/api/v1/kb/articles/{article}/translations/ko", json=korean)
+    draft = {"brand": brand, "locale": "en", "title": "Password rules (draft)", "body": "password", "status": "draft"}
+    await client.post("/api/v1/kb/articles", json=draft)
+    loose = {
+        "brand": brand,
+        "locale": "en",
+        "title": "Shipping times",
+        "body": "Parcels ship daily.",
+        "status": "published",
+    }
+    await client.post("/api/v1/kb/articles", json=loose)
+    public = httpx.AsyncClient(transport=client._transport, base_url="http://service")  # no identity at all
+
+    home = await public.get(f"/public/help/{brand}/en")
+    assert home.status_code == 200, home.text
+    assert f'<a href="/public/help/{brand}/en/sections/{section["id"]}">Account</a>' in home.text
+    assert f'<a href="/public/help/{brand}/en/articles/{article}">Reset your password</a>' in home.text
+    assert "Shipping times" in home.text
+    assert "draft" not in home.text
+    assert f'<link rel="canonical" href="{BASE}/public/help/{brand}/en">' in home.text
+    assert '<form role="search"' in home.text
+    assert "비밀번호 재설정" in (await public.get(f"/public/help/{brand}/ko")).text
+
+    listed = await public.get(f"/public/help/{brand}/en/sections/{section['id']}")
+    assert listed.status_code == 200
+    assert "Reset your password" in listed.text
+    assert "Shipping times" not in listed.text
+
+    results = await public.get(f"/public/help/{brand}/en/search", params={"q": "password"})
+    assert "<mark>password</mark>" in results.text
+    assert "Reset your password" in results.text
+    assert "Password rules" not in results.text, "drafts are never public"
+    nothing = await public.get(f"/public/help/{brand}/en/search", params={"q": "zebra"})
+    assert '<p role="status">No article matches' in nothing.text
+
+    found = await public.get(f"/public/help/{brand}/search", params={"q": "비밀번호"})
+    assert found.status_code == 200, found.text
+    assert [(hit["article_id"], hit["locale"], hit["url"]) for hit in found.json()["items"]] == [
+        (article, "ko", f"{BASE}/public/help/{brand}/ko/articles/{article}")
+    ]
+    assert found.json()["next_cursor"] is None
+    refused = await public.get(f"/public/help/{brand}/search", params={"q": ""})
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["query.q"]
+
+    xml = await public.get(f"/public/help/{brand}/sitemap.xml")
+    assert xml.headers["content-type"].startswith("application/xml")
+    names = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    urls = ElementTree.fromstring(xml.text).findall("s:url", names)
+    by_loc = {url.findtext("s:loc", namespaces=names): url for url in urls}
+    english = f"{BASE}/public/help/{brand}/en/articles/{article}"
+    assert set(by_loc) >= {english, f"{BASE}/public/help/{brand}/ko/articles/{article}"}
+    alternates = {link.get("hreflang"): link.get("href") for link in by_loc[english].findall("x:link", names)}
+    assert alternates == {"en": english, "ko": f"{BASE}/public/help/{brand}/ko/articles/{article}"}
+    assert len(urls) == 3, "the two translations and the loose article; never the draft"
+
+    assert (await public.get(f"/public/help/{brand}/en/sections/{uuid.uuid4()}")).status_code == 404
+    assert (await public.get(f"/public/help/{brand}/not_a_locale")).status_code == 404
+    assert (await public.get(f"/public/help/other-{brand}/en/sections/{section['id']}")).status_code == 404
