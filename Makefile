@@ -19,8 +19,11 @@ SYSTEM_PACKAGES := chromium dovecot-imapd openssl
 # The TypeScript client (clients/typescript): its npm packages, pinned by its package-lock.json.
 TS_CLIENT := clients/typescript
 TS_STAMP := $(TS_CLIENT)/node_modules/.installed
+# axe-core, which the browser tests inject to scan customer-facing pages (tests/a11y), pinned by its lock file.
+A11Y := tests/a11y
+A11Y_STAMP := $(A11Y)/node_modules/.installed
 
-.PHONY: install system-packages ts-client-install ts-client run demo contract test lint bench lock clean
+.PHONY: install system-packages ts-client-install a11y-install ts-client run demo contract test lint bench lock clean
 
 install: $(STAMP)
 
@@ -52,6 +55,14 @@ $(TS_STAMP): $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
 	cd $(TS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The same way for axe-core: `npm ci` of tests/a11y's lock file, again only when it changes.
+a11y-install: $(A11Y_STAMP)
+
+# After the client's install, which brings npm where the machine has none.
+$(A11Y_STAMP): $(A11Y)/package.json $(A11Y)/package-lock.json $(TS_STAMP)
+	cd $(A11Y) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Regenerate the client's types from the merged OpenAPI document (no running suite needed) and build it.
 ts-client: install ts-client-install
 	$(BIN)/omnicase openapi --output $(TS_CLIENT)/build/openapi.json
@@ -69,7 +80,7 @@ contract: install
 demo: install
 	$(BIN)/omnicase demo
 
-test: install system-packages deploy-tools ts-client-install
+test: install system-packages deploy-tools ts-client-install a11y-install
 	$(MAKE) --no-print-directory deploy-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -89,7 +100,7 @@ lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(DEPLOY_VENV) .mypy_cache .ruff_cache .pytest_cache $(TS_CLIENT)/node_modules $(TS_CLIENT)/dist $(TS_CLIENT)/build
+	rm -rf $(VENV) $(DEPLOY_VENV) .mypy_cache .ruff_cache .pytest_cache $(TS_CLIENT)/node_modules $(A11Y)/node_modules $(TS_CLIENT)/dist $(TS_CLIENT)/build
 
 # deploy-tools, deploy-test, deploy-render (the manifests' own toolchain and tests)
 include deploy/deploy.mk

@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
 from omnicase.devtools.testing.frontend import MailSink
 from omnicase.devtools.testing.stack import SuiteStack
@@ -63,6 +66,29 @@ def chromium() -> str:
     if executable is None:
         pytest.fail("Debian's chromium package is missing: `make system-packages` installs it")
     return executable
+
+
+AXE = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe() -> Callable[[Page], list[dict[str, Any]]]:
+    """Scan a page with axe-core (tests/a11y, pinned by its lock file): its serious and critical violations."""
+    if not AXE.is_file():
+        pytest.fail("axe-core is missing: `make a11y-install` installs it")
+    source = AXE.read_text(encoding="utf-8")
+
+    def scan(page: Page) -> list[dict[str, Any]]:
+        # Injected as a script tag, so it runs on pages that need no JavaScript of their own.
+        page.add_script_tag(content=source)
+        results: dict[str, Any] = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        return [
+            {"id": found["id"], "impact": found["impact"], "nodes": [node["html"] for node in found["nodes"]]}
+            for found in results["violations"]
+            if found["impact"] in ("serious", "critical")
+        ]
+
+    return scan
 
 
 class _ThanksPage(BaseHTTPRequestHandler):

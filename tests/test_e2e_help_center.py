@@ -1,4 +1,10 @@
-"""Article suggestions that answer a customer, through the whole suite as ``make run`` starts it.
+"""The public help center and the article suggestions that answer a customer, through the whole
+suite as ``make run`` starts it, in a real browser (Debian's Chromium, no JavaScript).
+
+The help center: a customer searches a brand's help center, finds the article, opens its Korean
+translation from the English one's alternate; every page passes an axe-core scan with no serious
+violation.
+
 
 A mailbox sends suggested articles in its auto-response; a customer writes in Korean over real
 SMTP; the acknowledgement reaching the customer's inbox (the relay's stand-in) links the Korean
@@ -11,14 +17,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from omnicase.devtools.testing.frontend import Gateway, MailSink, ReceivedMail, deliver, wait_for
 from omnicase.devtools.testing.stack import SuiteStack
@@ -134,3 +140,71 @@ def test_a_korean_email_is_answered_by_a_suggested_korean_article_and_yes_solves
     assert (f"answered by article {article['id']}", "command", "solved") in status_changes
     counted = admin.get(f"/api/v1/kb/articles/{article['id']}/deflection")
     assert (counted["suggested"], counted["opened"], counted["solved"]) == (1, 1, 1)
+
+
+def test_a_customer_searches_the_help_center_reads_a_translation_and_every_page_is_accessible(
+    stack: SuiteStack, admin: Gateway, chromium: str, axe: Callable[[Page], list[dict[str, Any]]]
+) -> None:
+    brand = f"center-{uuid.uuid4().hex[:8]}"
+    section = admin.post("/api/v1/kb/sections", {"brand": brand, "name": "Orders", "description": "Track and change."})
+    article = admin.post(
+        "/api/v1/kb/articles",
+        {
+            "brand": brand,
+            "section_id": section["id"],
+            "locale": "en",
+            "title": "Change your shipping address",
+            "body": "Until the order ships, open **Orders**, choose the order and edit the address.",
+            "status": "published",
+        },
+    )
+    admin.call(
+        "PUT",
+        f"/api/v1/kb/articles/{article['id']}/translations/ko",
+        json={
+            "title": "배송지 변경",
+            "body": "주문이 발송되기 전까지 **주문** 메뉴에서 배송 주소를 바꿀 수 있습니다.",
+            "status": "published",
+        },
+    )
+    home = f"{stack.url()}/public/help/{brand}/en"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(java_script_enabled=False)
+            page.goto(home)
+            assert page.get_by_role("heading", level=1).inner_text() == "Help center"
+            assert page.get_by_role("link", name="Orders").is_visible()
+            page.get_by_label("Search the help center").fill("shipping adress")  # a typo, as customers write
+            page.get_by_role("button", name="Search").click()
+            page.wait_for_load_state()
+            assert page.get_by_role("heading", level=1).inner_text() == "Search results"
+            page.get_by_role("link", name="Change your shipping address").click()
+            page.wait_for_load_state()
+            assert page.get_by_role("heading", level=1).inner_text() == "Change your shipping address"
+            korean = page.locator('link[rel="alternate"][hreflang="ko"]').get_attribute("href")
+            assert korean == f"{stack.url()}/public/help/{brand}/ko/articles/{article['id']}"
+            page.goto(korean)
+            assert page.get_by_role("heading", level=1).inner_text() == "배송지 변경"
+            assert page.locator("html").get_attribute("lang") == "ko"
+            assert page.get_by_role("main").locator("strong").inner_text() == "주문"
+
+            # The scan injects axe-core, so it runs where scripts may.
+            scanner = browser.new_page()
+            pages = [
+                home,
+                f"{home}/sections/{section['id']}",
+                f"{home}/search?q=address",
+                f"{home}/articles/{article['id']}",
+                korean,
+            ]
+            for address in pages:
+                scanner.goto(address)
+                assert axe(scanner) == [], address
+        finally:
+            browser.close()
+
+    sitemap = admin.http.get(f"/public/help/{brand}/sitemap.xml")
+    assert sitemap.status_code == 200
+    assert f'hreflang="ko" href="{korean}"' in sitemap.text
