@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omnicase.sla_engine.business_hours.calendar import (
+from omnicase.kit.business_time import (
     BusinessCalendar,
     CalendarTime,
     HolidayRange,

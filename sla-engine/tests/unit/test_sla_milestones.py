@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+from omnicase.kit.business_time import BusinessCalendar, CalendarTime, HolidayRange, WeeklyInterval
 from omnicase.kit.events import CaseStatus
-from omnicase.sla_engine.business_hours.calendar import BusinessCalendar, CalendarTime, HolidayRange, WeeklyInterval
 from omnicase.sla_engine.policies.schemas import MilestoneKind
 from omnicase.sla_engine.tracking.milestones import Milestone, start_clock
 

@@ -16,11 +16,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.business_time import NoBusinessTime, TimeMeasure
 from omnicase.kit.events import CaseStatus
 from omnicase.sla_engine.actions import perform
 from omnicase.sla_engine.automations.repository import AutomationRepository
 from omnicase.sla_engine.automations.schemas import Automation
-from omnicase.sla_engine.business_hours.calendar import NoBusinessTime, TimeMeasure
 from omnicase.sla_engine.business_hours.measures import Measures
 from omnicase.sla_engine.events_out import EventSink
 from omnicase.sla_engine.scheduler.repository import TimerPlan, TimerRepository

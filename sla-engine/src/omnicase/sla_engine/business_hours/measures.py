@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from omnicase.sla_engine.business_hours.calendar import CalendarTime, TimeMeasure
+from omnicase.kit.business_time import CalendarTime, TimeMeasure
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 
 CALENDAR = CalendarTime()

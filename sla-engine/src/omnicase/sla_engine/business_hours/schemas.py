@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicase.kit.business_time import BusinessCalendar, WeeklyInterval, calendar_of, weekly_pieces
 from omnicase.kit.inputs import StrictInput, TimeZoneName
-from omnicase.sla_engine.business_hours.calendar import (
-    BusinessCalendar,
-    HolidayRange,
-    WeeklyInterval,
-)
 
 # A time of day on the 24-hour clock; an interval may end at 24:00 (midnight), never start there.
 # [0-9], not \d, which takes other scripts' digits in Python's reading (schemathesis generates by it).
@@ -36,14 +32,6 @@ class Weekday(StrEnum):
         return list(Weekday).index(self)
 
 
-def parse_clock(value: str) -> time | None:
-    """``HH:MM`` as a time; ``24:00`` (end of day) as ``None``."""
-    if value == "24:00":
-        return None
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 class Interval(StrictInput):
     """Working time from ``start`` on ``day``. An ``end`` at or before ``start`` runs past midnight
     into the next day (``22:00`` to ``06:00`` a night shift; equal times the 24 hours from ``start``), and
@@ -56,11 +44,7 @@ class Interval(StrictInput):
 
     def weekly(self) -> list[WeeklyInterval]:
         """This interval as the calendar's pieces, each within one weekday."""
-        day, start, end = self.day.number, parse_clock(self.start) or time(0), parse_clock(self.end)
-        if end is None or end > start:
-            return [WeeklyInterval(day, start, end)]
-        after_midnight = [WeeklyInterval((day + 1) % 7, time(0), end)] if end > time(0) else []
-        return [WeeklyInterval(day, start, None), *after_midnight]
+        return weekly_pieces(self.day.value, self.start, self.end)
 
 
 class HolidayCreate(StrictInput):
@@ -106,10 +90,10 @@ class Schedule(BaseModel):
     updated_at: datetime
 
     def calendar(self) -> BusinessCalendar:
-        return BusinessCalendar.build(
+        return calendar_of(
             self.time_zone,
-            [piece for interval in self.intervals for piece in interval.weekly()],
-            [HolidayRange(h.start_date, h.end_date) for h in self.holidays],
+            [(interval.day.value, interval.start, interval.end) for interval in self.intervals],
+            [(holiday.start_date, holiday.end_date) for holiday in self.holidays],
         )
 
     page_name: ClassVar[str] = "ScheduleList"

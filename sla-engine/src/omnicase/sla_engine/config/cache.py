@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.business_time import TimeMeasure
 from omnicase.kit.config_version import VersionedCache
 from omnicase.sla_engine.automations.repository import AutomationRepository
 from omnicase.sla_engine.automations.schemas import Automation
-from omnicase.sla_engine.business_hours.calendar import TimeMeasure
 from omnicase.sla_engine.business_hours.measures import CALENDAR
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.models import config_version

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from omnicase.kit.business_time import NoBusinessTime, TimeMeasure
 from omnicase.kit.events import CaseStatus
-from omnicase.sla_engine.business_hours.calendar import NoBusinessTime, TimeMeasure
 from omnicase.sla_engine.policies.schemas import MilestoneKind
 
 MilestoneStatus = Literal["running", "paused", "achieved", "breached", "cancelled"]

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.batch import Received
+from omnicase.kit.business_time import TimeMeasure
 from omnicase.kit.events import (
     CaseCreated,
     CaseMessageAdded,
@@ -43,7 +44,6 @@ from omnicase.kit.ids import uuid7
 from omnicase.sla_engine.actions import perform
 from omnicase.sla_engine.automations.repository import AutomationRepository
 from omnicase.sla_engine.automations.runner import AutomationRunner, plan_timers
-from omnicase.sla_engine.business_hours.calendar import TimeMeasure
 from omnicase.sla_engine.business_hours.measures import Measures
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.config.cache import ENGINE_FIELDS, ConfigCache, Configuration

@@ -1,5 +1,10 @@
 """Business-time arithmetic: pure functions over a weekly schedule in one IANA time zone.
 
+sla-engine owns schedules (its API, ``/api/v1/business-hours``); the arithmetic is here so
+every service that counts working time (sla-engine's clocks, reporting's business-hours
+durations) counts it the same way. :func:`calendar_of` builds a calendar from a schedule as
+the API shows it.
+
 A :class:`BusinessCalendar` knows, for every local date, the working intervals of that
 day (weekly pattern minus holidays). Intervals are wall-clock times converted to UTC
 instants day by day, so a DST change simply makes that day's interval an hour longer
@@ -22,6 +27,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # A schedule whose next working second is further away than this is treated as broken
 # (e.g. every day a holiday): arithmetic stops instead of looping forever.
 MAX_SEARCH_DAYS = 3 * 366
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class UnknownTimeZone(ValueError):
@@ -181,3 +189,32 @@ class BusinessCalendar:
             for check in (day - timedelta(days=1), day)
             for start, end in self.day_intervals(check)
         )
+
+
+def parse_clock(value: str) -> time | None:
+    """``HH:MM`` as a time; ``24:00`` (end of day) as ``None``."""
+    if value == "24:00":
+        return None
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def weekly_pieces(day: str, start: str, end: str) -> list[WeeklyInterval]:
+    """A schedule's interval (weekday name, ``HH:MM`` start and end) as the calendar's pieces, each
+    within one weekday: an ``end`` at or before ``start`` runs past midnight into the next day."""
+    number, opens, closes = WEEKDAYS.index(day), parse_clock(start) or time(0), parse_clock(end)
+    if closes is None or closes > opens:
+        return [WeeklyInterval(number, opens, closes)]
+    after_midnight = [WeeklyInterval((number + 1) % 7, time(0), closes)] if closes > time(0) else []
+    return [WeeklyInterval(number, opens, None), *after_midnight]
+
+
+def calendar_of(
+    time_zone: str, intervals: Iterable[tuple[str, str, str]], holidays: Iterable[tuple[date, date]]
+) -> BusinessCalendar:
+    """The calendar of a schedule: its zone, its intervals as (weekday name, start, end), its holidays (first, last)."""
+    return BusinessCalendar.build(
+        time_zone,
+        [piece for day, start, end in intervals for piece in weekly_pieces(day, start, end)],
+        [HolidayRange(first, last) for first, last in holidays],
+    )
