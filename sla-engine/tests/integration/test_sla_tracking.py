@@ -571,6 +571,26 @@ async def test_a_case_a_policy_applies_to_announces_its_clocks_with_their_due_ti
     assert await published(db, story.case_id, SlaMilestonesUpdated.event_type) == []
 
 
+async def test_the_clocks_name_the_business_hours_schedule_of_the_case_policy(db: Database, brand: str) -> None:
+    async with db.unit_of_work() as session:
+        schedule = await ScheduleService(session).create(
+            ScheduleCreate.model_validate(
+                {
+                    "name": "Office",
+                    "time_zone": "UTC",
+                    "intervals": [{"day": "monday", "start": "09:00", "end": "17:00"}],
+                }
+            )
+        )
+        await create_policy(
+            session, brand, schedule_id=str(schedule.id), targets={"normal": {"first_reply": {"minutes": 60}}}
+        )
+    story = CaseStory(brand, T0)
+    await handle(db, story.created())
+    [started] = await published(db, story.case_id, SlaClocksStarted.event_type)
+    assert started["schedule_id"] == str(schedule.id)
+
+
 async def test_a_case_no_policy_applies_to_announces_nothing(db: Database, brand: str) -> None:
     story = CaseStory(f"{brand}-unmatched", T0)
     await handle(db, story.created())

@@ -494,6 +494,9 @@ class SlaClocksStarted(EventData):
 
     case_id: uuid.UUID
     policy_id: uuid.UUID | None
+    schedule_id: uuid.UUID | None = Field(
+        default=None, description="The business-hours schedule of the case's policy (null: none, or calendar time)."
+    )
     clocks: list[SlaClock]
 
 
@@ -506,6 +509,9 @@ class SlaMilestonesUpdated(EventData):
 
     case_id: uuid.UUID
     policy_id: uuid.UUID | None
+    schedule_id: uuid.UUID | None = Field(
+        default=None, description="The business-hours schedule of the case's policy (null: none, or calendar time)."
+    )
     clocks: list[SlaClock]
 
 

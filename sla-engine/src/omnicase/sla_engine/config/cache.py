@@ -41,6 +41,10 @@ class Configuration:
         # A schedule cannot be deleted while a policy uses it; calendar time is the safe fallback regardless.
         return self.calendars.get(schedule_id, CALENDAR)
 
+    def schedule_of(self, policy_id: uuid.UUID | None) -> uuid.UUID | None:
+        """The business-hours schedule of the policy (None: no policy, gone, or none set)."""
+        return next((p.schedule_id for p in self.policies if p.id == policy_id), None)
+
     @property
     def tags_read(self) -> frozenset[str]:
         """Every tag some condition looks at: a change of any other tag changes nothing here."""

@@ -47,11 +47,15 @@ def clocks_of(rows: Iterable[Mapping[str, Any]]) -> list[SlaClock]:
 
 
 def clocks_event(
-    case_id: uuid.UUID, policy_id: uuid.UUID | None, before: list[SlaClock], after: list[SlaClock]
+    case_id: uuid.UUID,
+    policy_id: uuid.UUID | None,
+    before: list[SlaClock],
+    after: list[SlaClock],
+    schedule_id: uuid.UUID | None = None,
 ) -> EventData | None:
     """The event telling the change from ``before`` to ``after``; None when nothing an integrator sees changed."""
     if after == before:
         return None
     if not before:
-        return SlaClocksStarted(case_id=case_id, policy_id=policy_id, clocks=after)
-    return SlaMilestonesUpdated(case_id=case_id, policy_id=policy_id, clocks=after)
+        return SlaClocksStarted(case_id=case_id, policy_id=policy_id, schedule_id=schedule_id, clocks=after)
+    return SlaMilestonesUpdated(case_id=case_id, policy_id=policy_id, schedule_id=schedule_id, clocks=after)

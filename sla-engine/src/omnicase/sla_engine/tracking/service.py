@@ -245,6 +245,7 @@ class TrackingService:
                 case.state.policy_id,
                 clocks_of(case.stored_milestones.values()),
                 clocks_of(rows),
+                config.schedule_of(case.state.policy_id),
             )
             if told is not None:
                 key = str(case.state.case_id)
@@ -376,7 +377,11 @@ class TrackingService:
         ]
         after = {**before, "breached_at": at}
         told = clocks_event(
-            milestone.case_id, milestone.policy_id, clocks_of([*others, before]), clocks_of([*others, after])
+            milestone.case_id,
+            milestone.policy_id,
+            clocks_of([*others, before]),
+            clocks_of([*others, after]),
+            (await self.config.current(self.session)).schedule_of(milestone.policy_id),
         )
         if told is not None:
             key = str(milestone.case_id)
