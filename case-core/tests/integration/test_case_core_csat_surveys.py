@@ -116,6 +116,9 @@ async def test_a_solved_email_case_gets_one_threaded_survey_after_the_delay(
     csat = app.state.services.csat
     assert [csat.open_link(link.rsplit("/", 1)[1]) for link in links] == [(survey.id, "good"), (survey.id, "bad")]
     assert (await surveys(db, case["id"]))[0].status == "sent"
+    # Reporting counts surveys sent (a rating's response rate) from this event.
+    [told] = [data for kind, data in await published(case["id"]) if kind == "case.satisfaction_survey_sent"]
+    assert (told["survey_id"], told["channel"]) == (str(survey.id), "email")
 
     # Swept again (another replica, a restart): nothing goes out twice.
     await clock.advance(3600)

@@ -338,6 +338,23 @@ class CaseSatisfactionRated(EventData):
     case: CaseSnapshot
 
 
+@contract
+class CaseSatisfactionSurveySent(EventData):
+    """A satisfaction survey went out to the requester of a solved case (one per solve at most).
+
+    Surveys sent are what a survey's response rate counts against (reporting). Key: the case id.
+    """
+
+    event_type = "case.satisfaction_survey_sent"
+    topic = Topic.CASE_EVENTS
+
+    case_id: uuid.UUID
+    survey_id: uuid.UUID
+    channel: Channel = Field(description="The channel the survey went out on.")
+    solved_at: datetime = Field(description="The solve the survey asks about.")
+    sent_at: datetime
+
+
 # --- case.commands -----------------------------------------------------------------
 
 

@@ -29,19 +29,20 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.repository import CaseRepository, CaseRow
-from omnicase.case_core.cases.service import CaseService
+from omnicase.case_core.cases.service import CaseService, reply_channel
 from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.csat.repository import CsatRepository, SurveyRow
 from omnicase.case_core.csat.schemas import BUILT_IN_TEXTS, CsatOptOut, CsatSettings, CsatSettingsInput, CsatText
 from omnicase.case_core.errors import ContactNotFound, OptOutNotFound, SurveyClosed, SurveyLinkUnknown
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.models import config_version
+from omnicase.case_core.service import SPEC
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.templates import placeholder_values, render_html, render_text
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.errors import FieldError, ValidationFailed
-from omnicase.kit.events import CaseStatus
+from omnicase.kit.events import CaseSatisfactionSurveySent, CaseStatus
 from omnicase.kit.ids import uuid7
 from omnicase.kit.sealing import SealingError
 
@@ -202,6 +203,14 @@ class CsatService:
                 session, case, outbound_id=survey.id, recipient=recipient, subject=subject, text=text, html=body
             )
             await repository.update(survey.id, {"status": "sent", "sent_at": now})
+            sent = CaseSatisfactionSurveySent(
+                case_id=case.id,
+                survey_id=survey.id,
+                channel=reply_channel(case),
+                solved_at=survey.solved_at,
+                sent_at=now,
+            )
+            await self.cases.outbox.add(session, sent, source=SPEC.name, subject=str(case.id), key=str(case.id))
         return len(due)
 
     async def _not_now(
