@@ -102,7 +102,16 @@ def test_up_runs_the_suite_behind_the_gateway_restarts_what_dies_and_stops_clean
     report = stack.wait_ready()
 
     services = {spec.name for spec in discover_services()}
-    assert services == {"gateway", "case-core", "intake-email", "intake-web", "routing", "sla-engine", "knowledge"}
+    assert services == {
+        "gateway",
+        "case-core",
+        "intake-email",
+        "intake-web",
+        "routing",
+        "sla-engine",
+        "knowledge",
+        "reporting",
+    }
     assert report["checks"] == {"database": "ok", **{f"service:{name}": "ok" for name in services - {"gateway"}}}
     stack.wait_for_line("Omnicase is up.")
     assert f"API docs       {gateway}/docs" in stack.output()

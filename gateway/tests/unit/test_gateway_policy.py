@@ -38,7 +38,8 @@ def test_role_scopes_cover_what_each_role_may_do() -> None:
     # The identity token carries the role's scopes; a service checking them must agree with the gateway.
     for area in AREAS.values():
         assert f"{area.scope}:read" in SCOPES
-        assert f"{area.scope}:write" in SCOPES
+        # An area nobody writes (reports) has no write scope.
+        assert (f"{area.scope}:write" in SCOPES) == bool(area.write_roles)
         for role in area.read_roles:
             assert f"{area.scope}:read" in ROLE_SCOPES[role]  # type: ignore[index]
         for role in area.write_roles:
@@ -110,3 +111,12 @@ def test_knowledge_is_written_with_the_knowledge_write_scope() -> None:
         authorize(integration("knowledge:read"), "POST", "/api/v1/kb/articles")
     with pytest.raises(Forbidden, match="knowledge:write"):
         authorize(person("admin", scopes=frozenset({"knowledge:read"})), "PUT", "/api/v1/kb/articles/1/translations/en")
+
+
+def test_admins_and_agents_read_reports_and_light_agents_and_customers_do_not() -> None:
+    for role in ("admin", "agent"):
+        assert authorize(person(role), "GET", "/api/v1/reports/metrics").guard is Guard.NONE
+    assert authorize(integration("reports:read"), "GET", "/api/v1/reports/export.csv").guard is Guard.NONE
+    for role in ("light_agent", "end_user"):
+        with pytest.raises(Forbidden):
+            authorize(person(role), "GET", "/api/v1/reports/metrics")

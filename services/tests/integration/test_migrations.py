@@ -45,6 +45,7 @@ def test_each_service_migrates_only_its_own_schema_and_can_go_back(embedded_post
         "routing",
         "sla-engine",
         "knowledge",
+        "reporting",
         "gateway",
     }
 

@@ -34,6 +34,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/automations": "sla-engine",
     "/api/v1/kb": "knowledge",
     "/public/help": "knowledge",
+    "/api/v1/reports": "reporting",
 }
 
 _BY_LENGTH = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)

@@ -20,6 +20,7 @@ DEV_SERVICE_URLS = {
     "routing": "http://127.0.0.1:8084",
     "sla-engine": "http://127.0.0.1:8085",
     "knowledge": "http://127.0.0.1:8086",
+    "reporting": "http://127.0.0.1:8087",
 }
 
 DEV_TOKEN_SECRET = "omnicase-dev-token-secret-change-me-please"

@@ -28,6 +28,7 @@ SCOPES: dict[str, str] = {
     "sla:write": "Configure SLA policies, business hours and automations.",
     "knowledge:read": "Read knowledge base sections and articles, drafts included, and search them.",
     "knowledge:write": "Write knowledge base sections and articles: create, translate, publish, archive.",
+    "reports:read": "Read the desk's metrics, charts and the CSV export of its cases.",
     "users:read": "Read gateway users.",
     "users:write": "Create and update gateway users.",
 }
@@ -48,6 +49,7 @@ ROLE_SCOPES: dict[UserRole, frozenset[str]] = {
             "routing:presence",
             "sla:read",
             "knowledge:read",
+            "reports:read",
         }
     ),
     "light_agent": frozenset(

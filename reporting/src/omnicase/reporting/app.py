@@ -1,0 +1,38 @@
+"""reporting HTTP app and background work (everything it holds is built in the lifespan, never at import)."""
+
+from fastapi import FastAPI
+
+from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
+from omnicase.kit.bus.consumer import ConsumerConfig
+from omnicase.kit.settings import load_settings
+from omnicase.kit.topics import Topic
+from omnicase.reporting.business_hours.schedules import ScheduleSource
+from omnicase.reporting.metrics.api import router as metrics_router
+from omnicase.reporting.models import inbox
+from omnicase.reporting.readmodel.consumers import ACCEPTS, read_model_handler
+from omnicase.reporting.service import SPEC
+from omnicase.reporting.settings import ReportingSettings
+from omnicase.reporting.state import ReportingState, reporting_state, start_business_hours
+
+TAGS = [
+    {"name": "reports", "description": "Metrics of the desk per interval and group, the CSV export."},
+]
+
+
+def create_app(settings: ReportingSettings | None = None, *, schedules: ScheduleSource | None = None) -> FastAPI:
+    """The app; ``schedules`` replaces the client of sla-engine's schedules (a test's in-process peer)."""
+    settings = settings or load_settings(ReportingSettings)
+    parts = ServiceParts[ReportingSettings, ReportingState](
+        state=reporting_state(schedules),
+        routers=[metrics_router],
+        inbox_table=inbox,
+        consumers=[
+            ConsumerBinding(
+                ConsumerConfig(group="reporting", topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS], accepts=ACCEPTS),
+                read_model_handler(),
+            )
+        ],
+        background=[start_business_hours],
+        openapi_tags=TAGS,
+    )
+    return create_service_app(SPEC, settings, parts)

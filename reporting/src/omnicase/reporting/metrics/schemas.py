@@ -1,0 +1,64 @@
+"""The metrics API's words: metric names, groupings, intervals, and the answer's shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Interval = Literal["day", "week", "month"]
+GroupBy = Literal["channel", "brand", "group", "assignee", "priority"]
+Milestone = Literal["first_reply", "next_reply", "periodic_update", "resolution", "requester_wait"]
+
+
+class Metric(StrEnum):
+    CREATED = "created"
+    SOLVED = "solved"
+    REOPENED = "reopened"
+    BACKLOG = "backlog"
+    FIRST_REPLY_MEDIAN = "first_reply_time_median"
+    FIRST_REPLY_P90 = "first_reply_time_p90"
+    FIRST_REPLY_BUSINESS_MEDIAN = "first_reply_business_time_median"
+    FIRST_REPLY_BUSINESS_P90 = "first_reply_business_time_p90"
+    RESOLUTION_MEDIAN = "resolution_time_median"
+    RESOLUTION_P90 = "resolution_time_p90"
+    RESOLUTION_BUSINESS_MEDIAN = "resolution_business_time_median"
+    RESOLUTION_BUSINESS_P90 = "resolution_business_time_p90"
+    SLA_ATTAINMENT = "sla_attainment"
+    ONE_TOUCH_RATE = "one_touch_rate"
+    CSAT_GOOD_RATE = "csat_good_rate"
+    CSAT_RESPONSE_RATE = "csat_response_rate"
+
+
+METRIC_NAMES = "|".join(metric.value for metric in Metric)
+# A comma-separated list of metric names, said in the schema so a misspelt one is a 422 naming it.
+METRICS_PATTERN = rf"^({METRIC_NAMES})(,({METRIC_NAMES}))*$"
+
+
+def parse_metrics(value: str) -> list[Metric]:
+    """The metrics of a ``metrics`` parameter the pattern admitted, in their order, each once."""
+    return list(dict.fromkeys(Metric(name) for name in value.split(",")))
+
+
+class Series(BaseModel):
+    metric: Metric
+    group: str | None = Field(
+        description="The group's value (a channel, brand, id or priority); null: no group_by, or none set."
+    )
+    milestone: Milestone | None = Field(default=None, description="For sla_attainment: the SLA policy's metric.")
+    values: list[float | None] = Field(
+        description="One value per interval, in the order of `intervals`; null where there is nothing to measure "
+        "(a median of no case). Counts are counts, times are seconds, rates are percentages."
+    )
+
+
+class MetricsReport(BaseModel):
+    since: datetime = Field(description="Start of the first interval (since, widened to the interval's start in tz).")
+    until: datetime = Field(description="End of the last interval.")
+    interval: Interval
+    tz: str
+    group_by: GroupBy | None
+    intervals: list[datetime] = Field(description="Start of each interval, in tz.")
+    series: list[Series]

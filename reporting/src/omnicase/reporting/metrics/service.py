@@ -1,0 +1,116 @@
+"""Metrics over the read model: the report's series, interval by interval, group by group."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.kit.clock import utcnow
+from omnicase.reporting.metrics.filters import CaseFilter, Period
+from omnicase.reporting.metrics.repository import Aggregate, MetricsRepository
+from omnicase.reporting.metrics.schemas import GroupBy, Metric, MetricsReport, Series
+
+# Which query answers a metric, and which of its values.
+SOURCES: dict[Metric, tuple[str, int]] = {
+    Metric.CREATED: ("created", 0),
+    Metric.SOLVED: ("solved", 0),
+    Metric.REOPENED: ("reopened", 0),
+    Metric.FIRST_REPLY_MEDIAN: ("first_reply", 0),
+    Metric.FIRST_REPLY_P90: ("first_reply", 1),
+    Metric.FIRST_REPLY_BUSINESS_MEDIAN: ("first_reply", 2),
+    Metric.FIRST_REPLY_BUSINESS_P90: ("first_reply", 3),
+    Metric.RESOLUTION_MEDIAN: ("resolution", 0),
+    Metric.RESOLUTION_P90: ("resolution", 1),
+    Metric.RESOLUTION_BUSINESS_MEDIAN: ("resolution", 2),
+    Metric.RESOLUTION_BUSINESS_P90: ("resolution", 3),
+    Metric.SLA_ATTAINMENT: ("sla", 0),
+    Metric.ONE_TOUCH_RATE: ("one_touch", 0),
+    Metric.CSAT_GOOD_RATE: ("csat_good", 0),
+    Metric.CSAT_RESPONSE_RATE: ("csat_response", 0),
+}
+COUNTS = frozenset({Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG})
+# The backlog at an instant is the backlog now, less what was created since, plus what was solved
+# since, less what was reopened since: facts after the instant, bounded by the period asked about.
+BACKLOG_DELTAS = {"created": -1, "solved": 1, "reopened": -1}
+
+
+class MetricsService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.metrics = MetricsRepository(session)
+
+    async def report(
+        self, metrics: list[Metric], group_by: GroupBy | None, period: Period, where: CaseFilter
+    ) -> MetricsReport:
+        index = {start: position for position, start in enumerate(period.starts)}
+        wanted = {SOURCES[metric][0] for metric in metrics if metric in SOURCES}
+        found: dict[str, list[Aggregate]] = {}
+        hi = period.end
+        if Metric.BACKLOG in metrics:
+            wanted |= set(BACKLOG_DELTAS)
+            hi = max(period.end, utcnow() + timedelta(seconds=1))
+        for name in sorted(wanted):
+            end = hi if name in BACKLOG_DELTAS else period.end
+            found[name] = await self.metrics.aggregates(
+                name, group_by, period.interval, period.tz, period.start, end, where
+            )
+        open_now = await self.metrics.open_now(group_by, where) if Metric.BACKLOG in metrics else {}
+
+        groups: set[str | None] = set(open_now)
+        for aggregates in found.values():
+            groups |= {a.group for a in aggregates if a.bucket in index}
+        series: list[Series] = []
+        for metric in metrics:
+            if metric is Metric.BACKLOG:
+                series += self._backlog(found, open_now, period, sorted(groups, key=_order))
+                continue
+            name, position = SOURCES[metric]
+            by_key: dict[tuple[str | None, str | None], list[float | None]] = {}
+            if metric in COUNTS:
+                by_key = {(group, None): [0.0] * len(period.starts) for group in groups}
+            for aggregate in found[name]:
+                slot = index.get(aggregate.bucket)
+                if slot is None:
+                    continue
+                values = by_key.setdefault((aggregate.group, aggregate.milestone), [None] * len(period.starts))
+                values[slot] = aggregate.values[position]
+            if metric is not Metric.SLA_ATTAINMENT:
+                for group in groups:
+                    by_key.setdefault((group, None), [None] * len(period.starts))
+            for (group, milestone), values in sorted(
+                by_key.items(), key=lambda item: (_order(item[0][0]), item[0][1] or "")
+            ):
+                series.append(Series(metric=metric, group=group, milestone=milestone, values=values))
+        return MetricsReport(
+            since=period.start,
+            until=period.end,
+            interval=period.interval,
+            tz=period.tz,
+            group_by=group_by,
+            intervals=period.starts,
+            series=series,
+        )
+
+    @staticmethod
+    def _backlog(
+        found: dict[str, list[Aggregate]], open_now: dict[str | None, int], period: Period, groups: list[str | None]
+    ) -> list[Series]:
+        net: dict[str | None, dict[datetime, float]] = defaultdict(lambda: defaultdict(float))
+        for name, sign in BACKLOG_DELTAS.items():
+            for aggregate in found[name]:
+                net[aggregate.group][aggregate.bucket] += sign * (aggregate.values[0] or 0.0)
+        series = []
+        ends = [*period.starts[1:], period.end]
+        for group in groups:
+            values: list[float | None] = []
+            for end in ends:
+                # Facts at or after the interval's end undone from the backlog now.
+                later = sum(change for start, change in net[group].items() if start >= end)
+                values.append(open_now.get(group, 0) + later)
+            series.append(Series(metric=Metric.BACKLOG, group=group, values=values))
+        return series
+
+
+def _order(group: str | None) -> tuple[int, str]:
+    return (0, "") if group is None else (1, group)

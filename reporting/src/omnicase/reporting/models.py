@@ -1,0 +1,126 @@
+"""Tables of the ``reporting`` schema (owned by reporting alone): the read model of the metrics.
+
+Everything here is derived from the suite's topics (``case.events``, ``sla.events``) and can be
+computed again from the owners' data (``omnicase reporting rebuild``). Times are UTC instants.
+"""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Double,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Uuid,
+    text,
+)
+
+from omnicase.kit.db import service_metadata
+from omnicase.kit.inbox import inbox_table
+from omnicase.kit.outbox import outbox_table
+
+metadata = service_metadata("reporting")
+# reporting publishes nothing; the outbox exists because every schema has the kit's tables.
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+# One row per case: its dimensions as of its latest snapshot and every time the metrics read.
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("number", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("brand", String(100), nullable=True),
+    Column("group_id", Uuid, nullable=True),
+    Column("assignee_id", Uuid, nullable=True),
+    Column("priority", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # The first public reply by an agent.
+    Column("first_reply_at", DateTime(timezone=True), nullable=True),
+    # The latest solve while the case is solved (or closed); null while it is open.
+    Column("solved_at", DateTime(timezone=True), nullable=True),
+    Column("reopen_count", Integer, nullable=False, server_default=text("0")),
+    Column("last_reopened_at", DateTime(timezone=True), nullable=True),
+    # Public replies by agents, all told (one-touch: exactly one, and never reopened).
+    Column("public_replies", Integer, nullable=False, server_default=text("0")),
+    Column("first_reply_seconds", Double, nullable=True),
+    Column("resolution_seconds", Double, nullable=True),
+    # The business-hours schedule of the case's SLA policy (sla.events), and the same two
+    # durations counted in its working time; filled off the consumer's transaction by the
+    # business-hours worker, which asks sla-engine for the schedule (``business_stale``).
+    Column("schedule_id", Uuid, nullable=True),
+    Column("first_reply_business_seconds", Double, nullable=True),
+    Column("resolution_business_seconds", Double, nullable=True),
+    Column("business_stale", Boolean, nullable=False, server_default=text("false")),
+    # The requester's satisfaction rating of the latest surveyed solve.
+    Column("rating", String(10), nullable=True),
+    Column("rating_reason", String(200), nullable=True),
+    Column("rated_at", DateTime(timezone=True), nullable=True),
+    Index("ix_cases_created_at", "created_at"),
+    Index("ix_cases_channel_created_at", "channel", "created_at"),
+    Index("ix_cases_solved_at", "solved_at", postgresql_where=text("solved_at IS NOT NULL")),
+    Index("ix_cases_first_reply_at", "first_reply_at", postgresql_where=text("first_reply_at IS NOT NULL")),
+    # The backlog now: the open cases (a small part of all, read for every backlog).
+    Index("ix_cases_open", "channel", postgresql_where=text("solved_at IS NULL")),
+    Index("ix_cases_business_stale", "case_id", postgresql_where=text("business_stale")),
+)
+
+# Every solve and reopen, when it happened: counted per interval, and what the backlog at an
+# instant is made of (created before it, minus solves before it, plus reopens before it).
+status_changes = Table(
+    "status_changes",
+    metadata,
+    Column("case_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),  # solved | reopened
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("case_id", "version", name="pk_status_changes"),
+    Index("ix_status_changes_at", "at", "kind"),
+)
+
+# The SLA clocks of each case as sla-engine last told them (the whole set per event).
+sla_clocks = Table(
+    "sla_clocks",
+    metadata,
+    Column("case_id", Uuid, nullable=False),
+    Column("milestone", String(30), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("policy_id", Uuid, nullable=True),
+    Column("state", String(10), nullable=False),
+    Column("breached", Boolean, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("achieved_at", DateTime(timezone=True), nullable=True),
+    # When the outcome was known: achieved, or breached while still running; null while undecided.
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("case_id", "milestone", "cycle", name="pk_sla_clocks"),
+    Index("ix_sla_clocks_decided_at", "decided_at", postgresql_where=text("decided_at IS NOT NULL")),
+)
+
+# The policy and schedule sla-engine last named for a case, kept even when sla.events is read
+# before the case's case.created (two topics): a case row made later takes its schedule here.
+case_policies = Table(
+    "case_policies",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("policy_id", Uuid, nullable=True),
+    Column("schedule_id", Uuid, nullable=True),
+)
+
+# Satisfaction surveys sent, and their current rating (response rate and % good).
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("survey_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("rating", String(10), nullable=True),
+    Column("rated_at", DateTime(timezone=True), nullable=True),
+    Index("ix_surveys_sent_at", "sent_at"),
+    Index("ix_surveys_rated_at", "rated_at"),
+)

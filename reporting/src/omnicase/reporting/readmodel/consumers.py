@@ -1,0 +1,36 @@
+"""The consumer of ``case.events`` and ``sla.events`` that keeps the read model."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.kit.bus.batch import Batch, BatchHandler, event_types
+from omnicase.kit.events import (
+    CaseCreated,
+    CaseMessageAdded,
+    CaseSatisfactionRated,
+    CaseSatisfactionSurveySent,
+    CaseUpdated,
+    SlaClocksStarted,
+    SlaMilestonesUpdated,
+)
+from omnicase.reporting.readmodel.service import ReadModelService
+
+ACCEPTS = event_types(
+    CaseCreated,
+    CaseUpdated,
+    CaseMessageAdded,
+    CaseSatisfactionSurveySent,
+    CaseSatisfactionRated,
+    SlaClocksStarted,
+    SlaMilestonesUpdated,
+)
+
+
+def read_model_handler(service: ReadModelService | None = None) -> BatchHandler:
+    read_model = service or ReadModelService()
+
+    async def handle(session: AsyncSession, batch: Batch) -> None:
+        await read_model.apply(session, batch)
+
+    return handle

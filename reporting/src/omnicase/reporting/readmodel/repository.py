@@ -1,0 +1,130 @@
+"""Every query of the read model's writes: rows of a batch's cases read at once, written set-based."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from omnicase.kit.db import UnnestedRows, any_of
+from omnicase.kit.repository import Repository
+from omnicase.reporting.models import case_policies, cases, sla_clocks, status_changes, surveys
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case of the read model (``reporting.cases``), every column."""
+
+    case_id: uuid.UUID
+    number: int
+    version: int
+    status: str
+    channel: str
+    brand: str | None
+    group_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
+    priority: str
+    created_at: datetime
+    first_reply_at: datetime | None = None
+    solved_at: datetime | None = None
+    reopen_count: int = 0
+    last_reopened_at: datetime | None = None
+    public_replies: int = 0
+    first_reply_seconds: float | None = None
+    resolution_seconds: float | None = None
+    schedule_id: uuid.UUID | None = None
+    first_reply_business_seconds: float | None = None
+    resolution_business_seconds: float | None = None
+    business_stale: bool = False
+    rating: str | None = None
+    rating_reason: str | None = None
+    rated_at: datetime | None = None
+
+
+CASE_COLUMNS = tuple(field.name for field in dataclasses.fields(CaseRow))
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    survey_id: uuid.UUID
+    case_id: uuid.UUID
+    sent_at: datetime | None = None
+    rating: str | None = None
+    rated_at: datetime | None = None
+
+
+SURVEY_COLUMNS = tuple(field.name for field in dataclasses.fields(SurveyRow))
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    case_id: uuid.UUID
+    milestone: str
+    cycle: int
+    policy_id: uuid.UUID | None
+    state: str
+    breached: bool
+    due_at: datetime | None
+    achieved_at: datetime | None
+    decided_at: datetime | None
+
+
+CLOCK_COLUMNS = tuple(field.name for field in dataclasses.fields(ClockRow))
+
+_LOAD_CASES = select(cases)
+_LOAD_SURVEYS = select(surveys)
+_LOAD_SCHEDULES = select(case_policies.c.case_id, case_policies.c.schedule_id)
+_SAVE_CASES = UnnestedRows.of(cases, CASE_COLUMNS)
+_SAVE_SURVEYS = UnnestedRows.of(surveys, SURVEY_COLUMNS)
+_SAVE_CLOCKS = UnnestedRows.of(sla_clocks, CLOCK_COLUMNS)
+_SAVE_POLICIES = UnnestedRows.of(case_policies, ("case_id", "policy_id", "schedule_id"))
+_SAVE_CHANGES = UnnestedRows.of(status_changes, ("case_id", "version", "kind", "at"))
+
+
+class ReadModelRepository(Repository):
+    async def cases(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CaseRow]:
+        rows = await self.session.execute(_LOAD_CASES.where(any_of(cases.c.case_id, case_ids)))
+        return {row.case_id: CaseRow(**row._mapping) for row in rows}
+
+    async def surveys(self, survey_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, SurveyRow]:
+        rows = await self.session.execute(_LOAD_SURVEYS.where(any_of(surveys.c.survey_id, survey_ids)))
+        return {row.survey_id: SurveyRow(**row._mapping) for row in rows}
+
+    async def schedules(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID | None]:
+        """The schedule sla-engine last named for each of ``case_ids`` that it named one for."""
+        rows = await self.session.execute(_LOAD_SCHEDULES.where(any_of(case_policies.c.case_id, case_ids)))
+        return {row.case_id: row.schedule_id for row in rows}
+
+    async def save_cases(self, rows: Sequence[CaseRow]) -> None:
+        await self._upsert(_SAVE_CASES, ("case_id",), [dataclasses.asdict(row) for row in rows])
+
+    async def save_surveys(self, rows: Sequence[SurveyRow]) -> None:
+        await self._upsert(_SAVE_SURVEYS, ("survey_id",), [dataclasses.asdict(row) for row in rows])
+
+    async def save_policies(self, rows: Sequence[dict[str, Any]]) -> None:
+        await self._upsert(_SAVE_POLICIES, ("case_id",), rows)
+
+    async def add_status_changes(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Solves and reopens; one already recorded (a rebuild, a replay) is kept as it is."""
+        if rows:
+            statement = _SAVE_CHANGES.insert.on_conflict_do_nothing()
+            await self.session.execute(statement, _SAVE_CHANGES.parameters(rows))
+
+    async def replace_clocks(self, case_ids: Collection[uuid.UUID], rows: Sequence[ClockRow]) -> None:
+        """The SLA clocks of ``case_ids`` become ``rows`` (sla-engine tells the whole set each time)."""
+        if not case_ids:
+            return
+        await self.session.execute(delete(sla_clocks).where(any_of(sla_clocks.c.case_id, case_ids)))
+        if rows:
+            await self.session.execute(
+                _SAVE_CLOCKS.insert, _SAVE_CLOCKS.parameters([dataclasses.asdict(r) for r in rows])
+            )
+
+    async def _upsert(self, unnested: UnnestedRows, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(unnested.upsert(key), unnested.parameters(rows))

@@ -1,0 +1,69 @@
+"""The metrics API refuses what it cannot answer, naming the field; only staff with reports:read read it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.reporting.app import create_app
+from omnicase.reporting.settings import ReportingSettings
+from omnicase.reporting.testing import REPORTS_SCOPES
+
+pytestmark = pytest.mark.asyncio
+
+PERIOD = {"since": "2026-03-02T00:00:00Z", "until": "2026-03-05T00:00:00Z"}
+
+
+@pytest_asyncio.fixture
+async def client(settings: ReportingSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_app(settings), scopes=REPORTS_SCOPES) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"metrics": "created,velocity"}, "query.metrics"),
+        ({"metrics": ""}, "query.metrics"),
+        ({"metrics": "created", "group_by": "colour"}, "query.group_by"),
+        ({"metrics": "created", "interval": "hour"}, "query.interval"),
+        ({"metrics": "created", "tz": "Mars/Olympus"}, "query.tz"),
+        ({"metrics": "created", "since": "yesterday"}, "query.since"),
+        ({"metrics": "created", "since": "2026-03-05T00:00:00Z", "until": "2026-03-02T00:00:00Z"}, "query.since"),
+        ({"metrics": "created", "since": "2024-01-01T00:00:00Z", "until": "2026-03-02T00:00:00Z"}, "query.since"),
+        ({"metrics": "created", "channel": "pigeon"}, "query.channel"),
+        ({"metrics": "created", "group_id": "not-an-id"}, "query.group_id"),
+    ],
+)
+async def test_bad_parameters_are_refused_naming_the_field(
+    client: httpx.AsyncClient, params: dict[str, str], field: str
+) -> None:
+    answer = await client.get("/api/v1/reports/metrics", params={**PERIOD, **params})
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert field in [error["field"] for error in answer.json()["errors"]]
+
+
+async def test_a_report_without_data_has_its_intervals_and_no_series(client: httpx.AsyncClient) -> None:
+    answer = await client.get(
+        "/api/v1/reports/metrics",
+        params={**PERIOD, "metrics": "created,backlog", "brand": "nobody-has-this-brand", "interval": "week"},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    # Whole ISO weeks: the Monday of since's week to the end of until's.
+    assert (body["since"], body["until"]) == ("2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z")
+    assert body["series"] == []
+
+
+async def test_without_reports_read_the_metrics_are_forbidden(
+    client: httpx.AsyncClient, settings: ReportingSettings
+) -> None:
+    light_agent = GatewayIdentity(settings.internal_secret, role="light_agent", scopes=frozenset({"cases:read"}))
+    answer = await client.get("/api/v1/reports/metrics", params={**PERIOD, "metrics": "created"}, auth=light_agent)
+    assert answer.status_code == 403
+    assert "reports:read" in answer.json()["detail"]
