@@ -15,6 +15,8 @@ Friday 09:00-17:00 UTC (a schedule of the real sla-engine, read through its API)
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -307,6 +309,18 @@ async def test_a_known_history_gives_every_metric_exactly(
         [series] = (await client.get("/api/v1/reports/metrics", params=weekly)).json()["series"]
         assert series["values"] == [4]
 
+        # The same cases as CSV rows, with the fields the metrics read.
+        export = await client.get("/api/v1/reports/export.csv", params={**PERIOD_OF(query), "brand": brand})
+        assert export.status_code == 200, export.text
+        assert export.headers["content-type"] == "text/csv; charset=utf-8"
+        rows = list(csv.DictReader(io.StringIO(export.text)))
+        assert [row["case_id"] for row in rows] == [str(story.case_id) for story in (a, b, c, d)]
+        first = rows[0]
+        assert {key: first[key] for key in CSV_OF_A} == CSV_OF_A
+        assert (rows[1]["reopen_count"], rows[1]["one_touch"], rows[3]["one_touch"]) == ("1", "false", "true")
+        assert (rows[2]["sla_breached"], rows[2]["first_reply_at"], rows[2]["schedule_id"]) == ("first_reply", "", "")
+        assert first["schedule_id"] == str(office)
+
         # The broker delivers everything again (a lost commit): the inbox drops it, nothing counts twice.
         await publish.again()
         await clock.set(at(3, 13))
@@ -321,6 +335,31 @@ async def test_a_known_history_gives_every_metric_exactly(
         again = await report()
         assert {key: value for key, value in again.items() if key[1] != "sms"} == EXPECTED_SERIES
 
+
+def PERIOD_OF(query: dict[str, str]) -> dict[str, str]:
+    return {"since": query["since"], "until": query["until"]}
+
+
+CSV_OF_A = {
+    "status": "solved",
+    "channel": "email",
+    "priority": "normal",
+    "created_at": "2026-03-02T09:00:00Z",
+    "first_reply_at": "2026-03-02T10:00:00Z",
+    "solved_at": "2026-03-03T10:00:00Z",
+    "reopen_count": "0",
+    "public_replies": "2",
+    "first_reply_seconds": "3600.0",
+    "resolution_seconds": "90000.0",
+    "first_reply_business_seconds": "3600.0",
+    "resolution_business_seconds": "32400.0",
+    "one_touch": "false",
+    "sla_met": "first_reply",
+    "sla_breached": "resolution",
+    "rating": "good",
+    "rating_reason": "",
+    "rated_at": "2026-03-03T12:00:00Z",
+}
 
 N = None
 EXPECTED: dict[str, dict[tuple[str, str | None], list[float | None]]] = {

@@ -61,10 +61,9 @@ def _truncate(local: datetime, interval: Interval) -> datetime:
     return day
 
 
-def period(since: datetime | None, until: datetime | None, interval: Interval, tz: str) -> Period:
-    """The intervals covering [since, until) in ``tz`` (local midnights, Monday weeks, first days of
-    months; a DST day is 23 or 25 hours); 422 naming the field for a period that is reversed, too long
-    or cut into too many intervals."""
+def bounds(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    """[since, until) as UTC-aware instants (until now, since 30 days before, by default); 422 naming
+    the field for a period that is reversed or longer than 366 days."""
     until = _aware(until) if until else utcnow()
     since = _aware(since) if since else until - DEFAULT_PERIOD
     errors: list[FieldError] = []
@@ -74,6 +73,14 @@ def period(since: datetime | None, until: datetime | None, interval: Interval, t
         errors.append(FieldError(field="query.since", message="the period is at most 366 days", code="too_long"))
     if errors:
         raise ValidationFailed("The reporting period is not valid.", errors=errors)
+    return since, until
+
+
+def period(since: datetime | None, until: datetime | None, interval: Interval, tz: str) -> Period:
+    """The intervals covering [since, until) in ``tz`` (local midnights, Monday weeks, first days of
+    months; a DST day is 23 or 25 hours); 422 naming the field for a period that is reversed, too long
+    or cut into too many intervals."""
+    since, until = bounds(since, until)
     zone = ZoneInfo(tz)
     local = _truncate(since.astimezone(zone), interval)
     starts: list[datetime] = []

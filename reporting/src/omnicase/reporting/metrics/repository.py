@@ -126,7 +126,7 @@ class MetricsRepository(Repository):
         """The aggregate ``name`` of every interval and group with something in [lo, hi)."""
         statement = _statements(group_by)[name]
         rows = await self.session.execute(
-            statement, {**_parameters(where), "interval": interval, "tz": tz, "lo": lo, "hi": hi}
+            statement, {**filter_parameters(where), "interval": interval, "tz": tz, "lo": lo, "hi": hi}
         )
         milestone = name == "sla"
         return [
@@ -141,7 +141,7 @@ class MetricsRepository(Repository):
 
     async def open_now(self, group_by: GroupBy | None, where: CaseFilter) -> dict[str | None, int]:
         """Cases open now (never solved, or reopened since), per group."""
-        rows = await self.session.execute(_statements(group_by)["open_now"], _parameters(where))
+        rows = await self.session.execute(_statements(group_by)["open_now"], filter_parameters(where))
         return {row[0]: int(row[1]) for row in rows}
 
 
@@ -149,7 +149,7 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _parameters(where: CaseFilter) -> dict[str, Any]:
+def filter_parameters(where: CaseFilter) -> dict[str, Any]:
     return {
         "f_channel": where.channel,
         "f_brand": where.brand,
