@@ -114,9 +114,11 @@ def test_knowledge_is_written_with_the_knowledge_write_scope() -> None:
 
 
 def test_admins_and_agents_read_reports_and_light_agents_and_customers_do_not() -> None:
-    for role in ("admin", "agent"):
+    readers: tuple[UserRole, ...] = ("admin", "agent")
+    for role in readers:
         assert authorize(person(role), "GET", "/api/v1/reports/metrics").guard is Guard.NONE
     assert authorize(integration("reports:read"), "GET", "/api/v1/reports/export.csv").guard is Guard.NONE
-    for role in ("light_agent", "end_user"):
+    others: tuple[UserRole, ...] = ("light_agent", "end_user")
+    for role in others:
         with pytest.raises(Forbidden):
             authorize(person(role), "GET", "/api/v1/reports/metrics")

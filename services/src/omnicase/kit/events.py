@@ -338,7 +338,6 @@ class CaseSatisfactionRated(EventData):
     case: CaseSnapshot
 
 
-@contract
 class CaseSatisfactionSurveySent(EventData):
     """A satisfaction survey went out to the requester of a solved case (one per solve at most).
 
