@@ -32,7 +32,7 @@ async def _new_emails(db: Database, intake: IntakeConsumer, count: int) -> list[
     return work.statements
 
 
-async def test_new_emails_from_new_senders_cost_two_statements_each_and_their_lookups_one_read_per_batch(
+async def test_new_emails_from_new_senders_cost_one_statement_each_and_their_senders_and_lookups_one_per_batch(
     db: Database, services: Services
 ) -> None:
     intake = services.intake
@@ -41,12 +41,13 @@ async def test_new_emails_from_new_senders_cost_two_statements_each_and_their_lo
     one = await _new_emails(db, intake, 1)
     ten = await _new_emails(db, intake, 10)
 
-    # Per message: contact + identities; the case with its message and thread key. Per batch:
-    # which messages arrived before and who holds the senders' identities (read for the whole
-    # batch), the configuration version, the history and outbox inserts at commit.
+    # Per message: the case with its message and thread key. Per batch: which messages arrived
+    # before and who holds the senders' identities (read for the whole batch), the new senders'
+    # contacts and identities, the configuration version, the history and outbox inserts at commit.
     per_message = (len(ten) - len(one)) / 9
-    assert per_message == 2, ten
-    assert len(one) - per_message == 5, one
+    assert per_message == 1, ten
+    assert len(one) - per_message == 6, one
+    assert sum("INSERT INTO case_core.contacts" in statement for statement in ten) == 1, ten
     assert sum("INSERT INTO case_core.case_history" in statement for statement in ten) == 1, ten
     assert sum(statement.startswith("SELECT case_core.messages.id") for statement in ten) == 1, ten
     assert sum("INSERT INTO case_core.thread_keys" in statement for statement in ten) == 10, ten

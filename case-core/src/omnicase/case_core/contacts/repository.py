@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     DateTime,
+    Row,
     RowMapping,
     Select,
     String,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     column,
     func,
+    literal,
     or_,
     select,
     true,
@@ -27,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from omnicase.case_core.models import contact_identities as identities
 from omnicase.case_core.models import contacts, organization_domains
+from omnicase.kit.db import any_of
 from omnicase.kit.repository import Repository
 
 
@@ -42,6 +45,20 @@ class ContactRow:
 
 def _record(row: RowMapping) -> ContactRow:
     return ContactRow(**row)
+
+
+def _claimed(row: Row[Any]) -> tuple[ContactRow, set[tuple[str, str]]]:
+    """A contact a claiming insert made, and the identities it got (each "kind:value": a kind
+    has no colon, a handle's value may)."""
+    contact = ContactRow(
+        id=row.id,
+        name=row.name,
+        organization_id=row.organization_id,
+        notes=row.notes,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+    return contact, {(kind, value) for kind, value in (item.split(":", 1) for item in row.claimed or [])}
 
 
 def _values(contact: ContactRow, domain: str | None) -> dict[str, Any]:
@@ -106,6 +123,65 @@ _INSERT_CLAIMING = _insert_claiming(by_domain=False)
 _INSERT_CLAIMING_WITH_DOMAIN = _insert_claiming(by_domain=True)
 
 
+def _insert_many_claiming() -> Select[Any]:
+    """Contacts (each joining the organization of its email domain, if any), then every identity
+    no one holds, for any number of contacts: one statement of the same text."""
+    given = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(Uuid)),
+            bindparam("names", type_=ARRAY(String)),
+            bindparam("domains", type_=ARRAY(String)),
+            bindparam("ats", type_=ARRAY(DateTime(timezone=True))),
+        )
+        .table_valued(column("id", Uuid), column("name", String), column("domain", String), column("at", DateTime))
+        .render_derived(name="given")
+    )
+    organization = (
+        select(organization_domains.c.organization_id)
+        .where(organization_domains.c.domain == given.c.domain)
+        .scalar_subquery()
+    )
+    new = (
+        insert(contacts)
+        .from_select(
+            ["id", "name", "organization_id", "notes", "created_at", "updated_at"],
+            select(given.c.id, given.c.name, organization, literal(""), given.c.at, given.c.at),
+        )
+        .returning(*contacts.c)
+        .cte("new_contacts")
+    )
+    wanted = (
+        func.unnest(
+            bindparam("owners", type_=ARRAY(Uuid)),
+            bindparam("kinds", type_=ARRAY(String)),
+            bindparam("identity_values", type_=ARRAY(String)),
+        )
+        .table_valued(column("contact_id", Uuid), column("kind", String), column("value", String))
+        .render_derived(name="wanted")
+    )
+    claimed = (
+        insert(identities)
+        .from_select(
+            ["kind", "value", "contact_id"],
+            select(wanted.c.kind, wanted.c.value, new.c.id).select_from(
+                wanted.join(new, new.c.id == wanted.c.contact_id)
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "value"])
+        .returning(identities.c.contact_id, identities.c.kind, identities.c.value)
+        .cte("claimed")
+    )
+    got = (
+        select(func.array_agg(func.concat(claimed.c.kind, ":", claimed.c.value)))
+        .where(claimed.c.contact_id == new.c.id)
+        .scalar_subquery()
+    )
+    return select(*new.c, got.label("claimed"))
+
+
+_INSERT_MANY_CLAIMING = _insert_many_claiming()
+
+
 # Built once: the intake asks it for every message.
 _HOLDERS = (
     select(identities.c.kind, identities.c.value, contacts)
@@ -139,18 +215,29 @@ class ContactRepository(Repository):
             "identity_values": [value for _, value in pairs],
         }
         statement = _INSERT_CLAIMING if domain is None else _INSERT_CLAIMING_WITH_DOMAIN
-        row = (await self.session.execute(statement, parameters)).one()
-        # Each as "kind:value" (a kind has no colon; a handle's value may).
-        held = [item.split(":", 1) for item in row.claimed or []]
-        inserted = ContactRow(
-            id=row.id,
-            name=row.name,
-            organization_id=row.organization_id,
-            notes=row.notes,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-        return inserted, {(kind, value) for kind, value in held}
+        return _claimed((await self.session.execute(statement, parameters)).one())
+
+    async def insert_many_claiming(
+        self, new: Sequence[tuple[ContactRow, Sequence[tuple[str, str]], str | None]]
+    ) -> list[tuple[ContactRow, set[tuple[str, str]]]]:
+        """:meth:`insert_claiming` for several contacts in one statement: each ``(contact, its
+        identities, its email domain)``, no identity given twice; each row with the identities it got."""
+        if not new:
+            return []
+        parameters = {
+            "ids": [contact.id for contact, _, _ in new],
+            "names": [contact.name for contact, _, _ in new],
+            "domains": [domain for _, _, domain in new],
+            "ats": [contact.created_at for contact, _, _ in new],
+            "owners": [contact.id for contact, pairs, _ in new for _ in pairs],
+            "kinds": [kind for _, pairs, _ in new for kind, _ in pairs],
+            "identity_values": [value for _, pairs, _ in new for _, value in pairs],
+        }
+        return [_claimed(row) for row in await self.session.execute(_INSERT_MANY_CLAIMING, parameters)]
+
+    async def delete_many(self, contact_ids: Sequence[uuid.UUID]) -> None:
+        if contact_ids:
+            await self.session.execute(contacts.delete().where(any_of(contacts.c.id, list(contact_ids))))
 
     async def get(self, contact_id: uuid.UUID) -> ContactRow | None:
         row = (await self.session.execute(select(contacts).where(contacts.c.id == contact_id))).mappings().one_or_none()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,6 +129,41 @@ class ContactService:
         )
         found = await ContactRepository(session).holders(identities)
         return {identity: found.get(identity) for identity in identities}
+
+    async def create_unknown(
+        self, session: AsyncSession, senders: list[tuple[Party, str]], known: dict[Identity, ContactRow | None]
+    ) -> None:
+        """Make the contacts of the senders nobody holds any identity of, in one statement, into ``known``.
+
+        ``known``: :meth:`holders_of` these senders. A sender sharing an identity with another
+        sender of the list is left to :meth:`resolve`, which settles one sender at a time; so is
+        one whose first identity another transaction took a moment ago (its contact is deleted).
+        """
+        unknown: dict[tuple[Identity, ...], Party] = {}
+        for party, channel in senders:
+            identities = tuple(party_identities(party, channel, self.default_phone_region))
+            if identities and all(identity in known and known[identity] is None for identity in identities):
+                unknown.setdefault(identities, party)
+        given = Counter(identity for identities in unknown for identity in identities)
+        new = [
+            (_new_contact(party.name, None), identities, _domain_of(list(identities)))
+            for identities, party in unknown.items()
+            if all(given[identity] == 1 for identity in identities)
+        ]
+        created = {
+            contact.id: (contact, claimed)
+            for contact, claimed in await ContactRepository(session).insert_many_claiming(new)
+        }
+        lost = []
+        for draft, identities, _ in new:
+            contact, claimed = created[draft.id]
+            if identities[0] in claimed:
+                known.update(dict.fromkeys(claimed, contact))
+            else:
+                lost.append(contact.id)
+                for identity in identities:
+                    known.pop(identity, None)  # read afresh when its message is handled
+        await ContactRepository(session).delete_many(lost)
 
     async def resolve(
         self,

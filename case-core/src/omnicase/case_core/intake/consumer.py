@@ -71,7 +71,8 @@ class IntakeConsumer:
                         await self.notifications.reported(session, report)
 
     async def _prefetch(self, session: AsyncSession, messages: list[MessageReceived]) -> Prefetched:
-        """What every message of the batch looks up first, read in two queries instead of two per message."""
+        """What every message of the batch looks up first, read in two queries instead of two per message,
+        and the contacts of its new senders, made in a third."""
         keys = [(message.intake_id, _email_id(message)) for message in messages]
         by_intake, by_email = await MessageRepository(session).received_among(
             [intake_id for intake_id, _ in keys], [email_id for _, email_id in keys if email_id]
@@ -84,7 +85,16 @@ class IntakeConsumer:
                 repeated.add(intake_id)
             seen |= own
         holders = await self.contacts.holders_of(session, [(message.sender, message.channel) for message in messages])
-        return Prefetched(by_intake, by_email, repeated, holders)
+        prefetched = Prefetched(by_intake, by_email, repeated, holders)
+        # New senders' contacts at once rather than one statement each (a message received
+        # before, or repeating another of the batch, makes none).
+        fresh = [
+            (message.sender, message.channel)
+            for message, (intake_id, email_id) in zip(messages, keys, strict=True)
+            if intake_id not in repeated and prefetched.received(intake_id, email_id) is None
+        ]
+        await self.contacts.create_unknown(session, fresh, holders)
+        return prefetched
 
     async def receive_one(self, session: AsyncSession, message: MessageReceived) -> None:
         """One message as it came from an intake (a held one recovered): a case or a reply."""
