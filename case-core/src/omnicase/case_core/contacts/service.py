@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,7 +132,7 @@ class ContactService:
         return {identity: found.get(identity) for identity in identities}
 
     async def create_unknown(
-        self, session: AsyncSession, senders: list[tuple[Party, str]], known: dict[Identity, ContactRow | None]
+        self, session: AsyncSession, senders: Sequence[tuple[Party, str]], known: dict[Identity, ContactRow | None]
     ) -> None:
         """Make the contacts of the senders nobody holds any identity of, in one statement, into ``known``.
 
