@@ -11,8 +11,9 @@ keyword can hold, so that "schema-valid input refused" keeps its meaning everywh
   accepts, drawn from libphonenumber's own example numbers, written as clients write them.
 - A holiday's ``end_date`` not before its ``start_date`` and less than 366 days after it
   (sla-engine business hours), and a reporting period's ``since`` before its ``until``, at most
-  366 days apart (``GET /api/v1/sla/attainment``): JSON Schema compares no two values of one
-  instance, so a generated pair is put in order and within its span.
+  366 days apart (``GET /api/v1/sla/attainment``, reporting's ``/api/v1/reports/...``): JSON
+  Schema compares no two values of one instance, so a generated pair is put in order and within
+  its span.
 - A form's fields have unique keys, none the form's honeypot field, each labelled in the form's
   default locale (English, Korean and Chinese are said with ``if``/``then``; any other locale is
   a key named by another field's value): a generated form keeps the first field of each key,
@@ -153,7 +154,7 @@ def _instant(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-@_hook("map_case", path="/api/v1/sla/attainment")
+@_hook("map_case", path_regex=r"^/api/v1/(sla/attainment|reports/)")
 def period_in_order(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
     if _positive(case) and isinstance(case.query, dict):
         _period_in_order(case.query)
