@@ -15,11 +15,15 @@ from typing import Any
 import httpx
 
 from omnicase.kit.clock import get_clock
+from omnicase.kit.identity import service_identity_headers
 from omnicase.kit.pagination import next_page_query
-from omnicase.kit.peers import Peer, PeerUnavailable
 
 SCOPES = frozenset({"routing:read"})
 PAGE = 200
+
+
+class DirectoryUnavailable(Exception):
+    """routing could not answer now (down, overloaded, refusing us); asking again later may work."""
 
 
 @dataclass(frozen=True)
@@ -39,20 +43,37 @@ class StaffDirectory:
         ttl_seconds: float = 30.0,
         client: httpx.AsyncClient | None = None,
     ) -> None:
-        self.routing = Peer(
-            "routing",
-            base_url,
-            secret,
-            caller="case-core",
-            scopes=SCOPES,
-            timeout_seconds=timeout_seconds,
-            client=client,
-        )
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.timeout_seconds = timeout_seconds
         self.ttl_seconds = ttl_seconds
+        self._client = client
         self._groups: dict[uuid.UUID, tuple[float, frozenset[uuid.UUID]]] = {}
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Made on first use, inside the running app (never at import or in the factory).
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
+        return self._client
+
     async def aclose(self) -> None:
-        await self.routing.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response | None:
+        """The answer to a GET; None for 404; :class:`DirectoryUnavailable` for anything but 2xx."""
+        headers = service_identity_headers(self.secret, "case-core", SCOPES)
+        try:
+            response = await self.client.get(self.base_url + path, params=params, headers=headers)
+        except httpx.HTTPError as error:
+            raise DirectoryUnavailable(f"routing is unreachable ({type(error).__name__}: {error})") from error
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            raise DirectoryUnavailable(f"routing answered {response.status_code} to GET {path}")
+        return response
 
     @staticmethod
     def _member(item: dict[str, Any]) -> StaffMember:
@@ -60,17 +81,17 @@ class StaffDirectory:
 
     async def agent(self, agent_id: uuid.UUID) -> StaffMember | None:
         """The agent, or None when routing has no such agent."""
-        response = await self.routing.get(f"/api/v1/agents/{agent_id}")
+        response = await self._get(f"/api/v1/agents/{agent_id}")
         return None if response is None else self._member(response.json())
 
     async def group_members(self, group_id: uuid.UUID) -> list[StaffMember] | None:
         """Every agent of the group, or None when routing has no such group."""
-        if await self.routing.get(f"/api/v1/groups/{group_id}") is None:
+        if await self._get(f"/api/v1/groups/{group_id}") is None:
             return None
         members: list[StaffMember] = []
         after: dict[str, str] | None = {}
         while after is not None:
-            response = await self.routing.get("/api/v1/agents", {"group_id": str(group_id), "limit": PAGE, **after})
+            response = await self._get("/api/v1/agents", {"group_id": str(group_id), "limit": PAGE, **after})
             if response is None:
                 return None
             page = response.json()
@@ -86,8 +107,8 @@ class StaffDirectory:
         if cached is not None and cached[0] > now:
             return cached[1]
         try:
-            response = await self.routing.get(f"/api/v1/agents/{agent_id}")
-        except PeerUnavailable:
+            response = await self._get(f"/api/v1/agents/{agent_id}")
+        except DirectoryUnavailable:
             if cached is not None:
                 return cached[1]  # the last answer beats none while routing is away
             raise
