@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 from sqlalchemy import func, select
 
 from omnicase.devtools.testing.plugin import eventually
-from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.probes import of_intake_messages, read_topic
 from omnicase.intake_email.models import outbound_messages
 from omnicase.kit.events import (
     CaseCreated,
@@ -72,18 +70,6 @@ async def case_created(producer: Any, service: Any, intake_id: uuid.UUID, number
     return case_id
 
 
-def about(*intake_ids: uuid.UUID) -> Callable[[ConsumerRecord], bool]:
-    """Keeps the records of these messages: the republisher of a test also stages what earlier tests
-    left pending in the shared database, onto this test's topic."""
-    wanted = {str(intake_id) for intake_id in intake_ids}
-
-    def keep(record: ConsumerRecord) -> bool:
-        data = json.loads(record.value)["data"]
-        return str(data.get("intake_id") or data["message"]["intake_id"]) in wanted
-
-    return keep
-
-
 async def status_of(service: Any, intake_id: uuid.UUID) -> dict[str, Any]:
     response = await service.client.get(f"/api/v1/mailboxes/-/messages/{intake_id}")
     assert response.status_code == 200
@@ -132,7 +118,7 @@ async def test_case_core_is_told_which_mail_may_be_auto_responded_to(
     )
     delivered.append(await deliver(service, mail(quiet, silent["address"]), quiet, silent["address"]))
     topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
-    records = await read_topic(kafka_bootstrap, topic, expect=3, within=10, keep=about(*delivered))
+    records = await read_topic(kafka_bootstrap, topic, expect=3, within=10, keep=of_intake_messages(*delivered))
     envelopes = [json.loads(record.value)["data"] for record in records]
     verdicts = {data["sender"]["email"]: data["metadata"]["auto_response"] for data in envelopes}
     assert verdicts == {person: True, suppressing: False, quiet: False}
@@ -272,7 +258,7 @@ async def test_unacknowledged_message_is_published_again_until_case_core_confirm
     await case_created(producer, service, intake_id)
     await eventually(lambda: _acknowledged(service, intake_id), message="acknowledged")
     settled = (await status_of(service, intake_id))["published_count"]
-    records = await read_topic(kafka_bootstrap, topic, expect=settled, within=10, keep=about(intake_id))
+    records = await read_topic(kafka_bootstrap, topic, expect=settled, within=10, keep=of_intake_messages(intake_id))
     envelopes = [json.loads(record.value) for record in records]
     assert {envelope["data"]["intake_id"] for envelope in envelopes} == {str(intake_id)}
     assert len({envelope["id"] for envelope in envelopes}) == len(envelopes)  # each a new event id
@@ -307,7 +293,7 @@ async def test_a_held_bounce_is_published_until_case_core_keeps_it_and_settled_b
     assert (stored["status"], stored["hold_reason"], stored["case_id"]) == ("dropped", "noise", None)
     topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
     records = await read_topic(
-        kafka_bootstrap, topic, expect=stored["published_count"], within=10, keep=about(intake_id)
+        kafka_bootstrap, topic, expect=stored["published_count"], within=10, keep=of_intake_messages(intake_id)
     )
     assert {json.loads(record.value)["type"] for record in records} == {"intake.message_held"}
     await asyncio.sleep(1)  # five republication rounds

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from omnicase.devtools.testing.plugin import eventually
-from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.probes import of_intake_messages, read_topic
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
@@ -117,7 +117,7 @@ async def test_a_submission_case_core_never_confirms_is_published_again(
     form = await service.form()
     submission_id = await _submit(service, form)
     topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
-    records = await read_topic(kafka_bootstrap, topic, expect=2, within=15)
+    records = await read_topic(kafka_bootstrap, topic, expect=2, within=15, keep=of_intake_messages(submission_id))
     copies = [MessageReceived.parse(Envelope.from_bytes(record.value)) for record in records]
     assert len(copies) >= 2
     assert {str(copy.intake_id) for copy in copies} == {submission_id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,3 +102,16 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+def of_intake_messages(*intake_ids: uuid.UUID | str) -> Callable[[ConsumerRecord], bool]:
+    """``read_topic``'s ``keep`` for the records about these inbound messages (received or held): an
+    intake's republisher stages every pending message of the shared test database, other tests'
+    too, onto the topic of the test that runs it."""
+    wanted = {str(intake_id) for intake_id in intake_ids}
+
+    def keep(record: ConsumerRecord) -> bool:
+        data = json.loads(record.value)["data"]
+        return str(data.get("intake_id") or data["message"]["intake_id"]) in wanted
+
+    return keep
