@@ -27,7 +27,6 @@ from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import (
     FieldError,
-    Forbidden,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -35,6 +34,7 @@ from omnicase.kit.errors import (
     ValidationFailed,
     problem_responses,
 )
+from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page, decode_id_cursor
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class MessageRejected(ValidationFailed):
     operation_id="get_inbound_email",
     dependencies=[Depends(require_reader)],
     summary="How an inbound message came and what became of it",
-    responses=problem_responses(MessageNotFound, Unauthorized, Forbidden),
+    responses=problem_responses(MessageNotFound) | AUTH_PROBLEMS,
 )
 async def get_inbound_message(session: SessionDep, intake_id: uuid.UUID) -> InboundMessage:
     return await MailHistory(session).message(intake_id)
@@ -86,7 +86,7 @@ async def get_inbound_message(session: SessionDep, intake_id: uuid.UUID) -> Inbo
     operation_id="list_inbound_emails_of_case",
     dependencies=[Depends(require_reader)],
     summary="The inbound mail a case was made of, with its routes and sources",
-    responses=problem_responses(InvalidCursor, Unauthorized, Forbidden),
+    responses=problem_responses(InvalidCursor) | AUTH_PROBLEMS,
 )
 async def list_inbound_messages(
     session: SessionDep,
@@ -103,7 +103,7 @@ async def list_inbound_messages(
     operation_id="list_outbound_emails_of_case",
     dependencies=[Depends(require_reader)],
     summary="The mail sent for a case (replies, auto-responses) and what became of it",
-    responses=problem_responses(InvalidCursor, Unauthorized, Forbidden),
+    responses=problem_responses(InvalidCursor) | AUTH_PROBLEMS,
 )
 async def list_outbound_messages(
     session: SessionDep,
@@ -123,7 +123,7 @@ async def list_outbound_messages(
     response_class=Response,
     responses={
         200: {"content": {"message/rfc822": {}}, "description": "Raw source."},
-        **problem_responses(MessageNotFound, Unauthorized, Forbidden),
+        **problem_responses(MessageNotFound) | AUTH_PROBLEMS,
     },
 )
 async def get_inbound_source(session: SessionDep, intake_id: uuid.UUID) -> Response:
