@@ -27,6 +27,7 @@ from omnicase.case_core.testing import STAFF_SCOPES, WebhookReceiver, identity_h
 from omnicase.case_core.webhooks import ssrf
 from omnicase.case_core.webhooks.dispatcher import WebhookDispatcher, http_client
 from omnicase.case_core.webhooks.models import webhook_subscriptions
+from omnicase.case_core.webhooks.repository import SubscriptionRow
 from omnicase.case_core.webhooks.schemas import WebhookCreate
 from omnicase.case_core.webhooks.service import WebhookService
 from omnicase.case_core.webhooks.signing import verify
@@ -729,6 +730,23 @@ async def test_notify_email_is_required_without_an_operator_default_and_is_valid
         assert changed.json()["notify_email"] == "b@example.com"
 
 
+async def _delivered_once(
+    api: httpx.AsyncClient, db: Database, webhooks: WebhookService, flush_events: Flush, dispatch: Dispatch, url: str
+) -> SubscriptionRow:
+    """A webhook for ``url`` made through the service (its name resolves only through the test's resolver),
+    and the first case's case.created delivered to it."""
+    async with db.unit_of_work() as session:
+        hook = await webhooks.create(
+            session, WebhookCreate.model_validate({"url": url, "event_types": ["case.created"]})
+        )
+    await _open_case(api)
+    await flush_events()
+    assert await dispatch() == 1
+    [delivery] = await _deliveries(api, str(hook.id))
+    assert delivery["status"] == "succeeded"
+    return hook
+
+
 async def test_a_delivery_connects_to_the_address_the_guard_checked_not_to_a_fresh_lookup(
     api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, webhooks: WebhookService, db: Database
 ) -> None:
@@ -748,18 +766,7 @@ async def test_a_delivery_connects_to_the_address_the_guard_checked_not_to_a_fre
         port = httpx.URL(url).port
         allowed = await api.post("/api/v1/webhooks/allowed-networks", json={"network": "127.0.0.1/32"})
         assert allowed.status_code == 201
-        async with db.unit_of_work() as session:
-            hook = await webhooks.create(
-                session,
-                WebhookCreate.model_validate(
-                    {"url": f"http://hooks.rebind.test:{port}/in", "event_types": ["case.created"]}
-                ),
-            )
-        await _open_case(api)
-        await flush_events()
-        assert await dispatch() == 1
-        [delivery] = await _deliveries(api, str(hook.id))
-        assert delivery["status"] == "succeeded"
+        hook = await _delivered_once(api, db, webhooks, flush_events, dispatch, f"http://hooks.rebind.test:{port}/in")
         [(headers, _)] = receiver.requests
         assert headers["host"] == f"hooks.rebind.test:{port}", "the receiver still sees its own name"
         assert lookups == ["hooks.rebind.test", "hooks.rebind.test"], "checked once per attempt, never again"
@@ -785,17 +792,6 @@ async def test_a_name_with_several_vetted_addresses_is_reached_at_the_one_that_t
     async with serve_http(receiver, lifespan="off") as url:
         port = httpx.URL(url).port
         await _allow_loopback(api)
-        async with db.unit_of_work() as session:
-            hook = await webhooks.create(
-                session,
-                WebhookCreate.model_validate(
-                    {"url": f"http://hooks.dual.test:{port}/in", "event_types": ["case.created"]}
-                ),
-            )
-        await _open_case(api)
-        await flush_events()
-        assert await dispatch() == 1
-        [delivery] = await _deliveries(api, str(hook.id))
-        assert delivery["status"] == "succeeded"
+        await _delivered_once(api, db, webhooks, flush_events, dispatch, f"http://hooks.dual.test:{port}/in")
     [(headers, _)] = receiver.requests
     assert headers["host"] == f"hooks.dual.test:{port}"
