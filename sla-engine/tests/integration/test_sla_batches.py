@@ -4,19 +4,18 @@ configuration cached until it changes, updates that change nothing the engine re
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
 from omnicase.devtools.testing.apps import running
 from omnicase.devtools.testing.database import database_work
 from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.kit.bus.batch import Batch, Received
-from omnicase.kit.db import Database, create_engine
+from omnicase.kit.db import Database
 from omnicase.kit.events import (
     CaseCreated,
     CaseMessageAdded,
@@ -233,18 +232,8 @@ async def test_an_update_touching_nothing_the_engine_reads_rewrites_nothing(db: 
     assert (await outcome(db, [story.snapshot.case_id]))[0][2] == []  # no policy: no SLA timers
 
 
-@pytest_asyncio.fixture
-async def service_db(database_url: str) -> AsyncIterator[Database]:
-    """Another connection pool on the service's database, as a second process would have."""
-    database = Database(create_engine(database_url, pool_size=2))
-    try:
-        yield database
-    finally:
-        await database.dispose()
-
-
 async def test_a_policy_changed_through_the_api_applies_to_the_next_event(
-    service_settings: SettingsFactory, service_db: Database, brand: str
+    service_settings: SettingsFactory, committing_db: Database, brand: str
 ) -> None:
     handler = case_events_handler(OUTBOX, ConfigCache())
     body = {
@@ -256,15 +245,15 @@ async def test_a_policy_changed_through_the_api_applies_to_the_next_event(
         created = await client.post("/api/v1/sla/policies", json=body)
         assert created.status_code == 201, created.text
         first = Story(brand)
-        await handle(service_db, handler, [first.created()])
+        await handle(committing_db, handler, [first.created()])
 
         body["targets"] = {"normal": {"first_reply": {"minutes": 15}}}
         changed = await client.put(f"/api/v1/sla/policies/{created.json()['id']}", json=body)
         assert changed.status_code == 200, changed.text
         second = Story(brand)
-        await handle(service_db, handler, [second.created()])
+        await handle(committing_db, handler, [second.created()])
 
     first_due, second_due = (
-        row[1][0][5] for row in await outcome(service_db, [first.snapshot.case_id, second.snapshot.case_id])
+        row[1][0][5] for row in await outcome(committing_db, [first.snapshot.case_id, second.snapshot.case_id])
     )
     assert (first_due, second_due) == (T0 + timedelta(minutes=60), T0 + timedelta(minutes=15))

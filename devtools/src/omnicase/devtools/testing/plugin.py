@@ -7,7 +7,8 @@
 - ``database_url`` (session): a fresh database with every installed service's
   migrations applied once (so migrations are tested on every run).
 - ``db`` (function): a :class:`Database` whose sessions join one outer transaction
-  that is rolled back after the test (SQLAlchemy's ``create_savepoint`` recipe).
+  that is rolled back after the test (SQLAlchemy's ``create_savepoint`` recipe);
+  ``committing_db`` one whose transactions commit (races, a second process).
 - ``scratch_schema`` (function): a schema of its own with the kit's outbox and
   inbox tables, for tests that need real commits and concurrent transactions.
 - ``topic_prefix`` (function): a unique prefix so each test has its own topics;
@@ -196,6 +197,17 @@ async def service_settings(database_url: str, kafka_bootstrap: str, suite_topics
         return settings_cls(**values)
 
     return make
+
+
+@pytest_asyncio.fixture
+async def committing_db(database_url: str) -> AsyncIterator[Database]:
+    """The test database with transactions that really commit, on connections of its own: a second
+    process's pool, or two writers racing (which the rolled-back ``db`` cannot do to itself)."""
+    database = Database(create_engine(database_url, pool_size=4))
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 @pytest_asyncio.fixture
