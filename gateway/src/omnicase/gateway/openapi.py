@@ -32,13 +32,12 @@ import httpx
 
 from omnicase.gateway.identity.principal import SCOPES
 from omnicase.gateway.routes import owner_of
-from omnicase.kit.app import rename_schemas
+from omnicase.kit.app import HTTP_METHODS, operations_of, rename_schemas
 from omnicase.kit.errors import PROBLEM_MEDIA_TYPE
 from omnicase.kit.pagination import PAGINATION
 
 logger = logging.getLogger(__name__)
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 UNAUTHENTICATED_OPERATIONS = {"issue_token", "revoke_token"}
 MISSING_RETRY_SECONDS = 5.0
 SECURITY_SCHEMES = {
@@ -69,15 +68,6 @@ _COMMON_PROBLEMS = {
 }
 
 
-def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [
-        (path, method, operation)
-        for path, item in document.get("paths", {}).items()
-        for method, operation in item.items()
-        if method in HTTP_METHODS and isinstance(operation, dict)
-    ]
-
-
 def _pascal(service: str) -> str:
     return "".join(part.capitalize() for part in service.replace("_", "-").split("-"))
 
@@ -103,7 +93,7 @@ def merge(
     components = merged.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     tags = {tag["name"]: tag for tag in merged.get("tags", [])}
-    operation_ids = {op.get("operationId") for _, _, op in _operations(merged)}
+    operation_ids = {op.get("operationId") for _, _, op in operations_of(merged)}
     for service, document in sorted(services.items()):
         owned = {path: item for path, item in document.get("paths", {}).items() if owner_of(path) == service}
         if not owned:
@@ -152,7 +142,7 @@ def _uses_fastapi_validation_error(response: dict[str, Any]) -> bool:
 
 def _conventions(document: dict[str, Any]) -> None:
     """Say what the suite really answers: problem+json for every 422, plain text for metrics."""
-    for path, _, operation in _operations(document):
+    for path, _, operation in operations_of(document):
         responses = operation.get("responses", {})
         if "422" in responses and _uses_fastapi_validation_error(responses["422"]):
             responses["422"] = _VALIDATION_PROBLEM
@@ -233,7 +223,7 @@ def _only_parameter_after(collection: str, path: str) -> str | None:
 
 
 def _cap_page_size(document: dict[str, Any], cap: int) -> None:
-    for _, _, operation in _operations(document):
+    for _, _, operation in operations_of(document):
         for parameter in operation.get("parameters", []):
             schema = parameter.get("schema", {})
             if parameter.get("in") != "query" or parameter.get("name") != "limit" or schema.get("maximum", cap) <= cap:
@@ -245,7 +235,7 @@ def _cap_page_size(document: dict[str, Any], cap: int) -> None:
 
 
 def _secure(document: dict[str, Any]) -> None:
-    for path, _, operation in _operations(document):
+    for path, _, operation in operations_of(document):
         parameters = [
             parameter
             for parameter in operation.get("parameters", [])

@@ -412,6 +412,19 @@ def create_service_app(spec: ServiceSpec, settings: SettingsT, parts: ServicePar
     return app
 
 
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def operations_of(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(path, method, operation)`` for every operation of an OpenAPI document."""
+    return [
+        (path, method, operation)
+        for path, item in document.get("paths", {}).items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS and isinstance(operation, dict)
+    ]
+
+
 def rename_schemas(document: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
     """``document`` with each component schema ``old`` named ``new``, every ``$ref`` to it too."""
     if not renames:
@@ -439,12 +452,11 @@ def name_page_schemas(document: dict[str, Any]) -> dict[str, Any]:
 
 def _declare_file_answers(schema: dict[str, Any]) -> None:
     """A file's bytes (an attachment, a mail's source) are a binary string, not an empty schema (unknown to clients)."""
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            for answer in operation.get("responses", {}).values() if isinstance(operation, dict) else ():
-                for media_type, content in answer.get("content", {}).items():
-                    if "json" not in media_type and not media_type.startswith("text/") and not content.get("schema"):
-                        content["schema"] = {"type": "string", "format": "binary"}
+    for _, _, operation in operations_of(schema):
+        for answer in operation.get("responses", {}).values():
+            for media_type, content in answer.get("content", {}).items():
+                if "json" not in media_type and not media_type.startswith("text/") and not content.get("schema"):
+                    content["schema"] = {"type": "string", "format": "binary"}
 
 
 _BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
@@ -482,10 +494,9 @@ def _storable_parameters(schema: dict[str, Any]) -> None:
             storable(child)
         storable(node.get("items"))
 
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
-                storable(parameter.get("schema"))
+    for _, _, operation in operations_of(schema):
+        for parameter in operation.get("parameters", []):
+            storable(parameter.get("schema"))
 
 
 def _declare_unreadable_bodies(schema: dict[str, Any]) -> None:
@@ -494,7 +505,6 @@ def _declare_unreadable_bodies(schema: dict[str, Any]) -> None:
         "description": "The body cannot be read (malformed JSON, not UTF-8).",
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            if isinstance(operation, dict) and "requestBody" in operation:
-                operation.setdefault("responses", {}).setdefault("400", problem)
+    for _, _, operation in operations_of(schema):
+        if "requestBody" in operation:
+            operation.setdefault("responses", {}).setdefault("400", problem)
