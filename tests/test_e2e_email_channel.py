@@ -36,10 +36,14 @@ from omnicase.devtools.testing.frontend import (
     MailRefused,
     MailSink,
     ReceivedMail,
+    assigned_to,
     deliver,
     online_agent,
     restarted,
+    sla_tracked,
+    stream_report,
     submit,
+    wait_all_tracked,
     wait_for,
 )
 from omnicase.devtools.testing.stack import SuiteStack
@@ -219,17 +223,6 @@ def _the_case_of(suite: Suite, address: str) -> dict[str, Any] | None:
     return cases[0] if cases else None
 
 
-def _assigned_to(suite: Suite, case_id: str, agent_id: str) -> dict[str, Any] | None:
-    case: dict[str, Any] = suite.admin.get(f"/api/v1/cases/{case_id}")
-    return case if case["assignee_id"] == agent_id else None
-
-
-def _sla_tracked(suite: Suite, case_id: str) -> dict[str, Any] | None:
-    answer = suite.admin.http.get(f"/api/v1/sla/cases/{case_id}")
-    sla: dict[str, Any] = answer.json()
-    return sla if answer.status_code == 200 and sla["policy_id"] == suite.email_policy else None
-
-
 def _milestone(suite: Suite, case_id: str, kind: str, status: str) -> dict[str, Any] | None:
     milestones: list[dict[str, Any]] = suite.admin.get(f"/api/v1/sla/cases/{case_id}")["milestones"]
     return next((m for m in milestones if m["kind"] == kind and m["status"] == status), None)
@@ -256,7 +249,7 @@ def _mailed_case(suite: Suite, sender: str, mail: EmailMessage) -> dict[str, Any
     deliver(suite.smtp_port, mail)
     case = wait_for(lambda: _the_case_of(suite, sender), within=60, message=f"mail from {sender} never became a case")
     assigned: dict[str, Any] = wait_for(
-        lambda: _assigned_to(suite, case["id"], suite.ada_id),
+        lambda: assigned_to(suite.admin, case["id"], suite.ada_id),
         within=60,
         message=lambda: _routing_report(suite, case["id"]),
     )
@@ -346,7 +339,7 @@ def test_an_email_becomes_a_case_auto_answered_once_routed_to_the_skilled_agent_
 
     case = wait_for(lambda: _the_case_of(suite, customer), within=60, message="the mail never became a case")
     case = wait_for(
-        lambda: _assigned_to(suite, case["id"], suite.ada_id),
+        lambda: assigned_to(suite.admin, case["id"], suite.ada_id),
         within=60,
         message=lambda: _routing_report(suite, case["id"]),
     )
@@ -370,7 +363,7 @@ def test_an_email_becomes_a_case_auto_answered_once_routed_to_the_skilled_agent_
     assert case["id"] in [item["id"] for item in mine]
 
     sla = wait_for(
-        lambda: _sla_tracked(suite, case["id"]),
+        lambda: sla_tracked(suite.admin, case["id"], suite.email_policy),
         within=30,
         message="sla-engine never tracked the case under the email policy",
     )
@@ -575,7 +568,9 @@ def test_an_answer_to_a_closed_case_opens_a_follow_up_that_later_answers_join(su
         message="the follow-up was not acknowledged",
     )
     assert len(acks) == 1
-    wait_for(lambda: _assigned_to(suite, new["id"], suite.ada_id), within=60, message="the follow-up was not routed")
+    wait_for(
+        lambda: assigned_to(suite.admin, new["id"], suite.ada_id), within=60, message="the follow-up was not routed"
+    )
 
     # A second answer to the same old thread joins the follow-up instead of opening another.
     again = customer_mail(
@@ -770,13 +765,6 @@ def _stream_mailbox(suite: Suite, run: str) -> tuple[str, str]:
     return address, tag
 
 
-def _stream_report(suite: Suite, tag: str, count: int, victim: str) -> str:
-    items = suite.admin.get("/api/v1/cases", params={"tag": tag, "limit": 100})["items"]
-    assigned = sum(1 for item in items if item["assignee_id"])
-    tracked = sum(1 for item in items if _sla_tracked(suite, item["id"]))
-    return f"after killing {victim}: {len(items)}/{count} cases, {assigned} assigned, {tracked} with SLA milestones"
-
-
 @pytest.mark.parametrize("victim", ["intake-email", "case-core"])
 def test_killing_a_service_mid_stream_of_mail_loses_nothing_and_duplicates_nothing(suite: Suite, victim: str) -> None:
     count = 18
@@ -807,14 +795,10 @@ def test_killing_a_service_mid_stream_of_mail_loses_nothing_and_duplicates_nothi
         items: list[dict[str, Any]] = suite.admin.get("/api/v1/cases", params={"tag": tag, "limit": 100})["items"]
         return items if len(items) >= count and all(item["assignee_id"] for item in items) else None
 
-    cases = wait_for(stream_cases, within=120, message=lambda: _stream_report(suite, tag, count, victim))
-    untimed = {case["id"] for case in cases}
-
-    def all_timed() -> bool:
-        untimed.difference_update({case_id for case_id in list(untimed) if _sla_tracked(suite, case_id)})
-        return not untimed
-
-    wait_for(all_timed, within=60, message=lambda: f"after killing {victim}, no SLA clocks for {sorted(untimed)}")
+    cases = wait_for(
+        stream_cases, within=120, message=lambda: stream_report(suite.admin, tag, count, victim, suite.email_policy)
+    )
+    wait_all_tracked(suite.admin, cases, suite.email_policy, within=60, victim=victim)
     subjects = Counter(case["subject"] for case in cases)
     assert set(subjects) == expected, "every mail became a case"
     assert max(subjects.values()) == 1, f"duplicated cases: {[s for s, n in subjects.items() if n > 1]}"

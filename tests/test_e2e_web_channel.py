@@ -33,7 +33,17 @@ import psutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from omnicase.devtools.testing.frontend import RETRYABLE, Gateway, online_agent, restarted, wait_for
+from omnicase.devtools.testing.frontend import (
+    RETRYABLE,
+    Gateway,
+    assigned_to,
+    online_agent,
+    restarted,
+    sla_tracked,
+    stream_report,
+    wait_all_tracked,
+    wait_for,
+)
 from omnicase.devtools.testing.stack import StackError, SuiteStack
 
 pytestmark = pytest.mark.slow
@@ -187,17 +197,6 @@ def _case_of_submission(suite: Suite, form_id: str, subject: str) -> str | None:
     return None
 
 
-def _sla_tracked(suite: Suite, case_id: str) -> dict[str, Any] | None:
-    answer = suite.admin.http.get(f"/api/v1/sla/cases/{case_id}")
-    sla: dict[str, Any] = answer.json()
-    return sla if answer.status_code == 200 and sla["policy_id"] == suite.web_policy else None
-
-
-def _assigned_to(suite: Suite, case_id: str, agent_id: str) -> dict[str, Any] | None:
-    case: dict[str, Any] = suite.admin.get(f"/api/v1/cases/{case_id}")
-    return case if case["assignee_id"] == agent_id else None
-
-
 def test_a_form_submitted_in_a_browser_becomes_a_case_routed_to_the_skilled_agent_with_sla_milestones(
     suite: Suite, chromium: str, customer_site: str
 ) -> None:
@@ -224,7 +223,7 @@ def test_a_form_submitted_in_a_browser_becomes_a_case_routed_to_the_skilled_agen
         message="the submission never became a case",
     )
     case = wait_for(
-        lambda: _assigned_to(suite, case_id, suite.ada_id),
+        lambda: assigned_to(suite.admin, case_id, suite.ada_id),
         within=60,
         message=lambda: f"not routed to Ada: {suite.admin.get(f'/api/v1/routing/cases/{case_id}/decisions')}",
     )
@@ -247,7 +246,7 @@ def test_a_form_submitted_in_a_browser_becomes_a_case_routed_to_the_skilled_agen
     assert suite.bob_id not in {decision["agent_id"] for decision in decisions}
 
     sla = wait_for(
-        lambda: _sla_tracked(suite, case_id),
+        lambda: sla_tracked(suite.admin, case_id, suite.web_policy),
         within=30,
         message="sla-engine never tracked the case under the web policy",
     )
@@ -311,7 +310,7 @@ def test_a_queue_with_offers_waits_for_the_agent_to_accept(suite: Suite, custome
         suite.ada.call("POST", f"/api/v1/agents/{suite.bob_id}/offers/{offer['id']}/accept", expect=403)
         suite.ada.call("POST", f"/api/v1/agents/{suite.ada_id}/offers/{offer['id']}/accept")
         case = wait_for(
-            lambda: _assigned_to(suite, case_id, suite.ada_id),
+            lambda: assigned_to(suite.admin, case_id, suite.ada_id),
             within=30,
             message="the accepted case was never assigned",
         )
@@ -401,7 +400,7 @@ def test_a_file_uploaded_with_a_form_is_on_the_case_and_downloads_intact(suite: 
         lambda: _case_of_submission(suite, form["id"], subject), within=60, message="the upload never became a case"
     )
     wait_for(
-        lambda: _assigned_to(suite, case_id, suite.ada_id),
+        lambda: assigned_to(suite.admin, case_id, suite.ada_id),
         within=60,
         message=lambda: f"not routed to Ada: {suite.admin.get(f'/api/v1/routing/cases/{case_id}/decisions')}",
     )
@@ -598,13 +597,6 @@ def _stream_form(suite: Suite, tag: str, customer_site: str, *, files: bool = Fa
     return form
 
 
-def _stream_report(suite: Suite, tag: str, count: int, victim: str) -> str:
-    items = suite.admin.get("/api/v1/cases", params={"tag": tag, "limit": 100})["items"]
-    assigned = sum(1 for item in items if item["assignee_id"])
-    tracked = sum(1 for item in items if _sla_tracked(suite, item["id"]))
-    return f"after killing {victim}: {len(items)}/{count} cases, {assigned} assigned, {tracked} with SLA milestones"
-
-
 @pytest.mark.parametrize("victim", ["case-core", "routing", "sla-engine", "intake-web", "gateway"])
 def test_killing_a_service_mid_stream_loses_nothing_and_duplicates_nothing(
     suite: Suite, customer_site: str, victim: str
@@ -635,14 +627,10 @@ def test_killing_a_service_mid_stream_loses_nothing_and_duplicates_nothing(
         ours = [item for item in items if item["subject"] in expected]
         return ours if len(ours) >= count and all(item["assignee_id"] for item in ours) else None
 
-    cases = wait_for(stream_cases, within=120, message=lambda: _stream_report(suite, tag, count, victim))
-    untimed = {case["id"] for case in cases}
-
-    def all_timed() -> bool:
-        untimed.difference_update({case_id for case_id in list(untimed) if _sla_tracked(suite, case_id)})
-        return not untimed
-
-    wait_for(all_timed, within=60, message=lambda: f"after killing {victim}, no SLA clocks for {sorted(untimed)}")
+    cases = wait_for(
+        stream_cases, within=120, message=lambda: stream_report(suite.admin, tag, count, victim, suite.web_policy)
+    )
+    wait_all_tracked(suite.admin, cases, suite.web_policy, within=60, victim=victim)
     subjects = Counter(case["subject"] for case in cases)
     assert set(subjects) == expected, "every submission became a case"
     assert max(subjects.values()) == 1, f"duplicated cases: {[s for s, n in subjects.items() if n > 1]}"
@@ -757,12 +745,12 @@ def test_a_broker_that_loses_everything_loses_no_submission(suite: Suite, custom
     def settled() -> list[dict[str, Any]] | None:
         items: list[dict[str, Any]] = suite.admin.get("/api/v1/cases", params={"tag": tag, "limit": 100})["items"]
         done = len(items) >= count and all(item["assignee_id"] for item in items)
-        return items if done and all(_sla_tracked(suite, item["id"]) for item in items) else None
+        return items if done and all(sla_tracked(suite.admin, item["id"], suite.web_policy) for item in items) else None
 
     def report() -> str:
         submissions = suite.admin.get(f"/api/v1/forms/{form['id']}/submissions", params={"limit": 100})["items"]
         states = sorted((item["fields"]["subject"], item["status"], item["case_id"]) for item in submissions)
-        return f"{_stream_report(suite, tag, count, 'the broker')}; submissions: {states}"
+        return f"{stream_report(suite.admin, tag, count, 'the broker', suite.web_policy)}; submissions: {states}"
 
     cases = wait_for(settled, within=90, message=report)
     subjects = Counter(case["subject"] for case in cases)

@@ -152,6 +152,42 @@ def wait_for(probe: Callable[[], T | None], *, within: float, message: str | Cal
         time.sleep(0.5)
 
 
+def assigned_to(admin: Gateway, case_id: str, agent_id: str) -> dict[str, Any] | None:
+    """The case once it is assigned to ``agent_id``: a probe for :func:`wait_for`."""
+    case: dict[str, Any] = admin.get(f"/api/v1/cases/{case_id}")
+    return case if case["assignee_id"] == agent_id else None
+
+
+def sla_tracked(admin: Gateway, case_id: str, policy_id: str) -> dict[str, Any] | None:
+    """The case's SLA record once ``policy_id`` applies to it: a probe for :func:`wait_for`."""
+    answer = admin.http.get(f"/api/v1/sla/cases/{case_id}")
+    sla: dict[str, Any] = answer.json()
+    return sla if answer.status_code == 200 and sla["policy_id"] == policy_id else None
+
+
+def wait_all_tracked(
+    admin: Gateway, cases: list[dict[str, Any]], policy_id: str, *, within: float, victim: str
+) -> None:
+    """Until ``policy_id`` applies to every one of ``cases``; the timeout names those it does not."""
+    untracked = {case["id"] for case in cases}
+
+    def all_tracked() -> bool:
+        untracked.difference_update({case_id for case_id in list(untracked) if sla_tracked(admin, case_id, policy_id)})
+        return not untracked
+
+    wait_for(
+        all_tracked, within=within, message=lambda: f"after killing {victim}, no SLA clocks for {sorted(untracked)}"
+    )
+
+
+def stream_report(admin: Gateway, tag: str, count: int, victim: str, policy_id: str) -> str:
+    """Where a stream of ``count`` cases tagged ``tag`` stands after killing ``victim``, for a timeout's message."""
+    items = admin.get("/api/v1/cases", params={"tag": tag, "limit": 100})["items"]
+    assigned = sum(1 for item in items if item["assignee_id"])
+    tracked = sum(1 for item in items if sla_tracked(admin, item["id"], policy_id))
+    return f"after killing {victim}: {len(items)}/{count} cases, {assigned} assigned, {tracked} with SLA milestones"
+
+
 def online_agent(
     clients: ExitStack,
     admin: Gateway,
