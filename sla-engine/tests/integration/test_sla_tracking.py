@@ -32,7 +32,7 @@ from omnicase.kit.events import (
     SlaThresholdReached,
 )
 from omnicase.kit.outbox import Outbox
-from omnicase.sla_engine.automations.schemas import AutomationCreate
+from omnicase.sla_engine.automations.schemas import Automation, AutomationCreate
 from omnicase.sla_engine.automations.service import AutomationService
 from omnicase.sla_engine.business_hours.schemas import ScheduleCreate
 from omnicase.sla_engine.business_hours.service import ScheduleService
@@ -148,6 +148,20 @@ async def create_policy(session: AsyncSession, brand: str, **fields: Any) -> Pol
     }
     values.update(fields)
     return await PolicyService(session).create(PolicyCreate.model_validate(values))
+
+
+async def create_automation(
+    session: AsyncSession, brand: str, name: str, when: dict[str, Any], actions: list[dict[str, Any]], **fields: Any
+) -> Automation:
+    """An automation for ``brand``'s cases whose time condition is ``when``."""
+    values: dict[str, Any] = {
+        "name": name,
+        "conditions": {"brand": [brand]},
+        "time_condition": when,
+        "actions": actions,
+    }
+    values.update(fields)
+    return await AutomationService(session).create(AutomationCreate.model_validate(values))
 
 
 async def fire_due(db: Database, case_id: uuid.UUID, now: datetime) -> None:
@@ -382,16 +396,14 @@ async def test_pending_for_four_business_days_solves_the_case_once(
                 }
             )
         )
-        automation = await AutomationService(session).create(
-            AutomationCreate.model_validate(
-                {
-                    "name": "Solve abandoned pending cases",
-                    "conditions": {"brand": [brand], "status": ["pending"]},
-                    "time_condition": {"since": "pending", "hours": 32, "business_hours": True},
-                    "schedule_id": str(schedule.id),
-                    "actions": [{"type": "set_status", "status": "solved"}],
-                }
-            )
+        automation = await create_automation(
+            session,
+            brand,
+            "Solve abandoned pending cases",
+            {"since": "pending", "hours": 32, "business_hours": True},
+            [{"type": "set_status", "status": "solved"}],
+            conditions={"brand": [brand], "status": ["pending"]},
+            schedule_id=str(schedule.id),
         )
     story = CaseStory(brand, t0)
     await handle(db, story.created())
@@ -413,15 +425,12 @@ async def test_pending_for_four_business_days_solves_the_case_once(
 async def test_an_automation_whose_condition_no_longer_holds_does_not_fire(db: Database, brand: str) -> None:
     t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
     async with db.unit_of_work() as session:
-        automation = await AutomationService(session).create(
-            AutomationCreate.model_validate(
-                {
-                    "name": "Close solved",
-                    "conditions": {"brand": [brand]},
-                    "time_condition": {"since": "solved", "hours": 96},
-                    "actions": [{"type": "set_status", "status": "closed"}],
-                }
-            )
+        automation = await create_automation(
+            session,
+            brand,
+            "Close solved",
+            {"since": "solved", "hours": 96},
+            [{"type": "set_status", "status": "closed"}],
         )
     story = CaseStory(brand, t0)
     await handle(db, story.created())
@@ -488,18 +497,15 @@ async def test_no_customer_reply_for_a_day_sends_a_reminder_unless_the_customer_
 ) -> None:
     t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
     async with db.unit_of_work() as session:
-        automation = await AutomationService(session).create(
-            AutomationCreate.model_validate(
-                {
-                    "name": "Remind quiet customers",
-                    "conditions": {"brand": [brand]},
-                    "time_condition": {"since": "agent_reply", "hours": 24},
-                    "actions": [
-                        {"type": "notify_email", "to": ["care@example.com"], "subject": "Waiting for the customer"},
-                        {"type": "add_tags", "tags": ["reminded"]},
-                    ],
-                }
-            )
+        automation = await create_automation(
+            session,
+            brand,
+            "Remind quiet customers",
+            {"since": "agent_reply", "hours": 24},
+            [
+                {"type": "notify_email", "to": ["care@example.com"], "subject": "Waiting for the customer"},
+                {"type": "add_tags", "tags": ["reminded"]},
+            ],
         )
     key = f"auto:{automation.id}"
     quiet, answered = CaseStory(brand, t0), CaseStory(brand, t0)
