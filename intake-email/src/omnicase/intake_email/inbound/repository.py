@@ -21,6 +21,7 @@ from omnicase.intake_email.models import (
     sender_suspensions,
 )
 from omnicase.kit.db import named_values
+from omnicase.kit.intake import Unconfirmed
 from omnicase.kit.repository import Repository
 
 # Rows of any width: column selections give Row[Any, Any, ...], whole tables Row[Unpack[...]].
@@ -186,14 +187,14 @@ class RawMessageRepository(Repository):
         )
         return received
 
-    async def due_for_republication(self, older_than: datetime, limit: int) -> list[AnyRow]:
+    async def claim_unconfirmed(self, published_before: datetime, limit: int) -> list[Unconfirmed]:
         """Unacknowledged messages last published before the cutoff: pending ones, then held ones
         (those stored before held messages were handed on were never published)."""
         c = raw_messages.c
         columns = (c.id, c.thread_key, c.event_data, c.hold_reason, c.reason)
         pending = (
             select(*columns)
-            .where(raw_messages.c.status == "pending", raw_messages.c.last_published_at < older_than)
+            .where(raw_messages.c.status == "pending", raw_messages.c.last_published_at < published_before)
             .order_by(raw_messages.c.last_published_at)
         )
         held = (
@@ -201,7 +202,7 @@ class RawMessageRepository(Repository):
             .where(
                 raw_messages.c.hold_reason.is_not(None),
                 raw_messages.c.acknowledged_at.is_(None),
-                or_(raw_messages.c.last_published_at.is_(None), raw_messages.c.last_published_at < older_than),
+                or_(raw_messages.c.last_published_at.is_(None), raw_messages.c.last_published_at < published_before),
             )
             .order_by(raw_messages.c.last_published_at.nulls_first())
         )
@@ -210,7 +211,9 @@ class RawMessageRepository(Repository):
             if len(rows) < limit:
                 found = await self.session.execute(query.limit(limit - len(rows)).with_for_update(skip_locked=True))
                 rows += found.all()
-        return rows
+        return [
+            Unconfirmed(row.id, row.event_data, hold_reason=row.hold_reason, hold_detail=row.reason) for row in rows
+        ]
 
     async def mark_published(self, intake_ids: Sequence[uuid.UUID], now: datetime) -> None:
         await self.session.execute(

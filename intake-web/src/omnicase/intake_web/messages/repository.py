@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from omnicase.intake_web.models import inbound_messages as messages
 from omnicase.kit.db import named_values
+from omnicase.kit.intake import Unconfirmed
 from omnicase.kit.repository import Repository
 
 PENDING = "pending"
@@ -121,7 +123,7 @@ class InboundMessageRepository(Repository):
             .values(acknowledged_at=now)
         )
 
-    async def claim_unacknowledged(self, published_before: datetime, limit: int) -> list[Row[Any]]:
+    async def claim_unconfirmed(self, published_before: datetime, limit: int) -> list[Unconfirmed]:
         """Pending, then held, messages case-core has not confirmed, last published before the cutoff;
         locked so one replica republishes each."""
         rows: list[Row[Any]] = []
@@ -139,12 +141,14 @@ class InboundMessageRepository(Repository):
                     .with_for_update(skip_locked=True)
                 )
                 rows += result.all()
-        return rows
+        return [
+            Unconfirmed(row.id, row.event, hold_reason=row.hold_reason, hold_detail=row.hold_detail) for row in rows
+        ]
 
-    async def mark_published(self, message_ids: list[uuid.UUID], now: datetime) -> None:
+    async def mark_published(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
         await self.session.execute(
             update(messages)
-            .where(messages.c.id.in_(message_ids))
+            .where(messages.c.id.in_(list(message_ids)))
             .values(last_published_at=now, publish_count=messages.c.publish_count + 1)
         )
 
