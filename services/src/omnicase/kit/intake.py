@@ -1,6 +1,10 @@
 """End-to-end acknowledgement, the intakes' side: an inbound message is handed on again until
 case-core confirms it.
 
+case-core's events confirm a message (:func:`confirmed_by`): ``case.created`` (it opened a case)
+or an inbound ``case.message_added`` (it joined one) naming its intake id, the first event naming
+one winning, and ``case.held_message_kept`` for a held one case-core keeps where staff may recover it.
+
 A broker that lost an ``intake.message_received`` or ``intake.message_held`` (or case-core's
 answer) must not lose the customer's message: every so often each intake stages again, in its
 outbox and under a new event id, the messages case-core has not confirmed that were last
@@ -12,7 +16,7 @@ share the work.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -21,8 +25,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
-from omnicase.kit.events import EventData, HoldReason, MessageHeld, MessageReceived
+from omnicase.kit.events import (
+    CaseCreated,
+    CaseMessageAdded,
+    EventData,
+    HeldMessageKept,
+    HoldReason,
+    MessageHeld,
+    MessageReceived,
+)
 from omnicase.kit.outbox import Outbox
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """What a batch of case-core's events confirms."""
+
+    cases: list[tuple[uuid.UUID, uuid.UUID, int | None]]  # (intake id, case id, case number)
+    kept: list[uuid.UUID]  # intake ids of held messages case-core keeps
+
+
+def confirmed_by(events: Iterable[CaseCreated | CaseMessageAdded | HeldMessageKept]) -> Confirmed:
+    """The messages ``events`` confirm (see the module); another intake's ids are for its repository to ignore."""
+    cases: dict[uuid.UUID, tuple[uuid.UUID, int | None]] = {}
+    kept: list[uuid.UUID] = []
+    for event in events:
+        match event:
+            case HeldMessageKept(source_intake_id=intake_id):
+                kept.append(intake_id)
+            case CaseCreated(source_intake_id=uuid.UUID() as intake_id):
+                cases.setdefault(intake_id, (event.case.case_id, event.case.number))
+            case CaseMessageAdded(source_intake_id=uuid.UUID() as intake_id, direction="inbound"):
+                cases.setdefault(intake_id, (event.case_id, event.case.number if event.case else None))
+    return Confirmed([(intake_id, case_id, number) for intake_id, (case_id, number) in cases.items()], kept)
 
 
 @dataclass(frozen=True)

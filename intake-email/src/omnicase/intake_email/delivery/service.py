@@ -10,7 +10,6 @@ write, from its shared templates; it arrives as an automatic ``outbound.message_
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_email.inbound.repository import RawMessageRepository
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseCreated, CaseMessageAdded, HeldMessageKept
+from omnicase.kit.intake import confirmed_by
 
 
 class AcknowledgementService:
@@ -30,17 +30,7 @@ class AcknowledgementService:
 
         Another intake's message, or one acknowledged already, is left as it is.
         """
-        acks: dict[uuid.UUID, tuple[uuid.UUID, int | None]] = {}
-        kept: list[uuid.UUID] = []
-        for event in events:
-            match event:
-                case HeldMessageKept(source_intake_id=intake_id):
-                    kept.append(intake_id)
-                case CaseCreated(source_intake_id=uuid.UUID() as intake_id):
-                    acks.setdefault(intake_id, (event.case.case_id, event.case.number))
-                case CaseMessageAdded(source_intake_id=uuid.UUID() as intake_id, direction="inbound"):
-                    acks.setdefault(intake_id, (event.case_id, event.case.number if event.case else None))
-        rows = [(intake_id, case_id, number) for intake_id, (case_id, number) in acks.items()]
+        confirmed = confirmed_by(events)
         now = utcnow()
-        await self.messages.acknowledge(rows, now)
-        await self.messages.acknowledge_held(kept, now)
+        await self.messages.acknowledge(confirmed.cases, now)
+        await self.messages.acknowledge_held(confirmed.kept, now)

@@ -9,7 +9,6 @@ is case-core's to write, from the shared templates: the submission asked for it 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseCreated, CaseMessageAdded, HeldMessageKept
+from omnicase.kit.intake import confirmed_by
 
 
 class Acknowledgements:
@@ -24,17 +24,8 @@ class Acknowledgements:
         self, session: AsyncSession, events: Iterable[CaseCreated | CaseMessageAdded | HeldMessageKept]
     ) -> None:
         """Settle every message the events name, in one statement (the first event naming one wins)."""
-        acks: dict[uuid.UUID, uuid.UUID] = {}
-        kept: list[uuid.UUID] = []
-        for event in events:
-            match event:
-                case HeldMessageKept(source_intake_id=intake_id):
-                    kept.append(intake_id)
-                case CaseCreated(source_intake_id=uuid.UUID() as intake_id):
-                    acks.setdefault(intake_id, event.case.case_id)
-                case CaseMessageAdded(source_intake_id=uuid.UUID() as intake_id, direction="inbound"):
-                    acks.setdefault(intake_id, event.case_id)
+        confirmed = confirmed_by(events)
         repository = InboundMessageRepository(session)
         now = utcnow()
-        await repository.acknowledge(list(acks.items()), now)
-        await repository.acknowledge_held(kept, now)
+        await repository.acknowledge([(intake_id, case_id) for intake_id, case_id, _ in confirmed.cases], now)
+        await repository.acknowledge_held(confirmed.kept, now)
