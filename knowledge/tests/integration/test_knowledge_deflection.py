@@ -106,6 +106,10 @@ async def test_a_korean_question_gets_the_korean_article_and_yes_solves_the_case
 
     counted = await client.get(f"/api/v1/kb/articles/{password}/deflection")
     assert counted.json() == {"article_id": password, "suggested": 1, "opened": 1, "solved": 1}
+    linked = (await client.get(f"/api/v1/kb/articles/{password}/cases")).json()["items"]
+    assert [(link["case_id"], link["relation"], link["linked_by"]) for link in linked] == [
+        (case_id, "solved", "customer")
+    ]
 
 
 async def test_no_leaves_the_case_open_and_bad_links_and_requests_are_refused(

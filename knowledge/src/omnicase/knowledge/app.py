@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.settings import load_settings
 from omnicase.knowledge.articles.api import router as articles_router
+from omnicase.knowledge.capture.api import router as capture_router
 from omnicase.knowledge.deflection.api import router as deflection_router
 from omnicase.knowledge.help.public import router as help_router
 from omnicase.knowledge.models import inbox, outbox
@@ -27,7 +28,7 @@ def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
     settings = settings or load_settings(KnowledgeSettings)
     parts = ServiceParts[KnowledgeSettings, KnowledgeState](
         state=knowledge_state,
-        routers=[sections_router, articles_router, search_router, deflection_router, help_router],
+        routers=[sections_router, capture_router, articles_router, search_router, deflection_router, help_router],
         outbox_table=outbox,
         inbox_table=inbox,
         openapi_tags=TAGS,

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from omnicase.kit.db import SessionDep
 from omnicase.knowledge.articles.service import ArticleService
+from omnicase.knowledge.capture.service import CaptureService
 from omnicase.knowledge.deflection.service import DeflectionService
 from omnicase.knowledge.state import KnowledgeRuntime, StateDep
 
@@ -27,3 +28,10 @@ def _deflection_service(request: Request, session: SessionDep, state: StateDep) 
 
 
 DeflectionDep = Annotated[DeflectionService, Depends(_deflection_service)]
+
+
+def _capture_service(session: SessionDep, state: StateDep, articles: ArticlesDep) -> CaptureService:
+    return CaptureService(session, articles, state.desk)
+
+
+CaptureDep = Annotated[CaptureService, Depends(_capture_service)]

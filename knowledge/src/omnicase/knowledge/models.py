@@ -122,3 +122,17 @@ suggestions = Table(
     Index("ix_suggestions_article", "article_id"),
     Index("ix_suggestions_case", "case_id"),
 )
+
+# Articles and the cases they came from or helped solve: ``captured`` (the article was drafted
+# from the case), ``solved`` (the customer said the article answered the case's question).
+article_cases = Table(
+    "article_cases",
+    metadata,
+    Column("article_id", Uuid, ForeignKey("knowledge.articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_id", Uuid, primary_key=True),
+    Column("relation", String(16), primary_key=True),
+    Column("linked_by", String(200), nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("relation IN ('captured', 'solved')", name="relation"),
+    Index("ix_article_cases_case", "case_id"),
+)

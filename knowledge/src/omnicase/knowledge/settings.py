@@ -35,6 +35,10 @@ class KnowledgeSettings(ServiceSettings):
         description="Where customers' browsers reach the public routes (the gateway), for suggested articles' links.",
     )
 
+    # case-core (knowledge captured from solved cases): unset, case-core's entry in OMNICASE_SERVICE_URLS.
+    case_core_url: str | None = None
+    case_core_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
     @field_validator("detect_languages")
     @classmethod
     def _known(cls, codes: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from omnicase.kit.events import CaseStatus, SetCaseStatus
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.sealing import Sealer, SealingError
+from omnicase.knowledge.capture.repository import ArticleCaseRepository
 from omnicase.knowledge.deflection.repository import SuggestionRecord, SuggestionRepository
 from omnicase.knowledge.deflection.schemas import (
     ArticleSuggestions,
@@ -81,6 +82,7 @@ class DeflectionService:
         self.outbox = outbox
         self.search = SearchService(session, analyzer)
         self.repository = SuggestionRepository(session)
+        self.case_links = ArticleCaseRepository(session)
         self.links = links
 
     async def suggest(self, request: SuggestionRequest) -> ArticleSuggestions:
@@ -146,6 +148,9 @@ class DeflectionService:
             return "answered-before"
         if not answered:
             return "kept-open"
+        await self.case_links.link(
+            recorded.article_id, recorded.case_id, "solved", "customer", recorded.answered_at or utcnow()
+        )
         command = SetCaseStatus(
             case_id=recorded.case_id, status=CaseStatus.SOLVED, reason=solved_reason(recorded.article_id)
         )

@@ -1,0 +1,101 @@
+"""Cases as case-core knows them, for knowledge captured from solved cases.
+
+case-core owns cases and their messages; knowledge asks its API (signed as the service
+``knowledge`` with ``cases:read``) and never reads its tables. Asked before the request's
+transaction writes anything, so no transaction waits on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from omnicase.kit.identity import service_identity_headers
+from omnicase.kit.pagination import next_page_query
+
+SCOPES = frozenset({"cases:read"})
+PAGE = 100
+# A case's thread is read up to this many messages (its question is the first, its answer the last).
+MAX_MESSAGES = 1000
+
+
+class DeskUnavailable(Exception):
+    """case-core could not answer now (down, overloaded, refusing us); asking again later may work."""
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    author_role: str
+    direction: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CaseThread:
+    id: uuid.UUID
+    subject: str
+    status: str
+    brand: str | None
+    language: str | None
+    # Public messages only, oldest first.
+    messages: list[ThreadMessage]
+
+
+class CaseDesk:
+    def __init__(
+        self, base_url: str, secret: str, *, timeout_seconds: float = 5.0, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.timeout_seconds = timeout_seconds
+        self._client = client
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Made on first use, inside the running app (never at import or in the factory).
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any | None:
+        """The JSON answer to a GET; None for 404; :class:`DeskUnavailable` for anything but 2xx."""
+        headers = service_identity_headers(self.secret, "knowledge", SCOPES)
+        try:
+            response = await self.client.get(self.base_url + path, params=params, headers=headers)
+        except httpx.HTTPError as error:
+            raise DeskUnavailable(f"case-core is unreachable ({type(error).__name__}: {error})") from error
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            raise DeskUnavailable(f"case-core answered {response.status_code} to GET {path}")
+        return response.json()
+
+    async def case(self, case_id: uuid.UUID) -> CaseThread | None:
+        """The case with its public messages, or None when case-core has no such case."""
+        case = await self._get(f"/api/v1/cases/{case_id}")
+        if case is None:
+            return None
+        messages: list[ThreadMessage] = []
+        after: dict[str, str] | None = {}
+        while after is not None and len(messages) < MAX_MESSAGES:
+            page = await self._get(f"/api/v1/cases/{case_id}/messages", {"public_only": "true", "limit": PAGE, **after})
+            if page is None:
+                return None
+            messages += [ThreadMessage(m["author_role"], m["direction"], m["text"]) for m in page["items"]]
+            after = next_page_query(page)
+        return CaseThread(
+            id=case_id,
+            subject=case["subject"],
+            status=case["status"],
+            brand=case.get("brand"),
+            language=case.get("language"),
+            messages=messages,
+        )

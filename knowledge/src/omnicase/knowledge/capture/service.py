@@ -1,0 +1,98 @@
+"""Knowledge captured from solved cases: a draft article whose title and first paragraph are the
+customer's question and whose body continues with the public answer that solved it, linked to
+the case; and the cases each article is linked to."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import NotFound, ServiceUnavailable, StateConflict
+from omnicase.kit.identity import Identity
+from omnicase.kit.pagination import Page, decode_cursor
+from omnicase.knowledge.articles.schemas import Article, ArticleCreate
+from omnicase.knowledge.articles.service import ArticleService
+from omnicase.knowledge.capture.desk import CaseDesk, CaseThread, DeskUnavailable
+from omnicase.knowledge.capture.repository import ArticleCaseRepository
+from omnicase.knowledge.capture.schemas import ArticleCase
+from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale
+
+# A case becomes knowledge once its question was answered.
+ANSWERED = frozenset({"solved", "closed"})
+_LOCALE = re.compile(LOCALE_PATTERN)
+_PARAGRAPH = re.compile(r"\n\s*\n")
+MAX_TITLE = 300
+MAX_BODY = 200_000
+
+
+class CaseNotFound(NotFound):
+    """No case has this id (case-core says so)."""
+
+
+class CaseNotAnswered(StateConflict):
+    """The case is not solved, or no public answer solved it."""
+
+    slug, title = "case-not-answered", "The case has no answer to capture"
+
+
+def question_and_answer(case: CaseThread) -> tuple[str, str] | None:
+    """The customer's question (its first paragraph) and the last public answer sent to them, or None.
+
+    The answer is the last public outbound message (staff write them; an admin's reads as
+    ``system``); acknowledgements are no messages of a case, internal notes are never read."""
+    asked = next((m.text for m in case.messages if m.direction == "inbound" and m.text.strip()), "")
+    answered = next(
+        (m.text for m in reversed(case.messages) if m.direction == "outbound" and m.author_role != "customer"), ""
+    )
+    if not answered.strip():
+        return None
+    paragraph = _PARAGRAPH.split(asked.strip(), maxsplit=1)[0].strip() if asked.strip() else case.subject
+    return paragraph, answered.strip()
+
+
+class CaptureService:
+    def __init__(self, session: AsyncSession, articles: ArticleService, desk: CaseDesk) -> None:
+        self.articles = articles
+        self.desk = desk
+        self.links = ArticleCaseRepository(session)
+
+    async def from_case(self, case_id: uuid.UUID, author: Identity) -> Article:
+        """A draft article from the solved case, linked to it (``captured``)."""
+        try:
+            case = await self.desk.case(case_id)
+        except DeskUnavailable as error:
+            raise ServiceUnavailable(f"The case could not be read now: {error}") from error
+        if case is None:
+            raise CaseNotFound(f"Case {case_id} does not exist.")
+        if case.status not in ANSWERED:
+            raise CaseNotAnswered(f"Case {case_id} is {case.status}: only a solved or closed case is captured.")
+        found = question_and_answer(case)
+        if found is None:
+            raise CaseNotAnswered(f"Case {case_id} has no public answer to capture.")
+        paragraph, answer = found
+        locale = await self._locale(case, f"{case.subject}\n{paragraph}")
+        draft = ArticleCreate(
+            locale=locale,
+            title=case.subject.strip()[:MAX_TITLE] or paragraph[:MAX_TITLE],
+            body=f"{paragraph}\n\n{answer}"[:MAX_BODY],
+            status="draft",
+            brand=case.brand,
+        )
+        article = await self.articles.create(draft, author)
+        await self.links.link(article.id, case_id, "captured", author.subject, utcnow())
+        return article
+
+    async def cases(self, article_id: uuid.UUID, cursor: str | None, limit: int) -> Page[ArticleCase]:
+        await self.articles.get(article_id)
+        after = decode_cursor(cursor, uuid.UUID, str)
+        return await self.links.page(article_id, (after[0], after[1]) if after is not None else None, limit)
+
+    async def _locale(self, case: CaseThread, text: str) -> str:
+        """The case's language when it is a locale, else the one its text is written in."""
+        if case.language and _LOCALE.fullmatch(case.language):
+            return canonical_locale(case.language)
+        return await asyncio.to_thread(self.articles.analyzer.language, text)

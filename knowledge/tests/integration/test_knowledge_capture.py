@@ -1,0 +1,122 @@
+"""Knowledge captured from solved cases, with the real case-core over HTTP: a solved case's
+question and public answer become a draft article linked to the case; a case that is not solved,
+or that nobody answered, is refused and nothing is written; the article lists its cases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from omnicase.case_core.app import create_app as create_case_core_app
+from omnicase.case_core.settings import CaseCoreSettings
+from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.plugin import SettingsFactory
+from omnicase.devtools.testing.servers import serve_http
+from omnicase.knowledge.app import create_app
+from omnicase.knowledge.settings import KnowledgeSettings
+
+pytestmark = pytest.mark.asyncio
+
+CASE_SCOPES = frozenset({"cases:read", "cases:write", "contacts:read", "contacts:write"})
+KB_SCOPES = frozenset({"knowledge:read", "knowledge:write"})
+
+
+@pytest_asyncio.fixture
+async def desk(service_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The real case-core, served over HTTP; the client is an admin of it."""
+    settings: CaseCoreSettings = service_settings(CaseCoreSettings)
+    async with serve_http(create_case_core_app(settings)) as url:
+        auth = GatewayIdentity(settings.internal_secret, scopes=CASE_SCOPES)
+        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
+            yield client
+
+
+@pytest_asyncio.fixture
+async def kb(service_settings: SettingsFactory, desk: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """knowledge, asking that case-core."""
+    settings: KnowledgeSettings = service_settings(KnowledgeSettings, case_core_url=str(desk.base_url))
+    async with running(create_app(settings), scopes=KB_SCOPES) as client:
+        yield client
+
+
+async def solve(desk: httpx.AsyncClient, case_id: str) -> None:
+    current = (await desk.get(f"/api/v1/cases/{case_id}")).json()
+    solved = await desk.patch(
+        f"/api/v1/cases/{case_id}", json={"status": "solved"}, headers={"If-Match": f'"{current["version"]}"'}
+    )
+    assert solved.status_code == 200, solved.text
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def test_a_solved_case_becomes_a_draft_article_linked_to_it(
+    kb: httpx.AsyncClient, desk: httpx.AsyncClient, brand: str
+) -> None:
+    created = await desk.post(
+        "/api/v1/cases",
+        json={
+            "subject": "The invoice PDF is empty",
+            "description": "When I download my March invoice the PDF has no pages.\n\nI tried twice.",
+            "requester": {"email": f"ada-{uuid.uuid4().hex[:8]}@customer.example", "name": "Ada"},
+            "brand": brand,
+            "language": "en",
+        },
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    note = {"text": "Known bug in the old renderer.", "public": False}
+    assert (await desk.post(f"/api/v1/cases/{case_id}/messages", json=note)).status_code == 201
+
+    unsolved = await kb.post(f"/api/v1/kb/articles/from-case/{case_id}")
+    assert problem(unsolved, 409)["type"].endswith("/case-not-answered")
+    answer = "Open **Billing → Invoices** and choose *Download again*: the new PDF has every page."
+    assert (
+        await desk.post(f"/api/v1/cases/{case_id}/messages", json={"text": answer, "public": True})
+    ).status_code == 201
+    await solve(desk, case_id)
+
+    captured = await kb.post(f"/api/v1/kb/articles/from-case/{case_id}")
+    assert captured.status_code == 201, captured.text
+    article = captured.json()
+    assert article["brand"] == brand
+    [translation] = article["translations"]
+    assert (translation["locale"], translation["status"], translation["title"]) == (
+        "en",
+        "draft",
+        "The invoice PDF is empty",
+    )
+    assert translation["body"] == f"When I download my March invoice the PDF has no pages.\n\n{answer}"
+    assert "Known bug" not in translation["body"], "internal notes are never captured"
+    assert "<strong>Billing → Invoices</strong>" in translation["body_html"]
+
+    cases = (await kb.get(f"/api/v1/kb/articles/{article['id']}/cases")).json()
+    assert [(link["case_id"], link["relation"], link["linked_by"]) for link in cases["items"]] == [
+        (case_id, "captured", "test-admin")
+    ]
+    assert cases["next_cursor"] is None
+
+
+async def test_a_case_without_an_answer_or_that_nobody_has_is_refused_and_nothing_is_written(
+    kb: httpx.AsyncClient, desk: httpx.AsyncClient, brand: str
+) -> None:
+    created = await desk.post(
+        "/api/v1/cases",
+        json={"subject": "Silence", "description": "Hello?", "brand": brand, "requester": {"email": "s@x.example"}},
+    )
+    case_id = created.json()["id"]
+    await solve(desk, case_id)
+    unanswered = await kb.post(f"/api/v1/kb/articles/from-case/{case_id}")
+    assert "no public answer" in problem(unanswered, 409)["detail"]
+    assert problem(await kb.post(f"/api/v1/kb/articles/from-case/{uuid.uuid4()}"), 404)["type"].endswith("/not-found")
+    assert (await kb.post("/api/v1/kb/articles/from-case/not-an-id")).status_code in (404, 422)
+    assert (await kb.get("/api/v1/kb/articles", params={"brand": brand})).json()["items"] == []
+    assert (await kb.get(f"/api/v1/kb/articles/{uuid.uuid4()}/cases")).status_code == 404
