@@ -24,12 +24,10 @@ from omnicase.kit.db import Database
 from omnicase.kit.events import CaseDefaults
 from omnicase.kit.outbox import Outbox
 from omnicase.knowledge.app import create_app as create_knowledge_app
-from omnicase.knowledge.deflection.service import Links
 from omnicase.knowledge.models import outbox as knowledge_outbox
-from omnicase.knowledge.search.analysis import TextAnalyzer
 from omnicase.knowledge.service import SPEC as KNOWLEDGE
 from omnicase.knowledge.settings import KnowledgeSettings
-from omnicase.knowledge.state import KnowledgeState
+from omnicase.knowledge.state import new_state
 
 pytestmark = pytest.mark.asyncio
 
@@ -45,18 +43,16 @@ async def knowledge(
     knowledge_settings = KnowledgeSettings(database_url=database_url, internal_secret=settings.internal_secret)
     app = create_knowledge_app(knowledge_settings)
     app.state.database = db
-    state = KnowledgeState(
-        analyzer=TextAnalyzer(knowledge_settings.detect_languages),
-        links=Links(knowledge_settings.public_base_url, knowledge_settings.sealer()),
-    )
+    state = new_state(knowledge_settings)
     app.state.runtime = Runtime(
         spec=KNOWLEDGE, settings=knowledge_settings, database=db, outbox=Outbox(knowledge_outbox), state=state
     )
     async with serve_http(app, lifespan="off") as url:
-        suggester = ArticleSuggester(url, settings.internal_secret)
+        suggester = ArticleSuggester(url, settings.internal_secret, timeout_seconds=30)
         services.auto_responses.suggester = suggester
         auth = GatewayIdentity(settings.internal_secret, scopes=frozenset({"knowledge:read", "knowledge:write"}))
-        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
+        # The first Korean article loads the Korean model (seconds, more on a busy machine).
+        async with httpx.AsyncClient(base_url=url, auth=auth, timeout=60) as client:
             yield client
         await suggester.aclose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from omnicase.devtools.testing.apps import running
-from omnicase.devtools.testing.plugin import SettingsFactory
+from omnicase.devtools.testing.plugin import SettingsFactory, eventually
 from omnicase.knowledge.app import create_app
 from omnicase.knowledge.settings import KnowledgeSettings
 
@@ -16,8 +16,14 @@ pytestmark = pytest.mark.asyncio
 
 async def test_knowledge_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
     async with running(create_app(service_settings(KnowledgeSettings)), scopes=KNOWLEDGE_SCOPES) as client:
+
+        async def answers_ready() -> bool:
+            return (await client.get("/readyz")).status_code == 200
+
+        # At start it loads the language models of the articles earlier tests wrote, which may slow
+        # its first answers on a busy machine.
+        await eventually(answers_ready, within=60, message="ready")
         ready = await client.get("/readyz")
-        assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "outbox_relay": "ok"}
         openapi = (await client.get("/openapi.json")).json()
         assert openapi["info"]["title"] == "Omnicase knowledge"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,7 +15,10 @@ from omnicase.kit.app import Runtime, state_of
 from omnicase.knowledge.capture.desk import CaseDesk
 from omnicase.knowledge.deflection.service import Links
 from omnicase.knowledge.search.analysis import TextAnalyzer
+from omnicase.knowledge.search.repository import SearchRepository
 from omnicase.knowledge.settings import KnowledgeSettings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,22 +34,41 @@ class KnowledgeState:
 KnowledgeRuntime = Runtime[KnowledgeSettings, KnowledgeState]
 
 
+def new_state(settings: KnowledgeSettings) -> KnowledgeState:
+    """The state of a knowledge process (its models not loaded yet); its desk is closed at stop."""
+    return KnowledgeState(
+        analyzer=TextAnalyzer(settings.detect_languages),
+        links=Links(settings.public_base_url, settings.sealer()),
+        desk=CaseDesk(
+            settings.case_core_url or settings.service_url("case-core"),
+            settings.internal_secret,
+            timeout_seconds=settings.case_core_timeout_seconds,
+        ),
+    )
+
+
 @asynccontextmanager
 async def knowledge_state(runtime: Runtime[KnowledgeSettings, Any]) -> AsyncIterator[KnowledgeState]:
-    settings = runtime.settings
-    desk = CaseDesk(
-        settings.case_core_url or settings.service_url("case-core"),
-        settings.internal_secret,
-        timeout_seconds=settings.case_core_timeout_seconds,
-    )
+    state = new_state(runtime.settings)
+    warming = asyncio.create_task(_warm(runtime, state.analyzer))
     try:
-        yield KnowledgeState(
-            analyzer=TextAnalyzer(settings.detect_languages),
-            links=Links(settings.public_base_url, settings.sealer()),
-            desk=desk,
-        )
+        yield state
     finally:
-        await desk.aclose()
+        warming.cancel()
+        await state.desk.aclose()
+
+
+async def _warm(runtime: Runtime[KnowledgeSettings, Any], analyzer: TextAnalyzer) -> None:
+    """Load at start the models of the languages the knowledge base is written in (a Korean model
+    takes seconds to load), so the first question in one, a customer's mail whose auto-response
+    waits for its suggestions, does not wait for it; a knowledge base without Korean still never
+    holds the Korean model."""
+    try:
+        async with runtime.database.statements_alone() as session:
+            languages = await SearchRepository(session).languages()
+        await asyncio.to_thread(analyzer.warm, languages)
+    except Exception as error:  # the first text in a language loads its model anyway
+        logger.warning("language models not loaded at start", extra={"error": repr(error)})
 
 
 def current_state(request: Request) -> KnowledgeState:

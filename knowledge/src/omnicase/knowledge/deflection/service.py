@@ -90,7 +90,12 @@ class DeflectionService:
         question = f"{request.subject}\n{request.text}".strip()[:MAX_QUESTION]
         if not question:
             return ArticleSuggestions(items=[])
-        locale = request.locale or await asyncio.to_thread(self.search.detected_language, question)
+        locale = request.locale
+        if locale is None:
+            locale = await asyncio.to_thread(self.search.detected_language, question)
+        if not await self.search.publishes(locale, request.brand):
+            # Nothing to find: the question is not cut (a language's model may take seconds to load).
+            return ArticleSuggestions(items=[])
         # Translations of one article in several regions (zh-CN, zh-TW) are one suggestion.
         rows = await self.search.hits(question, locale, request.brand, 0, request.limit * 3, public=True)
         now = utcnow()

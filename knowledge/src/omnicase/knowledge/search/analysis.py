@@ -162,6 +162,16 @@ class TextAnalyzer:
 
     # Loaded on first use, once: a second request waits for the first one's load.
 
+    def warm(self, languages: Iterable[str]) -> None:
+        """Load now what texts and questions in ``languages`` will need (blocking: run in a worker thread)."""
+        wanted = set(languages)
+        if "ko" in wanted:
+            self._kiwi  # noqa: B018 (loads it)
+        if "zh" in wanted:
+            self._jieba  # noqa: B018
+        if wanted and self.detect_languages:
+            self._detector  # noqa: B018
+
     def _once(self, name: str, load: Callable[[], Any]) -> Any:
         loaded = self._loaded.get(name)
         if loaded is None:

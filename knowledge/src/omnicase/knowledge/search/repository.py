@@ -54,6 +54,24 @@ def _tsquery(parts: list[Terms]) -> ColumnElement[Any] | None:
 
 
 class SearchRepository(Repository):
+    async def languages(self) -> list[str]:
+        """The languages the translations are written in."""
+        return list(await self.session.scalars(select(translations.c.language).distinct()))
+
+    async def publishes(self, language: str, brand: str | None) -> bool:
+        """Whether ``brand`` (None: the default brand) has a published translation in ``language``."""
+        found = (
+            select(translations.c.article_id)
+            .join(articles, articles.c.id == translations.c.article_id)
+            .where(
+                translations.c.language == language,
+                translations.c.status == TranslationStatus.PUBLISHED.value,
+                articles.c.brand.is_not_distinct_from(brand),
+            )
+            .limit(1)
+        )
+        return await self.session.scalar(found) is not None
+
     async def search(self, query: SearchQuery, offset: int, limit: int) -> list[HitRow]:
         """``limit + 1`` hits from ``offset`` on, best first."""
         text = literal(query.text)

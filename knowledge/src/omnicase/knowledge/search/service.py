@@ -91,6 +91,10 @@ class SearchService:
         )
         return await self.repository.search(query, offset, limit)
 
+    async def publishes(self, locale: str, brand: str | None) -> bool:
+        """Whether ``brand`` publishes anything in ``locale``'s language (else a public search finds nothing)."""
+        return await self.repository.publishes(language_of(locale), brand)
+
     def detected_language(self, text: str) -> str:
         """The language ``text`` is written in, as search reads it (see search/analysis.py)."""
         return self.analyzer.language(text)
