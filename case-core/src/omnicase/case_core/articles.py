@@ -26,7 +26,7 @@ import httpx
 
 from omnicase.case_core.settings import CaseCoreRuntime
 from omnicase.kit.app import Stop
-from omnicase.kit.identity import service_identity_headers
+from omnicase.kit.peers import PeerClient
 
 logger = logging.getLogger(__name__)
 
@@ -49,33 +49,17 @@ class SuggestedArticle:
     locale: str
 
 
-class ArticleSuggester:
-    def __init__(
-        self, base_url: str, secret: str, *, timeout_seconds: float = 3.0, client: httpx.AsyncClient | None = None
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.secret = secret
-        self.timeout_seconds = timeout_seconds
-        self._client = client
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        # Made on first use, inside the running app (never at import or in the factory).
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+class ArticleSuggester(PeerClient):
+    def __init__(self, base_url: str, secret: str, *, timeout_seconds: float = 3.0) -> None:
+        super().__init__(base_url, secret, caller="case-core", scopes=SCOPES, timeout_seconds=timeout_seconds)
 
     async def suggest(self, case_id: uuid.UUID, subject: str, text: str, brand: str | None) -> list[SuggestedArticle]:
         """Up to three articles for the case's question; none when knowledge cannot answer now."""
-        headers = service_identity_headers(self.secret, "case-core", SCOPES)
         body = {"case_id": str(case_id), "subject": subject[:1000], "text": text[:MAX_TEXT], "brand": brand}
         try:
-            response = await self.client.post(f"{self.base_url}/api/v1/kb/suggestions", json=body, headers=headers)
+            response = await self.client.post(
+                f"{self.base_url}/api/v1/kb/suggestions", json=body, headers=self.headers()
+            )
             response.raise_for_status()
             items = response.json()["items"]
             return [SuggestedArticle(item["title"], item["url"], item["locale"]) for item in items]

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from omnicase.kit.clock import get_clock
-from omnicase.kit.identity import service_identity_headers
 from omnicase.kit.pagination import next_page_query
+from omnicase.kit.peers import PeerClient
 
 SCOPES = frozenset({"routing:read"})
 PAGE = 200
@@ -33,7 +33,7 @@ class StaffMember:
     email: str | None
 
 
-class StaffDirectory:
+class StaffDirectory(PeerClient):
     def __init__(
         self,
         base_url: str,
@@ -43,30 +43,16 @@ class StaffDirectory:
         ttl_seconds: float = 30.0,
         client: httpx.AsyncClient | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.secret = secret
-        self.timeout_seconds = timeout_seconds
+        super().__init__(
+            base_url, secret, caller="case-core", scopes=SCOPES, timeout_seconds=timeout_seconds, client=client
+        )
         self.ttl_seconds = ttl_seconds
-        self._client = client
         self._groups: dict[uuid.UUID, tuple[float, frozenset[uuid.UUID]]] = {}
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        # Made on first use, inside the running app (never at import or in the factory).
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response | None:
         """The answer to a GET; None for 404; :class:`DirectoryUnavailable` for anything but 2xx."""
-        headers = service_identity_headers(self.secret, "case-core", SCOPES)
         try:
-            response = await self.client.get(self.base_url + path, params=params, headers=headers)
+            response = await self.client.get(self.base_url + path, params=params, headers=self.headers())
         except httpx.HTTPError as error:
             raise DirectoryUnavailable(f"routing is unreachable ({type(error).__name__}: {error})") from error
         if response.status_code == 404:

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from omnicase.kit.identity import service_identity_headers
 from omnicase.kit.pagination import next_page_query
+from omnicase.kit.peers import PeerClient
 
 SCOPES = frozenset({"cases:read"})
 PAGE = 100
@@ -44,32 +44,14 @@ class CaseThread:
     messages: list[ThreadMessage]
 
 
-class CaseDesk:
-    def __init__(
-        self, base_url: str, secret: str, *, timeout_seconds: float = 5.0, client: httpx.AsyncClient | None = None
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.secret = secret
-        self.timeout_seconds = timeout_seconds
-        self._client = client
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        # Made on first use, inside the running app (never at import or in the factory).
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+class CaseDesk(PeerClient):
+    def __init__(self, base_url: str, secret: str, *, timeout_seconds: float = 5.0) -> None:
+        super().__init__(base_url, secret, caller="knowledge", scopes=SCOPES, timeout_seconds=timeout_seconds)
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any | None:
         """The JSON answer to a GET; None for 404; :class:`DeskUnavailable` for anything but 2xx."""
-        headers = service_identity_headers(self.secret, "knowledge", SCOPES)
         try:
-            response = await self.client.get(self.base_url + path, params=params, headers=headers)
+            response = await self.client.get(self.base_url + path, params=params, headers=self.headers())
         except httpx.HTTPError as error:
             raise DeskUnavailable(f"case-core is unreachable ({type(error).__name__}: {error})") from error
         if response.status_code == 404:

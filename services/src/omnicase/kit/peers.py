@@ -1,0 +1,49 @@
+"""A client of another service's REST API, made once per app and closed at its shutdown.
+
+One service asks another (case-core asks routing for agents and knowledge for suggested
+articles; knowledge asks case-core for cases) with the identity the gateway would sign for an
+integration named after the caller and holding only the scopes it needs
+(:func:`~omnicase.kit.identity.service_identity_headers`), over one ``httpx.AsyncClient`` made on
+first use, inside the running app (never at import or in the factory), with the caller's timeout
+and without proxies from the environment. Subclasses add the calls they make.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from omnicase.kit.identity import service_identity_headers
+
+
+class PeerClient:
+    def __init__(
+        self,
+        base_url: str,
+        secret: str,
+        *,
+        caller: str,
+        scopes: frozenset[str],
+        timeout_seconds: float = 5.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.caller = caller
+        self.scopes = scopes
+        self.timeout_seconds = timeout_seconds
+        self._client = client
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
+        return self._client
+
+    def headers(self) -> dict[str, str]:
+        """The signed identity of this call (fresh each time: a long-lived client never sends an expired one)."""
+        return service_identity_headers(self.secret, self.caller, self.scopes)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
