@@ -23,6 +23,7 @@ MANY = 2 * CHUNK + 500
 # A case a minute from Monday 2 March 2026 on, every tenth one solved.
 _SEED = text(
     """
+    WITH seeded AS (
     INSERT INTO reporting.cases (case_id, number, version, status, channel, brand, priority, created_at,
                                  solved_at, public_replies, resolution_seconds)
     SELECT gen_random_uuid(), n, 1, CASE WHEN n % 10 = 0 THEN 'solved' ELSE 'open' END, 'web', :brand, 'normal',
@@ -32,6 +33,10 @@ _SEED = text(
            CASE WHEN n % 10 = 0 THEN 1 ELSE 0 END,
            CASE WHEN n % 10 = 0 THEN 3600 END
     FROM generate_series(1, :many) AS n
+    RETURNING case_id, solved_at
+    )
+    INSERT INTO reporting.status_changes (case_id, version, kind, at)
+    SELECT case_id, 1, 'solved', solved_at FROM seeded WHERE solved_at IS NOT NULL
     """
 )
 

@@ -34,7 +34,7 @@ from omnicase.gateway.access.policy import Decision, Guard, authorize
 from omnicase.gateway.identity.errors import InvalidBearer
 from omnicase.gateway.identity.principal import Principal
 from omnicase.gateway.metrics import REFUSED, UPSTREAM_REQUESTS, UPSTREAM_SECONDS
-from omnicase.gateway.routes import owner_of
+from omnicase.gateway.routes import is_public, owner_of
 from omnicase.gateway.settings import GatewaySettings
 from omnicase.gateway.state import GatewayRuntime
 from omnicase.kit.clock import utcnow
@@ -316,7 +316,7 @@ async def proxy(request: Request, path: str) -> Response:
     _check_limits(request, settings)
     principal: Principal | None = None
     decision = Decision()
-    if not target.startswith("/public/"):
+    if not is_public(target):
         try:
             principal = await authenticate(request)
         except InvalidBearer:

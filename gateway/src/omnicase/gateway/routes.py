@@ -35,9 +35,18 @@ ROUTES: dict[str, str] = {
     "/api/v1/kb": "knowledge",
     "/public/help": "knowledge",
     "/api/v1/reports": "reporting",
+    # The reports dashboard: a page and its script and style, holding no data (the script signs in
+    # and reads /api/v1/reports with the bearer token, as any client does), so it is not signed in.
+    "/reports": "reporting",
 }
 
+
 _BY_LENGTH = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
+
+
+def is_public(path: str) -> bool:
+    """Whether ``path`` is answered without authentication (``/public/...``, the dashboard's page)."""
+    return path.startswith("/public/") or path == "/reports" or path.startswith("/reports/")
 
 
 def owner_of(path: str) -> str | None:

@@ -7,6 +7,8 @@ from omnicase.kit.bus.consumer import ConsumerConfig
 from omnicase.kit.settings import load_settings
 from omnicase.kit.topics import Topic
 from omnicase.reporting.business_hours.schedules import ScheduleSource
+from omnicase.reporting.charts.api import router as charts_router
+from omnicase.reporting.dashboard.api import router as dashboard_router
 from omnicase.reporting.export.api import router as export_router
 from omnicase.reporting.metrics.api import router as metrics_router
 from omnicase.reporting.models import inbox
@@ -25,7 +27,7 @@ def create_app(settings: ReportingSettings | None = None, *, schedules: Schedule
     settings = settings or load_settings(ReportingSettings)
     parts = ServiceParts[ReportingSettings, ReportingState](
         state=reporting_state(schedules),
-        routers=[metrics_router, export_router],
+        routers=[metrics_router, export_router, charts_router, dashboard_router],
         inbox_table=inbox,
         consumers=[
             ConsumerBinding(

@@ -46,7 +46,7 @@ async def _csv(chunks: AsyncIterator[Sequence[Any]]) -> AsyncIterator[bytes]:
 
 @router.get(
     "/export.csv",
-    operation_id="export_report_cases",
+    operation_id="download_report_cases",
     summary="The cases created in a period, one CSV row each with every field the metrics use",
     description=(
         "RFC 4180 CSV (UTF-8, CRLF), a header row then one row per case created in [since, until) that the "
@@ -56,7 +56,7 @@ async def _csv(chunks: AsyncIterator[Sequence[Any]]) -> AsyncIterator[bytes]:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **problem_responses(ValidationFailed)},
 )
-async def export_report_cases(
+async def download_report_cases(
     request: Request, where: CaseFilterDep, since: SinceQuery = None, until: UntilQuery = None
 ) -> StreamingResponse:
     runtime: ReportingRuntime = request.app.state.runtime
