@@ -39,10 +39,13 @@ _SEED = text(
            CASE WHEN n <= 2 THEN TIMESTAMPTZ '2025-06-02 12:00:00+00' + (n - 1) * INTERVAL '1 day' END,
            1, 3600, CASE WHEN n <= 2 THEN 10800 END
     FROM generate_series(1, 5) AS n
-    RETURNING case_id, solved_at
-    )
+    RETURNING case_id, created_at, solved_at
+    ), changes AS (
     INSERT INTO reporting.status_changes (case_id, version, kind, at)
     SELECT case_id, 1, 'solved', solved_at FROM seeded WHERE solved_at IS NOT NULL
+    )
+    INSERT INTO reporting.open_spans (case_id, opened_at, span)
+    SELECT case_id, created_at, tstzrange(created_at, solved_at) FROM seeded
     """
 )
 
@@ -63,6 +66,9 @@ async def test_an_agent_signs_in_and_sees_the_numbers_and_charts(
     engine = create_engine(database_url, pool_size=1)
     try:
         async with engine.begin() as connection:
+            await connection.execute(
+                text("DELETE FROM reporting.open_spans WHERE opened_at >= '2025-06-01' AND opened_at < '2025-06-10'")
+            )
             await connection.execute(
                 text("DELETE FROM reporting.cases WHERE created_at >= '2025-06-01' AND created_at < '2025-06-10'")
             )

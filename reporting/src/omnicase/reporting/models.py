@@ -17,6 +17,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSTZRANGE
 
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -66,13 +67,10 @@ cases = Table(
     Index("ix_cases_channel_created_at", "channel", "created_at"),
     Index("ix_cases_solved_at", "solved_at", postgresql_where=text("solved_at IS NOT NULL")),
     Index("ix_cases_first_reply_at", "first_reply_at", postgresql_where=text("first_reply_at IS NOT NULL")),
-    # The backlog now: the open cases (a small part of all, read for every backlog).
-    Index("ix_cases_open", "channel", postgresql_where=text("solved_at IS NULL")),
     Index("ix_cases_business_stale", "case_id", postgresql_where=text("business_stale")),
 )
 
-# Every solve and reopen, when it happened: counted per interval, and what the backlog at an
-# instant is made of (created before it, minus solves before it, plus reopens before it).
+# Every solve and reopen, when it happened: counted per interval.
 status_changes = Table(
     "status_changes",
     metadata,
@@ -82,6 +80,19 @@ status_changes = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("case_id", "version", name="pk_status_changes"),
     Index("ix_status_changes_at", "at", "kind"),
+)
+
+# Each stretch of time a case was open (created or reopened until solved; open-ended while open):
+# the backlog at an instant is the spans containing it, found by the GiST index without reading
+# the cases that were done by then.
+open_spans = Table(
+    "open_spans",
+    metadata,
+    Column("case_id", Uuid, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("span", TSTZRANGE, nullable=False),
+    PrimaryKeyConstraint("case_id", "opened_at", name="pk_open_spans"),
+    Index("ix_open_spans_span", "span", postgresql_using="gist"),
 )
 
 # The SLA clocks of each case as sla-engine last told them (the whole set per event).

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.kit.clock import utcnow
 from omnicase.reporting.metrics.filters import CaseFilter, Period
 from omnicase.reporting.metrics.repository import Aggregate, MetricsRepository
 from omnicase.reporting.metrics.schemas import GroupBy, Metric, MetricsReport, Series
@@ -31,9 +29,9 @@ SOURCES: dict[Metric, tuple[str, int]] = {
     Metric.CSAT_RESPONSE_RATE: ("csat_response", 0),
 }
 COUNTS = frozenset({Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG})
-# The backlog at an instant is the backlog now, less what was created since, plus what was solved
-# since, less what was reopened since: facts after the instant, bounded by the period asked about.
-BACKLOG_DELTAS = {"created": -1, "solved": 1, "reopened": -1}
+# The backlog at each interval's end: the cases open just before the period (one GiST probe of
+# the open spans), plus what each interval created and reopened, less what it solved.
+BACKLOG_CHANGES = {"created": 1, "reopened": 1, "solved": -1}
 
 
 class MetricsService:
@@ -43,27 +41,27 @@ class MetricsService:
     async def report(
         self, metrics: list[Metric], group_by: GroupBy | None, period: Period, where: CaseFilter
     ) -> MetricsReport:
+        await self.metrics.tune()
         index = {start: position for position, start in enumerate(period.starts)}
         wanted = {SOURCES[metric][0] for metric in metrics if metric in SOURCES}
-        found: dict[str, list[Aggregate]] = {}
-        hi = period.end
         if Metric.BACKLOG in metrics:
-            wanted |= set(BACKLOG_DELTAS)
-            hi = max(period.end, utcnow() + timedelta(seconds=1))
+            wanted |= set(BACKLOG_CHANGES)
+        found: dict[str, list[Aggregate]] = {}
         for name in sorted(wanted):
-            end = hi if name in BACKLOG_DELTAS else period.end
             found[name] = await self.metrics.aggregates(
-                name, group_by, period.interval, period.tz, period.start, end, where
+                name, group_by, period.interval, period.tz, period.start, period.end, where
             )
-        open_now = await self.metrics.open_now(group_by, where) if Metric.BACKLOG in metrics else {}
+        before: dict[str | None, int] = {}
+        if Metric.BACKLOG in metrics:
+            before = await self.metrics.open_at(group_by, period.start - timedelta(microseconds=1), where)
 
-        groups: set[str | None] = set(open_now)
+        groups: set[str | None] = set(before)
         for aggregates in found.values():
             groups |= {a.group for a in aggregates if a.bucket in index}
         series: list[Series] = []
         for metric in metrics:
             if metric is Metric.BACKLOG:
-                series += self._backlog(found, open_now, period, sorted(groups, key=_order))
+                series += self._backlog(found, before, index, sorted(groups, key=_order))
                 continue
             name, position = SOURCES[metric]
             by_key: dict[tuple[str | None, str | None], list[float | None]] = {}
@@ -94,20 +92,24 @@ class MetricsService:
 
     @staticmethod
     def _backlog(
-        found: dict[str, list[Aggregate]], open_now: dict[str | None, int], period: Period, groups: list[str | None]
+        found: dict[str, list[Aggregate]],
+        before: dict[str | None, int],
+        index: dict[datetime, int],
+        groups: list[str | None],
     ) -> list[Series]:
-        net: dict[str | None, dict[datetime, float]] = defaultdict(lambda: defaultdict(float))
-        for name, sign in BACKLOG_DELTAS.items():
+        change: dict[str | None, list[float]] = {group: [0.0] * len(index) for group in groups}
+        for name, sign in BACKLOG_CHANGES.items():
             for aggregate in found[name]:
-                net[aggregate.group][aggregate.bucket] += sign * (aggregate.values[0] or 0.0)
+                slot = index.get(aggregate.bucket)
+                if slot is not None:
+                    change[aggregate.group][slot] += sign * (aggregate.values[0] or 0.0)
         series = []
-        ends = [*period.starts[1:], period.end]
         for group in groups:
             values: list[float | None] = []
-            for end in ends:
-                # Facts at or after the interval's end undone from the backlog now.
-                later = sum(change for start, change in net[group].items() if start >= end)
-                values.append(open_now.get(group, 0) + later)
+            open_now = float(before.get(group, 0))
+            for delta in change[group]:
+                open_now += delta
+                values.append(open_now)
             series.append(Series(metric=Metric.BACKLOG, group=group, values=values))
         return series
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import DateTime, bindparam, delete, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import TSTZRANGE, insert
 
 from omnicase.kit.db import UnnestedRows, any_of
 from omnicase.kit.repository import Repository
-from omnicase.reporting.models import case_policies, cases, sla_clocks, status_changes, surveys
+from omnicase.reporting.models import case_policies, cases, open_spans, sla_clocks, status_changes, surveys
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,29 @@ _SAVE_SURVEYS = UnnestedRows.of(surveys, SURVEY_COLUMNS)
 _SAVE_CLOCKS = UnnestedRows.of(sla_clocks, CLOCK_COLUMNS)
 _SAVE_POLICIES = UnnestedRows.of(case_policies, ("case_id", "policy_id", "schedule_id"))
 _SAVE_CHANGES = UnnestedRows.of(status_changes, ("case_id", "version", "kind", "at"))
+# A case's open span (at most one has no end) ends at its solve.
+_CLOSE_SPANS = (
+    update(open_spans)
+    .where(open_spans.c.case_id == bindparam("b_case_id"))
+    .where(func.upper_inf(open_spans.c.span))
+    .values(span=func.tstzrange(func.lower(open_spans.c.span), bindparam("b_at"), literal_column("'[)'")))
+)
+# A span opened by the batch (its creation or a reopen), closed if the batch also solved it; one
+# already recorded (a rebuild, a replay) is kept.
+_OPEN_SPANS = (
+    insert(open_spans)
+    .values(
+        case_id=bindparam("b_case_id"),
+        opened_at=bindparam("b_opened_at"),
+        span=func.tstzrange(
+            bindparam("b_opened_at"),
+            bindparam("b_closed_at", type_=DateTime(timezone=True)),
+            literal_column("'[)'"),
+            type_=TSTZRANGE,
+        ),
+    )
+    .on_conflict_do_nothing()
+)
 
 
 class ReadModelRepository(Repository):
@@ -114,6 +138,17 @@ class ReadModelRepository(Repository):
         if rows:
             statement = _SAVE_CHANGES.insert.on_conflict_do_nothing()
             await self.session.execute(statement, _SAVE_CHANGES.parameters(rows))
+
+    async def close_spans(self, rows: Sequence[tuple[uuid.UUID, datetime]]) -> None:
+        """End the open span of each case at its solve (spans the batch opened are written closed)."""
+        if rows:
+            parameters = [{"b_case_id": case_id, "b_at": at} for case_id, at in rows]
+            await self.session.execute(_CLOSE_SPANS.execution_options(synchronize_session=False), parameters)
+
+    async def open_spans(self, rows: Sequence[tuple[uuid.UUID, datetime, datetime | None]]) -> None:
+        if rows:
+            parameters = [{"b_case_id": c, "b_opened_at": opened, "b_closed_at": closed} for c, opened, closed in rows]
+            await self.session.execute(_OPEN_SPANS, parameters)
 
     async def replace_clocks(self, case_ids: Collection[uuid.UUID], rows: Sequence[ClockRow]) -> None:
         """The SLA clocks of ``case_ids`` become ``rows`` (sla-engine tells the whole set each time)."""

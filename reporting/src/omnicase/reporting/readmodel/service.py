@@ -79,6 +79,10 @@ class _Fold:
         self.changed_cases: set[uuid.UUID] = set()
         self.changed_surveys: set[uuid.UUID] = set()
         self.status_changes: list[dict[str, Any]] = []
+        # Spans the batch opened (case -> opened at, closed at or None) and open spans it closed.
+        self.spans: list[list[Any]] = []
+        self._open: dict[uuid.UUID, list[Any]] = {}
+        self.closed: list[tuple[uuid.UUID, datetime]] = []
         self.clock_sets: dict[uuid.UUID, list[ClockRow]] = {}
         self.policies: dict[uuid.UUID, dict[str, Any]] = {}
 
@@ -118,8 +122,10 @@ class _Fold:
                 solved_at=solved,
                 schedule_id=self.schedules.get(case.case_id),
             )
+            self._span_opened(case.case_id, case.created_at)
             if solved is not None:
                 self._status_change(case.case_id, case.version, "solved", solved)
+                self._span_closed(case.case_id, solved)
             self._put(row)
             return row
         if case.version <= row.version:
@@ -136,15 +142,29 @@ class _Fold:
         if status in DONE and row.status not in DONE:
             changes["solved_at"] = case.updated_at
             self._status_change(case.case_id, case.version, "solved", case.updated_at)
+            self._span_closed(case.case_id, case.updated_at)
         elif status not in DONE and row.status in DONE:
             changes |= {"solved_at": None, "reopen_count": row.reopen_count + 1, "last_reopened_at": case.updated_at}
             self._status_change(case.case_id, case.version, "reopened", case.updated_at)
+            self._span_opened(case.case_id, case.updated_at)
         row = dataclasses.replace(row, **changes)
         self._put(row)
         return row
 
     def _status_change(self, case_id: uuid.UUID, version: int, kind: str, at: datetime) -> None:
         self.status_changes.append({"case_id": case_id, "version": version, "kind": kind, "at": at})
+
+    def _span_opened(self, case_id: uuid.UUID, at: datetime) -> None:
+        span = [case_id, at, None]
+        self.spans.append(span)
+        self._open[case_id] = span
+
+    def _span_closed(self, case_id: uuid.UUID, at: datetime) -> None:
+        span = self._open.pop(case_id, None)
+        if span is None:
+            self.closed.append((case_id, at))  # opened by an earlier batch
+        else:
+            span[2] = at
 
     def public_reply(self, case_id: uuid.UUID, at: datetime) -> None:
         row = self.cases.get(case_id)
@@ -234,6 +254,8 @@ class ReadModelService:
                     fold.clocks(clocks)
         await repository.save_cases([fold.cases[case_id] for case_id in sorted(fold.changed_cases)])
         await repository.add_status_changes(fold.status_changes)
+        await repository.close_spans(fold.closed)
+        await repository.open_spans([(case_id, opened, closed) for case_id, opened, closed in fold.spans])
         await repository.save_surveys([fold.surveys[survey_id] for survey_id in sorted(fold.changed_surveys)])
         await repository.replace_clocks(
             fold.clock_sets.keys(), [row for rows in fold.clock_sets.values() for row in rows]

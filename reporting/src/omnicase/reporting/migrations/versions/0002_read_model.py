@@ -1,4 +1,4 @@
-"""reporting: the read model (cases, status changes, SLA clocks, case policies, surveys).
+"""reporting: the read model (cases, status changes, open spans, SLA clocks, case policies, surveys).
 
 Revision ID: 0002
 Revises: 0001
@@ -6,6 +6,7 @@ Revises: 0001
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0002"
 down_revision = "0001"
@@ -61,7 +62,6 @@ def upgrade() -> None:
         schema=S,
         postgresql_where=sa.text("first_reply_at IS NOT NULL"),
     )
-    op.create_index("ix_cases_open", "cases", ["channel"], schema=S, postgresql_where=sa.text("solved_at IS NULL"))
     op.create_index(
         "ix_cases_business_stale", "cases", ["case_id"], schema=S, postgresql_where=sa.text("business_stale")
     )
@@ -76,6 +76,16 @@ def upgrade() -> None:
         schema=S,
     )
     op.create_index("ix_status_changes_at", "status_changes", ["at", "kind"], schema=S)
+
+    op.create_table(
+        "open_spans",
+        sa.Column("case_id", sa.Uuid, nullable=False),
+        _at("opened_at", nullable=False),
+        sa.Column("span", postgresql.TSTZRANGE, nullable=False),
+        sa.PrimaryKeyConstraint("case_id", "opened_at", name="pk_open_spans"),
+        schema=S,
+    )
+    op.create_index("ix_open_spans_span", "open_spans", ["span"], schema=S, postgresql_using="gist")
 
     op.create_table(
         "sla_clocks",
@@ -123,5 +133,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("surveys", "case_policies", "sla_clocks", "status_changes", "cases"):
+    for table in ("surveys", "case_policies", "sla_clocks", "open_spans", "status_changes", "cases"):
         op.drop_table(table, schema=S)
