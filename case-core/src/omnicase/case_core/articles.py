@@ -51,7 +51,9 @@ class SuggestedArticle:
 
 class ArticleSuggester(PeerClient):
     def __init__(self, base_url: str, secret: str, *, timeout_seconds: float = 3.0) -> None:
-        super().__init__(base_url, secret, caller="case-core", scopes=SCOPES, timeout_seconds=timeout_seconds)
+        super().__init__(
+            "knowledge", base_url, secret, caller="case-core", scopes=SCOPES, timeout_seconds=timeout_seconds
+        )
 
     async def suggest(self, case_id: uuid.UUID, subject: str, text: str, brand: str | None) -> list[SuggestedArticle]:
         """Up to three articles for the case's question; none when knowledge cannot answer now."""

@@ -16,14 +16,10 @@ import httpx
 
 from omnicase.kit.clock import get_clock
 from omnicase.kit.pagination import next_page_query
-from omnicase.kit.peers import PeerClient
+from omnicase.kit.peers import PeerClient, PeerUnavailable
 
 SCOPES = frozenset({"routing:read"})
 PAGE = 200
-
-
-class DirectoryUnavailable(Exception):
-    """routing could not answer now (down, overloaded, refusing us); asking again later may work."""
 
 
 @dataclass(frozen=True)
@@ -44,22 +40,16 @@ class StaffDirectory(PeerClient):
         client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
-            base_url, secret, caller="case-core", scopes=SCOPES, timeout_seconds=timeout_seconds, client=client
+            "routing",
+            base_url,
+            secret,
+            caller="case-core",
+            scopes=SCOPES,
+            timeout_seconds=timeout_seconds,
+            client=client,
         )
         self.ttl_seconds = ttl_seconds
         self._groups: dict[uuid.UUID, tuple[float, frozenset[uuid.UUID]]] = {}
-
-    async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response | None:
-        """The answer to a GET; None for 404; :class:`DirectoryUnavailable` for anything but 2xx."""
-        try:
-            response = await self.client.get(self.base_url + path, params=params, headers=self.headers())
-        except httpx.HTTPError as error:
-            raise DirectoryUnavailable(f"routing is unreachable ({type(error).__name__}: {error})") from error
-        if response.status_code == 404:
-            return None
-        if not response.is_success:
-            raise DirectoryUnavailable(f"routing answered {response.status_code} to GET {path}")
-        return response
 
     @staticmethod
     def _member(item: dict[str, Any]) -> StaffMember:
@@ -67,17 +57,17 @@ class StaffDirectory(PeerClient):
 
     async def agent(self, agent_id: uuid.UUID) -> StaffMember | None:
         """The agent, or None when routing has no such agent."""
-        response = await self._get(f"/api/v1/agents/{agent_id}")
+        response = await self.get(f"/api/v1/agents/{agent_id}")
         return None if response is None else self._member(response.json())
 
     async def group_members(self, group_id: uuid.UUID) -> list[StaffMember] | None:
         """Every agent of the group, or None when routing has no such group."""
-        if await self._get(f"/api/v1/groups/{group_id}") is None:
+        if await self.get(f"/api/v1/groups/{group_id}") is None:
             return None
         members: list[StaffMember] = []
         after: dict[str, str] | None = {}
         while after is not None:
-            response = await self._get("/api/v1/agents", {"group_id": str(group_id), "limit": PAGE, **after})
+            response = await self.get("/api/v1/agents", {"group_id": str(group_id), "limit": PAGE, **after})
             if response is None:
                 return None
             page = response.json()
@@ -93,8 +83,8 @@ class StaffDirectory(PeerClient):
         if cached is not None and cached[0] > now:
             return cached[1]
         try:
-            response = await self._get(f"/api/v1/agents/{agent_id}")
-        except DirectoryUnavailable:
+            response = await self.get(f"/api/v1/agents/{agent_id}")
+        except PeerUnavailable:
             if cached is not None:
                 return cached[1]  # the last answer beats none while routing is away
             raise

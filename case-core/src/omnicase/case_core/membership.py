@@ -18,9 +18,10 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
+from omnicase.case_core.directory import StaffDirectory
 from omnicase.kit.errors import ServiceUnavailable
 from omnicase.kit.identity import CurrentIdentity, Identity
+from omnicase.kit.peers import PeerUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ async def groups_of(identity: Identity, directory: StaffDirectory, claimed: list
         return []
     try:
         return sorted(await directory.groups_of(agent_id))
-    except DirectoryUnavailable as error:
+    except PeerUnavailable as error:
         logger.warning("group membership unavailable", extra={"agent_id": str(agent_id), "error": str(error)})
         raise MembershipUnavailable(
             "Your groups cannot be looked up right now (routing does not answer); try again shortly."

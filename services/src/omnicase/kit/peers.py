@@ -10,14 +10,22 @@ and without proxies from the environment. Subclasses add the calls they make.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from omnicase.kit.identity import service_identity_headers
 
 
+class PeerUnavailable(Exception):
+    """The other service cannot answer now (unreachable, or an answer other than 2xx or 404); asking
+    again later may work."""
+
+
 class PeerClient:
     def __init__(
         self,
+        peer: str,
         base_url: str,
         secret: str,
         *,
@@ -26,12 +34,14 @@ class PeerClient:
         timeout_seconds: float = 5.0,
         client: httpx.AsyncClient | None = None,
     ) -> None:
+        self.peer = peer
         self.base_url = base_url.rstrip("/")
         self.secret = secret
         self.caller = caller
         self.scopes = scopes
         self.timeout_seconds = timeout_seconds
         self._client = client
+        self._owns_client = client is None
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -44,6 +54,19 @@ class PeerClient:
         return service_identity_headers(self.secret, self.caller, self.scopes)
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        """Close the connections this client made (a client handed in stays its owner's)."""
+        if self._owns_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response | None:
+        """The answer to a GET of ``path``; None for a 404, :class:`PeerUnavailable` for anything but 2xx."""
+        try:
+            response = await self.client.get(self.base_url + path, params=params, headers=self.headers())
+        except httpx.HTTPError as error:
+            raise PeerUnavailable(f"{self.peer} is unreachable ({type(error).__name__}: {error})") from error
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            raise PeerUnavailable(f"{self.peer} answered {response.status_code} to GET {path}")
+        return response

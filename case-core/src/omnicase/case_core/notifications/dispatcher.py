@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from omnicase.case_core.directory import DirectoryUnavailable, StaffDirectory
+from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.notifications.repository import NotificationRepository, NotificationRow
 from omnicase.case_core.notifications.service import PRUNE_BATCH, NotificationService, Resolution
 from omnicase.case_core.settings import CaseCoreRuntime
@@ -19,6 +19,7 @@ from omnicase.kit.app import Stop
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import Party
+from omnicase.kit.peers import PeerUnavailable
 from omnicase.kit.periodic import periodic, stop_all
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ async def resolve(directory: StaffDirectory, notification: NotificationRow) -> R
                 return Resolution(error=f"agent {agent.name or target} has no email address in routing", permanent=True)
             return Resolution((Party(email=agent.email, name=agent.name or None),))
         members = await directory.group_members(target)
-    except DirectoryUnavailable as error:
+    except PeerUnavailable as error:
         return Resolution(error=str(error))
     if members is None:
         return Resolution(error=f"routing knows no group {target}", permanent=True)

@@ -11,8 +11,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from omnicase.kit.pagination import next_page_query
 from omnicase.kit.peers import PeerClient
 
@@ -20,10 +18,6 @@ SCOPES = frozenset({"cases:read"})
 PAGE = 100
 # A case's thread is read up to this many messages (its question is the first, its answer the last).
 MAX_MESSAGES = 1000
-
-
-class DeskUnavailable(Exception):
-    """case-core could not answer now (down, overloaded, refusing us); asking again later may work."""
 
 
 @dataclass(frozen=True)
@@ -46,19 +40,14 @@ class CaseThread:
 
 class CaseDesk(PeerClient):
     def __init__(self, base_url: str, secret: str, *, timeout_seconds: float = 5.0) -> None:
-        super().__init__(base_url, secret, caller="knowledge", scopes=SCOPES, timeout_seconds=timeout_seconds)
+        super().__init__(
+            "case-core", base_url, secret, caller="knowledge", scopes=SCOPES, timeout_seconds=timeout_seconds
+        )
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any | None:
-        """The JSON answer to a GET; None for 404; :class:`DeskUnavailable` for anything but 2xx."""
-        try:
-            response = await self.client.get(self.base_url + path, params=params, headers=self.headers())
-        except httpx.HTTPError as error:
-            raise DeskUnavailable(f"case-core is unreachable ({type(error).__name__}: {error})") from error
-        if response.status_code == 404:
-            return None
-        if not response.is_success:
-            raise DeskUnavailable(f"case-core answered {response.status_code} to GET {path}")
-        return response.json()
+        """The JSON answer to a GET; None for 404; :class:`PeerUnavailable` for anything but 2xx."""
+        response = await self.get(path, params)
+        return None if response is None else response.json()
 
     async def case(self, case_id: uuid.UUID) -> CaseThread | None:
         """The case with its public messages, or None when case-core has no such case."""

@@ -14,9 +14,10 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ServiceUnavailable, StateConflict
 from omnicase.kit.identity import Identity
 from omnicase.kit.pagination import Page, decode_cursor
+from omnicase.kit.peers import PeerUnavailable
 from omnicase.knowledge.articles.schemas import Article, ArticleCreate
 from omnicase.knowledge.articles.service import ArticleService
-from omnicase.knowledge.capture.desk import CaseDesk, CaseThread, DeskUnavailable
+from omnicase.knowledge.capture.desk import CaseDesk, CaseThread
 from omnicase.knowledge.capture.repository import ArticleCaseRepository
 from omnicase.knowledge.capture.schemas import ArticleCase
 from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale
@@ -64,7 +65,7 @@ class CaptureService:
         """A draft article from the solved case, linked to it (``captured``)."""
         try:
             case = await self.desk.case(case_id)
-        except DeskUnavailable as error:
+        except PeerUnavailable as error:
             raise ServiceUnavailable(f"The case could not be read now: {error}") from error
         if case is None:
             raise CaseNotFound(f"Case {case_id} does not exist.")

@@ -15,16 +15,12 @@ import httpx
 
 from omnicase.kit.business_time import BusinessCalendar, UnknownTimeZone, calendar_of
 from omnicase.kit.clock import get_clock
-from omnicase.kit.identity import service_identity_headers
+from omnicase.kit.peers import PeerClient
 
 SCOPES = frozenset({"sla:read"})
 
 
-class SchedulesUnavailable(Exception):
-    """sla-engine could not answer now; the durations are counted at a later turn."""
-
-
-class ScheduleSource:
+class ScheduleSource(PeerClient):
     def __init__(
         self,
         base_url: str,
@@ -34,24 +30,17 @@ class ScheduleSource:
         timeout_seconds: float = 5.0,
         client: httpx.AsyncClient | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.secret = secret
+        super().__init__(
+            "sla-engine",
+            base_url,
+            secret,
+            caller="reporting",
+            scopes=SCOPES,
+            timeout_seconds=timeout_seconds,
+            client=client,
+        )
         self.ttl_seconds = ttl_seconds
-        self.timeout_seconds = timeout_seconds
-        self._client = client
-        self._owns_client = client is None
         self._cache: dict[uuid.UUID, tuple[float, BusinessCalendar | None]] = {}
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None and self._owns_client:
-            await self._client.aclose()
-        self._client = None if self._owns_client else self._client
 
     async def calendar(self, schedule_id: uuid.UUID) -> BusinessCalendar | None:
         """The schedule's calendar; None when sla-engine has no such schedule (deleted) or it cannot be read."""
@@ -59,16 +48,9 @@ class ScheduleSource:
         cached = self._cache.get(schedule_id)
         if cached is not None and now - cached[0] < self.ttl_seconds:
             return cached[1]
-        path = f"/api/v1/business-hours/{schedule_id}"
-        headers = service_identity_headers(self.secret, "reporting", SCOPES)
-        try:
-            response = await self.client.get(self.base_url + path, headers=headers)
-        except httpx.HTTPError as error:
-            raise SchedulesUnavailable(f"sla-engine is unreachable ({type(error).__name__}: {error})") from error
-        if response.status_code == 404:
+        response = await self.get(f"/api/v1/business-hours/{schedule_id}")
+        if response is None:
             calendar = None
-        elif not response.is_success:
-            raise SchedulesUnavailable(f"sla-engine answered {response.status_code} to GET {path}")
         else:
             body = response.json()
             try:
