@@ -15,7 +15,7 @@ export interface paths {
          * Healthz
          * @description Liveness: the process is up and serving.
          */
-        get: operations["gateway_healthz"];
+        get: operations["get_health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
          * Readyz
          * @description Readiness: database, broker, outbox relay and consumers all working.
          */
-        get: operations["gateway_readyz"];
+        get: operations["get_readiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
          * Metrics
          * @description Prometheus metrics of this process.
          */
-        get: operations["gateway_metrics"];
+        get: operations["get_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1697,6 +1697,40 @@ export interface paths {
         patch: operations["update_kb_section"];
         trace?: never;
     };
+    "/api/v1/kb/articles/from-case/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Draft an article from a solved case: its question as title and first paragraph, its answer as body */
+        post: operations["create_kb_article_from_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/articles/{article_id}/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cases the article was captured from or solved */
+        get: operations["list_kb_article_cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/kb/articles": {
         parameters: {
             query?: never;
@@ -1795,6 +1829,159 @@ export interface paths {
         get: operations["search_kb_articles"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suggest up to 3 published articles for a case's question, each with its help-center link (recorded) */
+        post: operations["create_kb_suggestions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/articles/{article_id}/deflection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How often the article was suggested, opened from a suggestion, and solved the customer's case */
+        get: operations["get_kb_article_deflection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search a brand's published articles (for widgets), best first, each with its help-center address */
+        get: operations["search_help_articles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/sitemap.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The brand's help center as a sitemap: every published translation with its alternates */
+        get: operations["get_help_sitemap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/{locale}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The brand's help center in one locale: its sections with their articles, and search */
+        get: operations["show_help_home"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/{locale}/sections/{section_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A section of the help center: its published articles in one locale */
+        get: operations["show_help_section"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/{locale}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The help center's search results page (published articles in the locale) */
+        get: operations["show_help_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/{locale}/articles/{article_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An article's published translation; opened from a suggestion (`s`), it asks whether it answered */
+        get: operations["show_help_article"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/help/{brand}/{locale}/articles/{article_id}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The customer's answer to a suggested article: `yes` solves their case, `no` leaves it open */
+        post: operations["submit_help_answer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5452,6 +5639,8 @@ export interface components {
             defaults: components["schemas"]["MailboxDefaults"];
             /** Auto Response */
             auto_response: boolean;
+            /** Suggest Articles */
+            suggest_articles: boolean;
             /** Signature */
             signature: string | null;
             /** Logo Url */
@@ -5487,7 +5676,8 @@ export interface components {
          *       },
          *       "display_name": "Example Support",
          *       "logo_url": "https://example.com/logo.png",
-         *       "signature": "-- \nThe Example support team"
+         *       "signature": "-- \nThe Example support team",
+         *       "suggest_articles": true
          *     }
          */
         MailboxCreate: {
@@ -5508,6 +5698,12 @@ export interface components {
              * @default false
              */
             auto_response?: boolean;
+            /**
+             * Suggest Articles
+             * @description With `auto_response`: the acknowledgement lists up to 3 published help-center articles that may answer the customer's question; 'Yes, this answered my question' there solves the case.
+             * @default false
+             */
+            suggest_articles?: boolean;
             /** Signature */
             signature?: string | null;
             /**
@@ -5573,6 +5769,8 @@ export interface components {
             defaults?: components["schemas"]["MailboxDefaults"] | null;
             /** Auto Response */
             auto_response?: boolean | null;
+            /** Suggest Articles */
+            suggest_articles?: boolean | null;
             /** Signature */
             signature?: string | null;
             /** Logo Url */
@@ -5928,6 +6126,8 @@ export interface components {
             auto_response_text: {
                 [key: string]: string;
             };
+            /** Suggest Articles */
+            suggest_articles: boolean;
             /** Version */
             version: number;
             /**
@@ -6150,6 +6350,12 @@ export interface components {
             auto_response_text?: {
                 [key: string]: string;
             };
+            /**
+             * Suggest Articles
+             * @description With `auto_response`: the acknowledgement lists up to 3 published help-center articles that may answer the submitter's question; 'Yes, this answered my question' there solves the case.
+             * @default false
+             */
+            suggest_articles?: boolean;
         } & (unknown & unknown & unknown);
         /**
          * FormList
@@ -6193,6 +6399,8 @@ export interface components {
             auto_response_text?: {
                 [key: string]: string;
             } | null;
+            /** Suggest Articles */
+            suggest_articles?: boolean | null;
         };
         /** FormToken */
         FormToken: {
@@ -6578,6 +6786,43 @@ export interface components {
             /** Translations */
             translations: components["schemas"]["Translation"][];
         };
+        /** ArticleCase */
+        ArticleCase: {
+            /**
+             * Case Id
+             * Format: uuid
+             */
+            case_id: string;
+            /**
+             * Relation
+             * @description `captured`: the article was drafted from the case; `solved`: the customer said it answered the case.
+             * @enum {string}
+             */
+            relation: "captured" | "solved";
+            /**
+             * Linked By
+             * @description Who linked it: the staff member who captured it, or `customer`.
+             */
+            linked_by: string;
+            /**
+             * Linked At
+             * Format: date-time
+             */
+            linked_at: string;
+        };
+        /**
+         * ArticleCasePage
+         * @description A page of ArticleCase items.
+         */
+        ArticleCasePage: {
+            /** Items */
+            items: components["schemas"]["ArticleCase"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
         /** ArticleCreate */
         ArticleCreate: {
             /**
@@ -6627,6 +6872,14 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** ArticleSuggestions */
+        ArticleSuggestions: {
+            /**
+             * Items
+             * @description Published articles in the customer's language, best first.
+             */
+            items: components["schemas"]["SuggestedArticle"][];
+        };
         /** ArticleUpdate */
         ArticleUpdate: {
             /**
@@ -6674,6 +6927,66 @@ export interface components {
         ArticleVersionPage: {
             /** Items */
             items: components["schemas"]["ArticleVersion"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * Deflection
+         * @description How often an article was suggested to customers, opened from a suggestion, and solved their case.
+         */
+        Deflection: {
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Suggested */
+            suggested: number;
+            /** Opened */
+            opened: number;
+            /** Solved */
+            solved: number;
+        };
+        /**
+         * HelpSearchHit
+         * @description A published article the public help center's search found (widgets show these).
+         */
+        HelpSearchHit: {
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Locale */
+            locale: string;
+            /** Title */
+            title: string;
+            /**
+             * Snippet
+             * @description HTML: a passage of the body, escaped, with each matching word in `<mark>`.
+             */
+            snippet: string;
+            /**
+             * Score
+             * @description Relevance; higher is better, comparable within one search only.
+             */
+            score: number;
+            /**
+             * Url
+             * @description The article's page in the help center.
+             */
+            url: string;
+        };
+        /**
+         * HelpSearchHitPage
+         * @description A page of HelpSearchHit items.
+         */
+        HelpSearchHitPage: {
+            /** Items */
+            items: components["schemas"]["HelpSearchHit"][];
             /**
              * Next Cursor
              * @description Pass as `cursor` for the next page; null at the end.
@@ -6789,6 +7102,81 @@ export interface components {
             description?: string;
             /** Position */
             position?: number;
+        };
+        /** SuggestedArticle */
+        SuggestedArticle: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The suggestion (one article for one case).
+             */
+            id: string;
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Locale */
+            locale: string;
+            /** Title */
+            title: string;
+            /**
+             * Score
+             * @description Relevance, comparable within one suggestion only.
+             */
+            score: number;
+            /**
+             * Matched
+             * @description The words of the question found in the article.
+             */
+            matched: string[];
+            /**
+             * Url
+             * @description The article in the public help center with this suggestion's single-use token: the customer's 'Yes, this answered my question' there solves the case.
+             */
+            url: string;
+        };
+        /**
+         * SuggestionRequest
+         * @description What a case's customer asked, for the articles that may answer it.
+         * @example {
+         *       "brand": "acme",
+         *       "case_id": "0190f5c4-7a2b-7c3d-8e9f-0a1b2c3d4e5f",
+         *       "subject": "비밀번호를 잊어버렸어요",
+         *       "text": "로그인할 수 없어요. 비밀번호를 어떻게 재설정하나요?"
+         *     }
+         */
+        SuggestionRequest: {
+            /**
+             * Case Id
+             * Format: uuid
+             */
+            case_id: string;
+            /**
+             * Subject
+             * @default
+             */
+            subject?: string;
+            /**
+             * Text
+             * @default
+             */
+            text?: string;
+            /**
+             * Brand
+             * @description The case's brand; null: the default brand.
+             */
+            brand?: string | null;
+            /**
+             * Locale
+             * @description The customer's locale; left out: detected from the text.
+             */
+            locale?: string | null;
+            /**
+             * Limit
+             * @default 3
+             */
+            limit?: number;
         };
         /** Translation */
         Translation: {
@@ -8617,7 +9005,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    gateway_healthz: {
+    get_health: {
         parameters: {
             query?: never;
             header?: never;
@@ -8639,7 +9027,7 @@ export interface operations {
             };
         };
     };
-    gateway_readyz: {
+    get_readiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -8668,7 +9056,7 @@ export interface operations {
             };
         };
     };
-    gateway_metrics: {
+    get_metrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -10085,7 +10473,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict or Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13948,7 +14336,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict or Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -19614,6 +20002,177 @@ export interface operations {
             };
         };
     };
+    create_kb_article_from_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The case has no answer to capture */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_kb_article_cases: {
+        parameters: {
+            query?: {
+                /** @description Items per page, at most 100. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page; empty or absent for the first. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleCasePage"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Article not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid cursor */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_kb_articles: {
         parameters: {
             query?: {
@@ -20297,6 +20856,592 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_kb_suggestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleSuggestions"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_kb_article_deflection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deflection"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Article not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search_help_articles: {
+        parameters: {
+            query: {
+                /** @description Words, in any language. */
+                q: string;
+                /** @description Only this locale's translations, the query read in its language; left out: detected. */
+                locale?: string | null;
+                /** @description Items per page, at most 100. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page; empty or absent for the first. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description A brand's name; `default`: the default brand. */
+                brand: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelpSearchHitPage"];
+                };
+            };
+            /** @description Invalid cursor */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_help_sitemap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brand: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_help_home: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brand: string;
+                locale: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_help_section: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brand: string;
+                locale: string;
+                section_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_help_search: {
+        parameters: {
+            query?: {
+                /** @description Words, in any language. */
+                q?: string;
+            };
+            header?: never;
+            path: {
+                brand: string;
+                locale: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_help_article: {
+        parameters: {
+            query?: {
+                /** @description A suggested-article link's token. */
+                s?: string | null;
+            };
+            header?: never;
+            path: {
+                brand: string;
+                locale: string;
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submit_help_answer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brand: string;
+                locale: string;
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    s: string;
+                    /** @enum {string} */
+                    answer: "yes" | "no";
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded; see Retry-After. */
