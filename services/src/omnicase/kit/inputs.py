@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Self, Union, get_args, get_origin
@@ -51,6 +51,7 @@ from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, cor
 from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import TypeAliasType
 
+from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, ValidationFailed, error_response
 
 # No NUL (PostgreSQL's text cannot hold one). \s differs between regex engines: JavaScript's
@@ -399,3 +400,23 @@ def body_schema(model: type[BaseModel]) -> dict[str, Any]:
 
     inlined: dict[str, Any] = inline(schema)
     return inlined
+
+
+REPORT_PERIOD_MAX = timedelta(days=366)
+REPORT_PERIOD_DEFAULT = timedelta(days=30)
+
+
+def report_period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    """A report's ``[since, until)`` from its query (``since``, ``until``): a time without offset is
+    UTC, as every timestamp of the API; until defaults to now, since to 30 days before until; a
+    period reversed or longer than 366 days is a 422 naming ``query.since``. sla-engine's attainment
+    and reporting's metrics and export hold their periods to it."""
+    until = (until if until.tzinfo else until.replace(tzinfo=UTC)) if until else utcnow()
+    since = (since if since.tzinfo else since.replace(tzinfo=UTC)) if since else until - REPORT_PERIOD_DEFAULT
+    if since >= until:
+        error = FieldError(field="query.since", message="must be before until", code="period_order")
+    elif until - since > REPORT_PERIOD_MAX:
+        error = FieldError(field="query.since", message="the period is at most 366 days", code="too_long")
+    else:
+        return since, until
+    raise ValidationFailed("The reporting period is not valid.", errors=[error])

@@ -13,9 +13,9 @@ from fastapi.responses import StreamingResponse
 
 from omnicase.kit.errors import ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
+from omnicase.kit.inputs import report_period
 from omnicase.reporting.export.repository import COLUMNS, stream_cases
 from omnicase.reporting.metrics.api import CaseFilterDep, SinceQuery, UntilQuery
-from omnicase.reporting.metrics.filters import bounds
 from omnicase.reporting.state import ReportingRuntime
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Depends(area_access("reports"))])
@@ -60,7 +60,7 @@ async def download_report_cases(
     request: Request, where: CaseFilterDep, since: SinceQuery = None, until: UntilQuery = None
 ) -> StreamingResponse:
     runtime: ReportingRuntime = request.app.state.runtime
-    lo, hi = bounds(since, until)
+    lo, hi = report_period(since, until)
     chunks = stream_cases(runtime.database, lo, hi, where, CHUNK)
     return StreamingResponse(
         _csv(chunks),

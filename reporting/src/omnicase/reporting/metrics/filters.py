@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, ValidationFailed
+from omnicase.kit.inputs import report_period
 from omnicase.reporting.metrics.schemas import Interval
 
-MAX_PERIOD = timedelta(days=366)
-DEFAULT_PERIOD = timedelta(days=30)
 MAX_INTERVALS = 400
 
 
@@ -39,10 +37,6 @@ class Period:
         return self.starts[0]
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
-
-
 def _next(local: datetime, interval: Interval) -> datetime:
     if interval == "day":
         return local.replace(tzinfo=None) + timedelta(days=1)
@@ -61,26 +55,11 @@ def _truncate(local: datetime, interval: Interval) -> datetime:
     return day
 
 
-def bounds(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-    """[since, until) as UTC-aware instants (until now, since 30 days before, by default); 422 naming
-    the field for a period that is reversed or longer than 366 days."""
-    until = _aware(until) if until else utcnow()
-    since = _aware(since) if since else until - DEFAULT_PERIOD
-    errors: list[FieldError] = []
-    if since >= until:
-        errors.append(FieldError(field="query.since", message="must be before until", code="period_order"))
-    elif until - since > MAX_PERIOD:
-        errors.append(FieldError(field="query.since", message="the period is at most 366 days", code="too_long"))
-    if errors:
-        raise ValidationFailed("The reporting period is not valid.", errors=errors)
-    return since, until
-
-
 def period(since: datetime | None, until: datetime | None, interval: Interval, tz: str) -> Period:
     """The intervals covering [since, until) in ``tz`` (local midnights, Monday weeks, first days of
     months; a DST day is 23 or 25 hours); 422 naming the field for a period that is reversed, too long
     or cut into too many intervals."""
-    since, until = bounds(since, until)
+    since, until = report_period(since, until)
     zone = ZoneInfo(tz)
     local = _truncate(since.astimezone(zone), interval)
     starts: list[datetime] = []

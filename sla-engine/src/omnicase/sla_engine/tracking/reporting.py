@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, NotFound, ValidationFailed
+from omnicase.kit.errors import NotFound
+from omnicase.kit.inputs import report_period
 from omnicase.sla_engine.business_hours.measures import Measures
 from omnicase.sla_engine.business_hours.repository import ScheduleRepository
 from omnicase.sla_engine.policies.schemas import MilestoneKind
@@ -18,12 +19,6 @@ from omnicase.sla_engine.tracking.repository import TrackingRepository
 from omnicase.sla_engine.tracking.schemas import Attainment, AttainmentReport, CaseSla, MilestoneState
 
 Interval = Literal["day", "week", "month"]
-MAX_PERIOD = timedelta(days=366)
-DEFAULT_PERIOD = timedelta(days=30)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class CaseNotTracked(NotFound):
@@ -86,16 +81,7 @@ class ReportService:
         policy_id: uuid.UUID | None,
         interval: Interval | None = None,
     ) -> AttainmentReport:
-        # A time without offset is read as UTC, as every timestamp of this API is.
-        until = _aware(until) if until else utcnow()
-        since = _aware(since) if since else until - DEFAULT_PERIOD
-        errors: list[FieldError] = []
-        if since >= until:
-            errors.append(FieldError(field="query.since", message="must be before until", code="period_order"))
-        elif until - since > MAX_PERIOD:
-            errors.append(FieldError(field="query.since", message="the period is at most 366 days", code="too_long"))
-        if errors:
-            raise ValidationFailed("The reporting period is not valid.", errors=errors)
+        since, until = report_period(since, until)
         rows = await self.cases.attainment(since, until, policy_id, interval)
         items = [
             Attainment(
