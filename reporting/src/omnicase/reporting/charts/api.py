@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Dep
     "drawn on the server (times in hours).",
     response_class=Response,
     responses={
-        200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+        200: {"content": {"image/svg+xml": {"schema": {"type": "string", "format": "binary"}}}},
         **problem_responses(ValidationFailed),
     },
 )
