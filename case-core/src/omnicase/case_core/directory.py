@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 
 from omnicase.kit.clock import get_clock
-from omnicase.kit.pagination import next_page_query
 from omnicase.kit.peers import PeerClient, PeerUnavailable
 
 SCOPES = frozenset({"routing:read"})
@@ -65,14 +64,8 @@ class StaffDirectory(PeerClient):
         if await self.get(f"/api/v1/groups/{group_id}") is None:
             return None
         members: list[StaffMember] = []
-        after: dict[str, str] | None = {}
-        while after is not None:
-            response = await self.get("/api/v1/agents", {"group_id": str(group_id), "limit": PAGE, **after})
-            if response is None:
-                return None
-            page = response.json()
-            members += [self._member(item) for item in page["items"]]
-            after = next_page_query(page)
+        async for items in self.pages("/api/v1/agents", {"group_id": str(group_id)}, limit=PAGE):
+            members += [self._member(item) for item in items]
         return members
 
     async def groups_of(self, agent_id: uuid.UUID) -> frozenset[uuid.UUID]:

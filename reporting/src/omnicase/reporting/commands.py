@@ -12,10 +12,11 @@ async def _rebuild() -> int:
     import httpx
 
     from omnicase.kit.db import Database, create_engine
+    from omnicase.kit.peers import PeerUnavailable
     from omnicase.kit.settings import load_settings
     from omnicase.reporting.business_hours.schedules import ScheduleSource
     from omnicase.reporting.business_hours.service import BusinessHoursService
-    from omnicase.reporting.rebuild.owners import Owners, OwnersUnavailable
+    from omnicase.reporting.rebuild.owners import Owners
     from omnicase.reporting.rebuild.service import rebuild
     from omnicase.reporting.settings import ReportingSettings
 
@@ -27,7 +28,7 @@ async def _rebuild() -> int:
         async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
             owners = Owners(settings.service_url("case-core"), sla_engine, settings.internal_secret, client)
             count = await rebuild(database, owners, BusinessHoursService(database, schedules))
-    except OwnersUnavailable as error:
+    except PeerUnavailable as error:
         print(f"omnicase reporting rebuild: {error}; run it again once they answer", file=sys.stderr)
         return 1
     finally:

@@ -10,11 +10,13 @@ and without proxies from the environment. Subclasses add the calls they make.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from omnicase.kit.identity import service_identity_headers
+from omnicase.kit.pagination import next_page_query
 
 
 class PeerUnavailable(Exception):
@@ -70,3 +72,17 @@ class PeerClient:
         if not response.is_success:
             raise PeerUnavailable(f"{self.peer} answered {response.status_code} to GET {path}")
         return response
+
+    async def pages(
+        self, path: str, params: dict[str, Any] | None = None, *, limit: int = 200
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The items of a list of the peer's, a page at a time, following its cursors (nothing for a 404)."""
+        query: dict[str, Any] | None = {**(params or {}), "limit": limit}
+        while query is not None:
+            response = await self.get(path, query)
+            if response is None:
+                return
+            page = response.json()
+            yield page["items"]
+            after = next_page_query(page)
+            query = None if after is None else {**(params or {}), "limit": limit, **after}

@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from omnicase.kit.pagination import next_page_query
 from omnicase.kit.peers import PeerClient
 
 SCOPES = frozenset({"cases:read"})
@@ -55,13 +54,10 @@ class CaseDesk(PeerClient):
         if case is None:
             return None
         messages: list[ThreadMessage] = []
-        after: dict[str, str] | None = {}
-        while after is not None and len(messages) < MAX_MESSAGES:
-            page = await self._get(f"/api/v1/cases/{case_id}/messages", {"public_only": "true", "limit": PAGE, **after})
-            if page is None:
-                return None
-            messages += [ThreadMessage(m["author_role"], m["direction"], m["text"]) for m in page["items"]]
-            after = next_page_query(page)
+        async for items in self.pages(f"/api/v1/cases/{case_id}/messages", {"public_only": "true"}, limit=PAGE):
+            messages += [ThreadMessage(m["author_role"], m["direction"], m["text"]) for m in items]
+            if len(messages) >= MAX_MESSAGES:
+                break
         return CaseThread(
             id=case_id,
             subject=case["subject"],
