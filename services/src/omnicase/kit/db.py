@@ -39,6 +39,7 @@ from fastapi import Depends, Request
 from sqlalchemy import (
     JSON,
     BindParameter,
+    Column,
     ColumnElement,
     Executable,
     MetaData,
@@ -46,19 +47,23 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    Update,
     any_,
     bindparam,
+    case,
     cast,
     column,
     event,
     exc,
     func,
     literal_column,
+    null,
     select,
     text,
     true,
+    update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert, insert
 from sqlalchemy.engine.default import NO_CACHE_KEY
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -91,15 +96,18 @@ def any_of(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement
 
 
 class UnnestedRows:
-    """Rows of one shape inserted by one statement: ``INSERT INTO table (names) SELECT … FROM
-    unnest(:name, …) WITH ORDINALITY ORDER BY position``, an array parameter per column.
+    """Rows of one shape written by one statement, an array parameter per column: :attr:`insert`
+    is ``INSERT INTO table (names) SELECT … FROM unnest(:name, …) WITH ORDINALITY ORDER BY
+    position``, :meth:`update` is ``UPDATE table SET name = batch.name, … FROM unnest(…) AS
+    batch WHERE table.key = batch.key``.
 
-    PostgreSQL plans and runs one insert for the whole batch, in the rows' order, where an
-    executemany runs the statement once per row. JSON columns are bound as text arrays and
-    cast (a list value would read as an array dimension); array columns cannot be unnested
-    at all (:meth:`fits`). :meth:`of` builds one per shape, once; an upsert adds its
-    ``ON CONFLICT`` to :attr:`insert` (each key at most once per batch: PostgreSQL refuses
-    to update a row twice in one statement).
+    PostgreSQL plans and runs one insert (or update) for the whole batch, in the rows' order,
+    where an executemany runs the statement once per row. JSON columns are bound as text
+    arrays and cast (a list value would read as an array dimension); array columns are bound
+    as JSON text too and turned back into arrays (unnest flattens a two-dimensional array,
+    which would also have to be rectangular). :meth:`of` builds one per shape, once; an upsert
+    adds its ``ON CONFLICT`` to :attr:`insert` (each key at most once per batch: PostgreSQL
+    refuses to update a row twice in one statement, and an update would apply only one).
     """
 
     _built: ClassVar[dict[tuple[Table, tuple[str, ...]], UnnestedRows]] = {}
@@ -115,19 +123,26 @@ class UnnestedRows:
 
     def __init__(self, table: Table, names: Sequence[str]) -> None:
         columns = [table.c[name] for name in names]
-        self.json = frozenset(c.name for c in columns if isinstance(c.type, JSON))
+        self.json = frozenset(c.name for c in columns if isinstance(c.type, JSON | ARRAY))
         bound = [Text() if c.name in self.json else c.type for c in columns]
-        arrays = (
-            func.unnest(*(bindparam(c.name, type_=ARRAY(kind)) for c, kind in zip(columns, bound, strict=True)))
+        batch = (
+            func.unnest(
+                *(bindparam(f"batch_{c.name}", type_=ARRAY(kind)) for c, kind in zip(columns, bound, strict=True))
+            )
             .table_valued(
                 *(column(c.name, kind) for c, kind in zip(columns, bound, strict=True)), with_ordinality="position"
             )
             .render_derived(name="batch")
         )
-        values = [cast(arrays.c[c.name], c.type) if c.name in self.json else arrays.c[c.name] for c in columns]
+        self.table = table
         self.names = tuple(names)
-        self.insert: Insert = insert(table).from_select(list(names), select(*values).order_by(arrays.c.position))
+        self._batch = batch
+        self._values = {c.name: _batch_value(c, batch.c[c.name]) for c in columns}
+        self.insert: Insert = insert(table).from_select(
+            list(names), select(*self._values.values()).order_by(batch.c.position)
+        )
         self._upserts: dict[tuple[str, ...], Insert] = {}
+        self._updates: dict[tuple[tuple[str, ...], frozenset[str]], Update] = {}
 
     def upsert(self, key: Sequence[str]) -> Insert:
         """:attr:`insert`, updating every other column of a row whose ``key`` exists (built once)."""
@@ -139,17 +154,50 @@ class UnnestedRows:
             )
         return statement
 
-    @staticmethod
-    def fits(table: Table, names: Sequence[str]) -> bool:
-        # An array column's rows would make a two-dimensional array, which must be rectangular.
-        return not any(isinstance(table.c[name].type, ARRAY) for name in names)
+    def update(self, key: Sequence[str], *, add: Collection[str] = ()) -> Update:
+        """Every other column set on the row whose ``key`` columns match (built once); a column
+        named in ``add`` gets the row's value added to it instead (an increment: correct on rows
+        the caller holds locked, whatever their value was when read). Rows matching no table
+        row change nothing."""
+        built = (tuple(key), frozenset(add))
+        statement = self._updates.get(built)
+        if statement is None:
+            values = {
+                self.table.c[name]: self.table.c[name] + value if name in add else value
+                for name, value in self._values.items()
+                if name not in key
+            }
+            statement = self._updates[built] = (
+                update(self.table).where(*(self.table.c[name] == self._values[name] for name in key)).values(values)
+            )
+        return statement
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-        # JSON as the JSON type binds it: None is the JSON null.
-        return {
-            name: [json.dumps(row[name]) for row in rows] if name in self.json else [row[name] for row in rows]
-            for name in rows[0]
-        }
+        # Named apart from the columns (an UPDATE reserves their names for its SET clause). JSON
+        # as the JSON type binds it: None is the JSON null; an array column's None is NULL.
+        return {f"batch_{name}": self._bound(name, [row[name] for row in rows]) for name in rows[0]}
+
+    def _bound(self, name: str, values: list[Any]) -> list[Any]:
+        if name not in self.json:
+            return values
+        if isinstance(self.table.c[name].type, ARRAY):
+            return [None if value is None else json.dumps(list(value), default=str) for value in values]
+        return [json.dumps(value) for value in values]
+
+
+def _batch_value(target: Column[Any], bound: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The batch's column as ``target``'s type: JSON text cast, an array rebuilt from its JSON text."""
+    if isinstance(target.type, ARRAY):
+        elements = (
+            func.jsonb_array_elements_text(cast(bound, JSONB))
+            .table_valued("value", with_ordinality="position")
+            .render_derived(name="element")
+        )
+        rebuilt = func.array(select(elements.c.value).order_by(elements.c.position).scalar_subquery())
+        return case((bound.is_(None), null()), else_=cast(rebuilt, target.type))
+    if isinstance(target.type, JSON):
+        return cast(bound, target.type)
+    return bound
 
 
 def named_values(table: Table, names: Collection[str]) -> dict[str, BindParameter[Any]]:
@@ -163,14 +211,23 @@ def named_values(table: Table, names: Collection[str]) -> dict[str, BindParamete
 def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Executable, Any]:
     """The statement and parameters inserting ``rows`` (every row the same columns) in one execution.
 
-    Unnested (:class:`UnnestedRows`) for two rows or more, in their order; a single row, or
-    a table with array columns, as a plain insert.
+    Unnested (:class:`UnnestedRows`) for two rows or more, in their order; a single row as a
+    plain insert.
     """
-    names = tuple(rows[0])
-    if len(rows) == 1 or not UnnestedRows.fits(table, names):
+    if len(rows) == 1:
         return table.insert(), list(rows)
-    unnested = UnnestedRows.of(table, names)
+    unnested = UnnestedRows.of(table, tuple(rows[0]))
     return unnested.insert, unnested.parameters(rows)
+
+
+def update_rows(
+    table: Table, key: Sequence[str], rows: Sequence[Mapping[str, Any]], *, add: Collection[str] = ()
+) -> tuple[Executable, Any]:
+    """The statement and parameters setting each row's columns on the table row its ``key``
+    columns name, in one execution (:meth:`UnnestedRows.update`; every row the same columns,
+    each key at most once)."""
+    unnested = UnnestedRows.of(table, tuple(rows[0]))
+    return unnested.update(key, add=add), unnested.parameters(rows)
 
 
 def service_metadata(schema: str) -> MetaData:

@@ -21,11 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 class Work:
     """Statements (whitespace collapsed, at most 120 characters), transactions begun, pool checkouts.
 
+    ``executions`` counts what the server runs: an executemany is one statement sent but one
+    execution per row (PostgreSQL binds and executes each), a set-based statement one.
+
     ``transactions`` counts BEGINs sent; a statement run alone (autocommit, its own
     transaction without BEGIN or COMMIT) counts in ``alone`` instead.
     """
 
     statements: list[str] = field(default_factory=list)
+    executions: int = 0
     transactions: int = 0
     alone: int = 0
     checkouts: int = 0
@@ -40,6 +44,10 @@ class DatabaseWork:
     @property
     def statements(self) -> list[str]:
         return [statement for work in self.by_task.values() for statement in work.statements]
+
+    @property
+    def executions(self) -> int:
+        return sum(work.executions for work in self.by_task.values())
 
     def of(self, task: asyncio.Task[Any] | None) -> Work:
         return self.by_task[task]
@@ -63,9 +71,11 @@ def database_work(
 
     cut = None if whole_statements else 120
 
-    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+    def statement(conn: Any, cursor: Any, sql: str, parameters: Any, context: Any, executemany: bool) -> None:
         if savepoints or "SAVEPOINT" not in sql:
-            work.by_task[asyncio.current_task()].statements.append(" ".join(sql.split())[:cut])
+            recorded = work.by_task[asyncio.current_task()]
+            recorded.statements.append(" ".join(sql.split())[:cut])
+            recorded.executions += len(parameters) if executemany else 1
 
     def begin(conn: Any) -> None:
         recorded = work.by_task[asyncio.current_task()]
