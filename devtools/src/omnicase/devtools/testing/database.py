@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine.interfaces import ExecuteStyle
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
@@ -75,7 +76,9 @@ def database_work(
         if savepoints or "SAVEPOINT" not in sql:
             recorded = work.by_task[asyncio.current_task()]
             recorded.statements.append(" ".join(sql.split())[:cut])
-            recorded.executions += len(parameters) if executemany else 1
+            # A multi-row VALUES (SQLAlchemy's "insertmanyvalues") is one execution of many parameters.
+            one_per_row = executemany and context.execute_style is ExecuteStyle.EXECUTEMANY
+            recorded.executions += len(parameters) if one_per_row else 1
 
     def begin(conn: Any) -> None:
         recorded = work.by_task[asyncio.current_task()]
