@@ -115,11 +115,13 @@ async def test_statements_per_batch_do_not_grow_with_the_batch(seed: Seeder, clo
     # The first batch after a configuration change loads it (three statements more).
     await handler(seed.session, [created(snapshot(group_id=queue))])
     counts = {}
+    executions = {}
     for size in (1, 50):
         batch = [created(snapshot(group_id=queue)) for _ in range(size)]
         with database_work(seed.session) as work:
             await handler(seed.session, batch)
         counts[size] = len(work.statements)
+        executions[size] = work.executions
         states = {
             row.state
             for row in await seed.session.execute(
@@ -129,6 +131,9 @@ async def test_statements_per_batch_do_not_grow_with_the_batch(seed: Seeder, clo
         assert states == {"assigned"}
 
     assert counts[50] == counts[1], counts
+    # What PostgreSQL runs, not only what is sent: no statement is executed once per case
+    # or per agent (an executemany would be), so 50 new cases cost what one does.
+    assert executions[50] == executions[1], executions
     # Lock the cases, config version, lock and load the queue's agents (2), cases,
     # loads, offers, decisions, commands.
     assert counts[1] <= 9, counts
@@ -297,3 +302,52 @@ async def test_a_changed_rule_applies_to_the_next_batch(seed: Seeder, clock: Man
         ).all()
     )
     assert groups == {before.case_id: first, after.case_id: second}
+
+
+async def test_offers_and_changes_to_known_cases_are_executed_once_per_batch_whatever_its_size(
+    seed: Seeder, clock: ManualClock
+) -> None:
+    queue = await seed.group(model=RoutingModel.ROUND_ROBIN, offer_timeout=30)
+    agent_ids = [await seed.agent(queue, capacity=100) for _ in range(3)]
+    handler = case_events_handler(RoutingSettings())
+    await handler(seed.session, [created(snapshot(group_id=queue))])  # loads the configuration
+    offering: dict[int, int] = {}
+    changing: dict[int, int] = {}
+    for size in (1, 40):
+        cases_ = [snapshot(group_id=queue, tags=["first"]) for _ in range(size)]
+        with database_work(seed.session) as work:
+            await handler(seed.session, [created(case) for case in cases_])
+        offering[size] = work.executions
+        changed = [
+            case.model_copy(
+                update={"version": 2, "subject": f"now {index}", "tags": ["b", "a"], "custom_fields": {"n": index}}
+            )
+            for index, case in enumerate(cases_)
+        ]
+        batch = [
+            updated(case, "agent: someone", subject=(old.subject, case.subject), tags=(old.tags, case.tags))
+            for old, case in zip(cases_, changed, strict=True)
+        ]
+        with database_work(seed.session) as work:
+            await handler(seed.session, batch)
+        changing[size] = work.executions
+
+        ids = [case.case_id for case in cases_]
+        stored = {
+            row.case_id: (row.state, row.version, row.subject, row.tags, row.custom_fields)
+            for row in await seed.session.execute(select(cases).where(cases.c.case_id.in_(ids)))
+        }
+        assert [stored[case.case_id] for case in changed] == [
+            ("offered", 2, f"now {index}", ["b", "a"], {"n": index}) for index in range(size)
+        ]
+        pending = await seed.session.execute(
+            select(offers.c.agent_id).where(offers.c.case_id.in_(ids), offers.c.status == "pending")
+        )
+        offered_to = sorted(str(agent_id) for agent_id in pending.scalars())
+        assert len(offered_to) == size and set(offered_to) <= {str(agent_id) for agent_id in agent_ids}
+        due = await seed.session.execute(select(timers.c.case_id).where(timers.c.case_id.in_(ids)))
+        assert len(set(due.scalars())) == size
+
+    assert offering[40] == offering[1], offering
+    # Lock the cases and nothing else: the changes are one UPDATE for the batch.
+    assert changing[40] == changing[1] == 2, changing

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Uuid, and_, bindparam, case, cast, delete, exists, func, insert, select, update
+from sqlalchemy import Integer, Uuid, and_, case, cast, delete, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
-from omnicase.kit.db import any_of, insert_rows
+from omnicase.kit.db import UnnestedRows, any_of, insert_rows, update_rows
 from omnicase.kit.ids import uuid7
 from omnicase.kit.repository import Repository
 from omnicase.routing.engine import Candidate, Presence, RoutingModel, RuleConditions, RuleSpec
@@ -165,29 +165,18 @@ class WorkRepository(Repository):
         (a case another replica inserted meanwhile is left out)."""
         if not rows:
             return set()
-        # Rows as parameters, here and below: one cached statement for any batch size (a
-        # multi-row .values() is compiled again on every call).
-        result = await self.session.execute(
-            pg_insert(cases).on_conflict_do_nothing().returning(cases.c.case_id), list(rows)
-        )
+        # Unnested, here and below: one statement text and one execution for any batch size
+        # (a multi-row VALUES is a new text per size, an executemany one execution per row).
+        unnested = UnnestedRows.of(cases, tuple(rows[0]))
+        statement = unnested.insert.on_conflict_do_nothing().returning(cases.c.case_id)
+        result = await self.session.execute(statement, unnested.parameters(rows))
         return set(result.scalars())
 
     async def update_cases(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Set each row's columns on its case (``case_id`` says which), in one round trip;
-        every row names the same columns.
-
-        One UPDATE executed for every row (rows as parameters): a statement compiled once
-        for any batch size, where a VALUES list of the rows would be compiled on every call.
-        """
-        if not rows:
-            return
-        names = [name for name in rows[0] if name != "case_id"]
-        statement = (
-            update(cases)
-            .where(cases.c.case_id == bindparam("given_case_id", type_=cases.c.case_id.type))
-            .values({name: bindparam(f"given_{name}", type_=cases.c[name].type) for name in names})
-        )
-        await self.session.execute(statement, [{f"given_{name}": value for name, value in row.items()} for row in rows])
+        """Set each row's columns on its case (``case_id`` says which, each case once), in one
+        statement executed once; every row names the same columns."""
+        if rows:
+            await self.session.execute(*update_rows(cases, ("case_id",), rows))
 
     async def update_case(self, case_id: uuid.UUID, **values: Any) -> None:
         values.setdefault("updated_at", utcnow())
@@ -444,41 +433,20 @@ class WorkRepository(Repository):
         statement. Callers hold the agents' locks and checked the room themselves."""
         if not loads:
             return
-        # One UPDATE executed per agent (rows as parameters): compiled once for any batch,
-        # where a VALUES list of the rows is compiled again on every call.
-        statement = (
-            update(agents)
-            .where(agents.c.user_id == bindparam("given_agent_id", type_=Uuid))
-            .values(
-                used_capacity=agents.c.used_capacity + bindparam("given_cost", type_=Integer),
-                active_cases=agents.c.active_cases + bindparam("given_count", type_=Integer),
-                last_assigned_at=bindparam("given_at", type_=agents.c.last_assigned_at.type),
-            )
-        )
-        await self.session.execute(
-            statement,
-            [
-                {"given_agent_id": agent_id, "given_cost": cost, "given_count": count, "given_at": at}
-                for agent_id, cost, count, at in loads
-            ],
-        )
+        # Increments (used_capacity = used_capacity + batch's), each agent once: the rows are
+        # locked, so what another transaction added before stays counted.
+        rows = [
+            {"user_id": agent_id, "used_capacity": cost, "active_cases": count, "last_assigned_at": at}
+            for agent_id, cost, count, at in loads
+        ]
+        await self.session.execute(*update_rows(agents, ("user_id",), rows, add=("used_capacity", "active_cases")))
 
     async def mark_offered_in_queues(self, marks: Sequence[tuple[uuid.UUID, uuid.UUID, datetime]]) -> None:
         """Round-robin rotation: ``(queue, agent, offered at)`` rows, in one statement."""
         if not marks:
             return
-        statement = (
-            update(group_members)
-            .where(
-                group_members.c.group_id == bindparam("given_group_id", type_=Uuid),
-                group_members.c.agent_id == bindparam("given_agent_id", type_=Uuid),
-            )
-            .values(last_offered_at=bindparam("given_at", type_=group_members.c.last_offered_at.type))
-        )
-        await self.session.execute(
-            statement,
-            [{"given_group_id": group, "given_agent_id": agent, "given_at": at} for group, agent, at in marks],
-        )
+        rows = [{"group_id": group, "agent_id": agent, "last_offered_at": at} for group, agent, at in marks]
+        await self.session.execute(*update_rows(group_members, ("group_id", "agent_id"), rows))
 
     async def candidate(self, agent_id: uuid.UUID) -> Candidate | None:
         row = (await self.session.execute(select(agents).where(agents.c.user_id == agent_id))).mappings().first()
@@ -582,7 +550,7 @@ class WorkRepository(Repository):
     async def add_offers(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert offers (every column given, ids included) in one statement."""
         if rows:
-            await self.session.execute(insert(offers), list(rows))
+            await self.session.execute(*insert_rows(offers, rows))
 
     async def get_offer(self, offer_id: uuid.UUID, *, lock: bool = False) -> OfferRow | None:
         statement = select(offers).where(offers.c.id == offer_id)
