@@ -343,8 +343,9 @@ async def test_offers_and_changes_to_known_cases_are_executed_once_per_batch_wha
         pending = await seed.session.execute(
             select(offers.c.agent_id).where(offers.c.case_id.in_(ids), offers.c.status == "pending")
         )
-        offered_to = sorted(str(agent_id) for agent_id in pending.scalars())
-        assert len(offered_to) == size and set(offered_to) <= {str(agent_id) for agent_id in agent_ids}
+        offered_to = list(pending.scalars())
+        assert len(offered_to) == size
+        assert set(offered_to) <= set(agent_ids)
         due = await seed.session.execute(select(timers.c.case_id).where(timers.c.case_id.in_(ids)))
         assert len(set(due.scalars())) == size
 
