@@ -27,7 +27,7 @@ from omnicase.kit.events import (
 )
 from omnicase.kit.staging import flush_staged
 from omnicase.routing.engine import RoutingModel, RuleConditions
-from omnicase.routing.models import agents, cases, decisions, offers, timers
+from omnicase.routing.models import agents, cases, decisions, group_members, offers, timers
 from omnicase.routing.rules.schemas import RuleUpdate
 from omnicase.routing.rules.service import RuleService
 from omnicase.routing.settings import RoutingSettings
@@ -314,6 +314,7 @@ async def test_offers_and_changes_to_known_cases_are_executed_once_per_batch_wha
     offering: dict[int, int] = {}
     changing: dict[int, int] = {}
     for size in (1, 40):
+        await clock.advance(5)
         cases_ = [snapshot(group_id=queue, tags=["first"]) for _ in range(size)]
         with database_work(seed.session) as work:
             await handler(seed.session, [created(case) for case in cases_])
@@ -346,6 +347,12 @@ async def test_offers_and_changes_to_known_cases_are_executed_once_per_batch_wha
         offered_to = list(pending.scalars())
         assert len(offered_to) == size
         assert set(offered_to) <= set(agent_ids)
+        # The rotation is kept per queue and agent: each offered agent's mark is this batch's.
+        marks = {
+            row.agent_id: row.last_offered_at
+            for row in await seed.session.execute(select(group_members).where(group_members.c.group_id == queue))
+        }
+        assert {marks[agent_id] for agent_id in offered_to} == {clock.now()}
         due = await seed.session.execute(select(timers.c.case_id).where(timers.c.case_id.in_(ids)))
         assert len(set(due.scalars())) == size
 
