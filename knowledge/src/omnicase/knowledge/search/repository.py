@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Text, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, Select, Text, and_, cast, func, literal, select, union
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from omnicase.kit.repository import Repository
@@ -18,6 +18,8 @@ from omnicase.knowledge.search.analysis import Terms
 # Title matches count above body matches twice over: in the tsvector's weights (A over B) and here.
 TITLE_SIMILARITY = 0.5
 BODY_SIMILARITY = 0.2
+# Full-text matches scored in full beyond the page asked for (see SearchRepository.search).
+CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -73,22 +75,40 @@ class SearchRepository(Repository):
         return await self.session.scalar(found) is not None
 
     async def search(self, query: SearchQuery, offset: int, limit: int) -> list[HitRow]:
-        """``limit + 1`` hits from ``offset`` on, best first."""
+        """``limit + 1`` hits from ``offset`` on, best first.
+
+        Scored in two steps, so a word thousands of translations hold (a Chinese word inside a
+        longer one, a common English one) costs no similarity computed over each of them: the
+        candidates are the best ``offset + limit + CANDIDATES`` full-text matches by their rank
+        (from the tsvector index) and the trigram matches of titles and bodies (from their
+        indexes, close matches only: few), each set read alone so each uses its index; only the
+        candidates get the full score. A full-text match beyond them could have climbed only
+        by a similarity under the trigram threshold (at most 0.42), never past the ones kept.
+        """
         text = literal(query.text)
         tsquery = _tsquery(query.parts)
+        key = (translations.c.article_id, translations.c.locale)
         # word_similarity(q, text) > its threshold (0.6): q is close to some stretch of the text.
-        similar = or_(
-            text.op("<%", is_comparison=True)(translations.c.title),
-            text.op("<%", is_comparison=True)(translations.c.body_text),
-        )
+        branches = [
+            self._scoped(select(*key), query).where(text.op("<%", is_comparison=True)(translations.c.title)),
+            self._scoped(select(*key), query).where(text.op("<%", is_comparison=True)(translations.c.body_text)),
+        ]
         title_similarity = func.word_similarity(text, translations.c.title, type_=Float)
         body_similarity = func.word_similarity(text, translations.c.body_text, type_=Float)
         ranked: ColumnElement[Any] = TITLE_SIMILARITY * title_similarity + BODY_SIMILARITY * body_similarity
-        matched: ColumnElement[bool] = similar
         if tsquery is not None:
-            matched = or_(translations.c.search_vector.op("@@", is_comparison=True)(tsquery), similar)
             # 32: rank / (rank + 1), between 0 and 1 like the similarities.
-            ranked = ranked + func.ts_rank_cd(translations.c.search_vector, tsquery, 32, type_=Float)
+            text_rank = func.ts_rank_cd(translations.c.search_vector, tsquery, 32, type_=Float)
+            best = (
+                self._scoped(select(*key), query)
+                .where(translations.c.search_vector.op("@@", is_comparison=True)(tsquery))
+                .order_by(text_rank.desc())
+                .limit(offset + limit + 1 + CANDIDATES)
+                .subquery()
+            )
+            branches.append(select(best.c.article_id, best.c.locale))
+            ranked = ranked + text_rank
+        candidates = union(*branches).subquery()
         score = ranked.label("score")
         statement = (
             select(
@@ -100,11 +120,23 @@ class SearchRepository(Repository):
                 score,
                 (cast(tsquery, Text) if tsquery is not None else literal("")).label("query_text"),
             )
-            .join(articles, articles.c.id == translations.c.article_id)
-            .where(matched, translations.c.status != TranslationStatus.ARCHIVED.value)
+            .join(
+                candidates,
+                and_(
+                    candidates.c.article_id == translations.c.article_id, candidates.c.locale == translations.c.locale
+                ),
+            )
             .order_by(score.desc(), translations.c.article_id, translations.c.locale)
             .offset(offset)
             .limit(limit + 1)
+        )
+        return [HitRow(**row._mapping) for row in await self.session.execute(statement)]
+
+    @staticmethod
+    def _scoped(statement: Select[Any], query: SearchQuery) -> Select[Any]:
+        """``statement`` over the translations ``query`` may find: never archived; its brand, locale or language."""
+        statement = statement.join(articles, articles.c.id == translations.c.article_id).where(
+            translations.c.status != TranslationStatus.ARCHIVED.value
         )
         if query.public:
             statement = statement.where(
@@ -117,4 +149,4 @@ class SearchRepository(Repository):
             statement = statement.where(translations.c.locale == query.locale)
         elif query.language is not None:
             statement = statement.where(translations.c.language == query.language)
-        return [HitRow(**row._mapping) for row in await self.session.execute(statement)]
+        return statement
