@@ -10,6 +10,7 @@ import pytest
 
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers
+from omnicase.kit.events import ChangeCase, RecordCaseAccess
 
 pytestmark = pytest.mark.asyncio
 
@@ -164,3 +165,25 @@ async def test_customers_with_organization_access_see_their_colleagues_cases(
     assert (await api.get(f"/api/v1/cases/{colleague['id']}", headers=wide)).status_code == 200
     listed = (await api.get("/api/v1/cases", params={"sort": "number"}, headers=wide)).json()["items"]
     assert [case["id"] for case in listed] == [mine["id"], colleague["id"]]
+
+
+async def test_a_swarm_members_read_access_and_a_promoted_note_go_through_case_commands_into_history(
+    api: httpx.AsyncClient, deliver: Deliver
+) -> None:
+    case = (await api.post("/api/v1/cases", json={"subject": "Swarmed", "requester": {"email": "w@swarm.example"}})).json()
+    case_id = uuid.UUID(case["id"])
+    expert = f"user:{uuid.uuid4()}"
+    await deliver(RecordCaseAccess(case_id=case_id, grantee=expert, granted=True, reason="swarm:1"))
+    await deliver(
+        ChangeCase(case_id=case_id, internal_note="Restart the sync worker.", note_author=expert, reason="swarm:1")
+    )
+    await deliver(RecordCaseAccess(case_id=case_id, grantee=expert, granted=False, reason="swarm:1"))
+
+    history = (await api.get(f"/api/v1/cases/{case_id}/history")).json()["items"]
+    access = [(entry["old"], entry["new"], entry["actor"]) for entry in history if entry["field"] == "access"]
+    assert access == [(None, expert, "swarm:1"), (expert, None, "swarm:1")]
+    messages = (await api.get(f"/api/v1/cases/{case_id}/messages")).json()["items"]
+    [note] = [message for message in messages if message["text"] == "Restart the sync worker."]
+    assert (note["public"], note["author"]) == (False, expert)
+    # Recording access changes no field of the case.
+    assert (await api.get(f"/api/v1/cases/{case_id}")).json()["version"] == case["version"] + 1

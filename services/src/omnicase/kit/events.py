@@ -379,7 +379,25 @@ class ChangeCase(EventData):
     add_tags: list[str] = Field(default_factory=list)
     remove_tags: list[str] = Field(default_factory=list)
     internal_note: str | None = None
+    note_author: str | None = Field(
+        default=None,
+        description="user:<id> the internal note is written by (a promoted swarm message); null: the reason.",
+    )
     reason: str
+
+
+@contract
+class RecordCaseAccess(EventData):
+    """A person or group is given, or loses, read access to a case outside its assignment (a swarm's
+    members); case-core records it in the case's history. Key: the case id."""
+
+    event_type = "case.record_access"
+    topic = Topic.CASE_COMMANDS
+
+    case_id: uuid.UUID
+    grantee: str = Field(description="user:<id> or group:<id>.", pattern=r"^(user|group):[0-9a-f-]{36}$")
+    granted: bool = Field(description="True: read access begins; false: it ends.")
+    reason: str = Field(description="Why, as history shows it, e.g. swarm:<id>.")
 
 
 # --- sla.events -----------------------------------------------------------------------
@@ -609,3 +627,69 @@ class ArticleArchived(EventData):
     article_id: uuid.UUID
     author_id: str
     archived_at: datetime
+
+
+# --- swarm.events ---------------------------------------------------------------------------------
+
+SwarmStatus = Literal["open", "resolved", "abandoned"]
+
+
+@contract
+class SwarmStarted(EventData):
+    """Someone started a swarm of experts around a case to answer a question. Key: the case id."""
+
+    event_type = "swarm.started"
+    topic = Topic.SWARM_EVENTS
+
+    swarm_id: uuid.UUID
+    case_id: uuid.UUID
+    started_by: str = Field(description="user:<id> of the case's assignee or the lead who started it.")
+    question: str
+    urgency: Literal["low", "normal", "high", "urgent"]
+    started_at: datetime
+
+
+@contract
+class SwarmMemberJoined(EventData):
+    """An agent or a group joined a swarm (they may read its case while it is open). Key: the case id."""
+
+    event_type = "swarm.member_joined"
+    topic = Topic.SWARM_EVENTS
+
+    swarm_id: uuid.UUID
+    case_id: uuid.UUID
+    member: str = Field(description="user:<id> or group:<id>.")
+    added_by: str
+    joined_at: datetime
+
+
+@contract
+class SwarmMessagePosted(EventData):
+    """A message in a swarm's internal thread (never shown to the customer). Key: the case id."""
+
+    event_type = "swarm.message_posted"
+    topic = Topic.SWARM_EVENTS
+
+    swarm_id: uuid.UUID
+    case_id: uuid.UUID
+    message_id: uuid.UUID
+    author: str = Field(description="user:<id>, or slack:<user id> for a Slack user Omnicase does not know.")
+    mentions: list[str] = Field(default_factory=list, description="user:<id> of each agent @mentioned.")
+    source: Literal["omnicase", "slack"] = "omnicase"
+    posted_at: datetime
+
+
+@contract
+class SwarmResolved(EventData):
+    """A swarm ended, resolved (its question answered) or abandoned, with its outcome. Key: the case id."""
+
+    event_type = "swarm.resolved"
+    topic = Topic.SWARM_EVENTS
+
+    swarm_id: uuid.UUID
+    case_id: uuid.UUID
+    status: Literal["resolved", "abandoned"]
+    outcome: str
+    ended_by: str
+    started_at: datetime
+    ended_at: datetime

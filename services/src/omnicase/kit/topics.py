@@ -1,7 +1,7 @@
 """The suite's Kafka topics (ARCHITECTURE.md) and how a run names them.
 
 Each topic is keyed so that per-key order is what consumers need: the thread key
-for intake, the case id for everything about a case, the article id for knowledge.
+for intake, the case id for everything about a case, the article id for knowledge, the case id for swarms.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ class Topic(StrEnum):
     ROUTING_EVENTS = "routing.events"
     OUTBOUND_MESSAGES = "outbound.messages"
     KNOWLEDGE_EVENTS = "knowledge.events"
+    SWARM_EVENTS = "swarm.events"
 
 
 DLQ_SUFFIX = ".dlq"

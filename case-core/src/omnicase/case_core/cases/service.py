@@ -750,6 +750,19 @@ class CaseService:
         await MessageRepository(session).set_email_message_id(outbound_id, message_id)
         await MessageRepository(session).add_thread_keys(case_id, [(MESSAGE_ID, message_id)])
 
+    async def record_access(
+        self, session: AsyncSession, case_id: uuid.UUID, grantee: str, granted: bool, actor: Actor
+    ) -> None:
+        """Note in the case's history that ``grantee`` may read it (or no longer may) outside its assignment.
+
+        Staff read every case today, so nothing else changes; the entry is what tells an auditor why
+        someone outside the case's group looked at it (a swarm's member, issue 21). The case's version
+        does not move: no field of the case changed.
+        """
+        case = await self.get(session, case_id)
+        old, new = (None, grantee) if granted else (grantee, None)
+        await CaseRepository(session).add_history([self._history(case, actor, "access", old, new, utcnow())])
+
     async def record_failed_delivery(
         self, session: AsyncSession, case_id: uuid.UUID, error: str | None, actor: Actor
     ) -> None:

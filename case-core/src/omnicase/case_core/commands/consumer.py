@@ -1,6 +1,7 @@
 """``case.commands`` → case changes, with the same rules as the API.
 
-Routing assigns, the SLA engine escalates and moves statuses. A command the rules
+Routing assigns, the SLA engine escalates and moves statuses, collaboration records a
+swarm member's read access and promotes swarm messages to internal notes (issue 21). A command the rules
 refuse (a closed case, a transition that is not allowed, a case that does not
 exist) is logged and dropped, never retried: retrying cannot make it valid, and
 dead-lettering it would count towards the consumer's flood stop. A refused command
@@ -23,11 +24,11 @@ from omnicase.case_core.cases.service import CaseService, MessageDraft
 from omnicase.case_core.identity import Actor
 from omnicase.kit.bus.batch import Batch, Received, event_types
 from omnicase.kit.errors import ServiceError
-from omnicase.kit.events import AssignCase, ChangeCase, EventData, SetCaseStatus
+from omnicase.kit.events import AssignCase, ChangeCase, EventData, RecordCaseAccess, SetCaseStatus
 
 logger = logging.getLogger(__name__)
 
-_COMMANDS = (AssignCase, ChangeCase, SetCaseStatus)
+_COMMANDS = (AssignCase, ChangeCase, SetCaseStatus, RecordCaseAccess)
 ACCEPTS = event_types(*_COMMANDS)
 
 
@@ -81,12 +82,17 @@ class CommandConsumer:
                     note = MessageDraft(
                         direction="outbound",
                         public=False,
-                        author=actor.name,
-                        author_role="system",
+                        # A promoted swarm message keeps its author; history still names the command.
+                        author=change.note_author or actor.name,
+                        author_role="agent" if change.note_author else "system",
                         channel=(await self.cases.get(session, change.case_id)).channel,
                         text=change.internal_note,
                     )
                     await self.cases.add_message(session, change.case_id, note, actor)
+            case RecordCaseAccess() as access:
+                await self.cases.record_access(
+                    session, access.case_id, access.grantee, access.granted, _actor(source, access.reason)
+                )
             case SetCaseStatus() as command:
                 await self.cases.change(
                     session,
