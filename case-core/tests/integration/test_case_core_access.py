@@ -170,7 +170,9 @@ async def test_customers_with_organization_access_see_their_colleagues_cases(
 async def test_a_swarm_members_read_access_and_a_promoted_note_go_through_case_commands_into_history(
     api: httpx.AsyncClient, deliver: Deliver
 ) -> None:
-    case = (await api.post("/api/v1/cases", json={"subject": "Swarmed", "requester": {"email": "w@swarm.example"}})).json()
+    case = (
+        await api.post("/api/v1/cases", json={"subject": "Swarmed", "requester": {"email": "w@swarm.example"}})
+    ).json()
     case_id = uuid.UUID(case["id"])
     expert = f"user:{uuid.uuid4()}"
     await deliver(RecordCaseAccess(case_id=case_id, grantee=expert, granted=True, reason="swarm:1"))
