@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SERVICES := case-core intake-email intake-web routing sla-engine knowledge reporting gateway
+SERVICES := case-core intake-email intake-web routing sla-engine knowledge reporting collaboration gateway
 # Services whose tests need more than the kit's dev tools (their `test` extra). Tests that
 # run another service's app as a real peer (case-core calls routing and intake-web) find it
 # installed here with every service.

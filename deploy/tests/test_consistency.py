@@ -17,7 +17,7 @@ import pytest
 
 DEPLOY = Path(__file__).resolve().parents[1]
 # Scaled by HorizontalPodAutoscalers (ARCHITECTURE.md: stateless HTTP services).
-AUTOSCALED = {"gateway", "case-core", "intake-web", "routing", "knowledge"}
+AUTOSCALED = {"gateway", "case-core", "intake-web", "routing", "knowledge", "collaboration"}
 PUBLIC_HTTP = "gateway"
 SMTP_SERVICE = "intake-email"
 SMTP_CONTAINER_PORT = 2525

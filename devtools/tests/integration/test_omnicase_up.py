@@ -111,6 +111,7 @@ def test_up_runs_the_suite_behind_the_gateway_restarts_what_dies_and_stops_clean
         "sla-engine",
         "knowledge",
         "reporting",
+        "collaboration",
     }
     assert report["checks"] == {"database": "ok", **{f"service:{name}": "ok" for name in services - {"gateway"}}}
     stack.wait_for_line("Omnicase is up.")

@@ -8,7 +8,7 @@ import pytest
 
 from omnicase.gateway.access.policy import AREAS, Guard, authorize
 from omnicase.gateway.identity.principal import ROLE_SCOPES, SCOPES, Principal, UserRole
-from omnicase.gateway.routes import ROUTES
+from omnicase.gateway.routes import ROUTES, owner_of
 from omnicase.kit.errors import Forbidden
 
 AGENT_ID = uuid.uuid4()
@@ -122,3 +122,18 @@ def test_admins_and_agents_read_reports_and_light_agents_and_customers_do_not() 
     for role in others:
         with pytest.raises(Forbidden):
             authorize(person(role), "GET", "/api/v1/reports/metrics")
+
+
+def test_swarms_nested_under_a_case_belong_to_collaboration_and_staff_take_part_in_them() -> None:
+    case = f"/api/v1/cases/{uuid.uuid4()}"
+    assert owner_of(f"{case}/swarms") == "collaboration"
+    assert owner_of("/api/v1/cases/{case_id}/swarms") == "collaboration"
+    assert owner_of(f"{case}/messages") == "case-core"
+    assert owner_of(f"{case}/swarmsx") == "case-core"
+    for role in ("agent", "light_agent", "admin"):
+        assert authorize(person(role), "POST", f"{case}/swarms").guard is Guard.NONE
+        assert authorize(person(role), "POST", "/api/v1/swarms/1/messages").guard is Guard.NONE
+    with pytest.raises(Forbidden):
+        authorize(person("end_user"), "GET", f"{case}/swarms")
+    with pytest.raises(Forbidden, match="collaboration:write"):
+        authorize(integration("collaboration:read", "cases:write"), "POST", f"{case}/swarms")

@@ -16,8 +16,9 @@ from omnicase.kit.service import discover_services, load_app_factory
 
 VERBS = {
     "accept", "add", "apply", "archive", "bulk", "change", "count", "create", "decline", "delete", "download", "dry",
-    "export", "get", "issue", "list", "merge", "preflight", "preview", "receive", "recover", "redeliver", "remove",
-    "replace", "reset", "revoke", "rotate", "search", "set", "show", "submit", "test", "update", "verify",
+    "end", "export", "get", "issue", "list", "merge", "post", "preflight", "preview", "promote", "receive", "recover",
+    "redeliver", "remove", "replace", "reset", "revoke", "rotate", "search", "set", "show", "start", "submit", "test",
+    "update", "verify",
 }  # fmt: skip
 SNAKE_CASE = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")
 

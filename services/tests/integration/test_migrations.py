@@ -46,6 +46,7 @@ def test_each_service_migrates_only_its_own_schema_and_can_go_back(embedded_post
         "sla-engine",
         "knowledge",
         "reporting",
+        "collaboration",
         "gateway",
     }
 

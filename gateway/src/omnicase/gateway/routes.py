@@ -1,6 +1,9 @@
 """Which service owns which public path (ARCHITECTURE.md § Public conventions).
 
-Longest prefix wins. Services add their resources here as they grow.
+Longest prefix wins. Services add their resources here as they grow. A ``*`` segment stands
+for any one segment (an id), so a service can own a resource nested under another's
+(``/api/v1/cases/*/swarms`` is collaboration's, the rest of ``/api/v1/cases`` case-core's);
+it matches the OpenAPI templates (``{case_id}``) and the requests' own ids alike.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ ROUTES: dict[str, str] = {
     # The reports dashboard: a page and its script and style, holding no data (the script signs in
     # and reads /api/v1/reports with the bearer token, as any client does), so it is not signed in.
     "/reports": "reporting",
+    "/api/v1/cases/*/swarms": "collaboration",
+    "/api/v1/swarms": "collaboration",
 }
 
 
@@ -49,9 +54,20 @@ def is_public(path: str) -> bool:
     return path.startswith("/public/") or path == "/reports" or path.startswith("/reports/")
 
 
+def under(path: str, prefix: str) -> bool:
+    """Whether ``path`` is ``prefix`` or below it, a ``*`` segment of ``prefix`` matching any one segment."""
+    if "*" not in prefix:
+        return path == prefix or path.startswith(prefix + "/")
+    wanted = prefix.split("/")
+    segments = path.split("/")
+    if len(segments) < len(wanted):
+        return False
+    return all(want in ("*", got) and (want != "*" or got != "") for want, got in zip(wanted, segments, strict=False))
+
+
 def owner_of(path: str) -> str | None:
     """The service that owns ``path``, or None."""
     for prefix, service in _BY_LENGTH:
-        if path == prefix or path.startswith(prefix + "/"):
+        if under(path, prefix):
             return service
     return None

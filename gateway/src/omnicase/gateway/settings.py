@@ -21,6 +21,7 @@ DEV_SERVICE_URLS = {
     "sla-engine": "http://127.0.0.1:8085",
     "knowledge": "http://127.0.0.1:8086",
     "reporting": "http://127.0.0.1:8087",
+    "collaboration": "http://127.0.0.1:8088",
 }
 
 DEV_TOKEN_SECRET = "omnicase-dev-token-secret-change-me-please"

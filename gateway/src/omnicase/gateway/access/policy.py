@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from omnicase.gateway.identity.principal import Principal
+from omnicase.gateway.routes import under
 from omnicase.kit.errors import Forbidden
 
 STAFF = frozenset({"admin", "agent", "light_agent"})
@@ -65,6 +66,9 @@ AREAS: dict[str, Area] = {
     # Admins and agents read the desk's metrics (light agents do not); nothing there is written,
     # so no role and no scope writes it.
     "/api/v1/reports": Area("reports", WORKERS, frozenset()),
+    # Staff start, join and talk in swarms around a case (issue 21).
+    "/api/v1/cases/*/swarms": Area("collaboration", STAFF, STAFF),
+    "/api/v1/swarms": Area("collaboration", STAFF, STAFF),
 }
 
 _BY_LENGTH = sorted(AREAS.items(), key=lambda item: len(item[0]), reverse=True)
@@ -95,7 +99,7 @@ class Decision:
 
 def area_of(path: str) -> Area | None:
     for prefix, area in _BY_LENGTH:
-        if path == prefix or path.startswith(prefix + "/"):
+        if under(path, prefix):
             return area
     return None
 

@@ -29,6 +29,8 @@ SCOPES: dict[str, str] = {
     "knowledge:read": "Read knowledge base sections and articles, drafts included, and search them.",
     "knowledge:write": "Write knowledge base sections and articles: create, translate, publish, archive.",
     "reports:read": "Read the desk's metrics, charts and the CSV export of its cases.",
+    "collaboration:read": "Read swarms around cases, their members and threads.",
+    "collaboration:write": "Start, join, post in and end swarms; promote a swarm message to its case.",
     "users:read": "Read gateway users.",
     "users:write": "Create and update gateway users.",
 }
@@ -50,6 +52,8 @@ ROLE_SCOPES: dict[UserRole, frozenset[str]] = {
             "sla:read",
             "knowledge:read",
             "reports:read",
+            "collaboration:read",
+            "collaboration:write",
         }
     ),
     "light_agent": frozenset(
@@ -62,6 +66,8 @@ ROLE_SCOPES: dict[UserRole, frozenset[str]] = {
             "routing:presence",
             "sla:read",
             "knowledge:read",
+            "collaboration:read",
+            "collaboration:write",
         }
     ),
     "end_user": frozenset({"cases:read", "cases:write"}),

@@ -1,0 +1,42 @@
+"""collaboration HTTP app (everything it holds is built in the lifespan, never at import)."""
+
+from fastapi import FastAPI
+
+from omnicase.collaboration.cases.consumer import ACCEPTS, CONSUMER_GROUP, handle_case_events
+from omnicase.collaboration.models import inbox, outbox
+from omnicase.collaboration.service import SPEC
+from omnicase.collaboration.settings import CollaborationSettings
+from omnicase.collaboration.state import CollaborationState, collaboration_state
+from omnicase.collaboration.swarms.api import case_router as case_swarms_router
+from omnicase.collaboration.swarms.api import router as swarms_router
+from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
+from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
+from omnicase.kit.settings import load_settings
+from omnicase.kit.topics import Topic
+
+TAGS = [
+    {"name": "swarms", "description": "Swarms of experts around a case: members, an internal thread, an outcome."},
+]
+
+
+def create_app(settings: CollaborationSettings | None = None) -> FastAPI:
+    settings = settings or load_settings(CollaborationSettings)
+    parts = ServiceParts[CollaborationSettings, CollaborationState](
+        state=collaboration_state,
+        routers=[case_swarms_router, swarms_router],
+        outbox_table=outbox,
+        inbox_table=inbox,
+        consumers=[
+            ConsumerBinding(
+                ConsumerConfig(
+                    group=CONSUMER_GROUP,
+                    topics=[Topic.CASE_EVENTS],
+                    accepts=ACCEPTS,
+                    fetch_max_wait_ms=OFF_THE_CASE_PATH_FETCH_WAIT_MS,
+                ),
+                handle_case_events,
+            )
+        ],
+        openapi_tags=TAGS,
+    )
+    return create_service_app(SPEC, settings, parts)

@@ -1,0 +1,4 @@
+from omnicase.collaboration.models import metadata
+from omnicase.ops.migrations import run_env
+
+run_env(metadata)

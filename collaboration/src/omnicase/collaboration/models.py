@@ -1,0 +1,94 @@
+"""Tables of the ``collaboration`` schema (owned by collaboration alone)."""
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from omnicase.kit.db import service_metadata
+from omnicase.kit.inbox import inbox_table
+from omnicase.kit.outbox import outbox_table
+
+metadata = service_metadata("collaboration")
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+# The cases as case-core's events tell them (case.events), kept for what swarms need of them:
+# who owns a case, whether it is still open, its text for the summary and the expert finder.
+# case-core stays the only writer of case state; this is a projection, rebuilt from the topic.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", Integer, nullable=False),
+    Column("subject", String(1000), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("assignee_id", Uuid, nullable=True),
+    Column("group_id", Uuid, nullable=True),
+    Column("requester_id", Uuid, nullable=True),
+    Column("brand", String(100), nullable=True),
+    Column("language", String(35), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # When and by whom (its assignee then) the case was last solved; null while it is not.
+    Column("solved_at", DateTime(timezone=True), nullable=True),
+    Column("solved_by", Uuid, nullable=True),
+    Index("ix_cases_solved_by", "solved_by"),
+)
+
+swarms = Table(
+    "swarms",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("collaboration.cases.id"), nullable=False),
+    Column("started_by", String(200), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("outcome", Text, nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("ended_by", String(200), nullable=True),
+    CheckConstraint("status IN ('open', 'resolved', 'abandoned')", name="status"),
+    CheckConstraint("urgency IN ('low', 'normal', 'high', 'urgent')", name="urgency"),
+    Index("ix_swarms_case", "case_id", "id"),
+)
+
+# ``member`` is user:<id> (an agent) or group:<id>.
+swarm_members = Table(
+    "swarm_members",
+    metadata,
+    Column("swarm_id", Uuid, ForeignKey("collaboration.swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("member", String(50), primary_key=True),
+    Column("added_by", String(200), nullable=False),
+    Column("joined_at", DateTime(timezone=True), nullable=False),
+)
+
+swarm_messages = Table(
+    "swarm_messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("swarm_id", Uuid, ForeignKey("collaboration.swarms.id", ondelete="CASCADE"), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("author_name", String(200), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("mentions", ARRAY(String(50)), nullable=False, server_default="{}"),
+    Column("source", String(16), nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("promoted_at", DateTime(timezone=True), nullable=True),
+    Column("promoted_by", String(200), nullable=True),
+    CheckConstraint("source IN ('omnicase', 'slack')", name="source"),
+    Index("ix_swarm_messages_swarm", "swarm_id", "id"),
+)

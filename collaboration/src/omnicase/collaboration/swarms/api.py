@@ -1,0 +1,120 @@
+"""Routes of /api/v1/cases/{case_id}/swarms and /api/v1/swarms."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, status
+
+from omnicase.collaboration.deps import SwarmsDep
+from omnicase.collaboration.swarms.schemas import MemberRef, MessageCreate, Swarm, SwarmCreate, SwarmEnd, SwarmMessage
+from omnicase.collaboration.swarms.service import (
+    CaseNotFound,
+    CaseSolved,
+    MessagePromoted,
+    NotSwarmMember,
+    NotSwarmOwner,
+    SwarmEnded,
+    SwarmMessageNotFound,
+    SwarmNotFound,
+)
+from omnicase.kit.db import SessionDep
+from omnicase.kit.errors import problem_responses
+from omnicase.kit.identity import CurrentIdentity, area_access
+from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
+
+ACCESS = [Depends(area_access("collaboration"))]
+case_router = APIRouter(prefix="/api/v1/cases/{case_id}/swarms", tags=["swarms"], dependencies=ACCESS)
+router = APIRouter(prefix="/api/v1/swarms", tags=["swarms"], dependencies=ACCESS)
+
+
+@case_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="start_swarm",
+    summary="Start a swarm of experts on a case (its assignee or a lead)",
+    responses=problem_responses(CaseNotFound, NotSwarmOwner, CaseSolved),
+)
+async def start_swarm(
+    case_id: uuid.UUID, payload: SwarmCreate, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity
+) -> Swarm:
+    return await swarms.start(session, case_id, payload, identity)
+
+
+@case_router.get(
+    "",
+    operation_id="list_case_swarms",
+    summary="The swarms of a case, oldest first",
+    responses=problem_responses(CaseNotFound, InvalidCursor),
+)
+async def list_case_swarms(
+    case_id: uuid.UUID, swarms: SwarmsDep, session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[Swarm]:
+    return await swarms.page_of_case(session, case_id, cursor, limit)
+
+
+@router.get("/{swarm_id}", operation_id="get_swarm", summary="Get a swarm", responses=problem_responses(SwarmNotFound))
+async def get_swarm(swarm_id: uuid.UUID, swarms: SwarmsDep, session: SessionDep) -> Swarm:
+    return await swarms.get(session, swarm_id)
+
+
+@router.patch(
+    "/{swarm_id}",
+    operation_id="end_swarm",
+    summary="Resolve or abandon a swarm with its outcome (members' read access ends)",
+    responses=problem_responses(SwarmNotFound, NotSwarmOwner, SwarmEnded),
+)
+async def end_swarm(
+    swarm_id: uuid.UUID, payload: SwarmEnd, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity
+) -> Swarm:
+    return await swarms.end(session, swarm_id, payload, identity)
+
+
+@router.post(
+    "/{swarm_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="add_swarm_member",
+    summary="Pull an agent or a group into a swarm (they may read its case while it is open)",
+    responses=problem_responses(SwarmNotFound, NotSwarmMember, SwarmEnded),
+)
+async def add_swarm_member(
+    swarm_id: uuid.UUID, payload: MemberRef, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity
+) -> Swarm:
+    return await swarms.add_member(session, swarm_id, payload, identity)
+
+
+@router.post(
+    "/{swarm_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="post_swarm_message",
+    summary="Post in a swarm's internal thread (never shown to the customer)",
+    responses=problem_responses(SwarmNotFound, NotSwarmMember, SwarmEnded),
+)
+async def post_swarm_message(
+    swarm_id: uuid.UUID, payload: MessageCreate, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity
+) -> SwarmMessage:
+    return await swarms.post(session, swarm_id, payload, identity)
+
+
+@router.get(
+    "/{swarm_id}/messages",
+    operation_id="list_swarm_messages",
+    summary="A swarm's thread, oldest first",
+    responses=problem_responses(SwarmNotFound, InvalidCursor),
+)
+async def list_swarm_messages(
+    swarm_id: uuid.UUID, swarms: SwarmsDep, session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[SwarmMessage]:
+    return await swarms.messages(session, swarm_id, cursor, limit)
+
+
+@router.post(
+    "/{swarm_id}/messages/{message_id}/promotion",
+    operation_id="promote_swarm_message",
+    summary="Copy a swarm message into the case as an internal note by its author",
+    responses=problem_responses(SwarmNotFound, SwarmMessageNotFound, NotSwarmMember, MessagePromoted),
+)
+async def promote_swarm_message(
+    swarm_id: uuid.UUID, message_id: uuid.UUID, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity
+) -> SwarmMessage:
+    return await swarms.promote(session, swarm_id, message_id, identity)

@@ -1,0 +1,125 @@
+"""Every query on swarms, their members and messages."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from omnicase.collaboration.models import swarm_members, swarm_messages, swarms
+from omnicase.collaboration.swarms.schemas import SwarmMember, SwarmMessage
+from omnicase.kit.pagination import Page
+from omnicase.kit.repository import Repository
+
+
+@dataclass(frozen=True)
+class SwarmRecord:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    started_by: str
+    question: str
+    urgency: str
+    status: str
+    outcome: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    ended_by: str | None
+
+
+def _swarm(row: Any) -> SwarmRecord:
+    return SwarmRecord(**row._mapping)
+
+
+def _member(row: Any) -> SwarmMember:
+    kind, _, member_id = row.member.partition(":")
+    return SwarmMember(
+        kind="agent" if kind == "user" else "group",
+        id=uuid.UUID(member_id),
+        added_by=row.added_by,
+        joined_at=row.joined_at,
+    )
+
+
+def _message(row: Any) -> SwarmMessage:
+    return SwarmMessage.model_validate(dict(row._mapping))
+
+
+class SwarmRepository(Repository):
+    async def insert(self, values: dict[str, Any]) -> SwarmRecord:
+        row = (await self.session.execute(swarms.insert().values(**values).returning(*swarms.c))).one()
+        return _swarm(row)
+
+    async def get(self, swarm_id: uuid.UUID, *, lock: bool = False) -> SwarmRecord | None:
+        query = select(swarms).where(swarms.c.id == swarm_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).one_or_none()
+        return _swarm(row) if row else None
+
+    async def page_of_case(self, case_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[SwarmRecord]:
+        query = select(swarms).where(swarms.c.case_id == case_id).order_by(swarms.c.id).limit(limit + 1)
+        if after is not None:
+            query = query.where(swarms.c.id > after)
+        return [_swarm(row) for row in (await self.session.execute(query)).all()]
+
+    async def end(self, swarm_id: uuid.UUID, values: dict[str, Any]) -> SwarmRecord:
+        row = (
+            await self.session.execute(
+                update(swarms).where(swarms.c.id == swarm_id).values(**values).returning(*swarms.c)
+            )
+        ).one()
+        return _swarm(row)
+
+    async def add_members(self, swarm_id: uuid.UUID, members: list[str], added_by: str, at: datetime) -> list[str]:
+        """The members that were not in the swarm yet (now added), in the order given."""
+        if not members:
+            return []
+        rows = [{"swarm_id": swarm_id, "member": member, "added_by": added_by, "joined_at": at} for member in members]
+        statement = insert(swarm_members).values(rows).on_conflict_do_nothing().returning(swarm_members.c.member)
+        added = set((await self.session.scalars(statement)).all())
+        return [member for member in members if member in added]
+
+    async def members(self, swarm_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SwarmMember]]:
+        found: dict[uuid.UUID, list[SwarmMember]] = {swarm_id: [] for swarm_id in swarm_ids}
+        query = (
+            select(swarm_members)
+            .where(swarm_members.c.swarm_id.in_(swarm_ids))
+            .order_by(swarm_members.c.joined_at, swarm_members.c.member)
+        )
+        for row in (await self.session.execute(query)).all():
+            found[row.swarm_id].append(_member(row))
+        return found
+
+    async def member_names(self, swarm_id: uuid.UUID) -> list[str]:
+        query = (
+            select(swarm_members.c.member).where(swarm_members.c.swarm_id == swarm_id).order_by(swarm_members.c.member)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def add_message(self, values: dict[str, Any]) -> SwarmMessage:
+        row = (await self.session.execute(swarm_messages.insert().values(**values).returning(*swarm_messages.c))).one()
+        return _message(row)
+
+    async def message(self, swarm_id: uuid.UUID, message_id: uuid.UUID) -> SwarmMessage | None:
+        query = select(swarm_messages).where(swarm_messages.c.swarm_id == swarm_id, swarm_messages.c.id == message_id)
+        row = (await self.session.execute(query.with_for_update())).one_or_none()
+        return _message(row) if row else None
+
+    async def mark_promoted(self, message_id: uuid.UUID, by: str, at: datetime) -> SwarmMessage:
+        statement = (
+            update(swarm_messages)
+            .where(swarm_messages.c.id == message_id)
+            .values(promoted_at=at, promoted_by=by)
+            .returning(*swarm_messages.c)
+        )
+        return _message((await self.session.execute(statement)).one())
+
+    async def messages(self, swarm_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> Page[SwarmMessage]:
+        query = select(swarm_messages).where(swarm_messages.c.swarm_id == swarm_id).order_by(swarm_messages.c.id)
+        if after is not None:
+            query = query.where(swarm_messages.c.id > after)
+        return await self.paginate(Page[SwarmMessage], query, limit, key=lambda row: [row.id], item=_message)
