@@ -24,7 +24,6 @@ from omnicase.case_core.notifications.dispatcher import NotificationDispatcher
 from omnicase.case_core.notifications.repository import NotificationRepository, NotificationRow
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import STAFF_SCOPES, WebhookReceiver, identity_headers
-from omnicase.case_core.webhooks import ssrf
 from omnicase.case_core.webhooks.dispatcher import WebhookDispatcher, http_client
 from omnicase.case_core.webhooks.models import webhook_subscriptions
 from omnicase.case_core.webhooks.repository import SubscriptionRow
@@ -34,6 +33,7 @@ from omnicase.case_core.webhooks.signing import verify
 from omnicase.devtools.testing.apps import GatewayIdentity
 from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.servers import serve_http
+from omnicase.kit import ssrf
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from omnicase.case_core.webhooks import ssrf
-from omnicase.case_core.webhooks.backoff import backoff_seconds, retry_after_seconds
 from omnicase.case_core.webhooks.service import webhook_types_of
 from omnicase.case_core.webhooks.signing import new_secret, sign, signed_headers, verify
+from omnicase.kit import ssrf
+from omnicase.kit.backoff import backoff_seconds, retry_after_seconds
 from omnicase.kit.events import Envelope
 
 

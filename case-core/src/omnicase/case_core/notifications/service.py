@@ -32,7 +32,7 @@ from omnicase.case_core.messages import reference
 from omnicase.case_core.notifications.repository import NotificationRepository, NotificationRow
 from omnicase.case_core.service import SPEC
 from omnicase.case_core.settings import CaseCoreSettings
-from omnicase.case_core.webhooks.backoff import backoff_seconds
+from omnicase.kit.backoff import backoff_seconds
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import NotificationReported, NotificationRequested, Party
 from omnicase.kit.ids import uuid7

@@ -25,8 +25,8 @@ from omnicase.case_core.webhooks.models import (
 from omnicase.case_core.webhooks.models import (
     webhook_subscriptions as subscriptions,
 )
-from omnicase.case_core.webhooks.ssrf import IPNetwork
 from omnicase.kit.repository import Repository
+from omnicase.kit.ssrf import IPNetwork
 
 
 @dataclass(frozen=True)

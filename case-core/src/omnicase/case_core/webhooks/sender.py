@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 import httpx
 
-from omnicase.case_core.webhooks import ssrf
-from omnicase.case_core.webhooks.backoff import retry_after_seconds
 from omnicase.case_core.webhooks.repository import DeliveryRow, DueDeliveryRow
 from omnicase.case_core.webhooks.service import AttemptResult
 from omnicase.case_core.webhooks.signing import signed_headers
+from omnicase.kit import ssrf
+from omnicase.kit.backoff import retry_after_seconds
 from omnicase.kit.clock import get_clock
 
 RESPONSE_EXCERPT = 1024
@@ -20,26 +20,6 @@ RESPONSE_EXCERPT = 1024
 
 def body_of(delivery: DeliveryRow) -> bytes:
     return json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-async def _post(
-    client: httpx.AsyncClient, url: str, addresses: Sequence[ssrf.IPAddress], body: bytes, headers: dict[str, str]
-) -> httpx.Response:
-    """POST to the first vetted address that takes the connection (an IPv6 address first on a host
-    without IPv6 routes must not fail every delivery); only vetted addresses, never a new lookup."""
-    for address in addresses[:-1]:
-        pinned_url, host, extensions = ssrf.pinned(url, address)
-        try:
-            # Redirects are not followed: a redirect could lead past the SSRF guard.
-            return await client.post(
-                pinned_url, content=body, headers=headers | host, extensions=extensions, follow_redirects=False
-            )
-        except httpx.ConnectError:
-            continue
-    pinned_url, host, extensions = ssrf.pinned(url, addresses[-1])
-    return await client.post(
-        pinned_url, content=body, headers=headers | host, extensions=extensions, follow_redirects=False
-    )
 
 
 async def attempt(
@@ -66,7 +46,7 @@ async def attempt(
     previous = [delivery.previous_secret] if delivery.previous_secret and expires and expires > clock.now() else []
     headers = signed_headers(delivery.secret, str(delivery.id), timestamp, body, *previous)
     try:
-        response = await _post(client, delivery.url, addresses, body, headers)
+        response = await ssrf.post_pinned(client, delivery.url, addresses, body, headers)
     except httpx.TimeoutException:
         return AttemptResult("retry", error="timed out", duration_ms=elapsed_ms())
     except httpx.HTTPError as error:

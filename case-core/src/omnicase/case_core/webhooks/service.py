@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.case_core.models import config_version, outbox
 from omnicase.case_core.notifications.service import Draft, NotificationService
 from omnicase.case_core.settings import CaseCoreSettings
-from omnicase.case_core.webhooks import ssrf
-from omnicase.case_core.webhooks.backoff import backoff_seconds
 from omnicase.case_core.webhooks.repository import (
     AllowedNetworkRow,
     AttemptRow,
@@ -28,6 +26,8 @@ from omnicase.case_core.webhooks.repository import (
 from omnicase.case_core.webhooks.schemas import AllowedNetworkCreate, WebhookCreate, WebhookEventType, WebhookUpdate
 from omnicase.case_core.webhooks.secrets import SecretVault
 from omnicase.case_core.webhooks.signing import new_secret
+from omnicase.kit import ssrf
+from omnicase.kit.backoff import backoff_seconds
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.errors import NOT_FOUND_CODE, Conflict, FieldError, NotFound, UnknownReference, ValidationFailed

@@ -1,4 +1,5 @@
-"""When to try a failed delivery again: exponential backoff with full jitter, or the receiver's Retry-After."""
+"""When to try a failed outbound call again (webhooks, chat integrations): exponential backoff with
+full jitter, or the receiver's Retry-After."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
-"""The SSRF guard: webhooks never reach loopback, private, link-local or other internal addresses
-unless an admin allow-listed the network.
+"""The SSRF guard: outbound calls (case-core's webhooks, collaboration's chat integrations) never
+reach loopback, private, link-local or other internal addresses unless an admin allow-listed the
+network.
 
 Every address a host name resolves to must be public (or allow-listed): a name with one
 public and one private address is refused, so DNS cannot smuggle an internal target in.
 :func:`guard` returns the addresses it vetted, and the sender connects to one of them
-(:func:`pinned`), so a name that resolves differently a moment later (DNS rebinding)
+(:func:`pinned`, :func:`post_pinned`), so a name that resolves differently a moment later (DNS rebinding)
 cannot lead the connection elsewhere.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 import httpx
@@ -86,3 +87,23 @@ def pinned(url: str, address: IPAddress) -> tuple[str, dict[str, str], dict[str,
     headers = {"host": host if parts.port is None else f"{host}:{parts.port}"}
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     return str(parts.copy_with(host=str(address))), headers, extensions
+
+
+async def post_pinned(
+    client: httpx.AsyncClient, url: str, addresses: Sequence[IPAddress], content: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    """POST to the first vetted address that takes the connection (an IPv6 address first on a host
+    without IPv6 routes must not fail every call); only vetted addresses, never a new lookup."""
+    for address in addresses[:-1]:
+        pinned_url, host, extensions = pinned(url, address)
+        try:
+            # Redirects are not followed: a redirect could lead past the guard.
+            return await client.post(
+                pinned_url, content=content, headers=headers | host, extensions=extensions, follow_redirects=False
+            )
+        except httpx.ConnectError:
+            continue
+    pinned_url, host, extensions = pinned(url, addresses[-1])
+    return await client.post(
+        pinned_url, content=content, headers=headers | host, extensions=extensions, follow_redirects=False
+    )
