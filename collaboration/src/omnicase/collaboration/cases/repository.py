@@ -52,7 +52,8 @@ class CaseRepository(Repository):
         """
         if not rows:
             return
-        statement = insert(cases).values(rows)
+        # Rows as parameters (one statement the driver batches), so the statement itself caches.
+        statement = insert(cases)
         new = statement.excluded
         solved_now = (new.status == "solved") & (cases.c.status != "solved")
         still_solved = new.status.in_(("solved", "closed"))
@@ -81,5 +82,6 @@ class CaseRepository(Repository):
                     "solved_by": when((solved_now, new.assignee_id), (still_solved, cases.c.solved_by), else_=None),
                 },
                 where=cases.c.version < new.version,
-            )
+            ),
+            rows,
         )
