@@ -137,3 +137,10 @@ def test_swarms_nested_under_a_case_belong_to_collaboration_and_staff_take_part_
         authorize(person("end_user"), "GET", f"{case}/swarms")
     with pytest.raises(Forbidden, match="collaboration:write"):
         authorize(integration("collaboration:read", "cases:write"), "POST", f"{case}/swarms")
+
+
+def test_the_slack_connection_is_an_admins_and_slacks_events_reach_collaboration() -> None:
+    assert owner_of("/public/slack/events") == "collaboration"
+    assert authorize(person("admin"), "PUT", "/api/v1/collaboration/slack").guard is Guard.NONE
+    with pytest.raises(Forbidden):
+        authorize(person("agent"), "GET", "/api/v1/collaboration/slack")

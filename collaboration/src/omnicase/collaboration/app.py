@@ -6,7 +6,9 @@ from omnicase.collaboration.cases.consumer import ACCEPTS, CONSUMER_GROUP, handl
 from omnicase.collaboration.models import inbox, outbox
 from omnicase.collaboration.service import SPEC
 from omnicase.collaboration.settings import CollaborationSettings
-from omnicase.collaboration.state import CollaborationState, collaboration_state
+from omnicase.collaboration.slack.api import public_router as slack_events_router
+from omnicase.collaboration.slack.api import router as slack_router
+from omnicase.collaboration.state import CollaborationState, collaboration_state, start_slack_worker
 from omnicase.collaboration.swarms.api import case_router as case_swarms_router
 from omnicase.collaboration.swarms.api import router as swarms_router
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
@@ -16,6 +18,7 @@ from omnicase.kit.topics import Topic
 
 TAGS = [
     {"name": "swarms", "description": "Swarms of experts around a case: members, an internal thread, an outcome."},
+    {"name": "slack", "description": "The Slack workspace swarm threads open in, and Slack's Events API."},
 ]
 
 
@@ -23,7 +26,7 @@ def create_app(settings: CollaborationSettings | None = None) -> FastAPI:
     settings = settings or load_settings(CollaborationSettings)
     parts = ServiceParts[CollaborationSettings, CollaborationState](
         state=collaboration_state,
-        routers=[case_swarms_router, swarms_router],
+        routers=[case_swarms_router, swarms_router, slack_router, slack_events_router],
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[
@@ -37,6 +40,7 @@ def create_app(settings: CollaborationSettings | None = None) -> FastAPI:
                 handle_case_events,
             )
         ],
+        background=[start_slack_worker],
         openapi_tags=TAGS,
     )
     return create_service_app(SPEC, settings, parts)

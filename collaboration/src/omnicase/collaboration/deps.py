@@ -6,13 +6,23 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from omnicase.collaboration.slack.service import SlackService
 from omnicase.collaboration.state import CollaborationRuntime
 from omnicase.collaboration.swarms.service import SwarmService
 
 
-def _swarm_service(request: Request) -> SwarmService:
+def _runtime(request: Request) -> CollaborationRuntime:
     runtime: CollaborationRuntime = request.app.state.runtime
-    return runtime.state.swarms
+    return runtime
+
+
+def _swarm_service(request: Request) -> SwarmService:
+    return _runtime(request).state.swarms
+
+
+def _slack_service(request: Request) -> SlackService:
+    return _runtime(request).state.slack
 
 
 SwarmsDep = Annotated[SwarmService, Depends(_swarm_service)]
+SlackDep = Annotated[SlackService, Depends(_slack_service)]

@@ -12,7 +12,7 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -61,9 +61,13 @@ swarms = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
     Column("ended_by", String(200), nullable=True),
+    # The Slack thread the swarm talks in (slack/): its channel and the ts of its first message.
+    Column("slack_channel", String(50), nullable=True),
+    Column("slack_thread_ts", String(50), nullable=True),
     CheckConstraint("status IN ('open', 'resolved', 'abandoned')", name="status"),
     CheckConstraint("urgency IN ('low', 'normal', 'high', 'urgent')", name="urgency"),
     Index("ix_swarms_case", "case_id", "id"),
+    Index("ix_swarms_slack_thread", "slack_channel", "slack_thread_ts"),
 )
 
 # ``member`` is user:<id> (an agent) or group:<id>.
@@ -91,4 +95,46 @@ swarm_messages = Table(
     Column("promoted_by", String(200), nullable=True),
     CheckConstraint("source IN ('omnicase', 'slack')", name="source"),
     Index("ix_swarm_messages_swarm", "swarm_id", "id"),
+)
+
+# The suite's Slack workspace (one): where swarm threads open, the Web API's base URL, and the bot
+# token and signing secret sealed by the kit's master keys (slack/secrets.py), never shown again.
+slack_connections = Table(
+    "slack_connections",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("team_id", String(50), nullable=False),
+    Column("channel_id", String(50), nullable=False),
+    Column("api_url", String(2000), nullable=False),
+    Column("bot_token", Text, nullable=False),
+    Column("signing_secret", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Calls to Slack's Web API still to make, tried again with the kit's backoff until they succeed
+# or run out of attempts (a worker claims due ones with SKIP LOCKED).
+slack_calls = Table(
+    "slack_calls",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("swarm_id", Uuid, ForeignKey("collaboration.swarms.id", ondelete="CASCADE"), nullable=False),
+    Column("method", String(50), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_slack_calls_due", "due_at", postgresql_where="due_at IS NOT NULL"),
+)
+
+# What the Events API endpoint has seen within Slack's five-minute window: ``event:<event id>``
+# (a retry is answered without acting twice) and ``signature:<v0=…>`` (a replayed request is refused).
+slack_seen = Table(
+    "slack_seen",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_slack_seen_seen_at", "seen_at"),
 )

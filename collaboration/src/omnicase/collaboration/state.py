@@ -1,4 +1,4 @@
-"""What collaboration holds while it runs, built in one place at start: its services."""
+"""What collaboration holds while it runs, built in one place at start: its services, Slack's client and worker."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnicase.collaboration.settings import CollaborationSettings
+from omnicase.collaboration.slack.client import SlackClient
+from omnicase.collaboration.slack.service import SlackService
+from omnicase.collaboration.slack.worker import SlackWorker
 from omnicase.collaboration.swarms.service import SwarmService
-from omnicase.kit.app import Runtime
+from omnicase.kit.app import Runtime, Stop
+from omnicase.kit.periodic import periodic
 
 
 @dataclass(frozen=True)
 class CollaborationState:
     swarms: SwarmService
+    slack: SlackService
+    slack_worker: SlackWorker
 
 
 CollaborationRuntime = Runtime[CollaborationSettings, CollaborationState]
@@ -22,4 +28,26 @@ CollaborationRuntime = Runtime[CollaborationSettings, CollaborationState]
 
 @asynccontextmanager
 async def collaboration_state(runtime: Runtime[CollaborationSettings, Any]) -> AsyncIterator[CollaborationState]:
-    yield CollaborationState(swarms=SwarmService(runtime.outbox))
+    settings = runtime.settings
+    slack = SlackService(settings, settings.sealer())
+    client = SlackClient(settings.slack_allowed_networks, timeout_seconds=settings.slack_timeout_seconds)
+    try:
+        yield CollaborationState(
+            swarms=SwarmService(runtime.outbox, slack),
+            slack=slack,
+            slack_worker=SlackWorker(runtime.database, settings, slack, client),
+        )
+    finally:
+        await client.aclose()
+
+
+async def start_slack_worker(runtime: CollaborationRuntime) -> Stop:
+    worker = runtime.state.slack_worker
+    loop = periodic(
+        "slack-calls",
+        runtime.settings.slack_poll_seconds,
+        worker.run_once,
+        busy=lambda claimed: claimed >= runtime.settings.slack_batch_size,
+        jitter=0.1,
+    )
+    return loop.stop

@@ -43,6 +43,8 @@ ROUTES: dict[str, str] = {
     "/reports": "reporting",
     "/api/v1/cases/*/swarms": "collaboration",
     "/api/v1/swarms": "collaboration",
+    "/api/v1/collaboration": "collaboration",
+    "/public/slack": "collaboration",
 }
 
 

@@ -28,6 +28,8 @@ class SwarmRecord:
     started_at: datetime
     ended_at: datetime | None
     ended_by: str | None
+    slack_channel: str | None
+    slack_thread_ts: str | None
 
 
 def _swarm(row: Any) -> SwarmRecord:
@@ -59,6 +61,16 @@ class SwarmRepository(Repository):
             query = query.with_for_update()
         row = (await self.session.execute(query)).one_or_none()
         return _swarm(row) if row else None
+
+    async def in_slack_thread(self, channel: str, thread_ts: str) -> SwarmRecord | None:
+        query = select(swarms).where(swarms.c.slack_channel == channel, swarms.c.slack_thread_ts == thread_ts)
+        row = (await self.session.execute(query)).first()
+        return _swarm(row) if row else None
+
+    async def set_slack_thread(self, swarm_id: uuid.UUID, channel: str, thread_ts: str) -> None:
+        await self.session.execute(
+            update(swarms).where(swarms.c.id == swarm_id).values(slack_channel=channel, slack_thread_ts=thread_ts)
+        )
 
     async def page_of_case(self, case_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[SwarmRecord]:
         query = select(swarms).where(swarms.c.case_id == case_id).order_by(swarms.c.id).limit(limit + 1)

@@ -64,6 +64,8 @@ class Swarm(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     ended_by: str | None
+    slack_channel: str | None = Field(description="The Slack channel of its thread, when Slack is connected.")
+    slack_thread_ts: str | None = Field(description="The Slack thread (its first message's ts).")
     members: list[SwarmMember]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.collaboration.cases.repository import CaseRecord, CaseRepository
 from omnicase.collaboration.service import SPEC
+from omnicase.collaboration.slack.service import SlackService
 from omnicase.collaboration.swarms.repository import SwarmRecord, SwarmRepository
 from omnicase.collaboration.swarms.schemas import (
     MemberRef,
@@ -88,8 +89,9 @@ def _member_name(ref: MemberRef) -> str:
 
 
 class SwarmService:
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, slack: SlackService) -> None:
         self.outbox = outbox
+        self.slack = slack
 
     async def start(self, session: AsyncSession, case_id: uuid.UUID, payload: SwarmCreate, identity: Identity) -> Swarm:
         """The case's assignee or a lead starts a swarm; the case keeps its owner."""
@@ -127,6 +129,7 @@ class SwarmService:
             ),
         )
         await self._join(session, record, [_member_name(ref) for ref in payload.members], by)
+        await self.slack.swarm_started(session, record, case)
         return (await self._shown(session, [record]))[0]
 
     async def page_of_case(

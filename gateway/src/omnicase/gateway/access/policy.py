@@ -69,6 +69,8 @@ AREAS: dict[str, Area] = {
     # Staff start, join and talk in swarms around a case (issue 21).
     "/api/v1/cases/*/swarms": Area("collaboration", STAFF, STAFF),
     "/api/v1/swarms": Area("collaboration", STAFF, STAFF),
+    # The Slack connection (its secrets) is an admin's.
+    "/api/v1/collaboration": Area("collaboration", ADMIN, ADMIN),
 }
 
 _BY_LENGTH = sorted(AREAS.items(), key=lambda item: len(item[0]), reverse=True)

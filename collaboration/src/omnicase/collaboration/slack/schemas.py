@@ -1,0 +1,35 @@
+"""The Slack connection as the API shows it (its secrets are write-only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from omnicase.kit.inputs import NOT_SPACE, StrictInput
+
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,40}$")]
+Secret = Annotated[str, StringConstraints(min_length=8, max_length=500, pattern=rf"^{NOT_SPACE}+$")]
+HttpUrl = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")]
+
+
+class SlackConnectionWrite(StrictInput):
+    team_id: SlackId = Field(description="The workspace (team) id, such as T0123ABCD.")
+    channel_id: SlackId = Field(description="The channel swarm threads open in, such as C0123ABCD.")
+    bot_token: Secret = Field(description="The app's bot token (xoxb-…); write-only.")
+    signing_secret: Secret = Field(description="The app's signing secret; write-only.")
+    api_url: HttpUrl = Field(default="https://slack.com/api", description="Slack's Web API base URL.")
+
+
+class SlackConnection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    team_id: str
+    channel_id: str
+    api_url: str
+    bot_token_set: bool = Field(description="Always true: the token is stored sealed and never shown.")
+    signing_secret_set: bool
+    events_url_path: str = Field(description="Where Slack's Events API posts, on the suite's public address.")
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,265 @@
+"""Slack: the workspace connection keeps its secrets sealed and write-only; a swarm opens its thread on a
+local server speaking the parts of Slack's Web API the client calls (through the SSRF guard, retried with
+the kit's backoff); replies posted there and signed as Slack signs its Events API posts come back into the
+swarm; a bad signature, a stale timestamp and a replay are refused, a retried event is taken once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+
+from omnicase.collaboration.app import create_app
+from omnicase.collaboration.models import slack_connections
+from omnicase.collaboration.settings import CollaborationSettings
+from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.plugin import SettingsFactory, eventually
+from omnicase.devtools.testing.servers import serve_http
+from omnicase.kit.db import Database
+from omnicase.kit.events import CaseSnapshot
+
+pytestmark = pytest.mark.asyncio
+
+SCOPES = frozenset({"collaboration:read", "collaboration:write"})
+BOT_TOKEN = "xoxb-test-1234567890"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM, CHANNEL = "T0TEAM01", "C0SWARMS1"
+EVENTS = "/public/slack/events"
+
+TellCase = Callable[..., Awaitable[CaseSnapshot]]
+
+
+@dataclass
+class FakeSlack:
+    """The parts of Slack's Web API the client calls: chat.postMessage, answered as Slack answers."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    unavailable_first: int = 0
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/api/{method}")
+        async def call(method: str, request: Request) -> Response:
+            if request.headers.get("authorization") != f"Bearer {BOT_TOKEN}":
+                return JSONResponse({"ok": False, "error": "invalid_auth"})
+            if self.unavailable_first > 0:
+                self.unavailable_first -= 1
+                return JSONResponse({"ok": False, "error": "service_unavailable"}, status_code=503)
+            body = await request.json()
+            self.calls.append((method, body))
+            if method != "chat.postMessage":
+                return JSONResponse({"ok": False, "error": "unknown_method"})
+            if body.get("channel") != CHANNEL:
+                return JSONResponse({"ok": False, "error": "channel_not_found"})
+            # A message's ts is unique in its channel (Slack's id of the message).
+            return JSONResponse({"ok": True, "channel": CHANNEL, "ts": f"{time.time():.6f}"})
+
+        return app
+
+
+def slack_signed(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack sends with an Events API post: v0 HMAC-SHA256 of ``v0:<timestamp>:<body>``."""
+    sent = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{sent}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": sent, "X-Slack-Signature": f"v0={digest}", "Content-Type": "application/json"}
+
+
+def message_event(thread_ts: str, text: str, *, event_id: str | None = None, user: str = "U0EXPERT1") -> bytes:
+    return json.dumps(
+        {
+            "token": "deprecated",
+            "team_id": TEAM,
+            "api_app_id": "A0APP",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "message",
+                "channel": CHANNEL,
+                "user": user,
+                "text": text,
+                "ts": f"{time.time():.6f}",
+                "thread_ts": thread_ts,
+                "channel_type": "channel",
+            },
+        }
+    ).encode()
+
+
+@pytest_asyncio.fixture
+async def slack() -> AsyncIterator[tuple[FakeSlack, str]]:
+    fake = FakeSlack()
+    async with serve_http(fake.app()) as url:
+        yield fake, url
+
+
+@pytest_asyncio.fixture
+async def connected(
+    service_settings: SettingsFactory, slack: tuple[FakeSlack, str]
+) -> AsyncIterator[tuple[httpx.AsyncClient, CollaborationSettings]]:
+    """The running service with Slack connected to the local server (disconnected after the test)."""
+    settings: CollaborationSettings = service_settings(
+        CollaborationSettings,
+        slack_allowed_networks=["127.0.0.0/8"],
+        slack_poll_seconds=0.1,
+        slack_retry_base_seconds=0.1,
+        slack_retry_max_seconds=0.2,
+    )
+    async with running(create_app(settings), scopes=SCOPES) as client:
+        body = {
+            "team_id": TEAM,
+            "channel_id": CHANNEL,
+            "bot_token": BOT_TOKEN,
+            "signing_secret": SIGNING_SECRET,
+            "api_url": f"{slack[1]}/api",
+        }
+        response = await client.put("/api/v1/collaboration/slack", json=body)
+        assert response.status_code == 200, response.text
+        try:
+            yield client, settings
+        finally:
+            assert (await client.delete("/api/v1/collaboration/slack")).status_code == 204
+
+
+async def test_the_connection_keeps_its_secrets_sealed_and_never_shows_them(
+    connected: tuple[httpx.AsyncClient, CollaborationSettings], database: Database
+) -> None:
+    client, _ = connected
+    shown = await client.get("/api/v1/collaboration/slack")
+    assert shown.status_code == 200
+    assert (shown.json()["team_id"], shown.json()["bot_token_set"], shown.json()["signing_secret_set"]) == (
+        TEAM,
+        True,
+        True,
+    )
+    assert BOT_TOKEN not in shown.text
+    assert SIGNING_SECRET not in shown.text
+    async with database.unit_of_work() as session:
+        stored = (await session.execute(select(slack_connections))).one()
+    assert BOT_TOKEN not in stored.bot_token
+    assert SIGNING_SECRET not in stored.signing_secret
+
+    bad = await client.put(
+        "/api/v1/collaboration/slack",
+        json={"team_id": TEAM, "channel_id": CHANNEL, "bot_token": "", "signing_secret": SIGNING_SECRET},
+    )
+    assert bad.status_code == 422
+    assert "body.bot_token" in [error["field"] for error in bad.json()["errors"]]
+    assert (await client.get("/api/v1/collaboration/slack")).json() == shown.json()
+
+
+async def test_only_an_admin_connects_slack(
+    connected: tuple[httpx.AsyncClient, CollaborationSettings],
+) -> None:
+    client, settings = connected
+    agent = GatewayIdentity(settings.internal_secret, role="agent", scopes=SCOPES)
+    assert (await client.get("/api/v1/collaboration/slack", auth=agent)).status_code == 403
+    assert (await client.delete("/api/v1/collaboration/slack", auth=agent)).status_code == 403
+
+
+async def test_a_swarm_opens_its_thread_and_a_reply_there_comes_back_once(
+    connected: tuple[httpx.AsyncClient, CollaborationSettings], slack: tuple[FakeSlack, str], tell_case: TellCase
+) -> None:
+    client, settings = connected
+    fake, _ = slack
+    fake.unavailable_first = 1  # Slack's first answer is a 503: the call is tried again
+    owner = uuid.uuid4()
+    case = await tell_case(assignee_id=owner, subject="Invoices stop syncing")
+    swarm = (
+        await client.post(
+            f"/api/v1/cases/{case.case_id}/swarms", json={"question": "Why over 10 MB?", "urgency": "urgent"}
+        )
+    ).json()
+
+    async def threaded() -> bool:
+        return (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["slack_thread_ts"] is not None
+
+    await eventually(threaded, message="the swarm's thread opened on the Slack-speaking server")
+    [(method, posted)] = fake.calls
+    assert (method, posted["channel"]) == ("chat.postMessage", CHANNEL)
+    assert posted["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Swarm on case #1: Invoices stop syncing"},
+    }
+    assert "Why over 10 MB?" in json.dumps(posted["blocks"])
+    assert posted["blocks"][-1]["elements"][0]["url"] == f"{settings.console_url}/cases/{case.case_id}"
+    thread_ts = (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["slack_thread_ts"]
+
+    body = message_event(thread_ts, "The worker's limit is 8 MB.", event_id="EvRETRIED01")
+    assert (await client.post(EVENTS, content=body, headers=slack_signed(body))).status_code == 200
+    # Slack retries the same event with a new timestamp (and so a new signature): taken once.
+    retry = slack_signed(body, timestamp=int(time.time()) + 1) | {
+        "X-Slack-Retry-Num": "1",
+        "X-Slack-Retry-Reason": "http_timeout",
+    }
+    assert (await client.post(EVENTS, content=body, headers=retry)).status_code == 200
+    thread = (await client.get(f"/api/v1/swarms/{swarm['id']}/messages")).json()["items"]
+    assert [(m["author"], m["source"], m["text"]) for m in thread] == [
+        ("slack:U0EXPERT1", "slack", "The worker's limit is 8 MB.")
+    ]
+    promoted = await client.post(f"/api/v1/swarms/{swarm['id']}/messages/{thread[0]['id']}/promotion")
+    assert promoted.status_code == 200, promoted.text
+
+
+async def test_bad_signature_stale_timestamp_and_replay_are_refused_and_change_nothing(
+    connected: tuple[httpx.AsyncClient, CollaborationSettings], tell_case: TellCase
+) -> None:
+    client, _ = connected
+    case = await tell_case(assignee_id=uuid.uuid4())
+    swarm = (await client.post(f"/api/v1/cases/{case.case_id}/swarms", json={"question": "Help?"})).json()
+
+    async def threaded() -> str | None:
+        ts: str | None = (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["slack_thread_ts"]
+        return ts
+
+    await eventually(threaded, message="thread opened")
+    thread_ts = await threaded()
+    assert thread_ts is not None
+
+    body = message_event(thread_ts, "forged")
+    forged = await client.post(EVENTS, content=body, headers=slack_signed(body, secret="not-the-signing-secret"))
+    assert forged.status_code == 401
+    assert forged.headers["content-type"].startswith("application/problem+json")
+    assert "signature" in forged.json()["detail"]
+
+    stale = await client.post(EVENTS, content=body, headers=slack_signed(body, timestamp=int(time.time()) - 301))
+    assert stale.status_code == 401
+    assert "five minutes" in stale.json()["detail"]
+    future = await client.post(EVENTS, content=body, headers=slack_signed(body, timestamp=int(time.time()) + 301))
+    assert future.status_code == 401
+
+    unsigned = await client.post(EVENTS, content=body, headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+
+    tampered = slack_signed(body)
+    assert (await client.post(EVENTS, content=body.replace(b"forged", b"forgeD"), headers=tampered)).status_code == 401
+
+    assert (await client.get(f"/api/v1/swarms/{swarm['id']}/messages")).json()["items"] == []
+
+    good = message_event(thread_ts, "genuine")
+    headers = slack_signed(good)
+    assert (await client.post(EVENTS, content=good, headers=headers)).status_code == 200
+    replay = await client.post(EVENTS, content=good, headers=headers)
+    assert replay.status_code == 401
+    assert "replay" in replay.json()["detail"]
+    texts = [m["text"] for m in (await client.get(f"/api/v1/swarms/{swarm['id']}/messages")).json()["items"]]
+    assert texts == ["genuine"]
+
+    challenge = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    ).encode()
+    answer = await client.post(EVENTS, content=challenge, headers=slack_signed(challenge))
+    assert answer.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
