@@ -1219,6 +1219,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agents who could help on a case, best first, with the evidence */
+        get: operations["list_case_experts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/swarms/{swarm_id}": {
         parameters: {
             query?: never;
@@ -5386,6 +5403,83 @@ export interface components {
              */
             secret: string;
         };
+        /** ArticleEvidence */
+        ArticleEvidence: {
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Title */
+            title: string;
+            /** Relevance */
+            relevance: number;
+        };
+        /** CaseEvidence */
+        CaseEvidence: {
+            /**
+             * Case Id
+             * Format: uuid
+             */
+            case_id: string;
+            /** Number */
+            number: number;
+            /** Subject */
+            subject: string;
+            /** Similarity */
+            similarity: number;
+        };
+        /** Expert */
+        Expert: {
+            /**
+             * Agent Id
+             * Format: uuid
+             */
+            agent_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Score
+             * @description Higher ranks first; what it is made of is in the evidence.
+             */
+            score: number;
+            /**
+             * Skills
+             * @description The agent's skills the case's text names.
+             */
+            skills: components["schemas"]["SkillEvidence"][];
+            /**
+             * Solved Cases
+             * @description Cases the agent solved whose text is like this one's.
+             */
+            solved_cases: components["schemas"]["CaseEvidence"][];
+            /**
+             * Articles
+             * @description Knowledge articles the agent wrote that match the case.
+             */
+            articles: components["schemas"]["ArticleEvidence"][];
+            /** Presence */
+            presence: string;
+            /** Active Cases */
+            active_cases: number;
+            /** Free Capacity */
+            free_capacity: number;
+            /**
+             * Explanation
+             * @description The evidence in words, for the console.
+             */
+            explanation: string;
+        };
+        /** ExpertList */
+        ExpertList: {
+            /** Items */
+            items: components["schemas"]["Expert"][];
+            /**
+             * Sources Unavailable
+             * @description Sources that could not answer now (knowledge); ranked without them.
+             */
+            sources_unavailable?: string[];
+        };
         /** MemberRef */
         MemberRef: {
             /**
@@ -5409,6 +5503,13 @@ export interface components {
              * @description Agents (user ids) @mentioned in the text.
              */
             mentions?: string[];
+        };
+        /** SkillEvidence */
+        SkillEvidence: {
+            /** Name */
+            name: string;
+            /** Level */
+            level: number;
         };
         /** SlackConnection */
         SlackConnection: {
@@ -16712,6 +16813,87 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_case_experts: {
+        parameters: {
+            query?: {
+                /** @description How many experts, at most 50. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpertList"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Case not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

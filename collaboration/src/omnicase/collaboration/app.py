@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from omnicase.collaboration.cases.consumer import ACCEPTS, CONSUMER_GROUP, handle_case_events
+from omnicase.collaboration.experts.api import router as experts_router
 from omnicase.collaboration.models import inbox, outbox
 from omnicase.collaboration.service import SPEC
 from omnicase.collaboration.settings import CollaborationSettings
@@ -26,7 +27,7 @@ def create_app(settings: CollaborationSettings | None = None) -> FastAPI:
     settings = settings or load_settings(CollaborationSettings)
     parts = ServiceParts[CollaborationSettings, CollaborationState](
         state=collaboration_state,
-        routers=[case_swarms_router, swarms_router, slack_router, slack_events_router],
+        routers=[case_swarms_router, experts_router, swarms_router, slack_router, slack_events_router],
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[

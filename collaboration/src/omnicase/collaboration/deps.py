@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from omnicase.collaboration.experts.service import ExpertFinder
 from omnicase.collaboration.slack.service import SlackService
 from omnicase.collaboration.state import CollaborationRuntime
 from omnicase.collaboration.swarms.service import SwarmService
@@ -24,5 +25,10 @@ def _slack_service(request: Request) -> SlackService:
     return _runtime(request).state.slack
 
 
+def _expert_finder(request: Request) -> ExpertFinder:
+    return _runtime(request).state.experts
+
+
 SwarmsDep = Annotated[SwarmService, Depends(_swarm_service)]
 SlackDep = Annotated[SlackService, Depends(_slack_service)]
+ExpertsDep = Annotated[ExpertFinder, Depends(_expert_finder)]

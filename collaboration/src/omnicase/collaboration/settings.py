@@ -17,6 +17,11 @@ class CollaborationSettings(ServiceSettings):
     port: int = 8088
     # Where agents open a case (the link in a Slack thread's summary): <console_url>/cases/<id>.
     console_url: str = Field(default="http://127.0.0.1:8080", max_length=2000)
+    # The expert finder asks routing (agents, skills, presence, load) and knowledge (articles);
+    # unset, their entries in the suite-wide OMNICASE_SERVICE_URLS.
+    routing_url: str | None = None
+    knowledge_url: str | None = None
+    peer_timeout_seconds: float = Field(default=5.0, gt=0)
     # Slack's Web API calls go through the kit's SSRF guard: internal addresses only in these networks.
     slack_allowed_networks: list[IPNetwork] = Field(default_factory=list)
     slack_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from omnicase.collaboration.experts.peers import Peers
+from omnicase.collaboration.experts.service import ExpertFinder
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.collaboration.slack.client import SlackClient
 from omnicase.collaboration.slack.service import SlackService
@@ -21,6 +23,7 @@ class CollaborationState:
     swarms: SwarmService
     slack: SlackService
     slack_worker: SlackWorker
+    experts: ExpertFinder
 
 
 CollaborationRuntime = Runtime[CollaborationSettings, CollaborationState]
@@ -31,14 +34,22 @@ async def collaboration_state(runtime: Runtime[CollaborationSettings, Any]) -> A
     settings = runtime.settings
     slack = SlackService(settings, settings.sealer())
     client = SlackClient(settings.slack_allowed_networks, timeout_seconds=settings.slack_timeout_seconds)
+    peers = Peers(
+        settings.routing_url or settings.service_url("routing"),
+        settings.knowledge_url or settings.service_url("knowledge"),
+        settings.internal_secret,
+        timeout_seconds=settings.peer_timeout_seconds,
+    )
     try:
         yield CollaborationState(
             swarms=SwarmService(runtime.outbox, slack),
             slack=slack,
             slack_worker=SlackWorker(runtime.database, settings, slack, client),
+            experts=ExpertFinder(peers),
         )
     finally:
         await client.aclose()
+        await peers.aclose()
 
 
 async def start_slack_worker(runtime: CollaborationRuntime) -> Stop:

@@ -42,6 +42,7 @@ ROUTES: dict[str, str] = {
     # and reads /api/v1/reports with the bearer token, as any client does), so it is not signed in.
     "/reports": "reporting",
     "/api/v1/cases/*/swarms": "collaboration",
+    "/api/v1/cases/*/experts": "collaboration",
     "/api/v1/swarms": "collaboration",
     "/api/v1/collaboration": "collaboration",
     "/public/slack": "collaboration",

@@ -68,6 +68,7 @@ AREAS: dict[str, Area] = {
     "/api/v1/reports": Area("reports", WORKERS, frozenset()),
     # Staff start, join and talk in swarms around a case (issue 21).
     "/api/v1/cases/*/swarms": Area("collaboration", STAFF, STAFF),
+    "/api/v1/cases/*/experts": Area("collaboration", STAFF, STAFF),
     "/api/v1/swarms": Area("collaboration", STAFF, STAFF),
     # The Slack connection (its secrets) is an admin's.
     "/api/v1/collaboration": Area("collaboration", ADMIN, ADMIN),
