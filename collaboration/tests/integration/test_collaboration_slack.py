@@ -29,6 +29,8 @@ from omnicase.devtools.testing.plugin import SettingsFactory, eventually
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.db import Database
 from omnicase.kit.events import CaseSnapshot
+from omnicase.routing.app import create_app as create_routing
+from omnicase.routing.settings import RoutingSettings
 
 pytestmark = pytest.mark.asyncio
 
@@ -47,6 +49,7 @@ class FakeSlack:
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     unavailable_first: int = 0
+    users: dict[str, str] = field(default_factory=dict)  # email -> Slack user id
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -58,8 +61,18 @@ class FakeSlack:
             if self.unavailable_first > 0:
                 self.unavailable_first -= 1
                 return JSONResponse({"ok": False, "error": "service_unavailable"}, status_code=503)
+            if method == "users.lookupByEmail":  # form-encoded, as Slack takes it
+                email = (await request.form()).get("email")
+                self.calls.append((method, {"email": email}))
+                if email not in self.users:
+                    return JSONResponse({"ok": False, "error": "users_not_found"})
+                return JSONResponse({"ok": True, "user": {"id": self.users[str(email)], "profile": {"email": email}}})
             body = await request.json()
             self.calls.append((method, body))
+            if method == "conversations.invite":
+                if body.get("channel") != CHANNEL:
+                    return JSONResponse({"ok": False, "error": "channel_not_found"})
+                return JSONResponse({"ok": True, "channel": {"id": CHANNEL}})
             if method != "chat.postMessage":
                 return JSONResponse({"ok": False, "error": "unknown_method"})
             if body.get("channel") != CHANNEL:
@@ -107,12 +120,20 @@ async def slack() -> AsyncIterator[tuple[FakeSlack, str]]:
 
 
 @pytest_asyncio.fixture
+async def routing(service_settings: SettingsFactory) -> AsyncIterator[str]:
+    """routing running on a real port (agents' email addresses, for invitations)."""
+    async with serve_http(create_routing(service_settings(RoutingSettings))) as url:
+        yield url
+
+
+@pytest_asyncio.fixture
 async def connected(
-    service_settings: SettingsFactory, slack: tuple[FakeSlack, str]
+    service_settings: SettingsFactory, slack: tuple[FakeSlack, str], routing: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CollaborationSettings]]:
     """The running service with Slack connected to the local server (disconnected after the test)."""
     settings: CollaborationSettings = service_settings(
         CollaborationSettings,
+        routing_url=routing,
         slack_allowed_networks=["127.0.0.0/8"],
         slack_poll_seconds=0.1,
         slack_retry_base_seconds=0.1,
@@ -263,3 +284,37 @@ async def test_bad_signature_stale_timestamp_and_replay_are_refused_and_change_n
     ).encode()
     answer = await client.post(EVENTS, content=challenge, headers=slack_signed(challenge))
     assert answer.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+async def test_an_agent_who_joins_is_invited_into_the_channel_by_the_email_routing_has(
+    connected: tuple[httpx.AsyncClient, CollaborationSettings],
+    slack: tuple[FakeSlack, str],
+    routing: str,
+    tell_case: TellCase,
+) -> None:
+    client, settings = connected
+    fake, _ = slack
+    expert = uuid.uuid4()
+    email = f"expert-{expert.hex[:8]}@swarm.example"
+    fake.users[email] = "U0EXPERT9"
+    admin = GatewayIdentity(settings.internal_secret, scopes=frozenset({"routing:read", "routing:write"}))
+    async with httpx.AsyncClient(base_url=routing, auth=admin) as routing_api:
+        created = await routing_api.post(
+            "/api/v1/agents", json={"user_id": str(expert), "name": "Expert", "email": email}
+        )
+        assert created.status_code == 201, created.text
+    case = await tell_case(assignee_id=uuid.uuid4())
+    swarm = (
+        await client.post(
+            f"/api/v1/cases/{case.case_id}/swarms",
+            json={"question": "Help?", "members": [{"kind": "agent", "id": str(expert)}]},
+        )
+    ).json()
+
+    async def invited() -> bool:
+        return any(method == "conversations.invite" for method, _ in fake.calls)
+
+    await eventually(invited, message="the expert was invited into the swarm's channel")
+    assert ("users.lookupByEmail", {"email": email}) in fake.calls
+    assert ("conversations.invite", {"channel": CHANNEL, "users": "U0EXPERT9"}) in fake.calls
+    assert swarm["members"][0]["id"] == str(expert)

@@ -44,7 +44,7 @@ async def collaboration_state(runtime: Runtime[CollaborationSettings, Any]) -> A
         yield CollaborationState(
             swarms=SwarmService(runtime.outbox, slack),
             slack=slack,
-            slack_worker=SlackWorker(runtime.database, settings, slack, client),
+            slack_worker=SlackWorker(runtime.database, settings, slack, client, peers),
             experts=ExpertFinder(peers),
         )
     finally:

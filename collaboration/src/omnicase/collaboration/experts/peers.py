@@ -100,6 +100,12 @@ class Peers:
             after = next_page_query(page)
         return found
 
+    async def agent_email(self, user_id: uuid.UUID) -> str | None:
+        """The agent's email address as routing knows it (None: routing has none)."""
+        agent = await self._get(f"{self.routing_url}/api/v1/agents/{user_id}", frozenset({"routing:read"}))
+        email = agent.get("email")
+        return email if isinstance(email, str) and email else None
+
     async def articles(self, text: str, limit: int = 10) -> list[ArticleHit]:
         scopes = frozenset({"knowledge:read"})
         page = await self._get(f"{self.knowledge_url}/api/v1/kb/search", scopes, {"q": text[:500], "limit": limit})

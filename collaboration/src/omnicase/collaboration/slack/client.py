@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 import httpx
 
@@ -58,7 +59,10 @@ class SlackClient:
             await self._client.aclose()
             self._client = None
 
-    async def call(self, api_url: str, token: str, method: str, payload: dict[str, Any]) -> SlackAnswer:
+    async def call(
+        self, api_url: str, token: str, method: str, payload: dict[str, Any], *, form: bool = False
+    ) -> SlackAnswer:
+        """``form``: the arguments form-encoded, for the methods that take no JSON body (users.lookupByEmail)."""
         url = f"{api_url.rstrip('/')}/{method}"
         try:
             addresses = await ssrf.guard(url, self.allowed, self.resolver)
@@ -66,8 +70,13 @@ class SlackClient:
             return SlackAnswer("retry", error=str(error))
         except ssrf.BlockedAddress as error:
             return SlackAnswer("failed", error=str(error))
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        headers = {"authorization": f"Bearer {token}", "content-type": "application/json; charset=utf-8"}
+        if form:
+            body = urlencode(payload).encode()
+            kind = "application/x-www-form-urlencoded"
+        else:
+            body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+            kind = "application/json; charset=utf-8"
+        headers = {"authorization": f"Bearer {token}", "content-type": kind}
         try:
             response = await ssrf.post_pinned(self.client, url, addresses, body, headers)
         except httpx.TimeoutException:

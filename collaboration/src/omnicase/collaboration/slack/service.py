@@ -25,6 +25,8 @@ from omnicase.kit.ids import uuid7
 from omnicase.kit.sealing import Sealer
 
 EVENTS_PATH = "/public/slack/events"
+# A queued step of two Web API calls: users.lookupByEmail, then conversations.invite.
+INVITE = "invite"
 
 
 class SlackNotConnected(NotFound):
@@ -86,6 +88,23 @@ class SlackService:
                 "swarm_id": swarm.id,
                 "method": "chat.postMessage",
                 "payload": payload,
+                "due_at": utcnow(),
+                "created_at": utcnow(),
+            }
+        )
+
+    async def member_joined(self, session: AsyncSession, swarm: SwarmRecord, member: str) -> None:
+        """With Slack connected, an agent who joins is invited into the channel of the swarm's thread
+        (found in Slack by the email routing has for them)."""
+        kind, _, user_id = member.partition(":")
+        if kind != "user" or await SlackRepository(session).connection() is None:
+            return
+        await SlackRepository(session).add_call(
+            {
+                "id": uuid7(),
+                "swarm_id": swarm.id,
+                "method": INVITE,
+                "payload": {"user_id": user_id},
                 "due_at": utcnow(),
                 "created_at": utcnow(),
             }

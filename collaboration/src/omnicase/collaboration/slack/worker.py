@@ -5,20 +5,24 @@ one and settles it in the same transaction: a call that succeeded is done (the t
 message records the thread on its swarm), one that may succeed later is due again after the
 backoff (or Slack's ``Retry-After``), one that cannot, or that ran out of attempts, keeps its
 error. The HTTP call happens while the row is locked: a first slice's volume (one call per swarm)
-makes that cheap, and a crash mid-call leaves the row due, to be tried again.
+makes that cheap, and a crash mid-call leaves the row due, to be tried again. An invitation is
+one step of two calls (users.lookupByEmail with the address routing has for the agent, then
+conversations.invite into the connection's channel); repeating it is harmless.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.collaboration.experts.peers import Peers, PeerUnavailable
 from omnicase.collaboration.settings import CollaborationSettings
-from omnicase.collaboration.slack.client import SlackClient
-from omnicase.collaboration.slack.repository import CallRecord, SlackRepository
-from omnicase.collaboration.slack.service import SlackService
+from omnicase.collaboration.slack.client import SlackAnswer, SlackClient
+from omnicase.collaboration.slack.repository import CallRecord, ConnectionRecord, SlackRepository
+from omnicase.collaboration.slack.service import INVITE, SlackService
 from omnicase.collaboration.swarms.repository import SwarmRepository
 from omnicase.kit.backoff import backoff_seconds
 from omnicase.kit.clock import utcnow
@@ -29,8 +33,14 @@ logger = logging.getLogger(__name__)
 
 class SlackWorker:
     def __init__(
-        self, database: Database, settings: CollaborationSettings, slack: SlackService, client: SlackClient
+        self,
+        database: Database,
+        settings: CollaborationSettings,
+        slack: SlackService,
+        client: SlackClient,
+        peers: Peers,
     ) -> None:
+        self.peers = peers
         self.database = database
         self.settings = settings
         self.slack = slack
@@ -48,9 +58,7 @@ class SlackWorker:
                 if connection is None:
                     await repository.settle(call.id, {"due_at": None, "last_error": "Slack is not connected"})
                     continue
-                answer = await self.client.call(
-                    connection.api_url, self.slack.bot_token(connection), call.method, call.payload
-                )
+                answer = await self._make(connection, call)
                 attempts = call.attempts + 1
                 now = utcnow()
                 if answer.outcome == "ok":
@@ -73,6 +81,29 @@ class SlackWorker:
                     )
                     await repository.settle(call.id, {"attempts": attempts, "due_at": None, "last_error": answer.error})
             return len(calls)
+
+    async def _make(self, connection: ConnectionRecord, call: CallRecord) -> SlackAnswer:
+        token = self.slack.bot_token(connection)
+        if call.method != INVITE:
+            return await self.client.call(connection.api_url, token, call.method, call.payload)
+        try:
+            email = await self.peers.agent_email(uuid.UUID(call.payload["user_id"]))
+        except PeerUnavailable as error:
+            return SlackAnswer("retry", error=str(error))
+        if email is None:
+            return SlackAnswer("failed", error="routing has no email address for the agent")
+        found = await self.client.call(connection.api_url, token, "users.lookupByEmail", {"email": email}, form=True)
+        if found.outcome != "ok":
+            return found
+        user = found.result.get("user")
+        slack_user = user.get("id") if isinstance(user, dict) else None
+        if not isinstance(slack_user, str):
+            return SlackAnswer("failed", error="users.lookupByEmail answered no user id")
+        invited = await self.client.call(
+            connection.api_url, token, "conversations.invite", {"channel": connection.channel_id, "users": slack_user}
+        )
+        # Someone already in the channel is where the invitation would have put them.
+        return SlackAnswer("ok") if invited.error == "already_in_channel" else invited
 
     async def _succeeded(self, session: AsyncSession, call: CallRecord, result: dict[str, object]) -> None:
         if call.method == "chat.postMessage" and "thread_ts" not in call.payload:

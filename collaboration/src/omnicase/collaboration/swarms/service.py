@@ -307,6 +307,7 @@ class SwarmService:
                 record.case_id,
                 RecordCaseAccess(case_id=record.case_id, grantee=member, granted=True, reason=f"swarm:{record.id}"),
             )
+            await self.slack.member_joined(session, record, member)
             await self._emit(
                 session,
                 record.case_id,
