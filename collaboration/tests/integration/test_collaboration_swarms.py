@@ -101,7 +101,10 @@ async def test_the_owner_swarms_experts_talk_a_message_becomes_a_note_and_access
     assert [kind for kind, _ in events] == [
         "swarm.started", "swarm.member_joined", "swarm.member_joined", "swarm.message_posted", "swarm.resolved",
     ]  # fmt: skip
-    assert events[-1][1]["outcome"] == "Raised the limit to 32 MB."
+    resolved = events[-1][1]
+    assert resolved["outcome"] == "Raised the limit to 32 MB."
+    assert resolved["question"] == "Why do invoices over 10 MB stop?"
+    assert resolved["promoted"] == ["The worker's body limit is 8 MB; raise SYNC_MAX_BODY."]
     commands = await _records(settings, Topic.CASE_COMMANDS, expect=5)
     assert [
         (kind, data.get("grantee"), data.get("granted")) for kind, data in commands if kind == "case.record_access"

@@ -681,7 +681,11 @@ class SwarmMessagePosted(EventData):
 
 @contract
 class SwarmResolved(EventData):
-    """A swarm ended, resolved (its question answered) or abandoned, with its outcome. Key: the case id."""
+    """A swarm ended, resolved (its question answered) or abandoned, with its outcome. Key: the case id.
+
+    With the question and the messages promoted to the case, it is what knowledge needs to draft an
+    article from the swarm (issue 21's knowledge capture), linked to the case and the swarm.
+    """
 
     event_type = "swarm.resolved"
     topic = Topic.SWARM_EVENTS
@@ -689,7 +693,9 @@ class SwarmResolved(EventData):
     swarm_id: uuid.UUID
     case_id: uuid.UUID
     status: Literal["resolved", "abandoned"]
+    question: str = ""
     outcome: str
+    promoted: list[str] = Field(default_factory=list, description="Texts of the messages promoted to the case.")
     ended_by: str
     started_at: datetime
     ended_at: datetime

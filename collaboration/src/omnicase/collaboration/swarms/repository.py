@@ -130,6 +130,14 @@ class SwarmRepository(Repository):
         )
         return _message((await self.session.execute(statement)).one())
 
+    async def promoted_texts(self, swarm_id: uuid.UUID) -> list[str]:
+        query = (
+            select(swarm_messages.c.text)
+            .where(swarm_messages.c.swarm_id == swarm_id, swarm_messages.c.promoted_at.is_not(None))
+            .order_by(swarm_messages.c.id)
+        )
+        return list((await self.session.scalars(query)).all())
+
     async def messages(self, swarm_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> Page[SwarmMessage]:
         query = select(swarm_messages).where(swarm_messages.c.swarm_id == swarm_id).order_by(swarm_messages.c.id)
         if after is not None:
