@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,13 +23,15 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from omnicase.collaboration.app import create_app
+from omnicase.collaboration.cases.consumer import handle_case_events
 from omnicase.collaboration.models import slack_connections
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.devtools.testing.apps import GatewayIdentity, running
 from omnicase.devtools.testing.plugin import SettingsFactory, eventually
 from omnicase.devtools.testing.servers import serve_http
+from omnicase.kit.bus.batch import Received
 from omnicase.kit.db import Database
-from omnicase.kit.events import CaseSnapshot
+from omnicase.kit.events import CaseSnapshot, SlaClock, SlaClocksStarted
 from omnicase.routing.app import create_app as create_routing
 from omnicase.routing.settings import RoutingSettings
 
@@ -192,13 +195,24 @@ async def test_only_an_admin_connects_slack(
 
 
 async def test_a_swarm_opens_its_thread_and_a_reply_there_comes_back_once(
-    connected: tuple[httpx.AsyncClient, CollaborationSettings], slack: tuple[FakeSlack, str], tell_case: TellCase
+    connected: tuple[httpx.AsyncClient, CollaborationSettings],
+    slack: tuple[FakeSlack, str],
+    tell_case: TellCase,
+    database: Database,
 ) -> None:
     client, settings = connected
     fake, _ = slack
     fake.unavailable_first = 1  # Slack's first answer is a 503: the call is tried again
     owner = uuid.uuid4()
     case = await tell_case(assignee_id=owner, subject="Invoices stop syncing")
+    due = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    clocks = SlaClocksStarted(
+        case_id=case.case_id,
+        policy_id=uuid.uuid4(),
+        clocks=[SlaClock(milestone="first_reply", state="running", due_at=due)],
+    )
+    async with database.unit_of_work() as session:
+        await handle_case_events(session, [Received(clocks.envelope(source="sla-engine", subject="x"), clocks)])
     swarm = (
         await client.post(
             f"/api/v1/cases/{case.case_id}/swarms", json={"question": "Why over 10 MB?", "urgency": "urgent"}
@@ -216,6 +230,8 @@ async def test_a_swarm_opens_its_thread_and_a_reply_there_comes_back_once(
         "text": {"type": "plain_text", "text": "Swarm on case #1: Invoices stop syncing"},
     }
     assert "Why over 10 MB?" in json.dumps(posted["blocks"])
+    sla_field = posted["blocks"][1]["fields"][3]["text"]
+    assert sla_field == f"*SLA due*\n<!date^{int(due.timestamp())}^{{date_short_pretty}} {{time}}|2026-12-07 09:30 UTC>"
     assert posted["blocks"][-1]["elements"][0]["url"] == f"{settings.console_url}/cases/{case.case_id}"
     thread_ts = (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["slack_thread_ts"]
 

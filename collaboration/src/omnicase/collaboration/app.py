@@ -34,7 +34,7 @@ def create_app(settings: CollaborationSettings | None = None) -> FastAPI:
             ConsumerBinding(
                 ConsumerConfig(
                     group=CONSUMER_GROUP,
-                    topics=[Topic.CASE_EVENTS],
+                    topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS],
                     accepts=ACCEPTS,
                     fetch_max_wait_ms=OFF_THE_CASE_PATH_FETCH_WAIT_MS,
                 ),

@@ -48,6 +48,17 @@ cases = Table(
     Index("ix_cases_solved_by", "solved_by"),
 )
 
+# The next SLA due time of each case, from sla-engine's events (sla.events): the earliest due
+# time of its running clocks, null when none runs. Keyed by case alone (no foreign key), as the
+# two topics are not ordered with each other.
+case_sla = Table(
+    "case_sla",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 swarms = Table(
     "swarms",
     metadata,

@@ -11,7 +11,7 @@ from sqlalchemy import case as when
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from omnicase.collaboration.models import cases
+from omnicase.collaboration.models import case_sla, cases
 from omnicase.kit.repository import Repository
 
 
@@ -43,6 +43,22 @@ class CaseRepository(Repository):
     async def get(self, case_id: uuid.UUID) -> CaseRecord | None:
         row = (await self.session.execute(select(cases).where(cases.c.id == case_id))).one_or_none()
         return _record(row) if row else None
+
+    async def sla_due(self, case_id: uuid.UUID) -> datetime | None:
+        return await self.session.scalar(select(case_sla.c.due_at).where(case_sla.c.case_id == case_id))
+
+    async def set_sla_due(self, rows: list[dict[str, Any]]) -> None:
+        """Each case's next SLA due time, as of sla-engine's latest event about it."""
+        if not rows:
+            return
+        statement = insert(case_sla)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[case_sla.c.case_id],
+                set_={"due_at": statement.excluded.due_at, "updated_at": statement.excluded.updated_at},
+            ),
+            rows,
+        )
 
     async def upsert(self, rows: list[dict[str, Any]]) -> None:
         """Each case as of its newest version; an older or repeated snapshot changes nothing.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from omnicase.collaboration.cases.repository import CaseRecord
@@ -13,14 +14,21 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def case_summary(case: CaseRecord, swarm: SwarmRecord, case_url: str) -> dict[str, Any]:
+def _date(moment: datetime) -> str:
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def case_summary(case: CaseRecord, swarm: SwarmRecord, case_url: str, sla_due: datetime | None) -> dict[str, Any]:
     """``text`` (notifications' fallback) and ``blocks``: subject, customer, priority, SLA due, link, question."""
     title = f"Swarm on case #{case.number}: {case.subject}"
     fields = [
-        ("Customer", str(case.requester_id) if case.requester_id else "—"),
-        ("Priority", case.priority),
-        ("Urgency", swarm.urgency),
-        ("SLA due", "—"),
+        # Values in mrkdwn, escaped; the due time is Slack's date token.
+        ("Customer", _escape(str(case.requester_id)) if case.requester_id else "—"),
+        ("Priority", _escape(case.priority)),
+        ("Urgency", _escape(swarm.urgency)),
+        # Slack shows the time in each reader's own time zone (<!date^…>), the UTC time as fallback.
+        ("SLA due", _date(sla_due) if sla_due else "—"),
     ]
     return {
         "text": _escape(title)[:3000],
@@ -28,7 +36,7 @@ def case_summary(case: CaseRecord, swarm: SwarmRecord, case_url: str) -> dict[st
             {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
             {
                 "type": "section",
-                "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{_escape(value)}"} for name, value in fields],
+                "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields],
             },
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*Question*\n{_escape(swarm.question)[:2900]}"}},
             {

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.collaboration.cases.repository import CaseRecord
+from omnicase.collaboration.cases.repository import CaseRecord, CaseRepository
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.collaboration.slack.blocks import case_summary
 from omnicase.collaboration.slack.repository import ConnectionRecord, SlackRepository
@@ -81,7 +81,8 @@ class SlackService:
         if connection is None:
             return
         case_url = f"{self.settings.console_url.rstrip('/')}/cases/{case.id}"
-        payload = {"channel": connection.channel_id, **case_summary(case, swarm, case_url)}
+        sla_due = await CaseRepository(session).sla_due(case.id)
+        payload = {"channel": connection.channel_id, **case_summary(case, swarm, case_url, sla_due)}
         await SlackRepository(session).add_call(
             {
                 "id": uuid7(),
