@@ -16,6 +16,7 @@ from omnicase.collaboration.cases.consumer import handle_case_events
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.devtools.testing.apps import GatewayIdentity, running
 from omnicase.devtools.testing.plugin import SettingsFactory
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.db import Database, create_engine
 from omnicase.kit.events import (
@@ -28,6 +29,8 @@ from omnicase.kit.events import (
     FieldChange,
     Priority,
 )
+from omnicase.routing.app import create_app as create_routing
+from omnicase.routing.settings import RoutingSettings
 
 SCOPES = frozenset({"collaboration:read", "collaboration:write"})
 
@@ -109,3 +112,10 @@ def tell_case(database: Database) -> TellCase:
         return snapshot
 
     return tell
+
+
+@pytest_asyncio.fixture
+async def routing(service_settings: SettingsFactory) -> AsyncIterator[str]:
+    """routing running on a real port (agents' groups and email addresses); yields its URL."""
+    async with serve_http(create_routing(service_settings(RoutingSettings))) as url:
+        yield url

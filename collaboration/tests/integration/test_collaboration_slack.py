@@ -32,8 +32,6 @@ from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.db import Database
 from omnicase.kit.events import CaseSnapshot, SlaClock, SlaClocksStarted
-from omnicase.routing.app import create_app as create_routing
-from omnicase.routing.settings import RoutingSettings
 
 pytestmark = pytest.mark.asyncio
 
@@ -120,13 +118,6 @@ async def slack() -> AsyncIterator[tuple[FakeSlack, str]]:
     fake = FakeSlack()
     async with serve_http(fake.app()) as url:
         yield fake, url
-
-
-@pytest_asyncio.fixture
-async def routing(service_settings: SettingsFactory) -> AsyncIterator[str]:
-    """routing running on a real port (agents' email addresses, for invitations)."""
-    async with serve_http(create_routing(service_settings(RoutingSettings))) as url:
-        yield url
 
 
 @pytest_asyncio.fixture

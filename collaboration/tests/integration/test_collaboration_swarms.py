@@ -12,8 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from omnicase.collaboration.app import create_app
 from omnicase.collaboration.settings import CollaborationSettings
-from omnicase.devtools.testing.apps import GatewayIdentity
+from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.kit.events import CaseSnapshot, CaseStatus
 from omnicase.kit.topics import Topic, physical
@@ -21,6 +23,7 @@ from omnicase.kit.topics import Topic, physical
 pytestmark = pytest.mark.asyncio
 
 AsAgent = Callable[..., GatewayIdentity]
+SCOPES = frozenset({"collaboration:read", "collaboration:write"})
 TellCase = Callable[..., Awaitable[CaseSnapshot]]
 
 
@@ -186,3 +189,35 @@ async def test_outsiders_may_not_post_and_an_ended_swarm_takes_nothing_more(
     ).status_code == 409
     assert (await client.get(f"{url}/messages")).json()["items"] == []
     assert (await client.get(f"/api/v1/swarms/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_an_agent_of_a_member_group_takes_part_and_others_do_not(
+    service_settings: SettingsFactory, routing: str, tell_case: TellCase, as_agent: AsAgent
+) -> None:
+    settings: CollaborationSettings = service_settings(CollaborationSettings, routing_url=routing)
+    group_member, outsider, owner = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    admin = GatewayIdentity(settings.internal_secret, scopes=frozenset({"routing:read", "routing:write"}))
+    async with httpx.AsyncClient(base_url=routing, auth=admin) as routing_api:
+        group = (await routing_api.post("/api/v1/groups", json={"name": f"Experts {owner.hex[:8]}"})).json()
+        for user_id in (group_member, outsider):
+            body = {
+                "user_id": str(user_id),
+                "name": "Expert",
+                "group_ids": [group["id"]] if user_id == group_member else [],
+            }
+            assert (await routing_api.post("/api/v1/agents", json=body)).status_code == 201
+    case = await tell_case(assignee_id=owner)
+    async with running(create_app(settings), scopes=SCOPES) as client:
+        swarm = (
+            await client.post(
+                f"/api/v1/cases/{case.case_id}/swarms",
+                json={"question": "Help?", "members": [{"kind": "group", "id": group["id"]}]},
+                auth=as_agent(owner),
+            )
+        ).json()
+        url = f"/api/v1/swarms/{swarm['id']}/messages"
+        assert (
+            await client.post(url, json={"text": "From the group."}, auth=as_agent(group_member))
+        ).status_code == 201
+        assert (await client.post(url, json={"text": "Not mine."}, auth=as_agent(outsider))).status_code == 403
+        assert [m["text"] for m in (await client.get(url)).json()["items"]] == ["From the group."]

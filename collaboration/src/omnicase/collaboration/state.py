@@ -42,7 +42,7 @@ async def collaboration_state(runtime: Runtime[CollaborationSettings, Any]) -> A
     )
     try:
         yield CollaborationState(
-            swarms=SwarmService(runtime.outbox, slack),
+            swarms=SwarmService(runtime.outbox, slack, peers),
             slack=slack,
             slack_worker=SlackWorker(runtime.database, settings, slack, client, peers),
             experts=ExpertFinder(peers),

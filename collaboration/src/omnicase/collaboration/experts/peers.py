@@ -100,6 +100,20 @@ class Peers:
             after = next_page_query(page)
         return found
 
+    async def agent_groups(self, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        """The groups the agent belongs to in routing (none when routing has no such agent)."""
+        headers = service_identity_headers(self.secret, "collaboration", frozenset({"routing:read"}))
+        url = f"{self.routing_url}/api/v1/agents/{user_id}"
+        try:
+            response = await self.client.get(url, headers=headers)
+        except httpx.HTTPError as error:
+            raise PeerUnavailable(f"{url} is unreachable ({type(error).__name__})") from error
+        if response.status_code == 404:
+            return frozenset()
+        if not response.is_success:
+            raise PeerUnavailable(f"{url} answered {response.status_code}")
+        return frozenset(uuid.UUID(group) for group in response.json()["group_ids"])
+
     async def agent_email(self, user_id: uuid.UUID) -> str | None:
         """The agent's email address as routing knows it (None: routing has none)."""
         agent = await self._get(f"{self.routing_url}/api/v1/agents/{user_id}", frozenset({"routing:read"}))

@@ -19,7 +19,7 @@ from omnicase.collaboration.swarms.service import (
     SwarmNotFound,
 )
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import problem_responses
+from omnicase.kit.errors import ServiceUnavailable, problem_responses
 from omnicase.kit.identity import CurrentIdentity, area_access
 from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 
@@ -75,7 +75,7 @@ async def end_swarm(
     status_code=status.HTTP_201_CREATED,
     operation_id="add_swarm_member",
     summary="Pull an agent or a group into a swarm (they may read its case while it is open)",
-    responses=problem_responses(SwarmNotFound, NotSwarmMember, SwarmEnded),
+    responses=problem_responses(SwarmNotFound, NotSwarmMember, SwarmEnded, ServiceUnavailable),
 )
 async def add_swarm_member(
     swarm_id: uuid.UUID, payload: MemberRef, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity
@@ -88,7 +88,7 @@ async def add_swarm_member(
     status_code=status.HTTP_201_CREATED,
     operation_id="post_swarm_message",
     summary="Post in a swarm's internal thread (never shown to the customer)",
-    responses=problem_responses(SwarmNotFound, NotSwarmMember, SwarmEnded),
+    responses=problem_responses(SwarmNotFound, NotSwarmMember, SwarmEnded, ServiceUnavailable),
 )
 async def post_swarm_message(
     swarm_id: uuid.UUID, payload: MessageCreate, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity
@@ -112,7 +112,9 @@ async def list_swarm_messages(
     "/{swarm_id}/messages/{message_id}/promotion",
     operation_id="promote_swarm_message",
     summary="Copy a swarm message into the case as an internal note by its author",
-    responses=problem_responses(SwarmNotFound, SwarmMessageNotFound, NotSwarmMember, MessagePromoted),
+    responses=problem_responses(
+        SwarmNotFound, SwarmMessageNotFound, NotSwarmMember, MessagePromoted, ServiceUnavailable
+    ),
 )
 async def promote_swarm_message(
     swarm_id: uuid.UUID, message_id: uuid.UUID, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity

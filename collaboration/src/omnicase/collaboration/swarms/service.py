@@ -14,6 +14,7 @@ from dataclasses import asdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.collaboration.cases.repository import CaseRecord, CaseRepository
+from omnicase.collaboration.experts.peers import Peers, PeerUnavailable
 from omnicase.collaboration.service import SPEC
 from omnicase.collaboration.slack.service import SlackService
 from omnicase.collaboration.swarms.repository import SwarmRecord, SwarmRepository
@@ -26,7 +27,7 @@ from omnicase.collaboration.swarms.schemas import (
     SwarmMessage,
 )
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, Forbidden, NotFound, StateConflict
+from omnicase.kit.errors import FieldError, Forbidden, NotFound, ServiceUnavailable, StateConflict
 from omnicase.kit.events import (
     ChangeCase,
     EventData,
@@ -84,14 +85,22 @@ def _is_lead(identity: Identity) -> bool:
     return identity.role == "admin" or identity.kind == "api_token"
 
 
+def _user_id(identity: Identity) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(identity.subject)
+    except ValueError:
+        return None
+
+
 def _member_name(ref: MemberRef) -> str:
     return f"{'user' if ref.kind == 'agent' else 'group'}:{ref.id}"
 
 
 class SwarmService:
-    def __init__(self, outbox: Outbox, slack: SlackService) -> None:
+    def __init__(self, outbox: Outbox, slack: SlackService, peers: Peers) -> None:
         self.outbox = outbox
         self.slack = slack
+        self.peers = peers
 
     async def start(self, session: AsyncSession, case_id: uuid.UUID, payload: SwarmCreate, identity: Identity) -> Swarm:
         """The case's assignee or a lead starts a swarm; the case keeps its owner."""
@@ -290,16 +299,23 @@ class SwarmService:
         return record
 
     async def _may_act(self, session: AsyncSession, record: SwarmRecord, identity: Identity) -> None:
-        """Whoever started the swarm, its agent members and leads act in it.
-
-        Members through a group are not recognised yet (routing knows group membership; issue 21's
-        next slice asks it): a group's agents are added by name when they take part.
-        """
+        """Whoever started the swarm, its members (agents by name, or through a group routing says they
+        are in) and leads act in it."""
         by = actor_of(identity)
         if _is_lead(identity) or record.started_by == by:
             return
-        if by not in await SwarmRepository(session).member_names(record.id):
-            raise NotSwarmMember(f"Only the swarm's members may act in it; {by} is not one.")
+        members = await SwarmRepository(session).member_names(record.id)
+        if by in members:
+            return
+        groups = {member.removeprefix("group:") for member in members if member.startswith("group:")}
+        if groups and identity.kind == "user" and (user_id := _user_id(identity)) is not None:
+            try:
+                mine = await self.peers.agent_groups(user_id)
+            except PeerUnavailable as error:
+                raise ServiceUnavailable(f"routing cannot say which groups {by} is in now: {error}.") from error
+            if groups & {str(group) for group in mine}:
+                return
+        raise NotSwarmMember(f"Only the swarm's members may act in it; {by} is not one.")
 
     async def _join(self, session: AsyncSession, record: SwarmRecord, members: list[str], by: str) -> None:
         now = utcnow()
