@@ -241,6 +241,17 @@ async def test_a_swarm_opens_its_thread_and_a_reply_there_comes_back_once(
     promoted = await client.post(f"/api/v1/swarms/{swarm['id']}/messages/{thread[0]['id']}/promotion")
     assert promoted.status_code == 200, promoted.text
 
+    # A message posted in Omnicase goes into the thread, by the bot, naming its author.
+    here = await client.post(f"/api/v1/swarms/{swarm['id']}/messages", json={"text": "Raising it to 32 MB <now>."})
+    assert here.status_code == 201
+
+    async def mirrored() -> bool:
+        return any(body.get("thread_ts") == thread_ts for _, body in fake.calls)
+
+    await eventually(mirrored, message="the Omnicase message reached the Slack thread")
+    [reply] = [body for _, body in fake.calls if body.get("thread_ts") == thread_ts]
+    assert (reply["channel"], reply["text"]) == (CHANNEL, "*user:test-admin*: Raising it to 32 MB &lt;now&gt;.")
+
 
 async def test_bad_signature_stale_timestamp_and_replay_are_refused_and_change_nothing(
     connected: tuple[httpx.AsyncClient, CollaborationSettings], tell_case: TellCase

@@ -47,3 +47,8 @@ def case_summary(case: CaseRecord, swarm: SwarmRecord, case_url: str, sla_due: d
             },
         ],
     }
+
+
+def mirrored(channel: str, thread_ts: str, author: str, text: str) -> dict[str, Any]:
+    """A message posted in Omnicase, as the bot's reply in the swarm's thread, naming its author."""
+    return {"channel": channel, "thread_ts": thread_ts, "text": f"*{_escape(author)}*: {_escape(text)}"[:40_000]}

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.collaboration.cases.repository import CaseRecord, CaseRepository
 from omnicase.collaboration.settings import CollaborationSettings
-from omnicase.collaboration.slack.blocks import case_summary
+from omnicase.collaboration.slack.blocks import case_summary, mirrored
 from omnicase.collaboration.slack.repository import ConnectionRecord, SlackRepository
 from omnicase.collaboration.slack.schemas import SlackConnection, SlackConnectionWrite
 from omnicase.collaboration.slack.signature import WINDOW_SECONDS, BadSignature, verify
@@ -106,6 +106,23 @@ class SlackService:
                 "swarm_id": swarm.id,
                 "method": INVITE,
                 "payload": {"user_id": user_id},
+                "due_at": utcnow(),
+                "created_at": utcnow(),
+            }
+        )
+
+    async def message_posted(self, session: AsyncSession, swarm: SwarmRecord, author: str, text: str) -> None:
+        """A message posted in Omnicase is mirrored into the swarm's open Slack thread (by the bot, named)."""
+        if swarm.slack_channel is None or swarm.slack_thread_ts is None:
+            return
+        if await SlackRepository(session).connection() is None:
+            return
+        await SlackRepository(session).add_call(
+            {
+                "id": uuid7(),
+                "swarm_id": swarm.id,
+                "method": "chat.postMessage",
+                "payload": mirrored(swarm.slack_channel, swarm.slack_thread_ts, author, text),
                 "due_at": utcnow(),
                 "created_at": utcnow(),
             }

@@ -165,6 +165,7 @@ class SwarmService:
     ) -> SwarmMessage:
         record = await self._open(session, swarm_id)
         await self._may_act(session, record, identity)
+        await self.slack.message_posted(session, record, identity.name or actor_of(identity), payload.text)
         return await self.add_message(
             session,
             record,
