@@ -31,7 +31,17 @@ pytestmark = pytest.mark.slow
 
 PER_CHANNEL = 36
 CLIENTS_PER_CHANNEL = 3
-SERVICES = ("gateway", "case-core", "intake-email", "intake-web", "routing", "sla-engine", "knowledge", "reporting", "collaboration")
+SERVICES = (
+    "gateway",
+    "case-core",
+    "intake-email",
+    "intake-web",
+    "routing",
+    "sla-engine",
+    "knowledge",
+    "reporting",
+    "collaboration",
+)
 
 
 @pytest.fixture(scope="module")

@@ -386,7 +386,6 @@ class ChangeCase(EventData):
     reason: str
 
 
-@contract
 class RecordCaseAccess(EventData):
     """A person or group is given, or loses, read access to a case outside its assignment (a swarm's
     members); case-core records it in the case's history. Key: the case id."""
@@ -634,7 +633,6 @@ class ArticleArchived(EventData):
 SwarmStatus = Literal["open", "resolved", "abandoned"]
 
 
-@contract
 class SwarmStarted(EventData):
     """Someone started a swarm of experts around a case to answer a question. Key: the case id."""
 
@@ -649,7 +647,6 @@ class SwarmStarted(EventData):
     started_at: datetime
 
 
-@contract
 class SwarmMemberJoined(EventData):
     """An agent or a group joined a swarm (they may read its case while it is open). Key: the case id."""
 
@@ -663,7 +660,6 @@ class SwarmMemberJoined(EventData):
     joined_at: datetime
 
 
-@contract
 class SwarmMessagePosted(EventData):
     """A message in a swarm's internal thread (never shown to the customer). Key: the case id."""
 
@@ -679,7 +675,6 @@ class SwarmMessagePosted(EventData):
     posted_at: datetime
 
 
-@contract
 class SwarmResolved(EventData):
     """A swarm ended, resolved (its question answered) or abandoned, with its outcome. Key: the case id.
 
