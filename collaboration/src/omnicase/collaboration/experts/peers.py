@@ -11,17 +11,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from omnicase.kit.identity import service_identity_headers
-from omnicase.kit.pagination import next_page_query
+from omnicase.kit.peers import PeerClient, PeerUnavailable
 
 PAGE = 200
 MAX_AGENTS = 2000
-
-
-class PeerUnavailable(Exception):
-    """The peer could not answer now."""
+ROUTING = frozenset({"routing:read"})
+KNOWLEDGE = frozenset({"knowledge:read"})
 
 
 @dataclass(frozen=True)
@@ -51,40 +46,25 @@ class ArticleHit:
 
 class Peers:
     def __init__(self, routing_url: str, knowledge_url: str, secret: str, *, timeout_seconds: float = 5.0) -> None:
-        self.routing_url = routing_url.rstrip("/")
-        self.knowledge_url = knowledge_url.rstrip("/")
-        self.secret = secret
-        self.timeout_seconds = timeout_seconds
-        self._client: httpx.AsyncClient | None = None
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False)
-        return self._client
+        self.routing = PeerClient(
+            "routing", routing_url, secret, caller="collaboration", scopes=ROUTING, timeout_seconds=timeout_seconds
+        )
+        self.knowledge = PeerClient(
+            "knowledge",
+            knowledge_url,
+            secret,
+            caller="collaboration",
+            scopes=KNOWLEDGE,
+            timeout_seconds=timeout_seconds,
+        )
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def _get(self, url: str, scopes: frozenset[str], params: dict[str, Any] | None = None) -> Any:
-        headers = service_identity_headers(self.secret, "collaboration", scopes)
-        try:
-            response = await self.client.get(url, params=params, headers=headers)
-        except httpx.HTTPError as error:
-            raise PeerUnavailable(f"{url} is unreachable ({type(error).__name__})") from error
-        if not response.is_success:
-            raise PeerUnavailable(f"{url} answered {response.status_code}")
-        return response.json()
+        await self.routing.aclose()
+        await self.knowledge.aclose()
 
     async def agents(self) -> list[AgentProfile]:
         found: list[AgentProfile] = []
-        after: dict[str, str] | None = {}
-        while after is not None and len(found) < MAX_AGENTS:
-            page = await self._get(
-                f"{self.routing_url}/api/v1/agents", frozenset({"routing:read"}), {"limit": PAGE, **after}
-            )
+        async for items in self.routing.pages("/api/v1/agents", limit=PAGE):
             found += [
                 AgentProfile(
                     user_id=uuid.UUID(item["user_id"]),
@@ -95,38 +75,39 @@ class Peers:
                     capacity=item["capacity"],
                     skills=tuple(AgentSkill(skill["name"], skill["level"]) for skill in item["skills"]),
                 )
-                for item in page["items"]
+                for item in items
             ]
-            after = next_page_query(page)
+            if len(found) >= MAX_AGENTS:
+                break
         return found
 
     async def agent_groups(self, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
         """The groups the agent belongs to in routing (none when routing has no such agent)."""
-        headers = service_identity_headers(self.secret, "collaboration", frozenset({"routing:read"}))
-        url = f"{self.routing_url}/api/v1/agents/{user_id}"
-        try:
-            response = await self.client.get(url, headers=headers)
-        except httpx.HTTPError as error:
-            raise PeerUnavailable(f"{url} is unreachable ({type(error).__name__})") from error
-        if response.status_code == 404:
-            return frozenset()
-        if not response.is_success:
-            raise PeerUnavailable(f"{url} answered {response.status_code}")
-        return frozenset(uuid.UUID(group) for group in response.json()["group_ids"])
+        response = await self.routing.get(f"/api/v1/agents/{user_id}")
+        return (
+            frozenset() if response is None else frozenset(uuid.UUID(group) for group in response.json()["group_ids"])
+        )
 
     async def agent_email(self, user_id: uuid.UUID) -> str | None:
-        """The agent's email address as routing knows it (None: routing has none)."""
-        agent = await self._get(f"{self.routing_url}/api/v1/agents/{user_id}", frozenset({"routing:read"}))
-        email = agent.get("email")
+        """The agent's email address as routing knows it (None: routing has none, or no such agent)."""
+        response = await self.routing.get(f"/api/v1/agents/{user_id}")
+        email = None if response is None else response.json().get("email")
         return email if isinstance(email, str) and email else None
 
     async def articles(self, text: str, limit: int = 10) -> list[ArticleHit]:
-        scopes = frozenset({"knowledge:read"})
-        page = await self._get(f"{self.knowledge_url}/api/v1/kb/search", scopes, {"q": text[:500], "limit": limit})
+        page = await _found(self.knowledge, "/api/v1/kb/search", {"q": text[:500], "limit": limit})
         hits: list[ArticleHit] = []
         for item in page["items"]:
-            article = await self._get(f"{self.knowledge_url}/api/v1/kb/articles/{item['article_id']}", scopes)
+            article = await _found(self.knowledge, f"/api/v1/kb/articles/{item['article_id']}")
             hits.append(
                 ArticleHit(uuid.UUID(item["article_id"]), item["title"], float(item["score"]), article["created_by"])
             )
         return hits
+
+
+async def _found(peer: PeerClient, path: str, params: dict[str, Any] | None = None) -> Any:
+    """The JSON answer; a 404 is the peer failing too here (what it listed a moment ago is gone)."""
+    response = await peer.get(path, params)
+    if response is None:
+        raise PeerUnavailable(f"{peer.peer} answered 404 to GET {path}")
+    return response.json()

@@ -22,11 +22,12 @@ from collections import defaultdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.collaboration.cases.repository import CaseRepository
-from omnicase.collaboration.experts.peers import AgentProfile, ArticleHit, Peers, PeerUnavailable
+from omnicase.collaboration.experts.peers import AgentProfile, ArticleHit, Peers
 from omnicase.collaboration.experts.repository import ExpertRepository, SimilarCase
 from omnicase.collaboration.experts.schemas import ArticleEvidence, CaseEvidence, Expert, ExpertList, SkillEvidence
 from omnicase.collaboration.swarms.service import CaseNotFound
 from omnicase.kit.errors import ServiceUnavailable
+from omnicase.kit.peers import PeerUnavailable
 
 PRESENCE_FACTOR = {"online": 1.0, "away": 0.6, "offline": 0.4}
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.collaboration.experts.peers import Peers, PeerUnavailable
+from omnicase.collaboration.experts.peers import Peers
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.collaboration.slack.client import SlackAnswer, SlackClient
 from omnicase.collaboration.slack.repository import CallRecord, ConnectionRecord, SlackRepository
@@ -27,6 +27,7 @@ from omnicase.collaboration.swarms.repository import SwarmRepository
 from omnicase.kit.backoff import backoff_seconds
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
+from omnicase.kit.peers import PeerUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.collaboration.cases.repository import CaseRecord, CaseRepository
-from omnicase.collaboration.experts.peers import Peers, PeerUnavailable
+from omnicase.collaboration.experts.peers import Peers
 from omnicase.collaboration.service import SPEC
 from omnicase.collaboration.slack.service import SlackService
 from omnicase.collaboration.swarms.repository import SwarmRecord, SwarmRepository
@@ -41,6 +41,7 @@ from omnicase.kit.identity import Identity
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.pagination import Page, decode_id_cursor, paginate
+from omnicase.kit.peers import PeerUnavailable
 
 
 class CaseNotFound(NotFound):
