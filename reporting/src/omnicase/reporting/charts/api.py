@@ -8,7 +8,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.errors import NotFound, ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
 from omnicase.reporting.charts.render import render_svg
 from omnicase.reporting.metrics.api import CaseFilterDep, IntervalQuery, SinceQuery, TimeZoneQuery, UntilQuery
@@ -28,7 +28,8 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Dep
     response_class=Response,
     responses={
         200: {"content": {"image/svg+xml": {"schema": {"type": "string", "format": "binary"}}}},
-        **problem_responses(ValidationFailed),
+        # A metric the path does not name is no chart there: a 404 naming path.metric.
+        **problem_responses(NotFound, ValidationFailed),
     },
 )
 async def get_report_chart(
