@@ -48,6 +48,24 @@ async def test_bad_parameters_are_refused_naming_the_field(
     assert field in [error["field"] for error in answer.json()["errors"]]
 
 
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        # Left out, since is 30 days before until: none exist before year 1.
+        ({"until": "0001-01-01T00:09:06Z"}, "query.until"),
+        # Its last interval would end in the year 10000 there.
+        ({"since": "9999-12-30T00:00:00Z", "until": "9999-12-31T00:00:00Z", "tz": "Pacific/Kiritimati"}, "query.since"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/v1/reports/metrics", "/api/v1/reports/charts/created.svg"])
+async def test_a_period_at_the_calendars_edge_is_refused_naming_the_field_not_a_server_error(
+    client: httpx.AsyncClient, path: str, params: dict[str, str], field: str
+) -> None:
+    answer = await client.get(path, params={"metrics": "created", **params})
+    assert answer.status_code == 422, answer.text
+    assert field in [error["field"] for error in answer.json()["errors"]]
+
+
 async def test_a_report_without_data_has_its_intervals_and_no_series(client: httpx.AsyncClient) -> None:
     answer = await client.get(
         "/api/v1/reports/metrics",

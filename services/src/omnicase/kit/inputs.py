@@ -412,7 +412,13 @@ def report_period(since: datetime | None, until: datetime | None) -> tuple[datet
     period reversed or longer than 366 days is a 422 naming ``query.since``. sla-engine's attainment
     and reporting's metrics and export hold their periods to it."""
     until = (until if until.tzinfo else until.replace(tzinfo=UTC)) if until else utcnow()
-    since = (since if since.tzinfo else since.replace(tzinfo=UTC)) if since else until - REPORT_PERIOD_DEFAULT
+    try:
+        since = (since if since.tzinfo else since.replace(tzinfo=UTC)) if since else until - REPORT_PERIOD_DEFAULT
+    except OverflowError:
+        raise ValidationFailed(
+            "The reporting period is not valid.",
+            errors=[FieldError(field="query.until", message="no 30 days before it to report on", code="out_of_range")],
+        ) from None
     if since >= until:
         error = FieldError(field="query.since", message="must be before until", code="period_order")
     elif until - since > REPORT_PERIOD_MAX:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import problem_responses
+from omnicase.kit.errors import NotFound, problem_responses
 from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.knowledge.deflection.service import brand_of, brand_segment
 from omnicase.knowledge.deps import DeflectionDep
@@ -44,7 +44,13 @@ router = APIRouter(prefix="/public/help", tags=["help-center"])
 SEARCH_PAGE = 20
 
 _HTML: dict[str, Any] = {"content": {"text/html": {}}}
-_PAGES: dict[int | str, dict[str, Any]] = {200: _HTML, 404: _HTML}
+# A brand, locale or article that is not there is a page; a path no page has (a brand segment
+# holding a slash, say) is the suite's problem+json 404.
+_NOT_FOUND = problem_responses(NotFound)[404]
+_PAGES: dict[int | str, dict[str, Any]] = {
+    200: _HTML,
+    404: {**_NOT_FOUND, "content": {"text/html": {}, **_NOT_FOUND["content"]}},
+}
 MAX_FORM_BYTES = 16 * 1024
 _LOCALE = re.compile(LOCALE_PATTERN)
 
@@ -99,7 +105,7 @@ async def search_help_articles(
     operation_id="get_help_sitemap",
     summary="The brand's help center as a sitemap: every published translation with its alternates",
     response_class=Response,
-    responses={200: {"content": {"application/xml": {}}}},
+    responses={200: {"content": {"application/xml": {}}}, **problem_responses(NotFound)},
 )
 async def get_help_sitemap(
     brand: Annotated[str, Path(max_length=100)], session: SessionDep, state: StateDep

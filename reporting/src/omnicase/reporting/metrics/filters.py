@@ -61,17 +61,27 @@ def period(since: datetime | None, until: datetime | None, interval: Interval, t
     or cut into too many intervals."""
     since, until = report_period(since, until)
     zone = ZoneInfo(tz)
-    local = _truncate(since.astimezone(zone), interval)
     starts: list[datetime] = []
-    while True:
-        instant = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
-        if instant >= until:
-            break
-        starts.append(instant)
-        local = _next(local, interval)
+    try:
+        local = _truncate(since.astimezone(zone), interval)
+        while True:
+            instant = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+            if instant >= until:
+                break
+            starts.append(instant)
+            local = _next(local, interval)
+        end = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+    except (OverflowError, ValueError):
+        # A period at the calendar's very edge (year 1 or 9999) has intervals beyond it in some zones.
+        raise ValidationFailed(
+            "The reporting period is not valid.",
+            errors=[
+                FieldError(field="query.since", message="outside the calendar in this time zone", code="out_of_range")
+            ],
+        ) from None
     if len(starts) > MAX_INTERVALS:
         raise ValidationFailed(
             "Too many intervals.",
             errors=[FieldError(field="query.interval", message=f"at most {MAX_INTERVALS} intervals", code="too_many")],
         )
-    return Period(interval, tz, starts, local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")))
+    return Period(interval, tz, starts, end)
