@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from omnicase.devtools.testing.frontend import Gateway, MailSink, ReceivedMail, deliver, wait_for
+from omnicase.devtools.testing.frontend import Gateway, MailSink, ReceivedMail, deliver, newest_case_of, wait_for
 from omnicase.devtools.testing.stack import SuiteStack
 
 pytestmark = pytest.mark.slow
@@ -56,14 +55,6 @@ def _customer_mail(sender: str, subject: str) -> EmailMessage:
     return mail
 
 
-def _case_of(admin: Gateway, address: str) -> dict[str, Any] | None:
-    contacts = admin.get("/api/v1/contacts", params={"q": address})["items"]
-    if not contacts:
-        return None
-    cases: list[dict[str, Any]] = admin.get(f"/api/v1/contacts/{contacts[0]['id']}/cases")["items"]
-    return cases[0] if cases else None
-
-
 def _survey(sink: MailSink, address: str) -> ReceivedMail | None:
     return next((mail for mail in sink.received(to=address) if "/public/csat/" in mail.text()), None)
 
@@ -85,7 +76,7 @@ def test_a_solved_email_case_is_rated_bad_in_a_browser_and_the_trigger_on_bad_ra
     customer = f"jane.{uuid.uuid4().hex[:8]}@customer.example"
     first = _customer_mail(customer, "Empty invoice")
     deliver(stack.port("intake-email", "smtp"), first)
-    case = wait_for(lambda: _case_of(admin, customer), within=60, message="the mail never became a case")
+    case = wait_for(lambda: newest_case_of(admin, customer), within=60, message="the mail never became a case")
     admin.post(f"/api/v1/cases/{case['id']}/messages", {"text": "Here is the invoice again.", "public": True})
     current = admin.get(f"/api/v1/cases/{case['id']}")
     admin.call(

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from omnicase.devtools.testing.frontend import Gateway, MailSink, ReceivedMail, deliver, wait_for
+from omnicase.devtools.testing.frontend import Gateway, MailSink, ReceivedMail, deliver, newest_case_of, wait_for
 from omnicase.devtools.testing.stack import SuiteStack
 
 pytestmark = pytest.mark.slow
@@ -54,14 +54,6 @@ def _korean_mail(sender: str) -> EmailMessage:
     mail["Message-ID"] = make_msgid(domain="customer.example")
     mail.set_content("안녕하세요. 로그인이 안 돼요. 비밀번호를 어떻게 재설정하나요?")
     return mail
-
-
-def _case_of(admin: Gateway, address: str) -> dict[str, Any] | None:
-    contacts = admin.get("/api/v1/contacts", params={"q": address})["items"]
-    if not contacts:
-        return None
-    cases: list[dict[str, Any]] = admin.get(f"/api/v1/contacts/{contacts[0]['id']}/cases")["items"]
-    return cases[0] if cases else None
 
 
 def _acknowledgement(sink: MailSink, address: str) -> ReceivedMail | None:
@@ -101,7 +93,7 @@ def test_a_korean_email_is_answered_by_a_suggested_korean_article_and_yes_solves
 
     customer = f"minji.{uuid.uuid4().hex[:8]}@customer.example"
     deliver(stack.port("intake-email", "smtp"), _korean_mail(customer))
-    case = wait_for(lambda: _case_of(admin, customer), within=60, message="the mail never became a case")
+    case = wait_for(lambda: newest_case_of(admin, customer), within=60, message="the mail never became a case")
     answer = wait_for(
         lambda: _acknowledgement(mail_sink, customer), within=60, message="no acknowledgement with articles"
     )

@@ -152,6 +152,15 @@ def wait_for(probe: Callable[[], T | None], *, within: float, message: str | Cal
         time.sleep(0.5)
 
 
+def newest_case_of(admin: Gateway, address: str) -> dict[str, Any] | None:
+    """The newest case of the contact with this address, once there is one: a probe for :func:`wait_for`."""
+    contacts = admin.get("/api/v1/contacts", params={"q": address})["items"]
+    if not contacts:
+        return None
+    cases: list[dict[str, Any]] = admin.get(f"/api/v1/contacts/{contacts[0]['id']}/cases")["items"]
+    return cases[0] if cases else None
+
+
 def assigned_to(admin: Gateway, case_id: str, agent_id: str) -> dict[str, Any] | None:
     """The case once it is assigned to ``agent_id``: a probe for :func:`wait_for`."""
     case: dict[str, Any] = admin.get(f"/api/v1/cases/{case_id}")
