@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.devtools.testing.clock import ManualClock
+from omnicase.devtools.testing.database import database_work
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.access.counters import CounterRepository, create_counter_engine
 from omnicase.gateway.access.ratelimit import Policy, RateLimiter
@@ -159,3 +161,32 @@ async def test_counters_of_windows_that_are_over_are_pruned(database_url: str, c
         assert (await limiter.take("203.0.113.3", None))[0].remaining == 3
     finally:
         await engine.dispose()
+
+
+async def test_requests_arriving_together_are_counted_by_one_statement_each_with_its_own_count(
+    database_url: str, clock: ManualClock
+) -> None:
+    engine = create_counter_engine(database_url, pool_size=1)
+    limiter = RateLimiter(Policy("ip", 5, 60), Policy("token", 3, 60), store_timeout=5)
+    repository = CounterRepository(engine)
+    limiter.attach(repository)
+    try:
+        # An earlier request of the same window: the ones arriving together count on from it.
+        await limiter.take("203.0.113.7", None)
+        with database_work(engine) as work:
+            together = await asyncio.gather(*(limiter.take("203.0.113.7", "t") for _ in range(8)))
+        alone = await limiter.take("203.0.113.7", "t")
+        async with engine.connect() as connection:
+            stored = dict((await connection.execute(text("SELECT key, count FROM gateway.rate_limit_counters"))).all())
+    finally:
+        await repository.close()
+        await engine.dispose()
+    assert work.executions == 1, work.statements
+    by_ip = [outcomes[0] for outcomes in together]
+    by_token = [outcomes[1] for outcomes in together]
+    assert sorted(o.remaining for o in by_ip) == [0, 0, 0, 0, 0, 1, 2, 3]
+    assert [o.allowed for o in by_ip].count(True) == 4
+    assert [o.allowed for o in by_token].count(True) == 3
+    # Every hit was stored: the next request is the tenth of its address and the ninth of its token.
+    assert [o.allowed for o in alone] == [False, False]
+    assert stored == {"ip:203.0.113.7": 10, "token:t": 9}

@@ -71,12 +71,14 @@ def _start_rate_limiter(limiter: RateLimiter) -> Callable[[GatewayRuntime], Awai
     async def start(runtime: GatewayRuntime) -> Stop:
         settings = runtime.settings
         engine = create_counter_engine(settings.database_url, pool_size=settings.rate_limit_pool_size)
-        limiter.attach(CounterRepository(engine))
+        repository = CounterRepository(engine)
+        limiter.attach(repository)
         stop_pruner = await limiter.start_pruner()
 
         async def stop() -> None:
             await stop_pruner()
             limiter.attach(None)
+            await repository.close()
             await engine.dispose()
 
         return stop

@@ -2,17 +2,29 @@
 
 The limiter runs before every request, so it does not open a unit of work: it holds
 its own small engine in autocommit mode without pre-ping, and a hit is one statement,
-one round trip (``INSERT … ON CONFLICT DO UPDATE … RETURNING``), atomic on its own.
-Rows are taken in key order so two requests that count the same two keys never
-deadlock.
+one round trip (``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE … RETURNING``),
+atomic on its own. Requests that arrive while a hit is in flight wait for it and are
+counted together by the next one: under load one statement counts many requests (each
+still gets its own exact count), and alone a request waits for nothing. Rows are taken
+in key order so two statements that count the same two keys never deadlock.
 """
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from omnicase.gateway.models import rate_limit_counters as counters
+from omnicase.kit.db import UnnestedRows
+
+Slot = tuple[str, int]  # (policy:subject, window start in unix seconds)
+
+# Hits counted by one statement at most; the rest wait for the next.
+MAX_HITS_PER_STATEMENT = 500
 
 
 def create_counter_engine(url: str, *, pool_size: int) -> AsyncEngine:
@@ -29,31 +41,87 @@ def create_counter_engine(url: str, *, pool_size: int) -> AsyncEngine:
     )
 
 
-# Built once, rows as parameters: one cached statement for every request (a multi-row
-# .values() would be compiled per call).
-_HIT = (
-    insert(counters)
-    .on_conflict_do_update(
-        index_elements=[counters.c.key, counters.c.window_start], set_={"count": counters.c.count + 1}
-    )
-    .returning(counters.c.key, counters.c.count)
-)
+_ROWS = UnnestedRows.of(counters, ["key", "window_start", "count"])
+# Each slot once per statement (PostgreSQL updates a row at most once in one), its hits added.
+_HIT = _ROWS.insert.on_conflict_do_update(
+    index_elements=[counters.c.key, counters.c.window_start],
+    set_={"count": counters.c.count + _ROWS.insert.excluded.count},
+).returning(counters.c.key, counters.c.window_start, counters.c.count)
 
 
 class CounterRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._waiting: list[tuple[Sequence[Slot], asyncio.Future[dict[str, int]]]] = []
+        self._counting: asyncio.Task[None] | None = None
 
-    async def hit(self, hits: list[tuple[str, int]]) -> dict[str, int]:
+    async def hit(self, hits: Sequence[Slot]) -> dict[str, int]:
         """Count one request against each ``(key, window_start)``; the counts after it, by key."""
-        rows = [{"key": key, "window_start": start, "count": 1} for key, start in sorted(hits)]
+        answer: asyncio.Future[dict[str, int]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((hits, answer))
+        if self._counting is None:
+            # A task of its own: a caller giving up (its timeout) must not cancel the others' count.
+            self._counting = asyncio.create_task(self._count_waiting(), name="gateway-rate-limit-hits")
+        return await answer
+
+    async def _count_waiting(self) -> None:
+        batch: list[tuple[Sequence[Slot], asyncio.Future[dict[str, int]]]] = []
+        try:
+            while self._waiting:
+                batch = self._waiting[:MAX_HITS_PER_STATEMENT]
+                del self._waiting[:MAX_HITS_PER_STATEMENT]
+                try:
+                    answers = await self._count([hits for hits, _ in batch])
+                except Exception as error:
+                    _fail(batch, error)
+                    continue
+                for (_, answer), counts in zip(batch, answers, strict=True):
+                    if not answer.done():
+                        answer.set_result(counts)
+        finally:
+            # Stopped (close): whoever still waits counts in memory, as when the store is away.
+            _fail(batch + self._waiting, CountingStopped("the rate-limit counters were closed"))
+            self._waiting = []
+            self._counting = None
+
+    async def _count(self, requests: list[Sequence[Slot]]) -> list[dict[str, int]]:
+        """One statement for the hits of ``requests``; the requests of a slot get its counts in their order."""
+        added = Counter(slot for hits in requests for slot in hits)
+        rows = [{"key": key, "window_start": start, "count": count} for (key, start), count in sorted(added.items())]
         async with self.engine.connect() as connection:
-            result = await connection.execute(_HIT, rows)
+            result = await connection.execute(_HIT, _ROWS.parameters(rows))
             # row.count would be the tuple method: the column by position.
-            return {row.key: int(row[1]) for row in result}
+            after = {(row.key, int(row.window_start)): int(row[2]) for row in result}
+        # The first request of a slot in this batch counts as the one after the hits before it.
+        next_count = {slot: after[slot] - added[slot] + 1 for slot in added}
+        answers = []
+        for hits in requests:
+            counts = {}
+            for slot in hits:
+                counts[slot[0]] = next_count[slot]
+                next_count[slot] += 1
+            answers.append(counts)
+        return answers
+
+    async def close(self) -> None:
+        """Stop counting (requests still waiting fall back as on a store error)."""
+        if self._counting is not None:
+            self._counting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._counting
 
     async def prune(self, before: int) -> int:
         """Delete counters of windows that started before ``before`` (unix seconds); how many."""
         async with self.engine.connect() as connection:
             result = await connection.execute(counters.delete().where(counters.c.window_start < before))
             return result.rowcount
+
+
+class CountingStopped(Exception):
+    pass
+
+
+def _fail(waiting: list[tuple[Sequence[Slot], asyncio.Future[dict[str, int]]]], error: Exception) -> None:
+    for _, answer in waiting:
+        if not answer.done():
+            answer.set_exception(error)

@@ -3,9 +3,11 @@
 Each policy allows ``quota`` requests per fixed ``window`` of seconds, windows aligned
 to multiples of their length on the kit's clock (so every replica cuts them at the
 same instants). The count of each (policy:subject, window) lives in PostgreSQL
-(``gateway.rate_limit_counters``, UNLOGGED): a request costs one autocommit statement,
-``INSERT … ON CONFLICT DO UPDATE SET count = count + 1 RETURNING count``, for both of
-its keys at once, so N replicas together admit the quota, not N times it.
+(``gateway.rate_limit_counters``, UNLOGGED): a request costs at most one autocommit
+statement, ``INSERT … ON CONFLICT DO UPDATE SET count = count + hits RETURNING count``,
+for both of its keys at once, shared with the requests that arrived while the one before
+was in flight (:class:`CounterRepository`), so N replicas together admit the quota, not
+N times it.
 
 When PostgreSQL does not answer within ``store_timeout`` (down, failing over, pool
 exhausted) the limiter fails open to this replica's memory: the same windows counted
