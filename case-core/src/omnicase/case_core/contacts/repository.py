@@ -163,9 +163,11 @@ def _insert_many_claiming() -> Select[Any]:
         insert(identities)
         .from_select(
             ["kind", "value", "contact_id"],
-            select(wanted.c.kind, wanted.c.value, new.c.id).select_from(
-                wanted.join(new, new.c.id == wanted.c.contact_id)
-            ),
+            # In key order: two batches claiming some of the same identities (one sender's
+            # messages in two partitions) wait for each other in one direction, never deadlock.
+            select(wanted.c.kind, wanted.c.value, new.c.id)
+            .select_from(wanted.join(new, new.c.id == wanted.c.contact_id))
+            .order_by(wanted.c.kind, wanted.c.value),
         )
         .on_conflict_do_nothing(index_elements=["kind", "value"])
         .returning(identities.c.contact_id, identities.c.kind, identities.c.value)
