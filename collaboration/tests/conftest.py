@@ -1,45 +1,52 @@
-"""Fixtures of collaboration's tests: the running app behind the gateway's identity, cases told by case events."""
+"""Fixtures of collaboration's tests: the running app behind the gateway's identity, reading cases
+from the real case-core served over HTTP."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 
+from omnicase.case_core.app import create_app as create_case_core
+from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.collaboration.app import create_app
-from omnicase.collaboration.cases.consumer import handle_case_events
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.devtools.testing.apps import GatewayIdentity, running
 from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.devtools.testing.servers import serve_http
-from omnicase.kit.bus.batch import Received
 from omnicase.kit.db import Database, create_engine
-from omnicase.kit.events import (
-    CaseCreated,
-    CaseSnapshot,
-    CaseStatus,
-    CaseUpdated,
-    Channel,
-    EventData,
-    FieldChange,
-    Priority,
-)
 from omnicase.routing.app import create_app as create_routing
 from omnicase.routing.settings import RoutingSettings
 
 SCOPES = frozenset({"collaboration:read", "collaboration:write"})
+CASE_SCOPES = frozenset({"cases:read", "cases:write", "contacts:read", "contacts:write"})
+# A port nothing listens on (discard): a peer that cannot answer.
+UNREACHABLE = "http://127.0.0.1:9"
 
-TellCase = Callable[..., Awaitable[CaseSnapshot]]
+TellCase = Callable[..., Awaitable["ToldCase"]]
+
+
+@pytest_asyncio.fixture
+async def case_core(service_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The real case-core, served over HTTP (collaboration reads cases through it); the client is its admin."""
+    settings: CaseCoreSettings = service_settings(CaseCoreSettings)
+    async with serve_http(create_case_core(settings)) as url:
+        auth = GatewayIdentity(settings.internal_secret, scopes=CASE_SCOPES)
+        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
+            yield client
 
 
 @pytest.fixture
-def settings(service_settings: SettingsFactory) -> CollaborationSettings:
-    settings: CollaborationSettings = service_settings(CollaborationSettings)
+def settings(service_settings: SettingsFactory, case_core: httpx.AsyncClient) -> CollaborationSettings:
+    """Reading cases from that case-core; sla-engine unreachable unless a test serves it (no due time shown)."""
+    settings: CollaborationSettings = service_settings(
+        CollaborationSettings, case_core_url=str(case_core.base_url), sla_engine_url=UNREACHABLE
+    )
     return settings
 
 
@@ -67,49 +74,46 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@dataclass(frozen=True)
+class ToldCase:
+    case_id: uuid.UUID
+    number: int
+
+
 @pytest.fixture
-def tell_case(database: Database) -> TellCase:
-    """Hand case-core's events about a case to collaboration's consumer, as the kit would (committed)."""
+def tell_case(case_core: httpx.AsyncClient) -> TellCase:
+    """A case created (or, given ``case_id``, changed) in the real case-core, as an admin of it."""
 
     async def tell(
         *,
         case_id: uuid.UUID | None = None,
         assignee_id: uuid.UUID | None = None,
-        status: CaseStatus = CaseStatus.OPEN,
-        version: int = 1,
+        status: str = "open",
         subject: str = "Invoices stop syncing",
-        description: str = "",
+        description: str = "It stopped on Monday.",
         language: str | None = "en",
-    ) -> CaseSnapshot:
-        now = datetime.now(UTC)
-        snapshot = CaseSnapshot(
-            case_id=case_id or uuid.uuid4(),
-            number=version,
-            subject=subject,
-            status=status,
-            priority=Priority.HIGH,
-            channel=Channel.EMAIL,
-            assignee_id=assignee_id,
-            language=language,
-            created_at=now,
-            updated_at=now,
-            version=version,
-        )
-        data: EventData
-        if version == 1:
-            data = CaseCreated(case=snapshot, description=description)
+        brand: str | None = None,
+    ) -> ToldCase:
+        if case_id is None:
+            body: dict[str, Any] = {
+                "subject": subject,
+                "description": description,
+                "requester": {"email": f"sam-{uuid.uuid4().hex[:8]}@customer.example", "name": "Sam"},
+                "status": status,
+                "assignee_id": str(assignee_id) if assignee_id else None,
+                "language": language,
+                "brand": brand,
+            }
+            answer = await case_core.post("/api/v1/cases", json=body)
+            assert answer.status_code == 201, answer.text
         else:
-            data = CaseUpdated(
-                case_id=snapshot.case_id,
-                version=version,
-                changes={"status": FieldChange(new=status.value)},
-                actor="test",
-                case=snapshot,
+            current = (await case_core.get(f"/api/v1/cases/{case_id}")).json()
+            change = {"status": status, "assignee_id": str(assignee_id) if assignee_id else None}
+            answer = await case_core.patch(
+                f"/api/v1/cases/{case_id}", json=change, headers={"If-Match": f'"{current["version"]}"'}
             )
-        envelope = data.envelope(source="case-core", subject=str(snapshot.case_id))
-        async with database.unit_of_work() as session:
-            await handle_case_events(session, [Received(envelope, data)])
-        return snapshot
+            assert answer.status_code == 200, answer.text
+        return ToldCase(uuid.UUID(answer.json()["id"]), answer.json()["number"])
 
     return tell
 

@@ -16,7 +16,6 @@ from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.devtools.testing.apps import GatewayIdentity, running
 from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.devtools.testing.servers import serve_http
-from omnicase.kit.events import CaseSnapshot, CaseStatus
 from omnicase.knowledge.app import create_app as create_knowledge
 from omnicase.knowledge.settings import KnowledgeSettings
 from omnicase.routing.app import create_app as create_routing
@@ -24,7 +23,7 @@ from omnicase.routing.settings import RoutingSettings
 
 pytestmark = pytest.mark.asyncio
 
-TellCase = Callable[..., Awaitable[CaseSnapshot]]
+TellCase = Callable[..., Awaitable[Any]]
 
 
 @pytest_asyncio.fixture
@@ -44,7 +43,7 @@ def _as(secret: str, subject: str, *scopes: str) -> GatewayIdentity:
 
 
 async def test_the_expected_expert_ranks_first_and_the_explanation_names_the_evidence(
-    peers: tuple[str, str, str], service_settings: SettingsFactory, tell_case: TellCase
+    peers: tuple[str, str, str], settings: CollaborationSettings, tell_case: TellCase
 ) -> None:
     routing_url, knowledge_url, secret = peers
     tag = uuid.uuid4().hex[:8]
@@ -83,25 +82,16 @@ async def test_the_expected_expert_ranks_first_and_the_explanation_names_the_evi
 
     # History: solved cases in English and German, by Ada (twice), Cy and Bob (German only).
     english = f"{skill_name} direct debit mandate rejected MD01 {tag}"
-    await tell_case(
-        assignee_id=ada, status=CaseStatus.SOLVED, subject=f"Mandate rejected MD01 {tag}", description=english
-    )
-    await tell_case(
-        assignee_id=ada, status=CaseStatus.SOLVED, subject=f"Direct debit {tag} failing", description=english
-    )
-    await tell_case(
-        assignee_id=cy, status=CaseStatus.SOLVED, subject=f"Debit mandate {tag} rejected", description=english
-    )
+    await tell_case(assignee_id=ada, status="solved", subject=f"Mandate rejected MD01 {tag}", description=english)
+    await tell_case(assignee_id=ada, status="solved", subject=f"Direct debit {tag} failing", description=english)
+    await tell_case(assignee_id=cy, status="solved", subject=f"Debit mandate {tag} rejected", description=english)
     german = f"Lastschrift{tag} Mandat abgelehnt"
-    await tell_case(assignee_id=bob, status=CaseStatus.SOLVED, subject=german, description=german, language="de")
+    await tell_case(assignee_id=bob, status="solved", subject=german, description=german, language="de")
 
     new = await tell_case(assignee_id=owner, subject=f"Mandate rejected MD01 {tag}", description=english)
-    settings: CollaborationSettings = service_settings(
-        # knowledge loads its tokenisers' models on its first search.
-        CollaborationSettings,
-        routing_url=routing_url,
-        knowledge_url=knowledge_url,
-        peer_timeout_seconds=60,
+    # knowledge loads its tokenisers' models on its first search.
+    settings = settings.model_copy(
+        update={"routing_url": routing_url, "knowledge_url": knowledge_url, "peer_timeout_seconds": 60}
     )
     async with running(create_app(settings), scopes=frozenset({"collaboration:read"})) as client:
         answer = await client.get(f"/api/v1/cases/{new.case_id}/experts", params={"limit": 5})

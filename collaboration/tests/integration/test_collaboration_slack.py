@@ -23,15 +23,14 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from omnicase.collaboration.app import create_app
-from omnicase.collaboration.cases.consumer import handle_case_events
 from omnicase.collaboration.models import slack_connections
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.devtools.testing.apps import GatewayIdentity, running
 from omnicase.devtools.testing.plugin import SettingsFactory, eventually
 from omnicase.devtools.testing.servers import serve_http
-from omnicase.kit.bus.batch import Received
 from omnicase.kit.db import Database
-from omnicase.kit.events import CaseSnapshot, SlaClock, SlaClocksStarted
+from omnicase.sla_engine.app import create_app as create_sla_engine
+from omnicase.sla_engine.settings import SlaEngineSettings
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,7 +40,7 @@ SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM, CHANNEL = "T0TEAM01", "C0SWARMS1"
 EVENTS = "/public/slack/events"
 
-TellCase = Callable[..., Awaitable[CaseSnapshot]]
+TellCase = Callable[..., Awaitable[Any]]
 
 
 @dataclass
@@ -121,12 +120,28 @@ async def slack() -> AsyncIterator[tuple[FakeSlack, str]]:
 
 
 @pytest_asyncio.fixture
+async def sla_engine(service_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The real sla-engine (its clocks start from case-core's case.events on the suite's broker); its admin."""
+    settings: SlaEngineSettings = service_settings(SlaEngineSettings)
+    async with serve_http(create_sla_engine(settings)) as url:
+        auth = GatewayIdentity(settings.internal_secret, scopes=frozenset({"sla:read", "sla:write"}))
+        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
+            yield client
+
+
+@pytest_asyncio.fixture
 async def connected(
-    service_settings: SettingsFactory, slack: tuple[FakeSlack, str], routing: str
+    service_settings: SettingsFactory,
+    slack: tuple[FakeSlack, str],
+    routing: str,
+    case_core: httpx.AsyncClient,
+    sla_engine: httpx.AsyncClient,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CollaborationSettings]]:
     """The running service with Slack connected to the local server (disconnected after the test)."""
     settings: CollaborationSettings = service_settings(
         CollaborationSettings,
+        case_core_url=str(case_core.base_url),
+        sla_engine_url=str(sla_engine.base_url),
         routing_url=routing,
         slack_allowed_networks=["127.0.0.0/8"],
         slack_poll_seconds=0.1,
@@ -189,21 +204,30 @@ async def test_a_swarm_opens_its_thread_and_a_reply_there_comes_back_once(
     connected: tuple[httpx.AsyncClient, CollaborationSettings],
     slack: tuple[FakeSlack, str],
     tell_case: TellCase,
-    database: Database,
+    sla_engine: httpx.AsyncClient,
 ) -> None:
     client, settings = connected
     fake, _ = slack
     fake.unavailable_first = 1  # Slack's first answer is a 503: the call is tried again
-    owner = uuid.uuid4()
-    case = await tell_case(assignee_id=owner, subject="Invoices stop syncing")
-    due = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
-    clocks = SlaClocksStarted(
-        case_id=case.case_id,
-        policy_id=uuid.uuid4(),
-        clocks=[SlaClock(milestone="first_reply", state="running", due_at=due)],
-    )
-    async with database.unit_of_work() as session:
-        await handle_case_events(session, [Received(clocks.envelope(source="sla-engine", subject="x"), clocks)])
+    owner, brand = uuid.uuid4(), f"brand-{uuid.uuid4().hex[:12]}"
+    policy = {
+        "name": f"Swarmed {brand}",
+        "conditions": {"brand": [brand]},
+        "targets": {priority: {"first_reply": {"minutes": 90}} for priority in ("low", "normal", "high", "urgent")},
+    }
+    assert (await sla_engine.post("/api/v1/sla/policies", json=policy)).status_code == 201
+    case = await tell_case(assignee_id=owner, subject="Invoices stop syncing", brand=brand)
+
+    dues: list[datetime] = []
+
+    async def clock_running() -> bool:
+        answer = await sla_engine.get(f"/api/v1/sla/cases/{case.case_id}")
+        running = [m for m in answer.json().get("milestones", []) if m["status"] == "running"]
+        dues.extend(datetime.fromisoformat(m["due_at"]) for m in running if answer.status_code == 200)
+        return bool(dues)
+
+    await eventually(clock_running, message="sla-engine started the case's clock")
+    due = min(dues)
     swarm = (
         await client.post(
             f"/api/v1/cases/{case.case_id}/swarms", json={"question": "Why over 10 MB?", "urgency": "urgent"}
@@ -218,11 +242,12 @@ async def test_a_swarm_opens_its_thread_and_a_reply_there_comes_back_once(
     assert (method, posted["channel"]) == ("chat.postMessage", CHANNEL)
     assert posted["blocks"][0] == {
         "type": "header",
-        "text": {"type": "plain_text", "text": "Swarm on case #1: Invoices stop syncing"},
+        "text": {"type": "plain_text", "text": f"Swarm on case #{case.number}: Invoices stop syncing"},
     }
     assert "Why over 10 MB?" in json.dumps(posted["blocks"])
     sla_field = posted["blocks"][1]["fields"][3]["text"]
-    assert sla_field == f"*SLA due*\n<!date^{int(due.timestamp())}^{{date_short_pretty}} {{time}}|2026-12-07 09:30 UTC>"
+    fallback = due.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert sla_field == f"*SLA due*\n<!date^{int(due.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
     assert posted["blocks"][-1]["elements"][0]["url"] == f"{settings.console_url}/cases/{case.case_id}"
     thread_ts = (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["slack_thread_ts"]
 

@@ -2,7 +2,6 @@
 
 from fastapi import FastAPI
 
-from omnicase.collaboration.cases.consumer import ACCEPTS, CONSUMER_GROUP, handle_case_events
 from omnicase.collaboration.experts.api import router as experts_router
 from omnicase.collaboration.models import inbox, outbox
 from omnicase.collaboration.service import SPEC
@@ -12,10 +11,8 @@ from omnicase.collaboration.slack.api import router as slack_router
 from omnicase.collaboration.state import CollaborationState, collaboration_state, start_slack_worker
 from omnicase.collaboration.swarms.api import case_router as case_swarms_router
 from omnicase.collaboration.swarms.api import router as swarms_router
-from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
-from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
+from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.settings import load_settings
-from omnicase.kit.topics import Topic
 
 TAGS = [
     {"name": "swarms", "description": "Swarms of experts around a case: members, an internal thread, an outcome."},
@@ -30,17 +27,6 @@ def create_app(settings: CollaborationSettings | None = None) -> FastAPI:
         routers=[case_swarms_router, experts_router, swarms_router, slack_router, slack_events_router],
         outbox_table=outbox,
         inbox_table=inbox,
-        consumers=[
-            ConsumerBinding(
-                ConsumerConfig(
-                    group=CONSUMER_GROUP,
-                    topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS],
-                    accepts=ACCEPTS,
-                    fetch_max_wait_ms=OFF_THE_CASE_PATH_FETCH_WAIT_MS,
-                ),
-                handle_case_events,
-            )
-        ],
         background=[start_slack_worker],
         openapi_tags=TAGS,
     )

@@ -22,48 +22,12 @@ metadata = service_metadata("collaboration")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-# The cases as case-core's events tell them (case.events), kept for what swarms need of them:
-# who owns a case, whether it is still open, its text for the summary and the expert finder.
-# case-core stays the only writer of case state; this is a projection, rebuilt from the topic.
-cases = Table(
-    "cases",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("number", Integer, nullable=False),
-    Column("subject", String(1000), nullable=False),
-    Column("description", Text, nullable=False, server_default=""),
-    Column("status", String(16), nullable=False),
-    Column("priority", String(16), nullable=False),
-    Column("assignee_id", Uuid, nullable=True),
-    Column("group_id", Uuid, nullable=True),
-    Column("requester_id", Uuid, nullable=True),
-    Column("brand", String(100), nullable=True),
-    Column("language", String(35), nullable=True),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    # When and by whom (its assignee then) the case was last solved; null while it is not.
-    Column("solved_at", DateTime(timezone=True), nullable=True),
-    Column("solved_by", Uuid, nullable=True),
-    Index("ix_cases_solved_by", "solved_by"),
-)
-
-# The next SLA due time of each case, from sla-engine's events (sla.events): the earliest due
-# time of its running clocks, null when none runs. Keyed by case alone (no foreign key), as the
-# two topics are not ordered with each other.
-case_sla = Table(
-    "case_sla",
-    metadata,
-    Column("case_id", Uuid, primary_key=True),
-    Column("due_at", DateTime(timezone=True), nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
 swarms = Table(
     "swarms",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("case_id", Uuid, ForeignKey("collaboration.cases.id"), nullable=False),
+    # case-core's case (read through its API; no table of cases here).
+    Column("case_id", Uuid, nullable=False),
     Column("started_by", String(200), nullable=False),
     Column("question", Text, nullable=False),
     Column("urgency", String(16), nullable=False),

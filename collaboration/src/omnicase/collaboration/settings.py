@@ -17,6 +17,10 @@ class CollaborationSettings(ServiceSettings):
     port: int = 8088
     # Where agents open a case (the link in a Slack thread's summary): <console_url>/cases/<id>.
     console_url: str = Field(default="http://127.0.0.1:8080", max_length=2000)
+    # Cases are read through case-core's API, SLA due times through sla-engine's; unset, their
+    # entries in the suite-wide OMNICASE_SERVICE_URLS.
+    case_core_url: str | None = None
+    sla_engine_url: str | None = None
     # The expert finder asks routing (agents, skills, presence, load) and knowledge (articles);
     # unset, their entries in the suite-wide OMNICASE_SERVICE_URLS.
     routing_url: str | None = None

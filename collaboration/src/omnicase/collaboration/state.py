@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from omnicase.collaboration.cases.desk import CaseDesk
 from omnicase.collaboration.experts.peers import Peers
 from omnicase.collaboration.experts.service import ExpertFinder
 from omnicase.collaboration.settings import CollaborationSettings
@@ -40,16 +41,23 @@ async def collaboration_state(runtime: Runtime[CollaborationSettings, Any]) -> A
         settings.internal_secret,
         timeout_seconds=settings.peer_timeout_seconds,
     )
+    desk = CaseDesk(
+        settings.case_core_url or settings.service_url("case-core"),
+        settings.sla_engine_url or settings.service_url("sla-engine"),
+        settings.internal_secret,
+        timeout_seconds=settings.peer_timeout_seconds,
+    )
     try:
         yield CollaborationState(
-            swarms=SwarmService(runtime.outbox, slack, peers),
+            swarms=SwarmService(runtime.outbox, slack, peers, desk),
             slack=slack,
             slack_worker=SlackWorker(runtime.database, settings, slack, client, peers),
-            experts=ExpertFinder(peers),
+            experts=ExpertFinder(peers, desk),
         )
     finally:
         await client.aclose()
         await peers.aclose()
+        await desk.aclose()
 
 
 async def start_slack_worker(runtime: CollaborationRuntime) -> Stop:

@@ -1,14 +1,13 @@
-"""Solved cases whose text is like a case's, from the case projection, with who solved them."""
+"""How like a case's text other cases' texts are, by PostgreSQL's text search in the case's language."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Text, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import Text, Uuid, bindparam, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 
-from omnicase.collaboration.models import cases
 from omnicase.kit.repository import Repository
 
 # PostgreSQL's stemmed text search configurations by language code; any other language is cut
@@ -26,36 +25,34 @@ def text_config(language: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class SimilarCase:
+class Similarity:
     case_id: uuid.UUID
-    number: int
-    subject: str
-    solved_by: uuid.UUID
     score: float
 
 
 class ExpertRepository(Repository):
-    async def similar_solved(
-        self, case_id: uuid.UUID, words: str, language: str | None, limit: int = 50
-    ) -> list[SimilarCase]:
-        """Cases solved by someone, in ``language``, sharing words with ``words`` (any of them), best first."""
+    async def similarity(self, words: str, language: str | None, texts: dict[uuid.UUID, str]) -> list[Similarity]:
+        """Each of ``texts`` sharing a word with ``words`` (any of them) in ``language``'s text search
+        configuration, with its ``ts_rank``, best first (no table: the texts are case-core's, read now)."""
+        if not texts or not words.strip():
+            return []
         config = text_config(language)
         regconfig = cast(literal(config), REGCONFIG)
         # Any of the words (OR), not all of them: plainto_tsquery's terms with & turned into |.
         anded = func.plainto_tsquery(regconfig, words)
         query_ts = func.to_tsquery(regconfig, func.replace(cast(anded, Text), "&", "|"))
-        document = func.to_tsvector(regconfig, cases.c.subject + " " + cases.c.description)
+        ids = bindparam("ids", list(texts), type_=ARRAY(Uuid))
+        given = (
+            func.unnest(ids, bindparam("texts", list(texts.values()), type_=ARRAY(Text)))
+            .table_valued("id", "text")
+            .render_derived(name="given")
+        )
+        document = func.to_tsvector(regconfig, given.c.text)
         score = func.ts_rank(document, query_ts)
         statement = (
-            select(cases.c.id, cases.c.number, cases.c.subject, cases.c.solved_by, score.label("score"))
-            .where(
-                cases.c.solved_by.is_not(None),
-                cases.c.id != case_id,
-                cases.c.language.is_not_distinct_from(language),
-                document.op("@@")(query_ts),
-            )
-            .order_by(score.desc(), cases.c.id)
-            .limit(limit)
+            select(given.c.id, score.label("score"))
+            .where(document.op("@@")(query_ts))
+            .order_by(score.desc(), given.c.id)
         )
         rows = (await self.session.execute(statement)).all()
-        return [SimilarCase(row.id, row.number, row.subject, row.solved_by, float(row.score)) for row in rows]
+        return [Similarity(row.id, float(row.score)) for row in rows]

@@ -3,8 +3,9 @@
 Each agent (from routing's API; the case's assignee left out) scores:
 
 - 3 for each of their skills whose name the case's subject or first message names, plus its level / 10;
-- 4 * the similarity of each of up to three cases they solved whose text is like this one's (the
-  case projection's solved cases in the case's language, PostgreSQL text search);
+- 4 * the similarity of each of up to three cases they solved whose text is like this one's (solved
+  cases in the case's language that case-core's search finds sharing a word with it, ranked by
+  PostgreSQL text search in the language's configuration; the solver is the case's assignee);
 - 2 + the relevance of each of up to three knowledge articles they wrote matching the case
   (knowledge's search, which cuts Korean and Chinese its own way).
 
@@ -18,14 +19,15 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.collaboration.cases.repository import CaseRepository
+from omnicase.collaboration.cases.desk import CaseDesk, CaseView
 from omnicase.collaboration.experts.peers import AgentProfile, ArticleHit, Peers
-from omnicase.collaboration.experts.repository import ExpertRepository, SimilarCase
+from omnicase.collaboration.experts.repository import ExpertRepository
 from omnicase.collaboration.experts.schemas import ArticleEvidence, CaseEvidence, Expert, ExpertList, SkillEvidence
-from omnicase.collaboration.swarms.service import CaseNotFound
+from omnicase.collaboration.swarms.service import read_case
 from omnicase.kit.errors import ServiceUnavailable
 from omnicase.kit.peers import PeerUnavailable
 
@@ -33,13 +35,12 @@ PRESENCE_FACTOR = {"online": 1.0, "away": 0.6, "offline": 0.4}
 
 
 class ExpertFinder:
-    def __init__(self, peers: Peers) -> None:
+    def __init__(self, peers: Peers, desk: CaseDesk) -> None:
         self.peers = peers
+        self.desk = desk
 
     async def find(self, session: AsyncSession, case_id: uuid.UUID, limit: int) -> ExpertList:
-        case = await CaseRepository(session).get_or_raise(
-            case_id, lambda key: CaseNotFound(f"Case {key} does not exist (or case-core has not told of it yet).")
-        )
+        case = await read_case(self.desk, case_id)
         words = f"{case.subject}\n{case.description}".strip()
         try:
             agents = await self.peers.agents()
@@ -50,10 +51,7 @@ class ExpertFinder:
             articles = await self.peers.articles(words) if words else []
         except PeerUnavailable:
             articles, unavailable = [], ["knowledge"]
-        similar = await ExpertRepository(session).similar_solved(case_id, words, case.language) if words else []
-        solved_by: dict[uuid.UUID, list[SimilarCase]] = defaultdict(list)
-        for found in similar:
-            solved_by[found.solved_by].append(found)
+        solved_by = await self._solved_like(session, case, words) if words else {}
         written_by: dict[str, list[ArticleHit]] = defaultdict(list)
         for hit in articles:
             written_by[hit.author].append(hit)
@@ -62,11 +60,38 @@ class ExpertFinder:
             expert
             for agent in agents
             if agent.user_id != case.assignee_id
-            and (expert := _rank(agent, text, solved_by[agent.user_id][:3], written_by[str(agent.user_id)][:3]))
+            and (expert := _rank(agent, text, solved_by.get(agent.user_id, [])[:3], written_by[str(agent.user_id)][:3]))
             is not None
         ]
         experts.sort(key=lambda expert: (-expert.score, expert.name, expert.agent_id))
         return ExpertList(items=experts[:limit], sources_unavailable=unavailable)
+
+    async def _solved_like(
+        self, session: AsyncSession, case: CaseView, words: str
+    ) -> dict[uuid.UUID, list[SimilarCase]]:
+        """The solved cases like this one in its language, by who solved them (their assignee), best first."""
+        try:
+            found = await self.desk.solved_like(words)
+        except PeerUnavailable as error:
+            raise ServiceUnavailable(f"case-core cannot search the solved cases now: {error}.") from error
+        candidates = {
+            other.id: other
+            for other in found
+            if other.id != case.id and other.assignee_id is not None and other.language == case.language
+        }
+        texts = {key: f"{other.subject}\n{other.description}" for key, other in candidates.items()}
+        solved_by: dict[uuid.UUID, list[SimilarCase]] = defaultdict(list)
+        for like in await ExpertRepository(session).similarity(words, case.language, texts):
+            other = candidates[like.case_id]
+            if other.assignee_id is not None:
+                solved_by[other.assignee_id].append(SimilarCase(other, like.score))
+        return solved_by
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    case: CaseView
+    score: float
 
 
 def _names(text: str, skill: str) -> bool:
@@ -87,7 +112,7 @@ def _rank(agent: AgentProfile, text: str, solved: list[SimilarCase], written: li
     if skills:
         parts.append("skills " + ", ".join(f"{skill.name} ({skill.level})" for skill in skills))
     if solved:
-        parts.append("solved " + ", ".join(f"#{found.number} {found.subject!r}" for found in solved))
+        parts.append("solved " + ", ".join(f"#{found.case.number} {found.case.subject!r}" for found in solved))
     if written:
         parts.append("wrote " + ", ".join(repr(hit.title) for hit in written))
     if factor < 1:
@@ -98,7 +123,7 @@ def _rank(agent: AgentProfile, text: str, solved: list[SimilarCase], written: li
         score=round(evidence * factor, 4),
         skills=[SkillEvidence(name=skill.name, level=skill.level) for skill in skills],
         solved_cases=[
-            CaseEvidence(case_id=f.case_id, number=f.number, subject=f.subject, similarity=round(f.score, 4))
+            CaseEvidence(case_id=f.case.id, number=f.case.number, subject=f.case.subject, similarity=round(f.score, 4))
             for f in solved
         ],
         articles=[

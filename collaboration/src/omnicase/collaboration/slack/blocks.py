@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from omnicase.collaboration.cases.repository import CaseRecord
+from omnicase.collaboration.cases.desk import CaseView
 from omnicase.collaboration.swarms.repository import SwarmRecord
 
 
@@ -19,7 +19,7 @@ def _date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def case_summary(case: CaseRecord, swarm: SwarmRecord, case_url: str, sla_due: datetime | None) -> dict[str, Any]:
+def case_summary(case: CaseView, swarm: SwarmRecord, case_url: str, sla_due: datetime | None) -> dict[str, Any]:
     """``text`` (notifications' fallback) and ``blocks``: subject, customer, priority, SLA due, link, question."""
     title = f"Swarm on case #{case.number}: {case.subject}"
     fields = [

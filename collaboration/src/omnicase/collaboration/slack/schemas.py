@@ -11,7 +11,9 @@ from omnicase.kit.inputs import NOT_SPACE, SPACE_OR_NUL, StrictInput
 
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,40}$")]
 Secret = Annotated[str, StringConstraints(min_length=8, max_length=500, pattern=rf"^{NOT_SPACE}+$")]
-HttpUrl = Annotated[str, StringConstraints(max_length=2000, pattern=rf"^https?://[^{SPACE_OR_NUL}/?#]+(/[^{SPACE_OR_NUL}?#]*)?$")]
+HttpUrl = Annotated[
+    str, StringConstraints(max_length=2000, pattern=rf"^https?://[^{SPACE_OR_NUL}/?#]+(/[^{SPACE_OR_NUL}?#]*)?$")
+]
 
 
 class SlackConnectionWrite(StrictInput):

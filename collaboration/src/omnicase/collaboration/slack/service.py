@@ -7,12 +7,12 @@ Without a connection swarms work entirely inside Omnicase; nothing here is calle
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.collaboration.cases.repository import CaseRecord, CaseRepository
+from omnicase.collaboration.cases.desk import CaseView
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.collaboration.slack.blocks import case_summary, mirrored
 from omnicase.collaboration.slack.repository import ConnectionRecord, SlackRepository
@@ -75,13 +75,17 @@ class SlackService:
 
     # -- a swarm's thread ----------------------------------------------------------------------
 
-    async def swarm_started(self, session: AsyncSession, swarm: SwarmRecord, case: CaseRecord) -> None:
+    async def connected(self, session: AsyncSession) -> bool:
+        return await SlackRepository(session).connection() is not None
+
+    async def swarm_started(
+        self, session: AsyncSession, swarm: SwarmRecord, case: CaseView, sla_due: datetime | None
+    ) -> None:
         """With Slack connected, the thread's first message (the case's summary) is queued for the worker."""
         connection = await SlackRepository(session).connection()
         if connection is None:
             return
         case_url = f"{self.settings.console_url.rstrip('/')}/cases/{case.id}"
-        sla_due = await CaseRepository(session).sla_due(case.id)
         payload = {"channel": connection.channel_id, **case_summary(case, swarm, case_url, sla_due)}
         await SlackRepository(session).add_call(
             {

@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/v1/swarms", tags=["swarms"], dependencies=ACCESS
     status_code=status.HTTP_201_CREATED,
     operation_id="start_swarm",
     summary="Start a swarm of experts on a case (its assignee or a lead)",
-    responses=problem_responses(CaseNotFound, NotSwarmOwner, CaseSolved),
+    responses=problem_responses(CaseNotFound, NotSwarmOwner, CaseSolved, ServiceUnavailable),
 )
 async def start_swarm(
     case_id: uuid.UUID, payload: SwarmCreate, swarms: SwarmsDep, session: SessionDep, identity: CurrentIdentity
@@ -45,7 +45,7 @@ async def start_swarm(
     "",
     operation_id="list_case_swarms",
     summary="The swarms of a case, oldest first",
-    responses=problem_responses(CaseNotFound, InvalidCursor),
+    responses=problem_responses(CaseNotFound, InvalidCursor, ServiceUnavailable),
 )
 async def list_case_swarms(
     case_id: uuid.UUID, swarms: SwarmsDep, session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None

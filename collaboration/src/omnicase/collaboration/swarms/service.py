@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.collaboration.cases.repository import CaseRecord, CaseRepository
+from omnicase.collaboration.cases.desk import CaseDesk, CaseView
 from omnicase.collaboration.experts.peers import Peers
 from omnicase.collaboration.service import SPEC
 from omnicase.collaboration.slack.service import SlackService
@@ -76,6 +76,17 @@ class MessagePromoted(StateConflict):
     slug, title = "swarm-message-promoted", "Already promoted"
 
 
+async def read_case(desk: CaseDesk, case_id: uuid.UUID) -> CaseView:
+    """The case as case-core has it now: 404 when it has none, 503 when it cannot say."""
+    try:
+        case = await desk.case(case_id)
+    except PeerUnavailable as error:
+        raise ServiceUnavailable(f"case-core cannot read case {case_id} now: {error}.") from error
+    if case is None:
+        raise CaseNotFound(f"Case {case_id} does not exist.")
+    return case
+
+
 def actor_of(identity: Identity) -> str:
     """How history and events name the caller: ``user:<id>`` for people, ``integration:<id>`` for tokens."""
     return f"integration:{identity.subject}" if identity.kind == "api_token" else f"user:{identity.subject}"
@@ -98,21 +109,24 @@ def _member_name(ref: MemberRef) -> str:
 
 
 class SwarmService:
-    def __init__(self, outbox: Outbox, slack: SlackService, peers: Peers) -> None:
+    def __init__(self, outbox: Outbox, slack: SlackService, peers: Peers, desk: CaseDesk) -> None:
         self.outbox = outbox
         self.slack = slack
         self.peers = peers
+        self.desk = desk
 
     async def start(self, session: AsyncSession, case_id: uuid.UUID, payload: SwarmCreate, identity: Identity) -> Swarm:
         """The case's assignee or a lead starts a swarm; the case keeps its owner."""
-        case = await self._case(session, case_id)
+        case = await read_case(self.desk, case_id)
         if not _is_lead(identity) and str(case.assignee_id) not in {identity.subject, str(identity.agent_id)}:
             raise NotSwarmOwner("Only the case's assignee or a lead (an admin) may start a swarm on it.")
-        if case.status in ("solved", "closed"):
+        if case.solved:
             raise CaseSolved(
                 f"Case {case_id} is {case.status}; reopen it to swarm on it.",
                 errors=[FieldError(field="path.case_id", message=f"the case is {case.status}", code="case_solved")],
             )
+        # Asked before anything is written (only a Slack thread's summary shows it).
+        sla_due = await self.desk.sla_due(case_id) if await self.slack.connected(session) else None
         now, by = utcnow(), actor_of(identity)
         repository = SwarmRepository(session)
         record = await repository.insert(
@@ -139,13 +153,13 @@ class SwarmService:
             ),
         )
         await self._join(session, record, [_member_name(ref) for ref in payload.members], by)
-        await self.slack.swarm_started(session, record, case)
+        await self.slack.swarm_started(session, record, case, sla_due)
         return (await self._shown(session, [record]))[0]
 
     async def page_of_case(
         self, session: AsyncSession, case_id: uuid.UUID, cursor: str | None, limit: int
     ) -> Page[Swarm]:
-        await self._case(session, case_id)
+        await read_case(self.desk, case_id)
         rows = await SwarmRepository(session).page_of_case(case_id, decode_id_cursor(cursor), limit)
         return paginate(
             Page[Swarm], rows, limit, key=lambda row: [row.id], items=await self._shown(session, rows[:limit])
@@ -282,11 +296,6 @@ class SwarmService:
         return (await self._shown(session, [ended]))[0]
 
     # -- helpers -----------------------------------------------------------------------
-
-    async def _case(self, session: AsyncSession, case_id: uuid.UUID) -> CaseRecord:
-        return await CaseRepository(session).get_or_raise(
-            case_id, lambda key: CaseNotFound(f"Case {key} does not exist (or case-core has not told of it yet).")
-        )
 
     async def _swarm(self, session: AsyncSession, swarm_id: uuid.UUID, *, lock: bool = False) -> SwarmRecord:
         record = await SwarmRepository(session).get(swarm_id, lock=lock)
