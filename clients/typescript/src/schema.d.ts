@@ -1850,7 +1850,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Draft an article from a solved case: its question as title and first paragraph, its answer as body */
+        /** Draft an article from a solved case: its question, its answer and a swarm's outcome */
         post: operations["create_kb_article_from_case"];
         delete?: never;
         options?: never;
@@ -7293,6 +7293,11 @@ export interface components {
              * Format: date-time
              */
             linked_at: string;
+            /**
+             * Swarm Id
+             * @description The swarm whose outcome the article was captured with (collaboration's), if any.
+             */
+            swarm_id?: string | null;
         };
         /**
          * ArticleCasePage
@@ -7416,6 +7421,22 @@ export interface components {
              * @description Pass as `cursor` for the next page; null at the end.
              */
             next_cursor: string | null;
+        };
+        /**
+         * CaseCapture
+         * @description What a swarm around the case adds to the draft (collaboration sends it when a swarm is resolved).
+         */
+        CaseCapture: {
+            /**
+             * Swarm Id
+             * @description The swarm the article links back to.
+             */
+            swarm_id?: string | null;
+            /**
+             * Outcome
+             * @description The swarm's outcome, the draft's last paragraph (enough when no public answer).
+             */
+            outcome?: string | null;
         };
         /**
          * Deflection
@@ -21598,7 +21619,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CaseCapture"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {
@@ -21607,6 +21632,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Article"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid, expired or revoked bearer token. */

@@ -120,3 +120,37 @@ async def test_a_case_without_an_answer_or_that_nobody_has_is_refused_and_nothin
     assert (await kb.post("/api/v1/kb/articles/from-case/not-an-id")).status_code in (404, 422)
     assert (await kb.get("/api/v1/kb/articles", params={"brand": brand})).json()["items"] == []
     assert (await kb.get(f"/api/v1/kb/articles/{uuid.uuid4()}/cases")).status_code == 404
+
+
+async def test_a_swarm_outcome_completes_the_draft_and_the_link_names_the_swarm(
+    kb: httpx.AsyncClient, desk: httpx.AsyncClient, brand: str
+) -> None:
+    created = await desk.post(
+        "/api/v1/cases",
+        json={
+            "subject": "Direct debit rejected",
+            "description": "Our direct debit comes back with MD01.",
+            "brand": brand,
+            "requester": {"email": f"sam-{uuid.uuid4().hex[:8]}@customer.example"},
+            "language": "en",
+        },
+    )
+    case_id = created.json()["id"]
+    await solve(desk, case_id)
+    url = f"/api/v1/kb/articles/from-case/{case_id}"
+    # Bad input names the field and writes nothing.
+    assert [e["field"] for e in problem(await kb.post(url, json={"outcome": "   "}), 422)["errors"]] == ["body.outcome"]
+    assert [e["field"] for e in problem(await kb.post(url, json={"owner": "me"}), 422)["errors"]] == ["body.owner"]
+    assert (await kb.get("/api/v1/kb/articles", params={"brand": brand})).json()["items"] == []
+
+    swarm_id = str(uuid.uuid4())
+    outcome = "MD01: no mandate on file. The customer signed it again and the debit went through."
+    # No public answer, but the swarm's outcome is one.
+    captured = await kb.post(url, json={"swarm_id": swarm_id, "outcome": outcome})
+    assert captured.status_code == 201, captured.text
+    [translation] = captured.json()["translations"]
+    assert translation["body"] == f"Our direct debit comes back with MD01.\n\n{outcome}"
+    links = (await kb.get(f"/api/v1/kb/articles/{captured.json()['id']}/cases")).json()["items"]
+    assert [(link["case_id"], link["relation"], link["swarm_id"]) for link in links] == [
+        (case_id, "captured", swarm_id)
+    ]

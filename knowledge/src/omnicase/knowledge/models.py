@@ -133,6 +133,8 @@ article_cases = Table(
     Column("relation", String(16), primary_key=True),
     Column("linked_by", String(200), nullable=False),
     Column("linked_at", DateTime(timezone=True), nullable=False),
+    # The swarm (collaboration) whose outcome the article was captured with; null otherwise.
+    Column("swarm_id", Uuid, nullable=True),
     CheckConstraint("relation IN ('captured', 'solved')", name="relation"),
     Index("ix_article_cases_case", "case_id"),
 )

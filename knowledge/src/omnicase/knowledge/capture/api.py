@@ -12,7 +12,7 @@ from omnicase.kit.identity import CurrentIdentity, area_access
 from omnicase.kit.pagination import InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.knowledge.articles.schemas import Article
 from omnicase.knowledge.articles.service import ArticleNotFound
-from omnicase.knowledge.capture.schemas import ArticleCase
+from omnicase.knowledge.capture.schemas import ArticleCase, CaseCapture
 from omnicase.knowledge.capture.service import CaseNotAnswered, CaseNotFound
 from omnicase.knowledge.deps import CaptureDep
 
@@ -23,11 +23,13 @@ router = APIRouter(prefix="/api/v1/kb/articles", tags=["kb-articles"], dependenc
     "/from-case/{case_id}",
     status_code=status.HTTP_201_CREATED,
     operation_id="create_kb_article_from_case",
-    summary="Draft an article from a solved case: its question as title and first paragraph, its answer as body",
+    summary="Draft an article from a solved case: its question, its answer and a swarm's outcome",
     responses=problem_responses(CaseNotFound, CaseNotAnswered, ServiceUnavailable),
 )
-async def create_article_from_case(case_id: uuid.UUID, capture: CaptureDep, identity: CurrentIdentity) -> Article:
-    return await capture.from_case(case_id, identity)
+async def create_article_from_case(
+    case_id: uuid.UUID, capture: CaptureDep, identity: CurrentIdentity, payload: CaseCapture | None = None
+) -> Article:
+    return await capture.from_case(case_id, identity, payload or CaseCapture())
 
 
 @router.get(

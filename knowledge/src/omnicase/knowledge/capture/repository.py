@@ -16,19 +16,29 @@ from omnicase.knowledge.models import article_cases
 
 class ArticleCaseRepository(Repository):
     async def link(
-        self, article_id: uuid.UUID, case_id: uuid.UUID, relation: CaseRelation, by: str, at: datetime
+        self,
+        article_id: uuid.UUID,
+        case_id: uuid.UUID,
+        relation: CaseRelation,
+        by: str,
+        at: datetime,
+        *,
+        swarm_id: uuid.UUID | None = None,
     ) -> None:
-        """Link the article to the case (once per relation)."""
+        """Link the article to the case (once per relation), naming the swarm it was captured with."""
+        values = {"relation": relation, "linked_by": by, "linked_at": at, "swarm_id": swarm_id}
         await self.session.execute(
-            insert(article_cases)
-            .values(article_id=article_id, case_id=case_id, relation=relation, linked_by=by, linked_at=at)
-            .on_conflict_do_nothing()
+            insert(article_cases).values(article_id=article_id, case_id=case_id, **values).on_conflict_do_nothing()
         )
 
     async def page(self, article_id: uuid.UUID, after: tuple[uuid.UUID, str] | None, limit: int) -> Page[ArticleCase]:
         query = (
             select(
-                article_cases.c.case_id, article_cases.c.relation, article_cases.c.linked_by, article_cases.c.linked_at
+                article_cases.c.case_id,
+                article_cases.c.relation,
+                article_cases.c.linked_by,
+                article_cases.c.linked_at,
+                article_cases.c.swarm_id,
             )
             .where(article_cases.c.article_id == article_id)
             .order_by(article_cases.c.case_id, article_cases.c.relation)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from omnicase.kit.inputs import StrictInput, Trimmed
 
 CaseRelation = Literal["captured", "solved"]
 
@@ -23,3 +25,15 @@ class ArticleCase(BaseModel):
     )
     linked_by: str = Field(description="Who linked it: the staff member who captured it, or `customer`.")
     linked_at: datetime
+    swarm_id: uuid.UUID | None = Field(
+        default=None, description="The swarm whose outcome the article was captured with (collaboration's), if any."
+    )
+
+
+class CaseCapture(StrictInput):
+    """What a swarm around the case adds to the draft (collaboration sends it when a swarm is resolved)."""
+
+    swarm_id: uuid.UUID | None = Field(default=None, description="The swarm the article links back to.")
+    outcome: Annotated[str, Trimmed(20_000)] | None = Field(
+        default=None, description="The swarm's outcome, the draft's last paragraph (enough when no public answer)."
+    )

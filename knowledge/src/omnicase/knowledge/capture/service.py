@@ -19,7 +19,7 @@ from omnicase.knowledge.articles.schemas import Article, ArticleCreate
 from omnicase.knowledge.articles.service import ArticleService
 from omnicase.knowledge.capture.desk import CaseDesk, CaseThread
 from omnicase.knowledge.capture.repository import ArticleCaseRepository
-from omnicase.knowledge.capture.schemas import ArticleCase
+from omnicase.knowledge.capture.schemas import ArticleCase, CaseCapture
 from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale
 
 # A case becomes knowledge once its question was answered.
@@ -40,8 +40,8 @@ class CaseNotAnswered(StateConflict):
     slug, title = "case-not-answered", "The case has no answer to capture"
 
 
-def question_and_answer(case: CaseThread) -> tuple[str, str] | None:
-    """The customer's question (its first paragraph) and the last public answer sent to them, or None.
+def question_and_answer(case: CaseThread) -> tuple[str, str]:
+    """The customer's question (its first paragraph) and the last public answer sent to them ("" for none).
 
     The answer is the last public outbound message (staff write them; an admin's reads as
     ``system``); acknowledgements are no messages of a case, internal notes are never read."""
@@ -49,8 +49,6 @@ def question_and_answer(case: CaseThread) -> tuple[str, str] | None:
     answered = next(
         (m.text for m in reversed(case.messages) if m.direction == "outbound" and m.author_role != "customer"), ""
     )
-    if not answered.strip():
-        return None
     paragraph = _PARAGRAPH.split(asked.strip(), maxsplit=1)[0].strip() if asked.strip() else case.subject
     return paragraph, answered.strip()
 
@@ -61,8 +59,9 @@ class CaptureService:
         self.desk = desk
         self.links = ArticleCaseRepository(session)
 
-    async def from_case(self, case_id: uuid.UUID, author: Identity) -> Article:
-        """A draft article from the solved case, linked to it (``captured``)."""
+    async def from_case(self, case_id: uuid.UUID, author: Identity, swarm: CaseCapture) -> Article:
+        """A draft article from the solved case and a swarm's outcome, linked to the case (``captured``) and
+        the swarm."""
         try:
             case = await self.desk.case(case_id)
         except PeerUnavailable as error:
@@ -71,20 +70,20 @@ class CaptureService:
             raise CaseNotFound(f"Case {case_id} does not exist.")
         if case.status not in ANSWERED:
             raise CaseNotAnswered(f"Case {case_id} is {case.status}: only a solved or closed case is captured.")
-        found = question_and_answer(case)
-        if found is None:
-            raise CaseNotAnswered(f"Case {case_id} has no public answer to capture.")
-        paragraph, answer = found
+        paragraph, answer = question_and_answer(case)
+        if not (answer or swarm.outcome):
+            raise CaseNotAnswered(f"Case {case_id} has no public answer (nor a swarm's outcome) to capture.")
+        body = "\n\n".join(part for part in (paragraph, answer, swarm.outcome) if part)
         locale = await self._locale(case, f"{case.subject}\n{paragraph}")
         draft = ArticleCreate(
             locale=locale,
             title=case.subject.strip()[:MAX_TITLE] or paragraph[:MAX_TITLE],
-            body=f"{paragraph}\n\n{answer}"[:MAX_BODY],
+            body=body[:MAX_BODY],
             status="draft",
             brand=case.brand,
         )
         article = await self.articles.create(draft, author)
-        await self.links.link(article.id, case_id, "captured", author.subject, utcnow())
+        await self.links.link(article.id, case_id, "captured", author.subject, utcnow(), swarm_id=swarm.swarm_id)
         return article
 
     async def cases(self, article_id: uuid.UUID, cursor: str | None, limit: int) -> Page[ArticleCase]:
