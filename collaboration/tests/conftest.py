@@ -43,9 +43,14 @@ async def case_core(service_settings: SettingsFactory) -> AsyncIterator[httpx.As
 
 @pytest.fixture
 def settings(service_settings: SettingsFactory, case_core: httpx.AsyncClient) -> CollaborationSettings:
-    """Reading cases from that case-core; sla-engine unreachable unless a test serves it (no due time shown)."""
+    """Reading cases from that case-core; the other peers unreachable unless a test serves them (no SLA
+    due time shown, no draft article offered, 503 where routing must answer)."""
     settings: CollaborationSettings = service_settings(
-        CollaborationSettings, case_core_url=str(case_core.base_url), sla_engine_url=UNREACHABLE
+        CollaborationSettings,
+        case_core_url=str(case_core.base_url),
+        sla_engine_url=UNREACHABLE,
+        routing_url=UNREACHABLE,
+        knowledge_url=UNREACHABLE,
     )
     return settings
 

@@ -5868,6 +5868,11 @@ export interface components {
              * @description The Slack thread (its first message's ts).
              */
             slack_thread_ts: string | null;
+            /**
+             * Draft Article Id
+             * @description The draft knowledge article offered when the swarm was resolved (from the case's question and answer and the outcome, linked to the case and the swarm); null before, or when the case was not solved yet.
+             */
+            draft_article_id: string | null;
             /** Members */
             members: components["schemas"]["SwarmMember"][];
         };

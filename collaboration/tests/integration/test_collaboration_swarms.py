@@ -15,8 +15,12 @@ import pytest
 from omnicase.collaboration.app import create_app
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.topics import Topic, physical
+from omnicase.knowledge.app import create_app as create_knowledge
+from omnicase.knowledge.settings import KnowledgeSettings
 
 pytestmark = pytest.mark.asyncio
 
@@ -219,3 +223,58 @@ async def test_an_agent_of_a_member_group_takes_part_and_others_do_not(
         ).status_code == 201
         assert (await client.post(url, json={"text": "Not mine."}, auth=as_agent(outsider))).status_code == 403
         assert [m["text"] for m in (await client.get(url)).json()["items"]] == ["From the group."]
+
+
+async def test_resolving_a_swarm_on_a_solved_case_offers_a_draft_article_linked_to_the_case_and_the_swarm(
+    settings: CollaborationSettings,
+    service_settings: SettingsFactory,
+    case_core: httpx.AsyncClient,
+    tell_case: TellCase,
+    as_agent: AsAgent,
+) -> None:
+    knowledge_settings: KnowledgeSettings = service_settings(KnowledgeSettings, case_core_url=str(case_core.base_url))
+    owner = uuid.uuid4()
+    async with serve_http(create_knowledge(knowledge_settings)) as knowledge_url:
+        settings = settings.model_copy(update={"knowledge_url": knowledge_url})
+        async with running(create_app(settings), scopes=SCOPES) as client:
+            unsolved = await tell_case(assignee_id=owner, subject="Export stalls", description="The CSV export stalls.")
+            early = (await client.post(f"/api/v1/cases/{unsolved.case_id}/swarms", json={"question": "Why?"})).json()
+            ended = await client.patch(
+                f"/api/v1/swarms/{early['id']}", json={"status": "resolved", "outcome": "A lock; released."}
+            )
+            assert ended.status_code == 200, ended.text
+            assert ended.json()["draft_article_id"] is None, "an unsolved case offers no draft (knowledge refuses)"
+
+            case = await tell_case(
+                assignee_id=owner, subject="Mandate rejected", description="Our direct debit comes back with MD01."
+            )
+            swarm = (
+                await client.post(
+                    f"/api/v1/cases/{case.case_id}/swarms", json={"question": "What is MD01?"}, auth=as_agent(owner)
+                )
+            ).json()
+            abandoned_elsewhere = (
+                await client.post(f"/api/v1/cases/{case.case_id}/swarms", json={"question": "Another angle?"})
+            ).json()
+            await tell_case(case_id=case.case_id, assignee_id=owner, status="solved")
+            outcome = "MD01 means no mandate on file: the customer signed it again."
+            resolved = await client.patch(
+                f"/api/v1/swarms/{swarm['id']}", json={"status": "resolved", "outcome": outcome}, auth=as_agent(owner)
+            )
+            assert resolved.status_code == 200, resolved.text
+            article_id = resolved.json()["draft_article_id"]
+            assert article_id is not None
+            assert (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["draft_article_id"] == article_id
+            abandoned = await client.patch(
+                f"/api/v1/swarms/{abandoned_elsewhere['id']}", json={"status": "abandoned", "outcome": "Not needed."}
+            )
+            assert abandoned.json()["draft_article_id"] is None, "an abandoned swarm offers no draft"
+
+        auth = GatewayIdentity(knowledge_settings.internal_secret, scopes=frozenset({"knowledge:read"}))
+        async with httpx.AsyncClient(base_url=knowledge_url, auth=auth) as kb:
+            article = (await kb.get(f"/api/v1/kb/articles/{article_id}")).json()
+            [translation] = article["translations"]
+            assert translation["status"] == "draft"
+            assert translation["body"] == f"Our direct debit comes back with MD01.\n\n{outcome}"
+            links = (await kb.get(f"/api/v1/kb/articles/{article_id}/cases")).json()["items"]
+            assert [(link["case_id"], link["swarm_id"]) for link in links] == [(str(case.case_id), swarm["id"])]

@@ -39,6 +39,8 @@ swarms = Table(
     # The Slack thread the swarm talks in (slack/): its channel and the ts of its first message.
     Column("slack_channel", String(50), nullable=True),
     Column("slack_thread_ts", String(50), nullable=True),
+    # The draft article knowledge captured from the case and the outcome when the swarm was resolved.
+    Column("draft_article_id", Uuid, nullable=True),
     CheckConstraint("status IN ('open', 'resolved', 'abandoned')", name="status"),
     CheckConstraint("urgency IN ('low', 'normal', 'high', 'urgent')", name="urgency"),
     Index("ix_swarms_case", "case_id", "id"),

@@ -11,12 +11,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from omnicase.kit.peers import PeerClient, PeerUnavailable
 
 PAGE = 200
 MAX_AGENTS = 2000
 ROUTING = frozenset({"routing:read"})
-KNOWLEDGE = frozenset({"knowledge:read"})
+# Write: a resolved swarm offers a draft article through knowledge's capture endpoint.
+KNOWLEDGE = frozenset({"knowledge:read", "knowledge:write"})
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,23 @@ class Peers:
                 ArticleHit(uuid.UUID(item["article_id"]), item["title"], float(item["score"]), article["created_by"])
             )
         return hits
+
+    async def capture(self, case_id: uuid.UUID, swarm_id: uuid.UUID, outcome: str) -> uuid.UUID | None:
+        """The draft article knowledge captured from the solved case and the swarm's outcome, linked to both;
+        None when knowledge refuses (no such case, or not solved); :class:`PeerUnavailable` when it cannot answer."""
+        peer = self.knowledge
+        path = f"/api/v1/kb/articles/from-case/{case_id}"
+        try:
+            response = await peer.client.post(
+                peer.base_url + path, json={"swarm_id": str(swarm_id), "outcome": outcome}, headers=peer.headers()
+            )
+        except httpx.HTTPError as error:
+            raise PeerUnavailable(f"knowledge is unreachable ({type(error).__name__}: {error})") from error
+        if response.status_code in (404, 409):
+            return None
+        if not response.is_success:
+            raise PeerUnavailable(f"knowledge answered {response.status_code} to POST {path}")
+        return uuid.UUID(response.json()["id"])
 
 
 async def _found(peer: PeerClient, path: str, params: dict[str, Any] | None = None) -> Any:

@@ -30,6 +30,7 @@ class SwarmRecord:
     ended_by: str | None
     slack_channel: str | None
     slack_thread_ts: str | None
+    draft_article_id: uuid.UUID | None
 
 
 def _swarm(row: Any) -> SwarmRecord:

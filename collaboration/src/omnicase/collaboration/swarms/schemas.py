@@ -66,6 +66,12 @@ class Swarm(BaseModel):
     ended_by: str | None
     slack_channel: str | None = Field(description="The Slack channel of its thread, when Slack is connected.")
     slack_thread_ts: str | None = Field(description="The Slack thread (its first message's ts).")
+    draft_article_id: uuid.UUID | None = Field(
+        description=(
+            "The draft knowledge article offered when the swarm was resolved (from the case's question and answer"
+            " and the outcome, linked to the case and the swarm); null before, or when the case was not solved yet."
+        )
+    )
     members: list[SwarmMember]
 
 

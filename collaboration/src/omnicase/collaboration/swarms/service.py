@@ -7,6 +7,7 @@ history records them with case-core's own rules.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -42,6 +43,8 @@ from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.pagination import Page, decode_id_cursor, paginate
 from omnicase.kit.peers import PeerUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 class CaseNotFound(NotFound):
@@ -267,10 +270,19 @@ class SwarmService:
         record = await self._open(session, swarm_id, lock=True)
         if not _is_lead(identity) and record.started_by != actor_of(identity):
             raise NotSwarmOwner("Only whoever started the swarm, or a lead (an admin), may end it.")
+        # Asked before anything is written (the swarm's row stays locked meanwhile, so it is offered once).
+        draft = await self._offer_draft(record, payload.outcome) if payload.status == "resolved" else None
         now, by = utcnow(), actor_of(identity)
         repository = SwarmRepository(session)
         ended = await repository.end(
-            swarm_id, {"status": payload.status, "outcome": payload.outcome, "ended_at": now, "ended_by": by}
+            swarm_id,
+            {
+                "status": payload.status,
+                "outcome": payload.outcome,
+                "ended_at": now,
+                "ended_by": by,
+                "draft_article_id": draft,
+            },
         )
         for member in await repository.member_names(swarm_id):
             await self._emit(
@@ -296,6 +308,18 @@ class SwarmService:
         return (await self._shown(session, [ended]))[0]
 
     # -- helpers -----------------------------------------------------------------------
+
+    async def _offer_draft(self, record: SwarmRecord, outcome: str) -> uuid.UUID | None:
+        """knowledge's draft article from the solved case and the outcome; none when the case is not solved
+        (knowledge refuses) or knowledge cannot answer now (the swarm is resolved all the same)."""
+        try:
+            return await self.peers.capture(record.case_id, record.id, outcome)
+        except PeerUnavailable as error:
+            logger.warning(
+                "no draft article for the resolved swarm: knowledge did not answer",
+                extra={"swarm_id": str(record.id), "case_id": str(record.case_id), "error": str(error)},
+            )
+            return None
 
     async def _swarm(self, session: AsyncSession, swarm_id: uuid.UUID, *, lock: bool = False) -> SwarmRecord:
         record = await SwarmRepository(session).get(swarm_id, lock=lock)
