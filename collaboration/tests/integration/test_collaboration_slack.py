@@ -329,7 +329,7 @@ async def test_bad_signature_stale_timestamp_and_replay_are_refused_and_change_n
     assert answer.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
 
 
-async def test_an_agent_who_joins_is_invited_into_the_channel_by_the_email_routing_has(
+async def test_an_agent_who_joins_is_invited_by_the_email_routing_has_and_writes_in_slack_as_themself(
     connected: tuple[httpx.AsyncClient, CollaborationSettings],
     slack: tuple[FakeSlack, str],
     routing: str,
@@ -361,3 +361,18 @@ async def test_an_agent_who_joins_is_invited_into_the_channel_by_the_email_routi
     assert ("users.lookupByEmail", {"email": email}) in fake.calls
     assert ("conversations.invite", {"channel": CHANNEL, "users": "U0EXPERT9"}) in fake.calls
     assert swarm["members"][0]["id"] == str(expert)
+
+    # The lookup told which Slack user the expert is: what they write in the thread is theirs.
+    async def threaded() -> bool:
+        return (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["slack_thread_ts"] is not None
+
+    await eventually(threaded, message="the swarm's thread opened")
+    thread_ts = (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["slack_thread_ts"]
+    for user, text in (("U0EXPERT9", "Mine."), ("U0STRANGER", "Who am I?")):
+        body = message_event(thread_ts, text, user=user)
+        assert (await client.post(EVENTS, content=body, headers=slack_signed(body))).status_code == 200
+    thread = (await client.get(f"/api/v1/swarms/{swarm['id']}/messages")).json()["items"]
+    assert [(m["author"], m["author_name"], m["text"]) for m in thread] == [
+        (f"user:{expert}", "Expert", "Mine."),
+        ("slack:U0STRANGER", None, "Who am I?"),
+    ]

@@ -115,3 +115,15 @@ slack_seen = Table(
     Column("seen_at", DateTime(timezone=True), nullable=False),
     Index("ix_slack_seen_seen_at", "seen_at"),
 )
+
+# Slack users as the agents they are: users.lookupByEmail with the address routing has for an agent
+# (when the agent is invited into a swarm's channel) tells which Slack user they are, so what they
+# write in Slack is theirs in Omnicase.
+slack_users = Table(
+    "slack_users",
+    metadata,
+    Column("slack_user_id", String(50), primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("mapped_at", DateTime(timezone=True), nullable=False),
+)

@@ -40,6 +40,12 @@ class AgentProfile:
 
 
 @dataclass(frozen=True)
+class AgentContact:
+    email: str
+    name: str | None
+
+
+@dataclass(frozen=True)
 class ArticleHit:
     article_id: uuid.UUID
     title: str
@@ -91,11 +97,14 @@ class Peers:
             frozenset() if response is None else frozenset(uuid.UUID(group) for group in response.json()["group_ids"])
         )
 
-    async def agent_email(self, user_id: uuid.UUID) -> str | None:
-        """The agent's email address as routing knows it (None: routing has none, or no such agent)."""
+    async def agent_contact(self, user_id: uuid.UUID) -> AgentContact | None:
+        """The agent's email address and name as routing knows them (None: no address, or no such agent)."""
         response = await self.routing.get(f"/api/v1/agents/{user_id}")
-        email = None if response is None else response.json().get("email")
-        return email if isinstance(email, str) and email else None
+        agent = {} if response is None else response.json()
+        email, name = agent.get("email"), agent.get("name")
+        if not (isinstance(email, str) and email):
+            return None
+        return AgentContact(email, name if isinstance(name, str) else None)
 
     async def articles(self, text: str, limit: int = 10) -> list[ArticleHit]:
         page = await _found(self.knowledge, "/api/v1/kb/search", {"q": text[:500], "limit": limit})

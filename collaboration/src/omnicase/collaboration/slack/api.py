@@ -82,11 +82,12 @@ async def receive_slack_event(
         session, body, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)
     )
     if swarm is not None and event is not None:
+        author, author_name = await slack_author(session, event)
         await swarms.add_message(
             session,
             swarm,
-            author=slack_author(event),
-            author_name=None,
+            author=author,
+            author_name=author_name,
             text=str(event["text"]).strip()[:20_000],
             mentions=[],
             source="slack",

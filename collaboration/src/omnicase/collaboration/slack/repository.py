@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from omnicase.collaboration.models import slack_calls, slack_connections, slack_seen
+from omnicase.collaboration.models import slack_calls, slack_connections, slack_seen, slack_users
 from omnicase.kit.repository import Repository
 
 CONNECTION = "default"
@@ -35,6 +35,14 @@ class CallRecord:
     method: str
     payload: dict[str, Any]
     attempts: int
+
+
+@dataclass(frozen=True)
+class SlackUserRecord:
+    slack_user_id: str
+    user_id: uuid.UUID
+    name: str | None
+    mapped_at: datetime
 
 
 class SlackRepository(Repository):
@@ -88,3 +96,19 @@ class SlackRepository(Repository):
 
     async def forget_seen_before(self, moment: datetime) -> None:
         await self.session.execute(delete(slack_seen).where(slack_seen.c.seen_at < moment))
+
+    async def map_user(self, slack_user_id: str, user_id: uuid.UUID, name: str | None, at: datetime) -> None:
+        """The Slack user is this agent (the newest lookup wins: an address moved to another agent moves it)."""
+        statement = insert(slack_users).values(slack_user_id=slack_user_id, user_id=user_id, name=name, mapped_at=at)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[slack_users.c.slack_user_id],
+                set_={"user_id": statement.excluded.user_id, "name": statement.excluded.name, "mapped_at": at},
+            )
+        )
+
+    async def slack_user(self, slack_user_id: str) -> SlackUserRecord | None:
+        row = (
+            await self.session.execute(select(slack_users).where(slack_users.c.slack_user_id == slack_user_id))
+        ).one_or_none()
+        return SlackUserRecord(**row._mapping) if row else None

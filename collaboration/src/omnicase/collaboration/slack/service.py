@@ -198,5 +198,9 @@ def _shown(record: ConnectionRecord) -> SlackConnection:
     )
 
 
-def slack_author(event: dict[str, Any]) -> str:
-    return f"slack:{event.get('user') or 'unknown'}"
+async def slack_author(session: AsyncSession, event: dict[str, Any]) -> tuple[str, str | None]:
+    """Who wrote a Slack message, and their name: the agent the Slack user is mapped to (``user:<id>``),
+    else ``slack:<Slack user id>``."""
+    slack_user = str(event.get("user") or "unknown")
+    mapped = await SlackRepository(session).slack_user(slack_user)
+    return (f"user:{mapped.user_id}", mapped.name) if mapped else (f"slack:{slack_user}", None)

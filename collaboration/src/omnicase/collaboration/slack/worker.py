@@ -59,7 +59,7 @@ class SlackWorker:
                 if connection is None:
                     await repository.settle(call.id, {"due_at": None, "last_error": "Slack is not connected"})
                     continue
-                answer = await self._make(connection, call)
+                answer = await self._make(session, connection, call)
                 attempts = call.attempts + 1
                 now = utcnow()
                 if answer.outcome == "ok":
@@ -83,23 +83,28 @@ class SlackWorker:
                     await repository.settle(call.id, {"attempts": attempts, "due_at": None, "last_error": answer.error})
             return len(calls)
 
-    async def _make(self, connection: ConnectionRecord, call: CallRecord) -> SlackAnswer:
+    async def _make(self, session: AsyncSession, connection: ConnectionRecord, call: CallRecord) -> SlackAnswer:
         token = self.slack.bot_token(connection)
         if call.method != INVITE:
             return await self.client.call(connection.api_url, token, call.method, call.payload)
+        user_id = uuid.UUID(call.payload["user_id"])
         try:
-            email = await self.peers.agent_email(uuid.UUID(call.payload["user_id"]))
+            contact = await self.peers.agent_contact(user_id)
         except PeerUnavailable as error:
             return SlackAnswer("retry", error=str(error))
-        if email is None:
+        if contact is None:
             return SlackAnswer("failed", error="routing has no email address for the agent")
-        found = await self.client.call(connection.api_url, token, "users.lookupByEmail", {"email": email}, form=True)
+        found = await self.client.call(
+            connection.api_url, token, "users.lookupByEmail", {"email": contact.email}, form=True
+        )
         if found.outcome != "ok":
             return found
         user = found.result.get("user")
         slack_user = user.get("id") if isinstance(user, dict) else None
         if not isinstance(slack_user, str):
             return SlackAnswer("failed", error="users.lookupByEmail answered no user id")
+        # What this Slack user writes in a swarm's thread is the agent's from now on.
+        await SlackRepository(session).map_user(slack_user, user_id, contact.name, utcnow())
         invited = await self.client.call(
             connection.api_url, token, "conversations.invite", {"channel": connection.channel_id, "users": slack_user}
         )
