@@ -30,6 +30,8 @@ from omnicase.kit.events import (
     FieldChange,
     OfferCreated,
     SlaThresholdReached,
+    SwarmMessagePosted,
+    SwarmStarted,
 )
 from omnicase.kit.topics import physical
 
@@ -168,6 +170,43 @@ async def test_an_agent_hears_every_case_and_sla_event_but_only_their_own_offers
             assert by_type["case.created"].json()["data"]["case"]["tags"] == ["vip"]
             assert all(event.id and event.id.startswith("v1.") for event in events)
             assert reader.parser.retry_ms == 3000
+
+
+async def test_staff_hear_a_swarm_on_a_case_and_its_customer_never_does(
+    stream_suite: Callable[..., AbstractAsyncContextManager[Suite]],
+) -> None:
+    async with stream_suite() as suite:
+        contact_id, case_id, swarm_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        _, staff = await suite.gateway.bearer("agent", agent_id=uuid.uuid4())
+        _, customer = await suite.gateway.bearer("end_user", contact_id=contact_id)
+        started = SwarmStarted(
+            swarm_id=swarm_id,
+            case_id=case_id,
+            started_by="user:owner",
+            question="Why does MD01 come back?",
+            urgency="high",
+            started_at=utcnow(),
+        )
+        posted = SwarmMessagePosted(
+            swarm_id=swarm_id,
+            case_id=case_id,
+            message_id=uuid.uuid4(),
+            author="user:expert",
+            mentions=[],
+            source="slack",
+            posted_at=utcnow(),
+        )
+        async with suite.stream(staff) as agent, suite.stream(customer) as requester:
+            await suite.publish(created(case_id, contact_id), key=case_id)
+            await suite.publish(started, key=case_id, source="collaboration")
+            await suite.publish(posted, key=case_id, source="collaboration")
+            await suite.publish(message(snapshot(case_id, contact_id), public=True), key=case_id)
+            # Two topics: each keeps its order, not the other's.
+            heard = {event.event: event for event in await received(agent, 4)}
+            assert set(heard) == {"case.created", "swarm.started", "swarm.message_posted", "case.message_added"}
+            assert heard["swarm.started"].json()["data"]["question"] == "Why does MD01 come back?"
+            told = await received(requester, 2)
+            assert [event.event for event in told] == ["case.created", "case.message_added"], "no swarm, ever"
 
 
 async def test_staff_hear_a_satisfaction_rating_and_the_customer_who_gave_it_does_not(

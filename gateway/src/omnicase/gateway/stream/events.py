@@ -1,11 +1,12 @@
-"""What the stream carries: the suite's case and SLA events, and what each kind of caller may see of them.
+"""What the stream carries: the suite's case, SLA, offer and swarm events, and what each kind of caller may see.
 
 Staff and integrations (``cases:read``) see every case and SLA event whole, as it travels
 on the topic; an agent sees the offers made to them (admins and integrations with
-``routing:read`` see every offer). A customer sees only their own cases (or their organization's, where they
-may): a case opened or changed in status or subject, and public messages on it, each
-reduced to what the customer's own API answers show; never internal notes, SLA events or
-anything about another customer's case.
+``routing:read`` see every offer); staff see swarms' events (integrations with
+``collaboration:read``). A customer sees only their own cases (or their organization's, where
+they may): a case opened or changed in status or subject, and public messages on it, each
+reduced to what the customer's own API answers show; never internal notes, SLA events,
+swarms or anything about another customer's case.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from omnicase.kit.events import Envelope
 CASE_TYPES = ("case.created", "case.updated", "case.message_added", "case.satisfaction_rated")
 SLA_TYPES = ("sla.clocks_started", "sla.milestones_updated", "sla.threshold_reached", "sla.milestone_achieved")
 OFFER_TYPES = ("offer.created", "offer.ended")
-STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES)
+# Swarms around a case (collaboration): staff only, like the case's internal notes.
+SWARM_TYPES = ("swarm.started", "swarm.member_joined", "swarm.message_posted", "swarm.resolved")
+STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES + SWARM_TYPES)
 # A customer hears of these changes to their case; the rest is the desk's business.
 _CUSTOMER_FIELDS = frozenset({"status", "subject"})
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from omnicase.gateway.access import guards
 from omnicase.gateway.identity.principal import Principal
-from omnicase.gateway.stream.events import OFFER_TYPES, StreamEvent
+from omnicase.gateway.stream.events import OFFER_TYPES, SWARM_TYPES, StreamEvent
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Viewer:
                 or principal.is_admin
                 or (principal.kind == "api_token" and "routing:read" in principal.scopes)
             )
+        if event.type in SWARM_TYPES:
+            return principal.kind != "api_token" or "collaboration:read" in principal.scopes
         return True
 
     def data(self, event: StreamEvent) -> str:
