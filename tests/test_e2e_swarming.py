@@ -1,11 +1,14 @@
 """Swarming through the gateway of a running suite (`omnicase up`), Slack played by a local server
-speaking chat.postMessage and signing its Events API posts as Slack documents (issue 21).
+speaking chat.postMessage, users.lookupByEmail and conversations.invite and signing its Events API
+posts as Slack documents (issue 21).
 
-A case is routed to Olga; she asks the expert finder, starts a swarm with its top pick; the swarm
-opens a thread on the Slack-speaking server; a reply posted there comes back into the swarm and Olga
-promotes it into the case as an internal note; the expert's read access is in the case's history;
-the case is solved and the swarm resolved. The draft article (knowledge's capture endpoint) is not
-in the suite yet: the swarm.resolved event carrying the question and outcome is its hook.
+A case is routed to Olga; she asks the expert finder (at once: collaboration reads the case from
+case-core), starts a swarm with its top pick, Ada; her console's live stream tells the swarm; the
+swarm opens a thread on the Slack-speaking server and Ada is invited by her address; Ada's reply
+posted there comes back into the swarm as hers and Olga promotes it into the case as an internal
+note; Ada's read access is in the case's history; Olga answers the customer, the case is solved,
+the swarm resolved, and a draft article exists, from the question, the answer and the outcome,
+linked to the case and the swarm.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -34,14 +38,26 @@ TEAM, CHANNEL = "T0E2E0001", "C0E2E0001"
 
 class _SlackWebApi(BaseHTTPRequestHandler):
     posted: ClassVar[list[dict[str, Any]]] = []
+    invited: ClassVar[list[str]] = []
+    users: ClassVar[dict[str, str]] = {}  # email -> Slack user id
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path != "/api/chat.postMessage" or self.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
-            answer: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
-        else:
+        answer: dict[str, Any]
+        if self.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            answer = {"ok": False, "error": "invalid_auth"}
+        elif self.path == "/api/users.lookupByEmail":  # form-encoded, as Slack takes it
+            [email] = parse_qs(body.decode())["email"]
+            found = self.users.get(email)
+            answer = {"ok": True, "user": {"id": found}} if found else {"ok": False, "error": "users_not_found"}
+        elif self.path == "/api/conversations.invite":
+            self.invited.append(json.loads(body)["users"])
+            answer = {"ok": True, "channel": {"id": CHANNEL}}
+        elif self.path == "/api/chat.postMessage":
             self.posted.append(json.loads(body))
             answer = {"ok": True, "channel": CHANNEL, "ts": f"{time.time():.6f}"}
+        else:
+            answer = {"ok": False, "error": "unknown_method"}
         raw = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -72,13 +88,13 @@ def stack_env() -> dict[str, str]:
     return {"COLLABORATION_SLACK_ALLOWED_NETWORKS": '["127.0.0.0/8"]', "COLLABORATION_SLACK_POLL_SECONDS": "0.2"}
 
 
-def _signed_event(thread_ts: str, text: str) -> tuple[bytes, dict[str, str]]:
+def _signed_event(thread_ts: str, text: str, user: str) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(
         {
             "type": "event_callback",
             "team_id": TEAM,
             "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
-            "event": {"type": "message", "channel": CHANNEL, "user": "U0ADA", "text": text, "thread_ts": thread_ts},
+            "event": {"type": "message", "channel": CHANNEL, "user": user, "text": text, "thread_ts": thread_ts},
         }
     ).encode()
     timestamp = str(int(time.time()))
@@ -113,6 +129,11 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
         level = [{"skill_id": skill["id"], "level": 6}]
         olga_id, olga = online_agent(clients, admin, f"Olga{tag}", level, [payments["id"]], domain="swarm.example")
         ada_id, _ = online_agent(clients, admin, f"Ada{tag}", level, [experts["id"]], domain="swarm.example")
+        # Routing's address for Ada is how Slack's users.lookupByEmail finds her Slack user.
+        ada_email = f"ada{tag}@swarm.example"
+        admin.call("PATCH", f"/api/v1/agents/{ada_id}", json={"email": ada_email})
+        ada_slack = f"U0ADA{tag.upper()}"
+        _SlackWebApi.users[ada_email] = ada_slack
         admin.call(
             "PUT",
             "/api/v1/collaboration/slack",
@@ -140,19 +161,28 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
         )
         assert routed["assignee_id"] == olga_id
 
-        found = wait_for(
-            lambda: olga.http.get(f"/api/v1/cases/{case['id']}/experts").json().get("items"),
-            within=30,
-            message="collaboration never heard of the case",
-        )
+        # Read through to case-core: no waiting for collaboration to hear of the case.
+        found = olga.get(f"/api/v1/cases/{case['id']}/experts")["items"]
         top = found[0]
         assert top["agent_id"] == ada_id, found
         assert f"sepa{tag}" in top["explanation"]
 
-        swarm = olga.post(
-            f"/api/v1/cases/{case['id']}/swarms",
-            {"question": "Why is MD01 coming back?", "urgency": "high", "members": [{"kind": "agent", "id": ada_id}]},
-        )
+        with olga.listen(types="swarm.started,swarm.member_joined", case_id=case["id"]) as console:
+            swarm = olga.post(
+                f"/api/v1/cases/{case['id']}/swarms",
+                {
+                    "question": "Why is MD01 coming back?",
+                    "urgency": "high",
+                    "members": [{"kind": "agent", "id": top["agent_id"]}],
+                },
+            )
+            wait_for(
+                lambda: console.of_type("swarm.member_joined"),
+                within=30,
+                message="Olga's console never heard of the swarm",
+            )
+            [told] = console.of_type("swarm.started")
+            assert (told["swarm_id"], told["question"]) == (swarm["id"], "Why is MD01 coming back?")
         thread_ts = wait_for(
             lambda: olga.get(f"/api/v1/swarms/{swarm['id']}")["slack_thread_ts"],
             within=30,
@@ -162,16 +192,18 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
         assert summary["channel"] == CHANNEL
         assert summary["blocks"][-1]["elements"][0]["url"].endswith(f"/cases/{case['id']}")
 
-        body, headers = _signed_event(thread_ts, "MD01 means no mandate: ask the customer to sign it again.")
+        wait_for(lambda: ada_slack in _SlackWebApi.invited, within=30, message="Ada was never invited in Slack")
+        body, headers = _signed_event(thread_ts, "MD01 means no mandate: ask the customer to sign it again.", ada_slack)
         answer = httpx.post(f"{stack.url()}/public/slack/events", content=body, headers=headers, timeout=10)
         assert answer.status_code == 200, answer.text
-        forged_body, forged = _signed_event(thread_ts, "forged")
+        forged_body, forged = _signed_event(thread_ts, "forged", ada_slack)
         forged["X-Slack-Signature"] = "v0=" + "0" * 64
         refused = httpx.post(f"{stack.url()}/public/slack/events", content=forged_body, headers=forged, timeout=10)
         assert refused.status_code == 401
 
         [reply] = olga.get(f"/api/v1/swarms/{swarm['id']}/messages")["items"]
-        assert (reply["author"], reply["source"]) == ("slack:U0ADA", "slack")
+        # Ada's Slack user is Ada: the reply is hers.
+        assert (reply["author"], reply["author_name"], reply["source"]) == (f"user:{ada_id}", f"Ada{tag}", "slack")
         olga.call("POST", f"/api/v1/swarms/{swarm['id']}/messages/{reply['id']}/promotion")
 
         note = wait_for(
@@ -182,10 +214,12 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
             within=30,
             message="the promoted message never reached the case",
         )
-        assert (note["public"], note["author"]) == (False, "slack:U0ADA")
+        assert (note["public"], note["author"]) == (False, f"user:{ada_id}")
         history = admin.get(f"/api/v1/cases/{case['id']}/history", params={"limit": 100})["items"]
         assert any(entry["field"] == "access" and entry["new"] == f"user:{ada_id}" for entry in history), history
 
+        answer_text = "Please sign the direct debit mandate again from the link we sent you."
+        olga.post(f"/api/v1/cases/{case['id']}/messages", {"text": answer_text, "public": True})
         current = olga.get(f"/api/v1/cases/{case['id']}")
         olga.call(
             "PATCH",
@@ -193,11 +227,18 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
             json={"status": "solved"},
             headers={"If-Match": f'"{current["version"]}"'},
         )
-        ended = olga.call(
-            "PATCH",
-            f"/api/v1/swarms/{swarm['id']}",
-            json={"status": "resolved", "outcome": "Mandate re-signed; MD01 gone."},
-        )
+        outcome = "Mandate re-signed; MD01 gone."
+        ended = olga.call("PATCH", f"/api/v1/swarms/{swarm['id']}", json={"status": "resolved", "outcome": outcome})
         assert ended["status"] == "resolved"
+        # The draft article knowledge captured: the question, the answer that solved the case, the outcome.
+        assert ended["draft_article_id"] is not None
+        article = admin.get(f"/api/v1/kb/articles/{ended['draft_article_id']}")
+        [translation] = article["translations"]
+        assert translation["status"] == "draft"
+        assert translation["body"] == f"Our sepa{tag} direct debit is rejected with MD01.\n\n{answer_text}\n\n{outcome}"
+        links = admin.get(f"/api/v1/kb/articles/{article['id']}/cases")["items"]
+        assert [(link["case_id"], link["relation"], link["swarm_id"]) for link in links] == [
+            (case["id"], "captured", swarm["id"])
+        ]
         assert olga.get(f"/api/v1/cases/{case['id']}")["assignee_id"] == olga_id, "swarming never changes the owner"
         admin.call("DELETE", "/api/v1/collaboration/slack", expect=204)
