@@ -16,7 +16,7 @@ from omnicase.case_core.app import create_app as create_case_core
 from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.collaboration.app import create_app
 from omnicase.collaboration.settings import CollaborationSettings
-from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.apps import GatewayIdentity, running, served
 from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.db import Database, create_engine
@@ -34,11 +34,8 @@ TellCase = Callable[..., Awaitable["ToldCase"]]
 @pytest_asyncio.fixture
 async def case_core(service_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
     """The real case-core, served over HTTP (collaboration reads cases through it); the client is its admin."""
-    settings: CaseCoreSettings = service_settings(CaseCoreSettings)
-    async with serve_http(create_case_core(settings)) as url:
-        auth = GatewayIdentity(settings.internal_secret, scopes=CASE_SCOPES)
-        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
-            yield client
+    async with served(create_case_core(service_settings(CaseCoreSettings)), scopes=CASE_SCOPES) as client:
+        yield client
 
 
 @pytest.fixture

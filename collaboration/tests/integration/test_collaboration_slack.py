@@ -25,7 +25,7 @@ from sqlalchemy import select
 from omnicase.collaboration.app import create_app
 from omnicase.collaboration.models import slack_connections
 from omnicase.collaboration.settings import CollaborationSettings
-from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.apps import GatewayIdentity, running, served
 from omnicase.devtools.testing.plugin import SettingsFactory, eventually
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.db import Database
@@ -122,11 +122,9 @@ async def slack() -> AsyncIterator[tuple[FakeSlack, str]]:
 @pytest_asyncio.fixture
 async def sla_engine(service_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
     """The real sla-engine (its clocks start from case-core's case.events on the suite's broker); its admin."""
-    settings: SlaEngineSettings = service_settings(SlaEngineSettings)
-    async with serve_http(create_sla_engine(settings)) as url:
-        auth = GatewayIdentity(settings.internal_secret, scopes=frozenset({"sla:read", "sla:write"}))
-        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
-            yield client
+    app = create_sla_engine(service_settings(SlaEngineSettings))
+    async with served(app, scopes=frozenset({"sla:read", "sla:write"})) as client:
+        yield client
 
 
 @pytest_asyncio.fixture

@@ -14,9 +14,8 @@ import pytest_asyncio
 
 from omnicase.case_core.app import create_app as create_case_core_app
 from omnicase.case_core.settings import CaseCoreSettings
-from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.apps import running, served
 from omnicase.devtools.testing.plugin import SettingsFactory
-from omnicase.devtools.testing.servers import serve_http
 from omnicase.knowledge.app import create_app
 from omnicase.knowledge.settings import KnowledgeSettings
 
@@ -29,11 +28,8 @@ KB_SCOPES = frozenset({"knowledge:read", "knowledge:write"})
 @pytest_asyncio.fixture
 async def desk(service_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
     """The real case-core, served over HTTP; the client is an admin of it."""
-    settings: CaseCoreSettings = service_settings(CaseCoreSettings)
-    async with serve_http(create_case_core_app(settings)) as url:
-        auth = GatewayIdentity(settings.internal_secret, scopes=CASE_SCOPES)
-        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
-            yield client
+    async with served(create_case_core_app(service_settings(CaseCoreSettings)), scopes=CASE_SCOPES) as client:
+        yield client
 
 
 @pytest_asyncio.fixture

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.clock import utcnow
 from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
 
@@ -43,6 +44,16 @@ async def running(app: FastAPI, *, scopes: frozenset[str] | None = None) -> Asyn
         transport = httpx.ASGITransport(app=app)
         auth = GatewayIdentity(app.state.settings.internal_secret, scopes=scopes) if scopes is not None else None
         async with httpx.AsyncClient(transport=transport, base_url="http://service", auth=auth) as client:
+            yield client
+
+
+@asynccontextmanager
+async def served(app: FastAPI, *, scopes: frozenset[str]) -> AsyncIterator[httpx.AsyncClient]:
+    """Serve ``app`` on a real port (so another service under test can call it) and yield a client
+    calling it as an admin holding ``scopes``, as through the gateway (its ``base_url`` is the port's)."""
+    async with serve_http(app) as url:
+        auth = GatewayIdentity(app.state.settings.internal_secret, scopes=scopes)
+        async with httpx.AsyncClient(base_url=url, auth=auth) as client:
             yield client
 
 
