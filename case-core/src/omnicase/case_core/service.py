@@ -8,9 +8,6 @@ SPEC = ServiceSpec(
         "The single writer of case state: inbound messages become cases or thread replies; "
         "contacts, organizations, history, views, macros, triggers."
     ),
-    package="omnicase.case_core",
-    schema="case_core",
-    env_prefix="CASE_CORE_",
     dev_port=8081,
     start_order=10,
 )

@@ -5,9 +5,6 @@ from omnicase.kit.service import ServiceSpec
 SPEC = ServiceSpec(
     name="gateway",
     description=("The one public entry: identity, tokens, roles, proxying, merged OpenAPI, rate limits, CORS."),
-    package="omnicase.gateway",
-    schema="gateway",
-    env_prefix="GATEWAY_",
     dev_port=8080,
     start_order=90,
 )

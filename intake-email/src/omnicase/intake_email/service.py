@@ -8,9 +8,6 @@ SPEC = ServiceSpec(
         "The email channel, both directions: SMTP listener, inbound-parse webhook, IMAP polling, "
         "MIME parsing, outbound replies and auto-responses."
     ),
-    package="omnicase.intake_email",
-    schema="intake_email",
-    env_prefix="INTAKE_EMAIL_",
     dev_port=8082,
     start_order=20,
     extra_ports={"smtp": 2525},

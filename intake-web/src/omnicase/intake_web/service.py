@@ -5,9 +5,6 @@ from omnicase.kit.service import ServiceSpec
 SPEC = ServiceSpec(
     name="intake-web",
     description="Web channels: Web-to-Case forms, messaging/SMS/social and generic integrator webhooks.",
-    package="omnicase.intake_web",
-    schema="intake_web",
-    env_prefix="INTAKE_WEB_",
     dev_port=8083,
     start_order=20,
 )

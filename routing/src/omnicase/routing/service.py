@@ -5,9 +5,6 @@ from omnicase.kit.service import ServiceSpec
 SPEC = ServiceSpec(
     name="routing",
     description=("Agents, groups/queues, skills, presence and capacity; assignment rules; omni-channel push routing."),
-    package="omnicase.routing",
-    schema="routing",
-    env_prefix="ROUTING_",
     dev_port=8084,
     start_order=30,
 )

@@ -21,14 +21,25 @@ ENTRY_POINT_GROUP = "omnicase.services"
 
 @dataclass(frozen=True)
 class ServiceSpec:
+    """A service as the kit runs it. Its package, schema and environment prefix follow from its
+    name (``case-core``: ``omnicase.case_core``, ``case_core``, ``CASE_CORE_``); only a service
+    named otherwise gives them."""
+
     name: str  # "case-core": process name, log prefix, gateway route owner
     description: str  # one paragraph for the OpenAPI document and the README
-    package: str  # "omnicase.case_core"
-    schema: str  # "case_core": the PostgreSQL schema it alone owns
-    env_prefix: str  # "CASE_CORE_"
     dev_port: int  # HTTP port in the embedded dev stack
     start_order: int = 50  # lower starts first; the gateway starts last
     extra_ports: dict[str, int] = field(default_factory=dict)  # e.g. {"smtp": 2525}
+    package: str = ""  # "omnicase.case_core"
+    schema: str = ""  # "case_core": the PostgreSQL schema it alone owns
+    env_prefix: str = ""  # "CASE_CORE_"
+
+    def __post_init__(self) -> None:
+        snake = self.name.replace("-", "_")
+        # Frozen: the derived defaults are set the way dataclasses set fields themselves.
+        object.__setattr__(self, "package", self.package or f"omnicase.{snake}")
+        object.__setattr__(self, "schema", self.schema or snake)
+        object.__setattr__(self, "env_prefix", self.env_prefix or f"{snake.upper()}_")
 
     @property
     def app_factory(self) -> str:

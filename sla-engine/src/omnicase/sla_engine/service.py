@@ -5,9 +5,6 @@ from omnicase.kit.service import ServiceSpec
 SPEC = ServiceSpec(
     name="sla-engine",
     description=("Business hours, SLA policies, milestones, warnings, breaches, escalations, time-based automations."),
-    package="omnicase.sla_engine",
-    schema="sla_engine",
-    env_prefix="SLA_ENGINE_",
     dev_port=8085,
     start_order=30,
 )
