@@ -5,9 +5,6 @@ from omnicase.kit.service import ServiceSpec
 SPEC = ServiceSpec(
     name="reporting",
     description="The read model for metrics (fed from the topics, rebuildable), metrics API and CSV export.",
-    package="omnicase.reporting",
-    schema="reporting",
-    env_prefix="REPORTING_",
     dev_port=8087,
     start_order=40,
 )
