@@ -5,9 +5,6 @@ from omnicase.kit.service import ServiceSpec
 SPEC = ServiceSpec(
     name="collaboration",
     description="Swarms of experts around a case, the expert finder, chat integrations (Slack first).",
-    package="omnicase.collaboration",
-    schema="collaboration",
-    env_prefix="COLLABORATION_",
     dev_port=8088,
     start_order=45,
 )
