@@ -23,11 +23,10 @@ from omnicase.case_core.settings import CaseCoreSettings
 from omnicase.case_core.testing import Deliver, Email, Published, identity_headers, inbound_email
 from omnicase.case_core.wiring import Services, build_services
 from omnicase.devtools.testing.apps import GatewayIdentity
-from omnicase.devtools.testing.clock import ManualClock
+from omnicase.devtools.testing.clock import ManualClock, installed_clock
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.kit.app import Runtime
 from omnicase.kit.bus.batch import Received
-from omnicase.kit.clock import set_clock
 from omnicase.kit.db import Database
 from omnicase.kit.events import Envelope, EventData
 from omnicase.kit.outbox import Outbox
@@ -129,10 +128,8 @@ def address() -> str:
 @pytest.fixture
 def clock() -> Iterator[ManualClock]:
     """The kit's clock, moved only by the test (retry schedules without sleeping)."""
-    manual = ManualClock(datetime.now(UTC))
-    previous = set_clock(manual)
-    yield manual
-    set_clock(previous)
+    with installed_clock(datetime.now(UTC)) as manual:
+        yield manual
 
 
 @pytest_asyncio.fixture

@@ -1,27 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 
-import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.devtools.testing.clock import ManualClock
-from omnicase.kit.clock import set_clock
 from omnicase.kit.db import Database, create_engine
 from omnicase.routing.testing import Seeder, truncate_routing
-
-
-@pytest.fixture
-def clock() -> Iterator[ManualClock]:
-    """Drive routing's time by hand (offer timeouts, overflow, wait times)."""
-    manual = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    previous = set_clock(manual)
-    try:
-        yield manual
-    finally:
-        set_clock(previous)
 
 
 @pytest_asyncio.fixture

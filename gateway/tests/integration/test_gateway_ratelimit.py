@@ -14,14 +14,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from omnicase.devtools.devstack.processes import free_port
-from omnicase.devtools.testing.clock import ManualClock
+from omnicase.devtools.testing.clock import ManualClock, installed_clock
 from omnicase.devtools.testing.database import database_work
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.access.counters import CounterRepository, create_counter_engine
 from omnicase.gateway.access.ratelimit import Policy, RateLimiter
 from omnicase.gateway.app import create_app
 from omnicase.gateway.testing import Upstream, gateway_settings
-from omnicase.kit.clock import set_clock
 
 pytestmark = pytest.mark.asyncio
 
@@ -31,10 +30,8 @@ WINDOW_START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 
 @pytest.fixture
 def clock() -> Iterator[ManualClock]:
-    manual = ManualClock(WINDOW_START.replace(second=10))
-    previous = set_clock(manual)
-    yield manual
-    set_clock(previous)
+    with installed_clock(WINDOW_START.replace(second=10)) as manual:
+        yield manual
 
 
 @pytest_asyncio.fixture(autouse=True)

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from omnicase.devtools.testing.clock import ManualClock
-from omnicase.kit.clock import set_clock
 from omnicase.kit.periodic import periodic
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def clock() -> Iterator[ManualClock]:
-    manual = ManualClock()
-    previous = set_clock(manual)
-    try:
-        yield manual
-    finally:
-        set_clock(previous)
 
 
 async def _settle() -> None:

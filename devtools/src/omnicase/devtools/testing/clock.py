@@ -7,7 +7,14 @@ backoff or a periodic loop to its next step without waiting.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+
+from omnicase.kit.clock import set_clock
+
+# Monday 2 March 2026, 09:00 UTC: tests reason in whole office hours from here.
+MONDAY_MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class ManualClock:
@@ -41,3 +48,14 @@ class ManualClock:
             self._now = moment
             self._changed.notify_all()
         await asyncio.sleep(0)
+
+
+@contextmanager
+def installed_clock(start: datetime | None = None) -> Iterator[ManualClock]:
+    """A :class:`ManualClock` from ``start`` as the kit's clock inside the block; the previous one after it."""
+    manual = ManualClock(start)
+    previous = set_clock(manual)
+    try:
+        yield manual
+    finally:
+        set_clock(previous)

@@ -17,6 +17,11 @@
   all of the above.
 - ``producer`` (function): an :class:`EventProducer` on the test broker, to publish test
   input the way other services would.
+- ``clock`` (function): the kit's clock, a :class:`ManualClock` moved only by the test, from
+  Monday 2 March 2026, 09:00 UTC (a folder wanting another start overrides it with
+  :func:`installed_clock`).
+- ``brand`` (function): a brand only this test uses, for what is global and committed by API
+  tests (rules, policies, sections) or shared by the whole session (a read model).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.devtools.devstack.processes import die_with_parent, free_port, terminate, wait_for_tcp
+from omnicase.devtools.testing.clock import MONDAY_MORNING, ManualClock, installed_clock
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -149,6 +155,19 @@ def database_url(embedded_postgres: EmbeddedPostgres) -> str:
         if spec.has_migrations():
             upgrade_service(spec, url)
     return url
+
+
+@pytest.fixture
+def clock() -> Iterator[ManualClock]:
+    """The kit's clock, moved only by the test (SLA timers, offers, retries without sleeping)."""
+    with installed_clock(MONDAY_MORNING) as manual:
+        yield manual
+
+
+@pytest.fixture
+def brand() -> str:
+    """A brand only this test uses (rules, policies and sections are global, and API tests commit)."""
+    return f"brand-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture
