@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -35,9 +34,3 @@ async def client(settings: KnowledgeSettings) -> AsyncIterator[httpx.AsyncClient
 def agent(settings: KnowledgeSettings) -> GatewayIdentity:
     """Pass as ``auth=`` to call as an agent, who reads the knowledge base but does not write it."""
     return GatewayIdentity(settings.internal_secret, role="agent", scopes=READER_SCOPES, subject="test-agent")
-
-
-@pytest.fixture
-def brand() -> str:
-    """A brand only this test's sections and articles use (API tests commit)."""
-    return f"brand-{uuid.uuid4().hex[:12]}"
