@@ -174,7 +174,8 @@ async def test_requests_arriving_together_are_counted_by_one_statement_each_with
             together = await asyncio.gather(*(limiter.take("203.0.113.7", "t") for _ in range(8)))
         alone = await limiter.take("203.0.113.7", "t")
         async with engine.connect() as connection:
-            stored = dict((await connection.execute(text("SELECT key, count FROM gateway.rate_limit_counters"))).all())
+            rows = await connection.execute(text("SELECT key, count FROM gateway.rate_limit_counters"))
+            stored = {str(key): int(count) for key, count in rows}
     finally:
         await repository.close()
         await engine.dispose()
