@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from omnicase.case_core.articles import suggester_part
 from omnicase.case_core.auto_responses.api import router as auto_responses_router
+from omnicase.case_core.brands.api import router as brands_router
 from omnicase.case_core.cases.api import router as cases_router
 from omnicase.case_core.commands.consumer import ACCEPTS as COMMANDS_ACCEPTS
 from omnicase.case_core.commands.consumer import CommandConsumer
@@ -74,6 +75,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             contacts_router,
             organizations_router,
             custom_fields_router,
+            brands_router,
             views_router,
             macros_router,
             auto_responses_router,  # before the triggers' /{trigger_id}

@@ -25,6 +25,10 @@ class CustomFieldNotFound(NotFound):
     slug = "custom-field-not-found"
 
 
+class BrandNotFound(NotFound):
+    slug = "brand-not-found"
+
+
 class MessageNotFound(NotFound):
     slug = "message-not-found"
 

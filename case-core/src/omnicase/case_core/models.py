@@ -82,6 +82,26 @@ contact_identities = Table(
     CheckConstraint("kind IN ('email', 'phone', 'handle')", name="kind"),
 )
 
+# A brand the desk serves (brands/): channels name it by its slug, cases carry its id.
+brands = Table(
+    "brands",
+    metadata,
+    id_column(),
+    Column("name", String(200), nullable=False),
+    Column("slug", String(100), nullable=False),
+    Column("default_locale", String(20), nullable=False),
+    Column("supported_locales", ARRAY(String(20)), nullable=False),
+    Column("logo_url", String(2000)),
+    Column("colors", JSONB),  # {"primary": "#rrggbb", "accent": "#rrggbb"}
+    Column("email_signature", Text, nullable=False, server_default=""),
+    Column("time_zone", String(64), nullable=False),
+    Column("business_hours_id", Uuid),  # sla-engine's schedule
+    Column("sla_policy_id", Uuid),  # sla-engine's policy
+    Column("csat", JSONB),  # overrides of the suite's CSAT settings: {enabled?, delay_seconds?, texts?}
+    *timestamps(),
+    Index("uq_brands_slug", "slug", unique=True),
+)
+
 case_number_seq = Sequence("case_number_seq", metadata=metadata, start=1)
 
 cases = Table(
@@ -116,6 +136,8 @@ cases = Table(
     Column("closed_at", TIMESTAMP),
     # The requester's latest satisfaction rating (csat/): {rating, reason, comment, rated_at, survey_id}.
     Column("satisfaction", JSONB),
+    # The brand of ``brand`` (its slug) when one is defined (brands/; migration 0012).
+    Column("brand_id", Uuid, ForeignKey("brands.id")),
     # Maintained by the repository: subject, description and every message's text.
     Column("search", TSVECTOR, nullable=False, server_default=text("''::tsvector")),
     Index("uq_cases_number", "number", unique=True),
@@ -128,6 +150,7 @@ cases = Table(
     Index("ix_cases_requester_id", "requester_id"),
     Index("ix_cases_organization_id", "organization_id"),
     Index("ix_cases_brand", "brand"),
+    Index("ix_cases_brand_id", "brand_id"),
     Index("ix_cases_solved_at", "solved_at"),
     Index("ix_cases_follow_up_of", "follow_up_of"),
     Index("ix_cases_problem_id", "problem_id"),
@@ -225,6 +248,7 @@ custom_field_definitions = Table(
 )
 
 DOMAIN_TABLES = [
+    brands,
     organizations,
     organization_domains,
     contacts,

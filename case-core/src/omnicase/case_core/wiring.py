@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from omnicase.case_core.articles import ArticleSuggester
 from omnicase.case_core.auto_responses.service import AutoResponseService
+from omnicase.case_core.brands.service import BrandService
 from omnicase.case_core.cases.service import CaseService
 from omnicase.case_core.contacts.service import ContactService
 from omnicase.case_core.csat.service import CsatService
@@ -30,6 +31,7 @@ from omnicase.kit.outbox import Outbox
 class Services:
     settings: CaseCoreSettings
     cases: CaseService
+    brands: BrandService
     contacts: ContactService
     organizations: OrganizationService
     custom_fields: CustomFieldService
@@ -46,7 +48,8 @@ class Services:
 
 
 def build_services(settings: CaseCoreSettings) -> Services:
-    cases = CaseService(Outbox(outbox))
+    brands = BrandService()
+    cases = CaseService(Outbox(outbox), brands)
     notifications = NotificationService(settings, Outbox(outbox))
     webhooks = WebhookService(settings, notifications=notifications)
     triggers = TriggerService(cases, webhooks, notifications)
@@ -64,6 +67,7 @@ def build_services(settings: CaseCoreSettings) -> Services:
     return Services(
         settings=settings,
         cases=cases,
+        brands=brands,
         contacts=contacts,
         organizations=OrganizationService(cases),
         custom_fields=CustomFieldService(),

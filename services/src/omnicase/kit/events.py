@@ -256,6 +256,8 @@ class CaseSnapshot(BaseModel):
     assignee_id: uuid.UUID | None = None
     group_id: uuid.UUID | None = None
     brand: str | None = None
+    # Added without a new schema_version: optional, and earlier readers ignore it (issue 22).
+    brand_id: uuid.UUID | None = Field(default=None, description="case-core's brand `brand` names, if defined.")
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     language: str | None = None

@@ -69,6 +69,7 @@ class CaseRow:
     solved_at: datetime | None
     closed_at: datetime | None
     satisfaction: Mapping[str, Any] | None = None  # {rating, reason, comment, rated_at, survey_id}
+    brand_id: uuid.UUID | None = None  # the brand ``brand`` (its slug) names, if one is defined
 
 
 def case_record(row: RowMapping) -> CaseRow:
@@ -103,6 +104,7 @@ def case_record(row: RowMapping) -> CaseRow:
         solved_at=row["solved_at"],
         closed_at=row["closed_at"],
         satisfaction=row["satisfaction"],
+        brand_id=row["brand_id"],
     )
 
 
@@ -162,6 +164,7 @@ class CaseFilters:
     unassigned: bool = False
     group_id: uuid.UUID | None = None
     brand: str | None = None
+    brand_id: uuid.UUID | None = None
     requester_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
     problem_id: uuid.UUID | None = None
@@ -339,6 +342,7 @@ class CaseRepository(Repository):
             (c.assignee_id, filters.assignee_id),
             (c.group_id, filters.group_id),
             (c.brand, filters.brand),
+            (c.brand_id, filters.brand_id),
             (c.requester_id, filters.requester_id),
             (c.organization_id, filters.organization_id),
             (c.problem_id, filters.problem_id),

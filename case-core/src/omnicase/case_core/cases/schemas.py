@@ -96,6 +96,7 @@ class Case(BaseModel):
                     "assignee_id": None,
                     "group_id": None,
                     "brand": "acme",
+                    "brand_id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d60",
                     "tags": ["printer", "hardware"],
                     "custom_fields": {"order_number": "A-1001"},
                     "followers": [],
@@ -127,7 +128,10 @@ class Case(BaseModel):
     organization_id: uuid.UUID | None
     assignee_id: uuid.UUID | None
     group_id: uuid.UUID | None
-    brand: str | None
+    brand: str | None = Field(description="The brand's slug (as its channel named it).")
+    brand_id: uuid.UUID | None = Field(
+        default=None, description="The brand `brand` names (`/api/v1/brands`); null: no brand defined by that slug."
+    )
     tags: list[str]
     custom_fields: dict[str, Any]
     followers: list[uuid.UUID]

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.case_core.brands.service import BrandService
 from omnicase.case_core.cases.lifecycle import REOPENED_BY_REPLY, can_transition
 from omnicase.case_core.cases.repository import CaseFilters, CaseHistoryRow, CaseRepository, CaseRow
 from omnicase.case_core.cases.schemas import CaseChanges
@@ -152,8 +153,9 @@ _NO_AUTOMATION = {"trigger", "dry-run"}
 
 
 class CaseService:
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, brands: BrandService) -> None:
         self.outbox = outbox
+        self.brands = brands
         self.automation: Automation | None = None
         self.solved: Solved | None = None
 
@@ -245,6 +247,7 @@ class CaseService:
 
         now = utcnow()
         values: dict[str, Any] = {
+            "brand_id": await self._brand_id(session, new.brand),
             "id": uuid7(),
             "ref_token": reference.new_token(),
             "subject": new.subject,
@@ -341,6 +344,8 @@ class CaseService:
             if name in {"tags", "followers"}:
                 continue
             new[name] = value
+        if "brand" in new:
+            new["brand_id"] = await self._brand_id(session, new["brand"])
         if "status" in new and not can_transition(CaseStatus(case.status), CaseStatus(new["status"])):
             errors.append(
                 FieldError(
@@ -398,6 +403,13 @@ class CaseService:
         if applied and self.automation is not None and actor.via not in _NO_AUTOMATION:
             row = await self.automation(session, row.id, applied, False) or row
         return row
+
+    async def _brand_id(self, session: AsyncSession, slug: str | None) -> uuid.UUID | None:
+        """The id of the brand ``slug`` names; None for no brand, or a string no brand has (kept as it is)."""
+        if slug is None:
+            return None
+        brand = (await self.brands.current(session)).of_slug(slug)
+        return brand.id if brand is not None else None
 
     async def _solve_incidents(self, session: AsyncSession, problem: CaseRow, actor: Actor) -> None:
         """Solving a problem solves its open incidents, each by the usual rules (one it cannot solve stays)."""

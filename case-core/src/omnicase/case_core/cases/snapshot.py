@@ -25,6 +25,7 @@ def to_snapshot(row: CaseRow) -> CaseSnapshot:
         assignee_id=row.assignee_id,
         group_id=row.group_id,
         brand=row.brand,
+        brand_id=row.brand_id,
         tags=list(row.tags),
         custom_fields=dict(row.custom_fields),
         language=row.language,

@@ -35,6 +35,7 @@ ConditionField = Literal[
     "requester_id",
     "organization_id",
     "brand",
+    "brand_id",
     "language",
     "tags",
     "subject",

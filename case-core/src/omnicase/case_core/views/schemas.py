@@ -26,6 +26,7 @@ ViewColumn = Literal[
     "assignee_id",
     "group_id",
     "brand",
+    "brand_id",
     "tags",
     "created_at",
     "updated_at",
@@ -56,7 +57,8 @@ class ViewFilters(StrictInput):
     assignee: Literal["me"] | uuid.UUID | None = None
     unassigned: StrictBool = False
     group_id: uuid.UUID | None = None
-    brand: str | None = Field(default=None, max_length=100)
+    brand: str | None = Field(default=None, max_length=100, description="Cases of this brand slug.")
+    brand_id: uuid.UUID | None = Field(default=None, description="Cases of this brand (`/api/v1/brands`).")
     organization_id: uuid.UUID | None = None
     requester_id: uuid.UUID | None = None
     q: str | None = Field(default=None, max_length=500, description="Full-text search, as the case list's `q`.")

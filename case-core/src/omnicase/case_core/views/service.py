@@ -39,6 +39,7 @@ def case_filters(filters: ViewFilters, actor: Actor) -> CaseFilters:
         unassigned=filters.unassigned,
         group_id=filters.group_id,
         brand=filters.brand,
+        brand_id=filters.brand_id,
         organization_id=filters.organization_id,
         requester_id=filters.requester_id,
         q=filters.q.strip() if filters.q and filters.q.strip() else None,

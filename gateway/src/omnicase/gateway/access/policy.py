@@ -43,6 +43,7 @@ AREAS: dict[str, Area] = {
     "/api/v1/views": Area("cases", STAFF, WORKERS),
     "/api/v1/macros": Area("cases", STAFF, ADMIN),
     "/api/v1/custom-fields": Area("cases", STAFF, ADMIN),
+    "/api/v1/brands": Area("cases", STAFF, ADMIN),
     "/api/v1/triggers": Area("cases", STAFF, ADMIN),
     "/api/v1/csat": Area("cases", STAFF, ADMIN),
     "/api/v1/contacts": Area("contacts", STAFF, WORKERS),
