@@ -4007,6 +4007,7 @@ export interface components {
          *       ],
          *       "handles": [],
          *       "id": "0190f5d2-7c1e-7a3b-9d4e-2f6a8b0c1d2f",
+         *       "locale": "en",
          *       "name": "Ada Lovelace",
          *       "notes": "",
          *       "phones": [
@@ -4036,6 +4037,11 @@ export interface components {
             organization_id: string | null;
             /** Notes */
             notes: string;
+            /**
+             * Locale
+             * @description The language to write to the contact in (lower case: en, ko, zh, pt-br).
+             */
+            locale?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -4078,6 +4084,11 @@ export interface components {
              * @default
              */
             notes?: string;
+            /**
+             * Locale
+             * @description The language to write to the contact in; unset, its first message's (detected).
+             */
+            locale?: string | null;
         } | {
             name: string;
         } | {
@@ -4129,6 +4140,8 @@ export interface components {
             organization_id?: string | null;
             /** Notes */
             notes?: string;
+            /** Locale */
+            locale?: string | null;
         };
         /**
          * CsatOptOut
@@ -6676,6 +6689,11 @@ export interface components {
             custom_fields?: {
                 [key: string]: unknown;
             };
+            /**
+             * Language
+             * @description The language the channel states (a form's locale): taken as the case's, not detected.
+             */
+            language?: string | null;
         };
         /**
          * ChannelIn
@@ -7253,6 +7271,11 @@ export interface components {
             custom_fields?: {
                 [key: string]: components["schemas"]["StorableValue1"];
             };
+            /**
+             * Language
+             * @description The language the channel states (a form's locale): taken as the case's, not detected.
+             */
+            language?: string | null;
         };
         /** SelectOption */
         SelectOption: {

@@ -65,6 +65,9 @@ contacts = Table(
     Column("organization_id", Uuid, ForeignKey("organizations.id", ondelete="SET NULL")),
     Column("notes", Text, nullable=False, server_default=""),
     *timestamps(),
+    # The language to write to the contact in (lower case: ko, pt-br); detected from its first
+    # message when not given (migration 0013).
+    Column("locale", String(20)),
     Index("ix_contacts_organization_id", "organization_id"),
     Index("ix_contacts_lower_name", text("lower(name)")),
 )

@@ -141,6 +141,12 @@ def _publish_time_zones(schema: dict[str, Any]) -> None:
     schema["enum"] = sorted(time_zone_names())
 
 
+# A locale as the suite stores it, in lower case (``en``, ``ko``, ``pt-br``), so two keys never
+# name one locale; compare a case's language or a contact's locale in lower case too.
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
+Locale = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN, max_length=20)]
+"""A language tag in lower case: ``en``, ``zh``, ``pt-br``."""
+
 TimeZoneName = Annotated[
     str,
     Field(examples=["Europe/Berlin"], json_schema_extra=_publish_time_zones),

@@ -8,14 +8,14 @@ from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from omnicase.case_core.csat.schemas import CsatText, Locale
-from omnicase.kit.inputs import Integer, PatchInput, StrictInput, TimeZoneName
+from omnicase.case_core.csat.schemas import CsatText
+from omnicase.kit.inputs import NOT_SPACE, Integer, Locale, PatchInput, StrictInput, TimeZoneName
 
 # A brand's slug, as mailboxes and forms name it (the pattern their ``brand`` field has).
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#0b5fff"])]
-LogoUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s\u0000]+$")]
+LogoUrl = Annotated[str, Field(max_length=2000, pattern=rf"^https?://{NOT_SPACE}+$")]
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -41,6 +41,7 @@ class ContactRow:
     notes: str
     created_at: datetime
     updated_at: datetime
+    locale: str | None = None
 
 
 def _record(row: RowMapping) -> ContactRow:
@@ -57,6 +58,7 @@ def _claimed(row: Row[Any]) -> tuple[ContactRow, set[tuple[str, str]]]:
         notes=row.notes,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        locale=row.locale,
     )
     return contact, {(kind, value) for kind, value in (item.split(":", 1) for item in row.claimed or [])}
 
@@ -192,7 +194,26 @@ _HOLDERS = (
 )
 
 
+# Each contact's locale where it has none yet: one statement for a batch's contacts.
+_LOCALES_GIVEN = (
+    func.unnest(bindparam("contact_ids", type_=ARRAY(Uuid)), bindparam("locales", type_=ARRAY(String)))
+    .table_valued(column("id", Uuid), column("locale", String))
+    .render_derived(name="given")
+)
+_SET_MISSING_LOCALES = (
+    contacts.update()
+    .where(contacts.c.id == _LOCALES_GIVEN.c.id, contacts.c.locale.is_(None))
+    .values(locale=_LOCALES_GIVEN.c.locale)
+)
+
+
 class ContactRepository(Repository):
+    async def set_missing_locales(self, locales: Mapping[uuid.UUID, str]) -> None:
+        """Give each contact its locale, where it has none (one statement)."""
+        if locales:
+            parameters = {"contact_ids": list(locales), "locales": list(locales.values())}
+            await self.session.execute(_SET_MISSING_LOCALES, parameters)
+
     async def insert(self, contact: ContactRow, *, domain: str | None = None) -> ContactRow:
         """``domain``: join the organization owning this email domain, if any (in the same statement)."""
         statement = contacts.insert().values(**_values(contact, domain)).returning(contacts)
@@ -274,6 +295,7 @@ class ContactRepository(Repository):
                 notes=row.notes,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
+                locale=row.locale,
             )
             for row in await self.session.execute(_HOLDERS, {"pairs": list(pairs)})
         }

@@ -13,6 +13,7 @@ from omnicase.kit.inputs import (
     EMAIL_ADDRESS_PATTERN,
     MAX_EMAIL_ADDRESS_LENGTH,
     STORABLE_TEXT_PATTERN,
+    Locale,
     PatchInput,
     StrictInput,
 )
@@ -69,6 +70,9 @@ class ContactCreate(StrictInput):
         default=None, description="Defaults to the organization owning the first email's domain."
     )
     notes: str = Field(default="", max_length=10_000)
+    locale: Locale | None = Field(
+        default=None, description="The language to write to the contact in; unset, its first message's (detected)."
+    )
 
 
 class ContactUpdate(PatchInput):
@@ -76,7 +80,7 @@ class ContactUpdate(PatchInput):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Ada King"}]})
 
-    nullable = frozenset({"name", "organization_id"})
+    nullable = frozenset({"name", "organization_id", "locale"})
 
     name: str | None = Field(default=None, max_length=200)
     emails: list[Address] | None = Field(default=None, max_length=20)
@@ -84,6 +88,7 @@ class ContactUpdate(PatchInput):
     handles: list[Handle] | None = Field(default=None, max_length=20)
     organization_id: uuid.UUID | None = None
     notes: str | None = Field(default=None, max_length=10_000)
+    locale: Locale | None = None
 
 
 class Contact(BaseModel):
@@ -98,6 +103,7 @@ class Contact(BaseModel):
                     "handles": [],
                     "organization_id": None,
                     "notes": "",
+                    "locale": "en",
                     "created_at": "2026-01-05T09:00:00Z",
                     "updated_at": "2026-01-05T09:00:00Z",
                 }
@@ -112,6 +118,9 @@ class Contact(BaseModel):
     handles: list[Handle]
     organization_id: uuid.UUID | None
     notes: str
+    locale: str | None = Field(
+        default=None, description="The language to write to the contact in (lower case: en, ko, zh, pt-br)."
+    )
     created_at: datetime
     updated_at: datetime
     page_name: ClassVar[str] = "ContactPage"

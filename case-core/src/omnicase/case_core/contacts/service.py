@@ -56,6 +56,7 @@ def to_contact(row: ContactRow, identities: list[Identity]) -> Contact:
         handles=handles,
         organization_id=row.organization_id,
         notes=row.notes,
+        locale=row.locale,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -130,6 +131,10 @@ class ContactService:
         )
         found = await ContactRepository(session).holders(identities)
         return {identity: found.get(identity) for identity in identities}
+
+    async def set_missing_locales(self, session: AsyncSession, locales: dict[uuid.UUID, str]) -> None:
+        """Each contact's locale, where it has none yet (one statement for a batch; none without any)."""
+        await ContactRepository(session).set_missing_locales(locales)
 
     async def create_unknown(
         self, session: AsyncSession, senders: Sequence[tuple[Party, str]], known: dict[Identity, ContactRow | None]
@@ -307,8 +312,9 @@ class ContactService:
         if errors:
             raise refusal("The contact cannot be created as given.", errors)
         contact = await self._insert(session, data.name, identities, data.organization_id)
-        if data.notes:
-            contact = await ContactRepository(session).update(contact.id, {"notes": data.notes})
+        given = {name: value for name, value in (("notes", data.notes), ("locale", data.locale)) if value}
+        if given:
+            contact = await ContactRepository(session).update(contact.id, given)
         await self._claim_all(session, contact.id, identities)
         return contact
 
@@ -328,7 +334,7 @@ class ContactService:
             await ContactRepository(session).release(contact_id, list(by_kind))
             await self._claim_all(session, contact_id, [identity for values in by_kind.values() for identity in values])
         values: dict[str, Any] = {
-            name: getattr(data, name) for name in ("name", "organization_id", "notes") if name in sent
+            name: getattr(data, name) for name in ("name", "organization_id", "notes", "locale") if name in sent
         }
         values["updated_at"] = utcnow()
         return await ContactRepository(session).update(contact_id, values)

@@ -6,19 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from omnicase.case_core.templates import known_placeholders
-from omnicase.kit.inputs import Integer, StrictInput, Trimmed
+from omnicase.kit.inputs import Integer, Locale, StrictInput, Trimmed
 
 MAX_DELAY_SECONDS = 30 * 86_400
 DEFAULT_DELAY_SECONDS = 86_400
 MAX_REASONS = 30
 
-# A locale as the case's ``language`` carries it, in lower case (``en``, ``ko``, ``pt-br``), so two
-# keys never name one locale; a case's language is compared in lower case too.
-LOCALE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
-Locale = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN, max_length=20)]
 
 Reason = Annotated[str, Trimmed(100)]
 
