@@ -2,10 +2,11 @@
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from omnicase.kit.app import Runtime
+from omnicase.kit.languages import DEFAULT_MIN_CONFIDENCE, SCRIPT_LANGUAGES, lingua_codes
 from omnicase.kit.settings import ServiceSettings
 
 
@@ -23,6 +24,20 @@ class CaseCoreSettings(ServiceSettings):
     # How many transactions apply one fetch of intake messages or case commands, each taking
     # whole partitions (the kit's ``partitions_at_once``); each holds a database connection.
     consumer_partitions_at_once: int = Field(default=4, ge=1, le=32)
+
+    # Languages (languages.py): each new case's language is detected among the locales its
+    # brands support and these; lingua's guess counts at this confidence or above, below it the
+    # contact's locale, then the brand's default, are the case's.
+    detect_languages: list[str] = Field(default=["en"], max_length=75)
+    language_min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, gt=0, le=1)
+
+    @field_validator("detect_languages")
+    @classmethod
+    def _detectable(cls, codes: list[str]) -> list[str]:
+        unknown = sorted({code.split("-")[0].lower() for code in codes} - lingua_codes() - SCRIPT_LANGUAGES)
+        if unknown:
+            raise ValueError(f"lingua cannot detect {', '.join(unknown)}")
+        return codes
 
     # Outbound webhooks (webhooks/): how often due deliveries are looked for, how many go
     # out at once, and how long one may take.

@@ -17,6 +17,7 @@ from omnicase.case_core.custom_fields.service import CustomFieldService
 from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.held.service import HeldMessageService
 from omnicase.case_core.intake.consumer import IntakeConsumer
+from omnicase.case_core.languages import CaseLanguages
 from omnicase.case_core.macros.service import MacroService
 from omnicase.case_core.models import outbox
 from omnicase.case_core.notifications.service import NotificationService
@@ -85,7 +86,14 @@ def build_services(settings: CaseCoreSettings) -> Services:
         ),
         suggester=suggester,
         held=held,
-        intake=IntakeConsumer(cases, contacts, notifications, auto_responses, held),
+        intake=IntakeConsumer(
+            cases,
+            contacts,
+            notifications,
+            auto_responses,
+            held,
+            CaseLanguages(brands, settings.detect_languages, settings.language_min_confidence),
+        ),
     )
 
 

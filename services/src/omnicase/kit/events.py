@@ -166,6 +166,10 @@ class CaseDefaults(BaseModel):
     type: str | None = None
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
+    language: str | None = Field(
+        default=None,
+        description="The language the channel states (a form's locale): taken as the case's, not detected.",
+    )
 
 
 class FieldChange(BaseModel):

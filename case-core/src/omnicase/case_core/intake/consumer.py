@@ -22,6 +22,7 @@ from omnicase.case_core.contacts.service import ContactService, Identity
 from omnicase.case_core.held.service import HeldMessageService
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.intake.threading import ThreadFinder
+from omnicase.case_core.languages import CaseLanguages
 from omnicase.case_core.messages.repository import MessageRepository, MessageRow
 from omnicase.case_core.normalize import normalize_message_id, normalize_message_ids
 from omnicase.case_core.notifications.service import NotificationService
@@ -43,8 +44,10 @@ class IntakeConsumer:
         notifications: NotificationService,
         auto_responses: AutoResponseService,
         held: HeldMessageService,
+        languages: CaseLanguages,
     ) -> None:
         self.cases = cases
+        self.languages = languages
         self.contacts = contacts
         self.notifications = notifications
         self.auto_responses = auto_responses
@@ -60,15 +63,18 @@ class IntakeConsumer:
         await self.held.keep(
             session, [(held.data, held.envelope.source) for held in batch if isinstance(held.data, MessageHeld)]
         )
+        locales: dict[uuid.UUID, str] = {}
         for received in batch:
             with received.traced():
                 match received.data:
                     case MessageReceived():
-                        await self.receive(session, arrivals[id(received)], prefetched)
+                        await self.receive(session, arrivals[id(received)], prefetched, locales)
                     case DeliveryReported() as report:
                         await self.delivered(session, report, received.envelope.source)
                     case NotificationReported() as report:
                         await self.notifications.reported(session, report)
+        # The new locales of the batch's contacts at once (one statement, and none without any).
+        await self.contacts.set_missing_locales(session, locales)
 
     async def _prefetch(self, session: AsyncSession, messages: list[MessageReceived]) -> Prefetched:
         """What every message of the batch looks up first, read in two queries instead of two per message,
@@ -98,13 +104,20 @@ class IntakeConsumer:
 
     async def receive_one(self, session: AsyncSession, message: MessageReceived) -> None:
         """One message as it came from an intake (a held one recovered): a case or a reply."""
-        await self.receive(session, _normalized(message))
+        locales: dict[uuid.UUID, str] = {}
+        await self.receive(session, _normalized(message), locales=locales)
+        await self.contacts.set_missing_locales(session, locales)
 
     async def receive(
-        self, session: AsyncSession, message: MessageReceived, prefetched: Prefetched | None = None
+        self,
+        session: AsyncSession,
+        message: MessageReceived,
+        prefetched: Prefetched | None = None,
+        locales: dict[uuid.UUID, str] | None = None,
     ) -> None:
         """A normalised message (:func:`_normalized`) as a case or a reply; ``prefetched``: the batch's
-        lookups read at once (:meth:`_prefetch`), without it each is a query."""
+        lookups read at once (:meth:`_prefetch`), without it each is a query; ``locales``: where the
+        contacts' new locales are gathered for the batch (:mod:`omnicase.case_core.languages`)."""
         # Redelivery, the intake republishing a pending message, or the same email
         # arriving through two routes: the message exists already; acknowledge again.
         email_id = _email_id(message)
@@ -140,6 +153,16 @@ class IntakeConsumer:
             await self.cases.add_message(session, case.id, draft, actor)
             return
         defaults = message.defaults
+        brand = (await self.cases.brands.current(session)).of_slug(defaults.brand)
+        language = self.languages.choose(
+            await self.languages.detector(session),
+            stated=defaults.language[:20] if defaults.language else None,
+            text=f"{message.subject or ''}\n{message.text}",
+            contact=contact,
+            brand=brand,
+        )
+        if language.contact is not None and contact is not None and locales is not None:
+            locales.setdefault(contact.id, language.contact)
         new = NewCase(
             subject=(message.subject or "").strip()[:500] or _NO_SUBJECT,
             description=message.text,
@@ -153,6 +176,7 @@ class IntakeConsumer:
             custom_fields=defaults.custom_fields,
             conversation_id=message.conversation_id,
             follow_up_of=case.id if case is not None else None,
+            language=language.case,
         )
         created = await self.cases.create(session, new, actor, first_message=draft, strict=False, requester=contact)
         # Only a message that opens a case is acknowledged; replies joining one never are.
