@@ -103,8 +103,13 @@ class LanguageDetector:
                     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
                     codes = [getattr(IsoCode639_1, code.upper()) for code in self.modelled]
+                    # The relative distance only quiets guess(): one or two short words are often
+                    # ambiguous, and no answer (the default) beats a wrong one.
                     self._lingua = (
-                        LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+                        LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+                        .with_minimum_relative_distance(0.1)
+                        .with_preloaded_language_models()
+                        .build()
                     )
         return self._lingua
 

@@ -27,13 +27,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from lingua import LanguageDetector
+from omnicase.kit.languages import LanguageDetector
 
 # Languages with a Snowball stemmer in every supported PostgreSQL (12+), by ISO 639-1 code.
 STEMMED = {
@@ -87,27 +85,13 @@ class Terms:
     text: str
 
 
-def _script_language(text: str) -> str | None:
-    hangul = kana = han = False
-    for char in text:
-        if not char.isalpha():
-            continue
-        name = unicodedata.name(char, "")
-        hangul = hangul or name.startswith("HANGUL")
-        kana = kana or name.startswith(("HIRAGANA", "KATAKANA"))
-        han = han or name.startswith("CJK UNIFIED")
-    if hangul:
-        return "ko"
-    if kana:
-        return "ja"
-    return "zh" if han else None
-
-
 class TextAnalyzer:
     """Terms of texts and queries; one per process (:func:`omnicase.knowledge.state.knowledge_state`)."""
 
     def __init__(self, detect_languages: Sequence[str]) -> None:
         self.detect_languages = tuple(detect_languages)
+        # The suite's one detector (kit.languages): the script first, then lingua among these.
+        self.detector = LanguageDetector(detect_languages)
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
 
@@ -136,13 +120,7 @@ class TextAnalyzer:
 
     def language(self, text: str) -> str:
         """The language ``text`` is most likely written in (ISO 639-1), English when nothing says."""
-        by_script = _script_language(text)
-        if by_script is not None:
-            return by_script
-        if not self.detect_languages:
-            return DEFAULT_LANGUAGE
-        found = self._detector.detect_language_of(text)
-        return DEFAULT_LANGUAGE if found is None else found.iso_code_639_1.name.lower()
+        return self.detector.guess(text, DEFAULT_LANGUAGE)
 
     def _korean(self, text: str) -> Iterable[str]:
         for token in self._kiwi.tokenize(text):
@@ -170,7 +148,7 @@ class TextAnalyzer:
         if "zh" in wanted:
             self._jieba  # noqa: B018
         if wanted and self.detect_languages:
-            self._detector  # noqa: B018
+            self.detector.warm()
 
     def _once(self, name: str, load: Callable[[], Any]) -> Any:
         loaded = self._loaded.get(name)
@@ -201,15 +179,3 @@ class TextAnalyzer:
             return tokenizer
 
         return self._once("jieba", load)
-
-    @property
-    def _detector(self) -> LanguageDetector:
-        def load() -> LanguageDetector:
-            from lingua import IsoCode639_1, LanguageDetectorBuilder
-
-            codes = [getattr(IsoCode639_1, code.upper()) for code in self.detect_languages]
-            # One or two short words are often ambiguous: no answer (English) beats a wrong one.
-            return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_minimum_relative_distance(0.1).build()
-
-        detector: LanguageDetector = self._once("lingua", load)
-        return detector
