@@ -13,6 +13,7 @@ from omnicase.case_core.csat.api import router as csat_router
 from omnicase.case_core.csat.public import router as csat_public_router
 from omnicase.case_core.csat.sweeper import surveys_part
 from omnicase.case_core.custom_fields.api import router as custom_fields_router
+from omnicase.case_core.dynamic_content.api import router as dynamic_content_router
 from omnicase.case_core.held.api import router as held_router
 from omnicase.case_core.held.sweeper import held_messages_part
 from omnicase.case_core.intake.consumer import ACCEPTS as INTAKE_ACCEPTS
@@ -76,6 +77,7 @@ def create_app(settings: CaseCoreSettings | None = None) -> FastAPI:
             organizations_router,
             custom_fields_router,
             brands_router,
+            dynamic_content_router,
             views_router,
             macros_router,
             auto_responses_router,  # before the triggers' /{trigger_id}

@@ -29,6 +29,10 @@ class BrandNotFound(NotFound):
     slug = "brand-not-found"
 
 
+class DynamicContentNotFound(NotFound):
+    slug = "dynamic-content-not-found"
+
+
 class MessageNotFound(NotFound):
     slug = "message-not-found"
 

@@ -105,6 +105,18 @@ brands = Table(
     Index("uq_brands_slug", "slug", unique=True),
 )
 
+# Named texts with a variant per locale, used as {{dc.<name>}} (dynamic_content/; migration 0014).
+dynamic_content = Table(
+    "dynamic_content",
+    metadata,
+    id_column(),
+    Column("name", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("variants", JSONB, nullable=False, server_default="{}"),  # locale -> text
+    *timestamps(),
+    Index("uq_dynamic_content_name", "name", unique=True),
+)
+
 case_number_seq = Sequence("case_number_seq", metadata=metadata, start=1)
 
 cases = Table(
@@ -252,6 +264,7 @@ custom_field_definitions = Table(
 
 DOMAIN_TABLES = [
     brands,
+    dynamic_content,
     organizations,
     organization_domains,
     contacts,

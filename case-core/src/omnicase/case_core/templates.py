@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.case_core.cases.repository import CaseRow
 from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
 from omnicase.kit.inputs import StrictInput
+
+if TYPE_CHECKING:
+    from omnicase.case_core.dynamic_content.service import DynamicContentService
 
 PLACEHOLDERS = frozenset(
     {
@@ -35,10 +38,14 @@ PLACEHOLDERS = frozenset(
 )
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+(?:\.[a-z_]+)*)\s*\}\}")
+# Dynamic content (dynamic_content/): {{dc.<name>}}, whichever items exist when the text is rendered.
+_DYNAMIC = re.compile(r"^dc\.[a-z][a-z_]{0,63}$")
 
 
 def unknown_placeholders(template: str) -> list[str]:
-    return sorted({name for name in _PLACEHOLDER.findall(template) if name not in PLACEHOLDERS})
+    return sorted(
+        {name for name in _PLACEHOLDER.findall(template) if name not in PLACEHOLDERS and not _DYNAMIC.match(name)}
+    )
 
 
 def render_text(template: str, values: Mapping[str, str]) -> str:
@@ -84,7 +91,8 @@ def known_placeholders(text: str) -> str:
     """A validator: ``text`` uses only known placeholders."""
     unknown = unknown_placeholders(text)
     if unknown:
-        raise ValueError(f"unknown placeholders {', '.join(unknown)}; known: {', '.join(sorted(PLACEHOLDERS))}")
+        known = ", ".join([*sorted(PLACEHOLDERS), "dc.<name> (dynamic content)"])
+        raise ValueError(f"unknown placeholders {', '.join(unknown)}; known: {known}")
     return text
 
 
@@ -110,18 +118,25 @@ async def placeholder_values(
     case: CaseRow,
     agent_name: str = "",
     *,
+    content: DynamicContentService,
     requester: ContactRow | None = None,
 ) -> dict[str, str]:
-    """Every placeholder's value for ``case`` (empty where unknown); ``requester``: its row, if held."""
+    """Every placeholder's value for ``case`` (empty where unknown); ``requester``: its row, if held.
+
+    Dynamic content is chosen for the requester: its locale, else the case's language, then the brand's default.
+    """
     name, email = "", ""
+    locale = case.language
     contacts = ContactRepository(session)
     if case.requester_id is not None:
         held = requester is not None and requester.id == case.requester_id
         contact = requester if held else await contacts.get(case.requester_id)
         name = (contact.name if contact else None) or ""
+        locale = (contact.locale if contact else None) or locale
         identities = (await contacts.identities_of([case.requester_id]))[case.requester_id]
         email = next((value for kind, value in identities if kind == "email"), "")
     return {
+        **await content.values(session, locale, case.brand),
         "requester.name": name,
         "requester.first_name": name.split()[0] if name.split() else "",
         "requester.email": email,

@@ -15,6 +15,7 @@ from omnicase.case_core.contacts.service import ContactService
 from omnicase.case_core.csat.service import CsatService
 from omnicase.case_core.custom_fields.service import CustomFieldService
 from omnicase.case_core.directory import StaffDirectory
+from omnicase.case_core.dynamic_content.service import DynamicContentService
 from omnicase.case_core.held.service import HeldMessageService
 from omnicase.case_core.intake.consumer import IntakeConsumer
 from omnicase.case_core.languages import CaseLanguages
@@ -33,6 +34,7 @@ class Services:
     settings: CaseCoreSettings
     cases: CaseService
     brands: BrandService
+    dynamic_content: DynamicContentService
     contacts: ContactService
     organizations: OrganizationService
     custom_fields: CustomFieldService
@@ -50,7 +52,8 @@ class Services:
 
 def build_services(settings: CaseCoreSettings) -> Services:
     brands = BrandService()
-    cases = CaseService(Outbox(outbox), brands)
+    content = DynamicContentService(brands)
+    cases = CaseService(Outbox(outbox), brands, content)
     notifications = NotificationService(settings, Outbox(outbox))
     webhooks = WebhookService(settings, notifications=notifications)
     triggers = TriggerService(cases, webhooks, notifications)
@@ -61,7 +64,7 @@ def build_services(settings: CaseCoreSettings) -> Services:
         settings.internal_secret,
         timeout_seconds=settings.knowledge_timeout_seconds,
     )
-    auto_responses = AutoResponseService(Outbox(outbox), suggester)
+    auto_responses = AutoResponseService(Outbox(outbox), suggester, content)
     csat = CsatService(settings, cases)
     cases.solved = csat.solved
     held = HeldMessageService(settings, Outbox(outbox), cases)
@@ -69,6 +72,7 @@ def build_services(settings: CaseCoreSettings) -> Services:
         settings=settings,
         cases=cases,
         brands=brands,
+        dynamic_content=content,
         contacts=contacts,
         organizations=OrganizationService(cases),
         custom_fields=CustomFieldService(),

@@ -14,6 +14,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/organizations": "case-core",
     "/api/v1/custom-fields": "case-core",
     "/api/v1/brands": "case-core",
+    "/api/v1/dynamic-content": "case-core",
     "/api/v1/views": "case-core",
     "/api/v1/macros": "case-core",
     "/api/v1/triggers": "case-core",

@@ -24,6 +24,7 @@ from omnicase.case_core.auto_responses.repository import AutoResponseRepository
 from omnicase.case_core.auto_responses.schemas import AutoResponse, AutoResponseTemplate
 from omnicase.case_core.cases.repository import CaseRow
 from omnicase.case_core.contacts.repository import ContactRow
+from omnicase.case_core.dynamic_content.service import DynamicContentService
 from omnicase.case_core.messages import reference
 from omnicase.case_core.models import config_version
 from omnicase.case_core.service import SPEC
@@ -74,9 +75,10 @@ def _own_texts(message: MessageReceived) -> tuple[str | None, str | None]:
 
 
 class AutoResponseService:
-    def __init__(self, outbox: Outbox, suggester: ArticleSuggester) -> None:
+    def __init__(self, outbox: Outbox, suggester: ArticleSuggester, content: DynamicContentService) -> None:
         self.outbox = outbox
         self.suggester = suggester
+        self.content = content
         # Read for every acknowledged case: kept per process until the template changes anywhere.
         self.template: VersionedCache[AutoResponse] = VersionedCache(
             config_version, lambda session, _version: self.current(session), once_per_transaction=True
@@ -114,7 +116,7 @@ class AutoResponseService:
 
         ``requester``: the case's requester row when the caller holds it (the intake resolved it).
         """
-        values = await placeholder_values(session, case, requester=requester)
+        values = await placeholder_values(session, case, content=self.content, requester=requester)
         own_subject, own_text = _own_texts(message)
         if own_text is not None:
             text, html = render_text(own_text, values), render_html(own_text, values)

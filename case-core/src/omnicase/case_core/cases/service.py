@@ -24,6 +24,7 @@ from omnicase.case_core.cases.snapshot import to_case, to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
 from omnicase.case_core.custom_fields.repository import CustomFieldRepository
 from omnicase.case_core.custom_fields.validation import DEFINITION_CODES, merge_custom_fields, missing_on_solve
+from omnicase.case_core.dynamic_content.service import DynamicContentService
 from omnicase.case_core.errors import CaseClosed, CaseNotFound, NoRecipient
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.messages import reference
@@ -153,9 +154,11 @@ _NO_AUTOMATION = {"trigger", "dry-run"}
 
 
 class CaseService:
-    def __init__(self, outbox: Outbox, brands: BrandService) -> None:
+    def __init__(self, outbox: Outbox, brands: BrandService, content: DynamicContentService) -> None:
         self.outbox = outbox
         self.brands = brands
+        # Not the case's own: the texts written into it (macros, triggers, surveys) read it from here.
+        self.content = content
         self.automation: Automation | None = None
         self.solved: Solved | None = None
 

@@ -233,7 +233,7 @@ class CsatService:
     ) -> tuple[str, str, str]:
         """The survey's subject, text and HTML in the case's language, with its two links."""
         texts = text_for(settings, case.language)
-        values = await placeholder_values(session, case)
+        values = await placeholder_values(session, case, content=self.cases.content)
         links = {rating: self.link(survey.id, rating) for rating in RATINGS}
         subject = f"{render_text(texts.subject, values)} [#{case.number}]"
         text = f"{render_text(texts.text, values)}\n\n{texts.good}: {links['good']}\n{texts.bad}: {links['bad']}"

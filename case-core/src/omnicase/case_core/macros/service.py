@@ -111,7 +111,7 @@ class MacroService:
     async def _render(
         self, session: AsyncSession, case: CaseRow, actions: list[MacroAction], agent_name: str
     ) -> list[RenderedMessage]:
-        values = await placeholder_values(session, case, agent_name)
+        values = await placeholder_values(session, case, agent_name, content=self.cases.content)
         rendered = []
         for action in actions:
             if isinstance(action, AddReply | AddTemplatedNote):

@@ -300,7 +300,7 @@ class TriggerService:
                 row = await self.cases.change(session, row.id, changes, actor)
             for action in actions:
                 if isinstance(action, EmailRequester):
-                    values = await placeholder_values(session, row)
+                    values = await placeholder_values(session, row, content=self.cases.content)
                     text, html = render_for(action, row, values)
                     reply = MessageDraft(
                         direction="outbound",
@@ -333,7 +333,7 @@ class TriggerService:
         self, session: AsyncSession, row: CaseRow, rule: TriggerRow, action: EmailAssignee | EmailGroup
     ) -> None:
         """Record the email in this transaction; recipients are resolved from routing after it commits."""
-        values = await placeholder_values(session, row)
+        values = await placeholder_values(session, row, content=self.cases.content)
         text, html = render_for(action, row, values)
         # A subject is a header: no line breaks, whatever a placeholder held.
         subject = " ".join(render_text(action.subject, values).split())

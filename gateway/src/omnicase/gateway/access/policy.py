@@ -44,6 +44,7 @@ AREAS: dict[str, Area] = {
     "/api/v1/macros": Area("cases", STAFF, ADMIN),
     "/api/v1/custom-fields": Area("cases", STAFF, ADMIN),
     "/api/v1/brands": Area("cases", STAFF, ADMIN),
+    "/api/v1/dynamic-content": Area("cases", STAFF, ADMIN),
     "/api/v1/triggers": Area("cases", STAFF, ADMIN),
     "/api/v1/csat": Area("cases", STAFF, ADMIN),
     "/api/v1/contacts": Area("contacts", STAFF, WORKERS),
