@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from omnicase.gateway.stream.events import STREAMED, CaseFacts, StreamEvent, stream_event
 from omnicase.gateway.stream.positions import Position, Positions, encode
 from omnicase.kit.bus.producer import EVENT_TYPE_HEADER, record_header
+from omnicase.kit.bus.tail import open_tail
 from omnicase.kit.events import Envelope
 from omnicase.kit.topics import physical
 
@@ -151,24 +152,8 @@ class StreamFeed:
         return places
 
     async def _connect(self) -> AIOKafkaConsumer:
-        while True:
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap_servers,
-                group_id=None,
-                enable_auto_commit=False,
-                isolation_level="read_committed",
-                fetch_max_wait_ms=50,
-                client_id="gateway-stream",
-            )
-            try:
-                await consumer.start()
-            except KafkaError as error:
-                logger.warning("stream feed: broker not reachable; retrying", extra={"error": str(error)})
-                await consumer.stop()
-                await asyncio.sleep(2.0)
-                continue
-            self._consumer = consumer
-            return consumer
+        self._consumer = await open_tail(self.bootstrap_servers, "gateway-stream")
+        return self._consumer
 
     async def _run(self) -> None:
         while True:
