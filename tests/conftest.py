@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from playwright.sync_api import Page
@@ -91,9 +91,15 @@ def axe() -> Callable[[Page], list[dict[str, Any]]]:
     return scan
 
 
-class _ThanksPage(BaseHTTPRequestHandler):
+THANKS_PAGE = "<!doctype html><title>Thanks</title><h1>Thank you, we got it</h1>"
+
+
+class _CustomerSite(BaseHTTPRequestHandler):
+    # Path -> HTML a test put on the site (``customer_site_pages``); any other path is the thank-you page.
+    pages: ClassVar[dict[str, str]] = {}
+
     def do_GET(self) -> None:
-        body = b"<!doctype html><title>Thanks</title><h1>Thank you, we got it</h1>"
+        body = self.pages.get(self.path.split("?", 1)[0], THANKS_PAGE).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -105,9 +111,16 @@ class _ThanksPage(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def customer_site() -> Iterator[str]:
-    """The customer's own website, where the form sends visitors after an accepted submission."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ThanksPage)
+def customer_site_pages() -> dict[str, str]:
+    """Pages of the customer's website by path (a test pastes a snippet into one); empty to start with."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def customer_site(customer_site_pages: dict[str, str]) -> Iterator[str]:
+    """The customer's own website: the pages a test put there, and the thank-you page forms send visitors to."""
+    handler = type("CustomerSite", (_CustomerSite,), {"pages": customer_site_pages})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

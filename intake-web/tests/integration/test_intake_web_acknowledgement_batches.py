@@ -9,6 +9,7 @@ import pytest
 
 from omnicase.devtools.testing.database import database_work
 from omnicase.intake_web.consumers import IntakeWebConsumer
+from omnicase.intake_web.widget.hub import ConversationHub
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import CaseCreated, CaseMessageAdded, CaseSnapshot, EventData
@@ -33,7 +34,7 @@ def _received(data: EventData) -> Received[EventData]:
 async def _handle_counting(service: Any, batch: list[Received[EventData]]) -> int:
     with database_work(service.app.state.database.engine) as work:
         async with service.app.state.database.unit_of_work() as session:
-            await IntakeWebConsumer().handle(session, batch)
+            await IntakeWebConsumer(ConversationHub()).handle(session, batch)
     return len([statement for statement in work.statements if "inbound_messages" in statement])
 
 

@@ -29,6 +29,7 @@ ROUTES: dict[str, str] = {
     "/public/forms": "intake-web",
     "/public/channels": "intake-web",
     "/public/webhooks": "intake-web",
+    "/public/messaging": "intake-web",
     "/api/v1/agents": "routing",
     "/api/v1/groups": "routing",
     "/api/v1/skills": "routing",

@@ -12,6 +12,8 @@ from omnicase.intake_web.models import inbox, outbox
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebState, intake_web_state
+from omnicase.intake_web.widget.hub import ConversationHub
+from omnicase.intake_web.widget.public import router as widget_router
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
 from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
 from omnicase.kit.settings import load_settings
@@ -22,15 +24,20 @@ TAGS = [
     {"name": "public forms", "description": "Unauthenticated: hosted form page and submissions from any site."},
     {"name": "channels", "description": "SMS, WhatsApp, Messenger and integrator channels: inbound and replies."},
     {"name": "public channels", "description": "Signed provider and integrator webhooks."},
+    {
+        "name": "public messaging",
+        "description": "Unauthenticated: the chat widget's script, conversations, messages and live events.",
+    },
 ]
 
 
 def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
     settings = settings or load_settings(IntakeWebSettings)
-    consumer = IntakeWebConsumer()
+    hub = ConversationHub()
+    consumer = IntakeWebConsumer(hub)
     parts = ServiceParts[IntakeWebSettings, IntakeWebState](
-        state=intake_web_state,
-        routers=[forms_router, public_forms_router, channels_router, webhooks_router],
+        state=intake_web_state(hub),
+        routers=[forms_router, public_forms_router, channels_router, webhooks_router, widget_router],
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[

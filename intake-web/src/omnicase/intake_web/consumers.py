@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.intake_web.channels.definition import parse_thread_key
 from omnicase.intake_web.channels.outbound import OUR_CHANNELS, OutboundRequests
+from omnicase.intake_web.channels.schemas import ChannelKind
 from omnicase.intake_web.messages.acks import Acknowledgements
 from omnicase.intake_web.models import outbox as outbox_table
+from omnicase.intake_web.widget.hub import ConversationHub
+from omnicase.intake_web.widget.service import deliver_reply
 from omnicase.kit.bus.batch import Batch, event_types
 from omnicase.kit.events import CaseCreated, CaseMessageAdded, Channel, HeldMessageKept, OutboundMessageRequested
 from omnicase.kit.outbox import Outbox
@@ -18,8 +22,10 @@ INTAKE_CHANNELS = frozenset(channel.value for channel in OUR_CHANNELS | {Channel
 
 
 class IntakeWebConsumer:
-    def __init__(self) -> None:
+    def __init__(self, hub: ConversationHub) -> None:
         outbox = Outbox(outbox_table)
+        self.outbox = outbox
+        self.hub = hub
         self.acks = Acknowledgements()
         self.outbound = OutboundRequests(outbox)
 
@@ -31,5 +37,10 @@ class IntakeWebConsumer:
                     confirmations.append(confirmation)
                 case OutboundMessageRequested() as request:
                     with received.traced():
-                        await self.outbound.requested(session, request)
+                        widget = parse_thread_key(request.conversation_id)
+                        if widget is not None and widget[0] is ChannelKind.WIDGET and request.channel in OUR_CHANNELS:
+                            # The chat widget's replies are delivered here and now: into its transcript.
+                            await deliver_reply(session, self.outbox, self.hub, request, widget[1], widget[2])
+                        else:
+                            await self.outbound.requested(session, request)
         await self.acks.acknowledge(session, confirmations)

@@ -149,6 +149,39 @@ deliveries = Table(
     Index("ix_deliveries_channel_id_outbound_id", "channel_id", "outbound_id"),
 )
 
+# Chat widget conversations (a widget channel's visitors): created by the first message, their
+# entries numbered in order under the conversation's row lock, so a stream reading "after N"
+# never skips an entry committed late.
+widget_conversations = Table(
+    "widget_conversations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# What the visitor and the desk said in a conversation, in order: the widget's transcript.
+widget_entries = Table(
+    "widget_entries",
+    metadata,
+    Column(
+        "conversation_id", Uuid, ForeignKey("intake_web.widget_conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("direction", String(16), nullable=False, comment="visitor or agent"),
+    Column("text", Text, nullable=False),
+    Column("author", String(200)),
+    Column("client_id", String(100), comment="The widget's idempotency key of a visitor message."),
+    Column("intake_id", Uuid, comment="The inbound message a visitor's entry became."),
+    Column("outbound_id", Uuid, comment="The reply an agent's entry is."),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("conversation_id", "seq"),
+    UniqueConstraint("conversation_id", "client_id"),
+    UniqueConstraint("outbound_id"),
+)
+
 # Moves with every change of forms (kit.config_version triggers), so each process's cache
 # checks it cheaply.
 config_version = config_version_table(metadata)

@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 from omnicase.kit.settings import ServiceSettings
 
 DEV_FORM_TOKEN_SECRET = "omnicase-dev-form-token-secret"
+DEV_WIDGET_TOKEN_SECRET = "omnicase-dev-widget-conversation-secret"
 
 
 def _loopback() -> list[IPv4Network | IPv6Network]:
@@ -37,6 +38,23 @@ class IntakeWebSettings(ServiceSettings):
         ),
     )
     form_token_secret: str = Field(default=DEV_FORM_TOKEN_SECRET, min_length=16)
+    widget_token_secret: str = Field(
+        default=DEV_WIDGET_TOKEN_SECRET,
+        min_length=16,
+        description="Signs the chat widget's conversation tokens (kept in visitors' browsers).",
+    )
+    widget_token_days: int = Field(
+        default=90, ge=1, le=3650, description="How long a visitor's conversation token lets them continue."
+    )
+    widget_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="A comment line on an idle widget stream (below the gateway's upstream read timeout), "
+        "and how often a stream re-reads its conversation in case a wake-up was missed.",
+    )
+    widget_stream_max_seconds: float = Field(
+        default=900.0, gt=0, description="Longest widget stream; the browser reconnects and resumes."
+    )
     max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, description="Largest accepted request body.")
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest accepted webhook body.")
     max_media_bytes: int = Field(
@@ -68,4 +86,6 @@ class IntakeWebSettings(ServiceSettings):
     def _no_dev_form_secret_in_prod(self) -> Self:
         if self.env == "prod" and self.form_token_secret == DEV_FORM_TOKEN_SECRET:
             raise ValueError("form_token_secret: the development secret is refused when env=prod")
+        if self.env == "prod" and self.widget_token_secret == DEV_WIDGET_TOKEN_SECRET:
+            raise ValueError("widget_token_secret: the development secret is refused when env=prod")
         return self

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,6 +14,8 @@ from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.submissions import SubmissionService
 from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.widget.hub import ConversationFeed, ConversationHub
+from omnicase.intake_web.widget.service import WidgetService
 from omnicase.kit.app import Runtime, state_of
 from omnicase.kit.sealing import Sealer
 
@@ -28,13 +30,34 @@ class IntakeWebState:
     channel_secrets: ChannelSecrets
     # Seals the forms' captcha secrets (forms.secrets).
     sealer: Sealer
+    # The chat widget's conversations; their streams are woken through the hub.
+    widget: WidgetService
 
 
 IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
 
 
+def intake_web_state(
+    hub: ConversationHub,
+) -> Callable[[Runtime[IntakeWebSettings, Any]], AbstractAsyncContextManager[IntakeWebState]]:
+    """The state's factory; ``hub`` is shared with the consumer, which delivers the widget's replies."""
+
+    @asynccontextmanager
+    async def build(runtime: Runtime[IntakeWebSettings, Any]) -> AsyncIterator[IntakeWebState]:
+        settings = runtime.settings
+        feed = ConversationFeed(hub, settings.kafka_bootstrap_servers, settings.topic_prefix)
+        await feed.start()
+        try:
+            async with _state(runtime, hub) as state:
+                yield state
+        finally:
+            await feed.stop()
+
+    return build
+
+
 @asynccontextmanager
-async def intake_web_state(runtime: Runtime[IntakeWebSettings, Any]) -> AsyncIterator[IntakeWebState]:
+async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub) -> AsyncIterator[IntakeWebState]:
     http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": "Omnicase intake-web"})
     sealer = runtime.settings.sealer()
     forms = FormCache(runtime.database, sealer)
@@ -47,6 +70,7 @@ async def intake_web_state(runtime: Runtime[IntakeWebSettings, Any]) -> AsyncIte
             ),
             channel_secrets=ChannelSecrets(sealer),
             sealer=sealer,
+            widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub),
         )
     finally:
         await http.aclose()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.channels.definition import StoredChannel
-from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, ChannelOut, Delivery
+from omnicase.intake_web.channels.schemas import ChannelIn, ChannelKind, ChannelMessage, ChannelOut, Delivery
 from omnicase.intake_web.channels.service import ChannelNotFound, ChannelService
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import current_state
+from omnicase.intake_web.widget.snippet import NotAWidget, render_snippet, widget_script_path
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
@@ -27,6 +30,8 @@ def _service(request: Request, session: SessionDep) -> ChannelService:
 
 def _out(request: Request, channel: StoredChannel) -> ChannelOut:
     settings: IntakeWebSettings = request.app.state.settings
+    if channel.kind is ChannelKind.WIDGET:
+        return channel.public(public_url(settings, request, widget_script_path(channel.id)))
     return channel.public(public_url(settings, request, f"/public/channels/{channel.id}/webhook"))
 
 
@@ -133,3 +138,33 @@ async def list_channel_deliveries(
 ) -> Page[Delivery]:
     """Status, attempts, the provider's message id or the last error of each reply."""
     return await _service(request, session).deliveries_of(channel_id, cursor, limit)
+
+
+@router.get(
+    "/{channel_id}/snippet",
+    operation_id="get_channel_snippet",
+    summary="The chat widget's snippet to paste into a site's pages",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        **AUTH_PROBLEMS,
+        **problem_responses(ChannelNotFound, NotAWidget, ValidationFailed),
+    },
+)
+async def get_channel_snippet(
+    channel_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    _: ChannelAccess,
+    locale: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
+            description="The widget's language; unset, the visitor's browser chooses (then the channel's default).",
+        ),
+    ] = None,
+) -> HTMLResponse:
+    """One `<script>` tag: it adds a launcher and a conversation panel to any page it is pasted into."""
+    channel = await _service(request, session).get(channel_id)
+    settings: IntakeWebSettings = request.app.state.settings
+    return HTMLResponse(render_snippet(channel, public_url(settings, request, widget_script_path(channel.id)), locale))

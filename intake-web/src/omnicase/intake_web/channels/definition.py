@@ -15,6 +15,7 @@ from omnicase.intake_web.channels.schemas import (
     ChannelConfig,
     ChannelKind,
     ChannelOut,
+    WidgetConfig,
 )
 from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.kit.events import CaseDefaults, Channel, Party
@@ -58,6 +59,13 @@ class StoredChannel:
     @property
     def suite_channel(self) -> Channel:
         return SUITE_CHANNEL[self.kind]
+
+    @property
+    def case_defaults(self) -> CaseDefaults:
+        """What each case the channel opens gets: its defaults, and a widget's brand."""
+        if isinstance(self.config, WidgetConfig):
+            return self.defaults.model_copy(update={"brand": self.config.brand})
+        return self.defaults
 
     def blocks(self, sender: Party) -> str | None:
         """The sender's identity on this channel's blocklist, if any."""

@@ -210,7 +210,7 @@ async def store(
             message_id=item.message_id,
             conversation_id=thread_key,
             attachments=attachments,
-            defaults=channel.defaults,
+            defaults=channel.case_defaults,
             metadata={**item.metadata, "channel_id": str(channel.id), "channel_kind": channel.kind.value},
         )
         blocked = channel.blocks(item.sender)

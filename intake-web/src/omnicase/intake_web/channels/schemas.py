@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.intake_web.defaults import RouteDefaults
+from omnicase.intake_web.forms.schemas import Locale, Origin
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
 from omnicase.kit.inputs import NOT_SPACE, Integer, StrictInput
 
@@ -23,6 +24,7 @@ class ChannelKind(StrEnum):
     WHATSAPP = "whatsapp"
     MESSENGER = "messenger"
     GENERIC = "generic"
+    WIDGET = "widget"
 
 
 # The suite-wide channel each kind's messages carry.
@@ -31,6 +33,8 @@ SUITE_CHANNEL: dict[ChannelKind, Channel] = {
     ChannelKind.WHATSAPP: Channel.MESSAGING,
     ChannelKind.MESSENGER: Channel.MESSAGING,
     ChannelKind.GENERIC: Channel.API,
+    # The chat widget is a messaging conversation like WhatsApp's: same capacity cost, same SLAs.
+    ChannelKind.WIDGET: Channel.MESSAGING,
 }
 
 # Config keys that hold secrets: stored, used, never shown again.
@@ -139,11 +143,54 @@ class GenericConfig(StrictInput):
         return [_standard_webhooks_secret(value) for value in values]
 
 
+class WidgetConfig(StrictInput):
+    """The chat widget a brand pastes into its pages: its look, its texts, who may embed it."""
+
+    model_config = ConfigDict(json_schema_extra=_kind_required)
+
+    kind: Literal[ChannelKind.WIDGET] = ChannelKind.WIDGET
+    brand: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="The brand's slug: set on every case the widget opens, and the brand the widget speaks for.",
+        examples=["acme"],
+    )
+    allowed_origins: list[Origin] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Sites allowed to embed the widget (CORS and the Origin check); empty allows any.",
+    )
+    default_locale: Locale = Field(
+        default="en", description="Texts used when the visitor's language is not one the widget speaks."
+    )
+    title: dict[Locale, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=dict, description="The panel's heading per locale (the built-in one otherwise)."
+    )
+    greeting: dict[Locale, Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=dict, description="The first line the visitor reads, per locale (the built-in one otherwise)."
+    )
+    color: str = Field(
+        default="#1f4fd1",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="The brand's colour: launcher and visitor bubbles (text on it is white; pick a dark enough one).",
+    )
+    max_message_chars: Integer = Field(default=4000, ge=1, le=20_000, description="Longest visitor message.")
+    per_visitor_per_minute: Integer = Field(
+        default=20, ge=1, le=10_000, description="Messages one conversation may send a minute."
+    )
+    per_ip_per_minute: Integer = Field(
+        default=60, ge=1, le=100_000, description="Messages one address may send a minute."
+    )
+
+
 BlockedSender = Annotated[
     str, Field(min_length=1, max_length=320, pattern=rf"^{NOT_SPACE}+$", examples=["+15005550199"])
 ]
 
-ChannelConfig = Annotated[SmsConfig | WhatsAppConfig | MessengerConfig | GenericConfig, Field(discriminator="kind")]
+ChannelConfig = Annotated[
+    SmsConfig | WhatsAppConfig | MessengerConfig | GenericConfig | WidgetConfig, Field(discriminator="kind")
+]
 
 
 class ChannelIn(StrictInput):

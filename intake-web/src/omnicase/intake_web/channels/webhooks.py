@@ -33,6 +33,7 @@ from omnicase.intake_web.channels.schemas import (
     SmsConfig,
     WebhookAccepted,
     WhatsAppConfig,
+    WidgetConfig,
 )
 from omnicase.intake_web.channels.service import ChannelService
 from omnicase.intake_web.errors import STORAGE_ERRORS
@@ -76,7 +77,7 @@ class BadSignature(Unauthorized):
 async def _channel(runtime: IntakeWebRuntime, channel_id: uuid.UUID) -> StoredChannel:
     async with runtime.database.unit_of_work() as session:
         channel = await ChannelService(session, runtime.state.channel_secrets).find(channel_id)
-    if channel is None:
+    if channel is None or isinstance(channel.config, WidgetConfig):
         REJECTIONS.labels("webhook", "unknown_channel").inc()
         raise ChannelUnavailable(f"Channel {channel_id} does not exist.")
     if not channel.enabled:

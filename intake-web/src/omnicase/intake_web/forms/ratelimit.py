@@ -96,6 +96,7 @@ def _count_accepted() -> Select[tuple[str, int, int]]:
 
 # Built once: every post runs them, and building one cost more than running it.
 _HIT = _hits_upsert()
+_HITS = _hits_upsert().returning(rate_windows.c.scope, rate_windows.c.hits)
 _COUNT_ACCEPTED = _count_accepted()
 
 
@@ -129,6 +130,12 @@ async def uncount_accepted(
 async def hit(session: AsyncSession, scopes: list[str], now: datetime) -> None:
     """Count one request in each scope's current window (a refused one still counts)."""
     await session.execute(_HIT, _window(scopes, now))
+
+
+async def hits(session: AsyncSession, scopes: list[str], now: datetime) -> dict[str, int]:
+    """Count one request in each scope's current window; each scope's count in it, this one included."""
+    rows = await session.execute(_HITS, _window(scopes, now))
+    return {row.scope: row.hits for row in rows}
 
 
 async def prune(session: AsyncSession, now: datetime) -> None:

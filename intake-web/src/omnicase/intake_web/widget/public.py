@@ -1,0 +1,403 @@
+"""Public widget routes: /public/messaging/{channel_id}/... (the script, conversations, messages, live events).
+
+A browser on an allowed site (the channel's ``allowed_origins``; empty allows any) opens a
+conversation (a signed token, nothing stored), posts messages (each answered only once
+committed; the same ``client_id`` again is the same message) and listens on a server-sent
+event stream that resumes after ``Last-Event-ID``. Every refusal is problem+json carrying
+the CORS headers the widget needs to read it, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from functools import cache
+from importlib import resources
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+
+from omnicase.intake_web.channels.definition import StoredChannel
+from omnicase.intake_web.channels.schemas import WidgetConfig
+from omnicase.intake_web.channels.service import ChannelService
+from omnicase.intake_web.errors import STORAGE_ERRORS
+from omnicase.intake_web.metrics import REJECTIONS
+from omnicase.intake_web.public_url import public_url
+from omnicase.intake_web.requests import bounded_body, client_ip
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.state import IntakeWebRuntime
+from omnicase.intake_web.widget import tokens
+from omnicase.intake_web.widget.schemas import ConversationStarted, WidgetEntry, WidgetMessageIn, WidgetTranscript
+from omnicase.kit.clock import utcnow
+from omnicase.kit.errors import (
+    FieldError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceError,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+    problem_responses,
+)
+from omnicase.kit.identity import InvalidToken
+from omnicase.kit.ids import uuid7
+from omnicase.kit.inputs import body_schema
+
+router = APIRouter(prefix="/public/messaging", tags=["public messaging"])
+
+EVENT_STREAM = "text/event-stream"
+TOKEN_HEADER = "X-Widget-Token"
+RECONNECT_MS = 3000
+# A message body is JSON around at most 20,000 characters (4 bytes each in UTF-8 at worst).
+MAX_MESSAGE_BODY = 100_000
+
+
+class WidgetNotFound(NotFound):
+    slug = "widget-not-found"
+
+
+class WidgetDisabled(Forbidden):
+    slug = "widget-disabled"
+
+
+class OriginNotAllowed(Forbidden):
+    slug, title = "origin-not-allowed", "Origin not allowed"
+
+
+class WidgetTokenInvalid(Unauthorized):
+    slug, title = "widget-token-invalid", "Conversation token not valid"
+
+
+class MessageTooLong(PayloadTooLarge):
+    slug, title = "message-too-long", "Message too long"
+
+
+class NotAcceptable(ServiceError):
+    status, slug, title = 406, "not-acceptable", "Not acceptable"
+
+
+WIDGET_PROBLEMS = (WidgetNotFound, WidgetDisabled, OriginNotAllowed)
+
+
+def _runtime(request: Request) -> IntakeWebRuntime:
+    runtime: IntakeWebRuntime = request.app.state.runtime
+    return runtime
+
+
+def _cors(config: WidgetConfig, origin: str | None) -> dict[str, str]:
+    if not origin or (config.allowed_origins and origin not in config.allowed_origins):
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": "Retry-After, Idempotent-Replayed",
+        "Vary": "Origin",
+    }
+
+
+class _Widget:
+    """The widget channel a request is for, after its origin check; its CORS headers for every answer."""
+
+    def __init__(self, channel: StoredChannel, config: WidgetConfig, cors: dict[str, str]) -> None:
+        self.channel = channel
+        self.config = config
+        self.cors = cors
+
+    def refuse(self, error: ServiceError) -> ServiceError:
+        error.headers.update(self.cors)
+        return error
+
+
+async def _widget(request: Request, channel_id: uuid.UUID, origin: str | None) -> _Widget:
+    runtime = _runtime(request)
+    try:
+        async with runtime.database.unit_of_work() as session:
+            channel = await ChannelService(session, runtime.state.channel_secrets).find(channel_id)
+    except STORAGE_ERRORS as error:
+        raise ServiceUnavailable("The widget could not be read; try again.") from error
+    if channel is None or not isinstance(channel.config, WidgetConfig):
+        REJECTIONS.labels("widget", "unknown_channel").inc()
+        raise WidgetNotFound(f"There is no chat widget {channel_id}.")
+    config = channel.config
+    if origin and config.allowed_origins and origin not in config.allowed_origins:
+        REJECTIONS.labels("widget", "origin").inc()
+        raise OriginNotAllowed(f"{origin} may not embed this chat widget.")
+    widget = _Widget(channel, config, _cors(config, origin))
+    if not channel.enabled:
+        REJECTIONS.labels("widget", "disabled").inc()
+        raise widget.refuse(WidgetDisabled("This chat is switched off."))
+    return widget
+
+
+def _conversation(widget: _Widget, token: str | None, settings: IntakeWebSettings) -> uuid.UUID:
+    if not token:
+        REJECTIONS.labels("widget", "token").inc()
+        raise widget.refuse(WidgetTokenInvalid(f"Send the conversation's token in {TOKEN_HEADER}."))
+    try:
+        return tokens.read(settings.widget_token_secret, token, widget.channel.id, utcnow()).conversation_id
+    except InvalidToken as error:
+        REJECTIONS.labels("widget", "token").inc()
+        raise widget.refuse(
+            WidgetTokenInvalid(f"The conversation token is not valid ({error}); start a new conversation.")
+        ) from error
+
+
+@cache
+def _script_source() -> str:
+    return resources.files("omnicase.intake_web.widget").joinpath("static/widget.js").read_text(encoding="utf-8")
+
+
+@router.get(
+    "/{channel_id}/widget.js",
+    operation_id="get_widget_script",
+    summary="The chat widget's script, configured for this channel",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/javascript": {"schema": {"type": "string"}}}},
+        **problem_responses(*WIDGET_PROBLEMS),
+    },
+)
+async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response:
+    """What the snippet loads: plain JavaScript, no framework; its settings come with it (one request)."""
+    widget = await _widget(request, channel_id, None)
+    config = widget.config
+    settings = {
+        "channel": str(widget.channel.id),
+        "base": public_url(request.app.state.settings, request, f"/public/messaging/{widget.channel.id}"),
+        "color": config.color,
+        "defaultLocale": config.default_locale,
+        "title": config.title,
+        "greeting": config.greeting,
+        "maxChars": config.max_message_chars,
+    }
+    # json.dumps escapes nothing HTML-special, but the script is served as JavaScript, never inlined in a page
+    # by us; "</" is escaped anyway so a snippet that inlines it stays one script.
+    prelude = "window.OmnicaseWidgetSettings=" + json.dumps(settings, ensure_ascii=True).replace("</", "<\\/") + ";\n"
+    return Response(
+        prelude + _script_source(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.options(
+    "/{channel_id}/{action}",
+    operation_id="preflight_widget",
+    summary="CORS preflight for the widget's endpoints",
+    status_code=204,
+    responses=problem_responses(*WIDGET_PROBLEMS),
+)
+async def preflight_widget(
+    channel_id: uuid.UUID, action: str, request: Request, origin: Annotated[str | None, Header()] = None
+) -> Response:
+    widget = await _widget(request, channel_id, origin)
+    if action not in ("conversations", "conversation", "messages", "events"):
+        raise widget.refuse(WidgetNotFound(f"The widget has no {action} endpoint."))
+    return Response(
+        status_code=204,
+        headers={
+            **widget.cors,
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Allow-Headers": f"Content-Type, Accept, {TOKEN_HEADER}, Last-Event-ID",
+            "Access-Control-Max-Age": "600",
+        },
+    )
+
+
+@router.post(
+    "/{channel_id}/conversations",
+    status_code=201,
+    operation_id="start_widget_conversation",
+    summary="A new conversation for a visitor (nothing is stored until they write)",
+    response_model=ConversationStarted,
+    responses=problem_responses(*WIDGET_PROBLEMS),
+)
+async def start_widget_conversation(
+    channel_id: uuid.UUID, request: Request, origin: Annotated[str | None, Header()] = None
+) -> JSONResponse:
+    widget = await _widget(request, channel_id, origin)
+    settings: IntakeWebSettings = request.app.state.settings
+    now = utcnow()
+    conversation_id = uuid7()
+    token = tokens.issue(
+        settings.widget_token_secret, widget.channel.id, conversation_id, now, settings.widget_token_days
+    )
+    started = ConversationStarted(
+        conversation_id=conversation_id,
+        token=token,
+        expires_at=tokens.read(settings.widget_token_secret, token, widget.channel.id, now).expires_at,
+    )
+    return JSONResponse(
+        started.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store", **widget.cors}
+    )
+
+
+@router.get(
+    "/{channel_id}/conversation",
+    operation_id="get_widget_conversation",
+    summary="The visitor's conversation so far",
+    response_model=WidgetTranscript,
+    responses=problem_responses(*WIDGET_PROBLEMS, WidgetTokenInvalid, ServiceUnavailable),
+)
+async def get_widget_conversation(
+    channel_id: uuid.UUID,
+    request: Request,
+    token: Annotated[str | None, Header(alias=TOKEN_HEADER, max_length=4096)] = None,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1, description="Only entries after this one.")] = 0,
+    origin: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    widget = await _widget(request, channel_id, origin)
+    conversation_id = _conversation(widget, token, request.app.state.settings)
+    try:
+        entries = await _runtime(request).state.widget.transcript(conversation_id, after)
+    except STORAGE_ERRORS as error:
+        raise widget.refuse(ServiceUnavailable("The conversation could not be read; try again.")) from error
+    transcript = WidgetTranscript(conversation_id=conversation_id, entries=[WidgetEntry.of(e) for e in entries])
+    return JSONResponse(transcript.model_dump(mode="json"), headers={"Cache-Control": "no-store", **widget.cors})
+
+
+@router.post(
+    "/{channel_id}/messages",
+    status_code=201,
+    operation_id="post_widget_message",
+    summary="The visitor writes (acknowledged once stored; the same client_id again is the same message)",
+    response_model=WidgetEntry,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(WidgetMessageIn)}}}
+    },
+    responses={
+        200: {"model": WidgetEntry, "description": "Sent before with this client_id: the message as stored then."},
+        **problem_responses(
+            *WIDGET_PROBLEMS, WidgetTokenInvalid, MessageTooLong, ValidationFailed, RateLimited, ServiceUnavailable
+        ),
+    },
+)
+async def send_widget_message(
+    channel_id: uuid.UUID,
+    request: Request,
+    token: Annotated[str | None, Header(alias=TOKEN_HEADER, max_length=4096)] = None,
+    origin: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    widget = await _widget(request, channel_id, origin)
+    settings: IntakeWebSettings = request.app.state.settings
+    conversation_id = _conversation(widget, token, settings)
+    try:
+        body = await bounded_body(request, MAX_MESSAGE_BODY)
+    except PayloadTooLarge as error:
+        REJECTIONS.labels("widget", "too_large").inc()
+        raise widget.refuse(MessageTooLong(error.detail)) from error
+    try:
+        message = WidgetMessageIn.model_validate_json(body)
+    except ValidationError as error:
+        REJECTIONS.labels("widget", "invalid").inc()
+        errors = [
+            FieldError(field=".".join(["body", *map(str, e["loc"])]), message=e["msg"], code=e["type"])
+            for e in error.errors()
+        ]
+        raise widget.refuse(ValidationFailed("The message is not valid.", errors=errors)) from error
+    if len(message.text) > widget.config.max_message_chars:
+        REJECTIONS.labels("widget", "too_long").inc()
+        raise widget.refuse(
+            MessageTooLong(
+                f"The message has {len(message.text)} characters; this chat takes at most "
+                f"{widget.config.max_message_chars}.",
+                errors=[FieldError(field="body.text", message="too long", code="string_too_long")],
+            )
+        )
+    try:
+        posted = await _runtime(request).state.widget.post(
+            widget.channel, conversation_id, message.text, message.client_id, client_ip(request, settings)
+        )
+    except RateLimited as error:
+        REJECTIONS.labels("widget", "rate").inc()
+        raise widget.refuse(error) from error
+    except STORAGE_ERRORS as error:
+        raise widget.refuse(
+            ServiceUnavailable("The message could not be stored; send it again.", headers={"Retry-After": "5"})
+        ) from error
+    headers = {"Cache-Control": "no-store", **widget.cors}
+    if posted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(
+        WidgetEntry.of(posted.entry).model_dump(mode="json"),
+        status_code=200 if posted.replayed else 201,
+        headers=headers,
+    )
+
+
+@router.get(
+    "/{channel_id}/events",
+    operation_id="get_widget_events",
+    summary="The conversation live (server-sent events, resumable with Last-Event-ID)",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "An event stream.", "content": {EVENT_STREAM: {"schema": {"type": "string"}}}},
+        **problem_responses(*WIDGET_PROBLEMS, WidgetTokenInvalid, NotAcceptable, ValidationFailed),
+    },
+)
+async def stream_widget_events(
+    channel_id: uuid.UUID,
+    request: Request,
+    token: Annotated[
+        str | None, Query(max_length=4096, description="The conversation token (EventSource sends no headers).")
+    ] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**31 - 1, description="Resume after this entry (a new EventSource).")
+    ] = None,
+    origin: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    widget = await _widget(request, channel_id, origin)
+    if EVENT_STREAM not in request.headers.get("accept", ""):
+        raise widget.refuse(NotAcceptable(f"This route answers {EVENT_STREAM} only: send Accept: {EVENT_STREAM}."))
+    conversation_id = _conversation(widget, token, request.app.state.settings)
+    resume = after or 0
+    if last_event_id is not None and last_event_id.strip():
+        if not last_event_id.strip().isdigit():
+            raise widget.refuse(
+                ValidationFailed(
+                    "Last-Event-ID is not an id this stream gave out.",
+                    errors=[FieldError(field="Last-Event-ID", message="an entry number", code="invalid")],
+                )
+            )
+        resume = max(resume, int(last_event_id.strip()))
+    return StreamingResponse(
+        _frames(_runtime(request), conversation_id, resume),
+        media_type=EVENT_STREAM,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", **widget.cors},
+    )
+
+
+async def _frames(runtime: IntakeWebRuntime, conversation_id: uuid.UUID, after: int) -> AsyncIterator[bytes]:
+    settings = runtime.settings
+    service = runtime.state.widget
+    hub = service.hub
+    woken = hub.watch(conversation_id)
+    try:
+        yield f"retry: {RECONNECT_MS}\n\n".encode()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settings.widget_stream_max_seconds
+        while (remaining := deadline - loop.time()) > 0:
+            woken.clear()
+            try:
+                entries = await service.transcript(conversation_id, after)
+            except STORAGE_ERRORS:
+                entries = []  # the database is away: the next heartbeat reads again
+            for entry in entries:
+                after = entry.seq
+                data = WidgetEntry.of(entry).model_dump_json()
+                yield f"id: {entry.seq}\nevent: message\ndata: {data}\n\n".encode()
+            if entries:
+                continue
+            try:
+                async with asyncio.timeout(min(settings.widget_heartbeat_seconds, remaining)):
+                    await woken.wait()
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+    finally:
+        hub.unwatch(conversation_id, woken)

@@ -1,0 +1,56 @@
+"""Pydantic shapes of the widget's public API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from omnicase.intake_web.widget.repository import Entry
+from omnicase.kit.inputs import NOT_SPACE, StrictInput
+
+
+class ConversationStarted(BaseModel):
+    conversation_id: uuid.UUID
+    token: str = Field(
+        description="Keep it (the widget keeps it in localStorage) and send it as `X-Widget-Token`, or `?token=` "
+        "on the event stream, to continue this conversation."
+    )
+    expires_at: datetime
+
+
+class WidgetMessageIn(StrictInput):
+    text: str = Field(min_length=1, max_length=20_000, pattern=rf"{NOT_SPACE}", description="What the visitor wrote.")
+    client_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The widget's id for this message: sent again after a lost answer, it is stored once.",
+    )
+
+
+class WidgetEntry(BaseModel):
+    seq: int = Field(description="Its place in the conversation; the event stream's event id.")
+    direction: Literal["visitor", "agent"]
+    text: str
+    author: str | None
+    client_id: str | None = Field(description="The widget's id of a visitor's message.")
+    sent_at: datetime
+
+    @classmethod
+    def of(cls, entry: Entry) -> WidgetEntry:
+        return cls(
+            seq=entry.seq,
+            direction="visitor" if entry.direction == "visitor" else "agent",
+            text=entry.text,
+            author=entry.author,
+            client_id=entry.client_id,
+            sent_at=entry.created_at,
+        )
+
+
+class WidgetTranscript(BaseModel):
+    conversation_id: uuid.UUID
+    entries: list[WidgetEntry] = Field(description="Oldest first: at most 500, after `?after=` when given.")

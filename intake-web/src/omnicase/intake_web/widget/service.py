@@ -1,0 +1,124 @@
+"""The widget's conversations: visitor messages into the suite's intake, agent replies into the transcript."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnicase.intake_web.channels.definition import StoredChannel
+from omnicase.intake_web.channels.delivery_repository import SENT, DeliveryRepository
+from omnicase.intake_web.channels.inbound import InboundItem, store
+from omnicase.intake_web.channels.outbound import report
+from omnicase.intake_web.channels.schemas import WidgetConfig
+from omnicase.intake_web.forms import ratelimit
+from omnicase.intake_web.metrics import DELIVERIES
+from omnicase.intake_web.widget.hub import ConversationHub
+from omnicase.intake_web.widget.repository import AGENT, VISITOR, Entry, WidgetRepository
+from omnicase.kit.blobs import BlobStore
+from omnicase.kit.clock import utcnow
+from omnicase.kit.db import Database
+from omnicase.kit.errors import RateLimited
+from omnicase.kit.events import OutboundMessageRequested, Party
+from omnicase.kit.outbox import Outbox
+
+# case-core ends every reply with the case's reference marker (``[ref:oc-<token>]``) so a
+# quoted email finds its case; the widget's conversation is its own thread, and a visitor
+# has no use for the marker.
+_REFERENCE_MARKER = re.compile(r"\s*\[ref:oc-[0-9a-f]{20}\]\s*$", re.IGNORECASE)
+TRANSCRIPT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry: Entry
+    replayed: bool
+
+
+class WidgetService:
+    def __init__(self, database: Database, outbox: Outbox, blobs: BlobStore, hub: ConversationHub) -> None:
+        self.database = database
+        self.outbox = outbox
+        self.blobs = blobs
+        self.hub = hub
+
+    async def post(
+        self, channel: StoredChannel, conversation_id: uuid.UUID, text: str, client_id: str, remote_ip: str | None
+    ) -> Posted:
+        """Store the visitor's message and its intake event in one transaction (then, and only then, it is
+        acknowledged); the same ``client_id`` again answers the entry stored the first time."""
+        assert isinstance(channel.config, WidgetConfig)
+        config = channel.config
+        now = utcnow()
+        visitor_scope = f"widget:{conversation_id}"
+        ip_scope = f"widget-ip:{channel.id}:{remote_ip or 'unknown'}"
+        async with self.database.unit_of_work() as session:
+            counts = await ratelimit.hits(session, [visitor_scope, ip_scope], now)
+        if (
+            counts.get(visitor_scope, 0) > config.per_visitor_per_minute
+            or counts.get(ip_scope, 0) > config.per_ip_per_minute
+        ):
+            raise RateLimited(
+                "Too many messages in a minute; wait a moment and send it again.",
+                headers={"Retry-After": str(ratelimit.retry_after(now))},
+            )
+        async with self.database.unit_of_work() as session:
+            widget = WidgetRepository(session)
+            await widget.lock_conversation(conversation_id, channel.id, now)
+            earlier = await widget.by_client_id(conversation_id, client_id)
+            if earlier is not None:
+                return Posted(earlier, replayed=True)
+            seq = await widget.next_seq(conversation_id, now)
+            assert seq is not None  # locked above
+            item = InboundItem(
+                dedupe_key=f"widget:{conversation_id}:{client_id}",
+                conversation=str(conversation_id),
+                sender=Party(handle=f"visitor-{conversation_id}"),
+                text=text,
+                message_id=f"{conversation_id}:{seq}",
+                metadata={"widget_conversation_id": str(conversation_id)},
+            )
+            intake_ids = await store(session, self.outbox, self.blobs, channel, [item])
+            entry = Entry(seq, VISITOR, text, None, client_id, now)
+            await widget.add(conversation_id, entry, intake_id=intake_ids[0] if intake_ids else None)
+            self.hub.wake_after_commit(session, conversation_id)
+        return Posted(entry, replayed=False)
+
+    async def transcript(self, conversation_id: uuid.UUID, after: int = 0) -> list[Entry]:
+        async with self.database.unit_of_work() as session:
+            return await WidgetRepository(session).after(conversation_id, after, TRANSCRIPT_LIMIT)
+
+
+async def deliver_reply(
+    session: AsyncSession,
+    outbox: Outbox,
+    hub: ConversationHub,
+    request: OutboundMessageRequested,
+    channel_id: uuid.UUID,
+    conversation: str,
+) -> None:
+    """An agent's reply becomes the conversation's next entry, and is reported sent, in the consumer's
+    transaction; the visitor's open streams wake when it commits."""
+    now = utcnow()
+    try:
+        conversation_id = uuid.UUID(conversation)
+    except ValueError:
+        conversation_id = None
+    widget = WidgetRepository(session)
+    seq = None if conversation_id is None else await widget.next_seq(conversation_id, now)
+    if conversation_id is None or seq is None:
+        DELIVERIES.labels("failed").inc()
+        await report(session, outbox, request, sent=False, error="no such widget conversation")
+        return
+    text = _REFERENCE_MARKER.sub("", request.text).rstrip()
+    entry = Entry(seq, AGENT, text, None, None, now)
+    if not await widget.add(conversation_id, entry, outbound_id=request.outbound_id):
+        return  # delivered before
+    deliveries = DeliveryRepository(session)
+    await deliveries.add(request.outbound_id, request.case_id, channel_id, request.model_dump(mode="json"), now)
+    await deliveries.finish(request.outbound_id, SENT, now, f"{conversation_id}:{seq}", None)
+    DELIVERIES.labels("sent").inc()
+    await report(session, outbox, request, sent=True, provider_message_id=f"{conversation_id}:{seq}")
+    hub.wake_after_commit(session, conversation_id)

@@ -1,0 +1,240 @@
+/* Omnicase chat widget: plain JavaScript, no framework. Served after its settings
+   (window.OmnicaseWidgetSettings). A visitor's messages are kept in localStorage until the
+   server acknowledges them (it answers only once they are stored), and sent again with the
+   same client_id after a failure, so a flaky connection neither loses nor doubles one.
+   Replies arrive on a server-sent event stream that resumes after the last entry seen. */
+(function () {
+  "use strict";
+  var S = window.OmnicaseWidgetSettings;
+  if (!S || document.getElementById("ocw-root")) return;
+  var TEXTS = {
+    en: {
+      open: "Chat with us", close: "Close chat", title: "Chat with us",
+      greeting: "Hi! Ask us anything; we usually answer within minutes.",
+      label: "Your message", send: "Send", sending: "Sending…", failed: "Not sent; trying again…",
+      refused: "Not sent: ", you: "You", agent: "Support", log: "Conversation"
+    },
+    ko: {
+      open: "채팅 상담", close: "채팅 닫기", title: "채팅 상담",
+      greeting: "안녕하세요! 무엇이든 물어보세요. 보통 몇 분 안에 답변드립니다.",
+      label: "메시지", send: "보내기", sending: "보내는 중…", failed: "전송 실패, 다시 시도하는 중…",
+      refused: "전송되지 않음: ", you: "나", agent: "상담원", log: "대화"
+    },
+    zh: {
+      open: "在线咨询", close: "关闭聊天", title: "在线咨询",
+      greeting: "您好！有任何问题都可以问我们，通常几分钟内回复。",
+      label: "您的消息", send: "发送", sending: "发送中…", failed: "发送失败，正在重试…",
+      refused: "未发送：", you: "我", agent: "客服", log: "对话"
+    }
+  };
+  var script = document.currentScript;
+  var wanted = (script && script.getAttribute("data-locale")) || navigator.language || "";
+  var lang = pick(wanted) || pick(S.defaultLocale) || "en";
+  var T = TEXTS[lang];
+  var KEY = "omnicase-widget:" + S.channel;
+  var state = load();
+  var shown = {};      // seq -> element
+  var pendingEls = {}; // client_id -> element
+  var stream = null;
+  var sending = false;
+
+  function pick(tag) {
+    tag = (tag || "").toLowerCase();
+    return TEXTS[tag] ? tag : TEXTS[tag.split("-")[0]] ? tag.split("-")[0] : null;
+  }
+  function load() {
+    try { return JSON.parse(localStorage.getItem(KEY)) || { pending: [] }; } catch (e) { return { pending: [] }; }
+  }
+  function save() {
+    try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode: this page only */ }
+  }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    for (var name in attrs) node.setAttribute(name, attrs[name]);
+    if (text) node.textContent = text;
+    return node;
+  }
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  var css = "#ocw-root{position:fixed;right:20px;bottom:20px;z-index:2147483000;font:15px/1.4 system-ui,sans-serif;color:#1a1a1a}" +
+    "#ocw-root button{font:inherit;cursor:pointer}" +
+    "#ocw-launch{background:" + S.color + ";color:#fff;border:0;border-radius:24px;padding:12px 20px;box-shadow:0 2px 8px rgba(0,0,0,.3)}" +
+    "#ocw-panel{display:none;flex-direction:column;width:340px;max-width:calc(100vw - 40px);height:460px;max-height:calc(100vh - 100px);background:#fff;border:1px solid #888;border-radius:8px;box-shadow:0 4px 16px rgba(0,0,0,.3);margin-bottom:12px}" +
+    "#ocw-root.ocw-open #ocw-panel{display:flex}" +
+    "#ocw-head{display:flex;justify-content:space-between;align-items:center;background:" + S.color + ";color:#fff;padding:8px 12px;border-radius:8px 8px 0 0}" +
+    "#ocw-head h2{font-size:16px;margin:0}" +
+    "#ocw-x{background:transparent;color:#fff;border:0;font-size:20px;padding:0 6px}" +
+    "#ocw-log{flex:1;overflow-y:auto;padding:12px;margin:0;list-style:none}" +
+    "#ocw-log>div{margin:6px 0;padding:8px 10px;border-radius:8px;max-width:85%;white-space:pre-wrap;word-wrap:break-word}" +
+    ".ocw-visitor{background:" + S.color + ";color:#fff;margin-left:auto!important}" +
+    ".ocw-agent,.ocw-note{background:#ececec}" +
+    ".ocw-state{display:block;font-size:12px;opacity:.9}" +
+    "#ocw-form{display:flex;gap:6px;padding:8px;border-top:1px solid #ccc}" +
+    "#ocw-text{flex:1;resize:none;font:inherit;padding:6px;border:1px solid #767676;border-radius:4px}" +
+    "#ocw-send{background:" + S.color + ";color:#fff;border:0;border-radius:4px;padding:0 14px}" +
+    ".ocw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
+    "#ocw-root :focus-visible{outline:3px solid #ffbf47;outline-offset:2px}";
+
+  var root = el("div", { id: "ocw-root", lang: lang });
+  root.appendChild(el("style", {}, css));
+  var title = (S.title && (S.title[lang] || S.title[S.defaultLocale])) || T.title;
+  var panel = el("div", { id: "ocw-panel", role: "dialog", "aria-labelledby": "ocw-title" });
+  var head = el("div", { id: "ocw-head" });
+  head.appendChild(el("h2", { id: "ocw-title" }, title));
+  var closer = el("button", { id: "ocw-x", type: "button", "aria-label": T.close }, "×");
+  head.appendChild(closer);
+  panel.appendChild(head);
+  var log = el("div", { id: "ocw-log", role: "log", "aria-live": "polite", "aria-label": T.log, tabindex: "0" });
+  var greeting = (S.greeting && (S.greeting[lang] || S.greeting[S.defaultLocale])) || T.greeting;
+  log.appendChild(el("div", { "class": "ocw-note" }, greeting));
+  panel.appendChild(log);
+  var form = el("form", { id: "ocw-form" });
+  form.appendChild(el("label", { "for": "ocw-text", "class": "ocw-sr" }, T.label));
+  var input = el("textarea", { id: "ocw-text", rows: "2", maxlength: String(S.maxChars), placeholder: T.label });
+  form.appendChild(input);
+  form.appendChild(el("button", { id: "ocw-send", type: "submit" }, T.send));
+  panel.appendChild(form);
+  root.appendChild(panel);
+  var launcher = el("button", { id: "ocw-launch", type: "button", "aria-expanded": "false", "aria-controls": "ocw-panel" }, T.open);
+  root.appendChild(launcher);
+  document.body.appendChild(root);
+
+  function setOpen(open) {
+    root.className = open ? "ocw-open" : "";
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) { input.focus(); connect(); } else { launcher.focus(); }
+  }
+  launcher.addEventListener("click", function () { setOpen(root.className !== "ocw-open"); });
+  closer.addEventListener("click", function () { setOpen(false); });
+  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") setOpen(false); });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); }
+  });
+  form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+
+  function bubble(direction, text, note) {
+    var item = el("div", { "class": "ocw-" + direction });
+    item.appendChild(el("span", { "class": "ocw-sr" }, (direction === "visitor" ? T.you : T.agent) + ": "));
+    item.appendChild(document.createTextNode(text));
+    if (note) item.appendChild(el("span", { "class": "ocw-state" }, note));
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    return item;
+  }
+  function show(entry) {
+    if (shown[entry.seq]) return;
+    var waiting = entry.client_id && pendingEls[entry.client_id];
+    if (waiting) {
+      var note = waiting.querySelector(".ocw-state");
+      if (note) waiting.removeChild(note);
+      delete pendingEls[entry.client_id];
+      shown[entry.seq] = waiting;
+    } else {
+      shown[entry.seq] = bubble(entry.direction, entry.text);
+    }
+    if (entry.seq > (state.seq || 0)) { state.seq = entry.seq; save(); }
+  }
+
+  function call(method, path, body) {
+    var headers = { Accept: "application/json" };
+    if (body) headers["Content-Type"] = "application/json";
+    if (state.token) headers["X-Widget-Token"] = state.token;
+    return fetch(S.base + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) {
+        return r.text().then(function (t) {
+          var data = null;
+          try { data = t ? JSON.parse(t) : null; } catch (e) { /* not JSON */ }
+          return { status: r.status, data: data };
+        });
+      });
+  }
+  function ensureConversation() {
+    if (state.token) return Promise.resolve();
+    return call("POST", "/conversations").then(function (r) {
+      if (r.status !== 201) throw r;
+      state.token = r.data.token; state.seq = 0; save();
+    });
+  }
+  function forget() {
+    state = { pending: state.pending }; save();
+    if (stream) { stream.close(); stream = null; }
+  }
+
+  function connect() {
+    if (stream || !state.token) return;
+    call("GET", "/conversation").then(function (r) {
+      if (r.status === 401) { forget(); return; }
+      if (r.status !== 200) return;
+      r.data.entries.forEach(show);
+      listen();
+    }).catch(function () { setTimeout(connect, 3000); });
+  }
+  function listen() {
+    if (stream) return;
+    var url = S.base + "/events?token=" + encodeURIComponent(state.token) + "&after=" + (state.seq || 0);
+    stream = new EventSource(url);
+    stream.addEventListener("message", function (e) { show(JSON.parse(e.data)); });
+    stream.onerror = function () {
+      // EventSource reconnects by itself, sending Last-Event-ID; a refused stream (bad token) stays closed.
+      if (stream && stream.readyState === EventSource.CLOSED) {
+        stream = null;
+        setTimeout(connect, 3000);
+      }
+    };
+  }
+
+  function submit() {
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    var message = { client_id: newId(), text: text };
+    state.pending.push(message); save();
+    pendingEls[message.client_id] = bubble("visitor", text, T.sending);
+    flush(0);
+  }
+  // Sends the oldest unacknowledged message until none is left: one at a time, in order.
+  function flush(attempt) {
+    if (sending || !state.pending.length) return;
+    sending = true;
+    var message = state.pending[0];
+    ensureConversation().then(function () {
+      return call("POST", "/messages", message);
+    }).then(function (r) {
+      sending = false;
+      if (r.status === 401) { forget(); return retry(message, attempt); }
+      if (r.status === 200 || r.status === 201) {
+        state.pending.shift(); save();
+        show(r.data);
+        listen();
+        return flush(0);
+      }
+      if (r.status === 429 || r.status >= 500) return retry(message, attempt);
+      state.pending.shift(); save();
+      mark(message, T.refused + ((r.data && r.data.detail) || r.status));
+      flush(0);
+    }, function () {
+      sending = false;
+      retry(message, attempt);
+    });
+  }
+  function retry(message, attempt) {
+    mark(message, T.failed);
+    setTimeout(function () { flush(attempt + 1); }, Math.min(30000, 1000 * Math.pow(2, attempt)));
+  }
+  function mark(message, text) {
+    var item = pendingEls[message.client_id];
+    var note = item && item.querySelector(".ocw-state");
+    if (note) note.textContent = text;
+  }
+
+  // A reload: the conversation and whatever was not acknowledged yet come back.
+  state.pending.forEach(function (message) {
+    pendingEls[message.client_id] = bubble("visitor", message.text, T.sending);
+  });
+  if (state.token) connect();
+  flush(0);
+  window.addEventListener("online", function () { flush(0); });
+})();

@@ -1,0 +1,231 @@
+"""The chat widget's public API: conversations, messages into the intake, agent replies live, refusals.
+
+intake-web runs as a real HTTP server (the event stream is read as a browser reads it)
+on the test's PostgreSQL and broker; agent replies arrive as case-core sends them, as
+``outbound.message_requested`` on the topic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from omnicase.devtools.testing.probes import read_topic
+from omnicase.gateway.stream.reader import open_stream
+from omnicase.intake_web.widget import tokens
+from omnicase.kit.bus.producer import EventProducer
+from omnicase.kit.clock import utcnow
+from omnicase.kit.events import DeliveryReported, Envelope, MessageReceived, OutboundMessageRequested, Party
+from omnicase.kit.topics import Topic, physical
+
+pytestmark = pytest.mark.asyncio
+
+SITE = "https://shop.example"
+EVIL = "https://evil.example"
+
+
+async def _widget(served: Any, **config: Any) -> dict[str, Any]:
+    body = {
+        "name": "Acme chat",
+        "config": {"kind": "widget", "brand": "acme", "allowed_origins": [SITE], **config},
+        "defaults": {"tags": ["chat"]},
+    }
+    created = await served.client.post("/api/v1/channels", json=body)
+    assert created.status_code == 201, created.text
+    channel: dict[str, Any] = created.json()
+    return channel
+
+
+async def _start(public: httpx.AsyncClient, channel_id: str) -> str:
+    started = await public.post(f"/public/messaging/{channel_id}/conversations", headers={"Origin": SITE})
+    assert started.status_code == 201, started.text
+    assert started.headers["access-control-allow-origin"] == SITE
+    token: str = started.json()["token"]
+    return token
+
+
+async def _reply(producer: EventProducer, prefix: str, thread_key: str, text: str) -> OutboundMessageRequested:
+    case_id = uuid.uuid4()
+    request = OutboundMessageRequested(
+        outbound_id=uuid.uuid4(),
+        case_id=case_id,
+        channel="messaging",
+        to=[Party(handle="visitor")],
+        text=f"{text}\n\n[ref:oc-0123456789abcdef0123]\n",
+        conversation_id=thread_key,
+    )
+    envelope = request.envelope(source="case-core", subject=str(case_id))
+    await producer.publish(physical(Topic.OUTBOUND_MESSAGES, prefix), envelope, key=str(case_id))
+    return request
+
+
+async def test_a_visitor_writes_the_message_becomes_an_intake_message_and_the_agent_reply_arrives_live(
+    served_service: Any, producer: EventProducer, kafka_bootstrap: str
+) -> None:
+    served = served_service
+    channel = await _widget(served)
+    assert channel["kind"] == "widget"
+    assert channel["webhook_url"].endswith(f"/public/messaging/{channel['id']}/widget.js")
+    snippet = await served.client.get(f"/api/v1/channels/{channel['id']}/snippet", params={"locale": "ko"})
+    assert snippet.status_code == 200
+    assert f'src="{channel["webhook_url"]}"' in snippet.text
+    assert 'data-locale="ko"' in snippet.text
+    prefix = served.settings.topic_prefix
+
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        script = await public.get(f"/public/messaging/{channel['id']}/widget.js")
+        assert script.status_code == 200
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert "OmnicaseWidgetSettings" in script.text
+
+        token = await _start(public, channel["id"])
+        headers = {"Origin": SITE, "X-Widget-Token": token}
+        sent = await public.post(
+            f"/public/messaging/{channel['id']}/messages",
+            json={"text": "Where is my parcel?", "client_id": "m1"},
+            headers=headers,
+        )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["seq"] == 1
+        # A lost answer: the widget sends the same message again; it is stored once.
+        again = await public.post(
+            f"/public/messaging/{channel['id']}/messages",
+            json={"text": "Where is my parcel?", "client_id": "m1"},
+            headers=headers,
+        )
+        assert again.status_code == 200
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json()["seq"] == 1
+
+        records = await read_topic(kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, prefix), expect=1, within=20)
+        received = MessageReceived.parse(Envelope.from_bytes(records[0].value))
+        conversation_id = tokens.read(
+            served.settings.widget_token_secret, token, uuid.UUID(channel["id"]), utcnow()
+        ).conversation_id
+        thread_key = f"widget:{channel['id']}:{conversation_id}"
+        assert received.thread_key == thread_key
+        assert received.channel == "messaging"
+        assert received.defaults.brand == "acme"
+        assert received.text == "Where is my parcel?"
+
+        async with open_stream(
+            public, f"/public/messaging/{channel['id']}/events", params={"token": token}, headers={"Origin": SITE}
+        ) as stream:
+            first = await stream.next()
+            assert first.id == "1"
+            assert first.json()["text"] == "Where is my parcel?"
+            request = await _reply(producer, prefix, thread_key, "It left our warehouse today.")
+            reply = await stream.next(within=20)
+            assert reply.id == "2"
+            assert reply.json()["direction"] == "agent"
+            assert reply.json()["text"] == "It left our warehouse today."
+
+        # Reconnecting after the last id seen resumes with what came since, nothing before.
+        await _reply(producer, prefix, thread_key, "Tracking: 1Z999.")
+        async with open_stream(
+            public,
+            f"/public/messaging/{channel['id']}/events",
+            params={"token": token},
+            headers={"Origin": SITE, "Last-Event-ID": "2"},
+        ) as stream:
+            resumed = await stream.next(within=20)
+            assert resumed.id == "3"
+            assert resumed.json()["text"] == "Tracking: 1Z999."
+
+        transcript = await public.get(f"/public/messaging/{channel['id']}/conversation", headers=headers)
+        assert [entry["direction"] for entry in transcript.json()["entries"]] == ["visitor", "agent", "agent"]
+
+    reports = await read_topic(kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, prefix), expect=3, within=20)
+    delivered = [
+        DeliveryReported.parse(envelope)
+        for envelope in (Envelope.from_bytes(record.value) for record in reports)
+        if envelope.type == "intake.delivery_reported"
+    ]
+    assert {report.outbound_id for report in delivered} >= {request.outbound_id}
+    assert all(report.status == "sent" for report in delivered)
+    deliveries = await served.client.get(f"/api/v1/channels/{channel['id']}/deliveries")
+    assert [item["status"] for item in deliveries.json()["items"]] == ["sent", "sent"]
+
+
+async def test_bad_tokens_long_messages_unknown_widgets_and_foreign_sites_are_refused_and_change_nothing(
+    served_service: Any,
+) -> None:
+    served = served_service
+    channel = await _widget(served, max_message_chars=20)
+    other = await _widget(served)
+    base = f"/public/messaging/{channel['id']}"
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        token = await _start(public, channel["id"])
+        other_token = await _start(public, other["id"])
+
+        async def send(text: str, **headers: str) -> httpx.Response:
+            return await public.post(f"{base}/messages", json={"text": text, "client_id": "c1"}, headers=headers)
+
+        cases = [
+            (await send("hello", Origin=SITE), 401, "widget-token-invalid"),
+            (await send("hello", Origin=SITE, **{"X-Widget-Token": token + "x"}), 401, "widget-token-invalid"),
+            # A token of another widget opens nothing here.
+            (await send("hello", Origin=SITE, **{"X-Widget-Token": other_token}), 401, "widget-token-invalid"),
+            (await send("x" * 21, Origin=SITE, **{"X-Widget-Token": token}), 413, "message-too-long"),
+            (
+                await send("hello", Origin="https://evil.example", **{"X-Widget-Token": token}),
+                403,
+                "origin-not-allowed",
+            ),
+        ]
+        for response, status, slug in cases:
+            assert response.status_code == status, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["type"].endswith(slug)
+        # Refusals a browser on the site must be able to read carry its CORS headers.
+        assert cases[0][0].headers["access-control-allow-origin"] == SITE
+        assert "access-control-allow-origin" not in cases[4][0].headers
+
+        invalid = await public.post(
+            f"{base}/messages", json={"text": "hi", "client_id": "no spaces"}, headers={"X-Widget-Token": token}
+        )
+        assert invalid.status_code == 422
+        assert [error["field"] for error in invalid.json()["errors"]] == ["body.client_id"]
+
+        unknown = await public.post(f"/public/messaging/{uuid.uuid4()}/conversations")
+        assert unknown.status_code == 404
+        assert unknown.json()["type"].endswith("widget-not-found")
+        preflight = await public.options(
+            f"{base}/messages", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert preflight.status_code == 403
+
+        transcript = await public.get(f"{base}/conversation", headers={"X-Widget-Token": token})
+        assert transcript.json()["entries"] == []
+    messages = (await served.client.get(f"/api/v1/channels/{channel['id']}/messages")).json()["items"]
+    assert messages == []
+    not_a_widget = await served.client.post(
+        "/api/v1/channels",
+        json={"name": "Partner", "config": {"kind": "generic", "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]}},
+    )
+    snippet = await served.client.get(f"/api/v1/channels/{not_a_widget.json()['id']}/snippet")
+    assert snippet.status_code == 409
+    assert snippet.json()["type"].endswith("not-a-widget")
+
+
+async def test_a_visitor_past_the_rate_limit_is_told_to_wait(served_service: Any) -> None:
+    served = served_service
+    channel = await _widget(served, per_visitor_per_minute=2)
+    base = f"/public/messaging/{channel['id']}"
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        token = await _start(public, channel["id"])
+        answers = [
+            await public.post(
+                f"{base}/messages",
+                json={"text": f"message {n}", "client_id": f"n{n}"},
+                headers={"X-Widget-Token": token},
+            )
+            for n in range(3)
+        ]
+        assert [answer.status_code for answer in answers] == [201, 201, 429]
+        assert int(answers[2].headers["retry-after"]) >= 1
+        transcript = await public.get(f"{base}/conversation", headers={"X-Widget-Token": token})
+        assert [entry["text"] for entry in transcript.json()["entries"]] == ["message 0", "message 1"]
