@@ -104,6 +104,14 @@ class Story:
             CaseUpdated(case_id=self.case_id, version=case.version, changes=changes, actor="user:x", case=case)
         )
 
+    async def moved(self, group_id: uuid.UUID) -> None:
+        old = self.snapshot.group_id
+        case = self._next(group_id=group_id)
+        changes = {"group_id": FieldChange(old=old and str(old), new=str(group_id))}
+        await self._send(
+            CaseUpdated(case_id=self.case_id, version=case.version, changes=changes, actor="user:x", case=case)
+        )
+
     async def message(self, role: str, *, public: bool = True) -> None:
         case = self._next(status=CaseStatus.OPEN if self.snapshot.status is CaseStatus.NEW else self.snapshot.status)
         await self._send(
@@ -362,6 +370,63 @@ CSV_OF_A = {
     "rating_reason": "",
     "rated_at": "2026-03-03T12:00:00Z",
 }
+
+
+async def test_a_case_moved_to_another_group_counts_there_in_every_metric(
+    settings: ReportingSettings, publish: Publisher, clock: ManualClock, brand: str
+) -> None:
+    """Every fact of the case (its solve, reopen, open span, SLA clock and survey, and an SLA event
+    read before the case itself) follows it to its new group: nothing stays counted in the old one."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    async with running(create_app(settings), scopes=REPORTS_SCOPES) as client:
+        e = Story(publish, clock, brand, Channel.EMAIL, Priority.NORMAL)
+        e.snapshot = e.snapshot.model_copy(update={"group_id": first})
+        await e.clocks(None, running_clock("first_reply", at(0, 11)), started=True)
+        await e.created()
+        await clock.set(at(0, 10))
+        await e.message("agent")
+        await e.status(CaseStatus.SOLVED)
+        await e.clocks(None, met("first_reply", at(0, 10), at(0, 11)))
+        survey = await e.surveyed()
+        await clock.set(at(0, 11))
+        await e.rated(survey, "good")
+        await clock.set(at(1, 9))
+        await e.message("customer")
+        await e.status(CaseStatus.OPEN)
+        expected: dict[tuple[str, str | None], list[float | None]] = {
+            ("created", N): [1, 0],
+            ("solved", N): [1, 0],
+            ("reopened", N): [0, 1],
+            ("backlog", N): [0, 1],
+            ("sla_attainment", "first_reply"): [100, N],
+            ("one_touch_rate", N): [N, N],
+            ("csat_good_rate", N): [100, N],
+            ("csat_response_rate", N): [100, N],
+        }
+        query = {
+            "metrics": ",".join(dict.fromkeys(metric for metric, _ in expected)),
+            "group_by": "group",
+            "interval": "day",
+            "since": "2026-03-02T00:00:00Z",
+            "until": "2026-03-04T00:00:00Z",
+            "tz": "UTC",
+            "brand": brand,
+        }
+
+        async def counted_in(group: uuid.UUID) -> bool:
+            answer = await client.get("/api/v1/reports/metrics", params=query)
+            assert answer.status_code == 200, answer.text
+            got = {(s["metric"], s["group"], s["milestone"]): s["values"] for s in answer.json()["series"]}
+            return got == {(metric, str(group), milestone): values for (metric, milestone), values in expected.items()}
+
+        # Its history consumed in its first group (so the move comes in a later batch) …
+        await eventually(lambda: counted_in(first), within=30, message="counted in the first group")
+        await clock.set(at(1, 10))
+        await e.moved(second)
+        await clock.set(at(1, 12))
+        # … and then all of it in the second.
+        await eventually(lambda: counted_in(second), within=30, message="counted in the new group only")
+
 
 N = None
 EXPECTED: dict[str, dict[tuple[str, str | None], list[float | None]]] = {

@@ -13,8 +13,8 @@ from omnicase.reporting.metrics.schemas import GroupBy, Metric, MetricsReport, S
 # Which query answers a metric, and which of its values.
 SOURCES: dict[Metric, tuple[str, int]] = {
     Metric.CREATED: ("created", 0),
-    Metric.SOLVED: ("solved", 0),
-    Metric.REOPENED: ("reopened", 0),
+    Metric.SOLVED: ("changes", 0),
+    Metric.REOPENED: ("changes", 1),
     Metric.FIRST_REPLY_MEDIAN: ("first_reply", 0),
     Metric.FIRST_REPLY_P90: ("first_reply", 1),
     Metric.FIRST_REPLY_BUSINESS_MEDIAN: ("first_reply", 2),
@@ -28,10 +28,19 @@ SOURCES: dict[Metric, tuple[str, int]] = {
     Metric.CSAT_GOOD_RATE: ("csat_good", 0),
     Metric.CSAT_RESPONSE_RATE: ("csat_response", 0),
 }
+RESOLUTION = frozenset(
+    {
+        Metric.RESOLUTION_MEDIAN,
+        Metric.RESOLUTION_P90,
+        Metric.RESOLUTION_BUSINESS_MEDIAN,
+        Metric.RESOLUTION_BUSINESS_P90,
+    }
+)
 COUNTS = frozenset({Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG})
 # The backlog at each interval's end: the cases open just before the period (one GiST probe of
 # the open spans), plus what each interval created and reopened, less what it solved.
-BACKLOG_CHANGES = {"created": 1, "reopened": 1, "solved": -1}
+# (query, value, sign): created and reopened add, solved takes away.
+BACKLOG_CHANGES = [("created", 0, 1), ("changes", 1, 1), ("changes", 0, -1)]
 
 
 class MetricsService:
@@ -43,14 +52,17 @@ class MetricsService:
     ) -> MetricsReport:
         await self.metrics.tune()
         index = {start: position for position, start in enumerate(period.starts)}
-        wanted = {SOURCES[metric][0] for metric in metrics if metric in SOURCES}
+        sources = dict(SOURCES)
+        if Metric.ONE_TOUCH_RATE in metrics and RESOLUTION & set(metrics):
+            # Both read the same solves: one scan.
+            sources |= {metric: ("resolution_one_touch", SOURCES[metric][1]) for metric in RESOLUTION}
+            sources[Metric.ONE_TOUCH_RATE] = ("resolution_one_touch", 4)
+        wanted = {sources[metric][0] for metric in metrics if metric in sources}
         if Metric.BACKLOG in metrics:
-            wanted |= set(BACKLOG_CHANGES)
+            wanted |= {name for name, _, _ in BACKLOG_CHANGES}
         found: dict[str, list[Aggregate]] = {}
         for name in sorted(wanted):
-            found[name] = await self.metrics.aggregates(
-                name, group_by, period.interval, period.tz, period.start, period.end, where
-            )
+            found[name] = await self.metrics.aggregates(name, group_by, period.starts, period.end, where)
         before: dict[str | None, int] = {}
         if Metric.BACKLOG in metrics:
             before = await self.metrics.open_at(group_by, period.start - timedelta(microseconds=1), where)
@@ -63,7 +75,7 @@ class MetricsService:
             if metric is Metric.BACKLOG:
                 series += self._backlog(found, before, index, sorted(groups, key=_order))
                 continue
-            name, position = SOURCES[metric]
+            name, position = sources[metric]
             by_key: dict[tuple[str | None, str | None], list[float | None]] = {}
             if metric in COUNTS:
                 by_key = {(group, None): [0.0] * len(period.starts) for group in groups}
@@ -98,11 +110,11 @@ class MetricsService:
         groups: list[str | None],
     ) -> list[Series]:
         change: dict[str | None, list[float]] = {group: [0.0] * len(index) for group in groups}
-        for name, sign in BACKLOG_CHANGES.items():
+        for name, position, sign in BACKLOG_CHANGES:
             for aggregate in found[name]:
                 slot = index.get(aggregate.bucket)
                 if slot is not None:
-                    change[aggregate.group][slot] += sign * (aggregate.values[0] or 0.0)
+                    change[aggregate.group][slot] += sign * (aggregate.values[position] or 0.0)
         series = []
         for group in groups:
             values: list[float | None] = []

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, delete, func, literal_column, select, update
+from sqlalchemy import DateTime, bindparam, delete, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import TSTZRANGE, insert
 
 from omnicase.kit.db import UnnestedRows, any_of
 from omnicase.kit.repository import Repository
-from omnicase.reporting.models import case_policies, cases, open_spans, sla_clocks, status_changes, surveys
+from omnicase.reporting.models import DIMENSIONS, case_policies, cases, open_spans, sla_clocks, status_changes, surveys
 
 
 @dataclass(frozen=True)
@@ -77,14 +77,50 @@ class ClockRow:
 
 CLOCK_COLUMNS = tuple(field.name for field in dataclasses.fields(ClockRow))
 
+
+@dataclass(frozen=True)
+class Dimensions:
+    """A case's dimensions as its facts carry them (all null while the case is not known)."""
+
+    channel: str | None = None
+    brand: str | None = None
+    group_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    priority: str | None = None
+
+    @classmethod
+    def of(cls, row: CaseRow | None) -> Dimensions:
+        if row is None:
+            return cls()
+        return cls(row.channel, row.brand, row.group_id, row.assignee_id, row.priority)
+
+
+UNKNOWN = Dimensions()
+
 _LOAD_CASES = select(cases)
-_LOAD_SURVEYS = select(surveys)
+_LOAD_SURVEYS = select(*(surveys.c[name] for name in SURVEY_COLUMNS))
 _LOAD_SCHEDULES = select(case_policies.c.case_id, case_policies.c.schedule_id)
 _SAVE_CASES = UnnestedRows.of(cases, CASE_COLUMNS)
-_SAVE_SURVEYS = UnnestedRows.of(surveys, SURVEY_COLUMNS)
-_SAVE_CLOCKS = UnnestedRows.of(sla_clocks, CLOCK_COLUMNS)
+_SAVE_SURVEYS = UnnestedRows.of(surveys, (*SURVEY_COLUMNS, *DIMENSIONS))
+_SAVE_CLOCKS = UnnestedRows.of(sla_clocks, (*CLOCK_COLUMNS, *DIMENSIONS))
 _SAVE_POLICIES = UnnestedRows.of(case_policies, ("case_id", "policy_id", "schedule_id"))
-_SAVE_CHANGES = UnnestedRows.of(status_changes, ("case_id", "version", "kind", "at"))
+_SAVE_CHANGES = UnnestedRows.of(status_changes, ("case_id", "version", "kind", "at", *DIMENSIONS))
+# The facts a batch did not write take the new dimensions of their cases: one statement for the
+# four tables (data-modifying WITH), each found by its case_id index.
+_SET = ", ".join(f"{name} = d.{name}" for name in DIMENSIONS)
+_SET_DIMENSIONS = text(
+    f"""
+    WITH d AS (
+        SELECT * FROM unnest(CAST(:case_id AS uuid[]), CAST(:channel AS text[]), CAST(:brand AS text[]),
+                             CAST(:group_id AS uuid[]), CAST(:assignee_id AS uuid[]), CAST(:priority AS text[]))
+            AS d(case_id, channel, brand, group_id, assignee_id, priority)
+    ),
+    changes AS (UPDATE reporting.status_changes f SET {_SET} FROM d WHERE f.case_id = d.case_id),
+    spans AS (UPDATE reporting.open_spans f SET {_SET} FROM d WHERE f.case_id = d.case_id),
+    clocks AS (UPDATE reporting.sla_clocks f SET {_SET} FROM d WHERE f.case_id = d.case_id)
+    UPDATE reporting.surveys f SET {_SET} FROM d WHERE f.case_id = d.case_id
+    """
+)
 # A case's open span (at most one has no end) ends at its solve.
 _CLOSE_SPANS = (
     update(open_spans)
@@ -99,6 +135,7 @@ _OPEN_SPANS = (
     .values(
         case_id=bindparam("b_case_id"),
         opened_at=bindparam("b_opened_at"),
+        **{name: bindparam(f"b_{name}") for name in DIMENSIONS},
         span=func.tstzrange(
             bindparam("b_opened_at"),
             bindparam("b_closed_at", type_=DateTime(timezone=True)),
@@ -124,11 +161,20 @@ class ReadModelRepository(Repository):
         rows = await self.session.execute(_LOAD_SCHEDULES.where(any_of(case_policies.c.case_id, case_ids)))
         return {row.case_id: row.schedule_id for row in rows}
 
+    async def set_dimensions(self, changed: Mapping[uuid.UUID, Dimensions]) -> None:
+        """Every recorded fact of these cases takes their new dimensions."""
+        if changed:
+            values = [dataclasses.astuple(dimensions) for dimensions in changed.values()]
+            columns = {name: [row[i] for row in values] for i, name in enumerate(DIMENSIONS)}
+            await self.session.execute(_SET_DIMENSIONS, {"case_id": list(changed), **columns})
+
     async def save_cases(self, rows: Sequence[CaseRow]) -> None:
         await self._upsert(_SAVE_CASES, ("case_id",), [dataclasses.asdict(row) for row in rows])
 
-    async def save_surveys(self, rows: Sequence[SurveyRow]) -> None:
-        await self._upsert(_SAVE_SURVEYS, ("survey_id",), [dataclasses.asdict(row) for row in rows])
+    async def save_surveys(self, rows: Sequence[tuple[SurveyRow, Dimensions]]) -> None:
+        await self._upsert(
+            _SAVE_SURVEYS, ("survey_id",), [dataclasses.asdict(row) | dataclasses.asdict(d) for row, d in rows]
+        )
 
     async def save_policies(self, rows: Sequence[dict[str, Any]]) -> None:
         await self._upsert(_SAVE_POLICIES, ("case_id",), rows)
@@ -145,19 +191,30 @@ class ReadModelRepository(Repository):
             parameters = [{"b_case_id": case_id, "b_at": at} for case_id, at in rows]
             await self.session.execute(_CLOSE_SPANS.execution_options(synchronize_session=False), parameters)
 
-    async def open_spans(self, rows: Sequence[tuple[uuid.UUID, datetime, datetime | None]]) -> None:
+    async def open_spans(self, rows: Sequence[tuple[uuid.UUID, datetime, datetime | None, Dimensions]]) -> None:
         if rows:
-            parameters = [{"b_case_id": c, "b_opened_at": opened, "b_closed_at": closed} for c, opened, closed in rows]
+            parameters = [
+                {
+                    "b_case_id": c,
+                    "b_opened_at": opened,
+                    "b_closed_at": closed,
+                    **{f"b_{name}": value for name, value in dataclasses.asdict(dimensions).items()},
+                }
+                for c, opened, closed, dimensions in rows
+            ]
             await self.session.execute(_OPEN_SPANS, parameters)
 
-    async def replace_clocks(self, case_ids: Collection[uuid.UUID], rows: Sequence[ClockRow]) -> None:
+    async def replace_clocks(
+        self, case_ids: Collection[uuid.UUID], rows: Sequence[tuple[ClockRow, Dimensions]]
+    ) -> None:
         """The SLA clocks of ``case_ids`` become ``rows`` (sla-engine tells the whole set each time)."""
         if not case_ids:
             return
         await self.session.execute(delete(sla_clocks).where(any_of(sla_clocks.c.case_id, case_ids)))
         if rows:
             await self.session.execute(
-                _SAVE_CLOCKS.insert, _SAVE_CLOCKS.parameters([dataclasses.asdict(r) for r in rows])
+                _SAVE_CLOCKS.insert,
+                _SAVE_CLOCKS.parameters([dataclasses.asdict(r) | dataclasses.asdict(d) for r, d in rows]),
             )
 
     async def _upsert(self, unnested: UnnestedRows, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

@@ -39,7 +39,14 @@ from omnicase.kit.events import (
     SlaClocksStarted,
     SlaMilestonesUpdated,
 )
-from omnicase.reporting.readmodel.repository import CaseRow, ClockRow, ReadModelRepository, SurveyRow
+from omnicase.reporting.readmodel.repository import (
+    UNKNOWN,
+    CaseRow,
+    ClockRow,
+    Dimensions,
+    ReadModelRepository,
+    SurveyRow,
+)
 
 DONE = frozenset({CaseStatus.SOLVED.value, CaseStatus.CLOSED.value})
 
@@ -229,11 +236,13 @@ class ReadModelService:
             for received in batch
             if isinstance(received.data, CaseSatisfactionSurveySent | CaseSatisfactionRated)
         }
-        fold = _Fold(
-            await repository.cases(case_ids),
-            await repository.surveys(survey_ids) if survey_ids else {},
-            await repository.schedules(case_ids),
-        )
+        known = await repository.cases(case_ids)
+        before = {case_id: Dimensions.of(row) for case_id, row in known.items()}
+        schedules = await repository.schedules(case_ids)
+        # A case not known yet can have facts recorded only through sla.events (its clocks, read
+        # before its creation: it has a policy row then); its own events come in order after it.
+        timed_first = {case_id for case_id in schedules if case_id not in known}
+        fold = _Fold(known, await repository.surveys(survey_ids) if survey_ids else {}, schedules)
         for received in batch:
             at = received.envelope.time
             match received.data:
@@ -252,12 +261,31 @@ class ReadModelService:
                     fold.rated(rated)
                 case SlaClocksStarted() | SlaMilestonesUpdated() as clocks:
                     fold.clocks(clocks)
+        # Each fact is written with its case's dimensions as the batch leaves them; the facts
+        # recorded earlier of a case whose dimensions moved (or timed before it was known) take them too.
+        dimensions = {case_id: Dimensions.of(row) for case_id, row in fold.cases.items()}
+        moved = {
+            case_id: dimensions[case_id]
+            for case_id in sorted(fold.changed_cases)
+            if (case_id in before and before[case_id] != dimensions[case_id]) or case_id in timed_first
+        }
+        await repository.set_dimensions(moved)
         await repository.save_cases([fold.cases[case_id] for case_id in sorted(fold.changed_cases)])
-        await repository.add_status_changes(fold.status_changes)
+        await repository.add_status_changes(
+            [change | dataclasses.asdict(dimensions.get(change["case_id"], UNKNOWN)) for change in fold.status_changes]
+        )
         await repository.close_spans(fold.closed)
-        await repository.open_spans([(case_id, opened, closed) for case_id, opened, closed in fold.spans])
-        await repository.save_surveys([fold.surveys[survey_id] for survey_id in sorted(fold.changed_surveys)])
+        await repository.open_spans(
+            [(case_id, opened, closed, dimensions.get(case_id, UNKNOWN)) for case_id, opened, closed in fold.spans]
+        )
+        await repository.save_surveys(
+            [
+                (survey := fold.surveys[survey_id], dimensions.get(survey.case_id, UNKNOWN))
+                for survey_id in sorted(fold.changed_surveys)
+            ]
+        )
         await repository.replace_clocks(
-            fold.clock_sets.keys(), [row for rows in fold.clock_sets.values() for row in rows]
+            fold.clock_sets.keys(),
+            [(row, dimensions.get(row.case_id, UNKNOWN)) for rows in fold.clock_sets.values() for row in rows],
         )
         await repository.save_policies(list(fold.policies.values()))
