@@ -39,13 +39,13 @@ _SEED = text(
            CASE WHEN n <= 2 THEN TIMESTAMPTZ '2025-06-02 12:00:00+00' + (n - 1) * INTERVAL '1 day' END,
            1, 3600, CASE WHEN n <= 2 THEN 10800 END
     FROM generate_series(1, 5) AS n
-    RETURNING case_id, created_at, solved_at
+    RETURNING case_id, created_at, solved_at, channel, brand, priority
     ), changes AS (
-    INSERT INTO reporting.status_changes (case_id, version, kind, at)
-    SELECT case_id, 1, 'solved', solved_at FROM seeded WHERE solved_at IS NOT NULL
+    INSERT INTO reporting.status_changes (case_id, version, kind, at, channel, brand, priority)
+    SELECT case_id, 1, 'solved', solved_at, channel, brand, priority FROM seeded WHERE solved_at IS NOT NULL
     )
-    INSERT INTO reporting.open_spans (case_id, opened_at, span)
-    SELECT case_id, created_at, tstzrange(created_at, solved_at) FROM seeded
+    INSERT INTO reporting.open_spans (case_id, opened_at, span, channel, brand, priority)
+    SELECT case_id, created_at, tstzrange(created_at, solved_at), channel, brand, priority FROM seeded
     """
 )
 
@@ -98,9 +98,9 @@ async def test_an_agent_signs_in_and_sees_the_numbers_and_charts(
                 await item.get_attribute("data-metric"): await item.locator("strong").inner_text()
                 for item in await page.locator("#numbers li").all()
             }
-            assert numbers == {"created": "5", "solved": "2", "reopened": "0", "backlog": "3"}
+            assert numbers == {"created": "5", "solved": "2", "reopened": "0", "backlog": "3", "swarms_started": "0"}
             images = page.locator("#charts img")
-            assert await images.count() == 8
+            assert await images.count() == 10
             widths = await images.evaluate_all("images => images.map(image => image.naturalWidth)")
             assert all(width > 0 for width in widths), widths
             assert await page.get_by_alt_text("Cases created per interval (chart)").is_visible()

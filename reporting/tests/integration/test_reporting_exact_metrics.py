@@ -44,6 +44,10 @@ from omnicase.kit.events import (
     SlaClock,
     SlaClocksStarted,
     SlaMilestonesUpdated,
+    SwarmMemberJoined,
+    SwarmMessagePosted,
+    SwarmResolved,
+    SwarmStarted,
 )
 from omnicase.ops.topics import ensure_suite_topics
 from omnicase.reporting.app import create_app
@@ -459,3 +463,122 @@ EXPECTED_SERIES = {
     for metric, series in EXPECTED.items()
     for (group, milestone), values in series.items()
 }
+
+
+class Swarm:
+    """One swarm's events as collaboration tells them."""
+
+    def __init__(self, publish: Publisher, case: Story, started_at: datetime) -> None:
+        self.publish, self.case_id, self.started_at = publish, case.case_id, started_at
+        self.swarm_id = uuid.uuid4()
+
+    async def _send(self, event: SwarmStarted | SwarmMemberJoined | SwarmMessagePosted | SwarmResolved) -> None:
+        await self.publish(event, self.case_id, source="collaboration")
+
+    async def started(self) -> None:
+        await self._send(
+            SwarmStarted(
+                swarm_id=self.swarm_id, case_id=self.case_id, started_by="user:lead", question="Why?",
+                urgency="normal", started_at=self.started_at,
+            )
+        )  # fmt: skip
+
+    async def joined(self, member: str, when: datetime) -> None:
+        await self._send(
+            SwarmMemberJoined(
+                swarm_id=self.swarm_id, case_id=self.case_id, member=member, added_by="user:lead", joined_at=when
+            )
+        )
+
+    async def posted(self, author: str, when: datetime) -> None:
+        await self._send(
+            SwarmMessagePosted(
+                swarm_id=self.swarm_id, case_id=self.case_id, message_id=uuid.uuid4(), author=author,
+                source="slack" if author.startswith("slack:") else "omnicase", posted_at=when,
+            )
+        )  # fmt: skip
+
+    async def resolved(self, when: datetime) -> None:
+        await self._send(
+            SwarmResolved(
+                swarm_id=self.swarm_id, case_id=self.case_id, status="resolved", outcome="Fixed", ended_by="user:a",
+                started_at=self.started_at, ended_at=when,
+            )
+        )  # fmt: skip
+
+
+SWARM_EXPECTED: dict[str, list[Any]] = {
+    "swarms_started": [1, 1],
+    "swarm_members_avg": [3, 1],
+    # Of the members who joined: a and b posted in swarm 1 (the Slack guest is no member), nobody in 2.
+    "swarm_participation_rate": [pytest.approx(200 / 3), 0],
+    "swarm_to_solve_time_median": [7200, N],
+    "resolution_rate_swarmed": [100, 0],
+    "resolution_rate_not_swarmed": [50, N],
+    "same_day_resolution_rate_swarmed": [100, 0],
+    "same_day_resolution_rate_not_swarmed": [0, N],
+}
+
+
+async def test_swarms_give_their_metrics_exactly(
+    settings: ReportingSettings, publish: Publisher, clock: ManualClock, brand: str
+) -> None:
+    """Swarm metrics from collaboration's swarm.events, exactly: a known history of four cases and two
+    swarms, published on the real broker as case-core and collaboration publish it, every event twice.
+
+    Monday 2 March 2026 (UTC), all email:
+
+    - S: created Mon 09:00; swarm 1 started 10:00, members a, b and c joined, a posted twice, b once,
+      a Slack guest once (not a member); resolved 11:00; S solved Mon 12:00 (same day, 2 h after).
+    - T: created Mon 09:30, never swarmed, solved Tue 10:00 (not the same day).
+    - U: created Mon 13:00, never swarmed, still open.
+    - V: created Tue 09:00; swarm 2 started 09:30, member a joined and never posted; still open.
+    """
+    async with running(create_app(settings), scopes=REPORTS_SCOPES) as client:
+        await clock.set(at(0, 9))
+        s = Story(publish, clock, brand, Channel.EMAIL, Priority.NORMAL)
+        await s.created()
+        await clock.set(at(0, 9, 30))
+        t = Story(publish, clock, brand, Channel.EMAIL, Priority.NORMAL)
+        await t.created()
+        first = Swarm(publish, s, at(0, 10))
+        await first.started()
+        for minute, member in ((5, "user:a"), (6, "user:b"), (7, "user:c")):
+            await first.joined(member, at(0, 10, minute))
+        for minute, author in ((10, "user:a"), (20, "user:a"), (30, "user:b"), (40, "slack:U1")):
+            await first.posted(author, at(0, 10, minute))
+        await first.resolved(at(0, 11))
+        await clock.set(at(0, 12))
+        await s.status(CaseStatus.SOLVED)
+        await clock.set(at(0, 13))
+        u = Story(publish, clock, brand, Channel.EMAIL, Priority.NORMAL)
+        await u.created()
+        await clock.set(at(1, 9))
+        v = Story(publish, clock, brand, Channel.EMAIL, Priority.NORMAL)
+        await v.created()
+        second = Swarm(publish, v, at(1, 9, 30))
+        await second.started()
+        await second.joined("user:a", at(1, 9, 31))
+        await clock.set(at(1, 10))
+        await t.status(CaseStatus.SOLVED)
+        await clock.set(at(1, 12))
+        # Every event once more, as a broker redelivers after a lost commit: it counts once.
+        await publish.again()
+
+        query = {
+            "metrics": ",".join(SWARM_EXPECTED),
+            "group_by": "channel",
+            "interval": "day",
+            "since": "2026-03-02T00:00:00Z",
+            "until": "2026-03-04T00:00:00Z",
+            "tz": "UTC",
+            "brand": brand,
+        }
+
+        async def counted() -> bool:
+            answer = await client.get("/api/v1/reports/metrics", params=query)
+            assert answer.status_code == 200, answer.text
+            got = {(s["metric"], s["group"]): s["values"] for s in answer.json()["series"]}
+            return got == {(metric, "email"): values for metric, values in SWARM_EXPECTED.items()}
+
+        await eventually(counted, within=30, message="the swarm metrics")

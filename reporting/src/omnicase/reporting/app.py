@@ -31,7 +31,11 @@ def create_app(settings: ReportingSettings | None = None, *, schedules: Schedule
         inbox_table=inbox,
         consumers=[
             ConsumerBinding(
-                ConsumerConfig(group="reporting", topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS], accepts=ACCEPTS),
+                ConsumerConfig(
+                    group="reporting",
+                    topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS, Topic.SWARM_EVENTS],
+                    accepts=ACCEPTS,
+                ),
                 read_model_handler(),
             )
         ],

@@ -79,8 +79,10 @@ cases = Table(
     Column("rating", String(10), nullable=True),
     Column("rating_reason", String(200), nullable=True),
     Column("rated_at", DateTime(timezone=True), nullable=True),
+    # The start of the case's first swarm (collaboration's swarm.events); null: never swarmed.
+    Column("swarmed_at", DateTime(timezone=True), nullable=True),
     # Covering indexes: a metric of a period is an index-only scan of it.
-    Index("ix_cases_created_at", "created_at", postgresql_include=[*DIMENSIONS]),
+    Index("ix_cases_created_at", "created_at", postgresql_include=[*DIMENSIONS, "solved_at", "swarmed_at"]),
     Index(
         "ix_cases_solved_at",
         "solved_at",
@@ -91,6 +93,7 @@ cases = Table(
             "resolution_business_seconds",
             "public_replies",
             "reopen_count",
+            "swarmed_at",
         ],
     ),
     Index(
@@ -176,4 +179,32 @@ surveys = Table(
     Index("ix_surveys_case_id", "case_id"),
     Index("ix_surveys_sent_at", "sent_at", postgresql_include=["rating", *DIMENSIONS]),
     Index("ix_surveys_rated_at", "rated_at", postgresql_include=["rating", *DIMENSIONS]),
+)
+
+# Swarms around cases (collaboration's swarm.events): when each started and ended, how many
+# members joined and how many of them posted in its thread.
+swarms = Table(
+    "swarms",
+    metadata,
+    Column("swarm_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False),
+    Column("status", String(10), nullable=False),  # open | resolved | abandoned
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("members", Integer, nullable=False, server_default=text("0")),
+    Column("posters", Integer, nullable=False, server_default=text("0")),
+    Column("messages", Integer, nullable=False, server_default=text("0")),
+    *dimension_columns(),
+    Index("ix_swarms_case_id", "case_id"),
+    Index("ix_swarms_started_at", "started_at", postgresql_include=["members", "posters", *DIMENSIONS]),
+)
+
+# Who joined each swarm, and whether they posted in it (the participation).
+swarm_members = Table(
+    "swarm_members",
+    metadata,
+    Column("swarm_id", Uuid, nullable=False),
+    Column("member", String(120), nullable=False),
+    Column("posted", Boolean, nullable=False, server_default=text("false")),
+    PrimaryKeyConstraint("swarm_id", "member", name="pk_swarm_members"),
 )

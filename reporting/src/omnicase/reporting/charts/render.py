@@ -23,6 +23,13 @@ UNITS = {
     Metric.ONE_TOUCH_RATE: "% of solved",
     Metric.CSAT_GOOD_RATE: "% good",
     Metric.CSAT_RESPONSE_RATE: "% answered",
+    Metric.SWARMS_STARTED: "swarms",
+    Metric.SWARM_MEMBERS_AVG: "members per swarm",
+    Metric.SWARM_PARTICIPATION_RATE: "% of members who posted",
+    Metric.RESOLUTION_RATE_SWARMED: "% of created",
+    Metric.RESOLUTION_RATE_NOT_SWARMED: "% of created",
+    Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: "% of created",
+    Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: "% of created",
 }
 TITLES = {
     Metric.CREATED: "Cases created",
@@ -33,6 +40,14 @@ TITLES = {
     Metric.ONE_TOUCH_RATE: "One-touch resolution",
     Metric.CSAT_GOOD_RATE: "Customer satisfaction (good of rated)",
     Metric.CSAT_RESPONSE_RATE: "Survey response rate",
+    Metric.SWARMS_STARTED: "Swarms started",
+    Metric.SWARM_MEMBERS_AVG: "Members per swarm",
+    Metric.SWARM_PARTICIPATION_RATE: "Swarm members who posted",
+    Metric.SWARM_TO_SOLVE_MEDIAN: "Median time from the first swarm to the solve",
+    Metric.RESOLUTION_RATE_SWARMED: "Resolution rate of swarmed cases",
+    Metric.RESOLUTION_RATE_NOT_SWARMED: "Resolution rate of cases not swarmed",
+    Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: "Same-day resolution rate of swarmed cases",
+    Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: "Same-day resolution rate of cases not swarmed",
 }
 # rcParams are process-wide: drawings take turns (a chart is a few tens of milliseconds).
 _DRAWING = threading.Lock()

@@ -130,6 +130,35 @@ def _statements(group_by: GroupBy | None) -> dict[str, TextClause]:
             " AND c.rating IS NOT NULL",
         ),
         "csat_response": over("surveys", "sent_at", "100.0 * count(c.rating) / count(*)"),
+        # Swarms started in the interval: how many, their members on average, and the share of
+        # their members who posted in the thread.
+        "swarms": over(
+            "swarms",
+            "started_at",
+            "count(*), avg(c.members), 100.0 * sum(c.posters) / NULLIF(sum(c.members), 0)",
+        ),
+        # Of the swarmed cases solved in the interval: from their first swarm's start to the solve.
+        "swarm_to_solve": over(
+            "cases",
+            "solved_at",
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY GREATEST(0, extract(epoch FROM c.solved_at - c.swarmed_at)))",
+            " AND c.swarmed_at IS NOT NULL",
+        ),
+        # Of the cases created in the interval, swarmed and not: the share done now, and the share
+        # done now whose (latest) solve fell on the local day they were created.
+        "resolution_by_swarm": over(
+            "cases",
+            "created_at",
+            ", ".join(
+                f"100.0 * count(*) FILTER (WHERE {swarmed} AND {done}) / NULLIF(count(*) FILTER (WHERE {swarmed}), 0)"
+                for done in (
+                    "c.solved_at IS NOT NULL",
+                    "date_trunc('day', c.solved_at AT TIME ZONE :tz)"
+                    " = date_trunc('day', c.created_at AT TIME ZONE :tz)",
+                )
+                for swarmed in ("c.swarmed_at IS NOT NULL", "c.swarmed_at IS NULL")
+            ),
+        ),
     }
 
 
@@ -154,13 +183,14 @@ class MetricsRepository(Repository):
         group_by: GroupBy | None,
         starts: Sequence[datetime],
         hi: datetime,
+        tz: str,
         where: CaseFilter,
     ) -> list[Aggregate]:
         """The aggregate ``name`` of every interval (``starts``, the last ending at ``hi``) and group
         with something in it."""
         statement = _statements(group_by)[name]
         rows = await self.session.execute(
-            statement, {**filter_parameters(where), "starts": list(starts), "lo": starts[0], "hi": hi}
+            statement, {**filter_parameters(where), "starts": list(starts), "lo": starts[0], "hi": hi, "tz": tz}
         )
         milestone = name == "sla"
         return [

@@ -30,6 +30,14 @@ class Metric(StrEnum):
     ONE_TOUCH_RATE = "one_touch_rate"
     CSAT_GOOD_RATE = "csat_good_rate"
     CSAT_RESPONSE_RATE = "csat_response_rate"
+    SWARMS_STARTED = "swarms_started"
+    SWARM_MEMBERS_AVG = "swarm_members_avg"
+    SWARM_PARTICIPATION_RATE = "swarm_participation_rate"
+    SWARM_TO_SOLVE_MEDIAN = "swarm_to_solve_time_median"
+    RESOLUTION_RATE_SWARMED = "resolution_rate_swarmed"
+    RESOLUTION_RATE_NOT_SWARMED = "resolution_rate_not_swarmed"
+    SAME_DAY_RESOLUTION_RATE_SWARMED = "same_day_resolution_rate_swarmed"
+    SAME_DAY_RESOLUTION_RATE_NOT_SWARMED = "same_day_resolution_rate_not_swarmed"
 
 
 METRIC_NAMES = "|".join(metric.value for metric in Metric)

@@ -27,6 +27,14 @@ SOURCES: dict[Metric, tuple[str, int]] = {
     Metric.ONE_TOUCH_RATE: ("one_touch", 0),
     Metric.CSAT_GOOD_RATE: ("csat_good", 0),
     Metric.CSAT_RESPONSE_RATE: ("csat_response", 0),
+    Metric.SWARMS_STARTED: ("swarms", 0),
+    Metric.SWARM_MEMBERS_AVG: ("swarms", 1),
+    Metric.SWARM_PARTICIPATION_RATE: ("swarms", 2),
+    Metric.SWARM_TO_SOLVE_MEDIAN: ("swarm_to_solve", 0),
+    Metric.RESOLUTION_RATE_SWARMED: ("resolution_by_swarm", 0),
+    Metric.RESOLUTION_RATE_NOT_SWARMED: ("resolution_by_swarm", 1),
+    Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: ("resolution_by_swarm", 2),
+    Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: ("resolution_by_swarm", 3),
 }
 RESOLUTION = frozenset(
     {
@@ -36,7 +44,7 @@ RESOLUTION = frozenset(
         Metric.RESOLUTION_BUSINESS_P90,
     }
 )
-COUNTS = frozenset({Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG})
+COUNTS = frozenset({Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG, Metric.SWARMS_STARTED})
 # The backlog at each interval's end: the cases open just before the period (one GiST probe of
 # the open spans), plus what each interval created and reopened, less what it solved.
 # (query, value, sign): created and reopened add, solved takes away.
@@ -62,7 +70,7 @@ class MetricsService:
             wanted |= {name for name, _, _ in BACKLOG_CHANGES}
         found: dict[str, list[Aggregate]] = {}
         for name in sorted(wanted):
-            found[name] = await self.metrics.aggregates(name, group_by, period.starts, period.end, where)
+            found[name] = await self.metrics.aggregates(name, group_by, period.starts, period.end, period.tz, where)
         before: dict[str | None, int] = {}
         if Metric.BACKLOG in metrics:
             before = await self.metrics.open_at(group_by, period.start - timedelta(microseconds=1), where)

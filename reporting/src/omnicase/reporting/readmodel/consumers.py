@@ -1,4 +1,4 @@
-"""The consumer of ``case.events`` and ``sla.events`` that keeps the read model."""
+"""The consumer of ``case.events``, ``sla.events`` and ``swarm.events`` that keeps the read model."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ from omnicase.kit.events import (
     CaseUpdated,
     SlaClocksStarted,
     SlaMilestonesUpdated,
+    SwarmMemberJoined,
+    SwarmMessagePosted,
+    SwarmResolved,
+    SwarmStarted,
 )
 from omnicase.reporting.readmodel.service import ReadModelService
 
@@ -24,6 +28,10 @@ ACCEPTS = event_types(
     CaseSatisfactionRated,
     SlaClocksStarted,
     SlaMilestonesUpdated,
+    SwarmMemberJoined,
+    SwarmMessagePosted,
+    SwarmResolved,
+    SwarmStarted,
 )
 
 

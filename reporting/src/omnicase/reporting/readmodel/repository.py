@@ -14,7 +14,17 @@ from sqlalchemy.dialects.postgresql import TSTZRANGE, insert
 
 from omnicase.kit.db import UnnestedRows, any_of
 from omnicase.kit.repository import Repository
-from omnicase.reporting.models import DIMENSIONS, case_policies, cases, open_spans, sla_clocks, status_changes, surveys
+from omnicase.reporting.models import (
+    DIMENSIONS,
+    case_policies,
+    cases,
+    open_spans,
+    sla_clocks,
+    status_changes,
+    surveys,
+    swarm_members,
+    swarms,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class CaseRow:
     rating: str | None = None
     rating_reason: str | None = None
     rated_at: datetime | None = None
+    swarmed_at: datetime | None = None
 
 
 CASE_COLUMNS = tuple(field.name for field in dataclasses.fields(CaseRow))
@@ -79,6 +90,31 @@ CLOCK_COLUMNS = tuple(field.name for field in dataclasses.fields(ClockRow))
 
 
 @dataclass(frozen=True)
+class SwarmRow:
+    swarm_id: uuid.UUID
+    case_id: uuid.UUID
+    status: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    members: int = 0
+    posters: int = 0
+    messages: int = 0
+
+
+SWARM_COLUMNS = tuple(field.name for field in dataclasses.fields(SwarmRow))
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """What the batch's cases had told of them before (or without) their own events: the schedule
+    sla-engine named (``has_policy``), the start of their first swarm."""
+
+    has_policy: bool
+    schedule_id: uuid.UUID | None
+    first_swarm: datetime | None
+
+
+@dataclass(frozen=True)
 class Dimensions:
     """A case's dimensions as its facts carry them (all null while the case is not known)."""
 
@@ -87,6 +123,16 @@ class Dimensions:
     group_id: uuid.UUID | None = None
     assignee_id: uuid.UUID | None = None
     priority: str | None = None
+
+    def columns(self) -> dict[str, Any]:
+        """The fact table's columns (built by hand: ``dataclasses.asdict`` copies deeply, per row)."""
+        return {
+            "channel": self.channel,
+            "brand": self.brand,
+            "group_id": self.group_id,
+            "assignee_id": self.assignee_id,
+            "priority": self.priority,
+        }
 
     @classmethod
     def of(cls, row: CaseRow | None) -> Dimensions:
@@ -99,14 +145,26 @@ UNKNOWN = Dimensions()
 
 _LOAD_CASES = select(cases)
 _LOAD_SURVEYS = select(*(surveys.c[name] for name in SURVEY_COLUMNS))
-_LOAD_SCHEDULES = select(case_policies.c.case_id, case_policies.c.schedule_id)
+_LOAD_SWARMS = select(*(swarms.c[name] for name in SWARM_COLUMNS))
+_LOAD_SWARM_MEMBERS = select(swarm_members)
+_SAVE_SWARMS = UnnestedRows.of(swarms, (*SWARM_COLUMNS, *DIMENSIONS))
+_SAVE_SWARM_MEMBERS = UnnestedRows.of(swarm_members, ("swarm_id", "member", "posted"))
+# Per case of the batch, one probe each: its policy row and the start of its first swarm.
+_LOAD_ELSEWHERE = text(
+    """
+    SELECT k.case_id, p.case_id IS NOT NULL AS has_policy, p.schedule_id,
+           (SELECT min(s.started_at) FROM reporting.swarms s WHERE s.case_id = k.case_id) AS first_swarm
+    FROM unnest(CAST(:case_ids AS uuid[])) AS k(case_id)
+    LEFT JOIN reporting.case_policies p ON p.case_id = k.case_id
+    """
+)
 _SAVE_CASES = UnnestedRows.of(cases, CASE_COLUMNS)
 _SAVE_SURVEYS = UnnestedRows.of(surveys, (*SURVEY_COLUMNS, *DIMENSIONS))
 _SAVE_CLOCKS = UnnestedRows.of(sla_clocks, (*CLOCK_COLUMNS, *DIMENSIONS))
 _SAVE_POLICIES = UnnestedRows.of(case_policies, ("case_id", "policy_id", "schedule_id"))
 _SAVE_CHANGES = UnnestedRows.of(status_changes, ("case_id", "version", "kind", "at", *DIMENSIONS))
 # The facts a batch did not write take the new dimensions of their cases: one statement for the
-# four tables (data-modifying WITH), each found by its case_id index.
+# five tables (data-modifying WITH), each found by its case_id index.
 _SET = ", ".join(f"{name} = d.{name}" for name in DIMENSIONS)
 _SET_DIMENSIONS = text(
     f"""
@@ -117,7 +175,8 @@ _SET_DIMENSIONS = text(
     ),
     changes AS (UPDATE reporting.status_changes f SET {_SET} FROM d WHERE f.case_id = d.case_id),
     spans AS (UPDATE reporting.open_spans f SET {_SET} FROM d WHERE f.case_id = d.case_id),
-    clocks AS (UPDATE reporting.sla_clocks f SET {_SET} FROM d WHERE f.case_id = d.case_id)
+    clocks AS (UPDATE reporting.sla_clocks f SET {_SET} FROM d WHERE f.case_id = d.case_id),
+    swarmed AS (UPDATE reporting.swarms f SET {_SET} FROM d WHERE f.case_id = d.case_id)
     UPDATE reporting.surveys f SET {_SET} FROM d WHERE f.case_id = d.case_id
     """
 )
@@ -156,10 +215,35 @@ class ReadModelRepository(Repository):
         rows = await self.session.execute(_LOAD_SURVEYS.where(any_of(surveys.c.survey_id, survey_ids)))
         return {row.survey_id: SurveyRow(**row._mapping) for row in rows}
 
-    async def schedules(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID | None]:
-        """The schedule sla-engine last named for each of ``case_ids`` that it named one for."""
-        rows = await self.session.execute(_LOAD_SCHEDULES.where(any_of(case_policies.c.case_id, case_ids)))
-        return {row.case_id: row.schedule_id for row in rows}
+    async def elsewhere(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Elsewhere]:
+        """For each of ``case_ids`` with a policy row or a swarm: what they say of it."""
+        if not case_ids:
+            return {}
+        rows = await self.session.execute(_LOAD_ELSEWHERE, {"case_ids": list(case_ids)})
+        return {
+            row.case_id: Elsewhere(row.has_policy, row.schedule_id, row.first_swarm)
+            for row in rows
+            if row.has_policy or row.first_swarm is not None
+        }
+
+    async def swarms(self, swarm_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, SwarmRow]:
+        rows = await self.session.execute(_LOAD_SWARMS.where(any_of(swarms.c.swarm_id, swarm_ids)))
+        return {row.swarm_id: SwarmRow(**row._mapping) for row in rows}
+
+    async def swarm_members(self, swarm_ids: Collection[uuid.UUID]) -> dict[tuple[uuid.UUID, str], bool]:
+        """Who joined each of ``swarm_ids``, and whether they posted."""
+        rows = await self.session.execute(_LOAD_SWARM_MEMBERS.where(any_of(swarm_members.c.swarm_id, swarm_ids)))
+        return {(row.swarm_id, row.member): row.posted for row in rows}
+
+    async def save_swarms(self, rows: Sequence[tuple[SwarmRow, Dimensions]]) -> None:
+        await self._upsert(_SAVE_SWARMS, ("swarm_id",), [dataclasses.asdict(row) | d.columns() for row, d in rows])
+
+    async def save_swarm_members(self, rows: Mapping[tuple[uuid.UUID, str], bool]) -> None:
+        await self._upsert(
+            _SAVE_SWARM_MEMBERS,
+            ("swarm_id", "member"),
+            [{"swarm_id": swarm_id, "member": member, "posted": posted} for (swarm_id, member), posted in rows.items()],
+        )
 
     async def set_dimensions(self, changed: Mapping[uuid.UUID, Dimensions]) -> None:
         """Every recorded fact of these cases takes their new dimensions."""
@@ -172,9 +256,7 @@ class ReadModelRepository(Repository):
         await self._upsert(_SAVE_CASES, ("case_id",), [dataclasses.asdict(row) for row in rows])
 
     async def save_surveys(self, rows: Sequence[tuple[SurveyRow, Dimensions]]) -> None:
-        await self._upsert(
-            _SAVE_SURVEYS, ("survey_id",), [dataclasses.asdict(row) | dataclasses.asdict(d) for row, d in rows]
-        )
+        await self._upsert(_SAVE_SURVEYS, ("survey_id",), [dataclasses.asdict(row) | d.columns() for row, d in rows])
 
     async def save_policies(self, rows: Sequence[dict[str, Any]]) -> None:
         await self._upsert(_SAVE_POLICIES, ("case_id",), rows)
@@ -198,7 +280,7 @@ class ReadModelRepository(Repository):
                     "b_case_id": c,
                     "b_opened_at": opened,
                     "b_closed_at": closed,
-                    **{f"b_{name}": value for name, value in dataclasses.asdict(dimensions).items()},
+                    **{f"b_{name}": value for name, value in dimensions.columns().items()},
                 }
                 for c, opened, closed, dimensions in rows
             ]
@@ -214,7 +296,7 @@ class ReadModelRepository(Repository):
         if rows:
             await self.session.execute(
                 _SAVE_CLOCKS.insert,
-                _SAVE_CLOCKS.parameters([dataclasses.asdict(r) | dataclasses.asdict(d) for r, d in rows]),
+                _SAVE_CLOCKS.parameters([dataclasses.asdict(r) | d.columns() for r, d in rows]),
             )
 
     async def _upsert(self, unnested: UnnestedRows, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

@@ -38,6 +38,10 @@ from omnicase.kit.events import (
     SlaClock,
     SlaClocksStarted,
     SlaMilestonesUpdated,
+    SwarmMemberJoined,
+    SwarmMessagePosted,
+    SwarmResolved,
+    SwarmStarted,
 )
 from omnicase.reporting.readmodel.repository import (
     UNKNOWN,
@@ -46,6 +50,7 @@ from omnicase.reporting.readmodel.repository import (
     Dimensions,
     ReadModelRepository,
     SurveyRow,
+    SwarmRow,
 )
 
 DONE = frozenset({CaseStatus.SOLVED.value, CaseStatus.CLOSED.value})
@@ -79,10 +84,18 @@ class _Fold:
         cases: dict[uuid.UUID, CaseRow],
         surveys: dict[uuid.UUID, SurveyRow],
         schedules: dict[uuid.UUID, uuid.UUID | None],
+        first_swarms: dict[uuid.UUID, datetime],
+        swarms: dict[uuid.UUID, SwarmRow],
+        members: dict[tuple[uuid.UUID, str], bool],
     ) -> None:
         self.cases = cases
         self.surveys = surveys
         self.schedules = schedules
+        self.first_swarms = first_swarms
+        self.swarms = swarms
+        self.members = members
+        self.changed_swarms: set[uuid.UUID] = set()
+        self.changed_members: set[tuple[uuid.UUID, str]] = set()
         self.changed_cases: set[uuid.UUID] = set()
         self.changed_surveys: set[uuid.UUID] = set()
         self.status_changes: list[dict[str, Any]] = []
@@ -128,6 +141,7 @@ class _Fold:
                 created_at=case.created_at,
                 solved_at=solved,
                 schedule_id=self.schedules.get(case.case_id),
+                swarmed_at=self.first_swarms.get(case.case_id),
             )
             self._span_opened(case.case_id, case.created_at)
             if solved is not None:
@@ -208,6 +222,46 @@ class _Fold:
         if row is not None and row.schedule_id != event.schedule_id:
             self._put(dataclasses.replace(row, schedule_id=event.schedule_id))
 
+    def _swarm(self, swarm: SwarmRow) -> None:
+        self.swarms[swarm.swarm_id] = swarm
+        self.changed_swarms.add(swarm.swarm_id)
+
+    def swarm_started(self, started: SwarmStarted) -> None:
+        if started.swarm_id not in self.swarms:
+            self._swarm(SwarmRow(started.swarm_id, started.case_id, "open", started.started_at))
+        first = self.first_swarms.get(started.case_id)
+        if first is None or started.started_at < first:
+            self.first_swarms[started.case_id] = started.started_at
+            row = self.cases.get(started.case_id)
+            if row is not None:
+                self._put(dataclasses.replace(row, swarmed_at=started.started_at))
+
+    def member_joined(self, joined: SwarmMemberJoined) -> None:
+        swarm = self.swarms.get(joined.swarm_id)
+        key = (joined.swarm_id, joined.member)
+        if swarm is None or key in self.members:  # a swarm started before the service ran
+            return
+        self.members[key] = False
+        self.changed_members.add(key)
+        self._swarm(dataclasses.replace(swarm, members=swarm.members + 1))
+
+    def message_posted(self, posted: SwarmMessagePosted) -> None:
+        swarm = self.swarms.get(posted.swarm_id)
+        if swarm is None:
+            return
+        key = (posted.swarm_id, posted.author)
+        first_post = self.members.get(key) is False  # a member's first message (not a Slack guest's)
+        if first_post:
+            self.members[key] = True
+            self.changed_members.add(key)
+        self._swarm(dataclasses.replace(swarm, messages=swarm.messages + 1, posters=swarm.posters + int(first_post)))
+
+    def swarm_resolved(self, resolved: SwarmResolved) -> None:
+        swarm = self.swarms.get(resolved.swarm_id) or SwarmRow(
+            resolved.swarm_id, resolved.case_id, "open", resolved.started_at
+        )
+        self._swarm(dataclasses.replace(swarm, status=resolved.status, ended_at=resolved.ended_at))
+
 
 def _case_id(data: object) -> uuid.UUID | None:
     match data:
@@ -220,6 +274,10 @@ def _case_id(data: object) -> uuid.UUID | None:
             | CaseSatisfactionSurveySent(case_id=case_id)
             | SlaClocksStarted(case_id=case_id)
             | SlaMilestonesUpdated(case_id=case_id)
+            | SwarmStarted(case_id=case_id)
+            | SwarmMemberJoined(case_id=case_id)
+            | SwarmMessagePosted(case_id=case_id)
+            | SwarmResolved(case_id=case_id)
         ):
             return case_id
     return None
@@ -236,13 +294,25 @@ class ReadModelService:
             for received in batch
             if isinstance(received.data, CaseSatisfactionSurveySent | CaseSatisfactionRated)
         }
+        swarm_ids = {
+            received.data.swarm_id
+            for received in batch
+            if isinstance(received.data, SwarmStarted | SwarmMemberJoined | SwarmMessagePosted | SwarmResolved)
+        }
         known = await repository.cases(case_ids)
         before = {case_id: Dimensions.of(row) for case_id, row in known.items()}
-        schedules = await repository.schedules(case_ids)
-        # A case not known yet can have facts recorded only through sla.events (its clocks, read
-        # before its creation: it has a policy row then); its own events come in order after it.
-        timed_first = {case_id for case_id in schedules if case_id not in known}
-        fold = _Fold(known, await repository.surveys(survey_ids) if survey_ids else {}, schedules)
+        elsewhere = await repository.elsewhere(case_ids)
+        # A case not known yet can have facts recorded only through other topics (its SLA clocks,
+        # its swarms, read before its creation); its own events come in order after it.
+        timed_first = {case_id for case_id in elsewhere if case_id not in known}
+        fold = _Fold(
+            known,
+            await repository.surveys(survey_ids) if survey_ids else {},
+            {case_id: e.schedule_id for case_id, e in elsewhere.items() if e.has_policy},
+            {case_id: e.first_swarm for case_id, e in elsewhere.items() if e.first_swarm is not None},
+            await repository.swarms(swarm_ids) if swarm_ids else {},
+            await repository.swarm_members(swarm_ids) if swarm_ids else {},
+        )
         for received in batch:
             at = received.envelope.time
             match received.data:
@@ -261,6 +331,14 @@ class ReadModelService:
                     fold.rated(rated)
                 case SlaClocksStarted() | SlaMilestonesUpdated() as clocks:
                     fold.clocks(clocks)
+                case SwarmStarted() as started:
+                    fold.swarm_started(started)
+                case SwarmMemberJoined() as joined:
+                    fold.member_joined(joined)
+                case SwarmMessagePosted() as posted:
+                    fold.message_posted(posted)
+                case SwarmResolved() as resolved:
+                    fold.swarm_resolved(resolved)
         # Each fact is written with its case's dimensions as the batch leaves them; the facts
         # recorded earlier of a case whose dimensions moved (or timed before it was known) take them too.
         dimensions = {case_id: Dimensions.of(row) for case_id, row in fold.cases.items()}
@@ -272,7 +350,7 @@ class ReadModelService:
         await repository.set_dimensions(moved)
         await repository.save_cases([fold.cases[case_id] for case_id in sorted(fold.changed_cases)])
         await repository.add_status_changes(
-            [change | dataclasses.asdict(dimensions.get(change["case_id"], UNKNOWN)) for change in fold.status_changes]
+            [change | dimensions.get(change["case_id"], UNKNOWN).columns() for change in fold.status_changes]
         )
         await repository.close_spans(fold.closed)
         await repository.open_spans(
@@ -289,3 +367,11 @@ class ReadModelService:
             [(row, dimensions.get(row.case_id, UNKNOWN)) for rows in fold.clock_sets.values() for row in rows],
         )
         await repository.save_policies(list(fold.policies.values()))
+        if fold.changed_swarms:
+            await repository.save_swarms(
+                [
+                    (swarm := fold.swarms[swarm_id], dimensions.get(swarm.case_id, UNKNOWN))
+                    for swarm_id in sorted(fold.changed_swarms)
+                ]
+            )
+            await repository.save_swarm_members({key: fold.members[key] for key in sorted(fold.changed_members)})

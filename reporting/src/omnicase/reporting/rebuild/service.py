@@ -44,9 +44,11 @@ from omnicase.reporting.business_hours.service import BusinessHoursService
 from omnicase.reporting.readmodel.service import ReadModelService
 from omnicase.reporting.rebuild.owners import Owners
 
+# Swarms stay (collaboration has no history API to read them again): a case made again takes the
+# start of its first swarm from them, and they take its dimensions.
 _EMPTY = text(
-    "TRUNCATE reporting.cases, reporting.status_changes, reporting.sla_clocks, reporting.case_policies, "
-    "reporting.surveys"
+    "TRUNCATE reporting.cases, reporting.status_changes, reporting.open_spans, reporting.sla_clocks, "
+    "reporting.case_policies, reporting.surveys"
 )
 SOURCE = "reporting-rebuild"
 _STATES = {

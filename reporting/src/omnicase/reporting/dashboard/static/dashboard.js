@@ -12,12 +12,15 @@ const CHARTS = [
   ["sla_attainment", "SLA attainment per policy metric, percent"],
   ["one_touch_rate", "One-touch resolution rate, percent"],
   ["csat_good_rate", "Customer satisfaction, percent good of rated"],
+  ["swarms_started", "Swarms started per interval"],
+  ["swarm_to_solve_time_median", "Median time from a case's first swarm to its solve, hours"],
 ];
 const NUMBERS = [
   ["created", "Created", "sum"],
   ["solved", "Solved", "sum"],
   ["reopened", "Reopened", "sum"],
   ["backlog", "Backlog now", "last"],
+  ["swarms_started", "Swarms", "sum"],
 ];
 
 const $ = (id) => document.getElementById(id);
