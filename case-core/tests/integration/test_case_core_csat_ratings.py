@@ -31,17 +31,25 @@ async def change(api: httpx.AsyncClient, case_id: str, **changes: Any) -> dict[s
 
 
 async def surveyed_case(
-    api: httpx.AsyncClient, app: FastAPI, db: Database, deliver: Deliver, email: Email, published: Published
+    api: httpx.AsyncClient,
+    app: FastAPI,
+    db: Database,
+    deliver: Deliver,
+    email: Email,
+    published: Published,
+    *,
+    language: str | None = None,
+    texts: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """A solved email case whose survey went out, and the paths of its Good and Bad links."""
-    settings = {"enabled": True, "delay_seconds": 0, "reasons": REASONS}
+    """A solved email case (in ``language``) whose survey went out, and the paths of its Good and Bad links."""
+    settings = {"enabled": True, "delay_seconds": 0, "reasons": REASONS, "texts": texts or {}}
     assert (await api.put("/api/v1/csat/settings", json=settings)).status_code == 200
     address = f"user-{uuid.uuid4().hex[:10]}@customer.example"
     await deliver(email(address, name="Ada Lovelace"))
     contact = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"][0]
     [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
     await api.post(f"/api/v1/cases/{case['id']}/messages", json={"text": "Fixed it.", "public": True})
-    await change(api, case["id"], status="solved")
+    await change(api, case["id"], status="solved", **({"language": language} if language else {}))
     async with db.unit_of_work() as session:
         await app.state.services.csat.send_due(session)
     [mail] = [data for kind, data in await published(case["id"]) if "/public/csat/" in data.get("text", "")]
@@ -104,6 +112,29 @@ async def test_a_click_on_bad_then_a_reason_and_comment_are_kept_on_the_case_and
     assert (await api.get(f"/api/v1/cases/{case['id']}")).json()["satisfaction"]["rating"] == "good"
     await public.get(links["good"])
     assert len(rated_events(await published(case["id"]))) == 3, "good already is the rating: nothing to tell"
+
+
+async def test_the_page_speaks_the_cases_language_and_marks_survey_texts_in_another(
+    api: httpx.AsyncClient, app: FastAPI, db: Database, deliver: Deliver, email: Email, published: Published
+) -> None:
+    public = httpx.AsyncClient(transport=api._transport, base_url="http://case-core")
+    _, links = await surveyed_case(api, app, db, deliver, email, published, language="ko-KR")
+    page = (await public.get(links["good"])).text
+    assert '<html lang="ko">' in page
+    assert "<title>상담은 어떠셨나요? 문의 #" in page
+    assert '<label for="comment">의견 (선택)</label>' in page
+    assert "평가가 저장되었습니다: <strong>좋았어요</strong>" in page, "the built-in Korean texts, unmarked"
+
+    # A German case with the admin's German texts: the page's words are English (none shipped in
+    # German), the survey's texts say they are German.
+    german = {
+        "de": {"subject": "Wie war unser Service?", "text": "Wie zufrieden sind Sie?", "good": "Gut", "bad": "Schlecht"}
+    }
+    _, links = await surveyed_case(api, app, db, deliver, email, published, language="de", texts=german)
+    page = (await public.get(links["bad"])).text
+    assert '<html lang="en">' in page
+    assert 'Your rating is saved: <strong><span lang="de">Schlecht</span></strong>' in page
+    assert '<span lang="de">Gut</span></label>' in page
 
 
 async def test_a_bad_rating_fires_a_trigger_on_the_satisfaction_condition(

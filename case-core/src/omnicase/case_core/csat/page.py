@@ -3,11 +3,16 @@
 Landmarks (``header``, ``main``), one ``h1``, the rating as a fieldset of radio buttons with
 a legend, the reason and comment with their labels, errors in an ``alert`` summary linked to
 their fields (``aria-invalid``, ``aria-describedby``). Every value is escaped.
+
+The page's own words come in the case's language where the product ships them (English, Korean,
+Chinese: its base language, else English), and the document says which (``lang``); the survey's
+texts (the admin's, per locale) are marked with their own ``lang`` where they are in another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 from omnicase.case_core.csat.service import MAX_COMMENT, SurveyView
@@ -28,13 +33,77 @@ button:focus,select:focus,textarea:focus,input:focus{outline:3px solid #f5a623;o
 """
 
 
+@dataclass(frozen=True)
+class PageWords:
+    """The page's own words in one locale."""
+
+    survey: str
+    title: str  # {number}
+    saved: str  # {label}: the rating saved
+    may_change: str
+    not_saved: str
+    legend: str
+    reason: str
+    no_reason: str
+    comment: str
+    save: str
+
+
+PAGE_WORDS: dict[str, PageWords] = {
+    "en": PageWords(
+        survey="Customer satisfaction survey",
+        title="How did we do? Case #{number}",
+        saved="Thank you. Your rating is saved: {label}.",
+        may_change="You may add a comment below, or change your rating.",
+        not_saved="Your answer was not saved",
+        legend="How would you rate the support you received?",
+        reason="If you rated it bad, what was the main reason?",
+        no_reason="No reason given",
+        comment="Comment (optional)",
+        save="Save my answer",
+    ),
+    "ko": PageWords(
+        survey="고객 만족도 설문",
+        title="상담은 어떠셨나요? 문의 #{number}",
+        saved="감사합니다. 평가가 저장되었습니다: {label}.",
+        may_change="아래에 의견을 남기시거나 평가를 바꾸실 수 있습니다.",
+        not_saved="답변이 저장되지 않았습니다",
+        legend="받으신 지원을 어떻게 평가하시겠어요?",
+        reason="별로였다면, 주된 이유는 무엇인가요?",
+        no_reason="이유 선택 안 함",
+        comment="의견 (선택)",
+        save="답변 저장",
+    ),
+    # Chinese punctuation is full width on purpose.
+    "zh": PageWords(
+        survey="客户满意度调查",
+        title="您对我们的服务满意吗？请求 #{number}",  # noqa: RUF001
+        saved="谢谢。您的评分已保存：{label}。",  # noqa: RUF001
+        may_change="您可以在下方添加评论，或更改评分。",  # noqa: RUF001
+        not_saved="您的回答未保存",
+        legend="您如何评价所获得的支持？",  # noqa: RUF001
+        reason="如果您评为不满意，主要原因是什么？",  # noqa: RUF001
+        no_reason="未选择原因",
+        comment="评论（可选）",  # noqa: RUF001
+        save="保存我的回答",
+    ),
+}
+
+
+def page_locale(language: str | None) -> str:
+    """The locale of the page's own words for a case's language: itself, its base language, English."""
+    wanted = (language or "").lower()
+    return next((locale for locale in (wanted, wanted.split("-")[0]) if locale in PAGE_WORDS), "en")
+
+
 def _document(title: str, body: str, lang: str = "en") -> str:
     return (
         f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f'<body><header><p>Customer satisfaction survey</p></header><main id="main">{body}</main></body></html>'
+        f"<body><header><p>{escape(PAGE_WORDS[lang].survey if lang in PAGE_WORDS else PAGE_WORDS['en'].survey)}"
+        f'</p></header><main id="main">{body}</main></body></html>'
     )
 
 
@@ -55,6 +124,15 @@ def survey_page(
 ) -> str:
     """The survey of ``view``: its rating confirmed (``saved``) and the form to add to it or change it."""
     survey, texts = view.survey, view.texts
+    lang = page_locale(view.case.language)
+    words = PAGE_WORDS[lang]
+
+    def theirs(label: str) -> str:
+        """A survey text, marked with its locale where the page's words are in another."""
+        if view.texts_locale == lang:
+            return escape(label)
+        return f'<span lang="{escape(view.texts_locale)}">{escape(label)}</span>'
+
     rating = rating if rating is not None else survey.rating or view.link
     reason = reason if reason is not None else survey.reason or ""
     comment = comment if comment is not None else survey.comment or ""
@@ -64,14 +142,12 @@ def survey_page(
         items = "".join(f'<li><a href="#{escape(error.field)}">{escape(error.message)}</a></li>' for error in errors)
         parts.append(
             '<div class="errors" role="alert" aria-labelledby="errors-title">'
-            f'<h2 id="errors-title">Your answer was not saved</h2><ul>{items}</ul></div>'
+            f'<h2 id="errors-title">{escape(words.not_saved)}</h2><ul>{items}</ul></div>'
         )
     elif saved and survey.rating is not None:
         label = texts.good if survey.rating == "good" else texts.bad
-        parts.append(
-            f'<div class="status" role="status"><p>Thank you. Your rating is saved: <strong>{escape(label)}</strong>.'
-            "</p><p>You may add a comment below, or change your rating.</p></div>"
-        )
+        saved_text = escape(words.saved).replace("{label}", f"<strong>{theirs(label)}</strong>")
+        parts.append(f'<div class="status" role="status"><p>{saved_text}</p><p>{escape(words.may_change)}</p></div>')
 
     def described(field: str) -> str:
         if field not in by_field:
@@ -83,27 +159,27 @@ def survey_page(
 
     radios = "".join(
         f'<label><input type="radio" name="rating" value="{value}"{" checked" if rating == value else ""}'
-        f"{' id=rating' if value == 'good' else ''}{described('rating')}> {escape(label)}</label>"
+        f"{' id=rating' if value == 'good' else ''}{described('rating')}> {theirs(label)}</label>"
         for value, label in (("good", texts.good), ("bad", texts.bad))
     )
-    options = '<option value="">No reason given</option>' + "".join(
+    options = f'<option value="">{escape(words.no_reason)}</option>' + "".join(
         f'<option value="{escape(option)}"{" selected" if option == reason else ""}>{escape(option)}</option>'
         for option in view.reasons
     )
     reason_field = (
-        '<label for="reason">If you rated it bad, what was the main reason?</label>'
+        f'<label for="reason">{escape(words.reason)}</label>'
         f'{message("reason")}<select id="reason" name="reason"{described("reason")}>{options}</select>'
         if view.reasons
         else ""
     )
     parts.append(
         f'<form method="post" action="{escape(action)}">'
-        f"<fieldset><legend>How would you rate the support you received?</legend>{message('rating')}{radios}"
+        f"<fieldset><legend>{escape(words.legend)}</legend>{message('rating')}{radios}"
         "</fieldset>"
         f"{reason_field}"
-        f'<label for="comment">Comment (optional)</label>{message("comment")}'
+        f'<label for="comment">{escape(words.comment)}</label>{message("comment")}'
         f'<textarea id="comment" name="comment" rows="5" maxlength="{MAX_COMMENT}"{described("comment")}>'
         f"{escape(comment)}</textarea>"
-        '<button type="submit">Save my answer</button></form>'
+        f'<button type="submit">{escape(words.save)}</button></form>'
     )
-    return _document(f"How did we do? Case #{view.case.number}", "".join(parts), view.case.language or "en")
+    return _document(words.title.format(number=view.case.number), "".join(parts), lang)

@@ -71,6 +71,8 @@ class SurveyView:
     reasons: list[str]
     link: Rating
     open: bool
+    # The locale ``texts`` are written in (the page marks them when its own words are in another).
+    texts_locale: str = "en"
 
 
 class AnswerInvalid(ValidationFailed):
@@ -83,13 +85,18 @@ class AnswerInvalid(ValidationFailed):
 
 def text_for(settings: CsatSettingsInput, language: str | None) -> CsatText:
     """The texts for a case's language: the admin's, else the built-in ones; its base language; English."""
+    return located_text_for(settings, language)[1]
+
+
+def located_text_for(settings: CsatSettingsInput, language: str | None) -> tuple[str, CsatText]:
+    """:func:`text_for` with the locale of the texts it picked."""
     wanted = (language or "").lower()
     for locale in (wanted, wanted.split("-")[0]):
         if locale in settings.texts:
-            return settings.texts[locale]
+            return locale, settings.texts[locale]
         if locale in BUILT_IN_TEXTS:
-            return BUILT_IN_TEXTS[locale]
-    return settings.texts.get("en", BUILT_IN_TEXTS["en"])
+            return locale, BUILT_IN_TEXTS[locale]
+    return "en", settings.texts.get("en", BUILT_IN_TEXTS["en"])
 
 
 class CsatService:
@@ -293,7 +300,8 @@ class CsatService:
         open_ = (
             case.status != CaseStatus.CLOSED and case.merged_into is None and utcnow() < survey.sent_at + RATING_WINDOW
         )
-        return SurveyView(survey, case, text_for(settings, case.language), reasons, link, open_)
+        locale, texts = located_text_for(settings, case.language)
+        return SurveyView(survey, case, texts, reasons, link, open_, texts_locale=locale)
 
     async def _record(
         self,
