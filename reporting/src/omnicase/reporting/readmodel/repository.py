@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, delete, func, literal_column, select, text, update
-from sqlalchemy.dialects.postgresql import TSTZRANGE, insert
+from sqlalchemy import delete, select, text
 
 from omnicase.kit.db import UnnestedRows, any_of
 from omnicase.kit.repository import Repository
@@ -18,7 +17,6 @@ from omnicase.reporting.models import (
     DIMENSIONS,
     case_policies,
     cases,
-    open_spans,
     sla_clocks,
     status_changes,
     surveys,
@@ -181,28 +179,25 @@ _SET_DIMENSIONS = text(
     """
 )
 # A case's open span (at most one has no end) ends at its solve.
-_CLOSE_SPANS = (
-    update(open_spans)
-    .where(open_spans.c.case_id == bindparam("b_case_id"))
-    .where(func.upper_inf(open_spans.c.span))
-    .values(span=func.tstzrange(func.lower(open_spans.c.span), bindparam("b_at"), literal_column("'[)'")))
+_CLOSE_SPANS = text(
+    """
+    UPDATE reporting.open_spans o SET span = tstzrange(lower(o.span), b.at, '[)')
+    FROM unnest(CAST(:case_id AS uuid[]), CAST(:at AS timestamptz[])) AS b(case_id, at)
+    WHERE o.case_id = b.case_id AND upper_inf(o.span)
+    """
 )
 # A span opened by the batch (its creation or a reopen), closed if the batch also solved it; one
-# already recorded (a rebuild, a replay) is kept.
-_OPEN_SPANS = (
-    insert(open_spans)
-    .values(
-        case_id=bindparam("b_case_id"),
-        opened_at=bindparam("b_opened_at"),
-        **{name: bindparam(f"b_{name}") for name in DIMENSIONS},
-        span=func.tstzrange(
-            bindparam("b_opened_at"),
-            bindparam("b_closed_at", type_=DateTime(timezone=True)),
-            literal_column("'[)'"),
-            type_=TSTZRANGE,
-        ),
-    )
-    .on_conflict_do_nothing()
+# already recorded (a rebuild, a replay) is kept. One statement for the batch's spans (unnest).
+_OPEN_SPANS = text(
+    f"""
+    INSERT INTO reporting.open_spans (case_id, opened_at, span, {", ".join(DIMENSIONS)})
+    SELECT b.case_id, b.opened_at, tstzrange(b.opened_at, b.closed_at, '[)'), {", ".join("b." + d for d in DIMENSIONS)}
+    FROM unnest(CAST(:case_id AS uuid[]), CAST(:opened_at AS timestamptz[]), CAST(:closed_at AS timestamptz[]),
+                CAST(:channel AS text[]), CAST(:brand AS text[]), CAST(:group_id AS uuid[]),
+                CAST(:assignee_id AS uuid[]), CAST(:priority AS text[]))
+        AS b(case_id, opened_at, closed_at, {", ".join(DIMENSIONS)})
+    ON CONFLICT DO NOTHING
+    """
 )
 
 
@@ -270,21 +265,21 @@ class ReadModelRepository(Repository):
     async def close_spans(self, rows: Sequence[tuple[uuid.UUID, datetime]]) -> None:
         """End the open span of each case at its solve (spans the batch opened are written closed)."""
         if rows:
-            parameters = [{"b_case_id": case_id, "b_at": at} for case_id, at in rows]
-            await self.session.execute(_CLOSE_SPANS.execution_options(synchronize_session=False), parameters)
+            await self.session.execute(
+                _CLOSE_SPANS, {"case_id": [case_id for case_id, _ in rows], "at": [at for _, at in rows]}
+            )
 
     async def open_spans(self, rows: Sequence[tuple[uuid.UUID, datetime, datetime | None, Dimensions]]) -> None:
         if rows:
-            parameters = [
-                {
-                    "b_case_id": c,
-                    "b_opened_at": opened,
-                    "b_closed_at": closed,
-                    **{f"b_{name}": value for name, value in dimensions.columns().items()},
-                }
-                for c, opened, closed, dimensions in rows
-            ]
-            await self.session.execute(_OPEN_SPANS, parameters)
+            columns: dict[str, list[Any]] = {"case_id": [], "opened_at": [], "closed_at": []}
+            columns |= {name: [] for name in DIMENSIONS}
+            for case_id, opened, closed, dimensions in rows:
+                columns["case_id"].append(case_id)
+                columns["opened_at"].append(opened)
+                columns["closed_at"].append(closed)
+                for name, value in dimensions.columns().items():
+                    columns[name].append(value)
+            await self.session.execute(_OPEN_SPANS, columns)
 
     async def replace_clocks(
         self, case_ids: Collection[uuid.UUID], rows: Sequence[tuple[ClockRow, Dimensions]]
