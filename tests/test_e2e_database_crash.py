@@ -25,23 +25,12 @@ import httpx
 import pytest
 
 from omnicase.devtools.testing.frontend import RETRYABLE, Gateway, submit, wait_for
-from omnicase.devtools.testing.stack import SuiteStack
+from omnicase.devtools.testing.stack import SUITE_SERVICES, SuiteStack
 
 pytestmark = pytest.mark.slow
 
 PER_CHANNEL = 36
 CLIENTS_PER_CHANNEL = 3
-SERVICES = (
-    "gateway",
-    "case-core",
-    "intake-email",
-    "intake-web",
-    "routing",
-    "sla-engine",
-    "knowledge",
-    "reporting",
-    "collaboration",
-)
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +158,7 @@ def test_a_postgresql_crash_mid_flood_loses_nothing_doubles_nothing_and_the_suit
         }
         for i in range(PER_CHANNEL)
     ]
-    before = {name: stack.service_process(name).pid for name in SERVICES}
+    before = {name: stack.service_process(name).pid for name in SUITE_SERVICES}
 
     flood = Flood()
     clients = [
@@ -193,7 +182,7 @@ def test_a_postgresql_crash_mid_flood_loses_nothing_doubles_nothing_and_the_suit
     assert flood.failures == []
     assert sorted(flood.accepted) == sorted([str(mail["Subject"]) for mail in mails] + [p["subject"] for p in posts])
     stack.wait_for_line("PostgreSQL recovered: every service is ready again", timeout=60)
-    assert {name: stack.service_process(name).pid for name in SERVICES} == before, "no service was restarted"
+    assert {name: stack.service_process(name).pid for name in SUITE_SERVICES} == before, "no service was restarted"
 
     # Refused the same way on every channel while it was down (or a connection the crash cut);
     # never a permanent SMTP refusal, never a 500.

@@ -17,7 +17,7 @@ import httpx
 import psutil
 import pytest
 
-from omnicase.devtools.testing.stack import StackError, SuiteStack
+from omnicase.devtools.testing.stack import SUITE_SERVICES, StackError, SuiteStack
 from omnicase.kit.service import discover_services
 
 pytestmark = pytest.mark.slow
@@ -102,17 +102,7 @@ def test_up_runs_the_suite_behind_the_gateway_restarts_what_dies_and_stops_clean
     report = stack.wait_ready()
 
     services = {spec.name for spec in discover_services()}
-    assert services == {
-        "gateway",
-        "case-core",
-        "intake-email",
-        "intake-web",
-        "routing",
-        "sla-engine",
-        "knowledge",
-        "reporting",
-        "collaboration",
-    }
+    assert services == SUITE_SERVICES
     assert report["checks"] == {"database": "ok", **{f"service:{name}": "ok" for name in services - {"gateway"}}}
     stack.wait_for_line("Omnicase is up.")
     assert f"API docs       {gateway}/docs" in stack.output()

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
+from omnicase.devtools.testing.stack import SUITE_SERVICES
 from omnicase.kit.blobs import BLOB_SCHEMA
 from omnicase.kit.db import create_engine
 from omnicase.kit.service import discover_services
@@ -38,17 +39,7 @@ def test_each_service_migrates_only_its_own_schema_and_can_go_back(embedded_post
     embedded_postgres.ensure_database("omnicase_migrations")
     url = embedded_postgres.url("omnicase_migrations")
     specs = [spec for spec in discover_services() if spec.has_migrations()]
-    assert {spec.name for spec in specs} == {
-        "case-core",
-        "intake-email",
-        "intake-web",
-        "routing",
-        "sla-engine",
-        "knowledge",
-        "reporting",
-        "collaboration",
-        "gateway",
-    }
+    assert {spec.name for spec in specs} == SUITE_SERVICES
 
     for spec in specs:
         upgrade(spec, url)

@@ -25,6 +25,21 @@ import psutil
 from omnicase.devtools.devstack.processes import die_with_parent, free_port
 from omnicase.kit.service import ServiceSpec, discover_services
 
+# The services the suite is made of: what a test of the whole suite finds installed, migrates and runs.
+SUITE_SERVICES = frozenset(
+    {
+        "gateway",
+        "case-core",
+        "intake-email",
+        "intake-web",
+        "routing",
+        "sla-engine",
+        "knowledge",
+        "reporting",
+        "collaboration",
+    }
+)
+
 
 class StackError(AssertionError):
     """The stack did not do what the test waited for; the message ends with its log."""
