@@ -30,6 +30,8 @@ ROUTES: dict[str, str] = {
     "/public/channels": "intake-web",
     "/public/webhooks": "intake-web",
     "/public/messaging": "intake-web",
+    "/api/v1/voice": "intake-web",
+    "/public/voice": "intake-web",
     "/api/v1/agents": "routing",
     "/api/v1/groups": "routing",
     "/api/v1/skills": "routing",

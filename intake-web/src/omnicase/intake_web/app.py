@@ -14,6 +14,8 @@ from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebState, intake_web_state
 from omnicase.intake_web.widget.hub import ConversationHub
 from omnicase.intake_web.widget.public import router as widget_router
+from omnicase.intake_web.voice.api import router as voice_router
+from omnicase.intake_web.voice.webhooks import router as voice_webhooks_router
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
 from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
 from omnicase.kit.settings import load_settings
@@ -28,6 +30,8 @@ TAGS = [
         "name": "public messaging",
         "description": "Unauthenticated: the chat widget's script, conversations, messages and live events.",
     },
+    {"name": "voice", "description": "Voice channels: a telephony provider's numbers, greeting and voicemail; calls."},
+    {"name": "public voice", "description": "Signed call webhooks of a telephony provider, answered with TwiML."},
 ]
 
 
@@ -37,7 +41,15 @@ def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
     consumer = IntakeWebConsumer(hub)
     parts = ServiceParts[IntakeWebSettings, IntakeWebState](
         state=intake_web_state(hub),
-        routers=[forms_router, public_forms_router, channels_router, webhooks_router, widget_router],
+        routers=[
+            forms_router,
+            public_forms_router,
+            channels_router,
+            webhooks_router,
+            widget_router,
+            voice_router,
+            voice_webhooks_router,
+        ],
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[

@@ -52,13 +52,48 @@ channels = Table(
     *timestamps(),
 )
 
+# Voice channels (a Twilio-compatible telephony provider): numbers, greeting, voicemail; the
+# provider's auth token sealed in ``config.settings`` as the messaging channels' secrets are.
+voice_channels = Table(
+    "voice_channels",
+    metadata,
+    id_column(),
+    Column("name", String(200), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("config", JSONB, nullable=False),
+    version_column(),
+    *timestamps(),
+)
+
+# One row per provider call (CallSid), brought up to date by each of its signed callbacks.
+voice_calls = Table(
+    "voice_calls",
+    metadata,
+    id_column(),
+    Column("channel_id", Uuid, nullable=False),
+    Column("call_sid", String(64), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("from_number", String(32), nullable=False),
+    Column("to_number", String(32), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("duration_seconds", Integer),
+    Column("recording_url", Text),
+    Column("transcription", Text),
+    Column("intake_id", Uuid, nullable=False, comment="The inbound message that opened or joined its case."),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("channel_id", "call_sid"),
+    Index("ix_voice_calls_channel_id_id", "channel_id", "id"),
+)
+
 # Every inbound message this service accepted (form submissions and channel webhooks),
 # kept until case-core acknowledges it (end-to-end acknowledgement).
 inbound_messages = Table(
     "inbound_messages",
     metadata,
     id_column(),
-    Column("source", String(80), nullable=False, comment="form:<id> or channel:<id>"),
+    Column("source", String(80), nullable=False, comment="form:<id>, channel:<id> or voice:<id>"),
     Column("form_id", Uuid),
     Column("channel_id", Uuid),
     Column("dedupe_key", String(200)),

@@ -55,6 +55,7 @@ AREAS: dict[str, Area] = {
     "/api/v1/mailboxes": Area("channels", STAFF, ADMIN),
     "/api/v1/forms": Area("channels", STAFF, ADMIN),
     "/api/v1/channels": Area("channels", STAFF, ADMIN),
+    "/api/v1/voice": Area("channels", STAFF, ADMIN),
     "/api/v1/agents": Area("routing", STAFF, ADMIN),
     "/api/v1/groups": Area("routing", STAFF, ADMIN),
     "/api/v1/skills": Area("routing", STAFF, ADMIN),

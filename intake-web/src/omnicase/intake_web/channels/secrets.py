@@ -1,6 +1,6 @@
 """Channel secrets at rest: provider tokens and signing secrets sealed by the kit's master keys.
 
-The configuration keys in :data:`SECRET_KEYS` (a Twilio auth token, a Meta app secret and
+The configuration keys in :data:`SECRET_KEYS` (a Twilio auth token, a voice channel's, a Meta app secret and
 access tokens, an integrator's webhook secrets) are stored in the channel's JSON as sealed
 tokens (:mod:`omnicase.kit.sealing`), each bound to its channel and key, so a database dump
 reveals none; the API never shows them after they are set. Values stored before sealing
@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.channels.schemas import SECRET_KEYS
-from omnicase.intake_web.models import channels
+from omnicase.intake_web.models import channels, voice_channels
 from omnicase.kit.sealing import Sealer
 
 
@@ -48,14 +48,16 @@ class ChannelSecrets:
         return self._each(settings, channel_id, self.sealer.open_stored)
 
     async def reseal(self, session: AsyncSession) -> int:
-        """Seal plain secrets and re-wrap those under an old master key; how many channels changed."""
-        rows = (await session.execute(select(channels.c.id, channels.c.config).with_for_update(skip_locked=True))).all()
+        """Seal plain secrets and re-wrap those under an old master key; how many channels changed
+        (messaging and voice channels alike)."""
         changed = 0
-        for row in rows:
-            settings = row.config["settings"]
-            resealed = self._each(settings, row.id, self.sealer.reseal)
-            if resealed != settings:
-                config = row.config | {"settings": resealed}
-                await session.execute(update(channels).where(channels.c.id == row.id).values(config=config))
-                changed += 1
+        for table in (channels, voice_channels):
+            rows = (await session.execute(select(table.c.id, table.c.config).with_for_update(skip_locked=True))).all()
+            for row in rows:
+                settings = row.config["settings"]
+                resealed = self._each(settings, row.id, self.sealer.reseal)
+                if resealed != settings:
+                    config = row.config | {"settings": resealed}
+                    await session.execute(update(table).where(table.c.id == row.id).values(config=config))
+                    changed += 1
         return changed

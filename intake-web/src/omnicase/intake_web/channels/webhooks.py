@@ -38,7 +38,7 @@ from omnicase.intake_web.channels.schemas import (
 from omnicase.intake_web.channels.service import ChannelService
 from omnicase.intake_web.errors import STORAGE_ERRORS
 from omnicase.intake_web.metrics import REJECTIONS
-from omnicase.intake_web.public_url import public_url
+from omnicase.intake_web.public_url import called_url
 from omnicase.intake_web.requests import bounded_body
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebRuntime
@@ -193,7 +193,7 @@ def _verified_items(
     config = channel.config
     if isinstance(config, SmsConfig):
         params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-        url = str(config.webhook_url) if config.webhook_url else _called_url(settings, request)
+        url = str(config.webhook_url) if config.webhook_url else called_url(settings, request)
         signatures.verify_twilio(config.auth_token, request.headers.get("x-twilio-signature"), url, params)
         return parse_sms(params)
     if isinstance(config, WhatsAppConfig | MessengerConfig):
@@ -251,11 +251,6 @@ async def _fetch_files(
                 ) from error
             files.setdefault(index, []).append(fetched)
     return files
-
-
-def _called_url(settings: IntakeWebSettings, request: Request) -> str:
-    url = public_url(settings, request, request.url.path)
-    return f"{url}?{request.url.query}" if request.url.query else url
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -1,0 +1,101 @@
+"""Pydantic shapes of the voice channels admin API and of the calls it lists."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, Field, StrictBool, field_validator
+
+from omnicase.intake_web.channels.schemas import Secret
+from omnicase.intake_web.defaults import RouteDefaults
+from omnicase.kit.events import CaseDefaults
+from omnicase.kit.inputs import Integer, StrictInput
+
+PhoneNumber = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+15005550006"])]
+
+DEFAULT_GREETING = "Thank you for calling. Nobody can take your call right now: please leave a message after the tone."
+
+
+class VoiceChannelBase(BaseModel):
+    """What a voice channel's answer shows of it (its auth token never)."""
+
+    provider: Literal["twilio"] = Field(
+        default="twilio",
+        description="`twilio`: Twilio or any provider speaking its voice webhooks, signatures and TwiML.",
+    )
+    account_sid: str = Field(min_length=1, max_length=100, examples=["AC0123456789abcdef"])
+    api_base_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.twilio.com"))
+    webhook_base_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The base of the URLs set at the provider, if it differs from this service's public one "
+        "(the signatures cover the whole URL).",
+    )
+    phone_numbers: list[PhoneNumber] = Field(
+        min_length=1, max_length=100, description="The channel's numbers (E.164); a call to another is refused."
+    )
+    brand: str | None = Field(default=None, min_length=1, max_length=100, description="The brand of its cases.")
+    greeting: str = Field(default=DEFAULT_GREETING, min_length=1, max_length=1000, description="Said to every caller.")
+    language: str = Field(
+        default="en-US", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", description="The language the greeting is said in."
+    )
+    voicemail: StrictBool = Field(
+        default=True,
+        description="Record a voicemail after the greeting (no agent takes calls yet); otherwise hang up.",
+    )
+    voicemail_max_seconds: Integer = Field(default=120, ge=1, le=3600)
+    transcribe: StrictBool = Field(default=True, description="Ask the provider for a transcript of each voicemail.")
+
+    @field_validator("phone_numbers")
+    @classmethod
+    def _distinct(cls, numbers: list[str]) -> list[str]:
+        return list(dict.fromkeys(numbers))
+
+
+class VoiceConfig(VoiceChannelBase):
+    """A voice channel's settings as stored (sealed) and used (opened)."""
+
+    auth_token: str
+
+
+class VoiceChannelIn(StrictInput, VoiceChannelBase):
+    name: str = Field(min_length=1, max_length=200)
+    enabled: StrictBool = True
+    auth_token: Secret = Field(description="The provider's auth token: it signs the webhooks. Write-only.")
+    defaults: RouteDefaults = Field(default_factory=RouteDefaults)
+
+    def config(self) -> VoiceConfig:
+        return VoiceConfig.model_validate(self.model_dump(exclude={"name", "enabled", "defaults"}))
+
+
+class VoiceChannelOut(VoiceChannelBase):
+    id: uuid.UUID
+    name: str
+    enabled: bool
+    defaults: CaseDefaults
+    voice_url: str = Field(description="Set at the provider as the numbers' incoming call webhook (POST).")
+    status_callback_url: str = Field(
+        description="Set at the provider as the numbers' call status callback (POST); recordings and transcripts "
+        "come back to it too."
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    page_name: ClassVar[str] = "VoiceChannelList"
+
+
+class VoiceCall(BaseModel):
+    id: uuid.UUID
+    call_sid: str
+    direction: Literal["inbound"]
+    from_number: str
+    to_number: str
+    status: str = Field(description="The provider's latest call status: ringing, in-progress, completed, no-answer…")
+    duration_seconds: int | None
+    recording_url: str | None
+    transcription: str | None
+    case_id: uuid.UUID | None = Field(description="The case the call is logged on, once case-core confirmed it.")
+    started_at: datetime
+    ended_at: datetime | None
+    page_name: ClassVar[str] = "VoiceCallList"

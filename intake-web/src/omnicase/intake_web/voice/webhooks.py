@@ -1,0 +1,145 @@
+"""Public voice routes: a provider's incoming call webhook and its call callbacks.
+
+As messaging's webhooks: nothing is read into storage before the ``X-Twilio-Signature``
+checks out, and a webhook is answered 2xx only once what it reports is committed (503
+otherwise, and the provider retries). A forged webhook is answered 403, as Twilio's own
+request validators answer it, and leaves no trace but a counter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+
+from omnicase.intake_web.channels import signatures
+from omnicase.intake_web.channels.inbound import PayloadError
+from omnicase.intake_web.channels.webhooks import EMPTY_TWIML
+from omnicase.intake_web.errors import STORAGE_ERRORS
+from omnicase.intake_web.metrics import REJECTIONS
+from omnicase.intake_web.public_url import called_url, public_url
+from omnicase.intake_web.requests import bounded_body
+from omnicase.intake_web.state import IntakeWebRuntime
+from omnicase.intake_web.voice.calls import CallEvent, answer_call, parse_call, store_call
+from omnicase.intake_web.voice.service import (
+    StoredVoiceChannel,
+    VoiceChannelNotFound,
+    VoiceChannelService,
+    voice_paths,
+)
+from omnicase.kit.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, problem_responses
+
+router = APIRouter(prefix="/public/voice/channels", tags=["public voice"])
+
+_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
+    }
+}
+_TWIML = {"description": "TwiML for the provider.", "content": {"text/xml": {"schema": {"type": "string"}}}}
+
+
+class VoiceChannelDisabled(Forbidden):
+    slug = "voice-channel-disabled"
+
+
+class CallSignatureRefused(Forbidden):
+    slug = "call-signature-refused"
+    title = "Signature not valid"
+
+
+class NumberNotFound(NotFound):
+    slug = "voice-number-not-found"
+
+
+_PROBLEMS = problem_responses(
+    BadRequest,
+    CallSignatureRefused,
+    VoiceChannelDisabled,
+    VoiceChannelNotFound,
+    NumberNotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
+
+
+async def _taken(request: Request, channel_id: uuid.UUID, *, incoming: bool) -> tuple[StoredVoiceChannel, CallEvent]:
+    """The signed call webhook, stored once; what it is and the channel it came to."""
+    runtime: IntakeWebRuntime = request.app.state.runtime
+    try:
+        async with runtime.database.unit_of_work() as session:
+            channel = await VoiceChannelService(session, runtime.state.channel_secrets).find(channel_id)
+    except STORAGE_ERRORS as error:
+        raise ServiceUnavailable("The channel could not be read; call again.", headers={"Retry-After": "5"}) from error
+    if channel is None:
+        REJECTIONS.labels("voice", "unknown_channel").inc()
+        raise VoiceChannelNotFound(f"Voice channel {channel_id} does not exist.")
+    if not channel.enabled:
+        REJECTIONS.labels("voice", "disabled").inc()
+        raise VoiceChannelDisabled("This voice channel is disabled.")
+    try:
+        body = await bounded_body(request, runtime.settings.max_webhook_bytes)
+    except PayloadTooLarge:
+        REJECTIONS.labels("voice", "too_large").inc()
+        raise
+    params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    base = str(channel.config.webhook_base_url) if channel.config.webhook_base_url else None
+    try:
+        signatures.verify_twilio(
+            channel.config.auth_token,
+            request.headers.get("x-twilio-signature"),
+            called_url(runtime.settings, request, base),
+            params,
+        )
+    except signatures.SignatureError as error:
+        REJECTIONS.labels("voice", error.reason).inc()
+        raise CallSignatureRefused(f"The request's signature is not valid: {error}.") from error
+    try:
+        event = parse_call(params, incoming=incoming)
+    except PayloadError as error:
+        REJECTIONS.labels("voice", "payload").inc()
+        raise BadRequest(f"The payload is not a call webhook: {error}.") from error
+    if event.to_number not in channel.config.phone_numbers:
+        REJECTIONS.labels("voice", "unknown_number").inc()
+        raise NumberNotFound(f"{event.to_number} is not one of this voice channel's numbers.")
+    try:
+        async with runtime.database.unit_of_work() as session:
+            await store_call(session, runtime.outbox, channel, event)
+    except STORAGE_ERRORS as error:
+        raise ServiceUnavailable(
+            "The call could not be stored; send it again.", headers={"Retry-After": "5"}
+        ) from error
+    return channel, event
+
+
+@router.post(
+    "/{channel_id}/calls",
+    operation_id="receive_voice_call",
+    summary="An incoming call (the numbers' voice URL)",
+    response_class=Response,
+    openapi_extra=_FORM,
+    responses={200: _TWIML, **_PROBLEMS},
+)
+async def receive_voice_call(channel_id: uuid.UUID, request: Request) -> Response:
+    """Signature first (403 otherwise); the call opens a case or joins the caller's open one. Answered with
+    TwiML: the greeting, then voicemail (agents taking calls come later)."""
+    channel, _ = await _taken(request, channel_id, incoming=True)
+    settings = request.app.state.runtime.settings
+    events_url = channel.base_url(public_url(settings, request, "")) + voice_paths(channel.id)[1]
+    return Response(answer_call(channel, events_url), media_type="text/xml")
+
+
+@router.post(
+    "/{channel_id}/calls/events",
+    operation_id="receive_voice_call_event",
+    summary="A call's status, recording or transcript (the numbers' status callback)",
+    response_class=Response,
+    openapi_extra=_FORM,
+    responses={200: _TWIML, **_PROBLEMS},
+)
+async def receive_voice_call_event(channel_id: uuid.UUID, request: Request) -> Response:
+    """Logged on the call's case once each, however often the provider sends it."""
+    await _taken(request, channel_id, incoming=False)
+    return Response(EMPTY_TWIML, media_type="text/xml")

@@ -1,0 +1,292 @@
+"""Voice channels: a Twilio-compatible provider's signed call webhooks become the caller's messages (issue 25).
+
+The provider is played by the test: it posts form-encoded call webhooks signed as Twilio
+documents, with a signer written here from Twilio's description (and checked against
+Twilio's published example), not with the service's own code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import select
+
+from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.probes import read_topic
+from omnicase.intake_web.models import voice_channels
+from omnicase.kit.clock import utcnow
+from omnicase.kit.events import Envelope, MessageReceived
+from omnicase.kit.identity import IDENTITY_HEADER, sign_identity
+from omnicase.kit.topics import Topic, physical
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+TOKEN = "voice-auth-token-0123"
+NUMBER = "+15005550006"
+CALLER = "+15551230001"
+
+
+@pytest.fixture
+def service(shared_service: Any) -> Any:
+    return shared_service
+
+
+def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """Twilio's documented algorithm: the full URL, then each POST parameter's name and value in
+    name order, HMAC-SHA1 with the auth token, base64."""
+    signed = url + "".join(f"{name}{params[name]}" for name in sorted(params))
+    return base64.b64encode(hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
+async def test_the_test_signer_reproduces_twilios_published_example() -> None:
+    # The example of Twilio's webhook security documentation (auth token 12345).
+    params = {
+        "CallSid": "CA1234567890ABCDE",
+        "Caller": "+14158675309",
+        "Digits": "1234",
+        "From": "+14158675309",
+        "To": "+18005551212",
+    }
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert twilio_signature("12345", url, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+
+
+async def _voice_channel(service: Any, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": "Support line",
+        "account_sid": "AC0123456789abcdef",
+        "auth_token": TOKEN,
+        "phone_numbers": [NUMBER],
+        "brand": "acme",
+        "greeting": "Thanks for calling Acme & Co. Please leave a message.",
+        "defaults": {"tags": ["phone"]},
+        **overrides,
+    }
+    response = await service.client.post("/api/v1/voice/channels", json=body)
+    assert response.status_code == 201, response.text
+    channel: dict[str, Any] = response.json()
+    return channel
+
+
+def _call(call_sid: str, caller: str = CALLER, **more: str) -> dict[str, str]:
+    return {
+        "AccountSid": "AC0123456789abcdef",
+        "CallSid": call_sid,
+        "From": caller,
+        "To": NUMBER,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+        **more,
+    }
+
+
+async def _post(service: Any, url: str, params: dict[str, str], token: str = TOKEN) -> Any:
+    """As the provider posts it: to the URL it was given, signed over that URL and the parameters."""
+    headers = {"X-Twilio-Signature": twilio_signature(token, url, params)}
+    return await service.public.post(url.removeprefix("http://service"), data=params, headers=headers)
+
+
+async def _messages(service: Any, kafka_bootstrap: str, thread: str, expect: int) -> list[MessageReceived]:
+    topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
+    found: list[MessageReceived] = []
+
+    async def arrived() -> bool:
+        records = await read_topic(
+            kafka_bootstrap, topic, expect=expect, within=5, keep=lambda r: r.key == thread.encode()
+        )
+        found[:] = [MessageReceived.parse(Envelope.from_bytes(record.value)) for record in records]
+        return len(found) >= expect
+
+    await eventually(arrived, within=15, message=f"{expect} messages of {thread} on intake.messages")
+    return found
+
+
+async def _calls(service: Any, channel_id: str) -> list[dict[str, Any]]:
+    response = await service.client.get(f"/api/v1/voice/channels/{channel_id}/calls")
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_a_call_is_greeted_asked_for_voicemail_and_logged_once_on_the_callers_thread(
+    service: Any, kafka_bootstrap: str
+) -> None:
+    channel = await _voice_channel(service)
+    call_sid = f"CA{uuid.uuid4().hex}"
+    answered = await _post(service, channel["voice_url"], _call(call_sid))
+    assert answered.status_code == 200, answered.text
+    assert answered.headers["content-type"].startswith("text/xml")
+    twiml = ElementTree.fromstring(answered.text)
+    assert twiml.tag == "Response"
+    say, record = list(twiml)
+    assert (say.tag, say.text, say.get("language")) == (
+        "Say",
+        "Thanks for calling Acme & Co. Please leave a message.",
+        "en-US",
+    )
+    assert record.tag == "Record"
+    assert record.get("action") == channel["status_callback_url"]
+    assert record.get("transcribeCallback") == channel["status_callback_url"]
+    assert (record.get("maxLength"), record.get("transcribe")) == ("120", "true")
+
+    # The provider retries the webhook: the same answer, nothing stored twice.
+    again = await _post(service, channel["voice_url"], _call(call_sid))
+    assert (again.status_code, again.text) == (200, answered.text)
+
+    events = channel["status_callback_url"]
+    recording = f"https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef/Recordings/RE{call_sid[2:]}"
+    for params in (
+        _call(
+            call_sid,
+            CallStatus="in-progress",
+            RecordingUrl=recording,
+            RecordingSid=f"RE{call_sid[2:]}",
+            RecordingDuration="17",
+        ),
+        _call(call_sid, CallStatus="completed", CallDuration="31"),
+        _call(call_sid, CallStatus="completed", CallDuration="31"),  # a retried callback
+        _call(
+            call_sid,
+            CallStatus="completed",
+            RecordingUrl=recording,
+            TranscriptionSid=f"TR{call_sid[2:]}",
+            TranscriptionStatus="completed",
+            TranscriptionText="Hi, my router keeps rebooting. Please call me back.",
+        ),
+    ):
+        logged = await _post(service, events, params)
+        assert logged.status_code == 200, logged.text
+        assert logged.text == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+    thread = f"voice:{channel['id']}:{CALLER}"
+    messages = await _messages(service, kafka_bootstrap, thread, expect=4)
+    assert [m.text for m in messages] == [
+        f"Incoming call from {CALLER} to {NUMBER}.",
+        f"Voicemail recorded (17 s): {recording}",
+        "Call ended after 31 s.",
+        "Voicemail transcript: Hi, my router keeps rebooting. Please call me back.",
+    ]
+    first = messages[0]
+    assert (first.channel, first.subject, first.sender.phone, first.conversation_id) == (
+        "voice",
+        f"Call from {CALLER}",
+        CALLER,
+        thread,
+    )
+    assert (first.defaults.brand, first.defaults.tags) == ("acme", ["phone"])
+    assert {m.metadata["call_sid"] for m in messages} == {call_sid}
+
+    [call] = await _calls(service, channel["id"])
+    assert call["call_sid"] == call_sid
+    assert (call["from_number"], call["to_number"], call["direction"]) == (CALLER, NUMBER, "inbound")
+    assert (call["status"], call["duration_seconds"]) == ("completed", 31)
+    assert call["recording_url"] == recording
+    assert call["transcription"] == "Hi, my router keeps rebooting. Please call me back."
+    assert call["ended_at"] is not None
+
+
+async def test_forged_replayed_elsewhere_and_misaddressed_calls_are_refused_and_store_nothing(service: Any) -> None:
+    channel = await _voice_channel(service)
+    other = await _voice_channel(service, auth_token="another-accounts-token")
+    call = _call(f"CA{uuid.uuid4().hex}")
+    refusals = [
+        await _post(service, channel["voice_url"], call, token="not-the-token"),
+        # Signed for another channel's URL, replayed against this one.
+        await service.public.post(
+            channel["voice_url"].removeprefix("http://service"),
+            data=call,
+            headers={"X-Twilio-Signature": twilio_signature(TOKEN, other["voice_url"], call)},
+        ),
+        # Signed, then changed on the way.
+        await service.public.post(
+            channel["voice_url"].removeprefix("http://service"),
+            data={**call, "From": "+15559999999"},
+            headers={"X-Twilio-Signature": twilio_signature(TOKEN, channel["voice_url"], call)},
+        ),
+        await service.public.post(channel["voice_url"].removeprefix("http://service"), data=call),
+    ]
+    for refused in refusals:
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["type"].endswith("/call-signature-refused")
+
+    unknown_number = await _post(service, channel["voice_url"], {**call, "To": "+15550000000"})
+    assert unknown_number.status_code == 404
+    assert unknown_number.json()["type"].endswith("/voice-number-not-found")
+    missing = {name: value for name, value in call.items() if name != "CallSid"}
+    assert (await _post(service, channel["voice_url"], missing)).status_code == 400
+    unknown_channel = channel["voice_url"].replace(channel["id"], str(uuid.uuid4()))
+    assert (await _post(service, unknown_channel, call)).status_code == 404
+    assert await _calls(service, channel["id"]) == []
+
+    disabled = await service.client.put(
+        f"/api/v1/voice/channels/{channel['id']}",
+        json={
+            "name": "Closed line",
+            "enabled": False,
+            "account_sid": "AC1",
+            "auth_token": TOKEN,
+            "phone_numbers": [NUMBER],
+        },
+    )
+    assert disabled.status_code == 200, disabled.text
+    assert (await _post(service, channel["voice_url"], call)).status_code == 403
+    assert await _calls(service, channel["id"]) == []
+
+
+async def test_voice_channels_are_configured_by_admins_and_never_show_their_token(service: Any) -> None:
+    channel = await _voice_channel(service, voicemail=False)
+    assert "auth_token" not in channel
+    assert channel["voice_url"] == f"http://service/public/voice/channels/{channel['id']}/calls"
+    assert channel["status_callback_url"] == channel["voice_url"] + "/events"
+    assert (channel["brand"], channel["phone_numbers"], channel["provider"]) == ("acme", [NUMBER], "twilio")
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        stored = await session.scalar(
+            select(voice_channels.c.config).where(voice_channels.c.id == uuid.UUID(channel["id"]))
+        )
+    assert stored["settings"]["auth_token"].startswith("omnicase:v1:"), "a database dump shows a sealed token"
+    assert TOKEN not in json.dumps(stored)
+
+    # Without voicemail the caller hears the greeting and the call ends.
+    answered = await _post(service, channel["voice_url"], _call(f"CA{uuid.uuid4().hex}"))
+    assert [element.tag for element in ElementTree.fromstring(answered.text)] == ["Say", "Hangup"]
+
+    behind = await _voice_channel(service, webhook_base_url="https://support.example.com/")
+    assert behind["voice_url"] == f"https://support.example.com/public/voice/channels/{behind['id']}/calls"
+    assert (await _post(service, behind["voice_url"], _call(f"CA{uuid.uuid4().hex}"))).status_code == 200
+
+    before = (await service.client.get("/api/v1/voice/channels", params={"limit": 200})).json()["items"]
+    for bad, field in (
+        ({"phone_numbers": ["555-1234"]}, "body.phone_numbers.0"),
+        ({"phone_numbers": []}, "body.phone_numbers"),
+        ({"greeting": ""}, "body.greeting"),
+        ({"voicemail": "yes"}, "body.voicemail"),
+        ({"signing_secret": "x"}, "body.signing_secret"),
+    ):
+        body = {"name": "x", "account_sid": "AC1", "auth_token": TOKEN, "phone_numbers": [NUMBER], **bad}
+        refused = await service.client.post("/api/v1/voice/channels", json=body)
+        assert refused.status_code == 422, refused.text
+        assert field in {error["field"] for error in refused.json()["errors"]}
+    after = (await service.client.get("/api/v1/voice/channels", params={"limit": 200})).json()["items"]
+    assert len(after) == len(before)
+    assert channel["id"] in [item["id"] for item in after]
+
+    settings = service.settings
+    agent = sign_identity(
+        subject="agent-1", role="agent", scopes={"channels:read"}, secret=settings.internal_secret, now=utcnow()
+    )
+    path = f"/api/v1/voice/channels/{channel['id']}"
+    assert (await service.public.get(path, headers={IDENTITY_HEADER: agent})).status_code == 200
+    assert (await service.public.delete(path, headers={IDENTITY_HEADER: agent})).status_code == 403
+    assert (await service.public.get(path)).status_code == 401
+    assert (await service.client.delete(path)).status_code == 204
+    assert (await service.client.get(path)).status_code == 404
+    assert (await _post(service, channel["voice_url"], _call(f"CA{uuid.uuid4().hex}"))).status_code == 404
