@@ -30,7 +30,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TOKEN = "voice-auth-token-0123"
 NUMBER = "+15005550006"
-CALLER = "+15551230001"
+CALLER = "+14155550100"
 
 
 @pytest.fixture

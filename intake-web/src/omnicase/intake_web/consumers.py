@@ -17,8 +17,9 @@ from omnicase.kit.outbox import Outbox
 
 GROUP = "intake-web"
 ACCEPTS = event_types(CaseCreated, CaseMessageAdded, HeldMessageKept, OutboundMessageRequested)
-# Web forms and the messaging channels: acknowledgements and replies for email are intake-email's.
-INTAKE_CHANNELS = frozenset(channel.value for channel in OUR_CHANNELS | {Channel.WEB})
+# Web forms, the messaging channels and voice calls: acknowledgements and replies for email are
+# intake-email's (a reply on a voice case is no delivery of ours: OutboundRequests leaves it).
+INTAKE_CHANNELS = frozenset(channel.value for channel in OUR_CHANNELS | {Channel.WEB, Channel.VOICE})
 
 
 class IntakeWebConsumer:

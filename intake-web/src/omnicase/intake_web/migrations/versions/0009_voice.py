@@ -1,7 +1,7 @@
 """intake-web: voice channels and their calls (and the comments the models give inbound messages' columns).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
