@@ -193,7 +193,16 @@ async def test_a_call_is_greeted_asked_for_voicemail_and_logged_once_on_the_call
     assert call["ended_at"] is not None
 
 
+async def _refused(service: Any) -> dict[str, float]:
+    """The voice refusals counted so far, by reason (as an operator's dashboard reads /metrics)."""
+    prefix = 'omnicase_intake_web_rejections_total{channel="voice",reason="'
+    metrics = (await service.public.get("/metrics")).text.splitlines()
+    rows = [row[len(prefix) :].split('"} ') for row in metrics if row.startswith(prefix)]
+    return {reason: float(count) for reason, count in rows}
+
+
 async def test_forged_replayed_elsewhere_and_misaddressed_calls_are_refused_and_store_nothing(service: Any) -> None:
+    before = await _refused(service)
     channel = await _voice_channel(service)
     other = await _voice_channel(service, auth_token="another-accounts-token")
     call = _call(f"CA{uuid.uuid4().hex}")
@@ -226,6 +235,12 @@ async def test_forged_replayed_elsewhere_and_misaddressed_calls_are_refused_and_
     unknown_channel = channel["voice_url"].replace(channel["id"], str(uuid.uuid4()))
     assert (await _post(service, unknown_channel, call)).status_code == 404
     assert await _calls(service, channel["id"]) == []
+    counted = await _refused(service)
+    refusals_by_reason = {
+        reason: counted.get(reason, 0) - before.get(reason, 0)
+        for reason in ("signature", "unknown_number", "payload", "unknown_channel")
+    }
+    assert refusals_by_reason == {"signature": 4, "unknown_number": 1, "payload": 1, "unknown_channel": 1}
 
     disabled = await service.client.put(
         f"/api/v1/voice/channels/{channel['id']}",
