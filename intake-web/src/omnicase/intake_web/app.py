@@ -12,10 +12,10 @@ from omnicase.intake_web.models import inbox, outbox
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebState, intake_web_state
-from omnicase.intake_web.widget.hub import ConversationHub
-from omnicase.intake_web.widget.public import router as widget_router
 from omnicase.intake_web.voice.api import router as voice_router
 from omnicase.intake_web.voice.webhooks import router as voice_webhooks_router
+from omnicase.intake_web.widget.hub import ConversationHub
+from omnicase.intake_web.widget.public import router as widget_router
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
 from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
 from omnicase.kit.settings import load_settings
