@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from omnicase.case_core.testing import Deliver, Email, Published, cases_of
+from omnicase.case_core.testing import Deliver, Email, Published, auto_responses, cases_of
 from omnicase.kit.events import CaseDefaults
 
 pytestmark = pytest.mark.asyncio
@@ -181,3 +181,34 @@ async def test_triggers_and_views_select_cases_by_brand_id(
     bad = await api.post("/api/v1/views", json={"name": "bad", "filters": {"brand_id": "acme"}})
     assert bad.status_code == 422
     assert "body.filters.brand_id" in {error["field"] for error in bad.json()["errors"]}
+
+
+async def test_the_auto_response_of_a_branded_case_carries_the_brands_look_in_the_cases_language(
+    api: httpx.AsyncClient, deliver: Deliver, email: Email, address: str, slug: str, published: Published
+) -> None:
+    await _brand(
+        api,
+        slug,
+        default_locale="ko",
+        supported_locales=["zh"],
+        email_signature="Acme 고객지원팀",
+        logo_url="https://cdn.acme.example/logo.png",
+        colors={"primary": "#0b5fff"},
+    )
+    chinese = "我的订单还没有到，能帮我查一下在哪里吗？"  # noqa: RUF001 (Chinese punctuation)
+    await deliver(email(address, "订单", chinese, metadata={"auto_response": True}, defaults=CaseDefaults(brand=slug)))
+    [case] = await cases_of(api, address)
+    [answer] = auto_responses(await published(case["id"]))
+    assert answer["brand"] == {
+        "slug": slug,
+        "name": slug.title(),
+        "signature": "Acme 고객지원팀",
+        "logo_url": "https://cdn.acme.example/logo.png",
+        "primary_color": "#0b5fff",
+        "locale": "zh",
+    }
+
+    plain = f"plain-{address}"
+    await deliver(email(plain, metadata={"auto_response": True}, defaults=CaseDefaults(brand="nobody-defined")))
+    [other] = await cases_of(api, plain)
+    assert auto_responses(await published(other["id"]))[0]["brand"] is None

@@ -11,7 +11,7 @@ import pytest
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_email.outbound.repository import OutboundRepository
-from omnicase.kit.events import Channel, NotificationRequested, OutboundMessageRequested, Party
+from omnicase.kit.events import BrandLook, Channel, NotificationRequested, OutboundMessageRequested, Party
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio
@@ -225,3 +225,37 @@ async def test_a_staff_notification_is_sent_unthreaded_as_automatic_mail_and_rep
     # test left queued in the shared schema may go out now: its reports name other cases.)
     reports = await delivery_reports(service, kafka_bootstrap, expect=0)
     assert [report for report in reports if report["case_id"] == str(sent_ok.case_id)] == []
+
+
+async def test_a_reply_of_a_branded_case_wears_the_brands_signature_logo_colour_and_language(
+    start_sending_service: Any, smtp_sink: Any, producer: Any
+) -> None:
+    service = await start_sending_service()
+    mailbox = await service.mailbox(display_name="Acme China")
+    service.settings.default_from_address = mailbox["address"]
+    look = BrandLook(
+        slug="acme-cn",
+        name="Acme China",
+        signature="Acme 客服团队",
+        logo_url="https://acme.test/cn.png",
+        primary_color="#c00000",
+        locale="zh",
+    )
+    await publish(producer, service.settings.topic_prefix, reply_request(text="您好", brand=look))
+    await eventually(lambda: _arrived(smtp_sink, 1), message="reply delivered to the relay")
+    mail = smtp_sink.messages[0].message
+    assert mail.get_body(("plain",)).get_content().replace("\r\n", "\n").endswith("\n-- \nAcme 客服团队\n")
+    html = mail.get_body(("html",)).get_content()
+    assert '<html lang="zh">' in html
+    assert '<img src="https://acme.test/cn.png" alt="Acme China"' in html
+    assert "border-top: 4px solid #c00000" in html
+
+    # The mailbox's own signature comes first; a colour that is not one is left out.
+    changed = await service.client.patch(f"/api/v1/mailboxes/{mailbox['id']}", json={"signature": "The desk"})
+    assert changed.status_code == 200, changed.text
+    odd = look.model_copy(update={"primary_color": "red; background: url(x)"})
+    await publish(producer, service.settings.topic_prefix, reply_request(text="Again", brand=odd))
+    await eventually(lambda: _arrived(smtp_sink, 2), message="second reply delivered")
+    second = smtp_sink.messages[1].message
+    assert second.get_body(("plain",)).get_content().replace("\r\n", "\n").endswith("\n-- \nThe desk\n")
+    assert "border-top" not in second.get_body(("html",)).get_content()

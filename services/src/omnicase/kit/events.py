@@ -456,6 +456,18 @@ class OfferEnded(EventData):
 # --- outbound.messages ------------------------------------------------------------------
 
 
+class BrandLook(BaseModel):
+    """How the customer emails of a case's brand look (case-core's brand; issue 22): its name,
+    signature, logo, colour and language. The sending mailbox's own signature and logo come first."""
+
+    slug: str
+    name: str
+    signature: str = ""
+    logo_url: str | None = None
+    primary_color: str | None = None
+    locale: str | None = None
+
+
 class OutboundMessageRequested(EventData):
     event_type = "outbound.message_requested"
     topic = Topic.OUTBOUND_MESSAGES
@@ -476,6 +488,9 @@ class OutboundMessageRequested(EventData):
         default_factory=dict,
         description="Extra headers for channels that have them (email): only X- names are sent, e.g. X-Omnicase-Ref.",
     )
+    # Added in place (issue 22): an intake older than it refuses the field, so case-core and the
+    # intakes are deployed together when it first appears.
+    brand: BrandLook | None = Field(default=None, description="The case brand's look, for the message's frame.")
 
     @classmethod
     def intake_channel(cls, data: dict[str, Any]) -> str | None:

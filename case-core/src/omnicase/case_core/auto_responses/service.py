@@ -150,6 +150,7 @@ class AutoResponseService:
                 in_reply_to=message.message_id,
                 references=references[-20:],
                 headers={reference.HEADER: reference.marker(token)},
+                brand=await self.content.brands.look(session, case.brand, case.language),
             ),
             source=SPEC.name,
             subject=str(case.id),

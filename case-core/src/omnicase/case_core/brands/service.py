@@ -16,6 +16,7 @@ from omnicase.case_core.models import config_version
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.errors import Conflict
+from omnicase.kit.events import BrandLook
 from omnicase.kit.ids import uuid7
 
 
@@ -42,6 +43,21 @@ def _json(value: Any) -> Any:
     return value.model_dump(mode="json") if value is not None and hasattr(value, "model_dump") else value
 
 
+def look_of(brand: BrandRow | None, language: str | None = None) -> BrandLook | None:
+    """What a customer email of the brand carries for its frame (intake-email's templates), written in
+    ``language`` (the case's), else the brand's default locale."""
+    if brand is None:
+        return None
+    return BrandLook(
+        slug=brand.slug,
+        name=brand.name,
+        signature=brand.email_signature,
+        logo_url=brand.logo_url,
+        primary_color=(brand.colors or {}).get("primary"),
+        locale=language or brand.default_locale,
+    )
+
+
 class BrandService:
     def __init__(self) -> None:
         # Read for every new case: kept per process until a brand changes anywhere.
@@ -53,6 +69,10 @@ class BrandService:
 
     async def current(self, session: AsyncSession) -> Brands:
         return await self.cache.current(session)
+
+    async def look(self, session: AsyncSession, slug: str | None, language: str | None) -> BrandLook | None:
+        """The look of the brand ``slug`` names (none for no brand, or a slug no brand has)."""
+        return look_of((await self.current(session)).of_slug(slug), language) if slug else None
 
     async def all(self, session: AsyncSession) -> list[BrandRow]:
         return await BrandRepository(session).all()

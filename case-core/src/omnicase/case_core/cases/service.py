@@ -732,6 +732,7 @@ class CaseService:
                 attachments=attachments or [],
                 # Also in a header: bounces and forwards-as-attachment carry headers, not always bodies.
                 headers={reference.HEADER: reference.marker(token)},
+                brand=await self.brands.look(session, case.brand, case.language),
             ),
             source=SPEC.name,
             subject=str(case.id),

@@ -119,16 +119,21 @@ class OutboundService:
         elif not recipients:
             problem = "no deliverable email address among the recipients"
         subject = request.subject or "(no subject)"
+        # The mailbox's own signature and logo first, then the case brand's (case-core's brands).
+        brand = request.brand
         text, html = self.renderer.render(
             "reply",
-            mailbox.brand if mailbox else None,
+            mailbox.brand if mailbox and mailbox.brand else (brand.slug if brand else None),
             {
                 "text": request.text,
                 "html": request.html,
                 "paragraphs": paragraphs(request.text),
                 "subject": subject,
-                "signature": mailbox.signature if mailbox else None,
-                "logo_url": mailbox.logo_url if mailbox else None,
+                "signature": (mailbox.signature if mailbox else None) or (brand.signature if brand else None),
+                "logo_url": (mailbox.logo_url if mailbox else None) or (brand.logo_url if brand else None),
+                "brand_name": brand.name if brand else (mailbox.brand if mailbox else None) or "",
+                "brand_color": brand.primary_color if brand else None,
+                "locale": brand.locale if brand else None,
             },
         )
         attachments = []

@@ -7,12 +7,14 @@ operator overrides one template for one brand without copying the rest.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, TemplateNotFound
 
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 BUILT_IN = PackageLoader("omnicase.intake_email", "templates/default")
 
 
@@ -39,7 +41,17 @@ class TemplateRenderer:
     def render(self, name: str, brand: str | None, context: dict[str, Any]) -> tuple[str, str | None]:
         """``(text, html)``; ``html`` is None when the template set has no HTML version."""
         environment = self._environment(brand)
-        values = {"logo_url": None, "brand_name": brand or "", "signature": None, **context}
+        values = {
+            "logo_url": None,
+            "brand_name": brand or "",
+            "signature": None,
+            "brand_color": None,
+            "locale": None,
+            **context,
+        }
+        # Written into a style attribute: only a plain #rrggbb colour, whatever the event said.
+        if not (isinstance(values["brand_color"], str) and _COLOUR.fullmatch(values["brand_color"])):
+            values["brand_color"] = None
         text = environment.get_template(f"{name}.txt.j2").render(values).strip("\n") + "\n"
         try:
             html_template = environment.get_template(f"{name}.html.j2")
