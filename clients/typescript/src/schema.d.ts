@@ -7669,7 +7669,7 @@ export interface components {
             };
             /**
              * Language
-             * @description The language the channel states (a form's locale): taken as the case's, not detected.
+             * @description The language of every case the route opens (`ko`, `zh-CN`): case-core takes it as stated instead of detecting one. A form's page language, when the customer chose it, comes first.
              */
             language?: string | null;
         };

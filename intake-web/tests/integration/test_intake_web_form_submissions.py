@@ -39,8 +39,8 @@ def _errors(response: Any) -> dict[str, str]:
     return {error["field"]: error["code"] for error in response.json().get("errors", [])}
 
 
-async def _messages_of_form(service: Any, kafka_bootstrap: str, form_id: str) -> list[MessageReceived]:
-    """The form's messages on the module's topic, once at least one arrived."""
+async def _messages_of_form(service: Any, kafka_bootstrap: str, form_id: str, expect: int = 1) -> list[MessageReceived]:
+    """The form's messages on the module's topic, once at least ``expect`` arrived."""
     topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
     found: list[MessageReceived] = []
 
@@ -48,10 +48,12 @@ async def _messages_of_form(service: Any, kafka_bootstrap: str, form_id: str) ->
         records = await read_topic(kafka_bootstrap, topic, expect=1, within=5)
         found[:] = [
             message
-            for message in (MessageReceived.parse(Envelope.from_bytes(record.value)) for record in records)
+            for envelope in (Envelope.from_bytes(record.value) for record in records)
+            if envelope.type == MessageReceived.event_type
+            for message in [MessageReceived.parse(envelope)]
             if message.recipient == f"form:{form_id}"
         ]
-        return bool(found)
+        return len(found) >= expect
 
     await eventually(arrived, within=15, message="the form's message on intake.messages")
     return found
@@ -433,3 +435,23 @@ async def test_a_form_switched_off_refuses_the_next_post_and_a_raised_cap_takes_
     assert off.status_code == 200
     assert (await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)).status_code == 403
     assert len(await service.submissions(form["id"])) == 2
+
+
+async def test_the_language_of_the_page_or_the_form_is_stated_for_case_core(service: Any, kafka_bootstrap: str) -> None:
+    form = await service.form(defaults={"brand": "acme", "language": "ko"})
+    url = f"/public/forms/{form['id']}/submissions"
+    page_language = await service.public.post(
+        url, data=service.valid_fields(form["id"], _locale="zh-CN", email="zh@example.com"), headers=API
+    )
+    assert page_language.status_code == 202, page_language.text
+    plain = await service.public.post(url, data=service.valid_fields(form["id"], email="ko@example.com"), headers=API)
+    assert plain.status_code == 202, plain.text
+    messages = await _messages_of_form(service, kafka_bootstrap, form["id"], expect=2)
+    stated = {message.sender.email: message.defaults.language for message in messages}
+    assert stated == {"zh@example.com": "zh-CN", "ko@example.com": "ko"}
+
+    bad = await service.client.post(
+        "/api/v1/forms", json={"name": "x", "fields": [], "defaults": {"language": "Korean!"}}
+    )
+    assert bad.status_code == 422
+    assert "body.defaults.language" in {error["field"] for error in bad.json()["errors"]}

@@ -418,12 +418,19 @@ def build_event(
 ) -> MessageReceived:
     spec = form.spec
     custom = {f.key: values[f.key] for f in spec.fields if f.kind == "custom" and f.key in values}
+    # The language of the page the customer filled in, when it was chosen (the page's own
+    # `_locale`), is the case's: case-core detects it only where the channel does not say.
+    shown = raw.get("_locale")
     defaults = CaseDefaults.model_validate(
-        {**spec.defaults.model_dump(), "custom_fields": {**spec.defaults.custom_fields, **custom}}
+        {
+            **spec.defaults.model_dump(),
+            "custom_fields": {**spec.defaults.custom_fields, **custom},
+            "language": shown[:20] if shown else spec.defaults.language,
+        }
     )
     # Web forms always open a new case: the thread is this submission alone.
     thread_key = f"web:{submission_id}"
-    locale = raw.get("_locale") or spec.default_locale
+    locale = shown or spec.default_locale
     return MessageReceived(
         intake_id=submission_id,
         channel=Channel.WEB,
