@@ -285,3 +285,39 @@ async def test_a_messaging_case_gets_its_survey_in_the_conversation_it_came_from
     assert (survey["channel"], survey["conversation_id"]) == ("messaging", conversation)
     assert survey["to"][0]["handle"] == handle
     assert "Good, I'm satisfied: http://127.0.0.1:8080/public/csat/" in survey["text"]
+
+
+async def test_a_brands_csat_settings_override_the_suites(
+    api: httpx.AsyncClient,
+    app: FastAPI,
+    db: Database,
+    deliver: Deliver,
+    email: Email,
+    address: str,
+    published: Published,
+    clock: ManualClock,
+) -> None:
+    await enable(api, enabled=False)
+    slug = f"brand-{uuid.uuid4().hex[:10]}"
+    text = {
+        "subject": "Acme 만족도 조사",
+        "text": "어떠셨나요, {{requester.first_name}}님?",
+        "good": "좋아요",
+        "bad": "별로예요",
+    }
+    brand = await api.post(
+        "/api/v1/brands",
+        json={"name": "Acme", "slug": slug, "csat": {"enabled": True, "delay_seconds": 0, "texts": {"ko": text}}},
+    )
+    assert brand.status_code == 201, brand.text
+    branded = await email_case(api, deliver, email, address)
+    await change(api, branded["id"], brand=slug, language="ko", status="solved")
+    plain = await email_case(api, deliver, email, f"plain-{address}")
+    await set_status(api, plain["id"], "solved")
+    await sweep(app, db)
+
+    [mail] = survey_mails(await published(branded["id"]))
+    assert mail["subject"].startswith("Acme 만족도 조사")
+    assert "어떠셨나요, Ada님?" in mail["text"]
+    assert "좋아요: http" in mail["text"]
+    assert await surveys(db, plain["id"]) == [], "the suite's surveys are off for cases of no brand"

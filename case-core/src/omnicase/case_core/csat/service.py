@@ -24,7 +24,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -158,9 +158,27 @@ class CsatService:
 
     # -- scheduling (in the solving transaction) ---------------------------------------
 
+    async def for_case(
+        self, session: AsyncSession, case: CaseRow, settings: CsatSettings | None = None
+    ) -> CsatSettings:
+        """The suite's settings with the case brand's overrides (brands' ``csat``): on or off, the delay,
+        and its texts per locale before the suite's."""
+        settings = settings or await self.settings.current(session)
+        brand = (await self.cases.brands.current(session)).of_slug(case.brand)
+        own = brand.csat if brand is not None else None
+        if not own:
+            return settings
+        changes: dict[str, Any] = {
+            name: own[name] for name in ("enabled", "delay_seconds") if own.get(name) is not None
+        }
+        if own.get("texts"):
+            brand_texts = {locale: CsatText.model_validate(text) for locale, text in own["texts"].items()}
+            changes["texts"] = {**settings.texts, **brand_texts}
+        return settings.model_copy(update=changes)
+
     async def solved(self, session: AsyncSession, case: CaseRow, actor: Actor) -> None:
         """Schedule the survey of this solve (or keep why there is none); nothing while surveys are off."""
-        settings = await self.settings.current(session)
+        settings = await self.for_case(session, case)
         if not settings.enabled or case.solved_at is None:
             return
         skip = await self._no_survey(session, case, actor)
@@ -194,9 +212,10 @@ class CsatService:
         due = await repository.claim_due(now=now, limit=SWEEP_BATCH)
         if not due:
             return 0
-        settings = await self.current(session)
+        suite = await self.current(session)
         for survey in due:
             case = await CaseRepository(session).get(survey.case_id)
+            settings = await self.for_case(session, case, suite) if case is not None else suite
             skip = await self._not_now(session, survey, case, settings)
             if skip is not None or case is None:
                 await repository.update(survey.id, {"status": "skipped", "skip_reason": skip})
@@ -292,7 +311,7 @@ class CsatService:
         return await self._record(session, view, chosen, kept_reason, comment or None)
 
     async def _view(self, session: AsyncSession, survey: SurveyRow, case: CaseRow, link: Rating) -> SurveyView:
-        settings = await self.settings.current(session)
+        settings = await self.for_case(session, case)
         reasons = list(settings.reasons)
         if survey.reason and survey.reason not in reasons:  # the admin removed it since: it stays the answer
             reasons.append(survey.reason)
