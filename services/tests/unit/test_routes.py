@@ -127,3 +127,39 @@ async def test_each_route_publishes_what_its_doc_says() -> None:
         "cursor",
         "limit",
     ]
+
+
+async def test_a_short_resource_lists_every_item_on_one_page() -> None:
+    service = ThingService()
+
+    async def all_things(session: AsyncSession) -> list[Any]:
+        return [type("Record", (), thing)() for thing in service.things.values()]
+
+    service.all = all_things  # type: ignore[attr-defined]
+    router = APIRouter(prefix="/things")
+    resource_routes(
+        router,
+        lambda: service,
+        with_session=True,
+        key="thing_id",
+        item=Thing,
+        body=ThingIn,
+        create=Doc("create_thing", "Create a thing"),
+        list_all=Doc("list_things", "List every thing", description="One page."),
+    )
+    app = FastAPI()
+    app.include_router(router)
+    app.dependency_overrides[_request_session] = lambda: SESSION
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        first = (await client.post("/things", json={"name": "first"})).json()
+        second = (await client.post("/things", json={"name": "second"})).json()
+        assert (await client.get("/things", params={"limit": 1})).json() == {
+            "items": [first, second],
+            "next_cursor": None,
+        }
+        listed = (await client.get("/openapi.json")).json()["paths"]["/things"]["get"]
+    assert (listed["operationId"], listed["description"], listed.get("parameters", [])) == (
+        "list_things",
+        "One page.",
+        [],
+    )

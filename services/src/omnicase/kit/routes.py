@@ -7,7 +7,9 @@ summary, description, the problems it may answer, who may call it) is the caller
 :class:`Doc`; the shape is here:
 
 - ``POST ""`` → ``create(payload)``, 201 with the item (and its ``Location`` where asked);
-- ``GET ""`` → ``page(cursor, limit)``, a :class:`~omnicase.kit.pagination.Page`;
+- ``GET ""`` → ``page(cursor, limit)``, a :class:`~omnicase.kit.pagination.Page`; or, for a
+  resource that is always a short list (custom fields, brands), ``all()``, every item on one page
+  (``list_all``);
 - ``GET "/{key}"`` → ``get(key)``;
 - ``PUT "/{key}"`` → ``replace(key, payload)`` (the create body);
 - ``PATCH "/{key}"`` → ``update(key, payload)`` (the ``changes`` body);
@@ -76,6 +78,7 @@ def resource_routes(
     cursor: Sequence[type] = (uuid.UUID,),
     create: Doc | None = None,
     list_: Doc | None = None,
+    list_all: Doc | None = None,
     get: Doc | None = None,
     replace: Doc | None = None,
     update: Doc | None = None,
@@ -156,6 +159,10 @@ def resource_routes(
     async def list_items(service: Any, session: AsyncSession, cursor: str | None, limit: int) -> Any:
         return await call(service, session, "page", cursor, limit)
 
+    async def list_every(service: Any, session: AsyncSession) -> Any:
+        records = await call(service, session, "all")
+        return Page[item](items=[item.model_validate(record, from_attributes=True) for record in records])  # type: ignore[valid-type]
+
     async def get_item(service: Any, session: AsyncSession, **path: uuid.UUID) -> Any:
         return await answered(service, session, await call(service, session, "get", path[key]))
 
@@ -174,6 +181,7 @@ def resource_routes(
     creating = [_parameter("payload", body), _parameter("response", Response)]
     add(create, "POST", "", create_item, creating, item, status.HTTP_201_CREATED)
     add(list_, "GET", "", list_items, paging, Page[item])  # type: ignore[valid-type]
+    add(list_all, "GET", "", list_every, [], Page[item])  # type: ignore[valid-type]
     add(get, "GET", f"/{{{key}}}", get_item, [path_key], item)
     add(replace, "PUT", f"/{{{key}}}", replace_item, [path_key, _parameter("payload", body)], item)
     if update is not None and changes is None:

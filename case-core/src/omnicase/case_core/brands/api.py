@@ -9,20 +9,11 @@ from omnicase.case_core.brands.service import BrandService, BrandSlugTaken
 from omnicase.case_core.errors import BrandNotFound, StillInUse
 from omnicase.case_core.identity import Admin, CaseReader
 from omnicase.case_core.wiring import ServicesDep
-from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import Page
 from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/brands", tags=["brands"], responses=AUTH_PROBLEMS)
-
-
-@router.get("", operation_id="list_brands", summary="List the brands", response_model=Page[Brand])
-async def list_brands(session: SessionDep, services: ServicesDep, actor: CaseReader) -> Page[Brand]:
-    """Every brand, by slug (a short list: one page)."""
-    rows = await services.brands.all(session)
-    return Page[Brand](items=[Brand.model_validate(row, from_attributes=True) for row in rows])
 
 
 def _brands(services: ServicesDep) -> BrandService:
@@ -39,6 +30,12 @@ resource_routes(
     body=BrandCreate,
     changes=BrandUpdate,
     create=Doc("create_brand", "Create a brand", (BrandSlugTaken, ValidationFailed), dependencies=[Admin]),
+    list_all=Doc(
+        "list_brands",
+        "List the brands",
+        description="Every brand, by slug (a short list: one page).",
+        dependencies=[CaseReader],
+    ),
     get=Doc("get_brand", "Read a brand", (BrandNotFound,), dependencies=[CaseReader]),
     update=Doc(
         "update_brand",

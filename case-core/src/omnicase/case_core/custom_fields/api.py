@@ -9,22 +9,11 @@ from omnicase.case_core.custom_fields.service import CustomFieldKeyTaken, Custom
 from omnicase.case_core.errors import CustomFieldNotFound
 from omnicase.case_core.identity import Admin, CaseReader
 from omnicase.case_core.wiring import ServicesDep
-from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import Page
 from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/custom-fields", tags=["custom fields"], responses=AUTH_PROBLEMS)
-
-
-@router.get(
-    "", operation_id="list_custom_fields", summary="List custom field definitions", response_model=Page[CustomField]
-)
-async def list_custom_fields(session: SessionDep, services: ServicesDep, actor: CaseReader) -> Page[CustomField]:
-    """Every definition, by key (a short list: one page)."""
-    rows = await services.custom_fields.all(session)
-    return Page[CustomField](items=[CustomField.model_validate(row, from_attributes=True) for row in rows])
 
 
 def _custom_fields(services: ServicesDep) -> CustomFieldService:
@@ -42,6 +31,12 @@ resource_routes(
     changes=CustomFieldUpdate,
     create=Doc(
         "create_custom_field", "Define a custom field", (CustomFieldKeyTaken, ValidationFailed), dependencies=[Admin]
+    ),
+    list_all=Doc(
+        "list_custom_fields",
+        "List custom field definitions",
+        description="Every definition, by key (a short list: one page).",
+        dependencies=[CaseReader],
     ),
     get=Doc("get_custom_field", "Read a custom field definition", (CustomFieldNotFound,), dependencies=[CaseReader]),
     update=Doc(

@@ -9,22 +9,11 @@ from omnicase.case_core.dynamic_content.service import DynamicContentNameTaken, 
 from omnicase.case_core.errors import DynamicContentNotFound
 from omnicase.case_core.identity import Admin, CaseReader
 from omnicase.case_core.wiring import ServicesDep
-from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ValidationFailed
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.pagination import Page
 from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/dynamic-content", tags=["dynamic content"], responses=AUTH_PROBLEMS)
-
-
-@router.get(
-    "", operation_id="list_dynamic_content", summary="List dynamic content", response_model=Page[DynamicContent]
-)
-async def list_dynamic_content(session: SessionDep, services: ServicesDep, actor: CaseReader) -> Page[DynamicContent]:
-    """Every item, by name (one page)."""
-    rows = await services.dynamic_content.all(session)
-    return Page[DynamicContent](items=[DynamicContent.model_validate(row, from_attributes=True) for row in rows])
 
 
 def _content(services: ServicesDep) -> DynamicContentService:
@@ -46,6 +35,12 @@ resource_routes(
         (DynamicContentNameTaken, ValidationFailed),
         description="Texts of macros, triggers, auto-responses and surveys use it as {{dc.<name>}}.",
         dependencies=[Admin],
+    ),
+    list_all=Doc(
+        "list_dynamic_content",
+        "List dynamic content",
+        description="Every item, by name (one page).",
+        dependencies=[CaseReader],
     ),
     get=Doc("get_dynamic_content", "Read a dynamic content item", (DynamicContentNotFound,), dependencies=[CaseReader]),
     update=Doc(
