@@ -23,10 +23,11 @@ Texts are cut to :data:`MAX_CHARS` before detection.
 
 from __future__ import annotations
 
+import re
 import threading
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -51,23 +52,24 @@ class Detected:
     confidence: float
 
 
+# Counted by the regex engine (C), not per character in Python: the intake runs it for every new case.
+_LETTER = re.compile(r"[^\W\d_]")
+_HANGUL_RANGES = "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f"
+_KANA_RANGES = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+_HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+_HANGUL = re.compile(f"[{_HANGUL_RANGES}]")
+_KANA = re.compile(f"[{_KANA_RANGES}]")
+_HAN = re.compile(f"[{_HAN_RANGES}]")
+_CJK = re.compile(f"[{_HANGUL_RANGES}{_KANA_RANGES}{_HAN_RANGES}]")
+
+
 def _script_counts(text: str) -> tuple[int, int, int, int]:
     """Letters of ``text``: Hangul, kana, Han, and every other script's."""
-    hangul = kana = han = other = 0
-    for char in text:
-        if not char.isalpha():
-            continue
-        if "\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f":
-            hangul += 1
-            continue
-        name = unicodedata.name(char, "")
-        if name.startswith(("HIRAGANA", "KATAKANA")):
-            kana += 1
-        elif name.startswith("CJK UNIFIED"):
-            han += 1
-        else:
-            other += 1
-    return hangul, kana, han, other
+    letters = len(_LETTER.findall(text))
+    if letters == 0:
+        return 0, 0, 0, 0
+    hangul, kana, han = (len(pattern.findall(text)) for pattern in (_HANGUL, _KANA, _HAN))
+    return hangul, kana, han, max(letters - hangul - kana - han, 0)
 
 
 def script_language(text: str) -> str | None:
@@ -116,18 +118,23 @@ class LanguageDetector:
     def detect(self, text: str) -> Detected:
         """The language of ``text`` when the detector is sure, else ``Detected(None, confidence)``."""
         text = text[:MAX_CHARS]
+        if _CJK.search(text) is None:
+            # Most texts: no CJK letter to count, only whether there are letters enough at all.
+            if sum(1 for _ in islice(_LETTER.finditer(text), MIN_LETTERS)) < MIN_LETTERS:
+                return Detected(None, 0.0)
+            return self._modelled(text)
         hangul, kana, han, other = _script_counts(text)
         cjk = hangul + kana + han
-        letters = other + 3 * cjk
-        if letters < MIN_LETTERS:
+        if other + 3 * cjk < MIN_LETTERS:
             return Detected(None, 0.0)
-        if cjk:
-            share = cjk / (cjk + other)
-            if share < _SCRIPT_SHARE:
-                # Mixed (a Chinese name in an English text, or the other way round): no guess.
-                return Detected(None, share)
-            language = "ko" if hangul > (kana + han) / 2 else ("ja" if kana else "zh")
-            return Detected(language, share)
+        share = cjk / (cjk + other)
+        if share < _SCRIPT_SHARE:
+            # Mixed (a Chinese name in an English text, or the other way round): no guess.
+            return Detected(None, share)
+        return Detected("ko" if hangul > (kana + han) / 2 else ("ja" if kana else "zh"), share)
+
+    def _modelled(self, text: str) -> Detected:
+        """lingua's first choice among the modelled languages, when its confidence is high enough."""
         model = self._model()
         if model is None:
             return Detected(None, 0.0)
