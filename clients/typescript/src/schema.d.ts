@@ -9771,11 +9771,25 @@ export interface components {
             channel?: components["schemas"]["Channel"][];
             /**
              * Brand
+             * @description Brand slugs.
              * @example [
              *       "acme"
              *     ]
              */
             brand?: string[];
+            /**
+             * Brand Id
+             * @description Brands by id (case-core's /api/v1/brands).
+             */
+            brand_id?: string[];
+            /**
+             * Language
+             * @description The case's language (case-core's, stated or detected); `zh` also holds for `zh-cn`.
+             * @example [
+             *       "zh"
+             *     ]
+             */
+            language?: string[];
             /**
              * Type
              * @example [
@@ -9888,11 +9902,25 @@ export interface components {
             channel?: components["schemas"]["Channel"][];
             /**
              * Brand
+             * @description Brand slugs.
              * @example [
              *       "acme"
              *     ]
              */
             brand?: string[];
+            /**
+             * Brand Id
+             * @description Brands by id (case-core's /api/v1/brands).
+             */
+            brand_id?: string[];
+            /**
+             * Language
+             * @description The case's language (case-core's, stated or detected); `zh` also holds for `zh-cn`.
+             * @example [
+             *       "zh"
+             *     ]
+             */
+            language?: string[];
             /**
              * Type
              * @example [

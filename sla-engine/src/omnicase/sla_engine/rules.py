@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, HttpUrl
 
 from omnicase.kit.events import CaseSnapshot, CaseStatus, Channel, Priority
-from omnicase.kit.inputs import CASE_TAG_PATTERN, NOT_SPACE, EmailAddress, StrictInput
+from omnicase.kit.inputs import CASE_TAG_PATTERN, NOT_SPACE, EmailAddress, Locale, StrictInput
 
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=rf"^{NOT_SPACE}+$")]
 # A tag an action puts on or takes off a case: case-core's rule, so the command it becomes is one
@@ -25,7 +25,13 @@ CaseTag = Annotated[str, Field(pattern=CASE_TAG_PATTERN)]
 class CaseConditions(StrictInput):
     priority: list[Priority] = Field(default_factory=list, examples=[["high", "urgent"]])
     channel: list[Channel] = Field(default_factory=list, examples=[["email"]])
-    brand: list[str] = Field(default_factory=list, examples=[["acme"]])
+    brand: list[str] = Field(default_factory=list, examples=[["acme"]], description="Brand slugs.")
+    brand_id: list[uuid.UUID] = Field(default_factory=list, description="Brands by id (case-core's /api/v1/brands).")
+    language: list[Locale] = Field(
+        default_factory=list,
+        examples=[["zh"]],
+        description="The case's language (case-core's, stated or detected); `zh` also holds for `zh-cn`.",
+    )
     type: list[str] = Field(default_factory=list, examples=[["incident"]])
     group_id: list[uuid.UUID] = Field(default_factory=list)
     organization_id: list[uuid.UUID] = Field(default_factory=list)
@@ -39,17 +45,26 @@ class CaseConditions(StrictInput):
             (self.priority, case.priority),
             (self.channel, case.channel),
             (self.brand, case.brand),
+            (self.brand_id, case.brand_id),
             (self.type, case.type),
             (self.group_id, case.group_id),
             (self.organization_id, case.organization_id),
         )
         if any(allowed and value not in allowed for allowed, value in checks):
             return False
+        if self.language and not _speaks(self.language, case.language):
+            return False
         if self.tags_all and not set(self.tags_all) <= tags:
             return False
         if self.tags_any and not set(self.tags_any) & tags:
             return False
         return not (self.tags_none and set(self.tags_none) & tags)
+
+
+def _speaks(languages: list[str], language: str | None) -> bool:
+    """The case's language is one of ``languages``, or a regional form of one (``zh-cn`` of ``zh``)."""
+    wanted = (language or "").lower()
+    return any(wanted == allowed or wanted.startswith(f"{allowed}-") for allowed in languages)
 
 
 class AutomationConditions(CaseConditions):

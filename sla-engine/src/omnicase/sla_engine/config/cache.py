@@ -25,7 +25,18 @@ from omnicase.sla_engine.policies.schemas import Policy
 from omnicase.sla_engine.rules import CaseConditions
 
 # Snapshot fields a policy or automation condition, or a target, reads (tags apart).
-ENGINE_FIELDS = ("status", "priority", "channel", "brand", "type", "group_id", "organization_id", "created_at")
+ENGINE_FIELDS = (
+    "status",
+    "priority",
+    "channel",
+    "brand",
+    "brand_id",
+    "language",
+    "type",
+    "group_id",
+    "organization_id",
+    "created_at",
+)
 
 
 @dataclass(frozen=True)
