@@ -6,9 +6,9 @@ to three published articles of the case's brand, in the customer's language, eac
 help center where "Yes, this answered my question" solves the case (knowledge sends
 ``case.set_status`` on ``case.commands``; case-core applies it like any command).
 
-knowledge owns articles and the suggestions it records; case-core asks its API
-(``POST /api/v1/kb/suggestions``, signed as the service ``case-core`` with ``knowledge:write``:
-recording a suggestion is a write) and never reads knowledge's tables. The call is made while
+knowledge owns articles and the suggestions it records; case-core asks its API through the
+kit's client (:mod:`omnicase.kit.suggestions`, signed as the service ``case-core``) and never
+reads knowledge's tables. The call is made while
 the intake batch's transaction is open, so it is bounded by ``knowledge_timeout_seconds``, and
 only for the opt-in messages that open a case; when knowledge cannot answer in time the
 acknowledgement goes out without suggestions (logged), never later and never twice.
@@ -16,23 +16,13 @@ acknowledgement goes out without suggestions (logged), never later and never twi
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from html import escape
-
-import httpx
 
 from omnicase.case_core.settings import CaseCoreRuntime
 from omnicase.kit.app import Stop
-from omnicase.kit.peers import PeerClient
-
-logger = logging.getLogger(__name__)
-
-SCOPES = frozenset({"knowledge:write"})
-# What the customer wrote is read up to this long (knowledge reads less still).
-MAX_TEXT = 5000
+from omnicase.kit.suggestions import ArticleSuggester as KnowledgeSuggester
+from omnicase.kit.suggestions import SuggestedArticle
 
 # The line above the links, in the articles' language (English when not shipped).
 _HEADINGS = {
@@ -42,35 +32,11 @@ _HEADINGS = {
 }
 
 
-@dataclass(frozen=True)
-class SuggestedArticle:
-    title: str
-    url: str
-    locale: str
+class ArticleSuggester(KnowledgeSuggester):
+    """knowledge's suggestions, asked as case-core."""
 
-
-class ArticleSuggester(PeerClient):
     def __init__(self, base_url: str, secret: str, *, timeout_seconds: float = 3.0) -> None:
-        super().__init__(
-            "knowledge", base_url, secret, caller="case-core", scopes=SCOPES, timeout_seconds=timeout_seconds
-        )
-
-    async def suggest(self, case_id: uuid.UUID, subject: str, text: str, brand: str | None) -> list[SuggestedArticle]:
-        """Up to three articles for the case's question; none when knowledge cannot answer now."""
-        body = {"case_id": str(case_id), "subject": subject[:1000], "text": text[:MAX_TEXT], "brand": brand}
-        try:
-            response = await self.client.post(
-                f"{self.base_url}/api/v1/kb/suggestions", json=body, headers=self.headers()
-            )
-            response.raise_for_status()
-            items = response.json()["items"]
-            return [SuggestedArticle(item["title"], item["url"], item["locale"]) for item in items]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
-            logger.warning(
-                "no suggested articles: knowledge did not answer",
-                extra={"case_id": str(case_id), "error": repr(error)},
-            )
-            return []
+        super().__init__(base_url, secret, caller="case-core", timeout_seconds=timeout_seconds)
 
 
 def suggestions_text(articles: list[SuggestedArticle]) -> str:
