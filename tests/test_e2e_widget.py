@@ -26,6 +26,12 @@ from omnicase.devtools.testing.stack import SuiteStack
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def stack_env() -> dict[str, str]:
+    # knowledge loads a language's models the first time a text needs them: seconds, once.
+    return {"INTAKE_WEB_KNOWLEDGE_TIMEOUT_SECONDS": "25"}
+
+
 @dataclass(frozen=True)
 class Desk:
     admin: Gateway
@@ -34,6 +40,9 @@ class Desk:
     chat_group: str
     channel: dict[str, Any]
     site: str
+    answers_site: str
+    answers_channel: dict[str, Any]
+    article: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +77,30 @@ def desk(
             "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Acme shop</title></head>"
             f"<body><main><h1>Acme shop</h1><p>Our products.</p></main>{snippet.text}</body></html>"
         )
-        yield Desk(admin, ada, ada_id, chat["id"], channel, site)
+        # A second widget of the brand answers first with the help center's articles.
+        article = admin.post(
+            "/api/v1/kb/articles",
+            {
+                "brand": "acme",
+                "locale": "en",
+                "title": "Tracking your parcel",
+                "body": "Every parcel has a tracking number: open **Orders**, pick the order and follow the parcel.",
+                "status": "published",
+            },
+        )
+        answers_channel = admin.post(
+            "/api/v1/channels",
+            {
+                "name": "Acme help chat",
+                "config": {"kind": "widget", "brand": "acme", "answers_first": True},
+            },
+        )
+        answers_snippet = admin.http.get(f"/api/v1/channels/{answers_channel['id']}/snippet").text
+        customer_site_pages["/help"] = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Acme help</title></head>"
+            f"<body><main><h1>Acme help</h1></main>{answers_snippet}</body></html>"
+        )
+        yield Desk(admin, ada, ada_id, chat["id"], channel, site, f"{customer_site}/help", answers_channel, article)
 
 
 def _case_of_conversation(desk: Desk) -> str | None:
@@ -181,5 +213,57 @@ def test_the_widget_is_accessible_and_works_with_the_keyboard_alone(
             expect(launcher).to_be_focused()
             expect(launcher).to_have_attribute("aria-expanded", "false")
             assert axe(page) == []
+        finally:
+            browser.close()
+
+
+def _cases_of_channel(desk: Desk, channel_id: str, count: int) -> list[str] | None:
+    messages = desk.admin.get(f"/api/v1/channels/{channel_id}/messages")["items"]
+    cases = [str(m["case_id"]) for m in messages if m["case_id"]]
+    return cases if len(cases) >= count else None
+
+
+def test_answers_first_an_article_solves_the_chat_or_the_visitor_talks_to_someone(desk: Desk, chromium: str) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_context().new_page()
+            page.goto(desk.answers_site)
+            page.get_by_role("button", name="Chat with us").click()
+            page.get_by_label("Your message").fill("How do I track my parcel?")
+            page.get_by_label("Your message").press("Enter")
+            suggested = page.get_by_role("link", name="Tracking your parcel")
+            expect(suggested).to_be_visible(timeout=60_000)
+            assert "/public/help/acme/en/articles/" in (suggested.get_attribute("href") or "")
+            page.get_by_role("button", name="This answered my question: Tracking your parcel").click()
+            expect(page.get_by_text("Glad it helped!")).to_be_visible()
+            expect(page.get_by_role("button", name="Talk to someone")).to_have_count(0)
+
+            (case_id,) = wait_for(
+                lambda: _cases_of_channel(desk, desk.answers_channel["id"], 1), within=30, message="no case"
+            )
+            solved = wait_for(
+                lambda: (case := desk.admin.get(f"/api/v1/cases/{case_id}"))["status"] == "solved" and case,
+                within=60,
+                message="the article's Yes never solved the chat's case",
+            )
+            assert solved["brand"] == "acme"
+            deflection = desk.admin.get(f"/api/v1/kb/articles/{desk.article['id']}/deflection")
+            assert deflection["solved"] == 1
+
+            # Another visitor wants a person: the case stays open for the desk.
+            other = browser.new_context().new_page()
+            other.goto(desk.answers_site)
+            other.get_by_role("button", name="Chat with us").click()
+            other.get_by_label("Your message").fill("Where can I track my parcel? It is late.")
+            other.get_by_label("Your message").press("Enter")
+            expect(other.get_by_role("link", name="Tracking your parcel")).to_be_visible(timeout=60_000)
+            other.get_by_role("button", name="Talk to someone").click()
+            expect(other.get_by_text("Someone from our team will answer here shortly.")).to_be_visible()
+            cases = wait_for(
+                lambda: _cases_of_channel(desk, desk.answers_channel["id"], 2), within=30, message="no second case"
+            )
+            (waiting,) = [case for case in cases if case != case_id]
+            assert desk.admin.get(f"/api/v1/cases/{waiting}")["status"] != "solved"
         finally:
             browser.close()

@@ -2004,6 +2004,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/public/messaging/{channel_id}/answered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answers first: a suggested article answered the visitor's question (the case is solved by it)
+         * @description knowledge records the Yes and solves the case by the article; the transcript ends the question.
+         */
+        post: operations["post_widget_answered"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/messaging/{channel_id}/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answers first: the visitor wants to talk to someone */
+        post: operations["post_widget_handover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/messaging/{channel_id}/events": {
         parameters: {
             query?: never;
@@ -8123,6 +8160,32 @@ export interface components {
             /** Phone Number Id */
             phone_number_id: string;
         };
+        /** WidgetAnswerIn */
+        WidgetAnswerIn: {
+            /**
+             * Article Id
+             * Format: uuid
+             * @description The suggested article that answered the visitor's question.
+             */
+            article_id: string;
+        };
+        /** WidgetArticle */
+        WidgetArticle: {
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Title */
+            title: string;
+            /**
+             * Url
+             * @description The article in the help center.
+             */
+            url: string;
+            /** Locale */
+            locale: string;
+        };
         /**
          * WidgetConfig
          * @description The chat widget a brand pastes into its pages: its look, its texts, who may embed it.
@@ -8171,6 +8234,12 @@ export interface components {
              */
             color?: string;
             /**
+             * Answers First
+             * @description Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message; 'This answered my question' solves the case by the article.
+             * @default false
+             */
+            answers_first?: boolean;
+            /**
              * Max Message Chars
              * @description Longest visitor message.
              * @default 4000
@@ -8198,9 +8267,10 @@ export interface components {
             seq: number;
             /**
              * Direction
+             * @description `articles`: suggested articles (answers first); `note`: the question ended, as `note` says.
              * @enum {string}
              */
-            direction: "visitor" | "agent";
+            direction: "visitor" | "agent" | "articles" | "note";
             /** Text */
             text: string;
             /** Author */
@@ -8210,6 +8280,16 @@ export interface components {
              * @description The widget's id of a visitor's message.
              */
             client_id: string | null;
+            /**
+             * Articles
+             * @description An `articles` entry's articles.
+             */
+            articles?: components["schemas"]["WidgetArticle"][] | null;
+            /**
+             * Note
+             * @description A `note`: an article answered the question (the case is solved), or a person will.
+             */
+            note?: ("answered" | "handed_over") | null;
             /**
              * Sent At
              * Format: date-time
@@ -23589,6 +23669,206 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_widget_answered: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Widget-Token"?: string | null;
+                origin?: string | null;
+            };
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetAnswerIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetEntry"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conversation token not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden or Origin not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found or Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No articles to answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_widget_handover: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Widget-Token"?: string | null;
+                origin?: string | null;
+            };
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetEntry"];
+                };
+            };
+            /** @description Conversation token not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden or Origin not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No articles to answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service unavailable */

@@ -200,6 +200,15 @@ async def test_bad_tokens_long_messages_unknown_widgets_and_foreign_sites_are_re
 
         transcript = await public.get(f"{base}/conversation", headers={"X-Widget-Token": token})
         assert transcript.json()["entries"] == []
+
+        # Answers first: nothing to answer before articles were shown.
+        for path, body in ((f"{base}/answered", {"article_id": str(uuid.uuid4())}), (f"{base}/handover", None)):
+            refused = await public.post(path, json=body, headers={"X-Widget-Token": token, "Origin": SITE})
+            assert refused.status_code == 409, refused.text
+            assert refused.json()["type"].endswith("no-articles-shown")
+            assert refused.headers["access-control-allow-origin"] == SITE
+        malformed = await public.post(f"{base}/answered", json={"article_id": "x"}, headers={"X-Widget-Token": token})
+        assert malformed.status_code == 422
     messages = (await served.client.get(f"/api/v1/channels/{channel['id']}/messages")).json()["items"]
     assert messages == []
     not_a_widget = await served.client.post(

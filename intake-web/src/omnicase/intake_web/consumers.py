@@ -10,6 +10,7 @@ from omnicase.intake_web.channels.schemas import ChannelKind
 from omnicase.intake_web.messages.acks import Acknowledgements
 from omnicase.intake_web.models import outbox as outbox_table
 from omnicase.intake_web.widget.hub import ConversationHub
+from omnicase.intake_web.widget.repository import WidgetRepository
 from omnicase.intake_web.widget.service import deliver_reply
 from omnicase.kit.bus.batch import Batch, event_types
 from omnicase.kit.events import CaseCreated, CaseMessageAdded, Channel, HeldMessageKept, OutboundMessageRequested
@@ -45,3 +46,11 @@ class IntakeWebConsumer:
                         else:
                             await self.outbound.requested(session, request)
         await self.acks.acknowledge(session, confirmations)
+        # A chat opens a messaging case: its widget conversation learns the case (answers first wait for it).
+        opened = [
+            (event.source_intake_id, event.case.case_id)
+            for event in confirmations
+            if isinstance(event, CaseCreated) and event.case.channel is Channel.MESSAGING and event.source_intake_id
+        ]
+        if opened:
+            await WidgetRepository(session).note_cases(opened)

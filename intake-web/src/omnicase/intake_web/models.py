@@ -195,6 +195,12 @@ widget_conversations = Table(
     Column("last_seq", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The case its first message opened, once case-core said so.
+    Column("case_id", Uuid),
+    # Answers first: wanted (once the case exists) -> shown or none -> answered or handed_over.
+    Column("answers_first", Boolean, nullable=False, server_default=text("false")),
+    Column("answers", String(16)),
+    Index("ix_widget_conversations_answers_wanted", "updated_at", postgresql_where=text("answers = 'wanted'")),
 )
 
 # What the visitor and the desk said in a conversation, in order: the widget's transcript.
@@ -211,10 +217,12 @@ widget_entries = Table(
     Column("client_id", String(100), comment="The widget's idempotency key of a visitor message."),
     Column("intake_id", Uuid, comment="The inbound message a visitor's entry became."),
     Column("outbound_id", Uuid, comment="The reply an agent's entry is."),
+    Column("data", JSONB, comment="An articles entry's suggested articles."),
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("conversation_id", "seq"),
     UniqueConstraint("conversation_id", "client_id"),
     UniqueConstraint("outbound_id"),
+    Index("ix_widget_entries_intake_id", "intake_id"),
 )
 
 # Moves with every change of forms (kit.config_version triggers), so each process's cache

@@ -55,6 +55,15 @@ class IntakeWebSettings(ServiceSettings):
     widget_stream_max_seconds: float = Field(
         default=900.0, gt=0, description="Longest widget stream; the browser reconnects and resumes."
     )
+    widget_answers_interval_seconds: float = Field(
+        default=0.5, gt=0, description="How often the widget looks for new chats waiting for their suggested articles."
+    )
+    knowledge_url: str | None = Field(
+        default=None,
+        description="knowledge's base URL (suggested articles for the widget's answers first); unset, its entry "
+        "in OMNICASE_SERVICE_URLS.",
+    )
+    knowledge_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, description="Largest accepted request body.")
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest accepted webhook body.")
     max_media_bytes: int = Field(

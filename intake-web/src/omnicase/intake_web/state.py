@@ -14,10 +14,12 @@ from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.submissions import SubmissionService
 from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.widget.answers import WidgetAnswers
 from omnicase.intake_web.widget.hub import ConversationFeed, ConversationHub
 from omnicase.intake_web.widget.service import WidgetService
 from omnicase.kit.app import Runtime, state_of
 from omnicase.kit.sealing import Sealer
+from omnicase.kit.suggestions import ArticleSuggester
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class IntakeWebState:
     sealer: Sealer
     # The chat widget's conversations; their streams are woken through the hub.
     widget: WidgetService
+    # The widget's answers first (knowledge's suggested articles).
+    answers: WidgetAnswers
 
 
 IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
@@ -58,9 +62,17 @@ def intake_web_state(
 
 @asynccontextmanager
 async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub) -> AsyncIterator[IntakeWebState]:
+    settings = runtime.settings
     http = httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": "Omnicase intake-web"})
-    sealer = runtime.settings.sealer()
+    sealer = settings.sealer()
     forms = FormCache(runtime.database, sealer)
+    channel_secrets = ChannelSecrets(sealer)
+    suggester = ArticleSuggester(
+        settings.knowledge_url or settings.service_url("knowledge"),
+        settings.internal_secret,
+        caller="intake-web",
+        timeout_seconds=settings.knowledge_timeout_seconds,
+    )
     try:
         yield IntakeWebState(
             http=http,
@@ -68,11 +80,13 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
             submissions=SubmissionService(
                 runtime.database, runtime.outbox, runtime.blobs, runtime.settings, http, forms
             ),
-            channel_secrets=ChannelSecrets(sealer),
+            channel_secrets=channel_secrets,
             sealer=sealer,
             widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub),
+            answers=WidgetAnswers(runtime.database, hub, suggester, channel_secrets),
         )
     finally:
+        await suggester.aclose()
         await http.aclose()
 
 

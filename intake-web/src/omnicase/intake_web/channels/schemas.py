@@ -175,6 +175,11 @@ class WidgetConfig(StrictInput):
         pattern=r"^#[0-9a-fA-F]{6}$",
         description="The brand's colour: launcher and visitor bubbles (text on it is white; pick a dark enough one).",
     )
+    answers_first: StrictBool = Field(
+        default=False,
+        description="Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message; "
+        "'This answered my question' solves the case by the article.",
+    )
     max_message_chars: Integer = Field(default=4000, ge=1, le=20_000, description="Longest visitor message.")
     per_visitor_per_minute: Integer = Field(
         default=20, ge=1, le=10_000, description="Messages one conversation may send a minute."

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache
 from importlib import resources
 from typing import Annotated
@@ -31,7 +31,15 @@ from omnicase.intake_web.requests import bounded_body, client_ip
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.intake_web.widget import tokens
-from omnicase.intake_web.widget.schemas import ConversationStarted, WidgetEntry, WidgetMessageIn, WidgetTranscript
+from omnicase.intake_web.widget.answers import NoArticlesShown, WidgetAnswers
+from omnicase.intake_web.widget.repository import Entry
+from omnicase.intake_web.widget.schemas import (
+    ConversationStarted,
+    WidgetAnswerIn,
+    WidgetEntry,
+    WidgetMessageIn,
+    WidgetTranscript,
+)
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
     FieldError,
@@ -42,6 +50,7 @@ from omnicase.kit.errors import (
     ServiceError,
     ServiceUnavailable,
     Unauthorized,
+    UnknownReference,
     ValidationFailed,
     problem_responses,
 )
@@ -196,7 +205,7 @@ async def preflight_widget(
     channel_id: uuid.UUID, action: str, request: Request, origin: Annotated[str | None, Header()] = None
 ) -> Response:
     widget = await _widget(request, channel_id, origin)
-    if action not in ("conversations", "conversation", "messages", "events"):
+    if action not in ("conversations", "conversation", "messages", "events", "answered", "handover"):
         raise widget.refuse(WidgetNotFound(f"The widget has no {action} endpoint."))
     return Response(
         status_code=204,
@@ -328,6 +337,64 @@ async def send_widget_message(
         status_code=200 if posted.replayed else 201,
         headers=headers,
     )
+
+
+@router.post(
+    "/{channel_id}/answered",
+    operation_id="post_widget_answered",
+    summary="Answers first: a suggested article answered the visitor's question (the case is solved by it)",
+    response_model=WidgetEntry,
+    status_code=201,
+    responses=problem_responses(
+        *WIDGET_PROBLEMS, WidgetTokenInvalid, UnknownReference, NoArticlesShown, ValidationFailed, ServiceUnavailable
+    ),
+)
+async def post_widget_answered(
+    channel_id: uuid.UUID,
+    body: WidgetAnswerIn,
+    request: Request,
+    token: Annotated[str | None, Header(alias=TOKEN_HEADER, max_length=4096)] = None,
+    origin: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """knowledge records the Yes and solves the case by the article; the transcript ends the question."""
+    return await _answer(
+        request, channel_id, token, origin, lambda answers, cid: answers.answered(cid, body.article_id)
+    )
+
+
+@router.post(
+    "/{channel_id}/handover",
+    operation_id="post_widget_handover",
+    summary="Answers first: the visitor wants to talk to someone",
+    response_model=WidgetEntry,
+    status_code=201,
+    responses=problem_responses(*WIDGET_PROBLEMS, WidgetTokenInvalid, NoArticlesShown, ServiceUnavailable),
+)
+async def post_widget_handover(
+    channel_id: uuid.UUID,
+    request: Request,
+    token: Annotated[str | None, Header(alias=TOKEN_HEADER, max_length=4096)] = None,
+    origin: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    return await _answer(request, channel_id, token, origin, lambda answers, cid: answers.hand_over(cid))
+
+
+async def _answer(
+    request: Request,
+    channel_id: uuid.UUID,
+    token: str | None,
+    origin: str | None,
+    act: Callable[[WidgetAnswers, uuid.UUID], Awaitable[Entry]],
+) -> JSONResponse:
+    widget = await _widget(request, channel_id, origin)
+    conversation_id = _conversation(widget, token, request.app.state.settings)
+    try:
+        entry = await act(_runtime(request).state.answers, conversation_id)
+    except ServiceError as error:
+        raise widget.refuse(error) from error
+    except STORAGE_ERRORS as error:
+        raise widget.refuse(ServiceUnavailable("The answer could not be stored; send it again.")) from error
+    return JSONResponse(WidgetEntry.of(entry).model_dump(mode="json"), status_code=201, headers=widget.cors)
 
 
 @router.get(

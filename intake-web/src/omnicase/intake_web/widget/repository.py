@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, Uuid, bindparam, case, column, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from omnicase.intake_web.models import widget_conversations as conversations
 from omnicase.intake_web.models import widget_entries as entries
@@ -15,6 +16,11 @@ from omnicase.kit.repository import Repository
 
 VISITOR = "visitor"
 AGENT = "agent"
+# Answers first: the suggested articles, and the notes that end (answered) or hand over the conversation.
+ARTICLES = "articles"
+NOTE = "note"
+
+WANTED, SHOWN, NONE, ANSWERED, HANDED_OVER = "wanted", "shown", "none", "answered", "handed_over"
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,22 @@ class Entry:
     author: str | None
     client_id: str | None
     created_at: datetime
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    channel_id: uuid.UUID
+    case_id: uuid.UUID | None
+    answers: str | None
+
+
+@dataclass(frozen=True)
+class WantedAnswers:
+    conversation_id: uuid.UUID
+    channel_id: uuid.UUID
+    case_id: uuid.UUID
+    question: str
 
 
 _ENTRY_COLUMNS = (
@@ -34,16 +56,26 @@ _ENTRY_COLUMNS = (
     entries.c.author,
     entries.c.client_id,
     entries.c.created_at,
+    entries.c.data,
 )
 
 
 class WidgetRepository(Repository):
-    async def lock_conversation(self, conversation_id: uuid.UUID, channel_id: uuid.UUID, now: datetime) -> int:
+    async def lock_conversation(
+        self, conversation_id: uuid.UUID, channel_id: uuid.UUID, now: datetime, *, answers_first: bool = False
+    ) -> int:
         """The conversation's last entry number, its row created if new and locked until commit
         (entries of one conversation are numbered, and so committed, in order)."""
         statement = (
             insert(conversations)
-            .values(id=conversation_id, channel_id=channel_id, last_seq=0, created_at=now, updated_at=now)
+            .values(
+                id=conversation_id,
+                channel_id=channel_id,
+                last_seq=0,
+                created_at=now,
+                updated_at=now,
+                answers_first=answers_first,
+            )
             .on_conflict_do_update(index_elements=[conversations.c.id], set_={"updated_at": now})
             .returning(conversations.c.last_seq)
         )
@@ -90,6 +122,7 @@ class WidgetRepository(Repository):
                 client_id=entry.client_id,
                 intake_id=intake_id,
                 outbound_id=outbound_id,
+                data=entry.data,
                 created_at=entry.created_at,
             )
             .on_conflict_do_nothing(index_elements=[entries.c.outbound_id])
@@ -106,3 +139,76 @@ class WidgetRepository(Repository):
             .limit(limit)
         )
         return [Entry(*row) for row in rows]
+
+    async def note_cases(self, acks: list[tuple[uuid.UUID, uuid.UUID]]) -> list[uuid.UUID]:
+        """The conversations whose messages these ``(intake id, case id)`` acknowledge learn their case (the
+        first one named wins); those with answers first then want them. Returns the conversations changed."""
+        if not acks:
+            return []
+        confirmed = (
+            func.unnest(
+                bindparam("intake_ids", [intake_id for intake_id, _ in acks], type_=ARRAY(Uuid)),
+                bindparam("case_ids", [case_id for _, case_id in acks], type_=ARRAY(Uuid)),
+            )
+            .table_valued(column("intake_id", Uuid), column("case_id", Uuid))
+            .render_derived(name="confirmed")
+        )
+        named = (
+            select(entries.c.conversation_id, func.min(confirmed.c.case_id.cast(String)).label("case_id"))
+            .join(confirmed, confirmed.c.intake_id == entries.c.intake_id)
+            .group_by(entries.c.conversation_id)
+            .subquery()
+        )
+        result = await self.session.execute(
+            update(conversations)
+            .where(conversations.c.id == named.c.conversation_id, conversations.c.case_id.is_(None))
+            .values(
+                case_id=named.c.case_id.cast(Uuid),
+                answers=case((conversations.c.answers_first, WANTED), else_=None),
+            )
+            .returning(conversations.c.id)
+        )
+        return list(result.scalars())
+
+    async def claim_wanted(self, limit: int) -> list[WantedAnswers]:
+        """Conversations waiting for their suggested articles, locked until commit (replicas share them),
+        each with its first message."""
+        wanted = (
+            select(conversations.c.id, conversations.c.channel_id, conversations.c.case_id)
+            .where(conversations.c.answers == WANTED)
+            .order_by(conversations.c.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("wanted")
+        )
+        rows = await self.session.execute(
+            select(wanted.c.id, wanted.c.channel_id, wanted.c.case_id, entries.c.text).join(
+                entries, (entries.c.conversation_id == wanted.c.id) & (entries.c.seq == 1)
+            )
+        )
+        return [WantedAnswers(*row) for row in rows]
+
+    async def state(self, conversation_id: uuid.UUID, *, lock: bool = False) -> ConversationState | None:
+        query = select(conversations.c.channel_id, conversations.c.case_id, conversations.c.answers).where(
+            conversations.c.id == conversation_id
+        )
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).one_or_none()
+        return None if row is None else ConversationState(*row)
+
+    async def set_answers(self, conversation_id: uuid.UUID, answers: str) -> None:
+        await self.session.execute(
+            update(conversations).where(conversations.c.id == conversation_id).values(answers=answers)
+        )
+
+    async def last_of(self, conversation_id: uuid.UUID, direction: str) -> Entry | None:
+        row = (
+            await self.session.execute(
+                select(*_ENTRY_COLUMNS)
+                .where(entries.c.conversation_id == conversation_id, entries.c.direction == direction)
+                .order_by(entries.c.seq.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        return None if row is None else Entry(*row)

@@ -31,24 +31,45 @@ class WidgetMessageIn(StrictInput):
     )
 
 
+class WidgetArticle(BaseModel):
+    article_id: uuid.UUID
+    title: str
+    url: str = Field(description="The article in the help center.")
+    locale: str
+
+
 class WidgetEntry(BaseModel):
     seq: int = Field(description="Its place in the conversation; the event stream's event id.")
-    direction: Literal["visitor", "agent"]
+    direction: Literal["visitor", "agent", "articles", "note"] = Field(
+        description="`articles`: suggested articles (answers first); `note`: the question ended, as `note` says."
+    )
     text: str
     author: str | None
     client_id: str | None = Field(description="The widget's id of a visitor's message.")
+    articles: list[WidgetArticle] | None = Field(default=None, description="An `articles` entry's articles.")
+    note: Literal["answered", "handed_over"] | None = Field(
+        default=None, description="A `note`: an article answered the question (the case is solved), or a person will."
+    )
     sent_at: datetime
 
     @classmethod
     def of(cls, entry: Entry) -> WidgetEntry:
+        data = entry.data or {}
+        articles = data.get("articles")
         return cls(
             seq=entry.seq,
-            direction="visitor" if entry.direction == "visitor" else "agent",
+            direction=entry.direction,
             text=entry.text,
             author=entry.author,
             client_id=entry.client_id,
+            articles=[WidgetArticle.model_validate(a) for a in articles] if isinstance(articles, list) else None,
+            note=data.get("note"),
             sent_at=entry.created_at,
         )
+
+
+class WidgetAnswerIn(StrictInput):
+    article_id: uuid.UUID = Field(description="The suggested article that answered the visitor's question.")
 
 
 class WidgetTranscript(BaseModel):

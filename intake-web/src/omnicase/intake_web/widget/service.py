@@ -66,7 +66,7 @@ class WidgetService:
             )
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
-            await widget.lock_conversation(conversation_id, channel.id, now)
+            await widget.lock_conversation(conversation_id, channel.id, now, answers_first=config.answers_first)
             earlier = await widget.by_client_id(conversation_id, client_id)
             if earlier is not None:
                 return Posted(earlier, replayed=True)

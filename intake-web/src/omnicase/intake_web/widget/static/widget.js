@@ -12,19 +12,28 @@
       open: "Chat with us", close: "Close chat", title: "Chat with us",
       greeting: "Hi! Ask us anything; we usually answer within minutes.",
       label: "Your message", send: "Send", sending: "Sending…", failed: "Not sent; trying again…",
-      refused: "Not sent: ", you: "You", agent: "Support", log: "Conversation"
+      refused: "Not sent: ", you: "You", agent: "Support", log: "Conversation",
+      articles: "These articles may answer your question:", answered: "This answered my question",
+      talk: "Talk to someone", solved: "Glad it helped! Your question is marked as solved.",
+      handedOver: "Someone from our team will answer here shortly."
     },
     ko: {
       open: "채팅 상담", close: "채팅 닫기", title: "채팅 상담",
       greeting: "안녕하세요! 무엇이든 물어보세요. 보통 몇 분 안에 답변드립니다.",
       label: "메시지", send: "보내기", sending: "보내는 중…", failed: "전송 실패, 다시 시도하는 중…",
-      refused: "전송되지 않음: ", you: "나", agent: "상담원", log: "대화"
+      refused: "전송되지 않음: ", you: "나", agent: "상담원", log: "대화",
+      articles: "다음 도움말이 궁금한 점을 해결해 드릴 수 있습니다:", answered: "궁금한 점이 해결되었어요",
+      talk: "상담원 연결", solved: "도움이 되어 기쁩니다! 문의가 해결됨으로 표시되었습니다.",
+      handedOver: "곧 상담원이 이곳에서 답변드립니다."
     },
     zh: {
       open: "在线咨询", close: "关闭聊天", title: "在线咨询",
       greeting: "您好！有任何问题都可以问我们，通常几分钟内回复。",
       label: "您的消息", send: "发送", sending: "发送中…", failed: "发送失败，正在重试…",
-      refused: "未发送：", you: "我", agent: "客服", log: "对话"
+      refused: "未发送：", you: "我", agent: "客服", log: "对话",
+      articles: "以下文章也许能解答您的问题：", answered: "这解答了我的问题",
+      talk: "联系客服", solved: "很高兴能帮到您！您的问题已标记为已解决。",
+      handedOver: "我们的客服会很快在这里回复您。"
     }
   };
   var script = document.currentScript;
@@ -70,8 +79,11 @@
     "#ocw-log{flex:1;overflow-y:auto;padding:12px;margin:0;list-style:none}" +
     "#ocw-log>div{margin:6px 0;padding:8px 10px;border-radius:8px;max-width:85%;white-space:pre-wrap;word-wrap:break-word}" +
     ".ocw-visitor{background:" + S.color + ";color:#fff;margin-left:auto!important}" +
-    ".ocw-agent,.ocw-note{background:#ececec}" +
+    ".ocw-agent,.ocw-note,.ocw-articles{background:#ececec}" +
     ".ocw-state{display:block;font-size:12px;opacity:.9}" +
+    ".ocw-articles ul{margin:4px 0;padding-left:18px}.ocw-articles li{margin:4px 0}" +
+    ".ocw-articles a{color:#0b3d91}" +
+    ".ocw-articles button{display:block;margin-top:2px;background:#fff;border:1px solid #555;border-radius:4px;padding:2px 8px;color:#1a1a1a}" +
     "#ocw-form{display:flex;gap:6px;padding:8px;border-top:1px solid #ccc}" +
     "#ocw-text{flex:1;resize:none;font:inherit;padding:6px;border:1px solid #767676;border-radius:4px}" +
     "#ocw-send{background:" + S.color + ";color:#fff;border:0;border-radius:4px;padding:0 14px}" +
@@ -117,15 +129,50 @@
 
   function bubble(direction, text, note) {
     var item = el("div", { "class": "ocw-" + direction });
-    item.appendChild(el("span", { "class": "ocw-sr" }, (direction === "visitor" ? T.you : T.agent) + ": "));
+    if (direction !== "note") {
+      item.appendChild(el("span", { "class": "ocw-sr" }, (direction === "visitor" ? T.you : T.agent) + ": "));
+    }
     item.appendChild(document.createTextNode(text));
     if (note) item.appendChild(el("span", { "class": "ocw-state" }, note));
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     return item;
   }
+  function articlesBox(entry) {
+    var item = el("div", { "class": "ocw-articles" });
+    item.appendChild(el("p", {}, T.articles));
+    var list = el("ul", {});
+    entry.articles.forEach(function (article) {
+      var li = el("li", {});
+      li.appendChild(el("a", { href: article.url, target: "_blank", rel: "noopener" }, article.title));
+      var yes = el("button", { type: "button", "class": "ocw-choice", "aria-label": T.answered + ": " + article.title }, T.answered);
+      yes.addEventListener("click", function () { choose("/answered", { article_id: article.article_id }); });
+      li.appendChild(yes);
+      list.appendChild(li);
+    });
+    item.appendChild(list);
+    var talk = el("button", { type: "button", "class": "ocw-choice" }, T.talk);
+    talk.addEventListener("click", function () { choose("/handover", {}); });
+    item.appendChild(talk);
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    return item;
+  }
+  function choose(path, body) {
+    call("POST", path, body).then(function (r) { if (r.status === 201) show(r.data); });
+  }
+  function endChoices() {
+    var buttons = log.querySelectorAll(".ocw-choice");
+    for (var i = 0; i < buttons.length; i++) buttons[i].parentNode.removeChild(buttons[i]);
+  }
   function show(entry) {
     if (shown[entry.seq]) return;
+    if (entry.direction === "articles") { shown[entry.seq] = articlesBox(entry); return remember(entry); }
+    if (entry.direction === "note") {
+      endChoices();
+      shown[entry.seq] = bubble("note", entry.note === "answered" ? T.solved : T.handedOver);
+      return remember(entry);
+    }
     var waiting = entry.client_id && pendingEls[entry.client_id];
     if (waiting) {
       var note = waiting.querySelector(".ocw-state");
@@ -135,6 +182,9 @@
     } else {
       shown[entry.seq] = bubble(entry.direction, entry.text);
     }
+    remember(entry);
+  }
+  function remember(entry) {
     if (entry.seq > (state.seq || 0)) { state.seq = entry.seq; save(); }
   }
 

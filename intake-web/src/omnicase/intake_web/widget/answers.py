@@ -1,0 +1,150 @@
+"""Answers first: up to three help-center articles for a chat's first message, before an agent answers.
+
+A widget with ``answers_first`` has its conversation want suggestions once case-core opened
+the case (knowledge records each suggestion against the case, so its deflection counts chats
+too). A worker on every replica claims those conversations (``FOR UPDATE SKIP LOCKED``), asks
+knowledge (:mod:`omnicase.kit.suggestions`) and adds them to the transcript as an ``articles``
+entry. "This answered my question" is the visitor's Yes on the article, given to knowledge as
+the help center's page gives it (the suggestion's own single-use token): knowledge records it
+and stages ``case.set_status`` (solved, by the article) on ``case.commands``, so case-core
+solves the case by its own rules. "Talk to someone" leaves the case with the desk. Either ends
+the question with a note in the transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from omnicase.intake_web.channels.schemas import WidgetConfig
+from omnicase.intake_web.channels.secrets import ChannelSecrets
+from omnicase.intake_web.channels.service import ChannelService
+from omnicase.intake_web.widget.hub import ConversationHub
+from omnicase.intake_web.widget.repository import (
+    ANSWERED,
+    ARTICLES,
+    HANDED_OVER,
+    NONE,
+    NOTE,
+    SHOWN,
+    Entry,
+    WantedAnswers,
+    WidgetRepository,
+)
+from omnicase.kit.clock import utcnow
+from omnicase.kit.db import Database
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, StateConflict, refusal
+from omnicase.kit.suggestions import ArticleSuggester, SuggestedArticle
+
+logger = logging.getLogger(__name__)
+
+BATCH = 5
+
+
+class NoArticlesShown(StateConflict):
+    slug, title = "no-articles-shown", "No articles to answer"
+
+
+class WidgetAnswers:
+    def __init__(
+        self, database: Database, hub: ConversationHub, suggester: ArticleSuggester, secrets: ChannelSecrets
+    ) -> None:
+        self.database = database
+        self.hub = hub
+        self.suggester = suggester
+        self.secrets = secrets
+
+    async def run_once(self) -> int:
+        """Suggest articles to the conversations waiting for them; returns how many were handled."""
+        async with self.database.unit_of_work() as session:
+            widget = WidgetRepository(session)
+            wanted = await widget.claim_wanted(BATCH)
+            brands: dict[uuid.UUID, str | None] = {}
+            for item in wanted:
+                channel = await ChannelService(session, self.secrets).find(item.channel_id)
+                config = channel.config if channel is not None else None
+                brands[item.conversation_id] = config.brand if isinstance(config, WidgetConfig) else None
+            found = await asyncio.gather(*(self._suggest(item, brands[item.conversation_id]) for item in wanted))
+            now = utcnow()
+            for item, articles in zip(wanted, found, strict=True):
+                if not articles:
+                    await widget.set_answers(item.conversation_id, NONE)
+                    continue
+                seq = await widget.next_seq(item.conversation_id, now)
+                assert seq is not None  # claimed above
+                data = {"articles": [_article(article) for article in articles]}
+                await widget.add(item.conversation_id, Entry(seq, ARTICLES, "", None, None, now, data))
+                await widget.set_answers(item.conversation_id, SHOWN)
+                self.hub.wake_after_commit(session, item.conversation_id)
+        return len(wanted)
+
+    async def _suggest(self, item: WantedAnswers, brand: str | None) -> list[SuggestedArticle]:
+        return await self.suggester.suggest(item.case_id, item.question[:200], item.question, brand)
+
+    async def answered(self, conversation_id: uuid.UUID, article_id: uuid.UUID) -> Entry:
+        """The visitor's Yes to a suggested article: knowledge solves the case by it; the question ends."""
+        async with self.database.unit_of_work() as session:
+            widget = WidgetRepository(session)
+            articles = await self._shown(widget, conversation_id)
+            chosen = next((a for a in articles if a.get("article_id") == str(article_id)), None)
+            if chosen is None:
+                raise refusal(
+                    f"Article {article_id} was not suggested in this conversation.",
+                    [FieldError(field="body.article_id", message="not suggested here", code=NOT_FOUND_CODE)],
+                )
+            await self._tell_knowledge(str(chosen["url"]))
+            return await self._end(widget, conversation_id, ANSWERED, {"note": ANSWERED, "article_id": str(article_id)})
+
+    async def hand_over(self, conversation_id: uuid.UUID) -> Entry:
+        """The visitor wants a person: the articles are put aside; the case stays with the desk."""
+        async with self.database.unit_of_work() as session:
+            widget = WidgetRepository(session)
+            await self._shown(widget, conversation_id)
+            return await self._end(widget, conversation_id, HANDED_OVER, {"note": HANDED_OVER})
+
+    async def _shown(self, widget: WidgetRepository, conversation_id: uuid.UUID) -> list[dict[str, object]]:
+        state = await widget.state(conversation_id, lock=True)
+        if state is None or state.answers != SHOWN:
+            raise NoArticlesShown("This conversation has no suggested articles waiting for an answer.")
+        entry = await widget.last_of(conversation_id, ARTICLES)
+        articles = (entry.data or {}).get("articles") if entry is not None else None
+        return list(articles) if isinstance(articles, list) else []
+
+    async def _end(
+        self, widget: WidgetRepository, conversation_id: uuid.UUID, answers: str, data: dict[str, str]
+    ) -> Entry:
+        now = utcnow()
+        seq = await widget.next_seq(conversation_id, now)
+        assert seq is not None  # locked in _shown
+        entry = Entry(seq, NOTE, "", None, None, now, dict(data))
+        await widget.add(conversation_id, entry)
+        await widget.set_answers(conversation_id, answers)
+        self.hub.wake_after_commit(widget.session, conversation_id)
+        return entry
+
+    async def _tell_knowledge(self, url: str) -> None:
+        """Post the Yes as the help center's page does, to knowledge itself (the link's path, its token)."""
+        link = urlsplit(url)
+        token = parse_qs(link.query).get("s", [""])[0]
+        try:
+            response = await self.suggester.client.post(
+                f"{self.suggester.base_url}{link.path}/answer", data={"s": token, "answer": "yes"}
+            )
+        except httpx.HTTPError as error:
+            raise ServiceUnavailable("The help center could not be reached; try again.") from error
+        if response.status_code != 200:
+            logger.warning("knowledge refused an answer", extra={"status": response.status_code, "path": link.path})
+            raise ServiceUnavailable("The help center could not record the answer; try again.")
+
+
+def _article(article: SuggestedArticle) -> dict[str, str]:
+    return {
+        "article_id": str(article.article_id),
+        "title": article.title,
+        "url": article.url,
+        "locale": article.locale,
+    }
