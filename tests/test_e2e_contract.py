@@ -33,8 +33,9 @@ STATEFUL_SECONDS = int(os.environ.get("OMNICASE_CONTRACT_STATEFUL_SECONDS", "120
 # Calls that would end the admin's own session are made as a logged-out client would.
 WITHOUT_TOKEN = {"/api/v1/auth/revoke"}
 # An event stream answers for as long as its client listens; gateway/tests/…/test_gateway_stream.py
-# holds it to its contract (status, content type, events) over real HTTP instead.
-NEVER_ENDS = {"/api/v1/stream"}
+# holds it to its contract (status, content type, events) over real HTTP instead; the chat widget's
+# stream likewise (intake-web/tests/integration/test_intake_web_widget.py).
+NEVER_ENDS = {"/api/v1/stream", "/public/messaging/{channel_id}/events"}
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ works with the keyboard alone.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -20,10 +22,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from omnicase.devtools.testing.frontend import Gateway, online_agent, wait_for
+from omnicase.devtools.testing.frontend import Gateway, newest_case_of, online_agent, wait_for
 from omnicase.devtools.testing.stack import SuiteStack
+from omnicase.kit.identity import hs256_encode
 
 pytestmark = pytest.mark.slow
+
+SITE_SECRET = "acme-shop-identity-secret-0123456789"
+IDENTIFIED = "kim.lee@shop.example"
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +49,7 @@ class Desk:
     answers_site: str
     answers_channel: dict[str, Any]
     article: dict[str, Any]
+    account_site: str
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +107,38 @@ def desk(
             "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Acme help</title></head>"
             f"<body><main><h1>Acme help</h1></main>{answers_snippet}</body></html>"
         )
-        yield Desk(admin, ada, ada_id, chat["id"], channel, site, f"{customer_site}/help", answers_channel, article)
+        # The shop's account page: its logged-in customer, signed with the widget's identity secret.
+        identified = admin.post(
+            "/api/v1/channels",
+            {
+                "name": "Acme account chat",
+                "config": {"kind": "widget", "brand": "acme", "identity_secrets": [SITE_SECRET]},
+            },
+        )
+        now = int(time.time())
+        jwt = hs256_encode(
+            {"sub": "customer-7", "email": IDENTIFIED, "name": "Kim Lee", "iat": now, "exp": now + 3600},
+            SITE_SECRET,
+            typ="JWT",
+        )
+        identified_snippet = admin.http.get(f"/api/v1/channels/{identified['id']}/snippet").text
+        customer_site_pages["/account"] = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Your account</title></head>"
+            f"<body><main><h1>Your account</h1></main><script>window.OmnicaseWidgetIdentity = {json.dumps(jwt)};"
+            f"</script>{identified_snippet}</body></html>"
+        )
+        yield Desk(
+            admin,
+            ada,
+            ada_id,
+            chat["id"],
+            channel,
+            site,
+            f"{customer_site}/help",
+            answers_channel,
+            article,
+            f"{customer_site}/account",
+        )
 
 
 def _case_of_conversation(desk: Desk) -> str | None:
@@ -217,6 +255,14 @@ def test_the_widget_is_accessible_and_works_with_the_keyboard_alone(
             browser.close()
 
 
+def _visitor_writes(page: Page, site: str, text: str) -> None:
+    """A visitor on a page of the site opens the widget and writes (Enter sends)."""
+    page.goto(site)
+    page.get_by_role("button", name="Chat with us").click()
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
 def _cases_of_channel(desk: Desk, channel_id: str, count: int) -> list[str] | None:
     messages = desk.admin.get(f"/api/v1/channels/{channel_id}/messages")["items"]
     cases = [str(m["case_id"]) for m in messages if m["case_id"]]
@@ -228,10 +274,7 @@ def test_answers_first_an_article_solves_the_chat_or_the_visitor_talks_to_someon
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             page = browser.new_context().new_page()
-            page.goto(desk.answers_site)
-            page.get_by_role("button", name="Chat with us").click()
-            page.get_by_label("Your message").fill("How do I track my parcel?")
-            page.get_by_label("Your message").press("Enter")
+            _visitor_writes(page, desk.answers_site, "How do I track my parcel?")
             suggested = page.get_by_role("link", name="Tracking your parcel")
             expect(suggested).to_be_visible(timeout=60_000)
             assert "/public/help/acme/en/articles/" in (suggested.get_attribute("href") or "")
@@ -253,10 +296,7 @@ def test_answers_first_an_article_solves_the_chat_or_the_visitor_talks_to_someon
 
             # Another visitor wants a person: the case stays open for the desk.
             other = browser.new_context().new_page()
-            other.goto(desk.answers_site)
-            other.get_by_role("button", name="Chat with us").click()
-            other.get_by_label("Your message").fill("Where can I track my parcel? It is late.")
-            other.get_by_label("Your message").press("Enter")
+            _visitor_writes(other, desk.answers_site, "Where can I track my parcel? It is late.")
             expect(other.get_by_role("link", name="Tracking your parcel")).to_be_visible(timeout=60_000)
             other.get_by_role("button", name="Talk to someone").click()
             expect(other.get_by_text("Someone from our team will answer here shortly.")).to_be_visible()
@@ -265,5 +305,26 @@ def test_answers_first_an_article_solves_the_chat_or_the_visitor_talks_to_someon
             )
             (waiting,) = [case for case in cases if case != case_id]
             assert desk.admin.get(f"/api/v1/cases/{waiting}")["status"] != "solved"
+        finally:
+            browser.close()
+
+
+def test_a_logged_in_customer_chats_as_themselves_and_finds_the_conversation_on_another_device(
+    desk: Desk, chromium: str
+) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            laptop = browser.new_context().new_page()
+            _visitor_writes(laptop, desk.account_site, "Can I change my delivery address?")
+            expect(laptop.locator("#ocw-log .ocw-visitor")).not_to_contain_text("Sending")
+            case = wait_for(lambda: newest_case_of(desk.admin, IDENTIFIED), within=60, message="no case for Kim")
+            contact = desk.admin.get(f"/api/v1/contacts/{case['requester_id']}")
+            assert contact["name"] == "Kim Lee"
+
+            phone = browser.new_context().new_page()  # another device: nothing in its storage
+            phone.goto(desk.account_site)
+            phone.get_by_role("button", name="Chat with us").click()
+            expect(phone.locator("#ocw-log .ocw-visitor")).to_contain_text("change my delivery address")
         finally:
             browser.close()

@@ -1962,7 +1962,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new conversation for a visitor (nothing is stored until they write) */
+        /**
+         * A visitor's conversation: a new one, or an identified customer's own (nothing is stored until they write)
+         * @description Anonymous: a new conversation. With the site's `identity` JWT: that customer's one conversation on
+         *     this widget, their earlier messages included, their messages from their own address.
+         */
         post: operations["start_widget_conversation"];
         delete?: never;
         options?: never;
@@ -7250,6 +7254,14 @@ export interface components {
              */
             updated_at: string;
         };
+        /** ConversationStartIn */
+        ConversationStartIn: {
+            /**
+             * Identity
+             * @description The site's JWT for a logged-in customer (HS256 with one of the widget's identity secrets; `sub`, `exp`, optional `email` and `name`).
+             */
+            identity?: string | null;
+        };
         /** ConversationStarted */
         ConversationStarted: {
             /**
@@ -8233,6 +8245,11 @@ export interface components {
              * @default #1f4fd1
              */
             color?: string;
+            /**
+             * Identity Secrets
+             * @description Write-only. The site's own HS256 secrets for identified visitors: a page may pass a JWT (`sub`, `exp`, optional `email` and `name`) signed with one, so a logged-in customer chats as themselves and sees their earlier messages; two during a rotation.
+             */
+            identity_secrets?: string[];
             /**
              * Answers First
              * @description Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message; 'This answered my question' solves the case by the article.
@@ -23409,7 +23426,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ConversationStartIn"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {
@@ -23418,6 +23439,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationStarted"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Identity token not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden or Origin not allowed */
@@ -23440,13 +23480,14 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not valid; `errors` names each field. */
+            /** @description Validation error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded; see Retry-After. */

@@ -19,6 +19,7 @@ from omnicase.intake_web.widget import tokens
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import DeliveryReported, Envelope, MessageReceived, OutboundMessageRequested, Party
+from omnicase.kit.identity import hs256_encode
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio
@@ -238,3 +239,64 @@ async def test_a_visitor_past_the_rate_limit_is_told_to_wait(served_service: Any
         assert int(answers[2].headers["retry-after"]) >= 1
         transcript = await public.get(f"{base}/conversation", headers={"X-Widget-Token": token})
         assert [entry["text"] for entry in transcript.json()["entries"]] == ["message 0", "message 1"]
+
+
+async def test_a_customer_the_site_identifies_chats_as_themselves_and_finds_their_conversation_again(
+    served_service: Any, kafka_bootstrap: str
+) -> None:
+    served = served_service
+    site_secret = "acme-site-secret-0123456789abcdef0123"
+    channel = await _widget(served, identity_secrets=[site_secret])
+    assert "identity_secrets" not in channel["settings"]
+    base = f"/public/messaging/{channel['id']}"
+
+    def site_token(secret: str = site_secret, **claims: Any) -> str:
+        now = int(utcnow().timestamp())
+        return hs256_encode(
+            {
+                "sub": "user-42",
+                "email": "jane@shop.example",
+                "name": "Jane Doe",
+                "iat": now,
+                "exp": now + 600,
+                **claims,
+            },
+            secret,
+            typ="JWT",
+        )
+
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        first = await public.post(f"{base}/conversations", json={"identity": site_token()}, headers={"Origin": SITE})
+        assert first.status_code == 201, first.text
+        sent = await public.post(
+            f"{base}/messages",
+            json={"text": "Is my order shipped?", "client_id": "a1"},
+            headers={"X-Widget-Token": first.json()["token"]},
+        )
+        assert sent.status_code == 201, sent.text
+        records = await read_topic(
+            kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, served.settings.topic_prefix), expect=1, within=20
+        )
+        received = MessageReceived.parse(Envelope.from_bytes(records[0].value))
+        assert received.sender.email == "jane@shop.example"
+        assert received.sender.name == "Jane Doe"
+
+        # Another device, the same customer: the same conversation, with what they wrote before.
+        again = await public.post(f"{base}/conversations", json={"identity": site_token()})
+        assert again.json()["conversation_id"] == first.json()["conversation_id"]
+        transcript = await public.get(f"{base}/conversation", headers={"X-Widget-Token": again.json()["token"]})
+        assert [entry["text"] for entry in transcript.json()["entries"]] == ["Is my order shipped?"]
+
+        refused = [
+            await public.post(
+                f"{base}/conversations", json={"identity": site_token("another-secret-0123456789abcdef")}
+            ),
+            await public.post(f"{base}/conversations", json={"identity": site_token(exp=1)}),
+            await public.post(f"{base}/conversations", json={"identity": site_token(email="not an address")}),
+            await public.post(
+                f"/public/messaging/{(await _widget(served))['id']}/conversations", json={"identity": site_token()}
+            ),
+        ]
+        for response in refused:
+            assert response.status_code == 401, response.text
+            assert response.json()["type"].endswith("widget-identity-invalid")

@@ -38,7 +38,9 @@ SUITE_CHANNEL: dict[ChannelKind, Channel] = {
 }
 
 # Config keys that hold secrets: stored, used, never shown again.
-SECRET_KEYS = frozenset({"auth_token", "app_secret", "verify_token", "access_token", "page_access_token", "secrets"})
+SECRET_KEYS = frozenset(
+    {"auth_token", "app_secret", "verify_token", "access_token", "page_access_token", "secrets", "identity_secrets"}
+)
 
 
 def _kind_required(schema: dict[str, Any]) -> None:
@@ -174,6 +176,13 @@ class WidgetConfig(StrictInput):
         default="#1f4fd1",
         pattern=r"^#[0-9a-fA-F]{6}$",
         description="The brand's colour: launcher and visitor bubbles (text on it is white; pick a dark enough one).",
+    )
+    identity_secrets: list[Annotated[str, Field(min_length=32, max_length=500)]] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Write-only. The site's own HS256 secrets for identified visitors: a page may pass a JWT "
+        "(`sub`, `exp`, optional `email` and `name`) signed with one, so a logged-in customer chats as "
+        "themselves and sees their earlier messages; two during a rotation.",
     )
     answers_first: StrictBool = Field(
         default=False,

@@ -35,6 +35,7 @@ from omnicase.intake_web.widget.answers import NoArticlesShown, WidgetAnswers
 from omnicase.intake_web.widget.repository import Entry
 from omnicase.intake_web.widget.schemas import (
     ConversationStarted,
+    ConversationStartIn,
     WidgetAnswerIn,
     WidgetEntry,
     WidgetMessageIn,
@@ -81,6 +82,10 @@ class OriginNotAllowed(Forbidden):
 
 class WidgetTokenInvalid(Unauthorized):
     slug, title = "widget-token-invalid", "Conversation token not valid"
+
+
+class WidgetIdentityInvalid(Unauthorized):
+    slug, title = "widget-identity-invalid", "Identity token not valid"
 
 
 class MessageTooLong(PayloadTooLarge):
@@ -144,11 +149,16 @@ async def _widget(request: Request, channel_id: uuid.UUID, origin: str | None) -
 
 
 def _conversation(widget: _Widget, token: str | None, settings: IntakeWebSettings) -> uuid.UUID:
+    return _held(widget, token, settings).conversation_id
+
+
+def _held(widget: _Widget, token: str | None, settings: IntakeWebSettings) -> tokens.Conversation:
+    """The conversation the visitor's token names (and who they are, when the site identified them)."""
     if not token:
         REJECTIONS.labels("widget", "token").inc()
         raise widget.refuse(WidgetTokenInvalid(f"Send the conversation's token in {TOKEN_HEADER}."))
     try:
-        return tokens.read(settings.widget_token_secret, token, widget.channel.id, utcnow()).conversation_id
+        return tokens.read(settings.widget_token_secret, token, widget.channel.id, utcnow())
     except InvalidToken as error:
         REJECTIONS.labels("widget", "token").inc()
         raise widget.refuse(
@@ -222,19 +232,32 @@ async def preflight_widget(
     "/{channel_id}/conversations",
     status_code=201,
     operation_id="start_widget_conversation",
-    summary="A new conversation for a visitor (nothing is stored until they write)",
+    summary="A visitor's conversation: a new one, or an identified customer's own (nothing is stored until they write)",
     response_model=ConversationStarted,
-    responses=problem_responses(*WIDGET_PROBLEMS),
+    responses=problem_responses(*WIDGET_PROBLEMS, WidgetIdentityInvalid, ValidationFailed),
 )
 async def start_widget_conversation(
-    channel_id: uuid.UUID, request: Request, origin: Annotated[str | None, Header()] = None
+    channel_id: uuid.UUID,
+    request: Request,
+    body: ConversationStartIn | None = None,
+    origin: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
+    """Anonymous: a new conversation. With the site's `identity` JWT: that customer's one conversation on
+    this widget, their earlier messages included, their messages from their own address."""
     widget = await _widget(request, channel_id, origin)
     settings: IntakeWebSettings = request.app.state.settings
     now = utcnow()
+    visitor = None
     conversation_id = uuid7()
+    if body is not None and body.identity is not None:
+        try:
+            visitor = tokens.site_visitor(body.identity, widget.config.identity_secrets, now)
+        except InvalidToken as error:
+            REJECTIONS.labels("widget", "identity").inc()
+            raise widget.refuse(WidgetIdentityInvalid(f"The site's identity token is not valid: {error}.")) from error
+        conversation_id = tokens.visitor_conversation(widget.channel.id, visitor)
     token = tokens.issue(
-        settings.widget_token_secret, widget.channel.id, conversation_id, now, settings.widget_token_days
+        settings.widget_token_secret, widget.channel.id, conversation_id, now, settings.widget_token_days, visitor
     )
     started = ConversationStarted(
         conversation_id=conversation_id,
@@ -294,7 +317,7 @@ async def send_widget_message(
 ) -> JSONResponse:
     widget = await _widget(request, channel_id, origin)
     settings: IntakeWebSettings = request.app.state.settings
-    conversation_id = _conversation(widget, token, settings)
+    conversation = _held(widget, token, settings)
     try:
         body = await bounded_body(request, MAX_MESSAGE_BODY)
     except PayloadTooLarge as error:
@@ -320,7 +343,7 @@ async def send_widget_message(
         )
     try:
         posted = await _runtime(request).state.widget.post(
-            widget.channel, conversation_id, message.text, message.client_id, client_ip(request, settings)
+            widget.channel, conversation, message.text, message.client_id, client_ip(request, settings)
         )
     except RateLimited as error:
         REJECTIONS.labels("widget", "rate").inc()

@@ -21,6 +21,16 @@ class ConversationStarted(BaseModel):
     expires_at: datetime
 
 
+class ConversationStartIn(StrictInput):
+    identity: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="The site's JWT for a logged-in customer (HS256 with one of the widget's identity secrets; "
+        "`sub`, `exp`, optional `email` and `name`).",
+    )
+
+
 class WidgetMessageIn(StrictInput):
     text: str = Field(min_length=1, max_length=20_000, pattern=rf"{NOT_SPACE}", description="What the visitor wrote.")
     client_id: str = Field(

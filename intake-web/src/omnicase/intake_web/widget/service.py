@@ -17,6 +17,7 @@ from omnicase.intake_web.forms import ratelimit
 from omnicase.intake_web.metrics import DELIVERIES
 from omnicase.intake_web.widget.hub import ConversationHub
 from omnicase.intake_web.widget.repository import AGENT, VISITOR, Entry, WidgetRepository
+from omnicase.intake_web.widget.tokens import Conversation
 from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
@@ -45,11 +46,12 @@ class WidgetService:
         self.hub = hub
 
     async def post(
-        self, channel: StoredChannel, conversation_id: uuid.UUID, text: str, client_id: str, remote_ip: str | None
+        self, channel: StoredChannel, conversation: Conversation, text: str, client_id: str, remote_ip: str | None
     ) -> Posted:
         """Store the visitor's message and its intake event in one transaction (then, and only then, it is
         acknowledged); the same ``client_id`` again answers the entry stored the first time."""
         assert isinstance(channel.config, WidgetConfig)
+        conversation_id, visitor = conversation.conversation_id, conversation.visitor
         config = channel.config
         now = utcnow()
         visitor_scope = f"widget:{conversation_id}"
@@ -75,10 +77,15 @@ class WidgetService:
             item = InboundItem(
                 dedupe_key=f"widget:{conversation_id}:{client_id}",
                 conversation=str(conversation_id),
-                sender=Party(handle=f"visitor-{conversation_id}"),
+                sender=Party(
+                    handle=f"visitor-{conversation_id}",
+                    email=visitor.email if visitor else None,
+                    name=visitor.name if visitor else None,
+                ),
                 text=text,
                 message_id=f"{conversation_id}:{seq}",
-                metadata={"widget_conversation_id": str(conversation_id)},
+                metadata={"widget_conversation_id": str(conversation_id)}
+                | ({"widget_visitor_id": visitor.user_id} if visitor else {}),
             )
             intake_ids = await store(session, self.outbox, self.blobs, channel, [item])
             entry = Entry(seq, VISITOR, text, None, client_id, now)

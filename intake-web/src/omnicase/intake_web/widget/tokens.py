@@ -1,5 +1,9 @@
 """The anonymous visitor's conversation token: which conversation of which widget channel a browser holds.
 
+A site may instead identify a logged-in customer with a JWT of its own (HS256, signed with
+one of the channel's ``identity_secrets``): their conversation is then one per widget, the
+same on every device, and the token carries who they are.
+
 An HS256 token of its own ``typ`` and audience (never taken for any other token of the
 suite), signed with ``INTAKE_WEB_WIDGET_TOKEN_SECRET``. Issuing one stores nothing: the
 conversation's row is written by its first message, so opening the widget costs no write.
@@ -14,9 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from omnicase.kit.identity import InvalidToken, hs256_decode, hs256_encode
+from omnicase.kit.inputs import is_email_address
 
 TOKEN_TYPE = "omnicase-widget-conversation"
 AUDIENCE = "omnicase-widget"
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A visitor the site identified (its own signed JWT): its user id, and what it says of them."""
+
+    user_id: str
+    email: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -24,16 +38,59 @@ class Conversation:
     channel_id: uuid.UUID
     conversation_id: uuid.UUID
     expires_at: datetime
+    visitor: Visitor | None = None
 
 
-def issue(secret: str, channel_id: uuid.UUID, conversation_id: uuid.UUID, now: datetime, days: int) -> str:
-    claims = {
+SITE_TOKEN_TYPE = "JWT"
+
+
+def site_visitor(token: str, secrets: list[str], now: datetime) -> Visitor:
+    """The visitor a site's JWT names, signed with one of the channel's identity secrets (HS256, ``exp``
+    required), or :class:`InvalidToken`."""
+    if not secrets:
+        raise InvalidToken("this widget takes no identified visitors")
+    error: InvalidToken | None = None
+    for secret in secrets:
+        try:
+            claims = hs256_decode(token, secret, typ=SITE_TOKEN_TYPE, now=now)
+            break
+        except InvalidToken as refused:
+            error = refused
+    else:
+        assert error is not None
+        raise error
+    user_id, email, name = claims.get("sub"), claims.get("email"), claims.get("name")
+    if not isinstance(user_id, str) or not 0 < len(user_id) <= 200:
+        raise InvalidToken("the token names no user (sub)")
+    if email is not None and not (isinstance(email, str) and is_email_address(email)):
+        raise InvalidToken("the token's email is not an email address")
+    if name is not None and not (isinstance(name, str) and len(name) <= 200):
+        raise InvalidToken("the token's name is not a name")
+    return Visitor(user_id, email, name)
+
+
+def visitor_conversation(channel_id: uuid.UUID, visitor: Visitor) -> uuid.UUID:
+    """An identified visitor has one conversation per widget, on every device: their whole history."""
+    return uuid.uuid5(channel_id, f"visitor:{visitor.user_id}")
+
+
+def issue(
+    secret: str,
+    channel_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    now: datetime,
+    days: int,
+    visitor: Visitor | None = None,
+) -> str:
+    claims: dict[str, object] = {
         "aud": AUDIENCE,
         "ch": str(channel_id),
         "sub": str(conversation_id),
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(days=days)).timestamp()),
     }
+    if visitor is not None:
+        claims["vis"] = {"id": visitor.user_id, "email": visitor.email, "name": visitor.name}
     return hs256_encode(claims, secret, typ=TOKEN_TYPE)
 
 
@@ -44,8 +101,10 @@ def read(secret: str, token: str, channel_id: uuid.UUID, now: datetime) -> Conve
         named_channel = uuid.UUID(str(claims["ch"]))
         conversation_id = uuid.UUID(str(claims["sub"]))
         expires = datetime.fromtimestamp(float(claims["exp"]), tz=now.tzinfo)
-    except (KeyError, TypeError, ValueError) as error:
+        seen = claims.get("vis")
+        visitor = None if seen is None else Visitor(str(seen["id"]), seen.get("email"), seen.get("name"))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise InvalidToken("token claims are incomplete") from error
     if named_channel != channel_id:
         raise InvalidToken("token is for another widget")
-    return Conversation(named_channel, conversation_id, expires)
+    return Conversation(named_channel, conversation_id, expires, visitor)

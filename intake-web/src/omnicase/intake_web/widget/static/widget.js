@@ -203,13 +203,13 @@
   }
   function ensureConversation() {
     if (state.token) return Promise.resolve();
-    return call("POST", "/conversations").then(function (r) {
+    return call("POST", "/conversations", IDENTITY ? { identity: IDENTITY } : null).then(function (r) {
       if (r.status !== 201) throw r;
       state.token = r.data.token; state.seq = 0; save();
     });
   }
   function forget() {
-    state = { pending: state.pending }; save();
+    state = { pending: state.pending, identity: state.identity }; save();
     if (stream) { stream.close(); stream = null; }
   }
 
@@ -280,6 +280,13 @@
     if (note) note.textContent = text;
   }
 
+  // A site that signed its logged-in customer in (window.OmnicaseWidgetIdentity, its own JWT): their own
+  // conversation, the same on every device; another identity (or none) than the stored one starts afresh.
+  var IDENTITY = typeof window.OmnicaseWidgetIdentity === "string" ? window.OmnicaseWidgetIdentity : null;
+  if ((state.identity || null) !== IDENTITY) {
+    state = { pending: state.pending || [], identity: IDENTITY }; save();
+  }
+  if (IDENTITY && !state.token) ensureConversation().then(connect, function () { /* said when they write */ });
   // A reload: the conversation and whatever was not acknowledged yet come back.
   state.pending.forEach(function (message) {
     pendingEls[message.client_id] = bubble("visitor", message.text, T.sending);
