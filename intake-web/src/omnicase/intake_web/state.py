@@ -83,7 +83,7 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
             channel_secrets=channel_secrets,
             sealer=sealer,
             widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub),
-            answers=WidgetAnswers(runtime.database, hub, suggester, channel_secrets),
+            answers=WidgetAnswers(runtime.database, runtime.outbox, hub, suggester, channel_secrets),
         )
     finally:
         await suggester.aclose()

@@ -238,6 +238,18 @@ class DeliveryReported(EventData):
     error: str | None = None
 
 
+class WidgetConversationUpdated(EventData):
+    """intake-web added an entry of its own to a chat widget's conversation (suggested articles, the note
+    that ends them), keyed by the conversation's thread key: every intake-web replica reads the key to wake
+    the conversation's open streams. Nobody else needs it (case-core skips it on its type)."""
+
+    event_type = "intake.widget_conversation_updated"
+    topic = Topic.INTAKE_MESSAGES
+
+    conversation_id: uuid.UUID
+    seq: int = Field(description="The entry's place in the conversation.")
+
+
 # --- case.events -----------------------------------------------------------------
 
 

@@ -8,7 +8,9 @@ entry. "This answered my question" is the visitor's Yes on the article, given to
 the help center's page gives it (the suggestion's own single-use token): knowledge records it
 and stages ``case.set_status`` (solved, by the article) on ``case.commands``, so case-core
 solves the case by its own rules. "Talk to someone" leaves the case with the desk. Either ends
-the question with a note in the transcript.
+the question with a note in the transcript. Each of these entries stages
+``intake.widget_conversation_updated`` keyed by the conversation's thread key, so the streams
+of the conversation on every replica wake (:mod:`omnicase.intake_web.widget.hub`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.channels.schemas import WidgetConfig
 from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.channels.service import ChannelService
-from omnicase.intake_web.widget.hub import ConversationHub
+from omnicase.intake_web.service import SPEC
+from omnicase.intake_web.widget.hub import ConversationHub, thread_key
 from omnicase.intake_web.widget.repository import (
     ANSWERED,
     ARTICLES,
@@ -38,6 +42,8 @@ from omnicase.intake_web.widget.repository import (
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, StateConflict, refusal
+from omnicase.kit.events import WidgetConversationUpdated
+from omnicase.kit.outbox import Outbox
 from omnicase.kit.suggestions import ArticleSuggester, SuggestedArticle
 
 logger = logging.getLogger(__name__)
@@ -51,9 +57,15 @@ class NoArticlesShown(StateConflict):
 
 class WidgetAnswers:
     def __init__(
-        self, database: Database, hub: ConversationHub, suggester: ArticleSuggester, secrets: ChannelSecrets
+        self,
+        database: Database,
+        outbox: Outbox,
+        hub: ConversationHub,
+        suggester: ArticleSuggester,
+        secrets: ChannelSecrets,
     ) -> None:
         self.database = database
+        self.outbox = outbox
         self.hub = hub
         self.suggester = suggester
         self.secrets = secrets
@@ -79,7 +91,7 @@ class WidgetAnswers:
                 data = {"articles": [_article(article) for article in articles]}
                 await widget.add(item.conversation_id, Entry(seq, ARTICLES, "", None, None, now, data))
                 await widget.set_answers(item.conversation_id, SHOWN)
-                self.hub.wake_after_commit(session, item.conversation_id)
+                await self._updated(session, item.channel_id, item.conversation_id, seq)
         return len(wanted)
 
     async def _suggest(self, item: WantedAnswers, brand: str | None) -> list[SuggestedArticle]:
@@ -89,7 +101,7 @@ class WidgetAnswers:
         """The visitor's Yes to a suggested article: knowledge solves the case by it; the question ends."""
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
-            articles = await self._shown(widget, conversation_id)
+            channel_id, articles = await self._shown(widget, conversation_id)
             chosen = next((a for a in articles if a.get("article_id") == str(article_id)), None)
             if chosen is None:
                 raise refusal(
@@ -97,25 +109,34 @@ class WidgetAnswers:
                     [FieldError(field="body.article_id", message="not suggested here", code=NOT_FOUND_CODE)],
                 )
             await self._tell_knowledge(str(chosen["url"]))
-            return await self._end(widget, conversation_id, ANSWERED, {"note": ANSWERED, "article_id": str(article_id)})
+            note = {"note": ANSWERED, "article_id": str(article_id)}
+            return await self._end(widget, channel_id, conversation_id, ANSWERED, note)
 
     async def hand_over(self, conversation_id: uuid.UUID) -> Entry:
         """The visitor wants a person: the articles are put aside; the case stays with the desk."""
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
-            await self._shown(widget, conversation_id)
-            return await self._end(widget, conversation_id, HANDED_OVER, {"note": HANDED_OVER})
+            channel_id, _ = await self._shown(widget, conversation_id)
+            return await self._end(widget, channel_id, conversation_id, HANDED_OVER, {"note": HANDED_OVER})
 
-    async def _shown(self, widget: WidgetRepository, conversation_id: uuid.UUID) -> list[dict[str, object]]:
+    async def _shown(
+        self, widget: WidgetRepository, conversation_id: uuid.UUID
+    ) -> tuple[uuid.UUID, list[dict[str, object]]]:
+        """The conversation's channel and the articles waiting for an answer (409 when none are)."""
         state = await widget.state(conversation_id, lock=True)
         if state is None or state.answers != SHOWN:
             raise NoArticlesShown("This conversation has no suggested articles waiting for an answer.")
         entry = await widget.last_of(conversation_id, ARTICLES)
         articles = (entry.data or {}).get("articles") if entry is not None else None
-        return list(articles) if isinstance(articles, list) else []
+        return state.channel_id, list(articles) if isinstance(articles, list) else []
 
     async def _end(
-        self, widget: WidgetRepository, conversation_id: uuid.UUID, answers: str, data: dict[str, str]
+        self,
+        widget: WidgetRepository,
+        channel_id: uuid.UUID,
+        conversation_id: uuid.UUID,
+        answers: str,
+        data: dict[str, str],
     ) -> Entry:
         now = utcnow()
         seq = await widget.next_seq(conversation_id, now)
@@ -123,8 +144,17 @@ class WidgetAnswers:
         entry = Entry(seq, NOTE, "", None, None, now, dict(data))
         await widget.add(conversation_id, entry)
         await widget.set_answers(conversation_id, answers)
-        self.hub.wake_after_commit(widget.session, conversation_id)
+        await self._updated(widget.session, channel_id, conversation_id, seq)
         return entry
+
+    async def _updated(
+        self, session: AsyncSession, channel_id: uuid.UUID, conversation_id: uuid.UUID, seq: int
+    ) -> None:
+        """Wake the conversation's streams once this commits: here at once, on other replicas by the event."""
+        event = WidgetConversationUpdated(conversation_id=conversation_id, seq=seq)
+        key = thread_key(channel_id, conversation_id)
+        await self.outbox.add(session, event, source=SPEC.name, subject=str(conversation_id), key=key)
+        self.hub.wake_after_commit(session, conversation_id)
 
     async def _tell_knowledge(self, url: str) -> None:
         """Post the Yes as the help center's page does, to knowledge itself (the link's path, its token)."""

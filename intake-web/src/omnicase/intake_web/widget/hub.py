@@ -3,7 +3,8 @@
 A stream reads its conversation's entries from the database (the transcript is the truth)
 and then waits on the hub. Every change to a conversation is followed, after its commit,
 by an event on ``intake.messages`` keyed by the conversation's thread key (the visitor's
-``intake.message_received``, the reply's ``intake.delivery_reported``): each replica reads
+``intake.message_received``, the reply's ``intake.delivery_reported``, intake-web's own
+entries' ``intake.widget_conversation_updated``): each replica reads
 that topic itself (every partition from its end, no consumer group, nothing committed) and
 wakes the streams of the conversations it names, from the record's key alone, never
 decoding a value. A change made in this process wakes its streams at commit too, without
@@ -31,6 +32,11 @@ from omnicase.kit.topics import Topic, physical
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = b"widget:"
+
+
+def thread_key(channel_id: uuid.UUID, conversation_id: uuid.UUID) -> str:
+    """A widget conversation's thread key, as :meth:`StoredChannel.thread_key` makes it."""
+    return f"{KEY_PREFIX.decode()}{channel_id}:{conversation_id}"
 
 
 def conversation_of(key: bytes | None) -> uuid.UUID | None:
