@@ -50,6 +50,7 @@ class Desk:
     answers_channel: dict[str, Any]
     article: dict[str, Any]
     account_site: str
+    pre_chat_site: str
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +128,23 @@ def desk(
             f"<body><main><h1>Your account</h1></main><script>window.OmnicaseWidgetIdentity = {json.dumps(jwt)};"
             f"</script>{identified_snippet}</body></html>"
         )
+        # A widget that asks who is writing and about what first.
+        asking = admin.post(
+            "/api/v1/channels",
+            {
+                "name": "Acme contact chat",
+                "config": {
+                    "kind": "widget",
+                    "brand": "acme",
+                    "pre_chat": {"name": True, "email": True, "topics": ["billing", "returns"]},
+                },
+            },
+        )
+        asking_snippet = admin.http.get(f"/api/v1/channels/{asking['id']}/snippet").text
+        customer_site_pages["/contact"] = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Contact</title></head>"
+            f"<body><main><h1>Contact</h1></main>{asking_snippet}</body></html>"
+        )
         yield Desk(
             admin,
             ada,
@@ -138,6 +156,7 @@ def desk(
             answers_channel,
             article,
             f"{customer_site}/account",
+            f"{customer_site}/contact",
         )
 
 
@@ -326,5 +345,34 @@ def test_a_logged_in_customer_chats_as_themselves_and_finds_the_conversation_on_
             phone.goto(desk.account_site)
             phone.get_by_role("button", name="Chat with us").click()
             expect(phone.locator("#ocw-log .ocw-visitor")).to_contain_text("change my delivery address")
+        finally:
+            browser.close()
+
+
+def test_the_pre_chat_form_asks_first_and_the_case_knows_who_wrote_about_what(
+    desk: Desk, chromium: str, axe: Callable[[Page], list[dict[str, Any]]]
+) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(desk.pre_chat_site)
+            page.get_by_role("button", name="Chat with us").click()
+            expect(page.get_by_label("Your message")).to_be_hidden()
+            expect(page.get_by_label("Your name")).to_be_focused()
+            assert axe(page) == []
+            page.get_by_label("Your name").fill("Lee Park")
+            page.get_by_label("Your email").fill("lee.park@shop.example")
+            page.get_by_label("Topic").select_option("returns")
+            page.get_by_role("button", name="Start chat").click()
+            message = page.get_by_label("Your message")
+            expect(message).to_be_focused()
+            message.fill("The shoes do not fit.")
+            message.press("Enter")
+            expect(page.locator("#ocw-log .ocw-visitor")).not_to_contain_text("Sending")
+            case = wait_for(
+                lambda: newest_case_of(desk.admin, "lee.park@shop.example"), within=60, message="no case for Lee"
+            )
+            assert "topic-returns" in case["tags"]
         finally:
             browser.close()

@@ -7261,6 +7261,21 @@ export interface components {
              * @description The site's JWT for a logged-in customer (HS256 with one of the widget's identity secrets; `sub`, `exp`, optional `email` and `name`).
              */
             identity?: string | null;
+            /**
+             * Name
+             * @description Pre-chat form: the name.
+             */
+            name?: string | null;
+            /**
+             * Email
+             * @description Pre-chat form: the email address.
+             */
+            email?: string | null;
+            /**
+             * Topic
+             * @description Pre-chat form: one of its topics.
+             */
+            topic?: string | null;
         };
         /** ConversationStarted */
         ConversationStarted: {
@@ -7683,6 +7698,29 @@ export interface components {
             kind: "messenger";
             /** Page Id */
             page_id: string;
+        };
+        /**
+         * PreChat
+         * @description What the widget asks before the first message (an identified visitor is not asked).
+         */
+        PreChat: {
+            /**
+             * Name
+             * @description Ask the visitor's name (required when asked).
+             * @default false
+             */
+            name?: boolean;
+            /**
+             * Email
+             * @description Ask the visitor's email address (required when asked).
+             * @default false
+             */
+            email?: boolean;
+            /**
+             * Topics
+             * @description Topics the visitor picks one of (none: not asked); the case gets it as a tag (`topic-<topic>`), so routing rules can send it to the right queue.
+             */
+            topics?: string[];
         };
         /** RateLimits */
         RateLimits: {
@@ -8250,6 +8288,8 @@ export interface components {
              * @description Write-only. The site's own HS256 secrets for identified visitors: a page may pass a JWT (`sub`, `exp`, optional `email` and `name`) signed with one, so a logged-in customer chats as themselves and sees their earlier messages; two during a rotation.
              */
             identity_secrets?: string[];
+            /** @description A short form before the first message. */
+            pre_chat?: components["schemas"]["PreChat"] | null;
             /**
              * Answers First
              * @description Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message; 'This answered my question' solves the case by the article.
@@ -23472,6 +23512,16 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -300,3 +300,41 @@ async def test_a_customer_the_site_identifies_chats_as_themselves_and_finds_thei
         for response in refused:
             assert response.status_code == 401, response.text
             assert response.json()["type"].endswith("widget-identity-invalid")
+
+
+async def test_the_pre_chat_form_is_asked_first_and_its_topic_tags_the_case(
+    served_service: Any, kafka_bootstrap: str
+) -> None:
+    served = served_service
+    channel = await _widget(served, pre_chat={"name": True, "email": True, "topics": ["billing", "returns"]})
+    base = f"/public/messaging/{channel['id']}"
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        unanswered = await public.post(f"{base}/conversations", json={"name": "Jane"})
+        assert unanswered.status_code == 409
+        assert sorted(error["field"] for error in unanswered.json()["errors"]) == ["body.email", "body.topic"]
+        foreign_topic = await public.post(
+            f"{base}/conversations", json={"name": "Jane", "email": "jane@shop.example", "topic": "legal"}
+        )
+        assert foreign_topic.status_code == 409
+        assert [error["field"] for error in foreign_topic.json()["errors"]] == ["body.topic"]
+        bad_email = await public.post(
+            f"{base}/conversations", json={"name": "Jane", "email": "not an address", "topic": "billing"}
+        )
+        assert bad_email.status_code == 422
+
+        started = await public.post(
+            f"{base}/conversations", json={"name": "Jane", "email": "jane@shop.example", "topic": "billing"}
+        )
+        assert started.status_code == 201, started.text
+        sent = await public.post(
+            f"{base}/messages",
+            json={"text": "I was charged twice.", "client_id": "p1"},
+            headers={"X-Widget-Token": started.json()["token"]},
+        )
+        assert sent.status_code == 201
+    records = await read_topic(
+        kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, served.settings.topic_prefix), expect=1, within=20
+    )
+    received = MessageReceived.parse(Envelope.from_bytes(records[0].value))
+    assert (received.sender.name, received.sender.email) == ("Jane", "jane@shop.example")
+    assert received.defaults.tags == ["chat", "topic-billing"]

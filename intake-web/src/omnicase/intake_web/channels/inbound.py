@@ -15,7 +15,7 @@ from omnicase.intake_web.channels.schemas import GenericMessageIn, MessengerConf
 from omnicase.intake_web.messages.intake import accept_message
 from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import AttachmentRef, HoldReason, MessageReceived, Party
+from omnicase.kit.events import AttachmentRef, CaseDefaults, HoldReason, MessageReceived, Party
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
@@ -30,6 +30,8 @@ class InboundItem:
     subject: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     media: tuple[MediaRef, ...] = ()
+    # Tags this message's case gets beside the channel's (the widget's pre-chat topic).
+    tags: tuple[str, ...] = ()
 
 
 class PayloadError(ValueError):
@@ -160,6 +162,12 @@ def parse_generic(message: GenericMessageIn, webhook_id: str) -> InboundItem:
     )
 
 
+def _with_tags(defaults: CaseDefaults, tags: tuple[str, ...]) -> CaseDefaults:
+    if not tags:
+        return defaults
+    return defaults.model_copy(update={"tags": list(dict.fromkeys([*defaults.tags, *tags]))})
+
+
 def _dict(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
@@ -210,7 +218,7 @@ async def store(
             message_id=item.message_id,
             conversation_id=thread_key,
             attachments=attachments,
-            defaults=channel.case_defaults,
+            defaults=_with_tags(channel.case_defaults, item.tags),
             metadata={**item.metadata, "channel_id": str(channel.id), "channel_kind": channel.kind.value},
         )
         blocked = channel.blocks(item.sender)

@@ -145,6 +145,19 @@ class GenericConfig(StrictInput):
         return [_standard_webhooks_secret(value) for value in values]
 
 
+class PreChat(StrictInput):
+    """What the widget asks before the first message (an identified visitor is not asked)."""
+
+    name: StrictBool = Field(default=False, description="Ask the visitor's name (required when asked).")
+    email: StrictBool = Field(default=False, description="Ask the visitor's email address (required when asked).")
+    topics: list[Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Topics the visitor picks one of (none: not asked); the case gets it as a tag (`topic-<topic>`), "
+        "so routing rules can send it to the right queue.",
+    )
+
+
 class WidgetConfig(StrictInput):
     """The chat widget a brand pastes into its pages: its look, its texts, who may embed it."""
 
@@ -184,6 +197,7 @@ class WidgetConfig(StrictInput):
         "(`sub`, `exp`, optional `email` and `name`) signed with one, so a logged-in customer chats as "
         "themselves and sees their earlier messages; two during a rotation.",
     )
+    pre_chat: PreChat | None = Field(default=None, description="A short form before the first message.")
     answers_first: StrictBool = Field(
         default=False,
         description="Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message; "

@@ -50,10 +50,12 @@ from omnicase.kit.errors import (
     RateLimited,
     ServiceError,
     ServiceUnavailable,
+    StateConflict,
     Unauthorized,
     UnknownReference,
     ValidationFailed,
     problem_responses,
+    refusal,
 )
 from omnicase.kit.identity import InvalidToken
 from omnicase.kit.ids import uuid7
@@ -193,6 +195,7 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
         "title": config.title,
         "greeting": config.greeting,
         "maxChars": config.max_message_chars,
+        "preChat": config.pre_chat.model_dump() if config.pre_chat else None,
     }
     # json.dumps escapes nothing HTML-special, but the script is served as JavaScript, never inlined in a page
     # by us; "</" is escaped anyway so a snippet that inlines it stays one script.
@@ -234,7 +237,7 @@ async def preflight_widget(
     operation_id="start_widget_conversation",
     summary="A visitor's conversation: a new one, or an identified customer's own (nothing is stored until they write)",
     response_model=ConversationStarted,
-    responses=problem_responses(*WIDGET_PROBLEMS, WidgetIdentityInvalid, ValidationFailed),
+    responses=problem_responses(*WIDGET_PROBLEMS, WidgetIdentityInvalid, StateConflict, ValidationFailed),
 )
 async def start_widget_conversation(
     channel_id: uuid.UUID,
@@ -255,7 +258,9 @@ async def start_widget_conversation(
         except InvalidToken as error:
             REJECTIONS.labels("widget", "identity").inc()
             raise widget.refuse(WidgetIdentityInvalid(f"The site's identity token is not valid: {error}.")) from error
-        conversation_id = tokens.visitor_conversation(widget.channel.id, visitor)
+        conversation_id = tokens.visitor_conversation(widget.channel.id, visitor.user_id or "")
+    elif widget.config.pre_chat is not None:
+        visitor = _pre_chat(widget, body or ConversationStartIn())
     token = tokens.issue(
         settings.widget_token_secret, widget.channel.id, conversation_id, now, settings.widget_token_days, visitor
     )
@@ -267,6 +272,33 @@ async def start_widget_conversation(
     return JSONResponse(
         started.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store", **widget.cors}
     )
+
+
+# Refusals the channel's own pre-chat form decides (what it asks, its topics): 409, naming the field.
+PRE_CHAT_REQUIRED, PRE_CHAT_TOPIC = "pre_chat_required", "pre_chat_topic"
+
+
+def _pre_chat(widget: _Widget, answers: ConversationStartIn) -> tokens.Visitor:
+    """The visitor as the channel's pre-chat form asked them: every field it asks is required."""
+    form = widget.config.pre_chat
+    assert form is not None
+    errors = [
+        FieldError(field=f"body.{name}", message="this chat asks for it", code=PRE_CHAT_REQUIRED)
+        for name, asked, given in (
+            ("name", form.name, answers.name),
+            ("email", form.email, answers.email),
+            ("topic", bool(form.topics), answers.topic),
+        )
+        if asked and given is None
+    ]
+    if answers.topic is not None and answers.topic not in form.topics:
+        errors.append(FieldError(field="body.topic", message="not one of this chat's topics", code=PRE_CHAT_TOPIC))
+    if errors:
+        REJECTIONS.labels("widget", "pre_chat").inc()
+        raise widget.refuse(
+            refusal("Answer the chat's questions first.", errors, conflicts={PRE_CHAT_REQUIRED, PRE_CHAT_TOPIC})
+        )
+    return tokens.Visitor(None, answers.email, answers.name, answers.topic)
 
 
 @router.get(

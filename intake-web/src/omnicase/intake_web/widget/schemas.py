@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from omnicase.intake_web.widget.repository import Entry
-from omnicase.kit.inputs import NOT_SPACE, StrictInput
+from omnicase.kit.inputs import NOT_SPACE, EmailAddress, StrictInput
 
 
 class ConversationStarted(BaseModel):
@@ -28,6 +28,11 @@ class ConversationStartIn(StrictInput):
         max_length=4096,
         description="The site's JWT for a logged-in customer (HS256 with one of the widget's identity secrets; "
         "`sub`, `exp`, optional `email` and `name`).",
+    )
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="Pre-chat form: the name.")
+    email: EmailAddress | None = Field(default=None, description="Pre-chat form: the email address.")
+    topic: str | None = Field(
+        default=None, min_length=1, max_length=50, description="Pre-chat form: one of its topics."
     )
 
 

@@ -85,7 +85,8 @@ class WidgetService:
                 text=text,
                 message_id=f"{conversation_id}:{seq}",
                 metadata={"widget_conversation_id": str(conversation_id)}
-                | ({"widget_visitor_id": visitor.user_id} if visitor else {}),
+                | ({"widget_visitor_id": visitor.user_id} if visitor and visitor.user_id else {}),
+                tags=(f"topic-{visitor.topic}",) if visitor and visitor.topic else (),
             )
             intake_ids = await store(session, self.outbox, self.blobs, channel, [item])
             entry = Entry(seq, VISITOR, text, None, client_id, now)

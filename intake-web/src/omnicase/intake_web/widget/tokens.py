@@ -26,11 +26,13 @@ AUDIENCE = "omnicase-widget"
 
 @dataclass(frozen=True)
 class Visitor:
-    """A visitor the site identified (its own signed JWT): its user id, and what it says of them."""
+    """What we know of a visitor: the site identified them (its own signed JWT: ``user_id``, and what it
+    says of them), or they answered the pre-chat form (no ``user_id``)."""
 
-    user_id: str
+    user_id: str | None
     email: str | None = None
     name: str | None = None
+    topic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,9 @@ def site_visitor(token: str, secrets: list[str], now: datetime) -> Visitor:
     return Visitor(user_id, email, name)
 
 
-def visitor_conversation(channel_id: uuid.UUID, visitor: Visitor) -> uuid.UUID:
+def visitor_conversation(channel_id: uuid.UUID, user_id: str) -> uuid.UUID:
     """An identified visitor has one conversation per widget, on every device: their whole history."""
-    return uuid.uuid5(channel_id, f"visitor:{visitor.user_id}")
+    return uuid.uuid5(channel_id, f"visitor:{user_id}")
 
 
 def issue(
@@ -90,7 +92,7 @@ def issue(
         "exp": int((now + timedelta(days=days)).timestamp()),
     }
     if visitor is not None:
-        claims["vis"] = {"id": visitor.user_id, "email": visitor.email, "name": visitor.name}
+        claims["vis"] = {"id": visitor.user_id, "email": visitor.email, "name": visitor.name, "topic": visitor.topic}
     return hs256_encode(claims, secret, typ=TOKEN_TYPE)
 
 
@@ -102,7 +104,9 @@ def read(secret: str, token: str, channel_id: uuid.UUID, now: datetime) -> Conve
         conversation_id = uuid.UUID(str(claims["sub"]))
         expires = datetime.fromtimestamp(float(claims["exp"]), tz=now.tzinfo)
         seen = claims.get("vis")
-        visitor = None if seen is None else Visitor(str(seen["id"]), seen.get("email"), seen.get("name"))
+        visitor = (
+            None if seen is None else Visitor(seen.get("id"), seen.get("email"), seen.get("name"), seen.get("topic"))
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise InvalidToken("token claims are incomplete") from error
     if named_channel != channel_id:

@@ -15,7 +15,8 @@
       refused: "Not sent: ", you: "You", agent: "Support", log: "Conversation",
       articles: "These articles may answer your question:", answered: "This answered my question",
       talk: "Talk to someone", solved: "Glad it helped! Your question is marked as solved.",
-      handedOver: "Someone from our team will answer here shortly."
+      handedOver: "Someone from our team will answer here shortly.",
+      name: "Your name", email: "Your email", topic: "Topic", start: "Start chat"
     },
     ko: {
       open: "채팅 상담", close: "채팅 닫기", title: "채팅 상담",
@@ -24,7 +25,8 @@
       refused: "전송되지 않음: ", you: "나", agent: "상담원", log: "대화",
       articles: "다음 도움말이 궁금한 점을 해결해 드릴 수 있습니다:", answered: "궁금한 점이 해결되었어요",
       talk: "상담원 연결", solved: "도움이 되어 기쁩니다! 문의가 해결됨으로 표시되었습니다.",
-      handedOver: "곧 상담원이 이곳에서 답변드립니다."
+      handedOver: "곧 상담원이 이곳에서 답변드립니다.",
+      name: "이름", email: "이메일", topic: "문의 유형", start: "채팅 시작"
     },
     zh: {
       open: "在线咨询", close: "关闭聊天", title: "在线咨询",
@@ -33,7 +35,8 @@
       refused: "未发送：", you: "我", agent: "客服", log: "对话",
       articles: "以下文章也许能解答您的问题：", answered: "这解答了我的问题",
       talk: "联系客服", solved: "很高兴能帮到您！您的问题已标记为已解决。",
-      handedOver: "我们的客服会很快在这里回复您。"
+      handedOver: "我们的客服会很快在这里回复您。",
+      name: "您的姓名", email: "您的邮箱", topic: "咨询类型", start: "开始聊天"
     }
   };
   var script = document.currentScript;
@@ -85,6 +88,9 @@
     ".ocw-articles a{color:#0b3d91}" +
     ".ocw-articles button{display:block;margin-top:2px;background:#fff;border:1px solid #555;border-radius:4px;padding:2px 8px;color:#1a1a1a}" +
     "#ocw-form{display:flex;gap:6px;padding:8px;border-top:1px solid #ccc}" +
+    "#ocw-pre{padding:8px;border-top:1px solid #ccc}#ocw-pre label{display:block;margin-top:4px}" +
+    "#ocw-pre input,#ocw-pre select{width:100%;box-sizing:border-box;font:inherit;padding:4px;border:1px solid #767676;border-radius:4px}" +
+    "#ocw-pre button{margin-top:8px;background:" + S.color + ";color:#fff;border:0;border-radius:4px;padding:6px 14px}" +
     "#ocw-text{flex:1;resize:none;font:inherit;padding:6px;border:1px solid #767676;border-radius:4px}" +
     "#ocw-send{background:" + S.color + ";color:#fff;border:0;border-radius:4px;padding:0 14px}" +
     ".ocw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
@@ -108,6 +114,37 @@
   var input = el("textarea", { id: "ocw-text", rows: "2", maxlength: String(S.maxChars), placeholder: T.label });
   form.appendChild(input);
   form.appendChild(el("button", { id: "ocw-send", type: "submit" }, T.send));
+  // The pre-chat form, when the channel has one: asked once, before the first message.
+  var pre = null, answers = {};
+  if (S.preChat && !window.OmnicaseWidgetIdentity && !state.token) {
+    pre = el("form", { id: "ocw-pre" });
+    var asked = [];
+    if (S.preChat.name) asked.push(["name", "text", "name"]);
+    if (S.preChat.email) asked.push(["email", "email", "email"]);
+    asked.forEach(function (field) {
+      pre.appendChild(el("label", { "for": "ocw-pre-" + field[0] }, T[field[0]]));
+      pre.appendChild(el("input", { id: "ocw-pre-" + field[0], type: field[1], autocomplete: field[2], required: "required" }));
+    });
+    if (S.preChat.topics && S.preChat.topics.length) {
+      pre.appendChild(el("label", { "for": "ocw-pre-topic" }, T.topic));
+      var select = el("select", { id: "ocw-pre-topic", required: "required" });
+      S.preChat.topics.forEach(function (topic) { select.appendChild(el("option", { value: topic }, topic.replace(/[-_]/g, " "))); });
+      pre.appendChild(select);
+    }
+    pre.appendChild(el("button", { type: "submit" }, T.start));
+    pre.addEventListener("submit", function (e) {
+      e.preventDefault();
+      ["name", "email", "topic"].forEach(function (key) {
+        var given = document.getElementById("ocw-pre-" + key);
+        if (given) answers[key] = given.value.trim();
+      });
+      panel.removeChild(pre); pre = null;
+      form.style.display = "";
+      input.focus();
+    });
+    form.style.display = "none";
+    panel.appendChild(pre);
+  }
   panel.appendChild(form);
   root.appendChild(panel);
   var launcher = el("button", { id: "ocw-launch", type: "button", "aria-expanded": "false", "aria-controls": "ocw-panel" }, T.open);
@@ -117,7 +154,7 @@
   function setOpen(open) {
     root.className = open ? "ocw-open" : "";
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
-    if (open) { input.focus(); connect(); } else { launcher.focus(); }
+    if (open) { (pre ? pre.querySelector("input,select") : input).focus(); connect(); } else { launcher.focus(); }
   }
   launcher.addEventListener("click", function () { setOpen(root.className !== "ocw-open"); });
   closer.addEventListener("click", function () { setOpen(false); });
@@ -203,7 +240,7 @@
   }
   function ensureConversation() {
     if (state.token) return Promise.resolve();
-    return call("POST", "/conversations", IDENTITY ? { identity: IDENTITY } : null).then(function (r) {
+    return call("POST", "/conversations", IDENTITY ? { identity: IDENTITY } : answers).then(function (r) {
       if (r.status !== 201) throw r;
       state.token = r.data.token; state.seq = 0; save();
     });
