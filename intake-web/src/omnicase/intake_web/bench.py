@@ -1,0 +1,242 @@
+"""The chat widget's rows in ``omnicase bench``: many visitors' conversations open on one intake-web process.
+
+A real intake-web (``omnicase serve intake-web``, its own process) on the run's PostgreSQL and
+broker; a widget channel; ``BENCH_WIDGET_VISITORS`` (2,000) visitors each open a conversation
+and write one message (acceptance latency: the POST's answer, given once the message and its
+intake event are committed), then keep its event stream open over a raw HTTP/1.1 connection
+(the cheapest client there is, so the bench process measures intake-web, not itself). Then
+``BENCH_WIDGET_REPLIES`` (300) agent replies are published on ``outbound.messages`` at
+``BENCH_WIDGET_RATE`` (10) per second, as case-core sends them, each to another visitor:
+latency from the reply's envelope time (stamped as it is published) to its ``data`` line at
+the visitor's stream (the consumer stores it in the transcript and wakes the stream). Every
+reply must arrive. intake-web's memory per stream is its resident size with every stream
+open, less its size before, over the streams. Visitor -> case created is the suite's to
+measure (it needs case-core); this row stops at the intake's commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+import psutil
+
+from omnicase.devtools.bench.measure import CpuMeter, Measurement
+from omnicase.devtools.bench.services import BenchTarget
+from omnicase.devtools.devstack.processes import free_port
+from omnicase.kit.bus.producer import EventProducer
+from omnicase.kit.events import OutboundMessageRequested, Party
+from omnicase.kit.identity import service_identity_headers
+from omnicase.kit.topics import Topic, physical
+from omnicase.ops.topics import ensure_suite_topics
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Visitor:
+    conversation_id: str
+    token: str
+    thread_key: str
+    arrived: dict[str, float] = field(default_factory=dict)  # reply text -> when its data line arrived
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+
+    async def read(self) -> None:
+        assert self.reader is not None
+        while line := await self.reader.readline():
+            if line.startswith(b"data: "):
+                entry = json.loads(line[6:])
+                self.arrived[entry["text"]] = time.time()
+
+
+async def _start(target: BenchTarget, prefix: str, port: int, secret: str) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "DATABASE_URL": target.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": target.bootstrap_servers,
+        "OMNICASE_TOPIC_PREFIX": prefix,
+        "OMNICASE_INTERNAL_SECRET": secret,
+        "INTAKE_WEB_PORT": str(port),
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "omnicase.cli",
+        "serve",
+        "intake-web",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def _channel(client: httpx.AsyncClient, secret: str) -> str:
+    headers = service_identity_headers(secret, "bench", frozenset({"channels:read", "channels:write"}))
+    body = {
+        "name": "Bench chat",
+        "config": {"kind": "widget", "brand": "bench", "per_ip_per_minute": 100_000},
+    }
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            answer = await client.post("/api/v1/channels", json=body, headers=headers)
+            if answer.status_code == 201:
+                return str(answer.json()["id"])
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the bench intake-web never took a channel")
+        await asyncio.sleep(0.5)
+
+
+async def _visit(client: httpx.AsyncClient, channel_id: str, accepted: list[float]) -> Visitor:
+    started = await client.post(f"/public/messaging/{channel_id}/conversations")
+    token, conversation_id = started.json()["token"], started.json()["conversation_id"]
+    began = time.perf_counter()
+    sent = await client.post(
+        f"/public/messaging/{channel_id}/messages",
+        json={"text": "Where is my parcel?", "client_id": "first"},
+        headers={"X-Widget-Token": token},
+    )
+    if sent.status_code != 201:
+        raise RuntimeError(f"a visitor's message was answered {sent.status_code}: {sent.text}")
+    accepted.append((time.perf_counter() - began) * 1000)
+    return Visitor(conversation_id, token, f"widget:{channel_id}:{conversation_id}")
+
+
+async def _listen(port: int, channel_id: str, visitor: Visitor) -> None:
+    reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
+    writer.write(
+        (
+            f"GET /public/messaging/{channel_id}/events?token={visitor.token}&after=1 HTTP/1.1\r\n"
+            f"Host: {HOST}:{port}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
+    )
+    status = await reader.readline()
+    if b" 200 " not in status:
+        writer.close()
+        raise RuntimeError(f"the widget stream answered {status.decode().strip()}")
+    while (await reader.readline()) not in (b"\r\n", b""):
+        pass
+    visitor.reader, visitor.writer = reader, writer
+
+
+async def _reply(producer: EventProducer, prefix: str, visitor: Visitor, text: str) -> float:
+    request = OutboundMessageRequested(
+        outbound_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        channel="messaging",
+        to=[Party(handle="visitor")],
+        text=text,
+        conversation_id=visitor.thread_key,
+    )
+    envelope = request.envelope(source="bench", subject=str(request.case_id))
+    await producer.publish(physical(Topic.OUTBOUND_MESSAGES, prefix), envelope, key=str(request.case_id))
+    return envelope.time.timestamp()
+
+
+async def _all_arrived(sent: dict[str, tuple[Visitor, float]], within: float) -> None:
+    """Until every reply reached its visitor, or ``within`` seconds passed."""
+    deadline = time.monotonic() + within
+    for _ in iter(int, 1):
+        if time.monotonic() > deadline or all(text in visitor.arrived for text, (visitor, _) in sent.items()):
+            return
+        await asyncio.sleep(0.2)
+
+
+async def measure(target: BenchTarget) -> list[Measurement]:
+    count = target.size("BENCH_WIDGET_VISITORS", 2000)
+    replies = target.size("BENCH_WIDGET_REPLIES", 300)
+    rate = target.size("BENCH_WIDGET_RATE", 10)
+    prefix = f"widget{uuid.uuid4().hex[:8]}."
+    await ensure_suite_topics(target.bootstrap_servers, prefix=prefix, partitions=4)
+    port, secret = free_port(), secrets.token_urlsafe(32)
+    service = await _start(target, prefix, port, secret)
+    producer = EventProducer(target.bootstrap_servers, client_id="bench-widget")
+    visitors: list[Visitor] = []
+    tasks: list[asyncio.Task[None]] = []
+    accepted: list[float] = []
+    sent: dict[str, tuple[Visitor, float]] = {}
+    try:
+        await producer.start()
+        limits = httpx.Limits(max_connections=16)
+        async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=30, limits=limits) as client:
+            channel_id = await _channel(client, secret)
+            process = psutil.Process(service.pid)
+            accept_started = time.perf_counter()
+            for start in range(0, count, 100):
+                batch = range(start, min(start + 100, count))
+                visitors += await asyncio.gather(*(_visit(client, channel_id, accepted) for _ in batch))
+            accept_seconds = time.perf_counter() - accept_started
+        # Warm-up: the first stream and a reply end to end (the consumer has joined its group).
+        await _listen(port, channel_id, visitors[0])
+        tasks.append(asyncio.create_task(visitors[0].read()))
+        deadline = time.monotonic() + 90
+        while "warm-up" not in visitors[0].arrived and time.monotonic() < deadline:
+            await _reply(producer, prefix, visitors[0], "warm-up")
+            await asyncio.sleep(3)
+        before = process.memory_info().rss
+        for start in range(1, count, 100):
+            await asyncio.gather(*(_listen(port, channel_id, v) for v in visitors[start : start + 100]))
+        tasks += [asyncio.create_task(visitor.read()) for visitor in visitors[1:]]
+        await asyncio.sleep(1.0)
+        per_stream_kb = (process.memory_info().rss - before) / max(count - 1, 1) / 1024
+        meter, service_before = CpuMeter(), process.cpu_times()
+        started = time.perf_counter()
+        for number in range(replies):
+            await asyncio.sleep(max(0.0, started + number / rate - time.perf_counter()))
+            visitor = visitors[(number * 7919) % count]
+            text = f"reply {number}"
+            sent[text] = (visitor, await _reply(producer, prefix, visitor, text))
+        await _all_arrived(sent, within=20)
+        seconds = time.perf_counter() - started
+        cpu = meter.usage()
+        after = process.cpu_times()
+        service_cpu = 100 * (after.user + after.system - service_before.user - service_before.system) / seconds
+    finally:
+        for task in tasks:
+            task.cancel()
+        for visitor in visitors:
+            if visitor.writer is not None:
+                visitor.writer.close()
+        await producer.stop()
+        service.terminate()
+        await service.wait()
+    latencies = [(v.arrived[text] - at) * 1000 for text, (v, at) in sent.items() if text in v.arrived]
+    missed = len(sent) - len(latencies)
+    note = f"{count} streams open, {rate} replies/s; intake-web {per_stream_kb:.1f} KB per open stream, "
+    note += f"{service_cpu:.0f}% of one core"
+    return [
+        Measurement(
+            "widget_message_accepted",
+            f"widget: visitor message accepted ({count} visitors, 16 connections)",
+            len(accepted),
+            accept_seconds,
+            accepted,
+            "POST sent -> 201 (message and intake event committed)",
+        ),
+        Measurement(
+            "widget_reply_to_visitor",
+            f"widget: agent reply -> visitor's stream ({count} open)",
+            len(latencies),
+            seconds,
+            latencies,
+            f"reply published on outbound.messages -> data line at the visitor's stream ({note})",
+            cpu=cpu,
+            errors={"missed": missed} if missed else {},
+            compare_to_ceiling=False,
+        ),
+    ]
+
+
+async def bench(target: BenchTarget) -> list[Measurement]:
+    """The chat widget's rows in ``omnicase bench`` (entry point ``omnicase.benches``)."""
+    return await measure(target)
