@@ -1,0 +1,22 @@
+"""The chat widget's bench rows, small: every reply reaches its visitor's stream on a real intake-web process."""
+
+from __future__ import annotations
+
+import pytest
+
+from omnicase.devtools.bench.services import BenchTarget
+from omnicase.intake_web.bench import measure
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_the_widget_bench_measures_acceptance_and_replies_reaching_every_visitor(
+    database_url: str, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {"BENCH_WIDGET_VISITORS": "20", "BENCH_WIDGET_REPLIES": "10", "BENCH_WIDGET_RATE": "20"}.items():
+        monkeypatch.setenv(name, value)
+    accepted, replies = await measure(BenchTarget(database_url, kafka_bootstrap))
+    assert accepted.count == 20
+    assert replies.count == 10
+    assert not replies.errors
+    assert "KB per open stream" in replies.latency_from
