@@ -60,6 +60,8 @@ translations = Table(
     metadata,
     Column("article_id", Uuid, ForeignKey("knowledge.articles.id", ondelete="CASCADE"), primary_key=True),
     Column("locale", String(35), primary_key=True),
+    # The article's brand (it never changes): searches are scoped to a brand without a join.
+    Column("brand", String(100), nullable=True),
     Column("title", String(300), nullable=False),
     Column("body", Text, nullable=False),
     Column("body_html", Text, nullable=False),
@@ -75,15 +77,21 @@ translations = Table(
     Column("body_text", Text, nullable=False),
     Column("search_vector", TSVECTOR, nullable=False),
     CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
-    Index("ix_translations_search_vector", "search_vector", postgresql_using="gin"),
-    # pg_trgm: typos and partial words, in titles and bodies.
-    Index("ix_translations_title_trigrams", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
+    # fastupdate off: no pending list every search reads through (migration 0007).
     Index(
-        "ix_translations_body_trigrams",
-        "body_text",
-        postgresql_using="gin",
-        postgresql_ops={"body_text": "gin_trgm_ops"},
+        "ix_translations_search_vector", "search_vector", postgresql_using="gin", postgresql_with={"fastupdate": "off"}
     ),
+)
+
+# How many translations (archived ones aside) hold each lexeme of the tsvectors, kept by a
+# trigger on translations (migration 0007): rare terms weigh more and choose the candidates;
+# pg_trgm on the lexemes finds the terms close to a word nothing holds (a typo, a partial word).
+search_terms = Table(
+    "search_terms",
+    metadata,
+    Column("lexeme", Text, primary_key=True),
+    Column("translations", Integer, nullable=False),
+    Index("ix_search_terms_trigrams", "lexeme", postgresql_using="gin", postgresql_ops={"lexeme": "gin_trgm_ops"}),
 )
 
 # Every published change of a translation, as it was published, with who and when.

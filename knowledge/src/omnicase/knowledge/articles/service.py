@@ -190,7 +190,7 @@ class ArticleService:
         }
         if current is None:
             await self.repository.insert_translation(
-                {"article_id": record.id, "locale": locale, "created_at": now, **values}, terms
+                {"article_id": record.id, "locale": locale, "brand": record.brand, "created_at": now, **values}, terms
             )
         else:
             await self.repository.update_translation(record.id, locale, values, terms)

@@ -1,25 +1,54 @@
-"""The search query: ranked full-text matches (tsvector) and trigram matches (pg_trgm) of translations."""
+"""The search query: translations ranked by the query's terms (tsvector), rare terms above common ones."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, Text, and_, cast, func, literal, select, union
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Float,
+    Select,
+    Text,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import REGCLASS, REGCONFIG, TSQUERY
 
 from omnicase.kit.repository import Repository
 from omnicase.knowledge.articles.schemas import TranslationStatus
-from omnicase.knowledge.models import articles, translations
+from omnicase.knowledge.models import search_terms, translations
 from omnicase.knowledge.search.analysis import Terms
 
-# Title matches count above body matches twice over: in the tsvector's weights (A over B) and here.
-TITLE_SIMILARITY = 0.5
-BODY_SIMILARITY = 0.2
-# Full-text matches scored in full beyond the page asked for (see SearchRepository.search).
-CANDIDATES = 200
+# A term found in the title counts 1, in the body 0.5 (both: 1.5); a title of many terms counts
+# less than a short one (BM25's length normalisation, for titles: k1 1.2, b 0.75, around 4 terms).
+TITLE_WEIGHT = 1.0
+BODY_WEIGHT = 0.5
+TITLE_K1 = 1.2
+TITLE_B = 0.75
+TITLE_TERMS = 4.0
+# PostgreSQL's rank (how often and how close the terms are) beside the terms' weights (each 0 to 1).
+TEXT_RANK = 0.3
+# Candidates: the translations holding the query's rarest terms, as long as those terms are held
+# by at most this many translations together (see SearchRepository.search).
+CANDIDATES = 1000
+# When every term is common: at most this many translations holding them all are ranked.
+COMMON_CANDIDATES = 500
+# A word no translation holds is read as the terms closest to it by trigrams (a typo, a partial
+# word), at most this many, each at least this similar and weighed by its similarity.
+CLOSE_TERMS = 3
+CLOSE_SIMILARITY = 0.5
+CLOSE_MIN_LENGTH = 5
 
 
 @dataclass(frozen=True)
@@ -46,13 +75,31 @@ class HitRow:
     query_text: str
 
 
-def _tsquery(parts: list[Terms]) -> ColumnElement[Any] | None:
-    queries: list[ColumnElement[Any]] = [
-        func.to_tsquery(cast(literal(part.config), REGCONFIG), literal(" | ".join(f"'{word}'" for word in words)))
-        for part in parts
-        if (words := part.text.split())
-    ]
-    return reduce(lambda left, right: left.op("||")(right), queries) if queries else None
+@dataclass(frozen=True)
+class QueryTerm:
+    """A lexeme searched for, how many translations hold it, and how much it weighs (0 to 1: a close term)."""
+
+    lexeme: str
+    translations: int
+    closeness: float = 1.0
+
+
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _tsquery(lexemes: list[str], operator: str = " | ", weight: str = "") -> ColumnElement[Any]:
+    """A tsquery of lexemes as they are (already normalised: no configuration parses them again)."""
+    return cast(literal(operator.join(_quoted(lexeme) + weight for lexeme in lexemes)), TSQUERY)
+
+
+def _query_vector(parts: list[Terms]) -> ColumnElement[Any]:
+    vectors = [func.to_tsvector(cast(literal(part.config), REGCONFIG), literal(part.text)) for part in parts]
+    return reduce(lambda left, right: left.op("||")(right), vectors)
+
+
+# PostgreSQL's catalogue: the planner's estimate of the translations (for inverse document frequencies).
+pg_class = table("pg_class", column("oid"), column("reltuples", Float), schema="pg_catalog")
 
 
 class SearchRepository(Repository):
@@ -64,87 +111,133 @@ class SearchRepository(Repository):
         """Whether ``brand`` (None: the default brand) has a published translation in ``language``."""
         found = (
             select(translations.c.article_id)
-            .join(articles, articles.c.id == translations.c.article_id)
             .where(
                 translations.c.language == language,
                 translations.c.status == TranslationStatus.PUBLISHED.value,
-                articles.c.brand.is_not_distinct_from(brand),
+                translations.c.brand.is_not_distinct_from(brand),
             )
             .limit(1)
         )
         return await self.session.scalar(found) is not None
 
+    async def terms(self, parts: list[Terms]) -> tuple[list[QueryTerm], int]:
+        """The query's lexemes (as each part's configuration cuts them), each with how many translations
+        hold it, the terms close to a word none holds in its place, and how many translations there are."""
+        lexeme = func.unnest(func.tsvector_to_array(_query_vector(parts))).table_valued("lexeme").render_derived()
+        # The planner's count of translations (kept by autovacuum): enough for inverse document frequencies.
+        total = (
+            select(func.greatest(pg_class.c.reltuples, 1))
+            .where(pg_class.c.oid == cast(literal(f"{translations.schema}.{translations.name}"), REGCLASS))
+            .scalar_subquery()
+        )
+        statement = select(lexeme.c.lexeme, func.coalesce(search_terms.c.translations, 0), total).outerjoin(
+            search_terms, search_terms.c.lexeme == lexeme.c.lexeme
+        )
+        rows = [(row[0], int(row[1]), int(row[2] or 1)) for row in await self.session.execute(statement)]
+        found = [QueryTerm(word, held) for word, held, _ in rows if held > 0]
+        unknown = [word for word, held, _ in rows if held == 0 and len(word) >= CLOSE_MIN_LENGTH]
+        if unknown:
+            found += await self._close_terms(unknown, {term.lexeme for term in found})
+        most = max((term.translations for term in found), default=1)
+        return found, max(rows[0][2] if rows else 1, most)
+
+    async def _close_terms(self, words: list[str], known: set[str]) -> list[QueryTerm]:
+        word = func.unnest(literal(words, ARRAY(Text))).table_valued("word").render_derived()
+        similarity = func.similarity(search_terms.c.lexeme, word.c.word, type_=Float)
+        close = (
+            select(search_terms.c.lexeme, search_terms.c.translations, similarity.label("closeness"))
+            .where(search_terms.c.lexeme.op("%", is_comparison=True)(word.c.word), search_terms.c.translations > 0)
+            .where(similarity >= CLOSE_SIMILARITY)
+            .order_by(similarity.desc())
+            .limit(CLOSE_TERMS)
+            .lateral()
+        )
+        statement = (
+            select(close.c.lexeme, close.c.translations, close.c.closeness).select_from(word).join(close, literal(True))
+        )
+        terms: dict[str, QueryTerm] = {}
+        for row in await self.session.execute(statement):
+            if row.lexeme not in known and row.closeness > terms.get(row.lexeme, QueryTerm("", 0, 0)).closeness:
+                terms[row.lexeme] = QueryTerm(row.lexeme, row.translations, float(row.closeness))
+        return list(terms.values())
+
     async def search(self, query: SearchQuery, offset: int, limit: int) -> list[HitRow]:
         """``limit + 1`` hits from ``offset`` on, best first.
 
-        Scored in two steps, so a word thousands of translations hold (a Chinese word inside a
-        longer one, a common English one) costs no similarity computed over each of them: the
-        candidates are the best ``offset + limit + CANDIDATES`` full-text matches by their rank
-        (from the tsvector index) and the trigram matches of titles and bodies (from their
-        indexes, close matches only: few), each set read alone so each uses its index; only the
-        candidates get the full score. A full-text match beyond them could have climbed only
-        by a similarity under the trigram threshold (at most 0.42), never past the ones kept.
+        Ranked in three steps, so a word thousands of translations hold (a common English word, a
+        Chinese word inside longer ones) never makes a search read thousands of rows:
+
+        1. the query's terms with how many translations hold each (``search_terms``), a word nobody
+           holds replaced by the terms closest to it by trigrams (typos, partial words);
+        2. the candidates: the translations holding any of the rarest terms, taken while those are
+           held by at most ``CANDIDATES`` translations together (found in the tsvector index); the
+           common terms only add to the score. When even the rarest term is that common, at most
+           ``COMMON_CANDIDATES`` translations holding every term (like Elasticsearch's common terms
+           query: a search for common words alone samples among equals);
+        3. each candidate's score: the share of the query's weight it holds, each term weighing its
+           inverse document frequency, in the title in full (less in a long title), in the body
+           half (0 to 1), plus PostgreSQL's rank (``ts_rank_cd``, 0 to 1).
         """
-        text = literal(query.text)
-        tsquery = _tsquery(query.parts)
-        key = (translations.c.article_id, translations.c.locale)
-        # word_similarity(q, text) > its threshold (0.6): q is close to some stretch of the text.
-        branches = [
-            self._scoped(select(*key), query).where(text.op("<%", is_comparison=True)(translations.c.title)),
-            self._scoped(select(*key), query).where(text.op("<%", is_comparison=True)(translations.c.body_text)),
-        ]
-        title_similarity = func.word_similarity(text, translations.c.title, type_=Float)
-        body_similarity = func.word_similarity(text, translations.c.body_text, type_=Float)
-        ranked: ColumnElement[Any] = TITLE_SIMILARITY * title_similarity + BODY_SIMILARITY * body_similarity
-        if tsquery is not None:
-            # 32: rank / (rank + 1), between 0 and 1 like the similarities.
-            text_rank = func.ts_rank_cd(translations.c.search_vector, tsquery, 32, type_=Float)
-            best = (
-                self._scoped(select(*key), query)
-                .where(translations.c.search_vector.op("@@", is_comparison=True)(tsquery))
-                .order_by(text_rank.desc())
-                .limit(offset + limit + 1 + CANDIDATES)
+        terms, total = await self.terms(query.parts)
+        if not terms:
+            return []
+        weights = [math.log(1 + total / term.translations) * term.closeness for term in terms]
+        by_rarity = sorted(terms, key=lambda term: term.translations)
+        chosen: list[str] = []
+        held = 0
+        for term in by_rarity:
+            if chosen and held + term.translations > CANDIDATES:
+                break
+            chosen.append(term.lexeme)
+            held += term.translations
+        every = _tsquery([term.lexeme for term in terms])
+        columns = [translations.c[name] for name in ("article_id", "locale", "title", "status", "body_text")]
+        matches = translations.c.search_vector.op("@@", is_comparison=True)
+        found: Any = translations
+        where: ColumnElement[bool]
+        if held <= CANDIDATES:
+            where = matches(_tsquery(chosen))
+        else:
+            found = (
+                self._scoped(select(*columns, translations.c.search_vector), query)
+                .where(matches(_tsquery([term.lexeme for term in terms], " & ")))
+                .limit(COMMON_CANDIDATES)
                 .subquery()
             )
-            branches.append(select(best.c.article_id, best.c.locale))
-            ranked = ranked + text_rank
-        candidates = union(*branches).subquery()
-        score = ranked.label("score")
-        statement = (
-            select(
-                translations.c.article_id,
-                translations.c.locale,
-                translations.c.title,
-                translations.c.status,
-                translations.c.body_text,
-                score,
-                (cast(tsquery, Text) if tsquery is not None else literal("")).label("query_text"),
-            )
-            .join(
-                candidates,
-                and_(
-                    candidates.c.article_id == translations.c.article_id, candidates.c.locale == translations.c.locale
-                ),
-            )
-            .order_by(score.desc(), translations.c.article_id, translations.c.locale)
-            .offset(offset)
-            .limit(limit + 1)
+            where = literal(True)
+        vector = found.c.search_vector
+        held_by = vector.op("@@", is_comparison=True)
+        in_title: ColumnElement[Any] = literal(0.0)
+        in_body: ColumnElement[Any] = literal(0.0)
+        for term, weight in zip(terms, weights, strict=True):
+            in_title = in_title + weight * case((held_by(_tsquery([term.lexeme], weight=":A")), 1.0), else_=0.0)
+            in_body = in_body + weight * case((held_by(_tsquery([term.lexeme], weight=":B")), 1.0), else_=0.0)
+        title_terms = func.length(func.ts_filter(vector, literal_column("'{a}'::\"char\"[]")))
+        title_norm = (1 + TITLE_K1) / (1 + TITLE_K1 * (1 - TITLE_B + TITLE_B * title_terms / TITLE_TERMS))
+        share = (TITLE_WEIGHT * title_norm * in_title + BODY_WEIGHT * in_body) / (
+            (TITLE_WEIGHT * (1 + TITLE_K1) + BODY_WEIGHT) * sum(weights)
         )
+        # 32: rank / (rank + 1), between 0 and 1.
+        score = (share + TEXT_RANK * func.ts_rank_cd(vector, every, 32, type_=Float)).label("score")
+        statement = select(
+            *(found.c[column.name] for column in columns), score, cast(every, Text).label("query_text")
+        ).where(where)
+        if found is translations:
+            statement = self._scoped(statement, query)
+        statement = statement.order_by(score.desc(), found.c.article_id, found.c.locale).offset(offset).limit(limit + 1)
         return [HitRow(**row._mapping) for row in await self.session.execute(statement)]
 
     @staticmethod
     def _scoped(statement: Select[Any], query: SearchQuery) -> Select[Any]:
         """``statement`` over the translations ``query`` may find: never archived; its brand, locale or language."""
-        statement = statement.join(articles, articles.c.id == translations.c.article_id).where(
-            translations.c.status != TranslationStatus.ARCHIVED.value
-        )
+        statement = statement.where(translations.c.status != TranslationStatus.ARCHIVED.value)
         if query.public:
             statement = statement.where(
                 translations.c.status == TranslationStatus.PUBLISHED.value,
-                articles.c.brand.is_(None) if query.brand is None else articles.c.brand == query.brand,
+                translations.c.brand.is_(None) if query.brand is None else translations.c.brand == query.brand,
             )
         elif query.brand is not None:
-            statement = statement.where(articles.c.brand == query.brand)
+            statement = statement.where(translations.c.brand == query.brand)
         if query.locale is not None:
             statement = statement.where(translations.c.locale == query.locale)
         elif query.language is not None:
