@@ -1,7 +1,8 @@
 """Suggested articles in auto-responses: a mailbox that sends them gets, in the acknowledgement of
 a new case, the published articles the real knowledge service (over HTTP) chose for the customer's
 question in their language, each with its help-center link; when knowledge cannot answer, the
-acknowledgement still goes out at once, without them."""
+acknowledgement still goes out at once, without them. An agent's reply carries the articles it
+attaches (their help-center links), and knowledge links them to the case."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 
 from omnicase.case_core.articles import ArticleSuggester
 from omnicase.case_core.settings import CaseCoreSettings
@@ -118,3 +120,50 @@ async def test_when_knowledge_cannot_answer_the_acknowledgement_goes_out_without
     [answer] = auto_responses(await published(case["id"]))
     assert f"opened case #{case['number']}" in answer["text"]
     assert "/public/help/" not in answer["text"]
+
+
+async def test_an_agents_reply_carries_the_articles_it_attaches(
+    app: FastAPI,
+    settings: CaseCoreSettings,
+    api: httpx.AsyncClient,
+    knowledge: httpx.AsyncClient,
+    deliver: Deliver,
+    email: Email,
+    address: str,
+) -> None:
+    suggester = ArticleSuggester(str(knowledge.base_url), settings.internal_secret, timeout_seconds=30)
+    app.state.services.suggester = suggester
+    brand = f"kb-{uuid.uuid4().hex[:8]}"
+    ids: list[str] = []
+    for title, status in [("Reset your password", "published"), ("Not written yet", "draft")]:
+        payload = {"brand": brand, "locale": "en", "title": title, "body": f"{title}.", "status": status}
+        created = await knowledge.post("/api/v1/kb/articles", json=payload)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    published, draft = ids
+    await deliver(email(address, subject="Cannot log in", defaults=CaseDefaults(brand=brand)))
+    [case] = await cases_of(api, address)
+    messages = f"/api/v1/cases/{case['id']}/messages"
+
+    reply = await api.post(messages, json={"text": "This should help.", "public": True, "articles": [published]})
+    assert reply.status_code == 201, reply.text
+    link = f"/public/help/{brand}/en/articles/{published}"
+    assert reply.json()["text"].startswith("This should help.\n- Reset your password: http")
+    assert reply.json()["text"].endswith(link)
+    linked = (await knowledge.get(f"/api/v1/kb/articles/{published}/cases")).json()["items"]
+    assert [(item["case_id"], item["relation"]) for item in linked] == [(case["id"], "attached")]
+
+    refused: list[tuple[dict[str, object], int, str]] = [
+        ({"text": "note", "public": False, "articles": [published]}, 422, "body.articles"),
+        ({"text": "reply", "public": True, "articles": [str(uuid.uuid4())]}, 404, "body.articles.0"),
+        ({"text": "reply", "public": True, "articles": [published, draft]}, 409, "body.articles.1"),
+        ({"text": "reply", "public": True, "articles": [published] * 4}, 422, "body.articles"),
+    ]
+    for body, expected, field in refused:
+        response = await api.post(messages, json=body)
+        assert response.status_code == expected, (body, response.text)
+        assert [error["field"] for error in response.json()["errors"]] == [field], body
+    listed = (await api.get(messages)).json()["items"]
+    assert [m["text"] for m in listed if m["direction"] == "outbound" and m["public"]][-1].endswith(link)
+    assert not any(m["text"] in ("note", "reply") for m in listed), "a refused reply writes nothing"
+    await suggester.aclose()

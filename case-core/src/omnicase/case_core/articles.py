@@ -16,11 +16,15 @@ acknowledgement goes out without suggestions (logged), never later and never twi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from html import escape
 
+import httpx
+
 from omnicase.case_core.settings import CaseCoreRuntime
 from omnicase.kit.app import Stop
+from omnicase.kit.peers import PeerUnavailable
 from omnicase.kit.suggestions import ArticleSuggester as KnowledgeSuggester
 from omnicase.kit.suggestions import SuggestedArticle
 
@@ -38,17 +42,53 @@ class ArticleSuggester(KnowledgeSuggester):
     def __init__(self, base_url: str, secret: str, *, timeout_seconds: float = 3.0) -> None:
         super().__init__(base_url, secret, caller="case-core", timeout_seconds=timeout_seconds)
 
+    async def attach(self, article_id: uuid.UUID, case_id: uuid.UUID) -> SuggestedArticle:
+        """The article an agent's reply on the case carries (its published translation, English first),
+        linked to the case by knowledge (``attached``).
+
+        Raises :class:`ArticleRefused` when knowledge has no such published article and
+        :class:`~omnicase.kit.peers.PeerUnavailable` when it cannot answer now.
+        """
+        url = f"{self.base_url}/api/v1/kb/articles/{article_id}/cases"
+        try:
+            response = await self.client.post(url, json={"case_id": str(case_id)}, headers=self.headers())
+            if response.status_code in (404, 409):
+                raise ArticleRefused(response.status_code, str(response.json().get("detail", "")))
+            response.raise_for_status()
+            found = response.json()
+            return SuggestedArticle(found["title"], found["url"], found["locale"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            raise PeerUnavailable(f"knowledge did not attach article {article_id}: {error!r}") from error
+
 
 def suggestions_text(articles: list[SuggestedArticle]) -> str:
     """The block the plain-text acknowledgement ends with."""
-    lines = [f"- {article.title}: {article.url}" for article in articles]
-    return f"\n\n{_heading(articles)}\n" + "\n".join(lines)
+    return f"\n\n{_heading(articles)}{links_text(articles)}"
 
 
 def suggestions_html(articles: list[SuggestedArticle]) -> str:
     """The block the HTML acknowledgement ends with."""
+    return f"<p>{escape(_heading(articles))}</p>{links_html(articles)}"
+
+
+def links_text(articles: list[SuggestedArticle]) -> str:
+    """The articles as lines of text (an agent's reply ends with them)."""
+    return "".join(f"\n- {article.title}: {article.url}" for article in articles)
+
+
+def links_html(articles: list[SuggestedArticle]) -> str:
+    """The articles as an HTML list."""
     items = "".join(f'<li><a href="{escape(article.url)}">{escape(article.title)}</a></li>' for article in articles)
-    return f"<p>{escape(_heading(articles))}</p><ul>{items}</ul>"
+    return f"<ul>{items}</ul>"
+
+
+class ArticleRefused(Exception):
+    """knowledge refused to attach the article: ``status`` 404 (no such article) or 409 (not published)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
 
 
 def _heading(articles: list[SuggestedArticle]) -> str:

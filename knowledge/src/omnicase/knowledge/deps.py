@@ -31,7 +31,7 @@ DeflectionDep = Annotated[DeflectionService, Depends(_deflection_service)]
 
 
 def _capture_service(session: SessionDep, state: StateDep, articles: ArticlesDep) -> CaptureService:
-    return CaptureService(session, articles, state.desk)
+    return CaptureService(session, articles, state.desk, state.links)
 
 
 CaptureDep = Annotated[CaptureService, Depends(_capture_service)]

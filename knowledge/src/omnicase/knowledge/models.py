@@ -132,7 +132,8 @@ suggestions = Table(
 )
 
 # Articles and the cases they came from or helped solve: ``captured`` (the article was drafted
-# from the case), ``solved`` (the customer said the article answered the case's question).
+# from the case), ``solved`` (the customer said the article answered the case's question),
+# ``attached`` (an agent's reply on the case carried its link).
 article_cases = Table(
     "article_cases",
     metadata,
@@ -143,6 +144,6 @@ article_cases = Table(
     Column("linked_at", DateTime(timezone=True), nullable=False),
     # The swarm (collaboration) whose outcome the article was captured with; null otherwise.
     Column("swarm_id", Uuid, nullable=True),
-    CheckConstraint("relation IN ('captured', 'solved')", name="relation"),
+    CheckConstraint("relation IN ('captured', 'solved', 'attached')", name="relation"),
     Index("ix_article_cases_case", "case_id"),
 )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from omnicase.case_core.articles import ArticleRefused, SuggestedArticle, links_html, links_text
 from omnicase.case_core.cases.access import visible_case
 from omnicase.case_core.cases.service import MessageDraft
 from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, NoRecipient, UnsupportedMediaType
@@ -26,6 +27,9 @@ from omnicase.kit.errors import (
     FieldError,
     Forbidden,
     PayloadTooLarge,
+    ServiceUnavailable,
+    StateConflict,
+    UnknownReference,
     ValidationFailed,
     problem_responses,
 )
@@ -33,6 +37,7 @@ from omnicase.kit.events import AttachmentRef
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import body_schema
 from omnicase.kit.pagination import LimitQuery, Page, cursor_query, decode_cursor, paginate
+from omnicase.kit.peers import PeerUnavailable
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
 
@@ -202,7 +207,16 @@ def _invalid(error: ValidationError) -> ValidationFailed:
     response_model=Message,
     openapi_extra={"requestBody": _REQUEST_BODY},
     responses=problem_responses(
-        BadRequest, CaseNotFound, CaseClosed, NoRecipient, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+        BadRequest,
+        CaseNotFound,
+        CaseClosed,
+        NoRecipient,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+        UnknownReference,
+        StateConflict,
+        ServiceUnavailable,
     ),
 )
 async def add_message(
@@ -220,6 +234,10 @@ async def add_message(
     if not data.public and actor.customer is not None:
         raise Forbidden("Customers cannot write internal notes.")
     case = await visible_case(session, services.cases, case_id, actor)
+    if data.articles and not data.public:
+        reason = FieldError(field="body.articles", message="only replies carry articles", code="reply_only")
+        raise ValidationFailed("An internal note carries no articles: customers never read it.", errors=[reason])
+    carried = await _carried_articles(services, data.articles, case_id)
     # Stored before the message commits: a crash between leaves a file nothing names, never the reverse.
     digests = await blobs.put_many([content for _, content in files])
     refs: list[AttachmentRef] = []
@@ -239,8 +257,8 @@ async def add_message(
         author=actor.name,
         author_role="customer" if actor.customer is not None else "agent" if actor.user_id is not None else "system",
         channel=case.channel,
-        text=data.text,
-        html=data.html,
+        text=data.text + links_text(carried),
+        html=data.html + links_html(carried) if data.html is not None and carried else data.html,
         attachments=refs,
     )
     _, message = await services.cases.add_message(session, case_id, draft, actor)
@@ -282,3 +300,24 @@ async def download(
             "Content-Security-Policy": "sandbox",
         },
     )
+
+
+async def _carried_articles(
+    services: Services, article_ids: list[uuid.UUID], case_id: uuid.UUID
+) -> list[SuggestedArticle]:
+    """The articles a reply carries, each linked to the case by knowledge (before the reply is written:
+    a reply never names an article knowledge refused; a link without its reply is possible, harmless)."""
+    carried: list[SuggestedArticle] = []
+    for index, article_id in enumerate(article_ids):
+        try:
+            carried.append(await services.suggester.attach(article_id, case_id))
+        except ArticleRefused as refused:
+            code = "unknown" if refused.status == 404 else "not_published"
+            field = [FieldError(field=f"body.articles.{index}", message=refused.detail, code=code)]
+            if refused.status == 404:
+                raise UnknownReference(f"Article {article_id} does not exist.", errors=field) from None
+            detail = f"Article {article_id} is not published: customers could not open it."
+            raise StateConflict(detail, errors=field) from None
+        except PeerUnavailable as error:
+            raise ServiceUnavailable(f"The articles could not be attached now: {error}") from error
+    return carried

@@ -75,3 +75,11 @@ class MessageCreate(StrictInput):
     text: str = Field(min_length=1, max_length=100_000)
     html: str | None = Field(default=None, max_length=500_000)
     public: bool
+    articles: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=3,
+        description=(
+            "Knowledge articles the reply carries (public replies only): each one's published translation "
+            "(English first) is linked at the end of the text and HTML, and knowledge links the article to the case."
+        ),
+    )

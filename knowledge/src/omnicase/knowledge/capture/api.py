@@ -12,8 +12,8 @@ from omnicase.kit.identity import CurrentIdentity, area_access
 from omnicase.kit.pagination import InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.knowledge.articles.schemas import Article
 from omnicase.knowledge.articles.service import ArticleNotFound
-from omnicase.knowledge.capture.schemas import ArticleCase, CaseCapture
-from omnicase.knowledge.capture.service import CaseNotAnswered, CaseNotFound
+from omnicase.knowledge.capture.schemas import ArticleAttach, ArticleCase, AttachedArticle, CaseCapture
+from omnicase.knowledge.capture.service import ArticleNotPublished, CaseNotAnswered, CaseNotFound
 from omnicase.knowledge.deps import CaptureDep
 
 router = APIRouter(prefix="/api/v1/kb/articles", tags=["kb-articles"], dependencies=[Depends(area_access("knowledge"))])
@@ -30,6 +30,20 @@ async def create_article_from_case(
     case_id: uuid.UUID, capture: CaptureDep, identity: CurrentIdentity, payload: CaseCapture | None = None
 ) -> Article:
     return await capture.from_case(case_id, identity, payload or CaseCapture())
+
+
+@router.post(
+    "/{article_id}/cases",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="attach_kb_article_to_case",
+    summary="Attach the article to a reply on a case: its help-center link, the case linked (`attached`)",
+    responses=problem_responses(ArticleNotFound, ArticleNotPublished),
+)
+async def attach_article_to_case(
+    article_id: uuid.UUID, body: ArticleAttach, capture: CaptureDep, identity: CurrentIdentity
+) -> AttachedArticle:
+    """For the service sending the reply (case-core) or an integration writing it: the reply carries ``url``."""
+    return await capture.attach(article_id, body, identity)
 
 
 @router.get(

@@ -9,8 +9,9 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicase.kit.inputs import StrictInput, Trimmed
+from omnicase.knowledge.locales import Locale
 
-CaseRelation = Literal["captured", "solved"]
+CaseRelation = Literal["captured", "solved", "attached"]
 
 
 class ArticleCase(BaseModel):
@@ -20,7 +21,8 @@ class ArticleCase(BaseModel):
     case_id: uuid.UUID
     relation: CaseRelation = Field(
         description=(
-            "`captured`: the article was drafted from the case; `solved`: the customer said it answered the case."
+            "`captured`: the article was drafted from the case; `solved`: the customer said it answered the case; "
+            "`attached`: a reply on the case carried its link."
         )
     )
     linked_by: str = Field(description="Who linked it: the staff member who captured it, or `customer`.")
@@ -37,3 +39,20 @@ class CaseCapture(StrictInput):
     outcome: Annotated[str, Trimmed(20_000)] | None = Field(
         default=None, description="The swarm's outcome, the draft's last paragraph (enough when no public answer)."
     )
+
+
+class ArticleAttach(StrictInput):
+    case_id: uuid.UUID
+    locale: Locale | None = Field(
+        default=None, description="The translation to link; left out: the first published one (English first)."
+    )
+
+
+class AttachedArticle(BaseModel):
+    """The article a reply carries: its published translation's title and help-center address."""
+
+    article_id: uuid.UUID
+    case_id: uuid.UUID
+    locale: str
+    title: str
+    url: str

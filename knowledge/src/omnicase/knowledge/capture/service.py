@@ -11,16 +11,18 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import NotFound, ServiceUnavailable, StateConflict
+from omnicase.kit.errors import FieldError, NotFound, ServiceUnavailable, StateConflict
 from omnicase.kit.identity import Identity
 from omnicase.kit.pagination import Page, decode_cursor
 from omnicase.kit.peers import PeerUnavailable
-from omnicase.knowledge.articles.schemas import Article, ArticleCreate
+from omnicase.knowledge.articles.schemas import Article, ArticleCreate, TranslationStatus
 from omnicase.knowledge.articles.service import ArticleService
 from omnicase.knowledge.capture.desk import CaseDesk, CaseThread
 from omnicase.knowledge.capture.repository import ArticleCaseRepository
-from omnicase.knowledge.capture.schemas import ArticleCase, CaseCapture
-from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale
+from omnicase.knowledge.capture.schemas import ArticleAttach, ArticleCase, AttachedArticle, CaseCapture
+from omnicase.knowledge.deflection.service import Links
+from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale, language_of
+from omnicase.knowledge.search.analysis import DEFAULT_LANGUAGE
 
 # A case becomes knowledge once its question was answered.
 ANSWERED = frozenset({"solved", "closed"})
@@ -53,11 +55,41 @@ def question_and_answer(case: CaseThread) -> tuple[str, str]:
     return paragraph, answered.strip()
 
 
+class ArticleNotPublished(StateConflict):
+    slug, title = "article-not-published", "Article not published"
+
+
 class CaptureService:
-    def __init__(self, session: AsyncSession, articles: ArticleService, desk: CaseDesk) -> None:
+    def __init__(self, session: AsyncSession, articles: ArticleService, desk: CaseDesk, pages: Links) -> None:
         self.articles = articles
         self.desk = desk
         self.links = ArticleCaseRepository(session)
+        self.pages = pages
+
+    async def attach(self, article_id: uuid.UUID, request: ArticleAttach, by: Identity) -> AttachedArticle:
+        """The published translation a reply on the case carries, the article linked to the case (``attached``)."""
+        article = await self.articles.get(article_id)
+        published = [t for t in article.translations if t.status == TranslationStatus.PUBLISHED]
+        if request.locale is not None:
+            published = [t for t in published if t.locale == request.locale]
+        published.sort(key=lambda t: language_of(t.locale) != DEFAULT_LANGUAGE)
+        if not published:
+            which = f"in {request.locale}" if request.locale is not None else "in any locale"
+            raise ArticleNotPublished(
+                f"Article {article_id} is not published {which}: customers could not open it.",
+                errors=[FieldError(field="body.locale", message="no published translation", code="not_published")]
+                if request.locale is not None
+                else None,
+            )
+        chosen = published[0]
+        await self.links.link(article_id, request.case_id, "attached", by.subject, utcnow())
+        return AttachedArticle(
+            article_id=article_id,
+            case_id=request.case_id,
+            locale=chosen.locale,
+            title=chosen.title,
+            url=self.pages.page(article.brand, chosen.locale, article_id),
+        )
 
     async def from_case(self, case_id: uuid.UUID, author: Identity, swarm: CaseCapture) -> Article:
         """A draft article from the solved case and a swarm's outcome, linked to the case (``captured``) and

@@ -65,9 +65,14 @@ class Links:
     sealer: Sealer
 
     def article(self, brand: str | None, locale: str, article_id: uuid.UUID, suggestion_id: uuid.UUID) -> str:
+        """The article's page opened from a suggestion (its Yes and No answer for the case)."""
         token = self.sealer.seal(str(suggestion_id), LINK_CONTEXT)
+        return f"{self.page(brand, locale, article_id)}?s={quote(token, safe='')}"
+
+    def page(self, brand: str | None, locale: str, article_id: uuid.UUID) -> str:
+        """The article's page in the help center."""
         path = f"/public/help/{quote(brand_segment(brand), safe='')}/{locale}/articles/{article_id}"
-        return f"{self.public_base_url.rstrip('/')}{path}?s={quote(token, safe='')}"
+        return f"{self.public_base_url.rstrip('/')}{path}"
 
     def suggestion_of(self, token: str) -> uuid.UUID | None:
         try:
