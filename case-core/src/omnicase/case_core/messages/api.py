@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from omnicase.case_core.articles import ArticleRefused, SuggestedArticle, links_html, links_text
+from omnicase.case_core.articles import ArticleRefused, links_html, links_text
 from omnicase.case_core.cases.access import visible_case
 from omnicase.case_core.cases.service import MessageDraft
 from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, NoRecipient, UnsupportedMediaType
@@ -38,6 +38,7 @@ from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import body_schema
 from omnicase.kit.pagination import LimitQuery, Page, cursor_query, decode_cursor, paginate
 from omnicase.kit.peers import PeerUnavailable
+from omnicase.kit.suggestions import SuggestedArticle
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
 

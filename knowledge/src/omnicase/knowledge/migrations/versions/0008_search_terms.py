@@ -3,8 +3,8 @@ and the terms' trigrams (for typos), in place of trigram indexes over every titl
 tsvector index with a short pending list; each translation's brand beside it (an article's brand never
 changes), so a search is scoped without joining every candidate to its article.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 
 ``search_terms`` counts, per lexeme of the translations' tsvectors, the translations that are
 not archived and hold it. A trigger keeps it, so no path that writes a translation (insert,
@@ -17,8 +17,8 @@ find the terms close to a word nothing holds (search/repository.py).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
