@@ -1373,8 +1373,29 @@ export interface paths {
         /** A swarm's thread, oldest first */
         get: operations["list_swarm_messages"];
         put?: never;
-        /** Post in a swarm's internal thread (never shown to the customer) */
+        /**
+         * Post in a swarm's internal thread (never shown to the customer), JSON or multipart with files
+         * @description Files go in ``attachments`` (multipart), each at most ``COLLABORATION_MAX_ATTACHMENT_BYTES``,
+         *     at most ``COLLABORATION_MAX_ATTACHMENTS_PER_MESSAGE`` of them.
+         */
         post: operations["post_swarm_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarms/{swarm_id}/attachments/{sha256}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a file of a swarm's thread (its members and leads) */
+        get: operations["download_swarm_attachment"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6439,16 +6460,6 @@ export interface components {
              */
             id: string;
         };
-        /** MessageCreate */
-        MessageCreate: {
-            /** Text */
-            text: string;
-            /**
-             * Mentions
-             * @description Agents (user ids) @mentioned in the text.
-             */
-            mentions?: string[];
-        };
         /** SkillEvidence */
         SkillEvidence: {
             /** Name */
@@ -6574,6 +6585,22 @@ export interface components {
             /** Members */
             members: components["schemas"]["SwarmMember"][];
         };
+        /** SwarmAttachment */
+        SwarmAttachment: {
+            /** Sha256 */
+            sha256: string;
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /**
+             * Url
+             * @description Where the swarm's members download it.
+             */
+            url: string;
+        };
         /** SwarmCreate */
         SwarmCreate: {
             /**
@@ -6666,6 +6693,8 @@ export interface components {
             promoted_at: string | null;
             /** Promoted By */
             promoted_by: string | null;
+            /** Attachments */
+            attachments?: components["schemas"]["SwarmAttachment"][];
         };
         /**
          * SwarmMessagePage
@@ -19856,7 +19885,25 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MessageCreate"];
+                "application/json": {
+                    /** Text */
+                    text: string;
+                    /**
+                     * Mentions
+                     * @description Agents (user ids) @mentioned in the text.
+                     */
+                    mentions?: string[];
+                };
+                "multipart/form-data": {
+                    /** Text */
+                    text: string;
+                    /**
+                     * Mentions
+                     * @description Agents (user ids) @mentioned in the text.
+                     */
+                    mentions?: string[];
+                    attachments?: string[];
+                };
             };
         };
         responses: {
@@ -19869,13 +19916,14 @@ export interface operations {
                     "application/json": components["schemas"]["SwarmMessage"];
                 };
             };
-            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            /** @description Bad request */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid, expired or revoked bearer token. */
@@ -19909,6 +19957,108 @@ export interface operations {
             };
             /** @description The swarm has ended */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_swarm_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                swarm_id: string;
+                /** @description The attachment's sha256. */
+                sha256: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with its recorded Content-Type. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a member of the swarm */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Swarm not found or Swarm attachment not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

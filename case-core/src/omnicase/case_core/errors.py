@@ -71,12 +71,6 @@ class PreconditionRequired(ServiceError):
     title: ClassVar[str] = "Precondition required"
 
 
-class UnsupportedMediaType(ServiceError):
-    status: ClassVar[int] = 415
-    slug: ClassVar[str] = "unsupported-media-type"
-    title: ClassVar[str] = "Unsupported media type"
-
-
 class SurveyLinkUnknown(NotFound):
     """A survey link this service never made (forged, cut short, or its survey gone)."""
 

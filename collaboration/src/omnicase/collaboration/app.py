@@ -9,10 +9,12 @@ from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.collaboration.slack.api import public_router as slack_events_router
 from omnicase.collaboration.slack.api import router as slack_router
 from omnicase.collaboration.state import CollaborationState, collaboration_state, start_slack_worker
+from omnicase.collaboration.swarms.api import MESSAGES_PATH
 from omnicase.collaboration.swarms.api import case_router as case_swarms_router
 from omnicase.collaboration.swarms.api import router as swarms_router
 from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.settings import load_settings
+from omnicase.kit.uploads import publish_attachment_limit
 
 TAGS = [
     {"name": "swarms", "description": "Swarms of experts around a case: members, an internal thread, an outcome."},
@@ -30,4 +32,6 @@ def create_app(settings: CollaborationSettings | None = None) -> FastAPI:
         background=[start_slack_worker],
         openapi_tags=TAGS,
     )
-    return create_service_app(SPEC, settings, parts)
+    app = create_service_app(SPEC, settings, parts)
+    publish_attachment_limit(app, MESSAGES_PATH, settings.max_attachments_per_message)
+    return app

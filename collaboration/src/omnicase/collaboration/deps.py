@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from omnicase.collaboration.experts.service import ExpertFinder
+from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.collaboration.slack.service import SlackService
 from omnicase.collaboration.state import CollaborationRuntime
 from omnicase.collaboration.swarms.service import SwarmService
@@ -25,10 +26,15 @@ def _slack_service(request: Request) -> SlackService:
     return _runtime(request).state.slack
 
 
+def _settings(request: Request) -> CollaborationSettings:
+    return _runtime(request).settings
+
+
 def _expert_finder(request: Request) -> ExpertFinder:
     return _runtime(request).state.experts
 
 
 SwarmsDep = Annotated[SwarmService, Depends(_swarm_service)]
 SlackDep = Annotated[SlackService, Depends(_slack_service)]
+SettingsDep = Annotated[CollaborationSettings, Depends(_settings)]
 ExpertsDep = Annotated[ExpertFinder, Depends(_expert_finder)]

@@ -1,6 +1,7 @@
 """Tables of the ``collaboration`` schema (owned by collaboration alone)."""
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     DateTime,
@@ -72,6 +73,20 @@ swarm_messages = Table(
     Column("promoted_by", String(200), nullable=True),
     CheckConstraint("source IN ('omnicase', 'slack')", name="source"),
     Index("ix_swarm_messages_swarm", "swarm_id", "id"),
+)
+
+# Files attached to a swarm message, in order; the bytes are in the kit's blob store (by sha256).
+swarm_message_attachments = Table(
+    "swarm_message_attachments",
+    metadata,
+    Column("message_id", Uuid, ForeignKey("collaboration.swarm_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("swarm_id", Uuid, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Index("ix_swarm_message_attachments_swarm_sha256", "swarm_id", "sha256"),
 )
 
 # The suite's Slack workspace (one): where swarm threads open, the Web API's base URL, and the bot

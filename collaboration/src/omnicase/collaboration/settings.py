@@ -25,6 +25,9 @@ class CollaborationSettings(ServiceSettings):
     # unset, their entries in the suite-wide OMNICASE_SERVICE_URLS.
     routing_url: str | None = None
     knowledge_url: str | None = None
+    # Files on a swarm message (the same limits as case-core's messages by default).
+    max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    max_attachments_per_message: int = Field(default=20, ge=1, le=100)
     peer_timeout_seconds: float = Field(default=5.0, gt=0)
     # Slack's Web API calls go through the kit's SSRF guard: internal addresses only in these networks.
     slack_allowed_networks: list[IPNetwork] = Field(default_factory=list)

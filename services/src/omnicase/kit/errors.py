@@ -130,6 +130,10 @@ class PayloadTooLarge(ServiceError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
+class UnsupportedMediaType(ServiceError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class ValidationFailed(ServiceError):
     """Input that is well-formed but breaks a rule; routes use it beside pydantic's 422."""
 

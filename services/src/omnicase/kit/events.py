@@ -401,6 +401,11 @@ class ChangeCase(EventData):
         default=None,
         description="user:<id> the internal note is written by (a promoted swarm message); null: the reason.",
     )
+    # Added in place (issue 21): a case-core older than it refuses the field, so case-core is
+    # deployed before the collaboration that sends it.
+    note_attachments: list[AttachmentRef] = Field(
+        default_factory=list, description="Files the internal note carries (stored in the kit's blob store)."
+    )
     reason: str
 
 

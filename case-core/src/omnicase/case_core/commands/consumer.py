@@ -87,6 +87,7 @@ class CommandConsumer:
                         author_role="agent" if change.note_author else "system",
                         channel=(await self.cases.get(session, change.case_id)).channel,
                         text=change.internal_note,
+                        attachments=list(change.note_attachments),
                     )
                     await self.cases.add_message(session, change.case_id, note, actor)
             case RecordCaseAccess() as access:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
-from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
 from omnicase.case_core.articles import ArticleRefused, links_html, links_text
 from omnicase.case_core.cases.access import visible_case
 from omnicase.case_core.cases.service import MessageDraft
-from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, NoRecipient, UnsupportedMediaType
+from omnicase.case_core.errors import AttachmentNotFound, CaseClosed, CaseNotFound, NoRecipient
 from omnicase.case_core.identity import MessageWriter, PortalReader
 from omnicase.case_core.messages.repository import AttachmentRow, MessageRow
 from omnicase.case_core.messages.schemas import Attachment, Message, MessageCreate
@@ -30,15 +26,21 @@ from omnicase.kit.errors import (
     ServiceUnavailable,
     StateConflict,
     UnknownReference,
+    UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
-from omnicase.kit.events import AttachmentRef
 from omnicase.kit.identity import AUTH_PROBLEMS
-from omnicase.kit.inputs import body_schema
 from omnicase.kit.pagination import LimitQuery, Page, cursor_query, decode_cursor, paginate
 from omnicase.kit.peers import PeerUnavailable
 from omnicase.kit.suggestions import SuggestedArticle
+from omnicase.kit.uploads import (
+    download_response,
+    message_request_body,
+    read_message_body,
+    store_uploads,
+)
+from omnicase.kit.uploads import publish_attachment_limit as publish_limit
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["messages"], responses=AUTH_PROBLEMS)
 
@@ -105,99 +107,12 @@ async def list_messages(
     )
 
 
-_JSON_BODY = body_schema(MessageCreate)
-# The same fields as a form (a form field cannot be null), with the files beside them.
-_FORM_BODY = {
-    **_JSON_BODY,
-    "properties": {
-        **_JSON_BODY["properties"],
-        "html": _JSON_BODY["properties"]["html"]["anyOf"][0],
-        "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
-    },
-}
-_REQUEST_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": _JSON_BODY}, "multipart/form-data": {"schema": _FORM_BODY}},
-}
+_REQUEST_BODY = message_request_body(MessageCreate)
 
 
 def publish_attachment_limit(app: FastAPI, most: int) -> None:
-    """The files a message takes, at most ``CASE_CORE_MAX_ATTACHMENTS_PER_MESSAGE``: said in its
-    multipart schema (``maxItems``), as this deployment refuses more (400 from the form parser)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        document = build()
-        form = document["paths"]["/api/v1/cases/{case_id}/messages"]["post"]["requestBody"]["content"]
-        schema = form["multipart/form-data"]["schema"]
-        files = {**schema["properties"]["attachments"], "maxItems": most}
-        form["multipart/form-data"]["schema"] = {**schema, "properties": {**schema["properties"], "attachments": files}}
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-@dataclass(frozen=True)
-class _Upload:
-    filename: str
-    content_type: str | None
-
-
-def _filename(upload: UploadFile) -> str:
-    # Browsers may send a full client path; keep the last component only.
-    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return name[:255] or "attachment"
-
-
-async def _read_body(request: Request, services: Services) -> tuple[MessageCreate, list[tuple[_Upload, bytes]]]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    files: list[tuple[_Upload, bytes]] = []
-    if content_type == "application/json":
-        try:
-            return MessageCreate.model_validate_json(await request.body()), files
-        except ValidationError as error:
-            raise _invalid(error) from None
-    if content_type not in {"multipart/form-data", "application/x-www-form-urlencoded"}:
-        raise UnsupportedMediaType("Send application/json, or multipart/form-data to attach files.")
-    settings = services.settings
-    # Refuse an oversized upload before the form parser spools it to disk.
-    limit = settings.max_attachment_bytes * settings.max_attachments_per_message + 2 * 1024 * 1024
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request is larger than {limit} bytes.")
-    fields: dict[str, Any] = {}
-    errors: list[FieldError] = []
-    # The context closes the spooled upload files however this ends.
-    async with request.form(max_files=settings.max_attachments_per_message, max_fields=10) as form:
-        for name, value in form.multi_items():
-            if not isinstance(value, UploadFile):
-                fields[name] = value
-            elif name != "attachments":
-                errors.append(FieldError(field=f"body.{name}", message="files go in `attachments`", code="file"))
-            else:
-                data = await value.read(settings.max_attachment_bytes + 1)
-                if len(data) > settings.max_attachment_bytes:
-                    raise PayloadTooLarge(
-                        f"{value.filename or 'An attachment'} is larger than {settings.max_attachment_bytes} bytes.",
-                        errors=[FieldError(field="body.attachments", message="file too large", code="too_large")],
-                    )
-                files.append((_Upload(_filename(value), value.content_type), data))
-    if errors:
-        raise ValidationFailed("The message is not valid.", errors=errors)
-    try:
-        return MessageCreate.model_validate(fields), files
-    except ValidationError as error:
-        raise _invalid(error) from None
-
-
-def _invalid(error: ValidationError) -> ValidationFailed:
-    fields = [
-        FieldError(
-            field=".".join(["body", *(str(part) for part in item["loc"])]), message=item["msg"], code=item["type"]
-        )
-        for item in error.errors()
-    ]
-    return ValidationFailed("The message is not valid.", errors=fields)
+    """The files a message takes, at most ``CASE_CORE_MAX_ATTACHMENTS_PER_MESSAGE`` (kit.uploads)."""
+    publish_limit(app, "/api/v1/cases/{case_id}/messages", most)
 
 
 @router.post(
@@ -229,7 +144,13 @@ async def add_message(
     actor: MessageWriter,
 ) -> Message:
     """A public reply is sent to the requester on the case's channel (threaded); a note stays internal."""
-    data, files = await _read_body(request, services)
+    settings = services.settings
+    data, files = await read_message_body(
+        request,
+        MessageCreate,
+        max_file_bytes=settings.max_attachment_bytes,
+        max_files=settings.max_attachments_per_message,
+    )
     if data.public and not actor.may("cases:write"):
         raise Forbidden("Only internal notes may be added with the cases:notes scope; replies need cases:write.")
     if not data.public and actor.customer is not None:
@@ -240,17 +161,7 @@ async def add_message(
         raise ValidationFailed("An internal note carries no articles: customers never read it.", errors=[reason])
     carried = await _carried_articles(services, data.articles, case_id)
     # Stored before the message commits: a crash between leaves a file nothing names, never the reverse.
-    digests = await blobs.put_many([content for _, content in files])
-    refs: list[AttachmentRef] = []
-    for (upload, content), digest in zip(files, digests, strict=True):
-        refs.append(
-            AttachmentRef(
-                sha256=digest,
-                filename=upload.filename,
-                content_type=(upload.content_type or "application/octet-stream")[:255],
-                size=len(content),
-            )
-        )
+    refs = await store_uploads(blobs, files)
     # A customer writing from a portal is an inbound message (it reopens, it is not sent out).
     draft = MessageDraft(
         direction="inbound" if actor.customer is not None else "outbound",
@@ -290,17 +201,7 @@ async def download(
     content = await blobs.get(sha256)
     if content is None:
         raise AttachmentNotFound(f"The bytes of attachment {sha256} are no longer available.")
-    filename = attachment.filename
-    fallback = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return Response(
-        content,
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox",
-        },
-    )
+    return download_response(content, attachment.filename, attachment.content_type)
 
 
 async def _carried_articles(

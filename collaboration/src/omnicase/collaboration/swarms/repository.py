@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from omnicase.collaboration.models import swarm_members, swarm_messages, swarms
-from omnicase.collaboration.swarms.schemas import SwarmMember, SwarmMessage
+from omnicase.collaboration.models import swarm_members, swarm_message_attachments, swarm_messages, swarms
+from omnicase.collaboration.swarms.schemas import SwarmAttachment, SwarmMember, SwarmMessage
+from omnicase.kit.events import AttachmentRef
 from omnicase.kit.pagination import Page
 from omnicase.kit.repository import Repository
 
@@ -49,6 +50,20 @@ def _member(row: Any) -> SwarmMember:
 
 def _message(row: Any) -> SwarmMessage:
     return SwarmMessage.model_validate(dict(row._mapping))
+
+
+def attachment_url(swarm_id: uuid.UUID, sha256: str) -> str:
+    return f"/api/v1/swarms/{swarm_id}/attachments/{sha256}"
+
+
+def _attachment(row: Any) -> SwarmAttachment:
+    return SwarmAttachment(
+        sha256=row.sha256,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        url=attachment_url(row.swarm_id, row.sha256),
+    )
 
 
 class SwarmRepository(Repository):
@@ -144,3 +159,40 @@ class SwarmRepository(Repository):
         if after is not None:
             query = query.where(swarm_messages.c.id > after)
         return await self.paginate(Page[SwarmMessage], query, limit, key=lambda row: [row.id], item=_message)
+
+    async def add_attachments(self, swarm_id: uuid.UUID, message_id: uuid.UUID, refs: list[AttachmentRef]) -> None:
+        if refs:
+            await self.session.execute(
+                swarm_message_attachments.insert(),
+                [
+                    {
+                        "message_id": message_id,
+                        "position": position,
+                        "swarm_id": swarm_id,
+                        "sha256": ref.sha256,
+                        "filename": ref.filename[:255] or "attachment",
+                        "content_type": ref.content_type[:255],
+                        "size": ref.size,
+                    }
+                    for position, ref in enumerate(refs)
+                ],
+            )
+
+    async def attachments_of(self, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SwarmAttachment]]:
+        found: dict[uuid.UUID, list[SwarmAttachment]] = {message_id: [] for message_id in message_ids}
+        if message_ids:
+            query = (
+                select(swarm_message_attachments)
+                .where(swarm_message_attachments.c.message_id.in_(message_ids))
+                .order_by(swarm_message_attachments.c.message_id, swarm_message_attachments.c.position)
+            )
+            for row in (await self.session.execute(query)).all():
+                found[row.message_id].append(_attachment(row))
+        return found
+
+    async def attachment(self, swarm_id: uuid.UUID, sha256: str) -> SwarmAttachment | None:
+        query = select(swarm_message_attachments).where(
+            swarm_message_attachments.c.swarm_id == swarm_id, swarm_message_attachments.c.sha256 == sha256
+        )
+        row = (await self.session.execute(query.limit(1))).first()
+        return _attachment(row) if row else None

@@ -75,6 +75,16 @@ class Swarm(BaseModel):
     members: list[SwarmMember]
 
 
+class SwarmAttachment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+    url: str = Field(description="Where the swarm's members download it.")
+
+
 class SwarmMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
     page_name: ClassVar[str] = "SwarmMessagePage"
@@ -89,3 +99,4 @@ class SwarmMessage(BaseModel):
     posted_at: datetime
     promoted_at: datetime | None = Field(description="When it was copied into the case as an internal note.")
     promoted_by: str | None
+    attachments: list[SwarmAttachment] = Field(default_factory=list)

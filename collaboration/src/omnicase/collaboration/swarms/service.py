@@ -23,6 +23,7 @@ from omnicase.collaboration.swarms.schemas import (
     MemberRef,
     MessageCreate,
     Swarm,
+    SwarmAttachment,
     SwarmCreate,
     SwarmEnd,
     SwarmMessage,
@@ -30,6 +31,7 @@ from omnicase.collaboration.swarms.schemas import (
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import FieldError, Forbidden, NotFound, ServiceUnavailable, StateConflict
 from omnicase.kit.events import (
+    AttachmentRef,
     ChangeCase,
     EventData,
     RecordCaseAccess,
@@ -53,6 +55,10 @@ class CaseNotFound(NotFound):
 
 class SwarmNotFound(NotFound):
     slug, title = "swarm-not-found", "Swarm not found"
+
+
+class SwarmAttachmentNotFound(NotFound):
+    slug, title = "swarm-attachment-not-found", "Swarm attachment not found"
 
 
 class SwarmMessageNotFound(NotFound):
@@ -178,8 +184,17 @@ class SwarmService:
         await self._join(session, record, [_member_name(ref)], actor_of(identity))
         return (await self._shown(session, [record]))[0]
 
+    async def may_post(self, session: AsyncSession, swarm_id: uuid.UUID, identity: Identity) -> None:
+        """Refused before any file is stored: the swarm is open and ``identity`` acts in it."""
+        await self._may_act(session, await self._open(session, swarm_id), identity)
+
     async def post(
-        self, session: AsyncSession, swarm_id: uuid.UUID, payload: MessageCreate, identity: Identity
+        self,
+        session: AsyncSession,
+        swarm_id: uuid.UUID,
+        payload: MessageCreate,
+        identity: Identity,
+        attachments: Sequence[AttachmentRef] = (),
     ) -> SwarmMessage:
         record = await self._open(session, swarm_id)
         await self._may_act(session, record, identity)
@@ -192,6 +207,7 @@ class SwarmService:
             text=payload.text,
             mentions=[f"user:{agent}" for agent in dict.fromkeys(payload.mentions)],
             source="omnicase",
+            attachments=attachments,
         )
 
     async def add_message(
@@ -204,9 +220,11 @@ class SwarmService:
         text: str,
         mentions: Sequence[str],
         source: str,
+        attachments: Sequence[AttachmentRef] = (),
     ) -> SwarmMessage:
         """A message in the swarm's thread, from the API or a chat integration, told on the topic."""
-        message = await SwarmRepository(session).add_message(
+        repository = SwarmRepository(session)
+        message = await repository.add_message(
             {
                 "id": uuid7(),
                 "swarm_id": record.id,
@@ -218,6 +236,7 @@ class SwarmService:
                 "posted_at": utcnow(),
             }
         )
+        await repository.add_attachments(record.id, message.id, list(attachments))
         await self._emit(
             session,
             record.case_id,
@@ -231,13 +250,24 @@ class SwarmService:
                 posted_at=message.posted_at,
             ),
         )
-        return message
+        return (await self._with_attachments(session, [message]))[0]
 
     async def messages(
         self, session: AsyncSession, swarm_id: uuid.UUID, cursor: str | None, limit: int
     ) -> Page[SwarmMessage]:
         await self._swarm(session, swarm_id)
-        return await SwarmRepository(session).messages(swarm_id, decode_id_cursor(cursor), limit)
+        page = await SwarmRepository(session).messages(swarm_id, decode_id_cursor(cursor), limit)
+        return page.model_copy(update={"items": await self._with_attachments(session, page.items)})
+
+    async def attachment(
+        self, session: AsyncSession, swarm_id: uuid.UUID, sha256: str, identity: Identity
+    ) -> SwarmAttachment:
+        """A file of the thread, for the swarm's members and leads only (ended swarms included)."""
+        await self._may_act(session, await self._swarm(session, swarm_id), identity)
+        found = await SwarmRepository(session).attachment(swarm_id, sha256)
+        if found is None:
+            raise SwarmAttachmentNotFound(f"Swarm {swarm_id} has no attachment {sha256}.")
+        return found
 
     async def promote(
         self, session: AsyncSession, swarm_id: uuid.UUID, message_id: uuid.UUID, identity: Identity
@@ -253,6 +283,7 @@ class SwarmService:
             raise MessagePromoted(f"Message {message_id} was promoted to the case already.")
         by = actor_of(identity)
         promoted = await repository.mark_promoted(message_id, by, utcnow())
+        files = (await repository.attachments_of([message_id]))[message_id]
         await self._emit(
             session,
             record.case_id,
@@ -260,10 +291,12 @@ class SwarmService:
                 case_id=record.case_id,
                 internal_note=message.text,
                 note_author=message.author,
+                # The same blobs: the case's note names the files the swarm's message does.
+                note_attachments=[AttachmentRef.model_validate(file.model_dump(exclude={"url"})) for file in files],
                 reason=f"swarm:{swarm_id}",
             ),
         )
-        return promoted
+        return promoted.model_copy(update={"attachments": files})
 
     async def end(self, session: AsyncSession, swarm_id: uuid.UUID, payload: SwarmEnd, identity: Identity) -> Swarm:
         """Whoever started it (or a lead) resolves or abandons it with its outcome; members' access ends."""
@@ -368,6 +401,10 @@ class SwarmService:
                     swarm_id=record.id, case_id=record.case_id, member=member, added_by=by, joined_at=now
                 ),
             )
+
+    async def _with_attachments(self, session: AsyncSession, messages: Sequence[SwarmMessage]) -> list[SwarmMessage]:
+        files = await SwarmRepository(session).attachments_of([message.id for message in messages])
+        return [message.model_copy(update={"attachments": files[message.id]}) for message in messages]
 
     async def _emit(self, session: AsyncSession, case_id: uuid.UUID, data: EventData) -> None:
         await self.outbox.add(session, data, source=SPEC.name, subject=str(case_id), key=str(case_id))
