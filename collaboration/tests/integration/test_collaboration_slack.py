@@ -374,3 +374,90 @@ async def test_an_agent_who_joins_is_invited_by_the_email_routing_has_and_writes
         (f"user:{expert}", "Expert", "Mine."),
         ("slack:U0STRANGER", None, "Who am I?"),
     ]
+
+
+async def test_an_admin_maps_a_slack_user_to_an_agent_by_hand_and_unmaps_them(
+    connected: tuple[httpx.AsyncClient, CollaborationSettings], routing: str, tell_case: TellCase
+) -> None:
+    client, settings = connected
+    agent_id = uuid.uuid4()
+    slack_user = f"U{agent_id.hex[:10].upper()}"
+    admin = GatewayIdentity(settings.internal_secret, scopes=frozenset({"routing:read", "routing:write"}))
+    async with httpx.AsyncClient(base_url=routing, auth=admin) as routing_api:
+        created = await routing_api.post("/api/v1/agents", json={"user_id": str(agent_id), "name": "Grace"})
+        assert created.status_code == 201, created.text
+    url = f"/api/v1/collaboration/slack/users/{slack_user}"
+
+    # Bad input is a problem and maps nobody.
+    unknown = await client.put(url, json={"agent_id": str(uuid.uuid4())})
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["type"].endswith("unknown-reference")
+    assert unknown.json()["errors"][0]["field"] == "body.agent_id"
+    not_an_id = await client.put("/api/v1/collaboration/slack/users/not-slack", json={"agent_id": str(agent_id)})
+    assert not_an_id.status_code == 404, "a path naming no Slack user names nothing"
+    assert not_an_id.headers["content-type"].startswith("application/problem+json")
+    missing = await client.put(url, json={})
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "body.agent_id"
+    agent = GatewayIdentity(settings.internal_secret, role="agent", scopes=SCOPES, subject=str(agent_id))
+    assert (await client.put(url, json={"agent_id": str(agent_id)}, auth=agent)).status_code == 403
+    assert (await client.get("/api/v1/collaboration/slack/users", auth=agent)).status_code == 403
+
+    async def listed() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/api/v1/collaboration/slack/users", params=params)).json()
+            items += [item for item in page["items"] if item["slack_user_id"] == slack_user]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+
+    assert await listed() == []
+
+    mapped = await client.put(url, json={"agent_id": str(agent_id)})
+    assert mapped.status_code == 200, mapped.text
+    assert (mapped.json()["slack_user_id"], mapped.json()["agent_id"], mapped.json()["name"]) == (
+        slack_user,
+        str(agent_id),
+        "Grace",
+    )
+    assert [item["agent_id"] for item in await listed()] == [str(agent_id)]
+
+    case = await tell_case(assignee_id=uuid.uuid4())
+    swarm = (await client.post(f"/api/v1/cases/{case.case_id}/swarms", json={"question": "Help?"})).json()
+
+    async def threaded() -> str | None:
+        ts: str | None = (await client.get(f"/api/v1/swarms/{swarm['id']}")).json()["slack_thread_ts"]
+        return ts
+
+    await eventually(threaded, message="the swarm's thread opened")
+    thread_ts = await threaded()
+    assert thread_ts is not None
+    body = message_event(thread_ts, "Mapped by hand.", user=slack_user)
+    assert (await client.post(EVENTS, content=body, headers=slack_signed(body))).status_code == 200
+
+    assert (await client.delete(url)).status_code == 204
+    gone = await client.delete(url)
+    assert gone.status_code == 404
+    assert gone.json()["type"].endswith("slack-user-not-mapped")
+    assert await listed() == []
+    body = message_event(thread_ts, "Unmapped now.", user=slack_user)
+    assert (await client.post(EVENTS, content=body, headers=slack_signed(body))).status_code == 200
+
+    thread = (await client.get(f"/api/v1/swarms/{swarm['id']}/messages")).json()["items"]
+    assert [(m["author"], m["author_name"], m["text"]) for m in thread] == [
+        (f"user:{agent_id}", "Grace", "Mapped by hand."),
+        (f"slack:{slack_user}", None, "Unmapped now."),
+    ]
+
+
+async def test_mapping_a_slack_user_while_routing_cannot_answer_is_a_503_and_maps_nobody(
+    client: httpx.AsyncClient,
+) -> None:
+    url = "/api/v1/collaboration/slack/users/U0NOROUTING"
+    answer = await client.put(url, json={"agent_id": str(uuid.uuid4())})
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert (await client.delete(url)).status_code == 404

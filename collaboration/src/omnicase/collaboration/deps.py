@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from omnicase.collaboration.experts.peers import Peers
 from omnicase.collaboration.experts.service import ExpertFinder
 from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.collaboration.slack.service import SlackService
@@ -30,6 +31,10 @@ def _settings(request: Request) -> CollaborationSettings:
     return _runtime(request).settings
 
 
+def _peers(request: Request) -> Peers:
+    return _runtime(request).state.peers
+
+
 def _expert_finder(request: Request) -> ExpertFinder:
     return _runtime(request).state.experts
 
@@ -37,4 +42,5 @@ def _expert_finder(request: Request) -> ExpertFinder:
 SwarmsDep = Annotated[SwarmService, Depends(_swarm_service)]
 SlackDep = Annotated[SlackService, Depends(_slack_service)]
 SettingsDep = Annotated[CollaborationSettings, Depends(_settings)]
+PeersDep = Annotated[Peers, Depends(_peers)]
 ExpertsDep = Annotated[ExpertFinder, Depends(_expert_finder)]

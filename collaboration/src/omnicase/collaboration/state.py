@@ -25,6 +25,7 @@ class CollaborationState:
     slack: SlackService
     slack_worker: SlackWorker
     experts: ExpertFinder
+    peers: Peers
 
 
 CollaborationRuntime = Runtime[CollaborationSettings, CollaborationState]
@@ -53,6 +54,7 @@ async def collaboration_state(runtime: Runtime[CollaborationSettings, Any]) -> A
             slack=slack,
             slack_worker=SlackWorker(runtime.database, settings, slack, client, peers),
             experts=ExpertFinder(peers, desk),
+            peers=peers,
         )
     finally:
         await client.aclose()

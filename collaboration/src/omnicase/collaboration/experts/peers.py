@@ -90,17 +90,19 @@ class Peers:
                 break
         return found
 
+    async def agent(self, user_id: uuid.UUID) -> dict[str, Any] | None:
+        """routing's agent (``GET /api/v1/agents/{id}``), or None when routing has no such agent."""
+        response = await self.routing.get(f"/api/v1/agents/{user_id}")
+        return None if response is None else dict(response.json())
+
     async def agent_groups(self, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
         """The groups the agent belongs to in routing (none when routing has no such agent)."""
-        response = await self.routing.get(f"/api/v1/agents/{user_id}")
-        return (
-            frozenset() if response is None else frozenset(uuid.UUID(group) for group in response.json()["group_ids"])
-        )
+        agent = await self.agent(user_id)
+        return frozenset() if agent is None else frozenset(uuid.UUID(group) for group in agent["group_ids"])
 
     async def agent_contact(self, user_id: uuid.UUID) -> AgentContact | None:
         """The agent's email address and name as routing knows them (None: no address, or no such agent)."""
-        response = await self.routing.get(f"/api/v1/agents/{user_id}")
-        agent = {} if response is None else response.json()
+        agent = await self.agent(user_id) or {}
         email, name = agent.get("email"), agent.get("name")
         if not (isinstance(email, str) and email):
             return None

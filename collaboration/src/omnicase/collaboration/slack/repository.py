@@ -97,15 +97,25 @@ class SlackRepository(Repository):
     async def forget_seen_before(self, moment: datetime) -> None:
         await self.session.execute(delete(slack_seen).where(slack_seen.c.seen_at < moment))
 
-    async def map_user(self, slack_user_id: str, user_id: uuid.UUID, name: str | None, at: datetime) -> None:
-        """The Slack user is this agent (the newest lookup wins: an address moved to another agent moves it)."""
+    async def map_user(self, slack_user_id: str, user_id: uuid.UUID, name: str | None, at: datetime) -> SlackUserRecord:
+        """The Slack user is this agent (the newest mapping wins: an address moved to another agent moves it)."""
         statement = insert(slack_users).values(slack_user_id=slack_user_id, user_id=user_id, name=name, mapped_at=at)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[slack_users.c.slack_user_id],
-                set_={"user_id": statement.excluded.user_id, "name": statement.excluded.name, "mapped_at": at},
-            )
+        upsert = statement.on_conflict_do_update(
+            index_elements=[slack_users.c.slack_user_id],
+            set_={"user_id": statement.excluded.user_id, "name": statement.excluded.name, "mapped_at": at},
         )
+        row = (await self.session.execute(upsert.returning(*slack_users.c))).one()
+        return SlackUserRecord(**row._mapping)
+
+    async def slack_users(self, after: str | None, limit: int) -> list[SlackUserRecord]:
+        query = select(slack_users).order_by(slack_users.c.slack_user_id).limit(limit + 1)
+        if after is not None:
+            query = query.where(slack_users.c.slack_user_id > after)
+        return [SlackUserRecord(**row._mapping) for row in (await self.session.execute(query)).all()]
+
+    async def unmap_user(self, slack_user_id: str) -> bool:
+        result = await self.session.execute(delete(slack_users).where(slack_users.c.slack_user_id == slack_user_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def slack_user(self, slack_user_id: str) -> SlackUserRecord | None:
         row = (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -35,3 +36,17 @@ class SlackConnection(BaseModel):
     events_url_path: str = Field(description="Where Slack's Events API posts, on the suite's public address.")
     created_at: datetime
     updated_at: datetime
+
+
+class SlackUserWrite(StrictInput):
+    agent_id: uuid.UUID = Field(description="The agent (routing's agent, by its user id) this Slack user is.")
+
+
+class SlackUser(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    page_name: ClassVar[str] = "SlackUserPage"
+
+    slack_user_id: str
+    agent_id: uuid.UUID
+    name: str | None = Field(description="The agent's name as routing had it when mapped.")
+    mapped_at: datetime
