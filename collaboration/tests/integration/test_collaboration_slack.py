@@ -5,6 +5,7 @@ swarm; a bad signature, a stale timestamp and a replay are refused, a retried ev
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -50,6 +51,8 @@ class FakeSlack:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     unavailable_first: int = 0
     users: dict[str, str] = field(default_factory=dict)  # email -> Slack user id
+    # When set, a thread's first message is answered only once this is set (the thread opens late).
+    threads_open: asyncio.Event | None = None
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -77,6 +80,8 @@ class FakeSlack:
                 return JSONResponse({"ok": False, "error": "unknown_method"})
             if body.get("channel") != CHANNEL:
                 return JSONResponse({"ok": False, "error": "channel_not_found"})
+            if "thread_ts" not in body and self.threads_open is not None:
+                await self.threads_open.wait()
             # A message's ts is unique in its channel (Slack's id of the message).
             return JSONResponse({"ok": True, "channel": CHANNEL, "ts": f"{time.time():.6f}"})
 
@@ -461,3 +466,40 @@ async def test_mapping_a_slack_user_while_routing_cannot_answer_is_a_503_and_map
     assert answer.status_code == 503
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert (await client.delete(url)).status_code == 404
+
+
+async def test_messages_posted_before_the_thread_opened_are_mirrored_into_it_once_oldest_first(
+    connected: tuple[httpx.AsyncClient, CollaborationSettings], slack: tuple[FakeSlack, str], tell_case: TellCase
+) -> None:
+    client, _ = connected
+    fake, _ = slack
+    fake.threads_open = asyncio.Event()
+    case = await tell_case(assignee_id=uuid.uuid4())
+    swarm = (await client.post(f"/api/v1/cases/{case.case_id}/swarms", json={"question": "Help?"})).json()
+    url = f"/api/v1/swarms/{swarm['id']}"
+    for text in ("First, before Slack answered.", "Second."):
+        assert (await client.post(f"{url}/messages", json={"text": text})).status_code == 201
+    assert (await client.get(url)).json()["slack_thread_ts"] is None, "Slack has not answered the summary yet"
+
+    fake.threads_open.set()
+
+    async def threaded() -> str | None:
+        ts: str | None = (await client.get(url)).json()["slack_thread_ts"]
+        return ts
+
+    await eventually(threaded, message="the swarm's thread opened")
+    thread_ts = await threaded()
+    assert (await client.post(f"{url}/messages", json={"text": "Third, in the open thread."})).status_code == 201
+
+    def replies() -> list[str]:
+        return [body["text"] for _, body in fake.calls if body.get("thread_ts") == thread_ts]
+
+    async def all_mirrored() -> bool:
+        return len(replies()) >= 3
+
+    await eventually(all_mirrored, message="the three messages reached the Slack thread")
+    assert replies() == [
+        "*user:test-admin*: First, before Slack answered.",
+        "*user:test-admin*: Second.",
+        "*user:test-admin*: Third, in the open thread.",
+    ]

@@ -7,6 +7,7 @@ Without a connection swarms work entirely inside Omnicase; nothing here is calle
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -116,17 +117,33 @@ class SlackService:
         )
 
     async def message_posted(self, session: AsyncSession, swarm: SwarmRecord, author: str, text: str) -> None:
-        """A message posted in Omnicase is mirrored into the swarm's open Slack thread (by the bot, named)."""
+        """A message posted in Omnicase is mirrored into the swarm's open Slack thread (by the bot, named);
+        before the thread opens, :meth:`thread_opened` mirrors it."""
         if swarm.slack_channel is None or swarm.slack_thread_ts is None:
             return
         if await SlackRepository(session).connection() is None:
             return
+        await self._mirror(session, swarm.id, swarm.slack_channel, swarm.slack_thread_ts, author, text)
+
+    async def thread_opened(self, session: AsyncSession, swarm_id: uuid.UUID, channel: str, thread_ts: str) -> None:
+        """The swarm's thread is open: it is recorded on the swarm, and the messages posted in Omnicase
+        before (while its first message was on its way) are mirrored into it, oldest first. The swarm's
+        row is locked by the update, as a post locks it: a message is mirrored here or when posted, once."""
+        swarms = SwarmRepository(session)
+        await swarms.set_slack_thread(swarm_id, channel, thread_ts)
+        for message in await swarms.messages_from(swarm_id, "omnicase"):
+            author = message.author_name or message.author
+            await self._mirror(session, swarm_id, channel, thread_ts, author, message.text)
+
+    async def _mirror(
+        self, session: AsyncSession, swarm_id: uuid.UUID, channel: str, thread_ts: str, author: str, text: str
+    ) -> None:
         await SlackRepository(session).add_call(
             {
                 "id": uuid7(),
-                "swarm_id": swarm.id,
+                "swarm_id": swarm_id,
                 "method": "chat.postMessage",
-                "payload": mirrored(swarm.slack_channel, swarm.slack_thread_ts, author, text),
+                "payload": mirrored(channel, thread_ts, author, text),
                 "due_at": utcnow(),
                 "created_at": utcnow(),
             }

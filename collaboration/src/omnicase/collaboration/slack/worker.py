@@ -23,7 +23,6 @@ from omnicase.collaboration.settings import CollaborationSettings
 from omnicase.collaboration.slack.client import SlackAnswer, SlackClient
 from omnicase.collaboration.slack.repository import CallRecord, ConnectionRecord, SlackRepository
 from omnicase.collaboration.slack.service import INVITE, SlackService
-from omnicase.collaboration.swarms.repository import SwarmRepository
 from omnicase.kit.backoff import backoff_seconds
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
@@ -115,4 +114,4 @@ class SlackWorker:
         if call.method == "chat.postMessage" and "thread_ts" not in call.payload:
             channel, ts = result.get("channel"), result.get("ts")
             if isinstance(channel, str) and isinstance(ts, str):
-                await SwarmRepository(session).set_slack_thread(call.swarm_id, channel, ts)
+                await self.slack.thread_opened(session, call.swarm_id, channel, ts)

@@ -154,6 +154,15 @@ class SwarmRepository(Repository):
         )
         return list((await self.session.scalars(query)).all())
 
+    async def messages_from(self, swarm_id: uuid.UUID, source: str) -> list[SwarmMessage]:
+        """The swarm's messages from ``source`` (``omnicase``, ``slack``), oldest first."""
+        query = (
+            select(swarm_messages)
+            .where(swarm_messages.c.swarm_id == swarm_id, swarm_messages.c.source == source)
+            .order_by(swarm_messages.c.id)
+        )
+        return [_message(row) for row in (await self.session.execute(query)).all()]
+
     async def messages(self, swarm_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> Page[SwarmMessage]:
         query = select(swarm_messages).where(swarm_messages.c.swarm_id == swarm_id).order_by(swarm_messages.c.id)
         if after is not None:

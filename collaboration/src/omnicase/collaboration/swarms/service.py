@@ -196,7 +196,9 @@ class SwarmService:
         identity: Identity,
         attachments: Sequence[AttachmentRef] = (),
     ) -> SwarmMessage:
-        record = await self._open(session, swarm_id)
+        # Locked: the Slack worker opening the swarm's thread meanwhile mirrors this message, or this
+        # post sees the thread open and mirrors it itself (slack.thread_opened).
+        record = await self._open(session, swarm_id, lock=True)
         await self._may_act(session, record, identity)
         await self.slack.message_posted(session, record, identity.name or actor_of(identity), payload.text)
         return await self.add_message(
