@@ -149,6 +149,13 @@ async def test_missing_and_malformed_fields_get_per_field_messages_and_store_not
     assert (
         f'<p id="{base}-name-error" class="omnicase-error" aria-live="polite">Ce champ est obligatoire.' in french.text
     )
+    # A Korean or Chinese one reads its own language, the form's own words (the button) included.
+    korean = await service.public.post(url, data={**fields, "_locale": "ko"}, headers=BROWSER)
+    assert f'<p id="{base}-name-error" class="omnicase-error" aria-live="polite">필수 항목입니다.' in korean.text
+    assert ">보내기</button>" in korean.text
+    chinese = await service.public.post(url, data={**fields, "_locale": "zh-CN"}, headers=BROWSER)
+    assert f'<p id="{base}-name-error" class="omnicase-error" aria-live="polite">此项为必填项。' in chinese.text
+    assert ">提交</button>" in chinese.text
     assert await service.submissions(form["id"]) == []
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (Chinese is written with Chinese punctuation: a full-width colon)
 """HTML for web forms: the embeddable snippet, the hosted page, and answer pages for browsers.
 
 The snippet is a plain ``<form>`` that works with no JavaScript: native labels, a
@@ -35,11 +36,28 @@ INPUT_TYPES = {
 AUTOCOMPLETE = {"name": "name", "email": "email", "phone": "tel"}
 
 UI_TEXT = {
-    "submit": {"en": "Send", "fr": "Envoyer", "de": "Senden", "es": "Enviar"},
-    "required": {"en": "required", "fr": "obligatoire", "de": "Pflichtfeld", "es": "obligatorio"},
-    "choose": {"en": "Choose…", "fr": "Choisir…", "de": "Auswählen…", "es": "Elegir…"},
-    "honeypot": {"en": "Leave this field empty", "fr": "Laissez ce champ vide"},
-    "summary": {"en": "Please correct the following:", "fr": "Veuillez corriger :"},
+    "submit": {"en": "Send", "fr": "Envoyer", "de": "Senden", "es": "Enviar", "ko": "보내기", "zh": "提交"},
+    "required": {
+        "en": "required",
+        "fr": "obligatoire",
+        "de": "Pflichtfeld",
+        "es": "obligatorio",
+        "ko": "필수",
+        "zh": "必填",
+    },
+    "choose": {"en": "Choose…", "fr": "Choisir…", "de": "Auswählen…", "es": "Elegir…", "ko": "선택…", "zh": "请选择…"},
+    "honeypot": {
+        "en": "Leave this field empty",
+        "fr": "Laissez ce champ vide",
+        "ko": "이 칸은 비워 두세요",
+        "zh": "此栏请留空",
+    },
+    "summary": {
+        "en": "Please correct the following:",
+        "fr": "Veuillez corriger :",
+        "ko": "다음을 고쳐 주세요:",
+        "zh": "请更正以下内容：",
+    },
 }
 
 
