@@ -20,7 +20,7 @@ import email.policy
 import smtplib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -205,8 +205,9 @@ def online_agent(
     groups: list[str],
     *,
     domain: str = "acme.example",
+    languages: Sequence[str] = (),
 ) -> tuple[str, Gateway]:
-    """A person with the agent role and their routing agent record, logged in and online.
+    """A person with the agent role and their routing agent record (speaking ``languages``), logged in and online.
 
     Returns their user id and their own logged-in client, closed with ``clients``.
     """
@@ -214,7 +215,14 @@ def online_agent(
     user = admin.post("/api/v1/users", {"email": email, "name": name, "role": "agent", "password": AGENT_PASSWORD})
     admin.post(
         "/api/v1/agents",
-        {"user_id": user["id"], "name": name, "capacity": 1000, "skills": skills, "group_ids": groups},
+        {
+            "user_id": user["id"],
+            "name": name,
+            "capacity": 1000,
+            "skills": skills,
+            "group_ids": groups,
+            "languages": list(languages),
+        },
     )
     agent = clients.enter_context(Gateway(str(admin.http.base_url))).login(email, AGENT_PASSWORD)
     agent.call("PUT", f"/api/v1/agents/{user['id']}/presence", json={"status": "online"})
