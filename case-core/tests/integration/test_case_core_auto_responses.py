@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (Chinese is written with Chinese punctuation: full-width commas)
 """Auto-responses from the shared templates: one per new email or web-form case the intake lets us answer,
 none for thread replies, redeliveries or mail the intake refused; the admin's text per brand and
 locale with escaped values; the built-in default on a fresh install."""
@@ -45,6 +46,33 @@ async def test_a_new_email_case_gets_one_threaded_auto_response_from_the_built_i
     await deliver(email(address, subject="Re: Printer on fire", in_reply_to=[message.message_id], metadata=WANTED))
     assert len(await cases_of(api, address)) == 1
     assert len(auto_responses(await published(case["id"]))) == 1
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "words"),
+    [
+        ("订单还没有收到", "你好，我上周买的咖啡机到现在还没有收到，请帮我查一下物流信息。", "我们已收到您的请求"),
+        ("환불 요청", "지난주에 주문한 상품이 파손되어 도착했습니다. 환불을 요청합니다.", "문의를 접수하여"),
+    ],
+    ids=["zh", "ko"],
+)
+async def test_the_built_in_auto_response_answers_in_the_cases_language(
+    api: httpx.AsyncClient,
+    deliver: Deliver,
+    published: Published,
+    email: Email,
+    address: str,
+    subject: str,
+    text: str,
+    words: str,
+) -> None:
+    await deliver(email(address, subject=subject, text=text, metadata=WANTED))
+    [case] = await cases_of(api, address)
+    [answer] = auto_responses(await published(case["id"]))
+    assert words in answer["text"]
+    assert f"#{case['number']}" in answer["text"]
+    assert subject in answer["text"]
+    assert "Thank you for writing" not in answer["text"]
 
 
 async def test_mail_the_intake_does_not_let_us_answer_gets_no_auto_response(
