@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 (Chinese is written with Chinese punctuation: a full-width colon)
 """HTML for web forms: the embeddable snippet, the hosted page, and answer pages for browsers.
 
 The snippet is a plain ``<form>`` that works with no JavaScript: native labels, a
@@ -19,6 +18,7 @@ from omnicase.intake_web.forms.definition import StoredForm, effective_type
 from omnicase.intake_web.forms.messages import say
 from omnicase.intake_web.forms.schemas import CaptchaProvider, FieldType, FormField
 from omnicase.intake_web.forms.validation import EMAIL_PATTERN
+from omnicase.kit import locales
 
 CAPTCHA_WIDGETS: dict[CaptchaProvider, tuple[str, str]] = {
     CaptchaProvider.RECAPTCHA: ("g-recaptcha", "https://www.google.com/recaptcha/api.js"),
@@ -35,31 +35,6 @@ INPUT_TYPES = {
 }
 AUTOCOMPLETE = {"name": "name", "email": "email", "phone": "tel"}
 
-UI_TEXT = {
-    "submit": {"en": "Send", "fr": "Envoyer", "de": "Senden", "es": "Enviar", "ko": "보내기", "zh": "提交"},
-    "required": {
-        "en": "required",
-        "fr": "obligatoire",
-        "de": "Pflichtfeld",
-        "es": "obligatorio",
-        "ko": "필수",
-        "zh": "必填",
-    },
-    "choose": {"en": "Choose…", "fr": "Choisir…", "de": "Auswählen…", "es": "Elegir…", "ko": "선택…", "zh": "请选择…"},
-    "honeypot": {
-        "en": "Leave this field empty",
-        "fr": "Laissez ce champ vide",
-        "ko": "이 칸은 비워 두세요",
-        "zh": "此栏请留空",
-    },
-    "summary": {
-        "en": "Please correct the following:",
-        "fr": "Veuillez corriger :",
-        "ko": "다음을 고쳐 주세요:",
-        "zh": "请更正以下内容：",
-    },
-}
-
 
 @dataclass
 class RenderState:
@@ -75,7 +50,7 @@ def _pick(texts: dict[str, str], locale: str, fallback: str) -> str:
 
 
 def _ui(key: str, locale: str) -> str:
-    return _pick(UI_TEXT[key], locale, "en")
+    return locales.text("form", key, locale)
 
 
 def render_form(

@@ -1,0 +1,44 @@
+"""The product's own customer-facing words, one TOML file per locale beside this module.
+
+``en.toml``, ``ko.toml``, ``zh.toml``… each hold every text of that language by section
+(``form``: a web form's own words; ``form_messages``: what a visitor reads when a field needs
+attention). Adding a locale is adding its file: nothing lists the locales, and a key a file
+lacks is English's. Files are read once, on first use, and kept for the process.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib.resources import files
+
+FALLBACK = "en"
+
+
+@cache
+def catalog() -> dict[str, dict[str, dict[str, str]]]:
+    """Locale (lower case, the file's name) -> section -> key -> text, as the files shipped."""
+    return {
+        entry.name.removesuffix(".toml").lower(): tomllib.loads(entry.read_text(encoding="utf-8"))
+        for entry in files(__name__).iterdir()
+        if entry.name.endswith(".toml")
+    }
+
+
+def shipped() -> frozenset[str]:
+    """The locales the product has words in."""
+    return frozenset(catalog())
+
+
+def text(section: str, key: str, locale: str) -> str:
+    """The text for ``locale`` (``zh-CN``), else its base language (``zh``), else English.
+
+    A section or key English lacks is a programming error: ``KeyError``.
+    """
+    texts = catalog()
+    wanted = locale.lower()
+    for candidate in (wanted, wanted.split("-")[0]):
+        found = texts.get(candidate, {}).get(section, {}).get(key)
+        if found is not None:
+            return found
+    return texts[FALLBACK][section][key]
