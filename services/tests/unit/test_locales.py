@@ -45,3 +45,11 @@ def test_a_key_a_locale_file_leaves_out_is_english() -> None:
 def test_a_key_nobody_has_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
         locales.text("form", "no-such-key", "ko")
+
+
+def test_a_whole_section_is_englishs_overlaid_by_the_base_language_and_the_locale() -> None:
+    chinese = locales.section("help_center", "zh-TW")
+    assert chinese == locales.catalog()["zh"]["help_center"]
+    assert locales.section("help_center", "fr") == locales.catalog()["en"]["help_center"]
+    assert locales.section("form", "de")["submit"] == "Senden"
+    assert locales.section("form", "de")["honeypot"] == locales.text("form", "honeypot", "en")

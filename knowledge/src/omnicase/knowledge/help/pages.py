@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
+from omnicase.kit import locales
 from omnicase.knowledge.help.repository import PublishedRow
 from omnicase.knowledge.help.service import ArticleView, SectionView
-from omnicase.knowledge.locales import language_of
 from omnicase.knowledge.search.schemas import HelpSearchHit
 
 _STYLE = """
@@ -31,79 +31,10 @@ a:focus,button:focus,input:focus{outline:3px solid #b35c00;outline-offset:2px}
 .status{background:#e7f4e4;border-left:4px solid #2e7d32;padding:.5rem 1rem}
 """
 
-_TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "help": "Help center",
-        "search-label": "Search the help center",
-        "search-button": "Search",
-        "results": "Search results",
-        "results-for": "Results for",
-        "no-results": "No article matches your search. Try other words.",
-        "other": "More articles",
-        "no-articles": "No articles are published in this language yet.",
-        "skip": "Skip to content",
-        "question": "Did this answer your question?",
-        "yes": "Yes, this answered my question",
-        "no": "No, I still need help",
-        "solved": "Thank you. We are glad it helped: your request is now solved.",
-        "kept-open": "Thank you. Your request stays open and an agent will answer you.",
-        "answered-before": "Your answer to this suggestion was already recorded.",
-        "back": "Back to the article",
-        "missing": "This page does not exist",
-        "missing-detail": "The article is not published in this help center, or the link is wrong.",
-        "bad-link": "This link does not work",
-        "bad-link-detail": "The link is not one we sent, or it belongs to another article.",
-    },
-    "ko": {
-        "help": "고객센터",
-        "search-label": "고객센터 검색",
-        "search-button": "검색",
-        "results": "검색 결과",
-        "results-for": "검색어",
-        "no-results": "검색어와 일치하는 문서가 없습니다. 다른 단어로 검색해 보세요.",
-        "other": "기타 문서",
-        "no-articles": "아직 이 언어로 게시된 문서가 없습니다.",
-        "skip": "본문으로 건너뛰기",
-        "question": "이 문서로 궁금한 점이 해결되었나요?",
-        "yes": "네, 해결되었습니다",
-        "no": "아니요, 도움이 더 필요합니다",
-        "solved": "감사합니다. 도움이 되어 기쁩니다. 문의가 해결됨으로 처리되었습니다.",
-        "kept-open": "감사합니다. 문의는 열린 상태로 유지되며 상담원이 답변드리겠습니다.",
-        "answered-before": "이 추천에 대한 답변은 이미 기록되었습니다.",
-        "back": "문서로 돌아가기",
-        "missing": "페이지를 찾을 수 없습니다",
-        "missing-detail": "이 고객센터에 게시된 문서가 아니거나 링크가 잘못되었습니다.",
-        "bad-link": "유효하지 않은 링크입니다",
-        "bad-link-detail": "저희가 보낸 링크가 아니거나 다른 문서의 링크입니다.",
-    },
-    "zh": {
-        "help": "帮助中心",
-        "search-label": "搜索帮助中心",
-        "search-button": "搜索",
-        "results": "搜索结果",
-        "results-for": "搜索词",
-        "no-results": "没有与您的搜索匹配的文章。请尝试其他关键词。",
-        "other": "更多文章",
-        "no-articles": "此语言暂无已发布的文章。",
-        "skip": "跳到正文",
-        "question": "这篇文章解决了您的问题吗？",
-        "yes": "是的，问题已解决",
-        "no": "没有，我仍需要帮助",
-        "solved": "谢谢。很高兴能帮到您：您的请求已标记为已解决。",
-        "kept-open": "谢谢。您的请求将保持打开，客服会尽快回复您。",
-        "answered-before": "您对这条推荐的回答已经记录过了。",
-        "back": "返回文章",
-        "missing": "页面不存在",
-        "missing-detail": "该文章未在此帮助中心发布，或链接有误。",
-        "bad-link": "链接无效",
-        "bad-link-detail": "这不是我们发送的链接，或它属于另一篇文章。",
-    },
-}
-
 
 def texts(locale: str) -> dict[str, str]:
-    """The customer-facing texts for ``locale``'s language (English when not shipped)."""
-    return _TEXTS.get(language_of(locale), _TEXTS["en"])
+    """The customer-facing texts for ``locale`` (the kit's locale files; English where one is missing)."""
+    return locales.section("help_center", locale)
 
 
 def document(

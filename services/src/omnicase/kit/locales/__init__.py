@@ -1,9 +1,10 @@
 """The product's own customer-facing words, one TOML file per locale beside this module.
 
-``en.toml``, ``ko.toml``, ``zh.toml``… each hold every text of that language by section
-(``form``: a web form's own words; ``form_messages``: what a visitor reads when a field needs
-attention). Adding a locale is adding its file: nothing lists the locales, and a key a file
-lacks is English's. Files are read once, on first use, and kept for the process.
+``en.toml``, ``ko.toml``, ``zh.toml``… each hold every text of that language by section:
+``form`` (a web form's own words), ``form_messages`` (what a visitor reads when a field needs
+attention), ``help_center`` (the public help center's own words). Adding a locale is adding its
+file: nothing lists the locales, and a key a file lacks is English's. Files are read once, on
+first use, and kept for the process.
 """
 
 from __future__ import annotations
@@ -42,3 +43,14 @@ def text(section: str, key: str, locale: str) -> str:
         if found is not None:
             return found
     return texts[FALLBACK][section][key]
+
+
+def section(name: str, locale: str) -> dict[str, str]:
+    """Every text of section ``name`` for ``locale``: English's, each replaced by the base language's
+    and then the locale's own where they have it."""
+    texts = catalog()
+    wanted = locale.lower()
+    merged = dict(texts[FALLBACK][name])
+    for candidate in dict.fromkeys((wanted.split("-")[0], wanted)):
+        merged.update(texts.get(candidate, {}).get(name, {}))
+    return merged
