@@ -18,8 +18,8 @@ def test_english_korean_and_chinese_ship_and_every_file_keeps_to_englishs_keys_a
             assert section in english, f"{locale}.toml: [{section}] is no section English has"
             for key, value in texts.items():
                 assert key in english[section], f"{locale}.toml: {section}.{key} is no key English has"
-                placeholders = set(re.findall(r"\{(\w+)\}", english[section][key]))
-                assert set(re.findall(r"\{(\w+)\}", value)) == placeholders, f"{locale}.toml: {section}.{key}"
+                placeholders = set(re.findall(r"\{+[\w.]+\}+", english[section][key]))
+                assert set(re.findall(r"\{+[\w.]+\}+", value)) == placeholders, f"{locale}.toml: {section}.{key}"
 
 
 def test_korean_and_chinese_carry_every_text_english_has() -> None:

@@ -23,17 +23,11 @@ from html import escape
 import httpx
 
 from omnicase.case_core.settings import CaseCoreRuntime
+from omnicase.kit import locales
 from omnicase.kit.app import Stop
 from omnicase.kit.peers import PeerUnavailable
 from omnicase.kit.suggestions import ArticleSuggester as KnowledgeSuggester
 from omnicase.kit.suggestions import SuggestedArticle
-
-# The line above the links, in the articles' language (English when not shipped).
-_HEADINGS = {
-    "en": "These articles may answer your question:",
-    "ko": "다음 도움말이 궁금한 점을 해결해 드릴 수 있습니다:",
-    "zh": "以下文章也许能解答您的问题:",
-}
 
 
 class ArticleSuggester(KnowledgeSuggester):
@@ -92,8 +86,8 @@ class ArticleRefused(Exception):
 
 
 def _heading(articles: list[SuggestedArticle]) -> str:
-    language = articles[0].locale.partition("-")[0].lower()
-    return _HEADINGS.get(language, _HEADINGS["en"])
+    # In the articles' language (English when the product has no words in it).
+    return locales.text("auto_response", "articles_heading", articles[0].locale)
 
 
 def suggester_part(suggester: ArticleSuggester) -> Callable[[CaseCoreRuntime], Awaitable[Stop]]:

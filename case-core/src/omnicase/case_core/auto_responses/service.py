@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 (Chinese is written with Chinese punctuation: full-width commas and quotation marks)
 """Auto-responses: the acknowledgement a new email or web-form case gets, from the shared templates.
 
 The intake decides whether a message may be answered at all and says so in the
@@ -18,6 +17,8 @@ auto-response to one address within its interval (two auto-responders stop).
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.articles import ArticleSuggester, suggestions_html, suggestions_text
@@ -30,38 +31,27 @@ from omnicase.case_core.messages import reference
 from omnicase.case_core.models import config_version
 from omnicase.case_core.service import SPEC
 from omnicase.case_core.templates import TextVariant, placeholder_values, render_for, render_html, render_text
+from omnicase.kit import locales
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.events import Channel, MessageReceived, OutboundMessageRequested, Party
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
-DEFAULT = AutoResponseTemplate(
-    text=(
-        "Thank you for writing to us.\n\n"
-        'We received your request "{{case.subject}}" and opened case #{{case.number}} for it. '
-        "We will get back to you as soon as we can; to add anything, simply reply to this email."
-    ),
-    # The languages the product ships (a case's language picks its variant, as for an admin's template).
-    variants=[
-        TextVariant(
-            locale="ko",
-            text=(
-                "문의해 주셔서 감사합니다.\n\n"
-                '"{{case.subject}}" 문의를 접수하여 #{{case.number}}번으로 등록했습니다. '
-                "최대한 빨리 답변드리겠습니다. 더 전하실 내용이 있으면 이 메일에 회신해 주세요."
-            ),
-        ),
-        TextVariant(
-            locale="zh",
-            text=(
-                "感谢您的来信。\n\n"
-                "我们已收到您的请求“{{case.subject}}”，并为其创建了工单 #{{case.number}}。"
-                "我们会尽快回复您；如需补充信息，请直接回复此邮件。"
-            ),
-        ),
-    ],
-)
+
+@cache
+def built_in() -> AutoResponseTemplate:
+    """The acknowledgement of a fresh install: English, and a variant per locale the product has one in
+    (the kit's locale files; a case's language picks its variant, as for an admin's template)."""
+    texts = locales.catalog()
+    return AutoResponseTemplate(
+        text=locales.text("auto_response", "text", locales.FALLBACK),
+        variants=[
+            TextVariant(locale=locale, text=texts[locale]["auto_response"]["text"])
+            for locale in sorted(locales.shipped() - {locales.FALLBACK})
+            if "text" in texts[locale].get("auto_response", {})
+        ],
+    )
 
 
 # Channels whose intakes may ask for an acknowledgement (always sent by email).
@@ -107,7 +97,7 @@ class AutoResponseService:
     async def current(self, session: AsyncSession) -> AutoResponse:
         row = await AutoResponseRepository(session).stored()
         if row is None:
-            return AutoResponse(**DEFAULT.model_dump(), built_in=True)
+            return AutoResponse(**built_in().model_dump(), built_in=True)
         return AutoResponse(
             text=row.text,
             variants=list(row.variants),

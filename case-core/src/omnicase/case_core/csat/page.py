@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from html import escape
 
 from omnicase.case_core.csat.service import MAX_COMMENT, SurveyView
+from omnicase.kit import locales
 from omnicase.kit.errors import FieldError
 
 _STYLE = """
@@ -49,51 +50,14 @@ class PageWords:
     save: str
 
 
-PAGE_WORDS: dict[str, PageWords] = {
-    "en": PageWords(
-        survey="Customer satisfaction survey",
-        title="How did we do? Case #{number}",
-        saved="Thank you. Your rating is saved: {label}.",
-        may_change="You may add a comment below, or change your rating.",
-        not_saved="Your answer was not saved",
-        legend="How would you rate the support you received?",
-        reason="If you rated it bad, what was the main reason?",
-        no_reason="No reason given",
-        comment="Comment (optional)",
-        save="Save my answer",
-    ),
-    "ko": PageWords(
-        survey="고객 만족도 설문",
-        title="상담은 어떠셨나요? 문의 #{number}",
-        saved="감사합니다. 평가가 저장되었습니다: {label}.",
-        may_change="아래에 의견을 남기시거나 평가를 바꾸실 수 있습니다.",
-        not_saved="답변이 저장되지 않았습니다",
-        legend="받으신 지원을 어떻게 평가하시겠어요?",
-        reason="별로였다면, 주된 이유는 무엇인가요?",
-        no_reason="이유 선택 안 함",
-        comment="의견 (선택)",
-        save="답변 저장",
-    ),
-    # Chinese punctuation is full width on purpose.
-    "zh": PageWords(
-        survey="客户满意度调查",
-        title="您对我们的服务满意吗？请求 #{number}",  # noqa: RUF001
-        saved="谢谢。您的评分已保存：{label}。",  # noqa: RUF001
-        may_change="您可以在下方添加评论，或更改评分。",  # noqa: RUF001
-        not_saved="您的回答未保存",
-        legend="您如何评价所获得的支持？",  # noqa: RUF001
-        reason="如果您评为不满意，主要原因是什么？",  # noqa: RUF001
-        no_reason="未选择原因",
-        comment="评论（可选）",  # noqa: RUF001
-        save="保存我的回答",
-    ),
-}
-
-
 def page_locale(language: str | None) -> str:
     """The locale of the page's own words for a case's language: itself, its base language, English."""
-    wanted = (language or "").lower()
-    return next((locale for locale in (wanted, wanted.split("-")[0]) if locale in PAGE_WORDS), "en")
+    return locales.speaking("csat_page", language or "")
+
+
+def page_words(locale: str) -> PageWords:
+    """The page's own words in ``locale`` (the kit's locale files)."""
+    return PageWords(**locales.section("csat_page", locale))
 
 
 def _document(title: str, body: str, lang: str = "en") -> str:
@@ -102,7 +66,7 @@ def _document(title: str, body: str, lang: str = "en") -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><header><p>{escape(PAGE_WORDS[lang].survey if lang in PAGE_WORDS else PAGE_WORDS['en'].survey)}"
+        f"<body><header><p>{escape(page_words(lang).survey)}"
         f'</p></header><main id="main">{body}</main></body></html>'
     )
 
@@ -125,7 +89,7 @@ def survey_page(
     """The survey of ``view``: its rating confirmed (``saved``) and the form to add to it or change it."""
     survey, texts = view.survey, view.texts
     lang = page_locale(view.case.language)
-    words = PAGE_WORDS[lang]
+    words = page_words(lang)
 
     def theirs(label: str) -> str:
         """A survey text, marked with its locale where the page's words are in another."""

@@ -2,7 +2,8 @@
 
 ``en.toml``, ``ko.toml``, ``zh.toml``… each hold every text of that language by section:
 ``form`` (a web form's own words), ``form_messages`` (what a visitor reads when a field needs
-attention), ``help_center`` (the public help center's own words). Adding a locale is adding its
+attention), ``help_center`` (the public help center's own words), ``csat_page`` (the satisfaction survey's
+page), ``auto_response`` (an acknowledgement's own words). Adding a locale is adding its
 file: nothing lists the locales, and a key a file lacks is English's. Files are read once, on
 first use, and kept for the process.
 """
@@ -54,3 +55,11 @@ def section(name: str, locale: str) -> dict[str, str]:
     for candidate in dict.fromkeys((wanted.split("-")[0], wanted)):
         merged.update(texts.get(candidate, {}).get(name, {}))
     return merged
+
+
+def speaking(name: str, locale: str) -> str:
+    """The locale section ``name`` is shown in for ``locale``: itself, its base language or English
+    (the page's ``lang``)."""
+    texts = catalog()
+    wanted = locale.lower()
+    return next((found for found in (wanted, wanted.split("-")[0]) if name in texts.get(found, {})), FALLBACK)
