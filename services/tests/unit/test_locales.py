@@ -8,6 +8,8 @@ import pytest
 
 from omnicase.kit import locales
 
+FILLED_IN = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
+
 
 def test_english_korean_and_chinese_ship_and_every_file_keeps_to_englishs_keys_and_placeholders() -> None:
     catalog = locales.catalog()
@@ -18,8 +20,9 @@ def test_english_korean_and_chinese_ship_and_every_file_keeps_to_englishs_keys_a
             assert section in english, f"{locale}.toml: [{section}] is no section English has"
             for key, value in texts.items():
                 assert key in english[section], f"{locale}.toml: {section}.{key} is no key English has"
-                placeholders = set(re.findall(r"\{+[\w.]+\}+", english[section][key]))
-                assert set(re.findall(r"\{+[\w.]+\}+", value)) == placeholders, f"{locale}.toml: {section}.{key}"
+                # The values code fills in ({limit}); a template's own placeholders ({{requester.name}}) may differ.
+                filled = set(FILLED_IN.findall(english[section][key]))
+                assert set(FILLED_IN.findall(value)) == filled, f"{locale}.toml: {section}.{key}"
 
 
 def test_korean_and_chinese_carry_every_text_english_has() -> None:

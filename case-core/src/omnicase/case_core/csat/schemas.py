@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from omnicase.case_core.templates import known_placeholders
+from omnicase.kit import locales
 from omnicase.kit.inputs import Integer, Locale, StrictInput, Trimmed
 
 MAX_DELAY_SECONDS = 30 * 86_400
@@ -44,32 +46,17 @@ class CsatText(StrictInput):
     _text = field_validator("text")(known_placeholders)
 
 
-# The built-in texts: English, Korean and Chinese ship with the product; an admin's text for a
-# locale replaces its built-in one. Picked by the case's language, then its base language, then English.
-BUILT_IN_TEXTS: dict[str, CsatText] = {
-    "en": CsatText(
-        subject="How did we do?",
-        text="Hello {{requester.first_name}},\n\nyour request #{{case.number}} ({{case.subject}}) was solved. "
-        "How would you rate the support you received?",
-        good="Good, I'm satisfied",
-        bad="Bad, I'm unsatisfied",
-    ),
-    "ko": CsatText(
-        subject="상담은 어떠셨나요?",
-        text="{{requester.name}}님, 안녕하세요.\n\n문의 #{{case.number}} ({{case.subject}})이(가) 해결되었습니다. "
-        "받으신 지원을 평가해 주시겠어요?",
-        good="좋았어요",
-        bad="별로였어요",
-    ),
-    # Chinese punctuation is full width on purpose.
-    "zh": CsatText(
-        subject="您对我们的服务满意吗？",  # noqa: RUF001
-        text="{{requester.name}}，您好：\n\n"  # noqa: RUF001
-        "您的请求 #{{case.number}}（{{case.subject}}）已解决。请为您获得的支持评分。",  # noqa: RUF001
-        good="满意",
-        bad="不满意",
-    ),
-}
+@cache
+def built_in_texts() -> dict[str, CsatText]:
+    """The built-in texts by locale, one per locale the kit's locale files give a ``[csat_email]``
+    (English, Korean and Chinese ship; a key a file leaves out is English's). An admin's text for a
+    locale replaces its built-in one; picked by the case's language, then its base language, then English."""
+    return {
+        locale: CsatText(**locales.section("csat_email", locale))
+        for locale, sections in locales.catalog().items()
+        if "csat_email" in sections
+    }
+
 
 _EXAMPLE: dict[str, Any] = {
     "enabled": True,

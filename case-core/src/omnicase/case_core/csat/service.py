@@ -32,7 +32,7 @@ from omnicase.case_core.cases.repository import CaseRepository, CaseRow
 from omnicase.case_core.cases.service import CaseService, reply_channel
 from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.csat.repository import CsatRepository, SurveyRow
-from omnicase.case_core.csat.schemas import BUILT_IN_TEXTS, CsatOptOut, CsatSettings, CsatSettingsInput, CsatText
+from omnicase.case_core.csat.schemas import CsatOptOut, CsatSettings, CsatSettingsInput, CsatText, built_in_texts
 from omnicase.case_core.errors import ContactNotFound, OptOutNotFound, SurveyClosed, SurveyLinkUnknown
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.models import config_version
@@ -91,12 +91,13 @@ def text_for(settings: CsatSettingsInput, language: str | None) -> CsatText:
 def located_text_for(settings: CsatSettingsInput, language: str | None) -> tuple[str, CsatText]:
     """:func:`text_for` with the locale of the texts it picked."""
     wanted = (language or "").lower()
+    built_in = built_in_texts()
     for locale in (wanted, wanted.split("-")[0]):
         if locale in settings.texts:
             return locale, settings.texts[locale]
-        if locale in BUILT_IN_TEXTS:
-            return locale, BUILT_IN_TEXTS[locale]
-    return "en", settings.texts.get("en", BUILT_IN_TEXTS["en"])
+        if locale in built_in:
+            return locale, built_in[locale]
+    return "en", settings.texts.get("en", built_in["en"])
 
 
 class CsatService:
@@ -113,7 +114,7 @@ class CsatService:
 
     async def current(self, session: AsyncSession) -> CsatSettings:
         row = await CsatRepository(session).stored_settings()
-        built_in_locales = sorted(BUILT_IN_TEXTS)
+        built_in_locales = sorted(built_in_texts())
         if row is None:
             return CsatSettings(**DEFAULT.model_dump(), built_in=True, built_in_locales=built_in_locales)
         return CsatSettings(
