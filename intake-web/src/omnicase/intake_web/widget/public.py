@@ -41,6 +41,7 @@ from omnicase.intake_web.widget.schemas import (
     WidgetMessageIn,
     WidgetTranscript,
 )
+from omnicase.kit import locales
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
     FieldError,
@@ -169,6 +170,16 @@ def _held(widget: _Widget, token: str | None, settings: IntakeWebSettings) -> to
 
 
 @cache
+def _widget_texts() -> dict[str, dict[str, str]]:
+    """The widget's own words in every locale the kit's locale files give them in (English behind a missing key)."""
+    return {
+        locale: locales.section("widget", locale)
+        for locale, sections in locales.catalog().items()
+        if "widget" in sections
+    }
+
+
+@cache
 def _script_source() -> str:
     return resources.files("omnicase.intake_web.widget").joinpath("static/widget.js").read_text(encoding="utf-8")
 
@@ -196,6 +207,7 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
         "greeting": config.greeting,
         "maxChars": config.max_message_chars,
         "preChat": config.pre_chat.model_dump() if config.pre_chat else None,
+        "texts": _widget_texts(),
     }
     # json.dumps escapes nothing HTML-special, but the script is served as JavaScript, never inlined in a page
     # by us; "</" is escaped anyway so a snippet that inlines it stays one script.

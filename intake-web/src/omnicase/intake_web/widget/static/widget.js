@@ -7,38 +7,8 @@
   "use strict";
   var S = window.OmnicaseWidgetSettings;
   if (!S || document.getElementById("ocw-root")) return;
-  var TEXTS = {
-    en: {
-      open: "Chat with us", close: "Close chat", title: "Chat with us",
-      greeting: "Hi! Ask us anything; we usually answer within minutes.",
-      label: "Your message", send: "Send", sending: "Sending…", failed: "Not sent; trying again…",
-      refused: "Not sent: ", you: "You", agent: "Support", log: "Conversation",
-      articles: "These articles may answer your question:", answered: "This answered my question",
-      talk: "Talk to someone", solved: "Glad it helped! Your question is marked as solved.",
-      handedOver: "Someone from our team will answer here shortly.",
-      name: "Your name", email: "Your email", topic: "Topic", start: "Start chat"
-    },
-    ko: {
-      open: "채팅 상담", close: "채팅 닫기", title: "채팅 상담",
-      greeting: "안녕하세요! 무엇이든 물어보세요. 보통 몇 분 안에 답변드립니다.",
-      label: "메시지", send: "보내기", sending: "보내는 중…", failed: "전송 실패, 다시 시도하는 중…",
-      refused: "전송되지 않음: ", you: "나", agent: "상담원", log: "대화",
-      articles: "다음 도움말이 궁금한 점을 해결해 드릴 수 있습니다:", answered: "궁금한 점이 해결되었어요",
-      talk: "상담원 연결", solved: "도움이 되어 기쁩니다! 문의가 해결됨으로 표시되었습니다.",
-      handedOver: "곧 상담원이 이곳에서 답변드립니다.",
-      name: "이름", email: "이메일", topic: "문의 유형", start: "채팅 시작"
-    },
-    zh: {
-      open: "在线咨询", close: "关闭聊天", title: "在线咨询",
-      greeting: "您好！有任何问题都可以问我们，通常几分钟内回复。",
-      label: "您的消息", send: "发送", sending: "发送中…", failed: "发送失败，正在重试…",
-      refused: "未发送：", you: "我", agent: "客服", log: "对话",
-      articles: "以下文章也许能解答您的问题：", answered: "这解答了我的问题",
-      talk: "联系客服", solved: "很高兴能帮到您！您的问题已标记为已解决。",
-      handedOver: "我们的客服会很快在这里回复您。",
-      name: "您的姓名", email: "您的邮箱", topic: "咨询类型", start: "开始聊天"
-    }
-  };
+  // The widget's own words by locale, from the kit's locale files (served with the settings).
+  var TEXTS = S.texts;
   var script = document.currentScript;
   var wanted = (script && script.getAttribute("data-locale")) || navigator.language || "";
   var lang = pick(wanted) || pick(S.defaultLocale) || "en";
