@@ -40,6 +40,7 @@ async def surveyed_case(
     *,
     language: str | None = None,
     texts: dict[str, Any] | None = None,
+    brand: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """A solved email case (in ``language``) whose survey went out, and the paths of its Good and Bad links."""
     settings = {"enabled": True, "delay_seconds": 0, "reasons": REASONS, "texts": texts or {}}
@@ -49,7 +50,8 @@ async def surveyed_case(
     contact = (await api.get("/api/v1/contacts", params={"q": address})).json()["items"][0]
     [case] = (await api.get(f"/api/v1/contacts/{contact['id']}/cases")).json()["items"]
     await api.post(f"/api/v1/cases/{case['id']}/messages", json={"text": "Fixed it.", "public": True})
-    await change(api, case["id"], status="solved", **({"language": language} if language else {}))
+    extra = {"language": language} if language else {}
+    await change(api, case["id"], status="solved", **extra, **({"brand": brand} if brand else {}))
     async with db.unit_of_work() as session:
         await app.state.services.csat.send_due(session)
     [mail] = [data for kind, data in await published(case["id"]) if "/public/csat/" in data.get("text", "")]
@@ -135,6 +137,30 @@ async def test_the_page_speaks_the_cases_language_and_marks_survey_texts_in_anot
     assert '<html lang="en">' in page
     assert 'Your rating is saved: <strong><span lang="de">Schlecht</span></strong>' in page
     assert '<span lang="de">Gut</span></label>' in page
+
+
+async def test_the_page_wears_the_cases_brand(
+    api: httpx.AsyncClient, app: FastAPI, db: Database, deliver: Deliver, email: Email, published: Published
+) -> None:
+    slug = f"beta-{uuid.uuid4().hex[:6]}"
+    logo = "https://beta.example/logo.png"
+    brand = {"name": "Beta", "slug": slug, "logo_url": logo, "colors": {"primary": "#c8102e"}}
+    assert (await api.post("/api/v1/brands", json=brand)).status_code == 201
+    _case, links = await surveyed_case(api, app, db, deliver, email, published, brand=slug)
+    public = httpx.AsyncClient(transport=api._transport, base_url="http://case-core")
+
+    page = await public.get(links["good"])
+    assert page.status_code == 200
+    assert '<img src="https://beta.example/logo.png" alt="Beta"' in page.text
+    assert "header{border-top:.4rem solid #c8102e}" in page.text
+    refused = await public.post(links["good"], data={"rating": "meh"})
+    assert refused.status_code == 422
+    assert 'alt="Beta"' in refused.text
+
+    # A case of no brand wears none.
+    _plain, plain_links = await surveyed_case(api, app, db, deliver, email, published)
+    plain = await public.get(plain_links["good"])
+    assert 'class="brand"' not in plain.text
 
 
 async def test_a_bad_rating_fires_a_trigger_on_the_satisfaction_condition(

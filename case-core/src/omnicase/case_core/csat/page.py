@@ -18,6 +18,7 @@ from html import escape
 from omnicase.case_core.csat.service import MAX_COMMENT, SurveyView
 from omnicase.kit import locales
 from omnicase.kit.errors import FieldError
+from omnicase.kit.events import BrandLook
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f6;line-height:1.5}
@@ -60,13 +61,28 @@ def page_words(locale: str) -> PageWords:
     return PageWords(**locales.section("csat_page", locale))
 
 
-def _document(title: str, body: str, lang: str = "en") -> str:
+def _masthead(brand: BrandLook | None) -> tuple[str, str]:
+    """The brand's mark above the page (its logo, else its name) and its colour as the header's rule."""
+    if brand is None:
+        return "", ""
+    mark = (
+        f'<p class="brand"><img src="{escape(brand.logo_url)}" alt="{escape(brand.name)}" height="40"></p>'
+        if brand.logo_url
+        else f'<p class="brand">{escape(brand.name)}</p>'
+    )
+    # A colour only as a rule, never behind text: the brand's colour cannot break the page's contrast.
+    rule = f"header{{border-top:.4rem solid {escape(brand.primary_color)}}}" if brand.primary_color else ""
+    return mark, rule
+
+
+def _document(title: str, body: str, lang: str = "en", brand: BrandLook | None = None) -> str:
+    mark, rule = _masthead(brand)
     return (
         f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><header><p>{escape(page_words(lang).survey)}"
+        f"<title>{escape(title)}</title><style>{_STYLE}{rule}</style></head>"
+        f"<body><header>{mark}<p>{escape(page_words(lang).survey)}"
         f'</p></header><main id="main">{body}</main></body></html>'
     )
 
@@ -85,8 +101,10 @@ def survey_page(
     rating: str | None = None,
     reason: str | None = None,
     comment: str | None = None,
+    brand: BrandLook | None = None,
 ) -> str:
-    """The survey of ``view``: its rating confirmed (``saved``) and the form to add to it or change it."""
+    """The survey of ``view``: its rating confirmed (``saved``) and the form to add to it or change it,
+    under its case's ``brand`` (logo or name, colour) where it has one."""
     survey, texts = view.survey, view.texts
     lang = page_locale(view.case.language)
     words = page_words(lang)
@@ -146,4 +164,4 @@ def survey_page(
         f"{escape(comment)}</textarea>"
         f'<button type="submit">{escape(words.save)}</button></form>'
     )
-    return _document(words.title.format(number=view.case.number), "".join(parts), lang)
+    return _document(words.title.format(number=view.case.number), "".join(parts), lang, brand)

@@ -48,7 +48,8 @@ async def show_csat_survey(token: str, request: Request, session: SessionDep, se
         view = await services.csat.open_survey(session, token, click=True)
     except (SurveyLinkUnknown, SurveyClosed) as error:
         return _refused(error)
-    return HTMLResponse(survey_page(view, request.url.path, saved=True))
+    brand = await services.brands.look(session, view.case.brand, view.case.language)
+    return HTMLResponse(survey_page(view, request.url.path, saved=True, brand=brand))
 
 
 @router.post(
@@ -89,6 +90,7 @@ async def submit_csat_answer(token: str, request: Request, session: SessionDep, 
     except (SurveyLinkUnknown, SurveyClosed) as error:
         return _refused(error)
     except AnswerInvalid as error:
+        brand = await services.brands.look(session, error.view.case.brand, error.view.case.language)
         page = survey_page(
             error.view,
             request.url.path,
@@ -97,6 +99,8 @@ async def submit_csat_answer(token: str, request: Request, session: SessionDep, 
             rating=rating,
             reason=reason,
             comment=comment,
+            brand=brand,
         )
         return HTMLResponse(page, status_code=422)
-    return HTMLResponse(survey_page(view, request.url.path, saved=True))
+    brand = await services.brands.look(session, view.case.brand, view.case.language)
+    return HTMLResponse(survey_page(view, request.url.path, saved=True, brand=brand))
