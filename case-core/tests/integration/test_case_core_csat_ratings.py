@@ -126,6 +126,10 @@ async def test_the_page_speaks_the_cases_language_and_marks_survey_texts_in_anot
     assert "<title>상담은 어떠셨나요? 문의 #" in page
     assert '<label for="comment">의견 (선택)</label>' in page
     assert "평가가 저장되었습니다: <strong>좋았어요</strong>" in page, "the built-in Korean texts, unmarked"
+    refused = await public.post(links["good"], data={"rating": "meh", "comment": "x" * 3000})
+    assert refused.status_code == 422
+    assert '<p class="error" id="rating-error">평가를 선택하세요.</p>' in refused.text
+    assert "의견은 2000자 이내로 적어 주세요." in refused.text
 
     # A German case with the admin's German texts: the page's words are English (none shipped in
     # German), the survey's texts say they are German.

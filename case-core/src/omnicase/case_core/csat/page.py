@@ -61,6 +61,11 @@ def page_words(locale: str) -> PageWords:
     return PageWords(**locales.section("csat_page", locale))
 
 
+def _said(error: FieldError, locale: str) -> str:
+    """A field's message in the page's language (the kit's locale files), the service's own where they have none."""
+    return locales.section("csat_errors", locale).get(error.code, error.message).format(limit=MAX_COMMENT)
+
+
 def _masthead(brand: BrandLook | None) -> tuple[str, str]:
     """The brand's mark above the page (its logo, else its name) and its colour as the header's rule."""
     if brand is None:
@@ -118,10 +123,12 @@ def survey_page(
     rating = rating if rating is not None else survey.rating or view.link
     reason = reason if reason is not None else survey.reason or ""
     comment = comment if comment is not None else survey.comment or ""
-    by_field = {error.field: error.message for error in errors}
+    by_field = {error.field: _said(error, lang) for error in errors}
     parts = [f"<h1>Case #{view.case.number}: {escape(view.case.subject)}</h1>"]
     if errors:
-        items = "".join(f'<li><a href="#{escape(error.field)}">{escape(error.message)}</a></li>' for error in errors)
+        items = "".join(
+            f'<li><a href="#{escape(error.field)}">{escape(by_field[error.field])}</a></li>' for error in errors
+        )
         parts.append(
             '<div class="errors" role="alert" aria-labelledby="errors-title">'
             f'<h2 id="errors-title">{escape(words.not_saved)}</h2><ul>{items}</ul></div>'

@@ -2,11 +2,11 @@
 
 ``en.toml``, ``ko.toml``, ``zh.toml``… each hold every text of that language by section:
 ``form`` (a web form's own words), ``form_messages`` (what a visitor reads when a field needs
-attention), ``help_center`` (the public help center's own words), ``csat_page`` (the
-satisfaction survey's page), ``csat_email`` (the survey email's built-in texts),
-``auto_response`` (an acknowledgement's own words), ``widget`` (the chat widget's). Adding a
-locale is adding its file: nothing lists the locales, and a key a file lacks is English's.
-Files are read once, on first use, and kept for the process.
+attention), ``help_center`` (the public help center's own words), ``csat_page`` and
+``csat_errors`` (the satisfaction survey's page and its form's messages), ``csat_email`` (the
+survey email's built-in texts), ``auto_response`` (an acknowledgement's own words), ``widget``
+(the chat widget's). Adding a locale is adding its file: nothing lists the locales, and a key a
+file lacks is English's. Files are read once, on first use, and kept for the process.
 """
 
 from __future__ import annotations
