@@ -2,8 +2,9 @@
 speaking chat.postMessage, users.lookupByEmail and conversations.invite and signing its Events API
 posts as Slack documents (issue 21).
 
-A case is routed to Olga; she asks the expert finder (at once: collaboration reads the case from
-case-core), starts a swarm with its top pick, Ada; her console's live stream tells the swarm; the
+A case is routed to Olga by a rule requiring a skill its words never name; she asks the expert
+finder (at once: collaboration reads the case from case-core, the skill the rule requires from
+routing), starts a swarm with its top pick, Ada, who holds that skill; her console's live stream tells the swarm; the
 swarm opens a thread on the Slack-speaking server and Ada is invited by her address; Ada's reply
 posted there comes back into the swarm as hers and Olga promotes it into the case as an internal
 note; Ada's read access is in the case's history; Olga answers the customer, the case is solved,
@@ -124,6 +125,7 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
                 "name": f"Mandates {tag}",
                 "target_group_id": payments["id"],
                 "conditions": {"keywords": [tag]},
+                "required_skills": [{"skill_id": skill["id"], "min_level": 5}],
             },
         )
         level = [{"skill_id": skill["id"], "level": 6}]
@@ -149,8 +151,8 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
         case = admin.post(
             "/api/v1/cases",
             {
-                "subject": f"SEPA{tag} mandate rejected {tag}",
-                "description": f"Our sepa{tag} direct debit is rejected with MD01.",
+                "subject": f"Direct debit mandate rejected {tag}",
+                "description": "Our direct debit is rejected with MD01.",
                 "requester": {"email": f"swarm-{tag}@customer.example", "name": "Sam"},
             },
         )
@@ -165,6 +167,8 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
         found = olga.get(f"/api/v1/cases/{case['id']}/experts")["items"]
         top = found[0]
         assert top["agent_id"] == ada_id, found
+        # The case's words never name the skill: the rule that routed it requires it (routing's API).
+        assert [skill["name"] for skill in top["skills"]] == [f"sepa{tag}"]
         assert f"sepa{tag}" in top["explanation"]
 
         with olga.listen(types="swarm.started,swarm.member_joined", case_id=case["id"]) as console:
@@ -235,7 +239,7 @@ def test_a_routed_case_is_swarmed_with_the_top_expert_through_slack_and_solved(
         article = admin.get(f"/api/v1/kb/articles/{ended['draft_article_id']}")
         [translation] = article["translations"]
         assert translation["status"] == "draft"
-        assert translation["body"] == f"Our sepa{tag} direct debit is rejected with MD01.\n\n{answer_text}\n\n{outcome}"
+        assert translation["body"] == f"Our direct debit is rejected with MD01.\n\n{answer_text}\n\n{outcome}"
         links = admin.get(f"/api/v1/kb/articles/{article['id']}/cases")["items"]
         assert [(link["case_id"], link["relation"], link["swarm_id"]) for link in links] == [
             (case["id"], "captured", swarm["id"])

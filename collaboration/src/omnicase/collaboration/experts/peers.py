@@ -1,6 +1,7 @@
 """What the expert finder asks other services, through their APIs (never their tables).
 
-routing: every agent with their skills, presence and load (``GET /api/v1/agents``). knowledge:
+routing: every agent with their skills, presence and load (``GET /api/v1/agents``), and the skills
+a case's routing rule requires (``GET /api/v1/routing/cases/{id}``). knowledge:
 articles matching the case's text (``GET /api/v1/kb/search``) and who wrote them
 (``GET /api/v1/kb/articles/{id}``). Each call is signed as the service ``collaboration``.
 """
@@ -24,6 +25,7 @@ KNOWLEDGE = frozenset({"knowledge:read", "knowledge:write"})
 
 @dataclass(frozen=True)
 class AgentSkill:
+    skill_id: uuid.UUID
     name: str
     level: int
 
@@ -82,13 +84,24 @@ class Peers:
                     free_capacity=item["free_capacity"],
                     active_cases=item["active_cases"],
                     capacity=item["capacity"],
-                    skills=tuple(AgentSkill(skill["name"], skill["level"]) for skill in item["skills"]),
+                    skills=tuple(
+                        AgentSkill(uuid.UUID(skill["skill_id"]), skill["name"], skill["level"])
+                        for skill in item["skills"]
+                    ),
                 )
                 for item in items
             ]
             if len(found) >= MAX_AGENTS:
                 break
         return found
+
+    async def required_skills(self, case_id: uuid.UUID) -> dict[uuid.UUID, int]:
+        """The skills (id → lowest level) routing's rule requires of the case's agent; none when routing
+        has not placed the case (yet) or no rule asked for any."""
+        response = await self.routing.get(f"/api/v1/routing/cases/{case_id}")
+        if response is None:
+            return {}
+        return {uuid.UUID(skill_id): int(level) for skill_id, level in response.json()["required_skills"].items()}
 
     async def agent(self, user_id: uuid.UUID) -> dict[str, Any] | None:
         """routing's agent (``GET /api/v1/agents/{id}``), or None when routing has no such agent."""

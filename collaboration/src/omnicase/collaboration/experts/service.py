@@ -2,7 +2,8 @@
 
 Each agent (from routing's API; the case's assignee left out) scores:
 
-- 3 for each of their skills whose name the case's subject or first message names, plus its level / 10;
+- 3 for each of their skills the case requires (routing's rule for it) or whose name the case's
+  subject or first message names, plus its level / 10;
 - 4 * the similarity of each of up to three cases they solved whose text is like this one's (solved
   cases in the case's language that case-core's search finds sharing a word with it, ranked by
   PostgreSQL text search in the language's configuration; the solver is the case's assignee);
@@ -10,8 +11,8 @@ Each agent (from routing's API; the case's assignee left out) scores:
   (knowledge's search, which cuts Korean and Chinese its own way).
 
 Presence and load rank down, never out: away * 0.6, offline * 0.4, no free capacity * 0.7. An
-agent with no evidence at all is not listed. routing's case projection keeps the case's required
-skills without an API to read them yet, so skills are matched on the case's text.
+agent with no evidence at all is not listed. routing not answering for the case's required skills
+leaves its skills to the case's text (``sources_unavailable`` names routing).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.collaboration.cases.desk import CaseDesk, CaseView
-from omnicase.collaboration.experts.peers import AgentProfile, ArticleHit, Peers
+from omnicase.collaboration.experts.peers import AgentProfile, AgentSkill, ArticleHit, Peers
 from omnicase.collaboration.experts.repository import ExpertRepository
 from omnicase.collaboration.experts.schemas import ArticleEvidence, CaseEvidence, Expert, ExpertList, SkillEvidence
 from omnicase.collaboration.swarms.service import read_case
@@ -48,6 +49,10 @@ class ExpertFinder:
             raise ServiceUnavailable(f"routing cannot list the agents now: {error}.") from error
         unavailable: list[str] = []
         try:
+            required = await self.peers.required_skills(case.id)
+        except PeerUnavailable:
+            required, unavailable = {}, ["routing"]
+        try:
             articles = await self.peers.articles(words) if words else []
         except PeerUnavailable:
             articles, unavailable = [], ["knowledge"]
@@ -60,7 +65,11 @@ class ExpertFinder:
             expert
             for agent in agents
             if agent.user_id != case.assignee_id
-            and (expert := _rank(agent, text, solved_by.get(agent.user_id, [])[:3], written_by[str(agent.user_id)][:3]))
+            and (
+                expert := _rank(
+                    agent, required, text, solved_by.get(agent.user_id, [])[:3], written_by[str(agent.user_id)][:3]
+                )
+            )
             is not None
         ]
         experts.sort(key=lambda expert: (-expert.score, expert.name, expert.agent_id))
@@ -94,12 +103,22 @@ class SimilarCase:
     score: float
 
 
+def _meets(skill: AgentSkill, required: dict[uuid.UUID, int]) -> bool:
+    return skill.skill_id in required and skill.level >= required[skill.skill_id]
+
+
 def _names(text: str, skill: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(skill.lower())}(?!\w)", text) is not None
 
 
-def _rank(agent: AgentProfile, text: str, solved: list[SimilarCase], written: list[ArticleHit]) -> Expert | None:
-    skills = [skill for skill in agent.skills if _names(text, skill.name)]
+def _rank(
+    agent: AgentProfile,
+    required: dict[uuid.UUID, int],
+    text: str,
+    solved: list[SimilarCase],
+    written: list[ArticleHit],
+) -> Expert | None:
+    skills = [skill for skill in agent.skills if _meets(skill, required) or _names(text, skill.name)]
     if not (skills or solved or written):
         return None
     evidence = (
