@@ -2405,6 +2405,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kb/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cut texts into terms as knowledge cuts articles (Korean morphemes, Chinese words, stemming)
+         * @description For another service comparing texts the way knowledge searches them (collaboration's similar solved cases): each text's PostgreSQL configuration and what it parses.
+         */
+        post: operations["analyse_kb_texts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/kb/suggestions": {
         parameters: {
             query?: never;
@@ -8525,6 +8545,41 @@ export interface components {
             created_at: string;
             /** Finished At */
             finished_at: string | null;
+        };
+        /** AnalysedText */
+        AnalysedText: {
+            /**
+             * Config
+             * @description The PostgreSQL text search configuration that parses `text`.
+             * @example simple
+             */
+            config: string;
+            /**
+             * Text
+             * @description What to give it: the text itself, or its words as knowledge cut them (ko, zh).
+             */
+            text: string;
+        };
+        /**
+         * Analysis
+         * @description Each text's terms, in the order given: ``to_tsvector(config, text)`` indexes it as knowledge would.
+         */
+        Analysis: {
+            /** Items */
+            items: components["schemas"]["AnalysedText"][];
+        };
+        /**
+         * AnalysisRequest
+         * @description Texts in one language, to be cut into terms the way knowledge cuts articles.
+         */
+        AnalysisRequest: {
+            /**
+             * Locale
+             * @description The texts' language (`ko`, `zh-CN`, `en`…): how they are cut.
+             */
+            locale: string;
+            /** Texts */
+            texts: string[];
         };
         /** Article */
         Article: {
@@ -26628,6 +26683,85 @@ export interface operations {
                 };
             };
             /** @description Invalid cursor */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    analyse_kb_texts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnalysisRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Analysis"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role or the token's scopes do not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -123,5 +123,19 @@ async def test_the_expected_expert_ranks_first_and_the_explanation_names_the_evi
         assert [c["subject"] for c in by_agent[str(bob)]["solved_cases"]] == [german]
         assert all(not by_agent[agent]["solved_cases"] for agent in (str(ada), str(cy)) if agent in by_agent)
 
+        # Korean is compared as knowledge cuts it (morphemes): Dee's case shares 비밀번호 and 재설정 with
+        # the new one though no word of it is written the same; Ada's shares only the tag.
+        await tell_case(assignee_id=dee, status="solved", subject=f"비밀번호를 재설정할 수 없어요 {tag}", language="ko")
+        await tell_case(assignee_id=ada, status="solved", subject=f"배송 조회가 안 돼요 {tag}", language="ko")
+        korean = await tell_case(assignee_id=owner, subject=f"비밀번호 재설정이 안 됩니다 {tag}", language="ko")
+        in_korean = (await client.get(f"/api/v1/cases/{korean.case_id}/experts")).json()
+        assert in_korean["sources_unavailable"] == []
+        like = {
+            expert["agent_id"]: max(case["similarity"] for case in expert["solved_cases"])
+            for expert in in_korean["items"]
+            if expert["solved_cases"]
+        }
+        assert like[str(dee)] > like[str(ada)], in_korean["items"]
+
         assert (await client.get(f"/api/v1/cases/{uuid.uuid4()}/experts")).status_code == 404
         assert (await client.get(f"/api/v1/cases/{new.case_id}/experts", params={"limit": 0})).status_code == 422

@@ -181,3 +181,33 @@ async def test_bad_searches_are_refused_naming_the_parameter(client: httpx.Async
         response = await client.get("/api/v1/kb/search", params=params)
         assert response.status_code == 422, (params, response.text)
         assert [e["field"] for e in response.json()["errors"]] == [field], params
+
+
+async def test_texts_are_cut_into_terms_as_articles_are(client: httpx.AsyncClient) -> None:
+    korean = await client.post(
+        "/api/v1/kb/analysis",
+        json={"locale": "ko", "texts": ["비밀번호를 재설정할 수 없어요", "비밀번호 재설정이 안 됩니다"]},
+    )
+    assert korean.status_code == 200, korean.text
+    first, second = (set(item["text"].split()) for item in korean.json()["items"])
+    # No word written the same, yet the same morphemes (password, reset): a search on one finds the other.
+    assert not set("비밀번호를 재설정할 수 없어요".split()) & set("비밀번호 재설정이 안 됩니다".split())
+    assert len(first & second) >= 2, (first, second)
+    assert {item["config"] for item in korean.json()["items"]} == {"simple"}
+    english = (await client.post("/api/v1/kb/analysis", json={"locale": "en-GB", "texts": ["Refunds"]})).json()
+    assert english["items"] == [{"config": "english", "text": "Refunds"}]
+
+
+async def test_bad_analyses_are_refused_naming_the_field(client: httpx.AsyncClient) -> None:
+    refused: list[tuple[dict[str, object], str]] = [
+        ({"texts": ["x"]}, "body.locale"),
+        ({"locale": "korean!", "texts": ["x"]}, "body.locale"),
+        ({"locale": "ko", "texts": []}, "body.texts"),
+        ({"locale": "ko", "texts": ["x"] * 102}, "body.texts"),
+        ({"locale": "ko", "texts": ["x" * 10_001]}, "body.texts.0"),
+        ({"locale": "ko", "texts": ["x"], "extra": 1}, "body.extra"),
+    ]
+    for body, field in refused:
+        response = await client.post("/api/v1/kb/analysis", json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == [field], (body, response.json()["errors"])

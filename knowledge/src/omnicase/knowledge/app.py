@@ -9,6 +9,7 @@ from omnicase.knowledge.capture.api import router as capture_router
 from omnicase.knowledge.deflection.api import router as deflection_router
 from omnicase.knowledge.help.public import router as help_router
 from omnicase.knowledge.models import inbox, outbox
+from omnicase.knowledge.search.api import analysis_router
 from omnicase.knowledge.search.api import router as search_router
 from omnicase.knowledge.sections.api import router as sections_router
 from omnicase.knowledge.service import SPEC
@@ -28,7 +29,15 @@ def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
     settings = settings or load_settings(KnowledgeSettings)
     parts = ServiceParts[KnowledgeSettings, KnowledgeState](
         state=knowledge_state,
-        routers=[sections_router, capture_router, articles_router, search_router, deflection_router, help_router],
+        routers=[
+            sections_router,
+            capture_router,
+            articles_router,
+            search_router,
+            analysis_router,
+            deflection_router,
+            help_router,
+        ],
         outbox_table=outbox,
         inbox_table=inbox,
         openapi_tags=TAGS,

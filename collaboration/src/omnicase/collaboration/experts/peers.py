@@ -17,6 +17,8 @@ import httpx
 from omnicase.kit.peers import PeerClient, PeerUnavailable
 
 PAGE = 200
+# What knowledge's analysis takes of each text (its limit).
+ANALYSED_CHARS = 10_000
 MAX_AGENTS = 2000
 ROUTING = frozenset({"routing:read"})
 # Write: a resolved swarm offers a draft article through knowledge's capture endpoint.
@@ -130,6 +132,21 @@ class Peers:
                 ArticleHit(uuid.UUID(item["article_id"]), item["title"], float(item["score"]), article["created_by"])
             )
         return hits
+
+    async def analysed(self, language: str, texts: list[str]) -> tuple[str, list[str]]:
+        """``texts`` cut into terms as knowledge cuts articles (``POST /api/v1/kb/analysis``): the text
+        search configuration to parse them with, and each one's terms, in order."""
+        peer = self.knowledge
+        path = "/api/v1/kb/analysis"
+        body = {"locale": language, "texts": [text[:ANALYSED_CHARS] for text in texts]}
+        try:
+            response = await peer.client.post(peer.base_url + path, json=body, headers=peer.headers())
+            response.raise_for_status()
+            items = response.json()["items"]
+        except (httpx.HTTPError, ValueError, KeyError) as error:
+            raise PeerUnavailable(f"knowledge did not analyse the texts ({type(error).__name__}: {error})") from error
+        configs = {item["config"] for item in items}
+        return (configs.pop() if len(configs) == 1 else "simple"), [item["text"] for item in items]
 
     async def capture(self, case_id: uuid.UUID, swarm_id: uuid.UUID, outcome: str) -> uuid.UUID | None:
         """The draft article knowledge captured from the solved case and the swarm's outcome, linked to both;

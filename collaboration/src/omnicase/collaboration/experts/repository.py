@@ -1,4 +1,6 @@
-"""How like a case's text other cases' texts are, by PostgreSQL's text search in the case's language."""
+"""How like a case's text other cases' texts are, by PostgreSQL's text search: on the terms knowledge cut
+them into (its Korean and Chinese tokenisation, its stemming), or in the language's own configuration
+when knowledge cannot answer."""
 
 from __future__ import annotations
 
@@ -31,12 +33,11 @@ class Similarity:
 
 
 class ExpertRepository(Repository):
-    async def similarity(self, words: str, language: str | None, texts: dict[uuid.UUID, str]) -> list[Similarity]:
-        """Each of ``texts`` sharing a word with ``words`` (any of them) in ``language``'s text search
-        configuration, with its ``ts_rank``, best first (no table: the texts are case-core's, read now)."""
+    async def similarity(self, words: str, config: str, texts: dict[uuid.UUID, str]) -> list[Similarity]:
+        """Each of ``texts`` sharing a word with ``words`` (any of them) in the text search configuration
+        ``config``, with its ``ts_rank``, best first (no table: the texts are case-core's, read now)."""
         if not texts or not words.strip():
             return []
-        config = text_config(language)
         regconfig = cast(literal(config), REGCONFIG)
         # Any of the words (OR), not all of them: plainto_tsquery's terms with & turned into |.
         anded = func.plainto_tsquery(regconfig, words)

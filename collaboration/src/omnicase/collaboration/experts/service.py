@@ -26,12 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.collaboration.cases.desk import CaseDesk, CaseView
 from omnicase.collaboration.experts.peers import AgentProfile, AgentSkill, ArticleHit, Peers
-from omnicase.collaboration.experts.repository import ExpertRepository
+from omnicase.collaboration.experts.repository import ExpertRepository, text_config
 from omnicase.collaboration.experts.schemas import ArticleEvidence, CaseEvidence, Expert, ExpertList, SkillEvidence
 from omnicase.collaboration.swarms.service import read_case
 from omnicase.kit.errors import ServiceUnavailable
 from omnicase.kit.peers import PeerUnavailable
 
+# The language of a case that states none (knowledge's default too).
+DEFAULT_LANGUAGE = "en"
 PRESENCE_FACTOR = {"online": 1.0, "away": 0.6, "offline": 0.4}
 
 
@@ -51,12 +53,14 @@ class ExpertFinder:
         try:
             required = await self.peers.required_skills(case.id)
         except PeerUnavailable:
-            required, unavailable = {}, ["routing"]
+            required = {}
+            unavailable.append("routing")
         try:
             articles = await self.peers.articles(words) if words else []
         except PeerUnavailable:
-            articles, unavailable = [], ["knowledge"]
-        solved_by = await self._solved_like(session, case, words) if words else {}
+            articles = []
+            unavailable.append("knowledge")
+        solved_by = await self._solved_like(session, case, words, unavailable) if words else {}
         written_by: dict[str, list[ArticleHit]] = defaultdict(list)
         for hit in articles:
             written_by[hit.author].append(hit)
@@ -75,8 +79,24 @@ class ExpertFinder:
         experts.sort(key=lambda expert: (-expert.score, expert.name, expert.agent_id))
         return ExpertList(items=experts[:limit], sources_unavailable=unavailable)
 
+    async def _terms(
+        self, language: str | None, words: str, texts: dict[uuid.UUID, str], unavailable: list[str]
+    ) -> tuple[str, str, dict[uuid.UUID, str]]:
+        """The case's words and the solved cases' texts as knowledge cuts them (Korean morphemes, Chinese
+        words, stemming), with the configuration to parse them; knowledge not answering: as they are, in
+        the language's own PostgreSQL configuration (``knowledge`` named among the sources unavailable)."""
+        if not texts:
+            return text_config(language), words, texts
+        try:
+            config, cut = await self.peers.analysed(language or DEFAULT_LANGUAGE, [words, *texts.values()])
+        except PeerUnavailable:
+            if "knowledge" not in unavailable:
+                unavailable.append("knowledge")
+            return text_config(language), words, texts
+        return config, cut[0], dict(zip(texts, cut[1:], strict=True))
+
     async def _solved_like(
-        self, session: AsyncSession, case: CaseView, words: str
+        self, session: AsyncSession, case: CaseView, words: str, unavailable: list[str]
     ) -> dict[uuid.UUID, list[SimilarCase]]:
         """The solved cases like this one in its language, by who solved them (their assignee), best first."""
         try:
@@ -89,8 +109,9 @@ class ExpertFinder:
             if other.id != case.id and other.assignee_id is not None and other.language == case.language
         }
         texts = {key: f"{other.subject}\n{other.description}" for key, other in candidates.items()}
+        config, words, texts = await self._terms(case.language, words, texts, unavailable)
         solved_by: dict[uuid.UUID, list[SimilarCase]] = defaultdict(list)
-        for like in await ExpertRepository(session).similarity(words, case.language, texts):
+        for like in await ExpertRepository(session).similarity(words, config, texts):
             other = candidates[like.case_id]
             if other.assignee_id is not None:
                 solved_by[other.assignee_id].append(SimilarCase(other, like.score))
