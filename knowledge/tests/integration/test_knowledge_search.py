@@ -184,14 +184,12 @@ async def test_bad_searches_are_refused_naming_the_parameter(client: httpx.Async
 
 
 async def test_texts_are_cut_into_terms_as_articles_are(client: httpx.AsyncClient) -> None:
-    korean = await client.post(
-        "/api/v1/kb/analysis",
-        json={"locale": "ko", "texts": ["비밀번호를 재설정할 수 없어요", "비밀번호 재설정이 안 됩니다"]},
-    )
+    sentences = ["비밀번호를 재설정할 수 없어요", "비밀번호 재설정이 안 됩니다"]
+    korean = await client.post("/api/v1/kb/analysis", json={"locale": "ko", "texts": sentences})
     assert korean.status_code == 200, korean.text
     first, second = (set(item["text"].split()) for item in korean.json()["items"])
     # No word written the same, yet the same morphemes (password, reset): a search on one finds the other.
-    assert not set("비밀번호를 재설정할 수 없어요".split()) & set("비밀번호 재설정이 안 됩니다".split())
+    assert not set(sentences[0].split(" ")) & set(sentences[1].split(" "))
     assert len(first & second) >= 2, (first, second)
     assert {item["config"] for item in korean.json()["items"]} == {"simple"}
     english = (await client.post("/api/v1/kb/analysis", json={"locale": "en-GB", "texts": ["Refunds"]})).json()
