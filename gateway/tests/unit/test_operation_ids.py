@@ -15,10 +15,10 @@ import pytest
 from omnicase.kit.service import discover_services, load_app_factory
 
 VERBS = {
-    "accept", "add", "apply", "archive", "bulk", "change", "count", "create", "decline", "delete", "download", "dry",
-    "end", "export", "get", "issue", "list", "merge", "post", "preflight", "preview", "promote", "receive", "recover",
-    "redeliver", "remove", "replace", "reset", "revoke", "rotate", "search", "set", "show", "start", "submit", "test",
-    "update", "verify",
+    "accept", "add", "analyse", "apply", "archive", "attach", "bulk", "change", "count", "create", "decline", "delete",
+    "download", "dry", "end", "export", "get", "issue", "list", "map", "merge", "post", "preflight", "preview",
+    "promote", "receive", "recover", "redeliver", "remove", "replace", "reset", "revoke", "rotate", "search", "set",
+    "show", "start", "submit", "test", "unmap", "update", "verify",
 }  # fmt: skip
 SNAKE_CASE = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")
 
