@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import random
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,9 +21,23 @@ from omnicase.gateway.testing import Gateway, Upstream, gateway_settings
 pytestmark = pytest.mark.asyncio
 
 
+def _gzipped(size: int) -> bytes:
+    """``size`` bytes that do not compress (so the body on the wire is as large), gzipped."""
+    return gzip.compress(random.Random(size).randbytes(size), mtime=0)
+
+
 def echo_app(calls: list[str]) -> FastAPI:
     """Plays case-core: echoes what reached it."""
     app = FastAPI()
+
+    @app.api_route("/api/v1/cases/{case_id}/attachments/{size}", methods=["GET", "HEAD"])
+    async def download(case_id: str, size: int, request: Request) -> Response:
+        """A body of ``size`` bytes, gzipped as it would be on the wire (the gateway must not decode it)."""
+        body = _gzipped(size)
+        headers = {"Content-Encoding": "gzip", "Content-Length": str(len(body))}
+        if request.method == "HEAD":
+            return Response(status_code=200, headers=headers, media_type="application/octet-stream")
+        return Response(body, headers=headers, media_type="application/octet-stream")
 
     @app.api_route("/api/v1/cases{rest:path}", methods=["GET", "POST"])
     async def echo(request: Request, rest: str) -> Response:
@@ -141,6 +157,23 @@ async def test_large_body_streams_through_intact(echo: tuple[Gateway, dict[str, 
     assert response.json()["size"] == len(payload)
     assert response.json()["sha256"] == hashlib.sha256(payload).hexdigest()
     assert calls == ["POST"]
+
+
+@pytest.mark.parametrize("size", [1024, 1024 * 1024], ids=["small, read whole", "large, streamed"])
+async def test_a_response_passes_as_the_service_sent_it(
+    echo: tuple[Gateway, dict[str, str], list[str]], size: int
+) -> None:
+    gateway, auth, _ = echo
+    sent = _gzipped(size)
+    async with gateway.client.stream("GET", f"/api/v1/cases/1/attachments/{size}", headers=auth) as response:
+        received = b"".join([chunk async for chunk in response.aiter_raw()])
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert received == sent
+    assert response.headers.get("content-length") == (str(len(sent)) if size <= 64 * 1024 else None)
+    head = await gateway.client.head(f"/api/v1/cases/1/attachments/{size}", headers=auth)
+    assert head.status_code == 200
+    assert head.headers.get("content-length") == (str(len(sent)) if size <= 64 * 1024 else None)
 
 
 async def test_unreachable_service_is_503_problem_and_not_retried(

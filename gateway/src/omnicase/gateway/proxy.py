@@ -70,7 +70,8 @@ HOP_BY_HOP = {
 BODY_GUARDS = {Guard.LIGHT_AGENT_NOTE, Guard.END_USER_CASE_CREATE, Guard.END_USER_REPLY}
 
 # A body of declared length up to this size is read whole and sent with its length (one
-# write upstream, no chunked framing to add and parse); larger ones stream.
+# write, no chunked framing to add and parse, and for a response no streaming task); larger
+# ones stream, as do bodies of unknown length (a live event stream).
 SMALL_BODY_BYTES = 64 * 1024
 
 QueryItems = list[tuple[str, str | int | float | bool | None]]
@@ -361,7 +362,7 @@ async def proxy(request: Request, path: str) -> Response:
 
     if principal is not None and decision.guard in (Guard.END_USER_CASE_LIST, Guard.END_USER_MESSAGES):
         return await _customer_page(upstream, principal, decision)
-    return _streamed(upstream)
+    return await _passed_on(upstream)
 
 
 async def _customer_page(upstream: httpx.Response, principal: Principal, decision: Decision) -> Response:
@@ -379,6 +380,21 @@ async def _customer_page(upstream: httpx.Response, principal: Principal, decisio
     if decision.guard is Guard.END_USER_CASE_LIST:
         return _json_response(upstream, guards.keep_items(page, lambda case: guards.owns_case(principal, case)))
     return _json_response(upstream, guards.keep_items(page, guards.is_public_message))
+
+
+async def _passed_on(upstream: httpx.Response) -> Response:
+    """The service's response as it sent it (bytes and headers untouched, content-encoding kept)."""
+    declared = upstream.headers.get("content-length", "")
+    if not (declared.isdigit() and int(declared) <= SMALL_BODY_BYTES):
+        return _streamed(upstream)
+    try:
+        body = b"".join([chunk async for chunk in upstream.aiter_raw()])
+    finally:
+        await upstream.aclose()
+    response = Response(body, status_code=upstream.status_code)
+    # The length the service declared (a HEAD's too, whose body is empty).
+    response.raw_headers = [*_response_headers(upstream, rewritten=False), (b"content-length", declared.encode())]
+    return response
 
 
 def _streamed(upstream: httpx.Response) -> Response:
