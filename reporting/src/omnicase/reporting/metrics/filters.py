@@ -25,12 +25,15 @@ class CaseFilter:
 
 @dataclass(frozen=True)
 class Period:
-    """Whole intervals of ``interval`` in ``tz``: ``starts`` and the end of the last, as instants."""
+    """Whole intervals of ``interval`` in ``tz``: ``starts`` and the end of the last, as instants;
+    ``days``: the local midnights from the first start to the end, both included (a local day is
+    the instants from one to the next)."""
 
     interval: Interval
     tz: str
     starts: list[datetime]
     end: datetime
+    days: list[datetime]
 
     @property
     def start(self) -> datetime:
@@ -71,6 +74,7 @@ def period(since: datetime | None, until: datetime | None, interval: Interval, t
             starts.append(instant)
             local = _next(local, interval)
         end = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        days = _local_days(starts[0] if starts else end, end, zone) if interval != "day" else [*starts, end]
     except (OverflowError, ValueError):
         # A period at the calendar's very edge (year 1 or 9999) has intervals beyond it in some zones.
         raise ValidationFailed(
@@ -84,4 +88,13 @@ def period(since: datetime | None, until: datetime | None, interval: Interval, t
             "Too many intervals.",
             errors=[FieldError(field="query.interval", message=f"at most {MAX_INTERVALS} intervals", code="too_many")],
         )
-    return Period(interval, tz, starts, end)
+    return Period(interval, tz, starts, end, days)
+
+
+def _local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
+    days = [start]
+    local = _truncate(start.astimezone(zone), "day")
+    while days[-1] < end:
+        local = _next(local, "day")
+        days.append(local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")))
+    return days

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import TextClause, text
 
 from omnicase.kit.repository import Repository
-from omnicase.reporting.metrics.filters import CaseFilter
+from omnicase.reporting.metrics.filters import CaseFilter, Period
 from omnicase.reporting.metrics.schemas import GroupBy
 
 GROUP_EXPRESSIONS: dict[GroupBy | None, str] = {
@@ -58,6 +58,16 @@ def _in_range(column: str) -> str:
 
 
 ONE_TOUCH = "100.0 * count(*) FILTER (WHERE c.public_replies = 1 AND c.reopen_count = 0) / count(*)"
+SWARM_TO_SOLVE = (
+    "percentile_cont(0.5) WITHIN GROUP (ORDER BY GREATEST(0, extract(epoch FROM c.solved_at - c.swarmed_at)))"
+)
+# Of a subquery's cases (swarmed, done, same_day): the share done, and done the day they were
+# created, of the swarmed and of the others.
+_BY_SWARM = ", ".join(
+    f"100.0 * count(*) FILTER (WHERE {swarmed} AND {done}) / NULLIF(count(*) FILTER (WHERE {swarmed}), 0)"
+    for done in ("c.done", "c.same_day")
+    for swarmed in ("c.swarmed", "NOT c.swarmed")
+)
 
 
 @cache
@@ -109,16 +119,20 @@ def _statements(group_by: GroupBy | None) -> dict[str, TextClause]:
             "solved_at",
             percentiles("resolution_seconds", "resolution_business_seconds"),
         ),
-        # The resolution times and the one-touch rate of the same solves, from one scan.
-        "resolution_one_touch": over(
-            "cases",
-            "solved_at",
-            percentiles("resolution_seconds", "resolution_business_seconds") + f", {ONE_TOUCH}",
-        ),
         "one_touch": over(
             "cases",
             "solved_at",
             ONE_TOUCH,
+        ),
+        # Of the swarmed cases solved in the interval: from their first swarm's start to the solve.
+        "swarm_to_solve": over("cases", "solved_at", SWARM_TO_SOLVE, " AND c.swarmed_at IS NOT NULL"),
+        # The three above from one scan of the period's solves: the resolution times, the one-touch
+        # rate and the time from a swarm to the solve.
+        "solved": over(
+            "cases",
+            "solved_at",
+            percentiles("resolution_seconds", "resolution_business_seconds")
+            + f", {ONE_TOUCH}, {SWARM_TO_SOLVE} FILTER (WHERE c.swarmed_at IS NOT NULL)",
         ),
         "sla": over(
             "sla_clocks", "decided_at", "100.0 * count(*) FILTER (WHERE NOT c.breached) / count(*)", milestone=True
@@ -137,27 +151,16 @@ def _statements(group_by: GroupBy | None) -> dict[str, TextClause]:
             "started_at",
             "count(*), avg(c.members), 100.0 * sum(c.posters) / NULLIF(sum(c.members), 0)",
         ),
-        # Of the swarmed cases solved in the interval: from their first swarm's start to the solve.
-        "swarm_to_solve": over(
-            "cases",
-            "solved_at",
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY GREATEST(0, extract(epoch FROM c.solved_at - c.swarmed_at)))",
-            " AND c.swarmed_at IS NOT NULL",
-        ),
-        # Of the cases created in the interval, swarmed and not: the share done now, and the share
-        # done now whose (latest) solve fell on the local day they were created.
-        "resolution_by_swarm": over(
-            "cases",
-            "created_at",
-            ", ".join(
-                f"100.0 * count(*) FILTER (WHERE {swarmed} AND {done}) / NULLIF(count(*) FILTER (WHERE {swarmed}), 0)"
-                for done in (
-                    "c.solved_at IS NOT NULL",
-                    "date_trunc('day', c.solved_at AT TIME ZONE :tz)"
-                    " = date_trunc('day', c.created_at AT TIME ZONE :tz)",
-                )
-                for swarmed in ("c.swarmed_at IS NOT NULL", "c.swarmed_at IS NULL")
-            ),
+        # The cases created in the interval (as "created"), and of them, swarmed and not: the share
+        # done now, and the share done now whose (latest) solve fell on the local day they were
+        # created (the same of the period's local midnights, ``:days``; a solve after the period is
+        # past the last). The subquery (kept whole by OFFSET 0) computes each row's facts once.
+        "created_by_swarm": text(
+            f"SELECT c.bucket, c.grp, count(*), {_BY_SWARM} FROM ("
+            f"SELECT {bucket('c.created_at')} AS bucket, {g} AS grp, c.swarmed_at IS NOT NULL AS swarmed, "
+            "c.solved_at IS NOT NULL AS done, width_bucket(c.solved_at, CAST(:days AS timestamptz[])) "
+            "= width_bucket(c.created_at, CAST(:days AS timestamptz[])) AS same_day "
+            f"FROM reporting.cases c WHERE {_in_range('c.created_at')} AND {FILTERS} OFFSET 0) c GROUP BY 1, 2"
         ),
     }
 
@@ -181,16 +184,15 @@ class MetricsRepository(Repository):
         self,
         name: str,
         group_by: GroupBy | None,
-        starts: Sequence[datetime],
-        hi: datetime,
-        tz: str,
+        period: Period,
         where: CaseFilter,
     ) -> list[Aggregate]:
-        """The aggregate ``name`` of every interval (``starts``, the last ending at ``hi``) and group
-        with something in it."""
+        """The aggregate ``name`` of every interval of ``period`` and group with something in it."""
         statement = _statements(group_by)[name]
+        starts = period.starts
         rows = await self.session.execute(
-            statement, {**filter_parameters(where), "starts": list(starts), "lo": starts[0], "hi": hi, "tz": tz}
+            statement,
+            {**filter_parameters(where), "starts": starts, "lo": starts[0], "hi": period.end, "days": period.days},
         )
         milestone = name == "sla"
         return [

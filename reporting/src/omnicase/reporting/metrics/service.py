@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,19 +32,20 @@ SOURCES: dict[Metric, tuple[str, int]] = {
     Metric.SWARM_MEMBERS_AVG: ("swarms", 1),
     Metric.SWARM_PARTICIPATION_RATE: ("swarms", 2),
     Metric.SWARM_TO_SOLVE_MEDIAN: ("swarm_to_solve", 0),
-    Metric.RESOLUTION_RATE_SWARMED: ("resolution_by_swarm", 0),
-    Metric.RESOLUTION_RATE_NOT_SWARMED: ("resolution_by_swarm", 1),
-    Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: ("resolution_by_swarm", 2),
-    Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: ("resolution_by_swarm", 3),
+    Metric.RESOLUTION_RATE_SWARMED: ("created_by_swarm", 1),
+    Metric.RESOLUTION_RATE_NOT_SWARMED: ("created_by_swarm", 2),
+    Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: ("created_by_swarm", 3),
+    Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: ("created_by_swarm", 4),
 }
-RESOLUTION = frozenset(
-    {
-        Metric.RESOLUTION_MEDIAN,
-        Metric.RESOLUTION_P90,
-        Metric.RESOLUTION_BUSINESS_MEDIAN,
-        Metric.RESOLUTION_BUSINESS_P90,
-    }
-)
+# Statements that answer several of the others from one scan: each of those is read from the
+# combined one's values (from the offset) when two or more of them are wanted, one query fewer
+# over the same index.
+COMBINED: dict[str, tuple[str, int]] = {
+    "created": ("created_by_swarm", 0),
+    "resolution": ("solved", 0),
+    "one_touch": ("solved", 4),
+    "swarm_to_solve": ("solved", 5),
+}
 COUNTS = frozenset({Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG, Metric.SWARMS_STARTED})
 # The backlog at each interval's end: the cases open just before the period (one GiST probe of
 # the open spans), plus what each interval created and reopened, less what it solved.
@@ -60,17 +62,19 @@ class MetricsService:
     ) -> MetricsReport:
         await self.metrics.tune()
         index = {start: position for position, start in enumerate(period.starts)}
-        sources = dict(SOURCES)
-        if Metric.ONE_TOUCH_RATE in metrics and RESOLUTION & set(metrics):
-            # Both read the same solves: one scan.
-            sources |= {metric: ("resolution_one_touch", SOURCES[metric][1]) for metric in RESOLUTION}
-            sources[Metric.ONE_TOUCH_RATE] = ("resolution_one_touch", 4)
-        wanted = {sources[metric][0] for metric in metrics if metric in sources}
+        wanted = {SOURCES[metric][0] for metric in metrics if metric in SOURCES}
         if Metric.BACKLOG in metrics:
             wanted |= {name for name, _, _ in BACKLOG_CHANGES}
+        combined = {
+            name: COMBINED[name]
+            for name in wanted
+            if name in COMBINED and sum(_statement(other) == COMBINED[name][0] for other in wanted) > 1
+        }
         found: dict[str, list[Aggregate]] = {}
-        for name in sorted(wanted):
-            found[name] = await self.metrics.aggregates(name, group_by, period.starts, period.end, period.tz, where)
+        for name in sorted((wanted - set(combined)) | {statement for statement, _ in combined.values()}):
+            found[name] = await self.metrics.aggregates(name, group_by, period, where)
+        for name, (statement, offset) in combined.items():
+            found[name] = [dataclasses.replace(a, values=a.values[offset:]) for a in found[statement]]
         before: dict[str | None, int] = {}
         if Metric.BACKLOG in metrics:
             before = await self.metrics.open_at(group_by, period.start - timedelta(microseconds=1), where)
@@ -83,7 +87,7 @@ class MetricsService:
             if metric is Metric.BACKLOG:
                 series += self._backlog(found, before, index, sorted(groups, key=_order))
                 continue
-            name, position = sources[metric]
+            name, position = SOURCES[metric]
             by_key: dict[tuple[str | None, str | None], list[float | None]] = {}
             if metric in COUNTS:
                 by_key = {(group, None): [0.0] * len(period.starts) for group in groups}
@@ -132,6 +136,11 @@ class MetricsService:
                 values.append(open_now)
             series.append(Series(metric=Metric.BACKLOG, group=group, values=values))
         return series
+
+
+def _statement(name: str) -> str:
+    """The statement that answers ``name`` when combined."""
+    return COMBINED.get(name, (name, 0))[0]
 
 
 def _order(group: str | None) -> tuple[int, str]:
