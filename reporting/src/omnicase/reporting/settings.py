@@ -20,3 +20,5 @@ class ReportingSettings(ServiceSettings):
     business_hours_seconds: float = Field(default=5.0, gt=0)
     # How long a schedule read from sla-engine is used before it is asked again.
     schedule_ttl_seconds: float = Field(default=60.0, ge=0)
+    # Connections a report's statements run on at once (one shared snapshot): 1 runs them one by one.
+    report_connections: int = Field(default=2, ge=1, le=8)

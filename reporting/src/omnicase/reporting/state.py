@@ -13,6 +13,7 @@ from omnicase.kit.app import Runtime, state_of
 from omnicase.kit.periodic import periodic
 from omnicase.reporting.business_hours.schedules import ScheduleSource
 from omnicase.reporting.business_hours.service import BATCH, BusinessHoursService
+from omnicase.reporting.metrics.service import ReportRunner
 from omnicase.reporting.settings import ReportingSettings
 
 
@@ -20,6 +21,8 @@ from omnicase.reporting.settings import ReportingSettings
 class ReportingState:
     schedules: ScheduleSource
     business_hours: BusinessHoursService
+    # Where a report runs its statements at once: the service's database, on this many connections.
+    reports: ReportRunner
 
 
 ReportingRuntime = Runtime[ReportingSettings, ReportingState]
@@ -39,7 +42,11 @@ def reporting_state(
             ttl_seconds=settings.schedule_ttl_seconds,
         )
         try:
-            yield ReportingState(source, BusinessHoursService(runtime.database, source))
+            yield ReportingState(
+                source,
+                BusinessHoursService(runtime.database, source),
+                ReportRunner(runtime.database, settings.report_connections),
+            )
         finally:
             await source.aclose()
 

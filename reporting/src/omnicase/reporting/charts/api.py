@@ -15,6 +15,7 @@ from omnicase.reporting.metrics.api import CaseFilterDep, IntervalQuery, SinceQu
 from omnicase.reporting.metrics.filters import period
 from omnicase.reporting.metrics.schemas import GroupBy, Metric
 from omnicase.reporting.metrics.service import MetricsService
+from omnicase.reporting.state import StateDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Depends(area_access("reports"))])
 
@@ -34,6 +35,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Dep
 )
 async def get_report_chart(
     session: SessionDep,
+    state: StateDep,
     where: CaseFilterDep,
     metric: Annotated[Metric, Path(description="The metric drawn.")],
     group_by: Annotated[GroupBy | None, Query(description="One line per value of this case field.")] = None,
@@ -42,6 +44,8 @@ async def get_report_chart(
     until: UntilQuery = None,
     tz: TimeZoneQuery = "UTC",
 ) -> Response:
-    report = await MetricsService(session).report([metric], group_by, period(since, until, interval, tz), where)
+    report = await MetricsService(session, state.reports).report(
+        [metric], group_by, period(since, until, interval, tz), where
+    )
     svg = await anyio.to_thread.run_sync(render_svg, report, metric)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})

@@ -15,6 +15,7 @@ from omnicase.kit.inputs import IsoDateTime, TimeZoneName
 from omnicase.reporting.metrics.filters import CaseFilter, period
 from omnicase.reporting.metrics.schemas import METRICS_PATTERN, GroupBy, Interval, MetricsReport, parse_metrics
 from omnicase.reporting.metrics.service import MetricsService
+from omnicase.reporting.state import StateDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Depends(area_access("reports"))])
 
@@ -62,6 +63,7 @@ TimeZoneQuery = Annotated[TimeZoneName, Query(description="IANA time zone the in
 )
 async def get_report_metrics(
     session: SessionDep,
+    state: StateDep,
     where: CaseFilterDep,
     metrics: Annotated[
         str,
@@ -77,6 +79,6 @@ async def get_report_metrics(
     until: UntilQuery = None,
     tz: TimeZoneQuery = "UTC",
 ) -> MetricsReport:
-    return await MetricsService(session).report(
+    return await MetricsService(session, state.reports).report(
         parse_metrics(metrics), group_by, period(since, until, interval, tz), where
     )

@@ -6,6 +6,7 @@ Each statement's text depends only on the grouping (one of six), never on the va
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,10 +176,24 @@ _TUNE = text(
 )
 
 
+# What ``pg_export_snapshot`` names a snapshot (checked before it is written into SET TRANSACTION).
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
 class MetricsRepository(Repository):
-    async def tune(self) -> None:
-        """Plan this transaction's reports for their own values, without JIT (one round trip)."""
+    async def tune(self, *, snapshot: str | None = None) -> None:
+        """Plan this transaction's reports for their own values, without JIT (one round trip); in a
+        repeatable-read transaction, which sees ``snapshot`` (another's, exported) if given."""
+        await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        if snapshot is not None:
+            if not _SNAPSHOT_ID.fullmatch(snapshot):
+                raise ValueError(f"not a snapshot id: {snapshot!r}")
+            await self.session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
         await self.session.execute(_TUNE)
+
+    async def export_snapshot(self) -> str:
+        """This transaction's snapshot, for other transactions to read the same (while it lasts)."""
+        return str((await self.session.execute(text("SELECT pg_export_snapshot()"))).scalar_one())
 
     async def aggregates(
         self,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.db import Database
 from omnicase.reporting.metrics.filters import CaseFilter, Period
 from omnicase.reporting.metrics.repository import Aggregate, MetricsRepository
 from omnicase.reporting.metrics.schemas import GroupBy, Metric, MetricsReport, Series
@@ -53,31 +57,37 @@ COUNTS = frozenset({Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKL
 BACKLOG_CHANGES = [("created", 0, 1), ("changes", 1, 1), ("changes", 0, -1)]
 
 
+@dataclass(frozen=True)
+class ReportRunner:
+    """Where a report's statements run at once: ``connections`` of ``database``'s pool, the report's
+    own transaction and others reading its snapshot (so the numbers are of one instant)."""
+
+    database: Database
+    connections: int = 1
+
+
 class MetricsService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, runner: ReportRunner | None = None) -> None:
         self.metrics = MetricsRepository(session)
+        self.runner = runner
 
     async def report(
         self, metrics: list[Metric], group_by: GroupBy | None, period: Period, where: CaseFilter
     ) -> MetricsReport:
-        await self.metrics.tune()
         index = {start: position for position, start in enumerate(period.starts)}
         wanted = {SOURCES[metric][0] for metric in metrics if metric in SOURCES}
         if Metric.BACKLOG in metrics:
-            wanted |= {name for name, _, _ in BACKLOG_CHANGES}
+            wanted |= {name for name, _, _ in BACKLOG_CHANGES} | {OPEN_AT}
         combined = {
             name: COMBINED[name]
             for name in wanted
             if name in COMBINED and sum(_statement(other) == COMBINED[name][0] for other in wanted) > 1
         }
-        found: dict[str, list[Aggregate]] = {}
-        for name in sorted((wanted - set(combined)) | {statement for statement, _ in combined.values()}):
-            found[name] = await self.metrics.aggregates(name, group_by, period, where)
+        statements = sorted((wanted - set(combined)) | {statement for statement, _ in combined.values()})
+        found = await self._run(statements, group_by, period, where)
         for name, (statement, offset) in combined.items():
             found[name] = [dataclasses.replace(a, values=a.values[offset:]) for a in found[statement]]
-        before: dict[str | None, int] = {}
-        if Metric.BACKLOG in metrics:
-            before = await self.metrics.open_at(group_by, period.start - timedelta(microseconds=1), where)
+        before: dict[str | None, int] = found.pop(OPEN_AT, {})
 
         groups: set[str | None] = set(before)
         for aggregates in found.values():
@@ -114,6 +124,38 @@ class MetricsService:
             series=series,
         )
 
+    async def _run(
+        self, statements: list[str], group_by: GroupBy | None, period: Period, where: CaseFilter
+    ) -> dict[str, Any]:
+        """Each statement's answer, on up to the runner's connections at once, the costliest first."""
+        queue = sorted(statements, key=lambda name: (-COST.get(name, 0), name))
+        found: dict[str, Any] = {}
+
+        async def work(metrics: MetricsRepository) -> None:
+            while queue:
+                name = queue.pop(0)
+                if name == OPEN_AT:
+                    found[name] = await metrics.open_at(group_by, period.start - timedelta(microseconds=1), where)
+                else:
+                    found[name] = await metrics.aggregates(name, group_by, period, where)
+
+        helpers = min(self.runner.connections if self.runner else 1, len(queue)) - 1
+        await self.metrics.tune()
+        if helpers <= 0 or self.runner is None:
+            await work(self.metrics)
+            return found
+        snapshot = await self.metrics.export_snapshot()
+        database = self.runner.database
+
+        async def helper() -> None:
+            async with database.unit_of_work() as session:
+                metrics = MetricsRepository(session)
+                await metrics.tune(snapshot=snapshot)
+                await work(metrics)
+
+        await asyncio.gather(work(self.metrics), *(helper() for _ in range(helpers)))
+        return found
+
     @staticmethod
     def _backlog(
         found: dict[str, list[Aggregate]],
@@ -136,6 +178,13 @@ class MetricsService:
                 values.append(open_now)
             series.append(Series(metric=Metric.BACKLOG, group=group, values=values))
         return series
+
+
+# The backlog's count of the cases open just before the period.
+OPEN_AT = "open_at"
+# Which statements take longest (sorting durations for percentiles, then the larger scans): they
+# start first, so the connections finish about together.
+COST = {"first_reply": 5, "solved": 5, "resolution": 4, "changes": 3, "created_by_swarm": 3, "created": 2}
 
 
 def _statement(name: str) -> str:
