@@ -30,6 +30,7 @@ from omnicase.devtools.testing.apps import running
 from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.plugin import SettingsFactory, eventually
 from omnicase.kit.events import (
+    ArticleDeflected,
     CaseCreated,
     CaseMessageAdded,
     CaseSatisfactionRated,
@@ -582,3 +583,86 @@ async def test_swarms_give_their_metrics_exactly(
             return got == {(metric, "email"): values for metric, values in SWARM_EXPECTED.items()}
 
         await eventually(counted, within=30, message="the swarm metrics")
+
+
+async def test_deflections_give_their_metrics_exactly(
+    settings: ReportingSettings, publish: Publisher, clock: ManualClock, brand: str
+) -> None:
+    """Knowledge's deflections (``article.deflected``), exactly, every event twice: Monday 2 March 2026 (UTC).
+
+    - E (email): created Mon 09:00; the customer says an article answered it Mon 10:00 (knowledge
+      solves the case); moved to group X Mon 11:00 (its deflection counts there).
+    - F (web): created Mon 11:00, no article.
+    - A visitor on the web help center, answered by an article Mon 12:00 before any case.
+    - G (web): created Tue 09:00, answered by an article Tue 09:30.
+    """
+    article_id = uuid.uuid4()
+    group_x = uuid.uuid4()
+
+    async def deflected(case: Story | None, channel: Channel) -> None:
+        event = ArticleDeflected(
+            suggestion_id=uuid.uuid4(), article_id=article_id, case_id=case.case_id if case else None,
+            channel=channel, brand=brand, locale="en", deflected_at=clock.now(),
+        )  # fmt: skip
+        await publish(event, case.case_id if case else article_id, source="knowledge")
+
+    async with running(create_app(settings), scopes=REPORTS_SCOPES) as client:
+        await clock.set(at(0, 9))
+        e = Story(publish, clock, brand, Channel.EMAIL, Priority.NORMAL)
+        await e.created()
+        await clock.set(at(0, 10))
+        await deflected(e, Channel.EMAIL)
+        await e.status(CaseStatus.SOLVED)
+        await clock.set(at(0, 11))
+        await e.moved(group_x)
+        f = Story(publish, clock, brand, Channel.WEB, Priority.NORMAL)
+        await f.created()
+        await clock.set(at(0, 12))
+        await deflected(None, Channel.WEB)
+        await clock.set(at(1, 9))
+        g = Story(publish, clock, brand, Channel.WEB, Priority.NORMAL)
+        await g.created()
+        await clock.set(at(1, 9, 30))
+        await deflected(g, Channel.WEB)
+        await publish.again()
+
+        def query(group_by: str) -> dict[str, str]:
+            return {
+                "metrics": "created,deflections,deflection_rate",
+                "group_by": group_by,
+                "interval": "day",
+                "since": "2026-03-02T00:00:00Z",
+                "until": "2026-03-04T00:00:00Z",
+                "tz": "UTC",
+                "brand": brand,
+            }
+
+        by_channel = {
+            ("created", "email"): [1, 0],
+            ("created", "web"): [1, 1],
+            ("deflections", "email"): [1, 0],
+            ("deflections", "web"): [1, 1],
+            # Of the questions asked (cases created, visitors answered without one): E of E; the
+            # visitor of F and the visitor; G of G.
+            ("deflection_rate", "email"): [100, N],
+            ("deflection_rate", "web"): [50, 100],
+        }
+        x = str(group_x)
+        by_group = {
+            ("created", x): [1, 0],
+            ("created", None): [1, 1],
+            ("deflections", x): [1, 0],
+            ("deflections", None): [1, 1],
+            ("deflection_rate", x): [100, N],
+            ("deflection_rate", None): [50, 100],
+        }
+
+        async def counted() -> bool:
+            for group_by, expected in (("channel", by_channel), ("group", by_group)):
+                answer = await client.get("/api/v1/reports/metrics", params=query(group_by))
+                assert answer.status_code == 200, answer.text
+                if {(s["metric"], s["group"]): s["values"] for s in answer.json()["series"]} != expected:
+                    return False
+            return True
+
+        await eventually(counted, within=30, message="the deflection metrics")

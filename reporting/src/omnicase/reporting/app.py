@@ -33,7 +33,7 @@ def create_app(settings: ReportingSettings | None = None, *, schedules: Schedule
             ConsumerBinding(
                 ConsumerConfig(
                     group="reporting",
-                    topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS, Topic.SWARM_EVENTS],
+                    topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS, Topic.SWARM_EVENTS, Topic.KNOWLEDGE_EVENTS],
                     accepts=ACCEPTS,
                 ),
                 read_model_handler(),

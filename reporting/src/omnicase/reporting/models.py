@@ -1,7 +1,8 @@
 """Tables of the ``reporting`` schema (owned by reporting alone): the read model of the metrics.
 
-Everything here is derived from the suite's topics (``case.events``, ``sla.events``) and can be
-computed again from the owners' data (``omnicase reporting rebuild``). Times are UTC instants.
+Everything here is derived from the suite's topics (``case.events``, ``sla.events``, ``swarm.events``,
+``knowledge.events``) and can be computed again from the owners' data (``omnicase reporting
+rebuild``). Times are UTC instants.
 """
 
 from sqlalchemy import (
@@ -207,4 +208,20 @@ swarm_members = Table(
     Column("member", String(120), nullable=False),
     Column("posted", Boolean, nullable=False, server_default=text("false")),
     PrimaryKeyConstraint("swarm_id", "member", name="pk_swarm_members"),
+)
+
+# Questions a knowledge article answered (knowledge's ``article.deflected``): one per suggestion
+# answered "Yes". A deflection of a case carries the case's dimensions (kept like every fact's);
+# one of a visitor answered before any case, the channel and brand it was asked in.
+deflections = Table(
+    "deflections",
+    metadata,
+    Column("suggestion_id", Uuid, primary_key=True),
+    Column("article_id", Uuid, nullable=False),
+    Column("case_id", Uuid, nullable=True),
+    Column("locale", String(35), nullable=False),
+    Column("deflected_at", DateTime(timezone=True), nullable=False),
+    *dimension_columns(),
+    Index("ix_deflections_case_id", "case_id"),
+    Index("ix_deflections_deflected_at", "deflected_at", postgresql_include=["case_id", *DIMENSIONS]),
 )

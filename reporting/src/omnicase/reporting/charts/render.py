@@ -30,6 +30,8 @@ UNITS = {
     Metric.RESOLUTION_RATE_NOT_SWARMED: "% of created",
     Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: "% of created",
     Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: "% of created",
+    Metric.DEFLECTIONS: "questions answered",
+    Metric.DEFLECTION_RATE: "% of questions",
 }
 TITLES = {
     Metric.CREATED: "Cases created",
@@ -48,6 +50,8 @@ TITLES = {
     Metric.RESOLUTION_RATE_NOT_SWARMED: "Resolution rate of cases not swarmed",
     Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: "Same-day resolution rate of swarmed cases",
     Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: "Same-day resolution rate of cases not swarmed",
+    Metric.DEFLECTIONS: "Questions answered by an article",
+    Metric.DEFLECTION_RATE: "Deflection rate (answered by an article)",
 }
 # rcParams are process-wide: drawings take turns (a chart is a few tens of milliseconds).
 _DRAWING = threading.Lock()

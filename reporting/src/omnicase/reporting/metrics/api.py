@@ -56,7 +56,8 @@ TimeZoneQuery = Annotated[TimeZoneName, Query(description="IANA time zone the in
         "Each metric is a series per group (and, for `sla_attainment`, per SLA metric) with one value per interval: "
         "counts (`created`, `solved`, `reopened`, `backlog` open at each interval's end), times in seconds (median "
         "and 90th percentile of first reply and full resolution, calendar and business hours of the case's "
-        "schedule), percentages (`sla_attainment`, `one_touch_rate`, `csat_good_rate`, `csat_response_rate`). "
+        "schedule), percentages (`sla_attainment`, `one_touch_rate`, `csat_good_rate`, `csat_response_rate`), "
+        "swarm metrics, knowledge's `deflections` and `deflection_rate`. "
         "The definitions are in reporting's README."
     ),
     responses=problem_responses(ValidationFailed),

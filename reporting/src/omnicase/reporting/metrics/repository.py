@@ -152,6 +152,8 @@ def _statements(group_by: GroupBy | None) -> dict[str, TextClause]:
             "started_at",
             "count(*), avg(c.members), 100.0 * sum(c.posters) / NULLIF(sum(c.members), 0)",
         ),
+        # Questions an article answered in the interval, and of them those of a visitor without a case.
+        "deflections": over("deflections", "deflected_at", "count(*), count(*) FILTER (WHERE c.case_id IS NULL)"),
         # The cases created in the interval (as "created"), and of them, swarmed and not: the share
         # done now, and the share done now whose (latest) solve fell on the local day they were
         # created (the same of the period's local midnights, ``:days``; a solve after the period is

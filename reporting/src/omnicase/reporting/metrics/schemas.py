@@ -38,6 +38,8 @@ class Metric(StrEnum):
     RESOLUTION_RATE_NOT_SWARMED = "resolution_rate_not_swarmed"
     SAME_DAY_RESOLUTION_RATE_SWARMED = "same_day_resolution_rate_swarmed"
     SAME_DAY_RESOLUTION_RATE_NOT_SWARMED = "same_day_resolution_rate_not_swarmed"
+    DEFLECTIONS = "deflections"
+    DEFLECTION_RATE = "deflection_rate"
 
 
 METRIC_NAMES = "|".join(metric.value for metric in Metric)

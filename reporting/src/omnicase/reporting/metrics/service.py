@@ -40,6 +40,7 @@ SOURCES: dict[Metric, tuple[str, int]] = {
     Metric.RESOLUTION_RATE_NOT_SWARMED: ("created_by_swarm", 2),
     Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: ("created_by_swarm", 3),
     Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: ("created_by_swarm", 4),
+    Metric.DEFLECTIONS: ("deflections", 0),
 }
 # Statements that answer several of the others from one scan: each of those is read from the
 # combined one's values (from the offset) when two or more of them are wanted, one query fewer
@@ -50,11 +51,16 @@ COMBINED: dict[str, tuple[str, int]] = {
     "one_touch": ("solved", 4),
     "swarm_to_solve": ("solved", 5),
 }
-COUNTS = frozenset({Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG, Metric.SWARMS_STARTED})
+COUNTS = frozenset(
+    {Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG, Metric.SWARMS_STARTED, Metric.DEFLECTIONS}
+)
 # The backlog at each interval's end: the cases open just before the period (one GiST probe of
 # the open spans), plus what each interval created and reopened, less what it solved.
 # (query, value, sign): created and reopened add, solved takes away.
 BACKLOG_CHANGES = [("created", 0, 1), ("changes", 1, 1), ("changes", 0, -1)]
+# The deflection rate: the questions answered by an article, of the questions asked (the cases
+# created, and the visitors answered before any case existed).
+DEFLECTION_RATE_OF = ("deflections", "created")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class MetricsService:
         wanted = {SOURCES[metric][0] for metric in metrics if metric in SOURCES}
         if Metric.BACKLOG in metrics:
             wanted |= {name for name, _, _ in BACKLOG_CHANGES} | {OPEN_AT}
+        if Metric.DEFLECTION_RATE in metrics:
+            wanted |= set(DEFLECTION_RATE_OF)
         combined = {
             name: COMBINED[name]
             for name in wanted
@@ -96,6 +104,9 @@ class MetricsService:
         for metric in metrics:
             if metric is Metric.BACKLOG:
                 series += self._backlog(found, before, index, sorted(groups, key=_order))
+                continue
+            if metric is Metric.DEFLECTION_RATE:
+                series += self._deflection_rate(found, index, sorted(groups, key=_order))
                 continue
             name, position = SOURCES[metric]
             by_key: dict[tuple[str | None, str | None], list[float | None]] = {}
@@ -155,6 +166,28 @@ class MetricsService:
 
         await asyncio.gather(work(self.metrics), *(helper() for _ in range(helpers)))
         return found
+
+    @staticmethod
+    def _deflection_rate(
+        found: dict[str, list[Aggregate]], index: dict[datetime, int], groups: list[str | None]
+    ) -> list[Series]:
+        deflected = {group: [0.0] * len(index) for group in groups}
+        asked = {group: [0.0] * len(index) for group in groups}
+        for aggregate in found["deflections"]:
+            if (slot := index.get(aggregate.bucket)) is not None:
+                deflected[aggregate.group][slot] += aggregate.values[0] or 0.0
+                asked[aggregate.group][slot] += aggregate.values[1] or 0.0
+        for aggregate in found["created"]:
+            if (slot := index.get(aggregate.bucket)) is not None:
+                asked[aggregate.group][slot] += aggregate.values[0] or 0.0
+        return [
+            Series(
+                metric=Metric.DEFLECTION_RATE,
+                group=group,
+                values=[100.0 * d / a if a else None for d, a in zip(deflected[group], asked[group], strict=True)],
+            )
+            for group in groups
+        ]
 
     @staticmethod
     def _backlog(

@@ -1,4 +1,5 @@
-"""The consumer of ``case.events``, ``sla.events`` and ``swarm.events`` that keeps the read model."""
+"""The consumer of ``case.events``, ``sla.events``, ``swarm.events`` and ``knowledge.events`` that
+keeps the read model."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.batch import Batch, BatchHandler, event_types
 from omnicase.kit.events import (
+    ArticleDeflected,
     CaseCreated,
     CaseMessageAdded,
     CaseSatisfactionRated,
@@ -21,6 +23,7 @@ from omnicase.kit.events import (
 from omnicase.reporting.readmodel.service import ReadModelService
 
 ACCEPTS = event_types(
+    ArticleDeflected,
     CaseCreated,
     CaseUpdated,
     CaseMessageAdded,

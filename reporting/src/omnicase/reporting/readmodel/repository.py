@@ -17,6 +17,7 @@ from omnicase.reporting.models import (
     DIMENSIONS,
     case_policies,
     cases,
+    deflections,
     sla_clocks,
     status_changes,
     surveys,
@@ -103,6 +104,18 @@ SWARM_COLUMNS = tuple(field.name for field in dataclasses.fields(SwarmRow))
 
 
 @dataclass(frozen=True)
+class DeflectionRow:
+    suggestion_id: uuid.UUID
+    article_id: uuid.UUID
+    case_id: uuid.UUID | None
+    locale: str
+    deflected_at: datetime
+
+
+DEFLECTION_COLUMNS = tuple(field.name for field in dataclasses.fields(DeflectionRow))
+
+
+@dataclass(frozen=True)
 class Elsewhere:
     """What the batch's cases had told of them before (or without) their own events: the schedule
     sla-engine named (``has_policy``), the start of their first swarm."""
@@ -160,9 +173,10 @@ _SAVE_CASES = UnnestedRows.of(cases, CASE_COLUMNS)
 _SAVE_SURVEYS = UnnestedRows.of(surveys, (*SURVEY_COLUMNS, *DIMENSIONS))
 _SAVE_CLOCKS = UnnestedRows.of(sla_clocks, (*CLOCK_COLUMNS, *DIMENSIONS))
 _SAVE_POLICIES = UnnestedRows.of(case_policies, ("case_id", "policy_id", "schedule_id"))
+_SAVE_DEFLECTIONS = UnnestedRows.of(deflections, (*DEFLECTION_COLUMNS, *DIMENSIONS))
 _SAVE_CHANGES = UnnestedRows.of(status_changes, ("case_id", "version", "kind", "at", *DIMENSIONS))
 # The facts a batch did not write take the new dimensions of their cases: one statement for the
-# five tables (data-modifying WITH), each found by its case_id index.
+# six tables (data-modifying WITH), each found by its case_id index.
 _SET = ", ".join(f"{name} = d.{name}" for name in DIMENSIONS)
 _SET_DIMENSIONS = text(
     f"""
@@ -174,7 +188,8 @@ _SET_DIMENSIONS = text(
     changes AS (UPDATE reporting.status_changes f SET {_SET} FROM d WHERE f.case_id = d.case_id),
     spans AS (UPDATE reporting.open_spans f SET {_SET} FROM d WHERE f.case_id = d.case_id),
     clocks AS (UPDATE reporting.sla_clocks f SET {_SET} FROM d WHERE f.case_id = d.case_id),
-    swarmed AS (UPDATE reporting.swarms f SET {_SET} FROM d WHERE f.case_id = d.case_id)
+    swarmed AS (UPDATE reporting.swarms f SET {_SET} FROM d WHERE f.case_id = d.case_id),
+    deflected AS (UPDATE reporting.deflections f SET {_SET} FROM d WHERE f.case_id = d.case_id)
     UPDATE reporting.surveys f SET {_SET} FROM d WHERE f.case_id = d.case_id
     """
 )
@@ -255,6 +270,14 @@ class ReadModelRepository(Repository):
 
     async def save_policies(self, rows: Sequence[dict[str, Any]]) -> None:
         await self._upsert(_SAVE_POLICIES, ("case_id",), rows)
+
+    async def add_deflections(self, rows: Sequence[tuple[DeflectionRow, Dimensions]]) -> None:
+        """Deflections; one already recorded (the event delivered again) is kept as it is."""
+        if rows:
+            statement = _SAVE_DEFLECTIONS.insert.on_conflict_do_nothing()
+            await self.session.execute(
+                statement, _SAVE_DEFLECTIONS.parameters([dataclasses.asdict(r) | d.columns() for r, d in rows])
+            )
 
     async def add_status_changes(self, rows: Sequence[dict[str, Any]]) -> None:
         """Solves and reopens; one already recorded (a rebuild, a replay) is kept as it is."""

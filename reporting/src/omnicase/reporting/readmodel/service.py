@@ -10,7 +10,8 @@ What each event changes (the definitions the metrics rest on are in the README):
 - ``case.satisfaction_survey_sent`` is a survey sent, ``case.satisfaction_rated`` its rating
   (a changed rating replaces the earlier one);
 - ``sla.clocks_started`` / ``sla.milestones_updated`` replace the case's SLA clocks and name its
-  policy's business-hours schedule.
+  policy's business-hours schedule;
+- knowledge's ``article.deflected`` is a question an article answered (a deflection).
 
 Events of one case come in order (one partition per case on each topic); the two topics are
 read by one consumer, so an SLA event may come before its case's ``case.created``: what it
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.batch import Batch
 from omnicase.kit.events import (
+    ArticleDeflected,
     CaseCreated,
     CaseMessageAdded,
     CaseSatisfactionRated,
@@ -47,6 +49,7 @@ from omnicase.reporting.readmodel.repository import (
     UNKNOWN,
     CaseRow,
     ClockRow,
+    DeflectionRow,
     Dimensions,
     ReadModelRepository,
     SurveyRow,
@@ -278,6 +281,7 @@ def _case_id(data: object) -> uuid.UUID | None:
             | SwarmMemberJoined(case_id=case_id)
             | SwarmMessagePosted(case_id=case_id)
             | SwarmResolved(case_id=case_id)
+            | ArticleDeflected(case_id=case_id)
         ):
             return case_id
     return None
@@ -313,6 +317,7 @@ class ReadModelService:
             await repository.swarms(swarm_ids) if swarm_ids else {},
             await repository.swarm_members(swarm_ids) if swarm_ids else {},
         )
+        deflections: list[ArticleDeflected] = []
         for received in batch:
             at = received.envelope.time
             match received.data:
@@ -339,6 +344,8 @@ class ReadModelService:
                     fold.message_posted(posted)
                 case SwarmResolved() as resolved:
                     fold.swarm_resolved(resolved)
+                case ArticleDeflected() as deflected:
+                    deflections.append(deflected)
         # Each fact is written with its case's dimensions as the batch leaves them; the facts
         # recorded earlier of a case whose dimensions moved (or timed before it was known) take them too.
         dimensions = {case_id: Dimensions.of(row) for case_id, row in fold.cases.items()}
@@ -367,6 +374,17 @@ class ReadModelService:
             [(row, dimensions.get(row.case_id, UNKNOWN)) for rows in fold.clock_sets.values() for row in rows],
         )
         await repository.save_policies(list(fold.policies.values()))
+        # A deflection of a case known here carries its dimensions; else (a visitor's, or a case not
+        # read yet) the channel and brand the question was asked in.
+        await repository.add_deflections(
+            [
+                (
+                    DeflectionRow(d.suggestion_id, d.article_id, d.case_id, d.locale, d.deflected_at),
+                    dimensions[d.case_id] if d.case_id in dimensions else Dimensions(d.channel.value, d.brand),
+                )
+                for d in deflections
+            ]
+        )
         if fold.changed_swarms:
             await repository.save_swarms(
                 [

@@ -45,7 +45,8 @@ from omnicase.reporting.readmodel.service import ReadModelService
 from omnicase.reporting.rebuild.owners import Owners
 
 # Swarms stay (collaboration has no history API to read them again): a case made again takes the
-# start of its first swarm from them, and they take its dimensions.
+# start of its first swarm from them, and they take its dimensions. Deflections stay too (knowledge
+# tells only counts per article), with the dimensions they had.
 _EMPTY = text(
     "TRUNCATE reporting.cases, reporting.status_changes, reporting.open_spans, reporting.sla_clocks, "
     "reporting.case_policies, reporting.surveys"
