@@ -2587,7 +2587,7 @@ export interface paths {
         };
         /**
          * Metrics as time series per interval and group
-         * @description Each metric is a series per group (and, for `sla_attainment`, per SLA metric) with one value per interval: counts (`created`, `solved`, `reopened`, `backlog` open at each interval's end), times in seconds (median and 90th percentile of first reply and full resolution, calendar and business hours of the case's schedule), percentages (`sla_attainment`, `one_touch_rate`, `csat_good_rate`, `csat_response_rate`). The definitions are in reporting's README.
+         * @description Each metric is a series per group (and, for `sla_attainment`, per SLA metric) with one value per interval: counts (`created`, `solved`, `reopened`, `backlog` open at each interval's end), times in seconds (median and 90th percentile of first reply and full resolution, calendar and business hours of the case's schedule), percentages (`sla_attainment`, `one_touch_rate`, `csat_good_rate`, `csat_response_rate`), swarm metrics, knowledge's `deflections` and `deflection_rate`. The definitions are in reporting's README.
          */
         get: operations["get_report_metrics"];
         put?: never;
@@ -9121,7 +9121,7 @@ export interface components {
          * Metric
          * @enum {string}
          */
-        Metric: "created" | "solved" | "reopened" | "backlog" | "first_reply_time_median" | "first_reply_time_p90" | "first_reply_business_time_median" | "first_reply_business_time_p90" | "resolution_time_median" | "resolution_time_p90" | "resolution_business_time_median" | "resolution_business_time_p90" | "sla_attainment" | "one_touch_rate" | "csat_good_rate" | "csat_response_rate" | "swarms_started" | "swarm_members_avg" | "swarm_participation_rate" | "swarm_to_solve_time_median" | "resolution_rate_swarmed" | "resolution_rate_not_swarmed" | "same_day_resolution_rate_swarmed" | "same_day_resolution_rate_not_swarmed";
+        Metric: "created" | "solved" | "reopened" | "backlog" | "first_reply_time_median" | "first_reply_time_p90" | "first_reply_business_time_median" | "first_reply_business_time_p90" | "resolution_time_median" | "resolution_time_p90" | "resolution_business_time_median" | "resolution_business_time_p90" | "sla_attainment" | "one_touch_rate" | "csat_good_rate" | "csat_response_rate" | "swarms_started" | "swarm_members_avg" | "swarm_participation_rate" | "swarm_to_solve_time_median" | "resolution_rate_swarmed" | "resolution_rate_not_swarmed" | "same_day_resolution_rate_swarmed" | "same_day_resolution_rate_not_swarmed" | "deflections" | "deflection_rate";
         /** MetricsReport */
         MetricsReport: {
             /**
