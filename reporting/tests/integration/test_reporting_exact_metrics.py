@@ -604,7 +604,7 @@ async def test_deflections_give_their_metrics_exactly(
             suggestion_id=uuid.uuid4(), article_id=article_id, case_id=case.case_id if case else None,
             channel=channel, brand=brand, locale="en", deflected_at=clock.now(),
         )  # fmt: skip
-        await publish(event, case.case_id if case else article_id, source="knowledge")
+        await publish(event, article_id, source="knowledge")  # keyed by the article, as knowledge.events is
 
     async with running(create_app(settings), scopes=REPORTS_SCOPES) as client:
         await clock.set(at(0, 9))

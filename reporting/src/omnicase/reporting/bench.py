@@ -59,7 +59,7 @@ MONTH = (datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
 
 # A year of cases, one every 365 days / n; 95% solved (a tenth of those solved a third of the way,
 # reopened two thirds of the way and solved again), the rest still open; replies within hours, a
-# first-reply SLA clock on 60% (8% breached), a survey for 30% of the solved.
+# first-reply SLA clock on 60% (8% breached), a survey for 30% of the solved, a deflection for 5%.
 _SEED = [
     text(
         """
@@ -127,12 +127,20 @@ _SEED = [
         FROM reporting.cases WHERE solved_at IS NOT NULL AND number % 100 < 30
         """
     ),
+    # A knowledge article answered one case in twenty half an hour after it was asked.
+    text(
+        f"""
+        INSERT INTO reporting.deflections (suggestion_id, article_id, case_id, locale, deflected_at, {D})
+        SELECT gen_random_uuid(), gen_random_uuid(), case_id, 'en', created_at + INTERVAL '30 minutes', {D}
+        FROM reporting.cases WHERE number % 20 = 1
+        """
+    ),
 ]
 # What autovacuum does to a year of settled rows: statistics, and the visibility map that lets the
 # metrics' covering indexes answer without reading the table (outside a transaction).
 _VACUUM = text(
     "VACUUM ANALYZE reporting.cases, reporting.status_changes, reporting.open_spans, reporting.sla_clocks, "
-    "reporting.surveys"
+    "reporting.surveys, reporting.deflections"
 )
 
 

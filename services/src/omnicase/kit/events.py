@@ -670,7 +670,7 @@ class ArticleDeflected(EventData):
     """A customer said a suggested article answered their question (the help center's or the chat
     widget's "Yes, this answered my question"): a question the desk did not have to answer.
 
-    Key: the case id when there is one, else the article id. ``suggestion_id`` is the suggestion
+    Key: the article id (as every event of knowledge.events). ``suggestion_id`` is the suggestion
     answered (one deflection each, however often the event is delivered). ``case_id`` is the case
     the answer solved; null for a visitor answered before any case existed. ``channel`` and
     ``brand`` are where the question was asked (the case's, or the help center's / widget's).
