@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -9,7 +10,9 @@ import pytest
 import pytest_asyncio
 
 from omnicase.devtools.testing.apps import GatewayIdentity, running
+from omnicase.devtools.testing.plugin import SettingsFactory
 from omnicase.reporting.app import create_app
+from omnicase.reporting.metrics.schemas import Metric
 from omnicase.reporting.settings import ReportingSettings
 from omnicase.reporting.testing import REPORTS_SCOPES
 
@@ -85,3 +88,17 @@ async def test_without_reports_read_the_metrics_are_forbidden(
     answer = await client.get("/api/v1/reports/metrics", params={**PERIOD, "metrics": "created"}, auth=light_agent)
     assert answer.status_code == 403
     assert "reports:read" in answer.json()["detail"]
+
+
+async def test_reports_at_once_on_a_pool_smaller_than_they_would_use_all_answer(
+    service_settings: SettingsFactory,
+) -> None:
+    """A report runs its statements on several connections at once when the pool has them: four
+    reports of every metric at once on a pool of two connections (each would like three) all
+    answer, the same, each on what it could get (none waits for a helper that cannot get one)."""
+    settings = service_settings(ReportingSettings, db_pool_size=1, report_connections=3)
+    params = {"metrics": ",".join(metric.value for metric in Metric), "group_by": "channel", **PERIOD}
+    async with running(create_app(settings), scopes=REPORTS_SCOPES) as client:
+        answers = await asyncio.gather(*(client.get("/api/v1/reports/metrics", params=params) for _ in range(4)))
+    assert [answer.status_code for answer in answers] == [200] * 4, answers[0].text
+    assert all(answer.json() == answers[0].json() for answer in answers)

@@ -183,10 +183,14 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
 
 class MetricsRepository(Repository):
-    async def tune(self, *, snapshot: str | None = None) -> None:
-        """Plan this transaction's reports for their own values, without JIT (one round trip); in a
-        repeatable-read transaction, which sees ``snapshot`` (another's, exported) if given."""
+    async def connect(self) -> None:
+        """Take this report's connection from the pool, for a repeatable-read transaction (one snapshot
+        for every statement). The session's first statement: before it, it holds no connection."""
         await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    async def tune(self, *, snapshot: str | None = None) -> None:
+        """Plan this transaction's reports for their own values, without JIT (one round trip); the
+        transaction sees ``snapshot`` (another's, exported) if given."""
         if snapshot is not None:
             if not _SNAPSHOT_ID.fullmatch(snapshot):
                 raise ValueError(f"not a snapshot id: {snapshot!r}")

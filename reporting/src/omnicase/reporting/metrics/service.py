@@ -151,20 +151,37 @@ class MetricsService:
                     found[name] = await metrics.aggregates(name, group_by, period, where)
 
         helpers = min(self.runner.connections if self.runner else 1, len(queue)) - 1
+        await self.metrics.connect()
         await self.metrics.tune()
         if helpers <= 0 or self.runner is None:
             await work(self.metrics)
             return found
         snapshot = await self.metrics.export_snapshot()
         database = self.runner.database
+        connected = [False] * helpers
 
-        async def helper() -> None:
+        async def helper(position: int) -> None:
             async with database.unit_of_work() as session:
                 metrics = MetricsRepository(session)
+                await metrics.connect()
+                connected[position] = True
                 await metrics.tune(snapshot=snapshot)
                 await work(metrics)
 
-        await asyncio.gather(work(self.metrics), *(helper() for _ in range(helpers)))
+        tasks = [asyncio.create_task(helper(position)) for position in range(helpers)]
+        try:
+            await work(self.metrics)
+        finally:
+            # A helper still waiting for a connection when the report's own has done the work is
+            # not waited for: reports holding every connection of the pool, each waiting for a
+            # helper's, would wait for each other.
+            for position, task in enumerate(tasks):
+                if not connected[position]:
+                    task.cancel()
+            answers = await asyncio.gather(*tasks, return_exceptions=True)
+        for answer in answers:
+            if isinstance(answer, BaseException) and not isinstance(answer, asyncio.CancelledError):
+                raise answer
         return found
 
     @staticmethod
