@@ -362,6 +362,24 @@ async def test_concurrent_submissions_never_exceed_the_daily_cap(service: Any) -
     assert len(await service.submissions(form["id"])) == 3
 
 
+async def test_posts_arriving_together_are_counted_together_each_with_its_own_count(service: Any) -> None:
+    form = await service.form(daily_cap=5, rate_limits={"per_ip_per_minute": 100, "per_form_per_minute": 100})
+    url = f"/public/forms/{form['id']}/submissions"
+    await service.app.state.runtime.state.forms.check()
+    await service.public.get(f"/public/forms/{form['id']}")
+    with database_work(service.app.state.database.engine, whole_statements=True) as recorded:
+        answers = await asyncio.gather(
+            *(service.public.post(url, data=service.valid_fields(form["id"]), headers=API) for _ in range(8))
+        )
+    counted = recorded.named("intake-web-accepted-counts")
+    # Fewer counting statements than posts, and still exactly the cap's five through.
+    assert 1 <= counted.alone < 8, counted
+    assert sorted(answer.status_code for answer in answers) == [202] * 5 + [429] * 3
+    stats = (await service.client.get(f"/api/v1/forms/{form['id']}/stats")).json()
+    assert (stats["accepted"], stats["remaining"], stats["rejected"]) == (5, 0, {"daily_cap": 3})
+    assert len(await service.submissions(form["id"])) == 5
+
+
 async def test_the_same_submission_sent_twice_at_once_is_stored_once(service: Any) -> None:
     form = await service.form()
     url = f"/public/forms/{form['id']}/submissions"
@@ -387,14 +405,17 @@ async def test_an_accepted_submission_is_counted_then_stored_with_its_event_each
     with database_work(engine, whole_statements=True) as recorded:
         response = await service.public.post(url, data=service.valid_fields(form["id"]), files=files, headers=API)
     work = recorded.of(asyncio.current_task())  # the app's background loops share the engine
+    # Counted by the task that counts the posts arriving together (here alone, one).
+    counted = recorded.named("intake-web-accepted-counts")
     assert response.status_code == 202, response.text
-    assert (work.alone, work.transactions) == (2, 0), work
-    assert work.checkouts == 2, work
+    assert (counted.alone, counted.transactions, counted.checkouts) == (1, 0, 1), counted
+    assert (work.alone, work.transactions) == (1, 0), work
+    assert work.checkouts == 1, work
     # The form's shared counter rows first, by one statement that is its own transaction (no
     # BEGIN or COMMIT round trip) and does not hold them through a WAL flush (every post to the
     # form updates them); then, after the attachments' bytes, the message and its outbox row
     # by one durable statement, its own transaction too.
-    counting, storing = work.statements
+    [counting], [storing] = counted.statements, work.statements
     assert "rate_windows" in counting, counting
     assert "form_day_counts" in counting, counting
     assert "set_config('synchronous_commit', 'off', true)" in counting, counting

@@ -73,19 +73,19 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
         caller="intake-web",
         timeout_seconds=settings.knowledge_timeout_seconds,
     )
+    submissions = SubmissionService(runtime.database, runtime.outbox, runtime.blobs, runtime.settings, http, forms)
     try:
         yield IntakeWebState(
             http=http,
             forms=forms,
-            submissions=SubmissionService(
-                runtime.database, runtime.outbox, runtime.blobs, runtime.settings, http, forms
-            ),
+            submissions=submissions,
             channel_secrets=channel_secrets,
             sealer=sealer,
             widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub),
             answers=WidgetAnswers(runtime.database, runtime.outbox, hub, suggester, channel_secrets),
         )
     finally:
+        await submissions.accepted.close()
         await suggester.aclose()
         await http.aclose()
 

@@ -53,6 +53,18 @@ class DatabaseWork:
     def of(self, task: asyncio.Task[Any] | None) -> Work:
         return self.by_task[task]
 
+    def named(self, name: str) -> Work:
+        """The work of the tasks named ``name`` (a service's own task, such as a coalescer's), together."""
+        together = Work()
+        for task, work in self.by_task.items():
+            if task is not None and task.get_name() == name:
+                together.statements += work.statements
+                together.executions += work.executions
+                together.transactions += work.transactions
+                together.alone += work.alone
+                together.checkouts += work.checkouts
+        return together
+
 
 def _engine_of(target: AsyncEngine | AsyncSession) -> AsyncEngine:
     if isinstance(target, AsyncEngine):

@@ -11,14 +11,13 @@ in key order so two statements that count the same two keys never deadlock.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from omnicase.gateway.models import rate_limit_counters as counters
+from omnicase.kit.coalesce import Coalescer
 from omnicase.kit.db import UnnestedRows
 
 Slot = tuple[str, int]  # (policy:subject, window start in unix seconds)
@@ -52,37 +51,11 @@ _HIT = _ROWS.insert.on_conflict_do_update(
 class CounterRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._waiting: list[tuple[Sequence[Slot], asyncio.Future[dict[str, int]]]] = []
-        self._counting: asyncio.Task[None] | None = None
+        self._hits = Coalescer(self._count, name="gateway-rate-limit-hits", max_batch=MAX_HITS_PER_STATEMENT)
 
     async def hit(self, hits: Sequence[Slot]) -> dict[str, int]:
         """Count one request against each ``(key, window_start)``; the counts after it, by key."""
-        answer: asyncio.Future[dict[str, int]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((hits, answer))
-        if self._counting is None:
-            # A task of its own: a caller giving up (its timeout) must not cancel the others' count.
-            self._counting = asyncio.create_task(self._count_waiting(), name="gateway-rate-limit-hits")
-        return await answer
-
-    async def _count_waiting(self) -> None:
-        batch: list[tuple[Sequence[Slot], asyncio.Future[dict[str, int]]]] = []
-        try:
-            while self._waiting:
-                batch = self._waiting[:MAX_HITS_PER_STATEMENT]
-                del self._waiting[:MAX_HITS_PER_STATEMENT]
-                try:
-                    answers = await self._count([hits for hits, _ in batch])
-                except Exception as error:
-                    _fail(batch, error)
-                    continue
-                for (_, answer), counts in zip(batch, answers, strict=True):
-                    if not answer.done():
-                        answer.set_result(counts)
-        finally:
-            # Stopped (close): whoever still waits counts in memory, as when the store is away.
-            _fail(batch + self._waiting, CountingStopped("the rate-limit counters were closed"))
-            self._waiting = []
-            self._counting = None
+        return await self._hits.submit(hits)
 
     async def _count(self, requests: list[Sequence[Slot]]) -> list[dict[str, int]]:
         """One statement for the hits of ``requests``; the requests of a slot get its counts in their order."""
@@ -105,23 +78,10 @@ class CounterRepository:
 
     async def close(self) -> None:
         """Stop counting (requests still waiting fall back as on a store error)."""
-        if self._counting is not None:
-            self._counting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._counting
+        await self._hits.close()
 
     async def prune(self, before: int) -> int:
         """Delete counters of windows that started before ``before`` (unix seconds); how many."""
         async with self.engine.connect() as connection:
             result = await connection.execute(counters.delete().where(counters.c.window_start < before))
             return result.rowcount
-
-
-class CountingStopped(Exception):
-    pass
-
-
-def _fail(waiting: list[tuple[Sequence[Slot], asyncio.Future[dict[str, int]]]], error: Exception) -> None:
-    for _, answer in waiting:
-        if not answer.done():
-            answer.set_exception(error)

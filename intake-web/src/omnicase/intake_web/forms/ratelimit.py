@@ -13,8 +13,10 @@ early and never lets a post past a limit.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Date,
@@ -28,14 +30,15 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.models import form_day_counts, rate_windows
-from omnicase.kit.db import Database, without_flush_wait
+from omnicase.kit.coalesce import Coalescer
+from omnicase.kit.db import Database, UnnestedRows, without_flush_wait
 
 WINDOW = timedelta(minutes=1)
 
@@ -73,25 +76,47 @@ def _hits_upsert() -> Insert:
     )
 
 
-def _count_accepted() -> Select[tuple[str, int, int]]:
-    hits = _hits_upsert().returning(rate_windows.c.scope, rate_windows.c.hits).cte("hits")
-    # Reading every hit first makes the day's row the last one locked, in every transaction.
-    after_hits = select(
-        bindparam("form_id", type_=Uuid).label("form_id"),
-        bindparam("day", type_=Date).label("day"),
-        literal(1, Integer).label("accepted"),
-    ).select_from(select(func.count()).select_from(hits).subquery())
-    today = (
-        insert(form_day_counts)
-        .from_select(["form_id", "day", "accepted"], after_hits)
-        .on_conflict_do_update(
-            index_elements=[form_day_counts.c.form_id, form_day_counts.c.day],
-            set_={"accepted": form_day_counts.c.accepted + 1},
+_WINDOW_ROWS = UnnestedRows.of(rate_windows, ["scope", "window_start", "hits"])
+_DAY_ROWS = UnnestedRows.of(form_day_counts, ["form_id", "day", "accepted"])
+
+
+def _count_accepted() -> Select[tuple[str | None, datetime | None, uuid.UUID | None, date | None, int]]:
+    """The posts' hits added to their windows and their forms' days; every row's count after them."""
+    windows, days = _WINDOW_ROWS.insert, _DAY_ROWS.insert
+    hits = (
+        windows.on_conflict_do_update(
+            index_elements=[rate_windows.c.scope, rate_windows.c.window_start],
+            set_={"hits": rate_windows.c.hits + windows.excluded.hits},
         )
-        .returning(form_day_counts.c.accepted)
+        .returning(rate_windows.c.scope, rate_windows.c.window_start, rate_windows.c.hits)
+        .cte("hits")
+    )
+    today = (
+        days.on_conflict_do_update(
+            index_elements=[form_day_counts.c.form_id, form_day_counts.c.day],
+            set_={"accepted": form_day_counts.c.accepted + days.excluded.accepted},
+        )
+        .returning(form_day_counts.c.form_id, form_day_counts.c.day, form_day_counts.c.accepted)
         .cte("today")
     )
-    return without_flush_wait(select(hits.c.scope, hits.c.hits, today.c.accepted).join(today, true()))
+    # The windows read first, so the days' rows are the last ones locked, in every statement.
+    counts = union_all(
+        select(
+            hits.c.scope,
+            hits.c.window_start,
+            literal(None, Uuid).label("form_id"),
+            literal(None, Date).label("day"),
+            hits.c.hits.label("count"),
+        ),
+        select(
+            literal(None, String).label("scope"),
+            literal(None, DateTime(timezone=True)).label("window_start"),
+            today.c.form_id,
+            today.c.day,
+            today.c.accepted.label("count"),
+        ),
+    ).subquery("counts")
+    return without_flush_wait(select(*counts.c))
 
 
 # Built once: every post runs them, and building one cost more than running it.
@@ -100,14 +125,58 @@ _HITS = _hits_upsert().returning(rate_windows.c.scope, rate_windows.c.hits)
 _COUNT_ACCEPTED = _count_accepted()
 
 
-def _window(scopes: list[str], now: datetime) -> dict[str, object]:
+def _window(scopes: list[str], now: datetime) -> dict[str, Any]:
     return {"scopes": sorted({scope[:200] for scope in scopes}), "window_start": window_start(now)}
 
 
-async def count_accepted(database: Database, scopes: list[str], form_id: uuid.UUID, day: date, now: datetime) -> Counts:
-    """Count one accepted submission in each rate scope and in the form's day: one statement, run alone."""
-    rows = await database.alone(_COUNT_ACCEPTED, {**_window(scopes, now), "form_id": form_id, "day": day})
-    return Counts(hits={row.scope: row.hits for row in rows}, accepted_today=rows[0].accepted)
+@dataclass(frozen=True)
+class _Post:
+    scopes: tuple[str, ...]  # each once, sorted
+    window_start: datetime
+    form_id: uuid.UUID
+    day: date
+
+
+class AcceptedCounts:
+    """Counts accepted posts in their rate scopes and their form's day: one statement run alone
+    for all the posts that arrive while one is in flight (each still gets its own counts)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._posts = Coalescer(self._count, name="intake-web-accepted-counts")
+
+    async def count(self, scopes: list[str], form_id: uuid.UUID, day: date, now: datetime) -> Counts:
+        window = _window(scopes, now)
+        return await self._posts.submit(_Post(tuple(window["scopes"]), window_start(now), form_id, day))
+
+    async def close(self) -> None:
+        await self._posts.close()
+
+    async def _count(self, posts: list[_Post]) -> list[Counts]:
+        added_hits = Counter((scope, post.window_start) for post in posts for scope in post.scopes)
+        added_days = Counter((post.form_id, post.day) for post in posts)
+        # Sorted, so concurrent statements (other replicas) lock these rows in the same order.
+        windows = [{"scope": s, "window_start": w, "hits": n} for (s, w), n in sorted(added_hits.items())]
+        days = [{"form_id": f, "day": d, "accepted": n} for (f, d), n in sorted(added_days.items())]
+        rows = await self.database.alone(
+            _COUNT_ACCEPTED, {**_WINDOW_ROWS.parameters(windows), **_DAY_ROWS.parameters(days)}
+        )
+        after: dict[tuple[object, object], int] = {}
+        for row in rows:
+            key = (row.scope, row.window_start) if row.scope is not None else (row.form_id, row.day)
+            after[key] = int(row._mapping["count"])  # row.count would be the tuple method
+        # A key's first post in this statement counts as the one after the posts before it.
+        next_hit = {key: after[key] - added for key, added in added_hits.items()}
+        next_day = {key: after[key] - added for key, added in added_days.items()}
+        answers = []
+        for post in posts:
+            hits = {}
+            for scope in post.scopes:
+                next_hit[(scope, post.window_start)] += 1
+                hits[scope] = next_hit[(scope, post.window_start)]
+            next_day[(post.form_id, post.day)] += 1
+            answers.append(Counts(hits=hits, accepted_today=next_day[(post.form_id, post.day)]))
+        return answers
 
 
 async def uncount_accepted(

@@ -129,6 +129,7 @@ class SubmissionService:
         forms: FormCache,
     ) -> None:
         self.database = database
+        self.accepted = ratelimit.AcceptedCounts(database)
         self.outbox = outbox
         self.blobs = blobs
         self.settings = settings
@@ -391,7 +392,7 @@ class SubmissionService:
     async def _counted(self, form: StoredForm, remote_ip: str | None, now: datetime) -> AsyncIterator[None]:
         """Count the post first (refused over a limit); if the block storing it raises, take it out again."""
         scopes = list(_scopes(form, remote_ip))
-        counts = await ratelimit.count_accepted(self.database, scopes, form.id, now.date(), now)
+        counts = await self.accepted.count(scopes, form.id, now.date(), now)
         try:
             self._check_counts(form, counts, remote_ip, now)
             yield
