@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from omnicase.case_core.app import create_app
+from omnicase.case_core.cases.service import Satisfaction
 from omnicase.case_core.directory import StaffDirectory
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.models import outbox
@@ -318,13 +319,7 @@ async def test_a_satisfaction_rating_is_delivered_to_its_subscribers(
         case = await _open_case(api)
         survey_id = uuid.uuid4()
         async with db.unit_of_work() as session:
-            rating = {
-                "rating": "bad",
-                "reason": "Too slow",
-                "comment": None,
-                "rated_at": utcnow(),
-                "survey_id": survey_id,
-            }
+            rating = Satisfaction(rating="bad", reason="Too slow", comment=None, rated_at=utcnow(), survey_id=survey_id)
             await app.state.services.cases.rate(session, uuid.UUID(case["id"]), rating, Actor("contact:x", "csat"))
         await flush_events()
         assert await dispatch() == 1

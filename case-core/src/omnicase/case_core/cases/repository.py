@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from omnicase.case_core.models import case_history, cases
+from omnicase.case_core.records import column_values
 from omnicase.kit.repository import Repository
 from omnicase.kit.staging import stage
 
@@ -109,8 +110,9 @@ def case_record(row: RowMapping) -> CaseRow:
 
 
 @dataclass(frozen=True)
-class CaseHistoryRow:
-    id: int
+class NewHistoryRow:
+    """A change to a case as its history records it (its id comes from the sequence when it is written)."""
+
     case_id: uuid.UUID
     version: int  # the case's, after the change
     actor: str
@@ -119,6 +121,13 @@ class CaseHistoryRow:
     old: Any  # JSON
     new: Any  # JSON
     at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseHistoryRow(NewHistoryRow):
+    """A change to a case as its history holds it."""
+
+    id: int
 
 
 def search_vector(text: str | ColumnElement[str], weight: str = "D") -> ColumnElement[Any]:
@@ -367,10 +376,10 @@ class CaseRepository(Repository):
 
     # -- history -------------------------------------------------------------------
 
-    async def add_history(self, rows: list[dict[str, Any]]) -> None:
+    async def add_history(self, rows: Sequence[NewHistoryRow]) -> None:
         """Written when the transaction commits, with every other history row of it in one statement
         (nothing reads a case's history back in the transaction that changes the case)."""
-        await stage(self.session, case_history, rows)
+        await stage(self.session, case_history, [column_values(row) for row in rows])
 
     async def history(self, case_id: uuid.UUID, *, after_id: int | None, limit: int) -> list[CaseHistoryRow]:
         statement = select(case_history).where(case_history.c.case_id == case_id)

@@ -11,14 +11,15 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.brands.service import BrandService
 from omnicase.case_core.cases.lifecycle import REOPENED_BY_REPLY, can_transition
-from omnicase.case_core.cases.repository import CaseFilters, CaseHistoryRow, CaseRepository, CaseRow
+from omnicase.case_core.cases.repository import CaseFilters, CaseHistoryRow, CaseRepository, CaseRow, NewHistoryRow
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.snapshot import to_case, to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
@@ -89,6 +90,20 @@ class MessageDraft:
     conversation_id: str | None = None
     source_intake_id: uuid.UUID | None = None
     attachments: list[AttachmentRef] = field(default_factory=list)
+
+
+Rating = Literal["good", "bad"]
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    """The requester's answer to a case's satisfaction survey, as the case stores it (JSON)."""
+
+    rating: Rating
+    reason: str | None
+    comment: str | None
+    rated_at: datetime
+    survey_id: uuid.UUID
 
 
 @dataclass
@@ -518,24 +533,24 @@ class CaseService:
         return row, changes
 
     @staticmethod
-    def _history(case: CaseRow, actor: Actor, name: str, old: Any, new: Any, at: Any) -> dict[str, Any]:
-        return {
-            "case_id": case.id,
-            "version": case.version,
-            "actor": actor.name,
-            "via": actor.via,
-            "field": name,
-            "old": _json(old),
-            "new": _json(new),
-            "at": at,
-        }
+    def _history(case: CaseRow, actor: Actor, name: str, old: object, new: object, at: datetime) -> NewHistoryRow:
+        return NewHistoryRow(
+            case_id=case.id,
+            version=case.version,
+            actor=actor.name,
+            via=actor.via,
+            field=name,
+            old=_json(old),
+            new=_json(new),
+            at=at,
+        )
 
     # -- satisfaction ----------------------------------------------------------------
 
     async def rate(
-        self, session: AsyncSession, case_id: uuid.UUID, satisfaction: dict[str, Any], actor: Actor
+        self, session: AsyncSession, case_id: uuid.UUID, satisfaction: Satisfaction, actor: Actor
     ) -> CaseRow:
-        """Record the requester's satisfaction (``{rating, reason, comment, rated_at, survey_id}``) on the case.
+        """Record the requester's satisfaction on the case.
 
         One history row and one ``case.satisfaction_rated``; then the rules run, the rating a
         change they can match (``satisfaction``). The same answer again changes nothing.
@@ -543,8 +558,8 @@ class CaseService:
         case = await self.get(session, case_id, for_update=True)
         self._ensure_changeable(case)
         old = dict(case.satisfaction) if case.satisfaction else None
-        kept = {"rating", "reason", "comment"}
-        if old is not None and {k: old.get(k) for k in kept} == {k: satisfaction.get(k) for k in kept}:
+        answer = {"rating": satisfaction.rating, "reason": satisfaction.reason, "comment": satisfaction.comment}
+        if old is not None and {name: old.get(name) for name in answer} == answer:
             return case
         new = _json(satisfaction)
         now = utcnow()
@@ -558,12 +573,12 @@ class CaseService:
             CaseSatisfactionRated(
                 case_id=row.id,
                 version=row.version,
-                survey_id=satisfaction["survey_id"],
-                rating=satisfaction["rating"],
+                survey_id=satisfaction.survey_id,
+                rating=satisfaction.rating,
                 previous_rating=previous,
-                reason=satisfaction.get("reason"),
-                comment=satisfaction.get("comment"),
-                rated_at=satisfaction["rated_at"],
+                reason=satisfaction.reason,
+                comment=satisfaction.comment,
+                rated_at=satisfaction.rated_at,
                 case=to_snapshot(row),
             ),
             source=SPEC.name,
@@ -572,8 +587,8 @@ class CaseService:
         )
         if self.automation is not None and actor.via not in _NO_AUTOMATION:
             changes = {}
-            if previous != satisfaction["rating"]:
-                changes["satisfaction"] = FieldChange(old=previous, new=satisfaction["rating"])
+            if previous != satisfaction.rating:
+                changes["satisfaction"] = FieldChange(old=previous, new=satisfaction.rating)
             row = await self.automation(session, row.id, changes, False) or row
         return row
 

@@ -24,12 +24,12 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.repository import CaseRepository, CaseRow
-from omnicase.case_core.cases.service import CaseService, reply_channel
+from omnicase.case_core.cases.service import CaseService, Rating, Satisfaction, reply_channel
 from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.csat.repository import CsatRepository, SurveyRow
 from omnicase.case_core.csat.schemas import CsatOptOut, CsatSettings, CsatSettingsInput, CsatText, built_in_texts
@@ -55,7 +55,6 @@ SPAM_TAG = "spam"
 # Who solves a case without a person behind it: triggers and commands (sla-engine's automations).
 AUTOMATION = frozenset({"trigger", "command"})
 
-Rating = Literal["good", "bad"]
 RATINGS: tuple[Rating, ...] = ("good", "bad")
 RATING_WINDOW = timedelta(days=28)
 MAX_COMMENT = 2_000
@@ -334,13 +333,7 @@ class CsatService:
         used: Rating | None = None,
     ) -> SurveyView:
         survey, now = view.survey, utcnow()
-        satisfaction = {
-            "rating": rating,
-            "reason": reason,
-            "comment": comment,
-            "rated_at": now,
-            "survey_id": survey.id,
-        }
+        satisfaction = Satisfaction(rating=rating, reason=reason, comment=comment, rated_at=now, survey_id=survey.id)
         requester = f"contact:{view.case.requester_id}" if view.case.requester_id else "requester"
         case = await self.cases.rate(session, view.case.id, satisfaction, Actor(name=requester, via="csat"))
         used_links = survey.used_links + ((used,) if used and used not in survey.used_links else ())
