@@ -73,6 +73,37 @@ class CaseRow:
     brand_id: uuid.UUID | None = None  # the brand ``brand`` (its slug) names, if one is defined
 
 
+@dataclass(frozen=True)
+class NewCaseRow:
+    """A case as it is inserted: ``number`` comes from its sequence, and it has no followers, merge,
+    public reply, close or rating yet (those columns' defaults)."""
+
+    id: uuid.UUID
+    ref_token: str
+    subject: str
+    description: str
+    status: str
+    priority: str
+    type: str | None
+    channel: str
+    requester_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
+    group_id: uuid.UUID | None
+    brand: str | None
+    brand_id: uuid.UUID | None
+    tags: tuple[str, ...]
+    custom_fields: Mapping[str, Any]
+    language: str | None
+    conversation_id: str | None
+    follow_up_of: uuid.UUID | None
+    problem_id: uuid.UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    solved_at: datetime | None
+
+
 def case_record(row: RowMapping) -> CaseRow:
     """The record of a row selected as :data:`CASE_COLUMNS` (array columns become tuples)."""
     return CaseRow(
@@ -223,9 +254,9 @@ def _forget_held(session: Session, previous_transaction: SessionTransaction) -> 
 
 
 class CaseRepository(Repository):
-    async def insert(self, values: Mapping[str, Any], search_text: str) -> CaseRow:
-        """``values``: the new case's columns (``number`` comes from its sequence)."""
-        parameters = {**values, "search_subject": values["subject"], "search_text": search_text}
+    async def insert(self, case: NewCaseRow, search_text: str) -> CaseRow:
+        """The new case, as stored (``search_text`` and its subject are what search finds it by)."""
+        parameters = column_values(case) | {"search_subject": case.subject, "search_text": search_text}
         return self.keep(case_record((await self.session.execute(_INSERT_CASE, parameters)).mappings().one()))
 
     async def get(self, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow | None:

@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.brands.service import BrandService
 from omnicase.case_core.cases.lifecycle import REOPENED_BY_REPLY, can_transition
-from omnicase.case_core.cases.repository import CaseFilters, CaseHistoryRow, CaseRepository, CaseRow, NewHistoryRow
+from omnicase.case_core.cases.repository import (
+    CaseFilters,
+    CaseHistoryRow,
+    CaseRepository,
+    CaseRow,
+    NewCaseRow,
+    NewHistoryRow,
+)
 from omnicase.case_core.cases.schemas import CaseChanges
 from omnicase.case_core.cases.snapshot import to_case, to_snapshot
 from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
@@ -264,39 +271,39 @@ class CaseService:
             raise refusal("The case cannot be created as given.", errors, conflicts=_STATE_CODES)
 
         now = utcnow()
-        values: dict[str, Any] = {
-            "brand_id": await self._brand_id(session, new.brand),
-            "id": uuid7(),
-            "ref_token": reference.new_token(),
-            "subject": new.subject,
-            "description": new.description,
-            "status": new.status,
-            "priority": new.priority,
-            "type": new.type,
-            "channel": new.channel,
-            "requester_id": new.requester_id,
-            "organization_id": organization_id,
-            "assignee_id": new.assignee_id,
-            "group_id": new.group_id,
-            "brand": new.brand,
-            "tags": new.tags,
-            "custom_fields": custom,
-            "language": new.language,
-            "conversation_id": new.conversation_id,
-            "follow_up_of": new.follow_up_of,
-            "problem_id": new.problem_id,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-            "solved_at": now if new.status == CaseStatus.SOLVED else None,
-        }
+        new_case = NewCaseRow(
+            id=uuid7(),
+            ref_token=reference.new_token(),
+            subject=new.subject,
+            description=new.description,
+            status=new.status,
+            priority=new.priority,
+            type=new.type,
+            channel=new.channel,
+            requester_id=new.requester_id,
+            organization_id=organization_id,
+            assignee_id=new.assignee_id,
+            group_id=new.group_id,
+            brand=new.brand,
+            brand_id=await self._brand_id(session, new.brand),
+            tags=tuple(new.tags),
+            custom_fields=custom,
+            language=new.language,
+            conversation_id=new.conversation_id,
+            follow_up_of=new.follow_up_of,
+            problem_id=new.problem_id,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            solved_at=now if new.status == CaseStatus.SOLVED else None,
+        )
         source_intake_id = None
         if first_message is None:
-            case = await CaseRepository(session).insert(values, new.description)
+            case = await CaseRepository(session).insert(new_case, new.description)
         else:
-            message, attachments, keys = self._new_message(values["id"], first_message)
+            message, attachments, keys = self._new_message(new_case.id, first_message)
             case = await MessageRepository(session).insert_with_case(
-                values, new.description, message, attachments, thread_keys=keys
+                new_case, new.description, message, attachments, thread_keys=keys
             )
             source_intake_id = message.source_intake_id
         await CaseRepository(session).add_history(

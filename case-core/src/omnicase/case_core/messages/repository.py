@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from omnicase.case_core.cases.repository import (
     CASE_COLUMNS,
     CaseRepository,
     CaseRow,
+    NewCaseRow,
     case_record,
     case_search_vector,
 )
@@ -171,18 +172,19 @@ class MessageRepository(Repository):
 
     async def insert_with_case(
         self,
-        case_values: Mapping[str, Any],
+        new_case: NewCaseRow,
         search_text: str,
         message: MessageRow,
         attachments: Sequence[AttachmentRow],
         thread_keys: Sequence[tuple[str, str]] = (),
     ) -> CaseRow:
-        """A new case (``case_values``: its columns, as for ``CaseRepository.insert``) and its first
-        message in one round trip (and its attachments in a second, when it has any)."""
+        """A new case (as for ``CaseRepository.insert``) and its first message in one round trip
+        (and its attachments in a second, when it has any)."""
         keys = _thread_key_rows(message.case_id, thread_keys)
+        case_values = column_values(new_case)
         parameters = {
             **case_values,
-            "search_subject": case_values["subject"],
+            "search_subject": new_case.subject,
             "search_text": search_text,
             "case_id": message.case_id,
             "thread_key_kinds": [key["kind"] for key in keys],
