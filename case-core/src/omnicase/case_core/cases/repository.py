@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
@@ -102,6 +102,37 @@ class NewCaseRow:
     created_at: datetime
     updated_at: datetime
     solved_at: datetime | None
+
+
+class CaseValues(TypedDict, total=False):
+    """Columns of a case to set, by name, and their values (what a change writes)."""
+
+    subject: str
+    description: str
+    status: str
+    priority: str
+    type: str | None
+    channel: str
+    requester_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
+    group_id: uuid.UUID | None
+    brand: str | None
+    brand_id: uuid.UUID | None
+    tags: Sequence[str]
+    custom_fields: Mapping[str, Any]
+    followers: Sequence[uuid.UUID]
+    language: str | None
+    conversation_id: str | None
+    follow_up_of: uuid.UUID | None
+    problem_id: uuid.UUID | None
+    merged_into: uuid.UUID | None
+    version: int
+    updated_at: datetime
+    first_public_reply_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+    satisfaction: Mapping[str, Any] | None
 
 
 def case_record(row: RowMapping) -> CaseRow:
@@ -310,8 +341,8 @@ class CaseRepository(Repository):
         row = (await self.session.execute(statement)).mappings().one_or_none()
         return case_record(row) if row else None
 
-    async def update(self, case_id: uuid.UUID, values: Mapping[str, Any], search_text: str | None = None) -> CaseRow:
-        """``values``: column name to new value; ``search_text`` is added to what search finds the case by."""
+    async def update(self, case_id: uuid.UUID, values: CaseValues, search_text: str | None = None) -> CaseRow:
+        """Set the columns of ``values``; ``search_text`` is added to what search finds the case by."""
         statement, parameters = _UPDATE_CASE, {**values, "case_key": case_id}
         if search_text:
             statement, parameters = _UPDATE_CASE_AND_SEARCH, {**parameters, "search_text": search_text}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 from pydantic import (
     AfterValidator,
@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from omnicase.case_core.cases.repository import CaseHistoryRow
+from omnicase.case_core.cases.repository import CaseHistoryRow, CaseValues
 from omnicase.case_core.contacts.schemas import Address, PhoneNumber
 from omnicase.kit.events import CaseStatus, Channel, Priority
 from omnicase.kit.inputs import CASE_TAG_PATTERN, Integer, PatchInput, StrictInput
@@ -202,10 +202,11 @@ class CaseChanges(PatchInput):
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else normalize_tags(value)
 
-    def requested(self) -> dict[str, Any]:
+    def requested(self) -> CaseValues:
         """The fields the caller actually sent (tag edits and custom fields handled apart)."""
         skip = {"add_tags", "remove_tags", "custom_fields"}
-        return {name: getattr(self, name) for name in self.model_fields_set if name not in skip}
+        # Each field left is a column of CaseValues' name, of its type (or null where it may be null).
+        return cast("CaseValues", {name: getattr(self, name) for name in self.model_fields_set if name not in skip})
 
 
 # Every status but closed (a case is closed only after it was solved); the schema lists these.

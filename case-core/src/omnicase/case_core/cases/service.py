@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from omnicase.case_core.cases.repository import (
     CaseHistoryRow,
     CaseRepository,
     CaseRow,
+    CaseValues,
     NewCaseRow,
     NewHistoryRow,
 )
@@ -363,12 +364,10 @@ class CaseService:
             )
         self._ensure_changeable(case)
         requested = changes.requested()
-        new: dict[str, Any] = {}
+        new = requested.copy()
+        new.pop("tags", None)  # written below, with the tag edits
+        new.pop("followers", None)
         errors: list[FieldError] = []
-        for name, value in requested.items():
-            if name in {"tags", "followers"}:
-                continue
-            new[name] = value
         if "brand" in new:
             new["brand_id"] = await self._brand_id(session, new["brand"])
         if "status" in new and not can_transition(CaseStatus(case.status), CaseStatus(new["status"])):
@@ -492,10 +491,10 @@ class CaseService:
         self,
         session: AsyncSession,
         case: CaseRow,
-        new: dict[str, Any],
+        new: CaseValues,
         actor: Actor,
         *,
-        extra: dict[str, Any] | None = None,
+        extra: CaseValues | None = None,
         search_text: str | None = None,
         touch: bool = False,
     ) -> tuple[CaseRow, dict[str, FieldChange]]:
@@ -508,7 +507,8 @@ class CaseService:
         if not changes and not touch:
             return case, {}
         now = utcnow()
-        values: dict[str, Any] = {name: new[name] for name in changes}
+        # The fields of ``new`` that changed: a part of the same columns.
+        values = cast(CaseValues, {name: value for name, value in new.items() if name in changes})
         if "status" in changes:
             status = new["status"]
             if status == CaseStatus.SOLVED:
@@ -640,8 +640,8 @@ class CaseService:
         case = await self.get(session, case_id, for_update=True)
         self._ensure_changeable(case)
         message = await self._insert_message(session, case, draft)
-        new: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
+        new: CaseValues = {}
+        extra: CaseValues = {}
         # A public message written on our side (an agent's, or an integration's) goes to the customer.
         agent_reply = draft.public and draft.direction == "outbound"
         if draft.author_role == "customer" and case.status in REOPENED_BY_REPLY:
@@ -823,7 +823,7 @@ class CaseService:
     ) -> CaseRow:
         """A contact merge: the case follows its requester, closed or not (history and event as always)."""
         case = await self.get(session, case_id, for_update=True)
-        new = {"requester_id": contact.id, "organization_id": contact.organization_id}
+        new: CaseValues = {"requester_id": contact.id, "organization_id": contact.organization_id}
         row, _ = await self._apply(session, case, new, actor)
         return row
 
