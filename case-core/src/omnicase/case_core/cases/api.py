@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from omnicase.case_core.cases.access import restrict, shown_to, visible_case
 from omnicase.case_core.cases.flows import create_case
-from omnicase.case_core.cases.repository import SORTS, CaseFilters, CaseRow
+from omnicase.case_core.cases.repository import SORTS, CaseFilters, CaseKey, CaseRow
 from omnicase.case_core.cases.schemas import (
     BulkResponse,
     BulkResult,
@@ -72,7 +72,7 @@ CaseCursorQuery = Annotated[str | None, cursor_query(int, uuid.UUID)]
 HistoryCursorQuery = Annotated[str | None, cursor_query(int)]
 
 
-def _cursor_after(cursor: str | None, sort: str) -> tuple[Any, uuid.UUID] | None:
+def _cursor_after(cursor: str | None, sort: str) -> CaseKey | None:
     key_type = int if sort.lstrip("-") == "number" else datetime
     decoded = decode_cursor(cursor, key_type, uuid.UUID)
     return None if decoded is None else (decoded[0], decoded[1])

@@ -38,11 +38,11 @@ CASE_COLUMNS = [column for column in cases.c if column.name not in {"search"}]
 
 
 @dataclass(frozen=True)
-class CaseRow:
-    """A case as stored (every column but the search vector)."""
+class NewCaseRow:
+    """A case as it is inserted: its number comes from its sequence, and it has no followers, merge,
+    public reply, close or rating yet (those columns' defaults)."""
 
     id: uuid.UUID
-    number: int
     ref_token: str  # the hidden reference that threads replies into the case
     subject: str
     description: str
@@ -55,84 +55,59 @@ class CaseRow:
     assignee_id: uuid.UUID | None
     group_id: uuid.UUID | None
     brand: str | None
+    brand_id: uuid.UUID | None  # the brand ``brand`` (its slug) names, if one is defined
     tags: tuple[str, ...]
     custom_fields: Mapping[str, Any]
-    followers: tuple[uuid.UUID, ...]
     language: str | None
     conversation_id: str | None
     follow_up_of: uuid.UUID | None
     problem_id: uuid.UUID | None
-    merged_into: uuid.UUID | None
     version: int
     created_at: datetime
     updated_at: datetime
-    first_public_reply_at: datetime | None
     solved_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseRow(NewCaseRow):
+    """A case as stored (every column but the search vector)."""
+
+    number: int
+    followers: tuple[uuid.UUID, ...]
+    merged_into: uuid.UUID | None
+    first_public_reply_at: datetime | None
     closed_at: datetime | None
     satisfaction: Mapping[str, Any] | None = None  # {rating, reason, comment, rated_at, survey_id}
-    brand_id: uuid.UUID | None = None  # the brand ``brand`` (its slug) names, if one is defined
-
-
-@dataclass(frozen=True)
-class NewCaseRow:
-    """A case as it is inserted: ``number`` comes from its sequence, and it has no followers, merge,
-    public reply, close or rating yet (those columns' defaults)."""
-
-    id: uuid.UUID
-    ref_token: str
-    subject: str
-    description: str
-    status: str
-    priority: str
-    type: str | None
-    channel: str
-    requester_id: uuid.UUID | None
-    organization_id: uuid.UUID | None
-    assignee_id: uuid.UUID | None
-    group_id: uuid.UUID | None
-    brand: str | None
-    brand_id: uuid.UUID | None
-    tags: tuple[str, ...]
-    custom_fields: Mapping[str, Any]
-    language: str | None
-    conversation_id: str | None
-    follow_up_of: uuid.UUID | None
-    problem_id: uuid.UUID | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    solved_at: datetime | None
 
 
 class CaseValues(TypedDict, total=False):
     """Columns of a case to set, by name, and their values (what a change writes)."""
 
+    # What a change asks for (CaseChanges) ...
     subject: str
-    description: str
     status: str
     priority: str
     type: str | None
-    channel: str
-    requester_id: uuid.UUID | None
-    organization_id: uuid.UUID | None
     assignee_id: uuid.UUID | None
     group_id: uuid.UUID | None
     brand: str | None
-    brand_id: uuid.UUID | None
+    requester_id: uuid.UUID | None
     tags: Sequence[str]
-    custom_fields: Mapping[str, Any]
     followers: Sequence[uuid.UUID]
-    language: str | None
-    conversation_id: str | None
-    follow_up_of: uuid.UUID | None
     problem_id: uuid.UUID | None
+    language: str | None
+    custom_fields: Mapping[str, Any]
+    # ... and what follows from it, or from a message, merge or rating.
+    brand_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
     merged_into: uuid.UUID | None
-    version: int
-    updated_at: datetime
+    conversation_id: str | None
     first_public_reply_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
     satisfaction: Mapping[str, Any] | None
+    version: int
+    updated_at: datetime
 
 
 def case_record(row: RowMapping) -> CaseRow:
@@ -250,6 +225,9 @@ class CaseFilters:
     solved_before: datetime | None = None
     q: str | None = None
 
+
+CaseKey = tuple[datetime | int, uuid.UUID]
+"""Where a page of cases starts: after the case with this sort value (a time, or a number) and id."""
 
 SORTS = {
     "created_at": (cases.c.created_at, False),
@@ -369,7 +347,7 @@ class CaseRepository(Repository):
         filters: CaseFilters,
         *,
         sort: str,
-        after: tuple[Any, uuid.UUID] | None,
+        after: CaseKey | None,
         limit: int,
     ) -> list[CaseRow]:
         column, descending = SORTS[sort]

@@ -22,6 +22,7 @@ from omnicase.case_core.cases.lifecycle import REOPENED_BY_REPLY, can_transition
 from omnicase.case_core.cases.repository import (
     CaseFilters,
     CaseHistoryRow,
+    CaseKey,
     CaseRepository,
     CaseRow,
     CaseValues,
@@ -188,7 +189,7 @@ class CaseService:
     # -- reading (the API) -----------------------------------------------------------
 
     async def page(
-        self, session: AsyncSession, filters: CaseFilters, *, sort: str, after: tuple[Any, uuid.UUID] | None, limit: int
+        self, session: AsyncSession, filters: CaseFilters, *, sort: str, after: CaseKey | None, limit: int
     ) -> list[CaseRow]:
         """Cases matching ``filters`` in ``sort`` order after the cursor's key, ``limit`` of them."""
         return await CaseRepository(session).page(filters, sort=sort, after=after, limit=limit)
@@ -203,7 +204,7 @@ class CaseService:
         session: AsyncSession,
         case_id: uuid.UUID,
         *,
-        after: tuple[Any, uuid.UUID] | None,
+        after: tuple[datetime, uuid.UUID] | None,
         limit: int,
         public_only: bool,
     ) -> list[MessageRow]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnicase.case_core.cases.repository import CaseFilters, CaseRepository, CaseRow
+from omnicase.case_core.cases.repository import CaseFilters, CaseKey, CaseRepository, CaseRow
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.views.repository import ViewRepository, ViewRow
 from omnicase.case_core.views.schemas import ViewCreate, ViewFilters, ViewUpdate
@@ -48,7 +48,7 @@ def case_filters(filters: ViewFilters, actor: Actor) -> CaseFilters:
 
 class ViewService:
     async def cases(
-        self, session: AsyncSession, filters: CaseFilters, *, sort: str, after: tuple[Any, uuid.UUID] | None, limit: int
+        self, session: AsyncSession, filters: CaseFilters, *, sort: str, after: CaseKey | None, limit: int
     ) -> list[CaseRow]:
         """The cases a view shows, in its ``sort`` order after the cursor's key, ``limit`` of them."""
         return await CaseRepository(session).page(filters, sort=sort, after=after, limit=limit)
