@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     DateTime,
@@ -42,6 +42,16 @@ class ContactRow:
     created_at: datetime
     updated_at: datetime
     locale: str | None = None
+
+
+class ContactValues(TypedDict, total=False):
+    """Columns of a contact to set, by name, and their values (what a change writes)."""
+
+    name: str | None
+    organization_id: uuid.UUID | None
+    notes: str
+    locale: str | None
+    updated_at: datetime
 
 
 def _record(row: RowMapping) -> ContactRow:
@@ -266,8 +276,8 @@ class ContactRepository(Repository):
         row = (await self.session.execute(select(contacts).where(contacts.c.id == contact_id))).mappings().one_or_none()
         return _record(row) if row else None
 
-    async def update(self, contact_id: uuid.UUID, changes: Mapping[str, Any]) -> ContactRow:
-        """``changes``: column name to new value."""
+    async def update(self, contact_id: uuid.UUID, changes: ContactValues) -> ContactRow:
+        """Set the columns of ``changes``."""
         statement = contacts.update().where(contacts.c.id == contact_id).values(**changes).returning(contacts)
         return _record((await self.session.execute(statement)).mappings().one())
 

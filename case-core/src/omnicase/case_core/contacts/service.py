@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.case_core.cases.repository import CaseRepository
 from omnicase.case_core.cases.service import CaseService
-from omnicase.case_core.contacts.repository import ContactRepository, ContactRow
+from omnicase.case_core.contacts.repository import ContactRepository, ContactRow, ContactValues
 from omnicase.case_core.contacts.schemas import Contact, ContactCreate, ContactUpdate, Handle
 from omnicase.case_core.errors import ContactNotFound, IdentityTaken, StillInUse
 from omnicase.case_core.identity import Actor
@@ -312,7 +311,11 @@ class ContactService:
         if errors:
             raise refusal("The contact cannot be created as given.", errors)
         contact = await self._insert(session, data.name, identities, data.organization_id)
-        given = {name: value for name, value in (("notes", data.notes), ("locale", data.locale)) if value}
+        given: ContactValues = {}
+        if data.notes:
+            given["notes"] = data.notes
+        if data.locale:
+            given["locale"] = data.locale
         if given:
             contact = await ContactRepository(session).update(contact.id, given)
         await self._claim_all(session, contact.id, identities)
@@ -333,9 +336,15 @@ class ContactService:
         if by_kind:
             await ContactRepository(session).release(contact_id, list(by_kind))
             await self._claim_all(session, contact_id, [identity for values in by_kind.values() for identity in values])
-        values: dict[str, Any] = {
-            name: getattr(data, name) for name in ("name", "organization_id", "notes", "locale") if name in sent
-        }
+        values: ContactValues = {}
+        if "name" in sent:
+            values["name"] = data.name
+        if "organization_id" in sent:
+            values["organization_id"] = data.organization_id
+        if "notes" in sent and data.notes is not None:  # never null: the body refuses a null note
+            values["notes"] = data.notes
+        if "locale" in sent:
+            values["locale"] = data.locale
         values["updated_at"] = utcnow()
         return await ContactRepository(session).update(contact_id, values)
 

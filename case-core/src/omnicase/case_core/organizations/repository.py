@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import RowMapping, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -26,6 +26,14 @@ class OrganizationRow:
     updated_at: datetime
 
 
+class OrganizationValues(TypedDict, total=False):
+    """Columns of an organization to set, by name, and their values (what a change writes)."""
+
+    name: str
+    notes: str
+    updated_at: datetime
+
+
 def _record(row: RowMapping) -> OrganizationRow:
     return OrganizationRow(**row)
 
@@ -40,8 +48,8 @@ class OrganizationRepository(Repository):
         row = (await self.session.execute(statement)).mappings().one_or_none()
         return _record(row) if row else None
 
-    async def update(self, organization_id: uuid.UUID, changes: Mapping[str, Any]) -> OrganizationRow:
-        """``changes``: column name to new value."""
+    async def update(self, organization_id: uuid.UUID, changes: OrganizationValues) -> OrganizationRow:
+        """Set the columns of ``changes``."""
         statement = (
             organizations.update()
             .where(organizations.c.id == organization_id)

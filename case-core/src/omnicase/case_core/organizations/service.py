@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +12,7 @@ from omnicase.case_core.contacts.repository import ContactRepository
 from omnicase.case_core.errors import DomainTaken, OrganizationNotFound
 from omnicase.case_core.identity import Actor
 from omnicase.case_core.normalize import normalize_domain
-from omnicase.case_core.organizations.repository import OrganizationRepository, OrganizationRow
+from omnicase.case_core.organizations.repository import OrganizationRepository, OrganizationRow, OrganizationValues
 from omnicase.case_core.organizations.schemas import Organization, OrganizationCreate, OrganizationUpdate
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceError, ValidationFailed, refusal
@@ -102,7 +101,12 @@ class OrganizationService:
             domains = self._domains(data.domains)
             await OrganizationRepository(session).release_domains(organization_id)
             await self._claim(session, organization_id, domains)
-        values: dict[str, Any] = {name: getattr(data, name) for name in ("name", "notes") if name in sent}
+        values: OrganizationValues = {}
+        # Neither is ever null: the body refuses a null name or note.
+        if "name" in sent and data.name is not None:
+            values["name"] = data.name
+        if "notes" in sent and data.notes is not None:
+            values["notes"] = data.notes
         values["updated_at"] = utcnow()
         return await OrganizationRepository(session).update(organization_id, values)
 
