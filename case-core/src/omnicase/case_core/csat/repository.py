@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.dialects.postgresql import insert
@@ -30,6 +30,19 @@ class SurveyRow:
     comment: str | None = None
     rated_at: datetime | None = None
     used_links: tuple[str, ...] = ()  # the ratings whose one-click link was used
+
+
+class SurveyValues(TypedDict, total=False):
+    """Columns of a survey to set, by name, and their values (sent or skipped, the requester's answer)."""
+
+    status: str
+    skip_reason: str | None
+    sent_at: datetime | None
+    rating: str | None
+    reason: str | None
+    comment: str | None
+    rated_at: datetime | None
+    used_links: tuple[str, ...]
 
 
 def _survey(row: RowMapping) -> SurveyRow:
@@ -124,8 +137,8 @@ class CsatRepository(Repository):
         statement = select(csat_surveys).where(csat_surveys.c.case_id == case_id).order_by(csat_surveys.c.solved_at)
         return [_survey(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def update(self, survey_id: uuid.UUID, changes: Mapping[str, Any]) -> SurveyRow:
-        """``changes``: column name to new value (tuples as lists)."""
+    async def update(self, survey_id: uuid.UUID, changes: SurveyValues) -> SurveyRow:
+        """Set the columns of ``changes``."""
         values = {name: list(value) if isinstance(value, tuple) else value for name, value in changes.items()}
         statement = csat_surveys.update().where(csat_surveys.c.id == survey_id).values(**values).returning(csat_surveys)
         return _survey((await self.session.execute(statement)).mappings().one())

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.case_core.cases.repository import CaseRepository, CaseRow
 from omnicase.case_core.cases.service import CaseService, Rating, Satisfaction, reply_channel
 from omnicase.case_core.contacts.repository import ContactRepository
-from omnicase.case_core.csat.repository import CsatRepository, SurveyRow
+from omnicase.case_core.csat.repository import CsatRepository, SurveyRow, SurveyValues
 from omnicase.case_core.csat.schemas import CsatOptOut, CsatSettings, CsatSettingsInput, CsatText, built_in_texts
 from omnicase.case_core.errors import ContactNotFound, OptOutNotFound, SurveyClosed, SurveyLinkUnknown
 from omnicase.case_core.identity import Actor
@@ -337,7 +337,13 @@ class CsatService:
         requester = f"contact:{view.case.requester_id}" if view.case.requester_id else "requester"
         case = await self.cases.rate(session, view.case.id, satisfaction, Actor(name=requester, via="csat"))
         used_links = survey.used_links + ((used,) if used and used not in survey.used_links else ())
-        changes = {"rating": rating, "reason": reason, "comment": comment, "rated_at": now, "used_links": used_links}
+        changes: SurveyValues = {
+            "rating": rating,
+            "reason": reason,
+            "comment": comment,
+            "rated_at": now,
+            "used_links": used_links,
+        }
         survey = await CsatRepository(session).update(survey.id, changes)
         return dataclasses.replace(view, survey=survey, case=case)
 

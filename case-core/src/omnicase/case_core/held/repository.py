@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from omnicase.case_core.held.models import held_messages as table
+from omnicase.case_core.records import column_values
 from omnicase.kit.repository import Repository
 
 
@@ -22,9 +23,9 @@ class HeldMessageRow:
     channel: str
     reason: str
     detail: str
-    sender: dict[str, Any]
+    sender: Mapping[str, Any]  # Party, as JSON
     subject: str | None
-    message: dict[str, Any]  # the MessageReceived data, as a recovery hands it on
+    message: Mapping[str, Any]  # the MessageReceived data, as a recovery hands it on
     received_at: datetime
     held_at: datetime
     expires_at: datetime
@@ -46,7 +47,7 @@ class HeldMessageRepository(Repository):
             return []
         statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.id]).returning(table)
         # As parameters: one cached statement (a multi-row .values() is compiled per call).
-        values = [dataclasses.asdict(row) for row in rows]
+        values = [column_values(row) for row in rows]
         return [_record(row) for row in (await self.session.execute(statement, values)).mappings()]
 
     async def get(self, held_id: uuid.UUID, *, lock: bool = False) -> HeldMessageRow | None:

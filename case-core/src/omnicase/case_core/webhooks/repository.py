@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.dialects.postgresql import insert
@@ -97,6 +97,40 @@ class AttemptRow:
     duration_ms: int
 
 
+class SubscriptionValues(TypedDict, total=False):
+    """Columns of a subscription to set, by name, and their values (an admin's change, a new secret, its health)."""
+
+    # An admin's change ...
+    url: str
+    description: str
+    event_types: Sequence[str]
+    notify_email: str | None
+    active: bool
+    # ... a new secret ...
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+    # ... and its health: failing, or turned off for it.
+    consecutive_failures: int
+    failing_since: datetime | None
+    disabled_at: datetime | None
+    disabled_reason: str | None
+    updated_at: datetime
+
+
+class DeliveryValues(TypedDict, total=False):
+    """Columns of a delivery to set, by name, and their values (an attempt's outcome, a redelivery)."""
+
+    status: str
+    attempts: int
+    round_attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    updated_at: datetime
+
+
 def _subscription(row: RowMapping) -> SubscriptionRow:
     return SubscriptionRow(**{**row, "event_types": tuple(row["event_types"])})
 
@@ -140,8 +174,8 @@ class WebhookRepository(Repository):
             statement = statement.where(subscriptions.c.id > after)
         return [_subscription(row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def update_subscription(self, subscription_id: uuid.UUID, changes: Mapping[str, Any]) -> SubscriptionRow:
-        """``changes``: column name to new value."""
+    async def update_subscription(self, subscription_id: uuid.UUID, changes: SubscriptionValues) -> SubscriptionRow:
+        """Set the columns of ``changes``."""
         statement = (
             subscriptions.update()
             .where(subscriptions.c.id == subscription_id)
@@ -265,8 +299,8 @@ class WebhookRepository(Repository):
             statement = statement.where(deliveries.c.id < before)
         return [DeliveryRow(**row) for row in (await self.session.execute(statement)).mappings()]
 
-    async def update_delivery(self, delivery_id: uuid.UUID, changes: Mapping[str, Any]) -> DeliveryRow:
-        """``changes``: column name to new value."""
+    async def update_delivery(self, delivery_id: uuid.UUID, changes: DeliveryValues) -> DeliveryRow:
+        """Set the columns of ``changes``."""
         statement = deliveries.update().where(deliveries.c.id == delivery_id).values(**changes).returning(deliveries)
         return DeliveryRow(**(await self.session.execute(statement)).mappings().one())
 

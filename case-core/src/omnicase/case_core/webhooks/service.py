@@ -20,7 +20,9 @@ from omnicase.case_core.webhooks.repository import (
     AllowedNetworkRow,
     AttemptRow,
     DeliveryRow,
+    DeliveryValues,
     SubscriptionRow,
+    SubscriptionValues,
     WebhookRepository,
 )
 from omnicase.case_core.webhooks.schemas import AllowedNetworkCreate, WebhookCreate, WebhookEventType, WebhookUpdate
@@ -207,7 +209,7 @@ class WebhookService:
 
     async def update(self, session: AsyncSession, subscription_id: uuid.UUID, data: WebhookUpdate) -> SubscriptionRow:
         current = await self.get(session, subscription_id, lock=True)
-        values: dict[str, Any] = {}
+        values: SubscriptionValues = {}
         if data.url is not None and str(data.url) != current.url:
             await self._check_url(session, str(data.url))
             values["url"] = str(data.url)
@@ -238,7 +240,7 @@ class WebhookService:
         current = await self.get(session, subscription_id, lock=True)
         now = utcnow()
         secret, previous = new_secret(), self.secrets.open(current.secret, subscription_id)
-        values = {
+        values: SubscriptionValues = {
             "secret": self.secrets.seal(secret, subscription_id),
             "previous_secret": self.secrets.seal(previous, subscription_id, "previous_secret"),
             "previous_secret_expires_at": now + timedelta(seconds=self.settings.webhook_secret_grace_seconds),
@@ -356,7 +358,7 @@ class WebhookService:
         if row.status == "pending" and row.round_attempts == 0:
             raise DeliveryPending("This delivery has not been attempted yet; it goes out shortly.")
         now = utcnow()
-        values = {"status": "pending", "round_attempts": 0, "next_attempt_at": now, "updated_at": now}
+        values: DeliveryValues = {"status": "pending", "round_attempts": 0, "next_attempt_at": now, "updated_at": now}
         return await WebhookRepository(session).update_delivery(delivery_id, values)
 
     async def record(self, session: AsyncSession, delivery: DeliveryRow, result: AttemptResult) -> None:
@@ -380,7 +382,7 @@ class WebhookService:
             ),
         )
         round_attempts = delivery.round_attempts + 1
-        values: dict[str, Any] = {
+        values: DeliveryValues = {
             "attempts": delivery.attempts + 1,
             "round_attempts": round_attempts,
             "last_status_code": result.status_code,
@@ -420,7 +422,7 @@ class WebhookService:
             return
         failures = subscription.consecutive_failures + 1
         failing_since = subscription.failing_since or now
-        values: dict[str, Any] = {"consecutive_failures": failures, "failing_since": failing_since}
+        values: SubscriptionValues = {"consecutive_failures": failures, "failing_since": failing_since}
         reason: str | None = None
         if result.outcome == "gone":
             reason = "the receiver answered 410 Gone"
