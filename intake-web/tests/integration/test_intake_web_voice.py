@@ -22,7 +22,15 @@ from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_web.models import voice_channels
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import Envelope, MessageReceived
+from omnicase.kit.events import (
+    CallEnded,
+    CallStarted,
+    CallVoicemailRecorded,
+    CallVoicemailTranscribed,
+    Envelope,
+    EventData,
+    MessageReceived,
+)
 from omnicase.kit.identity import IDENTITY_HEADER, sign_identity
 from omnicase.kit.topics import Topic, physical
 
@@ -191,6 +199,52 @@ async def test_a_call_is_greeted_asked_for_voicemail_and_logged_once_on_the_call
     assert call["recording_url"] == recording
     assert call["transcription"] == "Hi, my router keeps rebooting. Please call me back."
     assert call["ended_at"] is not None
+
+    # The suite hears of the call once each thing happens to it, in order, keyed by the call.
+    started, recorded, ended, transcribed = await _voice_events(service, kafka_bootstrap, call["id"], expect=4)
+    assert isinstance(started, CallStarted)
+    assert (started.call_sid, started.channel_id, started.direction) == (call_sid, uuid.UUID(channel["id"]), "inbound")
+    assert (started.from_number, started.to_number, started.brand) == (CALLER, NUMBER, "acme")
+    assert isinstance(recorded, CallVoicemailRecorded)
+    assert (recorded.recording_url, recorded.duration_seconds, recorded.from_number) == (recording, 17, CALLER)
+    assert isinstance(ended, CallEnded)
+    assert (ended.status, ended.duration_seconds, ended.started_at) == ("completed", 31, started.started_at)
+    assert ended.ended_at.isoformat() == call["ended_at"].replace("Z", "+00:00")
+    assert isinstance(transcribed, CallVoicemailTranscribed)
+    assert transcribed.transcription == "Hi, my router keeps rebooting. Please call me back."
+
+
+async def _voice_events(service: Any, kafka_bootstrap: str, call_id: str, expect: int) -> list[EventData]:
+    topic = physical(Topic.VOICE_EVENTS, service.settings.topic_prefix)
+    found: list[EventData] = []
+
+    async def arrived() -> bool:
+        records = await read_topic(
+            kafka_bootstrap, topic, expect=expect, within=5, keep=lambda r: r.key == call_id.encode()
+        )
+        found[:] = [Envelope.from_bytes(record.value).payload() for record in records]
+        return len(found) >= expect
+
+    await eventually(arrived, within=15, message=f"{expect} events of call {call_id} on voice.events")
+    return found
+
+
+async def test_a_status_after_the_end_changes_neither_the_call_nor_the_events(
+    service: Any, kafka_bootstrap: str
+) -> None:
+    channel = await _voice_channel(service, voicemail=False)
+    call_sid = f"CA{uuid.uuid4().hex}"
+    assert (await _post(service, channel["voice_url"], _call(call_sid))).status_code == 200
+    for status in ("canceled", "completed"):  # the caller hung up; a late, out-of-order report
+        logged = await _post(service, channel["status_callback_url"], _call(call_sid, CallStatus=status))
+        assert logged.status_code == 200, logged.text
+
+    [call] = await _calls(service, channel["id"])
+    assert call["status"] == "canceled"
+    events = await _voice_events(service, kafka_bootstrap, call["id"], expect=2)
+    assert [type(event) for event in events] == [CallStarted, CallEnded]
+    assert isinstance(events[1], CallEnded)
+    assert (events[1].status, events[1].duration_seconds) == ("canceled", None)
 
 
 async def _refused(service: Any) -> dict[str, float]:

@@ -754,3 +754,93 @@ class SwarmResolved(EventData):
     ended_by: str
     started_at: datetime
     ended_at: datetime
+
+
+# --- voice.events ---------------------------------------------------------------------------------
+# A phone call's life, as intake-web's voice channels see it through the telephony provider's
+# webhooks (issue 25). Key and subject: the call id (intake-web's call record), so a call's events
+# stay in order. ``case_id`` is the case the call is logged on once case-core has confirmed it (the
+# call's first webhook opens or joins the case asynchronously, so the started event may not know it).
+
+CallDirection = Literal["inbound", "outbound"]
+CallEndStatus = Literal["completed", "busy", "failed", "no-answer", "canceled"]
+
+
+class CallStarted(EventData):
+    """A call reached one of a voice channel's numbers (inbound), or was placed from one (outbound)."""
+
+    event_type = "call.started"
+    topic = Topic.VOICE_EVENTS
+
+    call_id: uuid.UUID
+    call_sid: str = Field(description="The provider's id of the call.")
+    channel_id: uuid.UUID
+    direction: CallDirection
+    from_number: str
+    to_number: str
+    brand: str | None = None
+    case_id: uuid.UUID | None = None
+    started_at: datetime
+
+
+class CallAnswered(EventData):
+    """Somebody answered the call: an agent an inbound call was offered to, or the customer an outbound
+    call rang. ``wait_seconds`` is from the call's start to the answer."""
+
+    event_type = "call.answered"
+    topic = Topic.VOICE_EVENTS
+
+    call_id: uuid.UUID
+    channel_id: uuid.UUID
+    direction: CallDirection
+    answered_by: str | None = Field(
+        default=None, description="user:<id> of the agent who took the call; null: the customer (outbound)."
+    )
+    case_id: uuid.UUID | None = None
+    answered_at: datetime
+    wait_seconds: int = Field(ge=0)
+
+
+class CallEnded(EventData):
+    """The call is over, with the provider's final status (``completed`` for a call that was connected,
+    to an agent or to the voicemail; ``no-answer``, ``busy``, ``failed``, ``canceled`` otherwise)."""
+
+    event_type = "call.ended"
+    topic = Topic.VOICE_EVENTS
+
+    call_id: uuid.UUID
+    channel_id: uuid.UUID
+    direction: CallDirection
+    status: CallEndStatus
+    duration_seconds: int | None = Field(default=None, ge=0, description="As the provider counts it.")
+    case_id: uuid.UUID | None = None
+    started_at: datetime
+    ended_at: datetime
+
+
+class CallVoicemailRecorded(EventData):
+    """A caller left a voicemail: work for later (a callback)."""
+
+    event_type = "call.voicemail_recorded"
+    topic = Topic.VOICE_EVENTS
+
+    call_id: uuid.UUID
+    channel_id: uuid.UUID
+    from_number: str
+    recording_url: str
+    duration_seconds: int | None = Field(default=None, ge=0)
+    case_id: uuid.UUID | None = None
+    recorded_at: datetime
+
+
+class CallVoicemailTranscribed(EventData):
+    """The provider's transcript of a voicemail arrived (it comes after the recording, often minutes later)."""
+
+    event_type = "call.voicemail_transcribed"
+    topic = Topic.VOICE_EVENTS
+
+    call_id: uuid.UUID
+    channel_id: uuid.UUID
+    transcription: str
+    case_id: uuid.UUID | None = None
+    transcribed_at: datetime

@@ -1,7 +1,8 @@
 """The suite's Kafka topics (ARCHITECTURE.md) and how a run names them.
 
 Each topic is keyed so that per-key order is what consumers need: the thread key
-for intake, the case id for everything about a case, the article id for knowledge, the case id for swarms.
+for intake, the case id for everything about a case, the article id for knowledge, the case id for swarms,
+the call id for voice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class Topic(StrEnum):
     OUTBOUND_MESSAGES = "outbound.messages"
     KNOWLEDGE_EVENTS = "knowledge.events"
     SWARM_EVENTS = "swarm.events"
+    VOICE_EVENTS = "voice.events"
 
 
 DLQ_SUFFIX = ".dlq"

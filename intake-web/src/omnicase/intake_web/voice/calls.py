@@ -6,7 +6,9 @@ do; what happens to the call later (status changes, the voicemail's recording, i
 comes as further signed POSTs to the callback URL. Each of them is stored once (deduplicated by
 CallSid and what it reports) as an ``intake.message_received`` on the caller's conversation,
 ``voice:<channel>:<caller>``, so the first opens a case (or joins the caller's open one) and the
-rest are logged on that case, through crashes, exactly as messaging's messages are.
+rest are logged on that case, through crashes, exactly as messaging's messages are. What changes
+the call (its start, its end, a voicemail and its transcript) is published on ``voice.events`` in the
+same transaction, through the outbox.
 
 No agent takes calls yet (routing to agents is a later step): every call is greeted and, when the
 channel records voicemail, asked for one.
@@ -15,17 +17,29 @@ channel records voicemail, asked for one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Literal, cast
 from xml.sax.saxutils import escape, quoteattr
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.channels.inbound import PayloadError
 from omnicase.intake_web.messages.intake import accept_message
-from omnicase.intake_web.voice.repository import FINAL_STATUSES, VoiceCallRepository
+from omnicase.intake_web.service import SPEC
+from omnicase.intake_web.voice.repository import FINAL_STATUSES, CallChange, VoiceCallRepository
 from omnicase.intake_web.voice.service import StoredVoiceChannel
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import Channel, MessageReceived, Party
+from omnicase.kit.events import (
+    CallEnded,
+    CallEndStatus,
+    CallStarted,
+    CallVoicemailRecorded,
+    CallVoicemailTranscribed,
+    Channel,
+    EventData,
+    MessageReceived,
+    Party,
+)
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
@@ -166,7 +180,7 @@ async def store_call(session: AsyncSession, outbox: Outbox, channel: StoredVoice
     )
     if new:
         final = event.kind == "status" and event.status in FINAL_STATUSES
-        await VoiceCallRepository(session).record(
+        change = await VoiceCallRepository(session).record(
             {
                 "id": uuid7(),
                 "channel_id": channel.id,
@@ -184,7 +198,47 @@ async def store_call(session: AsyncSession, outbox: Outbox, channel: StoredVoice
                 "updated_at": now,
             }
         )
+        published = call_event(channel, event, change, now)
+        if published is not None:
+            await outbox.add(session, published, source=SPEC.name, subject=str(change.id), key=str(change.id))
     return new
+
+
+def call_event(channel: StoredVoiceChannel, event: CallEvent, change: CallChange, now: datetime) -> EventData | None:
+    """The ``voice.events`` event a stored webhook makes, if it changed the call (a status after the end,
+    or a ringing nobody needs to count, makes none)."""
+    common = {"call_id": change.id, "channel_id": channel.id, "case_id": change.case_id}
+    match event.kind:
+        case "started":
+            return CallStarted(
+                **common,
+                call_sid=event.call_sid,
+                direction="inbound",
+                from_number=event.from_number,
+                to_number=event.to_number,
+                brand=channel.defaults.brand,
+                started_at=change.started_at,
+            )
+        case "status" if change.ended_now and change.ended_at is not None:
+            return CallEnded(
+                **common,
+                direction="inbound",
+                status=cast(CallEndStatus, change.status),
+                duration_seconds=change.duration_seconds,
+                started_at=change.started_at,
+                ended_at=change.ended_at,
+            )
+        case "recording" if event.recording_url:
+            return CallVoicemailRecorded(
+                **common,
+                from_number=event.from_number,
+                recording_url=event.recording_url,
+                duration_seconds=event.duration_seconds,
+                recorded_at=now,
+            )
+        case "transcription" if event.transcription:
+            return CallVoicemailTranscribed(**common, transcription=event.transcription, transcribed_at=now)
+    return None
 
 
 def answer_call(channel: StoredVoiceChannel, events_url: str) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, case, func, select
+from sqlalchemy import Row, Select, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from omnicase.intake_web.channels.repository import ChannelRepository
@@ -20,26 +22,65 @@ class VoiceChannelRepository(ChannelRepository):
     table = voice_channels
 
 
+@dataclass(frozen=True)
+class CallChange:
+    """A call record as one webhook left it, and the status it had before (None: the webhook created it)."""
+
+    id: uuid.UUID
+    previous_status: str | None
+    status: str
+    duration_seconds: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    case_id: uuid.UUID | None
+
+    @property
+    def ended_now(self) -> bool:
+        """This webhook is the one that ended the call (a final status stays final)."""
+        return self.status in FINAL_STATUSES and self.previous_status not in FINAL_STATUSES
+
+
 class VoiceCallRepository(Repository):
-    async def record(self, values: dict[str, Any]) -> None:
+    async def record(self, values: dict[str, Any]) -> CallChange:
         """The call as one callback tells it: created by the first, brought up to date by each later one
-        (a final status stays final; what a callback does not carry is kept)."""
-        new = pg_insert(voice_calls).values(**values)
+        (a final status stays final; what a callback does not carry is kept). The row is locked before it
+        is read, so of two webhooks of one call arriving together, one sees the other's change."""
         current = voice_calls.c
-        final = current.status.in_(FINAL_STATUSES)
-        await self.session.execute(
-            new.on_conflict_do_update(
-                index_elements=[current.channel_id, current.call_sid],
-                set_={
-                    "status": case((final, current.status), else_=new.excluded.status),
-                    "duration_seconds": func.coalesce(new.excluded.duration_seconds, current.duration_seconds),
-                    "recording_url": func.coalesce(new.excluded.recording_url, current.recording_url),
-                    "transcription": func.coalesce(new.excluded.transcription, current.transcription),
-                    "ended_at": func.coalesce(current.ended_at, new.excluded.ended_at),
-                    "updated_at": new.excluded.updated_at,
-                },
-            )
+        created = await self.session.scalar(
+            pg_insert(voice_calls).values(**values).on_conflict_do_nothing().returning(current.id)
         )
+        previous: str | None = None
+        if created is None:
+            match = (current.channel_id == values["channel_id"]) & (current.call_sid == values["call_sid"])
+            previous = await self.session.scalar(select(current.status).where(match).with_for_update())
+            final = current.status.in_(FINAL_STATUSES)
+            await self.session.execute(
+                update(voice_calls)
+                .where(match)
+                .values(
+                    status=case((final, current.status), else_=values["status"]),
+                    duration_seconds=func.coalesce(values["duration_seconds"], current.duration_seconds),
+                    recording_url=func.coalesce(values["recording_url"], current.recording_url),
+                    transcription=func.coalesce(values["transcription"], current.transcription),
+                    ended_at=func.coalesce(current.ended_at, values["ended_at"]),
+                    updated_at=values["updated_at"],
+                )
+            )
+        row = (
+            await self.session.execute(
+                select(
+                    current.id,
+                    current.status,
+                    current.duration_seconds,
+                    current.started_at,
+                    current.ended_at,
+                    inbound_messages.c.case_id,
+                )
+                .outerjoin(inbound_messages, inbound_messages.c.id == current.intake_id)
+                .where(current.channel_id == values["channel_id"], current.call_sid == values["call_sid"])
+            )
+        ).one()
+        return CallChange(previous_status=previous, **row._mapping)
 
     async def page_for_channel(self, channel_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
         """Newest first, each with the case its first message opened or joined."""
