@@ -2197,9 +2197,50 @@ export interface paths {
         /**
          * An incoming call (the numbers' voice URL)
          * @description Signature first (403 otherwise); the call opens a case or joins the caller's open one. Answered with
-         *     TwiML: the greeting, then voicemail (agents taking calls come later).
+         *     TwiML: the greeting, then the hold loop (a channel with a queue) or the voicemail.
          */
         post: operations["receive_voice_call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/voice/channels/{channel_id}/calls/hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A caller on hold asks again (the hold loop's redirect)
+         * @description Dials the agent routing gave the call's case to, holds on while the queue time lasts, then the voicemail.
+         *     Stores nothing: routing not answering keeps the caller on hold (and the queue time still runs).
+         */
+        post: operations["receive_voice_call_hold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/voice/channels/{channel_id}/calls/dialed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The end of the dialled agent's leg of a call (Dial's action)
+         * @description The agent answered (logged on the case, ``call.answered``; the call ends) or did not (the voicemail).
+         */
+        post: operations["receive_voice_call_dialed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8087,6 +8128,13 @@ export interface components {
             /** Transcription */
             transcription: string | null;
             /**
+             * Answered By
+             * @description The agent (user id) the call was connected to.
+             */
+            answered_by: string | null;
+            /** Answered At */
+            answered_at: string | null;
+            /**
              * Case Id
              * @description The case the call is logged on, once case-core confirmed it.
              */
@@ -8161,7 +8209,7 @@ export interface components {
             language?: string;
             /**
              * Voicemail
-             * @description Record a voicemail after the greeting (no agent takes calls yet); otherwise hang up.
+             * @description Record a voicemail when no agent takes the call (at once without a queue); otherwise hang up.
              * @default true
              */
             voicemail?: boolean;
@@ -8170,6 +8218,35 @@ export interface components {
              * @default 120
              */
             voicemail_max_seconds?: number;
+            /**
+             * Queue Seconds
+             * @description How long a caller holds for an agent (routing offers the call's case; the agent who takes it is dialled) before the voicemail, or the end of the call without one. 0: no agent takes this channel's calls.
+             * @default 0
+             */
+            queue_seconds?: number;
+            /**
+             * Hold Music Url
+             * @description Played to a caller on hold (`<Play>`); silence without it.
+             */
+            hold_music_url?: string | null;
+            /**
+             * Hold Check Seconds
+             * @description How often, on hold, the call asks whether an agent has taken it.
+             * @default 5
+             */
+            hold_check_seconds?: number;
+            /**
+             * Voicemail Prompt
+             * @description Said before the voicemail to a caller nobody took on hold (with a queue).
+             * @default Sorry, nobody can take your call right now: please leave a message after the tone.
+             */
+            voicemail_prompt?: string;
+            /**
+             * Agent Ring Seconds
+             * @description How long the agent who took the call is rung before the voicemail.
+             * @default 20
+             */
+            agent_ring_seconds?: number;
             /**
              * Transcribe
              * @description Ask the provider for a transcript of each voicemail.
@@ -8252,7 +8329,7 @@ export interface components {
             language?: string;
             /**
              * Voicemail
-             * @description Record a voicemail after the greeting (no agent takes calls yet); otherwise hang up.
+             * @description Record a voicemail when no agent takes the call (at once without a queue); otherwise hang up.
              * @default true
              */
             voicemail?: boolean;
@@ -8261,6 +8338,35 @@ export interface components {
              * @default 120
              */
             voicemail_max_seconds?: number;
+            /**
+             * Queue Seconds
+             * @description How long a caller holds for an agent (routing offers the call's case; the agent who takes it is dialled) before the voicemail, or the end of the call without one. 0: no agent takes this channel's calls.
+             * @default 0
+             */
+            queue_seconds?: number;
+            /**
+             * Hold Music Url
+             * @description Played to a caller on hold (`<Play>`); silence without it.
+             */
+            hold_music_url?: string | null;
+            /**
+             * Hold Check Seconds
+             * @description How often, on hold, the call asks whether an agent has taken it.
+             * @default 5
+             */
+            hold_check_seconds?: number;
+            /**
+             * Voicemail Prompt
+             * @description Said before the voicemail to a caller nobody took on hold (with a queue).
+             * @default Sorry, nobody can take your call right now: please leave a message after the tone.
+             */
+            voicemail_prompt?: string;
+            /**
+             * Agent Ring Seconds
+             * @description How long the agent who took the call is rung before the voicemail.
+             * @default 20
+             */
+            agent_ring_seconds?: number;
             /**
              * Transcribe
              * @description Ask the provider for a transcript of each voicemail.
@@ -25143,6 +25249,196 @@ export interface operations {
     receive_voice_call: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description TwiML for the provider. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signature not valid or Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_voice_call_hold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description TwiML for the provider. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signature not valid or Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_voice_call_dialed: {
+        parameters: {
+            query: {
+                agent: string;
+            };
             header?: never;
             path: {
                 channel_id: string;

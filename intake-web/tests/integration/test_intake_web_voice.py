@@ -12,17 +12,19 @@ import hashlib
 import hmac
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
-from omnicase.intake_web.models import voice_channels
+from omnicase.intake_web.models import voice_calls, voice_channels
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
+    CallAnswered,
     CallEnded,
     CallStarted,
     CallVoicemailRecorded,
@@ -359,3 +361,104 @@ async def test_voice_channels_are_configured_by_admins_and_never_show_their_toke
     assert (await service.client.delete(path)).status_code == 204
     assert (await service.client.get(path)).status_code == 404
     assert (await _post(service, channel["voice_url"], _call(f"CA{uuid.uuid4().hex}"))).status_code == 404
+
+
+async def _hold(service: Any, channel: dict[str, Any], call_sid: str) -> ElementTree.Element:
+    """The provider following the hold loop's ``<Redirect>``: a signed POST of the call to the hold URL."""
+    held = await _post(service, channel["voice_url"] + "/hold", _call(call_sid, CallStatus="in-progress"))
+    assert held.status_code == 200, held.text
+    return ElementTree.fromstring(held.text)
+
+
+async def _backdate(service: Any, channel: dict[str, Any], call_sid: str, seconds: int) -> None:
+    """The caller has held ``seconds`` longer (time passing, without waiting for it)."""
+    async with service.app.state.runtime.database.unit_of_work() as session:
+        await session.execute(
+            update(voice_calls)
+            .where(voice_calls.c.channel_id == uuid.UUID(channel["id"]), voice_calls.c.call_sid == call_sid)
+            .values(started_at=voice_calls.c.started_at - timedelta(seconds=seconds))
+        )
+
+
+async def test_a_queued_call_holds_until_its_queue_time_is_over_then_goes_to_voicemail(service: Any) -> None:
+    channel = await _voice_channel(
+        service,
+        greeting="Thanks for calling Acme. An agent will be with you shortly.",
+        queue_seconds=60,
+        hold_check_seconds=3,
+    )
+    call_sid = f"CA{uuid.uuid4().hex}"
+    answered = await _post(service, channel["voice_url"], _call(call_sid))
+    assert answered.status_code == 200, answered.text
+    say, pause, redirect = list(ElementTree.fromstring(answered.text))
+    assert (say.tag, say.text) == ("Say", "Thanks for calling Acme. An agent will be with you shortly.")
+    assert (pause.tag, pause.get("length")) == ("Pause", "3")
+    assert (redirect.tag, redirect.text, redirect.get("method")) == ("Redirect", channel["voice_url"] + "/hold", "POST")
+
+    # Nobody has taken the call (its case is not even confirmed here): the caller holds on.
+    assert [verb.tag for verb in await _hold(service, channel, call_sid)] == ["Pause", "Redirect"]
+    await _backdate(service, channel, call_sid, 61)
+    prompt, record = list(await _hold(service, channel, call_sid))
+    assert (prompt.tag, prompt.text) == (
+        "Say",
+        "Sorry, nobody can take your call right now: please leave a message after the tone.",
+    )
+    assert (record.tag, record.get("action")) == ("Record", channel["status_callback_url"])
+
+    # Hold music instead of silence.
+    music = await _voice_channel(service, queue_seconds=30, hold_music_url="https://cdn.example.com/hold.mp3")
+    answered = await _post(service, music["voice_url"], _call(f"CA{uuid.uuid4().hex}"))
+    assert [(verb.tag, verb.text) for verb in ElementTree.fromstring(answered.text)][1] == (
+        "Play",
+        "https://cdn.example.com/hold.mp3",
+    )
+
+    unknown = await _post(service, channel["voice_url"] + "/hold", _call(f"CA{uuid.uuid4().hex}"))
+    assert unknown.status_code == 404
+    assert unknown.json()["type"].endswith("/voice-call-not-found")
+    forged = await _post(service, channel["voice_url"] + "/hold", _call(call_sid), token="not-the-token")
+    assert forged.status_code == 403
+
+
+async def test_the_dialled_agent_answering_is_logged_once_and_told_as_call_answered(
+    service: Any, kafka_bootstrap: str
+) -> None:
+    channel = await _voice_channel(service, queue_seconds=60)
+    call_sid = f"CA{uuid.uuid4().hex}"
+    assert (await _post(service, channel["voice_url"], _call(call_sid))).status_code == 200
+    await _backdate(service, channel, call_sid, 100)  # the caller held, then talked 42 s with the agent
+    agent = uuid.uuid4()
+    dialed = f"{channel['voice_url']}/dialed?agent={agent}"
+    leg = _call(call_sid, CallStatus="in-progress", DialCallStatus="completed", DialCallDuration="42")
+    for _ in range(2):  # the provider retries
+        ended = await _post(service, dialed, leg)
+        assert ended.status_code == 200, ended.text
+        assert [verb.tag for verb in ElementTree.fromstring(ended.text)] == ["Hangup"]
+    assert (await _post(service, channel["status_callback_url"], _call(call_sid, CallStatus="completed"))).is_success
+
+    thread = f"voice:{channel['id']}:{CALLER}"
+    messages = await _messages(service, kafka_bootstrap, thread, expect=3)
+    assert [m.text for m in messages if m.metadata["call_sid"] == call_sid][1] == (
+        f"Call answered by agent {agent}; talked 42 s."
+    )
+    [call] = await _calls(service, channel["id"])
+    assert call["answered_by"] == str(agent)
+    started, answered, ended_event = await _voice_events(service, kafka_bootstrap, call["id"], expect=3)
+    assert isinstance(started, CallStarted)
+    assert isinstance(answered, CallAnswered)
+    held = answered.answered_at - datetime.fromisoformat(call["started_at"])
+    assert answered.wait_seconds == int(held.total_seconds()), "from the call's start to the agent's answer"
+    assert (answered.answered_by, answered.direction) == (f"user:{agent}", "inbound")
+    assert answered.answered_at == datetime.fromisoformat(call["answered_at"])
+    assert isinstance(ended_event, CallEnded)
+    assert ended_event.status == "completed"
+
+    # An agent who does not pick up: the caller is asked for a voicemail, and nothing is answered.
+    other = f"CA{uuid.uuid4().hex}"
+    assert (await _post(service, channel["voice_url"], _call(other))).status_code == 200
+    missed = await _post(service, dialed, _call(other, CallStatus="in-progress", DialCallStatus="no-answer"))
+    assert [verb.tag for verb in ElementTree.fromstring(missed.text)] == ["Say", "Record"]
+    bad = await _post(service, f"{channel['voice_url']}/dialed?agent=nobody", leg)
+    assert bad.status_code == 422
+    no_status = await _post(service, dialed, _call(call_sid, CallStatus="in-progress"))
+    assert no_status.status_code == 400

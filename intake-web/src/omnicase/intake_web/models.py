@@ -80,6 +80,8 @@ voice_calls = Table(
     Column("recording_url", Text),
     Column("transcription", Text),
     Column("intake_id", Uuid, nullable=False, comment="The inbound message that opened or joined its case."),
+    Column("answered_by", Uuid),  # the agent user id the call was connected to
+    Column("answered_at", DateTime(timezone=True)),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),

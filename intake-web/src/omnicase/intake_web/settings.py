@@ -64,6 +64,11 @@ class IntakeWebSettings(ServiceSettings):
         "in OMNICASE_SERVICE_URLS.",
     )
     knowledge_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    routing_url: str | None = Field(
+        default=None,
+        description="routing's base URL (which agent took a call on hold); unset, its entry in OMNICASE_SERVICE_URLS.",
+    )
+    routing_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, description="Largest accepted request body.")
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest accepted webhook body.")
     max_media_bytes: int = Field(

@@ -14,6 +14,7 @@ from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.submissions import SubmissionService
 from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.voice.agents import CallAgents
 from omnicase.intake_web.widget.answers import WidgetAnswers
 from omnicase.intake_web.widget.hub import ConversationFeed, ConversationHub
 from omnicase.intake_web.widget.service import WidgetService
@@ -36,6 +37,8 @@ class IntakeWebState:
     widget: WidgetService
     # The widget's answers first (knowledge's suggested articles).
     answers: WidgetAnswers
+    # Which agent takes a call on hold (routing's view of its case).
+    call_agents: CallAgents
 
 
 IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
@@ -74,6 +77,11 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
         timeout_seconds=settings.knowledge_timeout_seconds,
     )
     submissions = SubmissionService(runtime.database, runtime.outbox, runtime.blobs, runtime.settings, http, forms)
+    call_agents = CallAgents(
+        settings.routing_url or settings.service_url("routing"),
+        settings.internal_secret,
+        timeout_seconds=settings.routing_timeout_seconds,
+    )
     try:
         yield IntakeWebState(
             http=http,
@@ -83,9 +91,11 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
             sealer=sealer,
             widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub),
             answers=WidgetAnswers(runtime.database, runtime.outbox, hub, suggester, channel_secrets),
+            call_agents=call_agents,
         )
     finally:
         await submissions.accepted.close()
+        await call_agents.aclose()
         await suggester.aclose()
         await http.aclose()
 

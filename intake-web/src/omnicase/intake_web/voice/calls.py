@@ -10,15 +10,20 @@ rest are logged on that case, through crashes, exactly as messaging's messages a
 the call (its start, its end, a voicemail and its transcript) is published on ``voice.events`` in the
 same transaction, through the outbox.
 
-No agent takes calls yet (routing to agents is a later step): every call is greeted and, when the
-channel records voicemail, asked for one.
+A channel with a queue (``queue_seconds``) holds the caller (music or silence, then a ``<Redirect>``
+back to its hold URL every few seconds) while routing offers the call's case to an agent; at the
+first check after an agent holds the case, the caller is connected to them (``<Dial><Client>``), and
+nobody taking it in time sends the caller to the voicemail. Without a queue, every call is greeted
+and, when the channel records voicemail, asked for one.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, cast
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_web.channels.inbound import PayloadError
 from omnicase.intake_web.messages.intake import accept_message
 from omnicase.intake_web.service import SPEC
+from omnicase.intake_web.voice.agents import client_identity
 from omnicase.intake_web.voice.repository import FINAL_STATUSES, CallChange, VoiceCallRepository
-from omnicase.intake_web.voice.service import StoredVoiceChannel
+from omnicase.intake_web.voice.schemas import VoiceConfig
+from omnicase.intake_web.voice.service import StoredVoiceChannel, VoiceUrls
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
+    CallAnswered,
     CallEnded,
     CallEndStatus,
     CallStarted,
@@ -43,7 +51,10 @@ from omnicase.kit.events import (
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
-CallEventKind = Literal["started", "status", "recording", "transcription"]
+CallEventKind = Literal["started", "status", "recording", "transcription", "dialed"]
+
+# What the provider reports of an agent's leg that was connected (Dial's DialCallStatus).
+ANSWERED_DIALS = frozenset({"completed", "answered"})
 
 _STATUS_TEXT = {
     "queued": "Call queued.",
@@ -70,6 +81,12 @@ class CallEvent:
     recording_sid: str | None = None
     transcription: str | None = None
     transcription_sid: str | None = None
+    agent_id: uuid.UUID | None = None
+
+    @property
+    def answered(self) -> bool:
+        """The agent dialled from the queue picked up."""
+        return self.kind == "dialed" and self.status in ANSWERED_DIALS
 
     @property
     def dedupe_key(self) -> str:
@@ -83,6 +100,8 @@ class CallEvent:
                 return f"call:{self.call_sid}:recording:{self.recording_sid or self.recording_url}"
             case "transcription":
                 return f"call:{self.call_sid}:transcription:{self.transcription_sid or ''}"
+            case "dialed":
+                return f"call:{self.call_sid}:dialed:{self.agent_id}:{self.status}"
 
     @property
     def text(self) -> str:
@@ -100,14 +119,20 @@ class CallEvent:
                 return f"Voicemail recorded{length}: {self.recording_url}"
             case "transcription":
                 return f"Voicemail transcript: {self.transcription}" if self.transcription else "No transcript."
+            case "dialed" if self.answered:
+                talked = f"; talked {self.duration_seconds} s" if self.duration_seconds is not None else ""
+                return f"Call answered by agent {self.agent_id}{talked}."
+            case "dialed":
+                return f"Agent {self.agent_id} did not answer the call ({self.status})."
 
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def parse_call(params: list[tuple[str, str]], *, incoming: bool) -> CallEvent:
-    """The call webhook of ``params`` (the incoming call itself, or one of its callbacks)."""
+def parse_call(params: list[tuple[str, str]], *, incoming: bool, dialed: uuid.UUID | None = None) -> CallEvent:
+    """The call webhook of ``params`` (the incoming call itself, or one of its callbacks; with ``dialed``, the
+    end of the agent's leg the call was connected to)."""
     values = dict(params)
     call_sid, caller, called = (values.get(name, "").strip() for name in ("CallSid", "From", "To"))
     if not call_sid or not caller or not called:
@@ -118,6 +143,10 @@ def parse_call(params: list[tuple[str, str]], *, incoming: bool) -> CallEvent:
     kind: CallEventKind
     if incoming:
         kind = "started"
+    elif dialed is not None:
+        kind, status = "dialed", values.get("DialCallStatus", "").strip()
+        if not status:
+            raise PayloadError("the end of a dialled call reports its DialCallStatus")
     elif "TranscriptionText" in values or "TranscriptionSid" in values:
         kind = "transcription"
     elif values.get("RecordingUrl"):
@@ -133,12 +162,22 @@ def parse_call(params: list[tuple[str, str]], *, incoming: bool) -> CallEvent:
         from_number=caller,
         to_number=called,
         status=status or "in-progress",
-        duration_seconds=_int(values.get("RecordingDuration" if kind == "recording" else "CallDuration")),
+        duration_seconds=_int(values.get(_DURATION[kind])),
         recording_url=values.get("RecordingUrl") or None,
         recording_sid=values.get("RecordingSid") or None,
         transcription=(values.get("TranscriptionText") or None) if transcribed else None,
         transcription_sid=values.get("TranscriptionSid") or None,
+        agent_id=dialed,
     )
+
+
+_DURATION: dict[CallEventKind, str] = {
+    "started": "CallDuration",
+    "status": "CallDuration",
+    "recording": "RecordingDuration",
+    "transcription": "CallDuration",
+    "dialed": "DialCallDuration",
+}
 
 
 async def store_call(session: AsyncSession, outbox: Outbox, channel: StoredVoiceChannel, event: CallEvent) -> bool:
@@ -188,8 +227,12 @@ async def store_call(session: AsyncSession, outbox: Outbox, channel: StoredVoice
                 "direction": "inbound",
                 "from_number": event.from_number,
                 "to_number": event.to_number,
-                "status": event.status,
+                # An agent's leg ending is no end of the call (the caller may go on to the voicemail).
+                "status": "in-progress" if event.kind == "dialed" else event.status,
                 "duration_seconds": event.duration_seconds if event.kind == "status" else None,
+                "answered_by": event.agent_id if event.answered else None,
+                # Told when the agent's leg ends (Dial's action): the answer was its talk time before.
+                "answered_at": now - timedelta(seconds=event.duration_seconds or 0) if event.answered else None,
                 "recording_url": event.recording_url,
                 "transcription": event.transcription,
                 "intake_id": message.intake_id,
@@ -228,6 +271,14 @@ def call_event(channel: StoredVoiceChannel, event: CallEvent, change: CallChange
                 started_at=change.started_at,
                 ended_at=change.ended_at,
             )
+        case "dialed" if event.answered and change.answered_at is not None:
+            return CallAnswered(
+                **common,
+                direction="inbound",
+                answered_by=f"user:{change.answered_by}",
+                answered_at=change.answered_at,
+                wait_seconds=max(0, int((change.answered_at - change.started_at).total_seconds())),
+            )
         case "recording" if event.recording_url:
             return CallVoicemailRecorded(
                 **common,
@@ -241,17 +292,59 @@ def call_event(channel: StoredVoiceChannel, event: CallEvent, change: CallChange
     return None
 
 
-def answer_call(channel: StoredVoiceChannel, events_url: str) -> str:
-    """TwiML for an incoming call: the greeting, then a voicemail (recorded, transcribed when asked)
-    reported to the callback URL, or the end of the call."""
-    config = channel.config
-    say = f"<Say language={quoteattr(config.language)}>{escape(config.greeting)}</Say>"
+def _twiml(*verbs: str) -> str:
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{"".join(verbs)}</Response>'
+
+
+def _say(config: VoiceConfig, text: str) -> str:
+    return f"<Say language={quoteattr(config.language)}>{escape(text)}</Say>"
+
+
+def _hold(config: VoiceConfig, urls: VoiceUrls) -> str:
+    wait = (
+        f"<Play>{escape(str(config.hold_music_url))}</Play>"
+        if config.hold_music_url
+        else f'<Pause length="{config.hold_check_seconds}"/>'
+    )
+    return f'{wait}<Redirect method="POST">{escape(urls.hold)}</Redirect>'
+
+
+def _voicemail(config: VoiceConfig, urls: VoiceUrls) -> str:
     if not config.voicemail:
-        then = "<Hangup/>"
-    else:
-        transcribe = f' transcribe="true" transcribeCallback={quoteattr(events_url)}' if config.transcribe else ""
-        then = (
-            f'<Record action={quoteattr(events_url)} method="POST" maxLength="{config.voicemail_max_seconds}"'
-            f' playBeep="true"{transcribe}/>'
+        return "<Hangup/>"
+    transcribe = f' transcribe="true" transcribeCallback={quoteattr(urls.events)}' if config.transcribe else ""
+    return (
+        f'<Record action={quoteattr(urls.events)} method="POST" maxLength="{config.voicemail_max_seconds}"'
+        f' playBeep="true"{transcribe}/>'
+    )
+
+
+def answer_call(channel: StoredVoiceChannel, urls: VoiceUrls) -> str:
+    """TwiML for an incoming call: the greeting, then the hold loop while an agent may take it (a queue),
+    else a voicemail (recorded, transcribed when asked) reported to the callback URL, or the end of the call."""
+    config = channel.config
+    then = _hold(config, urls) if config.queue_seconds else _voicemail(config, urls)
+    return _twiml(_say(config, config.greeting), then)
+
+
+def answer_hold(channel: StoredVoiceChannel, urls: VoiceUrls, waited_seconds: float, agent: uuid.UUID | None) -> str:
+    """TwiML for a caller on hold: dial the agent who took the call, or hold on while the queue time lasts,
+    then the voicemail."""
+    config = channel.config
+    if agent is not None:
+        dialed = f"{urls.dialed}?{urlencode({'agent': str(agent)})}"
+        return _twiml(
+            f'<Dial action={quoteattr(dialed)} method="POST" timeout="{config.agent_ring_seconds}">'
+            f"<Client>{client_identity(agent)}</Client></Dial>"
         )
-    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{say}{then}</Response>'
+    if waited_seconds < config.queue_seconds:
+        return _twiml(_hold(config, urls))
+    return _twiml(_say(config, config.voicemail_prompt), _voicemail(config, urls))
+
+
+def answer_dialed(channel: StoredVoiceChannel, urls: VoiceUrls, event: CallEvent) -> str:
+    """TwiML once the agent's leg ended: the call is over if they talked, else the voicemail."""
+    config = channel.config
+    if event.answered:
+        return _twiml("<Hangup/>")
+    return _twiml(_say(config, config.voicemail_prompt), _voicemail(config, urls))

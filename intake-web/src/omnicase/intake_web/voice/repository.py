@@ -30,6 +30,8 @@ class CallChange:
     previous_status: str | None
     status: str
     duration_seconds: int | None
+    answered_by: uuid.UUID | None
+    answered_at: datetime | None
     started_at: datetime
     ended_at: datetime | None
     case_id: uuid.UUID | None
@@ -62,25 +64,35 @@ class VoiceCallRepository(Repository):
                     duration_seconds=func.coalesce(values["duration_seconds"], current.duration_seconds),
                     recording_url=func.coalesce(values["recording_url"], current.recording_url),
                     transcription=func.coalesce(values["transcription"], current.transcription),
+                    answered_by=func.coalesce(current.answered_by, values["answered_by"]),
+                    answered_at=func.coalesce(current.answered_at, values["answered_at"]),
                     ended_at=func.coalesce(current.ended_at, values["ended_at"]),
                     updated_at=values["updated_at"],
                 )
             )
-        row = (
-            await self.session.execute(
-                select(
-                    current.id,
-                    current.status,
-                    current.duration_seconds,
-                    current.started_at,
-                    current.ended_at,
-                    inbound_messages.c.case_id,
-                )
-                .outerjoin(inbound_messages, inbound_messages.c.id == current.intake_id)
-                .where(current.channel_id == values["channel_id"], current.call_sid == values["call_sid"])
-            )
-        ).one()
+        row = await self.find(values["channel_id"], values["call_sid"])
+        assert row is not None, "the call was written above"
         return CallChange(previous_status=previous, **row._mapping)
+
+    async def find(self, channel_id: uuid.UUID, call_sid: str) -> Row[Any] | None:
+        """The call as it stands, with the case it is logged on once case-core confirmed it."""
+        current = voice_calls.c
+        query: Select[Any] = (
+            select(
+                current.id,
+                current.status,
+                current.duration_seconds,
+                current.answered_by,
+                current.answered_at,
+                current.started_at,
+                current.ended_at,
+                inbound_messages.c.case_id,
+            )
+            .outerjoin(inbound_messages, inbound_messages.c.id == current.intake_id)
+            .where(current.channel_id == channel_id, current.call_sid == call_sid)
+        )
+        row: Row[Any] | None = (await self.session.execute(query)).one_or_none()
+        return row
 
     async def page_for_channel(self, channel_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
         """Newest first, each with the case its first message opened or joined."""

@@ -16,6 +16,7 @@ from omnicase.kit.inputs import Integer, StrictInput
 PhoneNumber = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+15005550006"])]
 
 DEFAULT_GREETING = "Thank you for calling. Nobody can take your call right now: please leave a message after the tone."
+DEFAULT_VOICEMAIL_PROMPT = "Sorry, nobody can take your call right now: please leave a message after the tone."
 
 
 class VoiceChannelBase(BaseModel):
@@ -42,9 +43,32 @@ class VoiceChannelBase(BaseModel):
     )
     voicemail: StrictBool = Field(
         default=True,
-        description="Record a voicemail after the greeting (no agent takes calls yet); otherwise hang up.",
+        description="Record a voicemail when no agent takes the call (at once without a queue); otherwise hang up.",
     )
     voicemail_max_seconds: Integer = Field(default=120, ge=1, le=3600)
+    queue_seconds: Integer = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="How long a caller holds for an agent (routing offers the call's case; the agent who takes "
+        "it is dialled) before the voicemail, or the end of the call without one. 0: no agent takes this "
+        "channel's calls.",
+    )
+    hold_music_url: AnyHttpUrl | None = Field(
+        default=None, description="Played to a caller on hold (`<Play>`); silence without it."
+    )
+    hold_check_seconds: Integer = Field(
+        default=5, ge=1, le=60, description="How often, on hold, the call asks whether an agent has taken it."
+    )
+    voicemail_prompt: str = Field(
+        default=DEFAULT_VOICEMAIL_PROMPT,
+        min_length=1,
+        max_length=1000,
+        description="Said before the voicemail to a caller nobody took on hold (with a queue).",
+    )
+    agent_ring_seconds: Integer = Field(
+        default=20, ge=5, le=120, description="How long the agent who took the call is rung before the voicemail."
+    )
     transcribe: StrictBool = Field(default=True, description="Ask the provider for a transcript of each voicemail.")
 
     @field_validator("phone_numbers")
@@ -95,6 +119,8 @@ class VoiceCall(BaseModel):
     duration_seconds: int | None
     recording_url: str | None
     transcription: str | None
+    answered_by: uuid.UUID | None = Field(description="The agent (user id) the call was connected to.")
+    answered_at: datetime | None
     case_id: uuid.UUID | None = Field(description="The case the call is logged on, once case-core confirmed it.")
     started_at: datetime
     ended_at: datetime | None

@@ -27,10 +27,20 @@ def _missing(channel_id: uuid.UUID) -> VoiceChannelNotFound:
     return VoiceChannelNotFound(f"Voice channel {channel_id} does not exist.")
 
 
-def voice_paths(channel_id: uuid.UUID) -> tuple[str, str]:
-    """The paths of a channel's incoming call webhook and of its call callbacks."""
-    calls = f"/public/voice/channels/{channel_id}/calls"
-    return calls, f"{calls}/events"
+@dataclass(frozen=True)
+class VoiceUrls:
+    """Where the provider reaches a channel: its incoming call webhook, its call callbacks, the hold
+    loop a caller waiting for an agent comes back to, and the end of the agent's dialled leg."""
+
+    calls: str
+    events: str
+    hold: str
+    dialed: str
+
+    @classmethod
+    def of(cls, base: str, channel_id: uuid.UUID) -> VoiceUrls:
+        calls = f"{base}/public/voice/channels/{channel_id}/calls"
+        return cls(calls=calls, events=f"{calls}/events", hold=f"{calls}/hold", dialed=f"{calls}/dialed")
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,9 @@ class StoredVoiceChannel:
             defaults=defaults,
         )
 
-    def base_url(self, public_base: str) -> str:
-        """Where the provider calls this channel: its own base URL, or this service's public one."""
-        return str(self.config.webhook_base_url or public_base).rstrip("/")
+    def urls(self, public_base: str) -> VoiceUrls:
+        """Where the provider calls this channel: under its own base URL, or this service's public one."""
+        return VoiceUrls.of(str(self.config.webhook_base_url or public_base).rstrip("/"), self.id)
 
     def thread_key(self, caller: str) -> str:
         """A caller's calls on this channel are one conversation, so they join the caller's open case."""
@@ -125,16 +135,15 @@ class VoiceChannelService:
         return self._out(channel)
 
     def _out(self, channel: StoredVoiceChannel) -> VoiceChannelOut:
-        base = channel.base_url(self.public_base)
-        calls, events = voice_paths(channel.id)
+        urls = channel.urls(self.public_base)
         return VoiceChannelOut(
             **channel.config.model_dump(exclude={"auth_token"}),
             id=channel.id,
             name=channel.name,
             enabled=channel.enabled,
             defaults=channel.defaults,
-            voice_url=base + calls,
-            status_callback_url=base + events,
+            voice_url=urls.calls,
+            status_callback_url=urls.events,
             version=channel.version,
             created_at=channel.created_at,
             updated_at=channel.updated_at,

@@ -8,6 +8,7 @@ request validators answer it, and leaves no trace but a counter.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from urllib.parse import parse_qsl
 
@@ -21,14 +22,26 @@ from omnicase.intake_web.metrics import REJECTIONS
 from omnicase.intake_web.public_url import called_url, public_url
 from omnicase.intake_web.requests import bounded_body
 from omnicase.intake_web.state import IntakeWebRuntime
-from omnicase.intake_web.voice.calls import CallEvent, answer_call, parse_call, store_call
+from omnicase.intake_web.voice.calls import (
+    CallEvent,
+    answer_call,
+    answer_dialed,
+    answer_hold,
+    parse_call,
+    store_call,
+)
+from omnicase.intake_web.voice.repository import VoiceCallRepository
 from omnicase.intake_web.voice.service import (
     StoredVoiceChannel,
     VoiceChannelNotFound,
     VoiceChannelService,
-    voice_paths,
+    VoiceUrls,
 )
+from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, problem_responses
+from omnicase.kit.peers import PeerUnavailable
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/public/voice/channels", tags=["public voice"])
 
@@ -54,19 +67,24 @@ class NumberNotFound(NotFound):
     slug = "voice-number-not-found"
 
 
+class CallNotFound(NotFound):
+    slug = "voice-call-not-found"
+
+
 _PROBLEMS = problem_responses(
     BadRequest,
     CallSignatureRefused,
     VoiceChannelDisabled,
     VoiceChannelNotFound,
     NumberNotFound,
+    CallNotFound,
     PayloadTooLarge,
     ServiceUnavailable,
 )
 
 
-async def _taken(request: Request, channel_id: uuid.UUID, *, incoming: bool) -> tuple[StoredVoiceChannel, CallEvent]:
-    """The signed call webhook, stored once; what it is and the channel it came to."""
+async def _verified(request: Request, channel_id: uuid.UUID) -> tuple[StoredVoiceChannel, list[tuple[str, str]]]:
+    """The channel a webhook came to and its parameters, once its ``X-Twilio-Signature`` checked out."""
     runtime: IntakeWebRuntime = request.app.state.runtime
     try:
         async with runtime.database.unit_of_work() as session:
@@ -96,14 +114,30 @@ async def _taken(request: Request, channel_id: uuid.UUID, *, incoming: bool) -> 
     except signatures.SignatureError as error:
         REJECTIONS.labels("voice", error.reason).inc()
         raise CallSignatureRefused(f"The request's signature is not valid: {error}.") from error
+    return channel, params
+
+
+def _parsed(
+    channel: StoredVoiceChannel, params: list[tuple[str, str]], *, incoming: bool, dialed: uuid.UUID | None = None
+) -> CallEvent:
     try:
-        event = parse_call(params, incoming=incoming)
+        event = parse_call(params, incoming=incoming, dialed=dialed)
     except PayloadError as error:
         REJECTIONS.labels("voice", "payload").inc()
         raise BadRequest(f"The payload is not a call webhook: {error}.") from error
     if event.to_number not in channel.config.phone_numbers:
         REJECTIONS.labels("voice", "unknown_number").inc()
         raise NumberNotFound(f"{event.to_number} is not one of this voice channel's numbers.")
+    return event
+
+
+async def _taken(
+    request: Request, channel_id: uuid.UUID, *, incoming: bool, dialed: uuid.UUID | None = None
+) -> tuple[StoredVoiceChannel, CallEvent]:
+    """The signed call webhook, stored once; what it is and the channel it came to."""
+    runtime: IntakeWebRuntime = request.app.state.runtime
+    channel, params = await _verified(request, channel_id)
+    event = _parsed(channel, params, incoming=incoming, dialed=dialed)
     try:
         async with runtime.database.unit_of_work() as session:
             await store_call(session, runtime.outbox, channel, event)
@@ -112,6 +146,14 @@ async def _taken(request: Request, channel_id: uuid.UUID, *, incoming: bool) -> 
             "The call could not be stored; send it again.", headers={"Retry-After": "5"}
         ) from error
     return channel, event
+
+
+def _urls(request: Request, channel: StoredVoiceChannel) -> VoiceUrls:
+    return channel.urls(public_url(request.app.state.runtime.settings, request, ""))
+
+
+def _twiml(text: str) -> Response:
+    return Response(text, media_type="text/xml")
 
 
 @router.post(
@@ -124,11 +166,55 @@ async def _taken(request: Request, channel_id: uuid.UUID, *, incoming: bool) -> 
 )
 async def receive_voice_call(channel_id: uuid.UUID, request: Request) -> Response:
     """Signature first (403 otherwise); the call opens a case or joins the caller's open one. Answered with
-    TwiML: the greeting, then voicemail (agents taking calls come later)."""
+    TwiML: the greeting, then the hold loop (a channel with a queue) or the voicemail."""
     channel, _ = await _taken(request, channel_id, incoming=True)
-    settings = request.app.state.runtime.settings
-    events_url = channel.base_url(public_url(settings, request, "")) + voice_paths(channel.id)[1]
-    return Response(answer_call(channel, events_url), media_type="text/xml")
+    return _twiml(answer_call(channel, _urls(request, channel)))
+
+
+@router.post(
+    "/{channel_id}/calls/hold",
+    operation_id="receive_voice_call_hold",
+    summary="A caller on hold asks again (the hold loop's redirect)",
+    response_class=Response,
+    openapi_extra=_FORM,
+    responses={200: _TWIML, **_PROBLEMS},
+)
+async def receive_voice_call_hold(channel_id: uuid.UUID, request: Request) -> Response:
+    """Dials the agent routing gave the call's case to, holds on while the queue time lasts, then the voicemail.
+    Stores nothing: routing not answering keeps the caller on hold (and the queue time still runs)."""
+    runtime: IntakeWebRuntime = request.app.state.runtime
+    channel, params = await _verified(request, channel_id)
+    event = _parsed(channel, params, incoming=False)
+    try:
+        async with runtime.database.unit_of_work() as session:
+            call = await VoiceCallRepository(session).find(channel.id, event.call_sid)
+    except STORAGE_ERRORS as error:
+        raise ServiceUnavailable("The call could not be read; ask again.", headers={"Retry-After": "5"}) from error
+    if call is None:
+        REJECTIONS.labels("voice", "unknown_call").inc()
+        raise CallNotFound(f"Call {event.call_sid} did not come to this voice channel.")
+    agent = None
+    if call.case_id is not None:
+        try:
+            agent = await runtime.state.call_agents.agent_taking(call.case_id)
+        except PeerUnavailable as error:
+            logger.warning("routing cannot say who takes call %s; it holds on: %s", event.call_sid, error)
+    waited = (utcnow() - call.started_at).total_seconds()
+    return _twiml(answer_hold(channel, _urls(request, channel), waited, agent))
+
+
+@router.post(
+    "/{channel_id}/calls/dialed",
+    operation_id="receive_voice_call_dialed",
+    summary="The end of the dialled agent's leg of a call (Dial's action)",
+    response_class=Response,
+    openapi_extra=_FORM,
+    responses={200: _TWIML, **_PROBLEMS},
+)
+async def receive_voice_call_dialed(channel_id: uuid.UUID, agent: uuid.UUID, request: Request) -> Response:
+    """The agent answered (logged on the case, ``call.answered``; the call ends) or did not (the voicemail)."""
+    channel, event = await _taken(request, channel_id, incoming=False, dialed=agent)
+    return _twiml(answer_dialed(channel, _urls(request, channel), event))
 
 
 @router.post(
@@ -142,4 +228,4 @@ async def receive_voice_call(channel_id: uuid.UUID, request: Request) -> Respons
 async def receive_voice_call_event(channel_id: uuid.UUID, request: Request) -> Response:
     """Logged on the call's case once each, however often the provider sends it."""
     await _taken(request, channel_id, incoming=False)
-    return Response(EMPTY_TWIML, media_type="text/xml")
+    return _twiml(EMPTY_TWIML)
