@@ -1,4 +1,5 @@
-"""Voice through the whole suite (issue 25, first slice): a provider's signed call webhooks become a case.
+"""Voice through the whole suite (issue 25): a provider's signed call webhooks become a case, and a call
+waiting in a queue is offered to an agent who takes calls and is dialled once they accept.
 
 The telephony provider is played by the test: it posts form-encoded call webhooks to the
 URLs the voice channel's answer names (the gateway's), signed as Twilio documents
@@ -14,12 +15,14 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
 
-from omnicase.devtools.testing.frontend import Gateway, wait_for
+from omnicase.devtools.testing.frontend import Gateway, assigned_to, online_agent, wait_for
 from omnicase.devtools.testing.stack import SuiteStack
 
 pytestmark = pytest.mark.slow
@@ -126,3 +129,129 @@ def test_a_forged_call_is_refused_through_the_gateway_and_opens_nothing(
     assert forged.headers["content-type"].startswith("application/problem+json")
     calls = admin.get(f"/api/v1/voice/channels/{channel['id']}/calls", params={"limit": 100})["items"]
     assert call_sid not in [call["call_sid"] for call in calls]
+
+
+@pytest.fixture(scope="module")
+def call_center(admin: Gateway) -> Iterator[dict[str, Any]]:
+    """A brand of its own whose calls a rule queues for Vera, who takes calls (a call costs voice's 5
+    capacity units), and one whose calls a rule queues where nobody is."""
+    run = uuid.uuid4().hex[:8]
+    staffed, empty = f"phones-{run}", f"after-hours-{run}"
+    phones = admin.post("/api/v1/groups", {"name": f"Phones {run}", "offer_timeout_seconds": 120})
+    nobody = admin.post("/api/v1/groups", {"name": f"Nobody {run}", "offer_timeout_seconds": 120})
+    for brand, group in ((staffed, phones), (empty, nobody)):
+        admin.post(
+            "/api/v1/routing/rules",
+            {
+                "name": f"Calls of {brand}",
+                "position": 1,
+                "target_group_id": group["id"],
+                "conditions": {"channels": ["voice"], "brands": [brand]},
+            },
+        )
+    with ExitStack() as clients:
+        vera_id, vera = online_agent(clients, admin, f"Vera{run}", [], [phones["id"]])
+        channels = {
+            brand: admin.post(
+                "/api/v1/voice/channels",
+                {
+                    "name": f"Line of {brand}",
+                    "account_sid": "AC0123456789abcdef",
+                    "auth_token": TOKEN,
+                    "phone_numbers": [NUMBER],
+                    "brand": brand,
+                    "greeting": "Thanks for calling Acme. Please hold for an agent.",
+                    "queue_seconds": seconds,
+                    "hold_check_seconds": 1,
+                },
+            )
+            for brand, seconds in ((staffed, 600), (empty, 2))
+        }
+        yield {"vera_id": vera_id, "vera": vera, "staffed": channels[staffed], "empty": channels[empty]}
+
+
+def _twiml(answer: httpx.Response) -> list[ElementTree.Element]:
+    assert answer.status_code == 200, answer.text
+    return list(ElementTree.fromstring(answer.text))
+
+
+def _hold_until(channel: dict[str, Any], call_sid: str, caller: str, verb: str) -> list[ElementTree.Element]:
+    """The provider following the hold loop's redirects until its answer has ``verb``."""
+
+    def answer() -> list[ElementTree.Element] | None:
+        held = _twiml(_signed_post(channel["voice_url"] + "/hold", _call(call_sid, caller, CallStatus="in-progress")))
+        return held if any(element.tag == verb for element in held) else None
+
+    return wait_for(answer, within=90, message=f"the call on hold was never answered with <{verb}>")
+
+
+def test_a_queued_call_is_offered_to_the_agent_who_takes_calls_and_dials_her_once_she_accepts(
+    admin: Gateway, call_center: dict[str, Any]
+) -> None:
+    vera, vera_id, channel = call_center["vera"], call_center["vera_id"], call_center["staffed"]
+    caller = f"+1415556{uuid.uuid4().int % 10**4:04d}"
+    call_sid = f"CA{uuid.uuid4().hex}"
+    with vera.listen(types="offer.created") as console:
+        say, _pause, redirect = _twiml(_signed_post(channel["voice_url"], _call(call_sid, caller)))
+        assert say.text == "Thanks for calling Acme. Please hold for an agent."
+        assert (redirect.tag, redirect.text) == ("Redirect", channel["voice_url"] + "/hold")
+        case_id = _case_of(admin, channel, call_sid)
+
+        def rung() -> dict[str, Any] | None:
+            return next((item for item in console.of_type("offer.created") if item["case_id"] == case_id), None)
+
+        offer = wait_for(rung, within=60, message="Vera's console never rang with the call")
+    assert offer["agent_id"] == vera_id
+    # Offered is not taken: the caller still holds.
+    assert [
+        element.tag for element in _twiml(_signed_post(channel["voice_url"] + "/hold", _call(call_sid, caller)))
+    ] == [
+        "Pause",
+        "Redirect",
+    ]
+    vera.call("POST", f"/api/v1/agents/{vera_id}/offers/{offer['offer_id']}/accept")
+    wait_for(lambda: assigned_to(admin, case_id, vera_id), within=30, message="the accepted call was never assigned")
+
+    [dial] = _hold_until(channel, call_sid, caller, "Dial")
+    [client] = list(dial)
+    assert (client.tag, client.text) == ("Client", f"agent_{uuid.UUID(vera_id).hex}")
+    assert dial.get("action") == f"{channel['voice_url']}/dialed?agent={vera_id}"
+    leg = _call(call_sid, caller, CallStatus="in-progress", DialCallStatus="completed", DialCallDuration="42")
+    assert [element.tag for element in _twiml(_signed_post(dial.get("action", ""), leg))] == ["Hangup"]
+    ended = _call(call_sid, caller, CallStatus="completed", CallDuration="75")
+    assert _signed_post(channel["status_callback_url"], ended).status_code == 200
+
+    log = [f"Call answered by agent {vera_id}; talked 42 s.", "Call ended after 75 s."]
+
+    def call_log() -> list[str] | None:
+        texts = [message["text"] for message in admin.get(f"/api/v1/cases/{case_id}/messages")["items"]]
+        return texts if all(line in texts for line in log) else None
+
+    texts = wait_for(call_log, within=60, message="the answer and the end never reached the call's case")
+    assert texts[0] == f"Incoming call from {caller} to {NUMBER}."
+    calls = admin.get(f"/api/v1/voice/channels/{channel['id']}/calls", params={"limit": 100})["items"]
+    [call] = [call for call in calls if call["call_sid"] == call_sid]
+    assert (call["answered_by"], call["status"], call["case_id"]) == (vera_id, "completed", case_id)
+
+
+def test_a_call_nobody_takes_in_its_queue_time_goes_to_voicemail_on_its_case(
+    admin: Gateway, call_center: dict[str, Any]
+) -> None:
+    channel = call_center["empty"]
+    caller = f"+1415557{uuid.uuid4().int % 10**4:04d}"
+    call_sid = f"CA{uuid.uuid4().hex}"
+    assert _twiml(_signed_post(channel["voice_url"], _call(call_sid, caller)))[-1].tag == "Redirect"
+    prompt, record = _hold_until(channel, call_sid, caller, "Record")
+    assert prompt.text == "Sorry, nobody can take your call right now: please leave a message after the tone."
+    recording = f"https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef/Recordings/RE{call_sid[2:]}"
+    voicemail = _call(call_sid, caller, CallStatus="completed", RecordingUrl=recording, RecordingDuration="9")
+    assert _signed_post(record.get("action", ""), voicemail).status_code == 200
+    case_id = _case_of(admin, channel, call_sid)
+
+    def logged() -> bool:
+        texts = [message["text"] for message in admin.get(f"/api/v1/cases/{case_id}/messages")["items"]]
+        return f"Voicemail recorded (9 s): {recording}" in texts
+
+    wait_for(logged, within=60, message="the voicemail never reached the call's case")
+    case = admin.get(f"/api/v1/cases/{case_id}")
+    assert case["assignee_id"] is None, "nobody took the call: its case waits in the queue for a callback"
