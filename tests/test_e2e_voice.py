@@ -163,6 +163,7 @@ def call_center(admin: Gateway) -> Iterator[dict[str, Any]]:
                     "greeting": "Thanks for calling Acme. Please hold for an agent.",
                     "queue_seconds": seconds,
                     "hold_check_seconds": 1,
+                    "record_calls": True,
                 },
             )
             for brand, seconds in ((staffed, 600), (empty, 2))
@@ -216,12 +217,30 @@ def test_a_queued_call_is_offered_to_the_agent_who_takes_calls_and_dials_her_onc
     [client] = list(dial)
     assert (client.tag, client.text) == ("Client", f"agent_{uuid.UUID(vera_id).hex}")
     assert dial.get("action") == f"{channel['voice_url']}/dialed?agent={vera_id}"
+    assert (dial.get("record"), dial.get("recordingStatusCallback")) == (
+        "record-from-answer",
+        channel["status_callback_url"],
+    )
     leg = _call(call_sid, caller, CallStatus="in-progress", DialCallStatus="completed", DialCallDuration="42")
     assert [element.tag for element in _twiml(_signed_post(dial.get("action", ""), leg))] == ["Hangup"]
     ended = _call(call_sid, caller, CallStatus="completed", CallDuration="75")
     assert _signed_post(channel["status_callback_url"], ended).status_code == 200
+    recording = f"https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef/Recordings/RE{call_sid[2:]}"
+    recorded = {
+        "CallSid": call_sid,
+        "RecordingSid": f"RE{call_sid[2:]}",
+        "RecordingUrl": recording,
+        "RecordingStatus": "completed",
+        "RecordingDuration": "42",
+        "RecordingSource": "DialVerb",
+    }
+    assert _signed_post(channel["status_callback_url"], recorded).status_code == 200
 
-    log = [f"Call answered by agent {vera_id}; talked 42 s.", "Call ended after 75 s."]
+    log = [
+        f"Call answered by agent {vera_id}; talked 42 s.",
+        "Call ended after 75 s.",
+        f"Call recorded (42 s): {recording}",
+    ]
 
     def call_log() -> list[str] | None:
         texts = [message["text"] for message in admin.get(f"/api/v1/cases/{case_id}/messages")["items"]]
@@ -232,6 +251,7 @@ def test_a_queued_call_is_offered_to_the_agent_who_takes_calls_and_dials_her_onc
     calls = admin.get(f"/api/v1/voice/channels/{channel['id']}/calls", params={"limit": 100})["items"]
     [call] = [call for call in calls if call["call_sid"] == call_sid]
     assert (call["answered_by"], call["status"], call["case_id"]) == (vera_id, "completed", case_id)
+    assert call["recording_url"] == recording
 
 
 def test_a_call_nobody_takes_in_its_queue_time_goes_to_voicemail_on_its_case(

@@ -8242,6 +8242,12 @@ export interface components {
              */
             voicemail_prompt?: string;
             /**
+             * Record Calls
+             * @description Record each conversation with an agent from the answer; its link is logged on the case.
+             * @default false
+             */
+            record_calls?: boolean;
+            /**
              * Agent Ring Seconds
              * @description How long the agent who took the call is rung before the voicemail.
              * @default 20
@@ -8361,6 +8367,12 @@ export interface components {
              * @default Sorry, nobody can take your call right now: please leave a message after the tone.
              */
             voicemail_prompt?: string;
+            /**
+             * Record Calls
+             * @description Record each conversation with an agent from the answer; its link is logged on the case.
+             * @default false
+             */
+            record_calls?: boolean;
             /**
              * Agent Ring Seconds
              * @description How long the agent who took the call is rung before the voicemail.

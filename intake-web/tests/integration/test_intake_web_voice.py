@@ -435,14 +435,29 @@ async def test_the_dialled_agent_answering_is_logged_once_and_told_as_call_answe
         assert ended.status_code == 200, ended.text
         assert [verb.tag for verb in ElementTree.fromstring(ended.text)] == ["Hangup"]
     assert (await _post(service, channel["status_callback_url"], _call(call_sid, CallStatus="completed"))).is_success
+    # The conversation's recording (Dial's recordingStatusCallback names the call, not its numbers).
+    recording = f"https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef/Recordings/RE{call_sid[2:]}"
+    recorded = {
+        "AccountSid": "AC0123456789abcdef",
+        "CallSid": call_sid,
+        "RecordingSid": f"RE{call_sid[2:]}",
+        "RecordingUrl": recording,
+        "RecordingStatus": "completed",
+        "RecordingDuration": "41",
+        "RecordingSource": "DialVerb",
+    }
+    assert (await _post(service, channel["status_callback_url"], recorded)).is_success
 
     thread = f"voice:{channel['id']}:{CALLER}"
-    messages = await _messages(service, kafka_bootstrap, thread, expect=3)
-    assert [m.text for m in messages if m.metadata["call_sid"] == call_sid][1] == (
-        f"Call answered by agent {agent}; talked 42 s."
-    )
+    messages = await _messages(service, kafka_bootstrap, thread, expect=4)
+    assert [m.text for m in messages if m.metadata["call_sid"] == call_sid][1:] == [
+        f"Call answered by agent {agent}; talked 42 s.",
+        "Call ended.",
+        f"Call recorded (41 s): {recording}",
+    ]
     [call] = await _calls(service, channel["id"])
-    assert call["answered_by"] == str(agent)
+    assert (call["answered_by"], call["recording_url"]) == (str(agent), recording)
+    # A conversation's recording is no voicemail: no call.voicemail_recorded.
     started, answered, ended_event = await _voice_events(service, kafka_bootstrap, call["id"], expect=3)
     assert isinstance(started, CallStarted)
     assert isinstance(answered, CallAnswered)

@@ -82,6 +82,8 @@ class CallEvent:
     transcription: str | None = None
     transcription_sid: str | None = None
     agent_id: uuid.UUID | None = None
+    # A recording of the conversation with the agent (Dial's recording), not a voicemail.
+    conversation_recorded: bool = False
 
     @property
     def answered(self) -> bool:
@@ -116,7 +118,8 @@ class CallEvent:
                 return _STATUS_TEXT.get(self.status, f"Call {self.status}.")
             case "recording":
                 length = f" ({self.duration_seconds} s)" if self.duration_seconds is not None else ""
-                return f"Voicemail recorded{length}: {self.recording_url}"
+                what = "Call recorded" if self.conversation_recorded else "Voicemail recorded"
+                return f"{what}{length}: {self.recording_url}"
             case "transcription":
                 return f"Voicemail transcript: {self.transcription}" if self.transcription else "No transcript."
             case "dialed" if self.answered:
@@ -130,10 +133,19 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def parse_call(params: list[tuple[str, str]], *, incoming: bool, dialed: uuid.UUID | None = None) -> CallEvent:
+def parse_call(
+    params: list[tuple[str, str]],
+    *,
+    incoming: bool,
+    dialed: uuid.UUID | None = None,
+    numbers: tuple[str, str] | None = None,
+) -> CallEvent:
     """The call webhook of ``params`` (the incoming call itself, or one of its callbacks; with ``dialed``, the
-    end of the agent's leg the call was connected to)."""
+    end of the agent's leg the call was connected to). ``numbers``: the call's From and To as stored, for a
+    callback that does not repeat them (a recording's status callback)."""
     values = dict(params)
+    if numbers is not None:
+        values = {"From": numbers[0], "To": numbers[1], **values}
     call_sid, caller, called = (values.get(name, "").strip() for name in ("CallSid", "From", "To"))
     if not call_sid or not caller or not called:
         raise PayloadError("CallSid, From and To are required")
@@ -168,6 +180,7 @@ def parse_call(params: list[tuple[str, str]], *, incoming: bool, dialed: uuid.UU
         transcription=(values.get("TranscriptionText") or None) if transcribed else None,
         transcription_sid=values.get("TranscriptionSid") or None,
         agent_id=dialed,
+        conversation_recorded=kind == "recording" and values.get("RecordingSource") == "DialVerb",
     )
 
 
@@ -279,7 +292,7 @@ def call_event(channel: StoredVoiceChannel, event: CallEvent, change: CallChange
                 answered_at=change.answered_at,
                 wait_seconds=max(0, int((change.answered_at - change.started_at).total_seconds())),
             )
-        case "recording" if event.recording_url:
+        case "recording" if event.recording_url and not event.conversation_recorded:
             return CallVoicemailRecorded(
                 **common,
                 from_number=event.from_number,
@@ -333,8 +346,14 @@ def answer_hold(channel: StoredVoiceChannel, urls: VoiceUrls, waited_seconds: fl
     config = channel.config
     if agent is not None:
         dialed = f"{urls.dialed}?{urlencode({'agent': str(agent)})}"
+        record = (
+            f' record="record-from-answer" recordingStatusCallback={quoteattr(urls.events)}'
+            ' recordingStatusCallbackMethod="POST"'
+            if config.record_calls
+            else ""
+        )
         return _twiml(
-            f'<Dial action={quoteattr(dialed)} method="POST" timeout="{config.agent_ring_seconds}">'
+            f'<Dial action={quoteattr(dialed)} method="POST" timeout="{config.agent_ring_seconds}"{record}>'
             f"<Client>{client_identity(agent)}</Client></Dial>"
         )
     if waited_seconds < config.queue_seconds:

@@ -28,6 +28,8 @@ class CallChange:
 
     id: uuid.UUID
     previous_status: str | None
+    from_number: str
+    to_number: str
     status: str
     duration_seconds: int | None
     answered_by: uuid.UUID | None
@@ -80,6 +82,8 @@ class VoiceCallRepository(Repository):
         query: Select[Any] = (
             select(
                 current.id,
+                current.from_number,
+                current.to_number,
                 current.status,
                 current.duration_seconds,
                 current.answered_by,

@@ -66,6 +66,10 @@ class VoiceChannelBase(BaseModel):
         max_length=1000,
         description="Said before the voicemail to a caller nobody took on hold (with a queue).",
     )
+    record_calls: StrictBool = Field(
+        default=False,
+        description="Record each conversation with an agent from the answer; its link is logged on the case.",
+    )
     agent_ring_seconds: Integer = Field(
         default=20, ge=5, le=120, description="How long the agent who took the call is rung before the voicemail."
     )

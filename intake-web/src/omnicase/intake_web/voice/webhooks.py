@@ -117,11 +117,25 @@ async def _verified(request: Request, channel_id: uuid.UUID) -> tuple[StoredVoic
     return channel, params
 
 
+async def _numbers(runtime: IntakeWebRuntime, channel: StoredVoiceChannel, call_sid: str) -> tuple[str, str] | None:
+    try:
+        async with runtime.database.unit_of_work() as session:
+            call = await VoiceCallRepository(session).find(channel.id, call_sid)
+    except STORAGE_ERRORS as error:
+        raise ServiceUnavailable("The call could not be read; send it again.", headers={"Retry-After": "5"}) from error
+    return None if call is None else (call.from_number, call.to_number)
+
+
 def _parsed(
-    channel: StoredVoiceChannel, params: list[tuple[str, str]], *, incoming: bool, dialed: uuid.UUID | None = None
+    channel: StoredVoiceChannel,
+    params: list[tuple[str, str]],
+    *,
+    incoming: bool,
+    dialed: uuid.UUID | None = None,
+    numbers: tuple[str, str] | None = None,
 ) -> CallEvent:
     try:
-        event = parse_call(params, incoming=incoming, dialed=dialed)
+        event = parse_call(params, incoming=incoming, dialed=dialed, numbers=numbers)
     except PayloadError as error:
         REJECTIONS.labels("voice", "payload").inc()
         raise BadRequest(f"The payload is not a call webhook: {error}.") from error
@@ -137,7 +151,12 @@ async def _taken(
     """The signed call webhook, stored once; what it is and the channel it came to."""
     runtime: IntakeWebRuntime = request.app.state.runtime
     channel, params = await _verified(request, channel_id)
-    event = _parsed(channel, params, incoming=incoming, dialed=dialed)
+    numbers = None
+    given = dict(params)
+    if not incoming and given.get("CallSid") and not (given.get("From") and given.get("To")):
+        # A recording's status callback names the call but not its numbers: the stored call has them.
+        numbers = await _numbers(runtime, channel, given["CallSid"])
+    event = _parsed(channel, params, incoming=incoming, dialed=dialed, numbers=numbers)
     try:
         async with runtime.database.unit_of_work() as session:
             await store_call(session, runtime.outbox, channel, event)
