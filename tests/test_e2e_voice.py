@@ -13,10 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 from xml.etree import ElementTree
 
 import httpx
@@ -275,3 +279,138 @@ def test_a_call_nobody_takes_in_its_queue_time_goes_to_voicemail_on_its_case(
     wait_for(logged, within=60, message="the voicemail never reached the call's case")
     case = admin.get(f"/api/v1/cases/{case_id}")
     assert case["assignee_id"] is None, "nobody took the call: its case waits in the queue for a callback"
+
+
+class TwilioCalls:
+    """A local server speaking the part of Twilio's REST API click-to-call uses: ``POST
+    /2010-04-01/Accounts/{AccountSid}/Calls.json`` (form-encoded, HTTP basic auth with the account sid
+    and auth token), answered 201 with the call's JSON, 401 for other credentials and 400 (Twilio's
+    error 21217) for a number it cannot call, as Twilio documents them."""
+
+    INVALID = "+15005550001"  # Twilio's test number for an invalid destination
+
+    def __init__(self) -> None:
+        self.created: list[dict[str, list[str]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = parse_qs(self.rfile.read(length).decode())
+                expected = "Basic " + base64.b64encode(f"AC0123456789abcdef:{TOKEN}".encode()).decode()
+                if self.path != "/2010-04-01/Accounts/AC0123456789abcdef/Calls.json":
+                    self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+                elif self.headers.get("Authorization") != expected:
+                    self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                elif form.get("To") == [TwilioCalls.INVALID]:
+                    message = f"The phone number you are attempting to call, {TwilioCalls.INVALID}, is not valid."
+                    self._answer(400, {"code": 21217, "message": message, "status": 400})
+                else:
+                    outer.created.append(form)
+                    sid = f"CA{uuid.uuid4().hex}"
+                    self._answer(201, {"sid": sid, "status": "queued", "to": form["To"][0], "from": form["From"][0]})
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def twilio() -> Iterator[TwilioCalls]:
+    calls = TwilioCalls()
+    yield calls
+    calls.server.shutdown()
+
+
+def test_click_to_call_places_the_call_through_the_providers_api_and_logs_it_on_the_case(
+    admin: Gateway, call_center: dict[str, Any], twilio: TwilioCalls
+) -> None:
+    vera, vera_id = call_center["vera"], call_center["vera_id"]
+    channel = admin.post(
+        "/api/v1/voice/channels",
+        {
+            "name": "Outbound line",
+            "account_sid": "AC0123456789abcdef",
+            "auth_token": TOKEN,
+            "phone_numbers": [NUMBER],
+            "api_base_url": twilio.url,
+        },
+    )
+    customer = f"+1415558{uuid.uuid4().int % 10**4:04d}"
+    case = admin.post(
+        "/api/v1/cases",
+        {"subject": "Please call me", "description": "About my order.", "requester": {"email": "cal@customer.example"}},
+    )
+    placed = vera.post(f"/api/v1/cases/{case['id']}/calls", {"channel_id": channel["id"], "to": customer})
+    assert (placed["direction"], placed["to_number"], placed["from_number"]) == ("outbound", customer, NUMBER)
+    assert (placed["case_id"], placed["placed_by"], placed["status"]) == (case["id"], vera_id, "queued")
+    [request] = twilio.created
+    assert (request["To"], request["From"]) == ([customer], [NUMBER])
+    assert request["StatusCallback"] == [channel["status_callback_url"]]
+    assert request["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
+
+    # The customer answers: the provider asks the call's Url, signed, and is told to connect Vera.
+    call_sid = placed["call_sid"]
+    leg = {
+        "CallSid": call_sid,
+        "From": NUMBER,
+        "To": customer,
+        "CallStatus": "in-progress",
+        "Direction": "outbound-api",
+    }
+    [dial] = _twiml(_signed_post(request["Url"][0], leg))
+    assert [(client.tag, client.text) for client in dial] == [("Client", f"agent_{uuid.UUID(vera_id).hex}")]
+    for status, more in (
+        ("ringing", {}),
+        ("in-progress", {}),
+        ("in-progress", {}),
+        ("completed", {"CallDuration": "30"}),
+    ):
+        assert _signed_post(channel["status_callback_url"], {**leg, "CallStatus": status, **more}).status_code == 200
+
+    log = [
+        f"Outbound call to {customer}.",
+        f"Outbound call to {customer} answered.",
+        f"Outbound call to {customer} ended after 30 s (completed).",
+    ]
+
+    def logged() -> list[str] | None:
+        texts = [message["text"] for message in admin.get(f"/api/v1/cases/{case['id']}/messages")["items"]]
+        found = [text for text in texts if text.startswith("Outbound call")]
+        return found if len(found) >= len(log) else None
+
+    assert wait_for(logged, within=60, message="the outbound call never reached its case") == log
+    [call] = [
+        c for c in admin.get(f"/api/v1/voice/channels/{channel['id']}/calls")["items"] if c["call_sid"] == call_sid
+    ]
+    assert (call["status"], call["duration_seconds"], call["case_id"]) == ("completed", 30, case["id"])
+
+    # Refused: a number the provider cannot call, a case that does not exist, an unknown channel.
+    refused = vera.call(
+        "POST",
+        f"/api/v1/cases/{case['id']}/calls",
+        json={"channel_id": channel["id"], "to": TwilioCalls.INVALID},
+        expect=409,
+    )
+    assert refused["type"].endswith("/call-not-placed")
+    assert "is not valid" in refused["detail"]
+    missing = vera.call(
+        "POST", f"/api/v1/cases/{uuid.uuid4()}/calls", json={"channel_id": channel["id"], "to": customer}, expect=404
+    )
+    assert missing["type"].endswith("/case-not-found")
+    vera.call(
+        "POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": str(uuid.uuid4()), "to": customer}, expect=404
+    )
+    vera.call("POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": channel["id"], "to": "555"}, expect=422)
+    assert len(twilio.created) == 1, "nothing refused reached the provider's call list"

@@ -2185,6 +2185,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call the customer from a case (click-to-call)
+         * @description The provider rings ``to`` from the channel's first number and, once answered, connects the agent placing
+         *     the call (their voice client); the call is logged on the case as internal notes and on ``voice.events``.
+         */
+        post: operations["create_case_call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/voice/channels/{channel_id}/calls": {
         parameters: {
             query?: never;
@@ -2241,6 +2262,26 @@ export interface paths {
          * @description The agent answered (logged on the case, ``call.answered``; the call ends) or did not (the voicemail).
          */
         post: operations["receive_voice_call_dialed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/voice/channels/{channel_id}/calls/outbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An outbound call the customer answered (the Calls resource's Url)
+         * @description Signed like every webhook; connects the customer to the agent who placed the call.
+         */
+        post: operations["receive_voice_call_outbound"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7875,6 +7916,24 @@ export interface components {
             page_id: string;
         };
         /**
+         * OutboundCallIn
+         * @description A call placed from a case: the provider rings ``to`` from the channel's first number.
+         */
+        OutboundCallIn: {
+            /**
+             * Channel Id
+             * Format: uuid
+             * @description The voice channel (its provider account and number) to call from.
+             */
+            channel_id: string;
+            /**
+             * To
+             * @description The customer's number (E.164).
+             * @example +15005550006
+             */
+            to: string;
+        };
+        /**
          * PreChat
          * @description What the widget asks before the first message (an identified visitor is not asked).
          */
@@ -8109,9 +8168,9 @@ export interface components {
             call_sid: string;
             /**
              * Direction
-             * @constant
+             * @enum {string}
              */
-            direction: "inbound";
+            direction: "inbound" | "outbound";
             /** From Number */
             from_number: string;
             /** To Number */
@@ -8129,9 +8188,14 @@ export interface components {
             transcription: string | null;
             /**
              * Answered By
-             * @description The agent (user id) the call was connected to.
+             * @description The agent (user id) an inbound call was connected to.
              */
             answered_by: string | null;
+            /**
+             * Placed By
+             * @description The agent (user id) who placed an outbound call.
+             */
+            placed_by: string | null;
             /** Answered At */
             answered_at: string | null;
             /**
@@ -25258,6 +25322,110 @@ export interface operations {
             };
         };
     };
+    create_case_call: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutboundCallIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoiceCall"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider refused the call */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     receive_voice_call: {
         parameters: {
             query?: never;
@@ -25447,6 +25615,102 @@ export interface operations {
         };
     };
     receive_voice_call_dialed: {
+        parameters: {
+            query: {
+                agent: string;
+            };
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description TwiML for the provider. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signature not valid or Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_voice_call_outbound: {
         parameters: {
             query: {
                 agent: string;

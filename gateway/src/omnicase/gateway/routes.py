@@ -48,6 +48,7 @@ ROUTES: dict[str, str] = {
     "/reports": "reporting",
     "/api/v1/cases/*/swarms": "collaboration",
     "/api/v1/cases/*/experts": "collaboration",
+    "/api/v1/cases/*/calls": "intake-web",
     "/api/v1/swarms": "collaboration",
     "/api/v1/collaboration": "collaboration",
     "/public/slack": "collaboration",

@@ -12,6 +12,7 @@ from omnicase.intake_web.models import inbox, outbox
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebState, intake_web_state
+from omnicase.intake_web.voice.api import case_calls_router
 from omnicase.intake_web.voice.api import router as voice_router
 from omnicase.intake_web.voice.webhooks import router as voice_webhooks_router
 from omnicase.intake_web.widget.hub import ConversationHub
@@ -48,6 +49,7 @@ def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
             webhooks_router,
             widget_router,
             voice_router,
+            case_calls_router,
             voice_webhooks_router,
         ],
         outbox_table=outbox,

@@ -79,7 +79,9 @@ voice_calls = Table(
     Column("duration_seconds", Integer),
     Column("recording_url", Text),
     Column("transcription", Text),
-    Column("intake_id", Uuid, nullable=False, comment="The inbound message that opened or joined its case."),
+    Column("intake_id", Uuid, comment="The inbound message that opened or joined its case."),
+    Column("case_id", Uuid),  # the case an outbound call was placed from
+    Column("placed_by", Uuid),  # the agent user id who placed an outbound call
     Column("answered_by", Uuid),  # the agent user id the call was connected to
     Column("answered_at", DateTime(timezone=True)),
     Column("started_at", DateTime(timezone=True), nullable=False),

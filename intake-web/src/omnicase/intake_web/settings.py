@@ -69,6 +69,9 @@ class IntakeWebSettings(ServiceSettings):
         description="routing's base URL (which agent took a call on hold); unset, its entry in OMNICASE_SERVICE_URLS.",
     )
     routing_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    voice_provider_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long the telephony provider may take to place a call."
+    )
     max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, description="Largest accepted request body.")
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest accepted webhook body.")
     max_media_bytes: int = Field(

@@ -15,6 +15,7 @@ from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.submissions import SubmissionService
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.voice.agents import CallAgents
+from omnicase.intake_web.voice.outbound import CaseLookup
 from omnicase.intake_web.widget.answers import WidgetAnswers
 from omnicase.intake_web.widget.hub import ConversationFeed, ConversationHub
 from omnicase.intake_web.widget.service import WidgetService
@@ -39,6 +40,8 @@ class IntakeWebState:
     answers: WidgetAnswers
     # Which agent takes a call on hold (routing's view of its case).
     call_agents: CallAgents
+    # Whether a case a call is placed from exists (case-core's case API).
+    cases: CaseLookup
 
 
 IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
@@ -82,6 +85,7 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
         settings.internal_secret,
         timeout_seconds=settings.routing_timeout_seconds,
     )
+    cases = CaseLookup(settings.service_url("case-core"), settings.internal_secret)
     try:
         yield IntakeWebState(
             http=http,
@@ -92,9 +96,11 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
             widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub),
             answers=WidgetAnswers(runtime.database, runtime.outbox, hub, suggester, channel_secrets),
             call_agents=call_agents,
+            cases=cases,
         )
     finally:
         await submissions.accepted.close()
+        await cases.aclose()
         await call_agents.aclose()
         await suggester.aclose()
         await http.aclose()

@@ -72,6 +72,8 @@ AREAS: dict[str, Area] = {
     # Staff start, join and talk in swarms around a case (issue 21).
     "/api/v1/cases/*/swarms": Area("collaboration", STAFF, STAFF),
     "/api/v1/cases/*/experts": Area("collaboration", STAFF, STAFF),
+    # Agents place calls from a case (issue 25's click-to-call), as they work cases.
+    "/api/v1/cases/*/calls": Area("cases", STAFF, WORKERS),
     "/api/v1/swarms": Area("collaboration", STAFF, STAFF),
     # The Slack connection (its secrets) is an admin's.
     "/api/v1/collaboration": Area("collaboration", ADMIN, ADMIN),

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from omnicase.intake_web.access import ChannelAccess
 from omnicase.intake_web.public_url import public_url
-from omnicase.intake_web.state import current_state
-from omnicase.intake_web.voice.schemas import VoiceCall, VoiceChannelIn, VoiceChannelOut
+from omnicase.intake_web.state import IntakeWebRuntime, current_state
+from omnicase.intake_web.voice.outbound import CallNotPlaced, create_provider_call, record_placed_call
+from omnicase.intake_web.voice.schemas import OutboundCallIn, VoiceCall, VoiceChannelIn, VoiceChannelOut
 from omnicase.intake_web.voice.service import VoiceChannelNotFound, VoiceChannelService
+from omnicase.intake_web.voice.webhooks import VoiceChannelDisabled
+from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import ValidationFailed, problem_responses
-from omnicase.kit.identity import AUTH_PROBLEMS
+from omnicase.kit.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed, problem_responses
+from omnicase.kit.identity import AUTH_PROBLEMS, Identity, area_access
 from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
+from omnicase.kit.peers import PeerUnavailable
 from omnicase.kit.routes import Doc, resource_routes
 
 router = APIRouter(prefix="/api/v1/voice/channels", tags=["voice"])
+# Click-to-call: a call placed from a case (the gateway routes /api/v1/cases/*/calls here).
+case_calls_router = APIRouter(prefix="/api/v1/cases", tags=["voice"])
+CaseAccess = Annotated[Identity, Depends(area_access("cases"))]
+
+
+class CaseNotFound(NotFound):
+    slug = "case-not-found"
+
+
+class NotAnAgent(Forbidden):
+    slug = "not-an-agent"
 
 
 def _service(request: Request, session: SessionDep) -> VoiceChannelService:
@@ -83,3 +99,46 @@ resource_routes(
         dependencies=[ChannelAccess],
     ),
 )
+
+
+@case_calls_router.post(
+    "/{case_id}/calls",
+    operation_id="create_case_call",
+    summary="Call the customer from a case (click-to-call)",
+    status_code=201,
+    responses=AUTH_PROBLEMS
+    | problem_responses(
+        CaseNotFound,
+        VoiceChannelNotFound,
+        VoiceChannelDisabled,
+        NotAnAgent,
+        CallNotPlaced,
+        ValidationFailed,
+        ServiceUnavailable,
+    ),
+)
+async def create_case_call(
+    case_id: uuid.UUID, body: OutboundCallIn, request: Request, session: SessionDep, identity: CaseAccess
+) -> VoiceCall:
+    """The provider rings ``to`` from the channel's first number and, once answered, connects the agent placing
+    the call (their voice client); the call is logged on the case as internal notes and on ``voice.events``."""
+    if identity.kind != "user":
+        raise NotAnAgent("Only a person places a call: the provider connects it to their voice client.")
+    runtime: IntakeWebRuntime = request.app.state.runtime
+    service = _service(request, session)
+    channel = await service.get(body.channel_id)
+    if not channel.enabled:
+        raise VoiceChannelDisabled("This voice channel is disabled.")
+    try:
+        known = await current_state(request).cases.exists(case_id)
+    except PeerUnavailable as error:
+        raise ServiceUnavailable("case-core cannot say whether the case exists; try again.") from error
+    if not known:
+        raise CaseNotFound(f"Case {case_id} does not exist.")
+    agent = uuid.UUID(identity.subject)
+    urls = channel.urls(public_url(runtime.settings, request, ""))
+    sid = await create_provider_call(
+        current_state(request).http, channel, urls, body.to, agent, runtime.settings.voice_provider_timeout_seconds
+    )
+    call_id = await record_placed_call(session, runtime.outbox, channel, case_id, agent, sid, body.to, utcnow())
+    return await service.call(call_id)

@@ -28,6 +28,7 @@ class CallChange:
 
     id: uuid.UUID
     previous_status: str | None
+    direction: str
     from_number: str
     to_number: str
     status: str
@@ -42,6 +43,11 @@ class CallChange:
     def ended_now(self) -> bool:
         """This webhook is the one that ended the call (a final status stays final)."""
         return self.status in FINAL_STATUSES and self.previous_status not in FINAL_STATUSES
+
+
+# The case a call is logged on: the one it was placed from (outbound), or the one case-core confirmed its
+# first message opened or joined (inbound).
+_CASE_ID = func.coalesce(voice_calls.c.case_id, inbound_messages.c.case_id).label("case_id")
 
 
 class VoiceCallRepository(Repository):
@@ -82,6 +88,7 @@ class VoiceCallRepository(Repository):
         query: Select[Any] = (
             select(
                 current.id,
+                current.direction,
                 current.from_number,
                 current.to_number,
                 current.status,
@@ -90,7 +97,7 @@ class VoiceCallRepository(Repository):
                 current.answered_at,
                 current.started_at,
                 current.ended_at,
-                inbound_messages.c.case_id,
+                _CASE_ID,
             )
             .outerjoin(inbound_messages, inbound_messages.c.id == current.intake_id)
             .where(current.channel_id == channel_id, current.call_sid == call_sid)
@@ -98,14 +105,19 @@ class VoiceCallRepository(Repository):
         row: Row[Any] | None = (await self.session.execute(query)).one_or_none()
         return row
 
+    def _calls(self) -> Select[Any]:
+        return select(*(column for column in voice_calls.c if column.name != "case_id"), _CASE_ID).outerjoin(
+            inbound_messages, inbound_messages.c.id == voice_calls.c.intake_id
+        )
+
+    async def one(self, call_id: uuid.UUID) -> Row[Any] | None:
+        row: Row[Any] | None = (await self.session.execute(self._calls().where(voice_calls.c.id == call_id))).first()
+        return row
+
     async def page_for_channel(self, channel_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
-        """Newest first, each with the case its first message opened or joined."""
+        """Newest first, each with the case it is logged on."""
         query: Select[Any] = (
-            select(*voice_calls.c, inbound_messages.c.case_id)
-            .outerjoin(inbound_messages, inbound_messages.c.id == voice_calls.c.intake_id)
-            .where(voice_calls.c.channel_id == channel_id)
-            .order_by(voice_calls.c.id.desc())
-            .limit(limit)
+            self._calls().where(voice_calls.c.channel_id == channel_id).order_by(voice_calls.c.id.desc()).limit(limit)
         )
         if after is not None:
             query = query.where(voice_calls.c.id < after)

@@ -116,16 +116,24 @@ class VoiceChannelOut(VoiceChannelBase):
 class VoiceCall(BaseModel):
     id: uuid.UUID
     call_sid: str
-    direction: Literal["inbound"]
+    direction: Literal["inbound", "outbound"]
     from_number: str
     to_number: str
     status: str = Field(description="The provider's latest call status: ringing, in-progress, completed, no-answer…")
     duration_seconds: int | None
     recording_url: str | None
     transcription: str | None
-    answered_by: uuid.UUID | None = Field(description="The agent (user id) the call was connected to.")
+    answered_by: uuid.UUID | None = Field(description="The agent (user id) an inbound call was connected to.")
+    placed_by: uuid.UUID | None = Field(description="The agent (user id) who placed an outbound call.")
     answered_at: datetime | None
     case_id: uuid.UUID | None = Field(description="The case the call is logged on, once case-core confirmed it.")
     started_at: datetime
     ended_at: datetime | None
     page_name: ClassVar[str] = "VoiceCallList"
+
+
+class OutboundCallIn(StrictInput):
+    """A call placed from a case: the provider rings ``to`` from the channel's first number."""
+
+    channel_id: uuid.UUID = Field(description="The voice channel (its provider account and number) to call from.")
+    to: PhoneNumber = Field(description="The customer's number (E.164).")

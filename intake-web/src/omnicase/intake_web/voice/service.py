@@ -23,6 +23,10 @@ class VoiceChannelNotFound(NotFound):
     slug = "voice-channel-not-found"
 
 
+class VoiceCallNotFound(NotFound):
+    slug = "voice-call-not-found"
+
+
 def _missing(channel_id: uuid.UUID) -> VoiceChannelNotFound:
     return VoiceChannelNotFound(f"Voice channel {channel_id} does not exist.")
 
@@ -30,17 +34,25 @@ def _missing(channel_id: uuid.UUID) -> VoiceChannelNotFound:
 @dataclass(frozen=True)
 class VoiceUrls:
     """Where the provider reaches a channel: its incoming call webhook, its call callbacks, the hold
-    loop a caller waiting for an agent comes back to, and the end of the agent's dialled leg."""
+    loop a caller waiting for an agent comes back to, the end of the agent's dialled leg, and the TwiML of
+    an outbound call the customer answered."""
 
     calls: str
     events: str
     hold: str
     dialed: str
+    outbound: str
 
     @classmethod
     def of(cls, base: str, channel_id: uuid.UUID) -> VoiceUrls:
         calls = f"{base}/public/voice/channels/{channel_id}/calls"
-        return cls(calls=calls, events=f"{calls}/events", hold=f"{calls}/hold", dialed=f"{calls}/dialed")
+        return cls(
+            calls=calls,
+            events=f"{calls}/events",
+            hold=f"{calls}/hold",
+            dialed=f"{calls}/dialed",
+            outbound=f"{calls}/outbound",
+        )
 
 
 @dataclass(frozen=True)
@@ -159,3 +171,10 @@ class VoiceChannelService:
             key=lambda row: [row.id],
             item=lambda row: VoiceCall.model_validate(row._mapping),
         )
+
+    async def call(self, call_id: uuid.UUID) -> VoiceCall:
+        """One call as the calls list shows it."""
+        row = await self.calls.one(call_id)
+        if row is None:
+            raise VoiceCallNotFound(f"Call {call_id} does not exist.")
+        return VoiceCall.model_validate(row._mapping)

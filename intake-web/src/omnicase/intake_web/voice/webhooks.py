@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import Row
 
 from omnicase.intake_web.channels import signatures
 from omnicase.intake_web.channels.inbound import PayloadError
@@ -30,6 +32,7 @@ from omnicase.intake_web.voice.calls import (
     parse_call,
     store_call,
 )
+from omnicase.intake_web.voice.outbound import answer_outbound, store_outbound_status
 from omnicase.intake_web.voice.repository import VoiceCallRepository
 from omnicase.intake_web.voice.service import (
     StoredVoiceChannel,
@@ -117,13 +120,12 @@ async def _verified(request: Request, channel_id: uuid.UUID) -> tuple[StoredVoic
     return channel, params
 
 
-async def _numbers(runtime: IntakeWebRuntime, channel: StoredVoiceChannel, call_sid: str) -> tuple[str, str] | None:
+async def _stored_call(runtime: IntakeWebRuntime, channel: StoredVoiceChannel, call_sid: str) -> Row[Any] | None:
     try:
         async with runtime.database.unit_of_work() as session:
-            call = await VoiceCallRepository(session).find(channel.id, call_sid)
+            return await VoiceCallRepository(session).find(channel.id, call_sid)
     except STORAGE_ERRORS as error:
         raise ServiceUnavailable("The call could not be read; send it again.", headers={"Retry-After": "5"}) from error
-    return None if call is None else (call.from_number, call.to_number)
 
 
 def _parsed(
@@ -147,15 +149,21 @@ def _parsed(
 
 async def _taken(
     request: Request, channel_id: uuid.UUID, *, incoming: bool, dialed: uuid.UUID | None = None
-) -> tuple[StoredVoiceChannel, CallEvent]:
-    """The signed call webhook, stored once; what it is and the channel it came to."""
+) -> tuple[StoredVoiceChannel, CallEvent | None]:
+    """The signed call webhook, stored once; what it is (None: an outbound call's status, noted on its case)
+    and the channel it came to."""
     runtime: IntakeWebRuntime = request.app.state.runtime
     channel, params = await _verified(request, channel_id)
     numbers = None
     given = dict(params)
-    if not incoming and given.get("CallSid") and not (given.get("From") and given.get("To")):
-        # A recording's status callback names the call but not its numbers: the stored call has them.
-        numbers = await _numbers(runtime, channel, given["CallSid"])
+    if not incoming and dialed is None and given.get("CallSid"):
+        stored = await _stored_call(runtime, channel, given["CallSid"])
+        if stored is not None and stored.direction == "outbound":
+            await _outbound_status(runtime, channel, given)
+            return channel, None
+        if stored is not None and not (given.get("From") and given.get("To")):
+            # A recording's status callback names the call but not its numbers: the stored call has them.
+            numbers = (stored.from_number, stored.to_number)
     event = _parsed(channel, params, incoming=incoming, dialed=dialed, numbers=numbers)
     try:
         async with runtime.database.unit_of_work() as session:
@@ -165,6 +173,29 @@ async def _taken(
             "The call could not be stored; send it again.", headers={"Retry-After": "5"}
         ) from error
     return channel, event
+
+
+async def _outbound_status(runtime: IntakeWebRuntime, channel: StoredVoiceChannel, given: dict[str, str]) -> None:
+    status = given.get("CallStatus", "").strip()
+    if not status:
+        REJECTIONS.labels("voice", "payload").inc()
+        raise BadRequest("The payload is not a call webhook: an outbound call's callback reports its CallStatus.")
+    duration = given.get("CallDuration", "")
+    try:
+        async with runtime.database.unit_of_work() as session:
+            await store_outbound_status(
+                session,
+                runtime.outbox,
+                channel,
+                given["CallSid"],
+                status,
+                int(duration) if duration.isdigit() else None,
+                utcnow(),
+            )
+    except STORAGE_ERRORS as error:
+        raise ServiceUnavailable(
+            "The call could not be stored; send it again.", headers={"Retry-After": "5"}
+        ) from error
 
 
 def _urls(request: Request, channel: StoredVoiceChannel) -> VoiceUrls:
@@ -233,7 +264,28 @@ async def receive_voice_call_hold(channel_id: uuid.UUID, request: Request) -> Re
 async def receive_voice_call_dialed(channel_id: uuid.UUID, agent: uuid.UUID, request: Request) -> Response:
     """The agent answered (logged on the case, ``call.answered``; the call ends) or did not (the voicemail)."""
     channel, event = await _taken(request, channel_id, incoming=False, dialed=agent)
+    assert event is not None, "a dialled leg is an inbound call's"
     return _twiml(answer_dialed(channel, _urls(request, channel), event))
+
+
+@router.post(
+    "/{channel_id}/calls/outbound",
+    operation_id="receive_voice_call_outbound",
+    summary="An outbound call the customer answered (the Calls resource's Url)",
+    response_class=Response,
+    openapi_extra=_FORM,
+    responses={200: _TWIML, **_PROBLEMS},
+)
+async def receive_voice_call_outbound(channel_id: uuid.UUID, agent: uuid.UUID, request: Request) -> Response:
+    """Signed like every webhook; connects the customer to the agent who placed the call."""
+    runtime: IntakeWebRuntime = request.app.state.runtime
+    channel, params = await _verified(request, channel_id)
+    call_sid = dict(params).get("CallSid", "")
+    stored = await _stored_call(runtime, channel, call_sid) if call_sid else None
+    if stored is None or stored.direction != "outbound":
+        REJECTIONS.labels("voice", "unknown_call").inc()
+        raise CallNotFound(f"Call {call_sid or '(none)'} was not placed from this voice channel.")
+    return _twiml(answer_outbound(agent))
 
 
 @router.post(
