@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from omnicase.devtools.testing.frontend import Gateway, online_agent, wait_for
+from omnicase.devtools.testing.servers import answer_json
 from omnicase.devtools.testing.stack import SuiteStack
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
@@ -59,12 +60,7 @@ class _SlackWebApi(BaseHTTPRequestHandler):
             answer = {"ok": True, "channel": CHANNEL, "ts": f"{time.time():.6f}"}
         else:
             answer = {"ok": False, "error": "unknown_method"}
-        raw = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        answer_json(self, 200, answer)
 
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ import httpx
 import pytest
 
 from omnicase.devtools.testing.frontend import Gateway, assigned_to, online_agent, wait_for
+from omnicase.devtools.testing.servers import answer_json
 from omnicase.devtools.testing.stack import SuiteStack
 
 pytestmark = pytest.mark.slow
@@ -311,12 +311,7 @@ class TwilioCalls:
                     self._answer(201, {"sid": sid, "status": "queued", "to": form["To"][0], "from": form["From"][0]})
 
             def _answer(self, status: int, body: dict[str, Any]) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                answer_json(self, status, body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -331,6 +326,7 @@ def twilio() -> Iterator[TwilioCalls]:
     calls = TwilioCalls()
     yield calls
     calls.server.shutdown()
+    calls.server.server_close()
 
 
 def test_click_to_call_places_the_call_through_the_providers_api_and_logs_it_on_the_case(

@@ -104,19 +104,28 @@ async def _post(service: Any, url: str, params: dict[str, str], token: str = TOK
     return await service.public.post(url.removeprefix("http://service"), data=params, headers=headers)
 
 
-async def _messages(service: Any, kafka_bootstrap: str, thread: str, expect: int) -> list[MessageReceived]:
-    topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
-    found: list[MessageReceived] = []
+async def _records(service: Any, kafka_bootstrap: str, topic: Topic, key: str, expect: int) -> list[EventData]:
+    """The events keyed ``key`` on ``topic``, once ``expect`` of them arrived."""
+    found: list[EventData] = []
 
     async def arrived() -> bool:
         records = await read_topic(
-            kafka_bootstrap, topic, expect=expect, within=5, keep=lambda r: r.key == thread.encode()
+            kafka_bootstrap,
+            physical(topic, service.settings.topic_prefix),
+            expect=expect,
+            within=5,
+            keep=lambda r: r.key == key.encode(),
         )
-        found[:] = [MessageReceived.parse(Envelope.from_bytes(record.value)) for record in records]
+        found[:] = [Envelope.from_bytes(record.value).payload() for record in records]
         return len(found) >= expect
 
-    await eventually(arrived, within=15, message=f"{expect} messages of {thread} on intake.messages")
+    await eventually(arrived, within=15, message=f"{expect} events keyed {key} on {topic}")
     return found
+
+
+async def _messages(service: Any, kafka_bootstrap: str, thread: str, expect: int) -> list[MessageReceived]:
+    found = await _records(service, kafka_bootstrap, Topic.INTAKE_MESSAGES, thread, expect)
+    return [message for message in found if isinstance(message, MessageReceived)]
 
 
 async def _calls(service: Any, channel_id: str) -> list[dict[str, Any]]:
@@ -217,18 +226,7 @@ async def test_a_call_is_greeted_asked_for_voicemail_and_logged_once_on_the_call
 
 
 async def _voice_events(service: Any, kafka_bootstrap: str, call_id: str, expect: int) -> list[EventData]:
-    topic = physical(Topic.VOICE_EVENTS, service.settings.topic_prefix)
-    found: list[EventData] = []
-
-    async def arrived() -> bool:
-        records = await read_topic(
-            kafka_bootstrap, topic, expect=expect, within=5, keep=lambda r: r.key == call_id.encode()
-        )
-        found[:] = [Envelope.from_bytes(record.value).payload() for record in records]
-        return len(found) >= expect
-
-    await eventually(arrived, within=15, message=f"{expect} events of call {call_id} on voice.events")
-    return found
+    return await _records(service, kafka_bootstrap, Topic.VOICE_EVENTS, call_id, expect)
 
 
 async def test_a_status_after_the_end_changes_neither_the_call_nor_the_events(

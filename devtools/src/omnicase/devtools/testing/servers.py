@@ -1,11 +1,14 @@
-"""Real HTTP servers inside a test: any ASGI app under uvicorn on a free port."""
+"""Real HTTP servers inside a test: any ASGI app under uvicorn on a free port; a JSON answer for the
+small ``http.server`` handlers that play third-party APIs (Slack, a telephony provider)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Literal
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -29,3 +32,13 @@ async def serve_http(app: ASGIApp, *, lifespan: Literal["auto", "on", "off"] = "
     finally:
         server.should_exit = True
         await task
+
+
+def answer_json(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
+    """Answer the handler's request with ``body`` as JSON (Content-Type and Content-Length set)."""
+    raw = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(raw)))
+    handler.end_headers()
+    handler.wfile.write(raw)
