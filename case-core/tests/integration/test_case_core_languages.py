@@ -79,6 +79,21 @@ async def test_a_short_message_takes_the_contacts_locale_then_the_brands_default
     assert (await _contact(api, address))["locale"] == "fr"
 
 
+async def test_a_reply_in_another_language_joins_the_case_and_keeps_its_language(
+    api: httpx.AsyncClient, deliver: Deliver, email: Email, address: str, brand: dict[str, Any]
+) -> None:
+    defaults = CaseDefaults(brand=brand["slug"])
+    first_id = f"{uuid.uuid4().hex}@customer.example"
+    await deliver(email(address, "订单", CHINESE, message_id=first_id, defaults=defaults))
+    # The customer's colleague answers in German: the thread stays the Chinese case it was.
+    await deliver(email(address, "Re: 订单", GERMAN, in_reply_to=[first_id], references=[first_id], defaults=defaults))
+    [case] = await cases_of(api, address)
+    assert case["language"] == "zh"
+    messages = (await api.get(f"/api/v1/cases/{case['id']}/messages")).json()["items"]
+    assert [message["text"] for message in messages] == [CHINESE, GERMAN]
+    assert (await _contact(api, address))["locale"] == "zh"
+
+
 async def test_the_channels_stated_language_is_taken_without_detection(
     api: httpx.AsyncClient, deliver: Deliver, email: Email, address: str, brand: dict[str, Any]
 ) -> None:
