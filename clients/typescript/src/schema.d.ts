@@ -10089,7 +10089,7 @@ export interface components {
             required_skills?: components["schemas"]["RequiredSkill"][];
             /**
              * Require Language
-             * @description Only agents who speak the case's language may take it.
+             * @description Only agents who speak the case's language may take it, until the case overflows from its queue (the queue's `overflow_after_seconds`): then anyone in the overflow queue may.
              * @default false
              */
             require_language?: boolean;

@@ -354,6 +354,43 @@ async def test_language_rule_only_offers_to_agents_who_speak_it(seed: Seeder, cl
     assert await state(seed, case.case_id) == ("assigned", queue, speaker)
 
 
+async def test_a_case_no_speaker_of_its_language_takes_overflows_after_the_limit_to_anyone(
+    seed: Seeder, clock: ManualClock
+) -> None:
+    anyone = await seed.group()
+    korean = await seed.group(overflow_after=300, overflow_to=anyone)
+    b = brand()
+    await seed.rule(korean, RuleConditions(brands=[b], languages=["ko"]), require_language=True)
+    await seed.agent(korean, capacity=20, languages=["en"])
+    await seed.agent(korean, capacity=5, languages=["ko"], online=False)  # a speaker, away
+    case = snapshot(brand=b, language="ko")
+    await seed.routing.apply_snapshot(case, actor="system", created=True)
+    assert await state(seed, case.case_id) == ("waiting", korean, None), "Korean speakers first"
+
+    helper = await seed.agent(anyone, capacity=5, languages=["en"])
+    await clock.advance(299)
+    await seed.routing.fire_due_timers(100)
+    assert await state(seed, case.case_id) == ("waiting", korean, None)
+    await clock.advance(2)
+    await seed.routing.fire_due_timers(100)
+    # Past the limit the language is a preference no longer: the overflow queue's agent answers.
+    assert await state(seed, case.case_id) == ("assigned", anyone, helper)
+
+
+async def test_a_speaker_who_comes_online_before_the_limit_gets_the_case(seed: Seeder, clock: ManualClock) -> None:
+    anyone = await seed.group()
+    korean = await seed.group(overflow_after=300, overflow_to=anyone)
+    b = brand()
+    await seed.rule(korean, RuleConditions(brands=[b], languages=["ko"]), require_language=True)
+    await seed.agent(anyone, capacity=5, languages=["en"])
+    speaker = await seed.agent(korean, capacity=5, languages=["ko"], online=False)
+    case = snapshot(brand=b, language="ko")
+    await seed.routing.apply_snapshot(case, actor="system", created=True)
+    await clock.advance(200)
+    await seed.presence(speaker, Presence.ONLINE)
+    assert await state(seed, case.case_id) == ("assigned", korean, speaker)
+
+
 async def test_group_moved_by_a_person_is_followed_without_echo(seed: Seeder, clock: ManualClock) -> None:
     first = await seed.group()
     second = await seed.group()

@@ -34,7 +34,9 @@ class RuleCreate(StrictInput):
     target_group_id: uuid.UUID = Field(description="The queue matching cases go to.")
     required_skills: list[RequiredSkill] = Field(default_factory=list, max_length=50)
     require_language: StrictBool = Field(
-        default=False, description="Only agents who speak the case's language may take it."
+        default=False,
+        description="Only agents who speak the case's language may take it, until the case overflows "
+        "from its queue (the queue's `overflow_after_seconds`): then anyone in the overflow queue may.",
     )
 
 

@@ -759,7 +759,9 @@ class RoutingService:
             fallback,
             rule=None,
             required=_required(case),
-            require_language=case.require_language,
+            # Speakers of the case's language were asked first; past the limit anyone in the
+            # overflow queue may answer (its skills still hold, as before the limit).
+            require_language=False,
             trigger=f"overflow: waited over {queue.overflow_after_seconds} s in '{queue.name}'",
         )
 
