@@ -131,16 +131,14 @@ async def test_the_page_speaks_the_cases_language_and_marks_survey_texts_in_anot
     assert '<p class="error" id="rating-error">평가를 선택하세요.</p>' in refused.text
     assert "의견은 2000자 이내로 적어 주세요." in refused.text
 
-    # A German case with the admin's German texts: the page's words are English (none shipped in
-    # German), the survey's texts say they are German.
-    german = {
-        "de": {"subject": "Wie war unser Service?", "text": "Wie zufrieden sind Sie?", "good": "Gut", "bad": "Schlecht"}
-    }
-    _, links = await surveyed_case(api, app, db, deliver, email, published, language="de", texts=german)
+    # A Dutch case with the admin's Dutch texts: the page's words are English (none shipped in
+    # Dutch), the survey's texts say they are Dutch.
+    dutch = {"nl": {"subject": "Hoe was het?", "text": "Bent u tevreden?", "good": "Goed", "bad": "Slecht"}}
+    _, links = await surveyed_case(api, app, db, deliver, email, published, language="nl", texts=dutch)
     page = (await public.get(links["bad"])).text
     assert '<html lang="en">' in page
-    assert 'Your rating is saved: <strong><span lang="de">Schlecht</span></strong>' in page
-    assert '<span lang="de">Gut</span></label>' in page
+    assert 'Your rating is saved: <strong><span lang="nl">Slecht</span></strong>' in page
+    assert '<span lang="nl">Goed</span></label>' in page
 
 
 async def test_the_page_wears_the_cases_brand(
@@ -234,6 +232,11 @@ async def test_links_nobody_made_are_a_404_page(
             assert answer.status_code == 404, bad
             assert answer.headers["content-type"].startswith("text/html")
             assert "<h1>This link does not work</h1>" in answer.text
+    # In the language the visitor's browser prefers, among the product's.
+    spanish = await api.get("/public/csat/nonsense", headers={"Accept-Language": "es-MX,es;q=0.9"})
+    assert spanish.status_code == 404
+    assert '<html lang="es">' in spanish.text
+    assert "<h1>Este enlace no funciona</h1>" in spanish.text
     assert (await api.get(f"/api/v1/cases/{case['id']}")).json()["satisfaction"] is None
 
 
@@ -255,6 +258,9 @@ async def test_a_survey_closes_with_its_case_or_after_28_days(
     late = await api.post(links["good"], data={"rating": "bad"})
     assert late.status_code == 410
     assert "<h1>Survey closed</h1>" in late.text
+    korean = await api.post(links["good"], data={"rating": "bad"}, headers={"Accept-Language": "ko"})
+    assert korean.status_code == 410
+    assert "<h1>설문이 마감되었습니다</h1>" in korean.text
     assert (await api.get(f"/api/v1/cases/{case['id']}")).json()["satisfaction"]["rating"] == "good"
 
     other, other_links = await surveyed_case(api, app, db, deliver, email, published)

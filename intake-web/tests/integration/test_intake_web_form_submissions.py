@@ -232,6 +232,34 @@ async def test_the_daily_cap_answers_429_with_retry_after_and_a_readable_page(se
         assert [error["field"] for error in bad_day.json()["errors"]] == ["query.day"]
 
 
+async def test_a_refusal_page_speaks_the_form_pages_language_else_the_browsers(service: Any) -> None:
+    form = await service.form(daily_cap=1)
+    url = f"/public/forms/{form['id']}/submissions"
+    assert (await service.public.post(url, data=service.valid_fields(form["id"]), headers=API)).status_code == 202
+
+    # The language the form's page was shown in (its hidden _locale) first.
+    german = await service.public.post(url, data=service.valid_fields(form["id"], _locale="de"), headers=BROWSER)
+    assert german.status_code == 429
+    assert '<html lang="de">' in german.text
+    assert "<h1>Tageslimit erreicht</h1>" in german.text
+    assert "Zurück zum Formular" in german.text
+    # A page that stated none: the product's language the browser prefers.
+    korean = {**BROWSER, "Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
+    page = await service.public.post(url, data=service.valid_fields(form["id"]), headers=korean)
+    assert page.status_code == 429
+    assert '<html lang="ko">' in page.text
+    assert "<h1>오늘의 한도에 도달했습니다</h1>" in page.text
+    # A form nobody has, asked for in Chinese; a language the product does not ship is English.
+    chinese = {**BROWSER, "Accept-Language": "zh-CN,zh;q=0.8"}
+    missing = await service.public.get(f"/public/forms/{uuid.uuid4()}", headers=chinese)
+    assert missing.status_code == 404
+    assert '<html lang="zh">' in missing.text
+    assert "<h1>表单不存在</h1>" in missing.text
+    swedish = await service.public.get(f"/public/forms/{uuid.uuid4()}", headers={**BROWSER, "Accept-Language": "sv"})
+    assert "<h1>This form does not exist</h1>" in swedish.text
+    assert len(await service.submissions(form["id"])) == 1
+
+
 async def test_one_address_is_rate_limited_per_minute(service: Any) -> None:
     form = await service.form(rate_limits={"per_ip_per_minute": 2, "per_form_per_minute": 100})
     url = f"/public/forms/{form['id']}/submissions"

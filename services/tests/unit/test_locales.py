@@ -25,11 +25,13 @@ def test_english_korean_and_chinese_ship_and_every_file_keeps_to_englishs_keys_a
                 assert set(FILLED_IN.findall(value)) == filled, f"{locale}.toml: {section}.{key}"
 
 
-def test_korean_and_chinese_carry_every_text_english_has() -> None:
+def test_every_locale_file_carries_every_text_english_has() -> None:
     catalog = locales.catalog()
-    for locale in ("ko", "zh"):
+    assert {"ko", "zh", "fr", "de", "es"} <= locales.shipped()
+    for locale, sections in catalog.items():
         for section, texts in catalog["en"].items():
-            assert set(catalog[locale].get(section, {})) == set(texts), f"{locale}.toml [{section}]"
+            missing = set(texts) - set(sections.get(section, {}))
+            assert not missing, f"{locale}.toml [{section}] lacks {sorted(missing)}"
 
 
 @pytest.mark.parametrize(
@@ -40,9 +42,9 @@ def test_a_text_comes_in_the_locale_then_its_base_language_then_english(locale: 
     assert locales.text("form", "submit", locale) == expected
 
 
-def test_a_key_a_locale_file_leaves_out_is_english() -> None:
-    assert "honeypot" not in locales.catalog()["de"]["form"]
-    assert locales.text("form", "honeypot", "de") == locales.text("form", "honeypot", "en")
+def test_a_locale_without_a_file_is_its_base_languages_then_englishs() -> None:
+    assert locales.text("form", "honeypot", "de-CH") == locales.text("form", "honeypot", "de")
+    assert locales.text("form", "honeypot", "sv") == locales.text("form", "honeypot", "en")
 
 
 def test_a_key_nobody_has_is_a_programming_error() -> None:
@@ -53,6 +55,20 @@ def test_a_key_nobody_has_is_a_programming_error() -> None:
 def test_a_whole_section_is_englishs_overlaid_by_the_base_language_and_the_locale() -> None:
     chinese = locales.section("help_center", "zh-TW")
     assert chinese == locales.catalog()["zh"]["help_center"]
-    assert locales.section("help_center", "fr") == locales.catalog()["en"]["help_center"]
-    assert locales.section("form", "de")["submit"] == "Senden"
-    assert locales.section("form", "de")["honeypot"] == locales.text("form", "honeypot", "en")
+    assert locales.section("help_center", "sv") == locales.catalog()["en"]["help_center"]
+    assert locales.section("form", "de-AT")["submit"] == "Senden"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("de-AT,de;q=0.9,en;q=0.8", "de"),
+        ("sv, zh-CN;q=0.5, ko;q=0.7", "ko"),
+        ("en;q=0.1, fr", "fr"),
+        ("sv", "en"),
+        ("", "en"),
+        ("fr;q=oops, es", "es"),
+    ],
+)
+def test_the_visitors_preferred_offered_locale_is_chosen_from_accept_language(header: str, expected: str) -> None:
+    assert locales.preferred(header, locales.shipped(), "en") == expected

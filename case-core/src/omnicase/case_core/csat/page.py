@@ -49,6 +49,10 @@ class PageWords:
     no_reason: str
     comment: str
     save: str
+    closed: str
+    closed_detail: str
+    bad_link: str
+    bad_link_detail: str
 
 
 def page_locale(language: str | None) -> str:
@@ -92,9 +96,11 @@ def _document(title: str, body: str, lang: str = "en", brand: BrandLook | None =
     )
 
 
-def message_page(title: str, detail: str) -> str:
-    """A page that only says something (an invalid link, a closed survey)."""
-    return _document(title, f"<h1>{escape(title)}</h1><p>{escape(detail)}</p>")
+def message_page(*, closed: bool, locale: str) -> str:
+    """A page that only says the survey is closed, or its link does not work, in ``locale``."""
+    words = page_words(locale)
+    title, detail = (words.closed, words.closed_detail) if closed else (words.bad_link, words.bad_link_detail)
+    return _document(title, f"<h1>{escape(title)}</h1><p>{escape(detail)}</p>", page_locale(locale))
 
 
 def survey_page(

@@ -20,6 +20,7 @@ from omnicase.case_core.csat.page import message_page, survey_page
 from omnicase.case_core.csat.service import AnswerInvalid
 from omnicase.case_core.errors import SurveyClosed, SurveyLinkUnknown
 from omnicase.case_core.wiring import ServicesDep
+from omnicase.kit import locales
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ServiceError
 
@@ -31,9 +32,11 @@ _PAGES: dict[int | str, dict[str, Any]] = {200: _HTML, 404: _HTML, 410: _HTML}
 MAX_FORM_BYTES = 64 * 1024
 
 
-def _refused(error: ServiceError) -> HTMLResponse:
-    title = "Survey closed" if isinstance(error, SurveyClosed) else "This link does not work"
-    return HTMLResponse(message_page(title, error.detail), status_code=error.status)
+def _refused(error: ServiceError, request: Request) -> HTMLResponse:
+    """The page of a link that opens no survey, in the language the visitor's browser prefers."""
+    locale = locales.preferred(request.headers.get("accept-language", ""), locales.shipped(), locales.FALLBACK)
+    page = message_page(closed=isinstance(error, SurveyClosed), locale=locale)
+    return HTMLResponse(page, status_code=error.status)
 
 
 @router.get(
@@ -47,7 +50,7 @@ async def show_csat_survey(token: str, request: Request, session: SessionDep, se
     try:
         view = await services.csat.open_survey(session, token, click=True)
     except (SurveyLinkUnknown, SurveyClosed) as error:
-        return _refused(error)
+        return _refused(error, request)
     brand = await services.brands.look(session, view.case.brand, view.case.language)
     return HTMLResponse(survey_page(view, request.url.path, saved=True, brand=brand))
 
@@ -88,7 +91,7 @@ async def submit_csat_answer(token: str, request: Request, session: SessionDep, 
     try:
         view = await services.csat.answer(session, token, rating, reason, comment)
     except (SurveyLinkUnknown, SurveyClosed) as error:
-        return _refused(error)
+        return _refused(error, request)
     except AnswerInvalid as error:
         brand = await services.brands.look(session, error.view.case.brand, error.view.case.language)
         page = survey_page(

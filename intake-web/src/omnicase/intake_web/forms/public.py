@@ -19,7 +19,14 @@ from omnicase.intake_web.errors import STORAGE_ERRORS
 from omnicase.intake_web.forms import tokens
 from omnicase.intake_web.forms.definition import StoredForm
 from omnicase.intake_web.forms.messages import say
-from omnicase.intake_web.forms.render import RenderState, message_page, new_submission_id, page, render_form
+from omnicase.intake_web.forms.render import (
+    RenderState,
+    message_page,
+    new_submission_id,
+    page,
+    refusal_message,
+    render_form,
+)
 from omnicase.intake_web.forms.schemas import FormToken, Locale, SubmissionAccepted
 from omnicase.intake_web.forms.submissions import (
     Rejection,
@@ -33,6 +40,7 @@ from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.requests import bounded_body, client_ip, replayed, wants_html
 from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import current_state
+from omnicase.kit import locales
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
     BadRequest,
@@ -114,7 +122,8 @@ async def show_public_form(
     try:
         form = await _service(request).load(form_id)
     except Rejection as rejection:
-        return HTMLResponse(message_page(rejection.title, rejection.detail), status_code=rejection.status)
+        locale = locale or _visitor_locale(request, None)
+        return HTMLResponse(message_page(rejection.reason, locale), status_code=rejection.status)
     chosen = locale or preferred_locale(form, request.headers.get("accept-language", ""))
     return HTMLResponse(_render_page(request, form, chosen, RenderState()))
 
@@ -122,21 +131,7 @@ async def show_public_form(
 def preferred_locale(form: StoredForm, accept_language: str) -> str:
     """The visitor's most preferred language the form has labels in, else its default."""
     offered = {locale.lower() for field in form.spec.fields for locale in field.labels} | set(form.spec.title)
-    ranked: list[tuple[float, str]] = []
-    for position, part in enumerate(accept_language.split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        weight = 1.0
-        if params.strip().startswith("q="):
-            try:
-                weight = float(params.strip()[2:])
-            except ValueError:
-                continue
-        ranked.append((-weight + position * 1e-6, tag.strip().lower()))
-    for _, tag in sorted(ranked):
-        for candidate in (tag, tag.split("-")[0]):
-            if candidate in offered:
-                return candidate
-    return form.spec.default_locale
+    return locales.preferred(accept_language, offered, form.spec.default_locale)
 
 
 @router.get(
@@ -315,6 +310,13 @@ async def _parse(request: Request, form: StoredForm) -> tuple[dict[str, str], li
     return values, files
 
 
+def _visitor_locale(request: Request, form: StoredForm | None) -> str:
+    """The language of a page for a visitor whose form page said none: the one of the product's
+    languages their browser prefers, else the form's default (English without a form)."""
+    default = form.spec.default_locale if form is not None else locales.FALLBACK
+    return locales.preferred(request.headers.get("accept-language", ""), locales.shipped(), default)
+
+
 def _as_rejection(error: ServiceError, reason: str, retry_after: int | None = None) -> Rejection:
     return Rejection(reason, error.status, error.slug, error.title, error.detail, retry_after=retry_after)
 
@@ -352,17 +354,17 @@ def _rejected(
     headers: dict[str, Any] = {}
     if rejection.retry_after is not None:
         headers["Retry-After"] = str(rejection.retry_after)
+    locale = values.get("_locale", "")[:16] or _visitor_locale(request, form)
     if form is None or rejection.reason not in FIXABLE:
         back = None
         if form is not None and rejection.status in (429, 503):
             back = public_url(_settings(request), request, f"/public/forms/{form.id}")
-        content = message_page(rejection.title, rejection.detail, back_url=back)
+        content = message_page(rejection.reason, locale, back_url=back)
         return HTMLResponse(content, status_code=rejection.status, headers=headers)
-    locale = (values.get("_locale") or form.spec.default_locale)[:16]
     state = RenderState(
         values={key: value for key, value in values.items() if key != form.spec.spam.honeypot_field},
         errors={key: message for key, (message, _code) in rejection.errors.items()},
-        message=rejection.detail,
+        message=refusal_message(rejection.reason, locale),
     )
     # Keep the fill-time token unless it was broken: the time since the form was shown keeps counting.
     token = None if rejection.reason == "token" else values.get("_ts")

@@ -228,9 +228,28 @@ def page(title: str, body: str, *, locale: str = "en") -> str:
     )
 
 
-def message_page(title: str, detail: str, *, back_url: str | None = None) -> str:
-    back = f'<p><a href="{escape(back_url)}">Back to the form</a></p>' if back_url else ""
-    return page(title, f'<main><h1>{escape(title)}</h1><p role="alert">{escape(detail)}</p>{back}</main>')
+def refusal_words(reason: str, locale: str) -> tuple[str, str]:
+    """The title and the words a browser shows for a submission refused for ``reason``, in ``locale``
+    (the kit's ``form_pages``; a reason without words of its own gets ``other``'s)."""
+    words = locales.section("form_pages", locale)
+    key = reason if f"{reason}_title" in words else "other"
+    return words[f"{key}_title"], words[key]
+
+
+def refusal_message(reason: str, locale: str) -> str | None:
+    """What a form shown again says above its fields for ``reason``, in ``locale`` (None: nothing)."""
+    return locales.section("form_pages", locale).get(reason)
+
+
+def message_page(reason: str, locale: str, *, back_url: str | None = None) -> str:
+    """The page a browser gets when a form is not sent (or not shown), in the visitor's language."""
+    lang = locales.speaking("form_pages", locale)
+    title, detail = refusal_words(reason, locale)
+    back = ""
+    if back_url is not None:
+        back = f'<p><a href="{escape(back_url)}">{escape(locales.text("form_pages", "back", locale))}</a></p>'
+    body = f'<main><h1>{escape(title)}</h1><p role="alert">{escape(detail)}</p>{back}</main>'
+    return page(title, body, locale=lang)
 
 
 def new_submission_id() -> str:

@@ -5,13 +5,16 @@
 attention), ``help_center`` (the public help center's own words), ``csat_page`` and
 ``csat_errors`` (the satisfaction survey's page and its form's messages), ``csat_email`` (the
 survey email's built-in texts), ``auto_response`` (an acknowledgement's own words), ``widget``
-(the chat widget's). Adding a locale is adding its file: nothing lists the locales, and a key a
-file lacks is English's. Files are read once, on first use, and kept for the process.
+(the chat widget's), ``form_pages`` (what a browser reads when a form is not sent). Adding a
+locale is adding its file: nothing lists the locales. Every shipped file has every key English
+has (a test holds them to it); a key a file lacks would be English's. Files are read once, on
+first use, and kept for the process.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Collection
 from functools import cache
 from importlib.resources import files
 
@@ -64,3 +67,23 @@ def speaking(name: str, locale: str) -> str:
     texts = catalog()
     wanted = locale.lower()
     return next((found for found in (wanted, wanted.split("-")[0]) if name in texts.get(found, {})), FALLBACK)
+
+
+def preferred(accept_language: str, offered: Collection[str], default: str) -> str:
+    """The visitor's most preferred of the ``offered`` locales (lower case) by an ``Accept-Language``
+    header, a tag's base language standing for it (``de-AT`` takes ``de``); else ``default``."""
+    ranked: list[tuple[float, str]] = []
+    for position, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        ranked.append((-weight + position * 1e-6, tag.strip().lower()))
+    for _, tag in sorted(ranked):
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate in offered:
+                return candidate
+    return default
