@@ -63,7 +63,7 @@ def _acknowledgement(sink: MailSink, address: str) -> ReceivedMail | None:
 def test_a_korean_email_is_answered_by_a_suggested_korean_article_and_yes_solves_the_case(
     stack: SuiteStack, admin: Gateway, mail_sink: MailSink, chromium: str
 ) -> None:
-    brand = f"help-{uuid.uuid4().hex[:8]}"
+    brand = admin.brand(f"help-{uuid.uuid4().hex[:8]}")["slug"]
     admin.post(
         "/api/v1/mailboxes",
         {"address": SUPPORT, "display_name": "도움말", "brand": brand, "auto_response": True, "suggest_articles": True},
@@ -137,7 +137,7 @@ def test_a_korean_email_is_answered_by_a_suggested_korean_article_and_yes_solves
 def test_a_customer_searches_the_help_center_reads_a_translation_and_every_page_is_accessible(
     stack: SuiteStack, admin: Gateway, chromium: str, axe: Callable[[Page], list[dict[str, Any]]]
 ) -> None:
-    brand = f"center-{uuid.uuid4().hex[:8]}"
+    brand = admin.brand(f"center-{uuid.uuid4().hex[:8]}")["slug"]
     section = admin.post("/api/v1/kb/sections", {"brand": brand, "name": "Orders", "description": "Track and change."})
     article = admin.post(
         "/api/v1/kb/articles",

@@ -24,7 +24,7 @@ def admin(stack: SuiteStack, admin_login: tuple[str, str]) -> Iterator[Gateway]:
 def test_an_agent_finds_the_korean_article_for_a_korean_question_and_cannot_write(
     stack: SuiteStack, admin: Gateway
 ) -> None:
-    brand = f"kb-{uuid.uuid4().hex[:8]}"
+    brand = admin.brand(f"kb-{uuid.uuid4().hex[:8]}")["slug"]
     section = admin.post("/api/v1/kb/sections", {"brand": brand, "name": "계정"})
     english = admin.post(
         "/api/v1/kb/articles",

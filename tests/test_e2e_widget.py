@@ -86,6 +86,7 @@ def desk(
             f"<body><main><h1>Acme shop</h1><p>Our products.</p></main>{snippet.text}</body></html>"
         )
         # A second widget of the brand answers first with the help center's articles.
+        admin.brand("acme")
         article = admin.post(
             "/api/v1/kb/articles",
             {

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-
-from sqlalchemy import text
 
 from omnicase.case_core.service import SPEC
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
-from omnicase.kit.db import create_engine
+from omnicase.devtools.testing.database import fresh_database, run_statements
 from omnicase.ops.migrations import upgrade
 
 _CASE = (
@@ -18,48 +15,29 @@ _CASE = (
 )
 
 
-async def _run(url: str, statements: list[tuple[str, dict[str, object]]]) -> list[list[tuple[object, ...]]]:
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with engine.begin() as connection:
-            results = []
-            for statement, values in statements:
-                result = await connection.execute(text(statement), values)
-                results.append([tuple(row) for row in result] if result.returns_rows else [])
-            return results
-    finally:
-        await engine.dispose()
-
-
 def test_the_brand_strings_of_existing_cases_become_brands_and_nothing_is_lost(
     embedded_postgres: EmbeddedPostgres,
 ) -> None:
     # A database of its own, made afresh: the migration runs once, on data older than it.
-    embedded_postgres.psql("DROP DATABASE IF EXISTS omnicase_brand_migration")
-    embedded_postgres.ensure_database("omnicase_brand_migration")
-    url = embedded_postgres.url("omnicase_brand_migration")
+    url = fresh_database(embedded_postgres, "omnicase_brand_migration")
     upgrade(SPEC, url, "0011")
     strings = ["acme", "acme", "Acme Inc.", "acme-inc", None]
     ids = [uuid.uuid4() for _ in strings]
-    asyncio.run(
-        _run(
-            url,
-            [
-                (_CASE, {"id": id_, "token": f"t{n}", "brand": brand})
-                for n, (id_, brand) in enumerate(zip(ids, strings, strict=True))
-            ],
-        )
+    run_statements(
+        url,
+        [
+            (_CASE, {"id": id_, "token": f"t{n}", "brand": brand})
+            for n, (id_, brand) in enumerate(zip(ids, strings, strict=True))
+        ],
     )
     upgrade(SPEC, url)
 
-    [brands, cases] = asyncio.run(
-        _run(
-            url,
-            [
-                ("SELECT name, slug, default_locale, supported_locales, time_zone, id FROM case_core.brands", {}),
-                ("SELECT id, brand, brand_id FROM case_core.cases", {}),
-            ],
-        )
+    [brands, cases] = run_statements(
+        url,
+        [
+            ("SELECT name, slug, default_locale, supported_locales, time_zone, id FROM case_core.brands", {}),
+            ("SELECT id, brand, brand_id FROM case_core.cases", {}),
+        ],
     )
     by_name = {row[0]: row for row in brands}
     assert {name: row[1] for name, row in by_name.items()} == {

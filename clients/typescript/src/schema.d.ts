@@ -8878,7 +8878,7 @@ export interface components {
             section_id?: string | null;
             /**
              * Brand
-             * @description Left out: the section's brand, else the default brand.
+             * @description The slug of a brand of `/api/v1/brands`; left out: the section's brand, else the default brand.
              */
             brand?: string | null;
             /** Labels */
@@ -9124,7 +9124,7 @@ export interface components {
         SectionCreate: {
             /**
              * Brand
-             * @description Null: the default brand.
+             * @description The slug of a brand of `/api/v1/brands`; null: the default brand.
              * @example acme
              */
             brand?: string | null;
@@ -26022,6 +26022,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation error */
             422: {
                 headers: {
@@ -26041,13 +26051,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -26745,13 +26756,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -129,7 +130,9 @@ async def test_articles_are_listed_with_their_filters(client: httpx.AsyncClient,
     assert [a["id"] for a in page["items"] + rest["items"]] == [first["id"], second["id"]]
 
 
-async def test_bad_articles_are_refused_and_change_nothing(client: httpx.AsyncClient, brand: str) -> None:
+async def test_bad_articles_are_refused_and_change_nothing(
+    client: httpx.AsyncClient, brand: str, new_brand: Callable[[], Awaitable[str]]
+) -> None:
     missing = problem(await client.post("/api/v1/kb/articles", json={"brand": brand, "locale": "en"}), 422)
     assert {e["field"] for e in missing["errors"]} >= {"body.title", "body.body", "body.status"}
     bad_locale = problem(
@@ -144,7 +147,7 @@ async def test_bad_articles_are_refused_and_change_nothing(client: httpx.AsyncCl
     assert answer["type"].endswith("/unknown-reference")
     assert [e["field"] for e in answer["errors"]] == ["body.section_id"]
 
-    other = (await client.post("/api/v1/kb/sections", json={"brand": f"{brand}-other", "name": "Elsewhere"})).json()
+    other = (await client.post("/api/v1/kb/sections", json={"brand": await new_brand(), "name": "Elsewhere"})).json()
     clash = problem(
         await client.post("/api/v1/kb/articles", json=article_body(brand=brand, section_id=other["id"])), 409
     )
@@ -182,11 +185,11 @@ async def test_agents_read_articles_but_do_not_write_them(
 
 
 async def test_an_article_moves_between_its_brands_sections_and_keeps_its_place_when_one_goes(
-    client: httpx.AsyncClient, brand: str
+    client: httpx.AsyncClient, brand: str, new_brand: Callable[[], Awaitable[str]]
 ) -> None:
     billing = (await client.post("/api/v1/kb/sections", json={"brand": brand, "name": "Billing"})).json()
     payments = (await client.post("/api/v1/kb/sections", json={"brand": brand, "name": "Payments"})).json()
-    elsewhere = (await client.post("/api/v1/kb/sections", json={"brand": f"{brand}-x", "name": "Other"})).json()
+    elsewhere = (await client.post("/api/v1/kb/sections", json={"brand": await new_brand(), "name": "Other"})).json()
     article = (await client.post("/api/v1/kb/articles", json=article_body(section_id=billing["id"]))).json()
     url = f"/api/v1/kb/articles/{article['id']}"
 

@@ -15,7 +15,7 @@ from omnicase.knowledge.state import KnowledgeRuntime, StateDep
 
 def _article_service(request: Request, session: SessionDep, state: StateDep) -> ArticleService:
     runtime: KnowledgeRuntime = request.app.state.runtime
-    return ArticleService(session, runtime.outbox, state.analyzer)
+    return ArticleService(session, runtime.outbox, state.analyzer, brands=state.brands)
 
 
 # The same request session as SessionDep (FastAPI caches a dependency per request).

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from omnicase.kit.app import Runtime, state_of
+from omnicase.kit.brands import BrandDirectory
 from omnicase.knowledge.capture.desk import CaseDesk
 from omnicase.knowledge.deflection.service import Links
 from omnicase.knowledge.search.analysis import TextAnalyzer
@@ -29,6 +30,8 @@ class KnowledgeState:
     links: Links
     # Cases as case-core knows them (capture/desk.py).
     desk: CaseDesk
+    # case-core's brands: the slugs sections and articles may name, the help center's look.
+    brands: BrandDirectory
 
 
 KnowledgeRuntime = Runtime[KnowledgeSettings, KnowledgeState]
@@ -44,6 +47,12 @@ def new_state(settings: KnowledgeSettings) -> KnowledgeState:
             settings.internal_secret,
             timeout_seconds=settings.case_core_timeout_seconds,
         ),
+        brands=BrandDirectory(
+            settings.case_core_url or settings.service_url("case-core"),
+            settings.internal_secret,
+            caller="knowledge",
+            timeout_seconds=settings.case_core_timeout_seconds,
+        ),
     )
 
 
@@ -56,6 +65,7 @@ async def knowledge_state(runtime: Runtime[KnowledgeSettings, Any]) -> AsyncIter
     finally:
         warming.cancel()
         await state.desk.aclose()
+        await state.brands.aclose()
 
 
 async def _warm(runtime: Runtime[KnowledgeSettings, Any], analyzer: TextAnalyzer) -> None:

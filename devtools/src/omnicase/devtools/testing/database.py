@@ -13,9 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine.interfaces import ExecuteStyle
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from omnicase.devtools.devstack.postgres import EmbeddedPostgres
+from omnicase.kit.db import create_engine
 
 
 @dataclass
@@ -114,3 +117,31 @@ def database_work(
     finally:
         for target_, name, listener in listeners:
             event.remove(target_, name, listener)
+
+
+def run_statements(url: str, statements: list[tuple[str, dict[str, object]]]) -> list[list[tuple[object, ...]]]:
+    """Run ``statements`` (SQL with its values) in one committed transaction on the database at
+    ``url``, from a synchronous test (a migration's test filling a database of its own); each
+    statement's rows, [] for one that returns none."""
+
+    async def run() -> list[list[tuple[object, ...]]]:
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                results = []
+                for statement, values in statements:
+                    result = await connection.execute(text(statement), values)
+                    results.append([tuple(row) for row in result] if result.returns_rows else [])
+                return results
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def fresh_database(server: EmbeddedPostgres, name: str) -> str:
+    """The URL of database ``name`` on ``server``, made afresh (dropped first if a run before left it):
+    for a migration's test, which migrates it to a revision, fills it, then runs the migration once."""
+    server.psql(f"DROP DATABASE IF EXISTS {name}")
+    server.ensure_database(name)
+    return server.url(name)

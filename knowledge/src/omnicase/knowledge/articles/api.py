@@ -7,7 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from omnicase.kit.errors import StateConflict, UnknownReference, ValidationFailed, problem_responses
+from omnicase.kit.errors import (
+    ServiceUnavailable,
+    StateConflict,
+    UnknownReference,
+    ValidationFailed,
+    problem_responses,
+)
 from omnicase.kit.identity import CurrentIdentity, area_access
 from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from omnicase.knowledge.articles.repository import ArticleFilter
@@ -35,7 +41,7 @@ LocalePath = Annotated[Locale, Path(description="The translation's locale, such 
     status_code=status.HTTP_201_CREATED,
     operation_id="create_kb_article",
     summary="Create an article with its first translation",
-    responses=problem_responses(ValidationFailed, UnknownReference, StateConflict),
+    responses=problem_responses(ValidationFailed, UnknownReference, StateConflict, ServiceUnavailable),
 )
 async def create_article(payload: ArticleCreate, articles: ArticlesDep, identity: CurrentIdentity) -> Article:
     return await articles.create(payload, identity)

@@ -44,7 +44,10 @@ class TranslationWrite(StrictInput):
 class ArticleCreate(TranslationWrite):
     locale: Locale = Field(description="The locale of this first translation.", examples=["en", "ko", "zh-CN"])
     section_id: uuid.UUID | None = None
-    brand: Brand | None = Field(default=None, description="Left out: the section's brand, else the default brand.")
+    brand: Brand | None = Field(
+        default=None,
+        description="The slug of a brand of `/api/v1/brands`; left out: the section's brand, else the default brand.",
+    )
     labels: Labels = Field(default_factory=list)
 
 

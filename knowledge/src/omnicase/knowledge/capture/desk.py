@@ -62,7 +62,8 @@ class CaseDesk(PeerClient):
             id=case_id,
             subject=case["subject"],
             status=case["status"],
-            brand=case.get("brand"),
+            # Only a brand case-core has (a case may keep a string no brand has): else the default brand.
+            brand=case.get("brand") if case.get("brand_id") else None,
             language=case.get("language"),
             messages=messages,
         )

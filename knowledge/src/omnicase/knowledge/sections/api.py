@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import ValidationFailed, problem_responses
+from omnicase.kit.errors import ServiceUnavailable, UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import area_access
 from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.knowledge.sections.schemas import Section, SectionCreate, SectionUpdate
 from omnicase.knowledge.sections.service import SectionNotFound, SectionService
+from omnicase.knowledge.state import StateDep
 
 router = APIRouter(prefix="/api/v1/kb/sections", tags=["kb-sections"], dependencies=[Depends(area_access("knowledge"))])
 
@@ -22,10 +23,10 @@ router = APIRouter(prefix="/api/v1/kb/sections", tags=["kb-sections"], dependenc
     status_code=status.HTTP_201_CREATED,
     operation_id="create_kb_section",
     summary="Create a knowledge base section",
-    responses=problem_responses(ValidationFailed),
+    responses=problem_responses(ValidationFailed, UnknownReference, ServiceUnavailable),
 )
-async def create_section(payload: SectionCreate, session: SessionDep) -> Section:
-    return await SectionService(session).create(payload)
+async def create_section(payload: SectionCreate, session: SessionDep, state: StateDep) -> Section:
+    return await SectionService(session).create(payload, state.brands)
 
 
 @router.get(

@@ -8,16 +8,20 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from omnicase.kit.brands import SLUG_PATTERN
 from omnicase.kit.inputs import Integer, PatchInput, StrictInput, Trimmed
 
-Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# A brand by its slug (case-core's brands; a slug nobody has is refused where a body names it).
+Brand = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=SLUG_PATTERN)]
 SectionName = Annotated[str, Trimmed(200)]
 SectionDescription = Annotated[str, StringConstraints(max_length=2000)]
 POSITION = Field(default=None, ge=0, le=1_000_000, description="Order within the brand; left out: after the last.")
 
 
 class SectionCreate(StrictInput):
-    brand: Brand | None = Field(default=None, description="Null: the default brand.", examples=["acme"])
+    brand: Brand | None = Field(
+        default=None, description="The slug of a brand of `/api/v1/brands`; null: the default brand.", examples=["acme"]
+    )
     name: SectionName = Field(examples=["Account and sign-in"])
     description: SectionDescription = ""
     position: Integer | None = POSITION

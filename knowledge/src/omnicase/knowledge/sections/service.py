@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.brands import BrandDirectory
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
 from omnicase.kit.ids import uuid7
@@ -26,7 +27,8 @@ class SectionService:
     def __init__(self, session: AsyncSession) -> None:
         self.repository = SectionRepository(session)
 
-    async def create(self, payload: SectionCreate) -> Section:
+    async def create(self, payload: SectionCreate, brands: BrandDirectory) -> Section:
+        await brands.check({"body.brand": payload.brand})
         now = utcnow()
         position = payload.position
         if position is None:

@@ -11,11 +11,10 @@ Frozen DDL (not generated from the live models at run time), so this revision
 means the same thing forever.
 """
 
-import re
-
 import sqlalchemy as sa
 from alembic import op
 
+from omnicase.kit.brands import slug_of
 from omnicase.kit.ids import uuid7
 from omnicase.ops.migrations import watch_config_tables
 
@@ -52,12 +51,6 @@ CREATE TABLE case_core.brands (
     "REFERENCES case_core.brands (id)",
     "CREATE INDEX ix_cases_brand_id ON case_core.cases (brand_id)",
 ]
-
-
-def slug_of(name: str) -> str:
-    """A brand string as a slug: lower case, runs of other characters as one dash, at most 100."""
-    slug = re.sub(r"[^a-z0-9_-]+", "-", name.strip().lower()).strip("-_")[:100].rstrip("-_")
-    return slug or "brand"
 
 
 def upgrade() -> None:
