@@ -13,7 +13,7 @@ timed by Beta's business hours in Shanghai.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from omnicase.devtools.testing.frontend import (
     Gateway,
@@ -95,6 +95,9 @@ def _configure(clients: ExitStack, stack: SuiteStack, admin: Gateway, sink: Mail
             "supported_locales": ["en", "ko"],
             "email_signature": ALPHA_SIGNATURE,
             "time_zone": "Asia/Seoul",
+            # Its help center and hosted forms wear its logo and colour.
+            "logo_url": f"{stack.url()}/alpha-logo.png",
+            "colors": {"primary": "#0b5fff"},
         },
     )
     beta_hours = admin.post(
@@ -254,7 +257,9 @@ def test_a_chinese_email_to_beta_is_answered_in_chinese_and_timed_by_beta_hours(
     assert due == _beta_due(datetime.fromisoformat(first_reply["started_at"]))
 
 
-def test_a_korean_form_on_alpha_gets_the_korean_equivalents(suite: Suite, chromium: str, customer_site: str) -> None:
+def test_a_korean_form_on_alpha_gets_the_korean_equivalents(
+    suite: Suite, chromium: str, customer_site: str, axe: Callable[[Page], list[dict[str, Any]]]
+) -> None:
     customer = f"kim.{uuid.uuid4().hex[:6]}@customer.example"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -264,6 +269,13 @@ def test_a_korean_form_on_alpha_gets_the_korean_equivalents(suite: Suite, chromi
             page.goto(f"{suite.stack.url()}/public/forms/{suite.alpha_form['id']}")
             assert page.get_attribute("html", "lang") == "ko"
             assert page.title() == "Alpha 문의하기"
+            # Alpha's look: its logo (named Alpha) above the form, its colour as the header's rule.
+            assert page.get_by_role("banner").get_by_role("img", name="Alpha").count() == 1
+            border = page.evaluate("getComputedStyle(document.querySelector('header')).borderTopColor")
+            assert border == "rgb(11, 95, 255)"
+            scanner = browser.new_context(locale="ko-KR", bypass_csp=True).new_page()
+            scanner.goto(f"{suite.stack.url()}/public/forms/{suite.alpha_form['id']}")
+            assert axe(scanner) == [], "the Korean form in Alpha's look"
             page.get_by_label("이름").fill("김민수")
             page.get_by_label("이메일").fill(customer)
             page.get_by_label("제목").fill("환불 요청")

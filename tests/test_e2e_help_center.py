@@ -137,7 +137,9 @@ def test_a_korean_email_is_answered_by_a_suggested_korean_article_and_yes_solves
 def test_a_customer_searches_the_help_center_reads_a_translation_and_every_page_is_accessible(
     stack: SuiteStack, admin: Gateway, chromium: str, axe: Callable[[Page], list[dict[str, Any]]]
 ) -> None:
-    brand = admin.brand(f"center-{uuid.uuid4().hex[:8]}")["slug"]
+    # The brand's look: every page wears its logo (named by the brand) and its colour.
+    look = {"name": "Acme Shop", "logo_url": f"{stack.url()}/acme-logo.png", "colors": {"primary": "#c8102e"}}
+    brand = admin.brand(f"center-{uuid.uuid4().hex[:8]}", **look)["slug"]
     section = admin.post("/api/v1/kb/sections", {"brand": brand, "name": "Orders", "description": "Track and change."})
     article = admin.post(
         "/api/v1/kb/articles",
@@ -167,6 +169,7 @@ def test_a_customer_searches_the_help_center_reads_a_translation_and_every_page_
             page = browser.new_page(java_script_enabled=False)
             page.goto(home)
             assert page.get_by_role("heading", level=1).inner_text() == "Help center"
+            assert page.get_by_role("banner").get_by_role("img", name="Acme Shop").count() == 1
             assert page.get_by_role("link", name="Orders").is_visible()
             page.get_by_label("Search the help center").fill("shipping adress")  # a typo, as customers write
             page.get_by_role("button", name="Search").click()
@@ -194,6 +197,9 @@ def test_a_customer_searches_the_help_center_reads_a_translation_and_every_page_
             for address in pages:
                 scanner.goto(address)
                 assert axe(scanner) == [], address
+                assert scanner.get_by_role("banner").get_by_role("img", name="Acme Shop").count() == 1, address
+                border = scanner.evaluate("getComputedStyle(document.querySelector('header')).borderTopColor")
+                assert border == "rgb(200, 16, 46)", address
         finally:
             browser.close()
 

@@ -29,6 +29,8 @@ CASE_SCOPES = frozenset({"cases:read", "cases:write", "contacts:read", "contacts
 async def desk(service_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
     """The real case-core, served over HTTP (its brands, its cases); the client is an admin of it."""
     async with served(create_case_core_app(service_settings(CaseCoreSettings)), scopes=CASE_SCOPES) as client:
+        # Slow beside knowledge's start in this one process (see settings below), never wrong.
+        client.timeout = httpx.Timeout(30)
         yield client
 
 
@@ -52,7 +54,7 @@ def new_brand(desk: httpx.AsyncClient) -> NewBrand:
 
     async def make() -> str:
         slug = f"brand-{uuid.uuid4().hex[:12]}"
-        created = await desk.post("/api/v1/brands", json={"name": f"Brand {slug}", "slug": slug}, timeout=30)
+        created = await desk.post("/api/v1/brands", json={"name": f"Brand {slug}", "slug": slug})
         assert created.status_code == 201, created.text
         return slug
 

@@ -91,3 +91,28 @@ async def test_home_section_search_and_sitemap_show_published_articles_only(
     assert (await public.get(f"/public/help/{brand}/en/sections/{uuid.uuid4()}")).status_code == 404
     assert (await public.get(f"/public/help/{brand}/not_a_locale")).status_code == 404
     assert (await public.get(f"/public/help/other-{brand}/en/sections/{section['id']}")).status_code == 404
+
+
+async def test_every_page_wears_the_brands_logo_and_colour_and_a_brand_without_them_its_name(
+    client: httpx.AsyncClient, desk: httpx.AsyncClient, brand: str
+) -> None:
+    [found] = [item for item in (await desk.get("/api/v1/brands")).json()["items"] if item["slug"] == brand]
+    look = {"logo_url": "https://acme.example/logo.png", "colors": {"primary": "#c8102e"}}
+    changed = await desk.patch(f"/api/v1/brands/{found['id']}", json=look)
+    assert changed.status_code == 200, changed.text
+    section = (await client.post("/api/v1/kb/sections", json={"brand": brand, "name": "Orders"})).json()
+    body = {"brand": brand, "locale": "en", "title": "Track an order", "body": "Open Orders.", "status": "published"}
+    article = (await client.post("/api/v1/kb/articles", json=body)).json()
+    public = httpx.AsyncClient(transport=client._transport, base_url="http://service")
+    logo = f'<header><p class="brand"><img src="https://acme.example/logo.png" alt="Brand {brand}" height="40"></p>'
+    for path in ["en", f"en/sections/{section['id']}", "en/search?q=order", f"en/articles/{article['id']}"]:
+        page = await public.get(f"/public/help/{brand}/{path}")
+        assert page.status_code == 200, path
+        assert logo in page.text, path
+        assert "header{border-top:.4rem solid #c8102e}" in page.text, path
+
+    plain = await client.post("/api/v1/kb/sections", json={"name": "Default brand's"})
+    assert plain.status_code == 201
+    default = await public.get("/public/help/default/en")
+    assert '<p class="brand">' not in default.text
+    assert "border-top" not in default.text

@@ -72,6 +72,12 @@ class IntakeWebSettings(ServiceSettings):
     voice_provider_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, description="How long the telephony provider may take to place a call."
     )
+    case_core_url: str | None = Field(
+        default=None,
+        description="case-core's base URL (the brands whose look a hosted form wears); unset, its entry in "
+        "OMNICASE_SERVICE_URLS.",
+    )
+    case_core_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, description="Largest accepted request body.")
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest accepted webhook body.")
     max_media_bytes: int = Field(

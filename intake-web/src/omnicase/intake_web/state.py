@@ -20,6 +20,7 @@ from omnicase.intake_web.widget.answers import WidgetAnswers
 from omnicase.intake_web.widget.hub import ConversationFeed, ConversationHub
 from omnicase.intake_web.widget.service import WidgetService
 from omnicase.kit.app import Runtime, state_of
+from omnicase.kit.brands import BrandDirectory
 from omnicase.kit.sealing import Sealer
 from omnicase.kit.suggestions import ArticleSuggester
 
@@ -42,6 +43,8 @@ class IntakeWebState:
     call_agents: CallAgents
     # Whether a case a call is placed from exists (case-core's case API).
     cases: CaseLookup
+    # case-core's brands: the look a hosted form wears.
+    brands: BrandDirectory
 
 
 IntakeWebRuntime = Runtime[IntakeWebSettings, IntakeWebState]
@@ -86,6 +89,12 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
         timeout_seconds=settings.routing_timeout_seconds,
     )
     cases = CaseLookup(settings.service_url("case-core"), settings.internal_secret)
+    brands = BrandDirectory(
+        settings.case_core_url or settings.service_url("case-core"),
+        settings.internal_secret,
+        caller="intake-web",
+        timeout_seconds=settings.case_core_timeout_seconds,
+    )
     try:
         yield IntakeWebState(
             http=http,
@@ -97,11 +106,13 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
             answers=WidgetAnswers(runtime.database, runtime.outbox, hub, suggester, channel_secrets),
             call_agents=call_agents,
             cases=cases,
+            brands=brands,
         )
     finally:
         await submissions.accepted.close()
         await cases.aclose()
         await call_agents.aclose()
+        await brands.aclose()
         await suggester.aclose()
         await http.aclose()
 

@@ -18,6 +18,7 @@ import asyncio
 import re
 import time
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, refusal
@@ -52,6 +53,22 @@ def look_of(brand: Mapping[str, Any]) -> BrandLook:
     )
 
 
+def masthead(brand: BrandLook | None) -> tuple[str, str]:
+    """How a customer-facing page wears ``brand``: its mark (HTML: the logo with the brand's name as
+    its alternative text, else the name) for the page's header, and a CSS rule drawing the brand's
+    primary colour as the header's top border; both empty without a brand. The colour is a rule,
+    never behind text, so no brand's colour can break the page's contrast."""
+    if brand is None:
+        return "", ""
+    mark = (
+        f'<p class="brand"><img src="{escape(brand.logo_url)}" alt="{escape(brand.name)}" height="40"></p>'
+        if brand.logo_url
+        else f'<p class="brand">{escape(brand.name)}</p>'
+    )
+    rule = f"header{{border-top:.4rem solid {escape(brand.primary_color)}}}" if brand.primary_color else ""
+    return mark, rule
+
+
 class BrandDirectory(PeerClient):
     def __init__(
         self, base_url: str, secret: str, *, caller: str, ttl_seconds: float = 30.0, timeout_seconds: float = 5.0
@@ -78,13 +95,15 @@ class BrandDirectory(PeerClient):
 
     async def look(self, slug: str | None) -> BrandLook | None:
         """The look of brand ``slug`` for a page; None for no brand, one nobody has, or case-core
-        not answering (the page is shown plain rather than not at all)."""
+        not answering (the page is shown plain rather than not at all). A failed ask keeps the copy
+        it had (none: no brands) for ``ttl_seconds``, so pages do not wait on a case-core that is down."""
         if slug is None:
             return None
         try:
             return (await self.brands()).get(slug)
         except PeerUnavailable:
-            return None
+            self._known, self._read_at = self._known or {}, time.monotonic()
+            return self._known.get(slug)
 
     async def check(self, references: Mapping[str, str | None]) -> None:
         """Refuse a write naming a brand nobody has: ``references`` maps each field (``body.brand``)

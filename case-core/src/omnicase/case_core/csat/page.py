@@ -17,6 +17,7 @@ from html import escape
 
 from omnicase.case_core.csat.service import MAX_COMMENT, SurveyView
 from omnicase.kit import locales
+from omnicase.kit.brands import masthead
 from omnicase.kit.errors import FieldError
 from omnicase.kit.events import BrandLook
 
@@ -70,22 +71,8 @@ def _said(error: FieldError, locale: str) -> str:
     return locales.section("csat_errors", locale).get(error.code, error.message).format(limit=MAX_COMMENT)
 
 
-def _masthead(brand: BrandLook | None) -> tuple[str, str]:
-    """The brand's mark above the page (its logo, else its name) and its colour as the header's rule."""
-    if brand is None:
-        return "", ""
-    mark = (
-        f'<p class="brand"><img src="{escape(brand.logo_url)}" alt="{escape(brand.name)}" height="40"></p>'
-        if brand.logo_url
-        else f'<p class="brand">{escape(brand.name)}</p>'
-    )
-    # A colour only as a rule, never behind text: the brand's colour cannot break the page's contrast.
-    rule = f"header{{border-top:.4rem solid {escape(brand.primary_color)}}}" if brand.primary_color else ""
-    return mark, rule
-
-
 def _document(title: str, body: str, lang: str = "en", brand: BrandLook | None = None) -> str:
-    mark, rule = _masthead(brand)
+    mark, rule = masthead(brand)
     return (
         f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

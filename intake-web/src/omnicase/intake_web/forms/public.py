@@ -90,7 +90,7 @@ def _cors(form: StoredForm, origin: str | None) -> dict[str, str]:
     }
 
 
-def _render_page(
+async def _render_page(
     request: Request, form: StoredForm, locale: str, state: RenderState, *, timestamp: str | None = None
 ) -> str:
     settings = _settings(request)
@@ -105,7 +105,9 @@ def _render_page(
         state=state,
     )
     title = form.spec.title.get(locale) or form.spec.name
-    return page(title, f"<main>{body}</main>", locale=locale)
+    # A hosted form wears its brand's look (case-core's brand; plain when case-core does not answer).
+    brand = await current_state(request).brands.look(form.spec.defaults.brand)
+    return page(title, f"<main>{body}</main>", locale=locale, brand=brand)
 
 
 @router.get(
@@ -125,7 +127,7 @@ async def show_public_form(
         locale = locale or _visitor_locale(request, None)
         return HTMLResponse(message_page(rejection.reason, locale), status_code=rejection.status)
     chosen = locale or preferred_locale(form, request.headers.get("accept-language", ""))
-    return HTMLResponse(_render_page(request, form, chosen, RenderState()))
+    return HTMLResponse(await _render_page(request, form, chosen, RenderState()))
 
 
 def preferred_locale(form: StoredForm, accept_language: str) -> str:
@@ -262,17 +264,17 @@ async def submit_form(
     except Rejection as rejection:
         if form is not None:
             await service.count_rejection(form, rejection.reason, admitted_ip)
-        return _rejected(request, rejection, form, values, origin, html)
+        return await _rejected(request, rejection, form, values, origin, html)
     except STORAGE_ERRORS:
         REJECTIONS.labels("web", "storage").inc()
         error = ServiceUnavailable("The submission could not be stored; nothing was saved. Please try again.")
-        return _rejected(request, _as_rejection(error, "storage", retry_after=5), form, values, origin, html)
+        return await _rejected(request, _as_rejection(error, "storage", retry_after=5), form, values, origin, html)
     except ServiceError as error:
         REJECTIONS.labels("web", error.slug).inc()
         if form is not None:
             await service.count_rejection(form, error.slug, admitted_ip)
         if html:
-            return _rejected(request, _as_rejection(error, error.slug), form, values, origin, html)
+            return await _rejected(request, _as_rejection(error, error.slug), form, values, origin, html)
         raise
     assert form is not None
     if html:
@@ -340,7 +342,7 @@ def _problem(rejection: Rejection, request: Request, extra_headers: dict[str, st
     )
 
 
-def _rejected(
+async def _rejected(
     request: Request,
     rejection: Rejection,
     form: StoredForm | None,
@@ -368,5 +370,5 @@ def _rejected(
     )
     # Keep the fill-time token unless it was broken: the time since the form was shown keeps counting.
     token = None if rejection.reason == "token" else values.get("_ts")
-    content = _render_page(request, form, locale, state, timestamp=token)
+    content = await _render_page(request, form, locale, state, timestamp=token)
     return HTMLResponse(content, status_code=rejection.status, headers=headers)

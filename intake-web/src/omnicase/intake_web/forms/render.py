@@ -19,6 +19,8 @@ from omnicase.intake_web.forms.messages import say
 from omnicase.intake_web.forms.schemas import CaptchaProvider, FieldType, FormField
 from omnicase.intake_web.forms.validation import EMAIL_PATTERN
 from omnicase.kit import locales
+from omnicase.kit.brands import masthead
+from omnicase.kit.events import BrandLook
 
 CAPTCHA_WIDGETS: dict[CaptchaProvider, tuple[str, str]] = {
     CaptchaProvider.RECAPTCHA: ("g-recaptcha", "https://www.google.com/recaptcha/api.js"),
@@ -217,14 +219,17 @@ def _script(base: str, token_url: str, locale: str) -> str:
     )
 
 
-def page(title: str, body: str, *, locale: str = "en") -> str:
-    """A complete, minimal HTML page (hosted forms and answers to browsers)."""
+def page(title: str, body: str, *, locale: str = "en", brand: BrandLook | None = None) -> str:
+    """A complete, minimal HTML page (hosted forms and answers to browsers); a brand's page wears its
+    mark in a header above ``body`` and its colour as the header's rule (the kit's ``masthead``)."""
+    mark, rule = masthead(brand)
+    header = f"<header>{mark}</header>" if mark else ""
     return (
         f'<!doctype html>\n<html lang="{escape(locale)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}</style>"
-        f"</head><body>{body}</body></html>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}"
+        f"{rule}</style></head><body>{header}{body}</body></html>"
     )
 
 

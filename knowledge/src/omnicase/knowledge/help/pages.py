@@ -12,6 +12,8 @@ from collections.abc import Callable
 from html import escape
 
 from omnicase.kit import locales
+from omnicase.kit.brands import masthead
+from omnicase.kit.events import BrandLook
 from omnicase.knowledge.help.repository import PublishedRow
 from omnicase.knowledge.help.service import ArticleView, SectionView
 from omnicase.knowledge.search.schemas import HelpSearchHit
@@ -46,9 +48,12 @@ def document(
     canonical: str | None = None,
     alternates: str = "",
     query: str = "",
+    brand: BrandLook | None = None,
 ) -> str:
-    """A whole page: ``body`` (HTML) in ``main``, the help center's name and search in the header."""
+    """A whole page: ``body`` (HTML) in ``main``, the help center's name and search in the header,
+    which wears the brand's mark and colour (case-core's brand)."""
     words = texts(locale)
+    mark, rule = masthead(brand)
     head_links = (f'<link rel="canonical" href="{escape(canonical)}">' if canonical else "") + alternates
     search = (
         f'<form role="search" method="get" action="{escape(home)}/search">'
@@ -59,19 +64,26 @@ def document(
     return (
         f'<!DOCTYPE html><html lang="{escape(locale)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)} · {escape(words['help'])}</title>{head_links}<style>{_STYLE}</style></head>"
+        f"<title>{escape(title)} · {escape(words['help'])}</title>{head_links}<style>{_STYLE}{rule}</style></head>"
         f'<body><a class="skip" href="#main">{escape(words["skip"])}</a>'
-        f'<header><p><a href="{escape(home)}">{escape(words["help"])}</a></p>{search}</header>'
+        f'<header>{mark}<p><a href="{escape(home)}">{escape(words["help"])}</a></p>{search}</header>'
         f'<main id="main">{body}</main><footer><p>{escape(words["help"])}</p></footer></body></html>'
     )
 
 
-def message_page(title: str, detail: str, *, locale: str, home: str) -> str:
-    return document(title, f"<h1>{escape(title)}</h1><p>{escape(detail)}</p>", locale=locale, home=home)
+def message_page(title: str, detail: str, *, locale: str, home: str, brand: BrandLook | None = None) -> str:
+    body = f"<h1>{escape(title)}</h1><p>{escape(detail)}</p>"
+    return document(title, body, locale=locale, home=home, brand=brand)
 
 
 def article_page(
-    view: ArticleView, *, url_of: dict[str, str], home: str, answer_action: str | None, token: str | None
+    view: ArticleView,
+    *,
+    url_of: dict[str, str],
+    home: str,
+    answer_action: str | None,
+    token: str | None,
+    brand: BrandLook | None = None,
 ) -> str:
     """The article in its translation; with a suggestion's token, the form asking whether it answered."""
     translation = view.translation
@@ -96,17 +108,18 @@ def article_page(
         home=home,
         canonical=url_of[translation.locale],
         alternates=alternates,
+        brand=brand,
     )
 
 
-def answered_page(outcome: str, *, locale: str, home: str, article_url: str) -> str:
+def answered_page(outcome: str, *, locale: str, home: str, article_url: str, brand: BrandLook | None = None) -> str:
     words = texts(locale)
     body = (
         f"<h1>{escape(words['help'])}</h1>"
         f'<p class="status" role="status">{escape(words[outcome])}</p>'
         f'<p><a href="{escape(article_url)}">{escape(words["back"])}</a></p>'
     )
-    return document(words["help"], body, locale=locale, home=home)
+    return document(words["help"], body, locale=locale, home=home, brand=brand)
 
 
 def _article_list(rows: list[PublishedRow], url_of: Callable[[PublishedRow], str]) -> str:
@@ -123,6 +136,7 @@ def home_page(
     canonical: str,
     section_url: Callable[[SectionView], str],
     article_url: Callable[[PublishedRow], str],
+    brand: BrandLook | None = None,
 ) -> str:
     """The brand's help center in one locale: each section with its articles, then those in none."""
     words = texts(locale)
@@ -134,20 +148,28 @@ def home_page(
         parts.append(f"<section><h2>{escape(words['other'])}</h2>{_article_list(loose, article_url)}</section>")
     if not sections and not loose:
         parts.append(f"<p>{escape(words['no-articles'])}</p>")
-    return document(words["help"], "".join(parts), locale=locale, home=home, canonical=canonical)
+    return document(words["help"], "".join(parts), locale=locale, home=home, canonical=canonical, brand=brand)
 
 
 def section_page(
-    view: SectionView, *, locale: str, home: str, canonical: str, article_url: Callable[[PublishedRow], str]
+    view: SectionView,
+    *,
+    locale: str,
+    home: str,
+    canonical: str,
+    article_url: Callable[[PublishedRow], str],
+    brand: BrandLook | None = None,
 ) -> str:
     words = texts(locale)
     description = f"<p>{escape(view.section.description)}</p>" if view.section.description else ""
     listed = _article_list(view.articles, article_url) if view.articles else f"<p>{escape(words['no-articles'])}</p>"
     body = f"<h1>{escape(view.section.name)}</h1>{description}{listed}"
-    return document(view.section.name, body, locale=locale, home=home, canonical=canonical)
+    return document(view.section.name, body, locale=locale, home=home, canonical=canonical, brand=brand)
 
 
-def search_page(query: str, hits: list[HelpSearchHit], *, locale: str, home: str) -> str:
+def search_page(
+    query: str, hits: list[HelpSearchHit], *, locale: str, home: str, brand: BrandLook | None = None
+) -> str:
     """Search results: each article's title linked and its passage with the matching words marked."""
     words = texts(locale)
     if hits:
@@ -159,7 +181,7 @@ def search_page(query: str, hits: list[HelpSearchHit], *, locale: str, home: str
     else:
         listed = f'<p role="status">{escape(words["no-results"])}</p>'
     body = f"<h1>{escape(words['results'])}</h1><p>{escape(words['results-for'])}: <q>{escape(query)}</q></p>{listed}"
-    return document(words["results"], body, locale=locale, home=home, query=query)
+    return document(words["results"], body, locale=locale, home=home, query=query, brand=brand)
 
 
 def sitemap(urls: list[tuple[str, list[tuple[str, str]], str]]) -> str:

@@ -141,6 +141,7 @@ async def show_help_home(brand: str, locale: str, session: SessionDep, state: St
         canonical=_absolute(state, home),
         section_url=lambda view: f"{home}/sections/{view.section.id}",
         article_url=lambda row: article_path(owner, row.locale, row.article_id),
+        brand=await state.brands.look(owner),
     )
     return HTMLResponse(page)
 
@@ -168,6 +169,7 @@ async def show_help_section(
         home=home,
         canonical=_absolute(state, f"{home}/sections/{section}"),
         article_url=lambda row: article_path(owner, row.locale, row.article_id),
+        brand=await state.brands.look(owner),
     )
     return HTMLResponse(page)
 
@@ -195,7 +197,8 @@ async def show_help_search(
             q, shown_locale, owner, None, SEARCH_PAGE, lambda row: article_path(owner, row.locale, row.article_id)
         )
         hits = found.items
-    return HTMLResponse(search_page(q, hits, locale=shown_locale, home=home_path(owner, shown_locale)))
+    home = home_path(owner, shown_locale)
+    return HTMLResponse(search_page(q, hits, locale=shown_locale, home=home, brand=await state.brands.look(owner)))
 
 
 @router.get(
@@ -228,6 +231,7 @@ async def show_help_article(
         home=home_path(owner, shown_locale),
         answer_action=article_path(owner, shown_locale, article) + "/answer" if suggestion is not None else None,
         token=s if suggestion is not None and suggestion.answered_at is None else None,
+        brand=await state.brands.look(owner),
     )
     return HTMLResponse(page)
 
@@ -257,7 +261,7 @@ async def show_help_article(
     },
 )
 async def submit_help_answer(
-    brand: str, locale: str, article_id: str, request: Request, deflection: DeflectionDep
+    brand: str, locale: str, article_id: str, request: Request, deflection: DeflectionDep, state: StateDep
 ) -> HTMLResponse:
     shown_locale, owner, article = _locale(locale) or "en", brand_of(brand), _uuid(article_id)
     form = parse_qs((await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace"))
@@ -272,6 +276,7 @@ async def submit_help_answer(
         locale=shown_locale,
         home=home_path(owner, shown_locale),
         article_url=article_path(owner, shown_locale, article),
+        brand=await state.brands.look(owner),
     )
     return HTMLResponse(page)
 
