@@ -179,6 +179,8 @@ def test_a_visitor_chats_with_an_agent_through_a_reload_and_a_lost_connection(de
         try:
             context = browser.new_context()
             page = context.new_page()
+            sockets: list[str] = []
+            page.on("websocket", lambda socket: sockets.append(socket.url))
             page.goto(desk.site)
             page.get_by_role("button", name="Chat with us").click()
             message = page.get_by_label("Your message")
@@ -207,6 +209,8 @@ def test_a_visitor_chats_with_an_agent_through_a_reload_and_a_lost_connection(de
             agent_line = page.locator("#ocw-log .ocw-agent").filter(has_text="Let me look it up")
             expect(agent_line).to_be_visible(timeout=20_000)
             expect(agent_line).not_to_contain_text("ref:oc-")
+            # Live over a WebSocket through the gateway.
+            assert any(url.startswith("ws://") and url.split("?")[0].endswith("/socket") for url in sockets)
 
             # A reload continues the same conversation.
             page.reload()
@@ -242,6 +246,43 @@ def test_a_visitor_chats_with_an_agent_through_a_reload_and_a_lost_connection(de
                 "Are you still there?",
                 "Hello, my order A-1234 has not arrived.",
             ]
+        finally:
+            browser.close()
+
+
+# What a proxy that blocks WebSockets does to the page: every socket fails before it opens.
+BLOCKED_SOCKETS = """
+window.WebSocket = function () {
+  var socket = this;
+  setTimeout(function () { if (socket.onclose) socket.onclose({ code: 1006 }); }, 0);
+  socket.close = function () {};
+};
+"""
+
+
+def test_where_websockets_are_blocked_replies_come_over_server_sent_events(desk: Desk, chromium: str) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.add_init_script(BLOCKED_SOCKETS)
+            streams: list[str] = []
+            page.on("request", lambda request: streams.append(request.url) if "/events?" in request.url else None)
+            page.goto(desk.site)
+            page.get_by_role("button", name="Chat with us").click()
+            message = page.get_by_label("Your message")
+            message.fill("Behind a strict proxy: hello?")
+            message.press("Enter")
+            expect(page.locator("#ocw-log .ocw-visitor").last).not_to_contain_text("Sending")
+
+            def case_of_message() -> str | None:
+                messages = desk.admin.get(f"/api/v1/channels/{desk.channel['id']}/messages")["items"]
+                return next((str(m["case_id"]) for m in messages if m["case_id"] and "strict proxy" in m["text"]), None)
+
+            case_id = wait_for(case_of_message, within=60, message="the message never became a case")
+            desk.admin.post(f"/api/v1/cases/{case_id}/messages", {"text": "Loud and clear.", "public": True})
+            expect(page.locator("#ocw-log .ocw-agent").filter(has_text="Loud and clear")).to_be_visible(timeout=20_000)
+            assert streams, "the widget never opened its event stream"
         finally:
             browser.close()
 

@@ -7,11 +7,15 @@ on the test's PostgreSQL and broker; agent replies arrive as case-core sends the
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from websockets import ConnectionClosed, Origin
+from websockets.asyncio.client import ClientConnection, connect
 
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.gateway.stream.reader import open_stream
@@ -338,3 +342,69 @@ async def test_the_pre_chat_form_is_asked_first_and_its_topic_tags_the_case(
     received = MessageReceived.parse(Envelope.from_bytes(records[0].value))
     assert (received.sender.name, received.sender.email) == ("Jane", "jane@shop.example")
     assert received.defaults.tags == ["chat", "topic-billing"]
+
+
+def _socket_url(served: Any, channel_id: str, token: str, after: int = 0) -> str:
+    base = served.url.replace("http://", "ws://", 1)
+    return f"{base}/public/messaging/{channel_id}/socket?token={token}&after={after}"
+
+
+async def _next_entry(socket: ClientConnection) -> dict[str, Any]:
+    """The next entry the socket gives (keep-alives skipped)."""
+    async with asyncio.timeout(20):
+        while True:
+            frame = json.loads(await socket.recv())
+            if frame["type"] == "message":
+                entry: dict[str, Any] = frame["entry"]
+                return entry
+
+
+async def test_the_conversation_comes_live_over_a_websocket_and_a_new_socket_resumes_after_the_last_entry(
+    served_service: Any, producer: EventProducer
+) -> None:
+    served = served_service
+    channel = await _widget(served)
+    prefix = served.settings.topic_prefix
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        token = await _start(public, channel["id"])
+        headers = {"Origin": SITE, "X-Widget-Token": token}
+        sent = await public.post(
+            f"/public/messaging/{channel['id']}/messages", json={"text": "Hello?", "client_id": "w1"}, headers=headers
+        )
+        assert sent.status_code == 201, sent.text
+    conversation_id = tokens.read(
+        served.settings.widget_token_secret, token, uuid.UUID(channel["id"]), utcnow()
+    ).conversation_id
+    thread_key = f"widget:{channel['id']}:{conversation_id}"
+
+    async with connect(_socket_url(served, channel["id"], token), origin=Origin(SITE)) as socket:
+        first = await _next_entry(socket)
+        assert (first["seq"], first["direction"], first["text"]) == (1, "visitor", "Hello?")
+        await _reply(producer, prefix, thread_key, "Hi, how can I help?")
+        reply = await _next_entry(socket)
+        assert (reply["seq"], reply["direction"], reply["text"]) == (2, "agent", "Hi, how can I help?")
+
+    # Cut: a reply comes while no socket is open; the next one, after the last entry held, gets only it.
+    await _reply(producer, prefix, thread_key, "Are you there?")
+    async with connect(_socket_url(served, channel["id"], token, after=2), origin=Origin(SITE)) as socket:
+        resumed = await _next_entry(socket)
+        assert (resumed["seq"], resumed["text"]) == (3, "Are you there?")
+
+
+async def test_a_websocket_with_a_bad_token_from_a_foreign_site_or_to_no_widget_is_closed_saying_why(
+    served_service: Any,
+) -> None:
+    served = served_service
+    channel = await _widget(served)
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        token = await _start(public, channel["id"])
+    refusals = [
+        (_socket_url(served, channel["id"], token + "x"), SITE, 4401, "widget-token-invalid"),
+        (_socket_url(served, channel["id"], token), EVIL, 4403, "origin-not-allowed"),
+        (_socket_url(served, str(uuid.uuid4()), token), SITE, 4404, "widget-not-found"),
+    ]
+    for url, origin, code, reason in refusals:
+        async with connect(url, origin=Origin(origin)) as socket:
+            with pytest.raises(ConnectionClosed):
+                await socket.recv()
+            assert (socket.close_code, socket.close_reason) == (code, reason)

@@ -19,6 +19,7 @@ from omnicase.gateway.identity.api import router as identity_router
 from omnicase.gateway.proxy import router as proxy_router
 from omnicase.gateway.service import SPEC
 from omnicase.gateway.settings import GatewaySettings
+from omnicase.gateway.sockets import router as socket_router
 from omnicase.gateway.state import GatewayRuntime, GatewayState, StateDep, gateway_state
 from omnicase.gateway.stream.api import router as stream_router
 from omnicase.kit.app import ServiceParts, Stop, create_service_app
@@ -128,7 +129,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     parts = ServiceParts[GatewaySettings, GatewayState](
         state=gateway_state,
         # The proxy's catch-all route goes last so the gateway's own routes win.
-        routers=[docs_router, identity_router, stream_router, proxy_router],
+        routers=[docs_router, identity_router, stream_router, socket_router, proxy_router],
         uses_kafka=False,
         requires_gateway_identity=False,
         background=background,

@@ -10,6 +10,7 @@ the CORS headers the widget needs to read it, and changes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,9 +18,10 @@ from functools import cache
 from importlib import resources
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
+from starlette.requests import HTTPConnection
 
 from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.schemas import WidgetConfig
@@ -102,7 +104,7 @@ class NotAcceptable(ServiceError):
 WIDGET_PROBLEMS = (WidgetNotFound, WidgetDisabled, OriginNotAllowed)
 
 
-def _runtime(request: Request) -> IntakeWebRuntime:
+def _runtime(request: HTTPConnection) -> IntakeWebRuntime:
     runtime: IntakeWebRuntime = request.app.state.runtime
     return runtime
 
@@ -130,7 +132,7 @@ class _Widget:
         return error
 
 
-async def _widget(request: Request, channel_id: uuid.UUID, origin: str | None) -> _Widget:
+async def _widget(request: HTTPConnection, channel_id: uuid.UUID, origin: str | None) -> _Widget:
     runtime = _runtime(request)
     try:
         async with runtime.database.unit_of_work() as session:
@@ -508,12 +510,23 @@ async def stream_widget_events(
 
 
 async def _frames(runtime: IntakeWebRuntime, conversation_id: uuid.UUID, after: int) -> AsyncIterator[bytes]:
+    yield f"retry: {RECONNECT_MS}\n\n".encode()
+    async for entry in _live(runtime, conversation_id, after):
+        if entry is None:
+            yield b": keep-alive\n\n"
+        else:
+            data = WidgetEntry.of(entry).model_dump_json()
+            yield f"id: {entry.seq}\nevent: message\ndata: {data}\n\n".encode()
+
+
+async def _live(runtime: IntakeWebRuntime, conversation_id: uuid.UUID, after: int) -> AsyncIterator[Entry | None]:
+    """The conversation's entries after ``after`` as they commit (None: a heartbeat with nothing new), until the
+    stream's time is up; the same for the event stream and the socket."""
     settings = runtime.settings
     service = runtime.state.widget
     hub = service.hub
     woken = hub.watch(conversation_id)
     try:
-        yield f"retry: {RECONNECT_MS}\n\n".encode()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.widget_stream_max_seconds
         while (remaining := deadline - loop.time()) > 0:
@@ -524,14 +537,64 @@ async def _frames(runtime: IntakeWebRuntime, conversation_id: uuid.UUID, after: 
                 entries = []  # the database is away: the next heartbeat reads again
             for entry in entries:
                 after = entry.seq
-                data = WidgetEntry.of(entry).model_dump_json()
-                yield f"id: {entry.seq}\nevent: message\ndata: {data}\n\n".encode()
+                yield entry
             if entries:
                 continue
             try:
                 async with asyncio.timeout(min(settings.widget_heartbeat_seconds, remaining)):
                     await woken.wait()
             except TimeoutError:
-                yield b": keep-alive\n\n"
+                yield None
     finally:
         hub.unwatch(conversation_id, woken)
+
+
+# A refusal on the socket: it is accepted, then closed with 4000 + the status the same request over HTTP gets
+# (4401 a bad token, 4403 a foreign site or a disabled widget, 4404 no such widget, 4503 unavailable) and the
+# problem's slug as the reason, since a browser sees neither the status nor the body of a refused handshake.
+SOCKET_REFUSAL_BASE = 4000
+# Normal end of a socket's time (INTAKE_WEB_WIDGET_STREAM_MAX_SECONDS): the widget opens a new one and resumes.
+SOCKET_TIME_UP = 4000
+
+
+@router.websocket("/{channel_id}/socket")
+async def widget_socket(
+    websocket: WebSocket,
+    channel_id: uuid.UUID,
+    token: Annotated[str | None, Query(max_length=4096)] = None,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> None:
+    """The conversation live over a WebSocket: ``{"type": "message", "entry"}`` per entry after ``after`` (the
+    last ``seq`` the widget holds: a reconnect resumes exactly there), ``{"type": "keep-alive"}`` when quiet.
+    The same entries, order and resumption as the event stream; the visitor still writes by POST (each message
+    acknowledged once committed)."""
+    await websocket.accept()
+    try:
+        widget = await _widget(websocket, channel_id, websocket.headers.get("origin"))
+        conversation_id = _conversation(widget, token, websocket.app.state.settings)
+    except ServiceError as error:
+        await websocket.close(SOCKET_REFUSAL_BASE + error.status, error.slug)
+        return
+    runtime = _runtime(websocket)
+
+    async def send() -> None:
+        async for entry in _live(runtime, conversation_id, after):
+            if entry is None:
+                await websocket.send_text('{"type":"keep-alive"}')
+            else:
+                await websocket.send_text('{"type":"message","entry":' + WidgetEntry.of(entry).model_dump_json() + "}")
+        await websocket.close(SOCKET_TIME_UP, "resume")
+
+    async def receive() -> None:
+        # Nothing the visitor sends is read yet; receiving is how a closed socket is noticed while quiet.
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    sending, receiving = asyncio.create_task(send()), asyncio.create_task(receive())
+    try:
+        await asyncio.wait((sending, receiving), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sending, receiving):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            await asyncio.gather(sending, receiving)

@@ -2,7 +2,7 @@
    (window.OmnicaseWidgetSettings). A visitor's messages are kept in localStorage until the
    server acknowledges them (it answers only once they are stored), and sent again with the
    same client_id after a failure, so a flaky connection neither loses nor doubles one.
-   Replies arrive on a server-sent event stream that resumes after the last entry seen. */
+   Replies arrive live over a WebSocket (server-sent events where a proxy blocks it), resuming after the last entry seen. */
 (function () {
   "use strict";
   var S = window.OmnicaseWidgetSettings;
@@ -229,10 +229,31 @@
       listen();
     }).catch(function () { setTimeout(connect, 3000); });
   }
+  // Live: a WebSocket first; one that never opens (a proxy that blocks them) falls back to server-sent events
+  // for the page's life. Either resumes after the last entry held, so a new one neither loses nor repeats.
+  var viaEvents = typeof WebSocket !== "function";
   function listen() {
     if (stream) return;
-    var url = S.base + "/events?token=" + encodeURIComponent(state.token) + "&after=" + (state.seq || 0);
-    stream = new EventSource(url);
+    var query = "?token=" + encodeURIComponent(state.token) + "&after=" + (state.seq || 0);
+    if (viaEvents) return listenEvents(query);
+    var socket = stream = new WebSocket(S.base.replace(/^http/, "ws") + "/socket" + query);
+    var opened = false;
+    socket.onopen = function () { opened = true; };
+    socket.onmessage = function (e) {
+      var frame = JSON.parse(e.data);
+      if (frame.type === "message") show(frame.entry);
+    };
+    socket.onclose = function (e) {
+      if (stream !== socket) return;
+      stream = null;
+      if (!opened) { viaEvents = true; return listen(); }
+      // 4000: the socket's time is up, resume now; anything else (a refusal, the server gone) re-reads first.
+      if (e.code === 4000) return listen();
+      setTimeout(connect, 3000);
+    };
+  }
+  function listenEvents(query) {
+    stream = new EventSource(S.base + "/events" + query);
     stream.addEventListener("message", function (e) { show(JSON.parse(e.data)); });
     stream.onerror = function () {
       // EventSource reconnects by itself, sending Last-Event-ID; a refused stream (bad token) stays closed.
