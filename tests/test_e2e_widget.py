@@ -172,7 +172,7 @@ def _visitor_log(page: Page) -> list[str]:
 
 def test_a_visitor_chats_with_an_agent_through_a_reload_and_a_lost_connection(desk: Desk, chromium: str) -> None:
     with (
-        desk.ada.listen(types="offer.created") as console,
+        desk.ada.listen(types="offer.created,intake.widget_signalled") as console,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -211,6 +211,27 @@ def test_a_visitor_chats_with_an_agent_through_a_reload_and_a_lost_connection(de
             expect(agent_line).not_to_contain_text("ref:oc-")
             # Live over a WebSocket through the gateway.
             assert any(url.startswith("ws://") and url.split("?")[0].endswith("/socket") for url in sockets)
+
+            # Typing and read receipts both ways: the desk's in the widget, the visitor's on Ada's console.
+            chat = f"/api/v1/cases/{case_id}/chat"
+            desk.ada.post(f"{chat}/signals", {"type": "typing"}, expect=204)
+            expect(page.locator("#ocw-typing")).to_contain_text("typing")
+            desk.ada.post(f"{chat}/signals", {"type": "read"}, expect=204)
+            first_line = page.locator("#ocw-log .ocw-visitor").filter(has_text="order A-1234")
+            expect(first_line).to_contain_text("Read")
+            message.fill("One more thing")
+
+            def visitor_signals() -> set[str] | None:
+                said = {
+                    s["signal"]
+                    for s in console.of_type("intake.widget_signalled")
+                    if s["case_id"] == case_id and s["by"] == "visitor"
+                }
+                return said if said >= {"typing", "read"} else None
+
+            wait_for(visitor_signals, within=30, message="Ada's console never heard the visitor type and read")
+            assert desk.ada.get(chat)["visitor_read_seq"] >= 2
+            message.fill("")
 
             # A reload continues the same conversation.
             page.reload()

@@ -257,7 +257,7 @@ export interface paths {
          * Live events the caller may see (server-sent events)
          * @description Server-sent events (`text/event-stream`): what the caller may see, as it happens.
          *
-         *     Each event has an `id`, an `event` (its type: `case.created`, `case.message_added`, `case.satisfaction_rated`, `case.updated`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`, `swarm.member_joined`, `swarm.message_posted`, `swarm.resolved`, `swarm.started`)
+         *     Each event has an `id`, an `event` (its type: `case.created`, `case.message_added`, `case.satisfaction_rated`, `case.updated`, `intake.widget_signalled`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`, `swarm.member_joined`, `swarm.message_posted`, `swarm.resolved`, `swarm.started`)
          *     and one line of JSON `data`: `{type, event_id, time, data}`. Staff see case and SLA events whole
          *     and the offers made to them; a customer sees their own cases (created, status or subject
          *     changed, public messages) and nothing else.
@@ -2105,6 +2105,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/public/messaging/{channel_id}/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The visitor is typing, or has read up to an entry (what the socket's frames say, without one)
+         * @description The desk sees it on the case's chat (its live stream and `GET /api/v1/cases/{id}/chat`).
+         */
+        post: operations["post_widget_signal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/messaging/{channel_id}/events": {
         parameters: {
             query?: never;
@@ -2116,6 +2136,43 @@ export interface paths {
         get: operations["get_widget_events"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the case's chat stands: each side's last entry read, who is typing */
+        get: operations["get_case_chat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/chat/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An agent is typing, or has read the chat (up to seq; everything so far when left out)
+         * @description The visitor's widget shows it live ("typing…", "Read" under their messages).
+         */
+        post: operations["post_case_chat_signal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7470,6 +7527,44 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * ChatState
+         * @description Where both sides of a case's chat stand, for the desk's console.
+         */
+        ChatState: {
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Channel Id
+             * Format: uuid
+             */
+            channel_id: string;
+            /**
+             * Last Seq
+             * @description The conversation's last entry.
+             */
+            last_seq: number;
+            /**
+             * Visitor Read Seq
+             * @description The last entry the visitor has read.
+             */
+            visitor_read_seq: number;
+            /**
+             * Agent Read Seq
+             * @description The last entry the desk has read.
+             */
+            agent_read_seq: number;
+            /**
+             * Visitor Typing
+             * @description The visitor said they were typing in the last few seconds.
+             */
+            visitor_typing: boolean;
+            /** Agent Typing */
+            agent_typing: boolean;
+        };
         /** ConversationStartIn */
         ConversationStartIn: {
             /**
@@ -8668,6 +8763,22 @@ export interface components {
              * Format: date-time
              */
             sent_at: string;
+        };
+        /**
+         * WidgetSignalIn
+         * @description Typing, or read up to an entry: from the visitor (the socket's frame, or posted) or from an agent.
+         */
+        WidgetSignalIn: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "typing" | "read";
+            /**
+             * Seq
+             * @description read: the last entry read (everything so far when left out).
+             */
+            seq?: number | null;
         };
         /** WidgetTranscript */
         WidgetTranscript: {
@@ -24734,6 +24845,101 @@ export interface operations {
             };
         };
     };
+    post_widget_signal: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Widget-Token"?: string | null;
+                origin?: string | null;
+            };
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetSignalIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conversation token not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden or Origin not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_widget_events: {
         parameters: {
             query?: {
@@ -24828,6 +25034,178 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_case_chat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatState"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_case_chat_signal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetSignalIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

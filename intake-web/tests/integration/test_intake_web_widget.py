@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -17,13 +18,22 @@ import pytest
 from websockets import ConnectionClosed, Origin
 from websockets.asyncio.client import ClientConnection, connect
 
+from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.gateway.stream.reader import open_stream
 from omnicase.intake_web.widget import tokens
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import DeliveryReported, Envelope, MessageReceived, OutboundMessageRequested, Party
-from omnicase.kit.identity import hs256_encode
+from omnicase.kit.events import (
+    CaseCreated,
+    CaseSnapshot,
+    DeliveryReported,
+    Envelope,
+    MessageReceived,
+    OutboundMessageRequested,
+    Party,
+)
+from omnicase.kit.identity import IDENTITY_HEADER, hs256_encode, sign_identity
 from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio
@@ -408,3 +418,142 @@ async def test_a_websocket_with_a_bad_token_from_a_foreign_site_or_to_no_widget_
             with pytest.raises(ConnectionClosed):
                 await socket.recv()
             assert (socket.close_code, socket.close_reason) == (code, reason)
+
+
+async def _chat_case(served: Any, producer: EventProducer, kafka_bootstrap: str, channel_id: str, token: str) -> str:
+    """The visitor writes and case-core's case.created names the chat's case; returns the case id."""
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        sent = await public.post(
+            f"/public/messaging/{channel_id}/messages",
+            json={"text": "Hello, anyone?", "client_id": "s1"},
+            headers={"Origin": SITE, "X-Widget-Token": token},
+        )
+        assert sent.status_code == 201, sent.text
+    prefix = served.settings.topic_prefix
+    records = await read_topic(kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, prefix), expect=1, within=20)
+    received = MessageReceived.parse(Envelope.from_bytes(records[0].value))
+    now = utcnow()
+    snapshot = CaseSnapshot(
+        case_id=uuid.uuid4(), number=1, subject="Hello", status="new", priority="normal", channel="messaging",
+        created_at=now, updated_at=now, version=1,
+    )  # fmt: skip
+    created = CaseCreated(case=snapshot, source_intake_id=received.intake_id, actor="case-core")
+    await producer.publish(
+        physical(Topic.CASE_EVENTS, prefix),
+        created.envelope(source="case-core", subject=str(snapshot.case_id)),
+        key=str(snapshot.case_id),
+    )
+    return str(snapshot.case_id)
+
+
+def _agent(served: Any) -> dict[str, str]:
+    token = sign_identity(
+        subject=str(uuid.uuid4()),
+        role="agent",
+        scopes=frozenset({"cases:read", "cases:write"}),
+        secret=served.settings.internal_secret,
+        now=utcnow(),
+        ttl_seconds=3600,
+    )
+    return {IDENTITY_HEADER: token}
+
+
+async def _frame(socket: ClientConnection, kind: str) -> dict[str, Any]:
+    async with asyncio.timeout(20):
+        while True:
+            frame: dict[str, Any] = json.loads(await socket.recv())
+            if frame["type"] == kind:
+                return frame
+
+
+async def test_typing_and_read_receipts_go_both_ways_between_the_widget_and_the_desk(
+    served_service: Any, producer: EventProducer, kafka_bootstrap: str
+) -> None:
+    served = served_service
+    channel = await _widget(served)
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        token = await _start(public, channel["id"])
+    case_id = await _chat_case(served, producer, kafka_bootstrap, channel["id"], token)
+    chat_url = f"/api/v1/cases/{case_id}/chat"
+    thread_key = f"widget:{channel['id']}:{_cid(served, channel, token)}"
+    async with httpx.AsyncClient(base_url=served.url, headers=_agent(served)) as desk:
+        state: dict[str, Any] = {}
+
+        def chat_where(ready: Callable[[dict[str, Any]], bool]) -> Callable[[], Awaitable[bool]]:
+            async def check() -> bool:
+                response = await desk.get(chat_url)
+                if response.status_code != 200:
+                    return False
+                state.update(response.json())
+                return ready(state)
+
+            return check
+
+        await eventually(chat_where(lambda s: True), message="the chat's case")
+        assert (state["last_seq"], state["visitor_read_seq"], state["agent_read_seq"]) == (1, 0, 0)
+        assert not state["visitor_typing"]
+        assert not state["agent_typing"]
+
+        async with connect(_socket_url(served, channel["id"], token, after=1), origin=Origin(SITE)) as socket:
+            # The visitor types (a socket frame): the desk sees it.
+            await socket.send(json.dumps({"type": "typing"}))
+            await eventually(chat_where(lambda s: s["visitor_typing"]), message="the visitor typing")
+            # An agent types, then reads everything so far: the widget hears both.
+            assert (await desk.post(f"{chat_url}/signals", json={"type": "typing"})).status_code == 204
+            assert (await _frame(socket, "typing"))["by"] == "agent"
+            assert (await desk.post(f"{chat_url}/signals", json={"type": "read"})).status_code == 204
+            read = await _frame(socket, "read")
+            assert (read["by"], read["seq"]) == ("agent", 1)
+            await _reply(producer, served.settings.topic_prefix, thread_key, "Hi!")
+            assert (await _next_entry(socket))["seq"] == 2
+        # The visitor reads the agent's reply (posted, as a widget without a socket does).
+        async with httpx.AsyncClient(base_url=served.url) as public:
+            seen = await public.post(
+                f"/public/messaging/{channel['id']}/signals",
+                json={"type": "read", "seq": 2},
+                headers={"Origin": SITE, "X-Widget-Token": token},
+            )
+            assert seen.status_code == 204, seen.text
+            assert seen.headers["access-control-allow-origin"] == SITE
+        await eventually(chat_where(lambda s: s["visitor_read_seq"] == 2), message="the visitor's read receipt")
+        assert state["agent_read_seq"] == 1
+
+        # The desk's live stream hears both sides (intake.widget_signalled, naming the case).
+        records = await read_topic(
+            kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, served.settings.topic_prefix), expect=6, within=20
+        )
+        envelopes = [Envelope.from_bytes(record.value) for record in records]
+        signalled = {
+            (e.data["by"], e.data["signal"], e.data["case_id"])
+            for e in envelopes
+            if e.type == "intake.widget_signalled"
+        }
+        assert signalled >= {
+            ("visitor", "typing", case_id),
+            ("agent", "typing", case_id),
+            ("agent", "read", case_id),
+            ("visitor", "read", case_id),
+        }
+
+        # Refusals: a signal of no kind, no token, a negative entry, a case that came from no chat, no scope.
+        async with httpx.AsyncClient(base_url=served.url) as public:
+            bad = await public.post(
+                f"/public/messaging/{channel['id']}/signals",
+                json={"type": "shouting"},
+                headers={"Origin": SITE, "X-Widget-Token": token},
+            )
+            assert bad.status_code == 422
+            assert [e["field"] for e in bad.json()["errors"]] == ["body.type"]
+            no_token = await public.post(f"/public/messaging/{channel['id']}/signals", json={"type": "typing"})
+            assert no_token.status_code == 401
+        negative = await desk.post(f"{chat_url}/signals", json={"type": "read", "seq": -1})
+        assert negative.status_code == 422
+        unknown = await desk.get(f"/api/v1/cases/{uuid.uuid4()}/chat")
+        assert unknown.status_code == 404
+        assert unknown.json()["type"].endswith("no-chat")
+    forbidden = await served.client.post(f"{chat_url}/signals", json={"type": "typing"})
+    assert forbidden.status_code == 403  # the channels scopes only: the desk's cases are not theirs
+
+
+def _cid(served: Any, channel: dict[str, Any], token: str) -> uuid.UUID:
+    return tokens.read(served.settings.widget_token_secret, token, uuid.UUID(channel["id"]), utcnow()).conversation_id

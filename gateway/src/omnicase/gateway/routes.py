@@ -52,6 +52,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/swarms": "collaboration",
     "/api/v1/collaboration": "collaboration",
     "/public/slack": "collaboration",
+    # The desk's side of a case's chat widget conversation (typing, read receipts; issue 23).
+    "/api/v1/cases/*/chat": "intake-web",
 }
 
 

@@ -15,6 +15,7 @@ from omnicase.intake_web.state import IntakeWebState, intake_web_state
 from omnicase.intake_web.voice.api import case_calls_router
 from omnicase.intake_web.voice.api import router as voice_router
 from omnicase.intake_web.voice.webhooks import router as voice_webhooks_router
+from omnicase.intake_web.widget.chat import router as chat_router
 from omnicase.intake_web.widget.hub import ConversationHub
 from omnicase.intake_web.widget.public import router as widget_router
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
@@ -31,6 +32,7 @@ TAGS = [
         "name": "public messaging",
         "description": "Unauthenticated: the chat widget's script, conversations, messages and live events.",
     },
+    {"name": "chat", "description": "The desk's side of a case's chat: typing, read receipts, where both sides stand."},
     {"name": "voice", "description": "Voice channels: a telephony provider's numbers, greeting and voicemail; calls."},
     {"name": "public voice", "description": "Signed call webhooks of a telephony provider, answered with TwiML."},
 ]
@@ -48,6 +50,7 @@ def create_app(settings: IntakeWebSettings | None = None) -> FastAPI:
             channels_router,
             webhooks_router,
             widget_router,
+            chat_router,
             voice_router,
             case_calls_router,
             voice_webhooks_router,

@@ -204,6 +204,19 @@ widget_conversations = Table(
     # Answers first: wanted (once the case exists) -> shown or none -> answered or handed_over.
     Column("answers_first", Boolean, nullable=False, server_default=text("false")),
     Column("answers", String(16)),
+    # Read receipts and typing indicators, both ways: each side's last entry read and last "typing".
+    Column(
+        "visitor_read_seq",
+        Integer,
+        nullable=False,
+        server_default=text("0"),
+        comment="The last entry the visitor has read.",
+    ),
+    Column(
+        "agent_read_seq", Integer, nullable=False, server_default=text("0"), comment="The last entry the desk has read."
+    ),
+    Column("visitor_typing_at", DateTime(timezone=True), comment="When the visitor last said they were typing."),
+    Column("agent_typing_at", DateTime(timezone=True), comment="When an agent last said they were typing."),
     Index("ix_widget_conversations_answers_wanted", "updated_at", postgresql_where=text("answers = 'wanted'")),
 )
 

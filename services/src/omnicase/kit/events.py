@@ -250,6 +250,21 @@ class WidgetConversationUpdated(EventData):
     seq: int = Field(description="The entry's place in the conversation.")
 
 
+class WidgetSignalled(EventData):
+    """Someone in a chat widget's conversation is typing, or has read it up to an entry (issue 23), keyed
+    by the conversation's thread key: intake-web's replicas wake the conversation's open streams on the key,
+    and the gateway's live stream shows it to staff on the case. Nothing is stored from it elsewhere."""
+
+    event_type = "intake.widget_signalled"
+    topic = Topic.INTAKE_MESSAGES
+
+    conversation_id: uuid.UUID
+    case_id: uuid.UUID | None = Field(description="The case the conversation opened, once case-core said so.")
+    by: Literal["visitor", "agent"]
+    signal: Literal["typing", "read"]
+    seq: int = Field(description="read: the entry read up to; typing: the conversation's last entry.")
+
+
 # --- case.events -----------------------------------------------------------------
 
 

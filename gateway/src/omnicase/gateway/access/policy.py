@@ -74,6 +74,8 @@ AREAS: dict[str, Area] = {
     "/api/v1/cases/*/experts": Area("collaboration", STAFF, STAFF),
     # Agents place calls from a case (issue 25's click-to-call), as they work cases.
     "/api/v1/cases/*/calls": Area("cases", STAFF, WORKERS),
+    # A case's chat (intake-web): staff see where it stands, agents say they type or have read, as they reply.
+    "/api/v1/cases/*/chat": Area("cases", STAFF, WORKERS),
     "/api/v1/swarms": Area("collaboration", STAFF, STAFF),
     # The Slack connection (its secrets) is an admin's.
     "/api/v1/collaboration": Area("collaboration", ADMIN, ADMIN),

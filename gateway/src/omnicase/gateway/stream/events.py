@@ -1,12 +1,13 @@
-"""What the stream carries: the suite's case, SLA, offer and swarm events, and what each kind of caller may see.
+"""What the stream carries: the suite's case, SLA, offer, swarm and chat events, and what each kind of caller may see.
 
 Staff and integrations (``cases:read``) see every case and SLA event whole, as it travels
 on the topic; an agent sees the offers made to them (admins and integrations with
 ``routing:read`` see every offer); staff see swarms' events (integrations with
-``collaboration:read``). A customer sees only their own cases (or their organization's, where
-they may): a case opened or changed in status or subject, and public messages on it, each
-reduced to what the customer's own API answers show; never internal notes, SLA events,
-swarms or anything about another customer's case.
+``collaboration:read``), and who is typing or has read in a case's chat. A customer sees
+only their own cases (or their organization's, where they may): a case opened or changed in
+status or subject, and public messages on it, each reduced to what the customer's own API
+answers show; never internal notes, SLA events, swarms, chat signals or anything about
+another customer's case.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ SLA_TYPES = ("sla.clocks_started", "sla.milestones_updated", "sla.threshold_reac
 OFFER_TYPES = ("offer.created", "offer.ended")
 # Swarms around a case (collaboration): staff only, like the case's internal notes.
 SWARM_TYPES = ("swarm.started", "swarm.member_joined", "swarm.message_posted", "swarm.resolved")
-STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES + SWARM_TYPES)
+# A case's chat: the visitor or an agent typing, or having read (intake-web, on intake.messages; staff only).
+CHAT_TYPES = ("intake.widget_signalled",)
+STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES + SWARM_TYPES + CHAT_TYPES)
 # A customer hears of these changes to their case; the rest is the desk's business.
 _CUSTOMER_FIELDS = frozenset({"status", "subject"})
 

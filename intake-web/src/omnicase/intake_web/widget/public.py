@@ -14,6 +14,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Annotated
@@ -34,15 +35,17 @@ from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.intake_web.widget import tokens
 from omnicase.intake_web.widget.answers import NoArticlesShown, WidgetAnswers
-from omnicase.intake_web.widget.repository import Entry
+from omnicase.intake_web.widget.repository import VISITOR, Entry
 from omnicase.intake_web.widget.schemas import (
     ConversationStarted,
     ConversationStartIn,
     WidgetAnswerIn,
     WidgetEntry,
     WidgetMessageIn,
+    WidgetSignalIn,
     WidgetTranscript,
 )
+from omnicase.intake_web.widget.service import TYPING_SHOWN
 from omnicase.kit import locales
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
@@ -232,7 +235,7 @@ async def preflight_widget(
     channel_id: uuid.UUID, action: str, request: Request, origin: Annotated[str | None, Header()] = None
 ) -> Response:
     widget = await _widget(request, channel_id, origin)
-    if action not in ("conversations", "conversation", "messages", "events", "answered", "handover"):
+    if action not in ("conversations", "conversation", "messages", "events", "answered", "handover", "signals"):
         raise widget.refuse(WidgetNotFound(f"The widget has no {action} endpoint."))
     return Response(
         status_code=204,
@@ -466,6 +469,31 @@ async def _answer(
     return JSONResponse(WidgetEntry.of(entry).model_dump(mode="json"), status_code=201, headers=widget.cors)
 
 
+@router.post(
+    "/{channel_id}/signals",
+    status_code=204,
+    operation_id="post_widget_signal",
+    summary="The visitor is typing, or has read up to an entry (what the socket's frames say, without one)",
+    response_class=Response,
+    responses=problem_responses(*WIDGET_PROBLEMS, WidgetTokenInvalid, ValidationFailed, ServiceUnavailable),
+)
+async def post_widget_signal(
+    channel_id: uuid.UUID,
+    body: WidgetSignalIn,
+    request: Request,
+    token: Annotated[str | None, Header(alias=TOKEN_HEADER, max_length=4096)] = None,
+    origin: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The desk sees it on the case's chat (its live stream and `GET /api/v1/cases/{id}/chat`)."""
+    widget = await _widget(request, channel_id, origin)
+    conversation_id = _conversation(widget, token, request.app.state.settings)
+    try:
+        await _runtime(request).state.widget.signal(conversation_id, VISITOR, body.type, body.seq)
+    except STORAGE_ERRORS as error:
+        raise widget.refuse(ServiceUnavailable("The signal could not be stored.")) from error
+    return Response(status_code=204, headers=widget.cors)
+
+
 @router.get(
     "/{channel_id}/events",
     operation_id="get_widget_events",
@@ -511,33 +539,58 @@ async def stream_widget_events(
 
 async def _frames(runtime: IntakeWebRuntime, conversation_id: uuid.UUID, after: int) -> AsyncIterator[bytes]:
     yield f"retry: {RECONNECT_MS}\n\n".encode()
-    async for entry in _live(runtime, conversation_id, after):
-        if entry is None:
+    async for item in _live(runtime, conversation_id, after):
+        if item is None:
             yield b": keep-alive\n\n"
+        elif isinstance(item, Said):
+            yield f"event: {item.signal}\ndata: {item.data()}\n\n".encode()
         else:
-            data = WidgetEntry.of(entry).model_dump_json()
-            yield f"id: {entry.seq}\nevent: message\ndata: {data}\n\n".encode()
+            data = WidgetEntry.of(item).model_dump_json()
+            yield f"id: {item.seq}\nevent: message\ndata: {data}\n\n".encode()
 
 
-async def _live(runtime: IntakeWebRuntime, conversation_id: uuid.UUID, after: int) -> AsyncIterator[Entry | None]:
-    """The conversation's entries after ``after`` as they commit (None: a heartbeat with nothing new), until the
-    stream's time is up; the same for the event stream and the socket."""
+@dataclass(frozen=True)
+class Said:
+    """The desk's side, told to the visitor: an agent is typing, or has read up to ``seq``."""
+
+    signal: str
+    seq: int
+
+    def data(self) -> str:
+        return json.dumps({"by": "agent", "seq": self.seq}, separators=(",", ":"))
+
+
+async def _live(
+    runtime: IntakeWebRuntime, conversation_id: uuid.UUID, after: int
+) -> AsyncIterator[Entry | Said | None]:
+    """The conversation's entries after ``after`` as they commit, and the desk's typing and read receipts as
+    they change (None: a heartbeat with nothing new), until the stream's time is up; the same for the event
+    stream and the socket."""
     settings = runtime.settings
     service = runtime.state.widget
     hub = service.hub
     woken = hub.watch(conversation_id)
+    told_read, told_typing = 0, None
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.widget_stream_max_seconds
         while (remaining := deadline - loop.time()) > 0:
             woken.clear()
             try:
-                entries = await service.transcript(conversation_id, after)
+                entries, signals = await service.live(conversation_id, after)
             except STORAGE_ERRORS:
-                entries = []  # the database is away: the next heartbeat reads again
+                entries, signals = [], None  # the database is away: the next heartbeat reads again
             for entry in entries:
                 after = entry.seq
                 yield entry
+            if signals is not None:
+                if signals.agent_read_seq > told_read:
+                    told_read = signals.agent_read_seq
+                    yield Said("read", told_read)
+                typed = signals.agent_typing_at
+                if typed is not None and typed != told_typing and utcnow() - typed < TYPING_SHOWN:
+                    told_typing = typed
+                    yield Said("typing", signals.last_seq)
             if entries:
                 continue
             try:
@@ -565,9 +618,10 @@ async def widget_socket(
     after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> None:
     """The conversation live over a WebSocket: ``{"type": "message", "entry"}`` per entry after ``after`` (the
-    last ``seq`` the widget holds: a reconnect resumes exactly there), ``{"type": "keep-alive"}`` when quiet.
-    The same entries, order and resumption as the event stream; the visitor still writes by POST (each message
-    acknowledged once committed)."""
+    last ``seq`` the widget holds: a reconnect resumes exactly there), ``{"type": "typing"|"read", "by":
+    "agent", "seq"}`` for the desk's side, ``{"type": "keep-alive"}`` when quiet; the visitor's frames say they
+    are typing or have read. The same entries, order and resumption as the event stream; the visitor still
+    writes by POST (each message acknowledged once committed)."""
     await websocket.accept()
     try:
         widget = await _widget(websocket, channel_id, websocket.headers.get("origin"))
@@ -578,17 +632,26 @@ async def widget_socket(
     runtime = _runtime(websocket)
 
     async def send() -> None:
-        async for entry in _live(runtime, conversation_id, after):
-            if entry is None:
+        async for item in _live(runtime, conversation_id, after):
+            if item is None:
                 await websocket.send_text('{"type":"keep-alive"}')
+            elif isinstance(item, Said):
+                await websocket.send_text(f'{{"type":"{item.signal}","by":"agent","seq":{item.seq}}}')
             else:
-                await websocket.send_text('{"type":"message","entry":' + WidgetEntry.of(entry).model_dump_json() + "}")
+                await websocket.send_text('{"type":"message","entry":' + WidgetEntry.of(item).model_dump_json() + "}")
         await websocket.close(SOCKET_TIME_UP, "resume")
 
     async def receive() -> None:
-        # Nothing the visitor sends is read yet; receiving is how a closed socket is noticed while quiet.
-        while (await websocket.receive())["type"] != "websocket.disconnect":
-            pass
+        # The visitor's frames are their typing and read receipts ({"type": "typing"}, {"type": "read", "seq"});
+        # anything else is passed over (a socket has no problem+json to answer with).
+        while (message := await websocket.receive())["type"] != "websocket.disconnect":
+            try:
+                signal = WidgetSignalIn.model_validate_json(message.get("text") or message.get("bytes") or b"")
+            except ValidationError:
+                REJECTIONS.labels("widget", "invalid").inc()
+                continue
+            with contextlib.suppress(*STORAGE_ERRORS):
+                await runtime.state.widget.signal(conversation_id, VISITOR, signal.type, signal.seq)
 
     sending, receiving = asyncio.create_task(send()), asyncio.create_task(receive())
     try:

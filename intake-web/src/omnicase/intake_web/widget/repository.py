@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, Uuid, bindparam, case, column, func, select, update
@@ -39,6 +39,19 @@ class ConversationState:
     channel_id: uuid.UUID
     case_id: uuid.UUID | None
     answers: str | None
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Where both sides of a conversation stand: the last entry each has read, when each last typed."""
+
+    channel_id: uuid.UUID
+    case_id: uuid.UUID | None
+    last_seq: int
+    visitor_read_seq: int
+    agent_read_seq: int
+    visitor_typing_at: datetime | None
+    agent_typing_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -212,3 +225,51 @@ class WidgetRepository(Repository):
             )
         ).one_or_none()
         return None if row is None else Entry(*row)
+
+    async def signals(self, conversation_id: uuid.UUID) -> Signals | None:
+        row = (await self.session.execute(_SIGNALS.where(conversations.c.id == conversation_id))).one_or_none()
+        return None if row is None else Signals(*row)
+
+    async def by_case(self, case_id: uuid.UUID) -> tuple[uuid.UUID, Signals] | None:
+        """The conversation that opened ``case_id`` (the newest, should there be several), with its signals."""
+        row = (
+            await self.session.execute(
+                select(conversations.c.id, *_SIGNALS.selected_columns)
+                .where(conversations.c.case_id == case_id)
+                .order_by(conversations.c.created_at.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        return None if row is None else (row[0], Signals(*row[1:]))
+
+    async def mark_read(self, conversation_id: uuid.UUID, by: str, seq: int) -> Signals | None:
+        """``by`` has read up to ``seq`` (never past the last entry, never back); None when nothing moved."""
+        read = conversations.c.visitor_read_seq if by == VISITOR else conversations.c.agent_read_seq
+        moved = func.least(seq, conversations.c.last_seq)
+        return await self._signal(
+            update(conversations).where(conversations.c.id == conversation_id, read < moved).values({read.name: moved})
+        )
+
+    async def mark_typing(self, conversation_id: uuid.UUID, by: str, now: datetime, every: timedelta) -> Signals | None:
+        """``by`` is typing: noted at most once per ``every`` (None when it was noted more recently)."""
+        typed = conversations.c.visitor_typing_at if by == VISITOR else conversations.c.agent_typing_at
+        return await self._signal(
+            update(conversations)
+            .where(conversations.c.id == conversation_id, (typed.is_(None)) | (typed <= now - every))
+            .values({typed.name: now})
+        )
+
+    async def _signal(self, statement: Any) -> Signals | None:
+        row = (await self.session.execute(statement.returning(*_SIGNALS.selected_columns))).one_or_none()
+        return None if row is None else Signals(*row)
+
+
+_SIGNALS = select(
+    conversations.c.channel_id,
+    conversations.c.case_id,
+    conversations.c.last_seq,
+    conversations.c.visitor_read_seq,
+    conversations.c.agent_read_seq,
+    conversations.c.visitor_typing_at,
+    conversations.c.agent_typing_at,
+)

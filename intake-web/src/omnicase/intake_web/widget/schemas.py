@@ -90,3 +90,24 @@ class WidgetAnswerIn(StrictInput):
 class WidgetTranscript(BaseModel):
     conversation_id: uuid.UUID
     entries: list[WidgetEntry] = Field(description="Oldest first: at most 500, after `?after=` when given.")
+
+
+class WidgetSignalIn(StrictInput):
+    """Typing, or read up to an entry: from the visitor (the socket's frame, or posted) or from an agent."""
+
+    type: Literal["typing", "read"]
+    seq: int | None = Field(
+        default=None, ge=0, le=2**31 - 1, description="read: the last entry read (everything so far when left out)."
+    )
+
+
+class ChatState(BaseModel):
+    """Where both sides of a case's chat stand, for the desk's console."""
+
+    conversation_id: uuid.UUID
+    channel_id: uuid.UUID
+    last_seq: int = Field(description="The conversation's last entry.")
+    visitor_read_seq: int = Field(description="The last entry the visitor has read.")
+    agent_read_seq: int = Field(description="The last entry the desk has read.")
+    visitor_typing: bool = Field(description="The visitor said they were typing in the last few seconds.")
+    agent_typing: bool

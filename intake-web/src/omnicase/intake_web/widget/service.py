@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,14 +17,15 @@ from omnicase.intake_web.channels.outbound import report
 from omnicase.intake_web.channels.schemas import WidgetConfig
 from omnicase.intake_web.forms import ratelimit
 from omnicase.intake_web.metrics import DELIVERIES
-from omnicase.intake_web.widget.hub import ConversationHub
-from omnicase.intake_web.widget.repository import AGENT, VISITOR, Entry, WidgetRepository
+from omnicase.intake_web.service import SPEC
+from omnicase.intake_web.widget.hub import ConversationHub, thread_key
+from omnicase.intake_web.widget.repository import AGENT, VISITOR, Entry, Signals, WidgetRepository
 from omnicase.intake_web.widget.tokens import Conversation
 from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
-from omnicase.kit.errors import RateLimited
-from omnicase.kit.events import OutboundMessageRequested, Party
+from omnicase.kit.errors import NotFound, RateLimited
+from omnicase.kit.events import OutboundMessageRequested, Party, WidgetSignalled
 from omnicase.kit.outbox import Outbox
 
 # case-core ends every reply with the case's reference marker (``[ref:oc-<token>]``) so a
@@ -30,6 +33,16 @@ from omnicase.kit.outbox import Outbox
 # has no use for the marker.
 _REFERENCE_MARKER = re.compile(r"\s*\[ref:oc-[0-9a-f]{20}\]\s*$", re.IGNORECASE)
 TRANSCRIPT_LIMIT = 500
+
+
+Signal = Literal["typing", "read"]
+# A side's "typing" is noted (and sent on) at most this often; the widget and consoles show it for TYPING_SHOWN.
+TYPING_EVERY = timedelta(seconds=2)
+TYPING_SHOWN = timedelta(seconds=6)
+
+
+class NoChat(NotFound):
+    slug = "no-chat"
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,44 @@ class WidgetService:
     async def transcript(self, conversation_id: uuid.UUID, after: int = 0) -> list[Entry]:
         async with self.database.unit_of_work() as session:
             return await WidgetRepository(session).after(conversation_id, after, TRANSCRIPT_LIMIT)
+
+    async def live(self, conversation_id: uuid.UUID, after: int) -> tuple[list[Entry], Signals | None]:
+        """What a live stream reads on every wake: the entries after ``after`` and where both sides stand."""
+        async with self.database.unit_of_work() as session:
+            widget = WidgetRepository(session)
+            return await widget.after(conversation_id, after, TRANSCRIPT_LIMIT), await widget.signals(conversation_id)
+
+    async def signal(self, conversation_id: uuid.UUID, by: str, signal: Signal, seq: int | None = None) -> None:
+        """``by`` is typing, or has read up to ``seq`` (everything so far when None): noted on the conversation,
+        told to its streams on every replica and to the desk's live stream. A conversation nobody has written
+        in yet has nobody to tell; a repeat (typing again within TYPING_EVERY, a read already noted) is dropped."""
+        async with self.database.unit_of_work() as session:
+            widget = WidgetRepository(session)
+            if signal == "typing":
+                noted = await widget.mark_typing(conversation_id, by, utcnow(), TYPING_EVERY)
+            else:
+                noted = await widget.mark_read(conversation_id, by, 2**31 - 1 if seq is None else seq)
+            if noted is None:
+                return
+            read = noted.visitor_read_seq if by == VISITOR else noted.agent_read_seq
+            event = WidgetSignalled(
+                conversation_id=conversation_id,
+                case_id=noted.case_id,
+                by="visitor" if by == VISITOR else "agent",
+                signal=signal,
+                seq=read if signal == "read" else noted.last_seq,
+            )
+            key = thread_key(noted.channel_id, conversation_id)
+            await self.outbox.add(session, event, source=SPEC.name, subject=str(conversation_id), key=key)
+            self.hub.wake_after_commit(session, conversation_id)
+
+    async def chat_of_case(self, case_id: uuid.UUID) -> tuple[uuid.UUID, Signals]:
+        """The chat conversation a case came from, and where both sides stand."""
+        async with self.database.unit_of_work() as session:
+            found = await WidgetRepository(session).by_case(case_id)
+        if found is None:
+            raise NoChat(f"Case {case_id} did not come from a chat, or its chat is not known here yet.")
+        return found
 
 
 async def deliver_reply(

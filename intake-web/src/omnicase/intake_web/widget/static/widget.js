@@ -63,6 +63,7 @@
     "#ocw-pre button{margin-top:8px;background:" + S.color + ";color:#fff;border:0;border-radius:4px;padding:6px 14px}" +
     "#ocw-text{flex:1;resize:none;font:inherit;padding:6px;border:1px solid #767676;border-radius:4px}" +
     "#ocw-send{background:" + S.color + ";color:#fff;border:0;border-radius:4px;padding:0 14px}" +
+    "#ocw-typing{padding:0 12px;font-size:13px;font-style:italic;min-height:1.4em}" +
     ".ocw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     "#ocw-root :focus-visible{outline:3px solid #ffbf47;outline-offset:2px}";
 
@@ -79,6 +80,9 @@
   var greeting = (S.greeting && (S.greeting[lang] || S.greeting[S.defaultLocale])) || T.greeting;
   log.appendChild(el("div", { "class": "ocw-note" }, greeting));
   panel.appendChild(log);
+  // The desk's side: an agent typing (for a few seconds, or until their message), announced politely.
+  var typing = el("div", { id: "ocw-typing", "aria-live": "polite" });
+  panel.appendChild(typing);
   var form = el("form", { id: "ocw-form" });
   form.appendChild(el("label", { "for": "ocw-text", "class": "ocw-sr" }, T.label));
   var input = el("textarea", { id: "ocw-text", rows: "2", maxlength: String(S.maxChars), placeholder: T.label });
@@ -124,7 +128,7 @@
   function setOpen(open) {
     root.className = open ? "ocw-open" : "";
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
-    if (open) { (pre ? pre.querySelector("input,select") : input).focus(); connect(); } else { launcher.focus(); }
+    if (open) { (pre ? pre.querySelector("input,select") : input).focus(); connect(); seen(); } else { launcher.focus(); }
   }
   launcher.addEventListener("click", function () { setOpen(root.className !== "ocw-open"); });
   closer.addEventListener("click", function () { setOpen(false); });
@@ -133,6 +137,36 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); }
   });
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+  // The visitor's side: typing (said at most every 3 s) and read (what the open panel shows, once each).
+  var typedAt = 0, typingTimer = null, readShown = null;
+  input.addEventListener("input", function () {
+    if (state.token && Date.now() - typedAt > 3000) { typedAt = Date.now(); signal({ type: "typing" }); }
+  });
+  function seen() {
+    if (root.className === "ocw-open" && state.token && (state.seq || 0) > (state.read || 0) && !document.hidden) {
+      state.read = state.seq; save();
+      signal({ type: "read", seq: state.read });
+    }
+  }
+  document.addEventListener("visibilitychange", seen);
+  function signal(frame) {
+    if (stream && stream.readyState === 1 && stream.send) return stream.send(JSON.stringify(frame));
+    call("POST", "/signals", frame).catch(function () { /* a signal is not worth a retry */ });
+  }
+  function agentTyping() {
+    typing.textContent = T.typing;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typing.textContent = ""; }, 6000);
+  }
+  function agentRead(seq) {
+    // "Read" under the visitor's last message the desk has read.
+    var last = null;
+    for (var n in shown) if (+n <= seq && shown[n].className === "ocw-visitor") last = shown[n];
+    if (!last || last === readShown) return;
+    if (readShown && readShown.lastChild.className === "ocw-state ocw-read") readShown.removeChild(readShown.lastChild);
+    last.appendChild(el("span", { "class": "ocw-state ocw-read" }, T.read));
+    readShown = last;
+  }
 
   function bubble(direction, text, note) {
     var item = el("div", { "class": "ocw-" + direction });
@@ -189,10 +223,11 @@
     } else {
       shown[entry.seq] = bubble(entry.direction, entry.text);
     }
+    if (entry.direction === "agent") { typing.textContent = ""; }
     remember(entry);
   }
   function remember(entry) {
-    if (entry.seq > (state.seq || 0)) { state.seq = entry.seq; save(); }
+    if (entry.seq > (state.seq || 0)) { state.seq = entry.seq; save(); if (entry.direction !== "visitor") seen(); }
   }
 
   function call(method, path, body) {
@@ -242,6 +277,8 @@
     socket.onmessage = function (e) {
       var frame = JSON.parse(e.data);
       if (frame.type === "message") show(frame.entry);
+      else if (frame.type === "typing") agentTyping();
+      else if (frame.type === "read") agentRead(frame.seq);
     };
     socket.onclose = function (e) {
       if (stream !== socket) return;
@@ -255,6 +292,8 @@
   function listenEvents(query) {
     stream = new EventSource(S.base + "/events" + query);
     stream.addEventListener("message", function (e) { show(JSON.parse(e.data)); });
+    stream.addEventListener("typing", agentTyping);
+    stream.addEventListener("read", function (e) { agentRead(JSON.parse(e.data).seq); });
     stream.onerror = function () {
       // EventSource reconnects by itself, sending Last-Event-ID; a refused stream (bad token) stays closed.
       if (stream && stream.readyState === EventSource.CLOSED) {
