@@ -360,13 +360,9 @@ def _socket_url(served: Any, channel_id: str, token: str, after: int = 0) -> str
 
 
 async def _next_entry(socket: ClientConnection) -> dict[str, Any]:
-    """The next entry the socket gives (keep-alives skipped)."""
-    async with asyncio.timeout(20):
-        while True:
-            frame = json.loads(await socket.recv())
-            if frame["type"] == "message":
-                entry: dict[str, Any] = frame["entry"]
-                return entry
+    """The next entry the socket gives (keep-alives and signals skipped)."""
+    entry: dict[str, Any] = (await _frame(socket, "message"))["entry"]
+    return entry
 
 
 async def test_the_conversation_comes_live_over_a_websocket_and_a_new_socket_resumes_after_the_last_entry(

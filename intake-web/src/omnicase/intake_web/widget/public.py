@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -593,8 +594,12 @@ async def _live(
                     yield Said("typing", signals.last_seq)
             if entries:
                 continue
+            # Each stream re-reads after its own share of the heartbeat (half to all of it): streams opened
+            # together would otherwise re-read together, thousands at once every heartbeat, and a reply
+            # arriving then would wait behind them all.
+            quiet = settings.widget_heartbeat_seconds * random.uniform(0.5, 1.0)
             try:
-                async with asyncio.timeout(min(settings.widget_heartbeat_seconds, remaining)):
+                async with asyncio.timeout(min(quiet, remaining)):
                     await woken.wait()
             except TimeoutError:
                 yield None

@@ -143,6 +143,25 @@ class WidgetRepository(Repository):
         )
         return (await self.session.execute(statement)).one_or_none() is not None
 
+    async def live(self, conversation_id: uuid.UUID, seq: int, limit: int) -> tuple[list[Entry], Signals | None]:
+        """Entries after ``seq`` (oldest first) and where both sides stand, in one round trip: a live stream
+        reads this on every wake-up and every heartbeat, thousands of times a minute."""
+        rows = (
+            await self.session.execute(
+                select(*_SIGNALS.selected_columns, *_ENTRY_COLUMNS)
+                .select_from(conversations)
+                .outerjoin(entries, (entries.c.conversation_id == conversations.c.id) & (entries.c.seq > seq))
+                .where(conversations.c.id == conversation_id)
+                .order_by(entries.c.seq)
+                .limit(limit)
+            )
+        ).all()
+        if not rows:
+            return [], None
+        width = len(_SIGNALS.selected_columns)
+        found = [Entry(*row[width:]) for row in rows if row[width] is not None]
+        return found, Signals(*rows[0][:width])
+
     async def after(self, conversation_id: uuid.UUID, seq: int, limit: int) -> list[Entry]:
         """Entries after ``seq``, oldest first."""
         rows = await self.session.execute(
@@ -225,10 +244,6 @@ class WidgetRepository(Repository):
             )
         ).one_or_none()
         return None if row is None else Entry(*row)
-
-    async def signals(self, conversation_id: uuid.UUID) -> Signals | None:
-        row = (await self.session.execute(_SIGNALS.where(conversations.c.id == conversation_id))).one_or_none()
-        return None if row is None else Signals(*row)
 
     async def by_case(self, case_id: uuid.UUID) -> tuple[uuid.UUID, Signals] | None:
         """The conversation that opened ``case_id`` (the newest, should there be several), with its signals."""

@@ -114,8 +114,7 @@ class WidgetService:
     async def live(self, conversation_id: uuid.UUID, after: int) -> tuple[list[Entry], Signals | None]:
         """What a live stream reads on every wake: the entries after ``after`` and where both sides stand."""
         async with self.database.unit_of_work() as session:
-            widget = WidgetRepository(session)
-            return await widget.after(conversation_id, after, TRANSCRIPT_LIMIT), await widget.signals(conversation_id)
+            return await WidgetRepository(session).live(conversation_id, after, TRANSCRIPT_LIMIT)
 
     async def signal(self, conversation_id: uuid.UUID, by: str, signal: Signal, seq: int | None = None) -> None:
         """``by`` is typing, or has read up to ``seq`` (everything so far when None): noted on the conversation,
