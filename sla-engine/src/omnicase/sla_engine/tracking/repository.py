@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,18 +29,29 @@ class CaseState:
     policy_id: uuid.UUID | None
     last_agent_reply_at: datetime | None = None
     last_customer_message_at: datetime | None = None
+    # The snapshot as its row stores it, while ``snapshot`` is still the one read from
+    # that row: writing the row back needs no dump of an unchanged snapshot.
+    stored_snapshot: tuple[CaseSnapshot, dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+
+    def snapshot_json(self) -> dict[str, Any]:
+        if self.stored_snapshot is not None and self.stored_snapshot[0] is self.snapshot:
+            return self.stored_snapshot[1]
+        dumped: dict[str, Any] = self.snapshot.model_dump(mode="json")
+        return dumped
 
 
 def _case_state(row: Any) -> CaseState:
+    snapshot = CaseSnapshot.model_validate(row.snapshot)
     return CaseState(
         case_id=row.case_id,
         version=row.version,
-        snapshot=CaseSnapshot.model_validate(row.snapshot),
+        snapshot=snapshot,
         status=CaseStatus(row.status),
         status_since=row.status_since,
         policy_id=row.policy_id,
         last_agent_reply_at=row.last_agent_reply_at,
         last_customer_message_at=row.last_customer_message_at,
+        stored_snapshot=(snapshot, row.snapshot),
     )
 
 
@@ -63,7 +74,7 @@ def case_row(state: CaseState) -> dict[str, Any]:
     return {
         "case_id": state.case_id,
         "version": state.version,
-        "snapshot": state.snapshot.model_dump(mode="json"),
+        "snapshot": state.snapshot_json(),
         "status": state.status.value,
         "status_since": state.status_since,
         "policy_id": state.policy_id,
