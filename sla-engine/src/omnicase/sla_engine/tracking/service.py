@@ -72,7 +72,8 @@ def threshold_key(milestone_id: uuid.UUID, level: str) -> str:
 
 @dataclass
 class Tracked:
-    """One case during a unit of work: its rows as read, and its state as the events leave it."""
+    """One case during a unit of work: its rows as read (kept when the first event is
+    applied), and its state as the events leave it."""
 
     state: CaseState | None
     milestones: list[Milestone]
@@ -182,13 +183,7 @@ class TrackingService:
         if state is None:
             return Tracked(None, [])
         items = milestones.get(state.case_id, [])
-        return Tracked(
-            state,
-            items,
-            ran=runs.get(state.case_id, set()),
-            stored_case=case_row(state),
-            stored_milestones={milestone.id: milestone_row(milestone) for milestone in items},
-        )
+        return Tracked(state, items, ran=runs.get(state.case_id, set()))
 
     def _apply(
         self,
@@ -200,6 +195,11 @@ class TrackingService:
         outgoing: Outgoing,
     ) -> None:
         """One event on one case, in memory (no I/O): the engine's whole decision."""
+        if not case.applied and case.state is not None:
+            # The rows as read, kept before the first change (a case the batch
+            # passes over is never written, so needs none).
+            case.stored_case = case_row(case.state)
+            case.stored_milestones = {milestone.id: milestone_row(milestone) for milestone in case.milestones}
         if case.state is None:
             case.state, case.milestones = self._first_sight(snapshot)
         else:
