@@ -9,8 +9,9 @@ from collections import defaultdict
 import pytest
 from aiokafka import ConsumerRecord
 from aiokafka.structs import RecordMetadata
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
+from omnicase.devtools.testing.database import database_work
 from omnicase.devtools.testing.plugin import ScratchSchema, eventually
 from omnicase.devtools.testing.probes import Effects, numbered_event, read_topic
 from omnicase.kit.bus.consumer import ConsumerConfig, EventConsumer
@@ -228,3 +229,43 @@ async def test_crash_between_publish_and_mark_sent_duplicates_only_what_the_inbo
 
 async def _effects_count_is(effects: Effects, schema: ScratchSchema, expected: int) -> bool:
     return await effects.count(schema) >= expected
+
+
+async def test_an_idle_relay_polls_with_one_statement_alone_and_a_row_of_another_process_still_goes_out(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str
+) -> None:
+    relay = OutboxRelay(
+        scratch_schema.database, producer, scratch_schema.outbox, topic_prefix=suite_topics, poll_interval=0.05
+    )
+    relay.start()
+    try:
+        await eventually(lambda: _owns_shards(relay), message="shards owned")
+        with database_work(scratch_schema.database.engine) as recorded:
+            await asyncio.sleep(0.5)
+        polls = recorded.named(f"outbox-relay-{relay.schema}")
+        # About ten polls, each one statement run alone: no batch transaction while nothing waits.
+        assert polls.alone >= 3, polls
+        assert polls.transactions == 0, polls
+        # A row written by another process wakes nothing here: the next poll finds and publishes it.
+        case_id = uuid.uuid4()
+        async with scratch_schema.database.sessions() as session, session.begin():
+            await session.execute(
+                insert(scratch_schema.outbox).values(
+                    shard=0,
+                    topic=Topic.CASE_EVENTS.value,
+                    key=str(case_id),
+                    event_id=uuid.uuid4(),
+                    event_type=CaseUpdated.event_type,
+                    payload=numbered_event(case_id, 1).envelope(source="test", subject=str(case_id)).to_bytes(),
+                    headers=[],
+                )
+            )
+        await eventually(lambda: _unpublished_is_zero(scratch_schema), message="the other process's row published")
+    finally:
+        await relay.stop()
+    records = await read_topic(kafka_bootstrap, physical(Topic.CASE_EVENTS, suite_topics), expect=1)
+    assert _sequences(records) == {str(case_id): [1]}
+
+
+async def _owns_shards(relay: OutboxRelay) -> bool:
+    return bool(relay.owned)
