@@ -131,6 +131,10 @@ def test_swarms_nested_under_a_case_belong_to_collaboration_and_staff_take_part_
     assert owner_of(f"{case}/messages") == "case-core"
     assert owner_of(f"{case}/swarmsx") == "case-core"
     assert owner_of(f"{case}/experts") == "collaboration"
+    assert owner_of(f"{case}/article-suggestions") == "knowledge"
+    assert authorize(person("light_agent"), "GET", f"{case}/article-suggestions").guard is Guard.NONE
+    with pytest.raises(Forbidden, match="knowledge:read"):
+        authorize(integration("cases:read"), "GET", f"{case}/article-suggestions")
     for role in ("agent", "light_agent", "admin"):
         assert authorize(person(role), "POST", f"{case}/swarms").guard is Guard.NONE
         assert authorize(person(role), "POST", "/api/v1/swarms/1/messages").guard is Guard.NONE

@@ -150,3 +150,55 @@ async def test_a_swarm_outcome_completes_the_draft_and_the_link_names_the_swarm(
     assert [(link["case_id"], link["relation"], link["swarm_id"]) for link in links] == [
         (case_id, "captured", swarm_id)
     ]
+
+
+async def test_an_agent_sees_the_articles_for_a_case_in_its_language_and_what_the_customer_did(
+    kb: httpx.AsyncClient, desk: httpx.AsyncClient, brand: str
+) -> None:
+    write = {"brand": brand, "status": "published"}
+    password = await kb.post(
+        "/api/v1/kb/articles",
+        json={
+            **write,
+            "locale": "ko",
+            "title": "비밀번호 재설정",
+            "body": "설정의 보안 메뉴에서 비밀번호 재설정을 선택하세요.",
+        },
+    )
+    english = {**write, "locale": "en", "title": "Reset your password", "body": "Open Settings, then Security."}
+    assert (await kb.post("/api/v1/kb/articles", json=english)).status_code == 201
+    refund = {**write, "locale": "ko", "title": "환불 요청", "body": "환불은 영업일 기준 5일 안에 처리됩니다."}
+    assert (await kb.post("/api/v1/kb/articles", json=refund)).status_code == 201
+    article_id = password.json()["id"]
+    created = await desk.post(
+        "/api/v1/cases",
+        json={
+            "subject": "비밀번호를 잊어버렸어요",
+            "description": "로그인이 안 돼요. 비밀번호를 어떻게 재설정하나요?",
+            "brand": brand,
+            "requester": {"email": f"min-{uuid.uuid4().hex[:8]}@customer.example"},
+            "language": "ko",
+        },
+    )
+    case_id = created.json()["id"]
+    path = f"/api/v1/cases/{case_id}/article-suggestions"
+
+    before = (await kb.get(path)).json()
+    assert (before["case_id"], before["locale"]) == (case_id, "ko")
+    assert [(item["article_id"], item["locale"], item["customer"]) for item in before["items"]] == [
+        (article_id, "ko", None)
+    ], "the case's language and brand, published only"
+    assert {"비밀", "번호"} <= set(before["items"][0]["matched"])
+    assert before["items"][0]["url"].endswith(f"/public/help/{brand}/ko/articles/{article_id}")
+
+    # The customer's auto-response carried it: the agent sees so.
+    sent = {"case_id": case_id, "subject": "비밀번호를 잊어버렸어요", "text": "", "brand": brand, "locale": "ko"}
+    assert (await kb.post("/api/v1/kb/suggestions", json=sent)).status_code == 201
+    after = (await kb.get(path)).json()["items"][0]["customer"]
+    assert after["suggested_at"] is not None
+    assert (after["opened_at"], after["answer"]) == (None, None)
+    counted = (await kb.get(f"/api/v1/kb/articles/{article_id}/deflection")).json()
+    assert counted["suggested"] == 1, "an agent's look is not a suggestion to the customer"
+
+    assert problem(await kb.get(f"/api/v1/cases/{uuid.uuid4()}/article-suggestions"), 404)
+    assert [e["field"] for e in problem(await kb.get(path, params={"limit": 4}), 422)["errors"]] == ["query.limit"]

@@ -20,6 +20,8 @@ from omnicase.kit.topics import Topic, physical
 
 pytestmark = pytest.mark.asyncio
 
+DEFLECTION = ("article.suggested", "article.answered")
+
 
 async def publish(client: httpx.AsyncClient, brand: str, locale: str, title: str, body: str, **more: Any) -> str:
     payload = {"brand": brand, "locale": locale, "title": title, "body": body, "status": "published", **more}
@@ -106,6 +108,18 @@ async def test_a_korean_question_gets_the_korean_article_and_yes_solves_the_case
 
     counted = await client.get(f"/api/v1/kb/articles/{password}/deflection")
     assert counted.json() == {"article_id": password, "suggested": 1, "opened": 1, "solved": 1}
+    # Reporting counts deflection from knowledge.events: the suggestion, then its answer.
+    told = await read_topic(
+        kafka_bootstrap,
+        physical(Topic.KNOWLEDGE_EVENTS, topic_prefix),
+        expect=2,
+        keep=lambda record: record.key == password.encode() and json.loads(record.value)["type"] in DEFLECTION,
+    )
+    deflection = [json.loads(record.value) for record in told]
+    assert [event["type"] for event in deflection] == ["article.suggested", "article.answered"]
+    suggested, answered = (event["data"] for event in deflection)
+    assert (suggested["case_id"], suggested["locale"], suggested["brand"]) == (case_id, "ko", brand)
+    assert (answered["suggestion_id"], answered["outcome"]) == (suggested["suggestion_id"], "solved")
     linked = (await client.get(f"/api/v1/kb/articles/{password}/cases")).json()["items"]
     assert [(link["case_id"], link["relation"], link["linked_by"]) for link in linked] == [
         (case_id, "solved", "customer")

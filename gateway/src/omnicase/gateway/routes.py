@@ -49,6 +49,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/cases/*/swarms": "collaboration",
     "/api/v1/cases/*/experts": "collaboration",
     "/api/v1/cases/*/calls": "intake-web",
+    "/api/v1/cases/*/article-suggestions": "knowledge",
     "/api/v1/swarms": "collaboration",
     "/api/v1/collaboration": "collaboration",
     "/public/slack": "collaboration",

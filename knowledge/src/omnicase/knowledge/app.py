@@ -6,6 +6,7 @@ from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.settings import load_settings
 from omnicase.knowledge.articles.api import router as articles_router
 from omnicase.knowledge.capture.api import router as capture_router
+from omnicase.knowledge.deflection.api import case_router as case_suggestions_router
 from omnicase.knowledge.deflection.api import router as deflection_router
 from omnicase.knowledge.help.public import router as help_router
 from omnicase.knowledge.models import inbox, outbox
@@ -15,6 +16,7 @@ from omnicase.knowledge.sections.api import router as sections_router
 from omnicase.knowledge.service import SPEC
 from omnicase.knowledge.settings import KnowledgeSettings
 from omnicase.knowledge.state import KnowledgeState, knowledge_state
+from omnicase.knowledge.synonyms.api import router as synonyms_router
 
 TAGS = [
     {"name": "kb-sections", "description": "Sections (categories) of a brand's knowledge base, ordered."},
@@ -35,7 +37,9 @@ def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
             articles_router,
             search_router,
             analysis_router,
+            synonyms_router,
             deflection_router,
+            case_suggestions_router,
             help_router,
         ],
         outbox_table=outbox,

@@ -24,7 +24,7 @@ ArticlesDep = Annotated[ArticleService, Depends(_article_service)]
 
 def _deflection_service(request: Request, session: SessionDep, state: StateDep) -> DeflectionService:
     runtime: KnowledgeRuntime = request.app.state.runtime
-    return DeflectionService(session, runtime.outbox, state.analyzer, state.links)
+    return DeflectionService(session, runtime.outbox, state.analyzer, state.synonyms, state.links, state.desk)
 
 
 DeflectionDep = Annotated[DeflectionService, Depends(_deflection_service)]

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 
+from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
@@ -150,3 +151,22 @@ article_cases = Table(
     CheckConstraint("relation IN ('captured', 'solved', 'attached')", name="relation"),
     Index("ix_article_cases_case", "case_id"),
 )
+
+# Synonyms admins keep per locale (search/synonyms.py): each row is a set of words or phrases a
+# search treats as meaning the same (``refund``, ``money back``, ``reimbursement``), applied to
+# the queries in its locale's language. Seeded with a general support vocabulary (migration 0010).
+synonyms = Table(
+    "synonyms",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("locale", String(35), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("terms", ARRAY(String(100)), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Index("ix_synonyms_locale", "locale", "id"),
+)
+
+# Moves with every write to synonyms (kit.config_version triggers): each process's cache reloads.
+config_version = config_version_table(metadata)

@@ -17,6 +17,7 @@ from omnicase.knowledge.capture.desk import CaseDesk
 from omnicase.knowledge.deflection.service import Links
 from omnicase.knowledge.search.analysis import TextAnalyzer
 from omnicase.knowledge.search.repository import SearchRepository
+from omnicase.knowledge.search.synonyms import SynonymCache
 from omnicase.knowledge.settings import KnowledgeSettings
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class KnowledgeState:
     desk: CaseDesk
     # case-core's brands: the slugs sections and articles may name, the help center's look.
     brands: BrandDirectory
+    # The synonyms searches apply, per language, reloaded when they change (search/synonyms.py).
+    synonyms: SynonymCache
 
 
 KnowledgeRuntime = Runtime[KnowledgeSettings, KnowledgeState]
@@ -39,8 +42,9 @@ KnowledgeRuntime = Runtime[KnowledgeSettings, KnowledgeState]
 
 def new_state(settings: KnowledgeSettings) -> KnowledgeState:
     """The state of a knowledge process (its models not loaded yet); its desk is closed at stop."""
+    analyzer = TextAnalyzer(settings.detect_languages)
     return KnowledgeState(
-        analyzer=TextAnalyzer(settings.detect_languages),
+        analyzer=analyzer,
         links=Links(settings.public_base_url, settings.sealer()),
         desk=CaseDesk(
             settings.case_core_url or settings.service_url("case-core"),
@@ -53,6 +57,7 @@ def new_state(settings: KnowledgeSettings) -> KnowledgeState:
             caller="knowledge",
             timeout_seconds=settings.case_core_timeout_seconds,
         ),
+        synonyms=SynonymCache(analyzer),
     )
 
 

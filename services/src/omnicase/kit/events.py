@@ -703,6 +703,46 @@ class ArticleDeflected(EventData):
     deflected_at: datetime
 
 
+class ArticleSuggested(EventData):
+    """A published article was suggested to a customer for their case (an auto-response's or a chat
+    widget's link, answered "did this answer your question?" later: :class:`ArticleAnswered`).
+
+    Key: the article id. One event per article suggested; ``suggestion_id`` names the suggestion
+    (the link) and ties it to its answer. Deflection per article, brand or day is counted from these.
+    """
+
+    event_type = "article.suggested"
+    topic = Topic.KNOWLEDGE_EVENTS
+
+    suggestion_id: uuid.UUID
+    article_id: uuid.UUID
+    case_id: uuid.UUID
+    locale: str
+    brand: str | None
+    score: float
+    suggested_at: datetime
+
+
+class ArticleAnswered(EventData):
+    """A customer answered "did this answer your question?" on a suggested article: ``solved`` (Yes:
+    knowledge asked case-core to solve the case with the reason ``answered by article <id>``) or
+    ``not_solved`` (No: the case stays open). Each suggestion is answered once.
+
+    Key: the article id; ``suggestion_id`` is the :class:`ArticleSuggested` it answers.
+    """
+
+    event_type = "article.answered"
+    topic = Topic.KNOWLEDGE_EVENTS
+
+    suggestion_id: uuid.UUID
+    article_id: uuid.UUID
+    case_id: uuid.UUID
+    locale: str
+    outcome: Literal["solved", "not_solved"]
+    opened_at: datetime
+    answered_at: datetime
+
+
 # --- swarm.events ---------------------------------------------------------------------------------
 
 SwarmStatus = Literal["open", "resolved", "abandoned"]

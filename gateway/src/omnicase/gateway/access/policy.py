@@ -66,6 +66,8 @@ AREAS: dict[str, Area] = {
     "/api/v1/automations": Area("sla", STAFF, ADMIN),
     # Agents read the knowledge base (drafts included); admins and tokens with knowledge:write edit it.
     "/api/v1/kb": Area("knowledge", STAFF, ADMIN),
+    # The articles that may answer a case, for its agent (knowledge reads the case itself).
+    "/api/v1/cases/*/article-suggestions": Area("knowledge", STAFF, ADMIN),
     # Admins and agents read the desk's metrics (light agents do not); nothing there is written,
     # so no role and no scope writes it.
     "/api/v1/reports": Area("reports", WORKERS, frozenset()),

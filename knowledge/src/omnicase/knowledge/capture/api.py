@@ -12,8 +12,9 @@ from omnicase.kit.identity import CurrentIdentity, area_access
 from omnicase.kit.pagination import InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.knowledge.articles.schemas import Article
 from omnicase.knowledge.articles.service import ArticleNotFound
+from omnicase.knowledge.capture.desk import CaseNotFound
 from omnicase.knowledge.capture.schemas import ArticleAttach, ArticleCase, AttachedArticle, CaseCapture
-from omnicase.knowledge.capture.service import ArticleNotPublished, CaseNotAnswered, CaseNotFound
+from omnicase.knowledge.capture.service import ArticleNotPublished, CaseNotAnswered
 from omnicase.knowledge.deps import CaptureDep
 
 router = APIRouter(prefix="/api/v1/kb/articles", tags=["kb-articles"], dependencies=[Depends(area_access("knowledge"))])

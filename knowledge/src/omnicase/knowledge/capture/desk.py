@@ -7,16 +7,24 @@ transaction writes anything, so no transaction waits on it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from omnicase.kit.errors import NotFound
 from omnicase.kit.peers import PeerClient
+from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale
 
 SCOPES = frozenset({"cases:read"})
 PAGE = 100
 # A case's thread is read up to this many messages (its question is the first, its answer the last).
 MAX_MESSAGES = 1000
+_LOCALE = re.compile(LOCALE_PATTERN)
+
+
+class CaseNotFound(NotFound):
+    """No case has this id (case-core says so)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,16 @@ class CaseThread:
     # Public messages only, oldest first.
     messages: list[ThreadMessage]
 
+    @property
+    def locale(self) -> str | None:
+        """The case's language when it is a locale (canonical), else None."""
+        return canonical_locale(self.language) if self.language and _LOCALE.fullmatch(self.language) else None
+
+    @property
+    def question(self) -> str:
+        """The customer's first message (\"\" for none)."""
+        return next((m.text for m in self.messages if m.direction == "inbound" and m.text.strip()), "")
+
 
 class CaseDesk(PeerClient):
     def __init__(self, base_url: str, secret: str, *, timeout_seconds: float = 5.0) -> None:
@@ -48,15 +66,16 @@ class CaseDesk(PeerClient):
         response = await self.get(path, params)
         return None if response is None else response.json()
 
-    async def case(self, case_id: uuid.UUID) -> CaseThread | None:
-        """The case with its public messages, or None when case-core has no such case."""
+    async def case(self, case_id: uuid.UUID, max_messages: int = MAX_MESSAGES) -> CaseThread | None:
+        """The case with its (first ``max_messages``) public messages, or None when case-core has no such case."""
         case = await self._get(f"/api/v1/cases/{case_id}")
         if case is None:
             return None
         messages: list[ThreadMessage] = []
-        async for items in self.pages(f"/api/v1/cases/{case_id}/messages", {"public_only": "true"}, limit=PAGE):
+        path = f"/api/v1/cases/{case_id}/messages"
+        async for items in self.pages(path, {"public_only": "true"}, limit=min(PAGE, max_messages)):
             messages += [ThreadMessage(m["author_role"], m["direction"], m["text"]) for m in items]
-            if len(messages) >= MAX_MESSAGES:
+            if len(messages) >= max_messages:
                 break
         return CaseThread(
             id=case_id,

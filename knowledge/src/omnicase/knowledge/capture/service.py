@@ -11,17 +11,17 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.errors import FieldError, NotFound, ServiceUnavailable, StateConflict
+from omnicase.kit.errors import FieldError, ServiceUnavailable, StateConflict
 from omnicase.kit.identity import Identity
 from omnicase.kit.pagination import Page, decode_cursor
 from omnicase.kit.peers import PeerUnavailable
 from omnicase.knowledge.articles.schemas import Article, ArticleCreate, TranslationStatus
 from omnicase.knowledge.articles.service import ArticleService
-from omnicase.knowledge.capture.desk import CaseDesk, CaseThread
+from omnicase.knowledge.capture.desk import CaseDesk, CaseNotFound, CaseThread
 from omnicase.knowledge.capture.repository import ArticleCaseRepository
 from omnicase.knowledge.capture.schemas import ArticleAttach, ArticleCase, AttachedArticle, CaseCapture
 from omnicase.knowledge.deflection.service import Links
-from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale, language_of
+from omnicase.knowledge.locales import LOCALE_PATTERN, language_of
 from omnicase.knowledge.search.analysis import DEFAULT_LANGUAGE
 
 # A case becomes knowledge once its question was answered.
@@ -30,10 +30,6 @@ _LOCALE = re.compile(LOCALE_PATTERN)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 MAX_TITLE = 300
 MAX_BODY = 200_000
-
-
-class CaseNotFound(NotFound):
-    """No case has this id (case-core says so)."""
 
 
 class CaseNotAnswered(StateConflict):
@@ -47,7 +43,7 @@ def question_and_answer(case: CaseThread) -> tuple[str, str]:
 
     The answer is the last public outbound message (staff write them; an admin's reads as
     ``system``); acknowledgements are no messages of a case, internal notes are never read."""
-    asked = next((m.text for m in case.messages if m.direction == "inbound" and m.text.strip()), "")
+    asked = case.question
     answered = next(
         (m.text for m in reversed(case.messages) if m.direction == "outbound" and m.author_role != "customer"), ""
     )
@@ -125,6 +121,6 @@ class CaptureService:
 
     async def _locale(self, case: CaseThread, text: str) -> str:
         """The case's language when it is a locale, else the one its text is written in."""
-        if case.language and _LOCALE.fullmatch(case.language):
-            return canonical_locale(case.language)
+        if case.locale is not None:
+            return case.locale
         return await asyncio.to_thread(self.articles.analyzer.language, text)

@@ -63,6 +63,11 @@ class SuggestionRepository(Repository):
         ).one_or_none()
         return _record(row) if row else None
 
+    async def of_case(self, case_id: uuid.UUID) -> list[SuggestionRecord]:
+        """The suggestions the case's customer was sent, oldest first."""
+        statement = select(*_COLUMNS).where(suggestions.c.case_id == case_id).order_by(suggestions.c.suggested_at)
+        return [_record(row) for row in await self.session.execute(statement)]
+
     async def counts(self, article_id: uuid.UUID) -> tuple[int, int, int]:
         """(suggested, opened, solved) for ``article_id``."""
         row = (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -57,6 +58,38 @@ class SuggestedArticle(BaseModel):
 
 class ArticleSuggestions(BaseModel):
     items: list[SuggestedArticle] = Field(description="Published articles in the customer's language, best first.")
+
+
+class CustomerSuggestion(BaseModel):
+    """What became of the article's link in the customer's auto-response (or chat widget)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    suggested_at: datetime
+    opened_at: datetime | None = Field(description="When the customer opened it; null: not yet.")
+    answer: Literal["yes", "no"] | None = Field(description="Their answer to 'did this answer your question?'.")
+
+
+class CaseSuggestedArticle(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    article_id: uuid.UUID
+    locale: str
+    title: str
+    score: float = Field(description="Relevance, comparable within one answer only.")
+    matched: list[str] = Field(description="The words of the case's question found in the article.")
+    url: str = Field(description="The article's page in the public help center (to send the customer).")
+    customer: CustomerSuggestion | None = Field(
+        description="Set when the customer was sent this article already (and what they did with it)."
+    )
+
+
+class CaseArticleSuggestions(BaseModel):
+    """Published articles that may answer a case, as an agent's console shows them."""
+
+    case_id: uuid.UUID
+    locale: str = Field(description="The language the case was read in: the case's, else its question's, detected.")
+    items: list[CaseSuggestedArticle] = Field(description="Best first.")
 
 
 class Deflection(BaseModel):

@@ -15,21 +15,29 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import CaseStatus, SetCaseStatus
+from omnicase.kit.errors import ServiceUnavailable
+from omnicase.kit.events import ArticleAnswered, ArticleSuggested, CaseStatus, SetCaseStatus
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
+from omnicase.kit.peers import PeerUnavailable
 from omnicase.kit.sealing import Sealer, SealingError
+from omnicase.knowledge.capture.desk import CaseDesk, CaseNotFound
 from omnicase.knowledge.capture.repository import ArticleCaseRepository
 from omnicase.knowledge.deflection.repository import SuggestionRecord, SuggestionRepository
 from omnicase.knowledge.deflection.schemas import (
     ArticleSuggestions,
+    CaseArticleSuggestions,
+    CaseSuggestedArticle,
+    CustomerSuggestion,
     Deflection,
     SuggestedArticle,
     SuggestionRequest,
 )
-from omnicase.knowledge.search.analysis import TextAnalyzer
+from omnicase.knowledge.search.analysis import DEFAULT_LANGUAGE, TextAnalyzer
+from omnicase.knowledge.search.repository import HitRow
 from omnicase.knowledge.search.service import SearchService
 from omnicase.knowledge.search.snippets import lexemes
+from omnicase.knowledge.search.synonyms import SynonymCache
 from omnicase.knowledge.service import SPEC
 
 LINK_CONTEXT = "knowledge.suggestions.link"
@@ -81,37 +89,37 @@ class Links:
             return None
 
 
+def _customer(record: SuggestionRecord | None) -> CustomerSuggestion | None:
+    if record is None:
+        return None
+    answer = "yes" if record.answer == "yes" else "no" if record.answer == "no" else None
+    return CustomerSuggestion(suggested_at=record.suggested_at, opened_at=record.opened_at, answer=answer)
+
+
 class DeflectionService:
-    def __init__(self, session: AsyncSession, outbox: Outbox, analyzer: TextAnalyzer, links: Links) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        outbox: Outbox,
+        analyzer: TextAnalyzer,
+        synonyms: SynonymCache,
+        links: Links,
+        desk: CaseDesk,
+    ) -> None:
         self.session = session
         self.outbox = outbox
-        self.search = SearchService(session, analyzer)
+        self.search = SearchService(session, analyzer, synonyms)
         self.repository = SuggestionRepository(session)
         self.case_links = ArticleCaseRepository(session)
         self.links = links
+        self.desk = desk
 
     async def suggest(self, request: SuggestionRequest) -> ArticleSuggestions:
         """Up to ``limit`` published articles of the case's brand in the question's language, recorded."""
-        question = f"{request.subject}\n{request.text}".strip()[:MAX_QUESTION]
-        if not question:
-            return ArticleSuggestions(items=[])
-        locale = request.locale
-        if locale is None:
-            locale = await asyncio.to_thread(self.search.detected_language, question)
-        if not await self.search.publishes(locale, request.brand):
-            # Nothing to find: the question is not cut (a language's model may take seconds to load).
-            return ArticleSuggestions(items=[])
-        # Translations of one article in several regions (zh-CN, zh-TW) are one suggestion.
-        rows = await self.search.hits(question, locale, request.brand, 0, request.limit * 3, public=True)
+        _, picked = await self._pick(request.subject, request.text, request.locale, request.brand, request.limit)
         now = utcnow()
         items: list[SuggestedArticle] = []
-        seen: set[uuid.UUID] = set()
-        best = rows[0].score if rows else 0.0
-        for row in rows:
-            if row.article_id in seen or len(items) == request.limit or row.score < RELATIVE_SCORE * best:
-                continue
-            seen.add(row.article_id)
-            text = f"{row.title}\n{row.body_text}".casefold()
+        for row, matched in picked:
             suggestion_id = uuid7()
             items.append(
                 SuggestedArticle(
@@ -120,7 +128,7 @@ class DeflectionService:
                     locale=row.locale,
                     title=row.title,
                     score=round(row.score, 6),
-                    matched=[word for word in lexemes(row.query_text) if word.casefold() in text][:20],
+                    matched=matched,
                     url=self.links.article(request.brand, row.locale, row.article_id, suggestion_id),
                 )
             )
@@ -138,7 +146,69 @@ class DeflectionService:
                 for item in items
             ]
         )
+        for item in items:
+            suggested = ArticleSuggested(
+                suggestion_id=item.id,
+                article_id=item.article_id,
+                case_id=request.case_id,
+                locale=item.locale,
+                brand=request.brand,
+                score=item.score,
+                suggested_at=now,
+            )
+            await self._publish(suggested, item.article_id)
         return ArticleSuggestions(items=items)
+
+    async def for_case(self, case_id: uuid.UUID, limit: int) -> CaseArticleSuggestions:
+        """Up to ``limit`` published articles for the case's subject and first message, in its language,
+        as an agent sees them: with what the customer did with those they were sent (nothing recorded)."""
+        try:
+            case = await self.desk.case(case_id, max_messages=1)
+        except PeerUnavailable as error:
+            raise ServiceUnavailable(f"The case could not be read now: {error}") from error
+        if case is None:
+            raise CaseNotFound(f"Case {case_id} does not exist.")
+        locale, picked = await self._pick(case.subject, case.question, case.locale, case.brand, limit)
+        sent = {record.article_id: record for record in await self.repository.of_case(case_id)}
+        items = [
+            CaseSuggestedArticle(
+                article_id=row.article_id,
+                locale=row.locale,
+                title=row.title,
+                score=round(row.score, 6),
+                matched=matched,
+                url=self.links.page(case.brand, row.locale, row.article_id),
+                customer=_customer(sent.get(row.article_id)),
+            )
+            for row, matched in picked
+        ]
+        return CaseArticleSuggestions(case_id=case_id, locale=locale, items=items)
+
+    async def _pick(
+        self, subject: str, text: str, locale: str | None, brand: str | None, limit: int
+    ) -> tuple[str, list[tuple[HitRow, list[str]]]]:
+        """The question's locale (``locale``, else detected) and up to ``limit`` published articles of
+        ``brand`` in it, one translation each, with the question's words each holds."""
+        question = f"{subject}\n{text}".strip()[:MAX_QUESTION]
+        if not question:
+            return locale or DEFAULT_LANGUAGE, []
+        if locale is None:
+            locale = await asyncio.to_thread(self.search.detected_language, question)
+        if not await self.search.publishes(locale, brand):
+            # Nothing to find: the question is not cut (a language's model may take seconds to load).
+            return locale, []
+        # Translations of one article in several regions (zh-CN, zh-TW) are one suggestion.
+        rows = await self.search.hits(question, locale, brand, 0, limit * 3, public=True)
+        picked: list[tuple[HitRow, list[str]]] = []
+        seen: set[uuid.UUID] = set()
+        best = rows[0].score if rows else 0.0
+        for row in rows:
+            if row.article_id in seen or len(picked) == limit or row.score < RELATIVE_SCORE * best:
+                continue
+            seen.add(row.article_id)
+            text_of = f"{row.title}\n{row.body_text}".casefold()
+            picked.append((row, [word for word in lexemes(row.query_text) if word.casefold() in text_of][:20]))
+        return locale, picked
 
     async def opened(self, token: str | None, article_id: uuid.UUID) -> SuggestionRecord | None:
         """The suggestion a help-center link's token names (counted opened), or None: no such link for it."""
@@ -156,6 +226,17 @@ class DeflectionService:
         recorded = await self.repository.answer(suggestion.id, "yes" if answered else "no", utcnow())
         if recorded is None:
             return "answered-before"
+        answered_at = recorded.answered_at or utcnow()
+        outcome = ArticleAnswered(
+            suggestion_id=recorded.id,
+            article_id=recorded.article_id,
+            case_id=recorded.case_id,
+            locale=recorded.locale,
+            outcome="solved" if answered else "not_solved",
+            opened_at=recorded.opened_at or answered_at,
+            answered_at=answered_at,
+        )
+        await self._publish(outcome, recorded.article_id)
         if not answered:
             return "kept-open"
         await self.case_links.link(
@@ -168,6 +249,10 @@ class DeflectionService:
             self.session, command, source=SPEC.name, subject=str(recorded.case_id), key=str(recorded.case_id)
         )
         return "solved"
+
+    async def _publish(self, data: ArticleSuggested | ArticleAnswered, article_id: uuid.UUID) -> None:
+        """Stage ``data`` on knowledge.events (key: the article) in this transaction."""
+        await self.outbox.add(self.session, data, source=SPEC.name, subject=str(article_id), key=str(article_id))
 
     async def deflection(self, article_id: uuid.UUID) -> Deflection:
         suggested, opened, solved = await self.repository.counts(article_id)

@@ -95,7 +95,7 @@ async def search_help_articles(
 ) -> Page[HelpSearchHit]:
     owner = brand_of(brand)
     base = state.links.public_base_url.rstrip("/")
-    return await SearchService(session, state.analyzer).public_search(
+    return await SearchService(session, state.analyzer, state.synonyms).public_search(
         q, locale, owner, cursor, limit, lambda row: base + article_path(owner, row.locale, row.article_id)
     )
 
@@ -193,7 +193,7 @@ async def show_help_search(
         return _missing("en", owner)
     hits: list[HelpSearchHit] = []
     if q.strip():
-        found = await SearchService(session, state.analyzer).public_search(
+        found = await SearchService(session, state.analyzer, state.synonyms).public_search(
             q, shown_locale, owner, None, SEARCH_PAGE, lambda row: article_path(owner, row.locale, row.article_id)
         )
         hits = found.items

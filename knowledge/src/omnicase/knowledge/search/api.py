@@ -38,7 +38,7 @@ async def search_articles(
     limit: LimitQuery = 10,
     cursor: Annotated[str | None, cursor_query(Int32)] = None,
 ) -> Page[SearchHit]:
-    return await SearchService(session, state.analyzer).search(q, locale, brand, cursor, limit)
+    return await SearchService(session, state.analyzer, state.synonyms).search(q, locale, brand, cursor, limit)
 
 
 analysis_router = APIRouter(

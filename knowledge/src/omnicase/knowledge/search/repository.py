@@ -25,10 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import REGCLASS, REGCONFIG, TSQUERY
 
+from omnicase.kit.db import any_of
 from omnicase.kit.repository import Repository
 from omnicase.knowledge.articles.schemas import TranslationStatus
 from omnicase.knowledge.models import search_terms, translations
 from omnicase.knowledge.search.analysis import Terms
+from omnicase.knowledge.search.synonyms import SYNONYM_WEIGHT, Thesaurus
 
 # A term found in the title counts 1, in the body 0.5 (both: 1.5); a title of many terms counts
 # less than a short one (BM25's length normalisation, for titles: k1 1.2, b 0.75, around 4 terms).
@@ -62,6 +64,8 @@ class SearchQuery:
     # The public's searches and the customers' suggestions: published translations of exactly one
     # brand (``brand`` None: the default brand), where agents' searches take None as every brand.
     public: bool = False
+    # The synonyms of each language the query is read in, with its words as that language cuts them.
+    synonyms: tuple[tuple[Thesaurus, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,12 @@ class SearchRepository(Repository):
         )
         return await self.session.scalar(found) is not None
 
-    async def terms(self, parts: list[Terms]) -> tuple[list[QueryTerm], int]:
+    async def terms(
+        self, parts: list[Terms], synonyms: tuple[tuple[Thesaurus, tuple[str, ...]], ...] = ()
+    ) -> tuple[list[QueryTerm], int]:
         """The query's lexemes (as each part's configuration cuts them), each with how many translations
-        hold it, the terms close to a word none holds in its place, and how many translations there are."""
+        hold it, the terms close to a word none holds in its place, the lexemes its synonyms add
+        (weighing :data:`SYNONYM_WEIGHT`), and how many translations there are."""
         lexeme = func.unnest(func.tsvector_to_array(_query_vector(parts))).table_valued("lexeme").render_derived()
         # The planner's count of translations (kept by autovacuum): enough for inverse document frequencies.
         total = (
@@ -138,6 +145,16 @@ class SearchRepository(Repository):
         unknown = [word for word, held, _ in rows if held == 0 and len(word) >= CLOSE_MIN_LENGTH]
         if unknown:
             found += await self._close_terms(unknown, {term.lexeme for term in found})
+        written = [word for word, _, _ in rows]
+        added = set[str]().union(*(thesaurus.expand(written, words) for thesaurus, words in synonyms))
+        added -= {term.lexeme for term in found}
+        if added:
+            held_by = select(search_terms.c.lexeme, search_terms.c.translations).where(
+                any_of(search_terms.c.lexeme, sorted(added)), search_terms.c.translations > 0
+            )
+            found += [
+                QueryTerm(row.lexeme, row.translations, SYNONYM_WEIGHT) for row in await self.session.execute(held_by)
+            ]
         most = max((term.translations for term in found), default=1)
         return found, max(rows[0][2] if rows else 1, most)
 
@@ -178,7 +195,7 @@ class SearchRepository(Repository):
            inverse document frequency, in the title in full (less in a long title), in the body
            half (0 to 1), plus PostgreSQL's rank (``ts_rank_cd``, 0 to 1).
         """
-        terms, total = await self.terms(query.parts)
+        terms, total = await self.terms(query.parts, query.synonyms)
         if not terms:
             return []
         weights = [math.log(1 + total / term.translations) * term.closeness for term in terms]

@@ -14,14 +14,17 @@ from omnicase.knowledge.search.analysis import DEFAULT_LANGUAGE, SIMPLE, Terms, 
 from omnicase.knowledge.search.repository import HitRow, SearchQuery, SearchRepository
 from omnicase.knowledge.search.schemas import HelpSearchHit, SearchHit
 from omnicase.knowledge.search.snippets import lexemes, snippet
+from omnicase.knowledge.search.synonyms import SynonymCache
 
 P = TypeVar("P", bound=Page[Any])
 
 
 class SearchService:
-    def __init__(self, session: AsyncSession, analyzer: TextAnalyzer) -> None:
+    def __init__(self, session: AsyncSession, analyzer: TextAnalyzer, synonyms: SynonymCache) -> None:
+        self.session = session
         self.repository = SearchRepository(session)
         self.analyzer = analyzer
+        self.synonyms = synonyms
 
     async def search(
         self, text: str, locale: str | None, brand: str | None, cursor: str | None, limit: int
@@ -78,7 +81,10 @@ class SearchService:
         self, text: str, locale: str | None, brand: str | None, offset: int, limit: int, *, public: bool
     ) -> list[HitRow]:
         """``limit + 1`` ranked rows from ``offset`` (see :meth:`search`)."""
-        parts = await asyncio.to_thread(self._parts, text, locale)
+        parts, words = await asyncio.to_thread(self._parts, text, locale)
+        synonyms = tuple(
+            [(await self.synonyms.thesaurus(self.session, language), tuple(written)) for language, written in words]
+        )
         # A locale without a region (``zh``) finds every region's translations (``zh-CN``, ``zh-TW``).
         exact = locale if locale is not None and "-" in locale else None
         query = SearchQuery(
@@ -88,6 +94,7 @@ class SearchService:
             locale=exact,
             language=language_of(locale) if locale is not None and exact is None else None,
             public=public,
+            synonyms=synonyms,
         )
         return await self.repository.search(query, offset, limit)
 
@@ -99,17 +106,21 @@ class SearchService:
         """The language ``text`` is written in, as search reads it (see search/analysis.py)."""
         return self.analyzer.language(text)
 
-    def _parts(self, text: str, locale: str | None) -> list[Terms]:
-        if locale is not None:
-            language = language_of(locale)
-            return [Terms(self.analyzer.config(language), " ".join(self.analyzer.query_words(text, language)))]
-        language = self.analyzer.language(text)
-        parts = [Terms(self.analyzer.config(language), " ".join(self.analyzer.query_words(text, language)))]
-        if language not in ("ko", "zh", "ja"):
+    def _parts(self, text: str, locale: str | None) -> tuple[list[Terms], list[tuple[str, list[str]]]]:
+        """What PostgreSQL cuts the query with, and its words in each language it is read in (for synonyms)."""
+        language = language_of(locale) if locale is not None else self.analyzer.language(text)
+        words = [(language, self.analyzer.query_words(text, language))]
+        parts = [Terms(self.analyzer.config(language), " ".join(words[0][1]))]
+        if locale is None and language not in ("ko", "zh", "ja"):
             # Short queries are often guessed wrong; English is the default and plain words match any language.
-            words = " ".join(self.analyzer.query_words(text, DEFAULT_LANGUAGE))
-            parts += [Terms(self.analyzer.config(DEFAULT_LANGUAGE), words), Terms(SIMPLE, words)]
-        return list(dict.fromkeys(parts))
+            english = self.analyzer.query_words(text, DEFAULT_LANGUAGE)
+            parts += [
+                Terms(self.analyzer.config(DEFAULT_LANGUAGE), " ".join(english)),
+                Terms(SIMPLE, " ".join(english)),
+            ]
+            if language != DEFAULT_LANGUAGE:
+                words.append((DEFAULT_LANGUAGE, english))
+        return list(dict.fromkeys(parts)), words
 
 
 def _page(page: type[P], rows: list[HitRow], offset: int, limit: int, items: list[Any]) -> P:
