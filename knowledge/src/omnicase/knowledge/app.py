@@ -5,6 +5,9 @@ from fastapi import FastAPI
 from omnicase.kit.app import ServiceParts, create_service_app
 from omnicase.kit.settings import load_settings
 from omnicase.knowledge.articles.api import router as articles_router
+from omnicase.knowledge.attachments.api import public_router as help_attachments_router
+from omnicase.knowledge.attachments.api import publish_upload_limit
+from omnicase.knowledge.attachments.api import router as attachments_router
 from omnicase.knowledge.capture.api import router as capture_router
 from omnicase.knowledge.deflection.api import case_router as case_suggestions_router
 from omnicase.knowledge.deflection.api import router as deflection_router
@@ -35,15 +38,19 @@ def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
             sections_router,
             capture_router,
             articles_router,
+            attachments_router,
             search_router,
             analysis_router,
             synonyms_router,
             deflection_router,
             case_suggestions_router,
             help_router,
+            help_attachments_router,
         ],
         outbox_table=outbox,
         inbox_table=inbox,
         openapi_tags=TAGS,
     )
-    return create_service_app(SPEC, settings, parts)
+    app = create_service_app(SPEC, settings, parts)
+    publish_upload_limit(app, settings.max_attachments_per_upload)
+    return app

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from omnicase.kit.db import SessionDep
 from omnicase.knowledge.articles.service import ArticleService
+from omnicase.knowledge.attachments.service import AttachmentService
 from omnicase.knowledge.capture.service import CaptureService
 from omnicase.knowledge.deflection.service import DeflectionService
 from omnicase.knowledge.state import KnowledgeRuntime, StateDep
@@ -35,3 +36,10 @@ def _capture_service(session: SessionDep, state: StateDep, articles: ArticlesDep
 
 
 CaptureDep = Annotated[CaptureService, Depends(_capture_service)]
+
+
+def _attachment_service(state: StateDep, session: SessionDep, articles: ArticlesDep) -> AttachmentService:
+    return AttachmentService(session, articles, state.links)
+
+
+AttachmentsDep = Annotated[AttachmentService, Depends(_attachment_service)]

@@ -168,5 +168,19 @@ synonyms = Table(
     Index("ix_synonyms_locale", "locale", "id"),
 )
 
+# Files of an article (images, PDFs its body links to), their bytes in the suite's blob store
+# (omnicase.kit.blobs) by sha256; one row per file of the article (the same bytes once per article).
+article_attachments = Table(
+    "article_attachments",
+    metadata,
+    Column("article_id", Uuid, ForeignKey("knowledge.articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("uploaded_by", String(200), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)
+
 # Moves with every write to synonyms (kit.config_version triggers): each process's cache reloads.
 config_version = config_version_table(metadata)

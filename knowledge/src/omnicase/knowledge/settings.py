@@ -35,6 +35,10 @@ class KnowledgeSettings(ServiceSettings):
         description="Where customers' browsers reach the public routes (the gateway), for suggested articles' links.",
     )
 
+    # An article's files (the kit's uploads): each at most this large, at most this many per upload.
+    max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    max_attachments_per_upload: int = Field(default=20, ge=1, le=100)
+
     # case-core (knowledge captured from solved cases): unset, case-core's entry in OMNICASE_SERVICE_URLS.
     case_core_url: str | None = None
     case_core_timeout_seconds: float = Field(default=5.0, gt=0, le=60)

@@ -82,6 +82,11 @@ class Links:
         path = f"/public/help/{quote(brand_segment(brand), safe='')}/{locale}/articles/{article_id}"
         return f"{self.public_base_url.rstrip('/')}{path}"
 
+    def attachment(self, brand: str | None, article_id: uuid.UUID, sha256: str) -> str:
+        """An article's file in the help center (while the article is published)."""
+        path = f"/public/help/{quote(brand_segment(brand), safe='')}/articles/{article_id}/attachments/{sha256}"
+        return f"{self.public_base_url.rstrip('/')}{path}"
+
     def suggestion_of(self, token: str) -> uuid.UUID | None:
         try:
             return uuid.UUID(self.sealer.open(token, LINK_CONTEXT))
