@@ -20,7 +20,7 @@ import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -30,7 +30,7 @@ from omnicase.devtools.testing.apps import running
 from omnicase.devtools.testing.clock import ManualClock
 from omnicase.devtools.testing.plugin import SettingsFactory, eventually
 from omnicase.kit.events import (
-    ArticleDeflected,
+    ArticleAnswered,
     CaseCreated,
     CaseMessageAdded,
     CaseSatisfactionRated,
@@ -588,21 +588,20 @@ async def test_swarms_give_their_metrics_exactly(
 async def test_deflections_give_their_metrics_exactly(
     settings: ReportingSettings, publish: Publisher, clock: ManualClock, brand: str
 ) -> None:
-    """Knowledge's deflections (``article.deflected``), exactly, every event twice: Monday 2 March 2026 (UTC).
+    """Knowledge's deflections (``article.answered`` solved), exactly, every event twice: Monday 2 March 2026 (UTC).
 
     - E (email): created Mon 09:00; the customer says an article answered it Mon 10:00 (knowledge
       solves the case); moved to group X Mon 11:00 (its deflection counts there).
-    - F (web): created Mon 11:00, no article.
-    - A visitor on the web help center, answered by an article Mon 12:00 before any case.
+    - F (web): created Mon 11:00, an article it answered No to Mon 12:00 (no deflection).
     - G (web): created Tue 09:00, answered by an article Tue 09:30.
     """
     article_id = uuid.uuid4()
     group_x = uuid.uuid4()
 
-    async def deflected(case: Story | None, channel: Channel) -> None:
-        event = ArticleDeflected(
-            suggestion_id=uuid.uuid4(), article_id=article_id, case_id=case.case_id if case else None,
-            channel=channel, brand=brand, locale="en", deflected_at=clock.now(),
+    async def answered(case: Story, outcome: Literal["solved", "not_solved"] = "solved") -> None:
+        event = ArticleAnswered(
+            suggestion_id=uuid.uuid4(), article_id=article_id, case_id=case.case_id, locale="en",
+            outcome=outcome, opened_at=clock.now(), answered_at=clock.now(),
         )  # fmt: skip
         await publish(event, article_id, source="knowledge")  # keyed by the article, as knowledge.events is
 
@@ -611,19 +610,19 @@ async def test_deflections_give_their_metrics_exactly(
         e = Story(publish, clock, brand, Channel.EMAIL, Priority.NORMAL)
         await e.created()
         await clock.set(at(0, 10))
-        await deflected(e, Channel.EMAIL)
+        await answered(e)
         await e.status(CaseStatus.SOLVED)
         await clock.set(at(0, 11))
         await e.moved(group_x)
         f = Story(publish, clock, brand, Channel.WEB, Priority.NORMAL)
         await f.created()
         await clock.set(at(0, 12))
-        await deflected(None, Channel.WEB)
+        await answered(f, "not_solved")
         await clock.set(at(1, 9))
         g = Story(publish, clock, brand, Channel.WEB, Priority.NORMAL)
         await g.created()
         await clock.set(at(1, 9, 30))
-        await deflected(g, Channel.WEB)
+        await answered(g)
         await publish.again()
 
         def query(group_by: str) -> dict[str, str]:
@@ -641,20 +640,19 @@ async def test_deflections_give_their_metrics_exactly(
             ("created", "email"): [1, 0],
             ("created", "web"): [1, 1],
             ("deflections", "email"): [1, 0],
-            ("deflections", "web"): [1, 1],
-            # Of the questions asked (cases created, visitors answered without one): E of E; the
-            # visitor of F and the visitor; G of G.
+            ("deflections", "web"): [0, 1],
+            # Of the questions asked (the cases created): E of E; none of F; G of G.
             ("deflection_rate", "email"): [100, N],
-            ("deflection_rate", "web"): [50, 100],
+            ("deflection_rate", "web"): [0, 100],
         }
         x = str(group_x)
         by_group = {
             ("created", x): [1, 0],
             ("created", None): [1, 1],
             ("deflections", x): [1, 0],
-            ("deflections", None): [1, 1],
+            ("deflections", None): [0, 1],
             ("deflection_rate", x): [100, N],
-            ("deflection_rate", None): [50, 100],
+            ("deflection_rate", None): [0, 100],
         }
 
         async def counted() -> bool:

@@ -210,9 +210,9 @@ swarm_members = Table(
     PrimaryKeyConstraint("swarm_id", "member", name="pk_swarm_members"),
 )
 
-# Questions a knowledge article answered (knowledge's ``article.deflected``): one per suggestion
-# answered "Yes". A deflection of a case carries the case's dimensions (kept like every fact's);
-# one of a visitor answered before any case, the channel and brand it was asked in.
+# Questions a knowledge article answered (knowledge's ``article.answered``, solved): one per
+# suggestion answered "Yes", carrying its case's dimensions (kept like every fact's). case_id may
+# be null for a question answered before any case existed (no source sends one yet).
 deflections = Table(
     "deflections",
     metadata,

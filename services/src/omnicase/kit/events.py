@@ -681,28 +681,6 @@ class ArticleArchived(EventData):
     archived_at: datetime
 
 
-class ArticleDeflected(EventData):
-    """A customer said a suggested article answered their question (the help center's or the chat
-    widget's "Yes, this answered my question"): a question the desk did not have to answer.
-
-    Key: the article id (as every event of knowledge.events). ``suggestion_id`` is the suggestion
-    answered (one deflection each, however often the event is delivered). ``case_id`` is the case
-    the answer solved; null for a visitor answered before any case existed. ``channel`` and
-    ``brand`` are where the question was asked (the case's, or the help center's / widget's).
-    """
-
-    event_type = "article.deflected"
-    topic = Topic.KNOWLEDGE_EVENTS
-
-    suggestion_id: uuid.UUID
-    article_id: uuid.UUID
-    case_id: uuid.UUID | None = None
-    channel: Channel
-    brand: str | None = None
-    locale: str
-    deflected_at: datetime
-
-
 class ArticleSuggested(EventData):
     """A published article was suggested to a customer for their case (an auto-response's or a chat
     widget's link, answered "did this answer your question?" later: :class:`ArticleAnswered`).

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.batch import Batch, BatchHandler, event_types
 from omnicase.kit.events import (
-    ArticleDeflected,
+    ArticleAnswered,
     CaseCreated,
     CaseMessageAdded,
     CaseSatisfactionRated,
@@ -23,7 +23,7 @@ from omnicase.kit.events import (
 from omnicase.reporting.readmodel.service import ReadModelService
 
 ACCEPTS = event_types(
-    ArticleDeflected,
+    ArticleAnswered,
     CaseCreated,
     CaseUpdated,
     CaseMessageAdded,

@@ -11,7 +11,7 @@ What each event changes (the definitions the metrics rest on are in the README):
   (a changed rating replaces the earlier one);
 - ``sla.clocks_started`` / ``sla.milestones_updated`` replace the case's SLA clocks and name its
   policy's business-hours schedule;
-- knowledge's ``article.deflected`` is a question an article answered (a deflection).
+- knowledge's ``article.answered`` solved is a question an article answered (a deflection).
 
 Events of one case come in order (one partition per case on each topic); the two topics are
 read by one consumer, so an SLA event may come before its case's ``case.created``: what it
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.batch import Batch
 from omnicase.kit.events import (
-    ArticleDeflected,
+    ArticleAnswered,
     CaseCreated,
     CaseMessageAdded,
     CaseSatisfactionRated,
@@ -281,7 +281,7 @@ def _case_id(data: object) -> uuid.UUID | None:
             | SwarmMemberJoined(case_id=case_id)
             | SwarmMessagePosted(case_id=case_id)
             | SwarmResolved(case_id=case_id)
-            | ArticleDeflected(case_id=case_id)
+            | ArticleAnswered(case_id=case_id)
         ):
             return case_id
     return None
@@ -317,7 +317,7 @@ class ReadModelService:
             await repository.swarms(swarm_ids) if swarm_ids else {},
             await repository.swarm_members(swarm_ids) if swarm_ids else {},
         )
-        deflections: list[ArticleDeflected] = []
+        deflections: list[ArticleAnswered] = []
         for received in batch:
             at = received.envelope.time
             match received.data:
@@ -344,8 +344,8 @@ class ReadModelService:
                     fold.message_posted(posted)
                 case SwarmResolved() as resolved:
                     fold.swarm_resolved(resolved)
-                case ArticleDeflected() as deflected:
-                    deflections.append(deflected)
+                case ArticleAnswered(outcome="solved") as answered:
+                    deflections.append(answered)
         # Each fact is written with its case's dimensions as the batch leaves them; the facts
         # recorded earlier of a case whose dimensions moved (or timed before it was known) take them too.
         dimensions = {case_id: Dimensions.of(row) for case_id, row in fold.cases.items()}
@@ -374,13 +374,13 @@ class ReadModelService:
             [(row, dimensions.get(row.case_id, UNKNOWN)) for rows in fold.clock_sets.values() for row in rows],
         )
         await repository.save_policies(list(fold.policies.values()))
-        # A deflection of a case known here carries its dimensions; else (a visitor's, or a case not
-        # read yet) the channel and brand the question was asked in.
+        # A deflection carries its case's dimensions (none while the case is not known here: they
+        # come with it).
         await repository.add_deflections(
             [
                 (
-                    DeflectionRow(d.suggestion_id, d.article_id, d.case_id, d.locale, d.deflected_at),
-                    dimensions[d.case_id] if d.case_id in dimensions else Dimensions(d.channel.value, d.brand),
+                    DeflectionRow(d.suggestion_id, d.article_id, d.case_id, d.locale, d.answered_at),
+                    dimensions.get(d.case_id, UNKNOWN),
                 )
                 for d in deflections
             ]

@@ -2,8 +2,8 @@
 support vocabulary (search/vocabulary.py), and the configuration version every write to them moves
 (each process's synonym cache reloads on it).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 
 A fresh install gets the vocabulary as search/vocabulary.py holds it when it migrates; one already
 migrated keeps what its admins made of it (a later change of the seed would be a migration of its own).
@@ -19,8 +19,8 @@ from omnicase.kit.ids import uuid7
 from omnicase.knowledge.search.vocabulary import SEED
 from omnicase.ops.migrations import drop_config_version, install_config_version
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
