@@ -25,7 +25,7 @@ async def test_the_built_in_settings_send_no_surveys_until_an_admin_saves_some(a
     assert answer.status_code == 200
     body = answer.json()
     assert (body["built_in"], body["enabled"], body["delay_seconds"], body["reasons"]) == (True, False, 86400, [])
-    assert body["built_in_locales"] == ["en", "ko", "zh"]
+    assert body["built_in_locales"] == ["de", "en", "es", "fr", "ko", "zh"]
 
     saved = await api.put("/api/v1/csat/settings", json=SETTINGS)
     assert saved.status_code == 200, saved.text

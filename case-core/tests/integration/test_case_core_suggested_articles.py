@@ -38,25 +38,41 @@ SUGGESTING = {"auto_response": True, "suggest_articles": True}
 
 @pytest_asyncio.fixture
 async def knowledge(
-    db: Database, database_url: str, settings: CaseCoreSettings, services: Services
+    app: FastAPI, db: Database, database_url: str, settings: CaseCoreSettings, services: Services
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real knowledge app over real HTTP, on the test's rolled-back transaction; case-core's
-    auto-responses ask it. The client writes articles as an admin would."""
-    knowledge_settings = KnowledgeSettings(database_url=database_url, internal_secret=settings.internal_secret)
-    app = create_knowledge_app(knowledge_settings)
-    app.state.database = db
-    state = new_state(knowledge_settings)
-    app.state.runtime = Runtime(
-        spec=KNOWLEDGE, settings=knowledge_settings, database=db, outbox=Outbox(knowledge_outbox), state=state
-    )
-    async with serve_http(app, lifespan="off") as url:
-        suggester = ArticleSuggester(url, settings.internal_secret, timeout_seconds=30)
-        services.auto_responses.suggester = suggester
-        auth = GatewayIdentity(settings.internal_secret, scopes=frozenset({"knowledge:read", "knowledge:write"}))
-        # The first Korean article loads the Korean model (seconds, more on a busy machine).
-        async with httpx.AsyncClient(base_url=url, auth=auth, timeout=60) as client:
-            yield client
-        await suggester.aclose()
+    auto-responses ask it, and it asks case-core (served over HTTP too) for the brands articles
+    may name. The client writes articles as an admin would."""
+    async with serve_http(app, lifespan="off") as desk:
+        knowledge_settings = KnowledgeSettings(
+            database_url=database_url, internal_secret=settings.internal_secret, case_core_url=desk
+        )
+        knowledge_app = create_knowledge_app(knowledge_settings)
+        knowledge_app.state.database = db
+        state = new_state(knowledge_settings)
+        knowledge_app.state.runtime = Runtime(
+            spec=KNOWLEDGE, settings=knowledge_settings, database=db, outbox=Outbox(knowledge_outbox), state=state
+        )
+        async with serve_http(knowledge_app, lifespan="off") as url:
+            suggester = ArticleSuggester(url, settings.internal_secret, timeout_seconds=30)
+            services.auto_responses.suggester = suggester
+            auth = GatewayIdentity(settings.internal_secret, scopes=frozenset({"knowledge:read", "knowledge:write"}))
+            # The first Korean article loads the Korean model (seconds, more on a busy machine).
+            try:
+                async with httpx.AsyncClient(base_url=url, auth=auth, timeout=60) as client:
+                    yield client
+            finally:
+                await suggester.aclose()
+                await state.desk.aclose()
+                await state.brands.aclose()
+
+
+async def _new_brand(api: httpx.AsyncClient) -> str:
+    """A brand only this test uses (articles may name only brands case-core has)."""
+    slug = f"kb-{uuid.uuid4().hex[:8]}"
+    created = await api.post("/api/v1/brands", json={"name": f"Brand {slug}", "slug": slug})
+    assert created.status_code == 201, created.text
+    return slug
 
 
 async def test_a_korean_email_is_acknowledged_with_the_korean_article_that_answers_it(
@@ -67,7 +83,7 @@ async def test_a_korean_email_is_acknowledged_with_the_korean_article_that_answe
     email: Email,
     address: str,
 ) -> None:
-    brand = f"kb-{uuid.uuid4().hex[:8]}"
+    brand = await _new_brand(api)
     for locale, title, body in [
         ("ko", "비밀번호 재설정", "설정의 보안 메뉴에서 비밀번호 재설정을 선택하세요."),
         ("ko", "환불 요청", "환불은 영업일 기준 5일 안에 처리됩니다."),
@@ -133,7 +149,7 @@ async def test_an_agents_reply_carries_the_articles_it_attaches(
 ) -> None:
     suggester = ArticleSuggester(str(knowledge.base_url), settings.internal_secret, timeout_seconds=30)
     app.state.services.suggester = suggester
-    brand = f"kb-{uuid.uuid4().hex[:8]}"
+    brand = await _new_brand(api)
     ids: list[str] = []
     for title, status in [("Reset your password", "published"), ("Not written yet", "draft")]:
         payload = {"brand": brand, "locale": "en", "title": title, "body": f"{title}.", "status": status}

@@ -27970,9 +27970,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
                 "multipart/form-data": {
-                    attachments?: string[];
+                    attachments: string[];
                 };
             };
         };

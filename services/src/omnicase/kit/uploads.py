@@ -141,6 +141,13 @@ def message_request_body(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+def files_request_body() -> dict[str, Any]:
+    """The OpenAPI request body of an upload of files alone: a form with at least one in ``attachments``."""
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1}
+    form = {"type": "object", "properties": {"attachments": files}, "required": ["attachments"]}
+    return {"required": True, "content": {"multipart/form-data": {"schema": form}}}
+
+
 def publish_attachment_limit(app: FastAPI, path: str, most: int) -> None:
     """The files a message takes at ``path`` (POST), at most ``most``: said in its multipart schema
     (``maxItems``), as this deployment refuses more (400 from the form parser)."""

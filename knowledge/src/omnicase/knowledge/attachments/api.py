@@ -19,7 +19,7 @@ from omnicase.kit.errors import (
 from omnicase.kit.identity import CurrentIdentity, area_access
 from omnicase.kit.uploads import (
     download_response,
-    message_request_body,
+    files_request_body,
     publish_attachment_limit,
     read_message_body,
     store_uploads,
@@ -51,7 +51,7 @@ def publish_upload_limit(app: FastAPI, most: int) -> None:
     operation_id="add_kb_article_attachments",
     summary="Attach files to an article (multipart/form-data, files in `attachments`)",
     status_code=status.HTTP_201_CREATED,
-    openapi_extra={"requestBody": message_request_body(AttachmentUpload)},
+    openapi_extra={"requestBody": files_request_body()},
     responses=problem_responses(
         BadRequest, ArticleNotFound, ArticleIsArchived, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
     ),
