@@ -144,7 +144,12 @@ def message_request_body(model: type[BaseModel]) -> dict[str, Any]:
 def files_request_body() -> dict[str, Any]:
     """The OpenAPI request body of an upload of files alone: a form with at least one in ``attachments``."""
     files = {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1}
-    form = {"type": "object", "properties": {"attachments": files}, "required": ["attachments"]}
+    form = {
+        "type": "object",
+        "properties": {"attachments": files},
+        "required": ["attachments"],
+        "additionalProperties": False,
+    }
     return {"required": True, "content": {"multipart/form-data": {"schema": form}}}
 
 
