@@ -99,6 +99,19 @@ async def test_files_are_uploaded_listed_downloaded_and_served_while_published(
     assert [item["filename"] for item in await _listed(client, article_id)] == ["manual.pdf"]
 
 
+async def test_the_same_file_twice_in_one_upload_is_one_attachment_named_as_the_later(
+    client: httpx.AsyncClient, brand: str
+) -> None:
+    article_id = await _article(client, brand)
+    files = [
+        ("attachments", ("draft.pdf", PDF, "application/pdf")),
+        ("attachments", ("final.pdf", PDF, "application/pdf")),
+    ]
+    uploaded = await client.post(f"/api/v1/kb/articles/{article_id}/attachments", files=files)
+    assert uploaded.status_code == 201, uploaded.text
+    assert [item["filename"] for item in await _listed(client, article_id)] == ["final.pdf"]
+
+
 async def test_bad_uploads_are_refused_and_change_nothing(
     client: httpx.AsyncClient, small: httpx.AsyncClient, agent: GatewayIdentity, brand: str
 ) -> None:

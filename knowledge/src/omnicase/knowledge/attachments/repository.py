@@ -38,6 +38,9 @@ class AttachmentRepository(Repository):
         """Add the files; the same bytes again on the article take the new name and type."""
         if not rows:
             return
+        # The same bytes twice in one upload are one row, named as the later one (PostgreSQL
+        # refuses to update a row twice in one statement).
+        rows = list({(row["article_id"], row["sha256"]): row for row in rows}.values())
         statement = insert(article_attachments).values(rows)
         excluded = statement.excluded
         await self.session.execute(
