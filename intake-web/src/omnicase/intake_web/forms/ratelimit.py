@@ -147,7 +147,7 @@ class AcceptedCounts:
 
     async def count(self, scopes: list[str], form_id: uuid.UUID, day: date, now: datetime) -> Counts:
         window = _window(scopes, now)
-        return await self._posts.submit(_Post(tuple(window["scopes"]), window_start(now), form_id, day))
+        return await self._posts.submit(_Post(tuple(window["scopes"]), window["window_start"], form_id, day))
 
     async def close(self) -> None:
         await self._posts.close()
