@@ -21,6 +21,11 @@ keyword can hold, so that "schema-valid input refused" keeps its meaning everywh
   a key named by another field's value): a generated form keeps the first field of each key,
   labels each in its default locale and names its honeypot unlike its fields.
 - An agent lists each skill once (routing): the first level given for a skill is kept.
+- A synonym set's terms differ from each other in any letter case and each holds a word a
+  search can match (knowledge): a term that repeats one before it, or holds no letter or digit,
+  gets a word of its own appended.
+- An internal note carries no articles (case-core: only a reply, which customers read, links
+  them): a message generated with ``public: false`` is sent without its ``articles``.
 
 Only input generated as valid is changed (a case generated to break the schema is left as it is).
 
@@ -246,6 +251,40 @@ def skills_listed_once(ctx: schemathesis.HookContext, case: schemathesis.Case[An
                 kept.append(skill)
             seen.add(key)
         case.body["skills"] = kept
+    return case
+
+
+# -- a synonym set's terms -------------------------------------------------------------
+
+
+@_hook("map_case", path_regex=r"^/api/v1/kb/synonyms(/\{synonym_set_id\})?$")
+def terms_differ(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
+    """A synonym set's terms are different words (knowledge refuses a set whose terms are one term
+    in any letter case, or a term of punctuation alone; uniqueness after case folding is no JSON
+    Schema keyword): a repeated or wordless term gets a word of its own appended."""
+    terms = case.body.get("terms") if isinstance(case.body, dict) else None
+    if _positive(case) and isinstance(case.body, dict) and isinstance(terms, list):
+        seen: set[str] = set()
+        kept = []
+        for index, term in enumerate(terms):
+            if isinstance(term, str) and (term.strip().casefold() in seen or not any(c.isalnum() for c in term)):
+                term = f"{term[:90]} term{index}"
+            if isinstance(term, str):
+                seen.add(term.strip().casefold())
+            kept.append(term)
+        case.body["terms"] = kept
+    return case
+
+
+# -- articles on replies only -----------------------------------------------------------
+
+
+@_hook("map_case", path_regex=r"^/api/v1/cases/\{case_id\}/messages$")
+def articles_on_replies_only(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
+    """Only a public reply links articles (case-core refuses them on an internal note, which
+    depends on another property's value: no JSON Schema keyword the document uses)."""
+    if _positive(case) and isinstance(case.body, dict) and case.body.get("public") is False:
+        case.body.pop("articles", None)
     return case
 
 
