@@ -132,6 +132,35 @@ class TimerRow:
     due_at: datetime
 
 
+# An agent's load as both reads of candidates select it (the queue's members, or every member of
+# several queues under lock).
+_LOAD = (
+    agents.c.user_id,
+    agents.c.presence,
+    agents.c.capacity,
+    agents.c.used_capacity,
+    agents.c.active_cases,
+    agents.c.languages,
+    agents.c.last_assigned_at,
+)
+
+
+def _candidate(load: Any, member: Any) -> Candidate:
+    """An agent as a queue sees it: its ``load`` (the :data:`_LOAD` columns) and its ``member``ship
+    of the queue (``skill_ids`` and ``levels`` in skill order, ``last_offered_at``)."""
+    return Candidate(
+        agent_id=load.user_id,
+        presence=Presence(load.presence),
+        capacity=load.capacity,
+        used_capacity=load.used_capacity,
+        active_cases=load.active_cases,
+        skills=dict(zip(member.skill_ids or (), member.levels or (), strict=True)),
+        languages=frozenset(language.casefold() for language in load.languages),
+        last_assigned_at=load.last_assigned_at,
+        queue_last_offered_at=member.last_offered_at,
+    )
+
+
 class WorkRepository(Repository):
     # -- case projection -------------------------------------------------------------
 
@@ -340,13 +369,7 @@ class WorkRepository(Repository):
         )
         rows = await self.session.execute(
             select(
-                agents.c.user_id,
-                agents.c.presence,
-                agents.c.capacity,
-                agents.c.used_capacity,
-                agents.c.active_cases,
-                agents.c.languages,
-                agents.c.last_assigned_at,
+                *_LOAD,
                 group_members.c.last_offered_at,
                 skill_ids.label("skill_ids"),
                 levels.label("levels"),
@@ -354,20 +377,7 @@ class WorkRepository(Repository):
             .join(group_members, group_members.c.agent_id == agents.c.user_id)
             .where(group_members.c.group_id == group_id)
         )
-        return [
-            Candidate(
-                agent_id=row.user_id,
-                presence=Presence(row.presence),
-                capacity=row.capacity,
-                used_capacity=row.used_capacity,
-                active_cases=row.active_cases,
-                skills=dict(zip(row.skill_ids or (), row.levels or (), strict=True)),
-                languages=frozenset(language.casefold() for language in row.languages),
-                last_assigned_at=row.last_assigned_at,
-                queue_last_offered_at=row.last_offered_at,
-            )
-            for row in rows
-        ]
+        return [_candidate(row, row) for row in rows]
 
     async def lock_queue_candidates(self, group_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Candidate]]:
         """Every member of these queues with skills and current load, per queue, in two
@@ -377,18 +387,7 @@ class WorkRepository(Repository):
             return {}
         members = select(group_members.c.agent_id).where(group_members.c.group_id.in_(group_ids))
         locked = await self.session.execute(
-            select(
-                agents.c.user_id,
-                agents.c.presence,
-                agents.c.capacity,
-                agents.c.used_capacity,
-                agents.c.active_cases,
-                agents.c.languages,
-                agents.c.last_assigned_at,
-            )
-            .where(agents.c.user_id.in_(members))
-            .order_by(agents.c.user_id)
-            .with_for_update()
+            select(*_LOAD).where(agents.c.user_id.in_(members)).order_by(agents.c.user_id).with_for_update()
         )
         loads = {row.user_id: row for row in locked}
         held = (
@@ -413,19 +412,7 @@ class WorkRepository(Repository):
             load = loads.get(member.agent_id)
             if load is None:
                 continue
-            pools[member.group_id].append(
-                Candidate(
-                    agent_id=member.agent_id,
-                    presence=Presence(load.presence),
-                    capacity=load.capacity,
-                    used_capacity=load.used_capacity,
-                    active_cases=load.active_cases,
-                    skills=dict(zip(member.skill_ids or (), member.levels or (), strict=True)),
-                    languages=frozenset(language.casefold() for language in load.languages),
-                    last_assigned_at=load.last_assigned_at,
-                    queue_last_offered_at=member.last_offered_at,
-                )
-            )
+            pools[member.group_id].append(_candidate(load, member))
         return pools
 
     async def add_loads(self, loads: Sequence[tuple[uuid.UUID, int, int, datetime]]) -> None:
