@@ -572,33 +572,30 @@ class SlaClock(BaseModel):
     achieved_at: datetime | None = None
 
 
-class SlaClocksStarted(EventData):
+class CaseClocks(BaseModel):
+    """A case's milestones with targets, as both SLA clock events carry them (reporting reads them alike)."""
+
+    case_id: uuid.UUID
+    policy_id: uuid.UUID | None
+    schedule_id: uuid.UUID | None = Field(
+        default=None, description="The business-hours schedule of the case's policy (null: none, or calendar time)."
+    )
+    clocks: list[SlaClock]
+
+
+class SlaClocksStarted(EventData, CaseClocks):
     """A case's SLA targets apply for the first time: its milestones have due times."""
 
     event_type = "sla.clocks_started"
     topic = Topic.SLA_EVENTS
 
-    case_id: uuid.UUID
-    policy_id: uuid.UUID | None
-    schedule_id: uuid.UUID | None = Field(
-        default=None, description="The business-hours schedule of the case's policy (null: none, or calendar time)."
-    )
-    clocks: list[SlaClock]
 
-
-class SlaMilestonesUpdated(EventData):
+class SlaMilestonesUpdated(EventData, CaseClocks):
     """A case's milestones changed after their clocks started (re-timed, paused, resumed, met,
     cancelled, breached, or no policy applying any more); ``clocks`` is the whole new set."""
 
     event_type = "sla.milestones_updated"
     topic = Topic.SLA_EVENTS
-
-    case_id: uuid.UUID
-    policy_id: uuid.UUID | None
-    schedule_id: uuid.UUID | None = Field(
-        default=None, description="The business-hours schedule of the case's policy (null: none, or calendar time)."
-    )
-    clocks: list[SlaClock]
 
 
 # --- case-core additions ----------------------------------------------------------------------
