@@ -7,6 +7,7 @@ import ipaddress
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -108,6 +109,17 @@ async def _subscribe(api: httpx.AsyncClient, url: str, *event_types: str) -> dic
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+@asynccontextmanager
+async def _subscribed(
+    api: httpx.AsyncClient, receiver: WebhookReceiver, *event_types: str
+) -> AsyncIterator[dict[str, Any]]:
+    """A subscription of ``event_types`` (``case.created`` by default) delivering to ``receiver``, served
+    on loopback (allow-listed) while the block runs."""
+    async with serve_http(receiver, lifespan="off") as url:
+        await _allow_loopback(api)
+        yield await _subscribe(api, f"{url}/hooks", *event_types)
 
 
 async def _open_case(api: httpx.AsyncClient, subject: str = "Printer on fire") -> dict[str, Any]:
@@ -290,9 +302,7 @@ async def test_solving_a_case_notifies_case_solved_subscribers(
     api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch
 ) -> None:
     receiver = WebhookReceiver()
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks", "case.solved")
+    async with _subscribed(api, receiver, "case.solved") as hook:
         case = await _open_case(api)
         priority = await api.patch(
             f"/api/v1/cases/{case['id']}", json={"priority": "high"}, headers={"If-Match": '"1"'}
@@ -313,9 +323,7 @@ async def test_a_satisfaction_rating_is_delivered_to_its_subscribers(
     api: httpx.AsyncClient, app: FastAPI, db: Database, flush_events: Flush, dispatch: Dispatch
 ) -> None:
     receiver = WebhookReceiver()
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks", "case.satisfaction_rated")
+    async with _subscribed(api, receiver, "case.satisfaction_rated") as hook:
         case = await _open_case(api)
         survey_id = uuid.uuid4()
         async with db.unit_of_work() as session:
@@ -335,9 +343,7 @@ async def test_a_429_waits_as_long_as_retry_after_asks_then_delivers(
     api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, clock: ManualClock
 ) -> None:
     receiver = WebhookReceiver((429, {"Retry-After": "300"}))
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         await _open_case(api)
         await flush_events()
         assert await dispatch() == 1
@@ -360,9 +366,7 @@ async def test_failures_back_off_exponentially_and_give_up_after_the_attempt_bud
     api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, clock: ManualClock
 ) -> None:
     receiver = WebhookReceiver(*[(500, {})] * 10)
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         await _open_case(api)
         await flush_events()
         waits = []
@@ -396,9 +400,7 @@ async def test_410_gone_disables_the_subscription(
     api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch
 ) -> None:
     receiver = WebhookReceiver((410, {}))
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         await _open_case(api)
         await flush_events()
         assert await dispatch() == 1
@@ -417,9 +419,7 @@ async def test_sustained_failure_disables_the_subscription_and_re_enabling_resum
     api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch, clock: ManualClock, db: Database
 ) -> None:
     receiver = WebhookReceiver(*[(503, {})] * 9)
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         for n in range(3):
             await _open_case(api, f"case {n}")
         await flush_events()
@@ -458,9 +458,7 @@ async def test_a_receiver_moved_into_a_private_network_is_not_called(
     api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch
 ) -> None:
     receiver = WebhookReceiver()
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         [network] = (await api.get("/api/v1/webhooks/allowed-networks")).json()["items"]
         await api.delete(f"/api/v1/webhooks/allowed-networks/{network['id']}")
         await _open_case(api)
@@ -476,9 +474,7 @@ async def test_a_failed_delivery_can_be_redelivered_with_the_same_message_id(
     api: httpx.AsyncClient, flush_events: Flush, dispatch: Dispatch
 ) -> None:
     receiver = WebhookReceiver((410, {}))
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         await _open_case(api)
         await flush_events()
         await dispatch()
@@ -541,9 +537,7 @@ async def test_a_signing_secret_is_shown_once_and_kept_sealed(
     api: httpx.AsyncClient, db: Database, dispatch: Dispatch
 ) -> None:
     receiver = WebhookReceiver()
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         assert (await api.get(f"/api/v1/webhooks/{hook['id']}/secret")).status_code == 404, "no way to read it again"
         rotated = (await api.post(f"/api/v1/webhooks/{hook['id']}/secret/rotate")).json()["secret"]
         async with db.unit_of_work() as session:
@@ -564,9 +558,7 @@ async def test_secrets_stored_before_sealing_still_sign_and_the_reseal_pass_seal
     api: httpx.AsyncClient, db: Database, webhooks: WebhookService, dispatch: Dispatch
 ) -> None:
     receiver = WebhookReceiver()
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         async with db.unit_of_work() as session:
             # As a row written before this version: the plain secret in the column.
             await session.execute(
@@ -598,9 +590,7 @@ def _secrets_of(hook_id: str) -> Any:
 
 async def test_a_test_event_lets_an_integrator_check_their_endpoint(api: httpx.AsyncClient, dispatch: Dispatch) -> None:
     receiver = WebhookReceiver()
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         queued = await api.post(f"/api/v1/webhooks/{hook['id']}/test")
         assert queued.status_code == 202, queued.text
         assert queued.json()["event_type"] == "webhook.test"
@@ -619,9 +609,7 @@ async def test_a_rotated_secret_signs_beside_the_old_one_until_the_grace_period_
     api: httpx.AsyncClient, dispatch: Dispatch, clock: ManualClock
 ) -> None:
     receiver = WebhookReceiver()
-    async with serve_http(receiver, lifespan="off") as url:
-        await _allow_loopback(api)
-        hook = await _subscribe(api, f"{url}/hooks")
+    async with _subscribed(api, receiver) as hook:
         rotated = await api.post(f"/api/v1/webhooks/{hook['id']}/secret/rotate")
         assert rotated.status_code == 200, rotated.text
         new_secret = rotated.json()["secret"]
