@@ -3,46 +3,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.pagination import Page
-from omnicase.kit.repository import Repository
+from omnicase.kit.repository import TableRepository
 from omnicase.routing.groups.schemas import Group
 from omnicase.routing.models import cases, groups, rules
 
 
-class GroupRepository(Repository):
-    async def get(self, group_id: uuid.UUID) -> Group | None:
-        row = (await self.session.execute(select(groups).where(groups.c.id == group_id))).mappings().first()
-        return Group.model_validate(dict(row)) if row else None
+def _group(row: Any) -> Group:
+    return Group.model_validate(row._mapping)
 
-    async def name_taken(self, name: str, *, other_than: uuid.UUID | None = None) -> bool:
-        condition = groups.c.name == name
-        if other_than is not None:
-            condition = condition & (groups.c.id != other_than)
-        return bool(await self.session.scalar(select(exists().where(condition))))
 
-    async def insert(self, values: dict[str, Any]) -> None:
-        await self.session.execute(groups.insert().values(**values))
-
-    async def update(self, group_id: uuid.UUID, values: dict[str, Any]) -> None:
-        await self.session.execute(update(groups).where(groups.c.id == group_id).values(**values))
-
-    async def delete(self, group_id: uuid.UUID) -> None:
-        await self.session.execute(delete(groups).where(groups.c.id == group_id))
-
-    async def page(self, after: uuid.UUID | None, limit: int) -> Page[Group]:
-        statement = select(groups).order_by(groups.c.id)
-        if after is not None:
-            statement = statement.where(groups.c.id > after)
-        return await self.paginate(
-            Page[Group], statement, limit, key=lambda row: [row.id], item=lambda row: Group.model_validate(row._mapping)
-        )
-
-    async def existing(self, group_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        if not group_ids:
-            return set()
-        return set((await self.session.execute(select(groups.c.id).where(groups.c.id.in_(group_ids)))).scalars())
+class GroupRepository(TableRepository[Group]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, groups, Page[Group], _group)
 
     async def overflow_chain(self, start: uuid.UUID) -> list[uuid.UUID]:
         """The queues work overflows through from ``start`` on (``start`` included)."""

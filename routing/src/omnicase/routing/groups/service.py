@@ -96,5 +96,5 @@ class GroupService:
             raise OverflowConflict(
                 "The group's overflow settings cannot be combined with how it is set now.", errors=conflicts
             )
-        if "name" in values and await self.repo.name_taken(values["name"], other_than=group_id):
+        if "name" in values and await self.repo.taken("name", values["name"], other_than=group_id):
             raise NameTaken(f"A group named {values['name']!r} exists already.")

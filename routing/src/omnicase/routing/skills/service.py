@@ -29,7 +29,7 @@ class SkillService:
         return await self.repo.page(decode_id_cursor(cursor), limit)
 
     async def create(self, payload: SkillCreate) -> Skill:
-        if await self.repo.name_taken(payload.name):
+        if await self.repo.taken("name", payload.name):
             raise NameTaken(f"A skill named {payload.name!r} exists already.")
         skill_id, now = uuid7(), utcnow()
         await self.repo.insert({"id": skill_id, **payload.model_dump(), "created_at": now, "updated_at": now})
@@ -38,7 +38,7 @@ class SkillService:
     async def update(self, skill_id: uuid.UUID, payload: SkillUpdate) -> Skill:
         await self.get(skill_id)
         values = payload.model_dump(exclude_unset=True, exclude_none=True)
-        if "name" in values and await self.repo.name_taken(values["name"], other_than=skill_id):
+        if "name" in values and await self.repo.taken("name", values["name"], other_than=skill_id):
             raise NameTaken(f"A skill named {values['name']!r} exists already.")
         if values:
             await self.repo.update(skill_id, {**values, "updated_at": utcnow()})
