@@ -10,17 +10,16 @@ valid rule is and its columns, each domain says in its own repository and servic
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
 from omnicase.kit.ids import uuid7
 from omnicase.kit.pagination import Int32, Page, decode_cursor
-from omnicase.kit.repository import Repository
+from omnicase.kit.repository import TableRepository
 from omnicase.sla_engine.resync import request_resync
 
 
@@ -42,30 +41,14 @@ RuleT = TypeVar("RuleT", bound=Placed)
 BodyT = TypeVar("BodyT", bound=Placing)
 
 
-class OrderedRepository(Repository, Generic[RuleT]):
-    """The queries on one table of rules, each row read as ``record(row)`` and listed as ``page``."""
-
-    def __init__(
-        self, session: AsyncSession, table: Table, page: type[Page[RuleT]], record: Callable[[Any], RuleT]
-    ) -> None:
-        super().__init__(session)
-        self.table = table
-        self.page_type = page
-        self.record = record
-
-    async def insert(self, values: dict[str, Any]) -> RuleT:
-        statement = self.table.insert().values(**values).returning(*self.table.c)
-        return self.record((await self.session.execute(statement)).one())
+class OrderedRepository(TableRepository[RuleT]):
+    """The queries on one table of rules (the kit's :class:`TableRepository`'s), and theirs by position."""
 
     async def next_position(self) -> int:
         highest = func.coalesce(func.max(self.table.c.position) + 1, 0)
         return int(await self.session.scalar(select(highest)) or 0)
 
-    async def get(self, rule_id: uuid.UUID) -> RuleT | None:
-        row = (await self.session.execute(select(self.table).where(self.table.c.id == rule_id))).one_or_none()
-        return self.record(row) if row else None
-
-    async def page(self, after: tuple[int, uuid.UUID] | None, limit: int) -> Page[RuleT]:
+    async def in_order(self, after: tuple[int, uuid.UUID] | None, limit: int) -> Page[RuleT]:
         c = self.table.c
         query = select(self.table).order_by(c.position, c.id)
         if after is not None:
@@ -78,15 +61,6 @@ class OrderedRepository(Repository, Generic[RuleT]):
         c = self.table.c
         query = select(self.table).where(c.active).order_by(c.position, c.id)
         return [self.record(row) for row in await self.session.execute(query)]
-
-    async def update(self, rule_id: uuid.UUID, values: dict[str, Any]) -> RuleT | None:
-        statement = update(self.table).where(self.table.c.id == rule_id).values(**values)
-        row = (await self.session.execute(statement.returning(*self.table.c))).one_or_none()
-        return self.record(row) if row else None
-
-    async def delete(self, rule_id: uuid.UUID) -> bool:
-        result = await self.session.execute(delete(self.table).where(self.table.c.id == rule_id))
-        return bool(getattr(result, "rowcount", 0))
 
 
 class OrderedRules(Generic[BodyT, RuleT]):
@@ -111,7 +85,7 @@ class OrderedRules(Generic[BodyT, RuleT]):
 
     async def page(self, cursor: str | None, limit: int) -> Page[RuleT]:
         """The rules in evaluation order, a page after ``cursor``."""
-        return await self.repository.page(decode_cursor(cursor, Int32, uuid.UUID), limit)
+        return await self.repository.in_order(decode_cursor(cursor, Int32, uuid.UUID), limit)
 
     async def create(self, payload: BodyT) -> RuleT:
         await self.check(payload)
