@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, exists, select, tuple_, union_all, update
+from sqlalchemy import exists, select, tuple_, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.pagination import Page
-from omnicase.kit.repository import Repository
+from omnicase.kit.repository import TableRepository
 from omnicase.sla_engine.business_hours.schemas import Schedule
 from omnicase.sla_engine.models import automations, policies, schedules
 
@@ -17,10 +18,9 @@ def _schedule(row: Any) -> Schedule:
     return Schedule.model_validate(row._mapping)
 
 
-class ScheduleRepository(Repository):
-    async def insert(self, values: dict[str, Any]) -> Schedule:
-        row = (await self.session.execute(schedules.insert().values(**values).returning(*schedules.c))).one()
-        return _schedule(row)
+class ScheduleRepository(TableRepository[Schedule]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, schedules, Page[Schedule], _schedule)
 
     async def get(self, schedule_id: uuid.UUID, *, for_update: bool = False) -> Schedule | None:
         query = select(schedules).where(schedules.c.id == schedule_id)
@@ -35,19 +35,11 @@ class ScheduleRepository(Repository):
     async def exists(self, schedule_id: uuid.UUID) -> bool:
         return bool(await self.session.scalar(select(exists().where(schedules.c.id == schedule_id))))
 
-    async def page(self, after: tuple[str, uuid.UUID] | None, limit: int) -> Page[Schedule]:
+    async def by_name(self, after: tuple[str, uuid.UUID] | None, limit: int) -> Page[Schedule]:
         query = select(schedules).order_by(schedules.c.name, schedules.c.id)
         if after is not None:
             query = query.where(tuple_(schedules.c.name, schedules.c.id) > tuple_(*after))
         return await self.paginate(Page[Schedule], query, limit, key=lambda row: [row.name, row.id], item=_schedule)
-
-    async def update(self, schedule_id: uuid.UUID, values: dict[str, Any]) -> Schedule | None:
-        row = (
-            await self.session.execute(
-                update(schedules).where(schedules.c.id == schedule_id).values(**values).returning(*schedules.c)
-            )
-        ).one_or_none()
-        return _schedule(row) if row else None
 
     async def in_use(self, schedule_id: uuid.UUID) -> bool:
         users = union_all(
@@ -55,7 +47,3 @@ class ScheduleRepository(Repository):
             select(automations.c.id).where(automations.c.schedule_id == schedule_id),
         )
         return bool(await self.session.scalar(select(exists(users.subquery().select()))))
-
-    async def delete(self, schedule_id: uuid.UUID) -> bool:
-        result = await self.session.execute(delete(schedules).where(schedules.c.id == schedule_id))
-        return bool(getattr(result, "rowcount", 0))

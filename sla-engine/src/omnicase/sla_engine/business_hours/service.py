@@ -77,7 +77,7 @@ class ScheduleService:
 
     async def page(self, cursor: str | None, limit: int) -> Page[Schedule]:
         """The schedules by name, a page after ``cursor``."""
-        return await self.repository.page(decode_cursor(cursor, str, uuid.UUID), limit)
+        return await self.repository.by_name(decode_cursor(cursor, str, uuid.UUID), limit)
 
     async def create(self, payload: ScheduleCreate) -> Schedule:
         _check(payload)
