@@ -43,6 +43,7 @@ def admin(stack: SuiteStack, admin_login: tuple[str, str]) -> Iterator[Gateway]:
 
 @pytest.fixture(scope="module")
 def channel(admin: Gateway) -> dict[str, Any]:
+    admin.brand("acme")
     created: dict[str, Any] = admin.post(
         "/api/v1/voice/channels",
         {
@@ -144,6 +145,7 @@ def call_center(admin: Gateway) -> Iterator[dict[str, Any]]:
     phones = admin.post("/api/v1/groups", {"name": f"Phones {run}", "offer_timeout_seconds": 120})
     nobody = admin.post("/api/v1/groups", {"name": f"Nobody {run}", "offer_timeout_seconds": 120})
     for brand, group in ((staffed, phones), (empty, nobody)):
+        admin.brand(brand)  # the voice channels name it: case-core must have it
         admin.post(
             "/api/v1/routing/rules",
             {

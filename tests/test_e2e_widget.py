@@ -66,6 +66,8 @@ def desk(
             {"name": "Chats are offered", "target_group_id": chat["id"], "conditions": {"channels": ["messaging"]}},
         )
         ada_id, ada = online_agent(clients, admin, "Ada", [], [chat["id"]], domain="chat.example")
+        # The widgets name a brand case-core has.
+        admin.brand("acme")
         channel = admin.post(
             "/api/v1/channels",
             {
@@ -86,7 +88,6 @@ def desk(
             f"<body><main><h1>Acme shop</h1><p>Our products.</p></main>{snippet.text}</body></html>"
         )
         # A second widget of the brand answers first with the help center's articles.
-        admin.brand("acme")
         article = admin.post(
             "/api/v1/kb/articles",
             {

@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
 from omnicase.devtools.testing.apps import running
-from omnicase.devtools.testing.plugin import SettingsFactory
+from omnicase.devtools.testing.plugin import BrandDesk, SettingsFactory
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.app import create_app
 from omnicase.intake_web.forms import tokens
@@ -68,7 +69,7 @@ class Service:
                 },
                 {"key": "attachments", "labels": {"en": "Files"}},
             ],
-            "defaults": {"priority": "high", "tags": ["web", "billing"], "brand": "acme"},
+            "defaults": {"priority": "high", "tags": ["web", "billing"], "brand": BRAND},
             "thank_you_url": "https://example.com/thanks",
             "spam": {"min_fill_seconds": 2},
             **overrides,
@@ -117,14 +118,25 @@ class Service:
 StartService = Callable[..., Awaitable[Service]]
 
 
+# The brand the tests' forms and channels name (case-core must have it: intake-web checks).
+BRAND = "acme"
+
+
+@pytest.fixture(scope="session")
+def desk(brand_desk: BrandDesk) -> BrandDesk:
+    """The session's real case-core, with the brand the tests' forms and channels name."""
+    brand_desk.make(BRAND)
+    return brand_desk
+
+
 @pytest_asyncio.fixture
-async def start_service(service_settings: SettingsFactory) -> AsyncIterator[StartService]:
+async def start_service(service_settings: SettingsFactory, desk: BrandDesk) -> AsyncIterator[StartService]:
     """``await start_service(**settings overrides)``: the whole service live (``await service.stop()``
     takes it down before the test ends)."""
     stops: list[Callable[[], Awaitable[None]]] = []
 
     async def start(**overrides: Any) -> Service:
-        settings = service_settings(IntakeWebSettings, **overrides)
+        settings = service_settings(IntakeWebSettings, **{"case_core_url": desk.url, **overrides})
         app = create_app(settings)
         context = running(app)
         client = await context.__aenter__()
@@ -153,7 +165,7 @@ async def service(start_service: StartService) -> Service:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared_service(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Service]:
+async def shared_service(database_url: str, kafka_bootstrap: str, desk: BrandDesk) -> AsyncIterator[Service]:
     """One running service for a whole test module (its tests run on the module's event loop).
 
     For tests that each work on forms or channels of their own and never count a
@@ -167,6 +179,7 @@ async def shared_service(database_url: str, kafka_bootstrap: str) -> AsyncIterat
         topic_prefix=prefix,
         consumer_session_timeout_ms=3000,
         consumer_heartbeat_interval_ms=300,
+        case_core_url=desk.url,
     )
     app = create_app(settings)
     async with running(app) as client:
@@ -185,8 +198,8 @@ class Served:
 
 
 @pytest_asyncio.fixture
-async def served_service(service_settings: SettingsFactory) -> AsyncIterator[Served]:
-    settings = service_settings(IntakeWebSettings)
+async def served_service(service_settings: SettingsFactory, desk: BrandDesk) -> AsyncIterator[Served]:
+    settings = service_settings(IntakeWebSettings, case_core_url=desk.url)
     async with (
         serve_http(create_app(settings)) as url,
         httpx.AsyncClient(base_url=url, headers=admin_headers(settings)) as client,

@@ -52,6 +52,10 @@ export async function flow({ url, email, password, run }: Settings): Promise<Flo
   const admin = createOmnicaseClient(url);
   await logIn(admin, email, password);
 
+  // Mailboxes and forms name a brand case-core has: the run's own, made first.
+  const brand = await admin.POST("/api/v1/brands", { body: { name: `Flow ${run}`, slug: `flow-${run}` } });
+  if (brand.data === undefined) throw new OmnicaseError("create the brand", brand.response, brand.error);
+
   const mailbox = await admin.POST("/api/v1/mailboxes", {
     body: { address: `support-${run}@flow.example`, display_name: "Flow Support", brand: `flow-${run}` },
   });

@@ -7258,7 +7258,11 @@ export interface components {
             address: string;
             /** Display Name */
             display_name?: string | null;
-            /** Brand */
+            /**
+             * Brand
+             * @description The slug of a brand of `/api/v1/brands`: every case the mailbox opens carries it.
+             * @example example
+             */
             brand?: string | null;
             defaults?: components["schemas"]["MailboxDefaults"];
             /**
@@ -7333,7 +7337,10 @@ export interface components {
             address?: string | null;
             /** Display Name */
             display_name?: string | null;
-            /** Brand */
+            /**
+             * Brand
+             * @description The slug of a brand of `/api/v1/brands`.
+             */
             brand?: string | null;
             defaults?: components["schemas"]["MailboxDefaults"] | null;
             /** Auto Response */
@@ -8183,7 +8190,11 @@ export interface components {
          *     texts, keys and custom values that can be stored, all said in its schema.
          */
         RouteDefaults: {
-            /** Brand */
+            /**
+             * Brand
+             * @description The slug of a brand of `/api/v1/brands`: every case the route opens carries it.
+             * @example acme
+             */
             brand?: string | null;
             priority?: components["schemas"]["Priority"] | null;
             /** Group Id */
@@ -8464,7 +8475,7 @@ export interface components {
             phone_numbers: string[];
             /**
              * Brand
-             * @description The brand of its cases.
+             * @description The slug of a brand of `/api/v1/brands`: the brand of the channel's cases.
              */
             brand?: string | null;
             /**
@@ -8772,7 +8783,7 @@ export interface components {
             kind: "widget";
             /**
              * Brand
-             * @description The brand's slug: set on every case the widget opens, and the brand the widget speaks for.
+             * @description The slug of a brand of `/api/v1/brands`: set on every case the widget opens, and the brand the widget speaks for.
              * @example acme
              */
             brand: string;
@@ -21967,6 +21978,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -21996,13 +22017,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -22228,7 +22250,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22267,13 +22289,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -22492,6 +22515,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation error */
             422: {
                 headers: {
@@ -22511,13 +22544,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -22655,7 +22689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22684,13 +22718,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -23688,6 +23723,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation error */
             422: {
                 headers: {
@@ -23707,13 +23752,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -23851,7 +23897,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -23880,13 +23926,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -25703,6 +25750,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unknown reference */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation error */
             422: {
                 headers: {
@@ -25722,13 +25779,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -25866,7 +25924,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -25895,13 +25953,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Service unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -1,16 +1,16 @@
 """The chat widget's rows in ``omnicase bench``: many visitors' conversations open on one intake-web process.
 
 A real intake-web (``omnicase serve intake-web``, its own process) on the run's PostgreSQL and
-broker; a widget channel; ``BENCH_WIDGET_VISITORS`` (2,000) visitors each open a conversation
-and write one message (acceptance latency: the POST's answer, given once the message and its
-intake event are committed), then keep its event stream open over a raw HTTP/1.1 connection
-(the cheapest client there is, so the bench process measures intake-web, not itself). Then
-``BENCH_WIDGET_REPLIES`` (300) agent replies are published on ``outbound.messages`` at
-``BENCH_WIDGET_RATE`` (10) per second, as case-core sends them, each to another visitor:
-latency from the reply's envelope time (stamped as it is published) to its ``data`` line at
-the visitor's stream (the consumer stores it in the transcript and wakes the stream). Every
-reply must arrive. intake-web's memory per stream is its resident size with every stream
-open, less its size before, over the streams. Visitor -> case created is the suite's to
+broker, beside a case-core answering only its brands (the widget's brand must be one); a widget
+channel; ``BENCH_WIDGET_VISITORS`` (2,000) visitors each open a conversation and write one message
+(acceptance latency: the POST's answer, given once the message and its intake event are committed),
+then keep its event stream open over a raw HTTP/1.1 connection (the cheapest client there is, so the
+bench process measures intake-web, not itself). Then ``BENCH_WIDGET_REPLIES`` (300) agent replies
+are published on ``outbound.messages`` at ``BENCH_WIDGET_RATE`` (10) per second, as case-core sends
+them, each to another visitor: latency from the reply's envelope time (stamped as it is published)
+to its ``data`` line at the visitor's stream (the consumer stores it in the transcript and wakes the
+stream). Every reply must arrive. intake-web's memory per stream is its resident size with every
+stream open, less its size before, over the streams. Visitor -> case created is the suite's to
 measure (it needs case-core); this row stops at the intake's commit.
 """
 
@@ -23,6 +23,7 @@ import secrets
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -57,44 +58,55 @@ class Visitor:
                 self.arrived[entry["text"]] = time.time()
 
 
-async def _start(target: BenchTarget, prefix: str, port: int, secret: str) -> asyncio.subprocess.Process:
+async def _start(
+    target: BenchTarget, service: str, prefix: str, port: int, secret: str, **more: str
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "DATABASE_URL": target.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": target.bootstrap_servers,
         "OMNICASE_TOPIC_PREFIX": prefix,
         "OMNICASE_INTERNAL_SECRET": secret,
-        "INTAKE_WEB_PORT": str(port),
+        f"{service.replace('-', '_').upper()}_PORT": str(port),
+        **more,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "omnicase.cli",
         "serve",
-        "intake-web",
+        service,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
 
 
-async def _channel(client: httpx.AsyncClient, secret: str) -> str:
+async def _posted(client: httpx.AsyncClient, url: str, body: Mapping[str, object], headers: dict[str, str]) -> str:
+    """The id of what ``url`` made of ``body``, asked until its service is up (409: made before)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            answer = await client.post(url, json=body, headers=headers)
+            if answer.status_code in (201, 409):
+                return str(answer.json().get("id"))
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the bench's {url} never took {body}")
+        await asyncio.sleep(0.5)
+
+
+async def _channel(client: httpx.AsyncClient, secret: str, desk_port: int) -> str:
+    # The widget's brand, made in the bench's case-core first: intake-web checks the brands channels name.
+    desk = service_identity_headers(secret, "bench", frozenset({"cases:read", "cases:write"}))
+    await _posted(client, f"http://{HOST}:{desk_port}/api/v1/brands", {"name": "Bench", "slug": "bench"}, desk)
     headers = service_identity_headers(secret, "bench", frozenset({"channels:read", "channels:write"}))
     body = {
         "name": "Bench chat",
         "config": {"kind": "widget", "brand": "bench", "per_ip_per_minute": 100_000},
     }
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            answer = await client.post("/api/v1/channels", json=body, headers=headers)
-            if answer.status_code == 201:
-                return str(answer.json()["id"])
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the bench intake-web never took a channel")
-        await asyncio.sleep(0.5)
+    return await _posted(client, "/api/v1/channels", body, headers)
 
 
 async def _visit(client: httpx.AsyncClient, channel_id: str, accepted: list[float]) -> Visitor:
@@ -158,8 +170,12 @@ async def measure(target: BenchTarget) -> list[Measurement]:
     rate = target.size("BENCH_WIDGET_RATE", 10)
     prefix = f"widget{uuid.uuid4().hex[:8]}."
     await ensure_suite_topics(target.bootstrap_servers, prefix=prefix, partitions=4)
-    port, secret = free_port(), secrets.token_urlsafe(32)
-    service = await _start(target, prefix, port, secret)
+    # case-core answers the brands only (on topics of its own: the visitors' messages stay intake-web's).
+    await ensure_suite_topics(target.bootstrap_servers, prefix=f"desk{prefix}", partitions=1)
+    port, desk_port, secret = free_port(), free_port(), secrets.token_urlsafe(32)
+    desk = await _start(target, "case-core", f"desk{prefix}", desk_port, secret)
+    case_core_url = f"http://{HOST}:{desk_port}"
+    service = await _start(target, "intake-web", prefix, port, secret, INTAKE_WEB_CASE_CORE_URL=case_core_url)
     producer = EventProducer(target.bootstrap_servers, client_id="bench-widget")
     visitors: list[Visitor] = []
     tasks: list[asyncio.Task[None]] = []
@@ -169,7 +185,7 @@ async def measure(target: BenchTarget) -> list[Measurement]:
         await producer.start()
         limits = httpx.Limits(max_connections=16)
         async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=30, limits=limits) as client:
-            channel_id = await _channel(client, secret)
+            channel_id = await _channel(client, secret, desk_port)
             process = psutil.Process(service.pid)
             accept_started = time.perf_counter()
             for start in range(0, count, 100):
@@ -208,8 +224,9 @@ async def measure(target: BenchTarget) -> list[Measurement]:
             if visitor.writer is not None:
                 visitor.writer.close()
         await producer.stop()
-        service.terminate()
-        await service.wait()
+        for process in (service, desk):
+            process.terminate()
+            await process.wait()
     latencies = [(v.arrived[text] - at) * 1000 for text, (v, at) in sent.items() if text in v.arrived]
     missed = len(sent) - len(latencies)
     note = f"{count} streams open, {rate} replies/s; intake-web {per_stream_kb:.1f} KB per open stream, "

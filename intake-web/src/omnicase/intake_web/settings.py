@@ -74,7 +74,8 @@ class IntakeWebSettings(ServiceSettings):
     )
     case_core_url: str | None = Field(
         default=None,
-        description="case-core's base URL (the brands whose look a hosted form wears); unset, its entry in "
+        description="case-core's base URL (the brands forms and channels may name, and whose look a hosted form "
+        "wears); unset, its entry in "
         "OMNICASE_SERVICE_URLS.",
     )
     case_core_timeout_seconds: float = Field(default=3.0, gt=0, le=30)

@@ -43,7 +43,7 @@ class IntakeWebState:
     call_agents: CallAgents
     # Whether a case a call is placed from exists (case-core's case API).
     cases: CaseLookup
-    # case-core's brands: the look a hosted form wears.
+    # case-core's brands: those forms and channels may name, the look a hosted form wears.
     brands: BrandDirectory
 
 

@@ -22,6 +22,9 @@
   :func:`installed_clock`).
 - ``brand`` (function): a brand only this test uses, for what is global and committed by API
   tests (rules, policies, sections) or shared by the whole session (a read model).
+- ``brand_desk`` (session): the real case-core, served from a thread of its own on its own topics,
+  for services that check the brands a body names (intake-web's forms and channels, intake-email's
+  mailboxes): its URL, and ``make(slug)`` (:class:`BrandDesk`).
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from omnicase.devtools.devstack.broker import TansuBroker
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.devtools.devstack.processes import die_with_parent, free_port, terminate, wait_for_tcp
+from omnicase.devtools.testing.apps import GatewayIdentity
 from omnicase.devtools.testing.clock import MONDAY_MORNING, ManualClock, installed_clock
+from omnicase.devtools.testing.servers import served_in_thread
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.db import Database, create_engine, service_metadata
 from omnicase.kit.inbox import inbox_table
@@ -168,6 +173,54 @@ def clock() -> Iterator[ManualClock]:
 def brand() -> str:
     """A brand only this test uses (rules, policies and sections are global, and API tests commit)."""
     return f"brand-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class BrandDesk:
+    """The session's case-core as a service checking brands calls it: its ``url`` (that service's
+    ``case_core_url``) and ``make(slug)``."""
+
+    url: str
+    secret: str
+
+    def make(self, slug: str, **fields: Any) -> dict[str, Any]:
+        """The brand ``slug``, made (named after its slug, with ``fields``) unless case-core has it."""
+        auth = GatewayIdentity(self.secret, scopes=frozenset({"cases:read", "cases:write"}))
+        with httpx.Client(base_url=self.url, auth=auth, timeout=30) as http:
+            known: dict[str, dict[str, Any]] = {
+                item["slug"]: item for item in http.get("/api/v1/brands").raise_for_status().json()["items"]
+            }
+            if slug in known:
+                return known[slug]
+            made: dict[str, Any] = (
+                http.post("/api/v1/brands", json={"name": slug, "slug": slug, **fields}).raise_for_status().json()
+            )
+            return made
+
+
+@pytest.fixture(scope="session")
+def brand_desk(database_url: str, kafka_bootstrap: str) -> Iterator[BrandDesk]:
+    """The real case-core for the whole session, answering ``/api/v1/brands`` over HTTP from a thread
+    of its own (it outlives each test's event loop) on topics of its own (it never takes the
+    messages a test's intake publishes). Imported here, not at the top: the suite's tests run with
+    every service installed, the plugin alone needs none."""
+    from omnicase.case_core.app import create_app
+    from omnicase.case_core.settings import CaseCoreSettings
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    settings = CaseCoreSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        consumer_session_timeout_ms=3000,
+        consumer_heartbeat_interval_ms=300,
+    )
+
+    async def topics() -> None:
+        await ensure_suite_topics(kafka_bootstrap, prefix=prefix, partitions=1)
+
+    with served_in_thread(create_app(settings), before=topics) as url:
+        yield BrandDesk(url, settings.internal_secret)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import current_state
 from omnicase.intake_web.widget.snippet import NotAWidget, render_snippet, widget_script_path
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, ServiceUnavailable, UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 
@@ -25,7 +25,8 @@ router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 
 
 def _service(request: Request, session: SessionDep) -> ChannelService:
-    return ChannelService(session, current_state(request).channel_secrets)
+    state = current_state(request)
+    return ChannelService(session, state.channel_secrets, state.brands)
 
 
 def _out(request: Request, channel: StoredChannel) -> ChannelOut:
@@ -40,7 +41,7 @@ def _out(request: Request, channel: StoredChannel) -> ChannelOut:
     status_code=201,
     operation_id="create_channel",
     summary="Connect a messaging provider or an integrator",
-    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed),
+    responses=AUTH_PROBLEMS | problem_responses(ValidationFailed, UnknownReference, ServiceUnavailable),
 )
 async def create_channel(
     body: ChannelIn, request: Request, response: Response, session: SessionDep, _: ChannelAccess
@@ -84,7 +85,8 @@ async def get_channel(channel_id: uuid.UUID, request: Request, session: SessionD
     "/{channel_id}",
     operation_id="replace_channel",
     summary="Replace a channel's configuration (secrets included)",
-    responses=AUTH_PROBLEMS | problem_responses(ChannelNotFound, ValidationFailed),
+    responses=AUTH_PROBLEMS
+    | problem_responses(ChannelNotFound, ValidationFailed, UnknownReference, ServiceUnavailable),
 )
 async def replace_channel(
     channel_id: uuid.UUID, body: ChannelIn, request: Request, session: SessionDep, _: ChannelAccess

@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from omnicase.intake_web.defaults import RouteDefaults
+from omnicase.intake_web.defaults import BrandSlug, RouteDefaults
 from omnicase.intake_web.forms.schemas import Locale, Origin
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
 from omnicase.kit.inputs import NOT_SPACE, Integer, StrictInput
@@ -164,11 +164,9 @@ class WidgetConfig(StrictInput):
     model_config = ConfigDict(json_schema_extra=_kind_required)
 
     kind: Literal[ChannelKind.WIDGET] = ChannelKind.WIDGET
-    brand: str = Field(
-        min_length=1,
-        max_length=100,
-        pattern=r"^[a-z0-9][a-z0-9-]*$",
-        description="The brand's slug: set on every case the widget opens, and the brand the widget speaks for.",
+    brand: BrandSlug = Field(
+        description="The slug of a brand of `/api/v1/brands`: set on every case the widget opens, and the brand "
+        "the widget speaks for.",
         examples=["acme"],
     )
     allowed_origins: list[Origin] = Field(

@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.delivery_repository import PENDING, DeliveryRepository
 from omnicase.intake_web.channels.repository import ChannelRepository
-from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, Delivery
+from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, Delivery, WidgetConfig
 from omnicase.intake_web.channels.secrets import ChannelSecrets
+from omnicase.intake_web.defaults import check_brands
 from omnicase.intake_web.messages.repository import InboundMessageRepository
+from omnicase.kit.brands import BrandDirectory
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
 from omnicase.kit.ids import uuid7
@@ -27,9 +29,18 @@ def _missing(channel_id: uuid.UUID) -> ChannelNotFound:
     return ChannelNotFound(f"Channel {channel_id} does not exist.")
 
 
+def _brands_named(data: ChannelIn) -> dict[str, str | None]:
+    named: dict[str, str | None] = {"body.defaults.brand": data.defaults.brand}
+    if isinstance(data.config, WidgetConfig):
+        named["body.config.brand"] = data.config.brand
+    return named
+
+
 class ChannelService:
-    def __init__(self, session: AsyncSession, secrets: ChannelSecrets) -> None:
+    def __init__(self, session: AsyncSession, secrets: ChannelSecrets, brands: BrandDirectory | None = None) -> None:
         self.secrets = secrets
+        # case-core's brands, for the writes (a channel naming one nobody has is refused).
+        self.brands = brands
         self.channels = ChannelRepository(session)
         self.messages = InboundMessageRepository(session)
         self.deliveries = DeliveryRepository(session)
@@ -48,6 +59,7 @@ class ChannelService:
         }
 
     async def create(self, data: ChannelIn) -> StoredChannel:
+        await check_brands(self.brands, _brands_named(data))
         channel_id = uuid7()
         return StoredChannel.from_row(
             await self.channels.add(channel_id, self._values(data, channel_id), utcnow()), self.secrets
@@ -71,6 +83,7 @@ class ChannelService:
         return [StoredChannel.from_row(row, self.secrets) for row in rows]
 
     async def replace(self, channel_id: uuid.UUID, data: ChannelIn) -> StoredChannel:
+        await check_brands(self.brands, _brands_named(data))
         row = await self.channels.replace(channel_id, self._values(data, channel_id), utcnow())
         if row is None:
             raise _missing(channel_id)

@@ -19,7 +19,7 @@ from omnicase.intake_web.state import current_state
 from omnicase.kit.blobs import BlobsDep
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, ServiceUnavailable, UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.inputs import IsoDate
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page
@@ -29,7 +29,8 @@ router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
 
 
 def _forms(request: Request, session: SessionDep) -> FormService:
-    return FormService(session, current_state(request).sealer)
+    state = current_state(request)
+    return FormService(session, state.sealer, state.brands)
 
 
 # The request's session (FastAPI builds SessionDep once per request).
@@ -55,7 +56,7 @@ resource_routes(
     create=Doc(
         "create_form",
         "Define a web-to-case form",
-        (ValidationFailed,),
+        (ValidationFailed, UnknownReference, ServiceUnavailable),
         description="Fields, labels per locale, case defaults, thank-you URL, spam protection and limits.",
         dependencies=[ChannelAccess],
     ),
@@ -64,7 +65,7 @@ resource_routes(
     replace=Doc(
         "replace_form",
         "Replace a form's definition",
-        (FormNotFound, ValidationFailed),
+        (FormNotFound, ValidationFailed, UnknownReference, ServiceUnavailable),
         description="The whole definition, as on creation (a captcha secret must be given again).",
         dependencies=[CHANGES, ChannelAccess],
     ),

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.intake_web.defaults import check_brands
 from omnicase.intake_web.forms.definition import StoredForm, definition_errors
 from omnicase.intake_web.forms.repository import FormRepository
 from omnicase.intake_web.forms.schemas import (
@@ -21,6 +22,7 @@ from omnicase.intake_web.forms.secrets import seal_definition
 from omnicase.intake_web.forms.stats import day_bounds, rejections_on
 from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.blobs import BlobStore
+from omnicase.kit.brands import BrandDirectory
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound, ValidationFailed
 from omnicase.kit.ids import uuid7
@@ -53,14 +55,17 @@ def _missing(form_id: uuid.UUID) -> FormNotFound:
 
 
 class FormService:
-    def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
+    def __init__(self, session: AsyncSession, sealer: Sealer, brands: BrandDirectory) -> None:
         self.session = session
         self.sealer = sealer
+        # case-core's brands: a definition naming one nobody has is refused.
+        self.brands = brands
         self.forms = FormRepository(session)
         self.messages = InboundMessageRepository(session)
 
     async def create(self, data: FormIn) -> Form:
         _check(data)
+        await check_brands(self.brands, {"body.defaults.brand": data.defaults.brand})
         form_id = uuid7()
         row = await self.forms.add(form_id, data.name, data.enabled, self._definition(data, form_id), utcnow())
         return StoredForm.from_row(row, self.sealer).public()
@@ -88,6 +93,10 @@ class FormService:
 
     async def replace(self, form_id: uuid.UUID, data: FormIn) -> Form:
         _check(data)
+        await check_brands(self.brands, {"body.defaults.brand": data.defaults.brand})
+        return await self._store(form_id, data)
+
+    async def _store(self, form_id: uuid.UUID, data: FormIn) -> Form:
         row = await self.forms.replace(form_id, data.name, data.enabled, self._definition(data, form_id), utcnow())
         if row is None:
             raise _missing(form_id)
@@ -99,7 +108,9 @@ class FormService:
             # A null in a patch leaves the setting as it is (the schema allows one for every field).
             {**current.spec.model_dump(mode="json"), **changes.model_dump(mode="json", exclude_none=True)}
         )
-        return await self.replace(form_id, merged)
+        # A patch names no brand: the form keeps the one it was checked with.
+        _check(merged)
+        return await self._store(form_id, merged)
 
     async def delete(self, form_id: uuid.UUID) -> None:
         # Submissions already accepted stay (they are on their way to cases); the form stops taking more.

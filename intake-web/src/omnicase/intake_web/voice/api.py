@@ -16,7 +16,14 @@ from omnicase.intake_web.voice.service import VoiceChannelNotFound, VoiceChannel
 from omnicase.intake_web.voice.webhooks import VoiceChannelDisabled
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed, problem_responses
+from omnicase.kit.errors import (
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    UnknownReference,
+    ValidationFailed,
+    problem_responses,
+)
 from omnicase.kit.identity import AUTH_PROBLEMS, Identity, area_access
 from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from omnicase.kit.peers import PeerUnavailable
@@ -37,8 +44,8 @@ class NotAnAgent(Forbidden):
 
 
 def _service(request: Request, session: SessionDep) -> VoiceChannelService:
-    settings = request.app.state.settings
-    return VoiceChannelService(session, current_state(request).channel_secrets, public_url(settings, request, ""))
+    settings, state = request.app.state.settings, current_state(request)
+    return VoiceChannelService(session, state.channel_secrets, public_url(settings, request, ""), state.brands)
 
 
 @router.get(
@@ -71,7 +78,7 @@ resource_routes(
     create=Doc(
         "create_voice_channel",
         "Connect a telephony provider's numbers",
-        (ValidationFailed,),
+        (ValidationFailed, UnknownReference, ServiceUnavailable),
         description="Calls to the numbers become cases (or join the caller's open case); give the provider the "
         "answer's `voice_url` and `status_callback_url`.",
         dependencies=[ChannelAccess],
@@ -88,7 +95,7 @@ resource_routes(
     replace=Doc(
         "replace_voice_channel",
         "Replace a voice channel's configuration",
-        (VoiceChannelNotFound, ValidationFailed),
+        (VoiceChannelNotFound, ValidationFailed, UnknownReference, ServiceUnavailable),
         description="The whole configuration, as on creation (the auth token must be given again).",
         dependencies=[ChannelAccess],
     ),

@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AnyHttpUrl, BaseModel, Field, StrictBool, field_validator
 
 from omnicase.intake_web.channels.schemas import Secret
-from omnicase.intake_web.defaults import RouteDefaults
+from omnicase.intake_web.defaults import BrandSlug, RouteDefaults
 from omnicase.kit.events import CaseDefaults
 from omnicase.kit.inputs import Integer, StrictInput
 
@@ -91,6 +91,9 @@ class VoiceChannelIn(StrictInput, VoiceChannelBase):
     name: str = Field(min_length=1, max_length=200)
     enabled: StrictBool = True
     auth_token: Secret = Field(description="The provider's auth token: it signs the webhooks. Write-only.")
+    brand: BrandSlug | None = Field(
+        default=None, description="The slug of a brand of `/api/v1/brands`: the brand of the channel's cases."
+    )
     defaults: RouteDefaults = Field(default_factory=RouteDefaults)
 
     def config(self) -> VoiceConfig:

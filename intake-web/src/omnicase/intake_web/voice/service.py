@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.channels.secrets import ChannelSecrets
+from omnicase.intake_web.defaults import check_brands
 from omnicase.intake_web.voice.repository import VoiceCallRepository, VoiceChannelRepository
 from omnicase.intake_web.voice.schemas import VoiceCall, VoiceChannelIn, VoiceChannelOut, VoiceConfig
+from omnicase.kit.brands import BrandDirectory
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
 from omnicase.kit.events import CaseDefaults
@@ -93,11 +95,23 @@ class StoredVoiceChannel:
         return f"voice:{self.id}:{caller}"
 
 
+def _brands_named(data: VoiceChannelIn) -> dict[str, str | None]:
+    return {"body.brand": data.brand, "body.defaults.brand": data.defaults.brand}
+
+
 class VoiceChannelService:
     """Built per request: ``public_base`` is where the provider reaches this service (for the webhook URLs)."""
 
-    def __init__(self, session: AsyncSession, secrets: ChannelSecrets, public_base: str = "") -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        secrets: ChannelSecrets,
+        public_base: str = "",
+        brands: BrandDirectory | None = None,
+    ) -> None:
         self.secrets = secrets
+        # case-core's brands, for the writes (a channel naming one nobody has is refused).
+        self.brands = brands
         self.public_base = public_base
         self.channels = VoiceChannelRepository(session)
         self.calls = VoiceCallRepository(session)
@@ -116,6 +130,7 @@ class VoiceChannelService:
         return StoredVoiceChannel.from_row(row, self.secrets)
 
     async def create(self, data: VoiceChannelIn) -> StoredVoiceChannel:
+        await check_brands(self.brands, _brands_named(data))
         channel_id = uuid7()
         return self._stored(await self.channels.add(channel_id, self._values(data, channel_id), utcnow()))
 
@@ -133,6 +148,7 @@ class VoiceChannelService:
         )
 
     async def replace(self, channel_id: uuid.UUID, data: VoiceChannelIn) -> StoredVoiceChannel:
+        await check_brands(self.brands, _brands_named(data))
         row = await self.channels.replace(channel_id, self._values(data, channel_id), utcnow())
         if row is None:
             raise _missing(channel_id)
