@@ -82,6 +82,7 @@ def test_a_solved_email_case_is_rated_bad_in_a_browser_and_the_trigger_on_bad_ra
     chromium: str,
     axe: Callable[[Page], list[dict[str, Any]]],
 ) -> None:
+    admin.brand("csat")
     admin.post("/api/v1/mailboxes", {"address": SUPPORT, "display_name": "CSAT desk", "brand": "csat"})
     admin.call("PUT", "/api/v1/csat/settings", json={"enabled": True, "delay_seconds": 0, "reasons": REASONS})
     trigger = admin.post(

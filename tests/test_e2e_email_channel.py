@@ -147,6 +147,9 @@ def _configure(clients: ExitStack, stack: SuiteStack, admin: Gateway, sink: Mail
             ],
         },
     )
+    # Mailboxes name brands case-core has.
+    admin.brand("vip")
+    admin.brand("acme")
     admin.post("/api/v1/mailboxes", {"address": VIP, "display_name": "Acme VIP desk", "brand": "vip"})
     run = uuid.uuid4().hex[:6]
     escalation_sender, escalation_subject = f"ida.{run}@customer.example", f"Nobody answers me {run}"

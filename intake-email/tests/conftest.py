@@ -29,7 +29,7 @@ from sqlalchemy import make_url
 
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.devtools.testing.apps import running
-from omnicase.devtools.testing.plugin import SettingsFactory
+from omnicase.devtools.testing.plugin import BrandDesk, SettingsFactory
 from omnicase.intake_email.app import create_app
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.intake_email.state import IntakeEmailRuntime
@@ -115,14 +115,33 @@ def unique_sender() -> Callable[[], str]:
     return lambda: f"customer-{uuid.uuid4().hex[:10]}@example.org"
 
 
+# The brand the tests' mailboxes name (case-core must have it: intake-email checks).
+BRAND = "acme"
+
+
+@pytest.fixture(scope="session")
+def desk(brand_desk: BrandDesk) -> BrandDesk:
+    """The session's real case-core, with the brand the tests' mailboxes name."""
+    brand_desk.make(BRAND)
+    return brand_desk
+
+
 @pytest_asyncio.fixture
-async def start_service(service_settings: SettingsFactory) -> AsyncIterator[Callable[..., Awaitable[Service]]]:
+async def start_service(
+    service_settings: SettingsFactory, desk: BrandDesk
+) -> AsyncIterator[Callable[..., Awaitable[Service]]]:
     """``await start_service(**settings overrides)``: the whole service live (SMTP on a free port)."""
     stack: list[Any] = []
 
     async def start(**overrides: Any) -> Service:
         # Consumers cost a group join and leave per start; tests that need them ask.
-        values: dict[str, Any] = {"smtp_port": 0, "consume_events": False, "send_mail": False, **overrides}
+        values: dict[str, Any] = {
+            "smtp_port": 0,
+            "consume_events": False,
+            "send_mail": False,
+            "case_core_url": desk.url,
+            **overrides,
+        }
         settings = service_settings(IntakeEmailSettings, **values)
         app = create_app(settings)
         context = running(app)

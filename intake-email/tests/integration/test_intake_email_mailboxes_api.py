@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from omnicase.devtools.devstack.processes import free_port
 from omnicase.intake_email.mailboxes.cache import MailboxCache
 from omnicase.kit.identity import IDENTITY_HEADER
 
@@ -194,3 +195,35 @@ async def test_another_replicas_mailbox_cache_finds_new_mailboxes_at_once_and_dr
     assert await other_replica.by_address(mailbox["address"]) == found  # kept until the check
     await other_replica.check()
     assert await other_replica.by_address(mailbox["address"]) is None
+
+
+async def test_a_mailbox_naming_a_brand_nobody_has_is_refused_naming_the_field_and_nothing_is_written(
+    service: Any,
+) -> None:
+    nobody = f"nobody-{uuid.uuid4().hex[:8]}"
+    address = _address()
+    refused = await service.client.post("/api/v1/mailboxes", json={"address": address, "brand": nobody})
+    assert refused.status_code == 404, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("/unknown-reference")
+    assert [error["field"] for error in refused.json()["errors"]] == ["body.brand"]
+    # Nothing was written: the address is still free.
+    mailbox = await service.mailbox(address=address, brand="acme")
+    moved = await service.client.patch(f"/api/v1/mailboxes/{mailbox['id']}", json={"brand": nobody})
+    assert moved.status_code == 404, moved.text
+    assert [error["field"] for error in moved.json()["errors"]] == ["body.brand"]
+    assert (await service.client.get(f"/api/v1/mailboxes/{mailbox['id']}")).json()["brand"] == "acme"
+
+
+async def test_without_case_core_a_branded_mailbox_is_refused_for_now_but_other_changes_are_taken(
+    start_service: Any,
+) -> None:
+    alone = await start_service(case_core_url=f"http://127.0.0.1:{free_port()}", case_core_timeout_seconds=2)
+    address = _address()
+    refused = await alone.client.post("/api/v1/mailboxes", json={"address": address, "brand": "acme"})
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["type"].endswith("/service-unavailable")
+    # Nothing was written, and a mailbox naming no brand, or a change keeping its brand, asks nobody.
+    mailbox = await alone.mailbox(address=address)
+    changed = await alone.client.patch(f"/api/v1/mailboxes/{mailbox['id']}", json={"display_name": "Help"})
+    assert changed.status_code == 200, changed.text

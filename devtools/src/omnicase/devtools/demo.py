@@ -150,6 +150,8 @@ def build(desk: Desk) -> dict[str, Any]:
         "/api/v1/routing/rules",
         {"name": "Acme Demo: any language", "conditions": {}, "target_group_id": group["id"]},
     )
+    # The mailbox and the form name the brand by its slug: case-core must have it.
+    desk.ensure("brand", "/api/v1/brands", {"name": "Acme Demo", "slug": BRAND, "time_zone": "Asia/Seoul"}, key="slug")
     mailbox = desk.ensure(
         "mailbox", "/api/v1/mailboxes", {"address": MAILBOX, "display_name": "Acme Demo support", "brand": BRAND},
         key="address",

@@ -101,6 +101,11 @@ class IntakeEmailSettings(ServiceSettings):
         default=None, description="Per-brand template overrides: <dir>/<brand>/<name>.txt.j2 and .html.j2."
     )
     message_id_domain: str = "omnicase.local"
+    case_core_url: str | None = Field(
+        default=None,
+        description="case-core's base URL (the brands mailboxes may name); unset, its entry in OMNICASE_SERVICE_URLS.",
+    )
+    case_core_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     auto_response_interval_seconds: int = Field(
         default=3600,
         ge=0,

@@ -20,6 +20,7 @@ from omnicase.intake_email.outbound.sender import OutboundSender, SmtpRelay
 from omnicase.intake_email.outbound.templates import TemplateRenderer
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.kit.app import Runtime
+from omnicase.kit.brands import BrandDirectory
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class IntakeEmailState:
     smtp: SmtpListener
     # Seals and opens the mailboxes' webhook secrets (stored sealed).
     mailbox_secrets: MailboxSecrets
+    # case-core's brands: those mailboxes may name.
+    brands: BrandDirectory
 
 
 IntakeEmailRuntime = Runtime[IntakeEmailSettings, IntakeEmailState]
@@ -44,13 +47,24 @@ def intake_email_state(
 
     @asynccontextmanager
     async def build(runtime: Runtime[IntakeEmailSettings, Any]) -> AsyncIterator[IntakeEmailState]:
-        yield IntakeEmailState(
-            renderer=renderer,
-            mailboxes=MailboxCache(runtime.database),
-            sender=OutboundSender(runtime, SmtpRelay(runtime.settings), renderer),
-            imap=ImapPoller(runtime),
-            smtp=SmtpListener(),
-            mailbox_secrets=MailboxSecrets(runtime.settings.sealer()),
+        settings = runtime.settings
+        brands = BrandDirectory(
+            settings.case_core_url or settings.service_url("case-core"),
+            settings.internal_secret,
+            caller="intake-email",
+            timeout_seconds=settings.case_core_timeout_seconds,
         )
+        try:
+            yield IntakeEmailState(
+                renderer=renderer,
+                mailboxes=MailboxCache(runtime.database),
+                sender=OutboundSender(runtime, SmtpRelay(settings), renderer),
+                imap=ImapPoller(runtime),
+                smtp=SmtpListener(),
+                mailbox_secrets=MailboxSecrets(settings.sealer()),
+                brands=brands,
+            )
+        finally:
+            await brands.aclose()
 
     return build

@@ -152,7 +152,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 async def _find_mailbox(runtime: IntakeEmailRuntime, key: str) -> tuple[Mailbox | None, str | None]:
     try:
         async with runtime.database.unit_of_work() as db:
-            return await MailboxService(db, runtime.state.mailbox_secrets).find_with_secret(key)
+            return await MailboxService(db, runtime.state.mailbox_secrets, runtime.state.brands).find_with_secret(key)
     except Exception as error:
         logger.exception("mailbox lookup failed")
         raise CannotStore("Cannot look up the mailbox now; try again later.", headers={"Retry-After": "30"}) from error

@@ -13,7 +13,7 @@ from omnicase.intake_email.mailboxes.service import MailboxAddressTaken, Mailbox
 from omnicase.intake_email.outbound.service import OutboundService
 from omnicase.intake_email.state import IntakeEmailRuntime
 from omnicase.kit.db import SessionDep
-from omnicase.kit.errors import BadRequest, ValidationFailed, problem_responses
+from omnicase.kit.errors import BadRequest, ServiceUnavailable, UnknownReference, ValidationFailed, problem_responses
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.routes import Doc, resource_routes
 
@@ -34,7 +34,7 @@ def _changing(request: Request, session: SessionDep) -> None:
 
 def _service(request: Request, session: SessionDep) -> MailboxService:
     runtime: IntakeEmailRuntime = request.app.state.runtime
-    return MailboxService(session, runtime.state.mailbox_secrets)
+    return MailboxService(session, runtime.state.mailbox_secrets, runtime.state.brands)
 
 
 # The request's session (FastAPI builds SessionDep once per request).
@@ -55,7 +55,7 @@ resource_routes(
     create=Doc(
         "create_mailbox",
         "Add a support address",
-        (MailboxAddressTaken, ValidationFailed),
+        (MailboxAddressTaken, ValidationFailed, UnknownReference, ServiceUnavailable),
         description="Mail to this address (SMTP, webhook) becomes cases with the mailbox's defaults.",
         dependencies=[CHANGES],
     ),
@@ -64,7 +64,7 @@ resource_routes(
     update=Doc(
         "update_mailbox",
         "Change a support address",
-        (MailboxNotFound, MailboxAddressTaken, ValidationFailed),
+        (MailboxNotFound, MailboxAddressTaken, ValidationFailed, UnknownReference, ServiceUnavailable),
         dependencies=[CHANGES],
     ),
     delete=Doc(

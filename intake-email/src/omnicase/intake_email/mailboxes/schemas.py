@@ -9,6 +9,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from omnicase.kit.brands import SLUG_PATTERN
 from omnicase.kit.events import CaseDefaults, Priority
 from omnicase.kit.inputs import NOT_SPACE, EmailAddress, StrictInput
 
@@ -65,7 +66,13 @@ class MailboxCreate(StrictInput):
 
     address: Address = Field(description="Matched case-insensitively; stored lowercased.")
     display_name: str | None = Field(default=None, max_length=200)
-    brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    brand: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=SLUG_PATTERN,
+        description="The slug of a brand of `/api/v1/brands`: every case the mailbox opens carries it.",
+        examples=["example"],
+    )
     defaults: MailboxDefaults = Field(default_factory=MailboxDefaults)
     auto_response: StrictBool = Field(default=False, description="Acknowledge new cases by email.")
     suggest_articles: StrictBool = Field(
@@ -91,7 +98,9 @@ class MailboxUpdate(StrictInput):
 
     address: Address | None = None
     display_name: str | None = Field(default=None, max_length=200)
-    brand: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    brand: str | None = Field(
+        default=None, max_length=100, pattern=SLUG_PATTERN, description="The slug of a brand of `/api/v1/brands`."
+    )
     defaults: MailboxDefaults | None = None
     auto_response: StrictBool | None = None
     suggest_articles: StrictBool | None = None

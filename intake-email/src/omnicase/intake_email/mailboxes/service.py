@@ -12,6 +12,7 @@ from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxCreate, MailboxDefaults, MailboxUpdate
 from omnicase.intake_email.mailboxes.secrets import MailboxSecrets
 from omnicase.intake_email.outbound.service import OutboundService
+from omnicase.kit.brands import BrandDirectory
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import Conflict, FieldError, NotFound
 from omnicase.kit.ids import uuid7
@@ -51,12 +52,15 @@ def _missing(mailbox_id: uuid.UUID) -> MailboxNotFound:
 
 
 class MailboxService:
-    def __init__(self, session: AsyncSession, secrets: MailboxSecrets) -> None:
+    def __init__(self, session: AsyncSession, secrets: MailboxSecrets, brands: BrandDirectory) -> None:
         self.session = session
         self.secrets = secrets
+        # case-core's brands: a mailbox naming one nobody has is refused.
+        self.brands = brands
         self.repository = MailboxRepository(session)
 
     async def create(self, data: MailboxCreate) -> Mailbox:
+        await self.brands.check({"body.brand": data.brand})
         now = utcnow()
         mailbox_id = uuid7()
         values = {
@@ -99,6 +103,8 @@ class MailboxService:
     async def update(self, mailbox_id: uuid.UUID, data: MailboxUpdate) -> Mailbox:
         current = await self.get(mailbox_id)
         changes = data.model_dump(exclude_unset=True)
+        if changes.get("brand") is not None and changes["brand"] != current.brand:
+            await self.brands.check({"body.brand": changes["brand"]})
         values: dict[str, Any] = {}
         for name in ("display_name", "brand", "signature", "logo_url"):
             if name in changes:
