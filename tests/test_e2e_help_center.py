@@ -187,12 +187,15 @@ def test_a_customer_searches_the_help_center_reads_a_translation_and_every_page_
 
             # The scan injects axe-core, so it runs where scripts may.
             scanner = browser.new_page()
+            # A page the brand has not (a 404) wears its look too, in the language asked for.
+            missing = f"{stack.url()}/public/help/{brand}/ko/articles/{uuid.uuid4()}"
             pages = [
                 home,
                 f"{home}/sections/{section['id']}",
                 f"{home}/search?q=address",
                 f"{home}/articles/{article['id']}",
                 korean,
+                missing,
             ]
             for address in pages:
                 scanner.goto(address)
@@ -200,6 +203,8 @@ def test_a_customer_searches_the_help_center_reads_a_translation_and_every_page_
                 assert scanner.get_by_role("banner").get_by_role("img", name="Acme Shop").count() == 1, address
                 border = scanner.evaluate("getComputedStyle(document.querySelector('header')).borderTopColor")
                 assert border == "rgb(200, 16, 46)", address
+            assert scanner.get_by_role("heading", level=1).inner_text() == "페이지를 찾을 수 없습니다"
+            assert scanner.locator("html").get_attribute("lang") == "ko"
         finally:
             browser.close()
 

@@ -116,3 +116,52 @@ async def test_every_page_wears_the_brands_logo_and_colour_and_a_brand_without_t
     default = await public.get("/public/help/default/en")
     assert '<p class="brand">' not in default.text
     assert "border-top" not in default.text
+
+
+async def test_a_page_a_brand_has_not_is_a_404_wearing_its_look_in_the_visitors_language(
+    client: httpx.AsyncClient, desk: httpx.AsyncClient, brand: str
+) -> None:
+    [found] = [item for item in (await desk.get("/api/v1/brands")).json()["items"] if item["slug"] == brand]
+    look = {
+        "logo_url": "https://acme.example/logo.png",
+        "colors": {"primary": "#c8102e"},
+        "default_locale": "zh",
+        "supported_locales": ["zh", "en"],
+    }
+    changed = await desk.patch(f"/api/v1/brands/{found['id']}", json=look)
+    assert changed.status_code == 200, changed.text
+    section = (await client.post("/api/v1/kb/sections", json={"brand": brand, "name": "Orders"})).json()
+    public = httpx.AsyncClient(transport=client._transport, base_url="http://service")
+    logo = f'<header><p class="brand"><img src="https://acme.example/logo.png" alt="Brand {brand}" height="40"></p>'
+    home = f"/public/help/{brand}"
+
+    async def missing(path: str, accept_language: str | None = None) -> str:
+        headers = {"Accept-Language": accept_language} if accept_language else {}
+        page = await public.get(f"{home}/{path}", headers=headers)
+        assert page.status_code == 404, path
+        assert logo in page.text, path
+        assert "header{border-top:.4rem solid #c8102e}" in page.text, path
+        return page.text
+
+    # An article or section it has not: in the language the address asks for, linking that home.
+    for path in [f"ko/articles/{uuid.uuid4()}", f"ko/sections/{uuid.uuid4()}", "ko/sections/not-an-id"]:
+        page = await missing(path)
+        assert '<html lang="ko">' in page, path
+        assert "<h1>페이지를 찾을 수 없습니다</h1>" in page, path
+        assert f'<a href="{home}/ko">' in page, path
+    # A locale that is none: the visitor's language (Accept-Language) among those the center speaks...
+    page = await missing("not_a_locale", "ko-KR,ko;q=0.9,en;q=0.5")
+    assert '<html lang="ko">' in page
+    assert "<h1>페이지를 찾을 수 없습니다</h1>" in page
+    # ...else the brand's own default locale, also for a language the center does not speak.
+    for accept in [None, "ja"]:
+        page = await missing(f"not_a_locale/articles/{uuid.uuid4()}", accept)
+        assert '<html lang="zh">' in page, accept
+        assert "<h1>页面不存在</h1>" in page, accept
+    page = await missing(f"ja/sections/{section['id']}x")
+    assert '<html lang="zh">' in page
+    # The default brand's 404 wears no look.
+    plain = await public.get(f"/public/help/default/en/articles/{uuid.uuid4()}", headers={"Accept-Language": "fr"})
+    assert plain.status_code == 404
+    assert '<p class="brand">' not in plain.text
+    assert '<html lang="en">' in plain.text, "the address's locale, spoken, comes first"

@@ -18,8 +18,10 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from omnicase.kit import locales
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import NotFound, problem_responses
+from omnicase.kit.events import BrandLook
 from omnicase.kit.pagination import Int32, InvalidCursor, LimitQuery, Page, cursor_query
 from omnicase.knowledge.deflection.service import brand_of, brand_segment
 from omnicase.knowledge.deps import DeflectionDep
@@ -67,12 +69,31 @@ def article_path(brand: str | None, locale: str, article_id: uuid.UUID) -> str:
     return f"{home_path(brand, locale)}/articles/{article_id}"
 
 
-def _missing(locale: str, brand: str | None, *, bad_link: bool = False) -> HTMLResponse:
+def visitor_locale(accept_language: str, asked: str | None, brand: BrandLook | None) -> str:
+    """The language of a page that is not there: the locale the address asks for where the help
+    center speaks its language; else the visitor's most preferred (``Accept-Language``) of those it
+    speaks; else the brand's default locale where it speaks that; else English."""
+    speaks = locales.shipped()
+    if asked is not None and asked.lower().split("-")[0] in speaks:
+        return asked
+    default = (brand.locale or "").lower() if brand is not None else ""
+    fallback = default if default.split("-")[0] in speaks else locales.FALLBACK
+    return locales.preferred(accept_language, speaks, fallback)
+
+
+async def _missing(
+    request: Request, state: KnowledgeState, asked: str | None, brand: str | None, *, bad_link: bool = False
+) -> HTMLResponse:
+    """The 404 page of a brand's help center (an article, section or locale it has not), wearing the
+    brand's look, in the visitor's language (:func:`visitor_locale`)."""
+    look = await state.brands.look(brand)
+    locale = visitor_locale(request.headers.get("accept-language", ""), asked, look)
     words = texts(locale)
     title, detail = (
         (words["bad-link"], words["bad-link-detail"]) if bad_link else (words["missing"], words["missing-detail"])
     )
-    return HTMLResponse(message_page(title, detail, locale=locale, home=home_path(brand, locale)), status_code=404)
+    page = message_page(title, detail, locale=locale, home=home_path(brand, locale), brand=look)
+    return HTMLResponse(page, status_code=404)
 
 
 @router.get(
@@ -127,10 +148,12 @@ async def get_help_sitemap(
     response_class=HTMLResponse,
     responses=_PAGES,
 )
-async def show_help_home(brand: str, locale: str, session: SessionDep, state: StateDep) -> HTMLResponse:
+async def show_help_home(
+    brand: str, locale: str, request: Request, session: SessionDep, state: StateDep
+) -> HTMLResponse:
     shown_locale, owner = _locale(locale), brand_of(brand)
     if shown_locale is None:
-        return _missing("en", owner)
+        return await _missing(request, state, None, owner)
     sections, loose = await HelpCenterService(session).home(owner, shown_locale)
     home = home_path(owner, shown_locale)
     page = home_page(
@@ -154,14 +177,14 @@ async def show_help_home(brand: str, locale: str, session: SessionDep, state: St
     responses=_PAGES,
 )
 async def show_help_section(
-    brand: str, locale: str, section_id: str, session: SessionDep, state: StateDep
+    brand: str, locale: str, section_id: str, request: Request, session: SessionDep, state: StateDep
 ) -> HTMLResponse:
     shown_locale, owner, section = _locale(locale), brand_of(brand), _uuid(section_id)
     if shown_locale is None or section is None:
-        return _missing("en" if shown_locale is None else shown_locale, owner)
+        return await _missing(request, state, shown_locale, owner)
     view = await HelpCenterService(session).section(owner, shown_locale, section)
     if view is None:
-        return _missing(shown_locale, owner)
+        return await _missing(request, state, shown_locale, owner)
     home = home_path(owner, shown_locale)
     page = section_page(
         view,
@@ -184,13 +207,14 @@ async def show_help_section(
 async def show_help_search(
     brand: str,
     locale: str,
+    request: Request,
     session: SessionDep,
     state: StateDep,
     q: Annotated[str, Query(max_length=500, description="Words, in any language.")] = "",
 ) -> HTMLResponse:
     shown_locale, owner = _locale(locale), brand_of(brand)
     if shown_locale is None:
-        return _missing("en", owner)
+        return await _missing(request, state, None, owner)
     hits: list[HelpSearchHit] = []
     if q.strip():
         found = await SearchService(session, state.analyzer, state.synonyms).public_search(
@@ -212,6 +236,7 @@ async def show_help_article(
     brand: str,
     locale: str,
     article_id: str,
+    request: Request,
     session: SessionDep,
     state: StateDep,
     deflection: DeflectionDep,
@@ -219,10 +244,10 @@ async def show_help_article(
 ) -> HTMLResponse:
     shown_locale, owner, article = _locale(locale), brand_of(brand), _uuid(article_id)
     if shown_locale is None or article is None:
-        return _missing("en", owner)
+        return await _missing(request, state, shown_locale, owner)
     view = await HelpCenterService(session).article(owner, shown_locale, article)
     if view is None:
-        return _missing(shown_locale, owner)
+        return await _missing(request, state, shown_locale, owner)
     suggestion = await deflection.opened(s, article) if s else None
     url_of = {other: _absolute(state, article_path(owner, other, article)) for other in view.locales}
     page = article_page(
@@ -263,14 +288,15 @@ async def show_help_article(
 async def submit_help_answer(
     brand: str, locale: str, article_id: str, request: Request, deflection: DeflectionDep, state: StateDep
 ) -> HTMLResponse:
-    shown_locale, owner, article = _locale(locale) or "en", brand_of(brand), _uuid(article_id)
+    asked, owner, article = _locale(locale), brand_of(brand), _uuid(article_id)
     form = parse_qs((await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace"))
     token, answer = form.get("s", [""])[0], form.get("answer", [""])[0]
     if article is None or answer not in ("yes", "no"):
-        return _missing(shown_locale, owner, bad_link=True)
+        return await _missing(request, state, asked, owner, bad_link=True)
     outcome = await deflection.answer(token, article, answer == "yes")
     if outcome is None:
-        return _missing(shown_locale, owner, bad_link=True)
+        return await _missing(request, state, asked, owner, bad_link=True)
+    shown_locale = asked or "en"
     page = answered_page(
         outcome,
         locale=shown_locale,
