@@ -48,12 +48,7 @@ def intake_email_state(
     @asynccontextmanager
     async def build(runtime: Runtime[IntakeEmailSettings, Any]) -> AsyncIterator[IntakeEmailState]:
         settings = runtime.settings
-        brands = BrandDirectory(
-            settings.case_core_url or settings.service_url("case-core"),
-            settings.internal_secret,
-            caller="intake-email",
-            timeout_seconds=settings.case_core_timeout_seconds,
-        )
+        brands = BrandDirectory.asked_by("intake-email", settings)
         try:
             yield IntakeEmailState(
                 renderer=renderer,

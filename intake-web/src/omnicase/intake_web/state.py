@@ -89,12 +89,7 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
         timeout_seconds=settings.routing_timeout_seconds,
     )
     cases = CaseLookup(settings.service_url("case-core"), settings.internal_secret)
-    brands = BrandDirectory(
-        settings.case_core_url or settings.service_url("case-core"),
-        settings.internal_secret,
-        caller="intake-web",
-        timeout_seconds=settings.case_core_timeout_seconds,
-    )
+    brands = BrandDirectory.asked_by("intake-web", settings)
     try:
         yield IntakeWebState(
             http=http,

@@ -51,12 +51,7 @@ def new_state(settings: KnowledgeSettings) -> KnowledgeState:
             settings.internal_secret,
             timeout_seconds=settings.case_core_timeout_seconds,
         ),
-        brands=BrandDirectory(
-            settings.case_core_url or settings.service_url("case-core"),
-            settings.internal_secret,
-            caller="knowledge",
-            timeout_seconds=settings.case_core_timeout_seconds,
-        ),
+        brands=BrandDirectory.asked_by("knowledge", settings),
         synonyms=SynonymCache(analyzer),
     )
 

@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 
 from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, refusal
 from omnicase.kit.events import BrandLook
@@ -69,6 +69,22 @@ def masthead(brand: BrandLook | None) -> tuple[str, str]:
     return mark, rule
 
 
+class CaseCoreAddress(Protocol):
+    """The settings of a service that asks case-core for brands: where case-core is (its own
+    ``case_core_url``, else the suite's service URLs), how long it may take, the suite's secret."""
+
+    @property
+    def case_core_url(self) -> str | None: ...
+
+    @property
+    def case_core_timeout_seconds(self) -> float: ...
+
+    @property
+    def internal_secret(self) -> str: ...
+
+    def service_url(self, name: str) -> str: ...
+
+
 class BrandDirectory(PeerClient):
     def __init__(
         self, base_url: str, secret: str, *, caller: str, ttl_seconds: float = 30.0, timeout_seconds: float = 5.0
@@ -78,6 +94,16 @@ class BrandDirectory(PeerClient):
         self._known: dict[str, BrandLook] | None = None
         self._read_at = 0.0
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def asked_by(cls, caller: str, settings: CaseCoreAddress) -> BrandDirectory:
+        """The directory service ``caller`` asks, where and as patiently as its ``settings`` say."""
+        return cls(
+            settings.case_core_url or settings.service_url("case-core"),
+            settings.internal_secret,
+            caller=caller,
+            timeout_seconds=settings.case_core_timeout_seconds,
+        )
 
     async def brands(self, *, fresh: bool = False) -> dict[str, BrandLook]:
         """Every brand by slug: case-core's answer now (``fresh``), else one at most ``ttl_seconds``
