@@ -8,6 +8,9 @@ reports, as JSON:
 - ``reporting_month_by_channel``: a month of daily metrics grouped by channel, the dashboard's
   counts (created, solved, reopened, backlog), ``--requests`` times (p50, p99 ms);
 - ``reporting_month_all_metrics``: the same month with every metric (times, rates, SLA, CSAT);
+- ``reporting_month_all_metrics_facts``: the same from the facts alone (the hourly rollups unused),
+  after checking that both answer every report of the month (and a quarter by week) alike in
+  several zones and groupings (:func:`rollups_agree`);
 - ``reporting_fold``: case events folded into the read model by the consumer's own code (created,
   a public reply, solved: three events per case) in batches of 100, events per second.
 
@@ -46,7 +49,7 @@ from omnicase.kit.events import (
     Priority,
 )
 from omnicase.reporting.metrics.filters import CaseFilter, period
-from omnicase.reporting.metrics.schemas import Metric
+from omnicase.reporting.metrics.schemas import GroupBy, Metric
 from omnicase.reporting.metrics.service import MetricsService, ReportRunner
 from omnicase.reporting.models import DIMENSIONS
 from omnicase.reporting.readmodel.service import ReadModelService
@@ -140,7 +143,7 @@ _SEED = [
 # metrics' covering indexes answer without reading the table (outside a transaction).
 _VACUUM = text(
     "VACUUM ANALYZE reporting.cases, reporting.status_changes, reporting.open_spans, reporting.sla_clocks, "
-    "reporting.surveys, reporting.deflections"
+    "reporting.surveys, reporting.deflections, reporting.rollups, reporting.sla_rollups"
 )
 
 
@@ -160,20 +163,45 @@ CONNECTIONS: int = ReportingSettings.model_fields["report_connections"].default
 
 
 async def month_of_metrics(
-    database: Database, metrics: list[Metric], requests: int, connections: int = CONNECTIONS
+    database: Database, metrics: list[Metric], requests: int, connections: int = CONNECTIONS, *, rollups: bool = True
 ) -> list[float]:
-    """Milliseconds per report of June 2025, daily, grouped by channel."""
+    """Milliseconds per report of June 2025, daily, grouped by channel (``rollups``: False, from the
+    facts alone)."""
     window = period(MONTH[0], MONTH[1], "day", "UTC")
     latencies = []
     for _ in range(requests):
         started = time.perf_counter()
         async with database.unit_of_work() as session:
-            report = await MetricsService(session, ReportRunner(database, connections)).report(
+            report = await MetricsService(session, ReportRunner(database, connections), rollups=rollups).report(
                 metrics, "channel", window, CaseFilter()
             )
         latencies.append((time.perf_counter() - started) * 1000)
         assert report.series, "the seeded month has data"
     return latencies
+
+
+# Zones whose days are whole UTC hours (with and without DST) and one whose are not (the facts).
+AGREEMENT_ZONES = ("UTC", "America/New_York", "Asia/Tokyo", "Asia/Kolkata")
+
+
+async def rollups_agree(database: Database) -> int:
+    """Check that the hourly rollups answer as the facts: every metric of the bench's month, daily,
+    in each of ``AGREEMENT_ZONES``, not grouped and grouped by each dimension, and a quarter by week;
+    returns the reports compared (an AssertionError names the first that differs)."""
+    compared = 0
+    for tz in AGREEMENT_ZONES:
+        windows = [period(MONTH[0], MONTH[1], "day", tz), period(MONTH[0], MONTH[0] + timedelta(days=91), "week", tz)]
+        for window in windows:
+            groupings: tuple[GroupBy | None, ...] = (None, "channel", "brand", "group", "assignee", "priority")
+            for group_by in groupings:
+                reports = []
+                for rollups in (True, False):
+                    async with database.unit_of_work() as session:
+                        service = MetricsService(session, ReportRunner(database, CONNECTIONS), rollups=rollups)
+                        reports.append(await service.report(list(Metric), group_by, window, CaseFilter()))
+                assert reports[0] == reports[1], f"rollups and facts differ: {tz}, {window.interval}, {group_by}"
+                compared += 1
+    return compared
 
 
 def _events(cases: int) -> list[Received[EventData]]:
@@ -241,14 +269,21 @@ async def measure(database_url: str, cases: int, requests: int) -> list[Measurem
     database = Database(create_engine(database_url, pool_size=2, application_name="reporting-bench"))
     try:
         await seed(database, cases)
+        await rollups_agree(database)
         counts = await month_of_metrics(database, COUNTS, requests)
         every = await month_of_metrics(database, list(Metric), requests)
+        facts = await month_of_metrics(database, list(Metric), requests, rollups=False)
         folded, seconds, cpu = await fold_rate(database, min(cases, 5000))
     finally:
         await database.engine.dispose()
     return [
         _row("reporting_month_by_channel", f"reporting: a month of daily counts by channel, {cases:,} cases", counts),
         _row("reporting_month_all_metrics", f"reporting: a month of every metric by channel, {cases:,} cases", every),
+        _row(
+            "reporting_month_all_metrics_facts",
+            f"reporting: the same from the facts alone (no rollups), {cases:,} cases",
+            facts,
+        ),
         Measurement(
             "reporting_fold",
             "reporting: case events folded into the read model (100 a batch)",

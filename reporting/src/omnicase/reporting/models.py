@@ -6,6 +6,7 @@ rebuild``). Times are UTC instants.
 """
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -15,6 +16,8 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -224,4 +227,58 @@ deflections = Table(
     *dimension_columns(),
     Index("ix_deflections_case_id", "case_id"),
     Index("ix_deflections_deflected_at", "deflected_at", postgresql_include=["case_id", *DIMENSIONS]),
+)
+
+# Hourly rollups of what the counted metrics count (migration 0006, which describes them): per UTC
+# hour and grouping (``dimension``: ``all``, with no value, or a dimension, with the group's value),
+# kept by statement triggers on the fact tables in the transaction of each change, so a report of
+# whole UTC hours reads a few rows per hour and group instead of every fact.
+ROLLUP_COLUMNS = (
+    "created",
+    "created_swarmed",
+    "created_swarmed_done",
+    "created_not_swarmed_done",
+    "solved",
+    "reopened",
+    "solves",
+    "one_touch",
+    "surveys_sent",
+    "surveys_sent_rated",
+    "ratings",
+    "ratings_good",
+    "swarms",
+    "swarm_members",
+    "swarm_posters",
+    "deflections",
+    "deflections_visitor",
+)
+
+
+def _count(name: str) -> Column:  # type: ignore[type-arg]
+    return Column(name, BigInteger, nullable=False, server_default=text("0"))
+
+
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("dimension", String(10), nullable=False),
+    Column("hour", DateTime(timezone=True), nullable=False),
+    Column("value", Text, nullable=True),
+    *(_count(name) for name in ROLLUP_COLUMNS),
+    UniqueConstraint("dimension", "hour", "value", name="uq_rollups_key", postgresql_nulls_not_distinct=True),
+)
+
+# The SLA clocks decided, and met, per hour, grouping and SLA policy metric.
+sla_rollups = Table(
+    "sla_rollups",
+    metadata,
+    Column("dimension", String(10), nullable=False),
+    Column("hour", DateTime(timezone=True), nullable=False),
+    Column("value", Text, nullable=True),
+    Column("milestone", String(30), nullable=False),
+    _count("decided"),
+    _count("met"),
+    UniqueConstraint(
+        "dimension", "hour", "value", "milestone", name="uq_sla_rollups_key", postgresql_nulls_not_distinct=True
+    ),
 )

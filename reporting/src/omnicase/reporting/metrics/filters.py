@@ -39,6 +39,12 @@ class Period:
     def start(self) -> datetime:
         return self.starts[0]
 
+    @property
+    def whole_hours(self) -> bool:
+        """Whether every interval starts and ends on a whole UTC hour (a zone whose offset is whole
+        hours all through the period), so hourly rollups add up to its intervals exactly."""
+        return all(not (t.minute or t.second or t.microsecond) for t in (*self.starts, self.end))
+
 
 def _next(local: datetime, interval: Interval) -> datetime:
     if interval == "day":

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.db import Database
 from omnicase.reporting.metrics.filters import CaseFilter, Period
-from omnicase.reporting.metrics.repository import Aggregate, MetricsRepository
+from omnicase.reporting.metrics.repository import ROLLED_UP, Aggregate, MetricsRepository, RollupKey, rollup_key
 from omnicase.reporting.metrics.schemas import GroupBy, Metric, MetricsReport, Series
 
 # Which query answers a metric, and which of its values.
@@ -72,10 +72,20 @@ class ReportRunner:
     connections: int = 1
 
 
+# The metrics only the facts answer of a statement the rollups answer otherwise (their intervals'
+# local days are not hours).
+SAME_DAY = frozenset({Metric.SAME_DAY_RESOLUTION_RATE_SWARMED, Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED})
+
+
 class MetricsService:
-    def __init__(self, session: AsyncSession, runner: ReportRunner | None = None) -> None:
+    """Reports from the read model. ``rollups`` (the default): the counts and rates of a report whose
+    intervals are whole UTC hours, grouped and filtered as a rollup row counts, come from the hourly
+    rollups instead of the facts, with the same answer; False: always from the facts."""
+
+    def __init__(self, session: AsyncSession, runner: ReportRunner | None = None, *, rollups: bool = True) -> None:
         self.metrics = MetricsRepository(session)
         self.runner = runner
+        self.rollups = rollups
 
     async def report(
         self, metrics: list[Metric], group_by: GroupBy | None, period: Period, where: CaseFilter
@@ -92,7 +102,14 @@ class MetricsService:
             if name in COMBINED and sum(_statement(other) == COMBINED[name][0] for other in wanted) > 1
         }
         statements = sorted((wanted - set(combined)) | {statement for statement, _ in combined.values()})
-        found = await self._run(statements, group_by, period, where)
+        key = rollup_key(group_by, where) if self.rollups and period.whole_hours else None
+        rolled: set[str] = set()
+        if key is not None:
+            rolled = {name for name in statements if name in ROLLED_UP}
+            if SAME_DAY & set(metrics):
+                rolled.discard("created_by_swarm")
+        queue = [name for name in statements if name not in rolled] + ([ROLLUPS] if rolled else [])
+        found = await self._run(queue, group_by, period, where, rolled=(key, rolled) if key else None)
         for name, (statement, offset) in combined.items():
             found[name] = [dataclasses.replace(a, values=a.values[offset:]) for a in found[statement]]
         before: dict[str | None, int] = found.pop(OPEN_AT, {})
@@ -136,9 +153,15 @@ class MetricsService:
         )
 
     async def _run(
-        self, statements: list[str], group_by: GroupBy | None, period: Period, where: CaseFilter
+        self,
+        statements: list[str],
+        group_by: GroupBy | None,
+        period: Period,
+        where: CaseFilter,
+        rolled: tuple[RollupKey, set[str]] | None = None,
     ) -> dict[str, Any]:
-        """Each statement's answer, on up to the runner's connections at once, the costliest first."""
+        """Each statement's answer, on up to the runner's connections at once, the costliest first;
+        ``ROLLUPS``: those of ``rolled`` from the hourly rollups' rows it names."""
         queue = sorted(statements, key=lambda name: (-COST.get(name, 0), name))
         found: dict[str, Any] = {}
 
@@ -147,6 +170,8 @@ class MetricsService:
                 name = queue.pop(0)
                 if name == OPEN_AT:
                     found[name] = await metrics.open_at(group_by, period.start - timedelta(microseconds=1), where)
+                elif name == ROLLUPS and rolled is not None:
+                    found.update(await metrics.rolled_up(rolled[1], group_by, period, rolled[0]))
                 else:
                     found[name] = await metrics.aggregates(name, group_by, period, where)
 
@@ -232,9 +257,11 @@ class MetricsService:
 
 # The backlog's count of the cases open just before the period.
 OPEN_AT = "open_at"
+# What the hourly rollups answer (two statements of a few rows per hour and group).
+ROLLUPS = "rollups"
 # Which statements take longest (sorting durations for percentiles, then the larger scans): they
 # start first, so the connections finish about together.
-COST = {"first_reply": 5, "solved": 5, "resolution": 4, "changes": 3, "created_by_swarm": 3, "created": 2}
+COST = {ROLLUPS: 1, "first_reply": 5, "solved": 5, "resolution": 4, "changes": 3, "created_by_swarm": 3, "created": 2}
 
 
 def _statement(name: str) -> str:
