@@ -9709,7 +9709,7 @@ export interface components {
          * Metric
          * @enum {string}
          */
-        Metric: "created" | "solved" | "reopened" | "backlog" | "first_reply_time_median" | "first_reply_time_p90" | "first_reply_business_time_median" | "first_reply_business_time_p90" | "resolution_time_median" | "resolution_time_p90" | "resolution_business_time_median" | "resolution_business_time_p90" | "sla_attainment" | "one_touch_rate" | "csat_good_rate" | "csat_response_rate" | "swarms_started" | "swarm_members_avg" | "swarm_participation_rate" | "swarm_to_solve_time_median" | "resolution_rate_swarmed" | "resolution_rate_not_swarmed" | "same_day_resolution_rate_swarmed" | "same_day_resolution_rate_not_swarmed" | "deflections" | "deflection_rate";
+        Metric: "created" | "solved" | "reopened" | "backlog" | "first_reply_time_median" | "first_reply_time_p90" | "first_reply_business_time_median" | "first_reply_business_time_p90" | "resolution_time_median" | "resolution_time_p90" | "resolution_business_time_median" | "resolution_business_time_p90" | "sla_attainment" | "one_touch_rate" | "csat_good_rate" | "csat_response_rate" | "swarms_started" | "swarm_members_avg" | "swarm_participation_rate" | "swarm_to_solve_time_median" | "resolution_rate_swarmed" | "resolution_rate_not_swarmed" | "same_day_resolution_rate_swarmed" | "same_day_resolution_rate_not_swarmed" | "deflections" | "deflection_rate" | "calls_offered" | "calls_answered" | "calls_abandoned" | "calls_voicemail" | "call_wait_time_median" | "call_wait_time_p90" | "call_talk_time_median" | "call_talk_time_p90";
         /** MetricsReport */
         MetricsReport: {
             /**

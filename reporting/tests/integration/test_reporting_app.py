@@ -18,7 +18,12 @@ async def test_reporting_is_ready_with_its_database_broker_and_consumer(settings
     async with running(create_app(settings), scopes=frozenset({"reports:read"})) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "consumer:reporting": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "consumer:reporting": "ok",
+            "consumer:reporting-calls": "ok",
+        }
         assert (await client.get("/openapi.json")).json()["info"]["title"] == "Omnicase reporting"
 
 

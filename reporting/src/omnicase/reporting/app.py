@@ -7,6 +7,8 @@ from omnicase.kit.bus.consumer import ConsumerConfig
 from omnicase.kit.settings import load_settings
 from omnicase.kit.topics import Topic
 from omnicase.reporting.business_hours.schedules import ScheduleSource
+from omnicase.reporting.calls.consumers import ACCEPTS as CALL_EVENTS
+from omnicase.reporting.calls.consumers import call_handler
 from omnicase.reporting.charts.api import router as charts_router
 from omnicase.reporting.dashboard.api import router as dashboard_router
 from omnicase.reporting.export.api import router as export_router
@@ -37,7 +39,12 @@ def create_app(settings: ReportingSettings | None = None, *, schedules: Schedule
                     accepts=ACCEPTS,
                 ),
                 read_model_handler(),
-            )
+            ),
+            # Calls in a group of their own: a call's metrics need nothing of the cases' fold.
+            ConsumerBinding(
+                ConsumerConfig(group="reporting-calls", topics=[Topic.VOICE_EVENTS], accepts=CALL_EVENTS),
+                call_handler(),
+            ),
         ],
         background=[start_business_hours],
         openapi_tags=TAGS,

@@ -282,3 +282,29 @@ sla_rollups = Table(
         "dimension", "hour", "value", "milestone", name="uq_sla_rollups_key", postgresql_nulls_not_distinct=True
     ),
 )
+
+# One row per phone call (intake-web's ``voice.events``, key: the call id): what the call metrics
+# read. A call's events come in order (one partition per call), each filling the columns it knows
+# (the first value kept: a redelivered event changes nothing). channel is always ``voice`` and
+# assignee_id the agent who answered; a call carries no group or priority (its case's are not on
+# its events), so a report filtered or grouped by them counts calls under none.
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, nullable=False),
+    Column("direction", String(10), nullable=False),
+    Column("case_id", Uuid, nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("wait_seconds", Double, nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("end_status", String(20), nullable=True),
+    Column("voicemail_at", DateTime(timezone=True), nullable=True),
+    *dimension_columns(),
+    Index(
+        "ix_calls_started_at",
+        "started_at",
+        postgresql_include=["direction", "answered_at", "wait_seconds", "ended_at", "voicemail_at", *DIMENSIONS],
+    ),
+)

@@ -40,6 +40,14 @@ class Metric(StrEnum):
     SAME_DAY_RESOLUTION_RATE_NOT_SWARMED = "same_day_resolution_rate_not_swarmed"
     DEFLECTIONS = "deflections"
     DEFLECTION_RATE = "deflection_rate"
+    CALLS_OFFERED = "calls_offered"
+    CALLS_ANSWERED = "calls_answered"
+    CALLS_ABANDONED = "calls_abandoned"
+    CALLS_VOICEMAIL = "calls_voicemail"
+    CALL_WAIT_MEDIAN = "call_wait_time_median"
+    CALL_WAIT_P90 = "call_wait_time_p90"
+    CALL_TALK_MEDIAN = "call_talk_time_median"
+    CALL_TALK_P90 = "call_talk_time_p90"
 
 
 METRIC_NAMES = "|".join(metric.value for metric in Metric)

@@ -41,6 +41,14 @@ SOURCES: dict[Metric, tuple[str, int]] = {
     Metric.SAME_DAY_RESOLUTION_RATE_SWARMED: ("created_by_swarm", 3),
     Metric.SAME_DAY_RESOLUTION_RATE_NOT_SWARMED: ("created_by_swarm", 4),
     Metric.DEFLECTIONS: ("deflections", 0),
+    Metric.CALLS_OFFERED: ("calls", 0),
+    Metric.CALLS_ANSWERED: ("calls", 1),
+    Metric.CALLS_ABANDONED: ("calls", 2),
+    Metric.CALLS_VOICEMAIL: ("calls", 3),
+    Metric.CALL_WAIT_MEDIAN: ("calls", 4),
+    Metric.CALL_WAIT_P90: ("calls", 5),
+    Metric.CALL_TALK_MEDIAN: ("calls", 6),
+    Metric.CALL_TALK_P90: ("calls", 7),
 }
 # Statements that answer several of the others from one scan: each of those is read from the
 # combined one's values (from the offset) when two or more of them are wanted, one query fewer
@@ -53,6 +61,7 @@ COMBINED: dict[str, tuple[str, int]] = {
 }
 COUNTS = frozenset(
     {Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG, Metric.SWARMS_STARTED, Metric.DEFLECTIONS}
+    | {Metric.CALLS_OFFERED, Metric.CALLS_ANSWERED, Metric.CALLS_ABANDONED, Metric.CALLS_VOICEMAIL}
 )
 # The backlog at each interval's end: the cases open just before the period (one GiST probe of
 # the open spans), plus what each interval created and reopened, less what it solved.
