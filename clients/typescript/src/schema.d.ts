@@ -257,7 +257,7 @@ export interface paths {
          * Live events the caller may see (server-sent events)
          * @description Server-sent events (`text/event-stream`): what the caller may see, as it happens.
          *
-         *     Each event has an `id`, an `event` (its type: `case.created`, `case.message_added`, `case.satisfaction_rated`, `case.updated`, `intake.widget_signalled`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`, `swarm.member_joined`, `swarm.message_posted`, `swarm.resolved`, `swarm.started`)
+         *     Each event has an `id`, an `event` (its type: `call.answered`, `call.ended`, `call.started`, `call.voicemail_recorded`, `call.voicemail_transcribed`, `case.created`, `case.message_added`, `case.satisfaction_rated`, `case.updated`, `intake.widget_signalled`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`, `swarm.member_joined`, `swarm.message_posted`, `swarm.resolved`, `swarm.started`)
          *     and one line of JSON `data`: `{type, event_id, time, data}`. Staff see case and SLA events whole
          *     and the offers made to them; a customer sees their own cases (created, status or subject
          *     changed, public messages) and nothing else.

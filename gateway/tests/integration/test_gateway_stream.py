@@ -21,6 +21,9 @@ from omnicase.gateway.testing import Gateway, Upstream, gateway_settings
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
+    CallAnswered,
+    CallEnded,
+    CallStarted,
     CaseCreated,
     CaseMessageAdded,
     CaseSatisfactionRated,
@@ -207,6 +210,51 @@ async def test_staff_hear_a_swarm_on_a_case_and_its_customer_never_does(
             assert heard["swarm.started"].json()["data"]["question"] == "Why does MD01 come back?"
             told = await received(requester, 2)
             assert [event.event for event in told] == ["case.created", "case.message_added"], "no swarm, ever"
+
+
+async def test_staff_hear_a_call_on_a_case_ring_answer_and_end_and_its_customer_never_does(
+    stream_suite: Callable[..., AbstractAsyncContextManager[Suite]],
+) -> None:
+    async with stream_suite() as suite:
+        contact_id, case_id, call_id, channel_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        agent_id = uuid.uuid4()
+        _, staff = await suite.gateway.bearer("agent", agent_id=agent_id)
+        _, customer = await suite.gateway.bearer("end_user", contact_id=contact_id)
+        now = utcnow()
+        calls: list[EventData] = [
+            CallStarted(
+                call_id=call_id, call_sid="CA0001", channel_id=channel_id, direction="inbound",
+                from_number="+14155550100", to_number="+14155550199", brand="acme", case_id=case_id, started_at=now,
+            ),
+            CallAnswered(
+                call_id=call_id, channel_id=channel_id, direction="inbound", answered_by=f"user:{agent_id}",
+                case_id=case_id, answered_at=now + timedelta(seconds=12), wait_seconds=12,
+            ),
+            CallEnded(
+                call_id=call_id, channel_id=channel_id, direction="inbound", status="completed",
+                duration_seconds=75, case_id=case_id, started_at=now, ended_at=now + timedelta(seconds=75),
+            ),
+        ]  # fmt: skip
+        async with (
+            suite.stream(staff) as agent,
+            suite.stream(staff, types="call.started,call.ended", case_id=str(case_id)) as filtered,
+            suite.stream(customer) as requester,
+        ):
+            await suite.publish(created(case_id, contact_id), key=case_id)
+            for event in calls:
+                # voice.events is keyed by the call, as intake-web publishes it.
+                await suite.publish(event, key=call_id, source="intake-web")
+            heard = {event.event: event.json()["data"] for event in await received(agent, 4)}
+            assert set(heard) == {"case.created", "call.started", "call.answered", "call.ended"}
+            assert heard["call.answered"]["answered_by"] == f"user:{agent_id}"
+            assert heard["call.started"]["from_number"] == "+14155550100"
+            assert heard["call.ended"]["duration_seconds"] == 75
+            assert [event.event for event in await received(filtered, 2)] == ["call.started", "call.ended"]
+            # The feed had written the call's events to every stream before this message was
+            # published (the agent heard them), so a call event told the customer would come first.
+            await suite.publish(message(snapshot(case_id, contact_id), public=True), key=case_id)
+            told = await received(requester, 2)
+            assert [event.event for event in told] == ["case.created", "case.message_added"], "no call event, ever"
 
 
 async def test_staff_hear_a_satisfaction_rating_and_the_customer_who_gave_it_does_not(

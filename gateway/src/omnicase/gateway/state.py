@@ -79,7 +79,14 @@ def _stream_feed(settings: GatewaySettings) -> StreamFeed:
     return StreamFeed(
         settings.kafka_bootstrap_servers,
         settings.topic_prefix,
-        [Topic.CASE_EVENTS, Topic.SLA_EVENTS, Topic.ROUTING_EVENTS, Topic.SWARM_EVENTS, Topic.INTAKE_MESSAGES],
+        [
+            Topic.CASE_EVENTS,
+            Topic.SLA_EVENTS,
+            Topic.ROUTING_EVENTS,
+            Topic.SWARM_EVENTS,
+            Topic.INTAKE_MESSAGES,
+            Topic.VOICE_EVENTS,
+        ],
         history_seconds=settings.stream_history_seconds,
         history_max_events=settings.stream_history_max_events,
         queue_size=settings.stream_queue_size,

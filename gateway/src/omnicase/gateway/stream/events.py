@@ -1,4 +1,4 @@
-"""What the stream carries: the suite's case, SLA, offer, swarm and chat events, and what each kind of caller may see.
+"""What the stream carries: case, SLA, offer, swarm, chat and call events, and what each kind of caller may see.
 
 Staff and integrations (``cases:read``) see every case and SLA event whole, as it travels
 on the topic; an agent sees the offers made to them (admins and integrations with
@@ -7,7 +7,9 @@ on the topic; an agent sees the offers made to them (admins and integrations wit
 only their own cases (or their organization's, where they may): a case opened or changed in
 status or subject, and public messages on it, each reduced to what the customer's own API
 answers show; never internal notes, SLA events, swarms, chat signals or anything about
-another customer's case.
+another customer's case. Phone calls (intake-web's voice channels) are the desk's too: staff
+and ``cases:read`` hear every call start, answer, end and voicemail (the call log the case shows),
+a customer none.
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ OFFER_TYPES = ("offer.created", "offer.ended")
 SWARM_TYPES = ("swarm.started", "swarm.member_joined", "swarm.message_posted", "swarm.resolved")
 # A case's chat: the visitor or an agent typing, or having read (intake-web, on intake.messages; staff only).
 CHAT_TYPES = ("intake.widget_signalled",)
-STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES + SWARM_TYPES + CHAT_TYPES)
+# Phone calls (intake-web's voice channels, on voice.events): staff and cases:read, never a customer.
+CALL_TYPES = (
+    "call.started",
+    "call.answered",
+    "call.ended",
+    "call.voicemail_recorded",
+    "call.voicemail_transcribed",
+)
+STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES + SWARM_TYPES + CHAT_TYPES + CALL_TYPES)
 # A customer hears of these changes to their case; the rest is the desk's business.
 _CUSTOMER_FIELDS = frozenset({"status", "subject"})
 
