@@ -117,7 +117,8 @@ def test_a_call_to_voicemail_becomes_a_case_with_its_call_log_and_the_next_call_
 
     texts = wait_for(call_log, within=60, message="the call's recording, end and transcript never reached its case")
     assert texts[0] == f"Incoming call from {caller} to {NUMBER}."
-    assert len(texts) == 4, "each webhook once, the retried call too"
+    # The voicemail makes the case a callback (its note); each webhook is logged once, the retried call too.
+    assert len([text for text in texts if text != "The caller asked to be called back."]) == 4
 
     # The caller calls again while the case is open: the call joins it.
     second = f"CA{uuid.uuid4().hex}"
@@ -412,3 +413,70 @@ def test_click_to_call_places_the_call_through_the_providers_api_and_logs_it_on_
     )
     vera.call("POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": channel["id"], "to": "555"}, expect=422)
     assert len(twilio.created) == 1, "nothing refused reached the provider's call list"
+
+
+def test_a_voicemail_becomes_a_callback_routing_offers_and_a_call_from_the_case_completes(
+    admin: Gateway, call_center: dict[str, Any], twilio: TwilioCalls
+) -> None:
+    vera, vera_id = call_center["vera"], call_center["vera_id"]
+    run = uuid.uuid4().hex[:8]
+    brand = f"callbacks-{run}"
+    phones = admin.post("/api/v1/groups", {"name": f"Callbacks {run}", "offer_timeout_seconds": 120})
+    vera_agent = admin.get(f"/api/v1/agents/{vera_id}")
+    admin.call("PATCH", f"/api/v1/agents/{vera_id}", json={"group_ids": [*vera_agent["group_ids"], phones["id"]]})
+    admin.post(
+        "/api/v1/routing/rules",
+        {
+            "name": f"Callbacks of {brand}",
+            "position": 1,
+            "target_group_id": phones["id"],
+            "conditions": {"tags_any": ["callback"], "brands": [brand]},
+        },
+    )
+    channel = admin.post(
+        "/api/v1/voice/channels",
+        {
+            "name": f"Callback line {run}",
+            "account_sid": "AC0123456789abcdef",
+            "auth_token": TOKEN,
+            "phone_numbers": [NUMBER],
+            "brand": brand,
+            "api_base_url": twilio.url,
+        },
+    )
+    caller = f"+1415559{uuid.uuid4().int % 10**4:04d}"
+    call_sid = f"CA{uuid.uuid4().hex}"
+    with vera.listen(types="offer.created") as console:
+        assert _twiml(_signed_post(channel["voice_url"], _call(call_sid, caller)))[-1].tag == "Record"
+        recording = f"https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef/Recordings/RE{call_sid[2:]}"
+        voicemail = _call(call_sid, caller, CallStatus="completed", RecordingUrl=recording, RecordingDuration="7")
+        assert _signed_post(channel["status_callback_url"], voicemail).status_code == 200
+        case_id = _case_of(admin, channel, call_sid)
+        wait_for(
+            lambda: "callback" in admin.get(f"/api/v1/cases/{case_id}")["tags"],
+            within=60,
+            message="the voicemail's case never became a callback",
+        )
+
+        def rung() -> dict[str, Any] | None:
+            return next((item for item in console.of_type("offer.created") if item["case_id"] == case_id), None)
+
+        offer = wait_for(rung, within=60, message="routing never offered the callback")
+    vera.call("POST", f"/api/v1/agents/{vera_id}/offers/{offer['offer_id']}/accept")
+
+    # Vera calls the customer back from the case; once they answer, the callback is done.
+    placed = vera.post(f"/api/v1/cases/{case_id}/calls", {"channel_id": channel["id"], "to": caller})
+    leg = {"CallSid": placed["call_sid"], "From": NUMBER, "To": caller, "Direction": "outbound-api"}
+    assert _signed_post(channel["status_callback_url"], {**leg, "CallStatus": "in-progress"}).status_code == 200
+    wait_for(
+        lambda: "callback" not in admin.get(f"/api/v1/cases/{case_id}")["tags"],
+        within=60,
+        message="the call back never completed the callback",
+    )
+    texts = [message["text"] for message in admin.get(f"/api/v1/cases/{case_id}/messages")["items"]]
+    assert "The caller asked to be called back." in texts
+    assert f"Called back: {caller} answered." in texts
+    calls = admin.get(f"/api/v1/voice/channels/{channel['id']}/calls", params={"limit": 100})["items"]
+    [inbound] = [call for call in calls if call["call_sid"] == call_sid]
+    assert inbound["callback_requested_at"] is not None
+    assert inbound["callback_completed_by"] == placed["id"]

@@ -257,7 +257,7 @@ export interface paths {
          * Live events the caller may see (server-sent events)
          * @description Server-sent events (`text/event-stream`): what the caller may see, as it happens.
          *
-         *     Each event has an `id`, an `event` (its type: `call.answered`, `call.ended`, `call.started`, `call.voicemail_recorded`, `call.voicemail_transcribed`, `case.created`, `case.message_added`, `case.satisfaction_rated`, `case.updated`, `intake.widget_signalled`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`, `swarm.member_joined`, `swarm.message_posted`, `swarm.resolved`, `swarm.started`)
+         *     Each event has an `id`, an `event` (its type: `call.answered`, `call.callback_requested`, `call.ended`, `call.started`, `call.voicemail_recorded`, `call.voicemail_transcribed`, `case.created`, `case.message_added`, `case.satisfaction_rated`, `case.updated`, `intake.widget_signalled`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`, `swarm.member_joined`, `swarm.message_posted`, `swarm.resolved`, `swarm.started`)
          *     and one line of JSON `data`: `{type, event_id, time, data}`. Staff see case and SLA events whole
          *     and the offers made to them; a customer sees their own cases (created, status or subject
          *     changed, public messages) and nothing else.
@@ -2296,7 +2296,9 @@ export interface paths {
         /**
          * A caller on hold asks again (the hold loop's redirect)
          * @description Dials the agent routing gave the call's case to, holds on while the queue time lasts, then the voicemail.
-         *     Stores nothing: routing not answering keeps the caller on hold (and the queue time still runs).
+         *     Stores nothing, but a caller's 1 (``Digits``, with ``callback_keypress``): their callback, logged on the
+         *     case once and asked of it, and the call ends. Routing not answering keeps the caller on hold (and the
+         *     queue time still runs).
          */
         post: operations["receive_voice_call_hold"];
         delete?: never;
@@ -8429,6 +8431,21 @@ export interface components {
             started_at: string;
             /** Ended At */
             ended_at: string | null;
+            /**
+             * Callback Requested At
+             * @description When the caller asked to be called back (a voicemail, or 1 pressed on hold).
+             */
+            callback_requested_at?: string | null;
+            /**
+             * Callback Completed At
+             * @description When a click-to-call from the call's case reached the customer.
+             */
+            callback_completed_at?: string | null;
+            /**
+             * Callback Completed By
+             * @description The outbound call (its id) that completed the callback.
+             */
+            callback_completed_by?: string | null;
         };
         /**
          * VoiceCallList
@@ -8542,6 +8559,24 @@ export interface components {
              * @default true
              */
             transcribe?: boolean;
+            /**
+             * Callback Keypress
+             * @description On hold (with a queue), the caller may press 1 to hang up and be called back: the call's case keeps its place in its queue and is tagged `callback`, as a voicemail's case is.
+             * @default false
+             */
+            callback_keypress?: boolean;
+            /**
+             * Callback Prompt
+             * @description Said once after the greeting when the caller may press 1 to be called back.
+             * @default Press 1 at any time to hang up and be called back: you keep your place in the queue.
+             */
+            callback_prompt?: string;
+            /**
+             * Callback Confirmation
+             * @description Said to a caller who pressed 1, before the call ends.
+             * @default Thank you. We will call you back at this number. Goodbye.
+             */
+            callback_confirmation?: string;
             /** Name */
             name: string;
             /**
@@ -8668,6 +8703,24 @@ export interface components {
              * @default true
              */
             transcribe?: boolean;
+            /**
+             * Callback Keypress
+             * @description On hold (with a queue), the caller may press 1 to hang up and be called back: the call's case keeps its place in its queue and is tagged `callback`, as a voicemail's case is.
+             * @default false
+             */
+            callback_keypress?: boolean;
+            /**
+             * Callback Prompt
+             * @description Said once after the greeting when the caller may press 1 to be called back.
+             * @default Press 1 at any time to hang up and be called back: you keep your place in the queue.
+             */
+            callback_prompt?: string;
+            /**
+             * Callback Confirmation
+             * @description Said to a caller who pressed 1, before the call ends.
+             * @default Thank you. We will call you back at this number. Goodbye.
+             */
+            callback_confirmation?: string;
             /**
              * Id
              * Format: uuid
@@ -9709,7 +9762,7 @@ export interface components {
          * Metric
          * @enum {string}
          */
-        Metric: "created" | "solved" | "reopened" | "backlog" | "first_reply_time_median" | "first_reply_time_p90" | "first_reply_business_time_median" | "first_reply_business_time_p90" | "resolution_time_median" | "resolution_time_p90" | "resolution_business_time_median" | "resolution_business_time_p90" | "sla_attainment" | "one_touch_rate" | "csat_good_rate" | "csat_response_rate" | "swarms_started" | "swarm_members_avg" | "swarm_participation_rate" | "swarm_to_solve_time_median" | "resolution_rate_swarmed" | "resolution_rate_not_swarmed" | "same_day_resolution_rate_swarmed" | "same_day_resolution_rate_not_swarmed" | "deflections" | "deflection_rate" | "calls_offered" | "calls_answered" | "calls_abandoned" | "calls_voicemail" | "call_wait_time_median" | "call_wait_time_p90" | "call_talk_time_median" | "call_talk_time_p90";
+        Metric: "created" | "solved" | "reopened" | "backlog" | "first_reply_time_median" | "first_reply_time_p90" | "first_reply_business_time_median" | "first_reply_business_time_p90" | "resolution_time_median" | "resolution_time_p90" | "resolution_business_time_median" | "resolution_business_time_p90" | "sla_attainment" | "one_touch_rate" | "csat_good_rate" | "csat_response_rate" | "swarms_started" | "swarm_members_avg" | "swarm_participation_rate" | "swarm_to_solve_time_median" | "resolution_rate_swarmed" | "resolution_rate_not_swarmed" | "same_day_resolution_rate_swarmed" | "same_day_resolution_rate_not_swarmed" | "deflections" | "deflection_rate" | "calls_offered" | "calls_answered" | "calls_abandoned" | "calls_voicemail" | "call_wait_time_median" | "call_wait_time_p90" | "call_talk_time_median" | "call_talk_time_p90" | "calls_callback";
         /** MetricsReport */
         MetricsReport: {
             /**

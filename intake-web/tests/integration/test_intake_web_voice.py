@@ -22,13 +22,18 @@ from sqlalchemy import select, update
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_web.models import voice_calls, voice_channels
+from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
     CallAnswered,
+    CallCallbackRequested,
     CallEnded,
     CallStarted,
     CallVoicemailRecorded,
     CallVoicemailTranscribed,
+    CaseCreated,
+    CaseSnapshot,
+    ChangeCase,
     Envelope,
     EventData,
     MessageReceived,
@@ -212,12 +217,16 @@ async def test_a_call_is_greeted_asked_for_voicemail_and_logged_once_on_the_call
     assert call["ended_at"] is not None
 
     # The suite hears of the call once each thing happens to it, in order, keyed by the call.
-    started, recorded, ended, transcribed = await _voice_events(service, kafka_bootstrap, call["id"], expect=4)
+    started, recorded, callback, ended, transcribed = await _voice_events(
+        service, kafka_bootstrap, call["id"], expect=5
+    )
     assert isinstance(started, CallStarted)
     assert (started.call_sid, started.channel_id, started.direction) == (call_sid, uuid.UUID(channel["id"]), "inbound")
     assert (started.from_number, started.to_number, started.brand) == (CALLER, NUMBER, "acme")
     assert isinstance(recorded, CallVoicemailRecorded)
     assert (recorded.recording_url, recorded.duration_seconds, recorded.from_number) == (recording, 17, CALLER)
+    assert isinstance(callback, CallCallbackRequested), "a voicemail asks to be called back"
+    assert callback.via == "voicemail"
     assert isinstance(ended, CallEnded)
     assert (ended.status, ended.duration_seconds, ended.started_at) == ("completed", 31, started.started_at)
     assert ended.ended_at.isoformat() == call["ended_at"].replace("Z", "+00:00")
@@ -475,3 +484,102 @@ async def test_the_dialled_agent_answering_is_logged_once_and_told_as_call_answe
     assert bad.status_code == 422
     no_status = await _post(service, dialed, _call(call_sid, CallStatus="in-progress"))
     assert no_status.status_code == 400
+
+
+async def _confirm(service: Any, kafka_bootstrap: str, first: MessageReceived) -> uuid.UUID:
+    """case-core opening the call's case from its first message (the end-to-end acknowledgement)."""
+    now = utcnow()
+    case = CaseSnapshot(
+        case_id=uuid.uuid4(), number=1, subject=first.subject or "", status="new", priority="normal",
+        channel="voice", created_at=now, updated_at=now, version=1,
+    )  # fmt: skip
+    envelope = CaseCreated(case=case, source_intake_id=first.intake_id, actor="case-core").envelope(
+        source="case-core", subject=str(case.case_id)
+    )
+    # On this module's event loop (the plugin's producer fixture is on each test's own).
+    producer = EventProducer(kafka_bootstrap, client_id="voice-test")
+    await producer.start()
+    try:
+        await producer.publish(
+            physical(Topic.CASE_EVENTS, service.settings.topic_prefix), envelope, key=str(case.case_id)
+        )
+    finally:
+        await producer.stop()
+    return case.case_id
+
+
+async def _commands(service: Any, kafka_bootstrap: str, case_id: uuid.UUID, expect: int) -> list[ChangeCase]:
+    found = await _records(service, kafka_bootstrap, Topic.CASE_COMMANDS, str(case_id), expect)
+    return [command for command in found if isinstance(command, ChangeCase)]
+
+
+async def test_a_caller_on_hold_presses_1_and_their_case_becomes_a_callback_once_it_is_known(
+    service: Any, kafka_bootstrap: str
+) -> None:
+    channel = await _voice_channel(service, queue_seconds=600, hold_check_seconds=2, callback_keypress=True)
+    call_sid = f"CA{uuid.uuid4().hex}"
+    say, offer, gather, redirect = list(
+        ElementTree.fromstring((await _post(service, channel["voice_url"], _call(call_sid))).text)
+    )
+    assert (offer.tag, offer.text) == (
+        "Say",
+        "Press 1 at any time to hang up and be called back: you keep your place in the queue.",
+    )
+    assert (gather.tag, gather.get("numDigits"), gather.get("action")) == (
+        "Gather",
+        "1",
+        channel["voice_url"] + "/hold",
+    )
+    assert [(verb.tag, verb.get("length")) for verb in gather] == [("Pause", "2")]
+    assert (redirect.tag, redirect.text) == ("Redirect", channel["voice_url"] + "/hold")
+
+    # Another key is no callback: the caller holds on.
+    other = await _post(service, channel["voice_url"] + "/hold", _call(call_sid, CallStatus="in-progress", Digits="2"))
+    assert [verb.tag for verb in ElementTree.fromstring(other.text)] == ["Gather", "Redirect"]
+    # 1, before case-core confirmed the call's case, and the provider's retry of it.
+    for _ in range(2):
+        pressed = await _post(
+            service, channel["voice_url"] + "/hold", _call(call_sid, CallStatus="in-progress", Digits="1")
+        )
+        assert pressed.status_code == 200, pressed.text
+        say, hangup = list(ElementTree.fromstring(pressed.text))
+        assert (say.text, hangup.tag) == ("Thank you. We will call you back at this number. Goodbye.", "Hangup")
+    [call] = await _calls(service, channel["id"])
+    assert call["callback_requested_at"] is not None
+    assert call["callback_completed_at"] is None
+
+    thread = f"voice:{channel['id']}:{CALLER}"
+    first, pressed_1 = await _messages(service, kafka_bootstrap, thread, expect=2)
+    assert pressed_1.text == f"The caller pressed 1 to be called back at {CALLER}."
+    case_id = await _confirm(service, kafka_bootstrap, first)
+    [tagged] = await _commands(service, kafka_bootstrap, case_id, expect=1)
+    assert (tagged.add_tags, tagged.internal_note) == (["callback"], "The caller asked to be called back.")
+    # The suite hears of it once, before the case was known.
+    _started, requested = await _voice_events(service, kafka_bootstrap, call["id"], expect=2)
+    assert isinstance(requested, CallCallbackRequested)
+    assert (requested.via, requested.case_id) == ("keypress", None)
+
+
+async def test_a_voicemail_left_on_a_known_case_makes_it_a_callback_at_once(service: Any, kafka_bootstrap: str) -> None:
+    channel = await _voice_channel(service)
+    call_sid = f"CA{uuid.uuid4().hex}"
+    assert (await _post(service, channel["voice_url"], _call(call_sid))).status_code == 200
+    thread = f"voice:{channel['id']}:{CALLER}"
+    [first] = await _messages(service, kafka_bootstrap, thread, expect=1)
+    case_id = await _confirm(service, kafka_bootstrap, first)
+
+    async def confirmed() -> bool:
+        return bool((await _calls(service, channel["id"]))[0]["case_id"] == str(case_id))
+
+    await eventually(confirmed, within=15, message="case-core's confirmation never reached the call")
+    recording = f"https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef/Recordings/RE{call_sid[2:]}"
+    voicemail = _call(call_sid, CallStatus="completed", RecordingUrl=recording, RecordingDuration="9")
+    for _ in range(2):  # the provider retries
+        assert (await _post(service, channel["status_callback_url"], voicemail)).is_success
+    [tagged] = await _commands(service, kafka_bootstrap, case_id, expect=1)
+    assert tagged.add_tags == ["callback"]
+    [call] = await _calls(service, channel["id"])
+    kinds = [type(event) for event in await _voice_events(service, kafka_bootstrap, call["id"], expect=3)]
+    assert kinds == [CallStarted, CallVoicemailRecorded, CallCallbackRequested]
+    # Without callback_keypress, the hold loop has no Gather and a 1 is nothing.
+    assert "Gather" not in (await _post(service, channel["voice_url"], _call(f"CA{uuid.uuid4().hex}"))).text

@@ -4,9 +4,11 @@ broker as intake-web publishes them (keyed by the call), every event twice.
 Monday 2 March 2026 (UTC):
 - 1 (inbound) 09:00, agent A answers after 30 s, 300 s of talk;
 - 2 (inbound) 10:00, agent A answers after 90 s, 600 s of talk;
-- 3 (inbound) 11:00, nobody free: a voicemail at 11:01, ended 11:02;
+- 3 (inbound) 11:00, nobody free: a voicemail at 11:01 (a callback asked), ended 11:02;
 - 4 (inbound) 12:00, the caller hangs up on hold after 40 s: abandoned;
-- 5 (outbound, click-to-call) 13:00, the customer answers after 20 s, 120 s of talk (no offer).
+- 5 (outbound, click-to-call) 13:00, the customer answers after 20 s, 120 s of talk (no offer);
+- 8 (inbound) 14:00, the caller presses 1 on hold at 14:02 to be called back and the call ends: no
+  abandon.
 Tuesday 3 March:
 - 6 (inbound) 09:00, agent B answers after 10 s, 60 s of talk, its case
   confirmed only from the answer on;
@@ -22,7 +24,14 @@ import pytest
 
 from omnicase.devtools.testing.apps import running
 from omnicase.devtools.testing.plugin import eventually
-from omnicase.kit.events import CallAnswered, CallEnded, CallStarted, CallVoicemailRecorded, EventData
+from omnicase.kit.events import (
+    CallAnswered,
+    CallCallbackRequested,
+    CallEnded,
+    CallStarted,
+    CallVoicemailRecorded,
+    EventData,
+)
 from omnicase.reporting.app import create_app
 from omnicase.reporting.settings import ReportingSettings
 from omnicase.reporting.testing import REPORTS_SCOPES, Publisher
@@ -84,6 +93,14 @@ class Call:
             )
         )  # fmt: skip
 
+    async def callback(self, when: datetime, via: str) -> None:
+        await self._send(
+            CallCallbackRequested(
+                call_id=self.call_id, channel_id=self.channel_id, via=via,
+                case_id=self.case_id, requested_at=when,
+            )
+        )  # fmt: skip
+
 
 CALL_METRICS = [
     "calls_offered",
@@ -94,6 +111,7 @@ CALL_METRICS = [
     "call_wait_time_p90",
     "call_talk_time_median",
     "call_talk_time_p90",
+    "calls_callback",
 ]
 
 
@@ -116,6 +134,7 @@ async def test_calls_give_their_metrics_exactly(settings: ReportingSettings, pub
         three = call()
         await three.started(at(0, 11))
         await three.voicemail(at(0, 11, 1))
+        await three.callback(at(0, 11, 1), "voicemail")
         await three.ended(at(0, 11, 2))
         four = call()
         await four.started(at(0, 12))
@@ -124,6 +143,10 @@ async def test_calls_give_their_metrics_exactly(settings: ReportingSettings, pub
         await five.started(at(0, 13))
         await five.answered(20, None)
         await five.ended(at(0, 13, 2, 20))
+        eight = call()
+        await eight.started(at(0, 14))
+        await eight.callback(at(0, 14, 2), "keypress")
+        await eight.ended(at(0, 14, 2))
         six = call()
         await six.started(at(1, 9))
         six.case_id = uuid.uuid4()
@@ -145,10 +168,12 @@ async def test_calls_give_their_metrics_exactly(settings: ReportingSettings, pub
             }
 
         by_channel = {
-            ("calls_offered", "voice"): [4, 2],
+            ("calls_offered", "voice"): [5, 2],
             ("calls_answered", "voice"): [2, 1],
             ("calls_abandoned", "voice"): [1, 0],
             ("calls_voicemail", "voice"): [1, 0],
+            # The voicemail and the 1 pressed on hold (which is no abandon).
+            ("calls_callback", "voice"): [2, 0],
             # Waits of the inbound calls answered: 30 and 90 s; 10 s.
             ("call_wait_time_median", "voice"): [60, 10],
             ("call_wait_time_p90", "voice"): [84, 10],
@@ -160,7 +185,7 @@ async def test_calls_give_their_metrics_exactly(settings: ReportingSettings, pub
         by_assignee = {
             ("calls_offered", a): [2, 0],
             ("calls_offered", b): [0, 1],
-            ("calls_offered", None): [2, 1],
+            ("calls_offered", None): [3, 1],
             ("calls_answered", a): [2, 0],
             ("calls_answered", b): [0, 1],
             ("calls_answered", None): [0, 0],

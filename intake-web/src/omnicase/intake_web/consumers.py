@@ -9,6 +9,7 @@ from omnicase.intake_web.channels.outbound import OUR_CHANNELS, OutboundRequests
 from omnicase.intake_web.channels.schemas import ChannelKind
 from omnicase.intake_web.messages.acks import Acknowledgements
 from omnicase.intake_web.models import outbox as outbox_table
+from omnicase.intake_web.voice.callbacks import tag_confirmed_callbacks
 from omnicase.intake_web.widget.hub import ConversationHub
 from omnicase.intake_web.widget.repository import WidgetRepository
 from omnicase.intake_web.widget.service import deliver_reply
@@ -46,6 +47,10 @@ class IntakeWebConsumer:
                         else:
                             await self.outbound.requested(session, request)
         await self.acks.acknowledge(session, confirmations)
+        # A voice call's callback asked for before case-core confirmed its case: the case is known now.
+        await tag_confirmed_callbacks(
+            session, self.outbox, [event for event in confirmations if not isinstance(event, HeldMessageKept)]
+        )
         # A chat opens a messaging case: its widget conversation learns the case (answers first wait for it).
         opened = [
             (event.source_intake_id, event.case.case_id)

@@ -87,8 +87,20 @@ voice_calls = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # A callback (issue 25): the caller left a voicemail or pressed 1 on hold; its case tagged once
+    # known; completed by an answered click-to-call from that case (the outbound call's id).
+    Column("callback_requested_at", DateTime(timezone=True)),
+    Column("callback_tagged", Boolean, nullable=False, server_default=text("false")),
+    Column("callback_completed_at", DateTime(timezone=True)),
+    Column("callback_completed_by", Uuid),
     UniqueConstraint("channel_id", "call_sid"),
     Index("ix_voice_calls_channel_id_id", "channel_id", "id"),
+    Index("ix_voice_calls_intake_id", "intake_id"),
+    Index(
+        "ix_voice_calls_open_callbacks",
+        "intake_id",
+        postgresql_where=text("callback_requested_at IS NOT NULL AND callback_completed_at IS NULL"),
+    ),
 )
 
 # Every inbound message this service accepted (form submissions and channel webhooks),

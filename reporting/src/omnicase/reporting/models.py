@@ -301,10 +301,19 @@ calls = Table(
     Column("ended_at", DateTime(timezone=True), nullable=True),
     Column("end_status", String(20), nullable=True),
     Column("voicemail_at", DateTime(timezone=True), nullable=True),
+    Column("callback_at", DateTime(timezone=True), nullable=True),
     *dimension_columns(),
     Index(
         "ix_calls_started_at",
         "started_at",
-        postgresql_include=["direction", "answered_at", "wait_seconds", "ended_at", "voicemail_at", *DIMENSIONS],
+        postgresql_include=[
+            "direction",
+            "answered_at",
+            "wait_seconds",
+            "ended_at",
+            "voicemail_at",
+            "callback_at",
+            *DIMENSIONS,
+        ],
     ),
 )

@@ -863,6 +863,19 @@ class CallVoicemailRecorded(EventData):
     recorded_at: datetime
 
 
+class CallCallbackRequested(EventData):
+    """The caller asked to be called back (a voicemail, or 1 pressed on hold): the call's case is callback work."""
+
+    event_type = "call.callback_requested"
+    topic = Topic.VOICE_EVENTS
+
+    call_id: uuid.UUID
+    channel_id: uuid.UUID
+    via: Literal["voicemail", "keypress"]
+    case_id: uuid.UUID | None = None
+    requested_at: datetime
+
+
 class CallVoicemailTranscribed(EventData):
     """The provider's transcript of a voicemail arrived (it comes after the recording, often minutes later)."""
 

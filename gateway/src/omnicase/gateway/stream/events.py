@@ -37,6 +37,7 @@ CALL_TYPES = (
     "call.ended",
     "call.voicemail_recorded",
     "call.voicemail_transcribed",
+    "call.callback_requested",
 )
 STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES + SWARM_TYPES + CHAT_TYPES + CALL_TYPES)
 # A customer hears of these changes to their case; the rest is the desk's business.

@@ -32,6 +32,7 @@ from omnicase.intake_web.channels.inbound import PayloadError
 from omnicase.intake_web.messages.intake import accept_message
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.voice.agents import client_identity
+from omnicase.intake_web.voice.callbacks import request_callback
 from omnicase.intake_web.voice.repository import FINAL_STATUSES, CallChange, VoiceCallRepository
 from omnicase.intake_web.voice.schemas import VoiceConfig
 from omnicase.intake_web.voice.service import StoredVoiceChannel, VoiceUrls
@@ -51,7 +52,7 @@ from omnicase.kit.events import (
 from omnicase.kit.ids import uuid7
 from omnicase.kit.outbox import Outbox
 
-CallEventKind = Literal["started", "status", "recording", "transcription", "dialed"]
+CallEventKind = Literal["started", "status", "recording", "transcription", "dialed", "callback"]
 
 # What the provider reports of an agent's leg that was connected (Dial's DialCallStatus).
 ANSWERED_DIALS = frozenset({"completed", "answered"})
@@ -86,6 +87,13 @@ class CallEvent:
     conversation_recorded: bool = False
 
     @property
+    def asks_callback(self) -> bool:
+        """The caller asks to be called back: they pressed 1 on hold, or left a voicemail."""
+        return self.kind == "callback" or (
+            self.kind == "recording" and self.recording_url is not None and not self.conversation_recorded
+        )
+
+    @property
     def answered(self) -> bool:
         """The agent dialled from the queue picked up."""
         return self.kind == "dialed" and self.status in ANSWERED_DIALS
@@ -104,6 +112,8 @@ class CallEvent:
                 return f"call:{self.call_sid}:transcription:{self.transcription_sid or ''}"
             case "dialed":
                 return f"call:{self.call_sid}:dialed:{self.agent_id}:{self.status}"
+            case "callback":
+                return f"call:{self.call_sid}:callback"
 
     @property
     def text(self) -> str:
@@ -127,6 +137,8 @@ class CallEvent:
                 return f"Call answered by agent {self.agent_id}{talked}."
             case "dialed":
                 return f"Agent {self.agent_id} did not answer the call ({self.status})."
+            case "callback":
+                return f"The caller pressed 1 to be called back at {self.from_number}."
 
 
 def _int(value: str | None) -> int | None:
@@ -190,6 +202,7 @@ _DURATION: dict[CallEventKind, str] = {
     "recording": "RecordingDuration",
     "transcription": "CallDuration",
     "dialed": "DialCallDuration",
+    "callback": "CallDuration",
 }
 
 
@@ -257,6 +270,9 @@ async def store_call(session: AsyncSession, outbox: Outbox, channel: StoredVoice
         published = call_event(channel, event, change, now)
         if published is not None:
             await outbox.add(session, published, source=SPEC.name, subject=str(change.id), key=str(change.id))
+        if event.asks_callback:
+            via: Literal["voicemail", "keypress"] = "keypress" if event.kind == "callback" else "voicemail"
+            await request_callback(session, outbox, channel.id, change, via, now)
     return new
 
 
@@ -319,6 +335,10 @@ def _hold(config: VoiceConfig, urls: VoiceUrls) -> str:
         if config.hold_music_url
         else f'<Pause length="{config.hold_check_seconds}"/>'
     )
+    if config.callback_keypress:
+        # A key pressed during the wait is posted (Digits) to the hold URL; none: on to the redirect.
+        gather = f'<Gather input="dtmf" numDigits="1" action={quoteattr(urls.hold)} method="POST" timeout="1">'
+        wait = f"{gather}{wait}</Gather>"
     return f'{wait}<Redirect method="POST">{escape(urls.hold)}</Redirect>'
 
 
@@ -336,8 +356,15 @@ def answer_call(channel: StoredVoiceChannel, urls: VoiceUrls) -> str:
     """TwiML for an incoming call: the greeting, then the hold loop while an agent may take it (a queue),
     else a voicemail (recorded, transcribed when asked) reported to the callback URL, or the end of the call."""
     config = channel.config
-    then = _hold(config, urls) if config.queue_seconds else _voicemail(config, urls)
-    return _twiml(_say(config, config.greeting), then)
+    if not config.queue_seconds:
+        return _twiml(_say(config, config.greeting), _voicemail(config, urls))
+    offer = _say(config, config.callback_prompt) if config.callback_keypress else ""
+    return _twiml(_say(config, config.greeting), offer, _hold(config, urls))
+
+
+def answer_callback(channel: StoredVoiceChannel) -> str:
+    """TwiML once a caller on hold pressed 1: the confirmation, and the end of the call."""
+    return _twiml(_say(channel.config, channel.config.callback_confirmation), "<Hangup/>")
 
 
 def answer_hold(channel: StoredVoiceChannel, urls: VoiceUrls, waited_seconds: float, agent: uuid.UUID | None) -> str:

@@ -5,7 +5,8 @@ channel's outbound URL for TwiML, which connects them to the agent's voice clien
 (``<Dial><Client>agent_<hex>``, as an inbound call is connected), so the call's own progress is
 the customer's: ``in-progress`` is their answer. The call's status callbacks come to the channel's callback
 URL like an inbound call's, and each change (answered, ended) is written on the case as an
-internal note (``case.change`` on ``case.commands``) and published on ``voice.events``.
+internal note (``case.change`` on ``case.commands``) and published on ``voice.events``. The
+customer's answer completes the open callbacks of the case's calls (``voice/callbacks.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_web.channels.providers import _url
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.voice.agents import client_identity
+from omnicase.intake_web.voice.callbacks import complete_callbacks
 from omnicase.intake_web.voice.repository import VoiceCallRepository
 from omnicase.intake_web.voice.service import StoredVoiceChannel, VoiceUrls
 from omnicase.kit.errors import Conflict, ServiceUnavailable
@@ -212,6 +214,8 @@ async def store_outbound_status(
             ),
             _note(change.case_id, change.id, f"Outbound call to {change.to_number} answered.", None),
         )
+        # The customer answered a call from their case: whatever callback it owed them is done.
+        await complete_callbacks(session, outbox, change.case_id, change.id, change.to_number, now)
     elif change.ended_now and change.ended_at is not None:
         after = f" after {change.duration_seconds} s" if change.duration_seconds is not None else ""
         await _publish(

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from omnicase.intake_web.channels.repository import ChannelRepository
 from omnicase.intake_web.models import inbound_messages, voice_calls, voice_channels
+from omnicase.kit.db import any_of
 from omnicase.kit.repository import Repository
 
 # A call's status after which later callbacks (a retried ringing) no longer change it.
@@ -122,3 +123,49 @@ class VoiceCallRepository(Repository):
         if after is not None:
             query = query.where(voice_calls.c.id < after)
         return list((await self.session.execute(query)).all())
+
+    async def request_callback(self, call_id: uuid.UUID, now: datetime) -> bool:
+        """The call's caller asks to be called back; False when they had already (a retry, a second way)."""
+        current = voice_calls.c
+        requested = await self.session.scalar(
+            update(voice_calls)
+            .where(current.id == call_id, current.callback_requested_at.is_(None))
+            .values(callback_requested_at=now)
+            .returning(current.id)
+        )
+        return requested is not None
+
+    async def note_callback_tagged(self, call_ids: list[uuid.UUID]) -> None:
+        await self.session.execute(
+            update(voice_calls).where(any_of(voice_calls.c.id, call_ids)).values(callback_tagged=True)
+        )
+
+    async def callbacks_to_tag(self, intake_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(call id, intake id) of the calls opened by these messages whose callback was asked for before their
+        case was known. Every such call is locked first, so a callback asked for at the same moment is either
+        seen here or sees the case (its webhook locks the call before reading it)."""
+        current = voice_calls.c
+        rows = await self.session.execute(
+            select(current.id, current.intake_id, current.callback_requested_at, current.callback_tagged)
+            .where(any_of(current.intake_id, intake_ids))
+            .with_for_update()
+        )
+        return [
+            (row.id, row.intake_id) for row in rows if row.callback_requested_at is not None and not row.callback_tagged
+        ]
+
+    async def complete_callbacks(self, case_id: uuid.UUID, by_call: uuid.UUID, now: datetime) -> list[uuid.UUID]:
+        """The open callbacks of calls logged on ``case_id``, completed by the call ``by_call``; their ids."""
+        current = voice_calls.c
+        rows = await self.session.execute(
+            update(voice_calls)
+            .where(
+                current.callback_requested_at.is_not(None),
+                current.callback_completed_at.is_(None),
+                current.intake_id == inbound_messages.c.id,
+                inbound_messages.c.case_id == case_id,
+            )
+            .values(callback_completed_at=now, callback_completed_by=by_call)
+            .returning(current.id)
+        )
+        return list(rows.scalars())

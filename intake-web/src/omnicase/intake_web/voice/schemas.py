@@ -17,6 +17,8 @@ PhoneNumber = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+
 
 DEFAULT_GREETING = "Thank you for calling. Nobody can take your call right now: please leave a message after the tone."
 DEFAULT_VOICEMAIL_PROMPT = "Sorry, nobody can take your call right now: please leave a message after the tone."
+DEFAULT_CALLBACK_PROMPT = "Press 1 at any time to hang up and be called back: you keep your place in the queue."
+DEFAULT_CALLBACK_CONFIRMATION = "Thank you. We will call you back at this number. Goodbye."
 
 
 class VoiceChannelBase(BaseModel):
@@ -74,6 +76,23 @@ class VoiceChannelBase(BaseModel):
         default=20, ge=5, le=120, description="How long the agent who took the call is rung before the voicemail."
     )
     transcribe: StrictBool = Field(default=True, description="Ask the provider for a transcript of each voicemail.")
+    callback_keypress: StrictBool = Field(
+        default=False,
+        description="On hold (with a queue), the caller may press 1 to hang up and be called back: the call's "
+        "case keeps its place in its queue and is tagged `callback`, as a voicemail's case is.",
+    )
+    callback_prompt: str = Field(
+        default=DEFAULT_CALLBACK_PROMPT,
+        min_length=1,
+        max_length=1000,
+        description="Said once after the greeting when the caller may press 1 to be called back.",
+    )
+    callback_confirmation: str = Field(
+        default=DEFAULT_CALLBACK_CONFIRMATION,
+        min_length=1,
+        max_length=1000,
+        description="Said to a caller who pressed 1, before the call ends.",
+    )
 
     @field_validator("phone_numbers")
     @classmethod
@@ -132,6 +151,15 @@ class VoiceCall(BaseModel):
     case_id: uuid.UUID | None = Field(description="The case the call is logged on, once case-core confirmed it.")
     started_at: datetime
     ended_at: datetime | None
+    callback_requested_at: datetime | None = Field(
+        default=None, description="When the caller asked to be called back (a voicemail, or 1 pressed on hold)."
+    )
+    callback_completed_at: datetime | None = Field(
+        default=None, description="When a click-to-call from the call's case reached the customer."
+    )
+    callback_completed_by: uuid.UUID | None = Field(
+        default=None, description="The outbound call (its id) that completed the callback."
+    )
     page_name: ClassVar[str] = "VoiceCallList"
 
 

@@ -8,6 +8,7 @@ request validators answer it, and leaves no trace but a counter.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from typing import Any
@@ -27,6 +28,7 @@ from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.intake_web.voice.calls import (
     CallEvent,
     answer_call,
+    answer_callback,
     answer_dialed,
     answer_hold,
     parse_call,
@@ -231,18 +233,25 @@ async def receive_voice_call(channel_id: uuid.UUID, request: Request) -> Respons
 )
 async def receive_voice_call_hold(channel_id: uuid.UUID, request: Request) -> Response:
     """Dials the agent routing gave the call's case to, holds on while the queue time lasts, then the voicemail.
-    Stores nothing: routing not answering keeps the caller on hold (and the queue time still runs)."""
+    Stores nothing, but a caller's 1 (``Digits``, with ``callback_keypress``): their callback, logged on the
+    case once and asked of it, and the call ends. Routing not answering keeps the caller on hold (and the
+    queue time still runs)."""
     runtime: IntakeWebRuntime = request.app.state.runtime
     channel, params = await _verified(request, channel_id)
     event = _parsed(channel, params, incoming=False)
+    callback = channel.config.callback_keypress and dict(params).get("Digits") == "1"
     try:
         async with runtime.database.unit_of_work() as session:
             call = await VoiceCallRepository(session).find(channel.id, event.call_sid)
+            if call is not None and call.direction == "inbound" and callback:
+                await store_call(session, runtime.outbox, channel, dataclasses.replace(event, kind="callback"))
     except STORAGE_ERRORS as error:
         raise ServiceUnavailable("The call could not be read; ask again.", headers={"Retry-After": "5"}) from error
     if call is None:
         REJECTIONS.labels("voice", "unknown_call").inc()
         raise CallNotFound(f"Call {event.call_sid} did not come to this voice channel.")
+    if callback:
+        return _twiml(answer_callback(channel))
     agent = None
     if call.case_id is not None:
         try:

@@ -32,6 +32,7 @@ class CallRow:
     ended_at: datetime | None = None
     end_status: str | None = None
     voicemail_at: datetime | None = None
+    callback_at: datetime | None = None
 
 
 CALL_COLUMNS = tuple(field.name for field in dataclasses.fields(CallRow))

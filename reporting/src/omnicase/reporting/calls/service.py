@@ -4,7 +4,8 @@
 - ``call.answered``: its answer (by the agent, ``user:<id>``, of an inbound call; by the customer
   of an outbound one) and the caller's wait;
 - ``call.ended``: its end and the provider's final status;
-- ``call.voicemail_recorded``: the voicemail the caller left.
+- ``call.voicemail_recorded``: the voicemail the caller left;
+- ``call.callback_requested``: the caller asked to be called back (a voicemail, or 1 on hold).
 
 Every event names the call's channel and direction and, once case-core confirmed it, its case, so
 a call first seen after its start (the service started late) still gets a row; without its start it
@@ -19,7 +20,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.batch import Batch
-from omnicase.kit.events import CallAnswered, CallEnded, CallStarted, CallVoicemailRecorded
+from omnicase.kit.events import CallAnswered, CallCallbackRequested, CallEnded, CallStarted, CallVoicemailRecorded
 from omnicase.reporting.calls.repository import CallRepository, CallRow
 
 
@@ -70,5 +71,10 @@ class CallReadModelService:
                     told(
                         voicemail.call_id, voicemail.channel_id, "inbound",
                         case_id=voicemail.case_id, voicemail_at=voicemail.recorded_at,
+                    )  # fmt: skip
+                case CallCallbackRequested() as callback:
+                    told(
+                        callback.call_id, callback.channel_id, "inbound",
+                        case_id=callback.case_id, callback_at=callback.requested_at,
                     )  # fmt: skip
         await CallRepository(session).save(list(rows.values()))

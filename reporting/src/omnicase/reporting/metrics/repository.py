@@ -83,7 +83,7 @@ CALL_AGGREGATES = ", ".join(
         f"count(*) FILTER (WHERE {_INBOUND})",
         f"count(*) FILTER (WHERE {_INBOUND} AND c.answered_at IS NOT NULL)",
         f"count(*) FILTER (WHERE {_INBOUND} AND c.ended_at IS NOT NULL AND c.answered_at IS NULL "
-        "AND c.voicemail_at IS NULL)",
+        "AND c.voicemail_at IS NULL AND c.callback_at IS NULL)",
         f"count(*) FILTER (WHERE {_INBOUND} AND c.voicemail_at IS NOT NULL)",
         *(
             f"(percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {value}) FILTER (WHERE {where}))[{i}]"
@@ -93,6 +93,7 @@ CALL_AGGREGATES = ", ".join(
             )
             for i in (1, 2)
         ),
+        f"count(*) FILTER (WHERE {_INBOUND} AND c.callback_at IS NOT NULL)",
     ]
 )
 
@@ -184,8 +185,9 @@ def _statements(group_by: GroupBy | None) -> dict[str, TextClause]:
         # Questions an article answered in the interval, and of them those of a visitor without a case.
         "deflections": over("deflections", "deflected_at", "count(*), count(*) FILTER (WHERE c.case_id IS NULL)"),
         # Calls started in the interval (a call counts on the day it rang): of the inbound ones, offered,
-        # answered by an agent, abandoned (ended, nobody answered, no voicemail), left a voicemail, and
-        # the wait of those answered; of every call answered (either way) and ended, the talk time.
+        # answered by an agent, abandoned (ended, nobody answered, no voicemail nor callback asked), left a
+        # voicemail, the wait of those answered; of every call answered (either way) and ended, the talk
+        # time; and the inbound calls whose caller asked to be called back.
         "calls": over("calls", "started_at", CALL_AGGREGATES),
         # The cases created in the interval (as "created"), and of them, swarmed and not: the share
         # done now, and the share done now whose (latest) solve fell on the local day they were

@@ -48,6 +48,7 @@ class Metric(StrEnum):
     CALL_WAIT_P90 = "call_wait_time_p90"
     CALL_TALK_MEDIAN = "call_talk_time_median"
     CALL_TALK_P90 = "call_talk_time_p90"
+    CALLS_CALLBACK = "calls_callback"
 
 
 METRIC_NAMES = "|".join(metric.value for metric in Metric)

@@ -49,6 +49,7 @@ SOURCES: dict[Metric, tuple[str, int]] = {
     Metric.CALL_WAIT_P90: ("calls", 5),
     Metric.CALL_TALK_MEDIAN: ("calls", 6),
     Metric.CALL_TALK_P90: ("calls", 7),
+    Metric.CALLS_CALLBACK: ("calls", 8),
 }
 # Statements that answer several of the others from one scan: each of those is read from the
 # combined one's values (from the offset) when two or more of them are wanted, one query fewer
@@ -62,6 +63,7 @@ COMBINED: dict[str, tuple[str, int]] = {
 COUNTS = frozenset(
     {Metric.CREATED, Metric.SOLVED, Metric.REOPENED, Metric.BACKLOG, Metric.SWARMS_STARTED, Metric.DEFLECTIONS}
     | {Metric.CALLS_OFFERED, Metric.CALLS_ANSWERED, Metric.CALLS_ABANDONED, Metric.CALLS_VOICEMAIL}
+    | {Metric.CALLS_CALLBACK}
 )
 # The backlog at each interval's end: the cases open just before the period (one GiST probe of
 # the open spans), plus what each interval created and reopened, less what it solved.

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("end_status", sa.String(20), nullable=True),
         sa.Column("voicemail_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("callback_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("channel", sa.String(20), nullable=True),
         sa.Column("brand", sa.String(100), nullable=True),
         sa.Column("group_id", sa.Uuid, nullable=True),
@@ -42,7 +43,15 @@ def upgrade() -> None:
         "calls",
         ["started_at"],
         schema=S,
-        postgresql_include=["direction", "answered_at", "wait_seconds", "ended_at", "voicemail_at", *DIMENSIONS],
+        postgresql_include=[
+            "direction",
+            "answered_at",
+            "wait_seconds",
+            "ended_at",
+            "voicemail_at",
+            "callback_at",
+            *DIMENSIONS,
+        ],
     )
 
 
