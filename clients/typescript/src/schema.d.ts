@@ -2275,7 +2275,8 @@ export interface paths {
         /**
          * An incoming call (the numbers' voice URL)
          * @description Signature first (403 otherwise); the call opens a case or joins the caller's open one. Answered with
-         *     TwiML: the greeting, then the hold loop (a channel with a queue) or the voicemail.
+         *     TwiML: the greeting, then the hold loop (a channel with a queue) or the voicemail; outside the channel's
+         *     business hours, the after-hours message and the voicemail.
          */
         post: operations["receive_voice_call"];
         delete?: never;
@@ -8560,6 +8561,17 @@ export interface components {
              */
             transcribe?: boolean;
             /**
+             * Business Hours Id
+             * @description sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`) the channel is open in; outside it a caller hears `after_hours_message` and, with `voicemail`, leaves one (no queue). Null: always open.
+             */
+            business_hours_id?: string | null;
+            /**
+             * After Hours Message
+             * @description Said instead of the greeting outside business hours.
+             * @default Thank you for calling. We are closed right now: please leave a message after the tone.
+             */
+            after_hours_message?: string;
+            /**
              * Callback Keypress
              * @description On hold (with a queue), the caller may press 1 to hang up and be called back: the call's case keeps its place in its queue and is tagged `callback`, as a voicemail's case is.
              * @default false
@@ -8703,6 +8715,17 @@ export interface components {
              * @default true
              */
             transcribe?: boolean;
+            /**
+             * Business Hours Id
+             * @description sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`) the channel is open in; outside it a caller hears `after_hours_message` and, with `voicemail`, leaves one (no queue). Null: always open.
+             */
+            business_hours_id?: string | null;
+            /**
+             * After Hours Message
+             * @description Said instead of the greeting outside business hours.
+             * @default Thank you for calling. We are closed right now: please leave a message after the tone.
+             */
+            after_hours_message?: string;
             /**
              * Callback Keypress
              * @description On hold (with a queue), the caller may press 1 to hang up and be called back: the call's case keeps its place in its queue and is tagged `callback`, as a voicemail's case is.

@@ -12,16 +12,23 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from xml.etree import ElementTree
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
+from omnicase.devtools.testing.apps import running, served
+from omnicase.devtools.testing.clock import installed_clock
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
+from omnicase.intake_web.app import create_app as create_intake_web
 from omnicase.intake_web.models import voice_calls, voice_channels
+from omnicase.intake_web.settings import IntakeWebSettings
+from omnicase.intake_web.voice.schemas import DEFAULT_AFTER_HOURS_MESSAGE
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
@@ -40,6 +47,9 @@ from omnicase.kit.events import (
 )
 from omnicase.kit.identity import IDENTITY_HEADER, sign_identity
 from omnicase.kit.topics import Topic, physical
+from omnicase.ops.topics import ensure_suite_topics
+from omnicase.sla_engine.app import create_app as create_sla_engine
+from omnicase.sla_engine.settings import SlaEngineSettings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -583,3 +593,52 @@ async def test_a_voicemail_left_on_a_known_case_makes_it_a_callback_at_once(serv
     assert kinds == [CallStarted, CallVoicemailRecorded, CallCallbackRequested]
     # Without callback_keypress, the hold loop has no Gather and a 1 is nothing.
     assert "Gather" not in (await _post(service, channel["voice_url"], _call(f"CA{uuid.uuid4().hex}"))).text
+
+
+async def test_a_call_outside_the_channels_business_hours_hears_the_after_hours_message_and_the_voicemail(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    """The schedule is the real sla-engine's, read over HTTP (Monday to Friday, 09:00-17:00 UTC)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    await ensure_suite_topics(kafka_bootstrap, prefix=prefix, partitions=1)
+    sla_settings = SlaEngineSettings(
+        database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=f"{prefix}sla."
+    )
+    async with served(create_sla_engine(sla_settings), scopes=frozenset({"sla:write"})) as sla_admin:
+        created = await sla_admin.post(
+            "/api/v1/business-hours",
+            json={
+                "name": f"Office {prefix}",
+                "time_zone": "UTC",
+                "intervals": [
+                    {"day": day, "start": "09:00", "end": "17:00"}
+                    for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+                ],
+            },
+        )
+        assert created.status_code == 201, created.text
+        settings = IntakeWebSettings(
+            database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=prefix,
+            sla_engine_url=str(sla_admin.base_url),
+        )  # fmt: skip
+        app = create_intake_web(settings)
+        scopes = frozenset({"channels:read", "channels:write"})
+        async with (
+            running(app, scopes=scopes) as client,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as public,
+        ):
+            service = SimpleNamespace(client=client, public=public, settings=settings)
+            channel = await _voice_channel(
+                service, queue_seconds=60, business_hours_id=created.json()["id"], transcribe=False
+            )
+            with installed_clock(datetime(2026, 3, 7, 10, 0, tzinfo=UTC)):  # a Saturday
+                closed = await _post(service, channel["voice_url"], _call(f"CA{uuid.uuid4().hex}"))
+                assert closed.status_code == 200, closed.text
+                say, record = list(ElementTree.fromstring(closed.text))
+                assert say.text == DEFAULT_AFTER_HOURS_MESSAGE
+                assert (record.tag, record.get("action")) == ("Record", channel["status_callback_url"])
+            with installed_clock(datetime(2026, 3, 9, 10, 0, tzinfo=UTC)):  # Monday morning: the queue
+                opened = await _post(service, channel["voice_url"], _call(f"CA{uuid.uuid4().hex}"))
+                assert [verb.tag for verb in ElementTree.fromstring(opened.text)] == ["Say", "Pause", "Redirect"]
+            # Both calls were taken (each is work: a case), whatever they heard.
+            assert len(await _calls(service, channel["id"])) == 2

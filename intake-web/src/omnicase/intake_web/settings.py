@@ -69,6 +69,14 @@ class IntakeWebSettings(ServiceSettings):
         description="routing's base URL (which agent took a call on hold); unset, its entry in OMNICASE_SERVICE_URLS.",
     )
     routing_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    sla_engine_url: str | None = Field(
+        default=None,
+        description="sla-engine's base URL (a voice channel's business-hours schedule); unset, its entry in "
+        "OMNICASE_SERVICE_URLS.",
+    )
+    schedule_ttl_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="How long a business-hours schedule read from sla-engine is used."
+    )
     voice_provider_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, description="How long the telephony provider may take to place a call."
     )

@@ -21,6 +21,7 @@ from omnicase.intake_web.widget.hub import ConversationFeed, ConversationHub
 from omnicase.intake_web.widget.service import WidgetService
 from omnicase.kit.app import Runtime, state_of
 from omnicase.kit.brands import BrandDirectory
+from omnicase.kit.schedules import ScheduleSource
 from omnicase.kit.sealing import Sealer
 from omnicase.kit.suggestions import ArticleSuggester
 
@@ -41,6 +42,8 @@ class IntakeWebState:
     answers: WidgetAnswers
     # Which agent takes a call on hold (routing's view of its case).
     call_agents: CallAgents
+    # A voice channel's business hours (sla-engine's schedules).
+    schedules: ScheduleSource
     # Whether a case a call is placed from exists (case-core's case API).
     cases: CaseLookup
     # case-core's brands: those forms and channels may name, the look a hosted form wears.
@@ -89,6 +92,13 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
         timeout_seconds=settings.routing_timeout_seconds,
     )
     cases = CaseLookup(settings.service_url("case-core"), settings.internal_secret)
+    schedules = ScheduleSource(
+        settings.sla_engine_url or settings.service_url("sla-engine"),
+        settings.internal_secret,
+        caller="intake-web",
+        ttl_seconds=settings.schedule_ttl_seconds,
+        timeout_seconds=settings.routing_timeout_seconds,
+    )
     brands = BrandDirectory.asked_by("intake-web", settings)
     try:
         yield IntakeWebState(
@@ -102,8 +112,10 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
             call_agents=call_agents,
             cases=cases,
             brands=brands,
+            schedules=schedules,
         )
     finally:
+        await schedules.aclose()
         await submissions.accepted.close()
         await cases.aclose()
         await call_agents.aclose()

@@ -362,6 +362,12 @@ def answer_call(channel: StoredVoiceChannel, urls: VoiceUrls) -> str:
     return _twiml(_say(config, config.greeting), offer, _hold(config, urls))
 
 
+def answer_after_hours(channel: StoredVoiceChannel, urls: VoiceUrls) -> str:
+    """TwiML for a call outside the channel's business hours: the message, then the voicemail (or the end)."""
+    config = channel.config
+    return _twiml(_say(config, config.after_hours_message), _voicemail(config, urls))
+
+
 def answer_callback(channel: StoredVoiceChannel) -> str:
     """TwiML once a caller on hold pressed 1: the confirmation, and the end of the call."""
     return _twiml(_say(channel.config, channel.config.callback_confirmation), "<Hangup/>")

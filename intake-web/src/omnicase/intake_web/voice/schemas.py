@@ -17,6 +17,7 @@ PhoneNumber = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+
 
 DEFAULT_GREETING = "Thank you for calling. Nobody can take your call right now: please leave a message after the tone."
 DEFAULT_VOICEMAIL_PROMPT = "Sorry, nobody can take your call right now: please leave a message after the tone."
+DEFAULT_AFTER_HOURS_MESSAGE = "Thank you for calling. We are closed right now: please leave a message after the tone."
 DEFAULT_CALLBACK_PROMPT = "Press 1 at any time to hang up and be called back: you keep your place in the queue."
 DEFAULT_CALLBACK_CONFIRMATION = "Thank you. We will call you back at this number. Goodbye."
 
@@ -76,6 +77,18 @@ class VoiceChannelBase(BaseModel):
         default=20, ge=5, le=120, description="How long the agent who took the call is rung before the voicemail."
     )
     transcribe: StrictBool = Field(default=True, description="Ask the provider for a transcript of each voicemail.")
+    business_hours_id: uuid.UUID | None = Field(
+        default=None,
+        description="sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`) the channel is open in; "
+        "outside it a caller hears `after_hours_message` and, with `voicemail`, leaves one (no queue). Null: "
+        "always open.",
+    )
+    after_hours_message: str = Field(
+        default=DEFAULT_AFTER_HOURS_MESSAGE,
+        min_length=1,
+        max_length=1000,
+        description="Said instead of the greeting outside business hours.",
+    )
     callback_keypress: StrictBool = Field(
         default=False,
         description="On hold (with a queue), the caller may press 1 to hang up and be called back: the call's "

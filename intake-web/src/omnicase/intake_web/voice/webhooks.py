@@ -27,6 +27,7 @@ from omnicase.intake_web.requests import bounded_body
 from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.intake_web.voice.calls import (
     CallEvent,
+    answer_after_hours,
     answer_call,
     answer_callback,
     answer_dialed,
@@ -218,9 +219,29 @@ def _twiml(text: str) -> Response:
 )
 async def receive_voice_call(channel_id: uuid.UUID, request: Request) -> Response:
     """Signature first (403 otherwise); the call opens a case or joins the caller's open one. Answered with
-    TwiML: the greeting, then the hold loop (a channel with a queue) or the voicemail."""
+    TwiML: the greeting, then the hold loop (a channel with a queue) or the voicemail; outside the channel's
+    business hours, the after-hours message and the voicemail."""
     channel, _ = await _taken(request, channel_id, incoming=True)
+    if not await _open(request.app.state.runtime, channel):
+        return _twiml(answer_after_hours(channel, _urls(request, channel)))
     return _twiml(answer_call(channel, _urls(request, channel)))
+
+
+async def _open(runtime: IntakeWebRuntime, channel: StoredVoiceChannel) -> bool:
+    """Whether the channel is in its business hours now; open when it has none, or when sla-engine cannot
+    say (a caller is better put through to the queue than turned away by an outage)."""
+    schedule_id = channel.config.business_hours_id
+    if schedule_id is None:
+        return True
+    try:
+        calendar = await runtime.state.schedules.calendar(schedule_id)
+    except PeerUnavailable as error:
+        logger.warning("sla-engine cannot say whether voice channel %s is open; it is: %s", channel.id, error)
+        return True
+    if calendar is None:
+        logger.warning("voice channel %s names business hours %s sla-engine does not have", channel.id, schedule_id)
+        return True
+    return calendar.is_working(utcnow())
 
 
 @router.post(

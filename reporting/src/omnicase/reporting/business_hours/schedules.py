@@ -1,68 +1,12 @@
-"""Business-hours schedules as sla-engine's API shows them, turned into the kit's calendars.
-
-sla-engine owns schedules (``GET /api/v1/business-hours/{id}``); reporting asks it, signed as
-the service ``reporting`` with ``sla:read``, off any transaction, and keeps each answer for
-``ttl`` seconds. The working-time arithmetic is the kit's (:mod:`omnicase.kit.business_time`),
-the same functions that time the SLA clocks.
-"""
+"""sla-engine's business-hours schedules as reporting reads them: the kit's source, signed as ``reporting``."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
+from typing import Any
 
-import httpx
-
-from omnicase.kit.business_time import BusinessCalendar, UnknownTimeZone, calendar_of
-from omnicase.kit.clock import get_clock
-from omnicase.kit.peers import PeerClient
-
-SCOPES = frozenset({"sla:read"})
+from omnicase.kit import schedules
 
 
-class ScheduleSource(PeerClient):
-    def __init__(
-        self,
-        base_url: str,
-        secret: str,
-        *,
-        ttl_seconds: float = 60.0,
-        timeout_seconds: float = 5.0,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            "sla-engine",
-            base_url,
-            secret,
-            caller="reporting",
-            scopes=SCOPES,
-            timeout_seconds=timeout_seconds,
-            client=client,
-        )
-        self.ttl_seconds = ttl_seconds
-        self._cache: dict[uuid.UUID, tuple[float, BusinessCalendar | None]] = {}
-
-    async def calendar(self, schedule_id: uuid.UUID) -> BusinessCalendar | None:
-        """The schedule's calendar; None when sla-engine has no such schedule (deleted) or it cannot be read."""
-        now = get_clock().monotonic()
-        cached = self._cache.get(schedule_id)
-        if cached is not None and now - cached[0] < self.ttl_seconds:
-            return cached[1]
-        response = await self.get(f"/api/v1/business-hours/{schedule_id}")
-        if response is None:
-            calendar = None
-        else:
-            body = response.json()
-            try:
-                calendar = calendar_of(
-                    body["time_zone"],
-                    [(item["day"], item["start"], item["end"]) for item in body["intervals"]],
-                    [
-                        (date.fromisoformat(h["start_date"]), date.fromisoformat(h["end_date"]))
-                        for h in body["holidays"]
-                    ],
-                )
-            except (KeyError, ValueError, UnknownTimeZone):
-                calendar = None
-        self._cache[schedule_id] = (now, calendar)
-        return calendar
+class ScheduleSource(schedules.ScheduleSource):
+    def __init__(self, base_url: str, secret: str, **options: Any) -> None:
+        super().__init__(base_url, secret, caller="reporting", **options)
