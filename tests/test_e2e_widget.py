@@ -181,7 +181,18 @@ def test_a_visitor_chats_with_an_agent_through_a_reload_and_a_lost_connection(de
             context = browser.new_context()
             page = context.new_page()
             sockets: list[str] = []
+            frames: list[str] = []  # what the page sent on its sockets
+            posted: list[str] = []  # messages it posted
             page.on("websocket", lambda socket: sockets.append(socket.url))
+            page.on("websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(str(frame))))
+            page.on(
+                "request",
+                lambda request: (
+                    posted.append(request.post_data or "")
+                    if request.method == "POST" and request.url.endswith("/messages")
+                    else None
+                ),
+            )
             page.goto(desk.site)
             page.get_by_role("button", name="Chat with us").click()
             message = page.get_by_label("Your message")
@@ -232,7 +243,12 @@ def test_a_visitor_chats_with_an_agent_through_a_reload_and_a_lost_connection(de
 
             wait_for(visitor_signals, within=30, message="Ada's console never heard the visitor type and read")
             assert desk.ada.get(chat)["visitor_read_seq"] >= 2
-            message.fill("")
+            # With the socket open, the visitor's next message goes over it, acknowledged once stored.
+            message.press("Enter")
+            expect(page.locator("#ocw-log .ocw-visitor").last).to_contain_text("One more thing")
+            expect(page.locator("#ocw-log .ocw-visitor").last).not_to_contain_text("Sending")
+            assert any('"type":"message"' in frame and "One more thing" in frame for frame in frames)
+            assert not any("One more thing" in body for body in posted)
 
             # A reload continues the same conversation.
             page.reload()
@@ -257,16 +273,18 @@ def test_a_visitor_chats_with_an_agent_through_a_reload_and_a_lost_connection(de
             log = _visitor_log(page)
             assert sum("Are you still there?" in line for line in log) == 1
             assert sum("order A-1234" in line for line in log) == 1
+            assert sum("One more thing" in line for line in log) == 1
 
             def both_inbound() -> list[dict[str, Any]] | None:
                 items: list[dict[str, Any]] = desk.admin.get(f"/api/v1/cases/{case_id}/messages")["items"]
                 inbound = [item for item in items if item["direction"] == "inbound"]
-                return inbound if len(inbound) >= 2 else None
+                return inbound if len(inbound) >= 3 else None
 
             inbound = wait_for(both_inbound, within=60, message="the second visitor message never reached the case")
             assert sorted(item["text"] for item in inbound) == [
                 "Are you still there?",
                 "Hello, my order A-1234 has not arrived.",
+                "One more thing",
             ]
         finally:
             browser.close()

@@ -8,9 +8,10 @@ on the test's PostgreSQL and broker; agent replies arrive as case-core sends the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -20,7 +21,10 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.probes import read_topic
+from omnicase.devtools.testing.servers import serve_http
+from omnicase.gateway.app import create_app as create_gateway
 from omnicase.gateway.stream.reader import open_stream
+from omnicase.gateway.testing import Upstream, gateway_settings
 from omnicase.intake_web.widget import tokens
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
@@ -414,6 +418,97 @@ async def test_a_websocket_with_a_bad_token_from_a_foreign_site_or_to_no_widget_
             with pytest.raises(ConnectionClosed):
                 await socket.recv()
             assert (socket.close_code, socket.close_reason) == (code, reason)
+
+
+@contextlib.asynccontextmanager
+async def _gateway_before(served: Any, database_url: str) -> AsyncIterator[str]:
+    """The real gateway in front of the served intake-web: its public socket URL base."""
+    settings = gateway_settings(database_url, Upstream(url=served.url), service_urls={"intake-web": served.url})
+    async with serve_http(create_gateway(settings)) as url:
+        yield url.replace("http://", "ws://", 1)
+
+
+async def _said(socket: ClientConnection, frame: dict[str, Any]) -> dict[str, Any]:
+    """Send a frame; the socket's answer to it (an ack or a refusal; live entries and keep-alives skipped)."""
+    await socket.send(json.dumps(frame))
+    async with asyncio.timeout(20):
+        while True:
+            answer: dict[str, Any] = json.loads(await socket.recv())
+            if answer["type"] in ("ack", "refused"):
+                return answer
+
+
+async def test_a_visitor_writes_over_the_socket_through_the_gateway_acknowledged_once_stored_a_resend_is_one_message(
+    served_service: Any, database_url: str, kafka_bootstrap: str
+) -> None:
+    served = served_service
+    channel = await _widget(served, max_message_chars=30, per_visitor_per_minute=6)
+    base = f"/public/messaging/{channel['id']}"
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        token = await _start(public, channel["id"])
+    async with _gateway_before(served, database_url) as gateway:
+        url = f"{gateway}{base}/socket?token={token}&after=0"
+        async with connect(url, origin=Origin(SITE)) as socket:
+            ack = await _said(socket, {"type": "message", "text": "Hello over the socket", "client_id": "k1"})
+            assert (ack["client_id"], ack["replayed"]) == ("k1", False)
+            assert (ack["entry"]["seq"], ack["entry"]["direction"]) == (1, "visitor")
+            # The stored message is the conversation's next entry on the socket too.
+            live = await _next_entry(socket)
+            assert (live["seq"], live["text"], live["client_id"]) == (1, "Hello over the socket", "k1")
+
+            # Bad frames: refused as the POST refuses them, naming the message they were for; nothing stored.
+            refusals = [
+                ({"type": "message", "text": "x" * 31, "client_id": "k2"}, 413, "message-too-long", ["body.text"]),
+                ({"type": "message", "text": "   ", "client_id": "k3"}, 422, "validation-error", ["body.text"]),
+                ({"type": "message", "text": "hi", "client_id": "no spaces"}, 422, "validation-error",
+                 ["body.client_id"]),
+                ({"type": "message", "text": "hi"}, 422, "validation-error", ["body.client_id"]),
+                ({"type": "message", "text": "hi", "client_id": "k4", "to": "x"}, 422, "validation-error",
+                 ["body.to"]),
+            ]  # fmt: skip
+            for frame, status, slug, fields in refusals:
+                refused = await _said(socket, frame)
+                assert refused["client_id"] == frame.get("client_id")
+                assert refused["problem"]["status"] == status
+                assert refused["problem"]["type"].endswith(slug)
+                assert [error["field"] for error in refused["problem"]["errors"]] == fields
+            await socket.send("not json")
+            garbled = json.loads(await socket.recv())
+            assert (garbled["type"], garbled["client_id"], garbled["problem"]["status"]) == ("refused", None, 422)
+            oversized = await _said(socket, {"type": "message", "text": "x" * 100_001, "client_id": "k5"})
+            assert (oversized["client_id"], oversized["problem"]["status"]) == (None, 413)
+
+        # The answer was lost with the connection: the widget sends it again on a new socket; it is one message.
+        async with connect(f"{gateway}{base}/socket?token={token}&after=1", origin=Origin(SITE)) as socket:
+            again = await _said(socket, {"type": "message", "text": "Hello over the socket", "client_id": "k1"})
+            assert (again["replayed"], again["entry"]["seq"]) == (True, 1)
+            second = await _said(socket, {"type": "message", "text": "Second one", "client_id": "k6"})
+            assert (second["replayed"], second["entry"]["seq"]) == (False, 2)
+            # One idempotency for both ways of writing: the POST of the same client_id is the same message.
+            async with httpx.AsyncClient(base_url=served.url) as public:
+                posted = await public.post(
+                    f"{base}/messages",
+                    json={"text": "Hello over the socket", "client_id": "k1"},
+                    headers={"Origin": SITE, "X-Widget-Token": token},
+                )
+                assert (posted.status_code, posted.json()["seq"]) == (200, 1)
+            # Past the conversation's rate limit: told to wait, as the POST is.
+            for number in range(10):
+                answer = await _said(socket, {"type": "message", "text": "more", "client_id": f"r{number}"})
+                if answer["type"] == "refused":
+                    break
+            assert answer["problem"]["status"] == 429
+            assert answer["retry_after"] > 0
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        transcript = await public.get(f"{base}/conversation", headers={"X-Widget-Token": token})
+    texts = [entry["text"] for entry in transcript.json()["entries"]]
+    assert texts[:2] == ["Hello over the socket", "Second one"]
+    assert set(texts[2:]) <= {"more"}
+    records = await read_topic(
+        kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, served.settings.topic_prefix), expect=len(texts), within=20
+    )
+    received = [Envelope.from_bytes(record.value) for record in records]
+    assert [e.data["text"] for e in received if e.type == "intake.message_received"] == texts
 
 
 async def _chat_case(served: Any, producer: EventProducer, kafka_bootstrap: str, channel_id: str, token: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 from starlette.types import Message
 
 from omnicase.intake_web.settings import IntakeWebSettings
@@ -37,8 +38,9 @@ def replayed(request: Request, body: bytes) -> Request:
     return Request(request.scope, receive)
 
 
-def client_ip(request: Request, settings: IntakeWebSettings) -> str | None:
-    """The visitor's address: the peer's, or the last X-Forwarded-For entry a trusted proxy appended."""
+def client_ip(request: HTTPConnection, settings: IntakeWebSettings) -> str | None:
+    """The visitor's address (of a request or a socket): the peer's, or the last X-Forwarded-For entry a
+    trusted proxy appended."""
     peer = request.client.host if request.client else None
     forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
     if peer and forwarded and _trusted(peer, settings):

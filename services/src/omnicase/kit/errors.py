@@ -18,6 +18,7 @@ commit, and the client is told to send it again.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, ClassVar
@@ -196,6 +197,12 @@ def problem_response(
     if extra:
         body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def problem_document(error: ServiceError, instance: str | None = None) -> dict[str, Any]:
+    """``error``'s problem+json body as a mapping, for a channel with no HTTP answer to carry it (a socket frame)."""
+    document: dict[str, Any] = json.loads(bytes(error_response(error, instance).body))
+    return document
 
 
 def error_response(error: ServiceError, instance: str | None = None) -> JSONResponse:

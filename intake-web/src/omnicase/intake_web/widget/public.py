@@ -40,13 +40,14 @@ from omnicase.intake_web.widget.repository import VISITOR, Entry
 from omnicase.intake_web.widget.schemas import (
     ConversationStarted,
     ConversationStartIn,
+    SocketFrameIn,
     WidgetAnswerIn,
     WidgetEntry,
     WidgetMessageIn,
     WidgetSignalIn,
     WidgetTranscript,
 )
-from omnicase.intake_web.widget.service import TYPING_SHOWN
+from omnicase.intake_web.widget.service import TYPING_SHOWN, Posted
 from omnicase.kit import locales
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
@@ -61,6 +62,7 @@ from omnicase.kit.errors import (
     Unauthorized,
     UnknownReference,
     ValidationFailed,
+    problem_document,
     problem_responses,
     refusal,
 )
@@ -376,12 +378,38 @@ async def send_widget_message(
     try:
         message = WidgetMessageIn.model_validate_json(body)
     except ValidationError as error:
-        REJECTIONS.labels("widget", "invalid").inc()
-        errors = [
-            FieldError(field=".".join(["body", *map(str, e["loc"])]), message=e["msg"], code=e["type"])
-            for e in error.errors()
-        ]
-        raise widget.refuse(ValidationFailed("The message is not valid.", errors=errors)) from error
+        raise _invalid(widget, error) from error
+    posted = await _store_message(request, widget, conversation, message)
+    headers = {"Cache-Control": "no-store", **widget.cors}
+    if posted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(
+        WidgetEntry.of(posted.entry).model_dump(mode="json"),
+        status_code=200 if posted.replayed else 201,
+        headers=headers,
+    )
+
+
+def _invalid(widget: _Widget, error: ValidationError, tag: str | None = None) -> ServiceError:
+    """A malformed message (posted, or a socket frame tagged ``tag``): 422 naming each field as ``body.<field>``."""
+    REJECTIONS.labels("widget", "invalid").inc()
+    errors = [
+        FieldError(
+            field=".".join(["body", *map(str, e["loc"][1:] if tag and e["loc"][:1] == (tag,) else e["loc"])]),
+            message=e["msg"],
+            code=e["type"],
+        )
+        for e in error.errors()
+    ]
+    return widget.refuse(ValidationFailed("The message is not valid.", errors=errors))
+
+
+async def _store_message(
+    connection: HTTPConnection, widget: _Widget, conversation: tokens.Conversation, message: WidgetMessageIn
+) -> Posted:
+    """The visitor's message stored (then, and only then, acknowledged), posted or over the socket alike:
+    the channel's length cap, the rate limits, the database away, each refused as the POST refuses it."""
+    settings: IntakeWebSettings = connection.app.state.settings
     if len(message.text) > widget.config.max_message_chars:
         REJECTIONS.labels("widget", "too_long").inc()
         raise widget.refuse(
@@ -392,8 +420,8 @@ async def send_widget_message(
             )
         )
     try:
-        posted = await _runtime(request).state.widget.post(
-            widget.channel, conversation, message.text, message.client_id, client_ip(request, settings)
+        return await _runtime(connection).state.widget.post(
+            widget.channel, conversation, message.text, message.client_id, client_ip(connection, settings)
         )
     except RateLimited as error:
         REJECTIONS.labels("widget", "rate").inc()
@@ -402,14 +430,6 @@ async def send_widget_message(
         raise widget.refuse(
             ServiceUnavailable("The message could not be stored; send it again.", headers={"Retry-After": "5"})
         ) from error
-    headers = {"Cache-Control": "no-store", **widget.cors}
-    if posted.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(
-        WidgetEntry.of(posted.entry).model_dump(mode="json"),
-        status_code=200 if posted.replayed else 201,
-        headers=headers,
-    )
 
 
 @router.post(
@@ -624,39 +644,52 @@ async def widget_socket(
 ) -> None:
     """The conversation live over a WebSocket: ``{"type": "message", "entry"}`` per entry after ``after`` (the
     last ``seq`` the widget holds: a reconnect resumes exactly there), ``{"type": "typing"|"read", "by":
-    "agent", "seq"}`` for the desk's side, ``{"type": "keep-alive"}`` when quiet; the visitor's frames say they
-    are typing or have read. The same entries, order and resumption as the event stream; the visitor still
-    writes by POST (each message acknowledged once committed)."""
+    "agent", "seq"}`` for the desk's side, ``{"type": "keep-alive"}`` when quiet. The visitor's frames: their
+    messages (``{"type": "message", "text", "client_id"}``, each answered ``{"type": "ack", "client_id",
+    "replayed", "entry"}`` once committed, or ``{"type": "refused", "client_id", "problem", "retry_after"?}``
+    with the POST's problem+json) and their typing and read receipts. The same entries, order and resumption
+    as the event stream."""
     await websocket.accept()
     try:
         widget = await _widget(websocket, channel_id, websocket.headers.get("origin"))
-        conversation_id = _conversation(widget, token, websocket.app.state.settings)
+        conversation = _held(widget, token, websocket.app.state.settings)
     except ServiceError as error:
         await websocket.close(SOCKET_REFUSAL_BASE + error.status, error.slug)
         return
     runtime = _runtime(websocket)
+    conversation_id = conversation.conversation_id
+    sending_lock = asyncio.Lock()  # the live entries and the answers to the visitor's frames share the socket
+
+    async def say(frame: str) -> None:
+        async with sending_lock:
+            await websocket.send_text(frame)
 
     async def send() -> None:
         async for item in _live(runtime, conversation_id, after):
             if item is None:
-                await websocket.send_text('{"type":"keep-alive"}')
+                await say('{"type":"keep-alive"}')
             elif isinstance(item, Said):
-                await websocket.send_text(f'{{"type":"{item.signal}","by":"agent","seq":{item.seq}}}')
+                await say(f'{{"type":"{item.signal}","by":"agent","seq":{item.seq}}}')
             else:
-                await websocket.send_text('{"type":"message","entry":' + WidgetEntry.of(item).model_dump_json() + "}")
+                await say('{"type":"message","entry":' + WidgetEntry.of(item).model_dump_json() + "}")
         await websocket.close(SOCKET_TIME_UP, "resume")
 
     async def receive() -> None:
-        # The visitor's frames are their typing and read receipts ({"type": "typing"}, {"type": "read", "seq"});
-        # anything else is passed over (a socket has no problem+json to answer with).
         while (message := await websocket.receive())["type"] != "websocket.disconnect":
+            raw = message.get("text") or message.get("bytes") or b""
             try:
-                signal = WidgetSignalIn.model_validate_json(message.get("text") or message.get("bytes") or b"")
-            except ValidationError:
-                REJECTIONS.labels("widget", "invalid").inc()
-                continue
-            with contextlib.suppress(*STORAGE_ERRORS):
-                await runtime.state.widget.signal(conversation_id, VISITOR, signal.type, signal.seq)
+                answer = await _socket_frame(websocket, widget, conversation, raw)
+            except ServiceError as error:
+                refused: dict[str, object] = {
+                    "type": "refused",
+                    "client_id": _client_id_of(raw),
+                    "problem": problem_document(error),
+                }
+                if "Retry-After" in error.headers:
+                    refused["retry_after"] = int(error.headers["Retry-After"])
+                answer = json.dumps(refused, separators=(",", ":"))
+            if answer is not None:
+                await say(answer)
 
     sending, receiving = asyncio.create_task(send()), asyncio.create_task(receive())
     try:
@@ -666,3 +699,45 @@ async def widget_socket(
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
             await asyncio.gather(sending, receiving)
+
+
+async def _socket_frame(
+    websocket: WebSocket, widget: _Widget, conversation: tokens.Conversation, raw: str | bytes
+) -> str | None:
+    """What a visitor's frame does, and the frame that answers it (a message's ack; a signal has none)."""
+    if len(raw) > MAX_MESSAGE_BODY:
+        REJECTIONS.labels("widget", "too_large").inc()
+        raise widget.refuse(MessageTooLong(f"A frame takes at most {MAX_MESSAGE_BODY} bytes."))
+    try:
+        frame = SocketFrameIn.validate_json(raw)
+    except ValidationError as error:
+        raise _invalid(widget, error, tag=_frame_type(raw)) from error
+    if isinstance(frame, WidgetSignalIn):
+        with contextlib.suppress(*STORAGE_ERRORS):  # a signal is not worth a retry
+            await _runtime(websocket).state.widget.signal(conversation.conversation_id, VISITOR, frame.type, frame.seq)
+        return None
+    posted = await _store_message(websocket, widget, conversation, frame)
+    entry = WidgetEntry.of(posted.entry).model_dump_json()
+    replayed = "true" if posted.replayed else "false"
+    return f'{{"type":"ack","client_id":{json.dumps(frame.client_id)},"replayed":{replayed},"entry":{entry}}}'
+
+
+def _parsed(raw: str | bytes) -> dict[str, object]:
+    with contextlib.suppress(ValueError):
+        frame = json.loads(raw)
+        if isinstance(frame, dict):
+            return frame
+    return {}
+
+
+def _client_id_of(raw: str | bytes) -> str | None:
+    """The client_id a refused frame carried, if it carried one the widget could have made (for its answer)."""
+    if len(raw) > MAX_MESSAGE_BODY:
+        return None
+    client_id = _parsed(raw).get("client_id")
+    return client_id if isinstance(client_id, str) and len(client_id) <= 100 else None
+
+
+def _frame_type(raw: str | bytes) -> str | None:
+    kind = _parsed(raw).get("type")
+    return kind if isinstance(kind, str) else None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from omnicase.intake_web.widget.repository import Entry
 from omnicase.kit.inputs import NOT_SPACE, EmailAddress, StrictInput
@@ -111,3 +111,15 @@ class ChatState(BaseModel):
     agent_read_seq: int = Field(description="The last entry the desk has read.")
     visitor_typing: bool = Field(description="The visitor said they were typing in the last few seconds.")
     agent_typing: bool
+
+
+class WidgetSocketMessageIn(WidgetMessageIn):
+    """The visitor writes over the socket: the POST's body with ``"type": "message"``."""
+
+    type: Literal["message"]
+
+
+# What a visitor's socket frame may be: a message, or their typing and read receipts.
+SocketFrameIn: TypeAdapter[WidgetSocketMessageIn | WidgetSignalIn] = TypeAdapter(
+    Annotated[WidgetSocketMessageIn | WidgetSignalIn, Field(discriminator="type")]
+)

@@ -2,7 +2,8 @@
    (window.OmnicaseWidgetSettings). A visitor's messages are kept in localStorage until the
    server acknowledges them (it answers only once they are stored), and sent again with the
    same client_id after a failure, so a flaky connection neither loses nor doubles one.
-   Replies arrive live over a WebSocket (server-sent events where a proxy blocks it), resuming after the last entry seen. */
+   Replies arrive live over a WebSocket (server-sent events where a proxy blocks it), resuming after the last entry seen;
+   messages go over that socket when it is open (acknowledged by the server once stored), by POST otherwise. */
 (function () {
   "use strict";
   var S = window.OmnicaseWidgetSettings;
@@ -277,10 +278,13 @@
     socket.onmessage = function (e) {
       var frame = JSON.parse(e.data);
       if (frame.type === "message") show(frame.entry);
+      else if (frame.type === "ack") answered(frame.client_id, { status: frame.replayed ? 200 : 201, data: frame.entry });
+      else if (frame.type === "refused") answered(frame.client_id, { status: frame.problem.status, data: frame.problem });
       else if (frame.type === "typing") agentTyping();
       else if (frame.type === "read") agentRead(frame.seq);
     };
     socket.onclose = function (e) {
+      for (var id in acks) if (acks[id].socket === socket) acks[id].fail();
       if (stream !== socket) return;
       stream = null;
       if (!opened) { viaEvents = true; return listen(); }
@@ -317,9 +321,7 @@
     if (sending || !state.pending.length) return;
     sending = true;
     var message = state.pending[0];
-    ensureConversation().then(function () {
-      return call("POST", "/messages", message);
-    }).then(function (r) {
+    send(message).then(function (r) {
       sending = false;
       if (r.status === 401) { forget(); return retry(message, attempt); }
       if (r.status === 200 || r.status === 201) {
@@ -336,6 +338,28 @@
       sending = false;
       retry(message, attempt);
     });
+  }
+  // Over the socket when one is open (answered by an ack once stored, or the POST's refusal), else by POST;
+  // an answer lost with the socket is a failure, and the same client_id sent again is still one message.
+  var acks = {}; // client_id -> the socket it was sent on, and what its answer settles
+  function send(message) {
+    if (!(stream && stream.readyState === 1 && stream.send)) {
+      return ensureConversation().then(function () { return call("POST", "/messages", message); });
+    }
+    var socket = stream;
+    return new Promise(function (resolve, reject) {
+      var timer = setTimeout(function () { settle(null); }, 10000);
+      function settle(answer) {
+        clearTimeout(timer);
+        delete acks[message.client_id];
+        if (answer) resolve(answer); else reject(answer);
+      }
+      acks[message.client_id] = { socket: socket, done: settle, fail: function () { settle(null); } };
+      socket.send(JSON.stringify({ type: "message", text: message.text, client_id: message.client_id }));
+    });
+  }
+  function answered(clientId, answer) {
+    if (clientId && acks[clientId]) acks[clientId].done(answer);
   }
   function retry(message, attempt) {
     mark(message, T.failed);
