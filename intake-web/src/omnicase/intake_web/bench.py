@@ -1,17 +1,20 @@
-"""The chat widget's rows in ``omnicase bench``: many visitors' conversations open on one intake-web process.
+"""The chat widget's rows in ``omnicase bench``: many visitors' sockets open on one intake-web process.
 
 A real intake-web (``omnicase serve intake-web``, its own process) on the run's PostgreSQL and
 broker, beside a case-core answering only its brands (the widget's brand must be one); a widget
-channel; ``BENCH_WIDGET_VISITORS`` (2,000) visitors each open a conversation and write one message
-(acceptance latency: the POST's answer, given once the message and its intake event are committed),
-then keep its event stream open over a raw HTTP/1.1 connection (the cheapest client there is, so the
-bench process measures intake-web, not itself). Then ``BENCH_WIDGET_REPLIES`` (300) agent replies
-are published on ``outbound.messages`` at ``BENCH_WIDGET_RATE`` (10) per second, as case-core sends
-them, each to another visitor: latency from the reply's envelope time (stamped as it is published)
-to its ``data`` line at the visitor's stream (the consumer stores it in the transcript and wakes the
-stream). Every reply must arrive. intake-web's memory per stream is its resident size with every
-stream open, less its size before, over the streams. Visitor -> case created is the suite's to
-measure (it needs case-core); this row stops at the intake's commit.
+channel; ``BENCH_WIDGET_VISITORS`` (2,000) visitors each open a conversation
+and its WebSocket (``/public/messaging/{id}/socket``, as the widget does), and keep it open.
+With every socket open, each visitor writes one message over its socket, 16 in flight at a
+time: latency from the frame sent to its ``ack`` (given once the message and its intake event
+are committed). Then ``BENCH_WIDGET_REPLIES`` (300) agent replies are published on
+``outbound.messages`` at ``BENCH_WIDGET_RATE`` (10) per second, as case-core sends them, each to
+another visitor: latency from the reply's envelope time (stamped as it is published) to its
+``message`` frame at the visitor's socket (the consumer stores it in the transcript and wakes
+the socket). Every reply must arrive. intake-web's memory per socket is its resident size with
+every socket open, less its size before, over the sockets. These rows replace the event-stream
+rows of before: the event stream is the fallback where sockets are blocked and shares the
+socket's reading and waking (``widget/public.py``, ``_live``). Visitor -> case created is the
+suite's to measure (it needs case-core); this row stops at the intake's commit.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import psutil
+from websockets.asyncio.client import ClientConnection, connect
 
 from omnicase.devtools.bench.measure import CpuMeter, Measurement
 from omnicase.devtools.bench.services import BenchTarget
@@ -46,16 +50,29 @@ class Visitor:
     conversation_id: str
     token: str
     thread_key: str
-    arrived: dict[str, float] = field(default_factory=dict)  # reply text -> when its data line arrived
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
+    arrived: dict[str, float] = field(default_factory=dict)  # reply text -> when its frame arrived
+    acked: dict[str, asyncio.Future[float]] = field(default_factory=dict)  # client_id -> when its ack arrived
+    socket: ClientConnection | None = None
 
     async def read(self) -> None:
-        assert self.reader is not None
-        while line := await self.reader.readline():
-            if line.startswith(b"data: "):
-                entry = json.loads(line[6:])
-                self.arrived[entry["text"]] = time.time()
+        assert self.socket is not None
+        async for raw in self.socket:
+            frame = json.loads(raw)
+            if frame["type"] == "message" and frame["entry"]["direction"] == "agent":
+                self.arrived[frame["entry"]["text"]] = time.time()
+            elif frame["type"] in ("ack", "refused") and (waiting := self.acked.get(frame["client_id"])):
+                if frame["type"] == "refused":
+                    waiting.set_exception(RuntimeError(f"a visitor's message was refused: {frame['problem']}"))
+                else:
+                    waiting.set_result(time.perf_counter())
+
+    async def write(self, text: str, client_id: str) -> float:
+        """Send a message over the socket; milliseconds until its ack."""
+        assert self.socket is not None
+        self.acked[client_id] = asyncio.get_running_loop().create_future()
+        began = time.perf_counter()
+        await self.socket.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+        return (await asyncio.wait_for(self.acked[client_id], 60) - began) * 1000
 
 
 async def _start(
@@ -109,36 +126,15 @@ async def _channel(client: httpx.AsyncClient, secret: str, desk_port: int) -> st
     return await _posted(client, "/api/v1/channels", body, headers)
 
 
-async def _visit(client: httpx.AsyncClient, channel_id: str, accepted: list[float]) -> Visitor:
+async def _visit(client: httpx.AsyncClient, channel_id: str) -> Visitor:
     started = await client.post(f"/public/messaging/{channel_id}/conversations")
     token, conversation_id = started.json()["token"], started.json()["conversation_id"]
-    began = time.perf_counter()
-    sent = await client.post(
-        f"/public/messaging/{channel_id}/messages",
-        json={"text": "Where is my parcel?", "client_id": "first"},
-        headers={"X-Widget-Token": token},
-    )
-    if sent.status_code != 201:
-        raise RuntimeError(f"a visitor's message was answered {sent.status_code}: {sent.text}")
-    accepted.append((time.perf_counter() - began) * 1000)
     return Visitor(conversation_id, token, f"widget:{channel_id}:{conversation_id}")
 
 
 async def _listen(port: int, channel_id: str, visitor: Visitor) -> None:
-    reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
-    writer.write(
-        (
-            f"GET /public/messaging/{channel_id}/events?token={visitor.token}&after=1 HTTP/1.1\r\n"
-            f"Host: {HOST}:{port}\r\nAccept: text/event-stream\r\n\r\n"
-        ).encode()
-    )
-    status = await reader.readline()
-    if b" 200 " not in status:
-        writer.close()
-        raise RuntimeError(f"the widget stream answered {status.decode().strip()}")
-    while (await reader.readline()) not in (b"\r\n", b""):
-        pass
-    visitor.reader, visitor.writer = reader, writer
+    url = f"ws://{HOST}:{port}/public/messaging/{channel_id}/socket?token={visitor.token}&after=0"
+    visitor.socket = await connect(url, open_timeout=60, ping_interval=None, compression=None)
 
 
 async def _reply(producer: EventProducer, prefix: str, visitor: Visitor, text: str) -> float:
@@ -179,7 +175,6 @@ async def measure(target: BenchTarget) -> list[Measurement]:
     producer = EventProducer(target.bootstrap_servers, client_id="bench-widget")
     visitors: list[Visitor] = []
     tasks: list[asyncio.Task[None]] = []
-    accepted: list[float] = []
     sent: dict[str, tuple[Visitor, float]] = {}
     try:
         await producer.start()
@@ -187,14 +182,13 @@ async def measure(target: BenchTarget) -> list[Measurement]:
         async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=30, limits=limits) as client:
             channel_id = await _channel(client, secret, desk_port)
             process = psutil.Process(service.pid)
-            accept_started = time.perf_counter()
             for start in range(0, count, 100):
                 batch = range(start, min(start + 100, count))
-                visitors += await asyncio.gather(*(_visit(client, channel_id, accepted) for _ in batch))
-            accept_seconds = time.perf_counter() - accept_started
-        # Warm-up: the first stream and a reply end to end (the consumer has joined its group).
+                visitors += await asyncio.gather(*(_visit(client, channel_id) for _ in batch))
+        # Warm-up: the first socket, a message and a reply end to end (the consumer has joined its group).
         await _listen(port, channel_id, visitors[0])
         tasks.append(asyncio.create_task(visitors[0].read()))
+        await visitors[0].write("warming up", "warm-up")
         deadline = time.monotonic() + 90
         while "warm-up" not in visitors[0].arrived and time.monotonic() < deadline:
             await _reply(producer, prefix, visitors[0], "warm-up")
@@ -204,7 +198,16 @@ async def measure(target: BenchTarget) -> list[Measurement]:
             await asyncio.gather(*(_listen(port, channel_id, v) for v in visitors[start : start + 100]))
         tasks += [asyncio.create_task(visitor.read()) for visitor in visitors[1:]]
         await asyncio.sleep(1.0)
-        per_stream_kb = (process.memory_info().rss - before) / max(count - 1, 1) / 1024
+        per_socket_kb = (process.memory_info().rss - before) / max(count - 1, 1) / 1024
+        in_flight = asyncio.Semaphore(16)
+
+        async def first_message(visitor: Visitor) -> float:
+            async with in_flight:
+                return await visitor.write("Where is my parcel?", "first")
+
+        accept_started = time.perf_counter()
+        accepted = await asyncio.gather(*(first_message(v) for v in visitors[1:]))
+        accept_seconds = time.perf_counter() - accept_started
         meter, service_before = CpuMeter(), process.cpu_times()
         started = time.perf_counter()
         for number in range(replies):
@@ -220,33 +223,31 @@ async def measure(target: BenchTarget) -> list[Measurement]:
     finally:
         for task in tasks:
             task.cancel()
-        for visitor in visitors:
-            if visitor.writer is not None:
-                visitor.writer.close()
+        await asyncio.gather(*(v.socket.close() for v in visitors if v.socket is not None), return_exceptions=True)
         await producer.stop()
         for process in (service, desk):
             process.terminate()
             await process.wait()
     latencies = [(v.arrived[text] - at) * 1000 for text, (v, at) in sent.items() if text in v.arrived]
     missed = len(sent) - len(latencies)
-    note = f"{count} streams open, {rate} replies/s; intake-web {per_stream_kb:.1f} KB per open stream, "
+    note = f"{count} sockets open, {rate} replies/s; intake-web {per_socket_kb:.1f} KB per open socket, "
     note += f"{service_cpu:.0f}% of one core"
     return [
         Measurement(
-            "widget_message_accepted",
-            f"widget: visitor message accepted ({count} visitors, 16 connections)",
+            "widget_socket_message_accepted",
+            f"widget: visitor message over the socket accepted ({count} sockets open, 16 in flight)",
             len(accepted),
             accept_seconds,
-            accepted,
-            "POST sent -> 201 (message and intake event committed)",
+            list(accepted),
+            "message frame sent -> ack frame (message and intake event committed)",
         ),
         Measurement(
-            "widget_reply_to_visitor",
-            f"widget: agent reply -> visitor's stream ({count} open)",
+            "widget_reply_to_visitor_socket",
+            f"widget: agent reply -> visitor's socket ({count} open)",
             len(latencies),
             seconds,
             latencies,
-            f"reply published on outbound.messages -> data line at the visitor's stream ({note})",
+            f"reply published on outbound.messages -> message frame at the visitor's socket ({note})",
             cpu=cpu,
             errors={"missed": missed} if missed else {},
             compare_to_ceiling=False,
