@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from omnicase.kit.identity import hs256_encode
 pytestmark = pytest.mark.slow
 
 SITE_SECRET = "acme-shop-identity-secret-0123456789"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 IDENTIFIED = "kim.lee@shop.example"
 
 
@@ -51,6 +53,7 @@ class Desk:
     article: dict[str, Any]
     account_site: str
     pre_chat_site: str
+    night_site: str
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +150,27 @@ def desk(
             "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Contact</title></head>"
             f"<body><main><h1>Contact</h1></main>{asking_snippet}</body></html>"
         )
+        # A widget whose desk is closed now (open only on the day three days from now): leave a message.
+        closed_day = WEEKDAYS[(datetime.now(UTC).weekday() + 3) % 7]
+        night = admin.post(
+            "/api/v1/channels",
+            {
+                "name": "Acme night chat",
+                "config": {
+                    "kind": "widget",
+                    "brand": "acme",
+                    "business_hours": {
+                        "time_zone": "UTC",
+                        "intervals": [{"day": closed_day, "start": "00:00", "end": "24:00"}],
+                    },
+                },
+            },
+        )
+        night_snippet = admin.http.get(f"/api/v1/channels/{night['id']}/snippet").text
+        customer_site_pages["/night"] = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Acme at night</title></head>"
+            f"<body><main><h1>Acme at night</h1></main>{night_snippet}</body></html>"
+        )
         yield Desk(
             admin,
             ada,
@@ -159,6 +183,7 @@ def desk(
             article,
             f"{customer_site}/account",
             f"{customer_site}/contact",
+            f"{customer_site}/night",
         )
 
 
@@ -456,5 +481,35 @@ def test_the_pre_chat_form_asks_first_and_the_case_knows_who_wrote_about_what(
                 lambda: newest_case_of(desk.admin, "lee.park@shop.example"), within=60, message="no case for Lee"
             )
             assert "topic-returns" in case["tags"]
+        finally:
+            browser.close()
+
+
+def test_outside_business_hours_the_visitor_leaves_a_message_with_their_email_and_it_becomes_a_case(
+    desk: Desk, chromium: str, axe: Callable[[Page], list[dict[str, Any]]]
+) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(desk.night_site)
+            page.get_by_role("button", name="Chat with us").click()
+            expect(page.locator("#ocw-log")).to_contain_text("We're away right now")
+            expect(page.get_by_label("Your message")).to_be_hidden()
+            expect(page.get_by_label("Your email")).to_be_focused()
+            assert axe(page) == []
+            page.get_by_label("Your email").fill("night.owl@shop.example")
+            page.get_by_role("button", name="Leave a message").click()
+            message = page.get_by_label("Your message")
+            expect(message).to_be_focused()
+            message.fill("My parcel never came; please write back.")
+            message.press("Enter")
+            expect(page.locator("#ocw-log .ocw-visitor")).not_to_contain_text("Sending")
+            assert axe(page) == []
+            case = wait_for(
+                lambda: newest_case_of(desk.admin, "night.owl@shop.example"), within=60, message="no case left"
+            )
+            assert "after-hours" in case["tags"]
+            assert case["channel"] == "messaging"
         finally:
             browser.close()

@@ -66,6 +66,16 @@ async def _start(public: httpx.AsyncClient, channel_id: str) -> str:
     return token
 
 
+async def _write(public: httpx.AsyncClient, channel_id: str, token: str, text: str) -> None:
+    """The visitor writes (posted, as the widget does before its socket is open); stored."""
+    sent = await public.post(
+        f"/public/messaging/{channel_id}/messages",
+        json={"text": text, "client_id": uuid.uuid4().hex},
+        headers={"Origin": SITE, "X-Widget-Token": token},
+    )
+    assert sent.status_code == 201, sent.text
+
+
 async def _reply(producer: EventProducer, prefix: str, thread_key: str, text: str) -> OutboundMessageRequested:
     case_id = uuid.uuid4()
     request = OutboundMessageRequested(
@@ -356,6 +366,77 @@ async def test_the_pre_chat_form_is_asked_first_and_its_topic_tags_the_case(
     received = MessageReceived.parse(Envelope.from_bytes(records[0].value))
     assert (received.sender.name, received.sender.email) == ("Jane", "jane@shop.example")
     assert received.defaults.tags == ["chat", "topic-billing"]
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+async def test_outside_business_hours_the_widget_says_so_and_a_message_left_with_an_email_becomes_a_case(
+    served_service: Any, kafka_bootstrap: str
+) -> None:
+    served = served_service
+    today = utcnow().weekday()
+    # Open only on the day three days from now: closed now, whatever the hour.
+    closed = await _widget(
+        served,
+        business_hours={"time_zone": "UTC", "intervals": [{"day": WEEKDAYS[(today + 3) % 7], "start": "00:00",
+                                                          "end": "24:00"}]},
+    )  # fmt: skip
+    always = {
+        "time_zone": "Asia/Seoul",
+        "intervals": [{"day": day, "start": "00:00", "end": "24:00"} for day in WEEKDAYS],
+    }
+    open_channel = await _widget(served, business_hours=always)
+    base = f"/public/messaging/{closed['id']}"
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        script = await public.get(f"{base}/widget.js")
+        assert '"away": true' in script.text
+        assert script.headers["cache-control"] == "public, max-age=60"
+        assert '"away": false' in (await public.get(f"/public/messaging/{open_channel['id']}/widget.js")).text
+
+        # A topic the chat has none of is refused; an email that is no address too; nothing stored.
+        no_topics = await public.post(f"{base}/conversations", json={"email": "late@shop.example", "topic": "x"})
+        assert no_topics.status_code == 409
+        assert [error["field"] for error in no_topics.json()["errors"]] == ["body.topic"]
+        not_an_address = await public.post(f"{base}/conversations", json={"email": "late at shop"})
+        assert not_an_address.status_code == 422
+
+        # The visitor leaves a message and their email: it becomes a case like any chat, tagged after-hours.
+        left = await public.post(f"{base}/conversations", json={"email": "late@shop.example"})
+        assert left.status_code == 201, left.text
+        await _write(public, closed["id"], left.json()["token"], "Please call me back about my order.")
+        # A widget loaded before closing time may write without an email: the message is kept all the same.
+        await _write(public, closed["id"], await _start(public, closed["id"]), "Still there?")
+        await _write(public, open_channel["id"], await _start(public, open_channel["id"]), "Hello in hours")
+    records = await read_topic(
+        kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, served.settings.topic_prefix), expect=3, within=20
+    )
+    received = {m.text: m for m in (MessageReceived.parse(Envelope.from_bytes(r.value)) for r in records)}
+    assert received["Please call me back about my order."].sender.email == "late@shop.example"
+    assert received["Please call me back about my order."].defaults.tags == ["chat", "after-hours"]
+    assert received["Still there?"].defaults.tags == ["chat", "after-hours"]
+    assert received["Hello in hours"].defaults.tags == ["chat"]
+
+
+async def test_business_hours_that_are_not_a_schedule_are_refused_naming_the_field(served_service: Any) -> None:
+    served = served_service
+    bad = [
+        ({"time_zone": "Mars/Olympus", "intervals": [{"day": "monday", "start": "09:00", "end": "17:00"}]},
+         "time_zone"),
+        ({"time_zone": "UTC", "intervals": []}, "intervals"),
+        ({"time_zone": "UTC", "intervals": [{"day": "someday", "start": "09:00", "end": "17:00"}]}, "day"),
+        ({"time_zone": "UTC", "intervals": [{"day": "monday", "start": "24:00", "end": "17:00"}]}, "start"),
+        ({"time_zone": "UTC", "intervals": [{"day": "monday", "start": "09:00", "end": "5pm"}]}, "end"),
+        ({"time_zone": "UTC", "intervals": [{"day": "monday", "start": "09:00", "end": "17:00"}], "holidays": []},
+         "holidays"),
+    ]  # fmt: skip
+    before = (await served.client.get("/api/v1/channels")).json()["items"]
+    for hours, field in bad:
+        body = {"name": "Acme chat", "config": {"kind": "widget", "brand": "acme", "business_hours": hours}}
+        refused = await served.client.post("/api/v1/channels", json=body)
+        assert refused.status_code == 422, (hours, refused.text)
+        assert any(error["field"].endswith(field) for error in refused.json()["errors"]), refused.text
+    assert (await served.client.get("/api/v1/channels")).json()["items"] == before
 
 
 def _socket_url(served: Any, channel_id: str, token: str, after: int = 0) -> str:

@@ -13,8 +13,9 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field
 
 from omnicase.intake_web.defaults import BrandSlug, RouteDefaults
 from omnicase.intake_web.forms.schemas import Locale, Origin
+from omnicase.kit.business_time import calendar_of
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
-from omnicase.kit.inputs import NOT_SPACE, Integer, StrictInput
+from omnicase.kit.inputs import NOT_SPACE, Integer, StrictInput, TimeZoneName
 
 Secret = Annotated[str, Field(min_length=1, max_length=500, description="Write-only; never returned.")]
 
@@ -158,6 +159,32 @@ class PreChat(StrictInput):
     )
 
 
+class OpeningInterval(StrictInput):
+    """Open from ``start`` on ``day``; an ``end`` at or before ``start`` runs past midnight into the next day (as
+    sla-engine's business hours read an interval)."""
+
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    # [0-9], not \d, which takes other scripts' digits in Python's reading.
+    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])
+    end: str = Field(
+        pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+        examples=["17:00"],
+        description="Exclusive; `24:00` for midnight.",
+    )
+
+
+class WidgetHours(StrictInput):
+    """When the desk answers the chat live. Outside them the widget says so and offers to leave a message (the
+    visitor's email asked): the conversation still becomes a case, tagged `after-hours`, answered later."""
+
+    time_zone: TimeZoneName = Field(description="IANA time zone name.")
+    intervals: list[OpeningInterval] = Field(min_length=1, max_length=100)
+
+    def open_at(self, instant: datetime) -> bool:
+        calendar = calendar_of(self.time_zone, ((i.day, i.start, i.end) for i in self.intervals), ())
+        return calendar.is_working(instant)
+
+
 class WidgetConfig(StrictInput):
     """The chat widget a brand pastes into its pages: its look, its texts, who may embed it."""
 
@@ -202,6 +229,9 @@ class WidgetConfig(StrictInput):
         "'This answered my question' solves the case by the article.",
     )
     max_message_chars: Integer = Field(default=4000, ge=1, le=20_000, description="Longest visitor message.")
+    business_hours: WidgetHours | None = Field(
+        default=None, description="When the chat is answered live (none: always); outside them, leave a message."
+    )
     per_visitor_per_minute: Integer = Field(
         default=20, ge=1, le=10_000, description="Messages one conversation may send a minute."
     )

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from starlette.requests import HTTPConnection
 
 from omnicase.intake_web.channels.definition import StoredChannel
-from omnicase.intake_web.channels.schemas import WidgetConfig
+from omnicase.intake_web.channels.schemas import PreChat, WidgetConfig
 from omnicase.intake_web.channels.service import ChannelService
 from omnicase.intake_web.errors import STORAGE_ERRORS
 from omnicase.intake_web.metrics import REJECTIONS
@@ -215,6 +215,8 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
         "greeting": config.greeting,
         "maxChars": config.max_message_chars,
         "preChat": config.pre_chat.model_dump() if config.pre_chat else None,
+        # Outside the chat's business hours: leave a message (as of when the script was served).
+        "away": config.business_hours is not None and not config.business_hours.open_at(utcnow()),
         "texts": _widget_texts(),
     }
     # json.dumps escapes nothing HTML-special, but the script is served as JavaScript, never inlined in a page
@@ -223,7 +225,8 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
     return Response(
         prelude + _script_source(),
         media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300"},
+        # A chat with business hours is cached a minute, so the widget says it is away soon after closing time.
+        headers={"Cache-Control": f"public, max-age={60 if config.business_hours else 300}"},
     )
 
 
@@ -279,7 +282,9 @@ async def start_widget_conversation(
             REJECTIONS.labels("widget", "identity").inc()
             raise widget.refuse(WidgetIdentityInvalid(f"The site's identity token is not valid: {error}.")) from error
         conversation_id = tokens.visitor_conversation(widget.channel.id, visitor.user_id or "")
-    elif widget.config.pre_chat is not None:
+    elif widget.config.pre_chat is not None or (body is not None and body.model_fields_set - {"identity"}):
+        # The pre-chat form's answers; or, from a chat without one, what a visitor leaving a message gave
+        # (their email, to be answered by) outside business hours.
         visitor = _pre_chat(widget, body or ConversationStartIn())
     token = tokens.issue(
         settings.widget_token_secret, widget.channel.id, conversation_id, now, settings.widget_token_days, visitor
@@ -299,9 +304,9 @@ PRE_CHAT_REQUIRED, PRE_CHAT_TOPIC = "pre_chat_required", "pre_chat_topic"
 
 
 def _pre_chat(widget: _Widget, answers: ConversationStartIn) -> tokens.Visitor:
-    """The visitor as the channel's pre-chat form asked them: every field it asks is required."""
-    form = widget.config.pre_chat
-    assert form is not None
+    """The visitor as the channel's pre-chat form asked them: every field it asks is required (a chat without
+    one asks nothing, and has no topics)."""
+    form = widget.config.pre_chat or PreChat()
     errors = [
         FieldError(field=f"body.{name}", message="this chat asks for it", code=PRE_CHAT_REQUIRED)
         for name, asked, given in (

@@ -33,6 +33,8 @@ from omnicase.kit.outbox import Outbox
 # has no use for the marker.
 _REFERENCE_MARKER = re.compile(r"\s*\[ref:oc-[0-9a-f]{20}\]\s*$", re.IGNORECASE)
 TRANSCRIPT_LIMIT = 500
+# The tag of a case opened by a message left outside the chat's business hours (answered later, by email).
+AFTER_HOURS = "after-hours"
 
 
 Signal = Literal["typing", "read"]
@@ -99,7 +101,8 @@ class WidgetService:
                 message_id=f"{conversation_id}:{seq}",
                 metadata={"widget_conversation_id": str(conversation_id)}
                 | ({"widget_visitor_id": visitor.user_id} if visitor and visitor.user_id else {}),
-                tags=(f"topic-{visitor.topic}",) if visitor and visitor.topic else (),
+                tags=((f"topic-{visitor.topic}",) if visitor and visitor.topic else ())
+                + ((AFTER_HOURS,) if config.business_hours and not config.business_hours.open_at(now) else ()),
             )
             intake_ids = await store(session, self.outbox, self.blobs, channel, [item])
             entry = Entry(seq, VISITOR, text, None, client_id, now)

@@ -80,6 +80,8 @@
   var log = el("div", { id: "ocw-log", role: "log", "aria-live": "polite", "aria-label": T.log, tabindex: "0" });
   var greeting = (S.greeting && (S.greeting[lang] || S.greeting[S.defaultLocale])) || T.greeting;
   log.appendChild(el("div", { "class": "ocw-note" }, greeting));
+  // Outside the chat's business hours: said first, and the visitor's email asked, to be answered by.
+  if (S.away) log.appendChild(el("div", { "class": "ocw-note", id: "ocw-away" }, T.away));
   panel.appendChild(log);
   // The desk's side: an agent typing (for a few seconds, or until their message), announced politely.
   var typing = el("div", { id: "ocw-typing", "aria-live": "polite" });
@@ -89,24 +91,25 @@
   var input = el("textarea", { id: "ocw-text", rows: "2", maxlength: String(S.maxChars), placeholder: T.label });
   form.appendChild(input);
   form.appendChild(el("button", { id: "ocw-send", type: "submit" }, T.send));
-  // The pre-chat form, when the channel has one: asked once, before the first message.
+  // The pre-chat form, when the channel has one (or the visitor leaves a message): asked once, before the first message.
   var pre = null, answers = {};
-  if (S.preChat && !window.OmnicaseWidgetIdentity && !state.token) {
+  if ((S.preChat || S.away) && !window.OmnicaseWidgetIdentity && !state.token) {
+    var ask = S.preChat || {};
     pre = el("form", { id: "ocw-pre" });
     var asked = [];
-    if (S.preChat.name) asked.push(["name", "text", "name"]);
-    if (S.preChat.email) asked.push(["email", "email", "email"]);
+    if (ask.name) asked.push(["name", "text", "name"]);
+    if (ask.email || S.away) asked.push(["email", "email", "email"]);
     asked.forEach(function (field) {
       pre.appendChild(el("label", { "for": "ocw-pre-" + field[0] }, T[field[0]]));
       pre.appendChild(el("input", { id: "ocw-pre-" + field[0], type: field[1], autocomplete: field[2], required: "required" }));
     });
-    if (S.preChat.topics && S.preChat.topics.length) {
+    if (ask.topics && ask.topics.length) {
       pre.appendChild(el("label", { "for": "ocw-pre-topic" }, T.topic));
       var select = el("select", { id: "ocw-pre-topic", required: "required" });
-      S.preChat.topics.forEach(function (topic) { select.appendChild(el("option", { value: topic }, topic.replace(/[-_]/g, " "))); });
+      ask.topics.forEach(function (topic) { select.appendChild(el("option", { value: topic }, topic.replace(/[-_]/g, " "))); });
       pre.appendChild(select);
     }
-    pre.appendChild(el("button", { type: "submit" }, T.start));
+    pre.appendChild(el("button", { type: "submit" }, S.away ? T.leave : T.start));
     pre.addEventListener("submit", function (e) {
       e.preventDefault();
       ["name", "email", "topic"].forEach(function (key) {
