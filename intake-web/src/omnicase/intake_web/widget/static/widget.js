@@ -277,7 +277,8 @@
     if (viaEvents) return listenEvents(query);
     var socket = stream = new WebSocket(S.base.replace(/^http/, "ws") + "/socket" + query);
     var opened = false;
-    socket.onopen = function () { opened = true; };
+    // Open again (after a cut): what is still unacknowledged goes now, over it, rather than at its retry's time.
+    socket.onopen = function () { opened = true; flush(0); };
     socket.onmessage = function (e) {
       var frame = JSON.parse(e.data);
       if (frame.type === "message") show(frame.entry);
