@@ -10,11 +10,13 @@ are committed). Then ``BENCH_WIDGET_REPLIES`` (300) agent replies are published 
 ``outbound.messages`` at ``BENCH_WIDGET_RATE`` (10) per second, as case-core sends them, each to
 another visitor: latency from the reply's envelope time (stamped as it is published) to its
 ``message`` frame at the visitor's socket (the consumer stores it in the transcript and wakes
-the socket). Every reply must arrive. intake-web's memory per socket is its resident size with
-every socket open, less its size before, over the sockets. These rows replace the event-stream
-rows of before: the event stream is the fallback where sockets are blocked and shares the
-socket's reading and waking (``widget/public.py``, ``_live``). Visitor -> case created is the
-suite's to measure (it needs case-core); this row stops at the intake's commit.
+the socket). Every reply must arrive. A socket that closes is opened again after the last
+entry it held and its unacknowledged message sent again, as the widget does (counted as
+``sockets reopened``). intake-web's memory per socket is its resident size with every socket
+open, less its size before, over the sockets. These rows replace the event-stream rows of
+before: the event stream is the fallback where sockets are blocked and shares the socket's
+reading and waking (``widget/public.py``, ``_live``). Visitor -> case created is the suite's to
+measure (it needs case-core); this row stops at the intake's commit.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import psutil
+from websockets import ConnectionClosed, InvalidHandshake
 from websockets.asyncio.client import ClientConnection, connect
 
 from omnicase.devtools.bench.measure import CpuMeter, Measurement
@@ -45,34 +49,74 @@ from omnicase.ops.topics import ensure_suite_topics
 HOST = "127.0.0.1"
 
 
+class Dropped(Exception):
+    """The socket a message was sent on closed before its ack came."""
+
+
 @dataclass
 class Visitor:
     conversation_id: str
     token: str
     thread_key: str
-    arrived: dict[str, float] = field(default_factory=dict)  # reply text -> when its frame arrived
+    arrived: dict[str, float] = field(default_factory=dict)  # reply text -> when its frame first arrived
     acked: dict[str, asyncio.Future[float]] = field(default_factory=dict)  # client_id -> when its ack arrived
     socket: ClientConnection | None = None
+    url: str = ""
+    last_seq: int = 0
+    drops: int = 0  # sockets closed other than at their time's end (4000), each opened again
+
+    async def open(self, url: str) -> None:
+        self.url = url
+        self.socket = await connect(f"{url}&after={self.last_seq}", open_timeout=60, ping_interval=None)
 
     async def read(self) -> None:
-        assert self.socket is not None
-        async for raw in self.socket:
-            frame = json.loads(raw)
-            if frame["type"] == "message" and frame["entry"]["direction"] == "agent":
-                self.arrived[frame["entry"]["text"]] = time.time()
-            elif frame["type"] in ("ack", "refused") and (waiting := self.acked.get(frame["client_id"])):
-                if frame["type"] == "refused":
-                    waiting.set_exception(RuntimeError(f"a visitor's message was refused: {frame['problem']}"))
-                else:
-                    waiting.set_result(time.perf_counter())
+        """Until cancelled: the socket's frames; a socket that closes is opened again after the last entry
+        held, as the widget does, and a message waiting for its ack there is sent again."""
+        while True:
+            assert self.socket is not None
+            try:
+                async for raw in self.socket:
+                    self._take(json.loads(raw))
+            except ConnectionClosed:
+                pass
+            if self.socket.close_code != 4000:
+                self.drops += 1
+            for waiting in self.acked.values():
+                if not waiting.done():
+                    waiting.set_exception(Dropped())
+            while True:
+                try:
+                    await self.open(self.url)
+                    break
+                except (OSError, TimeoutError, InvalidHandshake):
+                    await asyncio.sleep(1.0)
+
+    def _take(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "message":
+            self.last_seq = max(self.last_seq, frame["entry"]["seq"])
+            if frame["entry"]["direction"] == "agent":
+                self.arrived.setdefault(frame["entry"]["text"], time.time())
+        elif frame["type"] in ("ack", "refused") and (waiting := self.acked.get(frame["client_id"])):
+            if waiting.done():
+                return
+            if frame["type"] == "refused":
+                waiting.set_exception(RuntimeError(f"a visitor's message was refused: {frame['problem']}"))
+            else:
+                waiting.set_result(time.perf_counter())
 
     async def write(self, text: str, client_id: str) -> float:
-        """Send a message over the socket; milliseconds until its ack."""
-        assert self.socket is not None
-        self.acked[client_id] = asyncio.get_running_loop().create_future()
+        """Send a message over the socket; milliseconds until its ack (sent again, the same client_id, on
+        the next socket if this one closes first)."""
         began = time.perf_counter()
-        await self.socket.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
-        return (await asyncio.wait_for(self.acked[client_id], 60) - began) * 1000
+        for _ in range(10):
+            self.acked[client_id] = asyncio.get_running_loop().create_future()
+            try:
+                assert self.socket is not None
+                await self.socket.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+                return (await asyncio.wait_for(self.acked[client_id], 60) - began) * 1000
+            except (ConnectionClosed, Dropped):
+                await asyncio.sleep(0.5)
+        raise RuntimeError("a visitor's message was never acknowledged")
 
 
 async def _start(
@@ -133,8 +177,7 @@ async def _visit(client: httpx.AsyncClient, channel_id: str) -> Visitor:
 
 
 async def _listen(port: int, channel_id: str, visitor: Visitor) -> None:
-    url = f"ws://{HOST}:{port}/public/messaging/{channel_id}/socket?token={visitor.token}&after=0"
-    visitor.socket = await connect(url, open_timeout=60, ping_interval=None, compression=None)
+    await visitor.open(f"ws://{HOST}:{port}/public/messaging/{channel_id}/socket?token={visitor.token}")
 
 
 async def _reply(producer: EventProducer, prefix: str, visitor: Visitor, text: str) -> float:
@@ -228,6 +271,7 @@ async def measure(target: BenchTarget) -> list[Measurement]:
         for process in (service, desk):
             process.terminate()
             await process.wait()
+    drops = sum(visitor.drops for visitor in visitors)
     latencies = [(v.arrived[text] - at) * 1000 for text, (v, at) in sent.items() if text in v.arrived]
     missed = len(sent) - len(latencies)
     note = f"{count} sockets open, {rate} replies/s; intake-web {per_socket_kb:.1f} KB per open socket, "
@@ -249,7 +293,7 @@ async def measure(target: BenchTarget) -> list[Measurement]:
             latencies,
             f"reply published on outbound.messages -> message frame at the visitor's socket ({note})",
             cpu=cpu,
-            errors={"missed": missed} if missed else {},
+            errors=({"missed": missed} if missed else {}) | ({"sockets reopened": drops} if drops else {}),
             compare_to_ceiling=False,
         ),
     ]
