@@ -1,4 +1,5 @@
-"""The chat widget's bench rows, small: every reply reaches its visitor's stream on a real intake-web process."""
+"""The chat widget's bench rows, small: every message is acknowledged and every reply reaches its visitor's socket
+on a real intake-web process."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from omnicase.intake_web.bench import measure
 pytestmark = pytest.mark.asyncio
 
 
-async def test_the_widget_bench_measures_acceptance_and_replies_reaching_every_visitor(
+async def test_the_widget_bench_measures_messages_over_sockets_and_replies_reaching_every_visitor(
     database_url: str, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in {"BENCH_WIDGET_VISITORS": "20", "BENCH_WIDGET_REPLIES": "10", "BENCH_WIDGET_RATE": "20"}.items():
@@ -18,5 +19,7 @@ async def test_the_widget_bench_measures_acceptance_and_replies_reaching_every_v
     accepted, replies = await measure(BenchTarget(database_url, kafka_bootstrap))
     assert accepted.count == 20
     assert replies.count == 10
+    assert not accepted.errors
     assert not replies.errors
-    assert "KB per open stream" in replies.latency_from
+    assert accepted.key == "widget_socket_message_accepted"
+    assert "KB per open socket" in replies.latency_from
