@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -459,57 +459,57 @@ def test_a_logged_in_customer_chats_as_themselves_and_finds_the_conversation_on_
 def test_the_pre_chat_form_asks_first_and_the_case_knows_who_wrote_about_what(
     desk: Desk, chromium: str, axe: Callable[[Page], list[dict[str, Any]]]
 ) -> None:
+    with _page(chromium) as page:
+        page.goto(desk.pre_chat_site)
+        page.get_by_role("button", name="Chat with us").click()
+        expect(page.get_by_label("Your message")).to_be_hidden()
+        expect(page.get_by_label("Your name")).to_be_focused()
+        assert axe(page) == []
+        page.get_by_label("Your name").fill("Lee Park")
+        page.get_by_label("Your email").fill("lee.park@shop.example")
+        page.get_by_label("Topic").select_option("returns")
+        page.get_by_role("button", name="Start chat").click()
+        _write_first(page, "The shoes do not fit.")
+        case = wait_for(
+            lambda: newest_case_of(desk.admin, "lee.park@shop.example"), within=60, message="no case for Lee"
+        )
+        assert "topic-returns" in case["tags"]
+
+
+@contextmanager
+def _page(chromium: str) -> Iterator[Page]:
+    """A page in a fresh Chromium, closed after."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
-            page = browser.new_page()
-            page.goto(desk.pre_chat_site)
-            page.get_by_role("button", name="Chat with us").click()
-            expect(page.get_by_label("Your message")).to_be_hidden()
-            expect(page.get_by_label("Your name")).to_be_focused()
-            assert axe(page) == []
-            page.get_by_label("Your name").fill("Lee Park")
-            page.get_by_label("Your email").fill("lee.park@shop.example")
-            page.get_by_label("Topic").select_option("returns")
-            page.get_by_role("button", name="Start chat").click()
-            message = page.get_by_label("Your message")
-            expect(message).to_be_focused()
-            message.fill("The shoes do not fit.")
-            message.press("Enter")
-            expect(page.locator("#ocw-log .ocw-visitor")).not_to_contain_text("Sending")
-            case = wait_for(
-                lambda: newest_case_of(desk.admin, "lee.park@shop.example"), within=60, message="no case for Lee"
-            )
-            assert "topic-returns" in case["tags"]
+            yield browser.new_page()
         finally:
             browser.close()
+
+
+def _write_first(page: Page, text: str) -> None:
+    """Past the form asked first, the message box has the focus; the visitor writes and it is acknowledged."""
+    message = page.get_by_label("Your message")
+    expect(message).to_be_focused()
+    message.fill(text)
+    message.press("Enter")
+    expect(page.locator("#ocw-log .ocw-visitor")).not_to_contain_text("Sending")
 
 
 def test_outside_business_hours_the_visitor_leaves_a_message_with_their_email_and_it_becomes_a_case(
     desk: Desk, chromium: str, axe: Callable[[Page], list[dict[str, Any]]]
 ) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.goto(desk.night_site)
-            page.get_by_role("button", name="Chat with us").click()
-            expect(page.locator("#ocw-log")).to_contain_text("We're away right now")
-            expect(page.get_by_label("Your message")).to_be_hidden()
-            expect(page.get_by_label("Your email")).to_be_focused()
-            assert axe(page) == []
-            page.get_by_label("Your email").fill("night.owl@shop.example")
-            page.get_by_role("button", name="Leave a message").click()
-            message = page.get_by_label("Your message")
-            expect(message).to_be_focused()
-            message.fill("My parcel never came; please write back.")
-            message.press("Enter")
-            expect(page.locator("#ocw-log .ocw-visitor")).not_to_contain_text("Sending")
-            assert axe(page) == []
-            case = wait_for(
-                lambda: newest_case_of(desk.admin, "night.owl@shop.example"), within=60, message="no case left"
-            )
-            assert "after-hours" in case["tags"]
-            assert case["channel"] == "messaging"
-        finally:
-            browser.close()
+    with _page(chromium) as page:
+        page.goto(desk.night_site)
+        page.get_by_role("button", name="Chat with us").click()
+        expect(page.locator("#ocw-log")).to_contain_text("We're away right now")
+        expect(page.get_by_label("Your message")).to_be_hidden()
+        expect(page.get_by_label("Your email")).to_be_focused()
+        assert axe(page) == []
+        page.get_by_label("Your email").fill("night.owl@shop.example")
+        page.get_by_role("button", name="Leave a message").click()
+        _write_first(page, "My parcel never came; please write back.")
+        assert axe(page) == []
+        case = wait_for(lambda: newest_case_of(desk.admin, "night.owl@shop.example"), within=60, message="no case left")
+        assert "after-hours" in case["tags"]
+        assert case["channel"] == "messaging"
