@@ -9375,7 +9375,7 @@ export interface components {
         };
         /**
          * CaseArticleSuggestions
-         * @description Published articles that may answer a case, as an agent's console shows them.
+         * @description Articles that may answer a case, as an agent's console shows them.
          */
         CaseArticleSuggestions: {
             /**
@@ -9388,6 +9388,17 @@ export interface components {
              * @description The language the case was read in: the case's, else its question's, detected.
              */
             locale: string;
+            /**
+             * Origin
+             * @description `sent`: the articles the case's customer was sent (auto-response, chat widget), with what they did; `stored`: those suggested when the case was created (its channel sent none); `computed`: chosen now, nothing stored for the case yet (recorded nowhere).
+             * @enum {string}
+             */
+            origin: "sent" | "stored" | "computed";
+            /**
+             * Suggested At
+             * @description When the articles were sent or stored; null: computed now.
+             */
+            suggested_at: string | null;
             /**
              * Items
              * @description Best first.

@@ -14,7 +14,9 @@ KNOWLEDGE_SCOPES = frozenset({"knowledge:read", "knowledge:write"})
 pytestmark = pytest.mark.asyncio
 
 
-async def test_knowledge_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
+async def test_knowledge_is_ready_with_its_database_broker_relay_and_consumer(
+    service_settings: SettingsFactory,
+) -> None:
     async with running(create_app(service_settings(KnowledgeSettings)), scopes=KNOWLEDGE_SCOPES) as client:
 
         async def answers_ready() -> bool:
@@ -24,6 +26,11 @@ async def test_knowledge_is_ready_with_its_database_broker_and_relay(service_set
         # its first answers on a busy machine.
         await eventually(answers_ready, within=60, message="ready")
         ready = await client.get("/readyz")
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "outbox_relay": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "outbox_relay": "ok",
+            "consumer:knowledge": "ok",
+        }
         openapi = (await client.get("/openapi.json")).json()
         assert openapi["info"]["title"] == "Omnicase knowledge"

@@ -135,6 +135,24 @@ suggestions = Table(
     Index("ix_suggestions_case", "case_id"),
 )
 
+# Articles suggested for a case when it was created (``case.created``), for its agents, when its
+# channel asked for none for its customer (those are ``suggestions``): up to three, ``rank`` 1 the
+# best, ``read_locale`` the language the case's question was read in. Never sent to anyone, so
+# never counted as deflection.
+case_suggestions = Table(
+    "case_suggestions",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("article_id", Uuid, ForeignKey("knowledge.articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("locale", String(35), nullable=False),
+    Column("read_locale", String(35), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("matched", ARRAY(String(200)), nullable=False, server_default="{}"),
+    Column("suggested_at", DateTime(timezone=True), nullable=False),
+    Index("ix_case_suggestions_article", "article_id"),
+)
+
 # Articles and the cases they came from or helped solve: ``captured`` (the article was drafted
 # from the case), ``solved`` (the customer said the article answered the case's question),
 # ``attached`` (an agent's reply on the case carried its link).

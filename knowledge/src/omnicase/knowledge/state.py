@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -40,9 +40,13 @@ class KnowledgeState:
 KnowledgeRuntime = Runtime[KnowledgeSettings, KnowledgeState]
 
 
-def new_state(settings: KnowledgeSettings) -> KnowledgeState:
-    """The state of a knowledge process (its models not loaded yet); its desk is closed at stop."""
-    analyzer = TextAnalyzer(settings.detect_languages)
+def new_state(
+    settings: KnowledgeSettings, analyzer: TextAnalyzer | None = None, synonyms: SynonymCache | None = None
+) -> KnowledgeState:
+    """The state of a knowledge process (its models not loaded yet); its desk is closed at stop.
+
+    ``analyzer`` and ``synonyms``: those the process's consumer shares (made here when not given)."""
+    analyzer = analyzer or TextAnalyzer(settings.detect_languages)
     return KnowledgeState(
         analyzer=analyzer,
         links=Links(settings.public_base_url, settings.sealer()),
@@ -52,20 +56,27 @@ def new_state(settings: KnowledgeSettings) -> KnowledgeState:
             timeout_seconds=settings.case_core_timeout_seconds,
         ),
         brands=BrandDirectory.asked_by("knowledge", settings),
-        synonyms=SynonymCache(analyzer),
+        synonyms=synonyms or SynonymCache(analyzer),
     )
 
 
-@asynccontextmanager
-async def knowledge_state(runtime: Runtime[KnowledgeSettings, Any]) -> AsyncIterator[KnowledgeState]:
-    state = new_state(runtime.settings)
-    warming = asyncio.create_task(_warm(runtime, state.analyzer))
-    try:
-        yield state
-    finally:
-        warming.cancel()
-        await state.desk.aclose()
-        await state.brands.aclose()
+def knowledge_state(
+    analyzer: TextAnalyzer, synonyms: SynonymCache
+) -> Callable[[Runtime[KnowledgeSettings, Any]], AbstractAsyncContextManager[KnowledgeState]]:
+    """The app's state part, holding the ``analyzer`` and ``synonyms`` its consumer uses too."""
+
+    @asynccontextmanager
+    async def start(runtime: Runtime[KnowledgeSettings, Any]) -> AsyncIterator[KnowledgeState]:
+        state = new_state(runtime.settings, analyzer, synonyms)
+        warming = asyncio.create_task(_warm(runtime, state.analyzer))
+        try:
+            yield state
+        finally:
+            warming.cancel()
+            await state.desk.aclose()
+            await state.brands.aclose()
+
+    return start
 
 
 async def _warm(runtime: Runtime[KnowledgeSettings, Any], analyzer: TextAnalyzer) -> None:

@@ -7,20 +7,18 @@ transaction writes anything, so no transaction waits on it.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from omnicase.kit.errors import NotFound
 from omnicase.kit.peers import PeerClient
-from omnicase.knowledge.locales import LOCALE_PATTERN, canonical_locale
+from omnicase.knowledge.locales import locale_or_none
 
 SCOPES = frozenset({"cases:read"})
 PAGE = 100
 # A case's thread is read up to this many messages (its question is the first, its answer the last).
 MAX_MESSAGES = 1000
-_LOCALE = re.compile(LOCALE_PATTERN)
 
 
 class CaseNotFound(NotFound):
@@ -47,7 +45,7 @@ class CaseThread:
     @property
     def locale(self) -> str | None:
         """The case's language when it is a locale (canonical), else None."""
-        return canonical_locale(self.language) if self.language and _LOCALE.fullmatch(self.language) else None
+        return locale_or_none(self.language)
 
     @property
     def question(self) -> str:

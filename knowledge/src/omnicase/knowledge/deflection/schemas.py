@@ -85,10 +85,18 @@ class CaseSuggestedArticle(BaseModel):
 
 
 class CaseArticleSuggestions(BaseModel):
-    """Published articles that may answer a case, as an agent's console shows them."""
+    """Articles that may answer a case, as an agent's console shows them."""
 
     case_id: uuid.UUID
     locale: str = Field(description="The language the case was read in: the case's, else its question's, detected.")
+    origin: Literal["sent", "stored", "computed"] = Field(
+        description=(
+            "`sent`: the articles the case's customer was sent (auto-response, chat widget), with what they did; "
+            "`stored`: those suggested when the case was created (its channel sent none); "
+            "`computed`: chosen now, nothing stored for the case yet (recorded nowhere)."
+        )
+    )
+    suggested_at: datetime | None = Field(description="When the articles were sent or stored; null: computed now.")
     items: list[CaseSuggestedArticle] = Field(description="Best first.")
 
 

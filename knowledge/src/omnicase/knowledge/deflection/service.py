@@ -6,7 +6,6 @@ it open. Suggestions, openings and answers are rows, counted per article.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -23,6 +22,8 @@ from omnicase.kit.peers import PeerUnavailable
 from omnicase.kit.sealing import Sealer, SealingError
 from omnicase.knowledge.capture.desk import CaseDesk, CaseNotFound
 from omnicase.knowledge.capture.repository import ArticleCaseRepository
+from omnicase.knowledge.case_suggestions.repository import CaseSuggestionRepository, StoredSuggestion
+from omnicase.knowledge.deflection.picking import pick
 from omnicase.knowledge.deflection.repository import SuggestionRecord, SuggestionRepository
 from omnicase.knowledge.deflection.schemas import (
     ArticleSuggestions,
@@ -33,19 +34,12 @@ from omnicase.knowledge.deflection.schemas import (
     SuggestedArticle,
     SuggestionRequest,
 )
-from omnicase.knowledge.search.analysis import DEFAULT_LANGUAGE, TextAnalyzer
-from omnicase.knowledge.search.repository import HitRow
+from omnicase.knowledge.search.analysis import TextAnalyzer
 from omnicase.knowledge.search.service import SearchService
-from omnicase.knowledge.search.snippets import lexemes
 from omnicase.knowledge.search.synonyms import SynonymCache
 from omnicase.knowledge.service import SPEC
 
 LINK_CONTEXT = "knowledge.suggestions.link"
-# A question is read up to this long: the subject and the start of the first message say what it is about.
-MAX_QUESTION = 2000
-# A customer gets only articles about as relevant as the best one: a long message shares a common
-# word or two with many articles, which an agent's search may list but a customer's mail should not.
-RELATIVE_SCORE = 0.5
 # The path segment of the default brand (a null brand) in the help center's addresses.
 DEFAULT_BRAND = "default"
 
@@ -116,15 +110,17 @@ class DeflectionService:
         self.search = SearchService(session, analyzer, synonyms)
         self.repository = SuggestionRepository(session)
         self.case_links = ArticleCaseRepository(session)
+        self.stored = CaseSuggestionRepository(session)
         self.links = links
         self.desk = desk
 
     async def suggest(self, request: SuggestionRequest) -> ArticleSuggestions:
         """Up to ``limit`` published articles of the case's brand in the question's language, recorded."""
-        _, picked = await self._pick(request.subject, request.text, request.locale, request.brand, request.limit)
+        _, picked = await pick(self.search, request.subject, request.text, request.locale, request.brand, request.limit)
         now = utcnow()
         items: list[SuggestedArticle] = []
-        for row, matched in picked:
+        for choice in picked:
+            row, matched = choice.row, choice.matched
             suggestion_id = uuid7()
             items.append(
                 SuggestedArticle(
@@ -165,55 +161,83 @@ class DeflectionService:
         return ArticleSuggestions(items=items)
 
     async def for_case(self, case_id: uuid.UUID, limit: int) -> CaseArticleSuggestions:
-        """Up to ``limit`` published articles for the case's subject and first message, in its language,
-        as an agent sees them: with what the customer did with those they were sent (nothing recorded)."""
+        """Up to ``limit`` articles for the case as its agent sees them: those its customer was sent (with
+        what they did with each), else those stored when it was created, else chosen now from its subject
+        and first message, in its language (recorded nowhere)."""
+        sent = await self.repository.of_case(case_id)
+        if sent:
+            return await self._sent(case_id, sent, limit)
+        stored = await self.stored.of_case(case_id)
+        if stored:
+            return await self._stored(case_id, stored[:limit])
         try:
             case = await self.desk.case(case_id, max_messages=1)
         except PeerUnavailable as error:
             raise ServiceUnavailable(f"The case could not be read now: {error}") from error
         if case is None:
             raise CaseNotFound(f"Case {case_id} does not exist.")
-        locale, picked = await self._pick(case.subject, case.question, case.locale, case.brand, limit)
-        sent = {record.article_id: record for record in await self.repository.of_case(case_id)}
+        locale, picked = await pick(self.search, case.subject, case.question, case.locale, case.brand, limit)
+        items = [
+            CaseSuggestedArticle(
+                article_id=item.row.article_id,
+                locale=item.row.locale,
+                title=item.row.title,
+                score=round(item.row.score, 6),
+                matched=item.matched,
+                url=self.links.page(case.brand, item.row.locale, item.row.article_id),
+                customer=None,
+            )
+            for item in picked
+        ]
+        return CaseArticleSuggestions(case_id=case_id, locale=locale, origin="computed", suggested_at=None, items=items)
+
+    async def _sent(self, case_id: uuid.UUID, sent: list[SuggestionRecord], limit: int) -> CaseArticleSuggestions:
+        """The articles the case's customer was sent (each once, as first sent), best first within a sending."""
+        first: dict[uuid.UUID, SuggestionRecord] = {}
+        for record in sorted(sent, key=lambda r: (r.suggested_at, -r.score)):
+            first.setdefault(record.article_id, record)
+        chosen = list(first.values())[:limit]
+        titles = await self.stored.titles((record.article_id, record.locale) for record in chosen)
+        items = [
+            CaseSuggestedArticle(
+                article_id=record.article_id,
+                locale=record.locale,
+                title=title.title,
+                score=record.score,
+                matched=record.matched,
+                url=self.links.page(title.brand, record.locale, record.article_id),
+                customer=_customer(record),
+            )
+            for record in chosen
+            if (title := titles.get((record.article_id, record.locale))) is not None
+        ]
+        return CaseArticleSuggestions(
+            case_id=case_id, locale=chosen[0].locale, origin="sent", suggested_at=chosen[0].suggested_at, items=items
+        )
+
+    async def _stored(self, case_id: uuid.UUID, stored: list[StoredSuggestion]) -> CaseArticleSuggestions:
+        """The articles stored for the case when it was created."""
+        titles = await self.stored.titles((row.article_id, row.locale) for row in stored)
         items = [
             CaseSuggestedArticle(
                 article_id=row.article_id,
                 locale=row.locale,
-                title=row.title,
-                score=round(row.score, 6),
-                matched=matched,
-                url=self.links.page(case.brand, row.locale, row.article_id),
-                customer=_customer(sent.get(row.article_id)),
+                title=title.title,
+                score=row.score,
+                matched=row.matched,
+                url=self.links.page(title.brand, row.locale, row.article_id),
+                customer=None,
             )
-            for row, matched in picked
+            for row in stored
+            if (title := titles.get((row.article_id, row.locale))) is not None
         ]
-        return CaseArticleSuggestions(case_id=case_id, locale=locale, items=items)
-
-    async def _pick(
-        self, subject: str, text: str, locale: str | None, brand: str | None, limit: int
-    ) -> tuple[str, list[tuple[HitRow, list[str]]]]:
-        """The question's locale (``locale``, else detected) and up to ``limit`` published articles of
-        ``brand`` in it, one translation each, with the question's words each holds."""
-        question = f"{subject}\n{text}".strip()[:MAX_QUESTION]
-        if not question:
-            return locale or DEFAULT_LANGUAGE, []
-        if locale is None:
-            locale = await asyncio.to_thread(self.search.detected_language, question)
-        if not await self.search.publishes(locale, brand):
-            # Nothing to find: the question is not cut (a language's model may take seconds to load).
-            return locale, []
-        # Translations of one article in several regions (zh-CN, zh-TW) are one suggestion.
-        rows = await self.search.hits(question, locale, brand, 0, limit * 3, public=True)
-        picked: list[tuple[HitRow, list[str]]] = []
-        seen: set[uuid.UUID] = set()
-        best = rows[0].score if rows else 0.0
-        for row in rows:
-            if row.article_id in seen or len(picked) == limit or row.score < RELATIVE_SCORE * best:
-                continue
-            seen.add(row.article_id)
-            text_of = f"{row.title}\n{row.body_text}".casefold()
-            picked.append((row, [word for word in lexemes(row.query_text) if word.casefold() in text_of][:20]))
-        return locale, picked
+        return CaseArticleSuggestions(
+            case_id=case_id,
+            locale=stored[0].read_locale,
+            origin="stored",
+            suggested_at=stored[0].suggested_at,
+            items=items,
+        )
 
     async def opened(self, token: str | None, article_id: uuid.UUID) -> SuggestionRecord | None:
         """The suggestion a help-center link's token names (counted opened), or None: no such link for it."""
