@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 
@@ -85,6 +86,8 @@ translations = Table(
         postgresql_using="gin",
         postgresql_with={"gin_pending_list_limit": 256},
     ),
+    # Whether a brand publishes anything (in a language): asked for every question suggested for.
+    Index("ix_translations_published", "brand", "language", postgresql_where=text("status = 'published'")),
 )
 
 # How many translations (archived ones aside) hold each lexeme of the tsvectors, kept by a

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.clock import utcnow
-from omnicase.kit.events import CaseCreated
+from omnicase.kit.events import CaseCreated, CaseSnapshot
 from omnicase.knowledge.case_suggestions.repository import CaseSuggestionRepository
 from omnicase.knowledge.deflection.picking import pick
 from omnicase.knowledge.deflection.schemas import MAX_SUGGESTIONS
@@ -35,16 +35,17 @@ class CaseSuggestionService:
         repository = CaseSuggestionRepository(session)
         done = await repository.suggested_cases(event.case.case_id for event in created)
         search = SearchService(session, self.analyzer, self.synonyms)
+        # A brand that publishes nothing has no suggestions: its cases' languages are not even detected.
+        publishing = {brand: await search.publishes(None, brand) for brand in {_brand(e.case) for e in created}}
         now = utcnow()
         rows = []
         stored = 0
         for event in created:
             case = event.case
-            if case.case_id in done:
+            brand = _brand(case)
+            if case.case_id in done or not publishing[brand]:
                 continue
             done.add(case.case_id)
-            # Only a brand case-core has (a case may keep a string no brand has): else the default brand.
-            brand = case.brand if case.brand_id is not None else None
             locale, picked = await pick(
                 search, case.subject, event.description, locale_or_none(case.language), brand, MAX_SUGGESTIONS
             )
@@ -64,3 +65,8 @@ class CaseSuggestionService:
             ]
         await repository.insert(rows)
         return stored
+
+
+def _brand(case: CaseSnapshot) -> str | None:
+    """The case's brand when case-core has it (a case may keep a string no brand has), else the default brand."""
+    return case.brand if case.brand_id is not None else None

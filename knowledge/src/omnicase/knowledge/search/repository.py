@@ -111,18 +111,16 @@ class SearchRepository(Repository):
         """The languages the translations are written in."""
         return list(await self.session.scalars(select(translations.c.language).distinct()))
 
-    async def publishes(self, language: str, brand: str | None) -> bool:
-        """Whether ``brand`` (None: the default brand) has a published translation in ``language``."""
-        found = (
-            select(translations.c.article_id)
-            .where(
-                translations.c.language == language,
-                translations.c.status == TranslationStatus.PUBLISHED.value,
-                translations.c.brand.is_not_distinct_from(brand),
-            )
-            .limit(1)
+    async def publishes(self, language: str | None, brand: str | None) -> bool:
+        """Whether ``brand`` (None: the default brand) has a published translation in ``language``
+        (None: in any language); an index probe (``ix_translations_published``)."""
+        found = select(translations.c.article_id).where(
+            translations.c.status == TranslationStatus.PUBLISHED.value,
+            translations.c.brand.is_not_distinct_from(brand),
         )
-        return await self.session.scalar(found) is not None
+        if language is not None:
+            found = found.where(translations.c.language == language)
+        return await self.session.scalar(found.limit(1)) is not None
 
     async def terms(
         self, parts: list[Terms], synonyms: tuple[tuple[Thesaurus, tuple[str, ...]], ...] = ()

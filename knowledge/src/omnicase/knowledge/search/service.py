@@ -98,9 +98,10 @@ class SearchService:
         )
         return await self.repository.search(query, offset, limit)
 
-    async def publishes(self, locale: str, brand: str | None) -> bool:
-        """Whether ``brand`` publishes anything in ``locale``'s language (else a public search finds nothing)."""
-        return await self.repository.publishes(language_of(locale), brand)
+    async def publishes(self, locale: str | None, brand: str | None) -> bool:
+        """Whether ``brand`` publishes anything in ``locale``'s language (None: in any language; else a
+        public search finds nothing)."""
+        return await self.repository.publishes(language_of(locale) if locale is not None else None, brand)
 
     def detected_language(self, text: str) -> str:
         """The language ``text`` is written in, as search reads it (see search/analysis.py)."""

@@ -1,4 +1,5 @@
-"""knowledge: articles suggested for a case on case.created, for its agents.
+"""knowledge: articles suggested for a case on case.created, for its agents; whether a brand
+publishes anything (in a language) answered by an index, as it is asked for every new case.
 
 Revision ID: 0013
 Revises: 0012
@@ -37,7 +38,15 @@ def upgrade() -> None:
         schema=S,
     )
     op.create_index("ix_case_suggestions_article", "case_suggestions", ["article_id"], schema=S)
+    op.create_index(
+        "ix_translations_published",
+        "translations",
+        ["brand", "language"],
+        schema=S,
+        postgresql_where=sa.text("status = 'published'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_translations_published", table_name="translations", schema=S)
     op.drop_table("case_suggestions", schema=S)
