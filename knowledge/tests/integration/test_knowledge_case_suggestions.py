@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import httpx
 import pytest
@@ -137,15 +138,19 @@ async def test_a_case_whose_channel_sent_suggestions_keeps_those(
     assert (customer["opened_at"], customer["answer"]) == (None, None)
 
 
-async def test_a_case_nothing_answers_gets_nothing_stored_and_is_read_from_case_core_when_asked(
+async def test_a_case_nothing_answers_or_of_a_brand_without_articles_gets_nothing_stored(
     client: httpx.AsyncClient, brand: str, producer: EventProducer, suite_topics: str, committing_db: Database
 ) -> None:
     article = {"brand": brand, "status": "published", "locale": "en", "title": "Reset your password", "body": "x"}
     assert (await client.post("/api/v1/kb/articles", json=article)).status_code == 201
     event = created(brand, "Printer on fire", "Smoke everywhere.")
-    envelope = await publish(producer, suite_topics, event)
-    await eventually(lambda: consumed(committing_db, envelope), within=60, message="case.created consumed")
+    # A brand that publishes nothing: its case is passed over (its language not even detected).
+    silent = created(f"brand-{uuid.uuid4().hex[:12]}", "Reset your password", "How do I reset my password?", None)
+    envelopes = [await publish(producer, suite_topics, e) for e in (event, silent)]
+    for envelope in envelopes:
+        await eventually(partial(consumed, committing_db, envelope), within=60, message="case.created consumed")
     assert await stored_rows(committing_db, event.case.case_id) == 0
+    assert await stored_rows(committing_db, silent.case.case_id) == 0
     # Nothing stored and case-core has no such case (the event was the test's): a 404.
     missing = await client.get(f"/api/v1/cases/{event.case.case_id}/article-suggestions")
     assert missing.status_code == 404, missing.text
