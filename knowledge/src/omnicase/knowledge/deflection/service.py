@@ -197,40 +197,14 @@ class DeflectionService:
         for record in sorted(sent, key=lambda r: (r.suggested_at, -r.score)):
             first.setdefault(record.article_id, record)
         chosen = list(first.values())[:limit]
-        titles = await self.stored.titles((record.article_id, record.locale) for record in chosen)
-        items = [
-            CaseSuggestedArticle(
-                article_id=record.article_id,
-                locale=record.locale,
-                title=title.title,
-                score=record.score,
-                matched=record.matched,
-                url=self.links.page(title.brand, record.locale, record.article_id),
-                customer=_customer(record),
-            )
-            for record in chosen
-            if (title := titles.get((record.article_id, record.locale))) is not None
-        ]
+        items = await self._as_shown([(record, _customer(record)) for record in chosen])
         return CaseArticleSuggestions(
             case_id=case_id, locale=chosen[0].locale, origin="sent", suggested_at=chosen[0].suggested_at, items=items
         )
 
     async def _stored(self, case_id: uuid.UUID, stored: list[StoredSuggestion]) -> CaseArticleSuggestions:
         """The articles stored for the case when it was created."""
-        titles = await self.stored.titles((row.article_id, row.locale) for row in stored)
-        items = [
-            CaseSuggestedArticle(
-                article_id=row.article_id,
-                locale=row.locale,
-                title=title.title,
-                score=row.score,
-                matched=row.matched,
-                url=self.links.page(title.brand, row.locale, row.article_id),
-                customer=None,
-            )
-            for row in stored
-            if (title := titles.get((row.article_id, row.locale))) is not None
-        ]
+        items = await self._as_shown([(row, None) for row in stored])
         return CaseArticleSuggestions(
             case_id=case_id,
             locale=stored[0].read_locale,
@@ -238,6 +212,25 @@ class DeflectionService:
             suggested_at=stored[0].suggested_at,
             items=items,
         )
+
+    async def _as_shown(
+        self, kept: list[tuple[SuggestionRecord | StoredSuggestion, CustomerSuggestion | None]]
+    ) -> list[CaseSuggestedArticle]:
+        """Suggestions kept for a case as an agent sees them, with their translations' titles as they are now."""
+        titles = await self.stored.titles((row.article_id, row.locale) for row, _ in kept)
+        return [
+            CaseSuggestedArticle(
+                article_id=row.article_id,
+                locale=row.locale,
+                title=title.title,
+                score=row.score,
+                matched=row.matched,
+                url=self.links.page(title.brand, row.locale, row.article_id),
+                customer=customer,
+            )
+            for row, customer in kept
+            if (title := titles.get((row.article_id, row.locale))) is not None
+        ]
 
     async def opened(self, token: str | None, article_id: uuid.UUID) -> SuggestionRecord | None:
         """The suggestion a help-center link's token names (counted opened), or None: no such link for it."""
