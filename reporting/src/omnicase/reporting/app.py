@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from omnicase.kit.app import ConsumerBinding, ServiceParts, create_service_app
-from omnicase.kit.bus.consumer import ConsumerConfig
+from omnicase.kit.bus.consumer import OFF_THE_CASE_PATH_FETCH_WAIT_MS, ConsumerConfig
 from omnicase.kit.settings import load_settings
 from omnicase.kit.topics import Topic
 from omnicase.reporting.business_hours.schedules import ScheduleSource
@@ -40,9 +40,15 @@ def create_app(settings: ReportingSettings | None = None, *, schedules: Schedule
                 ),
                 read_model_handler(),
             ),
-            # Calls in a group of their own: a call's metrics need nothing of the cases' fold.
+            # Calls in a group of their own: a call's metrics need nothing of the cases' fold, and
+            # nobody waits on them within a second (the longer fetch wait keeps an idle group cheap).
             ConsumerBinding(
-                ConsumerConfig(group="reporting-calls", topics=[Topic.VOICE_EVENTS], accepts=CALL_EVENTS),
+                ConsumerConfig(
+                    group="reporting-calls",
+                    topics=[Topic.VOICE_EVENTS],
+                    accepts=CALL_EVENTS,
+                    fetch_max_wait_ms=OFF_THE_CASE_PATH_FETCH_WAIT_MS,
+                ),
                 call_handler(),
             ),
         ],
