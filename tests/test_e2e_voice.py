@@ -421,6 +421,7 @@ def test_a_voicemail_becomes_a_callback_routing_offers_and_a_call_from_the_case_
     vera, vera_id = call_center["vera"], call_center["vera_id"]
     run = uuid.uuid4().hex[:8]
     brand = f"callbacks-{run}"
+    admin.brand(brand)  # the voice channel names it: case-core must have it
     phones = admin.post("/api/v1/groups", {"name": f"Callbacks {run}", "offer_timeout_seconds": 120})
     vera_agent = admin.get(f"/api/v1/agents/{vera_id}")
     admin.call("PATCH", f"/api/v1/agents/{vera_id}", json={"group_ids": [*vera_agent["group_ids"], phones["id"]]})

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from omnicase.devtools.testing.apps import running, served
 from omnicase.devtools.testing.clock import installed_clock
-from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.plugin import BrandDesk, eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_web.app import create_app as create_intake_web
 from omnicase.intake_web.models import voice_calls, voice_channels
@@ -596,7 +596,7 @@ async def test_a_voicemail_left_on_a_known_case_makes_it_a_callback_at_once(serv
 
 
 async def test_a_call_outside_the_channels_business_hours_hears_the_after_hours_message_and_the_voicemail(
-    database_url: str, kafka_bootstrap: str
+    database_url: str, kafka_bootstrap: str, desk: BrandDesk
 ) -> None:
     """The schedule is the real sla-engine's, read over HTTP (Monday to Friday, 09:00-17:00 UTC)."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
@@ -619,7 +619,7 @@ async def test_a_call_outside_the_channels_business_hours_hears_the_after_hours_
         assert created.status_code == 201, created.text
         settings = IntakeWebSettings(
             database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=prefix,
-            sla_engine_url=str(sla_admin.base_url),
+            sla_engine_url=str(sla_admin.base_url), case_core_url=desk.url,
         )  # fmt: skip
         app = create_intake_web(settings)
         scopes = frozenset({"channels:read", "channels:write"})
