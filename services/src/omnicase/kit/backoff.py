@@ -7,6 +7,11 @@ import random
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
+# Every jitter in the suite draws from this generator of its own, never the `random` module's shared
+# state: services also run in threads of a test process, where hypothesis owns that state and fails a
+# test whose generation it sees change.
+JITTER = random.Random()
+
 
 def backoff_seconds(round_attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Full jitter (uniform in [ceiling/2, ceiling]) so a receiver coming back is not hit by every retry at once.
@@ -14,7 +19,7 @@ def backoff_seconds(round_attempt: int, *, base: float, cap: float, rng: random.
     The lower half is kept so a retry never comes immediately after a failure.
     """
     ceiling = min(cap, base * 2 ** max(0, round_attempt - 1))
-    return (rng or random).uniform(ceiling / 2, ceiling)
+    return (rng or JITTER).uniform(ceiling / 2, ceiling)
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from omnicase.kit.backoff import JITTER
 from omnicase.kit.clock import get_clock
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class Periodic(Generic[T]):
             await clock.sleep(self._interval())
 
     def _interval(self) -> float:
-        return self.every * random.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else self.every
+        return self.every * JITTER.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else self.every
 
 
 def periodic(

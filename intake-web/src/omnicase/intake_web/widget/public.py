@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from omnicase.intake_web.widget.schemas import (
 )
 from omnicase.intake_web.widget.service import TYPING_SHOWN, Posted
 from omnicase.kit import locales
+from omnicase.kit.backoff import JITTER
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
     FieldError,
@@ -622,7 +622,7 @@ async def _live(
             # Each stream re-reads after its own share of the heartbeat (half to all of it): streams opened
             # together would otherwise re-read together, thousands at once every heartbeat, and a reply
             # arriving then would wait behind them all.
-            quiet = settings.widget_heartbeat_seconds * random.uniform(0.5, 1.0)
+            quiet = settings.widget_heartbeat_seconds * JITTER.uniform(0.5, 1.0)
             try:
                 async with asyncio.timeout(min(quiet, remaining)):
                     await woken.wait()

@@ -41,7 +41,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 import traceback
 from collections import deque
@@ -54,6 +53,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from omnicase.kit.backoff import JITTER
 from omnicase.kit.bus.batch import BatchHandler, Received, WantsEvents
 from omnicase.kit.bus.producer import (
     EVENT_TYPE_HEADER,
@@ -385,7 +385,7 @@ class EventConsumer:
                     "batch failed; retrying",
                     extra={"group": self.config.group, "attempt": attempt, "error": repr(error)},
                 )
-                await asyncio.sleep(delay * (0.5 + random.random()))
+                await asyncio.sleep(delay * (0.5 + JITTER.random()))
                 delay = min(self.config.backoff_max, delay * 2)
 
     async def _apply(self, items: list[_Decoded]) -> None:
