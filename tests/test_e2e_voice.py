@@ -408,9 +408,11 @@ def test_click_to_call_places_the_call_through_the_providers_api_and_logs_it_on_
         "POST", f"/api/v1/cases/{uuid.uuid4()}/calls", json={"channel_id": channel["id"], "to": customer}, expect=404
     )
     assert missing["type"].endswith("/case-not-found")
-    vera.call(
+    unknown = vera.call(
         "POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": str(uuid.uuid4()), "to": customer}, expect=404
     )
+    assert unknown["type"].endswith("/unknown-reference")
+    assert [error["field"] for error in unknown["errors"]] == ["body.channel_id"]
     vera.call("POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": channel["id"], "to": "555"}, expect=422)
     assert len(twilio.created) == 1, "nothing refused reached the provider's call list"
 

@@ -26224,7 +26224,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found or Unknown reference */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -17,12 +17,15 @@ from omnicase.intake_web.voice.webhooks import VoiceChannelDisabled
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import (
+    NOT_FOUND_CODE,
+    FieldError,
     Forbidden,
     NotFound,
     ServiceUnavailable,
     UnknownReference,
     ValidationFailed,
     problem_responses,
+    refusal,
 )
 from omnicase.kit.identity import AUTH_PROBLEMS, Identity, area_access
 from omnicase.kit.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
@@ -116,7 +119,7 @@ resource_routes(
     responses=AUTH_PROBLEMS
     | problem_responses(
         CaseNotFound,
-        VoiceChannelNotFound,
+        UnknownReference,
         VoiceChannelDisabled,
         NotAnAgent,
         CallNotPlaced,
@@ -133,7 +136,12 @@ async def create_case_call(
         raise NotAnAgent("Only a person places a call: the provider connects it to their voice client.")
     runtime: IntakeWebRuntime = request.app.state.runtime
     service = _service(request, session)
-    channel = await service.get(body.channel_id)
+    try:
+        channel = await service.get(body.channel_id)
+    except VoiceChannelNotFound as error:
+        # The body names it, the path does not: the kit's 404 naming the field, not a missing resource.
+        unknown = FieldError(field="body.channel_id", message="no voice channel has this id", code=NOT_FOUND_CODE)
+        raise refusal("No voice channel has that id.", [unknown]) from error
     if not channel.enabled:
         raise VoiceChannelDisabled("This voice channel is disabled.")
     try:
