@@ -43,7 +43,9 @@ from omnicase.devtools.devstack.processes import free_port
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.events import OutboundMessageRequested, Party
 from omnicase.kit.identity import service_identity_headers
+from omnicase.kit.service import get_service
 from omnicase.kit.topics import Topic, physical
+from omnicase.ops.migrations import upgrade
 from omnicase.ops.topics import ensure_suite_topics
 
 HOST = "127.0.0.1"
@@ -212,6 +214,8 @@ async def measure(target: BenchTarget) -> list[Measurement]:
     # case-core answers the brands only (on topics of its own: the visitors' messages stay intake-web's).
     await ensure_suite_topics(target.bootstrap_servers, prefix=f"desk{prefix}", partitions=1)
     port, desk_port, secret = free_port(), free_port(), secrets.token_urlsafe(32)
+    # The run gives this bench intake-web's schema only; case-core's is migrated beside it.
+    await asyncio.to_thread(upgrade, get_service("case-core"), target.database_url)
     desk = await _start(target, "case-core", f"desk{prefix}", desk_port, secret)
     case_core_url = f"http://{HOST}:{desk_port}"
     service = await _start(target, "intake-web", prefix, port, secret, INTAKE_WEB_CASE_CORE_URL=case_core_url)
