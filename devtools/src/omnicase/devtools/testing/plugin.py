@@ -175,6 +175,10 @@ def brand() -> str:
     return f"brand-{uuid.uuid4().hex[:12]}"
 
 
+# The brand desk's own database (see brand_desk).
+BRAND_DESK_DATABASE = "omnicase_brand_desk"
+
+
 @dataclass(frozen=True)
 class BrandDesk:
     """The session's case-core as a service checking brands calls it: its ``url`` (that service's
@@ -199,14 +203,20 @@ class BrandDesk:
 
 
 @pytest.fixture(scope="session")
-def brand_desk(database_url: str, kafka_bootstrap: str) -> Iterator[BrandDesk]:
+def brand_desk(embedded_postgres: EmbeddedPostgres, kafka_bootstrap: str) -> Iterator[BrandDesk]:
     """The real case-core for the whole session, answering ``/api/v1/brands`` over HTTP from a thread
-    of its own (it outlives each test's event loop) on topics of its own (it never takes the
-    messages a test's intake publishes). Imported here, not at the top: the suite's tests run with
-    every service installed, the plugin alone needs none."""
+    of its own (it outlives each test's event loop), on topics of its own (it never takes the
+    messages a test's intake publishes) and in a database of its own: on the tests' database its
+    outbox relay would hold case-core's outbox shards for the whole session and publish the cases
+    a test's own case-core writes to the desk's topics, where nothing of that test reads them.
+    Imported here, not at the top: the suite's tests run with every service installed, the plugin
+    alone needs none."""
     from omnicase.case_core.app import create_app
     from omnicase.case_core.settings import CaseCoreSettings
 
+    embedded_postgres.ensure_database(BRAND_DESK_DATABASE)
+    database_url = embedded_postgres.url(BRAND_DESK_DATABASE)
+    upgrade_service(next(spec for spec in discover_services() if spec.name == "case-core"), database_url)
     prefix = f"t{uuid.uuid4().hex[:10]}."
     settings = CaseCoreSettings(
         database_url=database_url,
