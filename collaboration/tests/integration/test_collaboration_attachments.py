@@ -160,3 +160,23 @@ async def test_too_big_too_many_or_not_a_members_files_are_refused_and_nothing_i
         document = (await client.get("/openapi.json")).json()
         form = document["paths"]["/api/v1/swarms/{swarm_id}/messages"]["post"]["requestBody"]["content"]
         assert form["multipart/form-data"]["schema"]["properties"]["attachments"]["maxItems"] == 2
+
+
+async def test_a_form_message_may_mention_as_many_agents_as_the_document_allows(
+    client: httpx.AsyncClient, tell_case: TellCase, as_agent: AsAgent
+) -> None:
+    """Fifty mentions are fifty-one form fields with the text: the form parser takes what the model does
+    (the schemathesis chain found a ten-field cap refusing a valid message with a 400)."""
+    owner, expert = uuid.uuid4(), uuid.uuid4()
+    case = await tell_case(assignee_id=owner)
+    swarm_id = await _swarm(client, case.case_id, as_agent(owner), expert)
+    mentioned = [str(uuid.uuid4()) for _ in range(50)]
+
+    posted = await client.post(
+        f"/api/v1/swarms/{swarm_id}/messages",
+        data={"text": "Everyone who knows the sync worker.", "mentions": mentioned},
+        files=[("attachments", ("screen.png", SHOT, "image/png"))],
+        auth=as_agent(expert),
+    )
+    assert posted.status_code == 201, posted.text
+    assert posted.json()["mentions"] == [f"user:{user}" for user in mentioned]

@@ -75,7 +75,7 @@ async def read_message_body(
     fields: dict[str, Any] = {}
     errors: list[FieldError] = []
     # The context closes the spooled upload files however this ends.
-    async with request.form(max_files=max_files, max_fields=10) as form:
+    async with request.form(max_files=max_files, max_fields=_most_fields(model)) as form:
         for name, value in form.multi_items():
             if not isinstance(value, UploadFile):
                 fields.setdefault(name, []).append(value)
@@ -99,6 +99,24 @@ async def read_message_body(
         return model.model_validate(values), files
     except ValidationError as error:
         raise invalid_body(error, title) from None
+
+
+# Form fields beyond the model's own that still reach its validation (a 422 naming them), not the parser's 400.
+_UNKNOWN_FIELDS = 10
+# A list field's share when the model bounds it not.
+_UNBOUNDED_LIST = 50
+
+
+def _most_fields(model: type[BaseModel]) -> int:
+    """How many form fields a body of ``model`` may have: one a field, a list field as many as it takes."""
+    most = _UNKNOWN_FIELDS
+    for name, field in model.model_fields.items():
+        if _is_list(model, name):
+            bounds = [bound for item in field.metadata if (bound := getattr(item, "max_length", None)) is not None]
+            most += min(bounds, default=_UNBOUNDED_LIST)
+        else:
+            most += 1
+    return most
 
 
 def _is_list(model: type[BaseModel], name: str) -> bool:
