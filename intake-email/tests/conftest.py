@@ -119,9 +119,9 @@ def unique_sender() -> Callable[[], str]:
 BRAND = "acme"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def desk(brand_desk: BrandDesk) -> BrandDesk:
-    """The session's real case-core, with the brand the tests' mailboxes name."""
+    """The module's real case-core (the brand desk), with the brand the tests' mailboxes name."""
     brand_desk.make(BRAND)
     return brand_desk
 

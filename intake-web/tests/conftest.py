@@ -122,9 +122,9 @@ StartService = Callable[..., Awaitable[Service]]
 BRAND = "acme"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def desk(brand_desk: BrandDesk) -> BrandDesk:
-    """The session's real case-core, with the brand the tests' forms and channels name."""
+    """The module's real case-core (the brand desk), with the brand the tests' forms and channels name."""
     brand_desk.make(BRAND)
     return brand_desk
 

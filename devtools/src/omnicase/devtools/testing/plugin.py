@@ -22,7 +22,7 @@
   :func:`installed_clock`).
 - ``brand`` (function): a brand only this test uses, for what is global and committed by API
   tests (rules, policies, sections) or shared by the whole session (a read model).
-- ``brand_desk`` (session): the real case-core, served from a thread of its own on its own topics,
+- ``brand_desk`` (module): the real case-core, served from a thread of its own on its own topics,
   for services that check the brands a body names (intake-web's forms and channels, intake-email's
   mailboxes): its URL, and ``make(slug)`` (:class:`BrandDesk`).
 """
@@ -202,13 +202,15 @@ class BrandDesk:
             return made
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def brand_desk(embedded_postgres: EmbeddedPostgres, kafka_bootstrap: str) -> Iterator[BrandDesk]:
-    """The real case-core for the whole session, answering ``/api/v1/brands`` over HTTP from a thread
+    """The real case-core for a test module, answering ``/api/v1/brands`` over HTTP from a thread
     of its own (it outlives each test's event loop), on topics of its own (it never takes the
     messages a test's intake publishes) and in a database of its own: on the tests' database its
-    outbox relay would hold case-core's outbox shards for the whole session and publish the cases
-    a test's own case-core writes to the desk's topics, where nothing of that test reads them.
+    outbox relay would hold case-core's outbox shards and publish the cases a test's own case-core
+    writes to the desk's topics, where nothing of that test reads them. A module's, not the
+    session's: a service's thread left running through later modules took their CPU and drew on
+    the ``random`` module (aiokafka does) while their hypothesis tests generated in this process.
     Imported here, not at the top: the suite's tests run with every service installed, the plugin
     alone needs none."""
     from omnicase.case_core.app import create_app
