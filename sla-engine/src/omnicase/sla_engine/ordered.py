@@ -10,6 +10,7 @@ valid rule is and its columns, each domain says in its own repository and servic
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import func, select, tuple_
@@ -63,7 +64,7 @@ class OrderedRepository(TableRepository[RuleT]):
         return [self.record(row) for row in await self.session.execute(query)]
 
 
-class OrderedRules(Generic[BodyT, RuleT]):
+class OrderedRules(ABC, Generic[BodyT, RuleT]):
     """Create, read, list, replace and delete rules of one kind, on the session of one request.
 
     A domain gives its repository and says what a valid body is (:meth:`check`), which columns
@@ -77,11 +78,13 @@ class OrderedRules(Generic[BodyT, RuleT]):
     async def check(self, payload: BodyT) -> None:
         """Refuse (``refusal``) a body the stored configuration does not allow."""
 
+    @abstractmethod
     def columns(self, payload: BodyT) -> dict[str, Any]:
-        raise NotImplementedError
+        """The columns ``payload`` sets."""
 
+    @abstractmethod
     def missing(self, rule_id: uuid.UUID) -> NotFound:
-        raise NotImplementedError
+        """The error for a rule ``rule_id`` that does not exist."""
 
     async def page(self, cursor: str | None, limit: int) -> Page[RuleT]:
         """The rules in evaluation order, a page after ``cursor``."""
