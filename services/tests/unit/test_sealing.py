@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 from typing import ClassVar
@@ -10,7 +11,7 @@ from typing import ClassVar
 import pytest
 from pydantic_settings import SettingsConfigDict
 
-from omnicase.kit.sealing import PREFIX, Sealer, SealingError, decode_master_keys, new_master_key
+from omnicase.kit.sealing import PREFIX, TOKEN_PATTERN, Sealer, SealingError, decode_master_keys, new_master_key
 from omnicase.kit.settings import ServiceSettings, SettingsError, load_settings
 
 CONTEXT = "case_core.webhook_subscriptions.secret:0190c4a2-7b3e-7f00-8000-000000000001"
@@ -39,6 +40,14 @@ def test_a_sealed_secret_opens_to_itself_and_shows_nothing_of_it() -> None:
     assert SECRET not in token
     assert seals.open(token, CONTEXT) == SECRET
     assert seals.seal(SECRET, CONTEXT) != token, "a fresh data key and nonce per value"
+
+
+def test_tokens_match_the_pattern_documents_give_for_them() -> None:
+    """Survey links carry a token in their path; the API document's pattern must admit every one."""
+    seals = sealer("dev-2026_b", **{"dev-2026_b": new_master_key()})
+    for value in ("0190c4a2-7b3e-7f00-8000-000000000001:good", "", "é" * 300):
+        assert re.fullmatch(TOKEN_PATTERN, seals.seal(value, CONTEXT))
+    assert not re.fullmatch(TOKEN_PATTERN, ".\n"), "a dot is no token: a path would normalise it away"
 
 
 def test_a_stored_value_opens_whether_sealed_or_still_plain_from_before_sealing() -> None:

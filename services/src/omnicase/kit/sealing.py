@@ -34,6 +34,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "omnicase:v1:"
+# What a token this module makes looks like, for documents that name one in a path (key ids
+# as operators choose them: letters, digits, '-' and '_').
+TOKEN_PATTERN = r"^omnicase:v1:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$"
 DEV_KEY_ID = "dev"
 # The well-known development master key: fine on a laptop, refused when env=prod.
 DEV_MASTER_KEY = base64.b64encode(b"omnicase development master key!").decode()

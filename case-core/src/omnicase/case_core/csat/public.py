@@ -10,10 +10,10 @@ with a 422.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from omnicase.case_core.csat.page import message_page, survey_page
@@ -23,6 +23,7 @@ from omnicase.case_core.wiring import ServicesDep
 from omnicase.kit import locales
 from omnicase.kit.db import SessionDep
 from omnicase.kit.errors import ServiceError
+from omnicase.kit.sealing import TOKEN_PATTERN
 
 router = APIRouter(prefix="/public/csat", tags=["csat"])
 
@@ -30,6 +31,12 @@ _HTML: dict[str, Any] = {"content": {"text/html": {}}}
 _PAGES: dict[int | str, dict[str, Any]] = {200: _HTML, 404: _HTML, 410: _HTML}
 # A form of three short fields; anything bigger is not our page's.
 MAX_FORM_BYTES = 64 * 1024
+# The link's token as the survey mail writes it. Documented, not enforced: a link mangled on
+# its way (a mail client's line break, a dot) still gets the survey's 404 page, not a 422.
+SurveyToken = Annotated[
+    str,
+    Path(description="The survey link's sealed token.", json_schema_extra={"pattern": TOKEN_PATTERN}),
+]
 
 
 def _refused(error: ServiceError, request: Request) -> HTMLResponse:
@@ -46,7 +53,9 @@ def _refused(error: ServiceError, request: Request) -> HTMLResponse:
     response_class=HTMLResponse,
     responses=_PAGES,
 )
-async def show_csat_survey(token: str, request: Request, session: SessionDep, services: ServicesDep) -> HTMLResponse:
+async def show_csat_survey(
+    token: SurveyToken, request: Request, session: SessionDep, services: ServicesDep
+) -> HTMLResponse:
     try:
         view = await services.csat.open_survey(session, token, click=True)
     except (SurveyLinkUnknown, SurveyClosed) as error:
@@ -80,7 +89,9 @@ async def show_csat_survey(token: str, request: Request, session: SessionDep, se
         }
     },
 )
-async def submit_csat_answer(token: str, request: Request, session: SessionDep, services: ServicesDep) -> HTMLResponse:
+async def submit_csat_answer(
+    token: SurveyToken, request: Request, session: SessionDep, services: ServicesDep
+) -> HTMLResponse:
     body = await request.body()
     form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), keep_blank_values=True)
 
