@@ -595,7 +595,7 @@ async def test_a_voicemail_left_on_a_known_case_makes_it_a_callback_at_once(serv
     assert "Gather" not in (await _post(service, channel["voice_url"], _call(f"CA{uuid.uuid4().hex}"))).text
 
 
-async def test_a_call_outside_the_channels_business_hours_hears_the_after_hours_message_and_the_voicemail(
+async def test_business_hours_are_checked_on_save_and_outside_them_a_caller_hears_the_after_hours_message(
     database_url: str, kafka_bootstrap: str, desk: BrandDesk
 ) -> None:
     """The schedule is the real sla-engine's, read over HTTP (Monday to Friday, 09:00-17:00 UTC)."""
@@ -642,3 +642,43 @@ async def test_a_call_outside_the_channels_business_hours_hears_the_after_hours_
                 assert [verb.tag for verb in ElementTree.fromstring(opened.text)] == ["Say", "Pause", "Redirect"]
             # Both calls were taken (each is work: a case), whatever they heard.
             assert len(await _calls(service, channel["id"])) == 2
+
+            # A schedule sla-engine does not have is refused when the channel is saved, naming the field.
+            before = (await client.get("/api/v1/voice/channels", params={"limit": 200})).json()["items"]
+            body = {
+                "name": "Nowhere line",
+                "account_sid": "AC0123456789abcdef",
+                "auth_token": TOKEN,
+                "phone_numbers": [NUMBER],
+                "business_hours_id": str(uuid.uuid4()),
+            }
+            created_refused = await client.post("/api/v1/voice/channels", json=body)
+            replaced_refused = await client.put(f"/api/v1/voice/channels/{channel['id']}", json=body)
+            for refused in (created_refused, replaced_refused):
+                assert refused.status_code == 404, refused.text
+                assert refused.json()["type"].endswith("/unknown-reference")
+                assert [error["field"] for error in refused.json()["errors"]] == ["body.business_hours_id"]
+            # Nothing changed: no new channel, and the channel keeps its name and schedule.
+            after = (await client.get("/api/v1/voice/channels", params={"limit": 200})).json()["items"]
+            assert len(after) == len(before)
+            kept = (await client.get(f"/api/v1/voice/channels/{channel['id']}")).json()
+            assert (kept["name"], kept["business_hours_id"]) == ("Support line", created.json()["id"])
+            # The schedule it has is taken on a replace as on a create.
+            replaced = await client.put(
+                f"/api/v1/voice/channels/{channel['id']}",
+                json={**body, "name": "Office line", "business_hours_id": created.json()["id"]},
+            )
+            assert replaced.status_code == 200, replaced.text
+
+    # sla-engine away (nothing listens on its URL): the save cannot be checked, so it is a 503 and stores nothing.
+    away = IntakeWebSettings(
+        database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=prefix,
+        sla_engine_url="http://127.0.0.1:9", case_core_url=desk.url,
+    )  # fmt: skip
+    async with running(create_intake_web(away), scopes=frozenset({"channels:read", "channels:write"})) as client:
+        before = (await client.get("/api/v1/voice/channels", params={"limit": 200})).json()["items"]
+        unavailable = await client.post("/api/v1/voice/channels", json=body)
+        assert unavailable.status_code == 503, unavailable.text
+        assert "sla-engine" in unavailable.json()["detail"]
+        after = (await client.get("/api/v1/voice/channels", params={"limit": 200})).json()["items"]
+        assert len(after) == len(before)

@@ -4,19 +4,21 @@ sla-engine owns schedules (``GET /api/v1/business-hours/{id}``); a service asks 
 itself (``caller``) with ``sla:read``, off any transaction, and keeps each answer for ``ttl``
 seconds. The working-time arithmetic is the kit's (:mod:`omnicase.kit.business_time`), the same
 functions that time the SLA clocks. Used by reporting (business-hours durations) and intake-web
-(a voice channel's opening hours).
+(a voice channel's opening hours, checked when the channel is saved).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 
 import httpx
 
 from omnicase.kit.business_time import BusinessCalendar, UnknownTimeZone, calendar_of
 from omnicase.kit.clock import get_clock
-from omnicase.kit.peers import PeerClient
+from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, refusal
+from omnicase.kit.peers import PeerClient, PeerUnavailable
 
 SCOPES = frozenset({"sla:read"})
 
@@ -68,3 +70,26 @@ class ScheduleSource(PeerClient):
                 calendar = None
         self._cache[schedule_id] = (now, calendar)
         return calendar
+
+    async def check(self, references: Mapping[str, uuid.UUID | None]) -> None:
+        """Refuse a write naming a schedule sla-engine does not have: ``references`` maps each field
+        (``body.business_hours_id``) to the schedule it names (None: none). A 404 ``unknown-reference``
+        naming each such field; a 503 when sla-engine cannot answer (nothing is written either way).
+        Asked afresh, never from the cache, and the cached answer is dropped: the schedule may be new."""
+        unknown: list[FieldError] = []
+        for field, schedule_id in references.items():
+            if schedule_id is None:
+                continue
+            self._cache.pop(schedule_id, None)
+            try:
+                found = await self.get(f"/api/v1/business-hours/{schedule_id}")
+            except PeerUnavailable as error:
+                raise ServiceUnavailable(
+                    "sla-engine cannot say whether the business hours exist right now; nothing was saved."
+                ) from error
+            if found is None:
+                unknown.append(
+                    FieldError(field=field, message="sla-engine has no such business hours", code=NOT_FOUND_CODE)
+                )
+        if unknown:
+            raise refusal("No business-hours schedule has that id: create it first (/api/v1/business-hours).", unknown)

@@ -48,7 +48,9 @@ class NotAnAgent(Forbidden):
 
 def _service(request: Request, session: SessionDep) -> VoiceChannelService:
     settings, state = request.app.state.settings, current_state(request)
-    return VoiceChannelService(session, state.channel_secrets, public_url(settings, request, ""), state.brands)
+    return VoiceChannelService(
+        session, state.channel_secrets, public_url(settings, request, ""), state.brands, state.schedules
+    )
 
 
 @router.get(

@@ -81,7 +81,7 @@ class VoiceChannelBase(BaseModel):
         default=None,
         description="sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`) the channel is open in; "
         "outside it a caller hears `after_hours_message` and, with `voicemail`, leaves one (no queue). Null: "
-        "always open.",
+        "always open. Checked on save: one sla-engine does not have is a 404 `unknown-reference`.",
     )
     after_hours_message: str = Field(
         default=DEFAULT_AFTER_HOURS_MESSAGE,

@@ -19,6 +19,7 @@ from omnicase.kit.errors import NotFound
 from omnicase.kit.events import CaseDefaults
 from omnicase.kit.ids import uuid7
 from omnicase.kit.pagination import Page, decode_id_cursor, paginate
+from omnicase.kit.schedules import ScheduleSource
 
 
 class VoiceChannelNotFound(NotFound):
@@ -108,10 +109,13 @@ class VoiceChannelService:
         secrets: ChannelSecrets,
         public_base: str = "",
         brands: BrandDirectory | None = None,
+        schedules: ScheduleSource | None = None,
     ) -> None:
         self.secrets = secrets
-        # case-core's brands, for the writes (a channel naming one nobody has is refused).
+        # case-core's brands and sla-engine's schedules, for the writes (a channel naming one nobody
+        # has is refused).
         self.brands = brands
+        self.schedules = schedules
         self.public_base = public_base
         self.channels = VoiceChannelRepository(session)
         self.calls = VoiceCallRepository(session)
@@ -129,8 +133,15 @@ class VoiceChannelService:
     def _stored(self, row: Any) -> StoredVoiceChannel:
         return StoredVoiceChannel.from_row(row, self.secrets)
 
-    async def create(self, data: VoiceChannelIn) -> StoredVoiceChannel:
+    async def _check_references(self, data: VoiceChannelIn) -> None:
         await check_brands(self.brands, _brands_named(data))
+        if data.business_hours_id is not None:
+            if self.schedules is None:
+                raise RuntimeError("a voice channel is written by a service built without the schedules")
+            await self.schedules.check({"body.business_hours_id": data.business_hours_id})
+
+    async def create(self, data: VoiceChannelIn) -> StoredVoiceChannel:
+        await self._check_references(data)
         channel_id = uuid7()
         return self._stored(await self.channels.add(channel_id, self._values(data, channel_id), utcnow()))
 
@@ -148,7 +159,7 @@ class VoiceChannelService:
         )
 
     async def replace(self, channel_id: uuid.UUID, data: VoiceChannelIn) -> StoredVoiceChannel:
-        await check_brands(self.brands, _brands_named(data))
+        await self._check_references(data)
         row = await self.channels.replace(channel_id, self._values(data, channel_id), utcnow())
         if row is None:
             raise _missing(channel_id)
