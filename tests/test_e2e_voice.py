@@ -414,6 +414,9 @@ def test_click_to_call_places_the_call_through_the_providers_api_and_logs_it_on_
     assert unknown["type"].endswith("/unknown-reference")
     assert [error["field"] for error in unknown["errors"]] == ["body.channel_id"]
     vera.call("POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": channel["id"], "to": "555"}, expect=422)
+    # Without a number the call goes to the requester's phone; this requester has only an email address.
+    no_phone = vera.call("POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": channel["id"]}, expect=422)
+    assert [error["field"] for error in no_phone["errors"]] == ["body.to"]
     assert len(twilio.created) == 1, "nothing refused reached the provider's call list"
 
 
@@ -467,8 +470,11 @@ def test_a_voicemail_becomes_a_callback_routing_offers_and_a_call_from_the_case_
         offer = wait_for(rung, within=60, message="routing never offered the callback")
     vera.call("POST", f"/api/v1/agents/{vera_id}/offers/{offer['offer_id']}/accept")
 
-    # Vera calls the customer back from the case; once they answer, the callback is done.
-    placed = vera.post(f"/api/v1/cases/{case_id}/calls", {"channel_id": channel["id"], "to": caller})
+    # Vera calls the customer back from the case, naming no number: the requester's (the caller's) is called.
+    # Once they answer, the callback is done.
+    placed = vera.post(f"/api/v1/cases/{case_id}/calls", {"channel_id": channel["id"]})
+    assert placed["to_number"] == caller
+    assert twilio.created[-1]["To"] == [caller]
     leg = {"CallSid": placed["call_sid"], "From": NUMBER, "To": caller, "Direction": "outbound-api"}
     assert _signed_post(channel["status_callback_url"], {**leg, "CallStatus": "in-progress"}).status_code == 200
     wait_for(

@@ -132,8 +132,10 @@ resource_routes(
 async def create_case_call(
     case_id: uuid.UUID, body: OutboundCallIn, request: Request, session: SessionDep, identity: CaseAccess
 ) -> VoiceCall:
-    """The provider rings ``to`` from the channel's first number and, once answered, connects the agent placing
-    the call (their voice client); the call is logged on the case as internal notes and on ``voice.events``."""
+    """The provider rings ``to`` (by default the case's requester's first phone number) from the channel's first
+    number and, once answered, connects the agent placing the call (their voice client); the call is logged on the
+    case as internal notes and on ``voice.events``. A requester with no phone and no ``to`` is a 422 naming
+    ``body.to``."""
     if identity.kind != "user":
         raise NotAnAgent("Only a person places a call: the provider connects it to their voice client.")
     runtime: IntakeWebRuntime = request.app.state.runtime
@@ -146,16 +148,26 @@ async def create_case_call(
         raise refusal("No voice channel has that id.", [unknown]) from error
     if not channel.enabled:
         raise VoiceChannelDisabled("This voice channel is disabled.")
+    cases = current_state(request).cases
     try:
-        known = await current_state(request).cases.exists(case_id)
+        if body.to is not None:
+            phones: list[str] | None = [body.to] if await cases.exists(case_id) else None
+        else:
+            phones = await cases.requester_phones(case_id)
     except PeerUnavailable as error:
         raise ServiceUnavailable("case-core cannot say whether the case exists; try again.") from error
-    if not known:
+    if phones is None:
         raise CaseNotFound(f"Case {case_id} does not exist.")
+    if not phones:
+        missing = FieldError(
+            field="body.to", message="the case's requester has no phone number: give one", code="missing"
+        )
+        raise refusal("The case's requester has no phone number to call; name the number in `to`.", [missing])
+    to = phones[0]
     agent = uuid.UUID(identity.subject)
     urls = channel.urls(public_url(runtime.settings, request, ""))
     sid = await create_provider_call(
-        current_state(request).http, channel, urls, body.to, agent, runtime.settings.voice_provider_timeout_seconds
+        current_state(request).http, channel, urls, to, agent, runtime.settings.voice_provider_timeout_seconds
     )
-    call_id = await record_placed_call(session, runtime.outbox, channel, case_id, agent, sid, body.to, utcnow())
+    call_id = await record_placed_call(session, runtime.outbox, channel, case_id, agent, sid, to, utcnow())
     return await service.call(call_id)

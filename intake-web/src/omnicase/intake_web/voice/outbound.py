@@ -41,13 +41,30 @@ class CallNotPlaced(Conflict):
 
 
 class CaseLookup(PeerClient):
-    """case-core's answer whether a case exists (a call is placed from a case that does)."""
+    """case-core's answers about the case a call is placed from: whether it exists, and the numbers its
+    requester can be called on."""
 
     def __init__(self, base_url: str, secret: str) -> None:
-        super().__init__("case-core", base_url, secret, caller="intake-web", scopes=frozenset({"cases:read"}))
+        super().__init__(
+            "case-core", base_url, secret, caller="intake-web", scopes=frozenset({"cases:read", "contacts:read"})
+        )
 
     async def exists(self, case_id: uuid.UUID) -> bool:
         return await self.get(f"/api/v1/cases/{case_id}") is not None
+
+    async def requester_phones(self, case_id: uuid.UUID) -> list[str] | None:
+        """The phone numbers (E.164) of the case's requester, in the order the contact keeps them; empty for
+        a requester with none (or no requester); None when case-core has no such case."""
+        case = await self.get(f"/api/v1/cases/{case_id}")
+        if case is None:
+            return None
+        requester = case.json().get("requester_id")
+        if requester is None:
+            return []
+        contact = await self.get(f"/api/v1/contacts/{requester}")
+        if contact is None:
+            return []
+        return [str(phone) for phone in contact.json().get("phones") or []]
 
 
 async def create_provider_call(

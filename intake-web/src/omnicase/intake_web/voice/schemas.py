@@ -180,4 +180,8 @@ class OutboundCallIn(StrictInput):
     """A call placed from a case: the provider rings ``to`` from the channel's first number."""
 
     channel_id: uuid.UUID = Field(description="The voice channel (its provider account and number) to call from.")
-    to: PhoneNumber = Field(description="The customer's number (E.164).")
+    to: PhoneNumber | None = Field(
+        default=None,
+        description="The customer's number (E.164). Left out: the case's requester's first phone number (a "
+        "requester with none is a 422 naming this field).",
+    )
