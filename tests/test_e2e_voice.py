@@ -158,6 +158,8 @@ def call_center(admin: Gateway) -> Iterator[dict[str, Any]]:
         )
     with ExitStack() as clients:
         vera_id, vera = online_agent(clients, admin, f"Vera{run}", [], [phones["id"]])
+        # She takes calls (agents start offline for calls, whatever their queues).
+        vera.call("PUT", f"/api/v1/agents/{vera_id}/voice", json={"status": "available"})
         channels = {
             brand: admin.post(
                 "/api/v1/voice/channels",
@@ -229,9 +231,23 @@ def test_a_queued_call_is_offered_to_the_agent_who_takes_calls_and_dials_her_onc
         channel["status_callback_url"],
     )
     leg = _call(call_sid, caller, CallStatus="in-progress", DialCallStatus="completed", DialCallDuration="42")
-    assert [element.tag for element in _twiml(_signed_post(dial.get("action", ""), leg))] == ["Hangup"]
-    ended = _call(call_sid, caller, CallStatus="completed", CallDuration="75")
-    assert _signed_post(channel["status_callback_url"], ended).status_code == 200
+    with vera.listen(types="agent.voice_status_changed") as console:
+        assert [element.tag for element in _twiml(_signed_post(dial.get("action", ""), leg))] == ["Hangup"]
+
+        # Her console shows her busy on the call she answered, then she is available again once it ended.
+        def on_the_phone() -> dict[str, Any] | None:
+            return next((e for e in console.of_type("agent.voice_status_changed") if e["status"] == "busy"), None)
+
+        busy = wait_for(on_the_phone, within=60, message="Vera's console never showed her busy on the call")
+        assert (busy["agent_id"], busy["previous"]) == (vera_id, "available")
+        assert admin.get(f"/api/v1/agents/{vera_id}")["voice"]["call_id"] == busy["call_id"]
+        ended = _call(call_sid, caller, CallStatus="completed", CallDuration="75")
+        assert _signed_post(channel["status_callback_url"], ended).status_code == 200
+        wait_for(
+            lambda: admin.get(f"/api/v1/agents/{vera_id}")["voice"]["status"] == "available",
+            within=60,
+            message="Vera was never available for calls again after the call ended",
+        )
     recording = f"https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef/Recordings/RE{call_sid[2:]}"
     recorded = {
         "CallSid": call_sid,

@@ -257,7 +257,7 @@ export interface paths {
          * Live events the caller may see (server-sent events)
          * @description Server-sent events (`text/event-stream`): what the caller may see, as it happens.
          *
-         *     Each event has an `id`, an `event` (its type: `call.answered`, `call.callback_requested`, `call.ended`, `call.started`, `call.voicemail_recorded`, `call.voicemail_transcribed`, `case.created`, `case.message_added`, `case.satisfaction_rated`, `case.updated`, `intake.widget_signalled`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`, `swarm.member_joined`, `swarm.message_posted`, `swarm.resolved`, `swarm.started`)
+         *     Each event has an `id`, an `event` (its type: `agent.voice_status_changed`, `call.answered`, `call.callback_requested`, `call.ended`, `call.started`, `call.voicemail_recorded`, `call.voicemail_transcribed`, `case.created`, `case.message_added`, `case.satisfaction_rated`, `case.updated`, `intake.widget_signalled`, `offer.created`, `offer.ended`, `sla.clocks_started`, `sla.milestone_achieved`, `sla.milestones_updated`, `sla.threshold_reached`, `swarm.member_joined`, `swarm.message_posted`, `swarm.resolved`, `swarm.started`)
          *     and one line of JSON `data`: `{type, event_id, time, data}`. Staff see case and SLA events whole
          *     and the offers made to them; a customer sees their own cases (created, status or subject
          *     changed, public messages) and nothing else.
@@ -2253,8 +2253,10 @@ export interface paths {
         put?: never;
         /**
          * Call the customer from a case (click-to-call)
-         * @description The provider rings ``to`` from the channel's first number and, once answered, connects the agent placing
-         *     the call (their voice client); the call is logged on the case as internal notes and on ``voice.events``.
+         * @description The provider rings ``to`` (by default the case's requester's first phone number) from the channel's first
+         *     number and, once answered, connects the agent placing the call (their voice client); the call is logged on the
+         *     case as internal notes and on ``voice.events``. A requester with no phone and no ``to`` is a 422 naming
+         *     ``body.to``.
          */
         post: operations["create_case_call"];
         delete?: never;
@@ -2949,6 +2951,26 @@ export interface paths {
          * @description `online`: waiting work that fits is pushed at once. `away`: no new work; pending offers stay. `offline`: no new work and pending offers go back to their queues.
          */
         put: operations["set_agent_presence"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{user_id}/voice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Say whether an agent takes calls
+         * @description `available`: a call's case may be offered to the agent (with presence `online` and room), and waiting calls that fit are pushed at once; `offline`: no calls (other work still comes). Routing sets `busy` itself when the agent answers or places a call, and `available` again when it ends (after the agent's `voice_wrap_up_seconds`); setting a status ends a call or wrap-up routing still counted. Each change is told as `agent.voice_status_changed` on the live stream.
+         */
+        put: operations["set_agent_voice_status"];
         post?: never;
         delete?: never;
         options?: never;
@@ -8169,10 +8191,9 @@ export interface components {
             channel_id: string;
             /**
              * To
-             * @description The customer's number (E.164).
-             * @example +15005550006
+             * @description The customer's number (E.164). Left out: the case's requester's first phone number (a requester with none is a 422 naming this field).
              */
-            to: string;
+            to?: string | null;
         };
         /**
          * PreChat
@@ -8585,7 +8606,7 @@ export interface components {
             transcribe?: boolean;
             /**
              * Business Hours Id
-             * @description sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`) the channel is open in; outside it a caller hears `after_hours_message` and, with `voicemail`, leaves one (no queue). Null: always open.
+             * @description sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`) the channel is open in; outside it a caller hears `after_hours_message` and, with `voicemail`, leaves one (no queue). Null: always open. Checked on save: one sla-engine does not have is a 404 `unknown-reference`.
              */
             business_hours_id?: string | null;
             /**
@@ -8740,7 +8761,7 @@ export interface components {
             transcribe?: boolean;
             /**
              * Business Hours Id
-             * @description sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`) the channel is open in; outside it a caller hears `after_hours_message` and, with `voicemail`, leaves one (no queue). Null: always open.
+             * @description sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`) the channel is open in; outside it a caller hears `after_hours_message` and, with `voicemail`, leaves one (no queue). Null: always open. Checked on save: one sla-engine does not have is a 404 `unknown-reference`.
              */
             business_hours_id?: string | null;
             /**
@@ -9910,6 +9931,9 @@ export interface components {
             /** Active Cases */
             active_cases: number;
             presence: components["schemas"]["PresenceState"];
+            voice: components["schemas"]["VoiceState"];
+            /** Voice Wrap Up Seconds */
+            voice_wrap_up_seconds: number;
             /** Skills */
             skills: components["schemas"]["HeldSkill"][];
             /** Group Ids */
@@ -9966,6 +9990,12 @@ export interface components {
              * @description Queues the agent works.
              */
             group_ids?: string[];
+            /**
+             * Voice Wrap Up Seconds
+             * @description Seconds the agent stays busy after a call ends (after-call work), then available for calls.
+             * @default 0
+             */
+            voice_wrap_up_seconds?: number;
         };
         /** AgentLoad */
         AgentLoad: {
@@ -10006,6 +10036,11 @@ export interface components {
              * @description Replaces the agent's queues.
              */
             group_ids?: string[];
+            /**
+             * Voice Wrap Up Seconds
+             * @description Seconds the agent stays busy after a call ends (after-call work), then available for calls.
+             */
+            voice_wrap_up_seconds?: number;
         };
         /** Decision */
         Decision: {
@@ -10713,6 +10748,47 @@ export interface components {
             name?: string | null;
             /** Description */
             description?: string | null;
+        };
+        /** VoiceState */
+        VoiceState: {
+            /** @description available, busy (on a call or wrapping one up) or offline for calls. */
+            status: components["schemas"]["VoiceStatus"];
+            /**
+             * Call Id
+             * @description The call (intake-web's call id) the agent is on.
+             */
+            call_id: string | null;
+            /**
+             * Wrap Up Until
+             * @description The end of the wrap-up after a call; then available.
+             */
+            wrap_up_until: string | null;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+        };
+        /**
+         * VoiceStatus
+         * @description Whether an agent takes calls now, apart from their presence: a call's case goes only to ``available``.
+         * @enum {string}
+         */
+        VoiceStatus: "available" | "busy" | "offline";
+        /** VoiceStatusUpdate */
+        VoiceStatusUpdate: {
+            /**
+             * Status
+             * @description `available`: the agent takes calls (a call's case may be offered to them); `offline`: not. Busy is routing's own: from a call's answer (or placing one) to its end and the wrap-up after.
+             * @example available
+             * @enum {string}
+             */
+            status: "available" | "offline";
+            /**
+             * Reason
+             * @example on a break
+             */
+            reason?: string | null;
         };
         /** Attainment */
         Attainment: {
@@ -30009,6 +30085,8 @@ export interface operations {
                 limit?: number;
                 /** @description Only agents with this presence. */
                 presence?: components["schemas"]["Presence"] | null;
+                /** @description Only agents with this voice status. */
+                voice?: components["schemas"]["VoiceStatus"] | null;
                 /** @description Only members of this queue. */
                 group_id?: string | null;
                 /** @description Only agents holding this skill. */
@@ -30509,6 +30587,99 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_agent_voice_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoiceStatusUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Agent not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded; see Retry-After. */

@@ -21,6 +21,7 @@ from omnicase.gateway.testing import Gateway, Upstream, gateway_settings
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
+    AgentVoiceStatusChanged,
     CallAnswered,
     CallEnded,
     CallStarted,
@@ -141,11 +142,22 @@ def offer(case_id: uuid.UUID, agent_id: uuid.UUID, group_id: uuid.UUID) -> Offer
     )
 
 
+def voice_status(agent_id: uuid.UUID) -> AgentVoiceStatusChanged:
+    return AgentVoiceStatusChanged(
+        agent_id=agent_id,
+        status="busy",
+        previous="available",
+        call_id=uuid.uuid4(),
+        reason="answered a call",
+        changed_at=utcnow(),
+    )
+
+
 async def received(reader: StreamReader, count: int) -> list[ReceivedEvent]:
     return [await reader.next(within=15) for _ in range(count)]
 
 
-async def test_an_agent_hears_every_case_and_sla_event_but_only_their_own_offers(
+async def test_an_agent_hears_every_case_and_sla_event_but_only_their_own_offers_and_voice_status(
     stream_suite: Callable[..., AbstractAsyncContextManager[Suite]],
 ) -> None:
     async with stream_suite() as suite:
@@ -165,10 +177,19 @@ async def test_an_agent_hears_every_case_and_sla_event_but_only_their_own_offers
             # Same key, same partition: the other agent's offer is read before this agent's.
             await suite.publish(offer(case_id, other_agent, group_id), key=case_id, source="routing")
             await suite.publish(offer(case_id, agent_id, group_id), key=case_id, source="routing")
-            events = await received(reader, 3)
+            # An agent's voice status (busy on a call) is theirs alone, as their offers are.
+            await suite.publish(voice_status(other_agent), key=case_id, source="routing")
+            await suite.publish(voice_status(agent_id), key=case_id, source="routing")
+            events = await received(reader, 4)
             by_type = {event.event: event for event in events}
-            assert set(by_type) == {"case.created", "sla.threshold_reached", "offer.created"}
+            assert set(by_type) == {
+                "case.created",
+                "sla.threshold_reached",
+                "offer.created",
+                "agent.voice_status_changed",
+            }
             assert by_type["offer.created"].json()["data"]["agent_id"] == str(agent_id)
+            assert by_type["agent.voice_status_changed"].json()["data"]["agent_id"] == str(agent_id)
             # Staff see the event whole, internal fields included.
             assert by_type["case.created"].json()["data"]["case"]["tags"] == ["vip"]
             assert all(event.id and event.id.startswith("v1.") for event in events)

@@ -15,4 +15,4 @@ pytestmark = pytest.mark.asyncio
 async def test_routing_is_ready_with_its_database_broker_and_relay(service_settings: SettingsFactory) -> None:
     settings = service_settings(RoutingSettings)
     async with running(create_app(settings)) as client:
-        await assert_ready(client, "routing", "consumer:routing", "timer_worker")
+        await assert_ready(client, "routing", "consumer:routing", "consumer:routing-voice", "timer_worker")

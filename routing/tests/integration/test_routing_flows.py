@@ -94,7 +94,7 @@ async def test_case_in_no_queue_is_left_unrouted_with_the_reason(seed: Seeder, c
 
 async def test_capacity_is_never_overrun_by_costly_channels(seed: Seeder, clock: ManualClock) -> None:
     queue = await seed.group()
-    agent = await seed.agent(queue, capacity=6)
+    agent = await seed.agent(queue, capacity=6, takes_calls=True)
 
     first = snapshot(group_id=queue, channel=Channel.VOICE)
     second = snapshot(group_id=queue, channel=Channel.VOICE)

@@ -14,13 +14,19 @@ from omnicase.routing.service import SPEC
 from omnicase.routing.settings import RoutingSettings
 from omnicase.routing.skills.api import router as skills_router
 from omnicase.routing.state import RoutingState, routing_state
+from omnicase.routing.voice.consumers import ACCEPTS as VOICE_ACCEPTS
+from omnicase.routing.voice.consumers import CONSUMER_GROUP as VOICE_GROUP
+from omnicase.routing.voice.consumers import voice_events_handler
 from omnicase.routing.work.api import queues as queues_router
 from omnicase.routing.work.api import routing_router
 from omnicase.routing.work.consumers import ACCEPTS, CONSUMER_GROUP, case_events_handler
 from omnicase.routing.work.timers import start_timer_worker, timer_worker_ready
 
 TAGS = [
-    {"name": "agents", "description": "Agents: skills, languages, queues, capacity, presence and load."},
+    {
+        "name": "agents",
+        "description": "Agents: skills, languages, queues, capacity, presence, voice status (calls) and load.",
+    },
     {"name": "skills", "description": "Skills agents hold (level 1 to 10) and rules require."},
     {"name": "groups", "description": "Groups (queues): routing model, offer timeout and overflow."},
     {"name": "rules", "description": "Assignment rules, evaluated in order."},
@@ -40,7 +46,11 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
             ConsumerBinding(
                 ConsumerConfig(group=CONSUMER_GROUP, topics=[Topic.CASE_EVENTS], accepts=ACCEPTS),
                 case_events_handler(settings),
-            )
+            ),
+            ConsumerBinding(
+                ConsumerConfig(group=VOICE_GROUP, topics=[Topic.VOICE_EVENTS], accepts=VOICE_ACCEPTS),
+                voice_events_handler(settings),
+            ),
         ],
         background=[start_timer_worker],
         readiness={"timer_worker": timer_worker_ready},

@@ -42,6 +42,14 @@ class Presence(StrEnum):
     OFFLINE = "offline"
 
 
+class VoiceStatus(StrEnum):
+    """Whether an agent takes calls now, apart from their presence: a call's case goes only to ``available``."""
+
+    AVAILABLE = "available"
+    BUSY = "busy"
+    OFFLINE = "offline"
+
+
 PRIORITY_RANK: dict[Priority, int] = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
@@ -195,6 +203,7 @@ class Candidate:
     languages: frozenset[str] = frozenset()
     last_assigned_at: datetime | None = None
     queue_last_offered_at: datetime | None = None
+    voice: VoiceStatus = VoiceStatus.OFFLINE
 
     @property
     def free_capacity(self) -> int:
@@ -210,6 +219,8 @@ class WorkItem:
     language: str | None = None
     require_language: bool = False
     excluded: frozenset[uuid.UUID] = frozenset()
+    # A call's case (channel voice): only an agent available for calls may take it.
+    call: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +249,8 @@ def ineligibility(
         return "declined or let this case's offer expire"
     if candidate.presence is not Presence.ONLINE:
         return f"is {candidate.presence}"
+    if work.call and candidate.voice is not VoiceStatus.AVAILABLE:
+        return f"is {candidate.voice} for calls"
     for skill_id, minimum in work.required_skills.items():
         level = candidate.skills.get(skill_id)
         name = (skill_names or {}).get(skill_id, str(skill_id))

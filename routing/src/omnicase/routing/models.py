@@ -71,9 +71,22 @@ agents = Table(
     Column("presence_changed_at", TIMESTAMP, nullable=False),
     Column("last_assigned_at", TIMESTAMP),
     *timestamps(),
+    # Calls apart from presence and queues: available | busy (on voice_call_id, or wrapping up until
+    # voice_wrap_up_until) | offline for calls. Only an agent available is offered a call's case.
+    Column("voice_status", String(10), nullable=False, server_default="offline"),
+    Column("voice_call_id", Uuid),
+    Column("voice_wrap_up_seconds", Integer, nullable=False, server_default="0"),
+    Column("voice_wrap_up_until", TIMESTAMP),
+    Column("voice_status_changed_at", TIMESTAMP, nullable=False, server_default=text("now()")),
     CheckConstraint("presence IN ('online', 'away', 'offline')", name="presence"),
     CheckConstraint("capacity >= 0", name="capacity"),
     CheckConstraint("used_capacity >= 0", name="used_capacity"),
+    CheckConstraint("voice_status IN ('available', 'busy', 'offline')", name="voice_status"),
+    CheckConstraint("voice_wrap_up_seconds BETWEEN 0 AND 3600", name="voice_wrap_up_seconds"),
+    Index(
+        "ix_agents_voice_wrap_up_until", "voice_wrap_up_until", postgresql_where=text("voice_wrap_up_until IS NOT NULL")
+    ),
+    Index("ix_agents_voice_call_id", "voice_call_id", postgresql_where=text("voice_call_id IS NOT NULL")),
 )
 
 agent_skills = Table(

@@ -18,7 +18,7 @@ from omnicase.kit.identity import IDENTITY_HEADER, Role, sign_identity
 from omnicase.kit.outbox import Outbox
 from omnicase.kit.staging import flush_staged
 from omnicase.kit.topics import Topic
-from omnicase.routing.agents.schemas import AgentCreate, PresenceUpdate, SkillLevel
+from omnicase.routing.agents.schemas import AgentCreate, PresenceUpdate, SkillLevel, VoiceStatusUpdate
 from omnicase.routing.agents.service import AgentService
 from omnicase.routing.engine import Presence, RoutingModel, RuleConditions
 from omnicase.routing.models import outbox as outbox_table
@@ -135,6 +135,7 @@ class Seeder:
         capacity: int = 10,
         languages: Sequence[str] = (),
         online: bool = True,
+        takes_calls: bool = False,
     ) -> uuid.UUID:
         agents = AgentService(self.routing)
         created = await agents.create(
@@ -149,6 +150,8 @@ class Seeder:
         )
         if online:
             await agents.set_presence(created.user_id, PresenceUpdate(status=Presence.ONLINE))
+        if takes_calls:
+            await agents.set_voice_status(created.user_id, VoiceStatusUpdate(status="available"))
         return created.user_id
 
     async def presence(self, agent_id: uuid.UUID, status: Presence) -> None:

@@ -485,6 +485,27 @@ class OfferEnded(EventData):
     ended_at: datetime
 
 
+VoiceStatusName = Literal["available", "busy", "offline"]
+
+
+class AgentVoiceStatusChanged(EventData):
+    """An agent's voice status changed (issue 25): set by the agent or an admin (``available`` or ``offline``
+    for calls), ``busy`` when they answered or placed a call (``call_id``), and after the call ``busy``
+    through their wrap-up (``wrap_up_until``, no call) then ``available``. Key and subject: the agent's
+    user id. Only an agent ``available`` for calls is offered a call's case."""
+
+    event_type = "agent.voice_status_changed"
+    topic = Topic.ROUTING_EVENTS
+
+    agent_id: uuid.UUID
+    status: VoiceStatusName
+    previous: VoiceStatusName
+    call_id: uuid.UUID | None = None
+    wrap_up_until: datetime | None = None
+    reason: str
+    changed_at: datetime
+
+
 # --- outbound.messages ------------------------------------------------------------------
 
 
@@ -811,6 +832,9 @@ class CallStarted(EventData):
     brand: str | None = None
     case_id: uuid.UUID | None = None
     started_at: datetime
+    placed_by: str | None = Field(
+        default=None, description="user:<id> of the agent who placed an outbound call (click-to-call); null inbound."
+    )
 
 
 class CallAnswered(EventData):

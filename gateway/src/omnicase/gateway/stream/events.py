@@ -1,8 +1,9 @@
-"""What the stream carries: case, SLA, offer, swarm, chat and call events, and what each kind of caller may see.
+"""What the stream carries: case, SLA, offer, voice status, swarm, chat and call events, and what each kind of
+caller may see.
 
 Staff and integrations (``cases:read``) see every case and SLA event whole, as it travels
-on the topic; an agent sees the offers made to them (admins and integrations with
-``routing:read`` see every offer); staff see swarms' events (integrations with
+on the topic; an agent sees the offers made to them and their own voice status (admins and
+integrations with ``routing:read`` see every offer and every agent's); staff see swarms' events (integrations with
 ``collaboration:read``), and who is typing or has read in a case's chat. A customer sees
 only their own cases (or their organization's, where they may): a case opened or changed in
 status or subject, and public messages on it, each reduced to what the customer's own API
@@ -26,6 +27,8 @@ from omnicase.kit.events import Envelope
 CASE_TYPES = ("case.created", "case.updated", "case.message_added", "case.satisfaction_rated")
 SLA_TYPES = ("sla.clocks_started", "sla.milestones_updated", "sla.threshold_reached", "sla.milestone_achieved")
 OFFER_TYPES = ("offer.created", "offer.ended")
+# An agent's own events on routing.events (their voice status): theirs, as their offers are.
+AGENT_TYPES = (*OFFER_TYPES, "agent.voice_status_changed")
 # Swarms around a case (collaboration): staff only, like the case's internal notes.
 SWARM_TYPES = ("swarm.started", "swarm.member_joined", "swarm.message_posted", "swarm.resolved")
 # A case's chat: the visitor or an agent typing, or having read (intake-web, on intake.messages; staff only).
@@ -39,7 +42,7 @@ CALL_TYPES = (
     "call.voicemail_transcribed",
     "call.callback_requested",
 )
-STREAMED = frozenset(CASE_TYPES + SLA_TYPES + OFFER_TYPES + SWARM_TYPES + CHAT_TYPES + CALL_TYPES)
+STREAMED = frozenset(CASE_TYPES + SLA_TYPES + AGENT_TYPES + SWARM_TYPES + CHAT_TYPES + CALL_TYPES)
 # A customer hears of these changes to their case; the rest is the desk's business.
 _CUSTOMER_FIELDS = frozenset({"status", "subject"})
 
@@ -64,7 +67,7 @@ class StreamEvent:
     case_id: uuid.UUID | None
     facts: CaseFacts | None
     group_id: uuid.UUID | None
-    offered_to: uuid.UUID | None  # the agent an offer event is about
+    offered_to: uuid.UUID | None  # the agent an offer or voice status event is about
     staff_data: str  # JSON, serialised once for every client
     customer_data: str | None  # None: no customer ever sees it
 
@@ -104,7 +107,7 @@ def stream_event(
         case_id=case_id,
         facts=facts,
         group_id=_uuid(data.get("group_id")) or (facts.group_id if facts else None),
-        offered_to=_uuid(data.get("agent_id")) if envelope.type in OFFER_TYPES else None,
+        offered_to=_uuid(data.get("agent_id")) if envelope.type in AGENT_TYPES else None,
         staff_data=json.dumps(
             {"type": envelope.type, "event_id": str(envelope.id), "time": envelope.time.isoformat(), "data": data},
             separators=(",", ":"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from omnicase.gateway.access import guards
 from omnicase.gateway.identity.principal import Principal
-from omnicase.gateway.stream.events import OFFER_TYPES, SWARM_TYPES, StreamEvent
+from omnicase.gateway.stream.events import AGENT_TYPES, SWARM_TYPES, StreamEvent
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Viewer:
                     {"requester_id": _text(facts.requester_id), "organization_id": _text(facts.organization_id)},
                 )
             )
-        if event.type in OFFER_TYPES:
+        if event.type in AGENT_TYPES:
             return (
                 (principal.agent_id is not None and event.offered_to == principal.agent_id)
                 or principal.is_admin

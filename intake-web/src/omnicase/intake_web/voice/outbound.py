@@ -172,6 +172,7 @@ async def record_placed_call(
         brand=channel.defaults.brand,
         case_id=case_id,
         started_at=now,
+        placed_by=f"user:{agent}",
     )
     await _publish(session, outbox, call_id, started, _note(case_id, call_id, f"Outbound call to {to}.", agent))
     return call_id

@@ -11,10 +11,17 @@ from omnicase.kit.errors import UnknownReference, ValidationFailed, problem_resp
 from omnicase.kit.identity import AUTH_PROBLEMS
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
 from omnicase.routing.access import Admin, AgentOrAdmin, Reader
-from omnicase.routing.agents.schemas import Agent, AgentCreate, AgentLoad, AgentUpdate, PresenceUpdate
+from omnicase.routing.agents.schemas import (
+    Agent,
+    AgentCreate,
+    AgentLoad,
+    AgentUpdate,
+    PresenceUpdate,
+    VoiceStatusUpdate,
+)
 from omnicase.routing.agents.service import AgentService
 from omnicase.routing.deps import RoutingDep
-from omnicase.routing.engine import Presence
+from omnicase.routing.engine import Presence, VoiceStatus
 from omnicase.routing.errors import AgentExists, AgentNotFound, OfferNotFound, OfferNotPending, StillInUse
 from omnicase.routing.work.schemas import Offer, OfferDecline, OfferStatus, offer_of
 
@@ -46,11 +53,12 @@ async def list_agents(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
     presence: Annotated[Presence | None, Query(description="Only agents with this presence.")] = None,
+    voice: Annotated[VoiceStatus | None, Query(description="Only agents with this voice status.")] = None,
     group_id: Annotated[uuid.UUID | None, Query(description="Only members of this queue.")] = None,
     skill_id: Annotated[uuid.UUID | None, Query(description="Only agents holding this skill.")] = None,
 ) -> Page[Agent]:
     items = await AgentService(routing).page(
-        decode_id_cursor(cursor), limit + 1, presence=presence, group_id=group_id, skill_id=skill_id
+        decode_id_cursor(cursor), limit + 1, presence=presence, voice=voice, group_id=group_id, skill_id=skill_id
     )
     return paginate(Page[Agent], items, limit, key=lambda agent: [agent.user_id])
 
@@ -103,6 +111,22 @@ async def delete_agent(user_id: uuid.UUID, routing: RoutingDep) -> Response:
 )
 async def set_presence(user_id: uuid.UUID, payload: PresenceUpdate, routing: RoutingDep) -> Agent:
     return await AgentService(routing).set_presence(user_id, payload)
+
+
+@router.put(
+    "/{user_id}/voice",
+    dependencies=[AgentOrAdmin],
+    operation_id="set_agent_voice_status",
+    summary="Say whether an agent takes calls",
+    description="`available`: a call's case may be offered to the agent (with presence `online` and room), and "
+    "waiting calls that fit are pushed at once; `offline`: no calls (other work still comes). Routing sets `busy` "
+    "itself when the agent answers or places a call, and `available` again when it ends (after the agent's "
+    "`voice_wrap_up_seconds`); setting a status ends a call or wrap-up routing still counted. Each change is told "
+    "as `agent.voice_status_changed` on the live stream.",
+    responses=AUTH_PROBLEMS | problem_responses(AgentNotFound, ValidationFailed),
+)
+async def set_voice_status(user_id: uuid.UUID, payload: VoiceStatusUpdate, routing: RoutingDep) -> Agent:
+    return await AgentService(routing).set_voice_status(user_id, payload)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from omnicase.kit.repository import Repository
-from omnicase.routing.agents.schemas import Agent, HeldSkill, PresenceState
+from omnicase.routing.agents.schemas import Agent, HeldSkill, PresenceState, VoiceState
 from omnicase.routing.models import agent_skills, agents, group_members, skills
 
 
@@ -25,6 +25,7 @@ class AgentRepository(Repository):
         limit: int,
         *,
         presence: str | None = None,
+        voice: str | None = None,
         group_id: uuid.UUID | None = None,
         skill_id: uuid.UUID | None = None,
     ) -> list[Agent]:
@@ -33,6 +34,8 @@ class AgentRepository(Repository):
             statement = statement.where(agents.c.user_id > after)
         if presence is not None:
             statement = statement.where(agents.c.presence == presence)
+        if voice is not None:
+            statement = statement.where(agents.c.voice_status == voice)
         if group_id is not None:
             statement = statement.where(
                 agents.c.user_id.in_(select(group_members.c.agent_id).where(group_members.c.group_id == group_id))
@@ -81,6 +84,13 @@ class AgentRepository(Repository):
                 presence=PresenceState(
                     status=row["presence"], reason=row["presence_reason"], since=row["presence_changed_at"]
                 ),
+                voice=VoiceState(
+                    status=row["voice_status"],
+                    call_id=row["voice_call_id"],
+                    wrap_up_until=row["voice_wrap_up_until"],
+                    since=row["voice_status_changed_at"],
+                ),
+                voice_wrap_up_seconds=row["voice_wrap_up_seconds"],
                 skills=held[row["user_id"]],
                 group_ids=member[row["user_id"]],
                 last_assigned_at=row["last_assigned_at"],

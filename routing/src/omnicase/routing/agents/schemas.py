@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from omnicase.kit.events import Channel
 from omnicase.kit.inputs import EmailAddress as Email
 from omnicase.kit.inputs import Integer, PatchInput, StrictInput
-from omnicase.routing.engine import Presence
+from omnicase.routing.engine import Presence, VoiceStatus
 from omnicase.routing.schemas import Name
 
 Language = Annotated[
@@ -19,6 +19,15 @@ Level = Annotated[int, Field(ge=1, le=10, description="1 (novice) to 10 (expert)
 # A light check: the address is only shown to people, never mailed by routing.
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
+
+WrapUp = Annotated[
+    Integer,
+    Field(
+        ge=0,
+        le=3600,
+        description="Seconds the agent stays busy after a call ends (after-call work), then available for calls.",
+    ),
+]
 
 # A queue listed twice is refused (the service's check, a 422), as the schema says.
 _UNIQUE: dict[str, Any] = {"uniqueItems": True}
@@ -41,6 +50,7 @@ class AgentCreate(StrictInput):
     group_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=500, description="Queues the agent works.", json_schema_extra=_UNIQUE
     )
+    voice_wrap_up_seconds: WrapUp = 0
 
 
 class AgentUpdate(PatchInput):
@@ -54,6 +64,7 @@ class AgentUpdate(PatchInput):
     group_ids: list[uuid.UUID] | None = Field(
         default=None, max_length=500, description="Replaces the agent's queues.", json_schema_extra=_UNIQUE
     )
+    voice_wrap_up_seconds: WrapUp | None = None
 
 
 class PresenceUpdate(StrictInput):
@@ -64,6 +75,22 @@ class PresenceUpdate(StrictInput):
 class PresenceState(BaseModel):
     status: Presence
     reason: str | None
+    since: datetime
+
+
+class VoiceStatusUpdate(StrictInput):
+    status: Literal["available", "offline"] = Field(
+        examples=["available"],
+        description="`available`: the agent takes calls (a call's case may be offered to them); `offline`: not. "
+        "Busy is routing's own: from a call's answer (or placing one) to its end and the wrap-up after.",
+    )
+    reason: Reason | None = Field(default=None, examples=["on a break"])
+
+
+class VoiceState(BaseModel):
+    status: VoiceStatus = Field(description="available, busy (on a call or wrapping one up) or offline for calls.")
+    call_id: uuid.UUID | None = Field(description="The call (intake-web's call id) the agent is on.")
+    wrap_up_until: datetime | None = Field(description="The end of the wrap-up after a call; then available.")
     since: datetime
 
 
@@ -83,6 +110,8 @@ class Agent(BaseModel):
     free_capacity: int
     active_cases: int
     presence: PresenceState
+    voice: VoiceState
+    voice_wrap_up_seconds: int
     skills: list[HeldSkill]
     group_ids: list[uuid.UUID]
     last_assigned_at: datetime | None

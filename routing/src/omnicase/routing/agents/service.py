@@ -17,11 +17,13 @@ from omnicase.routing.agents.schemas import (
     HeldWork,
     PresenceUpdate,
     SkillLevel,
+    VoiceStatusUpdate,
 )
-from omnicase.routing.engine import Presence
+from omnicase.routing.engine import Presence, VoiceStatus
 from omnicase.routing.errors import AgentExists, AgentNotFound, StillInUse
 from omnicase.routing.groups.repository import GroupRepository
 from omnicase.routing.skills.repository import SkillRepository
+from omnicase.routing.voice.service import VoiceStatusService
 from omnicase.routing.work.service import RoutingService
 
 
@@ -44,11 +46,17 @@ class AgentService:
         limit: int,
         *,
         presence: Presence | None,
+        voice: VoiceStatus | None = None,
         group_id: uuid.UUID | None,
         skill_id: uuid.UUID | None,
     ) -> list[Agent]:
         return await self.repo.page(
-            after, limit, presence=presence.value if presence else None, group_id=group_id, skill_id=skill_id
+            after,
+            limit,
+            presence=presence.value if presence else None,
+            voice=voice.value if voice else None,
+            group_id=group_id,
+            skill_id=skill_id,
         )
 
     async def load(self, user_id: uuid.UUID) -> AgentLoad:
@@ -117,6 +125,7 @@ class AgentService:
                 "email": payload.email,
                 "languages": list(dict.fromkeys(payload.languages)),
                 "capacity": payload.capacity,
+                "voice_wrap_up_seconds": payload.voice_wrap_up_seconds,
                 "presence": Presence.OFFLINE.value,
                 "presence_changed_at": now,
                 "created_at": now,
@@ -132,7 +141,9 @@ class AgentService:
         await self.get(user_id, lock=True)
         changes = payload.model_dump(exclude_unset=True)
         await self._check_references(payload.skills, payload.group_ids)
-        values: dict[str, Any] = {key: changes[key] for key in ("name", "email", "capacity") if key in changes}
+        values: dict[str, Any] = {
+            key: changes[key] for key in ("name", "email", "capacity", "voice_wrap_up_seconds") if key in changes
+        }
         if payload.languages is not None:
             values["languages"] = list(dict.fromkeys(payload.languages))
         if values:
@@ -164,6 +175,10 @@ class AgentService:
                 },
             )
         await self.routing.presence_changed(user_id, before, payload.status)
+        return await self.get(user_id)
+
+    async def set_voice_status(self, user_id: uuid.UUID, payload: VoiceStatusUpdate) -> Agent:
+        await VoiceStatusService(self.routing).set_by_person(user_id, VoiceStatus(payload.status), payload.reason)
         return await self.get(user_id)
 
     async def delete(self, user_id: uuid.UUID) -> None:

@@ -51,6 +51,7 @@ from omnicase.routing.work.service import (
     case_facts,
     dispatch_details,
     handed_out_summary,
+    is_call,
     offer_created,
     queued_decision,
     rule_log,
@@ -327,6 +328,7 @@ class BatchRouting:
             required_skills=required,
             language=row["language"],
             require_language=row["require_language"],
+            call=is_call(row["channel"]),
         )
         candidates = pools.by_queue.get(queue.id, [])
         with DECISION_SECONDS.labels("agents").time():

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Uuid, and_, case, cast, delete, exists, func, insert, select, update
+from sqlalchemy import Integer, Uuid, and_, case, cast, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.kit.clock import utcnow
 from omnicase.kit.config_version import VersionedCache
 from omnicase.kit.db import UnnestedRows, any_of, insert_rows, update_rows
+from omnicase.kit.events import Channel
 from omnicase.kit.ids import uuid7
 from omnicase.kit.repository import Repository
-from omnicase.routing.engine import Candidate, Presence, RoutingModel, RuleConditions, RuleSpec
+from omnicase.routing.engine import Candidate, Presence, RoutingModel, RuleConditions, RuleSpec, VoiceStatus
 from omnicase.routing.models import (
     agent_skills,
     agents,
@@ -142,6 +143,7 @@ _LOAD = (
     agents.c.active_cases,
     agents.c.languages,
     agents.c.last_assigned_at,
+    agents.c.voice_status,
 )
 
 
@@ -158,6 +160,7 @@ def _candidate(load: Any, member: Any) -> Candidate:
         languages=frozenset(language.casefold() for language in load.languages),
         last_assigned_at=load.last_assigned_at,
         queue_last_offered_at=member.last_offered_at,
+        voice=VoiceStatus(load.voice_status),
     )
 
 
@@ -220,6 +223,7 @@ class WorkRepository(Repository):
             .where(
                 agents.c.presence == Presence.ONLINE.value,
                 cases.c.cost <= agents.c.capacity - agents.c.used_capacity,
+                or_(cases.c.channel != Channel.VOICE.value, agents.c.voice_status == VoiceStatus.AVAILABLE.value),
             )
             .group_by(agents.c.user_id, agents.c.last_assigned_at)
             .order_by(agents.c.last_assigned_at.nulls_first())
@@ -227,9 +231,12 @@ class WorkRepository(Repository):
         )
         return list((await self.session.execute(statement)).scalars())
 
-    async def waiting_work_for(self, agent_id: uuid.UUID, free_capacity: int, limit: int) -> list[CaseRow]:
+    async def waiting_work_for(
+        self, agent_id: uuid.UUID, free_capacity: int, limit: int, *, calls: bool
+    ) -> list[CaseRow]:
         """Waiting work of the agent's queues that fits them (capacity, every required skill
-        at its level, not passed on before), highest priority then longest waiting first.
+        at its level, not passed on before; calls only if ``calls``: they are available for calls),
+        highest priority then longest waiting first.
 
         Read without locks; :meth:`lock_waiting` takes each row before it is routed.
         Language is left to the caller.
@@ -261,6 +268,7 @@ class WorkRepository(Repository):
                 cases.c.cost <= free_capacity,
                 ~unmet_skill,
                 ~passed,
+                *(() if calls else (cases.c.channel != Channel.VOICE.value,)),
             )
             .order_by(cases.c.priority_rank.desc(), cases.c.queued_at, cases.c.case_id)
             .limit(limit)
@@ -451,10 +459,12 @@ class WorkRepository(Repository):
             skills={row.skill_id: row.level for row in skill_rows},
             languages=frozenset(language.casefold() for language in row["languages"]),
             last_assigned_at=row["last_assigned_at"],
+            voice=VoiceStatus(row["voice_status"]),
         )
 
-    async def reserve(self, agent_id: uuid.UUID, cost: int) -> bool:
-        """Take ``cost`` units of the agent's capacity if they are online and have them free.
+    async def reserve(self, agent_id: uuid.UUID, cost: int, *, call: bool = False) -> bool:
+        """Take ``cost`` units of the agent's capacity if they are online and have them free (and,
+        for a ``call``'s case, are available for calls).
 
         One conditional UPDATE: the row lock it takes makes a concurrent reservation
         wait, then re-check the condition against the committed row, so two replicas
@@ -467,6 +477,7 @@ class WorkRepository(Repository):
                 agents.c.user_id == agent_id,
                 agents.c.presence == Presence.ONLINE.value,
                 agents.c.used_capacity + cost <= agents.c.capacity,
+                *((agents.c.voice_status == VoiceStatus.AVAILABLE.value,) if call else ()),
             )
             .values(
                 used_capacity=agents.c.used_capacity + cost,

@@ -45,6 +45,7 @@ from omnicase.routing.engine import (
     RuleMatch,
     RuleSpec,
     Selection,
+    VoiceStatus,
     WorkItem,
     ineligibility,
     match_rules,
@@ -95,6 +96,11 @@ def case_facts(case: CaseRow) -> CaseFacts:
         subject=case.subject,
         description=case.description,
     )
+
+
+def is_call(channel: str) -> bool:
+    """A case of the voice channel: a call, which only an agent available for calls may take."""
+    return channel == Channel.VOICE.value
 
 
 def _required(case: CaseRow) -> dict[uuid.UUID, int]:
@@ -442,6 +448,7 @@ class RoutingService:
             required_skills=required,
             language=case.language,
             require_language=case.require_language,
+            call=is_call(case.channel),
             excluded=frozenset()
             if case.case_id in self._fresh
             else await self.repo.agents_who_passed(case.case_id, queue.id),
@@ -454,7 +461,7 @@ class RoutingService:
         chosen = None
         lost: list[uuid.UUID] = []
         for candidate in selection.ranked:
-            if await self.repo.reserve(candidate.agent_id, case.cost):
+            if await self.repo.reserve(candidate.agent_id, case.cost, call=is_call(case.channel)):
                 chosen = candidate
                 break
             lost.append(candidate.agent_id)
@@ -666,7 +673,8 @@ class RoutingService:
         if agent is None or agent.presence is not Presence.ONLINE or agent.free_capacity <= 0:
             return 0
         pushed = 0
-        for case in await self.repo.waiting_work_for(agent_id, agent.free_capacity, PUSH_SCAN_LIMIT):
+        calls = agent.voice is VoiceStatus.AVAILABLE
+        for case in await self.repo.waiting_work_for(agent_id, agent.free_capacity, PUSH_SCAN_LIMIT, calls=calls):
             if agent.free_capacity < case.cost:
                 continue
             work = WorkItem(
@@ -674,6 +682,7 @@ class RoutingService:
                 required_skills=_required(case),
                 language=case.language,
                 require_language=case.require_language,
+                call=is_call(case.channel),
             )
             if ineligibility(work, agent) is not None:
                 continue

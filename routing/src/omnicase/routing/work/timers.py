@@ -1,5 +1,5 @@
-"""The timer worker: fires due offer timeouts and overflows, and now and then pushes
-waiting work to agents with room for it.
+"""The timer worker: fires due offer timeouts and overflows, ends agents' wrap-ups after calls, and
+now and then pushes waiting work to agents with room for it.
 
 Any number of replicas poll the ``timers`` table; ``FOR UPDATE SKIP LOCKED`` hands
 each due timer to one of them, and timers that fell due while no replica ran fire
@@ -19,6 +19,7 @@ from omnicase.kit.clock import get_clock
 from omnicase.kit.outbox import Outbox
 from omnicase.routing.models import outbox as outbox_table
 from omnicase.routing.settings import RoutingSettings
+from omnicase.routing.voice.service import VoiceStatusService
 from omnicase.routing.work.repository import WorkRepository
 from omnicase.routing.work.service import RoutingService
 
@@ -42,10 +43,11 @@ class TimerWorker:
         return self._task is not None and not self._task.done()
 
     async def run_once(self) -> int:
+        """Fire due offer timeouts and overflows, and end the wrap-ups that are over; how many."""
         async with self.runtime.database.unit_of_work() as session:
-            return await RoutingService(session, self.outbox, self.settings).fire_due_timers(
-                self.settings.timer_batch_size
-            )
+            routing = RoutingService(session, self.outbox, self.settings)
+            fired = await routing.fire_due_timers(self.settings.timer_batch_size)
+            return fired + await VoiceStatusService(routing).end_due_wrap_ups(self.settings.timer_batch_size)
 
     async def sweep(self) -> int:
         """Push waiting work to online agents who have room for it; each agent in its own
