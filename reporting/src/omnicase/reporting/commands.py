@@ -26,7 +26,13 @@ async def _rebuild() -> int:
     schedules = ScheduleSource(sla_engine, settings.internal_secret, ttl_seconds=settings.schedule_ttl_seconds)
     try:
         async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
-            owners = Owners(settings.service_url("case-core"), sla_engine, settings.internal_secret, client)
+            owners = Owners(
+                settings.service_url("case-core"),
+                sla_engine,
+                settings.internal_secret,
+                client,
+                intake_web_url=settings.service_url("intake-web"),
+            )
             count = await rebuild(database, owners, BusinessHoursService(database, schedules))
     except PeerUnavailable as error:
         print(f"omnicase reporting rebuild: {error}; run it again once they answer", file=sys.stderr)
@@ -34,7 +40,7 @@ async def _rebuild() -> int:
     finally:
         await schedules.aclose()
         await database.engine.dispose()
-    print(f"rebuilt the read model from {count} cases")
+    print(f"rebuilt the read model from {count} cases and their calls")
     return 0
 
 
@@ -47,6 +53,6 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     reporting = commands.add_parser("reporting", help="reporting's read model")
     actions = reporting.add_subparsers(dest="reporting_command", required=True)
     rebuild = actions.add_parser(
-        "rebuild", help="empty the read model and compute it again from case-core's and sla-engine's APIs"
+        "rebuild", help="empty the read model and compute it again from case-core's, sla-engine's and intake-web's APIs"
     )
     rebuild.set_defaults(run=_run_rebuild)

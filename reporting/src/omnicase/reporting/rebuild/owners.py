@@ -1,5 +1,6 @@
 """The owners' data the read model is rebuilt from, through their APIs (no service reads another's tables):
-case-core's cases, their history and public messages, sla-engine's SLA state per case and its policies."""
+case-core's cases, their history and public messages, sla-engine's SLA state per case and its policies,
+intake-web's voice channels and the calls each took or placed."""
 
 from __future__ import annotations
 
@@ -10,17 +11,28 @@ import httpx
 
 from omnicase.kit.peers import PeerClient
 
-SCOPES = frozenset({"cases:read", "sla:read"})
+SCOPES = frozenset({"cases:read", "sla:read", "channels:read"})
 PAGE = 200
 
 
 class Owners:
-    def __init__(self, case_core_url: str, sla_engine_url: str, secret: str, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        case_core_url: str,
+        sla_engine_url: str,
+        secret: str,
+        client: httpx.AsyncClient,
+        *,
+        intake_web_url: str,
+    ) -> None:
         self.case_core = PeerClient(
             "case-core", case_core_url, secret, caller="reporting", scopes=SCOPES, client=client
         )
         self.sla_engine = PeerClient(
             "sla-engine", sla_engine_url, secret, caller="reporting", scopes=SCOPES, client=client
+        )
+        self.intake_web = PeerClient(
+            "intake-web", intake_web_url, secret, caller="reporting", scopes=SCOPES, client=client
         )
 
     def case_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
@@ -39,6 +51,14 @@ class Owners:
 
     async def policy(self, policy_id: str) -> dict[str, Any] | None:
         return await _json(self.sla_engine, f"/api/v1/sla/policies/{policy_id}")
+
+    def voice_channel_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every voice channel, a page at a time."""
+        return self.intake_web.pages("/api/v1/voice/channels", limit=PAGE)
+
+    def call_pages(self, channel_id: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every call a voice channel took or placed (newest first), a page at a time."""
+        return self.intake_web.pages(f"/api/v1/voice/channels/{channel_id}/calls", limit=PAGE)
 
 
 async def _json(peer: PeerClient, path: str) -> dict[str, Any] | None:

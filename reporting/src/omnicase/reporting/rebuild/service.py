@@ -1,4 +1,5 @@
-"""``omnicase reporting rebuild``: the read model computed again from the owners' data.
+"""``omnicase reporting rebuild``: the read model computed again from the owners' data (the calls too, from
+intake-web's call records: each record made back into the ``voice.events`` it was told with).
 
 Why the APIs and not the topics: a topic keeps days, not the desk's history, and the outbox keeps
 ``OMNICASE_OUTBOX_RETENTION_HOURS``; case-core and sla-engine keep everything, and no service reads
@@ -28,6 +29,11 @@ from sqlalchemy import text
 from omnicase.kit.bus.batch import Received
 from omnicase.kit.db import Database
 from omnicase.kit.events import (
+    CallAnswered,
+    CallCallbackRequested,
+    CallEnded,
+    CallStarted,
+    CallVoicemailRecorded,
     CaseCreated,
     CaseMessageAdded,
     CaseSatisfactionRated,
@@ -41,6 +47,7 @@ from omnicase.kit.events import (
 )
 from omnicase.kit.ids import uuid7
 from omnicase.reporting.business_hours.service import BusinessHoursService
+from omnicase.reporting.calls.service import CallReadModelService
 from omnicase.reporting.readmodel.service import ReadModelService
 from omnicase.reporting.rebuild.owners import Owners
 
@@ -49,7 +56,7 @@ from omnicase.reporting.rebuild.owners import Owners
 # tells only counts per article), with the dimensions they had.
 _EMPTY = text(
     "TRUNCATE reporting.cases, reporting.status_changes, reporting.open_spans, reporting.sla_clocks, "
-    "reporting.case_policies, reporting.surveys"
+    "reporting.case_policies, reporting.surveys, reporting.calls"
 )
 # TRUNCATE fires no statement trigger: the hourly rollups are counted again from what stays (swarms,
 # deflections), and the rebuild's writes add the rest as the consumer's do.
@@ -161,8 +168,109 @@ def case_events(
     return [received for _, _, received in timeline]
 
 
+# The final statuses a call's end is told with (``CallEndStatus``); any other status is a call not over.
+_ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+def call_events(channel: dict[str, Any], call: dict[str, Any]) -> list[Received[EventData]]:
+    """The ``voice.events`` intake-web published of a call, made again from its record (what the calls list
+    shows) and its channel (the brand): started, answered, ended, the voicemail, the callback asked.
+
+    A voicemail is an inbound call's recording with nobody answering (an answered call's recording is the
+    conversation's); its time is the call's end, as the record keeps no other.
+    """
+    call_id, channel_id = uuid.UUID(call["id"]), uuid.UUID(channel["id"])
+    case_id = uuid.UUID(call["case_id"]) if call.get("case_id") else None
+    direction = call["direction"]
+    started = _time(call["started_at"])
+    events: list[tuple[datetime, EventData]] = [
+        (
+            started,
+            CallStarted(
+                call_id=call_id,
+                call_sid=call["call_sid"],
+                channel_id=channel_id,
+                direction=direction,
+                from_number=call["from_number"],
+                to_number=call["to_number"],
+                brand=channel.get("brand") or (channel.get("defaults") or {}).get("brand"),
+                case_id=case_id,
+                started_at=started,
+                placed_by=f"user:{call['placed_by']}" if call.get("placed_by") else None,
+            ),
+        )
+    ]
+    if call.get("answered_at"):
+        answered = _time(call["answered_at"])
+        events.append(
+            (
+                answered,
+                CallAnswered(
+                    call_id=call_id,
+                    channel_id=channel_id,
+                    direction=direction,
+                    answered_by=f"user:{call['answered_by']}" if call.get("answered_by") else None,
+                    case_id=case_id,
+                    answered_at=answered,
+                    wait_seconds=max(0, int((answered - started).total_seconds())),
+                ),
+            )
+        )
+    ended = _time(call["ended_at"]) if call.get("ended_at") else None
+    if ended is not None and call["status"] in _ENDED:
+        events.append(
+            (
+                ended,
+                CallEnded(
+                    call_id=call_id,
+                    channel_id=channel_id,
+                    direction=direction,
+                    status=call["status"],
+                    duration_seconds=call.get("duration_seconds"),
+                    case_id=case_id,
+                    started_at=started,
+                    ended_at=ended,
+                ),
+            )
+        )
+    voicemail = direction == "inbound" and call.get("recording_url") and not call.get("answered_by")
+    if voicemail:
+        events.append(
+            (
+                ended or started,
+                CallVoicemailRecorded(
+                    call_id=call_id,
+                    channel_id=channel_id,
+                    from_number=call["from_number"],
+                    recording_url=call["recording_url"],
+                    case_id=case_id,
+                    recorded_at=ended or started,
+                ),
+            )
+        )
+    if call.get("callback_requested_at"):
+        requested = _time(call["callback_requested_at"])
+        events.append(
+            (
+                requested,
+                CallCallbackRequested(
+                    call_id=call_id,
+                    channel_id=channel_id,
+                    via="voicemail" if voicemail else "keypress",
+                    case_id=case_id,
+                    requested_at=requested,
+                ),
+            )
+        )
+    return [
+        Received(data.envelope(source=SOURCE, subject=str(call_id)).model_copy(update={"time": at}), data)
+        for at, data in events
+    ]
+
+
 async def rebuild(database: Database, owners: Owners, business_hours: BusinessHoursService | None = None) -> int:
-    """Empty the read model and fill it again from the owners; returns the number of cases."""
+    """Empty the read model and fill it again from the owners (cases, then each voice channel's calls);
+    returns the number of cases."""
     async with database.unit_of_work() as session:
         await session.execute(_EMPTY)
         await session.execute(_RECOUNT)
@@ -188,6 +296,12 @@ async def rebuild(database: Database, owners: Owners, business_hours: BusinessHo
         async with database.unit_of_work() as session:
             await read_model.apply(session, batch)
         total += len(cases)
+    calls = CallReadModelService()
+    async for channels in owners.voice_channel_pages():
+        for channel in channels:
+            async for page in owners.call_pages(channel["id"]):
+                async with database.unit_of_work() as session:
+                    await calls.apply(session, [event for call in page for event in call_events(channel, call)])
     if business_hours is not None:
         while await business_hours.count_once():
             pass
