@@ -2968,7 +2968,7 @@ export interface paths {
         get?: never;
         /**
          * Say whether an agent takes calls
-         * @description `available`: a call's case may be offered to the agent (with presence `online` and room), and waiting calls that fit are pushed at once; `offline`: no calls (other work still comes). Routing sets `busy` itself when the agent answers or places a call, and `available` again when it ends (after the agent's `voice_wrap_up_seconds`); setting a status ends a call or wrap-up routing still counted. Each change is told as `agent.voice_status_changed` on the live stream.
+         * @description `available`: a call's case may be offered to the agent (with presence `online` and room), and waiting calls that fit are pushed at once; `offline`: no calls (other work still comes). Routing sets `busy` itself when the agent answers or places a call, and, when it ends and the agent's `voice_wrap_up_seconds` are over, sets back what the agent last said; setting a status ends a call or wrap-up routing still counted. Each change is told as `agent.voice_status_changed` on the live stream.
          */
         put: operations["set_agent_voice_status"];
         post?: never;
@@ -9992,7 +9992,7 @@ export interface components {
             group_ids?: string[];
             /**
              * Voice Wrap Up Seconds
-             * @description Seconds the agent stays busy after a call ends (after-call work), then available for calls.
+             * @description Seconds the agent stays busy after a call ends (after-call work), then back to what they said.
              * @default 0
              */
             voice_wrap_up_seconds?: number;
@@ -10038,7 +10038,7 @@ export interface components {
             group_ids?: string[];
             /**
              * Voice Wrap Up Seconds
-             * @description Seconds the agent stays busy after a call ends (after-call work), then available for calls.
+             * @description Seconds the agent stays busy after a call ends (after-call work), then back to what they said.
              */
             voice_wrap_up_seconds?: number;
         };
@@ -10760,7 +10760,7 @@ export interface components {
             call_id: string | null;
             /**
              * Wrap Up Until
-             * @description The end of the wrap-up after a call; then available.
+             * @description The end of the wrap-up after a call; then back to what the agent last said.
              */
             wrap_up_until: string | null;
             /**

@@ -100,19 +100,26 @@ async def test_a_call_goes_only_to_an_agent_available_for_calls_who_is_busy_on_i
     assert await _told(seed, typist) == []
 
 
-async def test_an_agent_placing_a_call_is_busy_and_offline_for_calls_stays_offline_after_it(
+async def test_after_a_call_an_agent_is_back_to_what_they_said_available_or_offline_for_calls(
     seed: Seeder, clock: ManualClock
 ) -> None:
     queue = await seed.group()
     agent = await seed.agent(queue, takes_calls=True)
+    agents = AgentService(seed.routing)
     voice = VoiceStatusService(seed.routing)
     call_id = uuid.uuid4()
     await voice.on_call(agent, call_id, "placed")
-    assert (await AgentService(seed.routing).get(agent)).voice.call_id == call_id
+    assert (await agents.get(agent)).voice.call_id == call_id
     # Going offline for calls mid-call is the agent's word: the call's end does not make them available.
     await voice.set_by_person(agent, VoiceStatus.OFFLINE, "end of shift")
     await voice.call_ended(call_id, utcnow())
-    assert (await AgentService(seed.routing).get(agent)).voice.status == "offline"
+    assert (await agents.get(agent)).voice.status == "offline"
+    # An agent who takes no calls placing one (click-to-call) is busy on it, and offline for calls after it.
+    second = uuid.uuid4()
+    await voice.on_call(agent, second, "placed")
+    assert (await agents.get(agent)).voice.status == "busy"
+    await voice.call_ended(second, utcnow())
+    assert (await agents.get(agent)).voice.status == "offline"
     # A person who is no routing agent answering a call counts on nobody.
     await voice.on_call(uuid.uuid4(), uuid.uuid4(), "answered")
 
@@ -225,12 +232,30 @@ async def test_the_running_service_rings_only_agents_available_for_calls_and_fol
             return bool(voice["status"] == "busy" and voice["call_id"] == str(placed))
 
         await eventually(ben_busy, within=20, message="Ben busy on the call he placed")
+        # It ends: he is back to offline for calls, which he never left by his own word.
+        ended = CallEnded(
+            call_id=placed,
+            channel_id=channel_id,
+            direction="outbound",
+            status="completed",
+            duration_seconds=20,
+            case_id=case.case_id,
+            started_at=started.started_at,
+            ended_at=utcnow(),
+        )
+        await _publish(producer, topic_prefix, ended, str(placed))
+
+        async def ben_offline() -> bool:
+            voice = (await client.get(f"/api/v1/agents/{ben}")).json()["voice"]
+            return bool(voice["status"] == "offline" and voice["call_id"] is None)
+
+        await eventually(ben_offline, within=20, message="Ben offline for calls after the call he placed")
 
         # Each change on routing.events, keyed by the agent, for the consoles' live stream.
         records = await read_topic(
             kafka_bootstrap,
             physical(Topic.ROUTING_EVENTS, topic_prefix),
-            expect=4,
+            expect=5,
             keep=lambda record: record.key in (ana.encode(), ben.encode()),
         )
         told = [json.loads(record.value) for record in records]
@@ -239,4 +264,5 @@ async def test_the_running_service_rings_only_agents_available_for_calls_and_fol
             ("agent.voice_status_changed", ana, "busy"),
             ("agent.voice_status_changed", ana, "available"),
             ("agent.voice_status_changed", ben, "busy"),
+            ("agent.voice_status_changed", ben, "offline"),
         ]

@@ -74,6 +74,8 @@ agents = Table(
     # Calls apart from presence and queues: available | busy (on voice_call_id, or wrapping up until
     # voice_wrap_up_until) | offline for calls. Only an agent available is offered a call's case.
     Column("voice_status", String(10), nullable=False, server_default="offline"),
+    # What the agent last said (available | offline): where a call's end returns them.
+    Column("voice_chosen", String(10), nullable=False, server_default="offline"),
     Column("voice_call_id", Uuid),
     Column("voice_wrap_up_seconds", Integer, nullable=False, server_default="0"),
     Column("voice_wrap_up_until", TIMESTAMP),
@@ -82,6 +84,7 @@ agents = Table(
     CheckConstraint("capacity >= 0", name="capacity"),
     CheckConstraint("used_capacity >= 0", name="used_capacity"),
     CheckConstraint("voice_status IN ('available', 'busy', 'offline')", name="voice_status"),
+    CheckConstraint("voice_chosen IN ('available', 'offline')", name="voice_chosen"),
     CheckConstraint("voice_wrap_up_seconds BETWEEN 0 AND 3600", name="voice_wrap_up_seconds"),
     Index(
         "ix_agents_voice_wrap_up_until", "voice_wrap_up_until", postgresql_where=text("voice_wrap_up_until IS NOT NULL")

@@ -491,7 +491,7 @@ VoiceStatusName = Literal["available", "busy", "offline"]
 class AgentVoiceStatusChanged(EventData):
     """An agent's voice status changed (issue 25): set by the agent or an admin (``available`` or ``offline``
     for calls), ``busy`` when they answered or placed a call (``call_id``), and after the call ``busy``
-    through their wrap-up (``wrap_up_until``, no call) then ``available``. Key and subject: the agent's
+    through their wrap-up (``wrap_up_until``, no call), then back to what they last said. Key and subject: the agent's
     user id. Only an agent ``available`` for calls is offered a call's case."""
 
     event_type = "agent.voice_status_changed"

@@ -120,9 +120,9 @@ async def set_presence(user_id: uuid.UUID, payload: PresenceUpdate, routing: Rou
     summary="Say whether an agent takes calls",
     description="`available`: a call's case may be offered to the agent (with presence `online` and room), and "
     "waiting calls that fit are pushed at once; `offline`: no calls (other work still comes). Routing sets `busy` "
-    "itself when the agent answers or places a call, and `available` again when it ends (after the agent's "
-    "`voice_wrap_up_seconds`); setting a status ends a call or wrap-up routing still counted. Each change is told "
-    "as `agent.voice_status_changed` on the live stream.",
+    "itself when the agent answers or places a call, and, when it ends and the agent's `voice_wrap_up_seconds` "
+    "are over, sets back what the agent last said; setting a status ends a call or wrap-up routing still "
+    "counted. Each change is told as `agent.voice_status_changed` on the live stream.",
     responses=AUTH_PROBLEMS | problem_responses(AgentNotFound, ValidationFailed),
 )
 async def set_voice_status(user_id: uuid.UUID, payload: VoiceStatusUpdate, routing: RoutingDep) -> Agent:

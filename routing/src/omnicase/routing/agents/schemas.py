@@ -25,7 +25,7 @@ WrapUp = Annotated[
     Field(
         ge=0,
         le=3600,
-        description="Seconds the agent stays busy after a call ends (after-call work), then available for calls.",
+        description="Seconds the agent stays busy after a call ends (after-call work), then back to what they said.",
     ),
 ]
 
@@ -90,7 +90,9 @@ class VoiceStatusUpdate(StrictInput):
 class VoiceState(BaseModel):
     status: VoiceStatus = Field(description="available, busy (on a call or wrapping one up) or offline for calls.")
     call_id: uuid.UUID | None = Field(description="The call (intake-web's call id) the agent is on.")
-    wrap_up_until: datetime | None = Field(description="The end of the wrap-up after a call; then available.")
+    wrap_up_until: datetime | None = Field(
+        description="The end of the wrap-up after a call; then back to what the agent last said."
+    )
     since: datetime
 
 

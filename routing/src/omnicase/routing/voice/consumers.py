@@ -1,4 +1,4 @@
-"""Handler of ``voice.events`` (group ``routing-voice``): an agent on a call is busy, and available again after it.
+"""Handler of ``voice.events`` (group ``routing-voice``): an agent on a call is busy, after it back to their choice.
 
 Its own group, apart from ``case.events``: a call's events are few, and the hot path of cases never waits
 on them. A call's events share its key (the call id), so its answer comes before its end.

@@ -18,6 +18,7 @@ from omnicase.routing.models import agents
 class VoiceRow:
     user_id: uuid.UUID
     status: VoiceStatus
+    chosen: VoiceStatus
     call_id: uuid.UUID | None
     wrap_up_seconds: int
     wrap_up_until: datetime | None
@@ -26,6 +27,7 @@ class VoiceRow:
 _COLUMNS = (
     agents.c.user_id,
     agents.c.voice_status,
+    agents.c.voice_chosen,
     agents.c.voice_call_id,
     agents.c.voice_wrap_up_seconds,
     agents.c.voice_wrap_up_until,
@@ -34,11 +36,12 @@ _COLUMNS = (
 
 def _row(row: Row[*tuple[Any, ...]]) -> VoiceRow:
     return VoiceRow(
-        row.user_id,
-        VoiceStatus(row.voice_status),
-        row.voice_call_id,
-        row.voice_wrap_up_seconds,
-        row.voice_wrap_up_until,
+        user_id=row.user_id,
+        status=VoiceStatus(row.voice_status),
+        chosen=VoiceStatus(row.voice_chosen),
+        call_id=row.voice_call_id,
+        wrap_up_seconds=row.voice_wrap_up_seconds,
+        wrap_up_until=row.voice_wrap_up_until,
     )
 
 
@@ -75,11 +78,15 @@ class VoiceRepository(Repository):
         call_id: uuid.UUID | None,
         wrap_up_until: datetime | None,
         at: datetime,
+        *,
+        chosen: VoiceStatus | None = None,
     ) -> None:
+        """Set the voice status (and, given ``chosen``, what the agent said: where a call's end returns them)."""
         await self.session.execute(
             update(agents)
             .where(agents.c.user_id == user_id)
             .values(
+                voice_chosen=chosen.value if chosen is not None else agents.c.voice_chosen,
                 voice_status=status.value,
                 voice_call_id=call_id,
                 voice_wrap_up_until=wrap_up_until,

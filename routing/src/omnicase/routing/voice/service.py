@@ -1,5 +1,6 @@
 """An agent's voice status and what moves it: the agent or an admin (available, offline), a call they
-answered or placed (busy), that call's end (available, after the agent's wrap-up time), the wrap-up's end.
+answered or placed (busy), that call's end and the agent's wrap-up time after it (back to what the agent
+last said: available, or offline for calls).
 
 Every change is told on ``routing.events`` (``agent.voice_status_changed``, keyed by the agent) in the
 transaction that makes it, and an agent who becomes available for calls is pushed the waiting work that
@@ -42,7 +43,7 @@ class VoiceStatusService:
         row = await self.repo.lock(user_id)
         if row is None:
             raise AgentNotFound(f"Agent {user_id} does not exist.")
-        await self._change(row, status, None, None, reason or f"set {status}")
+        await self._change(row, status, None, None, reason or f"set {status}", chosen=status)
 
     async def on_call(self, user_id: uuid.UUID, call_id: uuid.UUID, how: str) -> None:
         """The agent answered or placed ``call_id``: busy until it ends (a person who is no routing agent is
@@ -53,19 +54,20 @@ class VoiceStatusService:
         await self._change(row, VoiceStatus.BUSY, call_id, None, f"{how} call {call_id}")
 
     async def call_ended(self, call_id: uuid.UUID, ended_at: datetime) -> None:
-        """``call_id`` is over: its agent is available again once their wrap-up time after the end is over."""
+        """``call_id`` is over: its agent is back to what they said (available, or offline for calls: an agent
+        who took no calls placing one) once their wrap-up time after the end is over."""
         for row in await self.repo.lock_on_call(call_id):
             until = ended_at + timedelta(seconds=row.wrap_up_seconds)
             if row.wrap_up_seconds > 0 and until > utcnow():
                 await self._change(row, VoiceStatus.BUSY, None, until, f"call {call_id} ended; wrapping up")
             else:
-                await self._change(row, VoiceStatus.AVAILABLE, None, None, f"call {call_id} ended")
+                await self._change(row, row.chosen, None, None, f"call {call_id} ended")
 
     async def end_due_wrap_ups(self, limit: int) -> int:
-        """Agents whose wrap-up is over become available (the timer worker's poll); how many."""
+        """Agents whose wrap-up is over are back to what they said (the timer worker's poll); how many."""
         due = await self.repo.claim_due_wrap_ups(utcnow(), limit)
         for row in due:
-            await self._change(row, VoiceStatus.AVAILABLE, None, None, "wrap-up over")
+            await self._change(row, row.chosen, None, None, "wrap-up over")
         return len(due)
 
     async def _change(
@@ -75,11 +77,15 @@ class VoiceStatusService:
         call_id: uuid.UUID | None,
         wrap_up_until: datetime | None,
         reason: str,
+        *,
+        chosen: VoiceStatus | None = None,
     ) -> None:
+        # A person's choice equal to the status is their choice already (available or offline are only
+        # ever the chosen status), so a no-op leaves nothing to record.
         if (row.status, row.call_id, row.wrap_up_until) == (status, call_id, wrap_up_until):
             return
         now = utcnow()
-        await self.repo.set(row.user_id, status, call_id, wrap_up_until, now)
+        await self.repo.set(row.user_id, status, call_id, wrap_up_until, now, chosen=chosen)
         changed = AgentVoiceStatusChanged(
             agent_id=row.user_id,
             status=status.value,

@@ -1,7 +1,8 @@
 """routing: each agent's voice status, apart from presence and queues (issue 25).
 
 ``voice_status``: ``available`` (offered calls), ``busy`` (on a call, ``voice_call_id``, or in the
-wrap-up after one until ``voice_wrap_up_until``) or ``offline`` for calls. Every agent starts
+wrap-up after one until ``voice_wrap_up_until``) or ``offline`` for calls; ``voice_chosen`` is what
+the agent last said (available or offline), the status a call's end returns them to. Every agent starts
 offline for calls, as they start offline: nobody is rung who did not say they take calls.
 
 Revision ID: 0004
@@ -23,6 +24,9 @@ def upgrade() -> None:
     op.add_column(
         "agents", sa.Column("voice_status", sa.String(10), nullable=False, server_default="offline"), schema=S
     )
+    op.add_column(
+        "agents", sa.Column("voice_chosen", sa.String(10), nullable=False, server_default="offline"), schema=S
+    )
     op.add_column("agents", sa.Column("voice_call_id", sa.Uuid), schema=S)
     op.add_column(
         "agents", sa.Column("voice_wrap_up_seconds", sa.Integer, nullable=False, server_default="0"), schema=S
@@ -36,6 +40,9 @@ def upgrade() -> None:
     # op.f: the names are final (the naming convention would prefix them again).
     op.create_check_constraint(
         op.f("ck_agents_voice_status"), "agents", "voice_status IN ('available', 'busy', 'offline')", schema=S
+    )
+    op.create_check_constraint(
+        op.f("ck_agents_voice_chosen"), "agents", "voice_chosen IN ('available', 'offline')", schema=S
     )
     op.create_check_constraint(
         op.f("ck_agents_voice_wrap_up_seconds"), "agents", "voice_wrap_up_seconds BETWEEN 0 AND 3600", schema=S
