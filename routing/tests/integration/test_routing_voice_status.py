@@ -259,10 +259,7 @@ async def test_the_running_service_rings_only_agents_available_for_calls_and_fol
             keep=lambda record: record.key in (ana.encode(), ben.encode()),
         )
         told = [json.loads(record.value) for record in records]
-        assert [(e["type"], e["data"]["agent_id"], e["data"]["status"]) for e in told] == [
-            ("agent.voice_status_changed", ana, "available"),
-            ("agent.voice_status_changed", ana, "busy"),
-            ("agent.voice_status_changed", ana, "available"),
-            ("agent.voice_status_changed", ben, "busy"),
-            ("agent.voice_status_changed", ben, "offline"),
-        ]
+        assert {event["type"] for event in told} == {"agent.voice_status_changed"}
+        # In order per agent (one key, one partition); the two agents' partitions interleave as they may.
+        assert [e["data"]["status"] for e in told if e["data"]["agent_id"] == ana] == ["available", "busy", "available"]
+        assert [e["data"]["status"] for e in told if e["data"]["agent_id"] == ben] == ["busy", "offline"]

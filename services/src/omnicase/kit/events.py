@@ -817,6 +817,18 @@ CallDirection = Literal["inbound", "outbound"]
 CallEndStatus = Literal["completed", "busy", "failed", "no-answer", "canceled"]
 
 
+def call_agent(who: str | None) -> uuid.UUID | None:
+    """The agent's user id a call event names as ``user:<id>`` (``answered_by``, ``placed_by``); None for
+    anything else (the customer answering an outbound call, a malformed value)."""
+    kind, _, value = (who or "").partition(":")
+    if kind != "user":
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 class CallStarted(EventData):
     """A call reached one of a voice channel's numbers (inbound), or was placed from one (outbound)."""
 

@@ -20,19 +20,15 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.batch import Batch
-from omnicase.kit.events import CallAnswered, CallCallbackRequested, CallEnded, CallStarted, CallVoicemailRecorded
+from omnicase.kit.events import (
+    CallAnswered,
+    CallCallbackRequested,
+    CallEnded,
+    CallStarted,
+    CallVoicemailRecorded,
+    call_agent,
+)
 from omnicase.reporting.calls.repository import CallRepository, CallRow
-
-
-def _agent(answered_by: str | None) -> uuid.UUID | None:
-    """The agent's id of ``user:<id>``; none for anything else."""
-    kind, _, value = (answered_by or "").partition(":")
-    if kind != "user":
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 class CallReadModelService:
@@ -59,7 +55,7 @@ class CallReadModelService:
                 case CallAnswered() as answered:
                     told(
                         answered.call_id, answered.channel_id, answered.direction,
-                        assignee_id=_agent(answered.answered_by), case_id=answered.case_id,
+                        assignee_id=call_agent(answered.answered_by), case_id=answered.case_id,
                         answered_at=answered.answered_at, wait_seconds=float(answered.wait_seconds),
                     )  # fmt: skip
                 case CallEnded() as ended:

@@ -22,16 +22,6 @@ from omnicase.routing.voice.repository import VoiceRepository, VoiceRow
 from omnicase.routing.work.service import SOURCE, RoutingService
 
 
-def agent_of(who: str | None) -> uuid.UUID | None:
-    """The user id in a call event's ``user:<id>`` (None for anything else: the customer, a bad id)."""
-    if who is None or not who.startswith("user:"):
-        return None
-    try:
-        return uuid.UUID(who.removeprefix("user:"))
-    except ValueError:
-        return None
-
-
 class VoiceStatusService:
     def __init__(self, routing: RoutingService) -> None:
         self.routing = routing
