@@ -100,6 +100,32 @@ async def test_a_call_goes_only_to_an_agent_available_for_calls_who_is_busy_on_i
     assert await _told(seed, typist) == []
 
 
+async def test_answering_a_call_hands_back_the_other_calls_offered_to_the_agent_and_keeps_other_offers(
+    seed: Seeder, clock: ManualClock
+) -> None:
+    queue = await seed.group(offer_timeout=60)
+    agent = await seed.agent(queue, capacity=20, takes_calls=True)
+    calls = [snapshot(group_id=queue, channel=Channel.VOICE) for _ in range(2)]
+    email = snapshot(group_id=queue, channel=Channel.EMAIL)
+    for case in (*calls, email):
+        await seed.routing.apply_snapshot(case, actor="system", created=True)
+    assert [await _state(seed, case.case_id) for case in (*calls, email)] == [("offered", agent)] * 3
+
+    await VoiceStatusService(seed.routing).on_call(agent, uuid.uuid4(), "placed")
+
+    # Both calls are back in the queue (nobody else takes calls: they wait), the email's offer stands.
+    assert [await _state(seed, case.case_id) for case in calls] == [("waiting", None)] * 2
+    assert await _state(seed, email.case_id) == ("offered", agent)
+    for case in calls:
+        ended = [
+            e for e in await staged_for(seed.session, case.case_id, Topic.ROUTING_EVENTS) if e.type == "offer.ended"
+        ]
+        assert [(e.data["outcome"], e.data["reason"].startswith("agent busy on call")) for e in ended] == [
+            ("revoked", True)
+        ]
+    assert (await AgentService(seed.routing).load(agent)).used_capacity == 1
+
+
 async def test_after_a_call_an_agent_is_back_to_what_they_said_available_or_offline_for_calls(
     seed: Seeder, clock: ManualClock
 ) -> None:

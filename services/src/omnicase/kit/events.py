@@ -471,7 +471,8 @@ class OfferCreated(EventData):
 
 
 class OfferEnded(EventData):
-    """A pending offer ended; ``revoked``: the agent went offline, or the case was closed, moved or reassigned."""
+    """A pending offer ended; ``revoked``: the agent went offline (or, for a call, became busy on another), or
+    the case was closed, moved or reassigned."""
 
     event_type = "offer.ended"
     topic = Topic.ROUTING_EVENTS

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import AgentVoiceStatusChanged
 from omnicase.routing.engine import VoiceStatus
-from omnicase.routing.errors import AgentNotFound
+from omnicase.routing.errors import AgentNotFound, OfferNotPending
 from omnicase.routing.voice.repository import VoiceRepository, VoiceRow
-from omnicase.routing.work.service import SOURCE, RoutingService
+from omnicase.routing.work.service import SOURCE, RoutingService, is_call
 
 
 class VoiceStatusService:
@@ -37,11 +37,21 @@ class VoiceStatusService:
 
     async def on_call(self, user_id: uuid.UUID, call_id: uuid.UUID, how: str) -> None:
         """The agent answered or placed ``call_id``: busy until it ends (a person who is no routing agent is
-        not counted)."""
+        not counted). Calls still offered to them go back to their queues: nobody takes two calls at once."""
+        # Case rows first, agent row after: the order routing takes locks in everywhere.
+        await self.routing.lock_cases_offered_to(user_id)
         row = await self.repo.lock(user_id)
         if row is None or row.call_id == call_id:
             return
         await self._change(row, VoiceStatus.BUSY, call_id, None, f"{how} call {call_id}")
+        for offer in await self.routing.repo.pending_offers_of(user_id):
+            case = await self.routing.repo.get_case(offer.case_id)
+            if case is None or not is_call(case.channel):
+                continue
+            try:
+                await self.routing.decline(offer.id, f"agent busy on call {call_id}", outcome="revoked")
+            except OfferNotPending:
+                continue
 
     async def call_ended(self, call_id: uuid.UUID, ended_at: datetime) -> None:
         """``call_id`` is over: its agent is back to what they said (available, or offline for calls: an agent
