@@ -1,5 +1,5 @@
 """The chat widget's bench rows, small: every message is acknowledged and every reply reaches its visitor's socket
-on a real intake-web process."""
+on a real intake-web process, and every first message becomes a case in the case-core beside it."""
 
 from __future__ import annotations
 
@@ -16,10 +16,14 @@ async def test_the_widget_bench_measures_messages_over_sockets_and_replies_reach
 ) -> None:
     for name, value in {"BENCH_WIDGET_VISITORS": "20", "BENCH_WIDGET_REPLIES": "10", "BENCH_WIDGET_RATE": "20"}.items():
         monkeypatch.setenv(name, value)
-    accepted, replies = await measure(BenchTarget(database_url, kafka_bootstrap))
+    accepted, replies, to_case = await measure(BenchTarget(database_url, kafka_bootstrap))
     assert accepted.count == 20
     assert replies.count == 10
     assert not accepted.errors
     assert not replies.errors
+    # Every visitor's first message but the warm-up visitor's (whose case the warm-up opened) became a case.
+    assert to_case.count == 19
+    assert not to_case.errors
+    assert to_case.key == "widget_visitor_to_case_created"
     assert accepted.key == "widget_socket_message_accepted"
     assert "KB per open socket" in replies.latency_from

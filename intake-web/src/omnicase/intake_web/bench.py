@@ -15,8 +15,14 @@ entry it held and its unacknowledged message sent again, as the widget does (cou
 ``sockets reopened``). intake-web's memory per socket is its resident size with every socket
 open, less its size before, over the sockets. These rows replace the event-stream rows of
 before: the event stream is the fallback where sockets are blocked and shares the socket's
-reading and waking (``widget/public.py``, ``_live``). Visitor -> case created is the suite's to
-measure (it needs case-core); this row stops at the intake's commit.
+reading and waking (``widget/public.py``, ``_live``).
+
+**Visitor -> case created**: the case-core beside it reads the same topics, so each visitor's
+first message (the one over its socket above) becomes a case as in the suite; a group-less reader
+of ``case.events`` notes each ``case.created`` (tied to its visitor by the number in the message's
+text), and the latency is from the frame sent to the envelope's ``time``, stamped by case-core in
+the transaction that made the case (as the suite's observer takes it). The first two rows are
+therefore measured with case-core making those cases beside intake-web, as a deployment runs.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import sys
 import time
@@ -34,6 +41,7 @@ from typing import Any
 
 import httpx
 import psutil
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from websockets import ConnectionClosed, InvalidHandshake
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -41,7 +49,8 @@ from omnicase.devtools.bench.measure import CpuMeter, Measurement
 from omnicase.devtools.bench.services import BenchTarget
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.kit.bus.producer import EventProducer
-from omnicase.kit.events import OutboundMessageRequested, Party
+from omnicase.kit.bus.tail import open_tail
+from omnicase.kit.events import CaseCreated, Envelope, OutboundMessageRequested, Party
 from omnicase.kit.identity import service_identity_headers
 from omnicase.kit.service import get_service
 from omnicase.kit.topics import Topic, physical
@@ -49,6 +58,9 @@ from omnicase.ops.migrations import upgrade
 from omnicase.ops.topics import ensure_suite_topics
 
 HOST = "127.0.0.1"
+# The visitor's number in their first message's text: ties case-core's case.created to its visitor.
+FIRST_MESSAGE = "Where is my parcel? (visitor {number})"
+_VISITOR_NUMBER = re.compile(r"\(visitor (\d+)\)")
 
 
 class Dropped(Exception):
@@ -196,6 +208,34 @@ async def _reply(producer: EventProducer, prefix: str, visitor: Visitor, text: s
     return envelope.time.timestamp()
 
 
+async def _watch_cases(bootstrap: str, topic: str, created: dict[int, float]) -> None:
+    """Until cancelled: each visitor's case.created (by the number in its first message) and its envelope time."""
+    reader = await open_tail(bootstrap, "bench-widget-cases")
+    try:
+        partitions = await _partitions(reader, topic)
+        reader.assign(partitions)
+        await reader.seek_to_beginning(*partitions)
+        while True:
+            for records in (await reader.getmany(timeout_ms=200)).values():
+                for record in records:
+                    envelope = Envelope.from_bytes(record.value)
+                    if envelope.type != CaseCreated.event_type:
+                        continue
+                    found = _VISITOR_NUMBER.search(CaseCreated.parse(envelope).description)
+                    if found is not None:
+                        created.setdefault(int(found[1]), envelope.time.timestamp())
+    finally:
+        await reader.stop()
+
+
+async def _partitions(reader: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    for _ in range(100):
+        if topic in await reader.topics() and (numbers := reader.partitions_for_topic(topic)):
+            return [TopicPartition(topic, number) for number in sorted(numbers)]
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the bench's {topic} has no partitions")
+
+
 async def _all_arrived(sent: dict[str, tuple[Visitor, float]], within: float) -> None:
     """Until every reply reached its visitor, or ``within`` seconds passed."""
     deadline = time.monotonic() + within
@@ -211,19 +251,22 @@ async def measure(target: BenchTarget) -> list[Measurement]:
     rate = target.size("BENCH_WIDGET_RATE", 10)
     prefix = f"widget{uuid.uuid4().hex[:8]}."
     await ensure_suite_topics(target.bootstrap_servers, prefix=prefix, partitions=4)
-    # case-core answers the brands only (on topics of its own: the visitors' messages stay intake-web's).
-    await ensure_suite_topics(target.bootstrap_servers, prefix=f"desk{prefix}", partitions=1)
     port, desk_port, secret = free_port(), free_port(), secrets.token_urlsafe(32)
     # The run gives this bench intake-web's schema only; case-core's is migrated beside it.
     await asyncio.to_thread(upgrade, get_service("case-core"), target.database_url)
-    desk = await _start(target, "case-core", f"desk{prefix}", desk_port, secret)
+    # case-core answers the brands and, on the same topics, makes the visitors' cases.
+    desk = await _start(target, "case-core", prefix, desk_port, secret)
     case_core_url = f"http://{HOST}:{desk_port}"
     service = await _start(target, "intake-web", prefix, port, secret, INTAKE_WEB_CASE_CORE_URL=case_core_url)
     producer = EventProducer(target.bootstrap_servers, client_id="bench-widget")
     visitors: list[Visitor] = []
     tasks: list[asyncio.Task[None]] = []
     sent: dict[str, tuple[Visitor, float]] = {}
+    created: dict[int, float] = {}  # visitor number -> case.created's time
+    first_sent: dict[int, float] = {}  # visitor number -> when its first message's frame went
     try:
+        cases_topic = physical(Topic.CASE_EVENTS, prefix)
+        tasks.append(asyncio.create_task(_watch_cases(target.bootstrap_servers, cases_topic, created)))
         await producer.start()
         limits = httpx.Limits(max_connections=16)
         async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=30, limits=limits) as client:
@@ -248,12 +291,14 @@ async def measure(target: BenchTarget) -> list[Measurement]:
         per_socket_kb = (process.memory_info().rss - before) / max(count - 1, 1) / 1024
         in_flight = asyncio.Semaphore(16)
 
-        async def first_message(visitor: Visitor) -> float:
+        async def first_message(number: int, visitor: Visitor) -> float:
             async with in_flight:
-                return await visitor.write("Where is my parcel?", "first")
+                if number:  # the warm-up's message opened visitor 0's case
+                    first_sent[number] = time.time()
+                return await visitor.write(FIRST_MESSAGE.format(number=number), "first")
 
         accept_started = time.perf_counter()
-        accepted = await asyncio.gather(*(first_message(v) for v in visitors))
+        accepted = await asyncio.gather(*(first_message(n, v) for n, v in enumerate(visitors)))
         accept_seconds = time.perf_counter() - accept_started
         meter, service_before = CpuMeter(), process.cpu_times()
         started = time.perf_counter()
@@ -267,9 +312,16 @@ async def measure(target: BenchTarget) -> list[Measurement]:
         cpu = meter.usage()
         after = process.cpu_times()
         service_cpu = 100 * (after.user + after.system - service_before.user - service_before.system) / seconds
+        # Cases made while the replies went are counted; the rest get a minute.
+        deadline = time.monotonic() + 60
+        for _ in iter(int, 1):
+            if len(created.keys() & first_sent.keys()) == len(first_sent) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
     finally:
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(v.socket.close() for v in visitors if v.socket is not None), return_exceptions=True)
         await producer.stop()
         for process in (service, desk):
@@ -278,6 +330,9 @@ async def measure(target: BenchTarget) -> list[Measurement]:
     drops = sum(visitor.drops for visitor in visitors)
     latencies = [(v.arrived[text] - at) * 1000 for text, (v, at) in sent.items() if text in v.arrived]
     missed = len(sent) - len(latencies)
+    to_case = [(created[n] - at) * 1000 for n, at in first_sent.items() if n in created]
+    no_case = len(first_sent) - len(to_case)
+    cases_span = (max(created[n] for n in first_sent if n in created) - min(first_sent.values())) if to_case else None
     note = f"{count} sockets open, {rate} replies/s; intake-web {per_socket_kb:.1f} KB per open socket, "
     note += f"{service_cpu:.0f}% of one core"
     return [
@@ -298,6 +353,16 @@ async def measure(target: BenchTarget) -> list[Measurement]:
             f"reply published on outbound.messages -> message frame at the visitor's socket ({note})",
             cpu=cpu,
             errors=({"missed": missed} if missed else {}) | ({"sockets reopened": drops} if drops else {}),
+            compare_to_ceiling=False,
+        ),
+        Measurement(
+            "widget_visitor_to_case_created",
+            f"widget: visitor's first message -> case created ({count} sockets open, 16 in flight)",
+            len(to_case),
+            cases_span,
+            to_case,
+            "message frame sent -> case-core's case.created (its envelope time, stamped in the case's transaction)",
+            errors={"no case": no_case} if no_case else {},
             compare_to_ceiling=False,
         ),
     ]
