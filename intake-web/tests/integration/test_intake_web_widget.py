@@ -25,6 +25,7 @@ from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.app import create_app as create_gateway
 from omnicase.gateway.stream.reader import open_stream
 from omnicase.gateway.testing import Upstream, gateway_settings
+from omnicase.intake_web.app import create_app
 from omnicase.intake_web.widget import tokens
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
@@ -36,6 +37,7 @@ from omnicase.kit.events import (
     MessageReceived,
     OutboundMessageRequested,
     Party,
+    SendReplyByEmail,
 )
 from omnicase.kit.identity import IDENTITY_HEADER, hs256_encode, sign_identity
 from omnicase.kit.topics import Topic, physical
@@ -729,3 +731,80 @@ async def test_typing_and_read_receipts_go_both_ways_between_the_widget_and_the_
 
 def _cid(served: Any, channel: dict[str, Any], token: str) -> uuid.UUID:
     return tokens.read(served.settings.widget_token_secret, token, uuid.UUID(channel["id"]), utcnow()).conversation_id
+
+
+async def test_a_reply_the_visitor_left_unread_is_asked_of_case_core_by_email_once_and_a_read_or_carried_one_is_not(
+    served_service: Any, producer: EventProducer, kafka_bootstrap: str
+) -> None:
+    served = served_service
+    prefix = served.settings.topic_prefix
+    # The read receipt below comes well within the delay; the worker looks every 5 s.
+    channel = await _widget(served, email_unread_after_seconds=3)
+    channel_id = channel["id"]
+    base = f"/public/messaging/{channel_id}"
+    async with httpx.AsyncClient(base_url=served.url, headers={"Origin": SITE}) as public:
+
+        async def visitor(email: str | None, text: str) -> tuple[str, str]:
+            started = await public.post(f"{base}/conversations", json={"email": email} if email else {})
+            assert started.status_code == 201, started.text
+            token: str = started.json()["token"]
+            await _write(public, channel_id, token, text)
+            return token, f"widget:{channel_id}:{_cid(served, channel, token)}"
+
+        # Read in time: the visitor's read receipt covers the reply.
+        read_token, read_key = await visitor("reader@shop.example", "Read it")
+        # Carried: an open socket had the reply (the visitor saw the widget), without a read receipt.
+        carried_token, carried_key = await visitor("carried@shop.example", "Socket open")
+        # No address: nowhere to mail.
+        _, nameless_key = await visitor(None, "No email")
+        # Gone: an address, no socket, no read receipt.
+        _, gone_key = await visitor("gone@shop.example", "I will leave")
+
+        async with connect(_socket_url(served, channel_id, carried_token), origin=Origin(SITE)) as socket:
+            await _next_entry(socket)  # the visitor's own message
+            await _reply(producer, prefix, carried_key, "Carried to your socket")
+            assert (await _next_entry(socket))["text"] == "Carried to your socket"
+            await _reply(producer, prefix, read_key, "You read this")
+            await _reply(producer, prefix, nameless_key, "Nobody to mail")
+
+            async def read_in_time() -> bool:
+                transcript = await public.get(f"{base}/conversation", headers={"X-Widget-Token": read_token})
+                if not any(entry["direction"] == "agent" for entry in transcript.json()["entries"]):
+                    return False
+                said = await public.post(
+                    f"{base}/signals", json={"type": "read"}, headers={"X-Widget-Token": read_token}
+                )
+                assert said.status_code == 204, said.text
+                return True
+
+            await eventually(read_in_time, within=20)
+            gone = await _reply(producer, prefix, gone_key, "Your parcel left today.")
+            # A second replica beside the first: they share the due replies, each taken once.
+            async with serve_http(create_app(served.settings)):
+
+                def is_mail(record: Any) -> bool:
+                    return Envelope.from_bytes(record.value).type == "case.send_reply_by_email"
+
+                commands = physical(Topic.CASE_COMMANDS, prefix)
+                records = await read_topic(kafka_bootstrap, commands, expect=2, within=25, keep=is_mail)
+    assert len(records) == 1, "one mail, for the reply the visitor left unread"
+    envelope = Envelope.from_bytes(records[0].value)
+    mail = SendReplyByEmail.parse(envelope)
+    assert mail.case_id == gone.case_id
+    assert mail.message_id == gone.outbound_id
+    assert mail.to.email == "gone@shop.example"
+    assert records[0].key.decode() == str(gone.case_id)
+
+
+async def test_an_email_delay_that_is_no_number_of_seconds_is_refused_naming_the_field(served_service: Any) -> None:
+    served = served_service
+    before = (await served.client.get("/api/v1/channels")).json()["items"]
+    for delay in (0, -5, "soon", 10**9, 2.5):
+        body = {"name": "Acme chat", "config": {"kind": "widget", "brand": "acme", "email_unread_after_seconds": delay}}
+        refused = await served.client.post("/api/v1/channels", json=body)
+        assert refused.status_code == 422, (delay, refused.text)
+        assert any(e["field"].endswith("email_unread_after_seconds") for e in refused.json()["errors"]), refused.text
+    assert (await served.client.get("/api/v1/channels")).json()["items"] == before
+    # null: never mailed.
+    never = await _widget(served, email_unread_after_seconds=None)
+    assert never["settings"]["email_unread_after_seconds"] is None

@@ -44,6 +44,11 @@ async def start(runtime: IntakeWebRuntime) -> Stop:
             periodic("intake-web:check-forms", settings.form_cache_check_seconds, state.forms.check),
             periodic("intake-web:deliver", settings.delivery_interval_seconds, delivery.run_once),
             periodic("intake-web:widget-answers", settings.widget_answers_interval_seconds, state.answers.run_once),
+            periodic(
+                "intake-web:widget-unread-mail",
+                settings.widget_email_interval_seconds,
+                state.widget.mail_unread_replies,
+            ),
             # Secrets stored before sealing, or under a master key that is no longer current.
             periodic("intake-web:reseal-secrets", 3600.0, reseal_secrets),
         ]

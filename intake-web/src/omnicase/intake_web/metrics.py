@@ -10,3 +10,7 @@ REJECTIONS = Counter(
 ACCEPTED = Counter("omnicase_intake_web_accepted_total", "Inbound messages stored", ["channel"])
 DELIVERIES = Counter("omnicase_intake_web_deliveries_total", "Outbound delivery attempts by outcome", ["outcome"])
 REPUBLISHED = Counter("omnicase_intake_web_republished_total", "Unacknowledged messages published again")
+WIDGET_REPLIES_MAILED = Counter(
+    "omnicase_intake_web_widget_replies_mailed_total",
+    "Chat replies the visitor left unread, asked of case-core to go by email",
+)

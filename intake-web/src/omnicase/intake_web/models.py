@@ -229,6 +229,21 @@ widget_conversations = Table(
     ),
     Column("visitor_typing_at", DateTime(timezone=True), comment="When the visitor last said they were typing."),
     Column("agent_typing_at", DateTime(timezone=True), comment="When an agent last said they were typing."),
+    # The email fallback: a reply the visitor has neither been carried nor read within the delay is mailed.
+    Column("visitor_email", String(320), comment="The address the visitor gave (pre-chat form, away)."),
+    Column("visitor_name", String(200)),
+    Column(
+        "email_after_seconds",
+        Integer,
+        comment="The widget's delay before an unread reply goes by email (none: never), as of the last message.",
+    ),
+    Column(
+        "visitor_seen_seq",
+        Integer,
+        nullable=False,
+        server_default=text("0"),
+        comment="The last entry an open socket or event stream of the visitor's carried.",
+    ),
     Index("ix_widget_conversations_answers_wanted", "updated_at", postgresql_where=text("answers = 'wanted'")),
 )
 
@@ -248,10 +263,13 @@ widget_entries = Table(
     Column("outbound_id", Uuid, comment="The reply an agent's entry is."),
     Column("data", JSONB, comment="An articles entry's suggested articles."),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("email_due_at", DateTime(timezone=True), comment="An agent reply's mail, if still unread then."),
+    Column("emailed_at", DateTime(timezone=True), comment="When its mail was asked of case-core."),
     PrimaryKeyConstraint("conversation_id", "seq"),
     UniqueConstraint("conversation_id", "client_id"),
     UniqueConstraint("outbound_id"),
     Index("ix_widget_entries_intake_id", "intake_id"),
+    Index("ix_widget_entries_email_due", "email_due_at", postgresql_where=text("email_due_at IS NOT NULL")),
 )
 
 # Moves with every change of forms (kit.config_version triggers), so each process's cache

@@ -58,6 +58,11 @@ class IntakeWebSettings(ServiceSettings):
     widget_answers_interval_seconds: float = Field(
         default=0.5, gt=0, description="How often the widget looks for new chats waiting for their suggested articles."
     )
+    widget_email_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the widget looks for agent replies left unread past their widget's delay, to mail them.",
+    )
     knowledge_url: str | None = Field(
         default=None,
         description="knowledge's base URL (suggested articles for the widget's answers first); unset, its entry "

@@ -437,6 +437,22 @@ class RecordCaseAccess(EventData):
     reason: str = Field(description="Why, as history shows it, e.g. swarm:<id>.")
 
 
+class SendReplyByEmail(EventData):
+    """An agent's public reply on a chat's case goes out again by email: the visitor left the chat
+    before reading it (intake-web decides, after the widget's delay) and gave an address. case-core
+    asks intake-email for it as for an email case's reply (``outbound.message_requested``, channel
+    ``email``, threaded), with the reply's own message id as its outbound id, so a repeat is sent
+    once. Key: the case id."""
+
+    event_type = "case.send_reply_by_email"
+    topic = Topic.CASE_COMMANDS
+
+    case_id: uuid.UUID
+    message_id: uuid.UUID = Field(description="The reply: case-core's message id (its outbound id).")
+    to: Party = Field(description="Who gets the mail: the address the visitor gave (pre-chat form, leave a message).")
+    reason: str = Field(description="Why, as the logs show it, e.g. widget:<conversation id>.")
+
+
 # --- sla.events -----------------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
     NOT_FOUND_CODE,
     FieldError,
+    NotFound,
     PreconditionFailed,
     ServiceError,
     ValidationFailed,
@@ -733,10 +734,15 @@ class CaseService:
         text: str,
         html: str | None,
         attachments: list[AttachmentRef] | None = None,
+        channel: Channel | None = None,
     ) -> None:
-        """Ask the case's channel to send ``text`` to ``recipient``, threaded into the case's conversation."""
-        channel = reply_channel(case)
+        """Ask the case's channel (or ``channel``) to send ``text`` to ``recipient``, threaded into the case's
+        conversation."""
+        channel = channel or reply_channel(case)
         thread = await MessageRepository(session).email_thread(case.id)
+        if channel is Channel.EMAIL:
+            # A chat's messages carry their intake's own ids (``<conversation>:<seq>``): no mail's Message-ID.
+            thread = [(message_id, direction) for message_id, direction in thread if "@" in message_id]
         inbound = [message_id for message_id, direction in thread if direction == "inbound"]
         token = case.ref_token
         await self.outbox.add(
@@ -760,6 +766,46 @@ class CaseService:
             source=SPEC.name,
             subject=str(case.id),
             key=str(case.id),
+        )
+
+    async def send_reply_by_email(
+        self, session: AsyncSession, case_id: uuid.UUID, message_id: uuid.UUID, to: Party
+    ) -> None:
+        """An agent's public reply on a chat's case, again by email (the visitor left before reading it), threaded
+        as the case's email replies are; the reply's id is the mail's outbound id, so asking twice sends it once."""
+        case = await self.get(session, case_id)
+        message = await MessageRepository(session).get(case.id, message_id)
+        if message is None or message.direction != "outbound" or not message.public:
+            raise NotFound(
+                f"Case {case_id} has no public reply {message_id} to send by email.",
+                errors=[FieldError(field="message_id", message="no public reply of the case", code=NOT_FOUND_CODE)],
+            )
+        if not to.email or "@" not in to.email:
+            raise ValidationFailed(
+                "A reply by email needs an address.",
+                errors=[FieldError(field="to.email", message="no email address", code="invalid")],
+            )
+        attachments = (await MessageRepository(session).attachments_of([message.id])).get(message.id, [])
+        await self.request_outbound(
+            session,
+            case,
+            outbound_id=message.id,
+            recipient=to,
+            subject=reference.reply_subject(case.subject, case.number),
+            text=message.text,
+            html=message.html,
+            attachments=[
+                AttachmentRef(
+                    sha256=row.sha256,
+                    filename=row.filename,
+                    content_type=row.content_type,
+                    size=row.size,
+                    content_id=row.content_id,
+                    inline=row.inline,
+                )
+                for row in attachments
+            ],
+            channel=Channel.EMAIL,
         )
 
     async def requester_party(self, session: AsyncSession, case: CaseRow) -> Party | None:

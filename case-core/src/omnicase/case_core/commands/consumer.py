@@ -1,7 +1,8 @@
 """``case.commands`` → case changes, with the same rules as the API.
 
 Routing assigns, the SLA engine escalates and moves statuses, collaboration records a
-swarm member's read access and promotes swarm messages to internal notes (issue 21). A command the rules
+swarm member's read access and promotes swarm messages to internal notes (issue 21), intake-web sends
+a chat's unread reply again by email (issue 23). A command the rules
 refuse (a closed case, a transition that is not allowed, a case that does not
 exist) is logged and dropped, never retried: retrying cannot make it valid, and
 dead-lettering it would count towards the consumer's flood stop. A refused command
@@ -24,11 +25,11 @@ from omnicase.case_core.cases.service import CaseService, MessageDraft
 from omnicase.case_core.identity import Actor
 from omnicase.kit.bus.batch import Batch, Received, event_types
 from omnicase.kit.errors import ServiceError
-from omnicase.kit.events import AssignCase, ChangeCase, EventData, RecordCaseAccess, SetCaseStatus
+from omnicase.kit.events import AssignCase, ChangeCase, EventData, RecordCaseAccess, SendReplyByEmail, SetCaseStatus
 
 logger = logging.getLogger(__name__)
 
-_COMMANDS = (AssignCase, ChangeCase, SetCaseStatus, RecordCaseAccess)
+_COMMANDS = (AssignCase, ChangeCase, SetCaseStatus, RecordCaseAccess, SendReplyByEmail)
 ACCEPTS = event_types(*_COMMANDS)
 
 
@@ -94,6 +95,8 @@ class CommandConsumer:
                 await self.cases.record_access(
                     session, access.case_id, access.grantee, access.granted, _actor(source, access.reason)
                 )
+            case SendReplyByEmail() as command:
+                await self.cases.send_reply_by_email(session, command.case_id, command.message_id, command.to)
             case SetCaseStatus() as command:
                 await self.cases.change(
                     session,

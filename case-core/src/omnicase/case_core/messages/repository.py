@@ -297,7 +297,11 @@ class MessageRepository(Repository):
         await self.session.execute(
             messages.update()
             .where(
-                messages.c.id == message_id, messages.c.direction == "outbound", messages.c.email_message_id.is_(None)
+                messages.c.id == message_id,
+                messages.c.direction == "outbound",
+                # A chat's reply first holds its widget entry's id; the mail sent when the visitor left takes over,
+                # so later mails on the case reference it.
+                messages.c.email_message_id.is_(None) | messages.c.email_message_id.not_like("%@%"),
             )
             .values(email_message_id=email_message_id)
         )

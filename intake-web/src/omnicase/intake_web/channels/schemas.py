@@ -232,6 +232,14 @@ class WidgetConfig(StrictInput):
     business_hours: WidgetHours | None = Field(
         default=None, description="When the chat is answered live (none: always); outside them, leave a message."
     )
+    email_unread_after_seconds: Integer | None = Field(
+        default=300,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="An agent's reply the visitor has neither had on an open widget nor read this long after it "
+        "was sent also goes by email, threaded, when the conversation has an address (pre-chat form, away); "
+        "null: never.",
+    )
     per_visitor_per_minute: Integer = Field(
         default=20, ge=1, le=10_000, description="Messages one conversation may send a minute."
     )

@@ -35,7 +35,7 @@ from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.state import IntakeWebRuntime
 from omnicase.intake_web.widget import tokens
 from omnicase.intake_web.widget.answers import NoArticlesShown, WidgetAnswers
-from omnicase.intake_web.widget.repository import VISITOR, Entry
+from omnicase.intake_web.widget.repository import AGENT, VISITOR, Entry
 from omnicase.intake_web.widget.schemas import (
     ConversationStarted,
     ConversationStartIn,
@@ -609,6 +609,12 @@ async def _live(
             for entry in entries:
                 after = entry.seq
                 yield entry
+            # The caller has sent them by now (a generator resumes once its item is handled): the visitor has
+            # the desk's replies, which then go by no email.
+            carried = [entry.seq for entry in entries if entry.direction == AGENT]
+            if carried and signals is not None and signals.visitor_read_seq < carried[-1]:
+                with contextlib.suppress(*STORAGE_ERRORS):
+                    await service.seen(conversation_id, carried[-1])
             if signals is not None:
                 if signals.agent_read_seq > told_read:
                     told_read = signals.agent_read_seq

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, Uuid, bindparam, case, column, func, select, update
+from sqlalchemy import Boolean, Integer, String, Uuid, bindparam, case, column, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
+from omnicase.intake_web.models import deliveries
 from omnicase.intake_web.models import widget_conversations as conversations
 from omnicase.intake_web.models import widget_entries as entries
 from omnicase.kit.repository import Repository
@@ -55,6 +56,29 @@ class Signals:
 
 
 @dataclass(frozen=True)
+class VisitorAddress:
+    """Who wrote, as the conversation's token said at their last message, and the widget's mail delay then."""
+
+    email: str | None
+    name: str | None
+    email_after_seconds: int | None
+
+
+@dataclass(frozen=True)
+class DueMail:
+    """An agent reply whose mail is due: still unread (``read_seq``, ``seen_seq`` below its ``seq``) means mail it."""
+
+    conversation_id: uuid.UUID
+    seq: int
+    case_id: uuid.UUID
+    outbound_id: uuid.UUID
+    email: str | None
+    name: str | None
+    read_seq: int
+    seen_seq: int
+
+
+@dataclass(frozen=True)
 class WantedAnswers:
     conversation_id: uuid.UUID
     channel_id: uuid.UUID
@@ -75,24 +99,44 @@ _ENTRY_COLUMNS = (
 
 class WidgetRepository(Repository):
     async def lock_conversation(
-        self, conversation_id: uuid.UUID, channel_id: uuid.UUID, now: datetime, *, answers_first: bool = False
+        self,
+        conversation_id: uuid.UUID,
+        channel_id: uuid.UUID,
+        now: datetime,
+        *,
+        answers_first: bool = False,
+        visitor: VisitorAddress | None = None,
     ) -> int:
         """The conversation's last entry number, its row created if new and locked until commit
-        (entries of one conversation are numbered, and so committed, in order)."""
-        statement = (
-            insert(conversations)
-            .values(
-                id=conversation_id,
-                channel_id=channel_id,
-                last_seq=0,
-                created_at=now,
-                updated_at=now,
-                answers_first=answers_first,
-            )
-            .on_conflict_do_update(index_elements=[conversations.c.id], set_={"updated_at": now})
-            .returning(conversations.c.last_seq)
+        (entries of one conversation are numbered, and so committed, in order); ``visitor`` notes who writes
+        (an address once given stays) and the widget's mail delay as of now."""
+        noted: dict[str, Any] = {}
+        if visitor is not None:
+            noted = {
+                "visitor_email": visitor.email,
+                "visitor_name": visitor.name,
+                "email_after_seconds": visitor.email_after_seconds,
+            }
+        statement = insert(conversations).values(
+            id=conversation_id,
+            channel_id=channel_id,
+            last_seq=0,
+            created_at=now,
+            updated_at=now,
+            answers_first=answers_first,
+            **noted,
         )
-        return int((await self.session.execute(statement)).scalar_one())
+        changed: dict[str, Any] = {"updated_at": now}
+        if visitor is not None:
+            changed |= {
+                "visitor_email": func.coalesce(statement.excluded.visitor_email, conversations.c.visitor_email),
+                "visitor_name": func.coalesce(statement.excluded.visitor_name, conversations.c.visitor_name),
+                "email_after_seconds": statement.excluded.email_after_seconds,
+            }
+        upsert = statement.on_conflict_do_update(index_elements=[conversations.c.id], set_=changed).returning(
+            conversations.c.last_seq
+        )
+        return int((await self.session.execute(upsert)).scalar_one())
 
     async def next_seq(self, conversation_id: uuid.UUID, now: datetime) -> int | None:
         """The number of a new entry, the conversation locked until commit; None if it has no row."""
@@ -104,6 +148,71 @@ class WidgetRepository(Repository):
         )
         found = (await self.session.execute(statement)).scalar_one_or_none()
         return None if found is None else int(found)
+
+    async def next_reply_seq(self, conversation_id: uuid.UUID, now: datetime) -> tuple[int, datetime | None] | None:
+        """As :meth:`next_seq`, with when the reply's mail is due (None: no address, or the widget mails none)."""
+        statement = (
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(last_seq=conversations.c.last_seq + 1, updated_at=now)
+            .returning(conversations.c.last_seq, conversations.c.visitor_email, conversations.c.email_after_seconds)
+        )
+        found = (await self.session.execute(statement)).one_or_none()
+        if found is None:
+            return None
+        seq, email, after = found
+        return int(seq), (now + timedelta(seconds=after) if email and after is not None else None)
+
+    async def mark_seen(self, conversation_id: uuid.UUID, seq: int) -> None:
+        """An open socket or event stream of the visitor's carried the entries up to ``seq``."""
+        await self.session.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id, conversations.c.visitor_seen_seq < seq)
+            .values(visitor_seen_seq=seq)
+        )
+
+    async def claim_due_mails(self, now: datetime, limit: int) -> list[DueMail]:
+        """Agent replies whose mail is due, locked until commit (replicas share them), oldest first."""
+        rows = await self.session.execute(
+            select(
+                entries.c.conversation_id,
+                entries.c.seq,
+                deliveries.c.case_id,
+                entries.c.outbound_id,
+                conversations.c.visitor_email,
+                conversations.c.visitor_name,
+                conversations.c.visitor_read_seq,
+                conversations.c.visitor_seen_seq,
+            )
+            .join(conversations, conversations.c.id == entries.c.conversation_id)
+            .join(deliveries, deliveries.c.outbound_id == entries.c.outbound_id)
+            .where(entries.c.email_due_at <= now)
+            .order_by(entries.c.email_due_at)
+            .limit(limit)
+            .with_for_update(of=entries, skip_locked=True)
+        )
+        return [DueMail(*row) for row in rows]
+
+    async def settle_mails(
+        self, settled: list[tuple[uuid.UUID, int]], mailed: set[tuple[uuid.UUID, int]], now: datetime
+    ) -> None:
+        """The claimed replies are due no more; those in ``mailed`` were asked of case-core ``now``."""
+        if not settled:
+            return
+        pairs = (
+            func.unnest(
+                bindparam("conversation_ids", [c for c, _ in settled], type_=ARRAY(Uuid)),
+                bindparam("seqs", [q for _, q in settled], type_=ARRAY(Integer)),
+                bindparam("mailed", [key in mailed for key in settled], type_=ARRAY(Boolean)),
+            )
+            .table_valued(column("conversation_id", Uuid), column("seq", Integer), column("mailed", Boolean))
+            .render_derived(name="settled")
+        )
+        await self.session.execute(
+            update(entries)
+            .where(entries.c.conversation_id == pairs.c.conversation_id, entries.c.seq == pairs.c.seq)
+            .values(email_due_at=None, emailed_at=case((pairs.c.mailed, now), else_=None))
+        )
 
     async def by_client_id(self, conversation_id: uuid.UUID, client_id: str) -> Entry | None:
         row = (
@@ -122,6 +231,7 @@ class WidgetRepository(Repository):
         *,
         intake_id: uuid.UUID | None = None,
         outbound_id: uuid.UUID | None = None,
+        email_due_at: datetime | None = None,
     ) -> bool:
         """Store an entry; False when its reply (``outbound_id``) was stored before."""
         statement = (
@@ -137,6 +247,7 @@ class WidgetRepository(Repository):
                 outbound_id=outbound_id,
                 data=entry.data,
                 created_at=entry.created_at,
+                email_due_at=email_due_at,
             )
             .on_conflict_do_nothing(index_elements=[entries.c.outbound_id])
             .returning(entries.c.seq)

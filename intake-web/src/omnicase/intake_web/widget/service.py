@@ -16,16 +16,16 @@ from omnicase.intake_web.channels.inbound import InboundItem, store
 from omnicase.intake_web.channels.outbound import report
 from omnicase.intake_web.channels.schemas import WidgetConfig
 from omnicase.intake_web.forms import ratelimit
-from omnicase.intake_web.metrics import DELIVERIES
+from omnicase.intake_web.metrics import DELIVERIES, WIDGET_REPLIES_MAILED
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.widget.hub import ConversationHub, thread_key
-from omnicase.intake_web.widget.repository import AGENT, VISITOR, Entry, Signals, WidgetRepository
+from omnicase.intake_web.widget.repository import AGENT, VISITOR, Entry, Signals, VisitorAddress, WidgetRepository
 from omnicase.intake_web.widget.tokens import Conversation
 from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.errors import NotFound, RateLimited
-from omnicase.kit.events import OutboundMessageRequested, Party, WidgetSignalled
+from omnicase.kit.events import OutboundMessageRequested, Party, SendReplyByEmail, WidgetSignalled
 from omnicase.kit.outbox import Outbox
 
 # case-core ends every reply with the case's reference marker (``[ref:oc-<token>]``) so a
@@ -83,7 +83,12 @@ class WidgetService:
             )
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
-            await widget.lock_conversation(conversation_id, channel.id, now, answers_first=config.answers_first)
+            address = VisitorAddress(
+                visitor.email if visitor else None, visitor.name if visitor else None, config.email_unread_after_seconds
+            )
+            await widget.lock_conversation(
+                conversation_id, channel.id, now, answers_first=config.answers_first, visitor=address
+            )
             earlier = await widget.by_client_id(conversation_id, client_id)
             if earlier is not None:
                 return Posted(earlier, replayed=True)
@@ -143,6 +148,39 @@ class WidgetService:
             await self.outbox.add(session, event, source=SPEC.name, subject=str(conversation_id), key=key)
             self.hub.wake_after_commit(session, conversation_id)
 
+    async def seen(self, conversation_id: uuid.UUID, seq: int) -> None:
+        """An open socket or event stream of the visitor's carried the entries up to ``seq``: no mail for them."""
+        async with self.database.unit_of_work() as session:
+            await WidgetRepository(session).mark_seen(conversation_id, seq)
+
+    async def mail_unread_replies(self, limit: int = 100) -> int:
+        """Agent replies whose mail is due: each the visitor has neither had on an open socket or stream nor read
+        goes to case-core as ``case.send_reply_by_email`` (its outbound id is the reply's, so intake-email sends it
+        once), in the transaction that settles it, so a worker stopped before commit leaves it due and one
+        stopped after has asked exactly once. Returns the replies mailed."""
+        now = utcnow()
+        async with self.database.unit_of_work() as session:
+            widget = WidgetRepository(session)
+            due = await widget.claim_due_mails(now, limit)
+            mailed: set[tuple[uuid.UUID, int]] = set()
+            for item in due:
+                if not item.email or max(item.read_seq, item.seen_seq) >= item.seq:
+                    continue
+                command = SendReplyByEmail(
+                    case_id=item.case_id,
+                    message_id=item.outbound_id,
+                    to=Party(email=item.email, name=item.name),
+                    reason=f"widget:{item.conversation_id}",
+                )
+                await self.outbox.add(
+                    session, command, source=SPEC.name, subject=str(item.case_id), key=str(item.case_id)
+                )
+                mailed.add((item.conversation_id, item.seq))
+            await widget.settle_mails([(item.conversation_id, item.seq) for item in due], mailed, now)
+        if mailed:
+            WIDGET_REPLIES_MAILED.inc(len(mailed))
+        return len(mailed)
+
     async def chat_of_case(self, case_id: uuid.UUID) -> tuple[uuid.UUID, Signals]:
         """The chat conversation a case came from, and where both sides stand."""
         async with self.database.unit_of_work() as session:
@@ -168,14 +206,16 @@ async def deliver_reply(
     except ValueError:
         conversation_id = None
     widget = WidgetRepository(session)
-    seq = None if conversation_id is None else await widget.next_seq(conversation_id, now)
-    if conversation_id is None or seq is None:
+    numbered = None if conversation_id is None else await widget.next_reply_seq(conversation_id, now)
+    if conversation_id is None or numbered is None:
         DELIVERIES.labels("failed").inc()
         await report(session, outbox, request, sent=False, error="no such widget conversation")
         return
+    seq, email_due_at = numbered
     text = _REFERENCE_MARKER.sub("", request.text).rstrip()
     entry = Entry(seq, AGENT, text, None, None, now)
-    if not await widget.add(conversation_id, entry, outbound_id=request.outbound_id):
+    # With an address, the reply's mail is due after the widget's delay unless the visitor has it by then.
+    if not await widget.add(conversation_id, entry, outbound_id=request.outbound_id, email_due_at=email_due_at):
         return  # delivered before
     deliveries = DeliveryRepository(session)
     await deliveries.add(request.outbound_id, request.case_id, channel_id, request.model_dump(mode="json"), now)
