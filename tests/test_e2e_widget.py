@@ -14,16 +14,27 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from omnicase.devtools.testing.frontend import Gateway, newest_case_of, online_agent, wait_for
+from omnicase.devtools.testing.frontend import (
+    Gateway,
+    MailSink,
+    ReceivedMail,
+    deliver,
+    newest_case_of,
+    online_agent,
+    wait_for,
+)
 from omnicase.devtools.testing.stack import SuiteStack
 from omnicase.kit.identity import hs256_encode
 
@@ -32,12 +43,19 @@ pytestmark = pytest.mark.slow
 SITE_SECRET = "acme-shop-identity-secret-0123456789"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 IDENTIFIED = "kim.lee@shop.example"
+SUPPORT = "support@acme.example"
 
 
 @pytest.fixture(scope="module")
-def stack_env() -> dict[str, str]:
-    # knowledge loads a language's models the first time a text needs them: seconds, once.
-    return {"INTAKE_WEB_KNOWLEDGE_TIMEOUT_SECONDS": "25"}
+def stack_env(mail_sink: MailSink) -> dict[str, str]:
+    return {
+        # knowledge loads a language's models the first time a text needs them: seconds, once.
+        "INTAKE_WEB_KNOWLEDGE_TIMEOUT_SECONDS": "25",
+        # Mail (a chat reply the visitor left unread) goes to the sink; unread replies are looked for every second.
+        "INTAKE_EMAIL_RELAY_HOST": "127.0.0.1",
+        "INTAKE_EMAIL_RELAY_PORT": str(mail_sink.port),
+        "INTAKE_WEB_WIDGET_EMAIL_INTERVAL_SECONDS": "1",
+    }
 
 
 @dataclass(frozen=True)
@@ -69,8 +87,9 @@ def desk(
             {"name": "Chats are offered", "target_group_id": chat["id"], "conditions": {"channels": ["messaging"]}},
         )
         ada_id, ada = online_agent(clients, admin, "Ada", [], [chat["id"]], domain="chat.example")
-        # The widgets name a brand case-core has.
+        # The widgets name a brand case-core has; the brand's mailbox sends a chat's replies by email.
         admin.brand("acme")
+        admin.post("/api/v1/mailboxes", {"address": SUPPORT, "display_name": "Acme support", "brand": "acme"})
         channel = admin.post(
             "/api/v1/channels",
             {
@@ -163,6 +182,8 @@ def desk(
                         "time_zone": "UTC",
                         "intervals": [{"day": closed_day, "start": "00:00", "end": "24:00"}],
                     },
+                    # A reply not had within 3 s goes by email (the test waits no five minutes).
+                    "email_unread_after_seconds": 3,
                 },
             },
         )
@@ -513,3 +534,68 @@ def test_outside_business_hours_the_visitor_leaves_a_message_with_their_email_an
         case = wait_for(lambda: newest_case_of(desk.admin, "night.owl@shop.example"), within=60, message="no case left")
         assert "after-hours" in case["tags"]
         assert case["channel"] == "messaging"
+
+
+def _leave_a_message(page: Page, site: str, email: str, text: str) -> None:
+    page.goto(site)
+    page.get_by_role("button", name="Chat with us").click()
+    page.get_by_label("Your email").fill(email)
+    page.get_by_role("button", name="Leave a message").click()
+    _write_first(page, text)
+
+
+def test_a_reply_the_visitor_left_unread_reaches_them_by_email_threaded_and_one_they_saw_does_not(
+    desk: Desk, chromium: str, mail_sink: MailSink, stack: SuiteStack
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    stayed, gone = f"stayed.{run}@shop.example", f"gone.{run}@shop.example"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        # Two visitors, each a browser profile of their own.
+        page, other = browser.new_context().new_page(), browser.new_context().new_page()
+        # One visitor stays on the page: the reply reaches their open widget, so no mail.
+        _leave_a_message(page, desk.night_site, stayed, "Are you there?")
+        stayed_case = wait_for(lambda: newest_case_of(desk.admin, stayed), within=60, message="no case for stayed")
+        desk.admin.post(f"/api/v1/cases/{stayed_case['id']}/messages", {"text": "We are here.", "public": True})
+        expect(page.locator("#ocw-log")).to_contain_text("We are here.", timeout=15_000)
+        # Another leaves a message and closes the page.
+        _leave_a_message(other, desk.night_site, gone, "Please mail me my tracking number.")
+        other.context.close()
+        case = wait_for(lambda: newest_case_of(desk.admin, gone), within=60, message="no case for gone")
+        reply = "Your tracking number is 42."
+        desk.admin.post(f"/api/v1/cases/{case['id']}/messages", {"text": reply, "public": True})
+
+        def mailed() -> list[ReceivedMail]:
+            return mail_sink.received(to=gone)
+
+        [mail] = wait_for(mailed, within=60, message="the unread reply never reached the sink")
+        time.sleep(5)  # five more passes of the worker: nothing more goes out
+        browser.close()
+    assert mail_sink.received(to=stayed) == []
+    assert len(mail_sink.received(to=gone)) == 1
+    assert reply in mail.text()
+    assert f"#{case['number']}" in mail.header("Subject")
+    assert SUPPORT in mail.header("From")
+    assert mail.header("X-Omnicase-Ref").startswith("[ref:oc-")
+    message_id = mail.header("Message-ID")
+    assert message_id
+
+    # The visitor answers the mail from their inbox: it threads into the chat's case.
+    answer = EmailMessage()
+    answer["From"] = gone
+    answer["To"] = SUPPORT
+    answer["Subject"] = f"Re: {mail.header('Subject')}"
+    answer["Message-ID"] = make_msgid(domain="shop.example")
+    answer["In-Reply-To"] = message_id
+    answer["References"] = message_id
+    answer.set_content("Thanks, it arrived.")
+    deliver(stack.port("intake-email", "smtp"), answer)
+
+    def answered() -> bool:
+        items = desk.admin.get(f"/api/v1/cases/{case['id']}/messages")["items"]
+        return any("Thanks, it arrived." in item["text"] for item in items)
+
+    wait_for(answered, within=60, message="the visitor's answer by email did not thread into the chat's case")
+    newest = newest_case_of(desk.admin, gone)
+    assert newest is not None
+    assert newest["id"] == case["id"]

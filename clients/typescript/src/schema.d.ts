@@ -8960,6 +8960,12 @@ export interface components {
             /** @description When the chat is answered live (none: always); outside them, leave a message. */
             business_hours?: components["schemas"]["WidgetHours"] | null;
             /**
+             * Email Unread After Seconds
+             * @description An agent's reply the visitor has neither had on an open widget nor read this long after it was sent also goes by email, threaded, when the conversation has an address (pre-chat form, away); null: never.
+             * @default 300
+             */
+            email_unread_after_seconds?: number | null;
+            /**
              * Per Visitor Per Minute
              * @description Messages one conversation may send a minute.
              * @default 20

@@ -794,17 +794,7 @@ class CaseService:
             subject=reference.reply_subject(case.subject, case.number),
             text=message.text,
             html=message.html,
-            attachments=[
-                AttachmentRef(
-                    sha256=row.sha256,
-                    filename=row.filename,
-                    content_type=row.content_type,
-                    size=row.size,
-                    content_id=row.content_id,
-                    inline=row.inline,
-                )
-                for row in attachments
-            ],
+            attachments=[AttachmentRef.model_validate(row, from_attributes=True) for row in attachments],
             channel=Channel.EMAIL,
         )
 
