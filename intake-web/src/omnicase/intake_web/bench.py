@@ -28,6 +28,7 @@ therefore measured with case-core making those cases beside intake-web, as a dep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -325,7 +326,9 @@ async def measure(target: BenchTarget) -> list[Measurement]:
         await asyncio.gather(*(v.socket.close() for v in visitors if v.socket is not None), return_exceptions=True)
         await producer.stop()
         for process in (service, desk):
-            process.terminate()
+            # One that died (its error is the run's) has nothing to end.
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
             await process.wait()
     drops = sum(visitor.drops for visitor in visitors)
     latencies = [(v.arrived[text] - at) * 1000 for text, (v, at) in sent.items() if text in v.arrived]
