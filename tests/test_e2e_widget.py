@@ -599,3 +599,78 @@ def test_a_reply_the_visitor_left_unread_reaches_them_by_email_threaded_and_one_
     newest = newest_case_of(desk.admin, gone)
     assert newest is not None
     assert newest["id"] == case["id"]
+
+
+def test_the_widget_asks_whether_the_desk_is_away_when_it_opens_and_before_the_first_message(
+    desk: Desk, chromium: str, customer_site: str, customer_site_pages: dict[str, str]
+) -> None:
+    always = {"time_zone": "UTC", "intervals": [{"day": day, "start": "00:00", "end": "24:00"} for day in WEEKDAYS]}
+    closed = {
+        "time_zone": "UTC",
+        "intervals": [{"day": WEEKDAYS[(datetime.now(UTC).weekday() + 3) % 7], "start": "00:00", "end": "24:00"}],
+    }
+
+    def widget(name: str, hours: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        body = {"name": name, "config": {"kind": "widget", "brand": "acme", "business_hours": hours}}
+        channel = desk.admin.post("/api/v1/channels", body)
+        snippet = desk.admin.http.get(f"/api/v1/channels/{channel['id']}/snippet").text
+        path = f"/hours-{channel['id']}"
+        customer_site_pages[path] = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Hours</title></head>"
+            f"<body><main><h1>Hours</h1></main>{snippet}</body></html>"
+        )
+        return channel, f"{customer_site}{path}"
+
+    def hours(channel: dict[str, Any], business_hours: dict[str, Any]) -> None:
+        body = {
+            "name": channel["name"],
+            "config": {"kind": "widget", "brand": "acme", "business_hours": business_hours},
+        }
+        desk.admin.call("PUT", f"/api/v1/channels/{channel['id']}", json=body)
+
+    closing, closing_site = widget("Closes while the page is open", always)
+    opening, opening_site = widget("Opens while the page is open", closed)
+    writing, writing_site = widget("Closes while the visitor writes", always)
+    run = uuid.uuid4().hex[:8]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            # Served while open, opened after closing time: away, the email asked first.
+            page = browser.new_context().new_page()
+            page.goto(closing_site)
+            hours(closing, closed)
+            page.get_by_role("button", name="Chat with us").click()
+            expect(page.locator("#ocw-away")).to_contain_text("We're away right now")
+            expect(page.get_by_label("Your email")).to_be_focused()
+            expect(page.get_by_label("Your message")).to_be_hidden()
+
+            # Served while closed, opened once open again: no away note, the message box at once.
+            page = browser.new_context().new_page()
+            page.goto(opening_site)
+            expect(page.locator("#ocw-away")).to_have_count(1)
+            hours(opening, always)
+            page.get_by_role("button", name="Chat with us").click()
+            expect(page.locator("#ocw-away")).to_have_count(0)
+            expect(page.get_by_label("Your message")).to_be_focused()
+
+            # Opened while open, closed before the first message: the email is asked, the words kept, then sent.
+            page = browser.new_context().new_page()
+            page.goto(writing_site)
+            page.get_by_role("button", name="Chat with us").click()
+            expect(page.get_by_label("Your message")).to_be_focused()
+            hours(writing, closed)
+            page.get_by_label("Your message").fill("Is my order on its way?")
+            page.get_by_label("Your message").press("Enter")
+            expect(page.get_by_label("Your email")).to_be_focused()
+            expect(page.locator("#ocw-away")).to_contain_text("We're away right now")
+            address = f"late.{run}@shop.example"
+            page.get_by_label("Your email").fill(address)
+            page.get_by_role("button", name="Leave a message").click()
+            expect(page.get_by_label("Your message")).to_have_value("Is my order on its way?")
+            page.get_by_label("Your message").press("Enter")
+            expect(page.locator("#ocw-log .ocw-visitor")).to_contain_text("Is my order on its way?")
+            expect(page.locator("#ocw-log .ocw-visitor")).not_to_contain_text("Sending")
+        finally:
+            browser.close()
+    case = wait_for(lambda: newest_case_of(desk.admin, address), within=60, message="the message left became no case")
+    assert "after-hours" in case["tags"]

@@ -808,3 +808,35 @@ async def test_an_email_delay_that_is_no_number_of_seconds_is_refused_naming_the
     # null: never mailed.
     never = await _widget(served, email_unread_after_seconds=None)
     assert never["settings"]["email_unread_after_seconds"] is None
+
+
+async def test_the_widget_asks_whether_the_chat_is_away_now_and_bad_askers_are_refused(served_service: Any) -> None:
+    served = served_service
+    today = utcnow().weekday()
+    closed = await _widget(
+        served,
+        business_hours={"time_zone": "UTC", "intervals": [{"day": WEEKDAYS[(today + 3) % 7], "start": "00:00",
+                                                          "end": "24:00"}]},
+    )  # fmt: skip
+    always = await _widget(served)
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        away = await public.get(f"/public/messaging/{closed['id']}/hours", headers={"Origin": SITE})
+        assert away.status_code == 200
+        assert away.json() == {"away": True}
+        assert away.headers["cache-control"] == "no-store"
+        assert away.headers["access-control-allow-origin"] == SITE
+        script = await public.get(f"/public/messaging/{closed['id']}/widget.js")
+        assert '"hours": true' in script.text
+        here = await public.get(f"/public/messaging/{always['id']}/hours")
+        assert here.json() == {"away": False}
+        # The hours change: the next question has the new answer (nothing cached).
+        body = {"name": "Acme chat", "config": {"kind": "widget", "brand": "acme", "allowed_origins": [SITE]}}
+        assert (await served.client.put(f"/api/v1/channels/{closed['id']}", json=body)).status_code == 200
+        assert (await public.get(f"/public/messaging/{closed['id']}/hours")).json() == {"away": False}
+        # No such widget, a foreign site.
+        unknown = await public.get(f"/public/messaging/{uuid.uuid4()}/hours")
+        assert unknown.status_code == 404
+        assert unknown.json()["type"].endswith("widget-not-found")
+        foreign = await public.get(f"/public/messaging/{always['id']}/hours", headers={"Origin": EVIL})
+        assert foreign.status_code == 403
+        assert foreign.json()["type"].endswith("origin-not-allowed")

@@ -42,6 +42,7 @@ from omnicase.intake_web.widget.schemas import (
     SocketFrameIn,
     WidgetAnswerIn,
     WidgetEntry,
+    WidgetHoursOut,
     WidgetMessageIn,
     WidgetSignalIn,
     WidgetTranscript,
@@ -215,8 +216,10 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
         "greeting": config.greeting,
         "maxChars": config.max_message_chars,
         "preChat": config.pre_chat.model_dump() if config.pre_chat else None,
-        # Outside the chat's business hours: leave a message (as of when the script was served).
-        "away": config.business_hours is not None and not config.business_hours.open_at(utcnow()),
+        # Outside the chat's business hours: leave a message (as of when the script was served; a widget whose
+        # chat has hours asks again when it opens and before its first message: ``/hours``).
+        "away": _away(config),
+        "hours": config.business_hours is not None,
         "texts": _widget_texts(),
     }
     # json.dumps escapes nothing HTML-special, but the script is served as JavaScript, never inlined in a page
@@ -324,6 +327,25 @@ def _pre_chat(widget: _Widget, answers: ConversationStartIn) -> tokens.Visitor:
             refusal("Answer the chat's questions first.", errors, conflicts={PRE_CHAT_REQUIRED, PRE_CHAT_TOPIC})
         )
     return tokens.Visitor(None, answers.email, answers.name, answers.topic)
+
+
+def _away(config: WidgetConfig) -> bool:
+    return config.business_hours is not None and not config.business_hours.open_at(utcnow())
+
+
+@router.get(
+    "/{channel_id}/hours",
+    operation_id="get_widget_hours",
+    summary="Whether the chat is answered live now (the widget asks when it opens and before a first message)",
+    response_model=WidgetHoursOut,
+    responses=problem_responses(*WIDGET_PROBLEMS),
+)
+async def get_widget_hours(
+    channel_id: uuid.UUID, request: Request, origin: Annotated[str | None, Header()] = None
+) -> JSONResponse:
+    widget = await _widget(request, channel_id, origin)
+    answer = WidgetHoursOut(away=_away(widget.config))
+    return JSONResponse(answer.model_dump(), headers={"Cache-Control": "no-store", **widget.cors})
 
 
 @router.get(

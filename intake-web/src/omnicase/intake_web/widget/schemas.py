@@ -87,6 +87,10 @@ class WidgetAnswerIn(StrictInput):
     article_id: uuid.UUID = Field(description="The suggested article that answered the visitor's question.")
 
 
+class WidgetHoursOut(BaseModel):
+    away: bool = Field(description="Outside the chat's business hours now: the widget offers to leave a message.")
+
+
 class WidgetTranscript(BaseModel):
     conversation_id: uuid.UUID
     entries: list[WidgetEntry] = Field(description="Oldest first: at most 500, after `?after=` when given.")

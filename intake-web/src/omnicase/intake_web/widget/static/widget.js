@@ -80,8 +80,6 @@
   var log = el("div", { id: "ocw-log", role: "log", "aria-live": "polite", "aria-label": T.log, tabindex: "0" });
   var greeting = (S.greeting && (S.greeting[lang] || S.greeting[S.defaultLocale])) || T.greeting;
   log.appendChild(el("div", { "class": "ocw-note" }, greeting));
-  // Outside the chat's business hours: said first, and the visitor's email asked, to be answered by.
-  if (S.away) log.appendChild(el("div", { "class": "ocw-note", id: "ocw-away" }, T.away));
   panel.appendChild(log);
   // The desk's side: an agent typing (for a few seconds, or until their message), announced politely.
   var typing = el("div", { id: "ocw-typing", "aria-live": "polite" });
@@ -92,8 +90,18 @@
   form.appendChild(input);
   form.appendChild(el("button", { id: "ocw-send", type: "submit" }, T.send));
   // The pre-chat form, when the channel has one (or the visitor leaves a message): asked once, before the first message.
-  var pre = null, answers = {};
-  if ((S.preChat || S.away) && !window.OmnicaseWidgetIdentity && !state.token) {
+  var pre = null, answers = {}, awayNote = null, preDone = false;
+  panel.appendChild(form);
+  // Outside the chat's business hours: said first, and the visitor's email asked, to be answered by. Decided as the
+  // script was served, and again (`/hours`) when the widget opens and before a first message.
+  function setAway(away) {
+    S.away = away;
+    if (away && !awayNote) log.insertBefore(awayNote = el("div", { "class": "ocw-note", id: "ocw-away" }, T.away), log.children[1] || null);
+    if (!away && awayNote) { log.removeChild(awayNote); awayNote = null; }
+    if (pre) { panel.removeChild(pre); pre = null; form.style.display = ""; }
+    if ((S.preChat || S.away) && !window.OmnicaseWidgetIdentity && !state.token && !preDone) askFirst();
+  }
+  function askFirst() {
     var ask = S.preChat || {};
     pre = el("form", { id: "ocw-pre" });
     var asked = [];
@@ -116,14 +124,24 @@
         var given = document.getElementById("ocw-pre-" + key);
         if (given) answers[key] = given.value.trim();
       });
+      preDone = true;
       panel.removeChild(pre); pre = null;
       form.style.display = "";
       input.focus();
     });
     form.style.display = "none";
-    panel.appendChild(pre);
+    panel.insertBefore(pre, form);
   }
-  panel.appendChild(form);
+  setAway(S.away);
+  // Has the chat opened or closed since? Asked only before the conversation (a visitor already writing stays).
+  function checkHours(then) {
+    if (!S.hours || state.token || preDone) return then(false);
+    call("GET", "/hours").then(function (r) {
+      var changed = r.status === 200 && r.data.away !== S.away;
+      if (changed) setAway(r.data.away);
+      then(changed);
+    }).catch(function () { then(false); });
+  }
   root.appendChild(panel);
   var launcher = el("button", { id: "ocw-launch", type: "button", "aria-expanded": "false", "aria-controls": "ocw-panel" }, T.open);
   root.appendChild(launcher);
@@ -132,7 +150,10 @@
   function setOpen(open) {
     root.className = open ? "ocw-open" : "";
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
-    if (open) { (pre ? pre.querySelector("input,select") : input).focus(); connect(); seen(); } else { launcher.focus(); }
+    if (open) {
+      (pre ? pre.querySelector("input,select") : input).focus(); connect(); seen();
+      checkHours(function (changed) { if (changed) (pre ? pre.querySelector("input,select") : input).focus(); });
+    } else { launcher.focus(); }
   }
   launcher.addEventListener("click", function () { setOpen(root.className !== "ocw-open"); });
   closer.addEventListener("click", function () { setOpen(false); });
@@ -314,6 +335,13 @@
   function submit() {
     var text = input.value.trim();
     if (!text) return;
+    // The chat closed while the page was open: the visitor's email is asked first (their words stay in the box).
+    if (S.hours && !state.token && !preDone && !S.away && !submit.checked) {
+      return checkHours(function (changed) {
+        if (changed && pre) return pre.querySelector("input,select").focus();
+        submit.checked = true; submit();
+      });
+    }
     input.value = "";
     var message = { client_id: newId(), text: text };
     state.pending.push(message); save();
