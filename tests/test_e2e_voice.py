@@ -431,7 +431,7 @@ def test_click_to_call_places_the_call_through_the_providers_api_and_logs_it_on_
     assert [error["field"] for error in unknown["errors"]] == ["body.channel_id"]
     vera.call("POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": channel["id"], "to": "555"}, expect=422)
     # Without a number the call goes to the requester's phone; this requester has only an email address.
-    no_phone = vera.call("POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": channel["id"]}, expect=422)
+    no_phone = vera.call("POST", f"/api/v1/cases/{case['id']}/calls", json={"channel_id": channel["id"]}, expect=409)
     assert [error["field"] for error in no_phone["errors"]] == ["body.to"]
     assert len(twilio.created) == 1, "nothing refused reached the provider's call list"
 

@@ -2272,7 +2272,7 @@ export interface paths {
          * Call the customer from a case (click-to-call)
          * @description The provider rings ``to`` (by default the case's requester's first phone number) from the channel's first
          *     number and, once answered, connects the agent placing the call (their voice client); the call is logged on the
-         *     case as internal notes and on ``voice.events``. A requester with no phone and no ``to`` is a 422 naming
+         *     case as internal notes and on ``voice.events``. A requester with no phone and no ``to`` is a 409 naming
          *     ``body.to``.
          */
         post: operations["create_case_call"];
@@ -8208,7 +8208,7 @@ export interface components {
             channel_id: string;
             /**
              * To
-             * @description The customer's number (E.164). Left out: the case's requester's first phone number (a requester with none is a 422 naming this field).
+             * @description The customer's number (E.164). Left out: the case's requester's first phone number (a requester with none is a 409 naming this field).
              */
             to?: string | null;
         };
@@ -18625,6 +18625,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The survey link's sealed token. */
                 token: string;
             };
             cookie?: never;
@@ -18692,6 +18693,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The survey link's sealed token. */
                 token: string;
             };
             cookie?: never;
@@ -26412,7 +26414,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The provider refused the call */
+            /** @description The provider refused the call or Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;

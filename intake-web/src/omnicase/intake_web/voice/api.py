@@ -22,6 +22,7 @@ from omnicase.kit.errors import (
     Forbidden,
     NotFound,
     ServiceUnavailable,
+    StateConflict,
     UnknownReference,
     ValidationFailed,
     problem_responses,
@@ -125,6 +126,7 @@ resource_routes(
         VoiceChannelDisabled,
         NotAnAgent,
         CallNotPlaced,
+        StateConflict,
         ValidationFailed,
         ServiceUnavailable,
     ),
@@ -134,7 +136,7 @@ async def create_case_call(
 ) -> VoiceCall:
     """The provider rings ``to`` (by default the case's requester's first phone number) from the channel's first
     number and, once answered, connects the agent placing the call (their voice client); the call is logged on the
-    case as internal notes and on ``voice.events``. A requester with no phone and no ``to`` is a 422 naming
+    case as internal notes and on ``voice.events``. A requester with no phone and no ``to`` is a 409 naming
     ``body.to``."""
     if identity.kind != "user":
         raise NotAnAgent("Only a person places a call: the provider connects it to their voice client.")
@@ -162,7 +164,9 @@ async def create_case_call(
         missing = FieldError(
             field="body.to", message="the case's requester has no phone number: give one", code="missing"
         )
-        raise refusal("The case's requester has no phone number to call; name the number in `to`.", [missing])
+        # The body is valid; the stored contact decides: a 409 (CONTRIBUTING), naming the field that would settle it.
+        detail = "The case's requester has no phone number to call; name the number in `to`."
+        raise refusal(detail, [missing], conflicts={"missing"})
     to = phones[0]
     agent = uuid.UUID(identity.subject)
     urls = channel.urls(public_url(runtime.settings, request, ""))

@@ -183,5 +183,5 @@ class OutboundCallIn(StrictInput):
     to: PhoneNumber | None = Field(
         default=None,
         description="The customer's number (E.164). Left out: the case's requester's first phone number (a "
-        "requester with none is a 422 naming this field).",
+        "requester with none is a 409 naming this field).",
     )
