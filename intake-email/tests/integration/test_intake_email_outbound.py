@@ -259,3 +259,22 @@ async def test_a_reply_of_a_branded_case_wears_the_brands_signature_logo_colour_
     second = smtp_sink.messages[1].message
     assert second.get_body(("plain",)).get_content().replace("\r\n", "\n").endswith("\n-- \nThe desk\n")
     assert "border-top" not in second.get_body(("html",)).get_content()
+
+
+async def test_a_reply_on_a_case_no_mail_opened_leaves_from_a_mailbox_of_the_case_s_brand(
+    start_sending_service: Any, smtp_sink: Any, producer: Any
+) -> None:
+    """A chat's reply by email (issue 23): the brand's mailbox, not the desk's default, signs it."""
+    service = await start_sending_service()
+    default = await service.mailbox(display_name="Help desk")
+    service.settings.default_from_address = default["address"]
+    branded = await service.mailbox(display_name="Acme Help", brand="acme")
+    look = BrandLook(slug="acme", name="Acme")
+    await publish(producer, service.settings.topic_prefix, reply_request(in_reply_to=None, references=[], brand=look))
+    await eventually(lambda: _arrived(smtp_sink, 1), message="branded reply delivered")
+    assert smtp_sink.messages[0].message["From"] == f"Acme Help <{branded['address']}>"
+    # A brand with no mailbox of its own: the default, as before.
+    other = look.model_copy(update={"slug": "globex", "name": "Globex"})
+    await publish(producer, service.settings.topic_prefix, reply_request(in_reply_to=None, references=[], brand=other))
+    await eventually(lambda: _arrived(smtp_sink, 2), message="unbranded reply delivered")
+    assert smtp_sink.messages[1].message["From"] == f"Help desk <{default['address']}>"

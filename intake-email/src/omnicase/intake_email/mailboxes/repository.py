@@ -87,8 +87,12 @@ class MailboxRepository(Repository):
         found = await self.session.scalar(select(func.count()).where(mailboxes.c.address == address.lower()))
         return bool(found)
 
-    async def oldest(self) -> Mailbox | None:
-        row = (await self.session.execute(select(mailboxes).order_by(mailboxes.c.created_at).limit(1))).first()
+    async def oldest(self, *, brand: str | None = None) -> Mailbox | None:
+        """The first mailbox made (of ``brand``, when given)."""
+        query = select(mailboxes).order_by(mailboxes.c.created_at).limit(1)
+        if brand is not None:
+            query = query.where(mailboxes.c.brand == brand)
+        row = (await self.session.execute(query)).first()
         return None if row is None else _to_mailbox(row)
 
     async def start_verification(self, mailbox_id: uuid.UUID, token: str, now: datetime) -> None:

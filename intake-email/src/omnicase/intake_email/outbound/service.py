@@ -65,8 +65,11 @@ class OutboundService:
         # Derived from the id: a redelivered request composes the same Message-ID.
         return f"{outbound_id}@{self.settings.message_id_domain}"
 
-    async def _sending_mailbox(self, case_id: uuid.UUID, in_reply_to: str | None = None) -> Mailbox | None:
-        """The mailbox the case's mail came to; else the configured default; else the oldest mailbox.
+    async def _sending_mailbox(
+        self, case_id: uuid.UUID, in_reply_to: str | None = None, brand: str | None = None
+    ) -> Mailbox | None:
+        """The mailbox the case's mail came to; else the oldest of the case's brand (a chat's reply
+        by email, say); else the configured default; else the oldest mailbox.
 
         The mail being answered counts first: a new case's auto-response may be asked for before
         ``case.created`` (another topic) told us which case our stored mail opened.
@@ -77,11 +80,9 @@ class OutboundService:
             mailbox = await self.mailboxes.get(latest.mailbox_id)
             if mailbox is not None:
                 return mailbox
-        if self.settings.default_from_address:
-            mailbox = await self.mailboxes.by_address(self.settings.default_from_address)
-            if mailbox is not None:
-                return mailbox
-        return await self.mailboxes.oldest()
+        if brand is not None and (mailbox := await self.mailboxes.oldest(brand=brand)) is not None:
+            return mailbox
+        return await self._default_mailbox()
 
     async def _recipients(self, parties: list[Party]) -> list[tuple[str | None, str]]:
         """Real addresses only: never the null sender, never one of our own mailboxes (a loop)."""
@@ -103,7 +104,8 @@ class OutboundService:
         if await self.repository.get(request.outbound_id) is not None:
             return
         now = utcnow()
-        mailbox = await self._sending_mailbox(request.case_id, request.in_reply_to)
+        slug = request.brand.slug if request.brand is not None else None
+        mailbox = await self._sending_mailbox(request.case_id, request.in_reply_to, slug)
         recipients = await self._recipients(request.to)
         if request.automatic and recipients:
             since = now - timedelta(seconds=self.settings.auto_response_interval_seconds)
