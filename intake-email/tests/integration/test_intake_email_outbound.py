@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from omnicase.devtools.testing.plugin import eventually
+from omnicase.devtools.testing.plugin import BrandDesk, eventually
 from omnicase.devtools.testing.probes import read_topic
 from omnicase.intake_email.outbound.repository import OutboundRepository
 from omnicase.kit.events import BrandLook, Channel, NotificationRequested, OutboundMessageRequested, Party
@@ -262,19 +262,22 @@ async def test_a_reply_of_a_branded_case_wears_the_brands_signature_logo_colour_
 
 
 async def test_a_reply_on_a_case_no_mail_opened_leaves_from_a_mailbox_of_the_case_s_brand(
-    start_sending_service: Any, smtp_sink: Any, producer: Any
+    start_sending_service: Any, smtp_sink: Any, producer: Any, desk: BrandDesk
 ) -> None:
     """A chat's reply by email (issue 23): the brand's mailbox, not the desk's default, signs it."""
     service = await start_sending_service()
     default = await service.mailbox(display_name="Help desk")
     service.settings.default_from_address = default["address"]
-    branded = await service.mailbox(display_name="Acme Help", brand="acme")
-    look = BrandLook(slug="acme", name="Acme")
+    # A brand of this test's own: other tests' mailboxes (kept in the session's database) name "acme".
+    slug = f"acme-{uuid.uuid4().hex[:8]}"
+    desk.make(slug)
+    branded = await service.mailbox(display_name="Acme Help", brand=slug)
+    look = BrandLook(slug=slug, name="Acme")
     await publish(producer, service.settings.topic_prefix, reply_request(in_reply_to=None, references=[], brand=look))
     await eventually(lambda: _arrived(smtp_sink, 1), message="branded reply delivered")
     assert smtp_sink.messages[0].message["From"] == f"Acme Help <{branded['address']}>"
     # A brand with no mailbox of its own: the default, as before.
-    other = look.model_copy(update={"slug": "globex", "name": "Globex"})
+    other = look.model_copy(update={"slug": f"globex-{uuid.uuid4().hex[:8]}", "name": "Globex"})
     await publish(producer, service.settings.topic_prefix, reply_request(in_reply_to=None, references=[], brand=other))
     await eventually(lambda: _arrived(smtp_sink, 2), message="unbranded reply delivered")
     assert smtp_sink.messages[1].message["From"] == f"Help desk <{default['address']}>"
