@@ -44,7 +44,7 @@ import logging
 import time
 import traceback
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
@@ -100,16 +100,10 @@ class ConsumerConfig:
     dlq_flood_limit: int = 20
     dlq_flood_window: float = 60.0
     poll_timeout_ms: int = 200
-    # How long the broker may hold a fetch for more data while events flow. Tansu answers a
-    # fetch within half this wait, data or not, and data arriving meanwhile waits for the next
-    # fetch: each hop of a case's path (intake → case → routing → assignment) pays up to half
-    # of it. A consumer off that path takes the longer wait below.
-    fetch_max_wait_ms: int = 20
-    # The wait once no record has come for ``quiet_after_seconds`` (never shorter than the
-    # above): an idle suite's consumers ask the broker less often, the first event after a
-    # lull pays up to half of it, and the next fetches are short again.
-    quiet_fetch_max_wait_ms: int = 50
-    quiet_after_seconds: float = 2.0
+    # How long the broker may hold a fetch for more data: aiokafka's 500 ms default is
+    # paid on every quiet partition before a new event is seen. A consumer off the path from
+    # a customer's message to its case's assignment and SLA takes the longer wait below.
+    fetch_max_wait_ms: int = 50
     # How long an applied batch's offsets may wait to be committed with later ones.
     commit_interval_ms: int = 1_000
     # How many transactions apply one fetch, each taking whole partitions (so a key's order
@@ -198,7 +192,6 @@ class EventConsumer:
     _dead_lettered: deque[float] = field(default_factory=deque, init=False)
     _noted: dict[TopicPartition, int] = field(default_factory=dict, init=False)
     _last_commit: float = field(default=0.0, init=False)
-    _last_records: float = field(default=0.0, init=False)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -260,7 +253,6 @@ class EventConsumer:
                 )
                 if self._stopping.is_set():
                     continue
-                self._hold_fetches_for(fetched)
                 async with self.processing:
                     if fetched:
                         await self._process_batch(fetched)
@@ -277,29 +269,6 @@ class EventConsumer:
             self.failure = error
             logger.exception("consumer stopped", extra={"group": self.config.group})
             raise
-
-    @property
-    def fetch_wait_ms(self) -> int | None:
-        """How long the broker may hold this consumer's next fetch (None before start)."""
-        fetcher = getattr(self._consumer, "_fetcher", None)
-        wait = getattr(fetcher, "_fetch_max_wait_ms", None)
-        return wait if isinstance(wait, int) else None
-
-    def _hold_fetches_for(self, fetched: Mapping[TopicPartition, Sequence[object]]) -> None:
-        """The short hold while records flow, the quiet one after a lull (see :class:`ConsumerConfig`).
-
-        aiokafka reads its fetcher's wait for each fetch request it builds but offers no
-        setter; a version without the attribute keeps the short hold throughout.
-        """
-        now = time.monotonic()
-        if fetched:
-            self._last_records = now
-        wait = self.config.fetch_max_wait_ms
-        if now - self._last_records >= self.config.quiet_after_seconds:
-            wait = max(wait, self.config.quiet_fetch_max_wait_ms)
-        fetcher = getattr(self._consumer, "_fetcher", None)
-        if fetcher is not None and self.fetch_wait_ms is not None and self.fetch_wait_ms != wait:
-            fetcher._fetch_max_wait_ms = wait
 
     async def commit_noted(self) -> None:
         """Commit the offsets of every batch applied since the last commit."""
