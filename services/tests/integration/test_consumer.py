@@ -313,6 +313,42 @@ async def test_offsets_of_applied_batches_are_committed_when_the_consumer_falls_
     assert sum(offset or 0 for offset in committed) == 3, "the next member starts after what this one applied"
 
 
+async def test_fetches_are_held_briefly_while_events_flow_and_longer_once_the_group_falls_quiet(
+    scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
+) -> None:
+    """Each hop of a case's path waits for a fetch to end; an idle suite should not ask the broker all the time."""
+    consumer = make_consumer(
+        scratch_schema,
+        producer,
+        kafka_bootstrap,
+        suite_topics,
+        effects.record,
+        fetch_max_wait_ms=20,
+        quiet_fetch_max_wait_ms=60,
+        quiet_after_seconds=5.0,
+    )
+    await consumer.start()
+    try:
+        await eventually(_fetch_wait(consumer, 60), message="quiet from the start: the long hold")
+        case_id = uuid.uuid4()
+        await publish_numbered(producer, suite_topics, case_id, range(1, 3))
+        await eventually(count_at_least(effects, scratch_schema, 2), message="both applied")
+        assert consumer.fetch_wait_ms == 20, "records flowing: the short hold"
+        await eventually(_fetch_wait(consumer, 60), message="five seconds without records: the long hold again")
+        await publish_numbered(producer, suite_topics, case_id, range(3, 4))
+        await eventually(count_at_least(effects, scratch_schema, 3), message="the event after the lull applied")
+        assert consumer.fetch_wait_ms == 20
+    finally:
+        await consumer.stop()
+
+
+def _fetch_wait(consumer: EventConsumer, expected: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return consumer.fetch_wait_ms == expected
+
+    return check
+
+
 def _offsets_at(bootstrap: str, prefix: str, total: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         offsets = await _committed_offsets(bootstrap, f"{prefix}kit-test", physical(Topic.CASE_EVENTS, prefix))

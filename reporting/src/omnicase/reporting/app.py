@@ -33,10 +33,12 @@ def create_app(settings: ReportingSettings | None = None, *, schedules: Schedule
         inbox_table=inbox,
         consumers=[
             ConsumerBinding(
+                # Off the case path: a report is read seconds after the fact, not within them.
                 ConsumerConfig(
                     group="reporting",
                     topics=[Topic.CASE_EVENTS, Topic.SLA_EVENTS, Topic.SWARM_EVENTS, Topic.KNOWLEDGE_EVENTS],
                     accepts=ACCEPTS,
+                    fetch_max_wait_ms=OFF_THE_CASE_PATH_FETCH_WAIT_MS,
                 ),
                 read_model_handler(),
             ),

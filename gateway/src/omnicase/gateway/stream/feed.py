@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from omnicase.gateway.stream.events import STREAMED, CaseFacts, StreamEvent, stream_event
 from omnicase.gateway.stream.positions import Position, Positions, encode
+from omnicase.kit.bus.fetch_hold import FetchHold
 from omnicase.kit.bus.producer import EVENT_TYPE_HEADER, record_header
 from omnicase.kit.bus.tail import open_tail
 from omnicase.kit.events import Envelope
@@ -99,6 +100,8 @@ class StreamFeed:
         self.history_max_events = history_max_events
         self.queue_size = queue_size
         self._consumer: AIOKafkaConsumer | None = None
+        # An offer rings a console through this fetch: the short hold while events flow.
+        self._hold = FetchHold()
         self._task: asyncio.Task[None] | None = None
         self._history: deque[tuple[float, StreamEvent]] = deque()
         # Per partition: the lowest offset history still answers for, the next offset read,
@@ -169,6 +172,7 @@ class StreamFeed:
         while True:
             try:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=2000)
+                self._hold.after_fetch(consumer, bool(batches))
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -55,6 +55,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from omnicase.kit.backoff import JITTER
 from omnicase.kit.bus.batch import BatchHandler, Received, WantsEvents
+from omnicase.kit.bus.fetch_hold import FetchHold, held_ms
 from omnicase.kit.bus.producer import (
     EVENT_TYPE_HEADER,
     INTAKE_CHANNEL_HEADER,
@@ -100,10 +101,13 @@ class ConsumerConfig:
     dlq_flood_limit: int = 20
     dlq_flood_window: float = 60.0
     poll_timeout_ms: int = 200
-    # How long the broker may hold a fetch for more data: aiokafka's 500 ms default is
-    # paid on every quiet partition before a new event is seen. A consumer off the path from
-    # a customer's message to its case's assignment and SLA takes the longer wait below.
-    fetch_max_wait_ms: int = 50
+    # How long the broker may hold a fetch while records flow, and once none came for
+    # ``quiet_after_seconds`` (:mod:`omnicase.kit.bus.fetch_hold`: each hop of a case's path
+    # pays up to half the wait). A consumer off that path takes
+    # ``OFF_THE_CASE_PATH_FETCH_WAIT_MS`` here, which the quiet wait never shortens.
+    fetch_max_wait_ms: int = 20
+    quiet_fetch_max_wait_ms: int = 50
+    quiet_after_seconds: float = 2.0
     # How long an applied batch's offsets may wait to be committed with later ones.
     commit_interval_ms: int = 1_000
     # How many transactions apply one fetch, each taking whole partitions (so a key's order
@@ -192,6 +196,12 @@ class EventConsumer:
     _dead_lettered: deque[float] = field(default_factory=deque, init=False)
     _noted: dict[TopicPartition, int] = field(default_factory=dict, init=False)
     _last_commit: float = field(default=0.0, init=False)
+    _hold: FetchHold = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._hold = FetchHold(
+            self.config.fetch_max_wait_ms, self.config.quiet_fetch_max_wait_ms, self.config.quiet_after_seconds
+        )
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -253,6 +263,7 @@ class EventConsumer:
                 )
                 if self._stopping.is_set():
                     continue
+                self._hold.after_fetch(consumer, bool(fetched))
                 async with self.processing:
                     if fetched:
                         await self._process_batch(fetched)
@@ -269,6 +280,11 @@ class EventConsumer:
             self.failure = error
             logger.exception("consumer stopped", extra={"group": self.config.group})
             raise
+
+    @property
+    def fetch_wait_ms(self) -> int | None:
+        """How long the broker may hold this consumer's next fetch (None before start)."""
+        return held_ms(self._consumer)
 
     async def commit_noted(self) -> None:
         """Commit the offsets of every batch applied since the last commit."""
