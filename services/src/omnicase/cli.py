@@ -24,8 +24,12 @@ import os
 import socket
 import sys
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
 
 from omnicase.kit.settings import SettingsError, normalize_database_url
+
+if TYPE_CHECKING:
+    import uvicorn
 
 COMMANDS_ENTRY_POINT_GROUP = "omnicase.commands"
 
@@ -58,17 +62,30 @@ def _serve(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     settings = app.state.settings
-    config = uvicorn.Config(
+    # Several processes of one service share its port: the kernel spreads connections among them.
+    listener = socket.create_server((settings.host, settings.port), reuse_port=settings.shared_port, backlog=2048)
+    uvicorn.Server(server_config(app)).run(sockets=[listener])
+    return 0
+
+
+# A client must drop an idle connection before the server does: one the server closes as the
+# client sends on it is a request lost in flight (the gateway answered 503). httpx keeps idle
+# connections 5 s, as uvicorn did; load balancers 60 s (AWS's default idle timeout).
+KEEP_ALIVE_SECONDS = 75
+
+
+def server_config(app: Any) -> uvicorn.Config:
+    """How ``omnicase serve`` runs a service's app."""
+    import uvicorn
+
+    return uvicorn.Config(
         app,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=15,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         proxy_headers=False,
     )
-    # Several processes of one service share its port: the kernel spreads connections among them.
-    listener = socket.create_server((settings.host, settings.port), reuse_port=settings.shared_port, backlog=2048)
-    uvicorn.Server(config).run(sockets=[listener])
-    return 0
 
 
 def _topics(args: argparse.Namespace) -> int:
