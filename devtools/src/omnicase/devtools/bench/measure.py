@@ -96,31 +96,6 @@ class CpuMeter:
         return CpuUsage(100 * process / wall if wall > 0 else 0.0, host)
 
 
-async def until_quiet(*, below: float, hold: float = 2.0, within: float = 120.0) -> tuple[float, float | None]:
-    """Wait until the host's CPU stays under ``below`` % of all cores for ``hold`` seconds.
-
-    Returns the seconds waited and the last host CPU seen (``within`` seconds at most: a host
-    that never quietens is reported, not waited on forever). Without /proc it returns at once.
-    """
-    started = time.perf_counter()
-    quiet_since: float | None = None
-    host: float | None = None
-    while time.perf_counter() - started < within:
-        meter = CpuMeter()
-        await asyncio.sleep(0.5)
-        host = meter.usage().host_pct
-        if host is None:
-            break
-        now = time.perf_counter()
-        if host >= below:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = now
-        elif now - quiet_since >= hold:
-            break
-    return time.perf_counter() - started, host
-
-
 def _host_jiffies() -> tuple[int, int] | None:
     """(busy, total) jiffies of all CPUs from /proc/stat; None where there is no /proc."""
     try:

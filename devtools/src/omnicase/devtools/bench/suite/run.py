@@ -66,14 +66,15 @@ from typing import Any
 import httpx
 
 from omnicase.devtools.bench.config import BenchError, env_number
-from omnicase.devtools.bench.measure import CpuMeter, CpuUsage, Measurement, await_with_progress, until_quiet
+from omnicase.devtools.bench.measure import CpuMeter, CpuUsage, Measurement, await_with_progress
 from omnicase.devtools.bench.suite.api import LABELS, MIX, ApiResult, api_load
 from omnicase.devtools.bench.suite.cpu import CpuSnapshot
+from omnicase.devtools.bench.suite.drain import until_drained
 from omnicase.devtools.bench.suite.intake import IntakeResult, post_forms, send_emails
 from omnicase.devtools.bench.suite.observe import PipelineObserver
 from omnicase.devtools.bench.suite.setup import AGENT_CAPACITY, SetupError, SuiteSetup, agents_needed, configure_suite
 from omnicase.devtools.devstack.postgres import EmbeddedPostgres
-from omnicase.devtools.testing.stack import StackError, SuiteStack
+from omnicase.devtools.testing.stack import SUITE_SERVICES, StackError, SuiteStack
 
 RAISED_RATE_LIMIT = 10_000_000
 # Messages per second per channel the agents' capacity is sized for in a timed round (above the goal).
@@ -82,10 +83,9 @@ RATE_CEILING = 400
 PACED_SHARE = 0.5
 PACED_SECONDS = 10.0
 PACED_MIN = 3
-# The paced round waits for the suite to settle first: host CPU (all cores) under this for 2 s,
-# for at most ``BENCH_SUITE_SETTLE_TIMEOUT`` seconds. The suite idles (pollers, the console load)
-# well under it on a host of its own; on a shared one the round begins at the timeout, and says so.
-QUIET_HOST_CPU = 30.0
+# The paced round waits for the work behind the full-speed one to be done (every outbox
+# published, every consumer caught up: :mod:`~omnicase.devtools.bench.suite.drain`), for at most
+# ``BENCH_SUITE_SETTLE_TIMEOUT`` seconds; a round that begins at the timeout says so.
 # Connections of the agent console load: a console fleet's worth, far above what the default rate needs.
 CONSOLE_CONNECTIONS = 64
 ADMIN_EMAIL = "bench-admin@bench.example"
@@ -206,7 +206,8 @@ async def suite_bench(
         await observer.start()
         try:
             postgres_pid = postgres.process.pid if postgres.process is not None else None
-            result = await _load(config, stack, setup, observer, run, stall_timeout, say, postgres_pid)
+            dsn = f"postgresql://postgres@{postgres.host}:{postgres.port}/{database}"
+            result = await _load(config, stack, setup, observer, run, stall_timeout, say, postgres_pid, dsn)
         finally:
             await observer.stop()
         result.diagnostics["summary"].append(
@@ -240,6 +241,7 @@ async def _load(
     stall_timeout: float,
     say: Callable[[str], None],
     postgres_pid: int | None,
+    postgres_dsn: str,
 ) -> SuiteRun:
     intake = _Intake(config, stack, setup, observer, run, stall_timeout)
     warm_started = time.perf_counter()
@@ -286,20 +288,24 @@ async def _load(
             say(
                 f"  full speed: {_through_rate(emails, observer) or 0:.1f} mails/s and "
                 f"{_through_rate(forms, observer) or 0:.1f} forms/s all the way to their SLA clocks; "
-                f"waiting for the work behind them (acknowledgements, auto-replies, timers) to settle …"
+                f"waiting for the work behind them (acknowledgements, auto-replies, read models) to be done …"
             )
-            # Every message has its SLA clocks, but what follows them (acknowledgements back to the
-            # intakes, auto-replies, offers, timers) may still be queued: a paced round started
-            # now would measure that backlog, not the path below saturation.
-            settle_seconds, settle_host = await until_quiet(below=QUIET_HOST_CPU, within=config.settle_timeout)
+            # A paced round started now would measure the backlog behind the SLA clocks, not the
+            # path below saturation.
+            drained = await until_drained(
+                postgres_dsn, {name: stack.url(name) for name in SUITE_SERVICES}, within=config.settle_timeout
+            )
             # What the messages still cost once their SLA clocks were set (a consumer behind, the
             # relays, acknowledgements): it is part of each message's price too.
             behind = CpuSnapshot.take(postgres_pid).ms_per_message(cpu_after, carried)
+            host = drained.host_cpu_pct
+            idle = "" if host is None else f"; host CPU then {host:.0f}% (console load on)"
             settle = (
-                f"paced round began {settle_seconds:.1f}s after the full-speed one, once host CPU stayed "
-                f"under {QUIET_HOST_CPU:g}% for 2s"
-                if settle_host is None or settle_host < QUIET_HOST_CPU
-                else f"paced round began after {settle_seconds:.0f}s although host CPU was still {settle_host:.0f}%"
+                f"paced round began {drained.seconds:.1f}s after the full-speed one, once every outbox was "
+                f"published and every consumer caught up for 2s{idle}"
+                if drained.backlog.empty
+                else f"paced round began after {drained.seconds:.0f}s with work still queued "
+                f"({drained.backlog.describe()})"
             )
             say(
                 f"  {settle}; now {paced_emails.sent} mails at {email_rate:.1f}/s and {paced_forms.sent} forms at "
