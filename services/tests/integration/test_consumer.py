@@ -313,7 +313,7 @@ async def test_offsets_of_applied_batches_are_committed_when_the_consumer_falls_
     assert sum(offset or 0 for offset in committed) == 3, "the next member starts after what this one applied"
 
 
-async def test_fetches_are_held_briefly_while_events_flow_and_longer_once_the_group_falls_quiet(
+async def test_fetches_are_held_briefly_while_events_flow_and_longer_the_longer_the_group_is_quiet(
     scratch_schema: ScratchSchema, producer: EventProducer, kafka_bootstrap: str, suite_topics: str, effects: Effects
 ) -> None:
     """Each hop of a case's path waits for a fetch to end; an idle suite should not ask the broker all the time."""
@@ -325,16 +325,19 @@ async def test_fetches_are_held_briefly_while_events_flow_and_longer_once_the_gr
         effects.record,
         fetch_max_wait_ms=20,
         quiet_fetch_max_wait_ms=60,
-        quiet_after_seconds=5.0,
+        quiet_after_seconds=3.0,
+        idle_fetch_max_wait_ms=120,
+        idle_after_seconds=6.0,
     )
     await consumer.start()
     try:
-        await eventually(_fetch_wait(consumer, 60), message="quiet from the start: the long hold")
+        await eventually(_fetch_wait(consumer, 120), message="nothing yet: the idle hold")
         case_id = uuid.uuid4()
         await publish_numbered(producer, suite_topics, case_id, range(1, 3))
         await eventually(count_at_least(effects, scratch_schema, 2), message="both applied")
         assert consumer.fetch_wait_ms == 20, "records flowing: the short hold"
-        await eventually(_fetch_wait(consumer, 60), message="five seconds without records: the long hold again")
+        await eventually(_fetch_wait(consumer, 60), message="three seconds without records: the quiet hold")
+        await eventually(_fetch_wait(consumer, 120), message="six seconds without records: the idle hold")
         await publish_numbered(producer, suite_topics, case_id, range(3, 4))
         await eventually(count_at_least(effects, scratch_schema, 3), message="the event after the lull applied")
         assert consumer.fetch_wait_ms == 20

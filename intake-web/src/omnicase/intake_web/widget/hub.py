@@ -26,6 +26,7 @@ from aiokafka.errors import KafkaError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.kit.bus.fetch_hold import FetchHold
 from omnicase.kit.bus.tail import open_tail
 from omnicase.kit.topics import Topic, physical
 
@@ -94,6 +95,8 @@ class ConversationFeed:
         self.topic = physical(Topic.INTAKE_MESSAGES, topic_prefix)
         self._task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
+        # A reply rings the visitor's panel through this fetch: the short hold while replies flow.
+        self._hold = FetchHold()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="intake-web-widget-feed")
@@ -127,6 +130,7 @@ class ConversationFeed:
         self.ready.set()
         while True:
             batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            self._hold.after_fetch(consumer, bool(batches))
             for records in batches.values():
                 for record in records:
                     conversation_id = conversation_of(record.key)

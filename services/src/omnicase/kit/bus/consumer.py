@@ -101,13 +101,16 @@ class ConsumerConfig:
     dlq_flood_limit: int = 20
     dlq_flood_window: float = 60.0
     poll_timeout_ms: int = 200
-    # How long the broker may hold a fetch while records flow, and once none came for
-    # ``quiet_after_seconds`` (:mod:`omnicase.kit.bus.fetch_hold`: each hop of a case's path
-    # pays up to half the wait). A consumer off that path takes
-    # ``OFF_THE_CASE_PATH_FETCH_WAIT_MS`` here, which the quiet wait never shortens.
+    # How long the broker may hold a fetch while records flow, once none came for
+    # ``quiet_after_seconds``, and once none came for ``idle_after_seconds``
+    # (:mod:`omnicase.kit.bus.fetch_hold`: each hop of a case's path pays up to half the wait).
+    # A consumer off that path takes ``OFF_THE_CASE_PATH_FETCH_WAIT_MS`` here, which the
+    # longer waits never shorten.
     fetch_max_wait_ms: int = 20
     quiet_fetch_max_wait_ms: int = 50
     quiet_after_seconds: float = 2.0
+    idle_fetch_max_wait_ms: int = 250
+    idle_after_seconds: float = 30.0
     # How long an applied batch's offsets may wait to be committed with later ones.
     commit_interval_ms: int = 1_000
     # How many transactions apply one fetch, each taking whole partitions (so a key's order
@@ -199,8 +202,13 @@ class EventConsumer:
     _hold: FetchHold = field(init=False)
 
     def __post_init__(self) -> None:
+        config = self.config
         self._hold = FetchHold(
-            self.config.fetch_max_wait_ms, self.config.quiet_fetch_max_wait_ms, self.config.quiet_after_seconds
+            config.fetch_max_wait_ms,
+            config.quiet_fetch_max_wait_ms,
+            config.quiet_after_seconds,
+            config.idle_fetch_max_wait_ms,
+            config.idle_after_seconds,
         )
 
     # -- lifecycle ------------------------------------------------------------------
