@@ -33,6 +33,7 @@ from omnicase.devtools.testing.frontend import (
     deliver,
     newest_case_of,
     online_agent,
+    restarted,
     wait_for,
 )
 from omnicase.devtools.testing.stack import SuiteStack
@@ -416,7 +417,10 @@ def _cases_of_channel(desk: Desk, channel_id: str, count: int) -> list[str] | No
     return cases if len(cases) >= count else None
 
 
-def test_answers_first_an_article_solves_the_chat_or_the_visitor_talks_to_someone(desk: Desk, chromium: str) -> None:
+def test_answers_first_hold_the_question_until_the_visitor_asks_for_someone_through_a_restart(
+    desk: Desk, chromium: str, stack: SuiteStack
+) -> None:
+    channel_id = desk.answers_channel["id"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
@@ -425,33 +429,53 @@ def test_answers_first_an_article_solves_the_chat_or_the_visitor_talks_to_someon
             suggested = page.get_by_role("link", name="Tracking your parcel")
             expect(suggested).to_be_visible(timeout=60_000)
             assert "/public/help/acme/en/articles/" in (suggested.get_attribute("href") or "")
+            assert _cases_of_channel(desk, channel_id, 1) is None, "the question went to the desk before a choice"
             page.get_by_role("button", name="This answered my question: Tracking your parcel").click()
             expect(page.get_by_text("Glad it helped!")).to_be_visible()
             expect(page.get_by_role("button", name="Talk to someone")).to_have_count(0)
-
-            (case_id,) = wait_for(
-                lambda: _cases_of_channel(desk, desk.answers_channel["id"], 1), within=30, message="no case"
+            # Solved by the article before it was a case: knowledge counts it, and no case is opened.
+            wait_for(
+                lambda: desk.admin.get(f"/api/v1/kb/articles/{desk.article['id']}/deflection")["solved"] == 1,
+                within=30,
+                message="knowledge never counted the article's Yes",
             )
-            solved = wait_for(
-                lambda: (case := desk.admin.get(f"/api/v1/cases/{case_id}"))["status"] == "solved" and case,
-                within=60,
-                message="the article's Yes never solved the chat's case",
-            )
-            assert solved["brand"] == "acme"
-            deflection = desk.admin.get(f"/api/v1/kb/articles/{desk.article['id']}/deflection")
-            assert deflection["solved"] == 1
+            assert desk.admin.get(f"/api/v1/channels/{channel_id}/messages")["items"] == []
 
-            # Another visitor wants a person: the case stays open for the desk.
+            # Another visitor writes twice while the articles are shown; intake-web restarts meanwhile.
             other = browser.new_context().new_page()
             _visitor_writes(other, desk.answers_site, "Where can I track my parcel? It is late.")
             expect(other.get_by_role("link", name="Tracking your parcel")).to_be_visible(timeout=60_000)
+            other.get_by_label("Your message").fill("The order is A-99.")
+            other.get_by_label("Your message").press("Enter")
+            expect(other.locator("#ocw-log .ocw-visitor").last).not_to_contain_text("Sending")
+            killed = stack.service_process("intake-web").pid
+            stack.kill_service("intake-web")
+            wait_for(lambda: restarted(stack, "intake-web", killed), within=60, message="intake-web was not restarted")
+            wait_for(
+                lambda: desk.admin.http.get(f"/api/v1/channels/{channel_id}").status_code == 200,
+                within=60,
+                message="intake-web did not answer again",
+            )
+            assert desk.admin.get(f"/api/v1/channels/{channel_id}/messages")["items"] == []
             other.get_by_role("button", name="Talk to someone").click()
             expect(other.get_by_text("Someone from our team will answer here shortly.")).to_be_visible()
-            cases = wait_for(
-                lambda: _cases_of_channel(desk, desk.answers_channel["id"], 2), within=30, message="no second case"
-            )
-            (waiting,) = [case for case in cases if case != case_id]
-            assert desk.admin.get(f"/api/v1/cases/{waiting}")["status"] != "solved"
+            case_id = wait_for(
+                lambda: _cases_of_channel(desk, channel_id, 1),
+                within=60,
+                message="the held question never became a case",
+            )[0]
+
+            def both() -> list[str] | None:
+                items = desk.admin.get(f"/api/v1/cases/{case_id}/messages")["items"]
+                texts = [item["text"] for item in items if item["direction"] == "inbound"]
+                return texts if len(texts) >= 2 else None
+
+            inbound = wait_for(both, within=60, message="the held messages never reached the case")
+            assert sorted(inbound) == ["The order is A-99.", "Where can I track my parcel? It is late."]
+            assert desk.admin.get(f"/api/v1/cases/{case_id}")["status"] != "solved"
+            messages = desk.admin.get(f"/api/v1/channels/{channel_id}/messages")["items"]
+            assert len(messages) == 2
+            assert {str(message["case_id"]) for message in messages} == {case_id}, "one case for the conversation"
         finally:
             browser.close()
 

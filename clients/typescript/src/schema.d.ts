@@ -8964,10 +8964,16 @@ export interface components {
             pre_chat?: components["schemas"]["PreChat"] | null;
             /**
              * Answers First
-             * @description Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message; 'This answered my question' solves the case by the article.
+             * @description Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message, held back from the desk meanwhile: 'Talk to someone' hands it (and anything written since) over as the case's messages; 'This answered my question' ends the chat with no case (counted in the article's deflection). No articles found: handed over at once.
              * @default false
              */
             answers_first?: boolean;
+            /**
+             * Hand Over After Seconds
+             * @description Answers first: a visitor who neither chooses nor writes again this long after their last message is handed over to the desk anyway.
+             * @default 180
+             */
+            hand_over_after_seconds?: number;
             /**
              * Max Message Chars
              * @description Longest visitor message.
@@ -9739,9 +9745,9 @@ export interface components {
         SuggestionRequest: {
             /**
              * Case Id
-             * Format: uuid
+             * @description The case the question opened; null: a chat question not a case yet (the widget's answers first hold it back until the visitor asks for a person): its suggestions and their answers are counted (`GET /articles/{id}/deflection`), with no `knowledge.events`, and a Yes solves nothing.
              */
-            case_id: string;
+            case_id?: string | null;
             /**
              * Subject
              * @default

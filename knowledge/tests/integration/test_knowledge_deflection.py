@@ -158,3 +158,39 @@ async def test_no_leaves_the_case_open_and_bad_links_and_requests_are_refused(
     assert [error["field"] for error in bad.json()["errors"]] == ["body.limit"]
     counted = (await client.get(f"/api/v1/kb/articles/{article}/deflection")).json()
     assert (counted["suggested"], counted["opened"], counted["solved"]) == (1, 1, 0)
+
+
+async def test_a_chat_question_not_a_case_yet_counts_its_yes_and_solves_nothing(
+    client: httpx.AsyncClient, brand: str, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    article = await publish(
+        client, brand, "en", "Change your delivery address", "Open **Orders** and pick *Deliver elsewhere*."
+    )
+    asked = await client.post(
+        "/api/v1/kb/suggestions",
+        json={"subject": "Delivery address", "text": "How do I change my delivery address?", "brand": brand},
+    )
+    assert asked.status_code == 201, asked.text
+    (item,) = asked.json()["items"]
+    assert item["article_id"] == article
+    token = _token((await client.get(_relative(item["url"]))).text)
+    solved = await client.post(f"/public/help/{brand}/en/articles/{article}/answer", data={"s": token, "answer": "yes"})
+    assert solved.status_code == 200, solved.text
+    counted = (await client.get(f"/api/v1/kb/articles/{article}/deflection")).json()
+    assert (counted["suggested"], counted["opened"], counted["solved"]) == (1, 1, 1)
+    # No case to solve and none to tell reporting of: the Yes reached no topic, the article links no case.
+    # (A marker suggestion for a case, asked after, shows the topics were read up to it.)
+    marker_case = str(uuid.uuid4())
+    marker = await client.post(
+        "/api/v1/kb/suggestions",
+        json={"case_id": marker_case, "subject": "Delivery address", "text": "delivery address", "brand": brand},
+    )
+    assert marker.status_code == 201, marker.text
+    told = await read_topic(
+        kafka_bootstrap,
+        physical(Topic.KNOWLEDGE_EVENTS, topic_prefix),
+        expect=1,
+        keep=lambda record: record.key == article.encode() and json.loads(record.value)["type"] in DEFLECTION,
+    )
+    assert [json.loads(record.value)["data"]["case_id"] for record in told] == [marker_case]
+    assert (await client.get(f"/api/v1/kb/articles/{article}/cases")).json()["items"] == []

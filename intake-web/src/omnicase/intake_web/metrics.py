@@ -14,3 +14,11 @@ WIDGET_REPLIES_MAILED = Counter(
     "omnicase_intake_web_widget_replies_mailed_total",
     "Chat replies the visitor left unread, asked of case-core to go by email",
 )
+HELD_HANDED_OVER = Counter(
+    "omnicase_intake_web_widget_held_handed_over_total",
+    "Chat questions held back for answers first, then handed to the desk (asked for, timed out, or no articles)",
+)
+HELD_ANSWERED = Counter(
+    "omnicase_intake_web_widget_held_answered_total",
+    "Chat questions held back for answers first that an article answered: no case was opened",
+)

@@ -244,7 +244,14 @@ widget_conversations = Table(
         server_default=text("0"),
         comment="The last entry an open socket or event stream of the visitor's carried.",
     ),
+    Column(
+        "held_until",
+        DateTime(timezone=True),
+        comment="Answers first: the visitor's messages are held from the desk until they ask for a person, "
+        "or until then.",
+    ),
     Index("ix_widget_conversations_answers_wanted", "updated_at", postgresql_where=text("answers = 'wanted'")),
+    Index("ix_widget_conversations_held_until", "held_until", postgresql_where=text("held_until IS NOT NULL")),
 )
 
 # What the visitor and the desk said in a conversation, in order: the widget's transcript.
@@ -265,6 +272,7 @@ widget_entries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("email_due_at", DateTime(timezone=True), comment="An agent reply's mail, if still unread then."),
     Column("emailed_at", DateTime(timezone=True), comment="When its mail was asked of case-core."),
+    Column("held", JSONB, comment="A visitor message held back (answers first): its intake message's parts."),
     PrimaryKeyConstraint("conversation_id", "seq"),
     UniqueConstraint("conversation_id", "client_id"),
     UniqueConstraint("outbound_id"),

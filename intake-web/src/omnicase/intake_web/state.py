@@ -108,7 +108,7 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
             channel_secrets=channel_secrets,
             sealer=sealer,
             widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub),
-            answers=WidgetAnswers(runtime.database, runtime.outbox, hub, suggester, channel_secrets),
+            answers=WidgetAnswers(runtime.database, runtime.outbox, runtime.blobs, hub, suggester, channel_secrets),
             call_agents=call_agents,
             cases=cases,
             brands=brands,

@@ -124,7 +124,8 @@ suggestions = Table(
     "suggestions",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("case_id", Uuid, nullable=False),
+    # None: a chat question held back from becoming a case while its articles are shown (answers first).
+    Column("case_id", Uuid),
     Column("article_id", Uuid, ForeignKey("knowledge.articles.id", ondelete="CASCADE"), nullable=False),
     Column("locale", String(35), nullable=False),
     Column("score", Float, nullable=False),

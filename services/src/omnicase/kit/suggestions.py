@@ -36,9 +36,17 @@ class ArticleSuggester(PeerClient):
     def __init__(self, base_url: str, secret: str, *, caller: str, timeout_seconds: float = 3.0) -> None:
         super().__init__("knowledge", base_url, secret, caller=caller, scopes=SCOPES, timeout_seconds=timeout_seconds)
 
-    async def suggest(self, case_id: uuid.UUID, subject: str, text: str, brand: str | None) -> list[SuggestedArticle]:
-        """Up to three articles for the case's question; none when knowledge cannot answer now."""
-        body = {"case_id": str(case_id), "subject": subject[:1000], "text": text[:MAX_TEXT], "brand": brand}
+    async def suggest(
+        self, case_id: uuid.UUID | None, subject: str, text: str, brand: str | None
+    ) -> list[SuggestedArticle]:
+        """Up to three articles for the case's question (``case_id`` None: a question that is no case yet, whose
+        answers knowledge counts and solves nothing by); none when knowledge cannot answer now."""
+        body = {
+            "case_id": None if case_id is None else str(case_id),
+            "subject": subject[:1000],
+            "text": text[:MAX_TEXT],
+            "brand": brand,
+        }
         try:
             response = await self.client.post(
                 f"{self.base_url}/api/v1/kb/suggestions", json=body, headers=self.headers()
@@ -52,6 +60,10 @@ class ArticleSuggester(PeerClient):
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
             logger.warning(
                 "no suggested articles: knowledge did not answer",
-                extra={"case_id": str(case_id), "caller": self.caller, "error": repr(error)},
+                extra={
+                    "case_id": None if case_id is None else str(case_id),
+                    "caller": self.caller,
+                    "error": repr(error),
+                },
             )
             return []

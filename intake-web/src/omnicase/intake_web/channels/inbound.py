@@ -32,6 +32,8 @@ class InboundItem:
     media: tuple[MediaRef, ...] = ()
     # Tags this message's case gets beside the channel's (the widget's pre-chat topic).
     tags: tuple[str, ...] = ()
+    # Files in the blob store already (the widget's uploads), carried as they are.
+    attachments: tuple[AttachmentRef, ...] = ()
 
 
 class PayloadError(ValueError):
@@ -196,7 +198,7 @@ async def store(
     stored: list[uuid.UUID] = []
     now = utcnow()
     for index, item in enumerate(items):
-        attachments = [
+        attachments = [*item.attachments] + [
             AttachmentRef(
                 sha256=await blobs.put(media.data),
                 filename=media.filename,

@@ -225,8 +225,17 @@ class WidgetConfig(StrictInput):
     pre_chat: PreChat | None = Field(default=None, description="A short form before the first message.")
     answers_first: StrictBool = Field(
         default=False,
-        description="Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message; "
-        "'This answered my question' solves the case by the article.",
+        description="Show up to 3 help-center articles (knowledge's suggestions) for the visitor's first message, "
+        "held back from the desk meanwhile: 'Talk to someone' hands it (and anything written since) over as the "
+        "case's messages; 'This answered my question' ends the chat with no case (counted in the article's "
+        "deflection). No articles found: handed over at once.",
+    )
+    hand_over_after_seconds: Integer = Field(
+        default=180,
+        ge=1,
+        le=3600,
+        description="Answers first: a visitor who neither chooses nor writes again this long after their last "
+        "message is handed over to the desk anyway.",
     )
     max_message_chars: Integer = Field(default=4000, ge=1, le=20_000, description="Longest visitor message.")
     business_hours: WidgetHours | None = Field(

@@ -23,9 +23,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.schemas import WidgetConfig
 from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.channels.service import ChannelService
+from omnicase.intake_web.metrics import HELD_ANSWERED, HELD_HANDED_OVER
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.widget.hub import ConversationHub, thread_key
 from omnicase.intake_web.widget.repository import (
@@ -35,10 +37,13 @@ from omnicase.intake_web.widget.repository import (
     NONE,
     NOTE,
     SHOWN,
+    ConversationState,
     Entry,
     WantedAnswers,
     WidgetRepository,
 )
+from omnicase.intake_web.widget.service import hand_over_held
+from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.errors import NOT_FOUND_CODE, FieldError, ServiceUnavailable, StateConflict, refusal
@@ -60,31 +65,39 @@ class WidgetAnswers:
         self,
         database: Database,
         outbox: Outbox,
+        blobs: BlobStore,
         hub: ConversationHub,
         suggester: ArticleSuggester,
         secrets: ChannelSecrets,
     ) -> None:
         self.database = database
         self.outbox = outbox
+        self.blobs = blobs
         self.hub = hub
         self.suggester = suggester
         self.secrets = secrets
 
     async def run_once(self) -> int:
-        """Suggest articles to the conversations waiting for them; returns how many were handled."""
+        """Suggest articles to the conversations waiting for them, and hand over the questions held past their
+        time; returns how many were handled."""
+        return await self._suggest_wanted() + await self._hand_over_due()
+
+    async def _suggest_wanted(self) -> int:
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
             wanted = await widget.claim_wanted(BATCH)
-            brands: dict[uuid.UUID, str | None] = {}
+            channels: dict[uuid.UUID, StoredChannel | None] = {}
             for item in wanted:
-                channel = await ChannelService(session, self.secrets).find(item.channel_id)
-                config = channel.config if channel is not None else None
-                brands[item.conversation_id] = config.brand if isinstance(config, WidgetConfig) else None
-            found = await asyncio.gather(*(self._suggest(item, brands[item.conversation_id]) for item in wanted))
+                channels[item.conversation_id] = await ChannelService(session, self.secrets).find(item.channel_id)
+            found = await asyncio.gather(
+                *(self._suggest(item, _brand(channels[item.conversation_id])) for item in wanted)
+            )
             now = utcnow()
             for item, articles in zip(wanted, found, strict=True):
                 if not articles:
+                    # Nothing to show: a question held back goes to the desk now, as it would without answers first.
                     await widget.set_answers(item.conversation_id, NONE)
+                    await self._release(session, channels[item.conversation_id], item.conversation_id)
                     continue
                 seq = await widget.next_seq(item.conversation_id, now)
                 assert seq is not None  # claimed above
@@ -94,6 +107,27 @@ class WidgetAnswers:
                 await self._updated(session, item.channel_id, item.conversation_id, seq)
         return len(wanted)
 
+    async def _hand_over_due(self) -> int:
+        """A visitor who neither chose nor wrote again in time is handed over, so nothing waits unseen."""
+        async with self.database.unit_of_work() as session:
+            widget = WidgetRepository(session)
+            due = await widget.claim_due_holds(utcnow(), BATCH)
+            for item in due:
+                channel = await ChannelService(session, self.secrets).find(item.channel_id)
+                await self._release(session, channel, item.conversation_id)
+                await self._end(widget, item.channel_id, item.conversation_id, HANDED_OVER, {"note": HANDED_OVER})
+        return len(due)
+
+    async def _release(self, session: AsyncSession, channel: StoredChannel | None, conversation_id: uuid.UUID) -> None:
+        """The held messages become the case's, in order (a conversation holding none: nothing to do)."""
+        if channel is None:
+            # The widget was deleted while its visitor's question waited: there is no channel to take it in.
+            logger.warning("a held chat question's widget is gone", extra={"conversation_id": str(conversation_id)})
+            await WidgetRepository(session).released(conversation_id, [])
+            return
+        if await hand_over_held(session, self.outbox, self.blobs, channel, conversation_id):
+            HELD_HANDED_OVER.inc()
+
     async def _suggest(self, item: WantedAnswers, brand: str | None) -> list[SuggestedArticle]:
         return await self.suggester.suggest(item.case_id, item.question[:200], item.question, brand)
 
@@ -101,7 +135,7 @@ class WidgetAnswers:
         """The visitor's Yes to a suggested article: knowledge solves the case by it; the question ends."""
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
-            channel_id, articles = await self._shown(widget, conversation_id)
+            state, articles = await self._shown(widget, conversation_id)
             chosen = next((a for a in articles if a.get("article_id") == str(article_id)), None)
             if chosen is None:
                 raise refusal(
@@ -109,26 +143,34 @@ class WidgetAnswers:
                     [FieldError(field="body.article_id", message="not suggested here", code=NOT_FOUND_CODE)],
                 )
             await self._tell_knowledge(str(chosen["url"]))
+            if state.held_until is not None:
+                # Solved before it became a case: its messages stay in the transcript, none goes to the desk.
+                await widget.stop_holding(conversation_id)
+                HELD_ANSWERED.inc()
             note = {"note": ANSWERED, "article_id": str(article_id)}
-            return await self._end(widget, channel_id, conversation_id, ANSWERED, note)
+            return await self._end(widget, state.channel_id, conversation_id, ANSWERED, note)
 
     async def hand_over(self, conversation_id: uuid.UUID) -> Entry:
-        """The visitor wants a person: the articles are put aside; the case stays with the desk."""
+        """The visitor wants a person: the articles are put aside; what they wrote goes to the desk (a question
+        held back becomes the case now)."""
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
-            channel_id, _ = await self._shown(widget, conversation_id)
-            return await self._end(widget, channel_id, conversation_id, HANDED_OVER, {"note": HANDED_OVER})
+            state, _ = await self._shown(widget, conversation_id)
+            if state.held_until is not None:
+                channel = await ChannelService(session, self.secrets).find(state.channel_id)
+                await self._release(session, channel, conversation_id)
+            return await self._end(widget, state.channel_id, conversation_id, HANDED_OVER, {"note": HANDED_OVER})
 
     async def _shown(
         self, widget: WidgetRepository, conversation_id: uuid.UUID
-    ) -> tuple[uuid.UUID, list[dict[str, object]]]:
-        """The conversation's channel and the articles waiting for an answer (409 when none are)."""
+    ) -> tuple[ConversationState, list[dict[str, object]]]:
+        """The conversation (locked) and the articles waiting for an answer (409 when none are)."""
         state = await widget.state(conversation_id, lock=True)
         if state is None or state.answers != SHOWN:
             raise NoArticlesShown("This conversation has no suggested articles waiting for an answer.")
         entry = await widget.last_of(conversation_id, ARTICLES)
         articles = (entry.data or {}).get("articles") if entry is not None else None
-        return state.channel_id, list(articles) if isinstance(articles, list) else []
+        return state, list(articles) if isinstance(articles, list) else []
 
     async def _end(
         self,
@@ -169,6 +211,11 @@ class WidgetAnswers:
         if response.status_code != 200:
             logger.warning("knowledge refused an answer", extra={"status": response.status_code, "path": link.path})
             raise ServiceUnavailable("The help center could not record the answer; try again.")
+
+
+def _brand(channel: StoredChannel | None) -> str | None:
+    config = channel.config if channel is not None else None
+    return config.brand if isinstance(config, WidgetConfig) else None
 
 
 def _article(article: SuggestedArticle) -> dict[str, str]:

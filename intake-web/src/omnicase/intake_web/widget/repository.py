@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Uuid, bindparam, case, column, func, select, update
+from sqlalchemy import Boolean, Integer, String, Uuid, bindparam, case, column, func, null, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from omnicase.intake_web.models import deliveries
@@ -40,6 +40,33 @@ class ConversationState:
     channel_id: uuid.UUID
     case_id: uuid.UUID | None
     answers: str | None
+    held_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Locked:
+    """A conversation as a visitor's message finds it, locked until commit."""
+
+    last_seq: int
+    case_id: uuid.UUID | None
+    answers: str | None
+    held_until: datetime | None
+
+
+@dataclass(frozen=True)
+class HeldEntry:
+    """A visitor message held back (answers first), with its intake message's parts."""
+
+    seq: int
+    text: str
+    client_id: str | None
+    held: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DueHold:
+    conversation_id: uuid.UUID
+    channel_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -82,7 +109,7 @@ class DueMail:
 class WantedAnswers:
     conversation_id: uuid.UUID
     channel_id: uuid.UUID
-    case_id: uuid.UUID
+    case_id: uuid.UUID | None  # None: the question is held back from the desk (no case yet)
     question: str
 
 
@@ -106,10 +133,10 @@ class WidgetRepository(Repository):
         *,
         answers_first: bool = False,
         visitor: VisitorAddress | None = None,
-    ) -> int:
-        """The conversation's last entry number, its row created if new and locked until commit
-        (entries of one conversation are numbered, and so committed, in order); ``visitor`` notes who writes
-        (an address once given stays) and the widget's mail delay as of now."""
+    ) -> Locked:
+        """The conversation as it stands (its last entry number, case, answers first), its row created if new
+        and locked until commit (entries of one conversation are numbered, and so committed, in order);
+        ``visitor`` notes who writes (an address once given stays) and the widget's mail delay as of now."""
         noted: dict[str, Any] = {}
         if visitor is not None:
             noted = {
@@ -134,9 +161,70 @@ class WidgetRepository(Repository):
                 "email_after_seconds": statement.excluded.email_after_seconds,
             }
         upsert = statement.on_conflict_do_update(index_elements=[conversations.c.id], set_=changed).returning(
-            conversations.c.last_seq
+            conversations.c.last_seq, conversations.c.case_id, conversations.c.answers, conversations.c.held_until
         )
-        return int((await self.session.execute(upsert)).scalar_one())
+        return Locked(*(await self.session.execute(upsert)).one())
+
+    async def hold(self, conversation_id: uuid.UUID, until: datetime) -> None:
+        """The conversation holds its visitor's messages from the desk until ``until`` (a first one: it wants
+        its articles)."""
+        await self.session.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(held_until=until, answers=func.coalesce(conversations.c.answers, WANTED))
+        )
+
+    async def held_entries(self, conversation_id: uuid.UUID) -> list[HeldEntry]:
+        """The visitor's messages held back, in order."""
+        rows = await self.session.execute(
+            select(entries.c.seq, entries.c.text, entries.c.client_id, entries.c.held)
+            .where(
+                entries.c.conversation_id == conversation_id,
+                entries.c.held.is_not(None),
+                entries.c.intake_id.is_(None),
+            )
+            .order_by(entries.c.seq)
+        )
+        return [HeldEntry(*row) for row in rows]
+
+    async def released(self, conversation_id: uuid.UUID, intake_ids: list[tuple[int, uuid.UUID]]) -> None:
+        """The held messages became these intake messages (``(seq, intake id)``); the conversation holds none."""
+        if intake_ids:
+            became = (
+                func.unnest(
+                    bindparam("seqs", [seq for seq, _ in intake_ids], type_=ARRAY(Integer)),
+                    bindparam("intake_ids", [intake_id for _, intake_id in intake_ids], type_=ARRAY(Uuid)),
+                )
+                .table_valued(column("seq", Integer), column("intake_id", Uuid))
+                .render_derived(name="became")
+            )
+            await self.session.execute(
+                update(entries)
+                .where(entries.c.conversation_id == conversation_id, entries.c.seq == became.c.seq)
+                .values(intake_id=became.c.intake_id, held=null())
+            )
+        await self.session.execute(
+            update(conversations).where(conversations.c.id == conversation_id).values(held_until=None)
+        )
+
+    async def stop_holding(self, conversation_id: uuid.UUID) -> None:
+        """The question ended without the desk (an article answered it): its held messages stay in the
+        transcript only."""
+        await self.session.execute(
+            update(conversations).where(conversations.c.id == conversation_id).values(held_until=None)
+        )
+
+    async def claim_due_holds(self, now: datetime, limit: int) -> list[DueHold]:
+        """Conversations whose visitor neither chose nor wrote again in time, locked until commit (replicas
+        share them)."""
+        rows = await self.session.execute(
+            select(conversations.c.id, conversations.c.channel_id)
+            .where(conversations.c.held_until <= now)
+            .order_by(conversations.c.held_until)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [DueHold(*row) for row in rows]
 
     async def next_seq(self, conversation_id: uuid.UUID, now: datetime) -> int | None:
         """The number of a new entry, the conversation locked until commit; None if it has no row."""
@@ -232,6 +320,7 @@ class WidgetRepository(Repository):
         intake_id: uuid.UUID | None = None,
         outbound_id: uuid.UUID | None = None,
         email_due_at: datetime | None = None,
+        held: dict[str, Any] | None = None,
     ) -> bool:
         """Store an entry; False when its reply (``outbound_id``) was stored before."""
         statement = (
@@ -248,6 +337,8 @@ class WidgetRepository(Repository):
                 data=entry.data,
                 created_at=entry.created_at,
                 email_due_at=email_due_at,
+                # SQL NULL, not JSON null: "held" means a row with parts (held_entries reads IS NOT NULL).
+                held=null() if held is None else held,
             )
             .on_conflict_do_nothing(index_elements=[entries.c.outbound_id])
             .returning(entries.c.seq)
@@ -307,7 +398,8 @@ class WidgetRepository(Repository):
             .where(conversations.c.id == named.c.conversation_id, conversations.c.case_id.is_(None))
             .values(
                 case_id=named.c.case_id.cast(Uuid),
-                answers=case((conversations.c.answers_first, WANTED), else_=None),
+                # A question held back has had its articles already (answers set): a case it opened wants none.
+                answers=func.coalesce(conversations.c.answers, case((conversations.c.answers_first, WANTED))),
             )
             .returning(conversations.c.id)
         )
@@ -332,9 +424,9 @@ class WidgetRepository(Repository):
         return [WantedAnswers(*row) for row in rows]
 
     async def state(self, conversation_id: uuid.UUID, *, lock: bool = False) -> ConversationState | None:
-        query = select(conversations.c.channel_id, conversations.c.case_id, conversations.c.answers).where(
-            conversations.c.id == conversation_id
-        )
+        query = select(
+            conversations.c.channel_id, conversations.c.case_id, conversations.c.answers, conversations.c.held_until
+        ).where(conversations.c.id == conversation_id)
         if lock:
             query = query.with_for_update()
         row = (await self.session.execute(query)).one_or_none()

@@ -6,7 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,13 +19,21 @@ from omnicase.intake_web.forms import ratelimit
 from omnicase.intake_web.metrics import DELIVERIES, WIDGET_REPLIES_MAILED
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.widget.hub import ConversationHub, thread_key
-from omnicase.intake_web.widget.repository import AGENT, VISITOR, Entry, Signals, VisitorAddress, WidgetRepository
+from omnicase.intake_web.widget.repository import (
+    AGENT,
+    VISITOR,
+    Entry,
+    Locked,
+    Signals,
+    VisitorAddress,
+    WidgetRepository,
+)
 from omnicase.intake_web.widget.tokens import Conversation
 from omnicase.kit.blobs import BlobStore
 from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.errors import NotFound, RateLimited
-from omnicase.kit.events import OutboundMessageRequested, Party, SendReplyByEmail, WidgetSignalled
+from omnicase.kit.events import AttachmentRef, OutboundMessageRequested, Party, SendReplyByEmail, WidgetSignalled
 from omnicase.kit.outbox import Outbox
 
 # case-core ends every reply with the case's reference marker (``[ref:oc-<token>]``) so a
@@ -86,7 +94,7 @@ class WidgetService:
             address = VisitorAddress(
                 visitor.email if visitor else None, visitor.name if visitor else None, config.email_unread_after_seconds
             )
-            await widget.lock_conversation(
+            locked = await widget.lock_conversation(
                 conversation_id, channel.id, now, answers_first=config.answers_first, visitor=address
             )
             earlier = await widget.by_client_id(conversation_id, client_id)
@@ -94,6 +102,7 @@ class WidgetService:
                 return Posted(earlier, replayed=True)
             seq = await widget.next_seq(conversation_id, now)
             assert seq is not None  # locked above
+            away = config.business_hours is not None and not config.business_hours.open_at(now)
             item = InboundItem(
                 dedupe_key=f"widget:{conversation_id}:{client_id}",
                 conversation=str(conversation_id),
@@ -107,11 +116,16 @@ class WidgetService:
                 metadata={"widget_conversation_id": str(conversation_id)}
                 | ({"widget_visitor_id": visitor.user_id} if visitor and visitor.user_id else {}),
                 tags=((f"topic-{visitor.topic}",) if visitor and visitor.topic else ())
-                + ((AFTER_HOURS,) if config.business_hours and not config.business_hours.open_at(now) else ()),
+                + ((AFTER_HOURS,) if away else ()),
             )
-            intake_ids = await store(session, self.outbox, self.blobs, channel, [item])
             entry = Entry(seq, VISITOR, text, None, client_id, now)
-            await widget.add(conversation_id, entry, intake_id=intake_ids[0] if intake_ids else None)
+            if holds(config, locked, away):
+                # Answers first: the question waits for its articles, and the visitor's choice, before the desk.
+                await widget.hold(conversation_id, now + timedelta(seconds=config.hand_over_after_seconds))
+                await widget.add(conversation_id, entry, held=held_parts(item))
+            else:
+                intake_ids = await store(session, self.outbox, self.blobs, channel, [item])
+                await widget.add(conversation_id, entry, intake_id=intake_ids[0] if intake_ids else None)
             self.hub.wake_after_commit(session, conversation_id)
         return Posted(entry, replayed=False)
 
@@ -188,6 +202,57 @@ class WidgetService:
         if found is None:
             raise NoChat(f"Case {case_id} did not come from a chat, or its chat is not known here yet.")
         return found
+
+
+def holds(config: WidgetConfig, conversation: Locked, away: bool) -> bool:
+    """Whether a visitor's message waits (answers first) rather than going to the desk: the first of a chat that
+    shows articles first (not one left outside business hours, which waits for the desk anyway), and any written
+    while the conversation still holds its question (each pushes the automatic hand-over back)."""
+    if conversation.held_until is not None:
+        return True
+    return config.answers_first and conversation.last_seq == 0 and not away
+
+
+def held_parts(item: InboundItem) -> dict[str, Any]:
+    """What a held message's intake message is made of, beside its entry's text, client id and number."""
+    return {
+        "sender": item.sender.model_dump(mode="json", exclude_none=True),
+        "metadata": item.metadata,
+        "tags": list(item.tags),
+        "attachments": [attachment.model_dump(mode="json") for attachment in item.attachments],
+    }
+
+
+def message_item(
+    conversation_id: uuid.UUID, seq: int, client_id: str | None, text: str, parts: dict[str, Any]
+) -> InboundItem:
+    """The intake message a visitor's entry is: the same dedupe key and message id whenever it is made."""
+    return InboundItem(
+        dedupe_key=f"widget:{conversation_id}:{client_id}",
+        conversation=str(conversation_id),
+        sender=Party.model_validate(parts["sender"]),
+        text=text,
+        message_id=f"{conversation_id}:{seq}",
+        metadata=dict(parts["metadata"]),
+        tags=tuple(parts["tags"]),
+        attachments=tuple(AttachmentRef.model_validate(ref) for ref in parts.get("attachments", ())),
+    )
+
+
+async def hand_over_held(
+    session: AsyncSession, outbox: Outbox, blobs: BlobStore, channel: StoredChannel, conversation_id: uuid.UUID
+) -> int:
+    """The conversation's held messages become its intake messages, in order, through the pipeline every message
+    takes (stored with their events in the caller's transaction, so all of them or none); returns how many."""
+    widget = WidgetRepository(session)
+    became: list[tuple[int, uuid.UUID]] = []
+    for held in await widget.held_entries(conversation_id):
+        item = message_item(conversation_id, held.seq, held.client_id, held.text, held.held)
+        intake_ids = await store(session, outbox, blobs, channel, [item])
+        if intake_ids:
+            became.append((held.seq, intake_ids[0]))
+    await widget.released(conversation_id, became)
+    return len(became)
 
 
 async def deliver_reply(

@@ -16,7 +16,7 @@ from omnicase.knowledge.models import suggestions
 @dataclass(frozen=True)
 class SuggestionRecord:
     id: uuid.UUID
-    case_id: uuid.UUID
+    case_id: uuid.UUID | None
     article_id: uuid.UUID
     locale: str
     score: float

@@ -31,7 +31,12 @@ class SuggestionRequest(StrictInput):
         }
     )
 
-    case_id: uuid.UUID
+    case_id: uuid.UUID | None = Field(
+        default=None,
+        description="The case the question opened; null: a chat question not a case yet (the widget's answers "
+        "first hold it back until the visitor asks for a person): its suggestions and their answers are counted "
+        "(`GET /articles/{id}/deflection`), with no `knowledge.events`, and a Yes solves nothing.",
+    )
     subject: Annotated[str, StringConstraints(max_length=1000)] = ""
     text: Annotated[str, StringConstraints(max_length=20_000)] = ""
     brand: Brand | None = Field(default=None, description="The case's brand; null: the default brand.")

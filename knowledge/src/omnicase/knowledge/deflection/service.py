@@ -147,7 +147,9 @@ class DeflectionService:
                 for item in items
             ]
         )
-        for item in items:
+        # knowledge.events tell of cases: a question not a case yet (a chat the widget holds back) is counted
+        # in the suggestions table alone.
+        for item in items if request.case_id is not None else ():
             suggested = ArticleSuggested(
                 suggestion_id=item.id,
                 article_id=item.article_id,
@@ -248,6 +250,9 @@ class DeflectionService:
         recorded = await self.repository.answer(suggestion.id, "yes" if answered else "no", utcnow())
         if recorded is None:
             return "answered-before"
+        if recorded.case_id is None:
+            # A chat question the visitor settled before it became a case: counted here, nothing to solve.
+            return "solved" if answered else "kept-open"
         answered_at = recorded.answered_at or utcnow()
         outcome = ArticleAnswered(
             suggestion_id=recorded.id,
