@@ -24,7 +24,7 @@ from email.utils import make_msgid
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import FilePayload, Page, expect, sync_playwright
 
 from omnicase.devtools.testing.frontend import (
     Gateway,
@@ -399,6 +399,53 @@ def test_the_widget_is_accessible_and_works_with_the_keyboard_alone(
             expect(launcher).to_be_focused()
             expect(launcher).to_have_attribute("aria-expanded", "false")
             assert axe(page) == []
+        finally:
+            browser.close()
+
+
+def test_a_visitor_attaches_a_file_the_case_carries_it_and_one_too_large_is_refused_in_the_widget(
+    desk: Desk, chromium: str, axe: Callable[[Page], list[dict[str, Any]]]
+) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(desk.site)
+            page.get_by_role("button", name="Chat with us").click()
+            attach = page.get_by_role("button", name="Attach a file")
+            expect(attach).to_be_visible()
+            assert axe(page) == []
+            with page.expect_file_chooser() as chooser:
+                attach.click()
+            receipt = FilePayload(name="receipt.pdf", mimeType="application/pdf", buffer=b"%PDF-1.4 paid twice")
+            chooser.value.set_files([receipt])
+            bubble = page.locator("#ocw-log .ocw-visitor").filter(has_text="receipt.pdf")
+            expect(bubble).to_be_visible()
+            expect(bubble).not_to_contain_text("Sending")
+
+            def with_file() -> dict[str, Any] | None:
+                items = desk.admin.get(f"/api/v1/channels/{desk.channel['id']}/messages")["items"]
+                return next(
+                    (
+                        m
+                        for m in items
+                        if m["case_id"] and any(a["filename"] == "receipt.pdf" for a in m["attachments"])
+                    ),
+                    None,
+                )
+
+            message = wait_for(with_file, within=60, message="the file never reached a case")
+            on_case = desk.admin.get(f"/api/v1/cases/{message['case_id']}/messages")["items"]
+            files = [a for item in on_case for a in item["attachments"]]
+            assert [(f["filename"], f["size"]) for f in files] == [("receipt.pdf", len(receipt["buffer"]))]
+
+            # Over the chat's 10 MB: said in the widget, nothing sent.
+            with page.expect_file_chooser() as chooser:
+                attach.click()
+            big = FilePayload(name="scan.pdf", mimeType="application/pdf", buffer=b"x" * (10 * 1024 * 1024 + 1))
+            chooser.value.set_files([big])
+            expect(page.get_by_role("alert")).to_contain_text("scan.pdf is larger than 10 MB and was not sent.")
+            expect(page.locator("#ocw-log .ocw-visitor").filter(has_text="scan.pdf")).to_have_count(0)
         finally:
             browser.close()
 

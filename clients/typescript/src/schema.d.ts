@@ -2085,6 +2085,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/public/messaging/{channel_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The visitor sends files, with an optional line (over HTTP, never the socket; acknowledged once stored)
+         * @description Files as a web form takes them: the channel's `max_attachment_bytes` a file (413) and `max_attachments` a
+         *     message (409), each naming `body.attachments`; stored in the suite's blob store before the message that names
+         *     them commits, and carried by its intake message (the case's message has them) as a form's are.
+         */
+        post: operations["post_widget_attachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/messaging/{channel_id}/answered": {
         parameters: {
             query?: never;
@@ -8980,6 +9002,18 @@ export interface components {
              * @default 4000
              */
             max_message_chars?: number;
+            /**
+             * Max Attachment Bytes
+             * @description Largest file a visitor may send (as a form's).
+             * @default 10485760
+             */
+            max_attachment_bytes?: number;
+            /**
+             * Max Attachments
+             * @description Most files in one visitor message (as a form's); 0: none.
+             * @default 5
+             */
+            max_attachments?: number;
             /** @description When the chat is answered live (none: always); outside them, leave a message. */
             business_hours?: components["schemas"]["WidgetHours"] | null;
             /**
@@ -9029,6 +9063,11 @@ export interface components {
              */
             articles?: components["schemas"]["WidgetArticle"][] | null;
             /**
+             * Attachments
+             * @description The files a visitor's message carries.
+             */
+            attachments?: components["schemas"]["WidgetFile"][] | null;
+            /**
              * Note
              * @description A `note`: an article answered the question (the case is solved), or a person will.
              */
@@ -9038,6 +9077,18 @@ export interface components {
              * Format: date-time
              */
             sent_at: string;
+        };
+        /** WidgetFile */
+        WidgetFile: {
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Size
+             * @description Bytes.
+             */
+            size: number;
         };
         /**
          * WidgetHours
@@ -25250,6 +25301,157 @@ export interface operations {
             };
             /** @description Message too long */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_widget_attachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Widget-Token"?: string | null;
+                origin?: string | null;
+            };
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Client Id
+                     * @description The widget's id for this message: sent again after a lost answer, it is stored once.
+                     */
+                    client_id: string;
+                    /**
+                     * Text
+                     * @description What the visitor wrote with the files, if anything.
+                     * @default
+                     */
+                    text?: string;
+                    attachments: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Sent before with this client_id: the message as stored then. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetEntry"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetEntry"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conversation token not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden or Origin not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large or Message too long */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -840,3 +841,82 @@ async def test_the_widget_asks_whether_the_chat_is_away_now_and_bad_askers_are_r
         foreign = await public.get(f"/public/messaging/{always['id']}/hours", headers={"Origin": EVIL})
         assert foreign.status_code == 403
         assert foreign.json()["type"].endswith("origin-not-allowed")
+
+
+async def test_a_visitor_sends_files_within_the_forms_limits_and_files_past_them_are_refused_naming_the_field(
+    served_service: Any, kafka_bootstrap: str
+) -> None:
+    served = served_service
+    channel = await _widget(served, max_attachment_bytes=1000, max_attachments=2)
+    base = f"/public/messaging/{channel['id']}"
+    async with httpx.AsyncClient(base_url=served.url) as public:
+        script = await public.get(f"{base}/widget.js")
+        assert '"maxFiles": 2' in script.text
+        assert '"maxFileBytes": 1000' in script.text
+        token = await _start(public, channel["id"])
+        headers = {"Origin": SITE, "X-Widget-Token": token}
+
+        async def upload(files: list[tuple[str, bytes]], client_id: str = "f1", **more: str) -> httpx.Response:
+            return await public.post(
+                f"{base}/attachments",
+                data={"client_id": client_id, **more},
+                files=[("attachments", (name, content, "text/plain")) for name, content in files],
+                headers=headers,
+            )
+
+        sent = await upload([("receipt.txt", b"paid twice")], text="My receipt")
+        assert sent.status_code == 201, sent.text
+        assert sent.headers["access-control-allow-origin"] == SITE
+        entry = sent.json()
+        assert (entry["seq"], entry["text"], entry["client_id"]) == (1, "My receipt", "f1")
+        assert entry["attachments"] == [{"filename": "receipt.txt", "content_type": "text/plain", "size": 10}]
+        again = await upload([("receipt.txt", b"paid twice")], text="My receipt")
+        assert again.status_code == 200
+        assert again.headers["idempotent-replayed"] == "true"
+
+        # The case's message carries the file as a form submission's does: by its sha256 in the blob store.
+        records = await read_topic(
+            kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, served.settings.topic_prefix), expect=1, within=20
+        )
+        received = MessageReceived.parse(Envelope.from_bytes(records[0].value))
+        assert received.text == "My receipt"
+        assert [(a.filename, a.size, a.sha256) for a in received.attachments] == [
+            ("receipt.txt", 10, hashlib.sha256(b"paid twice").hexdigest())
+        ]
+
+        # Refused, each naming the field, storing nothing.
+        too_big = await upload([("scan.txt", b"x" * 1001)], client_id="f2")
+        assert too_big.status_code == 413, too_big.text
+        assert [e["field"] for e in too_big.json()["errors"]] == ["body.attachments"]
+        assert too_big.headers["access-control-allow-origin"] == SITE
+        too_many = await upload([("a.txt", b"a"), ("b.txt", b"b"), ("c.txt", b"c")], client_id="f3")
+        assert too_many.status_code == 409, too_many.text
+        assert [e["field"] for e in too_many.json()["errors"]] == ["body.attachments"]
+        none = await upload([], client_id="f4")
+        assert none.status_code == 422, none.text
+        assert [e["field"] for e in none.json()["errors"]] == ["body.attachments"]
+        bad_id = await upload([("a.txt", b"a")], client_id="not an id!")
+        assert bad_id.status_code == 422, bad_id.text
+        assert [e["field"] for e in bad_id.json()["errors"]] == ["body.client_id"]
+        as_json = await public.post(f"{base}/attachments", json={"client_id": "f5"}, headers=headers)
+        assert as_json.status_code == 415
+        forged = await public.post(
+            f"{base}/attachments",
+            data={"client_id": "f6"},
+            files=[("attachments", ("a.txt", b"a", "text/plain"))],
+            headers={"Origin": SITE, "X-Widget-Token": "forged"},
+        )
+        assert forged.status_code == 401
+        transcript = await public.get(f"{base}/conversation", headers=headers)
+        assert [e["client_id"] for e in transcript.json()["entries"]] == ["f1"]
+
+        no_files = await _widget(served, max_attachments=0)
+        other = await _start(public, no_files["id"])
+        refused = await public.post(
+            f"/public/messaging/{no_files['id']}/attachments",
+            data={"client_id": "f7"},
+            files=[("attachments", ("a.txt", b"a", "text/plain"))],
+            headers={"Origin": SITE, "X-Widget-Token": other},
+        )
+        assert refused.status_code == 409, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["body.attachments"]

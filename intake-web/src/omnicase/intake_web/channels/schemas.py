@@ -12,7 +12,14 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from omnicase.intake_web.defaults import BrandSlug, RouteDefaults
-from omnicase.intake_web.forms.schemas import Locale, Origin
+from omnicase.intake_web.forms.schemas import (
+    DEFAULT_MAX_ATTACHMENT_BYTES,
+    DEFAULT_MAX_ATTACHMENTS,
+    Locale,
+    MaxAttachmentBytes,
+    MaxAttachments,
+    Origin,
+)
 from omnicase.kit.business_time import calendar_of
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
 from omnicase.kit.inputs import NOT_SPACE, Integer, StrictInput, TimeZoneName
@@ -238,6 +245,12 @@ class WidgetConfig(StrictInput):
         "message is handed over to the desk anyway.",
     )
     max_message_chars: Integer = Field(default=4000, ge=1, le=20_000, description="Longest visitor message.")
+    max_attachment_bytes: MaxAttachmentBytes = Field(
+        default=DEFAULT_MAX_ATTACHMENT_BYTES, description="Largest file a visitor may send (as a form's)."
+    )
+    max_attachments: MaxAttachments = Field(
+        default=DEFAULT_MAX_ATTACHMENTS, description="Most files in one visitor message (as a form's); 0: none."
+    )
     business_hours: WidgetHours | None = Field(
         default=None, description="When the chat is answered live (none: always); outside them, leave a message."
     )

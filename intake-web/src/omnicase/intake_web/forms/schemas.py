@@ -146,6 +146,13 @@ def _labels_in(locale: str) -> JsonValue:
     }
 
 
+# A form's files, and the chat widget's (the same limits: channels.schemas.WidgetConfig).
+MaxAttachmentBytes = Annotated[Integer, Field(ge=1, le=25 * 1024 * 1024)]
+MaxAttachments = Annotated[Integer, Field(ge=0, le=20)]
+DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_ATTACHMENTS = 5
+
+
 class FormIn(StrictInput):
     """A form definition as an admin writes it (create and full replace)."""
 
@@ -187,8 +194,8 @@ class FormIn(StrictInput):
     allowed_origins: list[Origin] = Field(
         default_factory=list, description="Sites allowed to post the form (CORS); empty allows any."
     )
-    max_attachment_bytes: Integer = Field(default=10 * 1024 * 1024, ge=1, le=25 * 1024 * 1024)
-    max_attachments: Integer = Field(default=5, ge=0, le=20)
+    max_attachment_bytes: MaxAttachmentBytes = Field(default=DEFAULT_MAX_ATTACHMENT_BYTES)
+    max_attachments: MaxAttachments = Field(default=DEFAULT_MAX_ATTACHMENTS)
     auto_response: StrictBool = Field(
         default=True,
         description="Acknowledge by email when the form has an email field (case-core sends it, from its "

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -46,12 +46,14 @@ from omnicase.intake_web.widget.schemas import (
     WidgetMessageIn,
     WidgetSignalIn,
     WidgetTranscript,
+    WidgetUploadIn,
 )
 from omnicase.intake_web.widget.service import TYPING_SHOWN, Posted
 from omnicase.kit import locales
 from omnicase.kit.backoff import JITTER
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import (
+    BadRequest,
     FieldError,
     Forbidden,
     NotFound,
@@ -62,14 +64,17 @@ from omnicase.kit.errors import (
     StateConflict,
     Unauthorized,
     UnknownReference,
+    UnsupportedMediaType,
     ValidationFailed,
     problem_document,
     problem_responses,
     refusal,
 )
+from omnicase.kit.events import AttachmentRef
 from omnicase.kit.identity import InvalidToken
 from omnicase.kit.ids import uuid7
 from omnicase.kit.inputs import body_schema
+from omnicase.kit.uploads import read_message_body, store_uploads
 
 router = APIRouter(prefix="/public/messaging", tags=["public messaging"])
 
@@ -215,6 +220,8 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
         "title": config.title,
         "greeting": config.greeting,
         "maxChars": config.max_message_chars,
+        "maxFiles": config.max_attachments,
+        "maxFileBytes": config.max_attachment_bytes,
         "preChat": config.pre_chat.model_dump() if config.pre_chat else None,
         # Outside the chat's business hours: leave a message (as of when the script was served; a widget whose
         # chat has hours asks again when it opens and before its first message: ``/hours``).
@@ -244,7 +251,16 @@ async def preflight_widget(
     channel_id: uuid.UUID, action: str, request: Request, origin: Annotated[str | None, Header()] = None
 ) -> Response:
     widget = await _widget(request, channel_id, origin)
-    if action not in ("conversations", "conversation", "messages", "events", "answered", "handover", "signals"):
+    if action not in (
+        "conversations",
+        "conversation",
+        "messages",
+        "attachments",
+        "events",
+        "answered",
+        "handover",
+        "signals",
+    ):
         raise widget.refuse(WidgetNotFound(f"The widget has no {action} endpoint."))
     return Response(
         status_code=204,
@@ -407,6 +423,111 @@ async def send_widget_message(
     except ValidationError as error:
         raise _invalid(widget, error) from error
     posted = await _store_message(request, widget, conversation, message)
+    return _posted(widget, posted)
+
+
+def _upload_body() -> dict[str, Any]:
+    """The upload's request body: a form of the message's fields and at least one file in ``attachments`` (the
+    channel's ``max_attachments`` at most: stored state, so a 409 past it, not in the schema)."""
+    fields = body_schema(WidgetUploadIn)
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1}
+    form = {
+        **fields,
+        "properties": {**fields["properties"], "attachments": files},
+        "required": [*fields.get("required", []), "attachments"],
+    }
+    return {"required": True, "content": {"multipart/form-data": {"schema": form}}}
+
+
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+# The channel's own limit on files in one message: its stored configuration decides, so a 409 naming the field.
+TOO_MANY_FILES = "too_many_files"
+
+
+@router.post(
+    "/{channel_id}/attachments",
+    status_code=201,
+    operation_id="post_widget_attachment",
+    summary="The visitor sends files, with an optional line (over HTTP, never the socket; acknowledged once stored)",
+    response_model=WidgetEntry,
+    openapi_extra={"requestBody": _upload_body()},
+    responses={
+        200: {"model": WidgetEntry, "description": "Sent before with this client_id: the message as stored then."},
+        **problem_responses(
+            *WIDGET_PROBLEMS,
+            WidgetTokenInvalid,
+            BadRequest,
+            PayloadTooLarge,
+            MessageTooLong,
+            UnsupportedMediaType,
+            StateConflict,
+            ValidationFailed,
+            RateLimited,
+            ServiceUnavailable,
+        ),
+    },
+)
+async def send_widget_attachment(
+    channel_id: uuid.UUID,
+    request: Request,
+    token: Annotated[str | None, Header(alias=TOKEN_HEADER, max_length=4096)] = None,
+    origin: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Files as a web form takes them: the channel's `max_attachment_bytes` a file (413) and `max_attachments` a
+    message (409), each naming `body.attachments`; stored in the suite's blob store before the message that names
+    them commits, and carried by its intake message (the case's message has them) as a form's are."""
+    widget = await _widget(request, channel_id, origin)
+    settings: IntakeWebSettings = request.app.state.settings
+    conversation = _held(widget, token, settings)
+    config = widget.config
+    # A form without files (urlencoded) reaches the "no file" refusal naming the field; JSON carries none.
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() not in FORM_TYPES:
+        REJECTIONS.labels("widget", "invalid").inc()
+        raise widget.refuse(UnsupportedMediaType("Send the files as multipart/form-data, in `attachments`."))
+    try:
+        upload, files = await read_message_body(
+            request,
+            WidgetUploadIn,
+            max_file_bytes=config.max_attachment_bytes,
+            # One more than the channel takes reaches the count below (a 409 naming the field); more is the parser's.
+            max_files=config.max_attachments + 1,
+            title="The files are not valid.",
+        )
+    except PayloadTooLarge as error:
+        REJECTIONS.labels("widget", "oversize").inc()
+        raise widget.refuse(error) from error
+    except ServiceError as error:
+        REJECTIONS.labels("widget", "invalid").inc()
+        raise widget.refuse(error) from error
+    if not files:
+        REJECTIONS.labels("widget", "invalid").inc()
+        raise widget.refuse(
+            ValidationFailed(
+                "Send at least one file.",
+                errors=[FieldError(field="body.attachments", message="no file", code="missing")],
+            )
+        )
+    if len(files) > config.max_attachments:
+        REJECTIONS.labels("widget", "too_many_files").inc()
+        raise widget.refuse(
+            refusal(
+                f"This chat takes at most {config.max_attachments} files in a message.",
+                [FieldError(field="body.attachments", message="too many files", code=TOO_MANY_FILES)],
+                conflicts={TOO_MANY_FILES},
+            )
+        )
+    try:
+        stored = tuple(await store_uploads(_runtime(request).state.widget.blobs, files))
+    except STORAGE_ERRORS as error:
+        raise widget.refuse(
+            ServiceUnavailable("The files could not be stored; send them again.", headers={"Retry-After": "5"})
+        ) from error
+    posted = await _store_message(request, widget, conversation, upload, stored)
+    return _posted(widget, posted)
+
+
+def _posted(widget: _Widget, posted: Posted) -> JSONResponse:
+    """The stored entry: 201, or 200 with ``Idempotent-Replayed`` for a ``client_id`` stored before."""
     headers = {"Cache-Control": "no-store", **widget.cors}
     if posted.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -432,10 +553,14 @@ def _invalid(widget: _Widget, error: ValidationError, tag: str | None = None) ->
 
 
 async def _store_message(
-    connection: HTTPConnection, widget: _Widget, conversation: tokens.Conversation, message: WidgetMessageIn
+    connection: HTTPConnection,
+    widget: _Widget,
+    conversation: tokens.Conversation,
+    message: WidgetMessageIn | WidgetUploadIn,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> Posted:
-    """The visitor's message stored (then, and only then, acknowledged), posted or over the socket alike:
-    the channel's length cap, the rate limits, the database away, each refused as the POST refuses it."""
+    """The visitor's message stored (then, and only then, acknowledged), posted, over the socket or with files
+    alike: the channel's length cap, the rate limits, the database away, each refused as the POST refuses it."""
     settings: IntakeWebSettings = connection.app.state.settings
     if len(message.text) > widget.config.max_message_chars:
         REJECTIONS.labels("widget", "too_long").inc()
@@ -448,7 +573,7 @@ async def _store_message(
         )
     try:
         return await _runtime(connection).state.widget.post(
-            widget.channel, conversation, message.text, message.client_id, client_ip(connection, settings)
+            widget.channel, conversation, message.text, message.client_id, client_ip(connection, settings), attachments
         )
     except RateLimited as error:
         REJECTIONS.labels("widget", "rate").inc()

@@ -53,6 +53,12 @@ class WidgetArticle(BaseModel):
     locale: str
 
 
+class WidgetFile(BaseModel):
+    filename: str
+    content_type: str
+    size: int = Field(description="Bytes.")
+
+
 class WidgetEntry(BaseModel):
     seq: int = Field(description="Its place in the conversation; the event stream's event id.")
     direction: Literal["visitor", "agent", "articles", "note"] = Field(
@@ -62,6 +68,7 @@ class WidgetEntry(BaseModel):
     author: str | None
     client_id: str | None = Field(description="The widget's id of a visitor's message.")
     articles: list[WidgetArticle] | None = Field(default=None, description="An `articles` entry's articles.")
+    attachments: list[WidgetFile] | None = Field(default=None, description="The files a visitor's message carries.")
     note: Literal["answered", "handed_over"] | None = Field(
         default=None, description="A `note`: an article answered the question (the case is solved), or a person will."
     )
@@ -71,6 +78,7 @@ class WidgetEntry(BaseModel):
     def of(cls, entry: Entry) -> WidgetEntry:
         data = entry.data or {}
         articles = data.get("articles")
+        files = data.get("attachments")
         return cls(
             seq=entry.seq,
             direction=entry.direction,
@@ -78,9 +86,22 @@ class WidgetEntry(BaseModel):
             author=entry.author,
             client_id=entry.client_id,
             articles=[WidgetArticle.model_validate(a) for a in articles] if isinstance(articles, list) else None,
+            attachments=[WidgetFile.model_validate(f) for f in files] if isinstance(files, list) else None,
             note=data.get("note"),
             sent_at=entry.created_at,
         )
+
+
+class WidgetUploadIn(StrictInput):
+    """The visitor sends files (multipart, in `attachments`), with an optional line."""
+
+    client_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The widget's id for this message: sent again after a lost answer, it is stored once.",
+    )
+    text: str = Field(default="", max_length=20_000, description="What the visitor wrote with the files, if anything.")
 
 
 class WidgetAnswerIn(StrictInput):

@@ -69,10 +69,17 @@ class WidgetService:
         self.hub = hub
 
     async def post(
-        self, channel: StoredChannel, conversation: Conversation, text: str, client_id: str, remote_ip: str | None
+        self,
+        channel: StoredChannel,
+        conversation: Conversation,
+        text: str,
+        client_id: str,
+        remote_ip: str | None,
+        attachments: tuple[AttachmentRef, ...] = (),
     ) -> Posted:
         """Store the visitor's message and its intake event in one transaction (then, and only then, it is
-        acknowledged); the same ``client_id`` again answers the entry stored the first time."""
+        acknowledged); the same ``client_id`` again answers the entry stored the first time. ``attachments`` are
+        in the blob store already (the widget's upload), carried by the intake message as a form's files are."""
         assert isinstance(channel.config, WidgetConfig)
         conversation_id, visitor = conversation.conversation_id, conversation.visitor
         config = channel.config
@@ -117,8 +124,10 @@ class WidgetService:
                 | ({"widget_visitor_id": visitor.user_id} if visitor and visitor.user_id else {}),
                 tags=((f"topic-{visitor.topic}",) if visitor and visitor.topic else ())
                 + ((AFTER_HOURS,) if away else ()),
+                attachments=attachments,
             )
-            entry = Entry(seq, VISITOR, text, None, client_id, now)
+            files = [{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in attachments]
+            entry = Entry(seq, VISITOR, text, None, client_id, now, {"attachments": files} if files else None)
             if holds(config, locked, away):
                 # Answers first: the question waits for its articles, and the visitor's choice, before the desk.
                 await widget.hold(conversation_id, now + timedelta(seconds=config.hand_over_after_seconds))

@@ -64,6 +64,8 @@
     "#ocw-pre button{margin-top:8px;background:" + S.color + ";color:#fff;border:0;border-radius:4px;padding:6px 14px}" +
     "#ocw-text{flex:1;resize:none;font:inherit;padding:6px;border:1px solid #767676;border-radius:4px}" +
     "#ocw-send{background:" + S.color + ";color:#fff;border:0;border-radius:4px;padding:0 14px}" +
+    "#ocw-attach{background:#fff;border:1px solid #767676;border-radius:4px;padding:0 8px}" +
+    "#ocw-alert{padding:0 12px;font-size:13px;color:#a50e0e}" +
     "#ocw-typing{padding:0 12px;font-size:13px;font-style:italic;min-height:1.4em}" +
     ".ocw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     "#ocw-root :focus-visible{outline:3px solid #ffbf47;outline-offset:2px}";
@@ -84,10 +86,23 @@
   // The desk's side: an agent typing (for a few seconds, or until their message), announced politely.
   var typing = el("div", { id: "ocw-typing", "aria-live": "polite" });
   panel.appendChild(typing);
+  // What the widget refused before sending (a file too large, too many): said at once.
+  var alertBox = el("div", { id: "ocw-alert", role: "alert" });
+  panel.appendChild(alertBox);
   var form = el("form", { id: "ocw-form" });
   form.appendChild(el("label", { "for": "ocw-text", "class": "ocw-sr" }, T.label));
   var input = el("textarea", { id: "ocw-text", rows: "2", maxlength: String(S.maxChars), placeholder: T.label });
   form.appendChild(input);
+  // Files go over HTTP (the form's limits and rules, checked again by the server), never the socket.
+  var fileInput = null;
+  if (S.maxFiles > 0) {
+    fileInput = el("input", { id: "ocw-file", type: "file", multiple: "multiple", hidden: "hidden", tabindex: "-1" });
+    var attach = el("button", { id: "ocw-attach", type: "button", "aria-label": T.attach, title: T.attach }, "\uD83D\uDCCE");
+    attach.addEventListener("click", function () { fileInput.click(); });
+    fileInput.addEventListener("change", function () { sendFiles(fileInput.files); fileInput.value = ""; });
+    form.appendChild(fileInput);
+    form.appendChild(attach);
+  }
   form.appendChild(el("button", { id: "ocw-send", type: "submit" }, T.send));
   // The pre-chat form, when the channel has one (or the visitor leaves a message): asked once, before the first message.
   var pre = null, answers = {}, awayNote = null, preDone = false;
@@ -246,7 +261,7 @@
       delete pendingEls[entry.client_id];
       shown[entry.seq] = waiting;
     } else {
-      shown[entry.seq] = bubble(entry.direction, entry.text);
+      shown[entry.seq] = bubble(entry.direction, withFiles(entry.text, entry.attachments));
     }
     if (entry.direction === "agent") { typing.textContent = ""; }
     remember(entry);
@@ -330,6 +345,47 @@
         setTimeout(connect, 3000);
       }
     };
+  }
+
+  function withFiles(text, files) {
+    var names = (files || []).map(function (f) { return "\uD83D\uDCCE " + (f.filename || f.name); }).join("\n");
+    return text && names ? text + "\n" + names : text || names;
+  }
+  function size(bytes) {
+    return bytes >= 1048576 ? Math.round(bytes / 1048576) + " MB" : Math.round(bytes / 1024) + " kB";
+  }
+  // The visitor's files: refused here when over the chat's limits (the server refuses them too, naming the field),
+  // else uploaded with a client_id of their own, sent again after a failure (the same client_id: one message).
+  function sendFiles(list) {
+    var files = Array.prototype.slice.call(list || []);
+    alertBox.textContent = "";
+    if (!files.length) return;
+    if (files.length > S.maxFiles) return (alertBox.textContent = T.tooManyFiles.replace("{count}", S.maxFiles));
+    var big = files.filter(function (f) { return f.size > S.maxFileBytes; })[0];
+    if (big) return (alertBox.textContent = T.fileTooLarge.replace("{name}", big.name).replace("{limit}", size(S.maxFileBytes)));
+    var message = { client_id: newId(), files: files };
+    pendingEls[message.client_id] = bubble("visitor", withFiles("", files), T.sending);
+    upload(message, 0);
+  }
+  function upload(message, attempt) {
+    ensureConversation().then(function () {
+      var body = new FormData();
+      body.append("client_id", message.client_id);
+      message.files.forEach(function (f) { body.append("attachments", f, f.name); });
+      return fetch(S.base + "/attachments", {
+        method: "POST", body: body, headers: { Accept: "application/json", "X-Widget-Token": state.token }
+      }).then(function (r) { return r.json().then(function (data) { return { status: r.status, data: data }; }); });
+    }).then(function (r) {
+      if (r.status === 200 || r.status === 201) { show(r.data); return listen(); }
+      if (r.status === 429 || r.status >= 500) throw r;
+      var detail = (r.data && r.data.detail) || r.status;
+      mark(message, T.refused + detail);
+      alertBox.textContent = T.refused + detail;
+      delete pendingEls[message.client_id];
+    }).catch(function () {
+      mark(message, T.failed);
+      setTimeout(function () { upload(message, attempt + 1); }, Math.min(30000, 1000 * Math.pow(2, attempt)));
+    });
   }
 
   function submit() {
