@@ -2025,7 +2025,10 @@ export interface paths {
         /**
          * A visitor's conversation: a new one, or an identified customer's own (nothing is stored until they write)
          * @description Anonymous: a new conversation. With the site's `identity` JWT: that customer's one conversation on
-         *     this widget, their earlier messages included, their messages from their own address.
+         *     this widget, their earlier messages included, their messages from their own address. A widget with the
+         *     forms' spam rules checks an anonymous visitor here: a filled honeypot is answered as if accepted and the
+         *     conversation held as spam (its messages never open a case); too fast, a bad fill-time token or a captcha
+         *     not passed is refused, storing nothing.
          */
         post: operations["start_widget_conversation"];
         delete?: never;
@@ -7771,6 +7774,21 @@ export interface components {
              * @description Pre-chat form: one of its topics.
              */
             topic?: string | null;
+            /**
+             * Honeypot
+             * @description The hidden field people never fill in (the widget's `spam`).
+             */
+            honeypot?: string | null;
+            /**
+             * Ts
+             * @description The fill-time token the widget's script came with (`spam.min_fill_seconds`).
+             */
+            ts?: string | null;
+            /**
+             * Captcha
+             * @description The captcha provider's answer token (`spam.captcha`).
+             */
+            captcha?: string | null;
         };
         /** ConversationStarted */
         ConversationStarted: {
@@ -9022,6 +9040,8 @@ export interface components {
              * @default 300
              */
             email_unread_after_seconds?: number | null;
+            /** @description The spam rules forms use, for a conversation's start (none: off): `honeypot_field` (the widget's hidden field: filled in, the conversation is held as spam, answered as if accepted), `min_fill_seconds` (a conversation begun sooner after the script loaded is refused), `captcha` (the visitor solves it before their first message; the secret is write-only). Not asked of visitors the site identified. */
+            spam?: components["schemas"]["SpamSettings"] | null;
             /**
              * Per Visitor Per Minute
              * @description Messages one conversation may send a minute.
@@ -24977,13 +24997,14 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationStarted"];
                 };
             };
-            /** @description The body cannot be read (malformed JSON, not UTF-8). */
+            /** @description Form token missing or invalid or Submitted too quickly or Captcha failed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Identity token not valid */
@@ -25045,13 +25066,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The owning service is unreachable or did not answer in time; nothing was retried. */
+            /** @description Captcha check unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -80,6 +80,11 @@ class StoredChannel:
 
     def public(self, webhook_url: str) -> ChannelOut:
         settings = {k: v for k, v in self.config.model_dump(mode="json").items() if k not in SECRET_KEYS}
+        captcha = (settings.get("spam") or {}).get("captcha")
+        if captcha:
+            # Write-only, as a form's: said to be set, never shown.
+            shown = {k: v for k, v in captcha.items() if k != "secret"} | {"secret_set": True}
+            settings["spam"] = settings["spam"] | {"captcha": shown}
         return ChannelOut(
             id=self.id,
             name=self.name,

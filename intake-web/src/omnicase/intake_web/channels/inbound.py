@@ -34,6 +34,8 @@ class InboundItem:
     tags: tuple[str, ...] = ()
     # Files in the blob store already (the widget's uploads), carried as they are.
     attachments: tuple[AttachmentRef, ...] = ()
+    # Held as spam by a rule of the channel's (the widget's forms rules): why.
+    spam: str | None = None
 
 
 class PayloadError(ValueError):
@@ -224,6 +226,9 @@ async def store(
             metadata={**item.metadata, "channel_id": str(channel.id), "channel_kind": channel.kind.value},
         )
         blocked = channel.blocks(item.sender)
+        hold = None if blocked is None else (HoldReason.SPAM, f"sender {blocked} is on the channel's blocklist")
+        if hold is None and item.spam is not None:
+            hold = (HoldReason.SPAM, item.spam)
         new = await accept_message(
             session,
             outbox,
@@ -232,7 +237,7 @@ async def store(
             channel_id=channel.id,
             dedupe_key=item.dedupe_key,
             fields={},
-            hold=None if blocked is None else (HoldReason.SPAM, f"sender {blocked} is on the channel's blocklist"),
+            hold=hold,
         )
         if new:
             stored.append(event.intake_id)

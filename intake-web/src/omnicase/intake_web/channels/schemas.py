@@ -19,6 +19,7 @@ from omnicase.intake_web.forms.schemas import (
     MaxAttachmentBytes,
     MaxAttachments,
     Origin,
+    SpamSettings,
 )
 from omnicase.kit.business_time import calendar_of
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, Party
@@ -261,6 +262,14 @@ class WidgetConfig(StrictInput):
         description="An agent's reply the visitor has neither had on an open widget nor read this long after it "
         "was sent also goes by email, threaded, when the conversation has an address (pre-chat form, away); "
         "null: never.",
+    )
+    spam: SpamSettings | None = Field(
+        default=None,
+        description="The spam rules forms use, for a conversation's start (none: off): `honeypot_field` (the "
+        "widget's hidden field: filled in, the conversation is held as spam, answered as if accepted), "
+        "`min_fill_seconds` (a conversation begun sooner after the script loaded is refused), `captcha` "
+        "(the visitor solves it before their first message; the secret is write-only). Not asked of "
+        "visitors the site identified.",
     )
     per_visitor_per_minute: Integer = Field(
         default=20, ge=1, le=10_000, description="Messages one conversation may send a minute."

@@ -37,6 +37,12 @@ class ChannelSecrets:
                 changed[key] = change(value, _context(channel_id, key, None))
             elif isinstance(value, list):
                 changed[key] = [change(item, _context(channel_id, key, index)) for index, item in enumerate(value)]
+        # A widget's captcha secret (its forms spam rules) sits inside them, as a form's does.
+        spam = settings.get("spam")
+        captcha = spam.get("captcha") if isinstance(spam, dict) else None
+        if isinstance(spam, dict) and isinstance(captcha, dict) and isinstance(captcha.get("secret"), str):
+            secret = change(captcha["secret"], _context(channel_id, "spam.captcha.secret", None))
+            changed["spam"] = spam | {"captcha": captcha | {"secret": secret}}
         return changed
 
     def seal(self, settings: dict[str, Any], channel_id: uuid.UUID) -> dict[str, Any]:

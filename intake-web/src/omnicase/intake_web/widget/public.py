@@ -28,6 +28,10 @@ from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.schemas import PreChat, WidgetConfig
 from omnicase.intake_web.channels.service import ChannelService
 from omnicase.intake_web.errors import STORAGE_ERRORS
+from omnicase.intake_web.forms import captcha
+from omnicase.intake_web.forms import tokens as form_tokens
+from omnicase.intake_web.forms.render import CAPTCHA_WIDGETS
+from omnicase.intake_web.forms.schemas import CAPTCHA_RESPONSE_FIELDS, SITEVERIFY_URLS
 from omnicase.intake_web.metrics import REJECTIONS
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.requests import bounded_body, client_ip
@@ -111,6 +115,23 @@ class MessageTooLong(PayloadTooLarge):
 
 class NotAcceptable(ServiceError):
     status, slug, title = 406, "not-acceptable", "Not acceptable"
+
+
+# The forms' spam refusals, with the forms' problem types (forms/submissions.py).
+class FillTokenInvalid(BadRequest):
+    slug, title = "form-token-invalid", "Form token missing or invalid"
+
+
+class SubmittedTooFast(BadRequest):
+    slug, title = "submitted-too-fast", "Submitted too quickly"
+
+
+class CaptchaFailed(BadRequest):
+    slug, title = "captcha-failed", "Captcha failed"
+
+
+class CaptchaUnavailable(ServiceUnavailable):
+    slug, title = "captcha-unavailable", "Captcha check unavailable"
 
 
 WIDGET_PROBLEMS = (WidgetNotFound, WidgetDisabled, OriginNotAllowed)
@@ -227,6 +248,7 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
         # chat has hours asks again when it opens and before its first message: ``/hours``).
         "away": _away(config),
         "hours": config.business_hours is not None,
+        "spam": _spam_settings(widget, request.app.state.settings),
         "texts": _widget_texts(),
     }
     # json.dumps escapes nothing HTML-special, but the script is served as JavaScript, never inlined in a page
@@ -279,7 +301,16 @@ async def preflight_widget(
     operation_id="start_widget_conversation",
     summary="A visitor's conversation: a new one, or an identified customer's own (nothing is stored until they write)",
     response_model=ConversationStarted,
-    responses=problem_responses(*WIDGET_PROBLEMS, WidgetIdentityInvalid, StateConflict, ValidationFailed),
+    responses=problem_responses(
+        *WIDGET_PROBLEMS,
+        WidgetIdentityInvalid,
+        FillTokenInvalid,
+        SubmittedTooFast,
+        CaptchaFailed,
+        StateConflict,
+        ValidationFailed,
+        CaptchaUnavailable,
+    ),
 )
 async def start_widget_conversation(
     channel_id: uuid.UUID,
@@ -288,11 +319,15 @@ async def start_widget_conversation(
     origin: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """Anonymous: a new conversation. With the site's `identity` JWT: that customer's one conversation on
-    this widget, their earlier messages included, their messages from their own address."""
+    this widget, their earlier messages included, their messages from their own address. A widget with the
+    forms' spam rules checks an anonymous visitor here: a filled honeypot is answered as if accepted and the
+    conversation held as spam (its messages never open a case); too fast, a bad fill-time token or a captcha
+    not passed is refused, storing nothing."""
     widget = await _widget(request, channel_id, origin)
     settings: IntakeWebSettings = request.app.state.settings
     now = utcnow()
     visitor = None
+    spam = None
     conversation_id = uuid7()
     if body is not None and body.identity is not None:
         try:
@@ -301,12 +336,15 @@ async def start_widget_conversation(
             REJECTIONS.labels("widget", "identity").inc()
             raise widget.refuse(WidgetIdentityInvalid(f"The site's identity token is not valid: {error}.")) from error
         conversation_id = tokens.visitor_conversation(widget.channel.id, visitor.user_id or "")
-    elif widget.config.pre_chat is not None or (body is not None and body.model_fields_set - {"identity"}):
-        # The pre-chat form's answers; or, from a chat without one, what a visitor leaving a message gave
-        # (their email, to be answered by) outside business hours.
-        visitor = _pre_chat(widget, body or ConversationStartIn())
+    else:
+        if widget.config.spam is not None:
+            spam = await _spam_check(request, widget, body or ConversationStartIn(), settings)
+        if widget.config.pre_chat is not None or (body is not None and body.model_fields_set - NOT_ANSWERS):
+            # The pre-chat form's answers; or, from a chat without one, what a visitor leaving a message gave
+            # (their email, to be answered by) outside business hours.
+            visitor = _pre_chat(widget, body or ConversationStartIn())
     token = tokens.issue(
-        settings.widget_token_secret, widget.channel.id, conversation_id, now, settings.widget_token_days, visitor
+        settings.widget_token_secret, widget.channel.id, conversation_id, now, settings.widget_token_days, visitor, spam
     )
     started = ConversationStarted(
         conversation_id=conversation_id,
@@ -316,6 +354,98 @@ async def start_widget_conversation(
     return JSONResponse(
         started.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store", **widget.cors}
     )
+
+
+# What a conversation's start carries beside the pre-chat form's answers.
+NOT_ANSWERS = frozenset({"identity", "honeypot", "ts", "captcha"})
+
+
+def _spam_settings(widget: _Widget, settings: IntakeWebSettings) -> dict[str, Any] | None:
+    """What the script needs of the forms' spam rules: the honeypot's name, a fill-time token (the forms' own,
+    for this channel, issued as the script is served), the captcha's provider widget."""
+    spam = widget.config.spam
+    if spam is None:
+        return None
+    captcha = None
+    if spam.captcha is not None:
+        css_class, script = CAPTCHA_WIDGETS[spam.captcha.provider]
+        field = CAPTCHA_RESPONSE_FIELDS[spam.captcha.provider]
+        captcha = {"class": css_class, "script": script, "siteKey": spam.captcha.site_key, "field": field}
+    token = form_tokens.issue(settings.form_token_secret, widget.channel.id, utcnow())
+    return {"honeypot": spam.honeypot_field, "ts": token, "captcha": captcha}
+
+
+async def _spam_check(
+    request: Request, widget: _Widget, answers: ConversationStartIn, settings: IntakeWebSettings
+) -> str | None:
+    """The forms' rules for a conversation's start (forms/submissions.py), in their order: a filled honeypot
+    holds it (why, returned; nothing else asked, so a bot learns nothing); else the fill time and the captcha
+    (the forms' captcha client), each refused with the forms' problem types, naming the field."""
+    spam = widget.config.spam
+    assert spam is not None
+    bait = (answers.honeypot or "").strip()
+    if bait:
+        REJECTIONS.labels("widget", "honeypot").inc()
+        return f"the hidden field {spam.honeypot_field!r} people never see was filled in with {bait[:200]!r}"
+    if spam.min_fill_seconds > 0:
+        issued = (
+            form_tokens.issued_at(settings.form_token_secret, widget.channel.id, answers.ts) if answers.ts else None
+        )
+        if issued is None:
+            REJECTIONS.labels("widget", "token").inc()
+            raise widget.refuse(
+                FillTokenInvalid(
+                    "The widget's fill-time token is missing or altered; reload the page and try again.",
+                    errors=[FieldError(field="body.ts", message="missing or altered", code="invalid")],
+                )
+            )
+        elapsed = (utcnow() - issued).total_seconds()
+        if elapsed < spam.min_fill_seconds:
+            REJECTIONS.labels("widget", "too_fast").inc()
+            wait = max(1, int(spam.min_fill_seconds - elapsed + 0.999))
+            raise widget.refuse(
+                SubmittedTooFast(
+                    f"The chat was started {max(elapsed, 0):.1f} s after it was shown; wait a moment and send again.",
+                    headers={"Retry-After": str(wait)},
+                )
+            )
+    if spam.captcha is not None:
+        if not (answers.captcha or "").strip():
+            REJECTIONS.labels("widget", "captcha").inc()
+            raise widget.refuse(
+                CaptchaFailed(
+                    "Please complete the captcha challenge.",
+                    errors=[FieldError(field="body.captcha", message="complete the challenge", code="captcha")],
+                )
+            )
+        url = (
+            str(spam.captcha.siteverify_url) if spam.captcha.siteverify_url else SITEVERIFY_URLS[spam.captcha.provider]
+        )
+        try:
+            passed = await captcha.verify(
+                _runtime(request).state.http,
+                url,
+                spam.captcha.secret,
+                (answers.captcha or "").strip(),
+                client_ip(request, settings),
+                settings.captcha_timeout_seconds,
+            )
+        except captcha.CaptchaUnavailable as error:
+            REJECTIONS.labels("widget", "captcha_unavailable").inc()
+            raise widget.refuse(
+                CaptchaUnavailable(
+                    "The captcha could not be checked right now; try again in a moment.", headers={"Retry-After": "30"}
+                )
+            ) from error
+        if not passed:
+            REJECTIONS.labels("widget", "captcha").inc()
+            raise widget.refuse(
+                CaptchaFailed(
+                    "The captcha answer was not accepted; please try again.",
+                    errors=[FieldError(field="body.captcha", message="the challenge was not passed", code="captcha")],
+                )
+            )
+    return None
 
 
 # Refusals the channel's own pre-chat form decides (what it asks, its topics): 409, naming the field.

@@ -34,6 +34,18 @@ class ConversationStartIn(StrictInput):
     topic: str | None = Field(
         default=None, min_length=1, max_length=50, description="Pre-chat form: one of its topics."
     )
+    # The forms' spam rules, when the widget has them (`config.spam`): not asked of identified visitors.
+    honeypot: str | None = Field(
+        default=None, max_length=1000, description="The hidden field people never fill in (the widget's `spam`)."
+    )
+    ts: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The fill-time token the widget's script came with (`spam.min_fill_seconds`).",
+    )
+    captcha: str | None = Field(
+        default=None, max_length=4096, description="The captcha provider's answer token (`spam.captcha`)."
+    )
 
 
 class WidgetMessageIn(StrictInput):

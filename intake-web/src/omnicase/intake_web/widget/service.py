@@ -125,10 +125,11 @@ class WidgetService:
                 tags=((f"topic-{visitor.topic}",) if visitor and visitor.topic else ())
                 + ((AFTER_HOURS,) if away else ()),
                 attachments=attachments,
+                spam=conversation.spam,
             )
             files = [{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in attachments]
             entry = Entry(seq, VISITOR, text, None, client_id, now, {"attachments": files} if files else None)
-            if holds(config, locked, away):
+            if conversation.spam is None and holds(config, locked, away):
                 # Answers first: the question waits for its articles, and the visitor's choice, before the desk.
                 await widget.hold(conversation_id, now + timedelta(seconds=config.hand_over_after_seconds))
                 await widget.add(conversation_id, entry, held=held_parts(item))

@@ -104,6 +104,16 @@
     form.appendChild(attach);
   }
   form.appendChild(el("button", { id: "ocw-send", type: "submit" }, T.send));
+  // The forms' spam rules (S.spam): a field hidden from people and assistive technology, tempting to bots.
+  var honeypot = null, captchaToken = null;
+  if (S.spam) {
+    var trap = el("div", { "aria-hidden": "true", style: "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden" });
+    honeypot = el("input", { type: "text", name: S.spam.honeypot, tabindex: "-1", autocomplete: "off" });
+    var bait = el("label", {}, S.spam.honeypot);
+    bait.appendChild(honeypot);
+    trap.appendChild(bait);
+    form.appendChild(trap);
+  }
   // The pre-chat form, when the channel has one (or the visitor leaves a message): asked once, before the first message.
   var pre = null, answers = {}, awayNote = null, preDone = false;
   panel.appendChild(form);
@@ -114,7 +124,8 @@
     if (away && !awayNote) log.insertBefore(awayNote = el("div", { "class": "ocw-note", id: "ocw-away" }, T.away), log.children[1] || null);
     if (!away && awayNote) { log.removeChild(awayNote); awayNote = null; }
     if (pre) { panel.removeChild(pre); pre = null; form.style.display = ""; }
-    if ((S.preChat || S.away) && !window.OmnicaseWidgetIdentity && !state.token && !preDone) askFirst();
+    var captcha = S.spam && S.spam.captcha;
+    if ((S.preChat || S.away || captcha) && !window.OmnicaseWidgetIdentity && !state.token && !preDone) askFirst();
   }
   function askFirst() {
     var ask = S.preChat || {};
@@ -132,9 +143,22 @@
       ask.topics.forEach(function (topic) { select.appendChild(el("option", { value: topic }, topic.replace(/[-_]/g, " "))); });
       pre.appendChild(select);
     }
+    var challenge = S.spam && S.spam.captcha;
+    if (challenge) {
+      // The captcha provider's own widget, as a form shows it (its script renders every such element).
+      pre.appendChild(el("div", { "class": challenge["class"], "data-sitekey": challenge.siteKey }));
+      if (!document.querySelector('script[src="' + challenge.script + '"]')) {
+        document.head.appendChild(el("script", { src: challenge.script, async: "async" }));
+      }
+    }
     pre.appendChild(el("button", { type: "submit" }, S.away ? T.leave : T.start));
     pre.addEventListener("submit", function (e) {
       e.preventDefault();
+      if (challenge) {
+        var solved = pre.querySelector('[name="' + challenge.field + '"]');
+        if (!solved || !solved.value) return;
+        captchaToken = solved.value;
+      }
       ["name", "email", "topic"].forEach(function (key) {
         var given = document.getElementById("ocw-pre-" + key);
         if (given) answers[key] = given.value.trim();
@@ -285,10 +309,20 @@
   }
   function ensureConversation() {
     if (state.token) return Promise.resolve();
-    return call("POST", "/conversations", IDENTITY ? { identity: IDENTITY } : answers).then(function (r) {
+    var body = IDENTITY ? { identity: IDENTITY } : spamAnswers(answers);
+    return call("POST", "/conversations", body).then(function (r) {
       if (r.status !== 201) throw r;
       state.token = r.data.token; state.seq = 0; save();
     });
+  }
+  function spamAnswers(given) {
+    if (!S.spam) return given;
+    var body = {};
+    for (var key in given) body[key] = given[key];
+    if (honeypot && honeypot.value) body.honeypot = honeypot.value;
+    body.ts = S.spam.ts;
+    if (captchaToken) body.captcha = captchaToken;
+    return body;
   }
   function forget() {
     state = { pending: state.pending, identity: state.identity }; save();
@@ -422,8 +456,15 @@
       state.pending.shift(); save();
       mark(message, T.refused + ((r.data && r.data.detail) || r.status));
       flush(0);
-    }, function () {
+    }, function (r) {
       sending = false;
+      // The conversation could not begin: the spam rules refused it (too fast: wait and send again), or a field.
+      var type = (r && r.data && r.data.type) || "";
+      if (r && r.status >= 400 && r.status < 500 && r.status !== 429 && !/submitted-too-fast$/.test(type)) {
+        state.pending.shift(); save();
+        mark(message, T.refused + ((r.data && r.data.detail) || r.status));
+        return flush(0);
+      }
       retry(message, attempt);
     });
   }
