@@ -450,6 +450,69 @@ def test_a_visitor_attaches_a_file_the_case_carries_it_and_one_too_large_is_refu
             browser.close()
 
 
+def test_the_forms_spam_rules_hold_a_bot_s_chat_as_spam_while_a_person_chats_to_a_case(
+    desk: Desk,
+    chromium: str,
+    customer_site: str,
+    customer_site_pages: dict[str, str],
+    axe: Callable[[Page], list[dict[str, Any]]],
+) -> None:
+    guarded = desk.admin.post(
+        "/api/v1/channels",
+        {
+            "name": "Acme guarded chat",
+            "config": {"kind": "widget", "brand": "acme", "spam": {"min_fill_seconds": 2}},
+        },
+    )
+    snippet = desk.admin.http.get(f"/api/v1/channels/{guarded['id']}/snippet").text
+    customer_site_pages["/guarded"] = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Acme guarded</title></head>"
+        f"<body><main><h1>Acme guarded</h1></main>{snippet}</body></html>"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            # A bot fills in every field it finds, the hidden one too, and writes at once.
+            bot = browser.new_context().new_page()
+            bot.goto(f"{customer_site}/guarded")
+            bot.get_by_role("button", name="Chat with us").click()
+            assert axe(bot) == [], "the hidden field is hidden from assistive technology too"
+            bot.locator("input[name=website]").evaluate("input => { input.value = 'http://cheap.example'; }")
+            bot.get_by_label("Your message").fill("Cheap watches, best prices")
+            bot.get_by_label("Your message").press("Enter")
+            # Too fast for the fill time: the widget waits and sends again; then answered as any message.
+            expect(bot.locator("#ocw-log .ocw-visitor").last).not_to_contain_text("Sending", timeout=30_000)
+            expect(bot.locator("#ocw-log .ocw-visitor").last).not_to_contain_text("Not sent")
+
+            def held() -> dict[str, Any] | None:
+                items = desk.admin.get("/api/v1/suspended-messages", params={"reason": "spam", "limit": 100})["items"]
+                return next((item for item in items if "Cheap watches" in item["preview"]), None)
+
+            listed = wait_for(held, within=60, message="the bot's chat never reached the held queue")
+            assert (listed["channel"], listed["reason"]) == ("messaging", "spam")
+            assert "http://cheap.example" in listed["detail"]
+
+            # A person leaves it empty, and their chat opens a case as any.
+            person = browser.new_context().new_page()
+            _visitor_writes(person, f"{customer_site}/guarded", "Hello, where is my order?")
+            expect(person.locator("#ocw-log .ocw-visitor").last).not_to_contain_text("Sending", timeout=30_000)
+            messages = wait_for(
+                lambda: (
+                    [m for m in desk.admin.get(f"/api/v1/channels/{guarded['id']}/messages")["items"] if m["case_id"]]
+                    or None
+                ),
+                within=60,
+                message="the person's chat never became a case",
+            )
+            assert [m["text"] for m in messages] == ["Hello, where is my order?"]
+            statuses = sorted(
+                m["status"] for m in desk.admin.get(f"/api/v1/channels/{guarded['id']}/messages")["items"]
+            )
+            assert statuses == ["acknowledged", "held"]
+        finally:
+            browser.close()
+
+
 def _visitor_writes(page: Page, site: str, text: str) -> None:
     """A visitor on a page of the site opens the widget and writes (Enter sends)."""
     page.goto(site)
