@@ -2120,8 +2120,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Answers first: a suggested article answered the visitor's question (the case is solved by it)
-         * @description knowledge records the Yes and solves the case by the article; the transcript ends the question.
+         * Answers first: a suggested article answered the visitor's question (the chat ends with no case)
+         * @description knowledge records the Yes; a question held back ends with no case (counted in the article's deflection),
+         *     one whose case opened first is solved by the article. The transcript ends the question.
          */
         post: operations["post_widget_answered"];
         delete?: never;
@@ -2139,7 +2140,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Answers first: the visitor wants to talk to someone */
+        /** Answers first: the visitor wants to talk to someone (what they wrote becomes the case) */
         post: operations["post_widget_handover"];
         delete?: never;
         options?: never;

@@ -1,16 +1,20 @@
-"""Answers first: up to three help-center articles for a chat's first message, before an agent answers.
+"""Answers first: up to three help-center articles for a chat's question, before the desk sees it.
 
-A widget with ``answers_first`` has its conversation want suggestions once case-core opened
-the case (knowledge records each suggestion against the case, so its deflection counts chats
-too). A worker on every replica claims those conversations (``FOR UPDATE SKIP LOCKED``), asks
-knowledge (:mod:`omnicase.kit.suggestions`) and adds them to the transcript as an ``articles``
-entry. "This answered my question" is the visitor's Yes on the article, given to knowledge as
-the help center's page gives it (the suggestion's own single-use token): knowledge records it
-and stages ``case.set_status`` (solved, by the article) on ``case.commands``, so case-core
-solves the case by its own rules. "Talk to someone" leaves the case with the desk. Either ends
-the question with a note in the transcript. Each of these entries stages
-``intake.widget_conversation_updated`` keyed by the conversation's thread key, so the streams
-of the conversation on every replica wake (:mod:`omnicase.intake_web.widget.hub`).
+A widget with ``answers_first`` holds its visitor's first message back (stored, acknowledged, no intake
+message: :func:`omnicase.intake_web.widget.service.holds`), and anything written while it holds, until the
+visitor chooses or the widget's ``hand_over_after_seconds`` pass. A worker on every replica claims the
+conversations wanting articles (``FOR UPDATE SKIP LOCKED``), asks knowledge with no case
+(:mod:`omnicase.kit.suggestions`; knowledge records the suggestions and counts their answers) and adds
+them to the transcript as an ``articles`` entry; none found hands the question over at once. "This
+answered my question" is the visitor's Yes on the article, given to knowledge as the help center's page
+gives it (the suggestion's own single-use token): the chat ends with no case. "Talk to someone", or the
+same worker once the hold's time is up, hands the held messages over: they become intake messages, in
+order, in one transaction (:func:`omnicase.intake_web.widget.service.hand_over_held`). A conversation
+whose case opened first (a message left outside business hours, or one begun before holding) wants its
+articles once case-core confirms the case, and there the Yes has knowledge solve the case through
+``case.commands``. Either choice ends the question with a note in the transcript. Each of these entries
+stages ``intake.widget_conversation_updated`` keyed by the conversation's thread key, so the streams of
+the conversation on every replica wake (:mod:`omnicase.intake_web.widget.hub`).
 """
 
 from __future__ import annotations
@@ -132,7 +136,8 @@ class WidgetAnswers:
         return await self.suggester.suggest(item.case_id, item.question[:200], item.question, brand)
 
     async def answered(self, conversation_id: uuid.UUID, article_id: uuid.UUID) -> Entry:
-        """The visitor's Yes to a suggested article: knowledge solves the case by it; the question ends."""
+        """The visitor's Yes to a suggested article, given to knowledge: a question held back ends with no case
+        (knowledge counts it), one that opened its case has it solved by the article; the question ends."""
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
             state, articles = await self._shown(widget, conversation_id)

@@ -717,7 +717,7 @@ async def _store_message(
 @router.post(
     "/{channel_id}/answered",
     operation_id="post_widget_answered",
-    summary="Answers first: a suggested article answered the visitor's question (the case is solved by it)",
+    summary="Answers first: a suggested article answered the visitor's question (the chat ends with no case)",
     response_model=WidgetEntry,
     status_code=201,
     responses=problem_responses(
@@ -731,7 +731,8 @@ async def post_widget_answered(
     token: Annotated[str | None, Header(alias=TOKEN_HEADER, max_length=4096)] = None,
     origin: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    """knowledge records the Yes and solves the case by the article; the transcript ends the question."""
+    """knowledge records the Yes; a question held back ends with no case (counted in the article's deflection),
+    one whose case opened first is solved by the article. The transcript ends the question."""
     return await _answer(
         request, channel_id, token, origin, lambda answers, cid: answers.answered(cid, body.article_id)
     )
@@ -740,7 +741,7 @@ async def post_widget_answered(
 @router.post(
     "/{channel_id}/handover",
     operation_id="post_widget_handover",
-    summary="Answers first: the visitor wants to talk to someone",
+    summary="Answers first: the visitor wants to talk to someone (what they wrote becomes the case)",
     response_model=WidgetEntry,
     status_code=201,
     responses=problem_responses(*WIDGET_PROBLEMS, WidgetTokenInvalid, NoArticlesShown, ServiceUnavailable),
