@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.defaults import check_brands
+from omnicase.intake_web.hours import check_schedule
 from omnicase.intake_web.voice.repository import VoiceCallRepository, VoiceChannelRepository
 from omnicase.intake_web.voice.schemas import VoiceCall, VoiceChannelIn, VoiceChannelOut, VoiceConfig
 from omnicase.kit.brands import BrandDirectory
@@ -135,10 +136,7 @@ class VoiceChannelService:
 
     async def _check_references(self, data: VoiceChannelIn) -> None:
         await check_brands(self.brands, _brands_named(data))
-        if data.business_hours_id is not None:
-            if self.schedules is None:
-                raise RuntimeError("a voice channel is written by a service built without the schedules")
-            await self.schedules.check({"body.business_hours_id": data.business_hours_id})
+        await check_schedule(self.schedules, "body.business_hours_id", data.business_hours_id)
 
     async def create(self, data: VoiceChannelIn) -> StoredVoiceChannel:
         await self._check_references(data)

@@ -21,6 +21,7 @@ from omnicase.intake_web.channels import signatures
 from omnicase.intake_web.channels.inbound import PayloadError
 from omnicase.intake_web.channels.webhooks import EMPTY_TWIML
 from omnicase.intake_web.errors import STORAGE_ERRORS
+from omnicase.intake_web.hours import working_now
 from omnicase.intake_web.metrics import REJECTIONS
 from omnicase.intake_web.public_url import called_url, public_url
 from omnicase.intake_web.requests import bounded_body
@@ -233,15 +234,7 @@ async def _open(runtime: IntakeWebRuntime, channel: StoredVoiceChannel) -> bool:
     schedule_id = channel.config.business_hours_id
     if schedule_id is None:
         return True
-    try:
-        calendar = await runtime.state.schedules.calendar(schedule_id)
-    except PeerUnavailable as error:
-        logger.warning("sla-engine cannot say whether voice channel %s is open; it is: %s", channel.id, error)
-        return True
-    if calendar is None:
-        logger.warning("voice channel %s names business hours %s sla-engine does not have", channel.id, schedule_id)
-        return True
-    return calendar.is_working(utcnow())
+    return await working_now(runtime.state.schedules, schedule_id, unknown=True, what=f"voice channel {channel.id}")
 
 
 @router.post(
