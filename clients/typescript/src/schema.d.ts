@@ -9033,8 +9033,13 @@ export interface components {
              * @default 5
              */
             max_attachments?: number;
-            /** @description When the chat is answered live (none: always); outside them, leave a message. */
+            /** @description When the chat is answered live, the widget's own (none: always, or `business_hours_id`'s); outside them, leave a message. */
             business_hours?: components["schemas"]["WidgetHours"] | null;
+            /**
+             * Business Hours Id
+             * @description sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`, its holidays included) the chat is answered live in, instead of `business_hours` (not both); outside it, leave a message. Checked on save: one sla-engine does not have is a 404 `unknown-reference`. While sla-engine cannot say, the chat counts as away (the visitor's email is asked; the message becomes a case as ever).
+             */
+            business_hours_id?: string | null;
             /**
              * Email Unread After Seconds
              * @description An agent's reply the visitor has neither had on an open widget nor read this long after it was sent also goes by email, threaded, when the conversation has an address (pre-chat form, away); null: never.

@@ -76,8 +76,8 @@ class IntakeWebSettings(ServiceSettings):
     routing_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     sla_engine_url: str | None = Field(
         default=None,
-        description="sla-engine's base URL (a voice channel's business-hours schedule); unset, its entry in "
-        "OMNICASE_SERVICE_URLS.",
+        description="sla-engine's base URL (a voice channel's or chat widget's business-hours schedule); unset, "
+        "its entry in OMNICASE_SERVICE_URLS.",
     )
     schedule_ttl_seconds: float = Field(
         default=60.0, gt=0, le=3600, description="How long a business-hours schedule read from sla-engine is used."

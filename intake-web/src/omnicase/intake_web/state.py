@@ -107,7 +107,7 @@ async def _state(runtime: Runtime[IntakeWebSettings, Any], hub: ConversationHub)
             submissions=submissions,
             channel_secrets=channel_secrets,
             sealer=sealer,
-            widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub),
+            widget=WidgetService(runtime.database, runtime.outbox, runtime.blobs, hub, schedules),
             answers=WidgetAnswers(runtime.database, runtime.outbox, runtime.blobs, hub, suggester, channel_secrets),
             call_agents=call_agents,
             cases=cases,

@@ -24,6 +24,8 @@ keyword can hold, so that "schema-valid input refused" keeps its meaning everywh
 - A synonym set's terms differ from each other in any letter case and each holds a word a
   search can match (knowledge): a term that repeats one before it, or holds no letter or digit,
   gets a word of its own appended.
+- A chat widget has its own business hours or names sla-engine's, not both (intake-web): a config
+  generated with both keeps its own.
 - An internal note carries no articles (case-core: only a reply, which customers read, links
   them): a message generated with ``public: false`` is sent without its ``articles``.
 
@@ -273,6 +275,20 @@ def terms_differ(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) ->
                 seen.add(term.strip().casefold())
             kept.append(term)
         case.body["terms"] = kept
+    return case
+
+
+# -- a chat widget's one schedule -------------------------------------------------------
+
+
+@_hook("map_case", path_regex=r"^/api/v1/channels(/\{channel_id\})?$")
+def one_schedule_per_widget(ctx: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
+    """A chat widget has its own ``business_hours`` or names sla-engine's ``business_hours_id``, not both
+    (intake-web refuses both; "not both present and non-null" is no JSON Schema keyword the document
+    uses): a config generated with both keeps its own hours."""
+    config = case.body.get("config") if isinstance(case.body, dict) else None
+    if _positive(case) and isinstance(config, dict) and config.get("business_hours") is not None:
+        config.pop("business_hours_id", None)
     return case
 
 

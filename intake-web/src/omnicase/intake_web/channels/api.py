@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 
 def _service(request: Request, session: SessionDep) -> ChannelService:
     state = current_state(request)
-    return ChannelService(session, state.channel_secrets, state.brands)
+    return ChannelService(session, state.channel_secrets, state.brands, state.schedules)
 
 
 def _out(request: Request, channel: StoredChannel) -> ChannelOut:

@@ -7,9 +7,19 @@ import binascii
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from omnicase.intake_web.defaults import BrandSlug, RouteDefaults
 from omnicase.intake_web.forms.schemas import (
@@ -253,7 +263,16 @@ class WidgetConfig(StrictInput):
         default=DEFAULT_MAX_ATTACHMENTS, description="Most files in one visitor message (as a form's); 0: none."
     )
     business_hours: WidgetHours | None = Field(
-        default=None, description="When the chat is answered live (none: always); outside them, leave a message."
+        default=None,
+        description="When the chat is answered live, the widget's own (none: always, or `business_hours_id`'s); "
+        "outside them, leave a message.",
+    )
+    business_hours_id: uuid.UUID | None = Field(
+        default=None,
+        description="sla-engine's business-hours schedule (`/api/v1/business-hours/{id}`, its holidays included) "
+        "the chat is answered live in, instead of `business_hours` (not both); outside it, leave a message. "
+        "Checked on save: one sla-engine does not have is a 404 `unknown-reference`. While sla-engine cannot "
+        "say, the chat counts as away (the visitor's email is asked; the message becomes a case as ever).",
     )
     email_unread_after_seconds: Integer | None = Field(
         default=300,
@@ -277,6 +296,23 @@ class WidgetConfig(StrictInput):
     per_ip_per_minute: Integer = Field(
         default=60, ge=1, le=100_000, description="Messages one address may send a minute."
     )
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> Self:
+        if self.business_hours is not None and self.business_hours_id is not None:
+            both = PydanticCustomError(
+                "one_schedule", "give the widget's own business_hours or sla-engine's business_hours_id, not both"
+            )
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [InitErrorDetails(type=both, loc=("business_hours_id",), input=self.business_hours_id)],
+            )
+        return self
+
+    @property
+    def has_hours(self) -> bool:
+        """Whether the chat is ever away (its own hours or sla-engine's schedule)."""
+        return self.business_hours is not None or self.business_hours_id is not None
 
 
 BlockedSender = Annotated[

@@ -13,12 +13,14 @@ from omnicase.intake_web.channels.repository import ChannelRepository
 from omnicase.intake_web.channels.schemas import ChannelIn, ChannelMessage, Delivery, WidgetConfig
 from omnicase.intake_web.channels.secrets import ChannelSecrets
 from omnicase.intake_web.defaults import check_brands
+from omnicase.intake_web.hours import check_schedule
 from omnicase.intake_web.messages.repository import InboundMessageRepository
 from omnicase.kit.brands import BrandDirectory
 from omnicase.kit.clock import utcnow
 from omnicase.kit.errors import NotFound
 from omnicase.kit.ids import uuid7
 from omnicase.kit.pagination import Page, decode_id_cursor, paginate
+from omnicase.kit.schedules import ScheduleSource
 
 
 class ChannelNotFound(NotFound):
@@ -37,10 +39,18 @@ def _brands_named(data: ChannelIn) -> dict[str, str | None]:
 
 
 class ChannelService:
-    def __init__(self, session: AsyncSession, secrets: ChannelSecrets, brands: BrandDirectory | None = None) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        secrets: ChannelSecrets,
+        brands: BrandDirectory | None = None,
+        schedules: ScheduleSource | None = None,
+    ) -> None:
         self.secrets = secrets
-        # case-core's brands, for the writes (a channel naming one nobody has is refused).
+        # case-core's brands and sla-engine's schedules, for the writes (a channel naming one nobody has is
+        # refused).
         self.brands = brands
+        self.schedules = schedules
         self.channels = ChannelRepository(session)
         self.messages = InboundMessageRepository(session)
         self.deliveries = DeliveryRepository(session)
@@ -58,8 +68,13 @@ class ChannelService:
             },
         }
 
-    async def create(self, data: ChannelIn) -> StoredChannel:
+    async def _check_references(self, data: ChannelIn) -> None:
         await check_brands(self.brands, _brands_named(data))
+        if isinstance(data.config, WidgetConfig):
+            await check_schedule(self.schedules, "body.config.business_hours_id", data.config.business_hours_id)
+
+    async def create(self, data: ChannelIn) -> StoredChannel:
+        await self._check_references(data)
         channel_id = uuid7()
         return StoredChannel.from_row(
             await self.channels.add(channel_id, self._values(data, channel_id), utcnow()), self.secrets
@@ -83,7 +98,7 @@ class ChannelService:
         return [StoredChannel.from_row(row, self.secrets) for row in rows]
 
     async def replace(self, channel_id: uuid.UUID, data: ChannelIn) -> StoredChannel:
-        await check_brands(self.brands, _brands_named(data))
+        await self._check_references(data)
         row = await self.channels.replace(channel_id, self._values(data, channel_id), utcnow())
         if row is None:
             raise _missing(channel_id)

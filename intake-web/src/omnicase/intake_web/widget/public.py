@@ -246,8 +246,8 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
         "preChat": config.pre_chat.model_dump() if config.pre_chat else None,
         # Outside the chat's business hours: leave a message (as of when the script was served; a widget whose
         # chat has hours asks again when it opens and before its first message: ``/hours``).
-        "away": _away(config),
-        "hours": config.business_hours is not None,
+        "away": await _runtime(request).state.widget.away(widget.channel),
+        "hours": config.has_hours,
         "spam": _spam_settings(widget, request.app.state.settings),
         "texts": _widget_texts(),
     }
@@ -258,7 +258,7 @@ async def get_widget_script(channel_id: uuid.UUID, request: Request) -> Response
         prelude + _script_source(),
         media_type="text/javascript; charset=utf-8",
         # A chat with business hours is cached a minute, so the widget says it is away soon after closing time.
-        headers={"Cache-Control": f"public, max-age={60 if config.business_hours else 300}"},
+        headers={"Cache-Control": f"public, max-age={60 if config.has_hours else 300}"},
     )
 
 
@@ -475,10 +475,6 @@ def _pre_chat(widget: _Widget, answers: ConversationStartIn) -> tokens.Visitor:
     return tokens.Visitor(None, answers.email, answers.name, answers.topic)
 
 
-def _away(config: WidgetConfig) -> bool:
-    return config.business_hours is not None and not config.business_hours.open_at(utcnow())
-
-
 @router.get(
     "/{channel_id}/hours",
     operation_id="get_widget_hours",
@@ -490,7 +486,7 @@ async def get_widget_hours(
     channel_id: uuid.UUID, request: Request, origin: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
     widget = await _widget(request, channel_id, origin)
-    answer = WidgetHoursOut(away=_away(widget.config))
+    answer = WidgetHoursOut(away=await _runtime(request).state.widget.away(widget.channel))
     return JSONResponse(answer.model_dump(), headers={"Cache-Control": "no-store", **widget.cors})
 
 

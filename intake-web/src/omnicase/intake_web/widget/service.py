@@ -16,6 +16,7 @@ from omnicase.intake_web.channels.inbound import InboundItem, store
 from omnicase.intake_web.channels.outbound import report
 from omnicase.intake_web.channels.schemas import WidgetConfig
 from omnicase.intake_web.forms import ratelimit
+from omnicase.intake_web.hours import working_now
 from omnicase.intake_web.metrics import DELIVERIES, WIDGET_REPLIES_MAILED
 from omnicase.intake_web.service import SPEC
 from omnicase.intake_web.widget.hub import ConversationHub, thread_key
@@ -35,6 +36,7 @@ from omnicase.kit.db import Database
 from omnicase.kit.errors import NotFound, RateLimited
 from omnicase.kit.events import AttachmentRef, OutboundMessageRequested, Party, SendReplyByEmail, WidgetSignalled
 from omnicase.kit.outbox import Outbox
+from omnicase.kit.schedules import ScheduleSource
 
 # case-core ends every reply with the case's reference marker (``[ref:oc-<token>]``) so a
 # quoted email finds its case; the widget's conversation is its own thread, and a visitor
@@ -62,11 +64,30 @@ class Posted:
 
 
 class WidgetService:
-    def __init__(self, database: Database, outbox: Outbox, blobs: BlobStore, hub: ConversationHub) -> None:
+    def __init__(
+        self, database: Database, outbox: Outbox, blobs: BlobStore, hub: ConversationHub, schedules: ScheduleSource
+    ) -> None:
         self.database = database
         self.outbox = outbox
         self.blobs = blobs
         self.hub = hub
+        self.schedules = schedules
+
+    async def away(self, channel: StoredChannel) -> bool:
+        """Whether the chat is outside its business hours now: its own, or sla-engine's schedule (read through
+        the kit's cache). While sla-engine cannot say, away: the visitor is asked for their email and their
+        message becomes a case all the same, which an agent who is there answers live, whereas a chat taken
+        as open at night leaves a visitor with no address waiting for nobody (a voice channel decides the
+        other way, since a caller turned away reaches no agent at all)."""
+        config = channel.config
+        assert isinstance(config, WidgetConfig)
+        if config.business_hours is not None:
+            return not config.business_hours.open_at(utcnow())
+        if config.business_hours_id is None:
+            return False
+        return not await working_now(
+            self.schedules, config.business_hours_id, unknown=False, what=f"chat widget {channel.id}"
+        )
 
     async def post(
         self,
@@ -96,6 +117,8 @@ class WidgetService:
                 "Too many messages in a minute; wait a moment and send it again.",
                 headers={"Retry-After": str(ratelimit.retry_after(now))},
             )
+        # Asked of sla-engine (when the hours are its) before the transaction, never inside it.
+        away = await self.away(channel)
         async with self.database.unit_of_work() as session:
             widget = WidgetRepository(session)
             address = VisitorAddress(
@@ -109,7 +132,6 @@ class WidgetService:
                 return Posted(earlier, replayed=True)
             seq = await widget.next_seq(conversation_id, now)
             assert seq is not None  # locked above
-            away = config.business_hours is not None and not config.business_hours.open_at(now)
             item = InboundItem(
                 dedupe_key=f"widget:{conversation_id}:{client_id}",
                 conversation=str(conversation_id),
