@@ -40,8 +40,34 @@ TTL_SECONDS = 1.0
 
 
 @asynccontextmanager
+async def _hung() -> AsyncIterator[SimpleNamespace]:
+    """A server that takes connections and never answers (a hung sla-engine), counting the connections."""
+    seen = SimpleNamespace(url="", connections=0)
+    held: list[asyncio.StreamWriter] = []
+
+    async def take(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.connections += 1
+        held.append(writer)
+
+    server = await asyncio.start_server(take, "127.0.0.1", 0)
+    seen.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        yield seen
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+@asynccontextmanager
 async def _suite(
-    database_url: str, kafka_bootstrap: str, desk: BrandDesk, sla_engine_url: str | None = None, prefix: str = ""
+    database_url: str,
+    kafka_bootstrap: str,
+    desk: BrandDesk,
+    sla_engine_url: str | None = None,
+    prefix: str = "",
+    timeout_seconds: float = 3.0,
 ) -> AsyncIterator[SimpleNamespace]:
     """sla-engine served on a port (unless ``sla_engine_url`` says where nothing listens) and intake-web
     reading it, its admin API and its public routes."""
@@ -54,7 +80,7 @@ async def _suite(
         settings = IntakeWebSettings(
             database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=prefix,
             sla_engine_url=sla_engine_url or str(sla.base_url), case_core_url=desk.url,
-            schedule_ttl_seconds=TTL_SECONDS,
+            schedule_ttl_seconds=TTL_SECONDS, routing_timeout_seconds=timeout_seconds,
         )  # fmt: skip
         app = create_intake_web(settings)
         async with (
@@ -174,12 +200,20 @@ async def test_a_widget_naming_sla_engines_hours_is_away_outside_them_and_on_the
         assert moved.json()["settings"]["business_hours"] is None
         assert await _away(suite.public, own["id"]) is True
 
-    # sla-engine unreachable: the same widgets (stored) count as away, so the visitor is asked for their email,
-    # and a message written then is kept and tagged like any after-hours one; nothing is refused.
-    async with _suite(database_url, kafka_bootstrap, desk, sla_engine_url="http://127.0.0.1:9") as down:
+    # sla-engine hung (it takes the connection and never answers): the same widgets (stored) count as away, so
+    # the visitor is asked for their email, and a message written then is kept and tagged like any after-hours
+    # one; nothing is refused. The failed read is remembered (the kit's ScheduleSource, a few seconds): one
+    # timeout, not one per page asking or message written.
+    async with (
+        _hung() as hung,
+        _suite(database_url, kafka_bootstrap, desk, sla_engine_url=hung.url, timeout_seconds=0.5) as down,
+    ):
         assert await _away(down.public, open_chat["id"]) is True
         assert '"away": true' in (await down.public.get(f"/public/messaging/{open_chat['id']}/widget.js")).text
+        for _ in range(10):
+            assert await _away(down.public, open_chat["id"]) is True
         await _write(down.public, open_chat["id"], "Hello while sla-engine is down")
+        assert hung.connections == 1
         assert await _tags(kafka_bootstrap, down.prefix, expect=1) == {
             "Hello while sla-engine is down": ["after-hours"]
         }

@@ -2,7 +2,8 @@
 
 A channel names a schedule by id; it is checked when the channel is saved and read when a call or a
 visitor arrives, through the kit's :class:`~omnicase.kit.schedules.ScheduleSource` (which keeps each
-answer ``INTAKE_WEB_SCHEDULE_TTL_SECONDS``, so a busy channel asks sla-engine about once a minute).
+answer ``INTAKE_WEB_SCHEDULE_TTL_SECONDS``, so a busy channel asks sla-engine about once a minute, and
+a failure to answer a few seconds, so an outage is not asked about on every call or page).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import uuid
 
 from omnicase.kit.clock import utcnow
 from omnicase.kit.peers import PeerUnavailable
-from omnicase.kit.schedules import ScheduleSource
+from omnicase.kit.schedules import ScheduleSource, StillUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ async def working_now(schedules: ScheduleSource, schedule_id: uuid.UUID, *, unkn
     try:
         calendar = await schedules.calendar(schedule_id)
     except PeerUnavailable as error:
-        logger.warning("sla-engine cannot say whether %s is in its hours (taken as %s): %s", what, unknown, error)
+        # Said once per failed read, not again for every ask the kit answers from that failure.
+        level = logging.DEBUG if isinstance(error, StillUnavailable) else logging.WARNING
+        logger.log(level, "sla-engine cannot say whether %s is in its hours (taken as %s): %s", what, unknown, error)
         return unknown
     if calendar is None:
         logger.warning("%s names business hours %s sla-engine does not have", what, schedule_id)

@@ -2,9 +2,12 @@
 
 sla-engine owns schedules (``GET /api/v1/business-hours/{id}``); a service asks it, signed as
 itself (``caller``) with ``sla:read``, off any transaction, and keeps each answer for ``ttl``
-seconds. The working-time arithmetic is the kit's (:mod:`omnicase.kit.business_time`), the same
-functions that time the SLA clocks. Used by reporting (business-hours durations) and intake-web
-(a voice channel's opening hours, checked when the channel is saved).
+seconds, and a failure to answer for ``failure_seconds``: asked again within them it fails at once,
+so an outage (a hung sla-engine above all) costs a caller asking per request, such as a chat
+widget's hours asked by every open page, one timeout per schedule per that time, not one per ask.
+The working-time arithmetic is the kit's (:mod:`omnicase.kit.business_time`), the same functions
+that time the SLA clocks. Used by reporting (business-hours durations) and intake-web (a voice
+channel's and a chat widget's opening hours, checked when the channel is saved).
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from omnicase.kit.peers import PeerClient, PeerUnavailable
 SCOPES = frozenset({"sla:read"})
 
 
+class StillUnavailable(PeerUnavailable):
+    """sla-engine could not answer a moment ago (within ``failure_seconds``), so it was not asked again."""
+
+
 class ScheduleSource(PeerClient):
     def __init__(
         self,
@@ -31,6 +38,7 @@ class ScheduleSource(PeerClient):
         *,
         caller: str,
         ttl_seconds: float = 60.0,
+        failure_seconds: float = 5.0,
         timeout_seconds: float = 5.0,
         client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -44,15 +52,26 @@ class ScheduleSource(PeerClient):
             client=client,
         )
         self.ttl_seconds = ttl_seconds
+        self.failure_seconds = failure_seconds
         self._cache: dict[uuid.UUID, tuple[float, BusinessCalendar | None]] = {}
+        self._failed: dict[uuid.UUID, tuple[float, PeerUnavailable]] = {}
 
     async def calendar(self, schedule_id: uuid.UUID) -> BusinessCalendar | None:
-        """The schedule's calendar; None when sla-engine has no such schedule (deleted) or it cannot be read."""
+        """The schedule's calendar; None when sla-engine has no such schedule (deleted) or it cannot be read.
+        :class:`PeerUnavailable` when sla-engine cannot answer, or could not within ``failure_seconds``."""
         now = get_clock().monotonic()
         cached = self._cache.get(schedule_id)
         if cached is not None and now - cached[0] < self.ttl_seconds:
             return cached[1]
-        response = await self.get(f"/api/v1/business-hours/{schedule_id}")
+        failed = self._failed.get(schedule_id)
+        if failed is not None and now - failed[0] < self.failure_seconds:
+            raise StillUnavailable(f"{failed[1]} (less than {self.failure_seconds:g} s ago; not asked again yet)")
+        try:
+            response = await self.get(f"/api/v1/business-hours/{schedule_id}")
+        except PeerUnavailable as error:
+            self._failed[schedule_id] = (get_clock().monotonic(), error)
+            raise
+        self._failed.pop(schedule_id, None)
         if response is None:
             calendar = None
         else:
@@ -81,6 +100,7 @@ class ScheduleSource(PeerClient):
             if schedule_id is None:
                 continue
             self._cache.pop(schedule_id, None)
+            self._failed.pop(schedule_id, None)
             try:
                 found = await self.get(f"/api/v1/business-hours/{schedule_id}")
             except PeerUnavailable as error:
