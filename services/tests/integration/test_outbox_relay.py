@@ -9,6 +9,7 @@ from collections import defaultdict
 import pytest
 from aiokafka import ConsumerRecord
 from aiokafka.structs import RecordMetadata
+from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
 from omnicase.devtools.testing.database import database_work
@@ -240,6 +241,9 @@ async def test_an_idle_relay_polls_with_one_statement_alone_and_a_row_of_another
     relay.start()
     try:
         await eventually(lambda: _owns_shards(relay), message="shards owned")
+        # The janitor's transaction runs once right after the shards are won (then once a minute):
+        # the window below starts after it, so it holds the polls alone.
+        await eventually(lambda: _janitor_ran(relay), message="the first janitor run")
         with database_work(scratch_schema.database.engine) as recorded:
             await asyncio.sleep(0.5)
         polls = recorded.named(f"outbox-relay-{relay.schema}")
@@ -269,3 +273,8 @@ async def test_an_idle_relay_polls_with_one_statement_alone_and_a_row_of_another
 
 async def _owns_shards(relay: OutboxRelay) -> bool:
     return bool(relay.owned)
+
+
+async def _janitor_ran(relay: OutboxRelay) -> bool:
+    # The janitor's last step sets the schema's oldest-pending gauge: absent before its first run.
+    return REGISTRY.get_sample_value("omnicase_outbox_oldest_pending_seconds", {"schema": relay.schema}) is not None
