@@ -27,7 +27,9 @@ from omnicase.gateway.app import create_app as create_gateway
 from omnicase.gateway.stream.reader import open_stream
 from omnicase.gateway.testing import Upstream, gateway_settings
 from omnicase.intake_web.app import create_app
+from omnicase.intake_web.settings import IntakeWebSettings
 from omnicase.intake_web.widget import tokens
+from omnicase.intake_web.widget.hub import ConversationFeed, ConversationHub, thread_key
 from omnicase.kit.bus.producer import EventProducer
 from omnicase.kit.clock import utcnow
 from omnicase.kit.events import (
@@ -42,6 +44,7 @@ from omnicase.kit.events import (
 )
 from omnicase.kit.identity import IDENTITY_HEADER, hs256_encode, sign_identity
 from omnicase.kit.topics import Topic, physical
+from omnicase.ops.topics import ensure_suite_topics
 
 pytestmark = pytest.mark.asyncio
 
@@ -920,3 +923,67 @@ async def test_a_visitor_sends_files_within_the_forms_limits_and_files_past_them
         )
         assert refused.status_code == 409, refused.text
         assert [e["field"] for e in refused.json()["errors"]] == ["body.attachments"]
+
+
+# Wake-ups across replicas. A quiet stream reads nothing at its heartbeats while the feed reads
+# ``intake.messages`` (every commit, on any replica, is announced there): the feed brings another replica's
+# commit to a socket, and a feed that starts reading again wakes every stream (what was committed while it
+# was away is read from the database).
+async def test_the_feed_wakes_every_stream_when_it_starts_reading_and_then_the_conversation_each_record_names(
+    kafka_bootstrap: str, topic_prefix: str, producer: EventProducer
+) -> None:
+    hub = ConversationHub()
+    channel_id, ours, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    woken, not_named = hub.watch(ours), hub.watch(other)
+    feed = ConversationFeed(hub, kafka_bootstrap, topic_prefix)
+    await feed.start()
+    try:
+        # No topic to read yet (as before ``omnicase up`` made it): streams read at their heartbeats.
+        await asyncio.sleep(0.5)
+        assert not hub.complete
+        assert not woken.is_set()
+        await ensure_suite_topics(kafka_bootstrap, prefix=topic_prefix, partitions=2)
+        await eventually(lambda: _complete(hub), within=20, message="the feed reading")
+        # Reading from the topic's end: whatever came before is every stream's to read again.
+        assert woken.is_set()
+        assert not_named.is_set()
+
+        woken.clear()
+        not_named.clear()
+        topic = physical(Topic.INTAKE_MESSAGES, topic_prefix)
+        await producer.send(topic, b"{}", key=thread_key(channel_id, ours).encode())
+        await eventually(lambda: _is_set(woken), within=10, message="the named conversation woken")
+        assert not not_named.is_set()
+    finally:
+        await feed.stop()
+    assert not hub.complete
+
+
+async def _complete(hub: ConversationHub) -> bool:
+    return hub.complete
+
+
+async def _is_set(woken: asyncio.Event) -> bool:
+    return woken.is_set()
+
+
+async def test_a_message_written_through_one_replica_reaches_the_socket_open_on_another(
+    served_service: Any, service_settings: Any
+) -> None:
+    served = served_service
+    channel = await _widget(served)
+    # The second replica: its own process state (hub, feed, pools) on the same database and topics, with a
+    # heartbeat far longer than the test, so only the feed can bring it the other replica's message.
+    other_settings: IntakeWebSettings = service_settings(
+        IntakeWebSettings, case_core_url=served.settings.case_core_url, widget_heartbeat_seconds=600
+    )
+    async with serve_http(create_app(other_settings)) as other_url, httpx.AsyncClient(base_url=served.url) as public:
+        token = await _start(public, channel["id"])
+        await _write(public, channel["id"], token, "Hello from the first tab")
+        socket_url = f"{other_url.replace('http://', 'ws://', 1)}/public/messaging/{channel['id']}/socket?token={token}"
+        async with connect(socket_url, origin=Origin(SITE)) as socket:
+            first = await _next_entry(socket)
+            assert (first["seq"], first["text"]) == (1, "Hello from the first tab")
+            await _write(public, channel["id"], token, "And a second message")
+            second = await asyncio.wait_for(_next_entry(socket), 20)
+            assert (second["seq"], second["text"]) == (2, "And a second message")

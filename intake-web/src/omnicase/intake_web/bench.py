@@ -43,7 +43,6 @@ from typing import Any
 
 import httpx
 import psutil
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from websockets import ConnectionClosed, InvalidHandshake
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -51,7 +50,7 @@ from omnicase.devtools.bench.measure import CpuMeter, Measurement
 from omnicase.devtools.bench.services import BenchTarget
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.kit.bus.producer import EventProducer
-from omnicase.kit.bus.tail import open_tail
+from omnicase.kit.bus.tail import open_tail, partitions_of
 from omnicase.kit.events import CaseCreated, Envelope, OutboundMessageRequested, Party
 from omnicase.kit.identity import service_identity_headers
 from omnicase.kit.service import get_service
@@ -214,7 +213,7 @@ async def _watch_cases(bootstrap: str, topic: str, created: dict[int, float]) ->
     """Until cancelled: each visitor's case.created (by the number in its first message) and its envelope time."""
     reader = await open_tail(bootstrap, "bench-widget-cases")
     try:
-        partitions = await _partitions(reader, topic)
+        partitions = await partitions_of(reader, [topic], retry_seconds=0.2)
         reader.assign(partitions)
         await reader.seek_to_beginning(*partitions)
         while True:
@@ -228,14 +227,6 @@ async def _watch_cases(bootstrap: str, topic: str, created: dict[int, float]) ->
                         created.setdefault(int(found[1]), envelope.time.timestamp())
     finally:
         await reader.stop()
-
-
-async def _partitions(reader: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    for _ in range(100):
-        if topic in await reader.topics() and (numbers := reader.partitions_for_topic(topic)):
-            return [TopicPartition(topic, number) for number in sorted(numbers)]
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"the bench's {topic} has no partitions")
 
 
 async def _all_arrived(sent: dict[str, tuple[Visitor, float]], within: float) -> None:

@@ -27,7 +27,7 @@ from omnicase.gateway.stream.events import STREAMED, CaseFacts, StreamEvent, str
 from omnicase.gateway.stream.positions import Position, Positions, encode
 from omnicase.kit.bus.fetch_hold import FetchHold
 from omnicase.kit.bus.producer import EVENT_TYPE_HEADER, record_header
-from omnicase.kit.bus.tail import open_tail
+from omnicase.kit.bus.tail import open_tail, partitions_of
 from omnicase.kit.events import Envelope
 from omnicase.kit.topics import physical
 
@@ -131,16 +131,9 @@ class StreamFeed:
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, Position]:
         """Every partition of the streamed topics, each read from ``history_seconds`` ago."""
-        while True:
-            available = await consumer.topics()
-            if all(topic in available for topic in self.topics):
-                break
-            logger.info("stream topics not there yet; waiting", extra={"topics": self.topics})
-            await asyncio.sleep(2.0)
-        places: dict[TopicPartition, Position] = {}
-        for index, topic in enumerate(self.topics):
-            for partition in sorted(consumer.partitions_for_topic(topic) or ()):
-                places[TopicPartition(topic, partition)] = (index, partition)
+        places: dict[TopicPartition, Position] = {
+            tp: (self.topics.index(tp.topic), tp.partition) for tp in await partitions_of(consumer, self.topics)
+        }
         consumer.assign(list(places))
         ends = await consumer.end_offsets(list(places))
         since = int((time.time() - self.history_seconds) * 1000)

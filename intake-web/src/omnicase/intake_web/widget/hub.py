@@ -10,6 +10,11 @@ wakes the streams of the conversations it names, from the record's key alone, ne
 decoding a value. A change made in this process wakes its streams at commit too, without
 waiting for the broker. A stream registers before it reads, so a commit after its read
 always wakes it; a wake for something it already read costs one empty query.
+
+While the feed reads, no commit goes unannounced, so a quiet stream reads nothing at its heartbeats
+(thousands of open sockets would otherwise re-read their conversations hundreds of times a second).
+Whenever the feed starts reading again (at start, after an error) it reads from the topic's end, so it
+wakes every stream: what was committed while it was away is read from the database.
 """
 
 from __future__ import annotations
@@ -21,13 +26,13 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnicase.kit.bus.fetch_hold import FetchHold
-from omnicase.kit.bus.tail import open_tail
+from omnicase.kit.bus.tail import open_tail, partitions_of
 from omnicase.kit.topics import Topic, physical
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,9 @@ def conversation_of(key: bytes | None) -> uuid.UUID | None:
 class ConversationHub:
     def __init__(self) -> None:
         self._waiting: defaultdict[uuid.UUID, set[asyncio.Event]] = defaultdict(set)
+        # Whether every commit, on any replica, wakes its streams: the feed is reading. While it is not,
+        # a quiet stream reads its conversation again at each heartbeat.
+        self.complete = False
 
     def watch(self, conversation_id: uuid.UUID) -> asyncio.Event:
         woken = asyncio.Event()
@@ -69,6 +77,11 @@ class ConversationHub:
     def wake(self, conversation_id: uuid.UUID) -> None:
         for woken in self._waiting.get(conversation_id, ()):
             woken.set()
+
+    def wake_all(self) -> None:
+        for waiting in self._waiting.values():
+            for woken in waiting:
+                woken.set()
 
     def wake_after_commit(self, session: AsyncSession, conversation_id: uuid.UUID) -> None:
         """Wake the conversation's streams in this process once ``session`` commits."""
@@ -102,6 +115,7 @@ class ConversationFeed:
         self._task = asyncio.create_task(self._run(), name="intake-web-widget-feed")
 
     async def stop(self) -> None:
+        self.hub.complete = False
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -115,19 +129,18 @@ class ConversationFeed:
             except KafkaError as error:
                 logger.warning("widget feed: reading failed; reconnecting", extra={"error": str(error)})
             finally:
+                self.hub.complete = False
                 await consumer.stop()
             self.ready.clear()
             await asyncio.sleep(2.0)
 
     async def _read(self, consumer: AIOKafkaConsumer) -> None:
-        for _ in iter(int, 1):  # until the topic exists (``omnicase up`` creates it)
-            if self.topic in await consumer.topics():
-                break
-            await asyncio.sleep(2.0)
-        partitions = [TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or ())]
+        partitions = await partitions_of(consumer, [self.topic])
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)
         self.ready.set()
+        self.hub.complete = True
+        self.hub.wake_all()  # anything committed before the end just sought is read from the database
         while True:
             batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
             self._hold.after_fetch(consumer, bool(batches))

@@ -874,7 +874,7 @@ async def _live(
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.widget_stream_max_seconds
-        while (remaining := deadline - loop.time()) > 0:
+        while deadline - loop.time() > 0:
             woken.clear()
             try:
                 entries, signals = await service.live(conversation_id, after)
@@ -899,15 +899,20 @@ async def _live(
                     yield Said("typing", signals.last_seq)
             if entries:
                 continue
-            # Each stream re-reads after its own share of the heartbeat (half to all of it): streams opened
-            # together would otherwise re-read together, thousands at once every heartbeat, and a reply
-            # arriving then would wait behind them all.
-            quiet = settings.widget_heartbeat_seconds * JITTER.uniform(0.5, 1.0)
-            try:
-                async with asyncio.timeout(min(quiet, remaining)):
-                    await woken.wait()
-            except TimeoutError:
-                yield None
+            # Quiet: a heartbeat now and then until woken. Each stream beats after its own share of the
+            # heartbeat (half to all of it): streams opened together would otherwise beat together.
+            while (remaining := deadline - loop.time()) > 0:
+                quiet = settings.widget_heartbeat_seconds * JITTER.uniform(0.5, 1.0)
+                try:
+                    async with asyncio.timeout(min(quiet, remaining)):
+                        await woken.wait()
+                    break
+                except TimeoutError:
+                    yield None
+                # While every commit wakes its streams (the hub's feed reads), a heartbeat reads nothing; a wake
+                # may have been missed only while the feed is away, or the last read failed: read again then.
+                if not hub.complete or signals is None:
+                    break
     finally:
         hub.unwatch(conversation_id, woken)
 

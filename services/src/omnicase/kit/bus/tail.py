@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 logger = logging.getLogger(__name__)
@@ -38,3 +39,26 @@ async def open_tail(
             await asyncio.sleep(retry_seconds)
             continue
         return consumer
+
+
+class OpenedBeforeTopics(KafkaError):  # type: ignore[misc]
+    """The broker lists a topic this reader's metadata lacks: it was made after the reader opened (a reader
+    refreshes its metadata only every few minutes). Open another reader, which learns every topic as it starts."""
+
+
+async def partitions_of(
+    consumer: AIOKafkaConsumer, topics: Sequence[str], *, retry_seconds: float = 2.0
+) -> list[TopicPartition]:
+    """Every partition of ``topics``, in their order, once the broker has them all: waits while one is missing
+    (``omnicase up`` creates them); raises :class:`OpenedBeforeTopics` if one was made after ``consumer`` opened."""
+    while True:
+        available = await consumer.topics()
+        if all(topic in available for topic in topics):
+            break
+        logger.info("topics not there yet; waiting", extra={"topics": list(topics)})
+        await asyncio.sleep(retry_seconds)
+    found = [sorted(consumer.partitions_for_topic(topic) or ()) for topic in topics]
+    if not all(found):
+        raise OpenedBeforeTopics(f"the reader's metadata lacks partitions of {', '.join(topics)}")
+    pairs = zip(topics, found, strict=True)
+    return [TopicPartition(topic, number) for topic, numbers in pairs for number in numbers]
