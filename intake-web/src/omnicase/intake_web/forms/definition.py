@@ -11,7 +11,6 @@ from omnicase.intake_web.forms.autoresponse import PLACEHOLDERS, unknown_placeho
 from omnicase.intake_web.forms.schemas import (
     CAPTCHA_RESPONSE_FIELDS,
     RESERVED_NAMES,
-    SITEVERIFY_URLS,
     STANDARD_FIELDS,
     CaptchaSettingsOut,
     FieldType,
@@ -51,7 +50,7 @@ class StoredForm:
         captcha = self.spec.spam.captcha
         if captcha is None:
             return None
-        return str(captcha.siteverify_url) if captcha.siteverify_url else SITEVERIFY_URLS[captcha.provider]
+        return captcha.verify_url
 
     @property
     def captcha_response_field(self) -> str | None:

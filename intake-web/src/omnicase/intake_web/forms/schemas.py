@@ -113,6 +113,11 @@ class CaptchaSettingsIn(StrictInput):
     secret: str = Field(min_length=1, max_length=500, description="Write-only; never returned.")
     siteverify_url: AnyHttpUrl | None = Field(default=None, description="Defaults to the provider's own endpoint.")
 
+    @property
+    def verify_url(self) -> str:
+        """Where answers are checked: the one set, else the provider's own."""
+        return str(self.siteverify_url) if self.siteverify_url else SITEVERIFY_URLS[self.provider]
+
 
 class CaptchaSettingsOut(BaseModel):
     provider: CaptchaProvider

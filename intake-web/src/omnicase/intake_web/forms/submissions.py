@@ -19,8 +19,8 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 
 from omnicase.intake_web.errors import STORAGE_ERRORS
-from omnicase.intake_web.forms import captcha, ratelimit, stats, tokens
+from omnicase.intake_web.forms import ratelimit, spam, stats
 from omnicase.intake_web.forms.autoresponse import acknowledgement_request
 from omnicase.intake_web.forms.cache import FormCache
 from omnicase.intake_web.forms.definition import StoredForm
@@ -81,6 +81,20 @@ class Accepted:
 
 class DuplicateSubmission(Exception):
     """The same submission was stored by a concurrent request."""
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """A spam rule's refusal (forms/spam.py, counted there) as the submission's :class:`Rejection`."""
+    try:
+        yield
+    except spam.SpamRefusal as refusal:
+        retry_after = refusal.headers.get("Retry-After")
+        raise Rejection(
+            refusal.reason, refusal.status, refusal.slug, refusal.title, refusal.detail,
+            errors={error.field: (error.message, error.code) for error in refusal.errors or ()},
+            retry_after=int(retry_after) if retry_after else None,
+        ) from refusal  # fmt: skip
 
 
 def reject(reason: str, status: int, slug: str, title: str, detail: str, **extra: Any) -> Rejection:
@@ -211,7 +225,11 @@ class SubmissionService:
         bait = values.get(spec.spam.honeypot_field, "").strip()
         if bait:
             return await self._hold_spam(form, values, submission.remote_ip, bait)
-        self._check_fill_time(form, values.get("_ts", ""))
+        secret = self.settings.form_token_secret
+        with _refused():
+            spam.check_fill_time(
+                secret, form.id, values.get("_ts", ""), spec.spam.min_fill_seconds, channel="web", field=None
+            )
         locale = (values.get("_locale") or spec.default_locale)[:16]
         cleaned = clean(form, values, locale)
         files = self._check_files(form, submission.files, cleaned.errors, locale)
@@ -229,7 +247,13 @@ class SubmissionService:
             replay = await self._replay(source, dedupe_key, digest)
             if replay is not None:
                 return replay
-        await self._check_captcha(form, values, submission.remote_ip)
+        if spec.spam.captcha is not None:
+            field_name = form.captcha_response_field or ""
+            with _refused():
+                await spam.check_captcha(
+                    self.http, spec.spam.captcha, values.get(field_name, ""), submission.remote_ip,
+                    self.settings.captcha_timeout_seconds, channel="web", field=field_name,
+                )  # fmt: skip
         try:
             return await self._store(form, cleaned.values, files, submission.remote_ip, dedupe_key, digest, values)
         except (IntegrityError, DuplicateSubmission):
@@ -265,24 +289,6 @@ class SubmissionService:
             )
         return Accepted(submission_id=submission_id, received_at=now, replayed=False)
 
-    def _check_fill_time(self, form: StoredForm, token: str) -> None:
-        minimum = form.spec.spam.min_fill_seconds
-        if minimum == 0:
-            return
-        issued = tokens.issued_at(self.settings.form_token_secret, form.id, token) if token else None
-        if issued is None:
-            raise reject(
-                "token", 400, "form-token-invalid", "Form token missing or invalid",
-                "The form's hidden timestamp is missing or altered; reload the form and try again.",
-            )  # fmt: skip
-        elapsed = (utcnow() - issued).total_seconds()
-        if elapsed < minimum:
-            raise reject(
-                "too_fast", 400, "submitted-too-fast", "Submitted too quickly",
-                f"The form was sent {max(elapsed, 0):.1f} s after it was shown; wait a moment and send it again.",
-                retry_after=max(1, int(minimum - elapsed + 0.999)),
-            )  # fmt: skip
-
     def _check_files(
         self, form: StoredForm, files: list[UploadedFile], errors: dict[str, tuple[str, str]], locale: str
     ) -> list[UploadedFile]:
@@ -317,34 +323,6 @@ class SubmissionService:
                 "This Idempotency-Key was already used for a different submission.",
             )  # fmt: skip
         return Accepted(submission_id=row.id, received_at=row.received_at, replayed=True)
-
-    async def _check_captcha(self, form: StoredForm, values: dict[str, str], remote_ip: str | None) -> None:
-        settings = form.spec.spam.captcha
-        if settings is None:
-            return
-        field_name = form.captcha_response_field or ""
-        response = values.get(field_name, "").strip()
-        if not response:
-            raise reject(
-                "captcha", 400, "captcha-failed", "Captcha not solved",
-                "Please complete the captcha challenge.", errors={field_name: ("Complete the challenge.", "captcha")},
-            )  # fmt: skip
-        try:
-            ok = await captcha.verify(
-                self.http, form.siteverify_url or "", settings.secret, response, remote_ip,
-                self.settings.captcha_timeout_seconds,
-            )  # fmt: skip
-        except captcha.CaptchaUnavailable as error:
-            raise reject(
-                "captcha_unavailable", 503, "captcha-unavailable", "Captcha check unavailable",
-                "The captcha could not be checked right now; try again in a moment.", retry_after=30,
-            ) from error  # fmt: skip
-        if not ok:
-            raise reject(
-                "captcha", 400, "captcha-failed", "Captcha failed",
-                "The captcha answer was not accepted; please try again.",
-                errors={field_name: ("The challenge was not passed.", "captcha")},
-            )  # fmt: skip
 
     async def _store(
         self,

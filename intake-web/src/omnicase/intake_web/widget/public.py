@@ -28,10 +28,10 @@ from omnicase.intake_web.channels.definition import StoredChannel
 from omnicase.intake_web.channels.schemas import PreChat, WidgetConfig
 from omnicase.intake_web.channels.service import ChannelService
 from omnicase.intake_web.errors import STORAGE_ERRORS
-from omnicase.intake_web.forms import captcha
+from omnicase.intake_web.forms import spam as form_spam
 from omnicase.intake_web.forms import tokens as form_tokens
 from omnicase.intake_web.forms.render import CAPTCHA_WIDGETS
-from omnicase.intake_web.forms.schemas import CAPTCHA_RESPONSE_FIELDS, SITEVERIFY_URLS
+from omnicase.intake_web.forms.schemas import CAPTCHA_RESPONSE_FIELDS
 from omnicase.intake_web.metrics import REJECTIONS
 from omnicase.intake_web.public_url import public_url
 from omnicase.intake_web.requests import bounded_body, client_ip
@@ -115,23 +115,6 @@ class MessageTooLong(PayloadTooLarge):
 
 class NotAcceptable(ServiceError):
     status, slug, title = 406, "not-acceptable", "Not acceptable"
-
-
-# The forms' spam refusals, with the forms' problem types (forms/submissions.py).
-class FillTokenInvalid(BadRequest):
-    slug, title = "form-token-invalid", "Form token missing or invalid"
-
-
-class SubmittedTooFast(BadRequest):
-    slug, title = "submitted-too-fast", "Submitted too quickly"
-
-
-class CaptchaFailed(BadRequest):
-    slug, title = "captcha-failed", "Captcha failed"
-
-
-class CaptchaUnavailable(ServiceUnavailable):
-    slug, title = "captcha-unavailable", "Captcha check unavailable"
 
 
 WIDGET_PROBLEMS = (WidgetNotFound, WidgetDisabled, OriginNotAllowed)
@@ -304,12 +287,12 @@ async def preflight_widget(
     responses=problem_responses(
         *WIDGET_PROBLEMS,
         WidgetIdentityInvalid,
-        FillTokenInvalid,
-        SubmittedTooFast,
-        CaptchaFailed,
+        form_spam.FillTokenInvalid,
+        form_spam.SubmittedTooFast,
+        form_spam.CaptchaFailed,
         StateConflict,
         ValidationFailed,
-        CaptchaUnavailable,
+        form_spam.CaptchaUnavailable,
     ),
 )
 async def start_widget_conversation(
@@ -378,73 +361,26 @@ def _spam_settings(widget: _Widget, settings: IntakeWebSettings) -> dict[str, An
 async def _spam_check(
     request: Request, widget: _Widget, answers: ConversationStartIn, settings: IntakeWebSettings
 ) -> str | None:
-    """The forms' rules for a conversation's start (forms/submissions.py), in their order: a filled honeypot
-    holds it (why, returned; nothing else asked, so a bot learns nothing); else the fill time and the captcha
-    (the forms' captcha client), each refused with the forms' problem types, naming the field."""
+    """The forms' rules for a conversation's start, in their order: a filled honeypot holds it (why, returned;
+    nothing else asked, so a bot learns nothing); else the fill time and the captcha (forms/spam.py)."""
     spam = widget.config.spam
     assert spam is not None
     bait = (answers.honeypot or "").strip()
     if bait:
         REJECTIONS.labels("widget", "honeypot").inc()
         return f"the hidden field {spam.honeypot_field!r} people never see was filled in with {bait[:200]!r}"
-    if spam.min_fill_seconds > 0:
-        issued = (
-            form_tokens.issued_at(settings.form_token_secret, widget.channel.id, answers.ts) if answers.ts else None
-        )
-        if issued is None:
-            REJECTIONS.labels("widget", "token").inc()
-            raise widget.refuse(
-                FillTokenInvalid(
-                    "The widget's fill-time token is missing or altered; reload the page and try again.",
-                    errors=[FieldError(field="body.ts", message="missing or altered", code="invalid")],
-                )
-            )
-        elapsed = (utcnow() - issued).total_seconds()
-        if elapsed < spam.min_fill_seconds:
-            REJECTIONS.labels("widget", "too_fast").inc()
-            wait = max(1, int(spam.min_fill_seconds - elapsed + 0.999))
-            raise widget.refuse(
-                SubmittedTooFast(
-                    f"The chat was started {max(elapsed, 0):.1f} s after it was shown; wait a moment and send again.",
-                    headers={"Retry-After": str(wait)},
-                )
-            )
-    if spam.captcha is not None:
-        if not (answers.captcha or "").strip():
-            REJECTIONS.labels("widget", "captcha").inc()
-            raise widget.refuse(
-                CaptchaFailed(
-                    "Please complete the captcha challenge.",
-                    errors=[FieldError(field="body.captcha", message="complete the challenge", code="captcha")],
-                )
-            )
-        url = (
-            str(spam.captcha.siteverify_url) if spam.captcha.siteverify_url else SITEVERIFY_URLS[spam.captcha.provider]
-        )
-        try:
-            passed = await captcha.verify(
-                _runtime(request).state.http,
-                url,
-                spam.captcha.secret,
-                (answers.captcha or "").strip(),
-                client_ip(request, settings),
-                settings.captcha_timeout_seconds,
-            )
-        except captcha.CaptchaUnavailable as error:
-            REJECTIONS.labels("widget", "captcha_unavailable").inc()
-            raise widget.refuse(
-                CaptchaUnavailable(
-                    "The captcha could not be checked right now; try again in a moment.", headers={"Retry-After": "30"}
-                )
-            ) from error
-        if not passed:
-            REJECTIONS.labels("widget", "captcha").inc()
-            raise widget.refuse(
-                CaptchaFailed(
-                    "The captcha answer was not accepted; please try again.",
-                    errors=[FieldError(field="body.captcha", message="the challenge was not passed", code="captcha")],
-                )
-            )
+    try:
+        form_spam.check_fill_time(
+            settings.form_token_secret, widget.channel.id, answers.ts or "", spam.min_fill_seconds,
+            channel="widget", field="body.ts",
+        )  # fmt: skip
+        if spam.captcha is not None:
+            await form_spam.check_captcha(
+                _runtime(request).state.http, spam.captcha, answers.captcha or "", client_ip(request, settings),
+                settings.captcha_timeout_seconds, channel="widget", field="body.captcha",
+            )  # fmt: skip
+    except form_spam.SpamRefusal as refusal:
+        raise widget.refuse(refusal) from None
     return None
 
 
