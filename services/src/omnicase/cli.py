@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import socket
 import sys
@@ -62,10 +63,26 @@ def _serve(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     settings = app.state.settings
+    tune_garbage_collector()
     # Several processes of one service share its port: the kernel spreads connections among them.
     listener = socket.create_server((settings.host, settings.port), reuse_port=settings.shared_port, backlog=2048)
     uvicorn.Server(server_config(app)).run(sockets=[listener])
     return 0
+
+
+# A young collection every 50,000 allocations rather than 700: fewer objects caught alive in flight are
+# moved to the oldest generation, whose growth is what brings on a full collection.
+COLLECTOR_THRESHOLDS = (50_000, 20, 10)
+
+
+def tune_garbage_collector() -> None:
+    """Take what the imports and the app made (most of the process's objects, kept for its life) out of the
+    cyclic collector's sight, and collect the young less often: a full collection stops every request and
+    socket of the process while it scans all it tracks, which with 2,000 widget sockets open took 0.4-0.8 s
+    every 5-10 s (the widget bench's reply p99 was those pauses); with both, none came in the whole bench."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
 
 # A client must drop an idle connection before the server does: one the server closes as the
