@@ -81,13 +81,7 @@ async def check_captcha(
     """Refused unless the provider passes ``response`` (what the captcha's widget gave, in ``field``)."""
     response = response.strip()
     if not response:
-        raise _counted(
-            channel,
-            CaptchaFailed(
-                "Please complete the captcha challenge.",
-                errors=[FieldError(field=field, message="Complete the challenge.", code="captcha")],
-            ),
-        )
+        raise _captcha_failed(channel, field, "Please complete the captcha challenge.", "Complete the challenge.")
     try:
         passed = await captcha.verify(http, settings.verify_url, settings.secret, response, remote_ip, timeout_seconds)
     except captcha.CaptchaUnavailable as error:
@@ -98,13 +92,13 @@ async def check_captcha(
             ),
         ) from error
     if not passed:
-        raise _counted(
-            channel,
-            CaptchaFailed(
-                "The captcha answer was not accepted; please try again.",
-                errors=[FieldError(field=field, message="The challenge was not passed.", code="captcha")],
-            ),
+        raise _captcha_failed(
+            channel, field, "The captcha answer was not accepted; please try again.", "The challenge was not passed."
         )
+
+
+def _captcha_failed(channel: str, field: str, detail: str, message: str) -> SpamRefusal:
+    return _counted(channel, CaptchaFailed(detail, errors=[FieldError(field=field, message=message, code="captcha")]))
 
 
 def _counted(channel: str, refusal: SpamRefusal) -> SpamRefusal:
