@@ -107,7 +107,6 @@ class ConversationFeed:
         self.bootstrap_servers = bootstrap_servers
         self.topic = physical(Topic.INTAKE_MESSAGES, topic_prefix)
         self._task: asyncio.Task[None] | None = None
-        self.ready = asyncio.Event()
         # A reply rings the visitor's panel through this fetch: the short hold while replies flow.
         self._hold = FetchHold()
 
@@ -115,7 +114,6 @@ class ConversationFeed:
         self._task = asyncio.create_task(self._run(), name="intake-web-widget-feed")
 
     async def stop(self) -> None:
-        self.hub.complete = False
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -128,17 +126,18 @@ class ConversationFeed:
                 await self._read(consumer)
             except KafkaError as error:
                 logger.warning("widget feed: reading failed; reconnecting", extra={"error": str(error)})
+            except Exception:
+                # Never for good: without the feed every quiet stream of the replica reads at each heartbeat.
+                logger.exception("widget feed: reading failed; reconnecting")
             finally:
                 self.hub.complete = False
                 await consumer.stop()
-            self.ready.clear()
             await asyncio.sleep(2.0)
 
     async def _read(self, consumer: AIOKafkaConsumer) -> None:
         partitions = await partitions_of(consumer, [self.topic])
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)
-        self.ready.set()
         self.hub.complete = True
         self.hub.wake_all()  # anything committed before the end just sought is read from the database
         while True:
