@@ -88,6 +88,14 @@ def test_bench_loads_the_suite_and_accounts_for_every_message(tmp_path: Path) ->
         assert 0 < paced["rate_per_s"] < rows[f"suite_{channel}_sla"]["rate_per_s"]
         for stage in ("created", "assigned", "sla"):
             assert rows[f"suite_{channel}_paced_{stage}"]["count"] == 3
+        # Where the paced messages' time went: each intake hop once per message of its channel.
+        for hop in ("intake_relayed", "intake_consumed"):
+            assert rows[f"suite_paced_hop_{channel}_{hop}"]["count"] == 3, rows[f"suite_paced_hop_{channel}_{hop}"]
+    # … and each hop of the case path once per paced case, no time going backwards.
+    for hop in ("created_relayed", "routing_consumed", "assign_relayed", "assign_consumed", "sla_consumed"):
+        row = rows[f"suite_paced_hop_{hop}"]
+        assert row["count"] == 6, row
+        assert 0 <= row["p50_ms"] <= row["p99_ms"], row
     assert suite["duplicates"] == {}
     # The gateway announced the raised limits on its answers (the default is 1,200 per IP and 600 per token).
     assert suite["gateway_rate_limit_policy"] == '"ip";q=10000000;w=60, "token";q=10000000;w=60'
@@ -108,6 +116,7 @@ def test_bench_loads_the_suite_and_accounts_for_every_message(tmp_path: Path) ->
     table = done.stdout
     assert re.search(r"^suite: email accepted \(2 SMTP sessions\)\s+3\s", table, re.MULTILINE), table
     assert re.search(r"^suite: web form 2xx -> SLA milestones set\s+3\s", table, re.MULTILINE), table
+    assert re.search(r"^suite paced hop: routing's relay -> case-core's command transaction\s+6\s", table, re.MULTILINE)
     assert (
         "suite email: 3 sent, 3 accepted (0 temporary refusals retried), 3 cases, 3 assigned, "
         "3 with SLA milestones, 0 duplicated" in table

@@ -36,7 +36,9 @@ at which the stage kept up (messages over the time from the first send to the la
 them reaching that stage). The senders are closed loop, so when the pipeline is slower
 than the intake those latencies include the backlog; a second, paced round per channel
 (at :data:`PACED_SHARE` of the rate the whole pipeline kept up with, for about
-:data:`PACED_SECONDS`) gives the same stages below saturation.
+:data:`PACED_SECONDS`) gives the same stages below saturation, and the paced hop rows say
+which hop between the services that round's time went to
+(:mod:`omnicase.devtools.bench.suite.hops`).
 
 The gateway's rate limits are raised for the run (:data:`RAISED_RATE_LIMIT` per window,
 per IP and per token), so the bench's one address and one agent measure the suite rather
@@ -60,6 +62,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +73,7 @@ from omnicase.devtools.bench.measure import CpuMeter, CpuUsage, Measurement, awa
 from omnicase.devtools.bench.suite.api import LABELS, MIX, ApiResult, api_load
 from omnicase.devtools.bench.suite.cpu import CpuSnapshot
 from omnicase.devtools.bench.suite.drain import until_drained
+from omnicase.devtools.bench.suite.hops import paced_hops
 from omnicase.devtools.bench.suite.intake import IntakeResult, post_forms, send_emails
 from omnicase.devtools.bench.suite.observe import PipelineObserver
 from omnicase.devtools.bench.suite.setup import AGENT_CAPACITY, SetupError, SuiteSetup, agents_needed, configure_suite
@@ -313,8 +317,10 @@ async def _load(
             )
             paced_meter = CpuMeter()
             first = config.warmup + max(emails.sent, forms.sent)
+            paced_since = datetime.now(UTC)
             await intake.round(paced_emails, paced_forms, first=first, email_rate=email_rate, form_rate=form_rate)
             paced_cpu = paced_meter.usage()
+            hops = await paced_hops(postgres_dsn, paced_since, _case_ids(observer, paced_emails, paced_forms))
             settled.set()
             try:
                 # What is left of its minimum duration, then the answers still in flight (30 s timeout each).
@@ -332,6 +338,7 @@ async def _load(
         *_intake_rows(forms, observer, f"{config.http_clients} HTTP clients", "2xx", cpu),
         *_intake_rows(paced_emails, observer, f"paced at {email_rate:.1f}/s", "250", paced_cpu, paced=True),
         *_intake_rows(paced_forms, observer, f"paced at {form_rate:.1f}/s", "2xx", paced_cpu, paced=True),
+        *hops,
         *_api_rows(api_result, meter.usage()),
     ]
     diagnostics: dict[str, Any] = {
@@ -455,6 +462,10 @@ class _Intake:
             detail=lambda: _missing(observer, accepted),
         )
         observer_alive()
+
+
+def _case_ids(observer: PipelineObserver, *results: IntakeResult) -> list[uuid.UUID]:
+    return [observer.by_key[a.key].case_id for result in results for a in result.accepted if a.key in observer.by_key]
 
 
 def _stages(result: IntakeResult, observer: PipelineObserver) -> dict[str, int]:
