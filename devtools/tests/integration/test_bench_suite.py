@@ -122,6 +122,7 @@ def test_bench_loads_the_suite_and_accounts_for_every_message(tmp_path: Path) ->
         "3 with SLA milestones, 0 duplicated" in table
     )
     assert "gateway rate limits raised" in table
+    assert re.search(r"^suite CPU ms per message in the paced round .*case-core [0-9.]+, ", table, re.MULTILINE), table
     # The paced round waited for the work behind the first one, not for a quiet host.
     assert "once every outbox was published and every consumer caught up for 2s" in table, table
 
