@@ -94,11 +94,11 @@ def _elapsed_ms(start: datetime | None, end: datetime | None) -> float | None:
     return (end - start).total_seconds() * 1000
 
 
-def _row(hop: Hop, what: str, rows: Iterable[asyncpg.Record]) -> Measurement:
+def _row(hop: Hop, rows: Iterable[asyncpg.Record], channel: str | None = None) -> Measurement:
     latencies = [ms for row in rows if (ms := _elapsed_ms(row[hop.start], row[hop.end])) is not None]
     return Measurement(
-        f"suite_paced_hop_{what}{hop.key}",
-        f"suite paced hop: {hop.label}{'' if not what else ' (' + what.rstrip('_') + ')'}",
+        f"suite_paced_hop_{channel}_{hop.key}" if channel else f"suite_paced_hop_{hop.key}",
+        f"suite paced hop: {hop.label} ({channel})" if channel else f"suite paced hop: {hop.label}",
         len(latencies),
         None,
         latencies,
@@ -116,8 +116,8 @@ async def paced_hops(dsn: str, since: datetime, case_ids: Iterable[uuid.UUID]) -
     finally:
         await connection.close()
     rows = [
-        _row(hop, f"{channel}_", [row for row in intake if row["channel"] == channel])
+        _row(hop, [row for row in intake if row["channel"] == channel], channel)
         for channel in ("email", "web")
         for hop in _INTAKE_HOPS
     ]
-    return rows + [_row(hop, "", cases) for hop in _CASE_HOPS]
+    return rows + [_row(hop, cases) for hop in _CASE_HOPS]
