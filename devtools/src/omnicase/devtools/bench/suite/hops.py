@@ -27,16 +27,17 @@ from datetime import datetime
 import asyncpg  # type: ignore[import-untyped]
 
 from omnicase.devtools.bench.measure import Measurement
+from omnicase.kit.events import AssignCase, CaseCreated, MessageReceived
 
 # The paced messages' intake events (both intakes), from their own outboxes to case-core's intake.
 _INTAKE = """
 SELECT o.channel, o.created_at, o.published_at, i.processed_at
 FROM (
     SELECT 'email' AS channel, event_id, created_at, published_at FROM intake_email.outbox
-    WHERE event_type = 'intake.message_received' AND created_at >= $1
+    WHERE event_type = $2 AND created_at >= $1
     UNION ALL
     SELECT 'web', event_id, created_at, published_at FROM intake_web.outbox
-    WHERE event_type = 'intake.message_received' AND created_at >= $1
+    WHERE event_type = $2 AND created_at >= $1
 ) AS o
 JOIN case_core.inbox AS i ON i.consumer = 'case-core.intake' AND i.event_id = o.event_id
 """
@@ -45,11 +46,11 @@ JOIN case_core.inbox AS i ON i.consumer = 'case-core.intake' AND i.event_id = o.
 _CASE_PATH = """
 WITH created AS (
     SELECT DISTINCT ON (key) key, event_id, created_at, published_at FROM case_core.outbox
-    WHERE event_type = 'case.created' AND key = ANY($1::text[])
+    WHERE event_type = $2 AND key = ANY($1::text[])
     ORDER BY key, id
 ), assign AS (
     SELECT DISTINCT ON (key) key, event_id, created_at, published_at FROM routing.outbox
-    WHERE event_type = 'case.assign' AND key = ANY($1::text[])
+    WHERE event_type = $3 AND key = ANY($1::text[])
     ORDER BY key, id
 )
 SELECT c.created_at, c.published_at,
@@ -111,8 +112,10 @@ async def paced_hops(dsn: str, since: datetime, case_ids: Iterable[uuid.UUID]) -
     """One row per hop of the paced round: its intake events written from ``since``, its cases ``case_ids``."""
     connection = await asyncpg.connect(dsn)
     try:
-        intake = await connection.fetch(_INTAKE, since)
-        cases = await connection.fetch(_CASE_PATH, [str(case_id) for case_id in case_ids])
+        intake = await connection.fetch(_INTAKE, since, MessageReceived.event_type)
+        cases = await connection.fetch(
+            _CASE_PATH, [str(case_id) for case_id in case_ids], CaseCreated.event_type, AssignCase.event_type
+        )
     finally:
         await connection.close()
     rows = [
