@@ -19,6 +19,8 @@ from omnicase.knowledge.models import inbox, outbox
 from omnicase.knowledge.search.analysis import TextAnalyzer
 from omnicase.knowledge.search.api import analysis_router
 from omnicase.knowledge.search.api import router as search_router
+from omnicase.knowledge.search.backfill import embeddings_backfill
+from omnicase.knowledge.search.embeddings import embedder_for
 from omnicase.knowledge.search.synonyms import SynonymCache
 from omnicase.knowledge.sections.api import router as sections_router
 from omnicase.knowledge.service import SPEC
@@ -38,7 +40,7 @@ TAGS = [
 def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
     settings = settings or load_settings(KnowledgeSettings)
     # One analyzer (its language models loaded once) and synonym cache for the routes and the consumer.
-    analyzer = TextAnalyzer(settings.detect_languages)
+    analyzer = TextAnalyzer(settings.detect_languages, embedder_for(settings.embedding_model))
     synonyms = SynonymCache(analyzer)
     parts = ServiceParts[KnowledgeSettings, KnowledgeState](
         state=knowledge_state(analyzer, synonyms),
@@ -55,6 +57,7 @@ def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
             help_router,
             help_attachments_router,
         ],
+        background=[embeddings_backfill(analyzer)],
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[

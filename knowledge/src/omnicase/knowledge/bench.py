@@ -16,15 +16,24 @@ relevance set's, so the answers must be found among many near misses. Rows:
   relevance set's questions and once, "held out", for relevance_held_out.py's (written apart from
   the synonym vocabulary).
 
-``BENCH_KNOWLEDGE_TRANSLATIONS=60`` writes the relevance set's articles alone (no filler): the
-relevance rows in about a minute.
+Then the same rows again for search by words and meaning (search/embeddings.py, the model
+``BENCH_KNOWLEDGE_EMBEDDING_MODEL``, multilingual-e5-small; ``none`` skips it) in a second brand
+of the same database, at ``BENCH_KNOWLEDGE_SEMANTIC_TRANSLATIONS`` (6,000) translations, every
+one embedded as it is written: the model costs about a millisecond of CPU per token on two
+cores (a filler, 40 to 60 tokens, about 50 ms), so embedding 100,000 would take over an hour.
+The first brand's translations have no vectors, so the second's nearest neighbours are its own.
+
+``BENCH_KNOWLEDGE_TRANSLATIONS=60 BENCH_KNOWLEDGE_SEMANTIC_TRANSLATIONS=60`` writes the relevance
+set's articles alone (no filler): the relevance rows in about a minute.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -41,11 +50,14 @@ from omnicase.knowledge.models import outbox
 from omnicase.knowledge.relevance import LANGUAGES, TOPICS
 from omnicase.knowledge.relevance_held_out import HELD_OUT
 from omnicase.knowledge.search.analysis import TextAnalyzer
+from omnicase.knowledge.search.embeddings import embedder_for
 from omnicase.knowledge.search.service import SearchService
 from omnicase.knowledge.search.synonyms import SynonymCache
 from omnicase.knowledge.settings import KnowledgeSettings
 
 BRAND = "bench"
+# The second run's model (``BENCH_KNOWLEDGE_EMBEDDING_MODEL``; ``none`` skips that run).
+SEMANTIC_MODEL = "multilingual-e5-small"
 LOCALES = {"en": "en", "ko": "ko", "zh": "zh-CN"}
 BATCH = 200
 WARMUP_SEARCHES = 50
@@ -193,6 +205,26 @@ FILLER = {
 }
 
 
+@dataclass(frozen=True)
+class Run:
+    """One measured knowledge base: its brand, and the embedding model its analyzer has (None: words alone)."""
+
+    brand: str
+    model: str | None = None
+
+    @property
+    def key(self) -> str:
+        return ".semantic" if self.model else ""
+
+    @property
+    def label(self) -> str:
+        return f" (words and meaning, {self.model})" if self.model else ""
+
+    @property
+    def writes(self) -> str:
+        return ", embed" if self.model else ""
+
+
 def _topic_words(language: str) -> list[str]:
     words: list[str] = []
     for topic in TOPICS:
@@ -213,8 +245,11 @@ def _fillers(language: str, count: int, seed: int) -> Iterator[tuple[str, str]]:
         yield joiner.join(title_words).capitalize(), body
 
 
-async def _index(database: Database, analyzer: TextAnalyzer, total: int) -> tuple[Measurement, dict[str, str]]:
-    """Write the relevance set and fillers up to ``total`` translations; the relevance articles' ids by topic."""
+async def _index(
+    database: Database, analyzer: TextAnalyzer, total: int, run: Run
+) -> tuple[Measurement, dict[str, str]]:
+    """Write the relevance set and fillers up to ``total`` translations in ``run``'s brand; the
+    relevance articles' ids by topic."""
     author = Identity(subject="bench", role="admin", expires_at=utcnow() + timedelta(days=1))
     box = Outbox(outbox)
     ids: dict[str, str] = {}
@@ -227,7 +262,7 @@ async def _index(database: Database, analyzer: TextAnalyzer, total: int) -> tupl
             begun = time.perf_counter()
             first, *others = LANGUAGES
             title, body = topic.articles[first]
-            draft = ArticleCreate(locale=LOCALES[first], title=title, body=body, status="published", brand=BRAND)
+            draft = ArticleCreate(locale=LOCALES[first], title=title, body=body, status="published", brand=run.brand)
             created = await articles.create(draft, author)
             for language in others:
                 title, body = topic.articles[language]
@@ -246,7 +281,9 @@ async def _index(database: Database, analyzer: TextAnalyzer, total: int) -> tupl
             articles = ArticleService(session, box, analyzer)
             for language, (title, body) in pending[start : start + BATCH]:
                 begun = time.perf_counter()
-                draft = ArticleCreate(locale=LOCALES[language], title=title, body=body, status="published", brand=BRAND)
+                draft = ArticleCreate(
+                    locale=LOCALES[language], title=title, body=body, status="published", brand=run.brand
+                )
                 await articles.create(draft, author)
                 latencies.append((time.perf_counter() - begun) * 1000)
     seconds = time.perf_counter() - started
@@ -254,8 +291,8 @@ async def _index(database: Database, analyzer: TextAnalyzer, total: int) -> tupl
     async with database.unit_of_work() as session:
         await session.execute(text("ANALYZE knowledge.articles, knowledge.translations"))
     return Measurement(
-        key="knowledge.index",
-        name=f"knowledge: index {written:,} translations (render, cut, store, version, event)",
+        key=f"knowledge{run.key}.index",
+        name=f"knowledge{run.label}: index {written:,} translations (render, cut{run.writes}, store, version, event)",
         count=written,
         seconds=seconds,
         latencies_ms=latencies,
@@ -265,12 +302,12 @@ async def _index(database: Database, analyzer: TextAnalyzer, total: int) -> tupl
 
 
 async def _search(
-    database: Database, analyzer: TextAnalyzer, synonyms: SynonymCache, question: str
+    database: Database, analyzer: TextAnalyzer, synonyms: SynonymCache, question: str, run: Run
 ) -> tuple[list[str], float]:
     """The distinct articles found for ``question``, best first, and how long the search took (ms)."""
     begun = time.perf_counter()
     async with database.unit_of_work() as session:
-        page = await SearchService(session, analyzer, synonyms).search(question, None, BRAND, None, TOP)
+        page = await SearchService(session, analyzer, synonyms).search(question, None, run.brand, None, TOP)
     elapsed = (time.perf_counter() - begun) * 1000
     return list(dict.fromkeys(str(hit.article_id) for hit in page.items)), elapsed
 
@@ -282,19 +319,20 @@ async def _relevance(
     language: str,
     label: str,
     asked: list[tuple[str, str]],
+    run: Run,
 ) -> Measurement:
     """recall@3 and MRR of the labelled questions ``asked`` (question, answering article), in the row's name."""
     ranks: list[int | None] = []
     times: list[float] = []
     for question, answer in asked:
-        found, elapsed = await _search(database, analyzer, synonyms, question)
+        found, elapsed = await _search(database, analyzer, synonyms, question, run)
         ranks.append(found.index(answer) + 1 if answer in found else None)
         times.append(elapsed)
     recall = sum(1 for rank in ranks if rank is not None and rank <= 3) / len(ranks)
     mrr = sum(1 / rank for rank in ranks if rank is not None) / len(ranks)
     return Measurement(
-        key=f"knowledge.relevance{label.replace(' ', '_')}.{language}",
-        name=f"knowledge: relevance{label} {language}, recall@3 {recall:.2f}, MRR {mrr:.2f}",
+        key=f"knowledge{run.key}.relevance{label.replace(' ', '_')}.{language}",
+        name=f"knowledge{run.label}: relevance{label} {language}, recall@3 {recall:.2f}, MRR {mrr:.2f}",
         count=len(asked),
         seconds=sum(times) / 1000,
         latencies_ms=times,
@@ -306,43 +344,56 @@ async def _relevance(
 async def bench(target: BenchTarget) -> list[Measurement]:
     total = target.size("BENCH_KNOWLEDGE_TRANSLATIONS", 100_000)
     searches = target.size("BENCH_KNOWLEDGE_SEARCHES", 1000)
+    semantic_total = target.size("BENCH_KNOWLEDGE_SEMANTIC_TRANSLATIONS", 6_000)
+    model = os.environ.get("BENCH_KNOWLEDGE_EMBEDDING_MODEL", SEMANTIC_MODEL)
     database = Database(create_engine(target.database_url, pool_size=2))
-    analyzer = TextAnalyzer(KnowledgeSettings.model_fields["detect_languages"].get_default(call_default_factory=True))
-    # The synonyms the migration seeds (search/vocabulary.py), as a new knowledge base has them.
-    synonyms = SynonymCache(analyzer)
+    languages = KnowledgeSettings.model_fields["detect_languages"].get_default(call_default_factory=True)
     try:
-        indexed, ids = await _index(database, analyzer, total)
-        questions = [
-            (language, question, ids[topic.key])
-            for topic in TOPICS
-            for language in LANGUAGES
-            for question in topic.questions[language]
-        ]
-        for _, question, _ in questions[:WARMUP_SEARCHES]:
-            await _search(database, analyzer, synonyms, question)
-        rng = random.Random(11)
-        latencies: list[float] = []
-        meter = CpuMeter()
-        started = time.perf_counter()
-        for number in range(searches):
-            _, question, _ = questions[number % len(questions)] if number % 2 == 0 else rng.choice(questions)
-            latencies.append((await _search(database, analyzer, synonyms, question))[1])
-        searched = Measurement(
-            key="knowledge.search",
-            name=f"knowledge: search at {indexed.count:,} translations (language detected, one at a time)",
-            count=searches,
-            seconds=time.perf_counter() - started,
-            latencies_ms=latencies,
-            latency_from="the query given to the search service to its ranked page",
-            cpu=meter.usage(),
-            compare_to_ceiling=False,
-        )
-        rows = [indexed, searched]
-        held_out = [(language, question, ids[key]) for language, asked in HELD_OUT.items() for key, question in asked]
-        for label, labelled in (("", questions), (" held out", held_out)):
-            for language in LANGUAGES:
-                asked = [(question, answer) for lang, question, answer in labelled if lang == language]
-                rows.append(await _relevance(database, analyzer, synonyms, language, label, asked))
+        rows = await _measure(database, TextAnalyzer(languages), total, searches, Run(BRAND))
+        if semantic_total and model != "none":
+            analyzer = TextAnalyzer(languages, embedder_for(model))
+            rows += await _measure(database, analyzer, semantic_total, searches, Run(f"{BRAND}-semantic", model))
         return rows
     finally:
         await database.dispose()
+
+
+async def _measure(
+    database: Database, analyzer: TextAnalyzer, total: int, searches: int, run: Run
+) -> list[Measurement]:
+    """Index ``total`` translations in ``run``'s brand, then time searches and measure relevance there."""
+    # The synonyms the migration seeds (search/vocabulary.py), as a new knowledge base has them.
+    synonyms = SynonymCache(analyzer)
+    indexed, ids = await _index(database, analyzer, total, run)
+    questions = [
+        (language, question, ids[topic.key])
+        for topic in TOPICS
+        for language in LANGUAGES
+        for question in topic.questions[language]
+    ]
+    for _, question, _ in questions[:WARMUP_SEARCHES]:
+        await _search(database, analyzer, synonyms, question, run)
+    rng = random.Random(11)
+    latencies: list[float] = []
+    meter = CpuMeter()
+    started = time.perf_counter()
+    for number in range(searches):
+        _, question, _ = questions[number % len(questions)] if number % 2 == 0 else rng.choice(questions)
+        latencies.append((await _search(database, analyzer, synonyms, question, run))[1])
+    searched = Measurement(
+        key=f"knowledge{run.key}.search",
+        name=f"knowledge{run.label}: search at {indexed.count:,} translations (language detected, one at a time)",
+        count=searches,
+        seconds=time.perf_counter() - started,
+        latencies_ms=latencies,
+        latency_from="the query given to the search service to its ranked page",
+        cpu=meter.usage(),
+        compare_to_ceiling=False,
+    )
+    rows = [indexed, searched]
+    held_out = [(language, question, ids[key]) for language, asked in HELD_OUT.items() for key, question in asked]
+    for label, labelled in (("", questions), (" held out", held_out)):
+        for language in LANGUAGES:
+            asked = [(question, answer) for lang, question, answer in labelled if lang == language]
+            rows.append(await _relevance(database, analyzer, synonyms, language, label, asked, run))
+    return rows

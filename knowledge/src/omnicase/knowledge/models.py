@@ -3,6 +3,7 @@
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -13,14 +14,41 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    cast,
+    literal,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql.base import ischema_names
+from sqlalchemy.types import UserDefinedType
 
 from omnicase.kit.config_version import config_version_table
 from omnicase.kit.db import service_metadata
 from omnicase.kit.inbox import inbox_table
 from omnicase.kit.outbox import outbox_table
+from omnicase.knowledge.search.embeddings import DIMENSIONS, vector_literal
+
+
+class Vector(UserDefinedType[str]):
+    """pgvector's ``vector(n)``; written from its text form (embeddings.vector_literal), never read back."""
+
+    cache_ok = True
+
+    def __init__(self, dimensions: int) -> None:
+        self.dimensions = dimensions
+
+    def get_col_spec(self, **kw: object) -> str:
+        return f"vector({self.dimensions})"
+
+
+# Reflection (migrations against models) reads the column back as this type.
+ischema_names["vector"] = Vector
+
+
+def vector_value(vector: tuple[float, ...]) -> ColumnElement[str]:
+    """``vector`` as a ``vector`` value in a statement (sent as text, read by pgvector's input)."""
+    return cast(literal(vector_literal(vector)), Vector(DIMENSIONS))
+
 
 metadata = service_metadata("knowledge")
 outbox = outbox_table(metadata)
@@ -78,6 +106,10 @@ translations = Table(
     Column("language", String(8), nullable=False),
     Column("body_text", Text, nullable=False),
     Column("search_vector", TSVECTOR, nullable=False),
+    # The semantic half (search/embeddings.py, migration 0015): the translation's vector and the
+    # model that made it, both null while no model is configured (or until the backfill reaches it).
+    Column("embedding", Vector(DIMENSIONS), nullable=True),
+    Column("embedding_model", String(64), nullable=True),
     CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
     # A short pending list (256 kB), which every search reads through (migration 0007).
     Index(
@@ -85,6 +117,18 @@ translations = Table(
         "search_vector",
         postgresql_using="gin",
         postgresql_with={"gin_pending_list_limit": 256},
+    ),
+    Index(
+        "ix_translations_embedding",
+        "embedding",
+        postgresql_using="hnsw",
+        postgresql_ops={"embedding": "vector_cosine_ops"},
+    ),
+    # What the backfill (search/backfill.py) has left to embed.
+    Index(
+        "ix_translations_unembedded",
+        "article_id",
+        postgresql_where=text("embedding IS NULL AND status <> 'archived'"),
     ),
     # Whether a brand publishes anything (in a language): asked for every question suggested for.
     Index("ix_translations_published", "brand", "language", postgresql_where=text("status = 'published'")),

@@ -1,6 +1,6 @@
 """knowledge settings: environment variables prefixed ``KNOWLEDGE_``."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -27,6 +27,15 @@ class KnowledgeSettings(ServiceSettings):
         description=(
             "ISO 639-1 codes lingua chooses among for a query without a locale and in no script of its own "
             "(Korean, Chinese and Japanese are told by their script); each costs memory once used."
+        ),
+    )
+
+    embedding_model: Literal["multilingual-e5-small"] | None = Field(
+        default=None,
+        description=(
+            "Search's semantic half (search/embeddings.py): articles and questions also compared by meaning, "
+            "with this model run in process. Unset: words alone. Costs CPU on every article written and every "
+            "question asked (about a millisecond per token on two cores)."
         ),
     )
 

@@ -16,6 +16,7 @@ from omnicase.kit.brands import BrandDirectory
 from omnicase.knowledge.capture.desk import CaseDesk
 from omnicase.knowledge.deflection.service import Links
 from omnicase.knowledge.search.analysis import TextAnalyzer
+from omnicase.knowledge.search.embeddings import embedder_for
 from omnicase.knowledge.search.repository import SearchRepository
 from omnicase.knowledge.search.synonyms import SynonymCache
 from omnicase.knowledge.settings import KnowledgeSettings
@@ -46,7 +47,7 @@ def new_state(
     """The state of a knowledge process (its models not loaded yet); its desk is closed at stop.
 
     ``analyzer`` and ``synonyms``: those the process's consumer shares (made here when not given)."""
-    analyzer = analyzer or TextAnalyzer(settings.detect_languages)
+    analyzer = analyzer or TextAnalyzer(settings.detect_languages, embedder_for(settings.embedding_model))
     return KnowledgeState(
         analyzer=analyzer,
         links=Links(settings.public_base_url, settings.sealer()),

@@ -15,8 +15,9 @@ from omnicase.kit.db import any_of
 from omnicase.kit.pagination import Page
 from omnicase.kit.repository import Repository
 from omnicase.knowledge.articles.schemas import ArticleVersion, Translation, TranslationStatus
-from omnicase.knowledge.models import articles, translations, versions
+from omnicase.knowledge.models import articles, translations, vector_value, versions
 from omnicase.knowledge.search.analysis import Terms
+from omnicase.knowledge.search.embeddings import Embedding
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,23 @@ class ArticleRecord:
 
 @dataclass(frozen=True)
 class SearchTerms:
-    """A translation's terms as search/analysis.py cut them: its title's and its body's."""
+    """A translation's terms as search/analysis.py cut them (its title's and its body's), and its
+    meaning vector when a model is configured (search/embeddings.py)."""
 
     title: Terms
     body: Terms
+    embedding: Embedding | None = None
 
-    def vector(self) -> ColumnElement[Any]:
-        """The tsvector: title terms weighted A, body terms B."""
+    def columns(self) -> dict[str, Any]:
+        """The search columns: the tsvector (title terms weighted A, body terms B) and the vector
+        with its model (null without one: a changed text's old vector would be stale)."""
         title, body = func.setweight(_tsvector(self.title), _A), func.setweight(_tsvector(self.body), _B)
-        return title.op("||")(body)
+        meaning = self.embedding
+        return {
+            "search_vector": title.op("||")(body),
+            "embedding": vector_value(meaning.vector) if meaning else None,
+            "embedding_model": meaning.model if meaning else None,
+        }
 
 
 # setweight takes a "char", which a bound text parameter is not.
@@ -122,7 +131,7 @@ class ArticleRepository(Repository):
         return _translation(row) if row else None
 
     async def insert_translation(self, values: dict[str, Any], terms: SearchTerms) -> None:
-        await self.session.execute(translations.insert().values(**values, search_vector=terms.vector()))
+        await self.session.execute(translations.insert().values(**values, **terms.columns()))
 
     async def update_translation(
         self, article_id: uuid.UUID, locale: str, values: dict[str, Any], terms: SearchTerms
@@ -130,7 +139,7 @@ class ArticleRepository(Repository):
         await self.session.execute(
             update(translations)
             .where(translations.c.article_id == article_id, translations.c.locale == locale)
-            .values(**values, search_vector=terms.vector())
+            .values(**values, **terms.columns())
         )
 
     async def archive(self, article_id: uuid.UUID, now: datetime) -> None:

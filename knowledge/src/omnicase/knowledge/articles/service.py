@@ -237,8 +237,11 @@ class ArticleService:
 
     def _prepare(self, payload: TranslationWrite, language: str) -> tuple[RenderedBody, SearchTerms]:
         rendered = render(payload.body)
+        embedder = self.analyzer.embedder
         terms = SearchTerms(
-            title=self.analyzer.terms(payload.title, language), body=self.analyzer.terms(rendered.text, language)
+            title=self.analyzer.terms(payload.title, language),
+            body=self.analyzer.terms(rendered.text, language),
+            embedding=embedder.passage(payload.title, rendered.text) if embedder else None,
         )
         return rendered, terms
 

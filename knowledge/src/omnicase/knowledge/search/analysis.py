@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnicase.kit.languages import LanguageDetector
+from omnicase.knowledge.search.embeddings import Embedder
 
 # Languages with a Snowball stemmer in every supported PostgreSQL (12+), by ISO 639-1 code.
 STEMMED = {
@@ -88,8 +89,10 @@ class Terms:
 class TextAnalyzer:
     """Terms of texts and queries; one per process (:func:`omnicase.knowledge.state.knowledge_state`)."""
 
-    def __init__(self, detect_languages: Sequence[str]) -> None:
+    def __init__(self, detect_languages: Sequence[str], embedder: Embedder | None = None) -> None:
         self.detect_languages = tuple(detect_languages)
+        # Search's semantic half, when a model is configured (search/embeddings.py).
+        self.embedder = embedder
         # The suite's one detector (kit.languages): the script first, then lingua among these.
         self.detector = LanguageDetector(detect_languages)
         self._lock = threading.Lock()
@@ -149,6 +152,8 @@ class TextAnalyzer:
             self._jieba  # noqa: B018
         if wanted and self.detect_languages:
             self.detector.warm()
+        if wanted and self.embedder is not None:
+            self.embedder.warm()
 
     def _once(self, name: str, load: Callable[[], Any]) -> Any:
         loaded = self._loaded.get(name)
