@@ -284,16 +284,10 @@ class SearchRepository(Repository):
         )
         # For this statement alone: the index scan (see HNSW_EF_SEARCH), never a sequential scan
         # that reads every vector, which the planner prefers at a wide ef_search (50 ms at 6,000).
-        await self.session.execute(
-            _settings(
-                ("hnsw.iterative_scan", "strict_order"),
-                ("hnsw.ef_search", str(HNSW_EF_SEARCH)),
-                ("enable_seqscan", "off"),
-            )
-        )
+        await self.session.execute(_settings(("enable_indexscan", "off")))
         rows = [HitRow(**row._mapping) for row in await self.session.execute(statement)]
         # (A failed statement ends the transaction, and the settings with it.)
-        await self.session.execute(_settings(("enable_seqscan", "on")))
+        await self.session.execute(_settings(("enable_indexscan", "on")))
         return [row for row in rows if row.score >= MIN_SIMILARITY]
 
     async def unembedded(self, limit: int) -> list[Unembedded]:
