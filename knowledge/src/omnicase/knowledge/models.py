@@ -118,12 +118,6 @@ translations = Table(
         postgresql_using="gin",
         postgresql_with={"gin_pending_list_limit": 256},
     ),
-    Index(
-        "ix_translations_embedding",
-        "embedding",
-        postgresql_using="hnsw",
-        postgresql_ops={"embedding": "vector_cosine_ops"},
-    ),
     # What the backfill (search/backfill.py) has left to embed.
     Index(
         "ix_translations_unembedded",
