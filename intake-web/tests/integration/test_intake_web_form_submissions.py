@@ -511,3 +511,40 @@ async def test_the_language_of_the_page_or_the_form_is_stated_for_case_core(serv
     )
     assert bad.status_code == 422
     assert "body.defaults.language" in {error["field"] for error in bad.json()["errors"]}
+
+
+async def test_a_submission_is_keyed_by_its_senders_address_as_their_mail_is(
+    service: Any, kafka_bootstrap: str
+) -> None:
+    # intake-email keys a mail by its sender's address, lower-cased: one customer's mail and forms
+    # share a partition of intake.messages, so case-core takes them in order, one after another.
+    addressed = await service.form()
+    url = f"/public/forms/{addressed['id']}/submissions"
+    posted = await service.public.post(
+        url, data=service.valid_fields(addressed["id"], email=" Jane.Doe@Example.COM "), headers=API
+    )
+    assert posted.status_code == 202, posted.text
+    # A form that asks no address: the submission is its own thread.
+    fields = [field for field in addressed["fields"] if field["key"] != "email"]
+    anonymous = await service.form(fields=fields)
+    without = {k: v for k, v in service.valid_fields(anonymous["id"]).items() if k != "email"}
+    plain = await service.public.post(f"/public/forms/{anonymous['id']}/submissions", data=without, headers=API)
+    assert plain.status_code == 202, plain.text
+
+    topic = physical(Topic.INTAKE_MESSAGES, service.settings.topic_prefix)
+    wanted = {posted.json()["submission_id"], plain.json()["submission_id"]}
+    keys: dict[str, tuple[bytes | None, str | None]] = {}
+
+    async def arrived() -> bool:
+        for record in await read_topic(kafka_bootstrap, topic, expect=1, within=5):
+            envelope = Envelope.from_bytes(record.value)
+            if envelope.type == MessageReceived.event_type:
+                message = MessageReceived.parse(envelope)
+                if str(message.intake_id) in wanted:
+                    keys[str(message.intake_id)] = (record.key, message.conversation_id)
+        return len(keys) == 2
+
+    await eventually(arrived, within=15, message="both submissions on intake.messages")
+    assert keys[posted.json()["submission_id"]] == (b"jane.doe@example.com", f"web:{posted.json()['submission_id']}")
+    own = f"web:{plain.json()['submission_id']}"
+    assert keys[plain.json()["submission_id"]] == (own.encode(), own)

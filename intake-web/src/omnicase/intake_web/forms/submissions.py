@@ -407,19 +407,23 @@ def build_event(
             "language": shown[:20] if shown else spec.defaults.language,
         }
     )
-    # Web forms always open a new case: the thread is this submission alone.
-    thread_key = f"web:{submission_id}"
+    # Web forms always open a new case: the conversation is this submission alone.
+    conversation = f"web:{submission_id}"
+    email = values.get("email")
     locale = shown or spec.default_locale
     return MessageReceived(
         intake_id=submission_id,
         channel=Channel.WEB,
         received_at=now,
-        thread_key=thread_key,
-        sender=Party(email=values.get("email"), name=values.get("name"), phone=values.get("phone")),
+        # Keyed by the sender's address as intake-email keys their mail: one customer's forms and
+        # mail share a partition, so case-core handles them in order, and two of its batches never
+        # claim the same new contact at once (the second waited for the first's whole transaction).
+        thread_key=email.strip().lower()[:320] if isinstance(email, str) and email.strip() else conversation,
+        sender=Party(email=email, name=values.get("name"), phone=values.get("phone")),
         recipient=f"form:{form.id}",
         subject=values.get("subject") or spec.name,
         text=str(values.get("description", "")),
-        conversation_id=thread_key,
+        conversation_id=conversation,
         attachments=attachments,
         defaults=defaults,
         metadata={
@@ -430,7 +434,7 @@ def build_event(
             **acknowledgement_request(
                 wanted=spec.auto_response,
                 suggest_articles=spec.suggest_articles,
-                email=values.get("email"),
+                email=email,
                 subjects=spec.auto_response_subject,
                 texts=spec.auto_response_text,
                 locale=locale,
