@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from omnicase.devtools.devstack.processes import free_port
+from omnicase.devtools.testing.plugin import eventually
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.gateway.app import create_app
 from omnicase.gateway.stream import positions
@@ -450,11 +451,16 @@ async def test_a_ticket_opens_the_stream_for_event_source_and_nothing_else(
         ticket = answer.json()["ticket"]
         async with suite.stream(ticket=ticket) as reader:
             case_id = uuid.uuid4()
-            await asyncio.sleep(1.0)
+
+            # Heartbeats keep the idle stream talking (waited for, not timed: a busy host may
+            # run the gateway's loop late, and a fixed second once saw a single comment).
+            async def talking() -> bool:
+                return reader.parser.comments >= 2
+
+            await eventually(talking, within=15, message="two heartbeat comments on the idle stream")
             await suite.publish(created(case_id), key=case_id)
             event = await reader.next(within=15)
             assert event.json()["data"]["case"]["case_id"] == str(case_id)
-            assert reader.parser.comments >= 2  # heartbeats kept the idle stream talking
 
         # A ticket is not a bearer token, nor a bearer token a ticket.
         refused = await suite.http.get("/api/v1/cases", headers={"Authorization": f"Bearer {ticket}"})
