@@ -66,6 +66,14 @@ STARTS_WITH_CASE = (MilestoneKind.FIRST_REPLY, MilestoneKind.RESOLUTION, Milesto
 Outgoing = list[tuple[str, Envelope, str]]
 
 
+def _had_pending_timer(row: dict[str, Any] | None, level: str) -> bool:
+    """Whether a milestone row as stored had its ``level`` timer scheduled (what a save schedules)."""
+    if row is None:
+        return False
+    deadline, fired = (row["warn_at"], row["warned_at"]) if level == "warning" else (row["due_at"], row["breached_at"])
+    return row["achieved_at"] is None and row["cancelled_at"] is None and deadline is not None and fired is None
+
+
 def threshold_key(milestone_id: uuid.UUID, level: str) -> str:
     return f"ms:{milestone_id}:{level}"
 
@@ -250,7 +258,7 @@ class TrackingService:
             if told is not None:
                 key = str(case.state.case_id)
                 outgoing.append((told.topic.value, told.envelope(source=SPEC.name, subject=key), key))
-            self._plan_thresholds(case.milestones, scheduled, stale)
+            self._plan_thresholds(case.milestones, case.stored_milestones, scheduled, stale)
             plans, cancelled = plan_timers(case.state, config.automations, case.ran, config.measure)
             scheduled += plans
             stale += cancelled
@@ -339,7 +347,16 @@ class TrackingService:
         outgoing.append((event.topic.value, event.envelope(source=SPEC.name, subject=key), key))
 
     @staticmethod
-    def _plan_thresholds(milestones: list[Milestone], scheduled: list[TimerPlan], stale: list[str]) -> None:
+    def _plan_thresholds(
+        milestones: list[Milestone],
+        stored: dict[uuid.UUID, dict[str, Any]],
+        scheduled: list[TimerPlan],
+        stale: list[str],
+    ) -> None:
+        """Each open threshold's timer, scheduled; one that the rows as read had pending and that
+        is no longer wanted, cancelled. Only those: a batch of new cases would otherwise delete
+        the timers their thresholds without a deadline never had, a statement of dozens of keys
+        for nothing. (A timer left over anyway is harmless: firing re-checks the milestone.)"""
         for milestone in milestones:
             for level, deadline, fired in (
                 ("warning", milestone.warn_at, milestone.warned_at),
@@ -349,7 +366,7 @@ class TrackingService:
                 if milestone.open and deadline is not None and fired is None:
                     payload = {"milestone_id": str(milestone.id), "level": level}
                     scheduled.append(TimerPlan(key, SLA_TIMER, deadline, milestone.case_id, payload))
-                else:
+                elif _had_pending_timer(stored.get(milestone.id), level):
                     stale.append(key)
 
     async def resync(self, after: uuid.UUID | None, limit: int, now: datetime) -> uuid.UUID | None:
