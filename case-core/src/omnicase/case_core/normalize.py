@@ -6,12 +6,12 @@ import re
 
 import phonenumbers
 
-from omnicase.kit.inputs import is_email_address
+from omnicase.kit.inputs import email_key, is_email_address
 
 
 def normalize_email(value: str) -> str | None:
-    """Lowercased address (the whole address: providers treat local parts case-insensitively)."""
-    address = value.strip().lower()
+    """The address as the suite keys it (:func:`~omnicase.kit.inputs.email_key`), if it is one."""
+    address = email_key(value)
     return address if is_email_address(address) else None
 
 

@@ -11,6 +11,7 @@
   path limit). Deliberately loose beyond that (RFC 5322 allows far more, and domains may be
   internationalised), it rejects what surely cannot receive mail, such as ``jane@localhost``.
   :data:`EMAIL_ADDRESS_PATTERN` is also valid JavaScript, for browsers checking a form.
+  :func:`email_key` is the one spelling of an address the suite compares and keys by.
 - :data:`Integer`: an ``int`` field that refuses ``true``/``false`` (pydantic would take them as
   1 and 0; JSON Schema's integer does not); give it bounds the column holds.
   Booleans are pydantic's ``StrictBool``, which refuses ``1`` and ``"yes"`` likewise.
@@ -158,6 +159,13 @@ TimeZoneName = Annotated[
 def is_email_address(value: str) -> bool:
     """Whether ``value`` (already stripped) is an address mail can be sent to."""
     return len(value) <= MAX_EMAIL_ADDRESS_LENGTH and _EMAIL_ADDRESS.match(value) is not None
+
+
+def email_key(value: str) -> str:
+    """``value`` stripped and lower-cased, the whole address (providers treat local parts
+    case-insensitively): how a contact's identity, a mail's thread and a form's message key
+    spell one sender, so that they meet."""
+    return value.strip().lower()
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

@@ -47,6 +47,7 @@ from omnicase.kit.errors import (
     ValidationFailed,
     problem_responses,
 )
+from omnicase.kit.inputs import email_key
 from omnicase.kit.pagination import CursorQuery, LimitQuery, Page, decode_id_cursor, paginate
 
 router = APIRouter()
@@ -297,7 +298,7 @@ async def list_users(
         after=decode_id_cursor(cursor),
         limit=limit + 1,
         role=role,
-        email=email.strip().lower() if email else None,
+        email=email_key(email) if email else None,
     )
     return paginate(Page[User], rows, limit, key=lambda row: [row["id"]], item=_user)
 

@@ -47,6 +47,7 @@ from omnicase.gateway.settings import GatewaySettings
 from omnicase.kit.errors import FieldError, ValidationFailed
 from omnicase.kit.identity import InvalidToken
 from omnicase.kit.ids import uuid7
+from omnicase.kit.inputs import email_key
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class IdentityService:
         self, session: AsyncSession, email: str, password: str, scope: str | None, now: datetime
     ) -> TokenResponse | Refused:
         users = UserRepository(session)
-        user = await users.by_email(email.strip().lower(), for_update=True)
+        user = await users.by_email(email_key(email), for_update=True)
         # Verified even for unknown or locked accounts so timing does not reveal which exist.
         matches = await self.passwords.verify(user["password_hash"] if user else None, password)
         if user is None or not user["active"]:
@@ -242,7 +243,7 @@ class IdentityService:
         await users.lock_bootstrap()
         if await users.active_admins() > 0:
             return False
-        existing = await users.by_email(email.strip().lower(), for_update=True)
+        existing = await users.by_email(email_key(email), for_update=True)
         values = {
             "role": "admin",
             "active": True,
@@ -257,7 +258,7 @@ class IdentityService:
             await users.update(existing["id"], {**values, **unlinked})
         else:
             await users.insert(
-                {**values, "id": uuid7(), "email": email.strip().lower(), "name": "Administrator", "created_at": now}
+                {**values, "id": uuid7(), "email": email_key(email), "name": "Administrator", "created_at": now}
             )
         return True
 

@@ -37,6 +37,7 @@ from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.settings import ImapAccount, IntakeEmailSettings
 from omnicase.kit.app import Runtime
 from omnicase.kit.clock import get_clock, utcnow
+from omnicase.kit.inputs import email_key
 
 if TYPE_CHECKING:
     from omnicase.intake_email.state import IntakeEmailRuntime
@@ -131,7 +132,7 @@ def envelope_sender_of(raw: bytes) -> str | None:
     value = match.group(1).decode("ascii", "replace").strip()
     if value in ("<>", ""):
         return ""
-    return parseaddr(value)[1].lower() or None
+    return email_key(parseaddr(value)[1]) or None
 
 
 class ImapPoller:
@@ -191,7 +192,7 @@ class ImapPoller:
             raw=raw,
             route="imap",
             envelope_from=envelope_sender_of(raw),
-            envelope_to=[account.mailbox.lower()],
+            envelope_to=[email_key(account.mailbox)],
             peer=account.host,
         )
         try:

@@ -21,6 +21,7 @@ from omnicase.intake_email.models import (
     sender_suspensions,
 )
 from omnicase.kit.db import named_values
+from omnicase.kit.inputs import email_key
 from omnicase.kit.intake import Unconfirmed
 from omnicase.kit.repository import Repository
 
@@ -123,7 +124,7 @@ class RawMessageRepository(Repository):
             "dedupe_key": dedupe_key,
             "mailbox_ids": list(mailbox_ids),
             "sender": sender,
-            "own_address": sender.lower(),
+            "own_address": email_key(sender),
             "now": now,
             "window_start": window_start,
         }

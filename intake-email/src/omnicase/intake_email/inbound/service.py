@@ -33,6 +33,7 @@ from omnicase.kit.clock import utcnow
 from omnicase.kit.db import Database
 from omnicase.kit.events import AttachmentRef, Channel, HoldReason, MessageHeld, MessageReceived, Party
 from omnicase.kit.ids import uuid7
+from omnicase.kit.inputs import email_key
 from omnicase.kit.outbox import Outbox
 
 Route = Literal["smtp", "webhook", "imap"]
@@ -80,7 +81,7 @@ def _dedupe_key(parsed: ParsedEmail, raw_sha256: str) -> str:
 
 
 def _sender(parsed: ParsedEmail, envelope_from: str | None) -> str:
-    address = parsed.from_address or (envelope_from or "").lower()
+    address = parsed.from_address or email_key(envelope_from or "")
     if not address or "@" not in address:
         raise NoSenderAddress("the message names no sender address (no From header, null envelope sender)")
     return address[:320]

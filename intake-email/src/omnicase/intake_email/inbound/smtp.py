@@ -34,6 +34,7 @@ from omnicase.intake_email.inbound.service import Inbound, NoSenderAddress, coun
 from omnicase.intake_email.metrics import EMAIL_REFUSED
 from omnicase.intake_email.parsing.mime import parse_without_blocking
 from omnicase.intake_email.settings import IntakeEmailSettings
+from omnicase.kit.inputs import email_key
 
 if TYPE_CHECKING:
     from omnicase.intake_email.state import IntakeEmailRuntime
@@ -109,7 +110,7 @@ class IntakeHandler:
             route="smtp",
             # aiosmtpd reports the null sender as "<>"; everywhere else it is "".
             envelope_from="" if envelope.mail_from in (None, "<>") else envelope.mail_from.strip("<>"),
-            envelope_to=[address.lower() for address in envelope.rcpt_tos],
+            envelope_to=[email_key(address) for address in envelope.rcpt_tos],
             peer=str(session.peer[0]) if session.peer else None,
         )
         parsed = await parse_without_blocking(raw)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnicase.intake_email.mailboxes.repository import MailboxRepository
 from omnicase.intake_email.mailboxes.schemas import Mailbox
 from omnicase.kit.db import Database
+from omnicase.kit.inputs import email_key
 from omnicase.kit.periodic import periodic
 
 if TYPE_CHECKING:
@@ -55,12 +56,12 @@ class MailboxCache:
 
     async def by_address(self, address: str) -> Mailbox | None:
         """The mailbox at ``address``; raises the database's error when it cannot be read."""
-        return (await self.by_addresses([address])).get(address.lower())
+        return (await self.by_addresses([address])).get(email_key(address))
 
     async def by_addresses(self, addresses: Sequence[str]) -> dict[str, Mailbox]:
         """The mailboxes at these addresses; an address not in the cache is looked up (it may be new)."""
         known = await self._mailboxes()
-        wanted = {address.lower() for address in addresses}
+        wanted = {email_key(address) for address in addresses}
         found = {address: known[address] for address in wanted if address in known}
         missing = sorted(wanted - found.keys())
         if missing:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from omnicase.intake_email.mailboxes.schemas import Mailbox, MailboxDefaults, MailboxVerification
 from omnicase.intake_email.models import config_version, mailboxes, outbound_messages, raw_messages
 from omnicase.kit.config_version import read_config_version
+from omnicase.kit.inputs import email_key
 from omnicase.kit.repository import Repository
 
 
@@ -60,11 +61,11 @@ class MailboxRepository(Repository):
         return None if row is None else _to_mailbox(row)
 
     async def by_address(self, address: str) -> Mailbox | None:
-        row = (await self.session.execute(select(mailboxes).where(mailboxes.c.address == address.lower()))).first()
+        row = (await self.session.execute(select(mailboxes).where(mailboxes.c.address == email_key(address)))).first()
         return None if row is None else _to_mailbox(row)
 
     async def by_addresses(self, addresses: Sequence[str]) -> dict[str, Mailbox]:
-        lowered = sorted({address.lower() for address in addresses})
+        lowered = sorted({email_key(address) for address in addresses})
         if not lowered:
             return {}
         rows = (await self.session.execute(select(mailboxes).where(mailboxes.c.address.in_(lowered)))).all()
@@ -84,7 +85,7 @@ class MailboxRepository(Repository):
         return secret
 
     async def is_own_address(self, address: str) -> bool:
-        found = await self.session.scalar(select(func.count()).where(mailboxes.c.address == address.lower()))
+        found = await self.session.scalar(select(func.count()).where(mailboxes.c.address == email_key(address)))
         return bool(found)
 
     async def oldest(self, *, brand: str | None = None) -> Mailbox | None:

@@ -32,6 +32,7 @@ from omnicase.kit.events import (
     Party,
 )
 from omnicase.kit.ids import uuid7
+from omnicase.kit.inputs import email_key
 from omnicase.kit.outbox import Outbox
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class OutboundService:
         """Real addresses only: never the null sender, never one of our own mailboxes (a loop)."""
         found: list[tuple[str | None, str]] = []
         for party in parties:
-            address = (party.email or "").strip().strip("<>").lower()
+            address = email_key((party.email or "").strip().strip("<>"))
             if "@" not in address or await self.mailboxes.is_own_address(address):
                 continue
             if address not in {existing for _, existing in found}:

@@ -20,6 +20,7 @@ from email.utils import getaddresses, parseaddr
 from omnicase.intake_email.parsing.charsets import decode_text
 from omnicase.intake_email.parsing.html_text import html_to_text
 from omnicase.intake_email.parsing.quotes import split_reply
+from omnicase.kit.inputs import email_key
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TNEF = {"application/ms-tnef", "application/vnd.ms-tnef"}
@@ -108,7 +109,7 @@ def _message_ids(value: str | None) -> list[str]:
 
 
 def _addresses(values: list[str] | None) -> list[str]:
-    return [address.lower() for _, address in getaddresses(values or []) if "@" in address]
+    return [email_key(address) for _, address in getaddresses(values or []) if "@" in address]
 
 
 def _safe_filename(name: str | None, content_type: str, index: int) -> str:
@@ -254,12 +255,12 @@ def parse_message(raw: bytes) -> ParsedEmail:
     parsed.headers = headers
     parsed.subject = _first(headers, "subject")
     from_name, from_address = parseaddr(_first(headers, "from") or "")
-    parsed.from_address = from_address.lower() if "@" in from_address else None
+    parsed.from_address = email_key(from_address) if "@" in from_address else None
     parsed.from_name = from_name or None
     if _first(headers, "from") and parsed.from_address is None:
         parsed.errors.append("From header has no readable address")
     _, reply_to = parseaddr(_first(headers, "reply-to") or "")
-    parsed.reply_to = reply_to.lower() if "@" in reply_to else None
+    parsed.reply_to = email_key(reply_to) if "@" in reply_to else None
     parsed.to = _addresses(headers.get("to"))
     parsed.cc = _addresses(headers.get("cc"))
     parsed.date = _first(headers, "date")

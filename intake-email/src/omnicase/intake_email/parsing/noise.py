@@ -32,7 +32,7 @@ def classify(parsed: ParsedEmail, *, envelope_from: str | None) -> Noise:
         values = headers.get(name)
         return values[0].strip().lower() if values else ""
 
-    sender = (parsed.from_address or "").lower()
+    sender = parsed.from_address or ""  # spelled as the suite keys it (mime: email_key)
     local = sender.split("@", 1)[0]
     suppress = bool(first("x-auto-response-suppress"))
     if parsed.content_type == "multipart/report" or parsed.report_type == "delivery-status":

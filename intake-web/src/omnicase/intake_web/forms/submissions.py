@@ -45,6 +45,7 @@ from omnicase.kit.db import Database
 from omnicase.kit.errors import FieldError
 from omnicase.kit.events import AttachmentRef, CaseDefaults, Channel, HoldReason, MessageReceived, Party
 from omnicase.kit.ids import uuid7
+from omnicase.kit.inputs import email_key
 from omnicase.kit.outbox import Outbox
 
 logger = logging.getLogger(__name__)
@@ -418,7 +419,7 @@ def build_event(
         # Keyed by the sender's address as intake-email keys their mail: one customer's forms and
         # mail share a partition, so case-core handles them in order, and two of its batches never
         # claim the same new contact at once (the second waited for the first's whole transaction).
-        thread_key=email.strip().lower()[:320] if isinstance(email, str) and email.strip() else conversation,
+        thread_key=email_key(email)[:320] if isinstance(email, str) and email.strip() else conversation,
         sender=Party(email=email, name=values.get("name"), phone=values.get("phone")),
         recipient=f"form:{form.id}",
         subject=values.get("subject") or spec.name,
