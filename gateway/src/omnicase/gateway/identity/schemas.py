@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from pydantic.config import JsonDict
 
 from omnicase.gateway.identity.principal import SCOPES, UserRole
-from omnicase.kit.inputs import EmailAddress, Integer, PatchInput, StrictInput
+from omnicase.kit.inputs import EmailAddress, Integer, PatchInput, StrictInput, email_key
 
 
 def _scopes(values: list[str]) -> list[str]:
@@ -20,8 +20,8 @@ def _scopes(values: list[str]) -> list[str]:
     return sorted(set(values))
 
 
-# The kit's one address rule, published in the schema as its pattern; kept in lower case.
-Email = Annotated[EmailAddress, Field(examples=["ada@example.com"]), AfterValidator(str.lower)]
+# The kit's one address rule, published in the schema as its pattern; kept as the suite keys addresses (lower case).
+Email = Annotated[EmailAddress, Field(examples=["ada@example.com"]), AfterValidator(email_key)]
 Password = Annotated[str, Field(min_length=12, max_length=256, examples=["correct horse battery"])]
 # The schema lists the scopes _scopes takes (the same SCOPES).
 Scope = Annotated[str, Field(json_schema_extra=lambda schema: schema.update(enum=sorted(SCOPES)))]

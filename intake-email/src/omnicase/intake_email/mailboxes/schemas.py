@@ -11,10 +11,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, f
 
 from omnicase.kit.brands import SLUG_PATTERN
 from omnicase.kit.events import CaseDefaults, Priority
-from omnicase.kit.inputs import NOT_SPACE, EmailAddress, StrictInput
+from omnicase.kit.inputs import NOT_SPACE, EmailAddress, StrictInput, email_key
 
-# The kit's one address rule, published in the schema as its pattern; kept in lower case.
-Address = Annotated[EmailAddress, Field(examples=["support@example.com"]), AfterValidator(str.lower)]
+# The kit's one address rule, published in the schema as its pattern; kept as the suite keys addresses (lower case).
+Address = Annotated[EmailAddress, Field(examples=["support@example.com"]), AfterValidator(email_key)]
 
 
 # A default tag: 1-80 characters without whitespace (Python's, which also takes U+001C..U+001F,
