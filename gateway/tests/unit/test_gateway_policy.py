@@ -11,7 +11,9 @@ from omnicase.gateway.identity.principal import ROLE_SCOPES, SCOPES, Principal, 
 from omnicase.gateway.routes import ROUTES, owner_of
 from omnicase.kit.errors import Forbidden
 
-AGENT_ID = uuid.uuid4()
+# Fixed: it appears in test ids, which must be the same in every collection (pytest-xdist).
+AGENT_ID = uuid.UUID("0190c4a8-f2e4-7d3c-9b1a-5e6f7d8c9b0a")
+OTHER_AGENT_ID = uuid.UUID("0190c4a8-f2e4-7d3c-9b1a-5e6f7d8c9b0b")
 
 
 def person(role: UserRole, *, scopes: frozenset[str] | None = None, **links: object) -> Principal:
@@ -51,7 +53,7 @@ def test_role_scopes_cover_what_each_role_may_do() -> None:
     [
         ("agent", "POST", "/api/v1/webhooks"),
         ("agent", "POST", "/api/v1/sla/policies"),
-        ("agent", "PUT", f"/api/v1/agents/{uuid.uuid4()}/presence"),
+        ("agent", "PUT", f"/api/v1/agents/{OTHER_AGENT_ID}/presence"),
         ("light_agent", "PATCH", "/api/v1/cases/42"),
         ("light_agent", "POST", "/api/v1/cases"),
         ("light_agent", "POST", "/api/v1/contacts"),

@@ -12,6 +12,7 @@ first; :meth:`EmbeddedPostgres.abort` ends a start in progress on another thread
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -24,6 +25,10 @@ from typing import IO, Any
 from omnicase.devtools.devstack.processes import die_with_parent, terminate, wait_for_tcp
 
 SERVICE_USER = "embedded_postgres"
+# Held while the service user is made and the binaries' permissions set: servers started at
+# once by parallel test workers (pytest-xdist) or benches would each run ``useradd``, and all
+# but one would fail on the user the first made.
+_PREPARE_LOCK = Path("/tmp/omnicase-embedded-postgres.lock")
 
 
 def _embedded() -> Any:
@@ -77,14 +82,16 @@ class EmbeddedPostgres:
         utils = _embedded().utils
         ensure_folder_permissions = utils.ensure_folder_permissions
         ensure_prefix_permissions = utils.ensure_prefix_permissions
-        entry = utils.ensure_user_exists(SERVICE_USER)
-        assert entry is not None
+        with _PREPARE_LOCK.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            entry = utils.ensure_user_exists(SERVICE_USER)
+            assert entry is not None
+            bin_dir = _bin_dir()
+            ensure_prefix_permissions(bin_dir)
+            ensure_folder_permissions(bin_dir, 0o555)
+            ensure_folder_permissions(bin_dir.parent / "lib", 0o444)
+            ensure_folder_permissions(bin_dir.parent / "share", 0o444)
         self._uid, self._gid = entry.pw_uid, entry.pw_gid
-        bin_dir = _bin_dir()
-        ensure_prefix_permissions(bin_dir)
-        ensure_folder_permissions(bin_dir, 0o555)
-        ensure_folder_permissions(bin_dir.parent / "lib", 0o444)
-        ensure_folder_permissions(bin_dir.parent / "share", 0o444)
         ensure_prefix_permissions(self.data_dir)
         os.chown(self.data_dir, self._uid, self._gid)
         self.log_file.touch(exist_ok=True)

@@ -37,7 +37,19 @@ def _drawn_ports() -> range:
     first_ephemeral = 32_768
     with contextlib.suppress(OSError, ValueError, IndexError):
         first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    return range(20_000, first_ephemeral)
+    # Parallel test workers (pytest-xdist) each draw from their own residue class, so no two
+    # hand out one port: a server one worker stops and starts again on its port (a broker
+    # restart) would otherwise leave a moment for another worker to draw that port.
+    worker, workers = _test_worker()
+    return range(20_000 + worker, first_ephemeral, workers)
+
+
+def _test_worker() -> tuple[int, int]:
+    """This process's index among pytest-xdist's workers and their count; (0, 1) outside them."""
+    name, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if name.startswith("gw") and name[2:].isdigit() and count.isdigit() and int(name[2:]) < int(count):
+        return int(name[2:]), int(count)
+    return 0, 1
 
 
 # Every port free_port handed out in this process.
