@@ -27,9 +27,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from fastapi import FastAPI
 from sqlalchemy import make_url
 
+from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.devtools.devstack.processes import free_port
 from omnicase.devtools.testing.apps import running
-from omnicase.devtools.testing.plugin import BrandDesk, SettingsFactory
+from omnicase.devtools.testing.plugin import BrandDesk, SettingsFactory, park_what_earlier_modules_left
 from omnicase.intake_email.app import create_app
 from omnicase.intake_email.settings import IntakeEmailSettings
 from omnicase.intake_email.state import IntakeEmailRuntime
@@ -119,9 +120,18 @@ def unique_sender() -> Callable[[], str]:
 BRAND = "acme"
 
 
+# What earlier modules left for the module's services to hand on (plugin.park_what_earlier_modules_left).
+EARLIER_MODULES_WORK = (
+    "UPDATE intake_email.outbox SET published_at = now() WHERE published_at IS NULL; "
+    "UPDATE intake_email.raw_messages SET last_published_at = '2999-01-01' WHERE acknowledged_at IS NULL"
+)
+
+
 @pytest.fixture(scope="module")
-def desk(brand_desk: BrandDesk) -> BrandDesk:
-    """The module's real case-core (the brand desk), with the brand the tests' mailboxes name."""
+def desk(brand_desk: BrandDesk, embedded_postgres: EmbeddedPostgres, database_url: str) -> BrandDesk:
+    """The module's real case-core (the brand desk), with the brand the tests' mailboxes name; what
+    earlier modules left pending is parked first."""
+    park_what_earlier_modules_left(embedded_postgres, EARLIER_MODULES_WORK)
     brand_desk.make(BRAND)
     return brand_desk
 

@@ -13,8 +13,9 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from omnicase.devtools.devstack.postgres import EmbeddedPostgres
 from omnicase.devtools.testing.apps import running
-from omnicase.devtools.testing.plugin import BrandDesk, SettingsFactory
+from omnicase.devtools.testing.plugin import BrandDesk, SettingsFactory, park_what_earlier_modules_left
 from omnicase.devtools.testing.servers import serve_http
 from omnicase.intake_web.app import create_app
 from omnicase.intake_web.forms import tokens
@@ -122,9 +123,18 @@ StartService = Callable[..., Awaitable[Service]]
 BRAND = "acme"
 
 
+# What earlier modules left for the module's services to hand on (plugin.park_what_earlier_modules_left).
+EARLIER_MODULES_WORK = (
+    "UPDATE intake_web.outbox SET published_at = now() WHERE published_at IS NULL; "
+    "UPDATE intake_web.inbound_messages SET last_published_at = '2999-01-01' WHERE acknowledged_at IS NULL"
+)
+
+
 @pytest.fixture(scope="module")
-def desk(brand_desk: BrandDesk) -> BrandDesk:
-    """The module's real case-core (the brand desk), with the brand the tests' forms and channels name."""
+def desk(brand_desk: BrandDesk, embedded_postgres: EmbeddedPostgres, database_url: str) -> BrandDesk:
+    """The module's real case-core (the brand desk), with the brand the tests' forms and channels name; what
+    earlier modules left pending is parked first."""
+    park_what_earlier_modules_left(embedded_postgres, EARLIER_MODULES_WORK)
     brand_desk.make(BRAND)
     return brand_desk
 

@@ -74,7 +74,13 @@ async def test_a_created_case_acknowledges_the_submission_which_asked_case_core_
 
     # The submission asks case-core for the acknowledgement, in the submitter's language and
     # the shared placeholders case-core renders (with the case's reference, so replies thread).
-    records = await read_topic(kafka_bootstrap, physical(Topic.INTAKE_MESSAGES, prefix), expect=2, within=10)
+    records = await read_topic(
+        kafka_bootstrap,
+        physical(Topic.INTAKE_MESSAGES, prefix),
+        expect=2,
+        within=10,
+        keep=of_intake_messages(submission_id, quiet_id),
+    )
     sent = {str(m.intake_id): m for m in (MessageReceived.parse(Envelope.from_bytes(r.value)) for r in records)}
     asked = sent[submission_id].metadata
     assert asked["auto_response"] is True

@@ -283,6 +283,16 @@ async def service_settings(database_url: str, kafka_bootstrap: str, suite_topics
     return make
 
 
+def park_what_earlier_modules_left(postgres: EmbeddedPostgres, statements: str) -> None:
+    """Run ``statements`` on the shared test database as a module starts its services: for an
+    intake, marking what earlier modules left unpublished or unconfirmed as handed on, so this
+    module's relay and republisher do not hand it on again onto this module's topics, where a test
+    reading them would find another test's message. Run in one process, modules come in one order,
+    which the tests were written for; parallel workers (pytest-xdist) each run theirs in an order
+    of their own."""
+    postgres.psql(statements, TEST_DATABASE)
+
+
 @pytest_asyncio.fixture
 async def committing_db(database_url: str) -> AsyncIterator[Database]:
     """The test database with transactions that really commit, on connections of its own: a second
