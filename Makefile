@@ -12,9 +12,9 @@ TEST_EXTRAS := intake-web gateway
 PYPROJECTS := services/pyproject.toml devtools/pyproject.toml $(foreach s,$(SERVICES),$(s)/pyproject.toml)
 STAMP := $(VENV)/.installed
 # The tests wait far more than they compute (real servers, polls, timeouts: a serial run keeps a
-# 2-core host about a sixth busy), so four workers, each with its own PostgreSQL and broker,
-# take a 2-core machine's run from about 34 minutes to about 15. A test file runs whole on one
-# worker (its module fixtures are set up once). TEST_WORKERS=0 runs them in this process.
+# 2-core host about a sixth busy), so four workers, each with its own PostgreSQL and broker, take
+# a 2-core machine's pytest from 34 minutes to 17 (clean-clone CI runs). A test file runs whole
+# on one worker (its module fixtures are set up once). TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 4
 PYTEST_ARGS ?= $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # Debian packages the tests drive for real: a browser for the web forms, an IMAP server
