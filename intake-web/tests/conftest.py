@@ -123,18 +123,11 @@ StartService = Callable[..., Awaitable[Service]]
 BRAND = "acme"
 
 
-# What earlier modules left for the module's services to hand on (plugin.park_what_earlier_modules_left).
-EARLIER_MODULES_WORK = (
-    "UPDATE intake_web.outbox SET published_at = now() WHERE published_at IS NULL; "
-    "UPDATE intake_web.inbound_messages SET last_published_at = '2999-01-01' WHERE acknowledged_at IS NULL"
-)
-
-
 @pytest.fixture(scope="module")
 def desk(brand_desk: BrandDesk, embedded_postgres: EmbeddedPostgres, database_url: str) -> BrandDesk:
     """The module's real case-core (the brand desk), with the brand the tests' forms and channels name; what
-    earlier modules left pending is parked first."""
-    park_what_earlier_modules_left(embedded_postgres, EARLIER_MODULES_WORK)
+    earlier modules left pending is parked first (``database_url``: once the migrations made its tables)."""
+    park_what_earlier_modules_left(embedded_postgres, "intake_web", "inbound_messages")
     brand_desk.make(BRAND)
     return brand_desk
 

@@ -283,14 +283,18 @@ async def service_settings(database_url: str, kafka_bootstrap: str, suite_topics
     return make
 
 
-def park_what_earlier_modules_left(postgres: EmbeddedPostgres, statements: str) -> None:
-    """Run ``statements`` on the shared test database as a module starts its services: for an
-    intake, marking what earlier modules left unpublished or unconfirmed as handed on, so this
-    module's relay and republisher do not hand it on again onto this module's topics, where a test
-    reading them would find another test's message. Run in one process, modules come in one order,
-    which the tests were written for; parallel workers (pytest-xdist) each run theirs in an order
-    of their own."""
-    postgres.psql(statements, TEST_DATABASE)
+def park_what_earlier_modules_left(postgres: EmbeddedPostgres, schema: str, messages: str) -> None:
+    """Mark what earlier modules left in an intake's ``schema`` as handed on, as a module starts its
+    services: outbox rows unpublished, and rows of its ``messages`` table (the kit's intake contract:
+    ``acknowledged_at``, ``last_published_at``) case-core never confirmed. Otherwise this module's relay
+    and republisher hand them on onto this module's topics, where a test reading them finds another
+    test's message. Run in one process, modules come in one order, which the tests were written for;
+    parallel workers (pytest-xdist) each run theirs in an order of their own."""
+    postgres.psql(
+        f"UPDATE {schema}.outbox SET published_at = now() WHERE published_at IS NULL; "
+        f"UPDATE {schema}.{messages} SET last_published_at = '2999-01-01' WHERE acknowledged_at IS NULL",
+        TEST_DATABASE,
+    )
 
 
 @pytest_asyncio.fixture
